@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs everything spotify-etl needs to build on a fresh Debian machine.
+# Idempotent; downloads are cached under ${ETL_CACHE_DIR:-~/.cache/spotify-etl}.
+set -euo pipefail
+
+DUCKDB_VERSION="${DUCKDB_VERSION:-1.4.4}"
+DUCKDB_BINDINGS_REVISION="${DUCKDB_BINDINGS_REVISION:-r.1}"
+CACHE_DIR="${ETL_CACHE_DIR:-$HOME/.cache/spotify-etl}"
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+need_pkgs=(build-essential cmake ninja-build pkg-config git ca-certificates curl
+  libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libfmt-dev librdkafka-dev
+  libcurl4-openssl-dev libssl-dev libsimdjson-dev libgtest-dev libgmock-dev googletest
+  libbenchmark-dev)
+# npm and python3 may come from elsewhere (nodesource, pyenv): only install them if absent.
+command -v npm >/dev/null 2>&1 || need_pkgs+=(npm)
+command -v python3 >/dev/null 2>&1 || need_pkgs+=(python3 python3-venv)
+
+missing=()
+for p in "${need_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  log "installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# DuckDB's C library: libduckdb.so from @duckdb/node-bindings-linux-x64, duckdb.h from
+# the duckdb npm package of the same version. A user with their own DuckDB passes
+# -DDUCKDB_ROOT=<dir with include/duckdb.h and lib/libduckdb.so> to CMake instead.
+duck_dir="$CACHE_DIR/duckdb-$DUCKDB_VERSION"
+if [ ! -f "$duck_dir/lib/libduckdb.so" ] || [ ! -f "$duck_dir/include/duckdb.h" ]; then
+  log "fetching DuckDB $DUCKDB_VERSION from npm into $duck_dir"
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  (cd "$tmp" && npm pack --silent "@duckdb/node-bindings-linux-x64@$DUCKDB_VERSION-$DUCKDB_BINDINGS_REVISION" "duckdb@$DUCKDB_VERSION" >/dev/null)
+  mkdir -p "$tmp/b" "$tmp/h" "$duck_dir/lib" "$duck_dir/include"
+  tar xzf "$tmp"/duckdb-node-bindings-linux-x64-*.tgz -C "$tmp/b" package/libduckdb.so
+  tar xzf "$tmp"/duckdb-"$DUCKDB_VERSION".tgz -C "$tmp/h" package/src/duckdb/src/include/duckdb.h
+  cp "$tmp/b/package/libduckdb.so" "$duck_dir/lib/libduckdb.so.tmp" && mv "$duck_dir/lib/libduckdb.so.tmp" "$duck_dir/lib/libduckdb.so"
+  cp "$tmp/h/package/src/duckdb/src/include/duckdb.h" "$duck_dir/include/duckdb.h"
+fi
+log "DuckDB $DUCKDB_VERSION at $duck_dir"
