@@ -1,0 +1,114 @@
+// Configuration from the environment, exactly as CONTRACT.md section 3.
+// A plain struct: every field has a default and a one-line comment. `load_config`
+// validates everything at start-up and refuses bad values with one line naming
+// the variable and the accepted forms.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "etl/result.h"
+
+namespace etl {
+
+struct HostPort {
+  std::string host = "127.0.0.1";
+  int port = 0;
+  std::string str() const { return host + ":" + std::to_string(port); }
+};
+
+enum class OutputFormat { parquet, csv, jsonl };
+const char* to_string(OutputFormat f) noexcept;
+const char* file_extension(OutputFormat f) noexcept;
+
+struct SourceSpec {
+  std::string type;  // playlist | album | artist-albums | search
+  std::string id;    // Spotify id, or the query for search
+  bool operator==(const SourceSpec&) const = default;
+};
+
+// Parses `playlist:<id>`, `album:<id>`, `artist-albums:<id>`, `search:<query>`.
+Result<SourceSpec> parse_source_spec(std::string_view text);
+// True for a 22-character base62 Spotify id.
+bool is_spotify_id(std::string_view id) noexcept;
+// Validates a source (type known, id base62 or query non-empty and at most 200 chars).
+Status validate_source(const SourceSpec& source);
+
+struct AwsConfig {
+  std::string region = "us-east-1";      // AWS_REGION (or AWS_DEFAULT_REGION)
+  std::string access_key_id;             // AWS_ACCESS_KEY_ID (secret-adjacent: never logged)
+  std::string secret_access_key;         // AWS_SECRET_ACCESS_KEY (secret)
+  std::string session_token;             // AWS_SESSION_TOKEN (secret)
+  std::string endpoint_url;              // AWS_ENDPOINT_URL: for every service
+  std::string endpoint_url_s3;           // AWS_ENDPOINT_URL_S3: custom S3 (MinIO), path-style
+  std::string endpoint_url_glue;         // AWS_ENDPOINT_URL_GLUE
+  std::string endpoint_url_athena;       // AWS_ENDPOINT_URL_ATHENA
+};
+
+struct Config {
+  HostPort extractor_addr{"127.0.0.1", 8081};    // ETL_EXTRACTOR_ADDR
+  HostPort transformer_addr{"127.0.0.1", 8082};  // ETL_TRANSFORMER_ADDR
+  HostPort cataloger_addr{"127.0.0.1", 8083};    // ETL_CATALOGER_ADDR
+  std::string api_token;                         // ETL_API_TOKEN: bearer token for /v1 (secret)
+
+  std::string spotify_client_id;                            // SPOTIFY_CLIENT_ID
+  std::string spotify_client_secret;                        // SPOTIFY_CLIENT_SECRET (secret)
+  std::string spotify_api_url = "https://api.spotify.com/v1";        // SPOTIFY_API_URL
+  std::string spotify_accounts_url = "https://accounts.spotify.com";  // SPOTIFY_ACCOUNTS_URL
+  std::string spotify_market;                               // SPOTIFY_MARKET: ISO 3166-1 alpha-2
+  std::vector<SourceSpec> sources;                          // ETL_SOURCES
+  std::string schedule;                                     // ETL_SCHEDULE (validated by Schedule::parse)
+  int search_max_results = 200;                             // ETL_SEARCH_MAX_RESULTS: cap for search sources
+  std::chrono::seconds spotify_max_retry_after{60};         // ETL_SPOTIFY_MAX_RETRY_AFTER_S: longest single 429 wait
+  int spotify_max_retries = 5;                              // ETL_SPOTIFY_MAX_RETRIES: on 5xx / network errors
+  double spotify_rate_per_s = 10.0;                         // ETL_SPOTIFY_RATE: requests/s per process (token bucket)
+  int extract_parallelism = 4;                              // ETL_EXTRACT_PARALLELISM: sources fetched at once
+
+  std::string raw_url = "file://./data/raw";                 // ETL_RAW_URL
+  std::string transformed_url = "file://./data/transformed"; // ETL_TRANSFORMED_URL
+  OutputFormat output_format = OutputFormat::parquet;        // ETL_OUTPUT_FORMAT
+  std::uint64_t max_raw_object_bytes = 256ull << 20;         // ETL_MAX_RAW_OBJECT_BYTES: larger goes to the DLQ
+  std::uint64_t max_request_body_bytes = 1ull << 20;         // ETL_MAX_REQUEST_BODY_BYTES: HTTP body limit
+
+  AwsConfig aws;
+
+  std::string bus = "kafka";                                 // ETL_BUS: memory | kafka (spotify-etl up: memory)
+  std::string kafka_bootstrap_servers = "127.0.0.1:9092";    // ETL_KAFKA_BOOTSTRAP_SERVERS
+  std::map<std::string, std::string> kafka_properties;       // other ETL_KAFKA_<NAME> -> librdkafka <name>
+  std::string topic_raw = "spotify.raw.events";              // ETL_TOPIC_RAW
+  std::string topic_transformed = "spotify.transformed.events";  // ETL_TOPIC_TRANSFORMED
+  std::string topic_dlq = "spotify.dlq";                     // ETL_TOPIC_DLQ
+
+  std::string catalog = "local";                             // ETL_CATALOG: local | glue
+  std::string glue_database = "spotify";                     // ETL_GLUE_DATABASE
+  std::string query_engine = "duckdb";                       // ETL_QUERY_ENGINE: duckdb | athena
+  std::string athena_workgroup = "primary";                  // ETL_ATHENA_WORKGROUP
+  std::string athena_output;                                 // ETL_ATHENA_OUTPUT: s3:// result location
+
+  std::string log_level = "info";                            // ETL_LOG_LEVEL: trace|debug|info|warn|error
+  std::string log_format = "json";                           // ETL_LOG_FORMAT: json | text
+
+  // Names of the variables that were set (for "which knobs did the operator turn" logs).
+  std::vector<std::string> set_variables;
+};
+
+using Environment = std::map<std::string, std::string>;
+
+// A snapshot of the process environment.
+Environment process_env();
+
+struct ConfigDefaults {
+  std::string bus = "kafka";  // `spotify-etl up` passes "memory"
+};
+
+// Reads and validates the configuration. The error message is the one line to print.
+Result<Config> load_config(const Environment& env, const ConfigDefaults& defaults = {});
+
+// Parses "host:port" or ":port" (host defaults to 127.0.0.1).
+Result<HostPort> parse_host_port(std::string_view text);
+
+}  // namespace etl

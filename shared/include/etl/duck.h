@@ -1,0 +1,81 @@
+// RAII over DuckDB's C API (libduckdb from its npm package). Only what several
+// modules need; a module that needs more of the C API calls it directly through
+// `raw()` inside its own adapter. DuckDB errors become Error values here.
+#pragma once
+
+#include <duckdb.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "etl/result.h"
+
+namespace etl::duck {
+
+class QueryResult final {
+ public:
+  QueryResult() = default;
+  explicit QueryResult(duckdb_result r) : result_(r), valid_(true) {}
+  ~QueryResult();
+  QueryResult(QueryResult&& other) noexcept;
+  QueryResult& operator=(QueryResult&& other) noexcept;
+  QueryResult(const QueryResult&) = delete;
+  QueryResult& operator=(const QueryResult&) = delete;
+
+  duckdb_result* raw() noexcept { return &result_; }
+  idx_t column_count() noexcept { return duckdb_column_count(&result_); }
+  std::string column_name(idx_t col) noexcept;
+  // Fetches the next chunk (nullptr at the end); the caller destroys it with duckdb_destroy_data_chunk.
+  duckdb_data_chunk fetch_chunk() noexcept { return duckdb_fetch_chunk(result_); }
+  // The value at (col,row) as text, for small results and tests; nullopt for NULL.
+  std::optional<std::string> text(idx_t col, idx_t row);
+  idx_t row_count() noexcept;  // materialised results only
+
+ private:
+  duckdb_result result_{};
+  bool valid_ = false;
+};
+
+class Connection final {
+ public:
+  explicit Connection(duckdb_connection c) : conn_(c) {}
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  Status execute(const std::string& sql);
+  Result<QueryResult> query(const std::string& sql);
+  // Asks a running query on this connection to stop (from another thread).
+  void interrupt() noexcept { duckdb_interrupt(conn_); }
+  duckdb_connection raw() noexcept { return conn_; }
+
+ private:
+  duckdb_connection conn_ = nullptr;
+};
+
+class Database final {
+ public:
+  // `path` ":memory:" or "" for in-memory; `options` are DuckDB config settings
+  // applied before start (e.g. threads, memory_limit, enable_external_access).
+  static Result<std::unique_ptr<Database>> open(const std::string& path,
+                                                const std::map<std::string, std::string>& options = {});
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  Result<std::unique_ptr<Connection>> connect();
+  duckdb_database raw() noexcept { return db_; }
+
+ private:
+  explicit Database(duckdb_database db) : db_(db) {}
+  duckdb_database db_ = nullptr;
+};
+
+// Quotes an SQL string literal ('it''s').
+std::string quote_literal(std::string_view s);
+// Quotes an identifier ("col").
+std::string quote_identifier(std::string_view s);
+
+}  // namespace etl::duck

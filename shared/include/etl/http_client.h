@@ -1,0 +1,56 @@
+// An HTTP client on libcurl for the outbound calls (Spotify, S3, Glue, Athena,
+// the CLI). Thread-safe; easy handles are pooled so connections (and TLS
+// sessions) are reused across calls. Transport failures are values:
+// unavailable (refused, reset, DNS) or timeout. HTTP error statuses are not
+// errors here: the caller reads `status`.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "etl/result.h"
+
+namespace etl::http {
+
+struct ClientRequest {
+  std::string method = "GET";
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds timeout{30000};       // whole request
+  std::uint64_t max_response_bytes = 1ull << 30;  // larger bodies -> too_large
+};
+
+struct ClientResponse {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+  std::string header(std::string_view name) const;  // "" when absent; name case-insensitive
+};
+
+class Client final {
+ public:
+  Client();
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  Result<ClientResponse> send(const ClientRequest& request);
+
+ private:
+  struct Pool;
+  std::unique_ptr<Pool> pool_;
+};
+
+// Percent-encodes for a query component (RFC 3986 unreserved kept).
+std::string url_encode(std::string_view s);
+// Decodes %XX, and '+' as a space when `plus_is_space` (form and S3-event encoding).
+std::string url_decode(std::string_view s, bool plus_is_space);
+// "a=1&b=x%20y" from pairs.
+std::string query_string(const std::vector<std::pair<std::string, std::string>>& params);
+
+}  // namespace etl::http

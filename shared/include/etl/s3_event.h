@@ -1,0 +1,42 @@
+// S3 event notification documents: what S3 and MinIO put on the wire when an
+// object is created, and what our services publish after each write.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "etl/result.h"
+
+namespace etl {
+
+struct ObjectCreated {
+  std::string bucket;
+  std::string key;  // decoded ("a b.json", not "a+b.json")
+  std::uint64_t size = 0;
+  std::string etag;
+  std::string sequencer;
+  std::string event_name = "ObjectCreated:Put";
+  std::string event_time;  // RFC 3339 UTC with milliseconds
+  std::string region = "us-east-1";
+};
+
+// One record in AWS's shape; the key URL-encoded as S3 does (spaces as '+').
+std::string build_s3_event(const ObjectCreated& event);
+
+// Every ObjectCreated record of a document. Accepts `ObjectCreated:*` (AWS) and
+// `s3:ObjectCreated:*` (MinIO) and decodes keys. Other records (removals, tests
+// events such as s3:TestEvent) are skipped; malformed JSON is bad_data.
+Result<std::vector<ObjectCreated>> parse_s3_events(std::string_view document);
+
+// S3's own key encoding in events: like form encoding, '/' kept.
+std::string s3_event_encode_key(std::string_view key);
+
+// "2026-11-21T06:00:00.123Z"
+std::string rfc3339_millis(std::chrono::system_clock::time_point t);
+// "2026-11-21T06:00:00Z"
+std::string rfc3339(std::chrono::system_clock::time_point t);
+
+}  // namespace etl

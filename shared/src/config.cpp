@@ -1,0 +1,285 @@
+#include "etl/config.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+
+#include "etl/schedule.h"
+
+extern char** environ;
+
+namespace etl {
+
+const char* to_string(OutputFormat f) noexcept {
+  switch (f) {
+    case OutputFormat::parquet: return "parquet";
+    case OutputFormat::csv: return "csv";
+    case OutputFormat::jsonl: return "jsonl";
+  }
+  return "parquet";
+}
+
+const char* file_extension(OutputFormat f) noexcept { return to_string(f); }
+
+bool is_spotify_id(std::string_view id) noexcept {
+  return id.size() == 22 &&
+         std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isalnum(c) != 0; });
+}
+
+Status validate_source(const SourceSpec& s) {
+  if (s.type == "search") {
+    if (s.id.empty() || s.id.size() > 200)
+      return make_error(Errc::invalid_argument, "search query must be 1 to 200 characters");
+    return {};
+  }
+  if (s.type != "playlist" && s.type != "album" && s.type != "artist-albums")
+    return make_error(Errc::invalid_argument,
+                      "unknown source type '" + s.type + "' (accepted: playlist, album, artist-albums, search)");
+  if (!is_spotify_id(s.id))
+    return make_error(Errc::invalid_argument,
+                      "invalid Spotify id '" + s.id + "' for " + s.type + ": expected 22 base62 characters");
+  return {};
+}
+
+Result<SourceSpec> parse_source_spec(std::string_view text) {
+  auto colon = text.find(':');
+  if (colon == std::string_view::npos)
+    return make_error(Errc::invalid_argument, "source '" + std::string(text) +
+                                                  "' is not <type>:<id> (playlist:<id>, album:<id>, "
+                                                  "artist-albums:<id>, search:<query>)");
+  SourceSpec s{std::string(text.substr(0, colon)), std::string(text.substr(colon + 1))};
+  ETL_RETURN_IF_ERROR(validate_source(s));
+  return s;
+}
+
+Result<HostPort> parse_host_port(std::string_view text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string_view::npos)
+    return make_error(Errc::invalid_argument, "expected host:port or :port");
+  HostPort hp;
+  if (colon > 0) hp.host = std::string(text.substr(0, colon));
+  if (hp.host.size() > 2 && hp.host.front() == '[' && hp.host.back() == ']')
+    hp.host = hp.host.substr(1, hp.host.size() - 2);
+  auto port_text = text.substr(colon + 1);
+  auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), hp.port);
+  if (ec != std::errc{} || p != port_text.data() + port_text.size() || hp.port < 0 || hp.port > 65535)
+    return make_error(Errc::invalid_argument, "port must be a number from 0 to 65535");
+  return hp;
+}
+
+Environment process_env() {
+  Environment env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    auto eq = entry.find('=');
+    if (eq != std::string_view::npos) env.emplace(entry.substr(0, eq), entry.substr(eq + 1));
+  }
+  return env;
+}
+
+namespace {
+
+// Collects the first error with the variable's name in front.
+class Reader {
+ public:
+  Reader(const Environment& env, Config& cfg) : env_(env), cfg_(cfg) {}
+
+  std::optional<std::string> get(const std::string& name) {
+    auto it = env_.find(name);
+    if (it == env_.end() || it->second.empty()) return std::nullopt;
+    cfg_.set_variables.push_back(name);
+    return it->second;
+  }
+
+  void fail(const std::string& name, const std::string& why) {
+    if (!error_) error_ = make_error(Errc::invalid_argument, name + ": " + why);
+  }
+
+  void string(const std::string& name, std::string& out) {
+    if (auto v = get(name)) out = *v;
+  }
+
+  void choice(const std::string& name, std::string& out, std::initializer_list<const char*> accepted) {
+    auto v = get(name);
+    if (!v) return;
+    std::string lowered = *v;
+    std::transform(lowered.begin(), lowered.end(), lowered.begin(), ::tolower);
+    std::string list;
+    for (const char* a : accepted) {
+      if (lowered == a) {
+        out = lowered;
+        return;
+      }
+      list += list.empty() ? a : std::string(", ") + a;
+    }
+    fail(name, "'" + *v + "' is not one of: " + list);
+  }
+
+  template <class Int>
+  void integer(const std::string& name, Int& out, Int min, Int max) {
+    auto v = get(name);
+    if (!v) return;
+    Int parsed{};
+    auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), parsed);
+    if (ec != std::errc{} || p != v->data() + v->size() || parsed < min || parsed > max) {
+      fail(name, "'" + *v + "' is not a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+      return;
+    }
+    out = parsed;
+  }
+
+  void number(const std::string& name, double& out, double min, double max) {
+    auto v = get(name);
+    if (!v) return;
+    char* end = nullptr;
+    double parsed = std::strtod(v->c_str(), &end);
+    if (end != v->c_str() + v->size() || !(parsed >= min && parsed <= max)) {
+      fail(name, "'" + *v + "' is not a number from " + std::to_string(min) + " to " + std::to_string(max));
+      return;
+    }
+    out = parsed;
+  }
+
+  void address(const std::string& name, HostPort& out) {
+    auto v = get(name);
+    if (!v) return;
+    auto hp = parse_host_port(*v);
+    if (!hp) return fail(name, "'" + *v + "': " + hp.error().message);
+    out = *hp;
+  }
+
+  void store_url(const std::string& name, std::string& out) {
+    auto v = get(name);
+    if (!v) return;
+    bool file = v->rfind("file://", 0) == 0 && v->size() > 7;
+    bool s3 = v->rfind("s3://", 0) == 0 && v->size() > 5 && (*v)[5] != '/';
+    if (!file && !s3) return fail(name, "'" + *v + "' is not file:///abs/path, file://./rel/path or s3://bucket/prefix");
+    out = *v;
+  }
+
+  void http_url(const std::string& name, std::string& out) {
+    auto v = get(name);
+    if (!v) return;
+    if (v->rfind("http://", 0) != 0 && v->rfind("https://", 0) != 0)
+      return fail(name, "'" + *v + "' is not an http:// or https:// URL");
+    while (v->size() > 8 && v->back() == '/') v->pop_back();
+    out = *v;
+  }
+
+  std::optional<Error> error() const { return error_; }
+
+ private:
+  const Environment& env_;
+  Config& cfg_;
+  std::optional<Error> error_;
+};
+
+bool is_country_code(const std::string& s) {
+  return s.size() == 2 && std::isupper(static_cast<unsigned char>(s[0])) &&
+         std::isupper(static_cast<unsigned char>(s[1]));
+}
+
+}  // namespace
+
+Result<Config> load_config(const Environment& env, const ConfigDefaults& defaults) {
+  Config cfg;
+  cfg.bus = defaults.bus;
+  Reader r(env, cfg);
+
+  r.address("ETL_EXTRACTOR_ADDR", cfg.extractor_addr);
+  r.address("ETL_TRANSFORMER_ADDR", cfg.transformer_addr);
+  r.address("ETL_CATALOGER_ADDR", cfg.cataloger_addr);
+  r.string("ETL_API_TOKEN", cfg.api_token);
+
+  r.string("SPOTIFY_CLIENT_ID", cfg.spotify_client_id);
+  r.string("SPOTIFY_CLIENT_SECRET", cfg.spotify_client_secret);
+  r.http_url("SPOTIFY_API_URL", cfg.spotify_api_url);
+  r.http_url("SPOTIFY_ACCOUNTS_URL", cfg.spotify_accounts_url);
+  if (auto market = r.get("SPOTIFY_MARKET")) {
+    if (!is_country_code(*market)) r.fail("SPOTIFY_MARKET", "'" + *market + "' is not an ISO 3166-1 alpha-2 code like US");
+    cfg.spotify_market = *market;
+  }
+  if (auto sources = r.get("ETL_SOURCES")) {
+    std::string_view rest = *sources;
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      auto item = rest.substr(0, comma);
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+      if (!item.empty()) {
+        auto spec = parse_source_spec(item);
+        if (!spec) {
+          r.fail("ETL_SOURCES", spec.error().message);
+          break;
+        }
+        cfg.sources.push_back(*spec);
+      }
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  if (auto schedule = r.get("ETL_SCHEDULE")) {
+    auto parsed = Schedule::parse(*schedule);
+    if (!parsed) r.fail("ETL_SCHEDULE", parsed.error().message);
+    cfg.schedule = *schedule;
+  }
+  r.integer("ETL_SEARCH_MAX_RESULTS", cfg.search_max_results, 1, 1000);
+  long long max_wait = cfg.spotify_max_retry_after.count();
+  r.integer("ETL_SPOTIFY_MAX_RETRY_AFTER_S", max_wait, 0LL, 3600LL);
+  cfg.spotify_max_retry_after = std::chrono::seconds(max_wait);
+  r.integer("ETL_SPOTIFY_MAX_RETRIES", cfg.spotify_max_retries, 0, 20);
+  r.number("ETL_SPOTIFY_RATE", cfg.spotify_rate_per_s, 0.1, 1000.0);
+  r.integer("ETL_EXTRACT_PARALLELISM", cfg.extract_parallelism, 1, 64);
+
+  r.store_url("ETL_RAW_URL", cfg.raw_url);
+  r.store_url("ETL_TRANSFORMED_URL", cfg.transformed_url);
+  std::string format = to_string(cfg.output_format);
+  r.choice("ETL_OUTPUT_FORMAT", format, {"parquet", "csv", "jsonl"});
+  cfg.output_format = format == "csv" ? OutputFormat::csv : format == "jsonl" ? OutputFormat::jsonl : OutputFormat::parquet;
+  r.integer("ETL_MAX_RAW_OBJECT_BYTES", cfg.max_raw_object_bytes, std::uint64_t{1024}, std::uint64_t{1} << 40);
+  r.integer("ETL_MAX_REQUEST_BODY_BYTES", cfg.max_request_body_bytes, std::uint64_t{1024}, std::uint64_t{1} << 30);
+
+  if (auto region = r.get("AWS_REGION")) cfg.aws.region = *region;
+  else if (auto fallback = r.get("AWS_DEFAULT_REGION")) cfg.aws.region = *fallback;
+  r.string("AWS_ACCESS_KEY_ID", cfg.aws.access_key_id);
+  r.string("AWS_SECRET_ACCESS_KEY", cfg.aws.secret_access_key);
+  r.string("AWS_SESSION_TOKEN", cfg.aws.session_token);
+  r.http_url("AWS_ENDPOINT_URL", cfg.aws.endpoint_url);
+  r.http_url("AWS_ENDPOINT_URL_S3", cfg.aws.endpoint_url_s3);
+  r.http_url("AWS_ENDPOINT_URL_GLUE", cfg.aws.endpoint_url_glue);
+  r.http_url("AWS_ENDPOINT_URL_ATHENA", cfg.aws.endpoint_url_athena);
+
+  r.choice("ETL_BUS", cfg.bus, {"memory", "kafka"});
+  r.string("ETL_KAFKA_BOOTSTRAP_SERVERS", cfg.kafka_bootstrap_servers);
+  r.string("ETL_TOPIC_RAW", cfg.topic_raw);
+  r.string("ETL_TOPIC_TRANSFORMED", cfg.topic_transformed);
+  r.string("ETL_TOPIC_DLQ", cfg.topic_dlq);
+  // Any other ETL_KAFKA_<NAME> becomes the librdkafka property <name> (lower-case, _ -> .).
+  constexpr std::string_view kafka_prefix = "ETL_KAFKA_";
+  for (const auto& [name, value] : env) {
+    if (name.rfind(kafka_prefix, 0) != 0 || name == "ETL_KAFKA_BOOTSTRAP_SERVERS" || value.empty()) continue;
+    std::string property = name.substr(kafka_prefix.size());
+    std::transform(property.begin(), property.end(), property.begin(),
+                   [](unsigned char c) { return c == '_' ? '.' : static_cast<char>(std::tolower(c)); });
+    cfg.kafka_properties[property] = value;
+    cfg.set_variables.push_back(name);
+  }
+
+  r.choice("ETL_CATALOG", cfg.catalog, {"local", "glue"});
+  r.string("ETL_GLUE_DATABASE", cfg.glue_database);
+  r.choice("ETL_QUERY_ENGINE", cfg.query_engine, {"duckdb", "athena"});
+  r.string("ETL_ATHENA_WORKGROUP", cfg.athena_workgroup);
+  if (auto output = r.get("ETL_ATHENA_OUTPUT")) {
+    if (output->rfind("s3://", 0) != 0) r.fail("ETL_ATHENA_OUTPUT", "'" + *output + "' is not an s3://bucket/prefix location");
+    cfg.athena_output = *output;
+  }
+
+  r.choice("ETL_LOG_LEVEL", cfg.log_level, {"trace", "debug", "info", "warn", "error"});
+  r.choice("ETL_LOG_FORMAT", cfg.log_format, {"json", "text"});
+
+  if (auto err = r.error()) return *err;
+  return cfg;
+}
+
+}  // namespace etl

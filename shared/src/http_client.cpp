@@ -1,0 +1,187 @@
+#include "etl/http_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <mutex>
+
+namespace etl::http {
+
+std::string ClientResponse::header(std::string_view name) const {
+  std::string lowered(name);
+  std::transform(lowered.begin(), lowered.end(), lowered.begin(), ::tolower);
+  for (const auto& [k, v] : headers)
+    if (k == lowered) return v;
+  return {};
+}
+
+namespace {
+
+std::once_flag g_curl_init;
+
+struct Sink {
+  ClientResponse* response;
+  std::uint64_t limit;
+  bool overflow = false;
+};
+
+size_t on_body(char* data, size_t size, size_t n, void* user) {
+  auto* sink = static_cast<Sink*>(user);
+  size_t bytes = size * n;
+  if (sink->response->body.size() + bytes > sink->limit) {
+    sink->overflow = true;
+    return 0;  // aborts the transfer
+  }
+  sink->response->body.append(data, bytes);
+  return bytes;
+}
+
+size_t on_header(char* data, size_t size, size_t n, void* user) {
+  auto* response = static_cast<ClientResponse*>(user);
+  std::string_view line(data, size * n);
+  if (line.rfind("HTTP/", 0) == 0) response->headers.clear();  // a new response (after 100-continue or redirect)
+  auto colon = line.find(':');
+  if (colon != std::string_view::npos) {
+    std::string name(line.substr(0, colon));
+    std::transform(name.begin(), name.end(), name.begin(), ::tolower);
+    auto value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.remove_suffix(1);
+    response->headers.emplace_back(std::move(name), std::string(value));
+  }
+  return size * n;
+}
+
+}  // namespace
+
+struct Client::Pool {
+  std::mutex mutex;
+  std::vector<CURL*> idle;
+
+  CURL* acquire() {
+    {
+      std::lock_guard lock(mutex);
+      if (!idle.empty()) {
+        CURL* h = idle.back();
+        idle.pop_back();
+        curl_easy_reset(h);  // keeps live connections and the session caches
+        return h;
+      }
+    }
+    return curl_easy_init();
+  }
+  void release(CURL* h) {
+    std::lock_guard lock(mutex);
+    if (idle.size() < 16) idle.push_back(h);
+    else curl_easy_cleanup(h);
+  }
+  ~Pool() {
+    for (CURL* h : idle) curl_easy_cleanup(h);
+  }
+};
+
+Client::Client() : pool_(std::make_unique<Pool>()) {
+  std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+Client::~Client() = default;
+
+Result<ClientResponse> Client::send(const ClientRequest& request) {
+  CURL* h = pool_->acquire();
+  if (h == nullptr) return make_error(Errc::internal, "curl_easy_init failed");
+  ClientResponse response;
+  Sink sink{&response, request.max_response_bytes};
+  curl_slist* headers = nullptr;
+  for (const auto& [k, v] : request.headers) headers = curl_slist_append(headers, (k + ": " + v).c_str());
+  // An empty Expect avoids the 1 s wait for 100-continue on larger PUTs.
+  headers = curl_slist_append(headers, "Expect:");
+
+  curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &response);
+  curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");  // gzip/deflate/br as the server offers
+  curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+  if (request.method == "GET") {
+    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+  } else if (request.method == "HEAD") {
+    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+  } else {
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    if (request.method != "DELETE" || !request.body.empty()) {
+      curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    }
+  }
+
+  CURLcode rc = curl_easy_perform(h);
+  long status = 0;
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all(headers);
+  pool_->release(h);
+
+  if (sink.overflow)
+    return make_error(Errc::too_large, "response from " + request.url + " exceeds " +
+                                           std::to_string(request.max_response_bytes) + " bytes");
+  if (rc == CURLE_OPERATION_TIMEDOUT)
+    return make_error(Errc::timeout, request.method + " " + request.url + " timed out");
+  if (rc != CURLE_OK)
+    return make_error(Errc::unavailable, request.method + " " + request.url + ": " + curl_easy_strerror(rc));
+  response.status = static_cast<int>(status);
+  return response;
+}
+
+std::string url_encode(std::string_view s) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size() * 3);
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string url_decode(std::string_view s, bool plus_is_space) {
+  auto hexval = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+      out += static_cast<char>(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+      i += 2;
+    } else if (s[i] == '+' && plus_is_space) {
+      out += ' ';
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::string query_string(const std::vector<std::pair<std::string, std::string>>& params) {
+  std::string out;
+  for (const auto& [k, v] : params) {
+    if (!out.empty()) out += '&';
+    out += url_encode(k) + "=" + url_encode(v);
+  }
+  return out;
+}
+
+}  // namespace etl::http

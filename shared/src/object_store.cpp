@@ -1,0 +1,40 @@
+#include "etl/object_store.h"
+
+#include "file_object_store.h"
+
+namespace etl {
+
+Status validate_key(std::string_view key) {
+  if (key.empty()) return make_error(Errc::invalid_argument, "object key is empty");
+  if (key.size() > 1024) return make_error(Errc::invalid_argument, "object key is longer than 1024 bytes");
+  if (key.front() == '/') return make_error(Errc::invalid_argument, "object key must not start with '/'");
+  size_t start = 0;
+  while (start <= key.size()) {
+    auto end = key.find('/', start);
+    auto part = key.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    if (part.empty() || part == "." || part == "..")
+      return make_error(Errc::invalid_argument, "object key '" + std::string(key) + "' has an empty, '.' or '..' segment");
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  for (unsigned char c : key)
+    if (c < 0x20 || c == 0x7f) return make_error(Errc::invalid_argument, "object key has a control character");
+  return {};
+}
+
+Result<std::unique_ptr<ObjectStore>> open_object_store(const std::string& url, const AwsConfig& aws) {
+  (void)aws;
+  if (url.rfind("file://", 0) == 0) {
+    std::filesystem::path root(url.substr(7));
+    if (root.empty()) return make_error(Errc::invalid_argument, "file:// URL has no path: " + url);
+    root = std::filesystem::absolute(root).lexically_normal();
+    if (root.has_filename() == false) root = root.parent_path();
+    return std::unique_ptr<ObjectStore>(std::make_unique<FileObjectStore>(url, root));
+  }
+  if (url.rfind("s3://", 0) == 0) {
+    return make_error(Errc::invalid_argument, "s3:// stores are not available in this build yet: " + url);
+  }
+  return make_error(Errc::invalid_argument, "unsupported store URL '" + url + "' (file:// or s3://)");
+}
+
+}  // namespace etl

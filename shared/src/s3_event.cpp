@@ -1,0 +1,107 @@
+#include "etl/s3_event.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cctype>
+#include <ctime>
+
+#include "etl/http_client.h"
+
+namespace etl {
+
+std::string rfc3339_millis(std::chrono::system_clock::time_point t) {
+  auto secs = std::chrono::time_point_cast<std::chrono::seconds>(t);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - secs).count();
+  std::time_t tt = std::chrono::system_clock::to_time_t(secs);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  return buf;
+}
+
+std::string rfc3339(std::chrono::system_clock::time_point t) {
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string s3_event_encode_key(std::string_view key) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : key) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/' || c == '*') {
+      out += static_cast<char>(c);
+    } else if (c == ' ') {
+      out += '+';
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string build_s3_event(const ObjectCreated& e) {
+  nlohmann::json record = {
+      {"eventVersion", "2.1"},
+      {"eventSource", "aws:s3"},
+      {"awsRegion", e.region},
+      {"eventTime", e.event_time.empty() ? rfc3339_millis(std::chrono::system_clock::now()) : e.event_time},
+      {"eventName", e.event_name},
+      {"userIdentity", {{"principalId", "spotify-etl"}}},
+      {"requestParameters", {{"sourceIPAddress", "127.0.0.1"}}},
+      {"responseElements", nlohmann::json::object()},
+      {"s3",
+       {{"s3SchemaVersion", "1.0"},
+        {"configurationId", "spotify-etl"},
+        {"bucket", {{"name", e.bucket}, {"ownerIdentity", {{"principalId", "spotify-etl"}}}, {"arn", "arn:aws:s3:::" + e.bucket}}},
+        {"object", {{"key", s3_event_encode_key(e.key)}, {"size", e.size}, {"eTag", e.etag}, {"sequencer", e.sequencer}}}}}};
+  return nlohmann::json{{"Records", nlohmann::json::array({record})}}.dump();
+}
+
+Result<std::vector<ObjectCreated>> parse_s3_events(std::string_view document) {
+  auto doc = nlohmann::json::parse(document, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return make_error(Errc::bad_data, "event is not valid JSON");
+  if (!doc.is_object()) return make_error(Errc::bad_data, "event is not a JSON object");
+  std::vector<ObjectCreated> out;
+  auto records = doc.find("Records");
+  if (records == doc.end()) {
+    // MinIO and S3 send test events without Records (e.g. {"Event":"s3:TestEvent"}): nothing to do.
+    if (doc.contains("Event") || doc.contains("EventName")) return out;
+    return make_error(Errc::bad_data, "event has no Records array");
+  }
+  if (!records->is_array()) return make_error(Errc::bad_data, "event Records is not an array");
+  for (const auto& r : *records) {
+    if (!r.is_object()) return make_error(Errc::bad_data, "event record is not an object");
+    std::string name = r.value("eventName", "");
+    if (name.rfind("s3:", 0) == 0) name = name.substr(3);
+    if (name.rfind("ObjectCreated:", 0) != 0) continue;
+    const auto s3 = r.find("s3");
+    if (s3 == r.end() || !s3->is_object()) return make_error(Errc::bad_data, "event record has no s3 object");
+    const auto bucket = s3->find("bucket");
+    const auto object = s3->find("object");
+    if (bucket == s3->end() || object == s3->end() || !bucket->is_object() || !object->is_object() ||
+        !bucket->contains("name") || !(*bucket)["name"].is_string() || !object->contains("key") ||
+        !(*object)["key"].is_string())
+      return make_error(Errc::bad_data, "event record lacks s3.bucket.name or s3.object.key");
+    ObjectCreated e;
+    e.event_name = r.value("eventName", "");
+    e.event_time = r.value("eventTime", "");
+    e.region = r.value("awsRegion", "");
+    e.bucket = (*bucket)["name"].get<std::string>();
+    e.key = http::url_decode((*object)["key"].get<std::string>(), /*plus_is_space=*/true);
+    if (auto size = object->find("size"); size != object->end() && size->is_number_unsigned()) e.size = size->get<std::uint64_t>();
+    e.etag = object->value("eTag", object->value("etag", ""));
+    e.sequencer = object->value("sequencer", "");
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace etl

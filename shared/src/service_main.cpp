@@ -1,0 +1,95 @@
+#include "etl/service_main.h"
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+
+#include "etl/log.h"
+
+namespace etl {
+
+void block_shutdown_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
+int wait_for_shutdown_signal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  int sig = 0;
+  while (sigwait(&set, &sig) != 0) {
+  }
+  return sig;
+}
+
+void stop_with_deadline(const std::function<void()>& stop, std::chrono::seconds deadline) {
+  std::thread watchdog([deadline] {
+    std::this_thread::sleep_for(deadline);
+    log::warn("shutdown deadline reached; exiting with work abandoned", {{"deadline_s", deadline.count()}});
+    std::fflush(nullptr);
+    std::_Exit(0);
+  });
+  watchdog.detach();
+  stop();
+}
+
+int run_program(const Program& program, int argc, char** argv) {
+  Environment env = process_env();
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::printf("%s %s — %s\n\nUsage: %s [--addr HOST:PORT]\n\n%s\n", program.name.c_str(), ETL_VERSION,
+                  program.summary.c_str(), program.name.c_str(), program.help.c_str());
+      return 0;
+    }
+    if (arg == "--version") {
+      std::printf("%s %s\n", program.name.c_str(), ETL_VERSION);
+      return 0;
+    }
+    if (arg == "--addr" && i + 1 < argc) {
+      // The flag overrides this service's address variable.
+      std::string var = "ETL_" + program.name + "_ADDR";
+      for (auto& c : var) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      env[var] = argv[++i];
+      continue;
+    }
+    std::fprintf(stderr, "%s: unknown argument '%s' (see --help)\n", program.name.c_str(), arg.c_str());
+    return 2;
+  }
+
+  auto config = load_config(env, program.defaults);
+  if (!config) {
+    std::fprintf(stderr, "%s: configuration error: %s\n", program.name.c_str(), config.error().message.c_str());
+    return 2;
+  }
+  log::init(program.name, config->log_level, config->log_format);
+  block_shutdown_signals();
+
+  auto runnable = program.make(*config);
+  if (!runnable) {
+    log::error("cannot start", {{"error", runnable.error().message}});
+    std::fprintf(stderr, "%s: %s\n", program.name.c_str(), runnable.error().message.c_str());
+    return runnable.error().code == Errc::invalid_argument ? 2 : 1;
+  }
+  if (Status s = (*runnable)->start(); !s.ok()) {
+    log::error("cannot start", {{"error", s.error().message}});
+    std::fprintf(stderr, "%s: %s\n", program.name.c_str(), s.error().message.c_str());
+    return 1;
+  }
+  log::info("started", {{"version", ETL_VERSION}, {"variables_set", config->set_variables}});
+  int sig = wait_for_shutdown_signal();
+  log::info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  stop_with_deadline([&] { (*runnable)->stop(); });
+  runnable->reset();
+  log::info("stopped");
+  return 0;
+}
+
+}  // namespace etl
