@@ -184,6 +184,12 @@ struct Server::Impl {
     latency = &metrics.histogram("spotify_etl_http_request_duration_seconds", "HTTP request latency",
                                  {{"service", options.service}});
     server.set_payload_max_length(options.max_body_bytes);
+    // httplib's default adds SO_REUSEPORT, which lets a second instance share the
+    // port silently; a taken port must be a start-up error instead.
+    server.set_socket_options([](socket_t sock) {
+      int yes = 1;
+      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
     server.set_read_timeout(options.read_timeout);
     server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
       request_start = std::chrono::steady_clock::now();

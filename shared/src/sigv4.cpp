@@ -1,0 +1,222 @@
+#include "etl/sigv4.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <stdexcept>
+
+namespace etl {
+namespace {
+
+constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
+
+bool is_unreserved(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == '_' || c == '~';
+}
+
+bool is_blank(char c) { return c == ' ' || c == '\t'; }
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// SigV4's "Trimall": outer blanks dropped, inner runs of blanks made one space.
+std::string trim_all(std::string_view value) {
+  std::string out;
+  bool in_blank = false;
+  for (char c : trim(value)) {
+    if (is_blank(c)) {
+      in_blank = true;
+      continue;
+    }
+    if (in_blank) out += ' ';
+    in_blank = false;
+    out += c;
+  }
+  return out;
+}
+
+struct CanonicalHeaders {
+  std::string block;   // "name:value\n" per header
+  std::string signed_names;
+};
+
+CanonicalHeaders canonical_headers(HeaderList headers) {
+  std::stable_sort(headers.begin(), headers.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  CanonicalHeaders out;
+  for (std::size_t i = 0; i < headers.size();) {
+    const std::string& name = headers[i].first;
+    std::string value = headers[i].second;
+    // A repeated header is signed once with its values joined in order.
+    for (++i; i < headers.size() && headers[i].first == name; ++i) value += "," + headers[i].second;
+    out.block += name + ":" + value + "\n";
+    out.signed_names += (out.signed_names.empty() ? "" : ";") + name;
+  }
+  return out;
+}
+
+std::string canonical_uri(std::string_view path, std::string_view service) {
+  if (path.empty()) return "/";
+  if (service == "s3") return std::string(path);
+  return uri_encode(normalize_uri_path(path), false);
+}
+
+}  // namespace
+
+std::string hex_encode(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 0x0f];
+  }
+  return out;
+}
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("OpenSSL SHA-256 failed");
+  return hex_encode(std::string_view(reinterpret_cast<const char*>(digest), length));
+}
+
+std::string hmac_sha256(std::string_view key, std::string_view data) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  std::size_t length = 0;
+  if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(),
+                reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, sizeof mac, &length) == nullptr)
+    throw std::runtime_error("OpenSSL HMAC-SHA256 failed");
+  return std::string(reinterpret_cast<const char*>(mac), length);
+}
+
+std::string uri_encode(std::string_view s, bool encode_slash) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if (is_unreserved(c) || (c == '/' && !encode_slash)) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kDigits[c >> 4];
+      out += kDigits[c & 0x0f];
+    }
+  }
+  return out;
+}
+
+std::string sigv4_signing_key(std::string_view secret_access_key, std::string_view date, std::string_view region,
+                              std::string_view service) {
+  std::string key = hmac_sha256("AWS4" + std::string(secret_access_key), date);
+  key = hmac_sha256(key, region);
+  key = hmac_sha256(key, service);
+  return hmac_sha256(key, "aws4_request");
+}
+
+std::string normalize_uri_path(std::string_view path) {
+  std::vector<std::string_view> segments;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    auto slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    const auto segment = path.substr(start, slash - start);
+    if (segment == "..") {
+      if (!segments.empty()) segments.pop_back();
+    } else if (!segment.empty() && segment != ".") {
+      segments.push_back(segment);
+    }
+    start = slash + 1;
+  }
+  std::string out;
+  for (auto segment : segments) out += "/" + std::string(segment);
+  if (out.empty()) return "/";
+  if (path.back() == '/') out += '/';
+  return out;
+}
+
+std::string canonical_query_string(const std::vector<std::pair<std::string, std::string>>& query) {
+  std::vector<std::pair<std::string, std::string>> encoded;
+  encoded.reserve(query.size());
+  for (const auto& [name, value] : query) encoded.emplace_back(uri_encode(name, true), uri_encode(value, true));
+  std::sort(encoded.begin(), encoded.end());
+  std::string out;
+  for (const auto& [name, value] : encoded) out += (out.empty() ? "" : "&") + name + "=" + value;
+  return out;
+}
+
+std::string amz_date(std::chrono::system_clock::time_point now) {
+  using namespace std::chrono;
+  const auto day = floor<days>(now);
+  const year_month_day ymd{day};
+  const hh_mm_ss<seconds> time{floor<seconds>(now - day)};
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d%02u%02uT%02ld%02ld%02ldZ", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<long>(time.hours().count()), static_cast<long>(time.minutes().count()),
+                static_cast<long>(time.seconds().count()));
+  return buf;
+}
+
+Sigv4Steps sigv4_steps(const SigningRequest& request, const AwsCredentials& credentials, std::string_view region,
+                       std::string_view service, std::chrono::system_clock::time_point now,
+                       bool s3_content_sha_header) {
+  Sigv4Steps steps;
+  steps.amz_date = amz_date(now);
+  const std::string date = steps.amz_date.substr(0, 8);
+  steps.credential_scope = date + "/" + std::string(region) + "/" + std::string(service) + "/aws4_request";
+
+  HeaderList headers;
+  headers.emplace_back("host", trim_all(request.host));
+  for (const auto& [raw_name, value] : request.headers) {
+    const std::string name = lower(trim(raw_name));
+    const bool generated = name == "host" || name == "x-amz-date" || name == "x-amz-security-token" ||
+                           name == "authorization" || (s3_content_sha_header && name == "x-amz-content-sha256");
+    if (name.empty() || generated) continue;
+    headers.emplace_back(name, trim_all(value));
+  }
+  headers.emplace_back("x-amz-date", steps.amz_date);
+  if (s3_content_sha_header) headers.emplace_back("x-amz-content-sha256", request.payload_sha256);
+  if (!credentials.session_token.empty()) headers.emplace_back("x-amz-security-token", credentials.session_token);
+  const CanonicalHeaders canonical = canonical_headers(std::move(headers));
+  steps.signed_headers = canonical.signed_names;
+
+  steps.canonical_request = request.method + "\n" + canonical_uri(request.path, service) + "\n" +
+                            canonical_query_string(request.query) + "\n" + canonical.block + "\n" +
+                            canonical.signed_names + "\n" + request.payload_sha256;
+  steps.string_to_sign = std::string(kAlgorithm) + "\n" + steps.amz_date + "\n" + steps.credential_scope + "\n" +
+                         sha256_hex(steps.canonical_request);
+  const std::string key = sigv4_signing_key(credentials.secret_access_key, date, region, service);
+  steps.signing_key_hex = hex_encode(key);
+  steps.signature = hex_encode(hmac_sha256(key, steps.string_to_sign));
+
+  steps.headers_to_add.emplace_back(
+      "Authorization", std::string(kAlgorithm) + " Credential=" + credentials.access_key_id + "/" +
+                           steps.credential_scope + ", SignedHeaders=" + steps.signed_headers +
+                           ", Signature=" + steps.signature);
+  steps.headers_to_add.emplace_back("X-Amz-Date", steps.amz_date);
+  if (s3_content_sha_header) steps.headers_to_add.emplace_back("X-Amz-Content-Sha256", request.payload_sha256);
+  if (!credentials.session_token.empty())
+    steps.headers_to_add.emplace_back("X-Amz-Security-Token", credentials.session_token);
+  return steps;
+}
+
+HeaderList sigv4_sign(const SigningRequest& request, const AwsCredentials& credentials, std::string_view region,
+                      std::string_view service, std::chrono::system_clock::time_point now,
+                      bool s3_content_sha_header) {
+  return sigv4_steps(request, credentials, region, service, now, s3_content_sha_header).headers_to_add;
+}
+
+}  // namespace etl

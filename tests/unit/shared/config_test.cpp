@@ -1,0 +1,139 @@
+#include "etl/config.h"
+
+#include <gtest/gtest.h>
+
+namespace etl {
+namespace {
+
+TEST(Config, DefaultsMatchTheContract) {
+  auto cfg = load_config({});
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  EXPECT_EQ(cfg->extractor_addr.str(), "127.0.0.1:8081");
+  EXPECT_EQ(cfg->transformer_addr.str(), "127.0.0.1:8082");
+  EXPECT_EQ(cfg->cataloger_addr.str(), "127.0.0.1:8083");
+  EXPECT_EQ(cfg->spotify_api_url, "https://api.spotify.com/v1");
+  EXPECT_EQ(cfg->spotify_accounts_url, "https://accounts.spotify.com");
+  EXPECT_EQ(cfg->raw_url, "file://./data/raw");
+  EXPECT_EQ(cfg->transformed_url, "file://./data/transformed");
+  EXPECT_EQ(cfg->output_format, OutputFormat::parquet);
+  EXPECT_EQ(cfg->bus, "kafka");
+  EXPECT_EQ(cfg->kafka_bootstrap_servers, "127.0.0.1:9092");
+  EXPECT_EQ(cfg->topic_raw, "spotify.raw.events");
+  EXPECT_EQ(cfg->topic_transformed, "spotify.transformed.events");
+  EXPECT_EQ(cfg->topic_dlq, "spotify.dlq");
+  EXPECT_EQ(cfg->catalog, "local");
+  EXPECT_EQ(cfg->glue_database, "spotify");
+  EXPECT_EQ(cfg->query_engine, "duckdb");
+  EXPECT_EQ(cfg->athena_workgroup, "primary");
+  EXPECT_EQ(cfg->log_level, "info");
+  EXPECT_EQ(cfg->log_format, "json");
+}
+
+TEST(Config, UpDefaultsToTheMemoryBus) {
+  auto cfg = load_config({}, ConfigDefaults{"memory"});
+  ASSERT_TRUE(cfg.ok());
+  EXPECT_EQ(cfg->bus, "memory");
+  auto overridden = load_config({{"ETL_BUS", "kafka"}}, ConfigDefaults{"memory"});
+  ASSERT_TRUE(overridden.ok());
+  EXPECT_EQ(overridden->bus, "kafka");
+}
+
+TEST(Config, ReadsEveryDocumentedVariable) {
+  Environment env = {
+      {"ETL_EXTRACTOR_ADDR", "0.0.0.0:9001"},
+      {"ETL_TRANSFORMER_ADDR", ":9002"},
+      {"ETL_API_TOKEN", "s3cret"},
+      {"SPOTIFY_MARKET", "SE"},
+      {"ETL_SOURCES", "playlist:37i9dQZF1DXcBWIGoYBM5M, search:daft punk ,album:4aawyAB9vmqN3uQ7FjRGTy"},
+      {"ETL_SCHEDULE", "@daily"},
+      {"ETL_RAW_URL", "s3://raw-bucket/spotify"},
+      {"ETL_TRANSFORMED_URL", "file:///var/lib/etl/transformed"},
+      {"ETL_OUTPUT_FORMAT", "CSV"},
+      {"AWS_REGION", "eu-north-1"},
+      {"AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9000/"},
+      {"ETL_KAFKA_SECURITY_PROTOCOL", "SASL_SSL"},
+      {"ETL_KAFKA_SASL_MECHANISMS", "PLAIN"},
+      {"ETL_CATALOG", "glue"},
+      {"ETL_QUERY_ENGINE", "athena"},
+      {"ETL_ATHENA_OUTPUT", "s3://results/athena/"},
+  };
+  auto cfg = load_config(env);
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  EXPECT_EQ(cfg->extractor_addr.str(), "0.0.0.0:9001");
+  EXPECT_EQ(cfg->transformer_addr.str(), "127.0.0.1:9002");
+  EXPECT_EQ(cfg->api_token, "s3cret");
+  EXPECT_EQ(cfg->spotify_market, "SE");
+  ASSERT_EQ(cfg->sources.size(), 3u);
+  EXPECT_EQ(cfg->sources[0], (SourceSpec{"playlist", "37i9dQZF1DXcBWIGoYBM5M"}));
+  EXPECT_EQ(cfg->sources[1], (SourceSpec{"search", "daft punk"}));
+  EXPECT_EQ(cfg->sources[2], (SourceSpec{"album", "4aawyAB9vmqN3uQ7FjRGTy"}));
+  EXPECT_EQ(cfg->output_format, OutputFormat::csv);
+  EXPECT_EQ(cfg->aws.region, "eu-north-1");
+  EXPECT_EQ(cfg->aws.endpoint_url_s3, "http://127.0.0.1:9000") << "trailing slash is dropped";
+  EXPECT_EQ(cfg->kafka_properties.at("security.protocol"), "SASL_SSL");
+  EXPECT_EQ(cfg->kafka_properties.at("sasl.mechanisms"), "PLAIN");
+  EXPECT_EQ(cfg->kafka_properties.count("bootstrap.servers"), 0u);
+  EXPECT_EQ(cfg->catalog, "glue");
+  EXPECT_EQ(cfg->query_engine, "athena");
+}
+
+struct BadValue {
+  const char* variable;
+  const char* value;
+};
+
+class ConfigRejects : public ::testing::TestWithParam<BadValue> {};
+
+TEST_P(ConfigRejects, WithOneLineNamingTheVariable) {
+  auto cfg = load_config({{GetParam().variable, GetParam().value}});
+  ASSERT_FALSE(cfg.ok()) << GetParam().variable << "=" << GetParam().value << " was accepted";
+  EXPECT_EQ(cfg.error().code, Errc::invalid_argument);
+  EXPECT_EQ(cfg.error().message.rfind(GetParam().variable, 0), 0u) << cfg.error().message;
+  EXPECT_EQ(cfg.error().message.find('\n'), std::string::npos) << cfg.error().message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    BadValues, ConfigRejects,
+    ::testing::Values(BadValue{"ETL_EXTRACTOR_ADDR", "localhost"}, BadValue{"ETL_CATALOGER_ADDR", ":99999"},
+                      BadValue{"SPOTIFY_API_URL", "ftp://x"}, BadValue{"SPOTIFY_MARKET", "usa"},
+                      BadValue{"ETL_SOURCES", "playlist:tooshort"}, BadValue{"ETL_SOURCES", "podcast:37i9dQZF1DXcBWIGoYBM5M"},
+                      BadValue{"ETL_SOURCES", "37i9dQZF1DXcBWIGoYBM5M"}, BadValue{"ETL_SCHEDULE", "61 * * * *"},
+                      BadValue{"ETL_SCHEDULE", "@every 0s"}, BadValue{"ETL_RAW_URL", "/data/raw"},
+                      BadValue{"ETL_TRANSFORMED_URL", "s3:///nobucket"}, BadValue{"ETL_OUTPUT_FORMAT", "orc"},
+                      BadValue{"ETL_BUS", "rabbitmq"}, BadValue{"ETL_CATALOG", "hive"},
+                      BadValue{"ETL_QUERY_ENGINE", "trino"}, BadValue{"ETL_ATHENA_OUTPUT", "/tmp/results"},
+                      BadValue{"ETL_LOG_LEVEL", "verbose"}, BadValue{"ETL_LOG_FORMAT", "xml"},
+                      BadValue{"ETL_SEARCH_MAX_RESULTS", "0"}, BadValue{"ETL_MAX_RAW_OBJECT_BYTES", "lots"}));
+
+TEST(Config, SecretsAreNotEchoedInErrors) {
+  auto cfg = load_config({{"ETL_API_TOKEN", "hunter2"}, {"ETL_BUS", "nope"}});
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_EQ(cfg.error().message.find("hunter2"), std::string::npos);
+}
+
+TEST(SpotifyId, AcceptsOnlyBase62Of22Characters) {
+  EXPECT_TRUE(is_spotify_id("37i9dQZF1DXcBWIGoYBM5M"));
+  EXPECT_FALSE(is_spotify_id("37i9dQZF1DXcBWIGoYBM5"));
+  EXPECT_FALSE(is_spotify_id("37i9dQZF1DXcBWIGoYBM5M1"));
+  EXPECT_FALSE(is_spotify_id("37i9dQZF1DXcBWIGoYBM5-"));
+  EXPECT_FALSE(is_spotify_id("../../../../etc/passwd1"));
+  EXPECT_FALSE(is_spotify_id(""));
+}
+
+TEST(HostPort, ParsesHostAndPortForms) {
+  auto a = parse_host_port("0.0.0.0:8081");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->host, "0.0.0.0");
+  EXPECT_EQ(a->port, 8081);
+  auto b = parse_host_port(":8082");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->host, "127.0.0.1");
+  auto c = parse_host_port("[::1]:8083");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->host, "::1");
+  EXPECT_FALSE(parse_host_port("8081").ok());
+  EXPECT_FALSE(parse_host_port("host:http").ok());
+}
+
+}  // namespace
+}  // namespace etl

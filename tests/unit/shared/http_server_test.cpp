@@ -1,0 +1,129 @@
+#include "etl/http_server.h"
+
+#include <gtest/gtest.h>
+
+#include "test_support.h"
+
+namespace etl {
+namespace {
+
+using etl::testing::call;
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void start(const std::string& token = {}) {
+    http::ServerOptions o;
+    o.service = "test";
+    o.address = {"127.0.0.1", 0};
+    o.api_token = token;
+    o.max_body_bytes = 1024;
+    server_ = std::make_unique<http::Server>(o, metrics_);
+    server_->post(R"(/v1/echo)", [](const http::Request& req) {
+      auto body = http::parse_json_object(req);
+      if (!body) return http::error_response(body.error());
+      return http::json_response(200, *body);
+    });
+    server_->get(R"(/v1/items/([^/]+))", [](const http::Request& req) {
+      if (req.params[0] != "known") return http::error_response(make_error(Errc::not_found, "no item " + req.params[0]));
+      return http::json_response(200, {{"id", req.params[0]}});
+    });
+    server_->get(R"(/v1/boom)", [](const http::Request&) -> http::Response { throw std::runtime_error("bug"); });
+    server_->add_readiness_check("store", [this] { return ready_ ? Status{} : make_error(Errc::unavailable, "store down"); });
+    ASSERT_TRUE(server_->start().ok());
+    base_ = server_->base_url();
+  }
+  void TearDown() override {
+    if (server_) server_->stop();
+  }
+  MetricsRegistry metrics_;
+  std::unique_ptr<http::Server> server_;
+  std::string base_;
+  std::atomic<bool> ready_{true};
+};
+
+TEST_F(HttpServerTest, ErrorsAreProblemJsonWithTheMappedStatus) {
+  start();
+  auto r = call("GET", base_ + "/v1/items/unknown");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.content_type, "application/problem+json");
+  auto body = r.json();
+  EXPECT_EQ(body["status"], 404);
+  EXPECT_EQ(body["detail"], "no item unknown");
+  EXPECT_TRUE(body.contains("type") && body.contains("title"));
+}
+
+TEST_F(HttpServerTest, MalformedJsonIs400NotA500) {
+  start();
+  auto r = call("POST", base_ + "/v1/echo", "{not json");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.content_type, "application/problem+json");
+  auto array = call("POST", base_ + "/v1/echo", "[1,2]");
+  EXPECT_EQ(array.status, 400);
+}
+
+TEST_F(HttpServerTest, BodiesOverTheLimitGet413) {
+  start();
+  auto r = call("POST", base_ + "/v1/echo", "{\"x\":\"" + std::string(4096, 'a') + "\"}");
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(r.content_type, "application/problem+json");
+}
+
+TEST_F(HttpServerTest, UnknownRoutesAreProblem404) {
+  start();
+  auto r = call("GET", base_ + "/v1/nothing-here");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.content_type, "application/problem+json");
+}
+
+TEST_F(HttpServerTest, HandlerExceptionsBecomeA500ProblemWithoutDetailsLeaking) {
+  start();
+  auto r = call("GET", base_ + "/v1/boom");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(r.body.find("bug"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, TokenGuardsV1ButNotProbesOrMetrics) {
+  start("t0ken");
+  EXPECT_EQ(call("GET", base_ + "/v1/items/known").status, 401);
+  EXPECT_EQ(call("GET", base_ + "/v1/items/known", "", "wrong").status, 401);
+  EXPECT_EQ(call("GET", base_ + "/v1/items/known", "", "t0ken").status, 200);
+  EXPECT_EQ(call("GET", base_ + "/healthz").status, 200);
+  EXPECT_EQ(call("GET", base_ + "/readyz").status, 200);
+  EXPECT_EQ(call("GET", base_ + "/metrics").status, 200);
+  EXPECT_EQ(call("GET", base_ + "/openapi.json").status, 200);
+  auto unauthorized = call("GET", base_ + "/v1/items/known", "", "wrong");
+  EXPECT_EQ(unauthorized.body.find("t0ken"), std::string::npos) << "the token must never be echoed";
+}
+
+TEST_F(HttpServerTest, ReadinessReflectsDependencyChecks) {
+  start();
+  EXPECT_EQ(call("GET", base_ + "/readyz").status, 200);
+  ready_ = false;
+  auto r = call("GET", base_ + "/readyz");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.json()["checks"]["store"], "store down");
+}
+
+TEST_F(HttpServerTest, MetricsCountRequestsInPrometheusFormat) {
+  start();
+  call("GET", base_ + "/v1/items/known");
+  auto r = call("GET", base_ + "/metrics");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("# TYPE spotify_etl_http_requests_total counter"), std::string::npos);
+  EXPECT_NE(r.body.find("route=\"/v1/items/([^/]+)\",status=\"200\""), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("spotify_etl_http_request_duration_seconds_bucket"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, StartFailsCleanlyWhenThePortIsTaken) {
+  start();
+  http::ServerOptions o;
+  o.service = "second";
+  o.address = {"127.0.0.1", server_->port()};
+  http::Server second(o, metrics_);
+  auto s = second.start();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, Errc::unavailable);
+}
+
+}  // namespace
+}  // namespace etl

@@ -1,0 +1,171 @@
+// One conformance suite for every ObjectStore backend. The file backend always
+// runs; the S3 backend joins when ETL_TEST_S3_URL names a bucket (MinIO in the
+// test scripts).
+#include "etl/object_store.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <thread>
+
+#include "test_support.h"
+
+namespace etl {
+namespace {
+
+struct Backend {
+  std::string name;
+  std::function<std::string(const testing::TempDir&)> url;
+};
+
+class ObjectStoreConformance : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    auto url = GetParam().url(dir_);
+    if (url.empty()) GTEST_SKIP() << GetParam().name << " backend not configured";
+    auto store = open_object_store(url + "/" + ::testing::UnitTest::GetInstance()->current_test_info()->name(), aws_);
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    store_ = std::move(store).value();
+  }
+  testing::TempDir dir_;
+  AwsConfig aws_ = [] {
+    auto cfg = load_config(process_env());
+    return cfg.ok() ? cfg->aws : AwsConfig{};
+  }();
+  std::unique_ptr<ObjectStore> store_;
+};
+
+TEST_P(ObjectStoreConformance, PutThenGetReturnsTheSameBytes) {
+  std::string data("binary\0with nul and ä", 22);
+  auto info = store_->put("to_be_processed/a.json", data);
+  ASSERT_TRUE(info.ok()) << info.error().message;
+  EXPECT_EQ(info->size, data.size());
+  EXPECT_FALSE(info->etag.empty());
+  auto back = store_->get("to_be_processed/a.json");
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(*back, data);
+}
+
+TEST_P(ObjectStoreConformance, PutOverwrites) {
+  ASSERT_TRUE(store_->put("k.json", "first").ok());
+  ASSERT_TRUE(store_->put("k.json", "second").ok());
+  EXPECT_EQ(*store_->get("k.json"), "second");
+}
+
+TEST_P(ObjectStoreConformance, MissingObjectsAreNotFound) {
+  auto got = store_->get("nope.json");
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.error().code, Errc::not_found);
+  auto head = store_->head("nope.json");
+  ASSERT_FALSE(head.ok());
+  EXPECT_EQ(head.error().code, Errc::not_found);
+}
+
+TEST_P(ObjectStoreConformance, GetRefusesObjectsOverTheLimit) {
+  ASSERT_TRUE(store_->put("big.json", std::string(2048, 'x')).ok());
+  auto got = store_->get("big.json", 1024);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.error().code, Errc::too_large);
+}
+
+TEST_P(ObjectStoreConformance, ListIsSortedAndFilteredByPrefix) {
+  for (const char* k : {"to_be_processed/b.json", "to_be_processed/a.json", "processed/c.json", "to_be_processed_x.json"})
+    ASSERT_TRUE(store_->put(k, "{}").ok());
+  auto listed = store_->list("to_be_processed/");
+  ASSERT_TRUE(listed.ok()) << listed.error().message;
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].key, "to_be_processed/a.json");
+  EXPECT_EQ((*listed)[1].key, "to_be_processed/b.json");
+  auto by_string = store_->list("to_be_processed");
+  ASSERT_TRUE(by_string.ok());
+  EXPECT_EQ(by_string->size(), 3u) << "a plain string prefix also matches to_be_processed_x.json";
+  auto none = store_->list("nothing/");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
+TEST_P(ObjectStoreConformance, MoveIsIdempotent) {
+  ASSERT_TRUE(store_->put("to_be_processed/m.json", "payload").ok());
+  ASSERT_TRUE(store_->move("to_be_processed/m.json", "processed/m.json").ok());
+  EXPECT_EQ(store_->get("to_be_processed/m.json").error().code, Errc::not_found);
+  EXPECT_EQ(*store_->get("processed/m.json"), "payload");
+  EXPECT_TRUE(store_->move("to_be_processed/m.json", "processed/m.json").ok()) << "a repeated move is harmless";
+  auto missing = store_->move("to_be_processed/none.json", "processed/none.json");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, Errc::not_found);
+}
+
+TEST_P(ObjectStoreConformance, RemoveOfMissingKeyIsFine) {
+  ASSERT_TRUE(store_->put("r.json", "x").ok());
+  ASSERT_TRUE(store_->remove("r.json").ok());
+  EXPECT_TRUE(store_->remove("r.json").ok());
+  EXPECT_EQ(store_->head("r.json").error().code, Errc::not_found);
+}
+
+TEST_P(ObjectStoreConformance, UnsafeKeysAreRefused) {
+  for (const char* key : {"", "/abs", "../escape", "a/../../b", "a//b", "a/./b", "trailing/"}) {
+    auto put = store_->put(key, "x");
+    ASSERT_FALSE(put.ok()) << "accepted key '" << key << "'";
+    EXPECT_EQ(put.error().code, Errc::invalid_argument);
+  }
+}
+
+TEST_P(ObjectStoreConformance, EventKeysMapBackToRelativeKeys) {
+  auto full = store_->event_key("to_be_processed/x.json");
+  auto back = store_->relative_key(store_->bucket(), full);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(*back, "to_be_processed/x.json");
+  EXPECT_FALSE(store_->relative_key("some-other-bucket", full).has_value());
+}
+
+TEST_P(ObjectStoreConformance, ConcurrentWritersNeverExposePartialObjects) {
+  const std::string a(256 * 1024, 'a'), b(256 * 1024, 'b');
+  std::atomic<bool> stop{false};
+  std::atomic<int> torn{0};
+  std::thread reader([&] {
+    while (!stop) {
+      auto got = store_->get("hot.json");
+      if (got.ok() && *got != a && *got != b) ++torn;
+    }
+  });
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(store_->put("hot.json", i % 2 ? a : b).ok());
+  stop = true;
+  reader.join();
+  EXPECT_EQ(torn.load(), 0) << "a reader saw a partially written object";
+}
+
+TEST_P(ObjectStoreConformance, PingSucceedsOnAReachableStore) { EXPECT_TRUE(store_->ping().ok()); }
+
+INSTANTIATE_TEST_SUITE_P(
+    Backends, ObjectStoreConformance,
+    ::testing::Values(Backend{"file", [](const testing::TempDir& d) { return d.url(); }},
+                      Backend{"s3",
+                              [](const testing::TempDir&) {
+                                const char* url = std::getenv("ETL_TEST_S3_URL");
+                                return std::string(url ? url : "");
+                              }}),
+    [](const ::testing::TestParamInfo<Backend>& info) { return info.param.name; });
+
+TEST(FileObjectStore, TempFilesOfInterruptedWritesAreNeverListed) {
+  testing::TempDir dir;
+  auto store = open_object_store(dir.url(), {});
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->put("to_be_processed/done.json", "{}").ok());
+  // What a kill -9 in the middle of put leaves behind.
+  std::FILE* f = std::fopen((dir.path() / "to_be_processed/.tmp-half.json-1-2-3").c_str(), "w");
+  std::fputs("{\"trunc", f);
+  std::fclose(f);
+  auto listed = (*store)->list("to_be_processed/");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].key, "to_be_processed/done.json");
+}
+
+TEST(ObjectStoreUrl, UnknownSchemesAreRefused) {
+  auto store = open_object_store("ftp://x/y", {});
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code, Errc::invalid_argument);
+}
+
+}  // namespace
+}  // namespace etl

@@ -1,0 +1,84 @@
+#include "etl/s3_event.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace etl {
+namespace {
+
+TEST(S3Event, RoundTripKeepsEveryField) {
+  ObjectCreated e;
+  e.bucket = "raw";
+  e.key = "to_be_processed/spotify raw+ä.json";
+  e.size = 1234;
+  e.etag = "abc123";
+  e.sequencer = "0055AED6DCD90281E5";
+  e.event_time = "2026-11-21T06:00:00.000Z";
+  auto doc = build_s3_event(e);
+  auto parsed = parse_s3_events(doc);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  ASSERT_EQ(parsed->size(), 1u);
+  const auto& back = parsed->front();
+  EXPECT_EQ(back.bucket, "raw");
+  EXPECT_EQ(back.key, e.key);
+  EXPECT_EQ(back.size, 1234u);
+  EXPECT_EQ(back.etag, "abc123");
+  EXPECT_EQ(back.sequencer, e.sequencer);
+  EXPECT_EQ(back.event_time, e.event_time);
+}
+
+TEST(S3Event, BuildsAwsShapeWithEncodedKey) {
+  ObjectCreated e;
+  e.bucket = "raw";
+  e.key = "to_be_processed/a b.json";
+  auto doc = nlohmann::json::parse(build_s3_event(e));
+  const auto& r = doc["Records"][0];
+  EXPECT_EQ(r["eventVersion"], "2.1");
+  EXPECT_EQ(r["eventSource"], "aws:s3");
+  EXPECT_EQ(r["eventName"], "ObjectCreated:Put");
+  EXPECT_EQ(r["s3"]["s3SchemaVersion"], "1.0");
+  EXPECT_EQ(r["s3"]["bucket"]["arn"], "arn:aws:s3:::raw");
+  EXPECT_EQ(r["s3"]["object"]["key"], "to_be_processed/a+b.json");
+}
+
+TEST(S3Event, AcceptsMinioEventNamesAndPercentEncodedKeys) {
+  const char* minio = R"({"EventName":"s3:ObjectCreated:Put","Key":"raw/to_be_processed/x.json","Records":[
+    {"eventVersion":"2.0","eventSource":"minio:s3","awsRegion":"","eventTime":"2026-11-21T06:00:00.000Z",
+     "eventName":"s3:ObjectCreated:Put","s3":{"s3SchemaVersion":"1.0","configurationId":"Config",
+     "bucket":{"name":"raw","arn":"arn:aws:s3:::raw"},
+     "object":{"key":"to_be_processed%2Fspotify_raw_%C3%A9.json","size":42,"eTag":"e","sequencer":"1"}}}]})";
+  auto parsed = parse_s3_events(minio);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  ASSERT_EQ(parsed->size(), 1u);
+  EXPECT_EQ((*parsed)[0].key, "to_be_processed/spotify_raw_\xC3\xA9.json");
+  EXPECT_EQ((*parsed)[0].size, 42u);
+}
+
+TEST(S3Event, SkipsRemovalsAndTestEvents) {
+  auto removal = parse_s3_events(R"({"Records":[{"eventName":"ObjectRemoved:Delete","s3":{}}]})");
+  ASSERT_TRUE(removal.ok());
+  EXPECT_TRUE(removal->empty());
+  auto test_event = parse_s3_events(R"({"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"raw"})");
+  ASSERT_TRUE(test_event.ok());
+  EXPECT_TRUE(test_event->empty());
+}
+
+TEST(S3Event, MalformedDocumentsAreBadDataNotCrashes) {
+  for (const char* doc : {"", "not json", "[]", R"({"Records":{}})", R"({"Records":[1]})",
+                          R"({"Records":[{"eventName":"ObjectCreated:Put"}]})",
+                          R"({"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":1},"object":{"key":"k"}}}]})",
+                          R"({"nothing":true})"}) {
+    auto parsed = parse_s3_events(doc);
+    ASSERT_FALSE(parsed.ok()) << "accepted: " << doc;
+    EXPECT_EQ(parsed.error().code, Errc::bad_data) << doc;
+  }
+}
+
+TEST(S3Event, Rfc3339FormatsUtc) {
+  std::chrono::system_clock::time_point t{std::chrono::seconds(1795240800)};  // 2026-11-21T06:00:00Z
+  EXPECT_EQ(rfc3339(t), "2026-11-21T06:00:00Z");
+  EXPECT_EQ(rfc3339_millis(t + std::chrono::milliseconds(7)), "2026-11-21T06:00:00.007Z");
+}
+
+}  // namespace
+}  // namespace etl
