@@ -191,6 +191,10 @@ struct Server::Impl {
       ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
     });
     server.set_read_timeout(options.read_timeout);
+    // stop() waits for idle keep-alive connections to time out: keep that short so
+    // shutdown stays well inside its 10 s, and answer without Nagle's 40 ms stall.
+    server.set_keep_alive_timeout(2);
+    server.set_tcp_nodelay(true);
     server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
       request_start = std::chrono::steady_clock::now();
       request_route = "unmatched";
@@ -286,6 +290,11 @@ Status Server::start() {
   }
   impl_->bound_port = port;
   impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
+  // httplib's stop() is a no-op until the listen loop runs: a stop() right after
+  // start() would leave the thread in accept() and hang the join.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!impl_->server.is_running() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   log::info("listening", {{"address", addr.host + ":" + std::to_string(port)}});
   return {};
 }
