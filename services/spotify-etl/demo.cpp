@@ -144,17 +144,19 @@ int run_demo(Config config, const DemoOptions& options) {
                          cell_text(s.value("items", nlohmann::json()))});
     std::cout << "Run " << run_id << ": " << final_run.value("status", "?") << "\n"
               << render_table({"type", "id", "status", "pages", "items"}, sources) << "\n";
+    // albums_data and artists_data hold one row per raw object: de-duplicate before joining.
     const std::vector<std::pair<std::string, std::string>> queries = {
         {"Rows per table",
-         "SELECT 'albums_data' AS table_name, count(*) AS rows FROM albums_data WHERE extracted_at >= (SELECT min(extracted_at) FROM songs_data WHERE run_id = '" + run_id + "') "
-         "UNION ALL SELECT 'artists_data', count(*) FROM artists_data WHERE extracted_at >= (SELECT min(extracted_at) FROM songs_data WHERE run_id = '" + run_id + "') "
-         "UNION ALL SELECT 'songs_data', count(*) FROM songs_data WHERE run_id = '" + run_id + "'"},
+         "SELECT 'albums_data' AS table_name, count(*) AS rows FROM albums_data "
+         "UNION ALL SELECT 'artists_data', count(*) FROM artists_data "
+         "UNION ALL SELECT 'songs_data', count(*) FROM songs_data"},
         {"Top artists by songs",
          "SELECT a.artist_name, count(*) AS songs, round(avg(s.popularity), 1) AS avg_popularity "
-         "FROM songs_data s JOIN artists_data a ON a.artist_id = s.artist_id AND a.dt = s.dt "
+         "FROM songs_data s JOIN (SELECT DISTINCT artist_id, artist_name FROM artists_data) a USING (artist_id) "
          "WHERE s.run_id = '" + run_id + "' GROUP BY a.artist_name ORDER BY songs DESC, a.artist_name LIMIT 5"},
         {"Newest albums",
-         "SELECT album_name, release_date, total_tracks FROM albums_data ORDER BY release_date DESC NULLS LAST, album_name LIMIT 5"},
+         "SELECT DISTINCT album_name, release_date, total_tracks FROM albums_data "
+         "ORDER BY release_date DESC NULLS LAST, album_name LIMIT 5"},
     };
     for (const auto& [title, sql] : queries) {
       auto page = api.call("POST", cataloger + "/v1/query", {{"sql", sql}});
