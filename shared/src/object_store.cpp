@@ -1,6 +1,7 @@
 #include "etl/object_store.h"
 
 #include "file_object_store.h"
+#include "s3_object_store.h"
 
 namespace etl {
 
@@ -23,7 +24,6 @@ Status validate_key(std::string_view key) {
 }
 
 Result<std::unique_ptr<ObjectStore>> open_object_store(const std::string& url, const AwsConfig& aws) {
-  (void)aws;
   if (url.rfind("file://", 0) == 0) {
     std::filesystem::path root(url.substr(7));
     if (root.empty()) return make_error(Errc::invalid_argument, "file:// URL has no path: " + url);
@@ -31,9 +31,7 @@ Result<std::unique_ptr<ObjectStore>> open_object_store(const std::string& url, c
     if (root.has_filename() == false) root = root.parent_path();
     return std::unique_ptr<ObjectStore>(std::make_unique<FileObjectStore>(url, root));
   }
-  if (url.rfind("s3://", 0) == 0) {
-    return make_error(Errc::invalid_argument, "s3:// stores are not available in this build yet: " + url);
-  }
+  if (url.rfind("s3://", 0) == 0) return open_s3_object_store(url, aws);
   return make_error(Errc::invalid_argument, "unsupported store URL '" + url + "' (file:// or s3://)");
 }
 

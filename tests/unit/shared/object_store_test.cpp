@@ -1,6 +1,7 @@
 // One conformance suite for every ObjectStore backend. The file backend always
-// runs; the S3 backend joins when ETL_TEST_S3_URL names a bucket (MinIO in the
-// test scripts).
+// runs; the S3 backend joins when ETL_TEST_S3_ENDPOINT / _ACCESS_KEY / _SECRET_KEY /
+// _REGION / _BUCKET name a server (MinIO from scripts/test-servers.sh), each test
+// under a prefix of its own.
 #include "etl/object_store.h"
 
 #include <gtest/gtest.h>
@@ -8,6 +9,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "s3_test_env.h"
 #include "test_support.h"
 
 namespace etl {
@@ -15,7 +17,8 @@ namespace {
 
 struct Backend {
   std::string name;
-  std::function<std::string(const testing::TempDir&)> url;
+  std::function<std::string(const testing::TempDir&)> url;  // "" skips the backend
+  std::function<AwsConfig()> aws = {};                      // empty: from the environment
 };
 
 class ObjectStoreConformance : public ::testing::TestWithParam<Backend> {
@@ -23,6 +26,7 @@ class ObjectStoreConformance : public ::testing::TestWithParam<Backend> {
   void SetUp() override {
     auto url = GetParam().url(dir_);
     if (url.empty()) GTEST_SKIP() << GetParam().name << " backend not configured";
+    if (GetParam().aws) aws_ = GetParam().aws();
     auto store = open_object_store(url + "/" + ::testing::UnitTest::GetInstance()->current_test_info()->name(), aws_);
     ASSERT_TRUE(store.ok()) << store.error().message;
     store_ = std::move(store).value();
@@ -141,9 +145,11 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Backend{"file", [](const testing::TempDir& d) { return d.url(); }},
                       Backend{"s3",
                               [](const testing::TempDir&) {
-                                const char* url = std::getenv("ETL_TEST_S3_URL");
-                                return std::string(url ? url : "");
-                              }}),
+                                auto server = testing::s3_test_server();
+                                if (!server) return std::string();
+                                return "s3://" + server->bucket + "/" + testing::unique_s3_prefix("conformance");
+                              },
+                              [] { return testing::s3_test_server().value_or(testing::S3TestServer{}).aws; }}),
     [](const ::testing::TestParamInfo<Backend>& info) { return info.param.name; });
 
 TEST(FileObjectStore, TempFilesOfInterruptedWritesAreNeverListed) {
