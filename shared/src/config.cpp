@@ -255,6 +255,9 @@ Result<Config> load_config(const Environment& env, const ConfigDefaults& default
   r.string("ETL_TOPIC_RAW", cfg.topic_raw);
   r.string("ETL_TOPIC_TRANSFORMED", cfg.topic_transformed);
   r.string("ETL_TOPIC_DLQ", cfg.topic_dlq);
+  r.integer("ETL_TOPIC_PARTITIONS", cfg.topic_partitions, 1, 10000);
+  r.integer("ETL_TOPIC_REPLICATION", cfg.topic_replication, -1, 1000);
+  if (cfg.topic_replication == 0) r.fail("ETL_TOPIC_REPLICATION", "'0' is not a replica count: use 1 to 1000, or -1 for the broker's default");
   // Any other ETL_KAFKA_<NAME> becomes the librdkafka property <name> (lower-case, _ -> .).
   constexpr std::string_view kafka_prefix = "ETL_KAFKA_";
   for (const auto& [name, value] : env) {

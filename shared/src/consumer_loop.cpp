@@ -36,6 +36,17 @@ bool ConsumerLoop::sleep_unless_stopped(std::chrono::milliseconds d) {
   return !wait_cv_.wait_for(lock, d, [this] { return stopping_.load(); });
 }
 
+bool ConsumerLoop::wait_keeping_alive(std::chrono::milliseconds d) {
+  constexpr std::chrono::milliseconds slice{500};
+  const auto deadline = std::chrono::steady_clock::now() + d;
+  while (true) {
+    consumer_->keep_alive();
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left <= std::chrono::milliseconds::zero()) return !stopping_;
+    if (!sleep_unless_stopped(std::min(left, slice))) return false;
+  }
+}
+
 void ConsumerLoop::run() {
   const Labels labels{{"consumer", options_.name}};
   auto& consumed = metrics_.counter("spotify_etl_events_consumed_total", "Events handled and acknowledged", labels);
@@ -66,7 +77,7 @@ void ConsumerLoop::run() {
       if (is_transient_error(result.error().code)) {
         retried.inc();
         log::warn("dependency unavailable; will retry", {{"consumer", options_.name}, {"key", msg.key}, {"error", result.error().message}});
-        if (!sleep_unless_stopped(backoff_for(transient_waits++))) {
+        if (!wait_keeping_alive(backoff_for(transient_waits++))) {
           abandoned = true;  // shutting down: leave it unacknowledged for the next consumer
           break;
         }
@@ -74,7 +85,7 @@ void ConsumerLoop::run() {
       }
       if (++failures >= options_.max_attempts) break;
       retried.inc();
-      if (!sleep_unless_stopped(backoff_for(failures - 1))) {
+      if (!wait_keeping_alive(backoff_for(failures - 1))) {
         abandoned = true;
         break;
       }
@@ -93,7 +104,7 @@ void ConsumerLoop::run() {
       Status sent = bus_->publish(options_.dlq_topic, msg.key, msg.value, headers);
       while (!sent.ok() && !stopping_) {
         log::warn("dead-letter publish failed; will retry", {{"error", sent.error().message}});
-        sleep_unless_stopped(std::chrono::seconds(1));
+        wait_keeping_alive(std::chrono::seconds(1));
         sent = bus_->publish(options_.dlq_topic, msg.key, msg.value, headers);
       }
       if (!sent.ok()) break;

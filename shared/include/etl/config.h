@@ -82,6 +82,8 @@ struct Config {
   std::string topic_raw = "spotify.raw.events";              // ETL_TOPIC_RAW
   std::string topic_transformed = "spotify.transformed.events";  // ETL_TOPIC_TRANSFORMED
   std::string topic_dlq = "spotify.dlq";                     // ETL_TOPIC_DLQ
+  int topic_partitions = 6;                                  // ETL_TOPIC_PARTITIONS: of the topics the bus creates when missing
+  int topic_replication = -1;                                // ETL_TOPIC_REPLICATION: of created topics; -1 = the broker's default.replication.factor
 
   std::string catalog = "local";                             // ETL_CATALOG: local | glue
   std::string glue_database = "spotify";                     // ETL_GLUE_DATABASE

@@ -52,6 +52,9 @@ class ConsumerLoop final {
  private:
   void run();
   bool sleep_unless_stopped(std::chrono::milliseconds d);
+  // A retry wait with the message in hand: sleeps in short slices and calls the
+  // consumer's keep_alive() between them, so a long outage never costs the group membership.
+  bool wait_keeping_alive(std::chrono::milliseconds d);
 
   std::shared_ptr<EventBus> bus_;
   ConsumerLoopOptions options_;

@@ -42,6 +42,11 @@ class Consumer {
   virtual Status ack(const Message& message) = 0;
   // Leaves the group; unacknowledged messages go to the group's other or next consumer.
   virtual void close() = 0;
+  // Called instead of poll() while the caller waits (an outage being waited out with the
+  // message in hand): keeps the group membership alive and serves rebalances without
+  // delivering or fetching messages; the next poll() carries on where delivery stopped.
+  // Call it at least every few seconds during such a wait. A no-op where nothing expires.
+  virtual void keep_alive() {}
 };
 
 class EventBus {

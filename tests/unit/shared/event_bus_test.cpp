@@ -1,9 +1,14 @@
 // Conformance of the EventBus contract (at-least-once, ack after durable work)
-// on the in-process bus, and the ConsumerLoop's retry and dead-letter policy.
+// on every backend: the in-process bus always, Kafka when ETL_TEST_KAFKA_BOOTSTRAP
+// names a broker. Then the ConsumerLoop's retry and dead-letter policy.
 #include "etl/consumer_loop.h"
 #include "etl/memory_bus.h"
 
 #include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cstdlib>
 
 #include "test_support.h"
 
@@ -12,64 +17,171 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST(MemoryBus, DeliversInOrderWithKeysAndHeaders) {
-  auto bus = make_memory_bus();
-  ASSERT_TRUE(bus->publish("t", "k1", "v1", {{"h", "1"}}).ok());
-  ASSERT_TRUE(bus->publish("t", "k2", "v2").ok());
-  auto consumer = bus->subscribe({"t"}, "g");
-  ASSERT_TRUE(consumer.ok());
-  auto m1 = (*consumer)->poll(100ms);
-  ASSERT_TRUE(m1.ok() && m1->has_value());
-  EXPECT_EQ((*m1)->key, "k1");
-  EXPECT_EQ((*m1)->value, "v1");
-  ASSERT_EQ((*m1)->headers.size(), 1u);
-  auto m2 = (*consumer)->poll(100ms);
-  ASSERT_TRUE(m2.ok() && m2->has_value());
-  EXPECT_EQ((*m2)->key, "k2");
-  auto none = (*consumer)->poll(20ms);
+struct BusBackend {
+  std::string name;
+  std::function<std::shared_ptr<EventBus>()> open;  // nullptr: not configured here
+};
+
+class EventBusConformance : public ::testing::TestWithParam<BusBackend> {
+ protected:
+  void SetUp() override {
+    bus_ = GetParam().open();
+    if (!bus_) GTEST_SKIP() << GetParam().name << " bus not configured";
+    static std::atomic<int> n{0};
+    // The Kafka broker is shared by the whole suite: names are unique per run.
+    suffix_ = std::to_string(::getpid()) + "-" +
+              std::to_string(std::chrono::system_clock::now().time_since_epoch().count() % 1000000000) + "-" +
+              std::to_string(n++);
+    topic_ = std::string("conformance-") + ::testing::UnitTest::GetInstance()->current_test_info()->name() + "-" + suffix_;
+    for (auto& c : topic_)
+      if (c == '/') c = '-';
+  }
+
+  std::string group(const std::string& name) const { return name + "-" + suffix_; }
+
+  std::unique_ptr<Consumer> subscribe(const std::string& group_name) {
+    auto c = bus_->subscribe({topic_}, group(group_name));
+    EXPECT_TRUE(c.ok()) << c.error().message;
+    return c.ok() ? std::move(c).value() : nullptr;
+  }
+
+  // The next message, polling up to `within` (Kafka needs a moment to join the group).
+  static std::optional<Message> next(Consumer& c, std::chrono::milliseconds within = 15s) {
+    auto deadline = std::chrono::steady_clock::now() + within;
+    do {
+      auto m = c.poll(100ms);
+      if (m.ok() && m->has_value()) return std::move(**m);
+    } while (std::chrono::steady_clock::now() < deadline);
+    return std::nullopt;
+  }
+
+  std::shared_ptr<EventBus> bus_;
+  std::string suffix_;
+  std::string topic_;
+};
+
+TEST_P(EventBusConformance, DeliversInOrderWithKeysAndHeaders) {
+  ASSERT_TRUE(bus_->publish(topic_, "k1", "v1", {{"h", "1"}}).ok());
+  ASSERT_TRUE(bus_->publish(topic_, "k2", "v2").ok());
+  auto consumer = subscribe("g");
+  auto m1 = next(*consumer);
+  ASSERT_TRUE(m1);
+  EXPECT_EQ(m1->topic, topic_);
+  EXPECT_EQ(m1->key, "k1");
+  EXPECT_EQ(m1->value, "v1");
+  EXPECT_EQ(m1->headers, (MessageHeaders{{"h", "1"}}));
+  auto m2 = next(*consumer);
+  ASSERT_TRUE(m2);
+  EXPECT_EQ(m2->key, "k2");
+  EXPECT_TRUE(m2->headers.empty());
+  EXPECT_GT(m2->offset, m1->offset);
+  auto none = consumer->poll(200ms);
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->has_value());
 }
 
-TEST(MemoryBus, UnacknowledgedMessagesAreRedeliveredToTheNextConsumer) {
-  auto bus = make_memory_bus();
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(bus->publish("t", std::to_string(i), "v").ok());
+TEST_P(EventBusConformance, UnacknowledgedMessagesAreRedeliveredToTheNextConsumer) {
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(bus_->publish(topic_, std::to_string(i), "v").ok());
   {
-    auto c = std::move(bus->subscribe({"t"}, "g")).value();
-    auto m0 = c->poll(100ms);
-    ASSERT_TRUE(c->ack(**m0).ok());
-    auto m1 = c->poll(100ms);  // taken, never acknowledged: the consumer "crashes"
-    ASSERT_TRUE(m1->has_value());
+    auto c = subscribe("g");
+    auto m0 = next(*c);
+    ASSERT_TRUE(m0);
+    ASSERT_TRUE(c->ack(*m0).ok());
+    auto m1 = next(*c);  // taken, never acknowledged: the consumer "crashes"
+    ASSERT_TRUE(m1);
     c->close();
   }
-  EXPECT_EQ(bus->committed("g", "t"), 1);
-  auto c2 = std::move(bus->subscribe({"t"}, "g")).value();
-  auto again = c2->poll(100ms);
-  ASSERT_TRUE(again.ok() && again->has_value());
-  EXPECT_EQ((*again)->key, "1") << "message 1 was never acknowledged, so it must come again";
+  auto c2 = subscribe("g");
+  auto again = next(*c2);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->key, "1") << "message 1 was never acknowledged, so it must come again";
 }
 
-TEST(MemoryBus, GroupsConsumeIndependently) {
-  auto bus = make_memory_bus();
-  ASSERT_TRUE(bus->publish("t", "k", "v").ok());
-  auto a = std::move(bus->subscribe({"t"}, "a")).value();
-  auto b = std::move(bus->subscribe({"t"}, "b")).value();
-  EXPECT_TRUE(a->poll(100ms)->has_value());
-  EXPECT_TRUE(b->poll(100ms)->has_value());
+TEST_P(EventBusConformance, AcknowledgedMessagesAreNotDeliveredAgain) {
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(bus_->publish(topic_, std::to_string(i), "v").ok());
+  {
+    auto c = subscribe("g");
+    for (int i = 0; i < 2; ++i) {
+      auto m = next(*c);
+      ASSERT_TRUE(m);
+      ASSERT_TRUE(c->ack(*m).ok());
+    }
+    c->close();
+  }
+  ASSERT_TRUE(bus_->publish(topic_, "after", "v").ok());
+  auto c2 = subscribe("g");
+  auto m = next(*c2);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->key, "after") << "the group's position must be past every acknowledged message";
 }
 
-TEST(MemoryBus, PollWakesUpOnPublish) {
-  auto bus = make_memory_bus();
-  auto c = std::move(bus->subscribe({"t"}, "g")).value();
+TEST_P(EventBusConformance, GroupsConsumeIndependently) {
+  ASSERT_TRUE(bus_->publish(topic_, "k", "v").ok());
+  auto a = subscribe("a");
+  auto b = subscribe("b");
+  EXPECT_TRUE(next(*a).has_value());
+  EXPECT_TRUE(next(*b).has_value());
+}
+
+TEST_P(EventBusConformance, PollWakesUpOnPublish) {
+  auto c = subscribe("g");
+  ASSERT_TRUE(bus_->publish(topic_, "warm-up", "v").ok());  // the consumer is in its group once this arrived
+  auto warm = next(*c);
+  ASSERT_TRUE(warm);
+  ASSERT_TRUE(c->ack(*warm).ok());
   std::thread publisher([&] {
     std::this_thread::sleep_for(50ms);
-    (void)bus->publish("t", "late", "v");
+    (void)bus_->publish(topic_, "late", "v");
   });
   auto start = std::chrono::steady_clock::now();
   auto m = c->poll(5s);
   publisher.join();
   ASSERT_TRUE(m.ok() && m->has_value());
+  EXPECT_EQ((*m)->key, "late");
   EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+}
+
+TEST_P(EventBusConformance, KeepAliveDeliversNothingAndLosesNothing) {
+  ASSERT_TRUE(bus_->publish(topic_, "0", "v").ok());
+  ASSERT_TRUE(bus_->publish(topic_, "1", "v").ok());
+  auto c = subscribe("g");
+  auto in_hand = next(*c);
+  ASSERT_TRUE(in_hand);
+  for (int i = 0; i < 3; ++i) c->keep_alive();
+  ASSERT_TRUE(c->ack(*in_hand).ok());
+  auto m = next(*c);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->key, "1");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Backends, EventBusConformance,
+    ::testing::Values(BusBackend{"memory", [] { return std::shared_ptr<EventBus>(make_memory_bus()); }},
+                      BusBackend{"kafka",
+                                 []() -> std::shared_ptr<EventBus> {
+                                   const char* bootstrap = std::getenv("ETL_TEST_KAFKA_BOOTSTRAP");
+                                   if (bootstrap == nullptr || *bootstrap == '\0') return nullptr;
+                                   Config cfg;
+                                   cfg.bus = "kafka";
+                                   cfg.kafka_bootstrap_servers = bootstrap;
+                                   cfg.topic_partitions = 1;  // the order tests need one partition
+                                   auto bus = open_event_bus(cfg, "conformance");
+                                   EXPECT_TRUE(bus.ok()) << bus.error().message;
+                                   return bus.ok() ? *bus : nullptr;
+                                 }}),
+    [](const ::testing::TestParamInfo<BusBackend>& info) { return info.param.name; });
+
+TEST(MemoryBus, CommittedCountsTheAcknowledgedPrefix) {
+  auto bus = make_memory_bus();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(bus->publish("t", std::to_string(i), "v").ok());
+  auto c = std::move(bus->subscribe({"t"}, "g")).value();
+  auto m0 = c->poll(100ms);
+  auto m1 = c->poll(100ms);
+  ASSERT_TRUE(m0.ok() && m0->has_value() && m1.ok() && m1->has_value());
+  ASSERT_TRUE(c->ack(**m1).ok());
+  EXPECT_EQ(bus->committed("g", "t"), 0) << "0 is unfinished: the position may not move past it";
+  ASSERT_TRUE(c->ack(**m0).ok());
+  EXPECT_EQ(bus->committed("g", "t"), 2);
 }
 
 ConsumerLoopOptions fast_options() {
@@ -153,6 +265,60 @@ TEST(ConsumerLoop, DependencyOutagesAreWaitedOutNotDeadLettered) {
   loop.stop();
   EXPECT_EQ(calls.load(), 10);
   EXPECT_TRUE(bus->messages("dlq").empty()) << "an outage must not send data to the DLQ";
+}
+
+// The in-process bus with consumers that count keep_alive() calls (Kafka's need).
+class KeepAliveCountingBus final : public EventBus {
+ public:
+  std::shared_ptr<MemoryBus> inner = make_memory_bus();
+  std::atomic<int> keep_alives{0};
+
+  Status publish(const std::string& topic, const std::string& key, const std::string& value,
+                 const MessageHeaders& headers = {}) override {
+    return inner->publish(topic, key, value, headers);
+  }
+  Result<std::unique_ptr<Consumer>> subscribe(const std::vector<std::string>& topics, const std::string& group) override {
+    auto c = inner->subscribe(topics, group);
+    if (!c) return std::move(c).error();
+    return std::unique_ptr<Consumer>(std::make_unique<Counting>(std::move(c).value(), keep_alives));
+  }
+  Status ping() override { return {}; }
+  std::string name() const override { return "counting"; }
+
+ private:
+  class Counting final : public Consumer {
+   public:
+    Counting(std::unique_ptr<Consumer> c, std::atomic<int>& n) : c_(std::move(c)), n_(n) {}
+    Result<std::optional<Message>> poll(std::chrono::milliseconds t) override { return c_->poll(t); }
+    Status ack(const Message& m) override { return c_->ack(m); }
+    void close() override { c_->close(); }
+    void keep_alive() override { ++n_; }
+
+   private:
+    std::unique_ptr<Consumer> c_;
+    std::atomic<int>& n_;
+  };
+};
+
+TEST(ConsumerLoop, KeepsTheConsumerAliveWhileWaitingOutAnOutage) {
+  auto bus = std::make_shared<KeepAliveCountingBus>();
+  MetricsRegistry metrics;
+  std::atomic<int> calls{0};
+  auto options = fast_options();
+  options.initial_backoff = 20ms;
+  ConsumerLoop loop(
+      bus, options,
+      [&](const Message&) -> Status {
+        if (++calls < 5) return make_error(Errc::unavailable, "object store down");
+        return {};
+      },
+      metrics);
+  ASSERT_TRUE(loop.start().ok());
+  ASSERT_TRUE(bus->publish("in", "k", "v").ok());
+  ASSERT_TRUE(testing::wait_until([&] { return bus->inner->committed("g", "in") == 1; }));
+  loop.stop();
+  EXPECT_GE(bus->keep_alives.load(), 4) << "every wait with the message in hand must keep the consumer alive "
+                                           "(Kafka would otherwise drop it from the group after max.poll.interval.ms)";
 }
 
 TEST(ConsumerLoop, StopDuringAnOutageLeavesTheMessageForTheNextConsumer) {
