@@ -1,0 +1,277 @@
+// The pipeline as three separate processes (`extractor`, `transformer`,
+// `cataloger`) over a real Kafka broker and MinIO, driven only through HTTP.
+// Needs the test servers (scripts/test-servers.sh): skipped without them.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <random>
+
+#include "child_process.h"
+#include "etl/config.h"
+#include "etl/event_bus.h"
+#include "etl/object_store.h"
+#include "etl/s3_event.h"
+#include "fake_spotify.h"
+#include "test_support.h"
+
+namespace etl {
+namespace {
+
+using namespace std::chrono_literals;
+using etl::testing::call;
+namespace fs = fakespotify;
+
+std::string env_or_empty(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+std::string random_suffix() {
+  std::mt19937_64 rng{std::random_device{}()};
+  return std::to_string(rng() % 1000000000ull);
+}
+
+// One pipeline: three processes sharing topics (unique per test) and stores.
+class Pipeline {
+ public:
+  Pipeline(const testing::TempDir& dir, const fs::FakeSpotifyServer& spotify, std::string raw_topic = {}) {
+    suffix_ = random_suffix();
+    raw_prefix_ = "e2e-" + suffix_ + "/raw";
+    env_ = {{"ETL_BUS", "kafka"},
+            {"ETL_KAFKA_BOOTSTRAP_SERVERS", env_or_empty("ETL_TEST_KAFKA_BOOTSTRAP")},
+            {"ETL_TOPIC_RAW", raw_topic.empty() ? "spotify.raw." + suffix_ : raw_topic},
+            {"ETL_TOPIC_TRANSFORMED", "spotify.transformed." + suffix_},
+            {"ETL_TOPIC_DLQ", "spotify.dlq." + suffix_},
+            {"ETL_RAW_URL", "s3://" + env_or_empty("ETL_TEST_S3_BUCKET") + "/" + raw_prefix_},
+            // The cataloger's DuckDB reads transformed files from a local folder (a shared volume).
+            {"ETL_TRANSFORMED_URL", dir.url("transformed-" + suffix_)},
+            {"AWS_ENDPOINT_URL_S3", env_or_empty("ETL_TEST_S3_ENDPOINT")},
+            {"AWS_ACCESS_KEY_ID", env_or_empty("ETL_TEST_S3_ACCESS_KEY")},
+            {"AWS_SECRET_ACCESS_KEY", env_or_empty("ETL_TEST_S3_SECRET_KEY")},
+            {"AWS_REGION", env_or_empty("ETL_TEST_S3_REGION")},
+            {"SPOTIFY_API_URL", spotify.api_url()},
+            {"SPOTIFY_ACCOUNTS_URL", spotify.accounts_url()},
+            {"SPOTIFY_CLIENT_ID", fs::FakeSpotifyOptions{}.client_id},
+            {"SPOTIFY_CLIENT_SECRET", fs::FakeSpotifyOptions{}.client_secret},
+            {"ETL_KAFKA_SESSION_TIMEOUT_MS", "10000"},
+            {"ETL_LOG_LEVEL", "warn"}};
+    for (const char* service : {"extractor", "transformer", "cataloger"}) {
+      int port = testing::free_port();
+      std::string var = std::string("ETL_") + (service[0] == 'e' ? "EXTRACTOR" : service[0] == 't' ? "TRANSFORMER" : "CATALOGER") + "_ADDR";
+      auto env = env_;
+      env[var] = "127.0.0.1:" + std::to_string(port);
+      urls_[service] = "http://127.0.0.1:" + std::to_string(port);
+      processes_[service] = std::make_unique<testing::ChildProcess>(
+          std::string(ETL_BIN_DIR) + "/" + service, std::vector<std::string>{}, env,
+          (dir.path() / (std::string(service) + "-" + suffix_ + ".log")).string());
+    }
+  }
+
+  // SIGTERM lets each consumer leave its group at once; a SIGKILLed member would
+  // hold the shared groups' rebalances until its session times out.
+  ~Pipeline() {
+    for (auto& [name, p] : processes_) p->kill(SIGTERM);
+    for (auto& [name, p] : processes_) p->wait_exit(10s);
+  }
+
+  bool start() {
+    for (auto& [name, p] : processes_)
+      if (!p->start()) return false;
+    return testing::wait_until([&] {
+      for (const auto& [name, url] : urls_)
+        if (call("GET", url + "/readyz").status != 200) return false;
+      return true;
+    }, 60s, 100ms);
+  }
+
+  std::string logs() const {
+    std::string out;
+    for (const auto& [name, p] : processes_) out += "--- " + name + "\n" + p->log();
+    return out;
+  }
+
+  const std::string& url(const std::string& service) const { return urls_.at(service); }
+  testing::ChildProcess& process(const std::string& service) { return *processes_.at(service); }
+  const std::map<std::string, std::string>& env() const { return env_; }
+  const std::string& raw_prefix() const { return raw_prefix_; }
+
+  long long count(const std::string& sql) {
+    auto r = call("POST", url("cataloger") + "/v1/query", nlohmann::json{{"sql", sql}}.dump());
+    auto body = r.json();
+    if (r.status != 200 || !body.is_object() || body["rows"].size() != 1) return -1;
+    return body["rows"][0][0].get<long long>();
+  }
+
+ private:
+  std::string suffix_, raw_prefix_;
+  std::map<std::string, std::string> env_;
+  std::map<std::string, std::string> urls_;
+  std::map<std::string, std::unique_ptr<testing::ChildProcess>> processes_;
+};
+
+class DistributedEndToEnd : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (env_or_empty("ETL_TEST_KAFKA_BOOTSTRAP").empty() || env_or_empty("ETL_TEST_S3_ENDPOINT").empty())
+      GTEST_SKIP() << "needs the test servers (Kafka and MinIO): run through scripts/test.sh";
+    ASSERT_GT(spotify_.start(), 0);
+  }
+
+  Config kafka_config(const Pipeline& p) {
+    Environment env(p.env().begin(), p.env().end());
+    auto cfg = load_config(env);
+    EXPECT_TRUE(cfg.ok()) << (cfg.ok() ? "" : cfg.error().message);
+    return cfg.ok() ? *cfg : Config{};
+  }
+
+  testing::TempDir dir_;
+  fs::FakeSpotifyServer spotify_;
+};
+
+TEST_F(DistributedEndToEnd, ThreeProcessesOverKafkaAndMinioGiveTheEmbeddedAnswers) {
+  Pipeline p(dir_, spotify_);
+  ASSERT_TRUE(p.start()) << p.logs();
+  nlohmann::json body = {{"sources",
+                          {{{"type", "playlist"}, {"id", fs::kDemoPlaylistId}},
+                           {{"type", "playlist"}, {"id", fs::kEdgeCasePlaylistId}},
+                           {{"type", "album"}, {"id", fs::kDemoAlbumId}}}}};
+  auto started = call("POST", p.url("extractor") + "/v1/runs", body.dump());
+  ASSERT_EQ(started.status, 202) << started.body;
+  std::string run_id = started.json()["run_id"];
+
+  const auto& cat = spotify_.catalogue();
+  long long expected = static_cast<long long>(cat.album(fs::kDemoAlbumId).track_ids.size());
+  for (const char* id : {fs::kDemoPlaylistId, fs::kEdgeCasePlaylistId})
+    for (const auto& item : cat.playlist(id).items) expected += item.kind == fs::ItemKind::track;
+  const std::string sql = "SELECT count(*) FROM songs_data WHERE run_id = '" + run_id + "'";
+  ASSERT_TRUE(testing::wait_until([&] { return p.count(sql) == expected; }, 90s, 200ms))
+      << "rows never reached " << expected << " (last " << p.count(sql) << ")\n" << p.logs();
+
+  auto run = call("GET", p.url("extractor") + "/v1/runs/" + run_id).json();
+  EXPECT_EQ(run["status"], "succeeded") << run.dump(2);
+
+  // Same answers as embedded: order and ids of the demo playlist.
+  auto rows = call("POST", p.url("cataloger") + "/v1/query",
+                   nlohmann::json{{"sql", "SELECT song_id FROM songs_data WHERE run_id = '" + run_id +
+                                              "' AND source_id = '" + fs::kDemoPlaylistId + "' ORDER BY position"}}
+                       .dump())
+                  .json()["rows"];
+  const auto& playlist = cat.playlist(fs::kDemoPlaylistId);
+  ASSERT_EQ(rows.size(), playlist.items.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(rows[i][0], playlist.items[i].id) << "position " << i;
+
+  // The raw objects moved to processed/ in MinIO.
+  AwsConfig aws;
+  aws.region = env_or_empty("ETL_TEST_S3_REGION");
+  aws.access_key_id = env_or_empty("ETL_TEST_S3_ACCESS_KEY");
+  aws.secret_access_key = env_or_empty("ETL_TEST_S3_SECRET_KEY");
+  aws.endpoint_url_s3 = env_or_empty("ETL_TEST_S3_ENDPOINT");
+  auto raw = open_object_store(p.env().at("ETL_RAW_URL"), aws);
+  ASSERT_TRUE(raw.ok()) << raw.error().message;
+  auto waiting = (*raw)->list("to_be_processed/");
+  auto processed = (*raw)->list("processed/");
+  ASSERT_TRUE(waiting.ok() && processed.ok());
+  EXPECT_TRUE(waiting->empty()) << waiting->size() << " raw objects still waiting";
+  EXPECT_EQ(processed->size(), 3u);
+
+  for (const char* service : {"extractor", "transformer", "cataloger"}) {
+    p.process(service).kill(SIGTERM);
+    auto status = p.process(service).wait_exit(10s);
+    ASSERT_TRUE(status.has_value()) << service << " still running 10 s after SIGTERM";
+    EXPECT_EQ(*status, 0) << service;
+  }
+}
+
+TEST_F(DistributedEndToEnd, APoisonEventLandsOnTheDlqAndThePartitionKeepsMoving) {
+  Pipeline p(dir_, spotify_);
+  ASSERT_TRUE(p.start()) << p.logs();
+  Config cfg = kafka_config(p);
+  auto bus = open_event_bus(cfg, "e2e-test");
+  ASSERT_TRUE(bus.ok()) << bus.error().message;
+  // One partition key for both, so the good run's event sits behind the poison one.
+  ASSERT_TRUE((*bus)->publish(cfg.topic_raw, "poison", "{this is not an S3 event").ok());
+  ObjectCreated missing;
+  missing.bucket = env_or_empty("ETL_TEST_S3_BUCKET");
+  missing.key = p.raw_prefix() + "/to_be_processed/spotify_raw_20261121T060000Z_playlist_x_rmissing.json";
+  ASSERT_TRUE((*bus)->publish(cfg.topic_raw, "poison", build_s3_event(missing)).ok());
+
+  auto dlq = (*bus)->subscribe({cfg.topic_dlq}, "e2e-dlq-reader");
+  ASSERT_TRUE(dlq.ok());
+  std::optional<Message> dead;
+  ASSERT_TRUE(testing::wait_until([&] {
+    auto m = (*dlq)->poll(200ms);
+    if (m.ok() && m->has_value()) dead = **m;
+    return dead.has_value();
+  }, 60s, 10ms)) << "nothing reached the DLQ\n" << p.logs();
+  EXPECT_EQ(dead->value, "{this is not an S3 event");
+  std::map<std::string, std::string> headers(dead->headers.begin(), dead->headers.end());
+  EXPECT_EQ(headers["x-source-topic"], cfg.topic_raw);
+  EXPECT_FALSE(headers["x-error"].empty());
+  EXPECT_FALSE(headers["x-attempts"].empty());
+
+  nlohmann::json body = {{"sources", {{{"type", "album"}, {"id", fs::kDemoAlbumId}}}}};
+  auto started = call("POST", p.url("extractor") + "/v1/runs", body.dump());
+  ASSERT_EQ(started.status, 202);
+  std::string sql = "SELECT count(*) FROM songs_data WHERE run_id = '" + started.json()["run_id"].get<std::string>() + "'";
+  long long expected = static_cast<long long>(spotify_.catalogue().album(fs::kDemoAlbumId).track_ids.size());
+  EXPECT_TRUE(testing::wait_until([&] { return p.count(sql) == expected; }, 90s, 200ms))
+      << "the queue stopped behind the poison event\n" << p.logs();
+}
+
+TEST_F(DistributedEndToEnd, MinioBucketNotificationsDriveTheTransformer) {
+  const std::string notify_topic = env_or_empty("ETL_TEST_MINIO_NOTIFY_TOPIC");
+  if (notify_topic.empty() || env_or_empty("ETL_TEST_PYTHON").empty()) GTEST_SKIP() << "MinIO notifications not configured";
+  Pipeline p(dir_, spotify_, notify_topic);
+  ASSERT_TRUE(p.start()) << p.logs();
+
+  // MinIO (not our extractor) announces objects landing under this pipeline's to_be_processed/.
+  std::string script =
+      "import boto3,sys\n"
+      "s3=boto3.client('s3',endpoint_url=sys.argv[1],aws_access_key_id=sys.argv[2],aws_secret_access_key=sys.argv[3],region_name=sys.argv[4])\n"
+      "s3.put_bucket_notification_configuration(Bucket=sys.argv[5],NotificationConfiguration={'QueueConfigurations':[{'QueueArn':sys.argv[6],'Events':['s3:ObjectCreated:*'],"
+      "'Filter':{'Key':{'FilterRules':[{'Name':'prefix','Value':sys.argv[7]}]}}}]})\n";
+  std::string script_path = (dir_.path() / "notify.py").string();
+  {
+    std::ofstream(script_path) << script;
+  }
+  std::string cmd = env_or_empty("ETL_TEST_PYTHON") + " " + script_path + " '" + env_or_empty("ETL_TEST_S3_ENDPOINT") + "' '" +
+                    env_or_empty("ETL_TEST_S3_ACCESS_KEY") + "' '" + env_or_empty("ETL_TEST_S3_SECRET_KEY") + "' '" +
+                    env_or_empty("ETL_TEST_S3_REGION") + "' '" + env_or_empty("ETL_TEST_S3_BUCKET") + "' '" +
+                    env_or_empty("ETL_TEST_MINIO_NOTIFY_ARN") + "' '" + p.raw_prefix() + "/to_be_processed/'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << "could not set the bucket notification";
+
+  // A raw object in the original Lambda pipelines' shape: a bare playlist-items page.
+  http::Client client;
+  http::ClientRequest token{"POST", spotify_.accounts_url() + "/api/token",
+                            {{"Content-Type", "application/x-www-form-urlencoded"}},
+                            "grant_type=client_credentials&client_id=" + fs::FakeSpotifyOptions{}.client_id +
+                                "&client_secret=" + fs::FakeSpotifyOptions{}.client_secret};
+  auto t = client.send(token);
+  ASSERT_TRUE(t.ok() && t->status == 200) << (t.ok() ? t->body : t.error().message);
+  std::string access = nlohmann::json::parse(t->body)["access_token"];
+  http::ClientRequest page_request;
+  page_request.url = spotify_.api_url() + "/playlists/" + fs::kDemoPlaylistId + "/tracks?limit=100";
+  page_request.headers = {{"Authorization", "Bearer " + access}};
+  auto page = client.send(page_request);
+  ASSERT_TRUE(page.ok() && page->status == 200);
+
+  AwsConfig aws;
+  aws.region = env_or_empty("ETL_TEST_S3_REGION");
+  aws.access_key_id = env_or_empty("ETL_TEST_S3_ACCESS_KEY");
+  aws.secret_access_key = env_or_empty("ETL_TEST_S3_SECRET_KEY");
+  aws.endpoint_url_s3 = env_or_empty("ETL_TEST_S3_ENDPOINT");
+  auto raw = open_object_store(p.env().at("ETL_RAW_URL"), aws);
+  ASSERT_TRUE(raw.ok());
+  const std::string name = "spotify_raw_20261121T060000Z.json";
+  ASSERT_TRUE((*raw)->put("to_be_processed/" + name, page->body).ok());
+
+  ASSERT_TRUE(testing::wait_until([&] { return (*raw)->head("processed/" + name).ok(); }, 90s, 200ms))
+      << "the MinIO event never drove the transformer\n" << p.logs();
+  EXPECT_TRUE(testing::wait_until([&] {
+    return p.count("SELECT count(*) FROM songs_data WHERE dt = '2026-11-21' AND source_type = 'playlist'") == 100;
+  }, 60s, 200ms)) << p.logs();
+}
+
+}  // namespace
+}  // namespace etl
