@@ -1,0 +1,145 @@
+#include "cataloger_service.h"
+
+#include "etl/consumer_loop.h"
+#include "etl/http_server.h"
+#include "etl/log.h"
+#include "etl/object_store.h"
+#include "etl/s3_event.h"
+#include "local_catalog.h"
+#include "routes.h"
+
+namespace etl::cataloger {
+
+Result<std::unique_ptr<CatalogerService>> CatalogerService::create(const Config& config, std::shared_ptr<EventBus> bus,
+                                                                   CatalogerOptions options) {
+  if (config.catalog == "glue")
+    return make_error(Errc::invalid_argument, "ETL_CATALOG=glue is not available in this build yet (use ETL_CATALOG=local)");
+  if (config.catalog != "local")
+    return make_error(Errc::invalid_argument, "ETL_CATALOG must be local or glue, got '" + config.catalog + "'");
+  if (config.query_engine == "athena")
+    return make_error(Errc::invalid_argument,
+                      "ETL_QUERY_ENGINE=athena is not available in this build yet (use ETL_QUERY_ENGINE=duckdb)");
+  if (config.query_engine != "duckdb")
+    return make_error(Errc::invalid_argument, "ETL_QUERY_ENGINE must be duckdb or athena, got '" + config.query_engine + "'");
+
+  std::unique_ptr<CatalogerService> svc(new CatalogerService());
+  svc->config_ = config;
+  svc->options_ = options;
+  auto store = open_object_store(config.transformed_url, config.aws);
+  if (!store) return std::move(store).error();
+  svc->store_ = std::shared_ptr<ObjectStore>(std::move(store).value());
+  auto local = svc->store_->local_path("");
+  if (!local)
+    return make_error(Errc::invalid_argument, "ETL_TRANSFORMED_URL=" + config.transformed_url +
+                                                  ": the built-in catalog and DuckDB read a file:// store; s3:// is not "
+                                                  "available in this build yet");
+  ETL_RETURN_IF_ERROR(svc->store_->ping());  // creates the root folder
+  std::filesystem::path root = std::filesystem::absolute(*local).lexically_normal();
+  std::string root_str = root.string();
+  while (root_str.size() > 1 && root_str.back() == '/') root_str.pop_back();
+  root = root_str;
+  std::string root_url = "file://" + root_str;
+
+  if (!bus) {
+    auto opened = open_event_bus(config, "cataloger");
+    if (!opened) return std::move(opened).error();
+    bus = *opened;
+  }
+  svc->bus_ = std::move(bus);
+
+  auto reader = DuckDbSchemaReader::open(root);
+  if (!reader) return std::move(reader).error();
+  auto catalog = LocalCatalog::open(svc->store_, std::move(reader).value(), {config.glue_database, root_url, 1000},
+                                    svc->metrics_);
+  if (!catalog) return std::move(catalog).error();
+  svc->catalog_ = std::move(catalog).value();
+
+  auto engine = DuckDbEngine::open({root, config.glue_database, options.duckdb_threads, ""});
+  if (!engine) return std::move(engine).error();
+  svc->queries_ = std::make_unique<QueryManager>(svc->catalog_, std::move(engine).value(), svc->store_, root_url,
+                                                 options.queries, svc->metrics_);
+
+  CatalogerService* self = svc.get();
+  svc->debouncer_ = std::make_unique<CrawlDebouncer>(options.debounce, [self](std::vector<std::string> keys) {
+    CrawlRequest request;
+    request.changed_keys = std::move(keys);
+    request.trigger = "events";
+    if (auto crawl = self->catalog_->start_crawl(request); !crawl)
+      log::warn("cannot start an event crawl", {{"error", crawl.error().message}});
+  });
+  svc->consumer_ = std::make_unique<ConsumerLoop>(
+      svc->bus_,
+      ConsumerLoopOptions{"cataloger", {config.topic_transformed}, "spotify-etl-cataloger", config.topic_dlq},
+      [self](const Message& m) { return self->on_event(m); }, svc->metrics_);
+
+  http::ServerOptions server_options;
+  server_options.service = "cataloger";
+  server_options.address = config.cataloger_addr;
+  server_options.api_token = config.api_token;
+  server_options.max_body_bytes = config.max_request_body_bytes;
+  svc->server_ = std::make_unique<http::Server>(server_options, svc->metrics_);
+  install_routes(*svc->server_, *svc->catalog_, *svc->queries_);
+  svc->server_->set_openapi(openapi_spec());
+  svc->server_->add_readiness_check("transformed_store", [self] { return self->store_->ping(); });
+  svc->server_->add_readiness_check("bus", [self] { return self->bus_->ping(); });
+  svc->server_->add_readiness_check("engine", [self] { return self->queries_->ping(); });
+  return svc;
+}
+
+CatalogerService::~CatalogerService() { stop(); }
+
+// Acknowledged once the keys are handed to the debouncer: the catalog is derived
+// from the files, and the start-up crawl picks up anything a crash lost.
+Status CatalogerService::on_event(const Message& message) {
+  auto events = parse_s3_events(message.value);
+  if (!events) return std::move(events).error();
+  std::vector<std::string> keys;
+  for (const auto& e : *events) {
+    auto key = store_->relative_key(e.bucket, e.key);
+    if (key && parse_data_key(*key)) keys.push_back(*key);
+  }
+  debouncer_->add(keys);
+  return {};
+}
+
+Status CatalogerService::start() {
+  if (started_) return {};
+  ETL_RETURN_IF_ERROR(server_->start());
+  catalog_->start();
+  queries_->start();
+  debouncer_->start();
+  if (options_.crawl_on_start) {
+    CrawlRequest request;
+    request.trigger = "startup";
+    if (auto crawl = catalog_->start_crawl(request); !crawl)
+      log::warn("cannot start the start-up crawl", {{"error", crawl.error().message}});
+  }
+  if (Status s = consumer_->start(); !s.ok()) {
+    debouncer_->stop();
+    queries_->stop();
+    catalog_->stop();
+    server_->stop();
+    return s;
+  }
+  started_ = true;
+  return {};
+}
+
+void CatalogerService::stop() {
+  if (!started_) return;
+  started_ = false;
+  // Queries first: a request waiting on a long query answers 503 at once instead
+  // of holding the server's stop past the shutdown deadline.
+  queries_->stop();
+  server_->stop();
+  consumer_->stop();
+  debouncer_->stop();
+  catalog_->stop();
+}
+
+int CatalogerService::port() const { return server_->port(); }
+std::string CatalogerService::base_url() const { return server_->base_url(); }
+Catalog& CatalogerService::catalog() { return *catalog_; }
+QueryEngine& CatalogerService::queries() { return *queries_; }
+
+}  // namespace etl::cataloger

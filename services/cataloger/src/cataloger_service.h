@@ -1,0 +1,68 @@
+// The cataloger service: the built-in crawler + catalog and the DuckDB query
+// endpoint behind one HTTP server, crawling when transformed events arrive
+// (debounced), on request, and at start-up. `spotify-etl up` and the
+// `cataloger` binary both build it from the configuration.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "debouncer.h"
+#include "etl/config.h"
+#include "etl/event_bus.h"
+#include "etl/metrics.h"
+#include "etl/service_main.h"
+#include "query_manager.h"
+
+namespace etl {
+class ConsumerLoop;
+class ObjectStore;
+namespace http { class Server; }
+}  // namespace etl
+
+namespace etl::cataloger {
+
+class LocalCatalog;
+
+struct CatalogerOptions {
+  DebounceOptions debounce;        // events -> one crawl per burst
+  bool crawl_on_start = true;      // reconcile with the store at start-up (events missed while down)
+  int duckdb_threads = 2;          // DuckDB worker threads (shared by all queries)
+  QueryManagerOptions queries;     // pool size, result memory, CSV location
+};
+
+class CatalogerService final : public Runnable {
+ public:
+  // `bus` nullptr: open the configured one (open_event_bus(config, "cataloger")).
+  // ETL_CATALOG=glue / ETL_QUERY_ENGINE=athena are refused (invalid_argument) in this build.
+  static Result<std::unique_ptr<CatalogerService>> create(const Config& config, std::shared_ptr<EventBus> bus = nullptr,
+                                                          CatalogerOptions options = {});
+  ~CatalogerService() override;
+
+  Status start() override;
+  void stop() override;
+  int port() const;
+  std::string base_url() const;
+
+  Catalog& catalog();
+  QueryEngine& queries();
+  MetricsRegistry& metrics() { return metrics_; }
+
+ private:
+  CatalogerService() = default;
+  Status on_event(const Message& message);
+
+  MetricsRegistry metrics_;
+  Config config_;
+  CatalogerOptions options_;
+  std::shared_ptr<EventBus> bus_;
+  std::shared_ptr<ObjectStore> store_;
+  std::shared_ptr<LocalCatalog> catalog_;
+  std::unique_ptr<QueryManager> queries_;
+  std::unique_ptr<CrawlDebouncer> debouncer_;
+  std::unique_ptr<ConsumerLoop> consumer_;
+  std::unique_ptr<http::Server> server_;
+  bool started_ = false;
+};
+
+}  // namespace etl::cataloger

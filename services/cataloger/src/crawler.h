@@ -1,0 +1,60 @@
+// The built-in crawler (Glue's crawler): compares a table's listing with what the
+// catalog already knows and inspects only files that are new or changed (by
+// ETag), reading their schema with DuckDB; merges schemas (schema_merge.h),
+// keeps partitions and files, and bumps the table's versions on change.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "etl/duck.h"
+#include "etl/object_store.h"
+#include "table_state.h"
+
+namespace etl::cataloger {
+
+// Reads the columns of one data file (partition keys excluded; a column holding
+// only NULLs has kUnknownType).
+class SchemaReader {
+ public:
+  virtual ~SchemaReader() = default;
+  virtual Result<std::vector<ColumnInfo>> read_schema(const std::string& key, const std::string& format) = 0;
+};
+
+// Reads files in place under a local root with an embedded DuckDB limited to that folder.
+class DuckDbSchemaReader final : public SchemaReader {
+ public:
+  static Result<std::unique_ptr<DuckDbSchemaReader>> open(const std::filesystem::path& root);
+  Result<std::vector<ColumnInfo>> read_schema(const std::string& key, const std::string& format) override;
+
+ private:
+  DuckDbSchemaReader() = default;
+  std::filesystem::path root_;
+  std::unique_ptr<duck::Database> db_;
+  std::unique_ptr<duck::Connection> conn_;
+};
+
+// The DuckDB table function call that reads `paths` of one format (hive partitions
+// on, `dt` as VARCHAR). Shared by the schema reader and the engine's views.
+std::string read_function_sql(const std::string& format, const std::vector<std::string>& paths, bool union_by_name);
+
+struct TableCrawl {
+  TableState state;
+  bool changed = false;
+  std::int64_t partitions_added = 0;
+  std::int64_t partitions_removed = 0;
+  std::int64_t files_inspected = 0;
+  std::vector<SchemaChange> changes;
+  std::vector<std::string> unreadable;  // files that could not be inspected (left out, retried next crawl)
+};
+
+// One table's crawl. `listing` holds the objects under the table folder, or only
+// under the partitions in `scope` (empty scope: the whole table was listed, so
+// files missing from it are gone). `full` re-inspects every listed file.
+TableCrawl crawl_table(const TableState& current, const std::vector<ObjectInfo>& listing,
+                       const std::set<std::string>& scope, SchemaReader& reader, bool full, const std::string& now);
+
+}  // namespace etl::cataloger

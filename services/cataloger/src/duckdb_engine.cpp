@@ -1,0 +1,288 @@
+#include "duckdb_engine.h"
+
+#include <cctype>
+#include <cstdlib>
+#include <set>
+
+#include "crawler.h"
+#include "etl/log.h"
+#include "schema_merge.h"
+#include "sql_guard.h"
+#include "value_json.h"
+
+namespace etl::cataloger {
+namespace {
+
+// More schema versions than this in one format: one read with union_by_name
+// instead of one read per schema.
+constexpr size_t kMaxSchemaGroups = 8;
+
+std::string dir_with_slash(const std::filesystem::path& p) {
+  std::string s = std::filesystem::absolute(p).lexically_normal().string();
+  if (s.empty() || s.back() != '/') s += '/';
+  return s;
+}
+
+Error engine_error(duckdb_error_type type, const std::string& message) {
+  Errc code = Errc::internal;
+  switch (type) {
+    case DUCKDB_ERROR_INTERRUPT: code = Errc::cancelled; break;
+    case DUCKDB_ERROR_IO:
+    case DUCKDB_ERROR_OUT_OF_MEMORY:
+    case DUCKDB_ERROR_CONNECTION: code = Errc::unavailable; break;
+    case DUCKDB_ERROR_INTERNAL:
+    case DUCKDB_ERROR_FATAL: code = Errc::internal; break;
+    default: code = Errc::invalid_argument; break;  // parser, binder, catalog, conversion, permission ...
+  }
+  return make_error(code, message);
+}
+
+// EXPLAIN [ANALYZE] must be of a query: EXPLAIN ANALYZE COPY ... would run the COPY.
+bool explains_a_query(const std::string& sql) {
+  auto tokens = tokenize_sql(sql);
+  if (!tokens) return false;
+  size_t i = 1;
+  if (i < tokens->size() && (*tokens)[i].kind == TokenKind::word && (*tokens)[i].text == "analyze") ++i;
+  if (i >= tokens->size()) return false;
+  const SqlToken& t = (*tokens)[i];
+  return (t.kind == TokenKind::word && (t.text == "select" || t.text == "with" || t.text == "from" || t.text == "values")) ||
+         (t.kind == TokenKind::symbol && t.text == "(");
+}
+
+}  // namespace
+
+std::string view_select_sql(const TableInfo& table, const std::vector<PartitionInfo>& partitions,
+                            const std::filesystem::path& root) {
+  // Files grouped by format and schema: a read per group needs no union_by_name
+  // (which would open every file's footer at each query).
+  struct Group {
+    std::vector<std::string> paths;
+  };
+  std::map<std::string, std::map<std::string, Group>> groups;  // format -> schema -> files
+  std::set<std::string> present;                               // columns some file has
+  for (const auto& p : partitions) {
+    for (const auto& f : p.files) {
+      std::string schema;
+      for (const auto& c : f.columns) {
+        schema += c.name + ' ' + c.type + ';';
+        present.insert(c.name);
+      }
+      groups[f.format][schema].paths.push_back((root / f.key).string());
+    }
+  }
+  std::vector<std::string> reads;
+  for (const auto& [format, schemas] : groups) {
+    if (schemas.size() > kMaxSchemaGroups) {
+      std::vector<std::string> all;
+      for (const auto& [s, g] : schemas) all.insert(all.end(), g.paths.begin(), g.paths.end());
+      reads.push_back("SELECT * FROM " + read_function_sql(format, all, true));
+      continue;
+    }
+    for (const auto& [s, g] : schemas) reads.push_back("SELECT * FROM " + read_function_sql(format, g.paths, false));
+  }
+
+  std::string select = "SELECT ";
+  for (const auto& c : table.columns) {
+    std::string type = exposed_type(c.type);
+    if (present.count(c.name))
+      select += "CAST(" + duck::quote_identifier(c.name) + " AS " + type + ") AS " + duck::quote_identifier(c.name) + ", ";
+    else
+      select += "CAST(NULL AS " + type + ") AS " + duck::quote_identifier(c.name) + ", ";
+  }
+  if (reads.empty()) return select + "CAST(NULL AS VARCHAR) AS dt WHERE false";
+  select += "dt FROM (";
+  for (size_t i = 0; i < reads.size(); ++i) select += (i ? " UNION ALL BY NAME " : "") + reads[i];
+  return select + ")";
+}
+
+Result<std::unique_ptr<DuckDbEngine>> DuckDbEngine::open(DuckDbEngineOptions options) {
+  std::unique_ptr<DuckDbEngine> engine(new DuckDbEngine());
+  engine->options_ = std::move(options);
+  std::map<std::string, std::string> settings = {{"threads", std::to_string(engine->options_.threads)}};
+  if (!engine->options_.memory_limit.empty()) settings["memory_limit"] = engine->options_.memory_limit;
+  auto db = duck::Database::open(":memory:", settings);
+  if (!db) return std::move(db).error();
+  engine->db_ = std::move(db).value();
+  auto admin = engine->db_->connect();
+  if (!admin) return std::move(admin).error();
+  engine->admin_ = std::move(admin).value();
+  ETL_RETURN_IF_ERROR(engine->lock_down());
+  return engine;
+}
+
+DuckDbEngine::~DuckDbEngine() {
+  admin_.reset();
+  db_.reset();
+  if (!temp_dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(temp_dir_, ec);
+  }
+}
+
+Status DuckDbEngine::lock_down() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "spotify-etl-duckdb-XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) return make_error(Errc::unavailable, "cannot create a temporary folder for DuckDB");
+  temp_dir_ = tmpl;
+  if (options_.database != "main")
+    ETL_RETURN_IF_ERROR(admin_->execute("CREATE SCHEMA IF NOT EXISTS " + duck::quote_identifier(options_.database)));
+  const std::vector<std::string> settings = {
+      "SET parquet_metadata_cache = true",
+      "SET temp_directory = " + duck::quote_literal(temp_dir_.string()),
+      "SET allowed_directories = [" + duck::quote_literal(dir_with_slash(options_.root)) + ", " +
+          duck::quote_literal(dir_with_slash(temp_dir_)) + "]",
+      "SET enable_external_access = false",
+      "SET autoinstall_known_extensions = false",
+      "SET autoload_known_extensions = false",
+      "SET lock_configuration = true",
+  };
+  for (const auto& sql : settings) {
+    if (Status s = admin_->execute(sql); !s.ok())
+      return make_error(Errc::internal, "cannot lock down DuckDB (" + sql + "): " + s.error().message);
+  }
+  return {};
+}
+
+Result<std::unique_ptr<DuckDbEngine::Session>> DuckDbEngine::session() {
+  auto conn = db_->connect();
+  if (!conn) return std::move(conn).error();
+  return std::make_unique<Session>(std::move(conn).value());
+}
+
+Status DuckDbEngine::ping() {
+  std::lock_guard lock(mutex_);
+  auto r = admin_->query("SELECT 1");
+  if (!r) return make_error(Errc::unavailable, "DuckDB does not answer: " + r.error().message);
+  return {};
+}
+
+std::map<std::string, std::int64_t> DuckDbEngine::view_versions() {
+  std::lock_guard lock(mutex_);
+  std::map<std::string, std::int64_t> out;
+  for (const auto& [name, version] : applied_) {
+    std::string lower = name;
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out[lower] = version;
+  }
+  return out;
+}
+
+Status DuckDbEngine::sync_views(Catalog& catalog) {
+  std::uint64_t generation = catalog.generation();
+  if (synced_generation_.load() == generation) return {};
+  std::lock_guard lock(mutex_);
+  if (synced_generation_.load() == generation) return {};
+  auto tables = catalog.list_tables();
+  if (!tables) return std::move(tables).error();
+  bool all_applied = true;
+  std::set<std::string> names;
+  for (const auto& table : *tables) {
+    names.insert(table.name);
+    auto it = applied_.find(table.name);
+    if (it != applied_.end() && it->second == table.data_version) continue;
+    auto partitions = catalog.get_partitions(table.name);
+    if (!partitions) {
+      all_applied = false;
+      continue;
+    }
+    std::string qualified = duck::quote_identifier(options_.database) + "." + duck::quote_identifier(table.name);
+    Status s = admin_->execute("CREATE OR REPLACE VIEW " + qualified + " AS " +
+                               view_select_sql(table, *partitions, options_.root));
+    if (s.ok() && options_.database != "main")
+      s = admin_->execute("CREATE OR REPLACE VIEW main." + duck::quote_identifier(table.name) + " AS SELECT * FROM " +
+                          qualified);
+    if (!s.ok()) {
+      log::error("cannot build the view of a table; queries see its previous version",
+                 {{"table", table.name}, {"error", s.error().message}});
+      all_applied = false;
+      continue;
+    }
+    applied_[table.name] = table.data_version;
+    log::info("view updated", {{"table", table.name}, {"version", table.version}, {"data_version", table.data_version}});
+  }
+  for (auto it = applied_.begin(); it != applied_.end();) {
+    if (names.count(it->first)) {
+      ++it;
+      continue;
+    }
+    (void)admin_->execute("DROP VIEW IF EXISTS main." + duck::quote_identifier(it->first));
+    (void)admin_->execute("DROP VIEW IF EXISTS " + duck::quote_identifier(options_.database) + "." +
+                          duck::quote_identifier(it->first));
+    it = applied_.erase(it);
+  }
+  if (all_applied) synced_generation_.store(generation);
+  return {};
+}
+
+Result<ResultSet> DuckDbEngine::Session::execute(const std::string& sql, std::size_t max_bytes, bool want_csv) {
+  duckdb_connection conn = conn_->raw();
+  duckdb_extracted_statements extracted = nullptr;
+  idx_t count = duckdb_extract_statements(conn, sql.c_str(), &extracted);
+  std::string extract_error;
+  if (count == 0 && extracted) {
+    const char* e = duckdb_extract_statements_error(extracted);
+    extract_error = e ? e : "";
+  }
+  duckdb_destroy_extracted(&extracted);
+  if (count != 1)
+    return make_error(Errc::invalid_argument,
+                      count == 0 ? "refused by the engine: " + (extract_error.empty() ? "no statement" : extract_error)
+                                 : "refused by the engine: exactly one statement is allowed");
+
+  duckdb_prepared_statement prepared = nullptr;
+  if (duckdb_prepare(conn, sql.c_str(), &prepared) == DuckDBError) {
+    const char* e = duckdb_prepare_error(prepared);
+    std::string message = e ? e : "cannot prepare the statement";
+    duckdb_destroy_prepare(&prepared);
+    Errc code = message.rfind("INTERRUPT", 0) == 0 ? Errc::cancelled
+                : message.rfind("IO Error", 0) == 0 ? Errc::unavailable
+                                                     : Errc::invalid_argument;
+    return make_error(code, message);
+  }
+  duckdb_statement_type type = duckdb_prepared_statement_type(prepared);
+  bool read_only = type == DUCKDB_STATEMENT_TYPE_SELECT || (type == DUCKDB_STATEMENT_TYPE_EXPLAIN && explains_a_query(sql));
+  if (!read_only) {
+    duckdb_destroy_prepare(&prepared);
+    return make_error(Errc::invalid_argument, "refused by the engine: only read-only statements are allowed");
+  }
+  duckdb_result result;
+  duckdb_state state = duckdb_execute_prepared_streaming(prepared, &result);
+  duckdb_destroy_prepare(&prepared);
+  if (state == DuckDBError) {
+    Error e = engine_error(duckdb_result_error_type(&result),
+                           duckdb_result_error(&result) ? duckdb_result_error(&result) : "query failed");
+    duckdb_destroy_result(&result);
+    return e;
+  }
+  duck::QueryResult owned(result);
+  ResultSet out;
+  idx_t columns = owned.column_count();
+  for (idx_t c = 0; c < columns; ++c) {
+    duckdb_logical_type t = duckdb_column_logical_type(owned.raw(), c);
+    out.columns.push_back({owned.column_name(c), type_name(t)});
+    duckdb_destroy_logical_type(&t);
+  }
+  if (want_csv) {
+    for (idx_t c = 0; c < columns; ++c) {
+      if (c) out.csv += ',';
+      append_csv_cell(out.csv, out.columns[c].name, false);
+    }
+    out.csv += '\n';
+  }
+  ChunkConverter converter;
+  for (;;) {
+    duckdb_data_chunk chunk = duckdb_fetch_chunk(*owned.raw());
+    if (!chunk) break;
+    out.bytes += converter.convert(chunk, out.rows, want_csv ? &out.csv : nullptr);
+    duckdb_destroy_data_chunk(&chunk);
+    if (out.bytes > max_bytes) {
+      conn_->interrupt();
+      return make_error(Errc::too_large, "the result is larger than " + std::to_string(max_bytes >> 20) +
+                                             " MiB; aggregate or add a LIMIT");
+    }
+  }
+  if (const char* e = duckdb_result_error(owned.raw()); e && *e)
+    return engine_error(duckdb_result_error_type(owned.raw()), e);
+  return out;
+}
+
+}  // namespace etl::cataloger

@@ -1,0 +1,288 @@
+#include "local_catalog.h"
+
+#include <algorithm>
+#include <set>
+
+#include "etl/log.h"
+#include "ids.h"
+
+namespace etl::cataloger {
+
+LocalCatalog::LocalCatalog(std::shared_ptr<ObjectStore> store, std::unique_ptr<SchemaReader> reader,
+                           LocalCatalogOptions options, MetricsRegistry& metrics)
+    : store_(std::move(store)), reader_(std::move(reader)), options_(std::move(options)), metrics_(metrics) {
+  if (options_.root_url.empty()) options_.root_url = store_->url();
+  while (!options_.root_url.empty() && options_.root_url.back() == '/') options_.root_url.pop_back();
+}
+
+LocalCatalog::~LocalCatalog() { stop(); }
+
+std::string LocalCatalog::catalog_key(const std::string& table) const {
+  return "_catalog/" + options_.database + "/" + table + ".json";
+}
+
+Result<std::unique_ptr<LocalCatalog>> LocalCatalog::open(std::shared_ptr<ObjectStore> store,
+                                                         std::unique_ptr<SchemaReader> reader,
+                                                         LocalCatalogOptions options, MetricsRegistry& metrics) {
+  std::unique_ptr<LocalCatalog> catalog(
+      new LocalCatalog(std::move(store), std::move(reader), std::move(options), metrics));
+  auto docs = catalog->store_->list("_catalog/" + catalog->options_.database + "/");
+  if (!docs) return std::move(docs).error();
+  for (const auto& obj : *docs) {
+    auto text = catalog->store_->get(obj.key);
+    if (!text) return std::move(text).error();
+    auto parsed = nlohmann::json::parse(*text, nullptr, false);
+    auto state = parsed.is_discarded() ? Result<TableState>(make_error(Errc::bad_data, "not JSON"))
+                                       : table_state_from_json(parsed);
+    if (!state) {
+      log::warn("skipping a malformed catalog document; the next crawl rebuilds it",
+                {{"key", obj.key}, {"error", state.error().message}});
+      continue;
+    }
+    catalog->tables_[state->name] = std::move(state).value();
+  }
+  catalog->metrics_.gauge("spotify_etl_cataloger_tables", "Tables in the catalog")
+      .set(static_cast<double>(catalog->tables_.size()));
+  for (const auto& [name, t] : catalog->tables_)
+    catalog->metrics_.gauge("spotify_etl_cataloger_partitions", "Partitions per table", {{"table", name}})
+        .set(static_cast<double>(t.partitions.size()));
+  return catalog;
+}
+
+void LocalCatalog::start() {
+  std::lock_guard lock(jobs_mutex_);
+  if (worker_.joinable()) return;
+  stopping_ = false;
+  worker_ = std::thread([this] { worker(); });
+}
+
+void LocalCatalog::stop() {
+  {
+    std::lock_guard lock(jobs_mutex_);
+    stopping_ = true;
+    for (auto& [id, request] : queue_) {
+      auto it = crawls_.find(id);
+      if (it == crawls_.end()) continue;
+      it->second.state = CrawlState::failed;
+      it->second.error = "abandoned: the cataloger stopped before the crawl started";
+      it->second.finished_at = now_rfc3339();
+    }
+    queue_.clear();
+  }
+  jobs_cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+}
+
+void LocalCatalog::worker() {
+  for (;;) {
+    std::pair<std::string, CrawlRequest> job;
+    {
+      std::unique_lock lock(jobs_mutex_);
+      jobs_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      job = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    CrawlInfo info;
+    {
+      std::lock_guard lock(jobs_mutex_);
+      info = crawls_[job.first];
+    }
+    run(info, job.second);
+    remember(info);
+  }
+}
+
+Status LocalCatalog::validate(const CrawlRequest& request) {
+  for (const auto& table : request.tables) {
+    if (!is_table_name(table))
+      return make_error(Errc::invalid_argument, "'" + table + "' is not a table name ([A-Za-z0-9_], not starting with '_')");
+    {
+      std::lock_guard lock(state_mutex_);
+      if (tables_.count(table)) continue;
+    }
+    auto listed = store_->list(table + "/");
+    if (!listed) return std::move(listed).error();
+    if (listed->empty()) return make_error(Errc::invalid_argument, "unknown table '" + table + "': no such table folder");
+  }
+  return {};
+}
+
+void LocalCatalog::remember(const CrawlInfo& info) {
+  {
+    std::lock_guard lock(jobs_mutex_);
+    if (!crawls_.count(info.crawl_id)) crawl_order_.push_back(info.crawl_id);
+    crawls_[info.crawl_id] = info;
+    while (crawl_order_.size() > options_.crawl_history) {
+      crawls_.erase(crawl_order_.front());
+      crawl_order_.pop_front();
+    }
+  }
+  jobs_cv_.notify_all();
+}
+
+Result<CrawlInfo> LocalCatalog::start_crawl(const CrawlRequest& request) {
+  ETL_RETURN_IF_ERROR(validate(request));
+  CrawlInfo info;
+  info.crawl_id = new_id();
+  info.trigger = request.trigger;
+  info.tables = request.tables;
+  info.started_at = now_rfc3339();
+  remember(info);
+  {
+    std::lock_guard lock(jobs_mutex_);
+    queue_.emplace_back(info.crawl_id, request);
+  }
+  jobs_cv_.notify_all();
+  return info;
+}
+
+Result<CrawlInfo> LocalCatalog::crawl(const CrawlRequest& request) {
+  ETL_RETURN_IF_ERROR(validate(request));
+  CrawlInfo info;
+  info.crawl_id = new_id();
+  info.trigger = request.trigger;
+  info.started_at = now_rfc3339();
+  run(info, request);
+  remember(info);
+  return info;
+}
+
+Result<CrawlInfo> LocalCatalog::get_crawl(const std::string& crawl_id) {
+  std::lock_guard lock(jobs_mutex_);
+  auto it = crawls_.find(crawl_id);
+  if (it == crawls_.end()) return make_error(Errc::not_found, "unknown crawl '" + crawl_id + "' (only recent crawls are kept)");
+  return it->second;
+}
+
+Result<CrawlInfo> LocalCatalog::wait_crawl(const std::string& crawl_id, std::chrono::milliseconds max_wait) {
+  std::unique_lock lock(jobs_mutex_);
+  auto done = [&] {
+    auto it = crawls_.find(crawl_id);
+    return it == crawls_.end() || it->second.state != CrawlState::running;
+  };
+  jobs_cv_.wait_for(lock, max_wait, done);
+  auto it = crawls_.find(crawl_id);
+  if (it == crawls_.end()) return make_error(Errc::not_found, "unknown crawl '" + crawl_id + "'");
+  return it->second;
+}
+
+void LocalCatalog::run(CrawlInfo& info, const CrawlRequest& request) {
+  std::lock_guard crawl_lock(crawl_mutex_);
+  info.tables.clear();
+  auto started = std::chrono::steady_clock::now();
+  auto fail = [&](const Error& e) {
+    info.state = CrawlState::failed;
+    info.error = e.message;
+    info.finished_at = now_rfc3339();
+    metrics_.counter("spotify_etl_cataloger_crawls_total", "Crawls by trigger and outcome",
+                     {{"trigger", request.trigger}, {"state", "FAILED"}}).inc();
+    log::error("crawl failed", {{"crawl_id", info.crawl_id}, {"error", e.message}});
+  };
+
+  // Which tables, and which of their partitions to list.
+  std::map<std::string, std::set<std::string>> scope;  // table -> partitions (empty: all)
+  std::map<std::string, std::vector<ObjectInfo>> listings;
+  bool listed_all = false;
+  if (!request.tables.empty()) {
+    for (const auto& t : request.tables) scope[t];
+  } else if (!request.changed_keys.empty()) {
+    for (const auto& key : request.changed_keys)
+      if (auto dk = parse_data_key(key)) scope[dk->table].insert(dk->dt);
+  } else {
+    auto all = store_->list("");
+    if (!all) return fail(all.error());
+    for (auto& obj : *all) {
+      auto slash = obj.key.find('/');
+      if (slash == std::string::npos || !is_table_name(obj.key.substr(0, slash))) continue;
+      std::string table = obj.key.substr(0, slash);
+      scope[table];
+      listings[table].push_back(std::move(obj));
+    }
+    std::lock_guard lock(state_mutex_);
+    for (const auto& [name, t] : tables_) scope[name];
+    listed_all = true;
+  }
+
+  for (const auto& [table, partitions] : scope) {
+    info.tables.push_back(table);
+    std::vector<ObjectInfo> listing;
+    if (listed_all) {
+      listing = std::move(listings[table]);
+    } else if (partitions.empty()) {
+      auto l = store_->list(table + "/");
+      if (!l) return fail(l.error());
+      listing = std::move(l).value();
+    } else {
+      for (const auto& dt : partitions) {
+        auto l = store_->list(table + "/dt=" + dt + "/");
+        if (!l) return fail(l.error());
+        listing.insert(listing.end(), l->begin(), l->end());
+      }
+    }
+    TableState current;
+    {
+      std::lock_guard lock(state_mutex_);
+      auto it = tables_.find(table);
+      if (it != tables_.end()) current = it->second;
+      else current.name = table;
+    }
+    TableCrawl result = crawl_table(current, listing, partitions, *reader_, request.full, now_rfc3339());
+    info.partitions_added += result.partitions_added;
+    info.partitions_removed += result.partitions_removed;
+    info.files_inspected += result.files_inspected;
+    metrics_.counter("spotify_etl_cataloger_files_inspected_total", "Data files whose schema the crawler read")
+        .inc(static_cast<double>(result.files_inspected));
+    metrics_.counter("spotify_etl_cataloger_table_crawls_total", "Crawls per table", {{"table", table}}).inc();
+    if (!result.changed) continue;
+    if (result.state.partitions.empty() && current.data_version == 0) continue;  // nothing readable yet
+    auto put = store_->put(catalog_key(table), to_json(result.state).dump());
+    if (!put) return fail(put.error());
+    for (const auto& c : result.changes) {
+      log::info("schema change", {{"table", c.table}, {"column", c.column}, {"change", c.change},
+                                  {"from", c.from}, {"to", c.to}, {"version", result.state.version}});
+      metrics_.counter("spotify_etl_cataloger_schema_changes_total", "Schema changes (columns added or widened)",
+                       {{"table", table}}).inc();
+      info.schema_changes.push_back(c);
+    }
+    metrics_.gauge("spotify_etl_cataloger_partitions", "Partitions per table", {{"table", table}})
+        .set(static_cast<double>(result.state.partitions.size()));
+    {
+      std::lock_guard lock(state_mutex_);
+      tables_[table] = std::move(result.state);
+      metrics_.gauge("spotify_etl_cataloger_tables", "Tables in the catalog").set(static_cast<double>(tables_.size()));
+    }
+    generation_.fetch_add(1);
+  }
+  info.state = CrawlState::succeeded;
+  info.finished_at = now_rfc3339();
+  metrics_.counter("spotify_etl_cataloger_crawls_total", "Crawls by trigger and outcome",
+                   {{"trigger", request.trigger}, {"state", "SUCCEEDED"}}).inc();
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  log::info("crawl finished", {{"crawl_id", info.crawl_id}, {"trigger", request.trigger}, {"tables", info.tables},
+                               {"partitions_added", info.partitions_added}, {"files_inspected", info.files_inspected},
+                               {"schema_changes", info.schema_changes.size()}, {"ms", ms}});
+}
+
+Result<std::vector<TableInfo>> LocalCatalog::list_tables() {
+  std::lock_guard lock(state_mutex_);
+  std::vector<TableInfo> out;
+  for (const auto& [name, t] : tables_) out.push_back(table_info(t, options_.database, options_.root_url));
+  return out;
+}
+
+Result<TableInfo> LocalCatalog::get_table(const std::string& name) {
+  std::lock_guard lock(state_mutex_);
+  auto it = tables_.find(name);
+  if (it == tables_.end()) return make_error(Errc::not_found, "unknown table '" + name + "'");
+  return table_info(it->second, options_.database, options_.root_url);
+}
+
+Result<std::vector<PartitionInfo>> LocalCatalog::get_partitions(const std::string& table) {
+  std::lock_guard lock(state_mutex_);
+  auto it = tables_.find(table);
+  if (it == tables_.end()) return make_error(Errc::not_found, "unknown table '" + table + "'");
+  return partition_infos(it->second, options_.root_url);
+}
+
+}  // namespace etl::cataloger

@@ -1,0 +1,85 @@
+// The built-in catalog (ETL_CATALOG=local): tables found by the crawler, kept
+// durably as one JSON document per table in the transformed store
+// (`_catalog/<database>/<table>.json`, written atomically) and in memory.
+// Crawls run one at a time on a worker thread (start_crawl) or on the caller's
+// (crawl); recent crawls are remembered for GET /v1/crawls/{id}.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "crawler.h"
+#include "etl/catalog.h"
+#include "etl/metrics.h"
+#include "etl/object_store.h"
+
+namespace etl::cataloger {
+
+struct LocalCatalogOptions {
+  std::string database = "spotify";  // Config::glue_database
+  std::string root_url;              // the store's URL as locations show it ("" = store->url())
+  std::size_t crawl_history = 1000;  // crawls remembered for GET /v1/crawls/{id}
+};
+
+class LocalCatalog final : public Catalog {
+ public:
+  // Loads the catalog documents already in the store (a malformed one is skipped:
+  // the next crawl rebuilds it).
+  static Result<std::unique_ptr<LocalCatalog>> open(std::shared_ptr<ObjectStore> store,
+                                                    std::unique_ptr<SchemaReader> reader,
+                                                    LocalCatalogOptions options, MetricsRegistry& metrics);
+  ~LocalCatalog() override;
+
+  // Starts / stops the crawl worker (queued crawls not yet started are abandoned).
+  void start();
+  void stop();
+
+  // Crawls now on the calling thread (serialised with the worker).
+  Result<CrawlInfo> crawl(const CrawlRequest& request);
+
+  std::string name() const override { return "local"; }
+  std::string database() const override { return options_.database; }
+  Result<std::vector<TableInfo>> list_tables() override;
+  Result<TableInfo> get_table(const std::string& name) override;
+  Result<std::vector<PartitionInfo>> get_partitions(const std::string& table) override;
+  Result<CrawlInfo> start_crawl(const CrawlRequest& request) override;
+  Result<CrawlInfo> get_crawl(const std::string& crawl_id) override;
+  Result<CrawlInfo> wait_crawl(const std::string& crawl_id, std::chrono::milliseconds max_wait) override;
+  std::uint64_t generation() const override { return generation_.load(); }
+  Status ping() override { return store_->ping(); }
+
+ private:
+  LocalCatalog(std::shared_ptr<ObjectStore> store, std::unique_ptr<SchemaReader> reader, LocalCatalogOptions options,
+               MetricsRegistry& metrics);
+  Status validate(const CrawlRequest& request);
+  void remember(const CrawlInfo& info);
+  void run(CrawlInfo& info, const CrawlRequest& request);
+  void worker();
+  std::string catalog_key(const std::string& table) const;
+
+  std::shared_ptr<ObjectStore> store_;
+  std::unique_ptr<SchemaReader> reader_;
+  LocalCatalogOptions options_;
+  MetricsRegistry& metrics_;
+
+  mutable std::mutex state_mutex_;
+  std::map<std::string, TableState> tables_;
+  std::atomic<std::uint64_t> generation_{1};
+
+  std::mutex crawl_mutex_;  // one crawl at a time
+
+  std::mutex jobs_mutex_;
+  std::condition_variable jobs_cv_;
+  std::deque<std::pair<std::string, CrawlRequest>> queue_;
+  std::map<std::string, CrawlInfo> crawls_;
+  std::deque<std::string> crawl_order_;
+  bool stopping_ = false;
+  std::thread worker_;
+};
+
+}  // namespace etl::cataloger

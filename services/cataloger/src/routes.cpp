@@ -1,0 +1,208 @@
+#include "routes.h"
+
+#include "value_json.h"
+
+namespace etl::cataloger {
+namespace {
+
+using nlohmann::json;
+
+// Longest a blocking POST /v1/query waits past its own timeout for the engine to stop.
+constexpr std::chrono::milliseconds kStopGrace{5000};
+
+Result<std::int64_t> integer_field(const json& body, const char* name, std::int64_t min, std::int64_t max,
+                                   std::int64_t fallback) {
+  auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return fallback;
+  if (!it->is_number_integer() || it->get<std::int64_t>() < min || it->get<std::int64_t>() > max)
+    return make_error(Errc::invalid_argument, std::string(name) + " must be an integer between " + std::to_string(min) +
+                                                  " and " + std::to_string(max));
+  return it->get<std::int64_t>();
+}
+
+http::Response failed_query(const QueryStatus& s) {
+  Error e = s.error.value_or(make_error(Errc::timeout, "the query did not finish in time"));
+  if (s.state == QueryState::running || s.state == QueryState::queued) e = make_error(Errc::timeout, "the query did not stop in time");
+  e.message += " (query_id " + s.query_id + ")";
+  return http::error_response(e);
+}
+
+http::Response page_response(const QueryPage& page, const http::Request& req) {
+  http::Response r;
+  if (req.accepts("text/csv")) {
+    r.content_type = "text/csv; charset=utf-8";
+    r.body = page_csv(page);
+    r.headers.emplace_back("X-Query-Id", page.query_id);
+    if (page.next_token) r.headers.emplace_back("X-Next-Token", *page.next_token);
+    return r;
+  }
+  r.body = page_json(page);
+  return r;
+}
+
+}  // namespace
+
+Result<QuerySubmission> parse_query_request(const json& body) {
+  QuerySubmission out;
+  auto sql = body.find("sql");
+  if (sql == body.end() || !sql->is_string() || sql->get<std::string>().find_first_not_of(" \t\r\n") == std::string::npos)
+    return make_error(Errc::invalid_argument, "sql is required: a non-empty string");
+  out.request.sql = sql->get<std::string>();
+  auto max_rows = integer_field(body, "max_rows", 1, static_cast<std::int64_t>(kMaxPageRows), kMaxPageRows);
+  if (!max_rows) return std::move(max_rows).error();
+  out.request.max_rows = static_cast<std::size_t>(*max_rows);
+  auto timeout = integer_field(body, "timeout_ms", 1, 3600000, 30000);
+  if (!timeout) return std::move(timeout).error();
+  out.request.timeout = std::chrono::milliseconds(*timeout);
+  auto max_age = integer_field(body, "max_age_s", 0, 7 * 86400, -1);
+  if (!max_age) return std::move(max_age).error();
+  if (*max_age >= 0) out.request.max_age = std::chrono::seconds(*max_age);
+  if (auto a = body.find("async"); a != body.end() && !a->is_null()) {
+    if (!a->is_boolean()) return make_error(Errc::invalid_argument, "async must be true or false");
+    out.async = a->get<bool>();
+  }
+  return out;
+}
+
+Result<CrawlRequest> parse_crawl_request(const json& body) {
+  CrawlRequest out;
+  if (auto t = body.find("tables"); t != body.end() && !t->is_null()) {
+    if (!t->is_array()) return make_error(Errc::invalid_argument, "tables must be an array of table names");
+    for (const auto& name : *t) {
+      if (!name.is_string()) return make_error(Errc::invalid_argument, "tables must be an array of table names");
+      out.tables.push_back(name.get<std::string>());
+    }
+  }
+  if (auto f = body.find("full"); f != body.end() && !f->is_null()) {
+    if (!f->is_boolean()) return make_error(Errc::invalid_argument, "full must be true or false");
+    out.full = f->get<bool>();
+  }
+  return out;
+}
+
+json status_json(const QueryStatus& s) {
+  json out = {{"query_id", s.query_id},
+              {"engine", s.engine},
+              {"state", to_string(s.state)},
+              {"submitted_at", s.submitted_at},
+              {"completed_at", s.completed_at.empty() ? json() : json(s.completed_at)},
+              {"stats", {{"elapsed_ms", s.stats.elapsed_ms}, {"rows", s.stats.rows}, {"cached", s.stats.cached}}},
+              {"result_location", s.result_location.empty() ? json() : json(s.result_location)}};
+  if (s.error) out["error"] = {{"code", to_string(s.error->code)}, {"message", s.error->message}};
+  return out;
+}
+
+std::string page_json(const QueryPage& page) {
+  json columns = json::array();
+  for (const auto& c : page.columns) columns.push_back({{"name", c.name}, {"type", c.type}});
+  json head = {{"query_id", page.query_id},
+               {"engine", page.engine},
+               {"state", "SUCCEEDED"},
+               {"columns", columns},
+               {"next_token", page.next_token ? json(*page.next_token) : json()},
+               {"stats", {{"elapsed_ms", page.stats.elapsed_ms}, {"rows", page.stats.rows}, {"cached", page.stats.cached}}},
+               {"result_location", page.result_location.empty() ? json() : json(page.result_location)}};
+  std::string out = head.dump(-1, ' ', false, json::error_handler_t::replace);
+  out.pop_back();  // the closing brace: rows are spliced in as they are
+  out += ",\"rows\":[";
+  for (size_t i = 0; i < page.rows.size(); ++i) {
+    if (i) out += ',';
+    out += page.rows[i];
+  }
+  out += "]}";
+  return out;
+}
+
+std::string page_csv(const QueryPage& page) {
+  std::string out;
+  for (size_t c = 0; c < page.columns.size(); ++c) {
+    if (c) out += ',';
+    append_csv_cell(out, page.columns[c].name, false);
+  }
+  out += '\n';
+  for (const auto& row : page.rows) {
+    json cells = json::parse(row, nullptr, false);
+    if (!cells.is_array()) continue;
+    for (size_t c = 0; c < cells.size(); ++c) {
+      if (c) out += ',';
+      const json& v = cells[c];
+      if (v.is_null()) append_csv_cell(out, "", true);
+      else if (v.is_string()) append_csv_cell(out, v.get_ref<const std::string&>(), false);
+      else append_csv_cell(out, v.dump(), false);
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+void install_routes(http::Server& server, Catalog& catalog, QueryEngine& engine) {
+  server.post(R"(/v1/crawl)", [&catalog](const http::Request& req) {
+    auto body = http::parse_json_object(req);
+    if (!body) return http::error_response(body.error());
+    auto request = parse_crawl_request(*body);
+    if (!request) return http::error_response(request.error());
+    auto crawl = catalog.start_crawl(*request);
+    if (!crawl) return http::error_response(crawl.error());
+    return http::json_response(202, to_json(*crawl));
+  });
+  server.get(R"(/v1/crawls/([^/]+))", [&catalog](const http::Request& req) {
+    auto crawl = catalog.get_crawl(req.params.at(0));
+    return crawl ? http::json_response(200, to_json(*crawl)) : http::error_response(crawl.error());
+  });
+  server.get(R"(/v1/tables)", [&catalog](const http::Request&) {
+    auto tables = catalog.list_tables();
+    if (!tables) return http::error_response(tables.error());
+    json out = json::array();
+    for (const auto& t : *tables) out.push_back(to_json(t));
+    return http::json_response(200, {{"tables", out}});
+  });
+  server.get(R"(/v1/tables/([^/]+))", [&catalog](const http::Request& req) {
+    auto table = catalog.get_table(req.params.at(0));
+    return table ? http::json_response(200, to_json(*table)) : http::error_response(table.error());
+  });
+  server.get(R"(/v1/tables/([^/]+)/partitions)", [&catalog](const http::Request& req) {
+    auto partitions = catalog.get_partitions(req.params.at(0));
+    if (!partitions) return http::error_response(partitions.error());
+    json out = json::array();
+    for (const auto& p : *partitions) out.push_back(to_json(p));
+    return http::json_response(200, {{"table", req.params.at(0)}, {"partitions", out}});
+  });
+
+  server.post(R"(/v1/query)", [&engine](const http::Request& req) {
+    auto body = http::parse_json_object(req);
+    if (!body) return http::error_response(body.error());
+    auto submission = parse_query_request(*body);
+    if (!submission) return http::error_response(submission.error());
+    auto started = engine.start(submission->request);
+    if (!started) return http::error_response(started.error());
+    if (submission->async) return http::json_response(202, status_json(*started));
+    auto done = engine.wait(started->query_id, submission->request.timeout + kStopGrace);
+    if (!done) return http::error_response(done.error());
+    if (done->state != QueryState::succeeded) return failed_query(*done);
+    auto page = engine.page(done->query_id, "");
+    return page ? page_response(*page, req) : http::error_response(page.error());
+  });
+  server.get(R"(/v1/query/([^/]+))", [&engine](const http::Request& req) {
+    const std::string& id = req.params.at(0);
+    auto token = req.query_param("next_token");
+    if (token && !token->empty()) {
+      auto page = engine.page(id, *token);
+      return page ? page_response(*page, req) : http::error_response(page.error());
+    }
+    auto status = engine.status(id);
+    if (!status) return http::error_response(status.error());
+    if (status->state == QueryState::succeeded) {
+      auto page = engine.page(id, "");
+      if (page) return page_response(*page, req);
+    }
+    return http::json_response(200, status_json(*status));
+  });
+  server.del(R"(/v1/query/([^/]+))", [&engine](const http::Request& req) {
+    auto cancelled = engine.cancel(req.params.at(0));
+    if (!cancelled) return http::error_response(cancelled.error());
+    auto settled = engine.wait(cancelled->query_id, std::chrono::seconds(2));
+    return http::json_response(200, status_json(settled ? *settled : *cancelled));
+  });
+}
+
+}  // namespace etl::cataloger

@@ -1,0 +1,36 @@
+// The cataloger's HTTP API (CONTRACT.md section 7): thin handlers that parse,
+// call the catalog or the query engine, and map the result in one place
+// (http::error_response). The parsing and rendering are pure and tested alone.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "etl/catalog.h"
+#include "etl/http_server.h"
+#include "etl/query_engine.h"
+
+namespace etl::cataloger {
+
+struct QuerySubmission {
+  QueryRequest request;
+  bool async = false;  // answer 202 at once; poll GET /v1/query/{id}
+};
+
+// {"sql","max_rows","timeout_ms","max_age_s","async"}; invalid_argument names the bad field.
+Result<QuerySubmission> parse_query_request(const nlohmann::json& body);
+// {"tables":[...],"full":bool}, both optional.
+Result<CrawlRequest> parse_crawl_request(const nlohmann::json& body);
+
+nlohmann::json status_json(const QueryStatus& status);
+// The 200 body of a page: {"query_id","engine","state","columns","rows","next_token","stats","result_location"}.
+std::string page_json(const QueryPage& page);
+// The page as CSV: a header line, then one line per row (lists and structs as JSON, NULL empty).
+std::string page_csv(const QueryPage& page);
+
+nlohmann::json openapi_spec();
+
+void install_routes(http::Server& server, Catalog& catalog, QueryEngine& engine);
+
+}  // namespace etl::cataloger

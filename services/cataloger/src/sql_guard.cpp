@@ -1,0 +1,281 @@
+#include "sql_guard.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+namespace etl::cataloger {
+namespace {
+
+bool is_word_start(unsigned char c) { return std::isalpha(c) || c == '_' || c >= 0x80; }
+bool is_word_char(unsigned char c) { return std::isalnum(c) || c == '_' || c == '$' || c >= 0x80; }
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+Error refuse(std::string reason) { return make_error(Errc::invalid_argument, "refused: " + std::move(reason)); }
+
+// Reads a quoted run starting at `i` (the opening quote); doubled quotes escape,
+// and with `backslash` a backslash escapes the next character. Returns the index
+// past the closing quote, or npos when unterminated.
+size_t scan_quoted(std::string_view sql, size_t i, char quote, bool backslash, std::string& content) {
+  for (size_t j = i + 1; j < sql.size(); ++j) {
+    char c = sql[j];
+    if (backslash && c == '\\' && j + 1 < sql.size()) {
+      content += sql[++j];
+      continue;
+    }
+    if (c == quote) {
+      if (j + 1 < sql.size() && sql[j + 1] == quote) {
+        content += quote;
+        ++j;
+        continue;
+      }
+      return j + 1;
+    }
+    content += c;
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
+Result<std::vector<SqlToken>> tokenize_sql(std::string_view sql) {
+  std::vector<SqlToken> out;
+  size_t i = 0;
+  while (i < sql.size()) {
+    unsigned char c = static_cast<unsigned char>(sql[i]);
+    if (std::isspace(c)) {
+      ++i;
+    } else if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
+      while (i < sql.size() && sql[i] != '\n') ++i;
+    } else if (c == '/' && i + 1 < sql.size() && sql[i + 1] == '*') {
+      int depth = 0;  // block comments nest, as in PostgreSQL and DuckDB
+      size_t j = i;
+      for (; j < sql.size(); ++j) {
+        if (sql[j] == '/' && j + 1 < sql.size() && sql[j + 1] == '*') {
+          ++depth;
+          ++j;
+        } else if (sql[j] == '*' && j + 1 < sql.size() && sql[j + 1] == '/') {
+          ++j;
+          if (--depth == 0) break;
+        }
+      }
+      if (depth != 0) return make_error(Errc::invalid_argument, "refused: unterminated /* comment");
+      i = j + 1;
+    } else if (c == '\'') {
+      std::string content;
+      size_t end = scan_quoted(sql, i, '\'', false, content);
+      if (end == std::string_view::npos) return make_error(Errc::invalid_argument, "refused: unterminated string literal");
+      out.push_back({TokenKind::string, std::move(content), sql.substr(i, end - i)});
+      i = end;
+    } else if (c == '"') {
+      std::string content;
+      size_t end = scan_quoted(sql, i, '"', false, content);
+      if (end == std::string_view::npos) return make_error(Errc::invalid_argument, "refused: unterminated quoted identifier");
+      out.push_back({TokenKind::quoted_identifier, std::move(content), sql.substr(i, end - i)});
+      i = end;
+    } else if (c == '$' && i + 1 < sql.size() && (sql[i + 1] == '$' || is_word_start(static_cast<unsigned char>(sql[i + 1])))) {
+      // $tag$ ... $tag$ (a dollar-quoted string), unless it is a $name parameter.
+      size_t j = i + 1;
+      while (j < sql.size() && sql[j] != '$' && is_word_char(static_cast<unsigned char>(sql[j])) ) ++j;
+      if (j < sql.size() && sql[j] == '$') {
+        std::string_view tag = sql.substr(i, j - i + 1);
+        size_t close = sql.find(tag, j + 1);
+        if (close == std::string_view::npos) return make_error(Errc::invalid_argument, "refused: unterminated dollar-quoted string");
+        out.push_back({TokenKind::string, std::string(sql.substr(j + 1, close - j - 1)), sql.substr(i, close + tag.size() - i)});
+        i = close + tag.size();
+      } else {
+        out.push_back({TokenKind::symbol, "$", sql.substr(i, 1)});
+        ++i;
+      }
+    } else if (is_word_start(c)) {
+      size_t j = i;
+      while (j < sql.size() && is_word_char(static_cast<unsigned char>(sql[j]))) ++j;
+      std::string word = lower(sql.substr(i, j - i));
+      // E'..' (backslash escapes), X'..', B'..', N'..', U&'..': prefixed string literals.
+      if (j < sql.size() && sql[j] == '\'' && (word == "e" || word == "x" || word == "b" || word == "n")) {
+        std::string content;
+        size_t end = scan_quoted(sql, j, '\'', word == "e", content);
+        if (end == std::string_view::npos) return make_error(Errc::invalid_argument, "refused: unterminated string literal");
+        out.push_back({TokenKind::string, std::move(content), sql.substr(i, end - i)});
+        i = end;
+        continue;
+      }
+      out.push_back({TokenKind::word, std::move(word), sql.substr(i, j - i)});
+      i = j;
+    } else if (std::isdigit(c) || (c == '.' && i + 1 < sql.size() && std::isdigit(static_cast<unsigned char>(sql[i + 1])))) {
+      size_t j = i;
+      while (j < sql.size() && (std::isalnum(static_cast<unsigned char>(sql[j])) || sql[j] == '.' || sql[j] == '_' ||
+                                ((sql[j] == '+' || sql[j] == '-') && (sql[j - 1] == 'e' || sql[j - 1] == 'E'))))
+        ++j;
+      out.push_back({TokenKind::number, std::string(sql.substr(i, j - i)), sql.substr(i, j - i)});
+      i = j;
+    } else {
+      out.push_back({TokenKind::symbol, std::string(1, static_cast<char>(c)), sql.substr(i, 1)});
+      ++i;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// Words that only occur in statements that write, change the session or reach
+// outside: refused anywhere (a column with such a name can be quoted).
+constexpr std::array kForbiddenWords = {
+    "insert", "update", "delete", "merge",  "upsert",  "create",     "drop",    "alter",    "attach",
+    "detach", "copy",   "pragma", "set",    "reset",   "install",    "load",    "export",   "import",
+    "call",   "checkpoint", "vacuum", "truncate", "grant", "revoke", "prepare", "execute", "deallocate",
+    "into",   "returning", "begin",  "commit", "rollback", "transaction", "secret", "force",
+};
+
+// Table functions and scalars that read files, URLs, settings or the environment.
+constexpr std::array kForbiddenFunctions = {
+    "read_csv",       "read_csv_auto",     "read_parquet",      "parquet_scan",     "parquet_metadata",
+    "parquet_schema", "parquet_file_metadata", "parquet_kv_metadata", "parquet_bloom_probe", "read_json",
+    "read_json_auto", "read_json_objects", "read_ndjson",       "read_ndjson_auto", "read_ndjson_objects",
+    "read_text",      "read_blob",         "glob",              "sniff_csv",        "query",
+    "query_table",    "getenv",            "current_setting",   "which_secret",     "load_extension",
+    "from_csv_auto",  "st_read",           "json_execute_serialized_sql", "force_checkpoint", "checkpoint",
+    "getvariable",    "enable_profiling",  "disable_profiling", "http_get",         "http_post",
+};
+// Whole families, by prefix or suffix.
+constexpr std::array kForbiddenPrefixes = {"read_", "parquet_", "duckdb_", "pragma_", "iceberg_", "delta_",
+                                           "sqlite_", "postgres_", "mysql_", "ducklake_", "http_", "glob"};
+constexpr std::array kForbiddenSuffixes = {"_scan", "_attach", "_query", "_metadata"};
+
+// The statement kinds a request may start with.
+constexpr std::array kAllowedFirstWords = {"select", "with", "show", "describe", "explain", "from", "values", "summarize"};
+
+// Keywords that end a FROM clause at the current parenthesis depth.
+constexpr std::array kClauseWords = {"select", "where", "group", "having", "order", "limit", "qualify", "window",
+                                     "on", "using", "union", "except", "intersect", "values", "offset"};
+
+template <size_t N>
+bool contains(const std::array<const char*, N>& list, std::string_view word) {
+  return std::any_of(list.begin(), list.end(), [&](const char* w) { return word == w; });
+}
+
+bool forbidden_function(std::string_view name) {
+  if (contains(kForbiddenFunctions, name)) return true;
+  for (const char* p : kForbiddenPrefixes)
+    if (name.rfind(p, 0) == 0) return true;
+  for (std::string_view s : kForbiddenSuffixes)
+    if (name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0) return true;
+  return false;
+}
+
+std::string upper(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool looks_like_path(std::string_view name) {
+  return name.find_first_of("/\\:.~") != std::string_view::npos;
+}
+
+Status check_statement(const std::vector<SqlToken>& t) {
+  const SqlToken& first = t.front();
+  bool starts_ok = (first.kind == TokenKind::word && contains(kAllowedFirstWords, first.text)) ||
+                   (first.kind == TokenKind::symbol && first.text == "(");
+  if (!starts_ok)
+    return refuse("only read-only statements are allowed (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN); got '" +
+                  std::string(first.source) + "'");
+  size_t body = 0;  // index of the first token of the explained query
+  if (first.kind == TokenKind::word && first.text == "explain") {
+    body = 1;
+    if (body < t.size() && t[body].kind == TokenKind::word && t[body].text == "analyze") ++body;
+    bool query_follows = body < t.size() && ((t[body].kind == TokenKind::word &&
+                                              (t[body].text == "select" || t[body].text == "with" ||
+                                               t[body].text == "from" || t[body].text == "values")) ||
+                                             (t[body].kind == TokenKind::symbol && t[body].text == "("));
+    if (!query_follows) return refuse("EXPLAIN is allowed only of a SELECT or WITH query");
+  }
+
+  std::vector<bool> in_from{false};  // per parenthesis depth
+  for (size_t i = 0; i < t.size(); ++i) {
+    const SqlToken& tok = t[i];
+    const SqlToken* prev = i > 0 ? &t[i - 1] : nullptr;
+    const SqlToken* next = i + 1 < t.size() ? &t[i + 1] : nullptr;
+    if (tok.kind == TokenKind::symbol) {
+      if (tok.text == "(") in_from.push_back(false);
+      if (tok.text == ")" && in_from.size() > 1) in_from.pop_back();
+      continue;
+    }
+    bool is_call = next && next->kind == TokenKind::symbol && next->text == "(";
+    if (tok.kind == TokenKind::word) {
+      if (tok.text == "analyze" && i == 1 && first.text == "explain") continue;
+      if (contains(kForbiddenWords, tok.text) || tok.text == "analyze")
+        return refuse(upper(tok.text) + " is not allowed in a read-only query (quote it as \"" + tok.text +
+                      "\" if it is a column name)");
+      if (tok.text == "from" || tok.text == "join") in_from.back() = true;
+      else if (contains(kClauseWords, tok.text)) in_from.back() = false;
+    }
+    if ((tok.kind == TokenKind::word || tok.kind == TokenKind::quoted_identifier) && is_call) {
+      std::string name = tok.kind == TokenKind::word ? tok.text : lower(tok.text);
+      if (forbidden_function(name))
+        return refuse("function " + name + "() reads files, URLs or settings; query the catalog's tables instead");
+    }
+    bool table_position =
+        prev && ((prev->kind == TokenKind::word &&
+                  (prev->text == "from" || prev->text == "join" || prev->text == "describe" ||
+                   prev->text == "show" || prev->text == "summarize" || prev->text == "table")) ||
+                 (prev->kind == TokenKind::symbol && prev->text == "," && in_from.back()));
+    if (table_position && tok.kind == TokenKind::string)
+      return refuse("a string literal cannot be used as a table ('" + tok.text +
+                    "'); files are read through the catalog's tables");
+    if (table_position && tok.kind == TokenKind::quoted_identifier && looks_like_path(tok.text))
+      return refuse("a file path cannot be used as a table (\"" + tok.text + "\"); query the catalog's tables");
+  }
+  return {};
+}
+
+}  // namespace
+
+Status check_read_only_sql(std::string_view sql) {
+  auto tokens = tokenize_sql(sql);
+  if (!tokens) return std::move(tokens).error();
+  std::vector<std::vector<SqlToken>> statements(1);
+  for (auto& tok : *tokens) {
+    if (tok.kind == TokenKind::symbol && tok.text == ";") {
+      statements.emplace_back();
+      continue;
+    }
+    statements.back().push_back(std::move(tok));
+  }
+  std::erase_if(statements, [](const auto& s) { return s.empty(); });
+  if (statements.empty()) return refuse("the statement is empty");
+  if (statements.size() > 1)
+    return refuse("only one statement is allowed (found " + std::to_string(statements.size()) + ")");
+  return check_statement(statements.front());
+}
+
+std::string normalize_sql(std::string_view sql) {
+  auto tokens = tokenize_sql(sql);
+  if (!tokens) return std::string(sql);
+  std::string out;
+  for (const auto& tok : *tokens) {
+    if (tok.kind == TokenKind::symbol && tok.text == ";") continue;
+    if (!out.empty()) out += ' ';
+    // Unquoted words are case-insensitive in SQL; literals and quoted names are not.
+    out += tok.kind == TokenKind::word ? std::string_view(tok.text) : tok.source;
+  }
+  return out;
+}
+
+std::set<std::string> referenced_names(std::string_view sql) {
+  std::set<std::string> out;
+  auto tokens = tokenize_sql(sql);
+  if (!tokens) return out;
+  for (const auto& tok : *tokens) {
+    if (tok.kind == TokenKind::word) out.insert(tok.text);
+    if (tok.kind == TokenKind::quoted_identifier) out.insert(lower(tok.text));
+  }
+  return out;
+}
+
+}  // namespace etl::cataloger

@@ -1,0 +1,43 @@
+// The read-only SQL guard in front of the query engine: one statement, of a
+// read-only kind (SELECT / WITH / SHOW / DESCRIBE / EXPLAIN of a query), with no
+// write or session keywords, no table function or scalar that reads files, URLs,
+// settings or the environment, and no string literal or path used as a table.
+// Pure and lexical (comments, string literals, quoted identifiers and dollar
+// quoting are understood), so it is unit-tested on a golden file; the engine
+// adds its own checks (statement count and type from DuckDB, and a locked-down
+// configuration), so a gap here is not a hole.
+#pragma once
+
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "etl/result.h"
+
+namespace etl::cataloger {
+
+enum class TokenKind { word, quoted_identifier, string, number, symbol };
+
+struct SqlToken {
+  TokenKind kind;
+  std::string text;       // word: lower-cased; quoted identifier / string: the content; else as written
+  std::string_view source;  // the token as written (a view into the input)
+};
+
+// Splits SQL into tokens, dropping comments. invalid_argument for an unterminated
+// string, quoted identifier or comment.
+Result<std::vector<SqlToken>> tokenize_sql(std::string_view sql);
+
+// OK for one read-only statement; invalid_argument with the reason otherwise.
+Status check_read_only_sql(std::string_view sql);
+
+// The statement with comments removed and whitespace collapsed (string literals
+// kept as written): equal for queries that differ only in layout. Cache keys.
+std::string normalize_sql(std::string_view sql);
+
+// Every word and quoted identifier of the statement, lower-cased: a superset of
+// the tables it names (used to pick the table versions a cached result depends on).
+std::set<std::string> referenced_names(std::string_view sql);
+
+}  // namespace etl::cataloger

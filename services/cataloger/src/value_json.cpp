@@ -1,0 +1,572 @@
+#include "value_json.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <memory>
+
+namespace etl::cataloger {
+namespace {
+
+// Owns a logical type handle.
+struct Type {
+  duckdb_logical_type t = nullptr;
+  explicit Type(duckdb_logical_type type) : t(type) {}
+  ~Type() {
+    if (t) duckdb_destroy_logical_type(&t);
+  }
+  Type(const Type&) = delete;
+  Type& operator=(const Type&) = delete;
+};
+
+std::string take_string(char* s) {
+  std::string out = s ? s : "";
+  if (s) duckdb_free(s);
+  return out;
+}
+
+// How to read one vector (and its children) of a chunk.
+struct Reader {
+  duckdb_type type = DUCKDB_TYPE_INVALID;
+  const void* data = nullptr;
+  const std::uint64_t* validity = nullptr;
+  std::uint8_t scale = 0;                    // DECIMAL
+  duckdb_type internal = DUCKDB_TYPE_INVALID;  // DECIMAL, ENUM storage
+  std::vector<std::string> dict;             // ENUM
+  std::vector<Reader> children;              // LIST / ARRAY: 1, STRUCT: n, MAP: key and value
+  std::vector<std::string> names;            // STRUCT
+  idx_t array_size = 0;                      // ARRAY
+
+  bool valid(idx_t row) const { return !validity || ((validity[row >> 6] >> (row & 63)) & 1); }
+  template <class T>
+  T at(idx_t row) const {
+    T v;
+    std::memcpy(&v, static_cast<const char*>(data) + row * sizeof(T), sizeof(T));
+    return v;
+  }
+};
+
+Reader make_reader(duckdb_vector vec, duckdb_logical_type type) {
+  Reader r;
+  r.type = duckdb_get_type_id(type);
+  r.data = duckdb_vector_get_data(vec);
+  r.validity = duckdb_vector_get_validity(vec);
+  switch (r.type) {
+    case DUCKDB_TYPE_DECIMAL:
+      r.scale = duckdb_decimal_scale(type);
+      r.internal = duckdb_decimal_internal_type(type);
+      break;
+    case DUCKDB_TYPE_ENUM: {
+      r.internal = duckdb_enum_internal_type(type);
+      auto n = duckdb_enum_dictionary_size(type);
+      for (uint32_t i = 0; i < n; ++i) r.dict.push_back(take_string(duckdb_enum_dictionary_value(type, i)));
+      break;
+    }
+    case DUCKDB_TYPE_LIST: {
+      Type child(duckdb_list_type_child_type(type));
+      r.children.push_back(make_reader(duckdb_list_vector_get_child(vec), child.t));
+      break;
+    }
+    case DUCKDB_TYPE_ARRAY: {
+      Type child(duckdb_array_type_child_type(type));
+      r.array_size = duckdb_array_type_array_size(type);
+      r.children.push_back(make_reader(duckdb_array_vector_get_child(vec), child.t));
+      break;
+    }
+    case DUCKDB_TYPE_MAP: {
+      duckdb_vector entries = duckdb_list_vector_get_child(vec);
+      Type key(duckdb_map_type_key_type(type)), value(duckdb_map_type_value_type(type));
+      r.children.push_back(make_reader(duckdb_struct_vector_get_child(entries, 0), key.t));
+      r.children.push_back(make_reader(duckdb_struct_vector_get_child(entries, 1), value.t));
+      break;
+    }
+    case DUCKDB_TYPE_STRUCT: {
+      idx_t n = duckdb_struct_type_child_count(type);
+      for (idx_t i = 0; i < n; ++i) {
+        Type child(duckdb_struct_type_child_type(type, i));
+        r.names.push_back(take_string(duckdb_struct_type_child_name(type, i)));
+        r.children.push_back(make_reader(duckdb_struct_vector_get_child(vec, i), child.t));
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return r;
+}
+
+template <class T>
+void append_number(std::string& out, T v) {
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, res.ptr);
+}
+
+void append_int128(std::string& out, __int128 v) {
+  if (v >= std::numeric_limits<std::int64_t>::min() && v <= std::numeric_limits<std::int64_t>::max()) {
+    append_number(out, static_cast<std::int64_t>(v));
+    return;
+  }
+  bool negative = v < 0;
+  unsigned __int128 u = negative ? static_cast<unsigned __int128>(-(v + 1)) + 1 : static_cast<unsigned __int128>(v);
+  char buf[48];
+  int i = sizeof buf;
+  while (u > 0) {
+    buf[--i] = static_cast<char>('0' + static_cast<int>(u % 10));
+    u /= 10;
+  }
+  if (negative) buf[--i] = '-';
+  out.append(buf + i, sizeof buf - i);
+}
+
+void append_uint128(std::string& out, unsigned __int128 u) {
+  if (u == 0) {
+    out += '0';
+    return;
+  }
+  char buf[48];
+  int i = sizeof buf;
+  while (u > 0) {
+    buf[--i] = static_cast<char>('0' + static_cast<int>(u % 10));
+    u /= 10;
+  }
+  out.append(buf + i, sizeof buf - i);
+}
+
+void append_decimal(std::string& out, __int128 v, int scale) {
+  if (scale == 0) return append_int128(out, v);
+  std::string digits;
+  bool negative = v < 0;
+  unsigned __int128 u = negative ? static_cast<unsigned __int128>(-(v + 1)) + 1 : static_cast<unsigned __int128>(v);
+  append_uint128(digits, u);
+  if (digits.size() <= static_cast<size_t>(scale)) digits.insert(0, static_cast<size_t>(scale) + 1 - digits.size(), '0');
+  if (negative) out += '-';
+  out.append(digits, 0, digits.size() - scale);
+  out += '.';
+  out.append(digits, digits.size() - scale, std::string::npos);
+}
+
+void append_two(std::string& out, int v) {
+  out += static_cast<char>('0' + v / 10);
+  out += static_cast<char>('0' + v % 10);
+}
+
+void append_time_of_day(std::string& out, std::int64_t micros) {
+  int h = static_cast<int>(micros / 3600000000LL), m = static_cast<int>(micros / 60000000LL % 60),
+      s = static_cast<int>(micros / 1000000 % 60);
+  append_two(out, h);
+  out += ':';
+  append_two(out, m);
+  out += ':';
+  append_two(out, s);
+  if (std::int64_t frac = micros % 1000000; frac != 0) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "%06lld", static_cast<long long>(frac));
+    std::string f(buf);
+    while (f.back() == '0') f.pop_back();
+    out += '.';
+    out += f;
+  }
+}
+
+std::string format_interval(duckdb_interval iv) {
+  std::string out = "P";
+  if (iv.months / 12) out += std::to_string(iv.months / 12) + "Y";
+  if (iv.months % 12) out += std::to_string(iv.months % 12) + "M";
+  if (iv.days) out += std::to_string(iv.days) + "D";
+  if (iv.micros || out == "P") {
+    out += "T";
+    std::int64_t m = iv.micros;
+    if (m / 3600000000LL) out += std::to_string(m / 3600000000LL) + "H";
+    if (m / 60000000LL % 60) out += std::to_string(m / 60000000LL % 60) + "M";
+    std::int64_t rest = m % 60000000LL;
+    if (rest || out.back() == 'T') {
+      std::string s;
+      append_decimal(s, rest, 6);
+      while (s.back() == '0') s.pop_back();
+      if (s.back() == '.') s.pop_back();
+      out += s + "S";
+    }
+  }
+  return out;
+}
+
+enum class Shape { null, raw, text };
+
+// The text of a non-nested value: raw (JSON number or boolean as is) or text.
+Shape scalar(const Reader& r, idx_t row, std::string& out) {
+  switch (r.type) {
+    case DUCKDB_TYPE_BOOLEAN: out += r.at<bool>(row) ? "true" : "false"; return Shape::raw;
+    case DUCKDB_TYPE_TINYINT: append_number(out, r.at<std::int8_t>(row)); return Shape::raw;
+    case DUCKDB_TYPE_SMALLINT: append_number(out, r.at<std::int16_t>(row)); return Shape::raw;
+    case DUCKDB_TYPE_INTEGER: append_number(out, r.at<std::int32_t>(row)); return Shape::raw;
+    case DUCKDB_TYPE_BIGINT: append_number(out, r.at<std::int64_t>(row)); return Shape::raw;
+    case DUCKDB_TYPE_UTINYINT: append_number(out, r.at<std::uint8_t>(row)); return Shape::raw;
+    case DUCKDB_TYPE_USMALLINT: append_number(out, r.at<std::uint16_t>(row)); return Shape::raw;
+    case DUCKDB_TYPE_UINTEGER: append_number(out, r.at<std::uint32_t>(row)); return Shape::raw;
+    case DUCKDB_TYPE_UBIGINT: append_number(out, r.at<std::uint64_t>(row)); return Shape::raw;
+    case DUCKDB_TYPE_HUGEINT: {
+      auto h = r.at<duckdb_hugeint>(row);
+      append_int128(out, static_cast<__int128>(h.upper) * (static_cast<__int128>(1) << 64) + h.lower);
+      return Shape::raw;
+    }
+    case DUCKDB_TYPE_UHUGEINT: {
+      auto h = r.at<duckdb_uhugeint>(row);
+      append_uint128(out, (static_cast<unsigned __int128>(h.upper) << 64) | h.lower);
+      return Shape::raw;
+    }
+    case DUCKDB_TYPE_FLOAT:
+    case DUCKDB_TYPE_DOUBLE: {
+      double v = r.type == DUCKDB_TYPE_FLOAT ? static_cast<double>(r.at<float>(row)) : r.at<double>(row);
+      if (!std::isfinite(v)) return Shape::null;
+      if (r.type == DUCKDB_TYPE_FLOAT) append_number(out, r.at<float>(row));
+      else append_number(out, v);
+      return Shape::raw;
+    }
+    case DUCKDB_TYPE_DECIMAL: {
+      __int128 v = 0;
+      switch (r.internal) {
+        case DUCKDB_TYPE_SMALLINT: v = r.at<std::int16_t>(row); break;
+        case DUCKDB_TYPE_INTEGER: v = r.at<std::int32_t>(row); break;
+        case DUCKDB_TYPE_BIGINT: v = r.at<std::int64_t>(row); break;
+        default: {
+          auto h = r.at<duckdb_hugeint>(row);
+          v = static_cast<__int128>(h.upper) * (static_cast<__int128>(1) << 64) + h.lower;
+        }
+      }
+      append_decimal(out, v, r.scale);
+      return Shape::raw;
+    }
+    case DUCKDB_TYPE_VARCHAR:
+    case DUCKDB_TYPE_BLOB: {
+      // Inlined strings live inside the vector's own slot: read them in place.
+      auto* slot = static_cast<duckdb_string_t*>(const_cast<void*>(r.data)) + row;
+      const char* p = duckdb_string_t_data(slot);
+      std::uint32_t n = duckdb_string_t_length(*slot);
+      if (r.type == DUCKDB_TYPE_VARCHAR) {
+        out.append(p, n);
+      } else {
+        for (std::uint32_t i = 0; i < n; ++i) {
+          unsigned char c = static_cast<unsigned char>(p[i]);
+          if (c >= 0x20 && c < 0x7f && c != '\\') {
+            out += static_cast<char>(c);
+          } else {
+            char buf[5];
+            std::snprintf(buf, sizeof buf, "\\x%02X", c);
+            out += buf;
+          }
+        }
+      }
+      return Shape::text;
+    }
+    case DUCKDB_TYPE_DATE: {
+      std::int32_t d = r.at<std::int32_t>(row);
+      if (d == std::numeric_limits<std::int32_t>::max()) out += "infinity";
+      else if (d == -std::numeric_limits<std::int32_t>::max()) out += "-infinity";
+      else out += format_date(d);
+      return Shape::text;
+    }
+    case DUCKDB_TYPE_TIMESTAMP:
+    case DUCKDB_TYPE_TIMESTAMP_TZ:
+    case DUCKDB_TYPE_TIMESTAMP_S:
+    case DUCKDB_TYPE_TIMESTAMP_MS:
+    case DUCKDB_TYPE_TIMESTAMP_NS: {
+      std::int64_t v = r.at<std::int64_t>(row);
+      if (v == std::numeric_limits<std::int64_t>::max()) {
+        out += "infinity";
+        return Shape::text;
+      }
+      if (v == -std::numeric_limits<std::int64_t>::max()) {
+        out += "-infinity";
+        return Shape::text;
+      }
+      if (r.type == DUCKDB_TYPE_TIMESTAMP_S) v *= 1000000;
+      else if (r.type == DUCKDB_TYPE_TIMESTAMP_MS) v *= 1000;
+      else if (r.type == DUCKDB_TYPE_TIMESTAMP_NS) v /= 1000;
+      out += format_timestamp_micros(v);
+      return Shape::text;
+    }
+    case DUCKDB_TYPE_TIME: append_time_of_day(out, r.at<std::int64_t>(row)); return Shape::text;
+    case DUCKDB_TYPE_TIME_NS: append_time_of_day(out, r.at<std::int64_t>(row) / 1000); return Shape::text;
+    case DUCKDB_TYPE_TIME_TZ: {
+      auto t = duckdb_from_time_tz(r.at<duckdb_time_tz>(row));
+      std::int64_t micros = ((t.time.hour * 60LL + t.time.min) * 60 + t.time.sec) * 1000000LL + t.time.micros;
+      append_time_of_day(out, micros);
+      int off = t.offset;
+      out += off < 0 ? '-' : '+';
+      off = std::abs(off);
+      append_two(out, off / 3600);
+      out += ':';
+      append_two(out, off / 60 % 60);
+      return Shape::text;
+    }
+    case DUCKDB_TYPE_INTERVAL: out += format_interval(r.at<duckdb_interval>(row)); return Shape::text;
+    case DUCKDB_TYPE_UUID: {
+      auto h = r.at<duckdb_hugeint>(row);
+      std::uint64_t upper = static_cast<std::uint64_t>(h.upper) ^ (std::uint64_t{1} << 63);
+      char buf[40];
+      std::snprintf(buf, sizeof buf, "%08llx-%04llx-%04llx-%04llx-%012llx", static_cast<unsigned long long>(upper >> 32),
+                    static_cast<unsigned long long>((upper >> 16) & 0xffff), static_cast<unsigned long long>(upper & 0xffff),
+                    static_cast<unsigned long long>(h.lower >> 48), static_cast<unsigned long long>(h.lower & 0xffffffffffffull));
+      out += buf;
+      return Shape::text;
+    }
+    case DUCKDB_TYPE_ENUM: {
+      std::uint64_t idx = r.internal == DUCKDB_TYPE_UTINYINT    ? r.at<std::uint8_t>(row)
+                          : r.internal == DUCKDB_TYPE_USMALLINT ? r.at<std::uint16_t>(row)
+                                                                : r.at<std::uint32_t>(row);
+      if (idx >= r.dict.size()) return Shape::null;
+      out += r.dict[idx];
+      return Shape::text;
+    }
+    default:
+      return Shape::null;  // BIT, BIGNUM, UNION ...: not mapped
+  }
+}
+
+bool is_nested(duckdb_type t) {
+  return t == DUCKDB_TYPE_LIST || t == DUCKDB_TYPE_ARRAY || t == DUCKDB_TYPE_STRUCT || t == DUCKDB_TYPE_MAP;
+}
+
+void append_json(std::string& out, const Reader& r, idx_t row) {
+  if (!r.valid(row)) {
+    out += "null";
+    return;
+  }
+  switch (r.type) {
+    case DUCKDB_TYPE_LIST:
+    case DUCKDB_TYPE_ARRAY: {
+      idx_t offset = row * r.array_size, length = r.array_size;
+      if (r.type == DUCKDB_TYPE_LIST) {
+        auto e = r.at<duckdb_list_entry>(row);
+        offset = e.offset;
+        length = e.length;
+      }
+      out += '[';
+      for (idx_t i = 0; i < length; ++i) {
+        if (i) out += ',';
+        append_json(out, r.children[0], offset + i);
+      }
+      out += ']';
+      return;
+    }
+    case DUCKDB_TYPE_MAP: {
+      auto e = r.at<duckdb_list_entry>(row);
+      out += '{';
+      for (idx_t i = 0; i < e.length; ++i) {
+        if (i) out += ',';
+        std::string key;
+        if (is_nested(r.children[0].type) || scalar(r.children[0], e.offset + i, key) == Shape::null) key.clear();
+        append_json_string(out, key);
+        out += ':';
+        append_json(out, r.children[1], e.offset + i);
+      }
+      out += '}';
+      return;
+    }
+    case DUCKDB_TYPE_STRUCT: {
+      out += '{';
+      for (size_t i = 0; i < r.children.size(); ++i) {
+        if (i) out += ',';
+        append_json_string(out, r.names[i]);
+        out += ':';
+        append_json(out, r.children[i], row);
+      }
+      out += '}';
+      return;
+    }
+    default: {
+      std::string text;
+      switch (scalar(r, row, text)) {
+        case Shape::null: out += "null"; break;
+        case Shape::raw: out += text; break;
+        case Shape::text: append_json_string(out, text); break;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::string type_name(duckdb_logical_type type) {
+  duckdb_type id = duckdb_get_type_id(type);
+  switch (id) {
+    case DUCKDB_TYPE_BOOLEAN: return "BOOLEAN";
+    case DUCKDB_TYPE_TINYINT: return "TINYINT";
+    case DUCKDB_TYPE_SMALLINT: return "SMALLINT";
+    case DUCKDB_TYPE_INTEGER: return "INTEGER";
+    case DUCKDB_TYPE_BIGINT: return "BIGINT";
+    case DUCKDB_TYPE_UTINYINT: return "UTINYINT";
+    case DUCKDB_TYPE_USMALLINT: return "USMALLINT";
+    case DUCKDB_TYPE_UINTEGER: return "UINTEGER";
+    case DUCKDB_TYPE_UBIGINT: return "UBIGINT";
+    case DUCKDB_TYPE_HUGEINT: return "HUGEINT";
+    case DUCKDB_TYPE_UHUGEINT: return "UHUGEINT";
+    case DUCKDB_TYPE_FLOAT: return "FLOAT";
+    case DUCKDB_TYPE_DOUBLE: return "DOUBLE";
+    case DUCKDB_TYPE_DECIMAL:
+      return "DECIMAL(" + std::to_string(duckdb_decimal_width(type)) + "," + std::to_string(duckdb_decimal_scale(type)) + ")";
+    case DUCKDB_TYPE_VARCHAR: {
+      std::string alias = take_string(duckdb_logical_type_get_alias(type));
+      return alias.empty() ? "VARCHAR" : alias;
+    }
+    case DUCKDB_TYPE_BLOB: return "BLOB";
+    case DUCKDB_TYPE_DATE: return "DATE";
+    case DUCKDB_TYPE_TIME: return "TIME";
+    case DUCKDB_TYPE_TIME_NS: return "TIME_NS";
+    case DUCKDB_TYPE_TIME_TZ: return "TIME WITH TIME ZONE";
+    case DUCKDB_TYPE_TIMESTAMP: return "TIMESTAMP";
+    case DUCKDB_TYPE_TIMESTAMP_TZ: return "TIMESTAMP WITH TIME ZONE";
+    case DUCKDB_TYPE_TIMESTAMP_S: return "TIMESTAMP_S";
+    case DUCKDB_TYPE_TIMESTAMP_MS: return "TIMESTAMP_MS";
+    case DUCKDB_TYPE_TIMESTAMP_NS: return "TIMESTAMP_NS";
+    case DUCKDB_TYPE_INTERVAL: return "INTERVAL";
+    case DUCKDB_TYPE_UUID: return "UUID";
+    case DUCKDB_TYPE_ENUM: return "ENUM";
+    case DUCKDB_TYPE_LIST: {
+      Type child(duckdb_list_type_child_type(type));
+      return type_name(child.t) + "[]";
+    }
+    case DUCKDB_TYPE_ARRAY: {
+      Type child(duckdb_array_type_child_type(type));
+      return type_name(child.t) + "[" + std::to_string(duckdb_array_type_array_size(type)) + "]";
+    }
+    case DUCKDB_TYPE_MAP: {
+      Type key(duckdb_map_type_key_type(type)), value(duckdb_map_type_value_type(type));
+      return "MAP(" + type_name(key.t) + ", " + type_name(value.t) + ")";
+    }
+    case DUCKDB_TYPE_STRUCT: {
+      std::string out = "STRUCT(";
+      idx_t n = duckdb_struct_type_child_count(type);
+      for (idx_t i = 0; i < n; ++i) {
+        Type child(duckdb_struct_type_child_type(type, i));
+        out += (i ? ", " : "") + take_string(duckdb_struct_type_child_name(type, i)) + " " + type_name(child.t);
+      }
+      return out + ")";
+    }
+    case DUCKDB_TYPE_SQLNULL: return "NULL";
+    default: return "UNKNOWN";
+  }
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  out += '"';
+  for (char ch : text) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+}
+
+void append_csv_cell(std::string& out, std::string_view text, bool is_null) {
+  if (is_null) return;
+  if (!text.empty() && text.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out += text;
+    return;
+  }
+  out += '"';
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
+std::string format_date(std::int32_t days) {
+  // Civil date from days since 1970-01-01 (proleptic Gregorian).
+  std::int64_t z = static_cast<std::int64_t>(days) + 719468;
+  std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  std::int64_t doe = z - era * 146097;
+  std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  std::int64_t y = yoe + era * 400;
+  std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  std::int64_t mp = (5 * doy + 2) / 153;
+  std::int64_t d = doy - (153 * mp + 2) / 5 + 1;
+  std::int64_t m = mp < 10 ? mp + 3 : mp - 9;
+  if (m <= 2) ++y;
+  char buf[80];
+  if (y >= 0 && y <= 9999)
+    std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lld", static_cast<long long>(y), static_cast<long long>(m),
+                  static_cast<long long>(d));
+  else
+    std::snprintf(buf, sizeof buf, "%lld-%02lld-%02lld", static_cast<long long>(y), static_cast<long long>(m),
+                  static_cast<long long>(d));
+  return buf;
+}
+
+std::string format_timestamp_micros(std::int64_t micros) {
+  std::int64_t days = micros / 86400000000LL;
+  std::int64_t rest = micros % 86400000000LL;
+  if (rest < 0) {
+    rest += 86400000000LL;
+    --days;
+  }
+  std::string out = format_date(static_cast<std::int32_t>(days));
+  out += 'T';
+  append_time_of_day(out, rest);
+  out += 'Z';
+  return out;
+}
+
+std::size_t ChunkConverter::convert(duckdb_data_chunk chunk, std::vector<std::string>& rows, std::string* csv) {
+  idx_t columns = duckdb_data_chunk_get_column_count(chunk);
+  idx_t size = duckdb_data_chunk_get_size(chunk);
+  std::vector<Reader> readers;
+  readers.reserve(columns);
+  for (idx_t c = 0; c < columns; ++c) {
+    duckdb_vector vec = duckdb_data_chunk_get_vector(chunk, c);
+    Type type(duckdb_vector_get_column_type(vec));
+    readers.push_back(make_reader(vec, type.t));
+  }
+  std::size_t bytes = 0;
+  std::string text;
+  for (idx_t row = 0; row < size; ++row) {
+    std::string json = "[";
+    for (idx_t c = 0; c < columns; ++c) {
+      if (c) json += ',';
+      const Reader& r = readers[c];
+      if (csv && c) *csv += ',';
+      if (!r.valid(row)) {
+        json += "null";
+        continue;
+      }
+      if (is_nested(r.type)) {
+        size_t start = json.size();
+        append_json(json, r, row);
+        if (csv) append_csv_cell(*csv, std::string_view(json).substr(start), false);
+        continue;
+      }
+      text.clear();
+      Shape shape = scalar(r, row, text);
+      if (shape == Shape::null) json += "null";
+      else if (shape == Shape::raw) json += text;
+      else append_json_string(json, text);
+      if (csv) append_csv_cell(*csv, text, shape == Shape::null);
+    }
+    json += ']';
+    if (csv) *csv += '\n';
+    bytes += json.size();
+    rows.push_back(std::move(json));
+  }
+  return bytes;
+}
+
+}  // namespace etl::cataloger

@@ -1,0 +1,39 @@
+// DuckDB result values as the API shows them (CONTRACT.md section 7): JSON
+// strings, numbers (BIGINT as an exact number), true/false, null, lists as
+// arrays, structs and maps as objects, DATE as YYYY-MM-DD, TIMESTAMP as RFC 3339
+// UTC ("2026-11-21T06:00:00Z"). CSV cells carry the same text: strings as they
+// are, NULL as an empty cell, lists and structs as their JSON.
+#pragma once
+
+#include <duckdb.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "etl/catalog.h"
+
+namespace etl::cataloger {
+
+// The SQL name of a result column's type (VARCHAR, BIGINT, VARCHAR[], DECIMAL(18,3), STRUCT(a INTEGER) ...).
+std::string type_name(duckdb_logical_type type);
+
+// Appends a JSON string literal (quotes and escapes) of UTF-8 text.
+void append_json_string(std::string& out, std::string_view text);
+// Appends one CSV cell (RFC 4180: quoted when it holds a comma, quote, CR or LF, or is empty text).
+void append_csv_cell(std::string& out, std::string_view text, bool is_null);
+
+// "2026-11-21" from days since 1970-01-01.
+std::string format_date(std::int32_t days);
+// "2026-11-21T06:00:00Z" (fraction only when not zero) from microseconds since the epoch, UTC.
+std::string format_timestamp_micros(std::int64_t micros);
+
+// Converts the rows of data chunks into JSON array texts and CSV lines.
+class ChunkConverter {
+ public:
+  // Appends one JSON array text per row to `rows`, and (when `csv` is not null)
+  // one CSV line per row to `csv`. Returns the bytes appended to `rows`.
+  std::size_t convert(duckdb_data_chunk chunk, std::vector<std::string>& rows, std::string* csv);
+};
+
+}  // namespace etl::cataloger

@@ -1,0 +1,42 @@
+// The raw object the extractor lands (CONTRACT.md section 4): its key and its
+// envelope, which carries Spotify's responses byte for byte.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "etl/config.h"
+
+namespace etl::extractor {
+
+inline constexpr char kEnvelopeFormat[] = "spotify-etl.raw.v1";
+inline constexpr char kRawPrefix[] = "to_be_processed/";
+
+// A search query as it appears in keys and records: lower-case [a-z0-9-], runs of
+// anything else folded to one '-', trimmed of '-', at most 40 characters; "query"
+// when nothing is left ("Daft Punk!" -> "daft-punk").
+std::string search_slug(std::string_view query);
+// The source's id in keys and records: the Spotify id, or the slug for search.
+std::string source_key_id(const SourceSpec& source);
+// "20261121T060000Z"
+std::string compact_utc(std::chrono::system_clock::time_point t);
+// "to_be_processed/spotify_raw_20261121T060000Z_playlist_<id>_<run-id>.json"
+std::string raw_object_key(std::chrono::system_clock::time_point extracted_at, const SourceSpec& source,
+                           std::string_view run_id);
+
+struct EnvelopeInput {
+  std::string run_id;
+  SourceSpec source;
+  std::chrono::system_clock::time_point extracted_at;
+  std::string api_base_url;
+  std::string endpoint;
+  const std::vector<std::string>* pages = nullptr;  // each a complete JSON document
+};
+
+// The envelope as one JSON document. Built by concatenation so every page stays
+// exactly the bytes Spotify sent (never parsed and re-serialised).
+std::string build_envelope(const EnvelopeInput& input);
+
+}  // namespace etl::extractor

@@ -1,0 +1,114 @@
+#include "run_store.h"
+
+#include <algorithm>
+
+#include "etl/log.h"
+
+namespace etl::extractor {
+
+RunStore::RunStore(std::shared_ptr<ObjectStore> store, std::size_t keep_in_memory)
+    : store_(std::move(store)), keep_(std::max<std::size_t>(keep_in_memory, 1)) {}
+
+Status RunStore::write(const RunRecord& run) {
+  auto put = store_->put(key_of(run.run_id), to_json(run).dump());
+  if (!put) {
+    log::error("cannot persist run record", {{"run_id", run.run_id}, {"error", put.error().message}});
+    return std::move(put).error();
+  }
+  return {};
+}
+
+void RunStore::trim_locked() {
+  while (runs_.size() > keep_) {
+    // Never drop a run still in progress: it is updated in place.
+    auto it = std::find_if(runs_.begin(), runs_.end(), [](const auto& kv) { return is_final(kv.second.status); });
+    if (it == runs_.end()) break;
+    runs_.erase(it);
+  }
+}
+
+Result<int> RunStore::load(const std::string& now_rfc3339) {
+  auto listed = store_->list(kRunsPrefix);
+  if (!listed) return std::move(listed).error();
+  int loaded = 0;
+  for (const auto& info : *listed) {
+    if (info.key.size() < 6 || info.key.compare(info.key.size() - 5, 5, ".json") != 0) continue;
+    auto body = store_->get(info.key, 16ull << 20);
+    if (!body) {
+      log::warn("cannot read run record", {{"key", info.key}, {"error", body.error().message}});
+      continue;
+    }
+    auto json = nlohmann::json::parse(*body, nullptr, false);
+    auto run = run_record_from_json(json);
+    if (!run) {
+      log::warn("skipping unreadable run record", {{"key", info.key}, {"error", run.error().message}});
+      continue;
+    }
+    if (!is_final(run->status)) {
+      run->status = RunStatus::failed;
+      run->error = "interrupted by restart";
+      if (run->finished_at.empty()) run->finished_at = now_rfc3339;
+      for (auto& s : run->sources) {
+        if (s.status == SourceStatus::queued || s.status == SourceStatus::running) {
+          s.status = SourceStatus::failed;
+          s.error = "interrupted by restart";
+        }
+      }
+      log::warn("run interrupted by restart marked failed", {{"run_id", run->run_id}});
+      (void)write(*run);
+    }
+    std::lock_guard lock(mutex_);
+    runs_[run->run_id] = std::move(run).value();
+    ++loaded;
+  }
+  std::lock_guard lock(mutex_);
+  trim_locked();
+  return loaded;
+}
+
+Status RunStore::add(const RunRecord& run) {
+  std::lock_guard write_lock(write_mutex_);
+  // Durable first: a run the API accepted must be there after a crash.
+  ETL_RETURN_IF_ERROR(write(run));
+  std::lock_guard lock(mutex_);
+  runs_[run.run_id] = run;
+  trim_locked();
+  return {};
+}
+
+Result<RunRecord> RunStore::update(const std::string& run_id, const std::function<void(RunRecord&)>& change) {
+  std::lock_guard write_lock(write_mutex_);
+  RunRecord snapshot;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = runs_.find(run_id);
+    if (it == runs_.end()) return make_error(Errc::not_found, "no run " + run_id);
+    change(it->second);
+    snapshot = it->second;
+  }
+  // A failed write is logged; the run goes on and memory stays the truth for the API.
+  (void)write(snapshot);
+  return snapshot;
+}
+
+Result<RunRecord> RunStore::get(const std::string& run_id) const {
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = runs_.find(run_id); it != runs_.end()) return it->second;
+  }
+  if (!is_run_id(run_id)) return make_error(Errc::not_found, "no run " + run_id);
+  auto body = store_->get(key_of(run_id), 16ull << 20);
+  if (!body) return make_error(Errc::not_found, "no run " + run_id);
+  auto run = run_record_from_json(nlohmann::json::parse(*body, nullptr, false));
+  if (!run) return make_error(Errc::not_found, "no run " + run_id);
+  return run;
+}
+
+std::vector<RunRecord> RunStore::recent(std::size_t limit) const {
+  std::lock_guard lock(mutex_);
+  std::vector<RunRecord> out;
+  for (auto it = runs_.rbegin(); it != runs_.rend() && out.size() < limit; ++it) out.push_back(it->second);
+  return out;
+}
+
+}  // namespace etl::extractor

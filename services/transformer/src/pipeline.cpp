@@ -1,0 +1,206 @@
+#include "pipeline.h"
+
+#include <chrono>
+#include <cstdio>
+
+#include "etl/log.h"
+#include "etl/s3_event.h"
+#include "raw_name.h"
+
+namespace etl::transformer {
+namespace {
+
+Error with_key(const std::string& key, Error e) {
+  e.message = key + ": " + e.message;
+  return e;
+}
+
+// S3 sequencers are hex strings that grow per key; nanoseconds since the epoch do.
+std::string sequencer() {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%016llX", static_cast<unsigned long long>(ns.count()));
+  return buf;
+}
+
+}  // namespace
+
+Result<RawKey> parse_raw_key(std::string_view key) {
+  if (Status s = validate_key(key); !s.ok()) return s.error();
+  RawKey out;
+  if (key.substr(0, kToBeProcessed.size()) == kToBeProcessed) {
+    out.pending = true;
+    out.rest = std::string(key.substr(kToBeProcessed.size()));
+  } else if (key.substr(0, kProcessed.size()) == kProcessed) {
+    out.pending = false;
+    out.rest = std::string(key.substr(kProcessed.size()));
+  } else {
+    return make_error(Errc::invalid_argument,
+                      "raw key '" + std::string(key) + "' is not under to_be_processed/ or processed/");
+  }
+  if (out.rest.empty()) return make_error(Errc::invalid_argument, "raw key '" + std::string(key) + "' names a folder");
+  return out;
+}
+
+// Serialises runs of one raw file name (an event, the start-up scan and an
+// HTTP call may all reach for the same object at once).
+class Pipeline::NameLock {
+ public:
+  NameLock(Pipeline& p, std::string name) : p_(p), name_(std::move(name)) {
+    std::unique_lock lock(p_.mutex_);
+    p_.released_.wait(lock, [&] { return p_.busy_.count(name_) == 0; });
+    p_.busy_.insert(name_);
+  }
+  ~NameLock() {
+    {
+      std::lock_guard lock(p_.mutex_);
+      p_.busy_.erase(name_);
+    }
+    p_.released_.notify_all();
+  }
+  NameLock(const NameLock&) = delete;
+  NameLock& operator=(const NameLock&) = delete;
+
+ private:
+  Pipeline& p_;
+  std::string name_;
+};
+
+// A TableWriter (and its DuckDB database) for the length of one run; as many
+// exist as runs ever happened at once, each reused.
+class Pipeline::WriterLease {
+ public:
+  explicit WriterLease(Pipeline& p) : p_(p) {
+    std::lock_guard lock(p_.mutex_);
+    if (p_.writers_.empty()) {
+      writer_ = std::make_unique<TableWriter>();
+    } else {
+      writer_ = std::move(p_.writers_.back());
+      p_.writers_.pop_back();
+    }
+  }
+  ~WriterLease() {
+    std::lock_guard lock(p_.mutex_);
+    p_.writers_.push_back(std::move(writer_));
+  }
+  WriterLease(const WriterLease&) = delete;
+  WriterLease& operator=(const WriterLease&) = delete;
+  TableWriter* operator->() { return writer_.get(); }
+
+ private:
+  Pipeline& p_;
+  std::unique_ptr<TableWriter> writer_;
+};
+
+Pipeline::Pipeline(std::shared_ptr<ObjectStore> raw, std::shared_ptr<ObjectStore> transformed,
+                   std::shared_ptr<EventBus> bus, PipelineOptions options, TransformerMetrics& metrics)
+    : raw_(std::move(raw)),
+      transformed_(std::move(transformed)),
+      bus_(std::move(bus)),
+      options_(std::move(options)),
+      metrics_(metrics) {}
+
+std::vector<std::string> Pipeline::output_keys(const RawKey& key, const std::string& dt) const {
+  const std::string stem = parse_raw_object_name(key.rest).stem;
+  std::vector<std::string> keys;
+  for (const TableSchema* s : {&albums_schema(), &artists_schema(), &songs_schema()})
+    keys.push_back(std::string(s->name) + "/dt=" + dt + "/" + stem + "." + file_extension(options_.format));
+  return keys;
+}
+
+Result<TransformResult> Pipeline::run(const std::string& raw_key, RunOptions options) {
+  auto key = parse_raw_key(raw_key);
+  if (!key) return std::move(key).error();
+  NameLock lock(*this, key->rest);
+  auto result = run_locked(*key, options);
+  if (!result) metrics_.record_error(result.error().code);
+  return result;
+}
+
+Result<TransformResult> Pipeline::run_locked(const RawKey& key, RunOptions options) {
+  const auto started = std::chrono::steady_clock::now();
+  TransformResult result;
+  std::string from = key.pending ? key.pending_key() : key.processed_key();
+  bool in_place = !key.pending;
+
+  auto raw = raw_->get(from, options_.max_raw_bytes);
+  if (!raw && raw.error().code == Errc::not_found && key.pending) {
+    // Moved already: an event delivered again after the move, or a race with the scan.
+    auto moved = raw_->head(key.processed_key());
+    if (!moved && moved.error().code != Errc::not_found) return with_key(from, std::move(moved).error());
+    if (moved) {
+      if (!options.redo_when_moved) {
+        result.raw_key = key.processed_key();
+        result.skipped_already_moved = true;
+        return result;
+      }
+      from = key.processed_key();
+      in_place = true;
+      raw = raw_->get(from, options_.max_raw_bytes);
+    }
+  }
+  if (!raw) return with_key(from, std::move(raw).error());
+
+  RawObjectMeta meta{from, std::nullopt};
+  if (!parse_raw_object_name(from).extracted_at) {
+    // Only a pre-envelope file without a time in its name needs the object's date.
+    if (auto info = raw_->head(from)) meta.last_modified = info->last_modified;
+  }
+  result.bytes_in = raw->size();
+  auto out = transform_raw_in_place(*raw, meta);
+  raw = std::string();  // a large raw object should not sit in memory while we write
+  if (!out) return with_key(from, std::move(out).error());
+
+  const std::vector<std::string> keys = output_keys(key, out->dt);
+  const Table* tables[] = {&out->albums, &out->artists, &out->songs};
+  std::vector<ObjectInfo> infos;
+  {
+    WriterLease writer(*this);
+    for (std::size_t i = 0; i < 3; ++i) {
+      if (tables[i]->rows() == 0 && !writes_empty_tables(options_.format)) continue;
+      auto bytes = writer->write(*tables[i], options_.format);
+      if (!bytes) return with_key(keys[i], std::move(bytes).error());
+      auto info = transformed_->put(keys[i], *bytes);
+      if (!info) return with_key(keys[i], std::move(info).error());
+      result.outputs.push_back(keys[i]);
+      infos.push_back(*info);
+      result.bytes_out += bytes->size();
+    }
+  }
+
+  if (!in_place) {
+    if (Status s = raw_->move(from, key.processed_key()); !s.ok()) return with_key(from, std::move(s).error());
+    result.moved = true;
+  }
+  result.raw_key = in_place ? from : key.processed_key();
+  if (Status s = announce(result.outputs, infos); !s.ok()) return s.error();
+
+  result.dt = out->dt;
+  result.albums_rows = out->albums.rows();
+  result.artists_rows = out->artists.rows();
+  result.songs_rows = out->songs.rows();
+  result.skipped = out->skipped;
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  metrics_.record_success(*out, result.bytes_in, result.bytes_out, seconds);
+  log::info("raw object transformed",
+            {{"key", from}, {"moved_to", result.moved ? result.raw_key : ""}, {"dt", result.dt},
+             {"songs", result.songs_rows}, {"albums", result.albums_rows}, {"artists", result.artists_rows},
+             {"skipped", result.skipped.total()}, {"bytes_in", result.bytes_in}, {"ms", seconds * 1000}});
+  return result;
+}
+
+Status Pipeline::announce(const std::vector<std::string>& outputs, const std::vector<ObjectInfo>& infos) {
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    ObjectCreated e;
+    e.bucket = transformed_->bucket();
+    e.key = transformed_->event_key(outputs[i]);
+    e.size = infos[i].size;
+    e.etag = infos[i].etag;
+    e.sequencer = sequencer();
+    if (Status s = bus_->publish(options_.topic_transformed, e.key, build_s3_event(e)); !s.ok())
+      return with_key(outputs[i], std::move(s).error());
+  }
+  return {};
+}
+
+}  // namespace etl::transformer

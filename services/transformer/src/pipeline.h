@@ -1,0 +1,98 @@
+// One raw object through the whole service path, in the order that makes a
+// crash at any point harmless:
+//   get (size-limited) -> transform -> put every output (atomic) ->
+//   move raw to processed/ -> announce every output -> done (caller acks).
+// Output keys depend only on the raw object, so running it again overwrites
+// the same files with the same bytes and announces them again.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "etl/event_bus.h"
+#include "etl/object_store.h"
+#include "etl/result.h"
+#include "table_writer.h"
+#include "transform.h"
+#include "transformer_metrics.h"
+
+namespace etl::transformer {
+
+inline constexpr std::string_view kToBeProcessed = "to_be_processed/";
+inline constexpr std::string_view kProcessed = "processed/";
+
+// A raw-store key split into its folder and the rest ("x.json", or "a/x.json").
+struct RawKey {
+  bool pending = true;  // under to_be_processed/ (else processed/)
+  std::string rest;
+  std::string pending_key() const { return std::string(kToBeProcessed) + rest; }
+  std::string processed_key() const { return std::string(kProcessed) + rest; }
+};
+
+// invalid_argument unless `key` is a clean key under to_be_processed/ or processed/.
+Result<RawKey> parse_raw_key(std::string_view key);
+
+struct TransformResult {
+  std::string raw_key;               // where the raw object is now
+  bool moved = false;                // this run moved it from to_be_processed/
+  bool skipped_already_moved = false;  // nothing done: it was moved by someone else meanwhile
+  std::string dt;
+  std::vector<std::string> outputs;  // transformed-store keys written (and announced)
+  std::uint64_t albums_rows = 0, artists_rows = 0, songs_rows = 0;
+  SkipCounts skipped;
+  std::uint64_t bytes_in = 0, bytes_out = 0;
+};
+
+struct RunOptions {
+  // A to_be_processed/ key that is gone but sits in processed/ (an event
+  // delivered again after the move): redo its outputs and announcements from
+  // processed/ (events), or report it done as is (the start-up scan, which
+  // races with the consumer for the same objects).
+  bool redo_when_moved = true;
+};
+
+struct PipelineOptions {
+  OutputFormat format = OutputFormat::parquet;
+  std::uint64_t max_raw_bytes = 256ull << 20;
+  std::string topic_transformed = "spotify.transformed.events";
+};
+
+class Pipeline final {
+ public:
+  Pipeline(std::shared_ptr<ObjectStore> raw, std::shared_ptr<ObjectStore> transformed, std::shared_ptr<EventBus> bus,
+           PipelineOptions options, TransformerMetrics& metrics);
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // Thread-safe; runs of the same raw file name are serialised.
+  // not_found: the object is in neither folder. too_large, bad_data: a poison
+  // object (left where it is). unavailable/timeout: a store or the bus is down.
+  Result<TransformResult> run(const std::string& raw_key, RunOptions options = {});
+
+  // Every output key a transform of `raw_key` would write for partition `dt`.
+  std::vector<std::string> output_keys(const RawKey& key, const std::string& dt) const;
+
+ private:
+  class NameLock;
+  class WriterLease;
+  Result<TransformResult> run_locked(const RawKey& key, RunOptions options);
+  Status announce(const std::vector<std::string>& outputs, const std::vector<ObjectInfo>& infos);
+
+  std::shared_ptr<ObjectStore> raw_;
+  std::shared_ptr<ObjectStore> transformed_;
+  std::shared_ptr<EventBus> bus_;
+  PipelineOptions options_;
+  TransformerMetrics& metrics_;
+
+  std::mutex mutex_;
+  std::condition_variable released_;
+  std::set<std::string> busy_;                        // raw file names being run
+  std::vector<std::unique_ptr<TableWriter>> writers_;  // idle writers (one DuckDB each)
+};
+
+}  // namespace etl::transformer

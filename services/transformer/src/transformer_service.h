@@ -1,0 +1,81 @@
+// The transformer service: consumes raw object-created events, runs each raw
+// object through the Pipeline, serves the HTTP API (CONTRACT.md section 7).
+// On start it also queues a scan of to_be_processed/ so objects whose events
+// were lost (a crash, a bus outage) are transformed anyway.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "error_log.h"
+#include "etl/config.h"
+#include "etl/consumer_loop.h"
+#include "etl/event_bus.h"
+#include "etl/http_server.h"
+#include "etl/metrics.h"
+#include "etl/object_store.h"
+#include "etl/service_main.h"
+#include "jobs.h"
+#include "pipeline.h"
+#include "transformer_metrics.h"
+
+namespace etl::transformer {
+
+inline constexpr const char* kConsumerGroup = "spotify-etl-transformer";
+
+class TransformerService final : public etl::Runnable {
+ public:
+  // `bus` nullptr: the one the configuration names (open_event_bus).
+  static Result<std::unique_ptr<TransformerService>> create(const Config& config,
+                                                            std::shared_ptr<EventBus> bus = nullptr);
+  ~TransformerService() override;
+  TransformerService(const TransformerService&) = delete;
+  TransformerService& operator=(const TransformerService&) = delete;
+
+  Status start() override;
+  void stop() override;
+  int port() const;
+  std::string base_url() const;
+
+  // What POST /v1/transform does: a to_be_processed/ key is transformed and
+  // moved; a processed/ key is transformed in place. invalid_argument for keys
+  // outside those folders (or with ".."), not_found for unknown objects.
+  Result<TransformResult> transform_key(const std::string& raw_key);
+  // What POST /v1/reprocess does: queues a backfill job over `prefix`.
+  Result<std::string> reprocess(const std::string& prefix);
+  std::optional<JobSnapshot> job(const std::string& job_id) const;
+  // The job that scanned to_be_processed/ at start-up ("" before start).
+  std::string startup_job_id() const { return startup_job_id_; }
+
+  const ErrorLog& errors() const { return errors_; }
+  const TransformerMetrics& counters() const { return *counters_; }
+  MetricsRegistry& metrics() { return metrics_; }
+
+  // The consumer's handler: exposed for tests.
+  Status handle_event(const Message& message);
+
+ private:
+  TransformerService() = default;
+  Result<TransformResult> run_recorded(const std::string& key, const std::string& source, RunOptions options);
+  void add_routes();
+
+  Config config_;
+  MetricsRegistry metrics_;
+  std::unique_ptr<TransformerMetrics> counters_;
+  ErrorLog errors_;
+  std::shared_ptr<ObjectStore> raw_;
+  std::shared_ptr<ObjectStore> transformed_;
+  std::shared_ptr<EventBus> bus_;
+  std::unique_ptr<Pipeline> pipeline_;
+  std::unique_ptr<JobRunner> jobs_;
+  std::unique_ptr<ConsumerLoop> consumer_;
+  std::unique_ptr<http::Server> server_;
+  std::string startup_job_id_;
+  bool started_ = false;
+};
+
+// Checks a reprocess prefix: under to_be_processed/ or processed/, no "..".
+Result<std::string> validate_reprocess_prefix(std::string_view prefix);
+
+}  // namespace etl::transformer

@@ -1,0 +1,254 @@
+// The cataloger over real HTTP with an in-process bus: events -> debounced
+// crawls, tables, queries (JSON, CSV, paging, concurrency, timeouts, cancel),
+// errors as problem+json, and bearer-token auth.
+#include "cataloger_service.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "../unit/cataloger/cataloger_fixtures.h"
+#include "etl/memory_bus.h"
+#include "etl/s3_event.h"
+#include "test_support.h"
+
+namespace etl::cataloger {
+namespace {
+
+using namespace std::chrono_literals;
+using etl::testing::call;
+using etl::testing::wait_until;
+using testing::songs_select;
+using testing::write_file;
+
+struct Service {
+  etl::testing::TempDir dir;
+  std::filesystem::path root = dir.path() / "transformed";
+  std::shared_ptr<MemoryBus> bus = make_memory_bus();
+  Config config;
+  std::unique_ptr<CatalogerService> svc;
+
+  explicit Service(std::string token = {}, bool crawl_on_start = true) {
+    std::filesystem::create_directories(root);
+    config.transformed_url = "file://" + root.string();
+    config.cataloger_addr = {"127.0.0.1", 0};
+    config.bus = "memory";
+    config.api_token = std::move(token);
+    CatalogerOptions options;
+    options.debounce.quiet = 300ms;
+    options.crawl_on_start = crawl_on_start;
+    svc = CatalogerService::create(config, bus, options).value();
+    EXPECT_TRUE(svc->start().ok());
+  }
+  ~Service() { svc->stop(); }
+
+  std::string url(const std::string& path) const { return svc->base_url() + path; }
+  void publish_created(const std::string& key) {
+    ObjectCreated e;
+    e.bucket = root.filename().string();
+    e.key = key;
+    e.size = 1;
+    ASSERT_TRUE(bus->publish(config.topic_transformed, key, build_s3_event(e)).ok());
+  }
+  etl::testing::HttpResult query(const nlohmann::json& body, const std::string& token = {},
+                                 const std::string& accept = {}) {
+    return call("POST", url("/v1/query"), body.dump(), token, accept);
+  }
+  // Writes a small dataset and crawls it through the API.
+  void seed() {
+    write_file(root, "songs_data", "2026-11-01", "run1", "parquet", songs_select(6));
+    write_file(root, "songs_data", "2026-11-02", "run1", "parquet", songs_select(4, 6));
+    write_file(root, "artists_data", "2026-11-01", "run1", "parquet", testing::artists_select());
+    write_file(root, "artists_data", "2026-11-02", "run1", "parquet", testing::artists_select());
+    auto started = call("POST", url("/v1/crawl"), "{}", config.api_token);
+    ASSERT_EQ(started.status, 202) << started.body;
+    std::string id = started.json()["crawl_id"];
+    ASSERT_TRUE(wait_until([&] { return call("GET", url("/v1/crawls/" + id), {}, config.api_token).json()["state"] == "SUCCEEDED"; }));
+  }
+};
+
+TEST(CatalogerService, TransformedEventsTriggerOneDebouncedCrawlPerTable) {
+  Service s({}, /*crawl_on_start=*/false);
+  std::vector<std::string> keys;
+  for (std::string table : {"songs_data", "artists_data", "albums_data"})
+    for (std::string dt : {"2026-11-01", "2026-11-02"})
+      for (std::string stem : {"run1", "run2"}) {
+        write_file(s.root, table, dt, stem, "parquet", table == "songs_data" ? songs_select(3) : testing::artists_select());
+        keys.push_back(table + "/dt=" + dt + "/" + stem + ".parquet");
+      }
+  for (const auto& k : keys) s.publish_created(k);
+  ASSERT_TRUE(wait_until([&] { return s.bus->committed("spotify-etl-cataloger", s.config.topic_transformed) == 12; }))
+      << "every event is acknowledged";
+  ASSERT_TRUE(wait_until([&] { return call("GET", s.url("/v1/tables")).json()["tables"].size() == 3; }));
+  auto& m = s.svc->metrics();
+  EXPECT_EQ(m.counter("spotify_etl_cataloger_crawls_total", "", {{"trigger", "events"}, {"state", "SUCCEEDED"}}).value(), 1)
+      << "12 events in a burst give one crawl";
+  for (std::string table : {"songs_data", "artists_data", "albums_data"})
+    EXPECT_EQ(m.counter("spotify_etl_cataloger_table_crawls_total", "", {{"table", table}}).value(), 1) << table;
+  auto songs = call("GET", s.url("/v1/tables/songs_data")).json();
+  EXPECT_EQ(songs["partitions"], 2);
+  EXPECT_EQ(songs["partition_keys"], nlohmann::json::array({"dt"}));
+  EXPECT_EQ(songs["database"], "spotify");
+}
+
+TEST(CatalogerService, EventsForOtherBucketsAndOwnFoldersAreIgnored) {
+  Service s({}, false);
+  ObjectCreated other;
+  other.bucket = "someone-else";
+  other.key = "songs_data/dt=2026-11-01/x.parquet";
+  ASSERT_TRUE(s.bus->publish(s.config.topic_transformed, other.key, build_s3_event(other)).ok());
+  s.publish_created("_query_results/abc.csv");
+  ASSERT_TRUE(s.bus->publish(s.config.topic_transformed, "bad", "not json").ok());
+  ASSERT_TRUE(wait_until([&] { return s.bus->committed("spotify-etl-cataloger", s.config.topic_transformed) == 3; }, 15s));
+  EXPECT_EQ(s.bus->messages(s.config.topic_dlq).size(), 1u) << "the malformed event goes to the DLQ";
+  EXPECT_EQ(call("GET", s.url("/v1/tables")).json()["tables"].size(), 0u);
+}
+
+TEST(CatalogerService, TablesAndQueriesAnswerOverHttp) {
+  Service s;
+  s.seed();
+  auto tables = call("GET", s.url("/v1/tables"));
+  ASSERT_EQ(tables.status, 200);
+  ASSERT_EQ(tables.json()["tables"].size(), 2u);
+  auto q = s.query({{"sql",
+                     "SELECT a.artist_name, count(*) AS songs FROM songs_data s JOIN artists_data a "
+                     "ON a.artist_id = s.artist_id AND a.dt = s.dt WHERE s.dt >= '2026-11-01' "
+                     "GROUP BY a.artist_name ORDER BY songs DESC, a.artist_name LIMIT 10"}});
+  ASSERT_EQ(q.status, 200) << q.body;
+  auto body = q.json();
+  EXPECT_EQ(body["engine"], "duckdb");
+  EXPECT_EQ(body["columns"][1]["type"], "BIGINT");
+  EXPECT_EQ(body["rows"].size(), 3u);
+  EXPECT_TRUE(body["next_token"].is_null());
+  EXPECT_EQ(body["stats"]["rows"], 3);
+  EXPECT_TRUE(body["result_location"].get<std::string>().rfind("file://", 0) == 0);
+  auto alias = s.query({{"sql", "SELECT count(*) AS n FROM spotify.songs_data WHERE dt = '2026-11-02'"}});
+  EXPECT_EQ(alias.json()["rows"][0][0], 4);
+  auto csv = s.query({{"sql", "SELECT song_id, artist_ids FROM songs_data ORDER BY song_id LIMIT 1"}}, {}, "text/csv");
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_NE(csv.content_type.find("text/csv"), std::string::npos);
+  EXPECT_EQ(csv.body, "song_id,artist_ids\ns0,\"[\"\"a0\"\",\"\"x\"\"]\"\n");
+}
+
+TEST(CatalogerService, PagingWithNextTokenOverHttp) {
+  Service s;
+  auto first = s.query({{"sql", "SELECT i FROM range(5) t(i) ORDER BY i"}, {"max_rows", 2}}).json();
+  ASSERT_EQ(first["rows"].size(), 2u);
+  std::string id = first["query_id"];
+  std::vector<int> seen;
+  for (auto& r : first["rows"]) seen.push_back(r[0]);
+  auto token = first["next_token"];
+  while (token.is_string()) {
+    auto page = call("GET", s.url("/v1/query/" + id + "?next_token=" + http::url_encode(token.get<std::string>())));
+    ASSERT_EQ(page.status, 200) << page.body;
+    auto body = page.json();
+    for (auto& r : body["rows"]) seen.push_back(r[0]);
+    token = body["next_token"];
+  }
+  EXPECT_EQ(seen, (std::vector<int>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(call("GET", s.url("/v1/query/" + id + "?next_token=bogus")).status, 400);
+  auto state = call("GET", s.url("/v1/query/" + id)).json();
+  EXPECT_EQ(state["state"], "SUCCEEDED");
+}
+
+TEST(CatalogerService, EightConcurrentClientsAllSucceed) {
+  Service s;
+  s.seed();
+  std::atomic<int> ok{0}, failed{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 8; ++c) {
+    clients.emplace_back([&, c] {
+      for (int i = 0; i < 5; ++i) {
+        auto r = s.query({{"sql", "SELECT count(*) + " + std::to_string(c * 10 + i) + " FROM songs_data s JOIN artists_data a USING (artist_id, dt)"}});
+        (r.status == 200 ? ok : failed)++;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(ok.load(), 40);
+  EXPECT_EQ(failed.load(), 0);
+}
+
+TEST(CatalogerService, RefusedOrWrongSqlIs400NeverA500) {
+  Service s;
+  s.seed();
+  for (const std::string sql : {"DROP TABLE songs_data", "SELECT 1; SELECT 2", "SELECT * FROM read_csv('/etc/passwd')",
+                                "SELECT * FROM '/etc/passwd'", "SELECT * FROM no_such_table", "SELEKT 1",
+                                "SELECT CAST('x' AS INTEGER)", "SELECT error('boom')"}) {
+    auto r = s.query({{"sql", sql}});
+    EXPECT_EQ(r.status, 400) << sql << " -> " << r.body;
+    EXPECT_NE(r.content_type.find("application/problem+json"), std::string::npos) << sql;
+  }
+  EXPECT_EQ(call("POST", s.url("/v1/query"), "{not json").status, 400);
+  EXPECT_EQ(s.query({{"max_rows", 5}}).status, 400);
+}
+
+TEST(CatalogerService, UnknownTablesQueriesAndCrawlsAre404AndUnknownCrawlTableIs400) {
+  Service s;
+  EXPECT_EQ(call("GET", s.url("/v1/tables/nope")).status, 404);
+  EXPECT_EQ(call("GET", s.url("/v1/query/nope")).status, 404);
+  EXPECT_EQ(call("DELETE", s.url("/v1/query/nope")).status, 404);
+  EXPECT_EQ(call("GET", s.url("/v1/crawls/nope")).status, 404);
+  EXPECT_EQ(call("POST", s.url("/v1/crawl"), R"({"tables":["nope"]})").status, 400);
+}
+
+TEST(CatalogerService, TimeoutIs504AndDeleteCancels) {
+  Service s;
+  auto t0 = std::chrono::steady_clock::now();
+  auto slow = s.query({{"sql", "SELECT count(*) FROM range(10000000000000)"}, {"timeout_ms", 300}});
+  EXPECT_EQ(slow.status, 504) << slow.body;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1500ms);
+
+  auto started = s.query({{"sql", "SELECT count(*) FROM range(10000000000000)"}, {"async", true}});
+  ASSERT_EQ(started.status, 202) << started.body;
+  std::string id = started.json()["query_id"];
+  ASSERT_TRUE(wait_until([&] { return call("GET", s.url("/v1/query/" + id)).json()["state"] == "RUNNING"; }));
+  auto cancelled = call("DELETE", s.url("/v1/query/" + id));
+  ASSERT_EQ(cancelled.status, 200);
+  EXPECT_EQ(cancelled.json()["state"], "CANCELLED");
+}
+
+TEST(CatalogerService, CachedResultsAreReusedUntilNewDataLands) {
+  Service s;
+  s.seed();
+  nlohmann::json q = {{"sql", "SELECT count(*) FROM songs_data"}, {"max_age_s", 600}};
+  EXPECT_FALSE(s.query(q).json()["stats"]["cached"].get<bool>());
+  EXPECT_TRUE(s.query(q).json()["stats"]["cached"].get<bool>());
+  write_file(s.root, "songs_data", "2026-11-03", "run1", "parquet", songs_select(5, 100));
+  s.publish_created("songs_data/dt=2026-11-03/run1.parquet");
+  ASSERT_TRUE(wait_until([&] { return call("GET", s.url("/v1/tables/songs_data")).json()["partitions"] == 3; }));
+  auto fresh = s.query(q).json();
+  EXPECT_FALSE(fresh["stats"]["cached"].get<bool>());
+  EXPECT_EQ(fresh["rows"][0][0], 15);
+}
+
+TEST(CatalogerService, BearerTokenGuardsV1ButNotHealthReadinessOrMetrics) {
+  Service s("s3cret");
+  EXPECT_EQ(call("GET", s.url("/v1/tables")).status, 401);
+  EXPECT_EQ(call("GET", s.url("/v1/tables"), {}, "wrong").status, 401);
+  EXPECT_EQ(call("GET", s.url("/v1/tables"), {}, "s3cret").status, 200);
+  EXPECT_EQ(s.query({{"sql", "SELECT 1"}}).status, 401);
+  EXPECT_EQ(s.query({{"sql", "SELECT 1"}}, "s3cret").status, 200);
+  EXPECT_EQ(call("GET", s.url("/healthz")).status, 200);
+  EXPECT_EQ(call("GET", s.url("/readyz")).status, 200);
+  auto metrics = call("GET", s.url("/metrics"));
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("spotify_etl_cataloger_queries_total"), std::string::npos);
+  EXPECT_EQ(call("GET", s.url("/openapi.json")).json()["paths"].contains("/v1/query"), true);
+}
+
+TEST(CatalogerService, GlueAndAthenaAreRefusedWithAClearMessage) {
+  Config c;
+  c.catalog = "glue";
+  auto r = CatalogerService::create(c, make_memory_bus());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::invalid_argument);
+  EXPECT_NE(r.error().message.find("ETL_CATALOG=glue is not available in this build yet"), std::string::npos);
+  c.catalog = "local";
+  c.query_engine = "athena";
+  EXPECT_NE(CatalogerService::create(c, make_memory_bus()).error().message.find("ETL_QUERY_ENGINE=athena"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace etl::cataloger

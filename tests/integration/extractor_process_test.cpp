@@ -1,0 +1,200 @@
+// The real `extractor` binary as a child process: --help/--version, bad
+// configuration refused with one line, and SIGKILL in the middle of a run
+// loses no landed object and leaves nothing partial visible.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+
+#include "etl/object_store.h"
+#include "fake_spotify.h"
+#include "test_support.h"
+
+extern char** environ;
+
+namespace etl::extractor {
+namespace {
+
+using etl::testing::call;
+using etl::testing::TempDir;
+using etl::testing::wait_until;
+namespace fake = etl::fakespotify;
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+const std::string kBinary = std::string(ETL_BIN_DIR) + "/extractor";
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A child process with its own environment (only what is given, plus PATH/HOME), output to files.
+class Child {
+ public:
+  Child(std::vector<std::string> args, const std::map<std::string, std::string>& env, const std::filesystem::path& dir)
+      : out_(dir / ("stdout-" + std::to_string(counter_) + ".txt")), err_(dir / ("stderr-" + std::to_string(counter_++) + ".txt")) {
+    std::vector<std::string> env_strings;
+    for (const char* keep : {"PATH", "HOME", "TMPDIR", "LD_LIBRARY_PATH", "ASAN_OPTIONS", "UBSAN_OPTIONS"})
+      if (const char* v = std::getenv(keep)) env_strings.push_back(std::string(keep) + "=" + v);
+    for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+    args.insert(args.begin(), kBinary);
+    std::vector<char*> argv, envp;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    for (auto& e : env_strings) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int rc = posix_spawn(&pid_, kBinary.c_str(), &actions, nullptr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    EXPECT_EQ(rc, 0) << "cannot start " << kBinary;
+  }
+  ~Child() {
+    if (pid_ > 0 && !exited_) {
+      ::kill(pid_, SIGKILL);
+      wait_exit();
+    }
+  }
+  // The exit code (128 + signal when killed).
+  int wait_exit() {
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    exited_ = true;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  void kill(int sig) { ::kill(pid_, sig); }
+  std::string out() const { return slurp(out_); }
+  std::string err() const { return slurp(err_); }
+  // The port from the "listening" log line, once it appears.
+  int port() const {
+    int port = 0;
+    wait_until([&] {
+      std::smatch m;
+      std::string text = err();
+      static const std::regex listening(R"re("address":"127\.0\.0\.1:(\d+)")re");
+      if (!std::regex_search(text, m, listening)) return false;
+      port = std::stoi(m[1]);
+      return true;
+    }, 10s);
+    return port;
+  }
+
+ private:
+  static inline int counter_ = 0;
+  std::filesystem::path out_, err_;
+  pid_t pid_ = -1;
+  bool exited_ = false;
+};
+
+TEST(ExtractorProcess, HelpAndVersionExitZero) {
+  TempDir dir;
+  Child help({"--help"}, {}, dir.path());
+  EXPECT_EQ(help.wait_exit(), 0);
+  EXPECT_NE(help.out().find("ETL_SOURCES"), std::string::npos) << "--help should name the variables: " << help.out();
+  Child version({"--version"}, {}, dir.path());
+  EXPECT_EQ(version.wait_exit(), 0);
+  EXPECT_EQ(version.out().rfind("extractor ", 0), 0u) << version.out();
+}
+
+TEST(ExtractorProcess, BadConfigurationExitsNonZeroWithOneLineNamingTheVariable) {
+  TempDir dir;
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"ETL_SCHEDULE", "61 * * * *"}, {"ETL_SOURCES", "playlist:bad"}, {"ETL_EXTRACTOR_ADDR", "localhost:http"},
+      {"ETL_SPOTIFY_RATE", "fast"}};
+  for (const auto& [name, value] : bad) {
+    Child child({}, {{name, value}, {"ETL_BUS", "memory"}, {"ETL_RAW_URL", dir.url("raw")}}, dir.path());
+    EXPECT_NE(child.wait_exit(), 0) << name << "=" << value << " must be refused";
+    std::string err = child.err();
+    EXPECT_NE(err.find(name), std::string::npos) << "the error must name " << name << ": " << err;
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << "one line, got: " << err;
+  }
+  Child schedule_without_sources({}, {{"ETL_SCHEDULE", "@hourly"}, {"ETL_BUS", "memory"}, {"ETL_RAW_URL", dir.url("raw")}},
+                                 dir.path());
+  EXPECT_NE(schedule_without_sources.wait_exit(), 0);
+  EXPECT_NE(schedule_without_sources.err().find("ETL_SOURCES"), std::string::npos) << schedule_without_sources.err();
+}
+
+TEST(ExtractorProcess, SigkillMidRunLosesNoLandedObjectAndLeavesNothingPartial) {
+  TempDir dir;
+  fake::FakeSpotifyServer spotify;
+  ASSERT_GT(spotify.start("127.0.0.1", 0), 0);
+  spotify.set_delay(40ms);  // ~20 search pages per source: the run lasts seconds
+  const std::map<std::string, std::string> env = {
+      {"ETL_BUS", "memory"},
+      {"ETL_RAW_URL", dir.url("raw")},
+      {"ETL_EXTRACTOR_ADDR", "127.0.0.1:0"},
+      {"SPOTIFY_API_URL", spotify.api_url()},
+      {"SPOTIFY_ACCOUNTS_URL", spotify.accounts_url()},
+      {"SPOTIFY_CLIENT_ID", fake::FakeSpotifyOptions{}.client_id},
+      {"SPOTIFY_CLIENT_SECRET", fake::FakeSpotifyOptions{}.client_secret},
+      {"ETL_SPOTIFY_RATE", "1000"},
+      {"ETL_EXTRACT_PARALLELISM", "2"}};
+  json sources = json::array();
+  for (const char* q : {"love", "night", "blue", "dance", "heart", "fire", "dream", "rain"})
+    sources.push_back({{"type", "search"}, {"query", q}});
+  sources.push_back({{"type", "playlist"}, {"id", fake::kLargePlaylistId}});
+
+  std::string run_id;
+  {
+    Child child({}, env, dir.path());
+    int port = child.port();
+    ASSERT_GT(port, 0) << "the extractor did not start: " << child.err();
+    const std::string base = "http://127.0.0.1:" + std::to_string(port);
+    auto posted = call("POST", base + "/v1/runs", json{{"sources", sources}}.dump());
+    ASSERT_EQ(posted.status, 202) << posted.body;
+    run_id = posted.json()["run_id"];
+    auto store = open_object_store(dir.url("raw"), AwsConfig{});
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE(wait_until([&] {
+      auto listed = (*store)->list("to_be_processed/");
+      return listed.ok() && !listed->empty();
+    }, 20s)) << "no object landed: " << child.err();
+    auto mid = call("GET", base + "/v1/runs/" + run_id).json();
+    ASSERT_EQ(mid["status"], "running") << "the run must still be going when killed: " << mid.dump();
+    child.kill(SIGKILL);
+    EXPECT_EQ(child.wait_exit(), 128 + SIGKILL);
+  }
+
+  auto store = open_object_store(dir.url("raw"), AwsConfig{});
+  auto listed = (*store)->list("to_be_processed/");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_FALSE(listed->empty());
+  for (const auto& info : *listed) {
+    EXPECT_EQ(info.key.find("/.tmp-"), std::string::npos) << "a temporary file is listed: " << info.key;
+    auto body = (*store)->get(info.key);
+    ASSERT_TRUE(body.ok());
+    auto envelope = json::parse(*body, nullptr, false);
+    ASSERT_FALSE(envelope.is_discarded()) << info.key << " is not complete JSON";
+    EXPECT_EQ(envelope["format"], "spotify-etl.raw.v1") << info.key;
+    EXPECT_EQ(envelope["run_id"], run_id);
+    EXPECT_FALSE(envelope["pages"].empty()) << info.key;
+  }
+
+  Child restarted({}, env, dir.path());
+  int port = restarted.port();
+  ASSERT_GT(port, 0) << restarted.err();
+  auto run = call("GET", "http://127.0.0.1:" + std::to_string(port) + "/v1/runs/" + run_id).json();
+  EXPECT_EQ(run["status"], "failed") << run.dump(2);
+  EXPECT_EQ(run["error"], "interrupted by restart");
+  std::size_t landed = 0;
+  for (const auto& s : run["sources"]) landed += s["status"] == "succeeded";
+  EXPECT_LE(landed, listed->size()) << "every source recorded as landed has its object";
+  restarted.kill(SIGTERM);
+  EXPECT_EQ(restarted.wait_exit(), 0) << "SIGTERM is a graceful stop: " << restarted.err();
+}
+
+}  // namespace
+}  // namespace etl::extractor

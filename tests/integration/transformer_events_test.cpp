@@ -1,0 +1,236 @@
+// The transformer in-process on a MemoryBus: raw events in -> Parquet files
+// out, raw objects moved, outputs announced; redelivery, poison objects and
+// the dead-letter topic, the start-up scan, events that are not ours.
+#include <gtest/gtest.h>
+
+#include "transformer_env.h"
+
+namespace etl::transformer {
+namespace {
+
+using namespace std::chrono_literals;
+using testenv::Env;
+using testenv::raw_name;
+using testenv::raw_playlist;
+using nlohmann::json;
+
+TEST(TransformerEvents, EventInGivesFilesOutRawMovedAndOutputsAnnounced) {
+  Env env;
+  env.start_idle();
+  auto key = env.land(raw_name(1), raw_playlist(1));
+  env.publish_created(key);
+  ASSERT_TRUE(env.wait_consumed(1)) << "the event was not acknowledged";
+
+  const std::string stem = raw_name(1).substr(0, raw_name(1).size() - 5);
+  const std::vector<std::string> expected = {"albums_data/dt=2026-11-21/" + stem + ".parquet",
+                                             "artists_data/dt=2026-11-21/" + stem + ".parquet",
+                                             "songs_data/dt=2026-11-21/" + stem + ".parquet"};
+  EXPECT_EQ(env.transformed_keys(), expected);
+  EXPECT_FALSE(env.exists_raw(key)) << "the raw object must leave to_be_processed/";
+  EXPECT_TRUE(env.exists_raw("processed/" + raw_name(1)));
+
+  auto announced = env.bus->messages(env.config.topic_transformed);
+  ASSERT_EQ(announced.size(), 3u);
+  std::vector<std::string> announced_keys;
+  for (const auto& m : announced) {
+    auto events = parse_s3_events(m.value);
+    ASSERT_TRUE(events.ok());
+    ASSERT_EQ(events->size(), 1u);
+    EXPECT_EQ((*events)[0].bucket, env.transformed->bucket());
+    EXPECT_EQ(m.key, (*events)[0].key) << "the Kafka key is the object key";
+    EXPECT_GT((*events)[0].size, 0u);
+    announced_keys.push_back((*events)[0].key);
+  }
+  EXPECT_EQ(announced_keys, expected);
+  EXPECT_EQ(env.sql_value("SELECT count(*) FROM read_parquet('{root}/songs_data/*/*.parquet')"), "10");
+  EXPECT_EQ(env.sql_value("SELECT count(*) FROM read_parquet('{root}/albums_data/*/*.parquet')"), "1");
+  EXPECT_EQ(env.sql_value("SELECT count(*) FROM read_parquet('{root}/artists_data/*/*.parquet')"), "1");
+  EXPECT_EQ(env.sql_value("SELECT max(position) FROM read_parquet('{root}/songs_data/*/*.parquet')"), "10")
+      << "positions count the null item of the first page";
+  EXPECT_EQ(env.svc->counters().objects_transformed.value(), 1);
+}
+
+TEST(TransformerEvents, SameEventTwiceGivesTheSameFilesAndRows) {
+  Env env;
+  env.start_idle();
+  auto key = env.land(raw_name(2), raw_playlist(2));
+  env.publish_created(key);
+  ASSERT_TRUE(env.wait_consumed(1));
+  std::map<std::string, std::string> first;
+  for (const auto& k : env.transformed_keys()) first[k] = env.transformed_bytes(k);
+
+  env.publish_created(key);  // delivered again after the move
+  ASSERT_TRUE(env.wait_consumed(2));
+  std::map<std::string, std::string> second;
+  for (const auto& k : env.transformed_keys()) second[k] = env.transformed_bytes(k);
+  EXPECT_EQ(second.size(), 3u);
+  EXPECT_TRUE(first == second) << "a redelivered event must overwrite with the same bytes, never add files";
+  EXPECT_EQ(env.sql_value("SELECT count(*) FROM read_parquet('{root}/songs_data/*/*.parquet')"), "10");
+  EXPECT_TRUE(env.exists_raw("processed/" + raw_name(2)));
+  EXPECT_EQ(env.bus->messages(env.config.topic_dlq).size(), 0u);
+}
+
+TEST(TransformerEvents, RedeliveryAfterTheMoveRestoresMissingOutputs) {
+  // A crash after the move but before the announcement: the next delivery must
+  // still produce (and announce) every output.
+  Env env;
+  env.start_idle();
+  auto key = env.land(raw_name(3), raw_playlist(3));
+  env.publish_created(key);
+  ASSERT_TRUE(env.wait_consumed(1));
+  const auto songs = env.transformed_keys("songs_data/");
+  ASSERT_EQ(songs.size(), 1u);
+  ASSERT_TRUE(env.transformed->remove(songs[0]).ok());
+
+  env.publish_created(key);
+  ASSERT_TRUE(env.wait_consumed(2));
+  EXPECT_EQ(env.transformed_keys("songs_data/"), songs);
+  EXPECT_EQ(env.bus->messages(env.config.topic_transformed).size(), 6u) << "announced again";
+}
+
+TEST(TransformerEvents, PoisonObjectsGoToTheDlqAndTheQueueKeepsFlowing) {
+  Env env;
+  env.config.max_raw_object_bytes = 64 * 1024;
+  env.start_idle();
+  auto not_json = env.land("spotify_raw_20261121T060000Z_playlist_bad_r1.json", "this is not JSON {");
+  auto truncated_raw = raw_playlist(4);
+  auto truncated = env.land("spotify_raw_20261121T060000Z_playlist_cut_r1.json", truncated_raw.substr(0, truncated_raw.size() / 2));
+  auto too_large = env.land("spotify_raw_20261121T060000Z_playlist_big_r1.json", std::string(100 * 1024, ' ') + "{}");
+  auto good = env.land(raw_name(5), raw_playlist(5));
+  env.publish_created(not_json);
+  env.publish_created(truncated);
+  env.publish_created(too_large);
+  env.bus->publish(env.config.topic_raw, "garbage", "not an S3 event").ok();
+  env.publish_created(good);
+  ASSERT_TRUE(env.wait_consumed(5, 30s)) << "the queue must keep moving past poison messages";
+
+  auto dlq = env.bus->messages(env.config.topic_dlq);
+  ASSERT_EQ(dlq.size(), 4u);
+  auto header = [](const Message& m, const std::string& name) {
+    for (const auto& [k, v] : m.headers)
+      if (k == name) return v;
+    return std::string("(missing)");
+  };
+  const std::vector<std::string> codes = {"bad_data", "bad_data", "too_large", "bad_data"};
+  for (std::size_t i = 0; i < dlq.size(); ++i) {
+    SCOPED_TRACE("dead letter " + std::to_string(i));
+    EXPECT_EQ(header(dlq[i], "x-error-code"), codes[i]);
+    EXPECT_EQ(header(dlq[i], "x-source-topic"), env.config.topic_raw);
+    EXPECT_EQ(header(dlq[i], "x-attempts"), "3");
+    EXPECT_EQ(header(dlq[i], "x-consumer-group"), kConsumerGroup);
+    EXPECT_NE(header(dlq[i], "x-error"), "(missing)");
+  }
+  EXPECT_NE(header(dlq[2], "x-error").find("over the limit"), std::string::npos) << header(dlq[2], "x-error");
+  EXPECT_EQ(dlq[0].value, env.bus->messages(env.config.topic_raw)[0].value) << "the original event is kept";
+
+  EXPECT_TRUE(env.exists_raw(not_json)) << "poison objects stay where they are";
+  EXPECT_TRUE(env.exists_raw(truncated));
+  EXPECT_TRUE(env.exists_raw(too_large));
+  EXPECT_TRUE(env.exists_raw("processed/" + raw_name(5))) << "the good object after the poison ones is transformed";
+  EXPECT_EQ(env.svc->counters().dead_lettered.value(), 4);
+  EXPECT_EQ(env.svc->metrics().counter("spotify_etl_transform_errors_total", "", {{"code", "bad_data"}}).value(), 9)
+      << "3 attempts for each of 3 bad_data messages";
+
+  auto last = env.svc->errors().last();
+  ASSERT_EQ(last.size(), 4u) << "retries of one failure are one record";
+  EXPECT_EQ(last[0].key, not_json);
+  EXPECT_EQ(last[0].count, 3u);
+  EXPECT_EQ(last[2].code, Errc::too_large);
+}
+
+TEST(TransformerEvents, StartupScanTransformsObjectsWhoseEventsWereLost) {
+  Env env;
+  for (int i = 10; i < 13; ++i) env.land(raw_name(i), raw_playlist(i));
+  env.land("spotify_raw_20261121T060000Z_playlist_bad_r9.json", "[1,2");
+  env.start();
+  const std::string job = env.svc->startup_job_id();
+  ASSERT_FALSE(job.empty());
+  ASSERT_TRUE(etl::testing::wait_until([&] {
+    auto j = env.svc->job(job);
+    return j && j->state != JobState::queued && j->state != JobState::running;
+  }));
+  auto j = env.svc->job(job).value();
+  EXPECT_EQ(j.state, JobState::partial);
+  EXPECT_EQ(j.total, 4u);
+  EXPECT_EQ(j.done, 3u);
+  EXPECT_EQ(j.failed, 1u);
+  ASSERT_EQ(j.errors.size(), 1u);
+  EXPECT_EQ(j.errors[0].code, Errc::bad_data);
+  EXPECT_EQ(j.songs_rows, 30u);
+  EXPECT_EQ(env.raw->list("to_be_processed/").value().size(), 1u) << "only the poison object is left";
+  EXPECT_EQ(env.sql_value("SELECT count(DISTINCT song_id) FROM read_parquet('{root}/songs_data/*/*.parquet')"), "30");
+  EXPECT_EQ(env.bus->messages(env.config.topic_transformed).size(), 9u);
+}
+
+TEST(TransformerEvents, EventsThatAreNotOursAreAcknowledgedAndIgnored) {
+  Env env;
+  env.start_idle();
+  env.publish_created("to_be_processed/x.json", "ObjectCreated:Put", "some-other-bucket");
+  env.publish_created("elsewhere/x.json");
+  env.publish_created("to_be_processed/never-landed.json");
+  env.bus->publish(env.config.topic_raw, "test", R"({"Event":"s3:TestEvent"})").ok();
+  env.bus->publish(env.config.topic_raw, "removed",
+                   R"({"Records":[{"eventName":"ObjectRemoved:Delete","s3":{"bucket":{"name":"raw"},"object":{"key":"to_be_processed/x.json"}}}]})")
+      .ok();
+  ASSERT_TRUE(env.wait_consumed(5));
+  EXPECT_EQ(env.bus->messages(env.config.topic_dlq).size(), 0u);
+  EXPECT_EQ(env.svc->counters().events_ignored.value(), 3);
+  EXPECT_TRUE(env.transformed_keys().empty());
+}
+
+TEST(TransformerEvents, MinioEventNamesAndUrlEncodedKeysAreAccepted) {
+  Env env;
+  env.start_idle();
+  // The original Lambda's file name has a space and a colon; S3 encodes them in events.
+  std::string name = "spotify_raw_2023-06-01 12:34:56.789012.json";
+  std::string raw = fixtures::paging(json::array({fixtures::playlist_item(fixtures::track())})).dump();
+  auto key = env.land(name, raw);
+  env.publish_created(key, "s3:ObjectCreated:Put");
+  ASSERT_TRUE(env.wait_consumed(1));
+  EXPECT_TRUE(env.exists_raw("processed/" + name));
+  EXPECT_EQ(env.transformed_keys("songs_data/"),
+            std::vector<std::string>{"songs_data/dt=2023-06-01/spotify_raw_2023-06-01 12:34:56.789012.parquet"});
+}
+
+TEST(TransformerEvents, OurOwnMoveNotifiedAsACopyIsIgnored) {
+  Env env;
+  env.start_idle();
+  auto key = env.land(raw_name(20), raw_playlist(20));
+  env.publish_created(key);
+  ASSERT_TRUE(env.wait_consumed(1));
+  env.publish_created("processed/" + raw_name(20), "s3:ObjectCreated:Copy");
+  ASSERT_TRUE(env.wait_consumed(2));
+  EXPECT_EQ(env.bus->messages(env.config.topic_transformed).size(), 3u) << "no second round of work";
+}
+
+TEST(TransformerEvents, CsvOutputSkipsEmptyTables) {
+  Env env;
+  env.config.output_format = OutputFormat::csv;
+  env.start_idle();
+  std::string raw = fixtures::envelope("artist-albums", "4tZwfgrHOc3mvqYlEYSvVi",
+                                       {fixtures::paging(json::array({fixtures::album()}))});
+  auto key = env.land("spotify_raw_20261121T060000Z_artist-albums_4tZwfgrHOc3mvqYlEYSvVi_r1.json", raw);
+  env.publish_created(key);
+  ASSERT_TRUE(env.wait_consumed(1));
+  EXPECT_EQ(env.transformed_keys(),
+            (std::vector<std::string>{
+                "albums_data/dt=2026-11-21/spotify_raw_20261121T060000Z_artist-albums_4tZwfgrHOc3mvqYlEYSvVi_r1.csv",
+                "artists_data/dt=2026-11-21/spotify_raw_20261121T060000Z_artist-albums_4tZwfgrHOc3mvqYlEYSvVi_r1.csv"}))
+      << "no songs file: an empty CSV could not say its column types";
+}
+
+TEST(TransformerEvents, StopLeavesUnhandledEventsForTheNextConsumer) {
+  Env env;
+  env.start_idle();
+  env.svc->stop();
+  auto key = env.land(raw_name(30), raw_playlist(30));
+  env.publish_created(key);
+  env.svc.reset();
+  EXPECT_EQ(env.consumed(), 0);
+  env.start();
+  ASSERT_TRUE(env.wait_consumed(1));
+  EXPECT_TRUE(env.exists_raw("processed/" + raw_name(30)));
+}
+
+}  // namespace
+}  // namespace etl::transformer

@@ -1,0 +1,176 @@
+// The transformer's HTTP API over real HTTP (CONTRACT.md section 7):
+// transform, reprocess + jobs, status, readiness, metrics, OpenAPI, auth.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "transformer_env.h"
+
+namespace etl::transformer {
+namespace {
+
+using etl::testing::call;
+using testenv::Env;
+using testenv::raw_name;
+using testenv::raw_playlist;
+using nlohmann::json;
+
+TEST(TransformerHttp, TransformMovesAPendingObjectAndReportsRowsAndSkips) {
+  Env env;
+  env.start_idle();
+  auto key = env.land(raw_name(1), raw_playlist(1));
+  auto r = call("POST", env.url("/v1/transform"), json{{"key", key}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto body = r.json();
+  EXPECT_EQ(body["rows"], (json{{"albums_data", 1}, {"artists_data", 1}, {"songs_data", 10}}));
+  EXPECT_EQ(body["skipped"], (json{{"null_item", 2}, {"local", 0}, {"episode", 0}, {"malformed", 0}}));
+  ASSERT_EQ(body["outputs"].size(), 3u);
+  EXPECT_EQ(body["outputs"][2], "songs_data/dt=2026-11-21/" + raw_name(1).substr(0, raw_name(1).size() - 5) + ".parquet");
+  EXPECT_EQ(body["raw_key"], "processed/" + raw_name(1));
+  EXPECT_EQ(body["moved"], true);
+  EXPECT_TRUE(env.exists_raw("processed/" + raw_name(1)));
+}
+
+TEST(TransformerHttp, TransformOfAProcessedKeyReTransformsInPlace) {
+  Env env;
+  env.start_idle();
+  auto key = env.land(raw_name(2), raw_playlist(2));
+  ASSERT_EQ(call("POST", env.url("/v1/transform"), json{{"key", key}}.dump()).status, 200);
+  auto r = call("POST", env.url("/v1/transform"), json{{"key", "processed/" + raw_name(2)}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["moved"], false);
+  EXPECT_EQ(r.json()["raw_key"], "processed/" + raw_name(2));
+  EXPECT_EQ(env.transformed_keys().size(), 3u);
+}
+
+TEST(TransformerHttp, BadKeysAre400UnknownIs404PoisonIs422TooLargeIs413) {
+  Env env;
+  env.config.max_raw_object_bytes = 1024;
+  env.start_idle();
+  auto bad = env.land("spotify_raw_20261121T060000Z_playlist_bad_r.json", "{\"format\":");
+  auto big = env.land("spotify_raw_20261121T060000Z_playlist_big_r.json", std::string(2048, ' '));
+  const std::vector<std::pair<std::string, int>> cases = {
+      {json{{"key", "../etc/passwd"}}.dump(), 400},
+      {json{{"key", "to_be_processed/../processed/x.json"}}.dump(), 400},
+      {json{{"key", "elsewhere/x.json"}}.dump(), 400},
+      {json{{"key", "/to_be_processed/x.json"}}.dump(), 400},
+      {json{{"key", "to_be_processed/"}}.dump(), 400},
+      {json{{"key", 42}}.dump(), 400},
+      {json::object().dump(), 400},
+      {"not json", 400},
+      {json{{"key", "to_be_processed/unknown.json"}}.dump(), 404},
+      {json{{"key", bad}}.dump(), 422},
+      {json{{"key", big}}.dump(), 413},
+  };
+  for (const auto& [body, status] : cases) {
+    auto r = call("POST", env.url("/v1/transform"), body);
+    EXPECT_EQ(r.status, status) << body << " -> " << r.body;
+    EXPECT_EQ(r.content_type, "application/problem+json") << body;
+    EXPECT_EQ(r.json()["status"], status) << body;
+  }
+  EXPECT_TRUE(env.exists_raw(bad)) << "a poison object stays where it is";
+  auto status = call("GET", env.url("/v1/status")).json();
+  ASSERT_EQ(status["last_errors"].size(), 3u) << status.dump(2);
+  EXPECT_EQ(status["last_errors"][1]["code"], "bad_data");
+  EXPECT_EQ(status["last_errors"][1]["key"], bad);
+  EXPECT_EQ(status["last_errors"][2]["code"], "too_large");
+}
+
+TEST(TransformerHttp, ReprocessRunsInTheBackgroundAndReportsItsJob) {
+  Env env;
+  env.start_idle();
+  for (int i = 0; i < 3; ++i) {
+    auto key = env.land(raw_name(i), raw_playlist(i));
+    ASSERT_EQ(call("POST", env.url("/v1/transform"), json{{"key", key}}.dump()).status, 200);
+  }
+  env.raw->put("processed/spotify_raw_20261121T060000Z_playlist_bad_r.json", "nope").ok();
+  auto r = call("POST", env.url("/v1/reprocess"), json{{"prefix", "processed/"}}.dump());
+  ASSERT_EQ(r.status, 202) << r.body;
+  const std::string id = r.json()["job_id"];
+  json job;
+  ASSERT_TRUE(etl::testing::wait_until([&] {
+    job = call("GET", env.url("/v1/jobs/" + id)).json();
+    return job["state"] != "queued" && job["state"] != "running";
+  }));
+  EXPECT_EQ(job["state"], "partial") << job.dump(2);
+  EXPECT_EQ(job["objects"], (json{{"total", 4}, {"done", 3}, {"failed", 1}}));
+  EXPECT_EQ(job["rows"]["songs_data"], 30);
+  EXPECT_EQ(job["skipped"]["null_item"], 6);
+  ASSERT_EQ(job["errors"].size(), 1u);
+  EXPECT_EQ(job["errors"][0]["code"], "bad_data");
+  EXPECT_EQ(env.sql_value("SELECT count(*) FROM read_parquet('{root}/songs_data/*/*.parquet')"), "30")
+      << "reprocessing overwrites, never duplicates";
+
+  EXPECT_EQ(call("GET", env.url("/v1/jobs/job-unknown")).status, 404);
+  EXPECT_EQ(call("POST", env.url("/v1/reprocess"), json{{"prefix", "processed/../"}}.dump()).status, 400);
+  EXPECT_EQ(call("POST", env.url("/v1/reprocess"), json{{"prefix", "other/"}}.dump()).status, 400);
+  EXPECT_EQ(call("POST", env.url("/v1/reprocess"), json{{"prefix", 3}}.dump()).status, 400);
+  auto default_prefix = call("POST", env.url("/v1/reprocess"), "{}");
+  EXPECT_EQ(default_prefix.status, 202);
+  EXPECT_EQ(call("GET", env.url("/v1/jobs/" + default_prefix.json()["job_id"].get<std::string>())).json()["prefix"],
+            "processed/");
+}
+
+TEST(TransformerHttp, StatusCountsWhatWasDone) {
+  Env env;
+  env.start_idle();
+  auto key = env.land(raw_name(7), raw_playlist(7));
+  ASSERT_EQ(call("POST", env.url("/v1/transform"), json{{"key", key}}.dump()).status, 200);
+  auto status = call("GET", env.url("/v1/status"));
+  ASSERT_EQ(status.status, 200);
+  auto c = status.json()["counters"];
+  EXPECT_EQ(c["objects_transformed"], 1);
+  EXPECT_EQ(c["rows"]["songs_data"], 10);
+  EXPECT_EQ(c["skipped"], (json{{"null_item", 2}, {"local", 0}, {"episode", 0}, {"malformed", 0}}));
+  EXPECT_GT(c["bytes_in"].get<long>(), 0);
+  EXPECT_GT(c["bytes_out"].get<long>(), 0);
+  EXPECT_EQ(c["dead_lettered"], 0);
+  EXPECT_EQ(status.json()["last_errors"], json::array());
+}
+
+TEST(TransformerHttp, ReadinessMetricsAndOpenApi) {
+  Env env;
+  env.start_idle();
+  auto ready = call("GET", env.url("/readyz"));
+  EXPECT_EQ(ready.status, 200) << ready.body;
+  EXPECT_EQ(ready.json()["checks"], (json{{"bus", "ok"}, {"raw_store", "ok"}, {"transformed_store", "ok"}}));
+  auto metrics = call("GET", env.url("/metrics")).body;
+  for (const char* name :
+       {"spotify_etl_objects_transformed_total", "spotify_etl_rows_written_total{table=\"songs_data\"}",
+        "spotify_etl_items_skipped_total{reason=\"null_item\"}", "spotify_etl_items_skipped_total{reason=\"malformed\"}",
+        "spotify_etl_transform_bytes_in_total", "spotify_etl_transform_bytes_out_total",
+        "spotify_etl_transform_errors_total{code=\"bad_data\"}", "spotify_etl_transform_duration_seconds_bucket",
+        "spotify_etl_events_dead_lettered_total{consumer=\"transformer\"}"})
+    EXPECT_NE(metrics.find(name), std::string::npos) << name;
+  auto doc = call("GET", env.url("/openapi.json")).json();
+  EXPECT_EQ(doc["openapi"].get<std::string>().substr(0, 2), "3.");
+  for (const char* path : {"/v1/transform", "/v1/reprocess", "/v1/jobs/{job_id}", "/v1/status"})
+    EXPECT_TRUE(doc["paths"].contains(path)) << path;
+}
+
+TEST(TransformerHttp, ReadinessFailsWhenAStoreIsUnusable) {
+  Env env;
+  env.start_idle();
+  // The transformed root becomes a file: the store can no longer write there.
+  std::filesystem::remove_all(env.dir.path() / "transformed");
+  std::ofstream(env.dir.path() / "transformed") << "x";
+  auto ready = call("GET", env.url("/readyz"));
+  EXPECT_EQ(ready.status, 503) << ready.body;
+}
+
+TEST(TransformerHttp, BearerTokenGuardsTheApiButNotHealth) {
+  Env env;
+  env.config.api_token = "s3cret";
+  env.start_idle();
+  EXPECT_EQ(call("GET", env.url("/v1/status")).status, 401);
+  EXPECT_EQ(call("GET", env.url("/v1/status"), "", "wrong").status, 401);
+  EXPECT_EQ(call("GET", env.url("/v1/status"), "", "s3cret").status, 200);
+  EXPECT_EQ(call("POST", env.url("/v1/transform"), json{{"key", "to_be_processed/x.json"}}.dump()).status, 401);
+  EXPECT_EQ(call("GET", env.url("/healthz")).status, 200);
+  EXPECT_EQ(call("GET", env.url("/metrics")).status, 200);
+  EXPECT_EQ(call("GET", env.url("/v1/status"), "", "s3cret").body.find("s3cret"), std::string::npos)
+      << "the token never appears in a response";
+}
+
+}  // namespace
+}  // namespace etl::transformer

@@ -1,0 +1,152 @@
+#include "duckdb_engine.h"
+
+#include <gtest/gtest.h>
+
+#include "cataloger_fixtures.h"
+
+namespace etl::cataloger {
+namespace {
+
+using testing::Stack;
+using testing::songs_select;
+using testing::write_file;
+
+struct EngineFixture : ::testing::Test {
+  Stack s;
+  std::unique_ptr<DuckDbEngine> engine;
+  std::unique_ptr<DuckDbEngine::Session> session;
+
+  void SetUp() override {
+    write_file(s.root, "songs_data", "2026-10-31", "run1", "parquet", songs_select(4));
+    write_file(s.root, "songs_data", "2026-11-01", "run1", "parquet", songs_select(6, 4));
+    write_file(s.root, "artists_data", "2026-10-31", "run1", "parquet", testing::artists_select());
+    write_file(s.root, "artists_data", "2026-11-01", "run1", "parquet", testing::artists_select());
+    s.crawl();
+    engine = DuckDbEngine::open({s.root, "spotify", 2, ""}).value();
+    ASSERT_TRUE(engine->sync_views(*s.catalog).ok());
+    session = engine->session().value();
+  }
+  Result<ResultSet> run(const std::string& sql) { return session->execute(sql, 64u << 20, true); }
+};
+
+TEST_F(EngineFixture, ReadingFilesOutsideTheStoreFailsAtTheEngineEvenWithoutTheGuard) {
+  auto r = run("SELECT * FROM read_csv('/etc/passwd')");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("/etc/passwd"), std::string::npos) << r.error().message;
+  EXPECT_FALSE(run("SELECT * FROM '/etc/passwd'").ok());
+  EXPECT_FALSE(run("SELECT * FROM read_text('/etc/hostname')").ok());
+  EXPECT_FALSE(run("SELECT * FROM glob('/etc/*')").ok() && !run("SELECT * FROM glob('/etc/*')")->rows.empty());
+}
+
+TEST_F(EngineFixture, SettingsWritesAndExtensionsAreRefusedAtTheEngine) {
+  for (const std::string& sql : std::vector<std::string>{"SET enable_external_access = true", "SET allowed_directories = ['/']", "RESET lock_configuration",
+        "COPY (SELECT 1) TO '" + (s.root / "x.csv").string() + "'",
+        "EXPLAIN ANALYZE COPY (SELECT 1) TO '" + (s.root / "y.csv").string() + "'", "ATTACH '/tmp/x.db' AS x",
+        "INSTALL httpfs", "LOAD httpfs", "CREATE TABLE t AS SELECT 1", "DROP VIEW songs_data",
+        "SELECT 1; SELECT 2", "PRAGMA enable_profiling", "CALL pragma_version()"}) {
+    auto r = run(sql);
+    EXPECT_FALSE(r.ok()) << "the engine ran: " << sql;
+  }
+  EXPECT_FALSE(std::filesystem::exists(s.root / "x.csv"));
+  EXPECT_FALSE(std::filesystem::exists(s.root / "y.csv"));
+  EXPECT_TRUE(run("SELECT count(*) FROM songs_data").ok()) << "views still read the store after all that";
+}
+
+TEST_F(EngineFixture, ViewsReadTheStoreWithDtAsVarcharAndTheSchemaAlias) {
+  auto r = run("SELECT count(*), typeof(any_value(dt)) FROM songs_data WHERE dt >= '2026-11-01'");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->rows.at(0), R"([6,"VARCHAR"])");
+  auto alias = run("SELECT count(*) FROM spotify.songs_data");
+  ASSERT_TRUE(alias.ok()) << alias.error().message;
+  EXPECT_EQ(alias->rows.at(0), "[10]");
+}
+
+TEST_F(EngineFixture, TopArtistsJoinAnswers) {
+  auto r = run(
+      "SELECT a.artist_name, count(*) AS songs FROM songs_data s JOIN artists_data a "
+      "ON a.artist_id = s.artist_id AND a.dt = s.dt WHERE s.dt >= '2026-11-01' "
+      "GROUP BY a.artist_name ORDER BY songs DESC, a.artist_name LIMIT 10");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->rows.size(), 3u);
+  EXPECT_EQ(r->rows[0], R"(["Artist 0",2])");
+  EXPECT_EQ(r->columns.at(1).type, "BIGINT");
+}
+
+TEST_F(EngineFixture, PartitionFilterPrunesFilesItDoesNotNeed) {
+  auto r = run("EXPLAIN ANALYZE SELECT count(*) FROM songs_data WHERE dt >= '2026-11-01'");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_NE(r->csv.find("Scanning Files: 1/2"), std::string::npos) << r->csv;
+}
+
+TEST_F(EngineFixture, ShowTablesDescribeAndExplainWork) {
+  auto tables = run("SHOW TABLES");
+  ASSERT_TRUE(tables.ok()) << tables.error().message;
+  EXPECT_EQ(tables->rows.size(), 2u);
+  auto describe = run("DESCRIBE songs_data");
+  ASSERT_TRUE(describe.ok());
+  EXPECT_NE(describe->csv.find("dt,VARCHAR"), std::string::npos) << describe->csv;
+  EXPECT_TRUE(run("EXPLAIN SELECT * FROM songs_data").ok());
+}
+
+TEST_F(EngineFixture, ViewsFollowTheCatalogWhenNewDataIsCrawled) {
+  write_file(s.root, "songs_data", "2026-11-02", "run1", "parquet", songs_select(5, 100));
+  EXPECT_EQ(run("SELECT count(*) FROM songs_data")->rows.at(0), "[10]") << "not crawled yet: not visible";
+  s.crawl();
+  ASSERT_TRUE(engine->sync_views(*s.catalog).ok());
+  EXPECT_EQ(run("SELECT count(*) FROM songs_data")->rows.at(0), "[15]");
+}
+
+TEST(ViewSql, FilesOfOneSchemaNeedNoUnionByNameAndMissingColumnsAreNull) {
+  TableInfo t;
+  t.name = "songs_data";
+  t.columns = {{"a", "BIGINT"}, {"b", "VARCHAR"}, {"c", "NULL"}};
+  std::vector<PartitionInfo> parts = {
+      {{"2026-11-01"}, "", {{"songs_data/dt=2026-11-01/x.parquet", 1, "e", "parquet", {{"a", "INTEGER"}}}}},
+      {{"2026-11-02"}, "", {{"songs_data/dt=2026-11-02/x.parquet", 1, "e", "parquet", {{"a", "BIGINT"}, {"b", "VARCHAR"}}}}}};
+  std::string sql = view_select_sql(t, parts, "/data");
+  EXPECT_NE(sql.find("UNION ALL BY NAME"), std::string::npos) << sql;
+  EXPECT_EQ(sql.find("union_by_name"), std::string::npos) << sql;
+  EXPECT_NE(sql.find(R"(CAST(NULL AS VARCHAR) AS "c")"), std::string::npos) << sql;
+  EXPECT_NE(sql.find("'/data/songs_data/dt=2026-11-01/x.parquet'"), std::string::npos) << sql;
+  EXPECT_NE(sql.find("hive_types = {'dt': 'VARCHAR'}"), std::string::npos) << sql;
+}
+
+}  // namespace
+}  // namespace etl::cataloger
+
+namespace etl::cataloger {
+namespace {
+
+TEST(EngineFormats, CsvAndJsonLinesTablesQueryLikeParquetOnes) {
+  testing::Stack s;
+  write_file(s.root, "albums_data", "2026-11-01", "run1", "csv",
+             "SELECT 'al' || i AS album_id, DATE '1999-01-01' AS release_date, i AS total_tracks FROM range(3) t(i)");
+  write_file(s.root, "songs_data", "2026-11-01", "run1", "jsonl", songs_select(4));
+  s.crawl();
+  auto engine = DuckDbEngine::open({s.root, "spotify", 1, ""}).value();
+  ASSERT_TRUE(engine->sync_views(*s.catalog).ok());
+  auto session = engine->session().value();
+  auto albums = session->execute("SELECT album_id, release_date, total_tracks, dt FROM albums_data ORDER BY album_id", 1 << 20, false);
+  ASSERT_TRUE(albums.ok()) << albums.error().message;
+  EXPECT_EQ(albums->rows.at(0), R"(["al0","1999-01-01",0,"2026-11-01"])");
+  auto songs = session->execute("SELECT artist_ids, extracted_at FROM songs_data ORDER BY song_id LIMIT 1", 1 << 20, false);
+  ASSERT_TRUE(songs.ok()) << songs.error().message;
+  EXPECT_EQ(songs->rows.at(0), R"([["a0","x"],"2026-11-21T06:00:00Z"])");
+}
+
+TEST(EngineFormats, MixedFormatsInOneTableAreUnionedByName) {
+  testing::Stack s;
+  write_file(s.root, "songs_data", "2026-11-01", "run1", "parquet", songs_select(2));
+  write_file(s.root, "songs_data", "2026-11-02", "run1", "csv", songs_select(3, 2, true));
+  s.crawl();
+  EXPECT_EQ(s.catalog->get_table("songs_data")->format, "mixed");
+  auto engine = DuckDbEngine::open({s.root, "spotify", 1, ""}).value();
+  ASSERT_TRUE(engine->sync_views(*s.catalog).ok());
+  auto session = engine->session().value();
+  auto r = session->execute("SELECT dt, count(*) FROM songs_data GROUP BY dt ORDER BY dt", 1 << 20, false);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->rows, (std::vector<std::string>{R"(["2026-11-01",2])", R"(["2026-11-02",3])"}));
+}
+
+}  // namespace
+}  // namespace etl::cataloger

@@ -1,0 +1,86 @@
+#include "value_json.h"
+
+#include <gtest/gtest.h>
+
+#include "cataloger_fixtures.h"
+
+namespace etl::cataloger {
+namespace {
+
+ResultSet run(const std::string& sql) {
+  static testing::Stack s;
+  static auto engine = DuckDbEngine::open({s.root, "spotify", 1, ""}).value();
+  auto session = engine->session().value();
+  auto r = session->execute(sql, 1 << 20, true);
+  if (!r) throw std::runtime_error(r.error().message);
+  return std::move(r).value();
+}
+
+TEST(ValueJson, DatesAndTimestampsAreIsoAndUtc) {
+  auto r = run("SELECT DATE '2026-11-21', TIMESTAMP '2026-11-21 06:00:00', TIMESTAMPTZ '2026-11-21 07:00:00+01', "
+               "TIMESTAMP '2026-11-21 06:00:00.250', DATE '1969-12-31', TIME '06:30:00'");
+  EXPECT_EQ(r.rows.at(0),
+            R"(["2026-11-21","2026-11-21T06:00:00Z","2026-11-21T06:00:00Z","2026-11-21T06:00:00.25Z","1969-12-31","06:30:00"])");
+  EXPECT_EQ(r.columns.at(1).type, "TIMESTAMP");
+  EXPECT_EQ(r.columns.at(2).type, "TIMESTAMP WITH TIME ZONE");
+}
+
+TEST(ValueJson, NumbersBooleansAndNullsAreJsonScalars) {
+  auto r = run("SELECT 9007199254740993::BIGINT, -5::INTEGER, 1.5::DOUBLE, 12.50::DECIMAL(10,2), true, NULL, "
+               "'nan'::DOUBLE, 170141183460469231731687303715884105727::HUGEINT, 255::UTINYINT");
+  EXPECT_EQ(r.rows.at(0),
+            R"([9007199254740993,-5,1.5,12.50,true,null,null,170141183460469231731687303715884105727,255])");
+  EXPECT_EQ(r.columns.at(0).type, "BIGINT");
+  EXPECT_EQ(r.columns.at(3).type, "DECIMAL(10,2)");
+}
+
+TEST(ValueJson, ListsStructsAndMapsAreJsonArraysAndObjects) {
+  auto r = run("SELECT ['a', NULL, 'c'], [[1, 2], []], {'k': 1, 's': 'x'}, MAP {'m': 2}, []::VARCHAR[], NULL::VARCHAR[]");
+  EXPECT_EQ(r.rows.at(0), R"([["a",null,"c"],[[1,2],[]],{"k":1,"s":"x"},{"m":2},[],null])");
+  EXPECT_EQ(r.columns.at(0).type, "VARCHAR[]");
+  EXPECT_EQ(r.columns.at(2).type, "STRUCT(k INTEGER, s VARCHAR)");
+}
+
+TEST(ValueJson, StringsAreEscapedAndUtf8Kept) {
+  auto r = run("SELECT 'quote\" back\\ tab\t nl\n é ✓'");
+  EXPECT_EQ(r.rows.at(0), "[\"quote\\\" back\\\\ tab\\t nl\\n é ✓\"]");
+}
+
+TEST(ValueJson, UuidIntervalAndLongStrings) {
+  auto r = run("SELECT '123e4567-e89b-12d3-a456-426614174000'::UUID, INTERVAL '1 day 2 hours', repeat('x', 40)");
+  EXPECT_EQ(r.rows.at(0), "[\"123e4567-e89b-12d3-a456-426614174000\",\"P1DT2H\",\"" + std::string(40, 'x') + "\"]");
+}
+
+TEST(CsvOutput, CellsAreQuotedOnlyWhenNeeded) {
+  std::string out;
+  append_csv_cell(out, "plain", false);
+  out += '|';
+  append_csv_cell(out, "a,b", false);
+  out += '|';
+  append_csv_cell(out, "say \"hi\"", false);
+  out += '|';
+  append_csv_cell(out, "two\nlines", false);
+  out += '|';
+  append_csv_cell(out, "", false);
+  out += '|';
+  append_csv_cell(out, "", true);
+  EXPECT_EQ(out, "plain|\"a,b\"|\"say \"\"hi\"\"\"|\"two\nlines\"|\"\"|");
+  // Empty text is quoted so it differs from NULL.
+  EXPECT_NE(out.find("|\"\"|"), std::string::npos);
+}
+
+TEST(CsvOutput, ResultCsvHasAHeaderAndJsonForNestedValues) {
+  auto r = run("SELECT 'a,b' AS \"name, quoted\", ['x', 'y'] AS ids, NULL AS n, DATE '2026-11-21' AS d, 3 AS k");
+  EXPECT_EQ(r.csv, "\"name, quoted\",ids,n,d,k\n\"a,b\",\"[\"\"x\"\",\"\"y\"\"]\",,2026-11-21,3\n");
+}
+
+TEST(Formatting, DatesAndTimestampsAcrossTheEpoch) {
+  EXPECT_EQ(format_date(0), "1970-01-01");
+  EXPECT_EQ(format_date(-1), "1969-12-31");
+  EXPECT_EQ(format_date(20413), "2025-11-21");
+  EXPECT_EQ(format_timestamp_micros(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(format_timestamp_micros(-1), "1969-12-31T23:59:59.999999Z");
+}
+
+}  // namespace
+}  // namespace etl::cataloger

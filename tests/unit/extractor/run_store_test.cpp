@@ -1,0 +1,95 @@
+// Run records persisted in the raw store survive a restart.
+#include <gtest/gtest.h>
+
+#include "etl/object_store.h"
+#include "run_store.h"
+#include "test_support.h"
+
+namespace etl::extractor {
+namespace {
+
+RunRecord run(const std::string& id, RunStatus status) {
+  RunRecord r;
+  r.run_id = id;
+  r.status = status;
+  r.created_at = "2026-11-21T06:00:00Z";
+  SourceRecord s;
+  s.type = "playlist";
+  s.id = "7kwYwFTY6UeVCDzqOAzRKN";
+  s.status = status == RunStatus::running ? SourceStatus::running : SourceStatus::succeeded;
+  r.sources = {s, s};
+  r.sources[1].status = SourceStatus::succeeded;
+  return r;
+}
+
+std::shared_ptr<ObjectStore> open(const etl::testing::TempDir& dir) {
+  auto store = open_object_store(dir.url(), AwsConfig{});
+  EXPECT_TRUE(store.ok());
+  return std::shared_ptr<ObjectStore>(std::move(store).value());
+}
+
+TEST(RunStore, RecordsAreWrittenThroughAndReloaded) {
+  etl::testing::TempDir dir;
+  {
+    RunStore store(open(dir));
+    ASSERT_TRUE(store.add(run("r1", RunStatus::queued)).ok());
+    ASSERT_TRUE(store.update("r1", [](RunRecord& r) { r.status = RunStatus::succeeded; }).ok());
+    ASSERT_TRUE(store.add(run("r2", RunStatus::failed)).ok());
+  }
+  RunStore reopened(open(dir));
+  auto loaded = reopened.load("2026-11-21T07:00:00Z");
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_EQ(*loaded, 2);
+  auto r1 = reopened.get("r1");
+  ASSERT_TRUE(r1.ok());
+  EXPECT_EQ(r1->status, RunStatus::succeeded) << "the last update must be what was persisted";
+}
+
+TEST(RunStore, RunsInProgressAtACrashAreMarkedInterrupted) {
+  etl::testing::TempDir dir;
+  {
+    RunStore store(open(dir));
+    ASSERT_TRUE(store.add(run("r1", RunStatus::running)).ok());
+  }
+  RunStore reopened(open(dir));
+  ASSERT_TRUE(reopened.load("2026-11-21T07:00:00Z").ok());
+  auto r1 = reopened.get("r1");
+  ASSERT_TRUE(r1.ok());
+  EXPECT_EQ(r1->status, RunStatus::failed);
+  EXPECT_EQ(r1->error, "interrupted by restart");
+  EXPECT_EQ(r1->finished_at, "2026-11-21T07:00:00Z");
+  EXPECT_EQ(r1->sources[0].status, SourceStatus::failed);
+  EXPECT_EQ(r1->sources[0].error, "interrupted by restart");
+  EXPECT_EQ(r1->sources[1].status, SourceStatus::succeeded) << "a source that landed stays succeeded";
+
+  RunStore third(open(dir));
+  ASSERT_TRUE(third.load("later").ok());
+  EXPECT_EQ(third.get("r1")->finished_at, "2026-11-21T07:00:00Z") << "the correction itself must be persisted";
+}
+
+TEST(RunStore, UnreadableRecordsAreSkippedNotFatal) {
+  etl::testing::TempDir dir;
+  auto store = open(dir);
+  ASSERT_TRUE(store->put("runs/broken.json", "{not json").ok());
+  ASSERT_TRUE(store->put("runs/r1.json", to_json(run("r1", RunStatus::succeeded)).dump()).ok());
+  RunStore runs(store);
+  auto loaded = runs.load("now");
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(*loaded, 1);
+}
+
+TEST(RunStore, RecentIsNewestFirstAndOldRunsStayReachable) {
+  etl::testing::TempDir dir;
+  RunStore store(open(dir), /*keep_in_memory=*/2);
+  for (const char* id : {"r1", "r2", "r3"}) ASSERT_TRUE(store.add(run(id, RunStatus::succeeded)).ok());
+  auto recent = store.recent(10);
+  ASSERT_EQ(recent.size(), 2u);
+  EXPECT_EQ(recent[0].run_id, "r3");
+  EXPECT_EQ(recent[1].run_id, "r2");
+  EXPECT_TRUE(store.get("r1").ok()) << "a run dropped from memory is read back from the store";
+  EXPECT_EQ(store.get("r9").error().code, Errc::not_found);
+  EXPECT_EQ(store.get("../x").error().code, Errc::not_found);
+}
+
+}  // namespace
+}  // namespace etl::extractor
