@@ -74,12 +74,11 @@ int run_program(const Program& program, int argc, char** argv) {
 
   auto runnable = program.make(*config);
   if (!runnable) {
-    log::error("cannot start", {{"error", runnable.error().message}});
+    // One line, as for configuration errors: the reason and nothing else.
     std::fprintf(stderr, "%s: %s\n", program.name.c_str(), runnable.error().message.c_str());
     return runnable.error().code == Errc::invalid_argument ? 2 : 1;
   }
   if (Status s = (*runnable)->start(); !s.ok()) {
-    log::error("cannot start", {{"error", s.error().message}});
     std::fprintf(stderr, "%s: %s\n", program.name.c_str(), s.error().message.c_str());
     return 1;
   }
