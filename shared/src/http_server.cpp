@@ -193,7 +193,10 @@ struct Server::Impl {
     server.set_read_timeout(options.read_timeout);
     // stop() waits for idle keep-alive connections to time out: keep that short so
     // shutdown stays well inside its 10 s, and answer without Nagle's 40 ms stall.
-    server.set_keep_alive_timeout(2);
+    server.set_keep_alive_timeout(1);
+    // Handlers may block (a query, a synchronous transform): keep enough workers
+    // that health and readiness probes are still answered meanwhile.
+    server.new_task_queue = [] { return new httplib::ThreadPool(32); };
     server.set_tcp_nodelay(true);
     server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
       request_start = std::chrono::steady_clock::now();

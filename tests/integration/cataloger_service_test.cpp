@@ -238,16 +238,31 @@ TEST(CatalogerService, BearerTokenGuardsV1ButNotHealthReadinessOrMetrics) {
   EXPECT_EQ(call("GET", s.url("/openapi.json")).json()["paths"].contains("/v1/query"), true);
 }
 
-TEST(CatalogerService, GlueAndAthenaAreRefusedWithAClearMessage) {
+TEST(CatalogerService, MismatchedCatalogAndEngineAreRefusedWithAClearMessage) {
   Config c;
-  c.catalog = "glue";
+  c.catalog = "glue";  // Athena reads the Glue catalog; DuckDB the built-in one
   auto r = CatalogerService::create(c, make_memory_bus());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::invalid_argument);
-  EXPECT_NE(r.error().message.find("ETL_CATALOG=glue is not available in this build yet"), std::string::npos);
+  EXPECT_NE(r.error().message.find("ETL_CATALOG=glue goes with ETL_QUERY_ENGINE=athena"), std::string::npos)
+      << r.error().message;
   c.catalog = "local";
   c.query_engine = "athena";
-  EXPECT_NE(CatalogerService::create(c, make_memory_bus()).error().message.find("ETL_QUERY_ENGINE=athena"), std::string::npos);
+  auto other = CatalogerService::create(c, make_memory_bus());
+  ASSERT_FALSE(other.ok());
+  EXPECT_NE(other.error().message.find("ETL_QUERY_ENGINE=athena"), std::string::npos) << other.error().message;
+}
+
+TEST(CatalogerService, GlueRequiresAnS3TransformedStore) {
+  etl::testing::TempDir dir;
+  Config c;
+  c.catalog = "glue";
+  c.query_engine = "athena";
+  c.transformed_url = dir.url();
+  auto r = CatalogerService::create(c, make_memory_bus());
+  ASSERT_FALSE(r.ok()) << "Glue crawlers cannot crawl a local folder";
+  EXPECT_EQ(r.error().code, Errc::invalid_argument);
+  EXPECT_NE(r.error().message.find("ETL_TRANSFORMED_URL"), std::string::npos) << r.error().message;
 }
 
 }  // namespace

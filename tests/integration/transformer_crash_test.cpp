@@ -3,14 +3,14 @@
 // by the start-up scan of to_be_processed/: after the last restart every raw
 // object must be in processed/ and every row in exactly one output file.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <random>
 
@@ -21,20 +21,21 @@ extern char** environ;
 namespace etl::transformer {
 namespace {
 
+namespace fs = std::filesystem;
+
 using namespace std::chrono_literals;
 using etl::testing::call;
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
+// The port a child's server bound (it listens on port 0): from its "listening" log line.
+int port_from_log(const std::string& log) {
+  std::ifstream in(log);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find("listening") == std::string::npos) continue;
+    auto at = line.find("127.0.0.1:");
+    if (at != std::string::npos) return std::atoi(line.c_str() + at + 10);
+  }
+  return 0;
 }
 
 // The transformer binary as a child process with `vars` added to the environment.
@@ -89,16 +90,16 @@ TEST(TransformerCrash, KillNineAtRandomMomentsLeavesExactlyOneCopyOfEveryRow) {
 
   etl::testing::TempDir dir;
   auto raw = open_object_store(dir.url("raw"), AwsConfig{}).value();
-  constexpr int kObjects = 24, kPages = 3, kPerPage = 20;
+  constexpr int kObjects = 40, kPages = 3, kPerPage = 30;
   for (int i = 0; i < kObjects; ++i)
     ASSERT_TRUE(raw->put("to_be_processed/" + testenv::raw_name(i), testenv::raw_playlist(i, kPages, kPerPage)).ok());
 
-  const int port = free_port();
-  const std::map<std::string, std::string> vars = {
+  // Port 0: a fixed port could be taken meanwhile by another test running in parallel.
+  std::map<std::string, std::string> vars = {
       {"ETL_BUS", "memory"},
       {"ETL_RAW_URL", dir.url("raw")},
       {"ETL_TRANSFORMED_URL", dir.url("transformed")},
-      {"ETL_TRANSFORMER_ADDR", "127.0.0.1:" + std::to_string(port)},
+      {"ETL_TRANSFORMER_ADDR", "127.0.0.1:0"},
       {"ETL_LOG_LEVEL", "warn"},
   };
   const std::string log = (dir.path() / "transformer.log").string();
@@ -109,22 +110,40 @@ TEST(TransformerCrash, KillNineAtRandomMomentsLeavesExactlyOneCopyOfEveryRow) {
   SCOPED_TRACE("seed " + std::to_string(seed));
   int kills = 0;
   std::string progress;  // objects still pending after each kill
-  for (int round = 0; round < 60 && pending() > 0; ++round) {
+  int mid_object = 0;
+  auto transformed_view = open_object_store(dir.url("transformed"), AwsConfig{}).value();  // lists whole objects only
+  for (int round = 0; round < 100 && pending() > 0; ++round) {
     Child child(binary, vars, log);
     ASSERT_GT(child.pid(), 0) << "cannot start " << binary;
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(5, 250)(rng)));
+    // Kill while it works: once it has finished an object, at a random moment
+    // in the next few (each takes a few milliseconds), whatever it is doing.
+    const std::size_t before = pending();
+    etl::testing::wait_until([&] { return pending() < before; }, 20s, 1ms);
+    std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(0, 30000)(rng)));
     child.kill9();
     ++kills;
     progress += std::to_string(pending()) + " ";
+    // Outputs of an object whose raw was not moved yet: this kill landed mid-object.
+    const std::size_t written = fs::exists(dir.path() / "transformed/songs_data")
+                                    ? transformed_view->list("songs_data/").value().size()
+                                    : 0;
+    if (written > raw->list("processed/").value().size()) ++mid_object;
   }
   EXPECT_GE(kills, 3) << "the test only means something when several kills land";
-  std::cout << "[ kills    ] " << kills << "; objects pending after each: " << progress << "\n";
+  std::cout << "[ kills    ] " << kills << " (" << mid_object << " between an object's outputs and its move); objects pending after each: "
+            << progress << "\n";
 
   // The last start finishes the job.
-  Child last(binary, vars, log);
-  ASSERT_TRUE(etl::testing::wait_until([&] { return call("GET", "http://127.0.0.1:" + std::to_string(port) + "/readyz").status == 200; }, 20s));
+  vars["ETL_LOG_LEVEL"] = "info";
+  const std::string last_log = (dir.path() / "last.log").string();
+  Child last(binary, vars, last_log);
+  int port = 0;
+  ASSERT_TRUE(etl::testing::wait_until([&] { return (port = port_from_log(last_log)) > 0; }, 20s)) << "no listening line in " << last_log;
   const std::string base = "http://127.0.0.1:" + std::to_string(port);
-  const std::string job = call("GET", base + "/v1/status").json()["startup_job_id"];
+  ASSERT_TRUE(etl::testing::wait_until([&] { return call("GET", base + "/readyz").status == 200; }, 20s));
+  auto status = call("GET", base + "/v1/status").json();
+  ASSERT_EQ(status["raw_url"], dir.url("raw")) << "talking to another process";
+  const std::string job = status["startup_job_id"];
   nlohmann::json state;
   ASSERT_TRUE(etl::testing::wait_until([&] {
     state = call("GET", base + "/v1/jobs/" + job).json();

@@ -5,6 +5,8 @@
 #include "etl/log.h"
 #include "etl/object_store.h"
 #include "etl/s3_event.h"
+#include "athena_engine.h"
+#include "glue_catalog.h"
 #include "local_catalog.h"
 #include "routes.h"
 
@@ -12,15 +14,15 @@ namespace etl::cataloger {
 
 Result<std::unique_ptr<CatalogerService>> CatalogerService::create(const Config& config, std::shared_ptr<EventBus> bus,
                                                                    CatalogerOptions options) {
-  if (config.catalog == "glue")
-    return make_error(Errc::invalid_argument, "ETL_CATALOG=glue is not available in this build yet (use ETL_CATALOG=local)");
-  if (config.catalog != "local")
+  if (config.catalog != "local" && config.catalog != "glue")
     return make_error(Errc::invalid_argument, "ETL_CATALOG must be local or glue, got '" + config.catalog + "'");
-  if (config.query_engine == "athena")
-    return make_error(Errc::invalid_argument,
-                      "ETL_QUERY_ENGINE=athena is not available in this build yet (use ETL_QUERY_ENGINE=duckdb)");
-  if (config.query_engine != "duckdb")
+  if (config.query_engine != "duckdb" && config.query_engine != "athena")
     return make_error(Errc::invalid_argument, "ETL_QUERY_ENGINE must be duckdb or athena, got '" + config.query_engine + "'");
+  const bool aws = config.catalog == "glue";
+  if (aws != (config.query_engine == "athena"))
+    return make_error(Errc::invalid_argument,
+                      "ETL_CATALOG=glue goes with ETL_QUERY_ENGINE=athena (Athena reads the Glue catalog, DuckDB the "
+                      "built-in one): set both or neither");
 
   std::unique_ptr<CatalogerService> svc(new CatalogerService());
   svc->config_ = config;
@@ -28,17 +30,6 @@ Result<std::unique_ptr<CatalogerService>> CatalogerService::create(const Config&
   auto store = open_object_store(config.transformed_url, config.aws);
   if (!store) return std::move(store).error();
   svc->store_ = std::shared_ptr<ObjectStore>(std::move(store).value());
-  auto local = svc->store_->local_path("");
-  if (!local)
-    return make_error(Errc::invalid_argument, "ETL_TRANSFORMED_URL=" + config.transformed_url +
-                                                  ": the built-in catalog and DuckDB read a file:// store; s3:// is not "
-                                                  "available in this build yet");
-  ETL_RETURN_IF_ERROR(svc->store_->ping());  // creates the root folder
-  std::filesystem::path root = std::filesystem::absolute(*local).lexically_normal();
-  std::string root_str = root.string();
-  while (root_str.size() > 1 && root_str.back() == '/') root_str.pop_back();
-  root = root_str;
-  std::string root_url = "file://" + root_str;
 
   if (!bus) {
     auto opened = open_event_bus(config, "cataloger");
@@ -47,17 +38,48 @@ Result<std::unique_ptr<CatalogerService>> CatalogerService::create(const Config&
   }
   svc->bus_ = std::move(bus);
 
-  auto reader = DuckDbSchemaReader::open(root);
-  if (!reader) return std::move(reader).error();
-  auto catalog = LocalCatalog::open(svc->store_, std::move(reader).value(), {config.glue_database, root_url, 1000},
-                                    svc->metrics_);
-  if (!catalog) return std::move(catalog).error();
-  svc->catalog_ = std::move(catalog).value();
+  if (aws) {
+    auto glue_options = glue_catalog_options(config, process_env());
+    if (!glue_options) return std::move(glue_options).error();
+    auto glue = GlueCatalog::open(config.aws, std::move(glue_options).value());
+    if (!glue) return std::move(glue).error();
+    svc->glue_ = std::move(glue).value();
+    svc->catalog_ = svc->glue_;
+    AthenaEngineOptions athena_options;
+    athena_options.database = config.glue_database;
+    athena_options.workgroup = config.athena_workgroup;
+    athena_options.output_location = config.athena_output;
+    auto athena = AthenaEngine::open(config.aws, athena_options, svc->catalog_);
+    if (!athena) return std::move(athena).error();
+    svc->athena_ = std::move(athena).value();
+    svc->engine_ = svc->athena_.get();
+  } else {
+    auto local = svc->store_->local_path("");
+    if (!local)
+      return make_error(Errc::invalid_argument, "ETL_TRANSFORMED_URL=" + config.transformed_url +
+                                                    ": the built-in catalog and DuckDB read a file:// store; s3:// is "
+                                                    "not available in this build yet (or use ETL_CATALOG=glue)");
+    ETL_RETURN_IF_ERROR(svc->store_->ping());  // creates the root folder
+    std::filesystem::path root = std::filesystem::absolute(*local).lexically_normal();
+    std::string root_str = root.string();
+    while (root_str.size() > 1 && root_str.back() == '/') root_str.pop_back();
+    root = root_str;
+    std::string root_url = "file://" + root_str;
 
-  auto engine = DuckDbEngine::open({root, config.glue_database, options.duckdb_threads, ""});
-  if (!engine) return std::move(engine).error();
-  svc->queries_ = std::make_unique<QueryManager>(svc->catalog_, std::move(engine).value(), svc->store_, root_url,
-                                                 options.queries, svc->metrics_);
+    auto reader = DuckDbSchemaReader::open(root);
+    if (!reader) return std::move(reader).error();
+    auto catalog = LocalCatalog::open(svc->store_, std::move(reader).value(), {config.glue_database, root_url, 1000},
+                                      svc->metrics_);
+    if (!catalog) return std::move(catalog).error();
+    svc->local_ = std::move(catalog).value();
+    svc->catalog_ = svc->local_;
+
+    auto engine = DuckDbEngine::open({root, config.glue_database, options.duckdb_threads, ""});
+    if (!engine) return std::move(engine).error();
+    svc->queries_ = std::make_unique<QueryManager>(svc->local_, std::move(engine).value(), svc->store_, root_url,
+                                                   options.queries, svc->metrics_);
+    svc->engine_ = svc->queries_.get();
+  }
 
   CatalogerService* self = svc.get();
   svc->debouncer_ = std::make_unique<CrawlDebouncer>(options.debounce, [self](std::vector<std::string> keys) {
@@ -78,11 +100,12 @@ Result<std::unique_ptr<CatalogerService>> CatalogerService::create(const Config&
   server_options.api_token = config.api_token;
   server_options.max_body_bytes = config.max_request_body_bytes;
   svc->server_ = std::make_unique<http::Server>(server_options, svc->metrics_);
-  install_routes(*svc->server_, *svc->catalog_, *svc->queries_);
+  install_routes(*svc->server_, *svc->catalog_, *svc->engine_);
   svc->server_->set_openapi(openapi_spec());
   svc->server_->add_readiness_check("transformed_store", [self] { return self->store_->ping(); });
   svc->server_->add_readiness_check("bus", [self] { return self->bus_->ping(); });
-  svc->server_->add_readiness_check("engine", [self] { return self->queries_->ping(); });
+  svc->server_->add_readiness_check("catalog", [self] { return self->catalog_->ping(); });
+  svc->server_->add_readiness_check("engine", [self] { return self->engine_->ping(); });
   return svc;
 }
 
@@ -105,8 +128,20 @@ Status CatalogerService::on_event(const Message& message) {
 Status CatalogerService::start() {
   if (started_) return {};
   ETL_RETURN_IF_ERROR(server_->start());
-  catalog_->start();
-  queries_->start();
+  if (glue_) {
+    glue_->start();
+    if (Status s = glue_->ensure_resources(); !s.ok()) {
+      if (s.error().code == Errc::invalid_argument) {
+        glue_->stop();
+        server_->stop();
+        return s;  // e.g. a crawler to create without ETL_GLUE_CRAWLER_ROLE
+      }
+      log::warn("Glue resources not ready yet; the first crawl retries", {{"error", s.error().message}});
+    }
+  }
+  if (local_) local_->start();
+  if (queries_) queries_->start();
+  if (athena_) athena_->start();
   debouncer_->start();
   if (options_.crawl_on_start) {
     CrawlRequest request;
@@ -116,8 +151,7 @@ Status CatalogerService::start() {
   }
   if (Status s = consumer_->start(); !s.ok()) {
     debouncer_->stop();
-    queries_->stop();
-    catalog_->stop();
+    stop_backends();
     server_->stop();
     return s;
   }
@@ -130,16 +164,25 @@ void CatalogerService::stop() {
   started_ = false;
   // Queries first: a request waiting on a long query answers 503 at once instead
   // of holding the server's stop past the shutdown deadline.
-  queries_->stop();
+  if (queries_) queries_->stop();
+  if (athena_) athena_->stop();
   server_->stop();
   consumer_->stop();
   debouncer_->stop();
-  catalog_->stop();
+  if (local_) local_->stop();
+  if (glue_) glue_->stop();
+}
+
+void CatalogerService::stop_backends() {
+  if (queries_) queries_->stop();
+  if (athena_) athena_->stop();
+  if (local_) local_->stop();
+  if (glue_) glue_->stop();
 }
 
 int CatalogerService::port() const { return server_->port(); }
 std::string CatalogerService::base_url() const { return server_->base_url(); }
 Catalog& CatalogerService::catalog() { return *catalog_; }
-QueryEngine& CatalogerService::queries() { return *queries_; }
+QueryEngine& CatalogerService::queries() { return *engine_; }
 
 }  // namespace etl::cataloger

@@ -23,6 +23,8 @@ namespace http { class Server; }
 namespace etl::cataloger {
 
 class LocalCatalog;
+class GlueCatalog;
+class AthenaEngine;
 
 struct CatalogerOptions {
   DebounceOptions debounce;        // events -> one crawl per burst
@@ -34,7 +36,8 @@ struct CatalogerOptions {
 class CatalogerService final : public Runnable {
  public:
   // `bus` nullptr: open the configured one (open_event_bus(config, "cataloger")).
-  // ETL_CATALOG=glue / ETL_QUERY_ENGINE=athena are refused (invalid_argument) in this build.
+  // ETL_CATALOG=glue goes with ETL_QUERY_ENGINE=athena (Athena reads the Glue
+  // catalog), local with duckdb; other pairs are refused (invalid_argument).
   static Result<std::unique_ptr<CatalogerService>> create(const Config& config, std::shared_ptr<EventBus> bus = nullptr,
                                                           CatalogerOptions options = {});
   ~CatalogerService() override;
@@ -51,14 +54,19 @@ class CatalogerService final : public Runnable {
  private:
   CatalogerService() = default;
   Status on_event(const Message& message);
+  void stop_backends();
 
   MetricsRegistry metrics_;
   Config config_;
   CatalogerOptions options_;
   std::shared_ptr<EventBus> bus_;
   std::shared_ptr<ObjectStore> store_;
-  std::shared_ptr<LocalCatalog> catalog_;
-  std::unique_ptr<QueryManager> queries_;
+  std::shared_ptr<Catalog> catalog_;       // routes, debouncer, readiness: one of the two below
+  std::shared_ptr<LocalCatalog> local_;    // ETL_CATALOG=local
+  std::shared_ptr<GlueCatalog> glue_;      // ETL_CATALOG=glue
+  std::unique_ptr<QueryManager> queries_;  // ETL_QUERY_ENGINE=duckdb
+  std::unique_ptr<AthenaEngine> athena_;   // ETL_QUERY_ENGINE=athena
+  QueryEngine* engine_ = nullptr;
   std::unique_ptr<CrawlDebouncer> debouncer_;
   std::unique_ptr<ConsumerLoop> consumer_;
   std::unique_ptr<http::Server> server_;

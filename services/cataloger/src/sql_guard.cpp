@@ -130,7 +130,7 @@ constexpr std::array kForbiddenWords = {
     "insert", "update", "delete", "merge",  "upsert",  "create",     "drop",    "alter",    "attach",
     "detach", "copy",   "pragma", "set",    "reset",   "install",    "load",    "export",   "import",
     "call",   "checkpoint", "vacuum", "truncate", "grant", "revoke", "prepare", "execute", "deallocate",
-    "into",   "returning", "begin",  "commit", "rollback", "transaction", "secret", "force",
+    "into",   "returning",
 };
 
 // Table functions and scalars that read files, URLs, settings or the environment.

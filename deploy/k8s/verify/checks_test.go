@@ -1,0 +1,352 @@
+package verify
+
+import (
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// servicePorts is CONTRACT.md section 8: the container port of each service,
+// which is also where /healthz, /readyz and /metrics are served.
+var servicePorts = map[string]int32{"extractor": 8081, "transformer": 8082, "cataloger": 8083}
+
+// binDir is where deploy/Dockerfile installs the binaries.
+const binDir = "/opt/spotify-etl/bin"
+
+// checkCommon holds for every rendering that contains the base.
+func checkCommon(t *testing.T, objs *Objects, overlay bool) {
+	deployments := Of[*appsv1.Deployment](objs)
+	seen := map[string]bool{}
+	image := ""
+	for _, d := range deployments {
+		want, ok := servicePorts[d.Name]
+		if !ok {
+			t.Errorf("Deployment %s: not one of the services %v", d.Name, sortedKeys(servicePorts))
+			continue
+		}
+		seen[d.Name] = true
+		c := checkServiceDeployment(t, objs, d, want)
+		if c == nil {
+			continue
+		}
+		if image == "" {
+			image = c.Image
+		} else if c.Image != image {
+			t.Errorf("Deployment %s: image %q differs from the other services' %q (one image holds all binaries)", d.Name, c.Image, image)
+		}
+	}
+	for name := range servicePorts {
+		if !seen[name] {
+			t.Errorf("no Deployment %q", name)
+		}
+	}
+	if image != "" {
+		checkImageTag(t, "spotify-etl image", image)
+	}
+	checkTriggerCronJob(t, objs, image)
+	checkAutoscalers(t, objs)
+	checkNamespaces(t, objs, overlay)
+	checkConfigMapValues(t, objs)
+}
+
+// checkServiceDeployment checks one service's Deployment and what refers to it;
+// returns its container.
+func checkServiceDeployment(t *testing.T, objs *Objects, d *appsv1.Deployment, port int32) *corev1.Container {
+	where := "Deployment " + d.Name
+	spec := d.Spec.Template.Spec
+	if len(spec.Containers) != 1 {
+		t.Errorf("%s: %d containers, want exactly one", where, len(spec.Containers))
+		return nil
+	}
+	c := spec.Containers[0]
+	if d.Spec.Selector == nil || !selects(t, d.Spec.Selector, d.Spec.Template.Labels) {
+		t.Errorf("%s: its selector does not select its own pod template", where)
+	}
+	if want := path.Join(binDir, d.Name); len(c.Command) == 0 || c.Command[0] != want {
+		t.Errorf("%s: command %v, want [%s]", where, c.Command, want)
+	}
+	found := false
+	for _, p := range c.Ports {
+		if p.ContainerPort == port {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("%s: no container port %d (CONTRACT.md section 8); has %v", where, port, c.Ports)
+	}
+	addrVar := "ETL_" + strings.ToUpper(d.Name) + "_ADDR"
+	if v, ok := envValue(c, addrVar); !ok {
+		t.Errorf("%s: %s is not set in the container spec", where, addrVar)
+	} else if _, p, err := splitHostPort(v); err != nil || p != port {
+		t.Errorf("%s: %s=%q does not listen on the container port %d", where, addrVar, v, port)
+	} else if h, _, _ := splitHostPort(v); h == "127.0.0.1" || h == "localhost" || h == "" {
+		t.Errorf("%s: %s=%q listens on loopback only: probes and Services cannot reach it", where, addrVar, v)
+	}
+	checkProbe(t, where+" livenessProbe", c, c.LivenessProbe, "/healthz", port)
+	checkProbe(t, where+" readinessProbe", c, c.ReadinessProbe, "/readyz", port)
+	checkProbe(t, where+" startupProbe", c, c.StartupProbe, "/healthz", port)
+	checkResources(t, where, c)
+	checkPodSecurity(t, where, spec, c)
+	checkServiceAccount(t, objs, where, spec)
+	checkEnvReferences(t, objs, where, c)
+	if spec.EnableServiceLinks == nil || *spec.EnableServiceLinks {
+		t.Errorf("%s: enableServiceLinks must be false (service-link variables would leak into the environment the services read)", where)
+	}
+	if spec.TerminationGracePeriodSeconds == nil || *spec.TerminationGracePeriodSeconds < 15 {
+		t.Errorf("%s: terminationGracePeriodSeconds must leave the 10 s graceful shutdown room (>= 15)", where)
+	}
+
+	// The Service of the same name: same selector, the contract's port, a targetPort that resolves.
+	svc, ok := Named[*corev1.Service](objs, d.Name)
+	if !ok {
+		t.Errorf("%s: no Service %q", where, d.Name)
+	} else {
+		if !selects(t, metaSelector(svc.Spec.Selector), d.Spec.Template.Labels) || len(svc.Spec.Selector) == 0 {
+			t.Errorf("Service %s: selector %v does not select the pods of %s", svc.Name, svc.Spec.Selector, where)
+		}
+		okPort := false
+		for _, sp := range svc.Spec.Ports {
+			if sp.Port == port {
+				if p, ok := containerPort(c, sp.TargetPort); ok && p == port {
+					okPort = true
+				}
+			}
+		}
+		if !okPort {
+			t.Errorf("Service %s: no port %d whose targetPort is the container's port %d", svc.Name, port, port)
+		}
+	}
+
+	pdbs := 0
+	for _, pdb := range Of[*policyv1.PodDisruptionBudget](objs) {
+		if selects(t, pdb.Spec.Selector, d.Spec.Template.Labels) {
+			pdbs++
+		}
+	}
+	if pdbs != 1 {
+		t.Errorf("%s: %d PodDisruptionBudgets select its pods, want 1", where, pdbs)
+	}
+	checkNetworkPolicies(t, objs, where, d.Spec.Template.Labels, port)
+	return &c
+}
+
+func splitHostPort(v string) (string, int32, error) {
+	i := strings.LastIndex(v, ":")
+	if i < 0 {
+		return "", 0, fmt.Errorf("no port in %q", v)
+	}
+	p, err := strconv.Atoi(v[i+1:])
+	if err != nil {
+		return "", 0, err
+	}
+	return v[:i], int32(p), nil
+}
+
+func checkProbe(t *testing.T, where string, c corev1.Container, p *corev1.Probe, wantPath string, port int32) {
+	if p == nil {
+		t.Errorf("%s: missing", where)
+		return
+	}
+	if p.HTTPGet == nil {
+		t.Errorf("%s: not an httpGet probe", where)
+		return
+	}
+	if p.HTTPGet.Path != wantPath {
+		t.Errorf("%s: path %q, want %q", where, p.HTTPGet.Path, wantPath)
+	}
+	if got, ok := containerPort(c, p.HTTPGet.Port); !ok || got != port {
+		t.Errorf("%s: port %s does not resolve to the container port %d", where, p.HTTPGet.Port.String(), port)
+	}
+	if p.HTTPGet.Scheme != "" && p.HTTPGet.Scheme != corev1.URISchemeHTTP {
+		t.Errorf("%s: scheme %s, the services speak plain HTTP", where, p.HTTPGet.Scheme)
+	}
+}
+
+func checkResources(t *testing.T, where string, c corev1.Container) {
+	for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+		if q, ok := c.Resources.Requests[r]; !ok || q.IsZero() {
+			t.Errorf("%s: no %s request", where, r)
+		}
+	}
+	lim, ok := c.Resources.Limits[corev1.ResourceMemory]
+	if !ok || lim.IsZero() {
+		t.Errorf("%s: no memory limit", where)
+	} else if req, ok := c.Resources.Requests[corev1.ResourceMemory]; ok && lim.Cmp(req) < 0 {
+		t.Errorf("%s: memory limit %s below the request %s", where, lim.String(), req.String())
+	}
+}
+
+// checkPodSecurity: the restricted Pod Security profile, plus a read-only root
+// filesystem with a writable /tmp.
+func checkPodSecurity(t *testing.T, where string, spec corev1.PodSpec, c corev1.Container) {
+	psc := spec.SecurityContext
+	csc := c.SecurityContext
+	if csc == nil {
+		t.Errorf("%s: container has no securityContext", where)
+		return
+	}
+	nonRoot := (csc.RunAsNonRoot != nil && *csc.RunAsNonRoot) || (csc.RunAsNonRoot == nil && psc != nil && psc.RunAsNonRoot != nil && *psc.RunAsNonRoot)
+	if !nonRoot {
+		t.Errorf("%s: runAsNonRoot is not true", where)
+	}
+	uid := csc.RunAsUser
+	if uid == nil && psc != nil {
+		uid = psc.RunAsUser
+	}
+	if uid == nil || *uid == 0 {
+		t.Errorf("%s: no numeric non-zero runAsUser (the image's user is 10001)", where)
+	}
+	if csc.ReadOnlyRootFilesystem == nil || !*csc.ReadOnlyRootFilesystem {
+		t.Errorf("%s: readOnlyRootFilesystem is not true", where)
+	}
+	if csc.AllowPrivilegeEscalation == nil || *csc.AllowPrivilegeEscalation {
+		t.Errorf("%s: allowPrivilegeEscalation is not false", where)
+	}
+	if csc.Privileged != nil && *csc.Privileged {
+		t.Errorf("%s: privileged", where)
+	}
+	dropsAll := false
+	if csc.Capabilities != nil {
+		for _, cap := range csc.Capabilities.Drop {
+			if cap == "ALL" {
+				dropsAll = true
+			}
+		}
+		if len(csc.Capabilities.Add) > 0 {
+			t.Errorf("%s: adds capabilities %v", where, csc.Capabilities.Add)
+		}
+	}
+	if !dropsAll {
+		t.Errorf("%s: capabilities do not drop ALL", where)
+	}
+	seccomp := csc.SeccompProfile
+	if seccomp == nil && psc != nil {
+		seccomp = psc.SeccompProfile
+	}
+	if seccomp == nil || seccomp.Type != corev1.SeccompProfileTypeRuntimeDefault {
+		t.Errorf("%s: seccompProfile is not RuntimeDefault", where)
+	}
+	if spec.AutomountServiceAccountToken == nil || *spec.AutomountServiceAccountToken {
+		t.Errorf("%s: automountServiceAccountToken is not false (the services never call the API server)", where)
+	}
+	// The read-only root needs a writable /tmp (TMPDIR: DuckDB spill, Parquet scratch).
+	tmp := false
+	for _, m := range c.VolumeMounts {
+		if m.MountPath == "/tmp" {
+			for _, v := range spec.Volumes {
+				if v.Name == m.Name && v.EmptyDir != nil {
+					tmp = true
+				}
+			}
+		}
+	}
+	if !tmp {
+		t.Errorf("%s: no emptyDir mounted at /tmp", where)
+	}
+}
+
+func checkServiceAccount(t *testing.T, objs *Objects, where string, spec corev1.PodSpec) {
+	if spec.ServiceAccountName == "" || spec.ServiceAccountName == "default" {
+		t.Errorf("%s: runs as the default ServiceAccount; give it its own", where)
+		return
+	}
+	if _, ok := Named[*corev1.ServiceAccount](objs, spec.ServiceAccountName); !ok {
+		t.Errorf("%s: ServiceAccount %q is not in the rendering", where, spec.ServiceAccountName)
+	}
+}
+
+// checkEnvReferences: ConfigMaps must be in the rendering; Secrets too unless
+// the reference is optional (operator-created secrets are optional references).
+func checkEnvReferences(t *testing.T, objs *Objects, where string, c corev1.Container) {
+	hasConfigMap := func(name string) bool { _, ok := Named[*corev1.ConfigMap](objs, name); return ok }
+	hasSecret := func(name string) bool { _, ok := Named[*corev1.Secret](objs, name); return ok }
+	isTrue := func(b *bool) bool { return b != nil && *b }
+	for _, ef := range c.EnvFrom {
+		if ef.ConfigMapRef != nil && !hasConfigMap(ef.ConfigMapRef.Name) && !isTrue(ef.ConfigMapRef.Optional) {
+			t.Errorf("%s: envFrom ConfigMap %q is not in the rendering", where, ef.ConfigMapRef.Name)
+		}
+		if ef.SecretRef != nil && !hasSecret(ef.SecretRef.Name) && !isTrue(ef.SecretRef.Optional) {
+			t.Errorf("%s: envFrom Secret %q is neither in the rendering nor optional", where, ef.SecretRef.Name)
+		}
+	}
+	for _, e := range c.Env {
+		if e.ValueFrom == nil {
+			if looksSecret(e.Name) && e.Value != "" {
+				t.Errorf("%s: %s is a literal in the manifest; take it from a Secret", where, e.Name)
+			}
+			continue
+		}
+		if r := e.ValueFrom.ConfigMapKeyRef; r != nil && !hasConfigMap(r.Name) && !isTrue(r.Optional) {
+			t.Errorf("%s: %s: ConfigMap %q is not in the rendering", where, e.Name, r.Name)
+		}
+		if r := e.ValueFrom.SecretKeyRef; r != nil && !hasSecret(r.Name) && !isTrue(r.Optional) {
+			t.Errorf("%s: %s: Secret %q is neither in the rendering nor optional", where, e.Name, r.Name)
+		}
+	}
+}
+
+func looksSecret(name string) bool {
+	for _, s := range []string{"SECRET", "TOKEN", "PASSWORD", "ACCESS_KEY"} {
+		if strings.Contains(name, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkNetworkPolicies: the pods are under a default deny (some policy selects
+// them for Ingress and Egress) and some policy lets their port in.
+func checkNetworkPolicies(t *testing.T, objs *Objects, where string, podLabels map[string]string, port int32) {
+	ingress, egress, portOpen := false, false, false
+	for _, np := range Of[*networkingv1.NetworkPolicy](objs) {
+		if !selects(t, &np.Spec.PodSelector, podLabels) {
+			continue
+		}
+		for _, pt := range np.Spec.PolicyTypes {
+			switch pt {
+			case networkingv1.PolicyTypeIngress:
+				ingress = true
+			case networkingv1.PolicyTypeEgress:
+				egress = true
+			}
+		}
+		for _, rule := range np.Spec.Ingress {
+			for _, p := range rule.Ports {
+				if p.Port != nil && p.Port.Type == intstr.Int && p.Port.IntVal == port {
+					portOpen = true
+				}
+			}
+		}
+	}
+	if !ingress || !egress {
+		t.Errorf("%s: its pods are not under NetworkPolicies for both Ingress and Egress", where)
+	}
+	if !portOpen {
+		t.Errorf("%s: no NetworkPolicy admits traffic to port %d", where, port)
+	}
+}
+
+func checkImageTag(t *testing.T, where, image string) {
+	name := image
+	if i := strings.LastIndex(image, "/"); i >= 0 {
+		name = image[i+1:]
+	}
+	if !strings.Contains(name, ":") && !strings.Contains(image, "@sha256:") {
+		t.Errorf("%s: image %q has no tag", where, image)
+	} else if strings.HasSuffix(image, ":latest") {
+		t.Errorf("%s: image %q uses :latest", where, image)
+	}
+}
+
+func metaSelector(m map[string]string) *metav1.LabelSelector {
+	return &metav1.LabelSelector{MatchLabels: m}
+}
