@@ -201,6 +201,11 @@ struct Server::Impl {
     server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
       request_start = std::chrono::steady_clock::now();
       request_route = "unmatched";
+      // A request with neither Content-Length nor Transfer-Encoding has no body
+      // (RFC 9112 6.3); httplib would wait for the connection to close instead
+      // (`curl -X POST` without data: a 30 s stall). The body is read after this hook.
+      if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding"))
+        const_cast<httplib::Request&>(req).set_header("Content-Length", "0");
       if (!authorized(req)) {
         auto r = problem_response(401, "Unauthorized", "missing or wrong bearer token");
         r.headers.emplace_back("WWW-Authenticate", "Bearer");

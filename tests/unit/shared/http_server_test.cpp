@@ -4,6 +4,12 @@
 
 #include "test_support.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
 namespace etl {
 namespace {
 
@@ -112,6 +118,28 @@ TEST_F(HttpServerTest, MetricsCountRequestsInPrometheusFormat) {
   EXPECT_NE(r.body.find("# TYPE spotify_etl_http_requests_total counter"), std::string::npos);
   EXPECT_NE(r.body.find("route=\"/v1/items/([^/]+)\",status=\"200\""), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("spotify_etl_http_request_duration_seconds_bucket"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, APostWithoutContentLengthHasAnEmptyBodyAndAnswersAtOnce) {
+  start();
+  // What `curl -X POST` without data sends: no Content-Length, no Transfer-Encoding.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  const std::string request = "POST /v1/echo HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  ASSERT_EQ(::send(fd, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  auto started = std::chrono::steady_clock::now();
+  char buf[512] = {};
+  ssize_t n = ::recv(fd, buf, sizeof buf - 1, 0);
+  ::close(fd);
+  ASSERT_GT(n, 0) << "no answer within 5 s: the server waited for a body that never comes";
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+  EXPECT_EQ(std::string(buf).rfind("HTTP/1.1 200", 0), 0u) << buf;
 }
 
 TEST_F(HttpServerTest, StartFailsCleanlyWhenThePortIsTaken) {
