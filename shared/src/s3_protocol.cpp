@@ -1,5 +1,7 @@
 #include "s3_protocol.h"
 
+#include "aws_endpoint.h"
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -73,35 +75,11 @@ Result<Endpoint> make_endpoint(const AwsConfig& aws, const std::string& bucket) 
   const std::string& custom = s3_specific ? aws.endpoint_url_s3 : aws.endpoint_url;
   const std::string variable = s3_specific ? "AWS_ENDPOINT_URL_S3" : "AWS_ENDPOINT_URL";
   if (!custom.empty()) {
-    // Messages quote no part of the URL: it might carry a user:password.
-    std::string_view rest = custom;
-    if (rest.starts_with("http://")) ep.scheme = "http";
-    else if (rest.starts_with("https://")) ep.scheme = "https";
-    else return make_error(Errc::invalid_argument, variable + " must be an http:// or https:// URL");
-    rest.remove_prefix(ep.scheme.size() + 3);
-    if (rest.find_first_of("?#") != std::string_view::npos)
-      return make_error(Errc::invalid_argument, variable + " must not have a query or a fragment");
-    auto slash = rest.find('/');
-    auto authority = rest.substr(0, slash);
-    std::string_view path = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
-    if (authority.find('@') != std::string_view::npos)
-      return make_error(Errc::invalid_argument, variable + " must not hold a user name or password");
-    std::string_view host = authority, port;
-    auto bracket = authority.rfind(']');
-    auto colon = authority.rfind(':');
-    if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
-      host = authority.substr(0, colon);
-      port = authority.substr(colon + 1);
-      auto number = parse_int(port);
-      if (!number || *number < 1 || *number > 65535)
-        return make_error(Errc::invalid_argument, variable + " has a bad port");
-    }
-    if (host.empty()) return make_error(Errc::invalid_argument, variable + " has no host");
-    // curl leaves a default port out of the Host header; the signature must agree.
-    const bool default_port = (ep.scheme == "http" && port == "80") || (ep.scheme == "https" && port == "443");
-    ep.host = std::string(host) + (port.empty() || default_port ? "" : ":" + std::string(port));
-    ep.base_path = std::string(path);
-    while (!ep.base_path.empty() && ep.base_path.back() == '/') ep.base_path.pop_back();
+    auto parsed = aws::parse_endpoint_url(custom, variable);
+    if (!parsed) return std::move(parsed).error();
+    ep.scheme = std::move(parsed->scheme);
+    ep.host = std::move(parsed->host);
+    ep.base_path = std::move(parsed->base_path);
     ep.path_style = true;
     ep.custom = true;
     return ep;
