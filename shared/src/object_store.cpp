@@ -5,6 +5,21 @@
 
 namespace etl {
 
+Result<std::string> ObjectStore::get_if_match(const std::string& key, const std::string& etag, std::uint64_t max_bytes) {
+  auto changed = [&](const std::string& now) {
+    return make_error(Errc::conflict, "object " + key + " changed (ETag " + now + ", expected " + etag + ")");
+  };
+  auto before = head(key);
+  if (!before) return std::move(before).error();
+  if (before->etag != etag) return changed(before->etag);
+  auto data = get(key, max_bytes);
+  if (!data) return data;
+  auto after = head(key);
+  if (!after) return std::move(after).error();
+  if (after->etag != etag) return changed(after->etag);
+  return data;
+}
+
 Status validate_key(std::string_view key) {
   if (key.empty()) return make_error(Errc::invalid_argument, "object key is empty");
   if (key.size() > 1024) return make_error(Errc::invalid_argument, "object key is longer than 1024 bytes");

@@ -270,6 +270,17 @@ Result<ObjectInfo> S3ObjectStore::put_multipart(const std::string& key, std::str
 }
 
 Result<std::string> S3ObjectStore::get(const std::string& key, std::uint64_t max_bytes) {
+  return get_object(key, max_bytes, "");
+}
+
+Result<std::string> S3ObjectStore::get_if_match(const std::string& key, const std::string& etag,
+                                                std::uint64_t max_bytes) {
+  if (etag.empty()) return make_error(Errc::invalid_argument, "get_if_match needs an ETag");
+  return get_object(key, max_bytes, etag);
+}
+
+Result<std::string> S3ObjectStore::get_object(const std::string& key, std::uint64_t max_bytes,
+                                              const std::string& if_match) {
   ETL_RETURN_IF_ERROR(validate_key(key));
   const bool limited = max_bytes != std::numeric_limits<std::uint64_t>::max();
   auto too_large = [&](const std::string& size) {
@@ -279,6 +290,7 @@ Result<std::string> S3ObjectStore::get(const std::string& key, std::uint64_t max
   Call call;
   call.op = "GetObject";
   call.key = event_key(key);
+  if (!if_match.empty()) call.headers = {{"If-Match", "\"" + if_match + "\""}};
   // Without a limit the size is unknown: allow ten times the usual time.
   call.timeout = options_.request_timeout * 10;
   call.max_response_bytes = std::numeric_limits<std::uint64_t>::max();

@@ -35,6 +35,7 @@ class S3ObjectStore final : public ObjectStore {
 
   Result<ObjectInfo> put(const std::string& key, std::string_view data) override;
   Result<std::string> get(const std::string& key, std::uint64_t max_bytes) override;
+  Result<std::string> get_if_match(const std::string& key, const std::string& etag, std::uint64_t max_bytes) override;
   Result<ObjectInfo> head(const std::string& key) override;
   Result<std::vector<ObjectInfo>> list(const std::string& prefix) override;
   Status move(const std::string& from, const std::string& to) override;
@@ -52,6 +53,7 @@ class S3ObjectStore final : public ObjectStore {
   struct Reply;
   Result<Reply> execute(const Call& call);
   Error failure(const Call& call, const Reply& reply) const;
+  Result<std::string> get_object(const std::string& key, std::uint64_t max_bytes, const std::string& if_match);
   Result<ObjectInfo> put_multipart(const std::string& key, std::string_view data);
   void abort_multipart(const std::string& full_key, const std::string& upload_id);
 

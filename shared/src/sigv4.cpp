@@ -93,6 +93,14 @@ std::string sha256_hex(std::string_view data) {
   return hex_encode(std::string_view(reinterpret_cast<const char*>(digest), length));
 }
 
+std::string md5_hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_md5(), nullptr) != 1)
+    throw std::runtime_error("OpenSSL MD5 failed");
+  return hex_encode(std::string_view(reinterpret_cast<const char*>(digest), length));
+}
+
 std::string hmac_sha256(std::string_view key, std::string_view data) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   std::size_t length = 0;

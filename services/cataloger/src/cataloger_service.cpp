@@ -54,22 +54,31 @@ Result<std::unique_ptr<CatalogerService>> CatalogerService::create(const Config&
     svc->athena_ = std::move(athena).value();
     svc->engine_ = svc->athena_.get();
   } else {
-    auto local = svc->store_->local_path("");
-    if (!local)
-      return make_error(Errc::invalid_argument, "ETL_TRANSFORMED_URL=" + config.transformed_url +
-                                                    ": the built-in catalog and DuckDB read a file:// store; s3:// is "
-                                                    "not available in this build yet (or use ETL_CATALOG=glue)");
-    ETL_RETURN_IF_ERROR(svc->store_->ping());  // creates the root folder
-    std::filesystem::path root = std::filesystem::absolute(*local).lexically_normal();
-    std::string root_str = root.string();
-    while (root_str.size() > 1 && root_str.back() == '/') root_str.pop_back();
-    root = root_str;
-    std::string root_url = "file://" + root_str;
+    // DuckDB reads a file:// store in place, and an s3:// one from a local copy
+    // kept by the crawls (table_mirror.h says why not httpfs).
+    std::filesystem::path root;
+    std::string root_url = config.transformed_url;
+    while (root_url.size() > 1 && root_url.back() == '/') root_url.pop_back();
+    if (auto local = svc->store_->local_path("")) {
+      ETL_RETURN_IF_ERROR(svc->store_->ping());  // creates the root folder
+      root = std::filesystem::absolute(*local).lexically_normal();
+      std::string root_str = root.string();
+      while (root_str.size() > 1 && root_str.back() == '/') root_str.pop_back();
+      root = root_str;
+      root_url = "file://" + root_str;
+    } else {
+      auto cache_options = options.cache ? Result<TableMirrorOptions>(*options.cache) : table_mirror_options(process_env());
+      if (!cache_options) return std::move(cache_options).error();
+      auto mirror = TableMirror::open(svc->store_, std::move(cache_options).value(), svc->metrics_);
+      if (!mirror) return std::move(mirror).error();
+      svc->mirror_ = std::move(mirror).value();
+      root = svc->mirror_->root();
+    }
 
     auto reader = DuckDbSchemaReader::open(root);
     if (!reader) return std::move(reader).error();
-    auto catalog = LocalCatalog::open(svc->store_, std::move(reader).value(), {config.glue_database, root_url, 1000},
-                                      svc->metrics_);
+    auto catalog = LocalCatalog::open(svc->store_, std::move(reader).value(),
+                                      {config.glue_database, root_url, 1000, svc->mirror_}, svc->metrics_);
     if (!catalog) return std::move(catalog).error();
     svc->local_ = std::move(catalog).value();
     svc->catalog_ = svc->local_;
@@ -106,6 +115,7 @@ Result<std::unique_ptr<CatalogerService>> CatalogerService::create(const Config&
   svc->server_->add_readiness_check("bus", [self] { return self->bus_->ping(); });
   svc->server_->add_readiness_check("catalog", [self] { return self->catalog_->ping(); });
   svc->server_->add_readiness_check("engine", [self] { return self->engine_->ping(); });
+  if (svc->mirror_) svc->server_->add_readiness_check("table_cache", [self] { return self->cache_ready(); });
   return svc;
 }
 
@@ -144,6 +154,10 @@ Status CatalogerService::start() {
   if (athena_) athena_->start();
   debouncer_->start();
   if (options_.crawl_on_start) {
+    if (mirror_) {
+      std::lock_guard lock(cache_mutex_);
+      last_cache_crawl_ = std::chrono::steady_clock::now();
+    }
     CrawlRequest request;
     request.trigger = "startup";
     if (auto crawl = catalog_->start_crawl(request); !crawl)
@@ -178,6 +192,26 @@ void CatalogerService::stop_backends() {
   if (athena_) athena_->stop();
   if (local_) local_->stop();
   if (glue_) glue_->stop();
+}
+
+// Ready once a crawl of the whole store has filled the local cache. Until then a
+// failed start-up crawl (S3 down, cache full) is retried now and then from here:
+// readiness probes keep coming, events may not.
+Status CatalogerService::cache_ready() {
+  if (mirror_->complete()) return {};
+  {
+    std::lock_guard lock(cache_mutex_);
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_cache_crawl_ >= std::chrono::seconds(15)) {
+      last_cache_crawl_ = now;
+      CrawlRequest request;
+      request.trigger = "cache";
+      (void)catalog_->start_crawl(request);
+    }
+  }
+  return make_error(Errc::unavailable, "copying the tables of " + config_.transformed_url + " into the local cache at " +
+                                           mirror_->root().string() + " (" + std::to_string(mirror_->files()) +
+                                           " files so far; crawl errors are logged)");
 }
 
 int CatalogerService::port() const { return server_->port(); }

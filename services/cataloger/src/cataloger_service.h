@@ -13,6 +13,7 @@
 #include "etl/metrics.h"
 #include "etl/service_main.h"
 #include "query_manager.h"
+#include "table_mirror.h"
 
 namespace etl {
 class ConsumerLoop;
@@ -31,6 +32,9 @@ struct CatalogerOptions {
   bool crawl_on_start = true;      // reconcile with the store at start-up (events missed while down)
   int duckdb_threads = 2;          // DuckDB worker threads (shared by all queries)
   QueryManagerOptions queries;     // pool size, result memory, CSV location
+  // The local cache of an s3:// transformed store (ETL_CATALOG=local); nullopt:
+  // from ETL_CATALOG_CACHE_* in the process environment.
+  std::optional<TableMirrorOptions> cache;
 };
 
 class CatalogerService final : public Runnable {
@@ -55,6 +59,7 @@ class CatalogerService final : public Runnable {
   CatalogerService() = default;
   Status on_event(const Message& message);
   void stop_backends();
+  Status cache_ready();
 
   MetricsRegistry metrics_;
   Config config_;
@@ -63,6 +68,9 @@ class CatalogerService final : public Runnable {
   std::shared_ptr<ObjectStore> store_;
   std::shared_ptr<Catalog> catalog_;       // routes, debouncer, readiness: one of the two below
   std::shared_ptr<LocalCatalog> local_;    // ETL_CATALOG=local
+  std::shared_ptr<TableMirror> mirror_;    // ETL_CATALOG=local over s3://
+  std::mutex cache_mutex_;
+  std::chrono::steady_clock::time_point last_cache_crawl_{};
   std::shared_ptr<GlueCatalog> glue_;      // ETL_CATALOG=glue
   std::unique_ptr<QueryManager> queries_;  // ETL_QUERY_ENGINE=duckdb
   std::unique_ptr<AthenaEngine> athena_;   // ETL_QUERY_ENGINE=athena

@@ -220,6 +220,10 @@ void LocalCatalog::run(CrawlInfo& info, const CrawlRequest& request) {
         listing.insert(listing.end(), l->begin(), l->end());
       }
     }
+    // The schema reader and the views read the local copy: it must hold the listed
+    // versions before the catalog names them.
+    if (options_.mirror)
+      if (Status s = options_.mirror->mirror(listing); !s.ok()) return fail(s.error());
     TableState current;
     {
       std::lock_guard lock(state_mutex_);
@@ -228,6 +232,13 @@ void LocalCatalog::run(CrawlInfo& info, const CrawlRequest& request) {
       else current.name = table;
     }
     TableCrawl result = crawl_table(current, listing, partitions, *reader_, request.full, now_rfc3339());
+    if (options_.mirror) {
+      std::set<std::string> keep;
+      for (const auto& obj : listing) keep.insert(obj.key);
+      for (const auto& [dt, partition] : result.state.partitions)
+        for (const auto& [key, file] : partition.files) keep.insert(key);
+      options_.mirror->retain(table + "/", keep);
+    }
     info.partitions_added += result.partitions_added;
     info.partitions_removed += result.partitions_removed;
     info.files_inspected += result.files_inspected;
@@ -254,6 +265,7 @@ void LocalCatalog::run(CrawlInfo& info, const CrawlRequest& request) {
     }
     generation_.fetch_add(1);
   }
+  if (options_.mirror && listed_all) options_.mirror->mark_complete();
   info.state = CrawlState::succeeded;
   info.finished_at = now_rfc3339();
   metrics_.counter("spotify_etl_cataloger_crawls_total", "Crawls by trigger and outcome",

@@ -17,6 +17,7 @@
 #include "etl/catalog.h"
 #include "etl/metrics.h"
 #include "etl/object_store.h"
+#include "table_mirror.h"
 
 namespace etl::cataloger {
 
@@ -24,6 +25,10 @@ struct LocalCatalogOptions {
   std::string database = "spotify";  // Config::glue_database
   std::string root_url;              // the store's URL as locations show it ("" = store->url())
   std::size_t crawl_history = 1000;  // crawls remembered for GET /v1/crawls/{id}
+  // The local copy DuckDB reads when the store is remote (s3://): every listed data
+  // file is copied before its schema is read or the catalog names it. nullptr: the
+  // store is a local folder, read in place.
+  std::shared_ptr<TableMirror> mirror;
 };
 
 class LocalCatalog final : public Catalog {

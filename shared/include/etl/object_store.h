@@ -39,6 +39,11 @@ class ObjectStore {
   // The whole object. not_found when absent; too_large (without reading it) when over `max_bytes`.
   virtual Result<std::string> get(const std::string& key,
                                   std::uint64_t max_bytes = std::numeric_limits<std::uint64_t>::max()) = 0;
+  // The object only as long as its ETag is still `etag` (S3's If-Match), so the
+  // bytes are the version a listing named: conflict when it was replaced since,
+  // not_found when it is gone. The base version checks HEAD before and after.
+  virtual Result<std::string> get_if_match(const std::string& key, const std::string& etag,
+                                           std::uint64_t max_bytes = std::numeric_limits<std::uint64_t>::max());
   // Size and ETag; not_found when absent.
   virtual Result<ObjectInfo> head(const std::string& key) = 0;
   // Every object whose key starts with `prefix` (a plain string prefix, not only a

@@ -77,6 +77,8 @@ HeaderList sigv4_sign(const SigningRequest& request, const AwsCredentials& crede
 
 // Lower-case hex SHA-256 of `data`.
 std::string sha256_hex(std::string_view data);
+// Lower-case hex MD5 of `data` (what S3 puts in a single-part ETag; not for security).
+std::string md5_hex(std::string_view data);
 // Raw 32-byte HMAC-SHA256.
 std::string hmac_sha256(std::string_view key, std::string_view data);
 std::string hex_encode(std::string_view bytes);

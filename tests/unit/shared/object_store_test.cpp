@@ -56,6 +56,28 @@ TEST_P(ObjectStoreConformance, PutOverwrites) {
   EXPECT_EQ(*store_->get("k.json"), "second");
 }
 
+TEST_P(ObjectStoreConformance, GetIfMatchReadsOnlyTheVersionAListingNamed) {
+  auto first = store_->put("t/dt=2026-01-01/a.parquet", "first version");
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  auto got = store_->get_if_match(first->key, first->etag);
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(*got, "first version");
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));  // a new mtime for the file backend's ETag
+  auto second = store_->put(first->key, "second, longer version");
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  ASSERT_NE(second->etag, first->etag);
+  auto stale = store_->get_if_match(first->key, first->etag);
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.error().code, Errc::conflict) << stale.error().message;
+  EXPECT_EQ(*store_->get_if_match(first->key, second->etag), "second, longer version");
+
+  ASSERT_TRUE(store_->remove(first->key).ok());
+  auto gone = store_->get_if_match(first->key, second->etag);
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().code, Errc::not_found) << gone.error().message;
+}
+
 TEST_P(ObjectStoreConformance, MissingObjectsAreNotFound) {
   auto got = store_->get("nope.json");
   ASSERT_FALSE(got.ok());
