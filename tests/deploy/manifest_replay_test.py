@@ -303,6 +303,15 @@ class Replay:
             else:
                 raise AssertionError(f"{e['name']}: valueFrom {list(vf)} is not replayed here")
         env = {k: self.localize(k, v) for k, v in env.items()}
+        # A path on one of the container's volumes -> a folder of its own here.
+        for m in c.get("volumeMounts", []):
+            mount = m["mountPath"].rstrip("/")
+            here = os.path.join(self.tmp, workload["metadata"]["name"], "volumes", m["name"])
+            for k, v in env.items():
+                if v == mount or v.startswith(mount + "/"):
+                    env[k] = here + v[len(mount):]
+                    os.makedirs(here, exist_ok=True)
+                    self.note(f"{k}: {v} (volume {m['name']}) -> {env[k]}")
         for k, v in self.extra.items():
             if k not in env:
                 env[k] = v
@@ -420,20 +429,6 @@ class ManifestReplayTest(unittest.TestCase):
     def all_tails(self):
         return "\n".join(f"----- {s} (last lines)\n{self.tail(s)}" for s in SERVICES)
 
-    # A service that refuses its configuration because a backend is not built
-    # yet says so with this phrase (e.g. the cataloger before its s3:// reader).
-    UNFINISHED = "not available in this build"
-
-    def skip_if_unfinished(self, svc):
-        """Skips (not fails) the current check when svc exited for a feature the build does not have yet."""
-        p = self.procs[svc]
-        if p.poll() is None:
-            return
-        with open(self.logs[svc], encoding="utf-8", errors="replace") as f:
-            lines = [line for line in f.read().splitlines() if self.UNFINISHED in line and not line.startswith("{")]
-        if lines:
-            self.skipTest(f"{svc} refuses the overlay's configuration in this build: {lines[-1]}")
-
     def port_of(self, container, port):
         """A probe's port (number or name) -> the container port -> the local port."""
         for p in container.get("ports", []):
@@ -454,7 +449,6 @@ class ManifestReplayTest(unittest.TestCase):
         status, body = 0, ""
         while time.monotonic() < deadline:
             if self.procs[svc].poll() is not None:
-                self.skip_if_unfinished(svc)
                 self.fail(f"{svc} exited with {self.procs[svc].returncode} before its {kind} passed "
                           f"({get['path']} on container port {container_port}):\n{self.tail(svc)}")
             status, body = http("GET", url, timeout=max(1, spec.get("timeoutSeconds", 1)))
@@ -559,7 +553,6 @@ class ManifestReplayTest(unittest.TestCase):
         for svc in SERVICES:
             with self.subTest(service=svc):
                 p = self.procs[svc]
-                self.skip_if_unfinished(svc)
                 self.assertIsNone(p.poll(), f"{svc} died early ({p.returncode}):\n{self.tail(svc)}")
                 grace = self.replay.deployment(svc)["spec"]["template"]["spec"].get("terminationGracePeriodSeconds", 30)
                 self.assertGreater(grace, SHUTDOWN_LIMIT_S, f"{svc}: terminationGracePeriodSeconds leaves no room")

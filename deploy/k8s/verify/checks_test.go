@@ -252,6 +252,80 @@ func checkPodSecurity(t *testing.T, where string, spec corev1.PodSpec, c corev1.
 	if !tmp {
 		t.Errorf("%s: no emptyDir mounted at /tmp", where)
 	}
+	checkTableCache(t, where, spec, c)
+}
+
+// checkTableCache: the cataloger's local copy of the tables (ETL_CATALOG_CACHE_DIR)
+// must be on a volume (the root filesystem is read-only), and its bound
+// (ETL_CATALOG_CACHE_MAX_BYTES) below that volume's sizeLimit, or the kubelet
+// evicts the pod before the cataloger refuses to grow the copy.
+func checkTableCache(t *testing.T, where string, spec corev1.PodSpec, c corev1.Container) {
+	dir, max := "", ""
+	for _, e := range c.Env {
+		switch e.Name {
+		case "ETL_CATALOG_CACHE_DIR":
+			dir = e.Value
+		case "ETL_CATALOG_CACHE_MAX_BYTES":
+			max = e.Value
+		}
+	}
+	if dir == "" {
+		return
+	}
+	var mount *corev1.VolumeMount
+	for i, m := range c.VolumeMounts {
+		if dir == m.MountPath || strings.HasPrefix(dir, strings.TrimSuffix(m.MountPath, "/")+"/") {
+			mount = &c.VolumeMounts[i]
+		}
+	}
+	if mount == nil {
+		t.Errorf("%s: ETL_CATALOG_CACHE_DIR=%s is not on a mounted volume (the root filesystem is read-only)", where, dir)
+		return
+	}
+	if max == "" {
+		t.Errorf("%s: ETL_CATALOG_CACHE_DIR is set without ETL_CATALOG_CACHE_MAX_BYTES (the default 20G may pass the volume)", where)
+		return
+	}
+	bytes, err := parseCacheBytes(max)
+	if err != nil {
+		t.Errorf("%s: ETL_CATALOG_CACHE_MAX_BYTES=%q: %v", where, max, err)
+		return
+	}
+	for _, v := range spec.Volumes {
+		if v.Name != mount.Name || v.EmptyDir == nil || v.EmptyDir.SizeLimit == nil {
+			continue
+		}
+		if limit := v.EmptyDir.SizeLimit.Value(); bytes >= limit {
+			t.Errorf("%s: ETL_CATALOG_CACHE_MAX_BYTES=%s (%d bytes) is not below the sizeLimit of volume %s (%d bytes)",
+				where, max, bytes, v.Name, limit)
+		}
+	}
+}
+
+// parseCacheBytes reads a size as the cataloger does: digits with an optional
+// K/M/G/T suffix, powers of 1024.
+func parseCacheBytes(v string) (int64, error) {
+	unit := int64(1)
+	if n := len(v); n > 0 {
+		switch strings.ToUpper(v[n-1:]) {
+		case "K":
+			unit = 1 << 10
+		case "M":
+			unit = 1 << 20
+		case "G":
+			unit = 1 << 30
+		case "T":
+			unit = 1 << 40
+		}
+		if unit != 1 {
+			v = v[:n-1]
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("not a size (digits with an optional K/M/G/T suffix)")
+	}
+	return n * unit, nil
 }
 
 func checkServiceAccount(t *testing.T, objs *Objects, where string, spec corev1.PodSpec) {
