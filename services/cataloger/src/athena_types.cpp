@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "etl/s3_event.h"
+#include "etl/json_text.h"
 #include "value_json.h"
 
 namespace etl::cataloger {

@@ -7,6 +7,8 @@
 #include <limits>
 #include <memory>
 
+#include "etl/json_text.h"
+
 namespace etl::cataloger {
 namespace {
 
@@ -449,31 +451,6 @@ std::string type_name(duckdb_logical_type type) {
     case DUCKDB_TYPE_SQLNULL: return "NULL";
     default: return "UNKNOWN";
   }
-}
-
-void append_json_string(std::string& out, std::string_view text) {
-  out += '"';
-  for (char ch : text) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += ch;
-        }
-    }
-  }
-  out += '"';
 }
 
 void append_csv_cell(std::string& out, std::string_view text, bool is_null) {

@@ -18,8 +18,6 @@ namespace etl::cataloger {
 // The SQL name of a result column's type (VARCHAR, BIGINT, VARCHAR[], DECIMAL(18,3), STRUCT(a INTEGER) ...).
 std::string type_name(duckdb_logical_type type);
 
-// Appends a JSON string literal (quotes and escapes) of UTF-8 text.
-void append_json_string(std::string& out, std::string_view text);
 // Appends one CSV cell (RFC 4180: quoted when it holds a comma, quote, CR or LF, or is empty text).
 void append_csv_cell(std::string& out, std::string_view text, bool is_null);
 

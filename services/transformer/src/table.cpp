@@ -4,7 +4,7 @@
 #include <stdexcept>
 
 #include "dates.h"
-#include "json_text.h"
+#include "etl/json_text.h"
 
 namespace etl::transformer {
 namespace {

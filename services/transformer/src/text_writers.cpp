@@ -2,7 +2,7 @@
 #include <charconv>
 
 #include "dates.h"
-#include "json_text.h"
+#include "etl/json_text.h"
 #include "table_writer.h"
 
 namespace etl::transformer {

@@ -1,11 +1,12 @@
-// JSON string escaping for the writers: `"`, `\` and control characters are
+// JSON string escaping for the writers (the transformer's JSON lines, the
+// cataloger's result rows): `"`, `\` and control characters are
 // escaped; every other byte (UTF-8 included) is copied as is.
 #pragma once
 
 #include <string>
 #include <string_view>
 
-namespace etl::transformer {
+namespace etl {
 
 inline void append_json_string(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
@@ -34,4 +35,4 @@ inline void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
-}  // namespace etl::transformer
+}  // namespace etl
