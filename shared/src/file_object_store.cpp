@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -22,6 +23,10 @@ Error io_error(const std::string& what, const fs::path& path, int err) {
 }
 
 bool is_temp_name(const std::string& name) { return name.rfind(".tmp-", 0) == 0; }
+
+// A temp file this old is what a killed writer left (a write takes seconds):
+// listings delete it.
+constexpr auto kAbandonedTempAge = std::chrono::hours(1);
 
 Status fsync_dir(const fs::path& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -153,7 +158,13 @@ Result<std::vector<ObjectInfo>> FileObjectStore::list(const std::string& prefix)
   for (auto it = fs::recursive_directory_iterator(start, fs::directory_options::skip_permission_denied, ec);
        it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) return io_error("list", start, ec.value());
-    if (!it->is_regular_file(ec) || is_temp_name(it->path().filename().string())) continue;
+    if (!it->is_regular_file(ec)) continue;
+    if (is_temp_name(it->path().filename().string())) {
+      auto mtime = it->last_write_time(ec);
+      if (!ec && fs::file_time_type::clock::now() - mtime > kAbandonedTempAge) fs::remove(it->path(), ec);
+      ec.clear();
+      continue;
+    }
     std::string key = fs::relative(it->path(), root_, ec).generic_string();
     if (ec || key.rfind(prefix, 0) != 0) continue;
     auto size = it->file_size(ec);

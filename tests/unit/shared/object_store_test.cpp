@@ -189,6 +189,26 @@ TEST(FileObjectStore, TempFilesOfInterruptedWritesAreNeverListed) {
   EXPECT_EQ((*listed)[0].key, "to_be_processed/done.json");
 }
 
+TEST(FileObjectStore, ListingsSweepTempFilesLeftByKilledWritersButNotWritesInFlight) {
+  testing::TempDir dir;
+  auto store = open_object_store(dir.url(), {});
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->put("t/dt=1/a.parquet", "x").ok());
+  auto old_tmp = dir.path() / "t/dt=1/.tmp-b.parquet-1-2-3";
+  auto new_tmp = dir.path() / "t/dt=1/.tmp-c.parquet-4-5-6";
+  for (const auto& p : {old_tmp, new_tmp}) {
+    std::FILE* f = std::fopen(p.c_str(), "w");
+    std::fputs("partial", f);
+    std::fclose(f);
+  }
+  std::filesystem::last_write_time(old_tmp, std::filesystem::file_time_type::clock::now() - std::chrono::hours(2));
+  auto listed = (*store)->list("t/");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), 1u);
+  EXPECT_FALSE(std::filesystem::exists(old_tmp)) << "two hours old: abandoned";
+  EXPECT_TRUE(std::filesystem::exists(new_tmp)) << "fresh: may be a write in progress";
+}
+
 TEST(ObjectStoreUrl, UnknownSchemesAreRefused) {
   auto store = open_object_store("ftp://x/y", {});
   ASSERT_FALSE(store.ok());
