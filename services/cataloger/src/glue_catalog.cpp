@@ -119,7 +119,18 @@ Result<std::unique_ptr<GlueCatalog>> GlueCatalog::open(const AwsConfig& aws, Glu
 }
 
 GlueCatalog::GlueCatalog(std::unique_ptr<aws::JsonClient> client, GlueCatalogOptions options)
-    : client_(std::move(client)), options_(std::move(options)) {}
+    : client_(std::move(client)),
+      options_(std::move(options)),
+      jobs_(
+          [this](CrawlInfo& info, const CrawlRequest& request) {
+            run(info, request);
+            if (info.state == CrawlState::failed)
+              log::warn("Glue crawl failed", {{"crawl_id", info.crawl_id}, {"error", info.error}});
+            else
+              log::info("Glue crawl done", {{"crawl_id", info.crawl_id}, {"tables", info.tables},
+                                            {"partitions_added", info.partitions_added}});
+          },
+          options_.crawl_history) {}
 
 GlueCatalog::~GlueCatalog() { stop(); }
 
@@ -353,10 +364,7 @@ void GlueCatalog::run(CrawlInfo& info, const CrawlRequest& request) {
   milliseconds delay = options_.poll_initial;
   for (;;) {
     if (std::all_of(jobs.begin(), jobs.end(), [](const Job& j) { return j.done; })) break;
-    {
-      std::unique_lock lock(jobs_mutex_);
-      if (jobs_cv_.wait_for(lock, delay, [&] { return stopping_; })) return fail("the cataloger is shutting down");
-    }
+    if (jobs_.stopping_within(delay)) return fail("the cataloger is shutting down");
     delay = std::min(options_.poll_max, delay * 2);
     const bool out_of_time = Clock::now() - started > options_.crawl_timeout;
     for (auto& job : jobs) {
@@ -437,113 +445,22 @@ void GlueCatalog::run(CrawlInfo& info, const CrawlRequest& request) {
 Result<CrawlInfo> GlueCatalog::crawl(const CrawlRequest& request) {
   auto tables = resolve_tables(request);
   if (!tables) return std::move(tables).error();
-  CrawlInfo info;
-  info.crawl_id = new_id();
-  info.trigger = request.trigger;
-  info.tables = *tables;
-  info.started_at = now_rfc3339();
-  remember(info);
-  std::lock_guard lock(crawl_mutex_);
-  run(info, request);
-  remember(info);
-  return info;
+  return jobs_.run_now(request, std::move(tables).value());
 }
 
 Result<CrawlInfo> GlueCatalog::start_crawl(const CrawlRequest& request) {
   auto tables = resolve_tables(request);
   if (!tables) return std::move(tables).error();
-  CrawlInfo info;
-  info.crawl_id = new_id();
-  info.trigger = request.trigger;
-  info.tables = *tables;
-  info.started_at = now_rfc3339();
-  remember(info);
-  {
-    std::lock_guard lock(jobs_mutex_);
-    queue_.emplace_back(info.crawl_id, request);
-  }
-  jobs_cv_.notify_all();
-  return info;
+  return jobs_.submit(request, std::move(tables).value());
 }
 
-void GlueCatalog::remember(const CrawlInfo& info) {
-  std::lock_guard lock(jobs_mutex_);
-  auto [it, inserted] = crawls_.insert_or_assign(info.crawl_id, info);
-  if (inserted) crawl_order_.push_back(info.crawl_id);
-  while (crawl_order_.size() > options_.crawl_history) {
-    crawls_.erase(crawl_order_.front());
-    crawl_order_.pop_front();
-  }
-  jobs_cv_.notify_all();
-}
-
-Result<CrawlInfo> GlueCatalog::get_crawl(const std::string& crawl_id) {
-  std::lock_guard lock(jobs_mutex_);
-  auto it = crawls_.find(crawl_id);
-  if (it == crawls_.end()) return make_error(Errc::not_found, "unknown crawl '" + crawl_id + "'");
-  return it->second;
-}
+Result<CrawlInfo> GlueCatalog::get_crawl(const std::string& crawl_id) { return jobs_.get(crawl_id); }
 
 Result<CrawlInfo> GlueCatalog::wait_crawl(const std::string& crawl_id, milliseconds max_wait) {
-  std::unique_lock lock(jobs_mutex_);
-  if (!crawls_.contains(crawl_id)) return make_error(Errc::not_found, "unknown crawl '" + crawl_id + "'");
-  jobs_cv_.wait_for(lock, max_wait, [&] {
-    auto it = crawls_.find(crawl_id);
-    return it == crawls_.end() || it->second.state != CrawlState::running;
-  });
-  auto it = crawls_.find(crawl_id);
-  if (it == crawls_.end()) return make_error(Errc::not_found, "unknown crawl '" + crawl_id + "' (forgotten)");
-  return it->second;
+  return jobs_.wait(crawl_id, max_wait);
 }
 
-void GlueCatalog::start() {
-  std::lock_guard lock(jobs_mutex_);
-  if (worker_.joinable()) return;
-  stopping_ = false;
-  worker_ = std::thread([this] { worker(); });
-}
-
-void GlueCatalog::stop() {
-  {
-    std::lock_guard lock(jobs_mutex_);
-    stopping_ = true;
-    for (const auto& [id, request] : queue_) {
-      auto it = crawls_.find(id);
-      if (it != crawls_.end() && it->second.state == CrawlState::running) {
-        it->second.state = CrawlState::failed;
-        it->second.error = "abandoned: the cataloger stopped before it started";
-        it->second.finished_at = now_rfc3339();
-      }
-    }
-    queue_.clear();
-  }
-  jobs_cv_.notify_all();
-  if (worker_.joinable()) worker_.join();
-}
-
-void GlueCatalog::worker() {
-  for (;;) {
-    std::pair<std::string, CrawlRequest> job;
-    CrawlInfo info;
-    {
-      std::unique_lock lock(jobs_mutex_);
-      jobs_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (stopping_) return;
-      job = std::move(queue_.front());
-      queue_.pop_front();
-      auto it = crawls_.find(job.first);
-      if (it == crawls_.end()) continue;
-      info = it->second;
-    }
-    std::lock_guard crawl_lock(crawl_mutex_);
-    run(info, job.second);
-    remember(info);
-    if (info.state == CrawlState::failed)
-      log::warn("Glue crawl failed", {{"crawl_id", info.crawl_id}, {"error", info.error}});
-    else
-      log::info("Glue crawl done", {{"crawl_id", info.crawl_id}, {"tables", info.tables},
-                                    {"partitions_added", info.partitions_added}});
-  }
-}
+void GlueCatalog::start() { jobs_.start(); }
+void GlueCatalog::stop() { jobs_.stop(); }
 
 }  // namespace etl::cataloger

@@ -18,6 +18,7 @@
 #include <optional>
 #include <thread>
 
+#include "crawl_jobs.h"
 #include "etl/aws_json.h"
 #include "etl/catalog.h"
 #include "etl/config.h"
@@ -92,8 +93,6 @@ class GlueCatalog final : public Catalog {
   Result<TableInfo> describe(const nlohmann::json& table);
   Result<std::vector<std::string>> resolve_tables(const CrawlRequest& request);
   void run(CrawlInfo& info, const CrawlRequest& request);
-  void remember(const CrawlInfo& info);
-  void worker();
 
   std::unique_ptr<aws::JsonClient> client_;
   GlueCatalogOptions options_;
@@ -105,15 +104,7 @@ class GlueCatalog final : public Catalog {
   std::atomic<std::uint64_t> generation_{1};
   bool ensured_ = false;
 
-  std::mutex crawl_mutex_;  // one crawl at a time
-
-  std::mutex jobs_mutex_;
-  std::condition_variable jobs_cv_;
-  std::deque<std::pair<std::string, CrawlRequest>> queue_;
-  std::map<std::string, CrawlInfo> crawls_;
-  std::deque<std::string> crawl_order_;
-  bool stopping_ = false;
-  std::thread worker_;
+  CrawlJobs jobs_;
 };
 
 }  // namespace etl::cataloger

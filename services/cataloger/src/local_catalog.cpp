@@ -10,7 +10,11 @@ namespace etl::cataloger {
 
 LocalCatalog::LocalCatalog(std::shared_ptr<ObjectStore> store, std::unique_ptr<SchemaReader> reader,
                            LocalCatalogOptions options, MetricsRegistry& metrics)
-    : store_(std::move(store)), reader_(std::move(reader)), options_(std::move(options)), metrics_(metrics) {
+    : store_(std::move(store)),
+      reader_(std::move(reader)),
+      options_(std::move(options)),
+      metrics_(metrics),
+      jobs_([this](CrawlInfo& info, const CrawlRequest& request) { run(info, request); }, options_.crawl_history) {
   if (options_.root_url.empty()) options_.root_url = store_->url();
   while (!options_.root_url.empty() && options_.root_url.back() == '/') options_.root_url.pop_back();
 }
@@ -49,49 +53,8 @@ Result<std::unique_ptr<LocalCatalog>> LocalCatalog::open(std::shared_ptr<ObjectS
   return catalog;
 }
 
-void LocalCatalog::start() {
-  std::lock_guard lock(jobs_mutex_);
-  if (worker_.joinable()) return;
-  stopping_ = false;
-  worker_ = std::thread([this] { worker(); });
-}
-
-void LocalCatalog::stop() {
-  {
-    std::lock_guard lock(jobs_mutex_);
-    stopping_ = true;
-    for (auto& [id, request] : queue_) {
-      auto it = crawls_.find(id);
-      if (it == crawls_.end()) continue;
-      it->second.state = CrawlState::failed;
-      it->second.error = "abandoned: the cataloger stopped before the crawl started";
-      it->second.finished_at = now_rfc3339();
-    }
-    queue_.clear();
-  }
-  jobs_cv_.notify_all();
-  if (worker_.joinable()) worker_.join();
-}
-
-void LocalCatalog::worker() {
-  for (;;) {
-    std::pair<std::string, CrawlRequest> job;
-    {
-      std::unique_lock lock(jobs_mutex_);
-      jobs_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (stopping_) return;
-      job = std::move(queue_.front());
-      queue_.pop_front();
-    }
-    CrawlInfo info;
-    {
-      std::lock_guard lock(jobs_mutex_);
-      info = crawls_[job.first];
-    }
-    run(info, job.second);
-    remember(info);
-  }
-}
+void LocalCatalog::start() { jobs_.start(); }
+void LocalCatalog::stop() { jobs_.stop(); }
 
 Status LocalCatalog::validate(const CrawlRequest& request) {
   for (const auto& table : request.tables) {
@@ -108,67 +71,23 @@ Status LocalCatalog::validate(const CrawlRequest& request) {
   return {};
 }
 
-void LocalCatalog::remember(const CrawlInfo& info) {
-  {
-    std::lock_guard lock(jobs_mutex_);
-    if (!crawls_.count(info.crawl_id)) crawl_order_.push_back(info.crawl_id);
-    crawls_[info.crawl_id] = info;
-    while (crawl_order_.size() > options_.crawl_history) {
-      crawls_.erase(crawl_order_.front());
-      crawl_order_.pop_front();
-    }
-  }
-  jobs_cv_.notify_all();
-}
-
 Result<CrawlInfo> LocalCatalog::start_crawl(const CrawlRequest& request) {
   ETL_RETURN_IF_ERROR(validate(request));
-  CrawlInfo info;
-  info.crawl_id = new_id();
-  info.trigger = request.trigger;
-  info.tables = request.tables;
-  info.started_at = now_rfc3339();
-  remember(info);
-  {
-    std::lock_guard lock(jobs_mutex_);
-    queue_.emplace_back(info.crawl_id, request);
-  }
-  jobs_cv_.notify_all();
-  return info;
+  return jobs_.submit(request, request.tables);
 }
 
 Result<CrawlInfo> LocalCatalog::crawl(const CrawlRequest& request) {
   ETL_RETURN_IF_ERROR(validate(request));
-  CrawlInfo info;
-  info.crawl_id = new_id();
-  info.trigger = request.trigger;
-  info.started_at = now_rfc3339();
-  run(info, request);
-  remember(info);
-  return info;
+  return jobs_.run_now(request, request.tables);
 }
 
-Result<CrawlInfo> LocalCatalog::get_crawl(const std::string& crawl_id) {
-  std::lock_guard lock(jobs_mutex_);
-  auto it = crawls_.find(crawl_id);
-  if (it == crawls_.end()) return make_error(Errc::not_found, "unknown crawl '" + crawl_id + "' (only recent crawls are kept)");
-  return it->second;
-}
+Result<CrawlInfo> LocalCatalog::get_crawl(const std::string& crawl_id) { return jobs_.get(crawl_id); }
 
 Result<CrawlInfo> LocalCatalog::wait_crawl(const std::string& crawl_id, std::chrono::milliseconds max_wait) {
-  std::unique_lock lock(jobs_mutex_);
-  auto done = [&] {
-    auto it = crawls_.find(crawl_id);
-    return it == crawls_.end() || it->second.state != CrawlState::running;
-  };
-  jobs_cv_.wait_for(lock, max_wait, done);
-  auto it = crawls_.find(crawl_id);
-  if (it == crawls_.end()) return make_error(Errc::not_found, "unknown crawl '" + crawl_id + "'");
-  return it->second;
+  return jobs_.wait(crawl_id, max_wait);
 }
 
 void LocalCatalog::run(CrawlInfo& info, const CrawlRequest& request) {
-  std::lock_guard crawl_lock(crawl_mutex_);
   info.tables.clear();
   auto started = std::chrono::steady_clock::now();
   auto fail = [&](const Error& e) {

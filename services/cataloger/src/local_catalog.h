@@ -13,6 +13,7 @@
 #include <mutex>
 #include <thread>
 
+#include "crawl_jobs.h"
 #include "crawler.h"
 #include "etl/catalog.h"
 #include "etl/metrics.h"
@@ -62,9 +63,7 @@ class LocalCatalog final : public Catalog {
   LocalCatalog(std::shared_ptr<ObjectStore> store, std::unique_ptr<SchemaReader> reader, LocalCatalogOptions options,
                MetricsRegistry& metrics);
   Status validate(const CrawlRequest& request);
-  void remember(const CrawlInfo& info);
   void run(CrawlInfo& info, const CrawlRequest& request);
-  void worker();
   std::string catalog_key(const std::string& table) const;
 
   std::shared_ptr<ObjectStore> store_;
@@ -76,15 +75,7 @@ class LocalCatalog final : public Catalog {
   std::map<std::string, TableState> tables_;
   std::atomic<std::uint64_t> generation_{1};
 
-  std::mutex crawl_mutex_;  // one crawl at a time
-
-  std::mutex jobs_mutex_;
-  std::condition_variable jobs_cv_;
-  std::deque<std::pair<std::string, CrawlRequest>> queue_;
-  std::map<std::string, CrawlInfo> crawls_;
-  std::deque<std::string> crawl_order_;
-  bool stopping_ = false;
-  std::thread worker_;
+  CrawlJobs jobs_;
 };
 
 }  // namespace etl::cataloger

@@ -1,0 +1,124 @@
+#include "crawl_jobs.h"
+
+#include "ids.h"
+
+namespace etl::cataloger {
+
+CrawlJobs::CrawlJobs(Runner runner, std::size_t history) : runner_(std::move(runner)), history_(history) {}
+
+CrawlJobs::~CrawlJobs() { stop(); }
+
+void CrawlJobs::start() {
+  std::lock_guard lock(mutex_);
+  if (worker_.joinable()) return;
+  stopping_ = false;
+  worker_ = std::thread([this] { worker(); });
+}
+
+void CrawlJobs::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    for (const auto& [id, request] : queue_) {
+      auto it = crawls_.find(id);
+      if (it == crawls_.end() || it->second.state != CrawlState::running) continue;
+      it->second.state = CrawlState::failed;
+      it->second.error = "abandoned: the cataloger stopped before the crawl started";
+      it->second.finished_at = now_rfc3339();
+    }
+    queue_.clear();
+  }
+  cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+}
+
+CrawlInfo CrawlJobs::accept(const CrawlRequest& request, std::vector<std::string> tables) {
+  CrawlInfo info;
+  info.crawl_id = new_id();
+  info.trigger = request.trigger;
+  info.tables = std::move(tables);
+  info.started_at = now_rfc3339();
+  remember(info);
+  return info;
+}
+
+CrawlInfo CrawlJobs::submit(const CrawlRequest& request, std::vector<std::string> tables) {
+  CrawlInfo info = accept(request, std::move(tables));
+  {
+    std::lock_guard lock(mutex_);
+    queue_.emplace_back(info.crawl_id, request);
+  }
+  cv_.notify_all();
+  return info;
+}
+
+CrawlInfo CrawlJobs::run_now(const CrawlRequest& request, std::vector<std::string> tables) {
+  CrawlInfo info = accept(request, std::move(tables));
+  run(info, request);
+  return info;
+}
+
+void CrawlJobs::run(CrawlInfo& info, const CrawlRequest& request) {
+  {
+    std::lock_guard lock(run_mutex_);
+    runner_(info, request);
+  }
+  remember(info);
+}
+
+void CrawlJobs::remember(const CrawlInfo& info) {
+  {
+    std::lock_guard lock(mutex_);
+    auto [it, inserted] = crawls_.insert_or_assign(info.crawl_id, info);
+    if (inserted) order_.push_back(info.crawl_id);
+    while (order_.size() > history_) {
+      crawls_.erase(order_.front());
+      order_.pop_front();
+    }
+  }
+  cv_.notify_all();
+}
+
+void CrawlJobs::worker() {
+  for (;;) {
+    std::pair<std::string, CrawlRequest> job;
+    CrawlInfo info;
+    {
+      std::unique_lock lock(mutex_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      job = std::move(queue_.front());
+      queue_.pop_front();
+      auto it = crawls_.find(job.first);
+      if (it == crawls_.end()) continue;  // forgotten before it ran (history overflow)
+      info = it->second;
+    }
+    run(info, job.second);
+  }
+}
+
+bool CrawlJobs::stopping_within(std::chrono::milliseconds delay) {
+  std::unique_lock lock(mutex_);
+  return cv_.wait_for(lock, delay, [&] { return stopping_; });
+}
+
+Result<CrawlInfo> CrawlJobs::get(const std::string& crawl_id) {
+  std::lock_guard lock(mutex_);
+  auto it = crawls_.find(crawl_id);
+  if (it == crawls_.end()) return make_error(Errc::not_found, "unknown crawl '" + crawl_id + "' (only recent crawls are kept)");
+  return it->second;
+}
+
+Result<CrawlInfo> CrawlJobs::wait(const std::string& crawl_id, std::chrono::milliseconds max_wait) {
+  std::unique_lock lock(mutex_);
+  if (!crawls_.contains(crawl_id)) return make_error(Errc::not_found, "unknown crawl '" + crawl_id + "'");
+  cv_.wait_for(lock, max_wait, [&] {
+    auto it = crawls_.find(crawl_id);
+    return it == crawls_.end() || it->second.state != CrawlState::running;
+  });
+  auto it = crawls_.find(crawl_id);
+  if (it == crawls_.end()) return make_error(Errc::not_found, "unknown crawl '" + crawl_id + "' (forgotten)");
+  return it->second;
+}
+
+}  // namespace etl::cataloger
