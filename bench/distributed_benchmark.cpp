@@ -1,0 +1,848 @@
+// The distributed deployment against the embedded one, in one run, on the same
+// machine and the same bytes:
+//  (a) events/s through the transformer: N raw objects (extractor envelopes of
+//      100-item playlist pages, spotify_raw_generator.h) already in the raw
+//      store, their S3 ObjectCreated events published on a fresh raw topic; the
+//      clock runs from the first publish until every object's three outputs
+//      are announced on the transformed topic. Passes: embedded (in-process
+//      service, in-process bus, file:// stores: the reference), two one-change
+//      steps (MinIO stores only; Kafka only, one `transformer` process), then
+//      Kafka + MinIO with 1 and with 2 `transformer` processes.
+//  (b) freshness: `POST /v1/runs` of a 100-track playlist (local fake Spotify)
+//      -> 100 rows answering `/v1/query`, alternately on the embedded services
+//      (freshness_benchmark's method) and on three processes (`extractor`,
+//      `transformer`, `cataloger`) over Kafka with the raw store on MinIO.
+//
+// Needs the test servers' variables (ETL_TEST_KAFKA_BOOTSTRAP, ETL_TEST_S3_*):
+// bench/run_distributed_bench.sh starts private servers and runs this.
+//
+//   distributed_benchmark [--objects 60] [--pages 1] [--per-page 100] [--warmup 12] [--rounds 5]
+//                         [--runs 15] [--transformed-url URL] [--only throughput|freshness]
+//                         [--work-dir DIR] [--bin-dir DIR]
+// --transformed-url: the transformed store of the distributed freshness pipeline,
+// shared by its transformer and cataloger (default: a file:// folder under the
+// work dir, the form the committed cataloger reads; pass s3://bucket/prefix once
+// it reads S3). --rounds: the throughput passes are run that many times in turn
+// and compared round by round (other work on the machine comes and goes).
+#include <librdkafka/rdkafka.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "child_process.h"
+#include "cataloger_service.h"
+#include "etl/http_client.h"
+#include "etl/log.h"
+#include "etl/memory_bus.h"
+#include "etl/object_store.h"
+#include "etl/s3_event.h"
+#include "extractor_service.h"
+#include "fake_spotify.h"
+#include "spotify_raw_generator.h"
+#include "transformer_service.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+struct Options {
+  int objects = 60;
+  int pages = 1;
+  int per_page = 100;
+  int warmup = 12;
+  int runs = 15;
+  int rounds = 5;
+  std::string transformed_url;  // freshness, distributed
+  std::string only;
+  std::string work_dir = (fs::temp_directory_path() / ("spotify-etl-dist-bench-" + std::to_string(::getpid()))).string();
+  std::string bin_dir = fs::read_symlink("/proc/self/exe").parent_path().string();
+};
+
+struct Servers {
+  std::string kafka, endpoint, access_key, secret_key, region, bucket;
+  int kafka_pid = 0, minio_pid = 0;
+  etl::AwsConfig aws() const {
+    etl::AwsConfig a;
+    a.region = region;
+    a.access_key_id = access_key;
+    a.secret_access_key = secret_key;
+    a.endpoint_url_s3 = endpoint;
+    return a;
+  }
+};
+
+std::string env_or(const char* name, std::string fallback = {}) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : fallback;
+}
+
+double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+double percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  return v[static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5)];
+}
+
+std::string unique_suffix() {
+  static std::mt19937_64 rng{std::random_device{}()};
+  return std::to_string(::getpid()) + "-" + std::to_string(rng() % 1000000);
+}
+
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout, std::chrono::milliseconds every = 20ms) {
+  const auto deadline = Clock::now() + timeout;
+  while (!done()) {
+    if (Clock::now() > deadline) return false;
+    std::this_thread::sleep_for(every);
+  }
+  return true;
+}
+
+// --- HTTP ---------------------------------------------------------------------
+etl::http::Client& http() {
+  static etl::http::Client client;
+  return client;
+}
+
+std::pair<int, json> call(const std::string& method, const std::string& url, const json& body = nullptr) {
+  etl::http::ClientRequest req{method, url, {}, {}};
+  if (!body.is_null()) {
+    req.headers = {{"Content-Type", "application/json"}};
+    req.body = body.dump();
+  }
+  auto res = http().send(req);
+  if (!res) return {0, nullptr};
+  return {res->status, json::parse(res->body, nullptr, false)};
+}
+
+// A string member of a JSON object, "" for anything else.
+std::string field(const json& j, const char* name) {
+  return j.is_object() && j.contains(name) && j[name].is_string() ? j[name].get<std::string>() : std::string();
+}
+
+std::string get_text(const std::string& url) {
+  etl::http::ClientRequest req;
+  req.url = url;
+  auto res = http().send(req);
+  return res ? res->body : std::string();
+}
+
+// A sample (no labels) from Prometheus text: "name 12.5".
+double metric(const std::string& text, const std::string& name) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(name + " ", 0) == 0) return std::atof(line.c_str() + name.size() + 1);
+  return 0;
+}
+
+// --- CPU accounting from /proc ------------------------------------------------
+struct Proc {
+  int pid = 0, ppid = 0;
+  std::string comm;
+  double cpu = 0;  // user + system seconds so far
+};
+
+std::vector<Proc> processes() {
+  std::vector<Proc> out;
+  const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(e.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), {});
+    auto open = stat.find('('), close = stat.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    Proc p;
+    p.pid = std::atoi(name.c_str());
+    p.comm = stat.substr(open + 1, close - open - 1);
+    std::istringstream rest(stat.substr(close + 2));
+    std::vector<std::string> f{std::istream_iterator<std::string>(rest), {}};
+    if (f.size() < 13) continue;
+    p.ppid = std::atoi(f[1].c_str());
+    p.cpu = (std::atof(f[11].c_str()) + std::atof(f[12].c_str())) / tick;
+    out.push_back(p);
+  }
+  return out;
+}
+
+double tree_cpu(const std::vector<Proc>& all, int root) {
+  double sum = 0;
+  for (const auto& p : all)
+    if (p.pid == root) sum += p.cpu;
+  for (const auto& p : all)
+    if (p.ppid == root && root > 0) sum += tree_cpu(all, p.pid);
+  return sum;
+}
+
+// Seconds the live threads of `pid` waited, runnable, for a CPU (schedstat's second field).
+double runqueue_wait(int pid) {
+  double ns = 0;
+  std::error_code ec;
+  for (const auto& t : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::ifstream in(t.path() / "schedstat");
+    double on_cpu = 0, waiting = 0;
+    if (in >> on_cpu >> waiting) ns += waiting;
+  }
+  return ns / 1e9;
+}
+
+struct Cpu {
+  double self = 0, transformers = 0, kafka = 0, minio = 0;
+  double waited = 0;              // runqueue wait of the transformer(s) and this process
+  long long busy = 0, total = 0;  // jiffies of the whole machine
+  Cpu operator-(const Cpu& o) const {
+    return {self - o.self, transformers - o.transformers, kafka - o.kafka, minio - o.minio, waited - o.waited,
+            busy - o.busy, total - o.total};
+  }
+};
+
+Cpu cpu_now(const Servers& s) {
+  Cpu c;
+  auto all = processes();
+  const int me = ::getpid();
+  for (const auto& p : all) {
+    if (p.pid == me) c.self = p.cpu;
+    if (p.ppid == me && p.comm == "transformer") {
+      c.transformers += p.cpu;
+      c.waited += runqueue_wait(p.pid);
+    }
+  }
+  c.waited += runqueue_wait(me);
+  c.kafka = tree_cpu(all, s.kafka_pid);
+  c.minio = tree_cpu(all, s.minio_pid);
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  long long v[8] = {};
+  in >> cpu >> v[0] >> v[1] >> v[2] >> v[3] >> v[4] >> v[5] >> v[6] >> v[7];
+  for (long long x : v) c.total += x;
+  c.busy = c.total - v[3] - v[4];  // minus idle and iowait
+  return c;
+}
+
+// --- Kafka group membership (librdkafka's ListGroups) ---------------------------
+class GroupProbe {
+ public:
+  explicit GroupProbe(const std::string& bootstrap) {
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    char err[512];
+    rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof err);
+    rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    if (rk_ == nullptr) rd_kafka_conf_destroy(conf);
+  }
+  ~GroupProbe() {
+    if (rk_) rd_kafka_destroy(rk_);
+  }
+  GroupProbe(const GroupProbe&) = delete;
+  GroupProbe& operator=(const GroupProbe&) = delete;
+
+  // Partitions held by each member while the group is Stable; empty otherwise.
+  std::vector<int> stable_assignment(const std::string& group) {
+    std::vector<int> out;
+    const rd_kafka_group_list* list = nullptr;
+    if (rk_ == nullptr || rd_kafka_list_groups(rk_, group.c_str(), &list, 3000) != RD_KAFKA_RESP_ERR_NO_ERROR) return out;
+    if (list->group_cnt == 1 && std::string(list->groups[0].state) == "Stable")
+      for (int m = 0; m < list->groups[0].member_cnt; ++m) out.push_back(partitions(list->groups[0].members[m]));
+    rd_kafka_group_list_destroy(list);
+    return out;
+  }
+
+ private:
+  // ConsumerProtocolAssignment: int16 version, [int16-string topic, [int32 partition]], user data.
+  static int partitions(const rd_kafka_group_member_info& m) {
+    const auto* b = static_cast<const unsigned char*>(m.member_assignment);
+    const std::size_t n = static_cast<std::size_t>(m.member_assignment_size);
+    std::size_t at = 2;
+    auto i32 = [&](std::size_t p) { return p + 4 <= n ? (b[p] << 24 | b[p + 1] << 16 | b[p + 2] << 8 | b[p + 3]) : 0; };
+    const int topics = i32(at);
+    at += 4;
+    int total = 0;
+    for (int t = 0; t < topics && at + 2 <= n; ++t) {
+      at += 2 + static_cast<std::size_t>(b[at] << 8 | b[at + 1]);
+      const int count = i32(at);
+      total += count;
+      at += 4 + 4 * static_cast<std::size_t>(count);
+    }
+    return total;
+  }
+  rd_kafka_t* rk_ = nullptr;
+};
+
+// --- What arrives on a transformed topic ----------------------------------------
+// Reads a topic on its own thread and timestamps every event on arrival, by the
+// raw object it came from (the output file's stem).
+class EventWatcher {
+ public:
+  explicit EventWatcher(std::unique_ptr<etl::Consumer> consumer)
+      : consumer_(std::move(consumer)), thread_([this] { run(); }) {}
+  ~EventWatcher() {
+    stop_ = true;
+    thread_.join();
+    consumer_->close();
+  }
+  EventWatcher(const EventWatcher&) = delete;
+  EventWatcher& operator=(const EventWatcher&) = delete;
+
+  // When the last of `stems` had its `outputs` distinct events; nullopt while one is missing.
+  std::optional<Clock::time_point> done(const std::vector<std::string>& stems, std::size_t outputs) const {
+    std::lock_guard lock(mutex_);
+    Clock::time_point last{};
+    for (const auto& s : stems) {
+      auto it = stems_.find(s);
+      if (it == stems_.end() || it->second.keys.size() < outputs) return std::nullopt;
+      last = std::max(last, it->second.last);
+    }
+    return last;
+  }
+  // The first event whose key holds both strings.
+  std::optional<Clock::time_point> first(const std::string& a, const std::string& b) const {
+    std::lock_guard lock(mutex_);
+    for (const auto& [key, at] : events_)
+      if (key.find(a) != std::string::npos && key.find(b) != std::string::npos) return at;
+    return std::nullopt;
+  }
+
+ private:
+  struct Stem {
+    std::set<std::string> keys;
+    Clock::time_point last{};
+  };
+  void run() {
+    while (!stop_) {
+      auto m = consumer_->poll(50ms);
+      if (!m.ok() || !m->has_value()) continue;
+      const auto at = Clock::now();
+      const std::string& key = (**m).key;  // the object key (the services publish it as the Kafka key)
+      std::string file = key.substr(key.rfind('/') == std::string::npos ? 0 : key.rfind('/') + 1);
+      std::lock_guard lock(mutex_);
+      events_.emplace_back(key, at);
+      auto& s = stems_[file.substr(0, file.rfind('.'))];
+      if (s.keys.insert(key).second) s.last = at;
+    }
+  }
+  std::unique_ptr<etl::Consumer> consumer_;
+  mutable std::mutex mutex_;
+  std::vector<std::pair<std::string, Clock::time_point>> events_;
+  std::map<std::string, Stem> stems_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// --- Service processes ------------------------------------------------------------
+struct Service {
+  std::string name, url;
+  std::unique_ptr<etl::testing::ChildProcess> process;
+};
+
+Service spawn(const Options& o, const std::string& name, std::map<std::string, std::string> env, const std::string& tag) {
+  const int port = etl::testing::free_port();
+  std::string upper = name;
+  std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+  env["ETL_" + upper + "_ADDR"] = "127.0.0.1:" + std::to_string(port);
+  Service s{name, "http://127.0.0.1:" + std::to_string(port), nullptr};
+  s.process = std::make_unique<etl::testing::ChildProcess>(o.bin_dir + "/" + name, std::vector<std::string>{}, env,
+                                                          o.work_dir + "/" + name + "-" + tag + ".log");
+  if (!s.process->start()) s.process.reset();
+  return s;
+}
+
+// SIGTERM: consumers leave their group at once (a SIGKILLed one would hold the next rebalance).
+void stop_all(std::vector<Service>& services) {
+  for (auto& s : services)
+    if (s.process) s.process->kill(SIGTERM);
+  for (auto& s : services)
+    if (s.process) s.process->wait_exit(15s);
+}
+
+bool all_ready(const std::vector<Service>& services) {
+  for (const auto& s : services)
+    if (call("GET", s.url + "/readyz").first != 200) return false;
+  return true;
+}
+
+void print_logs(const std::vector<Service>& services) {
+  for (const auto& s : services) {
+    if (!s.process) continue;
+    const std::string log = s.process->log();
+    std::fprintf(stderr, "--- %s log (tail)\n%s\n", s.name.c_str(), log.substr(log.size() > 3000 ? log.size() - 3000 : 0).c_str());
+  }
+}
+
+std::map<std::string, std::string> service_env(const Servers& s, const etl::Config& c) {
+  return {{"ETL_BUS", "kafka"},
+          {"ETL_KAFKA_BOOTSTRAP_SERVERS", s.kafka},
+          {"ETL_TOPIC_RAW", c.topic_raw},
+          {"ETL_TOPIC_TRANSFORMED", c.topic_transformed},
+          {"ETL_TOPIC_DLQ", c.topic_dlq},
+          {"ETL_RAW_URL", c.raw_url},
+          {"ETL_TRANSFORMED_URL", c.transformed_url},
+          {"AWS_ENDPOINT_URL_S3", s.endpoint},
+          {"AWS_ACCESS_KEY_ID", s.access_key},
+          {"AWS_SECRET_ACCESS_KEY", s.secret_key},
+          {"AWS_REGION", s.region},
+          {"ETL_LOG_LEVEL", "warn"}};
+}
+
+etl::Config base_config(const Servers& s, const std::string& suffix) {
+  etl::Config c = etl::load_config({}, etl::ConfigDefaults{"memory"}).value();
+  c.kafka_bootstrap_servers = s.kafka;
+  c.aws = s.aws();
+  c.topic_raw = "bench.raw." + suffix;
+  c.topic_transformed = "bench.transformed." + suffix;
+  c.topic_dlq = "bench.dlq." + suffix;
+  return c;
+}
+
+// --- (a) throughput ---------------------------------------------------------------
+struct Variant {
+  std::string name;
+  bool kafka = false;  // else the in-process bus and an in-process TransformerService
+  bool s3 = false;     // else file:// stores
+  int processes = 0;   // `transformer` processes (kafka only)
+};
+
+struct Pass {
+  Variant variant;
+  double wall = 0;                // s, from the first publish to the last output announced
+  double pipeline_ms = 0;         // mean Pipeline::run (get .. announce), from /metrics
+  std::vector<long> per_process;  // objects each transformer did
+  Cpu cpu;
+};
+
+struct Workload {
+  std::vector<std::string> bytes;  // one raw object each (the warm-up ones reuse them)
+  std::uint64_t measured_bytes = 0;
+  static std::string name(char kind, int i) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "spotify_raw_20261121T060000Z_playlist_37i9dQZF1DXcBWIGoYBM5M_%c%04d.json", kind, i);
+    return buf;
+  }
+  static std::string stem(char kind, int i) {
+    std::string n = name(kind, i);
+    return n.substr(0, n.size() - 5);
+  }
+};
+
+std::optional<Pass> run_pass(const Options& o, const Servers& s, const Workload& w, const Variant& v) {
+  const std::string suffix = unique_suffix();
+  etl::Config cfg = base_config(s, suffix);
+  const std::string root = "bench-" + suffix;
+  cfg.raw_url = v.s3 ? "s3://" + s.bucket + "/" + root + "/raw" : "file://" + o.work_dir + "/" + root + "/raw";
+  cfg.transformed_url = v.s3 ? "s3://" + s.bucket + "/" + root + "/transformed" : "file://" + o.work_dir + "/" + root + "/transformed";
+  cfg.transformer_addr = {"127.0.0.1", 0};
+  cfg.bus = v.kafka ? "kafka" : "memory";
+  cfg.log_level = "error";
+
+  auto raw = etl::open_object_store(cfg.raw_url, cfg.aws);
+  if (!raw) return std::fprintf(stderr, "raw store: %s\n", raw.error().message.c_str()), std::nullopt;
+  std::shared_ptr<etl::EventBus> bus;
+  if (v.kafka) {
+    auto k = etl::open_event_bus(cfg, "distributed-benchmark");
+    if (!k) return std::fprintf(stderr, "kafka: %s\n", k.error().message.c_str()), std::nullopt;
+    bus = *k;
+  } else {
+    bus = etl::make_memory_bus();
+  }
+  auto sub = bus->subscribe({cfg.topic_transformed}, "bench-watch-" + suffix);
+  if (!sub) return std::fprintf(stderr, "subscribe: %s\n", sub.error().message.c_str()), std::nullopt;
+  auto watcher = std::make_unique<EventWatcher>(std::move(sub).value());
+
+  std::vector<Service> procs;
+  std::unique_ptr<etl::transformer::TransformerService> inproc;
+  std::vector<std::string> urls;
+  auto fail = [&](const char* what) -> std::optional<Pass> {
+    std::fprintf(stderr, "%s: %s\n", v.name.c_str(), what);
+    print_logs(procs);
+    stop_all(procs);
+    if (inproc) inproc->stop();
+    return std::nullopt;
+  };
+  if (v.kafka) {
+    for (int p = 0; p < v.processes; ++p) {
+      procs.push_back(spawn(o, "transformer", service_env(s, cfg), suffix + "-" + std::to_string(p)));
+      if (!procs.back().process) return fail("cannot start the transformer binary");
+      urls.push_back(procs.back().url);
+    }
+    if (!wait_until([&] { return all_ready(procs); }, 60s, 100ms)) return fail("transformers not ready");
+  } else {
+    auto created = etl::transformer::TransformerService::create(cfg, bus);
+    if (!created || !(*created)->start().ok()) return fail("cannot start the in-process transformer");
+    inproc = std::move(created).value();
+    urls.push_back(inproc->base_url());
+  }
+  // The start-up scan of to_be_processed/ must be over before our objects land there.
+  for (const auto& url : urls) {
+    const std::string job = field(call("GET", url + "/v1/status").second, "startup_job_id");
+    if (!wait_until([&] {
+          auto state = field(call("GET", url + "/v1/jobs/" + job).second, "state");
+          return state != "" && state != "queued" && state != "running";
+        }, 60s))
+      return fail("the start-up scan did not finish");
+  }
+
+  std::vector<std::string> warm_stems, stems;
+  std::vector<std::pair<std::string, std::string>> warm_events, events;  // (Kafka key, S3 event document)
+  auto land = [&](char kind, int i, std::vector<std::string>& st, std::vector<std::pair<std::string, std::string>>& ev) {
+    const std::string& bytes = w.bytes[static_cast<std::size_t>(i) % w.bytes.size()];
+    const std::string key = "to_be_processed/" + Workload::name(kind, i);
+    auto put = (*raw)->put(key, bytes);
+    if (!put) return false;
+    etl::ObjectCreated e;
+    e.bucket = (*raw)->bucket();
+    e.key = (*raw)->event_key(key);
+    e.size = bytes.size();
+    e.etag = put->etag;
+    e.event_time = etl::rfc3339_millis(std::chrono::system_clock::now());
+    st.push_back(Workload::stem(kind, i));
+    ev.emplace_back(e.key, etl::build_s3_event(e));
+    return true;
+  };
+  for (int i = 0; i < o.warmup; ++i)
+    if (!land('w', i, warm_stems, warm_events)) return fail("cannot write the warm-up objects");
+  for (int i = 0; i < o.objects; ++i)
+    if (!land('m', i, stems, events)) return fail("cannot write the raw objects");
+
+  GroupProbe probe(s.kafka);
+  auto group_stable = [&] {
+    if (!v.kafka) return true;
+    auto members = probe.stable_assignment(etl::transformer::kConsumerGroup);
+    int sum = 0;
+    for (int n : members) sum += n;
+    return static_cast<int>(members.size()) == v.processes && sum == cfg.topic_partitions &&
+           std::none_of(members.begin(), members.end(), [](int n) { return n == 0; });
+  };
+  auto publish_all = [&](const std::vector<std::pair<std::string, std::string>>& ev) {
+    std::atomic<std::size_t> next{0};
+    std::atomic<bool> ok{true};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&] {
+        for (std::size_t i; (i = next++) < ev.size();)
+          if (!bus->publish(cfg.topic_raw, ev[i].first, ev[i].second).ok()) ok = false;
+      });
+    for (auto& t : threads) t.join();
+    return ok.load();
+  };
+
+  if (!wait_until(group_stable, 60s, 200ms)) return fail("the transformer group never became stable");
+  if (!publish_all(warm_events)) return fail("publish failed");
+  if (!wait_until([&] { return watcher->done(warm_stems, 3).has_value(); }, 120s)) return fail("warm-up objects never announced");
+  if (!wait_until(group_stable, 30s, 200ms)) return fail("the transformer group is rebalancing");
+
+  std::vector<std::string> before;
+  for (const auto& url : urls) before.push_back(get_text(url + "/metrics"));
+  const Cpu cpu0 = cpu_now(s);
+  const auto t0 = Clock::now();
+  if (!publish_all(events)) return fail("publish failed");
+  std::optional<Clock::time_point> end;
+  if (!wait_until([&] { return (end = watcher->done(stems, 3)).has_value(); }, 600s, 5ms))
+    return fail("not every object was announced");
+  Pass pass;
+  pass.cpu = cpu_now(s) - cpu0;
+  pass.variant = v;
+  pass.wall = seconds(*end - t0);
+  double sum = 0, count = 0;
+  for (std::size_t i = 0; i < urls.size(); ++i) {
+    const std::string after = get_text(urls[i] + "/metrics");
+    const char* objects = "spotify_etl_objects_transformed_total";
+    pass.per_process.push_back(std::lround(metric(after, objects) - metric(before[i], objects)));
+    sum += metric(after, "spotify_etl_transform_duration_seconds_sum") - metric(before[i], "spotify_etl_transform_duration_seconds_sum");
+    count += metric(after, "spotify_etl_transform_duration_seconds_count") - metric(before[i], "spotify_etl_transform_duration_seconds_count");
+  }
+  pass.pipeline_ms = count > 0 ? 1000 * sum / count : 0;
+  stop_all(procs);
+  if (inproc) inproc->stop();
+  return pass;
+}
+
+// One line per pass. Per event, in ms: CPU of the transformer(s) (with this
+// process, which is the transformer in the in-process passes), the time their
+// threads waited runnable for a CPU, CPU of the Kafka broker and of MinIO.
+void print_pass(const Pass& p, const Workload& w, int objects, const Pass& reference, const char* tag) {
+  const double eps = objects / p.wall, mbs = static_cast<double>(w.measured_bytes) / 1e6 / p.wall;
+  std::string split;
+  for (long n : p.per_process) split += (split.empty() ? "" : "/") + std::to_string(n);
+  const double per = 1000.0 / objects;
+  std::printf("%-3s %-41s %6.2f s %6.1f %6.1f %6.2f x %6.1f ms  %-6s %5.1f %5.1f %5.1f %5.1f  %3.0f %%\n", tag,
+              p.variant.name.c_str(), p.wall, eps, mbs, reference.wall / p.wall, p.pipeline_ms, split.c_str(),
+              (p.cpu.transformers + p.cpu.self) * per, p.cpu.waited * per, p.cpu.kafka * per, p.cpu.minio * per,
+              p.cpu.total > 0 ? 100.0 * static_cast<double>(p.cpu.busy) / static_cast<double>(p.cpu.total) : 0.0);
+  std::fflush(stdout);
+}
+
+// Median time of one publish (acks=all, the bus's linger.ms=5), one at a time, as
+// the transformer announces its three outputs.
+double publish_latency_ms(const Servers& s) {
+  etl::Config cfg = base_config(s, unique_suffix());
+  cfg.bus = "kafka";
+  auto bus = etl::open_event_bus(cfg, "distributed-benchmark");
+  if (!bus || !(*bus)->publish(cfg.topic_dlq, "k", "warm-up").ok()) return 0;
+  std::vector<double> v;
+  for (int i = 0; i < 30; ++i) {
+    const auto t0 = Clock::now();
+    if (!(*bus)->publish(cfg.topic_dlq, "k" + std::to_string(i), "{}").ok()) return 0;
+    v.push_back(ms(Clock::now() - t0));
+  }
+  return percentile(v, 0.5);
+}
+
+int throughput(const Options& o, const Servers& s) {
+  Workload w;
+  for (int i = 0; i < std::max(o.objects, o.warmup); ++i)
+    w.bytes.push_back(etl::bench::playlist_envelope(o.pages, o.per_page, 1000 + static_cast<std::uint64_t>(i)));
+  for (int i = 0; i < o.objects; ++i) w.measured_bytes += w.bytes[static_cast<std::size_t>(i) % w.bytes.size()].size();
+  std::printf("(a) transformer throughput: %d raw objects of %d page(s) x %d items (%.2f MB each, %.1f MB in all),\n"
+              "    events published from 4 threads after %d warm-up objects; clock: first publish -> last of the 3 x %d\n"
+              "    output events seen on the transformed topic. %d round(s) of the 5 passes.\n"
+              "    Machine: %u cores, shared by the transformers, Kafka, MinIO, this process (and other work).\n\n",
+              o.objects, o.pages, o.per_page, static_cast<double>(w.bytes[0].size()) / 1e6,
+              static_cast<double>(w.measured_bytes) / 1e6, o.warmup, o.objects, o.rounds, std::thread::hardware_concurrency());
+  std::printf("%-45s %8s %6s %6s %8s %9s  %-6s %s\n", "    pass", "wall", "ev/s", "MB/s", "vs emb", "pipeline",
+              "split", "ms/event: transf. CPU, its wait for a CPU, kafka CPU, minio CPU; machine busy");
+  const std::vector<Variant> variants = {{"embedded: in-process bus, file:// stores", false, false, 0},
+                                         {"in-process bus, MinIO stores", false, true, 0},
+                                         {"Kafka, file:// stores, 1 process", true, false, 1},
+                                         {"Kafka + MinIO, 1 transformer process", true, true, 1},
+                                         {"Kafka + MinIO, 2 transformer processes", true, true, 2}};
+  std::vector<std::vector<Pass>> passes(variants.size());  // [variant][round]
+  for (int r = 0; r < o.rounds; ++r) {
+    for (std::size_t i = 0; i < variants.size(); ++i) {
+      auto p = run_pass(o, s, w, variants[i]);
+      if (!p) return 1;
+      passes[i].push_back(*p);
+      print_pass(*p, w, o.objects, passes[0].back(), ("r" + std::to_string(r + 1)).c_str());
+    }
+  }
+  // Other work on the machine comes and goes: a pass is compared with the
+  // passes of its own round, and the rounds' ratios are summarised by their median.
+  auto ratios = [&](std::size_t a, std::size_t b) {  // events/s of a / events/s of b, per round
+    std::vector<double> v;
+    for (int r = 0; r < o.rounds; ++r) v.push_back(passes[b][static_cast<std::size_t>(r)].wall / passes[a][static_cast<std::size_t>(r)].wall);
+    return v;
+  };
+  auto list = [](const std::vector<double>& v) {
+    std::string out;
+    for (double x : v) out += (out.empty() ? "" : " ") + std::to_string(x).substr(0, 4);
+    return out;
+  };
+  const double mb = static_cast<double>(w.measured_bytes) / 1e6;
+  std::printf("\n%-45s %9s %9s %9s   %s\n", "    over the rounds", "median", "best", "MB/s", "vs embedded, same round (median; each round)");
+  for (std::size_t i = 0; i < variants.size(); ++i) {
+    std::vector<double> eps;
+    for (const auto& p : passes[i]) eps.push_back(o.objects / p.wall);
+    const auto vs = ratios(i, 0);
+    std::printf("    %-41s %6.1f/s %6.1f/s %9.1f   %5.2f x  (%s)\n", variants[i].name.c_str(), percentile(eps, 0.5),
+                *std::max_element(eps.begin(), eps.end()), percentile(eps, 0.5) * mb / o.objects, percentile(vs, 0.5),
+                list(vs).c_str());
+  }
+  const auto two_one = ratios(4, 3);
+  std::printf("\n    Kafka + MinIO, 2 processes / 1 process: %.2f x (median; rounds: %s) on %u cores\n",
+              percentile(two_one, 0.5), list(two_one).c_str(), std::thread::hardware_concurrency());
+  std::printf("    one Kafka publish (acks=all, linger.ms=5), one at a time: median %.1f ms (the transformer announces 3"
+              " outputs in a row)\n\n", publish_latency_ms(s));
+  return 0;
+}
+
+// --- (b) freshness -------------------------------------------------------------------
+struct Sample {
+  double total = 0;      // POST /v1/runs -> rows answer
+  double succeeded = 0;  // -> GET /v1/runs/{id} says succeeded (polled)
+  double landed = 0;     // -> the raw object's event seen on the raw topic
+  double announced = 0;  // -> its songs_data output's event seen on the transformed topic
+};
+
+std::optional<Sample> fresh_run(const std::string& extractor, const std::string& cataloger, const EventWatcher& watcher) {
+  const auto t0 = Clock::now();
+  auto [status, started] =
+      call("POST", extractor + "/v1/runs", {{"sources", {{{"type", "playlist"}, {"id", etl::fakespotify::kDemoPlaylistId}}}}});
+  if (status != 202 || !started.contains("run_id")) {
+    std::fprintf(stderr, "run not accepted (%d): %s\n", status, started.dump().c_str());
+    return std::nullopt;
+  }
+  const std::string run_id = started["run_id"];
+  const json count = {{"sql", "SELECT count(*) FROM songs_data WHERE run_id = '" + run_id + "'"}};
+  Clock::time_point succeeded{};
+  for (;;) {  // freshness_benchmark's loop
+    if (succeeded == Clock::time_point{} && field(call("GET", extractor + "/v1/runs/" + run_id).second, "status") == "succeeded")
+      succeeded = Clock::now();
+    auto q = call("POST", cataloger + "/v1/query", count).second;
+    if (q.is_object() && q["rows"].is_array() && q["rows"].size() == 1 && q["rows"][0][0] == 100) break;
+    if (ms(Clock::now() - t0) > 60000) {
+      std::fprintf(stderr, "rows never arrived for %s\n", run_id.c_str());
+      return std::nullopt;
+    }
+    std::this_thread::sleep_for(2ms);
+  }
+  const auto t1 = Clock::now();
+  if (succeeded == Clock::time_point{}) succeeded = t1;
+  const auto announced = watcher.first("songs_data/", run_id).value_or(t1);
+  const auto landed = std::min(watcher.first("to_be_processed/", run_id).value_or(announced), announced);
+  return Sample{ms(t1 - t0), ms(succeeded - t0), ms(landed - t0), ms(announced - t0)};
+}
+
+void print_freshness(const char* name, const std::vector<Sample>& v) {  // times in ms
+  std::vector<double> total, succeeded, extract, transform, rest;
+  for (const auto& x : v) {
+    total.push_back(x.total);
+    succeeded.push_back(x.succeeded);
+    extract.push_back(x.landed);
+    transform.push_back(x.announced - x.landed);
+    rest.push_back(x.total - x.announced);
+  }
+  std::printf("%-42s %7.1f %7.1f %7.1f %7.1f   %7.1f %7.1f %7.1f   %7.1f\n", name, percentile(total, 0.5),
+              percentile(total, 0.9), *std::min_element(total.begin(), total.end()),
+              *std::max_element(total.begin(), total.end()), percentile(extract, 0.5), percentile(transform, 0.5),
+              percentile(rest, 0.5), percentile(succeeded, 0.5));
+}
+
+int freshness(const Options& o, const Servers& s) {
+  etl::fakespotify::FakeSpotifyServer spotify;
+  if (spotify.start() <= 0) return 1;
+  const etl::fakespotify::FakeSpotifyOptions creds;
+
+  // Embedded, as freshness_benchmark and `spotify-etl up`.
+  const std::string suffix = unique_suffix();
+  etl::Config emb = base_config(s, suffix + "-emb");
+  emb.extractor_addr = emb.transformer_addr = emb.cataloger_addr = {"127.0.0.1", 0};
+  emb.raw_url = "file://" + o.work_dir + "/fresh-" + suffix + "/embedded/raw";
+  emb.transformed_url = "file://" + o.work_dir + "/fresh-" + suffix + "/embedded/transformed";
+  emb.spotify_api_url = spotify.api_url();
+  emb.spotify_accounts_url = spotify.accounts_url();
+  emb.spotify_client_id = creds.client_id;
+  emb.spotify_client_secret = creds.client_secret;
+  std::shared_ptr<etl::EventBus> memory = etl::make_memory_bus();
+  auto cataloger = etl::cataloger::CatalogerService::create(emb, memory);
+  auto transformer = etl::transformer::TransformerService::create(emb, memory);
+  auto extractor = etl::extractor::ExtractorService::create(emb, memory);
+  if (!cataloger || !transformer || !extractor) return std::fprintf(stderr, "cannot create the embedded services\n"), 1;
+  if (!(*cataloger)->start().ok() || !(*transformer)->start().ok() || !(*extractor)->start().ok()) return 1;
+  EventWatcher emb_watch(memory->subscribe({emb.topic_raw, emb.topic_transformed}, "bench-watch").value());
+
+  // Distributed: three processes, Kafka, raw objects on MinIO.
+  etl::Config dist = base_config(s, suffix);
+  dist.raw_url = "s3://" + s.bucket + "/fresh-" + suffix + "/raw";
+  dist.transformed_url =
+      o.transformed_url.empty() ? "file://" + o.work_dir + "/fresh-" + suffix + "/transformed" : o.transformed_url;
+  dist.bus = "kafka";
+  auto env = service_env(s, dist);
+  env["SPOTIFY_API_URL"] = spotify.api_url();
+  env["SPOTIFY_ACCOUNTS_URL"] = spotify.accounts_url();
+  env["SPOTIFY_CLIENT_ID"] = creds.client_id;
+  env["SPOTIFY_CLIENT_SECRET"] = creds.client_secret;
+  std::vector<Service> procs;
+  for (const char* name : {"cataloger", "transformer", "extractor"}) {
+    procs.push_back(spawn(o, name, env, "fresh-" + suffix));
+    if (!procs.back().process) return std::fprintf(stderr, "cannot start %s\n", name), 1;
+  }
+  auto kafka = etl::open_event_bus(dist, "distributed-benchmark");
+  if (!kafka) return std::fprintf(stderr, "kafka: %s\n", kafka.error().message.c_str()), 1;
+  EventWatcher dist_watch((*kafka)->subscribe({dist.topic_raw, dist.topic_transformed}, "bench-watch-" + suffix).value());
+  if (!wait_until([&] { return all_ready(procs); }, 60s, 100ms)) {
+    print_logs(procs);
+    stop_all(procs);
+    return 1;
+  }
+
+  std::printf("(b) freshness: POST /v1/runs (one 100-track playlist, local fake Spotify) -> 100 rows answering /v1/query;\n"
+              "    %d runs each after one warm-up run, embedded and distributed alternately. Distributed: 3 processes,\n"
+              "    Kafka, raw store %s, transformed store %s.\n\n",
+              o.runs, dist.raw_url.c_str(), dist.transformed_url.c_str());
+  std::vector<Sample> e_samples, d_samples;
+  const std::string e_runs = (*extractor)->base_url(), e_query = (*cataloger)->base_url();
+  const std::string d_runs = procs[2].url, d_query = procs[0].url;
+  int rc = 0;
+  for (int i = 0; i < o.runs + 1 && rc == 0; ++i) {
+    auto e = fresh_run(e_runs, e_query, emb_watch);
+    auto d = fresh_run(d_runs, d_query, dist_watch);
+    if (!e || !d) {
+      print_logs(procs);
+      rc = 1;
+    } else if (i > 0) {
+      e_samples.push_back(*e);
+      d_samples.push_back(*d);
+    }
+  }
+  if (rc == 0) {
+    std::printf("%-42s %7s %7s %7s %7s   %7s %7s %7s   %7s   (ms)\n", "", "median", "p90", "min", "max", "extract",
+                "transf.", "crawl+q", "run ok");
+    print_freshness("embedded (in-process bus, file://)", e_samples);
+    const std::string name = std::string("distributed (Kafka, MinIO raw, ") +
+                             (dist.transformed_url.rfind("s3://", 0) == 0 ? "S3" : "file://") + " out)";
+    print_freshness(name.c_str(), d_samples);
+    std::vector<double> et, dt;
+    for (const auto& x : e_samples) et.push_back(x.total);
+    for (const auto& x : d_samples) dt.push_back(x.total);
+    std::printf("distributed / embedded: median %.2f x, p90 %.2f x\n"
+                "(stages, medians of each: extract = until the raw object's event is seen on the raw topic; transf. = until\n"
+                " its songs_data event is seen on the transformed topic; crawl+q = debounced crawl + the query answering;\n"
+                " run ok = until GET /v1/runs/{id} said succeeded, polled between queries as freshness_benchmark does)\n",
+                percentile(dt, 0.5) / percentile(et, 0.5), percentile(dt, 0.9) / percentile(et, 0.9));
+  }
+  stop_all(procs);
+  (*extractor)->stop();
+  (*transformer)->stop();
+  (*cataloger)->stop();
+  return rc;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i], v = argv[i + 1];
+    if (a == "--objects") o.objects = std::stoi(v);
+    else if (a == "--pages") o.pages = std::stoi(v);
+    else if (a == "--per-page") o.per_page = std::stoi(v);
+    else if (a == "--warmup") o.warmup = std::stoi(v);
+    else if (a == "--runs") o.runs = std::stoi(v);
+    else if (a == "--rounds") o.rounds = std::max(1, std::stoi(v));
+    else if (a == "--transformed-url") o.transformed_url = v;
+    else if (a == "--only") o.only = v;
+    else if (a == "--work-dir") o.work_dir = v;
+    else if (a == "--bin-dir") o.bin_dir = v;
+    else return std::fprintf(stderr, "unknown option %s (see the comment at the top of bench/distributed_benchmark.cpp)\n", a.c_str()), 2;
+  }
+  Servers s{env_or("ETL_TEST_KAFKA_BOOTSTRAP"), env_or("ETL_TEST_S3_ENDPOINT"), env_or("ETL_TEST_S3_ACCESS_KEY"),
+            env_or("ETL_TEST_S3_SECRET_KEY"),  env_or("ETL_TEST_S3_REGION", "us-east-1"), env_or("ETL_TEST_S3_BUCKET"),
+            std::atoi(env_or("ETL_TEST_KAFKA_PID", "0").c_str()), std::atoi(env_or("ETL_TEST_MINIO_PID", "0").c_str())};
+  if (s.kafka.empty() || s.endpoint.empty() || s.bucket.empty()) {
+    std::fprintf(stderr, "needs ETL_TEST_KAFKA_BOOTSTRAP, ETL_TEST_S3_ENDPOINT, ETL_TEST_S3_BUCKET (and keys): "
+                         "run bench/run_distributed_bench.sh\n");
+    return 2;
+  }
+  etl::log::init("distributed-benchmark", "error", "json");
+  fs::create_directories(o.work_dir);
+  int rc = 0;
+  if (o.only.empty() || o.only == "throughput") rc = throughput(o, s);
+  if (rc == 0 && (o.only.empty() || o.only == "freshness")) rc = freshness(o, s);
+  if (rc == 0) {
+    std::error_code ec;
+    fs::remove_all(o.work_dir, ec);
+  } else {
+    std::fprintf(stderr, "service logs kept in %s\n", o.work_dir.c_str());
+  }
+  return rc;
+}
