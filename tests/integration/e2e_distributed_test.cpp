@@ -5,9 +5,9 @@
 
 #include <csignal>
 #include <cstdlib>
-#include <random>
+#include <fstream>
 
-#include "child_process.h"
+#include "distributed_pipeline.h"
 #include "etl/config.h"
 #include "etl/event_bus.h"
 #include "etl/object_store.h"
@@ -20,95 +20,9 @@ namespace {
 
 using namespace std::chrono_literals;
 using etl::testing::call;
+using etl::testing::env_or_empty;
+using etl::testing::Pipeline;
 namespace fs = fakespotify;
-
-std::string env_or_empty(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
-std::string random_suffix() {
-  std::mt19937_64 rng{std::random_device{}()};
-  return std::to_string(rng() % 1000000000ull);
-}
-
-// One pipeline: three processes sharing topics (unique per test) and stores.
-class Pipeline {
- public:
-  Pipeline(const testing::TempDir& dir, const fs::FakeSpotifyServer& spotify, std::string raw_topic = {}) {
-    suffix_ = random_suffix();
-    raw_prefix_ = "e2e-" + suffix_ + "/raw";
-    env_ = {{"ETL_BUS", "kafka"},
-            {"ETL_KAFKA_BOOTSTRAP_SERVERS", env_or_empty("ETL_TEST_KAFKA_BOOTSTRAP")},
-            {"ETL_TOPIC_RAW", raw_topic.empty() ? "spotify.raw." + suffix_ : raw_topic},
-            {"ETL_TOPIC_TRANSFORMED", "spotify.transformed." + suffix_},
-            {"ETL_TOPIC_DLQ", "spotify.dlq." + suffix_},
-            {"ETL_RAW_URL", "s3://" + env_or_empty("ETL_TEST_S3_BUCKET") + "/" + raw_prefix_},
-            // The cataloger's DuckDB reads transformed files from a local folder (a shared volume).
-            {"ETL_TRANSFORMED_URL", dir.url("transformed-" + suffix_)},
-            {"AWS_ENDPOINT_URL_S3", env_or_empty("ETL_TEST_S3_ENDPOINT")},
-            {"AWS_ACCESS_KEY_ID", env_or_empty("ETL_TEST_S3_ACCESS_KEY")},
-            {"AWS_SECRET_ACCESS_KEY", env_or_empty("ETL_TEST_S3_SECRET_KEY")},
-            {"AWS_REGION", env_or_empty("ETL_TEST_S3_REGION")},
-            {"SPOTIFY_API_URL", spotify.api_url()},
-            {"SPOTIFY_ACCOUNTS_URL", spotify.accounts_url()},
-            {"SPOTIFY_CLIENT_ID", fs::FakeSpotifyOptions{}.client_id},
-            {"SPOTIFY_CLIENT_SECRET", fs::FakeSpotifyOptions{}.client_secret},
-            {"ETL_KAFKA_SESSION_TIMEOUT_MS", "10000"},
-            {"ETL_LOG_LEVEL", "warn"}};
-    for (const char* service : {"extractor", "transformer", "cataloger"}) {
-      int port = testing::free_port();
-      std::string var = std::string("ETL_") + (service[0] == 'e' ? "EXTRACTOR" : service[0] == 't' ? "TRANSFORMER" : "CATALOGER") + "_ADDR";
-      auto env = env_;
-      env[var] = "127.0.0.1:" + std::to_string(port);
-      urls_[service] = "http://127.0.0.1:" + std::to_string(port);
-      processes_[service] = std::make_unique<testing::ChildProcess>(
-          std::string(ETL_BIN_DIR) + "/" + service, std::vector<std::string>{}, env,
-          (dir.path() / (std::string(service) + "-" + suffix_ + ".log")).string());
-    }
-  }
-
-  // SIGTERM lets each consumer leave its group at once; a SIGKILLed member would
-  // hold the shared groups' rebalances until its session times out.
-  ~Pipeline() {
-    for (auto& [name, p] : processes_) p->kill(SIGTERM);
-    for (auto& [name, p] : processes_) p->wait_exit(10s);
-  }
-
-  bool start() {
-    for (auto& [name, p] : processes_)
-      if (!p->start()) return false;
-    return testing::wait_until([&] {
-      for (const auto& [name, url] : urls_)
-        if (call("GET", url + "/readyz").status != 200) return false;
-      return true;
-    }, 60s, 100ms);
-  }
-
-  std::string logs() const {
-    std::string out;
-    for (const auto& [name, p] : processes_) out += "--- " + name + "\n" + p->log();
-    return out;
-  }
-
-  const std::string& url(const std::string& service) const { return urls_.at(service); }
-  testing::ChildProcess& process(const std::string& service) { return *processes_.at(service); }
-  const std::map<std::string, std::string>& env() const { return env_; }
-  const std::string& raw_prefix() const { return raw_prefix_; }
-
-  long long count(const std::string& sql) {
-    auto r = call("POST", url("cataloger") + "/v1/query", nlohmann::json{{"sql", sql}}.dump());
-    auto body = r.json();
-    if (r.status != 200 || !body.is_object() || body["rows"].size() != 1) return -1;
-    return body["rows"][0][0].get<long long>();
-  }
-
- private:
-  std::string suffix_, raw_prefix_;
-  std::map<std::string, std::string> env_;
-  std::map<std::string, std::string> urls_;
-  std::map<std::string, std::unique_ptr<testing::ChildProcess>> processes_;
-};
 
 class DistributedEndToEnd : public ::testing::Test {
  protected:
@@ -129,8 +43,15 @@ class DistributedEndToEnd : public ::testing::Test {
   fs::FakeSpotifyServer spotify_;
 };
 
+// Raw and transformed tables both in MinIO; the cataloger's DuckDB answers from
+// its local copy of the tables (ETL_CATALOG_CACHE_DIR).
 TEST_F(DistributedEndToEnd, ThreeProcessesOverKafkaAndMinioGiveTheEmbeddedAnswers) {
-  Pipeline p(dir_, spotify_);
+  etl::testing::PipelineOptions options;
+  const std::string transformed_url =
+      "s3://" + env_or_empty("ETL_TEST_S3_BUCKET") + "/e2e-" + etl::testing::random_suffix() + "/transformed";
+  options.env = {{"ETL_TRANSFORMED_URL", transformed_url},
+                 {"ETL_CATALOG_CACHE_DIR", (dir_.path() / "cataloger-cache").string()}};
+  Pipeline p(dir_, spotify_, etl::testing::TestServers::from_environment(), options);
   ASSERT_TRUE(p.start()) << p.logs();
   nlohmann::json body = {{"sources",
                           {{{"type", "playlist"}, {"id", fs::kDemoPlaylistId}},
@@ -174,6 +95,15 @@ TEST_F(DistributedEndToEnd, ThreeProcessesOverKafkaAndMinioGiveTheEmbeddedAnswer
   ASSERT_TRUE(waiting.ok() && processed.ok());
   EXPECT_TRUE(waiting->empty()) << waiting->size() << " raw objects still waiting";
   EXPECT_EQ(processed->size(), 3u);
+
+  // The tables live in MinIO, and the catalog says so.
+  auto transformed = open_object_store(transformed_url, aws);
+  ASSERT_TRUE(transformed.ok()) << transformed.error().message;
+  auto songs = (*transformed)->list("songs_data/");
+  ASSERT_TRUE(songs.ok()) << songs.error().message;
+  EXPECT_EQ(songs->size(), 3u) << "one songs_data file per raw object";
+  auto table = call("GET", p.url("cataloger") + "/v1/tables/songs_data").json();
+  EXPECT_EQ(table["location"], transformed_url + "/songs_data/") << table.dump();
 
   for (const char* service : {"extractor", "transformer", "cataloger"}) {
     p.process(service).kill(SIGTERM);
