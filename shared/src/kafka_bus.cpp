@@ -349,29 +349,25 @@ void KafkaBus::on_error(rd_kafka_t* rk, int err, const char* reason, void* opaqu
   static_cast<KafkaBus*>(opaque)->errors_.note(rd_kafka_name(rk), static_cast<rd_kafka_resp_err_t>(err), reason);
 }
 
-Status KafkaBus::publish(const std::string& topic, const std::string& key, const std::string& value,
-                         const MessageHeaders& headers) {
-  if (topic.empty()) return make_error(Errc::invalid_argument, "kafka: publish needs a topic");
-  ETL_RETURN_IF_ERROR(ensure_topics({topic}, std::min<std::chrono::milliseconds>(message_timeout_, std::chrono::seconds(10))));
-  auto producer = this->producer();
-  if (!producer) return std::move(producer).error();
-  rd_kafka_t* rk = (*producer)->rk;
+namespace {
 
+// Hands one message to librdkafka (waiting out a full local queue until
+// `deadline`); its delivery report lands in the returned Delivery.
+Result<std::shared_ptr<Delivery>> enqueue(rd_kafka_t* rk, const std::string& topic, const OutgoingMessage& m,
+                                          std::chrono::steady_clock::time_point deadline, const std::string& last) {
   auto delivery = std::make_shared<Delivery>();
-  // The report comes within message.timeout.ms; the margin only guards against a lost one.
-  const auto deadline = std::chrono::steady_clock::now() + message_timeout_ + std::chrono::seconds(10);
   while (true) {
     auto* holder = new std::shared_ptr<Delivery>(delivery);
-    kafka::HeadersPtr kafka_headers = headers.empty() ? nullptr : kafka::to_kafka_headers(headers);
+    kafka::HeadersPtr kafka_headers = m.headers.empty() ? nullptr : kafka::to_kafka_headers(m.headers);
     std::vector<rd_kafka_vu_t> vus;
     vus.push_back({.vtype = RD_KAFKA_VTYPE_TOPIC, .u = {.cstr = topic.c_str()}});
-    if (!key.empty()) {
+    if (!m.key.empty()) {
       rd_kafka_vu_t k{.vtype = RD_KAFKA_VTYPE_KEY, .u = {}};
-      k.u.mem = {const_cast<char*>(key.data()), key.size()};
+      k.u.mem = {const_cast<char*>(m.key.data()), m.key.size()};
       vus.push_back(k);
     }
     rd_kafka_vu_t v{.vtype = RD_KAFKA_VTYPE_VALUE, .u = {}};
-    v.u.mem = {const_cast<char*>(value.data()), value.size()};
+    v.u.mem = {const_cast<char*>(m.value.data()), m.value.size()};
     vus.push_back(v);
     vus.push_back({.vtype = RD_KAFKA_VTYPE_MSGFLAGS, .u = {.i = RD_KAFKA_MSG_F_COPY}});
     if (kafka_headers) vus.push_back({.vtype = RD_KAFKA_VTYPE_HEADERS, .u = {.headers = kafka_headers.get()}});
@@ -380,7 +376,7 @@ Status KafkaBus::publish(const std::string& topic, const std::string& key, const
     rd_kafka_error_t* error = rd_kafka_produceva(rk, vus.data(), vus.size());
     if (error == nullptr) {
       (void)kafka_headers.release();  // librdkafka owns them now
-      break;
+      return delivery;
     }
     delete holder;
     const rd_kafka_resp_err_t code = rd_kafka_error_code(error);
@@ -390,16 +386,49 @@ Status KafkaBus::publish(const std::string& topic, const std::string& key, const
       std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the poller drains the queue
       continue;
     }
-    return make_error(kafka::errc_for(code), with_last("kafka: publish to " + topic + " failed: " + text, last_error()));
+    return make_error(kafka::errc_for(code), with_last("kafka: publish to " + topic + " failed: " + text, last));
   }
+}
 
-  std::unique_lock lock(delivery->mutex);
-  if (!delivery->cv.wait_until(lock, deadline, [&] { return delivery->done; }))
-    return make_error(Errc::timeout, with_last("kafka: no delivery report for " + topic + " in time", last_error()));
-  if (delivery->err != RD_KAFKA_RESP_ERR_NO_ERROR)
-    return make_error(kafka::errc_for(delivery->err),
-                      with_last("kafka: publish to " + topic + " not acknowledged: " + rd_kafka_err2str(delivery->err),
-                                last_error()));
+}  // namespace
+
+Status KafkaBus::publish(const std::string& topic, const std::string& key, const std::string& value,
+                         const MessageHeaders& headers) {
+  return publish_batch(topic, {OutgoingMessage{key, value, headers}});
+}
+
+Status KafkaBus::publish_batch(const std::string& topic, const std::vector<OutgoingMessage>& messages) {
+  if (topic.empty()) return make_error(Errc::invalid_argument, "kafka: publish needs a topic");
+  if (messages.empty()) return {};
+  ETL_RETURN_IF_ERROR(ensure_topics({topic}, std::min<std::chrono::milliseconds>(message_timeout_, std::chrono::seconds(10))));
+  auto producer = this->producer();
+  if (!producer) return std::move(producer).error();
+  rd_kafka_t* rk = (*producer)->rk;
+
+  // The reports come within message.timeout.ms; the margin only guards against a lost one.
+  const auto deadline = std::chrono::steady_clock::now() + message_timeout_ + std::chrono::seconds(10);
+  std::vector<std::shared_ptr<Delivery>> deliveries;
+  std::optional<Error> failed;
+  for (const auto& m : messages) {
+    auto delivery = enqueue(rk, topic, m, deadline, last_error());
+    if (!delivery) {
+      failed = std::move(delivery).error();
+      break;  // the ones already handed over are still awaited below
+    }
+    deliveries.push_back(std::move(delivery).value());
+  }
+  for (const auto& delivery : deliveries) {
+    std::unique_lock lock(delivery->mutex);
+    if (!delivery->cv.wait_until(lock, deadline, [&] { return delivery->done; })) {
+      if (!failed) failed = make_error(Errc::timeout, with_last("kafka: no delivery report for " + topic + " in time", last_error()));
+      continue;
+    }
+    if (delivery->err != RD_KAFKA_RESP_ERR_NO_ERROR && !failed)
+      failed = make_error(kafka::errc_for(delivery->err),
+                          with_last("kafka: publish to " + topic + " not acknowledged: " + rd_kafka_err2str(delivery->err),
+                                    last_error()));
+  }
+  if (failed) return *failed;
   return {};
 }
 

@@ -142,6 +142,7 @@ class KafkaBus final : public EventBus, public std::enable_shared_from_this<Kafk
 
   Status publish(const std::string& topic, const std::string& key, const std::string& value,
                  const MessageHeaders& headers = {}) override;
+  Status publish_batch(const std::string& topic, const std::vector<OutgoingMessage>& messages) override;
   Result<std::unique_ptr<Consumer>> subscribe(const std::vector<std::string>& topics, const std::string& group) override;
   // A metadata round trip to the brokers, at most 2 s.
   Status ping() override;

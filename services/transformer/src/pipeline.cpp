@@ -173,7 +173,7 @@ Result<TransformResult> Pipeline::run_locked(const RawKey& key, RunOptions optio
     result.moved = true;
   }
   result.raw_key = in_place ? from : key.processed_key();
-  if (Status s = announce(result.outputs, infos); !s.ok()) return s.error();
+  if (Status s = announce(result.outputs, infos); !s.ok()) return with_key(from, std::move(s).error());
 
   result.dt = out->dt;
   result.albums_rows = out->albums.rows();
@@ -189,7 +189,12 @@ Result<TransformResult> Pipeline::run_locked(const RawKey& key, RunOptions optio
   return result;
 }
 
+// The outputs' events go out together: one wait for the brokers' acknowledgements
+// instead of one per table. A failure retries the object, so an event already
+// on the bus is announced again (at least once; the cataloger is idempotent).
 Status Pipeline::announce(const std::vector<std::string>& outputs, const std::vector<ObjectInfo>& infos) {
+  std::vector<OutgoingMessage> events;
+  events.reserve(outputs.size());
   for (std::size_t i = 0; i < outputs.size(); ++i) {
     ObjectCreated e;
     e.bucket = transformed_->bucket();
@@ -197,8 +202,12 @@ Status Pipeline::announce(const std::vector<std::string>& outputs, const std::ve
     e.size = infos[i].size;
     e.etag = infos[i].etag;
     e.sequencer = sequencer();
-    if (Status s = bus_->publish(options_.topic_transformed, e.key, build_s3_event(e)); !s.ok())
-      return with_key(outputs[i], std::move(s).error());
+    events.push_back({e.key, build_s3_event(e), {}});
+  }
+  if (Status s = bus_->publish_batch(options_.topic_transformed, events); !s.ok()) {
+    Error e = std::move(s).error();
+    e.message = "announcing " + std::to_string(outputs.size()) + " outputs: " + e.message;
+    return e;
   }
   return {};
 }

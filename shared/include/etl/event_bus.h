@@ -29,6 +29,13 @@ struct Message {
   MessageHeaders headers;
 };
 
+// One message to publish: what Message carries before the bus gives it a place.
+struct OutgoingMessage {
+  std::string key;
+  std::string value;
+  MessageHeaders headers;
+};
+
 class Consumer {
  public:
   virtual ~Consumer() = default;
@@ -59,6 +66,13 @@ class EventBus {
   // Returns once the message is durable on the bus (Kafka: acknowledged by the brokers).
   virtual Status publish(const std::string& topic, const std::string& key, const std::string& value,
                          const MessageHeaders& headers = {}) = 0;
+  // Publishes several messages together and returns once all are durable (Kafka:
+  // all sent at once, one wait for their acknowledgements). On an error some may
+  // be on the bus already: the caller retries the whole batch (at least once).
+  virtual Status publish_batch(const std::string& topic, const std::vector<OutgoingMessage>& messages) {
+    for (const auto& m : messages) ETL_RETURN_IF_ERROR(publish(topic, m.key, m.value, m.headers));
+    return {};
+  }
   virtual Result<std::unique_ptr<Consumer>> subscribe(const std::vector<std::string>& topics, const std::string& group) = 0;
   // Reachability for /readyz.
   virtual Status ping() = 0;
