@@ -109,10 +109,13 @@ std::string endpoint_url_for(const AwsConfig& aws, const JsonService& service) {
 
 Result<std::unique_ptr<JsonClient>> JsonClient::create(const AwsConfig& aws, JsonService service,
                                                        JsonClientOptions options) {
-  if (aws.access_key_id.empty() || aws.secret_access_key.empty())
+  auto credentials = make_credentials_provider(aws);
+  if (!credentials) return std::move(credentials).error();
+  if (!*credentials)
     return make_error(Errc::unauthorized, "no AWS credentials for " + service.display +
-                                              ": set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (instance profiles "
-                                              "and IRSA are not supported)");
+                                              ": set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_ROLE_ARN and "
+                                              "AWS_WEB_IDENTITY_TOKEN_FILE (web identity, as IRSA sets them; instance "
+                                              "profiles are not supported)");
   if (aws.region.empty()) return make_error(Errc::invalid_argument, "AWS_REGION is required for " + service.display);
   if (options.max_attempts < 1) return make_error(Errc::invalid_argument, "max_attempts must be at least 1");
   std::string variable = !(service.signing_name == "glue" ? aws.endpoint_url_glue : aws.endpoint_url_athena).empty()
@@ -123,7 +126,7 @@ Result<std::unique_ptr<JsonClient>> JsonClient::create(const AwsConfig& aws, Jso
   std::unique_ptr<JsonClient> client(new JsonClient());
   client->service_ = std::move(service);
   client->options_ = options;
-  client->credentials_ = {aws.access_key_id, aws.secret_access_key, aws.session_token};
+  client->credentials_ = std::move(credentials).value();
   client->region_ = aws.region;
   client->host_ = parsed->host;
   client->path_ = parsed->base_path + "/";
@@ -145,10 +148,13 @@ Result<Reply> JsonClient::send(std::string_view op, const nlohmann::json& body) 
   SigningRequest signing{"POST", host_, path_, {}, own, sha256_hex(payload)};
 
   for (int attempt = 1;; ++attempt) {
+    // Asked per attempt: temporary credentials may be renewed between two tries.
+    auto credentials = credentials_->credentials();
+    if (!credentials) return std::move(credentials).error();
     request.headers = own;
     request.headers.emplace_back("Host", host_);
     try {
-      for (auto& header : sigv4_sign(signing, credentials_, region_, service_.signing_name,
+      for (auto& header : sigv4_sign(signing, *credentials, region_, service_.signing_name,
                                      std::chrono::system_clock::now(), false))
         request.headers.push_back(std::move(header));
     } catch (const std::exception& e) {

@@ -180,6 +180,13 @@ bool is_country_code(const std::string& s) {
          std::isupper(static_cast<unsigned char>(s[1]));
 }
 
+// STS's RoleSessionName: [\w+=,.@-]{2,64}.
+bool is_role_session_name(const std::string& s) {
+  return s.size() >= 2 && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](unsigned char c) {
+           return std::isalnum(c) != 0 || std::string_view("_+=,.@-").find(static_cast<char>(c)) != std::string_view::npos;
+         });
+}
+
 }  // namespace
 
 Result<Config> load_config(const Environment& env, const ConfigDefaults& defaults) {
@@ -249,6 +256,18 @@ Result<Config> load_config(const Environment& env, const ConfigDefaults& default
   r.http_url("AWS_ENDPOINT_URL_S3", cfg.aws.endpoint_url_s3);
   r.http_url("AWS_ENDPOINT_URL_GLUE", cfg.aws.endpoint_url_glue);
   r.http_url("AWS_ENDPOINT_URL_ATHENA", cfg.aws.endpoint_url_athena);
+  r.http_url("AWS_ENDPOINT_URL_STS", cfg.aws.endpoint_url_sts);
+  r.string("AWS_ROLE_ARN", cfg.aws.role_arn);
+  r.string("AWS_WEB_IDENTITY_TOKEN_FILE", cfg.aws.web_identity_token_file);
+  r.string("AWS_ROLE_SESSION_NAME", cfg.aws.role_session_name);
+  // As the SDKs: static keys win and the web identity variables are then ignored;
+  // a token file without a role is a mistake, a role alone is not a web identity.
+  const bool static_keys = !cfg.aws.access_key_id.empty() && !cfg.aws.secret_access_key.empty();
+  if (!static_keys && !cfg.aws.web_identity_token_file.empty() && cfg.aws.role_arn.empty())
+    r.fail("AWS_ROLE_ARN", "must be set with AWS_WEB_IDENTITY_TOKEN_FILE (web identity / IRSA): the IAM role to assume");
+  if (!cfg.aws.role_session_name.empty() && !is_role_session_name(cfg.aws.role_session_name))
+    r.fail("AWS_ROLE_SESSION_NAME", "'" + cfg.aws.role_session_name +
+                                        "' is not 2 to 64 characters of letters, digits and _+=,.@-");
 
   r.choice("ETL_BUS", cfg.bus, {"memory", "kafka"});
   r.string("ETL_KAFKA_BOOTSTRAP_SERVERS", cfg.kafka_bootstrap_servers);

@@ -47,7 +47,7 @@ system_clock::time_point date_or_now(const http::ClientResponse& response) {
 std::string credential_hint(std::string_view code) {
   if (code == "InvalidAccessKeyId") return " (check AWS_ACCESS_KEY_ID)";
   if (code == "SignatureDoesNotMatch") return " (check AWS_SECRET_ACCESS_KEY)";
-  if (code == "ExpiredToken" || code == "InvalidToken") return " (check AWS_SESSION_TOKEN)";
+  if (code == "ExpiredToken" || code == "InvalidToken") return " (check AWS_SESSION_TOKEN, or the web identity role's session)";
   if (code == "RequestTimeTooSkewed") return " (this machine's clock is off)";
   return {};
 }
@@ -76,11 +76,11 @@ struct S3ObjectStore::Reply {
 };
 
 S3ObjectStore::S3ObjectStore(std::string url, s3::Location location, s3::Endpoint endpoint, const AwsConfig& aws,
-                             S3Options options)
+                             S3Options options, std::shared_ptr<aws::CredentialsProvider> credentials)
     : url_(std::move(url)),
       location_(std::move(location)),
       endpoint_(std::move(endpoint)),
-      credentials_{aws.access_key_id, aws.secret_access_key, aws.session_token},
+      credentials_(std::move(credentials)),
       region_(aws.region.empty() ? "us-east-1" : aws.region),
       options_(options) {}
 
@@ -96,10 +96,11 @@ std::optional<std::string> S3ObjectStore::relative_key(std::string_view bucket_n
 }
 
 Result<S3ObjectStore::Reply> S3ObjectStore::execute(const Call& call) {
-  if (credentials_.access_key_id.empty() || credentials_.secret_access_key.empty())
+  if (!credentials_)
     return make_error(Errc::unauthorized,
-                      "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (instance profiles and "
-                      "IRSA are not supported)");
+                      "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_ROLE_ARN and "
+                      "AWS_WEB_IDENTITY_TOKEN_FILE (web identity, as IRSA sets them; instance profiles are not "
+                      "supported)");
   const std::string path = endpoint_.path(call.key);
   http::ClientRequest request;
   request.method = call.method;
@@ -113,11 +114,14 @@ Result<S3ObjectStore::Reply> S3ObjectStore::execute(const Call& call) {
   const int attempts = std::max(1, call.max_attempts > 0 ? call.max_attempts : options_.max_attempts);
 
   for (int attempt = 1;; ++attempt) {
+    // Asked per attempt: temporary credentials may be renewed between two tries.
+    auto credentials = credentials_->credentials();
+    if (!credentials.ok()) return std::move(credentials).error();
     try {
       if (signing.payload_sha256.empty()) signing.payload_sha256 = sha256_hex(call.body);
       request.headers = call.headers;
       request.headers.emplace_back("Host", endpoint_.host);
-      for (auto& header : sigv4_sign(signing, credentials_, region_, "s3", system_clock::now(), true))
+      for (auto& header : sigv4_sign(signing, *credentials, region_, "s3", system_clock::now(), true))
         request.headers.push_back(std::move(header));
     } catch (const std::exception& e) {
       return make_error(Errc::internal, std::string("signing an S3 request failed: ") + e.what());
@@ -443,13 +447,16 @@ Result<std::unique_ptr<ObjectStore>> open_s3_object_store(const std::string& url
   if (!location.ok()) return std::move(location).error();
   auto endpoint = s3::make_endpoint(aws, location->bucket);
   if (!endpoint.ok()) return std::move(endpoint).error();
-  if (endpoint->custom && (aws.access_key_id.empty() || aws.secret_access_key.empty()))
+  auto credentials = aws::make_credentials_provider(aws);
+  if (!credentials.ok()) return std::move(credentials).error();
+  if (endpoint->custom && !*credentials)
     return make_error(Errc::invalid_argument, "the S3 endpoint " + endpoint->display() + " for " + url +
-                                                  " needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+                                                  " needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_ROLE_ARN "
+                                                  "and AWS_WEB_IDENTITY_TOKEN_FILE)");
   if (options.part_size == 0 || options.max_attempts < 1)
     return make_error(Errc::invalid_argument, "S3 options need a part size above 0 and at least one attempt");
-  return std::unique_ptr<ObjectStore>(
-      std::make_unique<S3ObjectStore>(url, std::move(location).value(), std::move(endpoint).value(), aws, options));
+  return std::unique_ptr<ObjectStore>(std::make_unique<S3ObjectStore>(
+      url, std::move(location).value(), std::move(endpoint).value(), aws, options, std::move(credentials).value()));
 }
 
 }  // namespace etl

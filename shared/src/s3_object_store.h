@@ -2,15 +2,17 @@
 // API, signed with SigV4, on the shared libcurl client (pooled connections). One
 // instance is safe to use from many threads.
 //
-// Credentials come from AwsConfig only (access key, secret, session token).
-// Instance profiles, IRSA / web identity and SSO are out of scope: without keys,
-// a custom endpoint is refused at open time and an AWS endpoint answers every call
-// with unauthorized.
+// Credentials come from AwsConfig through aws::make_credentials_provider: static
+// keys, else a web identity (IRSA) exchanged with STS and refreshed before expiry;
+// every request asks the provider, so a long-running store outlives any one set.
+// Instance profiles and SSO are out of scope: without either, a custom endpoint is
+// refused at open time and an AWS endpoint answers every call with unauthorized.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 
+#include "etl/aws_credentials.h"
 #include "etl/http_client.h"
 #include "etl/object_store.h"
 #include "etl/sigv4.h"
@@ -30,8 +32,9 @@ struct S3Options {
 
 class S3ObjectStore final : public ObjectStore {
  public:
+  // `credentials` null: none configured (every call answers unauthorized).
   S3ObjectStore(std::string url, s3::Location location, s3::Endpoint endpoint, const AwsConfig& aws,
-                S3Options options);
+                S3Options options, std::shared_ptr<aws::CredentialsProvider> credentials);
 
   Result<ObjectInfo> put(const std::string& key, std::string_view data) override;
   Result<std::string> get(const std::string& key, std::uint64_t max_bytes) override;
@@ -60,14 +63,15 @@ class S3ObjectStore final : public ObjectStore {
   std::string url_;
   s3::Location location_;
   s3::Endpoint endpoint_;
-  AwsCredentials credentials_;  // secret: never logged, never in a message
+  std::shared_ptr<aws::CredentialsProvider> credentials_;  // null: none; what it hands out is never logged
   std::string region_;
   S3Options options_;
   http::Client client_;
 };
 
 // Opens "s3://bucket[/prefix]" with the endpoint and credentials of `aws`.
-// invalid_argument for a bad URL or endpoint, or a custom endpoint without keys.
+// invalid_argument for a bad URL or endpoint (S3's or STS's), or a custom endpoint
+// without keys or a web identity.
 Result<std::unique_ptr<ObjectStore>> open_s3_object_store(const std::string& url, const AwsConfig& aws,
                                                           const S3Options& options = {});
 

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "etl/aws_credentials.h"
 #include "etl/config.h"
 #include "etl/http_client.h"
 #include "etl/result.h"
@@ -68,7 +69,10 @@ struct Reply {
 
 class JsonClient final {
  public:
-  // invalid_argument for a malformed endpoint URL; unauthorized without credentials.
+  // invalid_argument for a malformed endpoint URL (the service's or STS's);
+  // unauthorized without credentials (neither static keys nor a web identity).
+  // Credentials come from aws::make_credentials_provider and are asked for at
+  // every attempt, so temporary ones are renewed under a long-lived client.
   static Result<std::unique_ptr<JsonClient>> create(const AwsConfig& aws, JsonService service,
                                                     JsonClientOptions options = {});
   JsonClient(const JsonClient&) = delete;
@@ -91,7 +95,7 @@ class JsonClient final {
 
   JsonService service_;
   JsonClientOptions options_;
-  AwsCredentials credentials_;
+  std::shared_ptr<CredentialsProvider> credentials_;  // never null once created
   std::string region_;
   std::string endpoint_;  // scheme://host[:port][/base]
   std::string host_;      // as sent in the Host header

@@ -47,6 +47,11 @@ struct AwsConfig {
   std::string endpoint_url_s3;           // AWS_ENDPOINT_URL_S3: custom S3 (MinIO), path-style
   std::string endpoint_url_glue;         // AWS_ENDPOINT_URL_GLUE
   std::string endpoint_url_athena;       // AWS_ENDPOINT_URL_ATHENA
+  std::string endpoint_url_sts;          // AWS_ENDPOINT_URL_STS: for web identity; else AWS_ENDPOINT_URL, else regional
+  // Web identity (IRSA on EKS injects the first two); used only without static keys.
+  std::string role_arn;                  // AWS_ROLE_ARN: the role to assume with the token
+  std::string web_identity_token_file;   // AWS_WEB_IDENTITY_TOKEN_FILE: the OIDC token, re-read at every refresh
+  std::string role_session_name;         // AWS_ROLE_SESSION_NAME: "" = spotify-etl-<ms since the epoch>
 };
 
 struct Config {

@@ -111,6 +111,46 @@ TEST(Config, SecretsAreNotEchoedInErrors) {
   EXPECT_EQ(cfg.error().message.find("hunter2"), std::string::npos);
 }
 
+TEST(Config, ReadsTheWebIdentityVariablesThatIrsaInjects) {
+  auto cfg = load_config({{"AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/spotify-etl-extractor"},
+                          {"AWS_WEB_IDENTITY_TOKEN_FILE", "/var/run/secrets/eks.amazonaws.com/serviceaccount/token"},
+                          {"AWS_ROLE_SESSION_NAME", "extractor-pod_1@eks"},
+                          {"AWS_ENDPOINT_URL_STS", "https://sts.eu-west-1.amazonaws.com/"}});
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  EXPECT_EQ(cfg->aws.role_arn, "arn:aws:iam::123456789012:role/spotify-etl-extractor");
+  EXPECT_EQ(cfg->aws.web_identity_token_file, "/var/run/secrets/eks.amazonaws.com/serviceaccount/token");
+  EXPECT_EQ(cfg->aws.role_session_name, "extractor-pod_1@eks");
+  EXPECT_EQ(cfg->aws.endpoint_url_sts, "https://sts.eu-west-1.amazonaws.com");
+  auto defaults = load_config({});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->aws.role_arn, "");
+  EXPECT_EQ(defaults->aws.web_identity_token_file, "");
+  EXPECT_EQ(defaults->aws.role_session_name, "") << "empty: a name is generated per process";
+  EXPECT_EQ(defaults->aws.endpoint_url_sts, "");
+}
+
+TEST(Config, TokenFileWithoutARoleIsRefusedUnlessStaticKeysAreSet) {
+  auto cfg = load_config({{"AWS_WEB_IDENTITY_TOKEN_FILE", "/var/run/token"}});
+  ASSERT_FALSE(cfg.ok()) << "a token file without a role cannot be exchanged";
+  EXPECT_TRUE(cfg.error().message.starts_with("AWS_ROLE_ARN: ")) << cfg.error().message;
+  EXPECT_NE(cfg.error().message.find("AWS_WEB_IDENTITY_TOKEN_FILE"), std::string::npos) << cfg.error().message;
+  // Static keys win, as in the SDKs: the web identity variables are then not used at all.
+  auto keys = load_config({{"AWS_WEB_IDENTITY_TOKEN_FILE", "/var/run/token"},
+                           {"AWS_ACCESS_KEY_ID", "AKID"}, {"AWS_SECRET_ACCESS_KEY", "s3cr3t"}});
+  EXPECT_TRUE(keys.ok()) << keys.error().message;
+  // A role alone is not a web identity (nothing to exchange): accepted and unused.
+  EXPECT_TRUE(load_config({{"AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/x"}}).ok());
+}
+
+TEST(Config, RoleSessionNameMustBeOneStsAccepts) {
+  for (const char* bad : {"x", "has space", "slash/name", "0123456789012345678901234567890123456789012345678901234567890123X"}) {
+    auto cfg = load_config({{"AWS_ROLE_SESSION_NAME", bad}});
+    ASSERT_FALSE(cfg.ok()) << "accepted AWS_ROLE_SESSION_NAME=" << bad;
+    EXPECT_TRUE(cfg.error().message.starts_with("AWS_ROLE_SESSION_NAME: ")) << cfg.error().message;
+  }
+  EXPECT_FALSE(load_config({{"AWS_ENDPOINT_URL_STS", "sts.local:443"}}).ok());
+}
+
 TEST(SpotifyId, AcceptsOnlyBase62Of22Characters) {
   EXPECT_TRUE(is_spotify_id("37i9dQZF1DXcBWIGoYBM5M"));
   EXPECT_FALSE(is_spotify_id("37i9dQZF1DXcBWIGoYBM5"));
