@@ -80,6 +80,24 @@ TEST_P(EventBusConformance, DeliversInOrderWithKeysAndHeaders) {
   EXPECT_FALSE(none->has_value());
 }
 
+TEST_P(EventBusConformance, ABatchIsDeliveredWholeWithKeysAndHeaders) {
+  std::vector<OutgoingMessage> batch;
+  for (int i = 0; i < 5; ++i) batch.push_back({"same-key", "v" + std::to_string(i), {{"n", std::to_string(i)}}});
+  ASSERT_TRUE(bus_->publish_batch(topic_, batch).ok());
+  ASSERT_TRUE(bus_->publish_batch(topic_, {}).ok()) << "an empty batch is nothing to do";
+  auto consumer = subscribe("g");
+  for (int i = 0; i < 5; ++i) {
+    auto m = next(*consumer);
+    ASSERT_TRUE(m) << "message " << i;
+    EXPECT_EQ(m->key, "same-key");
+    EXPECT_EQ(m->value, "v" + std::to_string(i)) << "one key keeps its order";
+    EXPECT_EQ(m->headers, (MessageHeaders{{"n", std::to_string(i)}}));
+  }
+  auto none = consumer->poll(200ms);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+}
+
 TEST_P(EventBusConformance, UnacknowledgedMessagesAreRedeliveredToTheNextConsumer) {
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(bus_->publish(topic_, std::to_string(i), "v").ok());
   {
