@@ -28,6 +28,8 @@
 namespace etl {
 namespace {
 
+std::string text_or_error(const Result<std::string>& r) { return r.ok() ? *r : "(" + r.error().message + ")"; }
+
 using namespace std::chrono_literals;
 using nlohmann::json;
 using testing::call;
@@ -642,6 +644,13 @@ TEST_F(DistributedFaults, AMinioOutageFailsRunsNamingTheStoreAndThePipelineResum
     }, 60s, 250ms)) << service << " not ready after MinIO came back: " << r.checks.dump();
     EXPECT_TRUE(p.process(service).running()) << service;
   }
+
+  // The failed run's final state, which MinIO missed, is in the store now (not
+  // left "running" for a restart to call "interrupted").
+  EXPECT_TRUE(wait_until([&] {
+    auto doc = (*raw)->get("runs/" + run2 + ".json");
+    return doc.ok() && json::parse(*doc, nullptr, false).value("status", std::string()) == "failed";
+  }, 30s, 250ms)) << "runs/" << run2 << ".json: " << text_or_error((*raw)->get("runs/" + run2 + ".json"));
 
   // The waiting event goes through, and a new run completes.
   run3 = start_run(p, sources);

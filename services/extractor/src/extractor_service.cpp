@@ -72,7 +72,13 @@ Result<std::unique_ptr<ExtractorService>> ExtractorService::create(const Config&
   svc->server_->set_openapi(extractor_openapi());
   std::shared_ptr<ObjectStore> store = svc->raw_;
   std::shared_ptr<EventBus> events = svc->bus_;
-  svc->server_->add_readiness_check("raw_store", [store] { return store->ping(); });
+  // Probes come every few seconds: run records the store missed while it was down
+  // are written as soon as it answers again.
+  svc->server_->add_readiness_check("raw_store", [store, runs = svc->runs_.get()]() -> Status {
+    ETL_RETURN_IF_ERROR(store->ping());
+    (void)runs->flush();
+    return Status{};
+  });
   svc->server_->add_readiness_check("bus", [events] { return events->ping(); });
   log::info("extractor ready to start", {{"raw_url", config.raw_url},
                                          {"bus", svc->bus_->name()},

@@ -20,8 +20,10 @@ Status RunStore::write(const RunRecord& run) {
 
 void RunStore::trim_locked() {
   while (runs_.size() > keep_) {
-    // Never drop a run still in progress: it is updated in place.
-    auto it = std::find_if(runs_.begin(), runs_.end(), [](const auto& kv) { return is_final(kv.second.status); });
+    // Never drop a run still in progress (it is updated in place) or one whose
+    // latest state is not written yet (flush writes it from here).
+    auto it = std::find_if(runs_.begin(), runs_.end(),
+                           [&](const auto& kv) { return is_final(kv.second.status) && !unsaved_.count(kv.first); });
     if (it == runs_.end()) break;
     runs_.erase(it);
   }
@@ -70,10 +72,41 @@ Status RunStore::add(const RunRecord& run) {
   std::lock_guard write_lock(write_mutex_);
   // Durable first: a run the API accepted must be there after a crash.
   ETL_RETURN_IF_ERROR(write(run));
-  std::lock_guard lock(mutex_);
-  runs_[run.run_id] = run;
-  trim_locked();
+  {
+    std::lock_guard lock(mutex_);
+    runs_[run.run_id] = run;
+    trim_locked();
+  }
+  (void)flush_locked();
   return {};
+}
+
+Status RunStore::flush() {
+  std::lock_guard write_lock(write_mutex_);
+  return flush_locked();
+}
+
+Status RunStore::flush_locked() {
+  Status first;
+  for (auto it = unsaved_.begin(); it != unsaved_.end();) {
+    std::optional<RunRecord> snapshot;
+    {
+      std::lock_guard lock(mutex_);
+      if (auto r = runs_.find(*it); r != runs_.end()) snapshot = r->second;
+    }
+    if (!snapshot) {  // not in memory (never trimmed while unsaved): nothing to write
+      it = unsaved_.erase(it);
+      continue;
+    }
+    if (Status s = write(*snapshot); !s.ok()) {
+      if (first.ok()) first = s;
+      ++it;
+      continue;
+    }
+    log::info("run record written after the store came back", {{"run_id", snapshot->run_id}});
+    it = unsaved_.erase(it);
+  }
+  return first;
 }
 
 Result<RunRecord> RunStore::update(const std::string& run_id, const std::function<void(RunRecord&)>& change) {
@@ -86,8 +119,14 @@ Result<RunRecord> RunStore::update(const std::string& run_id, const std::functio
     change(it->second);
     snapshot = it->second;
   }
-  // A failed write is logged; the run goes on and memory stays the truth for the API.
-  (void)write(snapshot);
+  // A failed write is logged and retried later (flush); the run goes on and
+  // memory stays the truth for the API.
+  if (write(snapshot).ok()) {
+    unsaved_.erase(run_id);
+    (void)flush_locked();
+  } else {
+    unsaved_.insert(run_id);
+  }
   return snapshot;
 }
 

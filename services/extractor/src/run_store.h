@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,10 @@ class RunStore final {
   // Applies `change` to the record and writes the result. not_found when unknown.
   Result<RunRecord> update(const std::string& run_id, const std::function<void(RunRecord&)>& change);
 
+  // Writes again the records whose last write failed (the store was down); the
+  // first error when some still fail. Also done after every successful write.
+  Status flush();
+
   // not_found when unknown (also looks in the store for records no longer in memory).
   Result<RunRecord> get(const std::string& run_id) const;
   // Newest first.
@@ -42,6 +47,7 @@ class RunStore final {
  private:
   static std::string key_of(const std::string& run_id) { return kRunsPrefix + run_id + ".json"; }
   Status write(const RunRecord& run);
+  Status flush_locked();  // under write_mutex_
   void trim_locked();
 
   std::shared_ptr<ObjectStore> store_;
@@ -49,6 +55,7 @@ class RunStore final {
   std::mutex write_mutex_;    // orders writes: the last write of a record is its latest state
   mutable std::mutex mutex_;  // guards runs_
   std::map<std::string, RunRecord> runs_;  // run ids sort by creation time
+  std::set<std::string> unsaved_;          // under write_mutex_: runs whose latest state is not in the store
 };
 
 }  // namespace etl::extractor

@@ -28,6 +28,53 @@ std::shared_ptr<ObjectStore> open(const etl::testing::TempDir& dir) {
   return std::shared_ptr<ObjectStore>(std::move(store).value());
 }
 
+// The raw store, with an outage switch: puts fail while `down`.
+class SwitchableStore final : public ObjectStore {
+ public:
+  explicit SwitchableStore(std::shared_ptr<ObjectStore> inner) : inner_(std::move(inner)) {}
+  bool down = false;
+  Result<ObjectInfo> put(const std::string& key, std::string_view data) override {
+    if (down) return make_error(Errc::unavailable, "store down");
+    return inner_->put(key, data);
+  }
+  Result<std::string> get(const std::string& key, std::uint64_t max_bytes) override { return inner_->get(key, max_bytes); }
+  Result<ObjectInfo> head(const std::string& key) override { return inner_->head(key); }
+  Result<std::vector<ObjectInfo>> list(const std::string& prefix) override { return inner_->list(prefix); }
+  Status move(const std::string& from, const std::string& to) override { return inner_->move(from, to); }
+  Status remove(const std::string& key) override { return inner_->remove(key); }
+  Status ping() override { return inner_->ping(); }
+  std::string url() const override { return inner_->url(); }
+  std::string bucket() const override { return inner_->bucket(); }
+  std::string event_key(const std::string& key) const override { return inner_->event_key(key); }
+  std::optional<std::string> relative_key(std::string_view b, std::string_view k) const override {
+    return inner_->relative_key(b, k);
+  }
+
+ private:
+  std::shared_ptr<ObjectStore> inner_;
+};
+
+std::shared_ptr<ObjectStore> open(const etl::testing::TempDir& dir);
+
+TEST(RunStore, AStateTheStoreMissedIsWrittenOnceItIsBack) {
+  etl::testing::TempDir dir;
+  auto store = std::make_shared<SwitchableStore>(open(dir));
+  RunStore runs(store, /*keep_in_memory=*/1);
+  ASSERT_TRUE(runs.add(run("r1", RunStatus::running)).ok());
+  store->down = true;
+  auto updated = runs.update("r1", [](RunRecord& r) { r.status = RunStatus::succeeded; });
+  ASSERT_TRUE(updated.ok()) << "memory stays the truth for the API";
+  EXPECT_EQ(runs.get("r1")->status, RunStatus::succeeded);
+  EXPECT_FALSE(runs.flush().ok()) << "still down";
+
+  store->down = false;
+  ASSERT_TRUE(runs.add(run("r2", RunStatus::failed)).ok()) << "a later write flushes too; r1 is not trimmed meanwhile";
+  RunStore reopened(open(dir));
+  ASSERT_TRUE(reopened.load("2026-11-21T07:00:00Z").ok());
+  EXPECT_EQ(reopened.get("r1")->status, RunStatus::succeeded) << "not 'interrupted by restart'";
+  EXPECT_TRUE(runs.flush().ok());
+}
+
 TEST(RunStore, RecordsAreWrittenThroughAndReloaded) {
   etl::testing::TempDir dir;
   {
