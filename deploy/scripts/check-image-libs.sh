@@ -23,6 +23,12 @@ if [ "${#binaries[@]}" -eq 0 ]; then
   exit 77
 fi
 command -v dpkg-query >/dev/null && command -v apt-cache >/dev/null || { log "SKIP: not a Debian machine"; exit 77; }
+# A sanitizer build (ETL_SANITIZE=1) loads libasan/libubsan, which the image's
+# release build never does: nothing to say about the image.
+if ldd "${binaries[0]}" 2>/dev/null | grep -qE 'lib(a|ub)san\.so'; then
+  log "SKIP: $bin_dir holds a sanitizer build; the image is built without sanitizers"
+  exit 77
+fi
 
 # The runtime stage's package list, between the markers.
 mapfile -t listed < <(sed -n '/# runtime-packages-begin/,/# runtime-packages-end/p' "$dockerfile" \
