@@ -23,6 +23,7 @@
 #include "etl/s3_event.h"
 #include "fake_spotify.h"
 #include "kafka_bus.h"
+#include "private_servers.h"
 #include "transformer_env.h"
 
 namespace etl {
@@ -36,92 +37,11 @@ using testing::call;
 using testing::env_or_empty;
 using testing::Pipeline;
 using testing::PipelineOptions;
+using testing::PrivateServers;
+using testing::ServerDown;
 using testing::TestServers;
 using testing::wait_until;
 namespace fs = fakespotify;
-
-// --- The private servers ----------------------------------------------------
-
-// A Kafka broker, a MinIO (and the moto the script always starts) for this file
-// only. Stopped by the destructor; a watchdog process stops them too if this
-// process dies without running it (a crash, ctest's timeout).
-class PrivateServers {
- public:
-  explicit PrivateServers(std::string script) : script_(std::move(script)) {
-    envfile_ = (dir_.path() / "servers.env").string();
-    log_ = (dir_.path() / "servers.log").string();
-  }
-  ~PrivateServers() {
-    if (started_) (void)run("stop");
-  }
-  PrivateServers(const PrivateServers&) = delete;
-  PrivateServers& operator=(const PrivateServers&) = delete;
-
-  bool start() {
-    started_ = true;
-    // It also ends the services this process started (their pids, as last seen).
-    const std::string pid = std::to_string(::getpid());
-    const std::string watchdog = "while kill -0 " + pid + " 2>/dev/null; do kids=$(pgrep -P " + pid +
-                                 "); sleep 2; done; [ -z \"$kids\" ] || kill $kids 2>/dev/null; bash " + quoted(script_) +
-                                 " stop " + quoted(envfile_);
-    (void)std::system(("setsid bash -c " + quoted(watchdog) + " </dev/null >/dev/null 2>&1 &").c_str());
-    if (!run("start")) return false;
-    vars_ = testing::read_envfile(envfile_);
-    return servers().has_kafka_and_s3();
-  }
-
-  // One subcommand of test-servers.sh on these servers: kafka-stop, minio-start, ...
-  bool run(const std::string& command) {
-    const std::string line = "bash " + quoted(script_) + " " + command + " " + quoted(envfile_) + " >>" + quoted(log_) + " 2>&1";
-    return std::system(line.c_str()) == 0;
-  }
-
-  TestServers servers() const { return TestServers::from(vars_); }
-  std::string log() const {
-    std::ifstream in(log_);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-
- private:
-  static std::string quoted(const std::string& s) {
-    std::string out = "'";
-    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-  }
-
-  testing::TempDir dir_;
-  std::string script_, envfile_, log_;
-  std::map<std::string, std::string> vars_;
-  bool started_ = false;
-};
-
-// One server down for the length of a scope: started again at the end of it
-// if the test did not (a failed assertion must not leave the next test without it).
-class ServerDown {
- public:
-  ServerDown(PrivateServers& servers, std::string name) : servers_(servers), name_(std::move(name)) {
-    stopped_ = servers_.run(name_ + "-stop");
-  }
-  ~ServerDown() {
-    if (stopped_ && !restarted_) (void)servers_.run(name_ + "-start");
-  }
-  ServerDown(const ServerDown&) = delete;
-  ServerDown& operator=(const ServerDown&) = delete;
-
-  bool stopped() const { return stopped_; }
-  bool restart() {
-    restarted_ = servers_.run(name_ + "-start");
-    return restarted_;
-  }
-
- private:
-  PrivateServers& servers_;
-  std::string name_;
-  bool stopped_ = false;
-  bool restarted_ = false;
-};
 
 // --- Expectations from the fake's catalogue ----------------------------------
 
@@ -300,7 +220,7 @@ TEST_F(DistributedFaults, TheSurvivingTransformerTakesOverAKilledOnesPartitionsA
   options.processes = {victim, survivor};
   // 6 s is the broker's minimum session: the survivor gets the partitions soon after the kill.
   options.env = {{"ETL_KAFKA_SESSION_TIMEOUT_MS", "6000"}, {"ETL_KAFKA_HEARTBEAT_INTERVAL_MS", "1000"}};
-  Pipeline p(dir_, spotify_, servers_->servers(), options);
+  Pipeline p(dir_, spotify_, TestServers::from(servers_->vars()), options);
   ASSERT_TRUE(p.start()) << p.logs();
   // Objects land after the start-up scans, so only events can bring them in.
   ASSERT_TRUE(startup_scan_over(p.url(victim)) && startup_scan_over(p.url(survivor))) << p.logs();
@@ -420,10 +340,10 @@ TEST_F(DistributedFaults, AKafkaOutageMidRunLosesAndDuplicatesNothingAndReadines
   const auto& cat = spotify_.catalogue();
   PipelineOptions options;
   options.env = {{"ETL_KAFKA_SESSION_TIMEOUT_MS", "6000"}, {"ETL_KAFKA_HEARTBEAT_INTERVAL_MS", "1000"}};
-  Pipeline p(dir_, spotify_, servers_->servers(), options);
+  Pipeline p(dir_, spotify_, TestServers::from(servers_->vars()), options);
   ASSERT_TRUE(p.start()) << p.logs();
   const std::vector<std::string> services = {"extractor", "transformer", "cataloger"};
-  const std::string bootstrap = servers_->servers().kafka_bootstrap;
+  const std::string bootstrap = TestServers::from(servers_->vars()).kafka_bootstrap;
 
   std::map<std::string, Rows> per_run;
   Rows total;
@@ -543,9 +463,9 @@ TEST_F(DistributedFaults, AKafkaOutageMidRunLosesAndDuplicatesNothingAndReadines
 
 TEST_F(DistributedFaults, AMinioOutageFailsRunsNamingTheStoreAndThePipelineResumesAfterIt) {
   const auto& cat = spotify_.catalogue();
-  Pipeline p(dir_, spotify_, servers_->servers(), PipelineOptions{});
+  Pipeline p(dir_, spotify_, TestServers::from(servers_->vars()), PipelineOptions{});
   ASSERT_TRUE(p.start()) << p.logs();
-  const std::string minio = host_port(servers_->servers().s3_endpoint);
+  const std::string minio = host_port(TestServers::from(servers_->vars()).s3_endpoint);
   auto raw = p.raw_store();
   ASSERT_TRUE(raw.ok());
   Config cfg = config_of(p);

@@ -19,6 +19,7 @@
 #include "etl/config.h"
 #include "etl/object_store.h"
 #include "fake_spotify.h"
+#include "private_servers.h"
 #include "test_support.h"
 
 namespace etl::testing {
@@ -31,21 +32,6 @@ inline std::string env_or_empty(const char* name) {
 inline std::string random_suffix() {
   std::mt19937_64 rng{std::random_device{}()};
   return std::to_string(rng() % 1000000000ull);
-}
-
-// `NAME='value'` lines, as scripts/test-servers.sh writes its envfile (its values never hold a quote).
-inline std::map<std::string, std::string> read_envfile(const std::string& path) {
-  std::map<std::string, std::string> vars;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    auto eq = line.find('=');
-    if (line.empty() || line[0] == '#' || eq == std::string::npos) continue;
-    std::string value = line.substr(eq + 1);
-    if (value.size() >= 2 && value.front() == '\'' && value.back() == '\'') value = value.substr(1, value.size() - 2);
-    vars[line.substr(0, eq)] = value;
-  }
-  return vars;
 }
 
 // Where a test's Kafka broker and MinIO are: the ETL_TEST_* variables of scripts/README.md.
