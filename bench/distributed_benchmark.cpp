@@ -660,8 +660,8 @@ int throughput(const Options& o, const Servers& s) {
   const auto two_one = ratios(4, 3);
   std::printf("\n    Kafka + MinIO, 2 processes / 1 process: %.2f x (median; rounds: %s) on %u cores\n",
               percentile(two_one, 0.5), list(two_one).c_str(), std::thread::hardware_concurrency());
-  std::printf("    one Kafka publish (acks=all, linger.ms=5), one at a time: median %.1f ms (the transformer announces 3"
-              " outputs in a row)\n\n", publish_latency_ms(s));
+  std::printf("    one Kafka publish (acks=all, linger.ms=5), one at a time: median %.1f ms (the transformer announces its 3"
+              " outputs together: one such wait per object)\n\n", publish_latency_ms(s));
   return 0;
 }
 
