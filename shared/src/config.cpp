@@ -78,6 +78,12 @@ Environment process_env() {
   return env;
 }
 
+std::optional<std::string> env_value(const Environment& env, const std::string& name) {
+  auto it = env.find(name);
+  if (it == env.end() || it->second.empty()) return std::nullopt;
+  return it->second;
+}
+
 namespace {
 
 // Collects the first error with the variable's name in front.
@@ -86,10 +92,9 @@ class Reader {
   Reader(const Environment& env, Config& cfg) : env_(env), cfg_(cfg) {}
 
   std::optional<std::string> get(const std::string& name) {
-    auto it = env_.find(name);
-    if (it == env_.end() || it->second.empty()) return std::nullopt;
-    cfg_.set_variables.push_back(name);
-    return it->second;
+    auto value = env_value(env_, name);
+    if (value) cfg_.set_variables.push_back(name);
+    return value;
   }
 
   void fail(const std::string& name, const std::string& why) {

@@ -43,11 +43,7 @@ Result<GlueCatalogOptions> glue_catalog_options(const Config& config, const Envi
                                               "crawlers read S3), got '" + config.transformed_url + "'");
   if (auto loc = s3::parse_url(o.transformed_url); !loc)
     return make_error(Errc::invalid_argument, "ETL_TRANSFORMED_URL: " + loc.error().message);
-  auto get = [&](const char* name) -> std::optional<std::string> {
-    auto it = env.find(name);
-    if (it == env.end() || it->second.empty()) return std::nullopt;
-    return it->second;
-  };
+  auto get = [&](const char* name) { return env_value(env, name); };
   if (auto role = get("ETL_GLUE_CRAWLER_ROLE")) o.crawler_role = *role;
   if (auto create = get("ETL_GLUE_CREATE")) {
     if (*create == "true" || *create == "1") o.create = true;

@@ -48,11 +48,7 @@ std::string mib(std::uint64_t bytes) { return std::to_string((bytes + (1u << 20)
 
 Result<TableMirrorOptions> table_mirror_options(const Environment& env) {
   TableMirrorOptions o;
-  auto get = [&](const char* name) -> std::optional<std::string> {
-    auto it = env.find(name);
-    if (it == env.end() || it->second.empty()) return std::nullopt;
-    return it->second;
-  };
+  auto get = [&](const char* name) { return env_value(env, name); };
   if (auto dir = get("ETL_CATALOG_CACHE_DIR")) o.root = *dir;
   if (auto max = get("ETL_CATALOG_CACHE_MAX_BYTES")) {
     auto bytes = parse_bytes(*max);

@@ -107,6 +107,8 @@ using Environment = std::map<std::string, std::string>;
 
 // A snapshot of the process environment.
 Environment process_env();
+// The value of `name` when it is set and not empty (as load_config reads every variable).
+std::optional<std::string> env_value(const Environment& env, const std::string& name);
 
 struct ConfigDefaults {
   std::string bus = "kafka";  // `spotify-etl up` passes "memory"
