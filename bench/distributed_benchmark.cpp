@@ -20,9 +20,9 @@
 //                         [--runs 15] [--transformed-url URL] [--only throughput|freshness]
 //                         [--work-dir DIR] [--bin-dir DIR]
 // --transformed-url: the transformed store of the distributed freshness pipeline,
-// shared by its transformer and cataloger (default: a file:// folder under the
-// work dir, the form the committed cataloger reads; pass s3://bucket/prefix once
-// it reads S3). --rounds: the throughput passes are run that many times in turn
+// shared by its transformer and cataloger (default: a prefix of the test bucket in
+// MinIO, as deployed, the cataloger querying its local copy; file:///dir for a
+// shared folder). --rounds: the throughput passes are run that many times in turn
 // and compared round by round (other work on the machine comes and goes).
 #include <librdkafka/rdkafka.h>
 #include <unistd.h>
@@ -743,10 +743,12 @@ int freshness(const Options& o, const Servers& s) {
   // Distributed: three processes, Kafka, raw objects on MinIO.
   etl::Config dist = base_config(s, suffix);
   dist.raw_url = "s3://" + s.bucket + "/fresh-" + suffix + "/raw";
+  // As deployed: the transformed tables in MinIO too, the cataloger querying its local copy.
   dist.transformed_url =
-      o.transformed_url.empty() ? "file://" + o.work_dir + "/fresh-" + suffix + "/transformed" : o.transformed_url;
+      o.transformed_url.empty() ? "s3://" + s.bucket + "/fresh-" + suffix + "/transformed" : o.transformed_url;
   dist.bus = "kafka";
   auto env = service_env(s, dist);
+  env["ETL_CATALOG_CACHE_DIR"] = o.work_dir + "/fresh-" + suffix + "/cataloger-cache";
   env["SPOTIFY_API_URL"] = spotify.api_url();
   env["SPOTIFY_ACCOUNTS_URL"] = spotify.accounts_url();
   env["SPOTIFY_CLIENT_ID"] = creds.client_id;
