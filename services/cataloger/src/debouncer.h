@@ -16,7 +16,8 @@
 namespace etl::cataloger {
 
 struct DebounceOptions {
-  std::chrono::milliseconds quiet{200};       // fire after this long without a new event
+  std::chrono::milliseconds quiet{50};        // fire after this long without a new event (an object's
+                                              // 3 events come together, from one publish_batch)
   std::chrono::milliseconds max_delay{2000};  // but never later than this after the first one
 };
 
