@@ -53,6 +53,11 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
+// Non-zero aborts the call (CURLE_ABORTED_BY_CALLBACK).
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::stop_token*>(user)->stop_requested() ? 1 : 0;
+}
+
 }  // namespace
 
 struct Client::Pool {
@@ -120,6 +125,13 @@ Result<ClientResponse> Client::send(const ClientRequest& request) {
     }
   }
 
+  // libcurl calls this at least once a second while a call is in progress.
+  if (request.stop.stop_possible()) {
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, const_cast<std::stop_token*>(&request.stop));
+  }
+
   CURLcode rc = curl_easy_perform(h);
   long status = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
@@ -129,6 +141,8 @@ Result<ClientResponse> Client::send(const ClientRequest& request) {
   if (sink.overflow)
     return make_error(Errc::too_large, "response from " + request.url + " exceeds " +
                                            std::to_string(request.max_response_bytes) + " bytes");
+  if (rc == CURLE_ABORTED_BY_CALLBACK)
+    return make_error(Errc::cancelled, request.method + " " + request.url + " stopped on request");
   if (rc == CURLE_OPERATION_TIMEDOUT)
     return make_error(Errc::timeout, request.method + " " + request.url + " timed out");
   if (rc != CURLE_OK)

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <memory>
+#include <stop_token>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +24,7 @@ struct ClientRequest {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds timeout{30000};       // whole request
   std::uint64_t max_response_bytes = 1ull << 30;  // larger bodies -> too_large
+  std::stop_token stop = {};  // a stop request ends the call within about a second (cancelled)
 };
 
 struct ClientResponse {

@@ -118,6 +118,7 @@ Result<spotify::AccessToken> HttpSpotifyApi::fetch_token(std::stop_token stop) {
   req.body = "grant_type=client_credentials";
   req.connect_timeout = options_.connect_timeout;
   req.timeout = options_.timeout;
+  req.stop = stop;
   int failures = 0, waits = 0;
   for (;;) {
     if (stop.stop_requested()) return make_error(Errc::cancelled, "stopped while fetching a Spotify token");
@@ -189,6 +190,7 @@ Result<SpotifyResponse> HttpSpotifyApi::get(const std::string& path_or_url, cons
     req.connect_timeout = options_.connect_timeout;
     req.timeout = options_.timeout;
     req.max_response_bytes = options_.max_response_bytes;
+    req.stop = stop;
     auto res = send(req);
 
     if (!res) {
