@@ -100,7 +100,8 @@ ItemKind Reader::classify_track(const ItemRef& it, bool bad, bool wrapper_local)
   return ItemKind::row;
 }
 
-error_code Reader::playlist_item(od::value& v, ItemRef& item) {
+error_code Reader::item_object(od::value& v, ItemRef& item, od::object& o, bool& found) {
+  found = false;
   JT t;
   ETL_SJ_TRY(type_of(v, t));
   if (t == JT::null) {
@@ -108,8 +109,16 @@ error_code Reader::playlist_item(od::value& v, ItemRef& item) {
     return SUCCESS;
   }
   if (t != JT::object) return SUCCESS;  // malformed
-  od::object o;
   ETL_SJ_TRY(v.get_object().get(o));
+  found = true;
+  return SUCCESS;
+}
+
+error_code Reader::playlist_item(od::value& v, ItemRef& item) {
+  od::object o;
+  bool found = false;
+  ETL_SJ_TRY(item_object(v, item, o, found));
+  if (!found) return SUCCESS;
   bool bad = false, have_track = false;
   std::optional<bool> wrapper_local;
   for (auto fr : o) {
@@ -140,15 +149,10 @@ error_code Reader::playlist_item(od::value& v, ItemRef& item) {
 }
 
 error_code Reader::direct_track(od::value& v, ItemRef& item) {
-  JT t;
-  ETL_SJ_TRY(type_of(v, t));
-  if (t == JT::null) {
-    item.kind = ItemKind::null_item;
-    return SUCCESS;
-  }
-  if (t != JT::object) return SUCCESS;  // malformed
   od::object o;
-  ETL_SJ_TRY(v.get_object().get(o));
+  bool found = false;
+  ETL_SJ_TRY(item_object(v, item, o, found));
+  if (!found) return SUCCESS;
   bool bad = false;
   ETL_SJ_TRY(track(o, item, bad));
   item.kind = classify_track(item, bad, false);
@@ -156,15 +160,10 @@ error_code Reader::direct_track(od::value& v, ItemRef& item) {
 }
 
 error_code Reader::album_item(od::value& v, ItemRef& item) {
-  JT t;
-  ETL_SJ_TRY(type_of(v, t));
-  if (t == JT::null) {
-    item.kind = ItemKind::null_item;
-    return SUCCESS;
-  }
-  if (t != JT::object) return SUCCESS;  // malformed
   od::object o;
-  ETL_SJ_TRY(v.get_object().get(o));
+  bool found = false;
+  ETL_SJ_TRY(item_object(v, item, o, found));
+  if (!found) return SUCCESS;
   bool bad = false;
   ETL_SJ_TRY(album(o, item.album, bad, /*page=*/false));
   item.album.present = true;

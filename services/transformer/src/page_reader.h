@@ -39,6 +39,10 @@ class Reader {
   error_code items(od::array a, Shape shape);
   static ItemKind classify_track(const ItemRef& it, bool bad, bool wrapper_local) noexcept;
 
+  // The item's object: `found` only for an object; a null item is marked
+  // null_item, any other value stays malformed.
+  error_code item_object(od::value& v, ItemRef& item, od::object& o, bool& found);
+
   // {"added_at", "is_local", "track" | "item": {...}, ...}
   error_code playlist_item(od::value& v, ItemRef& item);
 
