@@ -7,6 +7,8 @@
 
 #include "catalogue_builder.h"
 
+#include "etl/dates.h"
+
 namespace etl::fakespotify {
 namespace detail {
 
@@ -19,33 +21,10 @@ std::uint64_t Rng::next() {
 int Rng::between(int lo, int hi) { return lo + static_cast<int>(next() % static_cast<std::uint64_t>(hi - lo + 1)); }
 bool Rng::chance(int percent) { return between(1, 100) <= percent; }
 
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's civil algorithm).
-std::int64_t days_from_civil(int y, int m, int d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
+// The calendar is etl/dates.h's; these keep the catalogue's code short.
+std::int64_t days_from_civil(int y, int m, int d) { return etl::days_from_civil(y, m, d).value_or(0); }
 
-std::string rfc3339(std::int64_t t) {
-  std::int64_t z = t / 86400 + 719468;
-  const std::int64_t secs = t % 86400;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ", static_cast<long long>(y), m, d,
-                static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
-                static_cast<long long>(secs % 60));
-  return buf;
-}
+std::string rfc3339(std::int64_t t) { return etl::format_timestamp(t * 1'000'000); }
 
 std::string day_date(int y, int m, int d) {
   char buf[16];

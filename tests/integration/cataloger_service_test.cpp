@@ -241,12 +241,15 @@ TEST(CatalogerService, BearerTokenGuardsV1ButNotHealthReadinessOrMetrics) {
 TEST(CatalogerService, MismatchedCatalogAndEngineAreRefusedWithAClearMessage) {
   Config c;
   c.catalog = "glue";  // Athena reads the Glue catalog; DuckDB the built-in one
+  c.transformed_url = "s3://spotify-etl-pair-test/transformed";
   auto r = CatalogerService::create(c, make_memory_bus());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::invalid_argument);
-  EXPECT_NE(r.error().message.find("ETL_CATALOG=glue goes with ETL_QUERY_ENGINE=athena"), std::string::npos)
+  EXPECT_NE(r.error().message.find("ETL_CATALOG=glue use ETL_QUERY_ENGINE=athena"), std::string::npos)
       << r.error().message;
   c.catalog = "local";
+  etl::testing::TempDir dir;
+  c.transformed_url = dir.url();
   c.query_engine = "athena";
   auto other = CatalogerService::create(c, make_memory_bus());
   ASSERT_FALSE(other.ok());

@@ -8,7 +8,7 @@
 
 #include "etl/memory_bus.h"
 #include "etl/object_store.h"
-#include "etl/spotify.h"
+#include "http_spotify_api.h"
 #include "extractor_service.h"
 #include "fake_spotify.h"
 #include "test_support.h"

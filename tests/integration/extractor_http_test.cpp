@@ -162,7 +162,7 @@ TEST(ExtractorHttp, MetricsCountRunsSourcesPagesAndSpotifyRequests) {
   ASSERT_TRUE(created.ok()) << created.error().message;
   env.service = std::move(created).value();
   ASSERT_TRUE(env.service->start().ok());
-  auto run = env.run({{"playlist", fake::kDemoPlaylistId}});
+  auto run = env.run({{SourceType::playlist, fake::kDemoPlaylistId}});
   ASSERT_EQ(run.status, RunStatus::succeeded) << run.sources[0].error;
   auto text = call("GET", env.service->base_url() + "/metrics").body;
   for (const char* name : {"spotify_etl_extractor_runs_total{status=\"succeeded\"} 1",

@@ -40,10 +40,10 @@ TEST(ExtractorRuns, EverySourceTypeLandsAllItsPagesVerbatim) {
   env.config.extract_parallelism = 4;
   env.start();
   const auto& cat = env.spotify.catalogue();
-  auto run = env.run({{"playlist", fake::kLargePlaylistId},
-                      {"album", fake::kBigAlbumId},
-                      {"artist-albums", fake::kProlificArtistId},
-                      {"search", fake::kDemoSearchQuery}});
+  auto run = env.run({{SourceType::playlist, fake::kLargePlaylistId},
+                      {SourceType::album, fake::kBigAlbumId},
+                      {SourceType::artist_albums, fake::kProlificArtistId},
+                      {SourceType::search, fake::kDemoSearchQuery}});
   ASSERT_EQ(run.status, RunStatus::succeeded) << to_json(run).dump(2);
 
   const int playlist_items = static_cast<int>(cat.playlist(fake::kLargePlaylistId).items.size());
@@ -91,7 +91,7 @@ TEST(ExtractorRuns, EverySourceTypeLandsAllItsPagesVerbatim) {
 TEST(ExtractorRuns, EachLandedObjectIsAnnouncedOnceOnTheRawTopic) {
   Env env;
   env.start();
-  auto run = env.run({{"playlist", fake::kDemoPlaylistId}, {"album", fake::kDemoAlbumId}});
+  auto run = env.run({{SourceType::playlist, fake::kDemoPlaylistId}, {SourceType::album, fake::kDemoAlbumId}});
   ASSERT_EQ(run.status, RunStatus::succeeded);
   auto raw = env.raw();
   auto messages = env.bus->messages(env.config.topic_raw);
@@ -119,7 +119,7 @@ TEST(ExtractorRuns, RateLimitStormsAndServerErrorBurstsStillSucceedAndRetryAfter
   env.spotify.fail_next(2, 429, 1);
   env.spotify.fail_next(3, 503);
   env.spotify.fail_next(1, 500);
-  auto run = env.run({{"playlist", fake::kDemoPlaylistId}, {"album", fake::kDemoAlbumId}});
+  auto run = env.run({{SourceType::playlist, fake::kDemoPlaylistId}, {SourceType::album, fake::kDemoAlbumId}});
   EXPECT_EQ(run.status, RunStatus::succeeded) << to_json(run).dump(2);
   auto requests = env.api_requests();
   int limited = 0;
@@ -138,7 +138,7 @@ TEST(ExtractorRuns, RetryAfterOverTheCapFailsTheSourceWithAClearMessage) {
   env.start();
   env.spotify.fail_next(1, 429, 3600);
   auto started = std::chrono::steady_clock::now();
-  auto run = env.run({{"album", fake::kDemoAlbumId}});
+  auto run = env.run({{SourceType::album, fake::kDemoAlbumId}});
   EXPECT_LT(std::chrono::steady_clock::now() - started, 10s) << "it must not wait for an hour";
   EXPECT_EQ(run.status, RunStatus::failed);
   EXPECT_NE(run.sources[0].error.find("Spotify asked to wait 3600 s, over the 60 s cap (ETL_SPOTIFY_MAX_RETRY_AFTER_S)"),
@@ -149,10 +149,10 @@ TEST(ExtractorRuns, RetryAfterOverTheCapFailsTheSourceWithAClearMessage) {
 TEST(ExtractorRuns, AnExpiredTokenIsRefreshedOnceNotInALoop) {
   Env env;
   env.start();
-  ASSERT_EQ(env.run({{"album", fake::kDemoAlbumId}}).status, RunStatus::succeeded);
+  ASSERT_EQ(env.run({{SourceType::album, fake::kDemoAlbumId}}).status, RunStatus::succeeded);
   const int tokens_before = env.spotify.token_requests();
   env.spotify.expire_all_tokens();
-  auto run = env.run({{"playlist", fake::kDemoPlaylistId}});
+  auto run = env.run({{SourceType::playlist, fake::kDemoPlaylistId}});
   EXPECT_EQ(run.status, RunStatus::succeeded) << to_json(run).dump(2);
   EXPECT_EQ(env.spotify.token_requests(), tokens_before + 1) << "an expired token must cause exactly one refresh";
   int unauthorized = 0;
@@ -164,7 +164,7 @@ TEST(ExtractorRuns, ATokenEndpointOutageIsRetried) {
   Env env;
   env.start();
   env.spotify.fail_next_token_requests(2, 503);
-  auto run = env.run({{"album", fake::kDemoAlbumId}});
+  auto run = env.run({{SourceType::album, fake::kDemoAlbumId}});
   EXPECT_EQ(run.status, RunStatus::succeeded) << to_json(run).dump(2);
   EXPECT_EQ(env.spotify.token_requests(), 3);
 }
@@ -172,7 +172,7 @@ TEST(ExtractorRuns, ATokenEndpointOutageIsRetried) {
 TEST(ExtractorRuns, AnUnknownPlaylistGivesPartialWithSpotifysMessage) {
   Env env;
   env.start();
-  auto run = env.run({{"playlist", fake::kDemoPlaylistId}, {"playlist", fake::kTop50GlobalPlaylistId}});
+  auto run = env.run({{SourceType::playlist, fake::kDemoPlaylistId}, {SourceType::playlist, fake::kTop50GlobalPlaylistId}});
   EXPECT_EQ(run.status, RunStatus::partial);
   EXPECT_EQ(run.sources[0].status, SourceStatus::succeeded);
   EXPECT_EQ(run.sources[1].status, SourceStatus::failed);
@@ -187,7 +187,7 @@ TEST(ExtractorRuns, QuotaExceededStopsTheRunsRemainingCalls) {
   env.config.extract_parallelism = 1;
   env.start();
   env.spotify.quota_exceeded_next(1);
-  auto run = env.run({{"playlist", fake::kDemoPlaylistId}, {"album", fake::kDemoAlbumId}, {"search", "love"}});
+  auto run = env.run({{SourceType::playlist, fake::kDemoPlaylistId}, {SourceType::album, fake::kDemoAlbumId}, {SourceType::search, "love"}});
   EXPECT_EQ(run.status, RunStatus::failed);
   EXPECT_NE(run.error.find("QUOTA_EXCEEDED"), std::string::npos) << run.error;
   for (const auto& s : run.sources) EXPECT_EQ(s.status, SourceStatus::failed) << s.type;
@@ -198,7 +198,7 @@ TEST(ExtractorRuns, RunRecordsSurviveARestart) {
   std::string run_id;
   Env env;
   env.start();
-  auto run = env.run({{"album", fake::kDemoAlbumId}});
+  auto run = env.run({{SourceType::album, fake::kDemoAlbumId}});
   ASSERT_EQ(run.status, RunStatus::succeeded);
   env.service->stop();
   env.service.reset();

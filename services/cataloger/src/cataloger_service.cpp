@@ -5,25 +5,13 @@
 #include "etl/log.h"
 #include "etl/object_store.h"
 #include "etl/s3_event.h"
-#include "athena_engine.h"
-#include "glue_catalog.h"
-#include "local_catalog.h"
 #include "routes.h"
+#include "table_state.h"
 
 namespace etl::cataloger {
 
 Result<std::unique_ptr<CatalogerService>> CatalogerService::create(const Config& config, std::shared_ptr<EventBus> bus,
                                                                    CatalogerOptions options) {
-  if (config.catalog != "local" && config.catalog != "glue")
-    return make_error(Errc::invalid_argument, "ETL_CATALOG must be local or glue, got '" + config.catalog + "'");
-  if (config.query_engine != "duckdb" && config.query_engine != "athena")
-    return make_error(Errc::invalid_argument, "ETL_QUERY_ENGINE must be duckdb or athena, got '" + config.query_engine + "'");
-  const bool aws = config.catalog == "glue";
-  if (aws != (config.query_engine == "athena"))
-    return make_error(Errc::invalid_argument,
-                      "ETL_CATALOG=glue goes with ETL_QUERY_ENGINE=athena (Athena reads the Glue catalog, DuckDB the "
-                      "built-in one): set both or neither");
-
   std::unique_ptr<CatalogerService> svc(new CatalogerService());
   svc->config_ = config;
   svc->options_ = options;
@@ -38,57 +26,13 @@ Result<std::unique_ptr<CatalogerService>> CatalogerService::create(const Config&
   }
   svc->bus_ = std::move(bus);
 
-  if (aws) {
-    auto glue_options = glue_catalog_options(config, process_env());
-    if (!glue_options) return std::move(glue_options).error();
-    auto glue = GlueCatalog::open(config.aws, std::move(glue_options).value());
-    if (!glue) return std::move(glue).error();
-    svc->glue_ = std::move(glue).value();
-    svc->catalog_ = svc->glue_;
-    AthenaEngineOptions athena_options;
-    athena_options.database = config.glue_database;
-    athena_options.workgroup = config.athena_workgroup;
-    athena_options.output_location = config.athena_output;
-    auto athena = AthenaEngine::open(config.aws, athena_options, svc->catalog_);
-    if (!athena) return std::move(athena).error();
-    svc->athena_ = std::move(athena).value();
-    svc->engine_ = svc->athena_.get();
-  } else {
-    // DuckDB reads a file:// store in place, and an s3:// one from a local copy
-    // kept by the crawls (table_mirror.h says why not httpfs).
-    std::filesystem::path root;
-    std::string root_url = config.transformed_url;
-    while (root_url.size() > 1 && root_url.back() == '/') root_url.pop_back();
-    if (auto local = svc->store_->local_path("")) {
-      ETL_RETURN_IF_ERROR(svc->store_->ping());  // creates the root folder
-      root = std::filesystem::absolute(*local).lexically_normal();
-      std::string root_str = root.string();
-      while (root_str.size() > 1 && root_str.back() == '/') root_str.pop_back();
-      root = root_str;
-      root_url = "file://" + root_str;
-    } else {
-      auto cache_options = options.cache ? Result<TableMirrorOptions>(*options.cache) : table_mirror_options(process_env());
-      if (!cache_options) return std::move(cache_options).error();
-      auto mirror = TableMirror::open(svc->store_, std::move(cache_options).value(), svc->metrics_);
-      if (!mirror) return std::move(mirror).error();
-      svc->mirror_ = std::move(mirror).value();
-      root = svc->mirror_->root();
-    }
-
-    auto reader = DuckDbSchemaReader::open(root);
-    if (!reader) return std::move(reader).error();
-    auto catalog = LocalCatalog::open(svc->store_, std::move(reader).value(),
-                                      {config.glue_database, root_url, 1000, svc->mirror_}, svc->metrics_);
-    if (!catalog) return std::move(catalog).error();
-    svc->local_ = std::move(catalog).value();
-    svc->catalog_ = svc->local_;
-
-    auto engine = DuckDbEngine::open({root, config.glue_database, options.duckdb_threads, ""});
-    if (!engine) return std::move(engine).error();
-    svc->queries_ = std::make_unique<QueryManager>(svc->local_, std::move(engine).value(), svc->store_, root_url,
-                                                   options.queries, svc->metrics_);
-    svc->engine_ = svc->queries_.get();
-  }
+  BackendContext context{config, svc->store_, svc->metrics_, options.cache, options.duckdb_threads, options.queries};
+  auto catalog = open_catalog(context);
+  if (!catalog) return std::move(catalog).error();
+  svc->catalog_ = std::move(catalog).value();
+  auto engine = open_query_engine(context, svc->catalog_);
+  if (!engine) return std::move(engine).error();
+  svc->engine_ = std::move(engine).value();
 
   CatalogerService* self = svc.get();
   svc->debouncer_ = std::make_unique<CrawlDebouncer>(options.debounce, [self](std::vector<std::string> keys) {
@@ -115,7 +59,6 @@ Result<std::unique_ptr<CatalogerService>> CatalogerService::create(const Config&
   svc->server_->add_readiness_check("bus", [self] { return self->bus_->ping(); });
   svc->server_->add_readiness_check("catalog", [self] { return self->catalog_->ping(); });
   svc->server_->add_readiness_check("engine", [self] { return self->engine_->ping(); });
-  if (svc->mirror_) svc->server_->add_readiness_check("table_cache", [self] { return self->cache_ready(); });
   return svc;
 }
 
@@ -129,7 +72,7 @@ Status CatalogerService::on_event(const Message& message) {
   std::vector<std::string> keys;
   for (const auto& e : *events) {
     auto key = store_->relative_key(e.bucket, e.key);
-    if (key && parse_data_key(*key)) keys.push_back(*key);
+    if (key && DataKey::parse(*key)) keys.push_back(*key);
   }
   debouncer_->add(keys);
   return {};
@@ -138,26 +81,17 @@ Status CatalogerService::on_event(const Message& message) {
 Status CatalogerService::start() {
   if (started_) return {};
   ETL_RETURN_IF_ERROR(server_->start());
-  if (glue_) {
-    glue_->start();
-    if (Status s = glue_->ensure_resources(); !s.ok()) {
-      if (s.error().code == Errc::invalid_argument) {
-        glue_->stop();
-        server_->stop();
-        return s;  // e.g. a crawler to create without ETL_GLUE_CRAWLER_ROLE
-      }
-      log::warn("Glue resources not ready yet; the first crawl retries", {{"error", s.error().message}});
-    }
+  if (Status s = catalog_->start_workers(); !s.ok()) {
+    server_->stop();
+    return s;
   }
-  if (local_) local_->start();
-  if (queries_) queries_->start();
-  if (athena_) athena_->start();
+  if (Status s = engine_->start_workers(); !s.ok()) {
+    catalog_->stop_workers();
+    server_->stop();
+    return s;
+  }
   debouncer_->start();
   if (options_.crawl_on_start) {
-    if (mirror_) {
-      std::lock_guard lock(cache_mutex_);
-      last_cache_crawl_ = std::chrono::steady_clock::now();
-    }
     CrawlRequest request;
     request.trigger = "startup";
     if (auto crawl = catalog_->start_crawl(request); !crawl)
@@ -178,40 +112,16 @@ void CatalogerService::stop() {
   started_ = false;
   // Queries first: a request waiting on a long query answers 503 at once instead
   // of holding the server's stop past the shutdown deadline.
-  if (queries_) queries_->stop();
-  if (athena_) athena_->stop();
+  engine_->stop_workers();
   server_->stop();
   consumer_->stop();
   debouncer_->stop();
-  if (local_) local_->stop();
-  if (glue_) glue_->stop();
+  catalog_->stop_workers();
 }
 
 void CatalogerService::stop_backends() {
-  if (queries_) queries_->stop();
-  if (athena_) athena_->stop();
-  if (local_) local_->stop();
-  if (glue_) glue_->stop();
-}
-
-// Ready once a crawl of the whole store has filled the local cache. Until then a
-// failed start-up crawl (S3 down, cache full) is retried now and then from here:
-// readiness probes keep coming, events may not.
-Status CatalogerService::cache_ready() {
-  if (mirror_->complete()) return {};
-  {
-    std::lock_guard lock(cache_mutex_);
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_cache_crawl_ >= std::chrono::seconds(15)) {
-      last_cache_crawl_ = now;
-      CrawlRequest request;
-      request.trigger = "cache";
-      (void)catalog_->start_crawl(request);
-    }
-  }
-  return make_error(Errc::unavailable, "copying the tables of " + config_.transformed_url + " into the local cache at " +
-                                           mirror_->root().string() + " (" + std::to_string(mirror_->files()) +
-                                           " files so far; crawl errors are logged)");
+  engine_->stop_workers();
+  catalog_->stop_workers();
 }
 
 int CatalogerService::port() const { return server_->port(); }

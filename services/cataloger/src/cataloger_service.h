@@ -12,8 +12,7 @@
 #include "etl/event_bus.h"
 #include "etl/metrics.h"
 #include "etl/service_main.h"
-#include "query_manager.h"
-#include "table_mirror.h"
+#include "backends.h"
 
 namespace etl {
 class ConsumerLoop;
@@ -22,10 +21,6 @@ namespace http { class Server; }
 }  // namespace etl
 
 namespace etl::cataloger {
-
-class LocalCatalog;
-class GlueCatalog;
-class AthenaEngine;
 
 struct CatalogerOptions {
   DebounceOptions debounce;        // events -> one crawl per burst
@@ -40,8 +35,8 @@ struct CatalogerOptions {
 class CatalogerService final : public Runnable {
  public:
   // `bus` nullptr: open the configured one (open_event_bus(config, "cataloger")).
-  // ETL_CATALOG=glue goes with ETL_QUERY_ENGINE=athena (Athena reads the Glue
-  // catalog), local with duckdb; other pairs are refused (invalid_argument).
+  // The catalog and the engine come from open_catalog / open_query_engine
+  // (backends.h), which refuse pairs that cannot work together.
   static Result<std::unique_ptr<CatalogerService>> create(const Config& config, std::shared_ptr<EventBus> bus = nullptr,
                                                           CatalogerOptions options = {});
   ~CatalogerService() override;
@@ -59,22 +54,14 @@ class CatalogerService final : public Runnable {
   CatalogerService() = default;
   Status on_event(const Message& message);
   void stop_backends();
-  Status cache_ready();
 
   MetricsRegistry metrics_;
   Config config_;
   CatalogerOptions options_;
   std::shared_ptr<EventBus> bus_;
   std::shared_ptr<ObjectStore> store_;
-  std::shared_ptr<Catalog> catalog_;       // routes, debouncer, readiness: one of the two below
-  std::shared_ptr<LocalCatalog> local_;    // ETL_CATALOG=local
-  std::shared_ptr<TableMirror> mirror_;    // ETL_CATALOG=local over s3://
-  std::mutex cache_mutex_;
-  std::chrono::steady_clock::time_point last_cache_crawl_{};
-  std::shared_ptr<GlueCatalog> glue_;      // ETL_CATALOG=glue
-  std::unique_ptr<QueryManager> queries_;  // ETL_QUERY_ENGINE=duckdb
-  std::unique_ptr<AthenaEngine> athena_;   // ETL_QUERY_ENGINE=athena
-  QueryEngine* engine_ = nullptr;
+  std::shared_ptr<Catalog> catalog_;     // ETL_CATALOG
+  std::shared_ptr<QueryEngine> engine_;  // ETL_QUERY_ENGINE
   std::unique_ptr<CrawlDebouncer> debouncer_;
   std::unique_ptr<ConsumerLoop> consumer_;
   std::unique_ptr<http::Server> server_;

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <ctime>
 
+#include "etl/dates.h"
 #include "etl/s3_event.h"
 
 namespace etl::extractor {
@@ -28,22 +29,12 @@ std::string search_slug(std::string_view query) {
 }
 
 std::string source_key_id(const SourceSpec& source) {
-  return source.type == "search" ? search_slug(source.id) : source.id;
-}
-
-std::string compact_utc(std::chrono::system_clock::time_point t) {
-  std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-  return buf;
+  return source.type == SourceType::search ? search_slug(source.id) : source.id;
 }
 
 std::string raw_object_key(std::chrono::system_clock::time_point extracted_at, const SourceSpec& source,
                            std::string_view run_id) {
-  return std::string(kRawPrefix) + "spotify_raw_" + compact_utc(extracted_at) + "_" + source.type + "_" +
-         source_key_id(source) + "_" + std::string(run_id) + ".json";
+  return RawObjectKey{true, raw_object_file_name(to_micros(extracted_at), source.type, source_key_id(source), run_id)}.str();
 }
 
 std::string build_envelope(const EnvelopeInput& in) {
@@ -57,8 +48,8 @@ std::string build_envelope(const EnvelopeInput& in) {
   out.reserve(size);
   out += "{\"format\":" + str(kEnvelopeFormat);
   out += ",\"run_id\":" + str(in.run_id);
-  out += ",\"source\":{\"type\":" + str(in.source.type) + ",\"id\":" + str(source_key_id(in.source));
-  if (in.source.type == "search") out += ",\"query\":" + str(in.source.id);
+  out += ",\"source\":{\"type\":" + str(to_string(in.source.type)) + ",\"id\":" + str(source_key_id(in.source));
+  if (in.source.type == SourceType::search) out += ",\"query\":" + str(in.source.id);
   out += "},\"extracted_at\":" + str(rfc3339(in.extracted_at));
   out += ",\"api\":{\"base_url\":" + str(in.api_base_url) + ",\"endpoint\":" + str(in.endpoint) + "}";
   out += ",\"pages\":[";

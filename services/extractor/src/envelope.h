@@ -8,11 +8,10 @@
 #include <vector>
 
 #include "etl/config.h"
+#include "etl/lake.h"
 
 namespace etl::extractor {
 
-inline constexpr char kEnvelopeFormat[] = "spotify-etl.raw.v1";
-inline constexpr char kRawPrefix[] = "to_be_processed/";
 
 // A search query as it appears in keys and records: lower-case [a-z0-9-], runs of
 // anything else folded to one '-', trimmed of '-', at most 40 characters; "query"
@@ -20,8 +19,6 @@ inline constexpr char kRawPrefix[] = "to_be_processed/";
 std::string search_slug(std::string_view query);
 // The source's id in keys and records: the Spotify id, or the slug for search.
 std::string source_key_id(const SourceSpec& source);
-// "20261121T060000Z"
-std::string compact_utc(std::chrono::system_clock::time_point t);
 // "to_be_processed/spotify_raw_20261121T060000Z_playlist_<id>_<run-id>.json"
 std::string raw_object_key(std::chrono::system_clock::time_point extracted_at, const SourceSpec& source,
                            std::string_view run_id);

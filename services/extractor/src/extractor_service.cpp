@@ -44,9 +44,7 @@ Result<std::unique_ptr<ExtractorService>> ExtractorService::create(const Config&
   if (!spotify) {
     if (config.spotify_client_id.empty() || config.spotify_client_secret.empty())
       log::warn("SPOTIFY_CLIENT_ID / SPOTIFY_CLIENT_SECRET are not set: every run will fail until they are");
-    HttpSpotifyApi::Deps deps;
-    deps.metrics = &svc->metrics_;
-    spotify = std::make_shared<HttpSpotifyApi>(SpotifyOptions::from_config(config), std::move(deps));
+    spotify = open_spotify_api(config, &svc->metrics_);
   }
   svc->spotify_ = std::move(spotify);
 

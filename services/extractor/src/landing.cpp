@@ -1,28 +1,14 @@
 #include "landing.h"
 
 #include <algorithm>
-#include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <cstdio>
 
 #include "etl/log.h"
 #include "etl/s3_event.h"
-#include "etl/spotify.h"
 
 namespace etl::extractor {
-
-std::string next_sequencer() {
-  static std::atomic<std::uint64_t> last{0};
-  auto now = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-  std::uint64_t prev = last.load();
-  std::uint64_t next;
-  do {
-    next = std::max(prev + 1, now);
-  } while (!last.compare_exchange_weak(prev, next));
-  char buf[20];
-  std::snprintf(buf, sizeof buf, "%016llX", static_cast<unsigned long long>(next));
-  return buf;
-}
 
 Result<Landed> land_raw_object(ObjectStore& store, EventBus& bus, const LandingOptions& options,
                                const std::string& key, std::string_view body, std::stop_token stop) {
@@ -51,8 +37,10 @@ Result<Landed> land_raw_object(ObjectStore& store, EventBus& bus, const LandingO
       return landed;
     }
     log::warn("raw event publish failed; retrying", {{"key", key}, {"attempt", attempt}, {"error", published.error().message}});
-    auto clock = spotify::steady_clock();
-    clock->sleep_until(clock->now() + backoff, stop);
+    std::mutex mutex;
+    std::condition_variable_any wake;
+    std::unique_lock lock(mutex);
+    wake.wait_for(lock, stop, backoff, [] { return false; });
     backoff *= 2;
   }
 }

@@ -31,7 +31,4 @@ struct Landed {
 Result<Landed> land_raw_object(ObjectStore& store, EventBus& bus, const LandingOptions& options,
                                const std::string& key, std::string_view body, std::stop_token stop = {});
 
-// S3-style sequencer: fixed-width upper-case hex, strictly increasing in this process.
-std::string next_sequencer();
-
 }  // namespace etl::extractor

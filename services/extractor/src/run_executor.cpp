@@ -86,9 +86,9 @@ Result<RunRecord> RunExecutor::submit(RunRequest request) {
   run.created_at = rfc3339(now);
   for (const auto& s : request.sources) {
     SourceRecord r;
-    r.type = s.type;
+    r.type = std::string(to_string(s.type));
     r.id = source_key_id(s);
-    if (s.type == "search") r.query = s.id;
+    if (s.type == SourceType::search) r.query = s.id;
     run.sources.push_back(std::move(r));
   }
 

@@ -125,10 +125,12 @@ Result<RunRequest> parse_run_request(const nlohmann::json& body) {
     if (!s.is_object()) return bad(where + " must be an object with type and id (or query for search)");
     auto type = s.find("type");
     if (type == s.end() || !type->is_string()) return bad(where + ".type must be one of playlist, album, artist-albums, search");
-    SourceSpec spec{type->get<std::string>(), {}};
-    const char* field = spec.type == "search" ? "query" : "id";
+    auto source_type = parse_source_type_or_error(type->get<std::string>());
+    if (!source_type) return bad(where + ": " + source_type.error().message);
+    SourceSpec spec{*source_type, {}};
+    const char* field = spec.type == SourceType::search ? "query" : "id";
     auto value = s.find(field);
-    if (spec.type == "search" && value == s.end()) value = s.find("id");  // {"type":"search","id":"..."} is accepted too
+    if (spec.type == SourceType::search && value == s.end()) value = s.find("id");  // {"type":"search","id":"..."} is accepted too
     if (value == s.end() || !value->is_string()) return bad(where + "." + field + " must be a string");
     spec.id = value->get<std::string>();
     if (Status v = validate_source(spec); !v.ok()) return bad(where + ": " + v.error().message);
@@ -148,36 +150,14 @@ Status validate_run_request(const RunRequest& request) {
   std::map<std::string, std::string> seen;  // type/key id -> as given
   for (const auto& s : request.sources) {
     ETL_RETURN_IF_ERROR(validate_source(s));
-    std::string given = s.type + ":" + s.id;
-    auto [it, fresh] = seen.emplace(s.type + "/" + source_key_id(s), given);
+    const std::string type(to_string(s.type));
+    std::string given = type + ":" + s.id;
+    auto [it, fresh] = seen.emplace(type + "/" + source_key_id(s), given);
     if (!fresh)
       return make_error(Errc::invalid_argument, "sources '" + it->second + "' and '" + given +
                                                     "' would land under the same object key; list each source once");
   }
   return {};
-}
-
-std::string make_run_id(std::chrono::system_clock::time_point now) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::time_t tt = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y%m%dt%H%M%S", &tm);
-  static constexpr char alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyz";
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::string suffix;
-  for (int i = 0; i < 6; ++i) suffix += alphabet[rng() % 36];
-  char ms_text[8];
-  std::snprintf(ms_text, sizeof ms_text, "%03d", static_cast<int>(ms));
-  return std::string("r") + stamp + ms_text + "-" + suffix;
-}
-
-bool is_run_id(std::string_view id) noexcept {
-  if (id.empty() || id.size() > 64) return false;
-  for (unsigned char c : id)
-    if (!(std::islower(c) || std::isdigit(c) || c == '-')) return false;
-  return true;
 }
 
 }  // namespace etl::extractor

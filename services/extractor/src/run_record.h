@@ -74,8 +74,5 @@ Result<RunRequest> parse_run_request(const nlohmann::json& body);
 // landing under the same key), at most kMaxSourcesPerRun, market well formed.
 Status validate_run_request(const RunRequest& request);
 
-// "r20261121t060000123-k3x9qz": sortable by creation time, unique, [a-z0-9-].
-std::string make_run_id(std::chrono::system_clock::time_point now);
-bool is_run_id(std::string_view id) noexcept;
 
 }  // namespace etl::extractor

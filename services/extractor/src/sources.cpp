@@ -117,9 +117,12 @@ Result<FetchedSource> fetch_search(SpotifyApi& api, const std::string& query, co
 Result<FetchedSource> fetch_source(SpotifyApi& api, const SourceSpec& source, const FetchOptions& options,
                                    std::stop_token stop) {
   ETL_RETURN_IF_ERROR(validate_source(source));
-  if (source.type == "playlist") return fetch_playlist(api, source.id, options, stop);
-  if (source.type == "album") return fetch_album(api, source.id, options, stop);
-  if (source.type == "artist-albums") return fetch_artist_albums(api, source.id, options, stop);
+  switch (source.type) {
+    case SourceType::playlist: return fetch_playlist(api, source.id, options, stop);
+    case SourceType::album: return fetch_album(api, source.id, options, stop);
+    case SourceType::artist_albums: return fetch_artist_albums(api, source.id, options, stop);
+    case SourceType::search: break;
+  }
   return fetch_search(api, source.id, options, stop);
 }
 

@@ -5,7 +5,7 @@
 
 #include "etl/log.h"
 #include "etl/s3_event.h"
-#include "raw_name.h"
+#include "etl/lake.h"
 
 namespace etl::transformer {
 namespace {
@@ -15,32 +15,7 @@ Error with_key(const std::string& key, Error e) {
   return e;
 }
 
-// S3 sequencers are hex strings that grow per key; nanoseconds since the epoch do.
-std::string sequencer() {
-  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "%016llX", static_cast<unsigned long long>(ns.count()));
-  return buf;
-}
-
 }  // namespace
-
-Result<RawKey> parse_raw_key(std::string_view key) {
-  if (Status s = validate_key(key); !s.ok()) return s.error();
-  RawKey out;
-  if (key.substr(0, kToBeProcessed.size()) == kToBeProcessed) {
-    out.pending = true;
-    out.rest = std::string(key.substr(kToBeProcessed.size()));
-  } else if (key.substr(0, kProcessed.size()) == kProcessed) {
-    out.pending = false;
-    out.rest = std::string(key.substr(kProcessed.size()));
-  } else {
-    return make_error(Errc::invalid_argument,
-                      "raw key '" + std::string(key) + "' is not under to_be_processed/ or processed/");
-  }
-  if (out.rest.empty()) return make_error(Errc::invalid_argument, "raw key '" + std::string(key) + "' names a folder");
-  return out;
-}
 
 // Serialises runs of one raw file name (an event, the start-up scan and an
 // HTTP call may all reach for the same object at once).
@@ -100,41 +75,41 @@ Pipeline::Pipeline(std::shared_ptr<ObjectStore> raw, std::shared_ptr<ObjectStore
       options_(std::move(options)),
       metrics_(metrics) {}
 
-std::vector<std::string> Pipeline::output_keys(const RawKey& key, const std::string& dt) const {
-  const std::string stem = parse_raw_object_name(key.rest).stem;
+std::vector<std::string> Pipeline::output_keys(const RawObjectKey& key, const std::string& dt) const {
+  const std::string stem = parse_raw_object_name(key.name).stem;
   std::vector<std::string> keys;
   for (const TableSchema* s : {&albums_schema(), &artists_schema(), &songs_schema()})
-    keys.push_back(std::string(s->name) + "/dt=" + dt + "/" + stem + "." + file_extension(options_.format));
+    keys.push_back(DataKey::make(s->name, dt, stem, file_extension(options_.format)));
   return keys;
 }
 
 Result<TransformResult> Pipeline::run(const std::string& raw_key, RunOptions options) {
-  auto key = parse_raw_key(raw_key);
+  auto key = RawObjectKey::parse(raw_key);
   if (!key) return std::move(key).error();
-  NameLock lock(*this, key->rest);
+  NameLock lock(*this, key->name);
   auto result = run_locked(*key, options);
   if (!result) metrics_.record_error(result.error().code);
   return result;
 }
 
-Result<TransformResult> Pipeline::run_locked(const RawKey& key, RunOptions options) {
+Result<TransformResult> Pipeline::run_locked(const RawObjectKey& key, RunOptions options) {
   const auto started = std::chrono::steady_clock::now();
   TransformResult result;
-  std::string from = key.pending ? key.pending_key() : key.processed_key();
+  std::string from = key.str();
   bool in_place = !key.pending;
 
   auto raw = raw_->get(from, options_.max_raw_bytes);
   if (!raw && raw.error().code == Errc::not_found && key.pending) {
     // Moved already: an event delivered again after the move, or a race with the scan.
-    auto moved = raw_->head(key.processed_key());
+    auto moved = raw_->head(key.processed().str());
     if (!moved && moved.error().code != Errc::not_found) return with_key(from, std::move(moved).error());
     if (moved) {
       if (!options.redo_when_moved) {
-        result.raw_key = key.processed_key();
+        result.raw_key = key.processed().str();
         result.skipped_already_moved = true;
         return result;
       }
-      from = key.processed_key();
+      from = key.processed().str();
       in_place = true;
       raw = raw_->get(from, options_.max_raw_bytes);
     }
@@ -169,10 +144,10 @@ Result<TransformResult> Pipeline::run_locked(const RawKey& key, RunOptions optio
   }
 
   if (!in_place) {
-    if (Status s = raw_->move(from, key.processed_key()); !s.ok()) return with_key(from, std::move(s).error());
+    if (Status s = raw_->move(from, key.processed().str()); !s.ok()) return with_key(from, std::move(s).error());
     result.moved = true;
   }
-  result.raw_key = in_place ? from : key.processed_key();
+  result.raw_key = in_place ? from : key.processed().str();
   if (Status s = announce(result.outputs, infos); !s.ok()) return with_key(from, std::move(s).error());
 
   result.dt = out->dt;
@@ -201,7 +176,7 @@ Status Pipeline::announce(const std::vector<std::string>& outputs, const std::ve
     e.key = transformed_->event_key(outputs[i]);
     e.size = infos[i].size;
     e.etag = infos[i].etag;
-    e.sequencer = sequencer();
+    e.sequencer = next_sequencer();
     events.push_back({e.key, build_s3_event(e), {}});
   }
   if (Status s = bus_->publish_batch(options_.topic_transformed, events); !s.ok()) {

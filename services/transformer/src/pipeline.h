@@ -17,25 +17,13 @@
 #include "etl/event_bus.h"
 #include "etl/object_store.h"
 #include "etl/result.h"
+#include "etl/lake.h"
 #include "table_writer.h"
 #include "transform.h"
 #include "transformer_metrics.h"
 
 namespace etl::transformer {
 
-inline constexpr std::string_view kToBeProcessed = "to_be_processed/";
-inline constexpr std::string_view kProcessed = "processed/";
-
-// A raw-store key split into its folder and the rest ("x.json", or "a/x.json").
-struct RawKey {
-  bool pending = true;  // under to_be_processed/ (else processed/)
-  std::string rest;
-  std::string pending_key() const { return std::string(kToBeProcessed) + rest; }
-  std::string processed_key() const { return std::string(kProcessed) + rest; }
-};
-
-// invalid_argument unless `key` is a clean key under to_be_processed/ or processed/.
-Result<RawKey> parse_raw_key(std::string_view key);
 
 struct TransformResult {
   std::string raw_key;               // where the raw object is now
@@ -75,12 +63,12 @@ class Pipeline final {
   Result<TransformResult> run(const std::string& raw_key, RunOptions options = {});
 
   // Every output key a transform of `raw_key` would write for partition `dt`.
-  std::vector<std::string> output_keys(const RawKey& key, const std::string& dt) const;
+  std::vector<std::string> output_keys(const RawObjectKey& key, const std::string& dt) const;
 
  private:
   class NameLock;
   class WriterLease;
-  Result<TransformResult> run_locked(const RawKey& key, RunOptions options);
+  Result<TransformResult> run_locked(const RawObjectKey& key, RunOptions options);
   Status announce(const std::vector<std::string>& outputs, const std::vector<ObjectInfo>& infos);
 
   std::shared_ptr<ObjectStore> raw_;

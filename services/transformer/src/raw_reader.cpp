@@ -1,8 +1,8 @@
 #include "raw_reader.h"
 
-#include "dates.h"
+#include "etl/dates.h"
 #include "page_reader.h"
-#include "raw_name.h"
+#include "etl/lake.h"
 #include "rows.h"
 
 namespace etl::transformer {
@@ -14,8 +14,6 @@ using simdjson::SUCCESS;
 using json::key_of;
 using json::Reader;
 using json::Shape;
-
-constexpr std::string_view kEnvelopeFormat = "spotify-etl.raw.v1";
 
 Error json_error(error_code e) {
   if (e == simdjson::MEMALLOC) return make_error(Errc::unavailable, "out of memory parsing the raw object");
@@ -84,10 +82,10 @@ Status read_envelope(od::object& root, od::value& format, const RawObjectMeta& m
     if (k == "type") out.source_type = std::string(s);
     else if (k == "id") out.source_id = std::string(s);
   }
-  const bool playlist = out.source_type == "playlist", album = out.source_type == "album";
-  const bool artist_albums = out.source_type == "artist-albums", search = out.source_type == "search";
-  if (!playlist && !album && !artist_albums && !search)
-    return bad("unknown source type '" + out.source_type + "' (playlist, album, artist-albums or search)");
+  const auto type = parse_source_type(out.source_type);
+  if (!type) return bad("unknown source type '" + out.source_type + "' (playlist, album, artist-albums or search)");
+  const bool playlist = type == SourceType::playlist, album = type == SourceType::album;
+  const bool artist_albums = type == SourceType::artist_albums, search = type == SourceType::search;
 
   ETL_RETURN_IF_ERROR(envelope_string(root, "extracted_at", extracted_at));
   out.run_id = run_id.value_or("");
@@ -143,7 +141,7 @@ Status read_legacy(od::object& root, const RawObjectMeta& meta, TransformOutput&
     return bad("not a raw object: no \"format\":\"" + std::string(kEnvelopeFormat) +
                "\" envelope and no playlist items (`items`, `tracks.items` or `items.items`)");
   RawObjectName name = parse_raw_object_name(meta.key);
-  out.source_type = "playlist";
+  out.source_type = to_string(SourceType::playlist);
   if (page.playlist_id) out.source_id = std::string(*page.playlist_id);
   else out.source_id = name.source_id.empty() ? name.stem : name.source_id;
   out.run_id = name.run_id;

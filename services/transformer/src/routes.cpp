@@ -156,7 +156,7 @@ void TransformerService::add_routes() {
   server_->post(R"(/v1/reprocess)", [this](const http::Request& req) {
     auto body = http::parse_json_object(req);
     if (!body) return http::error_response(body.error());
-    std::string prefix(kProcessed);
+    std::string prefix(kProcessedPrefix);
     if (auto p = body->find("prefix"); p != body->end()) {
       if (!p->is_string())
         return http::error_response(make_error(Errc::invalid_argument, "`prefix` must be a string"));

@@ -1,6 +1,6 @@
 #include "rows.h"
 
-#include "dates.h"
+#include "etl/dates.h"
 
 namespace etl::transformer {
 namespace {

@@ -3,7 +3,7 @@
 #include <array>
 #include <stdexcept>
 
-#include "dates.h"
+#include "etl/dates.h"
 #include "etl/json_text.h"
 
 namespace etl::transformer {

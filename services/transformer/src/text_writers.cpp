@@ -1,7 +1,7 @@
 // The CSV and JSON lines writers.
 #include <charconv>
 
-#include "dates.h"
+#include "etl/dates.h"
 #include "etl/json_text.h"
 #include "table_writer.h"
 

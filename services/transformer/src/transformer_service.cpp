@@ -13,7 +13,7 @@ bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(
 Result<std::string> validate_reprocess_prefix(std::string_view prefix) {
   std::string p(prefix);
   if (p == "to_be_processed" || p == "processed") p += '/';
-  if (!starts_with(p, kToBeProcessed) && !starts_with(p, kProcessed))
+  if (!starts_with(p, kPendingPrefix) && !starts_with(p, kProcessedPrefix))
     return make_error(Errc::invalid_argument, "prefix '" + std::string(prefix) +
                                                   "' is not under to_be_processed/ or processed/");
   std::size_t start = 0;
@@ -94,7 +94,7 @@ Status TransformerService::start() {
   started_ = true;
   // Objects whose events were lost (a crash between the extractor's put and its
   // publish, a bus outage, a memory bus that died with the process).
-  startup_job_id_ = jobs_->submit(std::string(kToBeProcessed));
+  startup_job_id_ = jobs_->submit(std::string(kPendingPrefix));
   log::info("transformer started", {{"address", base_url()}, {"raw", raw_->url()}, {"transformed", transformed_->url()},
                                     {"format", to_string(config_.output_format)}, {"startup_job_id", startup_job_id_}});
   return {};
@@ -120,7 +120,7 @@ Result<TransformResult> TransformerService::run_recorded(const std::string& key,
 }
 
 Result<TransformResult> TransformerService::transform_key(const std::string& raw_key) {
-  if (auto key = parse_raw_key(raw_key); !key) return std::move(key).error();
+  if (auto key = RawObjectKey::parse(raw_key); !key) return std::move(key).error();
   return run_recorded(raw_key, "http", RunOptions{});
 }
 
@@ -141,8 +141,8 @@ Status TransformerService::handle_event(const Message& message) {
   }
   for (const auto& e : *events) {
     auto key = raw_->relative_key(e.bucket, e.key);
-    const bool pending = key && starts_with(*key, kToBeProcessed);
-    const bool processed = key && starts_with(*key, kProcessed);
+    const bool pending = key && starts_with(*key, kPendingPrefix);
+    const bool processed = key && starts_with(*key, kProcessedPrefix);
     if (!pending && !processed) {
       counters_->events_ignored.inc();
       log::debug("event ignored: not a raw object of ours", {{"bucket", e.bucket}, {"key", e.key}});

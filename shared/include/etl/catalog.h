@@ -7,6 +7,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -135,6 +137,16 @@ class Catalog {
   Catalog& operator=(const Catalog&) = delete;
 
   virtual std::string name() const = 0;  // "local" | "glue"
+
+  // Background work (the crawl worker): started once before use, stopped once at
+  // shutdown (queued crawls are abandoned). An invalid_argument from start is a
+  // configuration error that stops the service's start-up; other errors are retried
+  // by the backend itself.
+  virtual Status start_workers() { return {}; }
+  virtual void stop_workers() {}
+  // Where the catalogued files can be read on this machine, for an engine that
+  // reads them in place (DuckDB); nullopt when they are only remote (Glue over S3).
+  virtual std::optional<std::filesystem::path> local_root() const { return std::nullopt; }
   // The database every table belongs to (Config::glue_database).
   virtual std::string database() const = 0;
 
@@ -155,7 +167,8 @@ class Catalog {
 
   // A number that changes whenever any table changes (cheap: engines poll it per query).
   virtual std::uint64_t generation() const = 0;
-  // Reachability for /readyz.
+  // Reachability for /readyz: unavailable (with what it waits for) until the
+  // catalog can answer for the whole store.
   virtual Status ping() = 0;
 };
 

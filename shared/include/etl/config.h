@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "etl/lake.h"
 #include "etl/result.h"
 
 namespace etl {
@@ -26,8 +27,8 @@ const char* to_string(OutputFormat f) noexcept;
 const char* file_extension(OutputFormat f) noexcept;
 
 struct SourceSpec {
-  std::string type;  // playlist | album | artist-albums | search
-  std::string id;    // Spotify id, or the query for search
+  SourceType type = SourceType::playlist;
+  std::string id;  // Spotify id, or the query for search
   bool operator==(const SourceSpec&) const = default;
 };
 
@@ -35,8 +36,10 @@ struct SourceSpec {
 Result<SourceSpec> parse_source_spec(std::string_view text);
 // True for a 22-character base62 Spotify id.
 bool is_spotify_id(std::string_view id) noexcept;
-// Validates a source (type known, id base62 or query non-empty and at most 200 chars).
+// Validates a source (id base62, or a query non-empty and at most 200 chars).
 Status validate_source(const SourceSpec& source);
+// parse_source_type with an invalid_argument that lists the accepted types.
+Result<SourceType> parse_source_type_or_error(std::string_view text);
 
 struct AwsConfig {
   std::string region = "us-east-1";      // AWS_REGION (or AWS_DEFAULT_REGION)
@@ -52,6 +55,21 @@ struct AwsConfig {
   std::string role_arn;                  // AWS_ROLE_ARN: the role to assume with the token
   std::string web_identity_token_file;   // AWS_WEB_IDENTITY_TOKEN_FILE: the OIDC token, re-read at every refresh
   std::string role_session_name;         // AWS_ROLE_SESSION_NAME: "" = spotify-etl-<ms since the epoch>
+};
+
+// ETL_CATALOG=glue: how the Glue crawlers are found or made.
+struct GlueSettings {
+  std::string crawler_role;                     // ETL_GLUE_CRAWLER_ROLE: IAM role (name or ARN) of created crawlers
+  bool create = true;                           // ETL_GLUE_CREATE: create the database and missing crawlers
+  bool recrawl_new_folders = true;              // ETL_GLUE_RECRAWL: new-folders (true) | everything (false)
+  std::map<std::string, std::string> crawlers;  // ETL_GLUE_CRAWLERS: table -> existing crawler, used as it is
+};
+
+// ETL_CATALOG=local over an s3:// transformed store: the local copy DuckDB reads.
+struct CatalogCacheSettings {
+  std::string dir = "./data/cataloger-cache";  // ETL_CATALOG_CACHE_DIR
+  std::uint64_t max_bytes = 20ull << 30;       // ETL_CATALOG_CACHE_MAX_BYTES: bytes, or with a K/M/G/T suffix
+  bool verify_md5 = true;                      // ETL_CATALOG_CACHE_VERIFY: md5 | etag (SSE-KMS: ETags are not MD5s)
 };
 
 struct Config {
@@ -95,6 +113,8 @@ struct Config {
   std::string query_engine = "duckdb";                       // ETL_QUERY_ENGINE: duckdb | athena
   std::string athena_workgroup = "primary";                  // ETL_ATHENA_WORKGROUP
   std::string athena_output;                                 // ETL_ATHENA_OUTPUT: s3:// result location
+  GlueSettings glue;
+  CatalogCacheSettings catalog_cache;
 
   std::string log_level = "info";                            // ETL_LOG_LEVEL: trace|debug|info|warn|error
   std::string log_format = "json";                           // ETL_LOG_FORMAT: json | text
@@ -116,6 +136,9 @@ struct ConfigDefaults {
 
 // Reads and validates the configuration. The error message is the one line to print.
 Result<Config> load_config(const Environment& env, const ConfigDefaults& defaults = {});
+
+// "20G", "512M", "1073741824": a size in bytes, K/M/G/T suffixes in powers of 1024.
+std::optional<std::uint64_t> parse_bytes(std::string_view text);
 
 // Parses "host:port" or ":port" (host defaults to 127.0.0.1).
 Result<HostPort> parse_host_port(std::string_view text);

@@ -81,6 +81,12 @@ class QueryEngine {
 
   virtual std::string name() const = 0;
 
+  // Background work (query workers, watchdogs, monitors): started once before use,
+  // stopped once at shutdown (queued and running queries end CANCELLED or FAILED,
+  // so no caller waits past the stop).
+  virtual Status start_workers() { return {}; }
+  virtual void stop_workers() {}
+
   // Validates and submits. invalid_argument (with the reason) for anything but one
   // read-only statement. A reusable cached result gives a query that is already SUCCEEDED.
   virtual Result<QueryStatus> start(const QueryRequest& request) = 0;

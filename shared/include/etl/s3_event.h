@@ -31,6 +31,11 @@ std::string build_s3_event(const ObjectCreated& event);
 // events such as s3:TestEvent) are skipped; malformed JSON is bad_data.
 Result<std::vector<ObjectCreated>> parse_s3_events(std::string_view document);
 
+// The `sequencer` of the events this process publishes: S3-style fixed-width
+// upper-case hex (nanoseconds since the epoch), strictly increasing in the
+// process, so the events of one key order as S3's do.
+std::string next_sequencer();
+
 // S3's own key encoding in events: like form encoding, '/' kept.
 std::string s3_event_encode_key(std::string_view key);
 

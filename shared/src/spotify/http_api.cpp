@@ -9,7 +9,7 @@
 #include <random>
 
 #include "etl/log.h"
-#include "etl/spotify.h"
+#include "http_spotify_api.h"
 
 namespace etl {
 
@@ -244,6 +244,12 @@ Result<SpotifyResponse> HttpSpotifyApi::get(const std::string& path_or_url, cons
     if (status == 403) return make_error(Errc::forbidden, message + suffix);
     return make_error(Errc::invalid_argument, message + suffix);
   }
+}
+
+std::shared_ptr<SpotifyApi> open_spotify_api(const Config& config, MetricsRegistry* metrics) {
+  HttpSpotifyApi::Deps deps;
+  deps.metrics = metrics;
+  return std::make_shared<HttpSpotifyApi>(SpotifyOptions::from_config(config), std::move(deps));
 }
 
 }  // namespace etl

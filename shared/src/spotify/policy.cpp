@@ -6,7 +6,7 @@
 #include <cmath>
 #include <condition_variable>
 
-#include "etl/spotify.h"
+#include "http_spotify_api.h"
 
 namespace etl::spotify {
 

@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "etl/spotify.h"
+#include "http_spotify_api.h"
 
 namespace etl::spotify {
 

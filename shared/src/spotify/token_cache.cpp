@@ -1,6 +1,6 @@
 #include <algorithm>
 
-#include "etl/spotify.h"
+#include "http_spotify_api.h"
 
 namespace etl::spotify {
 

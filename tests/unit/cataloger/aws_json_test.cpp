@@ -433,20 +433,25 @@ TEST(GlueCatalogFake, CrawlerRequestCrawlsExactlyTheTableFolder) {
   EXPECT_EQ(r["RecrawlPolicy"]["RecrawlBehavior"], "CRAWL_EVERYTHING");
 }
 
-TEST(GlueCatalogFake, OptionsComeFromTheEnvironment) {
-  Config config;
-  config.transformed_url = "s3://bucket/x";
-  auto o = glue_catalog_options(config, {{"ETL_GLUE_CRAWLERS", "songs_data=my-songs,extra_t=ext"},
-                                         {"ETL_GLUE_CREATE", "false"},
-                                         {"ETL_GLUE_CRAWLER_ROLE", "role"}});
+TEST(GlueCatalogFake, OptionsComeFromTheConfiguration) {
+  auto config = load_config({{"ETL_TRANSFORMED_URL", "s3://bucket/x"},
+                             {"ETL_GLUE_CRAWLERS", "songs_data=my-songs,extra_t=ext"},
+                             {"ETL_GLUE_CREATE", "false"},
+                             {"ETL_GLUE_CRAWLER_ROLE", "role"}});
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  auto o = glue_catalog_options(*config);
   ASSERT_TRUE(o.ok()) << o.error().message;
   EXPECT_FALSE(o->create);
+  EXPECT_EQ(o->crawler_role, "role");
   EXPECT_EQ(o->crawlers.at("songs_data"), "my-songs");
   EXPECT_EQ(o->tables.size(), 4u);
-  EXPECT_FALSE(glue_catalog_options(config, {{"ETL_GLUE_CREATE", "maybe"}}).ok());
-  EXPECT_FALSE(glue_catalog_options(config, {{"ETL_GLUE_RECRAWL", "sometimes"}}).ok());
-  config.transformed_url = "file:///data";
-  auto refused = glue_catalog_options(config, {});
+  EXPECT_FALSE(load_config({{"ETL_GLUE_CREATE", "maybe"}}).ok());
+  EXPECT_FALSE(load_config({{"ETL_GLUE_RECRAWL", "sometimes"}}).ok());
+  auto bad_pairs = load_config({{"ETL_GLUE_CRAWLERS", "songs_data"}});
+  ASSERT_FALSE(bad_pairs.ok());
+  EXPECT_NE(bad_pairs.error().message.find("ETL_GLUE_CRAWLERS"), std::string::npos);
+  config->transformed_url = "file:///data";
+  auto refused = glue_catalog_options(*config);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.error().message.find("ETL_TRANSFORMED_URL"), std::string::npos);
 }

@@ -230,16 +230,16 @@ TEST(Crawler, AsyncCrawlReportsItsStateAndChanges) {
 }
 
 TEST(TableKeys, ParseTheTransformedLayout) {
-  auto k = parse_data_key("songs_data/dt=2026-11-21/spotify_raw_x.parquet");
+  auto k = DataKey::parse("songs_data/dt=2026-11-21/spotify_raw_x.parquet");
   ASSERT_TRUE(k);
   EXPECT_EQ(k->table, "songs_data");
   EXPECT_EQ(k->dt, "2026-11-21");
   EXPECT_EQ(k->format, "parquet");
-  EXPECT_EQ(parse_data_key("songs_data/dt=2026-11-21/x.jsonl")->format, "jsonl");
-  EXPECT_FALSE(parse_data_key("_catalog/spotify/songs_data.json"));
-  EXPECT_FALSE(parse_data_key("songs_data/dt=2026-11-21/.tmp-x.parquet"));
-  EXPECT_FALSE(parse_data_key("songs_data/x.parquet"));
-  EXPECT_FALSE(parse_data_key("songs_data/dt=2026-11-21/x.txt"));
+  EXPECT_EQ(DataKey::parse("songs_data/dt=2026-11-21/x.jsonl")->format, "jsonl");
+  EXPECT_FALSE(DataKey::parse("_catalog/spotify/songs_data.json"));
+  EXPECT_FALSE(DataKey::parse("songs_data/dt=2026-11-21/.tmp-x.parquet"));
+  EXPECT_FALSE(DataKey::parse("songs_data/x.parquet"));
+  EXPECT_FALSE(DataKey::parse("songs_data/dt=2026-11-21/x.txt"));
 }
 
 }  // namespace

@@ -155,21 +155,22 @@ TEST(TableMirror, CopiesFromAnEarlierRunAreCountedAndReplacedWhenUnconfirmed) {
 }
 
 TEST(TableMirrorOptions, SizesAndModesAreParsedAndBadValuesNamed) {
-  auto o = table_mirror_options({{"ETL_CATALOG_CACHE_DIR", "/var/cache/x"},
-                                 {"ETL_CATALOG_CACHE_MAX_BYTES", "2G"},
-                                 {"ETL_CATALOG_CACHE_VERIFY", "etag"}});
-  ASSERT_TRUE(o.ok()) << o.error().message;
-  EXPECT_EQ(o->root, "/var/cache/x");
-  EXPECT_EQ(o->max_bytes, 2ull << 30);
-  EXPECT_FALSE(o->verify_md5);
-  EXPECT_EQ(table_mirror_options({{"ETL_CATALOG_CACHE_MAX_BYTES", "1048576"}})->max_bytes, 1u << 20);
-  EXPECT_TRUE(table_mirror_options({})->verify_md5);
+  auto config = load_config({{"ETL_CATALOG_CACHE_DIR", "/var/cache/x"},
+                             {"ETL_CATALOG_CACHE_MAX_BYTES", "2G"},
+                             {"ETL_CATALOG_CACHE_VERIFY", "etag"}});
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  auto o = table_mirror_options(config->catalog_cache);
+  EXPECT_EQ(o.root, "/var/cache/x");
+  EXPECT_EQ(o.max_bytes, 2ull << 30);
+  EXPECT_FALSE(o.verify_md5);
+  EXPECT_EQ(load_config({{"ETL_CATALOG_CACHE_MAX_BYTES", "1048576"}})->catalog_cache.max_bytes, 1u << 20);
+  EXPECT_TRUE(table_mirror_options(load_config({})->catalog_cache).verify_md5);
   for (std::string bad : {"abc", "10", "5X", "-1G", "99999999999999999T"}) {
-    auto r = table_mirror_options({{"ETL_CATALOG_CACHE_MAX_BYTES", bad}});
+    auto r = load_config({{"ETL_CATALOG_CACHE_MAX_BYTES", bad}});
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_NE(r.error().message.find("ETL_CATALOG_CACHE_MAX_BYTES"), std::string::npos);
   }
-  EXPECT_FALSE(table_mirror_options({{"ETL_CATALOG_CACHE_VERIFY", "sha"}}).ok());
+  EXPECT_FALSE(load_config({{"ETL_CATALOG_CACHE_VERIFY", "sha"}}).ok());
 }
 
 }  // namespace

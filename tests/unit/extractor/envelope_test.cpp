@@ -33,17 +33,17 @@ TEST(SearchSlug, IsAtMost40CharactersAndNeverEndsWithADash) {
 TEST(RawKey, NamesTimestampTypeIdAndRun) {
   // 2026-11-21T06:00:00Z
   auto t = at(1795240800);
-  EXPECT_EQ(raw_object_key(t, {"playlist", "7kwYwFTY6UeVCDzqOAzRKN"}, "r20261121t060000000-abc123"),
+  EXPECT_EQ(raw_object_key(t, {SourceType::playlist, "7kwYwFTY6UeVCDzqOAzRKN"}, "r20261121t060000000-abc123"),
             "to_be_processed/spotify_raw_20261121T060000Z_playlist_7kwYwFTY6UeVCDzqOAzRKN_r20261121t060000000-abc123.json");
-  EXPECT_EQ(raw_object_key(t, {"search", "Love Songs"}, "r1"), "to_be_processed/spotify_raw_20261121T060000Z_search_love-songs_r1.json");
-  EXPECT_EQ(raw_object_key(t, {"artist-albums", "0Q3ZJxUG6JDru9uUeSU7EI"}, "r1"),
+  EXPECT_EQ(raw_object_key(t, {SourceType::search, "Love Songs"}, "r1"), "to_be_processed/spotify_raw_20261121T060000Z_search_love-songs_r1.json");
+  EXPECT_EQ(raw_object_key(t, {SourceType::artist_albums, "0Q3ZJxUG6JDru9uUeSU7EI"}, "r1"),
             "to_be_processed/spotify_raw_20261121T060000Z_artist-albums_0Q3ZJxUG6JDru9uUeSU7EI_r1.json");
 }
 
 TEST(Envelope, CarriesThePagesByteForByte) {
   std::vector<std::string> pages = {"{\"items\":[{\"x\":1.50}],\"next\":\"n\"}", "{ \"items\" : [ ],\n \"next\" : null }",
                                     R"({"s":"caf\u00e9 \"quoted\""})"};
-  EnvelopeInput in{"r1", {"playlist", "7kwYwFTY6UeVCDzqOAzRKN"}, at(1795240800), "https://api.spotify.com/v1",
+  EnvelopeInput in{"r1", {SourceType::playlist, "7kwYwFTY6UeVCDzqOAzRKN"}, at(1795240800), "https://api.spotify.com/v1",
                    "/playlists/{id}/items", &pages};
   std::string envelope = build_envelope(in);
   for (const auto& p : pages) EXPECT_NE(envelope.find(p), std::string::npos) << "page not verbatim: " << p;
@@ -61,7 +61,7 @@ TEST(Envelope, CarriesThePagesByteForByte) {
 
 TEST(Envelope, SearchSourcesCarryTheSlugAndTheQuery) {
   std::vector<std::string> pages = {R"({"tracks":{"items":[],"next":null}})"};
-  EnvelopeInput in{"r1", {"search", "Daft \"Punk\""}, at(0), "b", "/search", &pages};
+  EnvelopeInput in{"r1", {SourceType::search, "Daft \"Punk\""}, at(0), "b", "/search", &pages};
   auto json = nlohmann::json::parse(build_envelope(in));
   EXPECT_EQ(json["source"]["id"], "daft-punk");
   EXPECT_EQ(json["source"]["query"], "Daft \"Punk\"") << "the query must be JSON-escaped, not broken";

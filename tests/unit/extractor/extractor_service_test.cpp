@@ -73,7 +73,7 @@ TEST_F(ExtractorServiceTest, AllSourcesLandingMeansSucceededWithOneEventPerObjec
   api_->set_body(items_url(kA), kPage);
   api_->set_body(items_url(kB), kPage);
   auto svc = start();
-  auto run = finish(*svc, request({{"playlist", kA}, {"playlist", kB}}));
+  auto run = finish(*svc, request({{SourceType::playlist, kA}, {SourceType::playlist, kB}}));
   EXPECT_EQ(run.status, RunStatus::succeeded) << run.error;
   ASSERT_EQ(run.sources.size(), 2u);
   auto events = bus_->messages(config_.topic_raw);
@@ -97,7 +97,7 @@ TEST_F(ExtractorServiceTest, OneMissingSourceMakesTheRunPartialWithSpotifysMessa
   api_->set_error(items_url(kB), Errc::not_found, "Resource not found (HTTP 404)");
   api_->set_error(tracks_url(kB), Errc::not_found, "Resource not found (HTTP 404)");
   auto svc = start();
-  auto run = finish(*svc, request({{"playlist", kA}, {"playlist", kB}}));
+  auto run = finish(*svc, request({{SourceType::playlist, kA}, {SourceType::playlist, kB}}));
   EXPECT_EQ(run.status, RunStatus::partial);
   EXPECT_EQ(run.sources[0].status, SourceStatus::succeeded);
   EXPECT_EQ(run.sources[1].status, SourceStatus::failed);
@@ -110,7 +110,7 @@ TEST_F(ExtractorServiceTest, EverySourceFailingMeansFailed) {
   api_->set_error(items_url(kA), Errc::forbidden, "Forbidden.");
   api_->set_error(tracks_url(kA), Errc::forbidden, "Forbidden.");
   auto svc = start();
-  auto run = finish(*svc, request({{"playlist", kA}}));
+  auto run = finish(*svc, request({{SourceType::playlist, kA}}));
   EXPECT_EQ(run.status, RunStatus::failed);
   EXPECT_EQ(run.sources[0].error, "Forbidden.");
 }
@@ -120,7 +120,7 @@ TEST_F(ExtractorServiceTest, QuotaExceededStopsTheRunsRemainingCalls) {
   api_->set_body(items_url(kB), kPage);
   api_->set_body(items_url(kC), kPage);
   auto svc = start();
-  auto run = finish(*svc, request({{"playlist", kA}, {"playlist", kB}, {"playlist", kC}}));
+  auto run = finish(*svc, request({{SourceType::playlist, kA}, {SourceType::playlist, kB}, {SourceType::playlist, kC}}));
   EXPECT_EQ(api_->calls(), std::vector<std::string>{items_url(kA)}) << "no call may follow QUOTA_EXCEEDED";
   EXPECT_EQ(run.status, RunStatus::failed);
   EXPECT_NE(run.error.find("QUOTA_EXCEEDED"), std::string::npos) << run.error;
@@ -136,7 +136,7 @@ TEST_F(ExtractorServiceTest, QuotaAfterSomeSourcesLandedIsPartial) {
   api_->set_error(items_url(kB), Errc::quota_exceeded, "Spotify quota exceeded (429 QUOTA_EXCEEDED)");
   api_->set_body(items_url(kC), kPage);
   auto svc = start();
-  auto run = finish(*svc, request({{"playlist", kA}, {"playlist", kB}, {"playlist", kC}}));
+  auto run = finish(*svc, request({{SourceType::playlist, kA}, {SourceType::playlist, kB}, {SourceType::playlist, kC}}));
   EXPECT_EQ(run.status, RunStatus::partial);
   EXPECT_EQ(run.sources[0].status, SourceStatus::succeeded);
   EXPECT_EQ(run.sources[2].status, SourceStatus::failed);
@@ -151,7 +151,7 @@ TEST_F(ExtractorServiceTest, RunsWithoutSourcesUseEtlSourcesOrAreRefused) {
   EXPECT_NE(none.error().message.find("ETL_SOURCES"), std::string::npos) << none.error().message;
 
   svc.reset();
-  config_.sources = {{"playlist", kA}};
+  config_.sources = {{SourceType::playlist, kA}};
   config_.spotify_market = "SE";
   api_->set_body(items_url(kA) + "&market=SE", kPage);
   svc = start();
@@ -173,7 +173,7 @@ TEST_F(ExtractorServiceTest, ShutdownDuringARunRecordsItInterruptedAndLandsNothi
   };
   api_->set_body(items_url(kB), kPage);
   auto svc = start();
-  auto run = svc->submit_run(request({{"playlist", kA}, {"playlist", kB}}));
+  auto run = svc->submit_run(request({{SourceType::playlist, kA}, {SourceType::playlist, kB}}));
   ASSERT_TRUE(run.ok());
   ASSERT_TRUE(wait_until([&] { return in_call.load(); }));
   svc->stop();
@@ -211,7 +211,7 @@ TEST_F(ExtractorServiceTest, AnEventThatCannotBePublishedLeavesTheObjectAndSaysS
   auto svc = ExtractorService::create(config_, bus, api_);
   ASSERT_TRUE(svc.ok());
   ASSERT_TRUE((*svc)->start().ok());
-  auto run = finish(**svc, request({{"playlist", kA}}));
+  auto run = finish(**svc, request({{SourceType::playlist, kA}}));
   EXPECT_EQ(run.status, RunStatus::succeeded) << "the object is durable; the transformer's scan finds it";
   EXPECT_GT(bus->attempts.load(), 1) << "publishing must be retried";
   EXPECT_NE(run.sources[0].error.find("could not be published"), std::string::npos) << run.sources[0].error;
@@ -229,7 +229,7 @@ TEST_F(ExtractorServiceTest, ScheduleWithoutSourcesIsAConfigurationError) {
 
 TEST_F(ExtractorServiceTest, ScheduledRunsFireWithTriggerScheduleAndNeverOverlap) {
   config_.schedule = "@every 1s";
-  config_.sources = {{"playlist", kA}};
+  config_.sources = {{SourceType::playlist, kA}};
   api_->set_body(items_url(kA), kPage);
   std::atomic<bool> release{false};
   api_->on_call = [&](const std::string&, std::stop_token stop) {

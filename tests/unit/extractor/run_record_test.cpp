@@ -64,8 +64,8 @@ TEST(RunRequestParsing, AcceptsIdsQueriesMarketAndIgnoresUnknownFields) {
   auto r = parse_run_request(body);
   ASSERT_TRUE(r.ok()) << r.error().message;
   ASSERT_EQ(r->sources.size(), 2u);
-  EXPECT_EQ(r->sources[0], (SourceSpec{"playlist", kId}));
-  EXPECT_EQ(r->sources[1], (SourceSpec{"search", "love"}));
+  EXPECT_EQ(r->sources[0], (SourceSpec{SourceType::playlist, kId}));
+  EXPECT_EQ(r->sources[1], (SourceSpec{SourceType::search, "love"}));
   EXPECT_EQ(r->market, "US");
 }
 
@@ -90,22 +90,22 @@ TEST(RunRequestParsing, InvalidSourcesNameTheOffendingField) {
 
 TEST(RunRequestValidation, RefusesDuplicatesBadMarketsAndTooManySources) {
   RunRequest dup;
-  dup.sources = {{"search", "Daft Punk"}, {"search", "daft-punk"}};
+  dup.sources = {{SourceType::search, "Daft Punk"}, {SourceType::search, "daft-punk"}};
   auto d = validate_run_request(dup);
   ASSERT_FALSE(d.ok()) << "two sources landing under one key must be refused";
   EXPECT_NE(d.error().message.find("same object key"), std::string::npos) << d.error().message;
 
   RunRequest market;
-  market.sources = {{"playlist", kId}};
+  market.sources = {{SourceType::playlist, kId}};
   market.market = "USA";
   EXPECT_FALSE(validate_run_request(market).ok());
 
   RunRequest many;
-  for (std::size_t i = 0; i <= kMaxSourcesPerRun; ++i) many.sources.push_back({"search", "q" + std::to_string(i)});
+  for (std::size_t i = 0; i <= kMaxSourcesPerRun; ++i) many.sources.push_back({SourceType::search, "q" + std::to_string(i)});
   EXPECT_FALSE(validate_run_request(many).ok());
 
   RunRequest fine;
-  fine.sources = {{"playlist", kId}, {"album", kId}};
+  fine.sources = {{SourceType::playlist, kId}, {SourceType::album, kId}};
   EXPECT_TRUE(validate_run_request(fine).ok()) << "the same id under two types lands under two keys";
 }
 

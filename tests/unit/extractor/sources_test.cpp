@@ -43,7 +43,7 @@ TEST(FetchSource, PlaylistFollowsNextToTheEndKeepingPagesVerbatim) {
   api.set_body("/playlists/" + std::string(kId) + "/items?limit=50", p1);
   api.set_body(kBase + "/playlists/p/items?offset=50&limit=50", p2);
   api.set_body(kBase + "/playlists/p/items?offset=100&limit=50", p3);
-  auto r = fetch_source(api, {"playlist", kId}, {});
+  auto r = fetch_source(api, {SourceType::playlist, kId}, {});
   ASSERT_TRUE(r.ok()) << r.error().message;
   ASSERT_EQ(r->pages.size(), 3u);
   EXPECT_EQ(r->pages[0], p1);
@@ -56,7 +56,7 @@ TEST(FetchSource, PlaylistFallsBackToTracksWhenItemsIsMissing) {
   MapSpotifyApi api;
   api.set_error("/playlists/" + std::string(kId) + "/items?limit=50", Errc::not_found, "Service not found");
   api.set_body("/playlists/" + std::string(kId) + "/tracks?limit=100", page(7, "", R"({"track":{"id":"t"}})"));
-  auto r = fetch_source(api, {"playlist", kId}, {});
+  auto r = fetch_source(api, {SourceType::playlist, kId}, {});
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->endpoint, "/playlists/{id}/tracks");
   EXPECT_EQ(r->items, 7);
@@ -66,7 +66,7 @@ TEST(FetchSource, UnknownPlaylistReportsTheItemsEndpointsMessage) {
   MapSpotifyApi api;
   api.set_error("/playlists/" + std::string(kId) + "/items?limit=50", Errc::not_found, "Resource not found (items)");
   api.set_error("/playlists/" + std::string(kId) + "/tracks?limit=100", Errc::not_found, "Resource not found (tracks)");
-  auto r = fetch_source(api, {"playlist", kId}, {});
+  auto r = fetch_source(api, {SourceType::playlist, kId}, {});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::not_found);
   EXPECT_EQ(r.error().message, "Resource not found (items)");
@@ -77,7 +77,7 @@ TEST(FetchSource, MarketGoesOnTheFirstRequest) {
   api.set_body("/artists/" + std::string(kId) + "/albums?limit=50&market=SE", page(2, ""));
   FetchOptions o;
   o.market = "SE";
-  auto r = fetch_source(api, {"artist-albums", kId}, o);
+  auto r = fetch_source(api, {SourceType::artist_albums, kId}, o);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(api.calls(), std::vector<std::string>{"/artists/" + std::string(kId) + "/albums?limit=50&market=SE"});
 }
@@ -88,7 +88,7 @@ TEST(FetchSource, AlbumStartsWithTheAlbumObjectThenItsTrackPages) {
                             R"(/albums/a/tracks?offset=3&limit=3"}})";
   api.set_body("/albums/" + std::string(kId), album);
   api.set_body(kBase + "/albums/a/tracks?offset=3&limit=3", page(2, ""));
-  auto r = fetch_source(api, {"album", kId}, {});
+  auto r = fetch_source(api, {SourceType::album, kId}, {});
   ASSERT_TRUE(r.ok()) << r.error().message;
   ASSERT_EQ(r->pages.size(), 2u);
   EXPECT_EQ(r->pages[0], album);
@@ -106,7 +106,7 @@ TEST(FetchSource, SearchStopsAtTheResultCap) {
   for (int offset = 10; offset < 100; offset += 10) api.set_body(kBase + "/search?offset=" + std::to_string(offset), search_page(offset));
   FetchOptions o;
   o.search_max_results = 30;
-  auto r = fetch_source(api, {"search", "love songs"}, o);
+  auto r = fetch_source(api, {SourceType::search, "love songs"}, o);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->items, 30);
   EXPECT_EQ(r->pages.size(), 3u) << "no page may be fetched once the cap is reached";
@@ -116,7 +116,7 @@ TEST(FetchSource, APagingLoopIsCutNotFollowedForever) {
   MapSpotifyApi api;
   api.set_body("/artists/" + std::string(kId) + "/albums?limit=50", page(1, kBase + "/loop"));
   api.set_body(kBase + "/loop", page(1, kBase + "/loop"));
-  auto r = fetch_source(api, {"artist-albums", kId}, {});
+  auto r = fetch_source(api, {SourceType::artist_albums, kId}, {});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::bad_data);
 }
@@ -125,14 +125,14 @@ TEST(FetchSource, AFailingLaterPageFailsTheWholeSource) {
   MapSpotifyApi api;
   api.set_body("/artists/" + std::string(kId) + "/albums?limit=50", page(1, kBase + "/p2"));
   api.set_error(kBase + "/p2", Errc::unavailable, "Spotify kept failing");
-  auto r = fetch_source(api, {"artist-albums", kId}, {});
+  auto r = fetch_source(api, {SourceType::artist_albums, kId}, {});
   ASSERT_FALSE(r.ok()) << "a source is landed whole or not at all";
   EXPECT_EQ(r.error().code, Errc::unavailable);
 }
 
 TEST(FetchSource, InvalidIdsAreRefusedBeforeAnyCall) {
   MapSpotifyApi api;
-  auto r = fetch_source(api, {"playlist", "not-an-id"}, {});
+  auto r = fetch_source(api, {SourceType::playlist, "not-an-id"}, {});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::invalid_argument);
   EXPECT_TRUE(api.calls().empty());

@@ -4,7 +4,7 @@
 
 #include <thread>
 
-#include "etl/spotify.h"
+#include "http_spotify_api.h"
 #include "fakes.h"
 
 namespace etl {

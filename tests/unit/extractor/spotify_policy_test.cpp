@@ -1,7 +1,7 @@
 // The Spotify client's pure policies: backoff, Retry-After, 429 decisions, token refresh time.
 #include <gtest/gtest.h>
 
-#include "etl/spotify.h"
+#include "http_spotify_api.h"
 #include "fakes.h"
 
 namespace etl::spotify {

@@ -64,9 +64,9 @@ TEST(Config, ReadsEveryDocumentedVariable) {
   EXPECT_EQ(cfg->api_token, "s3cret");
   EXPECT_EQ(cfg->spotify_market, "SE");
   ASSERT_EQ(cfg->sources.size(), 3u);
-  EXPECT_EQ(cfg->sources[0], (SourceSpec{"playlist", "37i9dQZF1DXcBWIGoYBM5M"}));
-  EXPECT_EQ(cfg->sources[1], (SourceSpec{"search", "daft punk"}));
-  EXPECT_EQ(cfg->sources[2], (SourceSpec{"album", "4aawyAB9vmqN3uQ7FjRGTy"}));
+  EXPECT_EQ(cfg->sources[0], (SourceSpec{SourceType::playlist, "37i9dQZF1DXcBWIGoYBM5M"}));
+  EXPECT_EQ(cfg->sources[1], (SourceSpec{SourceType::search, "daft punk"}));
+  EXPECT_EQ(cfg->sources[2], (SourceSpec{SourceType::album, "4aawyAB9vmqN3uQ7FjRGTy"}));
   EXPECT_EQ(cfg->output_format, OutputFormat::csv);
   EXPECT_EQ(cfg->aws.region, "eu-north-1");
   EXPECT_EQ(cfg->aws.endpoint_url_s3, "http://127.0.0.1:9000") << "trailing slash is dropped";

@@ -4,7 +4,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "dates.h"
+#include "etl/dates.h"
 #include "fixtures.h"
 #include "transform.h"
 

@@ -40,9 +40,9 @@ struct GlueCatalogOptions {
   std::size_t crawl_history = 1000;              // crawls remembered for GET /v1/crawls/{id}
 };
 
-// Reads the Glue options from the configuration and the ETL_GLUE_* variables
-// above; invalid_argument names the variable and the accepted forms.
-Result<GlueCatalogOptions> glue_catalog_options(const Config& config, const Environment& env);
+// The Glue options of the configuration (Config::glue: the ETL_GLUE_* variables);
+// invalid_argument unless the transformed store is in S3.
+Result<GlueCatalogOptions> glue_catalog_options(const Config& config);
 
 // The name of the crawler we create for a table when none is configured.
 std::string default_crawler_name(const std::string& database, const std::string& table);
@@ -60,6 +60,10 @@ class GlueCatalog final : public Catalog {
 
   void start();  // the crawl worker
   void stop();   // queued crawls are abandoned; a running Glue crawler is left to finish
+  // start(), then ensure_resources(): invalid_argument (e.g. a crawler to create
+  // without ETL_GLUE_CRAWLER_ROLE) stops start-up; AWS trouble is retried by the first crawl.
+  Status start_workers() override;
+  void stop_workers() override { stop(); }
 
   // Creates the database and the missing crawlers (when allowed), checks the
   // configured ones exist. Done before the first crawl; callable at start-up.
@@ -92,7 +96,15 @@ class GlueCatalog final : public Catalog {
   Result<std::vector<nlohmann::json>> glue_partitions(const std::string& table);
   Result<TableInfo> describe(const nlohmann::json& table);
   Result<std::vector<std::string>> resolve_tables(const CrawlRequest& request);
+
+  // A crawl (glue_crawl.cpp): StartCrawler for each table, poll GetCrawler with
+  // backoff until every crawler is READY again, then compare each table with
+  // what it was before.
+  struct CrawlerJob;
   void run(CrawlInfo& info, const CrawlRequest& request);
+  void start_crawler(CrawlerJob& job);
+  void poll_crawler(CrawlerJob& job, const CrawlRequest& request, std::chrono::steady_clock::time_point started);
+  void summarize(CrawlInfo& info, const std::vector<CrawlerJob>& jobs);
 
   std::unique_ptr<aws::JsonClient> client_;
   GlueCatalogOptions options_;

@@ -46,6 +46,11 @@ class QueryManager final : public QueryEngine {
   void start();
   // Interrupts running queries, fails queued ones, joins the workers.
   void stop();
+  Status start_workers() override {
+    start();
+    return {};
+  }
+  void stop_workers() override { stop(); }
 
   std::string name() const override { return "duckdb"; }
   Result<QueryStatus> start(const QueryRequest& request) override;

@@ -48,6 +48,11 @@ class AthenaEngine final : public QueryEngine {
   // another replica, or this one after a restart, can still read them).
   void start();
   void stop();
+  Status start_workers() override {
+    start();
+    return {};
+  }
+  void stop_workers() override { stop(); }
 
   std::string name() const override { return "athena"; }
   Result<QueryStatus> start(const QueryRequest& request) override;

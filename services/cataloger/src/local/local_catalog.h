@@ -30,6 +30,8 @@ struct LocalCatalogOptions {
   // file is copied before its schema is read or the catalog names it. nullptr: the
   // store is a local folder, read in place.
   std::shared_ptr<TableMirror> mirror;
+  // Where the files are read on this machine: the store's folder, or the mirror's.
+  std::filesystem::path local_root;
 };
 
 class LocalCatalog final : public Catalog {
@@ -44,6 +46,12 @@ class LocalCatalog final : public Catalog {
   // Starts / stops the crawl worker (queued crawls not yet started are abandoned).
   void start();
   void stop();
+  Status start_workers() override {
+    start();
+    return {};
+  }
+  void stop_workers() override { stop(); }
+  std::optional<std::filesystem::path> local_root() const override { return options_.local_root; }
 
   // Crawls now on the calling thread (serialised with the worker).
   Result<CrawlInfo> crawl(const CrawlRequest& request);
@@ -57,7 +65,10 @@ class LocalCatalog final : public Catalog {
   Result<CrawlInfo> get_crawl(const std::string& crawl_id) override;
   Result<CrawlInfo> wait_crawl(const std::string& crawl_id, std::chrono::milliseconds max_wait) override;
   std::uint64_t generation() const override { return generation_.load(); }
-  Status ping() override { return store_->ping(); }
+  // The store answers, and over s3:// the local copy is complete (until then a
+  // failed start-up crawl is retried from here now and then: probes keep coming,
+  // events may not).
+  Status ping() override;
 
  private:
   LocalCatalog(std::shared_ptr<ObjectStore> store, std::unique_ptr<SchemaReader> reader, LocalCatalogOptions options,
@@ -76,6 +87,9 @@ class LocalCatalog final : public Catalog {
   std::atomic<std::uint64_t> generation_{1};
 
   CrawlJobs jobs_;
+
+  std::mutex mirror_crawl_mutex_;
+  std::chrono::steady_clock::time_point last_mirror_crawl_{};  // of the crawls ping() starts
 };
 
 }  // namespace etl::cataloger

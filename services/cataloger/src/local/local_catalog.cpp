@@ -53,7 +53,14 @@ Result<std::unique_ptr<LocalCatalog>> LocalCatalog::open(std::shared_ptr<ObjectS
   return catalog;
 }
 
-void LocalCatalog::start() { jobs_.start(); }
+void LocalCatalog::start() {
+  {
+    // The service's start-up crawl is about to fill the copy: ping() retries only after that.
+    std::lock_guard lock(mirror_crawl_mutex_);
+    last_mirror_crawl_ = std::chrono::steady_clock::now();
+  }
+  jobs_.start();
+}
 void LocalCatalog::stop() { jobs_.stop(); }
 
 Status LocalCatalog::validate(const CrawlRequest& request) {
@@ -107,7 +114,7 @@ void LocalCatalog::run(CrawlInfo& info, const CrawlRequest& request) {
     for (const auto& t : request.tables) scope[t];
   } else if (!request.changed_keys.empty()) {
     for (const auto& key : request.changed_keys)
-      if (auto dk = parse_data_key(key)) scope[dk->table].insert(dk->dt);
+      if (auto dk = DataKey::parse(key)) scope[dk->table].insert(dk->dt);
   } else {
     auto all = store_->list("");
     if (!all) return fail(all.error());
@@ -134,7 +141,7 @@ void LocalCatalog::run(CrawlInfo& info, const CrawlRequest& request) {
       listing = std::move(l).value();
     } else {
       for (const auto& dt : partitions) {
-        auto l = store_->list(table + "/dt=" + dt + "/");
+        auto l = store_->list(DataKey::partition_prefix(table, dt));
         if (!l) return fail(l.error());
         listing.insert(listing.end(), l->begin(), l->end());
       }
@@ -214,6 +221,25 @@ Result<std::vector<PartitionInfo>> LocalCatalog::get_partitions(const std::strin
   auto it = tables_.find(table);
   if (it == tables_.end()) return make_error(Errc::not_found, "unknown table '" + table + "'");
   return partition_infos(it->second, options_.root_url);
+}
+
+Status LocalCatalog::ping() {
+  ETL_RETURN_IF_ERROR(store_->ping());
+  if (!options_.mirror || options_.mirror->complete()) return {};
+  {
+    std::lock_guard lock(mirror_crawl_mutex_);
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_mirror_crawl_ >= std::chrono::seconds(15)) {
+      last_mirror_crawl_ = now;
+      CrawlRequest request;
+      request.trigger = "cache";
+      (void)start_crawl(request);
+    }
+  }
+  return make_error(Errc::unavailable, "copying the tables of " + store_->url() + " into the local cache at " +
+                                           options_.mirror->root().string() + " (" +
+                                           std::to_string(options_.mirror->files()) +
+                                           " files so far; crawl errors are logged)");
 }
 
 }  // namespace etl::cataloger

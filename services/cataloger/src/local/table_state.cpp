@@ -8,32 +8,6 @@
 
 namespace etl::cataloger {
 
-bool is_table_name(std::string_view name) {
-  if (name.empty() || name.front() == '_') return false;
-  for (char c : name)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
-  return true;
-}
-
-std::optional<DataKey> parse_data_key(std::string_view key) {
-  auto s1 = key.find('/');
-  if (s1 == std::string_view::npos) return std::nullopt;
-  auto s2 = key.find('/', s1 + 1);
-  if (s2 == std::string_view::npos || key.find('/', s2 + 1) != std::string_view::npos) return std::nullopt;
-  std::string_view table = key.substr(0, s1), part = key.substr(s1 + 1, s2 - s1 - 1), file = key.substr(s2 + 1);
-  if (!is_table_name(table) || part.rfind("dt=", 0) != 0 || part.size() == 3) return std::nullopt;
-  if (file.empty() || file.front() == '.' || file.front() == '_') return std::nullopt;
-  auto dot = file.rfind('.');
-  if (dot == std::string_view::npos || dot == 0) return std::nullopt;
-  std::string_view ext = file.substr(dot + 1);
-  std::string format;
-  if (ext == "parquet") format = "parquet";
-  else if (ext == "csv") format = "csv";
-  else if (ext == "jsonl" || ext == "ndjson" || ext == "json") format = "jsonl";
-  else return std::nullopt;
-  return DataKey{std::string(table), std::string(part.substr(3)), std::string(file), format};
-}
-
 std::string schema_id(const std::vector<ColumnInfo>& columns) {
   std::uint64_t h = 1469598103934665603ull;
   auto mix = [&](std::string_view s) {
@@ -145,7 +119,7 @@ TableInfo table_info(const TableState& table, const std::string& database, const
 std::vector<PartitionInfo> partition_infos(const TableState& table, const std::string& root_url) {
   std::vector<PartitionInfo> out;
   for (const auto& [dt, p] : table.partitions) {
-    PartitionInfo info{{dt}, root_url + "/" + table.name + "/dt=" + dt + "/", {}};
+    PartitionInfo info{{dt}, root_url + "/" + DataKey::partition_prefix(table.name, dt), {}};
     for (const auto& [key, f] : p.files) {
       auto schema = table.schemas.find(f.schema_id);
       info.files.push_back({f.key, f.size, f.etag, f.format,

@@ -1,10 +1,10 @@
 // Release dates, timestamps and raw object names.
 #include <gtest/gtest.h>
 
-#include "dates.h"
-#include "raw_name.h"
+#include "etl/dates.h"
+#include "etl/lake.h"
 
-namespace etl::transformer {
+namespace etl {
 namespace {
 
 std::string date_text(std::string_view release) {
@@ -78,4 +78,4 @@ TEST(RawObjectName, OtherNamesGiveOnlyTheStem) {
 }
 
 }  // namespace
-}  // namespace etl::transformer
+}  // namespace etl

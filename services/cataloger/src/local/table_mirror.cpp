@@ -11,32 +11,6 @@
 namespace etl::cataloger {
 namespace {
 
-// "20G", "512M", "1073741824": powers of 1024.
-std::optional<std::uint64_t> parse_bytes(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  std::uint64_t unit = 1;
-  switch (std::toupper(static_cast<unsigned char>(text.back()))) {
-    case 'K': unit = 1ull << 10; break;
-    case 'M': unit = 1ull << 20; break;
-    case 'G': unit = 1ull << 30; break;
-    case 'T': unit = 1ull << 40; break;
-    default: break;
-  }
-  if (unit != 1) text.remove_suffix(1);
-  if (text.empty() || text.size() > 15) return std::nullopt;
-  std::uint64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  if (value > std::numeric_limits<std::uint64_t>::max() / unit) return std::nullopt;
-  return value * unit;
-}
-
-bool is_md5_etag(const std::string& etag) {
-  return etag.size() == 32 && std::all_of(etag.begin(), etag.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
-}
-
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -46,22 +20,11 @@ std::string mib(std::uint64_t bytes) { return std::to_string((bytes + (1u << 20)
 
 }  // namespace
 
-Result<TableMirrorOptions> table_mirror_options(const Environment& env) {
+TableMirrorOptions table_mirror_options(const CatalogCacheSettings& settings) {
   TableMirrorOptions o;
-  auto get = [&](const char* name) { return env_value(env, name); };
-  if (auto dir = get("ETL_CATALOG_CACHE_DIR")) o.root = *dir;
-  if (auto max = get("ETL_CATALOG_CACHE_MAX_BYTES")) {
-    auto bytes = parse_bytes(*max);
-    if (!bytes || *bytes < (1u << 20))
-      return make_error(Errc::invalid_argument, "ETL_CATALOG_CACHE_MAX_BYTES must be a size of at least 1M (bytes, or "
-                                                "with a K/M/G/T suffix), got '" + *max + "'");
-    o.max_bytes = *bytes;
-  }
-  if (auto verify = get("ETL_CATALOG_CACHE_VERIFY")) {
-    if (*verify == "md5") o.verify_md5 = true;
-    else if (*verify == "etag") o.verify_md5 = false;
-    else return make_error(Errc::invalid_argument, "ETL_CATALOG_CACHE_VERIFY must be md5 or etag, got '" + *verify + "'");
-  }
+  o.root = settings.dir;
+  o.max_bytes = settings.max_bytes;
+  o.verify_md5 = settings.verify_md5;
   return o;
 }
 
@@ -89,7 +52,7 @@ Result<std::shared_ptr<TableMirror>> TableMirror::open(std::shared_ptr<ObjectSto
   if (!found) return std::move(found).error();
   std::lock_guard lock(mirror->mutex_);
   for (const auto& object : *found) {
-    if (!parse_data_key(object.key)) continue;
+    if (!DataKey::parse(object.key)) continue;
     mirror->copies_[object.key] = Copy{object.size, ""};
     mirror->bytes_ += object.size;
   }
@@ -120,7 +83,7 @@ void TableMirror::publish_locked() {
 Status TableMirror::mirror(const std::vector<ObjectInfo>& listing) {
   sweep();
   for (const auto& object : listing) {
-    if (!parse_data_key(object.key)) continue;
+    if (!DataKey::parse(object.key)) continue;
     {
       std::lock_guard lock(mutex_);
       auto it = copies_.find(object.key);

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
+#include <limits>
 
 #include "etl/schedule.h"
 
@@ -28,18 +29,21 @@ bool is_spotify_id(std::string_view id) noexcept {
 }
 
 Status validate_source(const SourceSpec& s) {
-  if (s.type == "search") {
+  if (s.type == SourceType::search) {
     if (s.id.empty() || s.id.size() > 200)
       return make_error(Errc::invalid_argument, "search query must be 1 to 200 characters");
     return {};
   }
-  if (s.type != "playlist" && s.type != "album" && s.type != "artist-albums")
-    return make_error(Errc::invalid_argument,
-                      "unknown source type '" + s.type + "' (accepted: playlist, album, artist-albums, search)");
   if (!is_spotify_id(s.id))
-    return make_error(Errc::invalid_argument,
-                      "invalid Spotify id '" + s.id + "' for " + s.type + ": expected 22 base62 characters");
+    return make_error(Errc::invalid_argument, "invalid Spotify id '" + s.id + "' for " + std::string(to_string(s.type)) +
+                                                  ": expected 22 base62 characters");
   return {};
+}
+
+Result<SourceType> parse_source_type_or_error(std::string_view text) {
+  if (auto type = parse_source_type(text)) return *type;
+  return make_error(Errc::invalid_argument,
+                    "unknown source type '" + std::string(text) + "' (accepted: playlist, album, artist-albums, search)");
 }
 
 Result<SourceSpec> parse_source_spec(std::string_view text) {
@@ -48,7 +52,9 @@ Result<SourceSpec> parse_source_spec(std::string_view text) {
     return make_error(Errc::invalid_argument, "source '" + std::string(text) +
                                                   "' is not <type>:<id> (playlist:<id>, album:<id>, "
                                                   "artist-albums:<id>, search:<query>)");
-  SourceSpec s{std::string(text.substr(0, colon)), std::string(text.substr(colon + 1))};
+  auto type = parse_source_type_or_error(text.substr(0, colon));
+  if (!type) return std::move(type).error();
+  SourceSpec s{*type, std::string(text.substr(colon + 1))};
   ETL_RETURN_IF_ERROR(validate_source(s));
   return s;
 }
@@ -82,6 +88,27 @@ std::optional<std::string> env_value(const Environment& env, const std::string& 
   auto it = env.find(name);
   if (it == env.end() || it->second.empty()) return std::nullopt;
   return it->second;
+}
+
+std::optional<std::uint64_t> parse_bytes(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  std::uint64_t unit = 1;
+  switch (std::toupper(static_cast<unsigned char>(text.back()))) {
+    case 'K': unit = 1ull << 10; break;
+    case 'M': unit = 1ull << 20; break;
+    case 'G': unit = 1ull << 30; break;
+    case 'T': unit = 1ull << 40; break;
+    default: break;
+  }
+  if (unit != 1) text.remove_suffix(1);
+  if (text.empty() || text.size() > 15) return std::nullopt;
+  std::uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (value > std::numeric_limits<std::uint64_t>::max() / unit) return std::nullopt;
+  return value * unit;
 }
 
 namespace {
@@ -154,6 +181,14 @@ class Reader {
     out = *hp;
   }
 
+  void boolean(const std::string& name, bool& out) {
+    auto v = get(name);
+    if (!v) return;
+    if (*v == "true" || *v == "1") out = true;
+    else if (*v == "false" || *v == "0") out = false;
+    else fail(name, "'" + *v + "' is not true or false");
+  }
+
   void store_url(const std::string& name, std::string& out) {
     auto v = get(name);
     if (!v) return;
@@ -190,6 +225,51 @@ bool is_role_session_name(const std::string& s) {
   return s.size() >= 2 && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](unsigned char c) {
            return std::isalnum(c) != 0 || std::string_view("_+=,.@-").find(static_cast<char>(c)) != std::string_view::npos;
          });
+}
+
+// A folder name that can be a table: [A-Za-z0-9_]+, not starting with '_'.
+bool is_table_folder(std::string_view name) {
+  return !name.empty() && name.front() != '_' && std::all_of(name.begin(), name.end(), [](unsigned char c) {
+    return std::isalnum(c) != 0 || c == '_';
+  });
+}
+
+void read_glue_settings(Reader& r, GlueSettings& glue) {
+  r.string("ETL_GLUE_CRAWLER_ROLE", glue.crawler_role);
+  r.boolean("ETL_GLUE_CREATE", glue.create);
+  std::string recrawl = glue.recrawl_new_folders ? "new-folders" : "everything";
+  r.choice("ETL_GLUE_RECRAWL", recrawl, {"new-folders", "everything"});
+  glue.recrawl_new_folders = recrawl == "new-folders";
+  auto crawlers = r.get("ETL_GLUE_CRAWLERS");
+  if (!crawlers) return;
+  std::string_view rest = *crawlers;
+  while (!rest.empty()) {
+    auto comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    if (item.empty()) continue;
+    auto eq = item.find('=');
+    std::string table(item.substr(0, eq));
+    std::string name = eq == std::string_view::npos ? "" : std::string(item.substr(eq + 1));
+    if (!is_table_folder(table) || name.empty())
+      return r.fail("ETL_GLUE_CRAWLERS", "must be table=crawler pairs separated by commas (songs_data=my-crawler,...)");
+    glue.crawlers[table] = name;
+  }
+}
+
+void read_catalog_cache_settings(Reader& r, CatalogCacheSettings& cache) {
+  r.string("ETL_CATALOG_CACHE_DIR", cache.dir);
+  if (auto max = r.get("ETL_CATALOG_CACHE_MAX_BYTES")) {
+    auto bytes = parse_bytes(*max);
+    if (!bytes || *bytes < (1u << 20))
+      r.fail("ETL_CATALOG_CACHE_MAX_BYTES", "must be a size of at least 1M (bytes, or with a K/M/G/T suffix), got '" +
+                                                *max + "'");
+    else
+      cache.max_bytes = *bytes;
+  }
+  std::string verify = cache.verify_md5 ? "md5" : "etag";
+  r.choice("ETL_CATALOG_CACHE_VERIFY", verify, {"md5", "etag"});
+  cache.verify_md5 = verify == "md5";
 }
 
 }  // namespace
@@ -301,6 +381,9 @@ Result<Config> load_config(const Environment& env, const ConfigDefaults& default
     if (output->rfind("s3://", 0) != 0) r.fail("ETL_ATHENA_OUTPUT", "'" + *output + "' is not an s3://bucket/prefix location");
     cfg.athena_output = *output;
   }
+
+  read_glue_settings(r, cfg.glue);
+  read_catalog_cache_settings(r, cfg.catalog_cache);
 
   r.choice("ETL_LOG_LEVEL", cfg.log_level, {"trace", "debug", "info", "warn", "error"});
   r.choice("ETL_LOG_FORMAT", cfg.log_format, {"json", "text"});

@@ -43,10 +43,8 @@ struct TableMirrorOptions {
   std::chrono::milliseconds deletion_grace = std::chrono::minutes(15);
 };
 
-// ETL_CATALOG_CACHE_DIR, ETL_CATALOG_CACHE_MAX_BYTES (bytes, or with a K/M/G/T
-// suffix, powers of 1024) and ETL_CATALOG_CACHE_VERIFY; invalid_argument naming
-// the variable otherwise.
-Result<TableMirrorOptions> table_mirror_options(const Environment& env);
+// The options of Config::catalog_cache (ETL_CATALOG_CACHE_*, validated by load_config).
+TableMirrorOptions table_mirror_options(const CatalogCacheSettings& settings);
 
 class TableMirror final {
  public:

@@ -4,9 +4,9 @@
 #include <set>
 
 #include "etl/log.h"
+#include "etl/s3_url.h"
 #include "glue_types.h"
 #include "ids.h"
-#include "s3_protocol.h"
 #include "table_state.h"
 
 namespace etl::cataloger {
@@ -15,26 +15,8 @@ using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 using std::chrono::milliseconds;
 
-namespace {
 
-// Crawls that find a crawler already running wait for it; for an events crawl the
-// crawler then runs once more, as the running crawl may have listed the folders
-// before the new objects landed.
-bool restart_after_running(const CrawlRequest& request) { return request.trigger == "events"; }
-
-std::string last_crawl_status(const json& crawler) {
-  json last = crawler.value("LastCrawl", json::object());
-  return last.is_object() ? last.value("Status", std::string()) : std::string();
-}
-
-json last_crawl_start(const json& crawler) {
-  json last = crawler.value("LastCrawl", json::object());
-  return last.is_object() ? last.value("StartTime", json()) : json();
-}
-
-}  // namespace
-
-Result<GlueCatalogOptions> glue_catalog_options(const Config& config, const Environment& env) {
+Result<GlueCatalogOptions> glue_catalog_options(const Config& config) {
   GlueCatalogOptions o;
   o.database = config.glue_database;
   o.transformed_url = config.transformed_url;
@@ -43,35 +25,12 @@ Result<GlueCatalogOptions> glue_catalog_options(const Config& config, const Envi
                                               "crawlers read S3), got '" + config.transformed_url + "'");
   if (auto loc = s3::parse_url(o.transformed_url); !loc)
     return make_error(Errc::invalid_argument, "ETL_TRANSFORMED_URL: " + loc.error().message);
-  auto get = [&](const char* name) { return env_value(env, name); };
-  if (auto role = get("ETL_GLUE_CRAWLER_ROLE")) o.crawler_role = *role;
-  if (auto create = get("ETL_GLUE_CREATE")) {
-    if (*create == "true" || *create == "1") o.create = true;
-    else if (*create == "false" || *create == "0") o.create = false;
-    else return make_error(Errc::invalid_argument, "ETL_GLUE_CREATE must be true or false, got '" + *create + "'");
-  }
-  if (auto recrawl = get("ETL_GLUE_RECRAWL")) {
-    if (*recrawl == "new-folders") o.incremental = true;
-    else if (*recrawl == "everything") o.incremental = false;
-    else return make_error(Errc::invalid_argument, "ETL_GLUE_RECRAWL must be new-folders or everything, got '" + *recrawl + "'");
-  }
-  if (auto crawlers = get("ETL_GLUE_CRAWLERS")) {
-    std::string_view rest = *crawlers;
-    while (!rest.empty()) {
-      auto comma = rest.find(',');
-      std::string_view item = rest.substr(0, comma);
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-      if (item.empty()) continue;
-      auto eq = item.find('=');
-      std::string table(item.substr(0, eq));
-      std::string name = eq == std::string_view::npos ? "" : std::string(item.substr(eq + 1));
-      if (!is_table_name(table) || name.empty())
-        return make_error(Errc::invalid_argument,
-                          "ETL_GLUE_CRAWLERS must be table=crawler pairs separated by commas (songs_data=my-crawler,...)");
-      o.crawlers[table] = name;
-      if (std::find(o.tables.begin(), o.tables.end(), table) == o.tables.end()) o.tables.push_back(table);
-    }
-  }
+  o.crawler_role = config.glue.crawler_role;
+  o.create = config.glue.create;
+  o.incremental = config.glue.recrawl_new_folders;
+  o.crawlers = config.glue.crawlers;
+  for (const auto& [table, crawler] : o.crawlers)
+    if (std::find(o.tables.begin(), o.tables.end(), table) == o.tables.end()) o.tables.push_back(table);
   std::sort(o.tables.begin(), o.tables.end());
   return o;
 }
@@ -300,142 +259,11 @@ Result<std::vector<std::string>> GlueCatalog::resolve_tables(const CrawlRequest&
     out.insert(t);
   }
   for (const auto& key : request.changed_keys)
-    if (auto data = parse_data_key(key);
+    if (auto data = DataKey::parse(key);
         data && std::find(options_.tables.begin(), options_.tables.end(), data->table) != options_.tables.end())
       out.insert(data->table);
   if (request.tables.empty() && request.changed_keys.empty()) out.insert(options_.tables.begin(), options_.tables.end());
   return std::vector<std::string>(out.begin(), out.end());
-}
-
-void GlueCatalog::run(CrawlInfo& info, const CrawlRequest& request) {
-  auto fail = [&](std::string error) {
-    info.state = CrawlState::failed;
-    info.error = std::move(error);
-    info.finished_at = now_rfc3339();
-  };
-  bool ensured;
-  {
-    std::lock_guard lock(state_mutex_);
-    ensured = ensured_;
-  }
-  if (!ensured)
-    if (Status s = ensure_resources(); !s.ok()) return fail(s.error().message);
-
-  struct Job {
-    std::string table, crawler;
-    std::optional<TableInfo> before;
-    json previous_start;    // LastCrawl.StartTime before we started
-    bool seen_running = false;
-    bool was_running = false;  // someone else's crawl was running
-    bool restarted = false;
-    bool done = false;
-    std::string error;
-  };
-  std::vector<Job> jobs;
-  auto start_crawler = [&](Job& job) {
-    auto started = client_->send("StartCrawler", {{"Name", job.crawler}});
-    if (!started) {
-      job.error = started.error().message;
-      job.done = true;
-    } else if (!started->ok()) {
-      if (started->error.type == "CrawlerRunningException") {
-        job.was_running = true;
-        job.seen_running = true;
-      } else {
-        job.error = client_->to_error("StartCrawler", *started).message;
-        job.done = true;
-      }
-    }
-  };
-  for (const auto& table : info.tables) {
-    Job job{table, crawler_name(table), std::nullopt, json(), false, false, false, false, ""};
-    if (auto t = get_table(table); t) job.before = *t;
-    if (auto c = client_->call("GetCrawler", {{"Name", job.crawler}}); c)
-      job.previous_start = last_crawl_start(c->value("Crawler", json::object()));
-    start_crawler(job);
-    jobs.push_back(std::move(job));
-  }
-
-  const auto started = Clock::now();
-  milliseconds delay = options_.poll_initial;
-  for (;;) {
-    if (std::all_of(jobs.begin(), jobs.end(), [](const Job& j) { return j.done; })) break;
-    if (jobs_.stopping_within(delay)) return fail("the cataloger is shutting down");
-    delay = std::min(options_.poll_max, delay * 2);
-    const bool out_of_time = Clock::now() - started > options_.crawl_timeout;
-    for (auto& job : jobs) {
-      if (job.done) continue;
-      auto got = client_->call("GetCrawler", {{"Name", job.crawler}});
-      if (!got) {
-        log::warn("cannot poll a Glue crawler", {{"crawler", job.crawler}, {"error", got.error().message}});
-        continue;
-      }
-      json crawler = got->value("Crawler", json::object());
-      std::string state = crawler.value("State", std::string());
-      if (state == "RUNNING" || state == "STOPPING") {
-        job.seen_running = true;
-        if (out_of_time) {
-          job.error = "the crawler " + job.crawler + " was still " + state + " after " +
-                      std::to_string(options_.crawl_timeout.count()) + " minutes";
-          job.done = true;
-        }
-        continue;
-      }
-      if (state != "READY") continue;
-      // READY before it was seen running and with the old LastCrawl: not started yet
-      // (Glue takes a moment); give it a minute.
-      if (!job.seen_running && last_crawl_start(crawler) == job.previous_start &&
-          Clock::now() - started < std::chrono::minutes(1))
-        continue;
-      if (job.was_running && !job.restarted && restart_after_running(request)) {
-        job.restarted = true;
-        job.was_running = false;
-        job.seen_running = false;
-        job.previous_start = last_crawl_start(crawler);
-        start_crawler(job);
-        continue;
-      }
-      job.done = true;
-      std::string status = last_crawl_status(crawler);
-      if (status == "FAILED") {
-        std::string message = crawler.value("LastCrawl", json::object()).value("ErrorMessage", std::string());
-        job.error = "the crawler " + job.crawler + " failed" + (message.empty() ? "" : ": " + message);
-      } else if (status == "CANCELLED" || status == "STOPPED") {
-        job.error = "the crawler " + job.crawler + " was cancelled";
-      }
-    }
-  }
-
-  {
-    std::lock_guard lock(state_mutex_);
-    listing_.reset();
-  }
-  std::vector<std::string> errors;
-  for (auto& job : jobs) {
-    if (!job.error.empty()) errors.push_back(job.table + ": " + job.error);
-    auto after = get_table(job.table);
-    if (!after) continue;
-    std::int64_t before_count = job.before ? job.before->partitions : 0;
-    if (after->partitions > before_count) info.partitions_added += after->partitions - before_count;
-    else info.partitions_removed += before_count - after->partitions;
-    std::map<std::string, std::string> old_types;
-    if (job.before)
-      for (const auto& c : job.before->columns) old_types[c.name] = c.type;
-    for (const auto& c : after->columns) {
-      auto it = old_types.find(c.name);
-      if (it == old_types.end()) info.schema_changes.push_back({job.table, c.name, "added", "", c.type});
-      else if (it->second != c.type) info.schema_changes.push_back({job.table, c.name, "widened", it->second, c.type});
-    }
-  }
-  info.finished_at = now_rfc3339();
-  if (errors.empty()) {
-    info.state = CrawlState::succeeded;
-  } else {
-    std::string joined;
-    for (const auto& e : errors) joined += (joined.empty() ? "" : "; ") + e;
-    info.state = CrawlState::failed;
-    info.error = joined;
-  }
 }
 
 Result<CrawlInfo> GlueCatalog::crawl(const CrawlRequest& request) {
@@ -458,5 +286,17 @@ Result<CrawlInfo> GlueCatalog::wait_crawl(const std::string& crawl_id, milliseco
 
 void GlueCatalog::start() { jobs_.start(); }
 void GlueCatalog::stop() { jobs_.stop(); }
+
+Status GlueCatalog::start_workers() {
+  start();
+  Status s = ensure_resources();
+  if (s.ok()) return {};
+  if (s.error().code == Errc::invalid_argument) {
+    stop();
+    return s;
+  }
+  log::warn("Glue resources not ready yet; the first crawl retries", {{"error", s.error().message}});
+  return {};
+}
 
 }  // namespace etl::cataloger

@@ -1,5 +1,9 @@
 #include "etl/s3_event.h"
 
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+
 #include <nlohmann/json.hpp>
 
 #include <cctype>
@@ -102,6 +106,20 @@ Result<std::vector<ObjectCreated>> parse_s3_events(std::string_view document) {
     out.push_back(std::move(e));
   }
   return out;
+}
+
+std::string next_sequencer() {
+  static std::atomic<std::uint64_t> last{0};
+  auto now = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  std::uint64_t prev = last.load();
+  std::uint64_t next;
+  do {
+    next = std::max(prev + 1, now);
+  } while (!last.compare_exchange_weak(prev, next));
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%016llX", static_cast<unsigned long long>(next));
+  return buf;
 }
 
 }  // namespace etl

@@ -14,23 +14,10 @@
 #include <nlohmann/json.hpp>
 
 #include "etl/catalog.h"
+#include "etl/lake.h"
 #include "etl/result.h"
 
 namespace etl::cataloger {
-
-// `<table>/dt=<value>/<file>.<parquet|csv|jsonl>`, as the transformer writes it.
-struct DataKey {
-  std::string table;
-  std::string dt;
-  std::string file;
-  std::string format;  // parquet | csv | jsonl
-};
-
-// nullopt for keys that are not data files of a table (our own `_...` folders,
-// temporary or hidden files, other layouts).
-std::optional<DataKey> parse_data_key(std::string_view key);
-// A folder name that can be a table: [A-Za-z0-9_]+, not starting with '_'.
-bool is_table_name(std::string_view name);
 
 struct FileState {
   std::string key;

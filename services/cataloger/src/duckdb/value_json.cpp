@@ -1,5 +1,7 @@
 #include "value_json.h"
 
+#include "etl/dates.h"
+
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -468,24 +470,11 @@ void append_csv_cell(std::string& out, std::string_view text, bool is_null) {
 }
 
 std::string format_date(std::int32_t days) {
-  // Civil date from days since 1970-01-01 (proleptic Gregorian).
-  std::int64_t z = static_cast<std::int64_t>(days) + 719468;
-  std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  std::int64_t doe = z - era * 146097;
-  std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  std::int64_t y = yoe + era * 400;
-  std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  std::int64_t mp = (5 * doy + 2) / 153;
-  std::int64_t d = doy - (153 * mp + 2) / 5 + 1;
-  std::int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  if (m <= 2) ++y;
+  int y, m, d;
+  civil_from_days(days, y, m, d);
   char buf[80];
-  if (y >= 0 && y <= 9999)
-    std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lld", static_cast<long long>(y), static_cast<long long>(m),
-                  static_cast<long long>(d));
-  else
-    std::snprintf(buf, sizeof buf, "%lld-%02lld-%02lld", static_cast<long long>(y), static_cast<long long>(m),
-                  static_cast<long long>(d));
+  if (y >= 0 && y <= 9999) std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
+  else std::snprintf(buf, sizeof buf, "%d-%02d-%02d", y, m, d);
   return buf;
 }
 

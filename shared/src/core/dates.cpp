@@ -1,8 +1,8 @@
-#include "dates.h"
+#include "etl/dates.h"
 
 #include <cstdio>
 
-namespace etl::transformer {
+namespace etl {
 namespace {
 
 constexpr std::int64_t kMicrosPerSecond = 1'000'000;
@@ -27,6 +27,13 @@ int digits(std::string_view s, std::size_t pos, std::size_t n) noexcept {
   return v;
 }
 
+std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept {
+  std::int64_t q = a / b;
+  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+}  // namespace
+
 // Howard Hinnant's civil_from_days.
 void civil_from_days(std::int64_t z, int& y, int& m, int& d) noexcept {
   z += 719468;
@@ -39,13 +46,6 @@ void civil_from_days(std::int64_t z, int& y, int& m, int& d) noexcept {
   m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
   y = static_cast<int>(static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2 ? 1 : 0));
 }
-
-std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept {
-  std::int64_t q = a / b;
-  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
-}  // namespace
 
 std::optional<std::int32_t> days_from_civil(int y, int m, int d) noexcept {
   if (y < 1 || y > 9999 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m)) return std::nullopt;
@@ -166,4 +166,26 @@ std::string format_timestamp(std::int64_t micros) {
   return out;
 }
 
-}  // namespace etl::transformer
+std::string format_compact_timestamp(std::int64_t micros) {
+  const std::int64_t day = floor_div(micros, kMicrosPerDay);
+  const auto sec_of_day = static_cast<int>((micros - day * kMicrosPerDay) / kMicrosPerSecond);
+  int y, mo, d;
+  civil_from_days(day, y, mo, d);
+  char buf[32];
+  int n = std::snprintf(buf, sizeof buf, "%04d%02d%02dT%02d%02d%02dZ", y, mo, d, sec_of_day / 3600, sec_of_day / 60 % 60,
+                        sec_of_day % 60);
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+
+std::int64_t to_micros(std::chrono::system_clock::time_point t) noexcept {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+std::optional<std::int32_t> parse_date(std::string_view s) noexcept {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
+  const int y = digits(s, 0, 4), mo = digits(s, 5, 2), d = digits(s, 8, 2);
+  if (y < 0 || mo < 0 || d < 0) return std::nullopt;
+  return days_from_civil(y, mo, d);
+}
+
+}  // namespace etl

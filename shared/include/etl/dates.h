@@ -1,18 +1,22 @@
-// Calendar arithmetic for the tables: Spotify's release dates, RFC 3339
-// timestamps, and the text forms the CSV / JSON lines writers print. Dates are
-// days since 1970-01-01; timestamps are microseconds since the epoch, UTC.
+// Calendar arithmetic, once for every service: Spotify's release dates, RFC 3339
+// timestamps, the compact times in raw object names, partition dates, and the
+// text forms the writers and the query results print. Dates are days since
+// 1970-01-01; timestamps are microseconds since the epoch, UTC.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
-namespace etl::transformer {
+namespace etl {
 
 // Days since 1970-01-01 of a proleptic Gregorian date; nullopt unless it is a
 // real date (month 1-12, day within the month, year 1-9999).
 std::optional<std::int32_t> days_from_civil(int year, int month, int day) noexcept;
+// The proleptic Gregorian date of a day count (any, including years outside 1-9999).
+void civil_from_days(std::int64_t days, int& year, int& month, int& day) noexcept;
 
 // `1999` -> 1999-01-01, `1999-05` -> 1999-05-01, `1999-05-17` as is. The shape
 // of the text decides, not `release_date_precision`. `0000`, `0000-00-00` and
@@ -39,5 +43,11 @@ std::string format_timestamp(std::int64_t micros);
 void append_sql_timestamp(std::string& out, std::int64_t micros);
 // The UTC date (days since the epoch) of a timestamp.
 std::int32_t date_of(std::int64_t micros) noexcept;
+// "20261121T060000Z", the form of raw object names (seconds; the fraction is dropped).
+std::string format_compact_timestamp(std::int64_t micros);
+// Microseconds since the epoch of a system clock time.
+std::int64_t to_micros(std::chrono::system_clock::time_point t) noexcept;
+// "YYYY-MM-DD" -> days since the epoch; nullopt unless it is exactly a real date.
+std::optional<std::int32_t> parse_date(std::string_view text) noexcept;
 
-}  // namespace etl::transformer
+}  // namespace etl

@@ -74,7 +74,7 @@ TableCrawl crawl_table(const TableState& current, const std::vector<ObjectInfo>&
 
   std::map<std::string, std::map<std::string, const ObjectInfo*>> listed;  // dt -> key -> object
   for (const auto& obj : listing) {
-    auto dk = parse_data_key(obj.key);
+    auto dk = DataKey::parse(obj.key);
     if (!dk || dk->table != t.name) continue;
     if (!scope.empty() && !scope.count(dk->dt)) continue;
     listed[dk->dt][obj.key] = &obj;
@@ -106,7 +106,7 @@ TableCrawl crawl_table(const TableState& current, const std::vector<ObjectInfo>&
   // New or changed: inspect and merge.
   for (const auto& [dt, objects] : listed) {
     for (const auto& [key, obj] : objects) {
-      auto dk = parse_data_key(key);
+      auto dk = DataKey::parse(key);
       auto pit = t.partitions.find(dt);
       if (pit != t.partitions.end()) {
         auto fit = pit->second.files.find(key);

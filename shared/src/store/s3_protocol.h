@@ -14,18 +14,11 @@
 
 #include "etl/config.h"
 #include "etl/result.h"
+#include "etl/s3_url.h"
 
 namespace etl::s3 {
 
 using QueryParams = std::vector<std::pair<std::string, std::string>>;  // raw (unencoded)
-
-// "s3://bucket" or "s3://bucket/some/prefix/" -> bucket and prefix ("some/prefix",
-// no trailing '/'). The prefix must be a clean relative key (no "..", "//").
-struct Location {
-  std::string bucket;
-  std::string prefix;  // "" for the bucket's root
-};
-Result<Location> parse_url(std::string_view url);
 
 // Where requests go. A custom endpoint (AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL:
 // MinIO, moto, ...) is addressed path-style: http://host:port/bucket/key. AWS itself

@@ -1,0 +1,94 @@
+#include "backends.h"
+
+#include "athena_engine.h"
+#include "duckdb_engine.h"
+#include "glue_catalog.h"
+#include "local_catalog.h"
+
+namespace etl::cataloger {
+namespace {
+
+Result<std::shared_ptr<Catalog>> open_local_catalog(const BackendContext& context) {
+  const Config& config = context.config;
+  std::filesystem::path root;
+  std::string root_url = config.transformed_url;
+  while (root_url.size() > 1 && root_url.back() == '/') root_url.pop_back();
+  std::shared_ptr<TableMirror> mirror;
+  if (auto local = context.store->local_path("")) {
+    ETL_RETURN_IF_ERROR(context.store->ping());  // creates the root folder
+    std::string root_str = std::filesystem::absolute(*local).lexically_normal().string();
+    while (root_str.size() > 1 && root_str.back() == '/') root_str.pop_back();
+    root = root_str;
+    root_url = "file://" + root_str;
+  } else {
+    // DuckDB reads an s3:// store from a local copy kept by the crawls
+    // (table_mirror.h says why not httpfs).
+    auto opened = TableMirror::open(context.store, context.cache.value_or(table_mirror_options(config.catalog_cache)),
+                                    context.metrics);
+    if (!opened) return std::move(opened).error();
+    mirror = std::move(opened).value();
+    root = mirror->root();
+  }
+  auto reader = DuckDbSchemaReader::open(root);
+  if (!reader) return std::move(reader).error();
+  auto catalog = LocalCatalog::open(context.store, std::move(reader).value(),
+                                    {config.glue_database, root_url, 1000, mirror, root}, context.metrics);
+  if (!catalog) return std::move(catalog).error();
+  return std::shared_ptr<Catalog>(std::move(catalog).value());
+}
+
+Result<std::shared_ptr<Catalog>> open_glue_catalog(const BackendContext& context) {
+  auto options = glue_catalog_options(context.config);
+  if (!options) return std::move(options).error();
+  auto glue = GlueCatalog::open(context.config.aws, std::move(options).value());
+  if (!glue) return std::move(glue).error();
+  return std::shared_ptr<Catalog>(std::move(glue).value());
+}
+
+Result<std::shared_ptr<QueryEngine>> open_duckdb_engine(const BackendContext& context, std::shared_ptr<Catalog> catalog) {
+  auto root = catalog->local_root();
+  if (!root)
+    return make_error(Errc::invalid_argument, "ETL_QUERY_ENGINE=duckdb reads the files of the built-in catalog "
+                                              "(ETL_CATALOG=local); with ETL_CATALOG=" + catalog->name() +
+                                              " use ETL_QUERY_ENGINE=athena");
+  auto engine = DuckDbEngine::open({*root, context.config.glue_database, context.duckdb_threads, ""});
+  if (!engine) return std::move(engine).error();
+  std::string root_url = "file://" + root->string();
+  if (!context.store->local_path("")) {
+    root_url = context.config.transformed_url;
+    while (root_url.size() > 1 && root_url.back() == '/') root_url.pop_back();
+  }
+  return std::shared_ptr<QueryEngine>(std::make_shared<QueryManager>(
+      std::move(catalog), std::move(engine).value(), context.store, root_url, context.queries, context.metrics));
+}
+
+Result<std::shared_ptr<QueryEngine>> open_athena_engine(const BackendContext& context, std::shared_ptr<Catalog> catalog) {
+  if (catalog->name() != "glue")
+    return make_error(Errc::invalid_argument, "ETL_QUERY_ENGINE=athena reads the Glue Data Catalog (ETL_CATALOG=glue); "
+                                              "with ETL_CATALOG=" + catalog->name() + " use ETL_QUERY_ENGINE=duckdb");
+  AthenaEngineOptions options;
+  options.database = context.config.glue_database;
+  options.workgroup = context.config.athena_workgroup;
+  options.output_location = context.config.athena_output;
+  auto athena = AthenaEngine::open(context.config.aws, options, std::move(catalog));
+  if (!athena) return std::move(athena).error();
+  return std::shared_ptr<QueryEngine>(std::move(athena).value());
+}
+
+}  // namespace
+
+Result<std::shared_ptr<Catalog>> open_catalog(const BackendContext& context) {
+  const std::string& name = context.config.catalog;
+  if (name == "local") return open_local_catalog(context);
+  if (name == "glue") return open_glue_catalog(context);
+  return make_error(Errc::invalid_argument, "ETL_CATALOG must be local or glue, got '" + name + "'");
+}
+
+Result<std::shared_ptr<QueryEngine>> open_query_engine(const BackendContext& context, std::shared_ptr<Catalog> catalog) {
+  const std::string& name = context.config.query_engine;
+  if (name == "duckdb") return open_duckdb_engine(context, std::move(catalog));
+  if (name == "athena") return open_athena_engine(context, std::move(catalog));
+  return make_error(Errc::invalid_argument, "ETL_QUERY_ENGINE must be duckdb or athena, got '" + name + "'");
+}
+
+}  // namespace etl::cataloger
