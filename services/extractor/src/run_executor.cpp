@@ -207,12 +207,12 @@ void RunExecutor::run_source(RunState& state, std::size_t index) {
     (void)runs_.update(state.run_id, [&](RunRecord& r) { change(r.sources[index]); });
   };
   auto fail = [&](const std::string& why) {
-    metrics_.source_finished(spec.type, SourceStatus::failed);
+    metrics_.source_finished(std::string(to_string(spec.type)), SourceStatus::failed);
     set([&](SourceRecord& s) {
       s.status = SourceStatus::failed;
       s.error = why;
     });
-    log::warn("source failed", {{"run_id", state.run_id}, {"source", spec.type + ":" + source_key_id(spec)}, {"error", why}});
+    log::warn("source failed", {{"run_id", state.run_id}, {"source", std::string(to_string(spec.type)) + ":" + source_key_id(spec)}, {"error", why}});
   };
 
   if (state.calls.stop_requested()) return fail(state.stop_reason());
@@ -248,7 +248,7 @@ void RunExecutor::run_source(RunState& state, std::size_t index) {
   if (!landed) return fail("cannot write the raw object " + key + ": " + landed.error().message);
   metrics_.landed(landed->object.size);
   if (!landed->publish_error.empty()) metrics_.publish_failed();
-  metrics_.source_finished(spec.type, SourceStatus::succeeded);
+  metrics_.source_finished(std::string(to_string(spec.type)), SourceStatus::succeeded);
   set([&](SourceRecord& s) {
     s.status = SourceStatus::succeeded;
     s.pages = static_cast<int>(fetched->pages.size());
@@ -258,7 +258,7 @@ void RunExecutor::run_source(RunState& state, std::size_t index) {
     s.error = landed->publish_error;
   });
   log::info("source landed", {{"run_id", state.run_id},
-                              {"source", spec.type + ":" + source_key_id(spec)},
+                              {"source", std::string(to_string(spec.type)) + ":" + source_key_id(spec)},
                               {"key", key},
                               {"pages", fetched->pages.size()},
                               {"items", fetched->items},

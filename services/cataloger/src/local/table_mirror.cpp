@@ -11,6 +11,10 @@
 namespace etl::cataloger {
 namespace {
 
+bool is_md5_etag(const std::string& etag) {
+  return etag.size() == 32 && std::all_of(etag.begin(), etag.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+}
+
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
