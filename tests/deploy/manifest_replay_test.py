@@ -61,7 +61,7 @@ API_TOKEN = "replay-test-token"
 # How long the slowest step may take on a loaded 2-core machine.
 READY_TIMEOUT_S = float(os.environ.get("ETL_REPLAY_READY_TIMEOUT", "120"))
 ROWS_TIMEOUT_S = float(os.environ.get("ETL_REPLAY_ROWS_TIMEOUT", "180"))
-SHUTDOWN_LIMIT_S = 10  # CONTRACT.md section 2: exit 0 within 10 s of SIGTERM
+SHUTDOWN_LIMIT_S = 10  # docs/contract.md §2.1: exit 0 within 10 s of SIGTERM
 
 BIN_DIR = os.environ.get("ETL_BIN_DIR", os.path.join(REPO, "build", "bin"))
 

@@ -55,7 +55,7 @@ struct Rows {
   }
 };
 
-// The rows one raw object of a playlist or album source gives (CONTRACT.md section 5):
+// The rows one raw object of a playlist or album source gives (docs/contract.md §5):
 // a song per track item; distinct albums; distinct artists of the tracks and their albums.
 Rows expected_rows(const fs::Catalogue& cat, const std::string& type, const std::string& id) {
   Rows rows;

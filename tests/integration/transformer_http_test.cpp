@@ -1,4 +1,4 @@
-// The transformer's HTTP API over real HTTP (CONTRACT.md section 7):
+// The transformer's HTTP API over real HTTP (docs/contract.md §7.3):
 // transform, reprocess + jobs, status, readiness, metrics, OpenAPI, auth.
 #include <gtest/gtest.h>
 

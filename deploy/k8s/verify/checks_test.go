@@ -15,7 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
-// servicePorts is CONTRACT.md section 8: the container port of each service,
+// servicePorts is docs/contract.md §8: the container port of each service,
 // which is also where /healthz, /readyz and /metrics are served.
 var servicePorts = map[string]int32{"extractor": 8081, "transformer": 8082, "cataloger": 8083}
 

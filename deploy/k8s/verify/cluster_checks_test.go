@@ -149,7 +149,7 @@ func configValue(t *testing.T, objs *Objects, key string) string {
 	return ""
 }
 
-// checkConfigMapValues: the accepted forms of CONTRACT.md section 3 (the
+// checkConfigMapValues: the accepted forms of docs/contract.md §3 (the
 // binaries refuse anything else at start-up; the replay test runs them).
 func checkConfigMapValues(t *testing.T, objs *Objects) {
 	choices := map[string][]string{

@@ -1,4 +1,4 @@
-// The raw object the extractor lands (CONTRACT.md section 4): its key and its
+// The raw object the extractor lands (docs/contract.md §4.1, §4.3): its key and its
 // envelope, which carries Spotify's responses byte for byte.
 #pragma once
 

@@ -1,6 +1,6 @@
 // Between the JSON reader and the tables: views of one page's items (string
 // views into the parsed document, valid while it lives), and the RowBuilder
-// that applies section 5's rules to them (distinct albums and artists, skip
+// that applies docs/contract.md §5's rules to them (distinct albums and artists, skip
 // reasons, positions) and appends the rows.
 #pragma once
 

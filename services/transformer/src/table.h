@@ -1,4 +1,4 @@
-// The three output tables (CONTRACT.md section 5) as small columnar buffers.
+// The three output tables (docs/contract.md §5) as small columnar buffers.
 // Columnar because the writers want it that way (DuckDB data chunks take whole
 // vectors) and because a string column is one arena plus offsets: a row costs
 // no allocation of its own. `dt` is not a column: it is the partition folder.

@@ -1,5 +1,5 @@
 // The pure transform: one raw object's bytes -> the rows of albums_data,
-// artists_data and songs_data (CONTRACT.md sections 4 and 5). No I/O.
+// artists_data and songs_data (docs/contract.md §4 and §5). No I/O.
 //
 // Accepted inputs: the extractor's envelope (`"format":"spotify-etl.raw.v1"`)
 // for every source type, and the original Lambda pipelines' raw files (a bare

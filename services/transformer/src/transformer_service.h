@@ -1,5 +1,5 @@
 // The transformer service: consumes raw object-created events, runs each raw
-// object through the Pipeline, serves the HTTP API (CONTRACT.md section 7).
+// object through the Pipeline, serves the HTTP API (docs/contract.md §7.3).
 // On start it also queues a scan of to_be_processed/ so objects whose events
 // were lost (a crash, a bus outage) are transformed anyway.
 #pragma once

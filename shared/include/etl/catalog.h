@@ -24,7 +24,7 @@ struct ColumnInfo {
   bool operator==(const ColumnInfo&) const = default;
 };
 
-// One table, as `GET /v1/tables/{name}` shows it (CONTRACT.md section 7).
+// One table, as `GET /v1/tables/{name}` shows it (docs/contract.md §7.4).
 struct TableInfo {
   std::string name;                               // "songs_data"
   std::string database;                           // Config::glue_database

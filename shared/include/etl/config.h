@@ -1,4 +1,4 @@
-// Configuration from the environment, exactly as CONTRACT.md section 3.
+// Configuration from the environment, exactly as docs/contract.md §3.
 // A plain struct: every field has a default and a one-line comment. `load_config`
 // validates everything at start-up and refuses bad values with one line naming
 // the variable and the accepted forms.

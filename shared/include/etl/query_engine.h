@@ -65,7 +65,7 @@ struct QueryPage {
   std::string engine;
   std::vector<ColumnInfo> columns;
   // One JSON array text per row ("[\"x\",1,null]"), ready to splice into a response;
-  // values as CONTRACT.md section 7 maps them.
+  // values as docs/contract.md §7.4 maps them.
   std::vector<std::string> rows;
   std::optional<std::string> next_token;  // nullopt on the last page
   QueryStats stats;

@@ -1,5 +1,5 @@
 // Expected failures as values. Exceptions from libraries are caught in the adapter
-// that calls them and turned into an Error here; `http_status()` in http/problem.h
+// that calls them and turned into an Error here; `http::http_status()` in http_server.h
 // is the one place an Errc becomes an HTTP status.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Raw object keys and the envelope (CONTRACT.md section 4).
+// Raw object keys and the envelope (docs/contract.md §4.1, §4.3).
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>

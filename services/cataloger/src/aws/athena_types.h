@@ -1,4 +1,4 @@
-// Athena's answers as the API shows them (CONTRACT.md section 7). Athena returns
+// Athena's answers as the API shows them (docs/contract.md §7.4). Athena returns
 // every value as text (`VarCharValue`, absent for NULL) next to a column type;
 // this turns them into the contract's JSON values and QueryExecution documents
 // into QueryStatus. Pure, so the mapping is unit-tested without Athena.

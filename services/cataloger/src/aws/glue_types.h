@@ -1,4 +1,4 @@
-// Glue Data Catalog documents as the API shows them (CONTRACT.md section 7):
+// Glue Data Catalog documents as the API shows them (docs/contract.md §7.4):
 // a Glue `Table` becomes a TableInfo with the same SQL type names the built-in
 // catalog uses (Hive `array<string>` -> VARCHAR[], `int` -> INTEGER ...), and a
 // Glue `Partition` a PartitionInfo. Pure, unit-tested without Glue.

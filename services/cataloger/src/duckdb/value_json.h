@@ -1,4 +1,4 @@
-// DuckDB result values as the API shows them (CONTRACT.md section 7): JSON
+// DuckDB result values as the API shows them (docs/contract.md §7.4): JSON
 // strings, numbers (BIGINT as an exact number), true/false, null, lists as
 // arrays, structs and maps as objects, DATE as YYYY-MM-DD, TIMESTAMP as RFC 3339
 // UTC ("2026-11-21T06:00:00Z"). CSV cells carry the same text: strings as they

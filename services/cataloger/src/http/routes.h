@@ -1,4 +1,4 @@
-// The cataloger's HTTP API (CONTRACT.md section 7): thin handlers that parse,
+// The cataloger's HTTP API (docs/contract.md §7.4): thin handlers that parse,
 // call the catalog or the query engine, and map the result in one place
 // (http::error_response). The parsing and rendering are pure and tested alone.
 #pragma once
