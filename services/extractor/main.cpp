@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
       "  ETL_SOURCES, ETL_SCHEDULE, ETL_RAW_URL, ETL_BUS, ETL_KAFKA_*, ETL_TOPIC_RAW, ETL_API_TOKEN,\n"
       "  ETL_SEARCH_MAX_RESULTS, ETL_SPOTIFY_MAX_RETRY_AFTER_S, ETL_SPOTIFY_MAX_RETRIES, ETL_SPOTIFY_RATE,\n"
       "  ETL_EXTRACT_PARALLELISM, ETL_MAX_REQUEST_BODY_BYTES, AWS_*, ETL_LOG_LEVEL, ETL_LOG_FORMAT.\n"
-      "See CONTRACT.md section 3 and services/extractor/README.md.";
+      "See docs/contract.md §3 and services/extractor/README.md.";
   program.make = [](const etl::Config& config) -> etl::Result<std::unique_ptr<etl::Runnable>> {
     auto service = etl::extractor::ExtractorService::create(config);
     if (!service) return std::move(service).error();

@@ -103,8 +103,8 @@ int cmd_run(Api& api, std::vector<std::string> args) {
     } else if (args[i] == "--source" && i + 1 < args.size()) {
       auto spec = parse_source_spec(args[++i]);
       if (!spec) return fail(spec.error());
-      nlohmann::json s = {{"type", spec->type}};
-      s[spec->type == "search" ? "query" : "id"] = spec->id;
+      nlohmann::json s = {{"type", std::string(to_string(spec->type))}};
+      s[spec->type == SourceType::search ? "query" : "id"] = spec->id;
       body["sources"].push_back(s);
     } else {
       return fail(make_error(Errc::invalid_argument, "run: unknown argument '" + args[i] + "' (--source TYPE:ID, --market CC, --wait)"));
