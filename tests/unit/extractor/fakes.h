@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "etl/spotify.h"
+#include "http_spotify_api.h"
 
 namespace etl::testing {
 
