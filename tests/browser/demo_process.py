@@ -28,7 +28,7 @@ class Demo:
             env["ETL_API_TOKEN"] = token
         self.log_path = os.path.join(self.dir, "demo.log")
         self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([os.path.join(bin_dir, "spotify-etl"), "demo"], cwd=self.dir, env=env,
+        self.proc = subprocess.Popen([os.path.join(os.path.abspath(bin_dir), "spotify-etl"), "demo"], cwd=self.dir, env=env,
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=self.log, text=True, start_new_session=True)
         self.lines = queue.Queue()

@@ -9,5 +9,6 @@ py="$(bash "$here/install.sh")" || exit $?
 mkdir -p "$artifacts"
 artifacts="$(cd "$artifacts" && pwd)"
 cd "$here"
+export PYTHONDONTWRITEBYTECODE=1
 ETL_BIN_DIR="$bin_dir" ETL_BROWSER_ARTIFACTS="$artifacts" ETL_SOURCE_DIR="$(cd "$here/../.." && pwd)" \
   exec "$py" -m unittest -v "${@:-test_dashboard}"

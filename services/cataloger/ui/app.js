@@ -43,6 +43,7 @@ async function load() {
   const started = performance.now();
   const period = $('period').value;
   delete document.body.dataset.loaded;
+  delete document.body.dataset.loadedAt;
   setStatus('Loading…');
   $('trends-panels').replaceChildren();
   $('health-panels').replaceChildren();
@@ -72,6 +73,7 @@ async function load() {
   const ms = Math.round(performance.now() - started);
   setStatus(`${jobs.length} panels in ${ms} ms${failed.length ? ` (${failed.length} failed)` : ''}`, failed.length > 0);
   document.body.dataset.loaded = String(ms);
+  document.body.dataset.loadedAt = String(Math.round(performance.now()));  // since navigation start
 }
 
 $('auth-form').addEventListener('submit', (e) => {

@@ -81,7 +81,8 @@ TEST(UiAssets, ThePageHasNoInlineScriptNoHandlerAttributesAndNoOtherOrigin) {
     std::string text(f->data);
     EXPECT_FALSE(std::regex_search(text, std::regex(R"(https?://)"))) << path << " names another origin";
     if (std::string_view(path) != "index.html") continue;
-    for (std::sregex_iterator it(text.begin(), text.end(), std::regex(R"(<script([^>]*)>)")), end; it != end; ++it)
+    const std::regex script(R"(<script([^>]*)>)");
+    for (std::sregex_iterator it(text.begin(), text.end(), script), end; it != end; ++it)
       EXPECT_NE((*it)[1].str().find("src="), std::string::npos) << "inline script: " << it->str();
     EXPECT_FALSE(std::regex_search(text, std::regex(R"(\son[a-z]+\s*=)"))) << "event handler attribute";
     EXPECT_FALSE(std::regex_search(text, std::regex(R"(\sstyle\s*=)"))) << "inline style attribute";
