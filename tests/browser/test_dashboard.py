@@ -228,6 +228,15 @@ class DashboardWithoutToken(BrowserCase):
             dash = json.load(f)
         sql_panels = [p for p in dash["panels"] if p.get("datasource", {}).get("type") == "grafana-postgresql-datasource"]
         self.assertGreaterEqual(len(sql_panels), 3)
+        # The provisioned data source is the one the board's variable picks by default.
+        variable = next(v for v in dash["templating"]["list"] if v["name"] == "cataloger_sql")
+        with open(os.path.join(SOURCE_DIR, "deploy", "grafana", "provisioning", "datasources", "spotify-etl.yaml"),
+                  encoding="utf-8") as f:
+            provisioning = f.read()
+        self.assertEqual(variable["query"], "grafana-postgresql-datasource")
+        for line in (f"uid: {variable['current']['value']}", "type: grafana-postgresql-datasource",
+                     "database: spotify", "password: ${ETL_API_TOKEN}"):
+            self.assertIn(line, provisioning)
         for p in sql_panels:
             for target in p["targets"]:
                 with self.subTest(panel=p["title"]):

@@ -21,6 +21,7 @@ function askToken(message) {
   $('auth-token').value = '';
   $('auth-token').focus();
   document.body.dataset.auth = 'required';
+  setStatus('Waiting for the API token.');
 }
 
 // Any API call that got 401 ends up here.
