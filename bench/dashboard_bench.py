@@ -2,9 +2,10 @@
 
 Starts `spotify-etl demo` on loopback, warms the page once in Debian's chromium
 (Playwright), then measures N loads of /ui/ in fresh tabs (navigation start ->
-every panel drawn: body[data-loaded-at]) against a reference in the same run:
-the very API requests the page made (recorded from the browser), issued one
-after another by a plain keep-alive HTTP client."""
+every panel drawn: body[data-loaded-at]; "panels only" = from the page's
+script start) against references in the same run: the very API requests the
+page made (recorded from the browser), issued one after another by a plain
+keep-alive HTTP client; and the browser's floor, a new tab loading a tiny file."""
 import argparse
 import http.client
 import json
@@ -34,7 +35,17 @@ def load(ctx, url, record=None):
         page.on("request", lambda r: record.append((r.method, r.url, r.post_data, r.headers.get("accept", ""))))
     page.goto(url)
     page.wait_for_selector("body[data-loaded-at]", state="attached", timeout=120000)
-    ms = float(page.locator("body").get_attribute("data-loaded-at"))
+    total = float(page.locator("body").get_attribute("data-loaded-at"))
+    panels = float(page.locator("body").get_attribute("data-loaded"))
+    page.close()
+    return total, panels
+
+
+def blank(ctx, url):
+    """The browser's floor: a new tab loading a tiny same-origin file."""
+    page = ctx.new_page()
+    page.goto(url)
+    ms = page.evaluate("() => performance.getEntriesByType('navigation')[0].loadEventEnd")
     page.close()
     return ms
 
@@ -70,12 +81,15 @@ def main():
             ctx = pw.chromium.launch_persistent_context(tempfile.mkdtemp(prefix="spotify-etl-bench-"),
                                                         executable_path=args.chromium, headless=True, args=ARGS)
             recorded = []
-            cold = load(ctx, demo.url, recorded)
+            cold, _ = load(ctx, demo.url, recorded)
             api = [r for r in recorded if "/v1/" in r[1] or r[1].endswith("views.json")]
-            browser, reference = [], []
-            for _ in range(args.rounds):  # interleaved, so both see the same machine load
-                browser.append(load(ctx, demo.url))
+            browser, panels, reference, floor = [], [], [], []
+            for _ in range(args.rounds):  # interleaved, so all see the same machine load
+                total, in_page = load(ctx, demo.url)
+                browser.append(total)
+                panels.append(in_page)
                 reference.append(replay(demo.base, api))
+                floor.append(blank(ctx, demo.url + "favicon.svg"))
             ctx.close()
     finally:
         demo.stop()
@@ -84,6 +98,8 @@ def main():
         "api_requests_per_load": len(api), "queries_per_load": queries, "rounds": args.rounds,
         "first_load_cold_ms": round(cold, 1),
         "browser_warm_median_ms": round(statistics.median(browser), 1), "browser_warm_p90_ms": round(pct(browser, 90), 1),
+        "browser_warm_panels_only_median_ms": round(statistics.median(panels), 1),
+        "browser_blank_tab_median_ms": round(statistics.median(floor), 1),
         "reference_serial_median_ms": round(statistics.median(reference), 1),
         "reference_serial_p90_ms": round(pct(reference, 90), 1),
     }

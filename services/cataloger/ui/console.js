@@ -42,7 +42,7 @@ export async function runConsole(onAuth) {
   }
   const s = lastPage.stats || {};
   $('console-meta').textContent = `${lastPage.rows.length} rows${lastPage.next_token ? ' (first page; the CSV has all)' : ''}` +
-    ` · ${s.elapsed_ms} ms${s.cached ? ' · cached' : ''} · ${lastPage.engine} · ${lastPage.query_id}`;
+    ` · ${Number(s.elapsed_ms).toFixed(1)} ms${s.cached ? ' · cached' : ''} · ${lastPage.engine} · ${lastPage.query_id}`;
   fillTable($('console-grid'), lastPage.columns, lastPage.rows);
   $('console-grid').dataset.state = 'ok';
   drawQuickChart();
