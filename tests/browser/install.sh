@@ -18,17 +18,20 @@ mkdir -p "$CACHE_DIR"
 exec 9>"$CACHE_DIR/.install-browser.lock"
 flock 9
 
-if [ ! -x "$CHROMIUM" ]; then
+missing=()
+[ -x "$CHROMIUM" ] || missing+=(chromium)
+python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+if ((${#missing[@]})); then
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then
     if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo"; else
-      log "no $CHROMIUM and no root/sudo to install Debian's chromium: skipping"; exit 77
+      log "missing ${missing[*]} and no root/sudo to install them: skipping"; exit 77
     fi
   fi
-  log "installing Debian's chromium"
+  log "installing Debian's ${missing[*]}"
   $SUDO apt-get update -qq >&2
-  if ! DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; then
-    log "apt-get could not install chromium: skipping"; exit 77
+  if ! DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+    log "apt-get could not install ${missing[*]}: skipping"; exit 77
   fi
 fi
 
