@@ -44,3 +44,24 @@ if [ ! -f "$duck_dir/lib/libduckdb.so" ] || [ ! -f "$duck_dir/include/duckdb.h" 
   cp "$tmp/h/package/src/duckdb/src/include/duckdb.h" "$duck_dir/include/duckdb.h"
 fi
 log "DuckDB $DUCKDB_VERSION at $duck_dir"
+
+# Chart.js for the cataloger's web dashboard (services/cataloger/ui/README.md): the
+# pinned npm package's UMD build, embedded into the binary at build time.
+CHARTJS_VERSION="${CHARTJS_VERSION:-4.6.1}"
+# sha256 of chart.js-4.6.1.tgz as the registry serves it (checked only for that version)
+CHARTJS_SHA256="9345dacdf4bb4c5d40321f4b9aafab6fe676d37a534fc0bc2d17c4c4e29c4f00"
+chart_dir="$CACHE_DIR/chart.js-$CHARTJS_VERSION"
+if [ ! -f "$chart_dir/chart.umd.min.js" ] || [ ! -f "$chart_dir/LICENSE.md" ]; then
+  log "fetching Chart.js $CHARTJS_VERSION from npm into $chart_dir"
+  ctmp=$(mktemp -d)
+  (cd "$ctmp" && npm pack --silent "chart.js@$CHARTJS_VERSION" >/dev/null)
+  if [ "$CHARTJS_VERSION" = 4.6.1 ] && ! echo "$CHARTJS_SHA256  $ctmp/chart.js-4.6.1.tgz" | sha256sum -c --quiet -; then
+    log "ERROR: chart.js-4.6.1.tgz does not have the pinned sha256"; exit 1
+  fi
+  tar xzf "$ctmp/chart.js-$CHARTJS_VERSION.tgz" -C "$ctmp" package/dist/chart.umd.min.js package/LICENSE.md
+  mkdir -p "$chart_dir"
+  cp "$ctmp/package/LICENSE.md" "$chart_dir/LICENSE.md"
+  cp "$ctmp/package/dist/chart.umd.min.js" "$chart_dir/chart.umd.min.js.tmp" && mv "$chart_dir/chart.umd.min.js.tmp" "$chart_dir/chart.umd.min.js"
+  rm -rf "$ctmp"
+fi
+log "Chart.js $CHARTJS_VERSION at $chart_dir"

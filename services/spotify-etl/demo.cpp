@@ -20,9 +20,11 @@ using namespace std::chrono_literals;
 
 struct Api {
   http::Client client;
+  std::string token;  // ETL_API_TOKEN: the services want it on /v1 when it is set
   Result<nlohmann::json> call(const std::string& method, const std::string& url, const nlohmann::json& body = nullptr) {
     http::ClientRequest req{method, url, {}, body.is_null() ? "" : body.dump()};
     if (!body.is_null()) req.headers.emplace_back("Content-Type", "application/json");
+    if (!token.empty()) req.headers.emplace_back("Authorization", "Bearer " + token);
     auto res = client.send(req);
     if (!res) return std::move(res).error();
     auto parsed = nlohmann::json::parse(res->body, nullptr, false);
@@ -94,6 +96,7 @@ int run_demo(Config config, const DemoOptions& options) {
   }
 
   Api api;
+  api.token = config.api_token;
   const std::string extractor = (*app)->extractor_url(), cataloger = (*app)->cataloger_url();
   nlohmann::json request = {{"sources",
                              {{{"type", "playlist"}, {"id", fakespotify::kDemoPlaylistId}},
@@ -170,11 +173,15 @@ int run_demo(Config config, const DemoOptions& options) {
     char took[64];
     std::snprintf(took, sizeof took, "%.2f", seconds);
     std::cout << "From POST /v1/runs to rows answering in /v1/query: " << took << " s\n\n"
+              << "Dashboard:\n  " << cataloger << "/ui/"
+              << (config.api_token.empty() ? "" : "   (asks for the API token, ETL_API_TOKEN)") << "\n\n"
               << "Explore:\n"
               << "  extractor    " << extractor << "/v1/runs\n"
               << "  transformer  " << (*app)->transformer_url() << "/v1/status\n"
               << "  cataloger    " << cataloger << "/v1/tables\n"
-              << "  query        curl -s " << cataloger << "/v1/query -d '{\"sql\":\"SELECT * FROM songs_data LIMIT 5\"}'\n"
+              << "  query        curl -s " << cataloger << "/v1/query -H 'Content-Type: application/json'"
+              << (config.api_token.empty() ? "" : " -H \"Authorization: Bearer $ETL_API_TOKEN\"")
+              << " -d '{\"sql\":\"SELECT * FROM songs_data LIMIT 5\"}'\n"
               << "  CLI          build/bin/spotify-etl query \"SELECT song_name, popularity FROM songs_data ORDER BY popularity DESC NULLS LAST LIMIT 10\"\n"
               << "  files        " << config.transformed_url << "\n";
     std::cout.flush();

@@ -7,6 +7,7 @@
 #include "etl/s3_event.h"
 #include "routes.h"
 #include "table_state.h"
+#include "ui/ui_routes.h"
 
 namespace etl::cataloger {
 
@@ -54,6 +55,7 @@ Result<std::unique_ptr<CatalogerService>> CatalogerService::create(const Config&
   server_options.max_body_bytes = config.max_request_body_bytes;
   svc->server_ = std::make_unique<http::Server>(server_options, svc->metrics_);
   install_routes(*svc->server_, *svc->catalog_, *svc->engine_);
+  install_ui_routes(*svc->server_);
   svc->server_->set_openapi(openapi_spec());
   svc->server_->add_readiness_check("transformed_store", [self] { return self->store_->ping(); });
   svc->server_->add_readiness_check("bus", [self] { return self->bus_->ping(); });

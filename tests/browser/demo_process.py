@@ -1,0 +1,109 @@
+"""Starts `spotify-etl demo` on loopback (free ports) and talks to its cataloger."""
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+
+class Demo:
+    def __init__(self, bin_dir, token="", timeout=180):
+        self.token = token
+        self.dir = tempfile.mkdtemp(prefix="spotify-etl-browser-")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("ETL_", "AWS_"))}
+        env.update({
+            "ETL_EXTRACTOR_ADDR": "127.0.0.1:0",
+            "ETL_TRANSFORMER_ADDR": "127.0.0.1:0",
+            "ETL_CATALOGER_ADDR": "127.0.0.1:0",
+            "ETL_PG_ADDR": "127.0.0.1:0",  # the PostgreSQL endpoint, where the build has one
+            "ETL_LOG_LEVEL": "warn",
+        })
+        if token:
+            env["ETL_API_TOKEN"] = token
+        self.log_path = os.path.join(self.dir, "demo.log")
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen([os.path.join(os.path.abspath(bin_dir), "spotify-etl"), "demo"], cwd=self.dir, env=env,
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=self.log, text=True, start_new_session=True)
+        self.lines = queue.Queue()
+        self.output = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        self.url = self._wait_for_dashboard(timeout)
+        self.base = self.url[: -len("/ui/")]
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def _wait_for_dashboard(self, timeout):
+        deadline = time.monotonic() + timeout
+        url = None
+        previous = ""
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=1)
+            except queue.Empty:
+                continue
+            if line is None:
+                break
+            self.output.append(line)
+            if previous == "Dashboard:":
+                url = line.split()[0]
+            if line.startswith("Serving until Ctrl-C") and url:
+                return url
+            previous = line
+        with open(self.log_path, encoding="utf-8", errors="replace") as f:
+            log_tail = f.read()[-3000:]
+        self.stop()
+        raise RuntimeError("the demo did not print its dashboard URL and serve:\n" + "\n".join(self.output)
+                           + "\n--- log ---\n" + log_tail)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.reader.join(timeout=5)
+        self.log.close()
+        if not self.reader.is_alive():
+            self.proc.stdout.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def request(self, method, path, body=None, accept="application/json", token=None):
+        headers = {"Accept": accept}
+        token = self.token if token is None else token
+        if token:
+            headers["Authorization"] = "Bearer " + token
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=60) as res:
+                return res.status, dict(res.headers), res.read()
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read()
+
+    def query(self, sql):
+        status, _, body = self.request("POST", "/v1/query", {"sql": sql, "max_rows": 1000})
+        if status != 200:
+            raise AssertionError(f"/v1/query {status}: {body[:500]!r} for {sql}")
+        return json.loads(body)
+
+    def get_json(self, path):
+        status, _, body = self.request("GET", path)
+        if status != 200:
+            raise AssertionError(f"GET {path} {status}: {body[:500]!r}")
+        return json.loads(body)
