@@ -13,6 +13,7 @@
 #include "../unit/cataloger/cataloger_fixtures.h"
 #include "backends.h"
 #include "etl/aws_json.h"
+#include "etl/http_client.h"
 #include "test_support.h"
 
 namespace etl::cataloger {
@@ -62,6 +63,15 @@ class GlueBackend final : public CatalogBackend {
                                                  : "";
   }
   Config config() override {
+    // moto's crawlers complete at once by default, before a poll can see them
+    // RUNNING; as in AWS, let them run for a moment.
+    http::ClientRequest request;
+    request.method = "POST";
+    request.url = env("ETL_TEST_MOTO_ENDPOINT") + "/moto-api/state-manager/set-transition";
+    request.body = json{{"model_name", "glue::crawl"}, {"transition", {{"progression", "time"}, {"seconds", 1}}}}.dump();
+    request.headers = {{"Content-Type", "application/json"}};
+    auto sent = http::Client().send(request);
+    EXPECT_TRUE(sent.ok() && sent->status < 300) << "moto state manager";
     Config c;
     c.catalog = "glue";
     c.query_engine = "athena";

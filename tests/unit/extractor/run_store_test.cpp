@@ -14,7 +14,7 @@ RunRecord run(const std::string& id, RunStatus status) {
   r.status = status;
   r.created_at = "2026-11-21T06:00:00Z";
   SourceRecord s;
-  s.type = SourceType::playlist;
+  s.type = "playlist";
   s.id = "7kwYwFTY6UeVCDzqOAzRKN";
   s.status = status == RunStatus::running ? SourceStatus::running : SourceStatus::succeeded;
   r.sources = {s, s};
