@@ -163,7 +163,7 @@ func checkLocalOverlay(t *testing.T, objs *Objects) {
 	for _, want := range []string{
 		`--aws-sigv4 "aws:amz:` + region + `:s3"`,
 		"for bucket in " + rawBucket + " " + transformedBucket + "; do",
-		`"http://minio:9000/` + rawBucket + `?notification"`,
+		`"http://minio:9000/` + rawBucket + `?notification="`,
 		"<Queue>arn:minio:sqs:" + region + ":PRIMARY:kafka</Queue>",
 		"<Event>s3:ObjectCreated:*</Event>",
 		"<Name>prefix</Name><Value>to_be_processed/</Value>",
