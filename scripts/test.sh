@@ -19,4 +19,8 @@ fi
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}"
-ctest --test-dir "$build_dir" --output-on-failure -j "${ETL_TEST_JOBS:-2}" --timeout 600 "$@"
+# The container image tests (label `image`: a project image build takes 15-45
+# minutes) run with ETL_TEST_IMAGES=1, or on their own: scripts/test-images.sh.
+exclude=()
+if [ "${ETL_TEST_IMAGES:-0}" != "1" ] && [ $# -eq 0 ]; then exclude=(-LE image); fi
+ctest --test-dir "$build_dir" --output-on-failure -j "${ETL_TEST_JOBS:-2}" --timeout 600 "${exclude[@]}" "$@"

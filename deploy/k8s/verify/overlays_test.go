@@ -120,8 +120,8 @@ func checkLocalOverlay(t *testing.T, objs *Objects) {
 		t.Fatalf("no Kafka StatefulSet")
 	}
 	kenv := containerEnv(kafka.Spec.Template.Spec.Containers[0])
-	if !strings.HasPrefix(kafka.Spec.Template.Spec.Containers[0].Image, "apache/kafka:") {
-		t.Errorf("Kafka: image %q, want the official apache/kafka", kafka.Spec.Template.Spec.Containers[0].Image)
+	if !strings.HasPrefix(kafka.Spec.Template.Spec.Containers[0].Image, "localhost/spotify-etl-kafka:") {
+		t.Errorf("Kafka: image %q, want localhost/spotify-etl-kafka (deploy/scripts/local-images.sh)", kafka.Spec.Template.Spec.Containers[0].Image)
 	}
 	if kenv["KAFKA_PROCESS_ROLES"] != "broker,controller" {
 		t.Errorf("Kafka: KAFKA_PROCESS_ROLES=%q, want KRaft combined mode broker,controller", kenv["KAFKA_PROCESS_ROLES"])
@@ -161,10 +161,12 @@ func checkLocalOverlay(t *testing.T, objs *Objects) {
 	}
 	script := strings.Join(append(append([]string{}, job.Spec.Template.Spec.Containers[0].Command...), job.Spec.Template.Spec.Containers[0].Args...), " ")
 	for _, want := range []string{
-		"mc mb --ignore-existing local/" + rawBucket,
-		"mc mb --ignore-existing local/" + transformedBucket,
-		"mc event add --ignore-existing local/" + rawBucket + " arn:minio:sqs:" + region + ":PRIMARY:kafka",
-		"--prefix to_be_processed/",
+		`--aws-sigv4 "aws:amz:` + region + `:s3"`,
+		"for bucket in " + rawBucket + " " + transformedBucket + "; do",
+		`"http://minio:9000/` + rawBucket + `?notification="`,
+		"<Queue>arn:minio:sqs:" + region + ":PRIMARY:kafka</Queue>",
+		"<Event>s3:ObjectCreated:*</Event>",
+		"<Name>prefix</Name><Value>to_be_processed/</Value>",
 	} {
 		if !strings.Contains(script, want) {
 			t.Errorf("minio-setup Job: its script lacks %q", want)
