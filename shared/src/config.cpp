@@ -202,6 +202,10 @@ Result<Config> load_config(const Environment& env, const ConfigDefaults& default
   r.address("ETL_EXTRACTOR_ADDR", cfg.extractor_addr);
   r.address("ETL_TRANSFORMER_ADDR", cfg.transformer_addr);
   r.address("ETL_CATALOGER_ADDR", cfg.cataloger_addr);
+  if (auto pg = r.get("ETL_PG_ADDR")) {
+    if (*pg == "off") cfg.pg_enabled = false;
+    else r.address("ETL_PG_ADDR", cfg.pg_addr), cfg.pg_addr_set = true;
+  }
   r.string("ETL_API_TOKEN", cfg.api_token);
 
   r.string("SPOTIFY_CLIENT_ID", cfg.spotify_client_id);

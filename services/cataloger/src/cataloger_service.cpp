@@ -8,6 +8,7 @@
 #include "athena_engine.h"
 #include "glue_catalog.h"
 #include "local_catalog.h"
+#include "pgwire/server.h"
 #include "routes.h"
 
 namespace etl::cataloger {
@@ -115,6 +116,10 @@ Result<std::unique_ptr<CatalogerService>> CatalogerService::create(const Config&
   svc->server_->add_readiness_check("bus", [self] { return self->bus_->ping(); });
   svc->server_->add_readiness_check("catalog", [self] { return self->catalog_->ping(); });
   svc->server_->add_readiness_check("engine", [self] { return self->engine_->ping(); });
+  auto pg_options = pgwire::server_options(config, process_env());
+  if (!pg_options) return std::move(pg_options).error();
+  if (*pg_options)
+    svc->pg_ = std::make_unique<pgwire::Server>(**pg_options, *svc->engine_, *svc->catalog_, svc->metrics_);
   if (svc->mirror_) svc->server_->add_readiness_check("table_cache", [self] { return self->cache_ready(); });
   return svc;
 }
@@ -152,6 +157,13 @@ Status CatalogerService::start() {
   if (local_) local_->start();
   if (queries_) queries_->start();
   if (athena_) athena_->start();
+  if (pg_) {
+    if (Status s = pg_->start(); !s.ok()) {
+      stop_backends();
+      server_->stop();
+      return s;
+    }
+  }
   debouncer_->start();
   if (options_.crawl_on_start) {
     if (mirror_) {
@@ -180,6 +192,7 @@ void CatalogerService::stop() {
   // of holding the server's stop past the shutdown deadline.
   if (queries_) queries_->stop();
   if (athena_) athena_->stop();
+  if (pg_) pg_->stop();
   server_->stop();
   consumer_->stop();
   debouncer_->stop();
@@ -189,6 +202,7 @@ void CatalogerService::stop() {
 
 void CatalogerService::stop_backends() {
   if (queries_) queries_->stop();
+  if (pg_) pg_->stop();
   if (athena_) athena_->stop();
   if (local_) local_->stop();
   if (glue_) glue_->stop();
@@ -216,6 +230,7 @@ Status CatalogerService::cache_ready() {
 
 int CatalogerService::port() const { return server_->port(); }
 std::string CatalogerService::base_url() const { return server_->base_url(); }
+int CatalogerService::pg_port() const { return pg_ ? pg_->port() : 0; }
 Catalog& CatalogerService::catalog() { return *catalog_; }
 QueryEngine& CatalogerService::queries() { return *engine_; }
 

@@ -26,6 +26,9 @@ namespace etl::cataloger {
 class LocalCatalog;
 class GlueCatalog;
 class AthenaEngine;
+}  // namespace etl::cataloger
+namespace etl::pgwire { class Server; }
+namespace etl::cataloger {
 
 struct CatalogerOptions {
   DebounceOptions debounce;        // events -> one crawl per burst
@@ -50,6 +53,7 @@ class CatalogerService final : public Runnable {
   void stop() override;
   int port() const;
   std::string base_url() const;
+  int pg_port() const;  // the PostgreSQL endpoint's port; 0 when it is off
 
   Catalog& catalog();
   QueryEngine& queries();
@@ -78,6 +82,7 @@ class CatalogerService final : public Runnable {
   std::unique_ptr<CrawlDebouncer> debouncer_;
   std::unique_ptr<ConsumerLoop> consumer_;
   std::unique_ptr<http::Server> server_;
+  std::unique_ptr<pgwire::Server> pg_;     // the PostgreSQL endpoint (ETL_PG_ADDR); nullptr when off
   bool started_ = false;
 };
 
