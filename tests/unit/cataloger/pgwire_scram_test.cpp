@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "pgwire/scram.h"
 
 namespace etl::pgwire {
@@ -52,7 +54,7 @@ TEST(PgScram, MalformedMessagesAreRefusedNotCrashed) {
 }
 
 TEST(PgScram, Base64RoundTripsAndRejectsJunk) {
-  for (std::string s : {"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)})
+  for (const std::string& s : std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)})
     EXPECT_EQ(base64_decode(base64_encode(s)).value_or("<bad>"), s);
   EXPECT_EQ(base64_encode("pencil"), "cGVuY2ls");
   EXPECT_FALSE(base64_decode("abc").has_value());

@@ -1,5 +1,7 @@
 #include "pgwire/execution.h"
 
+#include <charconv>
+
 #include "pgwire/commands.h"
 #include "pgwire/pg_catalog.h"
 #include "pgwire/select_list.h"
@@ -103,6 +105,13 @@ Execution Execution::run(ExecContext& ctx, const std::string& sql) {
   request.sql = sql;
   request.max_rows = kMaxPageRows;
   request.timeout = statement_timeout(ctx);
+  // Like POST /v1/query's max_age_s: reuse a cached result up to this old (never older than the data).
+  if (auto age = ctx.session.settings.find("etl.max_age_s"); age != ctx.session.settings.end()) {
+    long long seconds = 0;
+    const std::string& v = age->second;
+    auto r = std::from_chars(v.data(), v.data() + v.size(), seconds);
+    if (r.ec == std::errc{} && r.ptr == v.data() + v.size() && seconds > 0) request.max_age = std::chrono::seconds(seconds);
+  }
   auto status = ctx.engine.start(request);
   if (!status) return fail(status.error());
   e.query_id_ = status->query_id;

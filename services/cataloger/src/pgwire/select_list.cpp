@@ -134,13 +134,13 @@ std::optional<SelectParts> parse_select(const std::string& normalized) {
     if (from != std::string::npos) break;
     if (auto pos = find_keyword(body, kw); pos != std::string::npos) {
       list = body.substr(0, pos);
-      parts.rest = body.substr(pos);
+      parts.rest = trim(body.substr(pos));
       break;
     }
   }
   if (from != std::string::npos) {
     list = body.substr(0, from);
-    parts.rest = body.substr(from + 4);
+    parts.rest = trim(body.substr(from + 4));
     parts.has_from = true;
   }
   for (auto& text : split_top_level(trim(list), ',')) {

@@ -36,14 +36,16 @@ Result<std::optional<ServerOptions>> server_options(const Config& config, const 
   o.required = config.pg_addr_set;
   o.password = config.api_token;
   long long max_conn = o.max_connections, max_bytes = static_cast<long long>(o.limits.max_message_bytes),
-            idle = o.limits.idle_timeout.count(), stmt = o.limits.statement_timeout.count();
+            idle = o.limits.idle_timeout.count(), read = o.limits.read_timeout.count(), stmt = o.limits.statement_timeout.count();
   ETL_RETURN_IF_ERROR(read_int(env, "ETL_PG_MAX_CONNECTIONS", 1, 10000, max_conn));
   ETL_RETURN_IF_ERROR(read_int(env, "ETL_PG_MAX_MESSAGE_BYTES", 4096, 1ll << 30, max_bytes));
   ETL_RETURN_IF_ERROR(read_int(env, "ETL_PG_IDLE_TIMEOUT_S", 1, 86400, idle));
+  ETL_RETURN_IF_ERROR(read_int(env, "ETL_PG_READ_TIMEOUT_S", 1, 3600, read));
   ETL_RETURN_IF_ERROR(read_int(env, "ETL_PG_STATEMENT_TIMEOUT_MS", 1, 3600000, stmt));
   o.max_connections = static_cast<int>(max_conn);
   o.limits.max_message_bytes = static_cast<std::size_t>(max_bytes);
   o.limits.idle_timeout = std::chrono::seconds(idle);
+  o.limits.read_timeout = std::chrono::seconds(read);
   o.limits.statement_timeout = std::chrono::milliseconds(stmt);
   return std::optional<ServerOptions>(o);
 }

@@ -26,7 +26,7 @@ struct ServerOptions {
   bool required = true;                 // false: failing to listen is a warning, not a start-up error
   std::string password;                 // the API token; empty: trust authentication
   int max_connections = 64;             // ETL_PG_MAX_CONNECTIONS
-  SessionLimits limits;                 // ETL_PG_MAX_MESSAGE_BYTES, ETL_PG_IDLE_TIMEOUT_S, ETL_PG_STATEMENT_TIMEOUT_MS
+  SessionLimits limits;                 // ETL_PG_MAX_MESSAGE_BYTES, ETL_PG_READ_TIMEOUT_S, ETL_PG_IDLE_TIMEOUT_S, ETL_PG_STATEMENT_TIMEOUT_MS
   int scram_iterations = 4096;
 };
 
