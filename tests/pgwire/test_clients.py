@@ -1,7 +1,7 @@
 """The cataloger's PostgreSQL endpoint driven by real clients nobody here wrote:
 psql (Debian postgresql-client), psycopg 3 (extended protocol, parameters,
-cancel) and SQLAlchemy's inspector, against `spotify-etl demo` serving the
-offline sample. Each answer is compared with POST /v1/query on the same data.
+cancel) and SQLAlchemy's inspector, against `spotify-etl up` serving the
+offline demo sample. Each answer is compared with POST /v1/query on the same data.
 Run by tests/pgwire/run.sh (ctest: pgwire_clients)."""
 
 import json
@@ -32,6 +32,8 @@ def free_port():
 
 
 def setUpModule():
+    """`spotify-etl demo --once` fills ./data/demo (the demo's own HTTP calls carry no
+    token), then `spotify-etl up` serves that data with ETL_API_TOKEN set."""
     global PROC, WORKDIR
     WORKDIR = tempfile.TemporaryDirectory(prefix="pgwire-test-")
     for name in ("extractor", "transformer", "cataloger", "pg"):
@@ -41,26 +43,39 @@ def setUpModule():
         "ETL_EXTRACTOR_ADDR": f"127.0.0.1:{PORTS['extractor']}",
         "ETL_TRANSFORMER_ADDR": f"127.0.0.1:{PORTS['transformer']}",
         "ETL_CATALOGER_ADDR": f"127.0.0.1:{PORTS['cataloger']}",
+    })
+    env.pop("ETL_API_TOKEN", None)
+    binary = os.path.join(os.environ["ETL_BIN_DIR"], "spotify-etl")
+    demo = subprocess.run([binary, "demo", "--once"], cwd=WORKDIR.name, env=dict(env, ETL_PG_ADDR="off"),
+                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    if demo.returncode != 0:
+        raise RuntimeError("spotify-etl demo --once failed: " + demo.stderr[-3000:])
+    env.update({
         "ETL_PG_ADDR": f"127.0.0.1:{PORTS['pg']}",
         "ETL_API_TOKEN": TOKEN,
+        "ETL_RAW_URL": "file://./data/demo/raw",
+        "ETL_TRANSFORMED_URL": "file://./data/demo/transformed",
         "ETL_PG_MAX_CONNECTIONS": "6",
         "ETL_PG_READ_TIMEOUT_S": "2",
         "ETL_PG_MAX_MESSAGE_BYTES": "65536",
     })
-    binary = os.path.join(os.environ["ETL_BIN_DIR"], "spotify-etl")
-    log = open(os.path.join(WORKDIR.name, "demo.log"), "w")
-    PROC = subprocess.Popen([binary, "demo"], cwd=WORKDIR.name, env=env, stdout=subprocess.PIPE,
-                            stderr=log, stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+    log_path = os.path.join(WORKDIR.name, "up.log")
+    with open(log_path, "w") as log:
+        PROC = subprocess.Popen([binary, "up"], cwd=WORKDIR.name, env=env, stdout=log, stderr=log,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 120
     while time.time() < deadline:
-        line = PROC.stdout.readline()
-        if not line:
+        try:
+            if len(http_query("SELECT count(*) FROM songs_data")["rows"]) == 1 and \
+                    http_query("SELECT count(*) FROM albums_data")["rows"][0][0] > 0:
+                return
+        except Exception:  # not up or not crawled yet
+            pass
+        if PROC.poll() is not None:
             break
-        if "Serving until Ctrl-C" in line:
-            threading.Thread(target=PROC.stdout.read, daemon=True).start()  # keep the pipe drained
-            return
+        time.sleep(0.3)
     PROC.kill()
-    raise RuntimeError("spotify-etl demo did not come up; log: " + open(log.name).read()[-3000:])
+    raise RuntimeError("spotify-etl up did not serve the demo data; log: " + open(log_path).read()[-3000:])
 
 
 def tearDownModule():
@@ -176,7 +191,7 @@ class Psycopg(unittest.TestCase):
 
     def test_errors_carry_sqlstates(self):
         with self.conn.cursor() as cur:
-            for sql, state in [("SELEC 1", "42601"), ("DELETE FROM songs_data", "42501"),
+            for sql, state in [("SELECT 1 +* FROM", "42601"), ("DELETE FROM songs_data", "42501"),
                                ("SELECT * FROM no_such_table", "42P01")]:
                 with self.assertRaises(psycopg.Error) as e:
                     cur.execute(sql)
