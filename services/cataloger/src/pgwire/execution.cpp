@@ -56,8 +56,8 @@ std::string sqlstate_for(const Error& e) {
   const std::string& m = e.message;
   switch (e.code) {
     case Errc::invalid_argument:
-      if (m.rfind("refused", 0) == 0 || contains(m, "read-only") || contains(m, "not allowed")) return "42501";
       if (contains(m, "Parser Error") || contains(m, "syntax error") || contains(m, "unterminated")) return "42601";
+      if (m.rfind("refused", 0) == 0 || contains(m, "read-only") || contains(m, "not allowed")) return "42501";
       if (contains(m, "Catalog Error")) return "42P01";
       if (contains(m, "Binder Error")) return "42703";
       if (contains(m, "Conversion Error") || contains(m, "Invalid Input")) return "22P02";
