@@ -92,9 +92,11 @@ class PgClient {
     w.begin('Q');
     w.cstring(sql);
     w.end();
+    rows_ = 0;
     send(w.buffer());
     return until_ready();
   }
+  int rows() const noexcept { return rows_; }
 
  private:
   void send(const std::string& data) {
@@ -126,12 +128,14 @@ class PgClient {
       body.resize(static_cast<std::size_t>(*r.i32() - 4));
       read(body.data(), body.size());
       if (header[0] == 'E') ok = false;
+      if (header[0] == 'D') ++rows_;
       if (header[0] == 'Z') return ok;
     }
   }
   int fd_ = -1;
   std::string buf_;
   std::size_t buf_pos_ = 0;
+  int rows_ = 0;
 };
 
 double run_clients(int clients, std::chrono::milliseconds span, const std::function<void(std::atomic<bool>&, std::atomic<long>&)>& body) {
@@ -191,6 +195,18 @@ int main(int argc, char** argv) {
       ++n;
     }
   };
+  {
+    PgClient check(svc->pg_port());
+    if (!check.query(kSql) || check.rows() != 10) return (std::fprintf(stderr, "PostgreSQL: expected 10 rows\n"), 1);
+    etl::http::Client client;
+    etl::http::ClientRequest req;
+    req.method = "POST";
+    req.url = url;
+    req.body = http_body;
+    req.headers.emplace_back("Content-Type", "application/json");
+    auto r = client.send(req);
+    if (!r || nlohmann::json::parse(r->body)["rows"].size() != 10) return (std::fprintf(stderr, "HTTP: expected 10 rows\n"), 1);
+  }
   run_clients(8, 1s, http);  // warm: the result is cached after the first query
   run_clients(8, 1s, pg);
   std::printf("8 clients, cached top-10 artists of 30 days (%d rounds of 3 s each, alternating)\n", rounds);
