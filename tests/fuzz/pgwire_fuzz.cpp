@@ -2,8 +2,8 @@
 // every frontend message body, SCRAM messages, statement splitting and parameter
 // binding. Not wired into CMake here (the fuzz infrastructure belongs to another
 // change); build by hand, e.g.:
-//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -Iservices/cataloger/src \
-//     -Ishared/include tests/fuzz/pgwire_fuzz.cpp services/cataloger/src/pgwire/{wire,scram,sql_text}.cpp \
+//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -Iservices/cataloger/src
+//     -Ishared/include tests/fuzz/pgwire_fuzz.cpp services/cataloger/src/pgwire/{wire,scram,sql_text}.cpp
 //     -lssl -lcrypto -o pgwire_fuzz && ./pgwire_fuzz -max_total_time=60
 #include <cstddef>
 #include <cstdint>
