@@ -228,6 +228,13 @@ class Psycopg(unittest.TestCase):
             self.assertEqual(cur.fetchone()[0], 2)
         timer.cancel()
 
+    def test_prepared_statements_are_reused(self):
+        want = http_query("SELECT count(*) FROM songs_data WHERE popularity >= 0")["rows"][0][0]
+        with self.conn.cursor() as cur:
+            for _ in range(3):  # psycopg parses a named statement once, then binds it again
+                cur.execute("SELECT count(*) FROM songs_data WHERE popularity >= %s", (0,), prepare=True)
+                self.assertEqual(cur.fetchone()[0], want)
+
     def test_statement_timeout_is_57014(self):
         with self.conn.cursor() as cur:
             cur.execute("SET statement_timeout = 300")
@@ -276,6 +283,95 @@ def read_all(sock, timeout=10):
             data += chunk
     except socket.timeout:
         return data, False
+
+
+def message(kind, body):
+    return kind + struct.pack("!i", len(body) + 4) + body
+
+
+class Messages:
+    """Backend messages read off a socket."""
+
+    def __init__(self, sock):
+        self.sock, self.buf = sock, b""
+
+    def next(self):
+        while len(self.buf) < 5 or len(self.buf) < 1 + struct.unpack("!i", self.buf[1:5])[0]:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("the server closed the connection")
+            self.buf += chunk
+        n = 1 + struct.unpack("!i", self.buf[1:5])[0]
+        kind, body, self.buf = self.buf[:1], self.buf[5:n], self.buf[n:]
+        return kind, body
+
+    def until(self, kind):
+        seen = []
+        while True:
+            k, body = self.next()
+            seen.append((k, body))
+            if k == kind:
+                return seen
+
+
+def scram_login(sock):
+    """SCRAM-SHA-256 written from RFC 5802 with hashlib: a second, independent client."""
+    import base64, hashlib, hmac
+    raw_startup(sock)
+    msgs = Messages(sock)
+    kind, body = msgs.next()
+    assert kind == b"R" and struct.unpack("!i", body[:4])[0] == 10, (kind, body)
+    nonce = base64.b64encode(os.urandom(18)).decode()
+    first_bare = f"n=,r={nonce}"
+    first = ("n,," + first_bare).encode()
+    sock.sendall(message(b"p", b"SCRAM-SHA-256\0" + struct.pack("!i", len(first)) + first))
+    kind, body = msgs.next()
+    server_first = body[4:].decode()
+    attrs = dict(part.split("=", 1) for part in server_first.split(","))
+    salted = hashlib.pbkdf2_hmac("sha256", TOKEN.encode(), base64.b64decode(attrs["s"]), int(attrs["i"]))
+    client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+    without_proof = f"c=biws,r={attrs['r']}"
+    auth = f"{first_bare},{server_first},{without_proof}".encode()
+    signature = hmac.new(hashlib.sha256(client_key).digest(), auth, "sha256").digest()
+    proof = base64.b64encode(bytes(a ^ b for a, b in zip(client_key, signature))).decode()
+    sock.sendall(message(b"p", f"{without_proof},p={proof}".encode()))
+    kind, body = msgs.next()
+    server_key = hmac.new(salted, b"Server Key", "sha256").digest()
+    assert body[4:].decode() == "v=" + base64.b64encode(hmac.new(server_key, auth, "sha256").digest()).decode()
+    msgs.until(b"Z")
+    return msgs
+
+
+class ExtendedProtocol(unittest.TestCase):
+    def test_execute_with_max_rows_suspends_the_portal(self):
+        want = http_query("SELECT song_id FROM songs_data ORDER BY song_id LIMIT 5")["rows"]
+        with socket.create_connection(("127.0.0.1", PORTS["pg"]), timeout=10) as s:
+            msgs = scram_login(s)
+            s.sendall(message(b"P", b"\0SELECT song_id FROM songs_data ORDER BY song_id LIMIT $1\0" +
+                              struct.pack("!hi", 1, 20)) +
+                      message(b"B", b"\0\0" + struct.pack("!hhi", 0, 1, 1) + b"5" + struct.pack("!h", 0)) +
+                      message(b"D", b"P\0") +
+                      message(b"E", b"\0" + struct.pack("!i", 2)) +
+                      message(b"E", b"\0" + struct.pack("!i", 2)) +
+                      message(b"E", b"\0" + struct.pack("!i", 0)) +
+                      message(b"S", b""))
+            seen = msgs.until(b"Z")
+        kinds = b"".join(k for k, _ in seen)
+        self.assertEqual(kinds, b"12TDDsDDsDCZ")
+        rows = [[body[6:].decode()] for k, body in seen if k == b"D"]
+        self.assertEqual(rows, want)
+        self.assertEqual(seen[-2][1], b"SELECT 5\0")
+
+    def test_error_skips_to_sync_and_the_session_goes_on(self):
+        with socket.create_connection(("127.0.0.1", PORTS["pg"]), timeout=10) as s:
+            msgs = scram_login(s)
+            s.sendall(message(b"P", b"\0DROP TABLE songs_data\0\0\0") + message(b"B", b"\0\0\0\0\0\0\0\0") +
+                      message(b"E", b"\0\0\0\0\0") + message(b"S", b"") + message(b"Q", b"SELECT 7\0"))
+            first = msgs.until(b"Z")
+            second = msgs.until(b"Z")
+        self.assertEqual([k for k, _ in first], [b"1", b"2", b"E", b"Z"])
+        self.assertIn(b"42501", first[2][1])
+        self.assertIn((b"D", struct.pack("!hi", 1, 1) + b"7"), second)
 
 
 class HostileClients(unittest.TestCase):
