@@ -11,7 +11,8 @@ int main(int argc, char** argv) {
       "ETL_CATALOG (local), ETL_QUERY_ENGINE (duckdb), ETL_API_TOKEN, ETL_BUS / ETL_KAFKA_*,\n"
       "ETL_TOPIC_TRANSFORMED, ETL_TOPIC_DLQ, ETL_LOG_LEVEL, ETL_LOG_FORMAT.\n"
       "API: POST /v1/crawl, GET /v1/crawls/{id}, GET /v1/tables[/{name}], POST /v1/query,\n"
-      "GET|DELETE /v1/query/{id}; /healthz /readyz /metrics /openapi.json.";
+      "GET|DELETE /v1/query/{id}; /healthz /readyz /metrics /openapi.json.\n"
+      "PostgreSQL wire protocol on ETL_PG_ADDR (default 127.0.0.1:5432, off to disable; password = ETL_API_TOKEN).";
   program.make = [](const etl::Config& config) -> etl::Result<std::unique_ptr<etl::Runnable>> {
     auto service = etl::cataloger::CatalogerService::create(config);
     if (!service) return std::move(service).error();

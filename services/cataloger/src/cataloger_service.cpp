@@ -5,6 +5,7 @@
 #include "etl/log.h"
 #include "etl/object_store.h"
 #include "etl/s3_event.h"
+#include "pgwire/server.h"
 #include "routes.h"
 #include "table_state.h"
 #include "ui/ui_routes.h"
@@ -61,6 +62,8 @@ Result<std::unique_ptr<CatalogerService>> CatalogerService::create(const Config&
   svc->server_->add_readiness_check("bus", [self] { return self->bus_->ping(); });
   svc->server_->add_readiness_check("catalog", [self] { return self->catalog_->ping(); });
   svc->server_->add_readiness_check("engine", [self] { return self->engine_->ping(); });
+  if (auto pg = pgwire::server_options(config))
+    svc->pg_ = std::make_unique<pgwire::Server>(*pg, *svc->engine_, *svc->catalog_, svc->metrics_);
   return svc;
 }
 
@@ -92,6 +95,13 @@ Status CatalogerService::start() {
     server_->stop();
     return s;
   }
+  if (pg_) {
+    if (Status s = pg_->start(); !s.ok()) {
+      stop_backends();
+      server_->stop();
+      return s;
+    }
+  }
   debouncer_->start();
   if (options_.crawl_on_start) {
     CrawlRequest request;
@@ -115,6 +125,7 @@ void CatalogerService::stop() {
   // Queries first: a request waiting on a long query answers 503 at once instead
   // of holding the server's stop past the shutdown deadline.
   engine_->stop_workers();
+  if (pg_) pg_->stop();
   server_->stop();
   consumer_->stop();
   debouncer_->stop();
@@ -123,11 +134,13 @@ void CatalogerService::stop() {
 
 void CatalogerService::stop_backends() {
   engine_->stop_workers();
+  if (pg_) pg_->stop();
   catalog_->stop_workers();
 }
 
 int CatalogerService::port() const { return server_->port(); }
 std::string CatalogerService::base_url() const { return server_->base_url(); }
+int CatalogerService::pg_port() const { return pg_ ? pg_->port() : 0; }
 Catalog& CatalogerService::catalog() { return *catalog_; }
 QueryEngine& CatalogerService::queries() { return *engine_; }
 

@@ -22,6 +22,10 @@ namespace http { class Server; }
 
 namespace etl::cataloger {
 
+}  // namespace etl::cataloger
+namespace etl::pgwire { class Server; }
+namespace etl::cataloger {
+
 struct CatalogerOptions {
   DebounceOptions debounce;        // events -> one crawl per burst
   bool crawl_on_start = true;      // reconcile with the store at start-up (events missed while down)
@@ -45,6 +49,7 @@ class CatalogerService final : public Runnable {
   void stop() override;
   int port() const;
   std::string base_url() const;
+  int pg_port() const;  // the PostgreSQL endpoint's port; 0 when it is off
 
   Catalog& catalog();
   QueryEngine& queries();
@@ -65,6 +70,7 @@ class CatalogerService final : public Runnable {
   std::unique_ptr<CrawlDebouncer> debouncer_;
   std::unique_ptr<ConsumerLoop> consumer_;
   std::unique_ptr<http::Server> server_;
+  std::unique_ptr<pgwire::Server> pg_;     // the PostgreSQL endpoint (ETL_PG_ADDR); nullptr when off
   bool started_ = false;
 };
 

@@ -77,6 +77,14 @@ struct Config {
   HostPort transformer_addr{"127.0.0.1", 8082};  // ETL_TRANSFORMER_ADDR
   HostPort cataloger_addr{"127.0.0.1", 8083};    // ETL_CATALOGER_ADDR
   std::string api_token;                         // ETL_API_TOKEN: bearer token for /v1 (secret)
+  HostPort pg_addr{"127.0.0.1", 5432};           // ETL_PG_ADDR: the cataloger's PostgreSQL endpoint ("off": none)
+  bool pg_enabled = true;                        // false with ETL_PG_ADDR=off
+  bool pg_addr_set = false;                      // ETL_PG_ADDR given: failing to listen there stops the start-up
+  int pg_max_connections = 64;                   // ETL_PG_MAX_CONNECTIONS: more get SQLSTATE 53300
+  std::uint64_t pg_max_message_bytes = 1u << 20; // ETL_PG_MAX_MESSAGE_BYTES: a larger message ends the connection
+  int pg_idle_timeout_s = 600;                   // ETL_PG_IDLE_TIMEOUT_S: between messages
+  int pg_read_timeout_s = 30;                    // ETL_PG_READ_TIMEOUT_S: start-up, auth, the rest of a started message
+  int pg_statement_timeout_ms = 30000;           // ETL_PG_STATEMENT_TIMEOUT_MS: unless the session SETs statement_timeout
 
   std::string spotify_client_id;                            // SPOTIFY_CLIENT_ID
   std::string spotify_client_secret;                        // SPOTIFY_CLIENT_SECRET (secret)

@@ -282,6 +282,15 @@ Result<Config> load_config(const Environment& env, const ConfigDefaults& default
   r.address("ETL_EXTRACTOR_ADDR", cfg.extractor_addr);
   r.address("ETL_TRANSFORMER_ADDR", cfg.transformer_addr);
   r.address("ETL_CATALOGER_ADDR", cfg.cataloger_addr);
+  if (auto pg = r.get("ETL_PG_ADDR")) {
+    if (*pg == "off") cfg.pg_enabled = false;
+    else r.address("ETL_PG_ADDR", cfg.pg_addr), cfg.pg_addr_set = true;
+  }
+  r.integer("ETL_PG_MAX_CONNECTIONS", cfg.pg_max_connections, 1, 10000);
+  r.integer("ETL_PG_MAX_MESSAGE_BYTES", cfg.pg_max_message_bytes, std::uint64_t{4096}, std::uint64_t{1} << 30);
+  r.integer("ETL_PG_IDLE_TIMEOUT_S", cfg.pg_idle_timeout_s, 1, 86400);
+  r.integer("ETL_PG_READ_TIMEOUT_S", cfg.pg_read_timeout_s, 1, 3600);
+  r.integer("ETL_PG_STATEMENT_TIMEOUT_MS", cfg.pg_statement_timeout_ms, 1, 3600000);
   r.string("ETL_API_TOKEN", cfg.api_token);
 
   r.string("SPOTIFY_CLIENT_ID", cfg.spotify_client_id);

@@ -1,0 +1,223 @@
+#include "pgwire/commands.h"
+
+#include <cctype>
+#include <charconv>
+#include <regex>
+
+namespace etl::pgwire {
+namespace {
+
+bool starts(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+std::string unquote(std::string v) {
+  while (!v.empty() && v.back() == ' ') v.pop_back();
+  if (v.size() >= 2 && (v.front() == '\'' || v.front() == '"') && v.back() == v.front()) v = v.substr(1, v.size() - 2);
+  return v;
+}
+
+std::string lower(std::string v) {
+  for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return v;
+}
+
+// SHOW names that differ from the setting's key.
+std::string setting_key(std::string name) {
+  name = lower(unquote(name));
+  if (name == "transaction isolation level") return "transaction_isolation";
+  if (name == "time zone") return "timezone";
+  return name;
+}
+
+LocalOutcome show(const std::string& name_text, const SessionInfo& s) {
+  LocalOutcome o;
+  o.result.returns_rows = true;
+  if (name_text == "all") {
+    o.result.columns = {{"name"}, {"setting"}, {"description"}};
+    for (const auto& [k, v] : s.settings) o.result.rows.push_back({k, v, std::string()});
+    o.result.tag = "SHOW";
+    return o;
+  }
+  std::string key = setting_key(name_text);
+  auto it = s.settings.find(key);
+  if (it == s.settings.end()) return local_error("42704", "unrecognized configuration parameter \"" + key + "\"");
+  o.result.columns = {{key}};
+  o.result.rows.push_back({it->second});
+  o.result.tag = "SHOW";
+  return o;
+}
+
+bool utc_zone(std::string v) {
+  v = lower(v);
+  return v == "utc" || v == "etc/utc" || v == "gmt" || v == "z" || v == "zulu" || v == "+00" || v == "0" ||
+         v == "+00:00" || v == "universal";
+}
+
+LocalOutcome set(const std::string& stmt, SessionInfo& s) {
+  // SET [SESSION | LOCAL] name { TO | = } value | SET TIME ZONE value | SET NAMES value
+  std::string rest = stmt.substr(4);
+  for (const char* scope : {"session ", "local "})
+    if (starts(rest, scope) && !starts(rest, "session characteristics") && !starts(rest, "session authorization"))
+      rest = rest.substr(std::string(scope).size());
+  if (starts(rest, "role") || starts(rest, "session authorization"))
+    return local_error("42501", "permission denied: the endpoint does not change roles");
+  if (starts(rest, "transaction") || starts(rest, "session characteristics")) {
+    if (rest.find("read write") != std::string::npos)
+      return local_error("25006", "cannot set a read-write transaction: the endpoint is read-only");
+    return LocalOutcome{command("SET"), std::nullopt, TxEffect::none};
+  }
+  std::string name, value;
+  if (starts(rest, "time zone ")) name = "timezone", value = rest.substr(10);
+  else if (starts(rest, "names ")) name = "client_encoding", value = rest.substr(6);
+  else {
+    static const std::regex assign(R"(^("[^"]+"|[a-z_][a-z0-9_.]*)\s*(=|to\s)\s*(.*)$)");
+    std::smatch m;
+    if (!std::regex_match(rest, m, assign)) return local_error("42601", "syntax error in SET");
+    name = lower(unquote(m[1].str()));
+    value = m[3].str();
+  }
+  value = unquote(value);
+  if (name == "client_encoding" && lower(value) != "utf8" && lower(value) != "unicode" && lower(value) != "utf-8")
+    return local_error("22023", "client_encoding " + value + " is not supported: the endpoint speaks UTF8 only");
+  if (name == "timezone" && !utc_zone(value) && lower(value) != "default" && lower(value) != "local")
+    return local_error("22023", "time zone " + value + " is not supported: timestamps are in UTC (SET TimeZone = 'UTC')");
+  if (name == "statement_timeout" && lower(value) != "default" && !parse_duration_ms(value))
+    return local_error("22023", "invalid value for statement_timeout: " + value);
+  if (name == "default_transaction_read_only" || name == "transaction_read_only") {
+    if (lower(value) == "off" || lower(value) == "false" || value == "0")
+      return local_error("25006", "the endpoint is read-only");
+  }
+  if (name == "session_replication_role" || name == "role" || name == "session_authorization")
+    return local_error("42501", "permission denied to set parameter \"" + name + "\"");
+  if (name == "timezone" || name == "client_encoding") value = name == "timezone" ? "UTC" : "UTF8";
+  if (lower(value) == "default") s.settings.erase(name);
+  else s.settings[name] = value;
+  if (s.settings.size() > 256) s.settings.erase(name);  // bounded per connection
+  return LocalOutcome{command("SET"), std::nullopt, TxEffect::none};
+}
+
+std::optional<LocalOutcome> tx_command(const std::string& n) {
+  auto tx = [](const char* tag, TxEffect effect) { return LocalOutcome{command(tag), std::nullopt, effect}; };
+  if (n == "begin" || starts(n, "begin ") || starts(n, "start transaction")) {
+    if (n.find("read write") != std::string::npos) return local_error("25006", "the endpoint is read-only");
+    return tx("BEGIN", TxEffect::begin);
+  }
+  if (n == "commit" || n == "end" || starts(n, "commit ") || starts(n, "end ")) return tx("COMMIT", TxEffect::commit);
+  if (starts(n, "rollback to ")) return tx("ROLLBACK", TxEffect::none);
+  if (n == "rollback" || n == "abort" || starts(n, "rollback ") || starts(n, "abort ")) return tx("ROLLBACK", TxEffect::rollback);
+  if (starts(n, "savepoint ")) return tx("SAVEPOINT", TxEffect::none);
+  if (starts(n, "release ")) return tx("RELEASE", TxEffect::none);
+  return std::nullopt;
+}
+
+}  // namespace
+
+LocalResult command(std::string tag) {
+  LocalResult r;
+  r.tag = std::move(tag);
+  return r;
+}
+
+std::string version_string() {
+  return std::string("PostgreSQL ") + kServerVersion + " (spotify-etl cataloger; read-only SQL over the catalog's tables)";
+}
+
+void default_settings(SessionInfo& s) {
+  s.settings = {{"server_version", kServerVersion},
+                {"server_version_num", "150000"},
+                {"server_encoding", "UTF8"},
+                {"client_encoding", "UTF8"},
+                {"datestyle", "ISO, MDY"},
+                {"intervalstyle", "postgres"},
+                {"integer_datetimes", "on"},
+                {"standard_conforming_strings", "on"},
+                {"timezone", "UTC"},
+                {"is_superuser", "off"},
+                {"session_authorization", s.user},
+                {"application_name", ""},
+                {"transaction_isolation", "read committed"},
+                {"default_transaction_isolation", "read committed"},
+                {"transaction_read_only", "on"},
+                {"default_transaction_read_only", "on"},
+                {"search_path", s.schema},
+                {"max_identifier_length", "63"},
+                {"statement_timeout", "0"},
+                {"lc_messages", "C"},
+                {"lc_collate", "C"},
+                {"lc_ctype", "C"},
+                {"extra_float_digits", "1"}};
+}
+
+std::optional<long long> parse_duration_ms(const std::string& value) {
+  std::string v = lower(unquote(value));
+  long long n = 0;
+  auto r = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (r.ec != std::errc{} || n < 0) return std::nullopt;
+  std::string unit(r.ptr, static_cast<std::size_t>(v.data() + v.size() - r.ptr));
+  while (!unit.empty() && unit.front() == ' ') unit.erase(unit.begin());
+  if (unit.empty() || unit == "ms") return n;
+  if (unit == "s") return n * 1000;
+  if (unit == "min") return n * 60000;
+  if (unit == "h") return n * 3600000;
+  return std::nullopt;
+}
+
+std::optional<LocalOutcome> session_command(const std::string& n, SessionInfo& s) {
+  if (auto tx = tx_command(n)) return tx;
+  if (starts(n, "set ")) return set(n, s);
+  if (starts(n, "show ")) return show(n.substr(5), s);
+  if (n == "reset all" || starts(n, "reset ")) {
+    if (n != "reset all") s.settings.erase(setting_key(n.substr(6)));
+    return LocalOutcome{command("RESET"), std::nullopt, TxEffect::none};
+  }
+  if (n == "discard all") return LocalOutcome{command("DISCARD ALL"), std::nullopt, TxEffect::none};
+  if (starts(n, "unlisten ")) return LocalOutcome{command("UNLISTEN"), std::nullopt, TxEffect::none};
+  if (starts(n, "listen ") || starts(n, "notify "))
+    return local_error("0A000", "LISTEN/NOTIFY are not supported by this endpoint");
+  return std::nullopt;
+}
+
+std::optional<Cell> session_value(const SelectItem& item, const SessionInfo& s) {
+  const std::string& k = item.key;
+  auto text = [](std::string v) { return Cell{std::move(v), oid::text}; };
+  if (k == "version") return text(version_string());
+  if (k == "current_schema") return text(s.schema);
+  if (k == "current_database" || k == "current_catalog") return text(s.database);
+  if (k == "current_user" || k == "session_user" || k == "user" || k == "current_role") return text(s.user);
+  if (k == "pg_backend_pid") return Cell{std::to_string(s.pid), oid::int4};
+  if (k == "current_schemas") return Cell{"{" + s.schema + "}", oid::text_array};
+  if (k == "inet_server_addr" || k == "inet_client_addr") return Cell{std::nullopt, oid::text};
+  if (k == "pg_is_in_recovery") return Cell{std::string("f"), oid::boolean};
+  if (k == "current_setting") {
+    static const std::regex arg(R"(current_setting\s*\(\s*'([^']*)')");
+    std::smatch m;
+    if (!std::regex_search(item.expr, m, arg)) return std::nullopt;
+    auto it = s.settings.find(lower(m[1].str()));
+    if (it == s.settings.end()) return std::nullopt;
+    return text(it->second);
+  }
+  return std::nullopt;
+}
+
+std::optional<LocalOutcome> session_select(const SelectParts& select, const SessionInfo& s) {
+  if (select.has_from || select.items.empty()) return std::nullopt;
+  LocalOutcome o;
+  o.result.returns_rows = true;
+  std::vector<std::optional<std::string>> row;
+  bool any_function = false;
+  for (const auto& item : select.items) {
+    std::optional<Cell> cell = item.literal;
+    if (!cell) {
+      cell = session_value(item, s);
+      if (!cell) return std::nullopt;  // something else: the engine answers
+      any_function = true;
+    }
+    o.result.columns.push_back({item.name, cell->type_oid});
+    row.push_back(cell->value);
+  }
+  if (!any_function) return std::nullopt;  // SELECT 1 goes through the engine like any query
+  o.result.rows.push_back(std::move(row));
+  o.result.tag = "SELECT 1";
+  return o;
+}
+
+}  // namespace etl::pgwire

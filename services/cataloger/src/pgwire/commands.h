@@ -1,0 +1,34 @@
+// Statements the endpoint answers without the query engine: transaction control
+// (accepted, nothing to commit: every statement is read-only), SET (harmless
+// settings are recorded, never run; role and authorization changes are refused),
+// SHOW, RESET, DISCARD, DEALLOCATE, and SELECTs of session functions only
+// (version(), current_schema(), current_database(), current_setting(...) ...).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "pgwire/local_result.h"
+#include "pgwire/select_list.h"
+
+namespace etl::pgwire {
+
+// The settings a new session starts with (and reports in ParameterStatus).
+void default_settings(SessionInfo& session);
+// The server_version reported to clients (a PostgreSQL 15 that clients accept).
+inline constexpr const char* kServerVersion = "15.0";
+std::string version_string();
+
+// nullopt: not one of these statements (send it on).
+std::optional<LocalOutcome> session_command(const std::string& normalized, SessionInfo& session);
+
+// A SELECT without FROM whose every item is a constant or a session function; nullopt otherwise.
+std::optional<LocalOutcome> session_select(const SelectParts& select, const SessionInfo& session);
+
+// The value of a session function or setting-like name ("version", "current_schema" ...); nullopt if unknown.
+std::optional<Cell> session_value(const SelectItem& item, const SessionInfo& session);
+
+// statement_timeout in ms from a setting value ("5000", "5s", "1min"); nullopt if it is not one.
+std::optional<long long> parse_duration_ms(const std::string& value);
+
+}  // namespace etl::pgwire

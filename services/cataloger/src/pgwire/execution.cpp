@@ -1,0 +1,218 @@
+#include "pgwire/execution.h"
+
+#include <charconv>
+
+#include "pgwire/commands.h"
+#include "pgwire/pg_catalog.h"
+#include "pgwire/select_list.h"
+#include "pgwire/sql_text.h"
+
+namespace etl::pgwire {
+namespace {
+
+bool contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
+
+void write_row(Writer& w, const std::vector<std::optional<std::string>>& values) {
+  w.begin('D');
+  w.i16(static_cast<std::int16_t>(values.size()));
+  for (const auto& v : values) {
+    if (!v) {
+      w.i32(-1);
+      continue;
+    }
+    w.i32(static_cast<std::int32_t>(v->size()));
+    w.raw(*v);
+  }
+  w.end();
+}
+
+void write_description(Writer& w, const std::vector<std::string>& names, const std::vector<std::int32_t>& oids,
+                       const std::vector<std::int16_t>& sizes) {
+  w.begin('T');
+  w.i16(static_cast<std::int16_t>(names.size()));
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    w.cstring(names[i]);
+    w.i32(0);  // table oid
+    w.i16(0);  // column number
+    w.i32(oids[i]);
+    w.i16(sizes[i]);
+    w.i32(-1);  // type modifier
+    w.i16(0);   // text format
+  }
+  w.end();
+}
+
+std::chrono::milliseconds statement_timeout(const ExecContext& ctx) {
+  auto it = ctx.session.settings.find("statement_timeout");
+  if (it == ctx.session.settings.end()) return ctx.max_timeout;
+  auto ms = parse_duration_ms(it->second);
+  if (!ms || *ms <= 0 || *ms > ctx.max_timeout.count()) return ctx.max_timeout;
+  return std::chrono::milliseconds(*ms);
+}
+
+}  // namespace
+
+std::string sqlstate_for(const Error& e) {
+  const std::string& m = e.message;
+  switch (e.code) {
+    case Errc::invalid_argument:
+      if (contains(m, "Parser Error") || contains(m, "syntax error") || contains(m, "unterminated")) return "42601";
+      if (m.rfind("refused", 0) == 0 || contains(m, "read-only") || contains(m, "not allowed")) return "42501";
+      if (contains(m, "Catalog Error")) return "42P01";
+      if (contains(m, "Binder Error")) return "42703";
+      if (contains(m, "Conversion Error") || contains(m, "Invalid Input")) return "22P02";
+      return "42000";
+    case Errc::unauthorized: return "28000";
+    case Errc::forbidden: return "42501";
+    case Errc::not_found: return "42P01";
+    case Errc::timeout:
+    case Errc::cancelled: return "57014";
+    case Errc::too_large: return "54000";
+    case Errc::rate_limited:
+    case Errc::quota_exceeded: return "53400";
+    case Errc::unavailable: return contains(m, "shutting down") ? "57P01" : "53400";
+    case Errc::conflict: return "55000";
+    case Errc::bad_data: return "22000";
+    case Errc::internal: return "XX000";
+  }
+  return "XX000";
+}
+
+Execution Execution::run(ExecContext& ctx, const std::string& sql) {
+  Execution e;
+  std::string n = normalize(sql);
+  auto local = [&](LocalOutcome o) {
+    e.error_ = o.error;
+    e.local_ = std::move(o);
+    return e;
+  };
+  if (auto o = session_command(n, ctx.session)) return local(std::move(*o));
+  if (auto select = parse_select(n)) {
+    if (auto o = session_select(*select, ctx.session)) return local(std::move(*o));
+    if (reads_catalog(n)) {
+      auto tables = ctx.catalog.list_tables();
+      if (!tables) return local(local_error(sqlstate_for(tables.error()), tables.error().message));
+      return local(catalog_select(*select, *tables, ctx.session));
+    }
+  }
+
+  e.is_local_ = false;
+  auto fail = [&](const Error& err) {
+    e.error_ = SqlError{sqlstate_for(err), err.message};
+    return e;
+  };
+  QueryRequest request;
+  request.sql = sql;
+  request.max_rows = kMaxPageRows;
+  request.timeout = statement_timeout(ctx);
+  // Like POST /v1/query's max_age_s: reuse a cached result up to this old (never older than the data).
+  if (auto age = ctx.session.settings.find("etl.max_age_s"); age != ctx.session.settings.end()) {
+    long long seconds = 0;
+    const std::string& v = age->second;
+    auto r = std::from_chars(v.data(), v.data() + v.size(), seconds);
+    if (r.ec == std::errc{} && r.ptr == v.data() + v.size() && seconds > 0) request.max_age = std::chrono::seconds(seconds);
+  }
+  auto status = ctx.engine.start(request);
+  if (!status) return fail(status.error());
+  e.query_id_ = status->query_id;
+  ctx.running(e.query_id_);
+  // The engine ends the query at its timeout; the extra margin only guards against an engine that does not.
+  auto deadline = std::chrono::steady_clock::now() + request.timeout + std::chrono::seconds(10);
+  while (!is_terminal(status->state)) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      (void)ctx.engine.cancel(e.query_id_);
+      ctx.running("");
+      return fail(make_error(Errc::timeout, "the query did not finish in time"));
+    }
+    status = ctx.engine.wait(e.query_id_, std::chrono::milliseconds(250));
+    if (!status) {
+      ctx.running("");
+      return fail(status.error());
+    }
+  }
+  ctx.running("");
+  if (status->state != QueryState::succeeded) {
+    Error err = status->error.value_or(make_error(Errc::internal, "the query failed"));
+    if (status->state == QueryState::cancelled && err.code != Errc::unavailable) err.code = Errc::cancelled;
+    if (err.code == Errc::cancelled) err.message = "canceling statement due to user request (" + err.message + ")";
+    return fail(err);
+  }
+  auto page = ctx.engine.page(e.query_id_, "");
+  if (!page) return fail(page.error());
+  for (const auto& c : page->columns) {
+    e.names_.push_back(c.name);
+    e.types_.push_back(pg_type(c.type));
+  }
+  e.page_ = std::move(page->rows);
+  e.next_token_ = page->next_token;
+  return e;
+}
+
+void Execution::describe(Writer& w) const {
+  if (!returns_rows()) {
+    write_empty_message(w, 'n');
+    return;
+  }
+  std::vector<std::string> names;
+  std::vector<std::int32_t> oids;
+  std::vector<std::int16_t> sizes;
+  if (is_local_) {
+    for (const auto& c : local_.result.columns) {
+      names.push_back(c.name);
+      oids.push_back(c.type_oid);
+      sizes.push_back(-1);
+    }
+  } else {
+    names = names_;
+    for (const auto& t : types_) {
+      oids.push_back(t.oid);
+      sizes.push_back(t.size);
+    }
+  }
+  write_description(w, names, oids, sizes);
+}
+
+Result<bool> Execution::next_page(ExecContext& ctx) {
+  if (!next_token_) return false;
+  auto page = ctx.engine.page(query_id_, *next_token_);
+  if (!page) return std::move(page).error();
+  page_ = std::move(page->rows);
+  page_pos_ = 0;
+  next_token_ = page->next_token;
+  return true;
+}
+
+Result<bool> Execution::write_rows(ExecContext& ctx, Writer& w, std::int32_t max_rows, const std::function<Status()>& flush) {
+  std::int64_t budget = max_rows > 0 ? max_rows : -1;
+  if (is_local_) {
+    const auto& rows = local_.result.rows;
+    while (local_pos_ < rows.size() && budget != 0) {
+      write_row(w, rows[local_pos_++]);
+      --budget;
+    }
+    if (local_pos_ < rows.size()) return false;
+    write_command_complete(w, local_.result.tag);
+    return true;
+  }
+  while (budget != 0) {
+    if (page_pos_ == page_.size()) {
+      auto more = next_page(ctx);
+      if (!more) return std::move(more).error();
+      if (!*more) break;
+      continue;
+    }
+    auto values = row_values(page_[page_pos_++], types_);
+    if (!values) return std::move(values).error();
+    write_row(w, *values);
+    ++sent_;
+    --budget;
+    if (w.buffer().size() >= (256u << 10)) ETL_RETURN_IF_ERROR(flush());
+  }
+  if (page_pos_ < page_.size() || next_token_) {
+    if (budget == 0) return false;
+  }
+  write_command_complete(w, "SELECT " + std::to_string(sent_));
+  return true;
+}
+
+}  // namespace etl::pgwire

@@ -1,0 +1,64 @@
+// One statement's run for the PostgreSQL endpoint: answered locally (SET, SHOW,
+// session functions, catalog introspection) or sent to the query engine through
+// QueryEngine::start — the same read-only gate, sandbox and admission as
+// POST /v1/query — and its result streamed as DataRows, page by page.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "etl/catalog.h"
+#include "etl/query_engine.h"
+#include "pgwire/local_result.h"
+#include "pgwire/wire.h"
+
+namespace etl::pgwire {
+
+struct ExecContext {
+  QueryEngine& engine;
+  Catalog& catalog;
+  SessionInfo& session;
+  std::chrono::milliseconds max_timeout{30000};  // default and ceiling of statement_timeout
+  // Called with the id of the engine query that runs now ("" when it ended): CancelRequest targets it.
+  std::function<void(const std::string&)> running;
+};
+
+// The SQLSTATE for an engine or endpoint error.
+std::string sqlstate_for(const Error& error);
+
+class Execution final {
+ public:
+  // Runs `sql` (one statement, parameters already bound) to its first page.
+  static Execution run(ExecContext& ctx, const std::string& sql);
+
+  const std::optional<SqlError>& error() const noexcept { return error_; }
+  TxEffect tx() const noexcept { return local_.tx; }
+  bool returns_rows() const noexcept { return is_local_ ? local_.result.returns_rows : true; }
+  // RowDescription, or NoData for a statement without rows.
+  void describe(Writer& w) const;
+  // Up to `max_rows` DataRows (0: all), then CommandComplete when the result is
+  // exhausted; returns whether it is. `flush` is called when the buffer grows large.
+  // An error on a later page is returned (the caller reports it).
+  Result<bool> write_rows(ExecContext& ctx, Writer& w, std::int32_t max_rows, const std::function<Status()>& flush);
+
+ private:
+  Result<bool> next_page(ExecContext& ctx);
+
+  bool is_local_ = true;
+  LocalOutcome local_;
+  std::optional<SqlError> error_;
+  std::size_t local_pos_ = 0;
+  // engine results
+  std::string query_id_;
+  std::vector<std::string> names_;
+  std::vector<PgType> types_;
+  std::vector<std::string> page_;
+  std::size_t page_pos_ = 0;
+  std::optional<std::string> next_token_;
+  std::uint64_t sent_ = 0;
+};
+
+}  // namespace etl::pgwire

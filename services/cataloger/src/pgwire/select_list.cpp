@@ -1,0 +1,153 @@
+#include "pgwire/select_list.h"
+
+#include <cctype>
+
+namespace etl::pgwire {
+namespace {
+
+bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '$'; }
+
+// Calls `visit(i, depth)` for each character outside quotes; stops when it returns false.
+template <class F>
+void scan(const std::string& s, F visit) {
+  int depth = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '\'' || c == '"') {
+      auto close = s.find(c, i + 1);
+      while (close != std::string::npos && close + 1 < s.size() && s[close + 1] == c) close = s.find(c, close + 2);
+      if (close == std::string::npos) return;
+      i = close;
+      continue;
+    }
+    if (c == '(' || c == '[') ++depth;
+    else if (c == ')' || c == ']') --depth;
+    if (!visit(i, depth)) return;
+  }
+}
+
+std::string trim(std::string s) {
+  while (!s.empty() && s.front() == ' ') s.erase(s.begin());
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
+// The position of the top-level keyword ` word ` in `s`, or npos.
+std::size_t find_keyword(const std::string& s, const std::string& word, std::size_t from = 0) {
+  std::size_t found = std::string::npos;
+  scan(s, [&](std::size_t i, int depth) {
+    if (i < from || depth != 0 || s.compare(i, word.size(), word) != 0) return true;
+    bool before = i == 0 || !ident_char(s[i - 1]);
+    bool after = i + word.size() >= s.size() || !ident_char(s[i + word.size()]);
+    if (before && after) {
+      found = i;
+      return false;
+    }
+    return true;
+  });
+  return found;
+}
+
+std::string unquote(std::string s) {
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
+  return s;
+}
+
+// "pg_catalog.pg_class.relname" -> "relname"; "pg_catalog.format_type(a, b)" -> "format_type".
+std::string base_name(std::string e) {
+  while (e.size() >= 2 && e.front() == '(' && e.back() == ')') e = trim(e.substr(1, e.size() - 2));
+  // drop a top-level cast
+  std::size_t cast = std::string::npos;
+  scan(e, [&](std::size_t i, int depth) {
+    if (depth == 0 && e.compare(i, 2, "::") == 0) {
+      cast = i;
+      return false;
+    }
+    return true;
+  });
+  if (cast != std::string::npos) e = trim(e.substr(0, cast));
+  auto paren = e.find('(');
+  std::string head = paren == std::string::npos ? e : trim(e.substr(0, paren));
+  if (paren != std::string::npos && e.back() != ')') return "";
+  for (char c : head)
+    if (!ident_char(c) && c != '.' && c != '"') return "";
+  auto dot = head.rfind('.');
+  return unquote(dot == std::string::npos ? head : head.substr(dot + 1));
+}
+
+std::optional<Cell> literal(const std::string& e) {
+  if (e == "null") return Cell{std::nullopt, oid::text};
+  if (e == "true" || e == "false") return Cell{std::string(e == "true" ? "t" : "f"), oid::boolean};
+  if (e.size() >= 2 && e.front() == '\'' && e.back() == '\'' && e.find('\'', 1) == e.size() - 1)
+    return Cell{e.substr(1, e.size() - 2), oid::text};
+  if (!e.empty() && e.find_first_not_of("0123456789") == std::string::npos) return Cell{e, oid::int4};
+  return std::nullopt;
+}
+
+SelectItem parse_item(std::string text) {
+  SelectItem item;
+  auto as = std::string::npos;
+  for (auto pos = find_keyword(text, "as"); pos != std::string::npos; pos = find_keyword(text, "as", pos + 2)) as = pos;
+  if (as != std::string::npos && as > 0) {
+    item.alias = unquote(trim(text.substr(as + 2)));
+    text = trim(text.substr(0, as));
+  }
+  item.expr = text;
+  item.star = text == "*" || (text.size() > 2 && text.ends_with(".*"));
+  item.literal = literal(text);
+  item.key = base_name(text);
+  std::string lowered_alias;
+  for (char c : item.alias) lowered_alias += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (!item.alias.empty()) item.name = item.alias;
+  else if (text.rfind("case ", 0) == 0) item.name = "case";
+  else if (!item.key.empty()) item.name = item.key;
+  else item.name = "?column?";
+  item.alias = lowered_alias;
+  return item;
+}
+
+}  // namespace
+
+std::vector<std::string> split_top_level(const std::string& text, char sep) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  scan(text, [&](std::size_t i, int depth) {
+    if (depth == 0 && text[i] == sep) {
+      parts.push_back(trim(text.substr(start, i - start)));
+      start = i + 1;
+    }
+    return true;
+  });
+  parts.push_back(trim(text.substr(start)));
+  return parts;
+}
+
+std::optional<SelectParts> parse_select(const std::string& normalized) {
+  if (normalized.rfind("select ", 0) != 0) return std::nullopt;
+  std::string body = normalized.substr(7);
+  if (body.rfind("distinct ", 0) == 0) body = body.substr(9);
+  SelectParts parts;
+  std::string list = body;
+  auto from = find_keyword(body, "from");
+  // a top-level clause that ends the select list when there is no FROM
+  for (const char* kw : {"where", "order", "limit", "union", "group"}) {
+    if (from != std::string::npos) break;
+    if (auto pos = find_keyword(body, kw); pos != std::string::npos) {
+      list = body.substr(0, pos);
+      parts.rest = trim(body.substr(pos));
+      break;
+    }
+  }
+  if (from != std::string::npos) {
+    list = body.substr(0, from);
+    parts.rest = trim(body.substr(from + 4));
+    parts.has_from = true;
+  }
+  for (auto& text : split_top_level(trim(list), ',')) {
+    if (text.empty()) return std::nullopt;
+    parts.items.push_back(parse_item(text));
+  }
+  return parts;
+}
+
+}  // namespace etl::pgwire

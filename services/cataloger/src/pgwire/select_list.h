@@ -1,0 +1,35 @@
+// Just enough parsing of a normalized SELECT (see normalize() in sql_text.h) for the
+// endpoint to answer introspection itself: the select-list items with their output
+// names and the name each is looked up by, and the text after the top-level FROM.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pgwire/local_result.h"
+
+namespace etl::pgwire {
+
+struct SelectItem {
+  std::string expr;             // as written (normalized)
+  std::string name;             // output column name: the alias, else the column or function name
+  std::string key;              // the column or function it reads ("relname", "format_type", "version"); "" for others
+  std::string alias;            // "" when none
+  std::optional<Cell> literal;  // set for a constant ('x', 1, true, null)
+  bool star = false;            // `*` or `t.*`
+};
+
+struct SelectParts {
+  std::vector<SelectItem> items;
+  std::string rest;  // everything after the top-level FROM ("" when there is none)
+  bool has_from = false;
+};
+
+// nullopt when the statement is not a plain SELECT we can read.
+std::optional<SelectParts> parse_select(const std::string& normalized);
+
+// Top-level pieces of `text` separated by `sep` (parentheses and quotes respected).
+std::vector<std::string> split_top_level(const std::string& text, char sep);
+
+}  // namespace etl::pgwire

@@ -1,0 +1,252 @@
+#include "pgwire/session.h"
+
+#include "etl/log.h"
+#include "pgwire/commands.h"
+#include "pgwire/sql_text.h"
+
+namespace etl::pgwire {
+namespace {
+
+constexpr std::size_t kMaxStartupBytes = 10000;
+constexpr std::int32_t kAuthOk = 0, kAuthSasl = 10, kAuthSaslContinue = 11, kAuthSaslFinal = 12;
+
+std::int32_t be32(const char* p) {
+  auto b = reinterpret_cast<const unsigned char*>(p);
+  return static_cast<std::int32_t>((std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) | b[3]);
+}
+
+}  // namespace
+
+Session::Session(int fd, SessionShared& shared, std::int32_t pid, std::int32_t key)
+    : io_(fd), shared_(shared), pid_(pid), key_(key),
+      ctx_{shared.engine, shared.catalog, info_, shared.limits.statement_timeout, [this](const std::string& id) {
+             std::lock_guard lock(running_mutex_);
+             running_ = id;
+           }} {}
+
+void Session::run() {
+  try {
+    if (Status s = startup(); !s.ok()) return;
+    (void)serve();
+  } catch (const std::exception& e) {
+    log::warn("PostgreSQL session ended by an unexpected error", {{"error", e.what()}});
+  }
+}
+
+void Session::cancel() {
+  std::lock_guard lock(running_mutex_);
+  if (!running_.empty()) (void)shared_.engine.cancel(running_);
+}
+
+Status Session::flush() {
+  if (out_.buffer().empty()) return {};
+  Status s = io_.write_all(out_.buffer());
+  out_.clear();
+  return s;
+}
+
+void Session::error(const std::string& sqlstate, const std::string& message) {
+  write_error(out_, ErrorFields{"ERROR", sqlstate, message, "", ""});
+}
+
+Status Session::fatal(const std::string& sqlstate, const std::string& message) {
+  write_error(out_, ErrorFields{"FATAL", sqlstate, message, "", ""});
+  (void)flush();
+  return make_error(Errc::invalid_argument, message);
+}
+
+Status Session::startup() {
+  auto deadline = std::chrono::steady_clock::now() + shared_.limits.read_timeout;
+  for (int negotiations = 0;; ++negotiations) {
+    char len_bytes[4];
+    ETL_RETURN_IF_ERROR(io_.read_exact(len_bytes, 4, deadline));
+    std::int32_t len = be32(len_bytes);
+    if (len < 8 || static_cast<std::size_t>(len) > kMaxStartupBytes) return fatal("08P01", "invalid startup packet length");
+    std::string body(static_cast<std::size_t>(len) - 4, '\0');
+    ETL_RETURN_IF_ERROR(io_.read_exact(body.data(), body.size(), deadline));
+    auto packet = decode_startup(body);
+    if (!packet) return fatal("08P01", packet.error().message);
+    using Kind = StartupPacket::Kind;
+    if (packet->kind == Kind::cancel) {
+      if (shared_.cancel) shared_.cancel(packet->cancel_pid, packet->cancel_secret);
+      return make_error(Errc::cancelled, "cancel request");  // no answer: the client just closes
+    }
+    if (packet->kind == Kind::ssl || packet->kind == Kind::gssenc) {
+      if (negotiations >= 2) return fatal("08P01", "too many encryption negotiations");
+      ETL_RETURN_IF_ERROR(io_.write_all("N"));  // no TLS, no GSSAPI encryption: go on in plain text
+      continue;
+    }
+    if ((packet->version >> 16) != 3)
+      return fatal("0A000", "unsupported frontend protocol " + std::to_string(packet->version >> 16) + "." +
+                                std::to_string(packet->version & 0xffff) + ": server supports 3.0");
+    if ((packet->version & 0xffff) != 0) {
+      std::vector<std::string> unknown;
+      for (const auto& [k, v] : packet->params)
+        if (k.rfind("_pq_.", 0) == 0) unknown.push_back(k);
+      out_.begin('v');
+      out_.i32(0);
+      out_.i32(static_cast<std::int32_t>(unknown.size()));
+      for (const auto& k : unknown) out_.cstring(k);
+      out_.end();
+    }
+    auto user = packet->params.find("user");
+    if (user == packet->params.end() || user->second.empty()) return fatal("28000", "no PostgreSQL user name specified in startup packet");
+    info_.user = user->second;
+    auto db = packet->params.find("database");
+    info_.database = db != packet->params.end() && !db->second.empty() ? db->second : info_.user;
+    info_.schema = shared_.catalog.database();
+    info_.pid = pid_;
+    default_settings(info_);
+    if (auto app = packet->params.find("application_name"); app != packet->params.end())
+      info_.settings["application_name"] = app->second.substr(0, 64);
+    break;
+  }
+  ETL_RETURN_IF_ERROR(authenticate(info_.user));
+  for (const auto& [name, key] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"server_version", "server_version"}, {"server_encoding", "server_encoding"},
+           {"client_encoding", "client_encoding"}, {"DateStyle", "datestyle"}, {"IntervalStyle", "intervalstyle"},
+           {"integer_datetimes", "integer_datetimes"}, {"standard_conforming_strings", "standard_conforming_strings"},
+           {"TimeZone", "timezone"}, {"is_superuser", "is_superuser"}, {"session_authorization", "session_authorization"},
+           {"application_name", "application_name"}, {"default_transaction_read_only", "default_transaction_read_only"}})
+    write_parameter_status(out_, name, info_.settings[key]);
+  out_.begin('K');
+  out_.i32(pid_);
+  out_.i32(key_);
+  out_.end();
+  write_ready(out_, tx_);
+  return flush();
+}
+
+Status Session::authenticate(const std::string& user) {
+  if (!shared_.secret) {
+    write_auth(out_, kAuthOk);
+    return {};
+  }
+  write_auth(out_, kAuthSasl, std::string("SCRAM-SHA-256\0\0", 15));
+  ETL_RETURN_IF_ERROR(flush());
+  auto bad_password = [&] { return fatal("28P01", "password authentication failed for user \"" + user + "\""); };
+  auto first = read_message(shared_.limits.read_timeout);
+  if (!first) return std::move(first).error();
+  if (first->first != 'p') return fatal("08P01", "expected a SASLInitialResponse");
+  auto initial = decode_sasl_initial(first->second);
+  if (!initial) return fatal("08P01", initial.error().message);
+  if (initial->mechanism != "SCRAM-SHA-256") return fatal("28000", "only SCRAM-SHA-256 authentication is supported");
+  ScramExchange exchange(*shared_.secret, base64_encode(random_bytes(18)));
+  auto server_first = exchange.client_first(initial->data);
+  if (!server_first) return fatal("08P01", server_first.error().message);
+  write_auth(out_, kAuthSaslContinue, *server_first);
+  ETL_RETURN_IF_ERROR(flush());
+  auto final_msg = read_message(shared_.limits.read_timeout);
+  if (!final_msg) return std::move(final_msg).error();
+  if (final_msg->first != 'p') return fatal("08P01", "expected a SASLResponse");
+  auto server_final = exchange.client_final(final_msg->second);
+  if (!server_final) {
+    if (server_final.error().code == Errc::unauthorized) return bad_password();
+    return fatal("08P01", server_final.error().message);
+  }
+  write_auth(out_, kAuthSaslFinal, *server_final);
+  write_auth(out_, kAuthOk);
+  return {};
+}
+
+Result<std::pair<char, std::string>> Session::read_message(std::chrono::seconds first_byte_timeout) {
+  char header[5];
+  ETL_RETURN_IF_ERROR(io_.read_exact(header, 1, std::chrono::steady_clock::now() + first_byte_timeout));
+  auto deadline = std::chrono::steady_clock::now() + shared_.limits.read_timeout;
+  ETL_RETURN_IF_ERROR(io_.read_exact(header + 1, 4, deadline));
+  std::int32_t len = be32(header + 1);
+  if (len < 4) {
+    (void)fatal("08P01", "invalid message length");
+    return make_error(Errc::invalid_argument, "invalid message length");
+  }
+  if (static_cast<std::size_t>(len) - 4 > shared_.limits.max_message_bytes) {
+    (void)fatal("54000", "message of " + std::to_string(len) + " bytes is larger than the endpoint's limit of " +
+                             std::to_string(shared_.limits.max_message_bytes) + " (ETL_PG_MAX_MESSAGE_BYTES)");
+    return make_error(Errc::too_large, "message too large");
+  }
+  std::string body(static_cast<std::size_t>(len) - 4, '\0');
+  ETL_RETURN_IF_ERROR(io_.read_exact(body.data(), body.size(), deadline));
+  return std::make_pair(header[0], std::move(body));
+}
+
+Status Session::serve() {
+  while (true) {
+    auto msg = read_message(shared_.limits.idle_timeout);
+    if (!msg) {
+      if (msg.error().code == Errc::timeout) (void)fatal("57P05", "terminating connection due to idle timeout");
+      return std::move(msg).error();
+    }
+    auto& [type, body] = *msg;
+    if (type == 'X') return {};
+    if (type == 'Q') {
+      ETL_RETURN_IF_ERROR(simple_query(body));
+      continue;
+    }
+    if (std::string_view("PBDESHC").find(type) != std::string_view::npos) {
+      ETL_RETURN_IF_ERROR(handle_extended(type, body));
+      continue;
+    }
+    if (type == 'd' || type == 'c' || type == 'f') continue;  // stray COPY data: there is no COPY here
+    return fatal("08P01", std::string("invalid frontend message type ") + std::to_string(static_cast<int>(type)));
+  }
+}
+
+void Session::count(bool ok) {
+  Counter* c = ok ? shared_.statements_ok : shared_.statements_failed;
+  if (c) c->inc();
+}
+
+void Session::apply_tx(TxEffect effect) {
+  if (effect == TxEffect::begin && tx_ == 'I') tx_ = 'T';
+  if (effect == TxEffect::commit || effect == TxEffect::rollback) tx_ = 'I';
+}
+
+// Runs one statement of a simple query, all rows at once; false when it failed.
+bool Session::run_statement(const std::string& sql, bool simple) {
+  std::string n = normalize(sql);
+  bool ends_block = n == "rollback" || n == "abort" || n == "commit" || n == "end" || n.rfind("rollback", 0) == 0;
+  if (tx_ == 'E' && !ends_block) {
+    error("25P02", "current transaction is aborted, commands ignored until end of transaction block");
+    return false;
+  }
+  if (tx_ == 'E' && n.rfind("rollback to", 0) == 0) tx_ = 'T';
+  Execution e = Execution::run(ctx_, sql);
+  if (e.error()) {
+    error(e.error()->sqlstate, e.error()->message);
+    count(false);
+    return false;
+  }
+  if (simple && e.returns_rows()) e.describe(out_);
+  auto done = e.write_rows(ctx_, out_, 0, [this] { return flush(); });
+  if (!done) {
+    error(sqlstate_for(done.error()), done.error().message);
+    count(false);
+    return false;
+  }
+  apply_tx(tx_ == 'E' ? TxEffect::rollback : e.tx());
+  count(true);
+  return true;
+}
+
+Status Session::simple_query(const std::string& body) {
+  auto sql = decode_query(body);
+  if (!sql) return fatal("08P01", sql.error().message);
+  auto statements = split_statements(*sql);
+  if (!statements) {
+    error("42601", statements.error().message);
+  } else if (statements->empty()) {
+    write_empty_message(out_, 'I');
+  } else {
+    for (const auto& stmt : *statements) {
+      if (!run_statement(stmt, true)) {
+        if (tx_ == 'T') tx_ = 'E';
+        break;
+      }
+    }
+  }
+  portals_.erase("");
+  write_ready(out_, tx_);
+  return flush();
+}
+
+}  // namespace etl::pgwire

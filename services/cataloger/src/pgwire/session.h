@@ -1,0 +1,101 @@
+// One client connection of the PostgreSQL endpoint, on its own thread: start-up
+// (SSLRequest and GSSENCRequest answered 'N'), SCRAM-SHA-256 with the API token as
+// the password (or trust when no token is configured), ParameterStatus and
+// BackendKeyData, then the simple and extended query protocols until Terminate.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "etl/catalog.h"
+#include "etl/metrics.h"
+#include "etl/query_engine.h"
+#include "pgwire/execution.h"
+#include "pgwire/scram.h"
+#include "pgwire/socket_io.h"
+#include "pgwire/wire.h"
+
+namespace etl::pgwire {
+
+struct SessionLimits {
+  std::size_t max_message_bytes = 1u << 20;        // a larger message ends the connection (54000)
+  std::chrono::seconds read_timeout{30};           // start-up, authentication, and the rest of a started message
+  std::chrono::seconds idle_timeout{600};          // between messages
+  std::chrono::milliseconds statement_timeout{30000};
+  std::size_t max_prepared = 256;                  // named statements and portals per connection
+};
+
+// What every session shares: set up once by the server.
+struct SessionShared {
+  QueryEngine& engine;
+  Catalog& catalog;
+  SessionLimits limits;
+  std::optional<ScramSecret> secret;  // nullopt: trust (no API token configured)
+  // A CancelRequest arrived on another connection: (pid, key) -> cancel that session's query.
+  std::function<void(std::int32_t, std::int32_t)> cancel;
+  Counter* statements_ok = nullptr;
+  Counter* statements_failed = nullptr;
+};
+
+class Session final {
+ public:
+  Session(int fd, SessionShared& shared, std::int32_t pid, std::int32_t key);
+  // Serves the connection until it ends; never throws.
+  void run();
+  // From another thread (a CancelRequest with this session's key): stops the running query.
+  void cancel();
+  std::int32_t pid() const noexcept { return pid_; }
+  std::int32_t key() const noexcept { return key_; }
+
+ private:
+  struct Prepared {
+    std::string sql;
+    std::vector<std::int32_t> param_types;  // one per parameter (0: unspecified)
+  };
+  struct Portal {
+    std::string sql;  // parameters bound
+    std::optional<Execution> execution;
+    bool done = false;
+  };
+
+  Status startup();
+  Status authenticate(const std::string& user);
+  Status serve();
+  Result<std::pair<char, std::string>> read_message(std::chrono::seconds first_byte_timeout);
+  Status flush();
+  Status fatal(const std::string& sqlstate, const std::string& message);
+  void error(const std::string& sqlstate, const std::string& message);
+
+  Status simple_query(const std::string& body);
+  bool run_statement(const std::string& sql, bool simple);  // false on error
+  Status handle_extended(char type, const std::string& body);
+  void parse(const std::string& body);
+  void bind(const std::string& body);
+  void describe(const std::string& body);
+  void execute(const std::string& body);
+  void close(const std::string& body);
+  bool start_portal(Portal& portal);
+  void apply_tx(TxEffect effect);
+  void count(bool ok);
+
+  SocketIo io_;
+  SessionShared& shared_;
+  std::int32_t pid_, key_;
+  Writer out_;
+  SessionInfo info_;
+  char tx_ = 'I';  // I idle, T in a transaction block, E failed transaction block
+  bool skip_to_sync_ = false;
+  std::map<std::string, Prepared> statements_;
+  std::map<std::string, Portal> portals_;
+  std::mutex running_mutex_;
+  std::string running_;  // the engine query that runs now
+  ExecContext ctx_;
+};
+
+}  // namespace etl::pgwire

@@ -1,0 +1,292 @@
+#include "pgwire/sql_text.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstring>
+
+namespace etl::pgwire {
+namespace {
+
+constexpr std::size_t npos = std::string_view::npos;
+
+bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '$'; }
+
+// If a quoted string, identifier, dollar quote or comment starts at `i`, the index just
+// past its end (npos when unterminated); `i` itself when nothing special starts there.
+std::size_t skip_special(std::string_view s, std::size_t i) {
+  char c = s[i];
+  if (c == '-' && i + 1 < s.size() && s[i + 1] == '-') {
+    auto nl = s.find('\n', i);
+    return nl == npos ? s.size() : nl + 1;
+  }
+  if (c == '/' && i + 1 < s.size() && s[i + 1] == '*') {
+    int depth = 0;
+    for (std::size_t j = i; j + 1 < s.size(); ++j) {
+      if (s[j] == '/' && s[j + 1] == '*') ++depth, ++j;
+      else if (s[j] == '*' && s[j + 1] == '/') {
+        ++j;
+        if (--depth == 0) return j + 1;
+      }
+    }
+    return npos;
+  }
+  if (c == '\'' || c == '"') {
+    bool escapes = c == '\'' && i > 0 && (s[i - 1] == 'e' || s[i - 1] == 'E') && (i < 2 || !ident_char(s[i - 2]));
+    for (std::size_t j = i + 1; j < s.size(); ++j) {
+      if (escapes && s[j] == '\\') {
+        ++j;
+        continue;
+      }
+      if (s[j] == c) {
+        if (j + 1 < s.size() && s[j + 1] == c) {
+          ++j;
+          continue;
+        }
+        return j + 1;
+      }
+    }
+    return npos;
+  }
+  if (c == '$' && (i == 0 || !ident_char(s[i - 1]))) {
+    std::size_t j = i + 1;
+    while (j < s.size() && (std::isalnum(static_cast<unsigned char>(s[j])) || s[j] == '_')) ++j;
+    if (j >= s.size() || s[j] != '$' || (j > i + 1 && std::isdigit(static_cast<unsigned char>(s[i + 1])))) return i;
+    auto tag = s.substr(i, j - i + 1);
+    auto close = s.find(tag, j + 1);
+    return close == npos ? npos : close + tag.size();
+  }
+  return i;
+}
+
+Error unterminated() {
+  return make_error(Errc::invalid_argument, "unterminated quoted string, identifier, dollar quote or comment");
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+bool is_integer(std::string_view v) {
+  if (!v.empty() && (v[0] == '+' || v[0] == '-')) v.remove_prefix(1);
+  return !v.empty() && std::all_of(v.begin(), v.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+}
+
+bool is_decimal(std::string_view v) {
+  // [+-]digits[.digits][e[+-]digits] with at least one digit before the exponent
+  std::size_t i = 0, digits = 0;
+  if (i < v.size() && (v[i] == '+' || v[i] == '-')) ++i;
+  while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) ++i, ++digits;
+  if (i < v.size() && v[i] == '.') {
+    ++i;
+    while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) ++i, ++digits;
+  }
+  if (digits == 0) return false;
+  if (i < v.size() && (v[i] == 'e' || v[i] == 'E')) {
+    ++i;
+    if (i < v.size() && (v[i] == '+' || v[i] == '-')) ++i;
+    std::size_t exp = 0;
+    while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) ++i, ++exp;
+    if (exp == 0) return false;
+  }
+  return i == v.size();
+}
+
+std::string lower(std::string_view v) {
+  std::string out(v);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+Error bad_value(std::string_view type, std::string_view value) {
+  std::string shown(value.substr(0, 64));
+  return make_error(Errc::invalid_argument, "invalid input syntax for type " + std::string(type) + ": \"" + shown + "\"");
+}
+
+std::uint64_t big_endian(std::string_view v) {
+  std::uint64_t out = 0;
+  for (unsigned char c : v) out = (out << 8) | c;
+  return out;
+}
+
+// Binary parameters: the fixed-size types only, turned into their text form.
+Result<std::string> binary_to_text(const Param& p) {
+  const std::string& v = *p.value;
+  switch (p.type_oid) {
+    case 16: if (v.size() == 1) return std::string(v[0] ? "true" : "false"); break;
+    case 21: if (v.size() == 2) return std::to_string(static_cast<std::int16_t>(big_endian(v))); break;
+    case 23: if (v.size() == 4) return std::to_string(static_cast<std::int32_t>(big_endian(v))); break;
+    case 20: if (v.size() == 8) return std::to_string(static_cast<std::int64_t>(big_endian(v))); break;
+    case 701:
+      if (v.size() == 8) {
+        std::uint64_t bits = big_endian(v);
+        double d;
+        std::memcpy(&d, &bits, sizeof d);
+        char buf[32];
+        auto r = std::to_chars(buf, buf + sizeof buf, d);
+        return std::string(buf, r.ptr);
+      }
+      break;
+    default:
+      return make_error(Errc::invalid_argument, "unsupported: binary parameters of type oid " + std::to_string(p.type_oid) +
+                                                    " (send parameters as text)");
+  }
+  return make_error(Errc::invalid_argument, "binary parameter of the wrong length for type oid " + std::to_string(p.type_oid));
+}
+
+}  // namespace
+
+std::string quote_literal(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  out += '\'';
+  return out;
+}
+
+Result<std::vector<std::string>> split_statements(std::string_view sql) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < sql.size();) {
+    auto end = skip_special(sql, i);
+    if (end == npos) return unterminated();
+    if (end != i) {
+      i = end;
+      continue;
+    }
+    if (sql[i] == ';') {
+      auto stmt = trim(sql.substr(start, i - start));
+      if (!stmt.empty()) out.emplace_back(stmt);
+      start = i + 1;
+    }
+    ++i;
+  }
+  auto stmt = trim(sql.substr(start));
+  if (!stmt.empty()) out.emplace_back(stmt);
+  return out;
+}
+
+std::string normalize(std::string_view sql) {
+  std::string out;
+  auto space = [&] {
+    if (!out.empty() && out.back() != ' ') out += ' ';
+  };
+  for (std::size_t i = 0; i < sql.size();) {
+    auto end = skip_special(sql, i);
+    if (end == npos) end = sql.size();
+    if (end != i) {
+      char c = sql[i];
+      if (c == '-' || c == '/') space();
+      else out.append(sql.substr(i, end - i));  // literals and quoted identifiers keep their case
+      i = end;
+      continue;
+    }
+    char c = sql[i++];
+    if (std::isspace(static_cast<unsigned char>(c))) space();
+    else out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  while (!out.empty() && (out.back() == ' ' || out.back() == ';')) out.pop_back();
+  return out;
+}
+
+int parameter_count(std::string_view sql) {
+  int highest = 0;
+  for (std::size_t i = 0; i < sql.size();) {
+    auto end = skip_special(sql, i);
+    if (end == npos) return highest;
+    if (end != i) {
+      i = end;
+      continue;
+    }
+    if (sql[i] == '$' && (i == 0 || !ident_char(sql[i - 1]))) {
+      int n = 0;
+      auto r = std::from_chars(sql.data() + i + 1, sql.data() + sql.size(), n);
+      if (r.ec == std::errc{} && r.ptr != sql.data() + i + 1) {
+        highest = std::max(highest, n);
+        i = static_cast<std::size_t>(r.ptr - sql.data());
+        continue;
+      }
+    }
+    ++i;
+  }
+  return highest;
+}
+
+Result<std::string> param_literal(const Param& p) {
+  if (!p.value) return std::string("NULL");
+  std::string text;
+  if (p.binary) {
+    auto t = binary_to_text(p);
+    if (!t) return std::move(t).error();
+    text = std::move(*t);
+  } else {
+    text = *p.value;
+  }
+  if (text.find('\0') != std::string::npos) return bad_value("text", "<contains a NUL byte>");
+  std::string_view v = trim(text);
+  switch (p.type_oid) {
+    case 20: case 21: case 23: case 26:  // int8 int2 int4 oid
+      if (!is_integer(v)) return bad_value("integer", text);
+      return std::string(v);
+    case 700: case 701: case 1700: {  // float4 float8 numeric
+      if (is_decimal(v)) return std::string(v);
+      std::string l = lower(v);
+      if (l == "nan" || l == "infinity" || l == "-infinity" || l == "inf" || l == "-inf")
+        return "CAST(" + quote_literal(l) + " AS DOUBLE)";
+      return bad_value(p.type_oid == 1700 ? "numeric" : "double precision", text);
+    }
+    case 16: {  // bool
+      std::string l = lower(v);
+      if (l == "t" || l == "true" || l == "y" || l == "yes" || l == "on" || l == "1") return std::string("TRUE");
+      if (l == "f" || l == "false" || l == "n" || l == "no" || l == "off" || l == "0") return std::string("FALSE");
+      return bad_value("boolean", text);
+    }
+    case 1082: return "CAST(" + quote_literal(text) + " AS DATE)";
+    case 1114: return "CAST(" + quote_literal(text) + " AS TIMESTAMP)";
+    case 1184: return "CAST(" + quote_literal(text) + " AS TIMESTAMPTZ)";
+    case 0: case 25: case 1043: case 1042: case 18: case 19: case 705: case 114: case 3802:
+      return quote_literal(text);  // unknown, text, varchar, bpchar, char, name, unknown, json, jsonb
+    default:
+      return make_error(Errc::invalid_argument,
+                        "unsupported: parameters of type oid " + std::to_string(p.type_oid) +
+                            " (declare them as text, numbers, booleans, dates or timestamps)");
+  }
+}
+
+Result<std::string> bind_parameters(std::string_view sql, const std::vector<Param>& params) {
+  std::string out;
+  out.reserve(sql.size() + 16 * params.size());
+  for (std::size_t i = 0; i < sql.size();) {
+    auto end = skip_special(sql, i);
+    if (end == npos) return unterminated();
+    if (end != i) {
+      out.append(sql.substr(i, end - i));
+      i = end;
+      continue;
+    }
+    if (sql[i] == '$' && (i == 0 || !ident_char(sql[i - 1]))) {
+      int n = 0;
+      auto r = std::from_chars(sql.data() + i + 1, sql.data() + sql.size(), n);
+      if (r.ec == std::errc{} && r.ptr != sql.data() + i + 1) {
+        if (n < 1 || static_cast<std::size_t>(n) > params.size())
+          return make_error(Errc::invalid_argument, "there is no parameter $" + std::to_string(n));
+        auto literal = param_literal(params[static_cast<std::size_t>(n - 1)]);
+        if (!literal) return std::move(literal).error();
+        // Spaces keep a literal from gluing onto a neighbouring token ("-$1" with -5 -> "- -5").
+        out += ' ';
+        out += *literal;
+        out += ' ';
+        i = static_cast<std::size_t>(r.ptr - sql.data());
+        continue;
+      }
+    }
+    out += sql[i++];
+  }
+  return out;
+}
+
+}  // namespace etl::pgwire

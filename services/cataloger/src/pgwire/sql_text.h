@@ -1,0 +1,50 @@
+// Pure SQL text handling for the PostgreSQL endpoint: splitting a simple-query
+// string into statements, the leading keywords of a statement, and binding
+// extended-protocol parameters as quoted SQL literals *before* the statement goes
+// through the read-only gate (QueryEngine::start), so the gate sees exactly the
+// SQL that runs. A lexer skips quoted strings, quoted identifiers, dollar quotes
+// and comments, so a `;` or `$1` inside them is left alone.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "etl/result.h"
+
+namespace etl::pgwire {
+
+// Statements of a Query message, trimmed, without the separating `;` (empty ones dropped).
+// invalid_argument for an unterminated string, identifier, dollar quote or comment.
+Result<std::vector<std::string>> split_statements(std::string_view sql);
+
+// The statement without comments, whitespace collapsed to one space, lower-cased
+// outside string literals and quoted identifiers: what the shape matchers look at.
+std::string normalize(std::string_view sql);
+
+// The highest $n the statement uses (0: none).
+int parameter_count(std::string_view sql);
+
+// A parameter as the client sent it: text, or the binary form of a few fixed-size types.
+struct Param {
+  std::optional<std::string> value;  // nullopt = NULL
+  std::int32_t type_oid = 0;         // declared in Parse (0: unspecified)
+  bool binary = false;
+};
+
+// The SQL literal for one parameter: NULL, a checked number, TRUE/FALSE, or a quoted
+// string (with a CAST for dates and timestamps). invalid_argument (22P02) for a value
+// that is not of its declared type; feature_not_supported is reported as invalid_argument
+// with a message starting "unsupported" for types or binary forms we do not bind.
+Result<std::string> param_literal(const Param& param);
+
+// `sql` with every $n replaced by the literal of params[n-1]. invalid_argument when
+// a $n has no parameter.
+Result<std::string> bind_parameters(std::string_view sql, const std::vector<Param>& params);
+
+// 'it''s' — the standard-conforming quoted literal (backslashes are not escapes).
+std::string quote_literal(std::string_view text);
+
+}  // namespace etl::pgwire

@@ -1,0 +1,175 @@
+#include "pgwire/types.h"
+
+#include <cctype>
+
+#include <nlohmann/json.hpp>
+
+namespace etl::pgwire {
+namespace {
+
+std::string upper(std::string_view v) {
+  std::string out(v);
+  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+// "2026-11-01T10:00:00.5Z" -> "2026-11-01 10:00:00.5" (+ "+00" for timestamptz).
+std::string pg_timestamp(std::string text, bool with_zone) {
+  if (text == "infinity" || text == "-infinity") return text;
+  if (text.size() > 10 && text[10] == 'T') text[10] = ' ';
+  if (!text.empty() && text.back() == 'Z') {
+    text.pop_back();
+    if (with_zone) text += "+00";
+  }
+  return text;
+}
+
+std::string element_text(const nlohmann::json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_boolean()) return v.get<bool>() ? "t" : "f";
+  return v.dump();
+}
+
+// A JSON value -> the text of a PostgreSQL value of type `t` (not NULL).
+std::string value_text(const nlohmann::json& v, const PgType& t) {
+  if (v.is_array()) {
+    std::vector<std::optional<std::string>> items;
+    for (const auto& item : v) items.push_back(item.is_null() ? std::nullopt : std::optional(element_text(item)));
+    return array_literal(items);
+  }
+  if (v.is_object()) return v.dump();
+  if (v.is_boolean()) return v.get<bool>() ? "t" : "f";
+  if (v.is_string()) {
+    auto s = v.get<std::string>();
+    if (t.oid == oid::timestamp || t.oid == oid::timestamptz) return pg_timestamp(std::move(s), t.oid == oid::timestamptz);
+    return s;
+  }
+  return v.dump();
+}
+
+}  // namespace
+
+PgType pg_type(std::string_view engine_type) {
+  std::string t = upper(engine_type);
+  if (t.size() > 2 && t.ends_with("[]")) {
+    std::string inner = t.substr(0, t.size() - 2);
+    if (inner == "BIGINT") return {oid::int8_array, -1, "bigint[]"};
+    if (inner == "INTEGER") return {oid::int4_array, -1, "integer[]"};
+    if (inner == "DOUBLE") return {oid::float8_array, -1, "double precision[]"};
+    if (inner == "BOOLEAN") return {oid::bool_array, -1, "boolean[]"};
+    if (inner.find('(') == std::string::npos) return {oid::text_array, -1, "text[]"};
+    return {oid::json, -1, "json"};  // lists of structs
+  }
+  if (t == "VARCHAR" || t == "TEXT" || t == "STRING" || t == "ENUM" || starts_with(t, "VARCHAR(")) return {oid::text, -1, "text"};
+  if (t == "BIGINT" || t == "INT8" || t == "LONG") return {oid::int8, 8, "bigint"};
+  if (t == "INTEGER" || t == "INT" || t == "INT4") return {oid::int4, 4, "integer"};
+  if (t == "SMALLINT" || t == "TINYINT" || t == "UTINYINT" || t == "INT2") return {oid::int2, 2, "smallint"};
+  if (t == "USMALLINT") return {oid::int4, 4, "integer"};
+  if (t == "UINTEGER") return {oid::int8, 8, "bigint"};
+  if (t == "DOUBLE" || t == "FLOAT8") return {oid::float8, 8, "double precision"};
+  if (t == "FLOAT" || t == "REAL" || t == "FLOAT4") return {oid::float4, 4, "real"};
+  if (t == "BOOLEAN" || t == "BOOL") return {oid::boolean, 1, "boolean"};
+  if (t == "DATE") return {oid::date, 4, "date"};
+  if (t == "TIMESTAMP" || t == "TIMESTAMP_S" || t == "TIMESTAMP_MS" || t == "TIMESTAMP_NS")
+    return {oid::timestamp, 8, "timestamp without time zone"};
+  if (t == "TIMESTAMP WITH TIME ZONE" || t == "TIMESTAMPTZ") return {oid::timestamptz, 8, "timestamp with time zone"};
+  if (t == "TIME") return {oid::time, 8, "time without time zone"};
+  if (t == "INTERVAL") return {oid::interval, 16, "interval"};
+  if (t == "UUID") return {oid::uuid, 16, "uuid"};
+  if (t == "BLOB") return {oid::text, -1, "text"};  // the engine renders blobs as escaped text
+  if (starts_with(t, "DECIMAL") || starts_with(t, "NUMERIC") || t == "HUGEINT" || t == "UHUGEINT" || t == "UBIGINT")
+    return {oid::numeric, -1, "numeric"};
+  if (starts_with(t, "STRUCT") || starts_with(t, "MAP") || t == "JSON") return {oid::json, -1, "json"};
+  return {oid::text, -1, "text"};
+}
+
+std::string array_literal(const std::vector<std::optional<std::string>>& items) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    if (!items[i]) {
+      out += "NULL";
+      continue;
+    }
+    out += '"';
+    for (char c : *items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
+namespace {
+
+// The end of the JSON value starting at `i` (strings, nested arrays and objects skipped
+// whole), or npos when the text ends first.
+std::size_t value_end(std::string_view s, std::size_t i) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t j = i; j < s.size(); ++j) {
+    char c = s[j];
+    if (in_string) {
+      if (c == '\\') ++j;
+      else if (c == '"') {
+        in_string = false;
+        if (depth == 0) return j + 1;
+      }
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '[' || c == '{') ++depth;
+    else if (c == ']' || c == '}') {
+      if (depth == 0) return j;  // the end of a scalar that ends the row
+      if (--depth == 0) return j + 1;
+    } else if (c == ',' && depth == 0) return j;
+  }
+  return std::string_view::npos;
+}
+
+Error bad_row() { return make_error(Errc::internal, "the engine returned a row that does not match its columns"); }
+
+}  // namespace
+
+Result<std::vector<std::optional<std::string>>> row_values(std::string_view json_row, const std::vector<PgType>& types) {
+  // Scalars are taken as their text (HUGEINT and DECIMAL digits stay exact); strings,
+  // lists and objects go through the JSON parser.
+  std::vector<std::optional<std::string>> out;
+  out.reserve(types.size());
+  std::size_t i = json_row.find_first_not_of(" \t\r\n");
+  if (i == std::string_view::npos || json_row[i] != '[') return bad_row();
+  ++i;
+  while (true) {
+    i = json_row.find_first_not_of(" \t\r\n", i);
+    if (i == std::string_view::npos) return bad_row();
+    if (json_row[i] == ']' && out.empty()) break;
+    if (out.size() == types.size()) return bad_row();
+    auto end = value_end(json_row, i);
+    if (end == std::string_view::npos) return bad_row();
+    std::string_view token = json_row.substr(i, end - i);
+    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.remove_suffix(1);
+    const PgType& type = types[out.size()];
+    char c = token.empty() ? '\0' : token.front();
+    if (token == "null") out.emplace_back(std::nullopt);
+    else if (token == "true" || token == "false") out.emplace_back(token == "true" ? "t" : "f");
+    else if (c == '"' || c == '[' || c == '{') {
+      auto v = nlohmann::json::parse(token, nullptr, false);
+      if (v.is_discarded()) return bad_row();
+      out.emplace_back(value_text(v, type));
+    } else if (!token.empty()) out.emplace_back(std::string(token));
+    else return bad_row();
+    i = json_row.find_first_not_of(" \t\r\n", end);
+    if (i == std::string_view::npos) return bad_row();
+    if (json_row[i] == ']') break;
+    if (json_row[i] != ',') return bad_row();
+    ++i;
+  }
+  if (out.size() != types.size()) return bad_row();
+  return out;
+}
+
+}  // namespace etl::pgwire

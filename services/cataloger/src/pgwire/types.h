@@ -1,0 +1,41 @@
+// Our column types (as the engines name them: VARCHAR, BIGINT, VARCHAR[], TIMESTAMP ...)
+// -> PostgreSQL type OIDs, and the engine's JSON row text -> PostgreSQL text-format values.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "etl/result.h"
+
+namespace etl::pgwire {
+
+namespace oid {
+inline constexpr std::int32_t boolean = 16, bytea = 17, name = 19, int8 = 20, int2 = 21, int4 = 23, text = 25,
+                              oid = 26, json = 114, float4 = 700, float8 = 701, bool_array = 1000,
+                              int2_array = 1005, int4_array = 1007, text_array = 1009, int8_array = 1016,
+                              float8_array = 1022, varchar = 1043, date = 1082, time = 1083, timestamp = 1114,
+                              timestamptz = 1184, interval = 1186, numeric = 1700, uuid = 2950;
+}
+
+struct PgType {
+  std::int32_t oid = oid::text;
+  std::int16_t size = -1;   // typlen: -1 variable
+  std::string name;         // what format_type() prints: "text", "bigint", "text[]" ...
+};
+
+// The PostgreSQL type for an engine type name; anything unknown (STRUCT, MAP, ...) is json or text.
+PgType pg_type(std::string_view engine_type);
+
+// Splits one JSON array row ("[\"x\",1,null,[\"a\"]]") into PostgreSQL text values, one per
+// column, converted for the column's type: booleans t/f, timestamps "YYYY-MM-DD HH:MM:SS[.ffffff]"
+// (+00 for timestamptz), lists as array literals {"a","b"}, objects as JSON text.
+// invalid_argument when the row is not a JSON array of `types.size()` values.
+Result<std::vector<std::optional<std::string>>> row_values(std::string_view json_row, const std::vector<PgType>& types);
+
+// An array literal element list -> {"a","b",NULL} (for text[] and the other array types).
+std::string array_literal(const std::vector<std::optional<std::string>>& items);
+
+}  // namespace etl::pgwire

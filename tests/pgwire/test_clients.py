@@ -1,0 +1,423 @@
+"""The cataloger's PostgreSQL endpoint driven by real clients nobody here wrote:
+psql (Debian postgresql-client), psycopg 3 (extended protocol, parameters,
+cancel) and SQLAlchemy's inspector, against `spotify-etl up` serving the
+offline demo sample. Each answer is compared with POST /v1/query on the same data.
+Run by tests/pgwire/run.sh (ctest: pgwire_clients)."""
+
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+import urllib.request
+
+import psycopg
+import sqlalchemy
+
+TOKEN = "pgwire-test-token"
+PROC = None
+PORTS = {}
+WORKDIR = None
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def setUpModule():
+    """`spotify-etl demo --once` fills ./data/demo (the demo's own HTTP calls carry no
+    token), then `spotify-etl up` serves that data with ETL_API_TOKEN set."""
+    global PROC, WORKDIR
+    WORKDIR = tempfile.TemporaryDirectory(prefix="pgwire-test-")
+    for name in ("extractor", "transformer", "cataloger", "pg"):
+        PORTS[name] = free_port()
+    env = dict(os.environ)
+    env.update({
+        "ETL_EXTRACTOR_ADDR": f"127.0.0.1:{PORTS['extractor']}",
+        "ETL_TRANSFORMER_ADDR": f"127.0.0.1:{PORTS['transformer']}",
+        "ETL_CATALOGER_ADDR": f"127.0.0.1:{PORTS['cataloger']}",
+    })
+    env.pop("ETL_API_TOKEN", None)
+    binary = os.path.join(os.environ["ETL_BIN_DIR"], "spotify-etl")
+    demo = subprocess.run([binary, "demo", "--once"], cwd=WORKDIR.name, env=dict(env, ETL_PG_ADDR="off"),
+                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    if demo.returncode != 0:
+        raise RuntimeError("spotify-etl demo --once failed: " + demo.stderr[-3000:])
+    env.update({
+        "ETL_PG_ADDR": f"127.0.0.1:{PORTS['pg']}",
+        "ETL_API_TOKEN": TOKEN,
+        "ETL_RAW_URL": "file://./data/demo/raw",
+        "ETL_TRANSFORMED_URL": "file://./data/demo/transformed",
+        "ETL_PG_MAX_CONNECTIONS": "6",
+        "ETL_PG_READ_TIMEOUT_S": "2",
+        "ETL_PG_MAX_MESSAGE_BYTES": "65536",
+    })
+    log_path = os.path.join(WORKDIR.name, "up.log")
+    with open(log_path, "w") as log:
+        PROC = subprocess.Popen([binary, "up"], cwd=WORKDIR.name, env=env, stdout=log, stderr=log,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            if len(http_query("SELECT count(*) FROM songs_data")["rows"]) == 1 and \
+                    http_query("SELECT count(*) FROM albums_data")["rows"][0][0] > 0:
+                return
+        except Exception:  # not up or not crawled yet
+            pass
+        if PROC.poll() is not None:
+            break
+        time.sleep(0.3)
+    PROC.kill()
+    raise RuntimeError("spotify-etl up did not serve the demo data; log: " + open(log_path).read()[-3000:])
+
+
+def tearDownModule():
+    if PROC:
+        PROC.send_signal(signal.SIGTERM)
+        try:
+            PROC.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            PROC.kill()
+    if WORKDIR:
+        WORKDIR.cleanup()
+
+
+def http_query(sql):
+    req = urllib.request.Request(f"http://127.0.0.1:{PORTS['cataloger']}/v1/query",
+                                 data=json.dumps({"sql": sql}).encode(),
+                                 headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.load(r)
+
+
+def http_table(name):
+    req = urllib.request.Request(f"http://127.0.0.1:{PORTS['cataloger']}/v1/tables/{name}",
+                                 headers={"Authorization": f"Bearer {TOKEN}"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.load(r)
+
+
+def dsn(password=TOKEN):
+    return f"host=127.0.0.1 port={PORTS['pg']} user=grafana dbname=spotify password={password} sslmode=prefer"
+
+
+def psql(*args, password=TOKEN):
+    env = dict(os.environ, PGPASSWORD=password, PGCONNECT_TIMEOUT="10")
+    return subprocess.run(["psql", "-X", "-h", "127.0.0.1", "-p", str(PORTS["pg"]), "-U", "grafana", "-d", "spotify",
+                           "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose", *args],
+                          env=env, capture_output=True, text=True, timeout=60)
+
+
+class Psql(unittest.TestCase):
+    def test_simple_query_matches_http(self):
+        sql = "SELECT artist_id, count(*) AS n FROM songs_data GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5"
+        r = psql("-A", "-t", "-F", "|", "-c", sql)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = [line.split("|") for line in r.stdout.strip().splitlines()]
+        want = [[row[0], str(row[1])] for row in http_query(sql)["rows"]]
+        self.assertTrue(want, "the demo has songs")
+        self.assertEqual(got, want)
+
+    def test_list_tables(self):
+        r = psql("-c", r"\dt")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for table in ("albums_data", "artists_data", "songs_data"):
+            self.assertIn(table, r.stdout)
+
+    def test_describe_table_lists_its_columns(self):
+        r = psql("-c", r"\d songs_data")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn('Table "spotify.songs_data"', r.stdout)
+        for column in http_table("songs_data")["columns"]:
+            self.assertIn(column["name"], r.stdout)
+        self.assertRegex(r.stdout, r"artist_ids\s+\|\s+text\[\]")
+        self.assertRegex(r.stdout, r"duration_ms\s+\|\s+bigint")
+
+    def test_wrong_password_is_28P01(self):
+        r = psql("-c", "SELECT 1", password="wrong")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("password authentication failed", r.stderr)
+        with self.assertRaises(psycopg.OperationalError) as e:
+            psycopg.connect(dsn("wrong"), connect_timeout=10)
+        self.assertIn("password authentication failed", str(e.exception))
+
+    def test_refused_statement_is_42501(self):
+        r = psql("-c", "DROP TABLE songs_data")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("42501", r.stderr)
+
+
+class Psycopg(unittest.TestCase):
+    def setUp(self):
+        self.conn = psycopg.connect(dsn(), connect_timeout=10, autocommit=True)
+
+    def tearDown(self):
+        self.conn.close()
+
+    def test_parameters_are_bound_as_literals(self):
+        sql = "SELECT count(*) FROM songs_data WHERE popularity >= {} AND song_name <> {}"
+        want = http_query(sql.format(10, "'x'' OR ''1''=''1'"))["rows"][0][0]
+        with self.conn.cursor() as cur:
+            cur.execute(sql.format("%s", "%s"), (10, "x' OR '1'='1"))
+            self.assertEqual(cur.fetchone()[0], want)
+            cur.execute("SELECT count(*) FROM songs_data WHERE song_id = %s", ("'; DROP TABLE songs_data; --",))
+            self.assertEqual(cur.fetchone()[0], 0)
+
+    def test_type_oids_and_python_values(self):
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT song_name, duration_ms, explicit, artist_ids, extracted_at, dt, popularity "
+                        "FROM songs_data WHERE popularity IS NOT NULL ORDER BY song_id LIMIT 3")
+            oids = [d.type_code for d in cur.description]
+            self.assertEqual(oids[:6], [25, 20, 16, 1009, 1114, 25])
+            self.assertIn(oids[6], (20, 23))
+            rows = cur.fetchall()
+        self.assertEqual(len(rows), 3)
+        name, duration, explicit, artists, extracted, dt, popularity = rows[0]
+        self.assertIsInstance(duration, int)
+        self.assertIsInstance(explicit, bool)
+        self.assertIsInstance(artists, list)
+        self.assertIsInstance(artists[0], str)
+        self.assertEqual(extracted.year >= 2000, True)
+        want = http_query("SELECT song_name, duration_ms FROM songs_data WHERE popularity IS NOT NULL "
+                          "ORDER BY song_id LIMIT 1")["rows"][0]
+        self.assertEqual([name, duration], want)
+
+    def test_errors_carry_sqlstates(self):
+        with self.conn.cursor() as cur:
+            for sql, state in [("SELECT (1", "42601"), ("DELETE FROM songs_data", "42501"),
+                               ("SELECT * FROM no_such_table", "42P01")]:
+                with self.assertRaises(psycopg.Error) as e:
+                    cur.execute(sql)
+                self.assertEqual(e.exception.sqlstate, state, f"{sql}: {e.exception}")
+            cur.execute("SELECT 1")  # the connection is still usable
+            self.assertEqual(cur.fetchone()[0], 1)
+
+    def test_transactions_and_sets_are_accepted(self):
+        conn = psycopg.connect(dsn(), connect_timeout=10)  # psycopg opens a transaction block itself
+        with conn.cursor() as cur:
+            cur.execute("SET application_name = 'pgwire-test'")
+            cur.execute("SHOW application_name")
+            self.assertEqual(cur.fetchone()[0], "pgwire-test")
+            cur.execute("SELECT current_database(), current_schema(), version()")
+            db, schema, version = cur.fetchone()
+            self.assertEqual((db, schema), ("spotify", "spotify"))
+            self.assertTrue(version.startswith("PostgreSQL 15"))
+            with self.assertRaises(psycopg.errors.InsufficientPrivilege):
+                cur.execute("SET ROLE postgres")
+        conn.rollback()
+        conn.close()
+
+    def test_cancel_stops_a_running_query(self):
+        slow = ("SELECT count(*) FROM songs_data a, songs_data b, songs_data c, songs_data d, songs_data e "
+                "WHERE a.song_name || b.song_name || c.song_name <> d.song_name || e.song_name")
+        timer = threading.Timer(1.0, self.conn.cancel)
+        timer.start()
+        started = time.time()
+        with self.conn.cursor() as cur:
+            with self.assertRaises(psycopg.errors.QueryCanceled):
+                cur.execute(slow)
+            self.assertLess(time.time() - started, 20)
+            cur.execute("SELECT 2")
+            self.assertEqual(cur.fetchone()[0], 2)
+        timer.cancel()
+
+    def test_prepared_statements_are_reused(self):
+        want = http_query("SELECT count(*) FROM songs_data WHERE popularity >= 0")["rows"][0][0]
+        with self.conn.cursor() as cur:
+            for _ in range(3):  # psycopg parses a named statement once, then binds it again
+                cur.execute("SELECT count(*) FROM songs_data WHERE popularity >= %s", (0,), prepare=True)
+                self.assertEqual(cur.fetchone()[0], want)
+
+    def test_statement_timeout_is_57014(self):
+        with self.conn.cursor() as cur:
+            cur.execute("SET statement_timeout = 300")
+            with self.assertRaises(psycopg.errors.QueryCanceled):
+                cur.execute("SELECT count(*) FROM songs_data a, songs_data b, songs_data c, songs_data d, songs_data e "
+                            "WHERE a.song_id || b.song_id || c.song_id <> d.song_id || e.song_id")
+
+
+class SqlAlchemyInspector(unittest.TestCase):
+    def test_lists_tables_and_columns(self):
+        engine = sqlalchemy.create_engine(
+            f"postgresql+psycopg://grafana:{TOKEN}@127.0.0.1:{PORTS['pg']}/spotify")
+        try:
+            inspector = sqlalchemy.inspect(engine)
+            self.assertEqual(inspector.default_schema_name, "spotify")
+            names = inspector.get_table_names()
+            self.assertEqual(sorted(names), ["albums_data", "artists_data", "songs_data"])
+            columns = inspector.get_columns("songs_data")
+            want = [c["name"] for c in http_table("songs_data")["columns"]] + ["dt"]
+            self.assertEqual([c["name"] for c in columns], want)
+            by_name = {c["name"]: c for c in columns}
+            self.assertIsInstance(by_name["duration_ms"]["type"], sqlalchemy.BIGINT)
+            self.assertIsInstance(by_name["artist_ids"]["type"], sqlalchemy.ARRAY)
+            self.assertTrue(by_name["song_id"]["nullable"])
+            with engine.connect() as conn:
+                n = conn.execute(sqlalchemy.text("SELECT count(*) FROM songs_data WHERE explicit = :e"),
+                                 {"e": False}).scalar()
+            self.assertEqual(n, http_query("SELECT count(*) FROM songs_data WHERE explicit = false")["rows"][0][0])
+        finally:
+            engine.dispose()
+
+
+def raw_startup(sock):
+    body = struct.pack("!i", 196608) + b"user\0x\0database\0spotify\0\0"
+    sock.sendall(struct.pack("!i", len(body) + 4) + body)
+
+
+def read_all(sock, timeout=10):
+    sock.settimeout(timeout)
+    data = b""
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return data, True
+            data += chunk
+    except socket.timeout:
+        return data, False
+
+
+def message(kind, body):
+    return kind + struct.pack("!i", len(body) + 4) + body
+
+
+class Messages:
+    """Backend messages read off a socket."""
+
+    def __init__(self, sock):
+        self.sock, self.buf = sock, b""
+
+    def next(self):
+        while len(self.buf) < 5 or len(self.buf) < 1 + struct.unpack("!i", self.buf[1:5])[0]:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("the server closed the connection")
+            self.buf += chunk
+        n = 1 + struct.unpack("!i", self.buf[1:5])[0]
+        kind, body, self.buf = self.buf[:1], self.buf[5:n], self.buf[n:]
+        return kind, body
+
+    def until(self, kind):
+        seen = []
+        while True:
+            k, body = self.next()
+            seen.append((k, body))
+            if k == kind:
+                return seen
+
+
+def scram_login(sock):
+    """SCRAM-SHA-256 written from RFC 5802 with hashlib: a second, independent client."""
+    import base64, hashlib, hmac
+    raw_startup(sock)
+    msgs = Messages(sock)
+    kind, body = msgs.next()
+    assert kind == b"R" and struct.unpack("!i", body[:4])[0] == 10, (kind, body)
+    nonce = base64.b64encode(os.urandom(18)).decode()
+    first_bare = f"n=,r={nonce}"
+    first = ("n,," + first_bare).encode()
+    sock.sendall(message(b"p", b"SCRAM-SHA-256\0" + struct.pack("!i", len(first)) + first))
+    kind, body = msgs.next()
+    server_first = body[4:].decode()
+    attrs = dict(part.split("=", 1) for part in server_first.split(","))
+    salted = hashlib.pbkdf2_hmac("sha256", TOKEN.encode(), base64.b64decode(attrs["s"]), int(attrs["i"]))
+    client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+    without_proof = f"c=biws,r={attrs['r']}"
+    auth = f"{first_bare},{server_first},{without_proof}".encode()
+    signature = hmac.new(hashlib.sha256(client_key).digest(), auth, "sha256").digest()
+    proof = base64.b64encode(bytes(a ^ b for a, b in zip(client_key, signature))).decode()
+    sock.sendall(message(b"p", f"{without_proof},p={proof}".encode()))
+    kind, body = msgs.next()
+    server_key = hmac.new(salted, b"Server Key", "sha256").digest()
+    assert body[4:].decode() == "v=" + base64.b64encode(hmac.new(server_key, auth, "sha256").digest()).decode()
+    msgs.until(b"Z")
+    return msgs
+
+
+class ExtendedProtocol(unittest.TestCase):
+    def test_execute_with_max_rows_suspends_the_portal(self):
+        want = http_query("SELECT song_id FROM songs_data ORDER BY song_id LIMIT 5")["rows"]
+        with socket.create_connection(("127.0.0.1", PORTS["pg"]), timeout=10) as s:
+            msgs = scram_login(s)
+            s.sendall(message(b"P", b"\0SELECT song_id FROM songs_data ORDER BY song_id LIMIT $1\0" +
+                              struct.pack("!hi", 1, 20)) +
+                      message(b"B", b"\0\0" + struct.pack("!hhi", 0, 1, 1) + b"5" + struct.pack("!h", 0)) +
+                      message(b"D", b"P\0") +
+                      message(b"E", b"\0" + struct.pack("!i", 2)) +
+                      message(b"E", b"\0" + struct.pack("!i", 2)) +
+                      message(b"E", b"\0" + struct.pack("!i", 0)) +
+                      message(b"S", b""))
+            seen = msgs.until(b"Z")
+        kinds = b"".join(k for k, _ in seen)
+        self.assertEqual(kinds, b"12TDDsDDsDCZ")
+        rows = [[body[6:].decode()] for k, body in seen if k == b"D"]
+        self.assertEqual(rows, want)
+        self.assertEqual(seen[-2][1], b"SELECT 5\0")
+
+    def test_error_skips_to_sync_and_the_session_goes_on(self):
+        with socket.create_connection(("127.0.0.1", PORTS["pg"]), timeout=10) as s:
+            msgs = scram_login(s)
+            s.sendall(message(b"P", b"\0DROP TABLE songs_data\0\0\0") + message(b"B", b"\0\0\0\0\0\0\0\0") +
+                      message(b"E", b"\0\0\0\0\0") + message(b"S", b"") + message(b"Q", b"SELECT 7\0"))
+            first = msgs.until(b"Z")
+            second = msgs.until(b"Z")
+        self.assertEqual([k for k, _ in first], [b"1", b"2", b"E", b"Z"])
+        self.assertIn(b"42501", first[2][1])
+        self.assertIn((b"D", struct.pack("!hi", 1, 1) + b"7"), second)
+
+
+class HostileClients(unittest.TestCase):
+    def connect(self):
+        return socket.create_connection(("127.0.0.1", PORTS["pg"]), timeout=10)
+
+    def test_huge_startup_length_is_refused(self):
+        with self.connect() as s:
+            s.sendall(struct.pack("!i", 0x7FFFFFFF) + b"x" * 16)
+            data, closed = read_all(s)
+        self.assertTrue(closed)
+        self.assertIn(b"08P01", data)
+
+    def test_oversized_message_gets_54000_and_close(self):
+        with self.connect() as s:
+            s.sendall(struct.pack("!i", 8) + struct.pack("!i", 80877103))  # SSLRequest
+            self.assertEqual(s.recv(1), b"N")
+            raw_startup(s)
+            time.sleep(0.3)
+            s.recv(65536)  # the SASL request
+            s.sendall(b"p" + struct.pack("!i", 500_000_000))
+            data, closed = read_all(s)
+        self.assertTrue(closed)
+        self.assertIn(b"54000", data)
+
+    def test_silent_client_is_dropped_after_the_read_timeout(self):
+        with self.connect() as s:
+            s.sendall(struct.pack("!i", 100))  # a startup packet that never comes
+            data, closed = read_all(s, timeout=15)
+        self.assertTrue(closed, "the server must not wait forever")
+
+    def test_connections_over_the_limit_get_53300(self):
+        held = [self.connect() for _ in range(6)]
+        try:
+            time.sleep(0.3)
+            with self.connect() as extra:
+                data, closed = read_all(extra)
+            self.assertTrue(closed)
+            self.assertIn(b"53300", data)
+        finally:
+            for s in held:
+                s.close()
+        time.sleep(2.5)  # their sessions end at the 2 s read timeout
+        with psycopg.connect(dsn(), connect_timeout=10) as conn:
+            self.assertEqual(conn.execute("SELECT 1").fetchone()[0], 1)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,117 @@
+#include <gtest/gtest.h>
+
+#include "pgwire/select_list.h"
+#include "pgwire/sql_text.h"
+#include "pgwire/types.h"
+
+namespace etl::pgwire {
+namespace {
+
+TEST(PgSqlText, SplitsOnSemicolonsOutsideQuotesAndComments) {
+  auto parts = split_statements("select ';' as a; -- x;\n select $$;$$ ;/* ; */ select \"a;b\" ;;");
+  ASSERT_TRUE(parts.ok());
+  ASSERT_EQ(parts->size(), 3u);
+  EXPECT_EQ((*parts)[0], "select ';' as a");
+  EXPECT_EQ((*parts)[1], "-- x;\n select $$;$$");
+  EXPECT_EQ((*parts)[2], "/* ; */ select \"a;b\"");
+  EXPECT_FALSE(split_statements("select 'open").ok());
+  EXPECT_FALSE(split_statements("select /* open").ok());
+}
+
+TEST(PgSqlText, NormalizeLowersCodeButNotLiterals) {
+  EXPECT_EQ(normalize("SELECT  \"Name\",\n 'MiXeD' -- c\n FROM T;"), "select \"Name\", 'MiXeD' from t");
+}
+
+TEST(PgSqlText, ParameterCountIgnoresQuotedDollars) {
+  EXPECT_EQ(parameter_count("select $1, '$5', $$ $7 $$, $2"), 2);
+  EXPECT_EQ(parameter_count("select 1"), 0);
+}
+
+TEST(PgSqlText, QuotesTextParametersSoTheyCannotEscape) {
+  auto sql = bind_parameters("select * from t where a = $1", {Param{"x' OR '1'='1", 0, false}});
+  ASSERT_TRUE(sql.ok());
+  EXPECT_EQ(*sql, "select * from t where a =  'x'' OR ''1''=''1' ");
+  // backslashes are not escapes under standard_conforming_strings
+  EXPECT_EQ(param_literal(Param{"a\\'b", 25, false}).value(), "'a\\''b'");
+}
+
+TEST(PgSqlText, TypedParametersAreCheckedNotTrusted) {
+  EXPECT_EQ(param_literal(Param{"42", 20, false}).value(), "42");
+  EXPECT_EQ(param_literal(Param{"-1.5e3", 701, false}).value(), "-1.5e3");
+  EXPECT_EQ(param_literal(Param{"t", 16, false}).value(), "TRUE");
+  EXPECT_EQ(param_literal(Param{std::nullopt, 20, false}).value(), "NULL");
+  EXPECT_EQ(param_literal(Param{"2026-11-01", 1082, false}).value(), "CAST('2026-11-01' AS DATE)");
+  EXPECT_FALSE(param_literal(Param{"1; drop table x", 20, false}).ok());
+  EXPECT_FALSE(param_literal(Param{"1e", 701, false}).ok());
+  EXPECT_FALSE(param_literal(Param{"maybe", 16, false}).ok());
+  auto unsupported = param_literal(Param{"{1}", 1007, false});
+  ASSERT_FALSE(unsupported.ok());
+  EXPECT_EQ(unsupported.error().message.rfind("unsupported", 0), 0u);
+}
+
+TEST(PgSqlText, BinaryIntegersAreDecoded) {
+  EXPECT_EQ(param_literal(Param{std::string("\0\0\0\0\0\0\1\0", 8), 20, true}).value(), "256");
+  EXPECT_EQ(param_literal(Param{std::string("\xff\xfe", 2), 21, true}).value(), "-2");
+  EXPECT_FALSE(param_literal(Param{std::string("\0\1", 2), 20, true}).ok()) << "wrong length";
+  EXPECT_FALSE(param_literal(Param{"x", 25, true}).ok()) << "binary text is not supported";
+}
+
+TEST(PgSqlText, MissingParameterIsAnError) {
+  EXPECT_FALSE(bind_parameters("select $2", {Param{"a", 0, false}}).ok());
+  EXPECT_EQ(bind_parameters("select -$1", {Param{"-5", 20, false}}).value(), "select - -5 ");
+}
+
+TEST(PgTypes, EngineTypesMapToPostgresOids) {
+  EXPECT_EQ(pg_type("VARCHAR").oid, 25);
+  EXPECT_EQ(pg_type("BIGINT").oid, 20);
+  EXPECT_EQ(pg_type("INTEGER").oid, 23);
+  EXPECT_EQ(pg_type("DOUBLE").oid, 701);
+  EXPECT_EQ(pg_type("BOOLEAN").oid, 16);
+  EXPECT_EQ(pg_type("DATE").oid, 1082);
+  EXPECT_EQ(pg_type("TIMESTAMP").oid, 1114);
+  EXPECT_EQ(pg_type("TIMESTAMP WITH TIME ZONE").oid, 1184);
+  EXPECT_EQ(pg_type("VARCHAR[]").oid, 1009);
+  EXPECT_EQ(pg_type("DECIMAL(18,3)").oid, 1700);
+  EXPECT_EQ(pg_type("STRUCT(a INTEGER)").oid, 114);
+  EXPECT_EQ(pg_type("HUGEINT").oid, 1700);
+}
+
+TEST(PgTypes, JsonRowsBecomePostgresText) {
+  std::vector<PgType> types = {pg_type("VARCHAR"), pg_type("BIGINT"), pg_type("BOOLEAN"), pg_type("TIMESTAMP"),
+                               pg_type("TIMESTAMP WITH TIME ZONE"), pg_type("VARCHAR[]"), pg_type("HUGEINT"),
+                               pg_type("STRUCT(a INTEGER)"), pg_type("DOUBLE")};
+  auto row = row_values(R"(["a \"q\"", 7, true, "2026-11-01T10:00:00.5Z", "2026-11-01T10:00:00Z", ["x,y", null, "b\"c"],)"
+                        R"( 170141183460469231731687303715884105727, {"a": 1}, null])",
+                        types);
+  ASSERT_TRUE(row.ok()) << row.error().message;
+  EXPECT_EQ((*row)[0].value(), "a \"q\"");
+  EXPECT_EQ((*row)[1].value(), "7");
+  EXPECT_EQ((*row)[2].value(), "t");
+  EXPECT_EQ((*row)[3].value(), "2026-11-01 10:00:00.5");
+  EXPECT_EQ((*row)[4].value(), "2026-11-01 10:00:00+00");
+  EXPECT_EQ((*row)[5].value(), R"({"x,y",NULL,"b\"c"})");
+  EXPECT_EQ((*row)[6].value(), "170141183460469231731687303715884105727");
+  EXPECT_EQ((*row)[7].value(), R"({"a":1})");
+  EXPECT_FALSE((*row)[8].has_value());
+  EXPECT_FALSE(row_values("[1,2]", types).ok()) << "too few values";
+  EXPECT_FALSE(row_values("[\"a\"", {pg_type("VARCHAR")}).ok()) << "truncated";
+  EXPECT_TRUE(row_values("[]", {}).ok());
+}
+
+TEST(PgSelectList, ItemsGetPostgresOutputNames) {
+  auto s = parse_select(normalize(
+      "SELECT pg_catalog.version(), c.relname AS \"Name\", 'x', CASE WHEN a THEN 1 END, count(*) FROM pg_class c WHERE x"));
+  ASSERT_TRUE(s.has_value());
+  ASSERT_EQ(s->items.size(), 5u);
+  EXPECT_EQ(s->items[0].name, "version");
+  EXPECT_EQ(s->items[1].name, "Name");
+  EXPECT_EQ(s->items[1].key, "relname");
+  EXPECT_EQ(s->items[2].name, "?column?");
+  EXPECT_EQ(s->items[3].name, "case");
+  EXPECT_EQ(s->items[4].key, "count");
+  EXPECT_TRUE(s->has_from);
+  EXPECT_EQ(s->rest, "pg_class c where x");
+}
+
+}  // namespace
+}  // namespace etl::pgwire
