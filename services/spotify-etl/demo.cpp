@@ -19,10 +19,12 @@ namespace {
 using namespace std::chrono_literals;
 
 struct Api {
+  std::string token;  // ETL_API_TOKEN: the services require it when it is set
   http::Client client;
   Result<nlohmann::json> call(const std::string& method, const std::string& url, const nlohmann::json& body = nullptr) {
     http::ClientRequest req{method, url, {}, body.is_null() ? "" : body.dump()};
     if (!body.is_null()) req.headers.emplace_back("Content-Type", "application/json");
+    if (!token.empty()) req.headers.emplace_back("Authorization", "Bearer " + token);
     auto res = client.send(req);
     if (!res) return std::move(res).error();
     auto parsed = nlohmann::json::parse(res->body, nullptr, false);
@@ -94,6 +96,7 @@ int run_demo(Config config, const DemoOptions& options) {
   }
 
   Api api;
+  api.token = config.api_token;
   const std::string extractor = (*app)->extractor_url(), cataloger = (*app)->cataloger_url();
   nlohmann::json request = {{"sources",
                              {{{"type", "playlist"}, {"id", fakespotify::kDemoPlaylistId}},

@@ -54,11 +54,21 @@ struct AwsConfig {
   std::string role_session_name;         // AWS_ROLE_SESSION_NAME: "" = spotify-etl-<ms since the epoch>
 };
 
+// How the HTTP listeners hold against hostile or careless clients (one block:
+// ETL_ALLOW_OPEN and ETL_HTTP_*; README "Configuration").
+struct HttpSettings {
+  bool allow_open = false;                    // ETL_ALLOW_OPEN: listen on a non-loopback address without ETL_API_TOKEN
+  int max_connections = 1024;                 // ETL_HTTP_MAX_CONNECTIONS: open connections per listener (more wait in the backlog)
+  std::chrono::seconds request_timeout{10};   // ETL_HTTP_REQUEST_TIMEOUT_S: a request's headers and body must arrive within it
+  std::vector<std::string> allowed_hosts;     // ETL_HTTP_ALLOWED_HOSTS: extra Host names a loopback-bound service accepts
+};
+
 struct Config {
   HostPort extractor_addr{"127.0.0.1", 8081};    // ETL_EXTRACTOR_ADDR
   HostPort transformer_addr{"127.0.0.1", 8082};  // ETL_TRANSFORMER_ADDR
   HostPort cataloger_addr{"127.0.0.1", 8083};    // ETL_CATALOGER_ADDR
   std::string api_token;                         // ETL_API_TOKEN: bearer token for /v1 (secret)
+  HttpSettings http;                             // ETL_ALLOW_OPEN, ETL_HTTP_*
 
   std::string spotify_client_id;                            // SPOTIFY_CLIENT_ID
   std::string spotify_client_secret;                        // SPOTIFY_CLIENT_SECRET (secret)
