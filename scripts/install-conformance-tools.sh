@@ -3,7 +3,8 @@
 # ~/.cache/spotify-etl (or $ETL_CACHE_DIR); idempotent, offline once cached:
 #   - Schemathesis and prometheus_client from PyPI in a venv -> $CACHE/venv-conformance
 #   - promtool from the Go module proxy (go install)        -> $CACHE/promtool-<version>/promtool
-#     (only when Go is installed; the metrics check then uses prometheus_client alone)
+#     with ETL_PROMTOOL=1 and Go installed (building Prometheus takes a long while
+#     on a small machine; without it the metrics check uses prometheus_client alone)
 # Prints the venv's bin folder on its last line, then promtool's path (or "").
 set -euo pipefail
 CACHE_DIR="${ETL_CACHE_DIR:-$HOME/.cache/spotify-etl}"
@@ -28,15 +29,15 @@ if ! { [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$venv/bin/st"
 fi
 
 promtool=""
-if command -v go >/dev/null 2>&1 && [ "${ETL_PROMTOOL:-1}" = "1" ]; then
-  dir="$CACHE_DIR/promtool-$PROMETHEUS_VERSION"
-  if [ ! -x "$dir/promtool" ]; then
-    log "building promtool $PROMETHEUS_VERSION (first time only: a few minutes)"
-    mkdir -p "$dir"
-    if ! GOBIN="$dir" GOFLAGS=-mod=mod GOMODCACHE="$CACHE_DIR/go-mod" GOCACHE="$CACHE_DIR/go-build" \
-        go install "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION" </dev/null >&2; then
-      log "promtool did not build; the metrics check uses prometheus_client alone"
-    fi
+dir="$CACHE_DIR/promtool-$PROMETHEUS_VERSION"
+if [ -x "$dir/promtool" ]; then
+  promtool="$dir/promtool"
+elif command -v go >/dev/null 2>&1 && [ "${ETL_PROMTOOL:-0}" = "1" ]; then
+  log "building promtool $PROMETHEUS_VERSION (first time only)"
+  mkdir -p "$dir"
+  if ! GOBIN="$dir" GOFLAGS=-mod=mod GOMODCACHE="$CACHE_DIR/go-mod" GOCACHE="$CACHE_DIR/go-build" \
+      go install "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION" </dev/null >&2; then
+    log "promtool did not build; the metrics check uses prometheus_client alone"
   fi
   [ -x "$dir/promtool" ] && promtool="$dir/promtool"
 fi

@@ -33,7 +33,7 @@ upper="$(tr '[:lower:]' '[:upper:]' <<<"$service")"
 env -i PATH="$PATH" HOME="$HOME" \
   "ETL_${upper}_ADDR=127.0.0.1:$port" ETL_API_TOKEN="$token" ETL_BUS=memory \
   ETL_RAW_URL="file://$work/raw" ETL_TRANSFORMED_URL="file://$work/transformed" \
-  SPOTIFY_CLIENT_ID=conformance SPOTIFY_CLIENT_SECRET=conformance \
+  SPOTIFY_CLIENT_ID=conformance SPOTIFY_CLIENT_SECRET=conformance ETL_SOURCES=playlist:37i9dQZF1DXcBWIGoYBM5M \
   SPOTIFY_API_URL="http://127.0.0.1:9/v1" SPOTIFY_ACCOUNTS_URL="http://127.0.0.1:9" ETL_SPOTIFY_MAX_RETRIES=0 \
   ETL_LOG_LEVEL=warn "$bin/$service" >"$work/service.log" 2>&1 &
 pids+=($!)
@@ -45,9 +45,9 @@ done
 
 case "$what" in
   schemathesis)
-    args=(run "$base/openapi.json" --checks all --max-examples "$examples" --workers 1
-          --generation-database none --suppress-health-check all --request-timeout 30
-          --config-file "$here/schemathesis.toml")
+    args=(--config-file "$here/schemathesis-$service.toml" run "$base/openapi.json" --checks all
+          --max-examples "$examples" --workers 1 --generation-database none
+          --suppress-health-check all --request-timeout 30)
     [ -n "$token" ] && args+=(--header "Authorization: Bearer $token")
     status=0
     (cd "$work" && "$venv_bin/st" "${args[@]}") || status=$?
