@@ -7,6 +7,7 @@
 //   probe_load_benchmark [--queries 64] [--slow 500] [--seconds 20] [--limit-mib N] [--sql "..."]
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -62,7 +63,7 @@ int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
   etl::testing::TempDir dir;
   const int port = etl::testing::free_port();
-  etl::testing::ChildProcess cataloger(std::string(ETL_BIN_DIR) + "/cataloger", {},
+  etl::testing::ChildProcess cataloger((std::filesystem::read_symlink("/proc/self/exe").parent_path() / "cataloger").string(), {},
                                        {{"ETL_CATALOGER_ADDR", "127.0.0.1:" + std::to_string(port)},
                                         {"ETL_BUS", "memory"},
                                         {"ETL_TRANSFORMED_URL", dir.url("transformed")},

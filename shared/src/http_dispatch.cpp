@@ -2,9 +2,12 @@
 // httplib's pre-routing hook, before httplib reads any body; only a POST that
 // passed every check has its body read, by a content reader that stops at the
 // limit (chunked or not). Answers that leave a body unread close the connection.
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmath>
+#include <set>
 
 #include "etl/log.h"
 #include "http_impl.h"
@@ -139,9 +142,18 @@ void Server::Impl::log_request(const httplib::Request& req, const httplib::Respo
                 {"status", std::to_string(res.status)}})
       .inc();
   if (watchdog && !current.peer.empty()) watchdog->response_written(current.peer);
-  // The rest of an unread body must not be parsed as the next request.
+  // The rest of an unread body must not be parsed as the next request, and
+  // httplib 0.11 cannot be told to close after a response: end the
+  // connection (FIN after the response), and put an unconnected socket in its
+  // descriptor so httplib's keep-alive loop ends at its next read.
   if (current.close_after && bound_port > 0) {
-    if (int fd = find_connection(bound_port, current.peer); fd >= 0) ::shutdown(fd, SHUT_RD);
+    if (int fd = find_connection(bound_port, current.peer); fd >= 0) {
+      ::shutdown(fd, SHUT_WR);
+      if (int dummy = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0); dummy >= 0) {
+        ::dup2(dummy, fd);
+        ::close(dummy);
+      }
+    }
   }
   const bool probe = req.path == "/healthz" || req.path == "/readyz" || req.path == "/metrics";
   current = RequestState{};
@@ -195,10 +207,21 @@ void Server::Impl::install() {
   server.Post(".*", [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
     read_body(req, res, reader);
   });
-  server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+  server.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;  // a handler already wrote a problem
-    // httplib refuses methods it does not know as a bad request line.
-    if (res.status == 400 && !req.method.empty() && !policy::is_known_method(req.method)) res.status = 501;
+    // httplib refuses methods outside its own list as a bad request line
+    // (req.method and req.target are set by then): 405/404 for the ones we
+    // know, 501 for the others.
+    static const std::set<std::string> parsed = {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "PRI"};
+    if (res.status == 400 && !req.method.empty() && parsed.count(req.method) == 0) {
+      if (!policy::is_known_method(req.method))
+        return write_response(problem_response(501, "", "method " + req.method + " is not implemented by this server"), res);
+      auto m = router.match(req.method, req.target.substr(0, req.target.find('?')));
+      if (m.allow.empty()) return write_response(problem_response(404, "", "no such endpoint: " + req.target), res);
+      Response r = problem_response(405, "", req.method + " is not allowed here (allowed: " + m.allow + ")");
+      r.headers.emplace_back("Allow", m.allow);
+      return write_response(r, res);
+    }
     write_response(problem_response(res.status, "", reason_phrase(res.status)), res);
   });
   server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {

@@ -28,7 +28,7 @@ bool is_json_media_type(std::string_view content_type);
 // is accepted (`curl -X POST`), so is one with Content-Type application/json.
 bool json_body_acceptable(std::string_view content_type, bool has_body, bool has_origin);
 
-// Methods this server knows (RFC 9110 section 9 plus PATCH); anything else is 501.
+// Methods this server knows (RFC 9110 section 9, PATCH, QUERY); anything else is 501.
 bool is_known_method(std::string_view method);
 
 }  // namespace etl::http::policy

@@ -7,7 +7,7 @@
 # Tools come from scripts/install-conformance-tools.sh (cached; exit 77 = skipped
 # when they cannot be installed).
 set -euo pipefail
-bin="$1" service="$2" auth="$3" what="$4" examples="${5:-${ETL_CONFORMANCE_EXAMPLES:-15}}"
+bin="$1" service="$2" auth="$3" what="$4" examples="${5:-${ETL_CONFORMANCE_EXAMPLES:-10}}"
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 tools="$(bash "$root/scripts/install-conformance-tools.sh" 2>/tmp/conformance-install.$$.log)" || {

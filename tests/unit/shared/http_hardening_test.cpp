@@ -70,6 +70,9 @@ TEST_F(HttpHardeningTest, WrongMethodsOnKnownRoutesAre405WithAllow) {
   auto head = raw_request(port_, "HEAD /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
   EXPECT_EQ(status(head), 200) << head;
   EXPECT_EQ(status(raw_request(port_, "DELETE /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")), 405);
+  auto query = raw_request(port_, "QUERY /v1/items/x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  EXPECT_EQ(status(query), 405) << query;
+  EXPECT_EQ(RawConnection::header_of(query, "Allow"), "GET, HEAD, OPTIONS");
   EXPECT_EQ(status(raw_request(port_, "PUT /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n")), 404);
 }
 

@@ -48,7 +48,7 @@ TEST(HttpPolicy, JsonBodiesMustSayApplicationJson) {
 }
 
 TEST(HttpPolicy, KnownMethods) {
-  for (const char* m : {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "TRACE", "PATCH", "CONNECT"})
+  for (const char* m : {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "TRACE", "PATCH", "CONNECT", "QUERY"})
     EXPECT_TRUE(policy::is_known_method(m)) << m;
   for (const char* m : {"PRI", "FOO", "get", "PROPFIND", ""}) EXPECT_FALSE(policy::is_known_method(m)) << m;
 }
