@@ -338,11 +338,19 @@ func checkServiceAccount(t *testing.T, objs *Objects, where string, spec corev1.
 	}
 }
 
+// operatorSecrets are created by the operator (deploy/README.md) and required:
+// the API token, without which the services refuse to listen on 0.0.0.0.
+var operatorSecrets = map[string]bool{"spotify-etl-api": true}
+
 // checkEnvReferences: ConfigMaps must be in the rendering; Secrets too unless
-// the reference is optional (operator-created secrets are optional references).
+// the reference is optional or names an operator-created Secret. The API
+// token is never optional.
 func checkEnvReferences(t *testing.T, objs *Objects, where string, c corev1.Container) {
 	hasConfigMap := func(name string) bool { _, ok := Named[*corev1.ConfigMap](objs, name); return ok }
-	hasSecret := func(name string) bool { _, ok := Named[*corev1.Secret](objs, name); return ok }
+	hasSecret := func(name string) bool {
+		_, ok := Named[*corev1.Secret](objs, name)
+		return ok || operatorSecrets[name]
+	}
 	isTrue := func(b *bool) bool { return b != nil && *b }
 	for _, ef := range c.EnvFrom {
 		if ef.ConfigMapRef != nil && !hasConfigMap(ef.ConfigMapRef.Name) && !isTrue(ef.ConfigMapRef.Optional) {
@@ -364,6 +372,9 @@ func checkEnvReferences(t *testing.T, objs *Objects, where string, c corev1.Cont
 		}
 		if r := e.ValueFrom.SecretKeyRef; r != nil && !hasSecret(r.Name) && !isTrue(r.Optional) {
 			t.Errorf("%s: %s: Secret %q is neither in the rendering nor optional", where, e.Name, r.Name)
+		}
+		if r := e.ValueFrom.SecretKeyRef; e.Name == "ETL_API_TOKEN" && (r == nil || isTrue(r.Optional)) {
+			t.Errorf("%s: ETL_API_TOKEN must come from a required Secret key", where)
 		}
 	}
 }
@@ -394,6 +405,11 @@ func checkNetworkPolicies(t *testing.T, objs *Objects, where string, podLabels m
 			}
 		}
 		for _, rule := range np.Spec.Ingress {
+			for _, peer := range rule.From {
+				if ns := peer.NamespaceSelector; ns != nil && len(ns.MatchLabels) == 0 && len(ns.MatchExpressions) == 0 {
+					t.Errorf("%s: NetworkPolicy %s admits every namespace; name the ones that need it", where, np.Name)
+				}
+			}
 			for _, p := range rule.Ports {
 				if p.Port != nil && p.Port.Type == intstr.Int && p.Port.IntVal == port {
 					portOpen = true

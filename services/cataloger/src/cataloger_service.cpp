@@ -54,6 +54,7 @@ Result<std::unique_ptr<CatalogerService>> CatalogerService::create(const Config&
   server_options.address = config.cataloger_addr;
   server_options.api_token = config.api_token;
   server_options.max_body_bytes = config.max_request_body_bytes;
+  server_options.http = config.http;
   svc->server_ = std::make_unique<http::Server>(server_options, svc->metrics_);
   install_routes(*svc->server_, *svc->catalog_, *svc->engine_);
   install_ui_routes(*svc->server_);

@@ -65,6 +65,7 @@ Result<std::unique_ptr<ExtractorService>> ExtractorService::create(const Config&
   options.address = config.extractor_addr;
   options.api_token = config.api_token;
   options.max_body_bytes = config.max_request_body_bytes;
+  options.http = config.http;
   svc->server_ = std::make_unique<http::Server>(options, svc->metrics_);
   install_routes(*svc->server_, *svc);
   svc->server_->set_openapi(extractor_openapi());

@@ -17,7 +17,7 @@ Result<std::size_t> parse_runs_limit(const std::optional<std::string>& text) {
 }
 
 void install_routes(http::Server& server, ExtractorService& service) {
-  server.post(R"(/v1/runs)", [&service](const http::Request& req) {
+  server.post("/v1/runs", [&service](const http::Request& req) {
     auto body = http::parse_json_object(req);
     if (!body) return http::error_response(body.error());
     auto request = parse_run_request(*body);
@@ -29,12 +29,12 @@ void install_routes(http::Server& server, ExtractorService& service) {
     response.headers.emplace_back("Location", "/v1/runs/" + run->run_id);
     return response;
   });
-  server.get(R"(/v1/runs/([^/]+))", [&service](const http::Request& req) {
+  server.get("/v1/runs/{run_id}", [&service](const http::Request& req) {
     auto run = service.get_run(req.params.at(0));
     if (!run) return http::error_response(run.error());
     return http::json_response(200, to_json(*run));
   });
-  server.get(R"(/v1/runs/?)", [&service](const http::Request& req) {
+  server.get("/v1/runs", [&service](const http::Request& req) {
     auto limit = parse_runs_limit(req.query_param("limit"));
     if (!limit) return http::error_response(limit.error());
     nlohmann::json runs = nlohmann::json::array();
@@ -81,11 +81,24 @@ nlohmann::json extractor_openapi() {
   doc["components"]["schemas"]["RunSource"] = source;
   doc["components"]["schemas"]["Run"] = run;
   nlohmann::json ref_run = {{"$ref", "#/components/schemas/Run"}};
-  nlohmann::json security = nlohmann::json::array({{{"bearer", nlohmann::json::array()}}});
 
+  // The request rules parse_run_request and validate_run_request enforce
+  // (tests/unit/extractor/openapi_rules_test.cpp checks both agree).
+  const nlohmann::json id_source = {
+      {"type", "object"},
+      {"required", {"type", "id"}},
+      {"properties",
+       {{"type", {{"type", "string"}, {"enum", {"playlist", "album", "artist-albums"}}}},
+        {"id", {{"type", "string"}, {"pattern", "^[A-Za-z0-9]{22}$"}, {"example", "37i9dQZF1DXcBWIGoYBM5M"}, {"description", "22-character base62 Spotify id"}}}}}};
+  const nlohmann::json query_text = {{"type", "string"}, {"minLength", 1}, {"maxLength", 200}};
+  const nlohmann::json search_source = {{"type", "object"},
+                                        {"required", {"type", "query"}},
+                                        {"properties", {{"type", {{"const", "search"}}}, {"query", query_text}}}};
+  const nlohmann::json search_by_id = {{"type", "object"},
+                                       {"required", {"type", "id"}},
+                                       {"properties", {{"type", {{"const", "search"}}}, {"id", query_text}}}};
   doc["paths"]["/v1/runs"]["post"] = {
       {"summary", "Start a run (body optional: without sources, ETL_SOURCES)"},
-      {"security", security},
       {"requestBody",
        {{"required", false},
         {"content",
@@ -94,41 +107,30 @@ nlohmann::json extractor_openapi() {
              {{"type", "object"},
               {"properties",
                {{"sources",
-                 {{"type", "array"},
-                  {"items",
-                   {{"type", "object"},
-                    {"required", {"type"}},
-                    {"properties",
-                     {{"type", {{"type", "string"}, {"enum", {"playlist", "album", "artist-albums", "search"}}}},
-                      {"id", {{"type", "string"}}},
-                      {"query", {{"type", "string"}}}}}}}}},
-                {"market", {{"type", "string"}, {"example", "US"}}}}}}}}}}}}},
+                 {{"type", nlohmann::json::array({"array", "null"})},
+                  {"maxItems", static_cast<int>(kMaxSourcesPerRun)},
+                  {"description", "each source once (two sources landing under one object key are refused)"},
+                  {"items", {{"anyOf", {id_source, search_source, search_by_id}}}}}},
+                {"market", {{"type", nlohmann::json::array({"string", "null"})}, {"pattern", "^[A-Za-z]{2}$"}, {"example", "US"}}}}}}}}}}}}},
       {"responses",
        {{"202", json_body("Accepted; Location names the run",
                           {{"type", "object"},
                            {"properties", {{"run_id", {{"type", "string"}}}, {"status", {{"type", "string"}}}}}})},
         {"400", problem("Invalid body, source or market; no sources at all")},
-        {"401", problem("Missing or wrong bearer token")},
         {"409", problem("Too many runs queued")},
-        {"413", problem("Body over the limit")},
         {"503", problem("Raw store unavailable or shutting down")}}}};
   doc["paths"]["/v1/runs"]["get"] = {
       {"summary", "Recent runs, newest first"},
-      {"security", security},
       {"parameters",
-       {{{"name", "limit"}, {"in", "query"}, {"schema", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}, {"default", 20}}}}}},
+       {{{"name", "limit"}, {"in", "query"}, {"schema", {{"type", "integer"}, {"minimum", 1}, {"maximum", static_cast<int>(kMaxRunsLimit)}, {"default", static_cast<int>(kDefaultRunsLimit)}}}}}},
       {"responses",
        {{"200", json_body("Runs", {{"type", "object"}, {"properties", {{"runs", {{"type", "array"}, {"items", ref_run}}}}}})},
-        {"400", problem("Bad limit")},
-        {"401", problem("Missing or wrong bearer token")}}}};
+        {"400", problem("Bad limit")}}}};
   doc["paths"]["/v1/runs/{run_id}"]["get"] = {
       {"summary", "One run and its sources"},
-      {"security", security},
       {"parameters", {{{"name", "run_id"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}}}},
       {"responses",
-       {{"200", json_body("The run", ref_run)},
-        {"401", problem("Missing or wrong bearer token")},
-        {"404", problem("Unknown run id")}}}};
+       {{"200", json_body("The run", ref_run)}, {"404", problem("Unknown run id")}}}};
   return doc;
 }
 

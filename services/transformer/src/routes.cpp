@@ -74,12 +74,27 @@ json status_json(const TransformerService& svc, const Config& config) {
           {"last_errors", errors}};
 }
 
-json openapi() {
+}  // namespace
+
+json transformer_openapi() {
   json doc = http::openapi_document(
       "transformer", "Turns raw Spotify objects into the albums_data, artists_data and songs_data tables.");
   const json problem = {{"description", "problem+json"},
-                        {"content", {{"application/problem+json", {{"schema", {{"type", "object"}}}}}}}};
+                        {"content", {{"application/problem+json", {{"schema", {{"$ref", "#/components/schemas/Problem"}}}}}}}};
   const json counts = {{"type", "object"}, {"additionalProperties", {{"type", "integer"}}}};
+  // The rules of parse_raw_key / validate_key and validate_reprocess_prefix
+  // (tests/unit/transformer/openapi_rules_test.cpp checks both agree): under
+  // to_be_processed/ or processed/, no empty, "." or ".." segment, no control
+  // character, at most 1024 bytes.
+  const std::string ch = R"([^/\x00-\x1f\x7f])", first = R"([^/.\x00-\x1f\x7f])";
+  const std::string segment = "(" + first + ch + "*|\\." + first + ch + "*|\\.\\." + ch + "+)";
+  const json key_schema = {{"type", "string"},
+                           {"maxLength", 1024},
+                           {"pattern", "^(to_be_processed|processed)/" + segment + "(/" + segment + ")*$"},
+                           {"example", "to_be_processed/spotify_raw_20261121T060000Z_playlist_37i9dQZF1DXcBWIGoYBM5M_r1.json"}};
+  const json prefix_schema = {{"type", "string"},
+                              {"pattern", "^(to_be_processed|processed)(/(" + segment + "?/)*" + segment + "?)?$"},
+                              {"default", "processed/"}};
   doc["paths"]["/v1/transform"]["post"] = {
       {"summary", "Transform one raw object now"},
       {"description", "A to_be_processed/ key is transformed and moved to processed/; a processed/ key is "
@@ -91,7 +106,7 @@ json openapi() {
            {{"schema",
              {{"type", "object"},
               {"required", {"key"}},
-              {"properties", {{"key", {{"type", "string"}, {"example", "to_be_processed/spotify_raw_20261121T060000Z_playlist_37i9dQZF1DXcBWIGoYBM5M_r1.json"}}}}}}}}}}}}},
+              {"properties", {{"key", key_schema}}}}}}}}}}},
       {"responses",
        {{"200",
          {{"description", "Transformed"},
@@ -106,7 +121,7 @@ json openapi() {
                   {"raw_key", {{"type", "string"}}},
                   {"moved", {{"type", "boolean"}}},
                   {"dt", {{"type", "string"}}}}}}}}}}}}},
-        {"400", problem}, {"401", problem}, {"404", problem}, {"413", problem}, {"422", problem}, {"503", problem}}}};
+        {"400", problem}, {"404", problem}, {"422", problem}, {"503", problem}}}};
   doc["paths"]["/v1/reprocess"]["post"] = {
       {"summary", "Re-transform every raw object under a prefix, in the background"},
       {"requestBody",
@@ -115,14 +130,14 @@ json openapi() {
          {{"application/json",
            {{"schema",
              {{"type", "object"},
-              {"properties", {{"prefix", {{"type", "string"}, {"default", "processed/"}}}}}}}}}}}}},
+              {"properties", {{"prefix", prefix_schema}}}}}}}}}}},
       {"responses",
        {{"202",
          {{"description", "Queued"},
           {"content",
            {{"application/json",
              {{"schema", {{"type", "object"}, {"properties", {{"job_id", {{"type", "string"}}}}}}}}}}}}},
-        {"400", problem}, {"401", problem}}}};
+        {"400", problem}}}};
   doc["paths"]["/v1/jobs/{job_id}"]["get"] = {
       {"summary", "State of a reprocess job (or of the start-up scan)"},
       {"parameters", {{{"name", "job_id"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}}}},
@@ -130,57 +145,64 @@ json openapi() {
        {{"200",
          {{"description", "state: queued | running | succeeded | partial | failed | cancelled; objects total/done/failed; rows; skipped; errors"},
           {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}}},
-        {"401", problem}, {"404", problem}}}};
+        {"404", problem}}}};
   doc["paths"]["/v1/status"]["get"] = {
       {"summary", "Counters and the last 20 errors"},
       {"responses",
-       {{"200", {{"description", "Status"}, {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}}},
-        {"401", problem}}}};
+       {{"200", {{"description", "Status"}, {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}}}}}};
   return doc;
 }
 
-}  // namespace
+Result<std::string> parse_transform_request(const json& body) {
+  auto key = body.find("key");
+  if (key == body.end() || !key->is_string())
+    return make_error(Errc::invalid_argument, R"(the body must be {"key": "to_be_processed/<file>"})");
+  if (auto parsed = parse_raw_key(key->get<std::string>()); !parsed) return std::move(parsed).error();
+  return key->get<std::string>();
+}
+
+Result<std::string> parse_reprocess_request(const json& body) {
+  auto p = body.find("prefix");
+  if (p == body.end()) return std::string(kProcessedPrefix);
+  if (!p->is_string()) return make_error(Errc::invalid_argument, "`prefix` must be a string");
+  return validate_reprocess_prefix(p->get<std::string>());
+}
 
 void TransformerService::add_routes() {
-  server_->post(R"(/v1/transform)", [this](const http::Request& req) {
+  server_->post("/v1/transform", [this](const http::Request& req) {
     auto body = http::parse_json_object(req);
     if (!body) return http::error_response(body.error());
-    auto key = body->find("key");
-    if (key == body->end() || !key->is_string())
-      return http::error_response(make_error(Errc::invalid_argument, R"(the body must be {"key": "to_be_processed/<file>"})"));
-    auto result = transform_key(key->get<std::string>());
+    auto key = parse_transform_request(*body);
+    if (!key) return http::error_response(key.error());
+    auto result = transform_key(*key);
     if (!result) return http::error_response(result.error());
     return http::json_response(200, result_json(*result));
   });
 
-  server_->post(R"(/v1/reprocess)", [this](const http::Request& req) {
+  server_->post("/v1/reprocess", [this](const http::Request& req) {
     auto body = http::parse_json_object(req);
     if (!body) return http::error_response(body.error());
-    std::string prefix(kProcessedPrefix);
-    if (auto p = body->find("prefix"); p != body->end()) {
-      if (!p->is_string())
-        return http::error_response(make_error(Errc::invalid_argument, "`prefix` must be a string"));
-      prefix = p->get<std::string>();
-    }
-    auto id = reprocess(prefix);
+    auto prefix = parse_reprocess_request(*body);
+    if (!prefix) return http::error_response(prefix.error());
+    auto id = reprocess(*prefix);
     if (!id) return http::error_response(id.error());
     auto response = http::json_response(202, {{"job_id", *id}, {"state", "queued"}, {"status_url", "/v1/jobs/" + *id}});
     response.headers.emplace_back("Location", "/v1/jobs/" + *id);
     return response;
   });
 
-  server_->get(R"(/v1/jobs/([^/]+))", [this](const http::Request& req) {
+  server_->get("/v1/jobs/{job_id}", [this](const http::Request& req) {
     auto snapshot = job(req.params.at(0));
     if (!snapshot) return http::error_response(make_error(Errc::not_found, "no job " + req.params.at(0)));
     return http::json_response(200, job_json(*snapshot));
   });
 
-  server_->get(R"(/v1/status)", [this](const http::Request&) { return http::json_response(200, status_json(*this, config_)); });
+  server_->get("/v1/status", [this](const http::Request&) { return http::json_response(200, status_json(*this, config_)); });
 
   server_->add_readiness_check("raw_store", [this] { return raw_->ping(); });
   server_->add_readiness_check("transformed_store", [this] { return transformed_->ping(); });
   server_->add_readiness_check("bus", [this] { return bus_->ping(); });
-  server_->set_openapi(openapi());
+  server_->set_openapi(transformer_openapi());
 }
 
 }  // namespace etl::transformer

@@ -4,6 +4,8 @@
 // were lost (a crash, a bus outage) are transformed anyway.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -77,5 +79,11 @@ class TransformerService final : public etl::Runnable {
 
 // Checks a reprocess prefix: under to_be_processed/ or processed/, no "..".
 Result<std::string> validate_reprocess_prefix(std::string_view prefix);
+
+// The request rules of POST /v1/transform ({"key"}: the raw key) and POST
+// /v1/reprocess ({"prefix"}: the checked prefix), and the document that states them.
+Result<std::string> parse_transform_request(const nlohmann::json& body);
+Result<std::string> parse_reprocess_request(const nlohmann::json& body);
+nlohmann::json transformer_openapi();
 
 }  // namespace etl::transformer

@@ -70,6 +70,13 @@ struct CatalogCacheSettings {
   std::string dir = "./data/cataloger-cache";  // ETL_CATALOG_CACHE_DIR
   std::uint64_t max_bytes = 20ull << 30;       // ETL_CATALOG_CACHE_MAX_BYTES: bytes, or with a K/M/G/T suffix
   bool verify_md5 = true;                      // ETL_CATALOG_CACHE_VERIFY: md5 | etag (SSE-KMS: ETags are not MD5s)
+// How the HTTP listeners hold against hostile or careless clients (one block:
+// ETL_ALLOW_OPEN and ETL_HTTP_*; README "Configuration").
+struct HttpSettings {
+  bool allow_open = false;                    // ETL_ALLOW_OPEN: listen on a non-loopback address without ETL_API_TOKEN
+  int max_connections = 1024;                 // ETL_HTTP_MAX_CONNECTIONS: open connections per listener (more wait in the backlog)
+  std::chrono::seconds request_timeout{10};   // ETL_HTTP_REQUEST_TIMEOUT_S: a request's headers and body must arrive within it
+  std::vector<std::string> allowed_hosts;     // ETL_HTTP_ALLOWED_HOSTS: extra Host names a loopback-bound service accepts
 };
 
 struct Config {
@@ -85,6 +92,7 @@ struct Config {
   int pg_idle_timeout_s = 600;                   // ETL_PG_IDLE_TIMEOUT_S: between messages
   int pg_read_timeout_s = 30;                    // ETL_PG_READ_TIMEOUT_S: start-up, auth, the rest of a started message
   int pg_statement_timeout_ms = 30000;           // ETL_PG_STATEMENT_TIMEOUT_MS: unless the session SETs statement_timeout
+  HttpSettings http;                             // ETL_ALLOW_OPEN, ETL_HTTP_*
 
   std::string spotify_client_id;                            // SPOTIFY_CLIENT_ID
   std::string spotify_client_secret;                        // SPOTIFY_CLIENT_SECRET (secret)

@@ -2,7 +2,11 @@
 // get a parsed Request and return a Response; `error_response` is the one place an
 // Errc becomes an HTTP status and a problem+json body. Built in: /healthz,
 // /readyz (named dependency checks), /metrics, /openapi.json, bearer-token
-// auth on /v1/*, a request body limit (413), and a JSON access log line per request.
+// auth on /v1/*, and a JSON access log line per request. Hostile clients:
+// a body limit that holds for chunked and compressed bodies (413), a deadline
+// for a request's headers and body, a thread per connection up to a bound (so
+// probes never queue behind slow queries), 405 + Allow / 501 for methods, 415
+// for non-JSON bodies, and a Host check on loopback listeners (DNS rebinding).
 #pragma once
 
 #include <chrono>
@@ -58,8 +62,11 @@ struct ServerOptions {
   HostPort address{"127.0.0.1", 0};              // port 0 picks a free one
   std::string api_token;                         // empty: no auth on /v1
   std::uint64_t max_body_bytes = 1u << 20;       // larger request bodies get 413
-  std::chrono::seconds read_timeout{30};         // per-request socket read timeout
+  HttpSettings http;                             // open listening, connections, deadlines, Host names
 };
+
+// True for 127.0.0.0/8, ::1 and "localhost".
+bool is_loopback_host(std::string_view host) noexcept;
 
 class Server final {
  public:
@@ -68,13 +75,21 @@ class Server final {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // `pattern` is an ECMAScript regex matched against the whole path, e.g. R"(/v1/runs/([^/]+))".
-  void get(const std::string& pattern, Handler handler);
-  void post(const std::string& pattern, Handler handler);
-  void del(const std::string& pattern, Handler handler);
+  // `path` is an OpenAPI path template, e.g. "/v1/runs/{run_id}": each {name}
+  // matches one non-empty path segment and lands in Request::params, in order.
+  // The template is also the `route` label of the request metrics. POST routes
+  // take JSON bodies (application/json, else 415).
+  void get(const std::string& path, Handler handler);
+  void post(const std::string& path, Handler handler);
+  void del(const std::string& path, Handler handler);
+  // The templates registered so far with their methods ("GET /v1/runs/{run_id}").
+  std::vector<std::string> routes() const;
 
   void add_readiness_check(std::string name, ReadinessCheck check);
+  // The service's document; the server adds the built-in paths and states the
+  // security it really enforces (bearer only when a token is configured).
   void set_openapi(nlohmann::json document);
+  const nlohmann::json& openapi() const;
 
   // Binds and starts serving on a background thread. Fails when the address is taken.
   Status start();
@@ -88,7 +103,11 @@ class Server final {
   std::unique_ptr<Impl> impl_;
 };
 
-// Starts an OpenAPI 3 document for a service; callers add their paths.
+// Starts an OpenAPI 3.1 document for a service; callers add their paths.
 nlohmann::json openapi_document(std::string_view service, std::string_view description);
+// Finishes a document for what the server enforces: with a token, every /v1
+// operation requires bearer auth and lists 401; without, no security at all.
+// Every operation also lists 405/413/415 where they apply.
+void finish_openapi(nlohmann::json& document, bool token_required);
 
 }  // namespace etl::http

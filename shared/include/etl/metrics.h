@@ -53,6 +53,10 @@ class Histogram {
   std::atomic<std::uint64_t> count_{0};
 };
 
+// A sample value or bucket bound as the exposition format writes it: the
+// shortest text that reads back as the same double; NaN, +Inf, -Inf.
+std::string format_metric_value(double v);
+
 // Latency buckets in seconds, 1 ms to 60 s.
 std::vector<double> latency_buckets();
 

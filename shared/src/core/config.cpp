@@ -272,6 +272,33 @@ void read_catalog_cache_settings(Reader& r, CatalogCacheSettings& cache) {
   cache.verify_md5 = verify == "md5";
 }
 
+void read_http_settings(Reader& r, HttpSettings& http) {
+  std::string open = http.allow_open ? "true" : "false";
+  r.choice("ETL_ALLOW_OPEN", open, {"true", "false"});
+  http.allow_open = open == "true";
+  r.integer("ETL_HTTP_MAX_CONNECTIONS", http.max_connections, 16, 65536);
+  long long timeout = http.request_timeout.count();
+  r.integer("ETL_HTTP_REQUEST_TIMEOUT_S", timeout, 1LL, 600LL);
+  http.request_timeout = std::chrono::seconds(timeout);
+  if (auto hosts = r.get("ETL_HTTP_ALLOWED_HOSTS")) {
+    std::string_view rest = *hosts;
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      std::string item(rest.substr(0, comma));
+      item.erase(0, item.find_first_not_of(' '));
+      item.erase(item.find_last_not_of(' ') + 1);
+      std::transform(item.begin(), item.end(), item.begin(), ::tolower);
+      bool ok = !item.empty() && std::all_of(item.begin(), item.end(), [](unsigned char c) {
+        return std::isalnum(c) != 0 || c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+      });
+      if (!ok) return r.fail("ETL_HTTP_ALLOWED_HOSTS", "'" + item + "' is not a host name (letters, digits, . - : [ ])");
+      http.allowed_hosts.push_back(item);
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+}
+
 }  // namespace
 
 Result<Config> load_config(const Environment& env, const ConfigDefaults& defaults) {
@@ -292,6 +319,7 @@ Result<Config> load_config(const Environment& env, const ConfigDefaults& default
   r.integer("ETL_PG_READ_TIMEOUT_S", cfg.pg_read_timeout_s, 1, 3600);
   r.integer("ETL_PG_STATEMENT_TIMEOUT_MS", cfg.pg_statement_timeout_ms, 1, 3600000);
   r.string("ETL_API_TOKEN", cfg.api_token);
+  read_http_settings(r, cfg.http);
 
   r.string("SPOTIFY_CLIENT_ID", cfg.spotify_client_id);
   r.string("SPOTIFY_CLIENT_SECRET", cfg.spotify_client_secret);

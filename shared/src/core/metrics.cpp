@@ -1,6 +1,7 @@
 #include "etl/metrics.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <sstream>
 
@@ -47,6 +48,16 @@ std::string escape_label(const std::string& v) {
   return out;
 }
 
+std::string escape_help(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
 std::string render_labels(const Labels& labels) {
   std::string out;
   for (const auto& [k, v] : labels) {
@@ -56,13 +67,21 @@ std::string render_labels(const Labels& labels) {
   return out;
 }
 
-std::string number(double v) {
+}  // namespace
+
+// Shortest round-trip form: le="0.0025", not "0.0025000000000000001", so
+// queries on the bound as written match.
+std::string format_metric_value(double v) {
+  if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  std::ostringstream os;
-  os.precision(17);
-  os << v;
-  return os.str();
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc{} ? std::string(buf, end) : "NaN";
 }
+
+namespace {
+
+std::string number(double v) { return format_metric_value(v); }
 
 std::string braces(const std::string& labels, const std::string& extra = {}) {
   std::string all = labels;
@@ -108,7 +127,7 @@ std::string MetricsRegistry::render() const {
   std::ostringstream out;
   for (const auto& [name, fam] : families_) {
     const char* type = fam.kind == Kind::counter ? "counter" : fam.kind == Kind::gauge ? "gauge" : "histogram";
-    out << "# HELP " << name << ' ' << fam.help << "\n# TYPE " << name << ' ' << type << '\n';
+    out << "# HELP " << name << ' ' << escape_help(fam.help) << "\n# TYPE " << name << ' ' << type << '\n';
     for (const auto& [labels, c] : fam.counters) out << name << braces(labels) << ' ' << number(c->value()) << '\n';
     for (const auto& [labels, g] : fam.gauges) out << name << braces(labels) << ' ' << number(g->value()) << '\n';
     for (const auto& [labels, h] : fam.histograms) {

@@ -1,14 +1,13 @@
 #include "etl/http_server.h"
 
-#include <httplib.h>
-#include <openssl/crypto.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
-#include <thread>
 
 #include "etl/log.h"
+#include "http_impl.h"
 
 namespace etl::http {
 
@@ -50,8 +49,6 @@ int http_status(Errc code) noexcept {
   return 500;
 }
 
-namespace {
-
 const char* reason_phrase(int status) {
   switch (status) {
     case 400: return "Bad Request";
@@ -59,18 +56,21 @@ const char* reason_phrase(int status) {
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
     case 409: return "Conflict";
-    case 413: return "Payload Too Large";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Content";
     case 429: return "Too Many Requests";
     case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
     case 503: return "Service Unavailable";
     case 504: return "Gateway Timeout";
     default: return "Error";
   }
 }
-
-}  // namespace
 
 Response json_response(int status, const nlohmann::json& body) {
   Response r;
@@ -104,190 +104,60 @@ Result<nlohmann::json> parse_json_object(const Request& req) {
   return parsed;
 }
 
-nlohmann::json openapi_document(std::string_view service, std::string_view description) {
-  auto ok = [](const char* what) { return nlohmann::json{{"200", {{"description", what}}}}; };
-  return {{"openapi", "3.0.3"},
-          {"info", {{"title", "spotify-etl " + std::string(service)}, {"version", ETL_VERSION}, {"description", description}}},
-          {"components",
-           {{"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}},
-            {"schemas",
-             {{"Problem",
-               {{"type", "object"},
-                {"properties",
-                 {{"type", {{"type", "string"}}},
-                  {"title", {{"type", "string"}}},
-                  {"status", {{"type", "integer"}}},
-                  {"detail", {{"type", "string"}}}}}}}}}}},
-          {"paths",
-           {{"/healthz", {{"get", {{"summary", "Liveness"}, {"responses", ok("alive")}}}}},
-            {"/readyz", {{"get", {{"summary", "Readiness of the dependencies"}, {"responses", ok("ready")}}}}},
-            {"/metrics", {{"get", {{"summary", "Prometheus metrics"}, {"responses", ok("metrics")}}}}},
-            {"/openapi.json", {{"get", {{"summary", "This document"}, {"responses", ok("OpenAPI 3")}}}}}}}};
+bool is_loopback_host(std::string_view host) noexcept {
+  if (host == "localhost" || host == "::1") return true;
+  in_addr v4{};
+  std::string text(host);
+  return inet_pton(AF_INET, text.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
 }
 
-struct Server::Impl {
-  ServerOptions options;
-  MetricsRegistry& metrics;
-  httplib::Server server;
-  std::thread thread;
-  std::atomic<int> bound_port{0};
-  std::mutex checks_mutex;
-  std::vector<std::pair<std::string, ReadinessCheck>> checks;
-  nlohmann::json openapi;
-  Histogram* latency = nullptr;
-
-  Impl(ServerOptions o, MetricsRegistry& m) : options(std::move(o)), metrics(m) {}
-
-  static thread_local std::chrono::steady_clock::time_point request_start;
-  static thread_local const char* request_route;
-
-  static void write(const Response& in, httplib::Response& out) {
-    out.status = in.status;
-    for (const auto& [k, v] : in.headers) out.set_header(k, v);
-    out.set_content(in.body, in.content_type.c_str());
-  }
-
-  static Request convert(const httplib::Request& req) {
-    Request r;
-    r.method = req.method;
-    r.path = req.path;
-    for (size_t i = 1; i < req.matches.size(); ++i) r.params.push_back(req.matches[i].str());
-    for (const auto& [k, v] : req.params) r.query.emplace(k, v);
-    for (const auto& [k, v] : req.headers) r.headers.emplace(k, v);
-    r.body = req.body;
-    return r;
-  }
-
-  httplib::Server::Handler wrap(const std::string& pattern, Handler handler) {
-    auto route = std::make_shared<std::string>(pattern);
-    return [this, route, handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
-      request_route = route->c_str();
-      Response out;
-      try {
-        out = handler(convert(req));
-      } catch (const std::exception& e) {
-        log::error("handler threw", {{"route", *route}, {"error", e.what()}});
-        out = problem_response(500, "Internal Server Error", "unexpected error; see the service log");
-      }
-      write(out, res);
-    };
-  }
-
-  bool authorized(const httplib::Request& req) const {
-    if (options.api_token.empty() || req.path.rfind("/v1/", 0) != 0) return true;
-    const std::string expected = "Bearer " + options.api_token;
-    const std::string& got = req.get_header_value("Authorization");
-    return got.size() == expected.size() && CRYPTO_memcmp(got.data(), expected.data(), got.size()) == 0;
-  }
-
-  void install_builtins() {
-    latency = &metrics.histogram("spotify_etl_http_request_duration_seconds", "HTTP request latency",
-                                 {{"service", options.service}});
-    server.set_payload_max_length(options.max_body_bytes);
-    // httplib's default adds SO_REUSEPORT, which lets a second instance share the
-    // port silently; a taken port must be a start-up error instead.
-    server.set_socket_options([](socket_t sock) {
-      int yes = 1;
-      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    });
-    server.set_read_timeout(options.read_timeout);
-    // stop() waits for idle keep-alive connections to time out: keep that short so
-    // shutdown stays well inside its 10 s, and answer without Nagle's 40 ms stall.
-    server.set_keep_alive_timeout(1);
-    // Handlers may block (a query, a synchronous transform): keep enough workers
-    // that health and readiness probes are still answered meanwhile.
-    server.new_task_queue = [] { return new httplib::ThreadPool(32); };
-    server.set_tcp_nodelay(true);
-    server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-      request_start = std::chrono::steady_clock::now();
-      request_route = "unmatched";
-      // A request with neither Content-Length nor Transfer-Encoding has no body
-      // (RFC 9112 6.3); httplib would wait for the connection to close instead
-      // (`curl -X POST` without data: a 30 s stall). The body is read after this hook.
-      if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding"))
-        const_cast<httplib::Request&>(req).set_header("Content-Length", "0");
-      if (!authorized(req)) {
-        auto r = problem_response(401, "Unauthorized", "missing or wrong bearer token");
-        r.headers.emplace_back("WWW-Authenticate", "Bearer");
-        write(r, res);
-        return httplib::Server::HandlerResponse::Handled;
-      }
-      return httplib::Server::HandlerResponse::Unhandled;
-    });
-    server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-      if (!res.body.empty()) return;  // a handler already wrote a problem
-      std::string detail = res.status == 413   ? "request body exceeds the configured limit"
-                           : res.status == 404 ? "no such endpoint: " + req.method + " " + req.path
-                                               : std::string(reason_phrase(res.status));
-      write(problem_response(res.status, reason_phrase(res.status), detail), res);
-    });
-    server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-      write(problem_response(500, "Internal Server Error", "unexpected error; see the service log"), res);
-    });
-    server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - request_start).count();
-      latency->observe(seconds);
-      metrics
-          .counter("spotify_etl_http_requests_total", "HTTP requests by route and status",
-                   {{"service", options.service}, {"method", req.method}, {"route", request_route},
-                    {"status", std::to_string(res.status)}})
-          .inc();
-      if (req.path == "/healthz" || req.path == "/readyz" || req.path == "/metrics") return;
-      log::info("http request", {{"method", req.method},
-                                 {"path", req.path},
-                                 {"status", res.status},
-                                 {"ms", std::round(seconds * 1e5) / 100},
-                                 {"remote", req.remote_addr}});
-    });
-
-    server.Get("/healthz", wrap("/healthz", [](const Request&) { return json_response(200, {{"status", "ok"}}); }));
-    server.Get("/readyz", wrap("/readyz", [this](const Request&) {
-      nlohmann::json details = nlohmann::json::object();
-      bool ready = true;
-      std::vector<std::pair<std::string, ReadinessCheck>> copy;
-      {
-        std::lock_guard lock(checks_mutex);
-        copy = checks;
-      }
-      for (const auto& [name, check] : copy) {
-        Status s = check();
-        details[name] = s.ok() ? "ok" : s.error().message;
-        ready = ready && s.ok();
-      }
-      return json_response(ready ? 200 : 503, {{"status", ready ? "ready" : "not ready"}, {"checks", details}});
-    }));
-    server.Get("/metrics", wrap("/metrics", [this](const Request&) {
-      Response r;
-      r.content_type = "text/plain; version=0.0.4";
-      r.body = metrics.render();
-      return r;
-    }));
-    server.Get("/openapi.json", wrap("/openapi.json", [this](const Request&) { return json_response(200, openapi); }));
-  }
-};
-
-thread_local std::chrono::steady_clock::time_point Server::Impl::request_start{};
-thread_local const char* Server::Impl::request_route = "unmatched";
+void write_response(const Response& in, httplib::Response& out) {
+  out.status = in.status;
+  for (const auto& [k, v] : in.headers) out.set_header(k, v);
+  out.set_content(in.body, in.content_type.c_str());
+}
 
 Server::Server(ServerOptions options, MetricsRegistry& metrics) : impl_(std::make_unique<Impl>(std::move(options), metrics)) {
   impl_->openapi = openapi_document(impl_->options.service, "");
-  impl_->install_builtins();
+  finish_openapi(impl_->openapi, !impl_->options.api_token.empty());
+  impl_->install();
 }
 
 Server::~Server() { stop(); }
 
-void Server::get(const std::string& pattern, Handler handler) { impl_->server.Get(pattern, impl_->wrap(pattern, std::move(handler))); }
-void Server::post(const std::string& pattern, Handler handler) { impl_->server.Post(pattern, impl_->wrap(pattern, std::move(handler))); }
-void Server::del(const std::string& pattern, Handler handler) { impl_->server.Delete(pattern, impl_->wrap(pattern, std::move(handler))); }
+void Server::get(const std::string& path, Handler handler) { impl_->add_route("GET", path, std::move(handler)); }
+void Server::post(const std::string& path, Handler handler) { impl_->add_route("POST", path, std::move(handler)); }
+void Server::del(const std::string& path, Handler handler) { impl_->add_route("DELETE", path, std::move(handler)); }
+std::vector<std::string> Server::routes() const { return impl_->router.list(); }
 
 void Server::add_readiness_check(std::string name, ReadinessCheck check) {
   std::lock_guard lock(impl_->checks_mutex);
   impl_->checks.emplace_back(std::move(name), std::move(check));
 }
 
-void Server::set_openapi(nlohmann::json document) { impl_->openapi = std::move(document); }
+void Server::set_openapi(nlohmann::json document) {
+  finish_openapi(document, !impl_->options.api_token.empty());
+  impl_->openapi = std::move(document);
+}
+
+const nlohmann::json& Server::openapi() const { return impl_->openapi; }
+
+namespace {
+
+// The same rule as load_config's, where the address is known: an open API on
+// the network is a choice an operator makes explicitly.
+Status check_open_listening(const ServerOptions& o) {
+  if (!o.api_token.empty() || is_loopback_host(o.address.host) || o.http.allow_open) return {};
+  return make_error(Errc::invalid_argument,
+                    "refusing to listen on " + o.address.str() +
+                        " without ETL_API_TOKEN: anyone who can reach it could run and query the pipeline; "
+                        "set ETL_API_TOKEN, listen on 127.0.0.1, or set ETL_ALLOW_OPEN=true to run open on purpose");
+}
+
+}  // namespace
 
 Status Server::start() {
+  ETL_RETURN_IF_ERROR(check_open_listening(impl_->options));
   const auto& addr = impl_->options.address;
   int port = addr.port;
   if (port == 0) {
@@ -296,27 +166,37 @@ Status Server::start() {
   } else if (!impl_->server.bind_to_port(addr.host, port)) {
     return make_error(Errc::unavailable, "cannot listen on " + addr.str() + " (address in use or not local)");
   }
+  // httplib listens with a backlog of 5: a burst of connections (a refresh
+  // storm, a probe among slow clients) would wait for SYN retries of 1 s and
+  // more. listen() again on the bound socket only raises the backlog.
+  if (int fd = impl_->listen_fd.load(); fd >= 0) ::listen(fd, 1024);
   impl_->bound_port = port;
+  impl_->watchdog->start(port);
   impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
   // httplib's stop() is a no-op until the listen loop runs: a stop() right after
   // start() would leave the thread in accept() and hang the join.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (!impl_->server.is_running() && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  log::info("listening", {{"address", addr.host + ":" + std::to_string(port)}});
+  log::info("listening", {{"address", addr.host + ":" + std::to_string(port)},
+                          {"auth", impl_->options.api_token.empty() ? "none" : "bearer"}});
   return {};
 }
 
 void Server::stop() {
   if (!impl_) return;
+  impl_->stopping = true;
   impl_->server.stop();
   if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->watchdog->stop();
 }
 
 int Server::port() const noexcept { return impl_->bound_port; }
 
 std::string Server::base_url() const {
-  return "http://" + impl_->options.address.host + ":" + std::to_string(port());
+  std::string host = impl_->options.address.host;
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return "http://" + host + ":" + std::to_string(port());
 }
 
 }  // namespace etl::http

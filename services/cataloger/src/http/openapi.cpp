@@ -18,7 +18,13 @@ nlohmann::json openapi_spec() {
   auto id_param = [](const char* name) {
     return json::array({{{"name", name}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}}});
   };
-  json secured = json::array({{{"bearer", json::array()}}});
+  // The rules of parse_query_request and parse_crawl_request
+  // (tests/unit/cataloger/openapi_rules_test.cpp checks both agree).
+  const json crawl_request = {
+      {"type", "object"},
+      {"properties",
+       {{"tables", {{"type", json::array({"array", "null"})}, {"items", {{"type", "string"}}}}},
+        {"full", {{"type", json::array({"boolean", "null"})}}}}}};
   auto& schemas = doc["components"]["schemas"];
   schemas["Column"] = {{"type", "object"}, {"properties", {{"name", {{"type", "string"}}}, {"type", {{"type", "string"}}}}}};
   schemas["Table"] = {{"type", "object"},
@@ -46,11 +52,12 @@ nlohmann::json openapi_spec() {
   schemas["QueryRequest"] = {{"type", "object"},
                              {"required", {"sql"}},
                              {"properties",
-                              {{"sql", {{"type", "string"}, {"description", "one read-only statement"}}},
-                               {"max_rows", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}, {"default", 1000}}},
-                               {"timeout_ms", {{"type", "integer"}, {"default", 30000}}},
-                               {"max_age_s", {{"type", "integer"}, {"description", "reuse a cached result up to N s old"}}},
-                               {"async", {{"type", "boolean"}, {"description", "answer 202 at once; poll GET /v1/query/{id}"}}}}}};
+                              {{"sql", {{"type", "string"}, {"pattern", "[^ \t\r\n]"}, {"description", "one read-only statement"}}},
+                               {"max_rows", {{"type", json::array({"integer", "null"})}, {"minimum", 1}, {"maximum", 1000}, {"default", 1000}}},
+                               {"timeout_ms", {{"type", json::array({"integer", "null"})}, {"minimum", 1}, {"maximum", 3600000}, {"default", 30000}}},
+                               {"max_age_s", {{"type", json::array({"integer", "null"})}, {"minimum", 0}, {"maximum", 604800},
+                                              {"description", "reuse a cached result up to N s old"}}},
+                               {"async", {{"type", json::array({"boolean", "null"})}, {"description", "answer 202 at once; poll GET /v1/query/{id}"}}}}}};
   schemas["QueryPage"] = {{"type", "object"},
                           {"properties",
                            {{"query_id", {{"type", "string"}}},
@@ -63,23 +70,18 @@ nlohmann::json openapi_spec() {
                             {"result_location", {{"type", "string"}, {"nullable", true}}}}}};
   auto& paths = doc["paths"];
   paths["/v1/crawl"]["post"] = {{"summary", "Crawl now (all tables, or the ones named)"},
-                                {"security", secured},
-                                {"requestBody", {{"required", false}, {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}}},
+                                                                {"requestBody", {{"required", false}, {"content", {{"application/json", {{"schema", crawl_request}}}}}}},
                                 {"responses", {{"202", ok("crawl started", "Crawl")}, {"400", problem("unknown table")}}}};
-  paths["/v1/crawls/{crawl_id}"]["get"] = {{"summary", "A crawl's state"}, {"security", secured},
-                                           {"parameters", id_param("crawl_id")},
+  paths["/v1/crawls/{crawl_id}"]["get"] = {{"summary", "A crawl's state"},                                            {"parameters", id_param("crawl_id")},
                                            {"responses", {{"200", ok("crawl", "Crawl")}, {"404", problem("unknown crawl")}}}};
-  paths["/v1/tables"]["get"] = {{"summary", "Every table"}, {"security", secured},
-                                {"responses", {{"200", {{"description", "{\"tables\":[Table]}"}}}}}};
-  paths["/v1/tables/{name}"]["get"] = {{"summary", "One table"}, {"security", secured}, {"parameters", id_param("name")},
+  paths["/v1/tables"]["get"] = {{"summary", "Every table"},                                 {"responses", {{"200", {{"description", "{\"tables\":[Table]}"}}}}}};
+  paths["/v1/tables/{name}"]["get"] = {{"summary", "One table"}, {"parameters", id_param("name")},
                                        {"responses", {{"200", ok("table", "Table")}, {"404", problem("unknown table")}}}};
-  paths["/v1/tables/{name}/partitions"]["get"] = {{"summary", "A table's partitions and files"}, {"security", secured},
-                                                  {"parameters", id_param("name")},
+  paths["/v1/tables/{name}/partitions"]["get"] = {{"summary", "A table's partitions and files"},                                                   {"parameters", id_param("name")},
                                                   {"responses", {{"200", {{"description", "partitions"}}}, {"404", problem("unknown table")}}}};
   paths["/v1/query"]["post"] = {
       {"summary", "Run read-only SQL (SELECT / WITH / SHOW / DESCRIBE / EXPLAIN)"},
-      {"security", secured},
-      {"requestBody", {{"required", true}, {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/QueryRequest"}}}}}}}}},
+            {"requestBody", {{"required", true}, {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/QueryRequest"}}}}}}}}},
       {"responses", {{"200", ok("first page (Accept: text/csv for CSV)", "QueryPage")},
                      {"202", {{"description", "async: started"}}},
                      {"400", problem("refused or invalid SQL")},
@@ -87,10 +89,9 @@ nlohmann::json openapi_spec() {
                      {"504", problem("timeout")}}}};
   paths["/v1/query/{query_id}"]["get"] = {
       {"summary", "State, first page, or the page of ?next_token="},
-      {"security", secured},
-      {"parameters", id_param("query_id")},
+            {"parameters", id_param("query_id")},
       {"responses", {{"200", ok("state or page", "QueryPage")}, {"400", problem("bad token")}, {"404", problem("unknown query or expired result")}}}};
-  paths["/v1/query/{query_id}"]["delete"] = {{"summary", "Cancel"}, {"security", secured}, {"parameters", id_param("query_id")},
+  paths["/v1/query/{query_id}"]["delete"] = {{"summary", "Cancel"}, {"parameters", id_param("query_id")},
                                              {"responses", {{"200", {{"description", "state"}}}, {"404", problem("unknown query")}}}};
   return doc;
 }

@@ -136,7 +136,7 @@ std::string page_csv(const QueryPage& page) {
 }
 
 void install_routes(http::Server& server, Catalog& catalog, QueryEngine& engine) {
-  server.post(R"(/v1/crawl)", [&catalog](const http::Request& req) {
+  server.post("/v1/crawl", [&catalog](const http::Request& req) {
     auto body = http::parse_json_object(req);
     if (!body) return http::error_response(body.error());
     auto request = parse_crawl_request(*body);
@@ -145,22 +145,22 @@ void install_routes(http::Server& server, Catalog& catalog, QueryEngine& engine)
     if (!crawl) return http::error_response(crawl.error());
     return http::json_response(202, to_json(*crawl));
   });
-  server.get(R"(/v1/crawls/([^/]+))", [&catalog](const http::Request& req) {
+  server.get("/v1/crawls/{crawl_id}", [&catalog](const http::Request& req) {
     auto crawl = catalog.get_crawl(req.params.at(0));
     return crawl ? http::json_response(200, to_json(*crawl)) : http::error_response(crawl.error());
   });
-  server.get(R"(/v1/tables)", [&catalog](const http::Request&) {
+  server.get("/v1/tables", [&catalog](const http::Request&) {
     auto tables = catalog.list_tables();
     if (!tables) return http::error_response(tables.error());
     json out = json::array();
     for (const auto& t : *tables) out.push_back(to_json(t));
     return http::json_response(200, {{"tables", out}});
   });
-  server.get(R"(/v1/tables/([^/]+))", [&catalog](const http::Request& req) {
+  server.get("/v1/tables/{name}", [&catalog](const http::Request& req) {
     auto table = catalog.get_table(req.params.at(0));
     return table ? http::json_response(200, to_json(*table)) : http::error_response(table.error());
   });
-  server.get(R"(/v1/tables/([^/]+)/partitions)", [&catalog](const http::Request& req) {
+  server.get("/v1/tables/{name}/partitions", [&catalog](const http::Request& req) {
     auto partitions = catalog.get_partitions(req.params.at(0));
     if (!partitions) return http::error_response(partitions.error());
     json out = json::array();
@@ -168,7 +168,7 @@ void install_routes(http::Server& server, Catalog& catalog, QueryEngine& engine)
     return http::json_response(200, {{"table", req.params.at(0)}, {"partitions", out}});
   });
 
-  server.post(R"(/v1/query)", [&engine](const http::Request& req) {
+  server.post("/v1/query", [&engine](const http::Request& req) {
     auto body = http::parse_json_object(req);
     if (!body) return http::error_response(body.error());
     auto submission = parse_query_request(*body);
@@ -182,7 +182,7 @@ void install_routes(http::Server& server, Catalog& catalog, QueryEngine& engine)
     auto page = engine.page(done->query_id, "");
     return page ? page_response(*page, req) : http::error_response(page.error());
   });
-  server.get(R"(/v1/query/([^/]+))", [&engine](const http::Request& req) {
+  server.get("/v1/query/{query_id}", [&engine](const http::Request& req) {
     const std::string& id = req.params.at(0);
     auto token = req.query_param("next_token");
     if (token && !token->empty()) {
@@ -197,7 +197,7 @@ void install_routes(http::Server& server, Catalog& catalog, QueryEngine& engine)
     }
     return http::json_response(200, status_json(*status));
   });
-  server.del(R"(/v1/query/([^/]+))", [&engine](const http::Request& req) {
+  server.del("/v1/query/{query_id}", [&engine](const http::Request& req) {
     auto cancelled = engine.cancel(req.params.at(0));
     if (!cancelled) return http::error_response(cancelled.error());
     auto settled = engine.wait(cancelled->query_id, std::chrono::seconds(2));

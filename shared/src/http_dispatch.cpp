@@ -1,0 +1,240 @@
+// The request path: every request is routed, checked and answered in
+// httplib's pre-routing hook, before httplib reads any body; only a POST that
+// passed every check has its body read, by a content reader that stops at the
+// limit (chunked or not). Answers that leave a body unread close the connection.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <set>
+
+#include "etl/log.h"
+#include "http_impl.h"
+#include "http_policy.h"
+
+namespace etl::http {
+namespace {
+
+struct RequestState {
+  std::chrono::steady_clock::time_point start;
+  const std::string* route = nullptr;  // the template, for metrics
+  RouteMatch match;
+  std::string peer;
+  bool close_after = false;  // a body was left unread
+};
+thread_local RequestState current;
+
+const std::string kUnmatched = "unmatched";
+
+Request convert(const httplib::Request& req, std::vector<std::string> params, std::string body) {
+  Request r;
+  r.method = req.method == "HEAD" ? "GET" : req.method;
+  r.path = req.path;
+  r.params = std::move(params);
+  for (const auto& [k, v] : req.params) r.query.emplace(k, v);
+  for (const auto& [k, v] : req.headers) r.headers.emplace(k, v);
+  r.body = std::move(body);
+  return r;
+}
+
+bool has_body(const httplib::Request& req) {
+  if (req.has_header("Transfer-Encoding")) return true;
+  const std::string& length = req.get_header_value("Content-Length");
+  return !length.empty() && length.find_first_not_of('0') != std::string::npos;
+}
+
+httplib::Server::HandlerResponse answer(httplib::Response& res, Response r) {
+  if (current.close_after) r.headers.emplace_back("Connection", "close");
+  write_response(r, res);
+  return httplib::Server::HandlerResponse::Handled;
+}
+
+}  // namespace
+
+void Server::Impl::add_route(const std::string& method, const std::string& path, Handler handler) {
+  if (Status s = router.add(method, path, std::move(handler)); !s.ok()) throw std::invalid_argument(s.error().message);
+}
+
+Response Server::Impl::run(const Route& route, Request request) {
+  if (watchdog) watchdog->handler_started(current.peer);
+  try {
+    return route.handler(request);
+  } catch (const std::exception& e) {
+    log::error("handler threw", {{"route", route.path_template}, {"error", e.what()}});
+    return problem_response(500, "Internal Server Error", "unexpected error; see the service log");
+  }
+}
+
+httplib::Server::HandlerResponse Server::Impl::pre_routing(const httplib::Request& req, httplib::Response& res) {
+  current = RequestState{std::chrono::steady_clock::now(), &kUnmatched, {}, req.remote_addr + ":" + std::to_string(req.remote_port), false};
+  const bool body = has_body(req);
+  current.close_after = body;  // until a content reader consumes it
+  // A request with neither Content-Length nor Transfer-Encoding has no body
+  // (RFC 9112 6.3); httplib would wait for the connection to close instead.
+  if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding"))
+    const_cast<httplib::Request&>(req).set_header("Content-Length", "0");
+
+  if (!policy::is_known_method(req.method))
+    return answer(res, problem_response(501, "", "method " + req.method + " is not implemented by this server"));
+  const auto& o = options;
+  if (is_loopback_host(o.address.host) && !policy::host_allowed(req.get_header_value("Host"), o.address.host, o.http.allowed_hosts))
+    return answer(res, problem_response(403, "", "Host '" + policy::host_name(req.get_header_value("Host")) +
+                                                     "' is not a name of this service (add it to ETL_HTTP_ALLOWED_HOSTS)"));
+  current.match = router.match(req.method, req.path);
+  const RouteMatch& m = current.match;
+  if (m.allow.empty()) return answer(res, problem_response(404, "", "no such endpoint: " + req.method + " " + req.path));
+  if (!m.route) {
+    Response r = req.method == "OPTIONS" ? Response{204, "text/plain", "", {}}
+                                         : problem_response(405, "", req.method + " is not allowed on " + req.path + " (allowed: " + m.allow + ")");
+    r.headers.emplace_back("Allow", m.allow);
+    return answer(res, std::move(r));
+  }
+  current.route = &m.route->path_template;
+  if (!o.api_token.empty() && req.path.rfind("/v1/", 0) == 0 &&
+      !policy::bearer_matches(req.get_header_value("Authorization"), o.api_token)) {
+    Response r = problem_response(401, "", "missing or wrong bearer token");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return answer(res, std::move(r));
+  }
+  if (m.route->method != "POST") return answer(res, run(*m.route, convert(req, m.params, {})));
+
+  const std::string& encoding = req.get_header_value("Content-Encoding");
+  if (body && !encoding.empty() && encoding != "identity")
+    return answer(res, problem_response(415, "", "Content-Encoding " + encoding + " is not accepted: send the body uncompressed"));
+  if (!policy::json_body_acceptable(req.get_header_value("Content-Type"), body, req.has_header("Origin")))
+    return answer(res, problem_response(415, "", "the body must be JSON, sent with Content-Type: application/json"));
+  if (req.get_header_value_count("Content-Length") > 0 &&
+      req.get_header_value<std::uint64_t>("Content-Length") > o.max_body_bytes)
+    return answer(res, problem_response(413, "", "request body exceeds the limit of " + std::to_string(o.max_body_bytes) +
+                                                     " bytes (ETL_MAX_REQUEST_BODY_BYTES)"));
+  return httplib::Server::HandlerResponse::Unhandled;  // read_body comes next
+}
+
+void Server::Impl::read_body(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+  const RouteMatch& m = current.match;
+  if (!m.route) return write_response(problem_response(404, "", "no such endpoint"), res);
+  std::string body;
+  bool over = false;
+  bool complete = reader([&](const char* data, size_t n) {
+    over = body.size() + n > options.max_body_bytes;
+    if (!over) body.append(data, n);
+    return !over;
+  });
+  if (over || !complete) {
+    Response r = over ? problem_response(413, "", "request body exceeds the limit of " + std::to_string(options.max_body_bytes) +
+                                                      " bytes (ETL_MAX_REQUEST_BODY_BYTES)")
+                      : problem_response(400, "", "the request body could not be read (malformed chunked encoding?)");
+    answer(res, std::move(r));
+    return;
+  }
+  current.close_after = false;
+  write_response(run(*m.route, convert(req, m.params, std::move(body))), res);
+}
+
+void Server::Impl::log_request(const httplib::Request& req, const httplib::Response& res) {
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - current.start).count();
+  if (current.start == std::chrono::steady_clock::time_point{}) seconds = 0;  // refused before routing
+  latency->observe(seconds);
+  metrics
+      .counter("spotify_etl_http_requests_total", "HTTP requests by method, route template and status",
+               {{"service", options.service}, {"method", req.method}, {"route", *(current.route ? current.route : &kUnmatched)},
+                {"status", std::to_string(res.status)}})
+      .inc();
+  if (watchdog && !current.peer.empty()) watchdog->response_written(current.peer);
+  // The rest of an unread body must not be parsed as the next request, and
+  // httplib 0.11 cannot be told to close after a response: end the
+  // connection (FIN after the response), and put an unconnected socket in its
+  // descriptor so httplib's keep-alive loop ends at its next read.
+  if (current.close_after && bound_port > 0) {
+    if (int fd = find_connection(bound_port, current.peer); fd >= 0) {
+      ::shutdown(fd, SHUT_WR);
+      if (int dummy = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0); dummy >= 0) {
+        ::dup2(dummy, fd);
+        ::close(dummy);
+      }
+    }
+  }
+  const bool probe = req.path == "/healthz" || req.path == "/readyz" || req.path == "/metrics";
+  current = RequestState{};
+  if (probe) return;
+  log::info("http request", {{"method", req.method},
+                             {"path", req.path},
+                             {"status", res.status},
+                             {"ms", std::round(seconds * 1e5) / 100},
+                             {"remote", req.remote_addr}});
+}
+
+Response Server::Impl::readiness() {
+  nlohmann::json details = nlohmann::json::object();
+  bool ready = true;
+  std::vector<std::pair<std::string, ReadinessCheck>> copy;
+  {
+    std::lock_guard lock(checks_mutex);
+    copy = checks;
+  }
+  for (const auto& [name, check] : copy) {
+    Status s = check();
+    details[name] = s.ok() ? "ok" : s.error().message;
+    ready = ready && s.ok();
+  }
+  return json_response(ready ? 200 : 503, {{"status", ready ? "ready" : "not ready"}, {"checks", details}});
+}
+
+void Server::Impl::install() {
+  const Labels service{{"service", options.service}};
+  latency = &metrics.histogram("spotify_etl_http_request_duration_seconds", "HTTP request latency", service);
+  connections = &metrics.gauge("spotify_etl_http_connections", "Connections being served", service);
+  timed_out = &metrics.counter("spotify_etl_http_request_timeouts_total",
+                               "Connections closed because a request's headers and body did not arrive in time", service);
+  watchdog = std::make_unique<ConnectionWatchdog>(options.http.request_timeout, *timed_out);
+  server.set_payload_max_length(options.max_body_bytes);
+  // httplib's default adds SO_REUSEPORT, which lets a second instance share the
+  // port silently; a taken port must be a start-up error instead.
+  server.set_socket_options([this](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listen_fd = sock;
+  });
+  // Per read; the watchdog bounds a whole request. Keep-alive idling is short so
+  // stop() stays well inside its 10 s; no Nagle's 40 ms stall.
+  server.set_read_timeout(std::min<std::chrono::seconds>(options.http.request_timeout, std::chrono::seconds(5)));
+  server.set_keep_alive_timeout(1);
+  server.set_tcp_nodelay(true);
+  const auto max = static_cast<std::size_t>(options.http.max_connections);
+  server.new_task_queue = [this, max] { return new ConnectionPool(max, stopping, *connections); };
+  server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) { return pre_routing(req, res); });
+  server.Post(".*", [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+    read_body(req, res, reader);
+  });
+  server.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;  // a handler already wrote a problem
+    // httplib refuses methods outside its own list as a bad request line
+    // (req.method and req.target are set by then): 405/404 for the ones we
+    // know, 501 for the others.
+    static const std::set<std::string> parsed = {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "PRI"};
+    if (res.status == 400 && !req.method.empty() && parsed.count(req.method) == 0) {
+      if (!policy::is_known_method(req.method))
+        return write_response(problem_response(501, "", "method " + req.method + " is not implemented by this server"), res);
+      auto m = router.match(req.method, req.target.substr(0, req.target.find('?')));
+      if (m.allow.empty()) return write_response(problem_response(404, "", "no such endpoint: " + req.target), res);
+      Response r = problem_response(405, "", req.method + " is not allowed here (allowed: " + m.allow + ")");
+      r.headers.emplace_back("Allow", m.allow);
+      return write_response(r, res);
+    }
+    write_response(problem_response(res.status, "", reason_phrase(res.status)), res);
+  });
+  server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+    write_response(problem_response(500, "Internal Server Error", "unexpected error; see the service log"), res);
+  });
+  server.set_logger([this](const httplib::Request& req, const httplib::Response& res) { log_request(req, res); });
+
+  add_route("GET", "/healthz", [](const Request&) { return json_response(200, {{"status", "ok"}}); });
+  add_route("GET", "/readyz", [this](const Request&) { return readiness(); });
+  add_route("GET", "/metrics", [this](const Request&) {
+    return Response{200, "text/plain; version=0.0.4; charset=utf-8", metrics.render(), {}};
+  });
+  add_route("GET", "/openapi.json", [this](const Request&) { return json_response(200, openapi); });
+}
+
+}  // namespace etl::http

@@ -1,0 +1,51 @@
+// Server::Impl, shared by the HTTP base's files: http_server.cpp (public
+// API, start/stop), http_dispatch.cpp (the request path), http_openapi.cpp.
+#pragma once
+
+#include <httplib.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "etl/http_server.h"
+#include "http_listener.h"
+#include "http_router.h"
+
+namespace etl::http {
+
+struct Server::Impl {
+  ServerOptions options;
+  MetricsRegistry& metrics;
+  httplib::Server server;
+  Router router;
+  std::thread thread;
+  std::atomic<int> bound_port{0};
+  std::atomic<int> listen_fd{-1};
+  std::atomic<bool> stopping{false};
+  std::mutex checks_mutex;
+  std::vector<std::pair<std::string, ReadinessCheck>> checks;
+  nlohmann::json openapi;
+  Histogram* latency = nullptr;
+  Gauge* connections = nullptr;
+  Counter* timed_out = nullptr;
+  std::unique_ptr<ConnectionWatchdog> watchdog;
+
+  Impl(ServerOptions o, MetricsRegistry& m) : options(std::move(o)), metrics(m) {}
+
+  void install();  // httplib hooks and the built-in routes
+  void add_route(const std::string& method, const std::string& path, Handler handler);
+
+ private:
+  httplib::Server::HandlerResponse pre_routing(const httplib::Request& req, httplib::Response& res);
+  void read_body(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader);
+  Response run(const Route& route, Request request);
+  void log_request(const httplib::Request& req, const httplib::Response& res);
+  Response readiness();
+};
+
+void write_response(const Response& in, httplib::Response& out);
+const char* reason_phrase(int status);
+
+}  // namespace etl::http

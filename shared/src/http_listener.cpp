@@ -1,0 +1,189 @@
+#include "http_listener.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "etl/log.h"
+
+namespace etl::http {
+
+ConnectionPool::ConnectionPool(std::size_t max_threads, const std::atomic<bool>& stopping, Gauge& busy)
+    : max_threads_(max_threads), stopping_(stopping), busy_(busy) {}
+
+ConnectionPool::~ConnectionPool() { shutdown(); }
+
+void ConnectionPool::enqueue(std::function<void()> fn) {
+  std::unique_lock lock(mutex_);
+  // At the bound the accept loop waits for a free thread; while stopping it
+  // does not (each connection then answers at once and closes).
+  while (idle_ <= tasks_.size() && threads_.size() >= max_threads_ && !stopping_ && !shutdown_)
+    worker_free_.wait_for(lock, std::chrono::milliseconds(100));
+  tasks_.push_back(std::move(fn));
+  if (idle_ < tasks_.size() && threads_.size() < max_threads_) threads_.emplace_back([this] { work(); });
+  else task_ready_.notify_one();
+}
+
+void ConnectionPool::work() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    ++idle_;
+    task_ready_.wait(lock, [this] { return shutdown_ || !tasks_.empty(); });
+    --idle_;
+    if (tasks_.empty()) return;  // shut down with nothing left to serve
+    auto task = std::move(tasks_.front());
+    tasks_.pop_front();
+    lock.unlock();
+    busy_.inc();
+    task();
+    busy_.dec();
+    lock.lock();
+    worker_free_.notify_one();
+  }
+}
+
+void ConnectionPool::shutdown() {
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard lock(mutex_);
+    shutdown_ = true;
+    threads.swap(threads_);
+  }
+  task_ready_.notify_all();
+  worker_free_.notify_all();
+  for (auto& t : threads) t.join();
+}
+
+namespace {
+
+std::string address_text(const sockaddr_storage& addr, socklen_t len) {
+  char host[NI_MAXHOST] = {}, port[NI_MAXSERV] = {};
+  if (getnameinfo(reinterpret_cast<const sockaddr*>(&addr), len, host, sizeof host, port, sizeof port,
+                  NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+    return {};
+  return std::string(host) + ":" + port;
+}
+
+int local_port(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return -1;
+  if (addr.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+  if (addr.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+  return -1;
+}
+
+std::string peer_of(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return {};
+  return address_text(addr, len);
+}
+
+// Calls `fn(fd, peer)` for every connected socket of this process on local `port`.
+template <class Fn>
+void for_each_connection(int port, Fn fn) {
+  DIR* dir = opendir("/proc/self/fd");
+  if (!dir) return;
+  while (dirent* e = readdir(dir)) {
+    char* end = nullptr;
+    long fd = std::strtol(e->d_name, &end, 10);
+    if (end == e->d_name || *end != '\0' || fd == dirfd(dir)) continue;
+    if (local_port(static_cast<int>(fd)) != port) continue;
+    std::string peer = peer_of(static_cast<int>(fd));  // the listening socket has none
+    if (!peer.empty() && !fn(static_cast<int>(fd), peer)) break;
+  }
+  closedir(dir);
+}
+
+}  // namespace
+
+int find_connection(int port, const std::string& peer) {
+  int found = -1;
+  for_each_connection(port, [&](int fd, const std::string& p) {
+    if (p != peer) return true;
+    found = fd;
+    return false;
+  });
+  return found;
+}
+
+ConnectionWatchdog::ConnectionWatchdog(std::chrono::milliseconds deadline, Counter& closed)
+    : deadline_(deadline), closed_(closed) {}
+
+ConnectionWatchdog::~ConnectionWatchdog() { stop(); }
+
+void ConnectionWatchdog::start(int port) {
+  port_ = port;
+  thread_ = std::thread([this] {
+    const auto period = std::clamp(deadline_ / 10, std::chrono::milliseconds(50), std::chrono::milliseconds(500));
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, period, [this] { return stop_; })) {
+      lock.unlock();
+      scan();
+      lock.lock();
+    }
+  });
+}
+
+void ConnectionWatchdog::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void ConnectionWatchdog::handler_started(const std::string& peer) {
+  std::lock_guard lock(mutex_);
+  auto& e = entries_[peer];
+  e.in_handler = true;
+  e.touched = std::chrono::steady_clock::now();
+}
+
+void ConnectionWatchdog::response_written(const std::string& peer) {
+  std::lock_guard lock(mutex_);
+  auto& e = entries_[peer];
+  e.in_handler = false;
+  e.waiting_since = e.touched = std::chrono::steady_clock::now();
+}
+
+void ConnectionWatchdog::scan() {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<std::pair<int, std::string>> expired;
+  std::map<std::string, int> alive;
+  for_each_connection(port_, [&](int fd, const std::string& peer) {
+    alive.emplace(peer, fd);
+    return true;
+  });
+  {
+    std::lock_guard lock(mutex_);
+    // Gone from the listing a while: closed (a note can come before the
+    // connection's first listing, so fresh entries stay).
+    for (auto it = entries_.begin(); it != entries_.end();) {
+      if (alive.count(it->first) == 0 && now - it->second.touched > std::chrono::seconds(2)) it = entries_.erase(it);
+      else ++it;
+    }
+    for (const auto& [peer, fd] : alive) {
+      Entry& e = entries_[peer];
+      e.touched = now;
+      if (e.waiting_since == std::chrono::steady_clock::time_point{}) e.waiting_since = now;
+      if (e.in_handler || now - e.waiting_since <= deadline_) continue;
+      expired.emplace_back(fd, peer);
+      e.waiting_since = now;  // once per deadline, until the worker closes it
+    }
+  }
+  for (const auto& [fd, peer] : expired) {
+    if (peer_of(fd) != peer) continue;  // closed and reused meanwhile
+    ::shutdown(fd, SHUT_RDWR);
+    closed_.inc();
+    log::debug("closed a connection that did not send its request in time", {{"remote", peer}});
+  }
+}
+
+}  // namespace etl::http

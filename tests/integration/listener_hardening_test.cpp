@@ -1,0 +1,172 @@
+// Issue 13 items 4 and 7 and issue 18's HTTP rules, through the real HTTP API
+// of the real binaries: probes under slow clients and busy handlers, the
+// request deadline, chunked bodies over the limit, methods (405 + Allow, 501),
+// JSON media type (415), the Host check, bearer auth, refusing to listen open,
+// honest OpenAPI security, and the /metrics format.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "child_process.h"
+#include "raw_http.h"
+#include "test_support.h"
+
+namespace etl {
+namespace {
+
+using etl::testing::call;
+using etl::testing::ChildProcess;
+using etl::testing::RawConnection;
+using etl::testing::raw_request;
+
+class Service {
+ public:
+  Service(const std::string& name, std::map<std::string, std::string> env) : port_(etl::testing::free_port()) {
+    std::string upper = name;
+    for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    env["ETL_" + upper + "_ADDR"] = env.count("ADDR_HOST") ? env["ADDR_HOST"] + ":" + std::to_string(port_)
+                                                           : "127.0.0.1:" + std::to_string(port_);
+    env.erase("ADDR_HOST");
+    env.emplace("ETL_BUS", "memory");
+    env.emplace("ETL_RAW_URL", dir_.url("raw"));
+    env.emplace("ETL_TRANSFORMED_URL", dir_.url("transformed"));
+    env.emplace("ETL_LOG_LEVEL", "warn");
+    child_ = std::make_unique<ChildProcess>(std::string(ETL_BIN_DIR) + "/" + name, std::vector<std::string>{}, env,
+                                            (dir_.path() / "service.log").string());
+    child_->start();
+  }
+  bool up() {
+    return etl::testing::wait_until([this] { return call("GET", base() + "/healthz").status == 200; }, std::chrono::seconds(20));
+  }
+  std::string base() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  int port() const { return port_; }
+  ChildProcess& child() { return *child_; }
+
+ private:
+  etl::testing::TempDir dir_;
+  int port_;
+  std::unique_ptr<ChildProcess> child_;
+};
+
+int status(const std::string& r) { return RawConnection::status_of(r); }
+
+TEST(ListenerHardening, ProbesAnswerInMillisecondsUnderHundredsOfSlowClients) {
+  Service cataloger("cataloger", {{"ETL_HTTP_REQUEST_TIMEOUT_S", "30"}});
+  ASSERT_TRUE(cataloger.up()) << cataloger.child().log();
+  std::vector<std::unique_ptr<RawConnection>> slow;
+  for (int i = 0; i < 300; ++i) {
+    slow.push_back(std::make_unique<RawConnection>(cataloger.port()));
+    slow.back()->send("POST /v1/query HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n");
+  }
+  std::vector<double> ms;
+  for (int i = 0; i < 30; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(call("GET", cataloger.base() + "/healthz").status, 200);
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  // A generous bound (a shared 2-core CI machine): before, probes took 12-40 s.
+  EXPECT_LT(ms[ms.size() / 2], 500.0);
+  EXPECT_EQ(call("GET", cataloger.base() + "/readyz").status, 200);
+}
+
+TEST(ListenerHardening, SlowClientsAreCutAtTheRequestDeadline) {
+  Service extractor("extractor", {{"ETL_HTTP_REQUEST_TIMEOUT_S", "1"}});
+  ASSERT_TRUE(extractor.up());
+  RawConnection c(extractor.port());
+  ASSERT_TRUE(c.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"));
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 40 && !c.wait_closed(std::chrono::milliseconds(100)); ++i) c.send("X-Slow: 1\r\n");
+  EXPECT_TRUE(c.wait_closed(std::chrono::seconds(1)));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
+}
+
+TEST(ListenerHardening, AChunkedBodyOverTheLimitIs413AndDoesNotGrowTheProcess) {
+  Service transformer("transformer", {{"ETL_MAX_REQUEST_BODY_BYTES", "65536"}});
+  ASSERT_TRUE(transformer.up());
+  RawConnection c(transformer.port());
+  ASSERT_TRUE(c.send("POST /v1/transform HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n"));
+  const std::string chunk = "10000\r\n" + std::string(65536, ' ') + "\r\n";
+  for (int i = 0; i < 1600 && c.send(chunk); ++i) {
+  }  // up to 100 MiB offered; the server stops reading at 64 KiB
+  auto r = c.read_response();
+  EXPECT_EQ(status(r), 413) << r;
+  EXPECT_NE(r.find("ETL_MAX_REQUEST_BODY_BYTES"), std::string::npos);
+  EXPECT_EQ(call("GET", transformer.base() + "/healthz").status, 200);
+}
+
+TEST(ListenerHardening, MethodsGet405WithAllowOr501) {
+  Service cataloger("cataloger", {});
+  ASSERT_TRUE(cataloger.up());
+  for (const char* m : {"PUT", "PATCH", "TRACE", "POST"}) {
+    auto r = raw_request(cataloger.port(), std::string(m) + " /v1/query/abc HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n");
+    EXPECT_EQ(status(r), 405) << m << r;
+    EXPECT_EQ(RawConnection::header_of(r, "Allow"), "DELETE, GET, HEAD, OPTIONS") << m;
+  }
+  EXPECT_EQ(RawConnection::header_of(raw_request(cataloger.port(), "DELETE /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"), "Allow"),
+            "GET, HEAD, OPTIONS");
+  EXPECT_EQ(status(raw_request(cataloger.port(), "BREW /v1/query HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")), 501);
+  EXPECT_EQ(status(raw_request(cataloger.port(), "GET /v1/nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")), 404);
+}
+
+TEST(ListenerHardening, JsonEndpointsRefuseOtherMediaTypesAndForeignHosts) {
+  Service cataloger("cataloger", {{"ETL_HTTP_ALLOWED_HOSTS", "dash.internal"}});
+  ASSERT_TRUE(cataloger.up());
+  const std::string body = R"({"sql":"SELECT 1"})";
+  auto form = raw_request(cataloger.port(), "POST /v1/query HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
+                                            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+  EXPECT_EQ(status(form), 415) << form;
+  EXPECT_EQ(RawConnection::header_of(form, "Content-Type"), "application/problem+json");
+  auto rebound = raw_request(cataloger.port(), "GET /v1/tables HTTP/1.1\r\nHost: attacker.example\r\n\r\n");
+  EXPECT_EQ(status(rebound), 403) << rebound;
+  EXPECT_EQ(status(raw_request(cataloger.port(), "GET /v1/tables HTTP/1.1\r\nHost: dash.internal:8083\r\n\r\n")), 200);
+  EXPECT_EQ(call("POST", cataloger.base() + "/v1/query", body).status, 200);
+}
+
+TEST(ListenerHardening, BearerInAnyCaseAndHonestSecurityInTheDocument) {
+  Service extractor("extractor", {{"ETL_API_TOKEN", "s3cret"}});
+  ASSERT_TRUE(extractor.up());
+  auto get = [&](const std::string& auth) {
+    return status(raw_request(extractor.port(), "GET /v1/runs HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth + "\r\n"));
+  };
+  EXPECT_EQ(get("Authorization: bearer s3cret\r\n"), 200);
+  EXPECT_EQ(get("Authorization: BEARER s3cret\r\n"), 200);
+  EXPECT_EQ(get("Authorization: Bearer s3cre\r\n"), 401);
+  EXPECT_EQ(get(""), 401);
+  auto secured = call("GET", extractor.base() + "/openapi.json").json();
+  EXPECT_EQ(secured["openapi"], "3.1.0");
+  EXPECT_TRUE(secured["paths"]["/v1/runs"]["post"].contains("security"));
+  EXPECT_TRUE(secured["paths"]["/v1/runs"]["post"]["responses"].contains("401"));
+  Service open("extractor", {});
+  ASSERT_TRUE(open.up());
+  auto doc = call("GET", open.base() + "/openapi.json").json();
+  EXPECT_FALSE(doc["paths"]["/v1/runs"]["post"].contains("security"));
+  EXPECT_FALSE(doc["components"].contains("securitySchemes"));
+}
+
+TEST(ListenerHardening, RefusesToListenOnTheNetworkWithoutATokenUnlessToldToRunOpen) {
+  Service refused("cataloger", {{"ADDR_HOST", "0.0.0.0"}});
+  auto code = refused.child().wait_exit(std::chrono::seconds(20));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_NE(*code, 0);
+  const std::string log = refused.child().log();
+  EXPECT_NE(log.find("ETL_ALLOW_OPEN"), std::string::npos) << log;
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 1) << "one line: " << log;
+  Service open("cataloger", {{"ADDR_HOST", "0.0.0.0"}, {"ETL_ALLOW_OPEN", "true"}});
+  EXPECT_TRUE(open.up()) << open.child().log();
+}
+
+TEST(ListenerHardening, MetricsAreInPrometheusConventions) {
+  Service cataloger("cataloger", {});
+  ASSERT_TRUE(cataloger.up());
+  call("GET", cataloger.base() + "/v1/query/unknown-id");
+  auto r = call("GET", cataloger.base() + "/metrics");
+  EXPECT_EQ(r.content_type, "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_NE(r.body.find("route=\"/v1/query/{query_id}\""), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("le=\"0.0025\""), std::string::npos);
+  EXPECT_EQ(r.body.find("le=\"0.0025000000000000001\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace etl
