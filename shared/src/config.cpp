@@ -134,6 +134,16 @@ class Reader {
     out = parsed;
   }
 
+  void bytes(const std::string& name, std::uint64_t& out, std::uint64_t min, std::uint64_t max) {
+    auto v = get(name);
+    if (!v) return;
+    auto parsed = parse_byte_size(*v);
+    if (!parsed || *parsed < min || *parsed > max)
+      return fail(name, "'" + *v + "' is not a size from " + std::to_string(min) + " to " + std::to_string(max) +
+                            " bytes (digits with an optional K, M, G or T suffix)");
+    out = *parsed;
+  }
+
   void number(const std::string& name, double& out, double min, double max) {
     auto v = get(name);
     if (!v) return;
@@ -193,6 +203,19 @@ bool is_role_session_name(const std::string& s) {
 }
 
 }  // namespace
+
+std::optional<std::uint64_t> parse_byte_size(std::string_view text) {
+  std::uint64_t value = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || p == text.data()) return std::nullopt;
+  std::string suffix(p, text.data() + text.size());
+  for (auto& c : suffix) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (suffix.size() > 1 && suffix.back() == 'B') suffix.pop_back();
+  if (suffix.size() > 1 && suffix.back() == 'I') suffix.pop_back();
+  int shift = suffix.empty() || suffix == "B" ? 0 : suffix == "K" ? 10 : suffix == "M" ? 20 : suffix == "G" ? 30 : suffix == "T" ? 40 : -1;
+  if (shift < 0 || (shift > 0 && value > (UINT64_MAX >> shift))) return std::nullopt;
+  return value << shift;
+}
 
 Result<Config> load_config(const Environment& env, const ConfigDefaults& defaults) {
   Config cfg;
@@ -301,6 +324,20 @@ Result<Config> load_config(const Environment& env, const ConfigDefaults& default
     if (output->rfind("s3://", 0) != 0) r.fail("ETL_ATHENA_OUTPUT", "'" + *output + "' is not an s3://bucket/prefix location");
     cfg.athena_output = *output;
   }
+
+  // The DuckDB query endpoint.
+  r.bytes("ETL_QUERY_MEMORY_LIMIT", cfg.query_memory_limit, std::uint64_t{64} << 20, std::uint64_t{1} << 44);
+  r.bytes("ETL_QUERY_MAX_TEMP_BYTES", cfg.query_max_temp_bytes, std::uint64_t{0}, std::uint64_t{1} << 46);
+  r.string("ETL_QUERY_DATA_DIR", cfg.query_data_dir);
+  long long max_timeout = cfg.query_max_timeout.count();
+  r.integer("ETL_QUERY_MAX_TIMEOUT_MS", max_timeout, 100LL, 3600000LL);
+  cfg.query_max_timeout = std::chrono::milliseconds(max_timeout);
+  r.integer("ETL_QUERY_WORKERS", cfg.query_workers, 1, 256);
+  r.integer("ETL_QUERY_MAX_QUEUED", cfg.query_max_queued, 1, 100000);
+  r.bytes("ETL_QUERY_RESULTS_MAX_BYTES", cfg.query_results_max_bytes, std::uint64_t{0}, std::uint64_t{1} << 46);
+  long long results_ttl = cfg.query_results_ttl.count();
+  r.integer("ETL_QUERY_RESULTS_TTL_S", results_ttl, 1LL, 365LL * 86400);
+  cfg.query_results_ttl = std::chrono::seconds(results_ttl);
 
   r.choice("ETL_LOG_LEVEL", cfg.log_level, {"trace", "debug", "info", "warn", "error"});
   r.choice("ETL_LOG_FORMAT", cfg.log_format, {"json", "text"});

@@ -155,6 +155,7 @@ struct Server::Impl {
     for (const auto& [k, v] : req.params) r.query.emplace(k, v);
     for (const auto& [k, v] : req.headers) r.headers.emplace(k, v);
     r.body = req.body;
+    r.remote_addr = req.remote_addr;
     return r;
   }
 

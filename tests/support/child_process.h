@@ -100,6 +100,7 @@ class ChildProcess {
     }
   }
 
+  pid_t pid() const { return pid_; }
   bool running() { return pid_ > 0 && !exited_ && !wait_exit(std::chrono::milliseconds(0)).has_value(); }
 
   std::string log() const {

@@ -6,6 +6,7 @@
 #include "etl/object_store.h"
 #include "etl/s3_event.h"
 #include "athena_engine.h"
+#include "engine_limits.h"
 #include "glue_catalog.h"
 #include "local_catalog.h"
 #include "routes.h"
@@ -83,10 +84,26 @@ Result<std::unique_ptr<CatalogerService>> CatalogerService::create(const Config&
     svc->local_ = std::move(catalog).value();
     svc->catalog_ = svc->local_;
 
-    auto engine = DuckDbEngine::open({root, config.glue_database, options.duckdb_threads, ""});
+    DuckDbEngineOptions engine_options;
+    engine_options.root = root;
+    engine_options.database = config.glue_database;
+    engine_options.threads = options.duckdb_threads;
+    std::uint64_t memory = engine_memory_limit(config.query_memory_limit, cgroup_memory_limit());
+    engine_options.memory_limit = std::to_string(memory) + "B";
+    engine_options.data_dir = config.query_data_dir;
+    engine_options.max_temp_bytes = config.query_max_temp_bytes;
+    log::info("query engine limits", {{"memory_limit_bytes", memory}, {"max_temp_bytes", config.query_max_temp_bytes},
+                                      {"workers", config.query_workers}, {"max_queued", config.query_max_queued}});
+    auto engine = DuckDbEngine::open(std::move(engine_options));
     if (!engine) return std::move(engine).error();
+    QueryManagerOptions queries = options.queries;
+    queries.workers = static_cast<std::size_t>(config.query_workers);
+    queries.max_queued = static_cast<std::size_t>(config.query_max_queued);
+    queries.max_timeout = config.query_max_timeout;
+    queries.results.max_bytes = config.query_results_max_bytes;
+    queries.results.ttl = config.query_results_ttl;
     svc->queries_ = std::make_unique<QueryManager>(svc->local_, std::move(engine).value(), svc->store_, root_url,
-                                                   options.queries, svc->metrics_);
+                                                   queries, svc->metrics_);
     svc->engine_ = svc->queries_.get();
   }
 
