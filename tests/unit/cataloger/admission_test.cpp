@@ -2,12 +2,16 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
+#include "crawl_jobs.h"
 #include "engine_limits.h"
 #include "etl/object_store.h"
 #include "fair_queue.h"
 #include "result_files.h"
+#include "value_json.h"
 #include "test_support.h"
 
 namespace etl::cataloger {
@@ -83,6 +87,60 @@ TEST(EngineMemory, ReadsV2ThenV1Files) {
   EXPECT_EQ(cgroup_memory_limit(dir.path()).value(), 1073741824u);
   std::ofstream(dir.path() / "memory.max") << "max\n";
   EXPECT_FALSE(cgroup_memory_limit(dir.path())) << "v2 says no limit";
+}
+
+TEST(CrawlQueue, PastTheBoundANewCrawlJoinsTheLastWaitingOne) {
+  std::mutex m;
+  std::condition_variable cv;
+  bool release = false, entered = false;
+  std::vector<CrawlRequest> ran;
+  CrawlJobs jobs(
+      [&](CrawlInfo& info, const CrawlRequest& request) {
+        std::unique_lock lock(m);
+        entered = true;
+        cv.notify_all();
+        cv.wait(lock, [&] { return release; });
+        ran.push_back(request);
+        info.state = CrawlState::succeeded;
+      },
+      100);
+  jobs.start();
+  auto events = [](std::string key) {
+    CrawlRequest r;
+    r.changed_keys = {std::move(key)};
+    r.trigger = "events";
+    return r;
+  };
+  auto first = jobs.submit(events("songs_data/dt=1/a.parquet"), {});
+  {
+    std::unique_lock lock(m);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return entered; })) << first.crawl_id;
+  }
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i < kMaxQueuedCrawls + 3; ++i)
+    ids.push_back(jobs.submit(events("songs_data/dt=1/k" + std::to_string(i) + ".parquet"), {}).crawl_id);
+  EXPECT_EQ(ids[kMaxQueuedCrawls - 1], ids.back()) << "joined the last waiting crawl";
+  {
+    std::lock_guard lock(m);
+    release = true;
+  }
+  cv.notify_all();
+  ASSERT_TRUE(jobs.wait(ids.back(), std::chrono::seconds(10)).ok());
+  jobs.stop();
+  ASSERT_EQ(ran.size(), 1 + kMaxQueuedCrawls);
+  EXPECT_EQ(ran.back().changed_keys.size(), 4u) << "its own key and the three that joined: none dropped";
+}
+
+TEST(CsvCells, FormulaLikeTextGetsAnApostropheNumbersDoNot) {
+  std::string out;
+  append_csv_cell(out, "=1+2", false, true);
+  out += ',';
+  append_csv_cell(out, "-5", false, false);
+  out += ',';
+  append_csv_cell(out, "@a,b", false, true);
+  out += ',';
+  append_csv_cell(out, "plain", false, true);
+  EXPECT_EQ(out, "'=1+2,-5,\"'@a,b\",plain");
 }
 
 }  // namespace
