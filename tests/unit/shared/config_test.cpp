@@ -199,7 +199,7 @@ TEST(QueryConfig, LimitsParseWithSizeSuffixesAndBadValuesNameTheVariable) {
   auto defaults = load_config({}).value();
   EXPECT_EQ(defaults.query_memory_limit, 0u) << "0 = from the cgroup";
   EXPECT_EQ(defaults.query_max_timeout.count(), 300000);
-  for (const auto& [name, value] : std::map<std::string, std::string>{{"ETL_QUERY_MEMORY_LIMIT", "lots"},
+  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{{"ETL_QUERY_MEMORY_LIMIT", "lots"},
                                                                       {"ETL_QUERY_MEMORY_LIMIT", "1K"},
                                                                       {"ETL_QUERY_MAX_TIMEOUT_MS", "7200000"},
                                                                       {"ETL_QUERY_MAX_QUEUED", "0"}}) {
