@@ -2,6 +2,8 @@
 
 #include "athena_engine.h"
 #include "duckdb_engine.h"
+#include "engine_limits.h"
+#include "etl/log.h"
 #include "glue_catalog.h"
 #include "local_catalog.h"
 
@@ -51,15 +53,32 @@ Result<std::shared_ptr<QueryEngine>> open_duckdb_engine(const BackendContext& co
     return make_error(Errc::invalid_argument, "ETL_QUERY_ENGINE=duckdb reads the files of the built-in catalog "
                                               "(ETL_CATALOG=local); with ETL_CATALOG=" + catalog->name() +
                                               " use ETL_QUERY_ENGINE=athena");
-  auto engine = DuckDbEngine::open({*root, context.config.glue_database, context.duckdb_threads, ""});
+  const Config& config = context.config;
+  DuckDbEngineOptions engine_options;
+  engine_options.root = *root;
+  engine_options.database = config.glue_database;
+  engine_options.threads = context.duckdb_threads;
+  std::uint64_t memory = engine_memory_limit(config.query_memory_limit, cgroup_memory_limit());
+  engine_options.memory_limit = std::to_string(memory) + "B";
+  engine_options.data_dir = config.query_data_dir;
+  engine_options.max_temp_bytes = config.query_max_temp_bytes;
+  log::info("query engine limits", {{"memory_limit_bytes", memory}, {"max_temp_bytes", config.query_max_temp_bytes},
+                                    {"workers", config.query_workers}, {"max_queued", config.query_max_queued}});
+  auto engine = DuckDbEngine::open(std::move(engine_options));
   if (!engine) return std::move(engine).error();
+  QueryManagerOptions queries = context.queries;
+  queries.workers = static_cast<std::size_t>(config.query_workers);
+  queries.max_queued = static_cast<std::size_t>(config.query_max_queued);
+  queries.max_timeout = config.query_max_timeout;
+  queries.results.max_bytes = config.query_results_max_bytes;
+  queries.results.ttl = config.query_results_ttl;
   std::string root_url = "file://" + root->string();
   if (!context.store->local_path("")) {
     root_url = context.config.transformed_url;
     while (root_url.size() > 1 && root_url.back() == '/') root_url.pop_back();
   }
   return std::shared_ptr<QueryEngine>(std::make_shared<QueryManager>(
-      std::move(catalog), std::move(engine).value(), context.store, root_url, context.queries, context.metrics));
+      std::move(catalog), std::move(engine).value(), context.store, root_url, queries, context.metrics));
 }
 
 Result<std::shared_ptr<QueryEngine>> open_athena_engine(const BackendContext& context, std::shared_ptr<Catalog> catalog) {

@@ -3,19 +3,29 @@
 
 #include <chrono>
 #include <cstdio>
-#include <random>
+#include <cstdint>
+#include <sys/random.h>
 #include <string>
 
 #include "etl/s3_event.h"
 
 namespace etl::cataloger {
 
-// A random UUID (version 4), as Athena and Glue name executions.
+// 64 bits from the kernel's CSPRNG (getrandom).
+inline std::uint64_t random_u64() {
+  std::uint64_t v = 0;
+  auto* p = reinterpret_cast<unsigned char*>(&v);
+  for (std::size_t got = 0; got < sizeof v;) {
+    ssize_t n = ::getrandom(p + got, sizeof v - got, 0);
+    if (n > 0) got += static_cast<std::size_t>(n);
+  }
+  return v;
+}
+
+// 128 bits from the CSPRNG, laid out like a UUID (8-4-4-4-12 hex digits) as
+// Athena and Glue name executions; not guessable from other ids.
 inline std::string new_id() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::uint64_t a = rng(), b = rng();
-  a = (a & 0xffffffffffff0fffull) | 0x0000000000004000ull;
-  b = (b & 0x3fffffffffffffffull) | 0x8000000000000000ull;
+  std::uint64_t a = random_u64(), b = random_u64();
   char buf[37];
   std::snprintf(buf, sizeof buf, "%08llx-%04llx-%04llx-%04llx-%012llx", static_cast<unsigned long long>(a >> 32),
                 static_cast<unsigned long long>((a >> 16) & 0xffff), static_cast<unsigned long long>(a & 0xffff),

@@ -45,8 +45,10 @@ void JobRunner::start() {
   thread_ = std::thread([this] { work(); });
 }
 
-std::string JobRunner::submit(const std::string& prefix) {
+Result<std::string> JobRunner::submit(const std::string& prefix) {
   std::lock_guard lock(mutex_);
+  if (queue_.size() >= kMaxQueuedJobs)
+    return make_error(Errc::rate_limited, std::to_string(kMaxQueuedJobs) + " reprocess jobs are waiting already; retry later");
   JobSnapshot job;
   job.id = new_job_id();
   job.prefix = prefix;

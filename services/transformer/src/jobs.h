@@ -41,6 +41,8 @@ struct JobSnapshot {
 };
 
 inline constexpr std::size_t kMaxJobErrors = 20;
+// Reprocess jobs waiting at once; more are refused (rate_limited: HTTP 429).
+inline constexpr std::size_t kMaxQueuedJobs = 16;
 
 class JobRunner final {
  public:
@@ -53,8 +55,9 @@ class JobRunner final {
   JobRunner& operator=(const JobRunner&) = delete;
 
   void start();
-  // Queues a job over every object under `prefix` (already validated); returns its id.
-  std::string submit(const std::string& prefix);
+  // Queues a job over every object under `prefix` (already validated); returns its
+  // id, or rate_limited when kMaxQueuedJobs are waiting already.
+  Result<std::string> submit(const std::string& prefix);
   std::optional<JobSnapshot> get(const std::string& id) const;
   // Cancels queued jobs, lets the object in hand finish, joins.
   void stop();

@@ -185,6 +185,11 @@ void TransformerService::add_routes() {
     auto prefix = parse_reprocess_request(*body);
     if (!prefix) return http::error_response(prefix.error());
     auto id = reprocess(*prefix);
+    if (!id && id.error().code == Errc::rate_limited) {
+      auto busy = http::problem_response(429, "Too Many Requests", id.error().message);
+      busy.headers.emplace_back("Retry-After", "5");
+      return busy;
+    }
     if (!id) return http::error_response(id.error());
     auto response = http::json_response(202, {{"job_id", *id}, {"state", "queued"}, {"status_url", "/v1/jobs/" + *id}});
     response.headers.emplace_back("Location", "/v1/jobs/" + *id);

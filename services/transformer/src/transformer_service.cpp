@@ -95,7 +95,7 @@ Status TransformerService::start() {
   started_ = true;
   // Objects whose events were lost (a crash between the extractor's put and its
   // publish, a bus outage, a memory bus that died with the process).
-  startup_job_id_ = jobs_->submit(std::string(kPendingPrefix));
+  if (auto job = jobs_->submit(std::string(kPendingPrefix))) startup_job_id_ = *job;  // the queue is empty at start
   log::info("transformer started", {{"address", base_url()}, {"raw", raw_->url()}, {"transformed", transformed_->url()},
                                     {"format", to_string(config_.output_format)}, {"startup_job_id", startup_job_id_}});
   return {};

@@ -132,6 +132,15 @@ struct Config {
   GlueSettings glue;
   CatalogCacheSettings catalog_cache;
 
+  // The DuckDB query endpoint (ETL_QUERY_*; services/cataloger/README.md "Limits").
+  std::uint64_t query_memory_limit = 0;                 // ETL_QUERY_MEMORY_LIMIT: bytes (K/M/G); 0 = from the cgroup
+  std::uint64_t query_max_temp_bytes = 4ull << 30;      // ETL_QUERY_MAX_TEMP_BYTES: DuckDB spill cap
+  std::string query_data_dir = "./data/cataloger";      // ETL_QUERY_DATA_DIR: the engine's own folder (spill)
+  std::chrono::milliseconds query_max_timeout{300000};  // ETL_QUERY_MAX_TIMEOUT_MS: largest timeout_ms accepted
+  int query_workers = 4;                                // ETL_QUERY_WORKERS: queries running at once
+  int query_max_queued = 64;                            // ETL_QUERY_MAX_QUEUED: waiting queries; beyond: 429
+  std::uint64_t query_results_max_bytes = 1ull << 30;   // ETL_QUERY_RESULTS_MAX_BYTES: stored result CSVs
+  std::chrono::seconds query_results_ttl{86400};        // ETL_QUERY_RESULTS_TTL_S: age of stored result CSVs
   std::string log_level = "info";                            // ETL_LOG_LEVEL: trace|debug|info|warn|error
   std::string log_format = "json";                           // ETL_LOG_FORMAT: json | text
 
@@ -155,6 +164,8 @@ Result<Config> load_config(const Environment& env, const ConfigDefaults& default
 
 // "20G", "512M", "1073741824": a size in bytes, K/M/G/T suffixes in powers of 1024.
 std::optional<std::uint64_t> parse_bytes(std::string_view text);
+// Parses a byte size: digits with an optional K, M, G or T suffix (powers of 1024, "B"/"iB" allowed).
+std::optional<std::uint64_t> parse_byte_size(std::string_view text);
 
 // Parses "host:port" or ":port" (host defaults to 127.0.0.1).
 Result<HostPort> parse_host_port(std::string_view text);

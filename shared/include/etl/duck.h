@@ -38,6 +38,22 @@ class QueryResult final {
   bool valid_ = false;
 };
 
+// A prepared statement (RAII).
+class PreparedStatement final {
+ public:
+  explicit PreparedStatement(duckdb_prepared_statement p) : p_(p) {}
+  ~PreparedStatement() { if (p_) duckdb_destroy_prepare(&p_); }
+  PreparedStatement(PreparedStatement&& o) noexcept : p_(o.p_) { o.p_ = nullptr; }
+  PreparedStatement& operator=(PreparedStatement&&) = delete;
+  PreparedStatement(const PreparedStatement&) = delete;
+  PreparedStatement& operator=(const PreparedStatement&) = delete;
+  duckdb_statement_type type() noexcept { return duckdb_prepared_statement_type(p_); }
+  duckdb_prepared_statement raw() noexcept { return p_; }
+
+ private:
+  duckdb_prepared_statement p_ = nullptr;
+};
+
 class Connection final {
  public:
   explicit Connection(duckdb_connection c) : conn_(c) {}
@@ -47,6 +63,13 @@ class Connection final {
 
   Status execute(const std::string& sql);
   Result<QueryResult> query(const std::string& sql);
+  // How many statements DuckDB's own parser finds in `sql` (duckdb_extract_statements);
+  // invalid_argument with the parser's message when it does not parse.
+  Result<std::size_t> count_statements(const std::string& sql);
+  // Parses `sql` with DuckDB's parser and prepares the one statement it holds
+  // (duckdb_prepare_extracted_statement): exactly what will run. invalid_argument
+  // when it is not exactly one statement or does not parse/bind.
+  Result<PreparedStatement> prepare_single(const std::string& sql);
   // Asks a running query on this connection to stop (from another thread).
   void interrupt() noexcept { duckdb_interrupt(conn_); }
   duckdb_connection raw() noexcept { return conn_; }

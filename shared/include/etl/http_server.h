@@ -33,6 +33,7 @@ struct Request {
   std::multimap<std::string, std::string> query;   // decoded query parameters
   std::multimap<std::string, std::string> headers; // as received (httplib compares names case-insensitively)
   std::string body;
+  std::string remote_addr;                         // the peer's IP address (fair sharing between clients)
 
   std::optional<std::string> query_param(const std::string& name) const;
   std::string header(const std::string& name) const;  // "" when absent; case-insensitive

@@ -41,6 +41,9 @@ struct QueryRequest {
   std::size_t max_rows = kMaxPageRows;          // page size, 1..1000
   std::chrono::milliseconds timeout{30000};     // from submission; past it the engine is interrupted
   std::optional<std::chrono::seconds> max_age;  // reuse a cached result up to this old (never older than the data)
+  // Who asked (the HTTP peer address, or a wire-protocol session): queued queries
+  // are served round-robin across clients. "" is one anonymous client.
+  std::string client;
 };
 
 struct QueryStats {
@@ -88,7 +91,8 @@ class QueryEngine {
   virtual void stop_workers() {}
 
   // Validates and submits. invalid_argument (with the reason) for anything but one
-  // read-only statement. A reusable cached result gives a query that is already SUCCEEDED.
+  // read-only statement; rate_limited when the run queue is full (HTTP 429 with
+  // Retry-After). A reusable cached result gives a query that is already SUCCEEDED.
   virtual Result<QueryStatus> start(const QueryRequest& request) = 0;
   // The current state; not_found for an unknown or forgotten id.
   virtual Result<QueryStatus> status(const std::string& query_id) = 0;

@@ -26,6 +26,11 @@ struct ObjectCreated {
 // One record in AWS's shape; the key URL-encoded as S3 does (spaces as '+').
 std::string build_s3_event(const ObjectCreated& event);
 
+// S3 and MinIO send one record per event; a document past either bound is bad_data
+// (it goes to the DLQ) instead of a burst of work.
+inline constexpr std::size_t kMaxS3EventRecords = 100;
+inline constexpr std::size_t kMaxS3EventBytes = 1u << 20;
+
 // Every ObjectCreated record of a document. Accepts `ObjectCreated:*` (AWS) and
 // `s3:ObjectCreated:*` (MinIO) and decodes keys. Other records (removals, tests
 // events such as s3:TestEvent) are skipped; malformed JSON is bad_data.

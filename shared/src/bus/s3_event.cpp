@@ -70,6 +70,8 @@ std::string build_s3_event(const ObjectCreated& e) {
 }
 
 Result<std::vector<ObjectCreated>> parse_s3_events(std::string_view document) {
+  if (document.size() > kMaxS3EventBytes)
+    return make_error(Errc::bad_data, "event document is larger than " + std::to_string(kMaxS3EventBytes) + " bytes");
   auto doc = nlohmann::json::parse(document, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return make_error(Errc::bad_data, "event is not valid JSON");
   if (!doc.is_object()) return make_error(Errc::bad_data, "event is not a JSON object");
@@ -81,6 +83,9 @@ Result<std::vector<ObjectCreated>> parse_s3_events(std::string_view document) {
     return make_error(Errc::bad_data, "event has no Records array");
   }
   if (!records->is_array()) return make_error(Errc::bad_data, "event Records is not an array");
+  if (records->size() > kMaxS3EventRecords)
+    return make_error(Errc::bad_data, "event has " + std::to_string(records->size()) + " Records; at most " +
+                                          std::to_string(kMaxS3EventRecords) + " are accepted in one document");
   for (const auto& r : *records) {
     if (!r.is_object()) return make_error(Errc::bad_data, "event record is not an object");
     std::string name = r.value("eventName", "");

@@ -90,27 +90,6 @@ std::optional<std::string> env_value(const Environment& env, const std::string& 
   return it->second;
 }
 
-std::optional<std::uint64_t> parse_bytes(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  std::uint64_t unit = 1;
-  switch (std::toupper(static_cast<unsigned char>(text.back()))) {
-    case 'K': unit = 1ull << 10; break;
-    case 'M': unit = 1ull << 20; break;
-    case 'G': unit = 1ull << 30; break;
-    case 'T': unit = 1ull << 40; break;
-    default: break;
-  }
-  if (unit != 1) text.remove_suffix(1);
-  if (text.empty() || text.size() > 15) return std::nullopt;
-  std::uint64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  if (value > std::numeric_limits<std::uint64_t>::max() / unit) return std::nullopt;
-  return value * unit;
-}
-
 namespace {
 
 // Collects the first error with the variable's name in front.
@@ -159,6 +138,16 @@ class Reader {
       return;
     }
     out = parsed;
+  }
+
+  void bytes(const std::string& name, std::uint64_t& out, std::uint64_t min, std::uint64_t max) {
+    auto v = get(name);
+    if (!v) return;
+    auto parsed = parse_byte_size(*v);
+    if (!parsed || *parsed < min || *parsed > max)
+      return fail(name, "'" + *v + "' is not a size from " + std::to_string(min) + " to " + std::to_string(max) +
+                            " bytes (digits with an optional K, M, G or T suffix)");
+    out = *parsed;
   }
 
   void number(const std::string& name, double& out, double min, double max) {
@@ -260,7 +249,7 @@ void read_glue_settings(Reader& r, GlueSettings& glue) {
 void read_catalog_cache_settings(Reader& r, CatalogCacheSettings& cache) {
   r.string("ETL_CATALOG_CACHE_DIR", cache.dir);
   if (auto max = r.get("ETL_CATALOG_CACHE_MAX_BYTES")) {
-    auto bytes = parse_bytes(*max);
+    auto bytes = parse_byte_size(*max);
     if (!bytes || *bytes < (1u << 20))
       r.fail("ETL_CATALOG_CACHE_MAX_BYTES", "must be a size of at least 1M (bytes, or with a K/M/G/T suffix), got '" +
                                                 *max + "'");
@@ -300,6 +289,19 @@ void read_http_settings(Reader& r, HttpSettings& http) {
 }
 
 }  // namespace
+
+std::optional<std::uint64_t> parse_byte_size(std::string_view text) {
+  std::uint64_t value = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || p == text.data()) return std::nullopt;
+  std::string suffix(p, text.data() + text.size());
+  for (auto& c : suffix) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (suffix.size() > 1 && suffix.back() == 'B') suffix.pop_back();
+  if (suffix.size() > 1 && suffix.back() == 'I') suffix.pop_back();
+  int shift = suffix.empty() || suffix == "B" ? 0 : suffix == "K" ? 10 : suffix == "M" ? 20 : suffix == "G" ? 30 : suffix == "T" ? 40 : -1;
+  if (shift < 0 || (shift > 0 && value > (UINT64_MAX >> shift))) return std::nullopt;
+  return value << shift;
+}
 
 Result<Config> load_config(const Environment& env, const ConfigDefaults& defaults) {
   Config cfg;
@@ -421,6 +423,19 @@ Result<Config> load_config(const Environment& env, const ConfigDefaults& default
 
   read_glue_settings(r, cfg.glue);
   read_catalog_cache_settings(r, cfg.catalog_cache);
+  // The DuckDB query endpoint.
+  r.bytes("ETL_QUERY_MEMORY_LIMIT", cfg.query_memory_limit, std::uint64_t{64} << 20, std::uint64_t{1} << 44);
+  r.bytes("ETL_QUERY_MAX_TEMP_BYTES", cfg.query_max_temp_bytes, std::uint64_t{0}, std::uint64_t{1} << 46);
+  r.string("ETL_QUERY_DATA_DIR", cfg.query_data_dir);
+  long long max_timeout = cfg.query_max_timeout.count();
+  r.integer("ETL_QUERY_MAX_TIMEOUT_MS", max_timeout, 100LL, 3600000LL);
+  cfg.query_max_timeout = std::chrono::milliseconds(max_timeout);
+  r.integer("ETL_QUERY_WORKERS", cfg.query_workers, 1, 256);
+  r.integer("ETL_QUERY_MAX_QUEUED", cfg.query_max_queued, 1, 100000);
+  r.bytes("ETL_QUERY_RESULTS_MAX_BYTES", cfg.query_results_max_bytes, std::uint64_t{0}, std::uint64_t{1} << 46);
+  long long results_ttl = cfg.query_results_ttl.count();
+  r.integer("ETL_QUERY_RESULTS_TTL_S", results_ttl, 1LL, 365LL * 86400);
+  cfg.query_results_ttl = std::chrono::seconds(results_ttl);
 
   r.choice("ETL_LOG_LEVEL", cfg.log_level, {"trace", "debug", "info", "warn", "error"});
   r.choice("ETL_LOG_FORMAT", cfg.log_format, {"json", "text"});

@@ -68,6 +68,61 @@ Result<QueryResult> Connection::query(const std::string& sql) {
   return QueryResult(result);
 }
 
+namespace {
+
+// duckdb_extract_statements, owned: the statement count, or the parser's error.
+class Extracted final {
+ public:
+  Extracted(duckdb_connection conn, const std::string& sql) { count_ = duckdb_extract_statements(conn, sql.c_str(), &e_); }
+  ~Extracted() { duckdb_destroy_extracted(&e_); }
+  Extracted(const Extracted&) = delete;
+  Extracted& operator=(const Extracted&) = delete;
+  idx_t count() const noexcept { return count_; }
+  duckdb_extracted_statements raw() noexcept { return e_; }
+  std::string error() {
+    const char* m = e_ ? duckdb_extract_statements_error(e_) : nullptr;
+    return m && *m ? m : "the statement does not parse";
+  }
+
+ private:
+  duckdb_extracted_statements e_ = nullptr;
+  idx_t count_ = 0;
+};
+
+Errc prepare_error_code(const std::string& message) {
+  if (message.rfind("INTERRUPT", 0) == 0) return Errc::cancelled;
+  if (message.rfind("IO Error", 0) == 0 || message.rfind("Out of Memory", 0) == 0) return Errc::unavailable;
+  return Errc::invalid_argument;
+}
+
+}  // namespace
+
+Result<std::size_t> Connection::count_statements(const std::string& sql) {
+  Extracted extracted(conn_, sql);
+  if (extracted.count() == 0) {
+    // An empty text parses to no statement without an error.
+    if (sql.find_first_not_of(" \t\r\n\f\v;") == std::string::npos) return std::size_t{0};
+    return make_error(Errc::invalid_argument, extracted.error());
+  }
+  return static_cast<std::size_t>(extracted.count());
+}
+
+Result<PreparedStatement> Connection::prepare_single(const std::string& sql) {
+  Extracted extracted(conn_, sql);
+  if (extracted.count() == 0) return make_error(Errc::invalid_argument, extracted.error());
+  if (extracted.count() != 1)
+    return make_error(Errc::invalid_argument, "exactly one statement is allowed (DuckDB's parser found " +
+                                                  std::to_string(extracted.count()) + ")");
+  duckdb_prepared_statement prepared = nullptr;
+  if (duckdb_prepare_extracted_statement(conn_, extracted.raw(), 0, &prepared) == DuckDBError) {
+    const char* e = duckdb_prepare_error(prepared);
+    std::string message = e ? e : "cannot prepare the statement";
+    duckdb_destroy_prepare(&prepared);
+    return make_error(prepare_error_code(message), message);
+  }
+  return PreparedStatement(prepared);
+}
+
 Result<std::unique_ptr<Database>> Database::open(const std::string& path, const std::map<std::string, std::string>& options) {
   duckdb_config config;
   if (duckdb_create_config(&config) == DuckDBError) return make_error(Errc::internal, "duckdb_create_config failed");

@@ -123,6 +123,9 @@ bool is_table_name(std::string_view name) noexcept {
 }
 
 std::optional<DataKey> DataKey::parse(std::string_view key) {
+  // DuckDB expands glob characters in the paths a view reads (read_parquet of a
+  // list globs each entry): such a key would read other files. Never a data file.
+  if (key.find_first_of("*?[]{}\\") != std::string_view::npos) return std::nullopt;
   auto s1 = key.find('/');
   if (s1 == std::string_view::npos) return std::nullopt;
   auto s2 = key.find('/', s1 + 1);

@@ -61,7 +61,7 @@ struct Stack {
     std::filesystem::create_directories(root);
     store = std::shared_ptr<ObjectStore>(open_object_store("file://" + root.string(), {}).value());
     reopen_catalog();
-    auto engine = DuckDbEngine::open({root, "spotify", 2, ""}).value();
+    auto engine = DuckDbEngine::open({root, "spotify", 2, "", {}, 0}).value();
     queries = std::make_unique<QueryManager>(catalog, std::move(engine), store, "file://" + root.string(), options, metrics);
     queries->start();
   }

@@ -143,7 +143,7 @@ TEST(Crawler, NewColumnInNewPartitionBumpsVersionAndOldPartitionsQueryAsNull) {
   EXPECT_EQ(crawl.schema_changes[0].column, "genre");
   EXPECT_EQ(crawl.schema_changes[0].change, "added");
 
-  auto engine = DuckDbEngine::open({s.root, "spotify", 1, ""}).value();
+  auto engine = DuckDbEngine::open({s.root, "spotify", 1, "", {}, 0}).value();
   ASSERT_TRUE(engine->sync_views(*s.catalog).ok());
   auto session = engine->session().value();
   auto rows = session->execute("SELECT dt, genre FROM songs_data ORDER BY dt, song_id", 1 << 20, false).value().rows;

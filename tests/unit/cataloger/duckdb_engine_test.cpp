@@ -22,7 +22,7 @@ struct EngineFixture : ::testing::Test {
     write_file(s.root, "artists_data", "2026-10-31", "run1", "parquet", testing::artists_select());
     write_file(s.root, "artists_data", "2026-11-01", "run1", "parquet", testing::artists_select());
     s.crawl();
-    engine = DuckDbEngine::open({s.root, "spotify", 2, ""}).value();
+    engine = DuckDbEngine::open({s.root, "spotify", 2, "", {}, 0}).value();
     ASSERT_TRUE(engine->sync_views(*s.catalog).ok());
     session = engine->session().value();
   }
@@ -123,7 +123,7 @@ TEST(EngineFormats, CsvAndJsonLinesTablesQueryLikeParquetOnes) {
              "SELECT 'al' || i AS album_id, DATE '1999-01-01' AS release_date, i AS total_tracks FROM range(3) t(i)");
   write_file(s.root, "songs_data", "2026-11-01", "run1", "jsonl", songs_select(4));
   s.crawl();
-  auto engine = DuckDbEngine::open({s.root, "spotify", 1, ""}).value();
+  auto engine = DuckDbEngine::open({s.root, "spotify", 1, "", {}, 0}).value();
   ASSERT_TRUE(engine->sync_views(*s.catalog).ok());
   auto session = engine->session().value();
   auto albums = session->execute("SELECT album_id, release_date, total_tracks, dt FROM albums_data ORDER BY album_id", 1 << 20, false);
@@ -140,7 +140,7 @@ TEST(EngineFormats, MixedFormatsInOneTableAreUnionedByName) {
   write_file(s.root, "songs_data", "2026-11-02", "run1", "csv", songs_select(3, 2, true));
   s.crawl();
   EXPECT_EQ(s.catalog->get_table("songs_data")->format, "mixed");
-  auto engine = DuckDbEngine::open({s.root, "spotify", 1, ""}).value();
+  auto engine = DuckDbEngine::open({s.root, "spotify", 1, "", {}, 0}).value();
   ASSERT_TRUE(engine->sync_views(*s.catalog).ok());
   auto session = engine->session().value();
   auto r = session->execute("SELECT dt, count(*) FROM songs_data GROUP BY dt ORDER BY dt", 1 << 20, false);

@@ -82,3 +82,28 @@ TEST(S3Event, Rfc3339FormatsUtc) {
 
 }  // namespace
 }  // namespace etl
+
+namespace etl {
+namespace {
+
+// Issue 13 item 8: thousands of Records in one document are refused, not processed.
+TEST(S3EventBounds, ThousandsOfRecordsAreBadDataWithAClearReason) {
+  ObjectCreated e;
+  e.bucket = "b";
+  e.key = "songs_data/dt=2026-11-21/x.parquet";
+  auto one = nlohmann::json::parse(build_s3_event(e));
+  nlohmann::json doc = {{"Records", nlohmann::json::array()}};
+  for (std::size_t i = 0; i < kMaxS3EventRecords; ++i) doc["Records"].push_back(one["Records"][0]);
+  EXPECT_EQ(parse_s3_events(doc.dump()).value().size(), kMaxS3EventRecords);
+  for (int i = 0; i < 500; ++i) doc["Records"].push_back(one["Records"][0]);
+  auto refused = parse_s3_events(doc.dump());
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::bad_data);
+  EXPECT_NE(refused.error().message.find("Records"), std::string::npos) << refused.error().message;
+  for (int i = 0; i < 3000; ++i) doc["Records"].push_back(one["Records"][0]);
+  EXPECT_EQ(parse_s3_events(doc.dump()).error().code, Errc::bad_data) << "thousands: over the byte bound as well";
+  EXPECT_EQ(parse_s3_events(std::string(kMaxS3EventBytes + 1, ' ')).error().code, Errc::bad_data);
+}
+
+}  // namespace
+}  // namespace etl

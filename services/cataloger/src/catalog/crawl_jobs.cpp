@@ -1,5 +1,7 @@
 #include "crawl_jobs.h"
 
+#include <algorithm>
+
 #include "ids.h"
 
 namespace etl::cataloger {
@@ -42,7 +44,36 @@ CrawlInfo CrawlJobs::accept(const CrawlRequest& request, std::vector<std::string
   return info;
 }
 
+namespace {
+
+// `into` grows to cover `more` too: every table of either (none = all), their
+// changed keys (none = whole listings; too many: whole listings as well).
+void merge_request(CrawlRequest& into, const CrawlRequest& more) {
+  if (into.tables.empty() || more.tables.empty()) into.tables.clear();
+  else
+    for (const auto& t : more.tables)
+      if (std::find(into.tables.begin(), into.tables.end(), t) == into.tables.end()) into.tables.push_back(t);
+  if (into.changed_keys.empty() || more.changed_keys.empty() ||
+      into.changed_keys.size() + more.changed_keys.size() > kMaxMergedKeys)
+    into.changed_keys.clear();
+  else into.changed_keys.insert(into.changed_keys.end(), more.changed_keys.begin(), more.changed_keys.end());
+  into.full = into.full || more.full;
+}
+
+}  // namespace
+
+// Past kMaxQueuedCrawls, a new crawl joins the last queued one (which then covers
+// both) instead of growing the queue: bounded, and no event is dropped.
 CrawlInfo CrawlJobs::submit(const CrawlRequest& request, std::vector<std::string> tables) {
+  {
+    std::lock_guard lock(mutex_);
+    if (queue_.size() >= kMaxQueuedCrawls) {
+      auto& [id, queued] = queue_.back();
+      merge_request(queued, request);
+      auto it = crawls_.find(id);
+      if (it != crawls_.end()) return it->second;
+    }
+  }
   CrawlInfo info = accept(request, std::move(tables));
   {
     std::lock_guard lock(mutex_);

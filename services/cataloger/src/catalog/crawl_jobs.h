@@ -18,6 +18,10 @@
 
 namespace etl::cataloger {
 
+// Crawls waiting at once; more join the last waiting one (CrawlJobs::submit).
+inline constexpr std::size_t kMaxQueuedCrawls = 8;
+inline constexpr std::size_t kMaxMergedKeys = 10000;
+
 class CrawlJobs final {
  public:
   // Does one crawl: fills in `info` (state, counts, error, finished_at).

@@ -100,6 +100,8 @@ Result<std::unique_ptr<DuckDbEngine>> DuckDbEngine::open(DuckDbEngineOptions opt
   engine->options_ = std::move(options);
   std::map<std::string, std::string> settings = {{"threads", std::to_string(engine->options_.threads)}};
   if (!engine->options_.memory_limit.empty()) settings["memory_limit"] = engine->options_.memory_limit;
+  if (engine->options_.max_temp_bytes > 0)
+    settings["max_temp_directory_size"] = std::to_string(engine->options_.max_temp_bytes) + "B";
   auto db = duck::Database::open(":memory:", settings);
   if (!db) return std::move(db).error();
   engine->db_ = std::move(db).value();
@@ -107,29 +109,42 @@ Result<std::unique_ptr<DuckDbEngine>> DuckDbEngine::open(DuckDbEngineOptions opt
   if (!admin) return std::move(admin).error();
   engine->admin_ = std::move(admin).value();
   ETL_RETURN_IF_ERROR(engine->lock_down());
+  auto parser = engine->db_->connect();
+  if (!parser) return std::move(parser).error();
+  engine->gate_ = std::make_unique<SqlGate>(std::move(parser).value(), engine->options_.database);
   return engine;
 }
 
 DuckDbEngine::~DuckDbEngine() {
   admin_.reset();
   db_.reset();
-  if (!temp_dir_.empty()) {
+  if (!engine_dir_.empty()) {
     std::error_code ec;
-    std::filesystem::remove_all(temp_dir_, ec);
+    std::filesystem::remove_all(engine_dir_, ec);
   }
 }
 
 Status DuckDbEngine::lock_down() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "spotify-etl-duckdb-XXXXXX").string();
-  if (::mkdtemp(tmpl.data()) == nullptr) return make_error(Errc::unavailable, "cannot create a temporary folder for DuckDB");
-  temp_dir_ = tmpl;
+  std::error_code ec;
+  std::filesystem::path parent = options_.data_dir.empty() ? std::filesystem::temp_directory_path() : options_.data_dir;
+  std::filesystem::create_directories(parent, ec);
+  std::string tmpl = (std::filesystem::absolute(parent) / "engine-XXXXXX").lexically_normal().string();
+  if (::mkdtemp(tmpl.data()) == nullptr)
+    return make_error(Errc::unavailable, "cannot create the query engine's folder under " + parent.string() +
+                                             " (ETL_QUERY_DATA_DIR)");
+  engine_dir_ = tmpl;
+  tables_dir_ = engine_dir_ / "tables";
+  spill_dir_ = engine_dir_ / "spill";
+  std::filesystem::create_directories(tables_dir_, ec);
+  std::filesystem::create_directories(spill_dir_, ec);
+  if (ec) return make_error(Errc::unavailable, "cannot create " + tables_dir_.string() + ": " + ec.message());
   if (options_.database != "main")
     ETL_RETURN_IF_ERROR(admin_->execute("CREATE SCHEMA IF NOT EXISTS " + duck::quote_identifier(options_.database)));
   const std::vector<std::string> settings = {
       "SET parquet_metadata_cache = true",
-      "SET temp_directory = " + duck::quote_literal(temp_dir_.string()),
-      "SET allowed_directories = [" + duck::quote_literal(dir_with_slash(options_.root)) + ", " +
-          duck::quote_literal(dir_with_slash(temp_dir_)) + "]",
+      "SET temp_directory = " + duck::quote_literal(spill_dir_.string()),
+      "SET allowed_directories = [" + duck::quote_literal(dir_with_slash(tables_dir_)) + ", " +
+          duck::quote_literal(dir_with_slash(spill_dir_)) + "]",
       "SET enable_external_access = false",
       "SET autoinstall_known_extensions = false",
       "SET autoload_known_extensions = false",
@@ -146,6 +161,35 @@ Result<std::unique_ptr<DuckDbEngine::Session>> DuckDbEngine::session() {
   auto conn = db_->connect();
   if (!conn) return std::move(conn).error();
   return std::make_unique<Session>(std::move(conn).value());
+}
+
+Status DuckDbEngine::check(const std::string& sql) {
+  std::set<std::string> names;
+  {
+    std::lock_guard lock(names_mutex_);
+    names = table_names_;
+  }
+  return gate_->check(sql, names);
+}
+
+std::string DuckDbEngine::scrub(std::string message) const {
+  for (const auto& dir : {dir_with_slash(tables_dir_), dir_with_slash(options_.root), dir_with_slash(engine_dir_)}) {
+    for (size_t at = message.find(dir); at != std::string::npos; at = message.find(dir, at))
+      message.replace(at, dir.size(), "");
+  }
+  return message;
+}
+
+// engine_dir_/tables/<table> -> root/<table>: views read through these links, and
+// DuckDB may open files under tables_dir_ only, so a folder that is no table
+// (`_query_results/`) cannot be read through SQL.
+Status DuckDbEngine::link_table(const std::string& table) {
+  std::filesystem::path link = tables_dir_ / table;
+  std::error_code ec;
+  if (std::filesystem::is_symlink(link, ec)) return {};
+  std::filesystem::create_directory_symlink(options_.root / table, link, ec);
+  if (ec) return make_error(Errc::unavailable, "cannot link the table folder " + table + ": " + ec.message());
+  return {};
 }
 
 Status DuckDbEngine::ping() {
@@ -185,8 +229,9 @@ Status DuckDbEngine::sync_views(Catalog& catalog) {
       continue;
     }
     std::string qualified = duck::quote_identifier(options_.database) + "." + duck::quote_identifier(table.name);
-    Status s = admin_->execute("CREATE OR REPLACE VIEW " + qualified + " AS " +
-                               view_select_sql(table, *partitions, options_.root));
+    Status s = link_table(table.name);
+    if (s.ok())
+      s = admin_->execute("CREATE OR REPLACE VIEW " + qualified + " AS " + view_select_sql(table, *partitions, tables_dir_));
     if (s.ok() && options_.database != "main")
       s = admin_->execute("CREATE OR REPLACE VIEW main." + duck::quote_identifier(table.name) + " AS SELECT * FROM " +
                           qualified);
@@ -209,44 +254,30 @@ Status DuckDbEngine::sync_views(Catalog& catalog) {
                           duck::quote_identifier(it->first));
     it = applied_.erase(it);
   }
+  {
+    std::lock_guard names_lock(names_mutex_);
+    table_names_.clear();
+    for (const auto& [name, version] : applied_) {
+      std::string lower = name;
+      for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      table_names_.insert(lower);
+    }
+  }
   if (all_applied) synced_generation_.store(generation);
   return {};
 }
 
 Result<ResultSet> DuckDbEngine::Session::execute(const std::string& sql, std::size_t max_bytes, bool want_csv) {
-  duckdb_connection conn = conn_->raw();
-  duckdb_extracted_statements extracted = nullptr;
-  idx_t count = duckdb_extract_statements(conn, sql.c_str(), &extracted);
-  std::string extract_error;
-  if (count == 0 && extracted) {
-    const char* e = duckdb_extract_statements_error(extracted);
-    extract_error = e ? e : "";
-  }
-  duckdb_destroy_extracted(&extracted);
-  if (count != 1)
-    return make_error(Errc::invalid_argument,
-                      count == 0 ? "refused by the engine: " + (extract_error.empty() ? "no statement" : extract_error)
-                                 : "refused by the engine: exactly one statement is allowed");
-
-  duckdb_prepared_statement prepared = nullptr;
-  if (duckdb_prepare(conn, sql.c_str(), &prepared) == DuckDBError) {
-    const char* e = duckdb_prepare_error(prepared);
-    std::string message = e ? e : "cannot prepare the statement";
-    duckdb_destroy_prepare(&prepared);
-    Errc code = message.rfind("INTERRUPT", 0) == 0 ? Errc::cancelled
-                : message.rfind("IO Error", 0) == 0 ? Errc::unavailable
-                                                     : Errc::invalid_argument;
-    return make_error(code, message);
-  }
-  duckdb_statement_type type = duckdb_prepared_statement_type(prepared);
+  auto prepared = conn_->prepare_single(sql);
+  if (!prepared) return make_error(prepared.error().code, prepared.error().code == Errc::invalid_argument &&
+                                                              prepared.error().message.rfind("exactly one", 0) == 0
+                                                          ? "refused by the engine: " + prepared.error().message
+                                                          : prepared.error().message);
+  duckdb_statement_type type = prepared->type();
   bool read_only = type == DUCKDB_STATEMENT_TYPE_SELECT || (type == DUCKDB_STATEMENT_TYPE_EXPLAIN && explains_a_query(sql));
-  if (!read_only) {
-    duckdb_destroy_prepare(&prepared);
-    return make_error(Errc::invalid_argument, "refused by the engine: only read-only statements are allowed");
-  }
+  if (!read_only) return make_error(Errc::invalid_argument, "refused by the engine: only read-only statements are allowed");
   duckdb_result result;
-  duckdb_state state = duckdb_execute_prepared_streaming(prepared, &result);
-  duckdb_destroy_prepare(&prepared);
+  duckdb_state state = duckdb_execute_prepared_streaming(prepared->raw(), &result);
   if (state == DuckDBError) {
     Error e = engine_error(duckdb_result_error_type(&result),
                            duckdb_result_error(&result) ? duckdb_result_error(&result) : "query failed");
@@ -264,7 +295,7 @@ Result<ResultSet> DuckDbEngine::Session::execute(const std::string& sql, std::si
   if (want_csv) {
     for (idx_t c = 0; c < columns; ++c) {
       if (c) out.csv += ',';
-      append_csv_cell(out.csv, out.columns[c].name, false);
+      append_csv_cell(out.csv, out.columns[c].name, false, true);
     }
     out.csv += '\n';
   }

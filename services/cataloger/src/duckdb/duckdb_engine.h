@@ -2,7 +2,8 @@
 // catalog tables are VIEWs over the files in place (Hive partitions, `dt` as
 // VARCHAR, files of different schemas unioned by name), in the schema named
 // after the catalog database (`spotify.songs_data`) and aliased in `main`.
-// Locked down once at open: files are readable only under the transformed root,
+// Locked down once at open: files are readable only through the engine's links
+// to the table folders (so never `_query_results/`), memory and spill are capped,
 // no extension is installed or loaded, and the configuration is locked, so a
 // statement that got past the SQL guard still cannot read /etc/passwd or SET.
 // One Session (connection) per in-flight query; views are recreated (connection
@@ -14,11 +15,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "etl/catalog.h"
 #include "etl/duck.h"
+#include "sql_gate.h"
 
 namespace etl::cataloger {
 
@@ -26,7 +29,11 @@ struct DuckDbEngineOptions {
   std::filesystem::path root;        // the transformed store's local folder: the only files readable
   std::string database = "spotify";  // schema the views live in (Config::glue_database)
   int threads = 2;                   // DuckDB worker threads, shared by all connections
-  std::string memory_limit;          // "" = DuckDB's default (80% of RAM)
+  std::string memory_limit;          // DuckDB memory_limit ("512MiB"); "" = DuckDB's default (80% of RAM)
+  // The engine's own folder goes under here (engine-XXXXXX: spill files and the
+  // links to the table folders, the only files DuckDB may open); "" = the system temp folder.
+  std::filesystem::path data_dir;
+  std::uint64_t max_temp_bytes = 0;  // DuckDB max_temp_directory_size; 0 = DuckDB's default
 };
 
 // A whole result: column names and types, one JSON array text per row, and the
@@ -52,8 +59,9 @@ class DuckDbEngine final {
   class Session final {
    public:
     explicit Session(std::unique_ptr<duck::Connection> conn) : conn_(std::move(conn)) {}
-    // Runs one read-only statement (checked again here: one statement, of type
-    // SELECT or EXPLAIN). too_large when the rows pass `max_bytes`.
+    // Runs one read-only statement: DuckDB's parser extracts it (exactly one), it is
+    // prepared and its type checked (SELECT or EXPLAIN of a query) before it runs.
+    // too_large when the rows pass `max_bytes`.
     Result<ResultSet> execute(const std::string& sql, std::size_t max_bytes, bool want_csv);
     // Stops the statement running on this session (from another thread).
     void interrupt() noexcept { conn_->interrupt(); }
@@ -63,6 +71,10 @@ class DuckDbEngine final {
   };
 
   Result<std::unique_ptr<Session>> session();
+  // The gate every statement passes before it is queued (sql_gate.h).
+  Status check(const std::string& sql);
+  // `message` without the engine's folders (errors go to clients).
+  std::string scrub(std::string message) const;
 
   // Brings the views up to the catalog (cheap when its generation did not move).
   // A view that cannot be built keeps its previous definition and is retried.
@@ -75,6 +87,7 @@ class DuckDbEngine final {
  private:
   DuckDbEngine() = default;
   Status lock_down();
+  Status link_table(const std::string& table);
 
   DuckDbEngineOptions options_;
   std::unique_ptr<duck::Database> db_;
@@ -82,7 +95,12 @@ class DuckDbEngine final {
   std::mutex mutex_;
   std::atomic<std::uint64_t> synced_generation_{0};
   std::map<std::string, std::int64_t> applied_;  // table -> data_version of its view
-  std::filesystem::path temp_dir_;               // spill folder, private to this engine
+  std::filesystem::path engine_dir_;  // private to this engine, removed at close
+  std::filesystem::path tables_dir_;  // engine_dir_/tables/<table> -> root/<table>: what views read
+  std::filesystem::path spill_dir_;   // engine_dir_/spill
+  std::unique_ptr<SqlGate> gate_;
+  std::mutex names_mutex_;
+  std::set<std::string> table_names_;  // lower-cased, for the gate
 };
 
 }  // namespace etl::cataloger

@@ -1,5 +1,7 @@
 #include "query_manager.h"
 
+#include "query_record.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -7,46 +9,8 @@
 
 #include "etl/log.h"
 #include "ids.h"
-#include "sql_guard.h"
 
 namespace etl::cataloger {
-
-using Clock = std::chrono::steady_clock;
-
-struct QueryManager::StoredResult {
-  std::vector<ColumnInfo> columns;
-  std::vector<std::string> rows;
-  std::size_t bytes = 0;
-  std::string location;
-  std::string key;
-  Clock::time_point created;
-  double elapsed_ms = 0;
-};
-
-struct QueryManager::Record {
-  std::string id;
-  QueryRequest request;
-  QueryState state = QueryState::queued;
-  std::optional<Error> error;
-  QueryStats stats;
-  std::string submitted_at;
-  std::string completed_at;
-  std::string result_location;
-  std::weak_ptr<const StoredResult> result;
-  Clock::time_point submitted;
-  Clock::time_point deadline;
-  bool cancel_requested = false;
-  bool timed_out = false;
-  int worker = -1;
-};
-
-struct QueryManager::Worker {
-  int index = 0;
-  std::thread thread;
-  std::mutex mutex;  // guards `current` against interrupting the wrong query
-  std::string current;
-  std::unique_ptr<DuckDbEngine::Session> session;
-};
 
 QueryManager::QueryManager(std::shared_ptr<Catalog> catalog, std::unique_ptr<DuckDbEngine> engine,
                            std::shared_ptr<ObjectStore> results_store, std::string results_root_url,
@@ -57,7 +21,10 @@ QueryManager::QueryManager(std::shared_ptr<Catalog> catalog, std::unique_ptr<Duc
       root_url_(std::move(results_root_url)),
       options_(std::move(options)),
       metrics_(metrics),
-      token_salt_(std::random_device{}() * 0x9E3779B97F4A7C15ull + std::random_device{}()) {
+      token_salt_(random_u64()),
+      files_(store_, options_.results),
+      queue_(options_.max_queued),
+      cache_(options_.cache_bytes) {
   while (!root_url_.empty() && root_url_.back() == '/') root_url_.pop_back();
 }
 
@@ -66,6 +33,7 @@ QueryManager::~QueryManager() { stop(); }
 void QueryManager::start() {
   std::lock_guard lock(mutex_);
   if (!workers_.empty()) return;
+  files_.load();
   stopping_ = false;
   for (std::size_t i = 0; i < std::max<std::size_t>(1, options_.workers); ++i) {
     auto w = std::make_unique<Worker>();
@@ -87,12 +55,11 @@ void QueryManager::stop() {
       r.cancel_requested = true;
       if (r.state == QueryState::running) interrupt_locked(r);
     }
-    for (const auto& id : queue_) {
+    for (const auto& id : queue_.drain()) {
       auto it = records_.find(id);
       if (it != records_.end() && it->second->state == QueryState::queued)
         finish(*it->second, QueryState::cancelled, make_error(Errc::unavailable, "the cataloger is shutting down"));
     }
-    queue_.clear();
   }
   queue_cv_.notify_all();
   watch_cv_.notify_all();
@@ -104,32 +71,28 @@ void QueryManager::stop() {
 }
 
 std::string QueryManager::cache_key(const QueryRequest& request) {
-  {
-    std::lock_guard lock(versions_mutex_);
-    std::uint64_t generation = catalog_->generation();
-    if (generation != versions_generation_) {
-      auto tables = catalog_->list_tables();
-      if (tables) {
-        versions_.clear();
-        for (const auto& t : *tables) {
-          std::string name = t.name;
-          for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-          versions_[name] = t.data_version;
-        }
-        versions_generation_ = generation;
+  std::lock_guard lock(versions_mutex_);
+  std::uint64_t generation = catalog_->generation();
+  if (generation != versions_generation_) {
+    if (auto tables = catalog_->list_tables()) {
+      versions_.clear();
+      for (const auto& t : *tables) {
+        std::string name = t.name;
+        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        versions_[name] = t.data_version;
       }
+      versions_generation_ = generation;
     }
   }
-  std::lock_guard lock(versions_mutex_);
   return cache_key(request, versions_);
 }
 
+// The exact text the engine runs (not a normalised form: what a tokenizer drops
+// could be what the engine executes), and every table's version (not only those
+// the text seems to name).
 std::string QueryManager::cache_key(const QueryRequest& request, const std::map<std::string, std::int64_t>& versions) {
-  std::string key = normalize_sql(request.sql) + '\x1f' + std::to_string(request.max_rows) + '\x1f';
-  for (const auto& name : referenced_names(request.sql)) {
-    auto it = versions.find(name);
-    if (it != versions.end()) key += name + '@' + std::to_string(it->second) + ';';
-  }
+  std::string key = request.sql + '\x1f' + std::to_string(request.max_rows) + '\x1f';
+  for (const auto& [name, version] : versions) key += name + '@' + std::to_string(version) + ';';
   return key;
 }
 
@@ -154,37 +117,59 @@ QueryManager::Record& QueryManager::add_record_locked(const QueryRequest& reques
   return ref;
 }
 
-Result<QueryStatus> QueryManager::start(const QueryRequest& request) {
+Status QueryManager::validate(const QueryRequest& request) const {
   if (request.sql.find_first_not_of(" \t\r\n") == std::string::npos)
     return make_error(Errc::invalid_argument, "sql is required");
   if (request.max_rows < 1 || request.max_rows > kMaxPageRows)
     return make_error(Errc::invalid_argument, "max_rows must be between 1 and 1000");
   if (request.timeout.count() <= 0) return make_error(Errc::invalid_argument, "timeout_ms must be positive");
-  ETL_RETURN_IF_ERROR(check_read_only_sql(request.sql));
+  if (request.timeout > options_.max_timeout)
+    return make_error(Errc::invalid_argument, "timeout_ms must be at most " + std::to_string(options_.max_timeout.count()) +
+                                                  " (ETL_QUERY_MAX_TIMEOUT_MS)");
+  return {};
+}
+
+Result<QueryStatus> QueryManager::cached_locked(const QueryRequest& request, const std::string& key) {
+  auto hit = cache_.find(key);
+  if (!hit || Clock::now() - hit->created > *request.max_age) {
+    metrics_.counter("spotify_etl_cataloger_query_cache_total", "Result reuse lookups", {{"result", "miss"}}).inc();
+    return make_error(Errc::not_found, "no reusable result");
+  }
+  metrics_.counter("spotify_etl_cataloger_query_cache_total", "Result reuse lookups", {{"result", "hit"}}).inc();
+  cache_.touch(hit.get());
+  Record& r = add_record_locked(request);
+  r.state = QueryState::succeeded;
+  r.stats = {hit->elapsed_ms, hit->rows.size(), true};
+  r.completed_at = r.submitted_at;
+  r.result_location = hit->location;
+  r.result = hit;
+  metrics_.counter("spotify_etl_cataloger_queries_total", "Queries by final state", {{"state", "SUCCEEDED"}}).inc();
+  return status_locked(r);
+}
+
+Result<QueryStatus> QueryManager::start(const QueryRequest& request) {
+  ETL_RETURN_IF_ERROR(validate(request));
+  if (Status s = engine_->sync_views(*catalog_); !s.ok()) log::warn("views not synced", {{"error", s.error().message}});
+  if (Status s = engine_->check(request.sql); !s.ok()) return make_error(s.error().code, engine_->scrub(s.error().message));
 
   std::string key = cache_key(request);
   std::lock_guard lock(mutex_);
   if (stopping_) return make_error(Errc::unavailable, "the cataloger is shutting down");
-  if (request.max_age) {
-    auto it = cache_.find(key);
-    std::shared_ptr<const StoredResult> hit = it == cache_.end() ? nullptr : it->second.lock();
-    if (hit && Clock::now() - hit->created <= *request.max_age) {
-      metrics_.counter("spotify_etl_cataloger_query_cache_total", "Result reuse lookups", {{"result", "hit"}}).inc();
-      touch_locked(hit.get());
-      Record& r = add_record_locked(request);
-      r.state = QueryState::succeeded;
-      r.stats = {hit->elapsed_ms, hit->rows.size(), true};
-      r.completed_at = r.submitted_at;
-      r.result_location = hit->location;
-      r.result = hit;
-      metrics_.counter("spotify_etl_cataloger_queries_total", "Queries by final state", {{"state", "SUCCEEDED"}}).inc();
-      return status_locked(r);
-    }
-    metrics_.counter("spotify_etl_cataloger_query_cache_total", "Result reuse lookups", {{"result", "miss"}}).inc();
+  if (request.max_age)
+    if (auto hit = cached_locked(request, key)) return hit;
+  auto pushed = queue_.admits(request.client);
+  if (pushed != FairQueue::Push::queued) {
+    metrics_.counter("spotify_etl_cataloger_query_rejected_total", "Queries refused because the run queue was full").inc();
+    return make_error(Errc::rate_limited,
+                      pushed == FairQueue::Push::full
+                          ? "the query queue is full (" + std::to_string(queue_.capacity()) +
+                                " waiting, ETL_QUERY_MAX_QUEUED); retry later"
+                          : "this client already has " + std::to_string(queue_.per_client()) +
+                                " queries waiting (half of ETL_QUERY_MAX_QUEUED); retry later");
   }
   Record& r = add_record_locked(request);
+  (void)queue_.push(request.client, r.id);
   active_.insert(r.id);
-  queue_.push_back(r.id);
   queue_cv_.notify_one();
   watch_cv_.notify_all();
   return status_locked(r);
@@ -195,10 +180,9 @@ void QueryManager::worker_loop(Worker& worker) {
     std::string id;
     {
       std::unique_lock lock(mutex_);
-      queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      queue_cv_.wait(lock, [&] { return stopping_ || queue_.size() > 0; });
       if (stopping_) return;
-      id = std::move(queue_.front());
-      queue_.pop_front();
+      id = queue_.pop().value_or("");
       auto it = records_.find(id);
       if (it == records_.end() || it->second->state != QueryState::queued) continue;
       it->second->state = QueryState::running;
@@ -212,30 +196,41 @@ void QueryManager::worker_loop(Worker& worker) {
   }
 }
 
+void QueryManager::fail_run(const std::string& id, Error e) {
+  std::lock_guard lock(mutex_);
+  auto it = records_.find(id);
+  if (it == records_.end()) return;
+  Record& r = *it->second;
+  if (r.cancel_requested && stopping_)
+    finish(r, QueryState::cancelled, make_error(Errc::unavailable, "the cataloger is shutting down"));
+  else if (r.cancel_requested) finish(r, QueryState::cancelled, make_error(Errc::cancelled, "cancelled on request"));
+  else if (r.timed_out)
+    finish(r, QueryState::failed,
+           make_error(Errc::timeout, "the query ran longer than timeout_ms=" + std::to_string(r.request.timeout.count()) +
+                                         " and was interrupted"));
+  else finish(r, QueryState::failed, make_error(e.code, engine_->scrub(std::move(e.message))));
+}
+
+// The location clients see: the key in the store for a local folder (never a
+// host path), the object's URL otherwise.
+std::string QueryManager::store_csv(const std::string& id, const std::string& csv) {
+  auto key = files_.put(id, csv);
+  if (!key) {
+    log::warn("cannot store a query result as CSV", {{"query_id", id}, {"error", key.error().message}});
+    return "";
+  }
+  return store_->local_path(*key) ? *key : root_url_ + "/" + *key;
+}
+
 void QueryManager::run(Worker& worker, const std::string& id) {
   QueryRequest request;
   {
     std::lock_guard lock(mutex_);
     request = records_.at(id)->request;
   }
-  auto fail = [&](Error e) {
-    std::lock_guard lock(mutex_);
-    auto it = records_.find(id);
-    if (it == records_.end()) return;
-    Record& r = *it->second;
-    if (r.cancel_requested && stopping_)
-      finish(r, QueryState::cancelled, make_error(Errc::unavailable, "the cataloger is shutting down"));
-    else if (r.cancel_requested) finish(r, QueryState::cancelled, make_error(Errc::cancelled, "cancelled on request"));
-    else if (r.timed_out)
-      finish(r, QueryState::failed,
-             make_error(Errc::timeout, "the query ran longer than timeout_ms=" + std::to_string(r.request.timeout.count()) +
-                                           " and was interrupted"));
-    else finish(r, QueryState::failed, std::move(e));
-  };
-
   if (!worker.session) {
     auto session = engine_->session();
-    if (!session) return fail(std::move(session).error());
+    if (!session) return fail_run(id, std::move(session).error());
     std::lock_guard wl(worker.mutex);
     worker.session = std::move(session).value();
   }
@@ -248,22 +243,13 @@ void QueryManager::run(Worker& worker, const std::string& id) {
   auto result = worker.session->execute(request.sql, options_.max_result_bytes, true);
   double elapsed_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
   metrics_.histogram("spotify_etl_cataloger_query_duration_seconds", "Query engine time").observe(elapsed_ms / 1000.0);
-  if (!result) return fail(std::move(result).error());
+  if (!result) return fail_run(id, std::move(result).error());
 
-  std::string location;
-  std::string object_key = options_.results_prefix + id + ".csv";
-  if (auto put = store_->put(object_key, result->csv); put.ok()) {
-    auto local = store_->local_path(object_key);
-    location = local ? "file://" + local->lexically_normal().string() : root_url_ + "/" + object_key;
-  } else {
-    log::warn("cannot store a query result as CSV", {{"query_id", id}, {"error", put.error().message}});
-  }
-  if (results_written_.fetch_add(1) % 256 == 255) sweep_results();
   StoredResult stored;
+  stored.location = store_csv(id, result->csv);
   stored.columns = std::move(result->columns);
   stored.rows = std::move(result->rows);
   stored.bytes = result->bytes + stored.rows.size() * sizeof(std::string);
-  stored.location = location;
   stored.key = key;
   stored.created = Clock::now();
   stored.elapsed_ms = elapsed_ms;
@@ -272,9 +258,11 @@ void QueryManager::run(Worker& worker, const std::string& id) {
   auto it = records_.find(id);
   if (it == records_.end()) return;
   Record& r = *it->second;
-  auto kept = keep(std::move(stored));
+  auto kept = cache_.keep(std::move(stored));
+  metrics_.gauge("spotify_etl_cataloger_query_results_bytes", "Bytes of query results kept in memory")
+      .set(static_cast<double>(cache_.bytes()));
   r.result = kept;
-  r.result_location = location;
+  r.result_location = kept->location;
   r.stats = {elapsed_ms, kept->rows.size(), false};
   finish(r, QueryState::succeeded, std::nullopt);
 }
@@ -296,181 +284,6 @@ void QueryManager::interrupt_locked(Record& r) {
   Worker& w = *workers_[static_cast<size_t>(r.worker)];
   std::lock_guard wl(w.mutex);
   if (w.current == r.id && w.session) w.session->interrupt();
-}
-
-void QueryManager::watchdog_loop() {
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    auto now = Clock::now();
-    auto next = now + std::chrono::seconds(1);
-    std::vector<Record*> due;
-    for (const auto& id : active_) {
-      Record& r = *records_.at(id);
-      if (r.deadline <= now || r.cancel_requested || r.timed_out) due.push_back(&r);
-      else next = std::min(next, r.deadline);
-    }
-    for (Record* r : due) {
-      if (r->state == QueryState::queued && !r->cancel_requested) {
-        r->timed_out = true;
-        finish(*r, QueryState::failed,
-               make_error(Errc::timeout, "the query waited longer than timeout_ms=" +
-                                             std::to_string(r->request.timeout.count()) + " for a free engine connection"));
-        continue;
-      }
-      if (r->state != QueryState::running) continue;
-      if (!r->cancel_requested) r->timed_out = true;
-      // Again every 100 ms until it stops: an interrupt that lands just before the
-      // statement starts on the connection is not remembered by DuckDB.
-      interrupt_locked(*r);
-      next = std::min(next, now + std::chrono::milliseconds(100));
-    }
-    watch_cv_.wait_until(lock, next);
-  }
-}
-
-std::shared_ptr<const QueryManager::StoredResult> QueryManager::keep(StoredResult result) {
-  auto kept = std::make_shared<const StoredResult>(std::move(result));
-  lru_.push_front(kept);
-  lru_pos_[kept.get()] = lru_.begin();
-  cached_bytes_ += kept->bytes;
-  cache_[kept->key] = kept;
-  // Evict least recently used results past the budget (never the one just kept).
-  while (cached_bytes_ > options_.cache_bytes && lru_.size() > 1) {
-    auto victim = lru_.back();
-    lru_.pop_back();
-    lru_pos_.erase(victim.get());
-    cached_bytes_ -= victim->bytes;
-    auto c = cache_.find(victim->key);
-    if (c != cache_.end() && c->second.lock() == victim) cache_.erase(c);
-  }
-  for (auto it = cache_.begin(); it != cache_.end();) it = it->second.expired() ? cache_.erase(it) : std::next(it);
-  metrics_.gauge("spotify_etl_cataloger_query_results_bytes", "Bytes of query results kept in memory")
-      .set(static_cast<double>(cached_bytes_));
-  return kept;
-}
-
-void QueryManager::touch_locked(const StoredResult* result) {
-  auto it = lru_pos_.find(result);
-  if (it == lru_pos_.end()) return;
-  lru_.splice(lru_.begin(), lru_, it->second);
-}
-
-QueryStatus QueryManager::status_locked(const Record& r) const {
-  QueryStatus s;
-  s.query_id = r.id;
-  s.engine = "duckdb";
-  s.state = r.state;
-  s.error = r.error;
-  s.stats = r.stats;
-  s.result_location = r.result_location;
-  s.submitted_at = r.submitted_at;
-  s.completed_at = r.completed_at;
-  return s;
-}
-
-Result<QueryStatus> QueryManager::status(const std::string& query_id) {
-  std::lock_guard lock(mutex_);
-  auto it = records_.find(query_id);
-  if (it == records_.end()) return make_error(Errc::not_found, "unknown query '" + query_id + "'");
-  return status_locked(*it->second);
-}
-
-Result<QueryStatus> QueryManager::wait(const std::string& query_id, std::chrono::milliseconds max_wait) {
-  std::unique_lock lock(mutex_);
-  auto it = records_.find(query_id);
-  if (it == records_.end()) return make_error(Errc::not_found, "unknown query '" + query_id + "'");
-  done_cv_.wait_for(lock, max_wait, [&] {
-    auto found = records_.find(query_id);
-    return found == records_.end() || is_terminal(found->second->state);
-  });
-  it = records_.find(query_id);
-  if (it == records_.end()) return make_error(Errc::not_found, "unknown query '" + query_id + "' (forgotten)");
-  return status_locked(*it->second);
-}
-
-std::string QueryManager::token(const std::string& id, std::size_t offset) const {
-  std::uint64_t h = 1469598103934665603ull ^ token_salt_;
-  for (unsigned char c : id + ":" + std::to_string(offset)) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "%08llx", static_cast<unsigned long long>(h & 0xffffffffull));
-  return std::to_string(offset) + "." + buf;
-}
-
-Result<QueryPage> QueryManager::page(const std::string& query_id, const std::string& next_token) {
-  std::shared_ptr<const StoredResult> result;
-  std::size_t page_rows = kMaxPageRows;
-  QueryStats stats;
-  std::string location;
-  {
-    std::lock_guard lock(mutex_);
-    auto it = records_.find(query_id);
-    if (it == records_.end()) return make_error(Errc::not_found, "unknown query '" + query_id + "'");
-    const Record& r = *it->second;
-    if (r.state != QueryState::succeeded)
-      return make_error(Errc::conflict, "query " + query_id + " is " + to_string(r.state) + ", it has no result");
-    result = r.result.lock();
-    if (!result)
-      return make_error(Errc::not_found, "the result of query " + query_id +
-                                             " has expired from memory; run the query again" +
-                                             (r.result_location.empty() ? "" : " or read " + r.result_location));
-    touch_locked(result.get());
-    page_rows = r.request.max_rows;
-    stats = r.stats;
-    location = r.result_location;
-  }
-  std::size_t offset = 0;
-  if (!next_token.empty()) {
-    auto dot = next_token.find('.');
-    std::size_t parsed = 0;
-    bool ok = dot != std::string::npos && dot > 0 && dot < 20;
-    for (size_t i = 0; ok && i < dot; ++i) {
-      if (!std::isdigit(static_cast<unsigned char>(next_token[i]))) ok = false;
-      else parsed = parsed * 10 + static_cast<std::size_t>(next_token[i] - '0');
-    }
-    if (!ok || token(query_id, parsed) != next_token || parsed == 0 || parsed >= result->rows.size())
-      return make_error(Errc::invalid_argument, "next_token is not one this query handed out");
-    offset = parsed;
-  }
-  QueryPage page;
-  page.query_id = query_id;
-  page.engine = "duckdb";
-  page.columns = result->columns;
-  std::size_t end = std::min(result->rows.size(), offset + page_rows);
-  page.rows.assign(result->rows.begin() + static_cast<std::ptrdiff_t>(offset),
-                   result->rows.begin() + static_cast<std::ptrdiff_t>(end));
-  if (end < result->rows.size()) page.next_token = token(query_id, end);
-  page.stats = stats;
-  page.result_location = location;
-  return page;
-}
-
-Result<QueryStatus> QueryManager::cancel(const std::string& query_id) {
-  std::lock_guard lock(mutex_);
-  auto it = records_.find(query_id);
-  if (it == records_.end()) return make_error(Errc::not_found, "unknown query '" + query_id + "'");
-  Record& r = *it->second;
-  if (r.state == QueryState::queued) {
-    r.cancel_requested = true;
-    finish(r, QueryState::cancelled, make_error(Errc::cancelled, "cancelled on request"));
-  } else if (r.state == QueryState::running) {
-    r.cancel_requested = true;
-    interrupt_locked(r);
-    watch_cv_.notify_all();
-  }
-  return status_locked(r);
-}
-
-Status QueryManager::ping() { return engine_->ping(); }
-
-void QueryManager::sweep_results() {
-  auto listed = store_->list(options_.results_prefix);
-  if (!listed) return;
-  auto cutoff = std::chrono::system_clock::now() - options_.results_ttl;
-  for (const auto& obj : *listed)
-    if (obj.last_modified < cutoff) (void)store_->remove(obj.key);
 }
 
 }  // namespace etl::cataloger

@@ -1,16 +1,17 @@
 // The DuckDB query engine (ETL_QUERY_ENGINE=duckdb) with Athena's shape: queries
-// get an id and run on a pool of workers, one DuckDB connection each, so
-// dashboards do not wait on each other; a watchdog interrupts a query past its
-// timeout (FAILED, 504) and DELETE interrupts it on request (CANCELLED). Results
-// stay in memory (LRU, bounded in bytes) for paging, are stored once as CSV
-// under `_query_results/<id>.csv`, and are reused for `max_age` requests when
-// the SQL, page size and versions of the tables it reads are the same.
+// pass the gate (sql_gate.h) when submitted, get an id (128 random bits) and wait
+// in a bounded queue served round-robin across clients (fair_queue.h; full: 429)
+// for a pool of workers, one DuckDB connection each. A watchdog interrupts a
+// query past its timeout (FAILED, 504) and DELETE interrupts it at once
+// (CANCELLED). Results stay in memory (result_cache.h) for paging, are stored
+// once as CSV under `_query_results/<id>.csv` (result_files.h: bounded by bytes
+// and age), and are reused for `max_age` requests when the exact SQL, page size
+// and versions of the catalog's tables are the same.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <deque>
-#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -23,21 +24,25 @@
 #include "etl/metrics.h"
 #include "etl/object_store.h"
 #include "etl/query_engine.h"
+#include "fair_queue.h"
+#include "result_cache.h"
+#include "result_files.h"
 
 namespace etl::cataloger {
 
 struct QueryManagerOptions {
-  std::size_t workers = 8;                       // queries running at once (one DuckDB connection each)
-  std::size_t cache_bytes = 256u << 20;          // results kept in memory for paging and reuse
-  std::size_t max_result_bytes = 64u << 20;      // a larger result fails (too_large): aggregate or LIMIT
-  std::size_t max_queries = 10000;               // query records remembered for GET /v1/query/{id}
-  std::string results_prefix = "_query_results/";  // where result CSVs go in the store
-  std::chrono::hours results_ttl{24};              // result CSVs older than this are deleted (swept now and then)
+  std::size_t workers = 4;                        // ETL_QUERY_WORKERS: queries running at once
+  std::size_t max_queued = 64;                    // ETL_QUERY_MAX_QUEUED: waiting queries; more get 429
+  std::chrono::milliseconds max_timeout{300000};  // ETL_QUERY_MAX_TIMEOUT_MS: a larger timeout_ms is refused
+  std::size_t cache_bytes = 256u << 20;           // results kept in memory for paging and reuse
+  std::size_t max_result_bytes = 64u << 20;       // a larger result fails (too_large): aggregate or LIMIT
+  std::size_t max_queries = 10000;                // query records remembered for GET /v1/query/{id}
+  ResultFilesOptions results;                     // the stored CSVs: prefix, bytes and age bounds
 };
 
 class QueryManager final : public QueryEngine {
  public:
-  // `results_root_url` is how result locations are named ("file:///data/transformed").
+  // `results_root_url` names result locations in a store that is not local ("s3://b/p").
   QueryManager(std::shared_ptr<Catalog> catalog, std::unique_ptr<DuckDbEngine> engine,
                std::shared_ptr<ObjectStore> results_store, std::string results_root_url, QueryManagerOptions options,
                MetricsRegistry& metrics);
@@ -61,27 +66,28 @@ class QueryManager final : public QueryEngine {
   Status ping() override;
 
   DuckDbEngine& engine() { return *engine_; }
+  ResultFiles& result_files() { return files_; }
 
  private:
-  struct StoredResult;
   struct Record;
   struct Worker;
 
-  // Normalised SQL + page size + the data versions of the tables it names: from
-  // the catalog (lookups), or as the engine's views read them (results).
+  Status validate(const QueryRequest& request) const;
+  // The exact SQL + page size + the data version of every table: from the
+  // catalog (lookups), or as the engine's views read them (results).
   std::string cache_key(const QueryRequest& request);
   static std::string cache_key(const QueryRequest& request, const std::map<std::string, std::int64_t>& versions);
+  Result<QueryStatus> cached_locked(const QueryRequest& request, const std::string& key);
   void worker_loop(Worker& worker);
   void watchdog_loop();
   void run(Worker& worker, const std::string& id);
+  void fail_run(const std::string& id, Error e);
+  std::string store_csv(const std::string& id, const std::string& csv);
   void finish(Record& record, QueryState state, std::optional<Error> error);
   void interrupt_locked(Record& record);
-  std::shared_ptr<const StoredResult> keep(StoredResult result);
-  void touch_locked(const StoredResult* result);
   QueryStatus status_locked(const Record& record) const;
   std::string token(const std::string& id, std::size_t offset) const;
   Record& add_record_locked(const QueryRequest& request);
-  void sweep_results();
 
   std::shared_ptr<Catalog> catalog_;
   std::unique_ptr<DuckDbEngine> engine_;
@@ -90,7 +96,7 @@ class QueryManager final : public QueryEngine {
   QueryManagerOptions options_;
   MetricsRegistry& metrics_;
   std::uint64_t token_salt_;
-  std::atomic<std::uint64_t> results_written_{0};
+  ResultFiles files_;
 
   std::mutex mutex_;
   std::condition_variable done_cv_;     // a query became terminal
@@ -98,12 +104,9 @@ class QueryManager final : public QueryEngine {
   std::condition_variable watch_cv_;    // a new deadline
   std::unordered_map<std::string, std::unique_ptr<Record>> records_;
   std::deque<std::string> record_order_;
-  std::deque<std::string> queue_;
+  FairQueue queue_;
   std::set<std::string> active_;  // queued or running
-  std::list<std::shared_ptr<const StoredResult>> lru_;  // most recent first
-  std::unordered_map<const StoredResult*, std::list<std::shared_ptr<const StoredResult>>::iterator> lru_pos_;
-  std::unordered_map<std::string, std::weak_ptr<const StoredResult>> cache_;  // by cache key
-  std::size_t cached_bytes_ = 0;
+  ResultCache cache_;
   bool stopping_ = false;
 
   std::mutex versions_mutex_;

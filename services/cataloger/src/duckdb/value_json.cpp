@@ -455,8 +455,14 @@ std::string type_name(duckdb_logical_type type) {
   }
 }
 
-void append_csv_cell(std::string& out, std::string_view text, bool is_null) {
+void append_csv_cell(std::string& out, std::string_view text, bool is_null, bool is_text) {
   if (is_null) return;
+  // A text cell a spreadsheet would take for a formula gets a leading apostrophe
+  // (OWASP's advice for CSV injection); numbers are never changed.
+  if (is_text && !text.empty() && std::string_view("=+-@\t\r").find(text.front()) != std::string_view::npos) {
+    std::string guarded = "'" + std::string(text);
+    return append_csv_cell(out, guarded, false, false);
+  }
   if (!text.empty() && text.find_first_of(",\"\r\n") == std::string_view::npos) {
     out += text;
     return;
@@ -525,7 +531,7 @@ std::size_t ChunkConverter::convert(duckdb_data_chunk chunk, std::vector<std::st
       if (shape == Shape::null) json += "null";
       else if (shape == Shape::raw) json += text;
       else append_json_string(json, text);
-      if (csv) append_csv_cell(*csv, text, shape == Shape::null);
+      if (csv) append_csv_cell(*csv, text, shape == Shape::null, shape != Shape::raw);
     }
     json += ']';
     if (csv) *csv += '\n';

@@ -19,7 +19,9 @@ namespace etl::cataloger {
 std::string type_name(duckdb_logical_type type);
 
 // Appends one CSV cell (RFC 4180: quoted when it holds a comma, quote, CR or LF, or is empty text).
-void append_csv_cell(std::string& out, std::string_view text, bool is_null);
+// `is_text`: a string value (or a column name); one starting with = + - @ tab or CR
+// is written with a leading apostrophe so spreadsheets do not run it as a formula.
+void append_csv_cell(std::string& out, std::string_view text, bool is_null, bool is_text = false);
 
 // "2026-11-21" from days since 1970-01-01.
 std::string format_date(std::int32_t days);

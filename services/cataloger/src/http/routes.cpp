@@ -27,6 +27,14 @@ http::Response failed_query(const QueryStatus& s) {
   return http::error_response(e);
 }
 
+// A full run queue is the client's cue to come back: 429 with Retry-After.
+http::Response start_refused(const Error& e) {
+  if (e.code != Errc::rate_limited) return http::error_response(e);
+  auto r = http::problem_response(429, "Too Many Requests", e.message);
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
 http::Response page_response(const QueryPage& page, const http::Request& req) {
   http::Response r;
   if (req.accepts("text/csv")) {
@@ -117,7 +125,7 @@ std::string page_csv(const QueryPage& page) {
   std::string out;
   for (size_t c = 0; c < page.columns.size(); ++c) {
     if (c) out += ',';
-    append_csv_cell(out, page.columns[c].name, false);
+    append_csv_cell(out, page.columns[c].name, false, true);
   }
   out += '\n';
   for (const auto& row : page.rows) {
@@ -127,7 +135,7 @@ std::string page_csv(const QueryPage& page) {
       if (c) out += ',';
       const json& v = cells[c];
       if (v.is_null()) append_csv_cell(out, "", true);
-      else if (v.is_string()) append_csv_cell(out, v.get_ref<const std::string&>(), false);
+      else if (v.is_string()) append_csv_cell(out, v.get_ref<const std::string&>(), false, true);
       else append_csv_cell(out, v.dump(), false);
     }
     out += '\n';
@@ -173,8 +181,9 @@ void install_routes(http::Server& server, Catalog& catalog, QueryEngine& engine)
     if (!body) return http::error_response(body.error());
     auto submission = parse_query_request(*body);
     if (!submission) return http::error_response(submission.error());
+    submission->request.client = req.remote_addr;
     auto started = engine.start(submission->request);
-    if (!started) return http::error_response(started.error());
+    if (!started) return start_refused(started.error());
     if (submission->async) return http::json_response(202, status_json(*started));
     auto done = engine.wait(started->query_id, submission->request.timeout + kStopGrace);
     if (!done) return http::error_response(done.error());

@@ -51,7 +51,8 @@ Result<std::vector<SqlToken>> tokenize_sql(std::string_view sql) {
     if (std::isspace(c)) {
       ++i;
     } else if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
-      while (i < sql.size() && sql[i] != '\n') ++i;
+      // DuckDB's scanner (PostgreSQL's) ends a -- comment at \n or \r.
+      while (i < sql.size() && sql[i] != '\n' && sql[i] != '\r') ++i;
     } else if (c == '/' && i + 1 < sql.size() && sql[i + 1] == '*') {
       int depth = 0;  // block comments nest, as in PostgreSQL and DuckDB
       size_t j = i;
@@ -160,6 +161,8 @@ bool contains(const std::array<const char*, N>& list, std::string_view word) {
   return std::any_of(list.begin(), list.end(), [&](const char* w) { return word == w; });
 }
 
+}  // namespace
+
 bool forbidden_function(std::string_view name) {
   if (contains(kForbiddenFunctions, name)) return true;
   for (const char* p : kForbiddenPrefixes)
@@ -168,6 +171,8 @@ bool forbidden_function(std::string_view name) {
     if (name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0) return true;
   return false;
 }
+
+namespace {
 
 std::string upper(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));

@@ -32,6 +32,9 @@ Result<std::vector<SqlToken>> tokenize_sql(std::string_view sql);
 // OK for one read-only statement; invalid_argument with the reason otherwise.
 Status check_read_only_sql(std::string_view sql);
 
+// Functions that read files, URLs, settings or the environment (by name, lower-case).
+bool forbidden_function(std::string_view name);
+
 // The statement with comments removed and whitespace collapsed (string literals
 // kept as written): equal for queries that differ only in layout. Cache keys.
 std::string normalize_sql(std::string_view sql);

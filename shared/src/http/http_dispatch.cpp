@@ -35,6 +35,7 @@ Request convert(const httplib::Request& req, std::vector<std::string> params, st
   for (const auto& [k, v] : req.params) r.query.emplace(k, v);
   for (const auto& [k, v] : req.headers) r.headers.emplace(k, v);
   r.body = std::move(body);
+  r.remote_addr = req.remote_addr;
   return r;
 }
 

@@ -1,0 +1,27 @@
+// The memory DuckDB may use, from the container's limit: a pod killed by the
+// kernel takes every dashboard with it, a query over the engine's limit fails alone.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string_view>
+
+namespace etl::cataloger {
+
+// The limit in a cgroup file (v2 memory.max, v1 memory.limit_in_bytes); nullopt
+// for "max", v1's "unlimited" (a huge number) or anything unreadable.
+std::optional<std::uint64_t> parse_cgroup_memory(std::string_view text);
+
+// This process's cgroup memory limit: v2 `<root>/memory.max`, else v1
+// `<root>/memory/memory.limit_in_bytes`.
+std::optional<std::uint64_t> cgroup_memory_limit(const std::filesystem::path& root = "/sys/fs/cgroup");
+
+inline constexpr std::uint64_t kDefaultEngineMemory = 2ull << 30;  // without a cgroup limit
+inline constexpr std::uint64_t kMinEngineMemory = 64ull << 20;
+
+// ETL_QUERY_MEMORY_LIMIT when set (non-zero); else half the cgroup limit (the rest
+// is for the result cache, HTTP and the catalog), at least 64 MiB; else 2 GiB.
+std::uint64_t engine_memory_limit(std::uint64_t configured, std::optional<std::uint64_t> cgroup);
+
+}  // namespace etl::cataloger

@@ -1,0 +1,40 @@
+// The query manager's private records (shared by query_manager.cpp and
+// query_manager_api.cpp only).
+#pragma once
+
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "query_manager.h"
+
+namespace etl::cataloger {
+
+using Clock = std::chrono::steady_clock;
+
+struct QueryManager::Record {
+  std::string id;
+  QueryRequest request;
+  QueryState state = QueryState::queued;
+  std::optional<Error> error;
+  QueryStats stats;
+  std::string submitted_at;
+  std::string completed_at;
+  std::string result_location;
+  std::weak_ptr<const StoredResult> result;
+  Clock::time_point submitted;
+  Clock::time_point deadline;
+  bool cancel_requested = false;
+  bool timed_out = false;
+  int worker = -1;
+};
+
+struct QueryManager::Worker {
+  int index = 0;
+  std::thread thread;
+  std::mutex mutex;  // guards `current` against interrupting the wrong query
+  std::string current;
+  std::unique_ptr<DuckDbEngine::Session> session;
+};
+
+}  // namespace etl::cataloger

@@ -1,0 +1,33 @@
+#include "result_cache.h"
+
+namespace etl::cataloger {
+
+std::shared_ptr<const StoredResult> ResultCache::keep(StoredResult result) {
+  auto kept = std::make_shared<const StoredResult>(std::move(result));
+  lru_.push_front(kept);
+  pos_[kept.get()] = lru_.begin();
+  bytes_ += kept->bytes;
+  by_key_[kept->key] = kept;
+  while (bytes_ > budget_ && lru_.size() > 1) {
+    auto victim = lru_.back();
+    lru_.pop_back();
+    pos_.erase(victim.get());
+    bytes_ -= victim->bytes;
+    auto c = by_key_.find(victim->key);
+    if (c != by_key_.end() && c->second.lock() == victim) by_key_.erase(c);
+  }
+  for (auto it = by_key_.begin(); it != by_key_.end();) it = it->second.expired() ? by_key_.erase(it) : std::next(it);
+  return kept;
+}
+
+std::shared_ptr<const StoredResult> ResultCache::find(const std::string& key) const {
+  auto it = by_key_.find(key);
+  return it == by_key_.end() ? nullptr : it->second.lock();
+}
+
+void ResultCache::touch(const StoredResult* result) {
+  auto it = pos_.find(result);
+  if (it != pos_.end()) lru_.splice(lru_.begin(), lru_, it->second);
+}
+
+}  // namespace etl::cataloger

@@ -1,0 +1,44 @@
+// Whole query results kept in memory for paging and reuse: LRU, bounded in
+// bytes (the result just kept is never evicted). Not thread-safe: the query
+// manager calls it under its own mutex.
+#pragma once
+
+#include <chrono>
+#include <list>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "etl/catalog.h"
+
+namespace etl::cataloger {
+
+struct StoredResult {
+  std::vector<ColumnInfo> columns;
+  std::vector<std::string> rows;
+  std::size_t bytes = 0;
+  std::string location;
+  std::string key;  // the cache key (exact SQL, page size, table versions)
+  std::chrono::steady_clock::time_point created;
+  double elapsed_ms = 0;
+};
+
+class ResultCache final {
+ public:
+  explicit ResultCache(std::size_t budget) : budget_(budget) {}
+  std::shared_ptr<const StoredResult> keep(StoredResult result);
+  // The result stored under `key` if it is still held; nullptr otherwise.
+  std::shared_ptr<const StoredResult> find(const std::string& key) const;
+  void touch(const StoredResult* result);
+  std::size_t bytes() const noexcept { return bytes_; }
+
+ private:
+  std::size_t budget_;
+  std::size_t bytes_ = 0;
+  std::list<std::shared_ptr<const StoredResult>> lru_;  // most recent first
+  std::unordered_map<const StoredResult*, std::list<std::shared_ptr<const StoredResult>>::iterator> pos_;
+  std::unordered_map<std::string, std::weak_ptr<const StoredResult>> by_key_;
+};
+
+}  // namespace etl::cataloger

@@ -1,0 +1,1 @@
+SELECT artist_id, count(*) FROM songs_data GROUP BY 1 ORDER BY 2 DESC LIMIT 10

@@ -1,0 +1,1 @@
+SELECT * FROM range(3) t(i); SELECT 2

@@ -1,0 +1,1 @@
+SELECT i FROM generate_series(1, 10) t(i) WHERE i % 2 = 0

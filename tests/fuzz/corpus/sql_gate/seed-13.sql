@@ -1,0 +1,1 @@
+FROM songs_data SELECT song_id LIMIT 1

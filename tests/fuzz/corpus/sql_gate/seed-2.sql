@@ -1,0 +1,1 @@
+WITH x AS (SELECT * FROM songs_data WHERE dt >= '2026-11-01') SELECT count(*) FROM x

@@ -1,0 +1,1 @@
+SELECT 1 AS a --, (SELECT count(*) FROM glob('/**')) AS b

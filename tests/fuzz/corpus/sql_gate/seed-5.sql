@@ -1,0 +1,1 @@
+SELECT * FROM spotify.songs_data s JOIN artists_data a USING (artist_id, dt)

@@ -1,0 +1,1 @@
+EXPLAIN ANALYZE SELECT n FROM albums_data

@@ -1,0 +1,1 @@
+SELECT 'it''s' || E'\'' || $$a;b$$ /* ; nested /* c */ */ FROM songs_data

@@ -1,0 +1,29 @@
+// The request decoding of the three services' routes: a JSON body (or a query
+// parameter) in, a request or a clear error out, never a crash.
+#include <string>
+
+#include "etl/http_server.h"
+#include "raw_name.h"
+#include "../../services/cataloger/src/routes.h"
+#include "../../services/extractor/src/routes.h"
+#include "run_record.h"
+#include "transformer_service.h"
+
+namespace ex = etl::extractor;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  etl::http::Request req;
+  req.method = "POST";
+  req.body.assign(reinterpret_cast<const char*>(data), size);
+  std::string text = req.body;
+  auto body = etl::http::parse_json_object(req);
+  if (body) {
+    (void)etl::cataloger::parse_query_request(*body);
+    (void)etl::cataloger::parse_crawl_request(*body);
+    (void)ex::parse_run_request(*body);
+  }
+  (void)ex::parse_runs_limit(text);
+  (void)etl::transformer::validate_reprocess_prefix(text);
+  (void)etl::transformer::parse_raw_object_name(text);
+  return 0;
+}

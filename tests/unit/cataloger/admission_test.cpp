@@ -1,0 +1,147 @@
+// Fair queue, stored-result bounds and engine memory (issue 13 items 2, 3, 5).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "crawl_jobs.h"
+#include "engine_limits.h"
+#include "etl/object_store.h"
+#include "fair_queue.h"
+#include "result_files.h"
+#include "value_json.h"
+#include "test_support.h"
+
+namespace etl::cataloger {
+namespace {
+
+TEST(FairQueue, ClientsAreServedInTurnNotInArrivalOrder) {
+  FairQueue q(100);
+  for (int i = 0; i < 40; ++i) ASSERT_EQ(q.push("busy", "b" + std::to_string(i)), FairQueue::Push::queued);
+  ASSERT_EQ(q.push("quiet", "q0"), FairQueue::Push::queued);
+  EXPECT_EQ(q.pop().value(), "b0");
+  EXPECT_EQ(q.pop().value(), "q0") << "the quiet client's one query does not wait behind 39 others";
+  EXPECT_EQ(q.pop().value(), "b1");
+  EXPECT_EQ(q.size(), 38u);
+}
+
+TEST(FairQueue, BoundedInTotalAndPerClient) {
+  FairQueue q(4);
+  EXPECT_EQ(q.push("a", "1"), FairQueue::Push::queued);
+  EXPECT_EQ(q.push("a", "2"), FairQueue::Push::queued);
+  EXPECT_EQ(q.push("a", "3"), FairQueue::Push::client_full) << "a client holds at most half";
+  EXPECT_EQ(q.push("b", "4"), FairQueue::Push::queued);
+  EXPECT_EQ(q.push("c", "5"), FairQueue::Push::queued);
+  EXPECT_EQ(q.push("d", "6"), FairQueue::Push::full);
+  EXPECT_TRUE(q.remove("4"));
+  EXPECT_FALSE(q.remove("4"));
+  EXPECT_EQ(q.push("d", "6"), FairQueue::Push::queued);
+  EXPECT_EQ(q.drain().size(), 4u);
+  EXPECT_FALSE(q.pop());
+}
+
+TEST(ResultFiles, OldestAreEvictedPastTheByteBound) {
+  etl::testing::TempDir dir;
+  std::shared_ptr<ObjectStore> store(open_object_store("file://" + dir.path().string(), {}).value());
+  ResultFiles files(store, {"_query_results/", 250, std::chrono::seconds(3600)});
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(files.put("q" + std::to_string(i), std::string(100, 'x')).ok());
+  EXPECT_LE(files.bytes(), 250u);
+  EXPECT_EQ(files.count(), 2u);
+  EXPECT_FALSE(store->head("_query_results/q2.csv").ok()) << "oldest first";
+  EXPECT_TRUE(store->head("_query_results/q4.csv").ok());
+  EXPECT_EQ(files.put("big", std::string(300, 'x')).error().code, Errc::too_large);
+  // A restart sees what is on disk.
+  ResultFiles again(store, {"_query_results/", 150, std::chrono::seconds(3600)});
+  again.load();
+  EXPECT_EQ(again.count(), 1u);
+}
+
+TEST(ResultFiles, ResultsPastTheirAgeAreSwept) {
+  etl::testing::TempDir dir;
+  std::shared_ptr<ObjectStore> store(open_object_store("file://" + dir.path().string(), {}).value());
+  ResultFiles files(store, {"_query_results/", 1 << 20, std::chrono::seconds(1)});
+  ASSERT_TRUE(files.put("old", "a\n").ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  files.sweep();
+  EXPECT_EQ(files.count(), 0u);
+  EXPECT_FALSE(store->head("_query_results/old.csv").ok());
+}
+
+TEST(EngineMemory, FromTheCgroupLimitOrTheDefault) {
+  EXPECT_EQ(parse_cgroup_memory("2147483648\n").value(), 2147483648u);
+  EXPECT_FALSE(parse_cgroup_memory("max\n"));
+  EXPECT_FALSE(parse_cgroup_memory("9223372036854771712\n")) << "cgroup v1 without a limit";
+  EXPECT_FALSE(parse_cgroup_memory(""));
+  EXPECT_EQ(engine_memory_limit(0, 2ull << 30), 1ull << 30) << "half the pod's limit";
+  EXPECT_EQ(engine_memory_limit(0, 16ull << 20), kMinEngineMemory);
+  EXPECT_EQ(engine_memory_limit(0, std::nullopt), kDefaultEngineMemory);
+  EXPECT_EQ(engine_memory_limit(512ull << 20, 2ull << 30), 512ull << 20) << "the variable wins";
+}
+
+TEST(EngineMemory, ReadsV2ThenV1Files) {
+  etl::testing::TempDir dir;
+  std::filesystem::create_directories(dir.path() / "memory");
+  std::ofstream(dir.path() / "memory" / "memory.limit_in_bytes") << "1073741824\n";
+  EXPECT_EQ(cgroup_memory_limit(dir.path()).value(), 1073741824u);
+  std::ofstream(dir.path() / "memory.max") << "max\n";
+  EXPECT_FALSE(cgroup_memory_limit(dir.path())) << "v2 says no limit";
+}
+
+TEST(CrawlQueue, PastTheBoundANewCrawlJoinsTheLastWaitingOne) {
+  std::mutex m;
+  std::condition_variable cv;
+  bool release = false, entered = false;
+  std::vector<CrawlRequest> ran;
+  CrawlJobs jobs(
+      [&](CrawlInfo& info, const CrawlRequest& request) {
+        std::unique_lock lock(m);
+        entered = true;
+        cv.notify_all();
+        cv.wait(lock, [&] { return release; });
+        ran.push_back(request);
+        info.state = CrawlState::succeeded;
+      },
+      100);
+  jobs.start();
+  auto events = [](std::string key) {
+    CrawlRequest r;
+    r.changed_keys = {std::move(key)};
+    r.trigger = "events";
+    return r;
+  };
+  auto first = jobs.submit(events("songs_data/dt=1/a.parquet"), {});
+  {
+    std::unique_lock lock(m);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return entered; })) << first.crawl_id;
+  }
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i < kMaxQueuedCrawls + 3; ++i)
+    ids.push_back(jobs.submit(events("songs_data/dt=1/k" + std::to_string(i) + ".parquet"), {}).crawl_id);
+  EXPECT_EQ(ids[kMaxQueuedCrawls - 1], ids.back()) << "joined the last waiting crawl";
+  {
+    std::lock_guard lock(m);
+    release = true;
+  }
+  cv.notify_all();
+  ASSERT_TRUE(jobs.wait(ids.back(), std::chrono::seconds(10)).ok());
+  jobs.stop();
+  ASSERT_EQ(ran.size(), 1 + kMaxQueuedCrawls);
+  EXPECT_EQ(ran.back().changed_keys.size(), 4u) << "its own key and the three that joined: none dropped";
+}
+
+TEST(CsvCells, FormulaLikeTextGetsAnApostropheNumbersDoNot) {
+  std::string out;
+  append_csv_cell(out, "=1+2", false, true);
+  out += ',';
+  append_csv_cell(out, "-5", false, false);
+  out += ',';
+  append_csv_cell(out, "@a,b", false, true);
+  out += ',';
+  append_csv_cell(out, "plain", false, true);
+  EXPECT_EQ(out, "'=1+2,-5,\"'@a,b\",plain");
+}
+
+}  // namespace
+}  // namespace etl::cataloger
