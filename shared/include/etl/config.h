@@ -162,8 +162,6 @@ struct ConfigDefaults {
 // Reads and validates the configuration. The error message is the one line to print.
 Result<Config> load_config(const Environment& env, const ConfigDefaults& defaults = {});
 
-// "20G", "512M", "1073741824": a size in bytes, K/M/G/T suffixes in powers of 1024.
-std::optional<std::uint64_t> parse_bytes(std::string_view text);
 // Parses a byte size: digits with an optional K, M, G or T suffix (powers of 1024, "B"/"iB" allowed).
 std::optional<std::uint64_t> parse_byte_size(std::string_view text);
 
