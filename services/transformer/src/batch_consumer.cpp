@@ -16,6 +16,8 @@ constexpr std::chrono::milliseconds kShortPoll{5};
 constexpr std::chrono::milliseconds kIdlePoll{200};
 // A replayed batch whose last offset never comes (a gap in the log) closes with what it has.
 constexpr std::chrono::seconds kForcedPatience{10};
+// A batch closes after `linger` without a new event of its partition, or at this many lingers old.
+constexpr int kMaxAgeFactor = 5;
 
 }  // namespace
 
@@ -112,7 +114,7 @@ BatchConsumer::Open BatchConsumer::open_batch(const Message& first) {
   o.batch.topic = label(first.topic);
   o.batch.partition = first.partition;
   o.batch.first = o.batch.last = first.offset;
-  o.opened = Clock::now();
+  o.opened = o.last_added = Clock::now();
   const TopicPartition tp{o.batch.topic, first.partition};
   auto chain = chain_end_.find(tp);
   if (chain != chain_end_.end() && chain->second == first.offset) return o;  // we cut the batch before this one
@@ -158,6 +160,7 @@ void BatchConsumer::add(Message message) {
     bytes_in_flight_ += event.bytes;
   }
   o.batch.events.push_back(std::move(event));
+  o.last_added = Clock::now();
   if (o.forced && !manifest_matches(o.batch, false)) unforce(o);
   const bool full = o.forced ? o.batch.last >= o.batch.manifest->last
                              : o.batch.events.size() >= static_cast<std::size_t>(options_.batch_events) ||
@@ -170,7 +173,8 @@ void BatchConsumer::close_due(bool all) {
   std::vector<TopicPartition> due;
   for (const auto& [tp, o] : open_) {
     const auto age = now - o.opened;
-    if (o.forced ? age >= kForcedPatience : (all || age >= options_.linger)) due.push_back(tp);
+    const bool quiet = now - o.last_added >= options_.linger, old = age >= kMaxAgeFactor * options_.linger;
+    if (o.forced ? age >= kForcedPatience : (all || quiet || old)) due.push_back(tp);
   }
   for (const auto& tp : due) close(tp);
 }

@@ -1,8 +1,8 @@
 // The transformer's consumer: a bounded window of raw events in flight, cut
 // into per-partition batches that run while the next ones are being polled.
 //
-//   poll -> the partition's open batch -> closed when full (events, bytes) or
-//   old (linger) -> run by a BatchRunner (one batch per partition at a time,
+//   poll -> the partition's open batch -> closed when full (events, bytes), quiet
+//   (no event of its partition for `linger`) or old (5 x linger) -> run by a BatchRunner (one batch per partition at a time,
 //   several partitions at once) -> dead letters -> acknowledge every event of
 //   the batch (in order: one commit per batch).
 //
@@ -42,7 +42,7 @@ struct BatchConsumerOptions {
   std::string scope;  // "" for Kafka; an in-process bus's incarnation (manifests name "<topic>@<scope>")
   int batch_events = 200;                    // a batch closes at this many events
   std::uint64_t batch_bytes = 64ull << 20;   // or this many raw bytes (the events' sizes)
-  std::chrono::milliseconds linger{50};      // or this long after its first event
+  std::chrono::milliseconds linger{20};      // or when no event of its partition came for this long (or 5 x as old)
   int window = 400;                          // events polled and not yet acknowledged
   std::uint64_t window_bytes = 256ull << 20; // and their raw bytes
   int max_running = 4;                       // batches run at once (of different partitions)
@@ -72,7 +72,7 @@ class BatchConsumer final {
   using TopicPartition = std::pair<std::string, std::int32_t>;
   struct Open {
     Batch batch;
-    std::chrono::steady_clock::time_point opened;
+    std::chrono::steady_clock::time_point opened, last_added;
     bool forced = false;  // cut as its manifest says
   };
   void poll_loop();
