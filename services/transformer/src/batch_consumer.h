@@ -42,7 +42,7 @@ struct BatchConsumerOptions {
   std::string scope;  // "" for Kafka; an in-process bus's incarnation (manifests name "<topic>@<scope>")
   int batch_events = 200;                    // a batch closes at this many events
   std::uint64_t batch_bytes = 64ull << 20;   // or this many raw bytes (the events' sizes)
-  std::chrono::milliseconds linger{20};      // or when no event of its partition came for this long (or 5 x as old)
+  std::chrono::milliseconds linger{100};      // or when no event of its partition came for this long (or 5 x as old)
   int window = 400;                          // events polled and not yet acknowledged
   std::uint64_t window_bytes = 256ull << 20; // and their raw bytes
   int max_running = 4;                       // batches run at once (of different partitions)

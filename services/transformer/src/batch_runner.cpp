@@ -198,7 +198,7 @@ Result<BatchOutcome> BatchRunner::run(Batch& batch) {
     if (f) return *f;
   std::vector<std::string> keys;
   for (const auto& p : planned) keys.push_back(p.key);
-  ETL_RETURN_IF_ERROR(pipeline_.announce(keys, infos));
+  if (!keys.empty()) ETL_RETURN_IF_ERROR(pipeline_.announce(keys, infos));
   if (!manifest.members.empty())
     ETL_RETURN_IF_ERROR(pipeline_.transformed().move(manifest_key(kOpenManifests, batch.topic, batch.partition, batch.first),
                                                      manifest_key(kDoneManifests, batch.topic, batch.partition, batch.first)));
