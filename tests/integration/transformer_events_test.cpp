@@ -4,6 +4,8 @@
 // the dead-letter topic, the start-up scan, events that are not ours.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "batch_manifest.h"
 #include "transformer_env.h"
 
@@ -16,6 +18,9 @@ using testenv::raw_name;
 using testenv::raw_playlist;
 using nlohmann::json;
 
+// The topic batch manifests and file names carry on this in-process bus.
+std::string batch_topic(Env& env) { return env.config.topic_raw + "@" + env.bus->incarnation(); }
+
 TEST(TransformerEvents, EventInGivesFilesOutRawMovedAndOutputsAnnounced) {
   Env env;
   env.start_idle();
@@ -23,11 +28,11 @@ TEST(TransformerEvents, EventInGivesFilesOutRawMovedAndOutputsAnnounced) {
   env.publish_created(key);
   ASSERT_TRUE(env.wait_consumed(1)) << "the event was not acknowledged";
 
-  const std::string stem = batch_file_stem({env.config.topic_raw, 0, 0, 0, {{0, raw_name(1)}}, {}});
+  const std::string stem = batch_file_stem({batch_topic(env), 0, 0, 0, {{0, raw_name(1)}}, {}});
   const std::vector<std::string> expected = {"albums_data/dt=2026-11-21/" + stem + ".parquet",
                                              "artists_data/dt=2026-11-21/" + stem + ".parquet",
                                              "songs_data/dt=2026-11-21/" + stem + ".parquet"};
-  EXPECT_EQ(env.transformed_keys(), expected);
+  EXPECT_EQ(env.table_keys(), expected);
   EXPECT_FALSE(env.exists_raw(key)) << "the raw object must leave to_be_processed/";
   EXPECT_TRUE(env.exists_raw("processed/" + raw_name(1)));
 
@@ -50,7 +55,7 @@ TEST(TransformerEvents, EventInGivesFilesOutRawMovedAndOutputsAnnounced) {
   EXPECT_EQ(env.sql_value("SELECT max(position) FROM read_parquet('{root}/songs_data/*/*.parquet')"), "10")
       << "positions count the null item of the first page";
   EXPECT_EQ(env.svc->counters().objects_transformed.value(), 1);
-  auto manifest = env.transformed->get(manifest_key(env.config.topic_raw, 0, 0));
+  auto manifest = env.transformed->get(done_manifest_key({batch_topic(env), 0, 0, 0, {{0, raw_name(1)}}, {}}));
   ASSERT_TRUE(manifest.ok()) << "a batch keeps its manifest";
   EXPECT_EQ(decode_manifest(*manifest).value().files, expected);
 }
@@ -87,12 +92,12 @@ TEST(TransformerEvents, SameEventTwiceGivesTheSameFilesAndRows) {
   env.publish_created(key);
   ASSERT_TRUE(env.wait_consumed(1));
   std::map<std::string, std::string> first;
-  for (const auto& k : env.transformed_keys()) first[k] = env.transformed_bytes(k);
+  for (const auto& k : env.table_keys()) first[k] = env.transformed_bytes(k);
 
   env.publish_created(key);  // delivered again after the move
   ASSERT_TRUE(env.wait_consumed(2));
   std::map<std::string, std::string> second;
-  for (const auto& k : env.transformed_keys()) second[k] = env.transformed_bytes(k);
+  for (const auto& k : env.table_keys()) second[k] = env.transformed_bytes(k);
   EXPECT_EQ(second.size(), 3u);
   EXPECT_TRUE(first == second) << "a redelivered event must overwrite with the same bytes, never add files";
   EXPECT_EQ(env.sql_value("SELECT count(*) FROM read_parquet('{root}/songs_data/*/*.parquet')"), "10");
@@ -100,34 +105,29 @@ TEST(TransformerEvents, SameEventTwiceGivesTheSameFilesAndRows) {
   EXPECT_EQ(env.bus->messages(env.config.topic_dlq).size(), 0u);
 }
 
-TEST(TransformerEvents, AReplayedBatchIsCutAsItsManifestSaysAndRewritesTheSameFiles) {
-  // A crash after a batch's files and moves, before its offsets were committed:
-  // the next consumer gets the same events, maybe with more behind them. The
-  // manifest makes it cut the batch as before, so it rewrites the same files.
+TEST(TransformerEvents, ABatchLeftOpenByACrashIsFinishedFirstUnderItsOwnNames) {
+  // A crash after a batch's manifest, with one of its objects moved already: the
+  // next start finishes exactly that batch (the moved object's rows included,
+  // read back from processed/), and the events behind it add no row twice.
   Env env;
   env.config.transform_linger_ms = 2000;
-  env.start_idle();
-  for (int i = 40; i < 43; ++i) env.publish_created(env.land(raw_name(i), raw_playlist(i)));
-  ASSERT_TRUE(env.wait_consumed(3));
-  std::map<std::string, std::string> first;
-  for (const auto& k : env.transformed_keys()) first[k] = env.transformed_bytes(k);
-  const auto songs = env.transformed_keys("songs_data/");
-  ASSERT_EQ(songs.size(), 1u);
-  ASSERT_TRUE(env.transformed->remove(songs[0]).ok());
-  env.svc->stop();
-  env.svc.reset();
+  for (int i = 40; i < 45; ++i) env.publish_created(env.land(raw_name(i), raw_playlist(i)));
+  const std::string topic = batch_topic(env);
+  const BatchManifest open{topic, 0, 0, 2, {{0, raw_name(40)}, {1, raw_name(41)}, {2, raw_name(42)}}, {}};
+  ASSERT_TRUE(env.transformed->put(manifest_key(kOpenManifests, topic, 0, 0), encode_manifest(open)).ok());
+  ASSERT_TRUE(env.raw->move("to_be_processed/" + raw_name(40), "processed/" + raw_name(40)).ok());
 
-  // The same three events again at offsets 0..2 (as after a crash), then two new ones.
-  auto replay = make_memory_bus();
-  for (const auto& m : env.bus->messages(env.config.topic_raw)) replay->publish(m.topic, m.key, m.value).ok();
-  env.bus = replay;
-  for (int i = 43; i < 45; ++i) env.publish_created(env.land(raw_name(i), raw_playlist(i)));
   env.start();
   ASSERT_TRUE(env.wait_consumed(5));
-  EXPECT_TRUE(env.transformed_bytes(songs[0]) == first[songs[0]]) << "the lost file is back, byte for byte";
-  EXPECT_EQ(env.transformed_keys("songs_data/").size(), 2u) << "the replayed batch, then one for the new events";
+  const auto songs = env.transformed_keys("songs_data/");
+  ASSERT_EQ(songs.size(), 2u) << "the open batch, then one for the two objects it did not hold";
+  EXPECT_TRUE(std::count(songs.begin(), songs.end(), "songs_data/dt=2026-11-21/" + batch_file_stem(open) + ".parquet"))
+      << "the open batch keeps the names its manifest gives";
   EXPECT_EQ(env.sql_value("SELECT count(*) FROM read_parquet('{root}/songs_data/*/*.parquet')"), "50");
   EXPECT_EQ(env.sql_value("SELECT count(DISTINCT song_id) FROM read_parquet('{root}/songs_data/*/*.parquet')"), "50");
+  EXPECT_TRUE(env.transformed_keys("_transformer/open/").empty());
+  EXPECT_EQ(env.transformed_keys("_transformer/batches/").size(), 2u);
+  EXPECT_TRUE(env.raw->list("to_be_processed/").value().empty());
 }
 
 TEST(TransformerEvents, PoisonObjectsGoToTheDlqAndTheQueueKeepsFlowing) {
@@ -216,7 +216,7 @@ TEST(TransformerEvents, EventsThatAreNotOursAreAcknowledgedAndIgnored) {
   ASSERT_TRUE(env.wait_consumed(5));
   EXPECT_EQ(env.bus->messages(env.config.topic_dlq).size(), 0u);
   EXPECT_EQ(env.svc->counters().events_ignored.value(), 3);
-  EXPECT_TRUE(env.transformed_keys().empty());
+  EXPECT_TRUE(env.table_keys().empty());
 }
 
 TEST(TransformerEvents, MinioEventNamesAndUrlEncodedKeysAreAccepted) {
@@ -229,7 +229,7 @@ TEST(TransformerEvents, MinioEventNamesAndUrlEncodedKeysAreAccepted) {
   env.publish_created(key, "s3:ObjectCreated:Put");
   ASSERT_TRUE(env.wait_consumed(1));
   EXPECT_TRUE(env.exists_raw("processed/" + name));
-  const std::string stem = batch_file_stem({env.config.topic_raw, 0, 0, 0, {{0, name}}, {}});
+  const std::string stem = batch_file_stem({batch_topic(env), 0, 0, 0, {{0, name}}, {}});
   EXPECT_EQ(env.transformed_keys("songs_data/"), std::vector<std::string>{"songs_data/dt=2023-06-01/" + stem + ".parquet"});
 }
 
@@ -254,7 +254,7 @@ TEST(TransformerEvents, CsvOutputSkipsEmptyTables) {
   env.publish_created(key);
   ASSERT_TRUE(env.wait_consumed(1));
   const std::string stem = batch_file_stem(
-      {env.config.topic_raw, 0, 0, 0, {{0, "spotify_raw_20261121T060000Z_artist-albums_4tZwfgrHOc3mvqYlEYSvVi_r1.json"}}, {}});
+      {batch_topic(env), 0, 0, 0, {{0, "spotify_raw_20261121T060000Z_artist-albums_4tZwfgrHOc3mvqYlEYSvVi_r1.json"}}, {}});
   EXPECT_EQ(env.transformed_keys("albums_data/"), std::vector<std::string>{"albums_data/dt=2026-11-21/" + stem + ".csv"});
   EXPECT_EQ(env.transformed_keys("artists_data/"), std::vector<std::string>{"artists_data/dt=2026-11-21/" + stem + ".csv"});
   EXPECT_TRUE(env.transformed_keys("songs_data/").empty()) << "no songs file: an empty CSV could not say its column types";

@@ -35,6 +35,12 @@ std::string batch_file_stem(const BatchManifest& m) {
   return m.topic + "-" + std::to_string(m.partition) + "-" + std::to_string(m.first) + "-" + hash;
 }
 
+std::string done_manifest_key(const BatchManifest& m) {
+  std::string key = manifest_key(kDoneManifests, m.topic, m.partition, m.first);
+  const std::string stem = batch_file_stem(m);
+  return key.substr(0, key.size() - 5) + stem.substr(stem.rfind('-')) + ".json";
+}
+
 std::string encode_manifest(const BatchManifest& m) {
   nlohmann::json members = nlohmann::json::array();
   for (const auto& member : m.members) members.push_back({{"offset", member.offset}, {"raw", member.rest}});

@@ -41,6 +41,11 @@ struct BatchManifest {
 // "<folder><topic>/<partition>/<first, 20 digits>.json" (folder: kOpenManifests or kDoneManifests).
 std::string manifest_key(std::string_view folder, std::string_view topic, std::int32_t partition, std::int64_t first);
 
+// Where a finished batch's manifest is kept: "_transformer/batches/<topic>/<partition>/<first>-<hash>.json"
+// (the hash of batch_file_stem: two batches cut at one offset, e.g. by a replay after
+// the in-process bus restarted, keep both their manifests).
+std::string done_manifest_key(const BatchManifest& manifest);
+
 // The data files' name without extension: "<topic>-<partition>-<first>-<hash>", the
 // hash (16 hex) over the topic, partition, first offset and the members' keys. A
 // stale manifest (a recreated topic) therefore never names another batch's files.

@@ -201,7 +201,7 @@ Result<BatchOutcome> BatchRunner::run(Batch& batch) {
   if (!keys.empty()) ETL_RETURN_IF_ERROR(pipeline_.announce(keys, infos));
   if (!manifest.members.empty())
     ETL_RETURN_IF_ERROR(pipeline_.transformed().move(manifest_key(kOpenManifests, batch.topic, batch.partition, batch.first),
-                                                     manifest_key(kDoneManifests, batch.topic, batch.partition, batch.first)));
+                                                     done_manifest_key(manifest)));
 
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   for (const auto& info : infos) outcome.bytes_out += info.size;

@@ -36,6 +36,9 @@ TEST(BatchManifest, AnythingElseIsBadData) {
 TEST(BatchManifest, KeysSortByOffsetWithinAPartition) {
   EXPECT_EQ(manifest_key(kOpenManifests, "t", 3, 42), "_transformer/open/t/3/00000000000000000042.json");
   EXPECT_LT(manifest_key(kDoneManifests, "t", 3, 9), manifest_key(kDoneManifests, "t", 3, 10));
+  const std::string done = done_manifest_key(sample());
+  EXPECT_EQ(done.rfind("_transformer/batches/spotify.raw.events/3/00000000000000000040-", 0), 0u) << done;
+  EXPECT_EQ(done.substr(done.size() - 21), batch_file_stem(sample()).substr(batch_file_stem(sample()).size() - 16) + ".json");
 }
 
 TEST(BatchManifest, FileNamesDependOnTheCutAndTheMembersOnly) {
@@ -64,7 +67,7 @@ TEST(BatchManifest, FileNamesDependOnTheCutAndTheMembersOnly) {
 
 TEST(BatchTables, AppendedTablesHoldEveryRowInOrder) {
   using fixtures::json;
-  auto one = transform_raw(fixtures::paging(json::array({fixtures::playlist_item(fixtures::track())})).dump(), {"x.json", {}});
+  auto one = transform_raw(fixtures::paging(json::array({fixtures::playlist_item(fixtures::track())})).dump(), {"x.json", std::chrono::system_clock::now()});
   ASSERT_TRUE(one.ok());
   Table all(songs_schema());
   all.append(one->songs);
