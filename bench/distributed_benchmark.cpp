@@ -57,6 +57,8 @@
 #include "extractor_service.h"
 #include "fake_spotify.h"
 #include "spotify_raw_generator.h"
+#include "table_writer.h"
+#include "transform.h"
 #include "transformer_service.h"
 
 namespace {
@@ -209,6 +211,15 @@ double runqueue_wait(int pid) {
   return ns / 1e9;
 }
 
+// VmHWM (peak resident set) of `pid`, MB.
+double peak_rss_mb(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::atof(line.c_str() + 6) / 1024.0;
+  return 0;
+}
+
 struct Cpu {
   double self = 0, transformers = 0, kafka = 0, minio = 0;
   double waited = 0;              // runqueue wait of the transformer(s) and this process
@@ -316,12 +327,25 @@ class EventWatcher {
     }
     return last;
   }
-  // The first event whose key holds both strings.
-  std::optional<Clock::time_point> first(const std::string& a, const std::string& b) const {
+  // The first event whose key holds both strings, at or after `after`.
+  std::optional<Clock::time_point> first(const std::string& a, const std::string& b, Clock::time_point after = {}) const {
     std::lock_guard lock(mutex_);
     for (const auto& [key, at] : events_)
-      if (key.find(a) != std::string::npos && key.find(b) != std::string::npos) return at;
+      if (at >= after && key.find(a) != std::string::npos && key.find(b) != std::string::npos) return at;
     return std::nullopt;
+  }
+  // When the last event arrived.
+  Clock::time_point last() const {
+    std::lock_guard lock(mutex_);
+    return events_.empty() ? Clock::time_point{} : events_.back().second;
+  }
+  // Distinct keys holding `a` announced at or after `after`, by their folder (the day partition).
+  std::map<std::string, std::set<std::string>> keys(const std::string& a, Clock::time_point after) const {
+    std::lock_guard lock(mutex_);
+    std::map<std::string, std::set<std::string>> out;
+    for (const auto& [key, at] : events_)
+      if (at >= after && key.find(a) != std::string::npos) out[key.substr(0, key.rfind('/'))].insert(key);
+    return out;
   }
 
  private:
@@ -429,6 +453,8 @@ struct Pass {
   double pipeline_ms = 0;         // mean Pipeline::run (get .. announce), from /metrics
   std::vector<long> per_process;  // objects each transformer did
   Cpu cpu;
+  double files_per_partition = 0;  // songs_data files announced per day partition in the measured part
+  double peak_rss_mb = 0;          // the largest VmHWM of the transformer processes (0: in-process)
 };
 
 struct Workload {
@@ -537,32 +563,51 @@ std::optional<Pass> run_pass(const Options& o, const Servers& s, const Workload&
     std::atomic<std::size_t> next{0};
     std::atomic<bool> ok{true};
     std::vector<std::thread> threads;
+    constexpr std::size_t chunk = 10;  // as an extractor run lands its objects: several at once
     for (int t = 0; t < 4; ++t)
       threads.emplace_back([&] {
-        for (std::size_t i; (i = next++) < ev.size();)
-          if (!bus->publish(cfg.topic_raw, ev[i].first, ev[i].second).ok()) ok = false;
+        for (std::size_t i; (i = next.fetch_add(chunk)) < ev.size();) {
+          std::vector<etl::OutgoingMessage> batch;
+          for (std::size_t j = i; j < std::min(ev.size(), i + chunk); ++j) batch.push_back({ev[j].first, ev[j].second, {}});
+          if (!bus->publish_batch(cfg.topic_raw, batch).ok()) ok = false;
+        }
       });
     for (auto& t : threads) t.join();
     return ok.load();
   };
 
+  const char* consumed = "spotify_etl_events_consumed_total{consumer=\"transformer\"}";
+  auto consumed_now = [&] {
+    double n = 0;
+    for (const auto& url : urls) n += metric(get_text(url + "/metrics"), consumed);
+    return n;
+  };
   if (!wait_until(group_stable, 60s, 200ms)) return fail("the transformer group never became stable");
   if (!publish_all(warm_events)) return fail("publish failed");
-  if (!wait_until([&] { return watcher->done(warm_stems, 3).has_value(); }, 120s)) return fail("warm-up objects never announced");
+  if (!wait_until([&] { return consumed_now() >= o.warmup; }, 120s)) return fail("warm-up objects never transformed");
   if (!wait_until(group_stable, 30s, 200ms)) return fail("the transformer group is rebalancing");
 
   std::vector<std::string> before;
   for (const auto& url : urls) before.push_back(get_text(url + "/metrics"));
+  const double consumed0 = consumed_now();
   const Cpu cpu0 = cpu_now(s);
   const auto t0 = Clock::now();
   if (!publish_all(events)) return fail("publish failed");
-  std::optional<Clock::time_point> end;
-  if (!wait_until([&] { return (end = watcher->done(stems, 3)).has_value(); }, 600s, 5ms))
-    return fail("not every object was announced");
+  // Done when every event is acknowledged (after its outputs were announced); the
+  // clock stops at the last announcement seen.
+  if (!wait_until([&] { return consumed_now() >= consumed0 + o.objects; }, 600s, 10ms))
+    return fail("not every event was handled");
   Pass pass;
   pass.cpu = cpu_now(s) - cpu0;
   pass.variant = v;
-  pass.wall = seconds(*end - t0);
+  pass.wall = seconds(watcher->last() - t0);
+  const auto files = watcher->keys("songs_data/", t0);
+  std::size_t nfiles = 0;
+  for (const auto& [folder, k] : files) nfiles += k.size();
+  pass.files_per_partition = files.empty() ? 0 : static_cast<double>(nfiles) / static_cast<double>(files.size());
+  const int me = ::getpid();
+  for (const auto& p : processes())
+    if (p.ppid == me && p.comm == "transformer") pass.peak_rss_mb = std::max(pass.peak_rss_mb, peak_rss_mb(p.pid));
   double sum = 0, count = 0;
   for (std::size_t i = 0; i < urls.size(); ++i) {
     const std::string after = get_text(urls[i] + "/metrics");
@@ -577,6 +622,26 @@ std::optional<Pass> run_pass(const Options& o, const Servers& s, const Workload&
   return pass;
 }
 
+// The transform core alone, one thread, on the same objects: raw bytes -> rows of
+// all objects -> one Parquet file per table (what one batch of them writes), no I/O.
+double core_seconds(const Workload& w, int objects) {
+  etl::transformer::TableWriter writer;
+  const auto t0 = Clock::now();
+  etl::transformer::Table albums(etl::transformer::albums_schema()), artists(etl::transformer::artists_schema()),
+      songs(etl::transformer::songs_schema());
+  for (int i = 0; i < objects; ++i) {
+    auto out = etl::transformer::transform_raw(w.bytes[static_cast<std::size_t>(i) % w.bytes.size()],
+                                              {"to_be_processed/" + Workload::name('m', i), std::nullopt});
+    if (!out) return std::fprintf(stderr, "core: %s\n", out.error().message.c_str()), 1e9;
+    albums.append(out->albums);
+    artists.append(out->artists);
+    songs.append(out->songs);
+  }
+  for (const auto* t : {&albums, &artists, &songs})
+    if (!writer.write(*t, etl::OutputFormat::parquet)) return 1e9;
+  return seconds(Clock::now() - t0);
+}
+
 // One line per pass. Per event, in ms: CPU of the transformer(s) (with this
 // process, which is the transformer in the in-process passes), the time their
 // threads waited runnable for a CPU, CPU of the Kafka broker and of MinIO.
@@ -585,10 +650,11 @@ void print_pass(const Pass& p, const Workload& w, int objects, const Pass& refer
   std::string split;
   for (long n : p.per_process) split += (split.empty() ? "" : "/") + std::to_string(n);
   const double per = 1000.0 / objects;
-  std::printf("%-3s %-41s %6.2f s %6.1f %6.1f %6.2f x %6.1f ms  %-6s %5.1f %5.1f %5.1f %5.1f  %3.0f %%\n", tag,
+  std::printf("%-3s %-41s %6.2f s %6.1f %6.1f %6.2f x %6.1f ms  %-6s %5.1f %5.1f %5.1f %5.1f  %3.0f %%  %5.1f  %5.0f\n", tag,
               p.variant.name.c_str(), p.wall, eps, mbs, reference.wall / p.wall, p.pipeline_ms, split.c_str(),
               (p.cpu.transformers + p.cpu.self) * per, p.cpu.waited * per, p.cpu.kafka * per, p.cpu.minio * per,
-              p.cpu.total > 0 ? 100.0 * static_cast<double>(p.cpu.busy) / static_cast<double>(p.cpu.total) : 0.0);
+              p.cpu.total > 0 ? 100.0 * static_cast<double>(p.cpu.busy) / static_cast<double>(p.cpu.total) : 0.0,
+              p.files_per_partition, p.peak_rss_mb);
   std::fflush(stdout);
 }
 
@@ -619,15 +685,21 @@ int throughput(const Options& o, const Servers& s) {
               "    Machine: %u cores, shared by the transformers, Kafka, MinIO, this process (and other work).\n\n",
               o.objects, o.pages, o.per_page, static_cast<double>(w.bytes[0].size()) / 1e6,
               static_cast<double>(w.measured_bytes) / 1e6, o.warmup, o.objects, o.rounds, std::thread::hardware_concurrency());
-  std::printf("%-45s %8s %6s %6s %8s %9s  %-6s %s\n", "    pass", "wall", "ev/s", "MB/s", "vs emb", "pipeline",
-              "split", "ms/event: transf. CPU, its wait for a CPU, kafka CPU, minio CPU; machine busy");
+  std::printf("%-45s %8s %6s %6s %8s %9s  %-6s %s\n", "    pass", "wall", "ev/s", "MB/s", "vs emb", "batch",
+              "split", "ms/event: transf. CPU, its wait for a CPU, kafka CPU, minio CPU; machine busy; "
+              "songs_data files per day partition; peak RSS MB of a transformer process");
   const std::vector<Variant> variants = {{"embedded: in-process bus, file:// stores", false, false, 0},
                                          {"in-process bus, MinIO stores", false, true, 0},
                                          {"Kafka, file:// stores, 1 process", true, false, 1},
                                          {"Kafka + MinIO, 1 transformer process", true, true, 1},
                                          {"Kafka + MinIO, 2 transformer processes", true, true, 2}};
   std::vector<std::vector<Pass>> passes(variants.size());  // [variant][round]
+  std::vector<double> core;                               // MB/s per round
   for (int r = 0; r < o.rounds; ++r) {
+    const double core_s = core_seconds(w, o.objects);
+    core.push_back(static_cast<double>(w.measured_bytes) / 1e6 / core_s);
+    std::printf("r%-2d %-41s %6.2f s %6.1f %6.1f   (one thread, no I/O: the reference for the embedded pass)\n", r + 1,
+                "transform core: raw -> rows -> 3 Parquet", core_s, o.objects / core_s, core.back());
     for (std::size_t i = 0; i < variants.size(); ++i) {
       auto p = run_pass(o, s, w, variants[i]);
       if (!p) return 1;
@@ -657,6 +729,12 @@ int throughput(const Options& o, const Servers& s) {
                 *std::max_element(eps.begin(), eps.end()), percentile(eps, 0.5) * mb / o.objects, percentile(vs, 0.5),
                 list(vs).c_str());
   }
+  std::vector<double> emb_vs_core;
+  for (int r = 0; r < o.rounds; ++r)
+    emb_vs_core.push_back(static_cast<double>(w.measured_bytes) / 1e6 / passes[0][static_cast<std::size_t>(r)].wall /
+                          core[static_cast<std::size_t>(r)]);
+  std::printf("\n    embedded pipeline / transform core (MB/s, same round): %.2f x (median; rounds: %s); core median %.1f MB/s\n",
+              percentile(emb_vs_core, 0.5), list(emb_vs_core).c_str(), percentile(core, 0.5));
   const auto two_one = ratios(4, 3);
   std::printf("\n    Kafka + MinIO, 2 processes / 1 process: %.2f x (median; rounds: %s) on %u cores\n",
               percentile(two_one, 0.5), list(two_one).c_str(), std::thread::hardware_concurrency());
@@ -697,8 +775,10 @@ std::optional<Sample> fresh_run(const std::string& extractor, const std::string&
   }
   const auto t1 = Clock::now();
   if (succeeded == Clock::time_point{}) succeeded = t1;
-  const auto announced = watcher.first("songs_data/", run_id).value_or(t1);
-  const auto landed = std::min(watcher.first("to_be_processed/", run_id).value_or(announced), announced);
+  const auto raw_event = watcher.first("to_be_processed/", run_id).value_or(t1);
+  // Batch files are not named after the raw object: the first songs_data file after its event.
+  const auto announced = watcher.first("songs_data/", "", raw_event).value_or(t1);
+  const auto landed = std::min(raw_event, announced);
   return Sample{ms(t1 - t0), ms(succeeded - t0), ms(landed - t0), ms(announced - t0)};
 }
 

@@ -313,11 +313,13 @@ TEST_F(DistributedFaults, TheSurvivingTransformerTakesOverAKilledOnesPartitionsA
     return all;
   }, 30s, 200ms)) << "committed/end per partition: " << offsets;
 
-  // One output file per raw object and table, each row exactly once.
+  // Batches: at most one file per table and raw object, each row exactly once.
   auto outputs = open_object_store("file://" + p.transformed_dir(), AwsConfig{});
   ASSERT_TRUE(outputs.ok());
-  for (const char* table : {"albums_data/", "artists_data/", "songs_data/"})
-    EXPECT_EQ(objects_under(**outputs, table), static_cast<std::size_t>(landed)) << table;
+  for (const char* table : {"albums_data/", "artists_data/", "songs_data/"}) {
+    EXPECT_GT(objects_under(**outputs, table), 0u) << table;
+    EXPECT_LE(objects_under(**outputs, table), static_cast<std::size_t>(landed)) << table;
+  }
   const long long songs = static_cast<long long>(landed) * kPages * kPerPage;
   auto files = [&](const char* table) {
     return duck::quote_literal(p.transformed_dir() + "/" + table + "/*/*.parquet");

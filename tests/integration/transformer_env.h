@@ -123,6 +123,14 @@ struct Env {
     return keys;
   }
 
+  // The tables' files (without the transformer's batch manifests under _transformer/).
+  std::vector<std::string> table_keys() {
+    std::vector<std::string> keys;
+    for (auto& k : transformed_keys())
+      if (k.rfind("_transformer/", 0) != 0) keys.push_back(std::move(k));
+    return keys;
+  }
+
   std::string transformed_bytes(const std::string& key) { return transformed->get(key).value(); }
 
   // One SQL value over the transformed folder (use {root} for its path).

@@ -1,5 +1,6 @@
 #include "pipeline.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -17,55 +18,6 @@ Error with_key(const std::string& key, Error e) {
 
 }  // namespace
 
-// Serialises runs of one raw file name (an event, the start-up scan and an
-// HTTP call may all reach for the same object at once).
-class Pipeline::NameLock {
- public:
-  NameLock(Pipeline& p, std::string name) : p_(p), name_(std::move(name)) {
-    std::unique_lock lock(p_.mutex_);
-    p_.released_.wait(lock, [&] { return p_.busy_.count(name_) == 0; });
-    p_.busy_.insert(name_);
-  }
-  ~NameLock() {
-    {
-      std::lock_guard lock(p_.mutex_);
-      p_.busy_.erase(name_);
-    }
-    p_.released_.notify_all();
-  }
-  NameLock(const NameLock&) = delete;
-  NameLock& operator=(const NameLock&) = delete;
-
- private:
-  Pipeline& p_;
-  std::string name_;
-};
-
-// A TableWriter (and its DuckDB database) for the length of one run; as many
-// exist as runs ever happened at once, each reused.
-class Pipeline::WriterLease {
- public:
-  explicit WriterLease(Pipeline& p) : p_(p) {
-    std::lock_guard lock(p_.mutex_);
-    if (p_.writers_.empty()) {
-      writer_ = std::make_unique<TableWriter>();
-    } else {
-      writer_ = std::move(p_.writers_.back());
-      p_.writers_.pop_back();
-    }
-  }
-  ~WriterLease() {
-    std::lock_guard lock(p_.mutex_);
-    p_.writers_.push_back(std::move(writer_));
-  }
-  WriterLease(const WriterLease&) = delete;
-  WriterLease& operator=(const WriterLease&) = delete;
-  TableWriter* operator->() { return writer_.get(); }
-
- private:
-  Pipeline& p_;
-  std::unique_ptr<TableWriter> writer_;
-};
 
 Pipeline::Pipeline(std::shared_ptr<ObjectStore> raw, std::shared_ptr<ObjectStore> transformed,
                    std::shared_ptr<EventBus> bus, PipelineOptions options, TransformerMetrics& metrics)
@@ -86,7 +38,7 @@ std::vector<std::string> Pipeline::output_keys(const RawObjectKey& key, const st
 Result<TransformResult> Pipeline::run(const std::string& raw_key, RunOptions options) {
   auto key = RawObjectKey::parse(raw_key);
   if (!key) return std::move(key).error();
-  NameLock lock(*this, key->name);
+  NameLock lock(*this, {key->name});
   auto result = run_locked(*key, options);
   if (!result) metrics_.record_error(result.error().code);
   return result;

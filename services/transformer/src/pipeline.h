@@ -6,6 +6,7 @@
 // the same files with the same bytes and announces them again.
 #pragma once
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -65,11 +66,24 @@ class Pipeline final {
   // Every output key a transform of `raw_key` would write for partition `dt`.
   std::vector<std::string> output_keys(const RawObjectKey& key, const std::string& dt) const;
 
- private:
+  // Holds raw file names (the part below to_be_processed/) for a run or a batch:
+  // waits until none is held by another, then holds them all (no deadlock between
+  // two batches sharing names).
   class NameLock;
+  // A TableWriter (and its DuckDB database) for a while; as many exist as were ever used at once.
   class WriterLease;
-  Result<TransformResult> run_locked(const RawObjectKey& key, RunOptions options);
+
+  // Publishes one ObjectCreated per output, together (one wait for the bus).
   Status announce(const std::vector<std::string>& outputs, const std::vector<ObjectInfo>& infos);
+
+  ObjectStore& raw() { return *raw_; }
+  ObjectStore& transformed() { return *transformed_; }
+  EventBus& bus() { return *bus_; }
+  const PipelineOptions& options() const { return options_; }
+  TransformerMetrics& metrics() { return metrics_; }
+
+ private:
+  Result<TransformResult> run_locked(const RawObjectKey& key, RunOptions options);
 
   std::shared_ptr<ObjectStore> raw_;
   std::shared_ptr<ObjectStore> transformed_;
@@ -79,8 +93,56 @@ class Pipeline final {
 
   std::mutex mutex_;
   std::condition_variable released_;
-  std::set<std::string> busy_;                        // raw file names being run
+  std::set<std::string> busy_;                        // raw file names being run (NameLock)
   std::vector<std::unique_ptr<TableWriter>> writers_;  // idle writers (one DuckDB each)
+};
+
+class Pipeline::NameLock {
+ public:
+  NameLock(Pipeline& p, std::vector<std::string> names) : p_(p), names_(std::move(names)) {
+    std::unique_lock lock(p_.mutex_);
+    p_.released_.wait(lock, [&] {
+      return std::none_of(names_.begin(), names_.end(), [&](const std::string& n) { return p_.busy_.count(n) > 0; });
+    });
+    for (const auto& n : names_) p_.busy_.insert(n);
+  }
+  ~NameLock() {
+    {
+      std::lock_guard lock(p_.mutex_);
+      for (const auto& n : names_) p_.busy_.erase(n);
+    }
+    p_.released_.notify_all();
+  }
+  NameLock(const NameLock&) = delete;
+  NameLock& operator=(const NameLock&) = delete;
+
+ private:
+  Pipeline& p_;
+  std::vector<std::string> names_;
+};
+
+class Pipeline::WriterLease {
+ public:
+  explicit WriterLease(Pipeline& p) : p_(p) {
+    std::lock_guard lock(p_.mutex_);
+    if (p_.writers_.empty()) {
+      writer_ = std::make_unique<TableWriter>();
+    } else {
+      writer_ = std::move(p_.writers_.back());
+      p_.writers_.pop_back();
+    }
+  }
+  ~WriterLease() {
+    std::lock_guard lock(p_.mutex_);
+    p_.writers_.push_back(std::move(writer_));
+  }
+  WriterLease(const WriterLease&) = delete;
+  WriterLease& operator=(const WriterLease&) = delete;
+  TableWriter* operator->() { return writer_.get(); }
+
+ private:
+  Pipeline& p_;
+  std::unique_ptr<TableWriter> writer_;
 };
 
 }  // namespace etl::transformer

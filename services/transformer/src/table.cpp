@@ -134,6 +134,15 @@ std::size_t Column::byte_size() const noexcept {
          (ends_.capacity() + list_ends_.capacity()) * sizeof(std::size_t);
 }
 
+void Column::append(const Column& other) {
+  const std::size_t char_base = chars_.size(), end_base = ends_.size();
+  valid_.insert(valid_.end(), other.valid_.begin(), other.valid_.end());
+  ints_.insert(ints_.end(), other.ints_.begin(), other.ints_.end());
+  chars_.append(other.chars_);
+  for (std::size_t e : other.ends_) ends_.push_back(e + char_base);
+  for (std::size_t e : other.list_ends_) list_ends_.push_back(e + end_base);
+}
+
 Table::Table(const TableSchema& schema) : schema_(&schema) {
   columns_.reserve(schema.columns.size());
   for (const auto& c : schema.columns) columns_.emplace_back(c.type);
@@ -147,6 +156,17 @@ const Column& Table::column(std::string_view name) const {
 
 void Table::reserve(std::size_t rows) {
   for (auto& c : columns_) c.reserve(rows);
+}
+
+void Table::append(const Table& other) {
+  for (std::size_t i = 0; i < columns_.size(); ++i) columns_[i].append(other.columns_[i]);
+  rows_ += other.rows_;
+}
+
+std::size_t Table::byte_size() const noexcept {
+  std::size_t n = 0;
+  for (const auto& c : columns_) n += c.byte_size();
+  return n;
 }
 
 std::string Table::text(std::size_t row, std::string_view name) const {

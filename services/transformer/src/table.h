@@ -78,6 +78,8 @@ class Column {
 
   void reserve(std::size_t rows);
   std::size_t byte_size() const noexcept;
+  // Appends every row of `other` (a column of the same type).
+  void append(const Column& other);
 
  private:
   ColumnType type_;
@@ -104,6 +106,9 @@ class Table {
   // Every column got exactly one value for the new row.
   void end_row() noexcept { ++rows_; }
   void reserve(std::size_t rows);
+  // Appends every row of `other`, a table of the same schema (a batch's rows of many objects).
+  void append(const Table& other);
+  std::size_t byte_size() const noexcept;
 
   // A cell rendered as text for tests and messages ("NULL" for null, lists as JSON).
   std::string text(std::size_t row, std::string_view column) const;

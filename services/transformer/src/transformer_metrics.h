@@ -7,12 +7,16 @@
 
 namespace etl::transformer {
 
+struct BatchOutcome;
+
 struct TransformerMetrics {
   explicit TransformerMetrics(MetricsRegistry& registry);
 
   // After a successful run.
   void record_success(const TransformOutput& out, std::uint64_t bytes_in, std::uint64_t bytes_out, double seconds);
   void record_error(Errc code);
+  // After a batch: its objects, rows and files; `seconds` is observed once per object.
+  void record_batch(const BatchOutcome& outcome, double seconds);
 
   MetricsRegistry& registry;
   Counter& objects_transformed;
@@ -28,6 +32,8 @@ struct TransformerMetrics {
   Counter& events_ignored;
   Counter& dead_lettered;  // the ConsumerLoop's own counter, read for /v1/status
   Histogram& latency;
+  Counter& batches;
+  Counter& files_written;
 };
 
 }  // namespace etl::transformer

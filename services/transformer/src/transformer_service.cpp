@@ -1,6 +1,7 @@
 #include "transformer_service.h"
 
 #include "etl/log.h"
+#include "etl/memory_bus.h"
 #include "etl/s3_event.h"
 
 namespace etl::transformer {
@@ -55,23 +56,35 @@ Result<std::unique_ptr<TransformerService>> TransformerService::create(const Con
   TransformerService* self = svc.get();
   svc->jobs_ = std::make_unique<JobRunner>(
       [self](const std::string& prefix) { return self->raw_->list(prefix); },
-      // A job that finds an object already moved (the consumer got there first) counts it as done.
-      [self](const std::string& key) { return self->run_recorded(key, "job", RunOptions{.redo_when_moved = false}); });
+      [self](const std::string& key) {
+        // The start-up scan hands its objects to the consumer; backfills run them here.
+        if (starts_with(key, kPendingPrefix)) return self->announce_raw(key);
+        return self->run_recorded(key, "job", RunOptions{.redo_when_moved = false});
+      });
 
-  ConsumerLoopOptions loop;
-  loop.name = "transformer";
+  BatchConsumerOptions loop;
   loop.topics = {config.topic_raw};
   loop.group = kConsumerGroup;
   loop.dlq_topic = config.topic_dlq;
-  svc->consumer_ = std::make_unique<ConsumerLoop>(
-      svc->bus_, loop, [self](const Message& m) { return self->handle_event(m); }, svc->metrics_);
+  loop.batch_events = config.transform_batch_events;
+  loop.batch_bytes = config.transform_batch_bytes;
+  loop.linger = std::chrono::milliseconds(config.transform_linger_ms);
+  loop.window = config.transform_window;
+  loop.window_bytes = config.transform_window_bytes;
+  // The in-process bus starts again at offset 0 with every process: its batches are named apart.
+  if (auto* memory = dynamic_cast<MemoryBus*>(svc->bus_.get())) loop.scope = memory->incarnation();
+  svc->pool_ = std::make_unique<TaskPool>(config.transform_concurrency);
+  svc->runner_ = std::make_unique<BatchRunner>(*svc->pipeline_, *svc->pool_, loop.max_attempts,
+                                               [self](const std::string& key, const Error& e) { self->errors_.add("event", key, e); });
+  svc->consumer_ = std::make_unique<BatchConsumer>(
+      svc->bus_, loop, [self](Message m) { return self->read_event(std::move(m)); }, *svc->runner_,
+      *svc->transformed_, svc->metrics_);
 
   http::ServerOptions server;
   server.service = "transformer";
   server.address = config.transformer_addr;
   server.api_token = config.api_token;
   server.max_body_bytes = config.max_request_body_bytes;
-  server.http = config.http;
   svc->server_ = std::make_unique<http::Server>(server, svc->metrics_);
   svc->add_routes();
   return svc;
@@ -82,6 +95,10 @@ TransformerService::~TransformerService() { stop(); }
 Status TransformerService::start() {
   if (started_) return {};
   ParquetWriter::remove_stale_scratch_folders();
+  // Batches a crash left half done are finished before anything new starts (with an
+  // in-process bus nothing else would; over Kafka their owner would replay them too).
+  if (Status s = runner_->recover(); !s.ok())
+    log::warn("could not finish the batches left open; their events are replayed", {{"error", s.error().message}});
   jobs_->start();
   if (Status s = consumer_->start(); !s.ok()) {
     jobs_->stop();
@@ -133,41 +150,45 @@ Result<std::string> TransformerService::reprocess(const std::string& prefix) {
 
 std::optional<JobSnapshot> TransformerService::job(const std::string& job_id) const { return jobs_->get(job_id); }
 
-Status TransformerService::handle_event(const Message& message) {
+BatchEvent TransformerService::read_event(Message message) {
+  BatchEvent out;
   auto events = parse_s3_events(message.value);
+  out.message = std::move(message);
   if (!events) {
-    errors_.add("event", message.key, events.error());
+    errors_.add("event", out.message.key, events.error());
     counters_->record_error(events.error().code);
-    return std::move(events).error();
+    out.error = std::move(events).error();
+    return out;
   }
   for (const auto& e : *events) {
     auto key = raw_->relative_key(e.bucket, e.key);
-    const bool pending = key && starts_with(*key, kPendingPrefix);
-    const bool processed = key && starts_with(*key, kProcessedPrefix);
-    if (!pending && !processed) {
+    if (!key || !starts_with(*key, kPendingPrefix) || !RawObjectKey::parse(*key)) {
+      // Not a raw object of ours. processed/ included: an object gets there once its rows
+      // are durable (our own move, notified as a Copy on s3://); /v1/reprocess redoes one.
       counters_->events_ignored.inc();
-      log::debug("event ignored: not a raw object of ours", {{"bucket", e.bucket}, {"key", e.key}});
+      log::debug("event ignored: not a new raw object of ours", {{"bucket", e.bucket}, {"key", e.key}});
       continue;
     }
-    // On s3:// our own move is a CopyObject into processed/: a bucket
-    // notification of it is not new data.
-    if (processed && e.event_name.size() >= 5 && e.event_name.substr(e.event_name.size() - 5) == ":Copy") {
-      counters_->events_ignored.inc();
-      log::debug("event ignored: our own move to processed/", {{"key", *key}});
-      continue;
-    }
-    auto result = run_recorded(*key, "event", RunOptions{.redo_when_moved = true});
-    if (!result) {
-      if (result.error().code == Errc::not_found || result.error().code == Errc::invalid_argument) {
-        // Nothing to transform, now or later: retrying cannot help.
-        counters_->events_ignored.inc();
-        log::warn("event ignored: raw object not found", {{"key", *key}, {"error", result.error().message}});
-        continue;
-      }
-      return std::move(result).error();
-    }
+    out.rests.push_back(key->substr(kPendingPrefix.size()));
+    out.bytes += e.size;
   }
-  return {};
+  return out;
+}
+
+Result<TransformResult> TransformerService::announce_raw(const std::string& key) {
+  auto info = raw_->head(key);
+  if (!info) return std::move(info).error();
+  ObjectCreated e;
+  e.bucket = raw_->bucket();
+  e.key = raw_->event_key(key);
+  e.size = info->size;
+  e.etag = info->etag;
+  e.event_time = rfc3339_millis(std::chrono::system_clock::now());
+  // Keyed by the object key, as the extractor does: the same partition as its first event.
+  ETL_RETURN_IF_ERROR(bus_->publish(config_.topic_raw, e.key, build_s3_event(e)));
+  TransformResult r;
+  r.raw_key = key;
+  return r;
 }
 
 }  // namespace etl::transformer

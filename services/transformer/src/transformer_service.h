@@ -1,10 +1,9 @@
-// The transformer service: consumes raw object-created events, runs each raw
-// object through the Pipeline, serves the HTTP API (docs/contract.md §7.3).
-// On start it also queues a scan of to_be_processed/ so objects whose events
-// were lost (a crash, a bus outage) are transformed anyway.
+// The transformer service: consumes raw object-created events in batches
+// (BatchConsumer -> BatchRunner), runs single objects through the Pipeline for
+// the HTTP API (CONTRACT.md section 7). On start it also queues a scan of
+// to_be_processed/ that announces every object found there again, so objects
+// whose events were lost (a crash, a bus outage) are transformed anyway.
 #pragma once
-
-#include <nlohmann/json.hpp>
 
 #include <memory>
 #include <optional>
@@ -12,7 +11,7 @@
 
 #include "error_log.h"
 #include "etl/config.h"
-#include "etl/consumer_loop.h"
+#include "batch_consumer.h"
 #include "etl/event_bus.h"
 #include "etl/http_server.h"
 #include "etl/metrics.h"
@@ -54,8 +53,11 @@ class TransformerService final : public etl::Runnable {
   const TransformerMetrics& counters() const { return *counters_; }
   MetricsRegistry& metrics() { return metrics_; }
 
-  // The consumer's handler: exposed for tests.
-  Status handle_event(const Message& message);
+  // What the consumer makes of a raw event: the raw objects of ours it names.
+  BatchEvent read_event(Message message);
+  // The start-up scan's step: announces a to_be_processed/ object on the raw topic, so
+  // the consumer's batches (the one writer of batch files) transform it.
+  Result<TransformResult> announce_raw(const std::string& key);
 
  private:
   TransformerService() = default;
@@ -71,7 +73,9 @@ class TransformerService final : public etl::Runnable {
   std::shared_ptr<EventBus> bus_;
   std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<JobRunner> jobs_;
-  std::unique_ptr<ConsumerLoop> consumer_;
+  std::unique_ptr<TaskPool> pool_;
+  std::unique_ptr<BatchRunner> runner_;
+  std::unique_ptr<BatchConsumer> consumer_;
   std::unique_ptr<http::Server> server_;
   std::string startup_job_id_;
   bool started_ = false;
@@ -79,11 +83,5 @@ class TransformerService final : public etl::Runnable {
 
 // Checks a reprocess prefix: under to_be_processed/ or processed/, no "..".
 Result<std::string> validate_reprocess_prefix(std::string_view prefix);
-
-// The request rules of POST /v1/transform ({"key"}: the raw key) and POST
-// /v1/reprocess ({"prefix"}: the checked prefix), and the document that states them.
-Result<std::string> parse_transform_request(const nlohmann::json& body);
-Result<std::string> parse_reprocess_request(const nlohmann::json& body);
-nlohmann::json transformer_openapi();
 
 }  // namespace etl::transformer

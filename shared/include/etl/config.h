@@ -112,6 +112,14 @@ struct Config {
   OutputFormat output_format = OutputFormat::parquet;        // ETL_OUTPUT_FORMAT
   std::uint64_t max_raw_object_bytes = 256ull << 20;         // ETL_MAX_RAW_OBJECT_BYTES: larger goes to the DLQ
   std::uint64_t max_request_body_bytes = 1ull << 20;         // ETL_MAX_REQUEST_BODY_BYTES: HTTP body limit
+  // The transformer's batches (services/transformer/README.md "Batches"): a batch of one
+  // partition's events closes at whichever comes first; its rows go into one file per table and day.
+  int transform_batch_events = 200;                          // ETL_TRANSFORM_BATCH_EVENTS: events per batch
+  std::uint64_t transform_batch_bytes = 64ull << 20;         // ETL_TRANSFORM_BATCH_BYTES: raw bytes per batch (event sizes)
+  int transform_linger_ms = 100;                             // ETL_TRANSFORM_LINGER_MS: a batch's longest wait for more events
+  int transform_window = 400;                                // ETL_TRANSFORM_WINDOW: events polled and not yet committed, per consumer
+  std::uint64_t transform_window_bytes = 256ull << 20;       // ETL_TRANSFORM_WINDOW_BYTES: their raw bytes (event sizes)
+  int transform_concurrency = 8;                             // ETL_TRANSFORM_CONCURRENCY: S3 requests / transforms at once
 
   AwsConfig aws;
 

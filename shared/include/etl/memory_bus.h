@@ -24,6 +24,8 @@ class MemoryBus final : public EventBus, public std::enable_shared_from_this<Mem
   std::vector<Message> messages(const std::string& topic) const;
   // The committed offset of `group` on `topic` (0 = nothing acknowledged).
   std::int64_t committed(const std::string& group, const std::string& topic) const;
+  // Unique to this bus (random): its offsets mean nothing to another one, e.g. after a restart.
+  const std::string& incarnation() const noexcept { return incarnation_; }
 
  private:
   friend class MemoryConsumer;
@@ -36,6 +38,8 @@ class MemoryBus final : public EventBus, public std::enable_shared_from_this<Mem
   void ack(const std::string& group, const Message& m);
   void rewind(const std::string& group, const std::vector<std::string>& topics);
 
+  std::string incarnation_ = new_incarnation();
+  static std::string new_incarnation();
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::map<std::string, std::vector<Message>> topics_;

@@ -1,5 +1,9 @@
 #include "etl/memory_bus.h"
 
+#include <atomic>
+#include <cstdio>
+#include <random>
+
 namespace etl {
 
 class MemoryConsumer final : public Consumer {
@@ -40,6 +44,14 @@ class MemoryConsumer final : public Consumer {
 };
 
 std::shared_ptr<MemoryBus> make_memory_bus() { return std::make_shared<MemoryBus>(); }
+
+std::string MemoryBus::new_incarnation() {
+  static std::atomic<unsigned> counter{0};
+  std::random_device rd;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%08x%04x", rd(), counter++ & 0xffff);
+  return buf;
+}
 
 Status MemoryBus::publish(const std::string& topic, const std::string& key, const std::string& value,
                           const MessageHeaders& headers) {

@@ -370,6 +370,12 @@ Result<Config> load_config(const Environment& env, const ConfigDefaults& default
   cfg.output_format = format == "csv" ? OutputFormat::csv : format == "jsonl" ? OutputFormat::jsonl : OutputFormat::parquet;
   r.integer("ETL_MAX_RAW_OBJECT_BYTES", cfg.max_raw_object_bytes, std::uint64_t{1024}, std::uint64_t{1} << 40);
   r.integer("ETL_MAX_REQUEST_BODY_BYTES", cfg.max_request_body_bytes, std::uint64_t{1024}, std::uint64_t{1} << 30);
+  r.integer("ETL_TRANSFORM_BATCH_EVENTS", cfg.transform_batch_events, 1, 100000);
+  r.integer("ETL_TRANSFORM_BATCH_BYTES", cfg.transform_batch_bytes, std::uint64_t{1024}, std::uint64_t{1} << 40);
+  r.integer("ETL_TRANSFORM_LINGER_MS", cfg.transform_linger_ms, 0, 600000);
+  r.integer("ETL_TRANSFORM_WINDOW", cfg.transform_window, 1, 1000000);
+  r.integer("ETL_TRANSFORM_WINDOW_BYTES", cfg.transform_window_bytes, std::uint64_t{1024}, std::uint64_t{1} << 40);
+  r.integer("ETL_TRANSFORM_CONCURRENCY", cfg.transform_concurrency, 1, 256);
 
   if (auto region = r.get("AWS_REGION")) cfg.aws.region = *region;
   else if (auto fallback = r.get("AWS_DEFAULT_REGION")) cfg.aws.region = *fallback;

@@ -1,0 +1,284 @@
+#include "batch_consumer.h"
+
+#include <algorithm>
+
+#include "etl/consumer_loop.h"
+#include "etl/log.h"
+
+namespace etl::transformer {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+// While batches are open, a short poll: a batch should close at its linger, not a poll later.
+constexpr std::chrono::milliseconds kShortPoll{5};
+constexpr std::chrono::milliseconds kIdlePoll{200};
+// A replayed batch whose last offset never comes (a gap in the log) closes with what it has.
+constexpr std::chrono::seconds kForcedPatience{10};
+// A batch closes after `linger` without a new event of its partition, or at this many lingers old.
+constexpr int kMaxAgeFactor = 5;
+
+}  // namespace
+
+BatchConsumer::BatchConsumer(std::shared_ptr<EventBus> bus, BatchConsumerOptions options, Reader read,
+                             BatchRunner& runner, ObjectStore& manifests, MetricsRegistry& metrics)
+    : bus_(std::move(bus)),
+      options_(std::move(options)),
+      read_(std::move(read)),
+      runner_(runner),
+      manifests_(manifests),
+      consumed_(metrics.counter("spotify_etl_events_consumed_total", "Events handled and acknowledged",
+                                {{"consumer", options_.name}})),
+      retried_(metrics.counter("spotify_etl_event_retries_total", "Event handling attempts that failed and were retried",
+                               {{"consumer", options_.name}})),
+      dead_(metrics.counter("spotify_etl_events_dead_lettered_total", "Events sent to the dead-letter topic",
+                            {{"consumer", options_.name}})) {}
+
+BatchConsumer::~BatchConsumer() { stop(); }
+
+Status BatchConsumer::start() {
+  auto consumer = bus_->subscribe(options_.topics, options_.group);
+  if (!consumer) return std::move(consumer).error();
+  consumer_ = std::move(consumer).value();
+  poller_ = std::thread([this] { poll_loop(); });
+  for (int i = 0; i < std::max(1, options_.max_running); ++i) workers_.emplace_back([this] { worker(); });
+  return {};
+}
+
+void BatchConsumer::stop() {
+  if (stopping_.exchange(true)) return;
+  changed_.notify_all();
+  if (poller_.joinable()) poller_.join();
+  for (auto& w : workers_)
+    if (w.joinable()) w.join();
+  if (consumer_) consumer_->close();  // what was not acknowledged goes to the next consumer
+}
+
+bool BatchConsumer::wait(std::chrono::milliseconds d) {
+  std::unique_lock lock(mutex_);
+  return !changed_.wait_for(lock, d, [this] { return stopping_.load(); });
+}
+
+bool BatchConsumer::window_full() const {
+  return events_in_flight_ >= static_cast<std::uint64_t>(options_.window) || bytes_in_flight_ >= options_.window_bytes;
+}
+
+void BatchConsumer::poll_loop() {
+  while (!stopping_) {
+    bool full, forced_open = false;
+    {
+      std::lock_guard lock(mutex_);
+      full = window_full();
+    }
+    for (const auto& [tp, o] : open_) forced_open = forced_open || o.forced;
+    if (full && !forced_open) {
+      close_due(true);  // nothing more can join them
+      consumer_->keep_alive();
+      std::unique_lock lock(mutex_);
+      changed_.wait_for(lock, 100ms, [this] { return stopping_ || !window_full(); });
+      continue;
+    }
+    auto polled = consumer_->poll(open_.empty() ? kIdlePoll : kShortPoll);
+    if (!polled) {
+      log::warn("poll failed", {{"consumer", options_.name}, {"error", polled.error().message}});
+      wait(500ms);
+    } else if (polled->has_value()) {
+      add(std::move(**polled));
+    }
+    close_due(false);
+  }
+}
+
+std::string BatchConsumer::label(const std::string& topic) const {
+  return options_.scope.empty() ? topic : topic + "@" + options_.scope;
+}
+
+// Does every member of the batch's manifest come with its event (same offset, same object)?
+static bool manifest_matches(const Batch& batch, bool complete) {
+  std::map<std::int64_t, const BatchEvent*> by_offset;
+  for (const auto& e : batch.events) by_offset[e.message.offset] = &e;
+  for (const auto& m : batch.manifest->members) {
+    auto it = by_offset.find(m.offset);
+    if (it == by_offset.end()) {
+      if (complete || m.offset <= batch.last) return false;
+      continue;
+    }
+    if (std::find(it->second->rests.begin(), it->second->rests.end(), m.rest) == it->second->rests.end()) return false;
+  }
+  return true;
+}
+
+BatchConsumer::Open BatchConsumer::open_batch(const Message& first) {
+  Open o;
+  o.batch.topic = label(first.topic);
+  o.batch.partition = first.partition;
+  o.batch.first = o.batch.last = first.offset;
+  o.opened = o.last_added = Clock::now();
+  const TopicPartition tp{o.batch.topic, first.partition};
+  auto chain = chain_end_.find(tp);
+  if (chain != chain_end_.end() && chain->second == first.offset) return o;  // we cut the batch before this one
+  // A batch cut before a crash (or a rebalance) starts here: cut it the same way.
+  const std::string key = manifest_key(kOpenManifests, o.batch.topic, first.partition, first.offset);
+  while (!stopping_) {
+    auto text = manifests_.get(key, 64ull << 20);
+    if (!text && text.error().code == Errc::not_found) break;
+    if (!text) {
+      log::warn("batch manifest lookup failed; will retry", {{"key", key}, {"error", text.error().message}});
+      consumer_->keep_alive();
+      wait(1s);
+      continue;
+    }
+    auto manifest = decode_manifest(*text);
+    if (!manifest || manifest->topic != o.batch.topic || manifest->partition != first.partition) {
+      log::warn("unreadable batch manifest ignored", {{"key", key}});
+      break;
+    }
+    o.forced = true;
+    o.batch.manifest = std::move(manifest).value();
+    log::info("replaying a batch as its manifest cut it", {{"key", key}, {"last", o.batch.manifest->last}});
+    return o;
+  }
+  return o;
+}
+
+void BatchConsumer::add(Message message) {
+  const TopicPartition tp{label(message.topic), message.partition};
+  auto it = open_.find(tp);
+  if (it != open_.end() && it->second.forced && message.offset > it->second.batch.manifest->last) {
+    close(tp);  // a gap in the offsets: the replayed batch ends before this one
+    it = open_.end();
+  }
+  if (it == open_.end()) it = open_.emplace(tp, open_batch(message)).first;
+  BatchEvent event = read_(std::move(message));
+  Open& o = it->second;
+  o.batch.last = event.message.offset;
+  o.batch.bytes += event.bytes;
+  {
+    std::lock_guard lock(mutex_);
+    ++events_in_flight_;
+    bytes_in_flight_ += event.bytes;
+  }
+  o.batch.events.push_back(std::move(event));
+  o.last_added = Clock::now();
+  if (o.forced && !manifest_matches(o.batch, false)) unforce(o);
+  const bool full = o.forced ? o.batch.last >= o.batch.manifest->last
+                             : o.batch.events.size() >= static_cast<std::size_t>(options_.batch_events) ||
+                                   o.batch.bytes >= options_.batch_bytes;
+  if (full) close(tp);
+}
+
+void BatchConsumer::close_due(bool all) {
+  const auto now = Clock::now();
+  std::vector<TopicPartition> due;
+  for (const auto& [tp, o] : open_) {
+    const auto age = now - o.opened;
+    const bool quiet = now - o.last_added >= options_.linger, old = age >= kMaxAgeFactor * options_.linger;
+    if (o.forced ? age >= kForcedPatience : (all || quiet || old)) due.push_back(tp);
+  }
+  for (const auto& tp : due) close(tp);
+}
+
+// A manifest that does not describe these events (a topic recreated, offsets reset):
+// not ours to replay. The batch is cut afresh; its files get other names (the hash).
+void BatchConsumer::unforce(Open& o) {
+  log::warn("a batch manifest does not match the events at its offsets; ignored",
+            {{"topic", o.batch.topic}, {"partition", o.batch.partition}, {"first", o.batch.first}});
+  o.forced = false;
+  o.batch.manifest.reset();
+}
+
+void BatchConsumer::close(const TopicPartition& tp) {
+  auto it = open_.find(tp);
+  if (it == open_.end()) return;
+  if (it->second.forced && !manifest_matches(it->second.batch, true)) unforce(it->second);
+  Batch batch = std::move(it->second.batch);
+  if (it->second.forced) chain_end_.erase(tp);
+  else chain_end_[tp] = batch.last + 1;
+  open_.erase(it);
+  {
+    std::lock_guard lock(mutex_);
+    ready_.push_back(std::move(batch));
+  }
+  changed_.notify_all();
+}
+
+void BatchConsumer::worker() {
+  while (true) {
+    Batch batch;
+    {
+      std::unique_lock lock(mutex_);
+      auto runnable = [&] {
+        return std::find_if(ready_.begin(), ready_.end(),
+                            [&](const Batch& b) { return !running_.count({b.topic, b.partition}); });
+      };
+      changed_.wait(lock, [&] { return stopping_ || runnable() != ready_.end(); });
+      if (stopping_) return;  // batches not started stay unacknowledged: delivered again
+      auto it = runnable();
+      batch = std::move(*it);
+      ready_.erase(it);
+      running_.insert({batch.topic, batch.partition});
+    }
+    for (int attempt = 0; !stopping_; ++attempt) {
+      auto outcome = runner_.run(batch);
+      if (outcome) {
+        finish(batch, *outcome);
+        break;
+      }
+      retried_.inc();
+      log::warn("batch failed; will retry", {{"consumer", options_.name}, {"topic", batch.topic},
+                                             {"partition", batch.partition}, {"first", batch.first},
+                                             {"error", outcome.error().message}});
+      auto backoff = std::min<std::chrono::milliseconds>(options_.initial_backoff * (1 << std::min(attempt, 10)),
+                                                         options_.max_backoff);
+      if (!wait(backoff)) break;  // shutting down: left unacknowledged
+    }
+    {
+      std::lock_guard lock(mutex_);
+      running_.erase({batch.topic, batch.partition});
+      events_in_flight_ -= batch.events.size();
+      bytes_in_flight_ -= batch.bytes;
+    }
+    changed_.notify_all();
+  }
+}
+
+void BatchConsumer::finish(Batch& batch, const BatchOutcome& outcome) {
+  std::map<std::size_t, Error> poison;
+  for (std::size_t e = 0; e < batch.events.size(); ++e)
+    if (batch.events[e].error) poison.emplace(e, *batch.events[e].error);
+  for (const auto& [e, error] : outcome.poison) poison.emplace(e, error);  // first error of an event wins
+  for (const auto& [e, error] : poison)
+    if (!dead_letter(batch.events[e].message, error)) return;  // stopping: nothing acknowledged, all delivered again
+  // Last to first: the position moves (one commit) only when the first is acknowledged.
+  for (auto it = batch.events.rbegin(); it != batch.events.rend(); ++it) {
+    if (Status acked = consumer_->ack(it->message); !acked.ok())
+      log::warn("acknowledge failed; the event may be delivered again", {{"error", acked.error().message}});
+    consumed_.inc();
+    ++handled_;
+  }
+}
+
+bool BatchConsumer::dead_letter(const Message& msg, const Error& error) {
+  MessageHeaders headers = msg.headers;
+  headers.emplace_back("x-error", error.message);
+  headers.emplace_back("x-error-code", to_string(error.code));
+  headers.emplace_back("x-source-topic", msg.topic);
+  headers.emplace_back("x-source-partition", std::to_string(msg.partition));
+  headers.emplace_back("x-source-offset", std::to_string(msg.offset));
+  headers.emplace_back("x-attempts", std::to_string(options_.max_attempts));
+  headers.emplace_back("x-consumer-group", options_.group);
+  Status sent = bus_->publish(options_.dlq_topic, msg.key, msg.value, headers);
+  while (!sent.ok() && !stopping_) {
+    log::warn("dead-letter publish failed; will retry", {{"error", sent.error().message}});
+    wait(1s);
+    sent = bus_->publish(options_.dlq_topic, msg.key, msg.value, headers);
+  }
+  if (!sent.ok()) return false;
+  dead_.inc();
+  log::error("event dead-lettered", {{"consumer", options_.name}, {"key", msg.key}, {"topic", msg.topic},
+                                     {"error", error.message}});
+  return true;
+}
+
+}  // namespace etl::transformer

@@ -1,0 +1,114 @@
+// The transformer's consumer: a bounded window of raw events in flight, cut
+// into per-partition batches that run while the next ones are being polled.
+//
+//   poll -> the partition's open batch -> closed when full (events, bytes), quiet
+//   (no event of its partition for `linger`) or old (5 x linger) -> run by a BatchRunner (one batch per partition at a time,
+//   several partitions at once) -> dead letters -> acknowledge every event of
+//   the batch (in order: one commit per batch).
+//
+// Back-pressure: no poll while the events (or their bytes) held in open, waiting
+// and running batches reach the window; the group membership is kept meanwhile.
+// Replays: a batch opened at an offset for which a manifest exists (a batch cut
+// before a crash) is cut exactly as the manifest says. Any failure of a batch is
+// retried with capped backoff for as long as it takes (the partition waits);
+// poison objects and unreadable events go to the dead-letter topic instead.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "batch_runner.h"
+#include "etl/event_bus.h"
+#include "etl/metrics.h"
+
+namespace etl::transformer {
+
+struct BatchConsumerOptions {
+  std::string name = "transformer";  // logs and metrics
+  std::vector<std::string> topics;
+  std::string group;
+  std::string dlq_topic;
+  std::string scope;  // "" for Kafka; an in-process bus's incarnation (manifests name "<topic>@<scope>")
+  int batch_events = 200;                    // a batch closes at this many events
+  std::uint64_t batch_bytes = 64ull << 20;   // or this many raw bytes (the events' sizes)
+  std::chrono::milliseconds linger{100};      // or when no event of its partition came for this long (or 5 x as old)
+  int window = 400;                          // events polled and not yet acknowledged
+  std::uint64_t window_bytes = 256ull << 20; // and their raw bytes
+  int max_running = 4;                       // batches run at once (of different partitions)
+  int max_attempts = 3;                      // of a poison object, before the DLQ
+  std::chrono::milliseconds initial_backoff{200};
+  std::chrono::milliseconds max_backoff{10000};
+};
+
+class BatchConsumer final {
+ public:
+  // `read` turns a message into the raw objects it names (or an error for the DLQ).
+  // `manifests` is where batch manifests are looked up at a batch's opening.
+  using Reader = std::function<BatchEvent(Message)>;
+  BatchConsumer(std::shared_ptr<EventBus> bus, BatchConsumerOptions options, Reader read, BatchRunner& runner,
+                ObjectStore& manifests, MetricsRegistry& metrics);
+  ~BatchConsumer();
+  BatchConsumer(const BatchConsumer&) = delete;
+  BatchConsumer& operator=(const BatchConsumer&) = delete;
+
+  Status start();
+  // Stops polling, lets running batches finish (or abandons a retry wait), closes the consumer.
+  void stop();
+  // Events acknowledged so far (dead-lettered ones included).
+  std::uint64_t handled() const noexcept { return handled_.load(); }
+
+ private:
+  using TopicPartition = std::pair<std::string, std::int32_t>;
+  struct Open {
+    Batch batch;
+    std::chrono::steady_clock::time_point opened, last_added;
+    bool forced = false;  // cut as its manifest says
+  };
+  void poll_loop();
+  void worker();
+  void add(Message message);
+  Open open_batch(const Message& first);
+  void close_due(bool all);
+  void close(const TopicPartition& tp);
+  void unforce(Open& o);
+  bool window_full() const;
+  std::string label(const std::string& topic) const;
+  void finish(Batch& batch, const BatchOutcome& outcome);
+  bool dead_letter(const Message& message, const Error& error);
+  bool wait(std::chrono::milliseconds d);
+
+  std::shared_ptr<EventBus> bus_;
+  BatchConsumerOptions options_;
+  Reader read_;
+  BatchRunner& runner_;
+  ObjectStore& manifests_;
+  std::unique_ptr<Consumer> consumer_;
+  Counter& consumed_;
+  Counter& retried_;
+  Counter& dead_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::map<TopicPartition, Open> open_;       // poll thread only
+  std::map<TopicPartition, std::int64_t> chain_end_;  // poll thread: past the last manifest lookup that found none
+  std::deque<Batch> ready_;                   // closed, waiting for a worker
+  std::set<TopicPartition> running_;
+  std::uint64_t events_in_flight_ = 0, bytes_in_flight_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::uint64_t> handled_{0};
+  std::thread poller_;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace etl::transformer

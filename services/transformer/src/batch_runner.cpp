@@ -1,0 +1,266 @@
+#include "batch_runner.h"
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "etl/consumer_loop.h"
+#include "etl/log.h"
+#include "etl/lake.h"
+
+namespace etl::transformer {
+namespace {
+
+const TableSchema* const kSchemas[] = {&albums_schema(), &artists_schema(), &songs_schema()};
+
+Error keyed(const std::string& key, Error e) {
+  e.message = key + ": " + e.message;
+  return e;
+}
+
+}  // namespace
+
+struct BatchRunner::Member {
+  std::size_t event = 0;  // index in Batch::events
+  std::int64_t offset = 0;
+  std::string rest;
+  enum class State { pending, ok, skipped, already_done, missing, poison, transient } state = State::pending;
+  bool from_pending = true;  // read from to_be_processed/ (so it is moved), else from processed/
+  std::optional<TransformOutput> out;
+  std::uint64_t bytes_in = 0;
+  Error error;
+};
+
+struct BatchRunner::Fetched {
+  Member::State state = Member::State::poison;
+  bool from_pending = true;
+  std::optional<TransformOutput> out;
+  std::uint64_t bytes_in = 0;
+  Error error;
+  static Fetched with(Member::State state, Error error = {}) {
+    Fetched f;
+    f.state = state;
+    f.error = std::move(error);
+    return f;
+  }
+};
+
+BatchRunner::BatchRunner(Pipeline& pipeline, TaskPool& pool, int max_attempts, ErrorSink on_error)
+    : pipeline_(pipeline), pool_(pool), max_attempts_(std::max(1, max_attempts)), on_error_(std::move(on_error)) {}
+
+// GET (to_be_processed/, or processed/ when replaying a member the manifest names) and
+// transform. A permanent failure is tried max_attempts times (the old loop's contract).
+BatchRunner::Fetched BatchRunner::fetch(const Member& m, bool replaying) {
+  ObjectStore& raw = pipeline_.raw();
+  const std::string pending = std::string(kPendingPrefix) + m.rest, processed = std::string(kProcessedPrefix) + m.rest;
+  Fetched f;
+  for (int attempt = 1; attempt <= max_attempts_; ++attempt) {
+    std::string from = pending;
+    auto bytes = raw.get(from, pipeline_.options().max_raw_bytes);
+    if (!bytes && bytes.error().code == Errc::not_found) {
+      if (replaying) {
+        from = processed;
+        bytes = raw.get(from, pipeline_.options().max_raw_bytes);
+      } else {
+        // Moved already: by an earlier batch (a repeated event), whose files hold its rows.
+        auto moved = raw.head(processed);
+        if (moved) return Fetched::with(Member::State::already_done);
+        if (moved.error().code != Errc::not_found) bytes = std::move(moved).error();
+      }
+      if (!bytes && bytes.error().code == Errc::not_found) return Fetched::with(Member::State::missing);
+    }
+    if (!bytes) {
+      f.error = keyed(from, std::move(bytes).error());
+      if (is_transient_error(f.error.code)) return Fetched::with(Member::State::transient, f.error);
+      pipeline_.metrics().record_error(f.error.code);
+      on_error_(from, f.error);
+      continue;
+    }
+    RawObjectMeta meta{from, std::nullopt};
+    if (!parse_raw_object_name(from).extracted_at)
+      if (auto info = raw.head(from)) meta.last_modified = info->last_modified;
+    const std::uint64_t size = bytes->size();
+    auto out = transform_raw_in_place(*bytes, meta);
+    if (!out) {
+      f.error = keyed(from, std::move(out).error());
+      pipeline_.metrics().record_error(f.error.code);
+      on_error_(from, f.error);
+      continue;
+    }
+    Fetched ok = Fetched::with(Member::State::ok);
+    ok.from_pending = from == pending;
+    ok.out = std::move(out).value();
+    ok.bytes_in = size;
+    return ok;
+  }
+  return f;
+}
+
+// The data files of a batch: per day, per table, the rows of every member in offset order.
+std::vector<BatchRunner::Planned> BatchRunner::plan(const BatchManifest& manifest, std::vector<Member>& members) {
+  std::set<std::string> days;
+  for (const auto& m : members)
+    if (m.out) days.insert(m.out->dt);
+  const OutputFormat format = pipeline_.options().format;
+  const std::string stem = batch_file_stem(manifest);
+  std::vector<Planned> planned;
+  for (const auto& dt : days) {
+    for (const TableSchema* schema : kSchemas) {
+      Planned p{DataKey::make(schema->name, dt, stem, file_extension(format)), Table(*schema)};
+      for (const auto& m : members) {
+        if (!m.out || m.out->dt != dt) continue;
+        p.table.append(schema == kSchemas[0] ? m.out->albums : schema == kSchemas[1] ? m.out->artists : m.out->songs);
+      }
+      if (p.table.rows() == 0 && !writes_empty_tables(format)) continue;
+      planned.push_back(std::move(p));
+    }
+  }
+  return planned;
+}
+
+Result<BatchOutcome> BatchRunner::run(Batch& batch) {
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<Member> members = collect(batch);
+  std::vector<std::string> names;
+  for (const auto& m : members) names.push_back(m.rest);
+  // Another batch (or an HTTP run) of this process holding one of ours finishes first.
+  Pipeline::NameLock lock(pipeline_, names);
+
+  const bool replaying = batch.manifest.has_value();
+  pool_.run_all(members.size(), [&](std::size_t i) {
+    Member& m = members[i];
+    if (m.state != Member::State::pending) return;
+    Fetched f = fetch(m, replaying);
+    m.state = f.state;
+    m.from_pending = f.from_pending;
+    m.out = std::move(f.out);
+    m.bytes_in = f.bytes_in;
+    m.error = std::move(f.error);
+  });
+  for (const auto& m : members)
+    if (m.state == Member::State::transient) return m.error;
+
+  BatchManifest manifest = replaying ? *batch.manifest : BatchManifest{batch.topic, batch.partition, batch.first, batch.last, {}, {}};
+  if (!replaying)
+    for (const auto& m : members)
+      if (m.state == Member::State::ok) manifest.members.push_back({m.offset, m.rest});
+  std::vector<Planned> planned = plan(manifest, members);
+  BatchOutcome outcome;
+  for (const auto& m : members) {
+    if (m.state == Member::State::ok) {
+      ++outcome.objects;
+      outcome.bytes_in += m.bytes_in;
+      outcome.skipped += m.out->skipped;
+    }
+    if (m.state == Member::State::already_done) ++outcome.already_done;
+    if (m.state == Member::State::missing) ++outcome.missing;
+    if (m.state == Member::State::poison) outcome.poison.emplace_back(m.event, m.error);
+    if (replaying && m.state == Member::State::missing)
+      log::warn("a raw object of a replayed batch is gone: its rows are missing from the rewritten files",
+                {{"raw", m.rest}, {"manifest", manifest_key(kOpenManifests, batch.topic, batch.partition, batch.first)}});
+  }
+  for (auto& m : members)
+    if (m.out) {
+      m.out->albums = Table(albums_schema());
+      m.out->artists = Table(artists_schema());
+      m.out->songs = Table(songs_schema());
+    }
+
+  if (!replaying && !manifest.members.empty()) {
+    for (const auto& p : planned) manifest.files.push_back(p.key);
+    auto put = pipeline_.transformed().put(manifest_key(kOpenManifests, batch.topic, batch.partition, batch.first),
+                                           encode_manifest(manifest));
+    if (!put) return std::move(put).error();
+  }
+  if (!manifest.members.empty()) batch.manifest = manifest;  // from here on, a retry is a replay
+
+  // Every data file, then every move, then the announcement: each step only after the last is durable.
+  std::vector<ObjectInfo> infos(planned.size());
+  std::vector<std::optional<Error>> failed(std::max(planned.size(), members.size()));
+  pool_.run_all(planned.size(), [&](std::size_t i) {
+    Pipeline::WriterLease writer(pipeline_);
+    auto bytes = writer->write(planned[i].table, pipeline_.options().format);
+    if (!bytes) return void(failed[i] = keyed(planned[i].key, std::move(bytes).error()));
+    auto info = pipeline_.transformed().put(planned[i].key, *bytes);
+    if (!info) return void(failed[i] = keyed(planned[i].key, std::move(info).error()));
+    infos[i] = *info;
+  });
+  for (auto& f : failed)
+    if (f) return *f;
+  pool_.run_all(members.size(), [&](std::size_t i) {
+    const Member& m = members[i];
+    if (m.state != Member::State::ok || !m.from_pending) return;
+    Status s = pipeline_.raw().move(std::string(kPendingPrefix) + m.rest, std::string(kProcessedPrefix) + m.rest);
+    if (!s.ok()) failed[i] = keyed(std::string(kPendingPrefix) + m.rest, std::move(s).error());
+  });
+  for (auto& f : failed)
+    if (f) return *f;
+  std::vector<std::string> keys;
+  for (const auto& p : planned) keys.push_back(p.key);
+  if (!keys.empty()) ETL_RETURN_IF_ERROR(pipeline_.announce(keys, infos));
+  if (!manifest.members.empty())
+    ETL_RETURN_IF_ERROR(pipeline_.transformed().move(manifest_key(kOpenManifests, batch.topic, batch.partition, batch.first),
+                                                     done_manifest_key(manifest)));
+
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  for (const auto& info : infos) outcome.bytes_out += info.size;
+  for (const auto& p : planned) {
+    if (p.table.name() == albums_schema().name) outcome.albums_rows += p.table.rows();
+    else if (p.table.name() == artists_schema().name) outcome.artists_rows += p.table.rows();
+    else outcome.songs_rows += p.table.rows();
+  }
+  outcome.files = std::move(keys);
+  pipeline_.metrics().record_batch(outcome, seconds);
+  log::info("batch transformed", {{"topic", batch.topic}, {"partition", batch.partition}, {"first", batch.first},
+                                  {"last", batch.last}, {"events", batch.events.size()}, {"objects", outcome.objects},
+                                  {"files", outcome.files.size()}, {"songs", outcome.songs_rows},
+                                  {"replay", replaying}, {"ms", seconds * 1000}});
+  return outcome;
+}
+
+std::vector<BatchRunner::Member> BatchRunner::collect(const Batch& batch) {
+  std::set<std::string> seen, included;
+  if (batch.manifest)
+    for (const auto& m : batch.manifest->members) included.insert(m.rest);
+  std::vector<Member> members;
+  for (std::size_t e = 0; e < batch.events.size(); ++e)
+    for (const auto& rest : batch.events[e].rests) {
+      if (!seen.insert(rest).second) continue;  // named twice in one batch: once is enough
+      Member m;
+      m.event = e;
+      m.offset = batch.events[e].message.offset;
+      m.rest = rest;
+      if (batch.manifest && !included.count(rest)) m.state = Member::State::skipped;
+      members.push_back(std::move(m));
+    }
+  return members;
+}
+
+Status BatchRunner::recover() {
+  auto open = pipeline_.transformed().list(std::string(kOpenManifests));
+  if (!open) return std::move(open).error();
+  for (const auto& info : *open) {
+    auto text = pipeline_.transformed().get(info.key, 64ull << 20);
+    if (!text && text.error().code == Errc::not_found) continue;  // finished meanwhile
+    if (!text) return std::move(text).error();
+    auto manifest = decode_manifest(*text);
+    if (!manifest) {
+      log::warn("unreadable batch manifest left as it is", {{"key", info.key}, {"error", manifest.error().message}});
+      continue;
+    }
+    Batch batch{manifest->topic, manifest->partition, manifest->first, manifest->last, {}, 0, *manifest};
+    for (const auto& m : manifest->members) {
+      BatchEvent e;
+      e.message.offset = m.offset;
+      e.rests = {m.rest};
+      batch.events.push_back(std::move(e));
+    }
+    log::info("finishing a batch a stopped transformer left open", {{"key", info.key}, {"objects", manifest->members.size()}});
+    auto done = run(batch);
+    if (!done) return std::move(done).error();
+  }
+  return {};
+}
+
+}  // namespace etl::transformer
