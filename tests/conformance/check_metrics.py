@@ -51,7 +51,7 @@ def main() -> int:
                     problems.append(f"label name {label!r} on {sample.name}")
                 if label == "route" and ("(" in value or "[" in value):
                     problems.append(f"route label is a regex: {value!r}")
-    for le in re.findall(r'le="([^"]*)"', body):
+    for le in re.findall(r'[{,]le="([^"]*)"', body):
         if not shortest(le):
             problems.append(f'bucket bound le="{le}" is not in shortest round-trip form')
     for p in problems:

@@ -166,6 +166,45 @@ void Server::Impl::log_request(const httplib::Request& req, const httplib::Respo
                              {"remote", req.remote_addr}});
 }
 
+namespace {
+
+// Writes `r` and then fails the write on purpose: httplib then closes the
+// connection, the one way to stop its keep-alive loop from reading what
+// follows a request it could not parse (such as the body of a QUERY).
+void write_then_close(Response r, httplib::Response& out) {
+  r.headers.emplace_back("Connection", "close");
+  write_response(r, out);
+  auto body = std::make_shared<std::string>(std::move(out.body));
+  out.body.clear();
+  out.set_content_provider(body->size(), r.content_type.c_str(), [body](size_t offset, size_t length, httplib::DataSink& sink) {
+    sink.write(body->data() + offset, length);
+    return false;
+  });
+}
+
+}  // namespace
+
+void Server::Impl::refused_by_httplib(const httplib::Request& req, httplib::Response& res) {
+  if (!res.body.empty()) return;  // a handler already wrote a problem
+  if (current.start != std::chrono::steady_clock::time_point{}) {
+    return write_response(problem_response(res.status, "", reason_phrase(res.status)), res);
+  }
+  // httplib refused the request line or headers before routing: methods outside
+  // its own list (req.method and req.target are set by then) are 405/404 when
+  // we know them, 501 when not.
+  static const std::set<std::string> parsed = {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "PRI"};
+  if (res.status == 400 && !req.method.empty() && parsed.count(req.method) == 0) {
+    if (!policy::is_known_method(req.method))
+      return write_then_close(problem_response(501, "", "method " + req.method + " is not implemented by this server"), res);
+    auto m = router.match(req.method, req.target.substr(0, req.target.find('?')));
+    if (m.allow.empty()) return write_then_close(problem_response(404, "", "no such endpoint: " + req.target), res);
+    Response r = problem_response(405, "", req.method + " is not allowed here (allowed: " + m.allow + ")");
+    r.headers.emplace_back("Allow", m.allow);
+    return write_then_close(std::move(r), res);
+  }
+  write_then_close(problem_response(res.status, "", reason_phrase(res.status)), res);
+}
+
 Response Server::Impl::readiness() {
   nlohmann::json details = nlohmann::json::object();
   bool ready = true;
@@ -208,23 +247,7 @@ void Server::Impl::install() {
   server.Post(".*", [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
     read_body(req, res, reader);
   });
-  server.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;  // a handler already wrote a problem
-    // httplib refuses methods outside its own list as a bad request line
-    // (req.method and req.target are set by then): 405/404 for the ones we
-    // know, 501 for the others.
-    static const std::set<std::string> parsed = {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "PRI"};
-    if (res.status == 400 && !req.method.empty() && parsed.count(req.method) == 0) {
-      if (!policy::is_known_method(req.method))
-        return write_response(problem_response(501, "", "method " + req.method + " is not implemented by this server"), res);
-      auto m = router.match(req.method, req.target.substr(0, req.target.find('?')));
-      if (m.allow.empty()) return write_response(problem_response(404, "", "no such endpoint: " + req.target), res);
-      Response r = problem_response(405, "", req.method + " is not allowed here (allowed: " + m.allow + ")");
-      r.headers.emplace_back("Allow", m.allow);
-      return write_response(r, res);
-    }
-    write_response(problem_response(res.status, "", reason_phrase(res.status)), res);
-  });
+  server.set_error_handler([this](const httplib::Request& req, httplib::Response& res) { refused_by_httplib(req, res); });
   server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
     write_response(problem_response(500, "Internal Server Error", "unexpected error; see the service log"), res);
   });

@@ -43,6 +43,7 @@ struct Server::Impl {
   Response run(const Route& route, Request request);
   void log_request(const httplib::Request& req, const httplib::Response& res);
   Response readiness();
+  void refused_by_httplib(const httplib::Request& req, httplib::Response& res);
 };
 
 void write_response(const Response& in, httplib::Response& out);

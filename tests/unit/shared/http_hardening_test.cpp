@@ -73,6 +73,10 @@ TEST_F(HttpHardeningTest, WrongMethodsOnKnownRoutesAre405WithAllow) {
   auto query = raw_request(port_, "QUERY /v1/items/x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
   EXPECT_EQ(status(query), 405) << query;
   EXPECT_EQ(RawConnection::header_of(query, "Allow"), "GET, HEAD, OPTIONS");
+  RawConnection with_body(port_);  // the body must not be read as a request
+  with_body.send("QUERY /v1/items/x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 40\r\n\r\nGET /v1/items/smuggled HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(status(with_body.read_response()), 405);
+  EXPECT_TRUE(with_body.wait_closed(std::chrono::seconds(3)));
   EXPECT_EQ(status(raw_request(port_, "PUT /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n")), 404);
 }
 
