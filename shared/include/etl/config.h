@@ -70,6 +70,8 @@ struct CatalogCacheSettings {
   std::string dir = "./data/cataloger-cache";  // ETL_CATALOG_CACHE_DIR
   std::uint64_t max_bytes = 20ull << 30;       // ETL_CATALOG_CACHE_MAX_BYTES: bytes, or with a K/M/G/T suffix
   bool verify_md5 = true;                      // ETL_CATALOG_CACHE_VERIFY: md5 | etag (SSE-KMS: ETags are not MD5s)
+};
+
 // How the HTTP listeners hold against hostile or careless clients (one block:
 // ETL_ALLOW_OPEN and ETL_HTTP_*; README "Configuration").
 struct HttpSettings {
