@@ -3,8 +3,8 @@
 # build-fuzz/ (or $ETL_FUZZ_BUILD_DIR) and runs each over its corpus in
 # tests/fuzz/corpus/<target>/.
 #
-#   scripts/fuzz.sh                 # every target, 300 s each (ETL_FUZZ_SECONDS)
-#   scripts/fuzz.sh --smoke         # every target, 12 s each: the ctest `fuzz_smoke` (label fuzz)
+#   scripts/fuzz.sh                 # the default targets, 300 s each (ETL_FUZZ_SECONDS)
+#   scripts/fuzz.sh --smoke         # the default targets, 20 s each: the ctest `fuzz_smoke` (label fuzz)
 #   scripts/fuzz.sh sql_gate 600    # one target, 600 s
 #
 # New inputs go to build-fuzz/corpus/<target>/ (merge the interesting ones into
@@ -12,10 +12,12 @@
 # and fails the run: add it to the corpus and a unit test when it is fixed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-targets=(sql_gate s3_event raw_transform envelope requests)
+# raw_transform, envelope and requests link the service libraries, which clang 14
+# does not build yet (tests/fuzz/CMakeLists.txt): run them by name.
+targets=(sql_gate s3_event)
 seconds="${ETL_FUZZ_SECONDS:-300}"
 if [ "${1:-}" = "--smoke" ]; then
-  seconds="${ETL_FUZZ_SMOKE_SECONDS:-12}"
+  seconds="${ETL_FUZZ_SMOKE_SECONDS:-20}"
   shift
 fi
 if [ $# -ge 1 ]; then targets=("$1"); fi
