@@ -19,7 +19,6 @@ namespace {
 using namespace std::chrono_literals;
 
 struct Api {
-  std::string token;  // ETL_API_TOKEN: the services require it when it is set
   http::Client client;
   std::string token;  // ETL_API_TOKEN: the services want it on /v1 when it is set
   Result<nlohmann::json> call(const std::string& method, const std::string& url, const nlohmann::json& body = nullptr) {

@@ -157,7 +157,7 @@ Result<std::string> parse_transform_request(const json& body) {
   auto key = body.find("key");
   if (key == body.end() || !key->is_string())
     return make_error(Errc::invalid_argument, R"(the body must be {"key": "to_be_processed/<file>"})");
-  if (auto parsed = parse_raw_key(key->get<std::string>()); !parsed) return std::move(parsed).error();
+  if (auto parsed = RawObjectKey::parse(key->get<std::string>()); !parsed) return std::move(parsed).error();
   return key->get<std::string>();
 }
 

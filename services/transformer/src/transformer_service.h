@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "error_log.h"
 #include "etl/config.h"
 #include "batch_consumer.h"
@@ -83,5 +85,11 @@ class TransformerService final : public etl::Runnable {
 
 // Checks a reprocess prefix: under to_be_processed/ or processed/, no "..".
 Result<std::string> validate_reprocess_prefix(std::string_view prefix);
+
+// The request rules of POST /v1/transform ({"key"}: the raw key) and POST
+// /v1/reprocess ({"prefix"}: the checked prefix), and the document that states them.
+Result<std::string> parse_transform_request(const nlohmann::json& body);
+Result<std::string> parse_reprocess_request(const nlohmann::json& body);
+nlohmann::json transformer_openapi();
 
 }  // namespace etl::transformer
