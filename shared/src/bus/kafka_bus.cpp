@@ -1,3 +1,7 @@
+// Over 400 lines on purpose: the producer side of the Kafka bus (idempotent
+// producer, checked delivery, batched publishes, outage waits) and its librdkafka
+// configuration in one place; the consumer and the admin client are apart
+// (kafka_consumer.cpp, kafka_admin.cpp).
 #include "kafka_bus.h"
 
 #include <algorithm>

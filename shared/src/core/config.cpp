@@ -1,3 +1,6 @@
+// Over 400 lines on purpose: every environment variable the services read is
+// parsed and validated here and nowhere else (docs/contract.md §3), so a reader
+// finds each one, its default and its accepted forms in one file.
 #include "etl/config.h"
 
 #include <algorithm>
