@@ -42,7 +42,8 @@ class SchemaRules {
     const std::string type = main_type(s);
     if (type == "object") {
       json out = json::object();
-      for (const auto& name : s.value("required", json::array())) out[name.get<std::string>()] = valid(s["properties"][name.get<std::string>()]);
+      const json required = s.value("required", json::array());
+      for (const auto& name : required) out[name.get<std::string>()] = valid(s["properties"][name.get<std::string>()]);
       return out;
     }
     if (type == "array") {
@@ -125,12 +126,15 @@ class SchemaRules {
   }
   void objects(const json& s, const json& base, const std::string& where, std::vector<Variant>& out) const {
     out.push_back({where + " not an object", json::array()});
-    for (const auto& name : s.value("required", json::array())) {
+    const json required = s.value("required", json::array());
+    for (const auto& name : required) {
       json copy = base;
       copy.erase(name.get<std::string>());
       out.push_back({where + "." + name.get<std::string>() + " missing", copy});
     }
-    for (const auto& [name, property] : s.value("properties", json::object()).items()) {
+    // A named copy: the range's temporary would die before the loop (items() keeps no copy).
+    const json properties = s.value("properties", json::object());
+    for (const auto& [name, property] : properties.items()) {
       for (auto& v : breaking(property, where + "." + name)) {
         json copy = base;
         copy[name] = v.value;

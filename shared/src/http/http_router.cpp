@@ -27,15 +27,27 @@ bool is_param(std::string_view segment) {
   return std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isalnum(c) != 0 || c == '_'; });
 }
 
+// `{name*}`, last in a template: the rest of the path, slashes included ("" too).
+bool is_rest_param(std::string_view segment) {
+  return segment.size() > 3 && segment.ends_with("*}") && is_param(std::string(segment.substr(0, segment.size() - 2)) + "}");
+}
+
 bool matches(const Route& route, const std::vector<std::string_view>& segments, std::vector<std::string>* params) {
-  if (route.segments.size() != segments.size()) return false;
-  for (size_t i = 0; i < segments.size(); ++i) {
+  const bool rest = !route.segments.empty() && is_rest_param(route.segments.back());
+  const size_t fixed = rest ? route.segments.size() - 1 : route.segments.size();
+  if (rest ? segments.size() < route.segments.size() : segments.size() != fixed) return false;
+  for (size_t i = 0; i < fixed; ++i) {
     if (is_param(route.segments[i])) {
       if (segments[i].empty()) return false;
       if (params) params->emplace_back(segments[i]);
     } else if (route.segments[i] != segments[i]) {
       return false;
     }
+  }
+  if (rest && params) {
+    std::string tail;
+    for (size_t i = fixed; i < segments.size(); ++i) tail += (i > fixed ? "/" : "") + std::string(segments[i]);
+    params->push_back(std::move(tail));
   }
   return true;
 }
@@ -48,7 +60,10 @@ Status Router::add(std::string method, const std::string& path_template, Handler
     bool literal = !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
       return std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~';
     });
-    if (!literal && !is_param(s)) return make_error(Errc::invalid_argument, "bad route template " + path_template);
+    const bool root = path_template == "/";  // the one template with an empty segment
+    const bool last = s.data() + s.size() == path_template.data() + path_template.size();
+    if (!literal && !root && !is_param(s) && !(last && is_rest_param(s)))
+      return make_error(Errc::invalid_argument, "bad route template " + path_template);
     route.segments.emplace_back(s);
   }
   if (route.segments.empty()) return make_error(Errc::invalid_argument, "bad route template " + path_template);

@@ -61,7 +61,7 @@ TEST(PageRendering, JsonSplicesRowsAndCsvMapsValues) {
 
 TEST(Openapi, DocumentsTheCatalogerEndpoints) {
   auto doc = openapi_spec();
-  EXPECT_EQ(doc["openapi"], "3.0.3");
+  EXPECT_EQ(doc["openapi"], "3.1.0");
   for (const char* path : {"/v1/crawl", "/v1/crawls/{crawl_id}", "/v1/tables", "/v1/tables/{name}", "/v1/query",
                            "/v1/query/{query_id}"})
     EXPECT_TRUE(doc["paths"].contains(path)) << path;

@@ -179,7 +179,7 @@ void install_ui_routes(http::Server& server) {
   auto assets = ui::build_assets();
   server.get(R"(/)", [](const http::Request&) { return ui::redirect("/ui/"); });
   server.get(R"(/ui)", [](const http::Request&) { return ui::redirect("/ui/"); });
-  server.get(R"(/ui/(.*))", [assets](const http::Request& req) {
+  server.get("/ui/{path*}", [assets](const http::Request& req) {
     std::string_view path = req.params.at(0);
     if (path.empty()) path = "index.html";
     auto it = assets->find(path);
