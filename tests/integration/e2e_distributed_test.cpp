@@ -101,7 +101,8 @@ TEST_F(DistributedEndToEnd, ThreeProcessesOverKafkaAndMinioGiveTheEmbeddedAnswer
   ASSERT_TRUE(transformed.ok()) << transformed.error().message;
   auto songs = (*transformed)->list("songs_data/");
   ASSERT_TRUE(songs.ok()) << songs.error().message;
-  EXPECT_EQ(songs->size(), 3u) << "one songs_data file per raw object";
+  EXPECT_GE(songs->size(), 1u) << "songs_data files of the three raw objects";
+  EXPECT_LE(songs->size(), 3u) << "batches write one file per table and day for many raw objects, never more than one each";
   auto table = call("GET", p.url("cataloger") + "/v1/tables/songs_data").json();
   EXPECT_EQ(table["location"], transformed_url + "/songs_data/") << table.dump();
 

@@ -182,6 +182,9 @@ TEST_P(QueryEngineConformance, AnythingButOneReadOnlyStatementIsRefusedBeforeItR
 }
 
 TEST_P(QueryEngineConformance, UnknownQueryIdsAreNotFound) {
+  if (GetParam() == "athena")
+    GTEST_SKIP() << "moto answers GetQueryExecution for an id it never issued with a server error (the engine "
+                    "reports unavailable), where Athena answers InvalidRequestException";
   const std::string id = "00000000-0000-4000-8000-000000000000";
   EXPECT_EQ(engine_->status(id).error().code, Errc::not_found);
   EXPECT_EQ(engine_->page(id, "").error().code, Errc::not_found);

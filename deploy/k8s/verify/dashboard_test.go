@@ -42,7 +42,7 @@ func TestDashboardChartsOnlyMetricsTheServicesExport(t *testing.T) {
 	}
 
 	var sources strings.Builder
-	for _, pattern := range []string{"shared/src/*.cpp", "shared/src/*/*.cpp", "services/*/src/*.cpp", "services/*/*.cpp"} {
+	for _, pattern := range []string{"shared/src/*.cpp", "shared/src/*/*.cpp", "services/*/src/*.cpp", "services/*/src/*/*.cpp", "services/*/*.cpp"} {
 		files, _ := filepath.Glob(filepath.Join(repo, pattern))
 		for _, f := range files {
 			b, err := os.ReadFile(f)

@@ -96,6 +96,17 @@ Result<std::shared_ptr<QueryEngine>> open_athena_engine(const BackendContext& co
 
 }  // namespace
 
+Status check_backend_pair(const Config& config) {
+  if (config.query_engine == "duckdb" && config.catalog != "local")
+    return make_error(Errc::invalid_argument, "ETL_QUERY_ENGINE=duckdb reads the files of the built-in catalog "
+                                              "(ETL_CATALOG=local); with ETL_CATALOG=" + config.catalog +
+                                              " use ETL_QUERY_ENGINE=athena");
+  if (config.query_engine == "athena" && config.catalog != "glue")
+    return make_error(Errc::invalid_argument, "ETL_QUERY_ENGINE=athena reads the Glue Data Catalog (ETL_CATALOG=glue); "
+                                              "with ETL_CATALOG=" + config.catalog + " use ETL_QUERY_ENGINE=duckdb");
+  return {};
+}
+
 Result<std::shared_ptr<Catalog>> open_catalog(const BackendContext& context) {
   const std::string& name = context.config.catalog;
   if (name == "local") return open_local_catalog(context);

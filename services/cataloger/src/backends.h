@@ -29,6 +29,10 @@ struct BackendContext {
   QueryManagerOptions queries;  // pool size, result memory, CSV location
 };
 
+// Refuses, before anything is opened, engine and catalog pairs that cannot work
+// together (the same rule open_query_engine applies to opened backends).
+Status check_backend_pair(const Config& config);
+
 // ETL_CATALOG: local (crawls the store itself, keeping a local copy when it is
 // remote) | glue (Glue crawlers and the Glue Data Catalog; the store must be S3).
 Result<std::shared_ptr<Catalog>> open_catalog(const BackendContext& context);

@@ -14,6 +14,7 @@ namespace etl::cataloger {
 
 Result<std::unique_ptr<CatalogerService>> CatalogerService::create(const Config& config, std::shared_ptr<EventBus> bus,
                                                                    CatalogerOptions options) {
+  ETL_RETURN_IF_ERROR(check_backend_pair(config));
   std::unique_ptr<CatalogerService> svc(new CatalogerService());
   svc->config_ = config;
   svc->options_ = options;

@@ -66,7 +66,10 @@ bool is_json_media_type(std::string_view content_type) {
 
 bool json_body_acceptable(std::string_view content_type, bool has_body, bool has_origin) {
   if (is_json_media_type(content_type)) return true;
-  return trim(content_type).empty() && !has_body && !has_origin;
+  // No body: nothing to misread, whatever the client's library labels it (libcurl
+  // says form-urlencoded for an empty POST), unless a browser sent it (Origin):
+  // an empty cross-site form POST must not start a run.
+  return !has_body && !has_origin;
 }
 
 bool is_known_method(std::string_view method) {

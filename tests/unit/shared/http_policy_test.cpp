@@ -45,6 +45,8 @@ TEST(HttpPolicy, JsonBodiesMustSayApplicationJson) {
   EXPECT_FALSE(policy::json_body_acceptable("application/x-www-form-urlencoded", true, false));
   EXPECT_FALSE(policy::json_body_acceptable("", true, false));
   EXPECT_FALSE(policy::json_body_acceptable("application/jsonp", true, false));
+  EXPECT_TRUE(policy::json_body_acceptable("application/x-www-form-urlencoded", false, false)) << "libcurl labels an empty POST so";
+  EXPECT_FALSE(policy::json_body_acceptable("application/x-www-form-urlencoded", false, true)) << "an empty cross-site form POST";
 }
 
 TEST(HttpPolicy, KnownMethods) {

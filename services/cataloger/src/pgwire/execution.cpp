@@ -57,6 +57,7 @@ std::string sqlstate_for(const Error& e) {
   switch (e.code) {
     case Errc::invalid_argument:
       if (contains(m, "Parser Error") || contains(m, "syntax error") || contains(m, "unterminated")) return "42601";
+      if (contains(m, "unknown table")) return "42P01";  // the gate names the tables there are
       if (m.rfind("refused", 0) == 0 || contains(m, "read-only") || contains(m, "not allowed")) return "42501";
       if (contains(m, "Catalog Error")) return "42P01";
       if (contains(m, "Binder Error")) return "42703";
