@@ -45,7 +45,8 @@ def main(compose_path, overlay_path):
                 same(f"{name} {k}", compose[name].get("environment", {}).get(k), v)
         else:
             script = (c.get("args") or c.get("command"))[-1]
-            same("minio-setup script", compose[name]["command"][-1].strip(), script.strip())
+            # `docker compose config` prints `$` escaped as `$$` (still a valid compose file).
+            same("minio-setup script", compose[name]["command"][-1].strip().replace("$$", "$"), script.strip())
 
     cm = find("ConfigMap", "spotify-etl-config")["data"]
     secret = {k: base64.b64decode(v).decode() for k, v in find("Secret", "spotify-etl-aws").get("data", {}).items()}
