@@ -69,6 +69,18 @@ std::string build_s3_event(const ObjectCreated& e) {
   return nlohmann::json{{"Records", nlohmann::json::array({record})}}.dump();
 }
 
+namespace {
+
+// A string field, or "" when it is absent or not a string. (nlohmann's value()
+// throws on a field of another type: a crafted event must not end the process.)
+std::string text_field(const nlohmann::json& object, const char* name, const char* fallback_name = nullptr) {
+  auto it = object.find(name);
+  if (it != object.end() && it->is_string()) return it->get<std::string>();
+  return fallback_name ? text_field(object, fallback_name) : std::string();
+}
+
+}  // namespace
+
 Result<std::vector<ObjectCreated>> parse_s3_events(std::string_view document) {
   if (document.size() > kMaxS3EventBytes)
     return make_error(Errc::bad_data, "event document is larger than " + std::to_string(kMaxS3EventBytes) + " bytes");
@@ -88,7 +100,7 @@ Result<std::vector<ObjectCreated>> parse_s3_events(std::string_view document) {
                                           std::to_string(kMaxS3EventRecords) + " are accepted in one document");
   for (const auto& r : *records) {
     if (!r.is_object()) return make_error(Errc::bad_data, "event record is not an object");
-    std::string name = r.value("eventName", "");
+    std::string name = text_field(r, "eventName");
     if (name.rfind("s3:", 0) == 0) name = name.substr(3);
     if (name.rfind("ObjectCreated:", 0) != 0) continue;
     const auto s3 = r.find("s3");
@@ -100,14 +112,14 @@ Result<std::vector<ObjectCreated>> parse_s3_events(std::string_view document) {
         !(*object)["key"].is_string())
       return make_error(Errc::bad_data, "event record lacks s3.bucket.name or s3.object.key");
     ObjectCreated e;
-    e.event_name = r.value("eventName", "");
-    e.event_time = r.value("eventTime", "");
-    e.region = r.value("awsRegion", "");
+    e.event_name = text_field(r, "eventName");
+    e.event_time = text_field(r, "eventTime");
+    e.region = text_field(r, "awsRegion");
     e.bucket = (*bucket)["name"].get<std::string>();
     e.key = http::url_decode((*object)["key"].get<std::string>(), /*plus_is_space=*/true);
     if (auto size = object->find("size"); size != object->end() && size->is_number_unsigned()) e.size = size->get<std::uint64_t>();
-    e.etag = object->value("eTag", object->value("etag", ""));
-    e.sequencer = object->value("sequencer", "");
+    e.etag = text_field(*object, "eTag", "etag");
+    e.sequencer = text_field(*object, "sequencer");
     out.push_back(std::move(e));
   }
   return out;

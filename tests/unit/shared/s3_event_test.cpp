@@ -107,3 +107,32 @@ TEST(S3EventBounds, ThousandsOfRecordsAreBadDataWithAClearReason) {
 
 }  // namespace
 }  // namespace etl
+
+namespace etl {
+namespace {
+
+// Found by fuzz_s3_event (tests/fuzz/corpus/s3_event/crash-event-name-object.json):
+// a field of the wrong type threw out of the parser and ended the process.
+TEST(S3Event, FieldsOfTheWrongTypeAreIgnoredOrBadDataNeverAThrow) {
+  const char* documents[] = {
+      R"({"Records":[{"eventName":{"bucket":1},"s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]})",
+      R"({"Records":[{"eventName":"ObjectCreated:Put","eventTime":5,"awsRegion":[],"s3":{"bucket":{"name":"b"},"object":{"key":"k","eTag":{},"sequencer":1}}}]})",
+      R"({"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"k","etag":2}}}]})"};
+  for (const char* document : documents) {
+    Result<std::vector<ObjectCreated>> parsed = make_error(Errc::internal, "not parsed");
+    EXPECT_NO_THROW(parsed = parse_s3_events(document)) << document;
+    if (parsed.ok()) {
+      for (const auto& e : *parsed) EXPECT_EQ(e.key, "k");
+    } else {
+      EXPECT_EQ(parsed.error().code, Errc::bad_data) << document;
+    }
+  }
+  auto typed = parse_s3_events(documents[1]);
+  ASSERT_TRUE(typed.ok());
+  ASSERT_EQ(typed->size(), 1u);
+  EXPECT_EQ((*typed)[0].etag, "") << "a non-string eTag is no ETag";
+  EXPECT_EQ((*typed)[0].event_time, "");
+}
+
+}  // namespace
+}  // namespace etl
