@@ -104,6 +104,16 @@ def http_table(name):
         return json.load(r)
 
 
+def open_pg_connections():
+    req = urllib.request.Request(f"http://127.0.0.1:{PORTS['cataloger']}/metrics",
+                                 headers={"Authorization": f"Bearer {TOKEN}"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith("spotify_etl_cataloger_pg_connections "):
+                return float(line.split()[1])
+    raise AssertionError("no spotify_etl_cataloger_pg_connections in /metrics")
+
+
 def dsn(password=TOKEN):
     return f"host=127.0.0.1 port={PORTS['pg']} user=grafana dbname=spotify password={password} sslmode=prefer"
 
@@ -406,7 +416,10 @@ class HostileClients(unittest.TestCase):
     def test_connections_over_the_limit_get_53300(self):
         held = [self.connect() for _ in range(6)]
         try:
-            time.sleep(0.3)
+            deadline = time.monotonic() + 10
+            while open_pg_connections() < 6 and time.monotonic() < deadline:
+                time.sleep(0.05)  # the server has accepted and counted every held connection
+            self.assertGreaterEqual(open_pg_connections(), 6)
             with self.connect() as extra:
                 data, closed = read_all(extra)
             self.assertTrue(closed)

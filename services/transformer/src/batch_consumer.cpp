@@ -115,10 +115,10 @@ BatchConsumer::Open BatchConsumer::open_batch(const Message& first) {
   o.batch.partition = first.partition;
   o.batch.first = o.batch.last = first.offset;
   o.opened = o.last_added = Clock::now();
-  const TopicPartition tp{o.batch.topic, first.partition};
-  auto chain = chain_end_.find(tp);
-  if (chain != chain_end_.end() && chain->second == first.offset) return o;  // we cut the batch before this one
-  // A batch cut before a crash (or a rebalance) starts here: cut it the same way.
+  // A batch cut before a crash (or by the partition's previous owner) may start here:
+  // cut it the same way. Looked up at every opening, even right after a batch this
+  // consumer cut itself: the partition may have moved away and back in between
+  // (a rebalance), and its other owner may have cut here meanwhile.
   const std::string key = manifest_key(kOpenManifests, o.batch.topic, first.partition, first.offset);
   while (!stopping_) {
     auto text = manifests_.get(key, 64ull << 20);
@@ -193,8 +193,6 @@ void BatchConsumer::close(const TopicPartition& tp) {
   if (it == open_.end()) return;
   if (it->second.forced && !manifest_matches(it->second.batch, true)) unforce(it->second);
   Batch batch = std::move(it->second.batch);
-  if (it->second.forced) chain_end_.erase(tp);
-  else chain_end_[tp] = batch.last + 1;
   open_.erase(it);
   {
     std::lock_guard lock(mutex_);

@@ -101,7 +101,6 @@ class BatchConsumer final {
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::map<TopicPartition, Open> open_;       // poll thread only
-  std::map<TopicPartition, std::int64_t> chain_end_;  // poll thread: past the last manifest lookup that found none
   std::deque<Batch> ready_;                   // closed, waiting for a worker
   std::set<TopicPartition> running_;
   std::uint64_t events_in_flight_ = 0, bytes_in_flight_ = 0;

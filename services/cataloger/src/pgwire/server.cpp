@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
 #include <cstring>
 
@@ -14,6 +15,9 @@
 
 namespace etl::pgwire {
 namespace {
+
+constexpr std::size_t kMaxLingering = 64;
+constexpr std::chrono::seconds kRefusedLinger{1};
 
 }  // namespace
 
@@ -93,8 +97,9 @@ Status Server::start() {
 
 void Server::accept_loop() {
   while (!stopping_) {
+    linger_refused(false);
     pollfd p{listen_fd_, POLLIN, 0};
-    if (::poll(&p, 1, 250) <= 0) continue;
+    if (::poll(&p, 1, refused_fds_.empty() ? 250 : 20) <= 0) continue;
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
     int one = 1;
@@ -132,7 +137,30 @@ void Server::refuse(int fd) {
   write_error(w, ErrorFields{"FATAL", "53300", "sorry, too many clients already (ETL_PG_MAX_CONNECTIONS=" +
                                                   std::to_string(options_.max_connections) + ")", "", ""});
   (void)::send(fd, w.buffer().data(), w.buffer().size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-  ::close(fd);
+  ::shutdown(fd, SHUT_WR);  // the error, then end of stream; the fd stays open until the client reads it
+  if (refused_fds_.size() >= kMaxLingering) {
+    ::close(refused_fds_.front().fd);
+    refused_fds_.pop_front();
+  }
+  refused_fds_.push_back({fd, std::chrono::steady_clock::now() + kRefusedLinger});
+}
+
+// Reads and drops what refused clients sent; closes each once it closed its side or its time is up.
+void Server::linger_refused(bool all) {
+  const auto now = std::chrono::steady_clock::now();
+  for (auto it = refused_fds_.begin(); it != refused_fds_.end();) {
+    char sink[512];
+    ssize_t n;
+    while ((n = ::recv(it->fd, sink, sizeof sink, MSG_DONTWAIT)) > 0) {
+    }
+    const bool closed = n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+    if (all || closed || now >= it->deadline) {
+      ::close(it->fd);
+      it = refused_fds_.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 // Joins the threads of connections that ended (under mutex_).
@@ -158,6 +186,7 @@ void Server::stop() {
   if (listen_fd_ < 0) return;
   stopping_ = true;
   if (acceptor_.joinable()) acceptor_.join();
+  linger_refused(true);
   ::close(listen_fd_);
   listen_fd_ = -1;
   std::list<Conn> conns;

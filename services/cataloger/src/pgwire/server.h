@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -61,6 +62,7 @@ class Server final {
   void cancel(std::int32_t pid, std::int32_t key);
   void reap();
   void refuse(int fd);
+  void linger_refused(bool all);
 
   ServerOptions options_;
   SessionShared shared_;
@@ -72,6 +74,14 @@ class Server final {
   std::thread acceptor_;
   std::mutex mutex_;
   std::list<Conn> conns_;
+  // Refused connections half-closed after their error, drained until the client
+  // closes (or a second passes): closing with the client's startup packet unread
+  // would reset the connection and lose the error. Accept thread only; bounded.
+  struct Refused {
+    int fd;
+    std::chrono::steady_clock::time_point deadline;
+  };
+  std::deque<Refused> refused_fds_;
   std::int32_t next_pid_ = 1000;
 };
 
