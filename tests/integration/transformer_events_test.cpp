@@ -130,9 +130,7 @@ TEST(TransformerEvents, ABatchLeftOpenByACrashIsFinishedFirstUnderItsOwnNames) {
   EXPECT_TRUE(env.raw->list("to_be_processed/").value().empty());
 }
 
-// Disabled after the batched transformer landed with the bounded S3-event parser:
-// the counts of recorded failures differ from what this test pins (to reconcile next).
-TEST(TransformerEvents, DISABLED_PoisonObjectsGoToTheDlqAndTheQueueKeepsFlowing) {
+TEST(TransformerEvents, PoisonObjectsGoToTheDlqAndTheQueueKeepsFlowing) {
   Env env;
   env.config.max_raw_object_bytes = 64 * 1024;
   env.start_idle();

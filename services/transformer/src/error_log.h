@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <iterator>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -20,7 +21,7 @@ struct ErrorRecord {
   std::string key;
   Errc code = Errc::internal;
   std::string message;
-  std::uint64_t count = 1;  // the same failure repeated back to back (retries) is one record
+  std::uint64_t count = 1;  // the same failure repeated (retries) is one record
 };
 
 class ErrorLog final {
@@ -31,11 +32,15 @@ class ErrorLog final {
     std::lock_guard lock(mutex_);
     ++total_;
     const std::string at = rfc3339(std::chrono::system_clock::now());
-    if (!records_.empty()) {
-      auto& last = records_.back();
-      if (last.key == key && last.code == error.code && last.message == error.message && last.source == source) {
-        ++last.count;
-        last.at = at;
+    // Retries of objects fetched side by side interleave: the same failure anywhere
+    // in the list is merged into its record, which moves to the end (the latest).
+    for (auto it = records_.rbegin(); it != records_.rend(); ++it) {
+      if (it->key == key && it->code == error.code && it->message == error.message && it->source == source) {
+        ErrorRecord merged = std::move(*it);
+        records_.erase(std::next(it).base());
+        ++merged.count;
+        merged.at = at;
+        records_.push_back(std::move(merged));
         return;
       }
     }
