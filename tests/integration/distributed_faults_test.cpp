@@ -463,9 +463,7 @@ TEST_F(DistributedFaults, AKafkaOutageMidRunLosesAndDuplicatesNothingAndReadines
 
 // --- 3. MinIO down -----------------------------------------------------------------
 
-// Disabled after the batched transformer landed: its errors are recorded per batch,
-// and /v1/status no longer names the raw object of a failed read (to fix next).
-TEST_F(DistributedFaults, DISABLED_AMinioOutageFailsRunsNamingTheStoreAndThePipelineResumesAfterIt) {
+TEST_F(DistributedFaults, AMinioOutageFailsRunsNamingTheStoreAndThePipelineResumesAfterIt) {
   const auto& cat = spotify_.catalogue();
   Pipeline p(dir_, spotify_, TestServers::from(servers_->vars()), PipelineOptions{});
   ASSERT_TRUE(p.start()) << p.logs();

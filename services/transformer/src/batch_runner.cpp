@@ -119,6 +119,14 @@ std::vector<BatchRunner::Planned> BatchRunner::plan(const BatchManifest& manifes
   return planned;
 }
 
+// A failure of the whole batch (it runs again): recorded for /v1/status under the
+// object it was about, so an operator sees which read or write waits and why.
+Error BatchRunner::failed_at(const std::string& key, Error error) {
+  pipeline_.metrics().record_error(error.code);
+  on_error_(key, error);
+  return error;
+}
+
 Result<BatchOutcome> BatchRunner::run(Batch& batch) {
   const auto started = std::chrono::steady_clock::now();
   std::vector<Member> members = collect(batch);
@@ -139,7 +147,7 @@ Result<BatchOutcome> BatchRunner::run(Batch& batch) {
     m.error = std::move(f.error);
   });
   for (const auto& m : members)
-    if (m.state == Member::State::transient) return m.error;
+    if (m.state == Member::State::transient) return failed_at(std::string(kPendingPrefix) + m.rest, m.error);
 
   BatchManifest manifest = replaying ? *batch.manifest : BatchManifest{batch.topic, batch.partition, batch.first, batch.last, {}, {}};
   if (!replaying)
@@ -171,7 +179,7 @@ Result<BatchOutcome> BatchRunner::run(Batch& batch) {
     for (const auto& p : planned) manifest.files.push_back(p.key);
     auto put = pipeline_.transformed().put(manifest_key(kOpenManifests, batch.topic, batch.partition, batch.first),
                                            encode_manifest(manifest));
-    if (!put) return std::move(put).error();
+    if (!put) return failed_at(manifest_key(kOpenManifests, batch.topic, batch.partition, batch.first), std::move(put).error());
   }
   if (!manifest.members.empty()) batch.manifest = manifest;  // from here on, a retry is a replay
 
@@ -186,22 +194,26 @@ Result<BatchOutcome> BatchRunner::run(Batch& batch) {
     if (!info) return void(failed[i] = keyed(planned[i].key, std::move(info).error()));
     infos[i] = *info;
   });
-  for (auto& f : failed)
-    if (f) return *f;
+  for (std::size_t i = 0; i < planned.size(); ++i)
+    if (failed[i]) return failed_at(planned[i].key, *failed[i]);
   pool_.run_all(members.size(), [&](std::size_t i) {
     const Member& m = members[i];
     if (m.state != Member::State::ok || !m.from_pending) return;
     Status s = pipeline_.raw().move(std::string(kPendingPrefix) + m.rest, std::string(kProcessedPrefix) + m.rest);
     if (!s.ok()) failed[i] = keyed(std::string(kPendingPrefix) + m.rest, std::move(s).error());
   });
-  for (auto& f : failed)
-    if (f) return *f;
+  for (std::size_t i = 0; i < members.size(); ++i)
+    if (failed[i]) return failed_at(std::string(kPendingPrefix) + members[i].rest, *failed[i]);
   std::vector<std::string> keys;
   for (const auto& p : planned) keys.push_back(p.key);
-  if (!keys.empty()) ETL_RETURN_IF_ERROR(pipeline_.announce(keys, infos));
-  if (!manifest.members.empty())
-    ETL_RETURN_IF_ERROR(pipeline_.transformed().move(manifest_key(kOpenManifests, batch.topic, batch.partition, batch.first),
-                                                     done_manifest_key(manifest)));
+  if (!keys.empty())
+    if (Status announced = pipeline_.announce(keys, infos); !announced.ok())
+      return failed_at(keys.front(), std::move(announced).error());
+  if (!manifest.members.empty()) {
+    const std::string open_key = manifest_key(kOpenManifests, batch.topic, batch.partition, batch.first);
+    if (Status done = pipeline_.transformed().move(open_key, done_manifest_key(manifest)); !done.ok())
+      return failed_at(open_key, std::move(done).error());
+  }
 
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   for (const auto& info : infos) outcome.bytes_out += info.size;

@@ -71,6 +71,7 @@ class BatchRunner final {
   std::vector<Member> collect(const Batch& batch);
   Fetched fetch(const Member& member, bool replaying);
   std::vector<Planned> plan(const BatchManifest& manifest, std::vector<Member>& members);
+  Error failed_at(const std::string& key, Error error);
 
   Pipeline& pipeline_;
   TaskPool& pool_;
