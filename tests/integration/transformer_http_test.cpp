@@ -111,6 +111,43 @@ TEST(TransformerHttp, ReprocessRunsInTheBackgroundAndReportsItsJob) {
             "processed/");
 }
 
+// Objects a batch transformed are redone with their batch, into the batch's own
+// files: reprocessing or re-transforming them never writes their rows twice.
+TEST(TransformerHttp, RedoingBatchedObjectsRewritesTheirBatchFiles) {
+  Env env;
+  env.start_idle();
+  std::vector<std::string> keys;
+  for (int i = 0; i < 4; ++i) keys.push_back(env.land(raw_name(i), raw_playlist(i)));
+  for (const auto& key : keys) env.publish_created(key);
+  ASSERT_TRUE(env.wait_consumed(4));
+  const auto files = env.table_keys();
+  ASSERT_FALSE(files.empty());
+  const std::string songs = env.sql_value("SELECT count(*) FROM read_parquet('{root}/songs_data/*/*.parquet')");
+  ASSERT_EQ(songs, "40");
+  const std::string before = env.transformed_bytes(files.front());
+
+  auto one = call("POST", env.url("/v1/transform"), json{{"key", "processed/" + raw_name(2)}}.dump());
+  ASSERT_EQ(one.status, 200) << one.body;
+  EXPECT_GE(one.json()["rows"]["songs_data"].get<int>(), 10) << "its batch was redone: " << one.body;
+  EXPECT_EQ(env.table_keys(), files) << "the batch's files were rewritten, no file of its own";
+  EXPECT_EQ(env.transformed_bytes(files.front()), before) << "same members, same bytes";
+
+  auto r = call("POST", env.url("/v1/reprocess"), json{{"prefix", "processed/"}}.dump());
+  ASSERT_EQ(r.status, 202) << r.body;
+  const std::string id = r.json()["job_id"];
+  json job;
+  ASSERT_TRUE(etl::testing::wait_until([&] {
+    job = call("GET", env.url("/v1/jobs/" + id)).json();
+    return job["state"] != "queued" && job["state"] != "running";
+  }));
+  EXPECT_EQ(job["state"], "succeeded") << job.dump(2);
+  EXPECT_EQ(job["objects"], (json{{"total", 4}, {"done", 4}, {"failed", 0}}));
+  EXPECT_EQ(job["rows"]["songs_data"], 40) << "each batch once per job: " << job.dump(2);
+  EXPECT_EQ(env.table_keys(), files);
+  EXPECT_EQ(env.sql_value("SELECT count(*) FROM read_parquet('{root}/songs_data/*/*.parquet')"), "40");
+  EXPECT_EQ(env.sql_value("SELECT count(DISTINCT song_id) FROM read_parquet('{root}/songs_data/*/*.parquet')"), "40");
+}
+
 TEST(TransformerHttp, StatusCountsWhatWasDone) {
   Env env;
   env.start_idle();

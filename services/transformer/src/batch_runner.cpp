@@ -19,6 +19,18 @@ Error keyed(const std::string& key, Error e) {
   return e;
 }
 
+// A batch as its manifest cut it, with one event per member (no bus message to acknowledge).
+Batch batch_of(const BatchManifest& manifest) {
+  Batch batch{manifest.topic, manifest.partition, manifest.first, manifest.last, {}, 0, manifest, false};
+  for (const auto& m : manifest.members) {
+    BatchEvent e;
+    e.message.offset = m.offset;
+    e.rests = {m.rest};
+    batch.events.push_back(std::move(e));
+  }
+  return batch;
+}
+
 }  // namespace
 
 struct BatchRunner::Member {
@@ -46,8 +58,12 @@ struct BatchRunner::Fetched {
   }
 };
 
-BatchRunner::BatchRunner(Pipeline& pipeline, TaskPool& pool, int max_attempts, ErrorSink on_error)
-    : pipeline_(pipeline), pool_(pool), max_attempts_(std::max(1, max_attempts)), on_error_(std::move(on_error)) {}
+BatchRunner::BatchRunner(Pipeline& pipeline, TaskPool& pool, int max_attempts, ErrorSink on_error, BatchIndex* index)
+    : pipeline_(pipeline),
+      pool_(pool),
+      max_attempts_(std::max(1, max_attempts)),
+      on_error_(std::move(on_error)),
+      index_(index) {}
 
 // GET (to_be_processed/, or processed/ when replaying a member the manifest names) and
 // transform. A permanent failure is tried max_attempts times (the old loop's contract).
@@ -209,10 +225,11 @@ Result<BatchOutcome> BatchRunner::run(Batch& batch) {
   if (!keys.empty())
     if (Status announced = pipeline_.announce(keys, infos); !announced.ok())
       return failed_at(keys.front(), std::move(announced).error());
-  if (!manifest.members.empty()) {
+  if (!manifest.members.empty() && !batch.finished) {
     const std::string open_key = manifest_key(kOpenManifests, batch.topic, batch.partition, batch.first);
     if (Status done = pipeline_.transformed().move(open_key, done_manifest_key(manifest)); !done.ok())
       return failed_at(open_key, std::move(done).error());
+    if (index_) index_->add(done_manifest_key(manifest), manifest);
   }
 
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -261,18 +278,19 @@ Status BatchRunner::recover() {
       log::warn("unreadable batch manifest left as it is", {{"key", info.key}, {"error", manifest.error().message}});
       continue;
     }
-    Batch batch{manifest->topic, manifest->partition, manifest->first, manifest->last, {}, 0, *manifest};
-    for (const auto& m : manifest->members) {
-      BatchEvent e;
-      e.message.offset = m.offset;
-      e.rests = {m.rest};
-      batch.events.push_back(std::move(e));
-    }
+    Batch batch = batch_of(*manifest);
     log::info("finishing a batch a stopped transformer left open", {{"key", info.key}, {"objects", manifest->members.size()}});
     auto done = run(batch);
     if (!done) return std::move(done).error();
   }
   return {};
+}
+
+Result<BatchOutcome> BatchRunner::redo(const BatchManifest& manifest) {
+  Batch batch = batch_of(manifest);
+  batch.finished = true;
+  log::info("redoing a finished batch", {{"manifest", done_manifest_key(manifest)}, {"objects", manifest.members.size()}});
+  return run(batch);
 }
 
 }  // namespace etl::transformer

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "batch_index.h"
 #include "batch_manifest.h"
 #include "etl/event_bus.h"
 #include "pipeline.h"
@@ -37,6 +38,7 @@ struct Batch {
   std::uint64_t bytes = 0;
   // Found at open (a replay of a batch cut before a crash), or written by an earlier attempt.
   std::optional<BatchManifest> manifest;
+  bool finished = false;  // its manifest is kept among the finished ones already (a redo)
 };
 
 struct BatchOutcome {
@@ -53,13 +55,17 @@ struct BatchOutcome {
 class BatchRunner final {
  public:
   using ErrorSink = std::function<void(const std::string& key, const Error& error)>;
-  BatchRunner(Pipeline& pipeline, TaskPool& pool, int max_attempts, ErrorSink on_error);
+  // `index` (optional) learns every batch finished here.
+  BatchRunner(Pipeline& pipeline, TaskPool& pool, int max_attempts, ErrorSink on_error, BatchIndex* index = nullptr);
 
   // Any error: run the same batch again later (batch.manifest pins it from the first write on).
   Result<BatchOutcome> run(Batch& batch);
   // Finishes every batch whose manifest is still open (a crash; with an in-process
   // bus its events died with the process): same files, remaining moves, announcements.
   Status recover();
+  // Runs a finished batch again (POST /v1/transform or /v1/reprocess of one of its
+  // objects): the same members, read from processed/, into the same files.
+  Result<BatchOutcome> redo(const BatchManifest& manifest);
 
  private:
   struct Member;
@@ -77,6 +83,7 @@ class BatchRunner final {
   TaskPool& pool_;
   int max_attempts_;
   ErrorSink on_error_;
+  BatchIndex* index_;
 };
 
 }  // namespace etl::transformer

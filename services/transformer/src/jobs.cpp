@@ -142,7 +142,7 @@ void JobRunner::run_job(const std::string& id) {
         break;
       }
     }
-    auto result = run_(object.key);
+    auto result = run_(id, object.key);
     std::lock_guard lock(mutex_);
     auto& job = jobs_[id];
     if (result) {

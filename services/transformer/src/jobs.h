@@ -47,7 +47,8 @@ inline constexpr std::size_t kMaxQueuedJobs = 16;
 class JobRunner final {
  public:
   using Lister = std::function<Result<std::vector<ObjectInfo>>(const std::string& prefix)>;
-  using ObjectRun = std::function<Result<TransformResult>(const std::string& key)>;
+  // Runs one object of job `job_id` (jobs run one at a time, their objects in order).
+  using ObjectRun = std::function<Result<TransformResult>(const std::string& job_id, const std::string& key)>;
 
   JobRunner(Lister list, ObjectRun run);
   ~JobRunner();

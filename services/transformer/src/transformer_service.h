@@ -6,7 +6,9 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -14,6 +16,7 @@
 #include "error_log.h"
 #include "etl/config.h"
 #include "batch_consumer.h"
+#include "batch_index.h"
 #include "etl/event_bus.h"
 #include "etl/http_server.h"
 #include "etl/metrics.h"
@@ -64,6 +67,8 @@ class TransformerService final : public etl::Runnable {
  private:
   TransformerService() = default;
   Result<TransformResult> run_recorded(const std::string& key, const std::string& source, RunOptions options);
+  Result<TransformResult> redo_object(const std::string& key, const std::string& source, RunOptions options,
+                                      const std::string& job_id = {});
   void add_routes();
 
   Config config_;
@@ -76,10 +81,14 @@ class TransformerService final : public etl::Runnable {
   std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<JobRunner> jobs_;
   std::unique_ptr<TaskPool> pool_;
+  std::unique_ptr<BatchIndex> index_;
   std::unique_ptr<BatchRunner> runner_;
   std::unique_ptr<BatchConsumer> consumer_;
   std::unique_ptr<http::Server> server_;
   std::string startup_job_id_;
+  std::mutex redone_mutex_;
+  std::string redone_job_;        // the backfill job whose redone batches are in redone_
+  std::set<std::string> redone_;  // finished-manifest keys
   bool started_ = false;
 };
 

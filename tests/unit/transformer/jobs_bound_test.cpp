@@ -8,7 +8,7 @@ namespace {
 
 TEST(ReprocessQueue, PastTheBoundSubmitIsRateLimited) {
   JobRunner runner([](const std::string&) { return Result<std::vector<ObjectInfo>>(std::vector<ObjectInfo>{}); },
-                   [](const std::string&) -> Result<TransformResult> { return make_error(Errc::internal, "unused"); });
+                   [](const std::string&, const std::string&) -> Result<TransformResult> { return make_error(Errc::internal, "unused"); });
   // Not started: nothing leaves the queue.
   for (std::size_t i = 0; i < kMaxQueuedJobs; ++i) ASSERT_TRUE(runner.submit("processed/").ok()) << i;
   auto refused = runner.submit("processed/");
