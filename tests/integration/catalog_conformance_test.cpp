@@ -126,7 +126,7 @@ class CatalogConformance : public ::testing::TestWithParam<std::string> {
     config_ = backend_->config();
     auto store = open_object_store(config_.transformed_url, config_.aws);
     ASSERT_TRUE(store.ok()) << store.error().message;
-    BackendContext context{config_, std::shared_ptr<ObjectStore>(std::move(store).value()), metrics_, std::nullopt};
+    BackendContext context{config_, std::shared_ptr<ObjectStore>(std::move(store).value()), metrics_, std::nullopt, 2, {}};
     auto opened = open_catalog(context);
     ASSERT_TRUE(opened.ok()) << opened.error().message;
     catalog_ = std::move(opened).value();

@@ -115,7 +115,7 @@ class QueryEngineConformance : public ::testing::TestWithParam<std::string> {
     config_ = backend_->config();
     auto store = open_object_store(config_.transformed_url, config_.aws);
     ASSERT_TRUE(store.ok()) << store.error().message;
-    BackendContext context{config_, std::shared_ptr<ObjectStore>(std::move(store).value()), metrics_, std::nullopt};
+    BackendContext context{config_, std::shared_ptr<ObjectStore>(std::move(store).value()), metrics_, std::nullopt, 2, {}};
     auto catalog = open_catalog(context);
     ASSERT_TRUE(catalog.ok()) << catalog.error().message;
     catalog_ = std::move(catalog).value();

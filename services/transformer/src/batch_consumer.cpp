@@ -217,19 +217,9 @@ void BatchConsumer::worker() {
       ready_.erase(it);
       running_.insert({batch.topic, batch.partition});
     }
-    for (int attempt = 0; !stopping_; ++attempt) {
-      auto outcome = runner_.run(batch);
-      if (outcome) {
-        finish(batch, *outcome);
-        break;
-      }
-      retried_.inc();
-      log::warn("batch failed; will retry", {{"consumer", options_.name}, {"topic", batch.topic},
-                                             {"partition", batch.partition}, {"first", batch.first},
-                                             {"error", outcome.error().message}});
-      auto backoff = std::min<std::chrono::milliseconds>(options_.initial_backoff * (1 << std::min(attempt, 10)),
-                                                         options_.max_backoff);
-      if (!wait(backoff)) break;  // shutting down: left unacknowledged
+    if (auto outcome = run_until_done(batch)) {
+      if (batch.taken_over) take_over(batch);
+      else finish(batch, *outcome);
     }
     {
       std::lock_guard lock(mutex_);
@@ -238,6 +228,50 @@ void BatchConsumer::worker() {
       bytes_in_flight_ -= batch.bytes;
     }
     changed_.notify_all();
+  }
+}
+
+// Runs the batch until it succeeds (nullopt: stopping, nothing acknowledged), or
+// until run() finds that another consumer cut a batch at its first offset.
+std::optional<BatchOutcome> BatchConsumer::run_until_done(Batch& batch) {
+  for (int attempt = 0; !stopping_; ++attempt) {
+    auto outcome = runner_.run(batch);
+    if (outcome) return std::move(outcome).value();
+    if (batch.taken_over) return BatchOutcome{};
+    retried_.inc();
+    log::warn("batch failed; will retry", {{"consumer", options_.name}, {"topic", batch.topic},
+                                           {"partition", batch.partition}, {"first", batch.first},
+                                           {"error", outcome.error().message}});
+    auto backoff = std::min<std::chrono::milliseconds>(options_.initial_backoff * (1 << std::min(attempt, 10)),
+                                                       options_.max_backoff);
+    if (!wait(backoff)) break;  // shutting down: left unacknowledged
+  }
+  return std::nullopt;
+}
+
+// Another consumer (the partition's previous owner, before a rebalance reached it)
+// cut a batch at our first offset: that batch is finished exactly as it was cut
+// (its files, its members, read back from wherever they are), our events it
+// covers are acknowledged, and the rest of ours run as a batch of their own.
+// The events it covers whose objects it left out (poison, missing) are
+// acknowledged without a dead letter: their objects stay in to_be_processed/
+// for the next start-up scan.
+void BatchConsumer::take_over(Batch& batch) {
+  const BatchManifest theirs = std::move(*batch.taken_over);
+  Batch cut = batch_of(theirs);
+  if (!run_until_done(cut)) return;
+  Batch covered, rest;
+  for (auto& e : batch.events) (e.message.offset <= theirs.last ? covered : rest).events.push_back(std::move(e));
+  finish(covered, BatchOutcome{});
+  if (rest.events.empty() || stopping_) return;
+  rest.topic = batch.topic;
+  rest.partition = batch.partition;
+  rest.first = rest.events.front().message.offset;
+  rest.last = rest.events.back().message.offset;
+  for (const auto& e : rest.events) rest.bytes += e.bytes;
+  if (auto outcome = run_until_done(rest)) {
+    if (rest.taken_over) take_over(rest);
+    else finish(rest, *outcome);
   }
 }
 

@@ -84,6 +84,8 @@ class BatchConsumer final {
   void unforce(Open& o);
   bool window_full() const;
   std::string label(const std::string& topic) const;
+  std::optional<BatchOutcome> run_until_done(Batch& batch);
+  void take_over(Batch& batch);
   void finish(Batch& batch, const BatchOutcome& outcome);
   bool dead_letter(const Message& message, const Error& error);
   bool wait(std::chrono::milliseconds d);

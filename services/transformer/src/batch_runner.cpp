@@ -1,5 +1,6 @@
 #include "batch_runner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -19,9 +20,28 @@ Error keyed(const std::string& key, Error e) {
   return e;
 }
 
-// A batch as its manifest cut it, with one event per member (no bus message to acknowledge).
+// Does every member of `m` up to the batch's last offset come with the event at its offset?
+bool describes(const BatchManifest& m, const Batch& batch) {
+  if (m.topic != batch.topic || m.partition != batch.partition || m.first != batch.first) return false;
+  for (const auto& member : m.members) {
+    if (member.offset > batch.last) continue;
+    auto e = std::find_if(batch.events.begin(), batch.events.end(),
+                          [&](const BatchEvent& ev) { return ev.message.offset == member.offset; });
+    if (e == batch.events.end() || std::find(e->rests.begin(), e->rests.end(), member.rest) == e->rests.end())
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 Batch batch_of(const BatchManifest& manifest) {
-  Batch batch{manifest.topic, manifest.partition, manifest.first, manifest.last, {}, 0, manifest, false};
+  Batch batch;
+  batch.topic = manifest.topic;
+  batch.partition = manifest.partition;
+  batch.first = manifest.first;
+  batch.last = manifest.last;
+  batch.manifest = manifest;
   for (const auto& m : manifest.members) {
     BatchEvent e;
     e.message.offset = m.offset;
@@ -30,8 +50,6 @@ Batch batch_of(const BatchManifest& manifest) {
   }
   return batch;
 }
-
-}  // namespace
 
 struct BatchRunner::Member {
   std::size_t event = 0;  // index in Batch::events
@@ -135,6 +153,33 @@ std::vector<BatchRunner::Planned> BatchRunner::plan(const BatchManifest& manifes
   return planned;
 }
 
+// Writes the open manifest of a batch cut here, if no other consumer cut one at
+// this offset first (a conditional put: the partition's previous owner may still
+// be running the batch it cut before a rebalance). Theirs wins: `taken_over`.
+Status BatchRunner::pin(Batch& batch, const BatchManifest& manifest) {
+  const std::string key = manifest_key(kOpenManifests, batch.topic, batch.partition, batch.first);
+  const std::string text = encode_manifest(manifest);
+  auto put = pipeline_.transformed().put_if_absent(key, text);
+  if (put.ok()) return {};
+  if (put.error().code != Errc::conflict) return failed_at(key, std::move(put).error());
+  auto existing = pipeline_.transformed().get(key, 64ull << 20);
+  if (!existing && existing.error().code == Errc::not_found) return pin(batch, manifest);  // finished meanwhile
+  if (!existing) return failed_at(key, std::move(existing).error());
+  auto theirs = decode_manifest(*existing);
+  if (theirs && *theirs == manifest) return {};  // ours: a retried put whose first reply was lost
+  if (theirs && describes(*theirs, batch)) {
+    batch.taken_over = std::move(theirs).value();
+    log::warn("another consumer cut a batch here first; finishing it as it was cut",
+              {{"key", key}, {"their_last", batch.taken_over->last}, {"our_last", batch.last}});
+    return make_error(Errc::conflict, key + ": another consumer cut a batch here first");
+  }
+  // Not a batch of these events (a recreated topic left it): replaced.
+  log::warn("a stale batch manifest is replaced", {{"key", key}});
+  auto replaced = pipeline_.transformed().put(key, text);
+  if (!replaced) return failed_at(key, std::move(replaced).error());
+  return {};
+}
+
 // A failure of the whole batch (it runs again): recorded for /v1/status under the
 // object it was about, so an operator sees which read or write waits and why.
 Error BatchRunner::failed_at(const std::string& key, Error error) {
@@ -193,9 +238,7 @@ Result<BatchOutcome> BatchRunner::run(Batch& batch) {
 
   if (!replaying && !manifest.members.empty()) {
     for (const auto& p : planned) manifest.files.push_back(p.key);
-    auto put = pipeline_.transformed().put(manifest_key(kOpenManifests, batch.topic, batch.partition, batch.first),
-                                           encode_manifest(manifest));
-    if (!put) return failed_at(manifest_key(kOpenManifests, batch.topic, batch.partition, batch.first), std::move(put).error());
+    ETL_RETURN_IF_ERROR(pin(batch, manifest));
   }
   if (!manifest.members.empty()) batch.manifest = manifest;  // from here on, a retry is a replay
 

@@ -39,7 +39,14 @@ struct Batch {
   // Found at open (a replay of a batch cut before a crash), or written by an earlier attempt.
   std::optional<BatchManifest> manifest;
   bool finished = false;  // its manifest is kept among the finished ones already (a redo)
+  // Set by run() when another consumer had cut a batch at this first offset (the
+  // partition's previous owner, still running): run() then fails with conflict,
+  // and the caller finishes that batch as it was cut (BatchConsumer::take_over).
+  std::optional<BatchManifest> taken_over;
 };
+
+// A batch as its manifest cut it, with one event per member (no bus message to acknowledge).
+Batch batch_of(const BatchManifest& manifest);
 
 struct BatchOutcome {
   std::vector<std::pair<std::size_t, Error>> poison;  // event index -> why: to the dead-letter topic
@@ -78,6 +85,7 @@ class BatchRunner final {
   Fetched fetch(const Member& member, bool replaying);
   std::vector<Planned> plan(const BatchManifest& manifest, std::vector<Member>& members);
   Error failed_at(const std::string& key, Error error);
+  Status pin(Batch& batch, const BatchManifest& manifest);
 
   Pipeline& pipeline_;
   TaskPool& pool_;

@@ -36,6 +36,12 @@ class ObjectStore {
   // Writes the whole object atomically and durably: a reader (or a crash) sees the
   // previous object or the new one, never a part. Overwrites an existing key.
   virtual Result<ObjectInfo> put(const std::string& key, std::string_view data) = 0;
+  // put(), only when no object is under `key` (S3's If-None-Match: *; an exclusive
+  // link on file://): conflict when one is, whatever its bytes. The compare-and-swap
+  // that lets two writers agree on who made a key first. A retried request whose
+  // first try went through also answers conflict: callers that may retry read the
+  // object back and compare.
+  virtual Result<ObjectInfo> put_if_absent(const std::string& key, std::string_view data) = 0;
   // The whole object. not_found when absent; too_large (without reading it) when over `max_bytes`.
   virtual Result<std::string> get(const std::string& key,
                                   std::uint64_t max_bytes = std::numeric_limits<std::uint64_t>::max()) = 0;

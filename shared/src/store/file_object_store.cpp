@@ -76,7 +76,15 @@ std::optional<std::string> FileObjectStore::relative_key(std::string_view bucket
   return std::string(full_key);
 }
 
-Result<ObjectInfo> FileObjectStore::put(const std::string& key, std::string_view data) {
+Result<ObjectInfo> FileObjectStore::put(const std::string& key, std::string_view data) { return write(key, data, false); }
+
+Result<ObjectInfo> FileObjectStore::put_if_absent(const std::string& key, std::string_view data) {
+  return write(key, data, true);
+}
+
+// Written to a temporary file, synced, then renamed over the key (or, exclusive,
+// hard-linked to it: link() fails with EEXIST when the key exists, atomically).
+Result<ObjectInfo> FileObjectStore::write(const std::string& key, std::string_view data, bool exclusive) {
   ETL_RETURN_IF_ERROR(validate_key(key));
   fs::path target = root_ / key;
   fs::path dir = target.parent_path();
@@ -107,7 +115,13 @@ Result<ObjectInfo> FileObjectStore::put(const std::string& key, std::string_view
     return io_error("fsync", tmp, err);
   }
   ::close(fd);
-  if (::rename(tmp.c_str(), target.c_str()) != 0) {
+  if (exclusive) {
+    const int linked = ::link(tmp.c_str(), target.c_str());
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    if (linked != 0 && err == EEXIST) return make_error(Errc::conflict, "object " + key + " exists already");
+    if (linked != 0) return io_error("link to", target, err);
+  } else if (::rename(tmp.c_str(), target.c_str()) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());
     return io_error("rename to", target, err);

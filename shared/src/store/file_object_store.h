@@ -12,6 +12,7 @@ class FileObjectStore final : public ObjectStore {
   FileObjectStore(std::string url, std::filesystem::path root);
 
   Result<ObjectInfo> put(const std::string& key, std::string_view data) override;
+  Result<ObjectInfo> put_if_absent(const std::string& key, std::string_view data) override;
   Result<std::string> get(const std::string& key, std::uint64_t max_bytes) override;
   Result<ObjectInfo> head(const std::string& key) override;
   Result<std::vector<ObjectInfo>> list(const std::string& prefix) override;
@@ -25,6 +26,7 @@ class FileObjectStore final : public ObjectStore {
   std::optional<std::filesystem::path> local_path(const std::string& key) const override { return root_ / key; }
 
  private:
+  Result<ObjectInfo> write(const std::string& key, std::string_view data, bool exclusive);
   std::string url_;
   std::filesystem::path root_;
 };

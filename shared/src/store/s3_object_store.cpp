@@ -183,12 +183,24 @@ Error S3ObjectStore::failure(const Call& call, const Reply& reply) const {
 
 Result<ObjectInfo> S3ObjectStore::put(const std::string& key, std::string_view data) {
   ETL_RETURN_IF_ERROR(validate_key(key));
-  if (data.size() > options_.multipart_threshold) return put_multipart(key, data);
+  if (data.size() > options_.multipart_threshold) return put_multipart(key, data, false);
+  return put_single(key, data, false);
+}
+
+// If-None-Match: * on PutObject and CompleteMultipartUpload (AWS S3 since 2024, MinIO).
+Result<ObjectInfo> S3ObjectStore::put_if_absent(const std::string& key, std::string_view data) {
+  ETL_RETURN_IF_ERROR(validate_key(key));
+  if (data.size() > options_.multipart_threshold) return put_multipart(key, data, true);
+  return put_single(key, data, true);
+}
+
+Result<ObjectInfo> S3ObjectStore::put_single(const std::string& key, std::string_view data, bool exclusive) {
   Call call;
   call.op = "PutObject";
   call.method = "PUT";
   call.key = event_key(key);
   call.headers = {{"Content-Type", s3::content_type_for(key)}};
+  if (exclusive) call.headers.emplace_back("If-None-Match", "*");
   call.body = data;
   auto reply = execute(call);
   if (!reply.ok()) return std::move(reply).error();
@@ -212,7 +224,7 @@ void S3ObjectStore::abort_multipart(const std::string& full_key, const std::stri
 
 // Parts go up one after the other; nothing is visible under the key until the
 // CompleteMultipartUpload, so a failure leaves the previous object untouched.
-Result<ObjectInfo> S3ObjectStore::put_multipart(const std::string& key, std::string_view data) {
+Result<ObjectInfo> S3ObjectStore::put_multipart(const std::string& key, std::string_view data, bool exclusive) {
   const std::string full_key = event_key(key);
   Call start;
   start.op = "CreateMultipartUpload";
@@ -257,6 +269,7 @@ Result<ObjectInfo> S3ObjectStore::put_multipart(const std::string& key, std::str
   complete.key = full_key;
   complete.query = {{"uploadId", *upload_id}};
   complete.headers = {{"Content-Type", "application/xml"}};
+  if (exclusive) complete.headers.emplace_back("If-None-Match", "*");
   complete.body = manifest;
   complete.error_in_200 = true;
   complete.timeout = options_.request_timeout + milliseconds(data.size() >> 12);  // S3 assembles large objects slowly

@@ -37,6 +37,7 @@ class S3ObjectStore final : public ObjectStore {
                 S3Options options, std::shared_ptr<aws::CredentialsProvider> credentials);
 
   Result<ObjectInfo> put(const std::string& key, std::string_view data) override;
+  Result<ObjectInfo> put_if_absent(const std::string& key, std::string_view data) override;
   Result<std::string> get(const std::string& key, std::uint64_t max_bytes) override;
   Result<std::string> get_if_match(const std::string& key, const std::string& etag, std::uint64_t max_bytes) override;
   Result<ObjectInfo> head(const std::string& key) override;
@@ -57,7 +58,8 @@ class S3ObjectStore final : public ObjectStore {
   Result<Reply> execute(const Call& call);
   Error failure(const Call& call, const Reply& reply) const;
   Result<std::string> get_object(const std::string& key, std::uint64_t max_bytes, const std::string& if_match);
-  Result<ObjectInfo> put_multipart(const std::string& key, std::string_view data);
+  Result<ObjectInfo> put_single(const std::string& key, std::string_view data, bool exclusive);
+  Result<ObjectInfo> put_multipart(const std::string& key, std::string_view data, bool exclusive);
   void abort_multipart(const std::string& full_key, const std::string& upload_id);
 
   std::string url_;

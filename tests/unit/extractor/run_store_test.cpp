@@ -37,6 +37,10 @@ class SwitchableStore final : public ObjectStore {
     if (down) return make_error(Errc::unavailable, "store down");
     return inner_->put(key, data);
   }
+  Result<ObjectInfo> put_if_absent(const std::string& key, std::string_view data) override {
+    if (down) return make_error(Errc::unavailable, "store down");
+    return inner_->put_if_absent(key, data);
+  }
   Result<std::string> get(const std::string& key, std::uint64_t max_bytes) override { return inner_->get(key, max_bytes); }
   Result<ObjectInfo> head(const std::string& key) override { return inner_->head(key); }
   Result<std::vector<ObjectInfo>> list(const std::string& prefix) override { return inner_->list(prefix); }

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <thread>
 
@@ -158,6 +159,36 @@ TEST_P(ObjectStoreConformance, ConcurrentWritersNeverExposePartialObjects) {
   stop = true;
   reader.join();
   EXPECT_EQ(torn.load(), 0) << "a reader saw a partially written object";
+}
+
+TEST_P(ObjectStoreConformance, PutIfAbsentWritesOnlyANewKey) {
+  auto first = store_->put_if_absent("_transformer/open/t/0/1.json", "first");
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(first->size, 5u);
+  auto second = store_->put_if_absent("_transformer/open/t/0/1.json", "second");
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, Errc::conflict) << second.error().message;
+  EXPECT_EQ(store_->get("_transformer/open/t/0/1.json").value(), "first") << "the first writer's bytes stay";
+  ASSERT_TRUE(store_->remove("_transformer/open/t/0/1.json").ok());
+  EXPECT_TRUE(store_->put_if_absent("_transformer/open/t/0/1.json", "third").ok()) << "free again once removed";
+  auto listed = store_->list("_transformer/");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), 1u) << "no temporary file left behind";
+}
+
+TEST_P(ObjectStoreConformance, PutIfAbsentHasOneWinnerAmongConcurrentWriters) {
+  constexpr int kWriters = 8;
+  std::atomic<int> won{0}, lost{0};
+  std::vector<std::thread> writers;
+  for (int i = 0; i < kWriters; ++i)
+    writers.emplace_back([&, i] {
+      auto r = store_->put_if_absent("race/key.json", "writer " + std::to_string(i));
+      if (r.ok()) ++won;
+      else if (r.error().code == Errc::conflict) ++lost;
+    });
+  for (auto& w : writers) w.join();
+  EXPECT_EQ(won.load(), 1);
+  EXPECT_EQ(lost.load(), kWriters - 1);
 }
 
 TEST_P(ObjectStoreConformance, PingSucceedsOnAReachableStore) { EXPECT_TRUE(store_->ping().ok()); }

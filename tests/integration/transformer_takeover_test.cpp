@@ -1,0 +1,125 @@
+// Two consumers of one partition at once: after a rebalance the partition's
+// previous owner (a zombie) may still run the batch it cut while the new owner
+// opens a batch at the same committed offset. Whoever pins its manifest first
+// (a conditional put) decides the cut; the other finishes that batch as it was
+// cut, so the rows land once. Driven here without a service: a BatchConsumer
+// and BatchRunners over file stores and the in-process bus.
+#include <gtest/gtest.h>
+
+#include "batch_consumer.h"
+#include "batch_runner.h"
+#include "etl/lake.h"
+#include "transformer_env.h"
+#include "transformer_metrics.h"
+
+namespace etl::transformer {
+namespace {
+
+using namespace std::chrono_literals;
+using testenv::Env;
+using testenv::raw_name;
+using testenv::raw_playlist;
+
+// Forwards to a store; moves can be made to fail, and gets can be made to find nothing.
+class Gate final : public ObjectStore {
+ public:
+  explicit Gate(std::shared_ptr<ObjectStore> inner) : inner_(std::move(inner)) {}
+  bool fail_moves = false, find_nothing = false;
+  Result<ObjectInfo> put(const std::string& k, std::string_view d) override { return inner_->put(k, d); }
+  Result<ObjectInfo> put_if_absent(const std::string& k, std::string_view d) override { return inner_->put_if_absent(k, d); }
+  Result<std::string> get(const std::string& k, std::uint64_t max) override {
+    if (find_nothing) return make_error(Errc::not_found, "no object " + k);
+    return inner_->get(k, max);
+  }
+  Result<ObjectInfo> head(const std::string& k) override { return inner_->head(k); }
+  Result<std::vector<ObjectInfo>> list(const std::string& p) override { return inner_->list(p); }
+  Status move(const std::string& from, const std::string& to) override {
+    if (fail_moves) return make_error(Errc::unavailable, "moves fail here");
+    return inner_->move(from, to);
+  }
+  Status remove(const std::string& k) override { return inner_->remove(k); }
+  Status ping() override { return inner_->ping(); }
+  std::string url() const override { return inner_->url(); }
+  std::string bucket() const override { return inner_->bucket(); }
+  std::string event_key(const std::string& k) const override { return inner_->event_key(k); }
+  std::optional<std::string> relative_key(std::string_view b, std::string_view k) const override {
+    return inner_->relative_key(b, k);
+  }
+  std::optional<std::filesystem::path> local_path(const std::string& k) const override { return inner_->local_path(k); }
+
+ private:
+  std::shared_ptr<ObjectStore> inner_;
+};
+
+struct Side {
+  MetricsRegistry registry;
+  TransformerMetrics metrics{registry};
+  TaskPool pool{2};
+  std::unique_ptr<Pipeline> pipeline;
+  std::unique_ptr<BatchRunner> runner;
+  Side(std::shared_ptr<ObjectStore> raw, std::shared_ptr<ObjectStore> transformed, Env& env) {
+    pipeline = std::make_unique<Pipeline>(
+        std::move(raw), std::move(transformed), env.bus,
+        PipelineOptions{OutputFormat::parquet, env.config.max_raw_object_bytes, env.config.topic_transformed}, metrics);
+    runner = std::make_unique<BatchRunner>(*pipeline, pool, 3, [](const std::string&, const Error&) {});
+  }
+};
+
+BatchEvent read(const ObjectStore& raw, Message m) {
+  BatchEvent e;
+  auto events = parse_s3_events(m.value);
+  e.message = std::move(m);
+  if (!events) return e;
+  for (const auto& ev : *events)
+    if (auto key = raw.relative_key(ev.bucket, ev.key)) e.rests.push_back(key->substr(kPendingPrefix.size()));
+  return e;
+}
+
+TEST(TransformerTakeover, ABatchAnotherConsumerCutFirstIsFinishedAsItWasCutAndEveryRowLandsOnce) {
+  Env env;  // not started: the consumers are driven here
+  std::vector<std::string> keys;
+  for (int i = 0; i < 4; ++i) keys.push_back(env.land(raw_name(i), raw_playlist(i)));
+  for (const auto& k : keys) env.publish_created(k);  // offsets 0..3 of partition 0
+  const std::string topic = env.config.topic_raw;
+
+  // The zombie cut offsets 0..1, pinned its manifest and wrote its files, and
+  // was cut off before it moved its objects (its moves fail here).
+  auto zombie_raw = std::make_shared<Gate>(env.raw);
+  zombie_raw->fail_moves = true;
+  Side zombie(zombie_raw, env.transformed, env);
+  BatchManifest theirs{topic, 0, 0, 1, {{0, raw_name(0)}, {1, raw_name(1)}}, {}};
+  Batch cut = batch_of(theirs);
+  cut.manifest.reset();  // a fresh cut: run() pins it
+  for (std::size_t i = 0; i < cut.events.size(); ++i) cut.events[i].message.offset = static_cast<std::int64_t>(i);
+  ASSERT_FALSE(zombie.runner->run(cut).ok()) << "the zombie's moves were meant to fail";
+  ASSERT_EQ(env.transformed_keys("_transformer/open/").size(), 1u);
+  ASSERT_EQ(env.sql_value("SELECT count(*) FROM read_parquet('{root}/songs_data/*/*.parquet')"), "20");
+
+  // The new owner: its lookup at offset 0 ran before the zombie pinned (finds nothing).
+  auto lookups = std::make_shared<Gate>(env.transformed);
+  lookups->find_nothing = true;
+  Side owner(env.raw, env.transformed, env);
+  BatchConsumerOptions options;
+  options.topics = {topic};
+  options.group = "takeover-test";
+  options.dlq_topic = env.config.topic_dlq;
+  options.linger = 200ms;
+  BatchConsumer consumer(env.bus, options, [&](Message m) { return read(*env.raw, std::move(m)); }, *owner.runner,
+                         *lookups, owner.registry);
+  ASSERT_TRUE(consumer.start().ok());
+  ASSERT_TRUE(etl::testing::wait_until([&] { return env.bus->committed("takeover-test", topic) >= 4; }, 30s));
+  consumer.stop();
+
+  EXPECT_EQ(env.sql_value("SELECT count(*) FROM read_parquet('{root}/songs_data/*/*.parquet')"), "40")
+      << "the zombie's rows once, the rest once";
+  EXPECT_EQ(env.sql_value("SELECT count(DISTINCT song_id) FROM read_parquet('{root}/songs_data/*/*.parquet')"), "40");
+  const std::string stem = batch_file_stem(theirs);
+  EXPECT_TRUE(env.transformed->head("songs_data/dt=2026-11-21/" + stem + ".parquet").ok())
+      << "the zombie's cut kept its file names";
+  EXPECT_TRUE(env.transformed_keys("_transformer/open/").empty());
+  EXPECT_EQ(env.transformed_keys("_transformer/batches/").size(), 2u) << "theirs, then ours for offsets 2..3";
+  EXPECT_TRUE(env.raw->list("to_be_processed/").value().empty());
+}
+
+}  // namespace
+}  // namespace etl::transformer
