@@ -16,7 +16,8 @@
 # Usage: deploy/scripts/local-images.sh [install|base|project|kafka|minio|all|env]  (default: all)
 # Knobs: ETL_IMAGE_VERSION (0.1.0), ETL_DEBIAN_MIRROR (from apt's sources),
 #        ETL_IMAGE_EXTRA_CA (auto|0|1: mount the host's extra CA certificates
-#        into the build, for a TLS-intercepting proxy), ETL_IMAGE_NICE (10).
+#        into the build, for a TLS-intercepting proxy), ETL_IMAGE_NICE (10),
+#        ETL_JOBS (2: parallel compiles inside the image build).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
@@ -160,8 +161,10 @@ build_ca_args() {
 
 # ------------------------------------------------------------ project ----
 # The unmodified deploy/Dockerfile. podman's layer cache makes a re-run with
-# unchanged sources a few seconds; a changed source file rebuilds the compile
-# layer (the package layer of scripts/setup.sh stays cached).
+# unchanged sources a few seconds; a changed source file re-runs the compile
+# layer, where ccache (the Dockerfile's cache mount, kept by buildah between
+# builds) recompiles only the changed files; the package layer of
+# scripts/setup.sh stays cached. ETL_JOBS (2): the compile's parallelism.
 build_project() {
   local start ca=()
   build_base
@@ -171,7 +174,8 @@ build_project() {
   log "building $PROJECT_IMAGE from deploy/Dockerfile (first time: setup.sh + a full Release compile, long)"
   (cd "$REPO" && nice -n "$NICE" podman build --layers --pull=never "${ca[@]}" \
       -f deploy/Dockerfile --ignorefile deploy/Dockerfile.dockerignore \
-      --build-arg VERSION="$VERSION" -t "$PROJECT_IMAGE" . >&2)
+      --build-arg VERSION="$VERSION" --build-arg BUILD_JOBS="${ETL_JOBS:-2}" \
+      -t "$PROJECT_IMAGE" . >&2)
   log "$PROJECT_IMAGE ready in $(( $(date +%s) - start ))s"
 }
 
@@ -234,7 +238,7 @@ main() {
       minio) install_tools; build_minio ;;
       all) install_tools; build_base; build_kafka; build_minio; build_project ;;
       env) print_env ;;
-      *) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+      *) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
     esac
   done
 }
