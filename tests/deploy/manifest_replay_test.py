@@ -17,7 +17,10 @@ What is substituted, and nothing else (each printed when the test runs):
   - the overlay's buckets -> prefixes of $ETL_TEST_S3_BUCKET, its topics ->
     topics of this run (the test servers are shared by the whole suite);
   - Secrets: the rendered MinIO credentials -> $ETL_TEST_S3_ACCESS_KEY/SECRET_KEY;
-    operator-created ones (Spotify client, API token) -> test values;
+    operator-created ones (Spotify client; the API token where the overlay
+    does not generate it) -> test values. A generated Secret (kustomize's
+    secretGenerator: its name gets a hash suffix, and so do the references)
+    is used as rendered: the test's client sends the token the containers got;
   - the offline Spotify API (build/bin/fake-spotify) as SPOTIFY_API_URL /
     SPOTIFY_ACCOUNTS_URL, and ETL_SOURCES set in the ConfigMap, as an
     operator would;
@@ -57,7 +60,11 @@ VERIFY_MODULE = os.path.join(REPO, "deploy", "k8s", "verify")
 DOCKERFILE = os.path.join(REPO, "deploy", "Dockerfile")
 IMAGE_BIN = "/opt/spotify-etl/bin"
 SERVICES = ("extractor", "transformer", "cataloger")
-API_TOKEN = "replay-test-token"
+# The API token when the overlay does not render the Secret (an operator makes
+# it): the test then stands in for the operator. When the overlay renders it
+# (overlays/local generates spotify-etl-api-<hash>), the test uses whatever the
+# containers get from it, like any client holding the Secret.
+OPERATOR_API_TOKEN = "replay-test-token"
 # How long the slowest step may take on a loaded 2-core machine.
 READY_TIMEOUT_S = float(os.environ.get("ETL_REPLAY_READY_TIMEOUT", "120"))
 ROWS_TIMEOUT_S = float(os.environ.get("ETL_REPLAY_ROWS_TIMEOUT", "180"))
@@ -186,13 +193,14 @@ class Replay:
         self.test_secrets = {
             ("spotify-etl-spotify", "client-id"): fake_spotify_env["SPOTIFY_CLIENT_ID"],
             ("spotify-etl-spotify", "client-secret"): fake_spotify_env["SPOTIFY_CLIENT_SECRET"],
-            ("spotify-etl-api", "token"): API_TOKEN,
+            ("spotify-etl-api", "token"): OPERATOR_API_TOKEN,
         }
         # The rendered MinIO credentials belong to the overlay's MinIO; the test MinIO has its own.
         self.credentials = {"AWS_ACCESS_KEY_ID": os.environ["ETL_TEST_S3_ACCESS_KEY"],
                             "AWS_SECRET_ACCESS_KEY": os.environ["ETL_TEST_S3_SECRET_KEY"],
                             "AWS_REGION": os.environ.get("ETL_TEST_S3_REGION", "us-east-1")}
         self.extra = dict(fake_spotify_env)
+        self.envs = {}  # workload name -> its container's environment (as replayed)
         del self.extra["SPOTIFY_CLIENT_ID"], self.extra["SPOTIFY_CLIENT_SECRET"]
 
     def deployment(self, name):
@@ -316,7 +324,16 @@ class Replay:
             if k not in env:
                 env[k] = v
                 self.note(f"{k}: (unset) -> {v} (the offline Spotify API)")
+        self.envs[workload["metadata"]["name"]] = env
         return env
+
+    def secret_key_ref(self, workload, var):
+        """(Secret name, key) that a container variable comes from, or None."""
+        for e in self.container(workload).get("env", []):
+            if e["name"] == var and "secretKeyRef" in e.get("valueFrom", {}):
+                ref = e["valueFrom"]["secretKeyRef"]
+                return ref["name"], ref["key"]
+        return None
 
     def argv(self, workload):
         c = self.container(workload)
@@ -530,13 +547,16 @@ class ManifestReplayTest(unittest.TestCase):
         items = type(self).run_items
         self.probe("cataloger", "readinessProbe", READY_TIMEOUT_S)
         base = f"http://127.0.0.1:{self.replay.ports['cataloger']}"
+        token = self.api_token()
         status, _ = http("POST", base + "/v1/query", {"sql": "SELECT 1"})
         self.assertEqual(status, 401, "the query endpoint must want the ETL_API_TOKEN of the Secret reference")
+        status, _ = http("POST", base + "/v1/query", {"sql": "SELECT 1"}, token=token + "x")
+        self.assertEqual(status, 401, "the query endpoint must refuse a token other than the Secret's")
         sql = f"SELECT count(*) AS n FROM songs_data WHERE run_id = '{run['run_id']}'"
         deadline = time.monotonic() + ROWS_TIMEOUT_S
         last = None
         while time.monotonic() < deadline:
-            status, body = http("POST", base + "/v1/query", {"sql": sql}, token=API_TOKEN, timeout=30)
+            status, body = http("POST", base + "/v1/query", {"sql": sql}, token=token, timeout=30)
             if status == 200:
                 rows = json.loads(body)["rows"]
                 last = rows[0][0] if rows else None
@@ -548,6 +568,23 @@ class ManifestReplayTest(unittest.TestCase):
         self.assertEqual(last, items, f"songs_data rows of run {run['run_id']} on the cataloger (one per extracted track)"
                                       f"\n{self.all_tails()}")
         log(f"run {run['run_id']}: {last} songs_data rows queryable on the cataloger")
+
+    def api_token(self):
+        """The token a client of the cataloger holds: the value of the Secret its
+        ETL_API_TOKEN references, as the container gets it (the rendered Secret,
+        decoded; its name carries kustomize's hash suffix), the same for every
+        workload that references it."""
+        ref = self.replay.secret_key_ref(self.replay.deployment("cataloger"), "ETL_API_TOKEN")
+        self.assertIsNotNone(ref, "the cataloger's ETL_API_TOKEN is not a secretKeyRef")
+        token = self.replay.envs.get("cataloger", {}).get("ETL_API_TOKEN")
+        self.assertTrue(token, f"the cataloger got no ETL_API_TOKEN from Secret {ref[0]}/{ref[1]}")
+        rendered = self.cluster.secret(ref[0])
+        if rendered is not None:
+            self.assertEqual(token, rendered.get(ref[1]), f"ETL_API_TOKEN is not the rendered Secret {ref[0]}'s {ref[1]}")
+        for name, env in self.replay.envs.items():
+            if "ETL_API_TOKEN" in env:
+                self.assertEqual(env["ETL_API_TOKEN"], token, f"{name} gets another ETL_API_TOKEN than the cataloger")
+        return token
 
     def test_4_sigterm_stops_every_service_cleanly(self):
         for svc in SERVICES:
