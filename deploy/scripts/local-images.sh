@@ -171,7 +171,7 @@ build_project() {
   mapfile -t ca < <(build_ca_args)
   ((${#ca[@]})) && log "mounting the host's extra CA certificates into the build (${ca[1]%%:*})"
   start=$(date +%s)
-  log "building $PROJECT_IMAGE from deploy/Dockerfile (the first time on a machine: setup.sh + a full Release compile, ~25 min; after a source change: ccache, ~30 s)"
+  log "building $PROJECT_IMAGE from deploy/Dockerfile (the first time on a machine: setup.sh + a full Release compile, ~28 min; after a source change: ccache, ~30 s)"
   (cd "$REPO" && nice -n "$NICE" podman build --layers --pull=never "${ca[@]}" \
       -f deploy/Dockerfile --ignorefile deploy/Dockerfile.dockerignore \
       --build-arg VERSION="$VERSION" --build-arg BUILD_JOBS="${ETL_JOBS:-2}" \
