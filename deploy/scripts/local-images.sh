@@ -221,6 +221,21 @@ build_minio() {
   log "$MINIO_IMAGE ready in $(( $(date +%s) - start ))s"
 }
 
+# One image build at a time on the machine: every checkout shares the tags,
+# so a build and the tests that run its image hold this lock (the tests take
+# it themselves and set ETL_IMAGES_LOCKED=1; tests/deploy/podman_support.py).
+# The script runs again under flock(1), which holds the lock; -o keeps it out
+# of podman's children.
+lock_images() { # the script's arguments
+  [ "${ETL_IMAGES_LOCKED:-0}" = 1 ] && return 0
+  command -v flock >/dev/null 2>&1 || return 0
+  local lock="$CACHE_DIR/images/podman.lock"
+  mkdir -p "$CACHE_DIR/images"
+  flock -n -o "$lock" true || log "waiting for another checkout's image build or test ($lock)"
+  export ETL_IMAGES_LOCKED=1
+  exec flock -o "$lock" bash "${BASH_SOURCE[0]}" "$@"
+}
+
 print_env() {
   printf 'ETL_IMAGE_PROJECT=%s\nETL_IMAGE_KAFKA=%s\nETL_IMAGE_MINIO=%s\n' \
     "$PROJECT_IMAGE" "$KAFKA_IMAGE" "$MINIO_IMAGE"
@@ -229,6 +244,7 @@ print_env() {
 main() {
   local what=("$@") w
   ((${#what[@]})) || what=(all)
+  case " ${what[*]} " in *" base "*|*" project "*|*" kafka "*|*" minio "*|*" all "*) lock_images "${what[@]}" ;; esac
   for w in "${what[@]}"; do
     case "$w" in
       install) install_tools ;;
