@@ -75,6 +75,29 @@ class Stack:
             out[self.name(name)] = data
         return out
 
+    def secret_key_ref(self, kind, name, var):
+        """(Secret name, key) a workload's container variable comes from, as rendered
+        (a generated Secret's name carries kustomize's hash suffix), or None."""
+        o = self.get(kind, name) or {}
+        spec = o.get("spec", {}).get("template", {}).get("spec", {})
+        for c in spec.get("containers", []):
+            for var_spec in c.get("env", []):
+                ref = var_spec.get("valueFrom", {}).get("secretKeyRef")
+                if var_spec["name"] == var and ref:
+                    return ref["name"], ref["key"]
+        return None
+
+    def secret_value(self, name, key):
+        """A rendered Secret's value, decoded (what the container gets), or None."""
+        s = self.get("Secret", name)
+        if s is None:
+            return None
+        if key in s.get("stringData", {}):
+            return s["stringData"][key]
+        if key in s.get("data", {}):
+            return base64.b64decode(s["data"][key]).decode()
+        return None
+
     def aliases(self, pod_labels):
         return sorted(s["metadata"]["name"] for s in self.all("Service")
                       if _labels_match(s["spec"].get("selector"), pod_labels))

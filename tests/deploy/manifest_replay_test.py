@@ -17,7 +17,10 @@ What is substituted, and nothing else (each printed when the test runs):
   - the overlay's buckets -> prefixes of $ETL_TEST_S3_BUCKET, its topics ->
     topics of this run (the test servers are shared by the whole suite);
   - Secrets: the rendered MinIO credentials -> $ETL_TEST_S3_ACCESS_KEY/SECRET_KEY;
-    operator-created ones (Spotify client, API token) -> test values;
+    operator-created ones (Spotify client; the API token where the overlay
+    does not generate it) -> test values. A generated Secret (kustomize's
+    secretGenerator: its name gets a hash suffix, and so do the references)
+    is used as rendered: the test's client sends the token the containers got;
   - the offline Spotify API (build/bin/fake-spotify) as SPOTIFY_API_URL /
     SPOTIFY_ACCOUNTS_URL, and ETL_SOURCES set in the ConfigMap, as an
     operator would;
@@ -35,7 +38,6 @@ strictly.
 
 import argparse
 import atexit
-import base64
 import json
 import os
 import re
@@ -51,13 +53,9 @@ import urllib.error
 import urllib.request
 import uuid
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-OVERLAY = os.path.join(REPO, "deploy", "k8s", "overlays", "local")
-VERIFY_MODULE = os.path.join(REPO, "deploy", "k8s", "verify")
-DOCKERFILE = os.path.join(REPO, "deploy", "Dockerfile")
-IMAGE_BIN = "/opt/spotify-etl/bin"
-SERVICES = ("extractor", "transformer", "cataloger")
-API_TOKEN = "replay-test-token"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from replay_support import REPO, SERVICES, Cluster, Replay, render_local_overlay  # noqa: E402
+
 # How long the slowest step may take on a loaded 2-core machine.
 READY_TIMEOUT_S = float(os.environ.get("ETL_REPLAY_READY_TIMEOUT", "120"))
 ROWS_TIMEOUT_S = float(os.environ.get("ETL_REPLAY_ROWS_TIMEOUT", "180"))
@@ -68,12 +66,6 @@ BIN_DIR = os.environ.get("ETL_BIN_DIR", os.path.join(REPO, "build", "bin"))
 
 def log(msg):
     print(f"replay: {msg}", file=sys.stderr, flush=True)
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def http(method, url, body=None, token=None, timeout=10):
@@ -92,251 +84,6 @@ def http(method, url, body=None, token=None, timeout=10):
     except (urllib.error.URLError, ConnectionError, TimeoutError, socket.timeout):
         return 0, ""
 
-
-def render_local_overlay():
-    """The overlay's objects as dicts, decoded strictly by the verify module."""
-    env = dict(os.environ, GOFLAGS="-mod=mod")
-    proc = subprocess.run(["go", "run", "./cmd/render-json", OVERLAY], cwd=VERIFY_MODULE, env=env,
-                          capture_output=True, text=True, timeout=900)
-    if proc.returncode != 0:
-        raise AssertionError(f"rendering {OVERLAY} failed:\n{proc.stderr}")
-    return json.loads(proc.stdout)
-
-
-def image_environment():
-    """The runtime stage's ENV of deploy/Dockerfile (what every container starts with)."""
-    with open(DOCKERFILE, encoding="utf-8") as f:
-        text = f.read()
-    runtime = text[text.index("AS runtime"):]
-    env = {}
-    for m in re.finditer(r"^ENV\s+((?:.*\\\n)*.*)$", runtime, re.M):
-        body = m.group(1).replace("\\\n", " ")
-        for name, value in re.findall(r"([A-Za-z_][A-Za-z0-9_]*)=(\S+)", body):
-            env[name] = value
-    workdir = re.findall(r"^WORKDIR\s+(\S+)", runtime, re.M)
-    return env, (workdir[-1] if workdir else "/")
-
-
-def expand(value, env):
-    """Kubernetes $(VAR) expansion against the variables defined so far ($$ escapes)."""
-    def sub(m):
-        if m.group(0) == "$$":
-            return "$"
-        return env.get(m.group(1), m.group(0))
-    return re.sub(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)", sub, value)
-
-
-class Cluster:
-    """The rendered objects, with the lookups a kubelet would do."""
-
-    def __init__(self, objects):
-        self.objects = objects
-
-    def all(self, kind):
-        return [o for o in self.objects if o["kind"] == kind]
-
-    def get(self, kind, name):
-        for o in self.all(kind):
-            if o["metadata"]["name"] == name:
-                return o
-        return None
-
-    def config_map(self, name):
-        o = self.get("ConfigMap", name)
-        return None if o is None else dict(o.get("data", {}))
-
-    def secret(self, name):
-        o = self.get("Secret", name)
-        if o is None:
-            return None
-        data = {k: base64.b64decode(v).decode() for k, v in o.get("data", {}).items()}
-        data.update(o.get("stringData", {}))
-        return data
-
-
-class Replay:
-    """Turns container specs into processes, with the substitutions listed in the module doc."""
-
-    def __init__(self, cluster, run_id, fake_spotify_env):
-        self.cluster = cluster
-        self.run_id = run_id
-        self.ports = {}  # service name -> local port
-        self.substitutions = []
-        self.tmp = tempfile.mkdtemp(prefix="spotify-etl-replay-")
-        bucket = os.environ["ETL_TEST_S3_BUCKET"]
-        kafka = os.environ["ETL_TEST_KAFKA_BOOTSTRAP"]
-        s3 = os.environ["ETL_TEST_S3_ENDPOINT"].rstrip("/")
-        for svc in SERVICES:
-            self.ports[svc] = free_port()
-        # host:port of a cluster Service -> where it is here.
-        self.addresses = {"kafka:9092": kafka, "minio:9000": s3.split("://", 1)[1]}
-        for svc in SERVICES:
-            container = self.container(self.deployment(svc))
-            for p in container.get("ports", []):
-                self.addresses[f"{svc}:{p['containerPort']}"] = f"127.0.0.1:{self.ports[svc]}"
-        self.urls = {"http://minio:9000": s3}
-        # The overlay's buckets and topics -> this run's.
-        cm = self.config_map_data()
-        self.stores = {}
-        for key, part in (("ETL_RAW_URL", "raw"), ("ETL_TRANSFORMED_URL", "transformed")):
-            self.stores[cm[key]] = f"s3://{bucket}/replay-{run_id}/{part}"
-        self.topics = {}
-        for key in ("ETL_TOPIC_RAW", "ETL_TOPIC_TRANSFORMED", "ETL_TOPIC_DLQ"):
-            self.topics[cm[key]] = f"replay-{run_id}.{cm[key]}"
-        self.test_secrets = {
-            ("spotify-etl-spotify", "client-id"): fake_spotify_env["SPOTIFY_CLIENT_ID"],
-            ("spotify-etl-spotify", "client-secret"): fake_spotify_env["SPOTIFY_CLIENT_SECRET"],
-            ("spotify-etl-api", "token"): API_TOKEN,
-        }
-        # The rendered MinIO credentials belong to the overlay's MinIO; the test MinIO has its own.
-        self.credentials = {"AWS_ACCESS_KEY_ID": os.environ["ETL_TEST_S3_ACCESS_KEY"],
-                            "AWS_SECRET_ACCESS_KEY": os.environ["ETL_TEST_S3_SECRET_KEY"],
-                            "AWS_REGION": os.environ.get("ETL_TEST_S3_REGION", "us-east-1")}
-        self.extra = dict(fake_spotify_env)
-        del self.extra["SPOTIFY_CLIENT_ID"], self.extra["SPOTIFY_CLIENT_SECRET"]
-
-    def deployment(self, name):
-        d = self.cluster.get("Deployment", name)
-        if d is None:
-            raise AssertionError(f"the local overlay has no Deployment {name}")
-        return d
-
-    @staticmethod
-    def container(workload):
-        if "jobTemplate" in workload["spec"]:
-            spec = workload["spec"]["jobTemplate"]["spec"]["template"]["spec"]
-        else:
-            spec = workload["spec"]["template"]["spec"]
-        containers = spec["containers"]
-        if len(containers) != 1:
-            raise AssertionError(f"{workload['metadata']['name']}: want one container, has {len(containers)}")
-        return containers[0]
-
-    def config_map_data(self):
-        names = [o["metadata"]["name"] for o in self.cluster.all("ConfigMap")
-                 if o["metadata"]["name"].startswith("spotify-etl-config")]
-        if len(names) != 1:
-            raise AssertionError(f"want one spotify-etl-config ConfigMap, found {names}")
-        return self.cluster.config_map(names[0])
-
-    def note(self, what):
-        if what not in self.substitutions:
-            self.substitutions.append(what)
-
-    def localize(self, name, value):
-        """One environment value, with cluster addresses, stores and topics made local."""
-        original = value
-        if name in self.credentials:
-            value = self.credentials[name]
-        for cluster_url, here in self.urls.items():
-            value = value.replace(cluster_url, here)
-        if value in self.stores:
-            value = self.stores[value]
-        if name.startswith("ETL_TOPIC_") and value in self.topics:
-            value = self.topics[value]
-        if name.endswith("_ADDR") or name == "ETL_KAFKA_BOOTSTRAP_SERVERS":
-            parts = []
-            for hp in value.split(","):
-                parts.append(self.addresses.get(hp.strip(), hp.strip()))
-            value = ",".join(parts)
-            # A listen address 0.0.0.0:<containerPort> of a service -> its local port.
-            m = re.fullmatch(r"(0\.0\.0\.0|\[::\]|):(\d+)", original)
-            svc = name[len("ETL_"):-len("_ADDR")].lower()
-            if m and svc in self.ports:
-                value = f"127.0.0.1:{self.ports[svc]}"
-        if value != original and name not in self.credentials:
-            self.note(f"{name}: {original} -> {value}")
-        elif name in self.credentials and value != original:
-            self.note(f"{name}: the overlay's value -> the test server's")
-        return value
-
-    def environment(self, workload, config_overrides):
-        """What the kubelet would give the container, made local."""
-        image_env, _ = image_environment()
-        env = {}
-        for k, v in image_env.items():
-            if k in ("PATH", "HOME", "TMPDIR"):
-                continue
-            env[k] = v
-        c = self.container(workload)
-        for ef in c.get("envFrom", []):
-            prefix = ef.get("prefix", "")
-            if "configMapRef" in ef:
-                ref = ef["configMapRef"]
-                data = self.cluster.config_map(ref["name"])
-                if data is None:
-                    if ref.get("optional"):
-                        continue
-                    raise AssertionError(f"envFrom ConfigMap {ref['name']} is missing")
-                data = dict(data, **{k: v for k, v in config_overrides.items() if k in data})
-            else:
-                ref = ef["secretRef"]
-                data = self.cluster.secret(ref["name"])
-                if data is None:
-                    if ref.get("optional"):
-                        continue
-                    raise AssertionError(f"envFrom Secret {ref['name']} is missing and not optional")
-            for k, v in data.items():
-                env[prefix + k] = v
-        for e in c.get("env", []):
-            if "value" in e or "valueFrom" not in e:
-                env[e["name"]] = expand(e.get("value", ""), env)
-                continue
-            vf = e["valueFrom"]
-            if "secretKeyRef" in vf:
-                ref = vf["secretKeyRef"]
-                data = self.cluster.secret(ref["name"])
-                if data is not None and ref["key"] in data:
-                    env[e["name"]] = data[ref["key"]]
-                elif (ref["name"], ref["key"]) in self.test_secrets:
-                    env[e["name"]] = self.test_secrets[(ref["name"], ref["key"])]
-                    self.note(f"{e['name']}: Secret {ref['name']}/{ref['key']} (created by the operator) -> a test value")
-                elif not ref.get("optional"):
-                    raise AssertionError(f"{e['name']}: Secret {ref['name']}/{ref['key']} is missing and not optional")
-            elif "configMapKeyRef" in vf:
-                ref = vf["configMapKeyRef"]
-                data = self.cluster.config_map(ref["name"]) or {}
-                if ref["key"] in data:
-                    env[e["name"]] = data[ref["key"]]
-                elif not ref.get("optional"):
-                    raise AssertionError(f"{e['name']}: ConfigMap {ref['name']}/{ref['key']} is missing")
-            else:
-                raise AssertionError(f"{e['name']}: valueFrom {list(vf)} is not replayed here")
-        env = {k: self.localize(k, v) for k, v in env.items()}
-        # A path on one of the container's volumes -> a folder of its own here.
-        for m in c.get("volumeMounts", []):
-            mount = m["mountPath"].rstrip("/")
-            here = os.path.join(self.tmp, workload["metadata"]["name"], "volumes", m["name"])
-            for k, v in env.items():
-                if v == mount or v.startswith(mount + "/"):
-                    env[k] = here + v[len(mount):]
-                    os.makedirs(here, exist_ok=True)
-                    self.note(f"{k}: {v} (volume {m['name']}) -> {env[k]}")
-        for k, v in self.extra.items():
-            if k not in env:
-                env[k] = v
-                self.note(f"{k}: (unset) -> {v} (the offline Spotify API)")
-        return env
-
-    def argv(self, workload):
-        c = self.container(workload)
-        argv = list(c.get("command", [])) + list(c.get("args", []))
-        if not argv:
-            raise AssertionError(f"{workload['metadata']['name']}: no command (the image's CMD is --help)")
-        if not argv[0].startswith(IMAGE_BIN + "/"):
-            raise AssertionError(f"{workload['metadata']['name']}: command {argv[0]} is not under {IMAGE_BIN}")
-        local = os.path.join(BIN_DIR, os.path.basename(argv[0]))
-        self.note(f"{argv[0]} -> {local}")
-        return [local] + argv[1:]
-
-    def process_env(self, env, name):
-        """The container environment plus what the image provides (PATH, HOME, TMPDIR), as local folders."""
-        home = os.path.join(self.tmp, name, "home")
-        tmp = os.path.join(self.tmp, name, "tmp")
-        os.makedirs(home, exist_ok=True)
-        os.makedirs(tmp, exist_ok=True)
-        full = dict(env, PATH=os.environ.get("PATH", "/usr/bin:/bin"), HOME=home, TMPDIR=tmp)
-        return full, home
 
 
 class ManifestReplayTest(unittest.TestCase):
@@ -386,7 +133,7 @@ class ManifestReplayTest(unittest.TestCase):
         playlist = re.search(r"playlists: demo (\S+),", spotify_out)
         cls.sources = f"playlist:{playlist.group(1).rstrip(',')}" if playlist else "playlist:7kwYwFTY6UeVCDzqOAzRKN"
 
-        cls.replay = Replay(cls.cluster, cls.run_id, spotify_env)
+        cls.replay = Replay(cls.cluster, cls.run_id, spotify_env, BIN_DIR)
         # What the operator sets in the ConfigMap: the sources of the daily run.
         cls.config_overrides = {"ETL_SOURCES": cls.sources}
         cls.replay.note(f"ETL_SOURCES (ConfigMap): '' -> {cls.sources}")
@@ -530,13 +277,16 @@ class ManifestReplayTest(unittest.TestCase):
         items = type(self).run_items
         self.probe("cataloger", "readinessProbe", READY_TIMEOUT_S)
         base = f"http://127.0.0.1:{self.replay.ports['cataloger']}"
+        token = self.api_token()
         status, _ = http("POST", base + "/v1/query", {"sql": "SELECT 1"})
         self.assertEqual(status, 401, "the query endpoint must want the ETL_API_TOKEN of the Secret reference")
+        status, _ = http("POST", base + "/v1/query", {"sql": "SELECT 1"}, token=token + "x")
+        self.assertEqual(status, 401, "the query endpoint must refuse a token other than the Secret's")
         sql = f"SELECT count(*) AS n FROM songs_data WHERE run_id = '{run['run_id']}'"
         deadline = time.monotonic() + ROWS_TIMEOUT_S
         last = None
         while time.monotonic() < deadline:
-            status, body = http("POST", base + "/v1/query", {"sql": sql}, token=API_TOKEN, timeout=30)
+            status, body = http("POST", base + "/v1/query", {"sql": sql}, token=token, timeout=30)
             if status == 200:
                 rows = json.loads(body)["rows"]
                 last = rows[0][0] if rows else None
@@ -548,6 +298,23 @@ class ManifestReplayTest(unittest.TestCase):
         self.assertEqual(last, items, f"songs_data rows of run {run['run_id']} on the cataloger (one per extracted track)"
                                       f"\n{self.all_tails()}")
         log(f"run {run['run_id']}: {last} songs_data rows queryable on the cataloger")
+
+    def api_token(self):
+        """The token a client of the cataloger holds: the value of the Secret its
+        ETL_API_TOKEN references, as the container gets it (the rendered Secret,
+        decoded; its name carries kustomize's hash suffix), the same for every
+        workload that references it."""
+        ref = self.replay.secret_key_ref(self.replay.deployment("cataloger"), "ETL_API_TOKEN")
+        self.assertIsNotNone(ref, "the cataloger's ETL_API_TOKEN is not a secretKeyRef")
+        token = self.replay.envs.get("cataloger", {}).get("ETL_API_TOKEN")
+        self.assertTrue(token, f"the cataloger got no ETL_API_TOKEN from Secret {ref[0]}/{ref[1]}")
+        rendered = self.cluster.secret(ref[0])
+        if rendered is not None:
+            self.assertEqual(token, rendered.get(ref[1]), f"ETL_API_TOKEN is not the rendered Secret {ref[0]}'s {ref[1]}")
+        for name, env in self.replay.envs.items():
+            if "ETL_API_TOKEN" in env:
+                self.assertEqual(env["ETL_API_TOKEN"], token, f"{name} gets another ETL_API_TOKEN than the cataloger")
+        return token
 
     def test_4_sigterm_stops_every_service_cleanly(self):
         for svc in SERVICES:

@@ -1,6 +1,7 @@
 """Helpers of the container tests (image_test.py, stack_test.py): podman, the
 images of deploy/scripts/local-images.sh, HTTP. Standard library only."""
 
+import fcntl
 import json
 import os
 import socket
@@ -51,9 +52,34 @@ def ensure_podman():
         skip("podman cannot run here: " + (info.stderr.strip().splitlines() or ["podman info failed"])[-1])
 
 
+_images_lock = None
+
+
+def hold_images_lock(prefix):
+    """Holds the machine-wide lock of deploy/scripts/local-images.sh until this
+    process exits: the image tags are shared by every checkout, so another
+    checkout's build must not retag them between our build and our containers.
+    local-images.sh, run from here, sees ETL_IMAGES_LOCKED=1 and does not wait."""
+    global _images_lock
+    if _images_lock is not None:
+        return
+    cache = os.environ.get("ETL_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "spotify-etl")
+    os.makedirs(os.path.join(cache, "images"), exist_ok=True)
+    path = os.path.join(cache, "images", "podman.lock")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        log(prefix, f"waiting for another checkout's image build or test ({path})")
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    _images_lock = fd
+    os.environ["ETL_IMAGES_LOCKED"] = "1"
+
+
 def build_images(what, prefix, timeout):
     """local-images.sh <what...>; returns (seconds, {ETL_IMAGE_*: name}). Its
     progress goes to our stderr (ctest's log)."""
+    hold_images_lock(prefix)
     start = time.monotonic()
     p = subprocess.run(["bash", LOCAL_IMAGES, *what], stdin=subprocess.DEVNULL, timeout=timeout)
     took = time.monotonic() - start

@@ -8,8 +8,10 @@ Kafka and MinIO (their StatefulSets as Deployments), the minio-setup Job (as
 a Pod), the extractor, transformer and cataloger Deployments with their
 ConfigMap and Secrets, exactly as rendered except for what
 deploy/scripts/podman_kube.py lists (podman 4.3 has no Services, StatefulSets,
-Jobs or probes). Added, as an operator would: the Secrets spotify-etl-api
-(token) and spotify-etl-spotify (client id/secret), ETL_SOURCES in the
+Jobs or probes). Added, as an operator would: the Secret spotify-etl-spotify
+(client id/secret), spotify-etl-api (token) unless the overlay generates it
+(overlays/local does: the test's client then sends the token of the rendered
+Secret, as the containers get it), ETL_SOURCES in the
 ConfigMap, and the offline Spotify API (build/bin/fake-spotify, run from
 the host's build in a container of the project image: the image itself holds
 no test binary) as SPOTIFY_API_URL / SPOTIFY_ACCOUNTS_URL of the extractor.
@@ -47,7 +49,7 @@ REPO = ps.REPO
 OVERLAY = os.path.join(REPO, "deploy", "k8s", "overlays", "local")
 VERIFY_MODULE = os.path.join(REPO, "deploy", "k8s", "verify")
 SERVICES = {"extractor": 8081, "transformer": 8082, "cataloger": 8083}
-TOKEN = "stack-test-token"
+OPERATOR_TOKEN = "stack-test-token"  # when the overlay does not generate the token Secret
 # The demo playlist, the 3-page playlist and two albums: four raw objects, 418 tracks.
 SOURCES = ["playlist:7kwYwFTY6UeVCDzqOAzRKN", "playlist:4vMNBsf0D57iQ6s0QVHvHk",
            "album:1JJAj1SJnntr5pVBzvT7rw", "album:6MTCUvpWxgSqAXuwxP1AeN"]
@@ -81,6 +83,7 @@ class Stack:
         self.ports = {svc: ps.free_port() for svc in SERVICES}
         self.played = []      # yaml files, for teardown
         self.secrets = []
+        self.token = None     # the API token the services got (up())
         self.failed = []
         self.passed = 0
 
@@ -117,9 +120,19 @@ class Stack:
         ps.podman("network", "create", self.net)
         cm = self.kube.all("ConfigMap")
         cfg_name = next(c["metadata"]["name"] for c in cm if c["metadata"]["name"].startswith("spotify-etl-config"))
-        secrets = self.kube.secrets({"spotify-etl-api": {"token": TOKEN},
-                                     "spotify-etl-spotify": {"client-id": "spotify-etl-demo",
-                                                             "client-secret": "offline-sample"}})
+        operator = {"spotify-etl-spotify": {"client-id": "spotify-etl-demo", "client-secret": "offline-sample"}}
+        # The Secret the services' ETL_API_TOKEN references: the generated one as
+        # rendered (spotify-etl-api-<hash>), else made here as an operator would.
+        refs = {svc: self.kube.secret_key_ref("Deployment", svc, "ETL_API_TOKEN") for svc in SERVICES}
+        if None in refs.values() or len(set(refs.values())) != 1:
+            raise AssertionError(f"the services' ETL_API_TOKEN must reference one Secret key: {refs}")
+        ref = refs["cataloger"]
+        self.token = self.kube.secret_value(*ref)
+        if self.token is None:
+            self.token = OPERATOR_TOKEN
+            operator.setdefault(ref[0], {})[ref[1]] = OPERATOR_TOKEN
+        log(f"API token: Secret {ref[0]}/{ref[1]} ({'rendered' if ref[0] not in operator else 'made by the test'})")
+        secrets = self.kube.secrets(operator)
         for name, data in secrets.items():
             path = os.path.join(self.tmp, f"secret-{name}.json")
             with open(path, "w") as f:
@@ -193,7 +206,7 @@ def run_with_transformer_kill(stack):
     rows_metric = ("spotify_etl_rows_written_total", {"table": "songs_data"})
     base_rows = ps.metric(tr, *rows_metric) or 0
     sources = [{"type": t, "id": i} for t, i in (x.split(":", 1) for x in SOURCES)]
-    status, body = ps.http("POST", ext + "/v1/runs", {"sources": sources}, token=TOKEN)
+    status, body = ps.http("POST", ext + "/v1/runs", {"sources": sources}, token=stack.token)
     if not stack.check(status in (200, 201, 202), f"POST /v1/runs -> {status}"):
         raise AssertionError(body)
     run_id = json.loads(body)["run_id"]
@@ -211,7 +224,7 @@ def run_with_transformer_kill(stack):
     # The run record: its sources and item counts.
     run = None
     while time.monotonic() < deadline:
-        status, body = ps.http("GET", f"{ext}/v1/runs/{run_id}", token=TOKEN)
+        status, body = ps.http("GET", f"{ext}/v1/runs/{run_id}", token=stack.token)
         if status == 200:
             run = json.loads(body)
             if run.get("status") not in ("pending", "running", "accepted"):
@@ -248,11 +261,13 @@ def check_rows(stack, run_id, run, killed_at):
     cat = stack.url("cataloger")
     status, _ = ps.http("POST", cat + "/v1/query", {"sql": "SELECT 1"})
     stack.check(status == 401, f"/v1/query without the Secret's token -> {status} (want 401)")
+    status, _ = ps.http("POST", cat + "/v1/query", {"sql": "SELECT 1"}, token=stack.token + "x")
+    stack.check(status == 401, f"/v1/query with another token than the Secret's -> {status} (want 401)")
     sql = (f"SELECT count(*) AS n, count(DISTINCT source_id || '/' || CAST(position AS VARCHAR)) AS d "
            f"FROM songs_data WHERE run_id = '{run_id}'")
 
     def counts():
-        status, body = ps.http("POST", cat + "/v1/query", {"sql": sql}, token=TOKEN, timeout=30)
+        status, body = ps.http("POST", cat + "/v1/query", {"sql": sql}, token=stack.token, timeout=30)
         if status != 200:
             return None, f"HTTP {status}: {body[:300]}"
         return json.loads(body)["rows"][0], None
