@@ -121,8 +121,8 @@ Result<View> parse_view(std::string_view file_name, std::string_view text) {
     view.sql.pop_back();
   if (view.title.empty()) return make_error(Errc::invalid_argument, where + ": title is required");
   if (!one_of(view.panel, {"trends", "health"})) return make_error(Errc::invalid_argument, where + ": panel must be trends or health");
-  if (!one_of(view.chart, {"bar", "hbar", "line", "doughnut", "table"}))
-    return make_error(Errc::invalid_argument, where + ": chart must be bar, hbar, line, doughnut or table");
+  if (!one_of(view.chart, {"bar", "hbar", "line", "doughnut", "table", "runs"}))
+    return make_error(Errc::invalid_argument, where + ": chart must be bar, hbar, line, doughnut, table or runs");
   if (view.sql.empty()) return make_error(Errc::invalid_argument, where + ": no SQL after the header");
   return view;
 }

@@ -29,7 +29,7 @@ struct View {
   std::string id;     // file stem: [a-z0-9_]+
   std::string title;
   std::string panel;  // trends | health
-  std::string chart;  // bar | hbar | line | doughnut | table
+  std::string chart;  // bar | hbar | line | doughnut | table | runs (run records + this rows-per-run query)
   std::string x;      // label column ("" = the first one)
   std::vector<std::string> y;  // value columns (empty = every numeric column)
   std::string description;
