@@ -74,14 +74,20 @@ def main():
     ap.add_argument("--bin-dir", default="build/bin")
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--chromium", default="/usr/bin/chromium")
+    ap.add_argument("--baseline-bin-dir", default="",
+                    help="another build's bin/ (e.g. before a change): its demo's page is loaded in the same rounds")
     args = ap.parse_args()
     demo = Demo(args.bin_dir)
+    baseline = Demo(args.baseline_bin_dir) if args.baseline_bin_dir else None
+    base_browser, base_panels = [], []
     try:
         with sync_playwright() as pw:
             ctx = pw.chromium.launch_persistent_context(tempfile.mkdtemp(prefix="spotify-etl-bench-"),
                                                         executable_path=args.chromium, headless=True, args=ARGS)
             recorded = []
             cold, _ = load(ctx, demo.url, recorded)
+            if baseline:
+                load(ctx, baseline.url)
             api = [r for r in recorded if "/v1/" in r[1] or r[1].endswith("views.json")]
             browser, panels, reference, floor = [], [], [], []
             for _ in range(args.rounds):  # interleaved, so all see the same machine load
@@ -90,9 +96,15 @@ def main():
                 panels.append(in_page)
                 reference.append(replay(demo.base, api))
                 floor.append(blank(ctx, demo.url + "favicon.svg"))
+                if baseline:
+                    total, in_page = load(ctx, baseline.url)
+                    base_browser.append(total)
+                    base_panels.append(in_page)
             ctx.close()
     finally:
         demo.stop()
+        if baseline:
+            baseline.stop()
     queries = sum(1 for r in api if r[0] == "POST")
     report = {
         "api_requests_per_load": len(api), "queries_per_load": queries, "rounds": args.rounds,
@@ -104,6 +116,13 @@ def main():
         "reference_serial_p90_ms": round(pct(reference, 90), 1),
     }
     report["ratio_browser_over_reference"] = round(report["browser_warm_median_ms"] / report["reference_serial_median_ms"], 2)
+    if baseline:
+        report["baseline_bin_dir"] = args.baseline_bin_dir
+        report["baseline_browser_warm_median_ms"] = round(statistics.median(base_browser), 1)
+        report["baseline_browser_warm_p90_ms"] = round(pct(base_browser, 90), 1)
+        report["baseline_browser_warm_panels_only_median_ms"] = round(statistics.median(base_panels), 1)
+        report["ratio_browser_over_baseline"] = round(report["browser_warm_median_ms"] /
+                                                      report["baseline_browser_warm_median_ms"], 2)
     report["goal_ms"] = 300
     report["goal_met"] = report["browser_warm_median_ms"] < 300
     print(json.dumps(report, indent=2))

@@ -37,6 +37,9 @@ class Demo:
         self.reader.start()
         self.url = self._wait_for_dashboard(timeout)
         self.base = self.url[: -len("/ui/")]
+        # "  extractor    http://127.0.0.1:<port>/v1/runs" in the demo's report
+        self.extractor = next((line.split()[1][: -len("/v1/runs")] for line in self.output
+                               if line.strip().startswith("extractor ") and line.rstrip().endswith("/v1/runs")), None)
 
     def _read(self):
         for line in self.proc.stdout:
@@ -80,7 +83,7 @@ class Demo:
             self.proc.stdout.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def request(self, method, path, body=None, accept="application/json", token=None):
+    def request(self, method, path, body=None, accept="application/json", token=None, base=None):
         headers = {"Accept": accept}
         token = self.token if token is None else token
         if token:
@@ -89,7 +92,7 @@ class Demo:
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
-        req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
+        req = urllib.request.Request((base or self.base) + path, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=60) as res:
                 return res.status, dict(res.headers), res.read()
@@ -107,3 +110,12 @@ class Demo:
         if status != 200:
             raise AssertionError(f"GET {path} {status}: {body[:500]!r}")
         return json.loads(body)
+
+    def extractor_json(self, method, path, body=None):
+        """The extractor's own API (the source of truth for runs)."""
+        if not self.extractor:
+            raise AssertionError("the demo did not print the extractor's URL:\n" + "\n".join(self.output))
+        status, _, data = self.request(method, path, body, base=self.extractor)
+        if status not in (200, 202):
+            raise AssertionError(f"{method} {self.extractor}{path} {status}: {data[:500]!r}")
+        return json.loads(data)

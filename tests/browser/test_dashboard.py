@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import unittest
 
 from playwright.sync_api import sync_playwright
@@ -137,6 +138,8 @@ class DashboardWithoutToken(BrowserCase):
                 self.assertIn(sql, posted)
                 expected = self.demo.query(sql)
                 self.assertTrue(expected["rows"], f"{view['id']}: no rows on the demo data")
+                if view["chart"] == "runs":
+                    continue  # its table joins the run records: test_runs_panel_shows_each_runs_outcome
                 if view["chart"] == "table":
                     cells = panel.locator("tbody tr").evaluate_all(
                         "rows => rows.map(r => [...r.cells].map(c => c.textContent))")
@@ -153,6 +156,44 @@ class DashboardWithoutToken(BrowserCase):
                     self.assertEqual(drawn["labels"], labels)
                     self.assertEqual([{"label": d["label"], "data": [None if v is None else float(v) for v in d["data"]]}
                                       for d in drawn["datasets"]], series)
+
+    def test_runs_panel_shows_each_runs_outcome(self):
+        # A second run that fails (a playlist the Spotify fake does not know), next to the demo's good one.
+        bad = self.demo.extractor_json("POST", "/v1/runs",
+                                       {"sources": [{"type": "playlist", "id": "0000000000000000000000"}]})
+        deadline = time.monotonic() + 60
+        while self.demo.extractor_json("GET", f"/v1/runs/{bad['run_id']}")["status"] in ("queued", "running"):
+            self.assertLess(time.monotonic(), deadline, "the failing run did not finish")
+            time.sleep(0.2)
+        truth = self.demo.extractor_json("GET", "/v1/runs?limit=20")["runs"]  # the extractor's own answer
+        self.assertIn(bad["run_id"], [r["run_id"] for r in truth])
+        deadline = time.monotonic() + 30
+        while True:  # the cataloger reuses its listing of runs/ for up to 5 s
+            page, rec, _ = self.open_dashboard()
+            panel = page.locator('article[data-view="runs"]')
+            cells = panel.locator("tbody tr").evaluate_all("rows => rows.map(r => [...r.cells].map(c => c.textContent))")
+            if any(c[0] == bad["run_id"] for c in cells) or time.monotonic() > deadline:
+                break
+            page.close()
+        self.assertEqual(panel.get_attribute("data-state"), "ok", panel.inner_text())
+        self.assertTrue(any(r.url.endswith("/v1/pipeline/runs?limit=20") for r in rec.requests))
+        sql = panel.get_attribute("data-sql")
+        rows = {r[0]: r[1] for r in self.demo.query(sql)["rows"]}  # rows per run_id in the tables
+        outcome = {"succeeded": "ok", "partial": "partial", "failed": "failed", "running": "running", "queued": "queued"}
+        want = []
+        for r in truth:
+            failed = sum(1 for s in r["sources"] if s["status"] == "failed")
+            want.append([r["run_id"], outcome[r["status"]], r["finished_at"] or r["started_at"] or r["created_at"],
+                         f"{len(r['sources'])} ({failed} failed)" if failed else str(len(r["sources"])),
+                         str(sum(1 for s in r["sources"] if s["object_key"])), str(sum(s["items"] for s in r["sources"])),
+                         js_string(rows[r["run_id"]]) if r["run_id"] in rows else "—"])
+        self.assertEqual(cells, want)
+        outcomes = {c[1] for c in cells}
+        self.assertIn("ok", outcomes)
+        self.assertIn("failed", outcomes)
+        good = next(c for c in cells if c[1] == "ok")
+        self.assertNotEqual(good[6], "—", "the demo's run put rows in the tables")
+        self.shot(page, "runs.png")
 
     def test_files_per_day_match_the_catalog_partitions(self):
         page, _, _ = self.open_dashboard()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real PostgreSQL clients the pgwire tests drive, cached and idempotent:
 #   - psql from Debian (postgresql-client) when missing
+#   - the openssl CLI from Debian (makes the TLS tests' self-signed certificates) when missing
 #   - psycopg 3 (with its binary libpq) and SQLAlchemy from PyPI in a venv
 #     -> ${ETL_CACHE_DIR:-~/.cache/spotify-etl}/venv-pgwire
 # Once cached it does no network access. Prints the venv's python on stdout.
@@ -28,6 +29,11 @@ flock 9
 if ! command -v psql >/dev/null 2>&1; then
   log "installing psql (Debian postgresql-client)"
   apt_install postgresql-client
+fi
+
+if ! command -v openssl >/dev/null 2>&1; then
+  log "installing the openssl CLI (Debian openssl)"
+  apt_install openssl
 fi
 
 if ! { [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$venv/bin/python" ] \

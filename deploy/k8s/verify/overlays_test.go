@@ -217,7 +217,7 @@ func checkAWSOverlay(t *testing.T, objs *Objects) {
 	needs := map[string][]string{
 		"extractor":   {"raw"},
 		"transformer": {"raw", "transformed"},
-		"cataloger":   {"transformed", "athena"},
+		"cataloger":   {"transformed", "athena", "raw"}, // raw: the run records (runs/*) for the dashboard
 	}
 	for _, d := range Of[*appsv1.Deployment](objs) {
 		sa, ok := Named[*corev1.ServiceAccount](objs, d.Spec.Template.Spec.ServiceAccountName)

@@ -7,6 +7,7 @@
 #include "etl/s3_event.h"
 #include "pgwire/server.h"
 #include "routes.h"
+#include "runs/run_routes.h"
 #include "table_state.h"
 #include "ui/ui_routes.h"
 
@@ -59,6 +60,16 @@ Result<std::unique_ptr<CatalogerService>> CatalogerService::create(const Config&
   svc->server_ = std::make_unique<http::Server>(server_options, svc->metrics_);
   install_routes(*svc->server_, *svc->catalog_, *svc->engine_);
   install_ui_routes(*svc->server_);
+  // The extractor's run records, for the dashboard: optional (a raw store that
+  // cannot be opened leaves GET /v1/pipeline/runs answering 503, nothing else).
+  std::string runs_unavailable;
+  if (auto raw = open_object_store(config.raw_url, config.aws); raw) {
+    svc->runs_ = std::make_unique<RunSummaries>(std::shared_ptr<ObjectStore>(std::move(raw).value()));
+  } else {
+    runs_unavailable = raw.error().message;
+    log::warn("run records unavailable (GET /v1/pipeline/runs)", {{"error", runs_unavailable}});
+  }
+  install_run_routes(*svc->server_, svc->runs_.get(), runs_unavailable);
   svc->server_->set_openapi(openapi_spec());
   svc->server_->add_readiness_check("transformed_store", [self] { return self->store_->ping(); });
   svc->server_->add_readiness_check("bus", [self] { return self->bus_->ping(); });

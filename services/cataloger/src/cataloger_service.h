@@ -13,6 +13,7 @@
 #include "etl/metrics.h"
 #include "etl/service_main.h"
 #include "backends.h"
+#include "runs/run_summaries.h"
 
 namespace etl {
 class ConsumerLoop;
@@ -70,6 +71,7 @@ class CatalogerService final : public Runnable {
   std::unique_ptr<CrawlDebouncer> debouncer_;
   std::unique_ptr<ConsumerLoop> consumer_;
   std::unique_ptr<http::Server> server_;
+  std::unique_ptr<RunSummaries> runs_;     // the extractor's run records (GET /v1/pipeline/runs); nullptr: unavailable
   std::unique_ptr<pgwire::Server> pg_;     // the PostgreSQL endpoint (ETL_PG_ADDR); nullptr when off
   bool started_ = false;
 };

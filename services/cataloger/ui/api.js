@@ -31,11 +31,12 @@ async function problem(res) {
   return detail;
 }
 
-export async function call(method, url, { body, accept = 'application/json' } = {}) {
+// cache: 'no-store' for the API; the dashboard's own versioned files may use the HTTP cache.
+export async function call(method, url, { body, accept = 'application/json', cache = 'no-store' } = {}) {
   const headers = { Accept: accept };
   const t = token();
   if (t) headers.Authorization = `Bearer ${t}`;
-  const init = { method, headers, credentials: 'omit', cache: 'no-store' };
+  const init = { method, headers, credentials: 'omit', cache };
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -46,8 +47,8 @@ export async function call(method, url, { body, accept = 'application/json' } = 
   return res;
 }
 
-export async function getJson(url) {
-  return (await call('GET', url)).json();
+export async function getJson(url, { cache } = {}) {
+  return (await call('GET', url, { cache })).json();
 }
 
 // One page of a query: {columns, rows, next_token, stats, query_id}. maxAgeS lets the

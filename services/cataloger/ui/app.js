@@ -39,6 +39,13 @@ function openInConsole(sql, run = false) {
   if (run) runConsole(onAuth);
 }
 
+// views.json sits beside the modules (v/<version>/views.json): the HTTP cache keeps
+// it for as long as the dashboard's files stay the same.
+async function loadViews() {
+  const doc = await getJson(new URL('views.json', import.meta.url).href, { cache: 'default' });
+  return doc.views;
+}
+
 async function load() {
   const mine = ++generation;
   const started = performance.now();
@@ -48,14 +55,18 @@ async function load() {
   setStatus('Loading…');
   $('trends-panels').replaceChildren();
   $('health-panels').replaceChildren();
+  // The table list and the saved views' queries go out together: a panel does
+  // not wait for the tables (only "files per day" needs them).
+  const tablesJob = renderTables($('table-list'), $('table-detail'), openInConsole);
+  tablesJob.catch(() => {});  // handled below
+  let jobs = [];
   let tables;
   try {
-    const [v, t] = await Promise.all([
-      views ? Promise.resolve(views) : getJson('views.json').then((d) => d.views),
-      renderTables($('table-list'), $('table-detail'), openInConsole),
-    ]);
-    views = v;
-    tables = t;
+    views = views || await loadViews();
+    if (mine !== generation) return;
+    jobs = views.map((view) => renderView($(`${view.panel}-panels`), view, period, openInConsole));
+    jobs.forEach((j) => j.catch(() => {}));  // settled below
+    tables = await tablesJob;
   } catch (e) {
     if (!onAuth(e)) setStatus(`Cannot load the dashboard: ${e.message}`, true);
     return;
@@ -65,7 +76,6 @@ async function load() {
   $('main').classList.remove('locked');
   $('signout').hidden = !token();
   document.body.dataset.auth = 'ok';
-  const jobs = views.map((view) => renderView($(`${view.panel}-panels`), view, period, openInConsole));
   jobs.push(renderFilesPerDay($('health-panels'), tables, period));
   const results = await Promise.allSettled(jobs);
   if (mine !== generation) return;

@@ -1,10 +1,42 @@
-// Dashboard panels: one per saved view (views/*.sql through POST /v1/query), and
-// "files per day", from the catalog's partitions (GET /v1/tables/{name}/partitions).
+// Dashboard panels: one per saved view (views/*.sql through POST /v1/query), runs
+// and their outcome (the extractor's run records, GET /v1/pipeline/runs, with a
+// view's rows per run), and "files per day", from the catalog's partitions
+// (GET /v1/tables/{name}/partitions).
 import { getJson, query } from './api.js';
 import { drawChart, fillTable, seriesOf } from './charts.js';
 
 // Panels may reuse a result this old; the engine never serves one older than the data.
 const PANEL_MAX_AGE_S = 60;
+// Runs listed in the pipeline-health section (newest first).
+export const RUNS_SHOWN = 20;
+const OUTCOME = { succeeded: 'ok', partial: 'partial', failed: 'failed', running: 'running', queued: 'queued' };
+
+// The run records' rows: run, outcome, when, sources, objects, items, and the view's rows per run_id.
+export function runRows(runs, page) {
+  const rowsOf = new Map(page.rows.map((r) => [r[0], r[1]]));
+  return runs.map((r) => [
+    r.run_id,
+    OUTCOME[r.status] || r.status,
+    r.finished_at || r.started_at || r.created_at || '',
+    r.sources_failed ? `${r.sources} (${r.sources_failed} failed)` : String(r.sources),
+    r.objects,
+    r.items,
+    rowsOf.has(r.run_id) ? Number(rowsOf.get(r.run_id)) : '—',
+  ]);
+}
+
+async function fetchRuns(sql) {
+  const [runs, page] = await Promise.all([getJson(`../v1/pipeline/runs?limit=${RUNS_SHOWN}`),
+                                          query(sql, { maxAgeS: PANEL_MAX_AGE_S })]);
+  return { runs: runs.runs, page };
+}
+
+function runsTable(runs, page) {
+  const table = el('table', 'grid-table runs');
+  fillTable(table, ['run', 'outcome', 'when', 'sources', 'objects', 'items', 'song rows'], runRows(runs, page));
+  table.querySelectorAll('tbody tr').forEach((tr, i) => { tr.cells[1].className = `outcome ${runs[i].status}`; });
+  return table;
+}
 
 function el(tag, cls, text) {
   const e = document.createElement(tag);
@@ -70,15 +102,24 @@ function showError(panel, body, error) {
 // Renders one view; returns the promise of its query (rejected on 401 so the caller asks for a token).
 export async function renderView(container, view, period, openInConsole) {
   const sql = viewSql(view, period);
-  const { panel, body, open } = panelShell(container, view.id, view.title, view.description, view.chart === 'table');
+  const wide = view.chart === 'table' || view.chart === 'runs';
+  const { panel, body, open } = panelShell(container, view.id, view.title, view.description, wide);
   panel.dataset.sql = sql;
   open.addEventListener('click', () => openInConsole(sql));
   let page;
+  let runs;
   try {
-    page = await query(sql, { maxAgeS: PANEL_MAX_AGE_S });
+    if (view.chart === 'runs') ({ runs, page } = await fetchRuns(sql));
+    else page = await query(sql, { maxAgeS: PANEL_MAX_AGE_S });
   } catch (e) {
     showError(panel, body, e);
     throw e;
+  }
+  if (runs) {
+    if (runs.length) body.replaceChildren(runsTable(runs, page));
+    else body.replaceChildren(el('p', 'empty', 'No run records yet (runs/ in the raw store).'));
+    panel.dataset.state = runs.length ? 'ok' : 'empty';
+    return;
   }
   if (!page.rows.length) {
     panel.dataset.state = 'empty';

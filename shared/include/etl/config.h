@@ -94,6 +94,9 @@ struct Config {
   int pg_idle_timeout_s = 600;                   // ETL_PG_IDLE_TIMEOUT_S: between messages
   int pg_read_timeout_s = 30;                    // ETL_PG_READ_TIMEOUT_S: start-up, auth, the rest of a started message
   int pg_statement_timeout_ms = 30000;           // ETL_PG_STATEMENT_TIMEOUT_MS: unless the session SETs statement_timeout
+  std::string pg_tls_cert;                       // ETL_PG_TLS_CERT: PEM certificate (chain) file; with the key: TLS on
+  std::string pg_tls_key;                        // ETL_PG_TLS_KEY: PEM private key file matching the certificate (secret)
+  bool pg_tls_required = false;                  // ETL_PG_TLS_REQUIRED: refuse plaintext start-ups (needs the pair)
   HttpSettings http;                             // ETL_ALLOW_OPEN, ETL_HTTP_*
 
   std::string spotify_client_id;                            // SPOTIFY_CLIENT_ID
@@ -174,6 +177,11 @@ Result<Config> load_config(const Environment& env, const ConfigDefaults& default
 
 // Parses a byte size: digits with an optional K, M, G or T suffix (powers of 1024, "B"/"iB" allowed).
 std::optional<std::uint64_t> parse_byte_size(std::string_view text);
+
+// A TLS certificate (chain) and private key in PEM files, as load_config checks
+// ETL_PG_TLS_CERT / ETL_PG_TLS_KEY: both readable, both parse, the key matches the
+// certificate. invalid_argument with one line saying which file and why.
+Status check_tls_key_pair(const std::string& cert_file, const std::string& key_file);
 
 // Parses "host:port" or ":port" (host defaults to 127.0.0.1).
 Result<HostPort> parse_host_port(std::string_view text);

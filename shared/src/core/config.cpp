@@ -199,6 +199,10 @@ class Reader {
     out = *v;
   }
 
+  void fail(const Error& e) {
+    if (!error_) error_ = e;
+  }
+
   std::optional<Error> error() const { return error_; }
 
  private:
@@ -291,6 +295,22 @@ void read_http_settings(Reader& r, HttpSettings& http) {
   }
 }
 
+// Both files or neither; when given, they must load and match (checked here, at start-up).
+void read_pg_tls_settings(Reader& r, Config& cfg) {
+  r.string("ETL_PG_TLS_CERT", cfg.pg_tls_cert);
+  r.string("ETL_PG_TLS_KEY", cfg.pg_tls_key);
+  r.boolean("ETL_PG_TLS_REQUIRED", cfg.pg_tls_required);
+  if (cfg.pg_tls_cert.empty() != cfg.pg_tls_key.empty())
+    return r.fail(cfg.pg_tls_cert.empty() ? "ETL_PG_TLS_CERT" : "ETL_PG_TLS_KEY",
+                  "must be set together with " + std::string(cfg.pg_tls_cert.empty() ? "ETL_PG_TLS_KEY" : "ETL_PG_TLS_CERT") +
+                      " (the PostgreSQL endpoint's TLS certificate and key files)");
+  if (cfg.pg_tls_cert.empty()) {
+    if (cfg.pg_tls_required) r.fail("ETL_PG_TLS_REQUIRED", "needs ETL_PG_TLS_CERT and ETL_PG_TLS_KEY (no TLS without a certificate)");
+    return;
+  }
+  if (Status s = check_tls_key_pair(cfg.pg_tls_cert, cfg.pg_tls_key); !s.ok()) r.fail(s.error());
+}
+
 }  // namespace
 
 std::optional<std::uint64_t> parse_byte_size(std::string_view text) {
@@ -323,6 +343,7 @@ Result<Config> load_config(const Environment& env, const ConfigDefaults& default
   r.integer("ETL_PG_IDLE_TIMEOUT_S", cfg.pg_idle_timeout_s, 1, 86400);
   r.integer("ETL_PG_READ_TIMEOUT_S", cfg.pg_read_timeout_s, 1, 3600);
   r.integer("ETL_PG_STATEMENT_TIMEOUT_MS", cfg.pg_statement_timeout_ms, 1, 3600000);
+  read_pg_tls_settings(r, cfg);
   r.string("ETL_API_TOKEN", cfg.api_token);
   read_http_settings(r, cfg.http);
 

@@ -130,13 +130,40 @@ TEST_F(UiRoutesTest, ServesThePageWithoutTheTokenUnderAStrictPolicy) {
   auto page = get("/ui/");
   EXPECT_EQ(page.status, 200);
   EXPECT_EQ(page.header("content-type"), "text/html; charset=utf-8");
-  EXPECT_EQ(page.body, std::string(embedded("index.html")->data));
+  const std::regex version(R"(href="v/([0-9a-f]{16})/style\.css")");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(page.body, m, version)) << page.body;
+  EXPECT_EQ(page.body, ui::versioned_page(std::string(embedded("index.html")->data), m[1].str()));
+  EXPECT_EQ(page.body.find("{{asset}}"), std::string::npos);
   EXPECT_EQ(page.header("content-security-policy"), std::string(ui::kContentSecurityPolicy));
   EXPECT_EQ(page.header("x-content-type-options"), "nosniff");
   EXPECT_EQ(page.header("cache-control"), "no-cache");
   auto chart = get("/ui/vendor/chart.umd.min.js");
   EXPECT_EQ(chart.status, 200);
   EXPECT_EQ(chart.body.size(), embedded("vendor/chart.umd.min.js")->data.size());
+}
+
+TEST_F(UiRoutesTest, VersionedFilesAreCachedForGoodOnlyUnderTheCurrentVersion) {
+  auto page = get("/ui/");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(page.body, m, std::regex(R"(src="(v/[0-9a-f]{16})/app\.js")")));
+  const std::string prefix = "/ui/" + m[1].str() + "/";
+  for (const char* file : {"app.js", "api.js", "vendor/chart.umd.min.js", "style.css", "views.json"}) {
+    auto current = get(prefix + file);
+    EXPECT_EQ(current.status, 200) << file;
+    EXPECT_EQ(current.header("cache-control"), "public, max-age=31536000, immutable") << file;
+    EXPECT_EQ(current.body, get(std::string("/ui/") + file).body) << file;
+  }
+  auto old = get("/ui/v/0000000000000000/app.js");  // a page from before an upgrade
+  EXPECT_EQ(old.status, 200);
+  EXPECT_EQ(old.header("cache-control"), "no-cache");
+  EXPECT_EQ(get(prefix + "index.html").header("cache-control"), "no-cache");
+  EXPECT_EQ(get("/ui/v/").status, 404);
+  EXPECT_EQ(get(prefix + "nope.js").status, 404);
+  // Every file the page names under the prefix exists.
+  const std::regex named(R"re((?:href|src)="(v/[0-9a-f]{16}/[^"]+)")re");
+  for (std::sregex_iterator it(page.body.begin(), page.body.end(), named), end; it != end; ++it)
+    EXPECT_EQ(get("/ui/" + (*it)[1].str()).status, 200) << (*it)[1].str();
 }
 
 TEST_F(UiRoutesTest, RedirectsTheRootAndAnswersUnknownFilesWithAProblem) {

@@ -93,6 +93,14 @@ nlohmann::json openapi_spec() {
       {"responses", {{"200", ok("state or page", "QueryPage")}, {"400", problem("bad token")}, {"404", problem("unknown query or expired result")}}}};
   paths["/v1/query/{query_id}"]["delete"] = {{"summary", "Cancel"}, {"parameters", id_param("query_id")},
                                              {"responses", {{"200", {{"description", "state"}}}, {"404", problem("unknown query")}}}};
+  paths["/v1/pipeline/runs"]["get"] = {
+      {"summary", "The newest runs' outcomes, from the extractor's run records (runs/ in the raw store)"},
+      {"parameters", json::array({{{"name", "limit"}, {"in", "query"}, {"required", false},
+                                   {"schema", {{"type", "integer"}, {"minimum", 1}, {"maximum", 100}, {"default", 20}}}}})},
+      {"responses", {{"200", {{"description", "{\"runs\":[{run_id,status,trigger,created_at,started_at,finished_at,"
+                                               "error,sources,sources_failed,objects,items}],\"skipped\":n}"}}},
+                     {"400", problem("bad limit")},
+                     {"503", problem("the raw store cannot be read")}}}};
   return doc;
 }
 

@@ -32,12 +32,15 @@ std::optional<ServerOptions> server_options(const Config& config) {
   o.limits.idle_timeout = std::chrono::seconds(config.pg_idle_timeout_s);
   o.limits.read_timeout = std::chrono::seconds(config.pg_read_timeout_s);
   o.limits.statement_timeout = std::chrono::milliseconds(config.pg_statement_timeout_ms);
+  o.tls_cert = config.pg_tls_cert;
+  o.tls_key = config.pg_tls_key;
+  o.tls_required = config.pg_tls_required;
   return o;
 }
 
 Server::Server(ServerOptions options, QueryEngine& engine, Catalog& catalog, MetricsRegistry& metrics)
     : options_(std::move(options)),
-      shared_{engine, catalog, options_.limits, std::nullopt, nullptr, nullptr, nullptr},
+      shared_{engine, catalog, options_.limits, std::nullopt, nullptr, nullptr, nullptr, nullptr, false, nullptr},
       connections_(metrics.gauge("spotify_etl_cataloger_pg_connections", "Open PostgreSQL endpoint connections")),
       refused_(metrics.counter("spotify_etl_cataloger_pg_refused_connections_total",
                                "PostgreSQL connections refused over ETL_PG_MAX_CONNECTIONS")) {
@@ -48,12 +51,23 @@ Server::Server(ServerOptions options, QueryEngine& engine, Catalog& catalog, Met
                                            "Statements run through the PostgreSQL endpoint", {{"result", "ok"}});
   shared_.statements_failed = &metrics.counter("spotify_etl_cataloger_pg_statements_total",
                                                "Statements run through the PostgreSQL endpoint", {{"result", "error"}});
+  shared_.tls_sessions = &metrics.counter("spotify_etl_cataloger_pg_tls_connections_total",
+                                          "PostgreSQL connections that completed a TLS handshake");
 }
 
 Server::~Server() { stop(); }
 
 Status Server::start() {
   if (listen_fd_ >= 0) return {};
+  if (options_.tls_required && options_.tls_cert.empty())
+    return make_error(Errc::invalid_argument, "ETL_PG_TLS_REQUIRED: needs ETL_PG_TLS_CERT and ETL_PG_TLS_KEY");
+  if (!options_.tls_cert.empty() && !tls_) {
+    auto ctx = make_tls_context(options_.tls_cert, options_.tls_key);
+    if (!ctx) return std::move(ctx).error();
+    tls_ = std::move(*ctx);
+    shared_.tls = tls_.get();
+  }
+  shared_.tls_required = options_.tls_required && tls_ != nullptr;
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -91,7 +105,8 @@ Status Server::start() {
   stopping_ = false;
   acceptor_ = std::thread([this] { accept_loop(); });
   log::info("PostgreSQL endpoint listening", {{"address", options_.address.host + ":" + std::to_string(port_)},
-                                              {"auth", shared_.secret ? "scram-sha-256" : "trust"}});
+                                              {"auth", shared_.secret ? "scram-sha-256" : "trust"},
+                                              {"tls", !tls_ ? "off" : shared_.tls_required ? "required" : "optional"}});
   return {};
 }
 

@@ -19,6 +19,7 @@
 #include "etl/metrics.h"
 #include "etl/query_engine.h"
 #include "pgwire/session.h"
+#include "pgwire/tls_context.h"
 
 namespace etl::pgwire {
 
@@ -29,6 +30,8 @@ struct ServerOptions {
   int max_connections = 64;             // ETL_PG_MAX_CONNECTIONS
   SessionLimits limits;                 // ETL_PG_MAX_MESSAGE_BYTES, ETL_PG_READ_TIMEOUT_S, ETL_PG_IDLE_TIMEOUT_S, ETL_PG_STATEMENT_TIMEOUT_MS
   int scram_iterations = 4096;
+  std::string tls_cert, tls_key;        // ETL_PG_TLS_CERT / ETL_PG_TLS_KEY; empty: no TLS (SSLRequest gets 'N')
+  bool tls_required = false;            // ETL_PG_TLS_REQUIRED: plaintext start-ups get FATAL 28000
 };
 
 // The endpoint's options from the configuration (ETL_PG_ADDR, ETL_API_TOKEN and the
@@ -42,8 +45,9 @@ class Server final {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds and starts accepting. An address that is taken fails (or, when not
-  // `required`, logs a warning and leaves the endpoint off).
+  // Loads the TLS certificate and key when configured (a bad pair fails), binds and
+  // starts accepting. An address that is taken fails (or, when not `required`,
+  // logs a warning and leaves the endpoint off).
   Status start();
   // Closes the listener and every connection (running queries are cancelled), joins the threads.
   void stop();
@@ -65,6 +69,7 @@ class Server final {
   void linger_refused(bool all);
 
   ServerOptions options_;
+  TlsContext tls_;  // before shared_, which points at it
   SessionShared shared_;
   Gauge& connections_;
   Counter& refused_;

@@ -18,7 +18,7 @@ std::int32_t be32(const char* p) {
 }  // namespace
 
 Session::Session(int fd, SessionShared& shared, std::int32_t pid, std::int32_t key)
-    : io_(fd), shared_(shared), pid_(pid), key_(key),
+    : io_(fd, shared.limits.read_timeout), shared_(shared), pid_(pid), key_(key),
       ctx_{shared.engine, shared.catalog, info_, shared.limits.statement_timeout, [this](const std::string& id) {
              std::lock_guard lock(running_mutex_);
              running_ = id;
@@ -26,8 +26,8 @@ Session::Session(int fd, SessionShared& shared, std::int32_t pid, std::int32_t k
 
 void Session::run() {
   try {
-    if (Status s = startup(); !s.ok()) return;
-    (void)serve();
+    if (Status s = startup(); s.ok()) (void)serve();
+    io_.close_tls();
   } catch (const std::exception& e) {
     log::warn("PostgreSQL session ended by an unexpected error", {{"error", e.what()}});
   }
@@ -73,9 +73,12 @@ Status Session::startup() {
     }
     if (packet->kind == Kind::ssl || packet->kind == Kind::gssenc) {
       if (negotiations >= 2) return fatal("08P01", "too many encryption negotiations");
-      ETL_RETURN_IF_ERROR(io_.write_all("N"));  // no TLS, no GSSAPI encryption: go on in plain text
+      ETL_RETURN_IF_ERROR(negotiate_encryption(packet->kind == Kind::ssl, deadline));
       continue;
     }
+    if (shared_.tls_required && !io_.tls())
+      return fatal("28000", "this server accepts only TLS connections (ETL_PG_TLS_REQUIRED=true): "
+                            "connect with sslmode=require or stronger");
     if ((packet->version >> 16) != 3)
       return fatal("0A000", "unsupported frontend protocol " + std::to_string(packet->version >> 16) + "." +
                                 std::to_string(packet->version & 0xffff) + ": server supports 3.0");
@@ -115,6 +118,19 @@ Status Session::startup() {
   out_.end();
   write_ready(out_, tx_);
   return flush();
+}
+
+// 'S' and the TLS handshake (bounded by the start-up deadline) when the endpoint has a
+// certificate and the connection is not encrypted yet; 'N' otherwise: go on as is.
+Status Session::negotiate_encryption(bool ssl, std::chrono::steady_clock::time_point deadline) {
+  if (!ssl || !shared_.tls || io_.tls()) return io_.write_all("N");
+  ETL_RETURN_IF_ERROR(io_.write_all("S"));
+  if (Status s = io_.start_tls(shared_.tls, deadline); !s.ok()) {
+    log::debug("PostgreSQL TLS handshake failed", {{"error", s.error().message}});
+    return s;
+  }
+  if (shared_.tls_sessions) shared_.tls_sessions->inc();
+  return {};
 }
 
 Status Session::authenticate(const std::string& user) {

@@ -1,5 +1,6 @@
 // One client connection of the PostgreSQL endpoint, on its own thread: start-up
-// (SSLRequest and GSSENCRequest answered 'N'), SCRAM-SHA-256 with the API token as
+// (SSLRequest answered 'S' and TLS set up when the endpoint has a certificate, 'N'
+// otherwise; GSSENCRequest 'N'), SCRAM-SHA-256 with the API token as
 // the password (or trust when no token is configured), ParameterStatus and
 // BackendKeyData, then the simple and extended query protocols until Terminate.
 #pragma once
@@ -18,7 +19,7 @@
 #include "etl/query_engine.h"
 #include "pgwire/execution.h"
 #include "pgwire/scram.h"
-#include "pgwire/socket_io.h"
+#include "pgwire/transport.h"
 #include "pgwire/wire.h"
 
 namespace etl::pgwire {
@@ -41,6 +42,9 @@ struct SessionShared {
   std::function<void(std::int32_t, std::int32_t)> cancel;
   Counter* statements_ok = nullptr;
   Counter* statements_failed = nullptr;
+  SSL_CTX* tls = nullptr;     // ETL_PG_TLS_CERT/KEY loaded: SSLRequest gets 'S' and a handshake
+  bool tls_required = false;  // ETL_PG_TLS_REQUIRED: a plaintext start-up gets FATAL 28000
+  Counter* tls_sessions = nullptr;
 };
 
 class Session final {
@@ -65,6 +69,7 @@ class Session final {
   };
 
   Status startup();
+  Status negotiate_encryption(bool ssl, std::chrono::steady_clock::time_point deadline);
   Status authenticate(const std::string& user);
   Status serve();
   Result<std::pair<char, std::string>> read_message(std::chrono::seconds first_byte_timeout);
@@ -84,7 +89,7 @@ class Session final {
   void apply_tx(TxEffect effect);
   void count(bool ok);
 
-  SocketIo io_;
+  Transport io_;
   SessionShared& shared_;
   std::int32_t pid_, key_;
   Writer out_;

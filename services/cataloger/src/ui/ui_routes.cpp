@@ -85,12 +85,29 @@ http::Response redirect(std::string location) {
   return with_headers(std::move(r));
 }
 
-std::shared_ptr<const std::map<std::string, Asset, std::less<>>> build_assets() {
-  auto assets = std::make_shared<std::map<std::string, Asset, std::less<>>>();
+struct Assets {
+  std::map<std::string, Asset, std::less<>> files;
+  std::string version;  // of every file but the page: the `v/<version>/` of their URLs
+};
+
+// The page names its files `{{asset}}/<file>`, which becomes `v/<version>/<file>`:
+// a URL that changes with the files, so they can be cached for good (modules'
+// relative imports keep the prefix). The page itself is revalidated each time.
+std::shared_ptr<const Assets> build_assets() {
+  auto assets = std::make_shared<Assets>();
+  auto& files = assets->files;
   for (const auto& f : embedded_files())
-    (*assets)[std::string(f.path)] = {std::string(f.data), content_type_for(f.path), etag_for(f.data)};
+    files[std::string(f.path)] = {std::string(f.data), content_type_for(f.path), etag_for(f.data)};
   std::string views = views_json(embedded_files()).dump();
-  (*assets)["views.json"] = {views, "application/json", etag_for(views)};
+  files["views.json"] = {views, "application/json", etag_for(views)};
+  std::string etags;
+  for (const auto& [path, a] : files)
+    if (path != "index.html") etags += path + a.etag;
+  assets->version = etag_for(etags).substr(1, 16);
+  if (auto page = files.find("index.html"); page != files.end()) {
+    page->second.body = versioned_page(page->second.body, assets->version);
+    page->second.etag = etag_for(page->second.body);
+  }
   return assets;
 }
 
@@ -121,8 +138,8 @@ Result<View> parse_view(std::string_view file_name, std::string_view text) {
     view.sql.pop_back();
   if (view.title.empty()) return make_error(Errc::invalid_argument, where + ": title is required");
   if (!one_of(view.panel, {"trends", "health"})) return make_error(Errc::invalid_argument, where + ": panel must be trends or health");
-  if (!one_of(view.chart, {"bar", "hbar", "line", "doughnut", "table"}))
-    return make_error(Errc::invalid_argument, where + ": chart must be bar, hbar, line, doughnut or table");
+  if (!one_of(view.chart, {"bar", "hbar", "line", "doughnut", "table", "runs"}))
+    return make_error(Errc::invalid_argument, where + ": chart must be bar, hbar, line, doughnut, table or runs");
   if (view.sql.empty()) return make_error(Errc::invalid_argument, where + ": no SQL after the header");
   return view;
 }
@@ -175,19 +192,38 @@ std::string etag_for(std::string_view bytes) {
 
 }  // namespace ui
 
+std::string ui::versioned_page(std::string page, std::string_view version) {
+  const std::string placeholder = "{{asset}}", prefix = "v/" + std::string(version);
+  for (auto at = page.find(placeholder); at != std::string::npos; at = page.find(placeholder, at + prefix.size()))
+    page.replace(at, placeholder.size(), prefix);
+  return page;
+}
+
 void install_ui_routes(http::Server& server) {
   auto assets = ui::build_assets();
   server.get(R"(/)", [](const http::Request&) { return ui::redirect("/ui/"); });
   server.get(R"(/ui)", [](const http::Request&) { return ui::redirect("/ui/"); });
   server.get("/ui/{path*}", [assets](const http::Request& req) {
     std::string_view path = req.params.at(0);
+    // v/<version>/<file>: cached for good when <version> is today's (an older page
+    // gets today's files, revalidated as before).
+    bool immutable = false;
+    if (path.rfind("v/", 0) == 0) {
+      auto slash = path.find('/', 2);
+      if (slash == std::string_view::npos) {
+        path = "v";  // no such file
+      } else {
+        immutable = path.substr(2, slash - 2) == assets->version;
+        path.remove_prefix(slash + 1);
+      }
+    }
     if (path.empty()) path = "index.html";
-    auto it = assets->find(path);
-    if (it == assets->end())
+    auto it = assets->files.find(path);
+    if (it == assets->files.end())
       return ui::with_headers(http::problem_response(404, "Not Found", "no such dashboard file: /ui/" + std::string(path)));
     http::Response r;
     r.headers.emplace_back("ETag", it->second.etag);
-    r.headers.emplace_back("Cache-Control", "no-cache");
+    r.headers.emplace_back("Cache-Control", immutable && path != "index.html" ? "public, max-age=31536000, immutable" : "no-cache");
     if (req.header("If-None-Match") == it->second.etag) {
       r.status = 304;
       r.content_type = it->second.content_type;

@@ -29,7 +29,7 @@ struct View {
   std::string id;     // file stem: [a-z0-9_]+
   std::string title;
   std::string panel;  // trends | health
-  std::string chart;  // bar | hbar | line | doughnut | table
+  std::string chart;  // bar | hbar | line | doughnut | table | runs (run records + this rows-per-run query)
   std::string x;      // label column ("" = the first one)
   std::vector<std::string> y;  // value columns (empty = every numeric column)
   std::string description;
@@ -46,10 +46,14 @@ nlohmann::json views_json(std::span<const EmbeddedFile> files);
 std::string content_type_for(std::string_view path);
 // A strong validator for a file's bytes (FNV-1a 64, quoted).
 std::string etag_for(std::string_view bytes);
+// The page with every `{{asset}}` replaced by `v/<version>` (its files' URLs).
+std::string versioned_page(std::string page, std::string_view version);
 
 }  // namespace ui
 
-// GET / (redirect), /ui/ and /ui/<file>, plus /ui/views.json built from views/*.sql.
+// GET / (redirect), /ui/ and /ui/<file>, plus /ui/views.json built from views/*.sql;
+// /ui/v/<version>/<file> is the same file, cacheable for a year while <version>
+// (a hash of every file) is current: the page links its files that way.
 void install_ui_routes(http::Server& server);
 
 }  // namespace etl::cataloger

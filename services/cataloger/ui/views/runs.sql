@@ -1,12 +1,11 @@
--- title: Runs that reached the tables
+-- title: Runs and their outcome
 -- panel: health
--- chart: table
+-- chart: runs
 -- order: 30
--- description: Extractor runs by their rows in songs_data (newest first); outcomes are the extractor's GET /v1/runs
-SELECT run_id, min(extracted_at) AS first_extracted_at, count(DISTINCT source_type || ':' || source_id) AS sources,
-       count(*) AS song_rows
+-- description: The extractor's newest runs (its run records, GET /v1/pipeline/runs) with the songs_data rows each put in the tables in this period (this query)
+SELECT run_id, count(*) AS song_rows
 FROM songs_data
 WHERE dt >= {{since}}
 GROUP BY run_id
-ORDER BY first_extracted_at DESC, run_id
-LIMIT 20
+ORDER BY run_id DESC
+LIMIT 1000

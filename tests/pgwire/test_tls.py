@@ -1,0 +1,275 @@
+"""TLS on the cataloger's PostgreSQL endpoint, with real clients: psql and psycopg 3
+over sslmode=require / verify-ca / verify-full against a self-signed certificate
+made here with the openssl CLI; plaintext still served unless ETL_PG_TLS_REQUIRED;
+a stalled handshake is dropped at the read timeout; a bad key file stops the start-up
+with one line. Rows are compared with POST /v1/query. Run by tests/pgwire/run.sh."""
+
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.request
+
+import psycopg
+
+TOKEN = "pgwire-tls-token"
+WORKDIR = None
+BINARY = None
+SQL = "SELECT artist_id, count(*) AS n FROM songs_data GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def openssl(*args):
+    subprocess.run(["openssl", *args], cwd=WORKDIR.name, check=True, capture_output=True, timeout=60)
+
+
+def setUpModule():
+    """One demo run fills ./data/demo; each test class then serves it with its own TLS settings."""
+    global WORKDIR, BINARY
+    WORKDIR = tempfile.TemporaryDirectory(prefix="pgwire-tls-")
+    BINARY = os.path.join(os.environ["ETL_BIN_DIR"], "spotify-etl")
+    env = base_env()
+    env.update({"ETL_PG_ADDR": "off", "ETL_EXTRACTOR_ADDR": "127.0.0.1:0", "ETL_TRANSFORMER_ADDR": "127.0.0.1:0",
+                "ETL_CATALOGER_ADDR": "127.0.0.1:0"})
+    demo = subprocess.run([BINARY, "demo", "--once"], cwd=WORKDIR.name, env=env, capture_output=True, text=True,
+                          timeout=300, stdin=subprocess.DEVNULL)
+    if demo.returncode != 0:
+        raise RuntimeError("spotify-etl demo --once failed: " + demo.stderr[-3000:])
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    openssl("req", "-x509", *ec, "-keyout", "key.pem", "-out", "cert.pem", "-days", "2", "-subj", "/CN=127.0.0.1",
+            "-addext", "subjectAltName=IP:127.0.0.1")
+    openssl("req", "-x509", *ec, "-keyout", "other-key.pem", "-out", "other-cert.pem", "-days", "2",
+            "-subj", "/CN=other")
+    os.chmod(os.path.join(WORKDIR.name, "key.pem"), 0o600)
+
+
+def tearDownModule():
+    if WORKDIR:
+        WORKDIR.cleanup()
+
+
+def base_env():
+    return {k: v for k, v in os.environ.items() if not k.startswith(("ETL_", "AWS_", "PG"))}
+
+
+def path(name):
+    return os.path.join(WORKDIR.name, name)
+
+
+class Up:
+    """`spotify-etl up` over the demo data with the given PostgreSQL settings."""
+
+    def __init__(self, **extra):
+        self.ports = {name: free_port() for name in ("extractor", "transformer", "cataloger", "pg")}
+        env = base_env()
+        env.update({
+            "ETL_EXTRACTOR_ADDR": f"127.0.0.1:{self.ports['extractor']}",
+            "ETL_TRANSFORMER_ADDR": f"127.0.0.1:{self.ports['transformer']}",
+            "ETL_CATALOGER_ADDR": f"127.0.0.1:{self.ports['cataloger']}",
+            "ETL_PG_ADDR": f"127.0.0.1:{self.ports['pg']}",
+            "ETL_API_TOKEN": TOKEN,
+            "ETL_RAW_URL": "file://./data/demo/raw",
+            "ETL_TRANSFORMED_URL": "file://./data/demo/transformed",
+            "ETL_PG_READ_TIMEOUT_S": "2",
+            "ETL_LOG_LEVEL": "warn",
+        })
+        env.update(extra)
+        self.log_path = path(f"up-{self.ports['pg']}.log")
+        with open(self.log_path, "w") as log:
+            self.proc = subprocess.Popen([BINARY, "up"], cwd=WORKDIR.name, env=env, stdout=log, stderr=log,
+                                         stdin=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                if self.http_query("SELECT count(*) FROM albums_data")["rows"][0][0] > 0:
+                    return
+            except Exception:  # not up or not crawled yet
+                pass
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError("spotify-etl up did not serve the demo data; log: " + open(self.log_path).read()[-3000:])
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+    def http_query(self, sql):
+        req = urllib.request.Request(f"http://127.0.0.1:{self.ports['cataloger']}/v1/query",
+                                     data=json.dumps({"sql": sql}).encode(),
+                                     headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.load(r)
+
+    def dsn(self, sslmode, **more):
+        extra = "".join(f" {k}={v}" for k, v in more.items())
+        return (f"host=127.0.0.1 port={self.ports['pg']} user=grafana dbname=spotify password={TOKEN} "
+                f"sslmode={sslmode}{extra}")
+
+    def psql(self, sslmode, sql):
+        env = dict(base_env(), PGCONNECT_TIMEOUT="10")
+        return subprocess.run(["psql", "-X", "-A", "-t", "-F", "|", "-v", "ON_ERROR_STOP=1", "-d", self.dsn(sslmode),
+                               "-c", sql], env=env, capture_output=True, text=True, timeout=60)
+
+    def want(self):
+        rows = [[row[0], str(row[1])] for row in self.http_query(SQL)["rows"]]
+        assert rows, "the demo has songs"
+        return rows
+
+
+def psql_rows(result):
+    return [line.split("|") for line in result.stdout.strip().splitlines()]
+
+
+def raw_ssl_request(port):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(struct.pack("!ii", 8, 80877103))
+    return s, s.recv(1)
+
+
+def closed_within(sock, seconds):
+    """True when the server closes the connection within `seconds` (reading what it sends)."""
+    sock.settimeout(seconds)
+    started = time.monotonic()
+    try:
+        while sock.recv(4096):
+            if time.monotonic() - started > seconds:
+                return False
+        return True
+    except socket.timeout:
+        return False
+    except ConnectionResetError:
+        return True
+
+
+class OptionalTls(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.up = Up(ETL_PG_TLS_CERT=path("cert.pem"), ETL_PG_TLS_KEY=path("key.pem"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.up.stop()
+
+    def test_psql_sslmode_require_matches_http(self):
+        r = self.up.psql("require", SQL)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(psql_rows(r), self.up.want())
+        info = subprocess.run(["psql", "-X", "-d", self.up.dsn("require"), "-c", r"\conninfo"],
+                              capture_output=True, text=True, timeout=60, env=dict(base_env()))
+        self.assertEqual(info.returncode, 0, info.stderr)
+        self.assertIn("SSL connection", info.stdout)
+
+    def test_psycopg_verify_ca_and_verify_full(self):
+        want = [tuple([a, int(n)]) for a, n in self.up.want()]
+        for mode in ("require", "verify-ca", "verify-full"):
+            with psycopg.connect(self.up.dsn(mode, sslrootcert=path("cert.pem")), connect_timeout=10) as conn:
+                self.assertTrue(conn.pgconn.ssl_in_use, mode)
+                self.assertEqual(conn.execute(SQL).fetchall(), want, mode)
+
+    def test_verify_ca_refuses_a_certificate_it_does_not_trust(self):
+        with self.assertRaises(psycopg.OperationalError):
+            psycopg.connect(self.up.dsn("verify-ca", sslrootcert=path("other-cert.pem")), connect_timeout=10)
+
+    def test_plaintext_still_works(self):
+        r = self.up.psql("disable", SQL)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(psql_rows(r), self.up.want())
+        with psycopg.connect(self.up.dsn("disable"), connect_timeout=10) as conn:
+            self.assertFalse(conn.pgconn.ssl_in_use)
+
+    def test_stalled_handshake_is_dropped_at_the_read_timeout(self):
+        s, answer = raw_ssl_request(self.up.ports["pg"])
+        with s:
+            self.assertEqual(answer, b"S")
+            self.assertTrue(closed_within(s, 10), "a client that never sends its ClientHello must not hold a thread")
+        s, answer = raw_ssl_request(self.up.ports["pg"])
+        with s:
+            s.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")  # a ClientHello that stops early
+            self.assertTrue(closed_within(s, 10))
+
+    def test_garbage_instead_of_a_client_hello_closes(self):
+        s, answer = raw_ssl_request(self.up.ports["pg"])
+        with s:
+            s.sendall(b"GET / HTTP/1.0\r\n\r\n" * 10)
+            self.assertTrue(closed_within(s, 10))
+        with psycopg.connect(self.up.dsn("require"), connect_timeout=10) as conn:  # the server is fine
+            self.assertEqual(conn.execute("SELECT 1").fetchone()[0], 1)
+
+
+class RequiredTls(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.up = Up(ETL_PG_TLS_CERT=path("cert.pem"), ETL_PG_TLS_KEY=path("key.pem"), ETL_PG_TLS_REQUIRED="true")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.up.stop()
+
+    def test_plaintext_is_refused_with_a_clear_fatal(self):
+        r = self.up.psql("disable", "SELECT 1")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("ETL_PG_TLS_REQUIRED", r.stderr)
+        with self.assertRaises(psycopg.OperationalError) as e:
+            psycopg.connect(self.up.dsn("disable"), connect_timeout=10)
+        self.assertIn("only TLS connections", str(e.exception))
+
+    def test_tls_clients_are_served(self):
+        r = self.up.psql("require", SQL)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(psql_rows(r), self.up.want())
+        with psycopg.connect(self.up.dsn("prefer"), connect_timeout=10) as conn:  # prefer tries TLS first
+            self.assertTrue(conn.pgconn.ssl_in_use)
+
+
+class BadConfiguration(unittest.TestCase):
+    def start(self, **extra):
+        env = base_env()
+        env.update({"ETL_PG_ADDR": f"127.0.0.1:{free_port()}", "ETL_CATALOGER_ADDR": "127.0.0.1:0",
+                    "ETL_EXTRACTOR_ADDR": "127.0.0.1:0", "ETL_TRANSFORMER_ADDR": "127.0.0.1:0"})
+        env.update(extra)
+        return subprocess.run([BINARY, "up"], cwd=WORKDIR.name, env=env, capture_output=True, text=True, timeout=60,
+                              stdin=subprocess.DEVNULL)
+
+    def assert_one_line_error(self, result, *needles):
+        self.assertEqual(result.returncode, 2, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, result.stderr)
+        for needle in needles:
+            self.assertIn(needle, lines[0])
+
+    def test_missing_key_file(self):
+        r = self.start(ETL_PG_TLS_CERT=path("cert.pem"), ETL_PG_TLS_KEY=path("no-such-key.pem"))
+        self.assert_one_line_error(r, "ETL_PG_TLS_KEY", "no-such-key.pem", "No such file")
+
+    def test_key_of_another_certificate(self):
+        r = self.start(ETL_PG_TLS_CERT=path("cert.pem"), ETL_PG_TLS_KEY=path("other-key.pem"))
+        self.assert_one_line_error(r, "ETL_PG_TLS_KEY", "does not match")
+
+    def test_certificate_file_that_is_a_key(self):
+        r = self.start(ETL_PG_TLS_CERT=path("key.pem"), ETL_PG_TLS_KEY=path("key.pem"))
+        self.assert_one_line_error(r, "ETL_PG_TLS_CERT", "not a PEM certificate")
+
+    def test_required_without_a_certificate(self):
+        r = self.start(ETL_PG_TLS_REQUIRED="true")
+        self.assert_one_line_error(r, "ETL_PG_TLS_REQUIRED")
+
+
+if __name__ == "__main__":
+    unittest.main()
