@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "etl/http_client.h"
 #include "etl/log.h"
 #include "etl/memory_bus.h"
+#include "sql_gate.h"
 
 namespace {
 
@@ -109,12 +111,12 @@ int main() {
 
   etl::http::Client client;
   double last_engine_ms = 0;
-  auto post = [&](const std::string& sql, bool cached) {
+  auto post_to = [&](const std::string& base_url, const std::string& sql, bool cached) {
     nlohmann::json body = {{"sql", sql}};
     if (cached) body["max_age_s"] = 3600;
     etl::http::ClientRequest req;
     req.method = "POST";
-    req.url = svc->base_url() + "/v1/query";
+    req.url = base_url + "/v1/query";
     req.body = body.dump();
     req.headers.emplace_back("Content-Type", "application/json");
     auto r = client.send(req);
@@ -123,6 +125,25 @@ int main() {
       std::exit(1);
     }
     if (!cached) last_engine_ms = nlohmann::json::parse(r->body)["stats"]["elapsed_ms"].get<double>();
+  };
+  auto post = [&](const std::string& sql, bool cached) { post_to(svc->base_url(), sql, cached); };
+  // Queries per second from 8 concurrent HTTP clients for `seconds`.
+  auto throughput = [&](const std::string& base_url, bool cached, std::chrono::seconds seconds) {
+    std::atomic<long> n{0};
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> clients;
+    auto t = Clock::now();
+    for (int c = 0; c < 8; ++c)
+      clients.emplace_back([&] {
+        while (!stop) {
+          post_to(base_url, top10_30d, cached);
+          ++n;
+        }
+      });
+    std::this_thread::sleep_for(seconds);
+    stop = true;
+    for (auto& th : clients) th.join();
+    return n.load() / (ms_since(t) / 1000);
   };
   auto in_process = [&](const std::string& sql) {
     etl::QueryRequest q;
@@ -183,23 +204,62 @@ int main() {
                 b.median, b.p95);
   }
 
-  for (bool cached : {false, true}) {
-    std::atomic<long> n{0};
-    std::atomic<bool> stop{false};
-    std::vector<std::thread> clients;
-    auto t = Clock::now();
-    for (int c = 0; c < 8; ++c)
-      clients.emplace_back([&] {
-        while (!stop) {
-          post(top10_30d, cached);
-          ++n;
-        }
-      });
-    std::this_thread::sleep_for(cached ? 3s : 5s);
-    stop = true;
-    for (auto& th : clients) th.join();
+  for (bool cached : {false, true})
     std::printf("\n8 concurrent HTTP clients, top-10 artists last 30 days, %s: %.1f queries/s\n",
-                cached ? "cached (max_age_s)" : "uncached", n.load() / (ms_since(t) / 1000));
+                cached ? "cached (max_age_s)" : "uncached", throughput(svc->base_url(), cached, cached ? 3s : 5s));
+
+  // Reference for the cached path: the SQL gate alone, and a second cataloger on
+  // the same store whose gate remembers no verdict (each request parsed by DuckDB
+  // again, as before the verdict cache), measured in alternating rounds.
+  {
+    auto db = etl::duck::Database::open(":memory:").value();
+    const std::set<std::string> tables{"songs_data", "artists_data"};
+    for (std::size_t entries : {std::size_t{0}, std::size_t{1024}}) {
+      etl::cataloger::SqlGate gate(db->connect().value(), "spotify", {entries, 4u << 20, 64u << 10});
+      std::vector<double> v;
+      for (int i = 0; i < 300; ++i) {
+        auto t = Clock::now();
+        if (!gate.check(top10_30d, tables, 1).ok()) return 1;
+        v.push_back(ms_since(t));
+      }
+      auto g = stats(v);
+      std::printf("\nSQL gate alone, top-10 last 30 days, %s: median %.1f us  p95 %.1f us",
+                  entries ? "verdict remembered" : "parsed every time (no verdict cache)", g.median * 1000, g.p95 * 1000);
+    }
+    std::printf("\n");
+  }
+  {
+    etl::cataloger::CatalogerOptions off = options;
+    off.gate_verdicts.max_entries = 0;
+    auto ref = etl::cataloger::CatalogerService::create(config, etl::make_memory_bus(), off).value();
+    if (!ref->start().ok()) return 1;
+    crawl = ref->catalog().start_crawl({}).value();
+    (void)ref->catalog().wait_crawl(crawl.crawl_id, 600s).value();
+    // [0]: this cataloger (verdicts remembered), [1]: the reference (none remembered).
+    const std::string urls[2] = {svc->base_url(), ref->base_url()};
+    std::vector<double> latency[2];
+    double qps[2] = {0, 0};
+    post_to(urls[1], top10_30d, true);
+    const int rounds = 3;
+    for (int round = 0; round < rounds; ++round) {
+      for (int k = 0; k < 2; ++k) {
+        for (int i = 0; i < 100; ++i) {
+          auto t = Clock::now();
+          post_to(urls[k], top10_30d, true);
+          latency[k].push_back(ms_since(t));
+        }
+        qps[k] += throughput(urls[k], true, 2s) / rounds;
+      }
+    }
+    auto a = stats(latency[0]), b = stats(latency[1]);
+    std::printf("\ncached over HTTP, top-10 last 30 days, %d alternating rounds:\n", rounds);
+    std::printf("  gate verdict remembered     median %6.3f ms  p95 %6.3f ms   8 clients %7.1f queries/s\n", a.median,
+                a.p95, qps[0]);
+    std::printf("  gate parses every request   median %6.3f ms  p95 %6.3f ms   8 clients %7.1f queries/s   (reference)\n",
+                b.median, b.p95, qps[1]);
+    std::printf("  ratio (reference / remembered): latency %.2fx, throughput %.2fx\n", b.median / a.median,
+                qps[0] / qps[1]);
+    ref->stop();
   }
 
   svc->stop();

@@ -3,8 +3,8 @@
 #include <string>
 
 #include "etl/http_server.h"
-#include "raw_name.h"
-#include "../../services/cataloger/src/routes.h"
+#include "etl/lake.h"
+#include "http/routes.h"
 #include "../../services/extractor/src/routes.h"
 #include "run_record.h"
 #include "transformer_service.h"
@@ -24,6 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   (void)ex::parse_runs_limit(text);
   (void)etl::transformer::validate_reprocess_prefix(text);
-  (void)etl::transformer::parse_raw_object_name(text);
+  (void)etl::parse_raw_object_name(text);
+  (void)etl::DataKey::parse(text);
   return 0;
 }

@@ -64,7 +64,7 @@ Result<std::shared_ptr<QueryEngine>> open_duckdb_engine(const BackendContext& co
   engine_options.max_temp_bytes = config.query_max_temp_bytes;
   log::info("query engine limits", {{"memory_limit_bytes", memory}, {"max_temp_bytes", config.query_max_temp_bytes},
                                     {"workers", config.query_workers}, {"max_queued", config.query_max_queued}});
-  auto engine = DuckDbEngine::open(std::move(engine_options));
+  auto engine = DuckDbEngine::open(std::move(engine_options), context.gate_verdicts);
   if (!engine) return std::move(engine).error();
   QueryManagerOptions queries = context.queries;
   queries.workers = static_cast<std::size_t>(config.query_workers);

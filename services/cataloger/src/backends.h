@@ -15,6 +15,7 @@
 #include "etl/query_engine.h"
 #include "query_manager.h"
 #include "table_mirror.h"
+#include "verdict_cache.h"
 
 namespace etl::cataloger {
 
@@ -27,6 +28,7 @@ struct BackendContext {
   std::optional<TableMirrorOptions> cache;
   int duckdb_threads = 2;       // DuckDB worker threads (shared by all queries)
   QueryManagerOptions queries;  // pool size, result memory, CSV location
+  VerdictCacheLimits gate_verdicts{};  // the SQL gate's remembered verdicts (verdict_cache.h)
 };
 
 // Refuses, before anything is opened, engine and catalog pairs that cannot work

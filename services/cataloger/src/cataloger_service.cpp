@@ -30,7 +30,8 @@ Result<std::unique_ptr<CatalogerService>> CatalogerService::create(const Config&
   }
   svc->bus_ = std::move(bus);
 
-  BackendContext context{config, svc->store_, svc->metrics_, options.cache, options.duckdb_threads, options.queries};
+  BackendContext context{config, svc->store_, svc->metrics_, options.cache, options.duckdb_threads, options.queries,
+                         options.gate_verdicts};
   auto catalog = open_catalog(context);
   if (!catalog) return std::move(catalog).error();
   svc->catalog_ = std::move(catalog).value();

@@ -32,6 +32,7 @@ struct CatalogerOptions {
   bool crawl_on_start = true;      // reconcile with the store at start-up (events missed while down)
   int duckdb_threads = 2;          // DuckDB worker threads (shared by all queries)
   QueryManagerOptions queries;     // pool size, result memory, CSV location
+  VerdictCacheLimits gate_verdicts{};  // the SQL gate's remembered verdicts (verdict_cache.h)
   // The local cache of an s3:// transformed store (ETL_CATALOG=local); nullopt:
   // from ETL_CATALOG_CACHE_* in the process environment.
   std::optional<TableMirrorOptions> cache;

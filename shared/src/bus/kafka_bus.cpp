@@ -67,7 +67,9 @@ Result<Properties> client_properties(const Config& config, Role role, const std:
   for (const auto& [name, value] : config.kafka_properties) {
     for (const auto& pin : pinned()) {
       if (lower(name) != pin.property) continue;
-      bool same = std::any_of(pin.accepted.begin(), pin.accepted.end(), [&](const char* a) { return lower(value) == a; });
+      // A named copy: clang 14 cannot capture a structured binding in a lambda.
+      const std::string wanted = lower(value);
+      bool same = std::any_of(pin.accepted.begin(), pin.accepted.end(), [&wanted](const char* a) { return wanted == a; });
       if (same) continue;
       std::string fixed = pin.accepted.empty() ? "" : std::string(" (the bus sets ") + pin.property + "=" + pin.accepted.front() + ")";
       return make_error(Errc::invalid_argument, env_name(name) + ": cannot be set" + fixed + ": " + pin.why);

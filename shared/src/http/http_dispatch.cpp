@@ -22,6 +22,8 @@ struct RequestState {
   RouteMatch match;
   std::string peer;
   bool close_after = false;  // a body was left unread
+  const httplib::Request* request = nullptr;
+  std::string accept_encoding;  // the client's, hidden from httplib until the body is known
 };
 thread_local RequestState current;
 
@@ -45,8 +47,18 @@ bool has_body(const httplib::Request& req) {
   return !length.empty() && length.find_first_not_of('0') != std::string::npos;
 }
 
+// httplib compresses a response by the request's Accept-Encoding when it writes
+// it (brotli first, at its slowest quality): it sees gzip, or nothing, as
+// policy::response_encoding decides for this body.
+void choose_encoding(const Response& r) {
+  if (!current.request) return;
+  std::string encoding = policy::response_encoding(current.accept_encoding, r.body.size());
+  if (!encoding.empty()) const_cast<httplib::Request*>(current.request)->set_header("Accept-Encoding", encoding);
+}
+
 httplib::Server::HandlerResponse answer(httplib::Response& res, Response r) {
   if (current.close_after) r.headers.emplace_back("Connection", "close");
+  choose_encoding(r);
   write_response(r, res);
   return httplib::Server::HandlerResponse::Handled;
 }
@@ -68,13 +80,16 @@ Response Server::Impl::run(const Route& route, Request request) {
 }
 
 httplib::Server::HandlerResponse Server::Impl::pre_routing(const httplib::Request& req, httplib::Response& res) {
-  current = RequestState{std::chrono::steady_clock::now(), &kUnmatched, {}, req.remote_addr + ":" + std::to_string(req.remote_port), false};
+  current = RequestState{std::chrono::steady_clock::now(), &kUnmatched, {}, req.remote_addr + ":" + std::to_string(req.remote_port),
+                         false, &req, req.get_header_value("Accept-Encoding")};
   const bool body = has_body(req);
   current.close_after = body;  // until a content reader consumes it
   // A request with neither Content-Length nor Transfer-Encoding has no body
   // (RFC 9112 6.3); httplib would wait for the connection to close instead.
   if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding"))
     const_cast<httplib::Request&>(req).set_header("Content-Length", "0");
+  // Put back by answer() when the response is worth compressing (choose_encoding).
+  const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
 
   if (!policy::is_known_method(req.method))
     return answer(res, problem_response(501, "", "method " + req.method + " is not implemented by this server"));
@@ -130,7 +145,7 @@ void Server::Impl::read_body(const httplib::Request& req, httplib::Response& res
     return;
   }
   current.close_after = false;
-  write_response(run(*m.route, convert(req, m.params, std::move(body))), res);
+  (void)answer(res, run(*m.route, convert(req, m.params, std::move(body))));
 }
 
 void Server::Impl::log_request(const httplib::Request& req, const httplib::Response& res) {

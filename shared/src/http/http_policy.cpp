@@ -80,4 +80,26 @@ bool is_known_method(std::string_view method) {
   return std::find(known.begin(), known.end(), method) != known.end();
 }
 
+std::string response_encoding(std::string_view accept_encoding, std::size_t body_bytes) {
+  if (body_bytes < kCompressMinBytes) return "";
+  bool gzip = false, star = false, gzip_refused = false;
+  while (!accept_encoding.empty()) {
+    std::size_t comma = accept_encoding.find(',');
+    std::string_view item = accept_encoding.substr(0, comma);
+    accept_encoding.remove_prefix(comma == std::string_view::npos ? accept_encoding.size() : comma + 1);
+    std::size_t semicolon = item.find(';');
+    std::string name = lower(trim(item.substr(0, semicolon)));
+    bool refused = false;
+    if (semicolon != std::string_view::npos) {
+      std::string param = lower(trim(item.substr(semicolon + 1)));
+      param.erase(std::remove(param.begin(), param.end(), ' '), param.end());
+      // q=0, q=0.0, q=0.00, q=0.000 (RFC 9110 12.4.2): "not acceptable"
+      refused = param.rfind("q=0", 0) == 0 && param.find_first_not_of("0.", 2) == std::string::npos;
+    }
+    if (name == "gzip" || name == "x-gzip") (refused ? gzip_refused : gzip) = true;
+    if (name == "*" && !refused) star = true;
+  }
+  return (gzip || (star && !gzip_refused)) ? "gzip" : "";
+}
+
 }  // namespace etl::http::policy

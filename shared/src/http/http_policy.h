@@ -2,6 +2,7 @@
 // own): bearer tokens, Host names against DNS rebinding, JSON bodies, methods.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,17 @@ bool is_json_media_type(std::string_view content_type);
 // must be declared application/json. An empty request without Content-Type
 // is accepted (`curl -X POST`), so is one with Content-Type application/json.
 bool json_body_acceptable(std::string_view content_type, bool has_body, bool has_origin);
+
+// Responses smaller than this go uncompressed: compressing them saves nothing
+// worth the CPU.
+inline constexpr std::size_t kCompressMinBytes = 1024;
+
+// The Accept-Encoding to let httplib see for a response of `body_bytes`: "gzip"
+// when the body is worth compressing and the client's header accepts gzip (by
+// name or `*`, not with q=0), else "" (sent uncompressed). Never "br": httplib
+// compresses brotli at quality 11, about 1 ms of CPU for a 1 KiB query status,
+// more than the rest of a cached query (bench/README.md, query_benchmark).
+std::string response_encoding(std::string_view accept_encoding, std::size_t body_bytes);
 
 // Methods this server knows (RFC 9110 section 9, PATCH, QUERY); anything else is 501.
 bool is_known_method(std::string_view method);

@@ -55,6 +55,23 @@ TEST(HttpPolicy, KnownMethods) {
   for (const char* m : {"PRI", "FOO", "get", "PROPFIND", ""}) EXPECT_FALSE(policy::is_known_method(m)) << m;
 }
 
+TEST(HttpPolicy, ResponsesAreGzippedWhenWorthItNeverBrotli) {
+  using policy::response_encoding;
+  const std::size_t big = policy::kCompressMinBytes, small = policy::kCompressMinBytes - 1;
+  EXPECT_EQ(response_encoding("gzip, deflate, br", big), "gzip") << "a browser's header: gzip, not brotli";
+  EXPECT_EQ(response_encoding("deflate, gzip, br, zstd", big), "gzip");
+  EXPECT_EQ(response_encoding("br", big), "") << "brotli only: sent uncompressed";
+  EXPECT_EQ(response_encoding("gzip, deflate, br", small), "") << "a small body is not worth compressing";
+  EXPECT_EQ(response_encoding("", big), "");
+  EXPECT_EQ(response_encoding("identity", big), "");
+  EXPECT_EQ(response_encoding("GZip;q=0.5", big), "gzip");
+  EXPECT_EQ(response_encoding("gzip;q=0", big), "") << "q=0 refuses it";
+  EXPECT_EQ(response_encoding("gzip; q=0.000, br", big), "");
+  EXPECT_EQ(response_encoding("*", big), "gzip");
+  EXPECT_EQ(response_encoding("*, gzip;q=0", big), "") << "named refusal wins over *";
+  EXPECT_EQ(response_encoding("x-gzip", big), "gzip");
+}
+
 TEST(HttpRouter, MatchesTemplatesAndListsAllowedMethods) {
   Router router;
   Handler h = [](const Request&) { return Response{}; };

@@ -95,7 +95,7 @@ std::string view_select_sql(const TableInfo& table, const std::vector<PartitionI
   return select + ")";
 }
 
-Result<std::unique_ptr<DuckDbEngine>> DuckDbEngine::open(DuckDbEngineOptions options) {
+Result<std::unique_ptr<DuckDbEngine>> DuckDbEngine::open(DuckDbEngineOptions options, VerdictCacheLimits verdicts) {
   std::unique_ptr<DuckDbEngine> engine(new DuckDbEngine());
   engine->options_ = std::move(options);
   std::map<std::string, std::string> settings = {{"threads", std::to_string(engine->options_.threads)}};
@@ -111,7 +111,7 @@ Result<std::unique_ptr<DuckDbEngine>> DuckDbEngine::open(DuckDbEngineOptions opt
   ETL_RETURN_IF_ERROR(engine->lock_down());
   auto parser = engine->db_->connect();
   if (!parser) return std::move(parser).error();
-  engine->gate_ = std::make_unique<SqlGate>(std::move(parser).value(), engine->options_.database);
+  engine->gate_ = std::make_unique<SqlGate>(std::move(parser).value(), engine->options_.database, verdicts);
   return engine;
 }
 
@@ -165,11 +165,13 @@ Result<std::unique_ptr<DuckDbEngine::Session>> DuckDbEngine::session() {
 
 Status DuckDbEngine::check(const std::string& sql) {
   std::set<std::string> names;
+  std::uint64_t generation = 0;
   {
     std::lock_guard lock(names_mutex_);
     names = table_names_;
+    generation = table_names_generation_;
   }
-  return gate_->check(sql, names);
+  return gate_->check(sql, names, generation);
 }
 
 std::string DuckDbEngine::scrub(std::string message) const {
@@ -255,12 +257,16 @@ Status DuckDbEngine::sync_views(Catalog& catalog) {
     it = applied_.erase(it);
   }
   {
-    std::lock_guard names_lock(names_mutex_);
-    table_names_.clear();
+    std::set<std::string> lowered;
     for (const auto& [name, version] : applied_) {
       std::string lower = name;
       for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      table_names_.insert(lower);
+      lowered.insert(lower);
+    }
+    std::lock_guard names_lock(names_mutex_);
+    if (lowered != table_names_) {
+      table_names_ = std::move(lowered);
+      ++table_names_generation_;  // verdicts reached for the old set are not reused
     }
   }
   if (all_applied) synced_generation_.store(generation);

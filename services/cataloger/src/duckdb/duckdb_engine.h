@@ -51,7 +51,8 @@ std::string view_select_sql(const TableInfo& table, const std::vector<PartitionI
 
 class DuckDbEngine final {
  public:
-  static Result<std::unique_ptr<DuckDbEngine>> open(DuckDbEngineOptions options);
+  // `verdicts`: how many of the SQL gate's verdicts are remembered (max_entries 0: none).
+  static Result<std::unique_ptr<DuckDbEngine>> open(DuckDbEngineOptions options, VerdictCacheLimits verdicts = {});
   ~DuckDbEngine();
   DuckDbEngine(const DuckDbEngine&) = delete;
   DuckDbEngine& operator=(const DuckDbEngine&) = delete;
@@ -101,6 +102,7 @@ class DuckDbEngine final {
   std::unique_ptr<SqlGate> gate_;
   std::mutex names_mutex_;
   std::set<std::string> table_names_;  // lower-cased, for the gate
+  std::uint64_t table_names_generation_ = 0;  // moves whenever table_names_ changes (the gate's verdicts)
 };
 
 }  // namespace etl::cataloger

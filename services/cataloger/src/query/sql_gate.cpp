@@ -167,4 +167,11 @@ Status SqlGate::check(const std::string& sql, const std::set<std::string>& table
   return check_syntax_tree(*serialized, tables, database_);
 }
 
+Status SqlGate::check(const std::string& sql, const std::set<std::string>& tables, std::uint64_t generation) {
+  if (auto verdict = verdicts_.find(sql, generation)) return *std::move(verdict);
+  Status verdict = check(sql, tables);
+  verdicts_.remember(sql, generation, verdict);
+  return verdict;
+}
+
 }  // namespace etl::cataloger

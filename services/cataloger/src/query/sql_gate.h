@@ -8,6 +8,7 @@
 //      no system catalog (information_schema, pg_catalog, duckdb_*, sqlite_*).
 // The engine then prepares that one statement and checks its type (SELECT or
 // EXPLAIN) before it runs it (DuckDbEngine::Session::execute).
+// Verdicts are remembered per exact text and table-set generation (verdict_cache.h).
 #pragma once
 
 #include <memory>
@@ -19,6 +20,7 @@
 
 #include "etl/duck.h"
 #include "etl/result.h"
+#include "verdict_cache.h"
 
 namespace etl::cataloger {
 
@@ -31,16 +33,22 @@ Status check_syntax_tree(const nlohmann::json& serialized, const std::set<std::s
 class SqlGate final {
  public:
   // `conn`: a connection of the engine's database, used only to parse.
-  SqlGate(std::unique_ptr<duck::Connection> conn, std::string database)
-      : conn_(std::move(conn)), database_(std::move(database)) {}
+  SqlGate(std::unique_ptr<duck::Connection> conn, std::string database, VerdictCacheLimits verdicts = {})
+      : conn_(std::move(conn)), database_(std::move(database)), verdicts_(verdicts) {}
   // OK when `sql` is one read-only statement over `tables`; invalid_argument with the reason.
   Status check(const std::string& sql, const std::set<std::string>& tables);
+  // The same, remembered: `generation` must name `tables` (one generation, one set;
+  // DuckDbEngine counts the changes of its set), so a verdict reached under it
+  // is reused for exactly `sql` until the set changes.
+  Status check(const std::string& sql, const std::set<std::string>& tables, std::uint64_t generation);
+  const VerdictCache& verdicts() const { return verdicts_; }
 
  private:
   Result<nlohmann::json> serialize(const std::string& sql);
   std::mutex mutex_;
   std::unique_ptr<duck::Connection> conn_;
   std::string database_;
+  VerdictCache verdicts_;
 };
 
 }  // namespace etl::cataloger
