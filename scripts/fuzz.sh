@@ -4,7 +4,7 @@
 # tests/fuzz/corpus/<target>/.
 #
 #   scripts/fuzz.sh                 # the default targets, 300 s each (ETL_FUZZ_SECONDS)
-#   scripts/fuzz.sh --smoke         # the smoke targets, 20 s each: the ctest `fuzz_smoke` (label fuzz)
+#   scripts/fuzz.sh --smoke         # every target, 15 s each: the ctest `fuzz_smoke` (label fuzz)
 #   scripts/fuzz.sh sql_gate 600    # one target, 600 s
 #
 # New inputs go to build-fuzz/corpus/<target>/ (merge the interesting ones into
@@ -13,16 +13,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 targets=(sql_gate s3_event pgwire raw_transform envelope requests)
-# The suite's short run leaves out raw_transform and envelope until the
-# transformer's raw reader stops reaching undefined behaviour inside simdjson on
-# a malformed `source` object (tests/fuzz/known/README.md): a smoke that finds a
-# known crash within its seconds or not, depending on the machine's load, would
-# fail at random. Long runs include them.
-smoke_targets=(sql_gate s3_event pgwire requests)
+smoke_targets=(sql_gate s3_event pgwire raw_transform envelope requests)
 seconds="${ETL_FUZZ_SECONDS:-300}"
 seed=()
 if [ "${1:-}" = "--smoke" ]; then
-  seconds="${ETL_FUZZ_SMOKE_SECONDS:-20}"
+  seconds="${ETL_FUZZ_SMOKE_SECONDS:-15}"
   targets=("${smoke_targets[@]}")
   # A fixed seed: the suite's short run repeats the same mutations each time, so it
   # fails on a regression, not on the luck of the day. Long runs explore at random.

@@ -25,6 +25,15 @@ std::string good_envelope() {
                   {paging(json::array({playlist_item(track()), playlist_item(nullptr), playlist_item(local_track())}))});
 }
 
+// Found by fuzz_envelope (tests/fuzz/corpus/envelope/source-not-closed.json): a
+// malformed `source` object walked on demand without an error, and the next
+// look-up reached undefined behaviour inside simdjson. Under UBSan this crashed.
+TEST(BadData, AMalformedSourceObjectIsBadDataNeverUndefinedBehaviour) {
+  const std::string raw = R"JSON({"format":"spotify-etl.raw.v1","run_id":"r","source":{"type":"album","id":"qN3uQ7FjRGTy","name":"A","release_date":"2020n_id":"r","source":{"type":"album","id":"qN3uQ7FjRGTy","name":"A","release_date":"2020","total_s":[{"id":"a"}]}],"next":null}}]})JSON";
+  EXPECT_EQ(code_of(raw), Errc::bad_data) << message_of(raw);
+  EXPECT_NE(message_of(raw).find("not valid JSON"), std::string::npos) << message_of(raw);
+}
+
 TEST(BadData, NotJsonIsBadData) {
   for (std::string_view raw : {"", " ", "not json", "{", "}", "{\"a\":}", "nul", "\x01\x02"})
     EXPECT_EQ(code_of(raw), Errc::bad_data) << "'" << raw << "'";
