@@ -200,11 +200,16 @@ def wait_ready(stack):
 
 
 def run_with_transformer_kill(stack):
-    """POST /v1/runs; kill the transformer once it has written rows of the run and
-    before the run is fully transformed; returns (run record, rows before kill)."""
+    """POST /v1/runs; kill the transformer once the run has landed its first raw
+    object (its event is then on the way to, or in, a batch of the transformer),
+    before the run is fully transformed; returns (run record, rows before kill).
+    Not "once rows appear": a batch holds the whole run's objects, so its rows
+    appear all at once."""
     ext, tr = stack.url("extractor"), stack.url("transformer")
     rows_metric = ("spotify_etl_rows_written_total", {"table": "songs_data"})
+    landed_metric = ("spotify_etl_extractor_objects_landed_total", {})
     base_rows = ps.metric(tr, *rows_metric) or 0
+    base_landed = ps.metric(ext, *landed_metric) or 0
     sources = [{"type": t, "id": i} for t, i in (x.split(":", 1) for x in SOURCES)]
     status, body = ps.http("POST", ext + "/v1/runs", {"sources": sources}, token=stack.token)
     if not stack.check(status in (200, 201, 202), f"POST /v1/runs -> {status}"):
@@ -214,10 +219,10 @@ def run_with_transformer_kill(stack):
     transformer = stack.containers("transformer")[0]
     deadline = time.monotonic() + ROWS_TIMEOUT_S
     while time.monotonic() < deadline:
-        rows = ps.metric(tr, *rows_metric)
-        if rows is not None and rows > base_rows:
+        landed = ps.metric(ext, *landed_metric)
+        if landed is not None and landed > base_landed:
             ps.podman("kill", "--signal", "KILL", transformer)
-            killed_at = rows - base_rows
+            killed_at = (ps.metric(tr, *rows_metric) or base_rows) - base_rows
             break
         time.sleep(0.05)
     stack.check(killed_at is not None, f"transformer container killed (SIGKILL) mid-run, after {killed_at} rows")

@@ -1,5 +1,7 @@
 #include "raw_reader.h"
 
+#include <algorithm>
+
 #include "etl/dates.h"
 #include "page_reader.h"
 #include "etl/lake.h"
@@ -151,6 +153,24 @@ Status read_legacy(od::object& root, const RawObjectMeta& meta, TransformOutput&
   return {};
 }
 
+// Well-formed JSON, at any depth (deep values are skipped iteratively by the walk:
+// a 100,000-deep item is a malformed item, not a bad object). The parser's
+// buffers grow with the largest object a thread has seen; objects over 8 MiB
+// get a parser of their own, freed at once.
+Status validate(simdjson::padded_string_view json) {
+  constexpr std::size_t kKeptUpTo = 8u << 20;
+  thread_local simdjson::dom::parser kept;
+  simdjson::dom::parser own;
+  simdjson::dom::parser& parser = json.length() > kKeptUpTo ? own : kept;
+  const std::size_t depth = std::max(json.length() / 2 + 2, parser.max_depth());
+  if (parser.capacity() < json.length() || parser.max_depth() < depth)
+    if (error_code e = parser.allocate(std::max(json.length(), parser.capacity()), depth); e != SUCCESS)
+      return json_error(e);
+  simdjson::dom::element checked;
+  if (error_code e = parser.parse(json.data(), json.length(), false).get(checked); e != SUCCESS) return json_error(e);
+  return {};
+}
+
 }  // namespace
 
 Status read_raw_object(od::parser& parser, simdjson::padded_string_view json, const RawObjectMeta& meta,
@@ -160,9 +180,7 @@ Status read_raw_object(od::parser& parser, simdjson::padded_string_view json, co
   // objects once a walk has gone past the fault (tests/fuzz/corpus/envelope/
   // source-not-closed.json). So the whole document is validated first, by the
   // DOM parser: a few hundred MB/s more of work, against a crash on hostile input.
-  thread_local simdjson::dom::parser validator;
-  simdjson::dom::element checked;
-  if (error_code e = validator.parse(json.data(), json.length(), false).get(checked); e != SUCCESS) return json_error(e);
+  ETL_RETURN_IF_ERROR(validate(json));
   od::document doc;
   if (error_code e = parser.iterate(json).get(doc); e != SUCCESS) return json_error(e);
   od::object root;

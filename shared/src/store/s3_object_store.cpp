@@ -190,6 +190,7 @@ Result<ObjectInfo> S3ObjectStore::put(const std::string& key, std::string_view d
 // If-None-Match: * on PutObject and CompleteMultipartUpload (AWS S3 since 2024, MinIO).
 Result<ObjectInfo> S3ObjectStore::put_if_absent(const std::string& key, std::string_view data) {
   ETL_RETURN_IF_ERROR(validate_key(key));
+  if (!conditional_puts_.load()) return put(key, data);
   if (data.size() > options_.multipart_threshold) return put_multipart(key, data, true);
   return put_single(key, data, true);
 }
@@ -204,6 +205,15 @@ Result<ObjectInfo> S3ObjectStore::put_single(const std::string& key, std::string
   call.body = data;
   auto reply = execute(call);
   if (!reply.ok()) return std::move(reply).error();
+  if (exclusive && (reply->response.status == 501 || reply->code() == "NotImplemented")) {
+    // A store without conditional writes (older S3-compatible servers): a plain put,
+    // as before put_if_absent existed; what it protected against is logged once.
+    if (conditional_puts_.exchange(false))
+      log::warn("the object store does not support conditional writes (If-None-Match); puts that should only "
+                "create are plain puts, so two transformers owning one partition at once may write a batch twice",
+                {{"endpoint", endpoint_.display()}, {"bucket", location_.bucket}});
+    return put_single(key, data, false);
+  }
   if (!reply->ok()) return failure(call, *reply);
   return ObjectInfo{key, data.size(), s3::strip_etag_quotes(reply->response.header("etag")),
                     date_or_now(reply->response)};

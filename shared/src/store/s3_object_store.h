@@ -9,6 +9,8 @@
 // refused at open time and an AWS endpoint answers every call with unauthorized.
 #pragma once
 
+#include <atomic>
+
 #include <chrono>
 #include <cstdint>
 
@@ -69,6 +71,7 @@ class S3ObjectStore final : public ObjectStore {
   std::string region_;
   S3Options options_;
   http::Client client_;
+  std::atomic<bool> conditional_puts_{true};  // false once the store answered If-None-Match with 501
 };
 
 // Opens "s3://bucket[/prefix]" with the endpoint and credentials of `aws`.

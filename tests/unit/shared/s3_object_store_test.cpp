@@ -309,6 +309,24 @@ TEST(S3ObjectStore, BodiesOverTheThresholdGoUpInPartsAndComplete) {
   EXPECT_EQ(*store->get("songs_data/dt=2026-03-03/x.parquet"), data);
 }
 
+TEST(S3ObjectStore, PutIfAbsentOnAStoreWithoutConditionalWritesFallsBackToAPlainPut) {
+  FakeS3 fake;
+  fake.fail_when([](const RecordedRequest& r) -> std::optional<Fault> {
+    if (!r.header("if-none-match").empty()) return Fault{501, "NotImplemented"};
+    return std::nullopt;
+  });
+  auto store = open(fake, "root", fast_retries());
+  auto first = store->put_if_absent("m.json", "one");
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(fake.objects().at("root/m.json"), "one");
+  EXPECT_TRUE(store->put_if_absent("m.json", "two").ok()) << "plain puts from then on";
+  EXPECT_EQ(fake.objects().at("root/m.json"), "two");
+  std::size_t conditional = 0;
+  for (const auto& r : fake.requests())
+    if (!r.header("if-none-match").empty()) ++conditional;
+  EXPECT_EQ(conditional, 1u) << "asked once, then remembered";
+}
+
 TEST(S3ObjectStore, AFailedPartAbortsTheUploadAndLeavesThePreviousObject) {
   FakeS3 fake;
   fake.put_raw("root/k.bin", "previous");
