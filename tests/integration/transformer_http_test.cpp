@@ -76,6 +76,17 @@ TEST(TransformerHttp, BadKeysAre400UnknownIs404PoisonIs422TooLargeIs413) {
   EXPECT_EQ(status["last_errors"][2]["code"], "too_large");
 }
 
+// POST /v1/reprocess of processed/, then the job once it has ended.
+void reprocess_processed(Env& env, json& job) {
+  auto r = call("POST", env.url("/v1/reprocess"), json{{"prefix", "processed/"}}.dump());
+  ASSERT_EQ(r.status, 202) << r.body;
+  const std::string id = r.json()["job_id"];
+  ASSERT_TRUE(etl::testing::wait_until([&] {
+    job = call("GET", env.url("/v1/jobs/" + id)).json();
+    return job["state"] != "queued" && job["state"] != "running";
+  }));
+}
+
 TEST(TransformerHttp, ReprocessRunsInTheBackgroundAndReportsItsJob) {
   Env env;
   env.start_idle();
@@ -84,14 +95,8 @@ TEST(TransformerHttp, ReprocessRunsInTheBackgroundAndReportsItsJob) {
     ASSERT_EQ(call("POST", env.url("/v1/transform"), json{{"key", key}}.dump()).status, 200);
   }
   env.raw->put("processed/spotify_raw_20261121T060000Z_playlist_bad_r.json", "nope").ok();
-  auto r = call("POST", env.url("/v1/reprocess"), json{{"prefix", "processed/"}}.dump());
-  ASSERT_EQ(r.status, 202) << r.body;
-  const std::string id = r.json()["job_id"];
   json job;
-  ASSERT_TRUE(etl::testing::wait_until([&] {
-    job = call("GET", env.url("/v1/jobs/" + id)).json();
-    return job["state"] != "queued" && job["state"] != "running";
-  }));
+  ASSERT_NO_FATAL_FAILURE(reprocess_processed(env, job));
   EXPECT_EQ(job["state"], "partial") << job.dump(2);
   EXPECT_EQ(job["objects"], (json{{"total", 4}, {"done", 3}, {"failed", 1}}));
   EXPECT_EQ(job["rows"]["songs_data"], 30);
@@ -132,14 +137,8 @@ TEST(TransformerHttp, RedoingBatchedObjectsRewritesTheirBatchFiles) {
   EXPECT_EQ(env.table_keys(), files) << "the batch's files were rewritten, no file of its own";
   EXPECT_EQ(env.transformed_bytes(files.front()), before) << "same members, same bytes";
 
-  auto r = call("POST", env.url("/v1/reprocess"), json{{"prefix", "processed/"}}.dump());
-  ASSERT_EQ(r.status, 202) << r.body;
-  const std::string id = r.json()["job_id"];
   json job;
-  ASSERT_TRUE(etl::testing::wait_until([&] {
-    job = call("GET", env.url("/v1/jobs/" + id)).json();
-    return job["state"] != "queued" && job["state"] != "running";
-  }));
+  ASSERT_NO_FATAL_FAILURE(reprocess_processed(env, job));
   EXPECT_EQ(job["state"], "succeeded") << job.dump(2);
   EXPECT_EQ(job["objects"], (json{{"total", 4}, {"done", 4}, {"failed", 0}}));
   EXPECT_EQ(job["rows"]["songs_data"], 40) << "each batch once per job: " << job.dump(2);

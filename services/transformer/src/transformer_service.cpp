@@ -149,9 +149,9 @@ Result<TransformResult> TransformerService::transform_key(const std::string& raw
 // backfill job each batch is redone once. Other objects run alone, as ever.
 Result<TransformResult> TransformerService::redo_object(const std::string& key, const std::string& source,
                                                         RunOptions options, const std::string& job_id) {
-  std::string rest = key;
-  for (std::string_view folder : {kPendingPrefix, kProcessedPrefix})
-    if (starts_with(rest, folder)) rest = rest.substr(folder.size());
+  auto raw = RawObjectKey::parse(key);
+  if (!raw) return run_recorded(key, source, options);  // says why
+  const std::string& rest = raw->name;
   if (Status refreshed = index_->refresh(); !refreshed.ok()) {
     errors_.add(source, key, refreshed.error());
     return make_error(refreshed.error().code, "cannot read the batch manifests: " + refreshed.error().message);
