@@ -5,6 +5,10 @@ set -euo pipefail
 
 DUCKDB_VERSION="${DUCKDB_VERSION:-1.4.4}"
 DUCKDB_BINDINGS_REVISION="${DUCKDB_BINDINGS_REVISION:-r.1}"
+# DuckDB's signed extensions for that engine, from their official PyPI wheels
+# (duckdb-ext-<name>); read Iceberg tables locally and in S3.
+DUCKDB_EXTENSIONS_VERSION="${DUCKDB_EXTENSIONS_VERSION:-1.4.4.20260205}"
+DUCKDB_EXTENSIONS=(httpfs avro iceberg)
 CACHE_DIR="${ETL_CACHE_DIR:-$HOME/.cache/spotify-etl}"
 
 log() { printf 'setup: %s\n' "$*" >&2; }
@@ -16,6 +20,7 @@ need_pkgs=(build-essential cmake ninja-build pkg-config git ca-certificates curl
 # npm and python3 may come from elsewhere (nodesource, pyenv): only install them if absent.
 command -v npm >/dev/null 2>&1 || need_pkgs+=(npm)
 command -v python3 >/dev/null 2>&1 || need_pkgs+=(python3 python3-venv)
+python3 -m pip --version >/dev/null 2>&1 || need_pkgs+=(python3-pip)  # downloads DuckDB's extensions
 
 missing=()
 for p in "${need_pkgs[@]}"; do
@@ -44,6 +49,28 @@ if [ ! -f "$duck_dir/lib/libduckdb.so" ] || [ ! -f "$duck_dir/include/duckdb.h" 
   cp "$tmp/h/package/src/duckdb/src/include/duckdb.h" "$duck_dir/include/duckdb.h"
 fi
 log "DuckDB $DUCKDB_VERSION at $duck_dir"
+
+# The extensions unpacked into DuckDB's extension_directory layout, so a connection
+# with extension_directory=$duck_dir/extensions (or LOAD '<path>') works offline.
+ext_dir="$duck_dir/extensions/v$DUCKDB_VERSION/linux_amd64"
+for ext in "${DUCKDB_EXTENSIONS[@]}"; do
+  [ -f "$ext_dir/$ext.duckdb_extension" ] && continue
+  log "fetching DuckDB extension $ext $DUCKDB_EXTENSIONS_VERSION from PyPI into $ext_dir"
+  etmp=$(mktemp -d)
+  python3 -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: \
+    --platform manylinux_2_28_x86_64 --dest "$etmp" \
+    "duckdb-ext-$ext==$DUCKDB_EXTENSIONS_VERSION" </dev/null >&2
+  mkdir -p "$ext_dir"
+  python3 - "$etmp"/duckdb_ext_"$ext"-*.whl "duckdb_ext/extensions/v$DUCKDB_VERSION/linux_amd64/$ext.duckdb_extension" \
+      "$ext_dir/$ext.duckdb_extension.tmp" <<'PY'
+import shutil, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as whl, whl.open(sys.argv[2]) as src, open(sys.argv[3], "wb") as dst:
+    shutil.copyfileobj(src, dst)
+PY
+  mv "$ext_dir/$ext.duckdb_extension.tmp" "$ext_dir/$ext.duckdb_extension"
+  rm -rf "$etmp"
+done
+log "DuckDB extensions ${DUCKDB_EXTENSIONS[*]} at $ext_dir"
 
 # Chart.js for the cataloger's web dashboard (services/cataloger/ui/README.md): the
 # pinned npm package's UMD build, embedded into the binary at build time.
