@@ -40,7 +40,9 @@ SPEC = PartitionSpec(PartitionField(source_id=3, field_id=1000, transform=Identi
 # Per dt, the rows of each table.
 WRITTEN = [{"2026-01-01": 3, "2026-01-02": 2}, {"2026-01-02": 1, "2026-01-03": 4}]  # two commits
 FROM_PARTITION = {"2026-02-01": 2, "2026-02-02": 5}
-# The Parquet schema of the dt-less files: Iceberg field ids, as a writer must put them.
+# The Parquet schema of the dt-less files: Iceberg field ids, as a writer must put them
+# (without them and without the table property schema.name-mapping.default, PyIceberg
+# 0.11.1 refuses the file and DuckDB 1.4.4's iceberg_scan fails with an INTERNAL Error).
 NO_DT = pa.schema([pa.field("id", pa.int64(), metadata={b"PARQUET:field_id": b"1"}),
                    pa.field("name", pa.string(), metadata={b"PARQUET:field_id": b"2"})])
 
