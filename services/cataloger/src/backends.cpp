@@ -33,8 +33,16 @@ Result<std::shared_ptr<Catalog>> open_local_catalog(const BackendContext& contex
   }
   auto reader = DuckDbSchemaReader::open(root);
   if (!reader) return std::move(reader).error();
+  std::shared_ptr<iceberg::IcebergTables> iceberg;
+  if (config.table_format == "iceberg") {
+    iceberg::IcebergTablesOptions options;
+    options.local_root = root;
+    auto opened = iceberg::IcebergTables::open(context.store, std::move(options), context.metrics);
+    if (!opened) return std::move(opened).error();
+    iceberg = std::move(opened).value();
+  }
   auto catalog = LocalCatalog::open(context.store, std::move(reader).value(),
-                                    {config.glue_database, root_url, 1000, mirror, root}, context.metrics);
+                                    {config.glue_database, root_url, 1000, mirror, root, iceberg}, context.metrics);
   if (!catalog) return std::move(catalog).error();
   return std::shared_ptr<Catalog>(std::move(catalog).value());
 }

@@ -194,12 +194,35 @@ Result<std::unique_ptr<ParquetWriter>> ParquetWriter::open() {
   return writer;
 }
 
+namespace {
+
+// Iceberg field ids for the file's columns (docs/contract.md, "Iceberg tables"):
+// top-level columns 1..n in schema order, then the list elements n+1.. in the
+// order of their columns. Readers that resolve columns by id (Iceberg) find them
+// without a name mapping; the cataloger takes the ids from the files.
+std::string field_ids_option(const TableSchema& schema) {
+  std::string out = "{";
+  int next_element = static_cast<int>(schema.columns.size()) + 1;
+  for (std::size_t i = 0; i < schema.columns.size(); ++i) {
+    const auto& c = schema.columns[i];
+    out += (i ? ", " : "") + duck::quote_identifier(std::string(c.name)) + ": ";
+    if (c.type == ColumnType::varchar_list)
+      out += "{__duckdb_field_id: " + std::to_string(i + 1) + ", element: " + std::to_string(next_element++) + "}";
+    else
+      out += std::to_string(i + 1);
+  }
+  return out + "}";
+}
+
+}  // namespace
+
 Result<std::string> ParquetWriter::write(const Table& table) {
   const fs::path file = dir_ / (std::string(table.name()) + ".parquet");
   current_ = &table;
   // zstd level 1: a tenth larger than the default level 3, and half the compression time.
   Status copied = conn_->execute("COPY (SELECT * FROM etl_rows()) TO " + duck::quote_literal(file.string()) +
-                                 " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)");
+                                 " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, FIELD_IDS " +
+                                 field_ids_option(table.schema()) + ")");
   current_ = nullptr;
   ETL_RETURN_IF_ERROR(copied);
   std::error_code size_ec;

@@ -138,6 +138,7 @@ struct Config {
   int topic_replication = -1;                                // ETL_TOPIC_REPLICATION: of created topics; -1 = the broker's default.replication.factor
 
   std::string catalog = "local";                             // ETL_CATALOG: local | glue
+  std::string table_format = "iceberg";                      // ETL_TABLE_FORMAT: iceberg (v2 tables committed by the cataloger) | hive (folders only)
   std::string glue_database = "spotify";                     // ETL_GLUE_DATABASE
   std::string query_engine = "duckdb";                       // ETL_QUERY_ENGINE: duckdb | athena
   std::string athena_workgroup = "primary";                  // ETL_ATHENA_WORKGROUP

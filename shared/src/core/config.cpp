@@ -443,6 +443,7 @@ Result<Config> load_config(const Environment& env, const ConfigDefaults& default
   }
 
   r.choice("ETL_CATALOG", cfg.catalog, {"local", "glue"});
+  r.choice("ETL_TABLE_FORMAT", cfg.table_format, {"iceberg", "hive"});
   r.string("ETL_GLUE_DATABASE", cfg.glue_database);
   r.choice("ETL_QUERY_ENGINE", cfg.query_engine, {"duckdb", "athena"});
   r.string("ETL_ATHENA_WORKGROUP", cfg.athena_workgroup);

@@ -171,8 +171,19 @@ void LocalCatalog::run(CrawlInfo& info, const CrawlRequest& request) {
     metrics_.counter("spotify_etl_cataloger_files_inspected_total", "Data files whose schema the crawler read")
         .inc(static_cast<double>(result.files_inspected));
     metrics_.counter("spotify_etl_cataloger_table_crawls_total", "Crawls per table", {{"table", table}}).inc();
+    const bool has_data = !result.state.partitions.empty() || current.data_version != 0;
+    if (options_.iceberg && has_data && (result.changed || listed_all || iceberg_behind_.count(table))) {
+      auto committed = options_.iceberg->commit(result.state);
+      if (!committed) {
+        iceberg_behind_.insert(table);
+        return fail(Error{committed.error().code, "Iceberg commit of " + table + ": " + committed.error().message});
+      }
+      iceberg_behind_.erase(table);
+      for (const auto& r : committed->refused)
+        log::warn("a schema change Iceberg does not allow was left out", {{"table", table}, {"change", r}});
+    }
     if (!result.changed) continue;
-    if (result.state.partitions.empty() && current.data_version == 0) continue;  // nothing readable yet
+    if (!has_data) continue;  // nothing readable yet
     auto put = store_->put(catalog_key(table), to_json(result.state).dump());
     if (!put) return fail(put.error());
     for (const auto& c : result.changes) {

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "crawl_jobs.h"
@@ -18,6 +19,7 @@
 #include "etl/catalog.h"
 #include "etl/metrics.h"
 #include "etl/object_store.h"
+#include "iceberg_tables.h"
 #include "table_mirror.h"
 
 namespace etl::cataloger {
@@ -32,6 +34,10 @@ struct LocalCatalogOptions {
   std::shared_ptr<TableMirror> mirror;
   // Where the files are read on this machine: the store's folder, or the mirror's.
   std::filesystem::path local_root;
+  // ETL_TABLE_FORMAT=iceberg: each crawl that changes a table commits its Parquet
+  // files as an Iceberg snapshot before the catalog moves (a failed commit fails
+  // the crawl: queries keep the last committed state). nullptr: hive folders only.
+  std::shared_ptr<iceberg::IcebergTables> iceberg;
 };
 
 class LocalCatalog final : public Catalog {
@@ -87,6 +93,8 @@ class LocalCatalog final : public Catalog {
   std::atomic<std::uint64_t> generation_{1};
 
   CrawlJobs jobs_;
+
+  std::set<std::string> iceberg_behind_;  // tables whose last Iceberg commit failed (crawls only)
 
   std::mutex mirror_crawl_mutex_;
   std::chrono::steady_clock::time_point last_mirror_crawl_{};  // of the crawls ping() starts

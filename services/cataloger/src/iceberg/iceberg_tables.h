@@ -1,0 +1,112 @@
+// The tables as Apache Iceberg v2 tables (ETL_TABLE_FORMAT=iceberg), written by
+// the cataloger over the files the transformer lands.
+//
+// Layout, per table in the transformed store: the data files stay where the
+// transformer writes them (`<table>/dt=<date>/<stem>.parquet`); the table's
+// metadata lives in `<table>/metadata/`: `v<N>.metadata.json`, manifest lists
+// `snap-<id>-<uuid>.avro`, manifests `<uuid>-m<k>.avro`, and `version-hint.text`
+// (a hint only: readers probe past it).
+//
+// A commit reconciles the table's current snapshot with the catalog's view of
+// the table's Parquet files: files it names that the snapshot lacks are added
+// (after HEAD confirms the store holds that version), files the snapshot holds
+// that are gone from the store are deleted. Because a commit adds only what the
+// snapshot lacks, a redelivered event, a repeated crawl or a retry after a crash
+// never adds a file twice: a data file is committed at most once.
+//
+// The compare-and-swap is the metadata file's name: `v<N+1>.metadata.json` is
+// written with put_if_absent (S3 If-None-Match: *, an exclusive link on file://).
+// The loser of a race reloads, recomputes its diff and tries again. Manifests and
+// manifest lists are written first under fresh names, so a crash at any step
+// leaves the table at its previous version, with at most unreferenced files.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "etl/duck.h"
+#include "etl/metrics.h"
+#include "etl/object_store.h"
+#include "manifest_files.h"
+#include "table_state.h"
+
+namespace etl::cataloger::iceberg {
+
+struct IcebergTablesOptions {
+  std::filesystem::path local_root;  // where the data files are read on this machine (store folder or mirror)
+  int max_attempts = 20;             // commit tries when other writers keep winning the compare-and-swap
+  int max_manifests = 32;            // past this many manifests a commit merges them into one
+  int metadata_log_max = 100;        // previous metadata files the metadata log remembers
+  // Test hook: called after each step of a commit ("manifest", "manifest-list",
+  // "metadata", "version-hint"); an error stops the commit there, as a crash would.
+  std::function<Status(std::string_view step)> after_step;
+};
+
+struct CommitResult {
+  bool committed = false;  // false: the snapshot already matched
+  std::int64_t snapshot_id = 0;
+  int version = 0;  // the metadata version now current
+  int added_files = 0;
+  int deleted_files = 0;
+  int attempts = 0;
+  std::string metadata_location;
+  std::vector<std::string> refused;  // schema changes Iceberg does not allow (kept out)
+};
+
+// A table's current metadata.
+struct CurrentTable {
+  int version = 0;
+  std::string metadata_key;  // relative to the store
+  nlohmann::json metadata;
+};
+
+class IcebergTables final {
+ public:
+  static Result<std::unique_ptr<IcebergTables>> open(std::shared_ptr<ObjectStore> store, IcebergTablesOptions options,
+                                                     MetricsRegistry& metrics);
+  IcebergTables(const IcebergTables&) = delete;
+  IcebergTables& operator=(const IcebergTables&) = delete;
+
+  // Brings the table's Iceberg snapshot to the Parquet files of `state` (see above).
+  Result<CommitResult> commit(const TableState& state);
+
+  // nullopt when the table has no Iceberg metadata yet.
+  Result<std::optional<CurrentTable>> current(const std::string& table);
+  // The live (added or existing) data files of the metadata's current snapshot.
+  Result<std::vector<ManifestEntry>> live_files(const nlohmann::json& metadata);
+
+  // The absolute URL Iceberg names an object by (file:///abs/key, s3://bucket/prefix/key).
+  std::string url_of(const std::string& key) const { return base_url_ + key; }
+  // The store key of such a URL; nullopt for a URL outside the store.
+  std::optional<std::string> key_of(std::string_view url) const;
+
+ private:
+  IcebergTables(std::shared_ptr<ObjectStore> store, IcebergTablesOptions options, MetricsRegistry& metrics,
+                std::string base_url);
+  struct FileFacts {
+    std::int64_t records = 0;
+    std::map<std::string, int> field_ids;  // "<column>" and "<column>.element" -> Parquet field id
+  };
+  Result<FileFacts> read_facts(const std::string& key);
+  Result<CommitResult> try_commit(const TableState& state, const std::optional<CurrentTable>& current);
+  Status step(std::string_view name);
+
+  std::shared_ptr<ObjectStore> store_;
+  IcebergTablesOptions options_;
+  MetricsRegistry& metrics_;
+  std::string base_url_;  // ends with '/'
+  std::mutex mutex_;      // one commit at a time (and the DuckDB connection)
+  std::unique_ptr<duck::Database> db_;
+  std::unique_ptr<duck::Connection> conn_;
+};
+
+}  // namespace etl::cataloger::iceberg

@@ -1,0 +1,190 @@
+"""The embedded pipeline's tables as Iceberg v2 tables, checked by readers we did not write.
+
+`spotify-etl demo --once` fills ./data/demo (ETL_TABLE_FORMAT=iceberg, the default), then
+`spotify-etl up` serves it. For every table, PyIceberg (StaticTable on the current metadata
+file) and DuckDB's iceberg_scan (official extensions loaded by path) must read exactly the
+rows `/v1/query` answers, per dt; the snapshot must name every Parquet file of the table
+folder once; and a new run must become a new snapshot that the readers see.
+
+Usage: test_pipeline.py --bin-dir DIR --duckdb-extensions DIR
+"""
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import read_tables  # noqa: E402
+
+ARGS = None
+PORTS = {}
+PROC = None
+WORKDIR = None
+TABLES = ("albums_data", "artists_data", "songs_data")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def transformed():
+    return os.path.join(WORKDIR.name, "data", "demo", "transformed")
+
+
+def http(method, path, body=None):
+    req = urllib.request.Request(f"http://127.0.0.1:{PORTS['cataloger']}{path}", method=method,
+                                 data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return json.load(r)
+
+
+def query(sql):
+    return http("POST", "/v1/query", {"sql": sql})["rows"]
+
+
+def setUpModule():
+    global PROC, WORKDIR
+    WORKDIR = tempfile.TemporaryDirectory(prefix="iceberg-pipeline-")
+    for name in ("extractor", "transformer", "cataloger"):
+        PORTS[name] = free_port()
+    env = dict(os.environ, ETL_PG_ADDR="off")
+    env.update({f"ETL_{n.upper()}_ADDR": f"127.0.0.1:{p}" for n, p in PORTS.items()})
+    env.pop("ETL_API_TOKEN", None)
+    env.pop("ETL_TABLE_FORMAT", None)  # the default must be iceberg
+    binary = os.path.join(ARGS.bin_dir, "spotify-etl")
+    demo = subprocess.run([binary, "demo", "--once"], cwd=WORKDIR.name, env=env, capture_output=True, text=True,
+                          timeout=300, stdin=subprocess.DEVNULL)
+    if demo.returncode != 0:
+        raise RuntimeError("spotify-etl demo --once failed: " + demo.stderr[-3000:])
+    env.update({"ETL_RAW_URL": "file://./data/demo/raw", "ETL_TRANSFORMED_URL": "file://./data/demo/transformed"})
+    log_path = os.path.join(WORKDIR.name, "up.log")
+    with open(log_path, "w") as log:
+        PROC = subprocess.Popen([binary, "up"], cwd=WORKDIR.name, env=env, stdout=log, stderr=log,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            if all(query(f"SELECT count(*) FROM {t}")[0][0] > 0 for t in TABLES):
+                return
+        except Exception:  # not up or not crawled yet
+            pass
+        if PROC.poll() is not None:
+            break
+        time.sleep(0.3)
+    PROC.kill()
+    raise RuntimeError("spotify-etl up did not serve the demo data; log: " + open(log_path).read()[-3000:])
+
+
+def tearDownModule():
+    if PROC:
+        PROC.send_signal(signal.SIGTERM)
+        try:
+            PROC.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            PROC.kill()
+    if WORKDIR:
+        WORKDIR.cleanup()
+
+
+def current_metadata(table):
+    folder = os.path.join(transformed(), table, "metadata")
+    version = int(open(os.path.join(folder, "version-hint.text")).read().strip())
+    while os.path.exists(os.path.join(folder, f"v{version + 1}.metadata.json")):
+        version += 1
+    return os.path.join(folder, f"v{version}.metadata.json")
+
+
+def endpoint_by_dt(table):
+    return {dt: n for dt, n in query(f"SELECT dt, count(*) FROM {table} GROUP BY dt")}
+
+
+class Readers:
+    def __init__(self, table):
+        self.location = current_metadata(table)
+        self.py = read_tables.read_pyiceberg(self.location, ARGS)
+        self.duck = read_tables.read_duckdb(self.location, ARGS)
+
+
+def wait_until_agreed(test, table, timeout=30):
+    """The endpoint and both readers agree (the commit lands with the crawl that moves the views)."""
+    deadline = time.time() + timeout
+    while True:
+        expected = endpoint_by_dt(table)
+        readers = Readers(table)
+        if readers.py["by_dt"] == expected and readers.duck["by_dt"] == expected:
+            return expected, readers
+        if time.time() > deadline:
+            test.assertEqual(readers.py["by_dt"], expected, f"{table}: PyIceberg vs /v1/query, per dt")
+            test.assertEqual(readers.duck["by_dt"], expected, f"{table}: DuckDB iceberg_scan vs /v1/query, per dt")
+        time.sleep(0.5)
+
+
+class IcebergTables(unittest.TestCase):
+    def test_readers_see_the_rows_the_endpoint_answers(self):
+        for table in TABLES:
+            with self.subTest(table=table):
+                expected, readers = wait_until_agreed(self, table)
+                self.assertGreater(sum(expected.values()), 0)
+                self.assertEqual(readers.py["rows"], sum(expected.values()))
+                self.assertEqual(readers.duck["rows"], sum(expected.values()))
+
+    def test_snapshot_names_every_data_file_once_with_field_ids(self):
+        from pyiceberg.table import StaticTable
+        import pyarrow.parquet as pq
+        for table in TABLES:
+            with self.subTest(table=table):
+                wait_until_agreed(self, table)
+                t = StaticTable.from_metadata(current_metadata(table))
+                self.assertEqual(t.format_version, 2)
+                self.assertEqual([f.name for f in t.spec().fields], ["dt"])
+                planned = [task.file.file_path for task in t.scan().plan_files()]
+                self.assertEqual(len(planned), len(set(planned)), "a data file is in the snapshot twice")
+                on_disk = set()
+                for root, _, files in os.walk(os.path.join(transformed(), table)):
+                    on_disk.update("file://" + os.path.join(root, f) for f in files if f.endswith(".parquet"))
+                self.assertEqual(set(planned), on_disk)
+                schema = pq.read_schema(planned[0][len("file://"):])
+                self.assertIn(b"PARQUET:field_id", schema.field(0).metadata or {}, "data files carry Iceberg field ids")
+                ids = {f.name: f.field_id for f in t.schema().fields}
+                self.assertEqual(int(schema.field(0).metadata[b"PARQUET:field_id"]), ids[schema.field(0).name])
+
+    def test_a_new_run_is_a_new_snapshot(self):
+        table = "songs_data"
+        before_expected, before = wait_until_agreed(self, table)
+        before_snapshot = before.py["snapshot_id"]
+        run = urllib.request.Request(f"http://127.0.0.1:{PORTS['extractor']}/v1/runs", method="POST",
+                                     data=b"{}", headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(run, timeout=60) as r:
+            self.assertIn(r.status, (200, 201, 202))
+        deadline = time.time() + 60
+        while sum(endpoint_by_dt(table).values()) <= sum(before_expected.values()):
+            self.assertLess(time.time(), deadline, "the new run's rows never reached /v1/query")
+            time.sleep(0.3)
+        expected, after = wait_until_agreed(self, table)
+        self.assertNotEqual(after.py["snapshot_id"], before_snapshot)
+        self.assertEqual(after.py["rows"], sum(expected.values()))
+        from pyiceberg.table import StaticTable
+        t = StaticTable.from_metadata(current_metadata(table))
+        self.assertEqual(t.current_snapshot().parent_snapshot_id, before_snapshot)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin-dir", required=True)
+    parser.add_argument("--duckdb-extensions", required=True)
+    ARGS, rest = parser.parse_known_args()
+    ARGS.s3_endpoint = None
+    ARGS.s3_access_key = None
+    ARGS.s3_secret_key = None
+    ARGS.s3_region = "us-east-1"
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)

@@ -1,0 +1,291 @@
+// IcebergTables: commits of the catalog's Parquet files as Iceberg v2 snapshots,
+// on a file:// store and on MinIO (when scripts/test-servers.sh runs): a file is
+// committed at most once whatever crashes between the steps of a commit or
+// concurrent committers do.
+#include "iceberg_tables.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "../shared/s3_test_env.h"
+#include "etl/duck.h"
+#include "table_metadata.h"
+#include "test_support.h"
+
+namespace etl::cataloger::iceberg {
+namespace {
+
+namespace fs = std::filesystem;
+
+class IcebergTablesTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    local_ = dir_.path() / ("local" + std::to_string(++setups_));  // a fresh folder per SetUp
+    fs::create_directories(local_);
+    if (GetParam() == "minio") {
+      auto server = etl::testing::s3_test_server();
+      if (!server) GTEST_SKIP() << "no MinIO (ETL_TEST_S3_*): run under scripts/test.sh";
+      auto opened = open_object_store("s3://" + server->bucket + "/" + etl::testing::unique_s3_prefix("iceberg"), server->aws);
+      ASSERT_TRUE(opened.ok()) << opened.error().message;
+      store_ = std::move(opened).value();
+    } else {
+      auto opened = open_object_store("file://" + local_.string(), AwsConfig{});
+      ASSERT_TRUE(opened.ok()) << opened.error().message;
+      store_ = std::move(opened).value();
+    }
+    db_ = std::move(duck::Database::open(":memory:").value());
+    conn_ = std::move(db_->connect().value());
+  }
+
+  std::unique_ptr<IcebergTables> tables(std::function<Status(std::string_view)> hook = {}, int max_manifests = 32) {
+    IcebergTablesOptions options;
+    options.local_root = local_;
+    options.after_step = std::move(hook);
+    options.max_manifests = max_manifests;
+    auto opened = IcebergTables::open(store_, std::move(options), metrics_);
+    EXPECT_TRUE(opened.ok()) << opened.error().message;
+    return std::move(opened).value();
+  }
+
+  // A Parquet file of `rows` rows under songs/dt=<dt>/<stem>.parquet, with Iceberg field ids.
+  FileState add_file(const std::string& dt, const std::string& stem, int rows, bool extra_column = false) {
+    const std::string key = "songs/dt=" + dt + "/" + stem + ".parquet";
+    fs::create_directories((local_ / key).parent_path());
+    std::string select = "SELECT 's' || i AS song_id, i::BIGINT AS n, ['a', 'b'] AS tags";
+    std::string ids = "{song_id: 1, n: 2, tags: {__duckdb_field_id: 3, element: 4}";
+    if (extra_column) {
+      select += ", i * 2 AS doubled";
+      ids += ", doubled: 9";
+    }
+    Status s = conn_->execute("COPY (" + select + " FROM range(" + std::to_string(rows) + ") t(i)) TO " +
+                              duck::quote_literal((local_ / key).string()) + " (FORMAT parquet, FIELD_IDS " + ids + "})");
+    EXPECT_TRUE(s.ok()) << s.error().message;
+    std::ifstream in(local_ / key, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (GetParam() == "minio") {
+      EXPECT_TRUE(store_->put(key, bytes).ok());
+    }
+    return FileState{key, bytes.size(), "", "parquet", "s"};
+  }
+
+  static TableState state_of(const std::vector<FileState>& files, bool extra_column = false) {
+    TableState t;
+    t.name = "songs";
+    t.columns = {{"song_id", "VARCHAR"}, {"n", "BIGINT"}, {"tags", "VARCHAR[]"}};
+    if (extra_column) t.columns.push_back({"doubled", "BIGINT"});
+    for (const auto& f : files) {
+      auto dt = f.key.substr(f.key.find("dt=") + 3, 10);
+      t.partitions[dt].files[f.key] = f;
+    }
+    t.data_version = static_cast<std::int64_t>(files.size());
+    return t;
+  }
+
+  // The live files of the current snapshot: key -> record count (a key twice fails the test).
+  std::map<std::string, std::int64_t> live(IcebergTables& t) {
+    std::map<std::string, std::int64_t> out;
+    auto current = t.current("songs");
+    EXPECT_TRUE(current.ok()) << current.error().message;
+    if (!current.ok() || !*current) return out;
+    auto files = t.live_files((*current)->metadata);
+    EXPECT_TRUE(files.ok()) << files.error().message;
+    if (!files.ok()) return out;
+    for (const auto& f : *files) {
+      auto key = t.key_of(f.file_path);
+      EXPECT_TRUE(key.has_value()) << f.file_path;
+      EXPECT_FALSE(out.count(*key)) << *key << " is in the snapshot twice";
+      out[*key] = f.record_count;
+    }
+    return out;
+  }
+
+  // Every snapshot of the current metadata points at a manifest list that exists.
+  void expect_no_dangling_snapshot(IcebergTables& t) {
+    auto current = t.current("songs");
+    ASSERT_TRUE(current.ok() && *current);
+    for (const auto& s : (*current)->metadata["snapshots"]) {
+      auto key = t.key_of(s.value("manifest-list", ""));
+      ASSERT_TRUE(key.has_value());
+      EXPECT_TRUE(store_->head(*key).ok()) << "snapshot " << s.value("snapshot-id", std::int64_t{0}) << " names a missing manifest list";
+    }
+  }
+
+  etl::testing::TempDir dir_;
+  int setups_ = 0;
+  fs::path local_;
+  std::shared_ptr<ObjectStore> store_;
+  std::unique_ptr<duck::Database> db_;
+  std::unique_ptr<duck::Connection> conn_;
+  MetricsRegistry metrics_;
+};
+
+TEST_P(IcebergTablesTest, FirstCommitCreatesAV2TableWithEveryFileOnce) {
+  auto t = tables();
+  std::vector<FileState> files = {add_file("2026-01-01", "a", 3), add_file("2026-01-01", "b", 4), add_file("2026-01-02", "c", 5)};
+  auto r = t->commit(state_of(files));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->committed);
+  EXPECT_EQ(r->version, 1);
+  EXPECT_EQ(r->added_files, 3);
+  EXPECT_EQ(live(*t), (std::map<std::string, std::int64_t>{{files[0].key, 3}, {files[1].key, 4}, {files[2].key, 5}}));
+  auto current = t->current("songs");
+  ASSERT_TRUE(current.ok() && *current);
+  const auto& md = (*current)->metadata;
+  EXPECT_TRUE(validate_metadata(md).ok());
+  EXPECT_EQ(md["format-version"], 2);
+  EXPECT_EQ(md["partition-specs"][0]["fields"][0]["transform"], "identity");
+  EXPECT_EQ((*current_snapshot(md))["summary"]["total-records"], "12");
+  EXPECT_EQ((*current_snapshot(md))["summary"]["operation"], "append");
+}
+
+TEST_P(IcebergTablesTest, RecommittingTheSameStateIsANoOp) {
+  auto t = tables();
+  auto state = state_of({add_file("2026-01-01", "a", 3)});
+  ASSERT_TRUE(t->commit(state).ok());
+  auto again = t->commit(state);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_FALSE(again->committed);
+  EXPECT_EQ((*t->current("songs"))->version, 1);
+}
+
+TEST_P(IcebergTablesTest, NewFilesAreAppendedAndFilesGoneFromTheStoreDeleted) {
+  auto t = tables();
+  auto a = add_file("2026-01-01", "a", 3), b = add_file("2026-01-02", "b", 4);
+  auto first = t->commit(state_of({a}));
+  ASSERT_TRUE(first.ok());
+  auto second = t->commit(state_of({a, b}));
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  EXPECT_EQ(second->added_files, 1);
+  auto md = (*t->current("songs"))->metadata;
+  EXPECT_EQ((*current_snapshot(md))["parent-snapshot-id"], first->snapshot_id);
+  EXPECT_EQ(md["last-sequence-number"], 2);
+
+  ASSERT_TRUE(store_->remove(a.key).ok());
+  auto third = t->commit(state_of({b}));
+  ASSERT_TRUE(third.ok()) << third.error().message;
+  EXPECT_EQ(third->deleted_files, 1);
+  EXPECT_EQ(live(*t), (std::map<std::string, std::int64_t>{{b.key, 4}}));
+  EXPECT_EQ((*current_snapshot((*t->current("songs"))->metadata))["summary"]["operation"], "delete");
+}
+
+TEST_P(IcebergTablesTest, AStaleViewNeverDeletesAFileTheStoreStillHolds) {
+  auto writer = tables(), stale = tables();
+  auto a = add_file("2026-01-01", "a", 3), b = add_file("2026-01-01", "b", 4);
+  ASSERT_TRUE(writer->commit(state_of({a, b})).ok());
+  auto r = stale->commit(state_of({a}));  // has not seen b yet
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_FALSE(r->committed);
+  EXPECT_EQ(live(*writer).size(), 2u);
+}
+
+TEST_P(IcebergTablesTest, AFileMissingFromTheStoreIsNotCommitted) {
+  auto t = tables();
+  auto a = add_file("2026-01-01", "a", 3);
+  FileState ghost{"songs/dt=2026-01-01/ghost.parquet", 100, "", "parquet", "s"};
+  ASSERT_TRUE(t->commit(state_of({a, ghost})).ok());
+  EXPECT_EQ(live(*t), (std::map<std::string, std::int64_t>{{a.key, 3}}));
+}
+
+TEST_P(IcebergTablesTest, ACrashAfterAnyStepOfACommitLosesAndDuplicatesNothing) {
+  for (std::string crash_at : {"manifest", "manifest-list", "metadata", "version-hint"}) {
+    SCOPED_TRACE("crash after " + crash_at);
+    SetUp();
+    auto a = add_file("2026-01-01", "a", 3), b = add_file("2026-01-02", "b", 4);
+    ASSERT_TRUE(tables()->commit(state_of({a})).ok());
+    auto crashing = tables([&](std::string_view step) -> Status {
+      if (step == crash_at) return make_error(Errc::unavailable, "crash");
+      return {};
+    });
+    EXPECT_FALSE(crashing->commit(state_of({a, b})).ok());
+    auto restarted = tables();  // a new process: reloads and commits again
+    auto r = restarted->commit(state_of({a, b}));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    // A crash after the swap already committed: the retry finds nothing to do.
+    EXPECT_EQ(r->committed, crash_at == "manifest" || crash_at == "manifest-list");
+    EXPECT_EQ(live(*restarted), (std::map<std::string, std::int64_t>{{a.key, 3}, {b.key, 4}}));
+    expect_no_dangling_snapshot(*restarted);
+    EXPECT_EQ((*restarted->current("songs"))->version, 2);
+  }
+}
+
+TEST_P(IcebergTablesTest, ConcurrentCommittersBothLandAndNothingIsCommittedTwice) {
+  constexpr int kRounds = 8;
+  std::vector<FileState> mine[2];
+  for (int w = 0; w < 2; ++w)
+    for (int i = 0; i < kRounds; ++i)
+      mine[w].push_back(add_file("2026-01-0" + std::to_string(1 + i % 3), "w" + std::to_string(w) + "-" + std::to_string(i), 2));
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < 2; ++w)
+    threads.emplace_back([&, w] {
+      auto t = tables();  // its own committer, as another cataloger would be
+      std::vector<FileState> files;
+      for (int i = 0; i < kRounds; ++i) {
+        files.push_back(mine[w][i]);
+        if (!t->commit(state_of(files)).ok()) ++failures;
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto t = tables();
+  auto files = live(*t);
+  EXPECT_EQ(files.size(), 2u * kRounds);
+  std::int64_t rows = 0;
+  for (const auto& [key, n] : files) rows += n;
+  EXPECT_EQ(rows, 2 * kRounds * 2);
+  expect_no_dangling_snapshot(*t);
+}
+
+TEST_P(IcebergTablesTest, ANewColumnIsASchemaUpdateWithANewFieldIdAndOldIdsStay) {
+  auto t = tables();
+  auto a = add_file("2026-01-01", "a", 3);
+  ASSERT_TRUE(t->commit(state_of({a})).ok());
+  auto md1 = (*t->current("songs"))->metadata;
+  std::map<std::string, int> ids1;
+  for (const auto& f : (*current_schema(md1))["fields"]) ids1[f["name"]] = f["id"];
+  EXPECT_EQ(ids1.at("song_id"), 1) << "ids come from the files";
+  EXPECT_EQ(ids1.at("n"), 2);
+  EXPECT_EQ(ids1.at("tags"), 3);
+  EXPECT_TRUE(ids1.count("dt"));
+
+  auto b = add_file("2026-01-02", "b", 2, true);
+  auto r = t->commit(state_of({a, b}, true));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  auto md2 = (*t->current("songs"))->metadata;
+  EXPECT_EQ(md2["schemas"].size(), 2u);
+  EXPECT_EQ(md2["current-schema-id"], 1);
+  std::map<std::string, int> ids2;
+  for (const auto& f : (*current_schema(md2))["fields"]) ids2[f["name"]] = f["id"];
+  for (const auto& [name, id] : ids1) EXPECT_EQ(ids2.at(name), id) << name;
+  EXPECT_EQ(ids2.at("doubled"), 9);
+  EXPECT_GE(md2["last-column-id"].get<int>(), 9);
+  EXPECT_NE(md2["properties"]["schema.name-mapping.default"].get<std::string>().find("doubled"), std::string::npos);
+}
+
+TEST_P(IcebergTablesTest, ManyCommitsMergeTheirManifests) {
+  auto t = tables({}, 4);
+  std::vector<FileState> files;
+  for (int i = 0; i < 10; ++i) {
+    files.push_back(add_file("2026-01-01", "f" + std::to_string(i), 1 + i));
+    auto r = t->commit(state_of(files));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+  }
+  auto md = (*t->current("songs"))->metadata;
+  auto list_key = t->key_of((*current_snapshot(md))["manifest-list"].get<std::string>());
+  auto manifests = read_manifest_list(store_->get(*list_key).value());
+  ASSERT_TRUE(manifests.ok());
+  EXPECT_LE(manifests->size(), 4u);
+  EXPECT_EQ(live(*t).size(), 10u);
+  EXPECT_EQ((*current_snapshot(md))["summary"]["total-records"], "55");
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, IcebergTablesTest, ::testing::Values("file", "minio"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace etl::cataloger::iceberg
