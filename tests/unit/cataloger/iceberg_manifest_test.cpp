@@ -2,8 +2,18 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 namespace etl::cataloger::iceberg {
 namespace {
+
+std::string fixture(const std::string& name) {
+  std::ifstream in(std::string(ETL_SOURCE_DIR) + "/tests/unit/cataloger/fixtures/iceberg/" + name, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 ManifestHeader header() {
   return {R"({"type":"struct","schema-id":3,"fields":[{"id":1,"name":"dt","required":false,"type":"string"}]})", 3,
@@ -200,6 +210,45 @@ TEST(IcebergManifest, ManifestListIsNotReadAsAManifest) {
   ASSERT_FALSE(read.ok());
   EXPECT_EQ(read.error().code, Errc::invalid_argument);
   EXPECT_NE(read.error().message.find("status"), std::string::npos) << read.error().message;
+}
+
+// fixtures/iceberg/README.md: written by fastavro with Iceberg Java's schemas.
+TEST(IcebergManifest, ReadsAnotherWritersDeflateManifestSkippingFieldsWeDoNotUse) {
+  auto bytes = fixture("java_like_manifest_deflate.avro");
+  ASSERT_FALSE(bytes.empty()) << "fixture missing";
+  auto read = read_manifest(bytes);
+  ASSERT_TRUE(read.ok()) << read.error().message;
+  std::istringstream expected(fixture("java_like_manifest_deflate.expected.txt"));
+  auto opt = [](const std::string& s) { return s == "-" ? std::nullopt : std::optional<std::int64_t>(std::stoll(s)); };
+  std::size_t i = 0;
+  for (std::string line; std::getline(expected, line); ++i) {
+    ASSERT_LT(i, read->size()) << "fewer entries than expected";
+    std::istringstream f(line);
+    std::string status, snap, seq, fseq, path, format, dt, rows, size;
+    f >> status >> snap >> seq >> fseq >> path >> format >> dt >> rows >> size;
+    ManifestEntry want{static_cast<EntryStatus>(std::stoi(status)), opt(snap), opt(seq), opt(fseq), path, format,
+                       dt == "-" ? std::nullopt : std::optional<std::string>(dt), std::stoll(rows), std::stoll(size)};
+    EXPECT_EQ((*read)[i], want) << "entry " << i << ": " << line;
+  }
+  EXPECT_EQ(i, 300u);
+  EXPECT_EQ(read->size(), i);
+}
+
+TEST(IcebergManifestList, ReadsAV1ListWithItsNamesAndNullCountsAsZero) {
+  auto read = read_manifest_list(fixture("v1_manifest_list.avro"));
+  ASSERT_TRUE(read.ok()) << read.error().message;
+  ASSERT_EQ(read->size(), 1u);
+  const auto& m = (*read)[0];
+  EXPECT_EQ(m.manifest_path, "s3://lake/t/metadata/a-m0.avro");
+  EXPECT_EQ(m.manifest_length, 6000);
+  EXPECT_EQ(m.added_snapshot_id, 55);
+  EXPECT_EQ(m.content, 0);
+  EXPECT_EQ(m.sequence_number, 0);
+  EXPECT_EQ(m.added_files_count, 3);
+  EXPECT_EQ(m.existing_files_count, 0);
+  EXPECT_EQ(m.added_rows_count, 30);
+  ASSERT_EQ(m.partitions.size(), 1u);
+  EXPECT_EQ(m.partitions[0], (PartitionFieldSummary{false, false, "2024-01-01", "2024-01-03"}));
 }
 
 }  // namespace
