@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,7 +45,10 @@ struct ManifestHeader {
 
 // Manifest (content 0 = data). Entries are written in the given order.
 Result<std::string> write_manifest(const ManifestHeader& header, const std::vector<ManifestEntry>& entries);
-// invalid_argument when the bytes are not a manifest this module can read.
+// invalid_argument when the bytes are not a manifest this module can read: not an
+// Avro container, a codec other than null or deflate, a data_file that is not
+// content 0, or a partition without `dt`. Fields are read by name from the file's
+// own schema, so other writers' extra fields are skipped.
 Result<std::vector<ManifestEntry>> read_manifest(std::string_view bytes);
 
 struct PartitionFieldSummary {
@@ -70,7 +74,7 @@ struct ManifestFile {
   std::int64_t added_rows_count = 0;
   std::int64_t existing_rows_count = 0;
   std::int64_t deleted_rows_count = 0;
-  std::vector<PartitionFieldSummary> partitions;  // one per partition field (dt)
+  std::vector<PartitionFieldSummary> partitions;  // one per partition field (dt); empty is written as null
   bool operator==(const ManifestFile&) const = default;
 };
 
@@ -81,6 +85,13 @@ struct ManifestListHeader {
 };
 
 Result<std::string> write_manifest_list(const ManifestListHeader& header, const std::vector<ManifestFile>& manifests);
+// Reads v2 lists and v1 ones (content and sequence numbers 0; the v1 names
+// added_data_files_count etc. for the counts). Errors as read_manifest.
 Result<std::vector<ManifestFile>> read_manifest_list(std::string_view bytes);
+
+// The Avro file metadata of a manifest or manifest list: our keys (schema,
+// partition-spec, snapshot-id, ...) plus avro.schema and avro.codec.
+// invalid_argument when the bytes do not start with an Avro container header.
+Result<std::map<std::string, std::string, std::less<>>> read_file_metadata(std::string_view bytes);
 
 }  // namespace etl::cataloger::iceberg
