@@ -251,5 +251,37 @@ TEST(IcebergManifestList, ReadsAV1ListWithItsNamesAndNullCountsAsZero) {
   EXPECT_EQ(m.partitions[0], (PartitionFieldSummary{false, false, "2024-01-01", "2024-01-03"}));
 }
 
+// An Avro header with the given schema and no blocks (the framing by hand: a map of
+// one block of two entries, zigzag lengths below 64).
+std::string avro_file_with_schema(const std::string& schema) {
+  auto zigzag = [](std::size_t n) { return std::string(1, static_cast<char>(n * 2)); };
+  std::string out("Obj\x01", 4);
+  out += zigzag(1) + zigzag(11) + "avro.schema";
+  std::string len;  // the schema is longer than 63 bytes: a two-byte varint
+  std::size_t z = schema.size() * 2;
+  while (z >= 0x80) {
+    len.push_back(static_cast<char>((z & 0x7f) | 0x80));
+    z >>= 7;
+  }
+  len.push_back(static_cast<char>(z));
+  out += len + schema + zigzag(0) + std::string(16, 's');
+  return out;
+}
+
+// Avro C leaks a second definition of a type name: such a schema is refused first.
+TEST(IcebergManifest, SchemaDefiningARecordNameTwiceIsRefused) {
+  std::string twice = R"({"type":"record","name":"manifest_entry","fields":[)"
+                      R"({"name":"a","type":{"type":"record","name":"r102","fields":[]}},)"
+                      R"({"name":"b","type":{"type":"record","name":"r102","fields":[]}}]})";
+  auto read = read_manifest(avro_file_with_schema(twice));
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.error().code, Errc::invalid_argument);
+  EXPECT_NE(read.error().message.find("twice"), std::string::npos) << read.error().message;
+  std::string once = R"({"type":"record","name":"manifest_entry","fields":[)"
+                     R"({"name":"a","type":{"type":"record","name":"r102","fields":[]}},{"name":"b","type":"r102"}]})";
+  auto empty = read_manifest(avro_file_with_schema(once));
+  ASSERT_TRUE(empty.ok()) << "a reference to a named type is not a second definition: " << empty.error().message;
+}
+
 }  // namespace
 }  // namespace etl::cataloger::iceberg

@@ -1,10 +1,12 @@
 #include "avro_container.h"
 
+#include <nlohmann/json.hpp>
 #include <zlib.h>
 
 #include <array>
 #include <cstring>
 #include <memory>
+#include <set>
 
 namespace etl::cataloger::iceberg::avro {
 namespace {
@@ -57,8 +59,40 @@ class Value {
   avro_value_t v_{};
 };
 
+// Avro C 1.11.1 leaks the second definition of a named type (its "Cannot save record
+// schema" path returns without a decref), so a schema defining a name twice is refused
+// here first. Stricter than Avro (the same name in two namespaces is refused too):
+// Iceberg names its records by field id, unique within a file.
+bool defines_a_name_twice(const nlohmann::json& j, std::set<std::string>& names, int depth = 0) {
+  if (depth > 256) return true;
+  if (j.is_array()) {
+    for (const auto& x : j)
+      if (defines_a_name_twice(x, names, depth + 1)) return true;
+    return false;
+  }
+  if (!j.is_object()) return false;
+  auto type = j.find("type");
+  auto name = j.find("name");
+  if (type != j.end() && type->is_string() && name != j.end() && name->is_string()) {
+    const auto& t = type->get_ref<const std::string&>();
+    if (t == "record" || t == "error" || t == "enum" || t == "fixed") {
+      auto n = name->get<std::string>();
+      if (auto dot = n.rfind('.'); dot != std::string::npos) n = n.substr(dot + 1);
+      if (!names.insert(n).second) return true;
+    }
+  }
+  for (const auto& [key, value] : j.items())
+    if (defines_a_name_twice(value, names, depth + 1)) return true;
+  return false;
+}
+
 Result<SchemaPtr> parse_schema(std::string_view json) {
-  avro_schema_t schema = nullptr;
+  auto doc = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return make_error(Errc::invalid_argument, "Avro schema is not JSON");
+  std::set<std::string> names;
+  if (defines_a_name_twice(doc, names))
+    return make_error(Errc::invalid_argument, "Avro schema defines a type name twice (or nests too deep)");
+  avro_schema_t schema = nullptr;  // on failure Avro C has already released it
   if (avro_schema_from_json_length(json.data(), json.size(), &schema) != 0 || !schema)
     return avro_error(Errc::invalid_argument, "bad Avro schema");
   return SchemaPtr(schema);
