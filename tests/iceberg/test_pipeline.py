@@ -4,7 +4,7 @@
 `spotify-etl up` serves it. For every table, PyIceberg (StaticTable on the current metadata
 file) and DuckDB's iceberg_scan (official extensions loaded by path) must read exactly the
 rows `/v1/query` answers, per dt; the snapshot must name every Parquet file of the table
-folder once; and a new run must become a new snapshot that the readers see.
+folder once; a file that lands is an append snapshot and a file removed a delete one.
 
 Usage: test_pipeline.py --bin-dir DIR --duckdb-extensions DIR
 """
@@ -104,6 +104,19 @@ def current_metadata(table):
     return os.path.join(folder, f"v{version}.metadata.json")
 
 
+def crawl(table):
+    """Crawls the table and waits until the crawl (and so the commit) finished."""
+    crawl_id = http("POST", "/v1/crawl", {"tables": [table]})["crawl_id"]
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        state = http("GET", f"/v1/crawls/{crawl_id}")
+        if state["state"] != "RUNNING":
+            assert state["state"] == "SUCCEEDED", state
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"crawl {crawl_id} still running after 60 s")
+
+
 def endpoint_by_dt(table):
     return {dt: n for dt, n in query(f"SELECT dt, count(*) FROM {table} GROUP BY dt")}
 
@@ -158,25 +171,32 @@ class IcebergTables(unittest.TestCase):
                 ids = {f.name: f.field_id for f in t.schema().fields}
                 self.assertEqual(int(schema.field(0).metadata[b"PARQUET:field_id"]), ids[schema.field(0).name])
 
-    def test_a_new_run_is_a_new_snapshot(self):
+    def test_a_new_file_is_a_new_snapshot_and_a_gone_file_a_delete(self):
+        import shutil
+        from pyiceberg.table import StaticTable
         table = "songs_data"
         before_expected, before = wait_until_agreed(self, table)
         before_snapshot = before.py["snapshot_id"]
-        run = urllib.request.Request(f"http://127.0.0.1:{PORTS['extractor']}/v1/runs", method="POST",
-                                     data=b"{}", headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(run, timeout=60) as r:
-            self.assertIn(r.status, (200, 201, 202))
-        deadline = time.time() + 60
-        while sum(endpoint_by_dt(table).values()) <= sum(before_expected.values()):
-            self.assertLess(time.time(), deadline, "the new run's rows never reached /v1/query")
-            time.sleep(0.3)
+        folder = os.path.join(transformed(), table)
+        source = next(os.path.join(r, f) for r, _, fs in os.walk(folder) for f in fs if f.endswith(".parquet"))
+        copy = os.path.join(folder, "dt=2001-01-01", "landed-later.parquet")
+        os.makedirs(os.path.dirname(copy))
+        shutil.copyfile(source, copy)
+        crawl(table)
         expected, after = wait_until_agreed(self, table)
+        self.assertIn("2001-01-01", expected)
+        self.assertGreater(sum(expected.values()), sum(before_expected.values()))
         self.assertNotEqual(after.py["snapshot_id"], before_snapshot)
-        self.assertEqual(after.py["rows"], sum(expected.values()))
-        from pyiceberg.table import StaticTable
         t = StaticTable.from_metadata(current_metadata(table))
         self.assertEqual(t.current_snapshot().parent_snapshot_id, before_snapshot)
+        self.assertEqual(t.current_snapshot().summary.operation.value, "append")
 
+        os.remove(copy)
+        crawl(table)
+        expected, after = wait_until_agreed(self, table)
+        self.assertEqual(expected, before_expected)
+        t = StaticTable.from_metadata(current_metadata(table))
+        self.assertEqual(t.current_snapshot().summary.operation.value, "delete")
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
