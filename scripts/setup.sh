@@ -20,7 +20,10 @@ need_pkgs=(build-essential cmake ninja-build pkg-config git ca-certificates curl
 # npm and python3 may come from elsewhere (nodesource, pyenv): only install them if absent.
 command -v npm >/dev/null 2>&1 || need_pkgs+=(npm)
 command -v python3 >/dev/null 2>&1 || need_pkgs+=(python3 python3-venv)
-python3 -m pip --version >/dev/null 2>&1 || need_pkgs+=(python3-pip)  # downloads DuckDB's extensions
+# ETL_SETUP_DUCKDB_EXTENSIONS=0 (the image build: the binaries do not load them) skips DuckDB's extensions.
+if [ "${ETL_SETUP_DUCKDB_EXTENSIONS:-1}" = 1 ]; then
+  python3 -m pip --version >/dev/null 2>&1 || need_pkgs+=(python3-pip)  # downloads DuckDB's extensions
+fi
 
 missing=()
 for p in "${need_pkgs[@]}"; do
@@ -53,6 +56,7 @@ log "DuckDB $DUCKDB_VERSION at $duck_dir"
 # The extensions unpacked into DuckDB's extension_directory layout, so a connection
 # with extension_directory=$duck_dir/extensions (or LOAD '<path>') works offline.
 ext_dir="$duck_dir/extensions/v$DUCKDB_VERSION/linux_amd64"
+[ "${ETL_SETUP_DUCKDB_EXTENSIONS:-1}" = 1 ] || DUCKDB_EXTENSIONS=()
 for ext in "${DUCKDB_EXTENSIONS[@]}"; do
   [ -f "$ext_dir/$ext.duckdb_extension" ] && continue
   log "fetching DuckDB extension $ext $DUCKDB_EXTENSIONS_VERSION from PyPI into $ext_dir"
@@ -70,7 +74,7 @@ PY
   mv "$ext_dir/$ext.duckdb_extension.tmp" "$ext_dir/$ext.duckdb_extension"
   rm -rf "$etmp"
 done
-log "DuckDB extensions ${DUCKDB_EXTENSIONS[*]} at $ext_dir"
+[ ${#DUCKDB_EXTENSIONS[@]} -eq 0 ] || log "DuckDB extensions ${DUCKDB_EXTENSIONS[*]} at $ext_dir"
 
 # Chart.js for the cataloger's web dashboard (services/cataloger/ui/README.md): the
 # pinned npm package's UMD build, embedded into the binary at build time.

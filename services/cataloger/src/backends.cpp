@@ -1,5 +1,7 @@
 #include "backends.h"
 
+#include <algorithm>
+
 #include "athena_engine.h"
 #include "duckdb_engine.h"
 #include "engine_limits.h"
@@ -34,15 +36,23 @@ Result<std::shared_ptr<Catalog>> open_local_catalog(const BackendContext& contex
   auto reader = DuckDbSchemaReader::open(root);
   if (!reader) return std::move(reader).error();
   std::shared_ptr<iceberg::IcebergTables> iceberg;
+  std::shared_ptr<iceberg::Compactor> compactor;
   if (config.table_format == "iceberg") {
+    auto opened_compactor = iceberg::Compactor::open(context.store, root, {config.iceberg_target_file_bytes});
+    if (!opened_compactor) return std::move(opened_compactor).error();
+    compactor = std::move(opened_compactor).value();
     iceberg::IcebergTablesOptions options;
     options.local_root = root;
+    options.snapshot_retention = config.iceberg_snapshot_retention;
+    options.min_snapshots = config.iceberg_min_snapshots;
+    options.max_snapshots = std::max(config.iceberg_max_snapshots, config.iceberg_min_snapshots);
     auto opened = iceberg::IcebergTables::open(context.store, std::move(options), context.metrics);
     if (!opened) return std::move(opened).error();
     iceberg = std::move(opened).value();
   }
-  auto catalog = LocalCatalog::open(context.store, std::move(reader).value(),
-                                    {config.glue_database, root_url, 1000, mirror, root, iceberg}, context.metrics);
+  LocalCatalogOptions options{config.glue_database, root_url, 1000, mirror, root, iceberg, compactor,
+                             std::chrono::duration_cast<std::chrono::milliseconds>(config.iceberg_maintenance_interval)};
+  auto catalog = LocalCatalog::open(context.store, std::move(reader).value(), std::move(options), context.metrics);
   if (!catalog) return std::move(catalog).error();
   return std::shared_ptr<Catalog>(std::move(catalog).value());
 }

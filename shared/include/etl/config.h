@@ -139,6 +139,11 @@ struct Config {
 
   std::string catalog = "local";                             // ETL_CATALOG: local | glue
   std::string table_format = "iceberg";                      // ETL_TABLE_FORMAT: iceberg (v2 tables committed by the cataloger) | hive (folders only)
+  std::chrono::seconds iceberg_snapshot_retention{86400};    // ETL_ICEBERG_SNAPSHOT_RETENTION_S: age past which snapshots expire
+  int iceberg_min_snapshots = 10;                            // ETL_ICEBERG_MIN_SNAPSHOTS: newest snapshots never expired
+  int iceberg_max_snapshots = 200;                           // ETL_ICEBERG_MAX_SNAPSHOTS: past this many the oldest expire
+  std::chrono::seconds iceberg_maintenance_interval{300};    // ETL_ICEBERG_MAINTENANCE_INTERVAL_S: compaction + expiry runs (0 = off)
+  std::uint64_t iceberg_target_file_bytes = 128ull << 20;    // ETL_ICEBERG_TARGET_FILE_BYTES: compaction's output size
   std::string glue_database = "spotify";                     // ETL_GLUE_DATABASE
   std::string query_engine = "duckdb";                       // ETL_QUERY_ENGINE: duckdb | athena
   std::string athena_workgroup = "primary";                  // ETL_ATHENA_WORKGROUP

@@ -444,6 +444,15 @@ Result<Config> load_config(const Environment& env, const ConfigDefaults& default
 
   r.choice("ETL_CATALOG", cfg.catalog, {"local", "glue"});
   r.choice("ETL_TABLE_FORMAT", cfg.table_format, {"iceberg", "hive"});
+  long long retention = cfg.iceberg_snapshot_retention.count();
+  r.integer("ETL_ICEBERG_SNAPSHOT_RETENTION_S", retention, 0LL, 3650LL * 86400);
+  cfg.iceberg_snapshot_retention = std::chrono::seconds(retention);
+  r.integer("ETL_ICEBERG_MIN_SNAPSHOTS", cfg.iceberg_min_snapshots, 1, 100000);
+  r.integer("ETL_ICEBERG_MAX_SNAPSHOTS", cfg.iceberg_max_snapshots, 1, 100000);
+  long long maintenance = cfg.iceberg_maintenance_interval.count();
+  r.integer("ETL_ICEBERG_MAINTENANCE_INTERVAL_S", maintenance, 0LL, 7LL * 86400);
+  cfg.iceberg_maintenance_interval = std::chrono::seconds(maintenance);
+  r.bytes("ETL_ICEBERG_TARGET_FILE_BYTES", cfg.iceberg_target_file_bytes, std::uint64_t{1} << 20, std::uint64_t{1} << 40);
   r.string("ETL_GLUE_DATABASE", cfg.glue_database);
   r.choice("ETL_QUERY_ENGINE", cfg.query_engine, {"duckdb", "athena"});
   r.string("ETL_ATHENA_WORKGROUP", cfg.athena_workgroup);

@@ -69,7 +69,7 @@ struct Stack {
 
   void reopen_catalog() {
     catalog = std::shared_ptr<LocalCatalog>(
-        LocalCatalog::open(store, DuckDbSchemaReader::open(root).value(), {"spotify", "file://" + root.string(), 100, nullptr, {}, nullptr}, metrics)
+        LocalCatalog::open(store, DuckDbSchemaReader::open(root).value(), {"spotify", "file://" + root.string(), 100, nullptr, {}, nullptr, nullptr, {}}, metrics)
             .value());
   }
 

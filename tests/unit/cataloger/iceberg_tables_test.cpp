@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "compaction.h"
+
 #include <atomic>
 #include <fstream>
 #include <map>
@@ -42,11 +44,13 @@ class IcebergTablesTest : public ::testing::TestWithParam<std::string> {
     conn_ = std::move(db_->connect().value());
   }
 
-  std::unique_ptr<IcebergTables> tables(std::function<Status(std::string_view)> hook = {}, int max_manifests = 32) {
+  std::unique_ptr<IcebergTables> tables(std::function<Status(std::string_view)> hook = {}, int max_manifests = 32,
+                                        std::function<void(IcebergTablesOptions&)> tune = {}) {
     IcebergTablesOptions options;
     options.local_root = local_;
     options.after_step = std::move(hook);
     options.max_manifests = max_manifests;
+    if (tune) tune(options);
     auto opened = IcebergTables::open(store_, std::move(options), metrics_);
     EXPECT_TRUE(opened.ok()) << opened.error().message;
     return std::move(opened).value();
@@ -282,6 +286,146 @@ TEST_P(IcebergTablesTest, ManyCommitsMergeTheirManifests) {
   EXPECT_LE(manifests->size(), 4u);
   EXPECT_EQ(live(*t).size(), 10u);
   EXPECT_EQ((*current_snapshot(md))["summary"]["total-records"], "55");
+}
+
+TEST_P(IcebergTablesTest, ExpiryDropsOldSnapshotsAndOnlyFilesNoKeptSnapshotNames) {
+  auto t = tables({}, 3, [](IcebergTablesOptions& o) {
+    o.min_snapshots = 2;
+    o.max_snapshots = 4;
+    o.expire_batch = 2;
+  });
+  std::vector<FileState> files;
+  int expired = 0;
+  for (int i = 0; i < 12; ++i) {
+    files.push_back(add_file("2026-01-0" + std::to_string(1 + i % 2), "f" + std::to_string(i), 1));
+    auto r = t->commit(state_of(files));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    expired += r->expired_snapshots;
+  }
+  EXPECT_GT(expired, 0);
+  auto md = (*t->current("songs"))->metadata;
+  EXPECT_LE(md["snapshots"].size(), 5u);
+  EXPECT_GE(md["snapshots"].size(), 2u);
+  EXPECT_EQ(md["snapshot-log"].size(), md["snapshots"].size());
+  expect_no_dangling_snapshot(*t);
+  EXPECT_EQ(live(*t).size(), 12u) << "expiry never drops a live file";
+  // Every manifest every kept snapshot names is still there; expired manifest lists are gone.
+  std::size_t lists = 0;
+  const auto values1 = store_->list("songs/metadata/").value();
+  for (const auto& o : values1)
+    if (o.key.find("/snap-") != std::string::npos) ++lists;
+  EXPECT_EQ(lists, md["snapshots"].size());
+  for (const auto& s : md["snapshots"]) {
+    auto list = read_manifest_list(store_->get(*t->key_of(s["manifest-list"].get<std::string>())).value());
+    ASSERT_TRUE(list.ok());
+    for (const auto& m : *list) EXPECT_TRUE(store_->head(*t->key_of(m.manifest_path)).ok()) << m.manifest_path;
+  }
+}
+
+TEST(IcebergCompactionPlan, SmallLiveFilesArePackedPerPartitionUpToTheTarget) {
+  TableState t;
+  t.name = "songs";
+  auto file = [&](const std::string& dt, const std::string& stem, std::uint64_t size) {
+    const std::string key = "songs/dt=" + dt + "/" + stem + ".parquet";
+    t.partitions[dt].files[key] = FileState{key, size, "", "parquet", "s"};
+    return key;
+  };
+  std::set<std::string> live;
+  for (auto k : {file("2026-01-01", "a", 30), file("2026-01-01", "b", 30), file("2026-01-01", "c", 30),
+                 file("2026-01-01", "d", 30), file("2026-01-01", "big", 90), file("2026-01-02", "alone", 10),
+                 file("2026-01-03", "x", 10)})
+    live.insert(k);
+  file("2026-01-03", "uncommitted", 10);  // not live: never compacted
+  auto groups = plan_compaction(t, live, CompactionOptions{100});
+  // d would be a group of its own (one file: left); 2026-01-02 and 2026-01-03 have one live small file each.
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0].dt, "2026-01-01");
+  EXPECT_EQ(groups[0].keys, (std::vector<std::string>{"songs/dt=2026-01-01/a.parquet", "songs/dt=2026-01-01/b.parquet",
+                                                       "songs/dt=2026-01-01/c.parquet"}))
+      << "packed up to the target (a fourth would pass it); files over 3/4 of the target are left";
+  EXPECT_EQ(groups[0].bytes, 90u);
+}
+
+TEST_P(IcebergTablesTest, CompactionReplacesSmallFilesWithOneAndRetiredFilesNeverComeBack) {
+  auto t = tables();
+  std::vector<FileState> files;
+  for (int i = 0; i < 4; ++i) files.push_back(add_file("2026-01-01", "small" + std::to_string(i), 10 + i));
+  files.push_back(add_file("2026-01-02", "other", 7));
+  ASSERT_TRUE(t->commit(state_of(files)).ok());
+  auto compactor = Compactor::open(store_, local_, CompactionOptions{}).value();
+  auto done = compactor->compact(*t, state_of(files));
+  ASSERT_TRUE(done.ok()) << done.error().message;
+  EXPECT_EQ(done->retired.size(), 4u);
+  ASSERT_EQ(done->written.size(), 1u);
+  const std::string compacted = done->written[0].second.key;
+
+  auto after = live(*t);
+  EXPECT_EQ(after, (std::map<std::string, std::int64_t>{{compacted, 46}, {files[4].key, 7}}));
+  auto md = (*t->current("songs"))->metadata;
+  EXPECT_EQ((*current_snapshot(md))["summary"]["operation"], "replace");
+  EXPECT_EQ(t->retired("songs").value().size(), 4u);
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(store_->head(files[i].key).ok()) << "retired files stay for older snapshots";
+
+  // A stale cataloger still naming the small files, plus the compacted one: nothing comes back.
+  auto stale = files;
+  stale.push_back(FileState{compacted, done->written[0].second.size, "", "parquet", "s"});
+  auto again = t->commit(state_of(stale));
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_FALSE(again->committed);
+  EXPECT_EQ(live(*t), after);
+
+  // The compacted file holds the rows, with the table's field ids.
+  ASSERT_TRUE(fs::exists(local_ / compacted) || GetParam() == "minio");
+  if (GetParam() == "file") {
+    auto ids = conn_->query("SELECT name, field_id FROM parquet_schema(" + duck::quote_literal((local_ / compacted).string()) +
+                            ") WHERE name = 'song_id'");
+    ASSERT_TRUE(ids.ok());
+    EXPECT_EQ(ids->text(1, 0).value_or(""), "1");
+  }
+}
+
+TEST_P(IcebergTablesTest, RetiredFilesAreDeletedOnceNoKeptSnapshotNamesThem) {
+  auto t = tables({}, 32, [](IcebergTablesOptions& o) {
+    o.min_snapshots = 1;
+    o.max_snapshots = 1;
+    o.expire_batch = 1;
+  });
+  std::vector<FileState> files = {add_file("2026-01-01", "a", 1), add_file("2026-01-01", "b", 2)};
+  ASSERT_TRUE(t->commit(state_of(files)).ok());
+  auto compactor = Compactor::open(store_, local_, CompactionOptions{}).value();
+  auto done = compactor->compact(*t, state_of(files));
+  ASSERT_TRUE(done.ok() && done->written.size() == 1) << (done.ok() ? done->abandoned : done.error().message);
+  std::vector<FileState> now = {FileState{done->written[0].second.key, done->written[0].second.size, "", "parquet", "s"},
+                                add_file("2026-01-02", "c", 3)};
+  auto r = t->commit(state_of(now));  // a later commit: the replace's parent expires, the small files go
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->removed_retired_files, 2);
+  EXPECT_FALSE(store_->head(files[0].key).ok());
+  EXPECT_FALSE(store_->head(files[1].key).ok());
+  EXPECT_TRUE(t->retired("songs").value().empty());
+  EXPECT_EQ(live(*t).size(), 2u);
+  expect_no_dangling_snapshot(*t);
+}
+
+TEST_P(IcebergTablesTest, TwoCompactionsOfTheSameFilesCommitOnceAndTheLoserCleansUp) {
+  auto t = tables();
+  std::vector<FileState> files = {add_file("2026-01-01", "a", 1), add_file("2026-01-01", "b", 2)};
+  ASSERT_TRUE(t->commit(state_of(files)).ok());
+  auto first = Compactor::open(store_, local_, CompactionOptions{}).value();
+  auto second = Compactor::open(store_, local_, CompactionOptions{}).value();
+  auto won = first->compact(*t, state_of(files));
+  ASSERT_TRUE(won.ok() && won->written.size() == 1);
+  auto lost = second->compact(*t, state_of(files));  // planned on the same (now stale) state
+  ASSERT_TRUE(lost.ok()) << lost.error().message;
+  EXPECT_TRUE(lost->written.empty());
+  auto rows = live(*t);
+  EXPECT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows.begin()->second, 3);
+  std::size_t compacted_files = 0;
+  const auto values2 = store_->list("songs/dt=2026-01-01/").value();
+  for (const auto& o : values2)
+    if (o.key.find("compacted-") != std::string::npos) ++compacted_files;
+  EXPECT_EQ(compacted_files, 1u) << "the loser removed its output";
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, IcebergTablesTest, ::testing::Values("file", "minio"),

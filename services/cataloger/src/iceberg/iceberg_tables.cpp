@@ -63,6 +63,21 @@ int version_of(std::string_view name) {
   return v;
 }
 
+constexpr std::string_view kRetiredProperty = "spotify-etl.retired-files";
+
+// The retired-files property: {"<key>": <retired at, ms>}.
+std::map<std::string, std::int64_t> retired_files(const json& metadata) {
+  std::map<std::string, std::int64_t> out;
+  if (!metadata.contains("properties") || !metadata["properties"].is_object()) return out;
+  auto it = metadata["properties"].find(std::string(kRetiredProperty));
+  if (it == metadata["properties"].end() || !it->is_string()) return out;
+  auto doc = json::parse(it->get<std::string>(), nullptr, false);
+  if (!doc.is_object()) return out;
+  for (const auto& [key, at] : doc.items())
+    if (at.is_number_integer()) out[key] = at.get<std::int64_t>();
+  return out;
+}
+
 PartitionFieldSummary summary_of(const std::vector<ManifestEntry>& entries) {
   PartitionFieldSummary s;
   for (const auto& e : entries) {
@@ -156,6 +171,15 @@ Result<std::optional<CurrentTable>> IcebergTables::current(const std::string& ta
   return std::optional<CurrentTable>(std::move(out));
 }
 
+Result<std::set<std::string>> IcebergTables::retired(const std::string& table) {
+  auto current = this->current(table);
+  if (!current) return std::move(current).error();
+  std::set<std::string> out;
+  if (*current)
+    for (const auto& [key, at] : retired_files((*current)->metadata)) out.insert(key);
+  return out;
+}
+
 Result<std::vector<ManifestEntry>> IcebergTables::live_files(const json& metadata) {
   std::vector<ManifestEntry> out;
   const json* snapshot = current_snapshot(metadata);
@@ -214,13 +238,13 @@ Result<IcebergTables::FileFacts> IcebergTables::read_facts(const std::string& ke
   return facts;
 }
 
-Result<CommitResult> IcebergTables::commit(const TableState& state) {
+Result<CommitResult> IcebergTables::commit(const TableState& state, const Replace* replace) {
   std::lock_guard lock(mutex_);
   const auto started = std::chrono::steady_clock::now();
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
     auto current = this->current(state.name);
     if (!current) return std::move(current).error();
-    auto result = try_commit(state, *current);
+    auto result = try_commit(state, *current, replace);
     if (result) {
       result->attempts = attempt;
       if (result->committed) {
@@ -244,8 +268,11 @@ Result<CommitResult> IcebergTables::commit(const TableState& state) {
                                            std::to_string(options_.max_attempts) + " times");
 }
 
-Result<CommitResult> IcebergTables::try_commit(const TableState& state, const std::optional<CurrentTable>& current) {
+Result<CommitResult> IcebergTables::try_commit(const TableState& state, const std::optional<CurrentTable>& current,
+                                               const Replace* replace) {
   CommitResult out;
+  std::map<std::string, std::int64_t> retired_at;  // key -> when a replace retired it (ms)
+  if (current) retired_at = retired_files(current->metadata);
   // What the catalog names: the table's Parquet files by URL.
   struct Wanted {
     std::string key, dt;
@@ -254,7 +281,7 @@ Result<CommitResult> IcebergTables::try_commit(const TableState& state, const st
   std::map<std::string, Wanted> wanted;
   for (const auto& [dt, partition] : state.partitions)
     for (const auto& [key, file] : partition.files)
-      if (file.format == "parquet") wanted[url_of(key)] = {key, dt, file.size};
+      if (file.format == "parquet" && !retired_at.count(key)) wanted[url_of(key)] = {key, dt, file.size};
 
   json metadata;
   std::vector<ManifestEntry> live;
@@ -268,6 +295,18 @@ Result<CommitResult> IcebergTables::try_commit(const TableState& state, const st
   }
   std::map<std::string, const ManifestEntry*> live_by_path;
   for (const auto& e : live) live_by_path[e.file_path] = &e;
+
+  std::set<std::string> replaced;  // paths a replace retires
+  if (replace) {
+    for (const auto& key : replace->retired) {
+      const std::string url = url_of(key);
+      if (!live_by_path.count(url) || wanted.count(url)) {
+        out.abandoned = key + " is no longer a live file of " + state.name;
+        return out;
+      }
+      replaced.insert(url);
+    }
+  }
 
   // Added: named by the catalog, not (or in another version) in the snapshot, and
   // the store holds exactly the version the catalog saw.
@@ -283,7 +322,12 @@ Result<CommitResult> IcebergTables::try_commit(const TableState& state, const st
       return std::move(head).error();
     }
     if (head->size != w.size) continue;  // the catalog's view is stale: the next crawl brings it
-    auto facts = read_facts(w.key);
+    Result<FileFacts> facts = FileFacts{};
+    if (auto known = replace ? replace->records.find(w.key) : decltype(replace->records.end()){};
+        replace && known != replace->records.end())
+      facts->records = known->second;
+    else
+      facts = read_facts(w.key);
     if (!facts) {
       log::warn("cannot read a Parquet file's row count; left out of the Iceberg snapshot until it can be read",
                 {{"key", w.key}, {"error", facts.error().message}});
@@ -298,6 +342,16 @@ Result<CommitResult> IcebergTables::try_commit(const TableState& state, const st
     e.file_size_in_bytes = static_cast<std::int64_t>(w.size);
     added.push_back(std::move(e));
     if (it != live_by_path.end()) deleted.insert(url);  // replaced in place: the old version goes
+  }
+  if (replace) {
+    std::set<std::string> added_keys;
+    for (const auto& e : added) added_keys.insert(*key_of(e.file_path));
+    for (const auto& [key, n] : replace->records)
+      if (!added_keys.count(key)) {
+        out.abandoned = "the compacted file " + key + " could not be added";
+        return out;
+      }
+    deleted.insert(replaced.begin(), replaced.end());
   }
   // Deleted: in the snapshot, not named by the catalog, and gone from the store.
   for (const auto& e : live) {
@@ -318,7 +372,7 @@ Result<CommitResult> IcebergTables::try_commit(const TableState& state, const st
   json evolved = evolve_schema(schema, state.columns, file_ids, next_schema_id, last_column_id, out.refused);
   const bool schema_changed = !schema || !same_fields(*schema, evolved);
 
-  if (added.empty() && deleted.empty() && !schema_changed) return out;  // nothing to commit
+  if (added.empty() && deleted.empty() && !schema_changed) return out;  // nothing to commit (sweeps wait for one)
   if (added.empty() && deleted.empty() && !current) return out;         // no table before it has data
 
   const std::int64_t ts = now_ms();
@@ -457,7 +511,7 @@ Result<CommitResult> IcebergTables::try_commit(const TableState& state, const st
   if (auto put = store_->put(list_key, *list_bytes); !put) return std::move(put).error();
   ETL_RETURN_IF_ERROR(step("manifest-list"));
 
-  std::string operation = deleted.empty() ? "append" : added.empty() ? "delete" : "overwrite";
+  std::string operation = replace ? "replace" : deleted.empty() ? "append" : added.empty() ? "delete" : "overwrite";
   json summary = {{"operation", operation},
                   {"added-data-files", std::to_string(added.size())},
                   {"deleted-data-files", std::to_string(deleted.size())},
@@ -489,6 +543,29 @@ Result<CommitResult> IcebergTables::try_commit(const TableState& state, const st
     while (static_cast<int>(log.size()) > options_.metadata_log_max) log.erase(log.begin());
   }
 
+  const std::vector<std::string> expired = expire(metadata, ts);
+  // Retired files: recorded by a replace; deleted from the store (before the swap,
+  // so a crash never leaves one stored but no longer retired, which a crawl would
+  // add back) once every kept snapshot is younger than their retirement.
+  if (replace)
+    for (const auto& key : replace->retired) retired_at[key] = ts;
+  std::int64_t oldest_kept = ts;
+  for (const auto& snap : metadata["snapshots"]) oldest_kept = std::min(oldest_kept, snap.value("timestamp-ms", ts));
+  for (auto it = retired_at.begin(); it != retired_at.end();) {
+    if (it->second < oldest_kept && (!replace || std::find(replace->retired.begin(), replace->retired.end(), it->first) ==
+                                                     replace->retired.end())) {
+      if (Status removed = store_->remove(it->first); !removed.ok()) return std::move(removed).error();
+      ++out.removed_retired_files;
+      it = retired_at.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  json retired_doc = json::object();
+  for (const auto& [key, at] : retired_at) retired_doc[key] = at;
+  if (retired_doc.empty()) metadata["properties"].erase(std::string(kRetiredProperty));
+  else metadata["properties"][std::string(kRetiredProperty)] = retired_doc.dump();
+
   const int version = current ? current->version + 1 : 1;
   const std::string key = metadata_key(state.name, version);
   const std::string doc = metadata.dump(2);
@@ -501,14 +578,80 @@ Result<CommitResult> IcebergTables::try_commit(const TableState& state, const st
   ETL_RETURN_IF_ERROR(step("metadata"));
   (void)store_->put(metadata_prefix(state.name) + "version-hint.text", std::to_string(version));
   ETL_RETURN_IF_ERROR(step("version-hint"));
+  if (!expired.empty()) remove_expired(metadata, expired);
 
   out.committed = true;
   out.snapshot_id = snapshot_id;
   out.version = version;
   out.added_files = static_cast<int>(added.size());
   out.deleted_files = static_cast<int>(deleted.size());
+  out.expired_snapshots = static_cast<int>(expired.size());
   out.metadata_location = url_of(key);
   return out;
+}
+
+std::vector<std::string> IcebergTables::expire(json& metadata, std::int64_t now) const {
+  auto& snapshots = metadata["snapshots"];
+  const std::int64_t current_id = metadata.value("current-snapshot-id", std::int64_t{-1});
+  // Newest first.
+  std::vector<std::pair<std::int64_t, std::int64_t>> by_age;  // (timestamp, id)
+  for (const auto& s : snapshots) by_age.emplace_back(s.value("timestamp-ms", std::int64_t{0}), s.value("snapshot-id", std::int64_t{0}));
+  std::sort(by_age.rbegin(), by_age.rend());
+  const std::int64_t cutoff = now - options_.snapshot_retention.count();
+  std::set<std::int64_t> gone;
+  for (std::size_t i = 0; i < by_age.size(); ++i) {
+    const auto [ts, id] = by_age[i];
+    if (id == current_id || static_cast<int>(i) < options_.min_snapshots) continue;
+    if (ts < cutoff || static_cast<int>(i) >= options_.max_snapshots) gone.insert(id);
+  }
+  if (gone.empty() || static_cast<int>(gone.size()) < options_.expire_batch) return {};
+  std::vector<std::string> lists;
+  json kept = json::array();
+  for (auto& s : snapshots) {
+    if (gone.count(s.value("snapshot-id", std::int64_t{0}))) lists.push_back(s.value("manifest-list", ""));
+    else kept.push_back(std::move(s));
+  }
+  snapshots = std::move(kept);
+  json log = json::array();
+  for (auto& entry : metadata["snapshot-log"])
+    if (!gone.count(entry.value("snapshot-id", std::int64_t{0}))) log.push_back(std::move(entry));
+  metadata["snapshot-log"] = std::move(log);
+  return lists;
+}
+
+void IcebergTables::remove_expired(const json& metadata, const std::vector<std::string>& lists) {
+  auto manifests_of = [&](const std::string& list_url) -> std::optional<std::vector<std::string>> {
+    auto key = key_of(list_url);
+    if (!key) return std::nullopt;
+    auto bytes = store_->get(*key);
+    if (!bytes) return std::nullopt;
+    auto list = read_manifest_list(*bytes);
+    if (!list) return std::nullopt;
+    std::vector<std::string> out;
+    for (const auto& m : *list) out.push_back(m.manifest_path);
+    return out;
+  };
+  std::set<std::string> kept;
+  for (const auto& s : metadata["snapshots"]) {
+    auto named = manifests_of(s.value("manifest-list", ""));
+    if (!named) {
+      log::warn("cannot read a kept snapshot's manifest list; expired files stay for orphan removal",
+                {{"manifest_list", s.value("manifest-list", "")}});
+      return;  // deleting without knowing what is kept could break a kept snapshot
+    }
+    kept.insert(named->begin(), named->end());
+  }
+  std::size_t removed = 0;
+  for (const auto& list : lists) {
+    if (auto named = manifests_of(list))
+      for (const auto& m : *named)
+        if (!kept.count(m))
+          if (auto key = key_of(m); key && store_->remove(*key).ok()) ++removed;
+    if (auto key = key_of(list); key && store_->remove(*key).ok()) ++removed;
+  }
+  metrics_.counter("spotify_etl_cataloger_iceberg_expired_snapshots_total", "Iceberg snapshots expired")
+      .inc(static_cast<double>(lists.size()));
+  log::info("iceberg snapshots expired", {{"snapshots", lists.size()}, {"files_removed", removed}});
 }
 
 }  // namespace etl::cataloger::iceberg

@@ -21,12 +21,15 @@
 // leaves the table at its previous version, with at most unreferenced files.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +49,14 @@ struct IcebergTablesOptions {
   int max_attempts = 20;             // commit tries when other writers keep winning the compare-and-swap
   int max_manifests = 32;            // past this many manifests a commit merges them into one
   int metadata_log_max = 100;        // previous metadata files the metadata log remembers
+  // Snapshot expiry, at each commit: snapshots older than `snapshot_retention` go,
+  // and past `max_snapshots` the oldest go, but the newest `min_snapshots` always
+  // stay. Expiry waits until `expire_batch` snapshots can go at once (their manifest
+  // lists, and manifests no kept snapshot names, are deleted after the swap).
+  std::chrono::milliseconds snapshot_retention = std::chrono::hours(24);
+  int min_snapshots = 10;
+  int max_snapshots = 200;
+  int expire_batch = 20;
   // Test hook: called after each step of a commit ("manifest", "manifest-list",
   // "metadata", "version-hint"); an error stops the commit there, as a crash would.
   std::function<Status(std::string_view step)> after_step;
@@ -57,6 +68,9 @@ struct CommitResult {
   int version = 0;  // the metadata version now current
   int added_files = 0;
   int deleted_files = 0;
+  int expired_snapshots = 0;
+  int removed_retired_files = 0;  // compacted-away files deleted from the store (no kept snapshot names them)
+  std::string abandoned;          // a replace whose inputs are no longer all live (another compaction won)
   int attempts = 0;
   std::string metadata_location;
   std::vector<std::string> refused;  // schema changes Iceberg does not allow (kept out)
@@ -76,8 +90,21 @@ class IcebergTables final {
   IcebergTables(const IcebergTables&) = delete;
   IcebergTables& operator=(const IcebergTables&) = delete;
 
-  // Brings the table's Iceberg snapshot to the Parquet files of `state` (see above).
-  Result<CommitResult> commit(const TableState& state);
+  // A compaction's rewrite: `added` (in the state given to commit) replaces
+  // `retired`, which stay in the store until no kept snapshot names them.
+  struct Replace {
+    std::vector<std::string> retired;              // keys deleted from the snapshot though still stored
+    std::map<std::string, std::int64_t> records;   // key -> record count of the files it adds
+  };
+
+  // Brings the table's Iceberg snapshot to the Parquet files of `state` (see
+  // above); with `replace`, a `replace` snapshot that swaps the retired files
+  // for the new ones, or nothing (CommitResult::abandoned) when a retired file
+  // is no longer live. Retired files never come back through a later commit.
+  Result<CommitResult> commit(const TableState& state, const Replace* replace = nullptr);
+
+  // The table's retired files (compacted away, still stored): crawls leave them out.
+  Result<std::set<std::string>> retired(const std::string& table);
 
   // nullopt when the table has no Iceberg metadata yet.
   Result<std::optional<CurrentTable>> current(const std::string& table);
@@ -97,8 +124,13 @@ class IcebergTables final {
     std::map<std::string, int> field_ids;  // "<column>" and "<column>.element" -> Parquet field id
   };
   Result<FileFacts> read_facts(const std::string& key);
-  Result<CommitResult> try_commit(const TableState& state, const std::optional<CurrentTable>& current);
+  Result<CommitResult> try_commit(const TableState& state, const std::optional<CurrentTable>& current,
+                                  const Replace* replace);
   Status step(std::string_view name);
+  // Drops expired snapshots from `metadata`; returns their manifest list URLs.
+  std::vector<std::string> expire(nlohmann::json& metadata, std::int64_t now_ms) const;
+  // After the swap: deletes expired manifest lists and the manifests only they named.
+  void remove_expired(const nlohmann::json& metadata, const std::vector<std::string>& lists);
 
   std::shared_ptr<ObjectStore> store_;
   IcebergTablesOptions options_;

@@ -60,8 +60,29 @@ void LocalCatalog::start() {
     last_mirror_crawl_ = std::chrono::steady_clock::now();
   }
   jobs_.start();
+  if (options_.iceberg && options_.compactor && options_.maintenance_interval.count() > 0 && !maintenance_.joinable()) {
+    maintenance_stop_ = false;
+    maintenance_ = std::thread([this] {
+      std::unique_lock lock(maintenance_mutex_);
+      while (!maintenance_cv_.wait_for(lock, options_.maintenance_interval, [this] { return maintenance_stop_; })) {
+        lock.unlock();
+        CrawlRequest request;
+        request.trigger = "maintenance";
+        (void)jobs_.submit(request, {});
+        lock.lock();
+      }
+    });
+  }
 }
-void LocalCatalog::stop() { jobs_.stop(); }
+void LocalCatalog::stop() {
+  {
+    std::lock_guard lock(maintenance_mutex_);
+    maintenance_stop_ = true;
+  }
+  maintenance_cv_.notify_all();
+  if (maintenance_.joinable()) maintenance_.join();
+  jobs_.stop();
+}
 
 Status LocalCatalog::validate(const CrawlRequest& request) {
   for (const auto& table : request.tables) {
@@ -130,8 +151,33 @@ void LocalCatalog::run(CrawlInfo& info, const CrawlRequest& request) {
     listed_all = true;
   }
 
-  for (const auto& [table, partitions] : scope) {
+  for (const auto& [table, requested] : scope) {
     info.tables.push_back(table);
+    std::set<std::string> partitions = requested;  // the crawl's scope (empty: the whole table)
+    TableState current;
+    {
+      std::lock_guard lock(state_mutex_);
+      auto it = tables_.find(table);
+      if (it != tables_.end()) current = it->second;
+      else current.name = table;
+    }
+    // Files a compaction replaced stay in the store until no kept snapshot names
+    // them; the catalog and the commits leave them out. When the catalog still
+    // names one (another cataloger compacted), the whole table is listed again so
+    // the new files come in with the same crawl that drops the old ones.
+    std::set<std::string> retired;
+    bool stale = false;
+    if (options_.iceberg) {
+      auto r = options_.iceberg->retired(table);
+      if (!r) return fail(Error{r.error().code, "Iceberg metadata of " + table + ": " + r.error().message});
+      retired = std::move(r).value();
+      for (const auto& [dt, partition] : current.partitions)
+        for (const auto& [key, file] : partition.files) stale = stale || retired.count(key) > 0;
+      if (stale) {
+        partitions.clear();
+        for (auto& [dt, partition] : current.partitions) std::erase_if(partition.files, [&](const auto& f) { return retired.count(f.first) > 0; });
+      }
+    }
     std::vector<ObjectInfo> listing;
     if (listed_all) {
       listing = std::move(listings[table]);
@@ -146,18 +192,17 @@ void LocalCatalog::run(CrawlInfo& info, const CrawlRequest& request) {
         listing.insert(listing.end(), l->begin(), l->end());
       }
     }
+    if (!retired.empty()) std::erase_if(listing, [&](const ObjectInfo& o) { return retired.count(o.key) > 0; });
     // The schema reader and the views read the local copy: it must hold the listed
     // versions before the catalog names them.
     if (options_.mirror)
       if (Status s = options_.mirror->mirror(listing); !s.ok()) return fail(s.error());
-    TableState current;
-    {
-      std::lock_guard lock(state_mutex_);
-      auto it = tables_.find(table);
-      if (it != tables_.end()) current = it->second;
-      else current.name = table;
-    }
     TableCrawl result = crawl_table(current, listing, partitions, *reader_, request.full, now_rfc3339());
+    if (stale && !result.changed) {  // the retired files left the catalog: its views must change
+      result.changed = true;
+      result.state.data_version += 1;
+      result.state.updated_at = now_rfc3339();
+    }
     if (options_.mirror) {
       std::set<std::string> keep;
       for (const auto& obj : listing) keep.insert(obj.key);
@@ -181,6 +226,17 @@ void LocalCatalog::run(CrawlInfo& info, const CrawlRequest& request) {
       iceberg_behind_.erase(table);
       for (const auto& r : committed->refused)
         log::warn("a schema change Iceberg does not allow was left out", {{"table", table}, {"change", r}});
+    }
+    if (options_.iceberg && options_.compactor && has_data && request.trigger == "maintenance") {
+      auto compacted = options_.compactor->compact(*options_.iceberg, result.state);
+      if (!compacted) {
+        log::error("compaction failed; the table stays as it was", {{"table", table}, {"error", compacted.error().message}});
+      } else if (!compacted->written.empty()) {
+        apply_compaction(result.state, *compacted);
+        result.changed = true;
+      } else if (!compacted->abandoned.empty()) {
+        log::info("compaction abandoned", {{"table", table}, {"reason", compacted->abandoned}});
+      }
     }
     if (!result.changed) continue;
     if (!has_data) continue;  // nothing readable yet
@@ -211,6 +267,29 @@ void LocalCatalog::run(CrawlInfo& info, const CrawlRequest& request) {
   log::info("crawl finished", {{"crawl_id", info.crawl_id}, {"trigger", request.trigger}, {"tables", info.tables},
                                {"partitions_added", info.partitions_added}, {"files_inspected", info.files_inspected},
                                {"schema_changes", info.schema_changes.size()}, {"ms", ms}});
+}
+
+void LocalCatalog::apply_compaction(TableState& state, const iceberg::CompactionResult& done) {
+  for (const auto& key : done.retired)
+    for (auto& [dt, partition] : state.partitions) partition.files.erase(key);
+  for (const auto& [dt, object] : done.written) {
+    if (options_.mirror)
+      if (Status s = options_.mirror->mirror({object}); !s.ok()) {
+        log::error("cannot copy a compacted file; the next crawl brings it", {{"key", object.key}, {"error", s.error().message}});
+        continue;
+      }
+    auto columns = reader_->read_schema(object.key, "parquet");
+    if (!columns) {
+      log::error("cannot read a compacted file's schema; the next crawl brings it",
+                 {{"key", object.key}, {"error", columns.error().message}});
+      continue;
+    }
+    const std::string id = schema_id(*columns);
+    state.schemas.emplace(id, *columns);
+    state.partitions[dt].files[object.key] = FileState{object.key, object.size, object.etag, "parquet", id};
+  }
+  state.data_version += 1;
+  state.updated_at = now_rfc3339();
 }
 
 Result<std::vector<TableInfo>> LocalCatalog::list_tables() {

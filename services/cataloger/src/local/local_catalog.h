@@ -19,6 +19,7 @@
 #include "etl/catalog.h"
 #include "etl/metrics.h"
 #include "etl/object_store.h"
+#include "compaction.h"
 #include "iceberg_tables.h"
 #include "table_mirror.h"
 
@@ -38,6 +39,10 @@ struct LocalCatalogOptions {
   // files as an Iceberg snapshot before the catalog moves (a failed commit fails
   // the crawl: queries keep the last committed state). nullptr: hive folders only.
   std::shared_ptr<iceberg::IcebergTables> iceberg;
+  // With `iceberg`: crawls with trigger "maintenance" also compact each table
+  // (iceberg/compaction.h); one is queued every `maintenance_interval` (0: never).
+  std::shared_ptr<iceberg::Compactor> compactor;
+  std::chrono::milliseconds maintenance_interval{0};
 };
 
 class LocalCatalog final : public Catalog {
@@ -82,6 +87,8 @@ class LocalCatalog final : public Catalog {
   Status validate(const CrawlRequest& request);
   void run(CrawlInfo& info, const CrawlRequest& request);
   std::string catalog_key(const std::string& table) const;
+  // The catalog's side of a compaction: the retired files out, the new ones in.
+  void apply_compaction(TableState& state, const iceberg::CompactionResult& done);
 
   std::shared_ptr<ObjectStore> store_;
   std::unique_ptr<SchemaReader> reader_;
@@ -95,6 +102,10 @@ class LocalCatalog final : public Catalog {
   CrawlJobs jobs_;
 
   std::set<std::string> iceberg_behind_;  // tables whose last Iceberg commit failed (crawls only)
+  std::mutex maintenance_mutex_;
+  std::condition_variable maintenance_cv_;
+  bool maintenance_stop_ = false;
+  std::thread maintenance_;  // queues the maintenance crawls
 
   std::mutex mirror_crawl_mutex_;
   std::chrono::steady_clock::time_point last_mirror_crawl_{};  // of the crawls ping() starts

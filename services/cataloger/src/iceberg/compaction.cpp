@@ -1,0 +1,176 @@
+#include "compaction.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <random>
+
+#include "etl/log.h"
+#include "table_metadata.h"
+
+namespace etl::cataloger::iceberg {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+std::string random_hex() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
+  return buf;
+}
+}  // namespace
+
+std::vector<CompactionGroup> plan_compaction(const TableState& state, const std::set<std::string>& live_keys,
+                                             const CompactionOptions& options) {
+  const std::uint64_t small = options.target_file_bytes / 4 * 3;
+  std::vector<CompactionGroup> out;
+  for (const auto& [dt, partition] : state.partitions) {
+    CompactionGroup group{dt, {}, 0};
+    auto flush = [&] {
+      if (group.keys.size() >= 2) out.push_back(group);
+      group = CompactionGroup{dt, {}, 0};
+    };
+    for (const auto& [key, file] : partition.files) {  // key order
+      if (file.format != "parquet" || file.size >= small || !live_keys.count(key)) continue;
+      if (!group.keys.empty() && group.bytes + file.size > options.target_file_bytes) flush();
+      group.keys.push_back(key);
+      group.bytes += file.size;
+    }
+    flush();
+  }
+  return out;
+}
+
+Result<std::unique_ptr<Compactor>> Compactor::open(std::shared_ptr<ObjectStore> store, fs::path local_root,
+                                                   CompactionOptions options) {
+  auto db = duck::Database::open(":memory:", {{"threads", "1"}});
+  if (!db) return std::move(db).error();
+  auto conn = (*db)->connect();
+  if (!conn) return std::move(conn).error();
+  std::unique_ptr<Compactor> c(new Compactor());
+  c->store_ = std::move(store);
+  c->local_root_ = std::move(local_root);
+  c->options_ = options;
+  c->db_ = std::move(db).value();
+  c->conn_ = std::move(conn).value();
+  return c;
+}
+
+Result<std::pair<std::string, std::int64_t>> Compactor::rewrite(const CompactionGroup& group, const json& schema,
+                                                                const std::vector<ColumnInfo>& columns) {
+  std::map<std::string, const json*> fields;
+  for (const auto& f : schema["fields"]) fields[f.value("name", "")] = &f;
+  std::string select, ids;
+  for (const auto& c : columns) {
+    auto it = fields.find(c.name);
+    if (c.name == "dt" || it == fields.end()) continue;
+    const json& f = *it->second;
+    select += (select.empty() ? "" : ", ") + duck::quote_identifier(c.name);
+    ids += (ids.empty() ? "" : ", ") + duck::quote_identifier(c.name) + ": ";
+    if (f["type"].is_object() && f["type"].contains("element-id"))
+      ids += "{__duckdb_field_id: " + std::to_string(f.value("id", 0)) +
+             ", element: " + std::to_string(f["type"].value("element-id", 0)) + "}";
+    else
+      ids += std::to_string(f.value("id", 0));
+  }
+  if (select.empty()) return make_error(Errc::internal, "no Iceberg column to compact");
+  std::string paths;
+  for (const auto& key : group.keys) paths += (paths.empty() ? "" : ", ") + duck::quote_literal((local_root_ / key).string());
+  const fs::path out = fs::temp_directory_path() /
+                       ("spotify-etl-compaction-" + std::to_string(::getpid()) + "-" + random_hex() + ".parquet");
+  Status written = conn_->execute("COPY (SELECT " + select + " FROM read_parquet([" + paths +
+                                  "], union_by_name = true, hive_partitioning = false)) TO " +
+                                  duck::quote_literal(out.string()) +
+                                  " (FORMAT parquet, COMPRESSION zstd, FIELD_IDS {" + ids + "})");
+  std::error_code ec;
+  if (!written.ok()) {
+    fs::remove(out, ec);
+    return std::move(written).error();
+  }
+  auto rows = conn_->query("SELECT num_rows FROM parquet_file_metadata(" + duck::quote_literal(out.string()) + ")");
+  std::ifstream in(out, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  in.close();
+  fs::remove(out, ec);
+  if (!rows || rows->row_count() < 1) return make_error(Errc::internal, "cannot read the compacted file's row count");
+  return std::pair<std::string, std::int64_t>(std::move(bytes), std::stoll(rows->text(0, 0).value_or("0")));
+}
+
+Result<CompactionResult> Compactor::compact(IcebergTables& tables, const TableState& state) {
+  CompactionResult result;
+  auto current = tables.current(state.name);
+  if (!current) return std::move(current).error();
+  if (!*current) return result;
+  auto live = tables.live_files((*current)->metadata);
+  if (!live) return std::move(live).error();
+  std::set<std::string> live_keys;
+  std::map<std::string, std::int64_t> records;
+  for (const auto& e : *live)
+    if (auto key = tables.key_of(e.file_path)) {
+      live_keys.insert(*key);
+      records[*key] = e.record_count;
+    }
+  auto groups = plan_compaction(state, live_keys, options_);
+  if (groups.empty()) return result;
+  const json* schema = current_schema((*current)->metadata);
+  if (!schema) return make_error(Errc::internal, state.name + ": Iceberg metadata without a current schema");
+
+  TableState next = state;
+  IcebergTables::Replace replace;
+  auto undo = [&] {
+    for (const auto& [dt, object] : result.written) (void)store_->remove(object.key);
+  };
+  for (const auto& group : groups) {
+    std::int64_t expected = 0;
+    for (const auto& key : group.keys) expected += records[key];
+    auto rewritten = rewrite(group, *schema, state.columns);
+    if (!rewritten) {
+      undo();
+      return std::move(rewritten).error();
+    }
+    if (rewritten->second != expected) {
+      undo();
+      return make_error(Errc::internal, state.name + " dt=" + group.dt + ": the compacted file holds " +
+                                            std::to_string(rewritten->second) + " rows, its inputs " +
+                                            std::to_string(expected));
+    }
+    const std::string key = DataKey::make(state.name, group.dt, "compacted-" + random_hex(), "parquet");
+    auto put = store_->put(key, rewritten->first);
+    if (!put) {
+      undo();
+      return std::move(put).error();
+    }
+    result.written.emplace_back(group.dt, *put);
+    auto& files = next.partitions[group.dt].files;
+    for (const auto& k : group.keys) {
+      files.erase(k);
+      replace.retired.push_back(k);
+    }
+    FileState added{key, put->size, put->etag, "parquet", files.empty() ? std::string() : files.begin()->second.schema_id};
+    files[key] = added;
+    replace.records[key] = rewritten->second;
+  }
+  auto committed = tables.commit(next, &replace);
+  if (!committed) {
+    undo();
+    return std::move(committed).error();
+  }
+  if (!committed->abandoned.empty() || !committed->committed) {
+    undo();
+    result.abandoned = committed->abandoned.empty() ? "nothing changed" : committed->abandoned;
+    result.written.clear();
+    return result;
+  }
+  result.retired = replace.retired;
+  result.snapshot_id = committed->snapshot_id;
+  log::info("iceberg table compacted", {{"table", state.name}, {"files_replaced", result.retired.size()},
+                                        {"files_written", result.written.size()}, {"snapshot_id", result.snapshot_id}});
+  return result;
+}
+
+}  // namespace etl::cataloger::iceberg

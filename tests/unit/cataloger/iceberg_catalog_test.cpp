@@ -1,0 +1,126 @@
+// The built-in catalog over Iceberg tables (ETL_TABLE_FORMAT=iceberg): crawls
+// commit before the catalog moves, a maintenance crawl compacts, and every
+// cataloger (also one that did not compact) stops naming the replaced files.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "cataloger_fixtures.h"
+#include "compaction.h"
+#include "iceberg_tables.h"
+#include "local_catalog.h"
+
+namespace etl::cataloger {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::songs_select;
+using testing::write_file;
+
+class IcebergCatalogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = dir_.path() / "transformed";
+    fs::create_directories(root_);
+    store_ = std::shared_ptr<ObjectStore>(open_object_store("file://" + root_.string(), AwsConfig{}).value());
+  }
+
+  std::shared_ptr<LocalCatalog> open_catalog() {
+    iceberg::IcebergTablesOptions options;
+    options.local_root = root_;
+    auto tables = std::shared_ptr<iceberg::IcebergTables>(iceberg::IcebergTables::open(store_, options, metrics_).value());
+    auto compactor = std::shared_ptr<iceberg::Compactor>(iceberg::Compactor::open(store_, root_, {}).value());
+    tables_ = tables;
+    auto catalog = LocalCatalog::open(store_, DuckDbSchemaReader::open(root_).value(),
+                                      {"spotify", "file://" + root_.string(), 100, nullptr, root_, tables, compactor, {}},
+                                      metrics_);
+    EXPECT_TRUE(catalog.ok()) << catalog.error().message;
+    return std::shared_ptr<LocalCatalog>(std::move(catalog).value());
+  }
+
+  static std::set<std::string> catalog_files(LocalCatalog& catalog, const std::string& dt) {
+    std::set<std::string> out;
+    const auto values1 = catalog.get_partitions("songs_data").value();
+    for (const auto& p : values1)
+      if (p.values == std::vector<std::string>{dt})
+        for (const auto& f : p.files) out.insert(f.key);
+    return out;
+  }
+
+  std::set<std::string> snapshot_files() {
+    std::set<std::string> out;
+    auto current = tables_->current("songs_data").value();
+    if (!current) return out;
+    const auto values2 = tables_->live_files(current->metadata).value();
+    for (const auto& e : values2) out.insert(*tables_->key_of(e.file_path));
+    return out;
+  }
+
+  std::int64_t rows_of(LocalCatalog& catalog) {
+    std::string paths;
+    const auto values3 = catalog.get_partitions("songs_data").value();
+    for (const auto& p : values3)
+      for (const auto& f : p.files) paths += (paths.empty() ? "" : ", ") + duck::quote_literal((root_ / f.key).string());
+    auto db = duck::Database::open(":memory:").value();
+    auto conn = db->connect().value();
+    auto r = conn->query("SELECT count(*) FROM read_parquet([" + paths + "])");
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    return std::stoll(r->text(0, 0).value_or("-1"));
+  }
+
+  CrawlInfo crawl(LocalCatalog& catalog, const std::string& trigger = "api", std::vector<std::string> keys = {}) {
+    CrawlRequest request;
+    request.trigger = trigger;
+    request.changed_keys = std::move(keys);
+    auto info = catalog.crawl(request);
+    EXPECT_TRUE(info.ok()) << info.error().message;
+    EXPECT_EQ(info->state, CrawlState::succeeded) << info->error;
+    return *info;
+  }
+
+  etl::testing::TempDir dir_;
+  fs::path root_;
+  std::shared_ptr<ObjectStore> store_;
+  std::shared_ptr<iceberg::IcebergTables> tables_;
+  MetricsRegistry metrics_;
+};
+
+TEST_F(IcebergCatalogTest, ACrawlCommitsWhatTheCatalogNamesAndAMaintenanceCrawlCompactsIt) {
+  for (int i = 0; i < 4; ++i) write_file(root_, "songs_data", "2026-02-01", "f" + std::to_string(i), "parquet", songs_select(5, i * 5));
+  write_file(root_, "songs_data", "2026-02-02", "other", "parquet", songs_select(3, 100));
+  auto catalog = open_catalog();
+  crawl(*catalog);
+  EXPECT_EQ(catalog_files(*catalog, "2026-02-01").size(), 4u);
+  std::set<std::string> named;
+  const auto values4 = catalog->get_partitions("songs_data").value();
+  for (const auto& p : values4)
+    for (const auto& f : p.files) named.insert(f.key);
+  EXPECT_EQ(snapshot_files(), named) << "the snapshot holds exactly the files the catalog names";
+  const auto before = rows_of(*catalog);
+  EXPECT_EQ(before, 23);
+
+  auto other = open_catalog();  // another cataloger, whose catalog still names the small files
+  crawl(*catalog, "maintenance");
+  auto compacted = catalog_files(*catalog, "2026-02-01");
+  ASSERT_EQ(compacted.size(), 1u);
+  EXPECT_NE(compacted.begin()->find("compacted-"), std::string::npos);
+  EXPECT_EQ(rows_of(*catalog), before);
+  EXPECT_EQ(snapshot_files().count(*compacted.begin()), 1u);
+  EXPECT_EQ(snapshot_files().size(), 2u);
+
+  // The other cataloger crawls another partition only: it still drops the retired
+  // files and takes the compacted one (no duplicates, no gap).
+  write_file(root_, "songs_data", "2026-02-03", "late", "parquet", songs_select(2, 200));
+  crawl(*other, "events", {"songs_data/dt=2026-02-03/late.parquet"});
+  EXPECT_EQ(catalog_files(*other, "2026-02-01"), compacted);
+  EXPECT_EQ(rows_of(*other), before + 2);
+  EXPECT_EQ(snapshot_files().size(), 3u);
+
+  // And a full crawl of the first one does not bring the retired files back.
+  crawl(*catalog);
+  EXPECT_EQ(catalog_files(*catalog, "2026-02-01"), compacted);
+  EXPECT_EQ(rows_of(*catalog), before + 2);
+}
+
+}  // namespace
+}  // namespace etl::cataloger
