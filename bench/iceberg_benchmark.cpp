@@ -1,0 +1,192 @@
+// Iceberg tables (issue 15) next to today's Hive folders, in one run, on the same
+// year of data: 365 daily partitions of songs_data written as 4 small files each
+// (as 4 transformer batches a day would), plus artists_data.
+//   - the whole-year top-10 query (in-process, uncached) on the Hive layout, then
+//     on the Iceberg table after compaction (goal: < 100 ms);
+//   - files per partition before and after compaction, and what compaction cost;
+//   - commit latency: a crawl of one landed file, Hive (catalog only) vs Iceberg
+//     (catalog + snapshot commit), p50 / p99.
+// Not a timed test: it prints figures and ratios.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cataloger_service.h"
+#include "etl/duck.h"
+#include "etl/log.h"
+#include "etl/memory_bus.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+struct Stats {
+  double p50, p95, p99;
+};
+Stats stats(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  auto at = [&](int pct) { return v[std::min(v.size() - 1, v.size() * pct / 100)]; };
+  return {at(50), at(95), at(99)};
+}
+
+void copy(etl::duck::Connection& conn, const std::string& select, const fs::path& file) {
+  fs::create_directories(file.parent_path());
+  auto s = conn.execute("COPY (" + select + ") TO " + etl::duck::quote_literal(file.string()) + " (FORMAT parquet)");
+  if (!s.ok()) throw std::runtime_error(s.error().message);
+}
+
+std::string songs(int first, int n, int artists) {
+  return "SELECT 's' || (i + " + std::to_string(first) + ") AS song_id, 'Song ' || i AS song_name, "
+         "(120000 + i * 7)::BIGINT AS duration_ms, i % 7 = 0 AS explicit, (i % 100)::INTEGER AS popularity, "
+         "'a' || ((i * 7919) % " + std::to_string(artists) + ") AS artist_id FROM range(" + std::to_string(n) + ") t(i)";
+}
+
+void generate(const fs::path& root, int days, int files_per_day, int songs_per_day, int artists) {
+  auto db = etl::duck::Database::open(":memory:").value();
+  auto conn = db->connect().value();
+  for (int d = 0; d < days; ++d) {
+    auto dt = conn->query("SELECT ((DATE '2026-01-01' + INTERVAL " + std::to_string(d) + " DAY)::DATE)::VARCHAR")
+                  .value()
+                  .text(0, 0)
+                  .value();
+    for (int f = 0; f < files_per_day; ++f)
+      copy(*conn, songs(d * songs_per_day + f * (songs_per_day / files_per_day), songs_per_day / files_per_day, artists),
+           root / "songs_data" / ("dt=" + dt) / ("batch-" + std::to_string(f) + ".parquet"));
+    copy(*conn, "SELECT 'a' || i AS artist_id, 'Artist ' || i AS artist_name FROM range(" + std::to_string(artists) + ") t(i)",
+         root / "artists_data" / ("dt=" + dt) / "batch-0.parquet");
+  }
+}
+
+struct Run {
+  double crawl_ms = 0;
+  std::map<std::string, std::size_t> files;  // table -> data files the catalog names
+  Stats query{};
+  Stats commit{};
+  double compaction_ms = 0;
+  std::size_t files_after = 0;
+};
+
+std::size_t count_files(etl::Catalog& catalog, const std::string& table) {
+  std::size_t n = 0;
+  auto parts = catalog.get_partitions(table);
+  if (parts.ok())
+    for (const auto& p : *parts) n += p.files.size();
+  return n;
+}
+
+Run measure(const fs::path& root, const std::string& format, const std::string& sql) {
+  Run run;
+  etl::Config config;
+  config.transformed_url = "file://" + root.string();
+  config.cataloger_addr = {"127.0.0.1", 0};
+  config.pg_enabled = false;
+  config.bus = "memory";
+  config.table_format = format;
+  config.iceberg_maintenance_interval = 0s;
+  etl::cataloger::CatalogerOptions options;
+  options.crawl_on_start = false;
+  auto svc = etl::cataloger::CatalogerService::create(config, etl::make_memory_bus(), options).value();
+  if (!svc->start().ok()) std::exit(1);
+  auto crawl = [&](etl::CrawlRequest request) {
+    auto started = svc->catalog().start_crawl(request).value();
+    auto done = svc->catalog().wait_crawl(started.crawl_id, 600s).value();
+    if (done.state != etl::CrawlState::succeeded) {
+      std::fprintf(stderr, "crawl failed: %s\n", done.error.c_str());
+      std::exit(1);
+    }
+  };
+  auto t0 = Clock::now();
+  crawl({});
+  run.crawl_ms = ms_since(t0);
+  run.files["songs_data"] = count_files(svc->catalog(), "songs_data");
+  if (format == "iceberg") {
+    etl::CrawlRequest maintenance;
+    maintenance.trigger = "maintenance";
+    t0 = Clock::now();
+    crawl(maintenance);
+    run.compaction_ms = ms_since(t0);
+  }
+  run.files_after = count_files(svc->catalog(), "songs_data");
+
+  auto query = [&] {
+    etl::QueryRequest q;
+    q.sql = sql;
+    auto s = svc->queries().start(q).value();
+    auto w = svc->queries().wait(s.query_id, 60s).value();
+    if (w.state != etl::QueryState::succeeded) std::exit(1);
+    (void)svc->queries().page(s.query_id, "");
+  };
+  query();  // warm the views and the OS cache
+  std::vector<double> times;
+  for (int i = 0; i < 30; ++i) {
+    t0 = Clock::now();
+    query();
+    times.push_back(ms_since(t0));
+  }
+  run.query = stats(times);
+
+  // Commit latency: one landed file, crawled by its event (as the transformer's events do).
+  auto db = etl::duck::Database::open(":memory:").value();
+  auto conn = db->connect().value();
+  std::vector<double> commits;
+  for (int i = 0; i < 60; ++i) {
+    const std::string key = "songs_data/dt=2027-01-01/landed-" + std::to_string(i) + ".parquet";
+    copy(*conn, songs(10'000'000 + i * 100, 100, 2000), root / key);
+    etl::CrawlRequest request;
+    request.trigger = "events";
+    request.changed_keys = {key};
+    t0 = Clock::now();
+    crawl(request);
+    commits.push_back(ms_since(t0));
+  }
+  run.commit = stats(commits);
+  svc->stop();
+  return run;
+}
+
+}  // namespace
+
+int main() {
+  etl::log::init("iceberg_benchmark", "warn", "text");
+  std::string tmpl = (fs::temp_directory_path() / "spotify-etl-iceberg-bench-XXXXXX").string();
+  fs::path dir = ::mkdtemp(tmpl.data());
+  const int days = 365, files_per_day = 4, songs_per_day = 5000, artists = 2000;
+  auto t0 = Clock::now();
+  generate(dir / "hive", days, files_per_day, songs_per_day, artists);
+  fs::copy(dir / "hive", dir / "iceberg", fs::copy_options::recursive);
+  std::printf("generated %d partitions x %d songs_data files (%d rows a day) + artists_data, twice, in %.1f s\n", days,
+              files_per_day, songs_per_day, ms_since(t0) / 1000);
+
+  const std::string year =
+      "SELECT a.artist_name, count(*) AS songs FROM songs_data s JOIN artists_data a "
+      "ON a.artist_id = s.artist_id AND a.dt = s.dt GROUP BY a.artist_name ORDER BY songs DESC, a.artist_name LIMIT 10";
+  Run hive = measure(dir / "hive", "hive", year);
+  Run ice = measure(dir / "iceberg", "iceberg", year);
+
+  std::printf("\n%-44s %12s %12s %8s\n", "", "hive (ref)", "iceberg", "ratio");
+  std::printf("%-44s %12.0f %12.0f %8.2f\n", "full crawl (iceberg: + first commit), ms", hive.crawl_ms, ice.crawl_ms,
+              ice.crawl_ms / hive.crawl_ms);
+  std::printf("%-44s %12.2f %12.2f\n", "songs_data files per partition", hive.files_after / double(days),
+              ice.files_after / double(days));
+  std::printf("%-44s %12s %12.0f\n", "compaction (maintenance crawl), ms", "-", ice.compaction_ms);
+  std::printf("%-44s %12.1f %12.1f %8.2f\n", "whole-year top-10, p50 ms", hive.query.p50, ice.query.p50,
+              ice.query.p50 / hive.query.p50);
+  std::printf("%-44s %12.1f %12.1f %8.2f\n", "whole-year top-10, p95 ms", hive.query.p95, ice.query.p95,
+              ice.query.p95 / hive.query.p95);
+  std::printf("%-44s %12.1f %12.1f %8.2f\n", "one landed file: crawl (+ commit), p50 ms", hive.commit.p50, ice.commit.p50,
+              ice.commit.p50 / hive.commit.p50);
+  std::printf("%-44s %12.1f %12.1f %8.2f\n", "one landed file: crawl (+ commit), p99 ms", hive.commit.p99, ice.commit.p99,
+              ice.commit.p99 / hive.commit.p99);
+  std::printf("(before compaction: %.2f songs_data files per partition in both)\n", hive.files["songs_data"] / double(days));
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  return 0;
+}
