@@ -115,7 +115,7 @@ TEST(TransformerKill, KillNineAtRandomPointsOfItsBatchesLosesAndDuplicatesNoRow)
             << landed << " raw objects\n";
   EXPECT_GE(during_batch, kills / 2) << "most kills should land inside a batch";
 
-  ASSERT_TRUE(wait_until([&] { return count_under(**raw, "to_be_processed/") == 0; }, 180s, 200ms))
+  ASSERT_TRUE(wait_until([&] { return count_under(**raw, "to_be_processed/") == 0; }, 300s, 200ms))
       << count_under(**raw, "to_be_processed/") << " raw objects never left to_be_processed/\n" << p.logs();
   EXPECT_EQ(count_under(**raw, "processed/"), static_cast<std::size_t>(landed));
 

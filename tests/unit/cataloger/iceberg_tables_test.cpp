@@ -293,6 +293,7 @@ TEST_P(IcebergTablesTest, ExpiryDropsOldSnapshotsAndOnlyFilesNoKeptSnapshotNames
     o.min_snapshots = 2;
     o.max_snapshots = 4;
     o.expire_batch = 2;
+    o.metadata_log_max = 3;
   });
   std::vector<FileState> files;
   int expired = 0;
@@ -315,6 +316,12 @@ TEST_P(IcebergTablesTest, ExpiryDropsOldSnapshotsAndOnlyFilesNoKeptSnapshotNames
   for (const auto& o : values1)
     if (o.key.find("/snap-") != std::string::npos) ++lists;
   EXPECT_EQ(lists, md["snapshots"].size());
+  std::size_t metadata_files = 0;
+  const auto metadata_objects = store_->list("songs/metadata/v").value();
+  for (const auto& o : metadata_objects)
+    if (o.key.ends_with(".metadata.json")) ++metadata_files;
+  EXPECT_EQ(metadata_files, 4u) << "the current metadata file and the 3 its log names; older ones are deleted";
+  EXPECT_EQ(md["metadata-log"].size(), 3u);
   for (const auto& s : md["snapshots"]) {
     auto list = read_manifest_list(store_->get(*t->key_of(s["manifest-list"].get<std::string>())).value());
     ASSERT_TRUE(list.ok());

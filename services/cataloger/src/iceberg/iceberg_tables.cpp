@@ -536,11 +536,15 @@ Result<CommitResult> IcebergTables::try_commit(const TableState& state, const st
   metadata["last-updated-ms"] = ts;
   metadata["refs"]["main"] = {{"snapshot-id", snapshot_id}, {"type", "branch"}};
   metadata["snapshot-log"].push_back({{"timestamp-ms", ts}, {"snapshot-id", snapshot_id}});
+  std::vector<std::string> dropped_metadata;  // previous metadata files out of the log: deleted after the swap
   if (current) {
     metadata["metadata-log"].push_back(
         {{"timestamp-ms", current->metadata.value("last-updated-ms", ts)}, {"metadata-file", url_of(current->metadata_key)}});
     auto& log = metadata["metadata-log"];
-    while (static_cast<int>(log.size()) > options_.metadata_log_max) log.erase(log.begin());
+    while (static_cast<int>(log.size()) > options_.metadata_log_max) {
+      dropped_metadata.push_back(log.begin()->value("metadata-file", ""));
+      log.erase(log.begin());
+    }
   }
 
   const std::vector<std::string> expired = expire(metadata, ts);
@@ -579,6 +583,8 @@ Result<CommitResult> IcebergTables::try_commit(const TableState& state, const st
   (void)store_->put(metadata_prefix(state.name) + "version-hint.text", std::to_string(version));
   ETL_RETURN_IF_ERROR(step("version-hint"));
   if (!expired.empty()) remove_expired(metadata, expired);
+  for (const auto& url : dropped_metadata)
+    if (auto old_key = key_of(url)) (void)store_->remove(*old_key);
 
   out.committed = true;
   out.snapshot_id = snapshot_id;
