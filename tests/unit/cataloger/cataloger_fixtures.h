@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "compaction.h"
 #include "crawler.h"
 #include "duckdb_engine.h"
 #include "etl/duck.h"
@@ -57,7 +58,9 @@ struct Stack {
   std::shared_ptr<LocalCatalog> catalog;
   std::unique_ptr<QueryManager> queries;
 
-  explicit Stack(QueryManagerOptions options = {}) {
+  bool iceberg = false;  // the catalog commits Iceberg snapshots and compacts (ETL_TABLE_FORMAT=iceberg)
+
+  explicit Stack(QueryManagerOptions options = {}, bool with_iceberg = false) : iceberg(with_iceberg) {
     std::filesystem::create_directories(root);
     store = std::shared_ptr<ObjectStore>(open_object_store("file://" + root.string(), {}).value());
     reopen_catalog();
@@ -68,8 +71,17 @@ struct Stack {
   ~Stack() { queries->stop(); }
 
   void reopen_catalog() {
+    std::shared_ptr<iceberg::IcebergTables> tables;
+    std::shared_ptr<iceberg::Compactor> compactor;
+    if (iceberg) {
+      iceberg::IcebergTablesOptions options;
+      options.local_root = root;
+      tables = std::shared_ptr<iceberg::IcebergTables>(iceberg::IcebergTables::open(store, options, metrics).value());
+      compactor = std::shared_ptr<iceberg::Compactor>(iceberg::Compactor::open(store, root, {}).value());
+    }
     catalog = std::shared_ptr<LocalCatalog>(
-        LocalCatalog::open(store, DuckDbSchemaReader::open(root).value(), {"spotify", "file://" + root.string(), 100, nullptr, {}, nullptr, nullptr, {}}, metrics)
+        LocalCatalog::open(store, DuckDbSchemaReader::open(root).value(),
+                           {"spotify", "file://" + root.string(), 100, nullptr, root, tables, compactor, {}}, metrics)
             .value());
   }
 
