@@ -29,7 +29,8 @@ std::vector<CompactionGroup> plan_compaction(const TableState& state, const std:
                                              const CompactionOptions& options) {
   const std::uint64_t small = options.target_file_bytes / 4 * 3;
   std::vector<CompactionGroup> out;
-  for (const auto& [dt, partition] : state.partitions) {
+  for (const auto& [partition_dt, partition] : state.partitions) {
+    const std::string dt = partition_dt;  // a lambda cannot capture a structured binding (clang 14)
     CompactionGroup group{dt, {}, 0};
     auto flush = [&] {
       if (group.keys.size() >= 2) out.push_back(group);
