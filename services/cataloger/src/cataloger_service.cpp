@@ -65,7 +65,11 @@ Result<std::unique_ptr<CatalogerService>> CatalogerService::create(const Config&
   install_ui_routes(*svc->server_);
   // The Iceberg tables exist only under the local catalog with ETL_TABLE_FORMAT=iceberg.
   std::shared_ptr<iceberg::IcebergTables> iceberg_tables;
-  if (auto* local = dynamic_cast<LocalCatalog*>(svc->catalog_.get())) iceberg_tables = local->iceberg();
+  std::string why_not = "the catalog is Glue (ETL_CATALOG=glue), whose tables the cataloger does not commit";
+  if (auto* local = dynamic_cast<LocalCatalog*>(svc->catalog_.get())) {
+    iceberg_tables = local->iceberg();
+    why_not = "the tables are Hive folders (ETL_TABLE_FORMAT=hive)";
+  }
   svc->iceberg_rest_ = std::make_unique<iceberg::RestCatalog>(
       svc->catalog_->database(), std::move(iceberg_tables), [self]() -> Result<std::vector<std::string>> {
         auto tables = self->catalog_->list_tables();
@@ -73,7 +77,8 @@ Result<std::unique_ptr<CatalogerService>> CatalogerService::create(const Config&
         std::vector<std::string> names;
         for (const auto& t : *tables) names.push_back(t.name);
         return names;
-      });
+      },
+      why_not);
   install_iceberg_routes(*svc->server_, *svc->iceberg_rest_);
   // The extractor's run records, for the dashboard: optional (a raw store that
   // cannot be opened leaves GET /v1/pipeline/runs answering 503, nothing else).

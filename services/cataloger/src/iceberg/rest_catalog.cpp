@@ -34,8 +34,8 @@ std::vector<std::string> namespace_levels(std::string_view param) {
   return out;
 }
 
-RestCatalog::RestCatalog(std::string database, std::shared_ptr<IcebergTables> tables, TableNames names)
-    : database_(std::move(database)), tables_(std::move(tables)), names_(std::move(names)) {}
+RestCatalog::RestCatalog(std::string database, std::shared_ptr<IcebergTables> tables, TableNames names, std::string why_not)
+    : database_(std::move(database)), tables_(std::move(tables)), names_(std::move(names)), why_not_(std::move(why_not)) {}
 
 RestReply RestCatalog::config() const { return {200, {{"defaults", json::object()}, {"overrides", json::object()}}}; }
 
@@ -71,8 +71,7 @@ RestReply RestCatalog::load_table(std::string_view ns, std::string_view table) c
   if (!known_namespace(ns)) return error_reply(RestError::no_such_namespace, "namespace does not exist: " + std::string(ns));
   const std::string name(table);
   if (!tables_)
-    return error_reply(RestError::no_such_table, "table " + database_ + "." + name +
-                                                     " is not an Iceberg table: the tables are Hive folders (ETL_TABLE_FORMAT=hive)");
+    return error_reply(RestError::no_such_table, "table " + database_ + "." + name + " is not an Iceberg table: " + why_not_);
   // Only the catalog's names reach the store: a path parameter never names a key.
   auto names = names_();
   if (!names) return error_reply(RestError::unavailable, names.error().message);

@@ -50,8 +50,9 @@ class RestCatalog final {
   // The catalog's table names (those that may have Iceberg metadata).
   using TableNames = std::function<Result<std::vector<std::string>>()>;
 
-  // `tables` nullptr: ETL_TABLE_FORMAT=hive, no table is an Iceberg table.
-  RestCatalog(std::string database, std::shared_ptr<IcebergTables> tables, TableNames names);
+  // `tables` nullptr: no table is an Iceberg table, for `why_not` (said in the 404s).
+  RestCatalog(std::string database, std::shared_ptr<IcebergTables> tables, TableNames names,
+              std::string why_not = "the tables are Hive folders (ETL_TABLE_FORMAT=hive)");
 
   // GET /v1/config: no defaults, no overrides (the `warehouse` asked for is ignored).
   RestReply config() const;
@@ -63,7 +64,7 @@ class RestCatalog final {
   // GET /v1/namespaces/{namespace}/tables: the tables whose metadata exists (none under hive).
   RestReply list_tables(std::string_view ns) const;
   // GET /v1/namespaces/{namespace}/tables/{table}: {"metadata-location","metadata","config"};
-  // 404 NoSuchTableException for an unknown table, one not committed yet, or any under hive.
+  // 404 NoSuchTableException for an unknown table, one not committed yet, or any without `tables`.
   RestReply load_table(std::string_view ns, std::string_view table) const;
   // Any create, commit, rename or drop: 403 ForbiddenException.
   static RestReply refuse_write();
@@ -75,6 +76,7 @@ class RestCatalog final {
   std::string database_;
   std::shared_ptr<IcebergTables> tables_;
   TableNames names_;
+  std::string why_not_;
 };
 
 }  // namespace etl::cataloger::iceberg
