@@ -5,6 +5,8 @@
 file) and DuckDB's iceberg_scan (official extensions loaded by path) must read exactly the
 rows `/v1/query` answers, per dt; the snapshot must name every Parquet file of the table
 folder once; a file that lands is an append snapshot and a file removed a delete one.
+The cataloger's read-only Iceberg REST catalog (/iceberg) serves the same tables to
+PyIceberg's RestCatalog and to DuckDB's `ATTACH ... (TYPE iceberg)`.
 
 Usage: test_pipeline.py --bin-dir DIR --duckdb-extensions DIR
 """
@@ -19,6 +21,8 @@ import tempfile
 import time
 import unittest
 import urllib.request
+
+import duckdb
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import read_tables  # noqa: E402
@@ -197,6 +201,72 @@ class IcebergTables(unittest.TestCase):
         self.assertEqual(expected, before_expected)
         t = StaticTable.from_metadata(current_metadata(table))
         self.assertEqual(t.current_snapshot().summary.operation.value, "delete")
+
+
+class IcebergRestCatalog(unittest.TestCase):
+    """The cataloger's /iceberg endpoint, read by clients we did not write: PyIceberg's
+    RestCatalog lists, loads and scans each table, DuckDB attaches the catalog; both
+    read the rows /v1/query answers, per dt."""
+
+    def uri(self):
+        return f"http://127.0.0.1:{PORTS['cataloger']}/iceberg"
+
+    def agree(self, table, read, reader, timeout=30):
+        """Reads until `read(table)` (a pyarrow Table) counts /v1/query's rows per dt."""
+        deadline = time.time() + timeout
+        while True:
+            expected = endpoint_by_dt(table)
+            got = read_tables.summarize(read(table))["by_dt"]
+            if got == expected or time.time() > deadline:
+                self.assertEqual(got, expected, f"{table}: {reader} vs /v1/query, per dt")
+                self.assertGreater(sum(expected.values()), 0)
+                return
+            time.sleep(0.5)
+
+    def test_pyiceberg_rest_catalog_lists_loads_and_scans_every_table(self):
+        from pyiceberg.catalog.rest import RestCatalog
+        catalog = RestCatalog("spotify-etl", uri=self.uri(), **{"py-io-impl": "pyiceberg.io.pyarrow.PyArrowFileIO"})
+        self.assertEqual(catalog.list_namespaces(), [("spotify",)])
+        self.assertEqual(catalog.list_namespaces("spotify"), [])
+        self.assertEqual(catalog.load_namespace_properties("spotify"), {})
+        self.assertTrue(catalog.namespace_exists("spotify"))
+        self.assertFalse(catalog.namespace_exists("nowhere"))
+        self.assertEqual(sorted(catalog.list_tables("spotify")), [("spotify", t) for t in TABLES])
+        self.assertTrue(catalog.table_exists("spotify.songs_data"))
+        self.assertFalse(catalog.table_exists("spotify.nope"))
+        from pyiceberg.exceptions import ForbiddenError, NoSuchNamespaceError, NoSuchTableError
+        with self.assertRaises(NoSuchTableError):
+            catalog.load_table("spotify.nope")
+        with self.assertRaises(NoSuchNamespaceError):
+            catalog.list_tables("nowhere")
+        with self.assertRaises(ForbiddenError):
+            catalog.drop_table("spotify.songs_data")
+        for table in TABLES:
+            with self.subTest(table=table):
+                loaded = catalog.load_table(f"spotify.{table}")
+                self.assertTrue(loaded.metadata_location.startswith("file://"), loaded.metadata_location)
+                self.agree(table, lambda t: catalog.load_table(f"spotify.{t}").scan().to_arrow(), "PyIceberg RestCatalog")
+
+    def test_duckdb_attaches_the_catalog_and_reads_every_table(self):
+        con = duckdb.connect(":memory:")
+        try:
+            con.execute("SET autoinstall_known_extensions = false")
+            con.execute("SET autoload_known_extensions = false")
+            for name in ("httpfs", "avro", "iceberg"):  # the REST calls go through httpfs
+                con.execute(f"LOAD {read_tables.sql_string(f'{ARGS.duckdb_extensions}/{name}.duckdb_extension')}")
+            con.execute(f"""ATTACH 'spotify' AS lake (TYPE iceberg, ENDPOINT {read_tables.sql_string(self.uri())},
+                            AUTHORIZATION_TYPE 'none')""")
+            tables = con.execute("SELECT name FROM (SHOW ALL TABLES) WHERE database = 'lake' ORDER BY name").fetchall()
+            self.assertEqual([t for (t,) in tables], list(TABLES))
+            for table in TABLES:
+                with self.subTest(table=table):
+                    self.agree(table, lambda t: con.execute(f"SELECT * FROM lake.spotify.{t}").fetch_arrow_table(),
+                               "DuckDB ATTACH (TYPE iceberg)")
+            counted = {str(dt): n for dt, n in con.execute(
+                "SELECT dt, count(*) FROM lake.spotify.songs_data GROUP BY dt").fetchall()}
+            self.assertEqual(counted, endpoint_by_dt("songs_data"))
+        finally:
+            con.close()
 
 
 class IcebergTablesOnMinio(unittest.TestCase):

@@ -5,6 +5,7 @@
 #include "etl/log.h"
 #include "etl/object_store.h"
 #include "etl/s3_event.h"
+#include "local_catalog.h"
 #include "pgwire/server.h"
 #include "routes.h"
 #include "runs/run_routes.h"
@@ -56,11 +57,29 @@ Result<std::unique_ptr<CatalogerService>> CatalogerService::create(const Config&
   server_options.service = "cataloger";
   server_options.address = config.cataloger_addr;
   server_options.api_token = config.api_token;
+  server_options.auth_prefixes = {"/v1/", "/iceberg/"};
   server_options.max_body_bytes = config.max_request_body_bytes;
   server_options.http = config.http;
   svc->server_ = std::make_unique<http::Server>(server_options, svc->metrics_);
   install_routes(*svc->server_, *svc->catalog_, *svc->engine_);
   install_ui_routes(*svc->server_);
+  // The Iceberg tables exist only under the local catalog with ETL_TABLE_FORMAT=iceberg.
+  std::shared_ptr<iceberg::IcebergTables> iceberg_tables;
+  std::string why_not = "the catalog is Glue (ETL_CATALOG=glue), whose tables the cataloger does not commit";
+  if (auto* local = dynamic_cast<LocalCatalog*>(svc->catalog_.get())) {
+    iceberg_tables = local->iceberg();
+    why_not = "the tables are Hive folders (ETL_TABLE_FORMAT=hive)";
+  }
+  svc->iceberg_rest_ = std::make_unique<iceberg::RestCatalog>(
+      svc->catalog_->database(), std::move(iceberg_tables), [self]() -> Result<std::vector<std::string>> {
+        auto tables = self->catalog_->list_tables();
+        if (!tables) return std::move(tables).error();
+        std::vector<std::string> names;
+        for (const auto& t : *tables) names.push_back(t.name);
+        return names;
+      },
+      why_not);
+  install_iceberg_routes(*svc->server_, *svc->iceberg_rest_);
   // The extractor's run records, for the dashboard: optional (a raw store that
   // cannot be opened leaves GET /v1/pipeline/runs answering 503, nothing else).
   std::string runs_unavailable;

@@ -25,6 +25,7 @@ namespace etl::cataloger {
 
 }  // namespace etl::cataloger
 namespace etl::pgwire { class Server; }
+namespace etl::cataloger::iceberg { class RestCatalog; }
 namespace etl::cataloger {
 
 struct CatalogerOptions {
@@ -71,6 +72,7 @@ class CatalogerService final : public Runnable {
   std::shared_ptr<QueryEngine> engine_;  // ETL_QUERY_ENGINE
   std::unique_ptr<CrawlDebouncer> debouncer_;
   std::unique_ptr<ConsumerLoop> consumer_;
+  std::unique_ptr<iceberg::RestCatalog> iceberg_rest_;  // GET /iceberg/v1/...: read-only Iceberg REST catalog
   std::unique_ptr<http::Server> server_;
   std::unique_ptr<RunSummaries> runs_;     // the extractor's run records (GET /v1/pipeline/runs); nullptr: unavailable
   std::unique_ptr<pgwire::Server> pg_;     // the PostgreSQL endpoint (ETL_PG_ADDR); nullptr when off

@@ -2,7 +2,7 @@
 // get a parsed Request and return a Response; `error_response` is the one place an
 // Errc becomes an HTTP status and a problem+json body. Built in: /healthz,
 // /readyz (named dependency checks), /metrics, /openapi.json, bearer-token
-// auth on /v1/*, and a JSON access log line per request. Hostile clients:
+// auth on /v1/* (and any further prefixes a service names), and a JSON access log line per request. Hostile clients:
 // a body limit that holds for chunked and compressed bodies (413), a deadline
 // for a request's headers and body, a thread per connection up to a bound (so
 // probes never queue behind slow queries), 405 + Allow / 501 for methods, 415
@@ -27,7 +27,7 @@
 namespace etl::http {
 
 struct Request {
-  std::string method;
+  std::string method;                              // as sent: a HEAD request runs its GET route with "HEAD" here
   std::string path;
   std::vector<std::string> params;                 // regex capture groups of the route, in order
   std::multimap<std::string, std::string> query;   // decoded query parameters
@@ -62,6 +62,7 @@ struct ServerOptions {
   std::string service;                           // "extractor", written into logs and metrics
   HostPort address{"127.0.0.1", 0};              // port 0 picks a free one
   std::string api_token;                         // empty: no auth on /v1
+  std::vector<std::string> auth_prefixes{"/v1/"}; // the paths the token guards (probes and /openapi.json stay open)
   std::uint64_t max_body_bytes = 1u << 20;       // larger request bodies get 413
   HttpSettings http;                             // open listening, connections, deadlines, Host names
 };
@@ -106,9 +107,10 @@ class Server final {
 
 // Starts an OpenAPI 3.1 document for a service; callers add their paths.
 nlohmann::json openapi_document(std::string_view service, std::string_view description);
-// Finishes a document for what the server enforces: with a token, every /v1
-// operation requires bearer auth and lists 401; without, no security at all.
-// Every operation also lists 405/413/415 where they apply.
-void finish_openapi(nlohmann::json& document, bool token_required);
+// Finishes a document for what the server enforces: with a token, every
+// operation under `auth_prefixes` requires bearer auth and lists 401; without,
+// no security at all. Every operation also lists 405/413/415 where they apply.
+void finish_openapi(nlohmann::json& document, bool token_required,
+                    const std::vector<std::string>& auth_prefixes = {"/v1/"});
 
 }  // namespace etl::http

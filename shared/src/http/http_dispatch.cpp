@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -31,7 +32,7 @@ const std::string kUnmatched = "unmatched";
 
 Request convert(const httplib::Request& req, std::vector<std::string> params, std::string body) {
   Request r;
-  r.method = req.method == "HEAD" ? "GET" : req.method;
+  r.method = req.method;
   r.path = req.path;
   r.params = std::move(params);
   for (const auto& [k, v] : req.params) r.query.emplace(k, v);
@@ -107,8 +108,9 @@ httplib::Server::HandlerResponse Server::Impl::pre_routing(const httplib::Reques
     return answer(res, std::move(r));
   }
   current.route = &m.route->path_template;
-  if (!o.api_token.empty() && req.path.rfind("/v1/", 0) == 0 &&
-      !policy::bearer_matches(req.get_header_value("Authorization"), o.api_token)) {
+  const bool guarded = std::any_of(o.auth_prefixes.begin(), o.auth_prefixes.end(),
+                                   [&req](const std::string& p) { return req.path.rfind(p, 0) == 0; });
+  if (!o.api_token.empty() && guarded && !policy::bearer_matches(req.get_header_value("Authorization"), o.api_token)) {
     Response r = problem_response(401, "", "missing or wrong bearer token");
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
     return answer(res, std::move(r));

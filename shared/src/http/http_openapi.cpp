@@ -3,6 +3,8 @@
 // responses the HTTP base gives on every operation.
 #include "etl/http_server.h"
 
+#include <algorithm>
+
 namespace etl::http {
 namespace {
 
@@ -68,14 +70,15 @@ nlohmann::json openapi_document(std::string_view service, std::string_view descr
              {{"get", {{"summary", "This document"}, {"responses", {{"200", json_content("OpenAPI 3.1", {{"type", "object"}})}}}}}}}}}};
 }
 
-void finish_openapi(nlohmann::json& doc, bool token_required) {
+void finish_openapi(nlohmann::json& doc, bool token_required, const std::vector<std::string>& auth_prefixes) {
   doc["openapi"] = "3.1.0";
   nullable_to_type_lists(doc);
   auto& components = doc["components"];
   if (token_required) components["securitySchemes"] = {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}};
   else components.erase("securitySchemes");
   for (auto& [path, item] : doc["paths"].items()) {
-    const bool v1 = path.rfind("/v1/", 0) == 0;
+    const bool v1 = std::any_of(auth_prefixes.begin(), auth_prefixes.end(),
+                                [&path](const std::string& p) { return path.rfind(p, 0) == 0; });
     for (auto& [method, op] : item.items()) {
       if (!op.is_object() || !op.contains("responses")) continue;
       auto& responses = op["responses"];

@@ -119,7 +119,7 @@ void write_response(const Response& in, httplib::Response& out) {
 
 Server::Server(ServerOptions options, MetricsRegistry& metrics) : impl_(std::make_unique<Impl>(std::move(options), metrics)) {
   impl_->openapi = openapi_document(impl_->options.service, "");
-  finish_openapi(impl_->openapi, !impl_->options.api_token.empty());
+  finish_openapi(impl_->openapi, !impl_->options.api_token.empty(), impl_->options.auth_prefixes);
   impl_->install();
 }
 
@@ -136,7 +136,7 @@ void Server::add_readiness_check(std::string name, ReadinessCheck check) {
 }
 
 void Server::set_openapi(nlohmann::json document) {
-  finish_openapi(document, !impl_->options.api_token.empty());
+  finish_openapi(document, !impl_->options.api_token.empty(), impl_->options.auth_prefixes);
   impl_->openapi = std::move(document);
 }
 

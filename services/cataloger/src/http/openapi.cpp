@@ -2,6 +2,102 @@
 #include "routes.h"
 
 namespace etl::cataloger {
+namespace {
+
+// The read-only Iceberg REST catalog (iceberg_routes.cpp): Iceberg's own shapes,
+// failures as its ErrorModel in application/json.
+void add_iceberg_paths(nlohmann::json& doc) {
+  using nlohmann::json;
+  auto& schemas = doc["components"]["schemas"];
+  schemas["IcebergErrorResponse"] = {
+      {"type", "object"},
+      {"required", {"error"}},
+      {"properties",
+       {{"error",
+         {{"type", "object"},
+          {"required", {"message", "type", "code"}},
+          {"properties", {{"message", {{"type", "string"}}}, {"type", {{"type", "string"}}}, {"code", {{"type", "integer"}}}}}}}}}};
+  auto ok = [](const char* what, json schema) {
+    return json{{"description", what}, {"content", {{"application/json", {{"schema", std::move(schema)}}}}}};
+  };
+  auto error = [](const char* what) {
+    return json{{"description", what},
+                {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/IcebergErrorResponse"}}}}}}}};
+  };
+  // A namespace or table unknown to the catalog answers the ErrorModel; a path the
+  // server cannot route at all (an empty segment) answers problem+json.
+  auto not_found = [](const char* what) {
+    return json{{"description", what},
+                {"content",
+                 {{"application/json", {{"schema", {{"$ref", "#/components/schemas/IcebergErrorResponse"}}}}},
+                  {"application/problem+json", {{"schema", {{"$ref", "#/components/schemas/Problem"}}}}}}}};
+  };
+  const json no_content = {{"description", "exists"}};
+  const json object = {{"type", "object"}};
+  auto path_param = [](const char* name, const char* what) {
+    return json{{"name", name}, {"in", "path"}, {"required", true}, {"description", what},
+                {"schema", {{"type", "string"}, {"minLength", 1}}}};
+  };
+  const json ns = path_param("namespace", "the database (levels separated by %1F; there is one level)");
+  const json table = path_param("table", "a table name");
+  auto query_param = [](const char* name, const char* what) {
+    return json{{"name", name}, {"in", "query"}, {"required", false}, {"description", what}, {"schema", {{"type", "string"}}}};
+  };
+  auto refused = [&](const char* summary, bool body) {
+    json op = {{"summary", summary}, {"responses", {{"403", error("read-only: the cataloger commits these tables")}}}};
+    if (body) op["requestBody"] = {{"required", false}, {"content", {{"application/json", {{"schema", object}}}}}};
+    return op;
+  };
+  const json level_list = {{"type", "array"}, {"items", {{"type", "string"}}}};  // a namespace: its levels
+  const json identifier = {{"type", "object"}, {"properties", {{"namespace", level_list}, {"name", {{"type", "string"}}}}}};
+
+  auto& paths = doc["paths"];
+  paths["/iceberg/v1/config"]["get"] = {
+      {"summary", "Iceberg REST: catalog configuration (none)"},
+      {"parameters", json::array({query_param("warehouse", "accepted and ignored")})},
+      {"responses", {{"200", ok("{\"defaults\":{},\"overrides\":{}}", {{"type", "object"},
+                                                                        {"properties", {{"defaults", object}, {"overrides", object}}}})}}}};
+  paths["/iceberg/v1/namespaces"]["get"] = {
+      {"summary", "Iceberg REST: the namespaces (the database)"},
+      {"parameters", json::array({query_param("parent", "namespaces are not nested: any parent has none")})},
+      {"responses", {{"200", ok("namespaces", {{"type", "object"}, {"properties", {{"namespaces", {{"type", "array"}, {"items", level_list}}}}}})}}}};
+  paths["/iceberg/v1/namespaces"]["post"] = refused("Iceberg REST: create a namespace (refused)", true);
+  auto& one_ns = paths["/iceberg/v1/namespaces/{namespace}"];
+  one_ns["parameters"] = json::array({ns});
+  one_ns["get"] = {{"summary", "Iceberg REST: a namespace"},
+                   {"responses", {{"200", ok("namespace and properties", {{"type", "object"}, {"properties", {{"namespace", level_list}, {"properties", object}}}})},
+                                  {"404", not_found("NoSuchNamespaceException")}}}};
+  one_ns["head"] = {{"summary", "Iceberg REST: whether a namespace exists"},
+                    {"responses", {{"204", no_content}, {"404", {{"description", "NoSuchNamespaceException"}}}}}};
+  one_ns["delete"] = refused("Iceberg REST: drop a namespace (refused)", false);
+  auto& tables = paths["/iceberg/v1/namespaces/{namespace}/tables"];
+  tables["parameters"] = json::array({ns});
+  tables["get"] = {{"summary", "Iceberg REST: the tables with Iceberg metadata"},
+                   {"responses", {{"200", ok("identifiers", {{"type", "object"}, {"properties", {{"identifiers", {{"type", "array"}, {"items", identifier}}}}}})},
+                                  {"404", not_found("NoSuchNamespaceException")},
+                                  {"503", error("the store could not be read")}}}};
+  tables["post"] = refused("Iceberg REST: create a table (refused)", true);
+  auto& one_table = paths["/iceberg/v1/namespaces/{namespace}/tables/{table}"];
+  one_table["parameters"] = json::array({ns, table});
+  one_table["get"] = {{"summary", "Iceberg REST: load a table (its current metadata)"},
+                      {"responses", {{"200", ok("LoadTableResult", {{"type", "object"},
+                                                                    {"required", {"metadata"}},
+                                                                    {"properties", {{"metadata-location", {{"type", "string"}}}, {"metadata", object}, {"config", object}}}})},
+                                     {"404", not_found("NoSuchNamespaceException or NoSuchTableException (also for every table under ETL_TABLE_FORMAT=hive)")},
+                                     {"503", error("the store could not be read")}}}};
+  one_table["head"] = {{"summary", "Iceberg REST: whether a table exists"},
+                       {"responses", {{"204", no_content}, {"404", {{"description", "NoSuchTableException"}}},
+                                      {"503", {{"description", "the store could not be read"}}}}}};
+  one_table["post"] = refused("Iceberg REST: commit to a table (refused)", true);
+  one_table["delete"] = refused("Iceberg REST: drop a table (refused)", false);
+  paths["/iceberg/v1/namespaces/{namespace}/tables/{table}/metrics"]["post"] = {
+      {"summary", "Iceberg REST: a client's scan report (accepted and dropped)"},
+      {"parameters", json::array({ns, table})},
+      {"requestBody", {{"required", false}, {"content", {{"application/json", {{"schema", object}}}}}}},
+      {"responses", {{"204", {{"description", "accepted"}}}, {"400", error("the body is not a JSON object")}}}};
+}
+
+}  // namespace
 
 nlohmann::json openapi_spec() {
   using nlohmann::json;
@@ -101,6 +197,7 @@ nlohmann::json openapi_spec() {
                                                "error,sources,sources_failed,objects,items}],\"skipped\":n}"}}},
                      {"400", problem("bad limit")},
                      {"503", problem("the raw store cannot be read")}}}};
+  add_iceberg_paths(doc);
   return doc;
 }
 

@@ -10,6 +10,7 @@
 #include "etl/catalog.h"
 #include "etl/http_server.h"
 #include "etl/query_engine.h"
+#include "rest_catalog.h"
 
 namespace etl::cataloger {
 
@@ -32,5 +33,7 @@ std::string page_csv(const QueryPage& page);
 nlohmann::json openapi_spec();
 
 void install_routes(http::Server& server, Catalog& catalog, QueryEngine& engine);
+// The read-only Iceberg REST catalog under /iceberg (iceberg_routes.cpp); `catalog` outlives the server.
+void install_iceberg_routes(http::Server& server, const iceberg::RestCatalog& catalog);
 
 }  // namespace etl::cataloger

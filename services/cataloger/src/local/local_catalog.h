@@ -63,6 +63,8 @@ class LocalCatalog final : public Catalog {
   }
   void stop_workers() override { stop(); }
   std::optional<std::filesystem::path> local_root() const override { return options_.local_root; }
+  // The Iceberg tables the crawls commit (nullptr under ETL_TABLE_FORMAT=hive).
+  std::shared_ptr<iceberg::IcebergTables> iceberg() const { return options_.iceberg; }
 
   // Crawls now on the calling thread (serialised with the worker).
   Result<CrawlInfo> crawl(const CrawlRequest& request);

@@ -1,0 +1,47 @@
+// The read-only Iceberg REST catalog under /iceberg: thin handlers over
+// iceberg::RestCatalog, whose replies (ErrorModel bodies included) pass as they are.
+#include "routes.h"
+
+namespace etl::cataloger {
+namespace {
+
+constexpr const char* kTable = "/iceberg/v1/namespaces/{namespace}/tables/{table}";
+
+// HEAD asks whether the thing exists: 204 instead of the GET's 200 and body.
+http::Response reply(const iceberg::RestReply& r, const http::Request& req) {
+  if (r.status == 204 || (r.status == 200 && req.method == "HEAD")) return http::Response{204, "text/plain", "", {}};
+  return http::json_response(r.status, r.body);
+}
+
+}  // namespace
+
+void install_iceberg_routes(http::Server& server, const iceberg::RestCatalog& catalog) {
+  using iceberg::RestCatalog;
+  auto refuse = [](const http::Request& req) { return reply(RestCatalog::refuse_write(), req); };
+  server.get("/iceberg/v1/config", [&catalog](const http::Request& req) { return reply(catalog.config(), req); });
+  server.get("/iceberg/v1/namespaces", [&catalog](const http::Request& req) {
+    return reply(catalog.list_namespaces(req.query_param("parent")), req);
+  });
+  server.post("/iceberg/v1/namespaces", refuse);
+  server.get("/iceberg/v1/namespaces/{namespace}", [&catalog](const http::Request& req) {
+    return reply(catalog.load_namespace(req.params.at(0)), req);
+  });
+  server.del("/iceberg/v1/namespaces/{namespace}", refuse);
+  server.get("/iceberg/v1/namespaces/{namespace}/tables", [&catalog](const http::Request& req) {
+    return reply(catalog.list_tables(req.params.at(0)), req);
+  });
+  server.post("/iceberg/v1/namespaces/{namespace}/tables", refuse);
+  server.get(kTable, [&catalog](const http::Request& req) {
+    return reply(catalog.load_table(req.params.at(0), req.params.at(1)), req);
+  });
+  server.post(kTable, refuse);
+  server.del(kTable, refuse);
+  // Scan reports: accepted and dropped.
+  server.post(std::string(kTable) + "/metrics", [](const http::Request& req) {
+    auto body = http::parse_json_object(req);
+    if (!body) return reply(iceberg::error_reply(iceberg::RestError::bad_request, body.error().message), req);
+    return reply({204, nullptr}, req);
+  });
+}
+
+}  // namespace etl::cataloger

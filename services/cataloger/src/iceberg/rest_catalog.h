@@ -1,0 +1,82 @@
+// The read-only Apache Iceberg REST catalog the cataloger serves under /iceberg
+// (docs/contract.md §7.4): one namespace, the catalog's database, holding the
+// tables that have Iceberg metadata, each loaded as its current
+// `v<N>.metadata.json`. Clients (PyIceberg's RestCatalog, DuckDB's iceberg
+// extension) then read the metadata, manifests and data files themselves.
+//
+// Only the decisions live here, without HTTP: each call answers a status and a
+// JSON body; failures carry Iceberg's ErrorModel ({"error":{message,type,code}}),
+// which those clients parse (not problem+json). Writes are refused: the
+// cataloger alone commits these tables, from its crawls.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "etl/result.h"
+#include "iceberg_tables.h"
+
+namespace etl::cataloger::iceberg {
+
+// What a REST call answers: a status and its JSON body (null for 204).
+struct RestReply {
+  int status = 200;
+  nlohmann::json body;
+};
+
+enum class RestError {
+  bad_request,        // 400 BadRequestException
+  read_only,          // 403 ForbiddenException: a write on this read-only catalog
+  no_such_namespace,  // 404 NoSuchNamespaceException
+  no_such_table,      // 404 NoSuchTableException
+  unavailable,        // 503 ServiceUnavailableException: the store could not be read
+};
+
+// The one place a RestError becomes a status and an ErrorModel body.
+RestReply error_reply(RestError error, std::string_view message);
+
+// The levels of a namespace path parameter: the spec separates them with the
+// unit separator (0x1F, "%1F" when not yet decoded).
+std::vector<std::string> namespace_levels(std::string_view param);
+
+class RestCatalog final {
+ public:
+  // The catalog's table names (those that may have Iceberg metadata).
+  using TableNames = std::function<Result<std::vector<std::string>>()>;
+
+  // `tables` nullptr: no table is an Iceberg table, for `why_not` (said in the 404s).
+  RestCatalog(std::string database, std::shared_ptr<IcebergTables> tables, TableNames names,
+              std::string why_not = "the tables are Hive folders (ETL_TABLE_FORMAT=hive)");
+
+  // GET /v1/config: no defaults, no overrides (the `warehouse` asked for is ignored).
+  RestReply config() const;
+  // GET /v1/namespaces: the one namespace; namespaces are not nested, so any
+  // `parent` has no children.
+  RestReply list_namespaces(const std::optional<std::string>& parent) const;
+  // GET /v1/namespaces/{namespace}: 404 NoSuchNamespaceException unless it is the database.
+  RestReply load_namespace(std::string_view ns) const;
+  // GET /v1/namespaces/{namespace}/tables: the tables whose metadata exists (none under hive).
+  RestReply list_tables(std::string_view ns) const;
+  // GET /v1/namespaces/{namespace}/tables/{table}: {"metadata-location","metadata","config"};
+  // 404 NoSuchTableException for an unknown table, one not committed yet, or any without `tables`.
+  RestReply load_table(std::string_view ns, std::string_view table) const;
+  // Any create, commit, rename or drop: 403 ForbiddenException.
+  static RestReply refuse_write();
+
+ private:
+  bool known_namespace(std::string_view ns) const;
+  nlohmann::json namespace_json() const { return nlohmann::json::array({database_}); }
+
+  std::string database_;
+  std::shared_ptr<IcebergTables> tables_;
+  TableNames names_;
+  std::string why_not_;
+};
+
+}  // namespace etl::cataloger::iceberg

@@ -1,0 +1,203 @@
+// The read-only Iceberg REST catalog (iceberg/rest_catalog.h): each reply over a
+// file store holding one committed table, and the HTTP layer under /iceberg
+// (HEAD answers 204, writes 403, the bearer token guards it, ErrorModel bodies).
+#include "rest_catalog.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "etl/duck.h"
+#include "etl/http_client.h"
+#include "etl/http_server.h"
+#include "routes.h"
+#include "test_support.h"
+
+namespace etl::cataloger::iceberg {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// A file store where songs_data has one committed snapshot (3 rows in dt=2024-01-01)
+// and albums_data is catalogued but not committed yet.
+class IcebergRestTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = std::move(open_object_store("file://" + dir_.path().string(), AwsConfig{}).value());
+    auto db = std::move(duck::Database::open(":memory:").value());
+    auto conn = std::move(db->connect().value());
+    const std::string key = "songs_data/dt=2024-01-01/a.parquet";
+    fs::create_directories((dir_.path() / key).parent_path());
+    Status s = conn->execute("COPY (SELECT 's' || i AS song_id, i::BIGINT AS n FROM range(3) t(i)) TO " +
+                             duck::quote_literal((dir_.path() / key).string()) +
+                             " (FORMAT parquet, FIELD_IDS {song_id: 1, n: 2})");
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    IcebergTablesOptions options;
+    options.local_root = dir_.path();
+    tables_ = std::shared_ptr<IcebergTables>(std::move(IcebergTables::open(store_, options, metrics_).value()));
+    TableState state;
+    state.name = "songs_data";
+    state.columns = {{"song_id", "VARCHAR"}, {"n", "BIGINT"}};
+    state.partitions["2024-01-01"].files[key] = FileState{key, fs::file_size(dir_.path() / key), "", "parquet", "s"};
+    state.data_version = 1;
+    auto committed = tables_->commit(state);
+    ASSERT_TRUE(committed.ok()) << committed.error().message;
+    ASSERT_TRUE(committed->committed);
+  }
+
+  RestCatalog catalog(std::shared_ptr<IcebergTables> tables) {
+    return RestCatalog("spotify", std::move(tables),
+                       []() -> Result<std::vector<std::string>> { return std::vector<std::string>{"albums_data", "songs_data"}; });
+  }
+
+  static void expect_error(const RestReply& r, int status, const std::string& type, const std::string& says) {
+    EXPECT_EQ(r.status, status) << r.body.dump();
+    EXPECT_EQ(r.body["error"]["type"], type) << r.body.dump();
+    EXPECT_EQ(r.body["error"]["code"], status) << r.body.dump();
+    EXPECT_NE(r.body["error"]["message"].get<std::string>().find(says), std::string::npos) << r.body.dump();
+  }
+
+  etl::testing::TempDir dir_;
+  MetricsRegistry metrics_;
+  std::shared_ptr<ObjectStore> store_;
+  std::shared_ptr<IcebergTables> tables_;
+};
+
+TEST_F(IcebergRestTest, ConfigHasNoDefaultsAndNoOverrides) {
+  auto r = catalog(tables_).config();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, json::parse(R"({"defaults":{},"overrides":{}})"));
+}
+
+TEST_F(IcebergRestTest, TheOneNamespaceIsTheDatabaseAndHasNoChildren) {
+  auto c = catalog(tables_);
+  EXPECT_EQ(c.list_namespaces(std::nullopt).body, json::parse(R"({"namespaces":[["spotify"]]})"));
+  EXPECT_EQ(c.list_namespaces("spotify").body, json::parse(R"({"namespaces":[]})"));
+  EXPECT_EQ(c.load_namespace("spotify").body, json::parse(R"({"namespace":["spotify"],"properties":{}})"));
+  expect_error(c.load_namespace("other"), 404, "NoSuchNamespaceException", "other");
+  expect_error(c.load_namespace("spotify\x1f" "inner"), 404, "NoSuchNamespaceException", "spotify");
+  expect_error(c.list_tables("other"), 404, "NoSuchNamespaceException", "other");
+  expect_error(c.load_table("other", "songs_data"), 404, "NoSuchNamespaceException", "other");
+}
+
+TEST_F(IcebergRestTest, NamespaceLevelsSplitOnTheUnitSeparatorDecodedOrNot) {
+  EXPECT_EQ(namespace_levels("spotify"), std::vector<std::string>{"spotify"});
+  EXPECT_EQ(namespace_levels("a\x1f" "b"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(namespace_levels("a%1Fb"), (std::vector<std::string>{"a", "b"}));
+}
+
+TEST_F(IcebergRestTest, ListsOnlyTheTablesWithMetadata) {
+  auto r = catalog(tables_).list_tables("spotify");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, json::parse(R"({"identifiers":[{"namespace":["spotify"],"name":"songs_data"}]})"));
+}
+
+TEST_F(IcebergRestTest, LoadTableGivesTheCurrentMetadataAndItsUrl) {
+  auto r = catalog(tables_).load_table("spotify", "songs_data");
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  auto current = tables_->current("songs_data").value();
+  ASSERT_TRUE(current);
+  EXPECT_EQ(r.body["metadata-location"], "file://" + (dir_.path() / "songs_data/metadata/v1.metadata.json").string());
+  EXPECT_EQ(r.body["metadata"], current->metadata);
+  EXPECT_EQ(r.body["metadata"]["format-version"], 2);
+  EXPECT_EQ(r.body["config"], json::object());
+}
+
+TEST_F(IcebergRestTest, UnknownOrUncommittedTablesAreNoSuchTable) {
+  auto c = catalog(tables_);
+  expect_error(c.load_table("spotify", "nope"), 404, "NoSuchTableException", "spotify.nope");
+  expect_error(c.load_table("spotify", "albums_data"), 404, "NoSuchTableException", "no Iceberg metadata yet");
+  // A path parameter never becomes a store key.
+  expect_error(c.load_table("spotify", ".."), 404, "NoSuchTableException", "does not exist");
+}
+
+TEST_F(IcebergRestTest, UnderHiveEveryTableIsNoSuchTableNamingTheSetting) {
+  auto c = catalog(nullptr);
+  EXPECT_EQ(c.list_tables("spotify").body, json::parse(R"({"identifiers":[]})"));
+  expect_error(c.load_table("spotify", "songs_data"), 404, "NoSuchTableException", "ETL_TABLE_FORMAT=hive");
+}
+
+TEST_F(IcebergRestTest, WritesAreRefusedAsReadOnly) {
+  expect_error(RestCatalog::refuse_write(), 403, "ForbiddenException", "read-only");
+}
+
+// The HTTP layer: routes, HEAD, refusals and the token.
+class IcebergRestHttpTest : public IcebergRestTest {
+ protected:
+  void SetUp() override {
+    IcebergRestTest::SetUp();
+    if (HasFatalFailure()) return;
+    rest_ = std::make_unique<RestCatalog>(catalog(tables_));
+    http::ServerOptions o;
+    o.service = "cataloger";
+    o.api_token = "s3cret";
+    o.auth_prefixes = {"/v1/", "/iceberg/"};
+    server_ = std::make_unique<http::Server>(o, metrics_);
+    install_iceberg_routes(*server_, *rest_);
+    ASSERT_TRUE(server_->start().ok());
+  }
+  void TearDown() override {
+    if (server_) server_->stop();
+  }
+  http::ClientResponse send(const std::string& method, const std::string& path, bool token = true, std::string body = "") {
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (token) headers.emplace_back("Authorization", "Bearer s3cret");
+    if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
+    auto r = client_.send({method, server_->base_url() + path, std::move(headers), std::move(body)});
+    EXPECT_TRUE(r.ok()) << method << " " << path;
+    return r.ok() ? *r : http::ClientResponse{};
+  }
+  std::unique_ptr<RestCatalog> rest_;
+  std::unique_ptr<http::Server> server_;
+  http::Client client_;
+};
+
+TEST_F(IcebergRestHttpTest, TheTokenGuardsTheIcebergPrefix) {
+  auto refused = send("GET", "/iceberg/v1/config?warehouse=spotify", false);
+  EXPECT_EQ(refused.status, 401) << refused.body;
+  EXPECT_EQ(refused.header("www-authenticate"), "Bearer");
+  auto ok = send("GET", "/iceberg/v1/config?warehouse=spotify");
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(json::parse(ok.body), json::parse(R"({"defaults":{},"overrides":{}})"));
+  auto doc = openapi_spec();
+  http::finish_openapi(doc, true, {"/v1/", "/iceberg/"});
+  EXPECT_TRUE(doc["paths"]["/iceberg/v1/config"]["get"].contains("security"));
+  EXPECT_TRUE(doc["paths"]["/iceberg/v1/config"]["get"]["responses"].contains("401"));
+}
+
+TEST_F(IcebergRestHttpTest, RoutesAnswerIcebergShapesAndHeadAnswers204) {
+  auto tables = send("GET", "/iceberg/v1/namespaces/spotify/tables");
+  EXPECT_EQ(tables.status, 200);
+  EXPECT_EQ(json::parse(tables.body)["identifiers"][0]["name"], "songs_data");
+  auto table = send("GET", "/iceberg/v1/namespaces/spotify/tables/songs_data");
+  ASSERT_EQ(table.status, 200) << table.body;
+  EXPECT_TRUE(json::parse(table.body)["metadata-location"].get<std::string>().ends_with("v1.metadata.json"));
+  EXPECT_EQ(send("HEAD", "/iceberg/v1/namespaces/spotify").status, 204);
+  EXPECT_EQ(send("HEAD", "/iceberg/v1/namespaces/spotify/tables/songs_data").status, 204);
+  EXPECT_EQ(send("HEAD", "/iceberg/v1/namespaces/spotify/tables/nope").status, 404);
+  auto missing = send("GET", "/iceberg/v1/namespaces/nowhere");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.header("content-type"), "application/json");
+  EXPECT_EQ(json::parse(missing.body)["error"]["type"], "NoSuchNamespaceException");
+  // The spec's encoded separator: a two-level namespace does not exist here.
+  EXPECT_EQ(send("GET", "/iceberg/v1/namespaces/spotify%1Fx").status, 404);
+}
+
+TEST_F(IcebergRestHttpTest, WritesAre403ReadOnlyAndScanReportsAreDropped) {
+  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
+           {"POST", "/iceberg/v1/namespaces"},
+           {"DELETE", "/iceberg/v1/namespaces/spotify"},
+           {"POST", "/iceberg/v1/namespaces/spotify/tables"},
+           {"POST", "/iceberg/v1/namespaces/spotify/tables/songs_data"},
+           {"DELETE", "/iceberg/v1/namespaces/spotify/tables/songs_data"}}) {
+    auto r = send(method, path, true, method == "POST" ? "{}" : "");
+    EXPECT_EQ(r.status, 403) << method << " " << path << ": " << r.body;
+    EXPECT_EQ(json::parse(r.body, nullptr, false).value("/error/type"_json_pointer, ""), "ForbiddenException") << r.body;
+  }
+  EXPECT_EQ(send("POST", "/iceberg/v1/namespaces/spotify/tables/songs_data/metrics", true, R"({"report-type":"scan-report"})").status, 204);
+  EXPECT_EQ(send("POST", "/iceberg/v1/namespaces/spotify/tables/songs_data/metrics", true, "[1]").status, 400);
+}
+
+}  // namespace
+}  // namespace etl::cataloger::iceberg
