@@ -77,8 +77,9 @@ void finish_openapi(nlohmann::json& doc, bool token_required, const std::vector<
   if (token_required) components["securitySchemes"] = {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}};
   else components.erase("securitySchemes");
   for (auto& [path, item] : doc["paths"].items()) {
+    const std::string route = path;  // a lambda cannot capture a structured binding (clang 14)
     const bool v1 = std::any_of(auth_prefixes.begin(), auth_prefixes.end(),
-                                [&path](const std::string& p) { return path.rfind(p, 0) == 0; });
+                                [&route](const std::string& p) { return route.rfind(p, 0) == 0; });
     for (auto& [method, op] : item.items()) {
       if (!op.is_object() || !op.contains("responses")) continue;
       auto& responses = op["responses"];
