@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
-#include <random>
 
 #include "etl/log.h"
+#include "ids.h"
 #include "table_metadata.h"
 
 namespace etl::cataloger::iceberg {
@@ -18,9 +18,8 @@ using nlohmann::json;
 
 namespace {
 std::string random_hex() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
   char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(random_u64()));
   return buf;
 }
 }  // namespace

@@ -1,15 +1,13 @@
 #include "iceberg_tables.h"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <set>
 
 #include "etl/log.h"
+#include "ids.h"
 #include "table_metadata.h"
 
 namespace etl::cataloger::iceberg {
@@ -22,27 +20,10 @@ std::int64_t now_ms() {
       .count();
 }
 
-std::string uuid4() {
-  unsigned char b[16];
-  if (RAND_bytes(b, sizeof b) != 1)
-    for (auto& c : b) c = static_cast<unsigned char>(std::rand());
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
-  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += hex[b[i] >> 4];
-    out += hex[b[i] & 15];
-  }
-  return out;
-}
-
+// A positive snapshot id (Iceberg ids are signed longs).
 std::int64_t new_snapshot_id() {
-  std::uint64_t v = 0;
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof v) != 1) v = static_cast<std::uint64_t>(now_ms());
-  v &= 0x7fffffffffffffffULL;
-  return v == 0 ? 1 : static_cast<std::int64_t>(v);
+  const auto v = static_cast<std::int64_t>(random_u64() & 0x7fffffffffffffffULL);
+  return v == 0 ? 1 : v;
 }
 
 std::string metadata_prefix(const std::string& table) { return table + "/metadata/"; }
@@ -377,7 +358,7 @@ Result<CommitResult> IcebergTables::try_commit(const TableState& state, const st
 
   const std::int64_t ts = now_ms();
   if (!current) {
-    metadata = new_table_metadata(uuid4(), url_of(state.name), evolved, last_column_id, ts);
+    metadata = new_table_metadata(new_id(), url_of(state.name), evolved, last_column_id, ts);
   } else if (schema_changed) {
     metadata["schemas"].push_back(evolved);
     metadata["current-schema-id"] = evolved["schema-id"];
@@ -393,7 +374,7 @@ Result<CommitResult> IcebergTables::try_commit(const TableState& state, const st
   const json* parent = current_snapshot(metadata);
   const std::optional<std::int64_t> parent_id =
       parent ? std::optional<std::int64_t>(parent->value("snapshot-id", std::int64_t{0})) : std::nullopt;
-  const std::string commit_uuid = uuid4();
+  const std::string commit_uuid = new_id();
   int manifest_no = 0;
   std::vector<ManifestFile> manifests;
   std::int64_t added_records = 0, deleted_records = 0, total_records = 0, total_files = 0;
