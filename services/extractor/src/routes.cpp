@@ -1,19 +1,12 @@
 #include "routes.h"
 
-#include <charconv>
-
+#include "etl/http_params.h"
 #include "extractor_service.h"
 
 namespace etl::extractor {
 
 Result<std::size_t> parse_runs_limit(const std::optional<std::string>& text) {
-  if (!text) return kDefaultRunsLimit;
-  std::size_t limit = 0;
-  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), limit);
-  if (text->empty() || ec != std::errc{} || end != text->data() + text->size() || limit < 1 || limit > kMaxRunsLimit)
-    return make_error(Errc::invalid_argument, "limit must be a whole number from 1 to " + std::to_string(kMaxRunsLimit) +
-                                                  ", got '" + *text + "'");
-  return limit;
+  return http::count_param(text, "limit", kDefaultRunsLimit, 1, kMaxRunsLimit);
 }
 
 void install_routes(http::Server& server, ExtractorService& service) {

@@ -1,5 +1,6 @@
 // The OpenAPI 3 document of the cataloger's own endpoints.
 #include "routes.h"
+#include "runs/run_routes.h"
 
 namespace etl::cataloger {
 namespace {
@@ -192,7 +193,7 @@ nlohmann::json openapi_spec() {
   paths["/v1/pipeline/runs"]["get"] = {
       {"summary", "The newest runs' outcomes, from the extractor's run records (runs/ in the raw store)"},
       {"parameters", json::array({{{"name", "limit"}, {"in", "query"}, {"required", false},
-                                   {"schema", {{"type", "integer"}, {"minimum", 1}, {"maximum", 100}, {"default", 20}}}}})},
+                                   {"schema", {{"type", "integer"}, {"minimum", 1}, {"maximum", static_cast<int>(kMaxRunsLimit)}, {"default", static_cast<int>(kDefaultRunsLimit)}}}}})},
       {"responses", {{"200", {{"description", "{\"runs\":[{run_id,status,trigger,created_at,started_at,finished_at,"
                                                "error,sources,sources_failed,objects,items}],\"skipped\":n}"}}},
                      {"400", problem("bad limit")},

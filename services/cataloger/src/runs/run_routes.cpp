@@ -1,19 +1,15 @@
 #include "runs/run_routes.h"
 
-#include <charconv>
+#include "etl/http_params.h"
 
 namespace etl::cataloger {
 
 void install_run_routes(http::Server& server, RunSummaries* runs, std::string why) {
   server.get("/v1/pipeline/runs", [runs, why](const http::Request& req) {
     if (!runs) return http::error_response(make_error(Errc::unavailable, "run records unavailable: " + why));
-    std::size_t limit = kDefaultRunsLimit;
-    if (auto text = req.query_param("limit"); text && !text->empty()) {
-      auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), limit);
-      if (ec != std::errc{} || p != text->data() + text->size() || limit < 1 || limit > 100)
-        return http::error_response(make_error(Errc::invalid_argument, "limit must be an integer from 1 to 100"));
-    }
-    auto page = runs->recent(limit);
+    auto limit = http::count_param(req.query_param("limit"), "limit", kDefaultRunsLimit, 1, kMaxRunsLimit);
+    if (!limit) return http::error_response(limit.error());
+    auto page = runs->recent(*limit);
     if (!page) return http::error_response(make_error(page.error().code == Errc::internal ? Errc::unavailable
                                                                                          : page.error().code,
                                                       "cannot read the run records: " + page.error().message));

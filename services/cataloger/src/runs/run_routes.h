@@ -8,6 +8,7 @@
 namespace etl::cataloger {
 
 inline constexpr std::size_t kDefaultRunsLimit = 20;
+inline constexpr std::size_t kMaxRunsLimit = 100;
 
 // `runs` nullptr (the raw store could not be opened): 503 with the reason `why`.
 void install_run_routes(http::Server& server, RunSummaries* runs, std::string why);
