@@ -152,12 +152,20 @@ int cmd_tables(Api& api, std::vector<std::string> args) {
   if (!tables) return fail(tables.error());
   std::vector<std::vector<std::string>> rows;
   for (const auto& t : (*tables)["tables"]) {
-    rows.push_back({cell_text(t.value("name", nlohmann::json())), cell_text(t.value("format", nlohmann::json())),
+    // Iceberg tables add their current snapshot; Hive folders leave those cells empty.
+    const nlohmann::json ice = t.value("iceberg", nlohmann::json());
+    auto of_ice = [&ice](const char* field) { return ice.is_object() ? cell_text(ice.value(field, nlohmann::json())) : ""; };
+    rows.push_back({cell_text(t.value("name", nlohmann::json())), cell_text(t.value("table_format", nlohmann::json())),
+                    cell_text(t.value("format", nlohmann::json())),
                     std::to_string(t.value("columns", nlohmann::json::array()).size()),
-                    cell_text(t.value("partitions", nlohmann::json())), cell_text(t.value("version", nlohmann::json())),
+                    cell_text(t.value("partitions", nlohmann::json())), of_ice("current_snapshot_id"),
+                    of_ice("snapshot_count"), of_ice("files"), of_ice("bytes"), of_ice("last_compaction"),
                     cell_text(t.value("location", nlohmann::json()))});
   }
-  print_rows(format, {"name", "format", "columns", "partitions", "version", "location"}, rows, *tables);
+  print_rows(format,
+             {"name", "table_format", "format", "columns", "partitions", "snapshot_id", "snapshots", "files", "bytes",
+              "last_compaction", "location"},
+             rows, *tables);
   return 0;
 }
 

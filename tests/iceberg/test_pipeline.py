@@ -6,7 +6,9 @@ file) and DuckDB's iceberg_scan (official extensions loaded by path) must read e
 rows `/v1/query` answers, per dt; the snapshot must name every Parquet file of the table
 folder once; a file that lands is an append snapshot and a file removed a delete one.
 The cataloger's read-only Iceberg REST catalog (/iceberg) serves the same tables to
-PyIceberg's RestCatalog and to DuckDB's `ATTACH ... (TYPE iceberg)`.
+PyIceberg's RestCatalog and to DuckDB's `ATTACH ... (TYPE iceberg)`, behind the same bearer
+token as /v1 (ETL_API_TOKEN); `GET /v1/tables`, `/v1/tables/{name}/snapshots` and
+`spotify-etl tables` report the snapshots PyIceberg reads.
 
 Usage: test_pipeline.py --bin-dir DIR --duckdb-extensions DIR
 """
@@ -20,6 +22,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 import duckdb
@@ -32,6 +35,7 @@ PORTS = {}
 PROC = None
 WORKDIR = None
 TABLES = ("albums_data", "artists_data", "songs_data")
+TOKEN = "iceberg-pipeline-token"
 
 
 def free_port():
@@ -44,12 +48,20 @@ def transformed():
     return os.path.join(WORKDIR.name, "data", "demo", "transformed")
 
 
-def http(method, path, body=None):
+def http(method, path, body=None, token=TOKEN):
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     req = urllib.request.Request(f"http://127.0.0.1:{PORTS['cataloger']}{path}", method=method,
-                                 data=json.dumps(body).encode() if body is not None else None,
-                                 headers={"Content-Type": "application/json"})
+                                 data=json.dumps(body).encode() if body is not None else None, headers=headers)
     with urllib.request.urlopen(req, timeout=60) as r:
         return json.load(r)
+
+
+def cli_env():
+    env = dict(os.environ, ETL_API_TOKEN=TOKEN)
+    env.update({f"ETL_{n.upper()}_ADDR": f"127.0.0.1:{p}" for n, p in PORTS.items()})
+    return env
 
 
 def query(sql):
@@ -70,6 +82,7 @@ def setUpModule():
                           timeout=300, stdin=subprocess.DEVNULL)
     if demo.returncode != 0:
         raise RuntimeError("spotify-etl demo --once failed: " + demo.stderr[-3000:])
+    env["ETL_API_TOKEN"] = TOKEN  # the served catalog: /v1 and /iceberg behind one token
     env.update({"ETL_RAW_URL": "file://./data/demo/raw", "ETL_TRANSFORMED_URL": "file://./data/demo/transformed"})
     log_path = os.path.join(WORKDIR.name, "up.log")
     with open(log_path, "w") as log:
@@ -102,7 +115,8 @@ def tearDownModule():
 
 def current_metadata(table):
     folder = os.path.join(transformed(), table, "metadata")
-    version = int(open(os.path.join(folder, "version-hint.text")).read().strip())
+    with open(os.path.join(folder, "version-hint.text")) as hint:
+        version = int(hint.read().strip())
     while os.path.exists(os.path.join(folder, f"v{version + 1}.metadata.json")):
         version += 1
     return os.path.join(folder, f"v{version}.metadata.json")
@@ -203,6 +217,50 @@ class IcebergTables(unittest.TestCase):
         self.assertEqual(t.current_snapshot().summary.operation.value, "delete")
 
 
+class TableReports(unittest.TestCase):
+    """What GET /v1/tables, /v1/tables/{name}/snapshots and `spotify-etl tables` say of each
+    table is what PyIceberg reads from its current metadata and manifests."""
+
+    def test_tables_snapshots_and_the_cli_report_what_pyiceberg_reads(self):
+        import csv
+        import io
+        from pyiceberg.table import StaticTable
+        seen = {}
+        for table in TABLES:
+            with self.subTest(table=table):
+                wait_until_agreed(self, table)
+                t = StaticTable.from_metadata(current_metadata(table))
+                entry = http("GET", f"/v1/tables/{table}")
+                self.assertEqual(entry["table_format"], "iceberg")
+                report = entry["iceberg"]
+                self.assertEqual(report["metadata_location"], "file://" + current_metadata(table))
+                self.assertEqual(report["current_snapshot_id"], t.current_snapshot().snapshot_id)
+                self.assertEqual(report["snapshot_count"], len(t.snapshots()))
+                planned = [task.file for task in t.scan().plan_files()]
+                self.assertEqual(report["files"], len(planned))
+                self.assertEqual(report["records"], sum(f.record_count for f in planned))
+                self.assertEqual(report["bytes"], sum(f.file_size_in_bytes for f in planned))
+                listed = http("GET", f"/v1/tables/{table}/snapshots")
+                self.assertEqual(listed["iceberg"], report)
+                newest_first = sorted(t.snapshots(), key=lambda s: s.sequence_number, reverse=True)
+                self.assertEqual([s["snapshot_id"] for s in listed["snapshots"]], [s.snapshot_id for s in newest_first])
+                self.assertEqual([s["operation"] for s in listed["snapshots"]],
+                                 [s.summary.operation.value for s in newest_first])
+                seen[table] = report
+        cli = subprocess.run([os.path.join(ARGS.bin_dir, "spotify-etl"), "tables", "--format", "csv"], env=cli_env(),
+                             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        self.assertEqual(cli.returncode, 0, cli.stderr)
+        rows = {r["name"]: r for r in csv.DictReader(io.StringIO(cli.stdout))}
+        for table, report in seen.items():
+            self.assertEqual(rows[table]["table_format"], "iceberg")
+            self.assertEqual(rows[table]["snapshot_id"], str(report["current_snapshot_id"]))
+            self.assertEqual(rows[table]["files"], str(report["files"]))
+            self.assertEqual(rows[table]["bytes"], str(report["bytes"]))
+        with self.assertRaises(urllib.error.HTTPError) as refused:
+            http("GET", "/iceberg/v1/namespaces", token=None)
+        self.assertEqual(refused.exception.code, 401)
+
+
 class IcebergRestCatalog(unittest.TestCase):
     """The cataloger's /iceberg endpoint, read by clients we did not write: PyIceberg's
     RestCatalog lists, loads and scans each table, DuckDB attaches the catalog; both
@@ -225,7 +283,10 @@ class IcebergRestCatalog(unittest.TestCase):
 
     def test_pyiceberg_rest_catalog_lists_loads_and_scans_every_table(self):
         from pyiceberg.catalog.rest import RestCatalog
-        catalog = RestCatalog("spotify-etl", uri=self.uri(), **{"py-io-impl": "pyiceberg.io.pyarrow.PyArrowFileIO"})
+        with self.assertRaises(Exception, msg="no token, no catalog"):
+            RestCatalog("spotify-etl", uri=self.uri(), **{"py-io-impl": "pyiceberg.io.pyarrow.PyArrowFileIO"}).list_tables("spotify")
+        catalog = RestCatalog("spotify-etl", uri=self.uri(), token=TOKEN,
+                              **{"py-io-impl": "pyiceberg.io.pyarrow.PyArrowFileIO"})
         self.assertEqual(catalog.list_namespaces(), [("spotify",)])
         self.assertEqual(catalog.list_namespaces("spotify"), [])
         self.assertEqual(catalog.load_namespace_properties("spotify"), {})
@@ -254,8 +315,9 @@ class IcebergRestCatalog(unittest.TestCase):
             con.execute("SET autoload_known_extensions = false")
             for name in ("httpfs", "avro", "iceberg"):  # the REST calls go through httpfs
                 con.execute(f"LOAD {read_tables.sql_string(f'{ARGS.duckdb_extensions}/{name}.duckdb_extension')}")
+            con.execute(f"CREATE SECRET lake_token (TYPE iceberg, TOKEN {read_tables.sql_string(TOKEN)})")
             con.execute(f"""ATTACH 'spotify' AS lake (TYPE iceberg, ENDPOINT {read_tables.sql_string(self.uri())},
-                            AUTHORIZATION_TYPE 'none')""")
+                            SECRET lake_token)""")
             tables = con.execute("SELECT name FROM (SHOW ALL TABLES) WHERE database = 'lake' ORDER BY name").fetchall()
             self.assertEqual([t for (t,) in tables], list(TABLES))
             for table in TABLES:
@@ -334,6 +396,10 @@ class IcebergTablesOnMinio(unittest.TestCase):
         if getattr(self, "s3", None):
             self.s3.delete_dir(f"{self.bucket}/{self.prefix}")
 
+    def log_tail(self):
+        with open(self.log_path) as log:
+            return log.read()[-3000:]
+
     def query(self, sql):
         req = urllib.request.Request(f"http://127.0.0.1:{self.port}/v1/query", data=json.dumps({"sql": sql}).encode(),
                                      headers={"Content-Type": "application/json"})
@@ -380,15 +446,22 @@ class IcebergTablesOnMinio(unittest.TestCase):
                     break
             except Exception:  # not up or not crawled yet
                 pass
-            self.assertIsNone(self.proc.poll(), "the cataloger exited: " + open(self.log_path).read()[-3000:])
-            self.assertLess(time.time(), deadline, "the cataloger never served (and compacted) the bucket's tables: " +
-                            open(self.log_path).read()[-3000:])
+            self.assertIsNone(self.proc.poll(), "the cataloger exited: " + self.log_tail())
+            self.assertLess(time.time(), deadline,
+                            "the cataloger never served (and compacted) the bucket's tables: " + self.log_tail())
             time.sleep(0.3)
         table, files = self.snapshot_files("songs_data", s3_args)
         operations = [s.summary.operation.value for s in table.snapshots()]
         self.assertIn("replace", operations)
         paths = [f.file_path for f in files]
         self.assertEqual(len(paths), len(set(paths)), "a data file is in the snapshot twice")
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}/v1/tables/songs_data")
+        with urllib.request.urlopen(req, timeout=60) as r:
+            report = json.load(r)["iceberg"]
+        if report["current_snapshot_id"] == table.current_snapshot().snapshot_id:  # else maintenance moved on
+            self.assertEqual(report["bytes"], sum(f.file_size_in_bytes for f in files), "bytes after the compaction")
+            self.assertEqual(report["files"], len(files))
+        self.assertIsNotNone(report["last_compaction"], "the compaction is reported")
         for table in TABLES:
             with self.subTest(table=table):
                 location = self.metadata_location(table)

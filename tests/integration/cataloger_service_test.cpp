@@ -29,12 +29,13 @@ struct Service {
   Config config;
   std::unique_ptr<CatalogerService> svc;
 
-  explicit Service(std::string token = {}, bool crawl_on_start = true) {
+  explicit Service(std::string token = {}, bool crawl_on_start = true, std::string table_format = "iceberg") {
     std::filesystem::create_directories(root);
     config.transformed_url = "file://" + root.string();
     config.cataloger_addr = {"127.0.0.1", 0};
     config.bus = "memory";
     config.api_token = std::move(token);
+    config.table_format = std::move(table_format);
     CatalogerOptions options;
     options.debounce.quiet = 300ms;
     options.crawl_on_start = crawl_on_start;
@@ -103,6 +104,57 @@ TEST(CatalogerService, EventsForOtherBucketsAndOwnFoldersAreIgnored) {
   ASSERT_TRUE(wait_until([&] { return s.bus->committed("spotify-etl-cataloger", s.config.topic_transformed) == 3; }, 15s));
   EXPECT_EQ(s.bus->messages(s.config.topic_dlq).size(), 1u) << "the malformed event goes to the DLQ";
   EXPECT_EQ(call("GET", s.url("/v1/tables")).json()["tables"].size(), 0u);
+}
+
+TEST(CatalogerService, IcebergTablesReportTheirSnapshotsOverHttp) {
+  Service s;
+  s.seed();
+  auto tables = call("GET", s.url("/v1/tables"));
+  ASSERT_EQ(tables.status, 200) << tables.body;
+  nlohmann::json songs;
+  const auto listed = tables.json();
+  for (const auto& t : listed["tables"])
+    if (t["name"] == "songs_data") songs = t;
+  ASSERT_TRUE(songs.is_object()) << tables.body;
+  EXPECT_EQ(songs["table_format"], "iceberg");
+  const auto& report = songs["iceberg"];
+  ASSERT_TRUE(report.is_object()) << songs.dump();
+  std::int64_t bytes = 0;
+  for (const auto& f : std::filesystem::recursive_directory_iterator(s.root / "songs_data"))
+    if (f.path().extension() == ".parquet") bytes += static_cast<std::int64_t>(f.file_size());
+  EXPECT_EQ(report["files"], 2) << report.dump();
+  EXPECT_EQ(report["records"], 10);
+  EXPECT_EQ(report["bytes"], bytes) << "the bytes of the data files the snapshot holds";
+  EXPECT_EQ(report["snapshot_count"], 1);
+  EXPECT_TRUE(report["current_snapshot_id"].is_number_integer());
+  EXPECT_TRUE(report["last_compaction"].is_null());
+  EXPECT_NE(report["metadata_location"].get<std::string>().find("songs_data/metadata/v1.metadata.json"),
+            std::string::npos);
+  EXPECT_EQ(call("GET", s.url("/v1/tables/songs_data")).json()["iceberg"], report);
+
+  auto snapshots = call("GET", s.url("/v1/tables/songs_data/snapshots"));
+  ASSERT_EQ(snapshots.status, 200) << snapshots.body;
+  const auto list = snapshots.json()["snapshots"];
+  ASSERT_EQ(list.size(), 1u) << snapshots.body;
+  EXPECT_EQ(list[0]["snapshot_id"], report["current_snapshot_id"]);
+  EXPECT_EQ(list[0]["operation"], "append");
+  EXPECT_EQ(list[0]["current"], true);
+  EXPECT_EQ(list[0]["added_files"], 2);
+  EXPECT_EQ(list[0]["total_bytes"], bytes);
+  EXPECT_TRUE(list[0]["parent_snapshot_id"].is_null());
+  EXPECT_EQ(call("GET", s.url("/v1/tables/nope/snapshots")).status, 404);
+}
+
+TEST(CatalogerService, HiveTablesSayTheirFormatAndHaveNoSnapshots) {
+  Service s({}, true, "hive");
+  s.seed();
+  auto songs = call("GET", s.url("/v1/tables/songs_data"));
+  ASSERT_EQ(songs.status, 200) << songs.body;
+  EXPECT_EQ(songs.json()["table_format"], "hive");
+  EXPECT_TRUE(songs.json()["iceberg"].is_null());
+  auto snapshots = call("GET", s.url("/v1/tables/songs_data/snapshots"));
+  EXPECT_EQ(snapshots.status, 404);
+  EXPECT_NE(snapshots.body.find("ETL_TABLE_FORMAT=hive"), std::string::npos) << snapshots.body;
 }
 
 TEST(CatalogerService, TablesAndQueriesAnswerOverHttp) {

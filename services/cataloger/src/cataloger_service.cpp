@@ -70,6 +70,7 @@ Result<std::unique_ptr<CatalogerService>> CatalogerService::create(const Config&
     iceberg_tables = local->iceberg();
     why_not = "the tables are Hive folders (ETL_TABLE_FORMAT=hive)";
   }
+  install_table_routes(*svc->server_, *svc->catalog_, iceberg_tables, why_not);
   svc->iceberg_rest_ = std::make_unique<iceberg::RestCatalog>(
       svc->catalog_->database(), std::move(iceberg_tables), [self]() -> Result<std::vector<std::string>> {
         auto tables = self->catalog_->list_tables();

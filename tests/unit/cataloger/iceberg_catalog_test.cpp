@@ -11,6 +11,7 @@
 #include "compaction.h"
 #include "iceberg_tables.h"
 #include "local_catalog.h"
+#include "table_report.h"
 
 namespace etl::cataloger {
 namespace {
@@ -122,6 +123,29 @@ TEST_F(IcebergCatalogTest, ACrawlCommitsWhatTheCatalogNamesAndAMaintenanceCrawlC
   crawl(*catalog);
   EXPECT_EQ(catalog_files(*catalog, "2026-02-01"), compacted);
   EXPECT_EQ(rows_of(*catalog), before + 2);
+
+  // What /v1/tables reports: the live files, their records and bytes, and the compaction.
+  auto current = tables_->current("songs_data").value();
+  ASSERT_TRUE(current);
+  auto report = iceberg::report_of(current->metadata, "x");
+  std::int64_t bytes = 0;
+  for (const auto& key : snapshot_files()) bytes += static_cast<std::int64_t>(fs::file_size(root_ / key));
+  EXPECT_EQ(report.files, 3);
+  EXPECT_EQ(report.records, before + 2);
+  EXPECT_EQ(report.bytes, bytes) << "the running total follows adds and the compaction's removals";
+  EXPECT_EQ(report.snapshot_count, 3);
+  ASSERT_TRUE(report.last_compaction_ms);
+  auto snapshots = iceberg::snapshots_of(current->metadata);
+  ASSERT_EQ(snapshots.size(), 3u);
+  EXPECT_EQ(snapshots[0].operation, "append");
+  EXPECT_TRUE(snapshots[0].current);
+  EXPECT_EQ(snapshots[1].operation, "replace");
+  EXPECT_FALSE(snapshots[1].current);
+  EXPECT_EQ(snapshots[1].timestamp_ms, *report.last_compaction_ms);
+  EXPECT_EQ(snapshots[1].deleted_files, 4);
+  EXPECT_EQ(snapshots[2].operation, "append");
+  EXPECT_EQ(snapshots[0].parent_id, snapshots[1].snapshot_id);
+  EXPECT_EQ(snapshots[2].total_records, before);
 }
 
 // A reader must never see a half-applied commit or compaction. File i holds 2^i

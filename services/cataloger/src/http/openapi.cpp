@@ -135,7 +135,42 @@ nlohmann::json openapi_spec() {
                         {"partitions", {{"type", "integer"}}},
                         {"version", {{"type", "integer"}}},
                         {"data_version", {{"type", "integer"}}},
-                        {"updated_at", {{"type", "string"}, {"format", "date-time"}}}}}};
+                        {"updated_at", {{"type", "string"}, {"format", "date-time"}}},
+                        {"table_format", {{"type", "string"}, {"enum", {"iceberg", "hive"}}}},
+                        {"iceberg", {{"anyOf", json::array({{{"$ref", "#/components/schemas/IcebergReport"}},
+                                                             {{"type", "null"}}})}}}}}};
+  const json count_or_null = {{"type", json::array({"integer", "null"})}};
+  const json time_or_null = {{"type", json::array({"string", "null"})}, {"format", "date-time"}};
+  schemas["IcebergReport"] = {{"type", "object"},
+                              {"description", "The current snapshot of an Iceberg table (null before its first commit)"},
+                              {"properties",
+                               {{"metadata_location", {{"type", "string"}}},
+                                {"current_snapshot_id", count_or_null},
+                                {"snapshot_count", {{"type", "integer"}}},
+                                {"files", count_or_null},
+                                {"records", count_or_null},
+                                {"bytes", count_or_null},
+                                {"last_updated", time_or_null},
+                                {"last_compaction", time_or_null}}}};
+  schemas["Snapshot"] = {{"type", "object"},
+                         {"properties",
+                          {{"snapshot_id", {{"type", "integer"}}},
+                           {"parent_snapshot_id", count_or_null},
+                           {"sequence_number", {{"type", "integer"}}},
+                           {"committed_at", {{"type", "string"}, {"format", "date-time"}}},
+                           {"operation", {{"type", "string"}, {"enum", {"append", "delete", "overwrite", "replace", ""}}}},
+                           {"current", {{"type", "boolean"}}},
+                           {"added_files", count_or_null},
+                           {"deleted_files", count_or_null},
+                           {"total_files", count_or_null},
+                           {"total_records", count_or_null},
+                           {"total_bytes", count_or_null}}}};
+  schemas["TableSnapshots"] = {
+      {"type", "object"},
+      {"properties",
+       {{"table", {{"type", "string"}}},
+        {"iceberg", {{"anyOf", json::array({{{"$ref", "#/components/schemas/IcebergReport"}}, {{"type", "null"}}})}}},
+        {"snapshots", {{"type", "array"}, {"items", {{"$ref", "#/components/schemas/Snapshot"}}}}}}}};
   schemas["Crawl"] = {{"type", "object"},
                       {"properties",
                        {{"crawl_id", {{"type", "string"}}},
@@ -171,9 +206,18 @@ nlohmann::json openapi_spec() {
                                 {"responses", {{"202", ok("crawl started", "Crawl")}, {"400", problem("unknown table")}}}};
   paths["/v1/crawls/{crawl_id}"]["get"] = {{"summary", "A crawl's state"},                                            {"parameters", id_param("crawl_id")},
                                            {"responses", {{"200", ok("crawl", "Crawl")}, {"404", problem("unknown crawl")}}}};
-  paths["/v1/tables"]["get"] = {{"summary", "Every table"},                                 {"responses", {{"200", {{"description", "{\"tables\":[Table]}"}}}}}};
+  paths["/v1/tables"]["get"] = {{"summary", "Every table"},
+                                {"responses", {{"200", {{"description", "{\"tables\":[Table]}"}}},
+                                               {"503", problem("an Iceberg table's metadata cannot be read")}}}};
   paths["/v1/tables/{name}"]["get"] = {{"summary", "One table"}, {"parameters", id_param("name")},
-                                       {"responses", {{"200", ok("table", "Table")}, {"404", problem("unknown table")}}}};
+                                       {"responses", {{"200", ok("table", "Table")}, {"404", problem("unknown table")},
+                                                      {"503", problem("its Iceberg metadata cannot be read")}}}};
+  paths["/v1/tables/{name}/snapshots"]["get"] = {
+      {"summary", "An Iceberg table's kept snapshots, newest first"},
+      {"parameters", id_param("name")},
+      {"responses", {{"200", ok("snapshots", "TableSnapshots")},
+                     {"404", problem("unknown table, or the tables are not Iceberg tables")},
+                     {"503", problem("its Iceberg metadata cannot be read")}}}};
   paths["/v1/tables/{name}/partitions"]["get"] = {{"summary", "A table's partitions and files"},                                                   {"parameters", id_param("name")},
                                                   {"responses", {{"200", {{"description", "partitions"}}}, {"404", problem("unknown table")}}}};
   paths["/v1/query"]["post"] = {

@@ -157,25 +157,6 @@ void install_routes(http::Server& server, Catalog& catalog, QueryEngine& engine)
     auto crawl = catalog.get_crawl(req.params.at(0));
     return crawl ? http::json_response(200, to_json(*crawl)) : http::error_response(crawl.error());
   });
-  server.get("/v1/tables", [&catalog](const http::Request&) {
-    auto tables = catalog.list_tables();
-    if (!tables) return http::error_response(tables.error());
-    json out = json::array();
-    for (const auto& t : *tables) out.push_back(to_json(t));
-    return http::json_response(200, {{"tables", out}});
-  });
-  server.get("/v1/tables/{name}", [&catalog](const http::Request& req) {
-    auto table = catalog.get_table(req.params.at(0));
-    return table ? http::json_response(200, to_json(*table)) : http::error_response(table.error());
-  });
-  server.get("/v1/tables/{name}/partitions", [&catalog](const http::Request& req) {
-    auto partitions = catalog.get_partitions(req.params.at(0));
-    if (!partitions) return http::error_response(partitions.error());
-    json out = json::array();
-    for (const auto& p : *partitions) out.push_back(to_json(p));
-    return http::json_response(200, {{"table", req.params.at(0)}, {"partitions", out}});
-  });
-
   server.post("/v1/query", [&engine](const http::Request& req) {
     auto body = http::parse_json_object(req);
     if (!body) return http::error_response(body.error());

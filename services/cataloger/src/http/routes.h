@@ -3,6 +3,7 @@
 // (http::error_response). The parsing and rendering are pure and tested alone.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -33,6 +34,12 @@ std::string page_csv(const QueryPage& page);
 nlohmann::json openapi_spec();
 
 void install_routes(http::Server& server, Catalog& catalog, QueryEngine& engine);
+// GET /v1/tables, /v1/tables/{name}, .../partitions and .../snapshots (table_routes.cpp).
+// Each table says its table_format; with `iceberg` (ETL_TABLE_FORMAT=iceberg under the
+// local catalog) an "iceberg" object reports its current snapshot (iceberg/table_report.h).
+// Without, the snapshots route answers 404 saying `why_not`.
+void install_table_routes(http::Server& server, Catalog& catalog, std::shared_ptr<iceberg::IcebergTables> iceberg,
+                          std::string why_not);
 // The read-only Iceberg REST catalog under /iceberg (iceberg_routes.cpp); `catalog` outlives the server.
 void install_iceberg_routes(http::Server& server, const iceberg::RestCatalog& catalog);
 

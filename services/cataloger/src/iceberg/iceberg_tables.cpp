@@ -9,6 +9,7 @@
 #include "etl/log.h"
 #include "ids.h"
 #include "table_metadata.h"
+#include "table_report.h"
 
 namespace etl::cataloger::iceberg {
 namespace {
@@ -378,6 +379,7 @@ Result<CommitResult> IcebergTables::try_commit(const TableState& state, const st
   int manifest_no = 0;
   std::vector<ManifestFile> manifests;
   std::int64_t added_records = 0, deleted_records = 0, total_records = 0, total_files = 0;
+  std::int64_t added_bytes = 0, removed_bytes = 0;
 
   auto write_one = [&](std::vector<ManifestEntry> entries, int added_n, int existing_n, int deleted_n) -> Status {
     std::int64_t added_rows = 0, existing_rows = 0, deleted_rows = 0, min_seq = sequence;
@@ -458,6 +460,7 @@ Result<CommitResult> IcebergTables::try_commit(const TableState& state, const st
         e.status = EntryStatus::deleted;
         e.snapshot_id = snapshot_id;
         deleted_records += e.record_count;
+        removed_bytes += e.file_size_in_bytes;
         ++deleted_n;
       } else {
         e.status = EntryStatus::existing;
@@ -477,7 +480,10 @@ Result<CommitResult> IcebergTables::try_commit(const TableState& state, const st
   }
   if (merge && !merged.empty()) ETL_RETURN_IF_ERROR(write_one(std::move(merged), 0, merged_existing, merged_deleted));
   if (!added.empty()) {
-    for (const auto& e : added) added_records += e.record_count;
+    for (const auto& e : added) {
+      added_records += e.record_count;
+      added_bytes += e.file_size_in_bytes;
+    }
     total_records += added_records;
     total_files += static_cast<std::int64_t>(added.size());
     const int n = static_cast<int>(added.size());
@@ -503,7 +509,13 @@ Result<CommitResult> IcebergTables::try_commit(const TableState& state, const st
                   {"total-delete-files", "0"},
                   {"total-position-deletes", "0"},
                   {"total-equality-deletes", "0"},
+                  {"added-files-size", std::to_string(added_bytes)},
+                  {"removed-files-size", std::to_string(removed_bytes)},
                   {"spotify-etl.catalog-data-version", std::to_string(state.data_version)}};
+  // The running byte total, as Iceberg writers keep it: the parent's plus this
+  // snapshot's change (unknown when the parent did not record one).
+  if (auto parent_bytes = parent ? summary_count(*parent, "total-files-size") : std::optional<std::int64_t>(0))
+    summary["total-files-size"] = std::to_string(*parent_bytes + added_bytes - removed_bytes);
   json snapshot = {{"snapshot-id", snapshot_id},
                    {"sequence-number", sequence},
                    {"timestamp-ms", ts},
@@ -532,8 +544,10 @@ Result<CommitResult> IcebergTables::try_commit(const TableState& state, const st
   // Retired files: recorded by a replace; deleted from the store (before the swap,
   // so a crash never leaves one stored but no longer retired, which a crawl would
   // add back) once every kept snapshot is younger than their retirement.
-  if (replace)
+  if (replace) {
     for (const auto& key : replace->retired) retired_at[key] = ts;
+    metadata["properties"][std::string(kLastCompactionProperty)] = std::to_string(ts);
+  }
   std::int64_t oldest_kept = ts;
   for (const auto& snap : metadata["snapshots"]) oldest_kept = std::min(oldest_kept, snap.value("timestamp-ms", ts));
   for (auto it = retired_at.begin(); it != retired_at.end();) {
