@@ -209,6 +209,14 @@ class IcebergTables(unittest.TestCase):
         self.assertEqual(t.current_snapshot().parent_snapshot_id, before_snapshot)
         self.assertEqual(t.current_snapshot().summary.operation.value, "append")
 
+        # Time travel: /v1/query as_of the earlier snapshot reads what PyIceberg reads of it.
+        old = read_tables.summarize(t.scan(snapshot_id=before_snapshot).to_arrow())["by_dt"]
+        self.assertEqual(old, before_expected)
+        answer = http("POST", "/v1/query", {"sql": f"SELECT dt, count(*) FROM {table} GROUP BY dt",
+                                            "as_of": {table: before_snapshot}})
+        self.assertEqual({dt: n for dt, n in answer["rows"]}, old, "as_of vs PyIceberg's scan(snapshot_id)")
+        self.assertEqual(answer["stats"]["as_of"], {table: before_snapshot})
+
         os.remove(copy)
         crawl(table)
         expected, after = wait_until_agreed(self, table)

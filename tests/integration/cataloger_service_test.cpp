@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "../unit/cataloger/cataloger_fixtures.h"
+#include "etl/dates.h"
 #include "etl/memory_bus.h"
 #include "etl/s3_event.h"
 #include "test_support.h"
@@ -155,6 +156,77 @@ TEST(CatalogerService, HiveTablesSayTheirFormatAndHaveNoSnapshots) {
   auto snapshots = call("GET", s.url("/v1/tables/songs_data/snapshots"));
   EXPECT_EQ(snapshots.status, 404);
   EXPECT_NE(snapshots.body.find("ETL_TABLE_FORMAT=hive"), std::string::npos) << snapshots.body;
+}
+
+TEST(CatalogerService, AsOfReadsATableAsOfAKeptSnapshot) {
+  Service s;
+  s.seed();  // songs_data: 6 + 4 rows in two files
+  auto first = call("GET", s.url("/v1/tables/songs_data")).json()["iceberg"];
+  const std::int64_t first_id = first["current_snapshot_id"];
+  std::this_thread::sleep_for(20ms);
+  const std::int64_t between_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  std::this_thread::sleep_for(20ms);
+  write_file(s.root, "songs_data", "2026-11-03", "run2", "parquet", songs_select(3, 50));
+  auto crawled = call("POST", s.url("/v1/crawl"), R"({"tables":["songs_data"]})");
+  ASSERT_EQ(crawled.status, 202) << crawled.body;
+  const std::string crawl_id = crawled.json()["crawl_id"];
+  ASSERT_TRUE(wait_until([&] { return call("GET", s.url("/v1/crawls/" + crawl_id)).json()["state"] == "SUCCEEDED"; }));
+  const std::int64_t second_id = call("GET", s.url("/v1/tables/songs_data")).json()["iceberg"]["current_snapshot_id"];
+  ASSERT_NE(second_id, first_id);
+
+  auto count = [&](const nlohmann::json& as_of, const std::string& sql = "SELECT count(*) FROM songs_data") {
+    nlohmann::json body = {{"sql", sql}};
+    if (!as_of.is_null()) body["as_of"] = as_of;
+    return s.query(body);
+  };
+  auto now = count(nullptr);
+  ASSERT_EQ(now.status, 200) << now.body;
+  EXPECT_EQ(now.json()["rows"][0][0], 13);
+  auto pinned = count({{"songs_data", first_id}});
+  ASSERT_EQ(pinned.status, 200) << pinned.body;
+  EXPECT_EQ(pinned.json()["rows"][0][0], 10) << "the first snapshot's rows";
+  EXPECT_EQ(pinned.json()["stats"]["as_of"]["songs_data"], first_id);
+  auto by_time = count({{"SONGS_DATA", format_timestamp(between_ms * 1000)}});
+  ASSERT_EQ(by_time.status, 200) << by_time.body;
+  EXPECT_EQ(by_time.json()["rows"][0][0], 10) << "the snapshot current at that time";
+  EXPECT_EQ(by_time.json()["stats"]["as_of"]["songs_data"], first_id);
+  EXPECT_EQ(count({{"songs_data", second_id}}).json()["rows"][0][0], 13);
+  // Other queries on the same workers still read today's rows (the pin is the query's own).
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(count(nullptr).json()["rows"][0][0], 13);
+  // A join of a pinned table with a current one.
+  auto joined = count({{"songs_data", first_id}},
+                      "SELECT count(*) FROM songs_data s JOIN artists_data a ON a.artist_id = s.artist_id AND a.dt = s.dt");
+  ASSERT_EQ(joined.status, 200) << joined.body;
+
+  for (const auto& [as_of, why] : std::vector<std::pair<nlohmann::json, std::string>>{
+           {{{"songs_data", 12345}}, "keeps no snapshot 12345"},
+           {{{"songs_data", "2001-01-01T00:00:00Z"}}, "keeps no a snapshot at or before"},
+           {{{"nope", first_id}}, "not a table of the catalog"},
+           {{{"songs_data", "yesterday"}}, "not RFC 3339"},
+           {{{"songs_data", -1}}, "neither"},
+           {nlohmann::json::array(), "not an object"}}) {
+    auto refused = count(as_of);
+    EXPECT_EQ(refused.status, 400) << as_of.dump() << " " << refused.body;
+    EXPECT_NE(refused.body.find(why), std::string::npos) << refused.body;
+  }
+  auto qualified = count({{"songs_data", first_id}}, "SELECT count(*) FROM spotify.songs_data");
+  EXPECT_EQ(qualified.status, 400) << qualified.body;
+  EXPECT_NE(qualified.body.find("unqualified"), std::string::npos) << qualified.body;
+
+  // A data file of the first snapshot deleted from the store since: 409, saying which.
+  std::filesystem::remove(s.root / "songs_data" / "dt=2026-11-01" / "run1.parquet");
+  auto gone = count({{"songs_data", first_id}});
+  EXPECT_EQ(gone.status, 409) << gone.body;
+  EXPECT_NE(gone.body.find("run1.parquet"), std::string::npos) << gone.body;
+}
+
+TEST(CatalogerService, AsOfNeedsIcebergTables) {
+  Service s({}, true, "hive");
+  s.seed();
+  auto refused = s.query({{"sql", "SELECT count(*) FROM songs_data"}, {"as_of", {{"songs_data", 1}}}});
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_NE(refused.body.find("ETL_TABLE_FORMAT=iceberg"), std::string::npos) << refused.body;
 }
 
 TEST(CatalogerService, TablesAndQueriesAnswerOverHttp) {

@@ -8,6 +8,7 @@
 #include "etl/log.h"
 #include "glue_catalog.h"
 #include "local_catalog.h"
+#include "time_travel.h"
 
 namespace etl::cataloger {
 namespace {
@@ -90,6 +91,10 @@ Result<std::shared_ptr<QueryEngine>> open_duckdb_engine(const BackendContext& co
   queries.max_timeout = config.query_max_timeout;
   queries.results.max_bytes = config.query_results_max_bytes;
   queries.results.ttl = config.query_results_ttl;
+  if (auto* local = dynamic_cast<LocalCatalog*>(catalog.get()); local && local->iceberg())
+    queries.pins = [tables = local->iceberg()](const std::string& table, const AsOf& as_of) {
+      return iceberg::pin_table(*tables, table, as_of);
+    };
   std::string root_url = "file://" + root->string();
   if (!context.store->local_path("")) {
     root_url = context.config.transformed_url;

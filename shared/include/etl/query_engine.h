@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,13 @@ inline bool is_terminal(QueryState state) noexcept {
 
 inline constexpr std::size_t kMaxPageRows = 1000;
 
+// Time travel: a table read as of one of its Iceberg snapshots, named by id or by
+// time (the snapshot that was current then). Exactly one of the two is set.
+struct AsOf {
+  std::optional<std::int64_t> snapshot_id;
+  std::optional<std::int64_t> timestamp_ms;  // ms since the epoch
+};
+
 struct QueryRequest {
   std::string sql;                              // one read-only statement
   std::size_t max_rows = kMaxPageRows;          // page size, 1..1000
@@ -44,12 +52,15 @@ struct QueryRequest {
   // Who asked (the HTTP peer address, or a wire-protocol session): queued queries
   // are served round-robin across clients. "" is one anonymous client.
   std::string client;
+  // Tables read as of a snapshot (lower-case names); the others are read as they are now.
+  std::map<std::string, AsOf> as_of;
 };
 
 struct QueryStats {
   double elapsed_ms = 0;   // engine time (queued time excluded)
   std::uint64_t rows = 0;  // rows of the whole result
   bool cached = false;     // the result was reused
+  std::map<std::string, std::int64_t> snapshots;  // the snapshot each `as_of` table was read at
 };
 
 struct QueryStatus {

@@ -31,6 +31,29 @@ TEST(QueryRequestParsing, BadFieldsAreInvalidArgumentNamingTheField) {
   EXPECT_NE(parse_query_request({{"sql", "SELECT 1"}, {"max_age_s", -1}}).error().message.find("max_age_s"), std::string::npos);
 }
 
+TEST(QueryRequestParsing, AsOfMapsTablesToSnapshotIdsOrTimes) {
+  auto parsed = parse_query_request(
+      {{"sql", "SELECT 1"}, {"as_of", {{"Songs_Data", 42}, {"artists_data", "2026-12-01T10:00:00.5+01:00"}}}});
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  const auto& as_of = parsed->request.as_of;
+  ASSERT_EQ(as_of.size(), 2u);
+  EXPECT_EQ(as_of.at("songs_data").snapshot_id, 42) << "names are lower-cased";
+  EXPECT_FALSE(as_of.at("songs_data").timestamp_ms);
+  EXPECT_EQ(as_of.at("artists_data").timestamp_ms, std::int64_t{1796115600500}) << "UTC ms of 09:00:00.5Z";
+  EXPECT_TRUE(parse_query_request({{"sql", "SELECT 1"}, {"as_of", nullptr}})->request.as_of.empty());
+  nlohmann::json many = nlohmann::json::object();
+  for (std::size_t i = 0; i <= kMaxAsOfTables; ++i) many["t" + std::to_string(i)] = 1;
+  for (const nlohmann::json& bad : {nlohmann::json(1), nlohmann::json::array(), nlohmann::json{{"t", -1}},
+                                    nlohmann::json{{"t", 1.5}}, nlohmann::json{{"t", true}}, nlohmann::json{{"t", "soon"}},
+                                    nlohmann::json{{"t", 18446744073709551615ull}}, nlohmann::json{{"", 1}},
+                                    nlohmann::json{{"T", 1}, {"t", 2}}, many}) {
+    auto r = parse_query_request({{"sql", "SELECT 1"}, {"as_of", bad}});
+    ASSERT_FALSE(r.ok()) << bad.dump();
+    EXPECT_EQ(r.error().code, Errc::invalid_argument);
+    EXPECT_NE(r.error().message.find("as_of"), std::string::npos) << r.error().message;
+  }
+}
+
 TEST(CrawlRequestParsing, TablesAndFull) {
   auto r = parse_crawl_request({{"tables", {"songs_data"}}, {"full", true}}).value();
   EXPECT_EQ(r.tables, std::vector<std::string>{"songs_data"});

@@ -113,6 +113,8 @@ Result<QueryStatus> AthenaEngine::start(const QueryRequest& request) {
   if (request.max_rows < 1 || request.max_rows > kMaxPageRows)
     return make_error(Errc::invalid_argument, "max_rows must be between 1 and 1000");
   if (request.timeout.count() <= 0) return make_error(Errc::invalid_argument, "timeout_ms must be positive");
+  if (!request.as_of.empty())
+    return make_error(Errc::invalid_argument, "as_of (time travel) needs ETL_QUERY_ENGINE=duckdb over Iceberg tables");
   ETL_RETURN_IF_ERROR(check_read_only_sql(request.sql));
   {
     std::lock_guard lock(mutex_);

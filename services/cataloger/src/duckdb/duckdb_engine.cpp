@@ -273,6 +273,38 @@ Status DuckDbEngine::sync_views(Catalog& catalog) {
   return {};
 }
 
+Status DuckDbEngine::pin(Session& session, const PinnedTable& pinned, const TableInfo* current) {
+  std::vector<std::string> paths;
+  for (const auto& key : pinned.keys) {
+    std::filesystem::path path = tables_dir_ / key;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec))
+      return make_error(Errc::conflict, "snapshot " + std::to_string(pinned.snapshot_id) + " of " + pinned.table +
+                                            " names " + key + ", which is no longer readable here");
+    paths.push_back(path.string());
+  }
+  std::map<std::string, std::string> typed;  // column -> type to expose
+  if (current)
+    for (const auto& c : current->columns) typed[c.name] = exposed_type(c.type);
+  std::map<std::string, std::string> present;  // column -> type in the snapshot's files
+  std::string from;
+  if (!paths.empty()) {
+    from = read_function_sql("parquet", paths, true);
+    auto described = session.conn_->query("DESCRIBE SELECT * FROM " + from);
+    if (!described) return make_error(described.error().code, scrub(described.error().message));
+    for (idx_t row = 0; row < described->row_count(); ++row)
+      if (auto name = described->text(0, row)) present[*name] = described->text(1, row).value_or("VARCHAR");
+  }
+  std::string select = "SELECT ";
+  for (const auto& name : pinned.columns) {
+    auto type = typed.count(name) ? typed[name] : present.count(name) ? present[name] : std::string("VARCHAR");
+    select += "CAST(" + (present.count(name) ? duck::quote_identifier(name) : std::string("NULL")) + " AS " + type +
+              ") AS " + duck::quote_identifier(name) + ", ";
+  }
+  select += paths.empty() ? "CAST(NULL AS VARCHAR) AS dt WHERE false" : "dt FROM " + from;
+  return session.conn_->execute("CREATE OR REPLACE TEMP VIEW " + duck::quote_identifier(pinned.table) + " AS " + select);
+}
+
 Result<ResultSet> DuckDbEngine::Session::execute(const std::string& sql, std::size_t max_bytes, bool want_csv) {
   auto prepared = conn_->prepare_single(sql);
   if (!prepared) return make_error(prepared.error().code, prepared.error().code == Errc::invalid_argument &&

@@ -21,6 +21,7 @@
 
 #include "etl/catalog.h"
 #include "etl/duck.h"
+#include "pinned_table.h"
 #include "sql_gate.h"
 
 namespace etl::cataloger {
@@ -68,10 +69,18 @@ class DuckDbEngine final {
     void interrupt() noexcept { conn_->interrupt(); }
 
    private:
+    friend class DuckDbEngine;  // pin() defines the session's own views
     std::unique_ptr<duck::Connection> conn_;
   };
 
   Result<std::unique_ptr<Session>> session();
+  // Time travel: in `session` only, the unqualified table name reads `pinned`'s
+  // files (a TEMP view that shadows the shared one; `spotify.<table>` still reads
+  // the current data, so callers refuse qualified names). Columns are the
+  // snapshot schema's, typed as `current` types them (else as the files do),
+  // NULL where no file of the snapshot has them. conflict when a file of the
+  // snapshot is no longer readable here (deleted since, or not in the s3:// copy).
+  Status pin(Session& session, const PinnedTable& pinned, const TableInfo* current);
   // The gate every statement passes before it is queued (sql_gate.h).
   Status check(const std::string& sql);
   // `message` without the engine's folders (errors go to clients).

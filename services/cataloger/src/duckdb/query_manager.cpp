@@ -9,6 +9,7 @@
 
 #include "etl/log.h"
 #include "ids.h"
+#include "sql_guard.h"
 
 namespace etl::cataloger {
 
@@ -70,7 +71,7 @@ void QueryManager::stop() {
   workers_.clear();
 }
 
-std::string QueryManager::cache_key(const QueryRequest& request) {
+std::string QueryManager::cache_key(const QueryRequest& request, const std::vector<PinnedTable>& pins) {
   std::lock_guard lock(versions_mutex_);
   std::uint64_t generation = catalog_->generation();
   if (generation != versions_generation_) {
@@ -84,22 +85,26 @@ std::string QueryManager::cache_key(const QueryRequest& request) {
       versions_generation_ = generation;
     }
   }
-  return cache_key(request, versions_);
+  return cache_key(request, versions_, pins);
 }
 
 // The exact text the engine runs (not a normalised form: what a tokenizer drops
 // could be what the engine executes), and every table's version (not only those
 // the text seems to name).
-std::string QueryManager::cache_key(const QueryRequest& request, const std::map<std::string, std::int64_t>& versions) {
+std::string QueryManager::cache_key(const QueryRequest& request, const std::map<std::string, std::int64_t>& versions,
+                                    const std::vector<PinnedTable>& pins) {
   std::string key = request.sql + '\x1f' + std::to_string(request.max_rows) + '\x1f';
   for (const auto& [name, version] : versions) key += name + '@' + std::to_string(version) + ';';
+  for (const auto& pin : pins) key += pin.table + '#' + std::to_string(pin.snapshot_id) + ';';
   return key;
 }
 
-QueryManager::Record& QueryManager::add_record_locked(const QueryRequest& request) {
+QueryManager::Record& QueryManager::add_record_locked(const QueryRequest& request, std::vector<PinnedTable> pins) {
   auto record = std::make_unique<Record>();
   record->id = new_id();
   record->request = request;
+  for (const auto& pin : pins) record->stats.snapshots[pin.table] = pin.snapshot_id;
+  record->pins = std::move(pins);
   record->submitted = Clock::now();
   record->submitted_at = now_rfc3339();
   record->deadline = record->submitted + request.timeout;
@@ -129,7 +134,34 @@ Status QueryManager::validate(const QueryRequest& request) const {
   return {};
 }
 
-Result<QueryStatus> QueryManager::cached_locked(const QueryRequest& request, const std::string& key) {
+Result<std::vector<PinnedTable>> QueryManager::resolve_pins(const QueryRequest& request) {
+  std::vector<PinnedTable> pins;
+  if (request.as_of.empty()) return pins;
+  if (!options_.pins)
+    return make_error(Errc::invalid_argument, "as_of needs Iceberg tables (ETL_TABLE_FORMAT=iceberg): these have no snapshots");
+  auto tokens = tokenize_sql(request.sql);
+  if (!tokens) return std::move(tokens).error();
+  for (const auto& [table, as_of] : request.as_of) {
+    if (!catalog_->get_table(table))
+      return make_error(Errc::invalid_argument, "as_of names " + table + ", which is not a table of the catalog");
+    // The pin shadows the unqualified name only: `<schema>.<table>` would read today's rows.
+    for (std::size_t i = 2; i < tokens->size(); ++i) {
+      const auto& t = (*tokens)[i];
+      if ((t.kind == TokenKind::word || t.kind == TokenKind::quoted_identifier) && t.text == table &&
+          (*tokens)[i - 1].kind == TokenKind::symbol && (*tokens)[i - 1].text == ".")
+        return make_error(Errc::invalid_argument, "with as_of, name " + table + " unqualified (not " +
+                                                      std::string((*tokens)[i - 2].source) + "." + table + ")");
+    }
+    auto pin = options_.pins(table, as_of);
+    if (!pin) return make_error(pin.error().code == Errc::not_found ? Errc::invalid_argument : pin.error().code,
+                                "as_of: " + pin.error().message);
+    pins.push_back(std::move(pin).value());
+  }
+  return pins;
+}
+
+Result<QueryStatus> QueryManager::cached_locked(const QueryRequest& request, const std::string& key,
+                                                const std::vector<PinnedTable>& pins) {
   auto hit = cache_.find(key);
   if (!hit || Clock::now() - hit->created > *request.max_age) {
     metrics_.counter("spotify_etl_cataloger_query_cache_total", "Result reuse lookups", {{"result", "miss"}}).inc();
@@ -137,9 +169,11 @@ Result<QueryStatus> QueryManager::cached_locked(const QueryRequest& request, con
   }
   metrics_.counter("spotify_etl_cataloger_query_cache_total", "Result reuse lookups", {{"result", "hit"}}).inc();
   cache_.touch(hit.get());
-  Record& r = add_record_locked(request);
+  Record& r = add_record_locked(request, pins);
   r.state = QueryState::succeeded;
-  r.stats = {hit->elapsed_ms, hit->rows.size(), true};
+  r.stats.elapsed_ms = hit->elapsed_ms;
+  r.stats.rows = hit->rows.size();
+  r.stats.cached = true;
   r.completed_at = r.submitted_at;
   r.result_location = hit->location;
   r.result = hit;
@@ -151,12 +185,14 @@ Result<QueryStatus> QueryManager::start(const QueryRequest& request) {
   ETL_RETURN_IF_ERROR(validate(request));
   if (Status s = engine_->sync_views(*catalog_); !s.ok()) log::warn("views not synced", {{"error", s.error().message}});
   if (Status s = engine_->check(request.sql); !s.ok()) return make_error(s.error().code, engine_->scrub(s.error().message));
+  auto pins = resolve_pins(request);
+  if (!pins) return std::move(pins).error();
 
-  std::string key = cache_key(request);
+  std::string key = cache_key(request, *pins);
   std::lock_guard lock(mutex_);
   if (stopping_) return make_error(Errc::unavailable, "the cataloger is shutting down");
   if (request.max_age)
-    if (auto hit = cached_locked(request, key)) return hit;
+    if (auto hit = cached_locked(request, key, *pins)) return hit;
   auto pushed = queue_.admits(request.client);
   if (pushed != FairQueue::Push::queued) {
     metrics_.counter("spotify_etl_cataloger_query_rejected_total", "Queries refused because the run queue was full").inc();
@@ -167,7 +203,7 @@ Result<QueryStatus> QueryManager::start(const QueryRequest& request) {
                           : "this client already has " + std::to_string(queue_.per_client()) +
                                 " queries waiting (half of ETL_QUERY_MAX_QUEUED); retry later");
   }
-  Record& r = add_record_locked(request);
+  Record& r = add_record_locked(request, std::move(pins).value());
   (void)queue_.push(request.client, r.id);
   active_.insert(r.id);
   queue_cv_.notify_one();
@@ -224,9 +260,11 @@ std::string QueryManager::store_csv(const std::string& id, const std::string& cs
 
 void QueryManager::run(Worker& worker, const std::string& id) {
   QueryRequest request;
+  std::vector<PinnedTable> pins;
   {
     std::lock_guard lock(mutex_);
     request = records_.at(id)->request;
+    pins = records_.at(id)->pins;
   }
   if (!worker.session) {
     auto session = engine_->session();
@@ -237,10 +275,29 @@ void QueryManager::run(Worker& worker, const std::string& id) {
   if (Status s = engine_->sync_views(*catalog_); !s.ok()) log::warn("views not synced", {{"error", s.error().message}});
   // Keyed by what the views read, so a view that lags the catalog (it could not
   // be rebuilt) never stores its result under the newer data version.
-  std::string key = cache_key(request, engine_->view_versions());
+  std::string key = cache_key(request, engine_->view_versions(), pins);
 
+  // A pinned query runs on a session of its own, whose views shadow the pinned
+  // tables; it stands in for the worker's session (so cancel reaches it) and is
+  // dropped afterwards with its views.
+  std::unique_ptr<DuckDbEngine::Session> usual;
+  if (!pins.empty()) {
+    auto pinned = engine_->session();
+    if (!pinned) return fail_run(id, std::move(pinned).error());
+    for (const auto& pin : pins) {
+      auto current = catalog_->get_table(pin.table);
+      if (Status s = engine_->pin(**pinned, pin, current ? &*current : nullptr); !s.ok())
+        return fail_run(id, std::move(s).error());
+    }
+    std::lock_guard wl(worker.mutex);
+    usual = std::exchange(worker.session, std::move(pinned).value());
+  }
   auto started = Clock::now();
   auto result = worker.session->execute(request.sql, options_.max_result_bytes, true);
+  if (usual) {
+    std::lock_guard wl(worker.mutex);
+    worker.session = std::move(usual);
+  }
   double elapsed_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
   metrics_.histogram("spotify_etl_cataloger_query_duration_seconds", "Query engine time").observe(elapsed_ms / 1000.0);
   if (!result) return fail_run(id, std::move(result).error());
@@ -263,7 +320,9 @@ void QueryManager::run(Worker& worker, const std::string& id) {
       .set(static_cast<double>(cache_.bytes()));
   r.result = kept;
   r.result_location = kept->location;
-  r.stats = {elapsed_ms, kept->rows.size(), false};
+  r.stats.elapsed_ms = elapsed_ms;
+  r.stats.rows = kept->rows.size();
+  r.stats.cached = false;
   finish(r, QueryState::succeeded, std::nullopt);
 }
 

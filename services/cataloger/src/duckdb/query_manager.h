@@ -38,6 +38,9 @@ struct QueryManagerOptions {
   std::size_t max_result_bytes = 64u << 20;       // a larger result fails (too_large): aggregate or LIMIT
   std::size_t max_queries = 10000;                // query records remembered for GET /v1/query/{id}
   ResultFilesOptions results;                     // the stored CSVs: prefix, bytes and age bounds
+  // Time travel (`as_of`): pins tables to snapshots; unset: the tables have no
+  // snapshots (ETL_TABLE_FORMAT=hive) and `as_of` is refused.
+  PinResolver pins;
 };
 
 class QueryManager final : public QueryEngine {
@@ -73,11 +76,15 @@ class QueryManager final : public QueryEngine {
   struct Worker;
 
   Status validate(const QueryRequest& request) const;
+  // The tables `as_of` pins, resolved now (a time names the snapshot current then).
+  Result<std::vector<PinnedTable>> resolve_pins(const QueryRequest& request);
   // The exact SQL + page size + the data version of every table: from the
   // catalog (lookups), or as the engine's views read them (results).
-  std::string cache_key(const QueryRequest& request);
-  static std::string cache_key(const QueryRequest& request, const std::map<std::string, std::int64_t>& versions);
-  Result<QueryStatus> cached_locked(const QueryRequest& request, const std::string& key);
+  std::string cache_key(const QueryRequest& request, const std::vector<PinnedTable>& pins);
+  static std::string cache_key(const QueryRequest& request, const std::map<std::string, std::int64_t>& versions,
+                               const std::vector<PinnedTable>& pins);
+  Result<QueryStatus> cached_locked(const QueryRequest& request, const std::string& key,
+                                    const std::vector<PinnedTable>& pins);
   void worker_loop(Worker& worker);
   void watchdog_loop();
   void run(Worker& worker, const std::string& id);
@@ -87,7 +94,7 @@ class QueryManager final : public QueryEngine {
   void interrupt_locked(Record& record);
   QueryStatus status_locked(const Record& record) const;
   std::string token(const std::string& id, std::size_t offset) const;
-  Record& add_record_locked(const QueryRequest& request);
+  Record& add_record_locked(const QueryRequest& request, std::vector<PinnedTable> pins = {});
 
   std::shared_ptr<Catalog> catalog_;
   std::unique_ptr<DuckDbEngine> engine_;

@@ -15,6 +15,7 @@ using Clock = std::chrono::steady_clock;
 struct QueryManager::Record {
   std::string id;
   QueryRequest request;
+  std::vector<PinnedTable> pins;  // as_of, resolved when submitted
   QueryState state = QueryState::queued;
   std::optional<Error> error;
   QueryStats stats;

@@ -1,4 +1,6 @@
 // The OpenAPI 3 document of the cataloger's own endpoints.
+#include <limits>
+
 #include "routes.h"
 #include "runs/run_routes.h"
 
@@ -189,7 +191,16 @@ nlohmann::json openapi_spec() {
                                {"timeout_ms", {{"type", json::array({"integer", "null"})}, {"minimum", 1}, {"maximum", 3600000}, {"default", 30000}}},
                                {"max_age_s", {{"type", json::array({"integer", "null"})}, {"minimum", 0}, {"maximum", 604800},
                                               {"description", "reuse a cached result up to N s old"}}},
-                               {"async", {{"type", json::array({"boolean", "null"})}, {"description", "answer 202 at once; poll GET /v1/query/{id}"}}}}}};
+                               {"async", {{"type", json::array({"boolean", "null"})}, {"description", "answer 202 at once; poll GET /v1/query/{id}"}}},
+                               {"as_of", {{"type", json::array({"object", "null"})},
+                                          {"description", "time travel: tables (named unqualified in sql) read as of a kept "
+                                                          "snapshot, by id or by the time it was current (Iceberg tables only)"},
+                                          {"maxProperties", static_cast<int>(kMaxAsOfTables)},
+                                          {"propertyNames", {{"minLength", 1}, {"maxLength", 255}}},
+                                          {"additionalProperties",
+                                           {{"oneOf", json::array({{{"type", "integer"}, {"minimum", 0},
+                                                                    {"maximum", std::numeric_limits<std::int64_t>::max()}},
+                                                                   {{"type", "string"}, {"format", "date-time"}}})}}}}}}}};
   schemas["QueryPage"] = {{"type", "object"},
                           {"properties",
                            {{"query_id", {{"type", "string"}}},

@@ -1,5 +1,8 @@
 #include "routes.h"
 
+#include <cctype>
+
+#include "etl/dates.h"
 #include "value_json.h"
 
 namespace etl::cataloger {
@@ -69,6 +72,40 @@ Result<QuerySubmission> parse_query_request(const json& body) {
     if (!a->is_boolean()) return make_error(Errc::invalid_argument, "async must be true or false");
     out.async = a->get<bool>();
   }
+  if (auto a = body.find("as_of"); a != body.end() && !a->is_null()) {
+    auto as_of = parse_as_of(*a);
+    if (!as_of) return std::move(as_of).error();
+    out.request.as_of = std::move(as_of).value();
+  }
+  return out;
+}
+
+Result<std::map<std::string, AsOf>> parse_as_of(const json& value) {
+  const auto bad = [](const std::string& why) {
+    return make_error(Errc::invalid_argument, "as_of must map table names to a snapshot id (a whole number) or a time "
+                                              "(RFC 3339): " + why);
+  };
+  if (!value.is_object()) return bad("not an object");
+  if (value.size() > kMaxAsOfTables) return bad("more than " + std::to_string(kMaxAsOfTables) + " tables");
+  std::map<std::string, AsOf> out;
+  for (const auto& [name, at] : value.items()) {
+    if (name.empty() || name.size() > 255) return bad("a table name is empty or too long");
+    std::string lower = name;
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    AsOf as_of;
+    if (at.is_number_integer() && at.get<std::int64_t>() >= 0) {
+      as_of.snapshot_id = at.get<std::int64_t>();
+    } else if (at.is_number_unsigned()) {
+      return bad(name + "'s snapshot id is too large");
+    } else if (at.is_string()) {
+      auto micros = parse_timestamp(at.get<std::string>());
+      if (!micros) return bad(name + "'s time '" + at.get<std::string>() + "' is not RFC 3339");
+      as_of.timestamp_ms = *micros / 1000;
+    } else {
+      return bad(name + " is neither");
+    }
+    if (!out.emplace(lower, as_of).second) return bad(name + " is named twice");
+  }
   return out;
 }
 
@@ -88,13 +125,19 @@ Result<CrawlRequest> parse_crawl_request(const json& body) {
   return out;
 }
 
+json stats_json(const QueryStats& stats) {
+  json out = {{"elapsed_ms", stats.elapsed_ms}, {"rows", stats.rows}, {"cached", stats.cached}};
+  if (!stats.snapshots.empty()) out["as_of"] = stats.snapshots;
+  return out;
+}
+
 json status_json(const QueryStatus& s) {
   json out = {{"query_id", s.query_id},
               {"engine", s.engine},
               {"state", to_string(s.state)},
               {"submitted_at", s.submitted_at},
               {"completed_at", s.completed_at.empty() ? json() : json(s.completed_at)},
-              {"stats", {{"elapsed_ms", s.stats.elapsed_ms}, {"rows", s.stats.rows}, {"cached", s.stats.cached}}},
+              {"stats", stats_json(s.stats)},
               {"result_location", s.result_location.empty() ? json() : json(s.result_location)}};
   if (s.error) out["error"] = {{"code", to_string(s.error->code)}, {"message", s.error->message}};
   return out;
@@ -108,7 +151,7 @@ std::string page_json(const QueryPage& page) {
                {"state", "SUCCEEDED"},
                {"columns", columns},
                {"next_token", page.next_token ? json(*page.next_token) : json()},
-               {"stats", {{"elapsed_ms", page.stats.elapsed_ms}, {"rows", page.stats.rows}, {"cached", page.stats.cached}}},
+               {"stats", stats_json(page.stats)},
                {"result_location", page.result_location.empty() ? json() : json(page.result_location)}};
   std::string out = head.dump(-1, ' ', false, json::error_handler_t::replace);
   out.pop_back();  // the closing brace: rows are spliced in as they are

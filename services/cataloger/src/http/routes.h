@@ -3,6 +3,7 @@
 // (http::error_response). The parsing and rendering are pure and tested alone.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -20,8 +21,14 @@ struct QuerySubmission {
   bool async = false;  // answer 202 at once; poll GET /v1/query/{id}
 };
 
-// {"sql","max_rows","timeout_ms","max_age_s","async"}; invalid_argument names the bad field.
+inline constexpr std::size_t kMaxAsOfTables = 16;
+
+// {"sql","max_rows","timeout_ms","max_age_s","async","as_of"}; invalid_argument names the bad field.
 Result<QuerySubmission> parse_query_request(const nlohmann::json& body);
+// as_of: {"<table>": <snapshot id> | "<RFC 3339 time>", ...} (names lower-cased).
+Result<std::map<std::string, AsOf>> parse_as_of(const nlohmann::json& value);
+// {"elapsed_ms","rows","cached"[,"as_of":{"<table>":<snapshot id>}]}
+nlohmann::json stats_json(const QueryStats& stats);
 // {"tables":[...],"full":bool}, both optional.
 Result<CrawlRequest> parse_crawl_request(const nlohmann::json& body);
 
