@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "etl/duck.h"
@@ -64,10 +65,56 @@ class IcebergRestTest : public ::testing::Test {
   std::shared_ptr<IcebergTables> tables_;
 };
 
-TEST_F(IcebergRestTest, ConfigHasNoDefaultsAndNoOverrides) {
+TEST_F(IcebergRestTest, ConfigHasNoDefaultsNoOverridesAndListsTheEndpointsServed) {
   auto r = catalog(tables_).config();
   EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(r.body, json::parse(R"({"defaults":{},"overrides":{}})"));
+  EXPECT_EQ(r.body["defaults"], json::object());
+  EXPECT_EQ(r.body["overrides"], json::object());
+  const auto& endpoints = r.body["endpoints"];
+  for (const char* served : {"GET /v1/{prefix}/namespaces", "GET /v1/{prefix}/namespaces/{namespace}/tables",
+                             "GET /v1/{prefix}/namespaces/{namespace}/tables/{table}",
+                             "HEAD /v1/{prefix}/namespaces/{namespace}/tables/{table}"})
+    EXPECT_NE(std::find(endpoints.begin(), endpoints.end(), served), endpoints.end()) << served;
+  EXPECT_EQ(std::count(endpoints.begin(), endpoints.end(), "POST /v1/{prefix}/namespaces/{namespace}/tables/{table}"), 0)
+      << "commits are refused, so not listed";
+}
+
+TEST_F(IcebergRestTest, ListingsArePagedWithTheTokensTheyHandOut) {
+  // A second committed table, so that tables come in two pages of one.
+  const std::string key = "albums_data/dt=2024-01-01/a.parquet";
+  fs::create_directories((dir_.path() / key).parent_path());
+  fs::copy_file(dir_.path() / "songs_data/dt=2024-01-01/a.parquet", dir_.path() / key);
+  TableState state;
+  state.name = "albums_data";
+  state.columns = {{"song_id", "VARCHAR"}, {"n", "BIGINT"}};
+  state.partitions["2024-01-01"].files[key] = FileState{key, fs::file_size(dir_.path() / key), "", "parquet", "s"};
+  state.data_version = 1;
+  ASSERT_TRUE(tables_->commit(state).ok());
+  auto c = catalog(tables_);
+  auto first = c.list_tables("spotify", {0, 1});
+  ASSERT_EQ(first.status, 200);
+  ASSERT_EQ(first.body["identifiers"].size(), 1u);
+  EXPECT_EQ(first.body["identifiers"][0]["name"], "albums_data");
+  ASSERT_EQ(first.body["next-page-token"], "1");
+  auto page = std::get<PageRequest>(parse_page(first.body["next-page-token"].get<std::string>(), "1"));
+  auto second = c.list_tables("spotify", page);
+  ASSERT_EQ(second.body["identifiers"].size(), 1u);
+  EXPECT_EQ(second.body["identifiers"][0]["name"], "songs_data");
+  EXPECT_FALSE(second.body.contains("next-page-token")) << "the last page";
+  EXPECT_EQ(c.list_tables("spotify").body["identifiers"].size(), 2u) << "no pageSize: everything";
+  EXPECT_EQ(c.list_tables("spotify", {7, 0}).body["identifiers"].size(), 0u) << "past the end: an empty page";
+  EXPECT_EQ(c.list_namespaces(std::nullopt, {0, 1}).body, json::parse(R"({"namespaces":[["spotify"]]})"));
+
+  auto first_page = std::get<PageRequest>(parse_page("", std::nullopt));
+  EXPECT_EQ(first_page.offset, 0u) << "an empty token asks for the first page";
+  EXPECT_EQ(first_page.size, 0u);
+  for (const auto& [token, size] : std::vector<std::pair<std::optional<std::string>, std::optional<std::string>>>{
+           {"x", std::nullopt}, {"-1", std::nullopt}, {"99999999999", std::nullopt}, {std::nullopt, "0"},
+           {std::nullopt, "1001"}, {std::nullopt, ""}, {std::nullopt, "ten"}}) {
+    auto refused = parse_page(token, size);
+    ASSERT_TRUE(std::holds_alternative<RestReply>(refused)) << token.value_or("-") << " " << size.value_or("-");
+    expect_error(std::get<RestReply>(refused), 400, "BadRequestException", "page");
+  }
 }
 
 TEST_F(IcebergRestTest, TheOneNamespaceIsTheDatabaseAndHasNoChildren) {
@@ -159,7 +206,7 @@ TEST_F(IcebergRestHttpTest, TheTokenGuardsTheIcebergPrefix) {
   EXPECT_EQ(refused.header("www-authenticate"), "Bearer");
   auto ok = send("GET", "/iceberg/v1/config?warehouse=spotify");
   EXPECT_EQ(ok.status, 200) << ok.body;
-  EXPECT_EQ(json::parse(ok.body), json::parse(R"({"defaults":{},"overrides":{}})"));
+  EXPECT_EQ(json::parse(ok.body)["overrides"], json::object());
   auto doc = openapi_spec();
   http::finish_openapi(doc, true, {"/v1/", "/iceberg/"});
   EXPECT_TRUE(doc["paths"]["/iceberg/v1/config"]["get"].contains("security"));
@@ -182,6 +229,13 @@ TEST_F(IcebergRestHttpTest, RoutesAnswerIcebergShapesAndHeadAnswers204) {
   EXPECT_EQ(json::parse(missing.body)["error"]["type"], "NoSuchNamespaceException");
   // The spec's encoded separator: a two-level namespace does not exist here.
   EXPECT_EQ(send("GET", "/iceberg/v1/namespaces/spotify%1Fx").status, 404);
+  // Pages: the query parameters reach the catalog; a bad token is the ErrorModel's 400.
+  auto paged = send("GET", "/iceberg/v1/namespaces/spotify/tables?pageToken=&pageSize=1");
+  ASSERT_EQ(paged.status, 200) << paged.body;
+  EXPECT_EQ(json::parse(paged.body)["identifiers"].size(), 1u);
+  auto bad = send("GET", "/iceberg/v1/namespaces?pageToken=zz");
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_EQ(json::parse(bad.body)["error"]["type"], "BadRequestException");
 }
 
 TEST_F(IcebergRestHttpTest, WritesAre403ReadOnlyAndScanReportsAreDropped) {

@@ -13,6 +13,14 @@ http::Response reply(const iceberg::RestReply& r, const http::Request& req) {
   return http::json_response(r.status, r.body);
 }
 
+// The listing's page from pageToken / pageSize, then `list` of it; a bad page is 400.
+template <typename List>
+http::Response paged(const http::Request& req, List list) {
+  auto page = iceberg::parse_page(req.query_param("pageToken"), req.query_param("pageSize"));
+  if (auto* refused = std::get_if<iceberg::RestReply>(&page)) return reply(*refused, req);
+  return reply(list(std::get<iceberg::PageRequest>(page)), req);
+}
+
 }  // namespace
 
 void install_iceberg_routes(http::Server& server, const iceberg::RestCatalog& catalog) {
@@ -20,7 +28,7 @@ void install_iceberg_routes(http::Server& server, const iceberg::RestCatalog& ca
   auto refuse = [](const http::Request& req) { return reply(RestCatalog::refuse_write(), req); };
   server.get("/iceberg/v1/config", [&catalog](const http::Request& req) { return reply(catalog.config(), req); });
   server.get("/iceberg/v1/namespaces", [&catalog](const http::Request& req) {
-    return reply(catalog.list_namespaces(req.query_param("parent")), req);
+    return paged(req, [&](const iceberg::PageRequest& page) { return catalog.list_namespaces(req.query_param("parent"), page); });
   });
   server.post("/iceberg/v1/namespaces", refuse);
   server.get("/iceberg/v1/namespaces/{namespace}", [&catalog](const http::Request& req) {
@@ -28,7 +36,7 @@ void install_iceberg_routes(http::Server& server, const iceberg::RestCatalog& ca
   });
   server.del("/iceberg/v1/namespaces/{namespace}", refuse);
   server.get("/iceberg/v1/namespaces/{namespace}/tables", [&catalog](const http::Request& req) {
-    return reply(catalog.list_tables(req.params.at(0)), req);
+    return paged(req, [&](const iceberg::PageRequest& page) { return catalog.list_tables(req.params.at(0), page); });
   });
   server.post("/iceberg/v1/namespaces/{namespace}/tables", refuse);
   server.get(kTable, [&catalog](const http::Request& req) {

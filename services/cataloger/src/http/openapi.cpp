@@ -53,17 +53,32 @@ void add_iceberg_paths(nlohmann::json& doc) {
   };
   const json level_list = {{"type", "array"}, {"items", {{"type", "string"}}}};  // a namespace: its levels
   const json identifier = {{"type", "object"}, {"properties", {{"namespace", level_list}, {"name", {{"type", "string"}}}}}};
+  const json page_params = json::array(
+      {{{"name", "pageToken"}, {"in", "query"}, {"required", false},
+        {"description", "the next-page-token of the previous page (empty: the first page)"},
+        {"schema", {{"type", "string"}, {"pattern", "^[0-9]{0,10}$"}}}},
+       {{"name", "pageSize"}, {"in", "query"}, {"required", false}, {"description", "items per page (default: all, up to 1000)"},
+        {"schema", {{"type", "integer"}, {"minimum", 1}, {"maximum", static_cast<int>(iceberg::kMaxPageSize)}}}}});
+  const json next_page = {{"type", json::array({"string", "null"})}};
 
   auto& paths = doc["paths"];
   paths["/iceberg/v1/config"]["get"] = {
       {"summary", "Iceberg REST: catalog configuration (none)"},
       {"parameters", json::array({query_param("warehouse", "accepted and ignored")})},
-      {"responses", {{"200", ok("{\"defaults\":{},\"overrides\":{}}", {{"type", "object"},
-                                                                        {"properties", {{"defaults", object}, {"overrides", object}}}})}}}};
+      {"responses", {{"200", ok("{\"defaults\":{},\"overrides\":{},\"endpoints\":[...]}",
+                                {{"type", "object"},
+                                 {"properties", {{"defaults", object}, {"overrides", object},
+                                                 {"endpoints", {{"type", "array"}, {"items", {{"type", "string"}}}}}}}})}}}};
   paths["/iceberg/v1/namespaces"]["get"] = {
       {"summary", "Iceberg REST: the namespaces (the database)"},
-      {"parameters", json::array({query_param("parent", "namespaces are not nested: any parent has none")})},
-      {"responses", {{"200", ok("namespaces", {{"type", "object"}, {"properties", {{"namespaces", {{"type", "array"}, {"items", level_list}}}}}})}}}};
+      {"parameters", [&] {
+         json params = page_params;
+         params.push_back(query_param("parent", "namespaces are not nested: any parent has none"));
+         return params;
+       }()},
+      {"responses", {{"200", ok("namespaces", {{"type", "object"}, {"properties", {{"namespaces", {{"type", "array"}, {"items", level_list}}},
+                                                                                  {"next-page-token", next_page}}}})},
+                     {"400", error("a pageToken this catalog did not hand out, or a pageSize out of range")}}}};
   paths["/iceberg/v1/namespaces"]["post"] = refused("Iceberg REST: create a namespace (refused)", true);
   auto& one_ns = paths["/iceberg/v1/namespaces/{namespace}"];
   one_ns["parameters"] = json::array({ns});
@@ -76,7 +91,10 @@ void add_iceberg_paths(nlohmann::json& doc) {
   auto& tables = paths["/iceberg/v1/namespaces/{namespace}/tables"];
   tables["parameters"] = json::array({ns});
   tables["get"] = {{"summary", "Iceberg REST: the tables with Iceberg metadata"},
-                   {"responses", {{"200", ok("identifiers", {{"type", "object"}, {"properties", {{"identifiers", {{"type", "array"}, {"items", identifier}}}}}})},
+                   {"parameters", page_params},
+                   {"responses", {{"200", ok("identifiers", {{"type", "object"}, {"properties", {{"identifiers", {{"type", "array"}, {"items", identifier}}},
+                                                                                                  {"next-page-token", next_page}}}})},
+                                  {"400", error("a pageToken this catalog did not hand out, or a pageSize out of range")},
                                   {"404", not_found("NoSuchNamespaceException")},
                                   {"503", error("the store could not be read")}}}};
   tables["post"] = refused("Iceberg REST: create a table (refused)", true);

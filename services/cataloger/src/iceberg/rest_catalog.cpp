@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "etl/http_params.h"
+
 namespace etl::cataloger::iceberg {
 
 using nlohmann::json;
@@ -37,11 +39,48 @@ std::vector<std::string> namespace_levels(std::string_view param) {
 RestCatalog::RestCatalog(std::string database, std::shared_ptr<IcebergTables> tables, TableNames names, std::string why_not)
     : database_(std::move(database)), tables_(std::move(tables)), names_(std::move(names)), why_not_(std::move(why_not)) {}
 
-RestReply RestCatalog::config() const { return {200, {{"defaults", json::object()}, {"overrides", json::object()}}}; }
+std::variant<PageRequest, RestReply> parse_page(const std::optional<std::string>& token,
+                                                const std::optional<std::string>& size) {
+  PageRequest page;
+  if (size) {
+    auto n = http::count_param(size, "pageSize", 0, 1, kMaxPageSize);
+    if (!n) return error_reply(RestError::bad_request, n.error().message);
+    page.size = *n;
+  }
+  if (token && !token->empty()) {
+    auto offset = http::count_param(token, "pageToken", 0, 0, 9'999'999'999);  // the documented 10 digits
+    if (!offset) return error_reply(RestError::bad_request, "pageToken is not one this catalog handed out");
+    page.offset = *offset;
+  }
+  return page;
+}
 
-RestReply RestCatalog::list_namespaces(const std::optional<std::string>& parent) const {
-  if (parent) return {200, {{"namespaces", json::array()}}};
-  return {200, {{"namespaces", json::array({namespace_json()})}}};
+namespace {
+
+// One page of `items` under `field`, with next-page-token while more follow.
+json paged(const char* field, const json& items, const PageRequest& page) {
+  const std::size_t size = page.size ? page.size : kMaxPageSize;
+  json out = {{field, json::array()}};
+  for (std::size_t i = page.offset; i < items.size() && i < page.offset + size; ++i) out[field].push_back(items[i]);
+  if (page.offset + size < items.size()) out["next-page-token"] = std::to_string(page.offset + size);
+  return out;
+}
+
+}  // namespace
+
+RestReply RestCatalog::config() const {
+  // The spec's endpoint names ("{prefix}" is this catalog's empty prefix).
+  const json endpoints = json::array({"GET /v1/{prefix}/namespaces", "GET /v1/{prefix}/namespaces/{namespace}",
+                                      "HEAD /v1/{prefix}/namespaces/{namespace}",
+                                      "GET /v1/{prefix}/namespaces/{namespace}/tables",
+                                      "GET /v1/{prefix}/namespaces/{namespace}/tables/{table}",
+                                      "HEAD /v1/{prefix}/namespaces/{namespace}/tables/{table}",
+                                      "POST /v1/{prefix}/namespaces/{namespace}/tables/{table}/metrics"});
+  return {200, {{"defaults", json::object()}, {"overrides", json::object()}, {"endpoints", endpoints}}};
+}
+
+RestReply RestCatalog::list_namespaces(const std::optional<std::string>& parent, const PageRequest& page) const {
+  return {200, paged("namespaces", parent ? json::array() : json::array({namespace_json()}), page)};
 }
 
 bool RestCatalog::known_namespace(std::string_view ns) const {
@@ -53,10 +92,10 @@ RestReply RestCatalog::load_namespace(std::string_view ns) const {
   return {200, {{"namespace", namespace_json()}, {"properties", json::object()}}};
 }
 
-RestReply RestCatalog::list_tables(std::string_view ns) const {
+RestReply RestCatalog::list_tables(std::string_view ns, const PageRequest& page) const {
   if (!known_namespace(ns)) return error_reply(RestError::no_such_namespace, "namespace does not exist: " + std::string(ns));
   json identifiers = json::array();
-  if (!tables_) return {200, {{"identifiers", identifiers}}};
+  if (!tables_) return {200, paged("identifiers", identifiers, page)};
   auto names = names_();
   if (!names) return error_reply(RestError::unavailable, names.error().message);
   for (const auto& name : *names) {
@@ -64,7 +103,7 @@ RestReply RestCatalog::list_tables(std::string_view ns) const {
     if (!current) return error_reply(RestError::unavailable, current.error().message);
     if (*current) identifiers.push_back({{"namespace", namespace_json()}, {"name", name}});
   }
-  return {200, {{"identifiers", identifiers}}};
+  return {200, paged("identifiers", identifiers, page)};
 }
 
 RestReply RestCatalog::load_table(std::string_view ns, std::string_view table) const {

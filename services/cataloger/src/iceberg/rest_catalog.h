@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -41,6 +42,20 @@ enum class RestError {
 // The one place a RestError becomes a status and an ErrorModel body.
 RestReply error_reply(RestError error, std::string_view message);
 
+// A listing's page (the spec's pageToken / pageSize query parameters). Tokens are
+// the ones this catalog hands out as next-page-token: the offset of the next item.
+struct PageRequest {
+  std::size_t offset = 0;
+  std::size_t size = 0;  // 0: the rest of the listing, up to kMaxPageSize
+};
+inline constexpr std::size_t kMaxPageSize = 1000;
+
+// pageToken and pageSize as sent (nullopt: absent); an empty token is the first
+// page. A token this catalog did not hand out, or a size outside 1..kMaxPageSize,
+// is BadRequestException.
+std::variant<PageRequest, RestReply> parse_page(const std::optional<std::string>& token,
+                                                const std::optional<std::string>& size);
+
 // The levels of a namespace path parameter: the spec separates them with the
 // unit separator (0x1F, "%1F" when not yet decoded).
 std::vector<std::string> namespace_levels(std::string_view param);
@@ -54,15 +69,16 @@ class RestCatalog final {
   RestCatalog(std::string database, std::shared_ptr<IcebergTables> tables, TableNames names,
               std::string why_not = "the tables are Hive folders (ETL_TABLE_FORMAT=hive)");
 
-  // GET /v1/config: no defaults, no overrides (the `warehouse` asked for is ignored).
+  // GET /v1/config: no defaults, no overrides (the `warehouse` asked for is
+  // ignored), and the endpoints this catalog serves.
   RestReply config() const;
   // GET /v1/namespaces: the one namespace; namespaces are not nested, so any
   // `parent` has no children.
-  RestReply list_namespaces(const std::optional<std::string>& parent) const;
+  RestReply list_namespaces(const std::optional<std::string>& parent, const PageRequest& page = {}) const;
   // GET /v1/namespaces/{namespace}: 404 NoSuchNamespaceException unless it is the database.
   RestReply load_namespace(std::string_view ns) const;
   // GET /v1/namespaces/{namespace}/tables: the tables whose metadata exists (none under hive).
-  RestReply list_tables(std::string_view ns) const;
+  RestReply list_tables(std::string_view ns, const PageRequest& page = {}) const;
   // GET /v1/namespaces/{namespace}/tables/{table}: {"metadata-location","metadata","config"};
   // 404 NoSuchTableException for an unknown table, one not committed yet, or any without `tables`.
   RestReply load_table(std::string_view ns, std::string_view table) const;
