@@ -71,6 +71,12 @@ Result<std::unique_ptr<CatalogerService>> CatalogerService::create(const Config&
     why_not = "the tables are Hive folders (ETL_TABLE_FORMAT=hive)";
   }
   install_table_routes(*svc->server_, *svc->catalog_, iceberg_tables, why_not);
+  std::shared_ptr<iceberg::CredentialVendor> vendor;
+  if (config.iceberg_vended_credentials == "sts" && iceberg_tables) {
+    auto opened = iceberg::CredentialVendor::open(config);
+    if (!opened) return std::move(opened).error();
+    vendor = std::move(opened).value();
+  }
   svc->iceberg_rest_ = std::make_unique<iceberg::RestCatalog>(
       svc->catalog_->database(), std::move(iceberg_tables), [self]() -> Result<std::vector<std::string>> {
         auto tables = self->catalog_->list_tables();
@@ -79,7 +85,7 @@ Result<std::unique_ptr<CatalogerService>> CatalogerService::create(const Config&
         for (const auto& t : *tables) names.push_back(t.name);
         return names;
       },
-      why_not);
+      why_not, std::move(vendor));
   install_iceberg_routes(*svc->server_, *svc->iceberg_rest_);
   // The extractor's run records, for the dashboard: optional (a raw store that
   // cannot be opened leaves GET /v1/pipeline/runs answering 503, nothing else).

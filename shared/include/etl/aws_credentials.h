@@ -137,6 +137,26 @@ Result<std::shared_ptr<CredentialsProvider>> make_credentials_provider(const Aws
 // malformed or lacks a key id, secret, session token or a parseable expiration.
 Result<ExpiringCredentials> parse_assume_role_with_web_identity(std::string_view body);
 
+// STS AssumeRole, signed with the caller's own credentials: short-lived
+// credentials of `role_arn`, cut down by the session `policy` (they may do only
+// what both the role and the policy allow). For handing a reader access to one
+// table's prefix and nothing else (vended credentials).
+struct AssumeRoleOptions {
+  std::string role_arn;
+  std::string session_name;             // 2-64 characters of [A-Za-z0-9+=,.@_-]
+  std::string policy;                   // a session policy (IAM JSON); "" = the role's own rights
+  std::chrono::seconds duration{900};   // 900 s (STS's least) to the role's maximum
+  std::string sts_endpoint;             // sts_endpoint_url()
+  std::string region;                   // signing region
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds request_timeout{10000};
+};
+// unauthorized when STS refuses (AccessDenied, a malformed policy), unavailable /
+// timeout when it cannot be reached or answers 5xx. One attempt: callers cache.
+Result<ExpiringCredentials> assume_role(CredentialsProvider& signer, const AssumeRoleOptions& options);
+// <AssumeRoleResponse>'s credentials; bad_data when malformed or incomplete.
+Result<ExpiringCredentials> parse_assume_role(std::string_view body);
+
 // An STS <ErrorResponse><Error><Code/><Message/></Error></ErrorResponse>.
 struct StsError {
   std::string code;     // "InvalidIdentityToken", "AccessDenied", ...

@@ -144,6 +144,11 @@ struct Config {
   int iceberg_max_snapshots = 200;                           // ETL_ICEBERG_MAX_SNAPSHOTS: past this many the oldest expire
   std::chrono::seconds iceberg_maintenance_interval{300};    // ETL_ICEBERG_MAINTENANCE_INTERVAL_S: compaction + expiry runs (0 = off)
   std::uint64_t iceberg_target_file_bytes = 128ull << 20;    // ETL_ICEBERG_TARGET_FILE_BYTES: compaction's output size
+  // The Iceberg REST catalog's vended credentials (s3:// stores): off | sts (STS
+  // AssumeRole of the role below with a session policy reading one table's prefix).
+  std::string iceberg_vended_credentials = "off";             // ETL_ICEBERG_VENDED_CREDENTIALS
+  std::string iceberg_vended_role_arn;                        // ETL_ICEBERG_VENDED_ROLE_ARN
+  std::chrono::seconds iceberg_vended_ttl{900};               // ETL_ICEBERG_VENDED_TTL_S: their lifetime (900-43200)
   std::string glue_database = "spotify";                     // ETL_GLUE_DATABASE
   std::string query_engine = "duckdb";                       // ETL_QUERY_ENGINE: duckdb | athena
   std::string athena_workgroup = "primary";                  // ETL_ATHENA_WORKGROUP

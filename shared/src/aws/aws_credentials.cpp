@@ -77,14 +77,16 @@ std::string iso8601(system_clock::time_point t) {
 
 // ---- documents ------------------------------------------------------------------
 
-Result<ExpiringCredentials> parse_assume_role_with_web_identity(std::string_view body) {
+namespace {
+
+// The <Credentials> of an AssumeRole* answer whose root is <`root`> and result <`result`>.
+Result<ExpiringCredentials> parse_credentials(std::string_view body, const std::string& root, const std::string& result) {
   auto doc = s3::parse_xml(body);
   if (!doc.ok()) return make_error(Errc::bad_data, "the STS answer is not XML: " + doc.error().message);
-  if (doc->name != "AssumeRoleWithWebIdentityResponse")
-    return make_error(Errc::bad_data, "the STS answer is <" + clean(doc->name, "") +
-                                          ">, not <AssumeRoleWithWebIdentityResponse>");
-  const s3::XmlElement* result = doc->child("AssumeRoleWithWebIdentityResult");
-  const s3::XmlElement* creds = result ? result->child("Credentials") : nullptr;
+  if (doc->name != root)
+    return make_error(Errc::bad_data, "the STS answer is <" + clean(doc->name, "") + ">, not <" + root + ">");
+  const s3::XmlElement* found = doc->child(result);
+  const s3::XmlElement* creds = found ? found->child("Credentials") : nullptr;
   if (creds == nullptr) return make_error(Errc::bad_data, "the STS answer has no Credentials");
   ExpiringCredentials out;
   out.credentials.access_key_id = trim(creds->child_text("AccessKeyId"));
@@ -100,6 +102,16 @@ Result<ExpiringCredentials> parse_assume_role_with_web_identity(std::string_view
                                                    "' is not an ISO 8601 UTC time");
   out.expiration = *when;
   return out;
+}
+
+}  // namespace
+
+Result<ExpiringCredentials> parse_assume_role_with_web_identity(std::string_view body) {
+  return parse_credentials(body, "AssumeRoleWithWebIdentityResponse", "AssumeRoleWithWebIdentityResult");
+}
+
+Result<ExpiringCredentials> parse_assume_role(std::string_view body) {
+  return parse_credentials(body, "AssumeRoleResponse", "AssumeRoleResult");
 }
 
 std::optional<StsError> parse_sts_error(std::string_view body) {
@@ -321,6 +333,49 @@ Result<AwsCredentials> WebIdentityCredentialsProvider::credentials() {
     return cached_->credentials;
   }
   return std::move(fetched).error();
+}
+
+Result<ExpiringCredentials> assume_role(CredentialsProvider& signer, const AssumeRoleOptions& options) {
+  auto endpoint = parse_endpoint_url(options.sts_endpoint, "the STS endpoint");
+  if (!endpoint) return std::move(endpoint).error();
+  auto credentials = signer.credentials();
+  if (!credentials) return std::move(credentials).error();
+  std::vector<std::pair<std::string, std::string>> form = {
+      {"Action", "AssumeRole"}, {"Version", "2011-06-15"}, {"RoleArn", options.role_arn},
+      {"RoleSessionName", options.session_name}, {"DurationSeconds", std::to_string(options.duration.count())}};
+  if (!options.policy.empty()) form.emplace_back("Policy", options.policy);
+  http::ClientRequest request;
+  request.method = "POST";
+  request.url = endpoint->scheme + "://" + endpoint->host + endpoint->base_path + "/";
+  request.body = http::query_string(form);
+  request.connect_timeout = options.connect_timeout;
+  request.timeout = options.request_timeout;
+  request.max_response_bytes = kMaxReplyBytes;
+  const HeaderList own = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
+  SigningRequest signing{"POST", endpoint->host, endpoint->base_path + "/", {}, own, sha256_hex(request.body)};
+  request.headers = own;
+  request.headers.emplace_back("Host", endpoint->host);
+  try {
+    for (auto& header : sigv4_sign(signing, *credentials, options.region, "sts", system_clock::now(), false))
+      request.headers.push_back(std::move(header));
+  } catch (const std::exception& e) {
+    return make_error(Errc::internal, std::string("signing an STS request failed: ") + e.what());
+  }
+  const std::string where = "STS AssumeRole of " + options.role_arn + " at " + options.sts_endpoint + ": ";
+  http::Client client;
+  auto sent = client.send(request);
+  if (!sent) return make_error(sent.error().code, where + sent.error().message);
+  if (sent->status >= 200 && sent->status < 300) {
+    auto parsed = parse_assume_role(sent->body);
+    if (!parsed) return make_error(Errc::unavailable, where + parsed.error().message);
+    return parsed;
+  }
+  const auto error = parse_sts_error(sent->body);
+  std::string trouble = "HTTP " + std::to_string(sent->status);
+  if (error && !error->code.empty()) trouble += " " + clean(error->code, "");
+  if (error && !error->message.empty()) trouble += ": " + clean(error->message, "");
+  return make_error(is_transient(sent->status, error ? error->code : "") ? Errc::unavailable : Errc::unauthorized,
+                    where + trouble);
 }
 
 }  // namespace etl::aws

@@ -453,6 +453,18 @@ Result<Config> load_config(const Environment& env, const ConfigDefaults& default
   r.integer("ETL_ICEBERG_MAINTENANCE_INTERVAL_S", maintenance, 0LL, 7LL * 86400);
   cfg.iceberg_maintenance_interval = std::chrono::seconds(maintenance);
   r.bytes("ETL_ICEBERG_TARGET_FILE_BYTES", cfg.iceberg_target_file_bytes, std::uint64_t{1} << 20, std::uint64_t{1} << 40);
+  r.choice("ETL_ICEBERG_VENDED_CREDENTIALS", cfg.iceberg_vended_credentials, {"off", "sts"});
+  r.string("ETL_ICEBERG_VENDED_ROLE_ARN", cfg.iceberg_vended_role_arn);
+  long long vended_ttl = cfg.iceberg_vended_ttl.count();
+  r.integer("ETL_ICEBERG_VENDED_TTL_S", vended_ttl, 900LL, 43200LL);
+  cfg.iceberg_vended_ttl = std::chrono::seconds(vended_ttl);
+  if (cfg.iceberg_vended_credentials == "sts") {
+    if (cfg.iceberg_vended_role_arn.empty())
+      r.fail("ETL_ICEBERG_VENDED_ROLE_ARN", "is required with ETL_ICEBERG_VENDED_CREDENTIALS=sts: the role whose "
+                                            "credentials readers get, cut down to one table");
+    if (cfg.transformed_url.rfind("s3://", 0) != 0)
+      r.fail("ETL_ICEBERG_VENDED_CREDENTIALS", "'sts' vends S3 credentials, but ETL_TRANSFORMED_URL is not s3://");
+  }
   r.string("ETL_GLUE_DATABASE", cfg.glue_database);
   r.choice("ETL_QUERY_ENGINE", cfg.query_engine, {"duckdb", "athena"});
   r.string("ETL_ATHENA_WORKGROUP", cfg.athena_workgroup);

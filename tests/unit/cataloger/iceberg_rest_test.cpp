@@ -159,6 +159,34 @@ TEST_F(IcebergRestTest, UnknownOrUncommittedTablesAreNoSuchTable) {
   expect_error(c.load_table("spotify", ".."), 404, "NoSuchTableException", "does not exist");
 }
 
+TEST_F(IcebergRestTest, VendedCredentialsOnlyWhenAskedForAndA503WhenNoneCanBeHad) {
+  Config config;
+  config.transformed_url = "s3://lake/warehouse";
+  config.iceberg_vended_role_arn = "arn:aws:iam::000000000000:role/readers";
+  bool refuse = false;
+  auto vendor = std::shared_ptr<CredentialVendor>(CredentialVendor::open(config, [&](const aws::AssumeRoleOptions&) {
+                                                    if (refuse)
+                                                      return Result<aws::ExpiringCredentials>(
+                                                          make_error(Errc::unavailable, "STS is down"));
+                                                    return Result<aws::ExpiringCredentials>(aws::ExpiringCredentials{
+                                                        {"AK", "SK", "TOKEN"}, std::chrono::system_clock::now() - std::chrono::seconds(1)});
+                                                  }).value());
+  RestCatalog c("spotify", tables_,
+                []() -> Result<std::vector<std::string>> { return std::vector<std::string>{"songs_data"}; }, "", vendor);
+  auto plain = c.load_table("spotify", "songs_data");
+  ASSERT_EQ(plain.status, 200);
+  EXPECT_EQ(plain.body["config"], json::object()) << "not asked for: none";
+  EXPECT_FALSE(plain.body.contains("storage-credentials"));
+  auto vended = c.load_table("spotify", "songs_data", true);
+  ASSERT_EQ(vended.status, 200) << vended.body.dump();
+  EXPECT_EQ(vended.body["config"]["s3.access-key-id"], "AK");
+  EXPECT_EQ(vended.body["storage-credentials"][0]["prefix"], "s3://lake/warehouse/songs_data/");
+  EXPECT_TRUE(vended.body.contains("metadata"));
+  refuse = true;
+  expect_error(c.load_table("spotify", "songs_data", true), 503, "ServiceUnavailableException", "STS is down");
+  expect_error(c.load_table("spotify", "nope", true), 404, "NoSuchTableException", "nope");
+}
+
 TEST_F(IcebergRestTest, UnderHiveEveryTableIsNoSuchTableNamingTheSetting) {
   auto c = catalog(nullptr);
   EXPECT_EQ(c.list_tables("spotify").body, json::parse(R"({"identifiers":[]})"));

@@ -277,6 +277,37 @@ TEST(AwsCredentials, IncompleteOrForeignAnswersAreBadData) {
       << "a parse error must not quote the document: " << secret_free.error().message;
 }
 
+TEST(AwsCredentials, AssumeRoleAnswerIsParsedAndOtherAnswersAreNot) {
+  // AWS's documented AssumeRole example.
+  const std::string body = R"(<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleResult>
+    <SourceIdentity>Alice</SourceIdentity>
+    <AssumedRoleUser>
+      <Arn>arn:aws:sts::123456789012:assumed-role/demo/TestAR</Arn>
+      <AssumedRoleId>ARO123EXAMPLE123:TestAR</AssumedRoleId>
+    </AssumedRoleUser>
+    <Credentials>
+      <AccessKeyId>ASIAIOSFODNN7EXAMPLE</AccessKeyId>
+      <SecretAccessKey>wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY</SecretAccessKey>
+      <SessionToken>AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YUuwthAx7mSEI/qkPpKPi/kMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE8YQcHNVXAkiY9q6d+xo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz+scqKmlzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2ICCR/oLxBA==</SessionToken>
+      <Expiration>2019-11-09T13:34:41Z</Expiration>
+    </Credentials>
+    <PackedPolicySize>6</PackedPolicySize>
+  </AssumeRoleResult>
+  <ResponseMetadata><RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ResponseMetadata>
+</AssumeRoleResponse>)";
+  auto parsed = aws::parse_assume_role(body);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->credentials.access_key_id, "ASIAIOSFODNN7EXAMPLE");
+  EXPECT_EQ(parsed->credentials.secret_access_key, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY");
+  EXPECT_TRUE(parsed->credentials.session_token.starts_with("AQoDYXdzEPT//"));
+  EXPECT_EQ(iso(parsed->expiration), "2019-11-09T13:34:41Z");
+  EXPECT_EQ(aws::parse_assume_role(issued("AKID", "secret", "session", system_clock::now() + 1h).body).error().code,
+            Errc::bad_data)
+      << "a web identity answer is not an AssumeRole answer";
+  EXPECT_EQ(aws::parse_assume_role("").error().code, Errc::bad_data);
+}
+
 TEST(AwsCredentials, StsErrorDocumentsAreParsed) {
   auto e = aws::parse_sts_error(sts_error(400, "InvalidIdentityToken", "Token is expired").body);
   ASSERT_TRUE(e.has_value());

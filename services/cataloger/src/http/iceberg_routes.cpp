@@ -40,7 +40,10 @@ void install_iceberg_routes(http::Server& server, const iceberg::RestCatalog& ca
   });
   server.post("/iceberg/v1/namespaces/{namespace}/tables", refuse);
   server.get(kTable, [&catalog](const http::Request& req) {
-    return reply(catalog.load_table(req.params.at(0), req.params.at(1)), req);
+    // Credentials only for a GET that asks for them (HEAD only asks whether the table exists).
+    const bool vended = req.method == "GET" &&
+                        req.header("X-Iceberg-Access-Delegation").find("vended-credentials") != std::string::npos;
+    return reply(catalog.load_table(req.params.at(0), req.params.at(1), vended), req);
   });
   server.post(kTable, refuse);
   server.del(kTable, refuse);

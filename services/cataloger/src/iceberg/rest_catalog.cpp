@@ -36,8 +36,13 @@ std::vector<std::string> namespace_levels(std::string_view param) {
   return out;
 }
 
-RestCatalog::RestCatalog(std::string database, std::shared_ptr<IcebergTables> tables, TableNames names, std::string why_not)
-    : database_(std::move(database)), tables_(std::move(tables)), names_(std::move(names)), why_not_(std::move(why_not)) {}
+RestCatalog::RestCatalog(std::string database, std::shared_ptr<IcebergTables> tables, TableNames names, std::string why_not,
+                         std::shared_ptr<CredentialVendor> vendor)
+    : database_(std::move(database)),
+      tables_(std::move(tables)),
+      names_(std::move(names)),
+      why_not_(std::move(why_not)),
+      vendor_(std::move(vendor)) {}
 
 std::variant<PageRequest, RestReply> parse_page(const std::optional<std::string>& token,
                                                 const std::optional<std::string>& size) {
@@ -106,7 +111,7 @@ RestReply RestCatalog::list_tables(std::string_view ns, const PageRequest& page)
   return {200, paged("identifiers", identifiers, page)};
 }
 
-RestReply RestCatalog::load_table(std::string_view ns, std::string_view table) const {
+RestReply RestCatalog::load_table(std::string_view ns, std::string_view table, bool vended) const {
   if (!known_namespace(ns)) return error_reply(RestError::no_such_namespace, "namespace does not exist: " + std::string(ns));
   const std::string name(table);
   if (!tables_)
@@ -121,10 +126,15 @@ RestReply RestCatalog::load_table(std::string_view ns, std::string_view table) c
   if (!*current)
     return error_reply(RestError::no_such_table,
                        "table " + database_ + "." + name + " has no Iceberg metadata yet (no crawl has committed it)");
-  return {200,
-          {{"metadata-location", tables_->url_of((*current)->metadata_key)},
-           {"metadata", (*current)->metadata},
-           {"config", json::object()}}};
+  json out = {{"metadata-location", tables_->url_of((*current)->metadata_key)},
+              {"metadata", (*current)->metadata},
+              {"config", json::object()}};
+  if (vended && vendor_) {
+    auto granted = vendor_->vend(name);
+    if (!granted) return error_reply(RestError::unavailable, granted.error().message);
+    out.update(*granted);
+  }
+  return {200, std::move(out)};
 }
 
 RestReply RestCatalog::refuse_write() {

@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "etl/result.h"
+#include "credential_vendor.h"
 #include "iceberg_tables.h"
 
 namespace etl::cataloger::iceberg {
@@ -66,8 +67,10 @@ class RestCatalog final {
   using TableNames = std::function<Result<std::vector<std::string>>()>;
 
   // `tables` nullptr: no table is an Iceberg table, for `why_not` (said in the 404s).
+  // `vendor`: hands out read credentials to clients that ask for them (nullptr: none).
   RestCatalog(std::string database, std::shared_ptr<IcebergTables> tables, TableNames names,
-              std::string why_not = "the tables are Hive folders (ETL_TABLE_FORMAT=hive)");
+              std::string why_not = "the tables are Hive folders (ETL_TABLE_FORMAT=hive)",
+              std::shared_ptr<CredentialVendor> vendor = nullptr);
 
   // GET /v1/config: no defaults, no overrides (the `warehouse` asked for is
   // ignored), and the endpoints this catalog serves.
@@ -81,7 +84,9 @@ class RestCatalog final {
   RestReply list_tables(std::string_view ns, const PageRequest& page = {}) const;
   // GET /v1/namespaces/{namespace}/tables/{table}: {"metadata-location","metadata","config"};
   // 404 NoSuchTableException for an unknown table, one not committed yet, or any without `tables`.
-  RestReply load_table(std::string_view ns, std::string_view table) const;
+  // `vended`: the client asked for credentials (X-Iceberg-Access-Delegation: vended-credentials);
+  // with a vendor, "config" and "storage-credentials" carry them (503 when none can be had).
+  RestReply load_table(std::string_view ns, std::string_view table, bool vended = false) const;
   // Any create, commit, rename or drop: 403 ForbiddenException.
   static RestReply refuse_write();
 
@@ -93,6 +98,7 @@ class RestCatalog final {
   std::shared_ptr<IcebergTables> tables_;
   TableNames names_;
   std::string why_not_;
+  std::shared_ptr<CredentialVendor> vendor_;
 };
 
 }  // namespace etl::cataloger::iceberg
