@@ -118,13 +118,21 @@ Result<CrawlInfo> LocalCatalog::wait_crawl(const std::string& crawl_id, std::chr
 void LocalCatalog::run(CrawlInfo& info, const CrawlRequest& request) {
   info.tables.clear();
   auto started = std::chrono::steady_clock::now();
+  // Once per crawl, also when it fails: what it committed before failing is published.
+  bool published = false;
+  auto publish_once = [&]() -> std::string {
+    if (published) return "";
+    published = true;
+    return publish();
+  };
   auto fail = [&](const Error& e) {
+    const std::string unpublished = publish_once();
     info.state = CrawlState::failed;
-    info.error = e.message;
+    info.error = e.message + (unpublished.empty() ? "" : "; and publishing failed: " + unpublished);
     info.finished_at = now_rfc3339();
     metrics_.counter("spotify_etl_cataloger_crawls_total", "Crawls by trigger and outcome",
                      {{"trigger", request.trigger}, {"state", "FAILED"}}).inc();
-    log::error("crawl failed", {{"crawl_id", info.crawl_id}, {"error", e.message}});
+    log::error("crawl failed", {{"crawl_id", info.crawl_id}, {"error", info.error}});
   };
 
   // Which tables, and which of their partitions to list.
@@ -262,7 +270,7 @@ void LocalCatalog::run(CrawlInfo& info, const CrawlRequest& request) {
     generation_.fetch_add(1);
   }
   if (options_.mirror && listed_all) options_.mirror->mark_complete();
-  if (std::string unpublished = publish(); !unpublished.empty())
+  if (std::string unpublished = publish_once(); !unpublished.empty())
     return fail(Error{Errc::unavailable, "the catalog moved and the Iceberg commits landed, but publishing their "
                                          "metadata failed (the next crawl tries again): " + unpublished});
   info.state = CrawlState::succeeded;

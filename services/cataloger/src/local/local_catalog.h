@@ -53,9 +53,10 @@ struct LocalCatalogOptions {
   std::chrono::milliseconds maintenance_interval{0};
   // With `iceberg`: makes each table's current metadata known to an external
   // catalog (the Glue Data Catalog: aws/glue_iceberg.h; kept out of here). A crawl
-  // calls it, after the catalog moved, for each table whose metadata it moved (a
-  // commit or a compaction), for every table when it listed everything, and for
-  // every table an earlier call failed for, whatever the crawl's scope. A failed
+  // calls it at its end (a failing one too, for what it committed before failing)
+  // for each table whose metadata it moved (a commit or a compaction), for every
+  // table when it listed everything, and for every table an earlier call failed
+  // for, whatever the crawl's scope. A failed
   // call loses nothing (the commit landed): the table stays unpublished and the
   // crawl ends FAILED with the reason; the next crawl calls again. nullptr: none.
   std::function<Status(const PublishedTable&)> publish;
