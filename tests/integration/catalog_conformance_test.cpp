@@ -74,6 +74,7 @@ class GlueBackend final : public CatalogBackend {
     EXPECT_TRUE(sent.ok() && sent->status < 300) << "moto state manager";
     Config c;
     c.catalog = "glue";
+    c.table_format = "hive";  // the crawler route (iceberg: aws/glue_iceberg.h, tests/integration/glue_iceberg_test.cpp)
     c.query_engine = "athena";
     c.glue_database = database_;
     c.transformed_url = "s3://spotify-etl-conformance/transformed";

@@ -69,6 +69,7 @@ class AthenaBackend final : public EngineBackend {
   Config config() override {
     Config c;
     c.catalog = "glue";
+    c.table_format = "hive";  // the crawler route: Athena over the Glue catalog as moto serves it
     c.query_engine = "athena";
     c.glue_database = "conformance";
     c.glue.crawler_role = "arn:aws:iam::123456789012:role/spotify-etl-glue-crawler";

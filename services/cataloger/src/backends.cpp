@@ -7,13 +7,17 @@
 #include "engine_limits.h"
 #include "etl/log.h"
 #include "glue_catalog.h"
+#include "glue_iceberg.h"
 #include "local_catalog.h"
 #include "time_travel.h"
 
 namespace etl::cataloger {
 namespace {
 
-Result<std::shared_ptr<Catalog>> open_local_catalog(const BackendContext& context) {
+// The built-in catalog; `publish` and `name` as LocalCatalogOptions says.
+Result<std::shared_ptr<Catalog>> open_local_catalog(const BackendContext& context,
+                                                    std::function<Status(const PublishedTable&)> publish = nullptr,
+                                                    std::string name = "local") {
   const Config& config = context.config;
   std::filesystem::path root;
   std::string root_url = config.transformed_url;
@@ -52,10 +56,33 @@ Result<std::shared_ptr<Catalog>> open_local_catalog(const BackendContext& contex
     iceberg = std::move(opened).value();
   }
   LocalCatalogOptions options{config.glue_database, root_url, 1000, mirror, root, iceberg, compactor,
-                             std::chrono::duration_cast<std::chrono::milliseconds>(config.iceberg_maintenance_interval)};
+                             std::chrono::duration_cast<std::chrono::milliseconds>(config.iceberg_maintenance_interval),
+                             std::move(publish), std::move(name)};
   auto catalog = LocalCatalog::open(context.store, std::move(reader).value(), std::move(options), context.metrics);
   if (!catalog) return std::move(catalog).error();
   return std::shared_ptr<Catalog>(std::move(catalog).value());
+}
+
+// ETL_CATALOG=glue with ETL_TABLE_FORMAT=iceberg: the built-in catalog commits the
+// Iceberg tables and each commit is registered in the Glue Data Catalog at once
+// (aws/glue_iceberg.h), where Athena finds it; no crawler runs.
+Result<std::shared_ptr<Catalog>> open_glue_iceberg_catalog(const BackendContext& context) {
+  const Config& config = context.config;
+  if (!config.transformed_url.starts_with("s3://"))
+    return make_error(Errc::invalid_argument, "ETL_CATALOG=glue needs ETL_TRANSFORMED_URL=s3://bucket[/prefix] (Athena "
+                                              "reads the tables from S3), got '" + config.transformed_url + "'");
+  GlueRegistrarOptions options;
+  options.database = config.glue_database;
+  options.create_database = config.glue.create;
+  auto opened = GlueIcebergRegistrar::open(config.aws, std::move(options));
+  if (!opened) return std::move(opened).error();
+  std::shared_ptr<GlueIcebergRegistrar> glue = std::move(opened).value();
+  auto publish = [glue](const PublishedTable& table) -> Status {
+    auto registered = glue->register_table({table.table, table.metadata_location, table.metadata});
+    if (!registered) return Error{registered.error().code, "Glue registration: " + registered.error().message};
+    return {};
+  };
+  return open_local_catalog(context, std::move(publish), "glue");
 }
 
 Result<std::shared_ptr<Catalog>> open_glue_catalog(const BackendContext& context) {
@@ -68,7 +95,7 @@ Result<std::shared_ptr<Catalog>> open_glue_catalog(const BackendContext& context
 
 Result<std::shared_ptr<QueryEngine>> open_duckdb_engine(const BackendContext& context, std::shared_ptr<Catalog> catalog) {
   auto root = catalog->local_root();
-  if (!root)
+  if (!root || catalog->name() != "local")
     return make_error(Errc::invalid_argument, "ETL_QUERY_ENGINE=duckdb reads the files of the built-in catalog "
                                               "(ETL_CATALOG=local); with ETL_CATALOG=" + catalog->name() +
                                               " use ETL_QUERY_ENGINE=athena");
@@ -133,7 +160,8 @@ Status check_backend_pair(const Config& config) {
 Result<std::shared_ptr<Catalog>> open_catalog(const BackendContext& context) {
   const std::string& name = context.config.catalog;
   if (name == "local") return open_local_catalog(context);
-  if (name == "glue") return open_glue_catalog(context);
+  if (name == "glue")
+    return context.config.table_format == "iceberg" ? open_glue_iceberg_catalog(context) : open_glue_catalog(context);
   return make_error(Errc::invalid_argument, "ETL_CATALOG must be local or glue, got '" + name + "'");
 }
 

@@ -36,7 +36,9 @@ struct BackendContext {
 Status check_backend_pair(const Config& config);
 
 // ETL_CATALOG: local (crawls the store itself, keeping a local copy when it is
-// remote) | glue (Glue crawlers and the Glue Data Catalog; the store must be S3).
+// remote) | glue, the store in S3: with ETL_TABLE_FORMAT=iceberg the built-in
+// catalog committing Iceberg tables and registering each commit in the Glue Data
+// Catalog (its name() is "glue"), with hive Glue crawlers and the Glue Data Catalog.
 Result<std::shared_ptr<Catalog>> open_catalog(const BackendContext& context);
 
 // ETL_QUERY_ENGINE: duckdb (reads the catalog's files where they lie on this

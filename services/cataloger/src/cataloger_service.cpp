@@ -63,9 +63,11 @@ Result<std::unique_ptr<CatalogerService>> CatalogerService::create(const Config&
   svc->server_ = std::make_unique<http::Server>(server_options, svc->metrics_);
   install_routes(*svc->server_, *svc->catalog_, *svc->engine_);
   install_ui_routes(*svc->server_);
-  // The Iceberg tables exist only under the local catalog with ETL_TABLE_FORMAT=iceberg.
+  // The Iceberg tables exist only under the built-in catalog (ETL_CATALOG=local, or glue
+  // registering them) with ETL_TABLE_FORMAT=iceberg.
   std::shared_ptr<iceberg::IcebergTables> iceberg_tables;
-  std::string why_not = "the catalog is Glue (ETL_CATALOG=glue), whose tables the cataloger does not commit";
+  std::string why_not = "the catalog is Glue's crawlers (ETL_CATALOG=glue with ETL_TABLE_FORMAT=hive), whose tables "
+                        "the cataloger does not commit";
   if (auto* local = dynamic_cast<LocalCatalog*>(svc->catalog_.get())) {
     iceberg_tables = local->iceberg();
     why_not = "the tables are Hive folders (ETL_TABLE_FORMAT=hive)";

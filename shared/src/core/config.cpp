@@ -443,6 +443,9 @@ Result<Config> load_config(const Environment& env, const ConfigDefaults& default
   }
 
   r.choice("ETL_CATALOG", cfg.catalog, {"local", "glue"});
+  // Glue's crawler route stays what ETL_CATALOG=glue alone means; its Iceberg route
+  // (the cataloger registers its commits in Glue) is asked for with ETL_TABLE_FORMAT=iceberg.
+  if (cfg.catalog == "glue") cfg.table_format = "hive";
   r.choice("ETL_TABLE_FORMAT", cfg.table_format, {"iceberg", "hive"});
   long long retention = cfg.iceberg_snapshot_retention.count();
   r.integer("ETL_ICEBERG_SNAPSHOT_RETENTION_S", retention, 0LL, 3650LL * 86400);

@@ -28,14 +28,16 @@ class IcebergCatalogTest : public ::testing::Test {
     store_ = std::shared_ptr<ObjectStore>(open_object_store("file://" + root_.string(), AwsConfig{}).value());
   }
 
-  std::shared_ptr<LocalCatalog> open_catalog() {
+  std::shared_ptr<LocalCatalog> open_catalog(std::function<Status(const PublishedTable&)> publish = nullptr) {
     iceberg::IcebergTablesOptions options;
     options.local_root = root_;
     auto tables = std::shared_ptr<iceberg::IcebergTables>(iceberg::IcebergTables::open(store_, options, metrics_).value());
     auto compactor = std::shared_ptr<iceberg::Compactor>(iceberg::Compactor::open(store_, root_, {}).value());
     tables_ = tables;
+    const std::string name = publish ? "glue" : "local";
     auto catalog = LocalCatalog::open(store_, DuckDbSchemaReader::open(root_).value(),
-                                      {"spotify", "file://" + root_.string(), 100, nullptr, root_, tables, compactor, {}},
+                                      {"spotify", "file://" + root_.string(), 100, nullptr, root_, tables, compactor, {},
+                                       std::move(publish), name},
                                       metrics_);
     EXPECT_TRUE(catalog.ok()) << catalog.error().message;
     return std::shared_ptr<LocalCatalog>(std::move(catalog).value());
@@ -205,6 +207,59 @@ TEST(IcebergCatalogConcurrency, QueriesDuringCommitsAndCompactionsCountExactlyTh
   auto started = stack.queries->start(q).value();
   ASSERT_EQ(stack.queries->wait(started.query_id, std::chrono::seconds(30)).value().state, QueryState::succeeded);
   EXPECT_EQ(stack.queries->page(started.query_id, "").value().rows, (std::vector<std::string>{"[2047]"}));
+}
+
+// ETL_CATALOG=glue with ETL_TABLE_FORMAT=iceberg hangs the Glue registration on
+// LocalCatalogOptions::publish: here a recording stand-in that can fail.
+TEST_F(IcebergCatalogTest, EachCommitIsPublishedAndAFailedPublishIsRetriedByTheNextCrawl) {
+  std::vector<std::pair<std::string, std::string>> published;  // table, metadata location
+  bool outage = false;
+  auto catalog = open_catalog([&](const PublishedTable& t) -> Status {
+    if (outage) return Error{Errc::unavailable, "Glue is down"};
+    EXPECT_EQ(t.metadata.value("location", ""), "file://" + (root_ / t.table).string()) << "the metadata's own JSON";
+    published.emplace_back(t.table, t.metadata_location);
+    return {};
+  });
+  EXPECT_EQ(catalog->name(), "glue");
+  auto location = [&](const std::string& table, int version) {
+    return "file://" + (root_ / table / "metadata" / ("v" + std::to_string(version) + ".metadata.json")).string();
+  };
+  write_file(root_, "songs_data", "2026-03-01", "a", "parquet", songs_select(3));
+  write_file(root_, "songs_data", "2026-03-01", "b", "parquet", songs_select(3, 3));
+  crawl(*catalog, "events", {"songs_data/dt=2026-03-01/a.parquet", "songs_data/dt=2026-03-01/b.parquet"});
+  ASSERT_EQ(published.size(), 1u);
+  EXPECT_EQ(published[0], std::make_pair(std::string("songs_data"), location("songs_data", 1)));
+
+  crawl(*catalog, "events", {"songs_data/dt=2026-03-01/a.parquet"});
+  EXPECT_EQ(published.size(), 1u) << "no commit, nothing to publish";
+
+  outage = true;
+  write_file(root_, "songs_data", "2026-03-02", "c", "parquet", songs_select(2, 10));
+  CrawlRequest request;
+  request.changed_keys = {"songs_data/dt=2026-03-02/c.parquet"};
+  auto failed = catalog->crawl(request);
+  ASSERT_TRUE(failed.ok()) << failed.error().message;
+  EXPECT_EQ(failed->state, CrawlState::failed) << "the crawl says Glue was not told";
+  EXPECT_NE(failed->error.find("songs_data: Glue is down"), std::string::npos) << failed->error;
+  EXPECT_EQ(catalog_files(*catalog, "2026-03-02").size(), 1u) << "the catalog moved all the same";
+  EXPECT_EQ(tables_->current("songs_data").value()->version, 2) << "and the commit landed";
+  EXPECT_EQ(metrics_.gauge("spotify_etl_cataloger_tables_unpublished", "").value(), 1.0);
+
+  // The next crawl, though it is about another table, publishes the one left behind.
+  outage = false;
+  write_file(root_, "albums_data", "2026-03-02", "d", "parquet", songs_select(1));
+  crawl(*catalog, "events", {"albums_data/dt=2026-03-02/d.parquet"});
+  std::set<std::pair<std::string, std::string>> now(published.begin() + 1, published.end());
+  EXPECT_EQ(now, (std::set<std::pair<std::string, std::string>>{{"songs_data", location("songs_data", 2)},
+                                                                 {"albums_data", location("albums_data", 1)}}));
+  EXPECT_EQ(metrics_.gauge("spotify_etl_cataloger_tables_unpublished", "").value(), 0.0);
+
+  // A compaction is a commit too.
+  published.clear();
+  crawl(*catalog, "maintenance");
+  ASSERT_FALSE(published.empty());
+  EXPECT_EQ(published.back(), std::make_pair(std::string("songs_data"), location("songs_data", 3)))
+      << "the replace snapshot's metadata (both small files of 2026-03-01 packed)";
 }
 
 }  // namespace

@@ -105,6 +105,21 @@ INSTANTIATE_TEST_SUITE_P(
                       BadValue{"ETL_LOG_LEVEL", "verbose"}, BadValue{"ETL_LOG_FORMAT", "xml"},
                       BadValue{"ETL_SEARCH_MAX_RESULTS", "0"}, BadValue{"ETL_MAX_RAW_OBJECT_BYTES", "lots"}));
 
+TEST(Config, TableFormatDefaultsToIcebergLocallyAndToGluesCrawlerRouteWithGlue) {
+  auto local = load_config({});
+  ASSERT_TRUE(local.ok()) << local.error().message;
+  EXPECT_EQ(local->table_format, "iceberg");
+  auto glue = load_config({{"ETL_CATALOG", "glue"}});
+  ASSERT_TRUE(glue.ok()) << glue.error().message;
+  EXPECT_EQ(glue->table_format, "hive") << "ETL_CATALOG=glue alone keeps the Glue crawler route";
+  auto glue_iceberg = load_config({{"ETL_CATALOG", "glue"}, {"ETL_TABLE_FORMAT", "Iceberg"}});
+  ASSERT_TRUE(glue_iceberg.ok()) << glue_iceberg.error().message;
+  EXPECT_EQ(glue_iceberg->table_format, "iceberg") << "the Iceberg route is asked for explicitly";
+  auto bad = load_config({{"ETL_CATALOG", "glue"}, {"ETL_TABLE_FORMAT", "delta"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("ETL_TABLE_FORMAT"), std::string::npos) << bad.error().message;
+}
+
 TEST(Config, SecretsAreNotEchoedInErrors) {
   auto cfg = load_config({{"ETL_API_TOKEN", "hunter2"}, {"ETL_BUS", "nope"}});
   ASSERT_FALSE(cfg.ok());

@@ -118,13 +118,21 @@ Result<CrawlInfo> LocalCatalog::wait_crawl(const std::string& crawl_id, std::chr
 void LocalCatalog::run(CrawlInfo& info, const CrawlRequest& request) {
   info.tables.clear();
   auto started = std::chrono::steady_clock::now();
+  // Once per crawl, also when it fails: what it committed before failing is published.
+  bool published = false;
+  auto publish_once = [&]() -> std::string {
+    if (published) return "";
+    published = true;
+    return publish();
+  };
   auto fail = [&](const Error& e) {
+    const std::string unpublished = publish_once();
     info.state = CrawlState::failed;
-    info.error = e.message;
+    info.error = e.message + (unpublished.empty() ? "" : "; and publishing failed: " + unpublished);
     info.finished_at = now_rfc3339();
     metrics_.counter("spotify_etl_cataloger_crawls_total", "Crawls by trigger and outcome",
                      {{"trigger", request.trigger}, {"state", "FAILED"}}).inc();
-    log::error("crawl failed", {{"crawl_id", info.crawl_id}, {"error", e.message}});
+    log::error("crawl failed", {{"crawl_id", info.crawl_id}, {"error", info.error}});
   };
 
   // Which tables, and which of their partitions to list.
@@ -224,6 +232,8 @@ void LocalCatalog::run(CrawlInfo& info, const CrawlRequest& request) {
         return fail(Error{committed.error().code, "Iceberg commit of " + table + ": " + committed.error().message});
       }
       iceberg_behind_.erase(table);
+      // Pending from here: a crawl that fails further on leaves it for the next one.
+      if (options_.publish && (committed->committed || listed_all)) unpublished_.insert(table);
       for (const auto& r : committed->refused)
         log::warn("a schema change Iceberg does not allow was left out", {{"table", table}, {"change", r}});
     }
@@ -234,6 +244,7 @@ void LocalCatalog::run(CrawlInfo& info, const CrawlRequest& request) {
       } else if (!compacted->written.empty()) {
         apply_compaction(result.state, *compacted);
         result.changed = true;
+        if (options_.publish) unpublished_.insert(table);
       } else if (!compacted->abandoned.empty()) {
         log::info("compaction abandoned", {{"table", table}, {"reason", compacted->abandoned}});
       }
@@ -259,6 +270,9 @@ void LocalCatalog::run(CrawlInfo& info, const CrawlRequest& request) {
     generation_.fetch_add(1);
   }
   if (options_.mirror && listed_all) options_.mirror->mark_complete();
+  if (std::string unpublished = publish_once(); !unpublished.empty())
+    return fail(Error{Errc::unavailable, "the catalog moved and the Iceberg commits landed, but publishing their "
+                                         "metadata failed (the next crawl tries again): " + unpublished});
   info.state = CrawlState::succeeded;
   info.finished_at = now_rfc3339();
   metrics_.counter("spotify_etl_cataloger_crawls_total", "Crawls by trigger and outcome",
@@ -267,6 +281,37 @@ void LocalCatalog::run(CrawlInfo& info, const CrawlRequest& request) {
   log::info("crawl finished", {{"crawl_id", info.crawl_id}, {"trigger", request.trigger}, {"tables", info.tables},
                                {"partitions_added", info.partitions_added}, {"files_inspected", info.files_inspected},
                                {"schema_changes", info.schema_changes.size()}, {"ms", ms}});
+}
+
+std::string LocalCatalog::publish() {
+  if (!options_.publish || !options_.iceberg) return "";
+  std::string errors;
+  for (auto it = unpublished_.begin(); it != unpublished_.end();) {
+    const std::string table = *it;
+    auto current = options_.iceberg->current(table);
+    Status published;
+    if (!current) {
+      published = std::move(current).error();
+    } else if (!*current) {
+      it = unpublished_.erase(it);  // no Iceberg metadata yet: nothing to publish
+      continue;
+    } else {
+      iceberg::CurrentTable& now = **current;
+      published = options_.publish({table, options_.iceberg->url_of(now.metadata_key), std::move(now.metadata)});
+    }
+    if (published.ok()) {
+      it = unpublished_.erase(it);
+      continue;
+    }
+    log::error("cannot publish a table's Iceberg metadata; the next crawl tries again",
+               {{"table", table}, {"error", published.error().message}});
+    errors += (errors.empty() ? "" : "; ") + table + ": " + published.error().message;
+    ++it;
+  }
+  metrics_.gauge("spotify_etl_cataloger_tables_unpublished",
+                 "Tables whose current Iceberg metadata the external catalog (Glue) does not know yet")
+      .set(static_cast<double>(unpublished_.size()));
+  return errors;
 }
 
 void LocalCatalog::apply_compaction(TableState& state, const iceberg::CompactionResult& done) {

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -24,6 +25,13 @@
 #include "table_mirror.h"
 
 namespace etl::cataloger {
+
+// A table's current Iceberg metadata, handed to LocalCatalogOptions::publish.
+struct PublishedTable {
+  std::string table;
+  std::string metadata_location;  // the URL of <table>/metadata/v<N>.metadata.json
+  nlohmann::json metadata;        // that file's JSON
+};
 
 struct LocalCatalogOptions {
   std::string database = "spotify";  // Config::glue_database
@@ -43,6 +51,18 @@ struct LocalCatalogOptions {
   // (iceberg/compaction.h); one is queued every `maintenance_interval` (0: never).
   std::shared_ptr<iceberg::Compactor> compactor;
   std::chrono::milliseconds maintenance_interval{0};
+  // With `iceberg`: makes each table's current metadata known to an external
+  // catalog (the Glue Data Catalog: aws/glue_iceberg.h; kept out of here). A crawl
+  // calls it at its end (a failing one too, for what it committed before failing)
+  // for each table whose metadata it moved (a commit or a compaction), for every
+  // table when it listed everything, and for every table an earlier call failed
+  // for, whatever the crawl's scope. A failed
+  // call loses nothing (the commit landed): the table stays unpublished and the
+  // crawl ends FAILED with the reason; the next crawl calls again. nullptr: none.
+  std::function<Status(const PublishedTable&)> publish;
+  // What name() reports: "local", or "glue" when `publish` registers the tables in
+  // the Glue Data Catalog (ETL_CATALOG=glue with ETL_TABLE_FORMAT=iceberg).
+  std::string name = "local";
 };
 
 class LocalCatalog final : public Catalog {
@@ -69,7 +89,7 @@ class LocalCatalog final : public Catalog {
   // Crawls now on the calling thread (serialised with the worker).
   Result<CrawlInfo> crawl(const CrawlRequest& request);
 
-  std::string name() const override { return "local"; }
+  std::string name() const override { return options_.name; }
   std::string database() const override { return options_.database; }
   Result<std::vector<TableInfo>> list_tables() override;
   Result<TableInfo> get_table(const std::string& name) override;
@@ -89,6 +109,8 @@ class LocalCatalog final : public Catalog {
   Status validate(const CrawlRequest& request);
   void run(CrawlInfo& info, const CrawlRequest& request);
   std::string catalog_key(const std::string& table) const;
+  // Calls options_.publish for each unpublished table; "" or why some failed.
+  std::string publish();
   // The catalog's side of a compaction: the retired files out, the new ones in.
   void apply_compaction(TableState& state, const iceberg::CompactionResult& done);
 
@@ -104,6 +126,7 @@ class LocalCatalog final : public Catalog {
   CrawlJobs jobs_;
 
   std::set<std::string> iceberg_behind_;  // tables whose last Iceberg commit failed (crawls only)
+  std::set<std::string> unpublished_;     // tables whose last publish failed (crawls only)
   std::mutex maintenance_mutex_;
   std::condition_variable maintenance_cv_;
   bool maintenance_stop_ = false;
