@@ -4,8 +4,8 @@
 #   io.trino:trino-server:476 (tar.gz, Maven Central through `mvn dependency:get`, so
 #   it lands in ~/.m2 once), of which only lib/ and plugin/iceberg/ are unpacked into
 #   $CACHE/trino-476/trino-server-476 (the other ~50 plugins would only slow the start)
-# and a JDK new enough for it (Trino 476 needs Java 24+): $ETL_TRINO_JAVA_HOME,
-# $JAVA_HOME or the newest /usr/lib/jvm/* that is.
+# and a JDK new enough for it (Trino 476 needs Java 24+): $ETL_TRINO_JAVA_HOME (only that
+# one when set), else $JAVA_HOME or the newest /usr/lib/jvm/* that is.
 # Prints `JAVA_HOME=<jdk>` and `TRINO_HOME=<server folder>` as its last two lines.
 # Exit 77 when there is no such JDK or the artifact cannot be had (offline, no mvn):
 # the test calling it is then skipped, not failed.
@@ -24,7 +24,12 @@ java_major() { # JAVA_HOME -> major version, or nothing
 }
 
 jdk=""
-for candidate in "${ETL_TRINO_JAVA_HOME:-}" "${JAVA_HOME:-}" $(ls -d /usr/lib/jvm/*/ 2>/dev/null | sort -rV); do
+if [ -n "${ETL_TRINO_JAVA_HOME:-}" ]; then
+  candidates=("$ETL_TRINO_JAVA_HOME")   # that one or none
+else
+  mapfile -t candidates < <(printf '%s\n' "${JAVA_HOME:-}"; ls -d /usr/lib/jvm/*/ 2>/dev/null | sort -rV)
+fi
+for candidate in "${candidates[@]}"; do
   candidate="${candidate%/}"
   [ -n "$candidate" ] || continue
   major="$(java_major "$candidate")"
@@ -49,7 +54,8 @@ if ! { [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -d "$home/lib" ] 
   if [ ! -f "$tarball" ]; then
     if ! command -v mvn >/dev/null 2>&1; then log "mvn is missing and $tarball is not there"; exit 77; fi
     log "fetching io.trino:trino-server:$TRINO_VERSION:tar.gz (about 820 MB) from Maven Central"
-    if ! mvn -q dependency:get -Dartifact="io.trino:trino-server:$TRINO_VERSION:tar.gz" -Dtransitive=false </dev/null >&2 \
+    if ! mvn -B -q -Dmaven.repo.local="$repo" dependency:get -Dartifact="io.trino:trino-server:$TRINO_VERSION:tar.gz" \
+        -Dtransitive=false </dev/null >&2 \
         || [ ! -f "$tarball" ]; then
       log "mvn could not fetch io.trino:trino-server:$TRINO_VERSION:tar.gz (offline?)"; exit 77
     fi
