@@ -4,7 +4,8 @@
 #   io.trino:trino-server:476 (tar.gz, Maven Central through `mvn dependency:get`, so
 #   it lands in ~/.m2 once), of which only lib/ and plugin/iceberg/ are unpacked into
 #   $CACHE/trino-476/trino-server-476 (the other ~50 plugins would only slow the start)
-# and a JDK new enough for it (Trino 476 needs Java 24+): $ETL_TRINO_JAVA_HOME (only that
+# and a JDK new enough for it (Trino 476 needs Java 24+: its classes are version 68; its
+# start-up check only says 22+): $ETL_TRINO_JAVA_HOME (only that
 # one when set), else $JAVA_HOME or the newest /usr/lib/jvm/* that is.
 # Prints `JAVA_HOME=<jdk>` and `TRINO_HOME=<server folder>` as its last two lines.
 # Exit 77 when there is no such JDK or the artifact cannot be had (offline, no mvn):
