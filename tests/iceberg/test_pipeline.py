@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,20 +27,18 @@ import urllib.request
 import duckdb
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lone_cataloger  # noqa: E402
 import read_tables  # noqa: E402
 
 ARGS = None
 PORTS = {}
 PROC = None
 WORKDIR = None
-TABLES = ("albums_data", "artists_data", "songs_data")
+TABLES = lone_cataloger.TABLES
 TOKEN = "iceberg-pipeline-token"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+free_port = lone_cataloger.free_port
 
 
 def transformed():
@@ -353,72 +350,35 @@ class IcebergTablesOnMinio(unittest.TestCase):
     read the tables over S3 with the rows /v1/query answers."""
 
     def setUp(self):
-        if not os.environ.get("ETL_TEST_S3_ENDPOINT"):
+        s3 = lone_cataloger.minio()
+        if not s3:
             self.skipTest("no MinIO (ETL_TEST_S3_*): run under scripts/test.sh")
-        from pyarrow import fs as pafs
-        from urllib.parse import urlparse
-        endpoint = urlparse(os.environ["ETL_TEST_S3_ENDPOINT"])
-        self.s3 = pafs.S3FileSystem(endpoint_override=endpoint.netloc, scheme=endpoint.scheme,
-                                    access_key=os.environ["ETL_TEST_S3_ACCESS_KEY"],
-                                    secret_key=os.environ["ETL_TEST_S3_SECRET_KEY"],
-                                    region=os.environ.get("ETL_TEST_S3_REGION", "us-east-1"))
-        self.bucket = os.environ["ETL_TEST_S3_BUCKET"]
+        self.s3 = lone_cataloger.s3_filesystem(s3)
+        self.bucket = s3["bucket"]
         self.prefix = f"iceberg-pipeline-{os.getpid()}-{int(time.time() * 1000)}"
-        for table in TABLES:
-            for root, _, files in os.walk(os.path.join(transformed(), table)):
-                for f in files:
-                    if not f.endswith(".parquet"):
-                        continue
-                    rel = os.path.relpath(os.path.join(root, f), transformed())
-                    with open(os.path.join(root, f), "rb") as src, \
-                            self.s3.open_output_stream(f"{self.bucket}/{self.prefix}/transformed/{rel}") as out:
-                        out.write(src.read())
+        base = f"{self.bucket}/{self.prefix}/transformed"
+        lone_cataloger.upload_tables(self.s3, transformed(), base)
         # Three copies of one file in a partition of their own: the maintenance compacts them into one.
         import pyarrow.parquet as pq
-        songs = os.path.join(transformed(), "songs_data")
-        source = next(os.path.join(r, f) for r, _, fs in os.walk(songs) for f in fs if f.endswith(".parquet"))
+        source = lone_cataloger.first_parquet(os.path.join(transformed(), "songs_data"))
         self.extra_rows = 3 * pq.read_metadata(source).num_rows
         for i in range(3):
-            with open(source, "rb") as src, self.s3.open_output_stream(
-                    f"{self.bucket}/{self.prefix}/transformed/songs_data/dt=2002-02-02/copy-{i}.parquet") as out:
-                out.write(src.read())
-        self.port = free_port()
-        env = dict(os.environ, ETL_BUS="memory", ETL_PG_ADDR="off", ETL_CATALOGER_ADDR=f"127.0.0.1:{self.port}",
-                   ETL_ICEBERG_MAINTENANCE_INTERVAL_S="1",
-                   ETL_TRANSFORMED_URL=f"s3://{self.bucket}/{self.prefix}/transformed",
-                   ETL_RAW_URL=f"file://{WORKDIR.name}/minio-raw",
-                   ETL_CATALOG_CACHE_DIR=os.path.join(WORKDIR.name, "minio-cache"),
-                   AWS_ENDPOINT_URL_S3=os.environ["ETL_TEST_S3_ENDPOINT"],
-                   AWS_ACCESS_KEY_ID=os.environ["ETL_TEST_S3_ACCESS_KEY"],
-                   AWS_SECRET_ACCESS_KEY=os.environ["ETL_TEST_S3_SECRET_KEY"],
-                   AWS_REGION=os.environ.get("ETL_TEST_S3_REGION", "us-east-1"))
-        env.pop("ETL_API_TOKEN", None)
-        env.pop("ETL_TABLE_FORMAT", None)
-        self.log_path = os.path.join(WORKDIR.name, "minio-cataloger.log")
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([os.path.join(ARGS.bin_dir, "cataloger")], env=env, stdout=self.log,
-                                     stderr=self.log, stdin=subprocess.DEVNULL, start_new_session=True)
+            lone_cataloger.put_file(self.s3, source, f"{base}/songs_data/dt=2002-02-02/copy-{i}.parquet")
+        self.cataloger = lone_cataloger.LoneCataloger(ARGS.bin_dir, WORKDIR.name, s3, self.prefix, maintenance_s=1)
+        self.port = self.cataloger.port
+        self.proc = self.cataloger.proc
 
     def tearDown(self):
-        if getattr(self, "proc", None):
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-            self.log.close()
+        if getattr(self, "cataloger", None):
+            self.cataloger.stop()
         if getattr(self, "s3", None):
             self.s3.delete_dir(f"{self.bucket}/{self.prefix}")
 
     def log_tail(self):
-        with open(self.log_path) as log:
-            return log.read()[-3000:]
+        return self.cataloger.log_tail()
 
     def query(self, sql):
-        req = urllib.request.Request(f"http://127.0.0.1:{self.port}/v1/query", data=json.dumps({"sql": sql}).encode(),
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return json.load(r)["rows"]
+        return self.cataloger.query(sql)
 
     def metadata_location(self, table):
         base = f"{self.bucket}/{self.prefix}/transformed/{table}/metadata"
