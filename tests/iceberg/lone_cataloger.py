@@ -74,7 +74,7 @@ def first_parquet(folder):
 class LoneCataloger:
     """A `cataloger` process over s3://<bucket>/<prefix>/transformed on a free loopback port."""
 
-    def __init__(self, bin_dir, workdir, s3, prefix, token=None, maintenance_s=0, name="minio-cataloger"):
+    def __init__(self, bin_dir, workdir, s3, prefix, token=None, maintenance_s=0, name="minio-cataloger", extra_env=None):
         self.port = free_port()
         self.token = token
         self.transformed_url = f"s3://{s3['bucket']}/{prefix}/transformed"
@@ -89,6 +89,7 @@ class LoneCataloger:
         env.pop("ETL_TABLE_FORMAT", None)
         if token:
             env["ETL_API_TOKEN"] = token
+        env.update(extra_env or {})
         self.log_path = os.path.join(workdir, f"{name}.log")
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen([os.path.join(bin_dir, "cataloger")], env=env, stdout=self.log, stderr=self.log,

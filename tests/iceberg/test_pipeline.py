@@ -22,6 +22,7 @@ import tempfile
 import time
 import unittest
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import duckdb
@@ -445,6 +446,77 @@ class IcebergTablesOnMinio(unittest.TestCase):
                                  f"{table}: DuckDB iceberg_scan over S3 vs /v1/query")
 
 
+class VendedCredentialsOnMinio(unittest.TestCase):
+    """ETL_ICEBERG_VENDED_CREDENTIALS=sts on a lone cataloger over MinIO: PyIceberg's
+    RestCatalog, given only the catalog's URL and token (no S3 keys), loads each table with
+    the credentials the catalog vends (MinIO's STS AssumeRole, cut down to the table's
+    prefix) and reads the rows /v1/query answers; those keys read the table's files and
+    are refused a write and another table's files."""
+
+    def setUp(self):
+        s3 = lone_cataloger.minio()
+        if not s3:
+            self.skipTest("no MinIO (ETL_TEST_S3_*): run under scripts/test.sh")
+        self.s3_server = s3
+        self.s3 = lone_cataloger.s3_filesystem(s3)
+        self.bucket = s3["bucket"]
+        self.prefix = f"iceberg-vended-{os.getpid()}-{int(time.time() * 1000)}"
+        lone_cataloger.upload_tables(self.s3, transformed(), f"{self.bucket}/{self.prefix}/transformed")
+        self.cataloger = lone_cataloger.LoneCataloger(
+            ARGS.bin_dir, WORKDIR.name, s3, self.prefix, token=TOKEN, name="vended-cataloger",
+            extra_env={"ETL_ICEBERG_VENDED_CREDENTIALS": "sts",
+                       "ETL_ICEBERG_VENDED_ROLE_ARN": "arn:aws:iam::000000000000:role/spotify-etl-readers"})
+
+    def tearDown(self):
+        if getattr(self, "cataloger", None):
+            self.cataloger.stop()
+        if getattr(self, "s3", None):
+            self.s3.delete_dir(f"{self.bucket}/{self.prefix}")
+
+    def test_pyiceberg_reads_with_vended_credentials_that_read_one_table_only(self):
+        from pyarrow import fs as pafs
+        from pyiceberg.catalog.rest import RestCatalog
+        c = self.cataloger
+        expected = {t: endpoint_by_dt(t) for t in TABLES}  # the embedded pipeline's answer
+        c.wait_until(lambda: all(c.by_dt(t) == expected[t] for t in TABLES), "the bucket's tables served")
+        catalog = RestCatalog("vended", uri=f"{c.url}/iceberg", token=TOKEN,
+                              **{"py-io-impl": "pyiceberg.io.pyarrow.PyArrowFileIO",
+                                 "header.X-Iceberg-Access-Delegation": "vended-credentials"})
+        for table in TABLES:
+            with self.subTest(table=table):
+                loaded = catalog.load_table(f"spotify.{table}")
+                self.assertTrue(loaded.io.properties.get("s3.session-token"), "the table's FileIO got vended keys")
+                got = read_tables.summarize(loaded.scan().to_arrow())["by_dt"]
+                self.assertEqual(got, expected[table], f"{table}: PyIceberg with vended credentials vs /v1/query")
+
+        # The keys themselves: the songs_data prefix only, read only.
+        req = urllib.request.Request(f"{c.url}/iceberg/v1/namespaces/spotify/tables/songs_data",
+                                     headers={"Authorization": f"Bearer {TOKEN}",
+                                              "X-Iceberg-Access-Delegation": "vended-credentials"})
+        with urllib.request.urlopen(req, timeout=60) as r:
+            loaded = json.load(r)
+        config = loaded["config"]
+        self.assertEqual(loaded["storage-credentials"][0]["prefix"],
+                         f"s3://{self.bucket}/{self.prefix}/transformed/songs_data/")
+        self.assertNotEqual(config["s3.access-key-id"], self.s3_server["access_key"])
+        endpoint = urllib.parse.urlparse(config["s3.endpoint"])
+        vended = pafs.S3FileSystem(endpoint_override=endpoint.netloc, scheme=endpoint.scheme,
+                                   access_key=config["s3.access-key-id"], secret_key=config["s3.secret-access-key"],
+                                   session_token=config["s3.session-token"], region=config["s3.region"])
+        base = f"{self.bucket}/{self.prefix}/transformed"
+        def key_of(table):
+            return os.path.relpath(lone_cataloger.first_parquet(os.path.join(transformed(), table)), transformed())
+        song_key = key_of("songs_data")
+        with vended.open_input_stream(f"{base}/{song_key}") as f:
+            self.assertGreater(len(f.read()), 0, "the table's file is readable")
+        with self.assertRaises(OSError, msg="a write is refused"):
+            with vended.open_output_stream(f"{base}/{os.path.dirname(song_key)}/forged.parquet") as out:
+                out.write(b"forged")
+        with self.assertRaises(OSError, msg="another table is refused"):
+            with vended.open_input_stream(f"{base}/{key_of('albums_data')}") as f:
+                f.read()
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin-dir", required=True)
@@ -455,3 +527,4 @@ if __name__ == "__main__":
     ARGS.s3_secret_key = None
     ARGS.s3_region = "us-east-1"
     unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+
