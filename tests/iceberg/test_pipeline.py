@@ -448,10 +448,10 @@ class IcebergTablesOnMinio(unittest.TestCase):
 
 class VendedCredentialsOnMinio(unittest.TestCase):
     """ETL_ICEBERG_VENDED_CREDENTIALS=sts on a lone cataloger over MinIO: PyIceberg's
-    RestCatalog, given only the catalog's URL and token (no S3 keys), loads each table with
-    the credentials the catalog vends (MinIO's STS AssumeRole, cut down to the table's
-    prefix) and reads the rows /v1/query answers; those keys read the table's files and
-    are refused a write and another table's files."""
+    RestCatalog and DuckDB's ATTACH, given only the catalog's URL and token (no S3 keys),
+    load each table with the credentials the catalog vends (MinIO's STS AssumeRole, cut
+    down to the table's prefix) and read the rows /v1/query answers; those keys read the
+    table's files and are refused a write and another table's files."""
 
     def setUp(self):
         s3 = lone_cataloger.minio()
@@ -488,6 +488,22 @@ class VendedCredentialsOnMinio(unittest.TestCase):
                 self.assertTrue(loaded.io.properties.get("s3.session-token"), "the table's FileIO got vended keys")
                 got = read_tables.summarize(loaded.scan().to_arrow())["by_dt"]
                 self.assertEqual(got, expected[table], f"{table}: PyIceberg with vended credentials vs /v1/query")
+
+        # DuckDB, given only the token (no S3 secret), reads through the vended keys too.
+        con = duckdb.connect(":memory:")
+        try:
+            con.execute("SET autoinstall_known_extensions = false")
+            con.execute("SET autoload_known_extensions = false")
+            for name in ("httpfs", "avro", "iceberg"):
+                con.execute(f"LOAD {read_tables.sql_string(f'{ARGS.duckdb_extensions}/{name}.duckdb_extension')}")
+            con.execute(f"CREATE SECRET lake_token (TYPE iceberg, TOKEN {read_tables.sql_string(TOKEN)})")
+            con.execute(f"ATTACH 'spotify' AS lake (TYPE iceberg, ENDPOINT {read_tables.sql_string(c.url + '/iceberg')}, "
+                        "SECRET lake_token)")
+            for table in TABLES:
+                got = {str(dt): n for dt, n in con.execute(f"SELECT dt, count(*) FROM lake.spotify.{table} GROUP BY dt").fetchall()}
+                self.assertEqual(got, expected[table], f"{table}: DuckDB with vended credentials vs /v1/query")
+        finally:
+            con.close()
 
         # The keys themselves: the songs_data prefix only, read only.
         req = urllib.request.Request(f"{c.url}/iceberg/v1/namespaces/spotify/tables/songs_data",
