@@ -71,6 +71,23 @@ def first_parquet(folder):
     return next(os.path.join(r, f) for r, _, fs in sorted(os.walk(folder)) for f in sorted(fs) if f.endswith(".parquet"))
 
 
+def stop_process(proc, grace_s=30):
+    """SIGTERM, then SIGKILL after `grace_s` seconds; waits for the end either way."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=grace_s)
+
+
+def tail(path, chars):
+    """The last `chars` characters of a log file."""
+    with open(path, errors="replace") as log:
+        return log.read()[-chars:]
+
+
 class LoneCataloger:
     """A `cataloger` process over s3://<bucket>/<prefix>/transformed on a free loopback port."""
 
@@ -100,18 +117,11 @@ class LoneCataloger:
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=30)
+        stop_process(self.proc)
         self.log.close()
 
     def log_tail(self):
-        with open(self.log_path) as log:
-            return log.read()[-3000:]
+        return tail(self.log_path, 3000)
 
     def http(self, method, path, body=None):
         headers = {"Content-Type": "application/json"}

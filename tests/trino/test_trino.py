@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -92,8 +91,7 @@ class Trino:
             f.writelines(f"{k}={v}\n" for k, v in properties.items())
 
     def log_tail(self, chars=4000):
-        with open(self.log_path, errors="replace") as log:
-            return log.read()[-chars:]
+        return lone_cataloger.tail(self.log_path, chars)
 
     def wait_ready(self, timeout):
         deadline = time.time() + timeout
@@ -137,13 +135,7 @@ class Trino:
             answer = self.request("GET", answer["nextUri"])
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=30)
+        lone_cataloger.stop_process(self.proc)
         self.log.close()
 
 
