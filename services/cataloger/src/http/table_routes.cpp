@@ -6,6 +6,20 @@ namespace {
 
 using nlohmann::json;
 
+// An Iceberg table's current metadata (nullopt before its first commit); a store
+// that cannot be read is unavailable (503).
+Result<std::optional<iceberg::CurrentTable>> current_of(iceberg::IcebergTables& iceberg, const std::string& name) {
+  auto current = iceberg.current(name);
+  if (!current)
+    return make_error(Errc::unavailable, "cannot read " + name + "'s Iceberg metadata: " + current.error().message);
+  return current;
+}
+
+json report_json(iceberg::IcebergTables& iceberg, const std::optional<iceberg::CurrentTable>& current) {
+  if (!current) return nullptr;
+  return iceberg::to_json(iceberg::report_of(current->metadata, iceberg.url_of(current->metadata_key)));
+}
+
 // A table's catalog entry, with its table format and, for an Iceberg table, its
 // snapshot report (null until the first commit).
 Result<json> table_json(const TableInfo& table, iceberg::IcebergTables* iceberg) {
@@ -13,11 +27,9 @@ Result<json> table_json(const TableInfo& table, iceberg::IcebergTables* iceberg)
   out["table_format"] = iceberg ? "iceberg" : "hive";
   out["iceberg"] = nullptr;
   if (!iceberg) return out;
-  auto current = iceberg->current(table.name);
-  if (!current) return make_error(Errc::unavailable, "cannot read " + table.name + "'s Iceberg metadata: " +
-                                                         current.error().message);
-  if (*current)
-    out["iceberg"] = iceberg::to_json(iceberg::report_of((*current)->metadata, iceberg->url_of((*current)->metadata_key)));
+  auto current = current_of(*iceberg, table.name);
+  if (!current) return std::move(current).error();
+  out["iceberg"] = report_json(*iceberg, *current);
   return out;
 }
 
@@ -54,17 +66,12 @@ void install_table_routes(http::Server& server, Catalog& catalog, std::shared_pt
     auto table = catalog.get_table(name);
     if (!table) return http::error_response(table.error());
     if (!iceberg) return http::error_response(make_error(Errc::not_found, name + " has no snapshots: " + why_not));
-    auto current = iceberg->current(name);
-    if (!current)
-      return http::error_response(
-          make_error(Errc::unavailable, "cannot read " + name + "'s Iceberg metadata: " + current.error().message));
+    auto current = current_of(*iceberg, name);
+    if (!current) return http::error_response(current.error());
     json snapshots = json::array();
-    json report = nullptr;
-    if (*current) {
-      report = iceberg::to_json(iceberg::report_of((*current)->metadata, iceberg->url_of((*current)->metadata_key)));
+    if (*current)
       for (const auto& s : iceberg::snapshots_of((*current)->metadata)) snapshots.push_back(iceberg::to_json(s));
-    }
-    return http::json_response(200, {{"table", name}, {"iceberg", report}, {"snapshots", snapshots}});
+    return http::json_response(200, {{"table", name}, {"iceberg", report_json(*iceberg, *current)}, {"snapshots", snapshots}});
   });
 }
 
