@@ -40,6 +40,7 @@
 #include "etl/metrics.h"
 #include "etl/object_store.h"
 #include "manifest_files.h"
+#include "snapshot_writer.h"
 #include "table_state.h"
 
 namespace etl::cataloger::iceberg {
@@ -124,8 +125,34 @@ class IcebergTables final {
     std::map<std::string, int> field_ids;  // "<column>" and "<column>.element" -> Parquet field id
   };
   Result<FileFacts> read_facts(const std::string& key);
+  // The current snapshot's manifests with their entries (none without a snapshot).
+  Result<std::vector<ReadManifest>> read_snapshot(const nlohmann::json& metadata);
+
+  // What a commit changes in the table's files, decided before anything is written.
+  struct WantedFile {  // a Parquet file the catalog names
+    std::string key, dt;
+    std::uint64_t size = 0;
+  };
+  struct FileChanges {
+    std::vector<ManifestEntry> added;
+    std::set<std::string> deleted;        // file URLs
+    std::map<std::string, int> file_ids;  // field ids the added files carry
+    std::string abandoned;                // set: a replace that can no longer be made
+  };
+  Result<FileChanges> diff_files(const TableState& state, const std::vector<ManifestEntry>& live,
+                                 const std::map<std::string, std::int64_t>& retired_at, const Replace* replace);
+  Status find_added(const std::map<std::string, WantedFile>& wanted,
+                    const std::map<std::string, const ManifestEntry*>& live_by_path, const Replace* replace,
+                    FileChanges& out);
+
   Result<CommitResult> try_commit(const TableState& state, const std::optional<CurrentTable>& current,
                                   const Replace* replace);
+  // Updates the retired-files property; deletes the retired files no kept snapshot
+  // can name any more. Returns how many were deleted.
+  Result<int> sweep_retired(nlohmann::json& metadata, std::map<std::string, std::int64_t> retired_at,
+                            const Replace* replace, std::int64_t now_ms);
+  // The compare-and-swap: writes metadata version `version` unless another writer did.
+  Status swap(const std::string& table, int version, const std::string& doc);
   Status step(std::string_view name);
   // Drops expired snapshots from `metadata`; returns their manifest list URLs.
   std::vector<std::string> expire(nlohmann::json& metadata, std::int64_t now_ms) const;

@@ -18,6 +18,9 @@ namespace etl::cataloger::iceberg {
 // Table property a compaction's replace commit sets: its time, in ms since the epoch
 // (kept when that snapshot expires).
 inline constexpr std::string_view kLastCompactionProperty = "spotify-etl.last-compaction-ms";
+// Table property listing the retired (compacted-away, still stored) data files as a
+// JSON object string: {"<key>": <retired at, ms>}.
+inline constexpr std::string_view kRetiredFilesProperty = "spotify-etl.retired-files";
 
 // A whole-number field of a snapshot's summary (Iceberg writes them as strings);
 // nullopt when absent or not a whole number.

@@ -1,0 +1,108 @@
+// IcebergTables' clean-up at a commit (iceberg_tables.h): snapshot expiry, the files
+// only expired snapshots named, and retired (compacted-away) data files.
+#include <algorithm>
+#include <set>
+
+#include "etl/log.h"
+#include "iceberg_tables.h"
+#include "table_report.h"
+
+namespace etl::cataloger::iceberg {
+
+using nlohmann::json;
+
+Result<int> IcebergTables::sweep_retired(json& metadata, std::map<std::string, std::int64_t> retired_at,
+                                         const Replace* replace, std::int64_t now) {
+  // Retired files: recorded by a replace; deleted from the store (before the swap,
+  // so a crash never leaves one stored but no longer retired, which a crawl would
+  // add back) once every kept snapshot is younger than their retirement.
+  std::set<std::string> just_retired;
+  if (replace) {
+    just_retired.insert(replace->retired.begin(), replace->retired.end());
+    for (const auto& key : replace->retired) retired_at[key] = now;
+    metadata["properties"][std::string(kLastCompactionProperty)] = std::to_string(now);
+  }
+  std::int64_t oldest_kept = now;
+  for (const auto& snap : metadata["snapshots"]) oldest_kept = std::min(oldest_kept, snap.value("timestamp-ms", now));
+  int removed = 0;
+  for (auto it = retired_at.begin(); it != retired_at.end();) {
+    if (it->second < oldest_kept && !just_retired.count(it->first)) {
+      if (Status gone = store_->remove(it->first); !gone.ok()) return std::move(gone).error();
+      ++removed;
+      it = retired_at.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  json retired_doc = json::object();
+  for (const auto& [key, at] : retired_at) retired_doc[key] = at;
+  if (retired_doc.empty()) metadata["properties"].erase(std::string(kRetiredFilesProperty));
+  else metadata["properties"][std::string(kRetiredFilesProperty)] = retired_doc.dump();
+  return removed;
+}
+
+std::vector<std::string> IcebergTables::expire(json& metadata, std::int64_t now) const {
+  auto& snapshots = metadata["snapshots"];
+  const std::int64_t current_id = metadata.value("current-snapshot-id", std::int64_t{-1});
+  // Newest first.
+  std::vector<std::pair<std::int64_t, std::int64_t>> by_age;  // (timestamp, id)
+  for (const auto& s : snapshots) by_age.emplace_back(s.value("timestamp-ms", std::int64_t{0}), s.value("snapshot-id", std::int64_t{0}));
+  std::sort(by_age.rbegin(), by_age.rend());
+  const std::int64_t cutoff = now - options_.snapshot_retention.count();
+  std::set<std::int64_t> gone;
+  for (std::size_t i = 0; i < by_age.size(); ++i) {
+    const auto [ts, id] = by_age[i];
+    if (id == current_id || static_cast<int>(i) < options_.min_snapshots) continue;
+    if (ts < cutoff || static_cast<int>(i) >= options_.max_snapshots) gone.insert(id);
+  }
+  if (gone.empty() || static_cast<int>(gone.size()) < options_.expire_batch) return {};
+  std::vector<std::string> lists;
+  json kept = json::array();
+  for (auto& s : snapshots) {
+    if (gone.count(s.value("snapshot-id", std::int64_t{0}))) lists.push_back(s.value("manifest-list", ""));
+    else kept.push_back(std::move(s));
+  }
+  snapshots = std::move(kept);
+  json log = json::array();
+  for (auto& entry : metadata["snapshot-log"])
+    if (!gone.count(entry.value("snapshot-id", std::int64_t{0}))) log.push_back(std::move(entry));
+  metadata["snapshot-log"] = std::move(log);
+  return lists;
+}
+
+void IcebergTables::remove_expired(const json& metadata, const std::vector<std::string>& lists) {
+  auto manifests_of = [&](const std::string& list_url) -> std::optional<std::vector<std::string>> {
+    auto key = key_of(list_url);
+    if (!key) return std::nullopt;
+    auto bytes = store_->get(*key);
+    if (!bytes) return std::nullopt;
+    auto list = read_manifest_list(*bytes);
+    if (!list) return std::nullopt;
+    std::vector<std::string> out;
+    for (const auto& m : *list) out.push_back(m.manifest_path);
+    return out;
+  };
+  std::set<std::string> kept;
+  for (const auto& s : metadata["snapshots"]) {
+    auto named = manifests_of(s.value("manifest-list", ""));
+    if (!named) {
+      log::warn("cannot read a kept snapshot's manifest list; expired files stay for orphan removal",
+                {{"manifest_list", s.value("manifest-list", "")}});
+      return;  // deleting without knowing what is kept could break a kept snapshot
+    }
+    kept.insert(named->begin(), named->end());
+  }
+  std::size_t removed = 0;
+  for (const auto& list : lists) {
+    if (auto named = manifests_of(list))
+      for (const auto& m : *named)
+        if (!kept.count(m))
+          if (auto key = key_of(m); key && store_->remove(*key).ok()) ++removed;
+    if (auto key = key_of(list); key && store_->remove(*key).ok()) ++removed;
+  }
+  metrics_.counter("spotify_etl_cataloger_iceberg_expired_snapshots_total", "Iceberg snapshots expired")
+      .inc(static_cast<double>(lists.size()));
+  log::info("iceberg snapshots expired", {{"snapshots", lists.size()}, {"files_removed", removed}});
+}
+
+}  // namespace etl::cataloger::iceberg

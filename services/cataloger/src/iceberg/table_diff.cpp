@@ -1,0 +1,126 @@
+// IcebergTables' diff of a table's files (iceberg_tables.h): which Parquet files a
+// commit adds, which it deletes, and what each added file holds (row count, field ids).
+#include <functional>
+
+#include "etl/log.h"
+#include "iceberg_tables.h"
+
+namespace etl::cataloger::iceberg {
+
+Result<IcebergTables::FileFacts> IcebergTables::read_facts(const std::string& key) {
+  const std::string path = duck::quote_literal((options_.local_root / key).string());
+  FileFacts facts;
+  auto rows = conn_->query("SELECT num_rows FROM parquet_file_metadata(" + path + ")");
+  if (!rows) return std::move(rows).error();
+  if (rows->row_count() < 1) return make_error(Errc::internal, "no Parquet metadata in " + key);
+  facts.records = std::stoll(rows->text(0, 0).value_or("0"));
+  // The schema tree in pre-order: a top-level column, and for a list its element.
+  auto schema = conn_->query("SELECT name, num_children, field_id FROM parquet_schema(" + path + ")");
+  if (!schema) return std::move(schema).error();
+  struct Node {
+    std::string name;
+    int children = 0;
+    int id = 0;
+  };
+  std::vector<Node> nodes;
+  for (idx_t r = 0; r < schema->row_count(); ++r)
+    nodes.push_back({schema->text(0, r).value_or(""), std::stoi(schema->text(1, r).value_or("0")),
+                     std::stoi(schema->text(2, r).value_or("0"))});
+  std::size_t i = 1;  // nodes[0] is the root
+  std::function<void(const std::string&, int)> walk = [&](const std::string& top, int depth) {
+    const Node n = nodes[i++];
+    if (depth == 0 && n.id > 0) facts.field_ids[n.name] = n.id;
+    if (depth > 0 && n.name == "element" && n.id > 0) facts.field_ids[top + ".element"] = n.id;
+    for (int c = 0; c < n.children && i < nodes.size(); ++c) walk(depth == 0 ? n.name : top, depth + 1);
+  };
+  while (i < nodes.size()) walk("", 0);
+  return facts;
+}
+
+Result<IcebergTables::FileChanges> IcebergTables::diff_files(const TableState& state,
+                                                             const std::vector<ManifestEntry>& live,
+                                                             const std::map<std::string, std::int64_t>& retired_at,
+                                                             const Replace* replace) {
+  FileChanges out;
+  // What the catalog names: the table's Parquet files by URL.
+  std::map<std::string, WantedFile> wanted;
+  for (const auto& [dt, partition] : state.partitions)
+    for (const auto& [key, file] : partition.files)
+      if (file.format == "parquet" && !retired_at.count(key)) wanted[url_of(key)] = {key, dt, file.size};
+  std::map<std::string, const ManifestEntry*> live_by_path;
+  for (const auto& e : live) live_by_path[e.file_path] = &e;
+
+  std::set<std::string> replaced;  // paths a replace retires
+  if (replace) {
+    for (const auto& key : replace->retired) {
+      const std::string url = url_of(key);
+      if (!live_by_path.count(url) || wanted.count(url)) {
+        out.abandoned = key + " is no longer a live file of " + state.name;
+        return out;
+      }
+      replaced.insert(url);
+    }
+  }
+  ETL_RETURN_IF_ERROR(find_added(wanted, live_by_path, replace, out));
+  if (replace) {
+    std::set<std::string> added_keys;
+    for (const auto& e : out.added) added_keys.insert(*key_of(e.file_path));
+    for (const auto& [key, n] : replace->records)
+      if (!added_keys.count(key)) {
+        out.abandoned = "the compacted file " + key + " could not be added";
+        return out;
+      }
+    out.deleted.insert(replaced.begin(), replaced.end());
+  }
+  // Deleted: in the snapshot, not named by the catalog, and gone from the store.
+  for (const auto& e : live) {
+    if (wanted.count(e.file_path) || out.deleted.count(e.file_path)) continue;
+    auto key = key_of(e.file_path);
+    if (!key) continue;
+    auto head = store_->head(*key);
+    if (head) continue;
+    if (head.error().code != Errc::not_found) return std::move(head).error();
+    out.deleted.insert(e.file_path);
+  }
+  return out;
+}
+
+Status IcebergTables::find_added(const std::map<std::string, WantedFile>& wanted,
+                                 const std::map<std::string, const ManifestEntry*>& live_by_path,
+                                 const Replace* replace, FileChanges& out) {
+  // Added: named by the catalog, not (or in another version) in the snapshot, and
+  // the store holds exactly the version the catalog saw.
+  for (const auto& [url, w] : wanted) {
+    auto it = live_by_path.find(url);
+    if (it != live_by_path.end() && static_cast<std::uint64_t>(it->second->file_size_in_bytes) == w.size) continue;
+    auto head = store_->head(w.key);
+    if (!head) {
+      if (head.error().code == Errc::not_found) continue;
+      return std::move(head).error();
+    }
+    if (head->size != w.size) continue;  // the catalog's view is stale: the next crawl brings it
+    Result<FileFacts> facts = FileFacts{};
+    if (auto known = replace ? replace->records.find(w.key) : decltype(replace->records.end()){};
+        replace && known != replace->records.end())
+      facts->records = known->second;
+    else
+      facts = read_facts(w.key);
+    if (!facts) {
+      log::warn("cannot read a Parquet file's row count; left out of the Iceberg snapshot until it can be read",
+                {{"key", w.key}, {"error", facts.error().message}});
+      continue;
+    }
+    for (const auto& [name, id] : facts->field_ids) out.file_ids.emplace(name, id);
+    ManifestEntry e;
+    e.status = EntryStatus::added;
+    e.file_path = url;
+    e.dt = w.dt;
+    e.record_count = facts->records;
+    e.file_size_in_bytes = static_cast<std::int64_t>(w.size);
+    out.added.push_back(std::move(e));
+    if (it != live_by_path.end()) out.deleted.insert(url);  // replaced in place: the old version goes
+  }
+  return {};
+}
+
+}  // namespace etl::cataloger::iceberg
