@@ -107,7 +107,27 @@ class LocalCatalog final : public Catalog {
   LocalCatalog(std::shared_ptr<ObjectStore> store, std::unique_ptr<SchemaReader> reader, LocalCatalogOptions options,
                MetricsRegistry& metrics);
   Status validate(const CrawlRequest& request);
-  void run(CrawlInfo& info, const CrawlRequest& request);
+  void run(CrawlInfo& info, const CrawlRequest& request);  // local_crawl.cpp
+  // Ends a crawl: publishes (also after a failure), sets its state, counts and logs it.
+  void finish_crawl(CrawlInfo& info, const CrawlRequest& request, const Error* error,
+                    std::chrono::steady_clock::time_point started);
+  // A crawl's scope: the tables it visits and the partitions of each to list
+  // (empty: the whole table); a full crawl lists the store once for all tables.
+  struct CrawlScope {
+    std::map<std::string, std::set<std::string>> partitions;
+    std::map<std::string, std::vector<ObjectInfo>> listings;
+    bool listed_all = false;
+  };
+  Result<CrawlScope> scope_of(const CrawlRequest& request);
+  // One table: lists it, reads new files' schemas, commits it as Iceberg (and
+  // compacts it on a maintenance crawl), and stores its catalog document.
+  Status crawl_one(const std::string& table, std::set<std::string> partitions, CrawlScope& scope,
+                   const CrawlRequest& request, CrawlInfo& info);
+  Result<std::vector<ObjectInfo>> list_table(const std::string& table, const std::set<std::string>& partitions,
+                                             CrawlScope& scope);
+  Status commit_iceberg(const std::string& table, const TableCrawl& result, bool listed_all);
+  void compact(const std::string& table, TableCrawl& result);
+  Status save_table(const std::string& table, TableCrawl& result, CrawlInfo& info);
   std::string catalog_key(const std::string& table) const;
   // Calls options_.publish for each unpublished table; "" or why some failed.
   std::string publish();

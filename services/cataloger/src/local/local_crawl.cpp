@@ -1,0 +1,200 @@
+// LocalCatalog's crawl (local_catalog.h): which tables and partitions a crawl
+// visits, and for each table the listing, the schema read of new files, the
+// Iceberg commit (and compaction on a maintenance crawl), and its catalog document.
+#include <algorithm>
+#include <set>
+
+#include "etl/log.h"
+#include "ids.h"
+#include "local_catalog.h"
+
+namespace etl::cataloger {
+
+void LocalCatalog::run(CrawlInfo& info, const CrawlRequest& request) {
+  info.tables.clear();
+  const auto started = std::chrono::steady_clock::now();
+  auto scope = scope_of(request);
+  if (!scope) return finish_crawl(info, request, &scope.error(), started);
+  for (const auto& [table, partitions] : scope->partitions) {
+    info.tables.push_back(table);
+    if (Status s = crawl_one(table, partitions, *scope, request, info); !s.ok())
+      return finish_crawl(info, request, &s.error(), started);
+  }
+  if (options_.mirror && scope->listed_all) options_.mirror->mark_complete();
+  finish_crawl(info, request, nullptr, started);
+}
+
+void LocalCatalog::finish_crawl(CrawlInfo& info, const CrawlRequest& request, const Error* error,
+                                std::chrono::steady_clock::time_point started) {
+  // Also when the crawl failed: what it committed before failing is published.
+  const std::string unpublished = publish();
+  info.finished_at = now_rfc3339();
+  if (error || !unpublished.empty()) {
+    info.state = CrawlState::failed;
+    if (error) info.error = error->message + (unpublished.empty() ? "" : "; and publishing failed: " + unpublished);
+    else
+      info.error = "the catalog moved and the Iceberg commits landed, but publishing their metadata failed (the next "
+                   "crawl tries again): " + unpublished;
+    metrics_.counter("spotify_etl_cataloger_crawls_total", "Crawls by trigger and outcome",
+                     {{"trigger", request.trigger}, {"state", "FAILED"}}).inc();
+    log::error("crawl failed", {{"crawl_id", info.crawl_id}, {"error", info.error}});
+    return;
+  }
+  info.state = CrawlState::succeeded;
+  metrics_.counter("spotify_etl_cataloger_crawls_total", "Crawls by trigger and outcome",
+                   {{"trigger", request.trigger}, {"state", "SUCCEEDED"}}).inc();
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  log::info("crawl finished", {{"crawl_id", info.crawl_id}, {"trigger", request.trigger}, {"tables", info.tables},
+                               {"partitions_added", info.partitions_added}, {"files_inspected", info.files_inspected},
+                               {"schema_changes", info.schema_changes.size()}, {"ms", ms}});
+}
+
+Result<LocalCatalog::CrawlScope> LocalCatalog::scope_of(const CrawlRequest& request) {
+  CrawlScope scope;
+  if (!request.tables.empty()) {
+    for (const auto& t : request.tables) scope.partitions[t];
+  } else if (!request.changed_keys.empty()) {
+    for (const auto& key : request.changed_keys)
+      if (auto dk = DataKey::parse(key)) scope.partitions[dk->table].insert(dk->dt);
+  } else {
+    auto all = store_->list("");
+    if (!all) return std::move(all).error();
+    for (auto& obj : *all) {
+      auto slash = obj.key.find('/');
+      if (slash == std::string::npos || !is_table_name(obj.key.substr(0, slash))) continue;
+      std::string table = obj.key.substr(0, slash);
+      scope.partitions[table];
+      scope.listings[table].push_back(std::move(obj));
+    }
+    std::lock_guard lock(state_mutex_);
+    for (const auto& [name, t] : tables_) scope.partitions[name];
+    scope.listed_all = true;
+  }
+  return scope;
+}
+
+Status LocalCatalog::crawl_one(const std::string& table, std::set<std::string> partitions, CrawlScope& scope,
+                               const CrawlRequest& request, CrawlInfo& info) {
+  TableState current;
+  {
+    std::lock_guard lock(state_mutex_);
+    auto it = tables_.find(table);
+    if (it != tables_.end()) current = it->second;
+    else current.name = table;
+  }
+  // Files a compaction replaced stay in the store until no kept snapshot names
+  // them; the catalog and the commits leave them out. When the catalog still
+  // names one (another cataloger compacted), the whole table is listed again so
+  // the new files come in with the same crawl that drops the old ones.
+  std::set<std::string> retired;
+  bool stale = false;
+  if (options_.iceberg) {
+    auto r = options_.iceberg->retired(table);
+    if (!r) return Error{r.error().code, "Iceberg metadata of " + table + ": " + r.error().message};
+    retired = std::move(r).value();
+    for (const auto& [dt, partition] : current.partitions)
+      for (const auto& [key, file] : partition.files) stale = stale || retired.count(key) > 0;
+    if (stale) {
+      partitions.clear();
+      for (auto& [dt, partition] : current.partitions)
+        std::erase_if(partition.files, [&](const auto& f) { return retired.count(f.first) > 0; });
+    }
+  }
+  auto listing = list_table(table, partitions, scope);
+  if (!listing) return std::move(listing).error();
+  if (!retired.empty()) std::erase_if(*listing, [&](const ObjectInfo& o) { return retired.count(o.key) > 0; });
+  // The schema reader and the views read the local copy: it must hold the listed
+  // versions before the catalog names them.
+  if (options_.mirror) ETL_RETURN_IF_ERROR(options_.mirror->mirror(*listing));
+  TableCrawl result = crawl_table(current, *listing, partitions, *reader_, request.full, now_rfc3339());
+  if (stale && !result.changed) {  // the retired files left the catalog: its views must change
+    result.changed = true;
+    result.state.data_version += 1;
+    result.state.updated_at = now_rfc3339();
+  }
+  if (options_.mirror) {
+    std::set<std::string> keep;
+    for (const auto& obj : *listing) keep.insert(obj.key);
+    for (const auto& [dt, partition] : result.state.partitions)
+      for (const auto& [key, file] : partition.files) keep.insert(key);
+    options_.mirror->retain(table + "/", keep);
+  }
+  info.partitions_added += result.partitions_added;
+  info.partitions_removed += result.partitions_removed;
+  info.files_inspected += result.files_inspected;
+  metrics_.counter("spotify_etl_cataloger_files_inspected_total", "Data files whose schema the crawler read")
+      .inc(static_cast<double>(result.files_inspected));
+  metrics_.counter("spotify_etl_cataloger_table_crawls_total", "Crawls per table", {{"table", table}}).inc();
+  const bool has_data = !result.state.partitions.empty() || current.data_version != 0;
+  if (!has_data) return {};  // nothing readable yet
+  if (options_.iceberg) {
+    ETL_RETURN_IF_ERROR(commit_iceberg(table, result, scope.listed_all));
+    if (options_.compactor && request.trigger == "maintenance") compact(table, result);
+  }
+  if (!result.changed) return {};
+  return save_table(table, result, info);
+}
+
+Result<std::vector<ObjectInfo>> LocalCatalog::list_table(const std::string& table,
+                                                         const std::set<std::string>& partitions, CrawlScope& scope) {
+  if (scope.listed_all) return std::move(scope.listings[table]);
+  if (partitions.empty()) return store_->list(table + "/");
+  std::vector<ObjectInfo> listing;
+  for (const auto& dt : partitions) {
+    auto l = store_->list(DataKey::partition_prefix(table, dt));
+    if (!l) return std::move(l).error();
+    listing.insert(listing.end(), l->begin(), l->end());
+  }
+  return listing;
+}
+
+Status LocalCatalog::commit_iceberg(const std::string& table, const TableCrawl& result, bool listed_all) {
+  if (!result.changed && !listed_all && !iceberg_behind_.count(table)) return {};
+  auto committed = options_.iceberg->commit(result.state);
+  if (!committed) {
+    iceberg_behind_.insert(table);
+    return Error{committed.error().code, "Iceberg commit of " + table + ": " + committed.error().message};
+  }
+  iceberg_behind_.erase(table);
+  // Pending from here: a crawl that fails further on leaves it for the next one.
+  if (options_.publish && (committed->committed || listed_all)) unpublished_.insert(table);
+  for (const auto& r : committed->refused)
+    log::warn("a schema change Iceberg does not allow was left out", {{"table", table}, {"change", r}});
+  return {};
+}
+
+void LocalCatalog::compact(const std::string& table, TableCrawl& result) {
+  auto compacted = options_.compactor->compact(*options_.iceberg, result.state);
+  if (!compacted) {
+    log::error("compaction failed; the table stays as it was", {{"table", table}, {"error", compacted.error().message}});
+  } else if (!compacted->written.empty()) {
+    apply_compaction(result.state, *compacted);
+    result.changed = true;
+    if (options_.publish) unpublished_.insert(table);
+  } else if (!compacted->abandoned.empty()) {
+    log::info("compaction abandoned", {{"table", table}, {"reason", compacted->abandoned}});
+  }
+}
+
+Status LocalCatalog::save_table(const std::string& table, TableCrawl& result, CrawlInfo& info) {
+  auto put = store_->put(catalog_key(table), to_json(result.state).dump());
+  if (!put) return std::move(put).error();
+  for (const auto& c : result.changes) {
+    log::info("schema change", {{"table", c.table}, {"column", c.column}, {"change", c.change},
+                                {"from", c.from}, {"to", c.to}, {"version", result.state.version}});
+    metrics_.counter("spotify_etl_cataloger_schema_changes_total", "Schema changes (columns added or widened)",
+                     {{"table", table}}).inc();
+    info.schema_changes.push_back(c);
+  }
+  metrics_.gauge("spotify_etl_cataloger_partitions", "Partitions per table", {{"table", table}})
+      .set(static_cast<double>(result.state.partitions.size()));
+  {
+    std::lock_guard lock(state_mutex_);
+    tables_[table] = std::move(result.state);
+    metrics_.gauge("spotify_etl_cataloger_tables", "Tables in the catalog").set(static_cast<double>(tables_.size()));
+  }
+  generation_.fetch_add(1);
+  return {};
+}
+
+}  // namespace etl::cataloger
