@@ -60,6 +60,100 @@ std::vector<std::string> header_of(const nlohmann::json& page) {
   return header;
 }
 
+// POSTs the demo run and waits until it ends; the run's final document, or why not.
+Result<nlohmann::json> run_and_wait(Api& api, const std::string& extractor) {
+  nlohmann::json request = {{"sources",
+                             {{{"type", "playlist"}, {"id", fakespotify::kDemoPlaylistId}},
+                              {{"type", "playlist"}, {"id", fakespotify::kEdgeCasePlaylistId}},
+                              {{"type", "album"}, {"id", fakespotify::kDemoAlbumId}},
+                              {{"type", "search"}, {"query", fakespotify::kDemoSearchQuery}}}}};
+  auto run = api.call("POST", extractor + "/v1/runs", request);
+  if (!run) return std::move(run).error();
+  nlohmann::json final_run = *run;
+  const std::string run_id = run->value("run_id", "");
+  wait_for([&] {
+    auto r = api.call("GET", extractor + "/v1/runs/" + run_id);
+    if (!r) return false;
+    final_run = *r;
+    auto status = r->value("status", "");
+    return status != "queued" && status != "running";
+  }, 60s);
+  return final_run;
+}
+
+// Rows are queryable once the transformer wrote them and the cataloger crawled them;
+// waits until the count for this run stops changing.
+void wait_for_rows(Api& api, const std::string& cataloger, const std::string& run_id) {
+  const auto count_sql = "SELECT count(*) FROM songs_data WHERE run_id = '" + run_id + "'";
+  long long last = -1;
+  int stable = 0;
+  wait_for([&] {
+    auto q = api.call("POST", cataloger + "/v1/query", {{"sql", count_sql}});
+    long long n = q && !(*q)["rows"].empty() ? (*q)["rows"][0][0].get<long long>() : -1;
+    stable = (n > 0 && n == last) ? stable + 1 : 0;
+    last = n;
+    return stable >= 3;
+  }, 60s);
+}
+
+// The run's sources and three answers from /v1/query; false when a query failed.
+bool print_results(Api& api, const std::string& cataloger, const nlohmann::json& final_run) {
+  const std::string run_id = final_run.value("run_id", "");
+  std::cout << "\nspotify-etl demo — offline Spotify sample, everything embedded\n\n";
+  std::vector<std::vector<std::string>> sources;
+  for (const auto& s : final_run.value("sources", nlohmann::json::array()))
+    sources.push_back({cell_text(s.value("type", nlohmann::json())), cell_text(s.value("id", nlohmann::json())),
+                       cell_text(s.value("status", nlohmann::json())), cell_text(s.value("pages", nlohmann::json())),
+                       cell_text(s.value("items", nlohmann::json()))});
+  std::cout << "Run " << run_id << ": " << final_run.value("status", "?") << "\n"
+            << render_table({"type", "id", "status", "pages", "items"}, sources) << "\n";
+  // albums_data and artists_data hold one row per raw object: de-duplicate before joining.
+  const std::vector<std::pair<std::string, std::string>> queries = {
+      {"Rows per table",
+       "SELECT 'albums_data' AS table_name, count(*) AS rows FROM albums_data "
+       "UNION ALL SELECT 'artists_data', count(*) FROM artists_data "
+       "UNION ALL SELECT 'songs_data', count(*) FROM songs_data"},
+      {"Top artists by songs",
+       "SELECT a.artist_name, count(*) AS songs, round(avg(s.popularity), 1) AS avg_popularity "
+       "FROM songs_data s JOIN (SELECT DISTINCT artist_id, artist_name FROM artists_data) a USING (artist_id) "
+       "WHERE s.run_id = '" + run_id + "' GROUP BY a.artist_name ORDER BY songs DESC, a.artist_name LIMIT 5"},
+      {"Newest albums",
+       "SELECT DISTINCT album_name, release_date, total_tracks FROM albums_data "
+       "ORDER BY release_date DESC NULLS LAST, album_name LIMIT 5"},
+  };
+  bool ok = true;
+  for (const auto& [title, sql] : queries) {
+    auto page = api.call("POST", cataloger + "/v1/query", {{"sql", sql}});
+    if (!page) {
+      std::cout << title << ": " << page.error().message << "\n\n";
+      ok = false;
+      continue;
+    }
+    std::cout << title << "\n" << render_table(header_of(*page), rows_of(*page)) << "\n";
+  }
+  return ok;
+}
+
+// Where to go next: the dashboard, the APIs, the CLI and the files.
+void print_urls(const Config& config, const AllInOne& app, double seconds) {
+  const std::string cataloger = app.cataloger_url();
+  char took[64];
+  std::snprintf(took, sizeof took, "%.2f", seconds);
+  std::cout << "From POST /v1/runs to rows answering in /v1/query: " << took << " s\n\n"
+            << "Dashboard:\n  " << cataloger << "/ui/"
+            << (config.api_token.empty() ? "" : "   (asks for the API token, ETL_API_TOKEN)") << "\n\n"
+            << "Explore:\n"
+            << "  extractor    " << app.extractor_url() << "/v1/runs\n"
+            << "  transformer  " << app.transformer_url() << "/v1/status\n"
+            << "  cataloger    " << cataloger << "/v1/tables\n"
+            << "  query        curl -s " << cataloger << "/v1/query -H 'Content-Type: application/json'"
+            << (config.api_token.empty() ? "" : " -H \"Authorization: Bearer $ETL_API_TOKEN\"")
+            << " -d '{\"sql\":\"SELECT * FROM songs_data LIMIT 5\"}'\n"
+            << "  CLI          build/bin/spotify-etl query \"SELECT song_name, popularity FROM songs_data ORDER BY popularity DESC NULLS LAST LIMIT 10\"\n"
+            << "  files        " << config.transformed_url << "\n";
+  std::cout.flush();
+}
+
 }  // namespace
 
 int run_demo(Config config, const DemoOptions& options) {
@@ -97,94 +191,17 @@ int run_demo(Config config, const DemoOptions& options) {
 
   Api api;
   api.token = config.api_token;
-  const std::string extractor = (*app)->extractor_url(), cataloger = (*app)->cataloger_url();
-  nlohmann::json request = {{"sources",
-                             {{{"type", "playlist"}, {"id", fakespotify::kDemoPlaylistId}},
-                              {{"type", "playlist"}, {"id", fakespotify::kEdgeCasePlaylistId}},
-                              {{"type", "album"}, {"id", fakespotify::kDemoAlbumId}},
-                              {{"type", "search"}, {"query", fakespotify::kDemoSearchQuery}}}}};
-  auto started_at = std::chrono::steady_clock::now();
-  auto run = api.call("POST", extractor + "/v1/runs", request);
+  const auto started_at = std::chrono::steady_clock::now();
   int rc = 0;
-  nlohmann::json final_run;
-  std::string run_id;
-  if (!run) {
-    std::fprintf(stderr, "spotify-etl demo: %s\n", run.error().message.c_str());
+  auto final_run = run_and_wait(api, (*app)->extractor_url());
+  if (!final_run) {
+    std::fprintf(stderr, "spotify-etl demo: %s\n", final_run.error().message.c_str());
     rc = 1;
   } else {
-    run_id = run->value("run_id", "");
-    wait_for([&] {
-      auto r = api.call("GET", extractor + "/v1/runs/" + run_id);
-      if (!r) return false;
-      final_run = *r;
-      auto status = r->value("status", "");
-      return status != "queued" && status != "running";
-    }, 60s);
-  }
-
-  // Rows are queryable once the transformer wrote them and the cataloger crawled them;
-  // wait until the count for this run stops changing.
-  auto count_sql = "SELECT count(*) FROM songs_data WHERE run_id = '" + run_id + "'";
-  long long last = -1;
-  int stable = 0;
-  if (rc == 0) {
-    wait_for([&] {
-      auto q = api.call("POST", cataloger + "/v1/query", {{"sql", count_sql}});
-      long long n = q && !(*q)["rows"].empty() ? (*q)["rows"][0][0].get<long long>() : -1;
-      stable = (n > 0 && n == last) ? stable + 1 : 0;
-      last = n;
-      return stable >= 3;
-    }, 60s);
-  }
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at).count();
-
-  if (rc == 0) {
-    std::cout << "\nspotify-etl demo — offline Spotify sample, everything embedded\n\n";
-    std::vector<std::vector<std::string>> sources;
-    for (const auto& s : final_run.value("sources", nlohmann::json::array()))
-      sources.push_back({cell_text(s.value("type", nlohmann::json())), cell_text(s.value("id", nlohmann::json())),
-                         cell_text(s.value("status", nlohmann::json())), cell_text(s.value("pages", nlohmann::json())),
-                         cell_text(s.value("items", nlohmann::json()))});
-    std::cout << "Run " << run_id << ": " << final_run.value("status", "?") << "\n"
-              << render_table({"type", "id", "status", "pages", "items"}, sources) << "\n";
-    // albums_data and artists_data hold one row per raw object: de-duplicate before joining.
-    const std::vector<std::pair<std::string, std::string>> queries = {
-        {"Rows per table",
-         "SELECT 'albums_data' AS table_name, count(*) AS rows FROM albums_data "
-         "UNION ALL SELECT 'artists_data', count(*) FROM artists_data "
-         "UNION ALL SELECT 'songs_data', count(*) FROM songs_data"},
-        {"Top artists by songs",
-         "SELECT a.artist_name, count(*) AS songs, round(avg(s.popularity), 1) AS avg_popularity "
-         "FROM songs_data s JOIN (SELECT DISTINCT artist_id, artist_name FROM artists_data) a USING (artist_id) "
-         "WHERE s.run_id = '" + run_id + "' GROUP BY a.artist_name ORDER BY songs DESC, a.artist_name LIMIT 5"},
-        {"Newest albums",
-         "SELECT DISTINCT album_name, release_date, total_tracks FROM albums_data "
-         "ORDER BY release_date DESC NULLS LAST, album_name LIMIT 5"},
-    };
-    for (const auto& [title, sql] : queries) {
-      auto page = api.call("POST", cataloger + "/v1/query", {{"sql", sql}});
-      if (!page) {
-        std::cout << title << ": " << page.error().message << "\n\n";
-        rc = 1;
-        continue;
-      }
-      std::cout << title << "\n" << render_table(header_of(*page), rows_of(*page)) << "\n";
-    }
-    char took[64];
-    std::snprintf(took, sizeof took, "%.2f", seconds);
-    std::cout << "From POST /v1/runs to rows answering in /v1/query: " << took << " s\n\n"
-              << "Dashboard:\n  " << cataloger << "/ui/"
-              << (config.api_token.empty() ? "" : "   (asks for the API token, ETL_API_TOKEN)") << "\n\n"
-              << "Explore:\n"
-              << "  extractor    " << extractor << "/v1/runs\n"
-              << "  transformer  " << (*app)->transformer_url() << "/v1/status\n"
-              << "  cataloger    " << cataloger << "/v1/tables\n"
-              << "  query        curl -s " << cataloger << "/v1/query -H 'Content-Type: application/json'"
-              << (config.api_token.empty() ? "" : " -H \"Authorization: Bearer $ETL_API_TOKEN\"")
-              << " -d '{\"sql\":\"SELECT * FROM songs_data LIMIT 5\"}'\n"
-              << "  CLI          build/bin/spotify-etl query \"SELECT song_name, popularity FROM songs_data ORDER BY popularity DESC NULLS LAST LIMIT 10\"\n"
-              << "  files        " << config.transformed_url << "\n";
-    std::cout.flush();
+    wait_for_rows(api, (*app)->cataloger_url(), final_run->value("run_id", ""));
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at).count();
+    if (!print_results(api, (*app)->cataloger_url(), *final_run)) rc = 1;
+    print_urls(config, **app, seconds);
   }
 
   if (rc == 0 && !options.once) {
