@@ -24,6 +24,10 @@
 // MinIO, as deployed, the cataloger querying its local copy; file:///dir for a
 // shared folder). --rounds: the throughput passes are run that many times in turn
 // and compared round by round (other work on the machine comes and goes).
+//
+// Over 400 lines on purpose: every pass of the comparison (the embedded reference and
+// the distributed passes) runs in one process and one run, so the servers, workloads and
+// passes are set up here together; each piece is its own function.
 #include <librdkafka/rdkafka.h>
 #include <unistd.h>
 

@@ -17,6 +17,9 @@
 # <envfile> is plain `NAME='value'` lines, meant for `set -a; . <envfile>; set +a`.
 # Environment knobs: ETL_CACHE_DIR, TMPDIR, ETL_TEST_MINIO_NOTIFY_TOPIC,
 # ETL_TEST_S3_BUCKET, ETL_TEST_SERVERS_TIMEOUT (readiness limit per server, s).
+#
+# Over 400 lines on purpose: one script owns the servers' whole life (install, start, stop,
+# kill, status), so the tests, the benchmarks and CI all share it.
 set -euo pipefail
 set +m   # no job control: background servers must not become process-group leaders before setsid
 

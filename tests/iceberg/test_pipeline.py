@@ -1,3 +1,5 @@
+# Over 400 lines on purpose: every reader case runs against one demo lake, set up once
+# for this module.
 """The embedded pipeline's tables as Iceberg v2 tables, checked by readers we did not write.
 
 `spotify-etl demo --once` fills ./data/demo (ETL_TABLE_FORMAT=iceberg, the default), then

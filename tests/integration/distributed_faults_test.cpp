@@ -7,6 +7,9 @@
 // (scripts/test-servers.sh on fresh ports and folders, once for the suite):
 // the servers every other test shares stay up. Skipped without the test
 // servers' script (ETL_TEST_SERVERS_SCRIPT, set by scripts/test.sh).
+//
+// Over 400 lines on purpose: the fault cases share one pair of private servers started
+// once for this file.
 #include <gtest/gtest.h>
 #include <unistd.h>
 

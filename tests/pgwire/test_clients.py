@@ -1,3 +1,5 @@
+# Over 400 lines on purpose: every client case runs against one served lake, set up once
+# for this module.
 """The cataloger's PostgreSQL endpoint driven by real clients nobody here wrote:
 psql (Debian postgresql-client), psycopg 3 (extended protocol, parameters,
 cancel) and SQLAlchemy's inspector, against `spotify-etl up` serving the

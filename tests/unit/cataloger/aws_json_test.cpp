@@ -1,5 +1,8 @@
 // The AWS JSON 1.1 client and the Athena / Glue backends against a fake endpoint
 // that records requests and injects throttling and 5xx answers.
+//
+// Over 400 lines on purpose: the cases share one fake AWS endpoint and its record of the
+// requests.
 #include "etl/aws_json.h"
 
 #include <gtest/gtest.h>

@@ -2,6 +2,9 @@
 // on a file:// store and on MinIO (when scripts/test-servers.sh runs): a file is
 // committed at most once whatever crashes between the steps of a commit or
 // concurrent committers do.
+//
+// Over 400 lines on purpose: every case runs on both stores (file:// and MinIO) through
+// the one fixture defined here.
 #include "iceberg_tables.h"
 
 #include <gtest/gtest.h>

@@ -6,6 +6,9 @@
 // the Glue client signing with what the provider hands out. The last suite runs the
 // exchange against moto's real STS and uses the credentials on moto's S3; it is
 // skipped when ETL_TEST_MOTO_ENDPOINT is unset (scripts/test-servers.sh sets it).
+//
+// Over 400 lines on purpose: every credential source is tested against the one fake STS
+// defined here, so each case reads next to what it fakes.
 #include "etl/aws_credentials.h"
 
 #include <gtest/gtest.h>

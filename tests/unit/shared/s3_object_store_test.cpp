@@ -2,6 +2,9 @@
 // payload hashes, key encoding), retries and their limits, error meanings, multipart
 // uploads, pagination and moves. The same backend runs the conformance suite
 // against MinIO in object_store_test.cpp, and s3_minio_test.cpp adds MinIO-only checks.
+//
+// Over 400 lines on purpose: the cases share one fake S3 and its record of the wire
+// requests.
 #include "s3_object_store.h"
 
 #include <gtest/gtest.h>
