@@ -2,7 +2,7 @@
 # for this module.
 """The cataloger's PostgreSQL endpoint driven by real clients nobody here wrote:
 psql (Debian postgresql-client), psycopg 3 (extended protocol, parameters,
-cancel) and SQLAlchemy's inspector, against `spotify-etl up` serving the
+cancel, binary results), SQLAlchemy's inspector and pgx v5 (Grafana's driver), against `spotify-etl up` serving the
 offline demo sample. Each answer is compared with POST /v1/query on the same data.
 Run by tests/pgwire/run.sh (ctest: pgwire_clients)."""
 
@@ -127,6 +127,17 @@ def psql(*args, password=TOKEN):
                           env=env, capture_output=True, text=True, timeout=60)
 
 
+# One value of every type the endpoint sends, for the text/binary comparisons.
+EVERY_TYPE_SQL = (
+    "SELECT 1::BIGINT AS i8, 2::INTEGER AS i4, 3::SMALLINT AS i2, 2.5::DOUBLE AS f8, 1.5::FLOAT AS f4, "
+    "12.345::DECIMAL(10,3) AS n, -0.5::DECIMAL(4,2) AS nn, "
+    "170141183460469231731687303715884105727::HUGEINT AS huge, true AS b, DATE '2024-02-29' AS d, "
+    "TIMESTAMP '2024-01-01 10:11:12.5' AS ts, TIMESTAMPTZ '2024-01-01 10:11:12+00' AS tz, TIME '10:00:01' AS t, "
+    "INTERVAL '1 year 1 day 2 hours' AS iv, '00112233-4455-6677-8899-aabbccddeeff'::UUID AS u, "
+    "['a', NULL, 'b\"c'] AS texts, [1, 2]::BIGINT[] AS longs, [1.5, 2]::DOUBLE[] AS doubles, [true]::BOOLEAN[] AS bools, "
+    "[]::VARCHAR[] AS empty, {'x': 1} AS obj, NULL::BIGINT AS nothing, 'héllo' AS txt")
+
+
 class Psql(unittest.TestCase):
     def test_simple_query_matches_http(self):
         sql = "SELECT artist_id, count(*) AS n FROM songs_data GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5"
@@ -200,6 +211,23 @@ class Psycopg(unittest.TestCase):
         want = http_query("SELECT song_name, duration_ms FROM songs_data WHERE popularity IS NOT NULL "
                           "ORDER BY song_id LIMIT 1")["rows"][0]
         self.assertEqual([name, duration], want)
+
+    def test_binary_results_equal_text_results(self):
+        """A binary cursor asks for every result column in binary (result format 1)."""
+        songs = ("SELECT song_name, duration_ms, explicit, artist_ids, extracted_at, dt, popularity "
+                 "FROM songs_data ORDER BY 1, 2, 3, 4, 5, 6, 7 NULLS FIRST LIMIT 50")  # a total order
+        for sql in (EVERY_TYPE_SQL, songs):
+            with self.subTest(sql=sql[:40]):
+                text = self.conn.cursor().execute(sql).fetchall()
+                binary = self.conn.cursor(binary=True).execute(sql).fetchall()
+                self.assertTrue(text)
+                self.assertEqual(binary, text)
+        row = self.conn.cursor(binary=True).execute(EVERY_TYPE_SQL).fetchone()
+        self.assertEqual(str(row[5]), "12.345")
+        self.assertEqual(str(row[6]), "-0.50")
+        self.assertEqual(row[7], 170141183460469231731687303715884105727)
+        self.assertEqual(row[15], ["a", None, 'b"c'])
+        self.assertEqual(str(row[13]), "366 days, 2:00:00")  # 1 year + 1 day, as psycopg counts a year
 
     def test_errors_carry_sqlstates(self):
         with self.conn.cursor() as cur:
@@ -384,6 +412,97 @@ class ExtendedProtocol(unittest.TestCase):
         self.assertEqual([k for k, _ in first], [b"1", b"2", b"E", b"Z"])
         self.assertIn(b"42501", first[2][1])
         self.assertIn((b"D", struct.pack("!hi", 1, 1) + b"7"), second)
+
+
+    def test_result_formats_that_do_not_fit_are_clean_errors(self):
+        with socket.create_connection(("127.0.0.1", PORTS["pg"]), timeout=10) as s:
+            msgs = scram_login(s)
+            two_columns = message(b"P", b"\0SELECT 1 AS a, 2 AS b\0\0\0")
+            # Three format codes for two columns, then a format code that does not exist.
+            s.sendall(two_columns + message(b"B", b"\0\0\0\0\0\0" + struct.pack("!hhhh", 3, 1, 1, 1)) +
+                      message(b"D", b"P\0") + message(b"E", b"\0\0\0\0\0") + message(b"S", b""))
+            first = msgs.until(b"Z")
+            s.sendall(two_columns + message(b"B", b"\0\0\0\0\0\0" + struct.pack("!hh", 1, 7)) +
+                      message(b"S", b""))
+            second = msgs.until(b"Z")
+            # Binary results of both columns: int4 big-endian, and the description says format 1.
+            s.sendall(two_columns + message(b"B", b"\0\0\0\0\0\0" + struct.pack("!hh", 1, 1)) +
+                      message(b"D", b"P\0") + message(b"E", b"\0\0\0\0\0") + message(b"S", b""))
+            third = msgs.until(b"Z")
+        self.assertIn(b"08P01", dict(first)[b"E"])
+        self.assertIn(b"has 3 result formats but query has 2 columns", dict(first)[b"E"])
+        self.assertIn(b"22023", dict(second)[b"E"])
+        kinds = dict(third)
+        self.assertEqual(kinds[b"T"][-2:], struct.pack("!h", 1))
+        self.assertEqual(kinds[b"D"], struct.pack("!hi", 2, 4) + struct.pack("!i", 1) + struct.pack("!i", 4) +
+                         struct.pack("!i", 2))
+
+
+class GrafanaDriver(unittest.TestCase):
+    """pgx v5, the Go driver of Grafana's PostgreSQL data source (tests/pgwire/grafana_driver),
+    connecting with the provisioned data source's settings and running every data panel
+    of deploy/grafana in both of pgx's query modes (simple protocol; extended protocol
+    with binary results, pgx's default)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.driver = os.environ.get("ETL_GRAFANA_DRIVER", "")
+        if not cls.driver or not os.access(cls.driver, os.X_OK):
+            raise unittest.SkipTest("the pgx driver program was not built (no Go toolchain)")
+        source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+        with open(os.path.join(source, "deploy", "grafana", "spotify-etl-dashboard.json"), encoding="utf-8") as f:
+            cls.dashboard = json.load(f)
+        with open(os.path.join(source, "deploy", "grafana", "provisioning", "datasources", "spotify-etl.yaml"),
+                  encoding="utf-8") as f:
+            provisioning = f.read()
+        setting = lambda name: next(line.split(":", 1)[1].split("#")[0].strip()
+                                    for line in provisioning.splitlines() if line.strip().startswith(name + ":"))
+        cls.dsn = (f"host=127.0.0.1 port={PORTS['pg']} user={setting('user')} dbname={setting('database')} "
+                   f"sslmode={setting('sslmode')} password={TOKEN}")
+
+    def run_driver(self, queries):
+        r = subprocess.run([self.driver], input=json.dumps({"dsn": self.dsn, "queries": queries}),
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout)
+
+    def test_every_data_panel_answers_the_same_in_both_modes_and_as_http(self):
+        panels = [(p["title"], t["rawSql"]) for p in self.dashboard["panels"]
+                  if p.get("datasource", {}).get("type") == "grafana-postgresql-datasource" for t in p["targets"]]
+        self.assertGreaterEqual(len(panels), 3)
+        # Grafana's own variables: the dashboard's range, here wide enough for any data.
+        queries = [sql.replace("${__from:date:YYYY-MM-DD}", "1900-01-01").replace("${__to:date:YYYY-MM-DD}", "2999-12-31")
+                   for _, sql in panels]
+        out = self.run_driver(queries)
+        for (title, _), sql, simple, extended in zip(panels, queries, out["simple"], out["extended"]):
+            with self.subTest(panel=title):
+                self.assertNotIn("error", simple)
+                self.assertNotIn("error", extended)
+                self.assertEqual(extended, simple)
+                want = http_query(sql)
+                self.assertTrue(want["rows"], title)
+                self.assertEqual([c["name"] for c in simple["columns"]], [c["name"] for c in want["columns"]])
+                self.assertEqual(len(simple["rows"]), len(want["rows"]))
+                for got_row, want_row in zip(simple["rows"], want["rows"]):
+                    for got, wanted in zip(got_row, want_row):
+                        if isinstance(wanted, float) or isinstance(got, float):
+                            self.assertAlmostEqual(float(got), float(wanted), places=6)
+                        else:
+                            self.assertEqual(got, wanted)
+                # A time series panel needs its time column as a time type.
+                if simple["columns"][0]["name"] == "time":
+                    self.assertEqual(simple["columns"][0]["oid"], 1114)
+
+    def test_every_type_decodes_the_same_from_binary_and_text(self):
+        out = self.run_driver([EVERY_TYPE_SQL])
+        simple, extended = out["simple"][0], out["extended"][0]
+        self.assertNotIn("error", simple)
+        self.assertEqual(extended, simple)
+        row = dict(zip([c["name"] for c in simple["columns"]], simple["rows"][0]))
+        self.assertEqual(row["iv"], {"Microseconds": 7200000000, "Days": 1, "Months": 12, "Valid": True})
+        self.assertEqual(row["ts"], "2024-01-01T10:11:12.5Z")
+        self.assertEqual(row["texts"], ["a", None, 'b"c'])
+        self.assertIsNone(row["nothing"])
 
 
 class HostileClients(unittest.TestCase):

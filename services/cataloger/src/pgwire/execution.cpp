@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "pgwire/binary_values.h"
 #include "pgwire/commands.h"
 #include "pgwire/pg_catalog.h"
 #include "pgwire/select_list.h"
@@ -12,22 +13,8 @@ namespace {
 
 bool contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
 
-void write_row(Writer& w, const std::vector<std::optional<std::string>>& values) {
-  w.begin('D');
-  w.i16(static_cast<std::int16_t>(values.size()));
-  for (const auto& v : values) {
-    if (!v) {
-      w.i32(-1);
-      continue;
-    }
-    w.i32(static_cast<std::int32_t>(v->size()));
-    w.raw(*v);
-  }
-  w.end();
-}
-
 void write_description(Writer& w, const std::vector<std::string>& names, const std::vector<std::int32_t>& oids,
-                       const std::vector<std::int16_t>& sizes) {
+                       const std::vector<std::int16_t>& sizes, const std::vector<std::int16_t>& formats) {
   w.begin('T');
   w.i16(static_cast<std::int16_t>(names.size()));
   for (std::size_t i = 0; i < names.size(); ++i) {
@@ -37,7 +24,7 @@ void write_description(Writer& w, const std::vector<std::string>& names, const s
     w.i32(oids[i]);
     w.i16(sizes[i]);
     w.i32(-1);  // type modifier
-    w.i16(0);   // text format
+    w.i16(formats.empty() ? 0 : formats[i]);
   }
   w.end();
 }
@@ -170,7 +157,40 @@ void Execution::describe(Writer& w) const {
       sizes.push_back(t.size);
     }
   }
-  write_description(w, names, oids, sizes);
+  write_description(w, names, oids, sizes, formats_);
+}
+
+std::optional<SqlError> Execution::set_formats(const std::vector<std::int16_t>& requested) {
+  if (!returns_rows()) return std::nullopt;
+  auto formats = column_formats(requested, column_count());
+  if (!formats) return SqlError{"08P01", formats.error().message};
+  for (std::size_t i = 0; i < formats->size(); ++i)
+    if ((*formats)[i] == 1 && !has_binary_form(column_oid(i)))
+      return SqlError{"0A000", "binary results of type oid " + std::to_string(column_oid(i)) + " (column " +
+                                   std::to_string(i + 1) + ") are not supported: request text results"};
+  formats_ = std::move(formats).value();
+  return std::nullopt;
+}
+
+Status Execution::write_row(Writer& w, std::vector<std::optional<std::string>> values) const {
+  for (std::size_t i = 0; i < values.size() && i < formats_.size(); ++i) {
+    if (!values[i] || formats_[i] != 1) continue;
+    auto bin = binary_value(column_oid(i), *values[i]);
+    if (!bin) return std::move(bin).error();
+    values[i] = std::move(bin).value();
+  }
+  w.begin('D');
+  w.i16(static_cast<std::int16_t>(values.size()));
+  for (const auto& v : values) {
+    if (!v) {
+      w.i32(-1);
+      continue;
+    }
+    w.i32(static_cast<std::int32_t>(v->size()));
+    w.raw(*v);
+  }
+  w.end();
+  return {};
 }
 
 Result<bool> Execution::next_page(ExecContext& ctx) {
@@ -188,7 +208,7 @@ Result<bool> Execution::write_rows(ExecContext& ctx, Writer& w, std::int32_t max
   if (is_local_) {
     const auto& rows = local_.result.rows;
     while (local_pos_ < rows.size() && budget != 0) {
-      write_row(w, rows[local_pos_++]);
+      ETL_RETURN_IF_ERROR(write_row(w, rows[local_pos_++]));
       --budget;
     }
     if (local_pos_ < rows.size()) return false;
@@ -204,7 +224,7 @@ Result<bool> Execution::write_rows(ExecContext& ctx, Writer& w, std::int32_t max
     }
     auto values = row_values(page_[page_pos_++], types_);
     if (!values) return std::move(values).error();
-    write_row(w, *values);
+    ETL_RETURN_IF_ERROR(write_row(w, std::move(values).value()));
     ++sent_;
     --budget;
     if (w.buffer().size() >= (256u << 10)) ETL_RETURN_IF_ERROR(flush());

@@ -37,7 +37,11 @@ class Execution final {
   const std::optional<SqlError>& error() const noexcept { return error_; }
   TxEffect tx() const noexcept { return local_.tx; }
   bool returns_rows() const noexcept { return is_local_ ? local_.result.returns_rows : true; }
-  // RowDescription, or NoData for a statement without rows.
+  // The result format of each column from a Bind's format codes (binary_values.h);
+  // without a call every column is text. An error when the codes do not fit the
+  // columns or a column asked for in binary has no binary form here.
+  std::optional<SqlError> set_formats(const std::vector<std::int16_t>& requested);
+  // RowDescription (with the formats set), or NoData for a statement without rows.
   void describe(Writer& w) const;
   // Up to `max_rows` DataRows (0: all), then CommandComplete when the result is
   // exhausted; returns whether it is. `flush` is called when the buffer grows large.
@@ -46,10 +50,17 @@ class Execution final {
 
  private:
   Result<bool> next_page(ExecContext& ctx);
+  std::size_t column_count() const noexcept { return is_local_ ? local_.result.columns.size() : types_.size(); }
+  std::int32_t column_oid(std::size_t i) const noexcept {
+    return is_local_ ? local_.result.columns[i].type_oid : types_[i].oid;
+  }
+  // A DataRow of text values, the columns set to binary converted first.
+  Status write_row(Writer& w, std::vector<std::optional<std::string>> values) const;
 
   bool is_local_ = true;
   LocalOutcome local_;
   std::optional<SqlError> error_;
+  std::vector<std::int16_t> formats_;  // per column, 0 text / 1 binary; empty: all text
   std::size_t local_pos_ = 0;
   // engine results
   std::string query_id_;

@@ -64,6 +64,7 @@ class Session final {
   };
   struct Portal {
     std::string sql;  // parameters bound
+    std::vector<std::int16_t> result_formats;  // as Bind asked (binary_values.h column_formats)
     std::optional<Execution> execution;
     bool done = false;
   };

@@ -79,7 +79,7 @@ void Session::bind(const std::string& body) {
   if (msg->param_formats.size() > 1 && msg->param_formats.size() != msg->params.size())
     return fail("08P01", "bind message has a wrong number of parameter formats");
   for (auto f : msg->result_formats)
-    if (f != 0) return fail("0A000", "binary result format is not supported: request text results");
+    if (f != 0 && f != 1) return fail("22023", "unsupported format code: " + std::to_string(f));
   if (!msg->portal.empty() && !portals_.count(msg->portal) && portals_.size() >= shared_.limits.max_prepared)
     return fail("53400", "too many portals on this connection");
   std::vector<Param> params;
@@ -94,6 +94,7 @@ void Session::bind(const std::string& body) {
   }
   Portal portal;
   portal.sql = std::move(*sql);
+  portal.result_formats = std::move(msg->result_formats);
   portals_[msg->portal] = std::move(portal);
   write_empty_message(out_, '2');
 }
@@ -108,7 +109,9 @@ bool Session::start_portal(Portal& portal) {
     return false;
   }
   portal.execution = Execution::run(ctx_, portal.sql);
-  if (auto& err = portal.execution->error()) {
+  std::optional<SqlError> err = portal.execution->error();
+  if (!err) err = portal.execution->set_formats(portal.result_formats);
+  if (err) {
     error(err->sqlstate, err->message);
     count(false);
     skip_to_sync_ = true;

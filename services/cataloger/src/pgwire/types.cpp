@@ -1,6 +1,7 @@
 #include "pgwire/types.h"
 
 #include <cctype>
+#include <cstdio>
 
 #include <nlohmann/json.hpp>
 
@@ -44,6 +45,8 @@ std::string value_text(const nlohmann::json& v, const PgType& t) {
   if (v.is_string()) {
     auto s = v.get<std::string>();
     if (t.oid == oid::timestamp || t.oid == oid::timestamptz) return pg_timestamp(std::move(s), t.oid == oid::timestamptz);
+    if (t.oid == oid::interval)
+      if (auto parts = parse_iso_interval(s)) return pg_interval_text(*parts);
     return s;
   }
   return v.dump();
@@ -83,6 +86,81 @@ PgType pg_type(std::string_view engine_type) {
     return {oid::numeric, -1, "numeric"};
   if (starts_with(t, "STRUCT") || starts_with(t, "MAP") || t == "JSON") return {oid::json, -1, "json"};
   return {oid::text, -1, "text"};
+}
+
+std::optional<IntervalParts> parse_iso_interval(std::string_view s) {
+  if (s.empty() || s.front() != 'P') return std::nullopt;
+  s.remove_prefix(1);
+  IntervalParts out;
+  bool in_time = false, any = false;
+  while (!s.empty()) {
+    if (s.front() == 'T') {
+      if (in_time) return std::nullopt;
+      in_time = true;
+      s.remove_prefix(1);
+      continue;
+    }
+    std::size_t i = 0;
+    const bool negative = s[i] == '-';
+    if (negative || s[i] == '+') ++i;
+    std::int64_t whole = 0, frac = 0;
+    int frac_digits = 0, whole_digits = 0;
+    for (; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])); ++i, ++whole_digits) {
+      if (whole > 922337203685LL) return std::nullopt;  // keeps the microseconds below 2^63
+      whole = whole * 10 + (s[i] - '0');
+    }
+    if (i < s.size() && s[i] == '.') {
+      for (++i; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])); ++i)
+        if (frac_digits < 6) frac = frac * 10 + (s[i] - '0'), ++frac_digits;
+    }
+    if (whole_digits == 0 || i >= s.size()) return std::nullopt;
+    const char unit = s[i];
+    s.remove_prefix(i + 1);
+    if (frac_digits && !(in_time && unit == 'S')) return std::nullopt;
+    for (; frac_digits < 6; ++frac_digits) frac *= 10;
+    const std::int64_t sign = negative ? -1 : 1;
+    if (!in_time && unit == 'Y') out.months += sign * whole * 12;
+    else if (!in_time && unit == 'M') out.months += sign * whole;
+    else if (!in_time && unit == 'W') out.days += sign * whole * 7;
+    else if (!in_time && unit == 'D') out.days += sign * whole;
+    else if (in_time && unit == 'H') out.micros += sign * whole * 3600000000LL;
+    else if (in_time && unit == 'M') out.micros += sign * whole * 60000000LL;
+    else if (in_time && unit == 'S') out.micros += sign * (whole * 1000000LL + frac);
+    else return std::nullopt;
+    any = true;
+  }
+  if (!any) return std::nullopt;
+  return out;
+}
+
+std::string pg_interval_text(const IntervalParts& p) {
+  std::string out;
+  auto field = [&](std::int64_t v, const char* one, const char* many) {
+    if (v == 0) return;
+    if (!out.empty()) out += ' ';
+    out += std::to_string(v) + ' ' + (v == 1 ? one : many);
+  };
+  field(p.months / 12, "year", "years");
+  field(p.months % 12, "mon", "mons");
+  field(p.days, "day", "days");
+  if (p.micros != 0 || out.empty()) {
+    const bool earlier_negative = p.months < 0 || p.days < 0;
+    if (!out.empty()) out += ' ';
+    if (p.micros < 0) out += '-';
+    else if (earlier_negative) out += '+';
+    const std::uint64_t m = p.micros < 0 ? 0 - static_cast<std::uint64_t>(p.micros) : static_cast<std::uint64_t>(p.micros);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%02llu:%02llu:%02llu", static_cast<unsigned long long>(m / 3600000000ULL),
+                  static_cast<unsigned long long>(m / 60000000ULL % 60), static_cast<unsigned long long>(m / 1000000ULL % 60));
+    out += buf;
+    if (const std::uint64_t frac = m % 1000000ULL; frac != 0) {
+      std::snprintf(buf, sizeof buf, ".%06llu", static_cast<unsigned long long>(frac));
+      std::string f(buf);
+      while (f.back() == '0') f.pop_back();
+      out += f;
+    }
+  }
+  return out;
 }
 
 std::string array_literal(const std::vector<std::optional<std::string>>& items) {

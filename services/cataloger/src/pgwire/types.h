@@ -31,9 +31,21 @@ PgType pg_type(std::string_view engine_type);
 
 // Splits one JSON array row ("[\"x\",1,null,[\"a\"]]") into PostgreSQL text values, one per
 // column, converted for the column's type: booleans t/f, timestamps "YYYY-MM-DD HH:MM:SS[.ffffff]"
-// (+00 for timestamptz), lists as array literals {"a","b"}, objects as JSON text.
+// (+00 for timestamptz), intervals as PostgreSQL prints them, lists as array literals
+// {"a","b"}, objects as JSON text.
 // invalid_argument when the row is not a JSON array of `types.size()` values.
 Result<std::vector<std::optional<std::string>>> row_values(std::string_view json_row, const std::vector<PgType>& types);
+
+// An interval's parts, as PostgreSQL keeps them.
+struct IntervalParts {
+  std::int64_t months = 0, days = 0, micros = 0;
+};
+// The engine's ISO 8601 duration text ("P1Y2M3DT4H5M6.5S", signs allowed per
+// component) -> its parts; nullopt for anything else.
+std::optional<IntervalParts> parse_iso_interval(std::string_view text);
+// PostgreSQL's interval text (IntervalStyle postgres): "1 year 2 mons 3 days 04:05:06.5",
+// "-1 days +00:00:01", "00:00:00" for zero.
+std::string pg_interval_text(const IntervalParts& parts);
 
 // An array literal element list -> {"a","b",NULL} (for text[] and the other array types).
 std::string array_literal(const std::vector<std::optional<std::string>>& items);
