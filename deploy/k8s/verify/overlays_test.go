@@ -196,6 +196,13 @@ func checkAWSOverlay(t *testing.T, objs *Objects) {
 	if v := configValue(t, objs, "ETL_QUERY_ENGINE"); v != "athena" {
 		t.Errorf("ETL_QUERY_ENGINE=%q, want athena", v)
 	}
+	// Iceberg tables registered in Glue at each commit: the cataloger's policy must
+	// allow the registration and the metadata writes, and no crawler.
+	iceberg := configValue(t, objs, "ETL_TABLE_FORMAT") == "iceberg"
+	if !iceberg {
+		t.Errorf("ETL_TABLE_FORMAT=%q, want iceberg (tables registered in Glue without a crawler)",
+			configValue(t, objs, "ETL_TABLE_FORMAT"))
+	}
 	athenaOutput := configValue(t, objs, "ETL_ATHENA_OUTPUT")
 	if !strings.HasPrefix(athenaOutput, "s3://") {
 		t.Errorf("ETL_ATHENA_OUTPUT=%q, want s3://bucket/prefix", athenaOutput)
@@ -253,7 +260,11 @@ func checkAWSOverlay(t *testing.T, objs *Objects) {
 			t.Errorf("%s: not an IAM policy document (Version 2012-10-17 with statements)", policyPath)
 		}
 		named := map[string]bool{}
+		actions := map[string]bool{}
 		for _, st := range policy.Statement {
+			for _, a := range st.Action {
+				actions[a] = true
+			}
 			if st.Effect != "Allow" {
 				t.Errorf("%s: unexpected Effect %q", policyPath, st.Effect)
 			}
@@ -270,6 +281,18 @@ func checkAWSOverlay(t *testing.T, objs *Objects) {
 					if strings.HasPrefix(r, "arn:aws:s3:::"+b) {
 						named[kind] = true
 					}
+				}
+			}
+		}
+		if d.Name == "cataloger" && iceberg {
+			for _, a := range []string{"glue:GetTable", "glue:CreateTable", "glue:UpdateTable", "s3:PutObject"} {
+				if !actions[a] {
+					t.Errorf("%s: the Iceberg route needs %s", policyPath, a)
+				}
+			}
+			for _, a := range []string{"glue:StartCrawler", "glue:CreateCrawler", "iam:PassRole"} {
+				if actions[a] {
+					t.Errorf("%s: grants %s, but the Iceberg route runs no crawler", policyPath, a)
 				}
 			}
 		}

@@ -309,8 +309,14 @@ TEST(GlueIcebergRegistrarFake, EveryCallIsOneOfTheDeclaredOperations) {
 
 // ---- the IAM document -----------------------------------------------------------------------------
 
-TEST(GlueIcebergIam, PolicyGrantsExactlyTheGlueOperationsUsed) {
-  const std::string path = std::string(ETL_SOURCE_DIR) + "/deploy/iam/cataloger-glue-iceberg.json";
+// The template (deploy/iam) and the AWS overlay's filled-in policy alike.
+class GlueIcebergIam : public ::testing::TestWithParam<std::string> {};
+INSTANTIATE_TEST_SUITE_P(Policies, GlueIcebergIam,
+                         ::testing::Values("deploy/iam/cataloger-glue-iceberg.json",
+                                           "deploy/k8s/overlays/aws/iam/cataloger-policy.json"));
+
+TEST_P(GlueIcebergIam, PolicyGrantsExactlyTheGlueOperationsUsed) {
+  const std::string path = std::string(ETL_SOURCE_DIR) + "/" + GetParam();
   std::ifstream in(path);
   ASSERT_TRUE(in) << "cannot read " << path;
   json policy = json::parse(in, nullptr, false);
