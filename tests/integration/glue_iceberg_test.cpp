@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include "../unit/cataloger/aws_fake.h"
 #include "../unit/cataloger/cataloger_fixtures.h"
@@ -25,6 +26,7 @@
 #include "backends.h"
 #include "etl/aws_json.h"
 #include "etl/http_client.h"
+#include "glue_catalog.h"
 #include "glue_iceberg.h"
 
 namespace etl::cataloger {
@@ -345,6 +347,65 @@ TEST_F(GlueIcebergCatalog, UnreachableGlueFailsTheCrawlAndARestartRegistersWhatL
   ASSERT_TRUE(done.ok());
   EXPECT_EQ(done->state, CrawlState::succeeded) << done->error;
   EXPECT_EQ(glue_table(database_, "songs_data")["Parameters"]["metadata_location"], metadata_url("songs_data", 1));
+}
+
+// ---- ETL_GLUE_ICEBERG_REGISTRATION=crawler: the classic route, with Iceberg targets -------------
+
+class GlueIcebergCrawlerRoute : public GlueIcebergCatalog {
+ protected:
+  Config crawler_config() const {
+    Config c = config(moto_);
+    c.glue.iceberg_registration = "crawler";
+    c.glue.crawler_role = "arn:aws:iam::123456789012:role/spotify-etl-glue-crawler";
+    return c;
+  }
+  json crawler(const std::string& table) const {
+    auto glue = aws::JsonClient::create(aws(), aws::glue_service()).value();
+    auto got = glue->send("GetCrawler", {{"Name", default_crawler_name(database_, table)}});
+    if (!got || !got->ok()) return json();
+    return got->body.value("Crawler", json::object());
+  }
+};
+
+TEST_F(GlueIcebergCrawlerRoute, ACommitStartsTheTablesCrawlerWithAnIcebergTargetAndRegistersNothingItself) {
+  auto catalog = open(crawler_config());
+  ASSERT_TRUE(catalog);
+  EXPECT_EQ(catalog->name(), "glue");
+  auto first = crawl({upload("songs_data", "2026-11-20", "run1", 3, 0)});
+  ASSERT_EQ(first.state, CrawlState::succeeded) << first.error;
+  EXPECT_TRUE(store_->head("songs_data/metadata/v1.metadata.json").ok()) << "the commit landed";
+  // The crawler is created and started on the Glue worker, shortly after the crawl.
+  json c;
+  const auto deadline = std::chrono::steady_clock::now() + seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    c = crawler("songs_data");
+    if (c.is_object() && (c.value("State", "") != "READY" || c.contains("LastCrawl"))) break;
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+  ASSERT_TRUE(c.is_object()) << "no crawler " << default_crawler_name(database_, "songs_data");
+  ASSERT_TRUE(c["Targets"].contains("IcebergTargets")) << c["Targets"].dump();
+  EXPECT_EQ(c["Targets"]["IcebergTargets"][0]["Paths"][0], url_ + "/songs_data/");
+  EXPECT_FALSE(c["Targets"].contains("S3Targets") && !c["Targets"]["S3Targets"].empty()) << c["Targets"].dump();
+  EXPECT_TRUE(c.value("State", "") != "READY" || c.contains("LastCrawl")) << "the crawler was never started: " << c.dump();
+  EXPECT_EQ(c["DatabaseName"], database_);
+  // Only the crawler registers: the cataloger itself wrote no Glue table.
+  auto glue = aws::JsonClient::create(aws(), aws::glue_service()).value();
+  auto table = glue->send("GetTable", {{"DatabaseName", database_}, {"Name", "songs_data"}});
+  ASSERT_TRUE(table.ok()) << table.error().message;
+  EXPECT_FALSE(table->ok() && table->body["Table"]["Parameters"].contains("metadata_location"))
+      << "the crawler route must not register the table directly";
+}
+
+TEST_F(GlueIcebergCrawlerRoute, WithoutACrawlerRoleNothingStartsAndTheErrorSaysWhy) {
+  Config c = crawler_config();
+  c.glue.crawler_role.clear();
+  TableMirrorOptions cache;
+  cache.root = cache_.path() / "cache";
+  BackendContext context{c, store_, metrics_, cache, 2, {}};
+  auto opened = open_catalog(context);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().code, Errc::invalid_argument);
+  EXPECT_NE(opened.error().message.find("ETL_GLUE_CRAWLER_ROLE"), std::string::npos) << opened.error().message;
 }
 
 }  // namespace

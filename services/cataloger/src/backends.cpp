@@ -1,6 +1,7 @@
 #include "backends.h"
 
 #include <algorithm>
+#include <set>
 
 #include "athena_engine.h"
 #include "duckdb_engine.h"
@@ -63,14 +64,50 @@ Result<std::shared_ptr<Catalog>> open_local_catalog(const BackendContext& contex
   return std::shared_ptr<Catalog>(std::move(catalog).value());
 }
 
+// ETL_GLUE_ICEBERG_REGISTRATION=crawler: after each commit the table's Glue crawler
+// (an Iceberg target on the table folder) is started on a GlueCatalog's crawl worker,
+// where a crawl asked for while one waits joins it and a running crawler is waited
+// for and started again. Tables without a crawler are left out.
+Result<std::function<Status(const PublishedTable&)>> glue_crawler_publisher(const Config& config) {
+  auto options = glue_catalog_options(config);
+  if (!options) return std::move(options).error();
+  options->iceberg_targets = true;
+  for (const auto& table : options->tables)
+    if (!options->crawlers.contains(table) && options->create && options->crawler_role.empty())
+      return make_error(Errc::invalid_argument,
+                        "ETL_GLUE_ICEBERG_REGISTRATION=crawler creates a Glue crawler with an Iceberg target for " + table +
+                            ": set ETL_GLUE_CRAWLER_ROLE to the IAM role it runs as (or name existing crawlers in "
+                            "ETL_GLUE_CRAWLERS)");
+  const std::set<std::string> tables(options->tables.begin(), options->tables.end());
+  auto opened = GlueCatalog::open(config.aws, std::move(options).value());
+  if (!opened) return std::move(opened).error();
+  std::shared_ptr<GlueCatalog> crawlers = std::move(opened).value();
+  crawlers->start();  // stopped when the last copy of the hook goes, with the catalog
+  return std::function<Status(const PublishedTable&)>([crawlers, tables](const PublishedTable& table) -> Status {
+    if (!tables.contains(table.table)) return {};
+    CrawlRequest request;
+    request.tables = {table.table};
+    request.trigger = "events";  // a crawler found running is started again once it ends
+    auto queued = crawlers->start_crawl(request);
+    if (!queued) return Error{queued.error().code, "Glue crawler: " + queued.error().message};
+    return {};
+  });
+}
+
 // ETL_CATALOG=glue with ETL_TABLE_FORMAT=iceberg: the built-in catalog commits the
 // Iceberg tables and each commit is registered in the Glue Data Catalog at once
-// (aws/glue_iceberg.h), where Athena finds it; no crawler runs.
+// (aws/glue_iceberg.h), where Athena finds it; no crawler runs. Or, with
+// ETL_GLUE_ICEBERG_REGISTRATION=crawler, the table's crawler registers it.
 Result<std::shared_ptr<Catalog>> open_glue_iceberg_catalog(const BackendContext& context) {
   const Config& config = context.config;
   if (!config.transformed_url.starts_with("s3://"))
     return make_error(Errc::invalid_argument, "ETL_CATALOG=glue needs ETL_TRANSFORMED_URL=s3://bucket[/prefix] (Athena "
                                               "reads the tables from S3), got '" + config.transformed_url + "'");
+  if (config.glue.iceberg_registration == "crawler") {
+    auto publish = glue_crawler_publisher(config);
+    if (!publish) return std::move(publish).error();
+    return open_local_catalog(context, std::move(publish).value(), "glue");
+  }
   GlueRegistrarOptions options;
   options.database = config.glue_database;
   options.create_database = config.glue.create;

@@ -63,6 +63,10 @@ struct GlueSettings {
   bool create = true;                           // ETL_GLUE_CREATE: create the database and missing crawlers
   bool recrawl_new_folders = true;              // ETL_GLUE_RECRAWL: new-folders (true) | everything (false)
   std::map<std::string, std::string> crawlers;  // ETL_GLUE_CRAWLERS: table -> existing crawler, used as it is
+  // ETL_GLUE_ICEBERG_REGISTRATION (with ETL_TABLE_FORMAT=iceberg): "direct" registers
+  // each commit (UpdateTable on metadata_location); "crawler" starts the table's Glue
+  // crawler with an Iceberg target instead (the classic route, with its delay).
+  std::string iceberg_registration = "direct";
 };
 
 // ETL_CATALOG=local over an s3:// transformed store: the local copy DuckDB reads.

@@ -236,6 +236,7 @@ void read_glue_settings(Reader& r, GlueSettings& glue) {
   std::string recrawl = glue.recrawl_new_folders ? "new-folders" : "everything";
   r.choice("ETL_GLUE_RECRAWL", recrawl, {"new-folders", "everything"});
   glue.recrawl_new_folders = recrawl == "new-folders";
+  r.choice("ETL_GLUE_ICEBERG_REGISTRATION", glue.iceberg_registration, {"direct", "crawler"});
   auto crawlers = r.get("ETL_GLUE_CRAWLERS");
   if (!crawlers) return;
   std::string_view rest = *crawlers;

@@ -436,6 +436,32 @@ TEST(GlueCatalogFake, CrawlerRequestCrawlsExactlyTheTableFolder) {
   EXPECT_EQ(r["RecrawlPolicy"]["RecrawlBehavior"], "CRAWL_EVERYTHING");
 }
 
+TEST(GlueCatalogFake, IcebergCrawlerRequestHasAnIcebergTargetOnTheTableFolder) {
+  GlueCatalogOptions o;
+  o.transformed_url = "s3://bucket/data/transformed";
+  o.crawler_role = "glue-crawler";
+  o.iceberg_targets = true;
+  json r = create_crawler_request(o, "songs_data", "c1");
+  EXPECT_FALSE(r["Targets"].contains("S3Targets"));
+  ASSERT_EQ(r["Targets"]["IcebergTargets"].size(), 1u);
+  EXPECT_EQ(r["Targets"]["IcebergTargets"][0]["Paths"], json::array({"s3://bucket/data/transformed/songs_data/"}));
+  EXPECT_EQ(r["Targets"]["IcebergTargets"][0]["MaximumTraversalDepth"], 1) << "metadata/ sits right under the folder";
+  EXPECT_EQ(r["RecrawlPolicy"]["RecrawlBehavior"], "CRAWL_EVERYTHING");
+  EXPECT_EQ(r["SchemaChangePolicy"]["UpdateBehavior"], "UPDATE_IN_DATABASE") << "metadata_location must move";
+  EXPECT_EQ(r["Role"], "glue-crawler");
+  EXPECT_EQ(r["DatabaseName"], "spotify");
+}
+
+TEST(GlueCatalogFake, IcebergRegistrationIsDirectOrCrawler) {
+  auto config = load_config({{"ETL_GLUE_ICEBERG_REGISTRATION", "crawler"}});
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->glue.iceberg_registration, "crawler");
+  EXPECT_EQ(load_config({}).value().glue.iceberg_registration, "direct");
+  auto refused = load_config({{"ETL_GLUE_ICEBERG_REGISTRATION", "sometimes"}});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("ETL_GLUE_ICEBERG_REGISTRATION"), std::string::npos);
+}
+
 TEST(GlueCatalogFake, OptionsComeFromTheConfiguration) {
   auto config = load_config({{"ETL_TRANSFORMED_URL", "s3://bucket/x"},
                              {"ETL_GLUE_CRAWLERS", "songs_data=my-songs,extra_t=ext"},

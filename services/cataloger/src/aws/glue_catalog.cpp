@@ -35,6 +35,29 @@ Result<GlueCatalogOptions> glue_catalog_options(const Config& config) {
   return o;
 }
 
+namespace {
+
+// The one folder a crawler's Targets name (S3Targets[].Path or IcebergTargets[].Paths[]); "" unless exactly one.
+std::string crawled_folder(const json& targets) {
+  if (!targets.is_object()) return "";
+  std::vector<std::string> paths;
+  for (const auto& t : targets.value("S3Targets", json::array()))
+    if (t.is_object() && t.value("Path", json()).is_string()) paths.push_back(t["Path"]);
+  for (const auto& t : targets.value("IcebergTargets", json::array()))
+    if (t.is_object() && t.value("Paths", json()).is_array())
+      for (const auto& p : t["Paths"])
+        if (p.is_string()) paths.push_back(p);
+  return paths.size() == 1 ? paths[0] : "";
+}
+
+bool crawls_the_same_folder(const json& have, const json& want) {
+  const bool iceberg = want.contains("IcebergTargets");
+  return have.is_object() && have.contains(iceberg ? "IcebergTargets" : "S3Targets") &&
+         !crawled_folder(have).empty() && crawled_folder(have) == crawled_folder(want);
+}
+
+}  // namespace
+
 std::string default_crawler_name(const std::string& database, const std::string& table) {
   return "spotify-etl-" + database + "-" + table;
 }
@@ -55,6 +78,15 @@ json create_crawler_request(const GlueCatalogOptions& options, const std::string
   json schema_policy = options.incremental
                            ? json{{"UpdateBehavior", "LOG"}, {"DeleteBehavior", "LOG"}}
                            : json{{"UpdateBehavior", "UPDATE_IN_DATABASE"}, {"DeleteBehavior", "LOG"}};
+  if (options.iceberg_targets)
+    return {{"Name", crawler},
+            {"Role", options.crawler_role},
+            {"DatabaseName", options.database},
+            {"Description", "spotify-etl: the Iceberg table " + table + " (" + path + "), created by the cataloger"},
+            {"Targets", {{"IcebergTargets", json::array({{{"Paths", json::array({path})}, {"MaximumTraversalDepth", 1}}})}}},
+            {"SchemaChangePolicy", {{"UpdateBehavior", "UPDATE_IN_DATABASE"}, {"DeleteBehavior", "LOG"}}},
+            {"RecrawlPolicy", {{"RecrawlBehavior", "CRAWL_EVERYTHING"}}},
+            {"Tags", {{"app", "spotify-etl"}, {"table", table}}}};
   return {{"Name", crawler},
           {"Role", options.crawler_role},
           {"DatabaseName", options.database},
@@ -114,10 +146,9 @@ Status GlueCatalog::ensure_resources() {
     if (got->ok()) {
       if (!configured) {
         // Ours: say so when it no longer crawls what we would give it (it is used anyway).
-        json want = create_crawler_request(options_, table, name)["Targets"]["S3Targets"][0]["Path"];
+        const json want = create_crawler_request(options_, table, name)["Targets"];
         json targets = got->body.value("Crawler", json::object()).value("Targets", json::object());
-        json s3 = targets.is_object() ? targets.value("S3Targets", json::array()) : json::array();
-        if (s3.size() != 1 || s3[0].value("Path", std::string()) != want.get<std::string>())
+        if (!crawls_the_same_folder(targets, want))
           log::warn("Glue crawler does not crawl exactly the table folder", {{"crawler", name}, {"expected", want}});
       }
       continue;

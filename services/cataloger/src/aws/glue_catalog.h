@@ -33,6 +33,9 @@ struct GlueCatalogOptions {
   std::string crawler_role;                   // ETL_GLUE_CRAWLER_ROLE: IAM role (name or ARN) of created crawlers
   bool create = true;                         // ETL_GLUE_CREATE: create the database and missing crawlers
   bool incremental = true;                    // ETL_GLUE_RECRAWL: new-folders (true) | everything (false)
+  // The tables are Iceberg tables (ETL_GLUE_ICEBERG_REGISTRATION=crawler): created
+  // crawlers get an Iceberg target on the table folder instead of an S3 target.
+  bool iceberg_targets = false;
   std::chrono::milliseconds poll_initial{2000};  // first GetCrawler after StartCrawler
   std::chrono::milliseconds poll_max{15000};     // GetCrawler polls back off up to this
   std::chrono::minutes crawl_timeout{60};        // a crawl not READY by then is reported failed
@@ -47,7 +50,9 @@ Result<GlueCatalogOptions> glue_catalog_options(const Config& config);
 // The name of the crawler we create for a table when none is configured.
 std::string default_crawler_name(const std::string& database, const std::string& table);
 // The CreateCrawler request for a table (pure; tested): S3 target = the table
-// folder, table level pinned at that folder, Hive partitions below it.
+// folder, table level pinned at that folder, Hive partitions below it. With
+// `iceberg_targets`: an Iceberg target on the table folder (the crawler reads its
+// metadata/ and registers the Iceberg table), every crawl a full one.
 nlohmann::json create_crawler_request(const GlueCatalogOptions& options, const std::string& table,
                                       const std::string& crawler_name);
 
