@@ -13,6 +13,15 @@
 
 namespace etl::cataloger::iceberg {
 
+namespace {
+constexpr std::string_view kCompactedStem = "compacted-";
+}  // namespace
+
+bool is_compacted_key(std::string_view key) {
+  auto data = DataKey::parse(key);
+  return data && data->file.starts_with(kCompactedStem);
+}
+
 namespace fs = std::filesystem;
 using nlohmann::json;
 
@@ -139,7 +148,7 @@ Result<CompactionResult> Compactor::compact(IcebergTables& tables, const TableSt
                                             std::to_string(rewritten->second) + " rows, its inputs " +
                                             std::to_string(expected));
     }
-    const std::string key = DataKey::make(state.name, group.dt, "compacted-" + random_hex(), "parquet");
+    const std::string key = DataKey::make(state.name, group.dt, std::string(kCompactedStem) + random_hex(), "parquet");
     auto put = store_->put(key, rewritten->first);
     if (!put) {
       undo();

@@ -21,6 +21,11 @@
 
 namespace etl::cataloger::iceberg {
 
+// Whether `key` names a compaction's output file (`<table>/dt=<d>/compacted-<hex>.parquet`).
+// Such a file is written before its replace commit lands, so a listing can show it
+// before the commit or after a lost one: crawls take it from the snapshot only.
+bool is_compacted_key(std::string_view key);
+
 struct CompactionOptions {
   std::uint64_t target_file_bytes = 128ull << 20;  // ETL_ICEBERG_TARGET_FILE_BYTES
 };

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "compaction.h"
 #include "etl/log.h"
 #include "ids.h"
 #include "table_metadata.h"
@@ -183,6 +184,22 @@ Result<std::set<std::string>> IcebergTables::retired(const std::string& table) {
   if (*current)
     for (const auto& [key, at] : retired_files((*current)->metadata)) out.insert(key);
   return out;
+}
+
+Result<IcebergTables::CrawlView> IcebergTables::crawl_view(const std::string& table) {
+  auto current = this->current(table);
+  if (!current) return std::move(current).error();
+  CrawlView view;
+  if (!*current) return view;
+  const json& metadata = (*current)->metadata;
+  for (const auto& [key, at] : retired_files(metadata)) view.retired.insert(key);
+  const json properties = metadata.value("properties", json::object());
+  if (!properties.is_object() || !properties.contains(std::string(kLastCompactionProperty))) return view;  // never compacted
+  auto live = live_files(metadata);
+  if (!live) return std::move(live).error();
+  for (const auto& e : *live)
+    if (auto key = key_of(e.file_path); key && is_compacted_key(*key)) view.compacted_live.insert(*key);
+  return view;
 }
 
 Result<std::vector<ReadManifest>> IcebergTables::read_snapshot(const json& metadata) {

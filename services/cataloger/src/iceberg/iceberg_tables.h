@@ -107,6 +107,16 @@ class IcebergTables final {
   // The table's retired files (compacted away, still stored): crawls leave them out.
   Result<std::set<std::string>> retired(const std::string& table);
 
+  // What a crawl takes from the table's current metadata (one load): the retired
+  // files, and the compaction outputs the current snapshot holds (keys). A crawl
+  // loads it after listing, and shows a compaction's inputs or its output, as that
+  // metadata version says, never both and never neither.
+  struct CrawlView {
+    std::set<std::string> retired;
+    std::set<std::string> compacted_live;
+  };
+  Result<CrawlView> crawl_view(const std::string& table);
+
   // nullopt when the table has no Iceberg metadata yet.
   Result<std::optional<CurrentTable>> current(const std::string& table);
   // The live (added or existing) data files of the metadata's current snapshot.

@@ -125,6 +125,11 @@ class LocalCatalog final : public Catalog {
                    const CrawlRequest& request, CrawlInfo& info);
   Result<std::vector<ObjectInfo>> list_table(const std::string& table, const std::set<std::string>& partitions,
                                              CrawlScope& scope);
+  // Of what compactions touched, keeps in `listing` what the Iceberg `view` says:
+  // retired inputs out, outputs the snapshot holds in (fetched when not listed),
+  // outputs it does not hold out.
+  Status take_compaction_as_committed(const std::string& table, const std::set<std::string>& partitions,
+                                      const iceberg::IcebergTables::CrawlView& view, std::vector<ObjectInfo>& listing);
   Status commit_iceberg(const std::string& table, const TableCrawl& result, bool listed_all);
   void compact(const std::string& table, TableCrawl& result);
   Status save_table(const std::string& table, TableCrawl& result, CrawlInfo& info);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <set>
 
+#include "compaction.h"
 #include "etl/log.h"
 #include "ids.h"
 #include "local_catalog.h"
@@ -83,30 +84,39 @@ Status LocalCatalog::crawl_one(const std::string& table, std::set<std::string> p
     else current.name = table;
   }
   // Files a compaction replaced stay in the store until no kept snapshot names
-  // them; the catalog and the commits leave them out. When the catalog still
-  // names one (another cataloger compacted), the whole table is listed again so
-  // the new files come in with the same crawl that drops the old ones.
-  std::set<std::string> retired;
+  // them, and its output is stored before its replace commit lands (or is lost):
+  // a listing alone could show both, or an output no snapshot holds. So after
+  // listing, the crawl loads the table's Iceberg metadata once and takes, of what
+  // a compaction touched, exactly what that version says: the output if it holds
+  // it (fetched when it landed after the listing), else the inputs. When the
+  // catalog still names a retired file (another cataloger compacted), the whole
+  // table is listed again so the output comes in with the same crawl that drops
+  // the inputs.
+  std::vector<ObjectInfo> listing;
+  iceberg::IcebergTables::CrawlView view;
   bool stale = false;
-  if (options_.iceberg) {
-    auto r = options_.iceberg->retired(table);
-    if (!r) return Error{r.error().code, "Iceberg metadata of " + table + ": " + r.error().message};
-    retired = std::move(r).value();
+  for (int pass = 0; pass < 2; ++pass) {
+    auto listed = list_table(table, partitions, scope);
+    if (!listed) return std::move(listed).error();
+    listing = std::move(listed).value();
+    if (!options_.iceberg) break;
+    auto loaded = options_.iceberg->crawl_view(table);
+    if (!loaded) return Error{loaded.error().code, "Iceberg metadata of " + table + ": " + loaded.error().message};
+    view = std::move(loaded).value();
+    stale = false;
     for (const auto& [dt, partition] : current.partitions)
-      for (const auto& [key, file] : partition.files) stale = stale || retired.count(key) > 0;
-    if (stale) {
-      partitions.clear();
-      for (auto& [dt, partition] : current.partitions)
-        std::erase_if(partition.files, [&](const auto& f) { return retired.count(f.first) > 0; });
-    }
+      for (const auto& [key, file] : partition.files) stale = stale || view.retired.count(key) > 0;
+    if (!stale || partitions.empty()) break;
+    partitions.clear();
   }
-  auto listing = list_table(table, partitions, scope);
-  if (!listing) return std::move(listing).error();
-  if (!retired.empty()) std::erase_if(*listing, [&](const ObjectInfo& o) { return retired.count(o.key) > 0; });
+  if (stale)
+    for (auto& [dt, partition] : current.partitions)
+      std::erase_if(partition.files, [&](const auto& f) { return view.retired.count(f.first) > 0; });
+  if (options_.iceberg) ETL_RETURN_IF_ERROR(take_compaction_as_committed(table, partitions, view, listing));
   // The schema reader and the views read the local copy: it must hold the listed
   // versions before the catalog names them.
-  if (options_.mirror) ETL_RETURN_IF_ERROR(options_.mirror->mirror(*listing));
-  TableCrawl result = crawl_table(current, *listing, partitions, *reader_, request.full, now_rfc3339());
+  if (options_.mirror) ETL_RETURN_IF_ERROR(options_.mirror->mirror(listing));
+  TableCrawl result = crawl_table(current, listing, partitions, *reader_, request.full, now_rfc3339());
   if (stale && !result.changed) {  // the retired files left the catalog: its views must change
     result.changed = true;
     result.state.data_version += 1;
@@ -114,7 +124,7 @@ Status LocalCatalog::crawl_one(const std::string& table, std::set<std::string> p
   }
   if (options_.mirror) {
     std::set<std::string> keep;
-    for (const auto& obj : *listing) keep.insert(obj.key);
+    for (const auto& obj : listing) keep.insert(obj.key);
     for (const auto& [dt, partition] : result.state.partitions)
       for (const auto& [key, file] : partition.files) keep.insert(key);
     options_.mirror->retain(table + "/", keep);
@@ -133,6 +143,29 @@ Status LocalCatalog::crawl_one(const std::string& table, std::set<std::string> p
   }
   if (!result.changed) return {};
   return save_table(table, result, info);
+}
+
+Status LocalCatalog::take_compaction_as_committed(const std::string& table, const std::set<std::string>& partitions,
+                                                  const iceberg::IcebergTables::CrawlView& view,
+                                                  std::vector<ObjectInfo>& listing) {
+  std::erase_if(listing, [&](const ObjectInfo& o) {
+    return view.retired.count(o.key) > 0 || (iceberg::is_compacted_key(o.key) && !view.compacted_live.count(o.key));
+  });
+  std::set<std::string> listed;
+  for (const auto& o : listing) listed.insert(o.key);
+  for (const auto& key : view.compacted_live) {
+    auto data = DataKey::parse(key);
+    if (listed.count(key) || !data || data->table != table || (!partitions.empty() && !partitions.count(data->dt)))
+      continue;
+    auto head = store_->head(key);  // committed after the listing
+    if (!head) {
+      if (head.error().code == Errc::not_found) continue;
+      return std::move(head).error();
+    }
+    head->key = key;
+    listing.push_back(std::move(head).value());
+  }
+  return {};
 }
 
 Result<std::vector<ObjectInfo>> LocalCatalog::list_table(const std::string& table,
