@@ -4,6 +4,7 @@
 # extensions cannot be installed), then runs one script with the extensions folder.
 #   run.sh selftest.py <ext dir>                  the readers' self-check (local, and MinIO with ETL_TEST_S3_*)
 #   run.sh test_pipeline.py <ext dir> --bin-dir D the pipeline's tables read by PyIceberg and DuckDB
+#   run.sh test_kill.py <ext dir> --bin-dir D     a cataloger killed while it commits on MinIO
 # <ext dir>: CMake's ETL_DUCKDB_EXTENSION_DIR.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
