@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "etl/ascii.h"
+
 namespace etl {
 namespace {
 
@@ -17,13 +19,6 @@ bool is_unreserved(unsigned char c) {
 }
 
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
@@ -186,7 +181,7 @@ Sigv4Steps sigv4_steps(const SigningRequest& request, const AwsCredentials& cred
   HeaderList headers;
   headers.emplace_back("host", trim_all(request.host));
   for (const auto& [raw_name, value] : request.headers) {
-    const std::string name = lower(trim(raw_name));
+    const std::string name = ascii_lower(trim(raw_name));
     const bool generated = name == "host" || name == "x-amz-date" || name == "x-amz-security-token" ||
                            name == "authorization" || (s3_content_sha_header && name == "x-amz-content-sha256");
     if (name.empty() || generated) continue;

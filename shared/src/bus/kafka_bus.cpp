@@ -9,15 +9,11 @@
 #include <charconv>
 #include <condition_variable>
 
+#include "etl/ascii.h"
+
 namespace etl {
 namespace kafka {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 // Settings at-least-once depends on: an ETL_KAFKA_ variable may repeat them, never change them.
 struct Pinned {
@@ -56,7 +52,7 @@ std::string env_name(std::string_view property) {
 }
 
 bool is_secret_property(std::string_view property) {
-  const std::string p = lower(property);
+  const std::string p = ascii_lower(property);
   for (const char* word : {"password", "secret", "pem", "oauthbearer.config", "jaas", "ssl.key"})
     if (p.find(word) != std::string::npos) return true;
   return false;
@@ -66,9 +62,9 @@ Result<Properties> client_properties(const Config& config, Role role, const std:
                                      const std::string& group) {
   for (const auto& [name, value] : config.kafka_properties) {
     for (const auto& pin : pinned()) {
-      if (lower(name) != pin.property) continue;
+      if (ascii_lower(name) != pin.property) continue;
       // A named copy: clang 14 cannot capture a structured binding in a lambda.
-      const std::string wanted = lower(value);
+      const std::string wanted = ascii_lower(value);
       bool same = std::any_of(pin.accepted.begin(), pin.accepted.end(), [&wanted](const char* a) { return wanted == a; });
       if (same) continue;
       std::string fixed = pin.accepted.empty() ? "" : std::string(" (the bus sets ") + pin.property + "=" + pin.accepted.front() + ")";

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <vector>
 
+#include "etl/ascii.h"
+
 namespace etl {
 namespace {
 
@@ -35,20 +37,7 @@ Error invalid(std::string_view spec, const std::string& what) {
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
-char to_upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
 char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = to_upper(c);
-  return out;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = to_lower(c);
-  return out;
-}
 
 std::vector<std::string_view> split_words(std::string_view s) {
   std::vector<std::string_view> words;
@@ -101,7 +90,7 @@ Result<int> parse_value(std::string_view spec, const Field& f, std::string_view 
     return *n;
   }
   for (std::size_t i = 0; i < f.name_count; ++i)
-    if (upper(token) == f.names[i]) return f.names_base + static_cast<int>(i);
+    if (ascii_upper(token) == f.names[i]) return f.names_base + static_cast<int>(i);
   return invalid(spec, std::string(f.name) + " value '" + std::string(token) + "' is not " + range_text(f));
 }
 
@@ -183,7 +172,7 @@ Result<Schedule> Schedule::parse(std::string_view spec) {
   if (words.empty()) return invalid(spec, "the schedule is empty");
 
   if (words[0].front() == '@') {
-    const std::string name = lower(words[0]);
+    const std::string name = ascii_lower(words[0]);
     if (name == "@every") {
       if (words.size() != 2) return invalid(spec, "@every takes one interval such as 30s, 15m or 2h");
       const std::string_view arg = words[1];
@@ -232,7 +221,7 @@ Result<Schedule> Schedule::parse(std::string_view spec) {
                                std::string(words[3]) + "', so it would never fire");
   }
 
-  for (std::size_t i = 0; i < words.size(); ++i) s.text_ += (i ? " " : "") + upper(words[i]);
+  for (std::size_t i = 0; i < words.size(); ++i) s.text_ += (i ? " " : "") + ascii_upper(words[i]);
   return s;
 }
 

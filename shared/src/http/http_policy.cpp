@@ -6,17 +6,12 @@
 #include <array>
 #include <cctype>
 
+#include "etl/ascii.h"
 #include "etl/config.h"
 #include "etl/sigv4.h"
 
 namespace etl::http::policy {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -29,7 +24,7 @@ std::string_view trim(std::string_view s) {
 bool bearer_matches(std::string_view authorization, std::string_view token) {
   authorization = trim(authorization);
   constexpr std::string_view scheme = "bearer";
-  if (authorization.size() <= scheme.size() || lower(authorization.substr(0, scheme.size())) != scheme) return false;
+  if (authorization.size() <= scheme.size() || ascii_lower(authorization.substr(0, scheme.size())) != scheme) return false;
   std::string_view rest = authorization.substr(scheme.size());
   if (rest.front() != ' ') return false;
   rest = trim(rest);
@@ -44,24 +39,24 @@ std::string host_name(std::string_view host_header) {
   host_header = trim(host_header);
   if (!host_header.empty() && host_header.front() == '[') {
     auto close = host_header.find(']');
-    return close == std::string_view::npos ? lower(host_header) : lower(host_header.substr(1, close - 1));
+    return close == std::string_view::npos ? ascii_lower(host_header) : ascii_lower(host_header.substr(1, close - 1));
   }
   auto colon = host_header.find(':');
   if (colon != std::string_view::npos && host_header.find(':', colon + 1) == std::string_view::npos)
     host_header = host_header.substr(0, colon);
-  return lower(host_header);
+  return ascii_lower(host_header);
 }
 
 bool host_allowed(std::string_view host_header, std::string_view bound_host, const std::vector<std::string>& extra) {
   if (trim(host_header).empty()) return true;
   const std::string name = host_name(host_header);
-  if (name == "localhost" || name == "127.0.0.1" || name == "::1" || name == lower(bound_host)) return true;
+  if (name == "localhost" || name == "127.0.0.1" || name == "::1" || name == ascii_lower(bound_host)) return true;
   return std::any_of(extra.begin(), extra.end(), [&](const std::string& e) { return host_name(e) == name; });
 }
 
 bool is_json_media_type(std::string_view content_type) {
   auto semicolon = content_type.find(';');
-  return lower(trim(content_type.substr(0, semicolon))) == "application/json";
+  return ascii_lower(trim(content_type.substr(0, semicolon))) == "application/json";
 }
 
 bool json_body_acceptable(std::string_view content_type, bool has_body, bool has_origin) {
@@ -88,10 +83,10 @@ std::string response_encoding(std::string_view accept_encoding, std::size_t body
     std::string_view item = accept_encoding.substr(0, comma);
     accept_encoding.remove_prefix(comma == std::string_view::npos ? accept_encoding.size() : comma + 1);
     std::size_t semicolon = item.find(';');
-    std::string name = lower(trim(item.substr(0, semicolon)));
+    std::string name = ascii_lower(trim(item.substr(0, semicolon)));
     bool refused = false;
     if (semicolon != std::string_view::npos) {
-      std::string param = lower(trim(item.substr(semicolon + 1)));
+      std::string param = ascii_lower(trim(item.substr(semicolon + 1)));
       param.erase(std::remove(param.begin(), param.end(), ' '), param.end());
       // q=0, q=0.0, q=0.00, q=0.000 (RFC 9110 12.4.2): "not acceptable"
       refused = param.rfind("q=0", 0) == 0 && param.find_first_not_of("0.", 2) == std::string::npos;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "etl/ascii.h"
 #include "etl/s3_event.h"
 #include "etl/json_text.h"
 #include "value_json.h"
@@ -15,16 +16,10 @@ namespace {
 
 using nlohmann::json;
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // The base of a parameterised type: "decimal(10,2)" -> "decimal", "array(varchar)" -> "array".
 std::string base_type(std::string_view type) {
   auto paren = type.find_first_of("(<");
-  std::string out = lower(type.substr(0, paren));
+  std::string out = ascii_lower(type.substr(0, paren));
   while (!out.empty() && out.back() == ' ') out.pop_back();
   return out;
 }
@@ -105,7 +100,7 @@ std::vector<AthenaColumn> athena_columns(const json& metadata) {
     AthenaColumn col;
     std::string label = c.value("Label", std::string());
     col.name = label.empty() ? c.value("Name", std::string()) : label;
-    col.type = lower(c.value("Type", std::string("varchar")));
+    col.type = ascii_lower(c.value("Type", std::string("varchar")));
     col.precision = c.contains("Precision") && c["Precision"].is_number_integer() ? c["Precision"].get<int>() : 0;
     col.scale = c.contains("Scale") && c["Scale"].is_number_integer() ? c["Scale"].get<int>() : 0;
     out.push_back(std::move(col));

@@ -3,18 +3,13 @@
 #include <algorithm>
 #include <cctype>
 
+#include "etl/ascii.h"
 #include "etl/log.h"
 
 namespace etl::cataloger {
 namespace {
 
 using nlohmann::json;
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string text(const json& doc, const char* key) {
   if (!doc.is_object()) return {};
@@ -58,7 +53,7 @@ std::vector<json> schemas_of(const json& metadata) {
 
 std::string iceberg_glue_type(const json& type) {
   if (type.is_string()) {
-    const std::string t = lower(type.get<std::string>());
+    const std::string t = ascii_lower(type.get<std::string>());
     if (t == "boolean") return "boolean";
     if (t == "int") return "int";
     if (t == "long") return "bigint";
@@ -158,7 +153,7 @@ RegistrationDecision decide_registration(const std::optional<json>& glue_table, 
   if (!glue_table) return {Step::create, "", ""};
   const json parameters = object_at(*glue_table, "Parameters");
   const std::string table_type = text(parameters, "table_type");
-  if (lower(table_type) != "iceberg")
+  if (ascii_lower(table_type) != "iceberg")
     return {Step::refuse, "",
             "is not an Iceberg table (" +
                 (table_type.empty() ? std::string("no table_type parameter") : "table_type '" + table_type + "'") +

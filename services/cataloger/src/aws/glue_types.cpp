@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 
+#include "etl/ascii.h"
 #include "athena_types.h"
 
 namespace etl::cataloger {
@@ -15,12 +16,6 @@ std::string trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
   return std::string(s);
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 // Splits "a:int,b:array<string>" at top-level commas.
@@ -46,7 +41,7 @@ double epoch_seconds(const json& value) { return value.is_number() ? value.get<d
 
 std::string glue_sql_type(std::string_view hive_type) {
   const std::string t = trim(hive_type);
-  const std::string l = lower(t);
+  const std::string l = ascii_lower(t);
   auto inner = [&](size_t open) { return std::string_view(t).substr(open + 1, t.size() - open - 2); };
   if (l.starts_with("array<") && l.ends_with(">")) return glue_sql_type(inner(5)) + "[]";
   if (l.starts_with("map<") && l.ends_with(">")) {
@@ -88,7 +83,7 @@ std::string glue_sql_type(std::string_view hive_type) {
 
 std::string glue_table_format(const json& table) {
   auto from_text = [](std::string text) -> std::string {
-    text = lower(text);
+    text = ascii_lower(text);
     if (text.find("parquet") != std::string::npos) return "parquet";
     if (text.find("json") != std::string::npos) return "jsonl";
     if (text.find("csv") != std::string::npos || text.find("lazysimpleserde") != std::string::npos) return "csv";

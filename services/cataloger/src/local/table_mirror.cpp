@@ -4,6 +4,7 @@
 #include <cctype>
 #include <limits>
 
+#include "etl/ascii.h"
 #include "etl/log.h"
 #include "etl/sigv4.h"
 #include "table_state.h"
@@ -13,11 +14,6 @@ namespace {
 
 bool is_md5_etag(const std::string& etag) {
   return etag.size() == 32 && std::all_of(etag.begin(), etag.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
-}
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 std::string mib(std::uint64_t bytes) { return std::to_string((bytes + (1u << 20) - 1) >> 20) + " MiB"; }
@@ -120,7 +116,7 @@ Status TableMirror::fetch(const ObjectInfo& object) {
   // A copy from an earlier run: kept when it is provably the listed version.
   if (unconfirmed && old_size == object.size && md5) {
     auto on_disk = local_->get(object.key);
-    if (on_disk && md5_hex(*on_disk) == lower(object.etag)) {
+    if (on_disk && md5_hex(*on_disk) == ascii_lower(object.etag)) {
       std::lock_guard lock(mutex_);
       copies_[object.key].etag = object.etag;
       return {};
@@ -137,7 +133,7 @@ Status TableMirror::fetch(const ObjectInfo& object) {
   if (data->size() != object.size)
     return make_error(Errc::bad_data, "copy of " + object.key + " has " + std::to_string(data->size()) +
                                           " bytes, the listing said " + std::to_string(object.size));
-  if (md5 && md5_hex(*data) != lower(object.etag))
+  if (md5 && md5_hex(*data) != ascii_lower(object.etag))
     return make_error(Errc::bad_data, "copy of " + object.key + " does not match its ETag " + object.etag +
                                           " (for buckets whose ETags are not MD5s, e.g. SSE-KMS, set "
                                           "ETL_CATALOG_CACHE_VERIFY=etag)");

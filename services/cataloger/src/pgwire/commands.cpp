@@ -4,6 +4,8 @@
 #include <charconv>
 #include <regex>
 
+#include "etl/ascii.h"
+
 namespace etl::pgwire {
 namespace {
 
@@ -15,14 +17,9 @@ std::string unquote(std::string v) {
   return v;
 }
 
-std::string lower(std::string v) {
-  for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return v;
-}
-
 // SHOW names that differ from the setting's key.
 std::string setting_key(std::string name) {
-  name = lower(unquote(name));
+  name = ascii_lower(unquote(name));
   if (name == "transaction isolation level") return "transaction_isolation";
   if (name == "time zone") return "timezone";
   return name;
@@ -47,7 +44,7 @@ LocalOutcome show(const std::string& name_text, const SessionInfo& s) {
 }
 
 bool utc_zone(std::string v) {
-  v = lower(v);
+  v = ascii_lower(v);
   return v == "utc" || v == "etc/utc" || v == "gmt" || v == "z" || v == "zulu" || v == "+00" || v == "0" ||
          v == "+00:00" || v == "universal";
 }
@@ -72,24 +69,24 @@ LocalOutcome set(const std::string& stmt, SessionInfo& s) {
     static const std::regex assign(R"(^("[^"]+"|[a-z_][a-z0-9_.]*)\s*(=|to\s)\s*(.*)$)");
     std::smatch m;
     if (!std::regex_match(rest, m, assign)) return local_error("42601", "syntax error in SET");
-    name = lower(unquote(m[1].str()));
+    name = ascii_lower(unquote(m[1].str()));
     value = m[3].str();
   }
   value = unquote(value);
-  if (name == "client_encoding" && lower(value) != "utf8" && lower(value) != "unicode" && lower(value) != "utf-8")
+  if (name == "client_encoding" && ascii_lower(value) != "utf8" && ascii_lower(value) != "unicode" && ascii_lower(value) != "utf-8")
     return local_error("22023", "client_encoding " + value + " is not supported: the endpoint speaks UTF8 only");
-  if (name == "timezone" && !utc_zone(value) && lower(value) != "default" && lower(value) != "local")
+  if (name == "timezone" && !utc_zone(value) && ascii_lower(value) != "default" && ascii_lower(value) != "local")
     return local_error("22023", "time zone " + value + " is not supported: timestamps are in UTC (SET TimeZone = 'UTC')");
-  if (name == "statement_timeout" && lower(value) != "default" && !parse_duration_ms(value))
+  if (name == "statement_timeout" && ascii_lower(value) != "default" && !parse_duration_ms(value))
     return local_error("22023", "invalid value for statement_timeout: " + value);
   if (name == "default_transaction_read_only" || name == "transaction_read_only") {
-    if (lower(value) == "off" || lower(value) == "false" || value == "0")
+    if (ascii_lower(value) == "off" || ascii_lower(value) == "false" || value == "0")
       return local_error("25006", "the endpoint is read-only");
   }
   if (name == "session_replication_role" || name == "role" || name == "session_authorization")
     return local_error("42501", "permission denied to set parameter \"" + name + "\"");
   if (name == "timezone" || name == "client_encoding") value = name == "timezone" ? "UTC" : "UTF8";
-  if (lower(value) == "default") s.settings.erase(name);
+  if (ascii_lower(value) == "default") s.settings.erase(name);
   else s.settings[name] = value;
   if (s.settings.size() > 256) s.settings.erase(name);  // bounded per connection
   return LocalOutcome{command("SET"), std::nullopt, TxEffect::none};
@@ -148,7 +145,7 @@ void default_settings(SessionInfo& s) {
 }
 
 std::optional<long long> parse_duration_ms(const std::string& value) {
-  std::string v = lower(unquote(value));
+  std::string v = ascii_lower(unquote(value));
   long long n = 0;
   auto r = std::from_chars(v.data(), v.data() + v.size(), n);
   if (r.ec != std::errc{} || n < 0) return std::nullopt;
@@ -191,7 +188,7 @@ std::optional<Cell> session_value(const SelectItem& item, const SessionInfo& s) 
     static const std::regex arg(R"(current_setting\s*\(\s*'([^']*)')");
     std::smatch m;
     if (!std::regex_search(item.expr, m, arg)) return std::nullopt;
-    auto it = s.settings.find(lower(m[1].str()));
+    auto it = s.settings.find(ascii_lower(m[1].str()));
     if (it == s.settings.end()) return std::nullopt;
     return text(it->second);
   }

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "etl/ascii.h"
+
 namespace etl::pgwire {
 namespace {
 
@@ -92,12 +94,6 @@ bool is_decimal(std::string_view v) {
     if (exp == 0) return false;
   }
   return i == v.size();
-}
-
-std::string lower(std::string_view v) {
-  std::string out(v);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 Error bad_value(std::string_view type, std::string_view value) {
@@ -234,13 +230,13 @@ Result<std::string> param_literal(const Param& p) {
       return std::string(v);
     case 700: case 701: case 1700: {  // float4 float8 numeric
       if (is_decimal(v)) return std::string(v);
-      std::string l = lower(v);
+      std::string l = ascii_lower(v);
       if (l == "nan" || l == "infinity" || l == "-infinity" || l == "inf" || l == "-inf")
         return "CAST(" + quote_literal(l) + " AS DOUBLE)";
       return bad_value(p.type_oid == 1700 ? "numeric" : "double precision", text);
     }
     case 16: {  // bool
-      std::string l = lower(v);
+      std::string l = ascii_lower(v);
       if (l == "t" || l == "true" || l == "y" || l == "yes" || l == "on" || l == "1") return std::string("TRUE");
       if (l == "f" || l == "false" || l == "n" || l == "no" || l == "off" || l == "0") return std::string("FALSE");
       return bad_value("boolean", text);

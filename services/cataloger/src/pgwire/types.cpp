@@ -5,14 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "etl/ascii.h"
+
 namespace etl::pgwire {
 namespace {
-
-std::string upper(std::string_view v) {
-  std::string out(v);
-  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
@@ -55,7 +51,7 @@ std::string value_text(const nlohmann::json& v, const PgType& t) {
 }  // namespace
 
 PgType pg_type(std::string_view engine_type) {
-  std::string t = upper(engine_type);
+  std::string t = ascii_upper(engine_type);
   if (t.size() > 2 && t.ends_with("[]")) {
     std::string inner = t.substr(0, t.size() - 2);
     if (inner == "BIGINT") return {oid::int8_array, -1, "bigint[]"};

@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 
+#include "etl/ascii.h"
 #include "sql_guard.h"
 
 namespace etl::cataloger {
@@ -19,11 +20,6 @@ constexpr std::array kSystemPrefixes = {"duckdb_", "sqlite_", "pg_", "pragma_", 
 constexpr std::array kShowTargets = {"", "\"tables\"", "__show_tables_expanded", "\"databases\""};
 
 Error refuse(std::string reason) { return make_error(Errc::invalid_argument, "refused: " + std::move(reason)); }
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string text(const json& node, const char* field) {
   auto it = node.find(field);
@@ -42,7 +38,7 @@ void collect_ctes(const json& node, std::set<std::string>& out) {
     if (auto m = node.find("cte_map"); m != node.end() && m->is_object()) {
       if (auto entries = m->find("map"); entries != m->end() && entries->is_array())
         for (const auto& e : *entries)
-          if (e.is_object() && e.contains("key") && e["key"].is_string()) out.insert(lower(e["key"].get<std::string>()));
+          if (e.is_object() && e.contains("key") && e["key"].is_string()) out.insert(ascii_lower(e["key"].get<std::string>()));
     }
     for (const auto& [k, v] : node.items()) collect_ctes(v, out);
   } else if (node.is_array()) {
@@ -56,8 +52,8 @@ struct Walker {
   std::set<std::string> ctes;
 
   Status table(const json& node) {
-    std::string catalog = text(node, "catalog_name"), schema = lower(text(node, "schema_name"));
-    std::string name = lower(text(node, "table_name"));
+    std::string catalog = text(node, "catalog_name"), schema = ascii_lower(text(node, "schema_name"));
+    std::string name = ascii_lower(text(node, "table_name"));
     if (!catalog.empty() || !(schema.empty() || schema == "main" || schema == database) || system_name(schema))
       return refuse("only the catalog's tables can be queried (not " + (catalog.empty() ? "" : catalog + ".") + schema +
                     "." + name + ")");
@@ -69,7 +65,7 @@ struct Walker {
   }
 
   Status function(const json& node, bool table_function) {
-    std::string name = lower(text(node, "function_name"));
+    std::string name = ascii_lower(text(node, "function_name"));
     if (table_function &&
         std::none_of(kAllowedTableFunctions.begin(), kAllowedTableFunctions.end(), [&](const char* f) { return name == f; }))
       return refuse("table function " + name + "() is not allowed; query the catalog's tables");
@@ -125,7 +121,7 @@ Status check_syntax_tree(const json& serialized, const std::set<std::string>& ta
   auto statements = serialized.find("statements");
   if (statements == serialized.end() || !statements->is_array() || statements->size() != 1)
     return refuse("only one statement is allowed");
-  Walker walker{tables, lower(database), {}};
+  Walker walker{tables, ascii_lower(database), {}};
   collect_ctes(*statements, walker.ctes);
   for (const auto& name : walker.ctes)
     if (system_name(name)) return refuse("a CTE cannot be named like a system catalog (" + name + ")");

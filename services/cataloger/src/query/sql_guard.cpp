@@ -4,17 +4,13 @@
 #include <array>
 #include <cctype>
 
+#include "etl/ascii.h"
+
 namespace etl::cataloger {
 namespace {
 
 bool is_word_start(unsigned char c) { return std::isalpha(c) || c == '_' || c >= 0x80; }
 bool is_word_char(unsigned char c) { return std::isalnum(c) || c == '_' || c == '$' || c >= 0x80; }
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 Error refuse(std::string reason) { return make_error(Errc::invalid_argument, "refused: " + std::move(reason)); }
 
@@ -96,7 +92,7 @@ Result<std::vector<SqlToken>> tokenize_sql(std::string_view sql) {
     } else if (is_word_start(c)) {
       size_t j = i;
       while (j < sql.size() && is_word_char(static_cast<unsigned char>(sql[j]))) ++j;
-      std::string word = lower(sql.substr(i, j - i));
+      std::string word = ascii_lower(sql.substr(i, j - i));
       // E'..' (backslash escapes), X'..', B'..', N'..', U&'..': prefixed string literals.
       if (j < sql.size() && sql[j] == '\'' && (word == "e" || word == "x" || word == "b" || word == "n")) {
         std::string content;
@@ -174,11 +170,6 @@ bool forbidden_function(std::string_view name) {
 
 namespace {
 
-std::string upper(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
-
 bool looks_like_path(std::string_view name) {
   return name.find_first_of("/\\:.~") != std::string_view::npos;
 }
@@ -215,13 +206,13 @@ Status check_statement(const std::vector<SqlToken>& t) {
     if (tok.kind == TokenKind::word) {
       if (tok.text == "analyze" && i == 1 && first.text == "explain") continue;
       if (contains(kForbiddenWords, tok.text) || tok.text == "analyze")
-        return refuse(upper(tok.text) + " is not allowed in a read-only query (quote it as \"" + tok.text +
+        return refuse(ascii_upper(tok.text) + " is not allowed in a read-only query (quote it as \"" + tok.text +
                       "\" if it is a column name)");
       if (tok.text == "from" || tok.text == "join") in_from.back() = true;
       else if (contains(kClauseWords, tok.text)) in_from.back() = false;
     }
     if ((tok.kind == TokenKind::word || tok.kind == TokenKind::quoted_identifier) && is_call) {
-      std::string name = tok.kind == TokenKind::word ? tok.text : lower(tok.text);
+      std::string name = tok.kind == TokenKind::word ? tok.text : ascii_lower(tok.text);
       if (forbidden_function(name))
         return refuse("function " + name + "() reads files, URLs or settings; query the catalog's tables instead");
     }
@@ -278,7 +269,7 @@ std::set<std::string> referenced_names(std::string_view sql) {
   if (!tokens) return out;
   for (const auto& tok : *tokens) {
     if (tok.kind == TokenKind::word) out.insert(tok.text);
-    if (tok.kind == TokenKind::quoted_identifier) out.insert(lower(tok.text));
+    if (tok.kind == TokenKind::quoted_identifier) out.insert(ascii_lower(tok.text));
   }
   return out;
 }
