@@ -8,6 +8,7 @@
 #include "demo.h"
 #include "etl/log.h"
 #include "etl/service_main.h"
+#include "migrate.h"
 
 namespace {
 
@@ -24,6 +25,8 @@ Usage:
   spotify-etl runs [--format table|csv|json]
   spotify-etl tables [--format table|csv|json]
   spotify-etl query "SQL" [--format table|csv|json]
+  spotify-etl migrate                 make the transformed store's Hive-layout tables Iceberg
+                                      tables in place (the files stay; metadata/ is written)
   spotify-etl --help | --version
 
 Configuration comes from the environment (see README.md, "Configuration"): service
@@ -81,6 +84,14 @@ int main(int argc, char** argv) {
     options.user_set_transformed = env.count("ETL_TRANSFORMED_URL") > 0;
     etl::log::init("spotify-etl", env.count("ETL_LOG_LEVEL") ? config->log_level : "warn", config->log_format);
     return etl::app::run_demo(*config, options);
+  }
+  if (command == "migrate") {
+    if (!args.empty()) {
+      std::fprintf(stderr, "spotify-etl migrate: unknown argument '%s'\n", args[0].c_str());
+      return 2;
+    }
+    etl::log::init("spotify-etl", env.count("ETL_LOG_LEVEL") ? config->log_level : "warn", config->log_format);
+    return etl::app::run_migrate(*config);
   }
   return etl::app::run_cli_command(command, args, *config);
 }

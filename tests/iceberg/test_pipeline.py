@@ -345,6 +345,53 @@ class IcebergRestCatalog(unittest.TestCase):
             con.close()
 
 
+class MigrateHiveLayout(unittest.TestCase):
+    """`spotify-etl migrate`: the demo's tables as plain Parquet folders (no Iceberg
+    metadata: the Hive layout) become Iceberg tables in place, in one command."""
+
+    def test_hive_folders_become_iceberg_tables_in_place_and_a_second_run_changes_nothing(self):
+        import shutil
+        with tempfile.TemporaryDirectory(prefix="migrate-") as folder:
+            hive = os.path.join(folder, "transformed")
+            for table in TABLES:
+                for root, _, files in os.walk(os.path.join(transformed(), table)):
+                    for f in files:
+                        if f.endswith(".parquet"):
+                            source = os.path.join(root, f)
+                            target = os.path.join(hive, os.path.relpath(source, transformed()))
+                            os.makedirs(os.path.dirname(target), exist_ok=True)
+                            shutil.copyfile(source, target)
+
+            def parquet_files():
+                return sorted(os.path.relpath(os.path.join(r, f), hive)
+                              for r, _, fs in os.walk(hive) for f in fs if f.endswith(".parquet"))
+
+            before = parquet_files()
+            env = dict(os.environ, ETL_TRANSFORMED_URL=f"file://{hive}", ETL_RAW_URL=f"file://{folder}/raw")
+            env.pop("ETL_TABLE_FORMAT", None)
+            migrate = [os.path.join(ARGS.bin_dir, "spotify-etl"), "migrate"]
+            first = subprocess.run(migrate, env=env, capture_output=True, text=True, timeout=300,
+                                   stdin=subprocess.DEVNULL)
+            self.assertEqual(first.returncode, 0, first.stderr)
+            self.assertEqual(parquet_files(), before, "the data files stay where they are; none is added")
+            for table in TABLES:
+                with self.subTest(table=table):
+                    location = f"file://{hive}/{table}/metadata/v1.metadata.json"
+                    self.assertIn(f"{table}: {location}", first.stdout)
+                    self.assertEqual(read_tables.read_pyiceberg(location, ARGS)["by_dt"], endpoint_by_dt(table),
+                                     f"{table}: PyIceberg on the migrated table vs /v1/query on the demo")
+                    from pyiceberg.table import StaticTable
+                    files = [t.file.file_path for t in StaticTable.from_metadata(location).scan().plan_files()]
+                    self.assertTrue(files)
+                    self.assertTrue(all(p.startswith(f"file://{hive}/{table}/dt=") for p in files), files)
+            second = subprocess.run(migrate, env=env, capture_output=True, text=True, timeout=300,
+                                    stdin=subprocess.DEVNULL)
+            self.assertEqual(second.returncode, 0, second.stderr)
+            for table in TABLES:
+                self.assertFalse(os.path.exists(os.path.join(hive, table, "metadata", "v2.metadata.json")),
+                                 f"{table}: a second migration committed again")
+
+
 class IcebergTablesOnMinio(unittest.TestCase):
     """The same demo files in MinIO under a fresh prefix, plus three copies of one file in a
     partition of their own, served by a `cataloger` alone (ETL_TRANSFORMED_URL=s3://...,
