@@ -1,6 +1,7 @@
 #include "batch_consumer.h"
 
 #include <algorithm>
+#include <set>
 
 #include "etl/consumer_loop.h"
 #include "etl/log.h"
@@ -253,16 +254,16 @@ std::optional<BatchOutcome> BatchConsumer::run_until_done(Batch& batch) {
 // cut a batch at our first offset: that batch is finished exactly as it was cut
 // (its files, its members, read back from wherever they are), our events it
 // covers are acknowledged, and the rest of ours run as a batch of their own.
-// The events it covers whose objects it left out (poison, missing) are
-// acknowledged without a dead letter: their objects stay in to_be_processed/
-// for the next start-up scan.
+// The events it covers whose objects it left out are dead-lettered when their
+// objects are still in to_be_processed/ (the cut found them unreadable), and only
+// acknowledged when they are gone (missing, or repeats of processed ones).
 void BatchConsumer::take_over(Batch& batch) {
   const BatchManifest theirs = std::move(*batch.taken_over);
   Batch cut = batch_of(theirs);
   if (!run_until_done(cut)) return;
   Batch covered, rest;
   for (auto& e : batch.events) (e.message.offset <= theirs.last ? covered : rest).events.push_back(std::move(e));
-  finish(covered, BatchOutcome{});
+  finish(covered, left_out(theirs, covered));
   if (rest.events.empty() || stopping_) return;
   rest.topic = batch.topic;
   rest.partition = batch.partition;
@@ -275,11 +276,39 @@ void BatchConsumer::take_over(Batch& batch) {
   }
 }
 
+BatchOutcome BatchConsumer::left_out(const BatchManifest& theirs, const Batch& covered) {
+  std::set<std::string> members;
+  for (const auto& m : theirs.members) members.insert(m.rest);
+  BatchOutcome out;
+  for (std::size_t e = 0; e < covered.events.size(); ++e) {
+    if (covered.events[e].error) continue;  // dead-lettered by finish() already
+    for (const auto& rest : covered.events[e].rests) {
+      if (members.count(rest)) continue;
+      auto pending = runner_.pending(rest);
+      if (!pending) {
+        log::warn("cannot tell whether a raw object left out of a taken-over batch is still there; acknowledged",
+                  {{"consumer", options_.name}, {"object", rest}, {"error", pending.error().message}});
+        continue;
+      }
+      if (!*pending) continue;
+      out.poison.emplace_back(e, make_error(Errc::bad_data, "raw object " + rest + " was left out of the batch the "
+                                                            "partition's previous owner cut (it could not read it)"));
+      break;
+    }
+  }
+  return out;
+}
+
 void BatchConsumer::finish(Batch& batch, const BatchOutcome& outcome) {
   std::map<std::size_t, Error> poison;
   for (std::size_t e = 0; e < batch.events.size(); ++e)
     if (batch.events[e].error) poison.emplace(e, *batch.events[e].error);
   for (const auto& [e, error] : outcome.poison) poison.emplace(e, error);  // first error of an event wins
+  // A batch replayed as a manifest cut it (before a crash, or by the partition's
+  // previous owner) ran only the manifest's members: what the cut left out unread
+  // is a dead letter here.
+  if (batch.manifest)
+    for (const auto& [e, error] : left_out(*batch.manifest, batch).poison) poison.emplace(e, error);
   for (const auto& [e, error] : poison)
     if (!dead_letter(batch.events[e].message, error)) return;  // stopping: nothing acknowledged, all delivered again
   // Last to first: the position moves (one commit) only when the first is acknowledged.

@@ -87,6 +87,10 @@ class BatchConsumer final {
   std::optional<BatchOutcome> run_until_done(Batch& batch);
   void take_over(Batch& batch);
   void finish(Batch& batch, const BatchOutcome& outcome);
+  // The events of `covered` whose objects the cut `theirs` left out while they are
+  // still in to_be_processed/ (unreadable for its cutter), as poison for finish():
+  // a consumer that replays or takes over a cut dead-letters them as the cutter would.
+  BatchOutcome left_out(const BatchManifest& theirs, const Batch& covered);
   bool dead_letter(const Message& message, const Error& error);
   bool wait(std::chrono::milliseconds d);
 

@@ -336,4 +336,11 @@ Result<BatchOutcome> BatchRunner::redo(const BatchManifest& manifest) {
   return run(batch);
 }
 
+Result<bool> BatchRunner::pending(const std::string& rest) {
+  auto head = pipeline_.raw().head(std::string(kPendingPrefix) + rest);
+  if (head) return true;
+  if (head.error().code == Errc::not_found) return false;
+  return std::move(head).error();
+}
+
 }  // namespace etl::transformer

@@ -74,6 +74,9 @@ class BatchRunner final {
   // objects): the same members, read from processed/, into the same files.
   Result<BatchOutcome> redo(const BatchManifest& manifest);
 
+  // Whether the raw object `rest` (a key below to_be_processed/) is still there.
+  Result<bool> pending(const std::string& rest);
+
  private:
   struct Member;
   struct Fetched;
