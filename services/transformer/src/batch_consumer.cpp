@@ -307,8 +307,10 @@ void BatchConsumer::finish(Batch& batch, const BatchOutcome& outcome) {
   // A batch replayed as a manifest cut it (before a crash, or by the partition's
   // previous owner) ran only the manifest's members: what the cut left out unread
   // is a dead letter here.
-  if (batch.manifest)
-    for (const auto& [e, error] : left_out(*batch.manifest, batch).poison) poison.emplace(e, error);
+  if (batch.manifest) {
+    const BatchOutcome unread = left_out(*batch.manifest, batch);
+    for (const auto& [e, error] : unread.poison) poison.emplace(e, error);
+  }
   for (const auto& [e, error] : poison)
     if (!dead_letter(batch.events[e].message, error)) return;  // stopping: nothing acknowledged, all delivered again
   // Last to first: the position moves (one commit) only when the first is acknowledged.
