@@ -373,7 +373,7 @@ TEST_P(IcebergTablesTest, CompactionReplacesSmallFilesWithOneAndRetiredFilesNeve
   EXPECT_EQ(after, (std::map<std::string, std::int64_t>{{compacted, 46}, {files[4].key, 7}}));
   auto md = (*t->current("songs"))->metadata;
   EXPECT_EQ((*current_snapshot(md))["summary"]["operation"], "replace");
-  EXPECT_EQ(t->retired("songs").value().size(), 4u);
+  EXPECT_EQ(t->crawl_view("songs").value().retired.size(), 4u);
   for (int i = 0; i < 4; ++i) EXPECT_TRUE(store_->head(files[i].key).ok()) << "retired files stay for older snapshots";
 
   // A stale cataloger still naming the small files, plus the compacted one: nothing comes back.
@@ -412,7 +412,7 @@ TEST_P(IcebergTablesTest, RetiredFilesAreDeletedOnceNoKeptSnapshotNamesThem) {
   EXPECT_EQ(r->removed_retired_files, 2);
   EXPECT_FALSE(store_->head(files[0].key).ok());
   EXPECT_FALSE(store_->head(files[1].key).ok());
-  EXPECT_TRUE(t->retired("songs").value().empty());
+  EXPECT_TRUE(t->crawl_view("songs").value().retired.empty());
   EXPECT_EQ(live(*t).size(), 2u);
   expect_no_dangling_snapshot(*t);
 }

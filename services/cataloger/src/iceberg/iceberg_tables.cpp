@@ -177,15 +177,6 @@ Result<std::optional<CurrentTable>> IcebergTables::current(const std::string& ta
   return std::optional<CurrentTable>(std::move(out));
 }
 
-Result<std::set<std::string>> IcebergTables::retired(const std::string& table) {
-  auto current = this->current(table);
-  if (!current) return std::move(current).error();
-  std::set<std::string> out;
-  if (*current)
-    for (const auto& [key, at] : retired_files((*current)->metadata)) out.insert(key);
-  return out;
-}
-
 Result<IcebergTables::CrawlView> IcebergTables::crawl_view(const std::string& table) {
   auto current = this->current(table);
   if (!current) return std::move(current).error();

@@ -104,9 +104,6 @@ class IcebergTables final {
   // is no longer live. Retired files never come back through a later commit.
   Result<CommitResult> commit(const TableState& state, const Replace* replace = nullptr);
 
-  // The table's retired files (compacted away, still stored): crawls leave them out.
-  Result<std::set<std::string>> retired(const std::string& table);
-
   // What a crawl takes from the table's current metadata (one load): the retired
   // files, and the compaction outputs the current snapshot holds (keys). A crawl
   // loads it after listing, and shows a compaction's inputs or its output, as that
