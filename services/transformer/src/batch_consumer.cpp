@@ -263,7 +263,8 @@ void BatchConsumer::take_over(Batch& batch) {
   if (!run_until_done(cut)) return;
   Batch covered, rest;
   for (auto& e : batch.events) (e.message.offset <= theirs.last ? covered : rest).events.push_back(std::move(e));
-  finish(covered, left_out(theirs, covered));
+  covered.manifest = theirs;  // finish() dead-letters what the cut left out unread
+  finish(covered, BatchOutcome{});
   if (rest.events.empty() || stopping_) return;
   rest.topic = batch.topic;
   rest.partition = batch.partition;

@@ -88,8 +88,8 @@ class BatchConsumer final {
   void take_over(Batch& batch);
   void finish(Batch& batch, const BatchOutcome& outcome);
   // The events of `covered` whose objects the cut `theirs` left out while they are
-  // still in to_be_processed/ (unreadable for its cutter), as poison for finish():
-  // a consumer that replays or takes over a cut dead-letters them as the cutter would.
+  // still in to_be_processed/ (unreadable for its cutter), as poison: finish() adds
+  // them for every batch run as a manifest cut it (a replay or a takeover).
   BatchOutcome left_out(const BatchManifest& theirs, const Batch& covered);
   bool dead_letter(const Message& message, const Error& error);
   bool wait(std::chrono::milliseconds d);
