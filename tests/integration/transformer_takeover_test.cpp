@@ -77,6 +77,23 @@ BatchEvent read(const ObjectStore& raw, Message m) {
   return e;
 }
 
+// The partition's new owner: a BatchConsumer of group `group` over the raw topic,
+// its manifest lookups through `lookups`, run until `events` are committed.
+void run_new_owner(Env& env, ObjectStore& lookups, const std::string& group, std::int64_t events) {
+  const std::string topic = env.config.topic_raw;
+  Side owner(env.raw, env.transformed, env);
+  BatchConsumerOptions options;
+  options.topics = {topic};
+  options.group = group;
+  options.dlq_topic = env.config.topic_dlq;
+  options.linger = 200ms;
+  BatchConsumer consumer(env.bus, options, [&](Message m) { return read(*env.raw, std::move(m)); }, *owner.runner,
+                         lookups, owner.registry);
+  ASSERT_TRUE(consumer.start().ok());
+  ASSERT_TRUE(etl::testing::wait_until([&] { return env.bus->committed(group, topic) >= events; }, 30s));
+  consumer.stop();
+}
+
 TEST(TransformerTakeover, ABatchAnotherConsumerCutFirstIsFinishedAsItWasCutAndEveryRowLandsOnce) {
   Env env;  // not started: the consumers are driven here
   std::vector<std::string> keys;
@@ -100,17 +117,8 @@ TEST(TransformerTakeover, ABatchAnotherConsumerCutFirstIsFinishedAsItWasCutAndEv
   // The new owner: its lookup at offset 0 ran before the zombie pinned (finds nothing).
   auto lookups = std::make_shared<Gate>(env.transformed);
   lookups->find_nothing = true;
-  Side owner(env.raw, env.transformed, env);
-  BatchConsumerOptions options;
-  options.topics = {topic};
-  options.group = "takeover-test";
-  options.dlq_topic = env.config.topic_dlq;
-  options.linger = 200ms;
-  BatchConsumer consumer(env.bus, options, [&](Message m) { return read(*env.raw, std::move(m)); }, *owner.runner,
-                         *lookups, owner.registry);
-  ASSERT_TRUE(consumer.start().ok());
-  ASSERT_TRUE(etl::testing::wait_until([&] { return env.bus->committed("takeover-test", topic) >= 4; }, 30s));
-  consumer.stop();
+  run_new_owner(env, *lookups, "takeover-test", 4);
+  if (HasFatalFailure()) return;
 
   EXPECT_EQ(env.sql_value("SELECT count(*) FROM read_parquet('{root}/songs_data/*/*.parquet')"), "40")
       << "the zombie's rows once, the rest once";
@@ -158,17 +166,8 @@ void left_out_object_is_dead_lettered(bool owner_sees_the_manifest_at_open) {
 
   auto lookups = std::make_shared<Gate>(env.transformed);
   lookups->find_nothing = !owner_sees_the_manifest_at_open;
-  Side owner(env.raw, env.transformed, env);
-  BatchConsumerOptions options;
-  options.topics = {topic};
-  options.group = "takeover-poison-test";
-  options.dlq_topic = env.config.topic_dlq;
-  options.linger = 200ms;
-  BatchConsumer consumer(env.bus, options, [&](Message m) { return read(*env.raw, std::move(m)); }, *owner.runner,
-                         *lookups, owner.registry);
-  ASSERT_TRUE(consumer.start().ok());
-  ASSERT_TRUE(etl::testing::wait_until([&] { return env.bus->committed("takeover-poison-test", topic) >= 3; }, 30s));
-  consumer.stop();
+  run_new_owner(env, *lookups, "takeover-poison-test", 3);
+  if (::testing::Test::HasFatalFailure()) return;
 
   auto dlq = env.bus->messages(env.config.topic_dlq);
   ASSERT_EQ(dlq.size(), 1u) << "the left-out object's event, and only it, is a dead letter";
