@@ -44,6 +44,26 @@ def minio():
             "region": os.environ.get("ETL_TEST_S3_REGION", "us-east-1"), "bucket": os.environ["ETL_TEST_S3_BUCKET"]}
 
 
+class MinioPrefix:
+    """A fresh prefix of the test MinIO for one test (`<name>-<pid>-<ms>`): `server` (as
+    minio() gives it), `fs` (a pyarrow S3FileSystem), `bucket`, `prefix`. Skips the test
+    when the test servers do not run; remove() deletes what the test wrote there."""
+
+    def __init__(self, test, name):
+        self.server = minio()
+        if not self.server:
+            test.skipTest("no MinIO (ETL_TEST_S3_*): run under scripts/test.sh")
+        self.fs = s3_filesystem(self.server)
+        self.bucket = self.server["bucket"]
+        self.prefix = f"{name}-{os.getpid()}-{int(time.time() * 1000)}"
+
+    def remove(self):
+        try:
+            self.fs.delete_dir(f"{self.bucket}/{self.prefix}")
+        except FileNotFoundError:  # nothing was written
+            pass
+
+
 def s3_filesystem(s3):
     from pyarrow import fs as pafs
     endpoint = urlparse(s3["endpoint"])

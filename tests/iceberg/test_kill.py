@@ -31,13 +31,9 @@ FILES = 16
 
 class KilledCataloger(unittest.TestCase):
     def setUp(self):
-        s3 = lone_cataloger.minio()
-        if not s3:
-            self.skipTest("no MinIO (ETL_TEST_S3_*): run under scripts/test.sh")
-        self.server = s3
-        self.s3 = lone_cataloger.s3_filesystem(s3)
-        self.bucket = s3["bucket"]
-        self.prefix = f"iceberg-kill-{os.getpid()}-{int(time.time() * 1000)}"
+        self.minio = lone_cataloger.MinioPrefix(self, "iceberg-kill")
+        self.server, self.s3, self.bucket, self.prefix = (self.minio.server, self.minio.fs, self.minio.bucket,
+                                                          self.minio.prefix)
         self.base = f"{self.bucket}/{self.prefix}/transformed/songs_data"
         self.workdir = tempfile.TemporaryDirectory(prefix="iceberg-kill-")
         self.rng = random.Random(int(os.environ.get("ETL_TEST_SEED", time.time())))
@@ -49,11 +45,7 @@ class KilledCataloger(unittest.TestCase):
                 c.proc.kill()
                 c.proc.wait(timeout=30)
             c.log.close()
-        if getattr(self, "s3", None):
-            try:
-                self.s3.delete_dir(f"{self.bucket}/{self.prefix}")
-            except FileNotFoundError:  # nothing landed
-                pass
+        self.minio.remove()
         self.workdir.cleanup()
 
     def land(self, i):

@@ -400,12 +400,8 @@ class IcebergTablesOnMinio(unittest.TestCase):
     read the tables over S3 with the rows /v1/query answers."""
 
     def setUp(self):
-        s3 = lone_cataloger.minio()
-        if not s3:
-            self.skipTest("no MinIO (ETL_TEST_S3_*): run under scripts/test.sh")
-        self.s3 = lone_cataloger.s3_filesystem(s3)
-        self.bucket = s3["bucket"]
-        self.prefix = f"iceberg-pipeline-{os.getpid()}-{int(time.time() * 1000)}"
+        self.minio = lone_cataloger.MinioPrefix(self, "iceberg-pipeline")
+        s3, self.s3, self.bucket, self.prefix = self.minio.server, self.minio.fs, self.minio.bucket, self.minio.prefix
         base = f"{self.bucket}/{self.prefix}/transformed"
         lone_cataloger.upload_tables(self.s3, transformed(), base)
         # Three copies of one file in a partition of their own: the maintenance compacts them into one.
@@ -421,8 +417,8 @@ class IcebergTablesOnMinio(unittest.TestCase):
     def tearDown(self):
         if getattr(self, "cataloger", None):
             self.cataloger.stop()
-        if getattr(self, "s3", None):
-            self.s3.delete_dir(f"{self.bucket}/{self.prefix}")
+        if getattr(self, "minio", None):
+            self.minio.remove()
 
     def log_tail(self):
         return self.cataloger.log_tail()
@@ -503,13 +499,9 @@ class VendedCredentialsOnMinio(unittest.TestCase):
     table's files and are refused a write and another table's files."""
 
     def setUp(self):
-        s3 = lone_cataloger.minio()
-        if not s3:
-            self.skipTest("no MinIO (ETL_TEST_S3_*): run under scripts/test.sh")
+        self.minio = lone_cataloger.MinioPrefix(self, "iceberg-vended")
+        s3, self.s3, self.bucket, self.prefix = self.minio.server, self.minio.fs, self.minio.bucket, self.minio.prefix
         self.s3_server = s3
-        self.s3 = lone_cataloger.s3_filesystem(s3)
-        self.bucket = s3["bucket"]
-        self.prefix = f"iceberg-vended-{os.getpid()}-{int(time.time() * 1000)}"
         lone_cataloger.upload_tables(self.s3, transformed(), f"{self.bucket}/{self.prefix}/transformed")
         self.cataloger = lone_cataloger.LoneCataloger(
             ARGS.bin_dir, WORKDIR.name, s3, self.prefix, token=TOKEN, name="vended-cataloger",
@@ -519,8 +511,8 @@ class VendedCredentialsOnMinio(unittest.TestCase):
     def tearDown(self):
         if getattr(self, "cataloger", None):
             self.cataloger.stop()
-        if getattr(self, "s3", None):
-            self.s3.delete_dir(f"{self.bucket}/{self.prefix}")
+        if getattr(self, "minio", None):
+            self.minio.remove()
 
     def test_pyiceberg_reads_with_vended_credentials_that_read_one_table_only(self):
         from pyarrow import fs as pafs
