@@ -48,6 +48,7 @@ class CatalogerOverS3 : public ::testing::Test {
     config.aws = server_.aws;
     config.cataloger_addr = {"127.0.0.1", 0};
     config.bus = "memory";
+    config.catalog_cache.reads = "mirror";
     CatalogerOptions options;
     options.debounce.quiet = 200ms;
     options.crawl_on_start = crawl_on_start;

@@ -20,7 +20,7 @@ Result<std::shared_ptr<Catalog>> open_local_catalog(const BackendContext& contex
                                                     std::function<Status(const PublishedTable&)> publish = nullptr,
                                                     std::string name = "local") {
   const Config& config = context.config;
-  std::filesystem::path root;
+  duck::TableFiles files;
   std::string root_url = config.transformed_url;
   while (root_url.size() > 1 && root_url.back() == '/') root_url.pop_back();
   std::shared_ptr<TableMirror> mirror;
@@ -28,27 +28,31 @@ Result<std::shared_ptr<Catalog>> open_local_catalog(const BackendContext& contex
     ETL_RETURN_IF_ERROR(context.store->ping());  // creates the root folder
     std::string root_str = std::filesystem::absolute(*local).lexically_normal().string();
     while (root_str.size() > 1 && root_str.back() == '/') root_str.pop_back();
-    root = root_str;
+    files = std::filesystem::path(root_str);
     root_url = "file://" + root_str;
+  } else if (config.catalog_cache.reads == "in_place") {
+    // DuckDB reads s3:// in place (httpfs): the crawls, the commits, compaction and queries.
+    auto s3 = duck::TableFiles::s3(config.aws, config.transformed_url, config.catalog_cache.extension_dir);
+    if (!s3) return std::move(s3).error();
+    files = std::move(s3).value();
   } else {
-    // DuckDB reads an s3:// store from a local copy kept by the crawls
-    // (table_mirror.h says why not httpfs).
+    // ETL_CATALOG_READS=mirror: DuckDB reads a local copy the crawls keep (table_mirror.h).
     auto opened = TableMirror::open(context.store, context.cache.value_or(table_mirror_options(config.catalog_cache)),
                                     context.metrics);
     if (!opened) return std::move(opened).error();
     mirror = std::move(opened).value();
-    root = mirror->root();
+    files = mirror->root();
   }
-  auto reader = DuckDbSchemaReader::open(root);
+  auto reader = DuckDbSchemaReader::open(files);
   if (!reader) return std::move(reader).error();
   std::shared_ptr<iceberg::IcebergTables> iceberg;
   std::shared_ptr<iceberg::Compactor> compactor;
   if (config.table_format == "iceberg") {
-    auto opened_compactor = iceberg::Compactor::open(context.store, root, {config.iceberg_target_file_bytes});
+    auto opened_compactor = iceberg::Compactor::open(context.store, files, {config.iceberg_target_file_bytes});
     if (!opened_compactor) return std::move(opened_compactor).error();
     compactor = std::move(opened_compactor).value();
     iceberg::IcebergTablesOptions options;
-    options.local_root = root;
+    options.files = files;
     options.snapshot_retention = config.iceberg_snapshot_retention;
     options.min_snapshots = config.iceberg_min_snapshots;
     options.max_snapshots = std::max(config.iceberg_max_snapshots, config.iceberg_min_snapshots);
@@ -56,7 +60,7 @@ Result<std::shared_ptr<Catalog>> open_local_catalog(const BackendContext& contex
     if (!opened) return std::move(opened).error();
     iceberg = std::move(opened).value();
   }
-  LocalCatalogOptions options{config.glue_database, root_url, 1000, mirror, root, iceberg, compactor,
+  LocalCatalogOptions options{config.glue_database, root_url, 1000, mirror, files, iceberg, compactor,
                              std::chrono::duration_cast<std::chrono::milliseconds>(config.iceberg_maintenance_interval),
                              std::move(publish), std::move(name)};
   auto catalog = LocalCatalog::open(context.store, std::move(reader).value(), std::move(options), context.metrics);
@@ -131,14 +135,19 @@ Result<std::shared_ptr<Catalog>> open_glue_catalog(const BackendContext& context
 }
 
 Result<std::shared_ptr<QueryEngine>> open_duckdb_engine(const BackendContext& context, std::shared_ptr<Catalog> catalog) {
-  auto root = catalog->local_root();
-  if (!root || catalog->name() != "local")
+  auto files = catalog->table_files();
+  if (!files || catalog->name() != "local")
     return make_error(Errc::invalid_argument, "ETL_QUERY_ENGINE=duckdb reads the files of the built-in catalog "
                                               "(ETL_CATALOG=local); with ETL_CATALOG=" + catalog->name() +
                                               " use ETL_QUERY_ENGINE=athena");
   const Config& config = context.config;
   DuckDbEngineOptions engine_options;
-  engine_options.root = *root;
+  engine_options.files = *files;
+  if (auto tables = catalog->list_tables())  // with the three the transformer writes (the default)
+    for (const auto& table : *tables)
+      if (std::find(engine_options.s3_tables.begin(), engine_options.s3_tables.end(), table.name) ==
+          engine_options.s3_tables.end())
+        engine_options.s3_tables.push_back(table.name);
   engine_options.database = config.glue_database;
   engine_options.threads = context.duckdb_threads;
   std::uint64_t memory = engine_memory_limit(config.query_memory_limit, cgroup_memory_limit());
@@ -159,7 +168,7 @@ Result<std::shared_ptr<QueryEngine>> open_duckdb_engine(const BackendContext& co
     queries.pins = [tables = local->iceberg()](const std::string& table, const AsOf& as_of) {
       return iceberg::pin_table(*tables, table, as_of);
     };
-  std::string root_url = "file://" + root->string();
+  std::string root_url = "file://" + files->root();
   if (!context.store->local_path("")) {
     root_url = context.config.transformed_url;
     while (root_url.size() > 1 && root_url.back() == '/') root_url.pop_back();

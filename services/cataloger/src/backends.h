@@ -24,7 +24,7 @@ struct BackendContext {
   const Config& config;
   std::shared_ptr<ObjectStore> store;  // the transformed store
   MetricsRegistry& metrics;
-  // The local copy of an s3:// store; nullopt: Config::catalog_cache.
+  // The mirror of an s3:// store (ETL_CATALOG_READS=mirror); nullopt: Config::catalog_cache.
   std::optional<TableMirrorOptions> cache;
   int duckdb_threads = 2;       // DuckDB worker threads (shared by all queries)
   QueryManagerOptions queries;  // pool size, result memory, CSV location
@@ -42,7 +42,7 @@ Status check_backend_pair(const Config& config);
 Result<std::shared_ptr<Catalog>> open_catalog(const BackendContext& context);
 
 // ETL_QUERY_ENGINE: duckdb (reads the catalog's files where they lie on this
-// machine, so it needs a catalog with a local_root()) | athena (reads the Glue
+// machine, so it needs a catalog with table_files()) | athena (reads the Glue
 // catalog, so it needs ETL_CATALOG=glue). invalid_argument for other pairs.
 Result<std::shared_ptr<QueryEngine>> open_query_engine(const BackendContext& context, std::shared_ptr<Catalog> catalog);
 

@@ -34,7 +34,7 @@ struct CatalogerOptions {
   int duckdb_threads = 2;          // DuckDB worker threads (shared by all queries)
   QueryManagerOptions queries;     // pool size, result memory, CSV location
   VerdictCacheLimits gate_verdicts{};  // the SQL gate's remembered verdicts (verdict_cache.h)
-  // The local cache of an s3:// transformed store (ETL_CATALOG=local); nullopt:
+  // The mirror of an s3:// transformed store (ETL_CATALOG_READS=mirror); nullopt:
   // from ETL_CATALOG_CACHE_* in the process environment.
   std::optional<TableMirrorOptions> cache;
 };

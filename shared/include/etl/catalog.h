@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "etl/duck_s3.h"
 #include "etl/result.h"
 
 namespace etl {
@@ -144,9 +145,9 @@ class Catalog {
   // by the backend itself.
   virtual Status start_workers() { return {}; }
   virtual void stop_workers() {}
-  // Where the catalogued files can be read on this machine, for an engine that
-  // reads them in place (DuckDB); nullopt when they are only remote (Glue over S3).
-  virtual std::optional<std::filesystem::path> local_root() const { return std::nullopt; }
+  // Where an embedded engine (DuckDB) reads the catalogued files in place: a local
+  // folder, or s3:// through httpfs; nullopt when only a remote engine can (Glue and Athena).
+  virtual std::optional<duck::TableFiles> table_files() const { return std::nullopt; }
   // The database every table belongs to (Config::glue_database).
   virtual std::string database() const = 0;
 

@@ -69,8 +69,12 @@ struct GlueSettings {
   std::string iceberg_registration = "direct";
 };
 
-// ETL_CATALOG=local over an s3:// transformed store: the local copy DuckDB reads.
+// ETL_CATALOG=local over an s3:// transformed store: how DuckDB reads the tables.
 struct CatalogCacheSettings {
+  // ETL_CATALOG_READS: in_place (default) reads s3:// through DuckDB's httpfs
+  // extension; mirror keeps a full local copy under `dir` (no extension needed).
+  std::string reads = "in_place";
+  std::string extension_dir;  // ETL_DUCKDB_EXTENSION_DIR: folder of httpfs.duckdb_extension ("" = found: duck_s3.h)
   std::string dir = "./data/cataloger-cache";  // ETL_CATALOG_CACHE_DIR
   std::uint64_t max_bytes = 20ull << 30;       // ETL_CATALOG_CACHE_MAX_BYTES: bytes, or with a K/M/G/T suffix
   bool verify_md5 = true;                      // ETL_CATALOG_CACHE_VERIFY: md5 | etag (SSE-KMS: ETags are not MD5s)

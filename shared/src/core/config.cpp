@@ -255,6 +255,8 @@ void read_glue_settings(Reader& r, GlueSettings& glue) {
 }
 
 void read_catalog_cache_settings(Reader& r, CatalogCacheSettings& cache) {
+  r.choice("ETL_CATALOG_READS", cache.reads, {"in_place", "mirror"});
+  r.string("ETL_DUCKDB_EXTENSION_DIR", cache.extension_dir);
   r.string("ETL_CATALOG_CACHE_DIR", cache.dir);
   if (auto max = r.get("ETL_CATALOG_CACHE_MAX_BYTES")) {
     auto bytes = parse_byte_size(*max);

@@ -75,7 +75,7 @@ struct Stack {
     std::shared_ptr<iceberg::Compactor> compactor;
     if (iceberg) {
       iceberg::IcebergTablesOptions options;
-      options.local_root = root;
+      options.files = root;
       tables = std::shared_ptr<iceberg::IcebergTables>(iceberg::IcebergTables::open(store, options, metrics).value());
       compactor = std::shared_ptr<iceberg::Compactor>(iceberg::Compactor::open(store, root, {}).value());
     }

@@ -30,7 +30,7 @@ class IcebergCatalogTest : public ::testing::Test {
 
   std::shared_ptr<LocalCatalog> open_catalog(std::function<Status(const PublishedTable&)> publish = nullptr) {
     iceberg::IcebergTablesOptions options;
-    options.local_root = root_;
+    options.files = root_;
     auto tables = std::shared_ptr<iceberg::IcebergTables>(iceberg::IcebergTables::open(store_, options, metrics_).value());
     auto compactor = std::shared_ptr<iceberg::Compactor>(iceberg::Compactor::open(store_, root_, {}).value());
     tables_ = tables;

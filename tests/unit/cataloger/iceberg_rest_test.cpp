@@ -35,7 +35,7 @@ class IcebergRestTest : public ::testing::Test {
                              " (FORMAT parquet, FIELD_IDS {song_id: 1, n: 2})");
     ASSERT_TRUE(s.ok()) << s.error().message;
     IcebergTablesOptions options;
-    options.local_root = dir_.path();
+    options.files = dir_.path();
     tables_ = std::shared_ptr<IcebergTables>(std::move(IcebergTables::open(store_, options, metrics_).value()));
     TableState state;
     state.name = "songs_data";

@@ -50,7 +50,7 @@ class IcebergTablesTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<IcebergTables> tables(std::function<Status(std::string_view)> hook = {}, int max_manifests = 32,
                                         std::function<void(IcebergTablesOptions&)> tune = {}) {
     IcebergTablesOptions options;
-    options.local_root = local_;
+    options.files = local_;
     options.after_step = std::move(hook);
     options.max_manifests = max_manifests;
     if (tune) tune(options);

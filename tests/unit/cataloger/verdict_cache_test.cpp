@@ -107,7 +107,7 @@ struct HidingCatalog final : Catalog {
   std::uint64_t bump = 0;
   explicit HidingCatalog(std::shared_ptr<Catalog> c) : inner(std::move(c)) {}
   std::string name() const override { return inner->name(); }
-  std::optional<std::filesystem::path> local_root() const override { return inner->local_root(); }
+  std::optional<duck::TableFiles> table_files() const override { return inner->table_files(); }
   std::string database() const override { return inner->database(); }
   Result<std::vector<TableInfo>> list_tables() override {
     auto all = inner->list_tables();

@@ -52,7 +52,7 @@ bool explains_a_query(const std::string& sql) {
 }  // namespace
 
 std::string view_select_sql(const TableInfo& table, const std::vector<PartitionInfo>& partitions,
-                            const std::filesystem::path& root) {
+                            const std::string& root) {
   // Files grouped by format and schema: a read per group needs no union_by_name
   // (which would open every file's footer at each query).
   struct Group {
@@ -67,7 +67,7 @@ std::string view_select_sql(const TableInfo& table, const std::vector<PartitionI
         schema += c.name + ' ' + c.type + ';';
         present.insert(c.name);
       }
-      groups[f.format][schema].paths.push_back((root / f.key).string());
+      groups[f.format][schema].paths.push_back(root + "/" + f.key);
     }
   }
   std::vector<std::string> reads;
@@ -140,11 +140,19 @@ Status DuckDbEngine::lock_down() {
   if (ec) return make_error(Errc::unavailable, "cannot create " + tables_dir_.string() + ": " + ec.message());
   if (options_.database != "main")
     ETL_RETURN_IF_ERROR(admin_->execute("CREATE SCHEMA IF NOT EXISTS " + duck::quote_identifier(options_.database)));
+  std::string readable = duck::quote_literal(dir_with_slash(spill_dir_));
+  if (options_.files.remote()) {
+    ETL_RETURN_IF_ERROR(options_.files.prepare(*admin_));
+    views_root_ = options_.files.root();
+    for (const auto& table : options_.s3_tables) readable += ", " + duck::quote_literal(options_.files.path(table) + "/");
+  } else {
+    views_root_ = tables_dir_.string();
+    readable += ", " + duck::quote_literal(dir_with_slash(tables_dir_));
+  }
   const std::vector<std::string> settings = {
       "SET parquet_metadata_cache = true",
       "SET temp_directory = " + duck::quote_literal(spill_dir_.string()),
-      "SET allowed_directories = [" + duck::quote_literal(dir_with_slash(tables_dir_)) + ", " +
-          duck::quote_literal(dir_with_slash(spill_dir_)) + "]",
+      "SET allowed_directories = [" + readable + "]",
       "SET enable_external_access = false",
       "SET autoinstall_known_extensions = false",
       "SET autoload_known_extensions = false",
@@ -158,6 +166,10 @@ Status DuckDbEngine::lock_down() {
 }
 
 Result<std::unique_ptr<DuckDbEngine::Session>> DuckDbEngine::session() {
+  if (options_.files.remote()) {
+    std::lock_guard lock(mutex_);
+    ETL_RETURN_IF_ERROR(options_.files.refresh(*admin_));
+  }
   auto conn = db_->connect();
   if (!conn) return std::move(conn).error();
   return std::make_unique<Session>(std::move(conn).value());
@@ -175,7 +187,7 @@ Status DuckDbEngine::check(const std::string& sql) {
 }
 
 std::string DuckDbEngine::scrub(std::string message) const {
-  for (const auto& dir : {dir_with_slash(tables_dir_), dir_with_slash(options_.root), dir_with_slash(engine_dir_)}) {
+  for (const auto& dir : {dir_with_slash(tables_dir_), options_.files.root() + "/", dir_with_slash(engine_dir_)}) {
     for (size_t at = message.find(dir); at != std::string::npos; at = message.find(dir, at))
       message.replace(at, dir.size(), "");
   }
@@ -186,10 +198,11 @@ std::string DuckDbEngine::scrub(std::string message) const {
 // DuckDB may open files under tables_dir_ only, so a folder that is no table
 // (`_query_results/`) cannot be read through SQL.
 Status DuckDbEngine::link_table(const std::string& table) {
+  if (options_.files.remote()) return {};
   std::filesystem::path link = tables_dir_ / table;
   std::error_code ec;
   if (std::filesystem::is_symlink(link, ec)) return {};
-  std::filesystem::create_directory_symlink(options_.root / table, link, ec);
+  std::filesystem::create_directory_symlink(std::filesystem::path(options_.files.root()) / table, link, ec);
   if (ec) return make_error(Errc::unavailable, "cannot link the table folder " + table + ": " + ec.message());
   return {};
 }
@@ -233,7 +246,7 @@ Status DuckDbEngine::sync_views(Catalog& catalog) {
     std::string qualified = duck::quote_identifier(options_.database) + "." + duck::quote_identifier(table.name);
     Status s = link_table(table.name);
     if (s.ok())
-      s = admin_->execute("CREATE OR REPLACE VIEW " + qualified + " AS " + view_select_sql(table, *partitions, tables_dir_));
+      s = admin_->execute("CREATE OR REPLACE VIEW " + qualified + " AS " + view_select_sql(table, *partitions, views_root_));
     if (s.ok() && options_.database != "main")
       s = admin_->execute("CREATE OR REPLACE VIEW main." + duck::quote_identifier(table.name) + " AS SELECT * FROM " +
                           qualified);
@@ -276,12 +289,12 @@ Status DuckDbEngine::sync_views(Catalog& catalog) {
 Status DuckDbEngine::pin(Session& session, const PinnedTable& pinned, const TableInfo* current) {
   std::vector<std::string> paths;
   for (const auto& key : pinned.keys) {
-    std::filesystem::path path = tables_dir_ / key;
+    std::string path = views_root_ + "/" + key;
     std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec))
+    if (!options_.files.remote() && !std::filesystem::is_regular_file(path, ec))  // over s3://, DuckDB says so
       return make_error(Errc::conflict, "snapshot " + std::to_string(pinned.snapshot_id) + " of " + pinned.table +
                                             " names " + key + ", which is no longer readable here");
-    paths.push_back(path.string());
+    paths.push_back(std::move(path));
   }
   std::map<std::string, std::string> typed;  // column -> type to expose
   if (current)

@@ -3,9 +3,11 @@
 // VARCHAR, files of different schemas unioned by name), in the schema named
 // after the catalog database (`spotify.songs_data`) and aliased in `main`.
 // Locked down once at open: files are readable only through the engine's links
-// to the table folders (so never `_query_results/`), memory and spill are capped,
-// no extension is installed or loaded, and the configuration is locked, so a
-// statement that got past the SQL guard still cannot read /etc/passwd or SET.
+// to the table folders, or over s3:// only under the table folders' prefixes (so
+// never `_query_results/`), memory and spill are capped, no extension is
+// installed or loaded but httpfs by path for s3://, and the configuration is
+// locked, so a statement that got past the SQL guard still cannot read
+// /etc/passwd, another prefix of the bucket, or SET.
 // One Session (connection) per in-flight query; views are recreated (connection
 // safely: DuckDB's catalog is transactional) when the catalog's generation moves.
 #pragma once
@@ -21,13 +23,15 @@
 
 #include "etl/catalog.h"
 #include "etl/duck.h"
+#include "etl/duck_s3.h"
 #include "pinned_table.h"
 #include "sql_gate.h"
 
 namespace etl::cataloger {
 
 struct DuckDbEngineOptions {
-  std::filesystem::path root;        // the transformed store's local folder: the only files readable
+  // Where the tables are: a local folder, or s3:// read in place (httpfs).
+  duck::TableFiles files;
   std::string database = "spotify";  // schema the views live in (Config::glue_database)
   int threads = 2;                   // DuckDB worker threads, shared by all connections
   std::string memory_limit;          // DuckDB memory_limit ("512MiB"); "" = DuckDB's default (80% of RAM)
@@ -35,6 +39,9 @@ struct DuckDbEngineOptions {
   // links to the table folders, the only files DuckDB may open); "" = the system temp folder.
   std::filesystem::path data_dir;
   std::uint64_t max_temp_bytes = 0;  // DuckDB max_temp_directory_size; 0 = DuckDB's default
+  // Over s3://: the table folders readable (others are not, even later: a table that
+  // appears after the start is queryable after a restart). Local folders: every table.
+  std::vector<std::string> s3_tables{"albums_data", "artists_data", "songs_data"};
 };
 
 // A whole result: column names and types, one JSON array text per row, and the
@@ -48,7 +55,7 @@ struct ResultSet {
 
 // The SELECT a table's view runs, from its catalog entry and files (pure; tested).
 std::string view_select_sql(const TableInfo& table, const std::vector<PartitionInfo>& partitions,
-                            const std::filesystem::path& root);
+                            const std::string& root);
 
 class DuckDbEngine final {
  public:
@@ -106,7 +113,8 @@ class DuckDbEngine final {
   std::atomic<std::uint64_t> synced_generation_{0};
   std::map<std::string, std::int64_t> applied_;  // table -> data_version of its view
   std::filesystem::path engine_dir_;  // private to this engine, removed at close
-  std::filesystem::path tables_dir_;  // engine_dir_/tables/<table> -> root/<table>: what views read
+  std::filesystem::path tables_dir_;  // engine_dir_/tables/<table> -> root/<table>: what views read (local folders)
+  std::string views_root_;            // what views name files under: tables_dir_, or the s3:// root
   std::filesystem::path spill_dir_;   // engine_dir_/spill
   std::unique_ptr<SqlGate> gate_;
   std::mutex names_mutex_;

@@ -55,7 +55,7 @@ std::vector<CompactionGroup> plan_compaction(const TableState& state, const std:
   return out;
 }
 
-Result<std::unique_ptr<Compactor>> Compactor::open(std::shared_ptr<ObjectStore> store, fs::path local_root,
+Result<std::unique_ptr<Compactor>> Compactor::open(std::shared_ptr<ObjectStore> store, duck::TableFiles files,
                                                    CompactionOptions options) {
   auto db = duck::Database::open(":memory:", {{"threads", "1"}});
   if (!db) return std::move(db).error();
@@ -63,10 +63,11 @@ Result<std::unique_ptr<Compactor>> Compactor::open(std::shared_ptr<ObjectStore> 
   if (!conn) return std::move(conn).error();
   std::unique_ptr<Compactor> c(new Compactor());
   c->store_ = std::move(store);
-  c->local_root_ = std::move(local_root);
+  c->files_ = std::move(files);
   c->options_ = options;
   c->db_ = std::move(db).value();
   c->conn_ = std::move(conn).value();
+  ETL_RETURN_IF_ERROR(c->files_.prepare(*c->conn_));
   return c;
 }
 
@@ -89,7 +90,8 @@ Result<std::pair<std::string, std::int64_t>> Compactor::rewrite(const Compaction
   }
   if (select.empty()) return make_error(Errc::internal, "no Iceberg column to compact");
   std::string paths;
-  for (const auto& key : group.keys) paths += (paths.empty() ? "" : ", ") + duck::quote_literal((local_root_ / key).string());
+  ETL_RETURN_IF_ERROR(files_.refresh(*conn_));
+  for (const auto& key : group.keys) paths += (paths.empty() ? "" : ", ") + duck::quote_literal(files_.path(key));
   const fs::path out = fs::temp_directory_path() /
                        ("spotify-etl-compaction-" + std::to_string(::getpid()) + "-" + random_hex() + ".parquet");
   Status written = conn_->execute("COPY (SELECT " + select + " FROM read_parquet([" + paths +

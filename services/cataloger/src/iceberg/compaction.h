@@ -53,8 +53,8 @@ struct CompactionResult {
 
 class Compactor final {
  public:
-  // `local_root`: where the table's files are read on this machine.
-  static Result<std::unique_ptr<Compactor>> open(std::shared_ptr<ObjectStore> store, std::filesystem::path local_root,
+  // `files`: where the table's files are read (the store's folder, or s3:// in place).
+  static Result<std::unique_ptr<Compactor>> open(std::shared_ptr<ObjectStore> store, duck::TableFiles files,
                                                  CompactionOptions options);
 
   // Compacts `state`'s table (its Iceberg snapshot must be current with it).
@@ -68,7 +68,7 @@ class Compactor final {
                                                        const std::vector<ColumnInfo>& columns);
 
   std::shared_ptr<ObjectStore> store_;
-  std::filesystem::path local_root_;
+  duck::TableFiles files_;
   CompactionOptions options_;
   std::unique_ptr<duck::Database> db_;
   std::unique_ptr<duck::Connection> conn_;

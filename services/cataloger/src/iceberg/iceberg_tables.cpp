@@ -118,6 +118,7 @@ Result<std::unique_ptr<IcebergTables>> IcebergTables::open(std::shared_ptr<Objec
   std::unique_ptr<IcebergTables> tables(new IcebergTables(std::move(store), std::move(options), metrics, base));
   tables->db_ = std::move(db).value();
   tables->conn_ = std::move(conn).value();
+  ETL_RETURN_IF_ERROR(tables->options_.files.prepare(*tables->conn_));
   return tables;
 }
 

@@ -37,6 +37,7 @@
 #include <nlohmann/json.hpp>
 
 #include "etl/duck.h"
+#include "etl/duck_s3.h"
 #include "etl/metrics.h"
 #include "etl/object_store.h"
 #include "manifest_files.h"
@@ -46,7 +47,7 @@
 namespace etl::cataloger::iceberg {
 
 struct IcebergTablesOptions {
-  std::filesystem::path local_root;  // where the data files are read on this machine (store folder or mirror)
+  duck::TableFiles files;            // where the data files are read: the store's folder, s3:// in place, or the mirror
   int max_attempts = 20;             // commit tries when other writers keep winning the compare-and-swap
   int max_manifests = 32;            // past this many manifests a commit merges them into one
   int metadata_log_max = 100;        // previous metadata files the metadata log remembers

@@ -8,7 +8,8 @@
 namespace etl::cataloger::iceberg {
 
 Result<IcebergTables::FileFacts> IcebergTables::read_facts(const std::string& key) {
-  const std::string path = duck::quote_literal((options_.local_root / key).string());
+  ETL_RETURN_IF_ERROR(options_.files.refresh(*conn_));
+  const std::string path = duck::quote_literal(options_.files.path(key));
   FileFacts facts;
   auto rows = conn_->query("SELECT num_rows FROM parquet_file_metadata(" + path + ")");
   if (!rows) return std::move(rows).error();

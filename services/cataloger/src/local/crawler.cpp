@@ -16,17 +16,17 @@ std::string read_function_sql(const std::string& format, const std::vector<std::
   return "read_json(" + list + options + ", format = 'newline_delimited')";
 }
 
-Result<std::unique_ptr<DuckDbSchemaReader>> DuckDbSchemaReader::open(const std::filesystem::path& root) {
+Result<std::unique_ptr<DuckDbSchemaReader>> DuckDbSchemaReader::open(duck::TableFiles files) {
   std::unique_ptr<DuckDbSchemaReader> reader(new DuckDbSchemaReader());
-  reader->root_ = root;
+  reader->files_ = std::move(files);
   auto db = duck::Database::open(":memory:", {{"threads", "1"}});
   if (!db) return std::move(db).error();
   reader->db_ = std::move(db).value();
   auto conn = reader->db_->connect();
   if (!conn) return std::move(conn).error();
   reader->conn_ = std::move(conn).value();
-  std::string dir = std::filesystem::absolute(root).lexically_normal().string();
-  if (dir.empty() || dir.back() != '/') dir += '/';
+  ETL_RETURN_IF_ERROR(reader->files_.prepare(*reader->conn_));
+  const std::string dir = reader->files_.root() + "/";
   for (const std::string& sql : {"SET allowed_directories = [" + duck::quote_literal(dir) + "]",
                                  std::string("SET enable_external_access = false"),
                                  std::string("SET autoinstall_known_extensions = false"),
@@ -37,7 +37,8 @@ Result<std::unique_ptr<DuckDbSchemaReader>> DuckDbSchemaReader::open(const std::
 }
 
 Result<std::vector<ColumnInfo>> DuckDbSchemaReader::read_schema(const std::string& key, const std::string& format) {
-  std::string path = (root_ / key).string();
+  ETL_RETURN_IF_ERROR(files_.refresh(*conn_));
+  std::string path = files_.path(key);
   std::string source = format == "parquet" ? "read_parquet(" + duck::quote_literal(path) + ", hive_partitioning = false)"
                        : format == "csv"   ? "read_csv(" + duck::quote_literal(path) + ", header = true, hive_partitioning = false)"
                                            : "read_json(" + duck::quote_literal(path) +

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "etl/duck.h"
+#include "etl/duck_s3.h"
 #include "etl/object_store.h"
 #include "table_state.h"
 
@@ -24,15 +25,15 @@ class SchemaReader {
   virtual Result<std::vector<ColumnInfo>> read_schema(const std::string& key, const std::string& format) = 0;
 };
 
-// Reads files in place under a local root with an embedded DuckDB limited to that folder.
+// Reads files in place (a local folder, or s3://) with an embedded DuckDB limited to them.
 class DuckDbSchemaReader final : public SchemaReader {
  public:
-  static Result<std::unique_ptr<DuckDbSchemaReader>> open(const std::filesystem::path& root);
+  static Result<std::unique_ptr<DuckDbSchemaReader>> open(duck::TableFiles files);
   Result<std::vector<ColumnInfo>> read_schema(const std::string& key, const std::string& format) override;
 
  private:
   DuckDbSchemaReader() = default;
-  std::filesystem::path root_;
+  duck::TableFiles files_;
   std::unique_ptr<duck::Database> db_;
   std::unique_ptr<duck::Connection> conn_;
 };

@@ -41,8 +41,9 @@ struct LocalCatalogOptions {
   // file is copied before its schema is read or the catalog names it. nullptr: the
   // store is a local folder, read in place.
   std::shared_ptr<TableMirror> mirror;
-  // Where the files are read on this machine: the store's folder, or the mirror's.
-  std::filesystem::path local_root;
+  // Where the files are read: the store's folder, s3:// in place (DuckDB's httpfs),
+  // or the mirror's folder.
+  duck::TableFiles files;
   // ETL_TABLE_FORMAT=iceberg: each crawl that changes a table commits its Parquet
   // files as an Iceberg snapshot before the catalog moves (a failed commit fails
   // the crawl: queries keep the last committed state). nullptr: hive folders only.
@@ -82,7 +83,7 @@ class LocalCatalog final : public Catalog {
     return {};
   }
   void stop_workers() override { stop(); }
-  std::optional<std::filesystem::path> local_root() const override { return options_.local_root; }
+  std::optional<duck::TableFiles> table_files() const override { return options_.files; }
   // The Iceberg tables the crawls commit (nullptr under ETL_TABLE_FORMAT=hive).
   std::shared_ptr<iceberg::IcebergTables> iceberg() const { return options_.iceberg; }
 

@@ -1,0 +1,292 @@
+// The built-in catalog and DuckDB reading tables in MinIO in place
+// (ETL_CATALOG_READS=in_place, the default): DuckDB's signed httpfs extension
+// loaded by path, an S3 secret from our credentials chain, no local copy of the
+// lake; the engine's lock-down still keeps every other prefix unreadable, and a
+// change of credentials replaces the secret. Needs the test servers' MinIO and
+// scripts/setup.sh's DuckDB extensions.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "../unit/cataloger/cataloger_fixtures.h"
+#include "../unit/shared/s3_test_env.h"
+#include "cataloger_service.h"
+#include "duckdb_engine.h"
+#include "etl/aws_credentials.h"
+#include "etl/memory_bus.h"
+#include "etl/s3_event.h"
+#include "test_support.h"
+
+namespace etl::cataloger {
+namespace {
+
+using namespace std::chrono_literals;
+using etl::testing::call;
+using etl::testing::wait_until;
+using nlohmann::json;
+using testing::songs_select;
+
+// Credentials a test can change under a running engine.
+class SwitchableCredentials final : public aws::CredentialsProvider {
+ public:
+  explicit SwitchableCredentials(AwsCredentials c) : current_(std::move(c)) {}
+  Result<AwsCredentials> credentials() override {
+    std::lock_guard lock(mutex_);
+    return current_;
+  }
+  std::string describe() const override { return "test keys"; }
+  void set(AwsCredentials c) {
+    std::lock_guard lock(mutex_);
+    current_ = std::move(c);
+  }
+
+ private:
+  std::mutex mutex_;
+  AwsCredentials current_;
+};
+
+class CatalogerInPlace : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    auto server = etl::testing::s3_test_server();
+    if (!server) GTEST_SKIP() << "needs the test servers' MinIO (ETL_TEST_S3_*): run through scripts/test.sh";
+    if (duck::find_extension_dir("").empty()) GTEST_SKIP() << "needs DuckDB's httpfs extension (scripts/setup.sh)";
+    server_ = *server;
+    prefix_ = etl::testing::unique_s3_prefix("in-place");
+    url_ = "s3://" + server_.bucket + "/" + prefix_ + "/transformed";
+    store_ = std::shared_ptr<ObjectStore>(open_object_store(url_, server_.aws).value());
+  }
+
+  std::string upload(const std::string& table, const std::string& dt, const std::string& stem, const std::string& select) {
+    testing::write_file(staging_.path(), table, dt, stem, "parquet", select);
+    std::string key = table + "/dt=" + dt + "/" + stem + ".parquet";
+    std::ifstream in(staging_.path() / key, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_TRUE(store_->put(key, bytes).ok());
+    return key;
+  }
+
+  void announce(const std::string& key) {
+    ObjectCreated e;
+    e.bucket = server_.bucket;
+    e.key = store_->event_key(key);
+    e.size = 1;
+    ASSERT_TRUE(bus_->publish(Config{}.topic_transformed, key, build_s3_event(e)).ok());
+  }
+
+  std::unique_ptr<CatalogerService> start(std::chrono::seconds maintenance = 0s) {
+    Config config;
+    config.iceberg_maintenance_interval = maintenance;
+    config.transformed_url = url_;
+    config.aws = server_.aws;
+    config.cataloger_addr = {"127.0.0.1", 0};
+    config.bus = "memory";
+    config.table_format = GetParam();
+    config.catalog_cache.dir = (work_.path() / "cache").string();  // would be the mirror's: must stay empty
+    config.query_data_dir = (work_.path() / "engine").string();
+    CatalogerOptions options;
+    options.debounce.quiet = 200ms;
+    auto svc = CatalogerService::create(config, bus_, options);
+    EXPECT_TRUE(svc.ok()) << svc.error().message;
+    if (!svc.ok()) return nullptr;
+    EXPECT_TRUE((*svc)->start().ok());
+    return std::move(svc).value();
+  }
+
+  static json query(CatalogerService& svc, const json& body) {
+    auto r = call("POST", svc.base_url() + "/v1/query", body.dump());
+    EXPECT_EQ(r.status, 200) << body.dump() << ": " << r.body;
+    return r.status == 200 ? r.json() : json();
+  }
+
+  // Regular files under `dir` (0 when it does not exist).
+  static std::size_t files_under(const std::filesystem::path& dir) {
+    std::error_code ec;
+    std::size_t n = 0;
+    for (auto it = std::filesystem::recursive_directory_iterator(dir, ec); !ec && it != std::filesystem::end(it);
+         it.increment(ec))
+      if (it->is_regular_file()) ++n;
+    return n;
+  }
+
+  etl::testing::S3TestServer server_;
+  std::string prefix_;
+  std::string url_;
+  std::shared_ptr<ObjectStore> store_;
+  etl::testing::TempDir staging_;
+  etl::testing::TempDir work_;
+  std::shared_ptr<MemoryBus> bus_ = make_memory_bus();
+};
+
+TEST_P(CatalogerInPlace, QueriesReadTheBucketInPlaceAndFollowTheEventsWithoutALocalCopy) {
+  upload("songs_data", "2026-11-01", "run1", songs_select(6));
+  upload("songs_data", "2026-11-02", "run1", songs_select(4, 6));
+  upload("artists_data", "2026-11-01", "run1", testing::artists_select());
+  auto svc = start();
+  ASSERT_TRUE(svc);
+  ASSERT_TRUE(wait_until([&] { return call("GET", svc->base_url() + "/v1/tables").json()["tables"].size() == 2; }, 30s))
+      << call("GET", svc->base_url() + "/v1/tables").body;
+
+  auto count = query(*svc, {{"sql", "SELECT count(*), count(DISTINCT song_id) FROM songs_data"}});
+  EXPECT_EQ(count["rows"], json::parse("[[10, 10]]")) << count.dump();
+  auto joined = query(*svc, {{"sql", "SELECT count(*) FROM songs_data s JOIN artists_data a USING (artist_id, dt)"}});
+  EXPECT_FALSE(joined["rows"].empty()) << joined.dump();
+
+  std::string key = upload("songs_data", "2026-11-03", "run1", songs_select(5, 100));
+  announce(key);
+  ASSERT_TRUE(wait_until([&] {
+    return query(*svc, {{"sql", "SELECT count(*) FROM songs_data"}})["rows"] == json::parse("[[15]]");
+  }, 30s));
+
+  if (GetParam() == "iceberg") {  // time travel reads an older snapshot's files in place too
+    auto snapshots = call("GET", svc->base_url() + "/v1/tables/songs_data/snapshots").json();
+    ASSERT_GE(snapshots["snapshots"].size(), 2u) << snapshots.dump();
+    json first;
+    for (const auto& snapshot : snapshots["snapshots"])
+      if (snapshot["total_records"] == 10) first = snapshot["snapshot_id"];
+    ASSERT_FALSE(first.is_null()) << snapshots.dump();
+    auto old = query(*svc, {{"sql", "SELECT count(*) FROM songs_data"}, {"as_of", {{"songs_data", first}}}});
+    EXPECT_EQ(old["rows"], json::parse("[[10]]")) << old.dump();
+  }
+
+  EXPECT_EQ(files_under(work_.path() / "cache"), 0u) << "no copy of the lake is kept";
+  EXPECT_EQ(svc->metrics().counter("spotify_etl_cataloger_cache_downloads_total", "").value(), 0);
+  svc->stop();
+}
+
+TEST_P(CatalogerInPlace, CompactionReadsAndRewritesInPlace) {
+  if (GetParam() != "iceberg") GTEST_SKIP() << "compaction is Iceberg's";
+  for (int i = 0; i < 4; ++i) upload("songs_data", "2026-11-01", "run" + std::to_string(i), songs_select(5, i * 5));
+  auto svc = start(1s);  // a maintenance crawl (compaction) every second
+  ASSERT_TRUE(svc);
+  ASSERT_TRUE(wait_until([&] {
+    auto t = call("GET", svc->base_url() + "/v1/tables/songs_data").json();
+    return t.value("/iceberg/files"_json_pointer, 0) == 1;
+  }, 30s)) << call("GET", svc->base_url() + "/v1/tables/songs_data").body;
+  EXPECT_EQ(query(*svc, {{"sql", "SELECT count(*), count(DISTINCT song_id) FROM songs_data"}})["rows"],
+            json::parse("[[20, 20]]"));
+  EXPECT_EQ(files_under(work_.path() / "cache"), 0u);
+  svc->stop();
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, CatalogerInPlace, ::testing::Values("iceberg", "hive"));
+
+// The engine itself, past the SQL gate: what its lock-down allows over s3://.
+class EngineInPlace : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto server = etl::testing::s3_test_server();
+    if (!server) GTEST_SKIP() << "needs the test servers' MinIO (ETL_TEST_S3_*): run through scripts/test.sh";
+    if (duck::find_extension_dir("").empty()) GTEST_SKIP() << "needs DuckDB's httpfs extension (scripts/setup.sh)";
+    server_ = *server;
+    url_ = "s3://" + server_.bucket + "/" + etl::testing::unique_s3_prefix("engine-in-place") + "/transformed";
+    store_ = std::shared_ptr<ObjectStore>(open_object_store(url_, server_.aws).value());
+    testing::write_file(staging_.path(), "songs_data", "2026-11-01", "run1", "parquet", songs_select(3));
+    std::ifstream in(staging_.path() / "songs_data/dt=2026-11-01/run1.parquet", std::ios::binary);
+    parquet_.assign(std::istreambuf_iterator<char>(in), {});
+    ASSERT_TRUE(store_->put("songs_data/dt=2026-11-01/run1.parquet", parquet_).ok());
+    ASSERT_TRUE(store_->put("_query_results/someone-elses.parquet", parquet_).ok());
+  }
+
+  std::unique_ptr<DuckDbEngine> open(std::shared_ptr<aws::CredentialsProvider> credentials = nullptr) {
+    auto files = duck::TableFiles::s3(server_.aws, url_, "", std::move(credentials));
+    EXPECT_TRUE(files.ok()) << files.error().message;
+    DuckDbEngineOptions options;
+    options.files = *files;
+    options.threads = 1;
+    options.data_dir = work_.path();
+    auto engine = DuckDbEngine::open(options);
+    EXPECT_TRUE(engine.ok()) << engine.error().message;
+    return engine.ok() ? std::move(engine).value() : nullptr;
+  }
+
+  Result<ResultSet> run(DuckDbEngine& engine, const std::string& sql) {
+    auto session = engine.session();
+    if (!session) return std::move(session).error();
+    return (*session)->execute(sql, 1 << 20, false);
+  }
+
+  std::string path(const std::string& key) const { return "'" + url_ + "/" + key + "'"; }
+
+  etl::testing::S3TestServer server_;
+  std::string url_;
+  std::shared_ptr<ObjectStore> store_;
+  std::string parquet_;
+  etl::testing::TempDir staging_;
+  etl::testing::TempDir work_;
+};
+
+TEST_F(EngineInPlace, OnlyTheTableFoldersOfThePrefixAreReadable) {
+  auto engine = open();
+  ASSERT_TRUE(engine);
+  auto table = run(*engine, "SELECT count(*) FROM read_parquet(" + path("songs_data/dt=2026-11-01/run1.parquet") + ")");
+  ASSERT_TRUE(table.ok()) << table.error().message;
+  EXPECT_EQ(table->rows, std::vector<std::string>{"[3]"});
+
+  const std::string outside = "s3://" + server_.bucket + "/elsewhere.parquet";
+  ASSERT_TRUE(open_object_store("s3://" + server_.bucket, server_.aws).value()->put("elsewhere.parquet", parquet_).ok());
+  for (const std::string& sql : {
+           "SELECT * FROM read_parquet(" + path("_query_results/someone-elses.parquet") + ")",
+           "SELECT * FROM read_parquet(" + path("songs_data/../_query_results/someone-elses.parquet") + ")",
+           "SELECT * FROM read_parquet('" + outside + "')",
+           std::string("SELECT * FROM read_csv('/etc/passwd')"),
+       }) {
+    auto r = run(*engine, sql);
+    ASSERT_FALSE(r.ok()) << sql;
+    EXPECT_NE(r.error().message.find("disabled by configuration"), std::string::npos) << sql << ": " << r.error().message;
+  }
+  for (const std::string& sql : {std::string("SET allowed_directories = ['s3://']"),
+                                 std::string("CREATE OR REPLACE SECRET x (TYPE s3, KEY_ID 'a', SECRET 'b')")}) {
+    auto r = run(*engine, sql);
+    EXPECT_FALSE(r.ok()) << sql << " is not a read-only statement";
+  }
+}
+
+TEST_F(EngineInPlace, NewCredentialsReplaceTheSecretBeforeTheNextQuery) {
+  auto keys = std::make_shared<SwitchableCredentials>(
+      AwsCredentials{server_.aws.access_key_id, server_.aws.secret_access_key, ""});
+  auto engine = open(keys);
+  ASSERT_TRUE(engine);
+  const std::string sql = "SELECT count(*) FROM read_parquet(" + path("songs_data/dt=2026-11-01/run1.parquet") + ")";
+  ASSERT_TRUE(run(*engine, sql).ok());
+
+  keys->set({"AKIAWRONGWRONGWRONG0", "not-the-secret-not-the-secret-not-the-secr", ""});
+  auto refused = run(*engine, sql);
+  ASSERT_FALSE(refused.ok()) << "the engine signs with what the chain hands out now, not what it had";
+  EXPECT_NE(refused.error().message.find("403"), std::string::npos) << refused.error().message;
+  EXPECT_EQ(refused.error().message.find("not-the-secret"), std::string::npos) << "never the secret";
+
+  keys->set({server_.aws.access_key_id, server_.aws.secret_access_key, ""});
+  auto again = run(*engine, sql);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->rows, std::vector<std::string>{"[3]"});
+}
+
+TEST(TableFilesConfig, WithoutHttpfsTheErrorIsOneLineAndNamesTheWayOut) {
+  AwsConfig aws;
+  aws.endpoint_url_s3 = "http://127.0.0.1:9";
+  auto files = duck::TableFiles::s3(aws, "s3://bucket/prefix", "/nonexistent/extensions");
+  ASSERT_FALSE(files.ok());
+  EXPECT_EQ(files.error().code, Errc::invalid_argument);
+  EXPECT_NE(files.error().message.find("ETL_DUCKDB_EXTENSION_DIR=/nonexistent/extensions"), std::string::npos)
+      << files.error().message;
+  EXPECT_NE(files.error().message.find("ETL_CATALOG_READS=mirror"), std::string::npos);
+  EXPECT_EQ(files.error().message.find('\n'), std::string::npos);
+}
+
+TEST(TableFilesConfig, LocalFoldersAndS3PrefixesJoinKeysTheSameWay) {
+  duck::TableFiles local(std::filesystem::path("/data/lake/"));
+  EXPECT_FALSE(local.remote());
+  EXPECT_EQ(local.path("songs_data/dt=2026-01-01/a.parquet"), "/data/lake/songs_data/dt=2026-01-01/a.parquet");
+  AwsConfig aws;
+  aws.endpoint_url_s3 = "http://127.0.0.1:9";
+  auto files = duck::TableFiles::s3(aws, "s3://bucket/some/prefix/", "");
+  if (!files.ok() && duck::find_extension_dir("").empty()) GTEST_SKIP() << "needs DuckDB's httpfs extension";
+  ASSERT_TRUE(files.ok()) << files.error().message;
+  EXPECT_TRUE(files->remote());
+  EXPECT_EQ(files->root(), "s3://bucket/some/prefix");
+  EXPECT_EQ(files->path("songs_data/x.parquet"), "s3://bucket/some/prefix/songs_data/x.parquet");
+}
+
+}  // namespace
+}  // namespace etl::cataloger
