@@ -20,8 +20,14 @@ need_pkgs=(build-essential cmake ninja-build pkg-config git ca-certificates curl
 # npm and python3 may come from elsewhere (nodesource, pyenv): only install them if absent.
 command -v npm >/dev/null 2>&1 || need_pkgs+=(npm)
 command -v python3 >/dev/null 2>&1 || need_pkgs+=(python3 python3-venv)
-# ETL_SETUP_DUCKDB_EXTENSIONS=0 (the image build: the binaries do not load them) skips DuckDB's extensions.
-if [ "${ETL_SETUP_DUCKDB_EXTENSIONS:-1}" = 1 ]; then
+# ETL_SETUP_DUCKDB_EXTENSIONS: 1 (default) all of DuckDB's extensions above, 0 none,
+# or the names of some (the image build: "httpfs", what the cataloger loads).
+case "${ETL_SETUP_DUCKDB_EXTENSIONS:-1}" in
+  1) ;;
+  0) DUCKDB_EXTENSIONS=() ;;
+  *) read -r -a DUCKDB_EXTENSIONS <<<"${ETL_SETUP_DUCKDB_EXTENSIONS//,/ }" ;;
+esac
+if ((${#DUCKDB_EXTENSIONS[@]})); then
   python3 -m pip --version >/dev/null 2>&1 || need_pkgs+=(python3-pip)  # downloads DuckDB's extensions
 fi
 
@@ -56,7 +62,6 @@ log "DuckDB $DUCKDB_VERSION at $duck_dir"
 # The extensions unpacked into DuckDB's extension_directory layout, so a connection
 # with extension_directory=$duck_dir/extensions (or LOAD '<path>') works offline.
 ext_dir="$duck_dir/extensions/v$DUCKDB_VERSION/linux_amd64"
-[ "${ETL_SETUP_DUCKDB_EXTENSIONS:-1}" = 1 ] || DUCKDB_EXTENSIONS=()
 for ext in "${DUCKDB_EXTENSIONS[@]}"; do
   [ -f "$ext_dir/$ext.duckdb_extension" ] && continue
   log "fetching DuckDB extension $ext $DUCKDB_EXTENSIONS_VERSION from PyPI into $ext_dir"

@@ -97,7 +97,6 @@ def service_env(run_id):
         "ETL_RAW_URL": f"s3://{bucket}/image-{run_id}/raw",
         "ETL_TRANSFORMED_URL": f"s3://{bucket}/image-{run_id}/transformed",
         "ETL_CATALOG": "local", "ETL_QUERY_ENGINE": "duckdb",
-        "ETL_CATALOG_CACHE_DIR": "/var/lib/spotify-etl/table-cache", "ETL_CATALOG_CACHE_MAX_BYTES": "128M",
         "AWS_ENDPOINT_URL_S3": os.environ["ETL_TEST_S3_ENDPOINT"],
         "AWS_ACCESS_KEY_ID": os.environ["ETL_TEST_S3_ACCESS_KEY"],
         "AWS_SECRET_ACCESS_KEY": os.environ["ETL_TEST_S3_SECRET_KEY"],

@@ -303,7 +303,11 @@ Status DuckDbEngine::pin(Session& session, const PinnedTable& pinned, const Tabl
   std::string from;
   if (!paths.empty()) {
     from = read_function_sql("parquet", paths, true);
-    auto described = session.conn_->query("DESCRIBE SELECT * FROM " + from);
+    auto described = session.conn_->query("DESCRIBE SELECT * FROM " + from);  // reads every file's footer
+    if (!described && options_.files.remote() && described.error().message.find("404") != std::string::npos)
+      return make_error(Errc::conflict, "snapshot " + std::to_string(pinned.snapshot_id) + " of " + pinned.table +
+                                            " names a file that is no longer in the store: " +
+                                            scrub(described.error().message));
     if (!described) return make_error(described.error().code, scrub(described.error().message));
     for (idx_t row = 0; row < described->row_count(); ++row)
       if (auto name = described->text(0, row)) present[*name] = described->text(1, row).value_or("VARCHAR");

@@ -1,10 +1,9 @@
 // The local copy of the transformed tables that the built-in catalog and DuckDB
-// read when the tables live in S3 (ETL_TRANSFORMED_URL=s3://...).
+// read when the tables live in S3 and ETL_CATALOG_READS=mirror (the default reads
+// them in place through DuckDB's httpfs: etl/duck_s3.h). For installations
+// without that extension.
 //
-// DuckDB reads S3 only through its httpfs extension, which it downloads from
-// DuckDB's servers at run time: that fails in air-gapped clusters (and here), and
-// would put a second S3 client with its own credentials chain into the process.
-// Instead the crawl mirrors every data file it lists before it reads schemas or
+// The crawl mirrors every data file it lists before it reads schemas or
 // moves the catalog forward, so a view never names a file that is not on the local
 // disk. The crawl runs on every transformed event (debounced), so the copy follows
 // the events; a start-up crawl reconciles what was missed.
