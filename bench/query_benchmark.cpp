@@ -19,6 +19,7 @@
 #include "etl/http_client.h"
 #include "etl/log.h"
 #include "etl/memory_bus.h"
+#include "lake_generator.h"
 #include "sql_gate.h"
 
 namespace {
@@ -36,37 +37,6 @@ Stats stats(std::vector<double> v) {
   return {v[v.size() / 2], v[std::min(v.size() - 1, v.size() * 95 / 100)]};
 }
 
-void generate(const std::filesystem::path& root, int days, int songs_per_day, int artists_per_day) {
-  auto db = etl::duck::Database::open(":memory:").value();
-  auto conn = db->connect().value();
-  for (int d = 0; d < days; ++d) {
-    std::string dt = "(DATE '2026-01-01' + INTERVAL " + std::to_string(d) + " DAY)::DATE::VARCHAR";
-    auto dt_text = conn->query("SELECT " + dt).value().text(0, 0).value();
-    auto sdir = root / "songs_data" / ("dt=" + dt_text);
-    auto adir = root / "artists_data" / ("dt=" + dt_text);
-    std::filesystem::create_directories(sdir);
-    std::filesystem::create_directories(adir);
-    std::string off = std::to_string(d * songs_per_day);
-    auto s = conn->execute(
-        "COPY (SELECT 's' || (i + " + off + ") AS song_id, 'Song ' || i AS song_name, (120000 + i * 7)::BIGINT AS duration_ms, "
-        "i % 7 = 0 AS explicit, (i % 100)::INTEGER AS popularity, 'isrc' || i AS isrc, 1 AS disc_number, "
-        "(i % 20 + 1)::INTEGER AS track_number, 'https://open.spotify.com/track/s' || i AS song_url, "
-        "'al' || (i % 500) AS album_id, 'a' || ((i * 7919) % " + std::to_string(artists_per_day) + ") AS artist_id, "
-        "['a' || ((i * 7919) % " + std::to_string(artists_per_day) + ")] AS artist_ids, "
-        "TIMESTAMP '2026-01-01 06:00:00' AS added_at, 'playlist' AS source_type, 'p1' AS source_id, i AS position, "
-        "'run' || " + std::to_string(d) + " AS run_id, TIMESTAMP '2026-01-01 06:00:00' AS extracted_at "
-        "FROM range(" + std::to_string(songs_per_day) + ") t(i)) TO " +
-        etl::duck::quote_literal((sdir / "spotify_raw_x.parquet").string()) + " (FORMAT parquet)");
-    if (!s.ok()) throw std::runtime_error(s.error().message);
-    s = conn->execute("COPY (SELECT 'a' || i AS artist_id, 'Artist ' || i AS artist_name, "
-                      "'https://open.spotify.com/artist/a' || i AS artist_url, 'spotify:artist:a' || i AS artist_uri, "
-                      "TIMESTAMP '2026-01-01 06:00:00' AS extracted_at FROM range(" + std::to_string(artists_per_day) +
-                      ") t(i)) TO " + etl::duck::quote_literal((adir / "spotify_raw_x.parquet").string()) +
-                      " (FORMAT parquet)");
-    if (!s.ok()) throw std::runtime_error(s.error().message);
-  }
-}
-
 }  // namespace
 
 int main() {
@@ -77,7 +47,7 @@ int main() {
   const int days = 365, songs = 5000, artists = 2000;
 
   auto t0 = Clock::now();
-  generate(root, days, songs, artists);
+  etl::bench::generate_year(root, days, songs, artists);
   std::printf("generated %d partitions x %d songs_data rows (+ %d artists_data rows each) in %.1f s\n", days, songs,
               artists, ms_since(t0) / 1000);
 

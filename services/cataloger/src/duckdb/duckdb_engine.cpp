@@ -149,7 +149,7 @@ Status DuckDbEngine::lock_down() {
     views_root_ = tables_dir_.string();
     readable += ", " + duck::quote_literal(dir_with_slash(tables_dir_));
   }
-  const std::vector<std::string> settings = {
+  std::vector<std::string> settings = {
       "SET parquet_metadata_cache = true",
       "SET temp_directory = " + duck::quote_literal(spill_dir_.string()),
       "SET allowed_directories = [" + readable + "]",
