@@ -40,7 +40,7 @@ using namespace std::chrono_literals;
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
 struct Args {
-  int days = 365, songs = 40000, artists = 2000, rounds = 15;
+  int days = 365, songs = 40000, artists = 2000, rounds = 15, threads = 2;
   std::string memory_limit = "64M";
 };
 
@@ -90,6 +90,7 @@ int run_mode(const std::string& mode, const std::string& url, const etl::AwsConf
   config.query_memory_limit = *etl::parse_byte_size(args.memory_limit);
   etl::cataloger::CatalogerOptions options;
   options.crawl_on_start = false;
+  options.duckdb_threads = args.threads;
   auto created = etl::cataloger::CatalogerService::create(config, etl::make_memory_bus(), options);
   if (!created) {
     std::fprintf(stderr, "%s: %s\n", mode.c_str(), created.error().message.c_str());
@@ -142,8 +143,9 @@ int main(int argc, char** argv) {
     else if (k == "--artists") args.artists = std::stoi(v);
     else if (k == "--rounds") args.rounds = std::max(1, std::stoi(v));
     else if (k == "--memory-limit") args.memory_limit = v;
+    else if (k == "--threads") args.threads = std::max(1, std::stoi(v));
     else {
-      std::fprintf(stderr, "usage: lake_benchmark [--days N] [--songs N] [--artists N] [--rounds N] [--memory-limit 64M]\n");
+      std::fprintf(stderr, "usage: lake_benchmark [--days N] [--songs N] [--artists N] [--rounds N] [--memory-limit 64M] [--threads 2]\n");
       return 2;
     }
   }
@@ -178,9 +180,9 @@ int main(int argc, char** argv) {
   const std::uint64_t lake = bytes_under(local);
   const std::uint64_t memory = *etl::parse_byte_size(args.memory_limit);
   std::printf("lake: %d days x (%d songs_data + %d artists_data rows), %.1f MB of Parquet in %d files, generated and "
-              "uploaded to MinIO in %.1f s\nengine memory limit %s: the lake is %.1fx the engine's memory\n\n",
+              "uploaded to MinIO in %.1f s\nengine memory limit %s, %d DuckDB threads: the lake is %.1fx the engine's memory\n\n",
               args.days, args.songs, args.artists, static_cast<double>(lake) / 1e6, args.days * 2, ms_since(t0) / 1000,
-              args.memory_limit.c_str(), static_cast<double>(lake) / static_cast<double>(memory));
+              args.memory_limit.c_str(), args.threads, static_cast<double>(lake) / static_cast<double>(memory));
 
   const std::vector<std::pair<std::string, std::string>> modes = {
       {"in_place", url}, {"mirror", url}, {"file", "file://" + local.string()}};
