@@ -10,6 +10,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::Stack;
 using testing::songs_select;
+using testing::artists_select;
 using testing::write_file;
 
 QueryStatus run_to_end(QueryManager& q, QueryRequest request) {
@@ -132,6 +133,29 @@ TEST(QueryManager, CacheIsInvalidatedWhenTheTableVersionChanges) {
   EXPECT_FALSE(after.stats.cached) << "new data landed: the cached result is older than the data";
   EXPECT_EQ(s.queries->page(after.query_id, "")->rows.at(0), "[12]");
   EXPECT_TRUE(s.queries->start(r)->stats.cached) << "and the new result is reused in turn";
+}
+
+TEST(QueryManager, ACommitToAnotherTableKeepsTheCachedResult) {
+  Stack s;
+  write_file(s.root, "songs_data", "2026-11-01", "run1", "parquet", songs_select(5));
+  write_file(s.root, "artists_data", "2026-11-01", "run1", "parquet", artists_select());
+  s.crawl();
+  auto songs = req("SELECT count(*) FROM songs_data");
+  songs.max_age = 3600s;
+  auto joined = req("SELECT count(*) FROM songs_data s JOIN artists_data a USING (artist_id, dt)");
+  joined.max_age = 3600s;
+  run_to_end(*s.queries, songs);
+  run_to_end(*s.queries, joined);
+  write_file(s.root, "artists_data", "2026-11-02", "run1", "parquet", artists_select());  // only artists_data moves
+  s.crawl();
+  EXPECT_TRUE(s.queries->start(songs)->stats.cached) << "songs_data did not change: its result still holds";
+  auto rerun = run_to_end(*s.queries, joined);
+  EXPECT_FALSE(rerun.stats.cached) << "the join reads artists_data, which changed";
+  write_file(s.root, "songs_data", "2026-11-02", "run1", "parquet", songs_select(3, 5));
+  s.crawl();
+  auto after = run_to_end(*s.queries, songs);
+  EXPECT_FALSE(after.stats.cached);
+  EXPECT_EQ(s.queries->page(after.query_id, "")->rows.at(0), "[8]");
 }
 
 TEST(QueryManager, TimeoutInterruptsALongQueryPromptly) {

@@ -54,6 +54,33 @@ TEST_F(Gate, OnlyTheCatalogsTablesAndNoSystemCatalogs) {
   EXPECT_NE(refused("SELECT * FROM no_such_table").find("songs_data"), std::string::npos) << "names the tables";
 }
 
+TEST_F(Gate, TheTablesAStatementReadsAreWhatItNames) {
+  auto reads = [&](const std::string& sql) {
+    std::set<std::string> out;
+    Status s = gate.check(sql, tables, 1, &out);
+    EXPECT_TRUE(s.ok()) << sql << ": " << (s.ok() ? "" : s.error().message);
+    return out;
+  };
+  using Set = std::set<std::string>;
+  EXPECT_EQ(reads("SELECT count(*) FROM songs_data s JOIN spotify.artists_data a USING (artist_id, dt)"),
+            (Set{"artists_data", "songs_data"}));
+  EXPECT_EQ(reads("SELECT * FROM songs_data WHERE album_id IN (SELECT album_id FROM albums_data)"),
+            (Set{"albums_data", "songs_data"}))
+      << "a subquery's table too";
+  EXPECT_EQ(reads("WITH x AS (SELECT * FROM artists_data) SELECT count(*) FROM x"), Set{"artists_data"});
+  EXPECT_EQ(reads("WITH songs_data AS (SELECT 1) SELECT * FROM songs_data"), Set{"songs_data"})
+      << "a CTE named like a table counts as the table: never fewer than it reads";
+  EXPECT_EQ(reads("SELECT 1"), Set{});
+  EXPECT_EQ(reads("EXPLAIN SELECT * FROM albums_data"), Set{"albums_data"});
+  EXPECT_EQ(reads("SHOW TABLES"), Set{kReadsEverything}) << "the catalog itself";
+  EXPECT_TRUE(reads("DESCRIBE songs_data").count(kReadsEverything));
+  // Remembered with the verdict: the second check answers from the verdict cache.
+  const std::string sql = "SELECT * FROM albums_data, artists_data";
+  EXPECT_EQ(reads(sql), (Set{"albums_data", "artists_data"}));
+  EXPECT_EQ(reads(sql), (Set{"albums_data", "artists_data"}));
+  EXPECT_GE(gate.verdicts().size(), 1u);
+}
+
 TEST_F(Gate, OneReadOnlyStatementOnly) {
   for (const char* sql : {"SELECT 1; SELECT 2", "SET memory_limit='1TB'", "COPY songs_data TO '/tmp/x.csv'",
                           "CREATE TABLE t AS SELECT 1", "ATTACH ':memory:' AS x", "PRAGMA version",

@@ -175,7 +175,7 @@ Result<std::unique_ptr<DuckDbEngine::Session>> DuckDbEngine::session() {
   return std::make_unique<Session>(std::move(conn).value());
 }
 
-Status DuckDbEngine::check(const std::string& sql) {
+Status DuckDbEngine::check(const std::string& sql, std::set<std::string>* reads) {
   std::set<std::string> names;
   std::uint64_t generation = 0;
   {
@@ -183,7 +183,7 @@ Status DuckDbEngine::check(const std::string& sql) {
     names = table_names_;
     generation = table_names_generation_;
   }
-  return gate_->check(sql, names, generation);
+  return gate_->check(sql, names, generation, reads);
 }
 
 std::string DuckDbEngine::scrub(std::string message) const {

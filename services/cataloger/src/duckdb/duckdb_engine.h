@@ -89,7 +89,8 @@ class DuckDbEngine final {
   // snapshot is no longer readable here (deleted since, or not in the s3:// copy).
   Status pin(Session& session, const PinnedTable& pinned, const TableInfo* current);
   // The gate every statement passes before it is queued (sql_gate.h).
-  Status check(const std::string& sql);
+  // `reads` (optional) gets the tables it names (check_syntax_tree).
+  Status check(const std::string& sql, std::set<std::string>* reads = nullptr);
   // `message` without the engine's folders (errors go to clients).
   std::string scrub(std::string message) const;
 

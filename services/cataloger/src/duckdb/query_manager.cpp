@@ -71,7 +71,8 @@ void QueryManager::stop() {
   workers_.clear();
 }
 
-std::string QueryManager::cache_key(const QueryRequest& request, const std::vector<PinnedTable>& pins) {
+std::string QueryManager::cache_key(const QueryRequest& request, const std::set<std::string>& reads,
+                                    const std::vector<PinnedTable>& pins) {
   std::lock_guard lock(versions_mutex_);
   std::uint64_t generation = catalog_->generation();
   if (generation != versions_generation_) {
@@ -85,16 +86,19 @@ std::string QueryManager::cache_key(const QueryRequest& request, const std::vect
       versions_generation_ = generation;
     }
   }
-  return cache_key(request, versions_, pins);
+  return cache_key(request, versions_, reads, pins);
 }
 
 // The exact text the engine runs (not a normalised form: what a tokenizer drops
-// could be what the engine executes), and every table's version (not only those
-// the text seems to name).
+// could be what the engine executes), and the version of each table DuckDB's
+// parser found in it (views read files only, never another table), so a commit
+// to one table keeps the results of queries over the others.
 std::string QueryManager::cache_key(const QueryRequest& request, const std::map<std::string, std::int64_t>& versions,
-                                    const std::vector<PinnedTable>& pins) {
+                                    const std::set<std::string>& reads, const std::vector<PinnedTable>& pins) {
   std::string key = request.sql + '\x1f' + std::to_string(request.max_rows) + '\x1f';
-  for (const auto& [name, version] : versions) key += name + '@' + std::to_string(version) + ';';
+  const bool everything = reads.count(kReadsEverything) > 0;
+  for (const auto& [name, version] : versions)
+    if (everything || reads.count(name)) key += name + '@' + std::to_string(version) + ';';
   for (const auto& pin : pins) key += pin.table + '#' + std::to_string(pin.snapshot_id) + ';';
   return key;
 }
@@ -184,11 +188,13 @@ Result<QueryStatus> QueryManager::cached_locked(const QueryRequest& request, con
 Result<QueryStatus> QueryManager::start(const QueryRequest& request) {
   ETL_RETURN_IF_ERROR(validate(request));
   if (Status s = engine_->sync_views(*catalog_); !s.ok()) log::warn("views not synced", {{"error", s.error().message}});
-  if (Status s = engine_->check(request.sql); !s.ok()) return make_error(s.error().code, engine_->scrub(s.error().message));
+  std::set<std::string> reads;
+  if (Status s = engine_->check(request.sql, &reads); !s.ok())
+    return make_error(s.error().code, engine_->scrub(s.error().message));
   auto pins = resolve_pins(request);
   if (!pins) return std::move(pins).error();
 
-  std::string key = cache_key(request, *pins);
+  std::string key = cache_key(request, reads, *pins);
   std::lock_guard lock(mutex_);
   if (stopping_) return make_error(Errc::unavailable, "the cataloger is shutting down");
   if (request.max_age)
@@ -204,6 +210,7 @@ Result<QueryStatus> QueryManager::start(const QueryRequest& request) {
                                 " queries waiting (half of ETL_QUERY_MAX_QUEUED); retry later");
   }
   Record& r = add_record_locked(request, std::move(pins).value());
+  r.reads = std::move(reads);
   (void)queue_.push(request.client, r.id);
   active_.insert(r.id);
   queue_cv_.notify_one();
@@ -261,10 +268,12 @@ std::string QueryManager::store_csv(const std::string& id, const std::string& cs
 void QueryManager::run(Worker& worker, const std::string& id) {
   QueryRequest request;
   std::vector<PinnedTable> pins;
+  std::set<std::string> reads;
   {
     std::lock_guard lock(mutex_);
     request = records_.at(id)->request;
     pins = records_.at(id)->pins;
+    reads = records_.at(id)->reads;
   }
   if (!worker.session) {
     auto session = engine_->session();
@@ -275,7 +284,7 @@ void QueryManager::run(Worker& worker, const std::string& id) {
   if (Status s = engine_->sync_views(*catalog_); !s.ok()) log::warn("views not synced", {{"error", s.error().message}});
   // Keyed by what the views read, so a view that lags the catalog (it could not
   // be rebuilt) never stores its result under the newer data version.
-  std::string key = cache_key(request, engine_->view_versions(), pins);
+  std::string key = cache_key(request, engine_->view_versions(), reads, pins);
 
   // A pinned query runs on a session of its own, whose views shadow the pinned
   // tables; it stands in for the worker's session (so cancel reaches it) and is

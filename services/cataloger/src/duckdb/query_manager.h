@@ -78,11 +78,13 @@ class QueryManager final : public QueryEngine {
   Status validate(const QueryRequest& request) const;
   // The tables `as_of` pins, resolved now (a time names the snapshot current then).
   Result<std::vector<PinnedTable>> resolve_pins(const QueryRequest& request);
-  // The exact SQL + page size + the data version of every table: from the
-  // catalog (lookups), or as the engine's views read them (results).
-  std::string cache_key(const QueryRequest& request, const std::vector<PinnedTable>& pins);
+  // The exact SQL + page size + the data version of each table it reads (`reads`,
+  // from the SQL gate; every table when it holds kReadsEverything) + its pins:
+  // versions from the catalog (lookups), or as the engine's views read them (results).
+  std::string cache_key(const QueryRequest& request, const std::set<std::string>& reads,
+                        const std::vector<PinnedTable>& pins);
   static std::string cache_key(const QueryRequest& request, const std::map<std::string, std::int64_t>& versions,
-                               const std::vector<PinnedTable>& pins);
+                               const std::set<std::string>& reads, const std::vector<PinnedTable>& pins);
   Result<QueryStatus> cached_locked(const QueryRequest& request, const std::string& key,
                                     const std::vector<PinnedTable>& pins);
   void worker_loop(Worker& worker);

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "query_manager.h"
@@ -16,6 +17,7 @@ struct QueryManager::Record {
   std::string id;
   QueryRequest request;
   std::vector<PinnedTable> pins;  // as_of, resolved when submitted
+  std::set<std::string> reads;    // the tables the SQL names (the result cache's key)
   QueryState state = QueryState::queued;
   std::optional<Error> error;
   QueryStats stats;

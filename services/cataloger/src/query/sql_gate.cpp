@@ -50,6 +50,7 @@ struct Walker {
   const std::set<std::string>& tables;
   std::string database;
   std::set<std::string> ctes;
+  std::set<std::string>* reads = nullptr;
 
   Status table(const json& node) {
     std::string catalog = text(node, "catalog_name"), schema = ascii_lower(text(node, "schema_name"));
@@ -58,7 +59,11 @@ struct Walker {
       return refuse("only the catalog's tables can be queried (not " + (catalog.empty() ? "" : catalog + ".") + schema +
                     "." + name + ")");
     if (system_name(name)) return refuse("system catalogs are not available (" + name + "); GET /v1/tables lists the tables");
-    if (tables.count(name) || (schema.empty() && ctes.count(name))) return {};
+    if (tables.count(name)) {
+      if (reads) reads->insert(name);
+      return {};
+    }
+    if (schema.empty() && ctes.count(name)) return {};
     std::string known;
     for (const auto& t : tables) known += (known.empty() ? "" : ", ") + t;
     return refuse("unknown table '" + name + "' (the tables are: " + (known.empty() ? "none yet" : known) + ")");
@@ -92,6 +97,7 @@ struct Walker {
       std::string name = text(node, "table_name");
       if (std::none_of(kShowTargets.begin(), kShowTargets.end(), [&](const char* t) { return name == t; }))
         return refuse("SHOW/DESCRIBE of '" + name + "' is not allowed");
+      if (reads) reads->insert(kReadsEverything);
     }
     for (const auto& [k, v] : node.items()) ETL_RETURN_IF_ERROR(walk(v));
     return {};
@@ -110,7 +116,8 @@ std::string_view explained_query(std::string_view sql) {
 
 }  // namespace
 
-Status check_syntax_tree(const json& serialized, const std::set<std::string>& tables, const std::string& database) {
+Status check_syntax_tree(const json& serialized, const std::set<std::string>& tables, const std::string& database,
+                         std::set<std::string>* reads) {
   if (!serialized.is_object()) return refuse("the statement does not parse");
   if (serialized.value("error", true)) {
     std::string message = serialized.value("error_message", std::string("the statement does not parse"));
@@ -121,7 +128,7 @@ Status check_syntax_tree(const json& serialized, const std::set<std::string>& ta
   auto statements = serialized.find("statements");
   if (statements == serialized.end() || !statements->is_array() || statements->size() != 1)
     return refuse("only one statement is allowed");
-  Walker walker{tables, ascii_lower(database), {}};
+  Walker walker{tables, ascii_lower(database), {}, reads};
   collect_ctes(*statements, walker.ctes);
   for (const auto& name : walker.ctes)
     if (system_name(name)) return refuse("a CTE cannot be named like a system catalog (" + name + ")");
@@ -150,7 +157,7 @@ Result<json> SqlGate::serialize(const std::string& sql) {
   return out;
 }
 
-Status SqlGate::check(const std::string& sql, const std::set<std::string>& tables) {
+Status SqlGate::check(const std::string& sql, const std::set<std::string>& tables, std::set<std::string>* reads) {
   ETL_RETURN_IF_ERROR(check_read_only_sql(sql));
   std::lock_guard lock(mutex_);
   auto count = conn_->count_statements(sql);
@@ -160,13 +167,19 @@ Status SqlGate::check(const std::string& sql, const std::set<std::string>& table
   if (query.empty()) return refuse("EXPLAIN is allowed only of a SELECT or WITH query");
   auto serialized = serialize(std::string(query));
   if (!serialized) return std::move(serialized).error();
-  return check_syntax_tree(*serialized, tables, database_);
+  return check_syntax_tree(*serialized, tables, database_, reads);
 }
 
-Status SqlGate::check(const std::string& sql, const std::set<std::string>& tables, std::uint64_t generation) {
-  if (auto verdict = verdicts_.find(sql, generation)) return *std::move(verdict);
-  Status verdict = check(sql, tables);
-  verdicts_.remember(sql, generation, verdict);
+Status SqlGate::check(const std::string& sql, const std::set<std::string>& tables, std::uint64_t generation,
+                      std::set<std::string>* reads) {
+  std::set<std::string> named;
+  if (auto verdict = verdicts_.find(sql, generation, &named)) {
+    if (reads) *reads = std::move(named);
+    return *std::move(verdict);
+  }
+  Status verdict = check(sql, tables, &named);
+  verdicts_.remember(sql, generation, verdict, named);
+  if (reads) *reads = std::move(named);
   return verdict;
 }
 

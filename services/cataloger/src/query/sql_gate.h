@@ -26,21 +26,26 @@ namespace etl::cataloger {
 
 // Checks the syntax tree json_serialize_sql gives for one statement (pure; tested).
 // `tables`: the catalog's table names, lower-cased; `database`: the schema they are
-// also in (Config::glue_database).
+// also in (Config::glue_database). `reads` (optional) gets the catalog tables the
+// statement names (a CTE of the same name counts too: never fewer than it reads),
+// or kReadsEverything when it shows or describes the catalog.
 Status check_syntax_tree(const nlohmann::json& serialized, const std::set<std::string>& tables,
-                         const std::string& database);
+                         const std::string& database, std::set<std::string>* reads = nullptr);
+inline constexpr const char* kReadsEverything = "*";
 
 class SqlGate final {
  public:
   // `conn`: a connection of the engine's database, used only to parse.
   SqlGate(std::unique_ptr<duck::Connection> conn, std::string database, VerdictCacheLimits verdicts = {})
       : conn_(std::move(conn)), database_(std::move(database)), verdicts_(verdicts) {}
-  // OK when `sql` is one read-only statement over `tables`; invalid_argument with the reason.
-  Status check(const std::string& sql, const std::set<std::string>& tables);
+  // OK when `sql` is one read-only statement over `tables`; invalid_argument with the
+  // reason. `reads` as check_syntax_tree says.
+  Status check(const std::string& sql, const std::set<std::string>& tables, std::set<std::string>* reads = nullptr);
   // The same, remembered: `generation` must name `tables` (one generation, one set;
   // DuckDbEngine counts the changes of its set), so a verdict reached under it
   // is reused for exactly `sql` until the set changes.
-  Status check(const std::string& sql, const std::set<std::string>& tables, std::uint64_t generation);
+  Status check(const std::string& sql, const std::set<std::string>& tables, std::uint64_t generation,
+               std::set<std::string>* reads = nullptr);
   const VerdictCache& verdicts() const { return verdicts_; }
 
  private:

@@ -2,7 +2,8 @@
 
 namespace etl::cataloger {
 
-std::optional<Status> VerdictCache::find(const std::string& sql, std::uint64_t generation) {
+std::optional<Status> VerdictCache::find(const std::string& sql, std::uint64_t generation,
+                                         std::set<std::string>* reads) {
   std::lock_guard lock(mutex_);
   auto it = index_.find(sql);
   if (it == index_.end()) return std::nullopt;
@@ -15,10 +16,12 @@ std::optional<Status> VerdictCache::find(const std::string& sql, std::uint64_t g
     return std::nullopt;
   }
   lru_.splice(lru_.begin(), lru_, it->second);
+  if (reads) *reads = it->second->reads;
   return it->second->verdict;
 }
 
-void VerdictCache::remember(const std::string& sql, std::uint64_t generation, const Status& verdict) {
+void VerdictCache::remember(const std::string& sql, std::uint64_t generation, const Status& verdict,
+                            const std::set<std::string>& reads) {
   if (!verdict.ok() && verdict.error().code != Errc::invalid_argument) return;
   if (sql.size() > limits_.max_statement_bytes || sql.size() > limits_.max_bytes || limits_.max_entries == 0) return;
   std::lock_guard lock(mutex_);
@@ -28,7 +31,7 @@ void VerdictCache::remember(const std::string& sql, std::uint64_t generation, co
     index_.erase(it);
     lru_.erase(entry);
   }
-  lru_.push_front(Entry{sql, generation, verdict});
+  lru_.push_front(Entry{sql, generation, verdict, reads});
   index_.emplace(lru_.front().sql, lru_.begin());
   bytes_ += sql.size();
   evict_locked();

@@ -18,6 +18,7 @@
 #include <list>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -38,10 +39,13 @@ class VerdictCache final {
   VerdictCache(const VerdictCache&) = delete;
   VerdictCache& operator=(const VerdictCache&) = delete;
 
-  // The verdict reached for exactly `sql` under `generation`; nullopt when there is none.
-  std::optional<Status> find(const std::string& sql, std::uint64_t generation);
-  // Remembers `verdict` when it may be (see above), replacing an older one for `sql`.
-  void remember(const std::string& sql, std::uint64_t generation, const Status& verdict);
+  // The verdict reached for exactly `sql` under `generation`; nullopt when there is
+  // none. `reads` (optional) gets the tables remembered with it.
+  std::optional<Status> find(const std::string& sql, std::uint64_t generation, std::set<std::string>* reads = nullptr);
+  // Remembers `verdict` and the tables the statement reads when it may (see
+  // above), replacing an older one for `sql`.
+  void remember(const std::string& sql, std::uint64_t generation, const Status& verdict,
+                const std::set<std::string>& reads = {});
 
   std::size_t size() const;
   std::size_t bytes() const;
@@ -51,6 +55,7 @@ class VerdictCache final {
     std::string sql;
     std::uint64_t generation = 0;
     Status verdict;
+    std::set<std::string> reads;
   };
   using List = std::list<Entry>;
   void evict_locked();
