@@ -6,7 +6,6 @@
 // scripts/setup.sh's DuckDB extensions.
 #include <gtest/gtest.h>
 
-#include <fstream>
 
 #include "../unit/cataloger/cataloger_fixtures.h"
 #include "../unit/shared/s3_test_env.h"
@@ -58,12 +57,7 @@ class CatalogerInPlace : public ::testing::Test {
   }
 
   std::string upload(const std::string& table, const std::string& dt, const std::string& stem, const std::string& select) {
-    testing::write_file(staging_.path(), table, dt, stem, "parquet", select);
-    std::string key = table + "/dt=" + dt + "/" + stem + ".parquet";
-    std::ifstream in(staging_.path() / key, std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(in)), {});
-    EXPECT_TRUE(store_->put(key, bytes).ok());
-    return key;
+    return testing::put_parquet(*store_, table, dt, stem, select);
   }
 
   void announce(const std::string& key) {
@@ -114,7 +108,6 @@ class CatalogerInPlace : public ::testing::Test {
   std::string prefix_;
   std::string url_;
   std::shared_ptr<ObjectStore> store_;
-  etl::testing::TempDir staging_;
   etl::testing::TempDir work_;
   std::shared_ptr<MemoryBus> bus_ = make_memory_bus();
 };
@@ -190,10 +183,7 @@ class EngineInPlace : public ::testing::Test {
     server_ = *server;
     url_ = "s3://" + server_.bucket + "/" + etl::testing::unique_s3_prefix("engine-in-place") + "/transformed";
     store_ = std::shared_ptr<ObjectStore>(open_object_store(url_, server_.aws).value());
-    testing::write_file(staging_.path(), "songs_data", "2026-11-01", "run1", "parquet", songs_select(3));
-    std::ifstream in(staging_.path() / "songs_data/dt=2026-11-01/run1.parquet", std::ios::binary);
-    parquet_.assign(std::istreambuf_iterator<char>(in), {});
-    ASSERT_TRUE(store_->put("songs_data/dt=2026-11-01/run1.parquet", parquet_).ok());
+    parquet_ = store_->get(testing::put_parquet(*store_, "songs_data", "2026-11-01", "run1", songs_select(3))).value();
     ASSERT_TRUE(store_->put("_query_results/someone-elses.parquet", parquet_).ok());
   }
 
@@ -221,7 +211,6 @@ class EngineInPlace : public ::testing::Test {
   std::string url_;
   std::shared_ptr<ObjectStore> store_;
   std::string parquet_;
-  etl::testing::TempDir staging_;
   etl::testing::TempDir work_;
 };
 

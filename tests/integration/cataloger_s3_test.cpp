@@ -4,7 +4,6 @@
 // clearly when the copy would pass its bound. Needs the test servers' MinIO.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <thread>
 
 #include "../unit/cataloger/cataloger_fixtures.h"
@@ -34,12 +33,7 @@ class CatalogerOverS3 : public ::testing::Test {
 
   // Writes a Parquet file with DuckDB in a staging folder and uploads it.
   std::string upload(const std::string& table, const std::string& dt, const std::string& stem, const std::string& select) {
-    testing::write_file(staging_.path(), table, dt, stem, "parquet", select);
-    std::string key = table + "/dt=" + dt + "/" + stem + ".parquet";
-    std::ifstream in(staging_.path() / key, std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(in)), {});
-    EXPECT_TRUE(store_->put(key, bytes).ok());
-    return key;
+    return testing::put_parquet(*store_, table, dt, stem, select);
   }
 
   std::unique_ptr<CatalogerService> start(bool crawl_on_start = true, std::uint64_t max_bytes = 1ull << 30) {
@@ -75,7 +69,6 @@ class CatalogerOverS3 : public ::testing::Test {
   etl::testing::S3TestServer server_;
   std::string url_;
   std::shared_ptr<ObjectStore> store_;
-  etl::testing::TempDir staging_;
   etl::testing::TempDir cache_root_;
   std::filesystem::path cache_dir_ = cache_root_.path() / "cache";
   std::shared_ptr<MemoryBus> bus_ = make_memory_bus();

@@ -16,7 +16,6 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <fstream>
 #include <random>
 #include <thread>
 
@@ -241,12 +240,7 @@ class GlueIcebergCatalog : public GlueIcebergMoto {
   }
 
   std::string upload(const std::string& table, const std::string& dt, const std::string& stem, int rows, int offset) {
-    testing::write_file(staging_.path(), table, dt, stem, "parquet", testing::songs_select(rows, offset));
-    std::string key = table + "/dt=" + dt + "/" + stem + ".parquet";
-    std::ifstream in(staging_.path() / key, std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(in)), {});
-    EXPECT_TRUE(store_->put(key, bytes).ok());
-    return key;
+    return testing::put_parquet(*store_, table, dt, stem, testing::songs_select(rows, offset));
   }
 
   CrawlInfo crawl(const std::vector<std::string>& keys) {
@@ -269,7 +263,7 @@ class GlueIcebergCatalog : public GlueIcebergMoto {
   std::string prefix_, url_;
   std::string database_ = "etl_iceberg_" + unique_suffix();
   std::shared_ptr<ObjectStore> store_;
-  etl::testing::TempDir staging_, cache_;
+  etl::testing::TempDir cache_;
   MetricsRegistry metrics_;
   std::shared_ptr<Catalog> catalog_;
 };

@@ -26,10 +26,8 @@ Result<std::shared_ptr<Catalog>> open_local_catalog(const BackendContext& contex
   std::shared_ptr<TableMirror> mirror;
   if (auto local = context.store->local_path("")) {
     ETL_RETURN_IF_ERROR(context.store->ping());  // creates the root folder
-    std::string root_str = std::filesystem::absolute(*local).lexically_normal().string();
-    while (root_str.size() > 1 && root_str.back() == '/') root_str.pop_back();
-    files = std::filesystem::path(root_str);
-    root_url = "file://" + root_str;
+    files = *local;  // absolute and normalised, no trailing '/'
+    root_url = "file://" + files.root();
   } else if (config.catalog_cache.reads == "in_place") {
     // DuckDB reads s3:// in place (httpfs): the crawls, the commits, compaction and queries.
     auto s3 = duck::TableFiles::s3(config.aws, config.transformed_url, config.catalog_cache.extension_dir);

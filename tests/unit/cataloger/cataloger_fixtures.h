@@ -4,6 +4,8 @@
 #pragma once
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 
@@ -31,6 +33,20 @@ inline void write_file(const std::filesystem::path& root, const std::string& tab
   auto path = (dir / (stem + "." + ext)).string();
   auto s = conn->execute("COPY (" + select + ") TO " + duck::quote_literal(path) + " " + options);
   if (!s.ok()) throw std::runtime_error("fixture COPY failed: " + s.error().message);
+}
+
+// Writes `<table>/dt=<dt>/<stem>.parquet` from a SELECT into `store` (an s3:// one:
+// the file is written in a temporary folder first); its key. Throws when the put fails.
+inline std::string put_parquet(ObjectStore& store, const std::string& table, const std::string& dt,
+                               const std::string& stem, const std::string& select) {
+  etl::testing::TempDir staging;
+  write_file(staging.path(), table, dt, stem, "parquet", select);
+  std::string key = table + "/dt=" + dt + "/" + stem + ".parquet";
+  std::ifstream in(staging.path() / key, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  if (auto put = store.put(key, bytes); !put.ok())
+    throw std::runtime_error("fixture put of " + key + " failed: " + put.error().message);
+  return key;
 }
 
 // `n` songs_data rows; `artist_ids` a list (Parquet, JSON lines) or its JSON text (CSV).
