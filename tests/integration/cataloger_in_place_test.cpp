@@ -245,17 +245,25 @@ TEST_F(EngineInPlace, NewCredentialsReplaceTheSecretBeforeTheNextQuery) {
       AwsCredentials{server_.aws.access_key_id, server_.aws.secret_access_key, ""});
   auto engine = open(keys);
   ASSERT_TRUE(engine);
+  // One session throughout, as a query worker keeps its own; before each query the
+  // worker asks for a refresh (QueryManager::run).
+  auto session = engine->session();
+  ASSERT_TRUE(session.ok());
+  auto run = [&](const std::string& sql) -> Result<ResultSet> {
+    ETL_RETURN_IF_ERROR(engine->refresh_credentials());
+    return (*session)->execute(sql, 1 << 20, false);
+  };
   const std::string sql = "SELECT count(*) FROM read_parquet(" + path("songs_data/dt=2026-11-01/run1.parquet") + ")";
-  ASSERT_TRUE(run(*engine, sql).ok());
+  ASSERT_TRUE(run(sql).ok());
 
   keys->set({"AKIAWRONGWRONGWRONG0", "not-the-secret-not-the-secret-not-the-secr", ""});
-  auto refused = run(*engine, sql);
+  auto refused = run(sql);
   ASSERT_FALSE(refused.ok()) << "the engine signs with what the chain hands out now, not what it had";
   EXPECT_NE(refused.error().message.find("403"), std::string::npos) << refused.error().message;
   EXPECT_EQ(refused.error().message.find("not-the-secret"), std::string::npos) << "never the secret";
 
   keys->set({server_.aws.access_key_id, server_.aws.secret_access_key, ""});
-  auto again = run(*engine, sql);
+  auto again = run(sql);
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_EQ(again->rows, std::vector<std::string>{"[3]"});
 }

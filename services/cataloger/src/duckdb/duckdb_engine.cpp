@@ -166,13 +166,15 @@ Status DuckDbEngine::lock_down() {
 }
 
 Result<std::unique_ptr<DuckDbEngine::Session>> DuckDbEngine::session() {
-  if (options_.files.remote()) {
-    std::lock_guard lock(mutex_);
-    ETL_RETURN_IF_ERROR(options_.files.refresh(*admin_));
-  }
   auto conn = db_->connect();
   if (!conn) return std::move(conn).error();
   return std::make_unique<Session>(std::move(conn).value());
+}
+
+Status DuckDbEngine::refresh_credentials() {
+  if (!options_.files.remote()) return {};
+  std::lock_guard lock(mutex_);  // admin_ is shared with the views
+  return options_.files.refresh(*admin_);
 }
 
 Status DuckDbEngine::check(const std::string& sql, std::set<std::string>* reads) {

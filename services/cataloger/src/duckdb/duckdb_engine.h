@@ -81,6 +81,10 @@ class DuckDbEngine final {
   };
 
   Result<std::unique_ptr<Session>> session();
+  // Over s3://: replaces the database's S3 secret (every session's) when the
+  // credentials chain hands out new credentials; cheap when it does not. Before
+  // each query: sessions live long, credentials do not.
+  Status refresh_credentials();
   // Time travel: in `session` only, the unqualified table name reads `pinned`'s
   // files (a TEMP view that shadows the shared one; `spotify.<table>` still reads
   // the current data, so callers refuse qualified names). Columns are the

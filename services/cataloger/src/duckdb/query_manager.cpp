@@ -282,6 +282,8 @@ void QueryManager::run(Worker& worker, const std::string& id) {
     worker.session = std::move(session).value();
   }
   if (Status s = engine_->sync_views(*catalog_); !s.ok()) log::warn("views not synced", {{"error", s.error().message}});
+  if (Status s = engine_->refresh_credentials(); !s.ok())  // the old secret may still hold: the query says if not
+    log::warn("cannot refresh DuckDB's S3 credentials", {{"error", s.error().message}});
   // Keyed by what the views read, so a view that lags the catalog (it could not
   // be rebuilt) never stores its result under the newer data version.
   std::string key = cache_key(request, engine_->view_versions(), reads, pins);
