@@ -244,7 +244,7 @@ Result<BatchOutcome> BatchRunner::run(Batch& batch) {
 
   // Every data file, then every move, then the announcement: each step only after the last is durable.
   std::vector<ObjectInfo> infos(planned.size());
-  std::vector<std::optional<Error>> failed(std::max(planned.size(), members.size()));
+  std::vector<std::optional<Error>> failed(planned.size());
   pool_.run_all(planned.size(), [&](std::size_t i) {
     Pipeline::WriterLease writer(pipeline_);
     auto bytes = writer->write(planned[i].table, pipeline_.options().format);
@@ -255,14 +255,15 @@ Result<BatchOutcome> BatchRunner::run(Batch& batch) {
   });
   for (std::size_t i = 0; i < planned.size(); ++i)
     if (failed[i]) return failed_at(planned[i].key, *failed[i]);
-  pool_.run_all(members.size(), [&](std::size_t i) {
-    const Member& m = members[i];
-    if (m.state != Member::State::ok || !m.from_pending) return;
-    Status s = pipeline_.raw().move(std::string(kPendingPrefix) + m.rest, std::string(kProcessedPrefix) + m.rest);
-    if (!s.ok()) failed[i] = keyed(std::string(kPendingPrefix) + m.rest, std::move(s).error());
-  });
-  for (std::size_t i = 0; i < members.size(); ++i)
-    if (failed[i]) return failed_at(std::string(kPendingPrefix) + members[i].rest, *failed[i]);
+  // The moves together: on S3 one copy each, then one DeleteObjects for them all.
+  std::vector<std::pair<std::string, std::string>> moves;
+  for (const auto& m : members)
+    if (m.state == Member::State::ok && m.from_pending)
+      moves.emplace_back(std::string(kPendingPrefix) + m.rest, std::string(kProcessedPrefix) + m.rest);
+  auto moved = pipeline_.raw().move_all(
+      moves, [this](std::size_t n, const std::function<void(std::size_t)>& body) { pool_.run_all(n, body); });
+  for (std::size_t i = 0; i < moves.size(); ++i)
+    if (!moved[i].ok()) return failed_at(moves[i].first, keyed(moves[i].first, std::move(moved[i]).error()));
   std::vector<std::string> keys;
   for (const auto& p : planned) keys.push_back(p.key);
   if (!keys.empty())

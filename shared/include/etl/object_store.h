@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -61,6 +62,19 @@ class ObjectStore {
   virtual Status move(const std::string& from, const std::string& to) = 0;
   // Deletes; an absent key is success.
   virtual Status remove(const std::string& key) = 0;
+
+  // Runs body(0) .. body(n - 1), perhaps at once (a TaskPool's run_all): how the
+  // calls below spread their requests.
+  using ForEach = std::function<void(std::size_t n, const std::function<void(std::size_t)>& body)>;
+  // move() of every (from, to) pair, each pair's outcome at its index; a failed pair
+  // leaves `from` where it was. The base version moves each pair through `for_each`;
+  // S3 copies them all through it, then deletes the copied sources with one request
+  // per 1,000 keys (DeleteObjects) instead of one each.
+  virtual std::vector<Status> move_all(const std::vector<std::pair<std::string, std::string>>& moves,
+                                       const ForEach& for_each);
+  // remove() of every key, the first failure returned. S3 deletes up to 1,000 keys a
+  // request; the base version removes them one by one.
+  virtual Status remove_all(const std::vector<std::string>& keys);
   // Cheap reachability check for /readyz.
   virtual Status ping() = 0;
 

@@ -79,6 +79,8 @@ HeaderList sigv4_sign(const SigningRequest& request, const AwsCredentials& crede
 std::string sha256_hex(std::string_view data);
 // Lower-case hex MD5 of `data` (what S3 puts in a single-part ETag; not for security).
 std::string md5_hex(std::string_view data);
+// Base64 of the binary MD5 of `data`: a Content-MD5 header's value.
+std::string md5_base64(std::string_view data);
 // Raw 32-byte HMAC-SHA256.
 std::string hmac_sha256(std::string_view key, std::string_view data);
 std::string hex_encode(std::string_view bytes);

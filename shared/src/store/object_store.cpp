@@ -20,6 +20,20 @@ Result<std::string> ObjectStore::get_if_match(const std::string& key, const std:
   return data;
 }
 
+std::vector<Status> ObjectStore::move_all(const std::vector<std::pair<std::string, std::string>>& moves,
+                                          const ForEach& for_each) {
+  std::vector<Status> moved(moves.size());
+  for_each(moves.size(), [&](std::size_t i) { moved[i] = move(moves[i].first, moves[i].second); });
+  return moved;
+}
+
+Status ObjectStore::remove_all(const std::vector<std::string>& keys) {
+  Status first;
+  for (const auto& key : keys)
+    if (Status removed = remove(key); !removed.ok() && first.ok()) first = std::move(removed);
+  return first;
+}
+
 Status validate_key(std::string_view key) {
   if (key.empty()) return make_error(Errc::invalid_argument, "object key is empty");
   if (key.size() > 1024) return make_error(Errc::invalid_argument, "object key is longer than 1024 bytes");

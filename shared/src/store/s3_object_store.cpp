@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <charconv>
 #include <limits>
+#include <map>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -20,6 +22,7 @@ using namespace std::chrono;
 
 constexpr std::uint64_t kMaxCopyBytes = 5ull << 30;     // CopyObject's limit; beyond it needs UploadPartCopy
 constexpr std::uint64_t kXmlReplyLimit = 64ull << 20;   // a 1,000-key listing page is a few hundred KB
+constexpr std::size_t kDeleteBatch = 1000;              // DeleteObjects' limit of keys per request
 constexpr std::uint64_t kErrorBodyRoom = 64ull << 10;   // room for an <Error> body on small limited reads
 constexpr int kMaxListPages = 1'000'000;
 
@@ -395,13 +398,15 @@ Result<std::vector<ObjectInfo>> S3ObjectStore::list(const std::string& prefix) {
   return make_error(Errc::bad_data, "S3 listing of s3://" + location_.bucket + "/" + full_prefix + " never ends");
 }
 
-Status S3ObjectStore::move(const std::string& from, const std::string& to) {
+// The copy half of a move: true when `to` now holds `from` and `from` is to be deleted;
+// false when there is nothing to delete (a move onto itself, or one that already happened).
+Result<bool> S3ObjectStore::copy_for_move(const std::string& from, const std::string& to) {
   ETL_RETURN_IF_ERROR(validate_key(from));
   ETL_RETURN_IF_ERROR(validate_key(to));
   if (from == to) {  // S3 refuses a copy onto itself, and the delete would lose the object
     auto info = head(from);
     if (!info.ok()) return std::move(info).error();
-    return {};
+    return false;
   }
   Call copy;
   copy.op = "CopyObject";
@@ -412,35 +417,49 @@ Status S3ObjectStore::move(const std::string& from, const std::string& to) {
   copy.timeout = options_.request_timeout * 10;  // a server-side copy of a large object takes a while
   auto copied = execute(copy);
   if (!copied.ok()) return std::move(copied).error();
-  if (!copied->ok()) {
-    const int status = copied->response.status;
-    const std::string code = copied->code();
-    if (code == "NoSuchKey" || (status == 404 && code.empty())) {
-      // `from` is gone: moved before (a retry after a crash) when `to` is there.
-      auto there = head(to);
-      if (there.ok()) return {};
-      if (there.error().code != Errc::not_found) return std::move(there).error();
-      return make_error(Errc::not_found, "no object " + from + " in s3://" + location_.bucket +
-                                             (location_.prefix.empty() ? "" : "/" + location_.prefix));
-    }
-    if (status == 400) {
-      auto source = head(from);
-      if (source.ok() && source->size > kMaxCopyBytes)
-        return make_error(Errc::too_large, "object " + from + " is " + std::to_string(source->size) +
-                                               " bytes: moving objects over 5 GiB needs a multipart copy, which "
-                                               "this store does not do");
-    }
-    return failure(copy, *copied);
+  if (copied->ok()) return true;
+  const int status = copied->response.status;
+  const std::string code = copied->code();
+  if (code == "NoSuchKey" || (status == 404 && code.empty())) {
+    // `from` is gone: moved before (a retry after a crash) when `to` is there.
+    auto there = head(to);
+    if (there.ok()) return false;
+    if (there.error().code != Errc::not_found) return std::move(there).error();
+    return make_error(Errc::not_found, "no object " + from + " in s3://" + location_.bucket +
+                                           (location_.prefix.empty() ? "" : "/" + location_.prefix));
   }
-  Call del;
-  del.op = "DeleteObject";
-  del.method = "DELETE";
-  del.key = event_key(from);
-  auto deleted = execute(del);
-  if (!deleted.ok()) return std::move(deleted).error();
-  if (!deleted->ok() && !(deleted->response.status == 404 && deleted->code() != "NoSuchBucket"))
-    return failure(del, *deleted);
-  return {};
+  if (status == 400) {
+    auto source = head(from);
+    if (source.ok() && source->size > kMaxCopyBytes)
+      return make_error(Errc::too_large, "object " + from + " is " + std::to_string(source->size) +
+                                             " bytes: moving objects over 5 GiB needs a multipart copy, which "
+                                             "this store does not do");
+  }
+  return failure(copy, *copied);
+}
+
+Status S3ObjectStore::move(const std::string& from, const std::string& to) {
+  auto copied = copy_for_move(from, to);
+  if (!copied.ok()) return std::move(copied).error();
+  return *copied ? remove(from) : Status{};
+}
+
+std::vector<Status> S3ObjectStore::move_all(const std::vector<std::pair<std::string, std::string>>& moves,
+                                            const ForEach& for_each) {
+  std::vector<Status> moved(moves.size());
+  std::vector<char> copied(moves.size(), 0);  // and its source is to be deleted
+  for_each(moves.size(), [&](std::size_t i) {
+    auto c = copy_for_move(moves[i].first, moves[i].second);
+    if (!c.ok()) moved[i] = std::move(c).error();
+    else copied[i] = *c;
+  });
+  std::vector<std::string> sources;
+  std::vector<std::size_t> at;
+  for (std::size_t i = 0; i < moves.size(); ++i)
+    if (copied[i]) sources.push_back(moves[i].first), at.push_back(i);
+  auto deleted = delete_objects(sources);
+  for (std::size_t j = 0; j < at.size(); ++j) moved[at[j]] = std::move(deleted[j]);
+  return moved;
 }
 
 Status S3ObjectStore::remove(const std::string& key) {
@@ -453,6 +472,62 @@ Status S3ObjectStore::remove(const std::string& key) {
   if (!reply.ok()) return std::move(reply).error();
   if (reply->ok() || (reply->response.status == 404 && reply->code() != "NoSuchBucket")) return {};
   return failure(call, *reply);
+}
+
+Status S3ObjectStore::remove_all(const std::vector<std::string>& keys) {
+  for (auto& status : delete_objects(keys))
+    if (!status.ok()) return status;
+  return {};
+}
+
+// DeleteObjects, quiet (only failures are answered), up to 1,000 keys a request; each
+// key's outcome at its index. A key that is already gone counts as deleted, as with
+// DeleteObject. A request that fails fails each of its keys.
+std::vector<Status> S3ObjectStore::delete_objects(const std::vector<std::string>& keys) {
+  std::vector<Status> out(keys.size());
+  for (std::size_t at = 0; at < keys.size(); at += kDeleteBatch) {
+    const std::size_t end = std::min(keys.size(), at + kDeleteBatch);
+    std::vector<std::string> full_keys;
+    std::map<std::string, std::size_t> index;  // full key -> its position in `keys`
+    for (std::size_t i = at; i < end; ++i) {
+      if (Status valid = validate_key(keys[i]); !valid.ok()) {
+        out[i] = std::move(valid);
+        continue;
+      }
+      index.emplace(event_key(keys[i]), i);
+      full_keys.push_back(event_key(keys[i]));
+    }
+    if (full_keys.empty()) continue;
+    const std::string body = s3::delete_objects_body(full_keys);
+    Call call;
+    call.op = "DeleteObjects";
+    call.method = "POST";
+    call.query = {{"delete", ""}};
+    call.headers = {{"Content-MD5", md5_base64(body)}, {"Content-Type", "application/xml"}};
+    call.body = body;
+    call.error_in_200 = true;  // an <Error> document in a 200 (a failure mid-answer) is retried
+    auto reply = execute(call);
+    std::optional<Error> whole;
+    if (!reply.ok()) whole = std::move(reply).error();
+    else if (!reply->ok()) whole = failure(call, *reply);
+    auto result = whole ? Result<s3::DeleteResult>(*whole) : s3::parse_delete_result(reply->response.body);
+    if (!whole && !result.ok())
+      whole = make_error(Errc::bad_data, "S3 DeleteObjects in s3://" + location_.bucket + " at " + endpoint_.display() +
+                                             ": " + result.error().message);
+    if (whole) {
+      for (const auto& [key, i] : index) out[i] = *whole;
+      continue;
+    }
+    for (const auto& f : result->failed) {
+      auto it = index.find(f.key);
+      if (it == index.end() || f.code == "NoSuchKey") continue;  // not ours; gone already is deleted
+      out[it->second] = make_error(s3::errc_for(500, f.code),
+                                   "S3 DeleteObjects s3://" + location_.bucket + "/" + f.key + " at " +
+                                       endpoint_.display() + ": " + f.code +
+                                       (f.message.empty() ? "" : ": " + clean_message(f.message)));
+    }
+  }
+  return out;
 }
 
 Status S3ObjectStore::ping() {

@@ -46,6 +46,9 @@ class S3ObjectStore final : public ObjectStore {
   Result<std::vector<ObjectInfo>> list(const std::string& prefix) override;
   Status move(const std::string& from, const std::string& to) override;
   Status remove(const std::string& key) override;
+  std::vector<Status> move_all(const std::vector<std::pair<std::string, std::string>>& moves,
+                               const ForEach& for_each) override;
+  Status remove_all(const std::vector<std::string>& keys) override;
   Status ping() override;
   std::string url() const override { return url_; }
   std::string bucket() const override { return location_.bucket; }
@@ -59,6 +62,8 @@ class S3ObjectStore final : public ObjectStore {
   struct Reply;
   Result<Reply> execute(const Call& call);
   Error failure(const Call& call, const Reply& reply) const;
+  Result<bool> copy_for_move(const std::string& from, const std::string& to);
+  std::vector<Status> delete_objects(const std::vector<std::string>& keys);
   Result<std::string> get_object(const std::string& key, std::uint64_t max_bytes, const std::string& if_match);
   Result<ObjectInfo> put_single(const std::string& key, std::string_view data, bool exclusive);
   Result<ObjectInfo> put_multipart(const std::string& key, std::string_view data, bool exclusive);

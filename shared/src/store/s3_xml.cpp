@@ -278,4 +278,25 @@ std::string complete_multipart_upload_body(const std::vector<std::string>& etags
   return out;
 }
 
+std::string delete_objects_body(const std::vector<std::string>& full_keys) {
+  std::string out = R"(<?xml version="1.0" encoding="UTF-8"?>)"
+                    R"(<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Quiet>true</Quiet>)";
+  for (const auto& key : full_keys) out += "<Object><Key>" + escape_xml(key) + "</Key></Object>";
+  out += "</Delete>";
+  return out;
+}
+
+Result<DeleteResult> parse_delete_result(std::string_view body) {
+  auto root = parse_root(body, "DeleteResult");
+  if (!root.ok()) return std::move(root).error();
+  DeleteResult result;
+  for (const auto& c : root->children) {
+    if (c.name != "Error") continue;
+    DeleteFailure f{c.child_text("Key"), c.child_text("Code"), c.child_text("Message")};
+    if (f.code.empty()) return make_error(Errc::bad_data, "S3 could not delete '" + f.key.substr(0, 256) + "' and gave no code");
+    result.failed.push_back(std::move(f));
+  }
+  return result;
+}
+
 }  // namespace etl::s3

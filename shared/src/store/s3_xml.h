@@ -84,4 +84,18 @@ Result<WriteResult> parse_copy_object(std::string_view body);
 // The CompleteMultipartUpload request body; part i+1 has etags[i].
 std::string complete_multipart_upload_body(const std::vector<std::string>& etags);
 
+// The DeleteObjects request body for `full_keys` (keys in the bucket), quiet: the
+// answer lists only the keys that could not be deleted.
+std::string delete_objects_body(const std::vector<std::string>& full_keys);
+struct DeleteFailure {
+  std::string key;  // full key in the bucket
+  std::string code;
+  std::string message;
+};
+struct DeleteResult {
+  std::vector<DeleteFailure> failed;  // <Error> entries; <Deleted> ones are dropped
+};
+// DeleteObjects' <DeleteResult>.
+Result<DeleteResult> parse_delete_result(std::string_view body);
+
 }  // namespace etl::s3

@@ -122,6 +122,43 @@ TEST_P(ObjectStoreConformance, MoveIsIdempotent) {
   EXPECT_EQ(missing.error().code, Errc::not_found);
 }
 
+TEST_P(ObjectStoreConformance, MoveAllMovesEveryPairAndAnswersForEach) {
+  for (const char* n : {"a.json", "b.json"}) ASSERT_TRUE(store_->put(std::string("to_be_processed/") + n, n).ok());
+  std::vector<std::pair<std::string, std::string>> moves = {{"to_be_processed/a.json", "processed/a.json"},
+                                                            {"to_be_processed/none.json", "processed/none.json"},
+                                                            {"to_be_processed/b.json", "processed/b.json"}};
+  std::atomic<int> calls{0};
+  auto moved = store_->move_all(moves, [&](std::size_t n, const std::function<void(std::size_t)>& body) {
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < n; ++i) threads.emplace_back([&, i] { ++calls, body(i); });
+    for (auto& t : threads) t.join();
+  });
+  ASSERT_EQ(moved.size(), 3u);
+  EXPECT_TRUE(moved[0].ok()) << moved[0].error().message;
+  ASSERT_FALSE(moved[1].ok());
+  EXPECT_EQ(moved[1].error().code, Errc::not_found);
+  EXPECT_TRUE(moved[2].ok()) << moved[2].error().message;
+  EXPECT_EQ(calls.load(), 3);
+  EXPECT_EQ(*store_->get("processed/a.json"), "a.json");
+  EXPECT_EQ(*store_->get("processed/b.json"), "b.json");
+  auto left = store_->list("to_be_processed/");
+  ASSERT_TRUE(left.ok());
+  EXPECT_TRUE(left->empty());
+  auto again = store_->move_all(moves, [](std::size_t n, const std::function<void(std::size_t)>& body) {
+    for (std::size_t i = 0; i < n; ++i) body(i);
+  });
+  EXPECT_TRUE(again[0].ok() && again[2].ok()) << "a repeated move is harmless";
+}
+
+TEST_P(ObjectStoreConformance, RemoveAllRemovesEveryKeyAndAbsentOnesAreFine) {
+  for (const char* k : {"x/1", "x/2", "x/3"}) ASSERT_TRUE(store_->put(k, "v").ok());
+  ASSERT_TRUE(store_->remove_all({"x/1", "x/3", "x/none"}).ok());
+  auto left = store_->list("x/");
+  ASSERT_TRUE(left.ok());
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ(left->front().key, "x/2");
+}
+
 TEST_P(ObjectStoreConformance, RemoveOfMissingKeyIsFine) {
   ASSERT_TRUE(store_->put("r.json", "x").ok());
   ASSERT_TRUE(store_->remove("r.json").ok());

@@ -13,6 +13,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -122,6 +123,11 @@ class FakeS3 {
   void clear_requests() {
     std::lock_guard lock(mutex_);
     requests_.clear();
+  }
+  // DeleteObjects answers AccessDenied for this full key (and leaves it).
+  void refuse_delete(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    undeletable_.insert(key);
   }
 
  private:
@@ -238,6 +244,7 @@ class FakeS3 {
     std::lock_guard lock(mutex_);
     if (key.empty()) {
       if (req.method == "GET" && rec.query_value("list-type") == "2") return list(rec, res);
+      if (req.method == "POST" && rec.has_query("delete")) return delete_objects(rec, res);
       return reply_error(res, 400, "InvalidRequest", "unsupported bucket request");
     }
     if (req.method == "GET" || req.method == "HEAD") {
@@ -317,6 +324,29 @@ class FakeS3 {
     reply_error(res, 400, "InvalidRequest", "unsupported request");
   }
 
+  // DeleteObjects: Content-MD5 required (as AWS does), quiet or not.
+  void delete_objects(const RecordedRequest& rec, httplib::Response& res) {
+    if (rec.header("content-md5") != md5_base64(rec.body))
+      return reply_error(res, 400, "InvalidDigest", "Content-MD5 missing or wrong");
+    auto doc = s3::parse_xml(rec.body);
+    if (!doc.ok() || doc->name != "Delete") return reply_error(res, 400, "MalformedXML", "bad Delete document");
+    const bool quiet = doc->child_text("Quiet") == "true";
+    std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DeleteResult>";
+    int n = 0;
+    for (const auto& object : doc->children) {
+      if (object.name != "Object") continue;
+      if (++n > 1000) return reply_error(res, 400, "MalformedXML", "over 1000 keys");
+      const std::string key = object.child_text("Key");
+      if (undeletable_.count(key)) {
+        out += "<Error><Key>" + s3::escape_xml(key) + "</Key><Code>AccessDenied</Code><Message>Access Denied.</Message></Error>";
+        continue;
+      }
+      objects_.erase(key), etags_.erase(key);
+      if (!quiet) out += "<Deleted><Key>" + s3::escape_xml(key) + "</Key></Deleted>";
+    }
+    res.set_content(out + "</DeleteResult>", "application/xml");
+  }
+
   // ListObjectsV2 with encoding-type=url the way AWS does it: spaces as '+'.
   void list(const RecordedRequest& rec, httplib::Response& res) {
     const std::string prefix = rec.query_value("prefix");
@@ -369,6 +399,7 @@ class FakeS3 {
   std::map<std::string, std::string> objects_;
   std::map<std::string, std::string> etags_;
   std::map<std::string, Upload> uploads_;
+  std::set<std::string> undeletable_;
   int next_upload_ = 0;
   std::size_t page_size_ = 1000;
 };

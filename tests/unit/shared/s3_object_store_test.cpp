@@ -442,6 +442,93 @@ TEST(S3ObjectStore, AMoveOntoItselfKeepsTheObject) {
   EXPECT_EQ(store->move("none.json", "none.json").error().code, Errc::not_found);
 }
 
+std::vector<std::pair<std::string, std::string>> pending_to_processed(const std::vector<std::string>& names) {
+  std::vector<std::pair<std::string, std::string>> moves;
+  for (const auto& n : names) moves.emplace_back("to_be_processed/" + n, "processed/" + n);
+  return moves;
+}
+
+const ObjectStore::ForEach kInTurn = [](std::size_t n, const std::function<void(std::size_t)>& body) {
+  for (std::size_t i = 0; i < n; ++i) body(i);
+};
+
+TEST(S3ObjectStore, MoveAllCopiesEachThenDeletesTheSourcesInOneRequest) {
+  FakeS3 fake;
+  auto store = open(fake);
+  for (const char* n : {"a.json", "b.json", "c d.json"}) ASSERT_TRUE(store->put(std::string("to_be_processed/") + n, n).ok());
+  fake.clear_requests();
+  auto moved = store->move_all(pending_to_processed({"a.json", "b.json", "c d.json"}), kInTurn);
+  ASSERT_EQ(moved.size(), 3u);
+  for (auto& m : moved) EXPECT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ(matching(fake, "PUT").size(), 3u) << "one copy each";
+  EXPECT_TRUE(matching(fake, "DELETE").empty());
+  auto deletes = matching(fake, "POST", "delete");
+  ASSERT_EQ(deletes.size(), 1u);
+  EXPECT_EQ(deletes[0].path, "/fake-bucket");
+  EXPECT_EQ(deletes[0].signature_problem, "");  // Content-MD5 signed, and checked by the fake
+  for (const char* n : {"a.json", "b.json", "c d.json"}) {
+    EXPECT_EQ(fake.objects().count(std::string("root/processed/") + n), 1u) << n;
+    EXPECT_EQ(fake.objects().count(std::string("root/to_be_processed/") + n), 0u) << n;
+  }
+}
+
+TEST(S3ObjectStore, MoveAllAnswersForEachPairAndAFailedPairKeepsItsSource) {
+  FakeS3 fake;
+  auto store = open(fake);
+  for (const char* n : {"ok.json", "copy-refused.json", "delete-refused.json"})
+    ASSERT_TRUE(store->put(std::string("to_be_processed/") + n, n).ok());
+  fake.put_raw("root/processed/done.json", "done");  // moved before: its source is gone
+  fake.refuse_delete("root/to_be_processed/delete-refused.json");
+  fake.fail_when([](const RecordedRequest& r) -> std::optional<Fault> {
+    if (r.header("x-amz-copy-source").find("copy-refused") != std::string::npos) return Fault{403, "AccessDenied"};
+    return std::nullopt;
+  });
+  auto moved = store->move_all(
+      pending_to_processed({"ok.json", "copy-refused.json", "delete-refused.json", "done.json", "none.json"}), kInTurn);
+  ASSERT_EQ(moved.size(), 5u);
+  EXPECT_TRUE(moved[0].ok());
+  ASSERT_FALSE(moved[1].ok());
+  EXPECT_EQ(moved[1].error().code, Errc::unauthorized);
+  ASSERT_FALSE(moved[2].ok());
+  EXPECT_EQ(moved[2].error().code, Errc::unauthorized);
+  EXPECT_NE(moved[2].error().message.find("to_be_processed/delete-refused.json"), std::string::npos)
+      << moved[2].error().message;
+  EXPECT_TRUE(moved[3].ok()) << "a pair moved before is a success";
+  ASSERT_FALSE(moved[4].ok());
+  EXPECT_EQ(moved[4].error().code, Errc::not_found);
+  const auto objects = fake.objects();
+  EXPECT_EQ(objects.count("root/to_be_processed/ok.json"), 0u);
+  EXPECT_EQ(objects.count("root/to_be_processed/copy-refused.json"), 1u);
+  EXPECT_EQ(objects.count("root/processed/copy-refused.json"), 0u);
+  EXPECT_EQ(objects.count("root/to_be_processed/delete-refused.json"), 1u) << "the source stays: nothing is lost";
+  auto deletes = matching(fake, "POST", "delete");
+  ASSERT_EQ(deletes.size(), 1u);
+  EXPECT_EQ(deletes[0].body.find("copy-refused"), std::string::npos) << "a source whose copy failed is never deleted";
+  EXPECT_EQ(deletes[0].body.find("done.json"), std::string::npos);
+}
+
+TEST(S3ObjectStore, RemoveAllSendsAThousandKeysARequestAndRetriesAFailedOne) {
+  FakeS3 fake;
+  auto store = open(fake);
+  std::vector<std::string> keys;
+  for (int i = 0; i < 1500; ++i) {
+    keys.push_back("old/k" + std::to_string(i));
+    fake.put_raw("root/" + keys.back(), "x");
+  }
+  keys.push_back("old/never-there");
+  int failures = 1;
+  fake.fail_when([&failures](const RecordedRequest& r) -> std::optional<Fault> {
+    if (r.has_query("delete") && failures-- > 0) return Fault{503, "SlowDown"};
+    return std::nullopt;
+  });
+  auto removed = store->remove_all(keys);
+  ASSERT_TRUE(removed.ok()) << removed.error().message;
+  EXPECT_TRUE(fake.objects().empty());
+  EXPECT_EQ(matching(fake, "POST", "delete").size(), 3u) << "1,000 + 501 keys, the first request once more";
+  EXPECT_TRUE(store->remove_all({}).ok());
+  EXPECT_EQ(store->remove_all({"../x"}).error().code, Errc::invalid_argument);
+}
+
 TEST(S3ObjectStore, ListingFollowsContinuationTokensAndMakesKeysRelative) {
   FakeS3 fake;
   fake.set_list_page_size(2);

@@ -187,5 +187,31 @@ TEST(S3Xml, CompleteManifestListsPartsInOrderWithEscapedEtags) {
   EXPECT_EQ(doc->children[1].child_text("ETag"), "\"b\"");
 }
 
+TEST(S3Xml, DeleteObjectsBodyIsQuietAndEscapesKeys) {
+  auto doc = parse_xml(delete_objects_body({"p/a&b.json", "p/<c>.json"}));
+  ASSERT_TRUE(doc.ok()) << doc.error().message;
+  EXPECT_EQ(doc->name, "Delete");
+  EXPECT_EQ(doc->child_text("Quiet"), "true");
+  std::vector<std::string> keys;
+  for (const auto& c : doc->children)
+    if (c.name == "Object") keys.push_back(c.child_text("Key"));
+  EXPECT_EQ(keys, (std::vector<std::string>{"p/a&b.json", "p/<c>.json"}));
+}
+
+TEST(S3Xml, DeleteResultsListOnlyTheFailures) {
+  auto result = parse_delete_result(
+      "<DeleteResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Deleted><Key>a</Key></Deleted>"
+      "<Error><Key>b&amp;c</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error></DeleteResult>");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  ASSERT_EQ(result->failed.size(), 1u);
+  EXPECT_EQ(result->failed[0].key, "b&c");
+  EXPECT_EQ(result->failed[0].code, "AccessDenied");
+  EXPECT_EQ(result->failed[0].message, "Access Denied");
+  EXPECT_TRUE(parse_delete_result("<DeleteResult/>")->failed.empty());
+  EXPECT_EQ(parse_delete_result("<Error><Code>x</Code></Error>").error().code, Errc::bad_data);
+  EXPECT_EQ(parse_delete_result("<DeleteResult><Error><Key>k</Key></Error></DeleteResult>").error().code, Errc::bad_data)
+      << "a failure without a code says nothing a caller can act on";
+}
+
 }  // namespace
 }  // namespace etl::s3

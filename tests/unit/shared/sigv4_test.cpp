@@ -413,6 +413,9 @@ TEST(Md5, MatchesTheRfc1321Vectors) {
   EXPECT_EQ(md5_hex(""), "d41d8cd98f00b204e9800998ecf8427e");
   EXPECT_EQ(md5_hex("abc"), "900150983cd24fb0d6963f7d28e17f72");
   EXPECT_EQ(md5_hex("message digest"), "f96b697d7cb7938d525a2f31aaf161d0");
+  // RFC 1864's Content-MD5: base64 of the 16 digest bytes (RFC 1321 / RFC 4648 vectors).
+  EXPECT_EQ(md5_base64(""), "1B2M2Y8AsgTpgAmY7PhCfg==");
+  EXPECT_EQ(md5_base64("abc"), "kAFQmDzST7DWlj99KOF/cg==");
 }
 
 }  // namespace
