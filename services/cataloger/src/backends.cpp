@@ -60,6 +60,7 @@ Result<std::shared_ptr<Catalog>> open_local_catalog(const BackendContext& contex
   }
   LocalCatalogOptions options{config.glue_database, root_url, 1000, mirror, files, iceberg, compactor,
                              std::chrono::duration_cast<std::chrono::milliseconds>(config.iceberg_maintenance_interval),
+                             std::chrono::duration_cast<std::chrono::milliseconds>(config.iceberg_orphan_age),
                              std::move(publish), std::move(name)};
   auto catalog = LocalCatalog::open(context.store, std::move(reader).value(), std::move(options), context.metrics);
   if (!catalog) return std::move(catalog).error();

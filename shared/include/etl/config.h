@@ -151,6 +151,7 @@ struct Config {
   int iceberg_min_snapshots = 10;                            // ETL_ICEBERG_MIN_SNAPSHOTS: newest snapshots never expired
   int iceberg_max_snapshots = 200;                           // ETL_ICEBERG_MAX_SNAPSHOTS: past this many the oldest expire
   std::chrono::seconds iceberg_maintenance_interval{300};    // ETL_ICEBERG_MAINTENANCE_INTERVAL_S: compaction + expiry runs (0 = off)
+  std::chrono::seconds iceberg_orphan_age{86400};            // ETL_ICEBERG_ORPHAN_AGE_S: unnamed files older than this are deleted at maintenance (0 = never)
   std::uint64_t iceberg_target_file_bytes = 128ull << 20;    // ETL_ICEBERG_TARGET_FILE_BYTES: compaction's output size
   // The Iceberg REST catalog's vended credentials (s3:// stores): off | sts (STS
   // AssumeRole of the role below with a session policy reading one table's prefix).

@@ -458,6 +458,13 @@ Result<Config> load_config(const Environment& env, const ConfigDefaults& default
   long long maintenance = cfg.iceberg_maintenance_interval.count();
   r.integer("ETL_ICEBERG_MAINTENANCE_INTERVAL_S", maintenance, 0LL, 7LL * 86400);
   cfg.iceberg_maintenance_interval = std::chrono::seconds(maintenance);
+  long long orphan_age = cfg.iceberg_orphan_age.count();
+  r.integer("ETL_ICEBERG_ORPHAN_AGE_S", orphan_age, 0LL, 3650LL * 86400);
+  if (orphan_age > 0 && orphan_age < 600)
+    r.fail("ETL_ICEBERG_ORPHAN_AGE_S", "is " + std::to_string(orphan_age) +
+                                           ": under 600 s a commit still in flight could lose its new files (0 turns "
+                                           "orphan removal off)");
+  cfg.iceberg_orphan_age = std::chrono::seconds(orphan_age);
   r.bytes("ETL_ICEBERG_TARGET_FILE_BYTES", cfg.iceberg_target_file_bytes, std::uint64_t{1} << 20, std::uint64_t{1} << 40);
   r.choice("ETL_ICEBERG_VENDED_CREDENTIALS", cfg.iceberg_vended_credentials, {"off", "sts"});
   r.string("ETL_ICEBERG_VENDED_ROLE_ARN", cfg.iceberg_vended_role_arn);

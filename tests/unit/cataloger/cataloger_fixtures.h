@@ -97,7 +97,7 @@ struct Stack {
     }
     catalog = std::shared_ptr<LocalCatalog>(
         LocalCatalog::open(store, DuckDbSchemaReader::open(root).value(),
-                           {"spotify", "file://" + root.string(), 100, nullptr, root, tables, compactor, {}, {}, "local"}, metrics)
+                           {"spotify", "file://" + root.string(), 100, nullptr, root, tables, compactor, {}, {}, {}, "local"}, metrics)
             .value());
   }
 

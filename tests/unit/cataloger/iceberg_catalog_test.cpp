@@ -28,7 +28,8 @@ class IcebergCatalogTest : public ::testing::Test {
     store_ = std::shared_ptr<ObjectStore>(open_object_store("file://" + root_.string(), AwsConfig{}).value());
   }
 
-  std::shared_ptr<LocalCatalog> open_catalog(std::function<Status(const PublishedTable&)> publish = nullptr) {
+  std::shared_ptr<LocalCatalog> open_catalog(std::function<Status(const PublishedTable&)> publish = nullptr,
+                                             std::chrono::milliseconds orphan_age = {}) {
     iceberg::IcebergTablesOptions options;
     options.files = root_;
     auto tables = std::shared_ptr<iceberg::IcebergTables>(iceberg::IcebergTables::open(store_, options, metrics_).value());
@@ -37,7 +38,7 @@ class IcebergCatalogTest : public ::testing::Test {
     const std::string name = publish ? "glue" : "local";
     auto catalog = LocalCatalog::open(store_, DuckDbSchemaReader::open(root_).value(),
                                       {"spotify", "file://" + root_.string(), 100, nullptr, root_, tables, compactor, {},
-                                       std::move(publish), name},
+                                       orphan_age, std::move(publish), name},
                                       metrics_);
     EXPECT_TRUE(catalog.ok()) << catalog.error().message;
     return std::shared_ptr<LocalCatalog>(std::move(catalog).value());
@@ -260,6 +261,25 @@ TEST_F(IcebergCatalogTest, EachCommitIsPublishedAndAFailedPublishIsRetriedByTheN
   ASSERT_FALSE(published.empty());
   EXPECT_EQ(published.back(), std::make_pair(std::string("songs_data"), location("songs_data", 3)))
       << "the replace snapshot's metadata (both small files of 2026-03-01 packed)";
+}
+
+TEST_F(IcebergCatalogTest, AMaintenanceCrawlRemovesOrphanFilesOlderThanTheSafetyAge) {
+  for (int i = 0; i < 2; ++i) write_file(root_, "songs_data", "2026-02-01", "f" + std::to_string(i), "parquet", songs_select(5, i * 5));
+  auto catalog = open_catalog(nullptr, std::chrono::hours(1));
+  crawl(*catalog);
+  // A manifest of a commit cut short two hours ago, and one of a commit in flight now.
+  const std::string old_orphan = "songs_data/metadata/11111111-1111-1111-1111-111111111111-m0.avro";
+  const std::string young_orphan = "songs_data/metadata/22222222-2222-2222-2222-222222222222-m0.avro";
+  ASSERT_TRUE(store_->put(old_orphan, "cut short").ok());
+  ASSERT_TRUE(store_->put(young_orphan, "in flight").ok());
+  fs::last_write_time(root_ / old_orphan, fs::file_time_type::clock::now() - std::chrono::hours(2));
+  const auto rows = rows_of(*catalog);
+  crawl(*catalog, "maintenance");
+  EXPECT_FALSE(store_->head(old_orphan).ok());
+  EXPECT_TRUE(store_->head(young_orphan).ok());
+  EXPECT_EQ(rows_of(*catalog), rows);
+  EXPECT_EQ(metrics_.counter("spotify_etl_cataloger_iceberg_orphan_files_removed_total", "",
+                             {{"table", "songs_data"}}).value(), 1);
 }
 
 }  // namespace

@@ -120,6 +120,18 @@ TEST(Config, TableFormatDefaultsToIcebergLocallyAndToGluesCrawlerRouteWithGlue) 
   EXPECT_NE(bad.error().message.find("ETL_TABLE_FORMAT"), std::string::npos) << bad.error().message;
 }
 
+TEST(Config, OrphanAgeIsADayByDefaultZeroOrAtLeastTenMinutes) {
+  EXPECT_EQ(load_config({})->iceberg_orphan_age, std::chrono::seconds(86400));
+  EXPECT_EQ(load_config({{"ETL_ICEBERG_ORPHAN_AGE_S", "0"}})->iceberg_orphan_age, std::chrono::seconds(0));
+  EXPECT_EQ(load_config({{"ETL_ICEBERG_ORPHAN_AGE_S", "3600"}})->iceberg_orphan_age, std::chrono::seconds(3600));
+  auto short_age = load_config({{"ETL_ICEBERG_ORPHAN_AGE_S", "60"}});
+  ASSERT_FALSE(short_age.ok());
+  EXPECT_NE(short_age.error().message.find("ETL_ICEBERG_ORPHAN_AGE_S: is 60: under 600 s"), std::string::npos)
+      << short_age.error().message;
+  EXPECT_EQ(short_age.error().message.find('\n'), std::string::npos);
+  EXPECT_FALSE(load_config({{"ETL_ICEBERG_ORPHAN_AGE_S", "-1"}}).ok());
+}
+
 TEST(Config, SecretsAreNotEchoedInErrors) {
   auto cfg = load_config({{"ETL_API_TOKEN", "hunter2"}, {"ETL_BUS", "nope"}});
   ASSERT_FALSE(cfg.ok());

@@ -46,18 +46,6 @@ int version_of(std::string_view name) {
   return v;
 }
 
-// The retired-files property: {"<key>": <retired at, ms>}.
-std::map<std::string, std::int64_t> retired_files(const json& metadata) {
-  std::map<std::string, std::int64_t> out;
-  if (!metadata.contains("properties") || !metadata["properties"].is_object()) return out;
-  auto it = metadata["properties"].find(std::string(kRetiredFilesProperty));
-  if (it == metadata["properties"].end() || !it->is_string()) return out;
-  auto doc = json::parse(it->get<std::string>(), nullptr, false);
-  if (!doc.is_object()) return out;
-  for (const auto& [key, at] : doc.items())
-    if (at.is_number_integer()) out[key] = at.get<std::int64_t>();
-  return out;
-}
 
 int next_schema_id(const json& metadata) {
   int next = 0;
@@ -98,6 +86,18 @@ std::vector<std::string> log_previous(json& metadata, const std::string& previou
 }
 
 }  // namespace
+
+std::map<std::string, std::int64_t> retired_files(const json& metadata) {
+  std::map<std::string, std::int64_t> out;
+  if (!metadata.contains("properties") || !metadata["properties"].is_object()) return out;
+  auto it = metadata["properties"].find(std::string(kRetiredFilesProperty));
+  if (it == metadata["properties"].end() || !it->is_string()) return out;
+  auto doc = json::parse(it->get<std::string>(), nullptr, false);
+  if (!doc.is_object()) return out;
+  for (const auto& [key, at] : doc.items())
+    if (at.is_number_integer()) out[key] = at.get<std::int64_t>();
+  return out;
+}
 
 Result<std::unique_ptr<IcebergTables>> IcebergTables::open(std::shared_ptr<ObjectStore> store,
                                                            IcebergTablesOptions options, MetricsRegistry& metrics) {

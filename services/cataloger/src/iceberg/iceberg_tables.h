@@ -78,6 +78,16 @@ struct CommitResult {
   std::vector<std::string> refused;  // schema changes Iceberg does not allow (kept out)
 };
 
+// The retired-files property of a table's metadata: {"<key>": <retired at, ms>}.
+std::map<std::string, std::int64_t> retired_files(const nlohmann::json& metadata);
+
+// What remove_orphans() found and deleted.
+struct OrphanReport {
+  int metadata_files = 0;  // manifests, manifest lists, metadata files no version names
+  int data_files = 0;      // compaction outputs no kept snapshot names (their commit was lost)
+  std::uint64_t bytes = 0;
+};
+
 // A table's current metadata.
 struct CurrentTable {
   int version = 0;
@@ -114,6 +124,15 @@ class IcebergTables final {
     std::set<std::string> compacted_live;
   };
   Result<CrawlView> crawl_view(const std::string& table);
+
+  // Orphan removal: deletes the table's files that no part of its current metadata
+  // names and that were last modified before `cutoff` (now minus a safety age far
+  // longer than any commit, so a commit in flight elsewhere keeps its new files):
+  // manifests and manifest lists of cut-short or lost commits, metadata files past
+  // the log, and compaction outputs whose replace never landed. Transformer
+  // outputs are never orphans: a crawl commits them. Nothing is deleted when a
+  // kept snapshot's manifest list or manifest cannot be read.
+  Result<OrphanReport> remove_orphans(const std::string& table, std::chrono::system_clock::time_point cutoff);
 
   // nullopt when the table has no Iceberg metadata yet.
   Result<std::optional<CurrentTable>> current(const std::string& table);
@@ -164,6 +183,8 @@ class IcebergTables final {
   Status step(std::string_view name);
   // Drops expired snapshots from `metadata`; returns their manifest list URLs.
   std::vector<std::string> expire(nlohmann::json& metadata, std::int64_t now_ms) const;
+  // The manifest paths a manifest list names.
+  Result<std::vector<std::string>> manifests_of(const std::string& list_url);
   // After the swap: deletes expired manifest lists and the manifests only they named.
   void remove_expired(const nlohmann::json& metadata, const std::vector<std::string>& lists);
 

@@ -24,16 +24,12 @@ Result<int> IcebergTables::sweep_retired(json& metadata, std::map<std::string, s
   }
   std::int64_t oldest_kept = now;
   for (const auto& snap : metadata["snapshots"]) oldest_kept = std::min(oldest_kept, snap.value("timestamp-ms", now));
-  int removed = 0;
-  for (auto it = retired_at.begin(); it != retired_at.end();) {
-    if (it->second < oldest_kept && !just_retired.count(it->first)) {
-      if (Status gone = store_->remove(it->first); !gone.ok()) return std::move(gone).error();
-      ++removed;
-      it = retired_at.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  std::vector<std::string> due;
+  for (const auto& [key, at] : retired_at)
+    if (at < oldest_kept && !just_retired.count(key)) due.push_back(key);
+  if (Status gone = store_->remove_all(due); !gone.ok()) return std::move(gone).error();
+  for (const auto& key : due) retired_at.erase(key);
+  const int removed = static_cast<int>(due.size());
   json retired_doc = json::object();
   for (const auto& [key, at] : retired_at) retired_doc[key] = at;
   if (retired_doc.empty()) metadata["properties"].erase(std::string(kRetiredFilesProperty));
@@ -70,35 +66,41 @@ std::vector<std::string> IcebergTables::expire(json& metadata, std::int64_t now)
   return lists;
 }
 
+Result<std::vector<std::string>> IcebergTables::manifests_of(const std::string& list_url) {
+  auto key = key_of(list_url);
+  if (!key) return make_error(Errc::internal, "a manifest list is outside the store: " + list_url);
+  auto bytes = store_->get(*key);
+  if (!bytes) return std::move(bytes).error();
+  auto list = read_manifest_list(*bytes);
+  if (!list) return std::move(list).error();
+  std::vector<std::string> out;
+  for (const auto& m : *list) out.push_back(m.manifest_path);
+  return out;
+}
+
 void IcebergTables::remove_expired(const json& metadata, const std::vector<std::string>& lists) {
-  auto manifests_of = [&](const std::string& list_url) -> std::optional<std::vector<std::string>> {
-    auto key = key_of(list_url);
-    if (!key) return std::nullopt;
-    auto bytes = store_->get(*key);
-    if (!bytes) return std::nullopt;
-    auto list = read_manifest_list(*bytes);
-    if (!list) return std::nullopt;
-    std::vector<std::string> out;
-    for (const auto& m : *list) out.push_back(m.manifest_path);
-    return out;
-  };
   std::set<std::string> kept;
   for (const auto& s : metadata["snapshots"]) {
     auto named = manifests_of(s.value("manifest-list", ""));
-    if (!named) {
+    if (!named.ok()) {
       log::warn("cannot read a kept snapshot's manifest list; expired files stay for orphan removal",
                 {{"manifest_list", s.value("manifest-list", "")}});
       return;  // deleting without knowing what is kept could break a kept snapshot
     }
     kept.insert(named->begin(), named->end());
   }
-  std::size_t removed = 0;
+  std::set<std::string> expired;  // a manifest shared by two expired snapshots once
   for (const auto& list : lists) {
-    if (auto named = manifests_of(list))
+    if (auto named = manifests_of(list); named.ok())
       for (const auto& m : *named)
         if (!kept.count(m))
-          if (auto key = key_of(m); key && store_->remove(*key).ok()) ++removed;
-    if (auto key = key_of(list); key && store_->remove(*key).ok()) ++removed;
+          if (auto key = key_of(m)) expired.insert(*key);
+    if (auto key = key_of(list)) expired.insert(*key);
+  }
+  std::size_t removed = expired.size();
+  if (Status gone = store_->remove_all({expired.begin(), expired.end()}); !gone.ok()) {
+    log::warn("cannot delete expired snapshots' files; they stay for orphan removal", {{"error", gone.error().message}});
+    removed = 0;
   }
   metrics_.counter("spotify_etl_cataloger_iceberg_expired_snapshots_total", "Iceberg snapshots expired")
       .inc(static_cast<double>(lists.size()));

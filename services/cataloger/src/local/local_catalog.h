@@ -49,9 +49,12 @@ struct LocalCatalogOptions {
   // the crawl: queries keep the last committed state). nullptr: hive folders only.
   std::shared_ptr<iceberg::IcebergTables> iceberg;
   // With `iceberg`: crawls with trigger "maintenance" also compact each table
-  // (iceberg/compaction.h); one is queued every `maintenance_interval` (0: never).
+  // (iceberg/compaction.h) and then remove its orphan files older than
+  // `orphan_age` (IcebergTables::remove_orphans; 0: never); one is queued every
+  // `maintenance_interval` (0: never).
   std::shared_ptr<iceberg::Compactor> compactor;
   std::chrono::milliseconds maintenance_interval{0};
+  std::chrono::milliseconds orphan_age{0};
   // With `iceberg`: makes each table's current metadata known to an external
   // catalog (the Glue Data Catalog: aws/glue_iceberg.h; kept out of here). A crawl
   // calls it at its end (a failing one too, for what it committed before failing)
@@ -133,6 +136,7 @@ class LocalCatalog final : public Catalog {
                                       const iceberg::IcebergTables::CrawlView& view, std::vector<ObjectInfo>& listing);
   Status commit_iceberg(const std::string& table, const TableCrawl& result, bool listed_all);
   void compact(const std::string& table, TableCrawl& result);
+  void remove_orphans(const std::string& table);
   Status save_table(const std::string& table, TableCrawl& result, CrawlInfo& info);
   std::string catalog_key(const std::string& table) const;
   // Calls options_.publish for each unpublished table; "" or why some failed.

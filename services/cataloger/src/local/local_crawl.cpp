@@ -139,7 +139,10 @@ Status LocalCatalog::crawl_one(const std::string& table, std::set<std::string> p
   if (!has_data) return {};  // nothing readable yet
   if (options_.iceberg) {
     ETL_RETURN_IF_ERROR(commit_iceberg(table, result, scope.listed_all));
-    if (options_.compactor && request.trigger == "maintenance") compact(table, result);
+    if (options_.compactor && request.trigger == "maintenance") {
+      compact(table, result);
+      remove_orphans(table);
+    }
   }
   if (!result.changed) return {};
   return save_table(table, result, info);
@@ -207,6 +210,14 @@ void LocalCatalog::compact(const std::string& table, TableCrawl& result) {
   } else if (!compacted->abandoned.empty()) {
     log::info("compaction abandoned", {{"table", table}, {"reason", compacted->abandoned}});
   }
+}
+
+// After the compaction, so its retired files are named in the metadata read here.
+// A failure is logged and left for the next maintenance crawl.
+void LocalCatalog::remove_orphans(const std::string& table) {
+  if (options_.orphan_age.count() <= 0) return;
+  auto removed = options_.iceberg->remove_orphans(table, std::chrono::system_clock::now() - options_.orphan_age);
+  if (!removed) log::warn("orphan removal failed; tried again at the next maintenance", {{"table", table}, {"error", removed.error().message}});
 }
 
 Status LocalCatalog::save_table(const std::string& table, TableCrawl& result, CrawlInfo& info) {
