@@ -5,7 +5,9 @@
 //     on the Iceberg table after compaction (goal: < 100 ms);
 //   - files per partition before and after compaction, and what compaction cost;
 //   - commit latency: a crawl of one landed file, Hive (catalog only) vs Iceberg
-//     (catalog + snapshot commit), p50 / p99.
+//     (catalog + snapshot commit), p50 / p99;
+//   - the same Iceberg commits and compaction with the manifest cache off
+//     (ETL_ICEBERG_MANIFEST_CACHE_BYTES=0) as the reference for it.
 // Not a timed test: it prints figures and ratios.
 #include <algorithm>
 #include <chrono>
@@ -82,7 +84,9 @@ std::size_t count_files(etl::Catalog& catalog, const std::string& table) {
   return n;
 }
 
-Run measure(const fs::path& root, const std::string& format, const std::string& sql) {
+// `sql` empty: no queries (the run measures crawls and commits only).
+Run measure(const fs::path& root, const std::string& format, const std::string& sql,
+            std::uint64_t manifest_cache_bytes = etl::Config{}.iceberg_manifest_cache_bytes) {
   Run run;
   etl::Config config;
   config.transformed_url = "file://" + root.string();
@@ -91,6 +95,7 @@ Run measure(const fs::path& root, const std::string& format, const std::string& 
   config.bus = "memory";
   config.table_format = format;
   config.iceberg_maintenance_interval = 0s;
+  config.iceberg_manifest_cache_bytes = manifest_cache_bytes;
   etl::cataloger::CatalogerOptions options;
   options.crawl_on_start = false;
   auto svc = etl::cataloger::CatalogerService::create(config, etl::make_memory_bus(), options).value();
@@ -124,14 +129,16 @@ Run measure(const fs::path& root, const std::string& format, const std::string& 
     if (w.state != etl::QueryState::succeeded) std::exit(1);
     (void)svc->queries().page(s.query_id, "");
   };
-  query();  // warm the views and the OS cache
-  std::vector<double> times;
-  for (int i = 0; i < 30; ++i) {
-    t0 = Clock::now();
-    query();
-    times.push_back(ms_since(t0));
+  if (!sql.empty()) {
+    query();  // warm the views and the OS cache
+    std::vector<double> times;
+    for (int i = 0; i < 30; ++i) {
+      t0 = Clock::now();
+      query();
+      times.push_back(ms_since(t0));
+    }
+    run.query = stats(times);
   }
-  run.query = stats(times);
 
   // Commit latency: one landed file, crawled by its event (as the transformer's events do).
   auto db = etl::duck::Database::open(":memory:").value();
@@ -162,7 +169,8 @@ int main() {
   auto t0 = Clock::now();
   generate(dir / "hive", days, files_per_day, songs_per_day, artists);
   fs::copy(dir / "hive", dir / "iceberg", fs::copy_options::recursive);
-  std::printf("generated %d partitions x %d songs_data files (%d rows a day) + artists_data, twice, in %.1f s\n", days,
+  fs::copy(dir / "hive", dir / "iceberg-uncached", fs::copy_options::recursive);
+  std::printf("generated %d partitions x %d songs_data files (%d rows a day) + artists_data, three times, in %.1f s\n", days,
               files_per_day, songs_per_day, ms_since(t0) / 1000);
 
   const std::string year =
@@ -170,6 +178,9 @@ int main() {
       "ON a.artist_id = s.artist_id AND a.dt = s.dt GROUP BY a.artist_name ORDER BY songs DESC, a.artist_name LIMIT 10";
   Run hive = measure(dir / "hive", "hive", year);
   Run ice = measure(dir / "iceberg", "iceberg", year);
+  // The same Iceberg run with ETL_ICEBERG_MANIFEST_CACHE_BYTES=0: every commit
+  // fetches and decodes the current snapshot's manifests again.
+  Run uncached = measure(dir / "iceberg-uncached", "iceberg", "", 0);
 
   std::printf("\n%-44s %12s %12s %8s\n", "", "hive (ref)", "iceberg", "ratio");
   std::printf("%-44s %12.0f %12.0f %8.2f\n", "full crawl (iceberg: + first commit), ms", hive.crawl_ms, ice.crawl_ms,
@@ -185,7 +196,14 @@ int main() {
               ice.commit.p50 / hive.commit.p50);
   std::printf("%-44s %12.1f %12.1f %8.2f\n", "one landed file: crawl (+ commit), p99 ms", hive.commit.p99, ice.commit.p99,
               ice.commit.p99 / hive.commit.p99);
-  std::printf("(before compaction: %.2f songs_data files per partition in both)\n", hive.files["songs_data"] / double(days));
+  std::printf("\n%-44s %12s %12s %8s\n", "", "no cache (ref)", "cache", "ratio");
+  std::printf("%-44s %12.1f %12.1f %8.2f\n", "iceberg, manifest cache: one landed file p50", uncached.commit.p50,
+              ice.commit.p50, ice.commit.p50 / uncached.commit.p50);
+  std::printf("%-44s %12.1f %12.1f %8.2f\n", "iceberg, manifest cache: one landed file p99", uncached.commit.p99,
+              ice.commit.p99, ice.commit.p99 / uncached.commit.p99);
+  std::printf("%-44s %12.0f %12.0f %8.2f\n", "iceberg, manifest cache: compaction, ms", uncached.compaction_ms,
+              ice.compaction_ms, ice.compaction_ms / uncached.compaction_ms);
+  std::printf("(before compaction: %.2f songs_data files per partition in all three)\n", hive.files["songs_data"] / double(days));
   std::error_code ec;
   fs::remove_all(dir, ec);
   return 0;

@@ -153,6 +153,7 @@ struct Config {
   std::chrono::seconds iceberg_maintenance_interval{300};    // ETL_ICEBERG_MAINTENANCE_INTERVAL_S: compaction + expiry runs (0 = off)
   std::chrono::seconds iceberg_orphan_age{86400};            // ETL_ICEBERG_ORPHAN_AGE_S: unnamed files older than this are deleted at maintenance (0 = never)
   std::uint64_t iceberg_target_file_bytes = 128ull << 20;    // ETL_ICEBERG_TARGET_FILE_BYTES: compaction's output size
+  std::uint64_t iceberg_manifest_cache_bytes = 64ull << 20;  // ETL_ICEBERG_MANIFEST_CACHE_BYTES: manifests kept parsed (0 = none)
   // The Iceberg REST catalog's vended credentials (s3:// stores): off | sts (STS
   // AssumeRole of the role below with a session policy reading one table's prefix).
   std::string iceberg_vended_credentials = "off";             // ETL_ICEBERG_VENDED_CREDENTIALS

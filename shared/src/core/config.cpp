@@ -466,6 +466,7 @@ Result<Config> load_config(const Environment& env, const ConfigDefaults& default
                                            "orphan removal off)");
   cfg.iceberg_orphan_age = std::chrono::seconds(orphan_age);
   r.bytes("ETL_ICEBERG_TARGET_FILE_BYTES", cfg.iceberg_target_file_bytes, std::uint64_t{1} << 20, std::uint64_t{1} << 40);
+  r.bytes("ETL_ICEBERG_MANIFEST_CACHE_BYTES", cfg.iceberg_manifest_cache_bytes, std::uint64_t{0}, std::uint64_t{1} << 40);
   r.choice("ETL_ICEBERG_VENDED_CREDENTIALS", cfg.iceberg_vended_credentials, {"off", "sts"});
   r.string("ETL_ICEBERG_VENDED_ROLE_ARN", cfg.iceberg_vended_role_arn);
   long long vended_ttl = cfg.iceberg_vended_ttl.count();

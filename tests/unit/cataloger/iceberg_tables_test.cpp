@@ -512,11 +512,77 @@ TEST_P(IcebergTablesTest, OrphanRemovalDeletesNothingWhenAKeptSnapshotCannotBeRe
   ASSERT_TRUE(store_->remove(*t->key_of(md["snapshots"][0]["manifest-list"].get<std::string>())).ok());
   const std::string stray = "songs/metadata/00000000-0000-0000-0000-000000000000-m0.avro";
   ASSERT_TRUE(store_->put(stray, "stray").ok());
+  // Another process (nothing in its manifest cache): `t` read that list at its second commit.
+  t = tables();
   auto removed = t->remove_orphans("songs", std::chrono::system_clock::now() + std::chrono::minutes(1));
   ASSERT_FALSE(removed.ok());
   EXPECT_NE(removed.error().message.find("orphan removal of songs stopped"), std::string::npos) << removed.error().message;
   EXPECT_TRUE(store_->head(stray).ok()) << "what the unreadable snapshot names is unknown: nothing goes";
   EXPECT_EQ(live(*t).size(), 2u);
+}
+
+// Commits read the current snapshot's manifests through the manifest cache: each
+// manifest and list is fetched once, later commits fetch only what the last one
+// wrote, and what they commit is what a process without the cache commits.
+TEST_P(IcebergTablesTest, CommitsFetchEachManifestOnceAndCommitWhatAnUncachedWriterWould) {
+  auto misses = [&] { return metrics_.counter("spotify_etl_cataloger_iceberg_manifest_cache_misses_total", "").value(); };
+  auto hits = [&] { return metrics_.counter("spotify_etl_cataloger_iceberg_manifest_cache_hits_total", "").value(); };
+  auto cached = tables();
+  std::vector<FileState> files;
+  for (int i = 0; i < 6; ++i) {
+    files.push_back(add_file("2026-01-0" + std::to_string(1 + i % 3), "f" + std::to_string(i), 1 + i));
+    const double before = misses();
+    auto r = cached->commit(state_of(files));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    ASSERT_TRUE(r->committed);
+    // The first commit reads nothing; every later one reads the last snapshot's
+    // list and its one new manifest (the others it read before).
+    EXPECT_EQ(misses() - before, i == 0 ? 0 : 2) << "commit " << i;
+  }
+  EXPECT_GT(hits(), 0);
+
+  // The same table read by a writer with no cache: the same live files and counts.
+  auto uncached = tables({}, 32, [](IcebergTablesOptions& o) { o.manifest_cache_bytes = 0; });
+  const double hits_before = hits();
+  const auto read_uncached = live(*uncached);
+  const auto read_again = live(*uncached);
+  EXPECT_EQ(hits(), hits_before) << "a 0-byte cache keeps nothing";
+  EXPECT_EQ(read_uncached, read_again);
+  EXPECT_EQ(read_uncached, live(*cached));
+  EXPECT_EQ(read_uncached.size(), 6u);
+  // Its commits and ours interleave: each picks up what the other wrote.
+  files.push_back(add_file("2026-01-04", "g", 7));
+  ASSERT_TRUE(uncached->commit(state_of(files)).ok());
+  files.push_back(add_file("2026-01-05", "h", 8));
+  ASSERT_TRUE(cached->commit(state_of(files)).ok());
+  EXPECT_EQ(live(*cached), live(*uncached));
+  EXPECT_EQ(live(*cached).size(), 8u);
+  expect_no_dangling_snapshot(*cached);
+}
+
+// Expiry reads every kept snapshot's list: through the cache, only once each.
+TEST_P(IcebergTablesTest, ExpiryReadsEachKeptListOnce) {
+  auto misses = [&] { return metrics_.counter("spotify_etl_cataloger_iceberg_manifest_cache_misses_total", "").value(); };
+  auto t = tables({}, 32, [](IcebergTablesOptions& o) {
+    o.min_snapshots = 2;
+    o.max_snapshots = 4;
+    o.expire_batch = 2;
+  });
+  std::vector<FileState> files;
+  double last = 0;
+  for (int i = 0; i < 12; ++i) {
+    files.push_back(add_file("2026-01-01", "f" + std::to_string(i), 1));
+    const double before = misses();
+    auto r = t->commit(state_of(files));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    last = misses() - before;
+    // At most: the last snapshot's list and manifest, and the new snapshot's list
+    // (read once by expiry); kept lists were read before.
+    EXPECT_LE(last, 3) << "commit " << i;
+  }
+  EXPECT_LE(static_cast<int>((*t->current("songs"))->metadata["snapshots"].size()), 4);
+  EXPECT_EQ(live(*t).size(), 12u);
+  expect_no_dangling_snapshot(*t);
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, IcebergTablesTest, ::testing::Values("file", "minio"),

@@ -124,7 +124,11 @@ Result<std::unique_ptr<IcebergTables>> IcebergTables::open(std::shared_ptr<Objec
 
 IcebergTables::IcebergTables(std::shared_ptr<ObjectStore> store, IcebergTablesOptions options, MetricsRegistry& metrics,
                              std::string base_url)
-    : store_(std::move(store)), options_(std::move(options)), metrics_(metrics), base_url_(std::move(base_url)) {}
+    : store_(std::move(store)),
+      options_(std::move(options)),
+      metrics_(metrics),
+      base_url_(std::move(base_url)),
+      manifest_cache_(options_.manifest_cache_bytes) {}
 
 std::optional<std::string> IcebergTables::key_of(std::string_view url) const {
   if (!url.starts_with(base_url_)) return std::nullopt;
@@ -198,28 +202,59 @@ Result<std::vector<ReadManifest>> IcebergTables::read_snapshot(const json& metad
   std::vector<ReadManifest> out;
   const json* snapshot = current_snapshot(metadata);
   if (!snapshot) return out;
-  auto list_key = key_of(snapshot->value("manifest-list", ""));
-  if (!list_key)
-    return make_error(Errc::internal, "the manifest list is outside the store: " + snapshot->value("manifest-list", ""));
-  auto list_bytes = store_->get(*list_key);
-  if (!list_bytes) return std::move(list_bytes).error();
-  auto manifests = read_manifest_list(*list_bytes);
+  auto manifests = read_list(snapshot->value("manifest-list", ""));
   if (!manifests) return std::move(manifests).error();
-  for (auto& m : *manifests) {
-    auto mkey = key_of(m.manifest_path);
-    if (!mkey) return make_error(Errc::internal, "a manifest is outside the store: " + m.manifest_path);
-    auto bytes = store_->get(*mkey);
-    if (!bytes) return std::move(bytes).error();
-    auto entries = read_manifest(*bytes);
+  for (const auto& m : **manifests) {
+    auto entries = read_entries(m);
     if (!entries) return std::move(entries).error();
-    for (auto& e : *entries) {
+    ReadManifest read{m, **entries};
+    for (auto& e : read.entries) {
       if (!e.sequence_number) e.sequence_number = m.sequence_number;
       if (!e.file_sequence_number) e.file_sequence_number = m.sequence_number;
       if (!e.snapshot_id) e.snapshot_id = m.added_snapshot_id;
     }
-    out.push_back({std::move(m), std::move(entries).value()});
+    out.push_back(std::move(read));
   }
   return out;
+}
+
+void IcebergTables::count_cache(bool hit) {
+  metrics_
+      .counter(hit ? "spotify_etl_cataloger_iceberg_manifest_cache_hits_total"
+                   : "spotify_etl_cataloger_iceberg_manifest_cache_misses_total",
+               hit ? "Manifests and manifest lists found parsed in the manifest cache"
+                   : "Manifests and manifest lists fetched from the store and parsed")
+      .inc();
+}
+
+Result<ManifestCache::List> IcebergTables::read_list(const std::string& list_url) {
+  auto key = key_of(list_url);
+  if (!key) return make_error(Errc::internal, "a manifest list is outside the store: " + list_url);
+  if (auto kept = manifest_cache_.list(*key)) {
+    count_cache(true);
+    return kept;
+  }
+  count_cache(false);
+  auto bytes = store_->get(*key);
+  if (!bytes) return std::move(bytes).error();
+  auto manifests = read_manifest_list(*bytes);
+  if (!manifests) return std::move(manifests).error();
+  return manifest_cache_.remember(*key, std::move(manifests).value());
+}
+
+Result<ManifestCache::Entries> IcebergTables::read_entries(const ManifestFile& manifest) {
+  auto key = key_of(manifest.manifest_path);
+  if (!key) return make_error(Errc::internal, "a manifest is outside the store: " + manifest.manifest_path);
+  if (auto kept = manifest_cache_.manifest(*key, manifest.manifest_length)) {
+    count_cache(true);
+    return kept;
+  }
+  count_cache(false);
+  auto bytes = store_->get(*key);
+  if (!bytes) return std::move(bytes).error();
+  auto entries = read_manifest(*bytes);
+  if (!entries) return std::move(entries).error();
+  return manifest_cache_.remember(*key, manifest.manifest_length, std::move(entries).value());
 }
 
 Result<std::vector<ManifestEntry>> IcebergTables::live_files(const json& metadata) {

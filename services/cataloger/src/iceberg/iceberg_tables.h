@@ -40,6 +40,7 @@
 #include "etl/duck_s3.h"
 #include "etl/metrics.h"
 #include "etl/object_store.h"
+#include "manifest_cache.h"
 #include "manifest_files.h"
 #include "snapshot_writer.h"
 #include "table_state.h"
@@ -51,6 +52,7 @@ struct IcebergTablesOptions {
   int max_attempts = 20;             // commit tries when other writers keep winning the compare-and-swap
   int max_manifests = 32;            // past this many manifests a commit merges them into one
   int metadata_log_max = 100;        // previous metadata files the metadata log remembers
+  std::size_t manifest_cache_bytes = 64u << 20;  // manifests and lists kept parsed (manifest_cache.h); 0: none
   // Snapshot expiry, at each commit: snapshots older than `snapshot_retention` go,
   // and past `max_snapshots` the oldest go, but the newest `min_snapshots` always
   // stay. Expiry waits until `expire_batch` snapshots can go at once (their manifest
@@ -185,6 +187,10 @@ class IcebergTables final {
   std::vector<std::string> expire(nlohmann::json& metadata, std::int64_t now_ms) const;
   // The manifest paths a manifest list names.
   Result<std::vector<std::string>> manifests_of(const std::string& list_url);
+  // A manifest list and a manifest's entries, through the manifest cache.
+  Result<ManifestCache::List> read_list(const std::string& list_url);
+  Result<ManifestCache::Entries> read_entries(const ManifestFile& manifest);
+  void count_cache(bool hit);
   // After the swap: deletes expired manifest lists and the manifests only they named.
   void remove_expired(const nlohmann::json& metadata, const std::vector<std::string>& lists);
 
@@ -193,6 +199,7 @@ class IcebergTables final {
   MetricsRegistry& metrics_;
   std::string base_url_;  // ends with '/'
   std::mutex mutex_;      // one commit at a time (and the DuckDB connection)
+  ManifestCache manifest_cache_;
   std::unique_ptr<duck::Database> db_;
   std::unique_ptr<duck::Connection> conn_;
 };

@@ -1,5 +1,6 @@
 // IcebergTables::remove_orphans (iceberg_tables.h): the table's files that no part
 // of its current metadata names, deleted once they are older than the safety age.
+#include <map>
 #include <set>
 
 #include "compaction.h"
@@ -30,23 +31,19 @@ Result<OrphanReport> IcebergTables::remove_orphans(const std::string& table,
   };
   auto stopped = [&](const Error& e) { return Error{e.code, "orphan removal of " + table + " stopped: " + e.message}; };
   for (const auto& entry : metadata.value("metadata-log", json::array())) name(entry.value("metadata-file", ""));
-  std::set<std::string> manifests;
+  std::map<std::string, ManifestFile> manifests;  // by path: a manifest most snapshots share is read once
   for (const auto& snapshot : metadata.value("snapshots", json::array())) {
     const std::string list = snapshot.value("manifest-list", "");
     name(list);
-    auto paths = manifests_of(list);  // what a list we cannot read names is unknown: stop
-    if (!paths) return stopped(paths.error());
-    manifests.insert(paths->begin(), paths->end());
+    auto read = read_list(list);  // what a list we cannot read names is unknown: stop
+    if (!read) return stopped(read.error());
+    for (const auto& m : **read) manifests.emplace(m.manifest_path, m);
   }
-  for (const auto& path : manifests) {
+  for (const auto& [path, manifest] : manifests) {
     name(path);
-    auto key = key_of(path);
-    if (!key) return stopped(make_error(Errc::internal, "a manifest is outside the store: " + path));
-    auto bytes = store_->get(*key);
-    if (!bytes) return stopped(bytes.error());
-    auto entries = read_manifest(*bytes);
+    auto entries = read_entries(manifest);
     if (!entries) return stopped(entries.error());
-    for (const auto& e : *entries) name(e.file_path);  // deleted entries too: an older snapshot may read them
+    for (const auto& e : **entries) name(e.file_path);  // deleted entries too: an older snapshot may read them
   }
   for (const auto& [key, at] : retired_files(metadata)) named.insert(key);
 

@@ -67,14 +67,10 @@ std::vector<std::string> IcebergTables::expire(json& metadata, std::int64_t now)
 }
 
 Result<std::vector<std::string>> IcebergTables::manifests_of(const std::string& list_url) {
-  auto key = key_of(list_url);
-  if (!key) return make_error(Errc::internal, "a manifest list is outside the store: " + list_url);
-  auto bytes = store_->get(*key);
-  if (!bytes) return std::move(bytes).error();
-  auto list = read_manifest_list(*bytes);
+  auto list = read_list(list_url);
   if (!list) return std::move(list).error();
   std::vector<std::string> out;
-  for (const auto& m : *list) out.push_back(m.manifest_path);
+  for (const auto& m : **list) out.push_back(m.manifest_path);
   return out;
 }
 
