@@ -122,6 +122,12 @@ class IcebergTablesTest : public ::testing::TestWithParam<std::string> {
     }
   }
 
+  // The manifest cache's counters (every IcebergTables of the test shares metrics_).
+  double cache_misses() {
+    return metrics_.counter("spotify_etl_cataloger_iceberg_manifest_cache_misses_total", "").value();
+  }
+  double cache_hits() { return metrics_.counter("spotify_etl_cataloger_iceberg_manifest_cache_hits_total", "").value(); }
+
   etl::testing::TempDir dir_;
   int setups_ = 0;
   fs::path local_;
@@ -525,28 +531,26 @@ TEST_P(IcebergTablesTest, OrphanRemovalDeletesNothingWhenAKeptSnapshotCannotBeRe
 // manifest and list is fetched once, later commits fetch only what the last one
 // wrote, and what they commit is what a process without the cache commits.
 TEST_P(IcebergTablesTest, CommitsFetchEachManifestOnceAndCommitWhatAnUncachedWriterWould) {
-  auto misses = [&] { return metrics_.counter("spotify_etl_cataloger_iceberg_manifest_cache_misses_total", "").value(); };
-  auto hits = [&] { return metrics_.counter("spotify_etl_cataloger_iceberg_manifest_cache_hits_total", "").value(); };
   auto cached = tables();
   std::vector<FileState> files;
   for (int i = 0; i < 6; ++i) {
     files.push_back(add_file("2026-01-0" + std::to_string(1 + i % 3), "f" + std::to_string(i), 1 + i));
-    const double before = misses();
+    const double before = cache_misses();
     auto r = cached->commit(state_of(files));
     ASSERT_TRUE(r.ok()) << r.error().message;
     ASSERT_TRUE(r->committed);
     // The first commit reads nothing; every later one reads the last snapshot's
     // list and its one new manifest (the others it read before).
-    EXPECT_EQ(misses() - before, i == 0 ? 0 : 2) << "commit " << i;
+    EXPECT_EQ(cache_misses() - before, i == 0 ? 0 : 2) << "commit " << i;
   }
-  EXPECT_GT(hits(), 0);
+  EXPECT_GT(cache_hits(), 0);
 
   // The same table read by a writer with no cache: the same live files and counts.
   auto uncached = tables({}, 32, [](IcebergTablesOptions& o) { o.manifest_cache_bytes = 0; });
-  const double hits_before = hits();
+  const double hits_before = cache_hits();
   const auto read_uncached = live(*uncached);
   const auto read_again = live(*uncached);
-  EXPECT_EQ(hits(), hits_before) << "a 0-byte cache keeps nothing";
+  EXPECT_EQ(cache_hits(), hits_before) << "a 0-byte cache keeps nothing";
   EXPECT_EQ(read_uncached, read_again);
   EXPECT_EQ(read_uncached, live(*cached));
   EXPECT_EQ(read_uncached.size(), 6u);
@@ -562,7 +566,6 @@ TEST_P(IcebergTablesTest, CommitsFetchEachManifestOnceAndCommitWhatAnUncachedWri
 
 // Expiry reads every kept snapshot's list: through the cache, only once each.
 TEST_P(IcebergTablesTest, ExpiryReadsEachKeptListOnce) {
-  auto misses = [&] { return metrics_.counter("spotify_etl_cataloger_iceberg_manifest_cache_misses_total", "").value(); };
   auto t = tables({}, 32, [](IcebergTablesOptions& o) {
     o.min_snapshots = 2;
     o.max_snapshots = 4;
@@ -572,10 +575,10 @@ TEST_P(IcebergTablesTest, ExpiryReadsEachKeptListOnce) {
   double last = 0;
   for (int i = 0; i < 12; ++i) {
     files.push_back(add_file("2026-01-01", "f" + std::to_string(i), 1));
-    const double before = misses();
+    const double before = cache_misses();
     auto r = t->commit(state_of(files));
     ASSERT_TRUE(r.ok()) << r.error().message;
-    last = misses() - before;
+    last = cache_misses() - before;
     // At most: the last snapshot's list and manifest, and the new snapshot's list
     // (read once by expiry); kept lists were read before.
     EXPECT_LE(last, 3) << "commit " << i;
