@@ -126,6 +126,13 @@ std::chrono::milliseconds message_timeout(const Properties& properties) {
   return std::chrono::milliseconds(ms);
 }
 
+bool cooperative_rebalancing(const Properties& properties) {
+  std::string_view strategy = "range,roundrobin";  // librdkafka's default
+  for (const auto& [name, value] : properties)
+    if (name == "partition.assignment.strategy") strategy = value;
+  return strategy.find("cooperative-sticky") != std::string_view::npos;
+}
+
 HeadersPtr to_kafka_headers(const MessageHeaders& headers) {
   HeadersPtr out(rd_kafka_headers_new(headers.size()));
   for (const auto& [name, value] : headers)

@@ -82,6 +82,12 @@ bool is_secret_property(std::string_view property);
 Result<ConfPtr> make_conf(const Properties& properties);
 // message.timeout.ms (or its alias delivery.timeout.ms) as the properties set it.
 std::chrono::milliseconds message_timeout(const Properties& properties);
+// Whether partition.assignment.strategy (as the properties set it; librdkafka's
+// default is eager) is cooperative. librdkafka refuses a mix of the two kinds, so
+// one cooperative assignor decides. Known from the configuration, unlike
+// rd_kafka_rebalance_protocol(), which asks the group thread and can wait forever
+// once the consumer is closing (librdkafka #4041).
+bool cooperative_rebalancing(const Properties& properties);
 
 HeadersPtr to_kafka_headers(const MessageHeaders& headers);
 MessageHeaders from_kafka_headers(const rd_kafka_headers_t* headers);
@@ -231,6 +237,7 @@ class KafkaConsumer final : public Consumer {
   kafka::ErrorNotes errors_;
   std::atomic<bool> closed_{false};
   bool subscribed_ = false;
+  bool cooperative_ = false;  // incremental (un)assign in rebalances
   std::chrono::steady_clock::time_point next_subscribe_{};
   bool paused_ = false;                   // by keep_alive(), until the next poll()
   std::set<TopicPartition> paused_set_;   // what keep_alive() paused

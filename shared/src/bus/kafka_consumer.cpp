@@ -23,8 +23,6 @@ std::string names(const rd_kafka_topic_partition_list_t* list) {
   return out;
 }
 
-bool cooperative(rd_kafka_t* rk) { return std::string_view(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"; }
-
 void log_and_destroy(rd_kafka_error_t* error, const char* what) {
   if (error == nullptr) return;
   log::error(what, {{"error", rd_kafka_error_string(error)}});
@@ -48,6 +46,7 @@ Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::create(std::shared_ptr<Kaf
   if (!conf) return std::move(conf).error();
 
   std::unique_ptr<KafkaConsumer> consumer(new KafkaConsumer(std::move(bus), std::move(topics), std::move(group)));
+  consumer->cooperative_ = kafka::cooperative_rebalancing(*properties);
   rd_kafka_conf_set_opaque(conf->get(), consumer.get());
   rd_kafka_conf_set_rebalance_cb(conf->get(), &KafkaConsumer::rebalance_callback);
   rd_kafka_conf_set_error_cb(conf->get(), &KafkaConsumer::error_callback);
@@ -244,7 +243,7 @@ void KafkaConsumer::error_callback(rd_kafka_t* rk, int err, const char* reason, 
 }
 
 void KafkaConsumer::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions) {
-  const bool incremental = cooperative(rk_);
+  const bool incremental = cooperative_;
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     {
       std::lock_guard lock(mutex_);

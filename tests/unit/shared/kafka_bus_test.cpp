@@ -105,6 +105,20 @@ TEST(KafkaProperties, MessageTimeoutFollowsEitherName) {
   EXPECT_EQ(kafka::message_timeout({}), 300s) << "librdkafka's default";
 }
 
+TEST(KafkaProperties, TheRebalanceProtocolComesFromTheAssignmentStrategy) {
+  Config config;
+  config.kafka_bootstrap_servers = "127.0.0.1:9092";
+  auto ours = kafka::client_properties(config, kafka::Role::consumer, "c", "g");
+  ASSERT_TRUE(ours.ok());
+  EXPECT_TRUE(kafka::cooperative_rebalancing(*ours)) << "the bus's default is cooperative-sticky";
+  config.kafka_properties = {{"partition.assignment.strategy", "range,roundrobin"}};
+  auto eager = kafka::client_properties(config, kafka::Role::consumer, "c", "g");
+  ASSERT_TRUE(eager.ok());
+  EXPECT_FALSE(kafka::cooperative_rebalancing(*eager)) << "ETL_KAFKA_PARTITION_ASSIGNMENT_STRATEGY wins";
+  EXPECT_FALSE(kafka::cooperative_rebalancing({})) << "librdkafka's default (range,roundrobin) is eager";
+  EXPECT_TRUE(kafka::cooperative_rebalancing({{"partition.assignment.strategy", "cooperative-sticky"}}));
+}
+
 TEST(KafkaHeaders, RoundTripKeepsOrderDuplicatesEmptyAndBinaryValues) {
   MessageHeaders in = {{"x-error", "boom"}, {"x-error", "again"}, {"empty", ""}, {"bin", std::string("a\0b", 3)}};
   auto kafka_headers = kafka::to_kafka_headers(in);
@@ -264,6 +278,10 @@ class KafkaBroker : public ::testing::Test {
     return std::nullopt;
   }
 
+  // Two members split six partitions; one closes with unacknowledged messages and
+  // the other finishes them: every message acknowledged once, every offset committed.
+  void run_split_and_survive(std::map<std::string, std::string> properties);
+
   std::string topic_;
   std::string group_;
   std::string broker_;  // "" = the suite's shared broker
@@ -311,7 +329,17 @@ TEST_F(KafkaBroker, TopicsAreCreatedIfMissingWithTheConfiguredPartitions) {
 }
 
 TEST_F(KafkaBroker, TwoConsumersSplitThePartitionsAndTheSurvivorFinishesTheUnacknowledged) {
-  auto bus = open(6, kFastRebalance);
+  run_split_and_survive(kFastRebalance);
+}
+
+TEST_F(KafkaBroker, AnEagerGroupSplitsAndSurvivesTheSame) {
+  auto eager = kFastRebalance;
+  eager["partition.assignment.strategy"] = "range";  // every rebalance revokes everything
+  run_split_and_survive(eager);
+}
+
+void KafkaBroker::run_split_and_survive(std::map<std::string, std::string> properties) {
+  auto bus = open(6, std::move(properties));
   ASSERT_TRUE(bus);
   auto a = std::move(bus->subscribe({topic_}, group_)).value();
   auto b = std::move(bus->subscribe({topic_}, group_)).value();
