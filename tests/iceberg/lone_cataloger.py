@@ -109,19 +109,21 @@ def tail(path, chars):
 
 
 class LoneCataloger:
-    """A `cataloger` process over s3://<bucket>/<prefix>/transformed on a free loopback port."""
+    """A `cataloger` process over s3://<bucket>/<prefix>/transformed (or, with s3=None,
+    over `prefix`, a file:// URL) on a free loopback port."""
 
     def __init__(self, bin_dir, workdir, s3, prefix, token=None, maintenance_s=0, name="minio-cataloger", extra_env=None):
         self.port = free_port()
         self.token = token
-        self.transformed_url = f"s3://{s3['bucket']}/{prefix}/transformed"
+        self.transformed_url = f"s3://{s3['bucket']}/{prefix}/transformed" if s3 else prefix
         env = dict(os.environ, ETL_BUS="memory", ETL_PG_ADDR="off", ETL_CATALOGER_ADDR=f"127.0.0.1:{self.port}",
                    ETL_ICEBERG_MAINTENANCE_INTERVAL_S=str(maintenance_s),
                    ETL_TRANSFORMED_URL=self.transformed_url,
                    ETL_RAW_URL=f"file://{workdir}/{name}-raw",
-                   ETL_CATALOG_CACHE_DIR=os.path.join(workdir, f"{name}-cache"),
-                   AWS_ENDPOINT_URL_S3=s3["endpoint"], AWS_ACCESS_KEY_ID=s3["access_key"],
-                   AWS_SECRET_ACCESS_KEY=s3["secret_key"], AWS_REGION=s3["region"])
+                   ETL_CATALOG_CACHE_DIR=os.path.join(workdir, f"{name}-cache"))
+        if s3:
+            env.update(AWS_ENDPOINT_URL_S3=s3["endpoint"], AWS_ACCESS_KEY_ID=s3["access_key"],
+                       AWS_SECRET_ACCESS_KEY=s3["secret_key"], AWS_REGION=s3["region"])
         env.pop("ETL_API_TOKEN", None)
         env.pop("ETL_TABLE_FORMAT", None)
         if token:
