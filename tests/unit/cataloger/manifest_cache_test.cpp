@@ -30,8 +30,6 @@ TEST(ManifestCache, AManifestIsFoundByNameAndLengthOnly) {
   EXPECT_EQ(cache.manifest("t/metadata/a-m0.avro", 101), nullptr) << "another length is another file";
   EXPECT_EQ(cache.manifest("t/metadata/b-m0.avro", 100), nullptr);
   EXPECT_EQ(cache.list("t/metadata/a-m0.avro"), nullptr) << "a manifest is not a list";
-  EXPECT_EQ(cache.hits(), 1u);
-  EXPECT_EQ(cache.misses(), 4u);
 }
 
 TEST(ManifestCache, AListIsFoundByName) {

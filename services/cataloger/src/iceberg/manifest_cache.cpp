@@ -21,11 +21,7 @@ std::size_t memory_of(const std::vector<ManifestFile>& manifests) {
 
 const ManifestCache::Item* ManifestCache::find_locked(const std::string& key, std::int64_t length) {
   auto it = index_.find(key);
-  if (it == index_.end() || it->second->length != length) {
-    ++misses_;
-    return nullptr;
-  }
-  ++hits_;
+  if (it == index_.end() || it->second->length != length) return nullptr;
   lru_.splice(lru_.begin(), lru_, it->second);
   return &lru_.front();
 }
@@ -88,16 +84,6 @@ std::size_t ManifestCache::bytes() const {
 std::size_t ManifestCache::size() const {
   std::lock_guard lock(mutex_);
   return lru_.size();
-}
-
-std::uint64_t ManifestCache::hits() const {
-  std::lock_guard lock(mutex_);
-  return hits_;
-}
-
-std::uint64_t ManifestCache::misses() const {
-  std::lock_guard lock(mutex_);
-  return misses_;
 }
 
 }  // namespace etl::cataloger::iceberg

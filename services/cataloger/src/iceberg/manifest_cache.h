@@ -45,8 +45,6 @@ class ManifestCache final {
 
   std::size_t bytes() const;
   std::size_t size() const;
-  std::uint64_t hits() const;
-  std::uint64_t misses() const;
 
  private:
   struct Item {
@@ -65,7 +63,6 @@ class ManifestCache final {
   Items lru_;  // most recently used first
   std::unordered_map<std::string, Items::iterator> index_;
   std::size_t bytes_ = 0;
-  std::uint64_t hits_ = 0, misses_ = 0;
 };
 
 // What keeping them costs, roughly: the structs and their strings.
