@@ -154,6 +154,23 @@ TEST_F(IcebergCatalogTest, ACrawlCommitsWhatTheCatalogNamesAndAMaintenanceCrawlC
 // A reader must never see a half-applied commit or compaction. File i holds 2^i
 // rows, so the only right counts are 2^k - 1 (the first k files, each once): a
 // duplicated or missing file gives any other number.
+TEST_F(IcebergCatalogTest, ACrawlByEventLoadsTheTableMetadataOnceAndCommitsFromIt) {
+  write_file(root_, "songs_data", "2026-02-01", "f0", "parquet", songs_select(5, 0));
+  auto catalog = open_catalog();
+  crawl(*catalog);
+  auto reads = [&] {
+    return metrics_.counter("spotify_etl_cataloger_iceberg_metadata_reads_total", "", {{"table", "songs_data"}}).value();
+  };
+  for (int i = 1; i <= 3; ++i) {
+    const std::string name = "f" + std::to_string(i);
+    write_file(root_, "songs_data", "2026-02-01", name, "parquet", songs_select(5, i * 5));
+    const double before = reads();
+    crawl(*catalog, "events", {"songs_data/dt=2026-02-01/" + name + ".parquet"});
+    EXPECT_EQ(reads() - before, 1) << "crawl " << i << ": the view's load is the commit's parent";
+    EXPECT_EQ(snapshot_files().size(), static_cast<std::size_t>(i + 1));
+  }
+}
+
 TEST(IcebergCatalogConcurrency, QueriesDuringCommitsAndCompactionsCountExactlyTheFilesOfSomeSnapshot) {
   testing::Stack stack({}, true);
   auto land = [&](int i) {

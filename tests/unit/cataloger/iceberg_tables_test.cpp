@@ -196,6 +196,47 @@ TEST_P(IcebergTablesTest, AStaleViewNeverDeletesAFileTheStoreStillHolds) {
   EXPECT_EQ(live(*writer).size(), 2u);
 }
 
+// A crawl hands commit() the metadata its view was read from: no second load when
+// it is still current, a retry on the newer one when another commit landed since.
+TEST_P(IcebergTablesTest, ACommitFromKnownMetadataLoadsNothingAndRetriesWhenItIsStale) {
+  auto t = tables(), other = tables();
+  auto a = add_file("2026-01-01", "a", 3), b = add_file("2026-01-01", "b", 4), c = add_file("2026-01-02", "c", 5);
+  ASSERT_TRUE(t->commit(state_of({a})).ok());
+  auto reads = [&] { return metrics_.counter("spotify_etl_cataloger_iceberg_metadata_reads_total", "", {{"table", "songs"}}).value(); };
+
+  auto view = t->crawl_view("songs");
+  ASSERT_TRUE(view.ok() && view->current) << "the view carries the metadata it read";
+  double before = reads();
+  auto fresh = t->commit(state_of({a, b}), nullptr, &view->current);
+  ASSERT_TRUE(fresh.ok()) << fresh.error().message;
+  EXPECT_TRUE(fresh->committed);
+  EXPECT_EQ(fresh->attempts, 1);
+  EXPECT_EQ(reads() - before, 0) << "the known metadata was current: nothing loaded again";
+
+  auto stale = t->crawl_view("songs");
+  ASSERT_TRUE(stale.ok() && stale->current);
+  ASSERT_TRUE(other->commit(state_of({a, b, c})).ok());  // another cataloger lands c
+  before = reads();
+  auto retried = t->commit(state_of({a, b, c}), nullptr, &stale->current);
+  ASSERT_TRUE(retried.ok()) << retried.error().message;
+  EXPECT_FALSE(retried->committed) << "the newer metadata already holds every file";
+  EXPECT_EQ(reads() - before, 1);
+  EXPECT_EQ(live(*t), (std::map<std::string, std::int64_t>{{a.key, 3}, {b.key, 4}, {c.key, 5}}));
+
+  // Stale with a change of its own: the compare-and-swap fails, the retry lands it once.
+  auto behind = t->crawl_view("songs");
+  ASSERT_TRUE(behind.ok() && behind->current);
+  auto d = add_file("2026-01-03", "d", 6), e = add_file("2026-01-03", "e", 7);
+  ASSERT_TRUE(other->commit(state_of({a, b, c, d})).ok());
+  auto landed = t->commit(state_of({a, b, c, d, e}), nullptr, &behind->current);
+  ASSERT_TRUE(landed.ok()) << landed.error().message;
+  EXPECT_TRUE(landed->committed);
+  EXPECT_EQ(landed->attempts, 2);
+  EXPECT_EQ(landed->added_files, 1);
+  EXPECT_EQ(live(*t).size(), 5u);
+  expect_no_dangling_snapshot(*t);
+}
+
 TEST_P(IcebergTablesTest, AFileMissingFromTheStoreIsNotCommitted) {
   auto t = tables();
   auto a = add_file("2026-01-01", "a", 3);

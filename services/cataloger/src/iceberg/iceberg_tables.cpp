@@ -170,6 +170,9 @@ Result<std::optional<CurrentTable>> IcebergTables::current(const std::string& ta
   }
   auto bytes = store_->get(metadata_key(table, version), 64ull << 20);
   if (!bytes) return std::move(bytes).error();
+  metrics_.counter("spotify_etl_cataloger_iceberg_metadata_reads_total", "Iceberg metadata files fetched and parsed",
+                   {{"table", table}})
+      .inc();
   CurrentTable out;
   out.version = version;
   out.metadata_key = metadata_key(table, version);
@@ -187,7 +190,8 @@ Result<IcebergTables::CrawlView> IcebergTables::crawl_view(const std::string& ta
   if (!current) return std::move(current).error();
   CrawlView view;
   if (!*current) return view;
-  const json& metadata = (*current)->metadata;
+  view.current = std::move(*current);
+  const json& metadata = view.current->metadata;
   for (const auto& [key, at] : retired_files(metadata)) view.retired.insert(key);
   const json properties = metadata.value("properties", json::object());
   if (!properties.is_object() || !properties.contains(std::string(kLastCompactionProperty))) return view;  // never compacted
@@ -263,11 +267,14 @@ Result<std::vector<ManifestEntry>> IcebergTables::live_files(const json& metadat
   return live_entries(*manifests);
 }
 
-Result<CommitResult> IcebergTables::commit(const TableState& state, const Replace* replace) {
+Result<CommitResult> IcebergTables::commit(const TableState& state, const Replace* replace,
+                                           const std::optional<CurrentTable>* known) {
   std::lock_guard lock(mutex_);
   const auto started = std::chrono::steady_clock::now();
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
-    auto current = this->current(state.name);
+    Result<std::optional<CurrentTable>> current = std::optional<CurrentTable>{};
+    if (attempt == 1 && known) current = *known;
+    else current = this->current(state.name);
     if (!current) return std::move(current).error();
     auto result = try_commit(state, *current, replace);
     if (result) {

@@ -115,7 +115,11 @@ class IcebergTables final {
   // above); with `replace`, a `replace` snapshot that swaps the retired files
   // for the new ones, or nothing (CommitResult::abandoned) when a retired file
   // is no longer live. Retired files never come back through a later commit.
-  Result<CommitResult> commit(const TableState& state, const Replace* replace = nullptr);
+  // `known`: the current metadata as the caller loaded it (a crawl's view), used
+  // as the first attempt's parent instead of loading it again; if another commit
+  // landed since, the compare-and-swap fails and the retry loads the new one.
+  Result<CommitResult> commit(const TableState& state, const Replace* replace = nullptr,
+                              const std::optional<CurrentTable>* known = nullptr);
 
   // What a crawl takes from the table's current metadata (one load): the retired
   // files, and the compaction outputs the current snapshot holds (keys). A crawl
@@ -124,6 +128,7 @@ class IcebergTables final {
   struct CrawlView {
     std::set<std::string> retired;
     std::set<std::string> compacted_live;
+    std::optional<CurrentTable> current;  // the metadata it was read from (commit's `known`)
   };
   Result<CrawlView> crawl_view(const std::string& table);
 

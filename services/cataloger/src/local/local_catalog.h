@@ -134,7 +134,9 @@ class LocalCatalog final : public Catalog {
   // outputs it does not hold out.
   Status take_compaction_as_committed(const std::string& table, const std::set<std::string>& partitions,
                                       const iceberg::IcebergTables::CrawlView& view, std::vector<ObjectInfo>& listing);
-  Status commit_iceberg(const std::string& table, const TableCrawl& result, bool listed_all);
+  // `known`: the metadata the crawl's view was read from (loaded once per crawl).
+  Status commit_iceberg(const std::string& table, const TableCrawl& result, bool listed_all,
+                        const std::optional<iceberg::CurrentTable>& known);
   void compact(const std::string& table, TableCrawl& result);
   void remove_orphans(const std::string& table);
   Status save_table(const std::string& table, TableCrawl& result, CrawlInfo& info);

@@ -138,7 +138,7 @@ Status LocalCatalog::crawl_one(const std::string& table, std::set<std::string> p
   const bool has_data = !result.state.partitions.empty() || current.data_version != 0;
   if (!has_data) return {};  // nothing readable yet
   if (options_.iceberg) {
-    ETL_RETURN_IF_ERROR(commit_iceberg(table, result, scope.listed_all));
+    ETL_RETURN_IF_ERROR(commit_iceberg(table, result, scope.listed_all, view.current));
     if (options_.compactor && request.trigger == "maintenance") {
       compact(table, result);
       remove_orphans(table);
@@ -184,9 +184,10 @@ Result<std::vector<ObjectInfo>> LocalCatalog::list_table(const std::string& tabl
   return listing;
 }
 
-Status LocalCatalog::commit_iceberg(const std::string& table, const TableCrawl& result, bool listed_all) {
+Status LocalCatalog::commit_iceberg(const std::string& table, const TableCrawl& result, bool listed_all,
+                                    const std::optional<iceberg::CurrentTable>& known) {
   if (!result.changed && !listed_all && !iceberg_behind_.count(table)) return {};
-  auto committed = options_.iceberg->commit(result.state);
+  auto committed = options_.iceberg->commit(result.state, nullptr, &known);
   if (!committed) {
     iceberg_behind_.insert(table);
     return Error{committed.error().code, "Iceberg commit of " + table + ": " + committed.error().message};
