@@ -52,7 +52,8 @@ Response json_response(int status, const nlohmann::json& body);
 Response problem_response(int status, std::string_view title, std::string_view detail);
 Response error_response(const Error& error);
 
-// Parses the body as a JSON object; an empty body is an empty object. Malformed -> invalid_argument.
+// Parses the body as a JSON object; no body (zero bytes) is an empty object. Malformed,
+// whitespace only, or not an object -> invalid_argument.
 Result<nlohmann::json> parse_json_object(const Request& req);
 
 using Handler = std::function<Response(const Request&)>;

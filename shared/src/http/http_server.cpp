@@ -97,7 +97,8 @@ Response error_response(const Error& error) {
 }
 
 Result<nlohmann::json> parse_json_object(const Request& req) {
-  if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) return nlohmann::json::object();
+  // No body at all is an empty object; whitespace alone is not JSON (RFC 8259 needs a value).
+  if (req.body.empty()) return nlohmann::json::object();
   auto parsed = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) return make_error(Errc::invalid_argument, "request body is not valid JSON");
   if (!parsed.is_object()) return make_error(Errc::invalid_argument, "request body must be a JSON object");

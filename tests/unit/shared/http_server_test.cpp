@@ -65,6 +65,13 @@ TEST_F(HttpServerTest, MalformedJsonIs400NotA500) {
   EXPECT_EQ(r.content_type, "application/problem+json");
   auto array = call("POST", base_ + "/v1/echo", "[1,2]");
   EXPECT_EQ(array.status, 400);
+  // Whitespace alone is not JSON (Schemathesis sent a lone tab to POST /v1/crawl, which took it for no body).
+  for (const char* blank : {"\t", " ", "\r\n"}) {
+    auto r2 = call("POST", base_ + "/v1/echo", blank);
+    EXPECT_EQ(r2.status, 400) << "body of " << std::string(blank).size() << " whitespace byte(s)";
+  }
+  auto padded = call("POST", base_ + "/v1/echo", " \n{\"a\": 1}\n");
+  EXPECT_EQ(padded.status, 200) << "whitespace around a value is JSON";
 }
 
 TEST_F(HttpServerTest, BodiesOverTheLimitGet413) {
