@@ -272,11 +272,15 @@ Result<CommitResult> IcebergTables::commit(const TableState& state, const Replac
   std::lock_guard lock(mutex_);
   const auto started = std::chrono::steady_clock::now();
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
-    Result<std::optional<CurrentTable>> current = std::optional<CurrentTable>{};
-    if (attempt == 1 && known) current = *known;
-    else current = this->current(state.name);
-    if (!current) return std::move(current).error();
-    auto result = try_commit(state, *current, replace);
+    std::optional<CurrentTable> loaded;
+    const std::optional<CurrentTable>* parent = attempt == 1 ? known : nullptr;
+    if (!parent) {
+      auto current = this->current(state.name);
+      if (!current) return std::move(current).error();
+      loaded = std::move(current).value();
+      parent = &loaded;
+    }
+    auto result = try_commit(state, *parent, replace);
     if (result) {
       result->attempts = attempt;
       if (result->committed) {
