@@ -87,6 +87,17 @@ def upload_tables(fs, transformed, base, tables=TABLES):
                     put_file(fs, path, f"{base}/{os.path.relpath(path, transformed)}")
 
 
+def local_metadata(table_folder):
+    """The current metadata file of a table in a local folder: the version hint, then
+    probing forward (the hint is written after the swap and may lag)."""
+    folder = os.path.join(table_folder, "metadata")
+    with open(os.path.join(folder, "version-hint.text")) as hint:
+        version = int(hint.read().strip())
+    while os.path.exists(os.path.join(folder, f"v{version + 1}.metadata.json")):
+        version += 1
+    return os.path.join(folder, f"v{version}.metadata.json")
+
+
 def first_parquet(folder):
     return next(os.path.join(r, f) for r, _, fs in sorted(os.walk(folder)) for f in sorted(fs) if f.endswith(".parquet"))
 

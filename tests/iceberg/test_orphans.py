@@ -70,12 +70,6 @@ class OrphanRemoval(unittest.TestCase):
                 return float(line.rsplit(" ", 1)[1])
         return 0.0
 
-    def current_metadata(self):
-        folder = os.path.join(self.table, "metadata")
-        versions = [int(f[1:-len(".metadata.json")]) for f in os.listdir(folder)
-                    if f.startswith("v") and f.endswith(".metadata.json")]
-        return f"file://{folder}/v{max(versions)}.metadata.json"
-
     def test_old_unnamed_files_of_ours_go_and_everything_else_stays(self):
         c = self.cataloger
         c.wait_until(lambda: self.count() == [self.total, self.total], f"all {self.total} rows")
@@ -106,7 +100,7 @@ class OrphanRemoval(unittest.TestCase):
 
         c.crawl([TABLE])  # one more commit after the removal: the table is still whole
         self.assertEqual(self.count(), [self.total, self.total])
-        location = self.current_metadata()
+        location = "file://" + lone_cataloger.local_metadata(self.table)
         args = argparse.Namespace(s3_endpoint=None, duckdb_extensions=ARGS.duckdb_extensions)
         self.assertEqual(sum(read_tables.read_pyiceberg(location, args)["by_dt"].values()), self.total, "PyIceberg")
         from pyiceberg.table import StaticTable

@@ -114,12 +114,7 @@ def tearDownModule():
 
 
 def current_metadata(table):
-    folder = os.path.join(transformed(), table, "metadata")
-    with open(os.path.join(folder, "version-hint.text")) as hint:
-        version = int(hint.read().strip())
-    while os.path.exists(os.path.join(folder, f"v{version + 1}.metadata.json")):
-        version += 1
-    return os.path.join(folder, f"v{version}.metadata.json")
+    return lone_cataloger.local_metadata(os.path.join(transformed(), table))
 
 
 def crawl(table):

@@ -151,9 +151,6 @@ TEST_F(IcebergCatalogTest, ACrawlCommitsWhatTheCatalogNamesAndAMaintenanceCrawlC
   EXPECT_EQ(snapshots[2].total_records, before);
 }
 
-// A reader must never see a half-applied commit or compaction. File i holds 2^i
-// rows, so the only right counts are 2^k - 1 (the first k files, each once): a
-// duplicated or missing file gives any other number.
 TEST_F(IcebergCatalogTest, ACrawlByEventLoadsTheTableMetadataOnceAndCommitsFromIt) {
   write_file(root_, "songs_data", "2026-02-01", "f0", "parquet", songs_select(5, 0));
   auto catalog = open_catalog();
@@ -171,6 +168,9 @@ TEST_F(IcebergCatalogTest, ACrawlByEventLoadsTheTableMetadataOnceAndCommitsFromI
   }
 }
 
+// A reader must never see a half-applied commit or compaction. File i holds 2^i
+// rows, so the only right counts are 2^k - 1 (the first k files, each once): a
+// duplicated or missing file gives any other number.
 TEST(IcebergCatalogConcurrency, QueriesDuringCommitsAndCompactionsCountExactlyTheFilesOfSomeSnapshot) {
   testing::Stack stack({}, true);
   auto land = [&](int i) {
