@@ -1,11 +1,14 @@
-// The real `extractor` binary as a child process: --help/--version, bad
-// configuration refused with one line, and SIGKILL in the middle of a run
+// The real `extractor` binary as a child process: --help/--version, --addr (and
+// `spotify-etl up` refusing it), bad configuration refused with one line, and SIGKILL in the middle of a run
 // loses no landed object and leaves nothing partial visible.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,13 +45,14 @@ std::string slurp(const std::filesystem::path& p) {
 // A child process with its own environment (only what is given, plus PATH/HOME), output to files.
 class Child {
  public:
-  Child(std::vector<std::string> args, const std::map<std::string, std::string>& env, const std::filesystem::path& dir)
+  Child(std::vector<std::string> args, const std::map<std::string, std::string>& env, const std::filesystem::path& dir,
+        const std::string& binary = kBinary)
       : out_(dir / ("stdout-" + std::to_string(counter_) + ".txt")), err_(dir / ("stderr-" + std::to_string(counter_++) + ".txt")) {
     std::vector<std::string> env_strings;
     for (const char* keep : {"PATH", "HOME", "TMPDIR", "LD_LIBRARY_PATH", "ASAN_OPTIONS", "UBSAN_OPTIONS"})
       if (const char* v = std::getenv(keep)) env_strings.push_back(std::string(keep) + "=" + v);
     for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
-    args.insert(args.begin(), kBinary);
+    args.insert(args.begin(), binary);
     std::vector<char*> argv, envp;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -58,9 +62,9 @@ class Child {
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_addopen(&actions, 2, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int rc = posix_spawn(&pid_, kBinary.c_str(), &actions, nullptr, argv.data(), envp.data());
+    int rc = posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
-    EXPECT_EQ(rc, 0) << "cannot start " << kBinary;
+    EXPECT_EQ(rc, 0) << "cannot start " << binary;
   }
   ~Child() {
     if (pid_ > 0 && !exited_) {
@@ -125,6 +129,43 @@ TEST(ExtractorProcess, BadConfigurationExitsNonZeroWithOneLineNamingTheVariable)
                                  dir.path());
   EXPECT_NE(schedule_without_sources.wait_exit(), 0);
   EXPECT_NE(schedule_without_sources.err().find("ETL_SOURCES"), std::string::npos) << schedule_without_sources.err();
+}
+
+// A port nobody listens on now (the kernel's pick, released).
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+TEST(ExtractorProcess, AddrFlagSetsTheListenAddressAndSpotifyEtlUpRefusesIt) {
+  TempDir dir;
+  const int port = free_port();
+  Child served({"--addr", "127.0.0.1:" + std::to_string(port)}, {{"ETL_BUS", "memory"}, {"ETL_RAW_URL", dir.url("raw")}},
+               dir.path());
+  EXPECT_EQ(served.port(), port) << served.err();
+  EXPECT_EQ(call("GET", "http://127.0.0.1:" + std::to_string(port) + "/healthz").status, 200);
+  served.kill(SIGTERM);
+  EXPECT_EQ(served.wait_exit(), 0) << served.err();
+
+  Child dangling({"--addr"}, {}, dir.path());
+  EXPECT_EQ(dangling.wait_exit(), 2);
+  EXPECT_EQ(dangling.err(), "extractor: --addr needs HOST:PORT\n");
+
+  // Three listeners: one address would be a lie; the message names the variables.
+  // (The bad schedule makes a build that took the flag stop at once, on that.)
+  Child up({"up", "--addr", "127.0.0.1:" + std::to_string(port)}, {{"ETL_SCHEDULE", "61 * * * *"}}, dir.path(),
+           std::string(ETL_BIN_DIR) + "/spotify-etl");
+  EXPECT_EQ(up.wait_exit(), 2);
+  const std::string err = up.err();
+  EXPECT_NE(err.find("ETL_CATALOGER_ADDR"), std::string::npos) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
 }
 
 TEST(ExtractorProcess, SigkillMidRunLosesNoLandedObjectAndLeavesNothingPartial) {

@@ -45,15 +45,24 @@ int run_program(const Program& program, int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
-      std::printf("%s %s — %s\n\nUsage: %s [--addr HOST:PORT]\n\n%s\n", program.name.c_str(), ETL_VERSION,
-                  program.summary.c_str(), program.name.c_str(), program.help.c_str());
+      std::printf("%s %s — %s\n\n", program.name.c_str(), ETL_VERSION, program.summary.c_str());
+      if (program.addr_flag) std::printf("Usage: %s [--addr HOST:PORT]\n\n", program.name.c_str());
+      std::printf("%s\n", program.help.c_str());
       return 0;
     }
     if (arg == "--version") {
       std::printf("%s %s\n", program.name.c_str(), ETL_VERSION);
       return 0;
     }
-    if (arg == "--addr" && i + 1 < argc) {
+    if (arg == "--addr" && !program.addr_flag) {
+      std::fprintf(stderr, "%s: --addr is not an option here: %s\n", program.name.c_str(), program.addr_hint.c_str());
+      return 2;
+    }
+    if (arg == "--addr" && i + 1 == argc) {
+      std::fprintf(stderr, "%s: --addr needs HOST:PORT\n", program.name.c_str());
+      return 2;
+    }
+    if (arg == "--addr") {
       // The flag overrides this service's address variable.
       std::string var = "ETL_" + program.name + "_ADDR";
       for (auto& c : var) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
