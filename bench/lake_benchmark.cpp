@@ -1,5 +1,6 @@
 // The cataloger over a lake in S3 (MinIO), side by side in one run: reading it in
-// place (ETL_CATALOG_READS=in_place, DuckDB's httpfs), the former full local copy
+// place (ETL_CATALOG_READS=in_place, DuckDB's httpfs; `no_mdc`: the same with
+// ETL_QUERY_S3_METADATA_CACHE=false, every query HEADs every file), the former full local copy
 // (ETL_CATALOG_READS=mirror), and the same files in a local folder (file://, the
 // reference). Each runs in a child process of its own, so its peak RSS is its own;
 // the lake is `--days` daily partitions of songs_data and artists_data, and each
@@ -85,6 +86,7 @@ int run_mode(const std::string& mode, const std::string& url, const etl::AwsConf
   config.bus = "memory";
   config.iceberg_maintenance_interval = 0s;
   config.catalog_cache.reads = mode == "mirror" ? "mirror" : "in_place";
+  config.query_s3_metadata_cache = mode != "no_mdc";  // in place, each query HEADs each file again
   config.catalog_cache.dir = (work / ("cache-" + mode)).string();
   config.query_data_dir = (work / ("engine-" + mode)).string();
   config.query_memory_limit = *etl::parse_byte_size(args.memory_limit);
@@ -185,7 +187,7 @@ int main(int argc, char** argv) {
               args.memory_limit.c_str(), args.threads, static_cast<double>(lake) / static_cast<double>(memory));
 
   const std::vector<std::pair<std::string, std::string>> modes = {
-      {"in_place", url}, {"mirror", url}, {"file", "file://" + local.string()}};
+      {"in_place", url}, {"no_mdc", url}, {"mirror", url}, {"file", "file://" + local.string()}};
   for (const auto& [mode, where] : modes) {
     std::uint64_t rss = in_child([&] { return run_mode(mode, where, server->aws, work, args); });
     if (!rss) std::printf("%-9s FAILED\n", mode.c_str());

@@ -213,7 +213,8 @@ TEST(QueryConfig, LimitsParseWithSizeSuffixesAndBadValuesNameTheVariable) {
   auto cfg = load_config({{"ETL_QUERY_MEMORY_LIMIT", "512M"}, {"ETL_QUERY_MAX_TEMP_BYTES", "2GiB"},
                           {"ETL_QUERY_MAX_TIMEOUT_MS", "60000"}, {"ETL_QUERY_WORKERS", "3"},
                           {"ETL_QUERY_MAX_QUEUED", "10"}, {"ETL_QUERY_RESULTS_MAX_BYTES", "100K"},
-                          {"ETL_QUERY_RESULTS_TTL_S", "3600"}, {"ETL_QUERY_DATA_DIR", "/var/lib/x"}});
+                          {"ETL_QUERY_RESULTS_TTL_S", "3600"}, {"ETL_QUERY_DATA_DIR", "/var/lib/x"},
+                          {"ETL_QUERY_S3_METADATA_CACHE", "false"}});
   ASSERT_TRUE(cfg.ok()) << cfg.error().message;
   EXPECT_EQ(cfg->query_memory_limit, 512ull << 20);
   EXPECT_EQ(cfg->query_max_temp_bytes, 2ull << 30);
@@ -223,13 +224,16 @@ TEST(QueryConfig, LimitsParseWithSizeSuffixesAndBadValuesNameTheVariable) {
   EXPECT_EQ(cfg->query_results_max_bytes, 100u << 10);
   EXPECT_EQ(cfg->query_results_ttl.count(), 3600);
   EXPECT_EQ(cfg->query_data_dir, "/var/lib/x");
+  EXPECT_FALSE(cfg->query_s3_metadata_cache);
   auto defaults = load_config({}).value();
+  EXPECT_TRUE(defaults.query_s3_metadata_cache);
   EXPECT_EQ(defaults.query_memory_limit, 0u) << "0 = from the cgroup";
   EXPECT_EQ(defaults.query_max_timeout.count(), 300000);
   for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{{"ETL_QUERY_MEMORY_LIMIT", "lots"},
                                                                       {"ETL_QUERY_MEMORY_LIMIT", "1K"},
                                                                       {"ETL_QUERY_MAX_TIMEOUT_MS", "7200000"},
-                                                                      {"ETL_QUERY_MAX_QUEUED", "0"}}) {
+                                                                      {"ETL_QUERY_MAX_QUEUED", "0"},
+                                                                      {"ETL_QUERY_S3_METADATA_CACHE", "yes"}}) {
     auto bad = load_config({{name, value}});
     ASSERT_FALSE(bad.ok()) << name << "=" << value;
     EXPECT_EQ(bad.error().message.rfind(name, 0), 0u) << bad.error().message;

@@ -98,19 +98,17 @@ std::string view_select_sql(const TableInfo& table, const std::vector<PartitionI
 Result<std::unique_ptr<DuckDbEngine>> DuckDbEngine::open(DuckDbEngineOptions options, VerdictCacheLimits verdicts) {
   std::unique_ptr<DuckDbEngine> engine(new DuckDbEngine());
   engine->options_ = std::move(options);
-  std::map<std::string, std::string> settings = {{"threads", std::to_string(engine->options_.threads)}};
-  if (!engine->options_.memory_limit.empty()) settings["memory_limit"] = engine->options_.memory_limit;
-  if (engine->options_.max_temp_bytes > 0)
-    settings["max_temp_directory_size"] = std::to_string(engine->options_.max_temp_bytes) + "B";
-  auto db = duck::Database::open(":memory:", settings);
-  if (!db) return std::move(db).error();
-  engine->db_ = std::move(db).value();
-  auto admin = engine->db_->connect();
-  if (!admin) return std::move(admin).error();
-  engine->admin_ = std::move(admin).value();
-  ETL_RETURN_IF_ERROR(engine->lock_down());
-  auto parser = engine->db_->connect();
+  ETL_RETURN_IF_ERROR(engine->make_folders());
+  ETL_RETURN_IF_ERROR(engine->open_database());
+  // The gate parses in a database of its own, which reads no file: it never holds
+  // what a renewed database must let go of.
+  auto parser_db = duck::Database::open(":memory:", {{"threads", "1"}});
+  if (!parser_db) return std::move(parser_db).error();
+  engine->parser_db_ = std::move(parser_db).value();
+  auto parser = engine->parser_db_->connect();
   if (!parser) return std::move(parser).error();
+  for (const std::string sql : {"SET enable_external_access = false", "SET lock_configuration = true"})
+    ETL_RETURN_IF_ERROR((*parser)->execute(sql));
   engine->gate_ = std::make_unique<SqlGate>(std::move(parser).value(), engine->options_.database, verdicts);
   return engine;
 }
@@ -118,13 +116,15 @@ Result<std::unique_ptr<DuckDbEngine>> DuckDbEngine::open(DuckDbEngineOptions opt
 DuckDbEngine::~DuckDbEngine() {
   admin_.reset();
   db_.reset();
+  gate_.reset();
+  parser_db_.reset();
   if (!engine_dir_.empty()) {
     std::error_code ec;
     std::filesystem::remove_all(engine_dir_, ec);
   }
 }
 
-Status DuckDbEngine::lock_down() {
+Status DuckDbEngine::make_folders() {
   std::error_code ec;
   std::filesystem::path parent = options_.data_dir.empty() ? std::filesystem::temp_directory_path() : options_.data_dir;
   std::filesystem::create_directories(parent, ec);
@@ -138,11 +138,29 @@ Status DuckDbEngine::lock_down() {
   std::filesystem::create_directories(tables_dir_, ec);
   std::filesystem::create_directories(spill_dir_, ec);
   if (ec) return make_error(Errc::unavailable, "cannot create " + tables_dir_.string() + ": " + ec.message());
+  return {};
+}
+
+Status DuckDbEngine::open_database() {
+  std::map<std::string, std::string> config = {{"threads", std::to_string(options_.threads)}};
+  if (!options_.memory_limit.empty()) config["memory_limit"] = options_.memory_limit;
+  if (options_.max_temp_bytes > 0) config["max_temp_directory_size"] = std::to_string(options_.max_temp_bytes) + "B";
+  auto db = duck::Database::open(":memory:", config);
+  if (!db) return std::move(db).error();
+  std::shared_ptr<duck::Database> opened = std::move(db).value();
+  auto connected = opened->connect();
+  if (!connected) return std::move(connected).error();
+  std::unique_ptr<duck::Connection> admin = std::move(connected).value();
+  // Two databases may spill at once (the old one until its last session goes).
+  const std::filesystem::path spill = spill_dir_ / std::to_string(epoch_.load());
+  std::error_code ec;
+  std::filesystem::create_directories(spill, ec);
+  if (ec) return make_error(Errc::unavailable, "cannot create " + spill.string() + ": " + ec.message());
   if (options_.database != "main")
-    ETL_RETURN_IF_ERROR(admin_->execute("CREATE SCHEMA IF NOT EXISTS " + duck::quote_identifier(options_.database)));
-  std::string readable = duck::quote_literal(dir_with_slash(spill_dir_));
+    ETL_RETURN_IF_ERROR(admin->execute("CREATE SCHEMA IF NOT EXISTS " + duck::quote_identifier(options_.database)));
+  std::string readable = duck::quote_literal(dir_with_slash(spill));
   if (options_.files.remote()) {
-    ETL_RETURN_IF_ERROR(options_.files.prepare(*admin_));
+    ETL_RETURN_IF_ERROR(options_.files.prepare(*admin));
     views_root_ = options_.files.root();
     for (const auto& table : options_.s3_tables) readable += ", " + duck::quote_literal(options_.files.path(table) + "/");
   } else {
@@ -151,7 +169,8 @@ Status DuckDbEngine::lock_down() {
   }
   std::vector<std::string> settings = {
       "SET parquet_metadata_cache = true",
-      "SET temp_directory = " + duck::quote_literal(spill_dir_.string()),
+      options_.files.remote() && options_.s3_metadata_cache ? "SET enable_http_metadata_cache = true" : "",
+      "SET temp_directory = " + duck::quote_literal(spill.string()),
       "SET allowed_directories = [" + readable + "]",
       "SET enable_external_access = false",
       "SET autoinstall_known_extensions = false",
@@ -159,16 +178,36 @@ Status DuckDbEngine::lock_down() {
       "SET lock_configuration = true",
   };
   for (const auto& sql : settings) {
-    if (Status s = admin_->execute(sql); !s.ok())
+    if (sql.empty()) continue;
+    if (Status s = admin->execute(sql); !s.ok())
       return make_error(Errc::internal, "cannot lock down DuckDB (" + sql + "): " + s.error().message);
   }
+  admin_ = std::move(admin);  // the old admin connection closes before its database may
+  db_ = std::move(opened);
   return {};
 }
 
 Result<std::unique_ptr<DuckDbEngine::Session>> DuckDbEngine::session() {
+  std::lock_guard lock(mutex_);  // db_ and epoch_ of one database
   auto conn = db_->connect();
   if (!conn) return std::move(conn).error();
-  return std::make_unique<Session>(std::move(conn).value());
+  return std::make_unique<Session>(std::move(conn).value(), db_, epoch_.load());
+}
+
+bool DuckDbEngine::replaced_in_place(const std::vector<PartitionInfo>& partitions) {
+  bool replaced = false;
+  for (const auto& p : partitions)
+    for (const auto& f : p.files) {
+      std::string seen = std::to_string(f.size) + ' ' + f.etag;
+      auto [it, added] = exposed_.try_emplace(f.key, seen);
+      if (!added && it->second != seen) {
+        log::warn("a data file was replaced in place; the query engine renews its database so no query reads "
+                  "what it kept of the old bytes", {{"key", f.key}, {"was", it->second}, {"now", seen}});
+        it->second = std::move(seen);
+        replaced = true;
+      }
+    }
+  return replaced;
 }
 
 Status DuckDbEngine::refresh_credentials() {
@@ -234,9 +273,11 @@ Status DuckDbEngine::sync_views(Catalog& catalog) {
   if (synced_generation_.load() == generation) return {};
   auto tables = catalog.list_tables();
   if (!tables) return std::move(tables).error();
+  const bool tracked = options_.files.remote() && options_.s3_metadata_cache;
   bool all_applied = true;
   std::set<std::string> names;
-  for (const auto& table : *tables) {
+  for (std::size_t i = 0; i < tables->size(); ++i) {
+    const TableInfo& table = (*tables)[i];
     names.insert(table.name);
     auto it = applied_.find(table.name);
     if (it != applied_.end() && it->second == table.data_version) continue;
@@ -244,6 +285,23 @@ Status DuckDbEngine::sync_views(Catalog& catalog) {
     if (!partitions) {
       all_applied = false;
       continue;
+    }
+    if (tracked && replaced_in_place(*partitions)) {
+      // Every view again, on a new database whose caches know no old bytes.
+      const std::uint64_t epoch = epoch_.fetch_add(1) + 1;
+      if (Status s = open_database(); !s.ok()) {
+        epoch_.store(epoch - 1);
+        log::error("cannot renew the query engine's database; queries may read a replaced file as it was",
+                   {{"error", s.error().message}});
+      } else {
+        log::info("query engine database renewed", {{"epoch", epoch}});
+        exposed_.clear();
+        applied_.clear();
+        names.clear();
+        all_applied = true;
+        i = static_cast<std::size_t>(-1);  // from the first table (++i wraps to 0)
+        continue;
+      }
     }
     std::string qualified = duck::quote_identifier(options_.database) + "." + duck::quote_identifier(table.name);
     Status s = link_table(table.name);
@@ -325,6 +383,13 @@ Status DuckDbEngine::pin(Session& session, const PinnedTable& pinned, const Tabl
 }
 
 Result<ResultSet> DuckDbEngine::Session::execute(const std::string& sql, std::size_t max_bytes, bool want_csv) {
+  auto result = execute_once(sql, max_bytes, want_csv);
+  if (!result && result.error().message.find("the remote file has changed") != std::string::npos)
+    result = execute_once(sql, max_bytes, want_csv);
+  return result;
+}
+
+Result<ResultSet> DuckDbEngine::Session::execute_once(const std::string& sql, std::size_t max_bytes, bool want_csv) {
   auto prepared = conn_->prepare_single(sql);
   if (!prepared) return make_error(prepared.error().code, prepared.error().code == Errc::invalid_argument &&
                                                               prepared.error().message.rfind("exactly one", 0) == 0

@@ -10,6 +10,10 @@
 // /etc/passwd, another prefix of the bucket, or SET.
 // One Session (connection) per in-flight query; views are recreated (connection
 // safely: DuckDB's catalog is transactional) when the catalog's generation moves.
+// With the S3 metadata cache (DuckDbEngineOptions::s3_metadata_cache), a data
+// file the views named before and now name with another size or ETag (replaced
+// in place) renews the database: what DuckDB kept of the old bytes goes with the
+// old one, which lives on until the last session made on it is dropped.
 #pragma once
 
 #include <atomic>
@@ -42,6 +46,12 @@ struct DuckDbEngineOptions {
   // Over s3://: the table folders readable (others are not, even later: a table that
   // appears after the start is queryable after a restart). Local folders: every table.
   std::vector<std::string> s3_tables{"albums_data", "artists_data", "songs_data"};
+  // Over s3://: keep every data file's size, ETag and time once read (httpfs's
+  // enable_http_metadata_cache), so later queries skip a HEAD per file and read
+  // blocks still in memory without a request. A file replaced in place is seen
+  // when the catalog names it with another size or ETag (the database is then
+  // renewed); until then it reads as it was. ETL_QUERY_S3_METADATA_CACHE.
+  bool s3_metadata_cache = false;
 };
 
 // A whole result: column names and types, one JSON array text per row, and the
@@ -67,20 +77,32 @@ class DuckDbEngine final {
 
   class Session final {
    public:
-    explicit Session(std::unique_ptr<duck::Connection> conn) : conn_(std::move(conn)) {}
+    explicit Session(std::unique_ptr<duck::Connection> conn, std::shared_ptr<duck::Database> db = nullptr,
+                     std::uint64_t epoch = 0)
+        : db_(std::move(db)), conn_(std::move(conn)), epoch_(epoch) {}
     // Runs one read-only statement: DuckDB's parser extracts it (exactly one), it is
     // prepared and its type checked (SELECT or EXPLAIN of a query) before it runs.
     // too_large when the rows pass `max_bytes`.
+    // Run again once when DuckDB reports that a file changed under it (an ETag that
+    // differs from the one it had): httpfs forgets the stale entry as it reports it.
     Result<ResultSet> execute(const std::string& sql, std::size_t max_bytes, bool want_csv);
     // Stops the statement running on this session (from another thread).
     void interrupt() noexcept { conn_->interrupt(); }
+    // The database generation it was made on (DuckDbEngine::epoch).
+    std::uint64_t epoch() const noexcept { return epoch_; }
 
    private:
     friend class DuckDbEngine;  // pin() defines the session's own views
+    Result<ResultSet> execute_once(const std::string& sql, std::size_t max_bytes, bool want_csv);
+    std::shared_ptr<duck::Database> db_;  // kept open while this session lives (declared first: closed last)
     std::unique_ptr<duck::Connection> conn_;
+    std::uint64_t epoch_ = 0;
   };
 
   Result<std::unique_ptr<Session>> session();
+  // Moves when the database is renewed: a session of an older epoch reads the old
+  // database (its views and caches); make a new one after sync_views.
+  std::uint64_t epoch() const noexcept { return epoch_.load(); }
   // Over s3://: replaces the database's S3 secret (every session's) when the
   // credentials chain hands out new credentials; cheap when it does not. Before
   // each query: sessions live long, credentials do not.
@@ -108,19 +130,27 @@ class DuckDbEngine final {
 
  private:
   DuckDbEngine() = default;
-  Status lock_down();
+  Status make_folders();
+  // A new database (db_, admin_) with the lock-down settings; spill under spill_dir_/<epoch>.
+  Status open_database();
   Status link_table(const std::string& table);
+  // Whether `table`'s files name a file the views named before with another size
+  // or ETag; records them. Under mutex_.
+  bool replaced_in_place(const std::vector<PartitionInfo>& partitions);
 
   DuckDbEngineOptions options_;
-  std::unique_ptr<duck::Database> db_;
+  std::unique_ptr<duck::Database> parser_db_;  // the gate's: parses only, never reads a file
+  std::shared_ptr<duck::Database> db_;
   std::unique_ptr<duck::Connection> admin_;  // views and ping, under mutex_
   std::mutex mutex_;
+  std::atomic<std::uint64_t> epoch_{0};
+  std::map<std::string, std::string> exposed_;  // s3 key -> "size etag" the views named, since db_ opened
   std::atomic<std::uint64_t> synced_generation_{0};
   std::map<std::string, std::int64_t> applied_;  // table -> data_version of its view
   std::filesystem::path engine_dir_;  // private to this engine, removed at close
   std::filesystem::path tables_dir_;  // engine_dir_/tables/<table> -> root/<table>: what views read (local folders)
   std::string views_root_;            // what views name files under: tables_dir_, or the s3:// root
-  std::filesystem::path spill_dir_;   // engine_dir_/spill
+  std::filesystem::path spill_dir_;   // engine_dir_/spill: a folder per database (epoch)
   std::unique_ptr<SqlGate> gate_;
   std::mutex names_mutex_;
   std::set<std::string> table_names_;  // lower-cased, for the gate

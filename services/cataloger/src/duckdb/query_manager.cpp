@@ -275,13 +275,13 @@ void QueryManager::run(Worker& worker, const std::string& id) {
     pins = records_.at(id)->pins;
     reads = records_.at(id)->reads;
   }
-  if (!worker.session) {
+  if (Status s = engine_->sync_views(*catalog_); !s.ok()) log::warn("views not synced", {{"error", s.error().message}});
+  if (!worker.session || worker.session->epoch() != engine_->epoch()) {  // none yet, or of a renewed database
     auto session = engine_->session();
     if (!session) return fail_run(id, std::move(session).error());
     std::lock_guard wl(worker.mutex);
     worker.session = std::move(session).value();
   }
-  if (Status s = engine_->sync_views(*catalog_); !s.ok()) log::warn("views not synced", {{"error", s.error().message}});
   if (Status s = engine_->refresh_credentials(); !s.ok())  // the old secret may still hold: the query says if not
     log::warn("cannot refresh DuckDB's S3 credentials", {{"error", s.error().message}});
   // Keyed by what the views read, so a view that lags the catalog (it could not
