@@ -296,6 +296,20 @@ void KafkaConsumer::close() {
   if (closed_.exchange(true) || rk_ == nullptr) return;
   bool left = false;
   if (subscribed_) {
+    // Give the partitions up first, through the usual poll path, so the close
+    // itself has none to revoke: librdkafka 2.0.2 can block for good in an
+    // (incremental) unassign made from a rebalance event of the close
+    // (librdkafka #4527, #4884; our test watchdog caught one in
+    // rd_kafka_incremental_unassign). Messages fetched meanwhile are not
+    // acknowledged: the next owner gets them.
+    if (rd_kafka_unsubscribe(rk_) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const auto deadline = Clock::now() + kCloseTimeout;
+      auto holds_partitions = [this] {
+        std::lock_guard lock(mutex_);
+        return !assigned_.empty();
+      };
+      while (holds_partitions() && Clock::now() < deadline) kafka::MessagePtr dropped(rd_kafka_consumer_poll(rk_, 100));
+    }
     kafka::QueuePtr queue(rd_kafka_queue_new(rk_));
     if (rd_kafka_error_t* error = rd_kafka_consumer_close_queue(rk_, queue.get())) {
       log_and_destroy(error, "kafka consumer close failed");
