@@ -190,10 +190,14 @@ TEST_F(CatalogerInPlace, AFileReplacedInPlaceIsReadAnewWithTheMetadataCache) {
 
   upload("songs_data", "2026-11-01", "run1", songs_select(9, 100));  // the same key, other rows
   announce(key);
+  // The catalog's new data version (what the query endpoint's views follow; the
+  // snapshot list shows the commit a moment earlier, before the crawl ends).
   ASSERT_TRUE(wait_until([&] {
-    auto t = call("GET", svc->base_url() + "/v1/tables/songs_data/snapshots").json();
-    return t["snapshots"].size() >= 2;
-  }, 30s)) << "the replaced file was not committed";
+    return call("GET", svc->base_url() + "/v1/tables/songs_data").json().value("data_version", 0) >= 2;
+  }, 30s)) << call("GET", svc->base_url() + "/v1/tables/songs_data").body;
+  auto snapshots = call("GET", svc->base_url() + "/v1/tables/songs_data/snapshots").json();
+  ASSERT_EQ(snapshots["snapshots"].size(), 2u) << snapshots.dump();
+  EXPECT_EQ(snapshots["snapshots"][0]["operation"], "overwrite") << "newest first: " << snapshots.dump();
   EXPECT_EQ(query(*svc, sql)["rows"], json::parse(R"([[9, "s108"]])"));
   EXPECT_EQ(query(*svc, {{"sql", "SELECT sum(duration_ms) FROM songs_data"}})["rows"], json::parse("[[1620036]]"));
   svc->stop();
