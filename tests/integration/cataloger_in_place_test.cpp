@@ -6,6 +6,8 @@
 // scripts/setup.sh's DuckDB extensions.
 #include <gtest/gtest.h>
 
+#include <optional>
+
 
 #include "../unit/cataloger/cataloger_fixtures.h"
 #include "../unit/shared/s3_test_env.h"
@@ -241,6 +243,32 @@ class EngineInPlace : public ::testing::Test {
 
   std::string path(const std::string& key) const { return "'" + url_ + "/" + key + "'"; }
 
+  // An engine signing with keys the test can change, and one session throughout,
+  // as a query worker keeps its own; before each query the worker asks for a
+  // refresh (QueryManager::run).
+  struct Worker {
+    std::shared_ptr<SwitchableCredentials> keys;
+    std::unique_ptr<DuckDbEngine> engine;
+    std::unique_ptr<DuckDbEngine::Session> session;
+    Result<ResultSet> run(const std::string& sql) {
+      ETL_RETURN_IF_ERROR(engine->refresh_credentials());
+      return session->execute(sql, 1 << 20, false);
+    }
+  };
+  // nullopt (and a failure) when the engine or its session cannot be had.
+  std::optional<Worker> worker(bool metadata_cache) {
+    Worker w;
+    w.keys = std::make_shared<SwitchableCredentials>(
+        AwsCredentials{server_.aws.access_key_id, server_.aws.secret_access_key, ""});
+    w.engine = open(w.keys, metadata_cache);
+    if (!w.engine) return std::nullopt;
+    auto session = w.engine->session();
+    EXPECT_TRUE(session.ok());
+    if (!session.ok()) return std::nullopt;
+    w.session = std::move(session).value();
+    return w;
+  }
+
   etl::testing::S3TestServer server_;
   std::string url_;
   std::shared_ptr<ObjectStore> store_;
@@ -275,29 +303,19 @@ TEST_F(EngineInPlace, OnlyTheTableFoldersOfThePrefixAreReadable) {
 }
 
 TEST_F(EngineInPlace, NewCredentialsReplaceTheSecretBeforeTheNextQuery) {
-  auto keys = std::make_shared<SwitchableCredentials>(
-      AwsCredentials{server_.aws.access_key_id, server_.aws.secret_access_key, ""});
-  auto engine = open(keys);
-  ASSERT_TRUE(engine);
-  // One session throughout, as a query worker keeps its own; before each query the
-  // worker asks for a refresh (QueryManager::run).
-  auto session = engine->session();
-  ASSERT_TRUE(session.ok());
-  auto run = [&](const std::string& sql) -> Result<ResultSet> {
-    ETL_RETURN_IF_ERROR(engine->refresh_credentials());
-    return (*session)->execute(sql, 1 << 20, false);
-  };
+  auto w = worker(false);
+  ASSERT_TRUE(w);
   const std::string sql = "SELECT count(*) FROM read_parquet(" + path("songs_data/dt=2026-11-01/run1.parquet") + ")";
-  ASSERT_TRUE(run(sql).ok());
+  ASSERT_TRUE(w->run(sql).ok());
 
-  keys->set({"AKIAWRONGWRONGWRONG0", "not-the-secret-not-the-secret-not-the-secr", ""});
-  auto refused = run(sql);
+  w->keys->set({"AKIAWRONGWRONGWRONG0", "not-the-secret-not-the-secret-not-the-secr", ""});
+  auto refused = w->run(sql);
   ASSERT_FALSE(refused.ok()) << "the engine signs with what the chain hands out now, not what it had";
   EXPECT_NE(refused.error().message.find("403"), std::string::npos) << refused.error().message;
   EXPECT_EQ(refused.error().message.find("not-the-secret"), std::string::npos) << "never the secret";
 
-  keys->set({server_.aws.access_key_id, server_.aws.secret_access_key, ""});
-  auto again = run(sql);
+  w->keys->set({server_.aws.access_key_id, server_.aws.secret_access_key, ""});
+  auto again = w->run(sql);
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_EQ(again->rows, std::vector<std::string>{"[3]"});
 }
@@ -306,27 +324,19 @@ TEST_F(EngineInPlace, NewCredentialsReplaceTheSecretBeforeTheNextQuery) {
 // without a request, which the keys going bad shows (without the cache, the test
 // above gets its 403). A file never read still needs valid keys.
 TEST_F(EngineInPlace, WithTheMetadataCacheAFileReadOnceNeedsNoRequestAgain) {
-  auto keys = std::make_shared<SwitchableCredentials>(
-      AwsCredentials{server_.aws.access_key_id, server_.aws.secret_access_key, ""});
-  auto engine = open(keys, true);
-  ASSERT_TRUE(engine);
-  auto session = engine->session();
-  ASSERT_TRUE(session.ok());
-  auto run = [&](const std::string& sql) -> Result<ResultSet> {
-    ETL_RETURN_IF_ERROR(engine->refresh_credentials());
-    return (*session)->execute(sql, 1 << 20, false);
-  };
+  auto w = worker(true);
+  ASSERT_TRUE(w);
   const std::string sql = "SELECT count(*), max(song_id) FROM read_parquet(" +
                           path("songs_data/dt=2026-11-01/run1.parquet") + ")";
-  auto first = run(sql);
+  auto first = w->run(sql);
   ASSERT_TRUE(first.ok()) << first.error().message;
   std::string other = testing::put_parquet(*store_, "songs_data", "2026-11-02", "run1", songs_select(4));
 
-  keys->set({"AKIAWRONGWRONGWRONG0", "not-the-secret-not-the-secret-not-the-secr", ""});
-  auto again = run(sql);
+  w->keys->set({"AKIAWRONGWRONGWRONG0", "not-the-secret-not-the-secret-not-the-secr", ""});
+  auto again = w->run(sql);
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_EQ(again->rows, first->rows);
-  auto unread = run("SELECT count(*) FROM read_parquet(" + path(other) + ")");
+  auto unread = w->run("SELECT count(*) FROM read_parquet(" + path(other) + ")");
   ASSERT_FALSE(unread.ok()) << "a file not read before is fetched, and signed";
   EXPECT_NE(unread.error().message.find("403"), std::string::npos) << unread.error().message;
 }
