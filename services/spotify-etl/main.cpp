@@ -56,8 +56,7 @@ int main(int argc, char** argv) {
     program.summary = "all three services in one process";
     program.help = kHelp;
     program.defaults.bus = "memory";
-    program.addr_flag = false;  // three listeners
-    program.addr_hint = "set ETL_EXTRACTOR_ADDR, ETL_TRANSFORMER_ADDR and ETL_CATALOGER_ADDR";
+    program.addr_refused = "set ETL_EXTRACTOR_ADDR, ETL_TRANSFORMER_ADDR and ETL_CATALOGER_ADDR";  // three listeners
     program.make = [](const etl::Config& config) -> etl::Result<std::unique_ptr<etl::Runnable>> {
       auto app = etl::app::AllInOne::create(config);
       if (!app) return std::move(app).error();

@@ -27,10 +27,9 @@ struct Program {
   std::string help;     // the rest of --help (variables it reads)
   ConfigDefaults defaults;
   std::function<Result<std::unique_ptr<Runnable>>(const Config&)> make;
-  // `--addr HOST:PORT` sets ETL_<NAME>_ADDR. Off for a program with several
-  // listeners (`spotify-etl up`): the flag is refused, naming `addr_hint`.
-  bool addr_flag = true;
-  std::string addr_hint;
+  // `--addr HOST:PORT` sets ETL_<NAME>_ADDR, unless this is set (a program with
+  // several listeners, `spotify-etl up`): then the flag is refused with it.
+  std::string addr_refused;
 };
 
 // Blocks SIGTERM/SIGINT in this thread (and the threads it starts later) so

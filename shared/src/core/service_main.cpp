@@ -46,7 +46,7 @@ int run_program(const Program& program, int argc, char** argv) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       std::printf("%s %s — %s\n\n", program.name.c_str(), ETL_VERSION, program.summary.c_str());
-      if (program.addr_flag) std::printf("Usage: %s [--addr HOST:PORT]\n\n", program.name.c_str());
+      if (program.addr_refused.empty()) std::printf("Usage: %s [--addr HOST:PORT]\n\n", program.name.c_str());
       std::printf("%s\n", program.help.c_str());
       return 0;
     }
@@ -54,8 +54,8 @@ int run_program(const Program& program, int argc, char** argv) {
       std::printf("%s %s\n", program.name.c_str(), ETL_VERSION);
       return 0;
     }
-    if (arg == "--addr" && !program.addr_flag) {
-      std::fprintf(stderr, "%s: --addr is not an option here: %s\n", program.name.c_str(), program.addr_hint.c_str());
+    if (arg == "--addr" && !program.addr_refused.empty()) {
+      std::fprintf(stderr, "%s: --addr is not an option here: %s\n", program.name.c_str(), program.addr_refused.c_str());
       return 2;
     }
     if (arg == "--addr" && i + 1 == argc) {
