@@ -154,10 +154,11 @@ Result<std::shared_ptr<QueryEngine>> open_duckdb_engine(const BackendContext& co
   engine_options.memory_limit = std::to_string(memory) + "B";
   engine_options.data_dir = config.query_data_dir;
   engine_options.max_temp_bytes = config.query_max_temp_bytes;
-  engine_options.s3_metadata_cache = config.query_s3_metadata_cache && config.table_format == "iceberg";
+  engine_options.s3_metadata_cache =
+      config.query_s3_metadata_cache && config.table_format == "iceberg" && engine_options.files.remote();
   log::info("query engine limits", {{"memory_limit_bytes", memory}, {"max_temp_bytes", config.query_max_temp_bytes},
                                     {"workers", config.query_workers}, {"max_queued", config.query_max_queued},
-                                    {"s3_metadata_cache", engine_options.s3_metadata_cache && files->remote()}});
+                                    {"s3_metadata_cache", engine_options.s3_metadata_cache}});
   auto engine = DuckDbEngine::open(std::move(engine_options), context.gate_verdicts);
   if (!engine) return std::move(engine).error();
   QueryManagerOptions queries = context.queries;

@@ -98,6 +98,7 @@ std::string view_select_sql(const TableInfo& table, const std::vector<PartitionI
 Result<std::unique_ptr<DuckDbEngine>> DuckDbEngine::open(DuckDbEngineOptions options, VerdictCacheLimits verdicts) {
   std::unique_ptr<DuckDbEngine> engine(new DuckDbEngine());
   engine->options_ = std::move(options);
+  engine->options_.s3_metadata_cache &= engine->options_.files.remote();  // local files: no httpfs, no HEADs
   ETL_RETURN_IF_ERROR(engine->make_folders());
   ETL_RETURN_IF_ERROR(engine->open_database());
   // The gate parses in a database of its own, which reads no file: it never holds
@@ -107,7 +108,7 @@ Result<std::unique_ptr<DuckDbEngine>> DuckDbEngine::open(DuckDbEngineOptions opt
   engine->parser_db_ = std::move(parser_db).value();
   auto parser = engine->parser_db_->connect();
   if (!parser) return std::move(parser).error();
-  for (const std::string sql : {"SET enable_external_access = false", "SET lock_configuration = true"})
+  for (const char* sql : {"SET enable_external_access = false", "SET lock_configuration = true"})
     ETL_RETURN_IF_ERROR((*parser)->execute(sql));
   engine->gate_ = std::make_unique<SqlGate>(std::move(parser).value(), engine->options_.database, verdicts);
   return engine;
@@ -169,7 +170,7 @@ Status DuckDbEngine::open_database() {
   }
   std::vector<std::string> settings = {
       "SET parquet_metadata_cache = true",
-      options_.files.remote() && options_.s3_metadata_cache ? "SET enable_http_metadata_cache = true" : "",
+      options_.s3_metadata_cache ? "SET enable_http_metadata_cache = true" : "",
       "SET temp_directory = " + duck::quote_literal(spill.string()),
       "SET allowed_directories = [" + readable + "]",
       "SET enable_external_access = false",
@@ -273,7 +274,6 @@ Status DuckDbEngine::sync_views(Catalog& catalog) {
   if (synced_generation_.load() == generation) return {};
   auto tables = catalog.list_tables();
   if (!tables) return std::move(tables).error();
-  const bool tracked = options_.files.remote() && options_.s3_metadata_cache;
   bool all_applied = true;
   std::set<std::string> names;
   for (std::size_t i = 0; i < tables->size(); ++i) {
@@ -286,7 +286,7 @@ Status DuckDbEngine::sync_views(Catalog& catalog) {
       all_applied = false;
       continue;
     }
-    if (tracked && replaced_in_place(*partitions)) {
+    if (options_.s3_metadata_cache && replaced_in_place(*partitions)) {
       // Every view again, on a new database whose caches know no old bytes.
       const std::uint64_t epoch = epoch_.fetch_add(1) + 1;
       if (Status s = open_database(); !s.ok()) {
