@@ -119,6 +119,45 @@ def tail(path, chars):
         return log.read()[-chars:]
 
 
+def main(module):
+    """A test script's main: --bin-dir and --duckdb-extensions into module.ARGS, the rest to unittest."""
+    import argparse
+    import sys
+    import unittest
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin-dir", required=True)
+    parser.add_argument("--duckdb-extensions", required=True)
+    module.ARGS, rest = parser.parse_known_args()
+    unittest.main(module=module, argv=[sys.argv[0]] + rest, verbosity=2)
+
+
+def wait_until(ready, what, proc, log_path, timeout=120, name="the cataloger"):
+    """Polls ready() (exceptions count as not yet) until true; fails with the process's log
+    when it exits or the time is up."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            if ready():
+                return
+        except Exception:  # not up or not crawled yet
+            pass
+        if proc.poll() is not None:
+            raise AssertionError(f"{name} exited ({proc.returncode}): " + tail(log_path, 3000))
+        if time.time() > deadline:
+            raise AssertionError(f"{what} not within {timeout} s; log: " + tail(log_path, 3000))
+        time.sleep(0.3)
+
+
+def metric(base_url, name, table):
+    """The value of metric `name` with label table="<table>" on base_url's /metrics (0 when absent)."""
+    with urllib.request.urlopen(base_url + "/metrics", timeout=30) as r:
+        text = r.read().decode()
+    for line in text.splitlines():
+        if line.startswith(name + "{") and f'table="{table}"' in line:
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
 class LoneCataloger:
     """A `cataloger` process over s3://<bucket>/<prefix>/transformed (or, with s3=None,
     over `prefix`, a file:// URL) on a free loopback port."""
@@ -176,18 +215,7 @@ class LoneCataloger:
 
     def wait_until(self, ready, what, timeout=120):
         """Polls ready() (exceptions count as not yet) until true; fails with the log."""
-        deadline = time.time() + timeout
-        while True:
-            try:
-                if ready():
-                    return
-            except Exception:  # not up or not crawled yet
-                pass
-            if self.proc.poll() is not None:
-                raise AssertionError(f"the cataloger exited ({self.proc.returncode}): " + self.log_tail())
-            if time.time() > deadline:
-                raise AssertionError(f"{what} not within {timeout} s; cataloger log: " + self.log_tail())
-            time.sleep(0.3)
+        wait_until(ready, what, self.proc, self.log_path, timeout)
 
     def crawl(self, tables, timeout=60):
         """POST /v1/crawl and waits until it finished (and so its commit)."""

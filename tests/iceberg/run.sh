@@ -6,6 +6,7 @@
 #   run.sh test_pipeline.py <ext dir> --bin-dir D the pipeline's tables read by PyIceberg and DuckDB
 #   run.sh test_kill.py <ext dir> --bin-dir D     a cataloger killed while it commits on MinIO
 #   run.sh test_orphans.py <ext dir> --bin-dir D  orphan removal by a cataloger's maintenance
+#   run.sh test_reprocess.py <ext dir> --bin-dir D /v1/reprocess after a compaction, through spotify-etl up
 # <ext dir>: CMake's ETL_DUCKDB_EXTENSION_DIR.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -16,7 +16,6 @@ import sys
 import tempfile
 import time
 import unittest
-import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -63,12 +62,7 @@ class OrphanRemoval(unittest.TestCase):
         return self.cataloger.query(f"SELECT count(*), count(DISTINCT song_id) FROM {TABLE}")[0]
 
     def removed_metric(self):
-        with urllib.request.urlopen(self.cataloger.url + "/metrics", timeout=30) as r:
-            text = r.read().decode()
-        for line in text.splitlines():
-            if line.startswith("spotify_etl_cataloger_iceberg_orphan_files_removed_total") and f'table="{TABLE}"' in line:
-                return float(line.rsplit(" ", 1)[1])
-        return 0.0
+        return lone_cataloger.metric(self.cataloger.url, "spotify_etl_cataloger_iceberg_orphan_files_removed_total", TABLE)
 
     def test_old_unnamed_files_of_ours_go_and_everything_else_stays(self):
         c = self.cataloger
@@ -113,14 +107,5 @@ class OrphanRemoval(unittest.TestCase):
                 self.assertTrue(os.path.exists(manifest.manifest_path.removeprefix("file://")), manifest.manifest_path)
 
 
-def main():
-    global ARGS
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--bin-dir", required=True)
-    parser.add_argument("--duckdb-extensions", required=True)
-    ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
-
-
 if __name__ == "__main__":
-    main()
+    lone_cataloger.main(sys.modules[__name__])

@@ -175,6 +175,30 @@ TEST_F(CatalogerInPlace, CompactionReadsAndRewritesInPlace) {
   svc->stop();
 }
 
+// POST /v1/reprocess after a compaction: the rewritten input's rows take the place
+// of its old ones inside the compacted file, read and written in place on S3.
+TEST_F(CatalogerInPlace, AnInputRewrittenAfterTheCompactionReplacesItsRowsInTheCompactedFile) {
+  metadata_cache_ = true;
+  for (int i = 0; i < 4; ++i) upload("songs_data", "2026-11-01", "run" + std::to_string(i), songs_select(5, i * 5));
+  auto svc = start(1s);
+  ASSERT_TRUE(svc);
+  auto table = [&] { return call("GET", svc->base_url() + "/v1/tables/songs_data").json(); };
+  ASSERT_TRUE(wait_until([&] { return table().value("/iceberg/files"_json_pointer, 0) == 1; }, 30s)) << table().dump();
+  const json sql = {{"sql", "SELECT count(*), count(DISTINCT song_id), min(song_id), max(song_id) FROM songs_data"}};
+  EXPECT_EQ(query(*svc, sql)["rows"], json::parse(R"([[20, 20, "s0", "s9"]])"));
+
+  const std::string key = upload("songs_data", "2026-11-01", "run2", songs_select(7, 500));  // was s10..s14
+  announce(key);
+  ASSERT_TRUE(wait_until([&] { return query(*svc, sql)["rows"] == json::parse(R"([[22, 22, "s0", "s9"]])"); }, 30s))
+      << query(*svc, sql).dump();
+  EXPECT_EQ(query(*svc, {{"sql", "SELECT count(*) FROM songs_data WHERE song_id IN ('s10', 's14', 's500', 's506')"}})["rows"],
+            json::parse("[[2]]"));
+  EXPECT_EQ(table().value("/iceberg/files"_json_pointer, 0), 1) << table().dump();
+  EXPECT_EQ(table().value("/iceberg/records"_json_pointer, 0), 22) << table().dump();
+  EXPECT_EQ(svc->metrics().counter("spotify_etl_cataloger_iceberg_refolded_files_total", "", {{"table", "songs_data"}}).value(), 1);
+  svc->stop();
+}
+
 // ETL_QUERY_S3_METADATA_CACHE: DuckDB keeps what it read of a file, trusting that
 // the bytes under a key do not change. A file the transformer rewrites in place
 // with other rows (/v1/reprocess) is committed with its new size; the engine sees

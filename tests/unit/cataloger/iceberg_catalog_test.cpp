@@ -29,8 +29,8 @@ class IcebergCatalogTest : public ::testing::Test {
   }
 
   std::shared_ptr<LocalCatalog> open_catalog(std::function<Status(const PublishedTable&)> publish = nullptr,
-                                             std::chrono::milliseconds orphan_age = {}) {
-    iceberg::IcebergTablesOptions options;
+                                             std::chrono::milliseconds orphan_age = {},
+                                             iceberg::IcebergTablesOptions options = {}) {
     options.files = root_;
     auto tables = std::shared_ptr<iceberg::IcebergTables>(iceberg::IcebergTables::open(store_, options, metrics_).value());
     auto compactor = std::shared_ptr<iceberg::Compactor>(iceberg::Compactor::open(store_, root_, {}).value());
@@ -62,16 +62,21 @@ class IcebergCatalogTest : public ::testing::Test {
     return out;
   }
 
-  std::int64_t rows_of(LocalCatalog& catalog) {
+  std::int64_t rows_of(LocalCatalog& catalog) { return static_cast<std::int64_t>(song_ids(catalog).size()); }
+
+  // The song ids the catalog's files hold, each as often as it is there.
+  std::multiset<std::string> song_ids(LocalCatalog& catalog) {
     std::string paths;
-    const auto values3 = catalog.get_partitions("songs_data").value();
-    for (const auto& p : values3)
+    const auto partitions = catalog.get_partitions("songs_data").value();
+    for (const auto& p : partitions)
       for (const auto& f : p.files) paths += (paths.empty() ? "" : ", ") + duck::quote_literal((root_ / f.key).string());
     auto db = duck::Database::open(":memory:").value();
     auto conn = db->connect().value();
-    auto r = conn->query("SELECT count(*) FROM read_parquet([" + paths + "])");
+    auto r = conn->query("SELECT song_id FROM read_parquet([" + paths + "], union_by_name = true)");
     EXPECT_TRUE(r.ok()) << r.error().message;
-    return std::stoll(r->text(0, 0).value_or("-1"));
+    std::multiset<std::string> out;
+    for (idx_t i = 0; r.ok() && i < r->row_count(); ++i) out.insert(r->text(0, i).value_or(""));
+    return out;
   }
 
   CrawlInfo crawl(LocalCatalog& catalog, const std::string& trigger = "api", std::vector<std::string> keys = {}) {
@@ -149,6 +154,67 @@ TEST_F(IcebergCatalogTest, ACrawlCommitsWhatTheCatalogNamesAndAMaintenanceCrawlC
   EXPECT_EQ(snapshots[2].operation, "append");
   EXPECT_EQ(snapshots[0].parent_id, snapshots[1].snapshot_id);
   EXPECT_EQ(snapshots[2].total_records, before);
+}
+
+std::multiset<std::string> ids(int n, int offset) {
+  std::multiset<std::string> out;
+  for (int i = 0; i < n; ++i) out.insert("s" + std::to_string(offset + i));
+  return out;
+}
+
+std::multiset<std::string> operator+(std::multiset<std::string> a, const std::multiset<std::string>& b) {
+  a.insert(b.begin(), b.end());
+  return a;
+}
+
+// POST /v1/reprocess rewrites a batch's data files under their own names, also
+// after a compaction packed them into another file: the rewritten rows replace
+// the old ones inside the compacted file, whether the file they replace is still
+// stored (retired) or was already swept; never both, never neither.
+TEST_F(IcebergCatalogTest, AFileRewrittenAfterItWasCompactedReplacesItsRowsInTheCompactedFile) {
+  for (int i = 0; i < 4; ++i) write_file(root_, "songs_data", "2026-02-01", "f" + std::to_string(i), "parquet", songs_select(5, i * 5));
+  iceberg::IcebergTablesOptions options;
+  options.snapshot_retention = std::chrono::milliseconds(0);  // sweeps as soon as a commit allows
+  options.min_snapshots = 1;
+  options.expire_batch = 1;
+  auto catalog = open_catalog(nullptr, {}, options);
+  crawl(*catalog);
+  crawl(*catalog, "maintenance");
+  ASSERT_EQ(catalog_files(*catalog, "2026-02-01").size(), 1u);
+  ASSERT_EQ(song_ids(*catalog), ids(20, 0));
+  ASSERT_TRUE(fs::exists(root_ / "songs_data/dt=2026-02-01/f1.parquet")) << "retired, still stored";
+
+  // f1 rewritten while retired: its 5 rows give way to 7 new ones.
+  write_file(root_, "songs_data", "2026-02-01", "f1", "parquet", songs_select(7, 500));
+  crawl(*catalog, "events", {"songs_data/dt=2026-02-01/f1.parquet"});
+  EXPECT_EQ(song_ids(*catalog), ids(5, 0) + ids(7, 500) + ids(10, 10));
+  EXPECT_EQ(catalog_files(*catalog, "2026-02-01").size(), 1u);
+  EXPECT_EQ(snapshot_files(), catalog_files(*catalog, "2026-02-01"));
+  auto current = tables_->current("songs_data").value();
+  EXPECT_EQ(iceberg::report_of(current->metadata, "x").records, 22);
+  crawl(*catalog);
+  EXPECT_EQ(song_ids(*catalog), ids(5, 0) + ids(7, 500) + ids(10, 10)) << "a second crawl changes nothing";
+
+  // Commits in another partition sweep the retired files from the store; a
+  // rewrite of f2 then comes back as a file the table never saw.
+  write_file(root_, "songs_data", "2026-02-02", "g", "parquet", songs_select(1, 900));
+  crawl(*catalog, "events", {"songs_data/dt=2026-02-02/g.parquet"});
+  write_file(root_, "songs_data", "2026-02-02", "h", "parquet", songs_select(1, 901));
+  crawl(*catalog, "events", {"songs_data/dt=2026-02-02/h.parquet"});
+  ASSERT_FALSE(fs::exists(root_ / "songs_data/dt=2026-02-01/f2.parquet")) << "swept";
+  write_file(root_, "songs_data", "2026-02-01", "f2", "parquet", songs_select(2, 700));
+  crawl(*catalog, "events", {"songs_data/dt=2026-02-01/f2.parquet"});
+  EXPECT_EQ(song_ids(*catalog), ids(5, 0) + ids(7, 500) + ids(2, 700) + ids(5, 15) + ids(2, 900));
+
+  // And the compacted file compacted again (with a new small file) still knows
+  // where each of its rows came from.
+  write_file(root_, "songs_data", "2026-02-01", "f4", "parquet", songs_select(1, 800));
+  crawl(*catalog, "events", {"songs_data/dt=2026-02-01/f4.parquet"});
+  crawl(*catalog, "maintenance");
+  ASSERT_EQ(catalog_files(*catalog, "2026-02-01").size(), 1u);
+  write_file(root_, "songs_data", "2026-02-01", "f3", "parquet", songs_select(1, 600));
+  crawl(*catalog, "events", {"songs_data/dt=2026-02-01/f3.parquet"});
+  EXPECT_EQ(song_ids(*catalog), ids(5, 0) + ids(7, 500) + ids(2, 700) + ids(1, 600) + ids(1, 800) + ids(2, 900));
 }
 
 TEST_F(IcebergCatalogTest, ACrawlByEventLoadsTheTableMetadataOnceAndCommitsFromIt) {

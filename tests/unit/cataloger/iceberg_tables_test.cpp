@@ -441,6 +441,75 @@ TEST_P(IcebergTablesTest, CompactionReplacesSmallFilesWithOneAndRetiredFilesNeve
   }
 }
 
+TEST(CompactedSources, RoundTripAndAnythingElseIsBadData) {
+  const std::vector<CompactedSource> sources = {{"songs/dt=2026-01-01/a.parquet", "\"9b2c\"", 5},
+                                                {"songs/dt=2026-01-01/b.parquet", "", 0}};
+  auto back = decode_sources(encode_sources(sources));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(*back, sources);
+  EXPECT_TRUE(decode_sources("[]").ok());
+  for (const char* bad : {"", "{}", "[1]", R"([{"key":"a","etag":"e"}])", R"([{"key":"a","etag":"e","records":-1}])",
+                          R"([{"key":1,"etag":"e","records":1}])", R"([{"key":"a","etag":"e","records":1.5}])", "[{"}) {
+    auto r = decode_sources(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code, Errc::bad_data) << bad;
+  }
+}
+
+// A refold's consumed file (an input written again) must never be live: a commit
+// that took it as a file of its own meanwhile makes the replace abandon.
+TEST_P(IcebergTablesTest, AReplaceConsumingALiveFileIsAbandoned) {
+  auto t = tables();
+  std::vector<FileState> files = {add_file("2026-01-01", "a", 1), add_file("2026-01-01", "b", 2)};
+  ASSERT_TRUE(t->commit(state_of(files)).ok());
+  IcebergTables::Replace replace;
+  replace.consumed = {files[0].key};
+  auto r = t->commit(state_of({files[1]}), &replace);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_FALSE(r->committed);
+  EXPECT_NE(r->abandoned.find(files[0].key), std::string::npos) << r->abandoned;
+  EXPECT_EQ(live(*t).size(), 2u);
+}
+
+// A compacted file lists its sources in row order; compacting it again lists
+// theirs, not itself. (a: s0..s2, b: s0..s1, c: s0..s3.)
+TEST_P(IcebergTablesTest, ACompactedFileNamesItsSourcesInRowOrderAcrossRecompactions) {
+  auto t = tables();
+  std::vector<FileState> files = {add_file("2026-01-01", "a", 3), add_file("2026-01-01", "b", 2)};
+  ASSERT_TRUE(t->commit(state_of(files)).ok());
+  auto compactor = Compactor::open(store_, local_, CompactionOptions{}).value();
+  auto first = compactor->compact(*t, state_of(files));
+  ASSERT_TRUE(first.ok() && first->written.size() == 1);
+  const ObjectInfo c1 = first->written[0].second;
+  auto copy_local = [&](const std::string& key) {  // the compactor reads the folder; on MinIO the store holds the file
+    if (GetParam() != "minio") return;
+    auto bytes = store_->get(key, 1 << 20);
+    ASSERT_TRUE(bytes.ok()) << bytes.error().message;
+    fs::create_directories((local_ / key).parent_path());
+    std::ofstream(local_ / key, std::ios::binary) << *bytes;
+  };
+  copy_local(c1.key);
+  std::vector<FileState> now = {FileState{c1.key, c1.size, c1.etag, "parquet", "s"}, add_file("2026-01-01", "c", 4)};
+  ASSERT_TRUE(t->commit(state_of(now)).ok());
+  auto second = Compactor::open(store_, local_, CompactionOptions{}).value();  // nothing cached
+  auto done = second->compact(*t, state_of(now));
+  ASSERT_TRUE(done.ok() && done->written.size() == 1);
+  const std::string c2 = done->written[0].second.key;
+  copy_local(c2);
+  auto kv = conn_->query("SELECT decode(value) FROM parquet_kv_metadata(" + duck::quote_literal((local_ / c2).string()) +
+                         ") WHERE decode(key) = 'spotify-etl.sources'");
+  ASSERT_TRUE(kv.ok() && kv->row_count() == 1);
+  auto sources = decode_sources(kv->text(0, 0).value_or(""));
+  ASSERT_TRUE(sources.ok()) << sources.error().message;
+  // The inputs in key order ("c.parquet" sorts before "compacted-..."), the
+  // compacted one's own sources in its place.
+  EXPECT_EQ(*sources, (std::vector<CompactedSource>{{now[1].key, "", 4}, {files[0].key, "", 3}, {files[1].key, "", 2}}));
+  auto rows = conn_->query("SELECT string_agg(song_id, ',') FROM read_parquet(" +
+                           duck::quote_literal((local_ / c2).string()) + ")");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->text(0, 0).value_or(""), "s0,s1,s2,s3,s0,s1,s2,s0,s1") << "c's rows, a's, b's";
+}
+
 TEST_P(IcebergTablesTest, RetiredFilesAreDeletedOnceNoKeptSnapshotNamesThem) {
   auto t = tables({}, 32, [](IcebergTablesOptions& o) {
     o.min_snapshots = 1;

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -43,6 +44,32 @@ struct CompactionGroup {
 std::vector<CompactionGroup> plan_compaction(const TableState& state, const std::set<std::string>& live_keys,
                                              const CompactionOptions& options);
 
+// Where a compacted file's rows came from, in row order: kept in the file's own
+// Parquet footer (key-value metadata `spotify-etl.sources`, a JSON array of
+// {"key","etag","records"}). An input that was itself compacted contributes its
+// own sources, so the list always names transformer files. A file compacted
+// before this list existed reads as one opaque source: itself.
+struct CompactedSource {
+  std::string key;
+  std::string etag;  // as the store listed it when its rows were read
+  std::int64_t records = 0;
+  bool operator==(const CompactedSource&) const = default;
+};
+inline constexpr std::string_view kSourcesKey = "spotify-etl.sources";
+std::string encode_sources(const std::vector<CompactedSource>& sources);
+// bad_data for anything but such an array.
+Result<std::vector<CompactedSource>> decode_sources(std::string_view text);
+
+// A live compacted file some of whose sources were written again under their
+// names since (POST /v1/reprocess rewrites a batch's files in place): their
+// current versions (as listed) replace their rows in it.
+struct Rewritten {
+  std::string compacted;                             // the live compacted file's key
+  std::string dt;
+  std::vector<CompactedSource> sources;              // its sources, in row order
+  std::map<std::string, ObjectInfo> rewritten;       // source key -> its version in the store now
+};
+
 // What one compaction did to a table.
 struct CompactionResult {
   std::vector<std::string> retired;  // keys the new files replace
@@ -62,16 +89,46 @@ class Compactor final {
   // failed commit removes them again.
   Result<CompactionResult> compact(IcebergTables& tables, const TableState& state);
 
+  // The live compacted files of `listing`'s partitions whose sources the listing
+  // shows rewritten: a source key listed with another ETag, that no snapshot
+  // names (retired and written again, or swept and written again). Reads the
+  // footers of those partitions' compacted files (kept: they never change).
+  Result<std::vector<Rewritten>> find_rewritten(IcebergTables& tables, const CurrentTable& current,
+                                                const std::vector<ObjectInfo>& listing);
+  // Writes each compacted file again with the rewritten sources' rows in place of
+  // their old ones, and commits one `replace` snapshot: the new files replace the
+  // old, the rewritten sources are retired (CompactionResult::retired holds both).
+  Result<CompactionResult> refold(IcebergTables& tables, const TableState& state, const std::vector<Rewritten>& found);
+
  private:
   Compactor() = default;
-  Result<std::pair<std::string, std::int64_t>> rewrite(const CompactionGroup& group, const nlohmann::json& schema,
-                                                       const std::vector<ColumnInfo>& columns);
+  // One output file: `keys` read in order (rows matching `keep` only, when given)
+  // and written with the table's field ids and `sources` in its footer; its bytes and rows.
+  Result<std::pair<std::string, std::int64_t>> rewrite(const std::vector<std::string>& keys, const std::string& keep,
+                                                       const nlohmann::json& schema,
+                                                       const std::vector<ColumnInfo>& columns,
+                                                       const std::vector<CompactedSource>& sources);
+  // rewrite(), its rows checked against `expected`, stored under a new
+  // compacted-<hex> key of `dt`: the stored object and its rows.
+  Result<std::pair<ObjectInfo, std::int64_t>> write_output(const TableState& state, const std::string& dt,
+                                                           const std::vector<std::string>& keys,
+                                                           const std::string& keep, const nlohmann::json& schema,
+                                                           const std::vector<CompactedSource>& sources,
+                                                           std::int64_t expected);
+  // Deletes the files `result` wrote (an abandoned or failed commit's).
+  void remove_written(const CompactionResult& result);
+  // A compacted file's sources (its footer), cached by key.
+  Result<std::vector<CompactedSource>> sources_of(const std::string& key, std::int64_t records);
+  Result<std::int64_t> row_count(const std::string& key);
+  Result<CompactionResult> commit(IcebergTables& tables, TableState next, IcebergTables::Replace replace,
+                                  CompactionResult result, const char* what);
 
   std::shared_ptr<ObjectStore> store_;
   duck::TableFiles files_;
   CompactionOptions options_;
   std::unique_ptr<duck::Database> db_;
   std::unique_ptr<duck::Connection> conn_;
+  std::map<std::string, std::vector<CompactedSource>> sources_;  // compacted key -> its footer's list
 };
 
 }  // namespace etl::cataloger::iceberg

@@ -106,9 +106,13 @@ class IcebergTables final {
 
   // A compaction's rewrite: `added` (in the state given to commit) replaces
   // `retired`, which stay in the store until no kept snapshot names them.
+  // `consumed`: stored files no snapshot names whose rows the added files hold
+  // (inputs of a compacted file written again under their names, compaction.h
+  // "refold"); they are retired with the others, so no commit adds them.
   struct Replace {
     std::vector<std::string> retired;              // keys deleted from the snapshot though still stored
     std::map<std::string, std::int64_t> records;   // key -> record count of the files it adds
+    std::vector<std::string> consumed;             // keys never live that the added files hold
   };
 
   // Brings the table's Iceberg snapshot to the Parquet files of `state` (see

@@ -18,8 +18,11 @@ Result<int> IcebergTables::sweep_retired(json& metadata, std::map<std::string, s
   // add back) once every kept snapshot is younger than their retirement.
   std::set<std::string> just_retired;
   if (replace) {
-    just_retired.insert(replace->retired.begin(), replace->retired.end());
-    for (const auto& key : replace->retired) retired_at[key] = now;
+    for (const auto* keys : {&replace->retired, &replace->consumed})
+      for (const auto& key : *keys) {
+        just_retired.insert(key);
+        retired_at[key] = now;
+      }
     metadata["properties"][std::string(kLastCompactionProperty)] = std::to_string(now);
   }
   std::int64_t oldest_kept = now;

@@ -1,6 +1,7 @@
 // IcebergTables' diff of a table's files (iceberg_tables.h): which Parquet files a
 // commit adds, which it deletes, and what each added file holds (row count, field ids).
 #include <functional>
+#include <set>
 
 #include "etl/log.h"
 #include "iceberg_tables.h"
@@ -44,12 +45,20 @@ Result<IcebergTables::FileChanges> IcebergTables::diff_files(const TableState& s
                                                              const Replace* replace) {
   FileChanges out;
   // What the catalog names: the table's Parquet files by URL.
+  const std::set<std::string> consumed = replace ? std::set<std::string>(replace->consumed.begin(), replace->consumed.end())
+                                                 : std::set<std::string>();
   std::map<std::string, WantedFile> wanted;
   for (const auto& [dt, partition] : state.partitions)
     for (const auto& [key, file] : partition.files)
-      if (file.format == "parquet" && !retired_at.count(key)) wanted[url_of(key)] = {key, dt, file.size};
+      if (file.format == "parquet" && !retired_at.count(key) && !consumed.count(key))
+        wanted[url_of(key)] = {key, dt, file.size};
   std::map<std::string, const ManifestEntry*> live_by_path;
   for (const auto& e : live) live_by_path[e.file_path] = &e;
+  for (const auto& key : consumed)
+    if (live_by_path.count(url_of(key))) {  // a commit took it as a file of its own meanwhile
+      out.abandoned = key + " is a live file of " + state.name + " already";
+      return out;
+    }
 
   std::set<std::string> replaced;  // paths a replace retires
   if (replace) {

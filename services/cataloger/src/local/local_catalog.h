@@ -138,6 +138,8 @@ class LocalCatalog final : public Catalog {
   Status commit_iceberg(const std::string& table, const TableCrawl& result, bool listed_all,
                         const std::optional<iceberg::CurrentTable>& known);
   void compact(const std::string& table, TableCrawl& result);
+  Status refold_rewritten(const std::string& table, TableState& current, iceberg::IcebergTables::CrawlView& view,
+                          std::vector<ObjectInfo>& listing);
   void remove_orphans(const std::string& table);
   Status save_table(const std::string& table, TableCrawl& result, CrawlInfo& info);
   std::string catalog_key(const std::string& table) const;

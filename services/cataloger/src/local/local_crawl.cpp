@@ -112,6 +112,8 @@ Status LocalCatalog::crawl_one(const std::string& table, std::set<std::string> p
   if (stale)
     for (auto& [dt, partition] : current.partitions)
       std::erase_if(partition.files, [&](const auto& f) { return view.retired.count(f.first) > 0; });
+  if (options_.iceberg && options_.compactor && view.current && !view.compacted_live.empty())
+    ETL_RETURN_IF_ERROR(refold_rewritten(table, current, view, listing));
   if (options_.iceberg) ETL_RETURN_IF_ERROR(take_compaction_as_committed(table, partitions, view, listing));
   // The schema reader and the views read the local copy: it must hold the listed
   // versions before the catalog names them.
@@ -146,6 +148,42 @@ Status LocalCatalog::crawl_one(const std::string& table, std::set<std::string> p
   }
   if (!result.changed) return {};
   return save_table(table, result, info);
+}
+
+// A compacted file's inputs written again under their names (POST /v1/reprocess
+// rewrites a batch's files in place): before anything else commits them, their
+// new rows take the place of their old ones inside the compacted file. Committed
+// as files of their own they would hold their rows twice, and left out (retired)
+// they would never be seen, so until a refold lands they are held back.
+Status LocalCatalog::refold_rewritten(const std::string& table, TableState& current,
+                                      iceberg::IcebergTables::CrawlView& view, std::vector<ObjectInfo>& listing) {
+  auto found = options_.compactor->find_rewritten(*options_.iceberg, *view.current, listing);
+  if (!found) return Error{found.error().code, "compacted files of " + table + ": " + found.error().message};
+  if (found->empty()) return {};
+  std::vector<ObjectInfo> rewritten;
+  for (const auto& r : *found)
+    for (const auto& [key, object] : r.rewritten) rewritten.push_back(object);
+  Status mirrored = options_.mirror ? options_.mirror->mirror(rewritten) : Status{};
+  auto done = mirrored.ok() ? options_.compactor->refold(*options_.iceberg, current, *found)
+                            : Result<iceberg::CompactionResult>(std::move(mirrored).error());
+  if (!done || done->written.empty()) {
+    log::error("rewritten inputs of a compacted file could not be folded into it; held back until the next crawl",
+               {{"table", table}, {"files", rewritten.size()},
+                {"error", done ? done->abandoned : done.error().message}});
+    std::set<std::string> held;
+    for (const auto& o : rewritten) held.insert(o.key);
+    std::erase_if(listing, [&](const ObjectInfo& o) { return held.count(o.key) > 0; });
+    return {};
+  }
+  metrics_.counter("spotify_etl_cataloger_iceberg_refolded_files_total",
+                   "Rewritten inputs of compacted files whose rows replaced their old ones there", {{"table", table}})
+      .inc(static_cast<double>(rewritten.size()));
+  auto loaded = options_.iceberg->crawl_view(table);
+  if (!loaded) return Error{loaded.error().code, "Iceberg metadata of " + table + ": " + loaded.error().message};
+  view = std::move(loaded).value();
+  for (auto& [dt, partition] : current.partitions)
+    std::erase_if(partition.files, [&](const auto& f) { return view.retired.count(f.first) > 0; });
+  return {};
 }
 
 Status LocalCatalog::take_compaction_as_committed(const std::string& table, const std::set<std::string>& partitions,
