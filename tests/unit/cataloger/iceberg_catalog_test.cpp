@@ -344,6 +344,13 @@ TEST_F(IcebergCatalogTest, EachCommitIsPublishedAndAFailedPublishIsRetriedByTheN
   ASSERT_FALSE(published.empty());
   EXPECT_EQ(published.back(), std::make_pair(std::string("songs_data"), location("songs_data", 3)))
       << "the replace snapshot's metadata (both small files of 2026-03-01 packed)";
+
+  // So is folding a rewritten input into its compacted file.
+  published.clear();
+  write_file(root_, "songs_data", "2026-03-01", "a", "parquet", songs_select(4, 50));
+  crawl(*catalog, "events", {"songs_data/dt=2026-03-01/a.parquet"});
+  ASSERT_EQ(published.size(), 1u);
+  EXPECT_EQ(published.back(), std::make_pair(std::string("songs_data"), location("songs_data", 4)));
 }
 
 TEST_F(IcebergCatalogTest, AMaintenanceCrawlRemovesOrphanFilesOlderThanTheSafetyAge) {

@@ -175,6 +175,7 @@ Status LocalCatalog::refold_rewritten(const std::string& table, TableState& curr
     std::erase_if(listing, [&](const ObjectInfo& o) { return held.count(o.key) > 0; });
     return {};
   }
+  if (options_.publish) unpublished_.insert(table);  // the replace is a commit Glue must hear of
   metrics_.counter("spotify_etl_cataloger_iceberg_refolded_files_total",
                    "Rewritten inputs of compacted files whose rows replaced their old ones there", {{"table", table}})
       .inc(static_cast<double>(rewritten.size()));
