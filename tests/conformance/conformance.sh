@@ -6,6 +6,9 @@
 # Usage: conformance.sh <bin dir> <extractor|transformer|cataloger> <auth|open> <schemathesis|metrics> [max examples]
 # Tools come from scripts/install-conformance-tools.sh (cached; exit 77 = skipped
 # when they cannot be installed).
+# Schemathesis's seed: ETL_CONFORMANCE_SEED when set; else fixed for the default
+# short form (every suite run checks the same cases), random for a longer run.
+# The seed used is printed, so a finding can be replayed with ETL_CONFORMANCE_SEED.
 set -euo pipefail
 bin="$1" service="$2" auth="$3" what="$4" examples="${5:-${ETL_CONFORMANCE_EXAMPLES:-10}}"
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -48,6 +51,11 @@ case "$what" in
     args=(--config-file "$here/schemathesis-$service.toml" run "$base/openapi.json" --checks all
           --max-examples "$examples" --workers 1 --generation-database none
           --suppress-health-check all --request-timeout 30)
+    if [ -n "${ETL_CONFORMANCE_SEED:-}" ]; then seed="$ETL_CONFORMANCE_SEED"
+    elif [ "$examples" = 10 ]; then seed=20261204
+    else seed=$(( (RANDOM << 15) | RANDOM )); fi
+    args+=(--seed "$seed")
+    echo "conformance $service ($auth): schemathesis seed $seed (ETL_CONFORMANCE_SEED=$seed replays it)"
     [ -n "$token" ] && args+=(--header "Authorization: Bearer $token")
     status=0
     (cd "$work" && "$venv_bin/st" "${args[@]}") || status=$?
