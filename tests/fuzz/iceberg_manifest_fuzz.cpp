@@ -1,8 +1,10 @@
 // The Iceberg manifest and manifest list readers on arbitrary bytes (the Avro file
 // header, its schema and the datums all come from the input): an error or entries,
 // never a crash, a hang or a huge allocation; what reads writes back to the same.
+// Also a compacted file's source list (its footer's JSON, compacted_sources.h).
 #include <cstdlib>
 
+#include "compacted_sources.h"
 #include "manifest_files.h"
 
 using namespace etl::cataloger::iceberg;
@@ -21,6 +23,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!again) std::abort();
     auto reread = read_manifest_list(*again);
     if (!reread || *reread != *manifests) std::abort();
+  }
+  if (auto sources = decode_sources(bytes)) {
+    auto reread = decode_sources(encode_sources(*sources));
+    if (!reread || *reread != *sources) std::abort();
   }
   return 0;
 }

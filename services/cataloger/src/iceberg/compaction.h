@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "compacted_sources.h"
 #include "etl/duck.h"
 #include "etl/object_store.h"
 #include "iceberg_tables.h"
@@ -43,22 +44,6 @@ struct CompactionGroup {
 // group of one file is left alone.
 std::vector<CompactionGroup> plan_compaction(const TableState& state, const std::set<std::string>& live_keys,
                                              const CompactionOptions& options);
-
-// Where a compacted file's rows came from, in row order: kept in the file's own
-// Parquet footer (key-value metadata `spotify-etl.sources`, a JSON array of
-// {"key","etag","records"}). An input that was itself compacted contributes its
-// own sources, so the list always names transformer files. A file compacted
-// before this list existed reads as one opaque source: itself.
-struct CompactedSource {
-  std::string key;
-  std::string etag;  // as the store listed it when its rows were read
-  std::int64_t records = 0;
-  bool operator==(const CompactedSource&) const = default;
-};
-inline constexpr std::string_view kSourcesKey = "spotify-etl.sources";
-std::string encode_sources(const std::vector<CompactedSource>& sources);
-// bad_data for anything but such an array.
-Result<std::vector<CompactedSource>> decode_sources(std::string_view text);
 
 // A live compacted file some of whose sources were written again under their
 // names since (POST /v1/reprocess rewrites a batch's files in place): their

@@ -25,26 +25,6 @@ bool same_etag(std::string_view a, std::string_view b) {
 constexpr std::size_t kMaxCachedSources = 4096;  // compacted files whose source list is kept parsed
 }  // namespace
 
-std::string encode_sources(const std::vector<CompactedSource>& sources) {
-  json out = json::array();
-  for (const auto& s : sources) out.push_back({{"key", s.key}, {"etag", s.etag}, {"records", s.records}});
-  return out.dump();
-}
-
-Result<std::vector<CompactedSource>> decode_sources(std::string_view text) {
-  const json doc = json::parse(text, nullptr, false);
-  if (!doc.is_array()) return make_error(Errc::bad_data, std::string(kSourcesKey) + " is not a JSON array");
-  std::vector<CompactedSource> out;
-  for (const auto& e : doc) {
-    const bool ok = e.is_object() && e.contains("key") && e["key"].is_string() && e.contains("etag") &&
-                    e["etag"].is_string() && e.contains("records") && e["records"].is_number_integer() &&
-                    e["records"].get<std::int64_t>() >= 0;
-    if (!ok) return make_error(Errc::bad_data, std::string(kSourcesKey) + ": an entry is not {key, etag, records}");
-    out.push_back({e["key"].get<std::string>(), e["etag"].get<std::string>(), e["records"].get<std::int64_t>()});
-  }
-  return out;
-}
-
 Result<std::vector<CompactedSource>> Compactor::sources_of(const std::string& key, std::int64_t records) {
   if (auto it = sources_.find(key); it != sources_.end()) return it->second;
   ETL_RETURN_IF_ERROR(files_.refresh(*conn_));
