@@ -230,6 +230,22 @@ TEST_F(IcebergCatalogTest, AFileRewrittenAfterItWasCompactedReplacesItsRowsInThe
   EXPECT_EQ(song_ids(*catalog), ids(5, 0) + ids(7, 500) + ids(3, 300) + ids(1, 600) + ids(1, 800) + ids(3, 900));
 }
 
+// A compacted file deleted by hand: its source list cannot be read, and the crawls
+// go on (the table loses that file's rows, as it would any file gone from the store).
+TEST_F(IcebergCatalogTest, AMissingCompactedFileDoesNotStopTheCrawls) {
+  for (int i = 0; i < 2; ++i) write_file(root_, "songs_data", "2026-02-01", "f" + std::to_string(i), "parquet", songs_select(5, i * 5));
+  auto catalog = open_catalog();
+  crawl(*catalog);
+  crawl(*catalog, "maintenance");
+  const auto compacted = catalog_files(*catalog, "2026-02-01");
+  ASSERT_EQ(compacted.size(), 1u);
+  fs::remove(root_ / *compacted.begin());
+  write_file(root_, "songs_data", "2026-02-01", "f2", "parquet", songs_select(3, 100));
+  crawl(*catalog, "events", {"songs_data/dt=2026-02-01/f2.parquet"});
+  EXPECT_EQ(song_ids(*catalog), ids(3, 100));
+  EXPECT_EQ(snapshot_files(), catalog_files(*catalog, "2026-02-01"));
+}
+
 TEST_F(IcebergCatalogTest, ACrawlByEventLoadsTheTableMetadataOnceAndCommitsFromIt) {
   write_file(root_, "songs_data", "2026-02-01", "f0", "parquet", songs_select(5, 0));
   auto catalog = open_catalog();

@@ -79,7 +79,15 @@ Result<std::vector<Rewritten>> Compactor::find_rewritten(IcebergTables& tables, 
     auto data = DataKey::parse(key);
     if (!data || !partitions.count(data->dt)) continue;
     auto sources = sources_of(key, records);
-    if (!sources) return std::move(sources).error();
+    if (!sources) {
+      // A live file gone from the store has no rows to fold into: every query of
+      // the table fails already, and the crawls must go on. Anything else is retried.
+      if (auto head = store_->head(key); !head && head.error().code == Errc::not_found) {
+        log::warn("a live compacted file is missing from the store; its sources are not followed", {{"key", key}});
+        continue;
+      }
+      return std::move(sources).error();
+    }
     std::int64_t total = 0;
     for (const auto& s : *sources) total += s.records;
     if (total != records) {
