@@ -1,8 +1,8 @@
 """POST /v1/reprocess after a compaction (issue 15), across the real processes.
 
-`spotify-etl demo --once` lands two batches per table in today's partition; `spotify-etl
-up` serves that folder with maintenance every second, which compacts each table's
-partition into one file. Then one raw object under processed/ is edited (a track
+`spotify-etl demo --once` lands its batches in today's partition (plus a copy of one data
+file per partition, so there are always two); `spotify-etl up` serves that folder with
+maintenance every second, which compacts each table's partition into one file. Then one raw object under processed/ is edited (a track
 renamed) and reprocessed through the transformer's POST /v1/reprocess: the transformer
 writes the data files of the batch that holds it again, under their names, and the
 cataloger must fold the new rows into the compacted file. /v1/query, PyIceberg and
@@ -16,6 +16,7 @@ import argparse
 import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -57,6 +58,12 @@ class ReprocessAfterCompaction(unittest.TestCase):
     def setUp(self):
         self.workdir = tempfile.TemporaryDirectory(prefix="iceberg-reprocess-")
         self.transformed = lone_cataloger.run_demo(ARGS.bin_dir, self.workdir.name)
+        # How many batches the demo's objects make depends on timing: a copy of one
+        # data file per partition makes sure each has two files to compact.
+        for table in TABLES:
+            for folder in glob.glob(os.path.join(self.transformed, table, "dt=*")):
+                first = sorted(f for f in os.listdir(folder) if f.endswith(".parquet"))[0]
+                shutil.copyfile(os.path.join(folder, first), os.path.join(folder, "extra-copy.parquet"))
         self.ports = {n: lone_cataloger.free_port() for n in ("extractor", "transformer", "cataloger")}
         env = dict(os.environ, ETL_PG_ADDR="off", ETL_ICEBERG_MAINTENANCE_INTERVAL_S="1",
                    ETL_RAW_URL="file://./data/demo/raw", ETL_TRANSFORMED_URL="file://./data/demo/transformed")
