@@ -54,14 +54,19 @@ std::string songs(int first, int n, int artists) {
          "'a' || ((i * 7919) % " + std::to_string(artists) + ") AS artist_id FROM range(" + std::to_string(n) + ") t(i)";
 }
 
+// The data set's day `d` (0: 2026-01-01) as YYYY-MM-DD.
+std::string day(etl::duck::Connection& conn, int d) {
+  return conn.query("SELECT ((DATE '2026-01-01' + INTERVAL " + std::to_string(d) + " DAY)::DATE)::VARCHAR")
+      .value()
+      .text(0, 0)
+      .value();
+}
+
 void generate(const fs::path& root, int days, int files_per_day, int songs_per_day, int artists) {
   auto db = etl::duck::Database::open(":memory:").value();
   auto conn = db->connect().value();
   for (int d = 0; d < days; ++d) {
-    auto dt = conn->query("SELECT ((DATE '2026-01-01' + INTERVAL " + std::to_string(d) + " DAY)::DATE)::VARCHAR")
-                  .value()
-                  .text(0, 0)
-                  .value();
+    const std::string dt = day(*conn, d);
     for (int f = 0; f < files_per_day; ++f)
       copy(*conn, songs(d * songs_per_day + f * (songs_per_day / files_per_day), songs_per_day / files_per_day, artists),
            root / "songs_data" / ("dt=" + dt) / ("batch-" + std::to_string(f) + ".parquet"));
@@ -126,13 +131,15 @@ Run measure(const fs::path& root, const std::string& format, const std::string& 
   }
   run.files_after = count_files(svc->catalog(), "songs_data");
 
-  auto query = [&] {
+  // Runs `text` (default: the measured query); its first row's JSON.
+  auto query = [&](const std::string& text = "") {
     etl::QueryRequest q;
-    q.sql = sql;
+    q.sql = text.empty() ? sql : text;
     auto s = svc->queries().start(q).value();
     auto w = svc->queries().wait(s.query_id, 60s).value();
-    if (w.state != etl::QueryState::succeeded) std::exit(1);
-    (void)svc->queries().page(s.query_id, "");
+    auto page = svc->queries().page(s.query_id, "");
+    if (w.state != etl::QueryState::succeeded || !page.ok()) std::exit(1);
+    return page->rows.empty() ? std::string() : page->rows[0];
   };
   if (!sql.empty()) {
     query();  // warm the views and the OS cache
@@ -145,50 +152,38 @@ Run measure(const fs::path& root, const std::string& format, const std::string& 
     run.query = stats(times);
   }
 
-  // Commit latency: one landed file, crawled by its event (as the transformer's events do).
+  // A file written under `key` and crawled by its event (as the transformer's
+  // events do): the crawl's time, ms.
   auto db = etl::duck::Database::open(":memory:").value();
   auto conn = db->connect().value();
-  std::vector<double> commits;
-  for (int i = 0; i < 60; ++i) {
-    const std::string key = "songs_data/dt=2027-01-01/landed-" + std::to_string(i) + ".parquet";
-    copy(*conn, songs(10'000'000 + i * 100, 100, 2000), root / key);
+  auto land = [&](const std::string& key, const std::string& select) {
+    copy(*conn, select, root / key);
     etl::CrawlRequest request;
     request.trigger = "events";
     request.changed_keys = {key};
-    t0 = Clock::now();
+    const auto started = Clock::now();
     crawl(request);
-    commits.push_back(ms_since(t0));
-  }
+    return ms_since(started);
+  };
+
+  // Commit latency: one landed file.
+  std::vector<double> commits;
+  for (int i = 0; i < 60; ++i)
+    commits.push_back(land("songs_data/dt=2027-01-01/landed-" + std::to_string(i) + ".parquet",
+                           songs(10'000'000 + i * 100, 100, 2000)));
   run.commit = stats(commits);
 
   // A reprocessed file: batch-1 of a day written again under its name with other
-  // rows (POST /v1/reprocess), crawled by its event. Hive: the catalog takes the
-  // new version. Iceberg, after compaction: its rows are replaced inside the
-  // day's compacted file (a refold and its replace commit).
+  // rows (POST /v1/reprocess). Hive: the catalog takes the new version. Iceberg,
+  // after compaction: its rows are replaced inside the day's compacted file (a
+  // refold and its replace commit).
   if (!sql.empty()) {
     std::vector<double> rewrites;
-    for (int d = 0; d < 30; ++d) {
-      auto dt = conn->query("SELECT ((DATE '2026-01-01' + INTERVAL " + std::to_string(d * 12) + " DAY)::DATE)::VARCHAR")
-                    .value()
-                    .text(0, 0)
-                    .value();
-      const std::string key = "songs_data/dt=" + dt + "/batch-1.parquet";
-      copy(*conn, songs(20'000'000 + d * 10'000, 1250, 2000), root / key);
-      etl::CrawlRequest request;
-      request.trigger = "events";
-      request.changed_keys = {key};
-      t0 = Clock::now();
-      crawl(request);
-      rewrites.push_back(ms_since(t0));
-    }
+    for (int d = 0; d < 30; ++d)
+      rewrites.push_back(land("songs_data/dt=" + day(*conn, d * 12) + "/batch-1.parquet",
+                              songs(20'000'000 + d * 10'000, 1250, 2000)));
     run.rewrite = stats(rewrites);
-    etl::QueryRequest q;
-    q.sql = "SELECT count(*), count(DISTINCT song_id) FROM songs_data";
-    auto s = svc->queries().start(q).value();
-    auto w = svc->queries().wait(s.query_id, 60s).value();
-    auto page = svc->queries().page(s.query_id, "");
-    if (w.state != etl::QueryState::succeeded || !page.ok()) std::exit(1);
-    run.rows_after_rewrites = page->rows.empty() ? "" : page->rows[0];
+    run.rows_after_rewrites = query("SELECT count(*), count(DISTINCT song_id) FROM songs_data");
   }
   svc->stop();
   return run;
