@@ -137,6 +137,25 @@ Result<std::pair<ObjectInfo, std::int64_t>> Compactor::write_output(const TableS
   return std::pair<ObjectInfo, std::int64_t>(std::move(put).value(), rewritten->second);
 }
 
+void Compactor::swap_in(const std::string& dt, const ObjectInfo& put, std::int64_t rows,
+                        const std::vector<std::string>& retired, const std::vector<std::string>& consumed,
+                        TableState& next, IcebergTables::Replace& replace, CompactionResult& result) {
+  result.written.emplace_back(dt, put);
+  auto& files = next.partitions[dt].files;
+  for (const auto& k : retired) {
+    files.erase(k);
+    replace.retired.push_back(k);
+  }
+  for (const auto& k : consumed) {
+    files.erase(k);
+    replace.consumed.push_back(k);
+  }
+  // The schema id is the catalog's to set (it reads the new file's schema); the commit does not use it.
+  files[put.key] = FileState{put.key, put.size, put.etag, "parquet",
+                             files.empty() ? std::string() : files.begin()->second.schema_id};
+  replace.records[put.key] = rows;
+}
+
 void Compactor::remove_written(const CompactionResult& result) {
   for (const auto& [dt, object] : result.written) (void)store_->remove(object.key);
 }
@@ -185,17 +204,7 @@ Result<CompactionResult> Compactor::compact(IcebergTables& tables, const TableSt
       remove_written(result);
       return std::move(output).error();
     }
-    const auto& [put, rows] = *output;
-    const std::string& key = put.key;
-    result.written.emplace_back(group.dt, put);
-    auto& files = next.partitions[group.dt].files;
-    for (const auto& k : group.keys) {
-      files.erase(k);
-      replace.retired.push_back(k);
-    }
-    FileState added{key, put.size, put.etag, "parquet", files.empty() ? std::string() : files.begin()->second.schema_id};
-    files[key] = added;
-    replace.records[key] = rows;
+    swap_in(group.dt, output->first, output->second, group.keys, {}, next, replace, result);
   }
   return commit(tables, std::move(next), std::move(replace), std::move(result), "iceberg table compacted");
 }

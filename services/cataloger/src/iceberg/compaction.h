@@ -100,6 +100,12 @@ class Compactor final {
                                                            const std::string& keep, const nlohmann::json& schema,
                                                            const std::vector<CompactedSource>& sources,
                                                            std::int64_t expected);
+  // The output `put` (`rows` rows) of partition `dt` takes the place of `retired`
+  // (live files) and `consumed` (files no snapshot names) in `next` and `replace`,
+  // and is recorded in `result` (deleted again if the commit does not land).
+  void swap_in(const std::string& dt, const ObjectInfo& put, std::int64_t rows, const std::vector<std::string>& retired,
+               const std::vector<std::string>& consumed, TableState& next, IcebergTables::Replace& replace,
+               CompactionResult& result);
   // Deletes the files `result` wrote (an abandoned or failed commit's).
   void remove_written(const CompactionResult& result);
   // A compacted file's sources (its footer), cached by key.

@@ -150,22 +150,10 @@ Result<CompactionResult> Compactor::refold(IcebergTables& tables, const TableSta
       remove_written(result);
       return std::move(output).error();
     }
-    const auto& [put, rows] = *output;
-    const std::string& key = put.key;
-    result.written.emplace_back(r.dt, put);
-    auto& files = next.partitions[r.dt].files;
-    const std::string schema_id = files.count(r.compacted) ? files.at(r.compacted).schema_id
-                                  : files.empty()          ? std::string()
-                                                           : files.begin()->second.schema_id;
-    files.erase(r.compacted);
-    replace.retired.push_back(r.compacted);
-    for (const auto& [source, object] : r.rewritten) {
-      files.erase(source);
-      replace.consumed.push_back(source);
-    }
-    files[key] = FileState{key, put.size, put.etag, "parquet", schema_id};
-    replace.records[key] = rows;
-    sources_[key] = sources;
+    std::vector<std::string> consumed;
+    for (const auto& [source, object] : r.rewritten) consumed.push_back(source);
+    swap_in(r.dt, output->first, output->second, {r.compacted}, consumed, next, replace, result);
+    sources_[output->first.key] = sources;
   }
   return commit(tables, std::move(next), std::move(replace), std::move(result),
                 "rewritten files folded into their compacted file");
