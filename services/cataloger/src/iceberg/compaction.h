@@ -78,7 +78,8 @@ class Compactor final {
   // shows rewritten: a source key listed with another ETag, that no snapshot
   // names (retired and written again, or swept and written again). Reads the
   // footers of those partitions' compacted files (kept: they never change).
-  Result<std::vector<Rewritten>> find_rewritten(IcebergTables& tables, const CurrentTable& current,
+  // `view`: the crawl's (IcebergTables::crawl_view), whose live files it takes.
+  Result<std::vector<Rewritten>> find_rewritten(const IcebergTables::CrawlView& view,
                                                 const std::vector<ObjectInfo>& listing);
   // Writes each compacted file again with the rewritten sources' rows in place of
   // their old ones, and commits one `replace` snapshot: the new files replace the

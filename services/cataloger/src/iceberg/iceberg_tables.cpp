@@ -198,7 +198,10 @@ Result<IcebergTables::CrawlView> IcebergTables::crawl_view(const std::string& ta
   auto live = live_files(metadata);
   if (!live) return std::move(live).error();
   for (const auto& e : *live)
-    if (auto key = key_of(e.file_path); key && is_compacted_key(*key)) view.compacted_live.insert(*key);
+    if (auto key = key_of(e.file_path)) {
+      view.live_records[*key] = e.record_count;
+      if (is_compacted_key(*key)) view.compacted_live.insert(*key);
+    }
   return view;
 }
 

@@ -132,6 +132,9 @@ class IcebergTables final {
   struct CrawlView {
     std::set<std::string> retired;
     std::set<std::string> compacted_live;
+    // Every data file of the current snapshot (key -> record count); read with
+    // compacted_live, so empty for a table never compacted.
+    std::map<std::string, std::int64_t> live_records;
     std::optional<CurrentTable> current;  // the metadata it was read from (commit's `known`)
   };
   Result<CrawlView> crawl_view(const std::string& table);

@@ -52,30 +52,22 @@ Result<std::int64_t> Compactor::row_count(const std::string& key) {
   return std::stoll(rows->text(0, 0).value_or("0"));
 }
 
-Result<std::vector<Rewritten>> Compactor::find_rewritten(IcebergTables& tables, const CurrentTable& current,
+Result<std::vector<Rewritten>> Compactor::find_rewritten(const IcebergTables::CrawlView& view,
                                                          const std::vector<ObjectInfo>& listing) {
-  auto live = tables.live_files(current.metadata);
-  if (!live) return std::move(live).error();
-  std::set<std::string> live_keys;
-  std::map<std::string, std::int64_t> compacted;  // live compacted key -> records
-  for (const auto& e : *live)
-    if (auto key = tables.key_of(e.file_path)) {
-      live_keys.insert(*key);
-      if (is_compacted_key(*key)) compacted[*key] = e.record_count;
-    }
-  if (compacted.empty()) return std::vector<Rewritten>{};
+  if (view.compacted_live.empty()) return std::vector<Rewritten>{};
   // A source can only have been written again where the listing shows a Parquet
   // file that no snapshot names: only those partitions' footers are read.
   std::map<std::string, const ObjectInfo*> unnamed;
   std::set<std::string> partitions;
   for (const auto& o : listing) {
     auto data = DataKey::parse(o.key);
-    if (!data || !o.key.ends_with(".parquet") || is_compacted_key(o.key) || live_keys.count(o.key)) continue;
+    if (!data || !o.key.ends_with(".parquet") || is_compacted_key(o.key) || view.live_records.count(o.key)) continue;
     unnamed[o.key] = &o;
     partitions.insert(data->dt);
   }
   std::vector<Rewritten> out;
-  for (const auto& [key, records] : compacted) {
+  for (const auto& key : view.compacted_live) {
+    const std::int64_t records = view.live_records.at(key);
     auto data = DataKey::parse(key);
     if (!data || !partitions.count(data->dt)) continue;
     auto sources = sources_of(key, records);

@@ -11,6 +11,14 @@
 
 namespace etl::cataloger {
 
+namespace {
+// The files `view`'s metadata retired (a compaction or a refold), out of `state`.
+void drop_retired(TableState& state, const iceberg::IcebergTables::CrawlView& view) {
+  for (auto& [dt, partition] : state.partitions)
+    std::erase_if(partition.files, [&](const auto& f) { return view.retired.count(f.first) > 0; });
+}
+}  // namespace
+
 void LocalCatalog::run(CrawlInfo& info, const CrawlRequest& request) {
   info.tables.clear();
   const auto started = std::chrono::steady_clock::now();
@@ -109,9 +117,7 @@ Status LocalCatalog::crawl_one(const std::string& table, std::set<std::string> p
     if (!stale || partitions.empty()) break;
     partitions.clear();
   }
-  if (stale)
-    for (auto& [dt, partition] : current.partitions)
-      std::erase_if(partition.files, [&](const auto& f) { return view.retired.count(f.first) > 0; });
+  if (stale) drop_retired(current, view);
   if (options_.iceberg && options_.compactor && view.current && !view.compacted_live.empty())
     ETL_RETURN_IF_ERROR(refold_rewritten(table, current, view, listing));
   if (options_.iceberg) ETL_RETURN_IF_ERROR(take_compaction_as_committed(table, partitions, view, listing));
@@ -157,7 +163,7 @@ Status LocalCatalog::crawl_one(const std::string& table, std::set<std::string> p
 // they would never be seen, so until a refold lands they are held back.
 Status LocalCatalog::refold_rewritten(const std::string& table, TableState& current,
                                       iceberg::IcebergTables::CrawlView& view, std::vector<ObjectInfo>& listing) {
-  auto found = options_.compactor->find_rewritten(*options_.iceberg, *view.current, listing);
+  auto found = options_.compactor->find_rewritten(view, listing);
   if (!found) return Error{found.error().code, "compacted files of " + table + ": " + found.error().message};
   if (found->empty()) return {};
   std::vector<ObjectInfo> rewritten;
@@ -182,8 +188,7 @@ Status LocalCatalog::refold_rewritten(const std::string& table, TableState& curr
   auto loaded = options_.iceberg->crawl_view(table);
   if (!loaded) return Error{loaded.error().code, "Iceberg metadata of " + table + ": " + loaded.error().message};
   view = std::move(loaded).value();
-  for (auto& [dt, partition] : current.partitions)
-    std::erase_if(partition.files, [&](const auto& f) { return view.retired.count(f.first) > 0; });
+  drop_retired(current, view);
   return {};
 }
 
