@@ -1,5 +1,7 @@
 // The request decoding of the three services' routes: a JSON body (or a query
-// parameter) in, a request or a clear error out, never a crash.
+// parameter) in, a request or a clear error out, never a crash; and the same
+// text read as a data key and its generation.
+#include <cstdlib>
 #include <string>
 
 #include "etl/http_server.h"
@@ -26,5 +28,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)etl::transformer::validate_reprocess_prefix(text);
   (void)etl::parse_raw_object_name(text);
   (void)etl::DataKey::parse(text);
+  // A key's generation (a listed or announced data key, etl/lake.h "Generations").
+  const etl::FileGeneration g = etl::file_generation(text);
+  if (g.generation == 0 && g.logical != text) std::abort();
+  if (g.generation != 0 && g.logical.size() + 15 != text.size()) std::abort();
+  if (g.generation != 0 && etl::superseded_keys({text, g.logical}).count(text)) std::abort();
+  if (etl::file_generation(etl::plain_stem(text) + ".parquet").generation != 0) std::abort();
   return 0;
 }

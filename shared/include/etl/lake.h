@@ -8,8 +8,10 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "etl/result.h"
 
@@ -89,5 +91,28 @@ struct DataKey {
   static std::string partition_prefix(std::string_view table, std::string_view dt);
   std::string str() const;
 };
+
+// ---- Generations ----------------------------------------------------------------------
+//
+// Iceberg readers take a committed data file to be immutable (its size and rows
+// are in the manifests; older snapshots keep naming it). So with Iceberg tables a
+// redo (POST /v1/reprocess, /v1/transform of a processed object) writes its files
+// under new names, "<stem>.r<generation>.<ext>" (the generation: the redo's time,
+// Unix ms, 13 digits), and the newest generation of a file stands in for the older
+// ones: the catalog takes it and leaves them out.
+
+// What a data key stands for: the key without its generation, and the generation (0: none).
+struct FileGeneration {
+  std::string logical;
+  std::int64_t generation = 0;
+};
+FileGeneration file_generation(std::string_view key);
+// "<stem>.r<generation, 13 digits>" (generations below 10^12 are raised to it).
+std::string generation_stem(std::string_view stem, std::int64_t generation);
+// A stem of the transformer's own (from a raw object's name) that would read as
+// a generation gets "_" appended, so that no plain name is mistaken for one.
+std::string plain_stem(std::string_view stem);
+// Of `keys`, those another key of the list supersedes (same logical key, newer generation).
+std::set<std::string> superseded_keys(const std::vector<std::string>& keys);
 
 }  // namespace etl

@@ -1,8 +1,10 @@
 #include "etl/lake.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <ctime>
+#include <map>
 #include <random>
 
 #include "etl/dates.h"
@@ -161,5 +163,58 @@ std::string DataKey::make(std::string_view table, std::string_view dt, std::stri
 }
 
 std::string DataKey::str() const { return partition_prefix(table, dt) + file; }
+
+namespace {
+constexpr std::size_t kGenerationDigits = 13;
+
+// The position of ".r<13 digits>" right before `key`'s extension, if it has one.
+std::optional<std::size_t> generation_at(std::string_view key) {
+  const auto dot = key.rfind('.');
+  const std::size_t marker = kGenerationDigits + 2;  // ".r" and the digits
+  if (dot == std::string_view::npos || dot < marker) return std::nullopt;
+  const std::string_view g = key.substr(dot - marker, marker);
+  if (g[0] != '.' || g[1] != 'r') return std::nullopt;
+  for (char c : g.substr(2))
+    if (c < '0' || c > '9') return std::nullopt;
+  if (key.find('/', dot - marker) != std::string_view::npos) return std::nullopt;
+  return dot - marker;
+}
+}  // namespace
+
+FileGeneration file_generation(std::string_view key) {
+  auto at = generation_at(key);
+  if (!at) return {std::string(key), 0};
+  std::int64_t g = 0;
+  for (char c : key.substr(*at + 2, kGenerationDigits)) g = g * 10 + (c - '0');
+  std::string logical(key.substr(0, *at));
+  logical += key.substr(*at + 2 + kGenerationDigits);
+  return {std::move(logical), g};
+}
+
+std::string generation_stem(std::string_view stem, std::int64_t generation) {
+  generation = std::clamp<std::int64_t>(generation, 1'000'000'000'000, 9'999'999'999'999);
+  return std::string(stem) + ".r" + std::to_string(generation);
+}
+
+std::string plain_stem(std::string_view stem) {
+  std::string out(stem);
+  if (generation_at(out + ".x")) out += '_';
+  return out;
+}
+
+std::set<std::string> superseded_keys(const std::vector<std::string>& keys) {
+  std::map<std::string, std::int64_t> newest;  // logical key -> newest generation
+  for (const auto& key : keys) {
+    auto g = file_generation(key);
+    auto [it, fresh] = newest.emplace(g.logical, g.generation);
+    if (!fresh) it->second = std::max(it->second, g.generation);
+  }
+  std::set<std::string> out;
+  for (const auto& key : keys) {
+    auto g = file_generation(key);
+    if (newest[g.logical] > g.generation) out.insert(key);
+  }
+  return out;
+}
 
 }  // namespace etl

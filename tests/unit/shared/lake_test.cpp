@@ -110,6 +110,41 @@ TEST(DataKey, OnlyDataFilesOfATablePartitionParse) {
   EXPECT_EQ(DataKey::partition_prefix("songs_data", "2026-11-21"), "songs_data/dt=2026-11-21/");
 }
 
+TEST(FileGeneration, ARedoNamesANewGenerationOfTheSameLogicalFile) {
+  const std::string plain = "songs_data/dt=2026-11-21/spotify-0-00000000000000000042-0123456789abcdef.parquet";
+  EXPECT_EQ(file_generation(plain).logical, plain);
+  EXPECT_EQ(file_generation(plain).generation, 0);
+  const std::string redo =
+      DataKey::make("songs_data", "2026-11-21", generation_stem("spotify-0-00000000000000000042-0123456789abcdef",
+                                                                1795240800123), "parquet");
+  EXPECT_EQ(redo, "songs_data/dt=2026-11-21/spotify-0-00000000000000000042-0123456789abcdef.r1795240800123.parquet");
+  ASSERT_TRUE(DataKey::parse(redo));
+  EXPECT_EQ(file_generation(redo).logical, plain);
+  EXPECT_EQ(file_generation(redo).generation, 1795240800123);
+  EXPECT_EQ(generation_stem("x", 5), "x.r1000000000000") << "always 13 digits, so names sort by generation";
+  // Not generations: other lengths, other letters, a marker in a folder name.
+  for (const char* key : {"t/dt=1/x.r123.parquet", "t/dt=1/x.r17952408001234.parquet", "t/dt=1/x.s1795240800123.parquet",
+                          "t/dt=1/xr1795240800123.parquet", "t/dt=1/x.r179524080012a.parquet",
+                          "t/dt=x.r1795240800123/y.parquet", "t/dt=1/.r1795240800123"})
+    EXPECT_EQ(file_generation(key).generation, 0) << key;
+}
+
+TEST(FileGeneration, APlainNameNeverReadsAsAGeneration) {
+  EXPECT_EQ(plain_stem("spotify_raw_20261121T060000Z_playlist_x_r1"), "spotify_raw_20261121T060000Z_playlist_x_r1");
+  const std::string odd = plain_stem("export.r1795240800123");  // a raw object named export.r1795240800123.json
+  EXPECT_EQ(odd, "export.r1795240800123_");
+  EXPECT_EQ(file_generation(DataKey::make("t", "1", odd, "parquet")).generation, 0);
+}
+
+TEST(FileGeneration, TheNewestGenerationSupersedesTheOthersOfItsFileOnly) {
+  const std::vector<std::string> keys{"t/dt=1/a.parquet", "t/dt=1/a.r1795240800123.parquet",
+                                      "t/dt=1/a.r1795240800999.parquet", "t/dt=1/b.parquet",
+                                      "t/dt=2/a.parquet", "t/dt=1/a.csv", "t/dt=1/c.r1795240800123.parquet"};
+  EXPECT_EQ(superseded_keys(keys),
+            (std::set<std::string>{"t/dt=1/a.parquet", "t/dt=1/a.r1795240800123.parquet"}));
+  EXPECT_TRUE(superseded_keys({}).empty());
+}
+
 TEST(RunId, MadeIdsAreValidAndDistinct) {
   auto t0 = std::chrono::system_clock::time_point(std::chrono::seconds(1795240800));
   std::set<std::string> ids;
