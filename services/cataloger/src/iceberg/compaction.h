@@ -45,14 +45,15 @@ struct CompactionGroup {
 std::vector<CompactionGroup> plan_compaction(const TableState& state, const std::set<std::string>& live_keys,
                                              const CompactionOptions& options);
 
-// A live compacted file some of whose sources were written again under their
-// names since (POST /v1/reprocess rewrites a batch's files in place): their
-// current versions (as listed) replace their rows in it.
+// A live compacted file some of whose sources were written again since
+// (POST /v1/reprocess: a newer generation of the file, etl/lake.h "Generations", or
+// the same name written over by a transformer that redoes in place): their current
+// versions (as listed) replace their rows in it.
 struct Rewritten {
   std::string compacted;                             // the live compacted file's key
   std::string dt;
   std::vector<CompactedSource> sources;              // its sources, in row order
-  std::map<std::string, ObjectInfo> rewritten;       // source key -> its version in the store now
+  std::map<std::string, ObjectInfo> rewritten;       // source key -> what replaces it now (its key: the same or newer)
 };
 
 // What one compaction did to a table.
@@ -75,8 +76,9 @@ class Compactor final {
   Result<CompactionResult> compact(IcebergTables& tables, const TableState& state);
 
   // The live compacted files of `listing`'s partitions whose sources the listing
-  // shows rewritten: a source key listed with another ETag, that no snapshot
-  // names (retired and written again, or swept and written again). Reads the
+  // shows rewritten: a newer generation of a source, or a source key listed with
+  // another ETag, that no snapshot names (retired and written again, or swept
+  // and written again). Reads the
   // footers of those partitions' compacted files (kept: they never change).
   // `view`: the crawl's (IcebergTables::crawl_view), whose live files it takes.
   Result<std::vector<Rewritten>> find_rewritten(const IcebergTables::CrawlView& view,

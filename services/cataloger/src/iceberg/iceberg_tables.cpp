@@ -294,6 +294,7 @@ Result<CommitResult> IcebergTables::commit(const TableState& state, const Replac
         log::info("iceberg snapshot committed",
                   {{"table", state.name}, {"version", result->version}, {"snapshot_id", result->snapshot_id},
                    {"added_files", result->added_files}, {"deleted_files", result->deleted_files},
+                   {"superseded_files", result->superseded_files},
                    {"attempts", attempt}, {"ms", ms}});
       }
       return result;
@@ -373,7 +374,7 @@ Result<CommitResult> IcebergTables::try_commit(const TableState& state, const st
     dropped_metadata = log_previous(metadata, url_of(current->metadata_key),
                                     current->metadata.value("last-updated-ms", ts), options_.metadata_log_max);
   const std::vector<std::string> expired = expire(metadata, ts);
-  auto removed = sweep_retired(metadata, std::move(retired_at), replace, ts);
+  auto removed = sweep_retired(metadata, std::move(retired_at), replace, changes->superseded, ts);
   if (!removed) return std::move(removed).error();
 
   const int version = current ? current->version + 1 : 1;
@@ -389,6 +390,7 @@ Result<CommitResult> IcebergTables::try_commit(const TableState& state, const st
   out.deleted_files = static_cast<int>(changes->deleted.size());
   out.expired_snapshots = static_cast<int>(expired.size());
   out.removed_retired_files = *removed;
+  out.superseded_files = static_cast<int>(changes->superseded.size());
   out.metadata_location = url_of(metadata_key(state.name, version));
   return out;
 }

@@ -74,6 +74,7 @@ struct CommitResult {
   int deleted_files = 0;
   int expired_snapshots = 0;
   int removed_retired_files = 0;  // compacted-away files deleted from the store (no kept snapshot names them)
+  int superseded_files = 0;       // deleted from the snapshot for their newer generation (retired)
   std::string abandoned;          // a replace whose inputs are no longer all live (another compaction won)
   int attempts = 0;
   std::string metadata_location;
@@ -178,10 +179,12 @@ class IcebergTables final {
     std::vector<ManifestEntry> added;
     std::set<std::string> deleted;        // file URLs
     std::map<std::string, int> file_ids;  // field ids the added files carry
+    std::vector<std::string> superseded;  // keys deleted because a newer generation is in: retired
     std::string abandoned;                // set: a replace that can no longer be made
   };
   Result<FileChanges> diff_files(const TableState& state, const std::vector<ManifestEntry>& live,
                                  const std::map<std::string, std::int64_t>& retired_at, const Replace* replace);
+  void supersede(const std::vector<ManifestEntry>& live, FileChanges& out) const;
   Status find_added(const std::map<std::string, WantedFile>& wanted,
                     const std::map<std::string, const ManifestEntry*>& live_by_path, const Replace* replace,
                     FileChanges& out);
@@ -190,8 +193,9 @@ class IcebergTables final {
                                   const Replace* replace);
   // Updates the retired-files property; deletes the retired files no kept snapshot
   // can name any more. Returns how many were deleted.
+  // `superseded`: files this commit deletes for a newer generation, retired with a replace's.
   Result<int> sweep_retired(nlohmann::json& metadata, std::map<std::string, std::int64_t> retired_at,
-                            const Replace* replace, std::int64_t now_ms);
+                            const Replace* replace, const std::vector<std::string>& superseded, std::int64_t now_ms);
   // The compare-and-swap: writes metadata version `version` unless another writer did.
   Status swap(const std::string& table, int version, const std::string& doc);
   Status step(std::string_view name);

@@ -57,12 +57,14 @@ Result<std::vector<Rewritten>> Compactor::find_rewritten(const IcebergTables::Cr
   if (view.compacted_live.empty()) return std::vector<Rewritten>{};
   // A source can only have been written again where the listing shows a Parquet
   // file that no snapshot names: only those partitions' footers are read.
-  std::map<std::string, const ObjectInfo*> unnamed;
+  std::map<std::string, const ObjectInfo*> unnamed;  // logical key -> its newest such generation
   std::set<std::string> partitions;
   for (const auto& o : listing) {
     auto data = DataKey::parse(o.key);
     if (!data || !o.key.ends_with(".parquet") || is_compacted_key(o.key) || view.live_records.count(o.key)) continue;
-    unnamed[o.key] = &o;
+    const FileGeneration g = file_generation(o.key);
+    auto& newest = unnamed[g.logical];
+    if (!newest || file_generation(newest->key).generation < g.generation) newest = &o;
     partitions.insert(data->dt);
   }
   std::vector<Rewritten> out;
@@ -88,9 +90,14 @@ Result<std::vector<Rewritten>> Compactor::find_rewritten(const IcebergTables::Cr
       continue;
     }
     Rewritten r{key, data->dt, *sources, {}};
-    for (const auto& s : *sources)
-      if (auto it = unnamed.find(s.key); it != unnamed.end() && !same_etag(it->second->etag, s.etag))
-        r.rewritten[s.key] = *it->second;
+    for (const auto& s : *sources) {
+      const FileGeneration g = file_generation(s.key);
+      auto it = unnamed.find(g.logical);
+      if (it == unnamed.end()) continue;
+      const ObjectInfo& now = *it->second;
+      if (file_generation(now.key).generation > g.generation || (now.key == s.key && !same_etag(now.etag, s.etag)))
+        r.rewritten[s.key] = now;
+    }
     if (!r.rewritten.empty()) out.push_back(std::move(r));
   }
   return out;
@@ -123,13 +130,14 @@ Result<CompactionResult> Compactor::refold(IcebergTables& tables, const TableSta
         if (s.records > 0)
           drop += (drop.empty() ? "" : " OR ") + std::string("file_row_number BETWEEN ") + std::to_string(row) +
                   " AND " + std::to_string(row + s.records - 1);
-        auto n = row_count(s.key);
+        const ObjectInfo& now = it->second;
+        auto n = row_count(now.key);
         if (!n) {
           remove_written(result);
           return std::move(n).error();
         }
-        appended.push_back({s.key, it->second.etag, *n});
-        keys.push_back(s.key);
+        appended.push_back({now.key, now.etag, *n});
+        keys.push_back(now.key);
         expected += *n;
       }
       row += s.records;
@@ -143,7 +151,7 @@ Result<CompactionResult> Compactor::refold(IcebergTables& tables, const TableSta
       return std::move(output).error();
     }
     std::vector<std::string> consumed;
-    for (const auto& [source, object] : r.rewritten) consumed.push_back(source);
+    for (const auto& [source, now] : r.rewritten) consumed.push_back(now.key);
     swap_in(r.dt, output->first, output->second, {r.compacted}, consumed, next, replace, result);
     sources_[output->first.key] = sources;
   }

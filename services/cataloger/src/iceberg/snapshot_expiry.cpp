@@ -13,7 +13,8 @@ namespace etl::cataloger::iceberg {
 using nlohmann::json;
 
 Result<int> IcebergTables::sweep_retired(json& metadata, std::map<std::string, std::int64_t> retired_at,
-                                         const Replace* replace, std::int64_t now) {
+                                         const Replace* replace, const std::vector<std::string>& superseded,
+                                         std::int64_t now) {
   // Retired files: recorded by a replace; deleted from the store (before the swap,
   // so a crash never leaves one stored but no longer retired, which a crawl would
   // add back) once every kept snapshot is younger than their retirement.
@@ -25,6 +26,10 @@ Result<int> IcebergTables::sweep_retired(json& metadata, std::map<std::string, s
         retired_at[key] = now;
       }
     metadata["properties"][std::string(kLastCompactionProperty)] = std::to_string(now);
+  }
+  for (const auto& key : superseded) {
+    just_retired.insert(key);
+    retired_at[key] = now;
   }
   std::int64_t oldest_kept = now;
   for (const auto& snap : metadata["snapshots"]) oldest_kept = std::min(oldest_kept, snap.value("timestamp-ms", now));

@@ -92,7 +92,33 @@ Result<IcebergTables::FileChanges> IcebergTables::diff_files(const TableState& s
     if (head.error().code != Errc::not_found) return std::move(head).error();
     out.deleted.insert(e.file_path);
   }
+  supersede(live, out);
   return out;
+}
+
+// A data file is never written over once a snapshot may name it: a redo writes a
+// newer generation (etl/lake.h "Generations"). The commit that adds it deletes the
+// older ones from the snapshot and retires them (older snapshots still name them).
+void IcebergTables::supersede(const std::vector<ManifestEntry>& live, FileChanges& out) const {
+  std::vector<std::string> kept;  // after this commit
+  for (const auto& e : live)
+    if (!out.deleted.count(e.file_path))
+      if (auto key = key_of(e.file_path)) kept.push_back(*key);
+  for (const auto& e : out.added)
+    if (auto key = key_of(e.file_path)) kept.push_back(*key);
+  const std::set<std::string> superseded = superseded_keys(kept);
+  if (superseded.empty()) return;
+  // An older generation is never added beside a newer one.
+  std::erase_if(out.added, [&](const ManifestEntry& e) {
+    auto key = key_of(e.file_path);
+    return key && superseded.count(*key) > 0;
+  });
+  for (const auto& e : live) {
+    auto key = key_of(e.file_path);
+    if (!key || !superseded.count(*key) || out.deleted.count(e.file_path)) continue;
+    out.deleted.insert(e.file_path);
+    out.superseded.push_back(*key);
+  }
 }
 
 Status IcebergTables::find_added(const std::map<std::string, WantedFile>& wanted,

@@ -17,6 +17,17 @@ void drop_retired(TableState& state, const iceberg::IcebergTables::CrawlView& vi
   for (auto& [dt, partition] : state.partitions)
     std::erase_if(partition.files, [&](const auto& f) { return view.retired.count(f.first) > 0; });
 }
+
+// Older generations of a file whose newer one is listed (etl/lake.h "Generations"):
+// the catalog names the newest only. With Iceberg tables the commit that adds it
+// deletes and retires the older one (IcebergTables::commit).
+void drop_superseded(std::vector<ObjectInfo>& listing) {
+  std::vector<std::string> keys;
+  for (const auto& o : listing) keys.push_back(o.key);
+  const std::set<std::string> superseded = superseded_keys(keys);
+  if (!superseded.empty())
+    std::erase_if(listing, [&](const ObjectInfo& o) { return superseded.count(o.key) > 0; });
+}
 }  // namespace
 
 void LocalCatalog::run(CrawlInfo& info, const CrawlRequest& request) {
@@ -107,6 +118,7 @@ Status LocalCatalog::crawl_one(const std::string& table, std::set<std::string> p
     auto listed = list_table(table, partitions, scope);
     if (!listed) return std::move(listed).error();
     listing = std::move(listed).value();
+    drop_superseded(listing);
     if (!options_.iceberg) break;
     auto loaded = options_.iceberg->crawl_view(table);
     if (!loaded) return Error{loaded.error().code, "Iceberg metadata of " + table + ": " + loaded.error().message};
@@ -156,9 +168,10 @@ Status LocalCatalog::crawl_one(const std::string& table, std::set<std::string> p
   return save_table(table, result, info);
 }
 
-// A compacted file's inputs written again under their names (POST /v1/reprocess
-// rewrites a batch's files in place): before anything else commits them, their
-// new rows take the place of their old ones inside the compacted file. Committed
+// A compacted file's inputs written again (POST /v1/reprocess writes a newer
+// generation of a batch's files, or, from a transformer that redoes in place,
+// the same names): before anything else commits them, their new rows take the
+// place of their old ones inside the compacted file. Committed
 // as files of their own they would hold their rows twice, and left out (retired)
 // they would never be seen, so until a refold lands they are held back.
 Status LocalCatalog::refold_rewritten(const std::string& table, TableState& current,
