@@ -4,11 +4,13 @@
 file per partition, so there are always two); `spotify-etl up` serves that folder with
 maintenance every second, which compacts each table's partition into one file. Then one raw object under processed/ is edited (a track
 renamed) and reprocessed through the transformer's POST /v1/reprocess: the transformer
-writes the data files of the batch that holds it again, under their names, and the
-cataloger must fold the new rows into the compacted file. /v1/query, PyIceberg and
+writes a new generation of the data files of the batch that holds it (never over the old
+ones, which older snapshots name), and the cataloger must fold the new rows into the
+compacted file. /v1/query, PyIceberg and
 DuckDB's iceberg_scan must then read the new name once and the old one no more in that
 object's place, with the same rows per table and dt as before (nothing lost, nothing
-doubled), and the partition still one compacted file.
+doubled), and the partition still one compacted file; every kept snapshot must still
+read files of the sizes its manifests record, the first one the old name.
 
 Usage: test_reprocess.py --bin-dir DIR --duckdb-extensions DIR
 """
@@ -144,6 +146,20 @@ class ReprocessAfterCompaction(unittest.TestCase):
         self.assertGreaterEqual(lone_cataloger.metric(f"http://127.0.0.1:{self.ports['cataloger']}",
                                                       "spotify_etl_cataloger_iceberg_refolded_files_total",
                                                       "songs_data"), 1)
+
+        # Data files are immutable: every file any kept snapshot names still has the
+        # size its manifest records, and the first snapshot (before the compaction,
+        # naming the batch's original files) still reads the old name (time travel).
+        # A reprocess that wrote over the batch's files failed both.
+        for snapshot in table.snapshots():
+            for task in table.scan(snapshot_id=snapshot.snapshot_id).plan_files():
+                path = task.file.file_path.removeprefix("file://")
+                self.assertEqual(os.path.getsize(path), task.file.file_size_in_bytes,
+                                 f"{path} as snapshot {snapshot.snapshot_id} names it")
+        first = min(table.snapshots(), key=lambda snap: snap.sequence_number)
+        names = table.scan(snapshot_id=first.snapshot_id, row_filter=EqualTo("song_id", song_id)).to_arrow()
+        self.assertIn(old_name, names.column("song_name").to_pylist())
+        self.assertNotIn(NEW_NAME, names.column("song_name").to_pylist())
 
 
 if __name__ == "__main__":

@@ -2,7 +2,10 @@
 // transform, reprocess + jobs, status, readiness, metrics, OpenAPI, auth.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
+#include <map>
+#include <set>
 
 #include "transformer_env.h"
 
@@ -33,6 +36,7 @@ TEST(TransformerHttp, TransformMovesAPendingObjectAndReportsRowsAndSkips) {
 
 TEST(TransformerHttp, TransformOfAProcessedKeyReTransformsInPlace) {
   Env env;
+  env.config.table_format = "hive";  // Iceberg tables: a new generation (WithIcebergTables... below)
   env.start_idle();
   auto key = env.land(raw_name(2), raw_playlist(2));
   ASSERT_EQ(call("POST", env.url("/v1/transform"), json{{"key", key}}.dump()).status, 200);
@@ -89,6 +93,7 @@ void reprocess_processed(Env& env, json& job) {
 
 TEST(TransformerHttp, ReprocessRunsInTheBackgroundAndReportsItsJob) {
   Env env;
+  env.config.table_format = "hive";  // files written over in place
   env.start_idle();
   for (int i = 0; i < 3; ++i) {
     auto key = env.land(raw_name(i), raw_playlist(i));
@@ -120,6 +125,7 @@ TEST(TransformerHttp, ReprocessRunsInTheBackgroundAndReportsItsJob) {
 // files: reprocessing or re-transforming them never writes their rows twice.
 TEST(TransformerHttp, RedoingBatchedObjectsRewritesTheirBatchFiles) {
   Env env;
+  env.config.table_format = "hive";  // files written over in place
   env.start_idle();
   std::vector<std::string> keys;
   for (int i = 0; i < 4; ++i) keys.push_back(env.land(raw_name(i), raw_playlist(i)));
@@ -145,6 +151,73 @@ TEST(TransformerHttp, RedoingBatchedObjectsRewritesTheirBatchFiles) {
   EXPECT_EQ(env.table_keys(), files);
   EXPECT_EQ(env.sql_value("SELECT count(*) FROM read_parquet('{root}/songs_data/*/*.parquet')"), "40");
   EXPECT_EQ(env.sql_value("SELECT count(DISTINCT song_id) FROM read_parquet('{root}/songs_data/*/*.parquet')"), "40");
+}
+
+// The rows of the newest generation of each table file (what the catalog takes).
+std::string newest_rows(Env& env, const std::string& select) {
+  std::vector<std::string> keys = env.table_keys();
+  const std::set<std::string> superseded = superseded_keys(keys);
+  std::string list;
+  for (const auto& k : keys)
+    if (k.starts_with("songs_data/") && !superseded.count(k))
+      list += (list.empty() ? "'{root}/" : ", '{root}/") + k + "'";
+  std::string sql = select + " FROM read_parquet([" + list + "])";
+  for (auto at = sql.find("{root}"); at != std::string::npos; at = sql.find("{root}", at + 1)) {
+    const std::string root = (env.dir.path() / "transformed").string();
+    sql.replace(at, 6, root);
+  }
+  return env.sql_value(sql);
+}
+
+// With Iceberg tables (the default) a redo never writes over a file a snapshot may
+// name: each file of the batch (or of a lone object) gets a newer generation,
+// the old ones stay as they were, and the newest generations hold every row once.
+TEST(TransformerHttp, WithIcebergTablesARedoWritesANewGenerationAndLeavesTheOldFiles) {
+  Env env;
+  ASSERT_EQ(env.config.table_format, "iceberg");
+  env.start_idle();
+  std::vector<std::string> keys;
+  for (int i = 0; i < 4; ++i) keys.push_back(env.land(raw_name(i), raw_playlist(i)));
+  for (const auto& key : keys) env.publish_created(key);
+  ASSERT_TRUE(env.wait_consumed(4));
+  auto lone = call("POST", env.url("/v1/transform"), json{{"key", env.land(raw_name(7), raw_playlist(7))}}.dump());
+  ASSERT_EQ(lone.status, 200) << lone.body;
+  const auto files = env.table_keys();
+  std::map<std::string, std::string> bytes;
+  for (const auto& f : files) {
+    EXPECT_EQ(file_generation(f).generation, 0) << f;
+    bytes[f] = env.transformed_bytes(f);
+  }
+
+  auto check_redo = [&](const nlohmann::json& outputs, std::int64_t after) -> std::int64_t {
+    EXPECT_FALSE(outputs.empty());
+    if (outputs.empty()) return 0;
+    for (const auto& o : outputs) {
+      const FileGeneration g = file_generation(o.get<std::string>());
+      EXPECT_GT(g.generation, after) << o;
+      EXPECT_TRUE(std::find(files.begin(), files.end(), g.logical) != files.end()) << o << " is a generation of a file";
+    }
+    for (const auto& [f, b] : bytes) EXPECT_EQ(env.transformed_bytes(f), b) << f << " was written over";
+    return file_generation(outputs[0].get<std::string>()).generation;
+  };
+  auto batched = call("POST", env.url("/v1/transform"), json{{"key", "processed/" + raw_name(2)}}.dump());
+  ASSERT_EQ(batched.status, 200) << batched.body;
+  const std::int64_t first = check_redo(batched.json()["outputs"], 0);
+  auto alone = call("POST", env.url("/v1/transform"), json{{"key", "processed/" + raw_name(7)}}.dump());
+  ASSERT_EQ(alone.status, 200) << alone.body;
+  EXPECT_EQ(alone.json()["outputs"].size(), 3u);
+  check_redo(alone.json()["outputs"], 0);
+
+  json job;
+  ASSERT_NO_FATAL_FAILURE(reprocess_processed(env, job));
+  EXPECT_EQ(job["state"], "succeeded") << job.dump(2);
+  EXPECT_EQ(job["rows"]["songs_data"], 50) << job.dump(2);
+  EXPECT_EQ(newest_rows(env, "SELECT count(*)"), "50");
+  EXPECT_EQ(newest_rows(env, "SELECT count(DISTINCT song_id)"), "50");
+  std::int64_t newest = 0;
+  for (const auto& k : env.table_keys()) newest = std::max(newest, file_generation(k).generation);
+  EXPECT_GT(newest, first) << "the backfill wrote a newer generation again";
+  for (const auto& [f, b] : bytes) EXPECT_EQ(env.transformed_bytes(f), b) << f;
 }
 
 TEST(TransformerHttp, StatusCountsWhatWasDone) {

@@ -132,12 +132,15 @@ BatchRunner::Fetched BatchRunner::fetch(const Member& m, bool replaying) {
 }
 
 // The data files of a batch: per day, per table, the rows of every member in offset order.
-std::vector<BatchRunner::Planned> BatchRunner::plan(const BatchManifest& manifest, std::vector<Member>& members) {
+// `generation` (not 0): a redo's new generation of the files.
+std::vector<BatchRunner::Planned> BatchRunner::plan(const BatchManifest& manifest, std::vector<Member>& members,
+                                                    std::int64_t generation) {
   std::set<std::string> days;
   for (const auto& m : members)
     if (m.out) days.insert(m.out->dt);
   const OutputFormat format = pipeline_.options().format;
-  const std::string stem = batch_file_stem(manifest);
+  const std::string stem =
+      generation ? generation_stem(batch_file_stem(manifest), generation) : batch_file_stem(manifest);
   std::vector<Planned> planned;
   for (const auto& dt : days) {
     for (const TableSchema* schema : kSchemas) {
@@ -214,7 +217,8 @@ Result<BatchOutcome> BatchRunner::run(Batch& batch) {
   if (!replaying)
     for (const auto& m : members)
       if (m.state == Member::State::ok) manifest.members.push_back({m.offset, m.rest});
-  std::vector<Planned> planned = plan(manifest, members);
+  // A finished batch run again writes, with Iceberg tables, a new generation of its files.
+  std::vector<Planned> planned = plan(manifest, members, batch.finished ? pipeline_.redo_generation() : 0);
   BatchOutcome outcome;
   for (const auto& m : members) {
     if (m.state == Member::State::ok) {

@@ -71,7 +71,8 @@ class BatchRunner final {
   // bus its events died with the process): same files, remaining moves, announcements.
   Status recover();
   // Runs a finished batch again (POST /v1/transform or /v1/reprocess of one of its
-  // objects): the same members, read from processed/, into the same files.
+  // objects): the same members, read from processed/, into the same files, or,
+  // with Iceberg tables, into a new generation of them (etl/lake.h "Generations").
   Result<BatchOutcome> redo(const BatchManifest& manifest);
 
   // Whether the raw object `rest` (a key below to_be_processed/) is still there.
@@ -86,7 +87,7 @@ class BatchRunner final {
   };
   std::vector<Member> collect(const Batch& batch);
   Fetched fetch(const Member& member, bool replaying);
-  std::vector<Planned> plan(const BatchManifest& manifest, std::vector<Member>& members);
+  std::vector<Planned> plan(const BatchManifest& manifest, std::vector<Member>& members, std::int64_t generation);
   Error failed_at(const std::string& key, Error error);
   Status pin(Batch& batch, const BatchManifest& manifest);
 

@@ -27,12 +27,20 @@ Pipeline::Pipeline(std::shared_ptr<ObjectStore> raw, std::shared_ptr<ObjectStore
       options_(std::move(options)),
       metrics_(metrics) {}
 
-std::vector<std::string> Pipeline::output_keys(const RawObjectKey& key, const std::string& dt) const {
-  const std::string stem = parse_raw_object_name(key.name).stem;
+std::vector<std::string> Pipeline::output_keys(const RawObjectKey& key, const std::string& dt,
+                                               std::int64_t generation) const {
+  std::string stem = plain_stem(parse_raw_object_name(key.name).stem);
+  if (generation) stem = generation_stem(stem, generation);
   std::vector<std::string> keys;
   for (const TableSchema* s : {&albums_schema(), &artists_schema(), &songs_schema()})
     keys.push_back(DataKey::make(s->name, dt, stem, file_extension(options_.format)));
   return keys;
+}
+
+std::int64_t Pipeline::redo_generation() const {
+  if (!options_.new_generation_on_redo) return 0;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 Result<TransformResult> Pipeline::run(const std::string& raw_key, RunOptions options) {
@@ -78,7 +86,8 @@ Result<TransformResult> Pipeline::run_locked(const RawObjectKey& key, RunOptions
   raw = std::string();  // a large raw object should not sit in memory while we write
   if (!out) return with_key(from, std::move(out).error());
 
-  const std::vector<std::string> keys = output_keys(key, out->dt);
+  // Transformed before (a processed/ object): with Iceberg tables, as a new generation.
+  const std::vector<std::string> keys = output_keys(key, out->dt, in_place ? redo_generation() : 0);
   const Table* tables[] = {&out->albums, &out->artists, &out->songs};
   std::vector<ObjectInfo> infos;
   {

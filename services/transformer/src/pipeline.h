@@ -49,6 +49,9 @@ struct PipelineOptions {
   OutputFormat format = OutputFormat::parquet;
   std::uint64_t max_raw_bytes = 256ull << 20;
   std::string topic_transformed = "spotify.transformed.events";
+  // Iceberg tables (ETL_TABLE_FORMAT=iceberg): a redo never writes over a file a
+  // snapshot may name; it writes a new generation of it (etl/lake.h "Generations").
+  bool new_generation_on_redo = false;
 };
 
 class Pipeline final {
@@ -63,8 +66,11 @@ class Pipeline final {
   // object (left where it is). unavailable/timeout: a store or the bus is down.
   Result<TransformResult> run(const std::string& raw_key, RunOptions options = {});
 
-  // Every output key a transform of `raw_key` would write for partition `dt`.
-  std::vector<std::string> output_keys(const RawObjectKey& key, const std::string& dt) const;
+  // Every output key a transform of `raw_key` would write for partition `dt`;
+  // `generation` (not 0): a redo's new generation of them.
+  std::vector<std::string> output_keys(const RawObjectKey& key, const std::string& dt, std::int64_t generation = 0) const;
+  // A redo's generation (its time, Unix ms), or 0 when redos write in place.
+  std::int64_t redo_generation() const;
 
   // Holds raw file names (the part below to_be_processed/) for a run or a batch:
   // waits until none is held by another, then holds them all (no deadlock between

@@ -51,7 +51,8 @@ Result<std::unique_ptr<TransformerService>> TransformerService::create(const Con
 
   svc->pipeline_ = std::make_unique<Pipeline>(
       svc->raw_, svc->transformed_, svc->bus_,
-      PipelineOptions{config.output_format, config.max_raw_object_bytes, config.topic_transformed}, *svc->counters_);
+      PipelineOptions{config.output_format, config.max_raw_object_bytes, config.topic_transformed,
+                      config.table_format == "iceberg"}, *svc->counters_);
 
   TransformerService* self = svc.get();
   svc->jobs_ = std::make_unique<JobRunner>(
