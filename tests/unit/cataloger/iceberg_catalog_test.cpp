@@ -275,19 +275,31 @@ TEST_F(IcebergCatalogTest, ANewerGenerationOfAFileReplacesItWhileOlderSnapshotsK
   EXPECT_EQ(song_ids(*catalog), ids(5, 0) + ids(3, 300));
   EXPECT_EQ(snapshot_files().size(), 2u);
 
+  // Two generations before one crawl: the newest goes in; the other, never live, is
+  // retired with the rest (also the late older one), so the sweep deletes them in time.
+  write_file(root_, "songs_data", "2026-02-01", "f1.r1795240801100", "parquet", songs_select(4, 400));
+  write_file(root_, "songs_data", "2026-02-01", "f1.r1795240801200", "parquet", songs_select(6, 600));
+  crawl(*catalog, "events", {"songs_data/dt=2026-02-01/f1.r1795240801100.parquet",
+                             "songs_data/dt=2026-02-01/f1.r1795240801200.parquet"});
+  EXPECT_EQ(song_ids(*catalog), ids(5, 0) + ids(6, 600));
+  const auto retired = iceberg::retired_files(tables_->current("songs_data").value()->metadata);
+  for (const char* stem : {"f1", "f1.r1795240800123", "f1.r1795240800999", "f1.r1795240800500", "f1.r1795240801100"})
+    EXPECT_EQ(retired.count("songs_data/dt=2026-02-01/" + std::string(stem) + ".parquet"), 1u) << stem;
+  EXPECT_EQ(retired.count("songs_data/dt=2026-02-01/f1.r1795240801200.parquet"), 0u);
+
   // Compacted, then a newer generation of an input: its rows replace the old ones there.
   crawl(*catalog, "maintenance");
   ASSERT_EQ(catalog_files(*catalog, "2026-02-01").size(), 1u);
   write_file(root_, "songs_data", "2026-02-01", "f0.r1795240801000", "parquet", songs_select(2, 700));
   crawl(*catalog, "events", {"songs_data/dt=2026-02-01/f0.r1795240801000.parquet"});
-  EXPECT_EQ(song_ids(*catalog), ids(2, 700) + ids(3, 300));
+  EXPECT_EQ(song_ids(*catalog), ids(2, 700) + ids(6, 600));
   const auto compacted = catalog_files(*catalog, "2026-02-01");
   ASSERT_EQ(compacted.size(), 1u);
   EXPECT_TRUE(iceberg::is_compacted_key(*compacted.begin()));
   EXPECT_EQ(snapshot_files(), compacted);
   EXPECT_EQ(iceberg::snapshots_of(tables_->current("songs_data").value()->metadata)[0].operation, "replace");
   crawl(*catalog);
-  EXPECT_EQ(song_ids(*catalog), ids(2, 700) + ids(3, 300)) << "a full crawl changes nothing";
+  EXPECT_EQ(song_ids(*catalog), ids(2, 700) + ids(6, 600)) << "a full crawl changes nothing";
 }
 
 // A compacted file deleted by hand: its source list cannot be read, and the crawls

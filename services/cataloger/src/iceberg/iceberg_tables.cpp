@@ -271,7 +271,8 @@ Result<std::vector<ManifestEntry>> IcebergTables::live_files(const json& metadat
 }
 
 Result<CommitResult> IcebergTables::commit(const TableState& state, const Replace* replace,
-                                           const std::optional<CurrentTable>* known) {
+                                           const std::optional<CurrentTable>* known,
+                                           const std::set<std::string>& older_generations) {
   std::lock_guard lock(mutex_);
   const auto started = std::chrono::steady_clock::now();
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
@@ -283,7 +284,7 @@ Result<CommitResult> IcebergTables::commit(const TableState& state, const Replac
       loaded = std::move(current).value();
       parent = &loaded;
     }
-    auto result = try_commit(state, *parent, replace);
+    auto result = try_commit(state, *parent, replace, older_generations);
     if (result) {
       result->attempts = attempt;
       if (result->committed) {
@@ -309,7 +310,7 @@ Result<CommitResult> IcebergTables::commit(const TableState& state, const Replac
 }
 
 Result<CommitResult> IcebergTables::try_commit(const TableState& state, const std::optional<CurrentTable>& current,
-                                               const Replace* replace) {
+                                               const Replace* replace, const std::set<std::string>& older_generations) {
   CommitResult out;
   json metadata = current ? current->metadata : json();
   std::map<std::string, std::int64_t> retired_at;  // key -> when a replace retired it (ms)
@@ -320,7 +321,7 @@ Result<CommitResult> IcebergTables::try_commit(const TableState& state, const st
     if (!read) return std::move(read).error();
     parent_manifests = std::move(read).value();
   }
-  auto changes = diff_files(state, live_entries(parent_manifests), retired_at, replace);
+  auto changes = diff_files(state, live_entries(parent_manifests), retired_at, replace, older_generations);
   if (!changes) return std::move(changes).error();
   if (!changes->abandoned.empty()) {
     out.abandoned = std::move(changes->abandoned);

@@ -123,8 +123,12 @@ class IcebergTables final {
   // `known`: the current metadata as the caller loaded it (a crawl's view), used
   // as the first attempt's parent instead of loading it again; if another commit
   // landed since, the compare-and-swap fails and the retry loads the new one.
+  // `older_generations`: stored files the crawl left out for a newer generation
+  // (etl/lake.h "Generations"); those no snapshot names are retired by a commit
+  // that keeps their newer generation, so the sweep deletes them in time.
   Result<CommitResult> commit(const TableState& state, const Replace* replace = nullptr,
-                              const std::optional<CurrentTable>* known = nullptr);
+                              const std::optional<CurrentTable>* known = nullptr,
+                              const std::set<std::string>& older_generations = {});
 
   // What a crawl takes from the table's current metadata (one load): the retired
   // files, and the compaction outputs the current snapshot holds (keys). A crawl
@@ -179,18 +183,20 @@ class IcebergTables final {
     std::vector<ManifestEntry> added;
     std::set<std::string> deleted;        // file URLs
     std::map<std::string, int> file_ids;  // field ids the added files carry
-    std::vector<std::string> superseded;  // keys deleted because a newer generation is in: retired
+    std::vector<std::string> superseded;  // keys retired because a newer generation is in (live ones: also deleted)
     std::string abandoned;                // set: a replace that can no longer be made
   };
   Result<FileChanges> diff_files(const TableState& state, const std::vector<ManifestEntry>& live,
-                                 const std::map<std::string, std::int64_t>& retired_at, const Replace* replace);
-  void supersede(const std::vector<ManifestEntry>& live, FileChanges& out) const;
+                                 const std::map<std::string, std::int64_t>& retired_at, const Replace* replace,
+                                 const std::set<std::string>& older_generations);
+  void supersede(const std::vector<ManifestEntry>& live, const std::map<std::string, std::int64_t>& retired_at,
+                 const std::set<std::string>& older_generations, FileChanges& out) const;
   Status find_added(const std::map<std::string, WantedFile>& wanted,
                     const std::map<std::string, const ManifestEntry*>& live_by_path, const Replace* replace,
                     FileChanges& out);
 
   Result<CommitResult> try_commit(const TableState& state, const std::optional<CurrentTable>& current,
-                                  const Replace* replace);
+                                  const Replace* replace, const std::set<std::string>& older_generations);
   // Updates the retired-files property; deletes the retired files no kept snapshot
   // can name any more. Returns how many were deleted.
   // `superseded`: files this commit deletes for a newer generation, retired with a replace's.

@@ -1,6 +1,8 @@
 // IcebergTables' diff of a table's files (iceberg_tables.h): which Parquet files a
 // commit adds, which it deletes, and what each added file holds (row count, field ids).
+#include <algorithm>
 #include <functional>
+#include <map>
 #include <set>
 
 #include "etl/log.h"
@@ -42,7 +44,8 @@ Result<IcebergTables::FileFacts> IcebergTables::read_facts(const std::string& ke
 Result<IcebergTables::FileChanges> IcebergTables::diff_files(const TableState& state,
                                                              const std::vector<ManifestEntry>& live,
                                                              const std::map<std::string, std::int64_t>& retired_at,
-                                                             const Replace* replace) {
+                                                             const Replace* replace,
+                                                             const std::set<std::string>& older_generations) {
   FileChanges out;
   // What the catalog names: the table's Parquet files by URL.
   const std::set<std::string> consumed = replace ? std::set<std::string>(replace->consumed.begin(), replace->consumed.end())
@@ -92,21 +95,44 @@ Result<IcebergTables::FileChanges> IcebergTables::diff_files(const TableState& s
     if (head.error().code != Errc::not_found) return std::move(head).error();
     out.deleted.insert(e.file_path);
   }
-  supersede(live, out);
+  supersede(live, retired_at, older_generations, out);
   return out;
 }
 
 // A data file is never written over once a snapshot may name it: a redo writes a
 // newer generation (etl/lake.h "Generations"). The commit that adds it deletes the
 // older ones from the snapshot and retires them (older snapshots still name them).
-void IcebergTables::supersede(const std::vector<ManifestEntry>& live, FileChanges& out) const {
+// Older generations no snapshot names (two redos between commits) are retired too,
+// once their newer generation is kept, so that they do not stay stored for good.
+void IcebergTables::supersede(const std::vector<ManifestEntry>& live,
+                              const std::map<std::string, std::int64_t>& retired_at,
+                              const std::set<std::string>& older_generations, FileChanges& out) const {
   std::vector<std::string> kept;  // after this commit
   for (const auto& e : live)
     if (!out.deleted.count(e.file_path))
       if (auto key = key_of(e.file_path)) kept.push_back(*key);
   for (const auto& e : out.added)
     if (auto key = key_of(e.file_path)) kept.push_back(*key);
-  const std::set<std::string> superseded = superseded_keys(kept);
+  // Superseded: older than the newest generation kept (never than one left out).
+  std::set<std::string> superseded = superseded_keys(kept);
+  std::map<std::string, std::int64_t> newest_kept;  // logical key -> generation
+  for (const auto& key : kept) {
+    const FileGeneration g = file_generation(key);
+    auto& newest = newest_kept[g.logical];
+    newest = std::max(newest, g.generation);
+  }
+  std::set<std::string> live_keys;
+  for (const auto& e : live)
+    if (auto key = key_of(e.file_path)) live_keys.insert(*key);
+  for (const auto& key : older_generations) {
+    const FileGeneration g = file_generation(key);
+    auto it = newest_kept.find(g.logical);
+    if (it == newest_kept.end() || it->second <= g.generation || retired_at.count(key) || live_keys.count(key) ||
+        superseded.count(key))
+      continue;
+    superseded.insert(key);
+    out.superseded.push_back(key);  // never live: retired only
+  }
   if (superseded.empty()) return;
   // An older generation is never added beside a newer one.
   std::erase_if(out.added, [&](const ManifestEntry& e) {

@@ -134,9 +134,11 @@ class LocalCatalog final : public Catalog {
   // outputs it does not hold out.
   Status take_compaction_as_committed(const std::string& table, const std::set<std::string>& partitions,
                                       const iceberg::IcebergTables::CrawlView& view, std::vector<ObjectInfo>& listing);
-  // `known`: the metadata the crawl's view was read from (loaded once per crawl).
+  // `known`: the metadata the crawl's view was read from (loaded once per crawl);
+  // `older_generations`: listed files the crawl left out for a newer generation.
   Status commit_iceberg(const std::string& table, const TableCrawl& result, bool listed_all,
-                        const std::optional<iceberg::CurrentTable>& known);
+                        const std::optional<iceberg::CurrentTable>& known,
+                        const std::set<std::string>& older_generations);
   void compact(const std::string& table, TableCrawl& result);
   Status refold_rewritten(const std::string& table, TableState& current, iceberg::IcebergTables::CrawlView& view,
                           std::vector<ObjectInfo>& listing);

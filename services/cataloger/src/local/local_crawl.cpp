@@ -20,13 +20,14 @@ void drop_retired(TableState& state, const iceberg::IcebergTables::CrawlView& vi
 
 // Older generations of a file whose newer one is listed (etl/lake.h "Generations"):
 // the catalog names the newest only. With Iceberg tables the commit that adds it
-// deletes and retires the older one (IcebergTables::commit).
-void drop_superseded(std::vector<ObjectInfo>& listing) {
+// deletes and retires the older ones (IcebergTables::commit). Returns them.
+std::set<std::string> drop_superseded(std::vector<ObjectInfo>& listing) {
   std::vector<std::string> keys;
   for (const auto& o : listing) keys.push_back(o.key);
-  const std::set<std::string> superseded = superseded_keys(keys);
+  std::set<std::string> superseded = superseded_keys(keys);
   if (!superseded.empty())
     std::erase_if(listing, [&](const ObjectInfo& o) { return superseded.count(o.key) > 0; });
+  return superseded;
 }
 }  // namespace
 
@@ -112,13 +113,14 @@ Status LocalCatalog::crawl_one(const std::string& table, std::set<std::string> p
   // table is listed again so the output comes in with the same crawl that drops
   // the inputs.
   std::vector<ObjectInfo> listing;
+  std::set<std::string> older_generations;
   iceberg::IcebergTables::CrawlView view;
   bool stale = false;
   for (int pass = 0; pass < 2; ++pass) {
     auto listed = list_table(table, partitions, scope);
     if (!listed) return std::move(listed).error();
     listing = std::move(listed).value();
-    drop_superseded(listing);
+    older_generations = drop_superseded(listing);
     if (!options_.iceberg) break;
     auto loaded = options_.iceberg->crawl_view(table);
     if (!loaded) return Error{loaded.error().code, "Iceberg metadata of " + table + ": " + loaded.error().message};
@@ -158,7 +160,7 @@ Status LocalCatalog::crawl_one(const std::string& table, std::set<std::string> p
   const bool has_data = !result.state.partitions.empty() || current.data_version != 0;
   if (!has_data) return {};  // nothing readable yet
   if (options_.iceberg) {
-    ETL_RETURN_IF_ERROR(commit_iceberg(table, result, scope.listed_all, view.current));
+    ETL_RETURN_IF_ERROR(commit_iceberg(table, result, scope.listed_all, view.current, older_generations));
     if (options_.compactor && request.trigger == "maintenance") {
       compact(table, result);
       remove_orphans(table);
@@ -242,9 +244,10 @@ Result<std::vector<ObjectInfo>> LocalCatalog::list_table(const std::string& tabl
 }
 
 Status LocalCatalog::commit_iceberg(const std::string& table, const TableCrawl& result, bool listed_all,
-                                    const std::optional<iceberg::CurrentTable>& known) {
+                                    const std::optional<iceberg::CurrentTable>& known,
+                                    const std::set<std::string>& older_generations) {
   if (!result.changed && !listed_all && !iceberg_behind_.count(table)) return {};
-  auto committed = options_.iceberg->commit(result.state, nullptr, &known);
+  auto committed = options_.iceberg->commit(result.state, nullptr, &known, older_generations);
   if (!committed) {
     iceberg_behind_.insert(table);
     return Error{committed.error().code, "Iceberg commit of " + table + ": " + committed.error().message};
