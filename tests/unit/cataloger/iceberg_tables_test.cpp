@@ -471,6 +471,34 @@ TEST_P(IcebergTablesTest, AReplaceConsumingALiveFileIsAbandoned) {
   EXPECT_EQ(live(*t).size(), 2u);
 }
 
+// A commit after a compaction it did not see (its crawl read the table before the
+// replace landed) must not add a newer generation of a compacted-away file beside
+// the compacted file that still holds the older one's rows: the newer one waits
+// for the refold of a later crawl. With the older one live it replaces it at once.
+TEST_P(IcebergTablesTest, ANewerGenerationOfACompactedAwayFileWaitsForItsRefold) {
+  auto t = tables();
+  std::vector<FileState> files = {add_file("2026-01-01", "a", 3), add_file("2026-01-01", "b", 2)};
+  ASSERT_TRUE(t->commit(state_of(files)).ok());
+  auto compactor = Compactor::open(store_, local_, CompactionOptions{}).value();
+  auto compacted = compactor->compact(*t, state_of(files));
+  ASSERT_TRUE(compacted.ok() && compacted->written.size() == 1);
+  const std::string c = compacted->written[0].second.key;
+  const FileState newer = add_file("2026-01-01", "b.r1795240800123", 4);
+  auto r = t->commit(state_of({files[0], newer}));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(live(*t), (std::map<std::string, std::int64_t>{{c, 5}}));
+
+  const FileState other = add_file("2026-01-02", "d", 1);
+  const FileState other_newer = add_file("2026-01-02", "d.r1795240800123", 2);
+  const ObjectInfo& stored = compacted->written[0].second;
+  const FileState kept{c, stored.size, stored.etag, "parquet", "s"};
+  ASSERT_TRUE(t->commit(state_of({kept, other})).ok());
+  auto replaced = t->commit(state_of({kept, other_newer}));
+  ASSERT_TRUE(replaced.ok()) << replaced.error().message;
+  EXPECT_EQ(replaced->superseded_files, 1);
+  EXPECT_EQ(live(*t), (std::map<std::string, std::int64_t>{{c, 5}, {other_newer.key, 2}}));
+}
+
 // A compacted file lists its sources in row order; compacting it again lists
 // theirs, not itself. (a: s0..s2, b: s0..s1, c: s0..s3.)
 TEST_P(IcebergTablesTest, ACompactedFileNamesItsSourcesInRowOrderAcrossRecompactions) {

@@ -107,6 +107,30 @@ Result<IcebergTables::FileChanges> IcebergTables::diff_files(const TableState& s
 void IcebergTables::supersede(const std::vector<ManifestEntry>& live,
                               const std::map<std::string, std::int64_t>& retired_at,
                               const std::set<std::string>& older_generations, FileChanges& out) const {
+  // A newer generation of a file that only retired generations stand for (a
+  // compaction took their rows into its file, and this commit's crawl read the
+  // table before that replace landed) is the refold's to take (Compactor::refold):
+  // added here, it would sit beside the compacted file that holds the old rows.
+  std::set<std::string> live_logical;
+  for (const auto& e : live)
+    if (!out.deleted.count(e.file_path))
+      if (auto key = key_of(e.file_path)) live_logical.insert(file_generation(*key).logical);
+  std::map<std::string, std::int64_t> retired_before;  // logical key -> its newest retired generation
+  for (const auto& [key, at] : retired_at) {
+    const FileGeneration g = file_generation(key);
+    auto [it, fresh] = retired_before.emplace(g.logical, g.generation);
+    if (!fresh) it->second = std::max(it->second, g.generation);
+  }
+  std::erase_if(out.added, [&](const ManifestEntry& e) {
+    auto key = key_of(e.file_path);
+    if (!key) return false;
+    const FileGeneration g = file_generation(*key);
+    auto it = retired_before.find(g.logical);
+    const bool held = !live_logical.count(g.logical) && it != retired_before.end() && it->second < g.generation;
+    if (held) log::info("a newer generation of a compacted-away file waits for its refold", {{"key", *key}});
+    return held;
+  });
+
   std::vector<std::string> kept;  // after this commit
   for (const auto& e : live)
     if (!out.deleted.count(e.file_path))
