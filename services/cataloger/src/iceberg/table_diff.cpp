@@ -99,6 +99,26 @@ Result<IcebergTables::FileChanges> IcebergTables::diff_files(const TableState& s
   return out;
 }
 
+namespace {
+// Logical key -> the newest generation `keys` hold of it (etl/lake.h "Generations").
+std::map<std::string, std::int64_t> newest_generations(const std::vector<std::string>& keys) {
+  std::map<std::string, std::int64_t> out;
+  for (const auto& key : keys) {
+    const FileGeneration g = file_generation(key);
+    auto [it, fresh] = out.emplace(g.logical, g.generation);
+    if (!fresh) it->second = std::max(it->second, g.generation);
+  }
+  return out;
+}
+
+// Whether `key` is an older generation than `newest` holds of its file.
+bool older_than(const std::string& key, const std::map<std::string, std::int64_t>& newest) {
+  const FileGeneration g = file_generation(key);
+  auto it = newest.find(g.logical);
+  return it != newest.end() && it->second > g.generation;
+}
+}  // namespace
+
 // A data file is never written over once a snapshot may name it: a redo writes a
 // newer generation (etl/lake.h "Generations"). The commit that adds it deletes the
 // older ones from the snapshot and retires them (older snapshots still name them).
@@ -107,56 +127,45 @@ Result<IcebergTables::FileChanges> IcebergTables::diff_files(const TableState& s
 void IcebergTables::supersede(const std::vector<ManifestEntry>& live,
                               const std::map<std::string, std::int64_t>& retired_at,
                               const std::set<std::string>& older_generations, FileChanges& out) const {
+  std::set<std::string> live_keys;   // in the parent snapshot
+  std::vector<std::string> kept;     // in this commit's snapshot (more are added below)
+  std::set<std::string> kept_logical;
+  for (const auto& e : live)
+    if (auto key = key_of(e.file_path)) {
+      live_keys.insert(*key);
+      if (out.deleted.count(e.file_path)) continue;
+      kept.push_back(*key);
+      kept_logical.insert(file_generation(*key).logical);
+    }
   // A newer generation of a file that only retired generations stand for (a
   // compaction took their rows into its file, and this commit's crawl read the
   // table before that replace landed) is the refold's to take (Compactor::refold):
   // added here, it would sit beside the compacted file that holds the old rows.
-  std::set<std::string> live_logical;
-  for (const auto& e : live)
-    if (!out.deleted.count(e.file_path))
-      if (auto key = key_of(e.file_path)) live_logical.insert(file_generation(*key).logical);
-  std::map<std::string, std::int64_t> retired_before;  // logical key -> its newest retired generation
-  for (const auto& [key, at] : retired_at) {
-    const FileGeneration g = file_generation(key);
-    auto [it, fresh] = retired_before.emplace(g.logical, g.generation);
-    if (!fresh) it->second = std::max(it->second, g.generation);
-  }
+  std::vector<std::string> retired;
+  for (const auto& [key, at] : retired_at) retired.push_back(key);
+  const auto retired_newest = newest_generations(retired);
   std::erase_if(out.added, [&](const ManifestEntry& e) {
     auto key = key_of(e.file_path);
     if (!key) return false;
     const FileGeneration g = file_generation(*key);
-    auto it = retired_before.find(g.logical);
-    const bool held = !live_logical.count(g.logical) && it != retired_before.end() && it->second < g.generation;
+    auto it = retired_newest.find(g.logical);
+    const bool held = !kept_logical.count(g.logical) && it != retired_newest.end() && it->second < g.generation;
     if (held) log::info("a newer generation of a compacted-away file waits for its refold", {{"key", *key}});
     return held;
   });
-
-  std::vector<std::string> kept;  // after this commit
-  for (const auto& e : live)
-    if (!out.deleted.count(e.file_path))
-      if (auto key = key_of(e.file_path)) kept.push_back(*key);
   for (const auto& e : out.added)
     if (auto key = key_of(e.file_path)) kept.push_back(*key);
+
   // Superseded: older than the newest generation kept (never than one left out).
-  std::set<std::string> superseded = superseded_keys(kept);
-  std::map<std::string, std::int64_t> newest_kept;  // logical key -> generation
-  for (const auto& key : kept) {
-    const FileGeneration g = file_generation(key);
-    auto& newest = newest_kept[g.logical];
-    newest = std::max(newest, g.generation);
-  }
-  std::set<std::string> live_keys;
-  for (const auto& e : live)
-    if (auto key = key_of(e.file_path)) live_keys.insert(*key);
-  for (const auto& key : older_generations) {
-    const FileGeneration g = file_generation(key);
-    auto it = newest_kept.find(g.logical);
-    if (it == newest_kept.end() || it->second <= g.generation || retired_at.count(key) || live_keys.count(key) ||
-        superseded.count(key))
-      continue;
-    superseded.insert(key);
-    out.superseded.push_back(key);  // never live: retired only
-  }
+  const auto kept_newest = newest_generations(kept);
+  std::set<std::string> superseded;
+  for (const auto& key : kept)
+    if (older_than(key, kept_newest)) superseded.insert(key);
+  for (const auto& key : older_generations)
+    if (!live_keys.count(key) && !retired_at.count(key) && older_than(key, kept_newest)) {
+      superseded.insert(key);
+      out.superseded.push_back(key);  // never live: retired only
+    }
   if (superseded.empty()) return;
   // An older generation is never added beside a newer one.
   std::erase_if(out.added, [&](const ManifestEntry& e) {
