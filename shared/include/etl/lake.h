@@ -7,6 +7,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -112,6 +113,8 @@ std::string generation_stem(std::string_view stem, std::int64_t generation);
 // A stem of the transformer's own (from a raw object's name) that would read as
 // a generation gets "_" appended, so that no plain name is mistaken for one.
 std::string plain_stem(std::string_view stem);
+// Logical key -> the newest generation `keys` hold of it.
+std::map<std::string, std::int64_t> newest_generations(const std::vector<std::string>& keys);
 // Of `keys`, those another key of the list supersedes (same logical key, newer generation).
 std::set<std::string> superseded_keys(const std::vector<std::string>& keys);
 

@@ -202,13 +202,18 @@ std::string plain_stem(std::string_view stem) {
   return out;
 }
 
-std::set<std::string> superseded_keys(const std::vector<std::string>& keys) {
-  std::map<std::string, std::int64_t> newest;  // logical key -> newest generation
+std::map<std::string, std::int64_t> newest_generations(const std::vector<std::string>& keys) {
+  std::map<std::string, std::int64_t> out;
   for (const auto& key : keys) {
     auto g = file_generation(key);
-    auto [it, fresh] = newest.emplace(g.logical, g.generation);
+    auto [it, fresh] = out.emplace(g.logical, g.generation);
     if (!fresh) it->second = std::max(it->second, g.generation);
   }
+  return out;
+}
+
+std::set<std::string> superseded_keys(const std::vector<std::string>& keys) {
+  auto newest = newest_generations(keys);
   std::set<std::string> out;
   for (const auto& key : keys) {
     auto g = file_generation(key);

@@ -100,17 +100,6 @@ Result<IcebergTables::FileChanges> IcebergTables::diff_files(const TableState& s
 }
 
 namespace {
-// Logical key -> the newest generation `keys` hold of it (etl/lake.h "Generations").
-std::map<std::string, std::int64_t> newest_generations(const std::vector<std::string>& keys) {
-  std::map<std::string, std::int64_t> out;
-  for (const auto& key : keys) {
-    const FileGeneration g = file_generation(key);
-    auto [it, fresh] = out.emplace(g.logical, g.generation);
-    if (!fresh) it->second = std::max(it->second, g.generation);
-  }
-  return out;
-}
-
 // Whether `key` is an older generation than `newest` holds of its file.
 bool older_than(const std::string& key, const std::map<std::string, std::int64_t>& newest) {
   const FileGeneration g = file_generation(key);
