@@ -98,7 +98,8 @@ json transformer_openapi() {
   doc["paths"]["/v1/transform"]["post"] = {
       {"summary", "Transform one raw object now"},
       {"description", "A to_be_processed/ key is transformed and moved to processed/; a processed/ key is "
-                      "re-transformed in place. Outputs are overwritten, never duplicated."},
+                      "re-transformed where it is. Outputs are replaced, never duplicated: written over with "
+                      "ETL_TABLE_FORMAT=hive, as a newer generation (<stem>.r<ms>.<ext>) with iceberg."},
       {"requestBody",
        {{"required", true},
         {"content",
