@@ -78,8 +78,9 @@ class Compactor final {
   // The live compacted files of `listing`'s partitions whose sources the listing
   // shows rewritten: a newer generation of a source, or a source key listed with
   // another ETag, that no snapshot names (retired and written again, or swept
-  // and written again). Reads the
-  // footers of those partitions' compacted files (kept: they never change).
+  // and written again). `listing` holds one generation of each file, the newest
+  // (the crawl's, older generations left out). Reads the footers of those
+  // partitions' compacted files (kept: they never change).
   // `view`: the crawl's (IcebergTables::crawl_view), whose live files it takes.
   Result<std::vector<Rewritten>> find_rewritten(const IcebergTables::CrawlView& view,
                                                 const std::vector<ObjectInfo>& listing);

@@ -57,14 +57,12 @@ Result<std::vector<Rewritten>> Compactor::find_rewritten(const IcebergTables::Cr
   if (view.compacted_live.empty()) return std::vector<Rewritten>{};
   // A source can only have been written again where the listing shows a Parquet
   // file that no snapshot names: only those partitions' footers are read.
-  std::map<std::string, const ObjectInfo*> unnamed;  // logical key -> its newest such generation
+  std::map<std::string, const ObjectInfo*> unnamed;  // logical key -> the file listed for it
   std::set<std::string> partitions;
   for (const auto& o : listing) {
     auto data = DataKey::parse(o.key);
     if (!data || !o.key.ends_with(".parquet") || is_compacted_key(o.key) || view.live_records.count(o.key)) continue;
-    const FileGeneration g = file_generation(o.key);
-    auto& newest = unnamed[g.logical];
-    if (!newest || file_generation(newest->key).generation < g.generation) newest = &o;
+    unnamed[file_generation(o.key).logical] = &o;
     partitions.insert(data->dt);
   }
   std::vector<Rewritten> out;
