@@ -155,18 +155,14 @@ TEST(TransformerHttp, RedoingBatchedObjectsRewritesTheirBatchFiles) {
 
 // The rows of the newest generation of each table file (what the catalog takes).
 std::string newest_rows(Env& env, const std::string& select) {
-  std::vector<std::string> keys = env.table_keys();
+  const std::vector<std::string> keys = env.table_keys();
   const std::set<std::string> superseded = superseded_keys(keys);
+  const std::string root = (env.dir.path() / "transformed").string();
   std::string list;
   for (const auto& k : keys)
     if (k.starts_with("songs_data/") && !superseded.count(k))
-      list += (list.empty() ? "'{root}/" : ", '{root}/") + k + "'";
-  std::string sql = select + " FROM read_parquet([" + list + "])";
-  for (auto at = sql.find("{root}"); at != std::string::npos; at = sql.find("{root}", at + 1)) {
-    const std::string root = (env.dir.path() / "transformed").string();
-    sql.replace(at, 6, root);
-  }
-  return env.sql_value(sql);
+      list += (list.empty() ? "" : ", ") + duck::quote_literal(root + "/" + k);
+  return env.sql_value(select + " FROM read_parquet([" + list + "])");
 }
 
 // With Iceberg tables (the default) a redo never writes over a file a snapshot may
