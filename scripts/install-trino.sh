@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Trino for the optional Trino test (tests/trino), cached under ~/.cache/spotify-etl
+# Trino for the Trino test (tests/trino), cached under ~/.cache/spotify-etl
 # (or $ETL_CACHE_DIR); idempotent, offline once cached:
 #   io.trino:trino-server:476 (tar.gz, Maven Central through `mvn dependency:get`, so
 #   it lands in ~/.m2 once), of which only lib/ and plugin/iceberg/ are unpacked into

@@ -42,10 +42,6 @@ fi
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}"
-# Label `optional` (the Trino test, ctest trino_iceberg) is opt-in: it runs only when asked
-# for, e.g. `scripts/test.sh -L trino`.
 exclude=()
-if [ $# -eq 0 ]; then
-  if [ "$images" != 1 ]; then exclude=(-LE '^(image|optional)$'); else exclude=(-LE '^optional$'); fi
-fi
+if [ $# -eq 0 ] && [ "$images" != 1 ]; then exclude=(-LE '^image$'); fi
 ctest --test-dir "$build_dir" --output-on-failure -j "${ETL_TEST_JOBS:-2}" --timeout 600 "${exclude[@]}" "$@"

@@ -9,12 +9,15 @@ that also runs the work, small heap, 127.0.0.1 only) gets one catalog, `iceberg`
 per dt are /v1/query's; after a file lands and a crawl commits a second snapshot, `FOR VERSION
 AS OF` the older snapshot reads what /v1/query answers with "as_of" that snapshot, and the
 current one the new rows; CREATE TABLE and INSERT are refused and commit nothing (the INSERT's
-data file, which Trino writes before asking the catalog, stays outside the crawled folders).
+data file, which Trino writes before asking the catalog, stays outside the crawled folders); a
+newer generation of a data file (what a redo writes) replaces it in the current snapshot while
+the older snapshot still reads the old file at the size its manifest records.
 
 Usage: test_trino.py --bin-dir DIR --java-home JDK --trino-home DIR   (run.sh finds the last two)
 Exit 77 (skipped) when the test MinIO does not run (ETL_TEST_S3_*: scripts/test-servers.sh).
 """
 import argparse
+from collections import Counter
 import json
 import os
 import shutil
@@ -256,6 +259,53 @@ class TrinoReadsTheRestCatalog(unittest.TestCase):
         self.assertEqual(CATALOGER.by_dt(table), rows)
         self.assertEqual(trino_by_dt(table), rows)
         self.assertEqual(sorted(t for (t,) in TRINO.execute("SHOW TABLES FROM iceberg.spotify")), list(TABLES))
+
+    def test_5_a_newer_generation_replaces_a_file_and_the_older_snapshot_still_reads_the_old_one(self):
+        # What a redo writes with Iceberg tables (contract §4.4): `<stem>.r<13-digit ms>.parquet`
+        # beside the file, never over it. Trino opens each data file at the size its manifest
+        # records, so the older snapshot reads right only while the old file is there unchanged.
+        import pyarrow.parquet as pq
+        table = "albums_data"
+        before = CATALOGER.by_dt(table)
+        old = CATALOGER.http("GET", f"/v1/tables/{table}")["iceberg"]["current_snapshot_id"]
+        base = f"{S3['bucket']}/{PREFIX}/transformed/{table}/"
+        key, rows = None, None
+        for candidate in bucket_keys():
+            if candidate.startswith(base + "dt=") and candidate.endswith(".parquet"):
+                with FS.open_input_file(candidate) as f:
+                    rows = pq.read_table(f)
+                if rows.num_rows >= 2:
+                    key = candidate
+                    break
+        self.assertIsNotNone(key, f"no data file of {table} with 2 rows or more")
+        with FS.open_input_file(key) as f:
+            old_bytes = f.read()
+        dt = key[len(base) + len("dt="):].split("/")[0]
+        newer = rows.slice(0, rows.num_rows // 2)  # keeps the Iceberg field ids (PARQUET:field_id)
+        with FS.open_output_stream(key[:-len(".parquet")] + f".r{int(time.time() * 1000)}.parquet") as out:
+            pq.write_table(newer, out)
+        CATALOGER.crawl([table])
+
+        expected = dict(before)
+        expected[dt] -= rows.num_rows - newer.num_rows
+        self.assertEqual(CATALOGER.by_dt(table), expected, "/v1/query after the newer generation's crawl")
+        self.assertEqual(trino_by_dt(table), expected, "Trino's current snapshot")
+        self.assertEqual(trino_by_dt(table, version=old), before, "Trino, FOR VERSION AS OF the snapshot before")
+        # Counts may come from the manifests alone; the ids come from the data files.
+        def ids(version=None):
+            travel = f" FOR VERSION AS OF {int(version)}" if version is not None else ""
+            return Counter(i for (i,) in TRINO.execute(
+                f"SELECT album_id FROM iceberg.spotify.{table}{travel} WHERE dt = '{dt}'"))
+        in_old_file, in_newer = Counter(rows.column("album_id").to_pylist()), Counter(newer.column("album_id").to_pylist())
+        read_before = ids(old)
+        others = read_before - in_old_file  # the day's rows in its other files
+        self.assertEqual(read_before, others + in_old_file, "the older snapshot reads every row of the old file")
+        self.assertEqual(ids(), others + in_newer, "the current snapshot reads the newer generation's rows instead")
+        with FS.open_input_file(key) as f:
+            self.assertEqual(f.read(), old_bytes, "the older generation, which the older snapshot names")
+        operations = dict(TRINO.execute(f'SELECT snapshot_id, operation FROM iceberg.spotify."{table}$snapshots"'))
+        new = CATALOGER.http("GET", f"/v1/tables/{table}")["iceberg"]["current_snapshot_id"]
+        self.assertEqual(operations.get(new), "overwrite", operations)
 
 
 if __name__ == "__main__":
