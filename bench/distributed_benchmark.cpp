@@ -18,12 +18,13 @@
 //
 //   distributed_benchmark [--objects 60] [--pages 1] [--per-page 100] [--warmup 12] [--rounds 5]
 //                         [--runs 15] [--transformed-url URL] [--only throughput|freshness]
-//                         [--work-dir DIR] [--bin-dir DIR]
+//                         [--work-dir DIR] [--bin-dir DIR] [--passes minio,kafka,kafka-minio,kafka-minio-2]
 // --transformed-url: the transformed store of the distributed freshness pipeline,
 // shared by its transformer and cataloger (default: a prefix of the test bucket in
 // MinIO, as deployed, the cataloger querying its local copy; file:///dir for a
 // shared folder). --rounds: the throughput passes are run that many times in turn
-// and compared round by round (other work on the machine comes and goes).
+// and compared round by round (other work on the machine comes and goes). --passes: the
+// throughput passes to run beside the embedded one (always run: the reference), by id.
 //
 // Over 400 lines on purpose: every pass of the comparison (the embedded reference and
 // the distributed passes) runs in one process and one run, so the servers, workloads and
@@ -81,6 +82,7 @@ struct Options {
   int rounds = 5;
   std::string transformed_url;  // freshness, distributed
   std::string only;
+  std::string passes = "minio,kafka,kafka-minio,kafka-minio-2";
   std::string work_dir = (fs::temp_directory_path() / ("spotify-etl-dist-bench-" + std::to_string(::getpid()))).string();
   std::string bin_dir = fs::read_symlink("/proc/self/exe").parent_path().string();
 };
@@ -446,7 +448,7 @@ std::map<std::string, std::string> service_env(const Servers& s, const etl::Conf
           {"AWS_ACCESS_KEY_ID", s.access_key},
           {"AWS_SECRET_ACCESS_KEY", s.secret_key},
           {"AWS_REGION", s.region},
-          {"ETL_LOG_LEVEL", "warn"}};
+          {"ETL_LOG_LEVEL", env_or("ETL_BENCH_SERVICE_LOG_LEVEL", "warn")}};
 }
 
 etl::Config base_config(const Servers& s, const std::string& suffix) {
@@ -461,6 +463,7 @@ etl::Config base_config(const Servers& s, const std::string& suffix) {
 
 // --- (a) throughput ---------------------------------------------------------------
 struct Variant {
+  std::string id;  // --passes
   std::string name;
   bool kafka = false;  // else the in-process bus and an in-process TransformerService
   bool s3 = false;     // else file:// stores
@@ -707,18 +710,27 @@ int throughput(const Options& o, const Servers& s) {
   for (int i = 0; i < o.objects; ++i) w.measured_bytes += w.bytes[static_cast<std::size_t>(i) % w.bytes.size()].size();
   std::printf("(a) transformer throughput: %d raw objects of %d page(s) x %d items (%.2f MB each, %.1f MB in all),\n"
               "    events published from 4 threads after %d warm-up objects; clock: first publish -> last of the 3 x %d\n"
-              "    output events seen on the transformed topic. %d round(s) of the 5 passes.\n"
+              "    output events seen on the transformed topic. %d round(s) of the passes.\n"
               "    Machine: %u cores, shared by the transformers, Kafka, MinIO, this process (and other work).\n\n",
               o.objects, o.pages, o.per_page, static_cast<double>(w.bytes[0].size()) / 1e6,
               static_cast<double>(w.measured_bytes) / 1e6, o.warmup, o.objects, o.rounds, std::thread::hardware_concurrency());
   std::printf("%-45s %8s %6s %6s %8s %9s  %-6s %s\n", "    pass", "wall", "ev/s", "MB/s", "vs emb", "batch",
               "split", "ms/event: transf. CPU, its wait for a CPU, kafka CPU, minio CPU; machine busy; "
               "songs_data files per day partition; peak RSS MB of a transformer process");
-  const std::vector<Variant> variants = {{"embedded: in-process bus, file:// stores", false, false, 0},
-                                         {"in-process bus, MinIO stores", false, true, 0},
-                                         {"Kafka, file:// stores, 1 process", true, false, 1},
-                                         {"Kafka + MinIO, 1 transformer process", true, true, 1},
-                                         {"Kafka + MinIO, 2 transformer processes", true, true, 2}};
+  std::vector<Variant> variants = {{"embedded", "embedded: in-process bus, file:// stores", false, false, 0},
+                                   {"minio", "in-process bus, MinIO stores", false, true, 0},
+                                   {"kafka", "Kafka, file:// stores, 1 process", true, false, 1},
+                                   {"kafka-minio", "Kafka + MinIO, 1 transformer process", true, true, 1},
+                                   {"kafka-minio-2", "Kafka + MinIO, 2 transformer processes", true, true, 2}};
+  const std::string wanted = "," + o.passes + ",";
+  std::erase_if(variants, [&](const Variant& v) {
+    return v.id != "embedded" && wanted.find("," + v.id + ",") == std::string::npos;
+  });
+  auto index_of = [&](const std::string& id) -> std::optional<std::size_t> {
+    for (std::size_t i = 0; i < variants.size(); ++i)
+      if (variants[i].id == id) return i;
+    return std::nullopt;
+  };
   std::vector<std::vector<Pass>> passes(variants.size());  // [variant][round]
   std::vector<double> core;                               // MB/s per round
   for (int r = 0; r < o.rounds; ++r) {
@@ -761,9 +773,11 @@ int throughput(const Options& o, const Servers& s) {
                           core[static_cast<std::size_t>(r)]);
   std::printf("\n    embedded pipeline / transform core (MB/s, same round): %.2f x (median; rounds: %s); core median %.1f MB/s\n",
               percentile(emb_vs_core, 0.5), list(emb_vs_core).c_str(), percentile(core, 0.5));
-  const auto two_one = ratios(4, 3);
-  std::printf("\n    Kafka + MinIO, 2 processes / 1 process: %.2f x (median; rounds: %s) on %u cores\n",
-              percentile(two_one, 0.5), list(two_one).c_str(), std::thread::hardware_concurrency());
+  if (auto one = index_of("kafka-minio"), two = index_of("kafka-minio-2"); one && two) {
+    const auto two_one = ratios(*two, *one);
+    std::printf("\n    Kafka + MinIO, 2 processes / 1 process: %.2f x (median; rounds: %s) on %u cores\n",
+                percentile(two_one, 0.5), list(two_one).c_str(), std::thread::hardware_concurrency());
+  }
   std::printf("    one Kafka publish (acks=all, linger.ms=5), one at a time: median %.1f ms (the transformer announces its 3"
               " outputs together: one such wait per object)\n\n", publish_latency_ms(s));
   return 0;
@@ -931,6 +945,7 @@ int main(int argc, char** argv) {
     else if (a == "--only") o.only = v;
     else if (a == "--work-dir") o.work_dir = v;
     else if (a == "--bin-dir") o.bin_dir = v;
+    else if (a == "--passes") o.passes = v;
     else return std::fprintf(stderr, "unknown option %s (see the comment at the top of bench/distributed_benchmark.cpp)\n", a.c_str()), 2;
   }
   Servers s{env_or("ETL_TEST_KAFKA_BOOTSTRAP"), env_or("ETL_TEST_S3_ENDPOINT"), env_or("ETL_TEST_S3_ACCESS_KEY"),
@@ -948,7 +963,7 @@ int main(int argc, char** argv) {
   if (rc == 0 && (o.only.empty() || o.only == "freshness")) rc = freshness(o, s);
   if (rc == 0) {
     std::error_code ec;
-    fs::remove_all(o.work_dir, ec);
+    if (!std::getenv("ETL_BENCH_KEEP")) fs::remove_all(o.work_dir, ec);
   } else {
     std::fprintf(stderr, "service logs kept in %s\n", o.work_dir.c_str());
   }

@@ -19,6 +19,8 @@ constexpr std::chrono::milliseconds kIdlePoll{200};
 constexpr std::chrono::seconds kForcedPatience{10};
 // A batch closes after `linger` without a new event of its partition, or at this many lingers old.
 constexpr int kMaxAgeFactor = 5;
+// A window full for this long pauses the consumer (keep_alive) until there is room again.
+constexpr std::chrono::seconds kPauseAfter{1};
 
 }  // namespace
 
@@ -66,6 +68,7 @@ bool BatchConsumer::window_full() const {
 }
 
 void BatchConsumer::poll_loop() {
+  std::optional<Clock::time_point> full_since;
   while (!stopping_) {
     bool full, forced_open = false;
     {
@@ -74,12 +77,22 @@ void BatchConsumer::poll_loop() {
     }
     for (const auto& [tp, o] : open_) forced_open = forced_open || o.forced;
     if (full && !forced_open) {
-      close_due(true);  // nothing more can join them
-      consumer_->keep_alive();
+      close_due(true);
+      close_for_room();
+      // A full window usually frees within a batch's run; meanwhile the client goes on
+      // prefetching (bounded by its queue settings). Only a longer wait pauses delivery,
+      // which throws the prefetched messages away and costs a seek and a fetch to resume.
+      if (!full_since) full_since = Clock::now();
+      if (Clock::now() - *full_since >= kPauseAfter) consumer_->keep_alive();
       std::unique_lock lock(mutex_);
       changed_.wait_for(lock, 100ms, [this] { return stopping_ || !window_full(); });
       continue;
     }
+    if (full_since) {  // room again: the time a full window held the open batches back is not theirs
+      room_since_ = Clock::now();
+      for (auto& [tp, o] : open_) o.opened += room_since_ - *full_since;
+    }
+    full_since.reset();
     auto polled = consumer_->poll(open_.empty() ? kIdlePoll : kShortPoll);
     if (!polled) {
       log::warn("poll failed", {{"consumer", options_.name}, {"error", polled.error().message}});
@@ -147,7 +160,7 @@ void BatchConsumer::add(Message message) {
   const TopicPartition tp{label(message.topic), message.partition};
   auto it = open_.find(tp);
   if (it != open_.end() && it->second.forced && message.offset > it->second.batch.manifest->last) {
-    close(tp);  // a gap in the offsets: the replayed batch ends before this one
+    close(tp, "gap");  // a gap in the offsets: the replayed batch ends before this one
     it = open_.end();
   }
   if (it == open_.end()) it = open_.emplace(tp, open_batch(message)).first;
@@ -163,21 +176,60 @@ void BatchConsumer::add(Message message) {
   o.batch.events.push_back(std::move(event));
   o.last_added = Clock::now();
   if (o.forced && !manifest_matches(o.batch, false)) unforce(o);
-  const bool full = o.forced ? o.batch.last >= o.batch.manifest->last
-                             : o.batch.events.size() >= static_cast<std::size_t>(options_.batch_events) ||
-                                   o.batch.bytes >= options_.batch_bytes;
-  if (full) close(tp);
+  if (o.forced) {
+    if (o.batch.last >= o.batch.manifest->last) close(tp, "manifest");
+  } else if (o.batch.events.size() >= static_cast<std::size_t>(options_.batch_events)) {
+    close(tp, "events");
+  } else if (o.batch.bytes >= options_.batch_bytes) {
+    close(tp, "bytes");
+  }
 }
 
-void BatchConsumer::close_due(bool all) {
+// `no_room` (the window is full): no event can join a batch now, so none is quiet or
+// old (the partition is not idle, we are); once there is room, quiet counts from then
+// at the earliest, and the age goes on from where it stood (poll_loop).
+void BatchConsumer::close_due(bool no_room) {
   const auto now = Clock::now();
-  std::vector<TopicPartition> due;
+  std::vector<std::pair<TopicPartition, const char*>> due;
   for (const auto& [tp, o] : open_) {
     const auto age = now - o.opened;
-    const bool quiet = now - o.last_added >= options_.linger, old = age >= kMaxAgeFactor * options_.linger;
-    if (o.forced ? age >= kForcedPatience : (all || quiet || old)) due.push_back(tp);
+    const bool quiet = !no_room && now - std::max(o.last_added, room_since_) >= options_.linger;
+    const bool old = !no_room && age >= kMaxAgeFactor * options_.linger;
+    if (o.forced ? age >= kForcedPatience : (quiet || old)) due.emplace_back(tp, o.forced ? "gap" : old ? "old" : "quiet");
   }
-  for (const auto& tp : due) close(tp);
+  for (const auto& [tp, why] : due) close(tp, why);
+}
+
+// The window is full: no more events can join the open batches. A worker that has
+// nothing to run gets the largest open batch of a partition that is not running;
+// while every worker is busy (or the partitions open are running), the open batches
+// wait and grow as room comes back, instead of being cut small all at once.
+std::optional<TopicPartition> batch_for_room(const std::map<TopicPartition, std::size_t>& open_events,
+                                             const std::set<TopicPartition>& running,
+                                             const std::vector<TopicPartition>& ready, int max_running) {
+  const bool waiting = std::any_of(ready.begin(), ready.end(), [&](const TopicPartition& tp) { return !running.count(tp); });
+  if (waiting || running.size() >= static_cast<std::size_t>(std::max(1, max_running))) return std::nullopt;
+  std::optional<TopicPartition> largest;
+  std::size_t most = 0;
+  for (const auto& [tp, events] : open_events)
+    if (!running.count(tp) && events > most) {
+      most = events;
+      largest = tp;
+    }
+  return largest;
+}
+
+void BatchConsumer::close_for_room() {
+  std::map<TopicPartition, std::size_t> open_events;
+  for (const auto& [tp, o] : open_) open_events.emplace(tp, o.batch.events.size());
+  std::optional<TopicPartition> pick;
+  {
+    std::lock_guard lock(mutex_);
+    std::vector<TopicPartition> ready;
+    for (const auto& b : ready_) ready.emplace_back(b.topic, b.partition);
+    pick = batch_for_room(open_events, running_, ready, options_.max_running);
+  }
+  if (pick) close(*pick, "room");
 }
 
 // A manifest that does not describe these events (a topic recreated, offsets reset):
@@ -189,11 +241,12 @@ void BatchConsumer::unforce(Open& o) {
   o.batch.manifest.reset();
 }
 
-void BatchConsumer::close(const TopicPartition& tp) {
+void BatchConsumer::close(const TopicPartition& tp, const char* why) {
   auto it = open_.find(tp);
   if (it == open_.end()) return;
   if (it->second.forced && !manifest_matches(it->second.batch, true)) unforce(it->second);
   Batch batch = std::move(it->second.batch);
+  batch.cut = why;
   open_.erase(it);
   {
     std::lock_guard lock(mutex_);

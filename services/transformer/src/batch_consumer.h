@@ -2,12 +2,15 @@
 // into per-partition batches that run while the next ones are being polled.
 //
 //   poll -> the partition's open batch -> closed when full (events, bytes), quiet
-//   (no event of its partition for `linger`) or old (5 x linger) -> run by a BatchRunner (one batch per partition at a time,
-//   several partitions at once) -> dead letters -> acknowledge every event of
-//   the batch (in order: one commit per batch).
+//   (no event of its partition for `linger`) or old (5 x linger), or, while the
+//   window is full, when a worker has nothing to run (the largest open batch) ->
+//   run by a BatchRunner (one batch per partition at a time, several partitions
+//   at once) -> dead letters -> acknowledge every event of the batch (in order:
+//   one commit per batch).
 //
 // Back-pressure: no poll while the events (or their bytes) held in open, waiting
-// and running batches reach the window; the group membership is kept meanwhile.
+// and running batches reach the window; after a second of that the partitions are
+// paused (keep_alive), and the group membership is kept meanwhile.
 // Replays: a batch opened at an offset for which a manifest exists (a batch cut
 // before a crash) is cut exactly as the manifest says. Any failure of a batch is
 // retried with capped backoff for as long as it takes (the partition waits);
@@ -33,6 +36,16 @@
 #include "etl/metrics.h"
 
 namespace etl::transformer {
+
+using TopicPartition = std::pair<std::string, std::int32_t>;
+
+// While the window is full: the open batch to hand to a worker, if any. None while a
+// closed batch waits that a free worker could run (`ready`: their partitions), or
+// every worker is busy; else the largest open batch (by events) of a partition not
+// running. Ties go to the first partition.
+std::optional<TopicPartition> batch_for_room(const std::map<TopicPartition, std::size_t>& open_events,
+                                             const std::set<TopicPartition>& running,
+                                             const std::vector<TopicPartition>& ready, int max_running);
 
 struct BatchConsumerOptions {
   std::string name = "transformer";  // logs and metrics
@@ -69,7 +82,6 @@ class BatchConsumer final {
   std::uint64_t handled() const noexcept { return handled_.load(); }
 
  private:
-  using TopicPartition = std::pair<std::string, std::int32_t>;
   struct Open {
     Batch batch;
     std::chrono::steady_clock::time_point opened, last_added;
@@ -79,8 +91,9 @@ class BatchConsumer final {
   void worker();
   void add(Message message);
   Open open_batch(const Message& first);
-  void close_due(bool all);
-  void close(const TopicPartition& tp);
+  void close_due(bool no_room);
+  void close_for_room();
+  void close(const TopicPartition& tp, const char* why);
   void unforce(Open& o);
   bool window_full() const;
   std::string label(const std::string& topic) const;
@@ -107,6 +120,7 @@ class BatchConsumer final {
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::map<TopicPartition, Open> open_;       // poll thread only
+  std::chrono::steady_clock::time_point room_since_{};  // poll thread: the window last stopped being full
   std::deque<Batch> ready_;                   // closed, waiting for a worker
   std::set<TopicPartition> running_;
   std::uint64_t events_in_flight_ = 0, bytes_in_flight_ = 0;

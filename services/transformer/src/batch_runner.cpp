@@ -42,6 +42,7 @@ Batch batch_of(const BatchManifest& manifest) {
   batch.first = manifest.first;
   batch.last = manifest.last;
   batch.manifest = manifest;
+  batch.cut = "manifest";
   for (const auto& m : manifest.members) {
     BatchEvent e;
     e.message.offset = m.offset;
@@ -291,7 +292,7 @@ Result<BatchOutcome> BatchRunner::run(Batch& batch) {
   pipeline_.metrics().record_batch(outcome, seconds);
   log::info("batch transformed", {{"topic", batch.topic}, {"partition", batch.partition}, {"first", batch.first},
                                   {"last", batch.last}, {"events", batch.events.size()}, {"objects", outcome.objects},
-                                  {"files", outcome.files.size()}, {"songs", outcome.songs_rows},
+                                  {"files", outcome.files.size()}, {"songs", outcome.songs_rows}, {"cut", batch.cut},
                                   {"replay", replaying}, {"ms", seconds * 1000}});
   return outcome;
 }

@@ -39,6 +39,9 @@ struct Batch {
   // Found at open (a replay of a batch cut before a crash), or written by an earlier attempt.
   std::optional<BatchManifest> manifest;
   bool finished = false;  // its manifest is kept among the finished ones already (a redo)
+  // What closed it (logged): "events", "bytes", "quiet", "old", "room" (a full window,
+  // a free worker), "manifest" (a replay cut as before), "gap" (a replay's missing offsets).
+  const char* cut = "";
   // Set by run() when another consumer had cut a batch at this first offset (the
   // partition's previous owner, still running): run() then fails with conflict,
   // and the caller finishes that batch as it was cut (BatchConsumer::take_over).

@@ -1,10 +1,11 @@
 // The pure parts of batching: manifests and their names, a batch's tables
-// (rows of many objects appended), the task pool.
+// (rows of many objects appended), the task pool, which batch a full window cuts.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <set>
 
+#include "batch_consumer.h"
 #include "batch_manifest.h"
 #include "fixtures.h"
 #include "table.h"
@@ -96,6 +97,25 @@ TEST(TaskPool, RunsEveryTaskOnceAndAtMostItsThreadsAtATime) {
   for (auto& r : runs) EXPECT_EQ(r.load(), 1);
   EXPECT_LE(peak.load(), 3);
   EXPECT_GE(peak.load(), 2) << "the tasks ran one at a time";
+}
+
+TEST(BatchForRoom, AFreeWorkerGetsTheLargestOpenBatchOfAPartitionNotRunning) {
+  const TopicPartition p0{"raw", 0}, p1{"raw", 1}, p2{"raw", 2};
+  const std::map<TopicPartition, std::size_t> open = {{p0, 30}, {p1, 80}, {p2, 50}};
+  EXPECT_EQ(batch_for_room(open, {}, {}, 4), p1);
+  EXPECT_EQ(batch_for_room(open, {p1}, {}, 4), p2) << "p1 runs: its next batch could not start";
+  EXPECT_EQ(batch_for_room(open, {p0, p1, p2}, {}, 4), std::nullopt) << "every open partition runs";
+  EXPECT_EQ(batch_for_room({{p0, 1}, {p1, 1}}, {}, {}, 4), p0) << "ties: the first partition";
+  EXPECT_EQ(batch_for_room({}, {}, {}, 4), std::nullopt);
+}
+
+TEST(BatchForRoom, NothingIsCutWhileEveryWorkerIsBusyOrAClosedBatchWaitsForOne) {
+  const TopicPartition p0{"raw", 0}, p1{"raw", 1}, p2{"raw", 2}, p3{"raw", 3};
+  const std::map<TopicPartition, std::size_t> open = {{p2, 40}, {p3, 60}};
+  EXPECT_EQ(batch_for_room(open, {p0, p1}, {}, 2), std::nullopt) << "both workers busy";
+  EXPECT_EQ(batch_for_room(open, {p0}, {p1}, 2), std::nullopt) << "p1's closed batch takes the free worker";
+  EXPECT_EQ(batch_for_room(open, {p0}, {p0}, 2), p3) << "p0's closed batch waits for p0's running one, not a worker";
+  EXPECT_EQ(batch_for_room(open, {p0}, {}, 0), std::nullopt) << "max_running 0 counts as 1";
 }
 
 }  // namespace
