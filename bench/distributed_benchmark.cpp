@@ -25,6 +25,8 @@
 // shared folder). --rounds: the throughput passes are run that many times in turn
 // and compared round by round (other work on the machine comes and goes). --passes: the
 // throughput passes to run beside the embedded one (always run: the reference), by id.
+// ETL_BENCH_SERVICE_LOG_LEVEL (default warn): the service processes' ETL_LOG_LEVEL (info
+// logs every batch and what cut it); ETL_BENCH_KEEP=1 keeps --work-dir and their logs.
 //
 // Over 400 lines on purpose: every pass of the comparison (the embedded reference and
 // the distributed passes) runs in one process and one run, so the servers, workloads and
