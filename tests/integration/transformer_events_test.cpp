@@ -1,7 +1,7 @@
 // The transformer in-process on a MemoryBus: raw events in -> Parquet files
 // out (one per table and day for a batch of events), raw objects moved,
-// outputs announced; repeated events, replays of a batch, poison objects and
-// the dead-letter topic, the start-up scan, events that are not ours.
+// outputs announced; a full window; repeated events, replays of a batch, poison
+// objects and the dead-letter topic, the start-up scan, events that are not ours.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -83,6 +83,28 @@ TEST(TransformerEvents, ABatchEndsAtItsEventLimit) {
   ASSERT_TRUE(env.wait_consumed(10));
   EXPECT_EQ(env.transformed_keys("songs_data/").size(), 3u) << "4 + 4 + 2 events";
   EXPECT_EQ(env.sql_value("SELECT count(*) FROM read_parquet('{root}/songs_data/*/*.parquet')"), "100");
+}
+
+TEST(TransformerEvents, AFullWindowHoldsBackEventsAndHandsItsLargestBatchToAnIdleWorker) {
+  // Back-pressure: at most `window` events are held. With a linger far longer than the
+  // test's wait, only the full window cuts batches here (a worker with nothing to run
+  // takes the largest open one): 9 events on the in-process bus's one partition make
+  // exactly 3 batches of 3.
+  Env env;
+  env.config.transform_linger_ms = 60000;
+  env.config.transform_window = 3;
+  env.start_idle();
+  for (int i = 150; i < 159; ++i) env.publish_created(env.land(raw_name(i), raw_playlist(i)));
+  ASSERT_TRUE(env.wait_consumed(9)) << "a full window must not wait for the linger (60 s, 5 x 60 s)";
+  auto done = env.transformed->list(std::string(kDoneManifests));
+  ASSERT_TRUE(done.ok()) << done.error().message;
+  ASSERT_EQ(done->size(), 3u);
+  for (const auto& info : *done) {
+    auto manifest = decode_manifest(env.transformed->get(info.key, 1 << 20).value());
+    ASSERT_TRUE(manifest.ok()) << info.key;
+    EXPECT_EQ(manifest->members.size(), 3u) << info.key;
+  }
+  EXPECT_EQ(env.sql_value("SELECT count(*) FROM read_parquet('{root}/songs_data/*/*.parquet')"), "90");
 }
 
 TEST(TransformerEvents, SameEventTwiceGivesTheSameFilesAndRows) {
