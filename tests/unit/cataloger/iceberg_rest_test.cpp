@@ -134,10 +134,16 @@ TEST_F(IcebergRestTest, NamespaceLevelsSplitOnTheUnitSeparatorDecodedOrNot) {
   EXPECT_EQ(namespace_levels("a%1Fb"), (std::vector<std::string>{"a", "b"}));
 }
 
-TEST_F(IcebergRestTest, ListsOnlyTheTablesWithMetadata) {
+TEST_F(IcebergRestTest, ListsOnlyTheTablesWithMetadataWithoutReadingIt) {
+  Counter& reads = metrics_.counter("spotify_etl_cataloger_iceberg_metadata_reads_total",
+                                    "Iceberg metadata files fetched and parsed", {{"table", "songs_data"}});
+  const double before = reads.value();
   auto r = catalog(tables_).list_tables("spotify");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, json::parse(R"({"identifiers":[{"namespace":["spotify"],"name":"songs_data"}]})"));
+  EXPECT_EQ(reads.value(), before) << "a listing fetched and parsed a table's metadata";
+  (void)catalog(tables_).load_table("spotify", "songs_data", false);
+  EXPECT_EQ(reads.value(), before + 1) << "the counter this test watches";
 }
 
 TEST_F(IcebergRestTest, LoadTableGivesTheCurrentMetadataAndItsUrl) {

@@ -140,8 +140,9 @@ Status IcebergTables::step(std::string_view name) {
   return {};
 }
 
-Result<std::optional<CurrentTable>> IcebergTables::current(const std::string& table) {
-  // The hint, then probe forward: the hint is written after the swap and may lag.
+// The version the hint names (it is written after the swap and may lag), else the
+// newest metadata file listed; 0 when there is none.
+Result<int> IcebergTables::hinted_version(const std::string& table) {
   int version = 0;
   auto hint = store_->get(metadata_prefix(table) + "version-hint.text", 64);
   if (hint) {
@@ -158,6 +159,20 @@ Result<std::optional<CurrentTable>> IcebergTables::current(const std::string& ta
     if (!listed) return std::move(listed).error();
     for (const auto& o : *listed) version = std::max(version, version_of(o.key.substr(metadata_prefix(table).size())));
   }
+  return std::max(version, 0);
+}
+
+Result<bool> IcebergTables::committed(const std::string& table) {
+  auto version = hinted_version(table);
+  if (!version) return std::move(version).error();
+  return *version > 0;
+}
+
+Result<std::optional<CurrentTable>> IcebergTables::current(const std::string& table) {
+  // The hint, then probe forward: the hint may lag.
+  auto hinted = hinted_version(table);
+  if (!hinted) return std::move(hinted).error();
+  int version = *hinted;
   if (version <= 0) return std::optional<CurrentTable>{};
   for (;;) {
     auto next = store_->head(metadata_key(table, version + 1));

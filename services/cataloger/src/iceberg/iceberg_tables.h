@@ -155,6 +155,9 @@ class IcebergTables final {
 
   // nullopt when the table has no Iceberg metadata yet.
   Result<std::optional<CurrentTable>> current(const std::string& table);
+  // Whether the table has Iceberg metadata (its version hint, else a metadata file),
+  // without fetching or parsing the metadata: what a listing of tables needs.
+  Result<bool> committed(const std::string& table);
   // The live (added or existing) data files of the metadata's current snapshot.
   Result<std::vector<ManifestEntry>> live_files(const nlohmann::json& metadata);
 
@@ -171,6 +174,7 @@ class IcebergTables final {
     std::map<std::string, int> field_ids;  // "<column>" and "<column>.element" -> Parquet field id
   };
   Result<FileFacts> read_facts(const std::string& key);
+  Result<int> hinted_version(const std::string& table);
   // The current snapshot's manifests with their entries (none without a snapshot).
   Result<std::vector<ReadManifest>> read_snapshot(const nlohmann::json& metadata);
 

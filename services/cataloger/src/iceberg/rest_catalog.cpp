@@ -104,9 +104,9 @@ RestReply RestCatalog::list_tables(std::string_view ns, const PageRequest& page)
   auto names = names_();
   if (!names) return error_reply(RestError::unavailable, names.error().message);
   for (const auto& name : *names) {
-    auto current = tables_->current(name);
-    if (!current) return error_reply(RestError::unavailable, current.error().message);
-    if (*current) identifiers.push_back({{"namespace", namespace_json()}, {"name", name}});
+    auto committed = tables_->committed(name);  // the metadata itself is not needed here
+    if (!committed) return error_reply(RestError::unavailable, committed.error().message);
+    if (*committed) identifiers.push_back({{"namespace", namespace_json()}, {"name", name}});
   }
   return {200, paged("identifiers", identifiers, page)};
 }
