@@ -77,7 +77,8 @@ void BatchConsumer::poll_loop() {
     }
     for (const auto& [tp, o] : open_) forced_open = forced_open || o.forced;
     if (full && !forced_open) {
-      close_due(true);
+      // No open batch is quiet or old now: no event can join them (the partition is not
+      // idle, we are). Only a worker with nothing to run takes one.
       close_for_room();
       // A full window usually frees within a batch's run; meanwhile the client goes on
       // prefetching (bounded by its queue settings). Only a longer wait pauses delivery,
@@ -100,7 +101,7 @@ void BatchConsumer::poll_loop() {
     } else if (polled->has_value()) {
       add(std::move(**polled));
     }
-    close_due(false);
+    close_due();
   }
 }
 
@@ -185,16 +186,15 @@ void BatchConsumer::add(Message message) {
   }
 }
 
-// `no_room` (the window is full): no event can join a batch now, so none is quiet or
-// old (the partition is not idle, we are); once there is room, quiet counts from then
-// at the earliest, and the age goes on from where it stood (poll_loop).
-void BatchConsumer::close_due(bool no_room) {
+// Called only while the window has room (poll_loop): quiet counts from the window's last
+// room at the earliest, and the age leaves out the time it was full.
+void BatchConsumer::close_due() {
   const auto now = Clock::now();
   std::vector<std::pair<TopicPartition, const char*>> due;
   for (const auto& [tp, o] : open_) {
     const auto age = now - o.opened;
-    const bool quiet = !no_room && now - std::max(o.last_added, room_since_) >= options_.linger;
-    const bool old = !no_room && age >= kMaxAgeFactor * options_.linger;
+    const bool quiet = now - std::max(o.last_added, room_since_) >= options_.linger;
+    const bool old = age >= kMaxAgeFactor * options_.linger;
     if (o.forced ? age >= kForcedPatience : (quiet || old)) due.emplace_back(tp, o.forced ? "gap" : old ? "old" : "quiet");
   }
   for (const auto& [tp, why] : due) close(tp, why);

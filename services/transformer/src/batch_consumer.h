@@ -91,7 +91,7 @@ class BatchConsumer final {
   void worker();
   void add(Message message);
   Open open_batch(const Message& first);
-  void close_due(bool no_room);
+  void close_due();
   void close_for_room();
   void close(const TopicPartition& tp, const char* why);
   void unforce(Open& o);
