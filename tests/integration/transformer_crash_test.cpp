@@ -116,11 +116,14 @@ TEST(TransformerCrash, KillNineAtRandomMomentsLeavesExactlyOneCopyOfEveryRow) {
   for (int round = 0; round < 100 && pending() > 0; ++round) {
     Child child(binary, vars, log);
     ASSERT_GT(child.pid(), 0) << "cannot start " << binary;
-    // Kill while it works: once it has finished an object, at a random moment
-    // in the next few (each takes a few milliseconds), whatever it is doing.
+    // Kill while it works: once it has finished a random few objects (0-3 more than
+    // the first), at a random moment of the next few milliseconds, whatever it is
+    // doing. Counted in objects, not time, so a faster machine still leaves work for
+    // the next kills (0-30 ms alone once let a 40-object run end after 2 kills).
     const std::size_t before = pending();
-    etl::testing::wait_until([&] { return pending() < before; }, 20s, 1ms);
-    std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(0, 30000)(rng)));
+    const std::size_t more = std::min<std::size_t>(std::uniform_int_distribution<std::size_t>(0, 3)(rng), before - 1);
+    etl::testing::wait_until([&] { return pending() + more < before; }, 20s, 1ms);
+    std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(0, 5000)(rng)));
     child.kill9();
     ++kills;
     progress += std::to_string(pending()) + " ";
