@@ -97,14 +97,19 @@ class Trino:
         return lone_cataloger.tail(self.log_path, chars)
 
     def wait_ready(self, timeout):
+        # Done starting is not enough: until the node registers itself as a worker,
+        # queries fail with NO_NODES_AVAILABLE. Ready when a query runs.
         deadline = time.time() + timeout
         while True:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/v1/info", timeout=5) as r:
-                    if not json.load(r).get("starting", True):
+                    if not json.load(r).get("starting", True) and self.execute("SELECT 1", timeout=30) == [[1]]:
                         return
             except (OSError, ValueError):  # not listening yet
                 pass
+            except TrinoError as e:
+                if e.error.get("errorName") != "NO_NODES_AVAILABLE":
+                    raise
             if self.proc.poll() is not None:
                 raise RuntimeError(f"Trino exited ({self.proc.returncode}): " + self.log_tail())
             if time.time() > deadline:
