@@ -302,6 +302,106 @@ TEST_F(IcebergCatalogTest, ANewerGenerationOfAFileReplacesItWhileOlderSnapshotsK
   EXPECT_EQ(song_ids(*catalog), ids(2, 700) + ids(6, 600)) << "a full crawl changes nothing";
 }
 
+// A crawl whose commit loses the race to another cataloger's compaction (it read
+// the table before the replace landed) must leave a newer generation of a
+// compacted-away input out: added beside the compacted file, which still holds the
+// older generation's rows, they would be there twice. The catalog then crawls that
+// key by itself about a second later, and the refold takes the new rows into the
+// compacted file: no further event, and no wait for the next maintenance crawl.
+TEST_F(IcebergCatalogTest, ANewerGenerationHeldBackByACompactionRaceIsFoldedInByACrawlOfItsOwn) {
+  write_file(root_, "songs_data", "2026-02-01", "f0", "parquet", songs_select(5, 0));
+  write_file(root_, "songs_data", "2026-02-01", "f1", "parquet", songs_select(5, 5));
+  // The other cataloger: its own tables and compactor on the same store, and a
+  // catalog that names f0 and f1 (it has not seen the newer generation).
+  iceberg::IcebergTablesOptions other_options;
+  other_options.files = root_;
+  auto other = iceberg::IcebergTables::open(store_, other_options, metrics_).value();
+  auto other_compactor = iceberg::Compactor::open(store_, root_, {}).value();
+  TableState other_state;
+  other_state.name = "songs_data";
+  for (const char* stem : {"f0", "f1"}) {
+    const std::string key = "songs_data/dt=2026-02-01/" + std::string(stem) + ".parquet";
+    auto head = store_->head(key).value();
+    other_state.partitions["2026-02-01"].files[key] = FileState{key, head.size, head.etag, "parquet", ""};
+  }
+  std::atomic<bool> armed{false};
+  iceberg::IcebergTablesOptions options;
+  options.after_step = [&](std::string_view step) -> Status {
+    if (step != "manifest" || !armed.exchange(false)) return {};
+    auto done = other_compactor->compact(*other, other_state);  // lands before this commit's swap
+    if (!done) return std::move(done).error();
+    if (done->written.size() != 1) return make_error(Errc::internal, "the other cataloger compacted " + std::to_string(done->written.size()) + " files: " + done->abandoned);
+    return {};
+  };
+  auto catalog = open_catalog(nullptr, {}, options);
+  crawl(*catalog);
+  other_state.columns = catalog->get_table("songs_data").value().columns;
+  catalog->start();
+
+  const std::string newer = "songs_data/dt=2026-02-01/f1.r1795240800123.parquet";
+  write_file(root_, "songs_data", "2026-02-01", "f1.r1795240800123", "parquet", songs_select(7, 500));
+  armed = true;
+  crawl(*catalog, "events", {newer});
+  ASSERT_FALSE(armed) << "the other cataloger compacted during the commit";
+  const auto raced = snapshot_files();
+  ASSERT_EQ(raced.size(), 1u);
+  ASSERT_TRUE(iceberg::is_compacted_key(*raced.begin())) << "f0 and the old f1, compacted; the newer f1 held back";
+
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  std::set<std::string> files = raced;
+  while (std::chrono::steady_clock::now() < deadline) {
+    files = snapshot_files();
+    if (files != raced && files == catalog_files(*catalog, "2026-02-01")) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_NE(files, raced) << "the held-back generation was never folded in";
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_TRUE(iceberg::is_compacted_key(*files.begin()));
+  EXPECT_EQ(catalog_files(*catalog, "2026-02-01"), files);
+  EXPECT_EQ(song_ids(*catalog), ids(5, 0) + ids(7, 500)) << "the new rows once, the old ones gone";
+  EXPECT_GE(metrics_.counter("spotify_etl_cataloger_crawls_total", "", {{"trigger", "refold"}, {"state", "SUCCEEDED"}})
+                .value(),
+            1);
+  catalog->stop();
+}
+
+// A refold that fails (here its commit stops after the manifest, as a crash or a
+// store error would) holds the rewritten input back; a crawl of its own tries again
+// a second later, without another event.
+TEST_F(IcebergCatalogTest, AFailedRefoldIsTriedAgainByACrawlOfItsOwn) {
+  write_file(root_, "songs_data", "2026-02-01", "f0", "parquet", songs_select(5, 0));
+  write_file(root_, "songs_data", "2026-02-01", "f1", "parquet", songs_select(5, 5));
+  std::atomic<int> failures{0};
+  iceberg::IcebergTablesOptions options;
+  options.after_step = [&](std::string_view step) -> Status {
+    if (step != "manifest" || failures.load() == 0) return {};
+    --failures;
+    return make_error(Errc::unavailable, "the store went away");
+  };
+  auto catalog = open_catalog(nullptr, {}, options);
+  crawl(*catalog);
+  crawl(*catalog, "maintenance");
+  const auto compacted = snapshot_files();
+  ASSERT_EQ(compacted.size(), 1u);
+  catalog->start();
+
+  write_file(root_, "songs_data", "2026-02-01", "f1.r1795240800123", "parquet", songs_select(7, 500));
+  failures = 1;
+  crawl(*catalog, "events", {"songs_data/dt=2026-02-01/f1.r1795240800123.parquet"});
+  ASSERT_EQ(failures.load(), 0) << "the refold's commit failed";
+  EXPECT_EQ(snapshot_files(), compacted);
+  EXPECT_EQ(song_ids(*catalog), ids(10, 0)) << "held back: the old rows, not both";
+
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (std::chrono::steady_clock::now() < deadline &&
+         (snapshot_files() == compacted || snapshot_files() != catalog_files(*catalog, "2026-02-01")))
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_NE(snapshot_files(), compacted) << "the refold was never tried again";
+  EXPECT_EQ(catalog_files(*catalog, "2026-02-01"), snapshot_files());
+  EXPECT_EQ(song_ids(*catalog), ids(5, 0) + ids(7, 500));
+  catalog->stop();
+}
+
 // A compacted file deleted by hand: its source list cannot be read, and the crawls
 // go on (the table loses that file's rows, as it would any file gone from the store).
 TEST_F(IcebergCatalogTest, AMissingCompactedFileDoesNotStopTheCrawls) {

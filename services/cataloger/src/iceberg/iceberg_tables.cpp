@@ -338,6 +338,7 @@ Result<CommitResult> IcebergTables::try_commit(const TableState& state, const st
   }
   auto changes = diff_files(state, live_entries(parent_manifests), retired_at, replace, older_generations);
   if (!changes) return std::move(changes).error();
+  out.held = changes->held;
   if (!changes->abandoned.empty()) {
     out.abandoned = std::move(changes->abandoned);
     return out;

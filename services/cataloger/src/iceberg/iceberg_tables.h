@@ -79,6 +79,9 @@ struct CommitResult {
   int attempts = 0;
   std::string metadata_location;
   std::vector<std::string> refused;  // schema changes Iceberg does not allow (kept out)
+  // Newer generations of compacted-away files the commit left out for a refold
+  // (IcebergTables::supersede): a later crawl of these keys must take them.
+  std::vector<std::string> held;
 };
 
 // The retired-files property of a table's metadata: {"<key>": <retired at, ms>}.
@@ -189,6 +192,7 @@ class IcebergTables final {
     std::map<std::string, int> file_ids;  // field ids the added files carry
     std::vector<std::string> superseded;  // keys retired because a newer generation is in (live ones: also deleted)
     std::string abandoned;                // set: a replace that can no longer be made
+    std::vector<std::string> held;        // keys left out for a refold (supersede)
   };
   Result<FileChanges> diff_files(const TableState& state, const std::vector<ManifestEntry>& live,
                                  const std::map<std::string, std::int64_t>& retired_at, const Replace* replace,

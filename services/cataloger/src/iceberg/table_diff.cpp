@@ -139,7 +139,10 @@ void IcebergTables::supersede(const std::vector<ManifestEntry>& live,
     const FileGeneration g = file_generation(*key);
     auto it = retired_newest.find(g.logical);
     const bool held = !kept_logical.count(g.logical) && it != retired_newest.end() && it->second < g.generation;
-    if (held) log::info("a newer generation of a compacted-away file waits for its refold", {{"key", *key}});
+    if (held) {
+      log::info("a newer generation of a compacted-away file waits for its refold", {{"key", *key}});
+      out.held.push_back(*key);
+    }
     return held;
   });
   for (const auto& e : out.added)

@@ -1,6 +1,7 @@
 #include "local_catalog.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "etl/log.h"
@@ -60,27 +61,71 @@ void LocalCatalog::start() {
     last_mirror_crawl_ = std::chrono::steady_clock::now();
   }
   jobs_.start();
-  if (options_.iceberg && options_.compactor && options_.maintenance_interval.count() > 0 && !maintenance_.joinable()) {
-    maintenance_stop_ = false;
-    maintenance_ = std::thread([this] {
-      std::unique_lock lock(maintenance_mutex_);
-      while (!maintenance_cv_.wait_for(lock, options_.maintenance_interval, [this] { return maintenance_stop_; })) {
-        lock.unlock();
-        CrawlRequest request;
-        request.trigger = "maintenance";
-        (void)jobs_.submit(request, {});
-        lock.lock();
-      }
-    });
+  if (options_.iceberg && !timer_.joinable()) {
+    {
+      std::lock_guard lock(timer_mutex_);
+      timer_stop_ = false;
+    }
+    timer_ = std::thread([this] { run_timer(); });
   }
 }
+
+void LocalCatalog::run_timer() {
+  using Clock = std::chrono::steady_clock;
+  const bool maintain = options_.compactor && options_.maintenance_interval.count() > 0;
+  auto next_maintenance = Clock::now() + options_.maintenance_interval;
+  std::unique_lock lock(timer_mutex_);
+  while (!timer_stop_) {
+    const auto now = Clock::now();
+    if (maintain && now >= next_maintenance) {
+      next_maintenance = now + options_.maintenance_interval;
+      lock.unlock();
+      CrawlRequest request;
+      request.trigger = "maintenance";
+      (void)jobs_.submit(request, {});
+      lock.lock();
+      continue;
+    }
+    if (!held_.empty() && now >= held_due_) {
+      CrawlRequest request;
+      request.trigger = std::string(kRefoldTrigger);
+      request.changed_keys.assign(held_.begin(), held_.end());
+      held_.clear();
+      lock.unlock();
+      (void)jobs_.submit(request, {});  // a full queue merges it into the last queued crawl
+      lock.lock();
+      continue;
+    }
+    std::optional<Clock::time_point> due;
+    if (maintain) due = next_maintenance;
+    if (!held_.empty()) due = due ? std::min(*due, held_due_) : held_due_;
+    if (due) timer_cv_.wait_until(lock, *due);
+    else timer_cv_.wait(lock);
+  }
+}
+
+void LocalCatalog::hold_for_refold(const CrawlRequest& request, bool failed) {
+  std::set<std::string> keys = std::move(crawl_held_);
+  crawl_held_.clear();
+  const bool retry = request.trigger == kRefoldTrigger;
+  if (retry && failed) keys.insert(request.changed_keys.begin(), request.changed_keys.end());
+  if (keys.empty()) return;
+  constexpr std::chrono::milliseconds kFirst{1000}, kMax{60000};
+  std::lock_guard lock(timer_mutex_);
+  held_delay_ = retry ? std::clamp(held_delay_ * 2, kFirst, kMax) : kFirst;
+  held_due_ = std::chrono::steady_clock::now() + held_delay_;
+  held_.insert(keys.begin(), keys.end());
+  log::info("held-back files get a crawl of their own", {{"files", keys.size()}, {"in_ms", held_delay_.count()}});
+  timer_cv_.notify_all();
+}
+
 void LocalCatalog::stop() {
   {
-    std::lock_guard lock(maintenance_mutex_);
-    maintenance_stop_ = true;
+    std::lock_guard lock(timer_mutex_);
+    timer_stop_ = true;
   }
-  maintenance_cv_.notify_all();
-  if (maintenance_.joinable()) maintenance_.join();
+  timer_cv_.notify_all();
+  if (timer_.joinable()) timer_.join();
   jobs_.stop();
 }
 

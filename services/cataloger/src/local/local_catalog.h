@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <string_view>
 #include <thread>
 
 #include "crawl_jobs.h"
@@ -32,6 +33,10 @@ struct PublishedTable {
   std::string metadata_location;  // the URL of <table>/metadata/v<N>.metadata.json
   nlohmann::json metadata;        // that file's JSON
 };
+
+// The trigger of the crawls the catalog queues for files it had to hold back
+// until a refold could take them (LocalCatalog::run_timer).
+inline constexpr std::string_view kRefoldTrigger = "refold";
 
 struct LocalCatalogOptions {
   std::string database = "spotify";  // Config::glue_database
@@ -143,6 +148,9 @@ class LocalCatalog final : public Catalog {
   Status refold_rewritten(const std::string& table, TableState& current, iceberg::IcebergTables::CrawlView& view,
                           std::vector<ObjectInfo>& listing);
   void remove_orphans(const std::string& table);
+  // After a crawl: hands crawl_held_ (and a failed refold crawl's own keys) to the timer.
+  void hold_for_refold(const CrawlRequest& request, bool failed);
+  void run_timer();
   Status save_table(const std::string& table, TableCrawl& result, CrawlInfo& info);
   std::string catalog_key(const std::string& table) const;
   // Calls options_.publish for each unpublished table; "" or why some failed.
@@ -163,10 +171,21 @@ class LocalCatalog final : public Catalog {
 
   std::set<std::string> iceberg_behind_;  // tables whose last Iceberg commit failed (crawls only)
   std::set<std::string> unpublished_;     // tables whose last publish failed (crawls only)
-  std::mutex maintenance_mutex_;
-  std::condition_variable maintenance_cv_;
-  bool maintenance_stop_ = false;
-  std::thread maintenance_;  // queues the maintenance crawls
+  // Keys this crawl left out until a refold takes them (run() only: one crawl at a time).
+  std::set<std::string> crawl_held_;
+  // Queues crawls by time: a maintenance crawl every `maintenance_interval`, and a
+  // crawl of the keys crawls had to hold back (a newer generation of a compacted-
+  // away file whose crawl read the table before the compaction landed, or whose
+  // refold failed) once `held_due_` comes: 1 s after the crawl that held them,
+  // doubling while they stay held, at most a minute. Without it they would wait
+  // for the next event of their partition or the next maintenance crawl.
+  std::mutex timer_mutex_;
+  std::condition_variable timer_cv_;
+  bool timer_stop_ = false;
+  std::set<std::string> held_;
+  std::chrono::steady_clock::time_point held_due_{};
+  std::chrono::milliseconds held_delay_{0};
+  std::thread timer_;
 
   std::mutex mirror_crawl_mutex_;
   std::chrono::steady_clock::time_point last_mirror_crawl_{};  // of the crawls ping() starts

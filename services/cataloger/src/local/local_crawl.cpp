@@ -49,6 +49,7 @@ void LocalCatalog::finish_crawl(CrawlInfo& info, const CrawlRequest& request, co
                                 std::chrono::steady_clock::time_point started) {
   // Also when the crawl failed: what it committed before failing is published.
   const std::string unpublished = publish();
+  hold_for_refold(request, error != nullptr);
   info.finished_at = now_rfc3339();
   if (error || !unpublished.empty()) {
     info.state = CrawlState::failed;
@@ -188,11 +189,12 @@ Status LocalCatalog::refold_rewritten(const std::string& table, TableState& curr
   auto done = mirrored.ok() ? options_.compactor->refold(*options_.iceberg, current, *found)
                             : Result<iceberg::CompactionResult>(std::move(mirrored).error());
   if (!done || done->written.empty()) {
-    log::error("rewritten inputs of a compacted file could not be folded into it; held back until the next crawl",
+    log::error("rewritten inputs of a compacted file could not be folded into it; held back for a crawl of their own",
                {{"table", table}, {"files", rewritten.size()},
                 {"error", done ? done->abandoned : done.error().message}});
     std::set<std::string> held;
     for (const auto& o : rewritten) held.insert(o.key);
+    crawl_held_.insert(held.begin(), held.end());
     std::erase_if(listing, [&](const ObjectInfo& o) { return held.count(o.key) > 0; });
     return {};
   }
@@ -253,6 +255,7 @@ Status LocalCatalog::commit_iceberg(const std::string& table, const TableCrawl& 
     return Error{committed.error().code, "Iceberg commit of " + table + ": " + committed.error().message};
   }
   iceberg_behind_.erase(table);
+  crawl_held_.insert(committed->held.begin(), committed->held.end());
   // Pending from here: a crawl that fails further on leaves it for the next one.
   if (options_.publish && (committed->committed || listed_all)) unpublished_.insert(table);
   for (const auto& r : committed->refused)
