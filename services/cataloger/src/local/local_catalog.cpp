@@ -4,6 +4,7 @@
 #include <optional>
 #include <set>
 
+#include "etl/lake.h"
 #include "etl/log.h"
 #include "ids.h"
 
@@ -90,6 +91,7 @@ void LocalCatalog::run_timer() {
       CrawlRequest request;
       request.trigger = std::string(kRefoldTrigger);
       request.changed_keys.assign(held_.begin(), held_.end());
+      queued_held_.insert(held_.begin(), held_.end());
       held_.clear();
       lock.unlock();
       (void)jobs_.submit(request, {});  // a full queue merges it into the last queued crawl
@@ -104,15 +106,41 @@ void LocalCatalog::run_timer() {
   }
 }
 
+namespace {
+// Whether a crawl of `request` lists `key`'s partition (CrawlScope's rules).
+bool covers(const CrawlRequest& request, const std::string& key) {
+  auto data = DataKey::parse(key);
+  if (!data) return false;
+  if (!request.tables.empty())
+    return std::find(request.tables.begin(), request.tables.end(), data->table) != request.tables.end();
+  if (request.changed_keys.empty()) return true;
+  return std::any_of(request.changed_keys.begin(), request.changed_keys.end(), [&](const std::string& k) {
+    auto other = DataKey::parse(k);
+    return other && other->table == data->table && other->dt == data->dt;
+  });
+}
+}  // namespace
+
 void LocalCatalog::hold_for_refold(const CrawlRequest& request, bool failed) {
   std::set<std::string> keys = std::move(crawl_held_);
   crawl_held_.clear();
-  const bool retry = request.trigger == kRefoldTrigger;
-  if (retry && failed) keys.insert(request.changed_keys.begin(), request.changed_keys.end());
-  if (keys.empty()) return;
   constexpr std::chrono::milliseconds kFirst{1000}, kMax{60000};
   std::lock_guard lock(timer_mutex_);
-  held_delay_ = retry ? std::clamp(held_delay_ * 2, kFirst, kMax) : kFirst;
+  // Keys queued for a crawl of their own are taken by whichever crawl covers them
+  // (a full queue merges that crawl into another): held again when it failed, and
+  // the wait doubles when they come back.
+  bool again = false;
+  for (auto it = queued_held_.begin(); it != queued_held_.end();) {
+    if (!covers(request, *it)) {
+      ++it;
+      continue;
+    }
+    if (failed) keys.insert(*it);
+    again = again || keys.count(*it) > 0;
+    it = queued_held_.erase(it);
+  }
+  if (keys.empty()) return;
+  held_delay_ = again ? std::clamp(held_delay_ * 2, kFirst, kMax) : kFirst;
   held_due_ = std::chrono::steady_clock::now() + held_delay_;
   held_.insert(keys.begin(), keys.end());
   log::info("held-back files get a crawl of their own", {{"files", keys.size()}, {"in_ms", held_delay_.count()}});

@@ -148,7 +148,8 @@ class LocalCatalog final : public Catalog {
   Status refold_rewritten(const std::string& table, TableState& current, iceberg::IcebergTables::CrawlView& view,
                           std::vector<ObjectInfo>& listing);
   void remove_orphans(const std::string& table);
-  // After a crawl: hands crawl_held_ (and a failed refold crawl's own keys) to the timer.
+  // After a crawl: hands crawl_held_ (and, when it failed, the queued held keys it
+  // covered) to the timer.
   void hold_for_refold(const CrawlRequest& request, bool failed);
   void run_timer();
   Status save_table(const std::string& table, TableCrawl& result, CrawlInfo& info);
@@ -182,7 +183,8 @@ class LocalCatalog final : public Catalog {
   std::mutex timer_mutex_;
   std::condition_variable timer_cv_;
   bool timer_stop_ = false;
-  std::set<std::string> held_;
+  std::set<std::string> held_;         // waiting for held_due_
+  std::set<std::string> queued_held_;  // in a queued crawl (hold_for_refold)
   std::chrono::steady_clock::time_point held_due_{};
   std::chrono::milliseconds held_delay_{0};
   std::thread timer_;
