@@ -346,12 +346,14 @@ TEST_F(IcebergCatalogTest, ANewerGenerationHeldBackByACompactionRaceIsFoldedInBy
   const auto raced = snapshot_files();
   ASSERT_EQ(raced.size(), 1u);
   ASSERT_TRUE(iceberg::is_compacted_key(*raced.begin())) << "f0 and the old f1, compacted; the newer f1 held back";
+  auto held = [&] { return metrics_.gauge("spotify_etl_cataloger_iceberg_held_files", "").value(); };
+  EXPECT_EQ(held(), 1);
 
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   std::set<std::string> files = raced;
   while (std::chrono::steady_clock::now() < deadline) {
     files = snapshot_files();
-    if (files != raced && files == catalog_files(*catalog, "2026-02-01")) break;
+    if (files != raced && files == catalog_files(*catalog, "2026-02-01") && held() == 0) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   ASSERT_NE(files, raced) << "the held-back generation was never folded in";
@@ -359,6 +361,7 @@ TEST_F(IcebergCatalogTest, ANewerGenerationHeldBackByACompactionRaceIsFoldedInBy
   EXPECT_TRUE(iceberg::is_compacted_key(*files.begin()));
   EXPECT_EQ(catalog_files(*catalog, "2026-02-01"), files);
   EXPECT_EQ(song_ids(*catalog), ids(5, 0) + ids(7, 500)) << "the new rows once, the old ones gone";
+  EXPECT_EQ(held(), 0);
   EXPECT_GE(metrics_.counter("spotify_etl_cataloger_crawls_total", "", {{"trigger", "refold"}, {"state", "SUCCEEDED"}})
                 .value(),
             1);

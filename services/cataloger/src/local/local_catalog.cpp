@@ -66,6 +66,7 @@ void LocalCatalog::start() {
     {
       std::lock_guard lock(timer_mutex_);
       timer_stop_ = false;
+      held_gauge();  // at 0 from the start
     }
     timer_ = std::thread([this] { run_timer(); });
   }
@@ -139,12 +140,21 @@ void LocalCatalog::hold_for_refold(const CrawlRequest& request, bool failed) {
     again = again || keys.count(*it) > 0;
     it = queued_held_.erase(it);
   }
-  if (keys.empty()) return;
+  if (keys.empty()) return held_gauge();
   held_delay_ = again ? std::clamp(held_delay_ * 2, kFirst, kMax) : kFirst;
   held_due_ = std::chrono::steady_clock::now() + held_delay_;
   held_.insert(keys.begin(), keys.end());
   log::info("held-back files get a crawl of their own", {{"files", keys.size()}, {"in_ms", held_delay_.count()}});
+  held_gauge();
   timer_cv_.notify_all();
+}
+
+void LocalCatalog::held_gauge() {
+  std::set<std::string> all = held_;
+  all.insert(queued_held_.begin(), queued_held_.end());
+  metrics_.gauge("spotify_etl_cataloger_iceberg_held_files",
+                 "Rewritten data files held back from commits until a refold takes them (a crawl of their own is due)")
+      .set(static_cast<double>(all.size()));
 }
 
 void LocalCatalog::stop() {

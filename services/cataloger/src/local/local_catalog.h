@@ -152,6 +152,7 @@ class LocalCatalog final : public Catalog {
   // covered) to the timer.
   void hold_for_refold(const CrawlRequest& request, bool failed);
   void run_timer();
+  void held_gauge();  // under timer_mutex_
   Status save_table(const std::string& table, TableCrawl& result, CrawlInfo& info);
   std::string catalog_key(const std::string& table) const;
   // Calls options_.publish for each unpublished table; "" or why some failed.
