@@ -70,11 +70,6 @@ class Trino:
             "http-server.http.port": str(self.port),
             "http-server.log.enabled": "false",
             "discovery.uri": f"http://127.0.0.1:{self.port}",
-            # One node, coordinator and worker: nothing to detect. Its heartbeats
-            # (every 500 ms, failed past a 1 % error rate) marked the node failed
-            # under a busy machine (an image build beside it), and every query then
-            # answered NO_NODES_AVAILABLE.
-            "failure-detector.enabled": "false",
             "plugin.dir": os.path.join(trino_home, "plugin"),
             "catalog.config-dir": os.path.join(etc, "catalog"),
             "query.max-memory": "400MB",
@@ -101,14 +96,16 @@ class Trino:
     def log_tail(self, chars=4000):
         return lone_cataloger.tail(self.log_path, chars)
 
-    def wait_ready(self, timeout):
-        # Done starting is not enough: until the node registers itself as a worker,
-        # queries fail with NO_NODES_AVAILABLE. Ready when a query runs.
+    def wait_ready(self, timeout, probe):
+        # Done starting is not enough: until the node is among the active nodes of
+        # the catalog, scans fail with NO_NODES_AVAILABLE. A query without a table
+        # (SELECT 1) runs on the coordinator before that, so two CI runs passed it
+        # and then failed their first scans; ready when `probe`, a scan, runs.
         deadline = time.time() + timeout
         while True:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/v1/info", timeout=5) as r:
-                    if not json.load(r).get("starting", True) and self.execute("SELECT 1", timeout=30) == [[1]]:
+                    if not json.load(r).get("starting", True) and self.execute(probe, timeout=30):
                         return
             except (OSError, ValueError):  # not listening yet
                 pass
@@ -193,7 +190,7 @@ def setUpModule():
     }
     TRINO = Trino(ARGS.java_home, ARGS.trino_home, os.path.join(WORKDIR, "trino"), {"iceberg": catalog})
     unittest.addModuleCleanup(TRINO.stop)
-    TRINO.wait_ready(timeout=300)
+    TRINO.wait_ready(timeout=300, probe=f"SELECT count(*) FROM iceberg.spotify.{TABLES[0]}")
     print(f"trino: server ready in {time.time() - started:.1f} s", file=sys.stderr)
 
 
