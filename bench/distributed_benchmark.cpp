@@ -7,7 +7,8 @@
 //      are announced on the transformed topic. Passes: embedded (in-process
 //      service, in-process bus, file:// stores: the reference), two one-change
 //      steps (MinIO stores only; Kafka only, one `transformer` process), then
-//      Kafka + MinIO with 1 and with 2 `transformer` processes.
+//      Kafka + MinIO with 1 and with 2 `transformer` processes; ratios to the
+//      embedded pass, and Kafka + MinIO to the in-process bus on MinIO (same stores).
 //  (b) freshness: `POST /v1/runs` of a 100-track playlist (local fake Spotify)
 //      -> 100 rows answering `/v1/query`, alternately on the embedded services
 //      (freshness_benchmark's method) and on three processes (`extractor`,
@@ -775,6 +776,13 @@ int throughput(const Options& o, const Servers& s) {
                           core[static_cast<std::size_t>(r)]);
   std::printf("\n    embedded pipeline / transform core (MB/s, same round): %.2f x (median; rounds: %s); core median %.1f MB/s\n",
               percentile(emb_vs_core, 0.5), list(emb_vs_core).c_str(), percentile(core, 0.5));
+  if (auto same = index_of("minio"), one = index_of("kafka-minio"); same && one) {
+    // The same stores on both sides: what the bus and the process boundary cost
+    // apart from MinIO's own CPU, which caps both on a machine that also runs it.
+    const auto apart = ratios(*one, *same);
+    std::printf("\n    Kafka + MinIO, 1 process / in-process bus with MinIO stores (same stores): %.2f x (median; rounds: %s)\n",
+                percentile(apart, 0.5), list(apart).c_str());
+  }
   if (auto one = index_of("kafka-minio"), two = index_of("kafka-minio-2"); one && two) {
     const auto two_one = ratios(*two, *one);
     std::printf("\n    Kafka + MinIO, 2 processes / 1 process: %.2f x (median; rounds: %s) on %u cores\n",
