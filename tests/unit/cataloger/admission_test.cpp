@@ -89,6 +89,28 @@ TEST(EngineMemory, ReadsV2ThenV1Files) {
   EXPECT_FALSE(cgroup_memory_limit(dir.path())) << "v2 says no limit";
 }
 
+// What a crawl lists decides which held-back keys it took (LocalCatalog's refold
+// crawls can be merged into another crawl): its tables, else its changed keys'
+// partitions, else everything.
+TEST(CrawlQueue, ACrawlCoversTheKeysOfThePartitionsItLists) {
+  const std::string key = "songs_data/dt=2026-02-01/f1.r1795240800123.parquet";
+  CrawlRequest full;
+  EXPECT_TRUE(crawl_covers(full, key));
+  EXPECT_FALSE(crawl_covers(full, "not a data key")) << "nothing a crawl lists";
+  CrawlRequest tables;
+  tables.tables = {"albums_data", "songs_data"};
+  EXPECT_TRUE(crawl_covers(tables, key));
+  tables.tables = {"albums_data"};
+  EXPECT_FALSE(crawl_covers(tables, key));
+  tables.changed_keys = {"songs_data/dt=2026-02-01/other.parquet"};
+  EXPECT_FALSE(crawl_covers(tables, key)) << "named tables win over changed keys, as in the crawl's scope";
+  CrawlRequest events;
+  events.changed_keys = {"albums_data/dt=2026-02-01/x.parquet", "songs_data/dt=2026-02-01/other.parquet"};
+  EXPECT_TRUE(crawl_covers(events, key)) << "another file of the same partition";
+  events.changed_keys = {"songs_data/dt=2026-02-02/f1.parquet", "albums_data/dt=2026-02-01/f1.parquet"};
+  EXPECT_FALSE(crawl_covers(events, key)) << "another day, another table";
+}
+
 TEST(CrawlQueue, PastTheBoundANewCrawlJoinsTheLastWaitingOne) {
   std::mutex m;
   std::condition_variable cv;

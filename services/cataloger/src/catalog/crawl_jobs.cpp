@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "etl/lake.h"
 #include "ids.h"
 
 namespace etl::cataloger {
@@ -61,6 +62,18 @@ void merge_request(CrawlRequest& into, const CrawlRequest& more) {
 }
 
 }  // namespace
+
+bool crawl_covers(const CrawlRequest& request, const std::string& key) {
+  auto data = DataKey::parse(key);
+  if (!data) return false;
+  if (!request.tables.empty())
+    return std::find(request.tables.begin(), request.tables.end(), data->table) != request.tables.end();
+  if (request.changed_keys.empty()) return true;
+  return std::any_of(request.changed_keys.begin(), request.changed_keys.end(), [&](const std::string& k) {
+    auto other = DataKey::parse(k);
+    return other && other->table == data->table && other->dt == data->dt;
+  });
+}
 
 // Past kMaxQueuedCrawls, a new crawl joins the last queued one (which then covers
 // both) instead of growing the queue: bounded, and no event is dropped.

@@ -22,6 +22,11 @@ namespace etl::cataloger {
 inline constexpr std::size_t kMaxQueuedCrawls = 8;
 inline constexpr std::size_t kMaxMergedKeys = 10000;
 
+// Whether a crawl of `request` lists the partition of data key `key`: the tables
+// it names, else the partitions of its changed keys, else everything (the rules
+// of LocalCatalog's crawl scope; a merged request covers what both did).
+bool crawl_covers(const CrawlRequest& request, const std::string& key);
+
 class CrawlJobs final {
  public:
   // Does one crawl: fills in `info` (state, counts, error, finished_at).

@@ -4,7 +4,6 @@
 #include <optional>
 #include <set>
 
-#include "etl/lake.h"
 #include "etl/log.h"
 #include "ids.h"
 
@@ -107,21 +106,6 @@ void LocalCatalog::run_timer() {
   }
 }
 
-namespace {
-// Whether a crawl of `request` lists `key`'s partition (CrawlScope's rules).
-bool covers(const CrawlRequest& request, const std::string& key) {
-  auto data = DataKey::parse(key);
-  if (!data) return false;
-  if (!request.tables.empty())
-    return std::find(request.tables.begin(), request.tables.end(), data->table) != request.tables.end();
-  if (request.changed_keys.empty()) return true;
-  return std::any_of(request.changed_keys.begin(), request.changed_keys.end(), [&](const std::string& k) {
-    auto other = DataKey::parse(k);
-    return other && other->table == data->table && other->dt == data->dt;
-  });
-}
-}  // namespace
-
 void LocalCatalog::hold_for_refold(const CrawlRequest& request, bool failed) {
   std::set<std::string> keys = std::move(crawl_held_);
   crawl_held_.clear();
@@ -132,7 +116,7 @@ void LocalCatalog::hold_for_refold(const CrawlRequest& request, bool failed) {
   // the wait doubles when they come back.
   bool again = false;
   for (auto it = queued_held_.begin(); it != queued_held_.end();) {
-    if (!covers(request, *it)) {
+    if (!crawl_covers(request, *it)) {
       ++it;
       continue;
     }
