@@ -349,13 +349,11 @@ TEST_F(IcebergCatalogTest, ANewerGenerationHeldBackByACompactionRaceIsFoldedInBy
   auto held = [&] { return metrics_.gauge("spotify_etl_cataloger_iceberg_held_files", "").value(); };
   EXPECT_EQ(held(), 1);
 
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   std::set<std::string> files = raced;
-  while (std::chrono::steady_clock::now() < deadline) {
+  etl::testing::wait_until([&] {
     files = snapshot_files();
-    if (files != raced && files == catalog_files(*catalog, "2026-02-01") && held() == 0) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+    return files != raced && files == catalog_files(*catalog, "2026-02-01") && held() == 0;
+  }, std::chrono::seconds(15), std::chrono::milliseconds(50));
   ASSERT_NE(files, raced) << "the held-back generation was never folded in";
   ASSERT_EQ(files.size(), 1u);
   EXPECT_TRUE(iceberg::is_compacted_key(*files.begin()));
@@ -395,10 +393,9 @@ TEST_F(IcebergCatalogTest, AFailedRefoldIsTriedAgainByACrawlOfItsOwn) {
   EXPECT_EQ(snapshot_files(), compacted);
   EXPECT_EQ(song_ids(*catalog), ids(10, 0)) << "held back: the old rows, not both";
 
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-  while (std::chrono::steady_clock::now() < deadline &&
-         (snapshot_files() == compacted || snapshot_files() != catalog_files(*catalog, "2026-02-01")))
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  etl::testing::wait_until([&] {
+    return snapshot_files() != compacted && snapshot_files() == catalog_files(*catalog, "2026-02-01");
+  }, std::chrono::seconds(15), std::chrono::milliseconds(50));
   ASSERT_NE(snapshot_files(), compacted) << "the refold was never tried again";
   EXPECT_EQ(catalog_files(*catalog, "2026-02-01"), snapshot_files());
   EXPECT_EQ(song_ids(*catalog), ids(5, 0) + ids(7, 500));
