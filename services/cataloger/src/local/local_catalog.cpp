@@ -89,7 +89,7 @@ void LocalCatalog::run_timer() {
     }
     if (!held_.empty() && now >= held_due_) {
       CrawlRequest request;
-      request.trigger = std::string(kRefoldTrigger);
+      request.trigger = "refold";
       request.changed_keys.assign(held_.begin(), held_.end());
       queued_held_.insert(held_.begin(), held_.end());
       held_.clear();
@@ -111,6 +111,7 @@ void LocalCatalog::hold_for_refold(const CrawlRequest& request, bool failed) {
   crawl_held_.clear();
   constexpr std::chrono::milliseconds kFirst{1000}, kMax{60000};
   std::lock_guard lock(timer_mutex_);
+  if (keys.empty() && queued_held_.empty()) return;  // nothing held, before or now
   // Keys queued for a crawl of their own are taken by whichever crawl covers them
   // (a full queue merges that crawl into another): held again when it failed, and
   // the wait doubles when they come back.
@@ -134,11 +135,11 @@ void LocalCatalog::hold_for_refold(const CrawlRequest& request, bool failed) {
 }
 
 void LocalCatalog::held_gauge() {
-  std::set<std::string> all = held_;
-  all.insert(queued_held_.begin(), queued_held_.end());
+  std::size_t files = held_.size();  // a key can be in both: held again while a crawl of it is queued
+  for (const auto& key : queued_held_) files += held_.count(key) ? 0 : 1;
   metrics_.gauge("spotify_etl_cataloger_iceberg_held_files",
                  "Rewritten data files held back from commits until a refold takes them (a crawl of their own is due)")
-      .set(static_cast<double>(all.size()));
+      .set(static_cast<double>(files));
 }
 
 void LocalCatalog::stop() {

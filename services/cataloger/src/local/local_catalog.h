@@ -13,7 +13,6 @@
 #include <memory>
 #include <mutex>
 #include <set>
-#include <string_view>
 #include <thread>
 
 #include "crawl_jobs.h"
@@ -33,10 +32,6 @@ struct PublishedTable {
   std::string metadata_location;  // the URL of <table>/metadata/v<N>.metadata.json
   nlohmann::json metadata;        // that file's JSON
 };
-
-// The trigger of the crawls the catalog queues for files it had to hold back
-// until a refold could take them (LocalCatalog::run_timer).
-inline constexpr std::string_view kRefoldTrigger = "refold";
 
 struct LocalCatalogOptions {
   std::string database = "spotify";  // Config::glue_database
