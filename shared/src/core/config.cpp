@@ -342,7 +342,7 @@ Result<Config> load_config(const Environment& env, const ConfigDefaults& default
     else r.address("ETL_PG_ADDR", cfg.pg_addr), cfg.pg_addr_set = true;
   }
   r.integer("ETL_PG_MAX_CONNECTIONS", cfg.pg_max_connections, 1, 10000);
-  r.integer("ETL_PG_MAX_MESSAGE_BYTES", cfg.pg_max_message_bytes, std::uint64_t{4096}, std::uint64_t{1} << 30);
+  r.bytes("ETL_PG_MAX_MESSAGE_BYTES", cfg.pg_max_message_bytes, std::uint64_t{4096}, std::uint64_t{1} << 30);
   r.integer("ETL_PG_IDLE_TIMEOUT_S", cfg.pg_idle_timeout_s, 1, 86400);
   r.integer("ETL_PG_READ_TIMEOUT_S", cfg.pg_read_timeout_s, 1, 3600);
   r.integer("ETL_PG_STATEMENT_TIMEOUT_MS", cfg.pg_statement_timeout_ms, 1, 3600000);
@@ -395,13 +395,13 @@ Result<Config> load_config(const Environment& env, const ConfigDefaults& default
   std::string format = to_string(cfg.output_format);
   r.choice("ETL_OUTPUT_FORMAT", format, {"parquet", "csv", "jsonl"});
   cfg.output_format = format == "csv" ? OutputFormat::csv : format == "jsonl" ? OutputFormat::jsonl : OutputFormat::parquet;
-  r.integer("ETL_MAX_RAW_OBJECT_BYTES", cfg.max_raw_object_bytes, std::uint64_t{1024}, std::uint64_t{1} << 40);
-  r.integer("ETL_MAX_REQUEST_BODY_BYTES", cfg.max_request_body_bytes, std::uint64_t{1024}, std::uint64_t{1} << 30);
+  r.bytes("ETL_MAX_RAW_OBJECT_BYTES", cfg.max_raw_object_bytes, std::uint64_t{1024}, std::uint64_t{1} << 40);
+  r.bytes("ETL_MAX_REQUEST_BODY_BYTES", cfg.max_request_body_bytes, std::uint64_t{1024}, std::uint64_t{1} << 30);
   r.integer("ETL_TRANSFORM_BATCH_EVENTS", cfg.transform_batch_events, 1, 100000);
-  r.integer("ETL_TRANSFORM_BATCH_BYTES", cfg.transform_batch_bytes, std::uint64_t{1024}, std::uint64_t{1} << 40);
+  r.bytes("ETL_TRANSFORM_BATCH_BYTES", cfg.transform_batch_bytes, std::uint64_t{1024}, std::uint64_t{1} << 40);
   r.integer("ETL_TRANSFORM_LINGER_MS", cfg.transform_linger_ms, 0, 600000);
   r.integer("ETL_TRANSFORM_WINDOW", cfg.transform_window, 1, 1000000);
-  r.integer("ETL_TRANSFORM_WINDOW_BYTES", cfg.transform_window_bytes, std::uint64_t{1024}, std::uint64_t{1} << 40);
+  r.bytes("ETL_TRANSFORM_WINDOW_BYTES", cfg.transform_window_bytes, std::uint64_t{1024}, std::uint64_t{1} << 40);
   r.integer("ETL_TRANSFORM_CONCURRENCY", cfg.transform_concurrency, 1, 256);
 
   if (auto region = r.get("AWS_REGION")) cfg.aws.region = *region;

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "etl/http_server.h"
+#include "contract_docs.h"
 #include "openapi_rules.h"
 #include "routes.h"
 
@@ -28,6 +29,14 @@ void check(const std::string& path, Parse parse, std::size_t at_least) {
 TEST(CatalogerOpenApiRules, QueryBodyRulesAreTheParsersRules) { check("/v1/query", parse_query_request, 12); }
 
 TEST(CatalogerOpenApiRules, CrawlBodyRulesAreTheParsersRules) { check("/v1/crawl", parse_crawl_request, 4); }
+
+// docs/contract.md §7 names every route the cataloger publishes (and §7.1 the common ones).
+TEST(CatalogerOpenApiRules, EveryPublishedRouteIsInTheContract) {
+  auto doc = openapi_spec();
+  http::finish_openapi(doc, true);
+  ASSERT_GE(doc.at("paths").size(), 4u);
+  EXPECT_EQ(etl::testing::routes_missing_from_contract(doc), std::vector<std::string>{});
+}
 
 }  // namespace
 }  // namespace etl::cataloger

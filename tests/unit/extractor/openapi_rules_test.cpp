@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "etl/http_server.h"
+#include "contract_docs.h"
 #include "openapi_rules.h"
 #include "routes.h"
 #include "run_record.h"
@@ -62,6 +63,14 @@ TEST(ExtractorOpenApiRules, SecurityIsDeclaredOnlyWhenATokenIsRequired) {
       EXPECT_EQ(op["responses"].contains("401"), v1) << method << " " << path;
     }
   EXPECT_EQ(closed["openapi"], "3.1.0");
+}
+
+// docs/contract.md §7 names every route the extractor publishes (and §7.1 the common ones).
+TEST(ExtractorOpenApiRules, EveryPublishedRouteIsInTheContract) {
+  auto doc = extractor_openapi();
+  http::finish_openapi(doc, true);
+  ASSERT_GE(doc.at("paths").size(), 4u);
+  EXPECT_EQ(etl::testing::routes_missing_from_contract(doc), std::vector<std::string>{});
 }
 
 }  // namespace

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace etl {
 namespace {
 
@@ -240,6 +244,37 @@ TEST(QueryConfig, LimitsParseWithSizeSuffixesAndBadValuesNameTheVariable) {
   }
   EXPECT_FALSE(parse_byte_size("99999999999T"));
   EXPECT_EQ(parse_byte_size("7").value(), 7u);
+}
+
+}  // namespace
+}  // namespace etl
+
+namespace etl {
+namespace {
+
+// Every byte-valued variable takes the same forms (docs/contract.md §3): digits,
+// or digits with a K, M, G or T suffix. The transformer's window and batch sizes
+// and the body and message limits took digits only, so `256M` was refused there
+// and accepted for the query and Iceberg sizes.
+TEST(Config, EveryByteSizeTakesASuffix) {
+  auto cfg = load_config({{"ETL_TRANSFORM_BATCH_BYTES", "32M"}, {"ETL_TRANSFORM_WINDOW_BYTES", "1G"},
+                          {"ETL_MAX_RAW_OBJECT_BYTES", "512MiB"}, {"ETL_MAX_REQUEST_BODY_BYTES", "64K"},
+                          {"ETL_PG_MAX_MESSAGE_BYTES", "2M"}});
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  EXPECT_EQ(cfg->transform_batch_bytes, 32ull << 20);
+  EXPECT_EQ(cfg->transform_window_bytes, 1ull << 30);
+  EXPECT_EQ(cfg->max_raw_object_bytes, 512ull << 20);
+  EXPECT_EQ(cfg->max_request_body_bytes, 64ull << 10);
+  EXPECT_EQ(cfg->pg_max_message_bytes, 2ull << 20);
+  // Plain digits still work, and the bounds still hold.
+  EXPECT_EQ(load_config({{"ETL_MAX_REQUEST_BODY_BYTES", "65536"}}).value().max_request_body_bytes, 65536u);
+  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"ETL_MAX_REQUEST_BODY_BYTES", "1023"}, {"ETL_MAX_REQUEST_BODY_BYTES", "2G"},
+           {"ETL_TRANSFORM_WINDOW_BYTES", "1023"}, {"ETL_PG_MAX_MESSAGE_BYTES", "4K5"}}) {
+    auto bad = load_config({{name, value}});
+    ASSERT_FALSE(bad.ok()) << name << "=" << value;
+    EXPECT_NE(bad.error().message.find(name), std::string::npos) << bad.error().message;
+  }
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "etl/http_server.h"
+#include "contract_docs.h"
 #include "openapi_rules.h"
 #include "transformer_service.h"
 
@@ -42,6 +43,14 @@ TEST(TransformerOpenApiRules, ReprocessBodyRulesAreTheParsersRules) {
     EXPECT_TRUE(parse_reprocess_request({{"prefix", prefix}}).ok()) << prefix;
   for (const char* prefix : {"", "raw/", "processed/../", "processed/./x", "processedx"})
     EXPECT_FALSE(parse_reprocess_request({{"prefix", prefix}}).ok()) << prefix;
+}
+
+// docs/contract.md §7 names every route the transformer publishes (and §7.1 the common ones).
+TEST(TransformerOpenApiRules, EveryPublishedRouteIsInTheContract) {
+  auto doc = transformer_openapi();
+  http::finish_openapi(doc, true);
+  ASSERT_GE(doc.at("paths").size(), 4u);
+  EXPECT_EQ(etl::testing::routes_missing_from_contract(doc), std::vector<std::string>{});
 }
 
 }  // namespace
