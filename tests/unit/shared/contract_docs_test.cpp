@@ -15,11 +15,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Every "ETL_...", "SPOTIFY_..." or "AWS_..." string literal in the product's
-// sources (not in comments): the names load_config and the credential chain read,
-// and those their error messages point at.
-std::set<std::string> variables_in_sources() {
-  const std::regex literal(R"re("((?:ETL|SPOTIFY|AWS)_[A-Z0-9_]*[A-Z0-9])")re");
+// The first group of every match of `literal` in the product's sources (not in
+// comments).
+std::set<std::string> literals_in_sources(const std::regex& literal) {
   std::set<std::string> names;
   const fs::path root(ETL_SOURCE_DIR);
   for (const char* dir : {"shared/src", "shared/include", "services/extractor/src", "services/transformer/src",
@@ -39,6 +37,12 @@ std::set<std::string> variables_in_sources() {
   return names;
 }
 
+// The names load_config and the credential chain read, and those their error
+// messages point at ("AWS_ENDPOINT_URL_" + service is a prefix, not a name).
+std::set<std::string> variables_in_sources() {
+  return literals_in_sources(std::regex(R"re("((?:ETL|SPOTIFY|AWS)_[A-Z0-9_]*[A-Z0-9])")re"));
+}
+
 TEST(ContractDocs, EveryVariableTheProductReadsIsNamedInTheContract) {
   const std::string contract = testing::contract_text();
   ASSERT_FALSE(contract.empty()) << "docs/contract.md not found under " << ETL_SOURCE_DIR;
@@ -51,6 +55,18 @@ TEST(ContractDocs, EveryVariableTheProductReadsIsNamedInTheContract) {
     if (name.rfind("ETL_KAFKA_", 0) == 0 && contract.find("`ETL_KAFKA_<NAME>`") != std::string::npos) continue;
     EXPECT_NE(contract.find("`" + name + "`"), std::string::npos) << name << " is read by the product but not in docs/contract.md";
   }
+}
+
+// §7.5 lists every metric a service can show, by its full name.
+TEST(ContractDocs, EveryMetricTheProductRegistersIsInTheContract) {
+  const std::string contract = testing::contract_text();
+  const auto names = literals_in_sources(std::regex(R"re("(spotify_etl_[a-z0-9_]*[a-z0-9])")re"));
+  for (const char* known : {"spotify_etl_http_requests_total", "spotify_etl_transform_batches_total",
+                            "spotify_etl_cataloger_iceberg_held_files"})
+    EXPECT_TRUE(names.count(known)) << known;
+  for (const auto& name : names)
+    EXPECT_NE(contract.find("| `" + name + "` |"), std::string::npos)
+        << name << " is registered by the product but not in docs/contract.md §7.5";
 }
 
 }  // namespace
