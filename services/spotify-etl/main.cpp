@@ -29,7 +29,7 @@ Usage:
                                       tables in place (the files stay; metadata/ is written)
   spotify-etl --help | --version
 
-Configuration comes from the environment (see README.md, "Configuration"): service
+Configuration comes from the environment (every variable: docs/contract.md §3): service
 addresses ETL_EXTRACTOR_ADDR / ETL_TRANSFORMER_ADDR / ETL_CATALOGER_ADDR, ETL_API_TOKEN,
 SPOTIFY_CLIENT_ID / SPOTIFY_CLIENT_SECRET, ETL_RAW_URL, ETL_TRANSFORMED_URL, ...
 )";
