@@ -126,15 +126,10 @@ Result<spotify::AccessToken> HttpSpotifyApi::fetch_token(std::stop_token stop) {
     auto res = send(req);
     bool retryable = !res || res->status >= 500;
     if (res && res->status >= 200 && res->status < 300) {
-      auto json = nlohmann::json::parse(res->body, nullptr, false);
-      if (!json.is_object() || !json.contains("access_token") || !json["access_token"].is_string())
-        return make_error(Errc::bad_data, "Spotify token endpoint answered without an access_token");
-      long long expires_in = json.value("expires_in", 3600LL);
-      if (deps_.metrics)
+      auto token = spotify::parse_token_response(res->body, issued, options_.token_refresh_margin);
+      if (token && deps_.metrics)
         deps_.metrics->counter("spotify_etl_spotify_token_fetches_total", "Access tokens fetched").inc();
-      return spotify::AccessToken{json["access_token"].get<std::string>(),
-                                  spotify::token_refresh_at(issued, std::chrono::seconds(expires_in),
-                                                            options_.token_refresh_margin)};
+      return token;
     }
     if (res && res->status == 429) {
       auto d = spotify::decide_on_429(spotify::parse_retry_after(res->header("retry-after")), res->body,

@@ -95,6 +95,15 @@ class TokenCache {
 Clock::time_point token_refresh_at(Clock::time_point issued, std::chrono::seconds expires_in,
                                    std::chrono::seconds margin) noexcept;
 
+// The longest token lifetime taken as it is (Spotify's is an hour).
+inline constexpr std::chrono::seconds kMaxTokenLifetime{365LL * 86400};
+
+// The token endpoint's 2xx answer `{"access_token":"...","expires_in":3600,...}`:
+// the token and when to refresh it. bad_data unless access_token is a non-empty
+// string and expires_in, when present, a whole number of seconds from 1 to
+// kMaxTokenLifetime (absent: 3600, as Spotify documents).
+Result<AccessToken> parse_token_response(std::string_view body, Clock::time_point issued, std::chrono::seconds margin);
+
 // The pace every request goes through: a token bucket (`rate_per_s`, bursts of up
 // to one second's worth) and the Retry-After block a 429 sets for every thread.
 class RequestGate {

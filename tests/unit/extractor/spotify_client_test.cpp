@@ -104,6 +104,28 @@ TEST_F(SpotifyClientTest, RejectedCredentialsAreUnauthorizedWithoutTheSecret) {
   EXPECT_TRUE(transport_.api_requests().empty());
 }
 
+// A token answer whose expires_in is not a whole number of seconds a token can
+// live (a string, a fraction, a value past any clock) is bad data from the token
+// endpoint, not an exception or an overflowing time point.
+TEST_F(SpotifyClientTest, ATokenAnswerWithAnUnusableLifetimeIsBadData) {
+  for (const char* expires_in : {R"("3600")", "3600.5", "1e300", "-1", "0", "9223372036854775807", "true", "null"}) {
+    SCOPED_TRACE(expires_in);
+    auto api = make();
+    transport_.push_token(status(200, std::string(R"({"access_token":"tok","expires_in":)") + expires_in + "}"));
+    auto r = api->get("/albums/x");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::bad_data);
+    EXPECT_NE(r.error().message.find("expires_in"), std::string::npos) << r.error().message;
+    EXPECT_TRUE(transport_.api_requests().empty());
+  }
+  // Absent, it is Spotify's documented hour; a whole number is taken as it is.
+  for (const char* body : {R"({"access_token":"tok"})", R"({"access_token":"tok","expires_in":600})"}) {
+    auto api = make();
+    transport_.push_token(status(200, body));
+    EXPECT_TRUE(api->get("/albums/x").ok()) << body;
+  }
+}
+
 TEST_F(SpotifyClientTest, RetryAfterIsWaitedOutBeforeTheNextRequest) {
   auto api = make();
   transport_.push_api(status(429, "", {{"retry-after", "3"}}));
