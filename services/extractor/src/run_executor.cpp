@@ -202,6 +202,23 @@ void RunExecutor::execute(const Queued& queued, std::stop_token service_stop) {
 }
 
 void RunExecutor::run_source(RunState& state, std::size_t index) {
+  try {
+    fetch_and_land(state, index);
+  } catch (const std::exception& e) {
+    const SourceSpec& spec = state.request->sources[index];
+    const std::string why = std::string("internal error: ") + e.what();
+    log::error("source threw", {{"run_id", state.run_id},
+                                {"source", std::string(to_string(spec.type)) + ":" + source_key_id(spec)},
+                                {"error", e.what()}});
+    metrics_.source_finished(std::string(to_string(spec.type)), SourceStatus::failed);
+    (void)runs_.update(state.run_id, [&](RunRecord& r) {
+      r.sources[index].status = SourceStatus::failed;
+      r.sources[index].error = why;
+    });
+  }
+}
+
+void RunExecutor::fetch_and_land(RunState& state, std::size_t index) {
   const SourceSpec& spec = state.request->sources[index];
   auto set = [&](const std::function<void(SourceRecord&)>& change) {
     (void)runs_.update(state.run_id, [&](RunRecord& r) { change(r.sources[index]); });

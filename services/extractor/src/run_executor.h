@@ -53,7 +53,10 @@ class RunExecutor final {
 
   void loop(std::stop_token stop);
   void execute(const Queued& run, std::stop_token service_stop);
+  // One source of a run: fetch, land, announce. Whatever it throws (a parser
+  // meeting an answer no test foresaw) fails that source, not the process.
   void run_source(RunState& state, std::size_t index);
+  void fetch_and_land(RunState& state, std::size_t index);
   void fail_unstarted(const std::string& run_id, const std::string& why);
 
   Config config_;

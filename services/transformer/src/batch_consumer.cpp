@@ -285,11 +285,22 @@ void BatchConsumer::worker() {
   }
 }
 
+// runner_.run, with whatever it throws as a failed attempt: the batch is retried
+// like after a store error (the raw objects' own defects are per-event errors,
+// dead-lettered; the transform is fuzzed), and the consumer's other partitions go on.
+Result<BatchOutcome> BatchConsumer::run_once(Batch& batch) {
+  try {
+    return runner_.run(batch);
+  } catch (const std::exception& e) {
+    return make_error(Errc::internal, std::string("internal error: ") + e.what());
+  }
+}
+
 // Runs the batch until it succeeds (nullopt: stopping, nothing acknowledged), or
 // until run() finds that another consumer cut a batch at its first offset.
 std::optional<BatchOutcome> BatchConsumer::run_until_done(Batch& batch) {
   for (int attempt = 0; !stopping_; ++attempt) {
-    auto outcome = runner_.run(batch);
+    auto outcome = run_once(batch);
     if (outcome) return std::move(outcome).value();
     if (batch.taken_over) return BatchOutcome{};
     retried_.inc();

@@ -97,6 +97,7 @@ class BatchConsumer final {
   void unforce(Open& o);
   bool window_full() const;
   std::string label(const std::string& topic) const;
+  Result<BatchOutcome> run_once(Batch& batch);
   std::optional<BatchOutcome> run_until_done(Batch& batch);
   void take_over(Batch& batch);
   void finish(Batch& batch, const BatchOutcome& outcome);

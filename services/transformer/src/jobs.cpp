@@ -113,6 +113,16 @@ void JobRunner::work() {
   }
 }
 
+Result<TransformResult> JobRunner::run_object(const std::string& id, const std::string& key) {
+  try {
+    return run_(id, key);
+  } catch (const std::exception& e) {
+    // Something no test foresaw fails this object, not the job or the process.
+    log::error("reprocess object threw", {{"job_id", id}, {"key", key}, {"error", e.what()}});
+    return make_error(Errc::internal, std::string("internal error: ") + e.what());
+  }
+}
+
 void JobRunner::run_job(const std::string& id) {
   std::string prefix;
   {
@@ -142,7 +152,7 @@ void JobRunner::run_job(const std::string& id) {
         break;
       }
     }
-    auto result = run_(id, object.key);
+    auto result = run_object(id, object.key);
     std::lock_guard lock(mutex_);
     auto& job = jobs_[id];
     if (result) {

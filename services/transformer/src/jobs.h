@@ -66,6 +66,8 @@ class JobRunner final {
  private:
   void work();
   void run_job(const std::string& id);
+  // run_, with whatever it throws as that object's error.
+  Result<TransformResult> run_object(const std::string& id, const std::string& key);
 
   Lister list_;
   ObjectRun run_;

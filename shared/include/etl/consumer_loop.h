@@ -51,6 +51,8 @@ class ConsumerLoop final {
 
  private:
   void run();
+  // handler_, with whatever it throws as an `internal` failure of that attempt.
+  Status handle(const Message& msg);
   bool sleep_unless_stopped(std::chrono::milliseconds d);
   // A retry wait with the message in hand: sleeps in short slices and calls the
   // consumer's keep_alive() between them, so a long outage never costs the group membership.

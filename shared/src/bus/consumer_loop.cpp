@@ -47,6 +47,17 @@ bool ConsumerLoop::wait_keeping_alive(std::chrono::milliseconds d) {
   }
 }
 
+Status ConsumerLoop::handle(const Message& msg) {
+  try {
+    return handler_(msg);
+  } catch (const std::exception& e) {
+    // A poison message that makes a reader throw is a failed attempt like any
+    // other (retried, then dead-lettered), not the end of the process.
+    log::error("event handler threw", {{"consumer", options_.name}, {"key", msg.key}, {"error", e.what()}});
+    return make_error(Errc::internal, std::string("internal error: ") + e.what());
+  }
+}
+
 void ConsumerLoop::run() {
   const Labels labels{{"consumer", options_.name}};
   auto& consumed = metrics_.counter("spotify_etl_events_consumed_total", "Events handled and acknowledged", labels);
@@ -72,7 +83,7 @@ void ConsumerLoop::run() {
     Status result;
     bool abandoned = false;
     while (true) {
-      result = handler_(msg);
+      result = handle(msg);
       if (result.ok()) break;
       if (is_transient_error(result.error().code)) {
         retried.inc();

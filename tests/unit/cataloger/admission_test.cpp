@@ -1,8 +1,9 @@
 // Fair queue, stored-result bounds and engine memory (issue 13 items 2, 3, 5).
 #include <gtest/gtest.h>
 
-#include <fstream>
+#include <atomic>
 #include <condition_variable>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -109,6 +110,31 @@ TEST(CrawlQueue, ACrawlCoversTheKeysOfThePartitionsItLists) {
   EXPECT_TRUE(crawl_covers(events, key)) << "another file of the same partition";
   events.changed_keys = {"songs_data/dt=2026-02-02/f1.parquet", "albums_data/dt=2026-02-01/f1.parquet"};
   EXPECT_FALSE(crawl_covers(events, key)) << "another day, another table";
+}
+
+// A crawl whose runner throws ends FAILED with the reason, and the worker runs
+// the next one (before, the exception ended the process).
+TEST(CrawlQueue, ACrawlThatThrowsFailsAloneAndTheNextOneRuns) {
+  std::atomic<int> calls{0};
+  CrawlJobs jobs(
+      [&](CrawlInfo& info, const CrawlRequest&) {
+        if (calls.fetch_add(1) == 0) throw std::runtime_error("[json.exception.type_error.302] type must be string");
+        info.state = CrawlState::succeeded;
+      },
+      100);
+  jobs.start();
+  CrawlRequest request;
+  request.trigger = "api";
+  auto first = jobs.submit(request, {});
+  auto failed = jobs.wait(first.crawl_id, std::chrono::seconds(10));
+  ASSERT_TRUE(failed.ok()) << failed.error().message;
+  EXPECT_EQ(failed->state, CrawlState::failed);
+  EXPECT_EQ(failed->error, "internal error: [json.exception.type_error.302] type must be string");
+  EXPECT_FALSE(failed->finished_at.empty());
+  auto second = jobs.wait(jobs.submit(request, {}).crawl_id, std::chrono::seconds(10));
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  EXPECT_EQ(second->state, CrawlState::succeeded);
+  jobs.stop();
 }
 
 TEST(CrawlQueue, PastTheBoundANewCrawlJoinsTheLastWaitingOne) {

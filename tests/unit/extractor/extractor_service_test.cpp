@@ -106,6 +106,26 @@ TEST_F(ExtractorServiceTest, OneMissingSourceMakesTheRunPartialWithSpotifysMessa
   EXPECT_EQ(bus_->messages(config_.topic_raw).size(), 1u);
 }
 
+// A source whose fetch throws (a reader meeting an answer nobody foresaw) fails
+// alone with the reason; the run ends, the other sources land, and the executor
+// takes the next run.
+TEST_F(ExtractorServiceTest, ASourceThatThrowsFailsAloneAndTheExtractorGoesOn) {
+  api_->set_body(items_url(kA), kPage);
+  api_->set_body(items_url(kB), kPage);
+  api_->on_call = [](const std::string& url, std::stop_token) {
+    if (url.find(kB) != std::string::npos) throw std::runtime_error("type must be number, but is string");
+  };
+  auto svc = start();
+  auto run = finish(*svc, request({{SourceType::playlist, kA}, {SourceType::playlist, kB}}));
+  EXPECT_EQ(run.status, RunStatus::partial);
+  EXPECT_EQ(run.sources[0].status, SourceStatus::succeeded);
+  EXPECT_EQ(run.sources[1].status, SourceStatus::failed);
+  EXPECT_EQ(run.sources[1].error, "internal error: type must be number, but is string");
+  EXPECT_EQ(bus_->messages(config_.topic_raw).size(), 1u);
+  api_->on_call = nullptr;
+  EXPECT_EQ(finish(*svc, request({{SourceType::playlist, kB}})).status, RunStatus::succeeded);
+}
+
 TEST_F(ExtractorServiceTest, EverySourceFailingMeansFailed) {
   api_->set_error(items_url(kA), Errc::forbidden, "Forbidden.");
   api_->set_error(tracks_url(kA), Errc::forbidden, "Forbidden.");

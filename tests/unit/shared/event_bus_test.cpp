@@ -266,6 +266,41 @@ TEST(ConsumerLoop, PoisonMessagesGoToTheDlqWithHeadersAndTheQueueKeepsMoving) {
   EXPECT_EQ(header("x-attempts"), "3");
 }
 
+// A handler that throws on a message: failed attempts, then the dead-letter
+// topic with the reason, and the next message is handled (before, the exception
+// ended the process).
+TEST(ConsumerLoop, AHandlerThatThrowsSendsTheMessageToTheDlqAndGoesOn) {
+  auto bus = make_memory_bus();
+  MetricsRegistry metrics;
+  std::atomic<int> throws{0};
+  std::atomic<int> good{0};
+  ConsumerLoop loop(
+      bus, fast_options(),
+      [&](const Message& m) -> Status {
+        if (m.value == "poison") {
+          ++throws;
+          throw std::runtime_error("type must be string, but is number");
+        }
+        ++good;
+        return {};
+      },
+      metrics);
+  ASSERT_TRUE(loop.start().ok());
+  ASSERT_TRUE(bus->publish("in", "bad-key", "poison").ok());
+  ASSERT_TRUE(bus->publish("in", "good-key", "fine").ok());
+  ASSERT_TRUE(testing::wait_until([&] { return bus->committed("g", "in") == 2; }));
+  loop.stop();
+  EXPECT_EQ(throws.load(), 3) << "bounded retries: max_attempts";
+  EXPECT_EQ(good.load(), 1);
+  auto dead = bus->messages("dlq");
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].key, "bad-key");
+  bool reason = false;
+  for (const auto& [k, v] : dead[0].headers)
+    if (k == "x-error") reason = v == "internal error: type must be string, but is number";
+  EXPECT_TRUE(reason);
+}
+
 TEST(ConsumerLoop, DependencyOutagesAreWaitedOutNotDeadLettered) {
   auto bus = make_memory_bus();
   MetricsRegistry metrics;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "etl/lake.h"
+#include "etl/log.h"
 #include "ids.h"
 
 namespace etl::cataloger {
@@ -105,7 +106,17 @@ CrawlInfo CrawlJobs::run_now(const CrawlRequest& request, std::vector<std::strin
 void CrawlJobs::run(CrawlInfo& info, const CrawlRequest& request) {
   {
     std::lock_guard lock(run_mutex_);
-    runner_(info, request);
+    try {
+      runner_(info, request);
+    } catch (const std::exception& e) {
+      // A reader meeting something no test foresaw (a Glue answer of another
+      // shape, ...): this crawl fails with the reason; the worker and the
+      // catalog go on, and the next crawl of those tables tries again.
+      log::error("crawl threw", {{"crawl_id", info.crawl_id}, {"error", e.what()}});
+      info.state = CrawlState::failed;
+      info.error = std::string("internal error: ") + e.what();
+      info.finished_at = now_rfc3339();
+    }
   }
   remember(info);
 }
