@@ -308,6 +308,33 @@ TEST(AthenaEngineFake, FailedQueryCarriesAthenasReasonAsBadInput) {
   EXPECT_EQ(engine->page(started->query_id, "").error().code, Errc::conflict);
 }
 
+// Answers of another shape than Athena's (a proxy, an emulator's version) are
+// Athena failing, not the cataloger: a poll that cannot read the status is
+// logged and polled again, and a page that cannot be read is 503-class
+// `unavailable`. Before, nlohmann's type_error left the monitor thread (the
+// process ended) or the handler (HTTP 500).
+TEST(AthenaEngineFake, AnswersOfAnotherShapeAreUnavailableNotACrash) {
+  FakeAthena athena;
+  std::atomic<int> polls{0};
+  athena.fake.on("GetQueryExecution", [&](const AwsRequest& r) {
+    json id = r.body["QueryExecutionId"];
+    if (polls.fetch_add(1) < 2) return AwsAnswer{200, {{"QueryExecution", {{"QueryExecutionId", id}, {"Status", "RUNNING"}}}}};
+    return AwsAnswer{200, {{"QueryExecution", {{"QueryExecutionId", id}, {"Status", {{"State", "SUCCEEDED"}}}}}}};
+  });
+  athena.pages = {{{"ResultSet", {{"Rows", "not rows"}}}}};
+  auto engine = athena.engine();
+  auto started = engine->start(sql_request("SELECT id FROM songs_data"));
+  ASSERT_TRUE(started.ok()) << started.error().message;
+  auto done = engine->wait(started->query_id, std::chrono::seconds(10));
+  ASSERT_TRUE(done.ok()) << done.error().message;
+  EXPECT_EQ(done->state, QueryState::succeeded) << "polled again after the unreadable answers";
+  EXPECT_GE(polls.load(), 3);
+  auto page = engine->page(started->query_id, "");
+  ASSERT_FALSE(page.ok());
+  EXPECT_EQ(page.error().code, Errc::unavailable);
+  EXPECT_NE(page.error().message.find("GetQueryResults"), std::string::npos) << page.error().message;
+}
+
 TEST(AthenaEngineFake, WritesAreRefusedBeforeAnyCall) {
   FakeAthena athena;
   auto engine = athena.engine();

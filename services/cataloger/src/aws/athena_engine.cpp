@@ -44,6 +44,18 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::st
   }
 }
 
+// Athena's answers are read with nlohmann's accessors, which throw on a field of
+// another type than Athena's: such an answer is Athena (or whatever stands in
+// for it) failing, an `unavailable` error, not an exception out of a thread.
+template <class Read>
+auto read_answer(const char* op, Read read) -> decltype(read()) {
+  try {
+    return read();
+  } catch (const std::exception& e) {
+    return make_error(Errc::unavailable, std::string("Athena answered ") + op + " in a shape it does not use: " + e.what());
+  }
+}
+
 }  // namespace
 
 Result<std::unique_ptr<AthenaEngine>> AthenaEngine::open(const AwsConfig& aws, AthenaEngineOptions options,
@@ -130,8 +142,10 @@ Result<QueryStatus> AthenaEngine::start(const QueryRequest& request) {
   const auto submitted = Clock::now();
   auto started = client_->call("StartQueryExecution", body);
   if (!started) return std::move(started).error();
-  std::string id = started->value("QueryExecutionId", std::string());
-  if (id.empty()) return make_error(Errc::unavailable, "Athena StartQueryExecution answered without a QueryExecutionId");
+  auto given = started->find("QueryExecutionId");
+  if (given == started->end() || !given->is_string() || given->get_ref<const std::string&>().empty())
+    return make_error(Errc::unavailable, "Athena StartQueryExecution answered without a QueryExecutionId");
+  const std::string id = given->get<std::string>();
 
   std::lock_guard lock(mutex_);
   Record record;
@@ -171,9 +185,11 @@ Result<QueryStatus> AthenaEngine::fetch(const std::string& query_id) {
   auto qe = reply->body.find("QueryExecution");
   if (qe == reply->body.end() || !qe->is_object())
     return make_error(Errc::unavailable, "Athena GetQueryExecution answered without a QueryExecution");
-  QueryStatus s = status_from_execution(*qe);
-  if (s.query_id.empty()) s.query_id = query_id;
-  return s;
+  return read_answer("GetQueryExecution", [&]() -> Result<QueryStatus> {
+    QueryStatus s = status_from_execution(*qe);
+    if (s.query_id.empty()) s.query_id = query_id;
+    return s;
+  });
 }
 
 void AthenaEngine::apply_locked(Record& r, QueryStatus fresh) {
@@ -338,18 +354,21 @@ Result<QueryPage> AthenaEngine::page(const std::string& query_id, const std::str
     if (is_unknown_execution(*reply)) return make_error(Errc::not_found, "unknown query '" + query_id + "'");
     return client_->to_error("GetQueryResults", *reply);
   }
-  const json result_set = reply->body.value("ResultSet", json::object());
-  const auto columns = athena_columns(result_set.value("ResultSetMetadata", json::object()));
-  const json rows = result_set.value("Rows", json::array());
-
   QueryPage page;
   page.query_id = query_id;
   page.engine = "athena";
-  page.columns = column_infos(columns);
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    if (first && i == 0 && is_header_row(rows[i], columns)) continue;
-    page.rows.push_back(athena_row_json(rows[i], columns));
-  }
+  auto read = read_answer("GetQueryResults", [&]() -> Status {
+    const json result_set = reply->body.value("ResultSet", json::object());
+    const auto columns = athena_columns(result_set.value("ResultSetMetadata", json::object()));
+    const json rows = result_set.value("Rows", json::array());
+    page.columns = column_infos(columns);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      if (first && i == 0 && is_header_row(rows[i], columns)) continue;
+      page.rows.push_back(athena_row_json(rows[i], columns));
+    }
+    return {};
+  });
+  if (!read.ok()) return std::move(read).error();
   if (auto t = reply->body.find("NextToken"); t != reply->body.end() && t->is_string() && !t->get<std::string>().empty())
     page.next_token = t->get<std::string>();
   page.result_location = known->result_location;
