@@ -161,5 +161,31 @@ TEST(GlueTypes, TableDocumentMapsToTableInfo) {
   EXPECT_EQ(glue_table_format(table), "csv");
 }
 
+// A Glue answer of another shape (fields of other types, arrays of strings where
+// objects go, not an object at all) reads as what is there, never a throw: the
+// crawl or handler that asked would otherwise end with the exception.
+TEST(GlueTypes, AnswersOfAnotherShapeReadAsEmptyFields) {
+  const std::vector<json> odd = {
+      json("songs_data"), json::array({1, 2}), json(nullptr),
+      {{"Name", 5}, {"DatabaseName", false}, {"StorageDescriptor", "s3://x"}, {"Parameters", 7}},
+      {{"Name", "t"},
+       {"StorageDescriptor", {{"Location", 1}, {"Columns", {"song_id", 3, {{"Name", 4}, {"Type", {"x"}}}}}, {"SerdeInfo", 2}}},
+       {"PartitionKeys", {"dt"}},
+       {"UpdateTime", "yesterday"},
+       {"VersionId", 3}}};
+  for (const auto& table : odd) {
+    SCOPED_TRACE(table.dump());
+    TableInfo info;
+    ASSERT_NO_THROW(info = glue_table_info(table, "spotify"));
+    EXPECT_EQ(info.format, "");
+    ASSERT_NO_THROW((void)glue_partition_info(table));
+  }
+  auto info = glue_table_info(odd.back(), "spotify");
+  EXPECT_EQ(info.name, "t");
+  EXPECT_EQ(info.database, "spotify");
+  EXPECT_EQ(info.columns.size(), 3u) << "a column without a readable name keeps its place";
+  EXPECT_EQ(info.partition_keys, std::vector<std::string>{""});
+}
+
 }  // namespace
 }  // namespace etl::cataloger

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "aws_fields.h"
 #include "etl/log.h"
 #include "etl/s3_url.h"
 #include "glue_types.h"
@@ -13,6 +14,8 @@ namespace etl::cataloger {
 
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
+using aws_fields::field;
+using aws_fields::text;
 using std::chrono::milliseconds;
 
 
@@ -41,12 +44,14 @@ namespace {
 std::string crawled_folder(const json& targets) {
   if (!targets.is_object()) return "";
   std::vector<std::string> paths;
-  for (const auto& t : targets.value("S3Targets", json::array()))
-    if (t.is_object() && t.value("Path", json()).is_string()) paths.push_back(t["Path"]);
-  for (const auto& t : targets.value("IcebergTargets", json::array()))
-    if (t.is_object() && t.value("Paths", json()).is_array())
-      for (const auto& p : t["Paths"])
-        if (p.is_string()) paths.push_back(p);
+  if (const json& s3 = field(targets, "S3Targets"); s3.is_array())
+    for (const auto& t : s3)
+      if (field(t, "Path").is_string()) paths.push_back(t["Path"]);
+  if (const json& iceberg = field(targets, "IcebergTargets"); iceberg.is_array())
+    for (const auto& t : iceberg)
+      if (field(t, "Paths").is_array())
+        for (const auto& p : t["Paths"])
+          if (p.is_string()) paths.push_back(p);
   return paths.size() == 1 ? paths[0] : "";
 }
 
@@ -147,7 +152,7 @@ Status GlueCatalog::ensure_resources() {
       if (!configured) {
         // Ours: say so when it no longer crawls what we would give it (it is used anyway).
         const json want = create_crawler_request(options_, table, name)["Targets"];
-        json targets = got->body.value("Crawler", json::object()).value("Targets", json::object());
+        const json& targets = field(field(got->body, "Crawler"), "Targets");
         if (!crawls_the_same_folder(targets, want))
           log::warn("Glue crawler does not crawl exactly the table folder", {{"crawler", name}, {"expected", want}});
       }
@@ -191,7 +196,7 @@ Result<std::vector<json>> GlueCatalog::glue_tables() {
     if (!page) return std::move(page).error();
     if (auto list = page->find("TableList"); list != page->end() && list->is_array())
       for (auto& t : *list) out.push_back(std::move(t));
-    token = page->value("NextToken", std::string());
+    token = text(*page, "NextToken");
   } while (!token.empty());
   return out;
 }
@@ -206,7 +211,7 @@ Result<std::vector<json>> GlueCatalog::glue_partitions(const std::string& table)
     if (!page) return std::move(page).error();
     if (auto list = page->find("Partitions"); list != page->end() && list->is_array())
       for (auto& p : *list) out.push_back(std::move(p));
-    token = page->value("NextToken", std::string());
+    token = text(*page, "NextToken");
   } while (!token.empty());
   return out;
 }
@@ -221,7 +226,7 @@ Result<TableInfo> GlueCatalog::describe(const json& table) {
   for (const auto& p : *partitions)
     if (auto c = p.find("CreationTime"); c != p.end() && c->is_number())
       changed_ms = std::max(changed_ms, static_cast<std::int64_t>(c->get<double>() * 1000.0));
-  std::string fingerprint = std::to_string(glue_update_millis(table)) + "|" + table.value("VersionId", std::string()) +
+  std::string fingerprint = std::to_string(glue_update_millis(table)) + "|" + text(table, "VersionId") +
                             "|" + std::to_string(info.partitions) + "|" + std::to_string(changed_ms);
   std::lock_guard lock(state_mutex_);
   auto& known = known_[info.name];
@@ -265,7 +270,7 @@ Result<TableInfo> GlueCatalog::get_table(const std::string& name) {
       return make_error(Errc::not_found, "unknown table '" + name + "' in Glue database " + options_.database);
     return client_->to_error("GetTable", *got);
   }
-  return describe(got->body.value("Table", json::object()));
+  return describe(field(got->body, "Table"));
 }
 
 Result<std::vector<PartitionInfo>> GlueCatalog::get_partitions(const std::string& table) {

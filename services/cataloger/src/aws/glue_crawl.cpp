@@ -2,6 +2,7 @@
 // with backoff. Kept apart from the catalog reads (glue_catalog.cpp).
 #include <algorithm>
 
+#include "aws_fields.h"
 #include "etl/log.h"
 #include "glue_catalog.h"
 #include "ids.h"
@@ -11,6 +12,8 @@ namespace etl::cataloger {
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 using std::chrono::milliseconds;
+using aws_fields::field;
+using aws_fields::text;
 
 namespace {
 
@@ -20,20 +23,18 @@ namespace {
 bool restart_after_running(const CrawlRequest& request) { return request.trigger == "events"; }
 
 std::string last_crawl_status(const json& crawler) {
-  json last = crawler.value("LastCrawl", json::object());
-  return last.is_object() ? last.value("Status", std::string()) : std::string();
+  return text(field(crawler, "LastCrawl"), "Status");
 }
 
 json last_crawl_start(const json& crawler) {
-  json last = crawler.value("LastCrawl", json::object());
-  return last.is_object() ? last.value("StartTime", json()) : json();
+  return field(field(crawler, "LastCrawl"), "StartTime");
 }
 
 // What a finished crawler's LastCrawl says went wrong ("" when it succeeded).
 std::string last_crawl_error(const json& crawler, const std::string& name) {
   std::string status = last_crawl_status(crawler);
   if (status == "FAILED") {
-    std::string message = crawler.value("LastCrawl", json::object()).value("ErrorMessage", std::string());
+    std::string message = text(field(crawler, "LastCrawl"), "ErrorMessage");
     return "the crawler " + name + " failed" + (message.empty() ? "" : ": " + message);
   }
   if (status == "CANCELLED" || status == "STOPPED") return "the crawler " + name + " was cancelled";
@@ -72,7 +73,7 @@ void GlueCatalog::run(CrawlInfo& info, const CrawlRequest& request) {
     CrawlerJob job{table, crawler_name(table), std::nullopt, json(), false, false, false, false, ""};
     if (auto t = get_table(table); t) job.before = *t;
     if (auto c = client_->call("GetCrawler", {{"Name", job.crawler}}); c)
-      job.previous_start = last_crawl_start(c->value("Crawler", json::object()));
+      job.previous_start = last_crawl_start(field(*c, "Crawler"));
     start_crawler(job);
     jobs.push_back(std::move(job));
   }
@@ -114,8 +115,8 @@ void GlueCatalog::poll_crawler(CrawlerJob& job, const CrawlRequest& request, Clo
     log::warn("cannot poll a Glue crawler", {{"crawler", job.crawler}, {"error", got.error().message}});
     return;
   }
-  json crawler = got->value("Crawler", json::object());
-  std::string state = crawler.value("State", std::string());
+  const json& crawler = field(*got, "Crawler");
+  std::string state = text(crawler, "State");
   if (state == "RUNNING" || state == "STOPPING") {
     job.seen_running = true;
     if (Clock::now() - started > options_.crawl_timeout) {

@@ -6,11 +6,14 @@
 
 #include "etl/ascii.h"
 #include "athena_types.h"
+#include "aws_fields.h"
 
 namespace etl::cataloger {
 namespace {
 
 using nlohmann::json;
+using aws_fields::field;
+using aws_fields::text;
 
 std::string trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -89,39 +92,39 @@ std::string glue_table_format(const json& table) {
     if (text.find("csv") != std::string::npos || text.find("lazysimpleserde") != std::string::npos) return "csv";
     return "";
   };
-  json params = table.value("Parameters", json::object());
+  const json& params = field(table, "Parameters");
   if (params.is_object())
     if (auto c = params.find("classification"); c != params.end() && c->is_string())
       if (auto f = from_text(c->get<std::string>()); !f.empty()) return f;
-  json sd = table.value("StorageDescriptor", json::object());
+  const json& sd = field(table, "StorageDescriptor");
   if (!sd.is_object()) return "";
-  json serde = sd.value("SerdeInfo", json::object());
+  const json& serde = field(sd, "SerdeInfo");
   if (serde.is_object())
-    if (auto f = from_text(serde.value("SerializationLibrary", std::string())); !f.empty()) return f;
-  return from_text(sd.value("InputFormat", std::string()));
+    if (auto f = from_text(text(serde, "SerializationLibrary")); !f.empty()) return f;
+  return from_text(text(sd, "InputFormat"));
 }
 
 std::int64_t glue_update_millis(const json& table) {
-  double s = epoch_seconds(table.value("UpdateTime", json()));
-  if (s <= 0) s = epoch_seconds(table.value("CreateTime", json()));
+  double s = epoch_seconds(field(table, "UpdateTime"));
+  if (s <= 0) s = epoch_seconds(field(table, "CreateTime"));
   return s > 0 ? static_cast<std::int64_t>(std::llround(s * 1000.0)) : 0;
 }
 
 TableInfo glue_table_info(const json& table, const std::string& database) {
   TableInfo info;
-  info.name = table.value("Name", std::string());
-  info.database = table.value("DatabaseName", database);
-  json sd = table.value("StorageDescriptor", json::object());
+  info.name = text(table, "Name");
+  info.database = text(table, "DatabaseName", database);
+  const json& sd = field(table, "StorageDescriptor");
   if (sd.is_object()) {
-    info.location = sd.value("Location", std::string());
+    info.location = text(sd, "Location");
     if (auto cols = sd.find("Columns"); cols != sd.end() && cols->is_array())
-      for (const auto& c : *cols) info.columns.push_back({c.value("Name", std::string()), glue_sql_type(c.value("Type", std::string("string")))});
+      for (const auto& c : *cols) info.columns.push_back({text(c, "Name"), glue_sql_type(text(c, "Type", "string"))});
   }
   if (!info.location.empty() && info.location.back() != '/') info.location += '/';
   info.format = glue_table_format(table);
   info.partition_keys.clear();
   if (auto keys = table.find("PartitionKeys"); keys != table.end() && keys->is_array())
-    for (const auto& k : *keys) info.partition_keys.push_back(k.value("Name", std::string()));
+    for (const auto& k : *keys) info.partition_keys.push_back(text(k, "Name"));
   info.version = 1;
   if (auto v = table.find("VersionId"); v != table.end() && v->is_string()) {
     try {
@@ -132,8 +135,8 @@ TableInfo glue_table_info(const json& table, const std::string& database) {
   } else if (glue_update_millis(table) > 0) {
     info.version = glue_update_millis(table) / 1000;
   }
-  json when = table.value("UpdateTime", json());
-  if (!when.is_number()) when = table.value("CreateTime", json());
+  json when = field(table, "UpdateTime");
+  if (!when.is_number()) when = field(table, "CreateTime");
   info.updated_at = epoch_seconds_to_rfc3339(when);
   return info;
 }
@@ -142,8 +145,7 @@ PartitionInfo glue_partition_info(const json& partition) {
   PartitionInfo p;
   if (auto values = partition.find("Values"); values != partition.end() && values->is_array())
     for (const auto& v : *values) p.values.push_back(v.is_string() ? v.get<std::string>() : v.dump());
-  json sd = partition.value("StorageDescriptor", json::object());
-  if (sd.is_object()) p.location = sd.value("Location", std::string());
+  p.location = text(field(partition, "StorageDescriptor"), "Location");
   return p;
 }
 
