@@ -23,6 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)etl::cataloger::parse_query_request(*body);
     (void)etl::cataloger::parse_crawl_request(*body);
     (void)ex::parse_run_request(*body);
+    (void)etl::transformer::parse_transform_request(*body);
+    (void)etl::transformer::parse_reprocess_request(*body);
   }
   (void)ex::parse_runs_limit(text);
   (void)etl::transformer::validate_reprocess_prefix(text);
