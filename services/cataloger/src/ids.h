@@ -22,10 +22,13 @@ inline std::uint64_t random_u64() {
   return v;
 }
 
-// 128 bits from the CSPRNG, laid out like a UUID (8-4-4-4-12 hex digits) as
-// Athena and Glue name executions; not guessable from other ids.
+// A random UUID v4 (RFC 9562: 122 bits from the CSPRNG, the version and variant
+// bits set), as Athena and Glue name executions and docs/contract.md §4.2 says;
+// not guessable from other ids.
 inline std::string new_id() {
   std::uint64_t a = random_u64(), b = random_u64();
+  a = (a & ~0xf000ull) | 0x4000ull;                  // version 4
+  b = (b & ~(0xc000ull << 48)) | (0x8000ull << 48);  // variant 10xx
   char buf[37];
   std::snprintf(buf, sizeof buf, "%08llx-%04llx-%04llx-%04llx-%012llx", static_cast<unsigned long long>(a >> 32),
                 static_cast<unsigned long long>((a >> 16) & 0xffff), static_cast<unsigned long long>(a & 0xffff),

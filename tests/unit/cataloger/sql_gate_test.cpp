@@ -34,6 +34,44 @@ TEST_F(Gate, DashboardQueriesPass) {
     EXPECT_TRUE(check(sql).ok()) << sql << ": " << check(sql).error().message;
 }
 
+std::string nested_subqueries(int n) {
+  std::string sql = "SELECT ";
+  for (int i = 0; i < n; ++i) sql += "(SELECT ";
+  sql += "1";
+  for (int i = 0; i < n; ++i) sql += ")";
+  return sql;
+}
+
+std::string sum_of_ones(int n) {
+  std::string sql = "SELECT 1";
+  for (int i = 1; i < n; ++i) sql += "+1";
+  return sql;
+}
+
+std::string with_ctes(int n) {
+  std::string sql = "WITH ";
+  for (int i = 0; i < n; ++i) sql += (i ? ", c" : "c") + std::to_string(i) + " AS (SELECT " + std::to_string(i) + " AS x)";
+  return sql + " SELECT count(*) FROM c0";
+}
+
+// Shapes DuckDB's optimizer takes seconds to hours to plan, before any timeout
+// or cancel can reach the query (a 900-byte SQL held a worker for hours), are
+// refused by the gate; the same shapes within the bounds still pass.
+TEST_F(Gate, StatementsThatWouldTakeLongToPlanAreRefused) {
+  EXPECT_TRUE(check(nested_subqueries(15)).ok()) << check(nested_subqueries(15)).error().message;
+  EXPECT_NE(refused(nested_subqueries(24)).find("subqueries are nested more than 16 deep"), std::string::npos);
+  EXPECT_NE(refused(nested_subqueries(100)).find("nested"), std::string::npos);
+  EXPECT_TRUE(check(sum_of_ones(40)).ok()) << check(sum_of_ones(40)).error().message;
+  EXPECT_NE(refused(sum_of_ones(900)).find("expressions are nested more than 64 deep"), std::string::npos);
+  EXPECT_NE(refused("SELECT " + std::string(900, '[') + "1" + std::string(900, ']')).find("nested"), std::string::npos);
+  EXPECT_TRUE(check(with_ctes(100)).ok()) << check(with_ctes(100)).error().message;
+  EXPECT_NE(refused(with_ctes(400)).find("more than 128 SELECTs"), std::string::npos);
+  // Refused from the tokens, before DuckDB's parser (seconds for this many CTEs).
+  EXPECT_NE(refused(with_ctes(3000)).find("more than 128 SELECTs"), std::string::npos);
+  EXPECT_NE(refused("SELECT " + std::string(5000, '(') + "1" + std::string(5000, ')')).find("nested too deeply"),
+            std::string::npos);
+}
+
 TEST_F(Gate, CarriageReturnEndsACommentForTheGateToo) {
   // The issue's two exploits: DuckDB ends -- at \r, so what follows runs.
   EXPECT_NE(refused("SELECT 1 AS a --\r, (SELECT count(*) FROM glob('/**')) AS b").find("refused"), std::string::npos);
