@@ -22,6 +22,13 @@ Error io_error(const std::string& what, const fs::path& path, int err) {
                     what + " " + path.string() + ": " + std::strerror(err));
 }
 
+// A path that is no object: absent, under a file's name (ENOTDIR: "a.json/x"),
+// or a folder of keys (S3 has no folders; neither do keys here).
+bool no_object(const fs::path& path) {
+  std::error_code ec;
+  return !fs::is_regular_file(fs::status(path, ec));
+}
+
 bool is_temp_name(const std::string& name) { return name.rfind(".tmp-", 0) == 0; }
 
 // A temp file this old is what a killed writer left (a write takes seconds):
@@ -134,11 +141,12 @@ Result<std::string> FileObjectStore::get(const std::string& key, std::uint64_t m
   ETL_RETURN_IF_ERROR(validate_key(key));
   fs::path path = root_ / key;
   std::error_code ec;
-  auto size = fs::file_size(path, ec);
-  if (ec) {
-    if (ec == std::errc::no_such_file_or_directory) return make_error(Errc::not_found, "no object " + key);
+  auto status = fs::status(path, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
     return io_error("stat", path, ec.value());
-  }
+  if (!fs::is_regular_file(status)) return make_error(Errc::not_found, "no object " + key);
+  auto size = fs::file_size(path, ec);
+  if (ec) return make_error(Errc::not_found, "no object " + key);  // removed since
   if (size > max_bytes)
     return make_error(Errc::too_large, "object " + key + " is " + std::to_string(size) + " bytes, over the limit of " +
                                            std::to_string(max_bytes));
@@ -195,6 +203,10 @@ Status FileObjectStore::move(const std::string& from, const std::string& to) {
   ETL_RETURN_IF_ERROR(validate_key(to));
   fs::path src = root_ / from, dst = root_ / to;
   std::error_code ec;
+  if (no_object(src)) {
+    if (!no_object(dst)) return {};  // moved before
+    return make_error(Errc::not_found, "no object " + from);
+  }
   fs::create_directories(dst.parent_path(), ec);
   if (ec) return io_error("create folder", dst.parent_path(), ec.value());
   if (::rename(src.c_str(), dst.c_str()) != 0) {
@@ -210,6 +222,7 @@ Status FileObjectStore::move(const std::string& from, const std::string& to) {
 
 Status FileObjectStore::remove(const std::string& key) {
   ETL_RETURN_IF_ERROR(validate_key(key));
+  if (no_object(root_ / key)) return {};
   std::error_code ec;
   fs::remove(root_ / key, ec);
   if (ec && ec != std::errc::no_such_file_or_directory) return io_error("remove", root_ / key, ec.value());

@@ -88,6 +88,28 @@ TEST_P(ObjectStoreConformance, MissingObjectsAreNotFound) {
   EXPECT_EQ(head.error().code, Errc::not_found);
 }
 
+// A key under an object's name ("a.json/x": not a folder on a disk) or naming a
+// folder of keys ("dir") is no object either: not_found on every store, never
+// an internal error (HTTP 500 with a host path on POST /v1/transform before).
+TEST_P(ObjectStoreConformance, KeysUnderAnObjectOrNamingAFolderAreNotFound) {
+  ASSERT_TRUE(store_->put("a.json", "{}").ok());
+  ASSERT_TRUE(store_->put("dir/b.json", "{}").ok());
+  for (const char* key : {"a.json/x", "a.json/x/y.json", "dir"}) {
+    SCOPED_TRACE(key);
+    auto got = store_->get(key);
+    ASSERT_FALSE(got.ok());
+    EXPECT_EQ(got.error().code, Errc::not_found) << got.error().message;
+    auto head = store_->head(key);
+    ASSERT_FALSE(head.ok());
+    EXPECT_EQ(head.error().code, Errc::not_found) << head.error().message;
+    auto moved = store_->move(key, "elsewhere/c.json");
+    ASSERT_FALSE(moved.ok());
+    EXPECT_EQ(moved.error().code, Errc::not_found) << moved.error().message;
+    EXPECT_TRUE(store_->remove(key).ok());
+  }
+  EXPECT_TRUE(store_->get("dir/b.json").ok()) << "the folder's object stays";
+}
+
 TEST_P(ObjectStoreConformance, GetRefusesObjectsOverTheLimit) {
   ASSERT_TRUE(store_->put("big.json", std::string(2048, 'x')).ok());
   auto got = store_->get("big.json", 1024);
