@@ -171,6 +171,7 @@ TEST(CatalogerService, AsOfReadsATableAsOfAKeptSnapshot) {
   auto crawled = call("POST", s.url("/v1/crawl"), R"({"tables":["songs_data"]})");
   ASSERT_EQ(crawled.status, 202) << crawled.body;
   const std::string crawl_id = crawled.json()["crawl_id"];
+  EXPECT_EQ(crawled.location, "/v1/crawls/" + crawl_id);
   ASSERT_TRUE(wait_until([&] { return call("GET", s.url("/v1/crawls/" + crawl_id)).json()["state"] == "SUCCEEDED"; }));
   const std::int64_t second_id = call("GET", s.url("/v1/tables/songs_data")).json()["iceberg"]["current_snapshot_id"];
   ASSERT_NE(second_id, first_id);
@@ -201,7 +202,7 @@ TEST(CatalogerService, AsOfReadsATableAsOfAKeptSnapshot) {
 
   for (const auto& [as_of, why] : std::vector<std::pair<nlohmann::json, std::string>>{
            {{{"songs_data", 12345}}, "keeps no snapshot 12345"},
-           {{{"songs_data", "2001-01-01T00:00:00Z"}}, "keeps no a snapshot at or before"},
+           {{{"songs_data", "2001-01-01T00:00:00Z"}}, "keeps no snapshot at or before"},
            {{{"nope", first_id}}, "not a table of the catalog"},
            {{{"songs_data", "yesterday"}}, "not RFC 3339"},
            {{{"songs_data", -1}}, "neither"},
@@ -327,6 +328,7 @@ TEST(CatalogerService, TimeoutIs504AndDeleteCancels) {
   auto started = s.query({{"sql", "SELECT count(*) FROM range(10000000000000)"}, {"async", true}});
   ASSERT_EQ(started.status, 202) << started.body;
   std::string id = started.json()["query_id"];
+  EXPECT_EQ(started.location, "/v1/query/" + id);
   ASSERT_TRUE(wait_until([&] { return call("GET", s.url("/v1/query/" + id)).json()["state"] == "RUNNING"; }));
   auto cancelled = call("DELETE", s.url("/v1/query/" + id));
   ASSERT_EQ(cancelled.status, 200);

@@ -88,6 +88,10 @@ TEST(ExtractorHttp, RunsAreListedNewestFirst) {
   EXPECT_EQ(listed[0]["run_id"], ids[2]);
   EXPECT_EQ(listed[2]["run_id"], ids[0]);
   EXPECT_EQ(call("GET", svc.base_url() + "/v1/runs?limit=2").json()["runs"].size(), 2u);
+  // The contract's alias with a trailing slash.
+  auto slash = call("GET", svc.base_url() + "/v1/runs/?limit=2");
+  ASSERT_EQ(slash.status, 200) << slash.body;
+  EXPECT_EQ(slash.json()["runs"].size(), 2u);
 }
 
 TEST(ExtractorHttp, BadRequestsAreProblemJson4xxNeverA500) {

@@ -52,6 +52,7 @@ struct HttpResult {
   int status = 0;
   std::string body;
   std::string content_type;
+  std::string location;  // the Location header
   nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
 };
 
@@ -67,8 +68,8 @@ inline HttpResult call(const std::string& method, const std::string& url, const 
   if (!token.empty()) req.headers.emplace_back("Authorization", "Bearer " + token);
   if (!accept.empty()) req.headers.emplace_back("Accept", accept);
   auto res = client.send(req);
-  if (!res) return HttpResult{0, res.error().message, ""};
-  return HttpResult{res->status, res->body, res->header("content-type")};
+  if (!res) return HttpResult{0, res.error().message, "", ""};
+  return HttpResult{res->status, res->body, res->header("content-type"), res->header("location")};
 }
 
 }  // namespace etl::testing

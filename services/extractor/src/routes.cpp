@@ -27,13 +27,15 @@ void install_routes(http::Server& server, ExtractorService& service) {
     if (!run) return http::error_response(run.error());
     return http::json_response(200, to_json(*run));
   });
-  server.get("/v1/runs", [&service](const http::Request& req) {
+  auto list = [&service](const http::Request& req) {
     auto limit = parse_runs_limit(req.query_param("limit"));
     if (!limit) return http::error_response(limit.error());
     nlohmann::json runs = nlohmann::json::array();
     for (const auto& run : service.list_runs(*limit)) runs.push_back(to_json(run));
     return http::json_response(200, {{"runs", std::move(runs)}});
-  });
+  };
+  server.get("/v1/runs", list);
+  server.get("/v1/runs/", list);  // the contract's alias (§7.2)
 }
 
 nlohmann::json extractor_openapi() {

@@ -102,7 +102,9 @@ class Reader {
 
   std::optional<std::string> get(const std::string& name) {
     auto value = env_value(env_, name);
-    if (value) cfg_.set_variables.push_back(name);
+    // Once each: a variable may be read twice (ETL_PG_ADDR: "off", else an address).
+    if (value && std::find(cfg_.set_variables.begin(), cfg_.set_variables.end(), name) == cfg_.set_variables.end())
+      cfg_.set_variables.push_back(name);
     return value;
   }
 

@@ -60,9 +60,10 @@ Status Router::add(std::string method, const std::string& path_template, Handler
     bool literal = !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
       return std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~';
     });
-    const bool root = path_template == "/";  // the one template with an empty segment
     const bool last = s.data() + s.size() == path_template.data() + path_template.size();
-    if (!literal && !root && !is_param(s) && !(last && is_rest_param(s)))
+    // An empty segment only last: "/" itself, or a template with a trailing slash ("/v1/runs/").
+    const bool trailing_slash = last && s.empty();
+    if (!literal && !trailing_slash && !is_param(s) && !(last && is_rest_param(s)))
       return make_error(Errc::invalid_argument, "bad route template " + path_template);
     route.segments.emplace_back(s);
   }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -275,6 +276,20 @@ TEST(Config, EveryByteSizeTakesASuffix) {
     ASSERT_FALSE(bad.ok()) << name << "=" << value;
     EXPECT_NE(bad.error().message.find(name), std::string::npos) << bad.error().message;
   }
+}
+
+}  // namespace
+}  // namespace etl
+
+namespace etl {
+namespace {
+
+// The start-up log names each variable that was set once, even one read twice.
+TEST(Config, SetVariablesNamesEachOnce) {
+  auto cfg = load_config({{"ETL_PG_ADDR", "127.0.0.1:15432"}, {"ETL_BUS", "memory"}});
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  EXPECT_EQ(std::count(cfg->set_variables.begin(), cfg->set_variables.end(), "ETL_PG_ADDR"), 1);
+  EXPECT_EQ(std::count(cfg->set_variables.begin(), cfg->set_variables.end(), "ETL_BUS"), 1);
 }
 
 }  // namespace

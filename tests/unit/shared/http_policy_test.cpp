@@ -106,6 +106,21 @@ TEST(HttpRouter, RefusesTemplatesThatAreNotPaths) {
   EXPECT_FALSE(router.add("GET", "/v1//x", h).ok());
 }
 
+// A template may end in a slash (the contract's GET /v1/runs/ alias): it matches
+// that path only, and the template without it keeps its own.
+TEST(HttpRouter, ATrailingSlashTemplateMatchesOnlyItsPath) {
+  Router router;
+  Handler h = [](const Request&) { return Response{}; };
+  ASSERT_TRUE(router.add("GET", "/v1/runs", h).ok());
+  ASSERT_TRUE(router.add("GET", "/v1/runs/", h).ok());
+  ASSERT_TRUE(router.add("GET", "/v1/runs/{run_id}", h).ok());
+  EXPECT_EQ(router.match("GET", "/v1/runs/").route->path_template, "/v1/runs/");
+  EXPECT_EQ(router.match("GET", "/v1/runs").route->path_template, "/v1/runs");
+  EXPECT_EQ(router.match("GET", "/v1/runs/r1").route->path_template, "/v1/runs/{run_id}");
+  EXPECT_EQ(router.match("GET", "/v1/runs//").route, nullptr);
+  EXPECT_FALSE(router.add("GET", "/v1//", h).ok());
+}
+
 TEST(MetricsFormat, BoundsAndValuesInShortestRoundTripForm) {
   EXPECT_EQ(format_metric_value(0.0025), "0.0025");
   EXPECT_EQ(format_metric_value(0.05), "0.05");

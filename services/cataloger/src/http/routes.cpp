@@ -194,7 +194,9 @@ void install_routes(http::Server& server, Catalog& catalog, QueryEngine& engine)
     if (!request) return http::error_response(request.error());
     auto crawl = catalog.start_crawl(*request);
     if (!crawl) return http::error_response(crawl.error());
-    return http::json_response(202, to_json(*crawl));
+    auto response = http::json_response(202, to_json(*crawl));
+    response.headers.emplace_back("Location", "/v1/crawls/" + crawl->crawl_id);
+    return response;
   });
   server.get("/v1/crawls/{crawl_id}", [&catalog](const http::Request& req) {
     auto crawl = catalog.get_crawl(req.params.at(0));
@@ -208,7 +210,11 @@ void install_routes(http::Server& server, Catalog& catalog, QueryEngine& engine)
     submission->request.client = req.remote_addr;
     auto started = engine.start(submission->request);
     if (!started) return start_refused(started.error());
-    if (submission->async) return http::json_response(202, status_json(*started));
+    if (submission->async) {
+      auto response = http::json_response(202, status_json(*started));
+      response.headers.emplace_back("Location", "/v1/query/" + started->query_id);
+      return response;
+    }
     auto done = engine.wait(started->query_id, submission->request.timeout + kStopGrace);
     if (!done) return http::error_response(done.error());
     if (done->state != QueryState::succeeded) return failed_query(*done);

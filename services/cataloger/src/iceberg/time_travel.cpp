@@ -18,7 +18,7 @@ bool kept(const json& metadata, std::int64_t id) {
 
 std::string describe(const AsOf& as_of) {
   if (as_of.snapshot_id) return "snapshot " + std::to_string(*as_of.snapshot_id);
-  return "a snapshot at or before " + format_timestamp(as_of.timestamp_ms.value_or(0) * 1000);
+  return "snapshot at or before " + format_timestamp(as_of.timestamp_ms.value_or(0) * 1000);
 }
 
 }  // namespace
