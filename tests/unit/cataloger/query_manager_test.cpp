@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "cataloger_fixtures.h"
+#include "test_support.h"
 
 namespace etl::cataloger {
 namespace {
@@ -181,6 +184,37 @@ TEST(QueryManager, CancelStopsARunningQuery) {
   EXPECT_EQ(done.state, QueryState::cancelled);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
   EXPECT_EQ(s.queries->page(started.query_id, "").error().code, Errc::conflict);
+}
+
+// A client that fills the workers with long queries (and walks away) leaves one
+// worker for the others: it runs at most workers - 1 at once, its next query
+// waits for one of its own to end, and another client's query runs at once.
+TEST(QueryManager, OneClientRunsAtMostAllWorkersButOne) {
+  QueryManagerOptions options;
+  options.workers = 3;
+  Stack s(options);
+  auto slow = [](const std::string& client) {
+    auto r = req("SELECT count(*) FROM range(10000000000000)");
+    r.client = client;
+    r.timeout = 60s;
+    return r;
+  };
+  std::vector<std::string> mine;
+  for (int i = 0; i < 3; ++i) mine.push_back(s.queries->start(slow("10.0.0.1")).value().query_id);
+  auto state = [&](const std::string& id) { return s.queries->status(id)->state; };
+  ASSERT_TRUE(etl::testing::wait_until([&] { return state(mine[0]) == QueryState::running && state(mine[1]) == QueryState::running; }));
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(state(mine[2]), QueryState::queued) << "the third worker is kept for another client";
+  auto other = req("SELECT 42");
+  other.client = "10.0.0.2";
+  auto t0 = std::chrono::steady_clock::now();
+  auto answered = run_to_end(*s.queries, other);
+  EXPECT_EQ(answered.state, QueryState::succeeded);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  ASSERT_TRUE(s.queries->cancel(mine[0]).ok());
+  EXPECT_TRUE(etl::testing::wait_until([&] { return state(mine[2]) == QueryState::running; }))
+      << "the client's next query runs when one of its own ends";
+  for (const auto& id : mine) (void)s.queries->cancel(id);
 }
 
 TEST(QueryManager, ResultsPastTheMemoryBudgetExpireWithAClearMessage) {

@@ -21,9 +21,14 @@ FairQueue::Push FairQueue::push(const std::string& client, const std::string& id
 }
 
 std::optional<std::string> FairQueue::pop() {
-  if (turn_.empty()) return std::nullopt;
-  std::string client = std::move(turn_.front());
-  turn_.pop_front();
+  return pop([](const std::string&) { return true; });
+}
+
+std::optional<std::string> FairQueue::pop(const std::function<bool(const std::string& client)>& may_run) {
+  auto next = std::find_if(turn_.begin(), turn_.end(), may_run);
+  if (next == turn_.end()) return std::nullopt;
+  std::string client = std::move(*next);
+  turn_.erase(next);
   auto it = by_client_.find(client);
   std::string id = std::move(it->second.front());
   it->second.pop_front();

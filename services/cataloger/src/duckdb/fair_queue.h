@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -22,6 +23,8 @@ class FairQueue final {
   Push admits(const std::string& client) const;
   // The next id, taking clients in turn; nullopt when empty.
   std::optional<std::string> pop();
+  // The same, skipping clients `may_run` says no to (they keep their turn).
+  std::optional<std::string> pop(const std::function<bool(const std::string& client)>& may_run);
   // Takes a queued id out (cancelled before it ran); false when not queued.
   bool remove(const std::string& id);
   std::size_t size() const noexcept { return size_; }

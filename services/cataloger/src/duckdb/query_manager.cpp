@@ -220,20 +220,33 @@ Result<QueryStatus> QueryManager::start(const QueryRequest& request) {
 
 void QueryManager::worker_loop(Worker& worker) {
   for (;;) {
-    std::string id;
+    std::string id, client;
     {
       std::unique_lock lock(mutex_);
-      queue_cv_.wait(lock, [&] { return stopping_ || queue_.size() > 0; });
+      std::optional<std::string> next;
+      auto may_run = [&](const std::string& c) {
+        auto it = running_by_client_.find(c);
+        return it == running_by_client_.end() || it->second < per_client_running();
+      };
+      queue_cv_.wait(lock, [&] { return stopping_ || (next = queue_.pop(may_run)).has_value(); });
       if (stopping_) return;
-      id = queue_.pop().value_or("");
+      id = std::move(*next);
       auto it = records_.find(id);
       if (it == records_.end() || it->second->state != QueryState::queued) continue;
       it->second->state = QueryState::running;
       it->second->worker = worker.index;
+      client = it->second->request.client;
+      ++running_by_client_[client];
       std::lock_guard wl(worker.mutex);
       worker.current = id;
     }
     run(worker, id);
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = running_by_client_.find(client); it != running_by_client_.end() && --it->second == 0)
+        running_by_client_.erase(it);
+    }
+    queue_cv_.notify_all();  // that client's next query may run now
     std::lock_guard wl(worker.mutex);
     worker.current.clear();
   }

@@ -114,6 +114,11 @@ class QueryManager final : public QueryEngine {
   std::unordered_map<std::string, std::unique_ptr<Record>> records_;
   std::deque<std::string> record_order_;
   FairQueue queue_;
+  // Queries running per client (peer address). A client may run all workers but
+  // one while another client could come (per_client_running()), so a client that
+  // fills the workers with long queries and walks away leaves one for the others.
+  std::map<std::string, std::size_t> running_by_client_;
+  std::size_t per_client_running() const noexcept { return options_.workers > 1 ? options_.workers - 1 : 1; }
   std::set<std::string> active_;  // queued or running
   ResultCache cache_;
   bool stopping_ = false;
