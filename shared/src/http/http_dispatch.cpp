@@ -1,16 +1,18 @@
 // The request path: every request is routed, checked and answered in
 // httplib's pre-routing hook, before httplib reads any body; only a POST that
-// passed every check has its body read, by a content reader that stops at the
-// limit (chunked or not). Answers that leave a body unread close the connection.
-#include <netinet/in.h>
+// passed every check has its body read, up to the limit (httplib's content
+// reader, or framing::read_chunked for a chunked one). A request whose length
+// is unclear (http_framing.h) is refused first. Answers that leave a body
+// unread close the connection.
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <set>
 
+#include "etl/ascii.h"
 #include "etl/log.h"
+#include "http_framing.h"
 #include "http_impl.h"
 #include "http_policy.h"
 
@@ -40,6 +42,12 @@ Request convert(const httplib::Request& req, std::vector<std::string> params, st
   r.body = std::move(body);
   r.remote_addr = req.remote_addr;
   return r;
+}
+
+std::vector<std::string_view> values_of(const httplib::Request& req, const char* name) {
+  std::vector<std::string_view> out;
+  for (auto [it, end] = req.headers.equal_range(name); it != end; ++it) out.emplace_back(it->second);
+  return out;
 }
 
 bool has_body(const httplib::Request& req) {
@@ -85,6 +93,11 @@ httplib::Server::HandlerResponse Server::Impl::pre_routing(const httplib::Reques
                          false, &req, req.get_header_value("Accept-Encoding")};
   const bool body = has_body(req);
   current.close_after = body;  // until a content reader consumes it
+  // Before anything else: where this request ends, and so where the next begins.
+  if (auto refusal = framing::check(values_of(req, "Content-Length"), values_of(req, "Transfer-Encoding"))) {
+    current.close_after = true;
+    return answer(res, problem_response(refusal->status, "", refusal->detail));
+  }
   // A request with neither Content-Length nor Transfer-Encoding has no body
   // (RFC 9112 6.3); httplib would wait for the connection to close instead.
   if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding"))
@@ -92,6 +105,10 @@ httplib::Server::HandlerResponse Server::Impl::pre_routing(const httplib::Reques
   // Put back by answer() when the response is worth compressing (choose_encoding).
   const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
 
+  // RFC 9112 3.2: exactly one Host in HTTP/1.1, at most one before.
+  if (const auto hosts = req.get_header_value_count("Host"); hosts > 1 || (hosts == 0 && req.version == "HTTP/1.1"))
+    return answer(res, problem_response(400, "", hosts > 1 ? "the request has more than one Host header"
+                                                           : "an HTTP/1.1 request must have a Host header"));
   if (!policy::is_known_method(req.method))
     return answer(res, problem_response(501, "", "method " + req.method + " is not implemented by this server"));
   const auto& o = options;
@@ -133,12 +150,18 @@ void Server::Impl::read_body(const httplib::Request& req, httplib::Response& res
   const RouteMatch& m = current.match;
   if (!m.route) return write_response(problem_response(404, "", "no such endpoint"), res);
   std::string body;
-  bool over = false;
-  bool complete = reader([&](const char* data, size_t n) {
-    over = body.size() + n > options.max_body_bytes;
-    if (!over) body.append(data, n);
-    return !over;
-  });
+  bool over = false, complete = false;
+  if (req.has_header("Transfer-Encoding")) {  // chunked, as pre_routing checked
+    const auto read = framing::read_chunked(Listener::stream(), options.max_body_bytes, body);
+    over = read == framing::ChunkedBody::too_large;
+    complete = read == framing::ChunkedBody::complete;
+  } else {
+    complete = reader([&](const char* data, size_t n) {
+      over = body.size() + n > options.max_body_bytes;
+      if (!over) body.append(data, n);
+      return !over;
+    });
+  }
   if (over || !complete) {
     Response r = over ? problem_response(413, "", "request body exceeds the limit of " + std::to_string(options.max_body_bytes) +
                                                       " bytes (ETL_MAX_REQUEST_BODY_BYTES)")
@@ -160,19 +183,6 @@ void Server::Impl::log_request(const httplib::Request& req, const httplib::Respo
                 {"status", std::to_string(res.status)}})
       .inc();
   if (watchdog && !current.peer.empty()) watchdog->response_written(current.peer);
-  // The rest of an unread body must not be parsed as the next request, and
-  // httplib 0.11 cannot be told to close after a response: end the
-  // connection (FIN after the response), and put an unconnected socket in its
-  // descriptor so httplib's keep-alive loop ends at its next read.
-  if (current.close_after && bound_port > 0) {
-    if (int fd = find_connection(bound_port, current.peer); fd >= 0) {
-      ::shutdown(fd, SHUT_WR);
-      if (int dummy = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0); dummy >= 0) {
-        ::dup2(dummy, fd);
-        ::close(dummy);
-      }
-    }
-  }
   const bool probe = req.path == "/healthz" || req.path == "/readyz" || req.path == "/metrics";
   current = RequestState{};
   if (probe) return;
@@ -185,18 +195,12 @@ void Server::Impl::log_request(const httplib::Request& req, const httplib::Respo
 
 namespace {
 
-// Writes `r` and then fails the write on purpose: httplib then closes the
-// connection, the one way to stop its keep-alive loop from reading what
-// follows a request it could not parse (such as the body of a QUERY).
+// Writes `r` and ends the connection after it (finish_headers): what follows
+// a request httplib could not parse (such as the body of a QUERY) must not be
+// read as the next request.
 void write_then_close(Response r, httplib::Response& out) {
   r.headers.emplace_back("Connection", "close");
   write_response(r, out);
-  auto body = std::make_shared<std::string>(std::move(out.body));
-  out.body.clear();
-  out.set_content_provider(body->size(), r.content_type.c_str(), [body](size_t offset, size_t length, httplib::DataSink& sink) {
-    sink.write(body->data() + offset, length);
-    return false;
-  });
 }
 
 }  // namespace
@@ -220,6 +224,20 @@ void Server::Impl::refused_by_httplib(const httplib::Request& req, httplib::Resp
     return write_then_close(std::move(r), res);
   }
   write_then_close(problem_response(res.status, "", reason_phrase(res.status)), res);
+}
+
+// Called by httplib just before it writes a response's head, after it added
+// its own Connection or Keep-Alive: a response that ends its connection says
+// Connection: close once and nothing about keep-alive, and its connection ends.
+void Server::Impl::finish_headers(httplib::Response& res) {
+  bool close = current.close_after;
+  for (auto [it, end] = res.headers.equal_range("Connection"); it != end; ++it) close = close || ascii_lower(it->second) == "close";
+  if (close) {
+    res.headers.erase("Connection");
+    res.headers.erase("Keep-Alive");
+    res.set_header("Connection", "close");
+    Listener::close_after_response();
+  }
 }
 
 Response Server::Impl::readiness() {
@@ -268,6 +286,7 @@ void Server::Impl::install() {
   server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
     write_response(problem_response(500, "Internal Server Error", "unexpected error; see the service log"), res);
   });
+  server.set_post_routing_handler([this](const httplib::Request&, httplib::Response& res) { finish_headers(res); });
   server.set_logger([this](const httplib::Request& req, const httplib::Response& res) { log_request(req, res); });
 
   add_route("GET", "/healthz", [](const Request&) { return json_response(200, {{"status", "ok"}}); });

@@ -18,7 +18,7 @@ namespace etl::http {
 struct Server::Impl {
   ServerOptions options;
   MetricsRegistry& metrics;
-  httplib::Server server;
+  Listener server;
   Router router;
   std::thread thread;
   std::atomic<int> bound_port{0};
@@ -44,6 +44,7 @@ struct Server::Impl {
   void log_request(const httplib::Request& req, const httplib::Response& res);
   Response readiness();
   void refused_by_httplib(const httplib::Request& req, httplib::Response& res);
+  void finish_headers(httplib::Response& res);
 };
 
 void write_response(const Response& in, httplib::Response& out);

@@ -3,10 +3,14 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netdb.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 
 #include "etl/log.h"
 
@@ -77,6 +81,16 @@ int local_port(int fd) {
   return -1;
 }
 
+// The numeric host and the port of `addr`.
+void split_address(const sockaddr_storage& addr, socklen_t len, std::string& ip, int& port) {
+  char host[NI_MAXHOST] = {}, service[NI_MAXSERV] = {};
+  if (getnameinfo(reinterpret_cast<const sockaddr*>(&addr), len, host, sizeof host, service, sizeof service,
+                  NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+    return;
+  ip = host;
+  port = std::atoi(service);
+}
+
 std::string peer_of(int fd) {
   sockaddr_storage addr{};
   socklen_t len = sizeof addr;
@@ -100,16 +114,104 @@ void for_each_connection(int port, Fn fn) {
   closedir(dir);
 }
 
+thread_local bool close_requested = false;
+thread_local ConnectionStream* current_stream = nullptr;
+
 }  // namespace
 
-int find_connection(int port, const std::string& peer) {
-  int found = -1;
-  for_each_connection(port, [&](int fd, const std::string& p) {
-    if (p != peer) return true;
-    found = fd;
-    return false;
-  });
-  return found;
+ConnectionStream::ConnectionStream(int fd, std::chrono::microseconds read_timeout, std::chrono::microseconds write_timeout)
+    : fd_(fd), read_timeout_(read_timeout), write_timeout_(write_timeout), buffer_(16 * 1024) {}
+
+bool ConnectionStream::wait(short events, std::chrono::microseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd p{fd_, events, 0};
+    int n = ::poll(&p, 1, static_cast<int>(std::max<std::chrono::milliseconds::rep>(left.count(), 0)));
+    if (n > 0) return true;
+    if (n == 0 || errno != EINTR) return false;
+  }
+}
+
+bool ConnectionStream::is_readable() const { return begin_ < end_ || wait(POLLIN, read_timeout_); }
+
+bool ConnectionStream::is_writable() const { return wait(POLLOUT, write_timeout_); }
+
+ssize_t ConnectionStream::read(char* ptr, size_t size) {
+  if (begin_ == end_) {
+    if (!wait(POLLIN, read_timeout_)) return -1;
+    ssize_t n;
+    do n = ::recv(fd_, buffer_.data(), buffer_.size(), 0);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0) return n;
+    begin_ = 0;
+    end_ = static_cast<std::size_t>(n);
+  }
+  size = std::min(size, end_ - begin_);
+  std::memcpy(ptr, buffer_.data() + begin_, size);
+  begin_ += size;
+  return static_cast<ssize_t>(size);
+}
+
+ssize_t ConnectionStream::write(const char* ptr, size_t size) {
+  if (!is_writable()) return -1;
+  ssize_t n;
+  do n = ::send(fd_, ptr, size, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  return n;
+}
+
+void ConnectionStream::get_remote_ip_and_port(std::string& ip, int& port) const {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (getpeername(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) split_address(addr, len, ip, port);
+}
+
+void ConnectionStream::get_local_ip_and_port(std::string& ip, int& port) const {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) split_address(addr, len, ip, port);
+}
+
+bool ConnectionStream::wait_request(std::chrono::milliseconds timeout, const std::function<bool()>& stop) const {
+  if (begin_ < end_) return true;
+  // In slices, so that stop() does not wait out an idle keep-alive connection.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (auto now = std::chrono::steady_clock::now(); now < deadline && !stop(); now = std::chrono::steady_clock::now()) {
+    if (wait(POLLIN, std::min<std::chrono::microseconds>(std::chrono::duration_cast<std::chrono::microseconds>(deadline - now), std::chrono::milliseconds(50)))) {
+      // Readable: a request, or the peer's end of stream (nothing more to answer).
+      char byte;
+      return ::recv(fd_, &byte, 1, MSG_PEEK) > 0;
+    }
+  }
+  return false;
+}
+
+void Listener::close_after_response() { close_requested = true; }
+
+httplib::Stream& Listener::stream() { return *current_stream; }
+
+bool Listener::process_and_close_socket(socket_t sock) {
+  using std::chrono::seconds, std::chrono::microseconds;
+  ConnectionStream stream(sock, seconds(read_timeout_sec_) + microseconds(read_timeout_usec_),
+                          seconds(write_timeout_sec_) + microseconds(write_timeout_usec_));
+  const auto stopping = [this] { return svr_sock_ == INVALID_SOCKET; };
+  current_stream = &stream;
+  bool ok = false;
+  // As httplib's own loop: at most keep_alive_max_count_ requests, the last
+  // answered with Connection: close.
+  for (std::size_t left = keep_alive_max_count_; left > 0 && !stopping(); --left) {
+    if (!stream.wait_request(seconds(keep_alive_timeout_sec_), stopping)) break;
+    close_requested = false;
+    bool closed = false;
+    ok = process_request(stream, left == 1, closed, nullptr);
+    if (!ok || closed || close_requested) break;
+  }
+  close_requested = false;
+  current_stream = nullptr;
+  ::shutdown(sock, SHUT_RDWR);
+  ::close(sock);
+  return ok;
 }
 
 ConnectionWatchdog::ConnectionWatchdog(std::chrono::milliseconds deadline, Counter& closed)

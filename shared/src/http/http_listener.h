@@ -3,15 +3,19 @@
 // queries), and a deadline for a request's headers and body that closes
 // connections which dribble bytes (slowloris). cpp-httplib 0.11 has neither
 // a total read deadline nor an accept hook, so the watchdog finds the
-// listener's connections by scanning this process's sockets.
+// listener's connections by scanning this process's sockets. And a
+// connection loop of our own (Listener): httplib's loses what it read ahead
+// of a request (pipelined requests) and writes nothing to a half-closed peer.
 #pragma once
 
 #include <httplib.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -45,9 +49,47 @@ class ConnectionPool final : public httplib::TaskQueue {
   bool shutdown_ = false;
 };
 
-// The socket of this process connected from `peer` ("ip:port") to local
-// `port`; -1 when there is none.
-int find_connection(int port, const std::string& peer);
+// One connection's byte stream for httplib's request parser. What a read
+// takes from the socket beyond the request stays here for the next one
+// (httplib 0.11 makes a stream per request and drops it: pipelined requests
+// were lost). A write does not first check that the peer still sends
+// (httplib's is_socket_alive): a client that half-closed after its request
+// (`nc -N`, shutdown(SHUT_WR)) still gets the answer.
+class ConnectionStream final : public httplib::Stream {
+ public:
+  ConnectionStream(int fd, std::chrono::microseconds read_timeout, std::chrono::microseconds write_timeout);
+  bool is_readable() const override;
+  bool is_writable() const override;
+  ssize_t read(char* ptr, size_t size) override;
+  ssize_t write(const char* ptr, size_t size) override;
+  void get_remote_ip_and_port(std::string& ip, int& port) const override;
+  void get_local_ip_and_port(std::string& ip, int& port) const override;
+  socket_t socket() const override { return fd_; }
+  // Whether the next request starts within `timeout` (bytes read ahead count;
+  // the peer's end of stream does not). Gives up early once `stop` is set.
+  bool wait_request(std::chrono::milliseconds timeout, const std::function<bool()>& stop) const;
+
+ private:
+  bool wait(short events, std::chrono::microseconds timeout) const;
+  const int fd_;
+  const std::chrono::microseconds read_timeout_, write_timeout_;
+  std::vector<char> buffer_;
+  std::size_t begin_ = 0, end_ = 0;  // the unread bytes in buffer_
+};
+
+// httplib's server with the connection loop above: pipelined requests are
+// answered in order, and a response that must end its connection (a body
+// left unread, a message of unknown length) does so after it is written.
+class Listener final : public httplib::Server {
+ public:
+  // The connection whose request this thread is answering closes after the response.
+  static void close_after_response();
+  // That connection's stream, for a body read past httplib (chunked, strictly).
+  static httplib::Stream& stream();
+
+ private:
+  bool process_and_close_socket(socket_t sock) override;
+};
 
 class ConnectionWatchdog {
  public:

@@ -1,0 +1,313 @@
+// HTTP/1.1 message framing over real sockets (RFC 9112): pipelined requests
+// are answered in order, a client that half-closes after its request still
+// gets the answer, and a request whose body length is ambiguous (two
+// Content-Lengths, Content-Length with Transfer-Encoding, an unknown coding,
+// a bad chunk size) is refused and its connection closed, so that nothing
+// after it can be read as another request (request smuggling).
+#include "etl/http_server.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <vector>
+
+#include "http_framing.h"
+#include "raw_http.h"
+#include "test_support.h"
+
+namespace etl {
+namespace {
+
+using etl::testing::RawConnection;
+using etl::testing::raw_request;
+
+// A client socket that can half-close (shutdown(SHUT_WR), as `nc -N` does)
+// and reads every response until the server closes.
+class Client {
+ public:
+  explicit Client(int port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  }
+  ~Client() { ::close(fd_); }
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  bool send(const std::string& data, bool half_close = false) {
+    if (!connected_ || ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(data.size())) return false;
+    return !half_close || ::shutdown(fd_, SHUT_WR) == 0;
+  }
+  // Everything the server sends until it closes; `closed` says whether it did
+  // within `timeout`.
+  std::string read_all(std::chrono::milliseconds timeout = std::chrono::seconds(4)) {
+    std::string out;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    closed = false;
+    while (!closed) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      pollfd p{fd_, POLLIN, 0};
+      if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+      char buf[4096];
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) closed = true;
+      else out.append(buf, static_cast<size_t>(n));
+    }
+    return out;
+  }
+  bool closed = false;
+
+ private:
+  int fd_;
+  bool connected_ = false;
+};
+
+// The responses in `raw`, in order (each head and its Content-Length body).
+std::vector<std::string> split_responses(std::string raw) {
+  std::vector<std::string> out;
+  while (true) {
+    auto head_end = raw.find("\r\n\r\n");
+    if (raw.rfind("HTTP/1.", 0) != 0 || head_end == std::string::npos) break;
+    auto length = RawConnection::header_of(raw, "Content-Length");
+    std::size_t size = head_end + 4 + (length.empty() ? 0 : std::stoul(length));
+    out.push_back(raw.substr(0, size));
+    raw.erase(0, std::min(size, raw.size()));
+  }
+  return out;
+}
+
+int status(const std::string& r) { return RawConnection::status_of(r); }
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+const std::string kHost = "Host: 127.0.0.1\r\n";
+const std::string kJson = "Content-Type: application/json\r\n";
+
+class HttpFramingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    http::ServerOptions o;
+    o.service = "test";
+    o.max_body_bytes = 4096;
+    o.http.request_timeout = std::chrono::seconds(10);
+    server_ = std::make_unique<http::Server>(o, metrics_);
+    server_->post("/v1/echo", [this](const http::Request& req) {
+      ++posts_;
+      return http::json_response(200, {{"body", req.body}});
+    });
+    server_->get("/v1/items/{item_id}", [](const http::Request& req) { return http::json_response(200, {{"id", req.params[0]}}); });
+    ASSERT_TRUE(server_->start().ok());
+    port_ = server_->port();
+  }
+  void TearDown() override { server_->stop(); }
+  static std::string post(const std::string& body, const std::string& extra = {}) {
+    return "POST /v1/echo HTTP/1.1\r\n" + kHost + kJson + extra + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  }
+  // A refused request: a problem+json 400 (or `expected`), Connection: close,
+  // the connection closed after it and nothing after it answered or run.
+  void expect_refused_and_closed(const std::string& request, int expected = 400) {
+    Client c(port_);
+    ASSERT_TRUE(c.send(request + "GET /v1/items/smuggled HTTP/1.1\r\n" + kHost + "\r\n"));
+    const auto started = std::chrono::steady_clock::now();
+    auto responses = split_responses(c.read_all());
+    ASSERT_EQ(responses.size(), 1u) << request;
+    EXPECT_EQ(status(responses[0]), expected) << request << "\n" << responses[0];
+    EXPECT_EQ(RawConnection::header_of(responses[0], "Content-Type"), "application/problem+json") << responses[0];
+    EXPECT_EQ(RawConnection::header_of(responses[0], "Connection"), "close") << responses[0];
+    EXPECT_TRUE(c.closed) << "the connection must close after a message of unknown length: " << request;
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(900)) << "answer at once: " << request;
+    EXPECT_EQ(posts_.load(), 0) << request;
+  }
+
+  MetricsRegistry metrics_;
+  std::unique_ptr<http::Server> server_;
+  int port_ = 0;
+  std::atomic<int> posts_{0};
+};
+
+TEST_F(HttpFramingTest, PipelinedRequestsAreAnsweredInOrder) {
+  Client c(port_);
+  ASSERT_TRUE(c.send("GET /v1/items/first HTTP/1.1\r\n" + kHost + "\r\n" + "GET /v1/items/second HTTP/1.1\r\n" + kHost +
+                     "\r\n" + "GET /v1/items/third HTTP/1.1\r\n" + kHost + "Connection: close\r\n\r\n"));
+  auto responses = split_responses(c.read_all());
+  ASSERT_EQ(responses.size(), 3u) << "every pipelined request gets its response (RFC 9112 9.3.2)";
+  EXPECT_NE(responses[0].find("\"id\":\"first\""), std::string::npos) << responses[0];
+  EXPECT_NE(responses[1].find("\"id\":\"second\""), std::string::npos) << responses[1];
+  EXPECT_NE(responses[2].find("\"id\":\"third\""), std::string::npos) << responses[2];
+  EXPECT_TRUE(c.closed) << "closed after the request that asked for it";
+}
+
+TEST_F(HttpFramingTest, PipelinedPostsWithBodiesAreAnsweredInOrder) {
+  Client c(port_);
+  ASSERT_TRUE(c.send(post("{\"n\":1}") + post("{\"n\":2}") + post("{\"n\":3}", "Connection: close\r\n")));
+  auto responses = split_responses(c.read_all());
+  ASSERT_EQ(responses.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(status(responses[i]), 200) << responses[i];
+    EXPECT_NE(responses[i].find("{\\\"n\\\":" + std::to_string(i + 1) + "}"), std::string::npos) << responses[i];
+  }
+  EXPECT_EQ(posts_.load(), 3);
+}
+
+TEST_F(HttpFramingTest, AHalfClosedClientStillGetsItsResponse) {
+  {  // `nc -N`: the request, then shutdown(SHUT_WR)
+    Client c(port_);
+    ASSERT_TRUE(c.send(post("{\"run\":1}", "Connection: close\r\n"), /*half_close=*/true));
+    auto r = c.read_all();
+    EXPECT_EQ(status(r), 200) << "the handler ran; its answer must reach the client:\n" << r;
+    EXPECT_NE(r.find("{\\\"run\\\":1}"), std::string::npos) << r;
+    EXPECT_TRUE(c.closed);
+  }
+  {  // keep-alive asked for, then half-closed: answered, then closed at once
+    Client c(port_);
+    ASSERT_TRUE(c.send("GET /v1/items/x HTTP/1.1\r\n" + kHost + "\r\n", /*half_close=*/true));
+    const auto started = std::chrono::steady_clock::now();
+    auto r = c.read_all();
+    EXPECT_EQ(status(r), 200) << r;
+    EXPECT_TRUE(c.closed);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(900));
+  }
+  {  // two pipelined requests and the half-close in one go
+    Client c(port_);
+    ASSERT_TRUE(c.send(post("{\"n\":1}") + post("{\"n\":2}"), /*half_close=*/true));
+    auto responses = split_responses(c.read_all());
+    ASSERT_EQ(responses.size(), 2u);
+    EXPECT_EQ(status(responses[1]), 200) << responses[1];
+  }
+  EXPECT_EQ(posts_.load(), 3);
+}
+
+TEST_F(HttpFramingTest, DifferingContentLengthsAre400AndClose) {
+  expect_refused_and_closed("POST /v1/echo HTTP/1.1\r\n" + kHost + kJson + "Content-Length: 2\r\nContent-Length: 20\r\n\r\n{}");
+  expect_refused_and_closed("POST /v1/echo HTTP/1.1\r\n" + kHost + kJson + "Content-Length: 0\r\nContent-Length: 2\r\n\r\n{}");
+  expect_refused_and_closed("POST /v1/echo HTTP/1.1\r\n" + kHost + kJson + "Content-Length: 2, 20\r\n\r\n{}");
+  // The same value twice is one length (RFC 9112 6.3 allows reading it so).
+  Client same(port_);
+  ASSERT_TRUE(same.send("POST /v1/echo HTTP/1.1\r\n" + kHost + kJson + "Content-Length: 2\r\nContent-Length: 2\r\n" +
+                        "Connection: close\r\n\r\n{}"));
+  EXPECT_EQ(status(same.read_all()), 200);
+}
+
+TEST_F(HttpFramingTest, ContentLengthWithTransferEncodingIs400AndClose) {
+  expect_refused_and_closed("POST /v1/echo HTTP/1.1\r\n" + kHost + kJson +
+                            "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+  expect_refused_and_closed("POST /v1/echo HTTP/1.1\r\n" + kHost + kJson +
+                            "Transfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n0\r\n\r\n");
+}
+
+TEST_F(HttpFramingTest, AContentLengthThatIsNotANumberIs400) {
+  for (const char* length : {"-1", "+2", "2x", "0x2", "2 2"}) {
+    SCOPED_TRACE(length);
+    expect_refused_and_closed("POST /v1/echo HTTP/1.1\r\n" + kHost + kJson + "Content-Length: " + length + "\r\n\r\n{}");
+  }
+  // Still 413 when a valid length is over the limit, however large.
+  EXPECT_EQ(status(raw_request(port_, "POST /v1/echo HTTP/1.1\r\n" + kHost + kJson +
+                                          "Content-Length: 99999999999999999999999\r\n\r\n{}")), 413);
+}
+
+TEST_F(HttpFramingTest, UnknownTransferCodingsAre501AndBadChunkSizes400AtOnce) {
+  for (const char* coding : {"gzip, chunked", "identity", "chunked, gzip"}) {
+    SCOPED_TRACE(coding);
+    expect_refused_and_closed("POST /v1/echo HTTP/1.1\r\n" + kHost + kJson + "Transfer-Encoding: " + coding + "\r\n\r\n0\r\n\r\n",
+                              501);
+  }
+  expect_refused_and_closed("POST /v1/echo HTTP/1.1\r\n" + kHost + kJson + "Transfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n");
+  for (const char* size : {"-5", "+2", " 2", "0x2", "zz", "2\n{}"}) {
+    SCOPED_TRACE(size);
+    expect_refused_and_closed("POST /v1/echo HTTP/1.1\r\n" + kHost + kJson + "Transfer-Encoding: chunked\r\n\r\n" + size +
+                              "\r\n{}\r\n0\r\n\r\n");
+  }
+  // A size over the body limit, however many digits, is 413 before its data.
+  expect_refused_and_closed("POST /v1/echo HTTP/1.1\r\n" + kHost + kJson + "Transfer-Encoding: chunked\r\n\r\n" +
+                            "FFFFFFFFFFFFFFFFFFFF\r\nab", 413);
+  // Chunk extensions, upper-case hex and trailers are valid.
+  Client ok(port_);
+  ASSERT_TRUE(ok.send("POST /v1/echo HTTP/1.1\r\n" + kHost + kJson + "Transfer-Encoding: Chunked\r\n\r\n" +
+                      "2;name=value\r\n{}\r\n0\r\nX-Trailer: 1\r\n\r\n" + "GET /v1/items/next HTTP/1.1\r\n" + kHost +
+                      "Connection: close\r\n\r\n"));
+  auto responses = split_responses(ok.read_all());
+  ASSERT_EQ(responses.size(), 2u);
+  EXPECT_EQ(status(responses[0]), 200) << responses[0];
+  EXPECT_NE(responses[1].find("\"id\":\"next\""), std::string::npos) << responses[1];
+}
+
+TEST_F(HttpFramingTest, Http11RequestsNeedExactlyOneHost) {
+  auto none = raw_request(port_, "GET /v1/items/x HTTP/1.1\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(status(none), 400) << none;
+  EXPECT_EQ(RawConnection::header_of(none, "Content-Type"), "application/problem+json");
+  auto two = raw_request(port_, "GET /v1/items/x HTTP/1.1\r\n" + kHost + "Host: evil.example\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(status(two), 400) << two;
+  auto http10 = raw_request(port_, "GET /v1/items/x HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(status(http10), 200) << "HTTP/1.0 has no Host requirement\n" << http10;
+}
+
+TEST_F(HttpFramingTest, RefusalsCarryEachHeaderOnce) {
+  // httplib's own refusals (an unparsable request line, a URI over its limit)
+  // and ours, with and without the client's Connection: close.
+  for (const std::string& request :
+       {std::string("GARBAGE\r\n\r\n"), "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\n" + kHost + "\r\n",
+        "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\n" + kHost + "Connection: close\r\n\r\n",
+        "PUT /v1/items/x HTTP/1.1\r\n" + kHost + "Content-Length: 5\r\nConnection: close\r\n\r\nhello"}) {
+    Client c(port_);
+    ASSERT_TRUE(c.send(request));
+    auto r = c.read_all();
+    auto head = r.substr(0, r.find("\r\n\r\n") + 2);
+    EXPECT_GE(status(r), 400) << r;
+    EXPECT_EQ(count_of(head, "\r\nContent-Type:"), 1u) << head;
+    EXPECT_EQ(count_of(head, "\r\nConnection: close\r\n"), 1u) << head;
+    EXPECT_EQ(count_of(head, "\r\nKeep-Alive:"), 0u) << "Keep-Alive contradicts Connection: close\n" << head;
+    EXPECT_TRUE(c.closed) << request.substr(0, 40);
+  }
+}
+
+TEST(HttpFramingRules, ALengthIsClearOrTheRequestIsRefused) {
+  using http::framing::check;
+  EXPECT_FALSE(check({}, {}));
+  EXPECT_FALSE(check({"20"}, {}));
+  EXPECT_FALSE(check({"2", "2"}, {})) << "the same value twice";
+  EXPECT_FALSE(check({"2, 02"}, {})) << "a list of one number";
+  EXPECT_FALSE(check({}, {"chunked"}));
+  EXPECT_FALSE(check({}, {"Chunked"})) << "codings are case-insensitive";
+  EXPECT_FALSE(check({"99999999999999999999999"}, {})) << "valid, and over any limit (413 later)";
+  EXPECT_EQ(check({"2", "20"}, {})->status, 400);
+  EXPECT_EQ(check({"2, 20"}, {})->status, 400);
+  EXPECT_EQ(check({"2"}, {"chunked"})->status, 400);
+  for (std::string_view bad : {"-1", "+1", "1.0", "0x1", "", " "}) EXPECT_EQ(check({bad}, {})->status, 400) << bad;
+  EXPECT_EQ(check({}, {"gzip, chunked"})->status, 501);
+  EXPECT_EQ(check({}, {"identity"})->status, 501);
+  EXPECT_EQ(check({}, {"chunked", "chunked"})->status, 400);
+  EXPECT_EQ(check({}, {""})->status, 400);
+}
+
+// A chunked body in a buffer: what read_chunked makes of it.
+http::framing::ChunkedBody chunked(const std::string& wire, std::string& body, std::size_t limit = 100) {
+  httplib::detail::BufferStream in;
+  in.write(wire.data(), wire.size());
+  body.clear();
+  return http::framing::read_chunked(in, limit, body);
+}
+
+TEST(HttpFramingRules, ChunkedBodiesAreReadStrictly) {
+  using http::framing::ChunkedBody;
+  std::string body;
+  EXPECT_EQ(chunked("2\r\n{}\r\n0\r\n\r\n", body), ChunkedBody::complete);
+  EXPECT_EQ(body, "{}");
+  EXPECT_EQ(chunked("1;a=b\r\n{\r\nA ; c\r\n}012345678\r\n000\r\nX-T: 1\r\n\r\n", body), ChunkedBody::complete);
+  EXPECT_EQ(body, "{}012345678");
+  EXPECT_EQ(chunked("65\r\n", body), ChunkedBody::too_large) << "101 bytes over a limit of 100";
+  EXPECT_EQ(chunked("FFFFFFFFFFFFFFFFFFFFFFFF\r\n", body), ChunkedBody::too_large);
+  for (std::string bad : {"-5\r\n{}\r\n0\r\n\r\n", "+2\r\n{}\r\n0\r\n\r\n", " 2\r\n{}\r\n0\r\n\r\n",
+                          "0x2\r\n{}\r\n0\r\n\r\n", "2 x\r\n{}\r\n0\r\n\r\n", "2\n{}\r\n0\r\n\r\n",
+                          "2\r\n{}x\r\n0\r\n\r\n", "2\r\n{}\r\n0\r\n", "2\r\n{", "\r\n"}) {
+    EXPECT_EQ(chunked(bad, body), ChunkedBody::malformed) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace etl
