@@ -115,6 +115,15 @@ httplib::Server::HandlerResponse Server::Impl::pre_routing(const httplib::Reques
   if (is_loopback_host(o.address.host) && !policy::host_allowed(req.get_header_value("Host"), o.address.host, o.http.allowed_hosts))
     return answer(res, problem_response(403, "", "Host '" + policy::host_name(req.get_header_value("Host")) +
                                                      "' is not a name of this service (add it to ETL_HTTP_ALLOWED_HOSTS)"));
+  // Before routing: without the token, a guarded path tells nothing, not even
+  // which endpoints or methods exist there.
+  const bool guarded = std::any_of(o.auth_prefixes.begin(), o.auth_prefixes.end(),
+                                   [&req](const std::string& p) { return req.path.rfind(p, 0) == 0; });
+  if (!o.api_token.empty() && guarded && !policy::bearer_matches(req.get_header_value("Authorization"), o.api_token)) {
+    Response r = problem_response(401, "", "missing or wrong bearer token");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return answer(res, std::move(r));
+  }
   current.match = router.match(req.method, req.path);
   const RouteMatch& m = current.match;
   if (m.allow.empty()) return answer(res, problem_response(404, "", "no such endpoint: " + req.method + " " + req.path));
@@ -125,13 +134,6 @@ httplib::Server::HandlerResponse Server::Impl::pre_routing(const httplib::Reques
     return answer(res, std::move(r));
   }
   current.route = &m.route->path_template;
-  const bool guarded = std::any_of(o.auth_prefixes.begin(), o.auth_prefixes.end(),
-                                   [&req](const std::string& p) { return req.path.rfind(p, 0) == 0; });
-  if (!o.api_token.empty() && guarded && !policy::bearer_matches(req.get_header_value("Authorization"), o.api_token)) {
-    Response r = problem_response(401, "", "missing or wrong bearer token");
-    r.headers.emplace_back("WWW-Authenticate", "Bearer");
-    return answer(res, std::move(r));
-  }
   if (m.route->method != "POST") return answer(res, run(*m.route, convert(req, m.params, {})));
 
   const std::string& encoding = req.get_header_value("Content-Encoding");

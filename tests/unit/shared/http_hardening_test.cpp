@@ -154,6 +154,21 @@ TEST_F(HttpHardeningTest, BearerSchemeInAnyCase) {
   EXPECT_EQ(RawConnection::header_of(wrong, "WWW-Authenticate"), "Bearer");
 }
 
+// With a token, a /v1/ request without it is 401 whatever it asks for: unknown
+// paths and wrong methods included (they told which endpoints exist before).
+TEST_F(HttpHardeningTest, WithATokenEveryV1RequestWithoutItIs401) {
+  start("t0ken");
+  EXPECT_EQ(status(get("/v1/nothing-here")), 401);
+  EXPECT_EQ(status(raw_request(port_, "DELETE /v1/items/x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")), 401);
+  EXPECT_EQ(status(raw_request(port_, "OPTIONS /v1/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")), 401);
+  // With it, the same requests get their usual answers.
+  EXPECT_EQ(status(get("/v1/nothing-here", "Authorization: Bearer t0ken\r\n")), 404);
+  EXPECT_EQ(status(raw_request(port_, "DELETE /v1/items/x HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer t0ken\r\n"
+                                      "Connection: close\r\n\r\n")),
+            405);
+  EXPECT_EQ(status(get("/healthz")), 200) << "probes stay open";
+}
+
 TEST_F(HttpHardeningTest, SlowClientsAreClosedAtTheRequestDeadline) {
   start({}, 64, std::chrono::seconds(1));
   RawConnection slow(port_);
