@@ -33,7 +33,10 @@ bool is_spotify_id(std::string_view id) noexcept {
 
 Status validate_source(const SourceSpec& s) {
   if (s.type == SourceType::search) {
-    if (s.id.empty() || s.id.size() > 200)
+    // Characters, not bytes: UTF-8 continuation bytes (10xxxxxx) do not start one.
+    const auto characters =
+        std::count_if(s.id.begin(), s.id.end(), [](unsigned char c) { return (c & 0xC0) != 0x80; });
+    if (characters < 1 || characters > 200)
       return make_error(Errc::invalid_argument, "search query must be 1 to 200 characters");
     return {};
   }

@@ -294,3 +294,21 @@ TEST(Config, SetVariablesNamesEachOnce) {
 
 }  // namespace
 }  // namespace etl
+
+namespace etl {
+namespace {
+
+// A search query is 1 to 200 characters, counted as characters: 200 'é' (400
+// bytes) pass, 201 do not (the bytes were counted before).
+TEST(Config, SearchQueryLengthIsCountedInCharacters) {
+  std::string e200;
+  for (int i = 0; i < 200; ++i) e200 += "\xc3\xa9";
+  EXPECT_TRUE(validate_source({SourceType::search, e200}).ok());
+  EXPECT_FALSE(validate_source({SourceType::search, e200 + "\xc3\xa9"}).ok());
+  EXPECT_TRUE(validate_source({SourceType::search, std::string(200, 'a')}).ok());
+  EXPECT_FALSE(validate_source({SourceType::search, std::string(201, 'a')}).ok());
+  EXPECT_FALSE(validate_source({SourceType::search, ""}).ok());
+}
+
+}  // namespace
+}  // namespace etl
