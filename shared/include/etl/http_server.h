@@ -37,7 +37,10 @@ struct Request {
 
   std::optional<std::string> query_param(const std::string& name) const;
   std::string header(const std::string& name) const;  // "" when absent; case-insensitive
-  bool accepts(std::string_view media_type) const;     // Accept header mentions it
+  // How much the Accept header wants `media_type` (RFC 9110 12.5.1): the q of
+  // its most specific matching range (type/subtype, type/*, */*), 1 when
+  // there is no Accept header, 0 when nothing matches or q=0.
+  double quality(std::string_view media_type) const;
 };
 
 struct Response {

@@ -40,7 +40,8 @@ http::Response start_refused(const Error& e) {
 
 http::Response page_response(const QueryPage& page, const http::Request& req) {
   http::Response r;
-  if (req.accepts("text/csv")) {
+  // CSV only when the client prefers it to JSON (a tie, as with */*, is JSON).
+  if (req.quality("text/csv") > req.quality("application/json")) {
     r.content_type = "text/csv; charset=utf-8";
     r.body = page_csv(page);
     r.headers.emplace_back("X-Query-Id", page.query_id);
