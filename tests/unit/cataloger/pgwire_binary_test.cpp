@@ -62,6 +62,22 @@ TEST(PgBinary, DatesAndTimestampsCountFromTheYear2000) {
   EXPECT_FALSE(binary_value(oid::timestamp, "2000-01-01 25:00:00").ok());
 }
 
+TEST(PgBinary, BcDatesAndYearsPast9999CountFromTheYear2000Too) {
+  // 0001-12-31 BC is the day before 0001-01-01: 730120 days before 2000-01-01 (checked against
+  // Python's proleptic Gregorian calendar; the years out of its range with the same formula).
+  EXPECT_EQ(hex(binary_value(oid::date, "0001-01-01")), "fff4dbf9");  // -730119
+  EXPECT_EQ(hex(binary_value(oid::date, "0001-12-31 BC")), "fff4dbf8");
+  EXPECT_EQ(hex(binary_value(oid::date, "0044-03-15 BC")), "fff49d7b");  // -746117
+  EXPECT_EQ(hex(binary_value(oid::date, "12345-01-01")), "0039a782");    // 3778434
+  EXPECT_EQ(hex(binary_value(oid::timestamp, "0001-12-31 23:59:59.999999 BC")), "ff1fe2ffc59c5fff");
+  EXPECT_EQ(hex(binary_value(oid::timestamp, "290000-01-10 04:00:54.775807")), "7e207e58d682bfff");
+  EXPECT_EQ(hex(binary_value(oid::timestamptz, "0044-03-15 10:00:00+00 BC")),
+            hex(binary_value(oid::timestamp, "0044-03-15 10:00:00 BC")));
+  EXPECT_FALSE(binary_value(oid::date, "0000-01-01").ok()) << "PostgreSQL has no year 0";
+  EXPECT_FALSE(binary_value(oid::date, "0044-02-30 BC").ok());
+  EXPECT_FALSE(binary_value(oid::timestamp, "300000-01-01 00:00:00").ok()) << "past int64 microseconds";
+}
+
 TEST(PgBinary, IntervalsAreMicrosDaysMonths) {
   EXPECT_EQ(hex(binary_value(oid::interval, "1 year 2 months 3 days 00:00:01")),
             "00000000000f4240" "00000003" "0000000e");

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "pgwire/catalog_query.h"
 #include "pgwire/commands.h"
 #include "pgwire/pg_catalog.h"
 #include "pgwire/sql_text.h"
@@ -98,6 +99,336 @@ TEST(PgCatalog, SqlAlchemyTableNamesRespectRelkind) {
   EXPECT_TRUE(views.rows.empty());
 }
 
+// What real clients send for introspection, captured off the wire: psql 15 (\\dt, \\dt+,
+// \\d, \\d+, \\dn, \\l), psycopg 3.3 (type lookup), SQLAlchemy 2.1's inspector (table and
+// view names, columns, primary and foreign keys) with the parameters it binds. OID stands
+// for songs_data's oid.
+struct ClientQuery {
+  const char* sql;
+  std::vector<std::string> params;
+};
+const ClientQuery kClientQueries[] = {
+    {R"sql(SELECT n.nspname as "Schema",
+  c.relname as "Name",
+  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 't' THEN 'TOAST table' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned table' WHEN 'I' THEN 'partitioned index' END as "Type",
+  pg_catalog.pg_get_userbyid(c.relowner) as "Owner"
+FROM pg_catalog.pg_class c
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam
+WHERE c.relkind IN ('r','p','')
+      AND n.nspname <> 'pg_catalog'
+      AND n.nspname !~ '^pg_toast'
+      AND n.nspname <> 'information_schema'
+  AND pg_catalog.pg_table_is_visible(c.oid)
+ORDER BY 1,2;)sql",
+     {}},
+    {R"sql(SELECT c.oid,
+  n.nspname,
+  c.relname
+FROM pg_catalog.pg_class c
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relname OPERATOR(pg_catalog.~) '^(songs_data)$' COLLATE pg_catalog.default
+  AND pg_catalog.pg_table_is_visible(c.oid)
+ORDER BY 2, 3;)sql",
+     {}},
+    {R"sql(SELECT c.relchecks, c.relkind, c.relhasindex, c.relhasrules, c.relhastriggers, c.relrowsecurity, c.relforcerowsecurity, false AS relhasoids, c.relispartition, '', c.reltablespace, CASE WHEN c.reloftype = 0 THEN '' ELSE c.reloftype::pg_catalog.regtype::pg_catalog.text END, c.relpersistence, c.relreplident, am.amname
+FROM pg_catalog.pg_class c
+ LEFT JOIN pg_catalog.pg_class tc ON (c.reltoastrelid = tc.oid)
+LEFT JOIN pg_catalog.pg_am am ON (c.relam = am.oid)
+WHERE c.oid = 'OID';)sql",
+     {}},
+    {R"sql(SELECT a.attname,
+  pg_catalog.format_type(a.atttypid, a.atttypmod),
+  (SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid, true)
+   FROM pg_catalog.pg_attrdef d
+   WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum AND a.atthasdef),
+  a.attnotnull,
+  (SELECT c.collname FROM pg_catalog.pg_collation c, pg_catalog.pg_type t
+   WHERE c.oid = a.attcollation AND t.oid = a.atttypid AND a.attcollation <> t.typcollation) AS attcollation,
+  a.attidentity,
+  a.attgenerated
+FROM pg_catalog.pg_attribute a
+WHERE a.attrelid = 'OID' AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attnum;)sql",
+     {}},
+    {R"sql(SELECT pol.polname, pol.polpermissive,
+  CASE WHEN pol.polroles = '{0}' THEN NULL ELSE pg_catalog.array_to_string(array(select rolname from pg_catalog.pg_roles where oid = any (pol.polroles) order by 1),',') END,
+  pg_catalog.pg_get_expr(pol.polqual, pol.polrelid),
+  pg_catalog.pg_get_expr(pol.polwithcheck, pol.polrelid),
+  CASE pol.polcmd
+    WHEN 'r' THEN 'SELECT'
+    WHEN 'a' THEN 'INSERT'
+    WHEN 'w' THEN 'UPDATE'
+    WHEN 'd' THEN 'DELETE'
+    END AS cmd
+FROM pg_catalog.pg_policy pol
+WHERE pol.polrelid = 'OID' ORDER BY 1;)sql",
+     {}},
+    {R"sql(SELECT oid, stxrelid::pg_catalog.regclass, stxnamespace::pg_catalog.regnamespace::pg_catalog.text AS nsp, stxname,
+pg_catalog.pg_get_statisticsobjdef_columns(oid) AS columns,
+  'd' = any(stxkind) AS ndist_enabled,
+  'f' = any(stxkind) AS deps_enabled,
+  'm' = any(stxkind) AS mcv_enabled,
+stxstattarget
+FROM pg_catalog.pg_statistic_ext
+WHERE stxrelid = 'OID'
+ORDER BY nsp, stxname;)sql",
+     {}},
+    {R"sql(SELECT pubname
+     , NULL
+     , NULL
+FROM pg_catalog.pg_publication p
+     JOIN pg_catalog.pg_publication_namespace pn ON p.oid = pn.pnpubid
+     JOIN pg_catalog.pg_class pc ON pc.relnamespace = pn.pnnspid
+WHERE pc.oid ='OID' and pg_catalog.pg_relation_is_publishable('OID')
+UNION
+SELECT pubname
+     , pg_get_expr(pr.prqual, c.oid)
+     , (CASE WHEN pr.prattrs IS NOT NULL THEN
+         (SELECT string_agg(attname, ', ')
+           FROM pg_catalog.generate_series(0, pg_catalog.array_upper(pr.prattrs::pg_catalog.int2[], 1)) s,
+                pg_catalog.pg_attribute
+          WHERE attrelid = pr.prrelid AND attnum = prattrs[s])
+        ELSE NULL END) FROM pg_catalog.pg_publication p
+     JOIN pg_catalog.pg_publication_rel pr ON p.oid = pr.prpubid
+     JOIN pg_catalog.pg_class c ON c.oid = pr.prrelid
+WHERE pr.prrelid = 'OID'
+UNION
+SELECT pubname
+     , NULL
+     , NULL
+FROM pg_catalog.pg_publication p
+WHERE p.puballtables AND pg_catalog.pg_relation_is_publishable('OID')
+ORDER BY 1;)sql",
+     {}},
+    {R"sql(SELECT c.oid::pg_catalog.regclass
+FROM pg_catalog.pg_class c, pg_catalog.pg_inherits i
+WHERE c.oid = i.inhparent AND i.inhrelid = 'OID'
+  AND c.relkind != 'p' AND c.relkind != 'I'
+ORDER BY inhseqno;)sql",
+     {}},
+    {R"sql(SELECT c.oid::pg_catalog.regclass, c.relkind, inhdetachpending, pg_catalog.pg_get_expr(c.relpartbound, c.oid)
+FROM pg_catalog.pg_class c, pg_catalog.pg_inherits i
+WHERE c.oid = i.inhrelid AND i.inhparent = 'OID'
+ORDER BY pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT', c.oid::pg_catalog.regclass::pg_catalog.text;)sql",
+     {}},
+    {R"sql(SELECT n.nspname AS "Name",
+  pg_catalog.pg_get_userbyid(n.nspowner) AS "Owner"
+FROM pg_catalog.pg_namespace n
+WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+ORDER BY 1;)sql",
+     {}},
+    {R"sql(SELECT n.nspname as "Schema",
+  c.relname as "Name",
+  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 't' THEN 'TOAST table' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned table' WHEN 'I' THEN 'partitioned index' END as "Type",
+  pg_catalog.pg_get_userbyid(c.relowner) as "Owner"
+FROM pg_catalog.pg_class c
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam
+WHERE c.relkind IN ('r','p','v','m','S','f','')
+      AND n.nspname <> 'pg_catalog'
+      AND n.nspname !~ '^pg_toast'
+      AND n.nspname <> 'information_schema'
+  AND pg_catalog.pg_table_is_visible(c.oid)
+ORDER BY 1,2;)sql",
+     {}},
+    {R"sql(SELECT d.datname as "Name",
+       pg_catalog.pg_get_userbyid(d.datdba) as "Owner",
+       pg_catalog.pg_encoding_to_char(d.encoding) as "Encoding",
+       d.datcollate as "Collate",
+       d.datctype as "Ctype",
+       d.daticulocale as "ICU Locale",
+       CASE d.datlocprovider WHEN 'c' THEN 'libc' WHEN 'i' THEN 'icu' END AS "Locale Provider",
+       pg_catalog.array_to_string(d.datacl, E'\n') AS "Access privileges"
+FROM pg_catalog.pg_database d
+ORDER BY 1;)sql",
+     {}},
+    {R"sql(SELECT c.oid,
+  n.nspname,
+  c.relname
+FROM pg_catalog.pg_class c
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relname OPERATOR(pg_catalog.~) '^(albums_data)$' COLLATE pg_catalog.default
+  AND pg_catalog.pg_table_is_visible(c.oid)
+ORDER BY 2, 3;)sql",
+     {}},
+    {R"sql(SELECT c.relchecks, c.relkind, c.relhasindex, c.relhasrules, c.relhastriggers, c.relrowsecurity, c.relforcerowsecurity, false AS relhasoids, c.relispartition, pg_catalog.array_to_string(c.reloptions || array(select 'toast.' || x from pg_catalog.unnest(tc.reloptions) x), ', ')
+, c.reltablespace, CASE WHEN c.reloftype = 0 THEN '' ELSE c.reloftype::pg_catalog.regtype::pg_catalog.text END, c.relpersistence, c.relreplident, am.amname
+FROM pg_catalog.pg_class c
+ LEFT JOIN pg_catalog.pg_class tc ON (c.reltoastrelid = tc.oid)
+LEFT JOIN pg_catalog.pg_am am ON (c.relam = am.oid)
+WHERE c.oid = 'OID';)sql",
+     {}},
+    {R"sql(SELECT a.attname,
+  pg_catalog.format_type(a.atttypid, a.atttypmod),
+  (SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid, true)
+   FROM pg_catalog.pg_attrdef d
+   WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum AND a.atthasdef),
+  a.attnotnull,
+  (SELECT c.collname FROM pg_catalog.pg_collation c, pg_catalog.pg_type t
+   WHERE c.oid = a.attcollation AND t.oid = a.atttypid AND a.attcollation <> t.typcollation) AS attcollation,
+  a.attidentity,
+  a.attgenerated,
+  a.attstorage,
+  a.attcompression AS attcompression,
+  CASE WHEN a.attstattarget=-1 THEN NULL ELSE a.attstattarget END AS attstattarget,
+  pg_catalog.col_description(a.attrelid, a.attnum)
+FROM pg_catalog.pg_attribute a
+WHERE a.attrelid = 'OID' AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attnum;)sql",
+     {}},
+    {R"sql(SELECT n.nspname as "Schema",
+  c.relname as "Name",
+  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 't' THEN 'TOAST table' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned table' WHEN 'I' THEN 'partitioned index' END as "Type",
+  pg_catalog.pg_get_userbyid(c.relowner) as "Owner",
+  CASE c.relpersistence WHEN 'p' THEN 'permanent' WHEN 't' THEN 'temporary' WHEN 'u' THEN 'unlogged' END as "Persistence",
+  am.amname as "Access method",
+  pg_catalog.pg_size_pretty(pg_catalog.pg_table_size(c.oid)) as "Size",
+  pg_catalog.obj_description(c.oid, 'pg_class') as "Description"
+FROM pg_catalog.pg_class c
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam
+WHERE c.relkind IN ('r','p','')
+      AND n.nspname <> 'pg_catalog'
+      AND n.nspname !~ '^pg_toast'
+      AND n.nspname <> 'information_schema'
+  AND pg_catalog.pg_table_is_visible(c.oid)
+ORDER BY 1,2;)sql",
+     {}},
+    {R"sql(SELECT
+    typname AS name, oid, typarray AS array_oid,
+    oid::regtype::text AS regtype, typdelim AS delimiter
+FROM pg_type t
+WHERE t.oid = to_regtype($1)
+ORDER BY t.oid)sql",
+     {"hstore"}},
+    {R"sql(SELECT pg_catalog.pg_class.relname 
+FROM pg_catalog.pg_class JOIN pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace 
+WHERE pg_catalog.pg_class.relkind = ANY (ARRAY[$1::VARCHAR, $2::VARCHAR]) AND pg_catalog.pg_class.relpersistence != $3::VARCHAR AND pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND pg_catalog.pg_namespace.nspname != $4::VARCHAR)sql",
+     {"r", "p", "t", "pg_catalog"}},
+    {R"sql(SELECT pg_catalog.pg_class.relname 
+FROM pg_catalog.pg_class JOIN pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace 
+WHERE pg_catalog.pg_class.relkind = ANY (ARRAY[$1::VARCHAR]) AND pg_catalog.pg_class.relpersistence != $2::VARCHAR AND pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND pg_catalog.pg_namespace.nspname != $3::VARCHAR)sql",
+     {"v", "t", "pg_catalog"}},
+    {R"sql(SELECT pg_catalog.pg_attribute.attname AS name, pg_catalog.format_type(pg_catalog.pg_attribute.atttypid, pg_catalog.pg_attribute.atttypmod) AS format_type, CASE WHEN pg_catalog.pg_attribute.atthasdef THEN (SELECT pg_catalog.pg_get_expr(pg_catalog.pg_attrdef.adbin, pg_catalog.pg_attrdef.adrelid) AS pg_get_expr_1 
+FROM pg_catalog.pg_attrdef 
+WHERE pg_catalog.pg_attribute.atthasdef AND pg_catalog.pg_attrdef.adrelid = pg_catalog.pg_attribute.attrelid AND pg_catalog.pg_attrdef.adnum = pg_catalog.pg_attribute.attnum) ELSE NULL END AS "default", pg_catalog.pg_attribute.attnotnull AS not_null, pg_catalog.pg_class.relname AS table_name, pg_catalog.pg_description.description AS comment, pg_catalog.pg_attribute.attgenerated AS generated, CASE WHEN (pg_catalog.pg_attribute.attidentity != $1::VARCHAR) THEN (SELECT json_build_object($2::VARCHAR, pg_catalog.pg_attribute.attidentity = $3::VARCHAR, $4::VARCHAR, pg_catalog.pg_sequence.seqstart, $5::VARCHAR, pg_catalog.pg_sequence.seqincrement, $6::VARCHAR, pg_catalog.pg_sequence.seqmin, $7::VARCHAR, pg_catalog.pg_sequence.seqmax, $8::VARCHAR, pg_catalog.pg_sequence.seqcache, $9::VARCHAR, pg_catalog.pg_sequence.seqcycle) AS json_build_object_1 
+FROM pg_catalog.pg_sequence 
+WHERE pg_catalog.pg_attribute.attidentity != $10::VARCHAR AND pg_catalog.pg_sequence.seqrelid = CAST(CAST(pg_catalog.pg_get_serial_sequence(CAST(CAST(pg_catalog.pg_attribute.attrelid AS REGCLASS) AS TEXT), pg_catalog.pg_attribute.attname) AS REGCLASS) AS OID)) ELSE NULL END AS identity_options, CASE WHEN (pg_catalog.pg_attribute.attcollation != $11::INTEGER AND (SELECT pg_catalog.pg_type.typcollation 
+FROM pg_catalog.pg_type 
+WHERE pg_catalog.pg_type.oid = pg_catalog.pg_attribute.atttypid) != pg_catalog.pg_attribute.attcollation) THEN (SELECT json_build_object($12::VARCHAR, pg_catalog.pg_collation.collname, $13::VARCHAR, CASE WHEN pg_catalog.pg_collation_is_visible(pg_catalog.pg_collation.oid) THEN NULL ELSE pg_catalog.pg_namespace.nspname END) AS json_build_object_9 
+FROM pg_catalog.pg_collation JOIN pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = pg_catalog.pg_collation.collnamespace 
+WHERE pg_catalog.pg_collation.oid = pg_catalog.pg_attribute.attcollation) ELSE NULL END AS collation 
+FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_attribute ON pg_catalog.pg_class.oid = pg_catalog.pg_attribute.attrelid AND pg_catalog.pg_attribute.attnum > $14::SMALLINT AND NOT pg_catalog.pg_attribute.attisdropped LEFT OUTER JOIN pg_catalog.pg_description ON pg_catalog.pg_description.objoid = pg_catalog.pg_attribute.attrelid AND pg_catalog.pg_description.objsubid = pg_catalog.pg_attribute.attnum JOIN pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace 
+WHERE pg_catalog.pg_class.relkind = ANY (ARRAY[$15::VARCHAR, $16::VARCHAR, $17::VARCHAR, $18::VARCHAR, $19::VARCHAR]) AND pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND pg_catalog.pg_namespace.nspname != $20::VARCHAR AND pg_catalog.pg_class.relname IN ($21::VARCHAR) ORDER BY pg_catalog.pg_class.relname, pg_catalog.pg_attribute.attnum)sql",
+     {"", "always", "a", "start", "increment", "minvalue", "maxvalue", "cache", "cycle", "", "0", "name", "schema", "0", "r", "p", "f", "v", "m", "pg_catalog", "songs_data"}},
+    {R"sql(SELECT pg_catalog.pg_class.oid, pg_catalog.pg_class.relname 
+FROM pg_catalog.pg_class JOIN pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace 
+WHERE pg_catalog.pg_class.relkind = ANY (ARRAY[$1::VARCHAR, $2::VARCHAR, $3::VARCHAR, $4::VARCHAR, $5::VARCHAR]) AND pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND pg_catalog.pg_namespace.nspname != $6::VARCHAR AND pg_catalog.pg_class.relname IN ($7::VARCHAR))sql",
+     {"r", "p", "f", "v", "m", "pg_catalog", "songs_data"}},
+    {R"sql(SELECT attr.conrelid, array_agg(CAST(attr.attname AS TEXT) ORDER BY attr.ord) AS cols, attr.conname, min(attr.description) AS description, min(attr.indnkeyatts) AS indnkeyatts, bool_and(attr.indnullsnotdistinct) AS indnullsnotdistinct 
+FROM (SELECT con.conrelid AS conrelid, con.conname AS conname, con.description AS description, con.ord AS ord, con.indnkeyatts AS indnkeyatts, con.indnullsnotdistinct AS indnullsnotdistinct, pg_catalog.pg_attribute.attname AS attname 
+FROM pg_catalog.pg_attribute JOIN (SELECT pg_catalog.pg_constraint.conrelid AS conrelid, pg_catalog.pg_constraint.conname AS conname, unnest(pg_catalog.pg_index.indkey) AS attnum, generate_subscripts(pg_catalog.pg_index.indkey, $1::INTEGER) AS ord, pg_catalog.pg_index.indnkeyatts AS indnkeyatts, pg_catalog.pg_index.indnullsnotdistinct AS indnullsnotdistinct, pg_catalog.pg_description.description AS description 
+FROM pg_catalog.pg_constraint JOIN pg_catalog.pg_index ON pg_catalog.pg_constraint.conindid = pg_catalog.pg_index.indexrelid LEFT OUTER JOIN pg_catalog.pg_description ON pg_catalog.pg_description.objoid = pg_catalog.pg_constraint.oid AND pg_catalog.pg_description.classoid = CAST($2 AS REGCLASS) 
+WHERE pg_catalog.pg_constraint.contype = $3::VARCHAR AND pg_catalog.pg_constraint.conrelid IN ($4)) AS con ON pg_catalog.pg_attribute.attnum = con.attnum AND pg_catalog.pg_attribute.attrelid = con.conrelid 
+WHERE con.conrelid IN ($4)) AS attr GROUP BY attr.conrelid, attr.conname ORDER BY attr.conrelid, attr.conname)sql",
+     {"1", "pg_catalog.pg_constraint", "p", "OID"}},
+    {R"sql(SELECT pg_catalog.pg_class.relname, pg_catalog.pg_constraint.conname, CASE WHEN (pg_catalog.pg_constraint.oid IS NOT NULL) THEN pg_catalog.pg_get_constraintdef(pg_catalog.pg_constraint.oid, $1) END AS anon_1, nsp_ref.nspname, pg_catalog.pg_description.description 
+FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_constraint ON pg_catalog.pg_class.oid = pg_catalog.pg_constraint.conrelid AND pg_catalog.pg_constraint.contype = $2::VARCHAR LEFT OUTER JOIN pg_catalog.pg_class AS cls_ref ON cls_ref.oid = pg_catalog.pg_constraint.confrelid LEFT OUTER JOIN pg_catalog.pg_namespace AS nsp_ref ON cls_ref.relnamespace = nsp_ref.oid LEFT OUTER JOIN pg_catalog.pg_description ON pg_catalog.pg_description.objoid = pg_catalog.pg_constraint.oid AND pg_catalog.pg_description.classoid = CAST($3 AS REGCLASS) JOIN pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace 
+WHERE pg_catalog.pg_class.relkind = ANY (ARRAY[$4::VARCHAR, $5::VARCHAR, $6::VARCHAR, $7::VARCHAR, $8::VARCHAR]) AND pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND pg_catalog.pg_namespace.nspname != $9::VARCHAR AND pg_catalog.pg_class.relname IN ($10::VARCHAR) ORDER BY pg_catalog.pg_class.relname, pg_catalog.pg_constraint.conname)sql",
+     {"true", "f", "pg_catalog.pg_constraint", "r", "p", "f", "v", "m", "pg_catalog", "songs_data"}},
+};
+
+// A catalog query as Execution::run answers it: relations checked, then answered here.
+LocalOutcome answer(const std::string& sql, const std::vector<std::string>& params = {}) {
+  std::vector<Param> bound;
+  for (const auto& p : params) bound.push_back(Param{p == "OID" ? std::to_string(table_oid("songs_data")) : p, 0, false});
+  auto text = bind_parameters(sql, bound);
+  EXPECT_TRUE(text.ok()) << sql;
+  std::string n = normalize(text.value());
+  EXPECT_TRUE(reads_catalog(n)) << sql;
+  if (auto refused = unsupported_relation(n)) return local_error(refused->sqlstate, refused->message);
+  auto select = parse_select(n);
+  if (!select) return local_error("42601", "not a SELECT");
+  return catalog_select(*select, tables(), session());
+}
+
+std::vector<std::string> first_column(const LocalOutcome& o) {
+  std::vector<std::string> out;
+  for (const auto& row : o.result.rows) out.push_back(row[0].value_or("NULL"));
+  return out;
+}
+
+TEST(PgCatalog, EveryCapturedClientQueryIsAnswered) {
+  for (const auto& q : kClientQueries) {
+    std::string sql = q.sql;
+    for (auto pos = sql.find("'OID'"); pos != std::string::npos; pos = sql.find("'OID'"))
+      sql.replace(pos, 5, "'" + std::to_string(table_oid("songs_data")) + "'");
+    auto o = answer(sql, q.params);
+    EXPECT_FALSE(o.error.has_value()) << sql.substr(0, 300) << "\n-> " << (o.error ? o.error->message : "");
+  }
+}
+
+TEST(PgCatalog, PsqlDescribeAnswersTheTableFacts) {
+  const std::string oid = std::to_string(table_oid("songs_data"));
+  std::string sql = kClientQueries[2].sql;  // \d's second query: relkind, options, access method
+  sql.replace(sql.find("'OID'"), 5, "'" + oid + "'");
+  auto facts = answer(sql);
+  ASSERT_FALSE(facts.error.has_value()) << facts.error->message;
+  ASSERT_EQ(facts.result.rows.size(), 1u);
+  EXPECT_EQ(facts.result.rows[0][1].value_or("NULL"), "r");
+  EXPECT_EQ(facts.result.rows[0][11].value_or("NULL"), "") << "reloftype 0: not a typed table";
+  EXPECT_EQ(facts.result.rows[0][14].value_or("NULL"), "heap");
+}
+
+TEST(PgCatalog, WhereLimitOrderAndDistinctAreApplied) {
+  EXPECT_TRUE(answer("SELECT relname FROM pg_catalog.pg_class WHERE false").result.rows.empty());
+  EXPECT_EQ(answer("SELECT relname FROM pg_catalog.pg_class LIMIT 1").result.rows.size(), 1u);
+  EXPECT_EQ(first_column(answer("SELECT relname FROM pg_catalog.pg_class ORDER BY relname DESC")),
+            (std::vector<std::string>{"songs_data", "albums_data"}));
+  EXPECT_EQ(first_column(answer("SELECT relname FROM pg_catalog.pg_class ORDER BY 1 LIMIT 1 OFFSET 1")),
+            (std::vector<std::string>{"songs_data"}));
+  EXPECT_EQ(first_column(answer("SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'song%'")),
+            (std::vector<std::string>{"songs_data"}));
+  EXPECT_EQ(first_column(answer("SELECT DISTINCT table_schema FROM information_schema.columns")),
+            (std::vector<std::string>{"spotify"}));
+  EXPECT_EQ(first_column(answer("SELECT count(*) FROM pg_catalog.pg_class c WHERE c.relname <> 'songs_data'")),
+            (std::vector<std::string>{"1"}));
+  // A join condition is evaluated, not assumed: the namespace oid is not a table's.
+  EXPECT_TRUE(answer("SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.oid")
+                  .result.rows.empty());
+  EXPECT_EQ(answer("SELECT c.relname, a.attname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_attribute a "
+                   "ON a.attrelid = c.oid WHERE a.attnum > 2").result.rows.size(), 3u)
+      << "albums_data's dt, songs_data's artists and dt";
+}
+
+TEST(PgCatalog, WhatTheEmulationCannotApplyIsRefusedNotIgnored) {
+  for (const char* sql : {
+           "SELECT 1+1 AS two FROM pg_catalog.pg_class",
+           "SELECT upper(relname) FROM pg_catalog.pg_class",
+           "SELECT relname FROM pg_catalog.pg_class WHERE relname = 'x' OR true",
+           "SELECT relname FROM pg_catalog.pg_class WHERE length(relname) > 3",
+           "SELECT relkind, count(*) FROM pg_catalog.pg_class GROUP BY relkind",
+           "SELECT relname FROM pg_catalog.pg_class UNION SELECT 'x'",
+           "SELECT relname FROM pg_catalog.pg_class ORDER BY length(relname)",
+           "SELECT * FROM pg_catalog.pg_class, songs_data LIMIT 1",
+           "SELECT table_name, (SELECT max(song_name) FROM songs_data) FROM information_schema.tables",
+           "SELECT c.relname, a.attname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_attribute a ON a.attrelid=c.oid, "
+           "read_text('/etc/passwd')",
+           "SELECT relname FROM pg_catalog.pg_class WHERE relname IN (SELECT song_name FROM songs_data)",
+           "SELECT typname FROM pg_catalog.pg_type WHERE oid = 25",
+           "SELECT proname FROM pg_catalog.pg_proc",
+           "SELECT c.relname FROM pg_catalog.pg_class c, pg_catalog.pg_tables t",
+           "SELECT c.relname, a.attname FROM pg_catalog.pg_class c, pg_catalog.pg_attribute a",
+       }) {
+    auto o = answer(sql);
+    ASSERT_TRUE(o.error.has_value()) << sql << " was answered with " << o.result.rows.size() << " rows";
+    EXPECT_EQ(o.error->sqlstate, "0A000") << sql;
+  }
+  auto o = answer("SELECT * FROM pg_catalog.pg_class, songs_data LIMIT 1");
+  EXPECT_NE(o.error->message.find("songs_data"), std::string::npos) << o.error->message;
+}
+
 TEST(PgCommands, SetShowAndTransactionsAreAnsweredLocally) {
   auto s = session();
   auto set = session_command(normalize("SET application_name = 'metabase'"), s);
@@ -115,6 +446,45 @@ TEST(PgCommands, SetShowAndTransactionsAreAnsweredLocally) {
   EXPECT_EQ(session_command("rollback", s)->tx, TxEffect::rollback);
   EXPECT_EQ(session_command("start transaction read write", s)->error->sqlstate, "25006");
   EXPECT_FALSE(session_command("select 1", s).has_value());
+}
+
+TEST(PgCommands, StatementTimeoutShowsTheLimitThatApplies) {
+  SessionInfo s;
+  s.max_statement_timeout_ms = 30000;
+  default_settings(s);
+  auto shown = [&]() -> std::string {
+    auto o = session_command("show statement_timeout", s);
+    if (!o || o->error || o->result.rows.empty()) return "<no value>";
+    return o->result.rows[0][0].value_or("NULL");
+  };
+  EXPECT_EQ(shown(), "30s") << "ETL_PG_STATEMENT_TIMEOUT_MS, as PostgreSQL prints it";
+  ASSERT_FALSE(session_command("set statement_timeout = 1500", s)->error);
+  EXPECT_EQ(shown(), "1500ms");
+  ASSERT_FALSE(session_command("set statement_timeout = '2min'", s)->error);
+  EXPECT_EQ(shown(), "30s") << "above the ceiling: the ceiling applies";
+  ASSERT_FALSE(session_command("set statement_timeout = 0", s)->error);
+  EXPECT_EQ(shown(), "30s") << "0 (no limit in PostgreSQL) runs with the ceiling here";
+  ASSERT_FALSE(session_command("set statement_timeout = 5000", s)->error);
+  ASSERT_FALSE(session_command("reset statement_timeout", s)->error);
+  EXPECT_EQ(shown(), "30s");
+  ASSERT_FALSE(session_command("set statement_timeout to default", s)->error);
+  EXPECT_EQ(shown(), "30s");
+  EXPECT_EQ(format_duration_ms(3600000), "1h");
+  EXPECT_EQ(parse_duration_ms(format_duration_ms(86400000)), 86400000);
+}
+
+TEST(PgCommands, MaxAgeMustBeWholeSecondsInRange) {
+  auto s = session();
+  for (const char* bad : {"set etl.max_age_s = -5", "set etl.max_age_s = 'x'", "set etl.max_age_s = 1.5",
+                          "set etl.max_age_s = 604801", "set etl.max_age_s = ''"}) {
+    auto o = session_command(bad, s);
+    ASSERT_TRUE(o && o->error) << bad;
+    EXPECT_EQ(o->error->sqlstate, "22023") << bad;
+  }
+  EXPECT_EQ(s.settings.count("etl.max_age_s"), 0u);
+  ASSERT_FALSE(session_command("set etl.max_age_s = 60", s)->error);
+  EXPECT_EQ(s.settings["etl.max_age_s"], "60");
+  ASSERT_FALSE(session_command("set etl.max_age_s = 0", s)->error);
 }
 
 TEST(PgCommands, SessionFunctionsWithoutFrom) {

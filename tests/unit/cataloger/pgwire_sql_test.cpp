@@ -98,6 +98,61 @@ TEST(PgTypes, JsonRowsBecomePostgresText) {
   EXPECT_TRUE(row_values("[]", {}).ok());
 }
 
+TEST(PgTypes, BcDatesAndTimestampsPrintTheEraAsPostgresDoes) {
+  std::vector<PgType> types = {pg_type("DATE"), pg_type("DATE"), pg_type("DATE"), pg_type("TIMESTAMP"),
+                               pg_type("TIMESTAMP"), pg_type("TIMESTAMP WITH TIME ZONE"), pg_type("DATE")};
+  // The engine's astronomical years: 0 is 1 BC, -43 is 44 BC.
+  auto row = row_values(R"(["0000-12-31", "-43-03-15", "12345-01-01", "-29956-03-15T10:00:00Z",)"
+                        R"( "290000-01-10T04:00:54.775807Z", "0000-01-01T00:00:00Z", "2024-02-29"])",
+                        types);
+  ASSERT_TRUE(row.ok()) << row.error().message;
+  EXPECT_EQ((*row)[0].value(), "0001-12-31 BC");
+  EXPECT_EQ((*row)[1].value(), "0044-03-15 BC");
+  EXPECT_EQ((*row)[2].value(), "12345-01-01");
+  EXPECT_EQ((*row)[3].value(), "29957-03-15 10:00:00 BC");
+  EXPECT_EQ((*row)[4].value(), "290000-01-10 04:00:54.775807") << "a space, not a T, whatever the year's width";
+  EXPECT_EQ((*row)[5].value(), "0001-01-01 00:00:00+00 BC");
+  EXPECT_EQ((*row)[6].value(), "2024-02-29");
+}
+
+TEST(PgTypes, NonFiniteFloatsAreSpelledAsPostgresDoes) {
+  // JSON has no NaN: an engine that sends these as strings gets PostgreSQL's spelling.
+  std::vector<PgType> types = {pg_type("DOUBLE"), pg_type("DOUBLE"), pg_type("FLOAT"), pg_type("DOUBLE")};
+  auto row = row_values(R"(["nan", "inf", "-inf", 1.5])", types);
+  ASSERT_TRUE(row.ok()) << row.error().message;
+  EXPECT_EQ((*row)[0].value(), "NaN");
+  EXPECT_EQ((*row)[1].value(), "Infinity");
+  EXPECT_EQ((*row)[2].value(), "-Infinity");
+  EXPECT_EQ((*row)[3].value(), "1.5");
+}
+
+TEST(PgTypes, NestedListsAreJsonNotTextArraysOfStrings) {
+  EXPECT_EQ(pg_type("INTEGER[][]").oid, oid::json);
+  EXPECT_EQ(pg_type("VARCHAR[][]").oid, oid::json);
+  EXPECT_EQ(pg_type("INTEGER[3]").oid, oid::int4_array) << "a fixed-size array is an array";
+  EXPECT_EQ(pg_type("BIGINT[]").oid, oid::int8_array);
+  auto row = row_values(R"([[[1,2],[3]], [["a"],null]])", {pg_type("INTEGER[][]"), pg_type("VARCHAR[][]")});
+  ASSERT_TRUE(row.ok()) << row.error().message;
+  EXPECT_EQ((*row)[0].value(), "[[1,2],[3]]");
+  EXPECT_EQ((*row)[1].value(), R"([["a"],null])");
+}
+
+TEST(PgSqlText, DateAndTimestampParametersAreCheckedNotCut) {
+  EXPECT_EQ(param_literal(Param{"2024-01-31", 1082, false}).value(), "CAST('2024-01-31' AS DATE)");
+  EXPECT_EQ(param_literal(Param{"0044-03-15 BC", 1082, false}).value(), "CAST('0044-03-15 (BC)' AS DATE)");
+  EXPECT_EQ(param_literal(Param{"2024-01-31 10:00:00.5", 1114, false}).value(),
+            "CAST('2024-01-31 10:00:00.5' AS TIMESTAMP)");
+  EXPECT_EQ(param_literal(Param{"2024-01-31T10:00:00+05:30", 1184, false}).value(),
+            "CAST('2024-01-31 10:00:00+05:30' AS TIMESTAMPTZ)");
+  EXPECT_EQ(param_literal(Param{"infinity", 1082, false}).value(), "CAST('infinity' AS DATE)");
+  for (const char* junk : {"2024-01-31junk", "2024-01-31 x", "2024-01-31; drop", "31/01/2024", ""}) {
+    auto r = param_literal(Param{junk, 1082, false});
+    ASSERT_FALSE(r.ok()) << junk;
+    EXPECT_EQ(r.error().message.rfind("invalid input syntax for type date", 0), 0u) << r.error().message;
+  }
+  EXPECT_FALSE(param_literal(Param{"2024-01-31 10:00:00 nonsense", 1114, false}).ok());
+}
+
 TEST(PgSelectList, ItemsGetPostgresOutputNames) {
   auto s = parse_select(normalize(
       "SELECT pg_catalog.version(), c.relname AS \"Name\", 'x', CASE WHEN a THEN 1 END, count(*) FROM pg_class c WHERE x"));

@@ -72,7 +72,8 @@ TEST(PgWire, ParseDescribeExecuteCloseQuery) {
   EXPECT_EQ(decode_describe("P" + cstr("c"))->kind, 'P');
   EXPECT_FALSE(decode_describe("X" + cstr("c")).ok());
   EXPECT_EQ(decode_execute(cstr("") + be32(10))->max_rows, 10);
-  EXPECT_FALSE(decode_execute(cstr("") + be32(-1)).ok());
+  EXPECT_EQ(decode_execute(cstr("") + be32(-1))->max_rows, 0) << "PostgreSQL fetches all rows for max_rows <= 0";
+  EXPECT_EQ(decode_execute(cstr("") + be32(-2147483647 - 1))->max_rows, 0);
   EXPECT_EQ(decode_close("S" + cstr("s1"))->name, "s1");
   EXPECT_EQ(decode_query(cstr("select 1")).value(), "select 1");
   EXPECT_FALSE(decode_query("select 1").ok()) << "no NUL terminator";

@@ -5,7 +5,6 @@
 #include <limits>
 #include <optional>
 
-#include "etl/dates.h"
 #include "pgwire/types.h"
 
 namespace etl::pgwire {
@@ -76,22 +75,62 @@ std::optional<std::int64_t> parse_time(std::string_view s, bool interval = false
   return micros;
 }
 
+// Days since 1970-01-01 of a proleptic Gregorian date of any year (astronomical:
+// 0 = 1 BC), Howard Hinnant's days_from_civil; etl::days_from_civil keeps to 1-9999.
+std::int64_t days_from_any_civil(std::int64_t y, int m, int d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<std::int64_t>(y - era * 400);
+  const std::int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+// PostgreSQL's date text as types.h writes it ("2026-11-01", "12345-01-01",
+// "0044-03-15 BC") -> days since 1970-01-01.
+std::optional<std::int64_t> parse_any_date(std::string_view s) {
+  bool bc = false;
+  if (s.ends_with(" BC")) {
+    bc = true;
+    s.remove_suffix(3);
+  }
+  const auto dash = s.find('-');
+  if (dash == std::string_view::npos || dash < 4 || s.size() != dash + 6 || s[dash + 3] != '-') return std::nullopt;
+  auto y = parse_int<std::int64_t>(s.substr(0, dash));
+  auto m = parse_int<int>(s.substr(dash + 1, 2)), d = parse_int<int>(s.substr(dash + 4, 2));
+  if (!y || !m || !d || *y < 1 || *y > 10'000'000 || *m < 1 || *m > 12 || *d < 1 || *d > 31) return std::nullopt;
+  const std::int64_t year = bc ? 1 - *y : *y;
+  // Day 31 of a 30-day month and the like: reject what does not come back the same.
+  const std::int64_t days = days_from_any_civil(year, *m, *d);
+  if (days_from_any_civil(year, *m, 1) + *d - 1 != days || (*m < 12 && days >= days_from_any_civil(year, *m + 1, 1)))
+    return std::nullopt;
+  return days;
+}
+
 std::optional<std::int32_t> parse_pg_date(std::string_view s) {
   if (s == "infinity") return std::numeric_limits<std::int32_t>::max();
   if (s == "-infinity") return std::numeric_limits<std::int32_t>::min();
-  auto days = parse_date(s);
+  auto days = parse_any_date(s);
   if (!days) return std::nullopt;
-  return *days - kPgEpochDays;
+  const std::int64_t pg = *days - kPgEpochDays;
+  if (pg <= std::numeric_limits<std::int32_t>::min() || pg >= std::numeric_limits<std::int32_t>::max()) return std::nullopt;
+  return static_cast<std::int32_t>(pg);
 }
 
 // "YYYY-MM-DD HH:MM:SS[.f][+HH[:MM]]" -> microseconds since 2000-01-01, UTC.
 std::optional<std::int64_t> parse_pg_timestamp(std::string_view s) {
   if (s == "infinity") return std::numeric_limits<std::int64_t>::max();
   if (s == "-infinity") return std::numeric_limits<std::int64_t>::min();
-  if (s.size() < 19 || (s[10] != ' ' && s[10] != 'T')) return std::nullopt;
-  auto days = parse_date(s.substr(0, 10));
+  bool bc = false;
+  if (s.ends_with(" BC")) {
+    bc = true;
+    s.remove_suffix(3);
+  }
+  const auto split = s.find_first_of(" T", 1);
+  if (split == std::string_view::npos) return std::nullopt;
+  auto days = parse_any_date(std::string(s.substr(0, split)) + (bc ? " BC" : ""));
   if (!days) return std::nullopt;
-  std::string_view rest = s.substr(11);
+  std::string_view rest = s.substr(split + 1);
   std::int64_t offset = 0;
   if (auto z = rest.find_first_of("+-Z"); z != std::string_view::npos) {
     std::string_view zone = rest.substr(z);
@@ -109,7 +148,11 @@ std::optional<std::int64_t> parse_pg_timestamp(std::string_view s) {
   }
   auto time = parse_time(rest);
   if (!time) return std::nullopt;
-  return std::int64_t{*days} * 86'400'000'000 + *time - offset - kPgEpochMicros;
+  const __int128 micros = static_cast<__int128>(*days) * 86'400'000'000 + *time - offset - kPgEpochMicros;
+  // The extremes stand for the infinities: a finite value may not reach them.
+  if (micros >= std::numeric_limits<std::int64_t>::max() || micros <= std::numeric_limits<std::int64_t>::min())
+    return std::nullopt;
+  return static_cast<std::int64_t>(micros);
 }
 
 // PostgreSQL's interval text (types.h pg_interval_text): "[N year[s]] [N mon[s]] [N day[s]] [[+-]HH:MM:SS[.f]]".

@@ -49,6 +49,17 @@ bool utc_zone(std::string v) {
          v == "+00:00" || v == "universal";
 }
 
+// Like POST /v1/query's max_age_s: up to 7 days.
+constexpr long long kMaxAgeSeconds = 7LL * 86400;
+
+// A setting back to its start-up value (gone when it has none).
+void reset(const std::string& name, SessionInfo& s) {
+  SessionInfo fresh = s;
+  default_settings(fresh);
+  if (auto it = fresh.settings.find(name); it != fresh.settings.end()) s.settings[name] = it->second;
+  else s.settings.erase(name);
+}
+
 LocalOutcome set(const std::string& stmt, SessionInfo& s) {
   // SET [SESSION | LOCAL] name { TO | = } value | SET TIME ZONE value | SET NAMES value
   std::string rest = stmt.substr(4);
@@ -77,8 +88,19 @@ LocalOutcome set(const std::string& stmt, SessionInfo& s) {
     return local_error("22023", "client_encoding " + value + " is not supported: the endpoint speaks UTF8 only");
   if (name == "timezone" && !utc_zone(value) && ascii_lower(value) != "default" && ascii_lower(value) != "local")
     return local_error("22023", "time zone " + value + " is not supported: timestamps are in UTC (SET TimeZone = 'UTC')");
-  if (name == "statement_timeout" && ascii_lower(value) != "default" && !parse_duration_ms(value))
-    return local_error("22023", "invalid value for statement_timeout: " + value);
+  if (name == "statement_timeout" && ascii_lower(value) != "default") {
+    auto ms = parse_duration_ms(value);
+    if (!ms) return local_error("22023", "invalid value for statement_timeout: " + value);
+    // 0 (no limit in PostgreSQL) and values over the ceiling run with the ceiling: SHOW says so.
+    value = format_duration_ms(*ms <= 0 || *ms > s.max_statement_timeout_ms ? s.max_statement_timeout_ms : *ms);
+  }
+  if (name == "etl.max_age_s" && ascii_lower(value) != "default") {
+    long long seconds = -1;
+    auto r = std::from_chars(value.data(), value.data() + value.size(), seconds);
+    if (r.ec != std::errc{} || r.ptr != value.data() + value.size() || seconds < 0 || seconds > kMaxAgeSeconds)
+      return local_error("22023", "invalid value for parameter \"etl.max_age_s\": \"" + value +
+                                      "\" (whole seconds from 0 to " + std::to_string(kMaxAgeSeconds) + ")");
+  }
   if (name == "default_transaction_read_only" || name == "transaction_read_only") {
     if (ascii_lower(value) == "off" || ascii_lower(value) == "false" || value == "0")
       return local_error("25006", "the endpoint is read-only");
@@ -86,7 +108,7 @@ LocalOutcome set(const std::string& stmt, SessionInfo& s) {
   if (name == "session_replication_role" || name == "role" || name == "session_authorization")
     return local_error("42501", "permission denied to set parameter \"" + name + "\"");
   if (name == "timezone" || name == "client_encoding") value = name == "timezone" ? "UTC" : "UTF8";
-  if (ascii_lower(value) == "default") s.settings.erase(name);
+  if (ascii_lower(value) == "default") reset(name, s);
   else s.settings[name] = value;
   if (s.settings.size() > 256) s.settings.erase(name);  // bounded per connection
   return LocalOutcome{command("SET"), std::nullopt, TxEffect::none};
@@ -137,7 +159,7 @@ void default_settings(SessionInfo& s) {
                 {"default_transaction_read_only", "on"},
                 {"search_path", s.schema},
                 {"max_identifier_length", "63"},
-                {"statement_timeout", "0"},
+                {"statement_timeout", format_duration_ms(s.max_statement_timeout_ms)},
                 {"lc_messages", "C"},
                 {"lc_collate", "C"},
                 {"lc_ctype", "C"},
@@ -155,7 +177,15 @@ std::optional<long long> parse_duration_ms(const std::string& value) {
   if (unit == "s") return n * 1000;
   if (unit == "min") return n * 60000;
   if (unit == "h") return n * 3600000;
+  if (unit == "d") return n * 86400000;
   return std::nullopt;
+}
+
+std::string format_duration_ms(long long ms) {
+  if (ms == 0) return "0";
+  for (auto [unit, size] : {std::pair<const char*, long long>{"d", 86400000}, {"h", 3600000}, {"min", 60000}, {"s", 1000}})
+    if (ms % size == 0) return std::to_string(ms / size) + unit;
+  return std::to_string(ms) + "ms";
 }
 
 std::optional<LocalOutcome> session_command(const std::string& n, SessionInfo& s) {
@@ -163,7 +193,7 @@ std::optional<LocalOutcome> session_command(const std::string& n, SessionInfo& s
   if (starts(n, "set ")) return set(n, s);
   if (starts(n, "show ")) return show(n.substr(5), s);
   if (n == "reset all" || starts(n, "reset ")) {
-    if (n != "reset all") s.settings.erase(setting_key(n.substr(6)));
+    if (n != "reset all") reset(setting_key(n.substr(6)), s);
     return LocalOutcome{command("RESET"), std::nullopt, TxEffect::none};
   }
   if (n == "discard all") return LocalOutcome{command("DISCARD ALL"), std::nullopt, TxEffect::none};

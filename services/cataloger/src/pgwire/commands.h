@@ -30,5 +30,7 @@ std::optional<Cell> session_value(const SelectItem& item, const SessionInfo& ses
 
 // statement_timeout in ms from a setting value ("5000", "5s", "1min"); nullopt if it is not one.
 std::optional<long long> parse_duration_ms(const std::string& value);
+// Milliseconds as PostgreSQL shows a time setting: the largest unit that divides it ("30s", "1500ms", "2min", "0").
+std::string format_duration_ms(long long ms);
 
 }  // namespace etl::pgwire

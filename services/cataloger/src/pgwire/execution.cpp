@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "pgwire/binary_values.h"
+#include "pgwire/catalog_query.h"
 #include "pgwire/commands.h"
 #include "pgwire/pg_catalog.h"
 #include "pgwire/select_list.h"
@@ -66,6 +67,9 @@ std::string sqlstate_for(const Error& e) {
   return "XX000";
 }
 
+// The longest statement answered here rather than by the engine (see run()).
+constexpr std::size_t kMaxLocalStatementBytes = 8 * 1024;
+
 Execution Execution::run(ExecContext& ctx, const std::string& sql) {
   Execution e;
   std::string n = normalize(sql);
@@ -74,10 +78,18 @@ Execution Execution::run(ExecContext& ctx, const std::string& sql) {
     e.local_ = std::move(o);
     return e;
   };
-  if (auto o = session_command(n, ctx.session)) return local(std::move(*o));
-  if (auto select = parse_select(n)) {
+  // What is answered here (SET/SHOW, session functions, the catalog emulation)
+  // is read with std::regex, whose matcher recurses once per character it
+  // repeats over: a statement of some tens of KB overflows the stack. Clients'
+  // own statements of these kinds are a few KB at most (psql's longest \d is
+  // 3 KB); a longer one goes to the engine, whose gate refuses what is not a
+  // query over the tables (SET, system catalogs).
+  const bool short_enough = n.size() <= kMaxLocalStatementBytes;
+  if (auto o = short_enough ? session_command(n, ctx.session) : std::nullopt) return local(std::move(*o));
+  if (auto select = short_enough ? parse_select(n) : std::nullopt) {
     if (auto o = session_select(*select, ctx.session)) return local(std::move(*o));
     if (reads_catalog(n)) {
+      if (auto refused = unsupported_relation(n)) return local(local_error(refused->sqlstate, refused->message));
       auto tables = ctx.catalog.list_tables();
       if (!tables) return local(local_error(sqlstate_for(tables.error()), tables.error().message));
       return local(catalog_select(*select, *tables, ctx.session));

@@ -36,6 +36,7 @@ struct SessionInfo {
   std::string database;  // as the client asked at start-up
   std::string schema;    // the catalog's database: where our tables are
   std::int32_t pid = 0;
+  long long max_statement_timeout_ms = 30000;  // ETL_PG_STATEMENT_TIMEOUT_MS: default and ceiling of statement_timeout
 };
 
 LocalResult command(std::string tag);  // a result without rows

@@ -1,10 +1,14 @@
 #include "pgwire/pg_catalog.h"
 
 #include <algorithm>
+#include <charconv>
 #include <functional>
 #include <map>
 #include <optional>
 #include <regex>
+#include <set>
+
+#include "pgwire/catalog_query.h"
 
 #include "pgwire/commands.h"
 
@@ -14,112 +18,6 @@ namespace {
 enum class Rows { none, tables, columns, schemas, databases };
 
 constexpr std::int32_t kNamespaceOid = 2200;
-
-struct Relation {
-  std::string name;  // "pg_class", "information_schema.columns"
-  bool outer = false;
-};
-
-// "x (a, (b)) y" -> "x () y": the top-level text of a FROM clause.
-std::string top_level(const std::string& s) {
-  std::string out;
-  int depth = 0;
-  for (char c : s) {
-    if (c == '(') {
-      if (depth++ == 0) out += c;
-    } else if (c == ')') {
-      if (--depth == 0) out += c;
-    } else if (depth == 0) out += c;
-  }
-  return out;
-}
-
-std::vector<Relation> relations(const std::string& from) {
-  static const std::regex rel(R"((from|join|,)\s+(pg_catalog\.)?(pg_[a-z_]+|information_schema\.[a-z_]+))");
-  std::vector<Relation> out;
-  std::string text = "from " + top_level(from);
-  for (std::sregex_iterator it(text.begin(), text.end(), rel), end; it != end; ++it) {
-    auto before = text.substr(0, static_cast<std::size_t>(it->position()));
-    bool outer = (*it)[1] == "join" && (before.ends_with("left ") || before.ends_with("outer "));
-    out.push_back({(*it)[3].str(), outer});
-  }
-  return out;
-}
-
-Rows rows_for(const std::vector<Relation>& rels, const SelectParts& select) {
-  if (rels.empty()) return Rows::none;
-  static const std::vector<std::string> tables = {"pg_class", "pg_tables", "information_schema.tables"};
-  static const std::vector<std::string> columns = {"pg_attribute", "information_schema.columns"};
-  static const std::vector<std::string> harmless = {"pg_namespace", "pg_am", "pg_description", "pg_type", "pg_class",
-                                                    "pg_attribute", "pg_attrdef", "pg_collation"};
-  auto in = [](const std::vector<std::string>& set, const std::string& n) {
-    return std::find(set.begin(), set.end(), n) != set.end();
-  };
-  // An inner join with a catalog we keep nothing in (pg_inherits, pg_index ...) has no rows.
-  for (std::size_t i = 1; i < rels.size(); ++i)
-    if (!rels[i].outer && !in(harmless, rels[i].name) && !in(tables, rels[i].name) && !in(columns, rels[i].name))
-      return Rows::none;
-  const std::string& first = rels[0].name;
-  bool reads_attname = std::any_of(select.items.begin(), select.items.end(),
-                                   [](const SelectItem& i) { return i.key == "attname" || i.alias == "attname"; });
-  bool joins_attribute = std::any_of(rels.begin(), rels.end(), [](const Relation& r) { return r.name == "pg_attribute"; });
-  if (in(columns, first) || (first == "pg_class" && joins_attribute && reads_attname)) return Rows::columns;
-  if (in(tables, first)) return Rows::tables;
-  if (first == "pg_namespace" || first == "information_schema.schemata") return Rows::schemas;
-  if (first == "pg_database") return Rows::databases;
-  return Rows::none;
-}
-
-std::vector<std::string> literals_in(const std::string& list) {
-  static const std::regex lit(R"('((?:[^']|'')*)')");
-  std::vector<std::string> out;
-  for (std::sregex_iterator it(list.begin(), list.end(), lit), end; it != end; ++it) out.push_back((*it)[1].str());
-  return out;
-}
-
-// The filters clients put on these catalogs.
-struct Filters {
-  std::optional<std::string> name_regex, schema_regex;
-  std::optional<std::int64_t> oid;
-  std::optional<std::vector<std::string>> names, schemas, kinds;
-  bool views_only = false;
-
-  bool table_matches(const TableInfo& t, const std::string& schema, std::int32_t toid) const {
-    if (oid && *oid != toid) return false;
-    if (names && std::find(names->begin(), names->end(), t.name) == names->end()) return false;
-    if (schemas && std::find(schemas->begin(), schemas->end(), schema) == schemas->end()) return false;
-    if (kinds && std::find(kinds->begin(), kinds->end(), "r") == kinds->end()) return false;
-    if (views_only) return false;
-    try {
-      if (name_regex && !std::regex_search(t.name, std::regex(*name_regex))) return false;
-      if (schema_regex && !std::regex_search(schema, std::regex(*schema_regex))) return false;
-    } catch (const std::regex_error&) {
-      return false;
-    }
-    return true;
-  }
-};
-
-Filters filters(const std::string& rest) {
-  Filters f;
-  std::smatch m;
-  static const std::regex name_re(R"(relname operator\(pg_catalog\.~\) '((?:[^']|'')*)')");
-  static const std::regex schema_re(R"(nspname operator\(pg_catalog\.~\) '((?:[^']|'')*)')");
-  static const std::regex oid_eq(R"((?:\boid|attrelid)\s*=\s*'?(\d{1,10})'?)");
-  static const std::regex name_eq(R"(\b(?:relname|table_name|tablename)\s*(=\s*'(?:[^']|'')*'|in\s*\([^)]*\)))");
-  static const std::regex schema_eq(R"(\b(?:nspname|table_schema|schemaname)\s*(=\s*'(?:[^']|'')*'|in\s*\([^)]*\)))");
-  static const std::regex kinds(R"(relkind\s*(=\s*'.'|in\s*\([^)]*\)|=\s*any\s*\(\s*array\s*\[[^\]]*\]))");
-  static const std::regex views(R"(table_type\s*=\s*'VIEW')");
-  if (rest.size() > 20000) return f;  // regexes over huge texts: not for introspection
-  if (std::regex_search(rest, m, name_re)) f.name_regex = m[1].str();
-  if (std::regex_search(rest, m, schema_re)) f.schema_regex = m[1].str();
-  if (std::regex_search(rest, m, oid_eq)) f.oid = std::stoll(m[1].str());
-  if (std::regex_search(rest, m, name_eq)) f.names = literals_in(m[1].str());
-  if (std::regex_search(rest, m, schema_eq)) f.schemas = literals_in(m[1].str());
-  if (std::regex_search(rest, m, kinds)) f.kinds = literals_in(m[1].str());
-  f.views_only = std::regex_search(rest, views);
-  return f;
-}
 
 using Dict = std::map<std::string, Cell>;
 
@@ -139,7 +37,8 @@ Dict table_dict(const TableInfo& t, const SessionInfo& s) {
             {"reltuples", number(-1, oid::float4)}, {"relpages", number(0)},
             {"relnatts", number(static_cast<std::int64_t>(t.columns.size() + t.partition_keys.size()), oid::int2)},
             {"reloftype", number(0, oid::oid)}, {"table_catalog", text(s.database)}, {"table_type", text("BASE TABLE")},
-            {"type", text("table")}, {"is_insertable_into", text("NO")}, {"tablespace", null()}};
+            {"type", text("table")}, {"is_insertable_into", text("NO")}, {"tablespace", null()},
+            {"reltoastrelid", number(0, oid::oid)}, {"reloptions", null()}, {"relacl", null()}};
   for (const char* b : {"relhasindex", "relhasrules", "relhastriggers", "relrowsecurity", "relforcerowsecurity",
                         "relhasoids", "relispartition", "hasindexes", "hasrules", "hastriggers", "rowsecurity",
                         "relhassubclass", "relisshared"})
@@ -179,18 +78,23 @@ Dict column_dict(const TableInfo& t, const ColumnInfo& c, int attnum, const Sess
             {"relname", text(t.name)}, {"table_name", text(t.name)}, {"nspname", text(s.schema)},
             {"table_schema", text(s.schema)}, {"table_catalog", text(s.database)},
             {"attrelid", number(table_oid(t.name), oid::oid)}, {"attlen", number(pt.size, oid::int2)},
-            {"is_identity", text("NO")}, {"is_generated", text("NEVER")}, {"is_updatable", text("NO")}};
+            {"is_identity", text("NO")}, {"is_generated", text("NEVER")}, {"is_updatable", text("NO")},
+            {"attstorage", text(pt.size == -1 ? "x" : "p")}, {"attcompression", text("")},
+            {"attstattarget", number(-1)}, {"column_default", null()}};
   return d;
 }
 
 Dict schema_dict(const SessionInfo& s) {
   return {{"oid", number(kNamespaceOid, oid::oid)}, {"nspname", text(s.schema)}, {"schema_name", text(s.schema)},
-          {"nspowner", number(10, oid::oid)}, {"catalog_name", text(s.database)}, {"schema_owner", text(s.user)}};
+          {"nspowner", number(10, oid::oid)}, {"catalog_name", text(s.database)}, {"schema_owner", text(s.user)},
+          {"pg_get_userbyid", text(s.user)}, {"nspacl", null()}};
 }
 
 Dict database_dict(const SessionInfo& s) {
   return {{"oid", number(1, oid::oid)}, {"datname", text(s.database)}, {"encoding", number(6)},
-          {"datallowconn", boolean(true)}, {"datistemplate", boolean(false)}, {"datdba", number(10, oid::oid)}};
+          {"datallowconn", boolean(true)}, {"datistemplate", boolean(false)}, {"datdba", number(10, oid::oid)},
+          {"pg_get_userbyid", text(s.user)}, {"pg_encoding_to_char", text("UTF8")}, {"datcollate", text("C")},
+          {"datctype", text("C")}, {"daticulocale", null()}, {"datlocprovider", text("c")}, {"datacl", null()}};
 }
 
 // Star expansions, one list per kind of row.
@@ -211,12 +115,228 @@ std::vector<std::string> star_columns(Rows rows, const std::string& first) {
   return {};
 }
 
-Cell lookup(const SelectItem& item, const Dict& d, const SessionInfo& s) {
+Dict am_dict() { return {{"oid", number(2, oid::oid)}, {"amname", text("heap")}, {"amtype", text("t")}}; }
+
+enum class Family { table, column, schema, database, am, empty };
+
+Family family(const std::string& relation) {
+  if (relation == "pg_class" || relation == "pg_tables" || relation == "information_schema.tables") return Family::table;
+  if (relation == "pg_attribute" || relation == "information_schema.columns") return Family::column;
+  if (relation == "pg_namespace" || relation == "information_schema.schemata") return Family::schema;
+  if (relation == "pg_database") return Family::database;
+  if (relation == "pg_am") return Family::am;
+  return Family::empty;
+}
+
+// One answer row: the dicts of the relations it joins (null: that relation has no row).
+struct RowDicts {
+  const Dict* table = nullptr;
+  const Dict* column = nullptr;
+  const Dict* schema = nullptr;
+  const Dict* database = nullptr;
+  const Dict* am = nullptr;
+  const Dict* of(Family f) const {
+    switch (f) {
+      case Family::table: return table;
+      case Family::column: return column;
+      case Family::schema: return schema;
+      case Family::database: return database;
+      case Family::am: return am;
+      case Family::empty: return nullptr;
+    }
+    return nullptr;
+  }
+};
+
+struct Query {
+  std::vector<FromRelation> from;
+  std::vector<bool> null_side;  // per relation: always NULL (a LEFT JOIN that matches nothing here)
+
+  // The value of a column of the row; nullopt for a column the emulation does not know.
+  std::optional<Cell> column(const ColumnRef& ref, const RowDicts& row) const {
+    for (std::size_t i = 0; i < from.size(); ++i) {
+      const auto& r = from[i];
+      if (!ref.qualifier.empty() && ref.qualifier != r.alias && ref.qualifier != r.relation) continue;
+      const Family f = family(r.relation);
+      if (null_side[i] || f == Family::empty) {
+        if (!ref.qualifier.empty()) return null();
+        continue;
+      }
+      const Dict* d = row.of(f);
+      if (!d) continue;
+      if (auto it = d->find(ref.column); it != d->end()) return it->second;
+      if (!ref.qualifier.empty()) return std::nullopt;
+    }
+    return std::nullopt;
+  }
+};
+
+// A function of the select list the row answers: format_type(), pg_get_userbyid() ...
+std::optional<Cell> row_function(const std::string& key, const RowDicts& row) {
+  for (const Dict* d : {row.column, row.table, row.schema, row.database, row.am})
+    if (d)
+      if (auto it = d->find(key); it != d->end()) return it->second;
+  return std::nullopt;
+}
+
+// `case <column> when 'a' then 'x' ... [else 'y'] end`, evaluated; nullopt for another form.
+std::optional<std::optional<Cell>> simple_case(const std::string& expr, const Query& q, const RowDicts& row) {
+  static const std::regex head(R"(^case ([a-z_][a-z0-9_.]*) when )");
+  std::smatch m;
+  if (!std::regex_search(expr, m, head) || !expr.ends_with(" end")) return std::nullopt;
+  auto ref = column_ref(m[1].str());
+  if (!ref) return std::nullopt;
+  auto v = q.column(*ref, row);
+  if (!v) return std::optional<Cell>();
+  std::string body = expr.substr(static_cast<std::size_t>(m.length()) - 5, expr.size() - m.length() + 5 - 4);
+  static const std::regex arm(R"(^\s*when ('(?:[^']|'')*') then ('(?:[^']|'')*'|null))");
+  static const std::regex otherwise(R"(^\s*else ('(?:[^']|'')*'|null)\s*$)");
+  std::optional<std::string> result;
+  bool found = false;
+  while (!body.empty() && body.find_first_not_of(' ') != std::string::npos) {
+    std::smatch a;
+    if (std::regex_search(body, a, arm)) {
+      auto when = constant(a[1].str()), then = constant(a[2].str());
+      if (!when || !then) return std::optional<Cell>();
+      if (!found && v->value && *when == v->value) result = *then, found = true;
+      body = body.substr(static_cast<std::size_t>(a.length()));
+    } else if (std::regex_search(body, a, otherwise)) {
+      auto e = constant(a[1].str());
+      if (!e) return std::optional<Cell>();
+      if (!found) result = *e;
+      body.clear();
+    } else {
+      return std::optional<Cell>();
+    }
+  }
+  return std::optional<Cell>(Cell{result, oid::text});
+}
+
+// Select-list expressions of BI tools whose value is the same for every table and column
+// here (no defaults, identities, collations other than the default, options or comments).
+std::optional<Cell> known_expression(const std::string& expr) {
+  static const std::vector<std::pair<std::regex, std::optional<std::string>>> known = {
+      {std::regex(R"(^case when c\.reloftype = 0 then '' else .* end$)"), ""},
+      {std::regex(R"(^case when a\.attstattarget ?= ?-1 then null else a\.attstattarget end$)"), std::nullopt},
+      {std::regex(R"(^pg_catalog\.array_to_string\(c\.reloptions \|\| array\(select 'toast\.' \|\| x from pg_catalog\.unnest\(tc\.reloptions\) x\), ', '\)$)"), ""},
+      {std::regex(R"(^pg_catalog\.array_to_string\(d\.datacl, e'\\n'\)$)"), std::nullopt},
+      {std::regex(R"(^case when pg_catalog\.pg_attribute\.atthasdef then \(select .* end$)"), std::nullopt},
+      {std::regex(R"(^case when \(pg_catalog\.pg_attribute\.attidentity != .* end$)"), std::nullopt},
+      {std::regex(R"(^case when \(pg_catalog\.pg_attribute\.attcollation != .* end$)"), std::nullopt},
+      {std::regex(R"(^(pg_catalog\.)?(obj_description|col_description|shobj_description|pg_get_expr)\(.*\)$)"), std::nullopt},
+      // \dt+'s Size: the endpoint does not know it (the files are the engine's); NULL, as unknown.
+      {std::regex(R"(^pg_catalog\.pg_size_pretty\(pg_catalog\.pg_table_size\(c\.oid\)\)$)"), std::nullopt},
+  };
+  for (const auto& [re, value] : known)
+    if (std::regex_match(expr, re)) return Cell{value, oid::text};
+  return std::nullopt;
+}
+
+// A scalar subquery that reads only catalogs without rows here: NULL.
+bool empty_subquery(const std::string& expr) {
+  if (expr.rfind("(select ", 0) != 0 || expr.back() != ')') return false;
+  static const std::regex rel(R"((from|join|,)\s+((pg_catalog\.)?pg_[a-z_]+|information_schema\.[a-z_]+))");
+  bool any = false;
+  for (std::sregex_iterator it(expr.begin(), expr.end(), rel), end; it != end; ++it) {
+    std::string r = (*it)[2].str();
+    if (r.rfind("pg_catalog.", 0) == 0) r = r.substr(11);
+    if (!is_empty_catalog(r) && r != "pg_type") return false;
+    any = true;
+  }
+  return any && expr.find(" count(") == std::string::npos && expr.find("(count(") == std::string::npos;
+}
+
+Result<Cell> item_value(const SelectItem& item, const Query& q, const RowDicts& row, const SessionInfo& s) {
   if (item.literal) return *item.literal;
-  if (auto it = d.find(item.key); !item.key.empty() && it != d.end()) return it->second;
-  if (auto it = d.find(item.alias); !item.alias.empty() && it != d.end()) return it->second;
-  if (auto v = session_value(item, s)) return *v;
-  return null();
+  std::string expr = item.expr;
+  static const std::regex cast(R"(::\s*[a-z_][a-z0-9_.]*$)");
+  while (true) {  // casts to text types change nothing here; others (::regclass) are refused below
+    std::smatch m;
+    if (!std::regex_search(expr, m, cast)) break;
+    std::string type = m.str().substr(2);
+    if (type != "text" && type != "pg_catalog.text" && type != "varchar" && type != "name" && type != "pg_catalog.name")
+      break;
+    expr = expr.substr(0, static_cast<std::size_t>(m.position()));
+  }
+  if (auto ref = column_ref(expr)) {
+    if (auto v = q.column(*ref, row)) return *v;
+    return make_error(Errc::invalid_argument, "the column " + expr);
+  }
+  if (auto c = simple_case(expr, q, row)) {
+    if (*c) return **c;
+    return make_error(Errc::invalid_argument, expr);
+  }
+  if (auto c = known_expression(expr)) return *c;
+  if (empty_subquery(expr)) return null();
+  static const std::regex call(R"(^(pg_catalog\.)?[a-z_]+\(.*\)$)");
+  if (std::regex_match(expr, call)) {
+    if (auto v = session_value(item, s)) return *v;
+    if (auto v = row_function(item.key, row)) return *v;
+  }
+  return make_error(Errc::invalid_argument, "the expression " + expr);
+}
+
+// A ready answer: its rows sorted, made distinct and cut as the query says.
+struct SortKey {
+  std::size_t column = 0;       // index into the answer's columns, or
+  std::optional<ColumnRef> ref;  // a column not selected
+  bool descending = false, nulls_first = false;
+};
+
+std::string trimmed(std::string s) {
+  while (!s.empty() && s.front() == ' ') s.erase(s.begin());
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
+Result<std::vector<SortKey>> sort_keys(const std::string& order_by, const std::vector<SelectItem>& items) {
+  std::vector<SortKey> keys;
+  if (order_by.empty()) return keys;
+  for (std::string part : split_top_level(order_by, ',')) {
+    SortKey k;
+    std::optional<bool> nulls_first;
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (const char* suffix : {" nulls first", " nulls last", " desc", " asc"}) {
+        std::string sfx(suffix);
+        if (part.size() <= sfx.size() || !part.ends_with(sfx)) continue;
+        part = trimmed(part.substr(0, part.size() - sfx.size()));
+        if (sfx == " nulls first" || sfx == " nulls last") nulls_first = sfx == " nulls first";
+        if (sfx == " desc") k.descending = true;
+        changed = true;
+      }
+    }
+    // PostgreSQL: NULLs sort as larger than any value (first when descending) unless said.
+    k.nulls_first = nulls_first.value_or(k.descending);
+    std::size_t pos = 0;
+    auto r = std::from_chars(part.data(), part.data() + part.size(), pos);
+    bool found = false;
+    if (r.ec == std::errc{} && r.ptr == part.data() + part.size()) {
+      if (pos < 1 || pos > items.size()) return make_error(Errc::invalid_argument, "ORDER BY position " + part);
+      k.column = pos - 1;
+      found = true;
+    }
+    for (std::size_t i = 0; i < items.size() && !found; ++i) {
+      std::string name = items[i].alias.empty() ? items[i].name : items[i].alias;
+      if (part == items[i].expr || part == name || part == "\"" + items[i].name + "\"") k.column = i, found = true;
+    }
+    if (!found) {
+      k.ref = column_ref(part);
+      if (!k.ref) return make_error(Errc::invalid_argument, "ORDER BY " + part);
+    }
+    keys.push_back(std::move(k));
+  }
+  return keys;
+}
+
+int compare_values(const std::optional<std::string>& a, const std::optional<std::string>& b, bool nulls_first) {
+  if (!a || !b) return !a && !b ? 0 : (!a ? (nulls_first ? -1 : 1) : (nulls_first ? 1 : -1));
+  double x = 0, y = 0;
+  auto ra = std::from_chars(a->data(), a->data() + a->size(), x);
+  auto rb = std::from_chars(b->data(), b->data() + b->size(), y);
+  if (ra.ec == std::errc{} && rb.ec == std::errc{} && ra.ptr == a->data() + a->size() && rb.ptr == b->data() + b->size())
+    return x < y ? -1 : x > y ? 1 : 0;
+  return *a < *b ? -1 : *a > *b ? 1 : 0;
 }
 
 }  // namespace
@@ -233,26 +353,73 @@ std::int32_t table_oid(const std::string& name) {
 }
 
 LocalOutcome catalog_select(const SelectParts& select, const std::vector<TableInfo>& tables, const SessionInfo& s) {
-  auto rels = relations(select.rest);
-  Rows kind = rows_for(rels, select);
-  Filters f = filters(select.rest);
+  auto refuse = [](const std::string& what) {
+    return local_error("0A000", what.rfind("unsupported", 0) == 0
+                                    ? what
+                                    : "unsupported in a query over the emulated pg_catalog / information_schema: " +
+                                          what.substr(0, 200));
+  };
+  Clauses clauses = split_clauses(select.rest);
+  auto from = from_relations(clauses.from);
+  if (!from) return refuse(from.error().message);
+  if (from->empty()) return refuse("a catalog query without a plain FROM list");
+  Query q{*from, std::vector<bool>(from->size(), false)};
 
-  std::vector<Dict> dicts;
-  for (const auto& t : tables) {
-    if (kind == Rows::tables || kind == Rows::columns) {
-      if (!f.table_matches(t, s.schema, table_oid(t.name))) continue;
-      if (kind == Rows::tables) {
-        dicts.push_back(table_dict(t, s));
+  // Which rows: an inner join with a catalog that has no rows here has none.
+  Family rows_family = Family::empty;
+  std::vector<std::size_t> seen(6, 0);
+  bool empty = false;
+  for (std::size_t i = 0; i < q.from.size(); ++i) {
+    const auto& r = q.from[i];
+    if (r.relation == "pg_type") {
+      // psycopg's (and SQLAlchemy's) type lookup by name: types of extensions (hstore ...) are not here.
+      static const std::regex by_name(R"(^([a-z_]+\.)?oid = (pg_catalog\.)?to_regtype\( *'([a-z0-9_]+)' *\)$)");
+      static const std::vector<std::string> builtin = {"bool", "boolean", "int2", "int4", "int8", "smallint", "integer", "bigint",
+                                                       "float4", "float8", "real", "text", "varchar", "name", "oid", "json",
+                                                       "jsonb", "date", "time", "timestamp", "timestamptz", "interval",
+                                                       "numeric", "uuid", "bytea", "char", "bpchar", "record"};
+      std::smatch m;
+      const std::string where = clauses.where;
+      if (q.from.size() == 1 && std::regex_match(where, m, by_name) &&
+          std::find(builtin.begin(), builtin.end(), m[3].str()) == builtin.end()) {
+        empty = true;
         continue;
       }
-      int attnum = 0;
-      for (const auto& c : t.columns) dicts.push_back(column_dict(t, c, ++attnum, s));
-      for (const auto& k : t.partition_keys) dicts.push_back(column_dict(t, {k, "VARCHAR"}, ++attnum, s));
+      return refuse("pg_type (only lookups of extension types by name are answered, and those types are not here)");
     }
+    if (!r.subquery.empty()) {  // (SELECT ...) AS x: answered here too; only one without rows is joined
+      auto sub = parse_select(r.subquery);
+      if (!sub) return refuse("FROM (" + r.subquery + ")");
+      auto answer = catalog_select(*sub, tables, s);
+      if (answer.error) return answer;
+      if (!answer.result.rows.empty()) return refuse("a subquery in FROM (" + r.alias + ") with rows");
+      if (!r.left || i == 0) empty = true;
+      q.null_side[i] = true;
+      continue;
+    }
+    if (!is_row_catalog(r.relation) && !is_empty_catalog(r.relation)) return refuse("the catalog " + r.relation);
+    const Family f = family(r.relation);
+    if (f == Family::empty) {
+      if (!r.left || i == 0) empty = true;
+      continue;
+    }
+    // A LEFT JOIN on a column of a relation without rows here matches nothing (SQLAlchemy's
+    // foreign keys: pg_class AS cls_ref ON cls_ref.oid = pg_constraint.confrelid), nor on
+    // reltoastrelid (psql's \d: no table has a TOAST table here).
+    bool matches_nothing = r.on.find("reltoastrelid") != std::string::npos;
+    for (std::size_t j = 0; j < i && r.left; ++j)
+      if (q.null_side[j] || family(q.from[j].relation) == Family::empty)
+        matches_nothing = matches_nothing || r.on.find(q.from[j].alias + ".") != std::string::npos;
+    if (r.left && matches_nothing) {
+      q.null_side[i] = true;
+      continue;
+    }
+    if (seen[static_cast<std::size_t>(f)]++ > 0) return refuse("the same catalog twice in FROM (" + r.relation + ")");
+    if (f == Family::column || (f == Family::table && rows_family != Family::column) ||
+        (f == Family::schema && rows_family == Family::empty) || (f == Family::database && rows_family == Family::empty))
+      rows_family = f;
   }
-  bool schema_ok = !f.schemas || std::find(f.schemas->begin(), f.schemas->end(), s.schema) != f.schemas->end();
-  if (kind == Rows::schemas && schema_ok) dicts.push_back(schema_dict(s));
-  if (kind == Rows::databases) dicts.push_back(database_dict(s));
+  if (!empty && rows_family == Family::empty) return refuse("FROM " + clauses.from);
 
   std::vector<SelectItem> items;
   for (const auto& item : select.items) {
@@ -260,7 +427,9 @@ LocalOutcome catalog_select(const SelectParts& select, const std::vector<TableIn
       items.push_back(item);
       continue;
     }
-    for (const auto& name : star_columns(kind, rels.empty() ? "" : rels[0].name)) {
+    Rows kind = rows_family == Family::column ? Rows::columns : rows_family == Family::table ? Rows::tables
+              : rows_family == Family::schema ? Rows::schemas : rows_family == Family::database ? Rows::databases : Rows::none;
+    for (const auto& name : star_columns(kind, q.from[0].relation)) {
       SelectItem expanded;
       expanded.expr = expanded.key = expanded.name = name;
       items.push_back(expanded);
@@ -269,18 +438,167 @@ LocalOutcome catalog_select(const SelectParts& select, const std::vector<TableIn
 
   LocalOutcome o;
   o.result.returns_rows = true;
-  if (items.size() == 1 && items[0].key == "count") {  // SELECT count(*) FROM ...
+  if (empty) {  // no rows to read: only the columns' names matter, unless aggregates make one row
+    for (const auto& item : items) o.result.columns.push_back({item.name, item.literal ? item.literal->type_oid : oid::text});
+    static const std::vector<std::string> aggregates = {"count", "max", "min", "sum", "avg", "array_agg", "string_agg",
+                                                        "bool_and", "bool_or", "json_agg", "every"};
+    std::size_t aggregated = 0;
+    for (const auto& item : items)
+      aggregated += std::find(aggregates.begin(), aggregates.end(), item.key) != aggregates.end() ? 1 : 0;
+    const bool grouped = find_keyword(select.rest, "group") != std::string::npos;
+    if (aggregated > 0 && !grouped) {
+      if (aggregated != items.size() || find_keyword(select.rest, "having") != std::string::npos)
+        return refuse("aggregates over a catalog without rows here, with other items or HAVING");
+      std::vector<std::optional<std::string>> row;
+      for (auto& item : items) row.push_back(item.key == "count" ? std::optional<std::string>("0") : std::nullopt);
+      o.result.rows.push_back(std::move(row));
+    }
+    // UNION: every other branch must have no rows either (INTERSECT and EXCEPT of nothing are nothing).
+    if (auto u = find_keyword(select.rest, "union"); u != std::string::npos) {
+      std::string next = select.rest.substr(u + 5);
+      while (!next.empty() && next.front() == ' ') next.erase(next.begin());
+      if (next.rfind("all ", 0) == 0) next = next.substr(4);
+      auto branch = parse_select(next);
+      if (!branch) return refuse("UNION " + next);
+      auto answer = catalog_select(*branch, tables, s);
+      if (answer.error) return answer;
+      if (!answer.result.rows.empty()) return refuse("UNION with rows");
+    }
+    o.result.tag = "SELECT " + std::to_string(o.result.rows.size());
+    return o;
+  }
+  if (!clauses.unsupported.empty()) return refuse(clauses.unsupported);
+  if (!items.empty() && items[0].expr.rfind("on ", 0) == 0 && select.distinct) return refuse("DISTINCT ON");
+
+  // The rows of the model, then the query's conditions on them.
+  std::vector<Dict> table_dicts, column_dicts;
+  std::vector<std::pair<std::size_t, std::size_t>> pairs;  // (table, column) indexes; column npos for none
+  Dict schema = schema_dict(s), database = database_dict(s), am = am_dict();
+  for (const auto& t : tables) table_dicts.push_back(table_dict(t, s));
+  for (std::size_t ti = 0; ti < tables.size(); ++ti) {
+    const auto& t = tables[ti];
+    int attnum = 0;
+    for (const auto& c : t.columns) column_dicts.push_back(column_dict(t, c, ++attnum, s)), pairs.emplace_back(ti, column_dicts.size() - 1);
+    for (const auto& k : t.partition_keys)
+      column_dicts.push_back(column_dict(t, {k, "VARCHAR"}, ++attnum, s)), pairs.emplace_back(ti, column_dicts.size() - 1);
+  }
+  std::vector<RowDicts> rows;
+  auto base = [&] {
+    RowDicts r;
+    r.schema = &schema;
+    r.database = &database;
+    r.am = &am;
+    return r;
+  };
+  if (rows_family == Family::column) {
+    for (auto [ti, ci] : pairs) {
+      RowDicts r = base();
+      r.table = seen[static_cast<std::size_t>(Family::table)] ? &table_dicts[ti] : nullptr;
+      r.column = &column_dicts[ci];
+      rows.push_back(r);
+    }
+  } else if (rows_family == Family::table) {
+    for (const auto& d : table_dicts) {
+      RowDicts r = base();
+      r.table = &d;
+      rows.push_back(r);
+    }
+  } else {
+    rows.push_back(base());
+  }
+  if (rows_family == Family::column && seen[static_cast<std::size_t>(Family::table)] &&
+      clauses.where.find("attrelid") == std::string::npos && clauses.from.find("attrelid") == std::string::npos &&
+      q.from[0].relation != "information_schema.columns")
+    return refuse("pg_attribute with pg_class but no join condition on attrelid");
+  if (rows_family == Family::column && seen[static_cast<std::size_t>(Family::table)] &&
+      q.from[0].relation == "information_schema.columns")
+    return refuse("information_schema.columns joined with a table catalog");
+
+  auto where = conditions(clauses.where);
+  if (!where) return refuse(where.error().message);
+  std::vector<Condition> all = std::move(*where);
+  std::vector<Condition> left_on;  // LEFT JOIN conditions of catalogs with rows: must hold for every row
+  for (std::size_t i = 1; i < q.from.size(); ++i) {
+    if (q.null_side[i] || family(q.from[i].relation) == Family::empty || q.from[i].on.empty()) continue;
+    auto on = conditions(q.from[i].on);
+    if (!on) return refuse(on.error().message);
+    for (auto& c : *on) (q.from[i].left ? left_on : all).push_back(std::move(c));
+  }
+  std::vector<RowDicts> kept;
+  for (const auto& row : rows) {
+    auto lookup = [&](const ColumnRef& ref) { return q.column(ref, row); };
+    bool keep = true;
+    for (const auto& c : left_on) {
+      auto h = c.holds(lookup);
+      if (!h) return refuse(h.error().message);
+      if (!*h) return refuse("a LEFT JOIN whose condition does not match every row (" + q.from.back().on + ")");
+    }
+    for (const auto& c : all) {
+      auto h = c.holds(lookup);
+      if (!h) return refuse(h.error().message);
+      keep = keep && *h;
+    }
+    if (keep) kept.push_back(row);
+  }
+
+  if (items.size() == 1 && items[0].key == "count" && (items[0].expr == "count(*)" || items[0].expr == "count(1)")) {
     o.result.columns = {{items[0].name, oid::int8}};
-    o.result.rows.push_back({std::to_string(dicts.size())});
+    o.result.rows.push_back({std::to_string(kept.size())});
     o.result.tag = "SELECT 1";
     return o;
   }
-  Dict empty;
-  for (const auto& item : items) o.result.columns.push_back({item.name, lookup(item, dicts.empty() ? empty : dicts[0], s).type_oid});
-  for (const auto& d : dicts) {
-    std::vector<std::optional<std::string>> row;
-    for (const auto& item : items) row.push_back(lookup(item, d, s).value);
-    o.result.rows.push_back(std::move(row));
+
+  // Select list, sort keys, DISTINCT, OFFSET and LIMIT.
+  auto keys = sort_keys(clauses.order_by, items);
+  if (!keys) return refuse(keys.error().message);
+  struct Out {
+    std::vector<std::optional<std::string>> values, sort;
+  };
+  std::vector<Out> out;
+  std::vector<std::int32_t> types(items.size(), oid::text);
+  for (const auto& row : kept) {
+    Out r;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      auto cell = item_value(items[i], q, row, s);
+      if (!cell) return refuse(cell.error().message);
+      types[i] = cell->value ? cell->type_oid : types[i];
+      r.values.push_back(cell->value);
+    }
+    for (const auto& k : *keys) {
+      if (!k.ref) {
+        r.sort.push_back(r.values[k.column]);
+        continue;
+      }
+      auto v = q.column(*k.ref, row);
+      if (!v) return refuse("ORDER BY " + k.ref->column);
+      r.sort.push_back(v->value);
+    }
+    out.push_back(std::move(r));
+  }
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (out.empty()) {
+      RowDicts r = base();
+      if (auto cell = item_value(items[i], q, r, s)) types[i] = cell->type_oid;
+    }
+    o.result.columns.push_back({items[i].name, types[i]});
+  }
+  std::stable_sort(out.begin(), out.end(), [&](const Out& a, const Out& b) {
+    for (std::size_t k = 0; k < keys->size(); ++k) {
+      int c = compare_values(a.sort[k], b.sort[k], (*keys)[k].nulls_first);
+      if (c != 0) return (*keys)[k].descending && a.sort[k] && b.sort[k] ? c > 0 : c < 0;
+    }
+    return false;
+  });
+  std::set<std::vector<std::optional<std::string>>> distinct;
+  std::size_t skipped = 0;
+  for (auto& r : out) {
+    if (select.distinct && !distinct.insert(r.values).second) continue;
+    if (clauses.offset && skipped < static_cast<std::size_t>(*clauses.offset)) {
+      ++skipped;
+      continue;
+    }
+    if (clauses.limit && o.result.rows.size() >= static_cast<std::size_t>(*clauses.limit)) break;
+    o.result.rows.push_back(std::move(r.values));
   }
   o.result.tag = "SELECT " + std::to_string(o.result.rows.size());
   return o;

@@ -8,14 +8,15 @@
 // Athena), and the engine's sandbox rightly hides everything but the product tables.
 // So the answer is built here, from the catalog, in memory, with no SQL engine:
 //  - one row per table (pg_class, pg_tables, information_schema.tables) or per
-//    column (pg_attribute, information_schema.columns) or for our one schema;
-//  - each select-list item is looked up by its column or function name (relname,
-//    format_type, attnotnull ...); unknown items are NULL;
-//  - the filters clients use are applied: relname/nspname regex (psql's
-//    OPERATOR(pg_catalog.~)), oid/attrelid = N, relname/table_name = or IN,
-//    nspname/table_schema =, relkind lists;
-//  - a query over catalogs we keep nothing in (pg_policy, pg_inherits, pg_index,
-//    pg_type, ...) is an empty result with the right columns.
+//    column (pg_attribute, information_schema.columns, each with its table) or for
+//    our one schema / database;
+//  - the WHERE conditions, join conditions, ORDER BY, DISTINCT, LIMIT and OFFSET are
+//    applied (catalog_query.h says which forms); select-list items are columns of
+//    the relations they name, session functions, format_type() and the like, or
+//    expressions of known clients (psql's \d) with their value here;
+//  - a query over catalogs of objects there are none of here (pg_policy, pg_inherits,
+//    pg_index, pg_constraint, ...) is an empty result with the right columns;
+//  - anything else is refused (0A000) rather than answered with wrong rows.
 #pragma once
 
 #include <string>

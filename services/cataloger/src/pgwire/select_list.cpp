@@ -32,8 +32,9 @@ std::string trim(std::string s) {
   return s;
 }
 
-// The position of the top-level keyword ` word ` in `s`, or npos.
-std::size_t find_keyword(const std::string& s, const std::string& word, std::size_t from = 0) {
+}  // namespace
+
+std::size_t find_keyword(const std::string& s, const std::string& word, std::size_t from) {
   std::size_t found = std::string::npos;
   scan(s, [&](std::size_t i, int depth) {
     if (i < from || depth != 0 || s.compare(i, word.size(), word) != 0) return true;
@@ -47,6 +48,8 @@ std::size_t find_keyword(const std::string& s, const std::string& word, std::siz
   });
   return found;
 }
+
+namespace {
 
 std::string unquote(std::string s) {
   if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
@@ -125,8 +128,11 @@ std::vector<std::string> split_top_level(const std::string& text, char sep) {
 std::optional<SelectParts> parse_select(const std::string& normalized) {
   if (normalized.rfind("select ", 0) != 0) return std::nullopt;
   std::string body = normalized.substr(7);
-  if (body.rfind("distinct ", 0) == 0) body = body.substr(9);
   SelectParts parts;
+  if (body.rfind("distinct ", 0) == 0) {
+    body = body.substr(9);
+    parts.distinct = true;
+  }
   std::string list = body;
   auto from = find_keyword(body, "from");
   // a top-level clause that ends the select list when there is no FROM

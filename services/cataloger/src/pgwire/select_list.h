@@ -24,10 +24,14 @@ struct SelectParts {
   std::vector<SelectItem> items;
   std::string rest;  // everything after the top-level FROM ("" when there is none)
   bool has_from = false;
+  bool distinct = false;  // SELECT DISTINCT (DISTINCT ON stays in the first item's text)
 };
 
 // nullopt when the statement is not a plain SELECT we can read.
 std::optional<SelectParts> parse_select(const std::string& normalized);
+
+// The position of the keyword `word` outside quotes and parentheses in `s` (from `from`), or npos.
+std::size_t find_keyword(const std::string& s, const std::string& word, std::size_t from = 0);
 
 // Top-level pieces of `text` separated by `sep` (parentheses and quotes respected).
 std::vector<std::string> split_top_level(const std::string& text, char sep);

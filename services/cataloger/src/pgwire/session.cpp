@@ -99,6 +99,7 @@ Status Session::startup() {
     info_.database = db != packet->params.end() && !db->second.empty() ? db->second : info_.user;
     info_.schema = shared_.catalog.database();
     info_.pid = pid_;
+    info_.max_statement_timeout_ms = shared_.limits.statement_timeout.count();
     default_settings(info_);
     if (auto app = packet->params.find("application_name"); app != packet->params.end())
       info_.settings["application_name"] = app->second.substr(0, 64);
@@ -169,7 +170,17 @@ Result<std::pair<char, std::string>> Session::read_message(std::chrono::seconds 
   char header[5];
   ETL_RETURN_IF_ERROR(io_.read_exact(header, 1, std::chrono::steady_clock::now() + first_byte_timeout));
   auto deadline = std::chrono::steady_clock::now() + shared_.limits.read_timeout;
-  ETL_RETURN_IF_ERROR(io_.read_exact(header + 1, 4, deadline));
+  // A message begun but not finished in time is the read timeout, not the idle one.
+  auto read_rest = [&](char* into, std::size_t n) -> Status {
+    Status s = io_.read_exact(into, n, deadline);
+    if (!s.ok() && s.error().code == Errc::timeout) {
+      (void)fatal("08006", "terminating connection: the rest of a started message did not arrive within the read timeout (" +
+                               std::to_string(shared_.limits.read_timeout.count()) + " s, ETL_PG_READ_TIMEOUT_S)");
+      return make_error(Errc::cancelled, "read timeout");
+    }
+    return s;
+  };
+  ETL_RETURN_IF_ERROR(read_rest(header + 1, 4));
   std::int32_t len = be32(header + 1);
   if (len < 4) {
     (void)fatal("08P01", "invalid message length");
@@ -181,7 +192,7 @@ Result<std::pair<char, std::string>> Session::read_message(std::chrono::seconds 
     return make_error(Errc::too_large, "message too large");
   }
   std::string body(static_cast<std::size_t>(len) - 4, '\0');
-  ETL_RETURN_IF_ERROR(io_.read_exact(body.data(), body.size(), deadline));
+  ETL_RETURN_IF_ERROR(read_rest(body.data(), body.size()));
   return std::make_pair(header[0], std::move(body));
 }
 
@@ -189,7 +200,9 @@ Status Session::serve() {
   while (true) {
     auto msg = read_message(shared_.limits.idle_timeout);
     if (!msg) {
-      if (msg.error().code == Errc::timeout) (void)fatal("57P05", "terminating connection due to idle timeout");
+      if (msg.error().code == Errc::timeout)
+        (void)fatal("57P05", "terminating connection due to idle timeout (" +
+                                 std::to_string(shared_.limits.idle_timeout.count()) + " s, ETL_PG_IDLE_TIMEOUT_S)");
       return std::move(msg).error();
     }
     auto& [type, body] = *msg;

@@ -90,7 +90,9 @@ void Session::bind(const std::string& body) {
   auto sql = bind_parameters(p.sql, params);
   if (!sql) {
     const auto& m = sql.error().message;
-    return fail(m.rfind("unsupported", 0) == 0 ? "0A000" : "22P02", m);
+    const bool datetime = m.rfind("invalid input syntax for type date", 0) == 0 ||
+                          m.rfind("invalid input syntax for type timestamp", 0) == 0;
+    return fail(m.rfind("unsupported", 0) == 0 ? "0A000" : datetime ? "22007" : "22P02", m);
   }
   Portal portal;
   portal.sql = std::move(*sql);

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstring>
+#include <regex>
 
 #include "etl/ascii.h"
 
@@ -132,6 +133,27 @@ Result<std::string> binary_to_text(const Param& p) {
   return make_error(Errc::invalid_argument, "binary parameter of the wrong length for type oid " + std::to_string(p.type_oid));
 }
 
+// A date or timestamp parameter as PostgreSQL reads it in ISO form: "2024-01-31",
+// "2024-01-31 10:00[:00[.5]]" with "T" or a space, a zone ("Z", "+01", "-05:30", "UTC")
+// for timestamptz (ignored for timestamp), " BC" at the end; or infinity, -infinity, epoch. The text for DuckDB's
+// CAST ("(BC)" is how it spells the era), or nullopt for anything else (trailing junk
+// included: DuckDB would cut "2024-01-31junk" to the date).
+std::optional<std::string> datetime_text(std::string_view v, bool time_allowed, bool zone_allowed) {
+  if (v.size() > 64) return std::nullopt;  // no ISO form is longer; keeps the regex's work bounded
+  std::string l = ascii_lower(trim(v));
+  if (l == "infinity" || l == "-infinity" || l == "+infinity") return l == "+infinity" ? "infinity" : l;
+  if (l == "epoch") return std::string(time_allowed ? "1970-01-01 00:00:00" : "1970-01-01");
+  static const std::regex form(
+      R"(^(\d{4,7}-\d{1,2}-\d{1,2})(?:[ t](\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)( ?(?:z|utc|gmt|[+-]\d{1,2}(?::?\d{2})?))?)?( bc| ad)?$)");
+  std::smatch m;
+  if (!std::regex_match(l, m, form)) return std::nullopt;
+  // PostgreSQL's date drops a time part, and timestamp (without time zone) a zone.
+  std::string out = m[1].str();
+  if (m[2].matched && time_allowed) out += " " + m[2].str() + (zone_allowed && m[3].matched ? m[3].str() : "");
+  if (m[4].matched && m[4].str() == " bc") out += " (BC)";
+  return out;
+}
+
 }  // namespace
 
 std::string quote_literal(std::string_view text) {
@@ -241,9 +263,14 @@ Result<std::string> param_literal(const Param& p) {
       if (l == "f" || l == "false" || l == "n" || l == "no" || l == "off" || l == "0") return std::string("FALSE");
       return bad_value("boolean", text);
     }
-    case 1082: return "CAST(" + quote_literal(text) + " AS DATE)";
-    case 1114: return "CAST(" + quote_literal(text) + " AS TIMESTAMP)";
-    case 1184: return "CAST(" + quote_literal(text) + " AS TIMESTAMPTZ)";
+    case 1082:
+    case 1114:
+    case 1184: {
+      const char* type = p.type_oid == 1082 ? "date" : p.type_oid == 1114 ? "timestamp" : "timestamp with time zone";
+      auto checked = datetime_text(text, p.type_oid != 1082, p.type_oid == 1184);
+      if (!checked) return bad_value(type, text);
+      return "CAST(" + quote_literal(*checked) + (p.type_oid == 1082 ? " AS DATE)" : p.type_oid == 1114 ? " AS TIMESTAMP)" : " AS TIMESTAMPTZ)");
+    }
     case 0: case 25: case 1043: case 1042: case 18: case 19: case 705: case 114: case 3802:
       return quote_literal(text);  // unknown, text, varchar, bpchar, char, name, unknown, json, jsonb
     default:

@@ -1,6 +1,7 @@
 #include "pgwire/types.h"
 
 #include <cctype>
+#include <charconv>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -12,14 +13,44 @@ namespace {
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
-// "2026-11-01T10:00:00.5Z" -> "2026-11-01 10:00:00.5" (+ "+00" for timestamptz).
+// The engine's date ("2026-11-01", "12345-01-01", "0000-12-31", "-43-03-15": the
+// year astronomical, 0 = 1 BC) -> PostgreSQL's ("0001-12-31 BC", "0044-03-15 BC").
+// Anything else is left as it is.
+std::string pg_date(const std::string& text) {
+  const std::size_t month_dash = text.find('-', 1);
+  if (month_dash == std::string::npos || text.size() != month_dash + 6) return text;
+  long long year = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + month_dash, year);
+  if (ec != std::errc{} || end != text.data() + month_dash) return text;
+  if (year > 0) return text;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04lld", 1 - year);
+  return buf + text.substr(month_dash) + " BC";
+}
+
+// "2026-11-01T10:00:00.5Z" -> "2026-11-01 10:00:00.5" (+ "+00" for timestamptz), the
+// date as pg_date prints it and a BC era after the time, as PostgreSQL does.
 std::string pg_timestamp(std::string text, bool with_zone) {
   if (text == "infinity" || text == "-infinity") return text;
-  if (text.size() > 10 && text[10] == 'T') text[10] = ' ';
-  if (!text.empty() && text.back() == 'Z') {
-    text.pop_back();
-    if (with_zone) text += "+00";
+  const std::size_t t = text.find('T', 1);
+  if (t == std::string::npos) return text;
+  std::string time = text.substr(t + 1);
+  if (!time.empty() && time.back() == 'Z') {
+    time.pop_back();
+    if (with_zone) time += "+00";
   }
+  std::string date = pg_date(text.substr(0, t));
+  const bool bc = date.ends_with(" BC");
+  if (bc) date.resize(date.size() - 3);
+  return date + ' ' + time + (bc ? " BC" : "");
+}
+
+// The engine's text for a float that JSON cannot carry as a number -> PostgreSQL's spelling.
+std::string pg_float(const std::string& text) {
+  const std::string l = ascii_lower(text);
+  if (l == "nan" || l == "+nan" || l == "-nan") return "NaN";
+  if (l == "inf" || l == "+inf" || l == "infinity" || l == "+infinity") return "Infinity";
+  if (l == "-inf" || l == "-infinity") return "-Infinity";
   return text;
 }
 
@@ -31,6 +62,7 @@ std::string element_text(const nlohmann::json& v) {
 
 // A JSON value -> the text of a PostgreSQL value of type `t` (not NULL).
 std::string value_text(const nlohmann::json& v, const PgType& t) {
+  if (t.oid == oid::json && !v.is_string()) return v.dump();  // lists of lists or structs, maps
   if (v.is_array()) {
     std::vector<std::optional<std::string>> items;
     for (const auto& item : v) items.push_back(item.is_null() ? std::nullopt : std::optional(element_text(item)));
@@ -41,6 +73,8 @@ std::string value_text(const nlohmann::json& v, const PgType& t) {
   if (v.is_string()) {
     auto s = v.get<std::string>();
     if (t.oid == oid::timestamp || t.oid == oid::timestamptz) return pg_timestamp(std::move(s), t.oid == oid::timestamptz);
+    if (t.oid == oid::date) return pg_date(s);
+    if (t.oid == oid::float8 || t.oid == oid::float4) return pg_float(s);
     if (t.oid == oid::interval)
       if (auto parts = parse_iso_interval(s)) return pg_interval_text(*parts);
     return s;
@@ -52,8 +86,12 @@ std::string value_text(const nlohmann::json& v, const PgType& t) {
 
 PgType pg_type(std::string_view engine_type) {
   std::string t = ascii_upper(engine_type);
-  if (t.size() > 2 && t.ends_with("[]")) {
-    std::string inner = t.substr(0, t.size() - 2);
+  // Lists (X[]) and fixed-size arrays (X[3]) alike; a list of lists (INTEGER[][]) may be
+  // ragged ([[1,2],[3]]), which a PostgreSQL array cannot be: it is sent as json.
+  if (auto open = t.rfind('['); t.size() > 2 && t.back() == ']' && open != std::string::npos && open > 0 &&
+                                t.find_first_not_of("0123456789", open + 1) == t.size() - 1) {
+    std::string inner = t.substr(0, open);
+    if (inner.back() == ']') return {oid::json, -1, "json"};
     if (inner == "BIGINT") return {oid::int8_array, -1, "bigint[]"};
     if (inner == "INTEGER") return {oid::int4_array, -1, "integer[]"};
     if (inner == "DOUBLE") return {oid::float8_array, -1, "double precision[]"};

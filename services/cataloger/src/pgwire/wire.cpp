@@ -167,8 +167,9 @@ Result<ExecuteMsg> decode_execute(std::string_view body) {
   Reader r(body);
   auto portal = r.cstring();
   auto max_rows = r.i32();
-  if (!portal || !max_rows || !r.done() || *max_rows < 0) return malformed("Execute");
-  return ExecuteMsg{str(*portal), *max_rows};
+  if (!portal || !max_rows || !r.done()) return malformed("Execute");
+  // PostgreSQL (exec_execute_message) fetches every row when max_rows is 0 or less.
+  return ExecuteMsg{str(*portal), *max_rows < 0 ? 0 : *max_rows};
 }
 
 Result<CloseMsg> decode_close(std::string_view body) {

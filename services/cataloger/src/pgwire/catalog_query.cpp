@@ -1,0 +1,492 @@
+#include "pgwire/catalog_query.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <regex>
+
+#include "pgwire/select_list.h"
+
+namespace etl::pgwire {
+namespace {
+
+bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '$'; }
+
+std::string trim(std::string s) {
+  while (!s.empty() && s.front() == ' ') s.erase(s.begin());
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
+// `s` without parentheses around the whole of it.
+std::string strip_parens(std::string s) {
+  s = trim(std::move(s));
+  while (s.size() >= 2 && s.front() == '(' && s.back() == ')') {
+    int depth = 0;
+    bool whole = true;
+    for (std::size_t i = 0; i + 1 < s.size() && whole; ++i) {
+      if (s[i] == '\'') i = s.find('\'', i + 1) == std::string::npos ? s.size() : s.find('\'', i + 1);
+      else if (s[i] == '(') ++depth;
+      else if (s[i] == ')' && --depth == 0) whole = false;
+    }
+    if (!whole) break;
+    s = trim(s.substr(1, s.size() - 2));
+  }
+  return s;
+}
+
+std::string without_schema(std::string name) {
+  if (name.rfind("pg_catalog.", 0) == 0) name = name.substr(11);
+  return name;
+}
+
+// The relation name at the start of `text` (up to a space, parenthesis or comma).
+std::string first_token(const std::string& text, char* next) {
+  std::size_t end = 0;
+  while (end < text.size() && text[end] != ' ' && text[end] != '(' && text[end] != ',' && text[end] != ')') ++end;
+  std::size_t after = end;
+  while (after < text.size() && text[after] == ' ') ++after;
+  *next = after < text.size() ? text[after] : '\0';
+  return text.substr(0, end);
+}
+
+Error unsupported(const std::string& what) {
+  return make_error(Errc::invalid_argument,
+                    "unsupported in a query over the emulated pg_catalog / information_schema: " + what.substr(0, 200));
+}
+
+const std::vector<std::string> kClauseWords = {"where", "group", "having", "order", "limit", "offset", "union",
+                                               "intersect", "except", "window", "fetch", "for"};
+
+}  // namespace
+
+bool is_row_catalog(const std::string& r) {
+  static const std::vector<std::string> rows = {"pg_class", "pg_tables", "pg_attribute", "pg_namespace", "pg_am",
+                                                "pg_database", "information_schema.tables", "information_schema.columns",
+                                                "information_schema.schemata"};
+  return std::find(rows.begin(), rows.end(), without_schema(r)) != rows.end();
+}
+
+bool is_empty_catalog(const std::string& r) {
+  // Nothing of these exists for the catalog's tables: no indexes, constraints, defaults,
+  // comments, policies, inheritance, triggers, rules, statistics objects, publications,
+  // sequences, views or foreign tables.
+  static const std::vector<std::string> empty = {
+      "pg_index", "pg_constraint", "pg_attrdef", "pg_description", "pg_policy", "pg_inherits", "pg_trigger",
+      "pg_rewrite", "pg_statistic_ext", "pg_publication", "pg_publication_rel", "pg_publication_namespace",
+      "pg_sequence", "pg_views", "pg_matviews", "pg_foreign_table", "pg_partitioned_table", "pg_collation",
+      "pg_indexes", "pg_sequences", "information_schema.views", "information_schema.table_constraints",
+      "information_schema.key_column_usage", "information_schema.referential_constraints",
+      "information_schema.constraint_column_usage", "information_schema.sequences"};
+  return std::find(empty.begin(), empty.end(), without_schema(r)) != empty.end();
+}
+
+std::optional<SqlError> unsupported_relation(const std::string& n) {
+  auto check = [](std::string item) -> std::optional<SqlError> {
+    item = trim(item);
+    if (item.empty() || item.front() == '(') return std::nullopt;  // a subquery: its own FROM is checked
+    char next = '\0';
+    std::string name = first_token(item, &next);
+    if (next == '(' && item.find('(') == name.size()) {
+      static const std::vector<std::string> harmless = {"unnest", "generate_series", "generate_subscripts"};
+      if (std::find(harmless.begin(), harmless.end(), without_schema(name)) != harmless.end()) return std::nullopt;
+      return SqlError{"0A000", "unsupported in a query over the emulated pg_catalog / information_schema: the table function " + name + "()"};
+    }
+    // pg_type and pg_roles only in subqueries of psql's \d (collations, policies): see catalog_select.
+    if (is_row_catalog(name) || is_empty_catalog(name) || without_schema(name) == "pg_type" ||
+        without_schema(name) == "pg_roles")
+      return std::nullopt;
+    if (name.rfind("pg_", 0) == 0 || name.find("pg_catalog.") == 0 || name.find("information_schema.") == 0)
+      return SqlError{"0A000", "the catalog " + name + " is not emulated by this endpoint"};
+    return SqlError{"0A000", "a query over the emulated pg_catalog / information_schema cannot also read " + name +
+                                 ": query the catalogs and the tables separately"};
+  };
+  // Every FROM list (at any depth) up to its end, and every JOIN.
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    char c = n[i];
+    if (c == '\'' || c == '"') {
+      auto close = n.find(c, i + 1);
+      if (close == std::string::npos) break;
+      i = close;
+      continue;
+    }
+    const bool boundary = i == 0 || !ident_char(n[i - 1]);
+    if (!boundary) continue;
+    if (n.compare(i, 5, "join ") == 0) {
+      if (auto e = check(n.substr(i + 5))) return e;
+      continue;
+    }
+    if (n.compare(i, 5, "from ") != 0) continue;
+    // The list: to the end of its parentheses or the next clause, split at its commas.
+    int depth = 0;
+    std::size_t start = i + 5;
+    for (std::size_t j = start; j <= n.size(); ++j) {
+      const bool end = j == n.size();
+      char d = end ? '\0' : n[j];
+      if (d == '\'' || d == '"') {
+        auto close = n.find(d, j + 1);
+        if (close == std::string::npos) break;
+        j = close;
+        continue;
+      }
+      if (d == '(') ++depth;
+      bool stop = end || (d == ')' && depth == 0);
+      if (d == ')' && depth > 0) --depth;
+      if (!stop && depth == 0 && !ident_char(n[j - 1]))
+        for (const auto& w : kClauseWords)
+          if (n.compare(j, w.size(), w) == 0 && (j + w.size() == n.size() || !ident_char(n[j + w.size()]))) stop = true;
+      if (stop || (depth == 0 && d == ',')) {
+        if (auto e = check(n.substr(start, j - start))) return e;
+        start = j + 1;
+        if (stop) break;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+Result<std::vector<FromRelation>> from_relations(const std::string& from) {
+  std::vector<FromRelation> out;
+  for (const auto& item : split_top_level(from, ',')) {
+    // "rel a [left [outer] | inner | cross] join rel b on cond ..."
+    std::string text = item;
+    bool left = false;
+    while (!text.empty()) {
+      std::size_t next = find_keyword(text, "join");
+      std::string piece = trim(text.substr(0, next));
+      std::string rest = next == std::string::npos ? "" : trim(text.substr(next + 4));
+      bool next_left = false;
+      for (const char* mod : {" left outer", " left", " inner", " cross"}) {
+        std::string m(mod);
+        if (piece.size() >= m.size() && piece.ends_with(m)) {
+          next_left = m.find("left") != std::string::npos;
+          piece = trim(piece.substr(0, piece.size() - m.size()));
+          break;
+        }
+      }
+      if (piece.ends_with(" right") || piece.ends_with(" full") || piece.ends_with(" outer") || piece.ends_with(" natural"))
+        return unsupported("RIGHT, FULL and NATURAL joins");
+      FromRelation r;
+      r.left = left;
+      std::string on;
+      if (auto pos = find_keyword(piece, "on"); pos != std::string::npos) {
+        r.on = trim(piece.substr(pos + 2));
+        piece = trim(piece.substr(0, pos));
+      }
+      if (find_keyword(piece, "using") != std::string::npos) return unsupported("JOIN ... USING");
+      char next_char = '\0';
+      std::string name = first_token(piece, &next_char);
+      std::string tail;
+      if (name.empty() && next_char == '(') {  // (SELECT ...) [AS] alias
+        std::size_t close = piece.size();
+        int depth = 0;
+        for (std::size_t i = 0; i < piece.size(); ++i) {
+          if (piece[i] == '\'') i = std::min(piece.find('\'', i + 1), piece.size() - 1);
+          else if (piece[i] == '(') ++depth;
+          else if (piece[i] == ')' && --depth == 0) {
+            close = i;
+            break;
+          }
+        }
+        if (close == piece.size()) return unsupported("FROM " + piece);
+        r.subquery = trim(piece.substr(1, close - 1));
+        tail = trim(piece.substr(close + 1));
+      } else {
+        if (name.empty() || next_char == '(') return unsupported("a function in FROM");
+        r.relation = without_schema(name);
+        tail = trim(piece.substr(name.size()));
+      }
+      if (tail.rfind("as ", 0) == 0) tail = trim(tail.substr(3));
+      if (tail.find(' ') != std::string::npos || tail.find('(') != std::string::npos) return unsupported("FROM " + piece);
+      r.alias = tail.empty() ? r.relation : tail;
+      if (!r.subquery.empty() && tail.empty()) return unsupported("a subquery in FROM without an alias");
+      out.push_back(std::move(r));
+      left = next_left;
+      text = rest;
+    }
+  }
+  return out;
+}
+
+Clauses split_clauses(const std::string& rest) {
+  Clauses c;
+  std::vector<std::pair<std::size_t, std::string>> found;
+  for (const auto& w : kClauseWords)
+    if (auto pos = find_keyword(rest, w); pos != std::string::npos) found.emplace_back(pos, w);
+  std::sort(found.begin(), found.end());
+  c.from = trim(rest.substr(0, found.empty() ? std::string::npos : found[0].first));
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    const auto& [pos, word] = found[i];
+    std::size_t end = i + 1 < found.size() ? found[i + 1].first : rest.size();
+    std::string body = trim(rest.substr(pos + word.size(), end - pos - word.size()));
+    auto integer = [&](std::string v) -> std::optional<long long> {
+      if (v.ends_with(" rows") || v.ends_with(" row")) v = trim(v.substr(0, v.rfind(' ')));
+      long long n = 0;
+      auto r = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (r.ec != std::errc{} || r.ptr != v.data() + v.size() || n < 0) return std::nullopt;
+      return n;
+    };
+    if (word == "where") {
+      c.where = body;
+    } else if (word == "order") {
+      if (body.rfind("by ", 0) == 0) c.order_by = trim(body.substr(3));
+      else c.unsupported = "ORDER " + body;
+    } else if (word == "limit") {
+      if (body != "all" && !(c.limit = integer(body))) c.unsupported = "LIMIT " + body;
+    } else if (word == "offset") {
+      if (!(c.offset = integer(body))) c.unsupported = "OFFSET " + body;
+    } else if (c.unsupported.empty()) {
+      c.unsupported = word == "group" ? "GROUP BY" : word;
+    }
+  }
+  return c;
+}
+
+std::optional<ColumnRef> column_ref(const std::string& text) {
+  static const std::regex ref(R"(^(?:([a-z_][a-z0-9_$]*(?:\.[a-z_][a-z0-9_$]*)?)\.)?([a-z_][a-z0-9_$]*)$)");
+  std::smatch m;
+  if (!std::regex_match(text, m, ref)) return std::nullopt;
+  static const std::vector<std::string> words = {"null", "true", "false", "not", "and", "or", "case", "select"};
+  if (std::find(words.begin(), words.end(), m[2].str()) != words.end()) return std::nullopt;
+  std::string qualifier = m[1].str();
+  if (auto dot = qualifier.rfind('.'); dot != std::string::npos) qualifier = qualifier.substr(dot + 1);
+  return ColumnRef{qualifier, m[2].str()};
+}
+
+std::optional<std::optional<std::string>> constant(const std::string& input) {
+  std::string t = trim(input);
+  static const std::regex cast(R"(\s*::\s*[a-z_][a-z0-9_.]*(\[\])?$)");
+  for (std::smatch m; std::regex_search(t, m, cast);) t = trim(t.substr(0, static_cast<std::size_t>(m.position())));
+  t = strip_parens(t);
+  if (t == "null") return std::optional<std::string>();
+  static const std::regex number(R"(^[-+]?\d+(\.\d+)?$)");
+  if (std::regex_match(t, number)) return std::optional<std::string>(t);
+  if (t.size() < 2 || t.front() != '\'' || t.back() != '\'') return std::nullopt;
+  std::string v;
+  for (std::size_t i = 1; i + 1 < t.size(); ++i) {
+    if (t[i] == '\'') {
+      if (t[i + 1] != '\'' || i + 2 >= t.size()) return std::nullopt;
+      ++i;
+    }
+    v += t[i];
+  }
+  return std::optional<std::string>(v);
+}
+
+Result<Condition> Condition::parse(const std::string& input) {
+  Condition c;
+  std::string t = strip_parens(input);
+  if (t.rfind("not ", 0) == 0) {
+    auto inner = parse(t.substr(4));
+    if (!inner) return inner;
+    inner->negate_ = !inner->negate_;
+    return inner;
+  }
+  if (t == "true" || t == "false") {
+    c.value_ = t == "true";
+    return c;
+  }
+  static const std::regex visible(R"(^(pg_catalog\.)?pg_table_is_visible\s*\(\s*[a-z_.]+\s*\)$)");
+  if (std::regex_match(t, visible)) {
+    c.kind_ = Kind::visible;  // every table of ours is in the schema on the search path
+    return c;
+  }
+  if (auto ref = column_ref(t)) {
+    c.kind_ = Kind::boolean;
+    c.left_ = *ref;
+    return c;
+  }
+  static const std::regex is_null(R"(^(.+?)\s+is\s+(not\s+)?null$)");
+  std::smatch m;
+  if (std::regex_match(t, m, is_null)) {
+    auto ref = column_ref(trim(m[1].str()));
+    if (!ref) return unsupported(t);
+    c.kind_ = Kind::is_null;
+    c.left_ = *ref;
+    c.negate_ = m[2].matched;
+    return c;
+  }
+  // column [NOT] IN (constants)
+  if (auto in = find_keyword(t, "in"); in != std::string::npos) {
+    std::string left = trim(t.substr(0, in));
+    if (left.ends_with(" not")) {
+      c.negate_ = true;
+      left = trim(left.substr(0, left.size() - 4));
+    }
+    std::string list = strip_parens(t.substr(in + 2));
+    auto ref = column_ref(left);
+    if (!ref || trim(t.substr(in + 2)).front() != '(') return unsupported(t);
+    c.kind_ = Kind::in_list;
+    c.left_ = *ref;
+    for (const auto& v : split_top_level(list, ',')) {
+      auto value = constant(v);
+      if (!value) return unsupported(t);
+      c.values_.push_back(*value);
+    }
+    return c;
+  }
+  static const std::vector<std::string> ops = {"operator(pg_catalog.~)", " not ilike ", " not like ", " ilike ", " like ",
+                                               "!~", "<>", "!=", ">=", "<=", "=", "<", ">", "~"};
+  for (const auto& op : ops) {
+    std::size_t pos = std::string::npos;
+    for (std::size_t from = 0; (pos = t.find(op, from)) != std::string::npos; from = pos + 1) {
+      // outside quotes and parentheses
+      int depth = 0;
+      bool quoted = false;
+      for (std::size_t i = 0; i < pos; ++i) {
+        if (t[i] == '\'') quoted = !quoted;
+        else if (!quoted && t[i] == '(') ++depth;
+        else if (!quoted && t[i] == ')') --depth;
+      }
+      if (!quoted && depth == 0) break;
+    }
+    if (pos == std::string::npos) continue;
+    auto ref = column_ref(trim(t.substr(0, pos)));
+    std::string right = trim(t.substr(pos + op.size()));
+    static const std::regex collate(R"(\s+collate\s+[a-z_."]+$)");
+    right = std::regex_replace(right, collate, "");
+    if (!ref) return unsupported(t);
+    c.left_ = *ref;
+    c.op_ = trim(op) == "operator(pg_catalog.~)" ? "~" : trim(op);
+    static const std::regex any(R"(^any\s*\(\s*array\s*\[(.*)\]\s*\)$)");
+    if (std::smatch a; c.op_ == "=" && std::regex_match(right, a, any)) {
+      c.kind_ = Kind::in_list;
+      for (const auto& v : split_top_level(a[1].str(), ',')) {
+        auto value = constant(v);
+        if (!value) return unsupported(t);
+        c.values_.push_back(*value);
+      }
+      return c;
+    }
+    if (auto value = constant(right)) {
+      c.kind_ = Kind::compare;
+      c.values_ = {*value};
+      return c;
+    }
+    if (auto other = column_ref(right); other && c.op_ == "=") {
+      c.kind_ = Kind::join;
+      c.right_ = *other;
+      return c;
+    }
+    return unsupported(t);
+  }
+  return unsupported(t);
+}
+
+namespace {
+
+bool equal(const std::string& a, const std::string& b) {
+  double x = 0, y = 0;
+  auto ra = std::from_chars(a.data(), a.data() + a.size(), x);
+  auto rb = std::from_chars(b.data(), b.data() + b.size(), y);
+  if (ra.ec == std::errc{} && rb.ec == std::errc{} && ra.ptr == a.data() + a.size() && rb.ptr == b.data() + b.size())
+    return x == y;
+  return a == b;
+}
+
+// -1, 0, 1: numbers as numbers, other text by bytes (the C collation).
+int compare(const std::string& a, const std::string& b) {
+  double x = 0, y = 0;
+  auto ra = std::from_chars(a.data(), a.data() + a.size(), x);
+  auto rb = std::from_chars(b.data(), b.data() + b.size(), y);
+  if (ra.ec == std::errc{} && rb.ec == std::errc{} && ra.ptr == a.data() + a.size() && rb.ptr == b.data() + b.size())
+    return x < y ? -1 : x > y ? 1 : 0;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+std::string like_regex(const std::string& pattern) {
+  std::string out = "^";
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    char ch = pattern[i];
+    if (ch == '\\' && i + 1 < pattern.size()) ch = pattern[++i];
+    else if (ch == '%') {
+      out += ".*";
+      continue;
+    } else if (ch == '_') {
+      out += '.';
+      continue;
+    }
+    if (std::string_view("\\^$.|?*+()[]{}").find(ch) != std::string_view::npos) out += '\\';
+    out += ch;
+  }
+  return out + "$";
+}
+
+}  // namespace
+
+Result<bool> Condition::holds(const ColumnLookup& lookup) const {
+  std::optional<std::string> a, b;  // the values of the columns compared (nullopt: NULL)
+  for (const ColumnRef* r : {&left_, &right_}) {
+    if (kind_ == Kind::constant || kind_ == Kind::visible || (r == &right_ && kind_ != Kind::join)) continue;
+    auto cell = lookup(*r);
+    if (!cell) return unsupported("the column " + (r->qualifier.empty() ? "" : r->qualifier + ".") + r->column);
+    (r == &left_ ? a : b) = cell->value;
+  }
+  std::optional<bool> result;  // nullopt: SQL NULL
+  switch (kind_) {
+    case Kind::constant: result = value_; break;
+    case Kind::visible: result = true; break;
+    case Kind::boolean:
+      if (a) result = *a == "t" || *a == "true";
+      break;
+    case Kind::is_null: result = !a.has_value(); break;
+    case Kind::in_list: {
+      if (!a) break;
+      bool any_null = false;
+      for (const auto& item : values_) {
+        if (!item) any_null = true;
+        else if (equal(*a, *item)) result = true;
+      }
+      if (!result && !any_null) result = false;
+      break;
+    }
+    case Kind::join:
+      if (a && b) result = equal(*a, *b);
+      break;
+    case Kind::compare: {
+      const auto& k = values_[0];
+      if (!a || !k) break;
+      const int cmp = compare(*a, *k);
+      if (op_ == "=") result = equal(*a, *k);
+      else if (op_ == "<>" || op_ == "!=") result = !equal(*a, *k);
+      else if (op_ == "<") result = cmp < 0;
+      else if (op_ == ">") result = cmp > 0;
+      else if (op_ == "<=") result = cmp <= 0;
+      else if (op_ == ">=") result = cmp >= 0;
+      else {
+        try {
+          const bool like = op_.find("like") != std::string::npos;
+          auto flags = std::regex::ECMAScript;
+          if (op_.find("ilike") != std::string::npos) flags |= std::regex::icase;
+          std::regex re(like ? like_regex(*k) : *k, flags);
+          const bool match = like ? std::regex_match(*a, re) : std::regex_search(*a, re);
+          result = op_ == "!~" || op_.rfind("not", 0) == 0 ? !match : match;
+        } catch (const std::regex_error&) {
+          return unsupported("the pattern '" + *k + "'");
+        }
+      }
+      break;
+    }
+  }
+  if (!result) return false;  // NULL, and NOT NULL, are not true
+  return *result != negate_;
+}
+
+Result<std::vector<Condition>> conditions(const std::string& where) {
+  std::vector<Condition> out;
+  if (trim(where).empty()) return out;
+  std::string rest = strip_parens(where);
+  if (find_keyword(rest, "or") != std::string::npos) return unsupported("OR in WHERE");
+  while (true) {
+    auto pos = find_keyword(rest, "and");
+    // BETWEEN a AND b is not split here: it is refused as a whole.
+    auto c = Condition::parse(rest.substr(0, pos));
+    if (!c) return std::move(c).error();
+    out.push_back(std::move(c).value());
+    if (pos == std::string::npos) break;
+    rest = rest.substr(pos + 3);
+  }
+  return out;
+}
+
+}  // namespace etl::pgwire

@@ -1,0 +1,87 @@
+// The shape of a catalog SELECT (pg_catalog.h): what it reads, its WHERE conditions,
+// ORDER BY and LIMIT, each taken apart so the emulation can apply it, or name what it
+// cannot. The emulation answers a query only when it applies every part of it: a
+// part it does not understand is refused (0A000), never skipped, since a skipped
+// filter or clause answers with wrong rows. The forms understood are those BI tools
+// send (psql's \d family, SQLAlchemy's inspector, psycopg's type lookups, Grafana's
+// and Metabase's schema browsers): column-to-constant comparisons (=, <>, <, ~, !~,
+// LIKE, IN, = ANY (ARRAY[...]), IS NULL), boolean columns, pg_table_is_visible(),
+// join conditions (column = column), ANDs of those.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "etl/result.h"
+#include "pgwire/local_result.h"
+
+namespace etl::pgwire {
+
+// A relation a catalog query may read: pg_catalog's and information_schema's ("pg_class",
+// "information_schema.tables"); the names of the catalogs the emulation keeps rows in
+// or knows to be empty here.
+bool is_row_catalog(const std::string& relation);    // pg_class, pg_attribute, pg_namespace ...
+bool is_empty_catalog(const std::string& relation);  // pg_index, pg_constraint, pg_description ...
+
+// The 0A000 error for the first relation (at any depth: FROM and JOIN lists, subqueries)
+// the emulation cannot answer over: a table of ours (songs_data), a table function
+// (read_text(...)), a catalog it does not emulate (pg_proc). nullopt when there is none.
+std::optional<SqlError> unsupported_relation(const std::string& normalized);
+
+// Aliases (and bare names) of a FROM clause's relations -> the relation, with whether it
+// is joined with LEFT JOIN (its columns are NULL when it has no row).
+struct FromRelation {
+  std::string alias;     // the alias, or the relation's own name without pg_catalog.
+  std::string relation;  // "pg_class", "information_schema.columns"; "" for a subquery
+  std::string subquery;  // "SELECT ..." of (SELECT ...) AS alias
+  bool left = false;     // LEFT [OUTER] JOIN
+  std::string on;        // the join condition ("" for none)
+};
+// In FROM order; invalid_argument for a join form other than [INNER | LEFT [OUTER] | CROSS] JOIN ... [ON ...] and commas.
+Result<std::vector<FromRelation>> from_relations(const std::string& from);
+
+// The clauses after FROM, at the top level.
+struct Clauses {
+  std::string from, where, order_by;
+  std::optional<long long> limit, offset;
+  std::string unsupported;  // the first clause the emulation does not apply (GROUP BY, UNION ...); "" when none
+};
+Clauses split_clauses(const std::string& rest);
+
+// A column reference ("c.relname", "pg_catalog.pg_class.oid", "relkind").
+struct ColumnRef {
+  std::string qualifier;  // "" when none
+  std::string column;
+};
+std::optional<ColumnRef> column_ref(const std::string& text);
+
+// A constant: 'text' (casts such as ::varchar dropped), a number, NULL (nullopt inside).
+std::optional<std::optional<std::string>> constant(const std::string& text);
+
+// The value of a column in the row being tested; nullopt: a column the emulation does not know.
+using ColumnLookup = std::function<std::optional<Cell>(const ColumnRef&)>;
+
+// One ANDed part of a WHERE clause.
+class Condition {
+ public:
+  // invalid_argument naming the part when it has another form.
+  static Result<Condition> parse(const std::string& text);
+  // true / false for the row, or invalid_argument for a column the emulation does not know.
+  Result<bool> holds(const ColumnLookup& lookup) const;
+
+ private:
+  enum class Kind { constant, visible, boolean, is_null, compare, in_list, join };
+  Kind kind_ = Kind::constant;
+  bool negate_ = false;
+  bool value_ = true;  // Kind::constant
+  ColumnRef left_, right_;
+  std::string op_;
+  std::vector<std::optional<std::string>> values_;
+};
+// The ANDed parts of a WHERE clause ("" for none).
+Result<std::vector<Condition>> conditions(const std::string& where);
+
+}  // namespace etl::pgwire
