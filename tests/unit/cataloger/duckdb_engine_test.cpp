@@ -1,6 +1,10 @@
 #include "duckdb_engine.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 #include "cataloger_fixtures.h"
 
@@ -146,6 +150,38 @@ TEST(EngineFormats, MixedFormatsInOneTableAreUnionedByName) {
   auto r = session->execute("SELECT dt, count(*) FROM songs_data GROUP BY dt ORDER BY dt", 1 << 20, false);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->rows, (std::vector<std::string>{R"(["2026-11-01",2])", R"(["2026-11-02",3])"}));
+}
+
+}  // namespace
+}  // namespace etl::cataloger
+
+namespace etl::cataloger {
+namespace {
+
+// The engine's folder is engine-<pid>-XXXXXX; opening an engine removes the
+// folders of processes that are gone (killed with -9, or past their shutdown
+// deadline: spill files left behind), and keeps those of live ones.
+TEST(EngineFolders, FoldersOfDeadProcessesAreRemovedWhenAnEngineOpens) {
+  testing::Stack s;
+  const std::filesystem::path data = s.dir.path() / "engine-data";
+  std::filesystem::create_directories(data);
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ASSERT_GT(child, 0);
+  ASSERT_EQ(::waitpid(child, nullptr, 0), child);
+  const auto dead = data / ("engine-" + std::to_string(child) + "-abc123");
+  const auto live = data / ("engine-" + std::to_string(::getppid()) + "-def456");
+  const auto other = data / "engine-notes";
+  for (const auto& d : {dead, live, other}) std::filesystem::create_directories(d / "spill");
+  DuckDbEngineOptions options{s.root, "spotify", 1, "", data, 0};
+  auto engine = DuckDbEngine::open(options).value();
+  EXPECT_FALSE(std::filesystem::exists(dead)) << "a dead process's folder";
+  EXPECT_TRUE(std::filesystem::exists(live)) << "a live process's folder";
+  EXPECT_TRUE(std::filesystem::exists(other)) << "not an engine folder of ours";
+  std::size_t mine = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(data))
+    mine += entry.path().filename().string().rfind("engine-" + std::to_string(::getpid()) + "-", 0) == 0;
+  EXPECT_EQ(mine, 1u) << "this engine's own folder, named by its pid";
 }
 
 }  // namespace

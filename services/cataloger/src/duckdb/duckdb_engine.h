@@ -39,8 +39,9 @@ struct DuckDbEngineOptions {
   std::string database = "spotify";  // schema the views live in (Config::glue_database)
   int threads = 2;                   // DuckDB worker threads, shared by all connections
   std::string memory_limit;          // DuckDB memory_limit ("512MiB"); "" = DuckDB's default (80% of RAM)
-  // The engine's own folder goes under here (engine-XXXXXX: spill files and the
-  // links to the table folders, the only files DuckDB may open); "" = the system temp folder.
+  // The engine's own folder goes under here (engine-<pid>-XXXXXX: spill files and
+  // the links to the table folders, the only files DuckDB may open; those of dead
+  // processes are removed when an engine opens); "" = the system temp folder.
   std::filesystem::path data_dir;
   std::uint64_t max_temp_bytes = 0;  // DuckDB max_temp_directory_size; 0 = DuckDB's default
   // Over s3://: the table folders readable (others are not, even later: a table that
