@@ -182,18 +182,23 @@ TEST_F(QueryHardening, NoHostPathsOrSettingsReachClients) {
 }
 
 // Item 7 (query ids): 128 random bits.
-TEST_F(QueryHardening, QueryIdsAre128RandomBits) {
+// Random UUID v4s (docs/contract.md §4.2): 122 bits from the CSPRNG, not guessable.
+TEST_F(QueryHardening, QueryIdsAreRandomUuidV4s) {
   std::set<std::string> ids;
-  const std::regex uuid_like("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$");
+  const std::regex v4("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
   for (int i = 0; i < 20; ++i) {
     std::string id = query({{"sql", "SELECT 1 AS n"}}).json()["query_id"];
-    EXPECT_TRUE(std::regex_match(id, uuid_like)) << id;
+    EXPECT_TRUE(std::regex_match(id, v4)) << id;
     ids.insert(id);
   }
   EXPECT_EQ(ids.size(), 20u);
-  std::set<char> versions;
-  for (const auto& id : ids) versions.insert(id[14]);
-  EXPECT_GT(versions.size(), 1u) << "no fixed version nibble: all 128 bits are random";
+  std::set<char> variants, firsts;
+  for (const auto& id : ids) {
+    variants.insert(id[19]);
+    firsts.insert(id[0]);
+  }
+  EXPECT_GT(variants.size(), 1u) << "the variant's two free bits are random";
+  EXPECT_GT(firsts.size(), 1u);
 }
 
 // Item 8: glob characters in an object name, formulas in CSV cells.
