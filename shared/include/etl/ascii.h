@@ -14,6 +14,13 @@ inline std::string ascii_lower(std::string_view s) {
   return out;
 }
 
+// `s` without the spaces and tabs around it (HTTP's optional whitespace, OWS).
+inline std::string_view trim_blanks(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
 inline std::string ascii_upper(std::string_view s) {
   std::string out(s);
   for (char& c : out)

@@ -20,17 +20,12 @@ bool is_unreserved(unsigned char c) {
 
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 // SigV4's "Trimall": outer blanks dropped, inner runs of blanks made one space.
 std::string trim_all(std::string_view value) {
   std::string out;
   bool in_blank = false;
-  for (char c : trim(value)) {
+  for (char c : trim_blanks(value)) {
     if (is_blank(c)) {
       in_blank = true;
       continue;
@@ -191,7 +186,7 @@ Sigv4Steps sigv4_steps(const SigningRequest& request, const AwsCredentials& cred
   HeaderList headers;
   headers.emplace_back("host", trim_all(request.host));
   for (const auto& [raw_name, value] : request.headers) {
-    const std::string name = ascii_lower(trim(raw_name));
+    const std::string name = ascii_lower(trim_blanks(raw_name));
     const bool generated = name == "host" || name == "x-amz-date" || name == "x-amz-security-token" ||
                            name == "authorization" || (s3_content_sha_header && name == "x-amz-content-sha256");
     if (name.empty() || generated) continue;

@@ -9,12 +9,6 @@
 namespace etl::http::framing {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // The elements of comma-separated field values (RFC 9110 5.6.1), trimmed;
 // empty ones are kept so that callers can refuse them.
 std::vector<std::string_view> list_elements(const std::vector<std::string_view>& values) {
@@ -22,7 +16,7 @@ std::vector<std::string_view> list_elements(const std::vector<std::string_view>&
   for (std::string_view v : values) {
     while (true) {
       std::size_t comma = v.find(',');
-      out.push_back(trim(v.substr(0, comma)));
+      out.push_back(trim_blanks(v.substr(0, comma)));
       if (comma == std::string_view::npos) break;
       v.remove_prefix(comma + 1);
     }
@@ -109,7 +103,7 @@ ChunkedBody read_chunked(httplib::Stream& in, std::size_t limit, std::string& bo
       size = size > (std::numeric_limits<std::uint64_t>::max() >> 4) ? std::numeric_limits<std::uint64_t>::max()
                                                                       : (size << 4) | static_cast<std::uint64_t>(d);
     }
-    std::string_view rest = trim(std::string_view(line).substr(digits));  // BWS before an extension
+    std::string_view rest = trim_blanks(std::string_view(line).substr(digits));  // BWS before an extension
     if (digits == 0 || (!rest.empty() && rest.front() != ';')) return ChunkedBody::malformed;
     if (size == 0) break;
     if (size > limit - std::min<std::uint64_t>(limit, body.size())) return ChunkedBody::too_large;

@@ -11,23 +11,14 @@
 #include "etl/sigv4.h"
 
 namespace etl::http::policy {
-namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
 
 bool bearer_matches(std::string_view authorization, std::string_view token) {
-  authorization = trim(authorization);
+  authorization = trim_blanks(authorization);
   constexpr std::string_view scheme = "bearer";
   if (authorization.size() <= scheme.size() || ascii_lower(authorization.substr(0, scheme.size())) != scheme) return false;
   std::string_view rest = authorization.substr(scheme.size());
   if (rest.front() != ' ') return false;
-  rest = trim(rest);
+  rest = trim_blanks(rest);
   if (rest.empty() || token.empty()) return false;
   // Digests have one length whatever the input: the comparison reveals neither
   // the token's bytes nor its length.
@@ -36,7 +27,7 @@ bool bearer_matches(std::string_view authorization, std::string_view token) {
 }
 
 std::string host_name(std::string_view host_header) {
-  host_header = trim(host_header);
+  host_header = trim_blanks(host_header);
   if (!host_header.empty() && host_header.front() == '[') {
     auto close = host_header.find(']');
     return close == std::string_view::npos ? ascii_lower(host_header) : ascii_lower(host_header.substr(1, close - 1));
@@ -48,7 +39,7 @@ std::string host_name(std::string_view host_header) {
 }
 
 bool host_allowed(std::string_view host_header, std::string_view bound_host, const std::vector<std::string>& extra) {
-  if (trim(host_header).empty()) return true;
+  if (trim_blanks(host_header).empty()) return true;
   const std::string name = host_name(host_header);
   if (name == "localhost" || name == "127.0.0.1" || name == "::1" || name == ascii_lower(bound_host)) return true;
   return std::any_of(extra.begin(), extra.end(), [&](const std::string& e) { return host_name(e) == name; });
@@ -56,7 +47,7 @@ bool host_allowed(std::string_view host_header, std::string_view bound_host, con
 
 bool is_json_media_type(std::string_view content_type) {
   auto semicolon = content_type.find(';');
-  return ascii_lower(trim(content_type.substr(0, semicolon))) == "application/json";
+  return ascii_lower(trim_blanks(content_type.substr(0, semicolon))) == "application/json";
 }
 
 bool json_body_acceptable(std::string_view content_type, bool has_body, bool has_origin) {
@@ -83,10 +74,10 @@ std::string response_encoding(std::string_view accept_encoding, std::size_t body
     std::string_view item = accept_encoding.substr(0, comma);
     accept_encoding.remove_prefix(comma == std::string_view::npos ? accept_encoding.size() : comma + 1);
     std::size_t semicolon = item.find(';');
-    std::string name = ascii_lower(trim(item.substr(0, semicolon)));
+    std::string name = ascii_lower(trim_blanks(item.substr(0, semicolon)));
     bool refused = false;
     if (semicolon != std::string_view::npos) {
-      std::string param = ascii_lower(trim(item.substr(semicolon + 1)));
+      std::string param = ascii_lower(trim_blanks(item.substr(semicolon + 1)));
       param.erase(std::remove(param.begin(), param.end(), ' '), param.end());
       // q=0, q=0.0, q=0.00, q=0.000 (RFC 9110 12.4.2): "not acceptable"
       refused = param.rfind("q=0", 0) == 0 && param.find_first_not_of("0.", 2) == std::string::npos;
