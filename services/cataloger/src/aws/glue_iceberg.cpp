@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "aws_fields.h"
 #include "etl/ascii.h"
 #include "etl/log.h"
 
@@ -11,11 +12,7 @@ namespace {
 
 using nlohmann::json;
 
-std::string text(const json& doc, const char* key) {
-  if (!doc.is_object()) return {};
-  auto it = doc.find(key);
-  return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
+using aws_fields::text;
 
 json object_at(const json& doc, const char* key) {
   if (!doc.is_object()) return json::object();

@@ -12,12 +12,6 @@ namespace {
 
 bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '$'; }
 
-std::string trim(std::string s) {
-  while (!s.empty() && s.front() == ' ') s.erase(s.begin());
-  while (!s.empty() && s.back() == ' ') s.pop_back();
-  return s;
-}
-
 // `s` without parentheses around the whole of it.
 std::string strip_parens(std::string s) {
   s = trim(std::move(s));

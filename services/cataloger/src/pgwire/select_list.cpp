@@ -26,13 +26,14 @@ void scan(const std::string& s, F visit) {
   }
 }
 
+
+}  // namespace
+
 std::string trim(std::string s) {
   while (!s.empty() && s.front() == ' ') s.erase(s.begin());
   while (!s.empty() && s.back() == ' ') s.pop_back();
   return s;
 }
-
-}  // namespace
 
 std::size_t find_keyword(const std::string& s, const std::string& word, std::size_t from) {
   std::size_t found = std::string::npos;

@@ -30,6 +30,9 @@ struct SelectParts {
 // nullopt when the statement is not a plain SELECT we can read.
 std::optional<SelectParts> parse_select(const std::string& normalized);
 
+// `s` without the spaces around it (normalized SQL has no other whitespace).
+std::string trim(std::string s);
+
 // The position of the keyword `word` outside quotes and parentheses in `s` (from `from`), or npos.
 std::size_t find_keyword(const std::string& s, const std::string& word, std::size_t from = 0);
 
