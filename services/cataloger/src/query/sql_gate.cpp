@@ -218,9 +218,9 @@ Result<json> SqlGate::serialize(const std::string& sql) {
 }
 
 Status SqlGate::check(const std::string& sql, const std::set<std::string>& tables, std::set<std::string>* reads) {
-  ETL_RETURN_IF_ERROR(check_read_only_sql(sql));
   auto tokens = tokenize_sql(sql);
   if (!tokens) return std::move(tokens).error();
+  ETL_RETURN_IF_ERROR(check_read_only_tokens(*tokens));
   ETL_RETURN_IF_ERROR(check_size_before_parsing(*tokens));
   std::lock_guard lock(mutex_);
   auto count = conn_->count_statements(sql);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <span>
 
 #include "etl/ascii.h"
 
@@ -174,7 +175,7 @@ bool looks_like_path(std::string_view name) {
   return name.find_first_of("/\\:.~") != std::string_view::npos;
 }
 
-Status check_statement(const std::vector<SqlToken>& t) {
+Status check_statement(std::span<const SqlToken> t) {
   const SqlToken& first = t.front();
   bool starts_ok = (first.kind == TokenKind::word && contains(kAllowedFirstWords, first.text)) ||
                    (first.kind == TokenKind::symbol && first.text == "(");
@@ -235,15 +236,18 @@ Status check_statement(const std::vector<SqlToken>& t) {
 Status check_read_only_sql(std::string_view sql) {
   auto tokens = tokenize_sql(sql);
   if (!tokens) return std::move(tokens).error();
-  std::vector<std::vector<SqlToken>> statements(1);
-  for (auto& tok : *tokens) {
-    if (tok.kind == TokenKind::symbol && tok.text == ";") {
-      statements.emplace_back();
-      continue;
-    }
-    statements.back().push_back(std::move(tok));
+  return check_read_only_tokens(*tokens);
+}
+
+Status check_read_only_tokens(const std::vector<SqlToken>& tokens) {
+  // The statements between semicolons, as views of `tokens` (empty ones dropped).
+  std::vector<std::span<const SqlToken>> statements;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= tokens.size(); ++i) {
+    if (i < tokens.size() && !(tokens[i].kind == TokenKind::symbol && tokens[i].text == ";")) continue;
+    if (i > start) statements.emplace_back(tokens.data() + start, i - start);
+    start = i + 1;
   }
-  std::erase_if(statements, [](const auto& s) { return s.empty(); });
   if (statements.empty()) return refuse("the statement is empty");
   if (statements.size() > 1)
     return refuse("only one statement is allowed (found " + std::to_string(statements.size()) + ")");

@@ -31,6 +31,8 @@ Result<std::vector<SqlToken>> tokenize_sql(std::string_view sql);
 
 // OK for one read-only statement; invalid_argument with the reason otherwise.
 Status check_read_only_sql(std::string_view sql);
+// The same on the statement's tokens (tokenize_sql), for callers that need them too.
+Status check_read_only_tokens(const std::vector<SqlToken>& tokens);
 
 // Functions that read files, URLs, settings or the environment (by name, lower-case).
 bool forbidden_function(std::string_view name);
