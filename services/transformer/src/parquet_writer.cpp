@@ -2,17 +2,12 @@
 // where etl_rows is a table function of ours that hands DuckDB the Table's
 // columns as data chunks (whole vectors, not value by value). Nothing is
 // stored in DuckDB: the rows stream from our buffers into its Parquet writer.
-#include <signal.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdlib>
-#include <mutex>
-
 #include <cstdio>
 #include <fstream>
+#include <mutex>
 #include <vector>
 
+#include "etl/process_folders.h"
 #include "table_writer.h"
 
 namespace etl::transformer {
@@ -109,16 +104,7 @@ constexpr std::string_view kScratchPrefix = "spotify-etl-parquet-";
 // with -9 cannot remove its own; the next one removes those of dead processes.
 void ParquetWriter::remove_stale_scratch_folders() {
   static std::once_flag once;
-  std::call_once(once, [] {
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(fs::temp_directory_path(), ec)) {
-      const std::string name = entry.path().filename().string();
-      if (name.rfind(kScratchPrefix, 0) != 0) continue;
-      const long pid = std::strtol(name.c_str() + kScratchPrefix.size(), nullptr, 10);
-      if (pid <= 0 || pid == ::getpid()) continue;
-      if (::kill(static_cast<pid_t>(pid), 0) == -1 && errno == ESRCH) fs::remove_all(entry.path(), ec);
-    }
-  });
+  std::call_once(once, [] { remove_dead_process_folders(fs::temp_directory_path(), kScratchPrefix); });
 }
 
 namespace {
@@ -177,11 +163,10 @@ Result<std::unique_ptr<ParquetWriter>> ParquetWriter::open() {
   auto conn = (*db)->connect();
   if (!conn) return std::move(conn).error();
   remove_stale_scratch_folders();
-  std::string tmpl =
-      (fs::temp_directory_path() / (std::string(kScratchPrefix) + std::to_string(::getpid()) + "-XXXXXX")).string();
-  if (::mkdtemp(tmpl.data()) == nullptr)
+  auto scratch = make_process_folder(fs::temp_directory_path(), kScratchPrefix);
+  if (!scratch)
     return make_error(Errc::unavailable, "cannot create a scratch folder under " + fs::temp_directory_path().string());
-  std::unique_ptr<ParquetWriter> writer(new ParquetWriter(std::move(db).value(), std::move(conn).value(), tmpl));
+  std::unique_ptr<ParquetWriter> writer(new ParquetWriter(std::move(db).value(), std::move(conn).value(), scratch->string()));
   duckdb_table_function rows = duckdb_create_table_function();
   duckdb_table_function_set_name(rows, "etl_rows");
   duckdb_table_function_set_extra_info(rows, writer.get(), nullptr);

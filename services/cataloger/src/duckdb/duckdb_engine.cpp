@@ -1,15 +1,12 @@
 #include "duckdb_engine.h"
 
-#include <signal.h>
-#include <unistd.h>
-
 #include <cctype>
-#include <cerrno>
 #include <cstdlib>
 #include <set>
 
 #include "crawler.h"
 #include "etl/log.h"
+#include "etl/process_folders.h"
 #include "schema_merge.h"
 #include "sql_guard.h"
 #include "value_json.h"
@@ -129,39 +126,17 @@ DuckDbEngine::~DuckDbEngine() {
   }
 }
 
-namespace {
-
-constexpr std::string_view kEngineFolderPrefix = "engine-";
-
-// Engine folders are named engine-<pid>-XXXXXX. A cataloger killed with -9, or
-// past its shutdown deadline, cannot remove its own (spill files can be large);
-// the next engine opened under the same folder removes those of dead processes.
-void remove_stale_engine_folders(const std::filesystem::path& parent) {
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(parent, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind(kEngineFolderPrefix, 0) != 0) continue;
-    char* end = nullptr;
-    const long pid = std::strtol(name.c_str() + kEngineFolderPrefix.size(), &end, 10);
-    if (pid <= 0 || end == nullptr || *end != '-' || pid == ::getpid()) continue;
-    if (::kill(static_cast<pid_t>(pid), 0) == -1 && errno == ESRCH) std::filesystem::remove_all(entry.path(), ec);
-  }
-}
-
-}  // namespace
-
 Status DuckDbEngine::make_folders() {
   std::error_code ec;
   std::filesystem::path parent = options_.data_dir.empty() ? std::filesystem::temp_directory_path() : options_.data_dir;
   std::filesystem::create_directories(parent, ec);
-  remove_stale_engine_folders(parent);
-  std::string tmpl = (std::filesystem::absolute(parent) / (std::string(kEngineFolderPrefix) + std::to_string(::getpid()) + "-XXXXXX"))
-                         .lexically_normal()
-                         .string();
-  if (::mkdtemp(tmpl.data()) == nullptr)
+  // engine-<pid>-XXXXXX: those a killed cataloger left (spill files can be large) go first.
+  remove_dead_process_folders(parent, "engine-");
+  auto folder = make_process_folder(std::filesystem::absolute(parent), "engine-");
+  if (!folder)
     return make_error(Errc::unavailable, "cannot create the query engine's folder under " + parent.string() +
                                              " (ETL_QUERY_DATA_DIR)");
-  engine_dir_ = tmpl;
+  engine_dir_ = *folder;
   tables_dir_ = engine_dir_ / "tables";
   spill_dir_ = engine_dir_ / "spill";
   std::filesystem::create_directories(tables_dir_, ec);
