@@ -7,10 +7,7 @@
 #include "etl/ascii.h"
 
 namespace etl::http::framing {
-namespace {
 
-// The elements of comma-separated field values (RFC 9110 5.6.1), trimmed;
-// empty ones are kept so that callers can refuse them.
 std::vector<std::string_view> list_elements(const std::vector<std::string_view>& values) {
   std::vector<std::string_view> out;
   for (std::string_view v : values) {
@@ -23,6 +20,8 @@ std::vector<std::string_view> list_elements(const std::vector<std::string_view>&
   }
   return out;
 }
+
+namespace {
 
 // 1*DIGIT as a number, saturated (any such number is over every body limit);
 // nullopt for anything else.

@@ -16,6 +16,10 @@
 
 namespace etl::http::framing {
 
+// The elements of comma-separated field values (RFC 9110 5.6.1), trimmed;
+// empty ones are kept so that callers can refuse them.
+std::vector<std::string_view> list_elements(const std::vector<std::string_view>& values);
+
 struct Refusal {
   int status;          // 400, or 501 for a transfer coding this server does not know
   std::string detail;  // for the problem+json body

@@ -9,6 +9,7 @@
 
 #include "etl/ascii.h"
 #include "etl/log.h"
+#include "http_framing.h"
 #include "http_impl.h"
 
 namespace etl::http {
@@ -30,29 +31,24 @@ std::string Request::header(const std::string& name) const {
 
 double Request::quality(std::string_view media_type) const {
   const std::string accept = header("Accept");
-  if (accept.find_first_not_of(" \t") == std::string::npos) return 1.0;
+  if (trim_blanks(accept).empty()) return 1.0;
   const std::string wanted = ascii_lower(media_type);
   const std::string any_subtype = wanted.substr(0, wanted.find('/')) + "/*";
   int best = -1;  // specificity of the best match: 0 */*, 1 type/*, 2 exact
   double q_best = 0.0;
-  std::size_t start = 0;
-  while (start <= accept.size()) {
-    const std::size_t comma = std::min(accept.find(',', start), accept.size());
-    const std::string item = ascii_lower(std::string_view(accept).substr(start, comma - start));
-    start = comma + 1;
-    const std::size_t semi = std::min(item.find(';'), item.size());
-    std::string range = item.substr(0, semi);
-    range.erase(0, range.find_first_not_of(" \t"));
-    range.erase(range.find_last_not_of(" \t") + 1);
+  for (std::string_view element : framing::list_elements({accept})) {
+    const std::string item = ascii_lower(element);
+    std::string_view rest = item;
+    const std::string_view range = trim_blanks(rest.substr(0, rest.find(';')));
     const int specificity = range == wanted ? 2 : range == any_subtype ? 1 : range == "*/*" ? 0 : -1;
     if (specificity <= best) continue;
     double q = 1.0;
-    for (std::size_t at = item.find(';', semi); at != std::string::npos; at = item.find(';', at + 1)) {
-      std::string param = item.substr(at + 1, item.find(';', at + 1) - at - 1);
-      param.erase(0, param.find_first_not_of(" \t"));
-      if (param.rfind("q=", 0) != 0) continue;
+    for (auto semi = rest.find(';'); semi != std::string_view::npos; semi = rest.find(';')) {
+      rest.remove_prefix(semi + 1);
+      const std::string_view param = trim_blanks(rest.substr(0, rest.find(';')));
+      if (!param.starts_with("q=")) continue;
+      const std::string value(param.substr(2));
       char* end = nullptr;
-      const std::string value = param.substr(2);
       q = std::strtod(value.c_str(), &end);
       if (end == value.c_str() || !(q >= 0.0 && q <= 1.0)) q = 0.0;  // a malformed q counts as "not this"
     }
