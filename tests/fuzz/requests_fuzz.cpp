@@ -6,6 +6,7 @@
 
 #include "etl/http_server.h"
 #include "etl/lake.h"
+#include "http_framing.h"
 #include "http/routes.h"
 #include "../../services/extractor/src/routes.h"
 #include "run_record.h"
@@ -27,6 +28,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)etl::transformer::parse_reprocess_request(*body);
   }
   (void)ex::parse_runs_limit(text);
+  // The listener's framing rules and the Accept reading on a header value.
+  (void)etl::http::framing::check({text}, {});
+  (void)etl::http::framing::check({}, {text});
+  (void)etl::http::framing::check({text, "5"}, {text});
+  etl::http::Request accepting;
+  accepting.headers.emplace("Accept", text);
+  if (const double q = accepting.quality("text/csv"); !(q >= 0.0 && q <= 1.0)) std::abort();
   (void)etl::transformer::validate_reprocess_prefix(text);
   (void)etl::parse_raw_object_name(text);
   (void)etl::DataKey::parse(text);
