@@ -18,7 +18,7 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 need_pkgs=(build-essential cmake ninja-build pkg-config git ca-certificates curl
   libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libfmt-dev librdkafka-dev
   libcurl4-openssl-dev libssl-dev libsimdjson-dev libgtest-dev libgmock-dev googletest
-  libbenchmark-dev clang libclang-rt-14-dev libavro-dev zlib1g-dev ccache gdb)
+  libbenchmark-dev clang libclang-rt-14-dev libavro-dev libre2-dev zlib1g-dev ccache gdb)
 # npm and python3 may come from elsewhere (nodesource, pyenv): only install them if absent.
 command -v npm >/dev/null 2>&1 || need_pkgs+=(npm)
 command -v python3 >/dev/null 2>&1 || need_pkgs+=(python3 python3-venv)

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <iostream>
+
 #include "pgwire/catalog_query.h"
 #include "pgwire/commands.h"
 #include "pgwire/pg_catalog.h"
@@ -501,4 +504,49 @@ TEST(PgCommands, SessionFunctionsWithoutFrom) {
 }
 
 }  // namespace
+// The names a WHERE on pg_class.relname keeps, or the error's SQLSTATE.
+std::string names_where(const std::string& condition) {
+  auto select = parse_select(normalize("SELECT c.relname FROM pg_catalog.pg_class c WHERE " + condition + " ORDER BY 1"));
+  if (!select) return "not a select";
+  auto o = catalog_select(*select, tables(), session());
+  if (o.error) return "error " + o.error->sqlstate;
+  std::string names;
+  for (const auto& row : o.result.rows) names += (names.empty() ? "" : ",") + row[0].value();
+  return names;
+}
+
+TEST(PgCatalog, PatternsMatchAsPostgresDoes) {
+  EXPECT_EQ(names_where("c.relname ~ 'ong'"), "songs_data") << "~ finds the pattern anywhere";
+  EXPECT_EQ(names_where("c.relname OPERATOR(pg_catalog.~) '^(songs_data)$' COLLATE pg_catalog.default"), "songs_data");
+  EXPECT_EQ(names_where("c.relname !~ '^s'"), "albums_data");
+  EXPECT_EQ(names_where("c.relname ~ 'SONGS'"), "") << "~ is case-sensitive";
+  EXPECT_EQ(names_where("c.relname LIKE '%_data'"), "albums_data,songs_data");
+  EXPECT_EQ(names_where("c.relname LIKE 'song'"), "") << "LIKE is the whole value";
+  EXPECT_EQ(names_where("c.relname LIKE 'S%'"), "");
+  EXPECT_EQ(names_where("c.relname ILIKE 'S%'"), "songs_data");
+  EXPECT_EQ(names_where("c.relname NOT LIKE 's%'"), "albums_data");
+  EXPECT_EQ(names_where("c.relname LIKE 'songs\\_data'"), "songs_data") << "an escaped _ is itself";
+  EXPECT_EQ(names_where("c.relname LIKE 'songs\\%'"), "");
+  EXPECT_EQ(names_where("c.relname LIKE 'songs.data'"), "") << "regex characters in LIKE are literal";
+  EXPECT_EQ(names_where("c.relname LIKE '_ongs_dat_'"), "songs_data");
+}
+
+TEST(PgCatalog, HostilePatternsAnswerAtOnceOrAreRefused) {
+  // Under std::regex, this 70-byte pattern backtracked for hours on a session thread.
+  std::string nested = "^(";
+  for (int i = 0; i < 12; ++i) nested += "(.*)*";
+  std::string like = "%";
+  for (int i = 0; i < 40; ++i) like += "a%";
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(names_where("c.relname ~ '" + nested + "x)$'"), "");
+  EXPECT_EQ(names_where("c.relname ~ '" + nested + "a)'"), "albums_data,songs_data");
+  EXPECT_EQ(names_where("c.relname LIKE '" + like + "b'"), "");
+  EXPECT_EQ(names_where("c.relname ~ '(a|aa)*(a|aa)*(a|aa)*(a|aa)*(a|aa)*(a|aa)*$'"), "albums_data,songs_data");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10)) << "linear-time matching";
+  // What RE2 does not take (back-references) or what would compile too large: 0A000, not a hang or a crash.
+  EXPECT_EQ(names_where("c.relname ~ '(a)\\1'"), "error 0A000");
+  EXPECT_EQ(names_where("c.relname ~ '((a{100}){100}){100}'"), "error 0A000");
+  EXPECT_EQ(names_where("c.relname ~ '(unclosed'"), "error 0A000");
+}
+
 }  // namespace etl::pgwire

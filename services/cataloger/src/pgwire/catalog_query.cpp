@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <regex>
 
+#include "pgwire/patterns.h"
 #include "pgwire/select_list.h"
 
 namespace etl::pgwire {
@@ -237,24 +237,24 @@ Clauses split_clauses(const std::string& rest) {
 }
 
 std::optional<ColumnRef> column_ref(const std::string& text) {
-  static const std::regex ref(R"(^(?:([a-z_][a-z0-9_$]*(?:\.[a-z_][a-z0-9_$]*)?)\.)?([a-z_][a-z0-9_$]*)$)");
-  std::smatch m;
-  if (!std::regex_match(text, m, ref)) return std::nullopt;
+  static const RE2 ref(R"((?:([a-z_][a-z0-9_$]*(?:\.[a-z_][a-z0-9_$]*)?)\.)?([a-z_][a-z0-9_$]*))");
+  auto m = full_match(text, ref);
+  if (!m) return std::nullopt;
   static const std::vector<std::string> words = {"null", "true", "false", "not", "and", "or", "case", "select"};
-  if (std::find(words.begin(), words.end(), m[2].str()) != words.end()) return std::nullopt;
-  std::string qualifier = m[1].str();
+  if (std::find(words.begin(), words.end(), m->str(2)) != words.end()) return std::nullopt;
+  std::string qualifier = m->str(1);
   if (auto dot = qualifier.rfind('.'); dot != std::string::npos) qualifier = qualifier.substr(dot + 1);
-  return ColumnRef{qualifier, m[2].str()};
+  return ColumnRef{qualifier, m->str(2)};
 }
 
 std::optional<std::optional<std::string>> constant(const std::string& input) {
   std::string t = trim(input);
-  static const std::regex cast(R"(\s*::\s*[a-z_][a-z0-9_.]*(\[\])?$)");
-  for (std::smatch m; std::regex_search(t, m, cast);) t = trim(t.substr(0, static_cast<std::size_t>(m.position())));
+  static const RE2 cast(R"(\s*::\s*[a-z_][a-z0-9_.]*(\[\])?$)");
+  while (auto m = search(t, cast)) t = trim(t.substr(0, m->position()));
   t = strip_parens(t);
   if (t == "null") return std::optional<std::string>();
-  static const std::regex number(R"(^[-+]?\d+(\.\d+)?$)");
-  if (std::regex_match(t, number)) return std::optional<std::string>(t);
+  static const RE2 number(R"([-+]?\d+(\.\d+)?)");
+  if (full_match(t, number)) return std::optional<std::string>(t);
   if (t.size() < 2 || t.front() != '\'' || t.back() != '\'') return std::nullopt;
   std::string v;
   for (std::size_t i = 1; i + 1 < t.size(); ++i) {
@@ -280,8 +280,8 @@ Result<Condition> Condition::parse(const std::string& input) {
     c.value_ = t == "true";
     return c;
   }
-  static const std::regex visible(R"(^(pg_catalog\.)?pg_table_is_visible\s*\(\s*[a-z_.]+\s*\)$)");
-  if (std::regex_match(t, visible)) {
+  static const RE2 visible(R"((pg_catalog\.)?pg_table_is_visible\s*\(\s*[a-z_.]+\s*\))");
+  if (full_match(t, visible)) {
     c.kind_ = Kind::visible;  // every table of ours is in the schema on the search path
     return c;
   }
@@ -290,14 +290,13 @@ Result<Condition> Condition::parse(const std::string& input) {
     c.left_ = *ref;
     return c;
   }
-  static const std::regex is_null(R"(^(.+?)\s+is\s+(not\s+)?null$)");
-  std::smatch m;
-  if (std::regex_match(t, m, is_null)) {
-    auto ref = column_ref(trim(m[1].str()));
+  static const RE2 is_null(R"((.+?)\s+is\s+(not\s+)?null)");
+  if (auto m = full_match(t, is_null)) {
+    auto ref = column_ref(trim(m->str(1)));
     if (!ref) return unsupported(t);
     c.kind_ = Kind::is_null;
     c.left_ = *ref;
-    c.negate_ = m[2].matched;
+    c.negate_ = m->matched(2);
     return c;
   }
   // column [NOT] IN (constants)
@@ -337,15 +336,15 @@ Result<Condition> Condition::parse(const std::string& input) {
     if (pos == std::string::npos) continue;
     auto ref = column_ref(trim(t.substr(0, pos)));
     std::string right = trim(t.substr(pos + op.size()));
-    static const std::regex collate(R"(\s+collate\s+[a-z_."]+$)");
-    right = std::regex_replace(right, collate, "");
+    static const RE2 collate(R"(\s+collate\s+[a-z_."]+$)");
+    RE2::Replace(&right, collate, "");
     if (!ref) return unsupported(t);
     c.left_ = *ref;
     c.op_ = trim(op) == "operator(pg_catalog.~)" ? "~" : trim(op);
-    static const std::regex any(R"(^any\s*\(\s*array\s*\[(.*)\]\s*\)$)");
-    if (std::smatch a; c.op_ == "=" && std::regex_match(right, a, any)) {
+    static const RE2 any(R"(any\s*\(\s*array\s*\[(.*)\]\s*\))");
+    if (std::optional<Match> a; c.op_ == "=" && (a = full_match(right, any))) {
       c.kind_ = Kind::in_list;
-      for (const auto& v : split_top_level(a[1].str(), ',')) {
+      for (const auto& v : split_top_level(a->str(1), ',')) {
         auto value = constant(v);
         if (!value) return unsupported(t);
         c.values_.push_back(*value);
@@ -355,6 +354,12 @@ Result<Condition> Condition::parse(const std::string& input) {
     if (auto value = constant(right)) {
       c.kind_ = Kind::compare;
       c.values_ = {*value};
+      const bool matching = c.op_.find('~') != std::string::npos || c.op_.find("like") != std::string::npos;
+      if (matching && *value) {
+        auto pattern = ValuePattern::compile(c.op_, **value);
+        if (!pattern) return unsupported(pattern.error().message);
+        c.pattern_ = std::move(*pattern);
+      }
       return c;
     }
     if (auto other = column_ref(right); other && c.op_ == "=") {
@@ -386,24 +391,6 @@ int compare(const std::string& a, const std::string& b) {
   if (ra.ec == std::errc{} && rb.ec == std::errc{} && ra.ptr == a.data() + a.size() && rb.ptr == b.data() + b.size())
     return x < y ? -1 : x > y ? 1 : 0;
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-std::string like_regex(const std::string& pattern) {
-  std::string out = "^";
-  for (std::size_t i = 0; i < pattern.size(); ++i) {
-    char ch = pattern[i];
-    if (ch == '\\' && i + 1 < pattern.size()) ch = pattern[++i];
-    else if (ch == '%') {
-      out += ".*";
-      continue;
-    } else if (ch == '_') {
-      out += '.';
-      continue;
-    }
-    if (std::string_view("\\^$.|?*+()[]{}").find(ch) != std::string_view::npos) out += '\\';
-    out += ch;
-  }
-  return out + "$";
 }
 
 }  // namespace
@@ -447,17 +434,9 @@ Result<bool> Condition::holds(const ColumnLookup& lookup) const {
       else if (op_ == ">") result = cmp > 0;
       else if (op_ == "<=") result = cmp <= 0;
       else if (op_ == ">=") result = cmp >= 0;
-      else {
-        try {
-          const bool like = op_.find("like") != std::string::npos;
-          auto flags = std::regex::ECMAScript;
-          if (op_.find("ilike") != std::string::npos) flags |= std::regex::icase;
-          std::regex re(like ? like_regex(*k) : *k, flags);
-          const bool match = like ? std::regex_match(*a, re) : std::regex_search(*a, re);
-          result = op_ == "!~" || op_.rfind("not", 0) == 0 ? !match : match;
-        } catch (const std::regex_error&) {
-          return unsupported("the pattern '" + *k + "'");
-        }
+      else if (pattern_) {
+        const bool match = pattern_->matches(*a);
+        result = op_ == "!~" || op_.rfind("not", 0) == 0 ? !match : match;
       }
       break;
     }

@@ -17,6 +17,7 @@
 
 #include "etl/result.h"
 #include "pgwire/local_result.h"
+#include "pgwire/patterns.h"
 
 namespace etl::pgwire {
 
@@ -80,6 +81,7 @@ class Condition {
   ColumnRef left_, right_;
   std::string op_;
   std::vector<std::optional<std::string>> values_;
+  std::optional<ValuePattern> pattern_;  // ~, LIKE and their kin: compiled once for every row
 };
 // The ANDed parts of a WHERE clause ("" for none).
 Result<std::vector<Condition>> conditions(const std::string& where);

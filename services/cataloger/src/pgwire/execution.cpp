@@ -79,11 +79,10 @@ Execution Execution::run(ExecContext& ctx, const std::string& sql) {
     return e;
   };
   // What is answered here (SET/SHOW, session functions, the catalog emulation)
-  // is read with std::regex, whose matcher recurses once per character it
-  // repeats over: a statement of some tens of KB overflows the stack. Clients'
-  // own statements of these kinds are a few KB at most (psql's longest \d is
-  // 3 KB); a longer one goes to the engine, whose gate refuses what is not a
-  // query over the tables (SET, system catalogs).
+  // is read by code that rescans a statement's text, quadratic in the worst
+  // case. Clients' own statements of these kinds are a few KB at most (psql's
+  // longest \d is 3 KB); a longer one goes to the engine, whose gate refuses
+  // what is not a query over the tables (SET, system catalogs).
   const bool short_enough = n.size() <= kMaxLocalStatementBytes;
   if (auto o = short_enough ? session_command(n, ctx.session) : std::nullopt) return local(std::move(*o));
   if (auto select = short_enough ? parse_select(n) : std::nullopt) {

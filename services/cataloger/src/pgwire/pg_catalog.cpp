@@ -5,12 +5,11 @@
 #include <functional>
 #include <map>
 #include <optional>
-#include <regex>
 #include <set>
 
 #include "pgwire/catalog_query.h"
-
 #include "pgwire/commands.h"
+#include "pgwire/patterns.h"
 
 namespace etl::pgwire {
 namespace {
@@ -181,27 +180,26 @@ std::optional<Cell> row_function(const std::string& key, const RowDicts& row) {
 
 // `case <column> when 'a' then 'x' ... [else 'y'] end`, evaluated; nullopt for another form.
 std::optional<std::optional<Cell>> simple_case(const std::string& expr, const Query& q, const RowDicts& row) {
-  static const std::regex head(R"(^case ([a-z_][a-z0-9_.]*) when )");
-  std::smatch m;
-  if (!std::regex_search(expr, m, head) || !expr.ends_with(" end")) return std::nullopt;
-  auto ref = column_ref(m[1].str());
+  static const RE2 head(R"(^case ([a-z_][a-z0-9_.]*) when )");
+  auto m = search(expr, head);
+  if (!m || !expr.ends_with(" end")) return std::nullopt;
+  auto ref = column_ref(m->str(1));
   if (!ref) return std::nullopt;
   auto v = q.column(*ref, row);
   if (!v) return std::optional<Cell>();
-  std::string body = expr.substr(static_cast<std::size_t>(m.length()) - 5, expr.size() - m.length() + 5 - 4);
-  static const std::regex arm(R"(^\s*when ('(?:[^']|'')*') then ('(?:[^']|'')*'|null))");
-  static const std::regex otherwise(R"(^\s*else ('(?:[^']|'')*'|null)\s*$)");
+  std::string body = expr.substr(m->length() - 5, expr.size() - m->length() + 5 - 4);
+  static const RE2 arm(R"(^\s*when ('(?:[^']|'')*') then ('(?:[^']|'')*'|null))");
+  static const RE2 otherwise(R"(^\s*else ('(?:[^']|'')*'|null)\s*$)");
   std::optional<std::string> result;
   bool found = false;
   while (!body.empty() && body.find_first_not_of(' ') != std::string::npos) {
-    std::smatch a;
-    if (std::regex_search(body, a, arm)) {
-      auto when = constant(a[1].str()), then = constant(a[2].str());
+    if (auto a = search(body, arm)) {
+      auto when = constant(a->str(1)), then = constant(a->str(2));
       if (!when || !then) return std::optional<Cell>();
       if (!found && v->value && *when == v->value) result = *then, found = true;
-      body = body.substr(static_cast<std::size_t>(a.length()));
-    } else if (std::regex_search(body, a, otherwise)) {
-      auto e = constant(a[1].str());
+      body = body.substr(a->length());
+    } else if (auto e_arm = search(body, otherwise)) {
+      auto e = constant(e_arm->str(1));
       if (!e) return std::optional<Cell>();
       if (!found) result = *e;
       body.clear();
@@ -215,30 +213,34 @@ std::optional<std::optional<Cell>> simple_case(const std::string& expr, const Qu
 // Select-list expressions of BI tools whose value is the same for every table and column
 // here (no defaults, identities, collations other than the default, options or comments).
 std::optional<Cell> known_expression(const std::string& expr) {
-  static const std::vector<std::pair<std::regex, std::optional<std::string>>> known = {
-      {std::regex(R"(^case when c\.reloftype = 0 then '' else .* end$)"), ""},
-      {std::regex(R"(^case when a\.attstattarget ?= ?-1 then null else a\.attstattarget end$)"), std::nullopt},
-      {std::regex(R"(^pg_catalog\.array_to_string\(c\.reloptions \|\| array\(select 'toast\.' \|\| x from pg_catalog\.unnest\(tc\.reloptions\) x\), ', '\)$)"), ""},
-      {std::regex(R"(^pg_catalog\.array_to_string\(d\.datacl, e'\\n'\)$)"), std::nullopt},
-      {std::regex(R"(^case when pg_catalog\.pg_attribute\.atthasdef then \(select .* end$)"), std::nullopt},
-      {std::regex(R"(^case when \(pg_catalog\.pg_attribute\.attidentity != .* end$)"), std::nullopt},
-      {std::regex(R"(^case when \(pg_catalog\.pg_attribute\.attcollation != .* end$)"), std::nullopt},
-      {std::regex(R"(^(pg_catalog\.)?(obj_description|col_description|shobj_description|pg_get_expr)\(.*\)$)"), std::nullopt},
+  struct Known {
+    RE2 re;
+    std::optional<std::string> value;
+  };
+  static const Known known[] = {
+      {R"(^case when c\.reloftype = 0 then '' else .* end$)", ""},
+      {R"(^case when a\.attstattarget ?= ?-1 then null else a\.attstattarget end$)", std::nullopt},
+      {R"(^pg_catalog\.array_to_string\(c\.reloptions \|\| array\(select 'toast\.' \|\| x from pg_catalog\.unnest\(tc\.reloptions\) x\), ', '\)$)", ""},
+      {R"(^pg_catalog\.array_to_string\(d\.datacl, e'\\n'\)$)", std::nullopt},
+      {R"(^case when pg_catalog\.pg_attribute\.atthasdef then \(select .* end$)", std::nullopt},
+      {R"(^case when \(pg_catalog\.pg_attribute\.attidentity != .* end$)", std::nullopt},
+      {R"(^case when \(pg_catalog\.pg_attribute\.attcollation != .* end$)", std::nullopt},
+      {R"(^(pg_catalog\.)?(obj_description|col_description|shobj_description|pg_get_expr)\(.*\)$)", std::nullopt},
       // \dt+'s Size: the endpoint does not know it (the files are the engine's); NULL, as unknown.
-      {std::regex(R"(^pg_catalog\.pg_size_pretty\(pg_catalog\.pg_table_size\(c\.oid\)\)$)"), std::nullopt},
+      {R"(^pg_catalog\.pg_size_pretty\(pg_catalog\.pg_table_size\(c\.oid\)\)$)", std::nullopt},
   };
   for (const auto& [re, value] : known)
-    if (std::regex_match(expr, re)) return Cell{value, oid::text};
+    if (full_match(expr, re)) return Cell{value, oid::text};
   return std::nullopt;
 }
 
 // A scalar subquery that reads only catalogs without rows here: NULL.
 bool empty_subquery(const std::string& expr) {
   if (expr.rfind("(select ", 0) != 0 || expr.back() != ')') return false;
-  static const std::regex rel(R"((from|join|,)\s+((pg_catalog\.)?pg_[a-z_]+|information_schema\.[a-z_]+))");
+  static const RE2 rel(R"((from|join|,)\s+((pg_catalog\.)?pg_[a-z_]+|information_schema\.[a-z_]+))");
   bool any = false;
-  for (std::sregex_iterator it(expr.begin(), expr.end(), rel), end; it != end; ++it) {
-    std::string r = (*it)[2].str();
+  for (auto m = search(expr, rel); m; m = match_at(expr, rel, m->position() + m->length(), RE2::UNANCHORED)) {
+    std::string r = m->str(2);
     if (r.rfind("pg_catalog.", 0) == 0) r = r.substr(11);
     if (!is_empty_catalog(r) && r != "pg_type") return false;
     any = true;
@@ -249,14 +251,14 @@ bool empty_subquery(const std::string& expr) {
 Result<Cell> item_value(const SelectItem& item, const Query& q, const RowDicts& row, const SessionInfo& s) {
   if (item.literal) return *item.literal;
   std::string expr = item.expr;
-  static const std::regex cast(R"(::\s*[a-z_][a-z0-9_.]*$)");
+  static const RE2 cast(R"(::\s*[a-z_][a-z0-9_.]*$)");
   while (true) {  // casts to text types change nothing here; others (::regclass) are refused below
-    std::smatch m;
-    if (!std::regex_search(expr, m, cast)) break;
-    std::string type = m.str().substr(2);
+    auto m = search(expr, cast);
+    if (!m) break;
+    std::string type = m->str().substr(2);
     if (type != "text" && type != "pg_catalog.text" && type != "varchar" && type != "name" && type != "pg_catalog.name")
       break;
-    expr = expr.substr(0, static_cast<std::size_t>(m.position()));
+    expr = expr.substr(0, m->position());
   }
   if (auto ref = column_ref(expr)) {
     if (auto v = q.column(*ref, row)) return *v;
@@ -268,8 +270,8 @@ Result<Cell> item_value(const SelectItem& item, const Query& q, const RowDicts& 
   }
   if (auto c = known_expression(expr)) return *c;
   if (empty_subquery(expr)) return null();
-  static const std::regex call(R"(^(pg_catalog\.)?[a-z_]+\(.*\)$)");
-  if (std::regex_match(expr, call)) {
+  static const RE2 call(R"((pg_catalog\.)?[a-z_]+\(.*\))");
+  if (full_match(expr, call)) {
     if (auto v = session_value(item, s)) return *v;
     if (auto v = row_function(item.key, row)) return *v;
   }
@@ -342,8 +344,8 @@ int compare_values(const std::optional<std::string>& a, const std::optional<std:
 }  // namespace
 
 bool reads_catalog(const std::string& n) {
-  static const std::regex rel(R"((from|join|,)\s+(pg_catalog\.)?(pg_[a-z_]+|information_schema\.[a-z_]+)\b)");
-  return n.size() <= 20000 && std::regex_search(n, rel);
+  static const RE2 rel(R"((from|join|,)\s+(pg_catalog\.)?(pg_[a-z_]+|information_schema\.[a-z_]+)\b)");
+  return n.size() <= 20000 && search(n, rel).has_value();
 }
 
 std::int32_t table_oid(const std::string& name) {
@@ -373,15 +375,14 @@ LocalOutcome catalog_select(const SelectParts& select, const std::vector<TableIn
     const auto& r = q.from[i];
     if (r.relation == "pg_type") {
       // psycopg's (and SQLAlchemy's) type lookup by name: types of extensions (hstore ...) are not here.
-      static const std::regex by_name(R"(^([a-z_]+\.)?oid = (pg_catalog\.)?to_regtype\( *'([a-z0-9_]+)' *\)$)");
+      static const RE2 by_name(R"(([a-z_]+\.)?oid = (pg_catalog\.)?to_regtype\( *'([a-z0-9_]+)' *\))");
       static const std::vector<std::string> builtin = {"bool", "boolean", "int2", "int4", "int8", "smallint", "integer", "bigint",
                                                        "float4", "float8", "real", "text", "varchar", "name", "oid", "json",
                                                        "jsonb", "date", "time", "timestamp", "timestamptz", "interval",
                                                        "numeric", "uuid", "bytea", "char", "bpchar", "record"};
-      std::smatch m;
-      const std::string where = clauses.where;
-      if (q.from.size() == 1 && std::regex_match(where, m, by_name) &&
-          std::find(builtin.begin(), builtin.end(), m[3].str()) == builtin.end()) {
+      std::optional<Match> m;
+      if (q.from.size() == 1 && (m = full_match(clauses.where, by_name)) &&
+          std::find(builtin.begin(), builtin.end(), m->str(3)) == builtin.end()) {
         empty = true;
         continue;
       }

@@ -4,9 +4,9 @@
 #include <cctype>
 #include <charconv>
 #include <cstring>
-#include <regex>
 
 #include "etl/ascii.h"
+#include "pgwire/patterns.h"
 
 namespace etl::pgwire {
 namespace {
@@ -143,14 +143,14 @@ std::optional<std::string> datetime_text(std::string_view v, bool time_allowed, 
   std::string l = ascii_lower(trim(v));
   if (l == "infinity" || l == "-infinity" || l == "+infinity") return l == "+infinity" ? "infinity" : l;
   if (l == "epoch") return std::string(time_allowed ? "1970-01-01 00:00:00" : "1970-01-01");
-  static const std::regex form(
-      R"(^(\d{4,7}-\d{1,2}-\d{1,2})(?:[ t](\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)( ?(?:z|utc|gmt|[+-]\d{1,2}(?::?\d{2})?))?)?( bc| ad)?$)");
-  std::smatch m;
-  if (!std::regex_match(l, m, form)) return std::nullopt;
+  static const RE2 form(
+      R"((\d{4,7}-\d{1,2}-\d{1,2})(?:[ t](\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)( ?(?:z|utc|gmt|[+-]\d{1,2}(?::?\d{2})?))?)?( bc| ad)?)");
+  auto m = full_match(l, form);
+  if (!m) return std::nullopt;
   // PostgreSQL's date drops a time part, and timestamp (without time zone) a zone.
-  std::string out = m[1].str();
-  if (m[2].matched && time_allowed) out += " " + m[2].str() + (zone_allowed && m[3].matched ? m[3].str() : "");
-  if (m[4].matched && m[4].str() == " bc") out += " (BC)";
+  std::string out = m->str(1);
+  if (m->matched(2) && time_allowed) out += " " + m->str(2) + (zone_allowed && m->matched(3) ? m->str(3) : "");
+  if (m->matched(4) && m->str(4) == " bc") out += " (BC)";
   return out;
 }
 

@@ -1,0 +1,64 @@
+// What the PostgreSQL endpoint answers itself, on arbitrary statement text: SET/SHOW
+// and session functions (commands.h), and the pg_catalog / information_schema emulation
+// (pg_catalog.h, catalog_query.h) with the patterns clients send in it (patterns.h).
+// The same steps, in the same order and with the same 8 KB bound, as Execution::run
+// before it would hand a statement to the engine. An answer or an SQLSTATE, never a
+// crash or a hang (libFuzzer's -timeout); every answered row has one cell per column.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "pgwire/catalog_query.h"
+#include "pgwire/commands.h"
+#include "pgwire/pg_catalog.h"
+#include "pgwire/sql_text.h"
+
+namespace {
+
+using namespace etl::pgwire;
+using etl::TableInfo;
+
+std::vector<TableInfo> tables() {
+  TableInfo albums;
+  albums.name = "albums_data";
+  albums.columns = {{"album_id", "VARCHAR"}, {"total_tracks", "BIGINT"}, {"dt", "VARCHAR"}};
+  TableInfo songs;
+  songs.name = "songs_data";
+  songs.columns = {{"song_id", "VARCHAR"}, {"popularity", "BIGINT"}, {"artists", "VARCHAR[]"}};
+  return {albums, songs};
+}
+
+void check_shape(const LocalOutcome& o) {
+  if (o.error) return;
+  for (const auto& row : o.result.rows)
+    if (row.size() != o.result.columns.size()) std::abort();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size > 8 * 1024) return 0;  // longer statements are never answered locally (execution.cpp)
+  static const std::vector<TableInfo> kTables = tables();
+  SessionInfo session;
+  session.user = "bi";
+  session.database = "spotify";
+  session.schema = "spotify";
+  default_settings(session);
+
+  const std::string n = normalize(std::string(reinterpret_cast<const char*>(data), size));
+  if (auto o = session_command(n, session)) {
+    check_shape(*o);
+    return 0;
+  }
+  auto select = parse_select(n);
+  if (!select) return 0;
+  if (auto o = session_select(*select, session)) {
+    check_shape(*o);
+    return 0;
+  }
+  if (!reads_catalog(n) || unsupported_relation(n)) return 0;
+  check_shape(catalog_select(*select, kTables, session));
+  return 0;
+}
