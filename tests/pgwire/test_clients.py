@@ -275,6 +275,44 @@ class Psycopg(unittest.TestCase):
                 cur.execute("SELECT count(*) FROM songs_data WHERE popularity >= %s", (0,), prepare=True)
                 self.assertEqual(cur.fetchone()[0], want)
 
+    def test_discard_all_and_deallocate_release_prepared_statements(self):
+        """What connection pools send between two clients (pgbouncer's server_reset_query,
+        DISCARD ALL) and psycopg's statement cache when it evicts: after DISCARD ALL psycopg
+        prepares its statements again under the same names, which fails unless they are gone."""
+        sql = "SELECT count(*) FROM songs_data WHERE popularity >= %s"
+        with self.conn.cursor() as cur:
+            cur.execute("SHOW application_name")
+            at_start = cur.fetchone()[0]
+            cur.execute("SET application_name = 'before-discard'")
+            cur.execute(sql, (0,), prepare=True)
+            want = cur.fetchone()[0]
+            cur.execute("DISCARD ALL")
+            cur.execute("SHOW application_name")
+            self.assertEqual(cur.fetchone()[0], at_start, "DISCARD ALL resets the settings")
+            cur.execute(sql, (0,), prepare=True)
+            self.assertEqual(cur.fetchone()[0], want)
+            cur.execute("DEALLOCATE ALL")
+            cur.execute(sql, (0,), prepare=True)
+            self.assertEqual(cur.fetchone()[0], want)
+            with self.assertRaises(psycopg.errors.InvalidSqlStatementName):
+                cur.execute("DEALLOCATE no_such_statement")
+            cur.execute("SET application_name = 'x'")
+            cur.execute("RESET ALL")
+            cur.execute("SHOW application_name")
+            self.assertEqual(cur.fetchone()[0], at_start)
+        # psycopg's cache keeps two statements: preparing more evicts (DEALLOCATE or Close).
+        self.conn.prepared_max = 2
+        with self.conn.cursor() as cur:
+            for rounds in range(2):
+                for i in range(5):
+                    cur.execute(f"SELECT count(*) + {i} FROM songs_data WHERE popularity >= %s", (0,), prepare=True)
+                    self.assertEqual(cur.fetchone()[0], want + i)
+        conn = psycopg.connect(dsn(), connect_timeout=10)  # a transaction block
+        with self.assertRaises(psycopg.errors.ActiveSqlTransaction):
+            conn.execute("DISCARD ALL")
+        conn.rollback()
+        conn.close()
+
     def test_statement_timeout_is_57014(self):
         with self.conn.cursor() as cur:
             cur.execute("SET statement_timeout = 300")

@@ -451,6 +451,41 @@ TEST(PgCommands, SetShowAndTransactionsAreAnsweredLocally) {
   EXPECT_FALSE(session_command("select 1", s).has_value());
 }
 
+TEST(PgCommands, ResetAllGoesBackToTheStartupSettings) {
+  auto s = session();
+  s.settings["application_name"] = "psql";  // sent in the start-up packet
+  s.defaults = s.settings;
+  ASSERT_FALSE(session_command("set application_name = 'x'", s)->error);
+  ASSERT_FALSE(session_command("set datestyle = 'iso, dmy'", s)->error);
+  ASSERT_FALSE(session_command("reset all", s)->error);
+  EXPECT_EQ(s.settings["application_name"], "psql") << "not the built-in default ''";
+  EXPECT_EQ(s.settings["datestyle"], "ISO, MDY");
+  ASSERT_FALSE(session_command("set application_name = 'x'", s)->error);
+  ASSERT_FALSE(session_command("reset application_name", s)->error);
+  EXPECT_EQ(s.settings["application_name"], "psql");
+}
+
+TEST(PgCommands, DeallocateAndDiscardNameWhatTheSessionReleases) {
+  auto s = session();
+  auto one = session_command(normalize("DEALLOCATE _pg3_7"), s);
+  ASSERT_TRUE(one && !one->error);
+  EXPECT_EQ(one->result.tag, "DEALLOCATE");
+  EXPECT_EQ(one->release.kind, Release::Kind::statement);
+  EXPECT_EQ(one->release.name, "_pg3_7");
+  auto quoted = session_command(normalize("deallocate prepare \"Stmt 1\""), s);
+  ASSERT_TRUE(quoted && !quoted->error);
+  EXPECT_EQ(quoted->release.name, "Stmt 1") << "a quoted name keeps its case and spaces";
+  auto all = session_command(normalize("DEALLOCATE PREPARE ALL"), s);
+  EXPECT_EQ(all->result.tag, "DEALLOCATE ALL");
+  EXPECT_EQ(all->release.kind, Release::Kind::all_statements);
+  auto discard = session_command(normalize("DISCARD ALL;"), s);
+  EXPECT_EQ(discard->result.tag, "DISCARD ALL");
+  EXPECT_EQ(discard->release.kind, Release::Kind::everything);
+  EXPECT_EQ(session_command("discard plans", s)->release.kind, Release::Kind::none);
+  EXPECT_EQ(session_command("deallocate a b", s)->error->sqlstate, "42601");
+  EXPECT_EQ(session_command("set application_name = 'x'", s)->release.kind, Release::Kind::none);
+}
+
 TEST(PgCommands, StatementTimeoutShowsTheLimitThatApplies) {
   SessionInfo s;
   s.max_statement_timeout_ms = 30000;

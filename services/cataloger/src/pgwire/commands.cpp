@@ -2,9 +2,9 @@
 
 #include <cctype>
 #include <charconv>
-#include <regex>
 
 #include "etl/ascii.h"
+#include "pgwire/patterns.h"
 
 namespace etl::pgwire {
 namespace {
@@ -54,10 +54,24 @@ constexpr long long kMaxAgeSeconds = 7LL * 86400;
 
 // A setting back to its start-up value (gone when it has none).
 void reset(const std::string& name, SessionInfo& s) {
-  SessionInfo fresh = s;
-  default_settings(fresh);
-  if (auto it = fresh.settings.find(name); it != fresh.settings.end()) s.settings[name] = it->second;
+  if (auto it = s.defaults.find(name); it != s.defaults.end()) s.settings[name] = it->second;
   else s.settings.erase(name);
+}
+
+// DEALLOCATE [PREPARE] { name | ALL }
+LocalOutcome deallocate(std::string rest) {
+  if (starts(rest, "prepare ")) rest = rest.substr(8);
+  LocalOutcome o{command("DEALLOCATE" + std::string(rest == "all" ? " ALL" : "")), std::nullopt, TxEffect::none, {}};
+  if (rest == "all") {
+    o.release.kind = Release::Kind::all_statements;
+    return o;
+  }
+  const bool quoted = rest.size() >= 2 && rest.front() == '"' && rest.back() == '"';
+  std::string name = quoted ? rest.substr(1, rest.size() - 2) : rest;
+  if (name.empty() || (!quoted && name.find_first_of(" ;\"") != std::string::npos))
+    return local_error("42601", "syntax error in DEALLOCATE");
+  o.release = Release{Release::Kind::statement, name};
+  return o;
 }
 
 LocalOutcome set(const std::string& stmt, SessionInfo& s) {
@@ -77,11 +91,11 @@ LocalOutcome set(const std::string& stmt, SessionInfo& s) {
   if (starts(rest, "time zone ")) name = "timezone", value = rest.substr(10);
   else if (starts(rest, "names ")) name = "client_encoding", value = rest.substr(6);
   else {
-    static const std::regex assign(R"(^("[^"]+"|[a-z_][a-z0-9_.]*)\s*(=|to\s)\s*(.*)$)");
-    std::smatch m;
-    if (!std::regex_match(rest, m, assign)) return local_error("42601", "syntax error in SET");
-    name = ascii_lower(unquote(m[1].str()));
-    value = m[3].str();
+    static const RE2 assign(R"(("[^"]+"|[a-z_][a-z0-9_.]*)\s*(=|to\s)\s*(.*))");
+    auto m = full_match(rest, assign);
+    if (!m) return local_error("42601", "syntax error in SET");
+    name = ascii_lower(unquote(m->str(1)));
+    value = m->str(3);
   }
   value = unquote(value);
   if (name == "client_encoding" && ascii_lower(value) != "utf8" && ascii_lower(value) != "unicode" && ascii_lower(value) != "utf-8")
@@ -164,6 +178,7 @@ void default_settings(SessionInfo& s) {
                 {"lc_collate", "C"},
                 {"lc_ctype", "C"},
                 {"extra_float_digits", "1"}};
+  s.defaults = s.settings;
 }
 
 std::optional<long long> parse_duration_ms(const std::string& value) {
@@ -192,11 +207,20 @@ std::optional<LocalOutcome> session_command(const std::string& n, SessionInfo& s
   if (auto tx = tx_command(n)) return tx;
   if (starts(n, "set ")) return set(n, s);
   if (starts(n, "show ")) return show(n.substr(5), s);
-  if (n == "reset all" || starts(n, "reset ")) {
-    if (n != "reset all") reset(setting_key(n.substr(6)), s);
-    return LocalOutcome{command("RESET"), std::nullopt, TxEffect::none};
+  if (n == "reset all") {
+    s.settings = s.defaults;
+    return LocalOutcome{command("RESET"), std::nullopt, TxEffect::none, {}};
   }
-  if (n == "discard all") return LocalOutcome{command("DISCARD ALL"), std::nullopt, TxEffect::none};
+  if (starts(n, "reset ")) {
+    reset(setting_key(n.substr(6)), s);
+    return LocalOutcome{command("RESET"), std::nullopt, TxEffect::none, {}};
+  }
+  if (starts(n, "deallocate ")) return deallocate(n.substr(11));
+  // The session checks the transaction state and resets the settings (Session::release).
+  if (n == "discard all") return LocalOutcome{command("DISCARD ALL"), std::nullopt, TxEffect::none, {Release::Kind::everything, ""}};
+  // Nothing of these exists here: no plans cached across statements, sequences or temporary tables.
+  if (n == "discard plans" || n == "discard sequences" || n == "discard temp" || n == "discard temporary")
+    return LocalOutcome{command("DISCARD " + ascii_upper(n.substr(8))), std::nullopt, TxEffect::none, {}};
   if (starts(n, "unlisten ")) return LocalOutcome{command("UNLISTEN"), std::nullopt, TxEffect::none};
   if (starts(n, "listen ") || starts(n, "notify "))
     return local_error("0A000", "LISTEN/NOTIFY are not supported by this endpoint");
@@ -215,10 +239,10 @@ std::optional<Cell> session_value(const SelectItem& item, const SessionInfo& s) 
   if (k == "inet_server_addr" || k == "inet_client_addr") return Cell{std::nullopt, oid::text};
   if (k == "pg_is_in_recovery") return Cell{std::string("f"), oid::boolean};
   if (k == "current_setting") {
-    static const std::regex arg(R"(current_setting\s*\(\s*'([^']*)')");
-    std::smatch m;
-    if (!std::regex_search(item.expr, m, arg)) return std::nullopt;
-    auto it = s.settings.find(ascii_lower(m[1].str()));
+    static const RE2 arg(R"(current_setting\s*\(\s*'([^']*)')");
+    auto m = search(item.expr, arg);
+    if (!m) return std::nullopt;
+    auto it = s.settings.find(ascii_lower(m->str(1)));
     if (it == s.settings.end()) return std::nullopt;
     return text(it->second);
   }

@@ -36,6 +36,7 @@ class Execution final {
 
   const std::optional<SqlError>& error() const noexcept { return error_; }
   TxEffect tx() const noexcept { return local_.tx; }
+  const Release& release() const noexcept { return local_.release; }
   bool returns_rows() const noexcept { return is_local_ ? local_.result.returns_rows : true; }
   // The result format of each column from a Bind's format codes (binary_values.h);
   // without a call every column is text. An error when the codes do not fit the

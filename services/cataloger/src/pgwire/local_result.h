@@ -32,6 +32,7 @@ struct LocalResult {
 // What a statement may read of the connection: its settings and identity.
 struct SessionInfo {
   std::map<std::string, std::string> settings;  // lower-case name -> value (SET, SHOW)
+  std::map<std::string, std::string> defaults;  // the settings at start-up: what RESET goes back to
   std::string user;
   std::string database;  // as the client asked at start-up
   std::string schema;    // the catalog's database: where our tables are
@@ -53,11 +54,22 @@ struct SqlError {
 
 enum class TxEffect { none, begin, commit, rollback };
 
+// What a statement releases of the connection's own state, which the session keeps:
+// DEALLOCATE name, DEALLOCATE ALL, DISCARD ALL (every prepared statement and portal,
+// and the settings back to their start-up values; what pgbouncer and connection pools
+// send between two clients of one connection).
+struct Release {
+  enum class Kind { none, statement, all_statements, everything };
+  Kind kind = Kind::none;
+  std::string name;  // Kind::statement
+};
+
 // What the endpoint answered itself: a result, or an error.
 struct LocalOutcome {
   LocalResult result;
   std::optional<SqlError> error;
   TxEffect tx = TxEffect::none;
+  Release release;
 };
 
 inline LocalOutcome local_error(std::string sqlstate, std::string message) {

@@ -103,6 +103,7 @@ Status Session::startup() {
     default_settings(info_);
     if (auto app = packet->params.find("application_name"); app != packet->params.end())
       info_.settings["application_name"] = app->second.substr(0, 64);
+    info_.defaults = info_.settings;
     break;
   }
   ETL_RETURN_IF_ERROR(authenticate(info_.user));
@@ -225,6 +226,26 @@ void Session::count(bool ok) {
   if (c) c->inc();
 }
 
+std::optional<SqlError> Session::release(const Release& r, const Portal* running) {
+  switch (r.kind) {
+    case Release::Kind::none:
+      return std::nullopt;
+    case Release::Kind::statement:
+      if (statements_.erase(r.name) == 0) return SqlError{"26000", "prepared statement \"" + r.name + "\" does not exist"};
+      return std::nullopt;
+    case Release::Kind::everything:
+      if (tx_ != 'I') return SqlError{"25001", "DISCARD ALL cannot run inside a transaction block"};
+      info_.settings = info_.defaults;
+      // The portal that runs this statement stays until its Execute ends.
+      std::erase_if(portals_, [running](const auto& p) { return &p.second != running; });
+      [[fallthrough]];
+    case Release::Kind::all_statements:
+      statements_.clear();
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 void Session::apply_tx(TxEffect effect) {
   if (effect == TxEffect::begin && tx_ == 'I') tx_ = 'T';
   if (effect == TxEffect::commit || effect == TxEffect::rollback) tx_ = 'I';
@@ -240,8 +261,10 @@ bool Session::run_statement(const std::string& sql, bool simple) {
   }
   if (tx_ == 'E' && n.rfind("rollback to", 0) == 0) tx_ = 'T';
   Execution e = Execution::run(ctx_, sql);
-  if (e.error()) {
-    error(e.error()->sqlstate, e.error()->message);
+  std::optional<SqlError> err = e.error();
+  if (!err) err = release(e.release(), nullptr);
+  if (err) {
+    error(err->sqlstate, err->message);
     count(false);
     return false;
   }

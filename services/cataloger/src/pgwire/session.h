@@ -88,6 +88,10 @@ class Session final {
   void close(const std::string& body);
   bool start_portal(Portal& portal);
   void apply_tx(TxEffect effect);
+  // Applies what DEALLOCATE and DISCARD ALL release (`running`: the portal running the
+  // statement, kept); the error for a statement that does not exist, or for DISCARD ALL
+  // in a transaction block.
+  std::optional<SqlError> release(const Release& r, const Portal* running);
   void count(bool ok);
 
   Transport io_;

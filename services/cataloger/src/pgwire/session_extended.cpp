@@ -113,6 +113,7 @@ bool Session::start_portal(Portal& portal) {
   portal.execution = Execution::run(ctx_, portal.sql);
   std::optional<SqlError> err = portal.execution->error();
   if (!err) err = portal.execution->set_formats(portal.result_formats);
+  if (!err) err = release(portal.execution->release(), &portal);
   if (err) {
     error(err->sqlstate, err->message);
     count(false);
