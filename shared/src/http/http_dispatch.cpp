@@ -277,6 +277,10 @@ void Server::Impl::install() {
   // stop() stays well inside its 10 s; no Nagle's 40 ms stall.
   server.set_read_timeout(std::min<std::chrono::seconds>(options.http.request_timeout, std::chrono::seconds(5)));
   server.set_keep_alive_timeout(1);
+  // httplib's default of 5 requests a connection made a polling dashboard or a
+  // scraper reconnect every fifth request. The idle timeout above, not this count,
+  // is what bounds how long a keep-alive connection holds its thread.
+  server.set_keep_alive_max_count(1000);
   server.set_tcp_nodelay(true);
   const auto max = static_cast<std::size_t>(options.http.max_connections);
   server.new_task_queue = [this, max] { return new ConnectionPool(max, stopping, *connections); };

@@ -143,6 +143,18 @@ TEST_F(HttpFramingTest, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_TRUE(c.closed) << "closed after the request that asked for it";
 }
 
+TEST_F(HttpFramingTest, AKeepAliveConnectionServesManyRequests) {
+  Client c(port_);
+  std::string requests;
+  for (int i = 0; i < 40; ++i)
+    requests += "GET /v1/items/n" + std::to_string(i) + " HTTP/1.1\r\n" + kHost + (i == 39 ? "Connection: close\r\n" : "") + "\r\n";
+  ASSERT_TRUE(c.send(requests));
+  auto responses = split_responses(c.read_all());
+  ASSERT_EQ(responses.size(), 40u) << "httplib's default closed the connection after 5";
+  for (int i = 0; i < 39; ++i) EXPECT_NE(RawConnection::header_of(responses[i], "Connection"), "close") << i;
+  EXPECT_NE(responses[39].find("\"id\":\"n39\""), std::string::npos);
+}
+
 TEST_F(HttpFramingTest, PipelinedPostsWithBodiesAreAnsweredInOrder) {
   Client c(port_);
   ASSERT_TRUE(c.send(post("{\"n\":1}") + post("{\"n\":2}") + post("{\"n\":3}", "Connection: close\r\n")));
