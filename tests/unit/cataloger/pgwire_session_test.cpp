@@ -43,6 +43,7 @@ class ServedSession {
     thread_.join();
     ::close(client_);
   }
+  void close_write() { ::shutdown(client_, SHUT_WR); }
   void send(const std::string& bytes) { ASSERT_EQ(::write(client_, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size())); }
   // Everything until the server closes the connection (at most `seconds`).
   std::string read_until_closed(int seconds) {
@@ -118,6 +119,27 @@ TEST(PgSession, LongSessionCommandsAndCatalogQueriesAreRefusedNotACrash) {
   for (auto at = answer.find("C42501"); at != std::string::npos; at = answer.find("C42501", at + 1)) ++refusals;
   EXPECT_EQ(refusals, 2u) << "two ErrorResponses with SQLSTATE 42501 (refused by the gate)";
   EXPECT_NE(answer.find("30s"), std::string::npos) << "the session still answers";
+}
+
+// A client that goes away while its query runs (its FIN arrives) has the query
+// cancelled: the engine's worker is free at once, not at the statement timeout.
+TEST(PgSession, AQueryWhoseClientLeftIsCancelled) {
+  SessionLimits limits = short_timeouts();
+  limits.statement_timeout = std::chrono::milliseconds(120000);
+  const auto started = std::chrono::steady_clock::now();
+  std::string answer;
+  {
+    ServedSession s(limits);
+    s.send(startup_packet());
+    const std::string sql = "SELECT count(*) FROM range(10000000000000)";
+    s.send(std::string("Q") + be32(static_cast<std::int32_t>(4 + sql.size() + 1)) + sql + std::string(1, '\0'));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    s.close_write();
+    answer = s.read_until_closed(60);
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20)) << "not at the 120 s statement timeout";
+  EXPECT_NE(answer.find("C57014"), std::string::npos) << "query_canceled, for whoever still reads";
+  EXPECT_NE(answer.find("the client closed the connection"), std::string::npos);
 }
 
 }  // namespace

@@ -128,6 +128,11 @@ Execution Execution::run(ExecContext& ctx, const std::string& sql) {
       ctx.running("");
       return fail(status.error());
     }
+    if (!is_terminal(status->state) && ctx.client_gone && ctx.client_gone()) {
+      (void)ctx.engine.cancel(e.query_id_);
+      ctx.running("");
+      return fail(make_error(Errc::cancelled, "the client closed the connection"));
+    }
   }
   ctx.running("");
   if (status->state != QueryState::succeeded) {

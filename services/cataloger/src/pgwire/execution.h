@@ -24,6 +24,9 @@ struct ExecContext {
   std::chrono::milliseconds max_timeout{30000};  // default and ceiling of statement_timeout
   // Called with the id of the engine query that runs now ("" when it ended): CancelRequest targets it.
   std::function<void(const std::string&)> running;
+  // Looked at while an engine query runs: true when the client has gone away, which
+  // cancels the query (its worker is free at once, not at the statement timeout).
+  std::function<bool()> client_gone;
 };
 
 // The SQLSTATE for an engine or endpoint error.

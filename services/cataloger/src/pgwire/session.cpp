@@ -19,10 +19,12 @@ std::int32_t be32(const char* p) {
 
 Session::Session(int fd, SessionShared& shared, std::int32_t pid, std::int32_t key)
     : io_(fd, shared.limits.read_timeout), shared_(shared), pid_(pid), key_(key),
-      ctx_{shared.engine, shared.catalog, info_, shared.limits.statement_timeout, [this](const std::string& id) {
+      ctx_{shared.engine, shared.catalog, info_, shared.limits.statement_timeout,
+           [this](const std::string& id) {
              std::lock_guard lock(running_mutex_);
              running_ = id;
-           }} {}
+           },
+           [this] { return io_.peer_closed(); }} {}
 
 void Session::run() {
   try {

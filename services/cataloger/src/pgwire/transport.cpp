@@ -156,4 +156,9 @@ void Transport::close_tls() noexcept {
   ERR_clear_error();
 }
 
+bool Transport::peer_closed() const noexcept {
+  pollfd p{fd_, POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
 }  // namespace etl::pgwire

@@ -35,6 +35,10 @@ class Transport final {
   // Sends TLS close_notify, best effort, without waiting.
   void close_tls() noexcept;
   bool tls() const noexcept { return ssl_ != nullptr; }
+  // Whether the peer has closed its side of the connection (its FIN arrived), looked
+  // at without reading or waiting. PostgreSQL clients never half-close: one that did
+  // has gone away (as PostgreSQL's client_connection_check_interval reads it).
+  bool peer_closed() const noexcept;
 
  private:
   enum class Op { read, write, handshake };
