@@ -313,6 +313,55 @@ class Psycopg(unittest.TestCase):
         conn.rollback()
         conn.close()
 
+    def test_named_cursors_stream_a_query(self):
+        """psycopg's server-side cursors: DECLARE, Describe of the cursor's portal,
+        FETCH FORWARD <itersize> until fewer rows come, CLOSE."""
+        sql = "SELECT song_id, popularity, artist_ids FROM songs_data WHERE popularity >= {} ORDER BY song_id"
+        want = http_query(sql.format(0))["rows"]
+        self.assertGreater(len(want), 20)
+        conn = psycopg.connect(dsn(), connect_timeout=10)  # psycopg runs it in a transaction block
+        try:
+            for binary in (False, True):
+                with conn.cursor(name=f"songs {binary}", binary=binary) as cur:
+                    cur.itersize = 7  # many FETCHes, more than psycopg's prepare threshold
+                    cur.execute(sql.format("%s"), (0,))
+                    self.assertEqual([d.name for d in cur.description], ["song_id", "popularity", "artist_ids"])
+                    got = [list(r) for r in cur]
+                self.assertEqual(got, want, f"binary={binary}")
+            with conn.cursor(name="partial") as cur:
+                cur.execute(sql.format(0))
+                self.assertEqual([list(r) for r in cur.fetchmany(3)], want[:3])
+                cur.scroll(2)  # MOVE
+                self.assertEqual(list(cur.fetchone()), want[5])
+                with self.assertRaises(psycopg.errors.FeatureNotSupported):
+                    cur.scroll(-1)
+            conn.rollback()
+            with conn.cursor() as cur:
+                cur.execute("DECLARE c CURSOR FOR " + sql.format(0))
+                cur.execute("FETCH 2 FROM c")
+                self.assertEqual(cur.statusmessage, "FETCH 2")
+                self.assertEqual([list(r) for r in cur.fetchall()], want[:2])
+                cur.execute("CLOSE c")
+                with self.assertRaises(psycopg.errors.InvalidCursorName):
+                    cur.execute("FETCH 1 FROM c")
+            conn.rollback()
+            with conn.cursor() as cur:
+                cur.execute("DECLARE gone CURSOR FOR SELECT 1")
+            conn.commit()  # a cursor without HOLD ends with its transaction
+            with conn.cursor() as cur, self.assertRaises(psycopg.errors.InvalidCursorName):
+                cur.execute("FETCH 1 FROM gone")
+            conn.rollback()
+        finally:
+            conn.close()
+        # Autocommit: only WITH HOLD cursors outlive their statement.
+        with self.conn.cursor(name="held", withhold=True) as cur:
+            cur.itersize = 50
+            cur.execute(sql.format(0))
+            self.assertEqual(len(list(cur)), len(want))
+        with self.assertRaises(psycopg.errors.NoActiveSqlTransaction):
+            with self.conn.cursor(name="not held") as cur:
+                cur.execute(sql.format(0))
+
     def test_statement_timeout_is_57014(self):
         with self.conn.cursor() as cur:
             cur.execute("SET statement_timeout = 300")
@@ -341,6 +390,13 @@ class SqlAlchemyInspector(unittest.TestCase):
                 n = conn.execute(sqlalchemy.text("SELECT count(*) FROM songs_data WHERE explicit = :e"),
                                  {"e": False}).scalar()
             self.assertEqual(n, http_query("SELECT count(*) FROM songs_data WHERE explicit = false")["rows"][0][0])
+            # stream_results (pandas' chunked reads do the same): a psycopg server-side cursor.
+            want = http_query("SELECT song_id FROM songs_data ORDER BY song_id")["rows"]
+            with engine.connect().execution_options(stream_results=True, max_row_buffer=5) as conn:
+                result = conn.execute(sqlalchemy.text("SELECT song_id FROM songs_data ORDER BY song_id"))
+                chunks = [list(map(list, p)) for p in result.partitions(4)]
+            self.assertGreater(len(chunks), 1)
+            self.assertEqual([row for chunk in chunks for row in chunk], want)
         finally:
             engine.dispose()
 

@@ -83,6 +83,8 @@ Execution Execution::run(ExecContext& ctx, const std::string& sql) {
   // case. Clients' own statements of these kinds are a few KB at most (psql's
   // longest \d is 3 KB); a longer one goes to the engine, whose gate refuses
   // what is not a query over the tables (SET, system catalogs).
+  if (ctx.cursor_statement)
+    if (auto o = ctx.cursor_statement(sql)) return local(std::move(*o));
   const bool short_enough = n.size() <= kMaxLocalStatementBytes;
   if (auto o = short_enough ? session_command(n, ctx.session) : std::nullopt) return local(std::move(*o));
   if (auto select = short_enough ? parse_select(n) : std::nullopt) {
@@ -250,6 +252,31 @@ Result<bool> Execution::write_rows(ExecContext& ctx, Writer& w, std::int32_t max
   }
   write_command_complete(w, "SELECT " + std::to_string(sent_));
   return true;
+}
+
+Result<LocalResult> Execution::take_rows(ExecContext& ctx, long long count) {
+  LocalResult out;
+  out.returns_rows = true;
+  for (std::size_t i = 0; i < column_count(); ++i)
+    out.columns.push_back(LocalColumn{is_local_ ? local_.result.columns[i].name : names_[i], column_oid(i)});
+  while (count < 0 || static_cast<long long>(out.rows.size()) < count) {
+    if (is_local_) {
+      if (local_pos_ == local_.result.rows.size()) break;
+      out.rows.push_back(local_.result.rows[local_pos_++]);
+      continue;
+    }
+    if (page_pos_ == page_.size()) {
+      auto more = next_page(ctx);
+      if (!more) return std::move(more).error();
+      if (!*more) break;
+      continue;
+    }
+    auto values = row_values(page_[page_pos_++], types_);
+    if (!values) return std::move(values).error();
+    out.rows.push_back(std::move(values).value());
+  }
+  out.tag = "FETCH " + std::to_string(out.rows.size());
+  return out;
 }
 
 }  // namespace etl::pgwire

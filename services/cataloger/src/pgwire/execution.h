@@ -27,6 +27,9 @@ struct ExecContext {
   // Looked at while an engine query runs: true when the client has gone away, which
   // cancels the query (its worker is free at once, not at the statement timeout).
   std::function<bool()> client_gone;
+  // DECLARE, FETCH, MOVE and CLOSE (cursors.h) act on the session's portals: the
+  // session answers them (nullopt: `sql` is not one of these).
+  std::function<std::optional<LocalOutcome>(const std::string& sql)> cursor_statement;
 };
 
 // The SQLSTATE for an engine or endpoint error.
@@ -51,6 +54,9 @@ class Execution final {
   // exhausted; returns whether it is. `flush` is called when the buffer grows large.
   // An error on a later page is returned (the caller reports it).
   Result<bool> write_rows(ExecContext& ctx, Writer& w, std::int32_t max_rows, const std::function<Status()>& flush);
+  // The next `count` rows (-1: all that are left) as text, with the columns: what a
+  // FETCH from this execution, as a cursor, answers ("FETCH <n>" / "MOVE <n>").
+  Result<LocalResult> take_rows(ExecContext& ctx, long long count);
 
  private:
   Result<bool> next_page(ExecContext& ctx);

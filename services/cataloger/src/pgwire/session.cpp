@@ -2,6 +2,7 @@
 
 #include "etl/log.h"
 #include "pgwire/commands.h"
+#include "pgwire/cursors.h"
 #include "pgwire/sql_text.h"
 
 namespace etl::pgwire {
@@ -24,7 +25,7 @@ Session::Session(int fd, SessionShared& shared, std::int32_t pid, std::int32_t k
              std::lock_guard lock(running_mutex_);
              running_ = id;
            },
-           [this] { return io_.peer_closed(); }} {}
+           [this] { return io_.peer_closed(); }, [this](const std::string& sql) { return cursor_statement(sql); }} {}
 
 void Session::run() {
   try {
@@ -248,9 +249,61 @@ std::optional<SqlError> Session::release(const Release& r, const Portal* running
   return std::nullopt;
 }
 
+std::optional<LocalOutcome> Session::cursor_statement(const std::string& sql) {
+  auto parsed = parse_cursor_statement(sql);
+  if (!parsed) return std::nullopt;
+  if (const auto* err = std::get_if<SqlError>(&*parsed)) return local_error(err->sqlstate, err->message);
+  const auto& c = std::get<CursorStatement>(*parsed);
+  auto done = [](LocalResult r) { return LocalOutcome{std::move(r), std::nullopt, TxEffect::none, {}}; };
+  auto missing = [&c] { return local_error("34000", "cursor \"" + c.name + "\" does not exist"); };
+  using Kind = CursorStatement::Kind;
+  switch (c.kind) {
+    case Kind::declare: {
+      if (!c.hold && tx_ == 'I') return local_error("25P01", "DECLARE CURSOR can only be used in transaction blocks");
+      if (portals_.count(c.name)) return local_error("42P03", "cursor \"" + c.name + "\" already exists");
+      if (portals_.size() >= shared_.limits.max_prepared)
+        return local_error("53400", "too many portals on this connection (" + std::to_string(shared_.limits.max_prepared) + ")");
+      Portal cursor;
+      cursor.sql = c.query;
+      cursor.cursor = true;
+      cursor.hold = c.hold;
+      cursor.execution = Execution::run(ctx_, c.query);
+      if (const auto& err = cursor.execution->error()) return local_error(err->sqlstate, err->message);
+      portals_[c.name] = std::move(cursor);
+      return done(command("DECLARE CURSOR"));
+    }
+    case Kind::fetch:
+    case Kind::move: {
+      auto it = portals_.find(c.name);
+      if (it == portals_.end() || !it->second.execution || &it->second == running_portal_) return missing();
+      auto rows = it->second.execution->take_rows(ctx_, c.count);
+      if (!rows) return local_error(sqlstate_for(rows.error()), rows.error().message);
+      if (c.kind == Kind::fetch) return done(std::move(rows).value());
+      return done(command("MOVE " + std::to_string(rows->rows.size())));
+    }
+    case Kind::close: {
+      auto it = portals_.find(c.name);
+      if (it == portals_.end() || &it->second == running_portal_) return missing();
+      portals_.erase(it);
+      return done(command("CLOSE CURSOR"));
+    }
+    case Kind::close_all:
+      std::erase_if(portals_, [this](const auto& p) { return p.second.cursor && &p.second != running_portal_; });
+      return done(command("CLOSE CURSOR ALL"));
+  }
+  return std::nullopt;
+}
+
+void Session::close_transaction_cursors() {
+  std::erase_if(portals_, [this](const auto& p) { return p.second.cursor && !p.second.hold && &p.second != running_portal_; });
+}
+
 void Session::apply_tx(TxEffect effect) {
   if (effect == TxEffect::begin && tx_ == 'I') tx_ = 'T';
-  if (effect == TxEffect::commit || effect == TxEffect::rollback) tx_ = 'I';
+  if (effect == TxEffect::commit || effect == TxEffect::rollback) {
+    tx_ = 'I';
+    close_transaction_cursors();
+  }
 }
 
 // Runs one statement of a simple query, all rows at once; false when it failed.

@@ -67,6 +67,8 @@ class Session final {
     std::vector<std::int16_t> result_formats;  // as Bind asked (binary_values.h column_formats)
     std::optional<Execution> execution;
     bool done = false;
+    bool cursor = false;  // made by DECLARE (cursors.h): closed with its transaction unless `hold`
+    bool hold = false;
   };
 
   Status startup();
@@ -92,6 +94,10 @@ class Session final {
   // statement, kept); the error for a statement that does not exist, or for DISCARD ALL
   // in a transaction block.
   std::optional<SqlError> release(const Release& r, const Portal* running);
+  // DECLARE, FETCH, MOVE, CLOSE (ExecContext::cursor_statement).
+  std::optional<LocalOutcome> cursor_statement(const std::string& sql);
+  // At the end of a transaction: its cursors (not WITH HOLD ones) are gone.
+  void close_transaction_cursors();
   void count(bool ok);
 
   Transport io_;
@@ -103,6 +109,7 @@ class Session final {
   bool skip_to_sync_ = false;
   std::map<std::string, Prepared> statements_;
   std::map<std::string, Portal> portals_;
+  const Portal* running_portal_ = nullptr;  // the portal whose statement runs now (extended protocol)
   std::mutex running_mutex_;
   std::string running_;  // the engine query that runs now
   ExecContext ctx_;

@@ -19,7 +19,7 @@ bool describes_rows(const std::string& sql) {
 Status Session::handle_extended(char type, const std::string& body) {
   if (type == 'S') {
     skip_to_sync_ = false;
-    if (tx_ == 'I') portals_.clear();
+    if (tx_ == 'I') std::erase_if(portals_, [](const auto& p) { return !p.second.hold; });  // WITH HOLD cursors stay
     write_ready(out_, tx_);
     return flush();
   }
@@ -110,7 +110,9 @@ bool Session::start_portal(Portal& portal) {
     skip_to_sync_ = true;
     return false;
   }
+  running_portal_ = &portal;
   portal.execution = Execution::run(ctx_, portal.sql);
+  running_portal_ = nullptr;
   std::optional<SqlError> err = portal.execution->error();
   if (!err) err = portal.execution->set_formats(portal.result_formats);
   if (!err) err = release(portal.execution->release(), &portal);
