@@ -7,6 +7,7 @@
 
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "cataloger_fixtures.h"
 #include "pgwire/session.h"
@@ -61,6 +62,29 @@ class ServedSession {
   int client_ = -1;
   std::thread thread_;
 };
+
+std::string be16(std::int16_t v) {
+  return std::string{static_cast<char>((static_cast<std::uint16_t>(v) >> 8) & 0xff), static_cast<char>(v & 0xff)};
+}
+std::string message(char type, const std::string& body) {
+  return std::string(1, type) + be32(static_cast<std::int32_t>(body.size() + 4)) + body;
+}
+std::string query(const std::string& sql) { return message('Q', sql + std::string(1, '\0')); }
+std::string parse(const std::string& name, const std::string& sql) {
+  return message('P', name + std::string(1, '\0') + sql + std::string(1, '\0') + be16(0));
+}
+// Bind of the unnamed portal to `statement` with text parameters, then Execute and Sync.
+std::string bind_execute_sync(const std::string& statement, const std::vector<std::string>& params) {
+  std::string body = std::string(1, '\0') + statement + std::string(1, '\0') + be16(0) + be16(static_cast<std::int16_t>(params.size()));
+  for (const auto& p : params) body += be32(static_cast<std::int32_t>(p.size())) + p;
+  body += be16(0);
+  return message('B', body) + message('E', std::string(1, '\0') + be32(0)) + message('S', "");
+}
+std::size_t count_of(const std::string& haystack, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1)) ++n;
+  return n;
+}
 
 SessionLimits short_timeouts() {
   SessionLimits limits;
@@ -119,6 +143,47 @@ TEST(PgSession, LongSessionCommandsAndCatalogQueriesAreRefusedNotACrash) {
   for (auto at = answer.find("C42501"); at != std::string::npos; at = answer.find("C42501", at + 1)) ++refusals;
   EXPECT_EQ(refusals, 2u) << "two ErrorResponses with SQLSTATE 42501 (refused by the gate)";
   EXPECT_NE(answer.find("30s"), std::string::npos) << "the session still answers";
+}
+
+// A parameter referenced many times is copied each time it is bound: the bound
+// statement may be no longer than a message, so a 1 KB Bind cannot build megabytes.
+TEST(PgSession, BindingIsBoundedWhateverTheReferencesMultiply) {
+  SessionLimits limits = short_timeouts();
+  limits.max_message_bytes = 64u << 10;
+  ServedSession s(limits);
+  s.send(startup_packet());
+  std::string sql = "SELECT length($1)";
+  for (int i = 0; i < 1000; ++i) sql += " + length($1)";
+  s.send(parse("amplified", sql) + bind_execute_sync("amplified", {std::string(1024, 'x')}));
+  s.send(parse("", "SELECT length($1)") + bind_execute_sync("", {std::string(1024, 'x')}));
+  std::string answer = s.read_until_closed(10);
+  EXPECT_EQ(count_of(answer, "C54000"), 1u) << "the 1 MB statement is refused at Bind";
+  EXPECT_NE(answer.find("parameters bound is longer than 65536 bytes"), std::string::npos);
+  EXPECT_NE(answer.find(std::string("\0\0\0\x04" "1024", 8)), std::string::npos) << "the next statement runs";
+}
+
+// Prepared statements' text and the pages open cursors keep count toward one bound
+// per connection: past it, 53400, and the connection goes on.
+TEST(PgSession, StatementsAndCursorsHoldAtMostTheConnectionsBound) {
+  SessionLimits limits = short_timeouts();
+  limits.max_held_bytes = 256u << 10;
+  ServedSession s(limits);
+  s.send(startup_packet());
+  const std::string padding = " /*" + std::string(60 << 10, 'p') + "*/";
+  for (int i = 1; i <= 5; ++i) s.send(parse("s" + std::to_string(i), "SELECT " + std::to_string(i) + padding));
+  s.send(message('S', ""));
+  s.send(query("BEGIN"));
+  s.send(query("DECLARE c1 CURSOR FOR SELECT repeat('x', 200) FROM range(1000)"));
+  s.send(query("DECLARE c2 CURSOR FOR SELECT repeat('y', 200) FROM range(1000)"));
+  s.send(query("ROLLBACK"));
+  s.send(query("BEGIN"));
+  s.send(query("DECLARE c3 CURSOR FOR SELECT repeat('z', 200) FROM range(1000)"));
+  s.send(query("FETCH 2 FROM c3"));
+  std::string answer = s.read_until_closed(20);
+  EXPECT_EQ(count_of(answer, "C53400"), 2u) << "the fifth 60 KB statement and the second 200 KB cursor";
+  EXPECT_NE(answer.find("would hold more than 256 KiB"), std::string::npos);
+  EXPECT_EQ(count_of(answer, std::string("DECLARE CURSOR\0", 15)), 2u) << "c1, and c3 once c1 closed with its transaction";
+  EXPECT_NE(answer.find(std::string("FETCH 2\0", 8)), std::string::npos);
 }
 
 // A client that goes away while its query runs (its FIN arrives) has the query

@@ -105,6 +105,7 @@ Execution Execution::run(ExecContext& ctx, const std::string& sql) {
   QueryRequest request;
   request.sql = sql;
   request.max_rows = kMaxPageRows;
+  request.client = ctx.client;
   request.timeout = statement_timeout(ctx);
   // Like POST /v1/query's max_age_s: reuse a cached result up to this old (never older than the data).
   if (auto age = ctx.session.settings.find("etl.max_age_s"); age != ctx.session.settings.end()) {
@@ -277,6 +278,14 @@ Result<LocalResult> Execution::take_rows(ExecContext& ctx, long long count) {
   }
   out.tag = "FETCH " + std::to_string(out.rows.size());
   return out;
+}
+
+std::size_t Execution::held_bytes() const noexcept {
+  std::size_t n = 0;
+  for (const auto& row : page_) n += row.size();
+  for (const auto& row : local_.result.rows)
+    for (const auto& v : row) n += v ? v->size() : 0;
+  return n;
 }
 
 }  // namespace etl::pgwire

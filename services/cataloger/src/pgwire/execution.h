@@ -30,6 +30,9 @@ struct ExecContext {
   // DECLARE, FETCH, MOVE and CLOSE (cursors.h) act on the session's portals: the
   // session answers them (nullopt: `sql` is not one of these).
   std::function<std::optional<LocalOutcome>(const std::string& sql)> cursor_statement;
+  // Who runs the queries (the peer's address), for the engine's per-client fairness:
+  // the same identity as over HTTP from that address.
+  std::string client;
 };
 
 // The SQLSTATE for an engine or endpoint error.
@@ -57,6 +60,8 @@ class Execution final {
   // The next `count` rows (-1: all that are left) as text, with the columns: what a
   // FETCH from this execution, as a cursor, answers ("FETCH <n>" / "MOVE <n>").
   Result<LocalResult> take_rows(ExecContext& ctx, long long count);
+  // The bytes of rows this execution keeps in memory (its current page).
+  std::size_t held_bytes() const noexcept;
 
  private:
   Result<bool> next_page(ExecContext& ctx);

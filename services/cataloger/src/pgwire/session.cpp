@@ -1,5 +1,9 @@
 #include "pgwire/session.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "etl/log.h"
 #include "pgwire/commands.h"
 #include "pgwire/cursors.h"
@@ -16,7 +20,26 @@ std::int32_t be32(const char* p) {
   return static_cast<std::int32_t>((std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) | b[3]);
 }
 
+// The peer's address as HTTP reports a client's ("127.0.0.1", "::1"); "" for a socket without one.
+std::string peer_address(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "";
+  char text[INET6_ADDRSTRLEN] = {};
+  if (addr.ss_family == AF_INET)
+    return ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr, text, sizeof text) ? text : "";
+  if (addr.ss_family == AF_INET6)
+    return ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr, text, sizeof text) ? text : "";
+  return "";
+}
+
 }  // namespace
+
+std::string held_too_much(std::size_t limit) {
+  const std::string size = limit % (1u << 20) == 0 ? std::to_string(limit >> 20) + " MiB" : std::to_string(limit >> 10) + " KiB";
+  return "this connection's open cursors, portals and prepared statements would hold more than " + size +
+         ": close some (CLOSE, Close) or fetch fewer rows at once";
+}
 
 Session::Session(int fd, SessionShared& shared, std::int32_t pid, std::int32_t key)
     : io_(fd, shared.limits.read_timeout), shared_(shared), pid_(pid), key_(key),
@@ -25,7 +48,8 @@ Session::Session(int fd, SessionShared& shared, std::int32_t pid, std::int32_t k
              std::lock_guard lock(running_mutex_);
              running_ = id;
            },
-           [this] { return io_.peer_closed(); }, [this](const std::string& sql) { return cursor_statement(sql); }} {}
+           [this] { return io_.peer_closed(); }, [this](const std::string& sql) { return cursor_statement(sql); },
+           peer_address(fd)} {}
 
 void Session::run() {
   try {
@@ -269,6 +293,8 @@ std::optional<LocalOutcome> Session::cursor_statement(const std::string& sql) {
       cursor.hold = c.hold;
       cursor.execution = Execution::run(ctx_, c.query);
       if (const auto& err = cursor.execution->error()) return local_error(err->sqlstate, err->message);
+      if (held_by_portals() + cursor.execution->held_bytes() > shared_.limits.max_held_bytes)
+        return local_error("53400", held_too_much(shared_.limits.max_held_bytes));
       portals_[c.name] = std::move(cursor);
       return done(command("DECLARE CURSOR"));
     }
@@ -292,6 +318,13 @@ std::optional<LocalOutcome> Session::cursor_statement(const std::string& sql) {
       return done(command("CLOSE CURSOR ALL"));
   }
   return std::nullopt;
+}
+
+std::size_t Session::held_by_portals() const {
+  std::size_t n = 0;
+  for (const auto& [name, portal] : portals_)
+    if (portal.execution) n += portal.execution->held_bytes();
+  return n;
 }
 
 void Session::close_transaction_cursors() {

@@ -30,6 +30,9 @@ struct SessionLimits {
   std::chrono::seconds idle_timeout{600};          // between messages
   std::chrono::milliseconds statement_timeout{30000};
   std::size_t max_prepared = 256;                  // named statements and portals per connection
+  // What a connection may hold at once: the text of its prepared statements, and the
+  // result pages its open portals and cursors keep (each up to 1,000 rows). 53400 past it.
+  std::size_t max_held_bytes = 64u << 20;
 };
 
 // What every session shares: set up once by the server.
@@ -46,6 +49,9 @@ struct SessionShared {
   bool tls_required = false;  // ETL_PG_TLS_REQUIRED: a plaintext start-up gets FATAL 28000
   Counter* tls_sessions = nullptr;
 };
+
+// The 53400 message when a connection would hold more than SessionLimits::max_held_bytes.
+std::string held_too_much(std::size_t limit);
 
 class Session final {
  public:
@@ -98,6 +104,8 @@ class Session final {
   std::optional<LocalOutcome> cursor_statement(const std::string& sql);
   // At the end of a transaction: its cursors (not WITH HOLD ones) are gone.
   void close_transaction_cursors();
+  // The bytes of result pages the open portals and cursors hold.
+  std::size_t held_by_portals() const;
   void count(bool ok);
 
   Transport io_;

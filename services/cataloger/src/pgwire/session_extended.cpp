@@ -49,6 +49,9 @@ void Session::parse(const std::string& body) {
     return fail("42P05", "prepared statement \"" + msg->name + "\" already exists");
   if (!msg->name.empty() && statements_.size() >= shared_.limits.max_prepared)
     return fail("53400", "too many prepared statements on this connection (" + std::to_string(shared_.limits.max_prepared) + ")");
+  std::size_t held = msg->query.size();
+  for (const auto& [name, statement] : statements_) held += statement.sql.size();
+  if (held > shared_.limits.max_held_bytes) return fail("53400", held_too_much(shared_.limits.max_held_bytes));
   auto parts = split_statements(msg->query);
   if (!parts) return fail("42601", parts.error().message);
   if (parts->size() > 1) return fail("42601", "cannot insert multiple commands into a prepared statement");
@@ -87,9 +90,10 @@ void Session::bind(const std::string& body) {
     std::int16_t format = msg->param_formats.empty() ? 0 : msg->param_formats.size() == 1 ? msg->param_formats[0] : msg->param_formats[i];
     params.push_back(Param{msg->params[i], p.param_types[i], format == 1});
   }
-  auto sql = bind_parameters(p.sql, params);
+  auto sql = bind_parameters(p.sql, params, shared_.limits.max_message_bytes);
   if (!sql) {
     const auto& m = sql.error().message;
+    if (sql.error().code == Errc::too_large) return fail("54000", m);
     const bool datetime = m.rfind("invalid input syntax for type date", 0) == 0 ||
                           m.rfind("invalid input syntax for type timestamp", 0) == 0;
     return fail(m.rfind("unsupported", 0) == 0 ? "0A000" : datetime ? "22007" : "22P02", m);
@@ -116,6 +120,10 @@ bool Session::start_portal(Portal& portal) {
   std::optional<SqlError> err = portal.execution->error();
   if (!err) err = portal.execution->set_formats(portal.result_formats);
   if (!err) err = release(portal.execution->release(), &portal);
+  if (!err && held_by_portals() > shared_.limits.max_held_bytes) {
+    err = SqlError{"53400", held_too_much(shared_.limits.max_held_bytes)};
+    portal.execution.reset();  // its page is what was too much
+  }
   if (err) {
     error(err->sqlstate, err->message);
     count(false);
@@ -150,7 +158,7 @@ void Session::describe(const std::string& body) {
     }
     // The columns are known once the statement runs: run it with NULL parameters.
     std::vector<Param> nulls(st->second.param_types.size());
-    auto sql = bind_parameters(st->second.sql, nulls);
+    auto sql = bind_parameters(st->second.sql, nulls, shared_.limits.max_message_bytes);
     Portal probe;
     probe.sql = sql ? *sql : st->second.sql;
     if (!start_portal(probe)) return;

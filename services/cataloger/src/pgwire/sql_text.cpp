@@ -280,9 +280,10 @@ Result<std::string> param_literal(const Param& p) {
   }
 }
 
-Result<std::string> bind_parameters(std::string_view sql, const std::vector<Param>& params) {
+Result<std::string> bind_parameters(std::string_view sql, const std::vector<Param>& params, std::size_t max_bytes) {
   std::string out;
-  out.reserve(sql.size() + 16 * params.size());
+  out.reserve(std::min(max_bytes, sql.size() + 16 * params.size()));
+  std::vector<std::optional<std::string>> literals(params.size());  // each made once, however often it is referenced
   for (std::size_t i = 0; i < sql.size();) {
     auto end = skip_special(sql, i);
     if (end == npos) return unterminated();
@@ -297,8 +298,17 @@ Result<std::string> bind_parameters(std::string_view sql, const std::vector<Para
       if (r.ec == std::errc{} && r.ptr != sql.data() + i + 1) {
         if (n < 1 || static_cast<std::size_t>(n) > params.size())
           return make_error(Errc::invalid_argument, "there is no parameter $" + std::to_string(n));
-        auto literal = param_literal(params[static_cast<std::size_t>(n - 1)]);
-        if (!literal) return std::move(literal).error();
+        auto& literal = literals[static_cast<std::size_t>(n - 1)];
+        if (!literal) {
+          auto made = param_literal(params[static_cast<std::size_t>(n - 1)]);
+          if (!made) return std::move(made).error();
+          literal = std::move(made).value();
+        }
+        // A parameter referenced many times is copied as many times: bounded, so a
+        // small Bind cannot build a statement of gigabytes.
+        if (out.size() + literal->size() + 2 > max_bytes)
+          return make_error(Errc::too_large, "the statement with its parameters bound is longer than " +
+                                                 std::to_string(max_bytes) + " bytes");
         // Spaces keep a literal from gluing onto a neighbouring token ("-$1" with -5 -> "- -5").
         out += ' ';
         out += *literal;
@@ -309,6 +319,8 @@ Result<std::string> bind_parameters(std::string_view sql, const std::vector<Para
     }
     out += sql[i++];
   }
+  if (out.size() > max_bytes)
+    return make_error(Errc::too_large, "the statement with its parameters bound is longer than " + std::to_string(max_bytes) + " bytes");
   return out;
 }
 

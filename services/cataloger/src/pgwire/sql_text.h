@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,8 +42,10 @@ struct Param {
 Result<std::string> param_literal(const Param& param);
 
 // `sql` with every $n replaced by the literal of params[n-1]. invalid_argument when
-// a $n has no parameter.
-Result<std::string> bind_parameters(std::string_view sql, const std::vector<Param>& params);
+// a $n has no parameter; too_large when the result would be longer than `max_bytes`
+// (a parameter referenced many times is copied each time).
+Result<std::string> bind_parameters(std::string_view sql, const std::vector<Param>& params,
+                                    std::size_t max_bytes = std::numeric_limits<std::size_t>::max());
 
 // 'it''s' — the standard-conforming quoted literal (backslashes are not escapes).
 std::string quote_literal(std::string_view text);
