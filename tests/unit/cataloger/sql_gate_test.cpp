@@ -72,6 +72,30 @@ TEST_F(Gate, StatementsThatWouldTakeLongToPlanAreRefused) {
             std::string::npos);
 }
 
+// Flat shapes: DuckDB's parser is quadratic in AND/OR chains (1 MB of them held the
+// gate for 22 s) and list items cost ~10 KB each while parsed (200,000: 2.8 GB).
+TEST_F(Gate, LongFlatChainsAndListsAreRefusedBeforeParsing) {
+  auto chain = [](int n, const char* op) {
+    std::string sql = "SELECT count(*) FROM songs_data WHERE popularity > 0";
+    for (int i = 0; i < n; ++i) sql += std::string(" ") + op + " popularity <> " + std::to_string(i);
+    return sql;
+  };
+  auto list = [](int n) {
+    std::string sql = "SELECT count(*) FROM songs_data WHERE song_id IN ('s0'";
+    for (int i = 1; i < n; ++i) sql += ", 's" + std::to_string(i) + "'";
+    return sql + ")";
+  };
+  EXPECT_TRUE(check(chain(999, "AND")).ok()) << check(chain(999, "AND")).error().message;
+  EXPECT_NE(refused(chain(1001, "AND")).find("more than 1000 ANDs and ORs"), std::string::npos);
+  EXPECT_NE(refused(chain(1001, "or")).find("more than 1000 ANDs and ORs"), std::string::npos);
+  EXPECT_TRUE(check(list(10000)).ok()) << check(list(10000)).error().message;
+  EXPECT_NE(refused(list(10002)).find("more than 10000 list items"), std::string::npos);
+  EXPECT_NE(refused("SELECT 1" + std::string(20000, ',') ).find("more than 10000 list items"), std::string::npos);
+  // Inside strings and comments they are text, not terms.
+  EXPECT_TRUE(check("SELECT count(*) FROM songs_data WHERE song_name <> '" + std::string(30000, ',') + "' -- " +
+                    std::string(3000, 'x') + " and or and\n").ok());
+}
+
 TEST_F(Gate, CarriageReturnEndsACommentForTheGateToo) {
   // The issue's two exploits: DuckDB ends -- at \r, so what follows runs.
   EXPECT_NE(refused("SELECT 1 AS a --\r, (SELECT count(*) FROM glob('/**')) AS b").find("refused"), std::string::npos);
