@@ -5,6 +5,7 @@
 // honest OpenAPI security, and the /metrics format.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <thread>
 
 #include "child_process.h"
@@ -50,6 +51,14 @@ class Service {
 
 int status(const std::string& r) { return RawConnection::status_of(r); }
 
+// The resident set of process `pid` in KiB (VmRSS), or -1 when unknown.
+long rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
 TEST(ListenerHardening, ProbesAnswerInMillisecondsUnderHundredsOfSlowClients) {
   Service cataloger("cataloger", {{"ETL_HTTP_REQUEST_TIMEOUT_S", "30"}});
   ASSERT_TRUE(cataloger.up()) << cataloger.child().log();
@@ -94,6 +103,45 @@ TEST(ListenerHardening, AChunkedBodyOverTheLimitIs413AndDoesNotGrowTheProcess) {
   EXPECT_EQ(status(r), 413) << r;
   EXPECT_NE(r.find("ETL_MAX_REQUEST_BODY_BYTES"), std::string::npos);
   EXPECT_EQ(call("GET", transformer.base() + "/healthz").status, 200);
+}
+
+TEST(ListenerHardening, AnEndlessRequestHeadIs431AndDoesNotGrowTheProcess) {
+  // Before: header fields were stored without bound until the request
+  // deadline (a probe grew a service from 62 MB to 1 GB in 10 s, and it stayed).
+  Service cataloger("cataloger", {});
+  ASSERT_TRUE(cataloger.up());
+  const long before = rss_kib(cataloger.child().pid());
+  ASSERT_GT(before, 0);
+  RawConnection c(cataloger.port());
+  ASSERT_TRUE(c.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"));
+  std::string batch;
+  for (int i = 0; i < 64; ++i) batch += "X-Fill: " + std::string(1000, 'a') + "\r\n";
+  for (int i = 0; i < 1000 && c.send(batch); ++i) {
+  }  // up to 64 MB of header fields offered; the server stops reading at 64 KiB
+  auto r = c.read_response();
+  EXPECT_EQ(status(r), 431) << r.substr(0, 300);
+  EXPECT_EQ(RawConnection::header_of(r, "Content-Type"), "application/problem+json") << r.substr(0, 300);
+  EXPECT_EQ(RawConnection::header_of(r, "Connection"), "close") << r.substr(0, 300);
+  const long after = rss_kib(cataloger.child().pid());
+  EXPECT_LT(after - before, 16 * 1024) << "RSS grew from " << before << " KiB to " << after << " KiB";
+  EXPECT_EQ(call("GET", cataloger.base() + "/healthz").status, 200);
+}
+
+TEST(ListenerHardening, InventedMethodsShareOneMetricsSeries) {
+  // Before: every method name a client invented became a series of its own.
+  Service cataloger("cataloger", {});
+  ASSERT_TRUE(cataloger.up());
+  for (int i = 0; i < 100; ++i) {
+    const std::string method = "INVENTED" + std::to_string(i) + std::string(200, 'X');
+    EXPECT_EQ(status(raw_request(cataloger.port(), method + " /v1/tables HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")), 501) << i;
+  }
+  EXPECT_EQ(call("GET", cataloger.base() + "/v1/tables").status, 200);
+  const std::string text = call("GET", cataloger.base() + "/metrics").body;
+  EXPECT_EQ(text.find("INVENTED"), std::string::npos) << "an invented method is a label value";
+  std::size_t other = 0;
+  for (auto at = text.find("method=\"other\""); at != std::string::npos; at = text.find("method=\"other\"", at + 1)) ++other;
+  EXPECT_LE(other, 1u) << text;
+  EXPECT_NE(text.find("method=\"GET\""), std::string::npos) << text;
 }
 
 TEST(ListenerHardening, MethodsGet405WithAllowOr501) {

@@ -32,6 +32,12 @@ thread_local RequestState current;
 
 const std::string kUnmatched = "unmatched";
 
+// A method as the requests counter's label: one this server knows
+// (policy::is_known_method), else "other". Every distinct label value is a
+// time series kept for the process's life, and a method is any token a client
+// invents (up to httplib's 8 KiB line).
+std::string method_label(const std::string& method) { return policy::is_known_method(method) ? method : "other"; }
+
 Request convert(const httplib::Request& req, std::vector<std::string> params, std::string body) {
   Request r;
   r.method = req.method;
@@ -181,7 +187,7 @@ void Server::Impl::log_request(const httplib::Request& req, const httplib::Respo
   latency->observe(seconds);
   metrics
       .counter("spotify_etl_http_requests_total", "HTTP requests by method, route template and status",
-               {{"service", options.service}, {"method", req.method}, {"route", *(current.route ? current.route : &kUnmatched)},
+               {{"service", options.service}, {"method", method_label(req.method)}, {"route", *(current.route ? current.route : &kUnmatched)},
                 {"status", std::to_string(res.status)}})
       .inc();
   if (watchdog && !current.peer.empty()) watchdog->response_written(current.peer);
@@ -208,6 +214,15 @@ void write_then_close(Response r, httplib::Response& out) {
 }  // namespace
 
 void Server::Impl::refused_by_httplib(const httplib::Request& req, httplib::Response& res) {
+  // httplib saw the head end early (400) or its request line as too long (414):
+  // it was cut at a bound (ConnectionStream), and what the client still sends is no request.
+  if (Listener::head_too_large()) {
+    return write_then_close(problem_response(431, "Request Header Fields Too Large",
+                                             "a request's line and header fields may have at most " +
+                                                 std::to_string(ConnectionStream::kMaxRequestHead) + " bytes and " +
+                                                 std::to_string(ConnectionStream::kMaxHeaderFields) + " fields"),
+                            res);
+  }
   if (!res.body.empty()) return;  // a handler already wrote a problem
   if (current.start != std::chrono::steady_clock::time_point{}) {
     return write_response(problem_response(res.status, "", reason_phrase(res.status)), res);

@@ -138,6 +138,10 @@ bool ConnectionStream::is_readable() const { return begin_ < end_ || wait(POLLIN
 bool ConnectionStream::is_writable() const { return wait(POLLOUT, write_timeout_); }
 
 ssize_t ConnectionStream::read(char* ptr, size_t size) {
+  if (head_too_large_ || (in_head_ && head_bytes_ == kMaxRequestHead)) {  // no wait for bytes that would be refused
+    head_too_large_ = true;
+    return 0;
+  }
   if (begin_ == end_) {
     if (!wait(POLLIN, read_timeout_)) return -1;
     ssize_t n;
@@ -147,10 +151,46 @@ ssize_t ConnectionStream::read(char* ptr, size_t size) {
     begin_ = 0;
     end_ = static_cast<std::size_t>(n);
   }
-  size = std::min(size, end_ - begin_);
+  size = count_head(buffer_.data() + begin_, std::min(size, end_ - begin_));
   std::memcpy(ptr, buffer_.data() + begin_, size);
   begin_ += size;
-  return static_cast<ssize_t>(size);
+  return static_cast<ssize_t>(size);  // 0 past the head's bound: httplib's parser stops there
+}
+
+void ConnectionStream::begin_request() {
+  in_head_ = request_line_ = true;
+  head_too_large_ = line_is_cr_ = false;
+  head_bytes_ = line_bytes_ = fields_ = 0;
+}
+
+std::size_t ConnectionStream::count_head(const char* p, std::size_t n) {
+  if (!in_head_) return n;
+  std::size_t i = 0;
+  for (; i < n; ++i) {
+    if (p[i] != '\n') {
+      if (head_bytes_ == kMaxRequestHead) break;
+      ++head_bytes_;
+      line_is_cr_ = line_bytes_ == 0 && p[i] == '\r';
+      ++line_bytes_;
+      continue;
+    }
+    // httplib's read_headers: the head ends at a line of exactly CRLF; a line
+    // ending in a bare LF is skipped, not an end (but counted here).
+    const bool blank = !request_line_ && line_bytes_ == 1 && line_is_cr_;
+    const bool field = !request_line_ && !blank;
+    // Without its LF a line is not stored: the 101st field never reaches httplib.
+    if (head_bytes_ == kMaxRequestHead || (field && fields_ == kMaxHeaderFields)) break;
+    ++head_bytes_;
+    fields_ += field ? 1 : 0;
+    request_line_ = line_is_cr_ = false;
+    line_bytes_ = 0;
+    if (blank) {
+      in_head_ = false;
+      return n;  // what follows is the body (or the next request, counted on its own)
+    }
+  }
+  head_too_large_ = i < n;  // stopped at byte i: it would pass a bound
+  return i;
 }
 
 ssize_t ConnectionStream::write(const char* ptr, size_t size) {
@@ -191,6 +231,8 @@ void Listener::close_after_response() { close_requested = true; }
 
 httplib::Stream& Listener::stream() { return *current_stream; }
 
+bool Listener::head_too_large() { return current_stream && current_stream->head_too_large(); }
+
 bool Listener::process_and_close_socket(socket_t sock) {
   using std::chrono::seconds, std::chrono::microseconds;
   ConnectionStream stream(sock, seconds(read_timeout_sec_) + microseconds(read_timeout_usec_),
@@ -204,6 +246,7 @@ bool Listener::process_and_close_socket(socket_t sock) {
     if (!stream.wait_request(seconds(keep_alive_timeout_sec_), stopping)) break;
     close_requested = false;
     bool closed = false;
+    stream.begin_request();
     ok = process_request(stream, left == 1, closed, nullptr);
     if (!ok || closed || close_requested) break;
   }

@@ -55,8 +55,28 @@ class ConnectionPool final : public httplib::TaskQueue {
 // were lost). A write does not first check that the peer still sends
 // (httplib's is_socket_alive): a client that half-closed after its request
 // (`nc -N`, shutdown(SHUT_WR)) still gets the answer.
+//
+// It also bounds a request's head (request line and header lines, through the
+// blank line that ends them) to kMaxRequestHead bytes and kMaxHeaderFields
+// lines: httplib 0.11 bounds each line only after reading all of it, and
+// neither their number nor their sum, so one connection could make it store a
+// gigabyte of header fields within the request deadline. Past a bound, reads
+// end (0) before httplib sees the byte and head_too_large() is set; the request
+// is refused with 431 and the connection closed
+// (Server::Impl::refused_by_httplib). A body is not counted; each pipelined
+// request's head is counted on its own.
 class ConnectionStream final : public httplib::Stream {
  public:
+  // 64 KiB: at the top of common defaults (nginx 4 x 8 KiB buffers, Node.js
+  // 16 KiB, Apache 100 lines of 8 KiB), ample for any client of these APIs (a
+  // browser with cookies sends a few KiB).
+  static constexpr std::size_t kMaxRequestHead = 64 * 1024;
+  // Apache's LimitRequestFields. Bytes alone do not bound memory: httplib
+  // stores each field as a map node of about 120 bytes, so 64 KiB of `a:b`
+  // lines cost 1.5 MB, and 500 such connections held 750 MB (measured); with
+  // this bound a held connection costs at most about 80 KB.
+  static constexpr std::size_t kMaxHeaderFields = 100;
+
   ConnectionStream(int fd, std::chrono::microseconds read_timeout, std::chrono::microseconds write_timeout);
   bool is_readable() const override;
   bool is_writable() const override;
@@ -68,13 +88,24 @@ class ConnectionStream final : public httplib::Stream {
   // Whether the next request starts within `timeout` (bytes read ahead count;
   // the peer's end of stream does not). Gives up early once `stop` is set.
   bool wait_request(std::chrono::milliseconds timeout, const std::function<bool()>& stop) const;
+  // The next byte read starts a request's head (its count starts again at 0).
+  void begin_request();
+  // Whether the current request's head went past kMaxRequestHead or kMaxHeaderFields.
+  bool head_too_large() const { return head_too_large_; }
 
  private:
   bool wait(short events, std::chrono::microseconds timeout) const;
+  // How many of the `n` bytes at `p` may be handed to the parser: all of them
+  // once the head has ended; within it, those that keep it within the bound.
+  std::size_t count_head(const char* p, std::size_t n);
   const int fd_;
   const std::chrono::microseconds read_timeout_, write_timeout_;
   std::vector<char> buffer_;
   std::size_t begin_ = 0, end_ = 0;  // the unread bytes in buffer_
+  // The current request's head, as httplib reads it: lines end at LF; the
+  // first line that is exactly CRLF after the request line ends the head.
+  bool in_head_ = true, head_too_large_ = false, request_line_ = true, line_is_cr_ = false;
+  std::size_t head_bytes_ = 0, line_bytes_ = 0, fields_ = 0;
 };
 
 // httplib's server with the connection loop above: pipelined requests are
@@ -86,6 +117,8 @@ class Listener final : public httplib::Server {
   static void close_after_response();
   // That connection's stream, for a body read past httplib (chunked, strictly).
   static httplib::Stream& stream();
+  // Whether this thread's request was cut at a bound of ConnectionStream's.
+  static bool head_too_large();
 
  private:
   bool process_and_close_socket(socket_t sock) override;

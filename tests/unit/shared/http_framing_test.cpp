@@ -278,6 +278,111 @@ TEST_F(HttpFramingTest, RefusalsCarryEachHeaderOnce) {
   }
 }
 
+// A request head (request line and header fields) is at most 64 KiB and 100
+// fields: httplib 0.11 bounds each line (after reading it) but not their
+// number, so one connection could make the server store header fields without end.
+constexpr std::size_t kMaxHead = 64 * 1024;
+
+// `count` header lines of `line_size` bytes each ("X-Fill-<n>: aaa...\r\n").
+std::string fill_headers(std::size_t count, std::size_t line_size = 16) {
+  std::string out;
+  for (std::size_t i = 0; i < count; ++i) {
+    std::string name = "X-Fill-" + std::to_string(i) + ": ";
+    out += name + std::string(line_size - name.size() - 2, 'a') + "\r\n";
+  }
+  return out;
+}
+
+// A GET of /v1/items/<id> whose head is exactly `head_size` bytes, blank line
+// included, padded with lines of at most 4 KB (httplib refuses lines over 8 KiB).
+std::string get_with_head_of(std::size_t head_size, const std::string& id, const std::string& extra = {}) {
+  std::string head = "GET /v1/items/" + id + " HTTP/1.1\r\n" + kHost + extra;
+  const std::string name = "X-Pad: ";
+  while (head.size() + 2 < head_size) {
+    const std::size_t left = head_size - head.size() - 2;  // before the blank line
+    // The last line takes what is left; the one before leaves it at least a minimal line.
+    const std::size_t line = left <= 4000 ? left : std::min<std::size_t>(4000, left - 20);
+    head += name + std::string(line - name.size() - 2, 'p') + "\r\n";
+  }
+  return head + "\r\n";
+}
+
+TEST_F(HttpFramingTest, TenThousandHeaderFieldsAre431AndClose) {
+  const std::string headers = fill_headers(10000);  // 160,000 bytes of 16-byte lines
+  expect_refused_and_closed("GET /v1/items/x HTTP/1.1\r\n" + kHost + headers + "\r\n", 431);
+  expect_refused_and_closed(post("{}", headers), 431);
+  // Answered at the bound, without waiting for the rest or the request deadline.
+  Client endless(port_);
+  ASSERT_TRUE(endless.send("GET /v1/items/x HTTP/1.1\r\n" + kHost + headers));
+  const auto started = std::chrono::steady_clock::now();
+  auto r = endless.read_all();
+  EXPECT_EQ(status(r), 431) << r.substr(0, 300);
+  EXPECT_NE(r.find("at most 65536 bytes and 100 fields"), std::string::npos) << r;
+  EXPECT_TRUE(endless.closed);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(900));
+}
+
+TEST_F(HttpFramingTest, ALongRequestLineOrOneEndlessHeaderLineIs431) {
+  // httplib reads a whole line before it checks its length (8 KiB).
+  expect_refused_and_closed("GET /v1/items/" + std::string(100 * 1024, 'a') + " HTTP/1.1\r\n" + kHost + "\r\n", 431);
+  expect_refused_and_closed("GET /v1/items/x HTTP/1.1\r\n" + kHost + "X-Long: " + std::string(100 * 1024, 'a') + "\r\n\r\n",
+                            431);
+  // Lines ending in a bare LF (which httplib skips) count too.
+  std::string bare;
+  for (int i = 0; i < 10000; ++i) bare += "X-Bare: 1\n";
+  expect_refused_and_closed("GET /v1/items/x HTTP/1.1\r\n" + kHost + bare + "\r\n", 431);
+}
+
+TEST_F(HttpFramingTest, AHeadOfExactlyTheBoundIsServedOneByteMoreIs431) {
+  const std::string at_bound = get_with_head_of(kMaxHead, "at", "Connection: close\r\n");
+  ASSERT_EQ(at_bound.size(), kMaxHead);
+  auto ok = raw_request(port_, at_bound);
+  EXPECT_EQ(status(ok), 200) << ok.substr(0, 300);
+  EXPECT_NE(ok.find("\"id\":\"at\""), std::string::npos) << ok.substr(0, 300);
+  expect_refused_and_closed(get_with_head_of(kMaxHead + 1, "over"), 431);
+}
+
+TEST_F(HttpFramingTest, AHundredHeaderFieldsAreServedOneMoreIs431) {
+  // Host, 98 fields of 600 bytes (58.8 KB) and Connection: 100 fields.
+  Client c(port_);
+  ASSERT_TRUE(c.send("GET /v1/items/many HTTP/1.1\r\n" + kHost + fill_headers(98, 600) + "Connection: close\r\n\r\n"));
+  auto r = c.read_all();
+  EXPECT_EQ(status(r), 200) << "100 header fields, 59 KB: " << r.substr(0, 300);
+  EXPECT_NE(r.find("\"id\":\"many\""), std::string::npos) << r.substr(0, 300);
+  expect_refused_and_closed("GET /v1/items/x HTTP/1.1\r\n" + kHost + fill_headers(99) + "Connection: close\r\n\r\n", 431);
+}
+
+TEST_F(HttpFramingTest, EachPipelinedRequestHasAHeadBoundOfItsOwnAndBodiesDoNotCount) {
+  // Five heads of 60 KiB (300 KiB together), then a POST whose head and body
+  // together pass the bound: every one is served.
+  std::string requests;
+  for (int i = 0; i < 5; ++i) requests += get_with_head_of(60 * 1024, "p" + std::to_string(i));
+  const std::string body = "{\"pad\":\"" + std::string(4000, 'b') + "\"}";
+  requests += post(body, fill_headers(90, 680) + "Connection: close\r\n");  // a head of 61.3 KB
+  Client c(port_);
+  ASSERT_TRUE(c.send(requests));
+  auto responses = split_responses(c.read_all());
+  ASSERT_EQ(responses.size(), 6u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(status(responses[i]), 200) << i << "\n" << responses[i].substr(0, 300);
+    EXPECT_NE(responses[i].find("\"id\":\"p" + std::to_string(i) + "\""), std::string::npos) << responses[i].substr(0, 300);
+  }
+  EXPECT_EQ(status(responses[5]), 200) << responses[5].substr(0, 300);
+  EXPECT_EQ(posts_.load(), 1);
+}
+
+TEST_F(HttpFramingTest, InventedMethodsShareOneMetricsLabel) {
+  for (int i = 0; i < 100; ++i) {
+    auto r = raw_request(port_, "BREW" + std::to_string(i) + " /v1/items/x HTTP/1.1\r\n" + kHost + "\r\n");
+    ASSERT_EQ(status(r), 501) << r;
+  }
+  ASSERT_EQ(status(raw_request(port_, "GET /v1/items/x HTTP/1.1\r\n" + kHost + "\r\n")), 200);
+  const std::string text = metrics_.render();
+  EXPECT_EQ(text.find("method=\"BREW"), std::string::npos) << "each invented method became a series of its own";
+  EXPECT_EQ(count_of(text, "method=\"other\""), 1u) << text;
+  EXPECT_NE(text.find("method=\"GET\""), std::string::npos) << text;
+}
+
 TEST(HttpFramingRules, ALengthIsClearOrTheRequestIsRefused) {
   using http::framing::check;
   EXPECT_FALSE(check({}, {}));
