@@ -43,7 +43,7 @@ class QueryHardening : public ::testing::Test {
                                           {"ETL_QUERY_WORKERS", "2"},
                                           {"ETL_QUERY_MAX_QUEUED", "4"},
                                           {"ETL_QUERY_MAX_TIMEOUT_MS", "60000"},
-                                          {"ETL_QUERY_RESULTS_MAX_BYTES", "2000"},
+                                          {"ETL_QUERY_RESULTS_MAX_BYTES", "12K"},  // 3 files: each counts 4 KiB at least
                                           {"ETL_LOG_LEVEL", "warn"}},
                                          (dir_->path() / "cataloger.log").string());
     ASSERT_TRUE(process_->start());
@@ -147,7 +147,7 @@ TEST_F(QueryHardening, TimeoutIsCappedQueueIsBoundedAndCancelIsImmediate) {
   EXPECT_EQ(query({{"sql", "SELECT 7 AS x"}}).json()["rows"][0][0], 7) << "the workers are free again";
 }
 
-// Item 5: stored result CSVs stay within ETL_QUERY_RESULTS_MAX_BYTES, oldest evicted first.
+// Item 5: stored result CSVs stay within ETL_QUERY_RESULTS_MAX_BYTES (in 4 KiB blocks), oldest evicted first.
 TEST_F(QueryHardening, StoredResultsAreBoundedInBytes) {
   std::vector<std::string> ids;
   for (int i = 0; i < 12; ++i) {
@@ -156,8 +156,13 @@ TEST_F(QueryHardening, StoredResultsAreBoundedInBytes) {
     ids.push_back(r.json()["query_id"]);
   }
   std::uint64_t total = 0;
-  for (const auto& e : std::filesystem::directory_iterator(root_ / "_query_results")) total += e.file_size();
-  EXPECT_LE(total, 2000u);
+  std::size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(root_ / "_query_results")) {
+    total += e.file_size();
+    ++files;
+  }
+  EXPECT_LE(total, 12u * 1024);
+  EXPECT_EQ(files, 3u) << "each file counts at least a 4 KiB block against 12K, however small it is";
   EXPECT_FALSE(std::filesystem::exists(root_ / "_query_results" / (ids.front() + ".csv"))) << "oldest went first";
   EXPECT_TRUE(std::filesystem::exists(root_ / "_query_results" / (ids.back() + ".csv")));
 }
@@ -212,6 +217,25 @@ TEST_F(QueryHardening, CsvCellsThatLookLikeFormulasAreNeutralised) {
   auto r = query({{"sql", "SELECT '=HYPERLINK(1)' AS a, '@x' AS b, -5 AS n, 'plain' AS c"}}, "text/csv");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.body, "a,b,n,c\n'=HYPERLINK(1),'@x,-5,plain\n");
+}
+
+// DuckDB runs a statement up to a NUL; the gate read all of it: refused before either.
+TEST_F(QueryHardening, SqlWithANulCharacterIsRefused) {
+  std::string sql = "SELECT count(*) AS n FROM songs_data";
+  sql += '\0';
+  sql += " WHERE popularity > 1000";
+  auto r = query({{"sql", sql}});
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.content_type.find("application/problem+json"), std::string::npos) << r.content_type;
+  EXPECT_NE(detail(r).find("NUL"), std::string::npos) << r.body;
+}
+
+TEST_F(QueryHardening, CsvPagesCarryExactDecimalsAndHugeints) {
+  auto r = query({{"sql", "SELECT 12345678901234567.89::DECIMAL(38,2) AS d, "
+                          "170141183460469231731687303715884105727::HUGEINT AS h"}},
+                 "text/csv");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, "d,h\n12345678901234567.89,170141183460469231731687303715884105727\n");
 }
 
 }  // namespace

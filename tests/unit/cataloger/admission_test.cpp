@@ -46,15 +46,16 @@ TEST(FairQueue, BoundedInTotalAndPerClient) {
 TEST(ResultFiles, OldestAreEvictedPastTheByteBound) {
   etl::testing::TempDir dir;
   std::shared_ptr<ObjectStore> store(open_object_store("file://" + dir.path().string(), {}).value());
-  ResultFiles files(store, {"_query_results/", 250, std::chrono::seconds(3600)});
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(files.put("q" + std::to_string(i), std::string(100, 'x')).ok());
-  EXPECT_LE(files.bytes(), 250u);
+  // Each file counts its size in 4 KiB blocks (at least one).
+  ResultFiles files(store, {"_query_results/", 10 * 1024, std::chrono::seconds(3600)});
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(files.put("q" + std::to_string(i), std::string(3000, 'x')).ok());
+  EXPECT_LE(files.bytes(), 10u * 1024);
   EXPECT_EQ(files.count(), 2u);
   EXPECT_FALSE(store->head("_query_results/q2.csv").ok()) << "oldest first";
   EXPECT_TRUE(store->head("_query_results/q4.csv").ok());
-  EXPECT_EQ(files.put("big", std::string(300, 'x')).error().code, Errc::too_large);
+  EXPECT_EQ(files.put("big", std::string(11000, 'x')).error().code, Errc::too_large);
   // A restart sees what is on disk.
-  ResultFiles again(store, {"_query_results/", 150, std::chrono::seconds(3600)});
+  ResultFiles again(store, {"_query_results/", 5000, std::chrono::seconds(3600)});
   again.load();
   EXPECT_EQ(again.count(), 1u);
 }

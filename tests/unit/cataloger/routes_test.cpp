@@ -79,7 +79,7 @@ TEST(PageRendering, JsonSplicesRowsAndCsvMapsValues) {
   EXPECT_EQ(body["next_token"], "2.abc");
   EXPECT_EQ(body["stats"]["rows"], 5);
   EXPECT_TRUE(body["result_location"].is_null());
-  EXPECT_EQ(page_csv(page), "name,ids,n\n\"a,b\",\"[\"\"x\"\"]\",1\n,[],\n");
+  EXPECT_EQ(page_csv(page).value(), "name,ids,n\n\"a,b\",\"[\"\"x\"\"]\",1\n,[],\n");
 }
 
 TEST(Openapi, DocumentsTheCatalogerEndpoints) {

@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <memory>
 #include <random>
+
+#include <openssl/evp.h>
 
 #include "etl/log.h"
 #include "ids.h"
@@ -92,15 +95,28 @@ std::string QueryManager::cache_key(const QueryRequest& request, const std::set<
 // The exact text the engine runs (not a normalised form: what a tokenizer drops
 // could be what the engine executes), and the version of each table DuckDB's
 // parser found in it (views read files only, never another table), so a commit
-// to one table keeps the results of queries over the others.
+// to one table keeps the results of queries over the others. The key is the
+// SHA-256 of that material (the SQL length-prefixed, so no two requests share a
+// material), not the material itself: the SQL may be up to a MiB, and a cached
+// result or a record must not keep a copy of it. "" (OpenSSL failed): not reusable.
 std::string QueryManager::cache_key(const QueryRequest& request, const std::map<std::string, std::int64_t>& versions,
                                     const std::set<std::string>& reads, const std::vector<PinnedTable>& pins) {
-  std::string key = request.sql + '\x1f' + std::to_string(request.max_rows) + '\x1f';
+  std::string tail = '\x1f' + std::to_string(request.max_rows) + '\x1f';
   const bool everything = reads.count(kReadsEverything) > 0;
   for (const auto& [name, version] : versions)
-    if (everything || reads.count(name)) key += name + '@' + std::to_string(version) + ';';
-  for (const auto& pin : pins) key += pin.table + '#' + std::to_string(pin.snapshot_id) + ';';
-  return key;
+    if (everything || reads.count(name)) tail += name + '@' + std::to_string(version) + ';';
+  tail += '\x1f';
+  for (const auto& pin : pins) tail += pin.table + '#' + std::to_string(pin.snapshot_id) + ';';
+  const std::string head = std::to_string(request.sql.size()) + ':';
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), head.data(), head.size()) != 1 ||
+      EVP_DigestUpdate(ctx.get(), request.sql.data(), request.sql.size()) != 1 ||
+      EVP_DigestUpdate(ctx.get(), tail.data(), tail.size()) != 1 || EVP_DigestFinal_ex(ctx.get(), digest, &length) != 1)
+    return "";
+  return std::string(reinterpret_cast<const char*>(digest), length);
 }
 
 QueryManager::Record& QueryManager::add_record_locked(const QueryRequest& request, std::vector<PinnedTable> pins) {
@@ -129,6 +145,9 @@ QueryManager::Record& QueryManager::add_record_locked(const QueryRequest& reques
 Status QueryManager::validate(const QueryRequest& request) const {
   if (request.sql.find_first_not_of(" \t\r\n") == std::string::npos)
     return make_error(Errc::invalid_argument, "sql is required");
+  // The gate reads the whole text but DuckDB stops at a NUL: what runs would not be what was checked.
+  if (request.sql.find('\0') != std::string::npos)
+    return make_error(Errc::invalid_argument, "refused: sql contains a NUL character (U+0000)");
   if (request.max_rows < 1 || request.max_rows > kMaxPageRows)
     return make_error(Errc::invalid_argument, "max_rows must be between 1 and 1000");
   if (request.timeout.count() <= 0) return make_error(Errc::invalid_argument, "timeout_ms must be positive");
@@ -166,7 +185,7 @@ Result<std::vector<PinnedTable>> QueryManager::resolve_pins(const QueryRequest& 
 
 Result<QueryStatus> QueryManager::cached_locked(const QueryRequest& request, const std::string& key,
                                                 const std::vector<PinnedTable>& pins) {
-  auto hit = cache_.find(key);
+  auto hit = key.empty() ? nullptr : cache_.find(key);
   if (!hit || Clock::now() - hit->created > *request.max_age) {
     metrics_.counter("spotify_etl_cataloger_query_cache_total", "Result reuse lookups", {{"result", "miss"}}).inc();
     return make_error(Errc::not_found, "no reusable result");
@@ -174,6 +193,7 @@ Result<QueryStatus> QueryManager::cached_locked(const QueryRequest& request, con
   metrics_.counter("spotify_etl_cataloger_query_cache_total", "Result reuse lookups", {{"result", "hit"}}).inc();
   cache_.touch(hit.get());
   Record& r = add_record_locked(request, pins);
+  forget_sql(r);
   r.state = QueryState::succeeded;
   r.stats.elapsed_ms = hit->elapsed_ms;
   r.stats.rows = hit->rows.size();
@@ -350,10 +370,36 @@ void QueryManager::run(Worker& worker, const std::string& id) {
   finish(r, QueryState::succeeded, std::nullopt);
 }
 
+namespace {
+
+// The longest error message a query record keeps: an engine error may quote the
+// SQL (an identifier of a MiB), and up to max_queries records stay.
+constexpr std::size_t kMaxErrorMessageBytes = 2048;
+
+void bound_message(std::string& message) {
+  if (message.size() <= kMaxErrorMessageBytes) return;
+  std::size_t cut = kMaxErrorMessageBytes;
+  while (cut > 0 && (static_cast<unsigned char>(message[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 character
+  message.resize(cut);
+  message += " ... (truncated)";
+  message.shrink_to_fit();
+}
+
+}  // namespace
+
+// A finished query keeps no SQL (its status never shows it; the result cache is
+// keyed by a digest), so the records remembered cost a bounded size each.
+void QueryManager::forget_sql(Record& r) {
+  std::string().swap(r.request.sql);
+  std::set<std::string>().swap(r.reads);
+}
+
 void QueryManager::finish(Record& r, QueryState state, std::optional<Error> error) {
   if (is_terminal(r.state)) return;
   r.state = state;
   r.error = std::move(error);
+  if (r.error) bound_message(r.error->message);
+  forget_sql(r);
   r.completed_at = now_rfc3339();
   active_.erase(r.id);
   metrics_.counter("spotify_etl_cataloger_queries_total", "Queries by final state", {{"state", to_string(state)}}).inc();

@@ -36,7 +36,7 @@ struct QueryManagerOptions {
   std::chrono::milliseconds max_timeout{300000};  // ETL_QUERY_MAX_TIMEOUT_MS: a larger timeout_ms is refused
   std::size_t cache_bytes = 256u << 20;           // results kept in memory for paging and reuse
   std::size_t max_result_bytes = 64u << 20;       // a larger result fails (too_large): aggregate or LIMIT
-  std::size_t max_queries = 10000;                // query records remembered for GET /v1/query/{id}
+  std::size_t max_queries = 10000;                // query records remembered for GET /v1/query/{id} (finished ones keep no SQL)
   ResultFilesOptions results;                     // the stored CSVs: prefix, bytes and age bounds
   // Time travel (`as_of`): pins tables to snapshots; unset: the tables have no
   // snapshots (ETL_TABLE_FORMAT=hive) and `as_of` is refused.
@@ -93,6 +93,7 @@ class QueryManager final : public QueryEngine {
   void fail_run(const std::string& id, Error e);
   std::string store_csv(const std::string& id, const std::string& csv);
   void finish(Record& record, QueryState state, std::optional<Error> error);
+  static void forget_sql(Record& record);
   void interrupt_locked(Record& record);
   QueryStatus status_locked(const Record& record) const;
   std::string token(const std::string& id, std::size_t offset) const;

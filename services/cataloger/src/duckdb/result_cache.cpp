@@ -1,18 +1,30 @@
 #include "result_cache.h"
 
 namespace etl::cataloger {
+namespace {
+
+// The list, position and key nodes and the shared_ptr's control block of an entry.
+constexpr std::size_t kEntryOverhead = 256;
+
+}  // namespace
+
+std::size_t ResultCache::charge(const StoredResult& result) noexcept {
+  std::size_t n = sizeof(StoredResult) + kEntryOverhead + result.bytes + result.key.size() + result.location.size();
+  for (const auto& c : result.columns) n += sizeof(ColumnInfo) + c.name.size() + c.type.size();
+  return n;
+}
 
 std::shared_ptr<const StoredResult> ResultCache::keep(StoredResult result) {
   auto kept = std::make_shared<const StoredResult>(std::move(result));
   lru_.push_front(kept);
   pos_[kept.get()] = lru_.begin();
-  bytes_ += kept->bytes;
-  by_key_[kept->key] = kept;
+  bytes_ += charge(*kept);
+  if (!kept->key.empty()) by_key_[kept->key] = kept;
   while (bytes_ > budget_ && lru_.size() > 1) {
     auto victim = lru_.back();
     lru_.pop_back();
     pos_.erase(victim.get());
-    bytes_ -= victim->bytes;
+    bytes_ -= charge(*victim);
     auto c = by_key_.find(victim->key);
     if (c != by_key_.end() && c->second.lock() == victim) by_key_.erase(c);
   }

@@ -1,5 +1,7 @@
 // Whole query results kept in memory for paging and reuse: LRU, bounded in
-// bytes (the result just kept is never evicted). Not thread-safe: the query
+// bytes (the result just kept is never evicted). An entry counts all it keeps
+// (rows, key, location, columns and its bookkeeping), so the budget also bounds
+// how many entries there are. Not thread-safe: the query
 // manager calls it under its own mutex.
 #pragma once
 
@@ -17,9 +19,9 @@ namespace etl::cataloger {
 struct StoredResult {
   std::vector<ColumnInfo> columns;
   std::vector<std::string> rows;
-  std::size_t bytes = 0;
+  std::size_t bytes = 0;  // of the rows (their text and their strings)
   std::string location;
-  std::string key;  // the cache key (exact SQL, page size, table versions)
+  std::string key;  // the cache key: a digest of the exact SQL, page size, table versions; "" never matches
   std::chrono::steady_clock::time_point created;
   double elapsed_ms = 0;
 };
@@ -31,7 +33,10 @@ class ResultCache final {
   // The result stored under `key` if it is still held; nullptr otherwise.
   std::shared_ptr<const StoredResult> find(const std::string& key) const;
   void touch(const StoredResult* result);
+  // What the entries count against the budget (charge() of each).
   std::size_t bytes() const noexcept { return bytes_; }
+  // What one entry counts: `bytes` plus everything else it keeps.
+  static std::size_t charge(const StoredResult& result) noexcept;
 
  private:
   std::size_t budget_;

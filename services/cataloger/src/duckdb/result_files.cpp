@@ -6,6 +6,10 @@
 
 namespace etl::cataloger {
 
+std::uint64_t ResultFiles::charge(std::uint64_t size) noexcept {
+  return std::max<std::uint64_t>(1, (size + kAllocationUnit - 1) / kAllocationUnit) * kAllocationUnit;
+}
+
 void ResultFiles::load() {
   auto listed = store_->list(options_.prefix);
   if (!listed) {
@@ -21,8 +25,8 @@ void ResultFiles::load() {
     entries_.clear();
     bytes_ = 0;
     for (const auto& obj : *listed) {
-      entries_.push_back({obj.key, obj.size, obj.last_modified});
-      bytes_ += obj.size;
+      entries_.push_back({obj.key, charge(obj.size), obj.last_modified});
+      bytes_ += entries_.back().size;
     }
     evict_locked(victims);
   }
@@ -30,16 +34,18 @@ void ResultFiles::load() {
 }
 
 Result<std::string> ResultFiles::put(const std::string& id, const std::string& csv) {
-  if (csv.size() > options_.max_bytes)
-    return make_error(Errc::too_large, "the result CSV is larger than ETL_QUERY_RESULTS_MAX_BYTES; not stored");
+  if (charge(csv.size()) > options_.max_bytes)
+    return make_error(Errc::too_large, "the result CSV (" + std::to_string(csv.size()) +
+                                           " bytes, counted in 4 KiB blocks) is larger than ETL_QUERY_RESULTS_MAX_BYTES; "
+                                           "not stored");
   std::string key = options_.prefix + id + ".csv";
   auto put = store_->put(key, csv);
   if (!put) return std::move(put).error();
   std::deque<Entry> victims;
   {
     std::lock_guard lock(mutex_);
-    entries_.push_back({key, csv.size(), std::chrono::system_clock::now()});
-    bytes_ += csv.size();
+    entries_.push_back({key, charge(csv.size()), std::chrono::system_clock::now()});
+    bytes_ += entries_.back().size;
     evict_locked(victims);
   }
   remove(victims);

@@ -23,7 +23,8 @@ struct QuerySubmission {
 
 inline constexpr std::size_t kMaxAsOfTables = 16;
 
-// {"sql","max_rows","timeout_ms","max_age_s","async","as_of"}; invalid_argument names the bad field.
+// {"sql","max_rows","timeout_ms","max_age_s","async","as_of"}; invalid_argument names the bad field
+// (also for SQL holding a NUL character, which the engine would take for the end of the statement).
 Result<QuerySubmission> parse_query_request(const nlohmann::json& body);
 // as_of: {"<table>": <snapshot id> | "<RFC 3339 time>", ...} (names lower-cased).
 Result<std::map<std::string, AsOf>> parse_as_of(const nlohmann::json& value);
@@ -35,8 +36,10 @@ Result<CrawlRequest> parse_crawl_request(const nlohmann::json& body);
 nlohmann::json status_json(const QueryStatus& status);
 // The 200 body of a page: {"query_id","engine","state","columns","rows","next_token","stats","result_location"}.
 std::string page_json(const QueryPage& page);
-// The page as CSV: a header line, then one line per row (lists and structs as JSON, NULL empty).
-std::string page_csv(const QueryPage& page);
+// The page as CSV: a header line, then one line per row (numbers with the exact
+// text of the JSON row, lists and structs as JSON, NULL empty). internal when a
+// row is not a JSON array (never dropped).
+Result<std::string> page_csv(const QueryPage& page);
 
 nlohmann::json openapi_spec();
 
