@@ -143,7 +143,15 @@ void Server::serve(Conn* conn) {
   conn->session->run();
   ::shutdown(conn->fd, SHUT_RDWR);
   connections_.dec();
-  conn->finished = true;
+  std::unique_ptr<Session> ended;
+  {
+    std::lock_guard lock(mutex_);  // cancel() and stop() look at sessions under it
+    ended = std::move(conn->session);
+    conn->finished = true;
+  }
+  // Its statements, portals and result pages go now, not when the next connection
+  // arrives and reap() joins this thread.
+  ended.reset();
 }
 
 void Server::refuse(int fd) {
@@ -208,7 +216,7 @@ void Server::stop() {
   {
     std::lock_guard lock(mutex_);
     for (auto& c : conns_) {
-      c.session->cancel();
+      if (c.session) c.session->cancel();
       ::shutdown(c.fd, SHUT_RDWR);
     }
     conns.splice(conns.end(), conns_);
