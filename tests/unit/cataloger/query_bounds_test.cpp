@@ -132,6 +132,20 @@ TEST(QueryManager, SqlWithANulCharacterIsRefusedBeforeTheGate) {
   EXPECT_NE(started.error().message.find("NUL"), std::string::npos) << started.error().message;
 }
 
+// The result cap counts what a result holds, not only its JSON text: 100,000 rows of
+// "[1]" are 300 KB of JSON but 3.2 MB of strings (and a CSV copy).
+TEST(QueryManager, TheResultCapCountsWhatTheRowsHold) {
+  QueryManagerOptions options;
+  options.max_result_bytes = 1u << 20;
+  Stack s(options);
+  auto small = run_to_end(*s.queries, req("SELECT 1 AS n FROM range(10000)"));
+  EXPECT_EQ(small.state, QueryState::succeeded) << (small.error ? small.error->message : "");
+  auto many = run_to_end(*s.queries, req("SELECT 1 AS n FROM range(100000)"));
+  EXPECT_EQ(many.state, QueryState::failed);
+  ASSERT_TRUE(many.error.has_value());
+  EXPECT_EQ(many.error->code, Errc::too_large) << many.error->message;
+}
+
 TEST(QueryRequestParsing, SqlWithANulCharacterIsRefused) {
   std::string sql = "SELECT count(*) FROM songs_data";
   sql += '\0';
