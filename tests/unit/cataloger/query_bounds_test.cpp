@@ -73,7 +73,8 @@ TEST(ResultFiles, EachFileCountsAtLeastOneAllocationUnitSoTheCountIsBounded) {
 std::size_t mapped_bytes() { return mallinfo2().hblkhd; }
 
 TEST(QueryManager, FinishedQueriesAndTheirCachedResultsKeepNoCopyOfTheSql) {
-  ASSERT_EQ(mallopt(M_MMAP_THRESHOLD, 64 * 1024), 1);
+  // glibc's malloc measures it; under a sanitizer's allocator mallopt does nothing.
+  if (mallopt(M_MMAP_THRESHOLD, 64 * 1024) != 1) GTEST_SKIP() << "not glibc's malloc (a sanitizer build): nothing to measure";
   Stack s;
   for (int i = 0; i < 3; ++i) ASSERT_EQ(run_to_end(*s.queries, req(long_sql(-1 - i))).state, QueryState::succeeded);
   const std::size_t before = mapped_bytes();
