@@ -147,6 +147,26 @@ TEST(QueryManager, TheResultCapCountsWhatTheRowsHold) {
   EXPECT_EQ(many.error->code, Errc::too_large) << many.error->message;
 }
 
+// A column whose values the results cannot carry read as null with status 200 (a
+// wrong answer); such a query is refused with a way out, and the cast works.
+TEST(QueryManager, ColumnsOfTypesResultsDoNotCarryAreRefusedNotNull) {
+  Stack s;
+  for (const char* sql : {"SELECT '101'::BIT AS b", "SELECT union_value(k := 1) AS u",
+                          "SELECT [union_value(k := 1)] AS l", "SELECT MAP {[1]: 2} AS m",
+                          "SELECT {'a': '101'::BIT} AS s", "SELECT 123456789012345678901234567890::VARINT AS v"}) {
+    auto r = run_to_end(*s.queries, req(sql));
+    EXPECT_EQ(r.state, QueryState::failed) << sql;
+    ASSERT_TRUE(r.error.has_value()) << sql;
+    EXPECT_EQ(r.error->code, Errc::invalid_argument) << sql << ": " << r.error->message;
+    EXPECT_NE(r.error->message.find("cast it"), std::string::npos) << r.error->message;
+  }
+  for (const char* sql : {"SELECT '101'::BIT::VARCHAR AS b", "SELECT NULL AS n", "SELECT MAP {'k': [1, 2]} AS m",
+                          "SELECT {'a': [1.5::DECIMAL(4,1)], 'b': 'x'} AS s", "SELECT [[DATE '2026-01-01']] AS d"}) {
+    auto r = run_to_end(*s.queries, req(sql));
+    EXPECT_EQ(r.state, QueryState::succeeded) << sql << ": " << (r.error ? r.error->message : "");
+  }
+}
+
 TEST(QueryRequestParsing, SqlWithANulCharacterIsRefused) {
   std::string sql = "SELECT count(*) FROM songs_data";
   sql += '\0';

@@ -415,7 +415,11 @@ Result<ResultSet> DuckDbEngine::Session::execute_once(const std::string& sql, st
   for (idx_t c = 0; c < columns; ++c) {
     duckdb_logical_type t = duckdb_column_logical_type(owned.raw(), c);
     out.columns.push_back({owned.column_name(c), type_name(t)});
+    const std::string unmapped = unmapped_type(t);
     duckdb_destroy_logical_type(&t);
+    if (!unmapped.empty())
+      return make_error(Errc::invalid_argument, "column " + out.columns.back().name + " is of type " + unmapped +
+                                                    ", which query results do not carry: cast it, e.g. ::VARCHAR");
   }
   if (want_csv) {
     for (idx_t c = 0; c < columns; ++c) {

@@ -398,6 +398,44 @@ void append_json(std::string& out, const Reader& r, idx_t row) {
 
 }  // namespace
 
+std::string unmapped_type(duckdb_logical_type type) {
+  switch (duckdb_get_type_id(type)) {
+    case DUCKDB_TYPE_BOOLEAN: case DUCKDB_TYPE_TINYINT: case DUCKDB_TYPE_SMALLINT: case DUCKDB_TYPE_INTEGER:
+    case DUCKDB_TYPE_BIGINT: case DUCKDB_TYPE_UTINYINT: case DUCKDB_TYPE_USMALLINT: case DUCKDB_TYPE_UINTEGER:
+    case DUCKDB_TYPE_UBIGINT: case DUCKDB_TYPE_HUGEINT: case DUCKDB_TYPE_UHUGEINT: case DUCKDB_TYPE_FLOAT:
+    case DUCKDB_TYPE_DOUBLE: case DUCKDB_TYPE_DECIMAL: case DUCKDB_TYPE_VARCHAR: case DUCKDB_TYPE_BLOB:
+    case DUCKDB_TYPE_DATE: case DUCKDB_TYPE_TIMESTAMP: case DUCKDB_TYPE_TIMESTAMP_TZ: case DUCKDB_TYPE_TIMESTAMP_S:
+    case DUCKDB_TYPE_TIMESTAMP_MS: case DUCKDB_TYPE_TIMESTAMP_NS: case DUCKDB_TYPE_TIME: case DUCKDB_TYPE_TIME_NS:
+    case DUCKDB_TYPE_TIME_TZ: case DUCKDB_TYPE_INTERVAL: case DUCKDB_TYPE_UUID: case DUCKDB_TYPE_ENUM:
+    case DUCKDB_TYPE_SQLNULL:
+      return "";
+    case DUCKDB_TYPE_LIST: {
+      Type child(duckdb_list_type_child_type(type));
+      return unmapped_type(child.t);
+    }
+    case DUCKDB_TYPE_ARRAY: {
+      Type child(duckdb_array_type_child_type(type));
+      return unmapped_type(child.t);
+    }
+    case DUCKDB_TYPE_MAP: {
+      Type key(duckdb_map_type_key_type(type)), value(duckdb_map_type_value_type(type));
+      if (is_nested(duckdb_get_type_id(key.t))) return type_name(type);
+      std::string k = unmapped_type(key.t);
+      return k.empty() ? unmapped_type(value.t) : k;
+    }
+    case DUCKDB_TYPE_STRUCT: {
+      idx_t n = duckdb_struct_type_child_count(type);
+      for (idx_t i = 0; i < n; ++i) {
+        Type child(duckdb_struct_type_child_type(type, i));
+        if (std::string u = unmapped_type(child.t); !u.empty()) return u;
+      }
+      return "";
+    }
+    default:
+      return type_name(type);
+  }
+}
+
 std::string type_name(duckdb_logical_type type) {
   duckdb_type id = duckdb_get_type_id(type);
   switch (id) {

@@ -18,6 +18,12 @@ namespace etl::cataloger {
 // The SQL name of a result column's type (VARCHAR, BIGINT, VARCHAR[], DECIMAL(18,3), STRUCT(a INTEGER) ...).
 std::string type_name(duckdb_logical_type type);
 
+// The type, in `type` or among its children, that results do not carry: BIT, BIGNUM
+// (VARINT), UNION, a MAP whose key is not a scalar (a JSON object's key is text), and
+// anything else without a mapping here; "" when every part maps. Such a value would
+// read as null, so a query with such a column is refused instead.
+std::string unmapped_type(duckdb_logical_type type);
+
 // Appends one CSV cell (RFC 4180: quoted when it holds a comma, quote, CR or LF, or is empty text).
 // `is_text`: a string value (or a column name); one starting with = + - @ tab or CR
 // is written with a leading apostrophe so spreadsheets do not run it as a formula.
