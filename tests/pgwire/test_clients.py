@@ -370,6 +370,55 @@ class Psycopg(unittest.TestCase):
                             "WHERE a.song_id || b.song_id || c.song_id <> d.song_id || e.song_id")
 
 
+class Fairness(unittest.TestCase):
+    def test_pg_clients_are_told_apart_by_address(self):
+        """The engine runs at most workers - 1 (4 - 1) queries of one client (peer address)
+        at once. Three long queries from 127.0.0.1 must not make a client at 127.0.0.2
+        wait: before, every PostgreSQL client was one (empty) identity."""
+        probe = socket.socket()
+        try:
+            probe.bind(("127.0.0.2", 0))
+        except OSError as e:
+            probe.close()
+            self.skipTest(f"no 127.0.0.2 on this machine's loopback: {e}")
+        slow = ("SELECT count(*) FROM songs_data a, songs_data b, songs_data c, songs_data d, songs_data e "
+                "WHERE a.song_name || b.song_name || c.song_name <> d.song_name || e.song_name")
+        busy = [psycopg.connect(dsn(), connect_timeout=10, autocommit=True) for _ in range(3)]
+        outcomes = []
+
+        def run(conn):
+            try:
+                conn.execute("SET statement_timeout = 8000")
+                conn.execute(slow)
+                outcomes.append("finished")
+            except psycopg.errors.QueryCanceled:
+                outcomes.append("timed out")
+
+        threads = [threading.Thread(target=run, args=(c,)) for c in busy]
+        started = time.time()
+        try:
+            for t in threads:
+                t.start()
+            time.sleep(1.5)  # the three run on three of the four workers
+            probe.settimeout(10)
+            probe.connect(("127.0.0.1", PORTS["pg"]))
+            msgs = scram_login(probe)
+            sent = time.time()
+            probe.sendall(message(b"Q", b"SELECT 42\0"))
+            seen = msgs.until(b"Z")
+            waited = time.time() - sent
+            self.assertIn(b"42", b"".join(body for kind, body in seen if kind == b"D"), seen)
+            self.assertLess(waited, 4.0, "the other address's query waited for the busy client's")
+            self.assertLess(time.time() - started, 8.0, "answered while the three were still running")
+        finally:
+            probe.close()
+            for t in threads:
+                t.join(30)
+            for c in busy:
+                c.close()
+        self.assertEqual(len(outcomes), 3)
+
+
 class SqlAlchemyInspector(unittest.TestCase):
     def test_lists_tables_and_columns(self):
         engine = sqlalchemy.create_engine(
