@@ -82,5 +82,23 @@ TEST(Formatting, DatesAndTimestampsAcrossTheEpoch) {
   EXPECT_EQ(format_timestamp_micros(-1), "1969-12-31T23:59:59.999999Z");
 }
 
+// One splitter of result rows serves the CSV pages and the PostgreSQL endpoint.
+TEST(RowCells, TopLevelElementsKeepTheirExactText) {
+  auto cells = row_cells(R"( [12345678901234567.89, "a,b]\"", [1, [2]], {"k": "}"}, null , true] )");
+  ASSERT_TRUE(cells.has_value());
+  ASSERT_EQ(cells->size(), 6u);
+  EXPECT_EQ((*cells)[0], "12345678901234567.89");
+  EXPECT_EQ((*cells)[1], R"("a,b]\"")");
+  EXPECT_EQ((*cells)[2], "[1, [2]]");
+  EXPECT_EQ((*cells)[3], R"({"k": "}"})");
+  EXPECT_EQ((*cells)[4], "null");
+  EXPECT_EQ((*cells)[5], "true");
+  EXPECT_EQ(row_cells("[]")->size(), 0u);
+  for (const char* bad : {"", "{}", "[1,", "[,1]", "[\"open]", "[[1]"})
+    EXPECT_FALSE(row_cells(bad).has_value()) << bad;
+  // Structure only: a scalar's spelling is the caller's to check (page_csv runs json::accept first).
+  EXPECT_EQ(row_cells("[1 2]")->at(0), "1 2");
+}
+
 }  // namespace
 }  // namespace etl::cataloger

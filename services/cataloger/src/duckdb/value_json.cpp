@@ -396,7 +396,56 @@ void append_json(std::string& out, const Reader& r, idx_t row) {
   }
 }
 
+// The end of the JSON value starting at `i` (strings, nested arrays and objects skipped
+// whole), or npos when the text ends first.
+std::size_t value_end(std::string_view s, std::size_t i) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t j = i; j < s.size(); ++j) {
+    char c = s[j];
+    if (in_string) {
+      if (c == '\\') ++j;
+      else if (c == '"') {
+        in_string = false;
+        if (depth == 0) return j + 1;
+      }
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '[' || c == '{') ++depth;
+    else if (c == ']' || c == '}') {
+      if (depth == 0) return j;  // the end of a scalar that ends the row
+      if (--depth == 0) return j + 1;
+    } else if (c == ',' && depth == 0) return j;
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace
+
+std::optional<std::vector<std::string_view>> row_cells(std::string_view row) {
+  constexpr std::string_view kBlanks = " \t\r\n";
+  std::vector<std::string_view> cells;
+  std::size_t i = row.find_first_not_of(kBlanks);
+  if (i == std::string_view::npos || row[i] != '[') return std::nullopt;
+  ++i;
+  while (true) {
+    i = row.find_first_not_of(kBlanks, i);
+    if (i == std::string_view::npos) return std::nullopt;
+    if (row[i] == ']' && cells.empty()) return cells;
+    auto end = value_end(row, i);
+    if (end == std::string_view::npos) return std::nullopt;
+    std::string_view cell = row.substr(i, end - i);
+    while (!cell.empty() && kBlanks.find(cell.back()) != std::string_view::npos) cell.remove_suffix(1);
+    if (cell.empty()) return std::nullopt;
+    cells.push_back(cell);
+    i = row.find_first_not_of(kBlanks, end);
+    if (i == std::string_view::npos) return std::nullopt;
+    if (row[i] == ']') return cells;
+    if (row[i] != ',') return std::nullopt;
+    ++i;
+  }
+}
 
 std::string unmapped_type(duckdb_logical_type type) {
   switch (duckdb_get_type_id(type)) {

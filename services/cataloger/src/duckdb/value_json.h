@@ -7,6 +7,7 @@
 
 #include <duckdb.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,13 @@ std::string type_name(duckdb_logical_type type);
 // anything else without a mapping here; "" when every part maps. Such a value would
 // read as null, so a query with such a column is refused instead.
 std::string unmapped_type(duckdb_logical_type type);
+
+// The top-level elements of a result row's JSON array text (what ChunkConverter
+// writes), each as its own text without the blanks around it: a number keeps its
+// exact digits (HUGEINT, DECIMAL), which a parse into a double would round. The
+// array's structure is checked (commas, brackets, strings and nesting skipped
+// whole), not the scalars' spelling. nullopt when the text is no such array.
+std::optional<std::vector<std::string_view>> row_cells(std::string_view row);
 
 // Appends one CSV cell (RFC 4180: quoted when it holds a comma, quote, CR or LF, or is empty text).
 // `is_text`: a string value (or a column name); one starting with = + - @ tab or CR

@@ -1,9 +1,6 @@
 #include "routes.h"
 
 #include <cctype>
-#include <optional>
-#include <string_view>
-#include <vector>
 
 #include "etl/dates.h"
 #include "value_json.h"
@@ -173,50 +170,6 @@ std::string page_json(const QueryPage& page) {
   return out;
 }
 
-namespace {
-
-// The top-level elements of a row's JSON array text, each as its own text: a
-// number keeps its exact digits (DECIMAL, HUGEINT), which a parse into a double
-// would round. Not a JSON array: nullopt.
-std::optional<std::vector<std::string_view>> row_cells(std::string_view row) {
-  if (!json::accept(row)) return std::nullopt;
-  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-  std::size_t i = 0;
-  while (i < row.size() && space(row[i])) ++i;
-  if (i == row.size() || row[i] != '[') return std::nullopt;
-  std::vector<std::string_view> cells;
-  const auto add = [&](std::size_t begin, std::size_t end) {
-    while (begin < end && space(row[begin])) ++begin;
-    while (end > begin && space(row[end - 1])) --end;
-    if (end > begin) cells.push_back(row.substr(begin, end - begin));
-  };
-  int depth = 0;
-  bool in_string = false;
-  std::size_t start = ++i;
-  for (; i < row.size(); ++i) {
-    char c = row[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      ++depth;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    } else if (c == ',' && depth == 0) {
-      add(start, i);
-      start = i + 1;
-    } else if (c == ']') {
-      add(start, i);
-      return cells;
-    }
-  }
-  return std::nullopt;
-}
-
-}  // namespace
-
 Result<std::string> page_csv(const QueryPage& page) {
   std::string out;
   for (size_t c = 0; c < page.columns.size(); ++c) {
@@ -225,7 +178,8 @@ Result<std::string> page_csv(const QueryPage& page) {
   }
   out += '\n';
   for (std::size_t r = 0; r < page.rows.size(); ++r) {
-    auto cells = row_cells(page.rows[r]);
+    // Checked whole first: row_cells checks the array's structure, not each scalar.
+    auto cells = json::accept(page.rows[r]) ? row_cells(page.rows[r]) : std::nullopt;
     if (!cells)
       return make_error(Errc::internal, "row " + std::to_string(r) + " of the page of query " + page.query_id +
                                             " is not a JSON array; the page cannot be rendered as CSV");

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "etl/ascii.h"
+#include "value_json.h"
 
 namespace etl::pgwire {
 namespace {
@@ -218,31 +219,6 @@ std::string array_literal(const std::vector<std::optional<std::string>>& items) 
 
 namespace {
 
-// The end of the JSON value starting at `i` (strings, nested arrays and objects skipped
-// whole), or npos when the text ends first.
-std::size_t value_end(std::string_view s, std::size_t i) {
-  int depth = 0;
-  bool in_string = false;
-  for (std::size_t j = i; j < s.size(); ++j) {
-    char c = s[j];
-    if (in_string) {
-      if (c == '\\') ++j;
-      else if (c == '"') {
-        in_string = false;
-        if (depth == 0) return j + 1;
-      }
-      continue;
-    }
-    if (c == '"') in_string = true;
-    else if (c == '[' || c == '{') ++depth;
-    else if (c == ']' || c == '}') {
-      if (depth == 0) return j;  // the end of a scalar that ends the row
-      if (--depth == 0) return j + 1;
-    } else if (c == ',' && depth == 0) return j;
-  }
-  return std::string_view::npos;
-}
-
 Error bad_row() { return make_error(Errc::internal, "the engine returned a row that does not match its columns"); }
 
 }  // namespace
@@ -250,37 +226,21 @@ Error bad_row() { return make_error(Errc::internal, "the engine returned a row t
 Result<std::vector<std::optional<std::string>>> row_values(std::string_view json_row, const std::vector<PgType>& types) {
   // Scalars are taken as their text (HUGEINT and DECIMAL digits stay exact); strings,
   // lists and objects go through the JSON parser.
+  auto cells = cataloger::row_cells(json_row);
+  if (!cells || cells->size() != types.size()) return bad_row();
   std::vector<std::optional<std::string>> out;
   out.reserve(types.size());
-  std::size_t i = json_row.find_first_not_of(" \t\r\n");
-  if (i == std::string_view::npos || json_row[i] != '[') return bad_row();
-  ++i;
-  while (true) {
-    i = json_row.find_first_not_of(" \t\r\n", i);
-    if (i == std::string_view::npos) return bad_row();
-    if (json_row[i] == ']' && out.empty()) break;
-    if (out.size() == types.size()) return bad_row();
-    auto end = value_end(json_row, i);
-    if (end == std::string_view::npos) return bad_row();
-    std::string_view token = json_row.substr(i, end - i);
-    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.remove_suffix(1);
-    const PgType& type = types[out.size()];
-    char c = token.empty() ? '\0' : token.front();
+  for (std::size_t i = 0; i < cells->size(); ++i) {
+    std::string_view token = (*cells)[i];
+    const char c = token.front();
     if (token == "null") out.emplace_back(std::nullopt);
     else if (token == "true" || token == "false") out.emplace_back(token == "true" ? "t" : "f");
     else if (c == '"' || c == '[' || c == '{') {
       auto v = nlohmann::json::parse(token, nullptr, false);
       if (v.is_discarded()) return bad_row();
-      out.emplace_back(value_text(v, type));
-    } else if (!token.empty()) out.emplace_back(std::string(token));
-    else return bad_row();
-    i = json_row.find_first_not_of(" \t\r\n", end);
-    if (i == std::string_view::npos) return bad_row();
-    if (json_row[i] == ']') break;
-    if (json_row[i] != ',') return bad_row();
-    ++i;
+      out.emplace_back(value_text(v, types[i]));
+    } else out.emplace_back(std::string(token));
   }
-  if (out.size() != types.size()) return bad_row();
   return out;
 }
 
