@@ -78,13 +78,13 @@ Execution Execution::run(ExecContext& ctx, const std::string& sql) {
     e.local_ = std::move(o);
     return e;
   };
+  if (ctx.cursor_statement)
+    if (auto o = ctx.cursor_statement(sql)) return local(std::move(*o));
   // What is answered here (SET/SHOW, session functions, the catalog emulation)
   // is read by code that rescans a statement's text, quadratic in the worst
   // case. Clients' own statements of these kinds are a few KB at most (psql's
   // longest \d is 3 KB); a longer one goes to the engine, whose gate refuses
   // what is not a query over the tables (SET, system catalogs).
-  if (ctx.cursor_statement)
-    if (auto o = ctx.cursor_statement(sql)) return local(std::move(*o));
   const bool short_enough = n.size() <= kMaxLocalStatementBytes;
   if (auto o = short_enough ? session_command(n, ctx.session) : std::nullopt) return local(std::move(*o));
   if (auto select = short_enough ? parse_select(n) : std::nullopt) {
@@ -222,6 +222,17 @@ Result<bool> Execution::next_page(ExecContext& ctx) {
   return true;
 }
 
+Result<std::optional<std::vector<std::optional<std::string>>>> Execution::next_engine_row(ExecContext& ctx) {
+  while (page_pos_ == page_.size()) {
+    auto more = next_page(ctx);
+    if (!more) return std::move(more).error();
+    if (!*more) return std::optional<std::vector<std::optional<std::string>>>();
+  }
+  auto values = row_values(page_[page_pos_++], types_);
+  if (!values) return std::move(values).error();
+  return std::optional(std::move(values).value());
+}
+
 Result<bool> Execution::write_rows(ExecContext& ctx, Writer& w, std::int32_t max_rows, const std::function<Status()>& flush) {
   std::int64_t budget = max_rows > 0 ? max_rows : -1;
   if (is_local_) {
@@ -235,15 +246,10 @@ Result<bool> Execution::write_rows(ExecContext& ctx, Writer& w, std::int32_t max
     return true;
   }
   while (budget != 0) {
-    if (page_pos_ == page_.size()) {
-      auto more = next_page(ctx);
-      if (!more) return std::move(more).error();
-      if (!*more) break;
-      continue;
-    }
-    auto values = row_values(page_[page_pos_++], types_);
-    if (!values) return std::move(values).error();
-    ETL_RETURN_IF_ERROR(write_row(w, std::move(values).value()));
+    auto row = next_engine_row(ctx);
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    ETL_RETURN_IF_ERROR(write_row(w, std::move(**row)));
     ++sent_;
     --budget;
     if (w.buffer().size() >= (256u << 10)) ETL_RETURN_IF_ERROR(flush());
@@ -266,15 +272,10 @@ Result<LocalResult> Execution::take_rows(ExecContext& ctx, long long count) {
       out.rows.push_back(local_.result.rows[local_pos_++]);
       continue;
     }
-    if (page_pos_ == page_.size()) {
-      auto more = next_page(ctx);
-      if (!more) return std::move(more).error();
-      if (!*more) break;
-      continue;
-    }
-    auto values = row_values(page_[page_pos_++], types_);
-    if (!values) return std::move(values).error();
-    out.rows.push_back(std::move(values).value());
+    auto row = next_engine_row(ctx);
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    out.rows.push_back(std::move(**row));
   }
   out.tag = "FETCH " + std::to_string(out.rows.size());
   return out;

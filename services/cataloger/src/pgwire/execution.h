@@ -65,6 +65,9 @@ class Execution final {
 
  private:
   Result<bool> next_page(ExecContext& ctx);
+  // The engine's next row as text values, the next page fetched when this one is
+  // used up; nullopt past the last row.
+  Result<std::optional<std::vector<std::optional<std::string>>>> next_engine_row(ExecContext& ctx);
   std::size_t column_count() const noexcept { return is_local_ ? local_.result.columns.size() : types_.size(); }
   std::int32_t column_oid(std::size_t i) const noexcept {
     return is_local_ ? local_.result.columns[i].type_oid : types_[i].oid;
