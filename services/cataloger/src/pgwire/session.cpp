@@ -253,7 +253,7 @@ void Session::count(bool ok) {
   if (c) c->inc();
 }
 
-std::optional<SqlError> Session::release(const Release& r, const Portal* running) {
+std::optional<SqlError> Session::release(const Release& r) {
   switch (r.kind) {
     case Release::Kind::none:
       return std::nullopt;
@@ -264,7 +264,7 @@ std::optional<SqlError> Session::release(const Release& r, const Portal* running
       if (tx_ != 'I') return SqlError{"25001", "DISCARD ALL cannot run inside a transaction block"};
       info_.settings = info_.defaults;
       // The portal that runs this statement stays until its Execute ends.
-      std::erase_if(portals_, [running](const auto& p) { return &p.second != running; });
+      std::erase_if(portals_, [this](const auto& p) { return &p.second != running_portal_; });
       [[fallthrough]];
     case Release::Kind::all_statements:
       statements_.clear();
@@ -350,7 +350,7 @@ bool Session::run_statement(const std::string& sql, bool simple) {
   if (tx_ == 'E' && n.rfind("rollback to", 0) == 0) tx_ = 'T';
   Execution e = Execution::run(ctx_, sql);
   std::optional<SqlError> err = e.error();
-  if (!err) err = release(e.release(), nullptr);
+  if (!err) err = release(e.release());
   if (err) {
     error(err->sqlstate, err->message);
     count(false);

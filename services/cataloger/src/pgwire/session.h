@@ -96,10 +96,9 @@ class Session final {
   void close(const std::string& body);
   bool start_portal(Portal& portal);
   void apply_tx(TxEffect effect);
-  // Applies what DEALLOCATE and DISCARD ALL release (`running`: the portal running the
-  // statement, kept); the error for a statement that does not exist, or for DISCARD ALL
-  // in a transaction block.
-  std::optional<SqlError> release(const Release& r, const Portal* running);
+  // Applies what DEALLOCATE and DISCARD ALL release (the running portal is kept); the
+  // error for a statement that does not exist, or for DISCARD ALL in a transaction block.
+  std::optional<SqlError> release(const Release& r);
   // DECLARE, FETCH, MOVE, CLOSE (ExecContext::cursor_statement).
   std::optional<LocalOutcome> cursor_statement(const std::string& sql);
   // At the end of a transaction: its cursors (not WITH HOLD ones) are gone.
@@ -117,7 +116,7 @@ class Session final {
   bool skip_to_sync_ = false;
   std::map<std::string, Prepared> statements_;
   std::map<std::string, Portal> portals_;
-  const Portal* running_portal_ = nullptr;  // the portal whose statement runs now (extended protocol)
+  const Portal* running_portal_ = nullptr;  // the portal whose statement runs now (extended protocol; kept by CLOSE, DISCARD ALL)
   std::mutex running_mutex_;
   std::string running_;  // the engine query that runs now
   ExecContext ctx_;

@@ -116,10 +116,10 @@ bool Session::start_portal(Portal& portal) {
   }
   running_portal_ = &portal;
   portal.execution = Execution::run(ctx_, portal.sql);
-  running_portal_ = nullptr;
   std::optional<SqlError> err = portal.execution->error();
   if (!err) err = portal.execution->set_formats(portal.result_formats);
-  if (!err) err = release(portal.execution->release(), &portal);
+  if (!err) err = release(portal.execution->release());
+  running_portal_ = nullptr;
   if (!err && held_by_portals() > shared_.limits.max_held_bytes) {
     err = SqlError{"53400", held_too_much(shared_.limits.max_held_bytes)};
     portal.execution.reset();  // its page is what was too much

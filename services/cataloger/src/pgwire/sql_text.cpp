@@ -284,6 +284,9 @@ Result<std::string> bind_parameters(std::string_view sql, const std::vector<Para
   std::string out;
   out.reserve(std::min(max_bytes, sql.size() + 16 * params.size()));
   std::vector<std::optional<std::string>> literals(params.size());  // each made once, however often it is referenced
+  auto too_long = [max_bytes] {
+    return make_error(Errc::too_large, "the statement with its parameters bound is longer than " + std::to_string(max_bytes) + " bytes");
+  };
   for (std::size_t i = 0; i < sql.size();) {
     auto end = skip_special(sql, i);
     if (end == npos) return unterminated();
@@ -306,9 +309,7 @@ Result<std::string> bind_parameters(std::string_view sql, const std::vector<Para
         }
         // A parameter referenced many times is copied as many times: bounded, so a
         // small Bind cannot build a statement of gigabytes.
-        if (out.size() + literal->size() + 2 > max_bytes)
-          return make_error(Errc::too_large, "the statement with its parameters bound is longer than " +
-                                                 std::to_string(max_bytes) + " bytes");
+        if (out.size() + literal->size() + 2 > max_bytes) return too_long();
         // Spaces keep a literal from gluing onto a neighbouring token ("-$1" with -5 -> "- -5").
         out += ' ';
         out += *literal;
@@ -319,8 +320,7 @@ Result<std::string> bind_parameters(std::string_view sql, const std::vector<Para
     }
     out += sql[i++];
   }
-  if (out.size() > max_bytes)
-    return make_error(Errc::too_large, "the statement with its parameters bound is longer than " + std::to_string(max_bytes) + " bytes");
+  if (out.size() > max_bytes) return too_long();
   return out;
 }
 
