@@ -169,6 +169,7 @@ struct Config {
   // The DuckDB query endpoint (ETL_QUERY_*; services/cataloger/README.md "Limits").
   std::uint64_t query_memory_limit = 0;                 // ETL_QUERY_MEMORY_LIMIT: bytes (K/M/G); 0 = from the cgroup
   std::uint64_t query_max_temp_bytes = 4ull << 30;      // ETL_QUERY_MAX_TEMP_BYTES: DuckDB spill cap
+  std::uint64_t query_resident_bytes = 256ull << 20;    // ETL_QUERY_RESIDENT_BYTES: in-memory table copies; 0 = off
   bool query_s3_metadata_cache = true;                  // ETL_QUERY_S3_METADATA_CACHE: Iceberg files' HEADs, once
   std::string query_data_dir = "./data/cataloger";      // ETL_QUERY_DATA_DIR: the engine's own folder (spill)
   std::chrono::milliseconds query_max_timeout{300000};  // ETL_QUERY_MAX_TIMEOUT_MS: largest timeout_ms accepted

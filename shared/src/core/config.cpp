@@ -497,6 +497,7 @@ Result<Config> load_config(const Environment& env, const ConfigDefaults& default
   // The DuckDB query endpoint.
   r.bytes("ETL_QUERY_MEMORY_LIMIT", cfg.query_memory_limit, std::uint64_t{64} << 20, std::uint64_t{1} << 44);
   r.bytes("ETL_QUERY_MAX_TEMP_BYTES", cfg.query_max_temp_bytes, std::uint64_t{0}, std::uint64_t{1} << 46);
+  r.bytes("ETL_QUERY_RESIDENT_BYTES", cfg.query_resident_bytes, std::uint64_t{0}, std::uint64_t{1} << 44);
   r.boolean("ETL_QUERY_S3_METADATA_CACHE", cfg.query_s3_metadata_cache);
   r.string("ETL_QUERY_DATA_DIR", cfg.query_data_dir);
   long long max_timeout = cfg.query_max_timeout.count();

@@ -219,9 +219,10 @@ TEST(QueryConfig, LimitsParseWithSizeSuffixesAndBadValuesNameTheVariable) {
                           {"ETL_QUERY_MAX_TIMEOUT_MS", "60000"}, {"ETL_QUERY_WORKERS", "3"},
                           {"ETL_QUERY_MAX_QUEUED", "10"}, {"ETL_QUERY_RESULTS_MAX_BYTES", "100K"},
                           {"ETL_QUERY_RESULTS_TTL_S", "3600"}, {"ETL_QUERY_DATA_DIR", "/var/lib/x"},
-                          {"ETL_QUERY_S3_METADATA_CACHE", "false"}});
+                          {"ETL_QUERY_S3_METADATA_CACHE", "false"}, {"ETL_QUERY_RESIDENT_BYTES", "0"}});
   ASSERT_TRUE(cfg.ok()) << cfg.error().message;
   EXPECT_EQ(cfg->query_memory_limit, 512ull << 20);
+  EXPECT_EQ(cfg->query_resident_bytes, 0u) << "0: no table is kept in memory";
   EXPECT_EQ(cfg->query_max_temp_bytes, 2ull << 30);
   EXPECT_EQ(cfg->query_max_timeout.count(), 60000);
   EXPECT_EQ(cfg->query_workers, 3);
@@ -234,7 +235,9 @@ TEST(QueryConfig, LimitsParseWithSizeSuffixesAndBadValuesNameTheVariable) {
   EXPECT_TRUE(defaults.query_s3_metadata_cache);
   EXPECT_EQ(defaults.query_memory_limit, 0u) << "0 = from the cgroup";
   EXPECT_EQ(defaults.query_max_timeout.count(), 300000);
+  EXPECT_EQ(defaults.query_resident_bytes, 256ull << 20);
   for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{{"ETL_QUERY_MEMORY_LIMIT", "lots"},
+                                                                      {"ETL_QUERY_RESIDENT_BYTES", "-1"},
                                                                       {"ETL_QUERY_MEMORY_LIMIT", "1K"},
                                                                       {"ETL_QUERY_MAX_TIMEOUT_MS", "7200000"},
                                                                       {"ETL_QUERY_MAX_QUEUED", "0"},

@@ -100,6 +100,8 @@ Result<std::unique_ptr<DuckDbEngine>> DuckDbEngine::open(DuckDbEngineOptions opt
   std::unique_ptr<DuckDbEngine> engine(new DuckDbEngine());
   engine->options_ = std::move(options);
   engine->options_.s3_metadata_cache &= engine->options_.files.remote();  // local files: no httpfs, no HEADs
+  if (engine->options_.resident_bytes > 0)
+    engine->resident_ = std::make_unique<ResidentTables>(ResidentOptions{engine->options_.resident_bytes});
   ETL_RETURN_IF_ERROR(engine->make_folders());
   ETL_RETURN_IF_ERROR(engine->open_database());
   // The gate parses in a database of its own, which reads no file: it never holds
@@ -112,10 +114,19 @@ Result<std::unique_ptr<DuckDbEngine>> DuckDbEngine::open(DuckDbEngineOptions opt
   for (const char* sql : {"SET enable_external_access = false", "SET lock_configuration = true"})
     ETL_RETURN_IF_ERROR((*parser)->execute(sql));
   engine->gate_ = std::make_unique<SqlGate>(std::move(parser).value(), engine->options_.database, verdicts);
+  if (engine->resident_) engine->warmer_ = std::thread([e = engine.get()] { e->warm_loop(); });
   return engine;
 }
 
 DuckDbEngine::~DuckDbEngine() {
+  if (warmer_.joinable()) {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    warm_cv_.notify_all();
+    warmer_.join();
+  }
   admin_.reset();
   db_.reset();
   gate_.reset();
@@ -162,6 +173,10 @@ Status DuckDbEngine::open_database() {
   if (ec) return make_error(Errc::unavailable, "cannot create " + spill.string() + ": " + ec.message());
   if (options_.database != "main")
     ETL_RETURN_IF_ERROR(admin->execute("CREATE SCHEMA IF NOT EXISTS " + duck::quote_identifier(options_.database)));
+  if (resident_) {  // the tables' copies: compressed in memory, in the engine's memory_limit
+    ETL_RETURN_IF_ERROR(admin->execute(std::string("ATTACH ':memory:' AS ") + kResidentCatalog + " (COMPRESS)"));
+    resident_->clear();  // a renewed database starts without copies
+  }
   std::string readable = duck::quote_literal(dir_with_slash(spill));
   if (options_.files.remote()) {
     ETL_RETURN_IF_ERROR(options_.files.prepare(*admin));
@@ -259,6 +274,47 @@ Status DuckDbEngine::ping() {
   return {};
 }
 
+std::map<std::string, ResidentTables::TableReport> DuckDbEngine::resident_report() {
+  std::lock_guard lock(mutex_);
+  return resident_ ? resident_->report() : std::map<std::string, ResidentTables::TableReport>{};
+}
+
+std::string DuckDbEngine::qualified(const std::string& table) const {
+  return duck::quote_identifier(options_.database) + "." + duck::quote_identifier(table);
+}
+
+void DuckDbEngine::warm_loop() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    ResidentTables::Step step = resident_->warm(*admin_, views_root_);
+    resident_held_.store(resident_->bytes(*admin_));
+    if (step.ready) {
+      const auto started = std::chrono::steady_clock::now();
+      Status s = admin_->execute("CREATE OR REPLACE VIEW " + qualified(*step.ready) + " AS " +
+                                 resident_->copy_select(*step.ready));
+      if (s.ok()) {
+        resident_->serving(*step.ready);
+        log::info("a table is read from its in-memory copy",
+                  {{"table", *step.ready}, {"copies_bytes", resident_held_.load()},
+                   {"swap_ms", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count()}});
+      } else {
+        resident_->give_up(*admin_, *step.ready, "cannot point the view at the copy: " + s.error().message);
+      }
+    }
+    if (step.more || step.ready) {
+      // Between steps, queries waiting for mutex_ (new sessions, view syncs) go first.
+      lock.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      lock.lock();
+      continue;
+    }
+    if (step.retry_at)
+      warm_cv_.wait_until(lock, *step.retry_at);
+    else
+      warm_cv_.wait(lock);
+  }
+}
+
 std::map<std::string, std::int64_t> DuckDbEngine::view_versions() {
   std::lock_guard lock(mutex_);
   std::map<std::string, std::int64_t> out;
@@ -306,13 +362,24 @@ Status DuckDbEngine::sync_views(Catalog& catalog) {
         continue;
       }
     }
-    std::string qualified = duck::quote_identifier(options_.database) + "." + duck::quote_identifier(table.name);
     Status s = link_table(table.name);
-    if (s.ok())
-      s = admin_->execute("CREATE OR REPLACE VIEW " + qualified + " AS " + view_select_sql(table, *partitions, views_root_));
+    // With in-memory copies, a copy being read takes the new version in place (its
+    // view, over the copy, stays as it is); else the view reads the files while
+    // the warmer brings the copy up to this version.
+    ResidentTables::Source source = ResidentTables::Source::files;
+    if (s.ok() && resident_) {
+      std::vector<DataFile> files;
+      for (const auto& p : *partitions) files.insert(files.end(), p.files.begin(), p.files.end());
+      source = resident_->update(*admin_, table, files, views_root_);
+    }
+    if (s.ok() && source == ResidentTables::Source::files) {
+      s = admin_->execute("CREATE OR REPLACE VIEW " + qualified(table.name) + " AS " +
+                          view_select_sql(table, *partitions, views_root_));
+      if (s.ok() && resident_) resident_->reading_files(table.name);
+    }
     if (s.ok() && options_.database != "main")
       s = admin_->execute("CREATE OR REPLACE VIEW main." + duck::quote_identifier(table.name) + " AS SELECT * FROM " +
-                          qualified);
+                          qualified(table.name));
     if (!s.ok()) {
       log::error("cannot build the view of a table; queries see its previous version",
                  {{"table", table.name}, {"error", s.error().message}});
@@ -330,6 +397,7 @@ Status DuckDbEngine::sync_views(Catalog& catalog) {
     (void)admin_->execute("DROP VIEW IF EXISTS main." + duck::quote_identifier(it->first));
     (void)admin_->execute("DROP VIEW IF EXISTS " + duck::quote_identifier(options_.database) + "." +
                           duck::quote_identifier(it->first));
+    if (resident_) resident_->forget(*admin_, it->first);
     it = applied_.erase(it);
   }
   {
@@ -346,6 +414,10 @@ Status DuckDbEngine::sync_views(Catalog& catalog) {
     }
   }
   if (all_applied) synced_generation_.store(generation);
+  if (resident_) {
+    resident_held_.store(resident_->bytes(*admin_));
+    warm_cv_.notify_one();
+  }
   return {};
 }
 

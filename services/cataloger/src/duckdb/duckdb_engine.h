@@ -17,18 +17,21 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "etl/catalog.h"
 #include "etl/duck.h"
 #include "etl/duck_s3.h"
 #include "pinned_table.h"
+#include "resident_tables.h"
 #include "sql_gate.h"
 
 namespace etl::cataloger {
@@ -53,6 +56,9 @@ struct DuckDbEngineOptions {
   // when the catalog names it with another size or ETag (the database is then
   // renewed); until then it reads as it was. ETL_QUERY_S3_METADATA_CACHE.
   bool s3_metadata_cache = false;
+  // Tables kept in memory as compressed copies, up to this many bytes together
+  // (resident_tables.h); 0: every query reads the files. ETL_QUERY_RESIDENT_BYTES.
+  std::uint64_t resident_bytes = 0;
 };
 
 // A whole result: column names and types, one JSON array text per row, and the
@@ -128,6 +134,10 @@ class DuckDbEngine final {
   std::map<std::string, std::int64_t> view_versions();
   // The engine answers (SELECT 1).
   Status ping();
+  // Each table's in-memory copy (empty without ETL_QUERY_RESIDENT_BYTES), and the
+  // bytes they held after the last change (DuckDB's in-memory table bytes).
+  std::map<std::string, ResidentTables::TableReport> resident_report();
+  std::uint64_t resident_bytes() const noexcept { return resident_held_.load(); }
 
  private:
   DuckDbEngine() = default;
@@ -138,6 +148,10 @@ class DuckDbEngine final {
   // Whether `table`'s files name a file the views named before with another size
   // or ETag; records them. Under mutex_.
   bool replaced_in_place(const std::vector<PartitionInfo>& partitions);
+  // The warmer thread: builds the tables' copies a bounded step at a time, each
+  // under mutex_, and points a view at its copy once complete.
+  void warm_loop();
+  std::string qualified(const std::string& table) const;
 
   DuckDbEngineOptions options_;
   std::unique_ptr<duck::Database> parser_db_;  // the gate's: parses only, never reads a file
@@ -153,6 +167,11 @@ class DuckDbEngine final {
   std::string views_root_;            // what views name files under: tables_dir_, or the s3:// root
   std::filesystem::path spill_dir_;   // engine_dir_/spill: a folder per database (epoch)
   std::unique_ptr<SqlGate> gate_;
+  std::unique_ptr<ResidentTables> resident_;  // null without resident_bytes; under mutex_
+  std::condition_variable warm_cv_;           // with mutex_: work for the warmer, or stopping_
+  bool stopping_ = false;
+  std::atomic<std::uint64_t> resident_held_{0};
+  std::thread warmer_;
   std::mutex names_mutex_;
   std::set<std::string> table_names_;  // lower-cased, for the gate
   std::uint64_t table_names_generation_ = 0;  // moves whenever table_names_ changes (the gate's verdicts)

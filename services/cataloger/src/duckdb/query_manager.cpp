@@ -362,6 +362,8 @@ void QueryManager::run(Worker& worker, const std::string& id) {
   auto kept = cache_.keep(std::move(stored));
   metrics_.gauge("spotify_etl_cataloger_query_results_bytes", "Bytes of query results kept in memory")
       .set(static_cast<double>(cache_.bytes()));
+  metrics_.gauge("spotify_etl_cataloger_resident_bytes", "Bytes of the tables' in-memory copies (ETL_QUERY_RESIDENT_BYTES)")
+      .set(static_cast<double>(engine_->resident_bytes()));
   r.result = kept;
   r.result_location = kept->location;
   r.stats.elapsed_ms = elapsed_ms;
