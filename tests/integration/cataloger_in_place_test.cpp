@@ -13,6 +13,7 @@
 #include "../unit/shared/s3_test_env.h"
 #include "cataloger_service.h"
 #include "duckdb_engine.h"
+#include "query_manager.h"
 #include "etl/aws_credentials.h"
 #include "etl/memory_bus.h"
 #include "etl/s3_event.h"
@@ -171,6 +172,47 @@ TEST_F(CatalogerInPlace, CompactionReadsAndRewritesInPlace) {
   }, 30s)) << call("GET", svc->base_url() + "/v1/tables/songs_data").body;
   EXPECT_EQ(query(*svc, {{"sql", "SELECT count(*), count(DISTINCT song_id) FROM songs_data"}})["rows"],
             json::parse("[[20, 20]]"));
+  EXPECT_EQ(files_under(work_.path() / "cache"), 0u);
+  svc->stop();
+}
+
+// ETL_QUERY_RESIDENT_BYTES (on by default): the tables' copies are loaded from
+// the bucket through httpfs, queries then read them and not the bucket, and a
+// new file announced by its event, then a compaction that replaces the files,
+// go into the copy in place: the counts stay exact throughout.
+TEST_F(CatalogerInPlace, TablesKeptInMemoryAreLoadedFromTheBucketAndFollowItsCommits) {
+  for (int i = 0; i < 3; ++i) upload("songs_data", "2026-11-01", "run" + std::to_string(i), songs_select(5, i * 5));
+  upload("artists_data", "2026-11-01", "run1", testing::artists_select());
+  auto svc = start();
+  ASSERT_TRUE(svc);
+  ASSERT_TRUE(wait_until([&] { return call("GET", svc->base_url() + "/v1/tables").json()["tables"].size() == 2; }, 30s));
+  auto& engine = dynamic_cast<QueryManager&>(svc->queries()).engine();
+  const json count = {{"sql", "SELECT count(*), count(DISTINCT song_id) FROM songs_data"}};
+  EXPECT_EQ(query(*svc, count)["rows"], json::parse("[[15, 15]]"));  // syncs the views: the copies start
+  auto serving = [&](std::size_t files) {
+    auto report = engine.resident_report();
+    return report.count("songs_data") && report.at("songs_data").mode == "serving" &&
+           report.at("songs_data").files == files && report.at("songs_data").wanted == files;
+  };
+  ASSERT_TRUE(wait_until([&] { return serving(3); }, 30s));
+  auto plan = query(*svc, {{"sql", "EXPLAIN SELECT count(*) FROM songs_data"}});
+  EXPECT_EQ(plan.dump().find("READ_PARQUET"), std::string::npos) << "reads the copy, not the bucket: " << plan.dump();
+  EXPECT_GT(engine.resident_bytes(), 0u);
+
+  const std::string key = upload("songs_data", "2026-11-02", "run1", songs_select(4, 100));
+  announce(key);
+  ASSERT_TRUE(wait_until([&] { return query(*svc, count)["rows"] == json::parse("[[19, 19]]"); }, 30s))
+      << query(*svc, count).dump();
+  EXPECT_TRUE(serving(4)) << "taken into the copy in place";
+
+  // A compaction: three files out, one in, for 2026-11-01.
+  etl::CrawlRequest maintenance;
+  maintenance.trigger = "maintenance";
+  auto started = svc->catalog().start_crawl(maintenance);
+  ASSERT_TRUE(started.ok());
+  ASSERT_TRUE(svc->catalog().wait_crawl(started->crawl_id, 60s).ok());
+  EXPECT_EQ(query(*svc, count)["rows"], json::parse("[[19, 19]]"));
+  EXPECT_TRUE(serving(2)) << "the compacted file's rows replaced the three files' in the copy";
   EXPECT_EQ(files_under(work_.path() / "cache"), 0u);
   svc->stop();
 }

@@ -286,6 +286,9 @@ std::string DuckDbEngine::qualified(const std::string& table) const {
 void DuckDbEngine::warm_loop() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
+    // The copies read the files with the database's S3 secret: fresh credentials
+    // first (the queries' refresh may be long ago). Cheap when they did not change.
+    if (options_.files.remote()) (void)options_.files.refresh(*admin_);
     ResidentTables::Step step = resident_->warm(*admin_, views_root_);
     resident_held_.store(resident_->bytes(*admin_));
     if (step.ready) {
@@ -368,6 +371,7 @@ Status DuckDbEngine::sync_views(Catalog& catalog) {
     // the warmer brings the copy up to this version.
     ResidentTables::Source source = ResidentTables::Source::files;
     if (s.ok() && resident_) {
+      if (options_.files.remote()) (void)options_.files.refresh(*admin_);  // the copy may load files now
       std::vector<DataFile> files;
       for (const auto& p : *partitions) files.insert(files.end(), p.files.begin(), p.files.end());
       source = resident_->update(*admin_, table, files, views_root_);
