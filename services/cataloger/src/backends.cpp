@@ -154,8 +154,7 @@ Result<std::shared_ptr<QueryEngine>> open_duckdb_engine(const BackendContext& co
   engine_options.memory_limit = std::to_string(memory) + "B";
   engine_options.data_dir = config.query_data_dir;
   engine_options.max_temp_bytes = config.query_max_temp_bytes;
-  // The copies share DuckDB's memory with the queries: at most a quarter of it.
-  engine_options.resident_bytes = std::min(config.query_resident_bytes, memory / 4);
+  engine_options.resident_bytes = resident_budget(config.query_resident_bytes, memory);
   engine_options.s3_metadata_cache =
       config.query_s3_metadata_cache && config.table_format == "iceberg" && engine_options.files.remote();
   log::info("query engine limits", {{"memory_limit_bytes", memory}, {"max_temp_bytes", config.query_max_temp_bytes},

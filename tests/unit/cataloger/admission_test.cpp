@@ -82,6 +82,13 @@ TEST(EngineMemory, FromTheCgroupLimitOrTheDefault) {
   EXPECT_EQ(engine_memory_limit(512ull << 20, 2ull << 30), 512ull << 20) << "the variable wins";
 }
 
+TEST(EngineMemory, TheTablesCopiesGetAQuarterOfItAndNoneWhenItIsSmall) {
+  EXPECT_EQ(resident_budget(256ull << 20, kDefaultEngineMemory), 256ull << 20) << "the default fits a quarter of 2 GiB";
+  EXPECT_EQ(resident_budget(256ull << 20, 512ull << 20), 128ull << 20) << "a quarter of a 1 GiB pod's engine";
+  EXPECT_EQ(resident_budget(256ull << 20, 255ull << 20), 0u) << "below 256 MiB, loading a copy fails queries";
+  EXPECT_EQ(resident_budget(0, 8ull << 30), 0u) << "0: off";
+}
+
 TEST(EngineMemory, ReadsV2ThenV1Files) {
   etl::testing::TempDir dir;
   std::filesystem::create_directories(dir.path() / "memory");

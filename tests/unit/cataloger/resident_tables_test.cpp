@@ -116,6 +116,7 @@ TEST_F(ResidentFixture, ANewColumnSendsTheViewToTheFilesUntilTheCopyHasIt) {
 TEST_F(ResidentFixture, ATableOverTheBudgetIsReadFromItsFiles) {
   open(1);
   ASSERT_TRUE(settle("evicted"));
+  EXPECT_EQ(engine->resident_bytes(), 0u) << "estimated from the files' bytes before anything is loaded";
   EXPECT_EQ(one("SELECT count(*), count(DISTINCT song_id) FROM songs_data"), "[10,10]");
   EXPECT_NE(plan("SELECT count(*) FROM songs_data").find("READ_PARQUET"), std::string::npos);
   write_file(s.root, "songs_data", "2026-11-02", "run1", "parquet", songs_select(5, 100));

@@ -19,9 +19,19 @@ std::optional<std::uint64_t> cgroup_memory_limit(const std::filesystem::path& ro
 
 inline constexpr std::uint64_t kDefaultEngineMemory = 2ull << 30;  // without a cgroup limit
 inline constexpr std::uint64_t kMinEngineMemory = 64ull << 20;
+// Below this memory_limit no table is kept in memory (ETL_QUERY_RESIDENT_BYTES).
+inline constexpr std::uint64_t kMinResidentEngineMemory = 256ull << 20;
 
 // ETL_QUERY_MEMORY_LIMIT when set (non-zero); else half the cgroup limit (the rest
 // is for the result cache, HTTP and the catalog), at least 64 MiB; else 2 GiB.
 std::uint64_t engine_memory_limit(std::uint64_t configured, std::optional<std::uint64_t> cgroup);
+
+// The bytes the tables' in-memory copies may hold: ETL_QUERY_RESIDENT_BYTES, at
+// most a quarter of the engine's memory_limit (the copies share it with the
+// queries), and 0 below kMinResidentEngineMemory (loading a copy there fails queries).
+inline std::uint64_t resident_budget(std::uint64_t configured, std::uint64_t engine_memory) {
+  if (engine_memory < kMinResidentEngineMemory) return 0;
+  return configured < engine_memory / 4 ? configured : engine_memory / 4;
+}
 
 }  // namespace etl::cataloger

@@ -13,6 +13,8 @@ namespace {
 constexpr std::size_t kMaxSyncFiles = 64;
 // One transaction of warm() loads at most this many files (about 2 ms each when small).
 constexpr std::size_t kWarmFiles = 16;
+// A copy is estimated at this many times its files' bytes before it is loaded.
+constexpr std::uint64_t kEstimateFactor = 2;
 
 std::string identity(const DataFile& f) { return std::to_string(f.size) + ' ' + f.etag; }
 
@@ -82,7 +84,7 @@ ResidentTables::Source ResidentTables::update(duck::Connection& conn, const Tabl
         add_bytes += f.size;
       }
     if (add_bytes <= options_.sync_load_bytes && add.size() <= kMaxSyncFiles &&
-        bytes(conn) + add_bytes <= options_.max_bytes) {
+        bytes(conn) + kEstimateFactor * add_bytes <= options_.max_bytes) {
       t.info = table;
       Status s = apply(conn, t, table.name, gone, add, root);
       if (s.ok()) {
@@ -207,6 +209,33 @@ ResidentTables::Step ResidentTables::warm(duck::Connection& conn, const std::str
       continue;
     }
     t.retry_at.reset();
+    std::map<std::string, const DataFile*> wanted;
+    for (const auto& f : t.wanted) wanted[f.key] = &f;
+    std::vector<std::string> gone;
+    for (const auto& [key, held] : t.loaded)
+      if (auto it = wanted.find(key); it == wanted.end() || identity(*it->second) != held.identity) gone.push_back(key);
+    std::vector<DataFile> missing;
+    std::uint64_t missing_bytes = 0;
+    for (const auto& f : t.wanted)
+      if (auto it = t.loaded.find(f.key); it == t.loaded.end() || it->second.identity != identity(f)) {
+        missing.push_back(f);
+        missing_bytes += f.size;
+      }
+    if (gone.empty() && missing.empty() && t.created) {
+      out.ready = name;
+      return out;
+    }
+    // What is left must fit before any of it is loaded: a copy is estimated at
+    // twice its files' bytes (measured: about their size), checked against what
+    // DuckDB reports once loaded.
+    const std::uint64_t held = bytes(conn);
+    if (held + kEstimateFactor * missing_bytes > options_.max_bytes) {
+      evict(t, name, "the copy would pass the budget (" + std::to_string(held) + " bytes held, files of " +
+                         std::to_string(missing_bytes) + " bytes to load)");
+      t.view_on_files = true;
+      drop(conn, t, name);
+      continue;
+    }
     if (!t.created) {
       Status s = conn.execute("CREATE TABLE IF NOT EXISTS " + qualified(name) + " AS SELECT *, CAST(0 AS BIGINT) AS " +
                               kResidentFileColumn + " FROM (" + view_select_sql(t.info, {}, root) + ")");
@@ -217,40 +246,22 @@ ResidentTables::Step ResidentTables::warm(duck::Connection& conn, const std::str
       }
       t.created = true;
     }
-    std::map<std::string, const DataFile*> wanted;
-    for (const auto& f : t.wanted) wanted[f.key] = &f;
-    std::vector<std::string> gone;
-    for (const auto& [key, held] : t.loaded)
-      if (auto it = wanted.find(key); it == wanted.end() || identity(*it->second) != held.identity) gone.push_back(key);
-    std::vector<DataFile> missing;
-    for (const auto& f : t.wanted)
-      if (auto it = t.loaded.find(f.key); it == t.loaded.end() || it->second.identity != identity(f)) missing.push_back(f);
-    if (gone.empty() && missing.empty()) {
-      out.ready = name;
-      return out;
-    }
-    // A transaction loads at most kWarmFiles files or a quarter of sync_load_bytes,
-    // within the budget (a file's copy is about its size: the Parquet is compressed
-    // much as the copy is).
-    std::uint64_t held = bytes(conn);
+    // A transaction loads at most kWarmFiles files or a quarter of sync_load_bytes.
     std::vector<DataFile> add;
     std::uint64_t add_bytes = 0;
     for (const auto& f : missing) {
-      if (held + add_bytes + f.size > options_.max_bytes) {
-        if (add.empty() && gone.empty()) {
-          evict(t, name, "the copy would pass the budget (" + std::to_string(held + f.size) + " bytes)");
-          t.view_on_files = true;
-          drop(conn, t, name);
-          break;
-        }
-        break;
-      }
       add.push_back(f);
       add_bytes += f.size;
       if (add.size() >= kWarmFiles || add_bytes >= options_.sync_load_bytes / 4) break;
     }
-    if (t.mode == Mode::evicted) continue;
     Status s = apply(conn, t, name, gone, add, root);
+    if (!s.ok() && s.error().message.find("Out of Memory") != std::string::npos) {
+      // The queries need the memory: not tried again (a retry would fail them again).
+      evict(t, name, "DuckDB's memory_limit was reached while loading: " + s.error().message.substr(0, 200));
+      t.view_on_files = true;
+      drop(conn, t, name);
+      continue;
+    }
     if (!s.ok()) {
       log::warn("cannot load a table's files into its in-memory copy; retried later",
                 {{"table", name}, {"error", s.error().message}});
