@@ -90,8 +90,13 @@ class IcebergConcurrency : public ::testing::Test {
   std::shared_ptr<QueryEngine> engine_;
 };
 
-TEST_F(IcebergConcurrency, QueriesDuringCommitsAndAnotherCatalogersCompactionSeeWholeStatesOnly) {
+// Queries read the files, or the tables' in-memory copies (ETL_QUERY_RESIDENT_BYTES),
+// which take each commit and compaction in place.
+class IcebergConcurrencyReads : public IcebergConcurrency, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(IcebergConcurrencyReads, QueriesDuringCommitsAndAnotherCatalogersCompactionSeeWholeStatesOnly) {
   constexpr int kFiles = 10;
+  config_.query_resident_bytes = GetParam() ? 256ull << 20 : 0;
   auto serving = open_local();
   auto compacting = open_local();
   ASSERT_TRUE(serving && compacting);
@@ -153,7 +158,18 @@ TEST_F(IcebergConcurrency, QueriesDuringCommitsAndAnotherCatalogersCompactionSee
     for (const auto& f : p.files)
       if (f.key.find("compacted-") != std::string::npos) compacted.insert(f.key);
   EXPECT_FALSE(compacted.empty()) << "no compacted file reached the serving catalog";
+  if (GetParam()) {  // the copy took the last state in place (or was rebuilt to it)
+    auto& engine = dynamic_cast<QueryManager&>(*engine_).engine();
+    ASSERT_TRUE(etl::testing::wait_until([&] {
+      auto report = engine.resident_report();
+      return report.count("songs_data") && report.at("songs_data").mode == "serving";
+    }, 30s));
+    EXPECT_EQ(counts(), (std::pair<long long, long long>{all, all}));
+  }
 }
+
+INSTANTIATE_TEST_SUITE_P(Reads, IcebergConcurrencyReads, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "InMemoryCopies" : "Files"; });
 
 }  // namespace
 }  // namespace etl::cataloger
