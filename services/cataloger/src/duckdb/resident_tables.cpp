@@ -137,7 +137,7 @@ void ResidentTables::evict(Table& t, const std::string& name, const std::string&
   log::warn("a table is read from its files, not kept in memory (ETL_QUERY_RESIDENT_BYTES)",
             {{"table", name}, {"reason", why}, {"budget_bytes", options_.max_bytes}});
   t.mode = Mode::evicted;
-  t.view_on_files = false;  // the view may still read the copy: dropped once it does not (reading_files)
+  t.view_on_files = false;  // the view may still read the copy: warm() drops it once reading_files() says not
   t.stale = t.created;
 }
 

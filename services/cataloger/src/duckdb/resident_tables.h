@@ -14,8 +14,10 @@
 // at a time by warm(), off the query path); then one view swap moves it to the
 // copy. A change too large to take in one transaction (a bulk load, a schema
 // change) moves the view back to the files while the copy catches up. A copy that
-// would pass the byte budget is dropped and its table read from its files from
-// then on (logged); a file that cannot be read is retried after a pause.
+// would pass the byte budget (estimated at twice its files' bytes before loading,
+// then as DuckDB counts it), or whose load reaches DuckDB's memory_limit, is
+// dropped and its table read from its files from then on (logged); a file that
+// cannot be read is retried after a pause.
 //
 // Not thread-safe: the engine calls it under its own mutex, with the connection
 // that also replaces the views (DuckDbEngine::admin_).
@@ -39,8 +41,8 @@ struct ResidentOptions {
   // files hold at most this many bytes (and kMaxSyncFiles files); a larger change
   // sends the view back to the files until warm() has caught up.
   std::uint64_t sync_load_bytes = 16ull << 20;
-  // How long one warm() step may load files before it commits (it holds the
-  // engine's mutex, which new queries wait for).
+  // How long one warm() step may go on loading, a transaction at a time, before
+  // it returns (it holds the engine's mutex, which starting queries wait for).
   std::chrono::milliseconds step{100};
   // After a file could not be read: how long before the copy is tried again.
   std::chrono::milliseconds retry_after{30000};
