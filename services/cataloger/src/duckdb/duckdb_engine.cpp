@@ -336,6 +336,8 @@ Status DuckDbEngine::sync_views(Catalog& catalog) {
   if (synced_generation_.load() == generation) return {};
   auto tables = catalog.list_tables();
   if (!tables) return std::move(tables).error();
+  // A copy may load files below, with the database's S3 secret: fresh credentials first.
+  if (resident_ && options_.files.remote()) (void)options_.files.refresh(*admin_);
   bool all_applied = true;
   std::set<std::string> names;
   for (std::size_t i = 0; i < tables->size(); ++i) {
@@ -371,7 +373,6 @@ Status DuckDbEngine::sync_views(Catalog& catalog) {
     // the warmer brings the copy up to this version.
     ResidentTables::Source source = ResidentTables::Source::files;
     if (s.ok() && resident_) {
-      if (options_.files.remote()) (void)options_.files.refresh(*admin_);  // the copy may load files now
       std::vector<DataFile> files;
       for (const auto& p : *partitions) files.insert(files.end(), p.files.begin(), p.files.end());
       source = resident_->update(*admin_, table, files, views_root_);
@@ -399,8 +400,7 @@ Status DuckDbEngine::sync_views(Catalog& catalog) {
       continue;
     }
     (void)admin_->execute("DROP VIEW IF EXISTS main." + duck::quote_identifier(it->first));
-    (void)admin_->execute("DROP VIEW IF EXISTS " + duck::quote_identifier(options_.database) + "." +
-                          duck::quote_identifier(it->first));
+    (void)admin_->execute("DROP VIEW IF EXISTS " + qualified(it->first));
     if (resident_) resident_->forget(*admin_, it->first);
     it = applied_.erase(it);
   }

@@ -65,28 +65,17 @@ ResidentTables::Source ResidentTables::update(duck::Connection& conn, const Tabl
   Table& t = tables_[table.name];
   if (t.mode == Mode::evicted) return Source::files;
   for (const auto& c : table.columns)
-    if (c.name == kResidentFileColumn || c.name == "dt") {
+    if (c.name == kResidentFileColumn) {
       evict(t, table.name, "a column is named " + c.name);
       return Source::files;
     }
   const std::string signature = resident_signature(table);
   if (t.mode == Mode::serving && signature == t.signature) {
-    std::map<std::string, const DataFile*> now;
-    for (const auto& f : files) now[f.key] = &f;
-    std::vector<std::string> gone;
-    std::vector<DataFile> add;
-    std::uint64_t add_bytes = 0;
-    for (const auto& [key, held] : t.loaded)
-      if (auto it = now.find(key); it == now.end() || identity(*it->second) != held.identity) gone.push_back(key);
-    for (const auto& f : files)
-      if (auto it = t.loaded.find(f.key); it == t.loaded.end() || it->second.identity != identity(f)) {
-        add.push_back(f);
-        add_bytes += f.size;
-      }
-    if (add_bytes <= options_.sync_load_bytes && add.size() <= kMaxSyncFiles &&
-        bytes(conn) + kEstimateFactor * add_bytes <= options_.max_bytes) {
+    const Change change = change_to(t, files);
+    if (change.add_bytes <= options_.sync_load_bytes && change.add.size() <= kMaxSyncFiles &&
+        bytes(conn) + kEstimateFactor * change.add_bytes <= options_.max_bytes) {
       t.info = table;
-      Status s = apply(conn, t, table.name, gone, add, root);
+      Status s = apply(conn, t, table.name, change.gone, change.add, root);
       if (s.ok()) {
         t.wanted = files;
         if (std::uint64_t held = bytes(conn); held > options_.max_bytes)
@@ -141,12 +130,29 @@ void ResidentTables::evict(Table& t, const std::string& name, const std::string&
   t.stale = t.created;
 }
 
+void ResidentTables::evict_now(duck::Connection& conn, Table& t, const std::string& name, const std::string& why) {
+  evict(t, name, why);
+  t.view_on_files = true;
+  drop(conn, t, name);
+}
+
 void ResidentTables::give_up(duck::Connection& conn, const std::string& table, const std::string& why) {
-  auto it = tables_.find(table);
-  if (it == tables_.end()) return;
-  evict(it->second, table, why);
-  it->second.view_on_files = true;  // the swap failed: the view still reads the files
-  drop(conn, it->second, table);
+  // The swap failed: the view still reads the files.
+  if (auto it = tables_.find(table); it != tables_.end()) evict_now(conn, it->second, table, why);
+}
+
+ResidentTables::Change ResidentTables::change_to(const Table& t, const std::vector<DataFile>& files) {
+  Change out;
+  std::map<std::string, const DataFile*> now;
+  for (const auto& f : files) now[f.key] = &f;
+  for (const auto& [key, held] : t.loaded)
+    if (auto it = now.find(key); it == now.end() || identity(*it->second) != held.identity) out.gone.push_back(key);
+  for (const auto& f : files)
+    if (auto it = t.loaded.find(f.key); it == t.loaded.end() || it->second.identity != identity(f)) {
+      out.add.push_back(f);
+      out.add_bytes += f.size;
+    }
+  return out;
 }
 
 void ResidentTables::serving(const std::string& table) {
@@ -209,19 +215,8 @@ ResidentTables::Step ResidentTables::warm(duck::Connection& conn, const std::str
       continue;
     }
     t.retry_at.reset();
-    std::map<std::string, const DataFile*> wanted;
-    for (const auto& f : t.wanted) wanted[f.key] = &f;
-    std::vector<std::string> gone;
-    for (const auto& [key, held] : t.loaded)
-      if (auto it = wanted.find(key); it == wanted.end() || identity(*it->second) != held.identity) gone.push_back(key);
-    std::vector<DataFile> missing;
-    std::uint64_t missing_bytes = 0;
-    for (const auto& f : t.wanted)
-      if (auto it = t.loaded.find(f.key); it == t.loaded.end() || it->second.identity != identity(f)) {
-        missing.push_back(f);
-        missing_bytes += f.size;
-      }
-    if (gone.empty() && missing.empty() && t.created) {
+    const Change change = change_to(t, t.wanted);
+    if (change.gone.empty() && change.add.empty() && t.created) {
       out.ready = name;
       return out;
     }
@@ -229,19 +224,16 @@ ResidentTables::Step ResidentTables::warm(duck::Connection& conn, const std::str
     // twice its files' bytes (measured: about their size), checked against what
     // DuckDB reports once loaded.
     const std::uint64_t held = bytes(conn);
-    if (held + kEstimateFactor * missing_bytes > options_.max_bytes) {
-      evict(t, name, "the copy would pass the budget (" + std::to_string(held) + " bytes held, files of " +
-                         std::to_string(missing_bytes) + " bytes to load)");
-      t.view_on_files = true;
-      drop(conn, t, name);
+    if (held + kEstimateFactor * change.add_bytes > options_.max_bytes) {
+      evict_now(conn, t, name, "the copy would pass the budget (" + std::to_string(held) + " bytes held, files of " +
+                                   std::to_string(change.add_bytes) + " bytes to load)");
       continue;
     }
     if (!t.created) {
       Status s = conn.execute("CREATE TABLE IF NOT EXISTS " + qualified(name) + " AS SELECT *, CAST(0 AS BIGINT) AS " +
                               kResidentFileColumn + " FROM (" + view_select_sql(t.info, {}, root) + ")");
       if (!s.ok()) {
-        evict(t, name, "cannot create the copy: " + s.error().message);
-        t.view_on_files = true;
+        evict_now(conn, t, name, "cannot create the copy: " + s.error().message);
         continue;
       }
       t.created = true;
@@ -249,17 +241,15 @@ ResidentTables::Step ResidentTables::warm(duck::Connection& conn, const std::str
     // A transaction loads at most kWarmFiles files or a quarter of sync_load_bytes.
     std::vector<DataFile> add;
     std::uint64_t add_bytes = 0;
-    for (const auto& f : missing) {
+    for (const auto& f : change.add) {
       add.push_back(f);
       add_bytes += f.size;
       if (add.size() >= kWarmFiles || add_bytes >= options_.sync_load_bytes / 4) break;
     }
-    Status s = apply(conn, t, name, gone, add, root);
+    Status s = apply(conn, t, name, change.gone, add, root);
     if (!s.ok() && s.error().message.find("Out of Memory") != std::string::npos) {
       // The queries need the memory: not tried again (a retry would fail them again).
-      evict(t, name, "DuckDB's memory_limit was reached while loading: " + s.error().message.substr(0, 200));
-      t.view_on_files = true;
-      drop(conn, t, name);
+      evict_now(conn, t, name, "DuckDB's memory_limit was reached while loading: " + s.error().message.substr(0, 200));
       continue;
     }
     if (!s.ok()) {
@@ -270,9 +260,7 @@ ResidentTables::Step ResidentTables::warm(duck::Connection& conn, const std::str
       continue;
     }
     if (std::uint64_t now = bytes(conn); now > options_.max_bytes) {
-      evict(t, name, "the copies hold " + std::to_string(now) + " bytes");
-      t.view_on_files = true;
-      drop(conn, t, name);
+      evict_now(conn, t, name, "the copies hold " + std::to_string(now) + " bytes");
       continue;
     }
     out.more = true;

@@ -127,6 +127,16 @@ class ResidentTables final {
                const std::vector<DataFile>& add, const std::string& root);
   // The table is read from its files from now on; its copy is dropped once its view does (warm()).
   void evict(Table& t, const std::string& name, const std::string& why);
+  // evict(), when the view already reads the files: the copy goes at once.
+  void evict_now(duck::Connection& conn, Table& t, const std::string& name, const std::string& why);
+  // What `files` has that the copy lacks (new, or rewritten: other size or ETag),
+  // and the keys of what it holds that `files` no longer has as it was.
+  struct Change {
+    std::vector<std::string> gone;
+    std::vector<DataFile> add;
+    std::uint64_t add_bytes = 0;
+  };
+  static Change change_to(const Table& t, const std::vector<DataFile>& files);
   void drop(duck::Connection& conn, Table& t, const std::string& name);
   std::string qualified(const std::string& table) const;
 
