@@ -232,6 +232,11 @@ Run measure(const fs::path& root, const std::string& format, const std::string& 
   return run;
 }
 
+// A row of a side-by-side table: the reference, the measured figure, and their ratio.
+void ratio_row(const char* label, double reference, double measured, int decimals = 1) {
+  std::printf("%-44s %12.*f %12.*f %8.2f\n", label, decimals, reference, decimals, measured, measured / reference);
+}
+
 }  // namespace
 
 int main() {
@@ -260,46 +265,30 @@ int main() {
                          etl::Config{}.query_resident_bytes);
 
   std::printf("\n%-44s %12s %12s %8s\n", "", "hive (ref)", "iceberg", "ratio");
-  std::printf("%-44s %12.0f %12.0f %8.2f\n", "full crawl (iceberg: + first commit), ms", hive.crawl_ms, ice.crawl_ms,
-              ice.crawl_ms / hive.crawl_ms);
+  ratio_row("full crawl (iceberg: + first commit), ms", hive.crawl_ms, ice.crawl_ms, 0);
   std::printf("%-44s %12.2f %12.2f\n", "songs_data files per partition", hive.files_after / double(days),
               ice.files_after / double(days));
   std::printf("%-44s %12s %12.0f\n", "compaction (maintenance crawl), ms", "-", ice.compaction_ms);
-  std::printf("%-44s %12.1f %12.1f %8.2f\n", "whole-year top-10, p50 ms", hive.query.p50, ice.query.p50,
-              ice.query.p50 / hive.query.p50);
-  std::printf("%-44s %12.1f %12.1f %8.2f\n", "whole-year top-10, p95 ms", hive.query.p95, ice.query.p95,
-              ice.query.p95 / hive.query.p95);
-  std::printf("%-44s %12.1f %12.1f %8.2f\n", "one landed file: crawl (+ commit), p50 ms", hive.commit.p50, ice.commit.p50,
-              ice.commit.p50 / hive.commit.p50);
-  std::printf("%-44s %12.1f %12.1f %8.2f\n", "one landed file: crawl (+ commit), p99 ms", hive.commit.p99, ice.commit.p99,
-              ice.commit.p99 / hive.commit.p99);
-  std::printf("%-44s %12.1f %12.1f %8.2f\n", "one reprocessed file: crawl (+ refold), p50 ms", hive.rewrite.p50,
-              ice.rewrite.p50, ice.rewrite.p50 / hive.rewrite.p50);
-  std::printf("%-44s %12.1f %12.1f %8.2f\n", "one reprocessed file: crawl (+ refold), p99 ms", hive.rewrite.p99,
-              ice.rewrite.p99, ice.rewrite.p99 / hive.rewrite.p99);
+  ratio_row("whole-year top-10, p50 ms", hive.query.p50, ice.query.p50);
+  ratio_row("whole-year top-10, p95 ms", hive.query.p95, ice.query.p95);
+  ratio_row("one landed file: crawl (+ commit), p50 ms", hive.commit.p50, ice.commit.p50);
+  ratio_row("one landed file: crawl (+ commit), p99 ms", hive.commit.p99, ice.commit.p99);
+  ratio_row("one reprocessed file: crawl (+ refold), p50 ms", hive.rewrite.p50, ice.rewrite.p50);
+  ratio_row("one reprocessed file: crawl (+ refold), p99 ms", hive.rewrite.p99, ice.rewrite.p99);
   std::printf("rows after the 30 reprocessed files (count, distinct ids): hive %s, iceberg %s%s\n",
               hive.rows_after_rewrites.c_str(), ice.rows_after_rewrites.c_str(),
               hive.rows_after_rewrites == ice.rows_after_rewrites ? "" : "  <- DIFFERENT");
   std::printf("\n%-44s %12s %12s %8s\n", "", "no cache (ref)", "cache", "ratio");
-  std::printf("%-44s %12.1f %12.1f %8.2f\n", "iceberg, manifest cache: one landed file p50", uncached.commit.p50,
-              ice.commit.p50, ice.commit.p50 / uncached.commit.p50);
-  std::printf("%-44s %12.1f %12.1f %8.2f\n", "iceberg, manifest cache: one landed file p99", uncached.commit.p99,
-              ice.commit.p99, ice.commit.p99 / uncached.commit.p99);
-  std::printf("%-44s %12.0f %12.0f %8.2f\n", "iceberg, manifest cache: compaction, ms", uncached.compaction_ms,
-              ice.compaction_ms, ice.compaction_ms / uncached.compaction_ms);
+  ratio_row("iceberg, manifest cache: one landed file p50", uncached.commit.p50, ice.commit.p50);
+  ratio_row("iceberg, manifest cache: one landed file p99", uncached.commit.p99, ice.commit.p99);
+  ratio_row("iceberg, manifest cache: compaction, ms", uncached.compaction_ms, ice.compaction_ms, 0);
   std::printf("\n%-44s %12s %12s %8s\n", "iceberg, compacted", "files (ref)", "in memory", "ratio");
-  std::printf("%-44s %12.1f %12.1f %8.2f\n", "whole-year top-10, p50 ms", ice.query.p50, resident.query.p50,
-              resident.query.p50 / ice.query.p50);
-  std::printf("%-44s %12.1f %12.1f %8.2f\n", "whole-year top-10, p95 ms", ice.query.p95, resident.query.p95,
-              resident.query.p95 / ice.query.p95);
-  std::printf("%-44s %12.1f %12.1f %8.2f\n", "top-10 last 30 days, p50 ms", ice.query30.p50, resident.query30.p50,
-              resident.query30.p50 / ice.query30.p50);
-  std::printf("%-44s %12.1f %12.1f %8.2f\n", "top-10 last 30 days, p95 ms", ice.query30.p95, resident.query30.p95,
-              resident.query30.p95 / ice.query30.p95);
-  std::printf("%-44s %12.1f %12.1f %8.2f\n", "one landed file: crawl + commit, p50 ms", ice.commit.p50,
-              resident.commit.p50, resident.commit.p50 / ice.commit.p50);
-  std::printf("%-44s %12.1f %12.1f %8.2f\n", "one reprocessed file: crawl + refold, p50 ms", ice.rewrite.p50,
-              resident.rewrite.p50, resident.rewrite.p50 / ice.rewrite.p50);
+  ratio_row("whole-year top-10, p50 ms", ice.query.p50, resident.query.p50);
+  ratio_row("whole-year top-10, p95 ms", ice.query.p95, resident.query.p95);
+  ratio_row("top-10 last 30 days, p50 ms", ice.query30.p50, resident.query30.p50);
+  ratio_row("top-10 last 30 days, p95 ms", ice.query30.p95, resident.query30.p95);
+  ratio_row("one landed file: crawl + commit, p50 ms", ice.commit.p50, resident.commit.p50);
+  ratio_row("one reprocessed file: crawl + refold, p50 ms", ice.rewrite.p50, resident.rewrite.p50);
   std::printf("copies built in %.0f ms after the first query, %.1f MiB in memory (budget %.0f MiB)\n", resident.warm_ms,
               resident.resident_bytes / 1048576.0, etl::Config{}.query_resident_bytes / 1048576.0);
   std::printf("rows after the 30 reprocessed files (count, distinct ids): iceberg %s, in memory %s%s\n",
