@@ -9,6 +9,9 @@
 //      steps (MinIO stores only; Kafka only, one `transformer` process), then
 //      Kafka + MinIO with 1 and with 2 `transformer` processes; ratios to the
 //      embedded pass, and Kafka + MinIO to the in-process bus on MinIO (same stores).
+//      The -quota passes hold each transformer process to --transformer-cpus cores
+//      (a cgroup CFS quota, as a Kubernetes CPU limit; left out, with a note, where
+//      no cgroup is writable) and compare 2 processes with 1.
 //  (b) freshness: `POST /v1/runs` of a 100-track playlist (local fake Spotify)
 //      -> 100 rows answering `/v1/query`, alternately on the embedded services
 //      (freshness_benchmark's method) and on three processes (`extractor`,
@@ -19,7 +22,8 @@
 //
 //   distributed_benchmark [--objects 60] [--pages 1] [--per-page 100] [--warmup 12] [--rounds 5]
 //                         [--runs 15] [--transformed-url URL] [--only throughput|freshness]
-//                         [--work-dir DIR] [--bin-dir DIR] [--passes minio,kafka,kafka-minio,kafka-minio-2]
+//                         [--work-dir DIR] [--bin-dir DIR] [--transformer-cpus 0.1]
+//                         [--passes minio,kafka,kafka-minio,kafka-minio-2,kafka-minio-quota,kafka-minio-quota-2]
 // --transformed-url: the transformed store of the distributed freshness pipeline,
 // shared by its transformer and cataloger (default: a prefix of the test bucket in
 // MinIO, as deployed, the cataloger querying its local copy; file:///dir for a
@@ -85,7 +89,8 @@ struct Options {
   int rounds = 5;
   std::string transformed_url;  // freshness, distributed
   std::string only;
-  std::string passes = "minio,kafka,kafka-minio,kafka-minio-2";
+  std::string passes = "minio,kafka,kafka-minio,kafka-minio-2,kafka-minio-quota,kafka-minio-quota-2";
+  double transformer_cpus = 0.1;  // the CPU share of each transformer process in the -quota passes
   std::string work_dir = (fs::temp_directory_path() / ("spotify-etl-dist-bench-" + std::to_string(::getpid()))).string();
   std::string bin_dir = fs::read_symlink("/proc/self/exe").parent_path().string();
 };
@@ -399,9 +404,54 @@ class EventWatcher {
   std::thread thread_;
 };
 
+// --- A CPU share for one process ------------------------------------------------------
+// A cgroup of the `cpu` controller holding a CFS quota: `cpus` cores' worth of
+// time per 100 ms period, what a Kubernetes pod's `resources.limits.cpu` sets.
+// cgroup v2 (cpu.max) or v1 (cpu.cfs_quota_us); both need a writable hierarchy
+// (root, or a delegated subtree). The group is removed once its process is gone.
+class CpuQuota {
+ public:
+  static std::unique_ptr<CpuQuota> create(double cpus, std::string* error) {
+    constexpr long period = 100000;  // us
+    const long quota = std::max(1000L, std::lround(cpus * period));
+    const std::string name = "spotify-etl-bench-" + unique_suffix();
+    std::error_code ec;
+    const bool v2 = fs::exists("/sys/fs/cgroup/cgroup.controllers", ec);
+    const fs::path dir = v2 ? fs::path("/sys/fs/cgroup") / name : fs::path("/sys/fs/cgroup/cpu") / name;
+    if (v2) write("/sys/fs/cgroup/cgroup.subtree_control", "+cpu");  // may be on already
+    if (!fs::create_directory(dir, ec)) return *error = "cannot create " + dir.string() + ": " + ec.message(), nullptr;
+    auto q = std::unique_ptr<CpuQuota>(new CpuQuota(dir));
+    const bool set = v2 ? write(dir / "cpu.max", std::to_string(quota) + " " + std::to_string(period))
+                        : write(dir / "cpu.cfs_period_us", std::to_string(period)) &&
+                              write(dir / "cpu.cfs_quota_us", std::to_string(quota));
+    if (!set) return *error = "cannot set the CPU quota in " + dir.string(), nullptr;
+    return q;
+  }
+  ~CpuQuota() {
+    std::error_code ec;
+    fs::remove(dir_, ec);  // rmdir: fails while a process is still in it
+  }
+  CpuQuota(const CpuQuota&) = delete;
+  CpuQuota& operator=(const CpuQuota&) = delete;
+
+  // Moves the process, with every thread it has, into the group.
+  bool add(int pid) const { return write(dir_ / "cgroup.procs", std::to_string(pid)); }
+
+ private:
+  explicit CpuQuota(fs::path dir) : dir_(std::move(dir)) {}
+  static bool write(const fs::path& file, const std::string& value) {
+    std::ofstream out(file);
+    out << value;
+    out.flush();
+    return static_cast<bool>(out);
+  }
+  fs::path dir_;
+};
+
 // --- Service processes ------------------------------------------------------------
 struct Service {
   std::string name, url;
+  std::unique_ptr<CpuQuota> quota;  // declared first: removed after the process is gone
   std::unique_ptr<etl::testing::ChildProcess> process;
 };
 
@@ -410,7 +460,7 @@ Service spawn(const Options& o, const std::string& name, std::map<std::string, s
   std::string upper = name;
   std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
   env["ETL_" + upper + "_ADDR"] = "127.0.0.1:" + std::to_string(port);
-  Service s{name, "http://127.0.0.1:" + std::to_string(port), nullptr};
+  Service s{name, "http://127.0.0.1:" + std::to_string(port), nullptr, nullptr};
   s.process = std::make_unique<etl::testing::ChildProcess>(o.bin_dir + "/" + name, std::vector<std::string>{}, env,
                                                           o.work_dir + "/" + name + "-" + tag + ".log");
   if (!s.process->start()) s.process.reset();
@@ -471,6 +521,7 @@ struct Variant {
   bool kafka = false;  // else the in-process bus and an in-process TransformerService
   bool s3 = false;     // else file:// stores
   int processes = 0;   // `transformer` processes (kafka only)
+  double cpus = 0;     // > 0: each process held to this many cores (a CFS quota), as a Kubernetes CPU limit does
 };
 
 struct Pass {
@@ -535,6 +586,12 @@ std::optional<Pass> run_pass(const Options& o, const Servers& s, const Workload&
     for (int p = 0; p < v.processes; ++p) {
       procs.push_back(spawn(o, "transformer", service_env(s, cfg), suffix + "-" + std::to_string(p)));
       if (!procs.back().process) return fail("cannot start the transformer binary");
+      if (v.cpus > 0) {
+        std::string error;
+        procs.back().quota = CpuQuota::create(v.cpus, &error);
+        if (!procs.back().quota || !procs.back().quota->add(procs.back().process->pid()))
+          return fail(("cannot hold the transformer to its CPU share: " + error).c_str());
+      }
       urls.push_back(procs.back().url);
     }
     if (!wait_until([&] { return all_ready(procs); }, 60s, 100ms)) return fail("transformers not ready");
@@ -620,8 +677,9 @@ std::optional<Pass> run_pass(const Options& o, const Servers& s, const Workload&
   const auto t0 = Clock::now();
   if (!publish_all(events)) return fail("publish failed");
   // Done when every event is acknowledged (after its outputs were announced); the
-  // clock stops at the last announcement seen.
-  if (!wait_until([&] { return consumed_now() >= consumed0 + o.objects; }, 600s, 10ms))
+  // clock stops at the last announcement seen, so asking every 100 ms costs no
+  // precision (asking every 10 ms took a tenth of a transformer held to 0.15 CPU).
+  if (!wait_until([&] { return consumed_now() >= consumed0 + o.objects; }, 600s, 100ms))
     return fail("not every event was handled");
   // The announcements reach the watcher through the bus, a little after the acks:
   // without one of this pass, its time would be measured from nothing.
@@ -725,10 +783,24 @@ int throughput(const Options& o, const Servers& s) {
                                    {"kafka", "Kafka, file:// stores, 1 process", true, false, 1},
                                    {"kafka-minio", "Kafka + MinIO, 1 transformer process", true, true, 1},
                                    {"kafka-minio-2", "Kafka + MinIO, 2 transformer processes", true, true, 2}};
+  // Two processes against one when each has a CPU share of its own, as pods with a
+  // CPU limit have: whether the consumer group scales, apart from the 2 cores that
+  // the unlimited passes above share with Kafka and MinIO.
+  char share[32];
+  std::snprintf(share, sizeof share, "%.2f", o.transformer_cpus);
+  variants.push_back({"kafka-minio-quota", std::string("Kafka + MinIO, 1 process, ") + share + " CPU", true, true, 1, o.transformer_cpus});
+  variants.push_back({"kafka-minio-quota-2", std::string("Kafka + MinIO, 2 processes, ") + share + " CPU each", true, true, 2, o.transformer_cpus});
   const std::string wanted = "," + o.passes + ",";
   std::erase_if(variants, [&](const Variant& v) {
     return v.id != "embedded" && wanted.find("," + v.id + ",") == std::string::npos;
   });
+  if (std::any_of(variants.begin(), variants.end(), [](const Variant& v) { return v.cpus > 0; })) {
+    std::string error;
+    if (!CpuQuota::create(o.transformer_cpus, &error)) {
+      std::printf("    (the passes with a CPU share are left out: %s; they need a writable cgroup cpu controller)\n", error.c_str());
+      std::erase_if(variants, [](const Variant& v) { return v.cpus > 0; });
+    }
+  }
   auto index_of = [&](const std::string& id) -> std::optional<std::size_t> {
     for (std::size_t i = 0; i < variants.size(); ++i)
       if (variants[i].id == id) return i;
@@ -787,6 +859,20 @@ int throughput(const Options& o, const Servers& s) {
     const auto two_one = ratios(*two, *one);
     std::printf("\n    Kafka + MinIO, 2 processes / 1 process: %.2f x (median; rounds: %s) on %u cores\n",
                 percentile(two_one, 0.5), list(two_one).c_str(), std::thread::hardware_concurrency());
+  }
+  if (auto one = index_of("kafka-minio-quota"), two = index_of("kafka-minio-quota-2"); one && two) {
+    // How much of its share a transformer used: near 100 % when the share, not
+    // Kafka, MinIO or the machine, is what holds the pass back.
+    auto used = [&](std::size_t i) {
+      std::vector<double> v;
+      for (const auto& p : passes[i])
+        v.push_back(100.0 * p.cpu.transformers / p.wall / (p.variant.cpus * p.variant.processes));
+      return percentile(v, 0.5);
+    };
+    const auto two_one = ratios(*two, *one);
+    std::printf("    Kafka + MinIO, each process held to %.2f CPU: 2 processes / 1 process: %.2f x (median; rounds: %s);"
+                " share used %.0f %% (1 process), %.0f %% (2)\n",
+                o.transformer_cpus, percentile(two_one, 0.5), list(two_one).c_str(), used(*one), used(*two));
   }
   std::printf("    one Kafka publish (acks=all, linger.ms=5), one at a time: median %.1f ms (the transformer announces its 3"
               " outputs together: one such wait per object)\n\n", publish_latency_ms(s));
@@ -956,6 +1042,7 @@ int main(int argc, char** argv) {
     else if (a == "--work-dir") o.work_dir = v;
     else if (a == "--bin-dir") o.bin_dir = v;
     else if (a == "--passes") o.passes = v;
+    else if (a == "--transformer-cpus") o.transformer_cpus = std::stod(v);
     else return std::fprintf(stderr, "unknown option %s (see the comment at the top of bench/distributed_benchmark.cpp)\n", a.c_str()), 2;
   }
   Servers s{env_or("ETL_TEST_KAFKA_BOOTSTRAP"), env_or("ETL_TEST_S3_ENDPOINT"), env_or("ETL_TEST_S3_ACCESS_KEY"),
