@@ -23,7 +23,12 @@ struct ClientRequest {
   std::string body;
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds timeout{30000};       // whole request
-  std::uint64_t max_response_bytes = 1ull << 30;  // larger bodies -> too_large
+  // And this much more per KiB of the body the response declares (Content-Length),
+  // up to what `max_response_bytes` would take when it declares none. 0: none.
+  std::chrono::milliseconds timeout_per_kib{0};
+  // Larger bodies -> too_large: refused at the headers when the response declares
+  // its length (nothing of the body read), else once the bytes pass it.
+  std::uint64_t max_response_bytes = 1ull << 30;
   std::stop_token stop = {};  // a stop request ends the call within about a second (cancelled)
 };
 

@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <limits>
 #include <mutex>
+#include <optional>
 
 namespace etl::http {
 
@@ -20,27 +23,56 @@ namespace {
 
 std::once_flag g_curl_init;
 
+std::optional<std::uint64_t> parse_length(std::string_view text) {
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return n;
+}
+
+// Where the body goes, and what the headers said of it.
 struct Sink {
   ClientResponse* response;
   std::uint64_t limit;
+  bool head = false;                      // a HEAD's Content-Length describes no body
+  std::optional<std::uint64_t> declared;  // Content-Length of the final response
   bool overflow = false;
 };
 
+constexpr std::uint64_t kMaxReserve = 64ull << 20;  // a declared length reserves at most this up front
+
 size_t on_body(char* data, size_t size, size_t n, void* user) {
   auto* sink = static_cast<Sink*>(user);
+  std::string& body = sink->response->body;
   size_t bytes = size * n;
-  if (sink->response->body.size() + bytes > sink->limit) {
+  if (body.size() + bytes > sink->limit) {
     sink->overflow = true;
     return 0;  // aborts the transfer
   }
-  sink->response->body.append(data, bytes);
+  // One allocation for the whole body instead of a doubling per 16 KiB chunk
+  // (a compressed body's declared length is not the decoded one: left to grow).
+  if (body.empty() && sink->declared && sink->response->header("content-encoding").empty())
+    body.reserve(static_cast<std::size_t>(std::min(*sink->declared, kMaxReserve)));
+  body.append(data, bytes);
   return bytes;
 }
 
 size_t on_header(char* data, size_t size, size_t n, void* user) {
-  auto* response = static_cast<ClientResponse*>(user);
+  auto* sink = static_cast<Sink*>(user);
+  ClientResponse* response = sink->response;
   std::string_view line(data, size * n);
-  if (line.rfind("HTTP/", 0) == 0) response->headers.clear();  // a new response (after 100-continue or redirect)
+  if (line.rfind("HTTP/", 0) == 0) {  // a new response (after 100-continue or redirect)
+    response->headers.clear();
+    sink->declared.reset();
+  }
+  if (line == "\r\n" || line == "\n") {  // the end of a response's headers
+    sink->declared = sink->head ? std::nullopt : parse_length(response->header("content-length"));
+    if (sink->declared && *sink->declared > sink->limit) {
+      sink->overflow = true;
+      return 0;  // refused before a byte of the body is read
+    }
+    return size * n;
+  }
   auto colon = line.find(':');
   if (colon != std::string_view::npos) {
     std::string name(line.substr(0, colon));
@@ -53,9 +85,27 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
+// What the progress callback watches: a stop request, and the deadline that a
+// declared body length sets.
+struct Watch {
+  const std::stop_token* stop;
+  const Sink* sink;
+  std::chrono::steady_clock::time_point deadline;  // without the body's share
+  std::chrono::milliseconds per_kib;
+  bool timed_out = false;
+};
+
 // Non-zero aborts the call (CURLE_ABORTED_BY_CALLBACK).
 int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  return static_cast<const std::stop_token*>(user)->stop_requested() ? 1 : 0;
+  auto* watch = static_cast<Watch*>(user);
+  if (watch->stop->stop_requested()) return 1;
+  if (watch->per_kib.count() > 0 && watch->sink->declared &&
+      std::chrono::steady_clock::now() >
+          watch->deadline + watch->per_kib * static_cast<std::int64_t>(std::min<std::uint64_t>(*watch->sink->declared >> 10, 1ull << 40))) {
+    watch->timed_out = true;
+    return 1;
+  }
+  return 0;
 }
 
 }  // namespace
@@ -96,7 +146,7 @@ Result<ClientResponse> Client::send(const ClientRequest& request) {
   CURL* h = pool_->acquire();
   if (h == nullptr) return make_error(Errc::internal, "curl_easy_init failed");
   ClientResponse response;
-  Sink sink{&response, request.max_response_bytes};
+  Sink sink{&response, request.max_response_bytes, request.method == "HEAD", std::nullopt, false};
   curl_slist* headers = nullptr;
   for (const auto& [k, v] : request.headers) headers = curl_slist_append(headers, (k + ": " + v).c_str());
   // An empty Expect avoids the 1 s wait for 100-continue on larger PUTs.
@@ -106,11 +156,19 @@ Result<ClientResponse> Client::send(const ClientRequest& request) {
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
+  // With a time per KiB, the whole call may take what the largest allowed body
+  // would; a declared length brings the deadline in (on_progress).
+  const auto body_time = request.timeout_per_kib.count() > 0
+                             ? std::min<std::uint64_t>(request.max_response_bytes >> 10, 1ull << 40) *
+                                   static_cast<std::uint64_t>(request.timeout_per_kib.count())
+                             : 0;
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+                   static_cast<long>(std::min<std::uint64_t>(static_cast<std::uint64_t>(request.timeout.count()) + body_time,
+                                                             std::numeric_limits<long>::max())));
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &response);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &sink);
   curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");  // gzip/deflate/br as the server offers
   curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
   if (request.method == "GET") {
@@ -126,10 +184,11 @@ Result<ClientResponse> Client::send(const ClientRequest& request) {
   }
 
   // libcurl calls this at least once a second while a call is in progress.
-  if (request.stop.stop_possible()) {
+  Watch watch{&request.stop, &sink, std::chrono::steady_clock::now() + request.timeout, request.timeout_per_kib};
+  if (request.stop.stop_possible() || request.timeout_per_kib.count() > 0) {
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(h, CURLOPT_XFERINFODATA, const_cast<std::stop_token*>(&request.stop));
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &watch);
   }
 
   CURLcode rc = curl_easy_perform(h);
@@ -138,12 +197,15 @@ Result<ClientResponse> Client::send(const ClientRequest& request) {
   curl_slist_free_all(headers);
   pool_->release(h);
 
+  if (sink.overflow && sink.declared)
+    return make_error(Errc::too_large, "response from " + request.url + " declares " + std::to_string(*sink.declared) +
+                                           " bytes, over the limit of " + std::to_string(request.max_response_bytes));
   if (sink.overflow)
     return make_error(Errc::too_large, "response from " + request.url + " exceeds " +
                                            std::to_string(request.max_response_bytes) + " bytes");
-  if (rc == CURLE_ABORTED_BY_CALLBACK)
+  if (rc == CURLE_ABORTED_BY_CALLBACK && !watch.timed_out)
     return make_error(Errc::cancelled, request.method + " " + request.url + " stopped on request");
-  if (rc == CURLE_OPERATION_TIMEDOUT)
+  if (rc == CURLE_OPERATION_TIMEDOUT || watch.timed_out)
     return make_error(Errc::timeout, request.method + " " + request.url + " timed out");
   if (rc != CURLE_OK)
     return make_error(Errc::unavailable, request.method + " " + request.url + ": " + curl_easy_strerror(rc));

@@ -72,6 +72,7 @@ struct S3ObjectStore::Call {
   bool error_in_200 = false;  // CopyObject and CompleteMultipartUpload may fail with a 200
   int max_attempts = 0;       // 0: options_.max_attempts
   milliseconds timeout{0};    // 0: options_.request_timeout, plus 1 s per MiB of body
+  milliseconds timeout_per_kib{0};  // and this much per KiB of the body the answer declares
 };
 
 struct S3ObjectStore::Reply {
@@ -116,6 +117,7 @@ Result<S3ObjectStore::Reply> S3ObjectStore::execute(const Call& call) {
   request.connect_timeout = options_.connect_timeout;
   request.timeout = call.timeout.count() > 0 ? call.timeout
                                              : options_.request_timeout + milliseconds(call.body.size() >> 10);
+  request.timeout_per_kib = call.timeout_per_kib;
   request.max_response_bytes = call.max_response_bytes;
   SigningRequest signing{call.method, endpoint_.host, path, call.query, call.headers, {}};
   const int attempts = std::max(1, call.max_attempts > 0 ? call.max_attempts : options_.max_attempts);
@@ -317,9 +319,9 @@ Result<std::string> S3ObjectStore::get_object(const std::string& key, std::uint6
                                               const std::string& if_match) {
   ETL_RETURN_IF_ERROR(validate_key(key));
   const bool limited = max_bytes != std::numeric_limits<std::uint64_t>::max();
-  auto too_large = [&](const std::string& size) {
-    return make_error(Errc::too_large, "object " + key + " is " + size + " bytes, over the limit of " +
-                                           std::to_string(max_bytes));
+  auto too_large = [&](const std::string& detail) {
+    return make_error(Errc::too_large, "object " + key + " is over the limit of " + std::to_string(max_bytes) +
+                                           " bytes (" + detail + ")");
   };
   Call call;
   call.op = "GetObject";
@@ -329,20 +331,21 @@ Result<std::string> S3ObjectStore::get_object(const std::string& key, std::uint6
   call.timeout = options_.request_timeout * 10;
   call.max_response_bytes = std::numeric_limits<std::uint64_t>::max();
   if (limited) {
-    // HEAD first, so an object over the limit is refused without reading it.
-    auto info = head(key);
-    if (!info.ok()) return std::move(info).error();
-    if (info->size > max_bytes) return too_large(std::to_string(info->size));
-    call.timeout = options_.request_timeout + milliseconds(info->size >> 10);
+    // One request: an object over the limit is refused at the answer's headers
+    // (its Content-Length), before a byte of it is read, and the time allowed
+    // grows by 1 s per MiB of what it declares. (A HEAD first cost a round trip
+    // and a request per object.)
+    call.timeout = options_.request_timeout;
+    call.timeout_per_kib = milliseconds(1);
     call.max_response_bytes = std::max(max_bytes, kErrorBodyRoom);
   }
   auto reply = execute(call);
   if (!reply.ok()) {
-    if (reply.error().code == Errc::too_large) return too_large("more than " + std::to_string(max_bytes));
+    if (reply.error().code == Errc::too_large) return too_large(reply.error().message);
     return std::move(reply).error();
   }
   if (!reply->ok()) return failure(call, *reply);
-  if (reply->response.body.size() > max_bytes) return too_large(std::to_string(reply->response.body.size()));
+  if (reply->response.body.size() > max_bytes) return too_large(std::to_string(reply->response.body.size()) + " bytes");
   return std::move(reply->response.body);
 }
 

@@ -1,5 +1,7 @@
 // The outbound HTTP client: a stop request ends a call in progress (a slow
-// Spotify answer must not hold a shutdown), and a call without one runs to the end.
+// Spotify answer must not hold a shutdown), and a call without one runs to the end;
+// bodies over the limit are refused (at the headers when their length is declared);
+// a time per KiB of a declared body sets the deadline.
 #include "etl/http_client.h"
 
 #include <gtest/gtest.h>
@@ -67,6 +69,104 @@ TEST(HttpClient, ACallThatIsNotStoppedRunsToItsAnswer) {
   ASSERT_TRUE(response.ok()) << response.error().message;
   EXPECT_EQ(response->status, 200);
   EXPECT_EQ(response->body, "late");
+}
+
+// Declares `size` bytes (Content-Length) and sends them 1 KiB at a time, `pace`
+// between chunks, and once `stall` after the first; /chunked sends `size` bytes
+// without a declared length.
+class BodyServer {
+ public:
+  BodyServer(std::size_t size, std::chrono::milliseconds stall, std::chrono::milliseconds pace = 0ms) {
+    auto provide = [size, stall, pace](std::size_t offset, std::size_t, httplib::DataSink& sink) {
+      if (offset == 1024) std::this_thread::sleep_for(stall);
+      if (offset > 0) std::this_thread::sleep_for(pace);
+      const std::string chunk(std::min<std::size_t>(1024, size - offset), 'x');
+      return sink.write(chunk.data(), chunk.size());
+    };
+    server_.Get("/declared", [=](const httplib::Request&, httplib::Response& res) {
+      res.set_content_provider(size, "application/octet-stream", provide);
+    });
+    server_.Get("/chunked", [=](const httplib::Request&, httplib::Response& res) {
+      res.set_chunked_content_provider("application/octet-stream", [size](std::size_t offset, httplib::DataSink& sink) {
+        if (offset >= size) return sink.done(), true;
+        const std::string chunk(std::min<std::size_t>(1024, size - offset), 'x');
+        return sink.write(chunk.data(), chunk.size());
+      });
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::sleep_for(1ms);
+  }
+  ~BodyServer() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string url(const char* path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+// The declared length over the limit ends the call at the headers: it does not
+// wait for the body the server holds back.
+TEST(HttpClient, ADeclaredBodyOverTheLimitIsRefusedAtTheHeaders) {
+  BodyServer server(10 << 20, 2s);
+  http::Client client;
+  http::ClientRequest request;
+  request.url = server.url("/declared");
+  request.max_response_bytes = 1 << 20;
+  const auto started = std::chrono::steady_clock::now();
+  auto response = client.send(request);
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.error().code, Errc::too_large);
+  EXPECT_NE(response.error().message.find("declares 10485760 bytes"), std::string::npos) << response.error().message;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1s) << "not the server's 2 s stall";
+  // A HEAD's length describes no body: nothing to refuse.
+  request.method = "HEAD";
+  auto head = client.send(request);
+  ASSERT_TRUE(head.ok()) << head.error().message;
+  EXPECT_EQ(head->header("content-length"), "10485760");
+}
+
+TEST(HttpClient, AnUndeclaredBodyIsRefusedOnceItPassesTheLimit) {
+  BodyServer server(64 << 10, 0ms);
+  http::Client client;
+  http::ClientRequest request;
+  request.url = server.url("/chunked");
+  request.max_response_bytes = 16 << 10;
+  auto response = client.send(request);
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.error().code, Errc::too_large);
+  EXPECT_NE(response.error().message.find("exceeds 16384 bytes"), std::string::npos) << response.error().message;
+  request.max_response_bytes = 64 << 10;
+  auto whole = client.send(request);
+  ASSERT_TRUE(whole.ok()) << whole.error().message;
+  EXPECT_EQ(whole->body.size(), 64u << 10);
+}
+
+// With a time per KiB the deadline is the timeout plus the declared body's share:
+// a body slower than the timeout alone arrives, a stalled one times out at that
+// deadline, not at what the largest allowed body would take.
+TEST(HttpClient, ADeclaredLengthSetsTheDeadline) {
+  http::Client client;
+  http::ClientRequest request;
+  request.timeout = 100ms;
+  request.timeout_per_kib = 20ms;  // 20 KiB declared: 500 ms in all; 1 GiB allowed would be 6 h
+  BodyServer paced(20 << 10, 0ms, 10ms);  // about 200 ms
+  request.url = paced.url("/declared");
+  auto whole = client.send(request);
+  ASSERT_TRUE(whole.ok()) << whole.error().message;
+  EXPECT_EQ(whole->body.size(), 20u << 10);
+
+  BodyServer stalled(20 << 10, 2500ms);
+  request.url = stalled.url("/declared");
+  const auto started = std::chrono::steady_clock::now();
+  auto response = client.send(request);
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.error().code, Errc::timeout) << response.error().message;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2200ms) << "not the server's 2.5 s stall";
 }
 
 }  // namespace

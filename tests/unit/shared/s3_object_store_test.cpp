@@ -267,22 +267,34 @@ TEST(S3ObjectStore, SlowAnswersAreTimeouts) {
   EXPECT_EQ(fake.requests().size(), 1u) << "a timeout is final";
 }
 
-TEST(S3ObjectStore, GetOverTheLimitIsRefusedWithoutDownloading) {
+// One GET, no HEAD first: an object over the limit is refused at the answer's
+// Content-Length (the message says what it declared), a small one read whole.
+TEST(S3ObjectStore, GetOverTheLimitIsRefusedAtItsHeadersInOneRequest) {
   FakeS3 fake;
   auto store = open(fake);
-  ASSERT_TRUE(store->put("big.json", std::string(2048, 'x')).ok());
+  ASSERT_TRUE(store->put("big.json", std::string(300 << 10, 'x')).ok());
+  ASSERT_TRUE(store->put("small.json", std::string(2048, 'x')).ok());
   fake.clear_requests();
-  auto got = store->get("big.json", 1024);
+  auto got = store->get("big.json", 100 << 10);
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.error().code, Errc::too_large);
-  EXPECT_TRUE(matching(fake, "GET").empty()) << "only a HEAD was sent";
-  EXPECT_EQ(matching(fake, "HEAD").size(), 1u);
+  EXPECT_NE(got.error().message.find("declares 307200 bytes"), std::string::npos) << got.error().message;
+  EXPECT_EQ(matching(fake, "GET").size(), 1u);
+  EXPECT_TRUE(matching(fake, "HEAD").empty());
+  // Under the room kept for an error's body, the bytes are read and then refused.
+  auto over = store->get("small.json", 1024);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().code, Errc::too_large) << over.error().message;
   auto missing = store->get("none.json", 10);
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().code, Errc::not_found);
-  auto small = store->get("big.json", 4096);
+  auto small = store->get("small.json", 4096);
   ASSERT_TRUE(small.ok());
   EXPECT_EQ(small->size(), 2048u);
+  auto exact = store->get("big.json", 300 << 10);
+  ASSERT_TRUE(exact.ok()) << exact.error().message;
+  EXPECT_EQ(exact->size(), 300u << 10);
+  EXPECT_TRUE(matching(fake, "HEAD").empty());
 }
 
 TEST(S3ObjectStore, BodiesOverTheThresholdGoUpInPartsAndComplete) {
