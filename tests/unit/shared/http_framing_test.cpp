@@ -377,10 +377,14 @@ TEST_F(HttpFramingTest, InventedMethodsShareOneMetricsLabel) {
     ASSERT_EQ(status(r), 501) << r;
   }
   ASSERT_EQ(status(raw_request(port_, "GET /v1/items/x HTTP/1.1\r\n" + kHost + "\r\n")), 200);
-  const std::string text = metrics_.render();
+  // A request is counted once its answer is written: the client may read it first.
+  std::string text;
+  EXPECT_TRUE(testing::wait_until([&] {
+    text = metrics_.render();
+    return text.find("method=\"GET\"") != std::string::npos;
+  })) << text;
   EXPECT_EQ(text.find("method=\"BREW"), std::string::npos) << "each invented method became a series of its own";
   EXPECT_EQ(count_of(text, "method=\"other\""), 1u) << text;
-  EXPECT_NE(text.find("method=\"GET\""), std::string::npos) << text;
 }
 
 TEST(HttpFramingRules, ALengthIsClearOrTheRequestIsRefused) {
