@@ -36,6 +36,7 @@ struct Sink {
   std::uint64_t limit;
   bool head = false;                      // a HEAD's Content-Length describes no body
   std::optional<std::uint64_t> declared;  // Content-Length of the final response
+  bool headers_done = false;              // the final response's headers are in
   bool overflow = false;
 };
 
@@ -64,9 +65,11 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
   if (line.rfind("HTTP/", 0) == 0) {  // a new response (after 100-continue or redirect)
     response->headers.clear();
     sink->declared.reset();
+    sink->headers_done = false;
   }
   if (line == "\r\n" || line == "\n") {  // the end of a response's headers
     sink->declared = sink->head ? std::nullopt : parse_length(response->header("content-length"));
+    sink->headers_done = true;  // an interim (1xx) response's are undone by the next status line
     if (sink->declared && *sink->declared > sink->limit) {
       sink->overflow = true;
       return 0;  // refused before a byte of the body is read
@@ -85,8 +88,9 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
-// What the progress callback watches: a stop request, and the deadline that a
-// declared body length sets.
+// What the progress callback watches: a stop request, and with a time per KiB
+// the deadlines: `timeout` until the headers are in, then the timeout plus the
+// declared body's share (an undeclared body has the outer CURLOPT_TIMEOUT).
 struct Watch {
   const std::stop_token* stop;
   const Sink* sink;
@@ -99,13 +103,16 @@ struct Watch {
 int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   auto* watch = static_cast<Watch*>(user);
   if (watch->stop->stop_requested()) return 1;
-  if (watch->per_kib.count() > 0 && watch->sink->declared &&
-      std::chrono::steady_clock::now() >
-          watch->deadline + watch->per_kib * static_cast<std::int64_t>(std::min<std::uint64_t>(*watch->sink->declared >> 10, 1ull << 40))) {
-    watch->timed_out = true;
-    return 1;
-  }
-  return 0;
+  if (watch->per_kib.count() == 0) return 0;
+  const Sink& sink = *watch->sink;
+  auto deadline = watch->deadline;
+  if (sink.headers_done && sink.declared)
+    deadline += watch->per_kib * static_cast<std::int64_t>(std::min<std::uint64_t>(*sink.declared >> 10, 1ull << 40));
+  else if (sink.headers_done)
+    return 0;
+  if (std::chrono::steady_clock::now() <= deadline) return 0;
+  watch->timed_out = true;
+  return 1;
 }
 
 }  // namespace
@@ -146,7 +153,7 @@ Result<ClientResponse> Client::send(const ClientRequest& request) {
   CURL* h = pool_->acquire();
   if (h == nullptr) return make_error(Errc::internal, "curl_easy_init failed");
   ClientResponse response;
-  Sink sink{&response, request.max_response_bytes, request.method == "HEAD", std::nullopt, false};
+  Sink sink{&response, request.max_response_bytes, request.method == "HEAD", std::nullopt, false, false};
   curl_slist* headers = nullptr;
   for (const auto& [k, v] : request.headers) headers = curl_slist_append(headers, (k + ": " + v).c_str());
   // An empty Expect avoids the 1 s wait for 100-continue on larger PUTs.

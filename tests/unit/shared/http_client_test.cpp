@@ -148,7 +148,8 @@ TEST(HttpClient, AnUndeclaredBodyIsRefusedOnceItPassesTheLimit) {
 
 // With a time per KiB the deadline is the timeout plus the declared body's share:
 // a body slower than the timeout alone arrives, a stalled one times out at that
-// deadline, not at what the largest allowed body would take.
+// deadline, not at what the largest allowed body would take, and an answer
+// whose headers do not come times out at the timeout.
 TEST(HttpClient, ADeclaredLengthSetsTheDeadline) {
   http::Client client;
   http::ClientRequest request;
@@ -167,6 +168,15 @@ TEST(HttpClient, ADeclaredLengthSetsTheDeadline) {
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.error().code, Errc::timeout) << response.error().message;
   EXPECT_LT(std::chrono::steady_clock::now() - started, 2200ms) << "not the server's 2.5 s stall";
+
+  // No headers yet, no length: the timeout alone, not the largest body's time.
+  SlowServer silent(2s);
+  request.url = silent.url();
+  const auto asked = std::chrono::steady_clock::now();
+  auto late = client.send(request);
+  ASSERT_FALSE(late.ok()) << "answered after " << late->body;
+  EXPECT_EQ(late.error().code, Errc::timeout) << late.error().message;
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, 1800ms) << "not the server's 2 s";
 }
 
 }  // namespace
