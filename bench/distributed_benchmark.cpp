@@ -30,6 +30,8 @@
 // shared folder). --rounds: the throughput passes are run that many times in turn
 // and compared round by round (other work on the machine comes and goes). --passes: the
 // throughput passes to run beside the embedded one (always run: the reference), by id.
+// ETL_TOPIC_PARTITIONS (default 6): the partitions of the pass's topics, for the benchmark and
+// the service processes alike.
 // ETL_BENCH_SERVICE_LOG_LEVEL (default warn): the service processes' ETL_LOG_LEVEL (info
 // logs every batch and what cut it); ETL_BENCH_KEEP=1 keeps --work-dir and their logs.
 //
@@ -511,6 +513,9 @@ etl::Config base_config(const Servers& s, const std::string& suffix) {
   c.topic_raw = "bench.raw." + suffix;
   c.topic_transformed = "bench.transformed." + suffix;
   c.topic_dlq = "bench.dlq." + suffix;
+  // The service processes inherit the environment: the benchmark must expect the
+  // partition count they create the raw topic with.
+  if (const std::string p = env_or("ETL_TOPIC_PARTITIONS"); !p.empty()) c.topic_partitions = std::stoi(p);
   return c;
 }
 
