@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <functional>
 #include <thread>
 
 namespace etl {
@@ -14,28 +15,40 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Answers after `delay`.
-class SlowServer {
+// An httplib server on a loopback port, serving what `add_routes` installs.
+class LocalServer {
  public:
-  explicit SlowServer(std::chrono::milliseconds delay) {
-    server_.Get("/slow", [delay](const httplib::Request&, httplib::Response& res) {
-      std::this_thread::sleep_for(delay);
-      res.set_content("late", "text/plain");
-    });
+  explicit LocalServer(const std::function<void(httplib::Server&)>& add_routes) {
+    add_routes(server_);
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     while (!server_.is_running()) std::this_thread::sleep_for(1ms);
   }
-  ~SlowServer() {
+  ~LocalServer() {
     server_.stop();
     thread_.join();
   }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/slow"; }
+  LocalServer(const LocalServer&) = delete;
+  LocalServer& operator=(const LocalServer&) = delete;
+  std::string url(const char* path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
 
  private:
   httplib::Server server_;
   int port_ = 0;
   std::thread thread_;
+};
+
+// Answers after `delay`.
+class SlowServer : public LocalServer {
+ public:
+  explicit SlowServer(std::chrono::milliseconds delay)
+      : LocalServer([delay](httplib::Server& server) {
+          server.Get("/slow", [delay](const httplib::Request&, httplib::Response& res) {
+            std::this_thread::sleep_for(delay);
+            res.set_content("late", "text/plain");
+          });
+        }) {}
+  std::string url() const { return LocalServer::url("/slow"); }
 };
 
 TEST(HttpClient, AStopRequestEndsACallInProgress) {
@@ -74,39 +87,28 @@ TEST(HttpClient, ACallThatIsNotStoppedRunsToItsAnswer) {
 // Declares `size` bytes (Content-Length) and sends them 1 KiB at a time, `pace`
 // between chunks, and once `stall` after the first; /chunked sends `size` bytes
 // without a declared length.
-class BodyServer {
+class BodyServer : public LocalServer {
  public:
-  BodyServer(std::size_t size, std::chrono::milliseconds stall, std::chrono::milliseconds pace = 0ms) {
-    auto provide = [size, stall, pace](std::size_t offset, std::size_t, httplib::DataSink& sink) {
-      if (offset == 1024) std::this_thread::sleep_for(stall);
-      if (offset > 0) std::this_thread::sleep_for(pace);
-      const std::string chunk(std::min<std::size_t>(1024, size - offset), 'x');
-      return sink.write(chunk.data(), chunk.size());
-    };
-    server_.Get("/declared", [=](const httplib::Request&, httplib::Response& res) {
-      res.set_content_provider(size, "application/octet-stream", provide);
-    });
-    server_.Get("/chunked", [=](const httplib::Request&, httplib::Response& res) {
-      res.set_chunked_content_provider("application/octet-stream", [size](std::size_t offset, httplib::DataSink& sink) {
-        if (offset >= size) return sink.done(), true;
-        const std::string chunk(std::min<std::size_t>(1024, size - offset), 'x');
-        return sink.write(chunk.data(), chunk.size());
-      });
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(1ms);
-  }
-  ~BodyServer() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string url(const char* path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
+  BodyServer(std::size_t size, std::chrono::milliseconds stall, std::chrono::milliseconds pace = 0ms)
+      : LocalServer([=](httplib::Server& server) {
+          auto provide = [size, stall, pace](std::size_t offset, std::size_t, httplib::DataSink& sink) {
+            if (offset == 1024) std::this_thread::sleep_for(stall);
+            if (offset > 0) std::this_thread::sleep_for(pace);
+            const std::string chunk(std::min<std::size_t>(1024, size - offset), 'x');
+            return sink.write(chunk.data(), chunk.size());
+          };
+          server.Get("/declared", [=](const httplib::Request&, httplib::Response& res) {
+            res.set_content_provider(size, "application/octet-stream", provide);
+          });
+          server.Get("/chunked", [=](const httplib::Request&, httplib::Response& res) {
+            res.set_chunked_content_provider("application/octet-stream",
+                                             [size](std::size_t offset, httplib::DataSink& sink) {
+                                               if (offset >= size) return sink.done(), true;
+                                               const std::string chunk(std::min<std::size_t>(1024, size - offset), 'x');
+                                               return sink.write(chunk.data(), chunk.size());
+                                             });
+          });
+        }) {}
 };
 
 // The declared length over the limit ends the call at the headers: it does not
