@@ -594,8 +594,9 @@ std::optional<Pass> run_pass(const Options& o, const Servers& s, const Workload&
       if (v.cpus > 0) {
         std::string error;
         procs.back().quota = CpuQuota::create(v.cpus, &error);
-        if (!procs.back().quota || !procs.back().quota->add(procs.back().process->pid()))
-          return fail(("cannot hold the transformer to its CPU share: " + error).c_str());
+        if (procs.back().quota && !procs.back().quota->add(procs.back().process->pid()))
+          error = "cannot move the process into its cgroup";
+        if (!error.empty()) return fail(("cannot hold the transformer to its CPU share: " + error).c_str());
       }
       urls.push_back(procs.back().url);
     }
