@@ -201,6 +201,9 @@ Result<BatchOutcome> BatchRunner::run(Batch& batch) {
   Pipeline::NameLock lock(pipeline_, names);
 
   const bool replaying = batch.manifest.has_value();
+  using Clock = std::chrono::steady_clock;
+  auto ms_since = [](Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); };
+  const auto fetch_started = Clock::now();
   pool_.run_all(members.size(), [&](std::size_t i) {
     Member& m = members[i];
     if (m.state != Member::State::pending) return;
@@ -247,7 +250,9 @@ Result<BatchOutcome> BatchRunner::run(Batch& batch) {
   }
   if (!manifest.members.empty()) batch.manifest = manifest;  // from here on, a retry is a replay
 
+  const double fetch_ms = ms_since(fetch_started);
   // Every data file, then every move, then the announcement: each step only after the last is durable.
+  const auto write_started = Clock::now();
   std::vector<ObjectInfo> infos(planned.size());
   std::vector<std::optional<Error>> failed(planned.size());
   pool_.run_all(planned.size(), [&](std::size_t i) {
@@ -260,7 +265,9 @@ Result<BatchOutcome> BatchRunner::run(Batch& batch) {
   });
   for (std::size_t i = 0; i < planned.size(); ++i)
     if (failed[i]) return failed_at(planned[i].key, *failed[i]);
+  const double write_ms = ms_since(write_started);
   // The moves together: on S3 one copy each, then one DeleteObjects for them all.
+  const auto move_started = Clock::now();
   std::vector<std::pair<std::string, std::string>> moves;
   for (const auto& m : members)
     if (m.state == Member::State::ok && m.from_pending)
@@ -269,6 +276,7 @@ Result<BatchOutcome> BatchRunner::run(Batch& batch) {
       moves, [this](std::size_t n, const std::function<void(std::size_t)>& body) { pool_.run_all(n, body); });
   for (std::size_t i = 0; i < moves.size(); ++i)
     if (!moved[i].ok()) return failed_at(moves[i].first, keyed(moves[i].first, std::move(moved[i]).error()));
+  const double move_ms = ms_since(move_started);
   std::vector<std::string> keys;
   for (const auto& p : planned) keys.push_back(p.key);
   if (!keys.empty())
@@ -293,7 +301,8 @@ Result<BatchOutcome> BatchRunner::run(Batch& batch) {
   log::info("batch transformed", {{"topic", batch.topic}, {"partition", batch.partition}, {"first", batch.first},
                                   {"last", batch.last}, {"events", batch.events.size()}, {"objects", outcome.objects},
                                   {"files", outcome.files.size()}, {"songs", outcome.songs_rows}, {"cut", batch.cut},
-                                  {"replay", replaying}, {"ms", seconds * 1000}});
+                                  {"replay", replaying}, {"ms", seconds * 1000},
+                                  {"fetch_ms", fetch_ms}, {"write_ms", write_ms}, {"move_ms", move_ms}});
   return outcome;
 }
 
