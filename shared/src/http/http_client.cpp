@@ -23,11 +23,43 @@ namespace {
 
 std::once_flag g_curl_init;
 
-std::optional<std::uint64_t> parse_length(std::string_view text) {
+// What a response's Content-Length headers say of its body (RFC 9112 §6.3).
+struct Framing {
+  std::optional<std::uint64_t> declared;  // none: read to the end (chunked, or until close)
+  std::string invalid;                    // not empty: the value that frames nothing
+};
+
+// Every Content-Length value (repeated headers, comma lists) must be the same run of
+// digits; a number past 2^64 - 1 declares more than any limit. Anything else, which
+// libcurl reads leniently ("1e3" as 1, "5, 7" as 5), would hand back a cut body as if
+// whole: the RFC has a user agent discard such a response.
+Framing framing_of(const ClientResponse& response) {
+  Framing f;
+  if (!response.header("transfer-encoding").empty()) return f;  // the chunks frame it; a length is ignored
+  std::optional<std::string_view> digits;
+  for (const auto& [name, value] : response.headers) {
+    if (name != "content-length") continue;
+    std::string_view rest = value;
+    while (true) {
+      const auto comma = rest.find(',');
+      std::string_view item = rest.substr(0, comma);
+      while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+      while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+      const bool number = !item.empty() && std::all_of(item.begin(), item.end(), [](char c) { return c >= '0' && c <= '9'; });
+      if (!number || (digits && *digits != item)) {
+        f.invalid = value;
+        return f;
+      }
+      digits = item;
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  if (!digits) return f;
   std::uint64_t n = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
-  return n;
+  auto [end, ec] = std::from_chars(digits->data(), digits->data() + digits->size(), n);
+  f.declared = ec == std::errc() && end == digits->data() + digits->size() ? n : std::numeric_limits<std::uint64_t>::max();
+  return f;
 }
 
 // Where the body goes, and what the headers said of it.
@@ -38,6 +70,7 @@ struct Sink {
   std::optional<std::uint64_t> declared;  // Content-Length of the final response
   bool headers_done = false;              // the final response's headers are in
   bool overflow = false;
+  std::string bad_length;  // an invalid Content-Length: the response was discarded
 };
 
 constexpr std::uint64_t kMaxReserve = 64ull << 20;  // a declared length reserves at most this up front
@@ -68,8 +101,14 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
     sink->headers_done = false;
   }
   if (line == "\r\n" || line == "\n") {  // the end of a response's headers
-    sink->declared = sink->head ? std::nullopt : parse_length(response->header("content-length"));
     sink->headers_done = true;  // an interim (1xx) response's are undone by the next status line
+    if (sink->head) return size * n;  // a HEAD's Content-Length describes no body
+    Framing framing = framing_of(*response);
+    if (!framing.invalid.empty()) {
+      sink->bad_length = std::move(framing.invalid);
+      return 0;  // discarded: its body has no trustworthy end
+    }
+    sink->declared = framing.declared;
     if (sink->declared && *sink->declared > sink->limit) {
       sink->overflow = true;
       return 0;  // refused before a byte of the body is read
@@ -153,7 +192,7 @@ Result<ClientResponse> Client::send(const ClientRequest& request) {
   CURL* h = pool_->acquire();
   if (h == nullptr) return make_error(Errc::internal, "curl_easy_init failed");
   ClientResponse response;
-  Sink sink{&response, request.max_response_bytes, request.method == "HEAD", std::nullopt, false, false};
+  Sink sink{&response, request.max_response_bytes, request.method == "HEAD", std::nullopt, false, false, {}};
   curl_slist* headers = nullptr;
   for (const auto& [k, v] : request.headers) headers = curl_slist_append(headers, (k + ": " + v).c_str());
   // An empty Expect avoids the 1 s wait for 100-continue on larger PUTs.
@@ -204,6 +243,9 @@ Result<ClientResponse> Client::send(const ClientRequest& request) {
   curl_slist_free_all(headers);
   pool_->release(h);
 
+  if (!sink.bad_length.empty())
+    return make_error(Errc::unavailable, "response from " + request.url + " has an invalid Content-Length (\"" +
+                                             sink.bad_length.substr(0, 64) + "\"): its body cannot be framed");
   if (sink.overflow && sink.declared)
     return make_error(Errc::too_large, "response from " + request.url + " declares " + std::to_string(*sink.declared) +
                                            " bytes, over the limit of " + std::to_string(request.max_response_bytes));
