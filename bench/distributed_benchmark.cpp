@@ -13,7 +13,7 @@
 //      (a cgroup CFS quota, as a Kubernetes CPU limit; left out, with a note, where
 //      no cgroup is writable) and compare 2 processes with 1, beside the most the
 //      keys' split over the partitions allowed. Each pass's clock starts after a
-//      sync() and a quiet machine; what a pass wrote is deleted once it is measured.
+//      sync() and quiet servers (MinIO, Kafka); what the passes wrote is deleted at the end.
 //  (b) freshness: `POST /v1/runs` of a 100-track playlist (local fake Spotify)
 //      -> 100 rows answering `/v1/query`, alternately on the embedded services
 //      (freshness_benchmark's method) and on three processes (`extractor`,
@@ -271,18 +271,18 @@ Cpu cpu_now(const Servers& s) {
   return c;
 }
 
-// Before a pass's clock starts: the pages its upload left dirty written out, and the
-// machine quiet again (MinIO empties the trash of the last pass's clean-up in the
-// background), for at most 15 s. Without it that work fell into the measured part
-// of the next pass.
+// Before a pass's clock starts: the pages its upload left dirty written out, and
+// MinIO and Kafka quiet again (writing out what the upload left them), for at most
+// 10 s, so that work does not fall into the measured part. Other work on the machine
+// is not waited for.
 void settle(const Servers& s) {
   ::sync();
-  const auto deadline = Clock::now() + 15s;
+  const auto deadline = Clock::now() + 10s;
   while (Clock::now() < deadline) {
     const Cpu before = cpu_now(s);
     std::this_thread::sleep_for(250ms);
     const Cpu d = cpu_now(s) - before;
-    if (d.total > 0 && 100.0 * static_cast<double>(d.busy) / static_cast<double>(d.total) < 20) return;
+    if (d.minio + d.kafka < 0.05 * 0.25) return;  // under 5 % of a core between them
   }
 }
 
@@ -570,9 +570,21 @@ struct Workload {
   }
 };
 
-// Deletes what a pass wrote, once it is measured. Without it the raw objects, their
-// processed/ copies and the tables of every pass stay in the bucket (or the work
-// folder): 3,000 objects a pass filled this machine's disk within two rounds.
+// Deletes what the passes wrote. Without it the raw objects, their processed/ copies
+// and the tables of every pass stayed in the bucket: on test servers kept between
+// runs, 3,000-object passes filled this machine's disk. A file:// pass's folder goes
+// as soon as the pass is measured; the bucket's prefixes only when every pass is
+// done (written_to_s3), because MinIO frees a deleted object later, in a sweep of
+// its trash every few minutes, which would land in the middle of a later pass.
+struct WrittenToS3 {
+  std::vector<std::string> urls;
+  etl::AwsConfig aws;
+};
+WrittenToS3& written_to_s3() {
+  static WrittenToS3 written;
+  return written;
+}
+
 void remove_pass_objects(const std::vector<std::string>& urls, const etl::AwsConfig& aws) {
   for (const auto& url : urls) {
     auto store = etl::open_object_store(url, aws);
@@ -752,7 +764,11 @@ std::optional<Pass> run_pass(const Options& o, const Servers& s, const Workload&
   if (inproc) inproc->stop();
   watcher.reset();
   if (v.kafka) probe.delete_topics({cfg.topic_raw, cfg.topic_transformed, cfg.topic_dlq});
-  remove_pass_objects({cfg.raw_url, cfg.transformed_url}, cfg.aws);
+  for (const auto& url : {cfg.raw_url, cfg.transformed_url}) {
+    if (url.rfind("s3://", 0) != 0) remove_pass_objects({url}, cfg.aws);
+    else written_to_s3().urls.push_back(url);
+  }
+  written_to_s3().aws = cfg.aws;
   return pass;
 }
 
@@ -1110,6 +1126,7 @@ int main(int argc, char** argv) {
   int rc = 0;
   if (o.only.empty() || o.only == "throughput") rc = throughput(o, s);
   if (rc == 0 && (o.only.empty() || o.only == "freshness")) rc = freshness(o, s);
+  remove_pass_objects(written_to_s3().urls, written_to_s3().aws);
   if (rc == 0) {
     std::error_code ec;
     if (!std::getenv("ETL_BENCH_KEEP")) fs::remove_all(o.work_dir, ec);
