@@ -9,6 +9,8 @@
 #include <mutex>
 #include <optional>
 
+#include "response_headers.h"
+
 namespace etl::http {
 
 std::string ClientResponse::header(std::string_view name) const {
@@ -20,19 +22,21 @@ std::string ClientResponse::header(std::string_view name) const {
 }
 
 namespace {
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+bool blank(char c) { return c == ' ' || c == '\t'; }
+}  // namespace
 
-std::once_flag g_curl_init;
+void add_header_line(ClientResponse& response, std::string_view line) {
+  const auto colon = line.find(':');
+  if (colon == std::string_view::npos) return;
+  std::string name(line.substr(0, colon));
+  std::transform(name.begin(), name.end(), name.begin(), lower);
+  auto value = line.substr(colon + 1);
+  while (!value.empty() && blank(value.front())) value.remove_prefix(1);
+  while (!value.empty() && (blank(value.back()) || value.back() == '\r' || value.back() == '\n')) value.remove_suffix(1);
+  response.headers.emplace_back(std::move(name), std::string(value));
+}
 
-// What a response's Content-Length headers say of its body (RFC 9112 §6.3).
-struct Framing {
-  std::optional<std::uint64_t> declared;  // none: read to the end (chunked, or until close)
-  std::string invalid;                    // not empty: the value that frames nothing
-};
-
-// Every Content-Length value (repeated headers, comma lists) must be the same run of
-// digits; a number past 2^64 - 1 declares more than any limit. Anything else, which
-// libcurl reads leniently ("1e3" as 1, "5, 7" as 5), would hand back a cut body as if
-// whole: the RFC has a user agent discard such a response.
 Framing framing_of(const ClientResponse& response) {
   Framing f;
   if (!response.header("transfer-encoding").empty()) return f;  // the chunks frame it; a length is ignored
@@ -43,8 +47,8 @@ Framing framing_of(const ClientResponse& response) {
     while (true) {
       const auto comma = rest.find(',');
       std::string_view item = rest.substr(0, comma);
-      while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-      while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+      while (!item.empty() && blank(item.front())) item.remove_prefix(1);
+      while (!item.empty() && blank(item.back())) item.remove_suffix(1);
       const bool number = !item.empty() && std::all_of(item.begin(), item.end(), [](char c) { return c >= '0' && c <= '9'; });
       if (!number || (digits && *digits != item)) {
         f.invalid = value;
@@ -61,6 +65,10 @@ Framing framing_of(const ClientResponse& response) {
   f.declared = ec == std::errc() && end == digits->data() + digits->size() ? n : std::numeric_limits<std::uint64_t>::max();
   return f;
 }
+
+namespace {
+
+std::once_flag g_curl_init;
 
 // Where the body goes, and what the headers said of it.
 struct Sink {
@@ -115,15 +123,7 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
     }
     return size * n;
   }
-  auto colon = line.find(':');
-  if (colon != std::string_view::npos) {
-    std::string name(line.substr(0, colon));
-    std::transform(name.begin(), name.end(), name.begin(), ::tolower);
-    auto value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.remove_suffix(1);
-    response->headers.emplace_back(std::move(name), std::string(value));
-  }
+  add_header_line(*response, line);
   return size * n;
 }
 
