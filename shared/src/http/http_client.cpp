@@ -13,18 +13,18 @@
 
 namespace etl::http {
 
-std::string ClientResponse::header(std::string_view name) const {
-  std::string lowered(name);
-  std::transform(lowered.begin(), lowered.end(), lowered.begin(), ::tolower);
-  for (const auto& [k, v] : headers)
-    if (k == lowered) return v;
-  return {};
-}
-
 namespace {
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 bool blank(char c) { return c == ' ' || c == '\t'; }
 }  // namespace
+
+std::string ClientResponse::header(std::string_view name) const {
+  std::string lowered(name);
+  std::transform(lowered.begin(), lowered.end(), lowered.begin(), lower);  // as add_header_line stores names
+  for (const auto& [k, v] : headers)
+    if (k == lowered) return v;
+  return {};
+}
 
 void add_header_line(ClientResponse& response, std::string_view line) {
   const auto colon = line.find(':');
