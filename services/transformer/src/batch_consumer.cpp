@@ -17,8 +17,10 @@ constexpr std::chrono::milliseconds kShortPoll{5};
 constexpr std::chrono::milliseconds kIdlePoll{200};
 // A replayed batch whose last offset never comes (a gap in the log) closes with what it has.
 constexpr std::chrono::seconds kForcedPatience{10};
-// A batch closes after `linger` without a new event of its partition, or at this many lingers old.
+// A batch closes after `linger` without a new event of its partition, or at this many lingers
+// old; while the consumer has been behind since the batch opened, at the second factor.
 constexpr int kMaxAgeFactor = 5;
+constexpr int kBehindMaxAgeFactor = 50;
 // A window full for this long pauses the consumer (keep_alive) until there is room again.
 constexpr std::chrono::seconds kPauseAfter{1};
 
@@ -100,6 +102,8 @@ void BatchConsumer::poll_loop() {
       wait(500ms);
     } else if (polled->has_value()) {
       add(std::move(**polled));
+    } else {
+      last_dry_ = Clock::now();
     }
     close_due();
   }
@@ -186,16 +190,26 @@ void BatchConsumer::add(Message message) {
   }
 }
 
+const char* time_cut(Clock::time_point opened, Clock::time_point last_added, Clock::time_point room_since,
+                     Clock::time_point last_dry, Clock::time_point now, std::chrono::milliseconds linger) {
+  const int factor = last_dry >= opened ? kMaxAgeFactor : kBehindMaxAgeFactor;
+  if (now - opened >= factor * linger) return "old";
+  const bool idle = last_dry >= last_added;  // the consumer ran dry since the partition's last event
+  if (idle && now - std::max(last_added, room_since) >= linger) return "quiet";
+  return nullptr;
+}
+
 // Called only while the window has room (poll_loop): quiet counts from the window's last
 // room at the earliest, and the age leaves out the time it was full.
 void BatchConsumer::close_due() {
   const auto now = Clock::now();
   std::vector<std::pair<TopicPartition, const char*>> due;
   for (const auto& [tp, o] : open_) {
-    const auto age = now - o.opened;
-    const bool quiet = now - std::max(o.last_added, room_since_) >= options_.linger;
-    const bool old = age >= kMaxAgeFactor * options_.linger;
-    if (o.forced ? age >= kForcedPatience : (quiet || old)) due.emplace_back(tp, o.forced ? "gap" : old ? "old" : "quiet");
+    if (o.forced) {
+      if (now - o.opened >= kForcedPatience) due.emplace_back(tp, "gap");
+    } else if (const char* why = time_cut(o.opened, o.last_added, room_since_, last_dry_, now, options_.linger)) {
+      due.emplace_back(tp, why);
+    }
   }
   for (const auto& [tp, why] : due) close(tp, why);
 }

@@ -2,8 +2,9 @@
 // into per-partition batches that run while the next ones are being polled.
 //
 //   poll -> the partition's open batch -> closed when full (events, bytes), quiet
-//   (no event of its partition for `linger`) or old (5 x linger), or, while the
-//   window is full, when a worker has nothing to run (the largest open batch) ->
+//   (no event of its partition for `linger`) or old (5 x linger) -- time cuts that
+//   wait while the consumer is behind (time_cut) -- or, while the window is full,
+//   when a worker has nothing to run (the largest open batch) ->
 //   run by a BatchRunner (one batch per partition at a time, several partitions
 //   at once) -> dead letters -> acknowledge every event of the batch (in order:
 //   one commit per batch).
@@ -47,6 +48,18 @@ std::optional<TopicPartition> batch_for_room(const std::map<TopicPartition, std:
                                              const std::set<TopicPartition>& running,
                                              const std::vector<TopicPartition>& ready, int max_running);
 
+// When an open batch's time is up: "quiet", "old" or nullptr (not yet). `room_since`:
+// the window last stopped being full (time before it does not count as quiet);
+// `last_dry`: the consumer's latest poll that found nothing. Quiet: no event of its
+// partition for `linger`, and a poll found nothing since its last one (else the
+// partition is not known to be idle: the consumer is busy with a backlog of other
+// partitions, or starved of CPU). Old: 5 x linger; while no poll has found nothing
+// since the batch opened (a backlog: cutting on time would only make small files),
+// 50 x linger, a bound for a partition whose events stopped while others' did not.
+const char* time_cut(std::chrono::steady_clock::time_point opened, std::chrono::steady_clock::time_point last_added,
+                     std::chrono::steady_clock::time_point room_since, std::chrono::steady_clock::time_point last_dry,
+                     std::chrono::steady_clock::time_point now, std::chrono::milliseconds linger);
+
 struct BatchConsumerOptions {
   std::string name = "transformer";  // logs and metrics
   std::vector<std::string> topics;
@@ -55,7 +68,7 @@ struct BatchConsumerOptions {
   std::string scope;  // "" for Kafka; an in-process bus's incarnation (manifests name "<topic>@<scope>")
   int batch_events = 200;                    // a batch closes at this many events
   std::uint64_t batch_bytes = 64ull << 20;   // or this many raw bytes (the events' sizes)
-  std::chrono::milliseconds linger{100};      // or when no event of its partition came for this long (or 5 x as old)
+  std::chrono::milliseconds linger{100};      // or when no event of its partition came for this long (or 5 x as old; time_cut)
   int window = 400;                          // events polled and not yet acknowledged
   std::uint64_t window_bytes = 256ull << 20; // and their raw bytes
   int max_running = 4;                       // batches run at once (of different partitions)
@@ -122,6 +135,7 @@ class BatchConsumer final {
   std::condition_variable changed_;
   std::map<TopicPartition, Open> open_;       // poll thread only
   std::chrono::steady_clock::time_point room_since_{};  // poll thread: the window last stopped being full
+  std::chrono::steady_clock::time_point last_dry_{};    // poll thread: the latest poll that found nothing
   std::deque<Batch> ready_;                   // closed, waiting for a worker
   std::set<TopicPartition> running_;
   std::uint64_t events_in_flight_ = 0, bytes_in_flight_ = 0;

@@ -118,5 +118,31 @@ TEST(BatchForRoom, NothingIsCutWhileEveryWorkerIsBusyOrAClosedBatchWaitsForOne) 
   EXPECT_EQ(batch_for_room(open, {p0}, {}, 0), std::nullopt) << "max_running 0 counts as 1";
 }
 
+TEST(TimeCut, QuietNeedsAPollThatFoundNothingSinceThePartitionsLastEvent) {
+  using namespace std::chrono_literals;
+  const std::chrono::steady_clock::time_point t0{};  // the batch opened, its last event came
+  const auto at = [&](std::chrono::milliseconds d) { return t0 + d; };
+  EXPECT_STREQ(time_cut(at(1ms), at(1ms), t0, at(10ms), at(101ms), 100ms), "quiet");
+  EXPECT_EQ(time_cut(at(1ms), at(1ms), t0, at(10ms), at(100ms), 100ms), nullptr) << "not yet a linger";
+  EXPECT_EQ(time_cut(at(1ms), at(50ms), t0, at(10ms), at(200ms), 100ms), nullptr)
+      << "every poll since its last event found something: other partitions' backlog, not a quiet partition";
+  EXPECT_EQ(time_cut(at(1ms), at(1ms), at(60ms), at(70ms), at(150ms), 100ms), nullptr)
+      << "quiet counts from the window's last room";
+  EXPECT_STREQ(time_cut(at(1ms), at(1ms), at(60ms), at(70ms), at(160ms), 100ms), "quiet");
+}
+
+TEST(TimeCut, OldAtFiveLingersOrFiftyWhileTheConsumerHasBeenBehindAllAlong) {
+  using namespace std::chrono_literals;
+  const std::chrono::steady_clock::time_point t0{};
+  const auto at = [&](std::chrono::milliseconds d) { return t0 + d; };
+  // Events keep coming (the last 1 ms ago), so only the age can cut it.
+  EXPECT_STREQ(time_cut(at(10ms), at(509ms), t0, at(20ms), at(510ms), 100ms), "old") << "ran dry once since it opened";
+  EXPECT_EQ(time_cut(at(10ms), at(509ms), t0, at(20ms), at(509ms), 100ms), nullptr);
+  EXPECT_EQ(time_cut(at(10ms), at(509ms), t0, at(5ms), at(510ms), 100ms), nullptr)
+      << "never dry since it opened: a backlog, cut on events, bytes or room";
+  EXPECT_EQ(time_cut(at(10ms), at(5009ms), t0, at(5ms), at(5009ms), 100ms), nullptr);
+  EXPECT_STREQ(time_cut(at(10ms), at(5009ms), t0, at(5ms), at(5010ms), 100ms), "old") << "50 lingers bound it";
+}
+
 }  // namespace
 }  // namespace etl::transformer
