@@ -5,6 +5,8 @@
 // scripted consumer (the order and pace of delivery) and a BatchRunner over file stores.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <thread>
 
 #include "batch_consumer.h"
