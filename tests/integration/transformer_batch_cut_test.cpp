@@ -10,9 +10,7 @@
 #include <thread>
 
 #include "batch_consumer.h"
-#include "batch_runner.h"
 #include "transformer_env.h"
-#include "transformer_metrics.h"
 
 namespace etl::transformer {
 namespace {
@@ -21,6 +19,8 @@ using namespace std::chrono_literals;
 using testenv::Env;
 using testenv::raw_name;
 using testenv::raw_playlist;
+using testenv::read_event;
+using testenv::Side;
 
 // Hands out its messages in the given order, each `pace` after the previous one
 // (the process is slow to take them), then finds nothing.
@@ -76,36 +76,18 @@ TEST(TransformerBatchCut, APartitionWaitingBehindAnothersBacklogIsNotCutAsQuiet)
   std::vector<Message> script;
   for (std::size_t i = 0; i < order.size(); ++i) {
     const std::string key = env.land(raw_name(static_cast<int>(i)), raw_playlist(static_cast<int>(i)));
-    ObjectCreated e;
-    e.bucket = env.raw->bucket();
-    e.key = env.raw->event_key(key);
-    e.size = 1;
-    script.push_back(Message{topic, order[i].first, order[i].second, e.key, build_s3_event(e), {}});
+    script.push_back(Message{topic, order[i].first, order[i].second, env.raw->event_key(key), env.created_event(key), {}});
   }
   auto bus = std::make_shared<ScriptedBus>(script, 25ms);
 
-  MetricsRegistry registry;
-  TransformerMetrics metrics{registry};
-  TaskPool pool{2};
-  Pipeline pipeline(env.raw, env.transformed, env.bus,
-                    PipelineOptions{OutputFormat::parquet, env.config.max_raw_object_bytes, env.config.topic_transformed},
-                    metrics);
-  BatchRunner runner(pipeline, pool, 3, [](const std::string&, const Error&) {});
+  Side side(env.raw, env.transformed, env);
   BatchConsumerOptions options;
   options.topics = {topic};
   options.group = "batch-cut-test";
   options.batch_events = 4;
   options.linger = 40ms;
-  auto read = [&](Message m) {
-    BatchEvent e;
-    auto events = parse_s3_events(m.value);
-    e.message = std::move(m);
-    if (events)
-      for (const auto& ev : *events)
-        if (auto key = env.raw->relative_key(ev.bucket, ev.key)) e.rests.push_back(key->substr(kPendingPrefix.size()));
-    return e;
-  };
-  BatchConsumer consumer(bus, options, read, runner, *env.transformed, registry);
+  BatchConsumer consumer(bus, options, [&](Message m) { return read_event(*env.raw, std::move(m)); }, *side.runner,
+                         *env.transformed, side.registry);
   ASSERT_TRUE(consumer.start().ok());
   ASSERT_TRUE(etl::testing::wait_until([&] { return bus->acked.load() == 8; }, 30s)) << bus->acked.load() << " acked";
   consumer.stop();

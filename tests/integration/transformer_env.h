@@ -12,6 +12,8 @@
 #include "etl/memory_bus.h"
 #include "etl/s3_event.h"
 #include "test_support.h"
+#include "batch_runner.h"
+#include "transformer_metrics.h"
 #include "transformer_service.h"
 
 namespace etl::transformer::testenv {
@@ -97,14 +99,20 @@ struct Env {
     return key;
   }
 
-  void publish_created(const std::string& key, const std::string& event_name = "ObjectCreated:Put",
-                       std::string bucket = {}) {
+  // The S3 ObjectCreated event of a raw object, as published on the raw topic.
+  std::string created_event(const std::string& key, const std::string& event_name = "ObjectCreated:Put",
+                            std::string bucket = {}) const {
     ObjectCreated e;
     e.bucket = bucket.empty() ? raw->bucket() : bucket;
     e.key = raw->event_key(key);
     e.size = 1;
     e.event_name = event_name;
-    ASSERT_TRUE(bus->publish(config.topic_raw, e.key, build_s3_event(e)).ok());
+    return build_s3_event(e);
+  }
+
+  void publish_created(const std::string& key, const std::string& event_name = "ObjectCreated:Put",
+                       std::string bucket = {}) {
+    ASSERT_TRUE(bus->publish(config.topic_raw, raw->event_key(key), created_event(key, event_name, std::move(bucket))).ok());
   }
 
   std::int64_t consumed() const { return bus->committed(kConsumerGroup, config.topic_raw); }
@@ -147,5 +155,32 @@ struct Env {
 
   std::string url(const std::string& path) const { return svc->base_url() + path; }
 };
+
+// A pipeline and a BatchRunner of their own over the given stores and env's bus, for
+// tests that drive BatchConsumers or runs without a service.
+struct Side {
+  MetricsRegistry registry;
+  TransformerMetrics metrics{registry};
+  TaskPool pool{2};
+  std::unique_ptr<Pipeline> pipeline;
+  std::unique_ptr<BatchRunner> runner;
+  Side(std::shared_ptr<ObjectStore> raw, std::shared_ptr<ObjectStore> transformed, Env& env) {
+    pipeline = std::make_unique<Pipeline>(
+        std::move(raw), std::move(transformed), env.bus,
+        PipelineOptions{OutputFormat::parquet, env.config.max_raw_object_bytes, env.config.topic_transformed}, metrics);
+    runner = std::make_unique<BatchRunner>(*pipeline, pool, 3, [](const std::string&, const Error&) {});
+  }
+};
+
+// A BatchConsumer's reader: the raw objects of `raw` an event names (none for an unreadable one).
+inline BatchEvent read_event(const ObjectStore& raw, Message m) {
+  BatchEvent e;
+  auto events = parse_s3_events(m.value);
+  e.message = std::move(m);
+  if (!events) return e;
+  for (const auto& ev : *events)
+    if (auto key = raw.relative_key(ev.bucket, ev.key)) e.rests.push_back(key->substr(kPendingPrefix.size()));
+  return e;
+}
 
 }  // namespace etl::transformer::testenv

@@ -21,6 +21,8 @@ using namespace std::chrono_literals;
 using testenv::Env;
 using testenv::raw_name;
 using testenv::raw_playlist;
+using testenv::read_event;
+using testenv::Side;
 
 // Forwards to a store; moves can be made to fail, and gets can be made to find nothing.
 class Gate final : public ObjectStore {
@@ -53,30 +55,6 @@ class Gate final : public ObjectStore {
   std::shared_ptr<ObjectStore> inner_;
 };
 
-struct Side {
-  MetricsRegistry registry;
-  TransformerMetrics metrics{registry};
-  TaskPool pool{2};
-  std::unique_ptr<Pipeline> pipeline;
-  std::unique_ptr<BatchRunner> runner;
-  Side(std::shared_ptr<ObjectStore> raw, std::shared_ptr<ObjectStore> transformed, Env& env) {
-    pipeline = std::make_unique<Pipeline>(
-        std::move(raw), std::move(transformed), env.bus,
-        PipelineOptions{OutputFormat::parquet, env.config.max_raw_object_bytes, env.config.topic_transformed}, metrics);
-    runner = std::make_unique<BatchRunner>(*pipeline, pool, 3, [](const std::string&, const Error&) {});
-  }
-};
-
-BatchEvent read(const ObjectStore& raw, Message m) {
-  BatchEvent e;
-  auto events = parse_s3_events(m.value);
-  e.message = std::move(m);
-  if (!events) return e;
-  for (const auto& ev : *events)
-    if (auto key = raw.relative_key(ev.bucket, ev.key)) e.rests.push_back(key->substr(kPendingPrefix.size()));
-  return e;
-}
-
 // The partition's new owner: a BatchConsumer of group `group` over the raw topic,
 // its manifest lookups through `lookups`, run until `events` are committed.
 void run_new_owner(Env& env, ObjectStore& lookups, const std::string& group, std::int64_t events) {
@@ -87,7 +65,7 @@ void run_new_owner(Env& env, ObjectStore& lookups, const std::string& group, std
   options.group = group;
   options.dlq_topic = env.config.topic_dlq;
   options.linger = 200ms;
-  BatchConsumer consumer(env.bus, options, [&](Message m) { return read(*env.raw, std::move(m)); }, *owner.runner,
+  BatchConsumer consumer(env.bus, options, [&](Message m) { return read_event(*env.raw, std::move(m)); }, *owner.runner,
                          lookups, owner.registry);
   ASSERT_TRUE(consumer.start().ok());
   ASSERT_TRUE(etl::testing::wait_until([&] { return env.bus->committed(group, topic) >= events; }, 30s));
