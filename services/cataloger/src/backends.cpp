@@ -145,9 +145,9 @@ Result<std::shared_ptr<QueryEngine>> open_duckdb_engine(const BackendContext& co
   engine_options.files = *files;
   if (auto tables = catalog->list_tables())  // with the three the transformer writes (the default)
     for (const auto& table : *tables)
-      if (std::find(engine_options.s3_tables.begin(), engine_options.s3_tables.end(), table.name) ==
-          engine_options.s3_tables.end())
-        engine_options.s3_tables.push_back(table.name);
+      if (std::find(engine_options.tables.begin(), engine_options.tables.end(), table.name) ==
+          engine_options.tables.end())
+        engine_options.tables.push_back(table.name);
   engine_options.database = config.glue_database;
   engine_options.threads = context.duckdb_threads;
   std::uint64_t memory = engine_memory_limit(config.query_memory_limit, cgroup_memory_limit());

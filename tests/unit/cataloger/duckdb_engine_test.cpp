@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "cataloger_fixtures.h"
 
@@ -157,6 +158,54 @@ TEST(EngineFormats, MixedFormatsInOneTableAreUnionedByName) {
 
 namespace etl::cataloger {
 namespace {
+
+// The views read each table's folder through a link under the engine's folder;
+// DuckDB allows the link itself, not the folder holding the links, so `..` after
+// a link cannot reach what lies beside the table folders in the store (another
+// client's stored result under `_query_results/`), whatever gets past the gate.
+TEST(EngineFolders, DotDotAfterATableLinkDoesNotLeaveTheTable) {
+  testing::Stack s;
+  write_file(s.root, "songs_data", "2026-10-31", "run1", "parquet", songs_select(4));
+  s.crawl();
+  std::filesystem::create_directories(s.root / "_query_results");
+  {
+    std::ofstream secret(s.root / "_query_results" / "secret.csv");
+    secret << "secret\nxyzzy\n";
+  }
+  const std::filesystem::path data = s.dir.path() / "engine-data";
+  auto engine = DuckDbEngine::open({s.root, "spotify", 1, "", data, 0}).value();
+  ASSERT_TRUE(engine->sync_views(*s.catalog).ok());
+  auto session = engine->session().value();
+  std::filesystem::path mine;
+  for (const auto& entry : std::filesystem::directory_iterator(data)) mine = entry.path();
+  const std::string link = (mine / "tables" / "songs_data").string();
+  auto songs = session->execute("SELECT count(*) FROM read_parquet('" + link + "/**/*.parquet')", 1 << 20, false);
+  ASSERT_TRUE(songs.ok()) << songs.error().message;
+  EXPECT_EQ(songs->rows.at(0), "[4]") << "the table's own files are readable through its link";
+  for (const std::string& path : {link + "/../_query_results/secret.csv", link + "/dt=2026-10-31/../../_query_results/*.csv",
+                                  (mine / "tables" / "_query_results" / "secret.csv").string()}) {
+    auto r = session->execute("SELECT * FROM read_csv('" + path + "')", 1 << 20, false);
+    EXPECT_FALSE(r.ok() && !r->rows.empty()) << "read " << path;
+  }
+}
+
+// A table that appears after the engine opened gets a readable folder (the
+// database is renewed with it) and answers like the others.
+TEST(EngineFolders, ATableThatAppearsLaterIsReadable) {
+  testing::Stack s;
+  DuckDbEngineOptions options{s.root, "spotify", 1, "", {}, 0};
+  options.tables = {"artists_data"};
+  auto engine = DuckDbEngine::open(options).value();
+  ASSERT_TRUE(engine->sync_views(*s.catalog).ok());
+  const auto epoch = engine->epoch();
+  write_file(s.root, "songs_data", "2026-10-31", "run1", "parquet", songs_select(4));
+  s.crawl();
+  ASSERT_TRUE(engine->sync_views(*s.catalog).ok());
+  EXPECT_EQ(engine->epoch(), epoch + 1) << "renewed for the new table's folder";
+  auto r = engine->session().value()->execute("SELECT count(*) FROM songs_data", 1 << 20, false);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->rows.at(0), "[4]");
+}
 
 // The engine's folder is engine-<pid>-XXXXXX; opening an engine removes the
 // folders of processes that are gone (killed with -9, or past their shutdown

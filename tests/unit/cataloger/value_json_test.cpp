@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "cataloger_fixtures.h"
+#include "etl/duck.h"
 
 namespace etl::cataloger {
 namespace {
@@ -80,6 +81,58 @@ TEST(Formatting, DatesAndTimestampsAcrossTheEpoch) {
   EXPECT_EQ(format_date(20413), "2025-11-21");
   EXPECT_EQ(format_timestamp_micros(0), "1970-01-01T00:00:00Z");
   EXPECT_EQ(format_timestamp_micros(-1), "1969-12-31T23:59:59.999999Z");
+}
+
+// The first chunk DuckDB hands over for `sql`, converted under `budget` bytes.
+struct Converted {
+  std::vector<std::string> rows;
+  std::string csv;
+  ChunkConverter::Converted done;
+};
+
+Converted convert_first_chunk(const std::string& sql, std::size_t budget) {
+  static auto db = duck::Database::open(":memory:", {}).value();
+  auto conn = db->connect().value();
+  auto result = conn->query(sql).value();
+  duckdb_data_chunk chunk = duckdb_fetch_chunk(*result.raw());
+  if (!chunk) throw std::runtime_error("no chunk for " + sql);
+  Converted out;
+  out.done = ChunkConverter().convert(chunk, out.rows, &out.csv, budget);
+  duckdb_destroy_data_chunk(&chunk);
+  return out;
+}
+
+std::size_t held(const Converted& c) {
+  std::size_t bytes = c.csv.size() + c.rows.size() * sizeof(std::string);
+  for (const auto& row : c.rows) bytes += row.size();
+  return bytes;
+}
+
+// The result cap holds row by row: one chunk of 2,048 rows of 1 MB each would
+// otherwise become 4 GB of JSON and CSV before the cap was looked at.
+TEST(ChunkConverter, StopsAtTheFirstRowPastTheBudget) {
+  auto c = convert_first_chunk("SELECT repeat('x', 100000) AS s FROM range(100)", 1 << 20);
+  EXPECT_TRUE(c.done.over_budget);
+  EXPECT_EQ(c.rows.size(), 5u);  // 5 rows of 100 kB as JSON and as CSV fit in 1 MiB; the 6th does not
+  EXPECT_LE(held(c), std::size_t{1} << 20);
+  EXPECT_EQ(c.csv.size(), 5 * (100000 + 1));  // the refused row left no part of a line behind
+
+  auto all = convert_first_chunk("SELECT repeat('x', 100000) AS s FROM range(100)", 64 << 20);
+  EXPECT_FALSE(all.done.over_budget);
+  EXPECT_EQ(all.rows.size(), 100u);
+  EXPECT_EQ(all.done.bytes, 100 * (100000 + 4));  // ["x...x"]
+}
+
+TEST(ChunkConverter, ALargeValueIsRefusedWhole) {
+  for (const char* sql : {"SELECT repeat('x', 4000000) AS s",                                    // one long text
+                          "SELECT list(repeat('x', 100000)) AS l FROM range(40)",                // one long list
+                          "SELECT {'a': [repeat('x', 100000) for i in range(40)]} AS s",         // inside a struct
+                          "SELECT MAP([repeat('k', 4000000)], [1]) AS m"}) {                     // a long map key
+    auto c = convert_first_chunk(sql, 1 << 20);
+    EXPECT_TRUE(c.done.over_budget) << sql;
+    EXPECT_TRUE(c.rows.empty()) << sql;
+    EXPECT_TRUE(c.csv.empty()) << sql;
+  }
 }
 
 // One splitter of result rows serves the CSV pages and the PostgreSQL endpoint.

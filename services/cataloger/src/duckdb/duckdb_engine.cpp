@@ -103,6 +103,7 @@ Result<std::unique_ptr<DuckDbEngine>> DuckDbEngine::open(DuckDbEngineOptions opt
   if (engine->options_.resident_bytes > 0)
     engine->resident_ = std::make_unique<ResidentTables>(ResidentOptions{engine->options_.resident_bytes});
   ETL_RETURN_IF_ERROR(engine->make_folders());
+  engine->readable_.insert(engine->options_.tables.begin(), engine->options_.tables.end());
   ETL_RETURN_IF_ERROR(engine->open_database());
   // The gate parses in a database of its own, which reads no file: it never holds
   // what a renewed database must let go of.
@@ -181,11 +182,10 @@ Status DuckDbEngine::open_database() {
   if (options_.files.remote()) {
     ETL_RETURN_IF_ERROR(options_.files.prepare(*admin));
     views_root_ = options_.files.root();
-    for (const auto& table : options_.s3_tables) readable += ", " + duck::quote_literal(options_.files.path(table) + "/");
   } else {
     views_root_ = tables_dir_.string();
-    readable += ", " + duck::quote_literal(dir_with_slash(tables_dir_));
   }
+  for (const auto& table : readable_) readable += ", " + duck::quote_literal(table_folder(table));
   std::vector<std::string> settings = {
       "SET parquet_metadata_cache = true",
       options_.s3_metadata_cache ? "SET enable_http_metadata_cache = true" : "",
@@ -204,6 +204,27 @@ Status DuckDbEngine::open_database() {
   admin_ = std::move(admin);  // the old admin connection closes before its database may
   db_ = std::move(opened);
   return {};
+}
+
+// Each table's own folder, not tables_dir_: DuckDB checks a path against its
+// allowed_directories by its text, where `tables/songs_data/../x` is inside
+// `tables/`, while the file system follows the link and reads `<root>/x`.
+// Against `tables/songs_data/` the same path is outside.
+std::string DuckDbEngine::table_folder(const std::string& table) const {
+  return options_.files.remote() ? options_.files.path(table) + "/" : dir_with_slash(tables_dir_ / table);
+}
+
+bool DuckDbEngine::renew_database(const char* why) {
+  const std::uint64_t epoch = epoch_.fetch_add(1) + 1;
+  if (Status s = open_database(); !s.ok()) {
+    epoch_.store(epoch - 1);
+    log::error("cannot renew the query engine's database", {{"why", why}, {"error", s.error().message}});
+    return false;
+  }
+  log::info("query engine database renewed", {{"epoch", epoch}, {"why", why}});
+  exposed_.clear();
+  applied_.clear();
+  return true;
 }
 
 Result<std::unique_ptr<DuckDbEngine::Session>> DuckDbEngine::session() {
@@ -255,8 +276,8 @@ std::string DuckDbEngine::scrub(std::string message) const {
 }
 
 // engine_dir_/tables/<table> -> root/<table>: views read through these links, and
-// DuckDB may open files under tables_dir_ only, so a folder that is no table
-// (`_query_results/`) cannot be read through SQL.
+// DuckDB may open files under each link only (table_folder), so a folder that is
+// no table (`_query_results/`) cannot be read through SQL.
 Status DuckDbEngine::link_table(const std::string& table) {
   if (options_.files.remote()) return {};
   std::filesystem::path link = tables_dir_ / table;
@@ -350,22 +371,23 @@ Status DuckDbEngine::sync_views(Catalog& catalog) {
       all_applied = false;
       continue;
     }
-    if (options_.s3_metadata_cache && replaced_in_place(*partitions)) {
-      // Every view again, on a new database whose caches know no old bytes.
-      const std::uint64_t epoch = epoch_.fetch_add(1) + 1;
-      if (Status s = open_database(); !s.ok()) {
-        epoch_.store(epoch - 1);
-        log::error("cannot renew the query engine's database; queries may read a replaced file as it was",
-                   {{"error", s.error().message}});
-      } else {
-        log::info("query engine database renewed", {{"epoch", epoch}});
-        exposed_.clear();
-        applied_.clear();
-        names.clear();
-        all_applied = true;
-        i = static_cast<std::size_t>(-1);  // from the first table (++i wraps to 0)
-        continue;
-      }
+    // A table new since the database opened needs its folder readable, and a file
+    // replaced in place a database whose caches know no old bytes: either way every
+    // view again, on a new database.
+    const bool new_table = readable_.insert(table.name).second;
+    const bool replaced = !new_table && options_.s3_metadata_cache && replaced_in_place(*partitions);
+    if ((new_table || replaced) &&
+        renew_database(new_table ? "a new table"
+                                 : "a data file was replaced in place (until renewed, queries may read it as it was)")) {
+      names.clear();
+      all_applied = true;
+      i = static_cast<std::size_t>(-1);  // from the first table (++i wraps to 0)
+      continue;
+    }
+    if (new_table) {  // its folder is not readable: the next sync tries again
+      readable_.erase(table.name);
+      all_applied = false;
+      continue;
     }
     Status s = link_table(table.name);
     // With in-memory copies, a copy being read takes the new version in place (its
@@ -508,11 +530,15 @@ Result<ResultSet> DuckDbEngine::Session::execute_once(const std::string& sql, st
   for (;;) {
     duckdb_data_chunk chunk = duckdb_fetch_chunk(*owned.raw());
     if (!chunk) break;
-    out.bytes += converter.convert(chunk, out.rows, want_csv ? &out.csv : nullptr);
-    duckdb_destroy_data_chunk(&chunk);
     // What the result holds: the rows' JSON, the CSV copy, and a string per row (9 M
-    // one-value rows are 27 MB of JSON but 290 MB of std::string).
-    if (out.bytes + out.csv.size() + out.rows.size() * sizeof(std::string) > max_bytes) {
+    // one-value rows are 27 MB of JSON but 290 MB of std::string). Counted row by
+    // row, not per chunk: a chunk of 2,048 rows of 1 MB each is 2 GB of JSON.
+    const std::size_t held = out.bytes + out.csv.size() + out.rows.size() * sizeof(std::string);
+    auto converted = converter.convert(chunk, out.rows, want_csv ? &out.csv : nullptr,
+                                       max_bytes > held ? max_bytes - held : 0);
+    out.bytes += converted.bytes;
+    duckdb_destroy_data_chunk(&chunk);
+    if (converted.over_budget) {
       conn_->interrupt();
       return make_error(Errc::too_large, "the result is larger than " + std::to_string(max_bytes >> 20) +
                                              " MiB; aggregate or add a LIMIT");

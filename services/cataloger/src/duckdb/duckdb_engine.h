@@ -47,9 +47,10 @@ struct DuckDbEngineOptions {
   // processes are removed when an engine opens); "" = the system temp folder.
   std::filesystem::path data_dir;
   std::uint64_t max_temp_bytes = 0;  // DuckDB max_temp_directory_size; 0 = DuckDB's default
-  // Over s3://: the table folders readable (others are not, even later: a table that
-  // appears after the start is queryable after a restart). Local folders: every table.
-  std::vector<std::string> s3_tables{"albums_data", "artists_data", "songs_data"};
+  // The table folders DuckDB may read from the start (allowed_directories, one per
+  // table, never their parent: `<table>/..` would reach `_query_results/`). A table
+  // that appears later gets its folder on a renewed database (sync_views).
+  std::vector<std::string> tables{"albums_data", "artists_data", "songs_data"};
   // Over s3://: keep every data file's size, ETag and time once read (httpfs's
   // enable_http_metadata_cache), so later queries skip a HEAD per file and read
   // blocks still in memory without a request. A file replaced in place is seen
@@ -144,6 +145,11 @@ class DuckDbEngine final {
   Status make_folders();
   // A new database (db_, admin_) with the lock-down settings; spill under spill_dir_/<epoch>.
   Status open_database();
+  // open_database() again, under a new epoch (sessions of the old one end with
+  // their queries); the views are then built again from the first table. Under mutex_.
+  bool renew_database(const char* why);
+  // The folder of `table` as allowed_directories names it (with a slash at its end).
+  std::string table_folder(const std::string& table) const;
   Status link_table(const std::string& table);
   // Whether `table`'s files name a file the views named before with another size
   // or ETag; records them. Under mutex_.
@@ -162,6 +168,7 @@ class DuckDbEngine final {
   std::map<std::string, std::string> exposed_;  // s3 key -> "size etag" the views named, since db_ opened
   std::atomic<std::uint64_t> synced_generation_{0};
   std::map<std::string, std::int64_t> applied_;  // table -> data_version of its view
+  std::set<std::string> readable_;               // tables whose folders db_ may read (allowed_directories)
   std::filesystem::path engine_dir_;  // private to this engine, removed at close
   std::filesystem::path tables_dir_;  // engine_dir_/tables/<table> -> root/<table>: what views read (local folders)
   std::string views_root_;            // what views name files under: tables_dir_, or the s3:// root

@@ -338,10 +338,20 @@ bool is_nested(duckdb_type t) {
   return t == DUCKDB_TYPE_LIST || t == DUCKDB_TYPE_ARRAY || t == DUCKDB_TYPE_STRUCT || t == DUCKDB_TYPE_MAP;
 }
 
-void append_json(std::string& out, const Reader& r, idx_t row) {
+// The length of a VARCHAR or BLOB value, read before any copy of it is made; 0
+// for other types.
+std::size_t text_length(const Reader& r, idx_t row) {
+  if (r.type != DUCKDB_TYPE_VARCHAR && r.type != DUCKDB_TYPE_BLOB) return 0;
+  return duckdb_string_t_length(static_cast<const duckdb_string_t*>(r.data)[row]);
+}
+
+// Appends the value's JSON to `out`, or returns false (`out` then holds part of it)
+// as soon as `out` would grow past `limit` bytes: a list of a million long strings
+// is refused by its size before all of it is copied.
+bool append_json(std::string& out, const Reader& r, idx_t row, std::size_t limit) {
   if (!r.valid(row)) {
     out += "null";
-    return;
+    return true;
   }
   switch (r.type) {
     case DUCKDB_TYPE_LIST:
@@ -355,10 +365,10 @@ void append_json(std::string& out, const Reader& r, idx_t row) {
       out += '[';
       for (idx_t i = 0; i < length; ++i) {
         if (i) out += ',';
-        append_json(out, r.children[0], offset + i);
+        if (!append_json(out, r.children[0], offset + i, limit)) return false;
       }
       out += ']';
-      return;
+      return out.size() <= limit;
     }
     case DUCKDB_TYPE_MAP: {
       auto e = r.at<duckdb_list_entry>(row);
@@ -366,13 +376,14 @@ void append_json(std::string& out, const Reader& r, idx_t row) {
       for (idx_t i = 0; i < e.length; ++i) {
         if (i) out += ',';
         std::string key;
+        if (out.size() + text_length(r.children[0], e.offset + i) > limit) return false;
         if (is_nested(r.children[0].type) || scalar(r.children[0], e.offset + i, key) == Shape::null) key.clear();
         append_json_string(out, key);
         out += ':';
-        append_json(out, r.children[1], e.offset + i);
+        if (!append_json(out, r.children[1], e.offset + i, limit)) return false;
       }
       out += '}';
-      return;
+      return out.size() <= limit;
     }
     case DUCKDB_TYPE_STRUCT: {
       out += '{';
@@ -380,18 +391,20 @@ void append_json(std::string& out, const Reader& r, idx_t row) {
         if (i) out += ',';
         append_json_string(out, r.names[i]);
         out += ':';
-        append_json(out, r.children[i], row);
+        if (!append_json(out, r.children[i], row, limit)) return false;
       }
       out += '}';
-      return;
+      return out.size() <= limit;
     }
     default: {
+      if (out.size() + text_length(r, row) > limit) return false;
       std::string text;
       switch (scalar(r, row, text)) {
         case Shape::null: out += "null"; break;
         case Shape::raw: out += text; break;
         case Shape::text: append_json_string(out, text); break;
       }
+      return out.size() <= limit;
     }
   }
 }
@@ -589,7 +602,8 @@ std::string format_timestamp_micros(std::int64_t micros) {
   return out;
 }
 
-std::size_t ChunkConverter::convert(duckdb_data_chunk chunk, std::vector<std::string>& rows, std::string* csv) {
+ChunkConverter::Converted ChunkConverter::convert(duckdb_data_chunk chunk, std::vector<std::string>& rows,
+                                                  std::string* csv, std::size_t budget) {
   idx_t columns = duckdb_data_chunk_get_column_count(chunk);
   idx_t size = duckdb_data_chunk_get_size(chunk);
   std::vector<Reader> readers;
@@ -599,11 +613,23 @@ std::size_t ChunkConverter::convert(duckdb_data_chunk chunk, std::vector<std::st
     Type type(duckdb_vector_get_column_type(vec));
     readers.push_back(make_reader(vec, type.t));
   }
-  std::size_t bytes = 0;
+  Converted done;
+  std::size_t held = 0;  // what this call appended: rows' JSON, CSV lines, a string per row
   std::string text;
   for (idx_t row = 0; row < size; ++row) {
+    const std::size_t csv_start = csv ? csv->size() : 0;
     std::string json = "[";
-    for (idx_t c = 0; c < columns; ++c) {
+    // Bytes the row would add with `more` bytes of one more cell; checked before each
+    // cell is copied (by its length, where the value knows it) and after it.
+    auto room = [&](std::size_t more) {
+      std::size_t used = held + sizeof(std::string) + json.size() + (csv ? csv->size() - csv_start : 0);
+      return used + more <= budget ? budget - used - more : std::size_t{0};
+    };
+    auto over = [&](std::size_t more) {
+      return held + sizeof(std::string) + json.size() + (csv ? csv->size() - csv_start : 0) + more > budget;
+    };
+    bool fits = true;
+    for (idx_t c = 0; c < columns && fits; ++c) {
       if (c) json += ',';
       const Reader& r = readers[c];
       if (csv && c) *csv += ',';
@@ -611,25 +637,42 @@ std::size_t ChunkConverter::convert(duckdb_data_chunk chunk, std::vector<std::st
         json += "null";
         continue;
       }
+      if (over(text_length(r, row))) {
+        fits = false;
+        break;
+      }
       if (is_nested(r.type)) {
         size_t start = json.size();
-        append_json(json, r, row);
+        if (!append_json(json, r, row, start + room(0))) {
+          fits = false;
+          break;
+        }
         if (csv) append_csv_cell(*csv, std::string_view(json).substr(start), false);
-        continue;
+      } else {
+        text.clear();
+        Shape shape = scalar(r, row, text);
+        if (shape == Shape::null) json += "null";
+        else if (shape == Shape::raw) json += text;
+        else append_json_string(json, text);
+        if (csv) append_csv_cell(*csv, text, shape == Shape::null, shape != Shape::raw);
       }
-      text.clear();
-      Shape shape = scalar(r, row, text);
-      if (shape == Shape::null) json += "null";
-      else if (shape == Shape::raw) json += text;
-      else append_json_string(json, text);
-      if (csv) append_csv_cell(*csv, text, shape == Shape::null, shape != Shape::raw);
+      fits = !over(0);
     }
-    json += ']';
-    if (csv) *csv += '\n';
-    bytes += json.size();
+    if (fits) {
+      json += ']';
+      if (csv) *csv += '\n';
+      fits = !over(0);
+    }
+    if (!fits) {
+      if (csv) csv->resize(csv_start);
+      done.over_budget = true;
+      return done;
+    }
+    held += sizeof(std::string) + json.size() + (csv ? csv->size() - csv_start : 0);
+    done.bytes += json.size();
     rows.push_back(std::move(json));
   }
-  return bytes;
+  return done;
 }
 
 }  // namespace etl::cataloger

@@ -45,9 +45,17 @@ std::string format_timestamp_micros(std::int64_t micros);
 // Converts the rows of data chunks into JSON array texts and CSV lines.
 class ChunkConverter {
  public:
+  struct Converted {
+    std::size_t bytes = 0;     // appended to `rows`
+    bool over_budget = false;  // stopped at a row that did not fit
+  };
   // Appends one JSON array text per row to `rows`, and (when `csv` is not null)
-  // one CSV line per row to `csv`. Returns the bytes appended to `rows`.
-  std::size_t convert(duckdb_data_chunk chunk, std::vector<std::string>& rows, std::string* csv);
+  // one CSV line per row to `csv`, while what it appends (the rows' JSON, the CSV
+  // lines and a std::string per row) stays within `budget` bytes. At the first row
+  // that would not fit it stops, keeps that row out of both and sets over_budget;
+  // a long text or a large list is measured before it is copied, so one 1 GB value
+  // is refused without a copy of it being made.
+  Converted convert(duckdb_data_chunk chunk, std::vector<std::string>& rows, std::string* csv, std::size_t budget);
 };
 
 }  // namespace etl::cataloger
