@@ -174,6 +174,32 @@ TEST(QueryManager, TimeoutInterruptsALongQueryPromptly) {
   EXPECT_LT(took, 1300ms) << "interrupted within timeout + 1 s";
 }
 
+// DuckDB folds constant expressions while it plans, where no interrupt reaches it,
+// and looks for one only between chunks: one long call (an MD5 of 30 MB, about
+// 0.5 s) runs to its end. The query still ends as the timeout said, never
+// SUCCEEDED with rows the client was told it would not get.
+TEST(QueryManager, AQueryThatEndsPastItsTimeoutStaysTimedOut) {
+  Stack s;
+  auto r = req("SELECT length(md5(repeat('x', 30000000)))");
+  r.timeout = 50ms;
+  auto done = run_to_end(*s.queries, r);
+  EXPECT_EQ(done.state, QueryState::failed);
+  ASSERT_TRUE(done.error);
+  EXPECT_EQ(done.error->code, Errc::timeout) << done.error->message;
+  EXPECT_GT(done.stats.elapsed_ms, 50.0) << "what it ran is reported";
+  EXPECT_EQ(s.queries->page(done.query_id, "").error().code, Errc::conflict);
+}
+
+TEST(QueryManager, AQueryCancelledDuringOneLongCallEndsCancelled) {
+  Stack s;
+  auto started = s.queries->start(req("SELECT length(md5(repeat('x', 30000000)))")).value();
+  ASSERT_TRUE(etl::testing::wait_until([&] { return s.queries->status(started.query_id)->state == QueryState::running; }));
+  ASSERT_TRUE(s.queries->cancel(started.query_id).ok());
+  auto done = s.queries->wait(started.query_id, 30s).value();
+  EXPECT_EQ(done.state, QueryState::cancelled);
+  EXPECT_GT(done.stats.elapsed_ms, 0.0);
+}
+
 TEST(QueryManager, CancelStopsARunningQuery) {
   Stack s;
   auto started = s.queries->start(req("SELECT count(*) FROM range(10000000000000)")).value();

@@ -272,11 +272,12 @@ void QueryManager::worker_loop(Worker& worker) {
   }
 }
 
-void QueryManager::fail_run(const std::string& id, Error e) {
+void QueryManager::fail_run(const std::string& id, Error e, double elapsed_ms) {
   std::lock_guard lock(mutex_);
   auto it = records_.find(id);
   if (it == records_.end()) return;
   Record& r = *it->second;
+  r.stats.elapsed_ms = elapsed_ms;
   if (r.cancel_requested && stopping_)
     finish(r, QueryState::cancelled, make_error(Errc::unavailable, "the cataloger is shutting down"));
   else if (r.cancel_requested) finish(r, QueryState::cancelled, make_error(Errc::cancelled, "cancelled on request"));
@@ -344,7 +345,19 @@ void QueryManager::run(Worker& worker, const std::string& id) {
   }
   double elapsed_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
   metrics_.histogram("spotify_etl_cataloger_query_duration_seconds", "Query engine time").observe(elapsed_ms / 1000.0);
-  if (!result) return fail_run(id, std::move(result).error());
+  if (!result) return fail_run(id, std::move(result).error(), elapsed_ms);
+  {
+    // A call DuckDB cannot interrupt (one long scalar function) may end after a
+    // cancel or past the timeout: the query stays cancelled or timed out, as the
+    // client was told, and its rows are dropped.
+    std::lock_guard lock(mutex_);
+    auto it = records_.find(id);
+    if (it == records_.end()) return;
+    if (it->second->cancel_requested || it->second->timed_out) {
+      result = make_error(Errc::internal, "the query finished after it was stopped");
+    }
+  }
+  if (!result) return fail_run(id, std::move(result).error(), elapsed_ms);
 
   StoredResult stored;
   stored.location = store_csv(id, result->csv);

@@ -90,7 +90,9 @@ class QueryManager final : public QueryEngine {
   void worker_loop(Worker& worker);
   void watchdog_loop();
   void run(Worker& worker, const std::string& id);
-  void fail_run(const std::string& id, Error e);
+  // Ends a run that did not succeed: cancelled or timed out when it was stopped
+  // (whatever `e` says), else failed with `e`; `elapsed_ms` is what it ran.
+  void fail_run(const std::string& id, Error e, double elapsed_ms = 0);
   std::string store_csv(const std::string& id, const std::string& csv);
   void finish(Record& record, QueryState state, std::optional<Error> error);
   static void forget_sql(Record& record);
