@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "etl/ascii.h"
 #include "etl/duck.h"
 
 namespace etl::cataloger {
@@ -143,11 +144,109 @@ TEST_F(Gate, TheTablesAStatementReadsAreWhatItNames) {
   EXPECT_GE(gate.verdicts().size(), 1u);
 }
 
+// The probe's bypass: a quoted path as PIVOT's source, accepted because a sibling
+// subquery declared a CTE of that name; DuckDB then read the file (replacement scan).
+TEST_F(Gate, APathIsNeverATableEvenWithACteOfThatName) {
+  for (const char* sql :
+       {"SELECT * FROM (PIVOT \"/tmp/x/secret.csv\" ON secret IN ('x') USING count(*) GROUP BY secret) p, "
+        "(WITH \"/tmp/x/secret.csv\" AS (SELECT 1 a) SELECT 1) q",
+        "WITH \"/tmp/x/secret.csv\" AS (SELECT 1 a) SELECT * FROM \"/tmp/x/secret.csv\"",
+        "SELECT * FROM (UNPIVOT \"x.csv\" ON a, b) u", "SELECT * FROM (PIVOT_WIDER 'x.csv' ON a) p",
+        "SELECT * FROM ONLY \"x.csv\"", "SELECT * FROM main.\"x.csv\"",
+        "SELECT * FROM (\"x.csv\" CROSS JOIN songs_data)",
+        "SELECT * FROM songs_data a JOIN albums_data b ON true, \"x.csv\""}) {
+    std::string reason = refused(sql);
+    EXPECT_TRUE(reason.find("file path") != std::string::npos || reason.find("string literal") != std::string::npos)
+        << sql << "\n  gave: " << reason;
+  }
+}
+
+// DuckDB binds a WITH's names in its later CTEs, its query and their subqueries,
+// nowhere else: a name out of that scope is not a CTE to the gate either.
+TEST_F(Gate, ACteIsATableOnlyWhereDuckDbBindsIt) {
+  for (const char* sql : {
+           "SELECT * FROM (WITH x AS (SELECT 1) SELECT 1) q, x",  // a sibling subquery's CTE
+           "SELECT (WITH x AS (SELECT 1) SELECT * FROM x), (SELECT * FROM x)",
+           "(WITH x AS (SELECT 1) SELECT * FROM x) UNION ALL (SELECT * FROM x)",
+           "WITH b AS (SELECT * FROM x), x AS (SELECT 1) SELECT * FROM b",  // declared after
+           "WITH x AS (SELECT * FROM x) SELECT * FROM x",                   // itself, not RECURSIVE
+           "WITH a AS (SELECT 1), b AS (WITH x AS (SELECT 2) SELECT * FROM a) SELECT * FROM b, x",
+           "WITH b AS MATERIALIZED (SELECT * FROM x), x AS MATERIALIZED (SELECT 1) SELECT * FROM b"})
+    EXPECT_NE(refused(sql).find("unknown table 'x'"), std::string::npos) << sql << "\n  gave: " << refused(sql);
+  for (const char* sql : {
+           "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 5) SELECT * FROM r",
+           "WITH RECURSIVE r AS (SELECT 1 x UNION ALL SELECT x + 1 FROM (SELECT * FROM r) WHERE x < 3), "
+           "s AS (SELECT * FROM r) SELECT * FROM s",
+           "WITH a AS (SELECT 1 x), b AS (SELECT * FROM a) SELECT * FROM b",
+           "WITH a AS (SELECT 1 x) SELECT * FROM (SELECT * FROM a) q WHERE x IN (SELECT x FROM a)",
+           "WITH a AS (SELECT 1 x) SELECT * FROM (WITH b AS (SELECT * FROM a) SELECT * FROM b)",
+           "WITH a AS (SELECT 1 x) SELECT * FROM a UNION ALL SELECT * FROM a",
+           "WITH a AS (SELECT 1 x) (SELECT * FROM a) UNION ALL (SELECT * FROM a)",
+           "WITH a AS MATERIALIZED (SELECT 1 x), b AS MATERIALIZED (SELECT * FROM a), c AS (SELECT * FROM b) "
+           "SELECT * FROM c, a",
+           "SELECT * FROM songs_data, LATERAL (WITH a AS (SELECT 1 y) SELECT * FROM a)"})
+    EXPECT_TRUE(check(sql).ok()) << sql << ": " << check(sql).error().message;
+}
+
+// DuckDB writes an infinite DOUBLE constant as a bare Infinity, which is not JSON:
+// that was a 500 "json_serialize_sql gave invalid JSON". DuckDB runs these (inf).
+TEST_F(Gate, OverflowingNumbersPassAsInfinityNotAsAServerError) {
+  for (const std::string& sql : {std::string("SELECT 1e999"), std::string("SELECT -1e309 AS x"),
+                                std::string("SELECT count(*) FROM songs_data WHERE popularity < 1e400"),
+                                "SELECT " + std::string(400, '9') + ", 'Infinity', -1e999 AS \"NaN\""})
+    EXPECT_TRUE(check(sql).ok()) << sql << ": " << check(sql).error().message;
+}
+
+// DuckDB takes only UTF-8; the pgwire endpoint may pass other bytes.
+TEST_F(Gate, TextThatIsNotUtf8IsRefusedSayingSo) {
+  EXPECT_NE(refused("SELECT 1 AS \"\xc3\""), "(accepted)");
+  EXPECT_NE(refused("SELECT 1 AS \"\xc3\"").find("not valid UTF-8"), std::string::npos) << refused("SELECT 1 AS \"\xc3\"");
+  EXPECT_NE(refused("SELECT '\xff\xfe'"), "(accepted)");
+}
+
+// One call of these runs for a time that grows with the product of its arguments'
+// lengths, and DuckDB checks for an interrupt only between chunks: levenshtein of two
+// 60,000-character strings held a worker for 26 s past a 1 s timeout and a cancel.
+TEST_F(Gate, StringDistancesNoTimeoutCanStopAreRefused) {
+  for (const char* name : {"levenshtein", "editdist3", "damerau_levenshtein", "jaro_similarity", "jaro_winkler_similarity"})
+    for (const std::string& sql : {"SELECT " + std::string(name) + "('a', 'b')",
+                                  "SELECT song_name." + std::string(name) + "('x') FROM songs_data",
+                                  "SELECT main.\"" + ascii_upper(name) + "\"('a', 'b')",
+                                  "SELECT list_transform(['a'], x -> " + std::string(name) + "(x, 'b'))"})
+      EXPECT_NE(refused(sql).find("its time grows with the product of its arguments' lengths"), std::string::npos)
+          << sql << "\n  gave: " << refused(sql);
+  EXPECT_TRUE(check("SELECT jaccard('ab', 'ba'), hamming('ab', 'ba'), mismatches('ab', 'ba')").ok())
+      << "linear in their arguments' lengths";
+}
+
 TEST_F(Gate, OneReadOnlyStatementOnly) {
   for (const char* sql : {"SELECT 1; SELECT 2", "SET memory_limit='1TB'", "COPY songs_data TO '/tmp/x.csv'",
                           "CREATE TABLE t AS SELECT 1", "ATTACH ':memory:' AS x", "PRAGMA version",
                           "EXPLAIN ANALYZE COPY songs_data TO 'x'", "SELECT 1 /* unterminated", ""})
     EXPECT_NE(refused(sql), "(accepted)") << sql;
+}
+
+// The tree walk on its own (the lexical guard before it refuses some of these too):
+// DuckDB's serialization of `sql`, checked against the catalog's tables.
+Status check_tree_of(const std::string& sql) {
+  static std::unique_ptr<duck::Database> db = duck::Database::open(":memory:").value();
+  auto conn = db->connect().value();
+  std::string quoted;
+  for (char c : sql) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+  auto result = conn->query("SELECT json_serialize_sql('" + quoted + "')");
+  EXPECT_TRUE(result.ok()) << sql;
+  if (!result.ok()) return std::move(result).error();
+  return check_syntax_tree(nlohmann::json::parse(result->text(0, 0).value()), {"songs_data", "albums_data"}, "spotify");
+}
+
+TEST(SyntaxTree, PathsAndCtesOutOfScopeAreRefusedByTheWalkItself) {
+  EXPECT_FALSE(check_tree_of("SELECT * FROM (PIVOT \"/tmp/x/secret.csv\" ON secret IN ('x') USING count(*)) p, "
+                             "(WITH \"/tmp/x/secret.csv\" AS (SELECT 1 a) SELECT 1) q").ok());
+  EXPECT_FALSE(check_tree_of("WITH \"a.csv\" AS (SELECT 1) SELECT * FROM \"a.csv\"").ok()) << "a path even in scope";
+  EXPECT_FALSE(check_tree_of("SELECT * FROM songs_data, (WITH x AS (SELECT 1) SELECT 1) q, x").ok());
+  EXPECT_TRUE(check_tree_of("WITH x AS (SELECT * FROM songs_data) SELECT * FROM x, (SELECT * FROM x) q").ok());
+  EXPECT_FALSE(check_tree_of("SELECT levenshtein(song_name, 'x') FROM songs_data").ok());
+  EXPECT_FALSE(check_tree_of("SELECT * FROM range(2) WHERE jaro_winkler_similarity('a', 'b') > 0").ok());
 }
 
 TEST(SyntaxTree, MalformedSerializationsAreRefusedNotTrusted) {

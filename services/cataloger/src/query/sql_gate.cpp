@@ -4,6 +4,8 @@
 #include <array>
 #include <cctype>
 #include <optional>
+#include <string_view>
+#include <vector>
 
 #include "etl/ascii.h"
 #include "sql_guard.h"
@@ -50,26 +52,22 @@ bool system_name(const std::string& name) {
                      [&](const char* p) { return name.rfind(p, 0) == 0; });
 }
 
-// Every CTE name declared anywhere in the tree (a superset of what is in scope:
-// fine, CTE names are refused when they shadow a system name).
-void collect_ctes(const json& node, std::set<std::string>& out) {
-  if (node.is_object()) {
-    if (auto m = node.find("cte_map"); m != node.end() && m->is_object()) {
-      if (auto entries = m->find("map"); entries != m->end() && entries->is_array())
-        for (const auto& e : *entries)
-          if (e.is_object() && e.contains("key") && e["key"].is_string()) out.insert(ascii_lower(e["key"].get<std::string>()));
-    }
-    for (const auto& [k, v] : node.items()) collect_ctes(v, out);
-  } else if (node.is_array()) {
-    for (const auto& v : node) collect_ctes(v, out);
-  }
-}
-
 struct Walker {
   const std::set<std::string>& tables;
   std::string database;
-  std::set<std::string> ctes;
   std::set<std::string>* reads = nullptr;
+  // The CTE names in scope where the walk is, innermost last. DuckDB 1.4.4 binds a
+  // WITH's names in the later CTEs of the same WITH, in its query and in their
+  // subqueries, and nowhere else: a name declared in a sibling subquery is not a
+  // CTE here, and DuckDB would read an unknown path-like name as a file.
+  std::vector<std::string> ctes{};
+  // The WITHs (query nodes' cte_map) around the walk, innermost last, and where
+  // their names start in `ctes`.
+  struct With {
+    const json* cte_map;
+    std::size_t start;
+  };
+  std::vector<With> withs{};
   int tree_depth = 0, query_depth = 0, expression_depth = 0, query_blocks = 0;
 
   // Counts one more level of `depth` for as long as it lives.
@@ -81,9 +79,81 @@ struct Walker {
     Level& operator=(const Level&) = delete;
   };
 
+  // Drops the CTE names and WITHs declared while it lives.
+  struct Scope {
+    Walker& w;
+    std::size_t names, withs;
+    explicit Scope(Walker& walker) : w(walker), names(walker.ctes.size()), withs(walker.withs.size()) {}
+    ~Scope() {
+      w.ctes.resize(names);
+      w.withs.resize(withs);
+    }
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+  };
+
+  bool cte_in_scope(const std::string& name) const { return std::find(ctes.begin(), ctes.end(), name) != ctes.end(); }
+
+  static Status check_cte_name(const std::string& name) {
+    if (system_name(name)) return refuse("a CTE cannot be named like a system catalog (" + name + ")");
+    if (looks_like_path(name)) return refuse("a CTE cannot be named like a file path (\"" + name + "\")");
+    return {};
+  }
+
+  // Walks a query node's WITH (`cte_map`, its `map` in the order written): each
+  // body with the names declared before it in scope; then leaves all of its names
+  // in scope for the rest of the node.
+  Status declare_ctes(const json& cte_map) {
+    for (const auto& [field, value] : cte_map.items()) {
+      if (field != "map" || !value.is_array()) {
+        ETL_RETURN_IF_ERROR(walk(value));
+        continue;
+      }
+      for (const auto& entry : value) {
+        std::string name = entry.is_object() ? ascii_lower(text(entry, "key")) : std::string();
+        if (name.empty()) return refuse("a CTE this gate does not know");
+        ETL_RETURN_IF_ERROR(check_cte_name(name));
+        ETL_RETURN_IF_ERROR(walk(entry));
+        ctes.push_back(std::move(name));
+      }
+    }
+    return {};
+  }
+
+  // Runs `walk_part` with only the names in scope before the innermost WITH's
+  // `cte_name` (before that WITH when `cte_name` is not one of its names), then
+  // puts the names back.
+  template <typename WalkPart>
+  Status with_names_before(const std::string& cte_name, WalkPart walk_part) {
+    std::vector<std::string> all = ctes;
+    auto start = ctes.begin() + static_cast<std::ptrdiff_t>(withs.empty() ? ctes.size() : withs.back().start);
+    auto own = std::find(start, ctes.end(), cte_name);
+    ctes.erase(own == ctes.end() ? start : own, ctes.end());
+    Status walked = walk_part();
+    ctes = std::move(all);
+    return walked;
+  }
+
+  // A query node's WITH. With a MATERIALIZED CTE, DuckDB makes a CTE_NODE of each
+  // such CTE, nested, and repeats the whole WITH on each and on the query under
+  // them: a repeat (the same map as the WITH around it) walks its bodies again as
+  // that WITH's, and leaves the same names in scope.
+  Status declare_with(const json& cte_map) {
+    if (withs.empty() || *withs.back().cte_map != cte_map) {
+      withs.push_back({&cte_map, ctes.size()});
+      return declare_ctes(cte_map);
+    }
+    return with_names_before("", [&] { return declare_ctes(cte_map); });
+  }
+
   Status table(const json& node) {
     std::string catalog = text(node, "catalog_name"), schema = ascii_lower(text(node, "schema_name"));
     std::string name = ascii_lower(text(node, "table_name"));
+    // Refused even where a CTE of that name is in scope: no scoping mistake here
+    // can turn into a file read.
+    if (looks_like_path(name))
+      return refuse("a file path cannot be used as a table (\"" + text(node, "table_name") +
+                    "\"); query the catalog's tables");
     if (!catalog.empty() || !(schema.empty() || schema == "main" || schema == database) || system_name(schema))
       return refuse("only the catalog's tables can be queried (not " + (catalog.empty() ? "" : catalog + ".") + schema +
                     "." + name + ")");
@@ -92,7 +162,7 @@ struct Walker {
       if (reads) reads->insert(name);
       return {};
     }
-    if (schema.empty() && ctes.count(name)) return {};
+    if (schema.empty() && cte_in_scope(name)) return {};
     std::string known;
     for (const auto& t : tables) known += (known.empty() ? "" : ", ") + t;
     return refuse("unknown table '" + name + "' (the tables are: " + (known.empty() ? "none yet" : known) + ")");
@@ -103,7 +173,8 @@ struct Walker {
     if (table_function &&
         std::none_of(kAllowedTableFunctions.begin(), kAllowedTableFunctions.end(), [&](const char* f) { return name == f; }))
       return refuse("table function " + name + "() is not allowed; query the catalog's tables");
-    if (forbidden_function(name) || system_name(name))
+    if (std::string why = refused_function(name); !why.empty()) return refuse(why);
+    if (system_name(name))
       return refuse("function " + name + "() reads files, URLs or settings; query the catalog's tables instead");
     return {};
   }
@@ -131,6 +202,14 @@ struct Walker {
       if (expression_depth > kMaxExpressionDepth)
         return refuse("expressions are nested more than " + std::to_string(kMaxExpressionDepth) + " deep");
     }
+    Scope scope(*this);
+    auto cte_map = node.find("cte_map");
+    if (query && cte_map != node.end()) ETL_RETURN_IF_ERROR(declare_with(*cte_map));
+    if (type == "RECURSIVE_CTE_NODE") {  // its second half reads the CTE itself
+      std::string name = ascii_lower(text(node, "cte_name"));
+      ETL_RETURN_IF_ERROR(check_cte_name(name));
+      if (!name.empty()) ctes.push_back(std::move(name));
+    }
     if (type == "BASE_TABLE") ETL_RETURN_IF_ERROR(table(node));
     if (type == "TABLE_FUNCTION") {
       auto f = node.find("function");
@@ -144,7 +223,14 @@ struct Walker {
         return refuse("SHOW/DESCRIBE of '" + name + "' is not allowed");
       if (reads) reads->insert(kReadsEverything);
     }
-    for (const auto& [k, v] : node.items()) ETL_RETURN_IF_ERROR(walk(v));
+    for (const auto& [k, v] : node.items()) {
+      if (query && k == "cte_map") continue;  // declare_ctes walked it
+      // A CTE_NODE's `query` is the body of its `cte_name` (a MATERIALIZED CTE).
+      if (type == "CTE_NODE" && k == "query")
+        ETL_RETURN_IF_ERROR(with_names_before(ascii_lower(text(node, "cte_name")), [&] { return walk(v); }));
+      else
+        ETL_RETURN_IF_ERROR(walk(v));
+    }
     return {};
   }
 };
@@ -175,6 +261,38 @@ Status check_size_before_parsing(const std::vector<SqlToken>& tokens) {
   return {};
 }
 
+// json_serialize_sql writes a DOUBLE constant that overflows (`SELECT 1e999`, a
+// 400-digit literal) as a bare Infinity or -Infinity (NaN too, should one come),
+// which is not JSON. The walk never reads a constant's value: each such word
+// outside a JSON string becomes null. Other text is kept as it is.
+std::string with_non_finite_numbers_as_null(std::string_view serialized) {
+  auto is_alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  std::string out;
+  out.reserve(serialized.size());
+  bool in_string = false;
+  for (std::size_t i = 0; i < serialized.size(); ++i) {
+    char c = serialized[i];
+    if (in_string) {
+      out += c;
+      if (c == '\\' && i + 1 < serialized.size()) out += serialized[++i];
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    std::size_t word = c == '-' ? i + 1 : i, end = word;
+    while (end < serialized.size() && is_alpha(serialized[end])) ++end;
+    if (end == word) {
+      out += c;
+      continue;
+    }
+    std::string lower = ascii_lower(serialized.substr(word, end - word));
+    if (lower == "infinity" || lower == "inf" || lower == "nan") out += "null";  // its sign too
+    else out += serialized.substr(i, end - i);  // true, false, null, an exponent's e
+    i = end - 1;
+  }
+  return out;
+}
+
 // The text after EXPLAIN [ANALYZE]: json_serialize_sql only takes SELECTs.
 std::string_view explained_query(std::string_view sql) {
   auto tokens = tokenize_sql(sql);
@@ -199,10 +317,7 @@ Status check_syntax_tree(const json& serialized, const std::set<std::string>& ta
   auto statements = serialized.find("statements");
   if (statements == serialized.end() || !statements->is_array() || statements->size() != 1)
     return refuse("only one statement is allowed");
-  Walker walker{tables, ascii_lower(database), {}, reads};
-  collect_ctes(*statements, walker.ctes);
-  for (const auto& name : walker.ctes)
-    if (system_name(name)) return refuse("a CTE cannot be named like a system catalog (" + name + ")");
+  Walker walker{tables, ascii_lower(database), reads};
   return walker.walk(*statements);
 }
 
@@ -213,7 +328,9 @@ Result<json> SqlGate::serialize(const std::string& sql) {
     return make_error(Errc::internal, "json_serialize_sql is not available in this DuckDB build");
   }
   duck::PreparedStatement prepared(p);
-  duckdb_bind_varchar_length(prepared.raw(), 1, sql.data(), sql.size());
+  // DuckDB takes only UTF-8 text (the pgwire endpoint may pass other bytes).
+  if (duckdb_bind_varchar_length(prepared.raw(), 1, sql.data(), sql.size()) == DuckDBError)
+    return refuse("the statement is not valid UTF-8");
   duckdb_result r;
   if (duckdb_execute_prepared(prepared.raw(), &r) == DuckDBError) {
     std::string message = duckdb_result_error(&r) ? duckdb_result_error(&r) : "cannot parse";
@@ -223,8 +340,10 @@ Result<json> SqlGate::serialize(const std::string& sql) {
   duck::QueryResult owned(r);
   auto serialized = owned.text(0, 0);
   if (!serialized) return make_error(Errc::invalid_argument, "the statement does not parse");
-  json out = json::parse(*serialized, nullptr, false);
-  if (out.is_discarded()) return make_error(Errc::internal, "json_serialize_sql gave invalid JSON");
+  json out = json::parse(with_non_finite_numbers_as_null(*serialized), nullptr, false);
+  // The statement parsed but its tree cannot be read: refused (the statement's
+  // fault or DuckDB's, never a reason to run it unchecked nor a 500).
+  if (out.is_discarded()) return refuse("DuckDB's syntax tree of this statement cannot be checked (not JSON)");
   return out;
 }
 

@@ -3,9 +3,11 @@
 //   1. the lexical guard (sql_guard.h), an extra layer with friendlier messages;
 //   2. DuckDB's statement count (duckdb_extract_statements): exactly one;
 //   3. DuckDB's syntax tree (json_serialize_sql) walked: every table named is one of
-//      the catalog's tables or a CTE, no table function but range/generate_series/
-//      unnest, no function that reads files, URLs, settings or the environment,
-//      no system catalog (information_schema, pg_catalog, duckdb_*, sqlite_*).
+//      the catalog's tables or a CTE in scope there, no table or CTE named like a
+//      file path or URL, no table function but range/generate_series/unnest, no
+//      function that reads files, URLs, settings or the environment, no string
+//      distance a timeout cannot stop (sql_guard.h), no system catalog
+//      (information_schema, pg_catalog, duckdb_*, sqlite_*).
 // The engine then prepares that one statement and checks its type (SELECT or
 // EXPLAIN) before it runs it (DuckDbEngine::Session::execute).
 // Verdicts are remembered per exact text and table-set generation (verdict_cache.h).
@@ -26,9 +28,11 @@ namespace etl::cataloger {
 
 // Checks the syntax tree json_serialize_sql gives for one statement (pure; tested).
 // `tables`: the catalog's table names, lower-cased; `database`: the schema they are
-// also in (Config::glue_database). `reads` (optional) gets the catalog tables the
-// statement names (a CTE of the same name counts too: never fewer than it reads),
-// or kReadsEverything when it shows or describes the catalog.
+// also in (Config::glue_database). A CTE counts only where DuckDB binds it: in the
+// later CTEs of its WITH, that WITH's query and their subqueries. `reads`
+// (optional) gets the catalog tables the statement names (a CTE of the same name
+// counts too: never fewer than it reads), or kReadsEverything when it shows or
+// describes the catalog.
 Status check_syntax_tree(const nlohmann::json& serialized, const std::set<std::string>& tables,
                          const std::string& database, std::set<std::string>* reads = nullptr);
 inline constexpr const char* kReadsEverything = "*";

@@ -146,12 +146,29 @@ constexpr std::array kForbiddenPrefixes = {"read_", "parquet_", "duckdb_", "prag
                                            "sqlite_", "postgres_", "mysql_", "ducklake_", "http_", "glob"};
 constexpr std::array kForbiddenSuffixes = {"_scan", "_attach", "_query", "_metadata"};
 
+// String distances and similarities whose time grows with the product of their
+// arguments' lengths, under all their DuckDB 1.4.4 names (duckdb_functions();
+// editdist3 is levenshtein). Measured single-threaded, two n-character strings:
+// levenshtein 3.8 s and damerau_levenshtein 8 s at n = 20,000; jaro(_winkler) is
+// bit-parallel but still quadratic (0.22 s at 160,000, so minutes at a few MB).
+// jaccard and hamming (mismatches) are linear and stay allowed.
+constexpr std::array kQuadraticFunctions = {"levenshtein", "editdist3", "damerau_levenshtein", "jaro_similarity",
+                                            "jaro_winkler_similarity"};
+
 // The statement kinds a request may start with.
 constexpr std::array kAllowedFirstWords = {"select", "with", "show", "describe", "explain", "from", "values", "summarize"};
 
-// Keywords that end a FROM clause at the current parenthesis depth.
+// Keywords after which a table is named: `FROM t`, `JOIN t`, `FROM ONLY t`,
+// `PIVOT t ON ...` (and its synonyms), `DESCRIBE t`, `TABLE t`.
+constexpr std::array kTableWords = {"from",  "join",  "only",        "describe", "show",        "summarize",
+                                    "table", "pivot", "pivot_wider", "unpivot",  "pivot_longer"};
+// Of those, the ones after which a comma at the same depth names another table.
+constexpr std::array kTableListWords = {"from", "join", "pivot", "pivot_wider", "unpivot", "pivot_longer"};
+
+// Keywords that end a FROM clause at the current bracket depth. ON and USING end
+// it too, except after a JOIN: a comma after the join's condition names a table.
 constexpr std::array kClauseWords = {"select", "where", "group", "having", "order", "limit", "qualify", "window",
-                                     "on", "using", "union", "except", "intersect", "values", "offset"};
+                                     "union", "except", "intersect", "values", "offset"};
 
 template <size_t N>
 bool contains(const std::array<const char*, N>& list, std::string_view word) {
@@ -169,11 +186,22 @@ bool forbidden_function(std::string_view name) {
   return false;
 }
 
-namespace {
+bool quadratic_function(std::string_view name) { return contains(kQuadraticFunctions, name); }
+
+std::string refused_function(std::string_view name) {
+  std::string call = "function " + std::string(name) + "()";
+  if (forbidden_function(name)) return call + " reads files, URLs or settings; query the catalog's tables instead";
+  if (quadratic_function(name))
+    return call + " is not allowed: its time grows with the product of its arguments' lengths and a running call "
+                  "cannot be interrupted";
+  return {};
+}
 
 bool looks_like_path(std::string_view name) {
   return name.find_first_of("/\\:.~") != std::string_view::npos;
 }
+
+namespace {
 
 Status check_statement(std::span<const SqlToken> t) {
   const SqlToken& first = t.front();
@@ -193,14 +221,32 @@ Status check_statement(std::span<const SqlToken> t) {
     if (!query_follows) return refuse("EXPLAIN is allowed only of a SELECT or WITH query");
   }
 
-  std::vector<bool> in_from{false};  // per parenthesis depth
+  // Per bracket depth: whether a comma there names another table (in a FROM or
+  // after PIVOT), whether the last table word there was JOIN (its ON / USING
+  // condition keeps the FROM going), and whether the bracket itself opened in a
+  // table's place (`FROM ("a.csv" JOIN t ON ...)`).
+  struct Depth {
+    bool in_from = false, joined = false, table_bracket = false;
+  };
+  std::vector<Depth> depth{{}};
+  bool prev_in_table_place = false;  // the previous token stood where a table is named
+  auto is_symbol = [](const SqlToken* x, const char* symbol) {
+    return x && x->kind == TokenKind::symbol && x->text == symbol;
+  };
   for (size_t i = 0; i < t.size(); ++i) {
     const SqlToken& tok = t[i];
     const SqlToken* prev = i > 0 ? &t[i - 1] : nullptr;
     const SqlToken* next = i + 1 < t.size() ? &t[i + 1] : nullptr;
+    bool table_place = (prev && prev->kind == TokenKind::word && contains(kTableWords, prev->text)) ||
+                       (is_symbol(prev, ",") && depth.back().in_from) ||
+                       (is_symbol(prev, "(") && depth.back().table_bracket) ||
+                       // a qualified name's later parts (`main."a.csv"`)
+                       ((is_symbol(&tok, ".") || is_symbol(prev, ".")) && prev_in_table_place);
+    prev_in_table_place = table_place;
     if (tok.kind == TokenKind::symbol) {
-      if (tok.text == "(") in_from.push_back(false);
-      if (tok.text == ")" && in_from.size() > 1) in_from.pop_back();
+      if (tok.text == "(" || tok.text == "[" || tok.text == "{")
+        depth.push_back({.in_from = false, .joined = false, .table_bracket = tok.text == "(" && table_place});
+      if ((tok.text == ")" || tok.text == "]" || tok.text == "}") && depth.size() > 1) depth.pop_back();
       continue;
     }
     bool is_call = next && next->kind == TokenKind::symbol && next->text == "(";
@@ -209,23 +255,24 @@ Status check_statement(std::span<const SqlToken> t) {
       if (contains(kForbiddenWords, tok.text) || tok.text == "analyze")
         return refuse(ascii_upper(tok.text) + " is not allowed in a read-only query (quote it as \"" + tok.text +
                       "\" if it is a column name)");
-      if (tok.text == "from" || tok.text == "join") in_from.back() = true;
-      else if (contains(kClauseWords, tok.text)) in_from.back() = false;
+      Depth& d = depth.back();
+      if (contains(kTableListWords, tok.text)) {
+        d.in_from = true;
+        d.joined = tok.text == "join";
+      } else if (tok.text == "on" || tok.text == "using") {
+        d.in_from = d.joined;
+      } else if (contains(kClauseWords, tok.text)) {
+        d.in_from = d.joined = false;
+      }
     }
     if ((tok.kind == TokenKind::word || tok.kind == TokenKind::quoted_identifier) && is_call) {
       std::string name = tok.kind == TokenKind::word ? tok.text : ascii_lower(tok.text);
-      if (forbidden_function(name))
-        return refuse("function " + name + "() reads files, URLs or settings; query the catalog's tables instead");
+      if (std::string why = refused_function(name); !why.empty()) return refuse(why);
     }
-    bool table_position =
-        prev && ((prev->kind == TokenKind::word &&
-                  (prev->text == "from" || prev->text == "join" || prev->text == "describe" ||
-                   prev->text == "show" || prev->text == "summarize" || prev->text == "table")) ||
-                 (prev->kind == TokenKind::symbol && prev->text == "," && in_from.back()));
-    if (table_position && tok.kind == TokenKind::string)
+    if (table_place && tok.kind == TokenKind::string)
       return refuse("a string literal cannot be used as a table ('" + tok.text +
                     "'); files are read through the catalog's tables");
-    if (table_position && tok.kind == TokenKind::quoted_identifier && looks_like_path(tok.text))
+    if (table_place && tok.kind == TokenKind::quoted_identifier && looks_like_path(tok.text))
       return refuse("a file path cannot be used as a table (\"" + tok.text + "\"); query the catalog's tables");
   }
   return {};

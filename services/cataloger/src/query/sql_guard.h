@@ -1,7 +1,8 @@
 // The read-only SQL guard in front of the query engine: one statement, of a
 // read-only kind (SELECT / WITH / SHOW / DESCRIBE / EXPLAIN of a query), with no
 // write or session keywords, no table function or scalar that reads files, URLs,
-// settings or the environment, and no string literal or path used as a table.
+// settings or the environment, no string distance a timeout cannot stop, and no
+// string literal or path used as a table (after FROM, JOIN, PIVOT, UNPIVOT, ...).
 // Pure and lexical (comments, string literals, quoted identifiers and dollar
 // quoting are understood), so it is unit-tested on a golden file; the engine
 // adds its own checks (statement count and type from DuckDB, and a locked-down
@@ -36,6 +37,18 @@ Status check_read_only_tokens(const std::vector<SqlToken>& tokens);
 
 // Functions that read files, URLs, settings or the environment (by name, lower-case).
 bool forbidden_function(std::string_view name);
+// String distances whose one call takes time growing with the product of its
+// arguments' lengths (levenshtein, damerau_levenshtein, jaro_similarity, ... by every
+// DuckDB 1.4.4 name). DuckDB checks for an interrupt only between chunks, so neither
+// a timeout nor a cancel stops a running call (two 60,000-character strings: 26 s).
+bool quadratic_function(std::string_view name);
+// The reason a call of `name` (lower-case) is refused, or "" when it may be called:
+// forbidden_function or quadratic_function. Shared by the guard and the gate.
+std::string refused_function(std::string_view name);
+
+// A name that reads as a file path or URL (`/`, `\`, `:`, `.` or `~` in it): never a
+// table or CTE name here, since DuckDB reads an unknown such table name as a file.
+bool looks_like_path(std::string_view name);
 
 // The statement with comments removed and whitespace collapsed (string literals
 // kept as written): equal for queries that differ only in layout. Cache keys.

@@ -1,0 +1,1 @@
+SELECT * FROM (PIVOT "/tmp/x/secret.csv" ON secret IN ('x') USING count(*) GROUP BY secret) p, (WITH "/tmp/x/secret.csv" AS (SELECT 1 a) SELECT 1) q

@@ -1,0 +1,1 @@
+SELECT * FROM (WITH x AS (SELECT 1) SELECT 1) q, x

@@ -1,0 +1,1 @@
+SELECT 1e999, -1e309 AS x FROM songs_data WHERE n < 1e400

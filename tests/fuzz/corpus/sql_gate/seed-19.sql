@@ -1,0 +1,1 @@
+SELECT levenshtein(song_id, 'x'), jaccard(song_id, 'x') FROM songs_data
