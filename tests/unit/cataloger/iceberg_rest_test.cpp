@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <tuple>
 
 #include "etl/duck.h"
 #include "etl/http_client.h"
@@ -285,6 +286,69 @@ TEST_F(IcebergRestHttpTest, WritesAre403ReadOnlyAndScanReportsAreDropped) {
   }
   EXPECT_EQ(send("POST", "/iceberg/v1/namespaces/spotify/tables/songs_data/metrics", true, R"({"report-type":"scan-report"})").status, 204);
   EXPECT_EQ(send("POST", "/iceberg/v1/namespaces/spotify/tables/songs_data/metrics", true, "[1]").status, 400);
+}
+
+// Iceberg clients parse only the ErrorModel: every other write of the REST spec
+// (rename, properties, register, views, multi-table commits) is the same 403,
+// not the HTTP base's unrouted problem+json 404.
+TEST_F(IcebergRestHttpTest, EveryOtherWriteOfTheSpecIs403InTheErrorModel) {
+  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
+           {"POST", "/iceberg/v1/namespaces/spotify/properties"},
+           {"POST", "/iceberg/v1/namespaces/spotify/register"},
+           {"POST", "/iceberg/v1/namespaces/spotify/register-view"},
+           {"POST", "/iceberg/v1/namespaces/spotify/tables/songs_data/unregister"},
+           {"POST", "/iceberg/v1/tables/rename"},
+           {"POST", "/iceberg/v1/transactions/commit"},
+           {"POST", "/iceberg/v1/namespaces/spotify/views"},
+           {"POST", "/iceberg/v1/namespaces/spotify/views/v"},
+           {"DELETE", "/iceberg/v1/namespaces/spotify/views/v"},
+           {"POST", "/iceberg/v1/views/rename"}}) {
+    auto r = send(method, path, true, method == "POST" ? "{}" : "");
+    EXPECT_EQ(r.status, 403) << method << " " << path << ": " << r.body;
+    EXPECT_EQ(r.header("content-type"), "application/json") << method << " " << path;
+    EXPECT_EQ(json::parse(r.body, nullptr, false).value("/error/type"_json_pointer, ""), "ForbiddenException")
+        << method << " " << path << ": " << r.body;
+  }
+}
+
+// The catalog holds no views or functions: listings are empty, loads are their
+// NoSuch...Exception, and an unknown namespace is NoSuchNamespaceException first.
+TEST_F(IcebergRestHttpTest, ViewsAndFunctionsAreNoneAndSayItInTheErrorModel) {
+  auto error_type = [](const http::ClientResponse& r) { return json::parse(r.body, nullptr, false).value("/error/type"_json_pointer, ""); };
+  for (const char* kind : {"views", "functions"}) {
+    const std::string list = std::string("/iceberg/v1/namespaces/spotify/") + kind;
+    auto listed = send("GET", list);
+    ASSERT_EQ(listed.status, 200) << list << ": " << listed.body;
+    EXPECT_EQ(json::parse(listed.body, nullptr, false), json::parse(R"({"identifiers":[]})")) << list;
+    auto paged = send("GET", list + "?pageToken=zz");
+    EXPECT_EQ(paged.status, 400) << list << " takes the listings' pages: " << paged.body;
+    auto nowhere = send("GET", std::string("/iceberg/v1/namespaces/nowhere/") + kind);
+    EXPECT_EQ(nowhere.status, 404) << nowhere.body;
+    EXPECT_EQ(error_type(nowhere), "NoSuchNamespaceException") << nowhere.body;
+  }
+  auto view = send("GET", "/iceberg/v1/namespaces/spotify/views/songs_data");
+  EXPECT_EQ(view.status, 404) << view.body;
+  EXPECT_EQ(error_type(view), "NoSuchViewException") << view.body;
+  EXPECT_EQ(send("HEAD", "/iceberg/v1/namespaces/spotify/views/songs_data").status, 404);
+  auto function = send("GET", "/iceberg/v1/namespaces/spotify/functions/f");
+  EXPECT_EQ(function.status, 404) << function.body;
+  EXPECT_EQ(error_type(function), "NoSuchFunctionException") << function.body;
+  auto elsewhere = send("GET", "/iceberg/v1/namespaces/nowhere/views/v");
+  EXPECT_EQ(error_type(elsewhere), "NoSuchNamespaceException") << elsewhere.body;
+}
+
+// Scans are planned by the clients from the metadata: server-side planning is
+// 406 UnsupportedOperationException, and no plan id or plan task exists.
+TEST_F(IcebergRestHttpTest, ScanPlanningIsUnsupportedInTheErrorModel) {
+  for (const auto& [method, path, status, type] : std::vector<std::tuple<std::string, std::string, int, std::string>>{
+           {"POST", "/iceberg/v1/namespaces/spotify/tables/songs_data/plan", 406, "UnsupportedOperationException"},
+           {"GET", "/iceberg/v1/namespaces/spotify/tables/songs_data/plan/p1", 404, "NoSuchPlanIdException"},
+           {"DELETE", "/iceberg/v1/namespaces/spotify/tables/songs_data/plan/p1", 404, "NoSuchPlanIdException"},
+           {"POST", "/iceberg/v1/namespaces/spotify/tables/songs_data/tasks", 404, "NoSuchPlanTaskException"}}) {
+    auto r = send(method, path, true, method == "POST" ? "{}" : "");
+    EXPECT_EQ(r.status, status) << method << " " << path << ": " << r.body;
+    EXPECT_EQ(json::parse(r.body, nullptr, false).value("/error/type"_json_pointer, ""), type) << method << " " << path << ": " << r.body;
+  }
 }
 
 }  // namespace

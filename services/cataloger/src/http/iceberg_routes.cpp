@@ -2,10 +2,14 @@
 // iceberg::RestCatalog, whose replies (ErrorModel bodies included) pass as they are.
 #include "routes.h"
 
+#include <string>
+#include <vector>
+
 namespace etl::cataloger {
 namespace {
 
 constexpr const char* kTable = "/iceberg/v1/namespaces/{namespace}/tables/{table}";
+constexpr const char* kView = "/iceberg/v1/namespaces/{namespace}/views/{view}";
 
 // HEAD asks whether the thing exists: 204 instead of the GET's 200 and body.
 http::Response reply(const iceberg::RestReply& r, const http::Request& req) {
@@ -53,6 +57,32 @@ void install_iceberg_routes(http::Server& server, const iceberg::RestCatalog& ca
     if (!body) return reply(iceberg::error_reply(iceberg::RestError::bad_request, body.error().message), req);
     return reply({204, nullptr}, req);
   });
+  // The spec's other writes, refused alike: an unrouted path would answer
+  // problem+json, which Iceberg clients cannot read.
+  for (const auto& path : std::vector<std::string>{
+           "/iceberg/v1/namespaces/{namespace}/properties", "/iceberg/v1/namespaces/{namespace}/register",
+           "/iceberg/v1/namespaces/{namespace}/register-view", std::string(kTable) + "/unregister",
+           "/iceberg/v1/namespaces/{namespace}/views", kView, "/iceberg/v1/tables/rename", "/iceberg/v1/views/rename",
+           "/iceberg/v1/transactions/commit"})
+    server.post(path, refuse);
+  server.del(kView, refuse);
+  // No views or functions: empty listings, and every one is unknown.
+  server.get("/iceberg/v1/namespaces/{namespace}/views", [&catalog](const http::Request& req) {
+    return paged(req, [&](const iceberg::PageRequest& page) { return catalog.list_views(req.params.at(0), page); });
+  });
+  server.get(kView, [&catalog](const http::Request& req) { return reply(catalog.load_view(req.params.at(0), req.params.at(1)), req); });
+  server.get("/iceberg/v1/namespaces/{namespace}/functions", [&catalog](const http::Request& req) {
+    return paged(req, [&](const iceberg::PageRequest& page) { return catalog.list_functions(req.params.at(0), page); });
+  });
+  server.get("/iceberg/v1/namespaces/{namespace}/functions/{function}", [&catalog](const http::Request& req) {
+    return reply(catalog.load_function(req.params.at(0), req.params.at(1)), req);
+  });
+  // Clients plan their scans from the metadata: no plans, no plan tasks.
+  server.post(std::string(kTable) + "/plan", [](const http::Request& req) { return reply(RestCatalog::refuse_planning(), req); });
+  auto no_plan = [](const http::Request& req) { return reply(RestCatalog::no_such_plan(req.params.at(2)), req); };
+  server.get(std::string(kTable) + "/plan/{plan_id}", no_plan);
+  server.del(std::string(kTable) + "/plan/{plan_id}", no_plan);
+  server.post(std::string(kTable) + "/tasks", [](const http::Request& req) { return reply(RestCatalog::no_such_plan_task(), req); });
 }
 
 }  // namespace etl::cataloger

@@ -116,6 +116,68 @@ void add_iceberg_paths(nlohmann::json& doc) {
       {"parameters", json::array({ns, table})},
       {"requestBody", {{"required", false}, {"content", {{"application/json", {{"schema", object}}}}}}},
       {"responses", {{"204", {{"description", "accepted"}}}, {"400", error("the body is not a JSON object")}}}};
+
+  // The spec's other writes, refused alike.
+  auto refused_at = [&](const std::string& path, json params, const char* summary) {
+    auto& item = paths[path];
+    if (!params.empty()) item["parameters"] = std::move(params);
+    item["post"] = refused(summary, true);
+    return &item;
+  };
+  refused_at("/iceberg/v1/namespaces/{namespace}/properties", json::array({ns}), "Iceberg REST: update a namespace's properties (refused)");
+  refused_at("/iceberg/v1/namespaces/{namespace}/register", json::array({ns}), "Iceberg REST: register a table (refused)");
+  refused_at("/iceberg/v1/namespaces/{namespace}/register-view", json::array({ns}), "Iceberg REST: register a view (refused)");
+  refused_at("/iceberg/v1/namespaces/{namespace}/tables/{table}/unregister", json::array({ns, table}),
+             "Iceberg REST: unregister a table (refused)");
+  refused_at("/iceberg/v1/tables/rename", json::array(), "Iceberg REST: rename a table (refused)");
+  refused_at("/iceberg/v1/views/rename", json::array(), "Iceberg REST: rename a view (refused)");
+  refused_at("/iceberg/v1/transactions/commit", json::array(), "Iceberg REST: commit to several tables (refused)");
+
+  // Views and functions: the catalog holds none.
+  const json empty_listing = {{"type", "object"},
+                              {"properties", {{"identifiers", {{"type", "array"}, {"maxItems", 0}}}, {"next-page-token", next_page}}}};
+  auto listing_of_none = [&](const char* summary) {
+    return json{{"summary", summary},
+                {"parameters", page_params},
+                {"responses", {{"200", ok("identifiers (always empty)", empty_listing)},
+                               {"400", error("a pageToken this catalog did not hand out, or a pageSize out of range")},
+                               {"404", not_found("NoSuchNamespaceException")}}}};
+  };
+  auto* views = refused_at("/iceberg/v1/namespaces/{namespace}/views", json::array({ns}), "Iceberg REST: create a view (refused)");
+  (*views)["get"] = listing_of_none("Iceberg REST: the views (none)");
+  auto* one_view = refused_at("/iceberg/v1/namespaces/{namespace}/views/{view}",
+                              json::array({ns, path_param("view", "a view name (there are none)")}),
+                              "Iceberg REST: replace a view (refused)");
+  (*one_view)["get"] = {{"summary", "Iceberg REST: load a view (there are none)"},
+                        {"responses", {{"404", not_found("NoSuchViewException, or NoSuchNamespaceException")}}}};
+  (*one_view)["head"] = {{"summary", "Iceberg REST: whether a view exists (none does)"},
+                         {"responses", {{"404", {{"description", "NoSuchViewException"}}}}}};
+  (*one_view)["delete"] = refused("Iceberg REST: drop a view (refused)", false);
+  auto& functions = paths["/iceberg/v1/namespaces/{namespace}/functions"];
+  functions["parameters"] = json::array({ns});
+  functions["get"] = listing_of_none("Iceberg REST: the functions (none)");
+  auto& one_function = paths["/iceberg/v1/namespaces/{namespace}/functions/{function}"];
+  one_function["parameters"] = json::array({ns, path_param("function", "a function name (there are none)")});
+  one_function["get"] = {{"summary", "Iceberg REST: load a function (there are none)"},
+                         {"responses", {{"404", not_found("NoSuchFunctionException, or NoSuchNamespaceException")}}}};
+
+  // Server-side scan planning: clients plan from the metadata, so no plan exists.
+  paths["/iceberg/v1/namespaces/{namespace}/tables/{table}/plan"]["post"] = {
+      {"summary", "Iceberg REST: plan a scan on the server (not supported)"},
+      {"parameters", json::array({ns, table})},
+      {"requestBody", {{"required", false}, {"content", {{"application/json", {{"schema", object}}}}}}},
+      {"responses", {{"406", error("UnsupportedOperationException: plan the scan from the table's metadata")}}}};
+  auto& plan = paths["/iceberg/v1/namespaces/{namespace}/tables/{table}/plan/{plan_id}"];
+  plan["parameters"] = json::array({ns, table, path_param("plan_id", "a plan id (none is handed out)")});
+  plan["get"] = {{"summary", "Iceberg REST: a scan plan's result (there are none)"},
+                 {"responses", {{"404", not_found("NoSuchPlanIdException")}}}};
+  plan["delete"] = {{"summary", "Iceberg REST: cancel a scan plan (there are none)"},
+                    {"responses", {{"404", not_found("NoSuchPlanIdException")}}}};
+  paths["/iceberg/v1/namespaces/{namespace}/tables/{table}/tasks"]["post"] = {
+      {"summary", "Iceberg REST: a plan task's scan tasks (there are none)"},
+      {"parameters", json::array({ns, table})},
+      {"requestBody", {{"required", false}, {"content", {{"application/json", {{"schema", object}}}}}}},
+      {"responses", {{"404", not_found("NoSuchPlanTaskException")}}}};
 }
 
 }  // namespace

@@ -16,6 +16,11 @@ RestReply error_reply(RestError error, std::string_view message) {
     case RestError::read_only: status = 403, type = "ForbiddenException"; break;
     case RestError::no_such_namespace: status = 404, type = "NoSuchNamespaceException"; break;
     case RestError::no_such_table: status = 404, type = "NoSuchTableException"; break;
+    case RestError::no_such_view: status = 404, type = "NoSuchViewException"; break;
+    case RestError::no_such_function: status = 404, type = "NoSuchFunctionException"; break;
+    case RestError::no_such_plan_id: status = 404, type = "NoSuchPlanIdException"; break;
+    case RestError::no_such_plan_task: status = 404, type = "NoSuchPlanTaskException"; break;
+    case RestError::unsupported: status = 406, type = "UnsupportedOperationException"; break;
     case RestError::unavailable: status = 503, type = "ServiceUnavailableException"; break;
   }
   return {status, {{"error", {{"message", message}, {"type", type}, {"code", status}}}}};
@@ -137,8 +142,43 @@ RestReply RestCatalog::load_table(std::string_view ns, std::string_view table, b
   return {200, std::move(out)};
 }
 
+RestReply RestCatalog::list_none(std::string_view ns, const PageRequest& page) const {
+  if (!known_namespace(ns)) return error_reply(RestError::no_such_namespace, "namespace does not exist: " + std::string(ns));
+  return {200, paged("identifiers", json::array(), page)};
+}
+
+RestReply RestCatalog::load_none(std::string_view ns, RestError error, const char* kind, std::string_view name) const {
+  if (!known_namespace(ns)) return error_reply(RestError::no_such_namespace, "namespace does not exist: " + std::string(ns));
+  return error_reply(error, std::string(kind) + " does not exist: " + database_ + "." + std::string(name) + " (this catalog holds tables only)");
+}
+
+RestReply RestCatalog::list_views(std::string_view ns, const PageRequest& page) const { return list_none(ns, page); }
+
+RestReply RestCatalog::list_functions(std::string_view ns, const PageRequest& page) const { return list_none(ns, page); }
+
+RestReply RestCatalog::load_view(std::string_view ns, std::string_view view) const {
+  return load_none(ns, RestError::no_such_view, "view", view);
+}
+
+RestReply RestCatalog::load_function(std::string_view ns, std::string_view function) const {
+  return load_none(ns, RestError::no_such_function, "function", function);
+}
+
 RestReply RestCatalog::refuse_write() {
   return error_reply(RestError::read_only, "read-only: this catalog's tables are committed by the cataloger");
+}
+
+RestReply RestCatalog::refuse_planning() {
+  return error_reply(RestError::unsupported,
+                     "server-side scan planning is not supported: plan the scan from the table's metadata");
+}
+
+RestReply RestCatalog::no_such_plan(std::string_view plan_id) {
+  return error_reply(RestError::no_such_plan_id, "plan id does not exist: " + std::string(plan_id) + " (this catalog plans no scans)");
+}
+
+RestReply RestCatalog::no_such_plan_task() {
+  return error_reply(RestError::no_such_plan_task, "plan task does not exist (this catalog plans no scans)");
 }
 
 }  // namespace etl::cataloger::iceberg

@@ -7,7 +7,8 @@
 // Only the decisions live here, without HTTP: each call answers a status and a
 // JSON body; failures carry Iceberg's ErrorModel ({"error":{message,type,code}}),
 // which those clients parse (not problem+json). Writes are refused: the
-// cataloger alone commits these tables, from its crawls.
+// cataloger alone commits these tables, from its crawls. It holds no views or
+// functions and plans no scans, and says so in the ErrorModel too.
 #pragma once
 
 #include <functional>
@@ -37,6 +38,11 @@ enum class RestError {
   read_only,          // 403 ForbiddenException: a write on this read-only catalog
   no_such_namespace,  // 404 NoSuchNamespaceException
   no_such_table,      // 404 NoSuchTableException
+  no_such_view,       // 404 NoSuchViewException: the catalog holds no views
+  no_such_function,   // 404 NoSuchFunctionException: nor functions
+  no_such_plan_id,    // 404 NoSuchPlanIdException: nor scan plans
+  no_such_plan_task,  // 404 NoSuchPlanTaskException
+  unsupported,        // 406 UnsupportedOperationException: server-side scan planning
   unavailable,        // 503 ServiceUnavailableException: the store could not be read
 };
 
@@ -87,11 +93,30 @@ class RestCatalog final {
   // `vended`: the client asked for credentials (X-Iceberg-Access-Delegation: vended-credentials);
   // with a vendor, "config" and "storage-credentials" carry them (503 when none can be had).
   RestReply load_table(std::string_view ns, std::string_view table, bool vended = false) const;
-  // Any create, commit, rename or drop: 403 ForbiddenException.
+  // GET /v1/namespaces/{namespace}/views and .../functions: the catalog holds
+  // none, so an empty listing (404 NoSuchNamespaceException for another namespace).
+  RestReply list_views(std::string_view ns, const PageRequest& page = {}) const;
+  RestReply list_functions(std::string_view ns, const PageRequest& page = {}) const;
+  // GET /v1/namespaces/{namespace}/views/{view} (and HEAD), .../functions/{function}:
+  // 404 NoSuchViewException / NoSuchFunctionException, or NoSuchNamespaceException.
+  RestReply load_view(std::string_view ns, std::string_view view) const;
+  RestReply load_function(std::string_view ns, std::string_view function) const;
+  // Any create, commit, rename, register or drop, of a namespace, table or view,
+  // and namespace properties: 403 ForbiddenException.
   static RestReply refuse_write();
+  // POST .../tables/{table}/plan: 406 UnsupportedOperationException (clients plan
+  // their scans from the metadata). No plan is ever handed out, so
+  // .../plan/{plan-id} is 404 NoSuchPlanIdException and .../tasks 404 NoSuchPlanTaskException.
+  static RestReply refuse_planning();
+  static RestReply no_such_plan(std::string_view plan_id);
+  static RestReply no_such_plan_task();
 
  private:
   bool known_namespace(std::string_view ns) const;
+  // An empty listing (views, functions) of the one namespace.
+  RestReply list_none(std::string_view ns, const PageRequest& page) const;
+  // `kind` `name` does not exist in the one namespace (it holds none).
+  RestReply load_none(std::string_view ns, RestError error, const char* kind, std::string_view name) const;
   nlohmann::json namespace_json() const { return nlohmann::json::array({database_}); }
 
   std::string database_;
