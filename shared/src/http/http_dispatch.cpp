@@ -132,6 +132,7 @@ httplib::Server::HandlerResponse Server::Impl::pre_routing(const httplib::Reques
   }
   current.match = router.match(req.method, req.path);
   const RouteMatch& m = current.match;
+  if (m.path_template) current.route = m.path_template;
   if (m.allow.empty()) return answer(res, problem_response(404, "", "no such endpoint: " + req.method + " " + req.path));
   if (!m.route) {
     Response r = req.method == "OPTIONS" ? Response{204, "text/plain", "", {}}
@@ -139,7 +140,6 @@ httplib::Server::HandlerResponse Server::Impl::pre_routing(const httplib::Reques
     r.headers.emplace_back("Allow", m.allow);
     return answer(res, std::move(r));
   }
-  current.route = &m.route->path_template;
   if (m.route->method != "POST") return answer(res, run(*m.route, convert(req, m.params, {})));
 
   const std::string& encoding = req.get_header_value("Content-Encoding");
@@ -236,6 +236,7 @@ void Server::Impl::refused_by_httplib(const httplib::Request& req, httplib::Resp
       return write_then_close(problem_response(501, "", "method " + req.method + " is not implemented by this server"), res);
     auto m = router.match(req.method, req.target.substr(0, req.target.find('?')));
     if (m.allow.empty()) return write_then_close(problem_response(404, "", "no such endpoint: " + req.target), res);
+    current.route = m.path_template;  // counted under the route its path matched (log_request)
     Response r = problem_response(405, "", req.method + " is not allowed here (allowed: " + m.allow + ")");
     r.headers.emplace_back("Allow", m.allow);
     return write_then_close(std::move(r), res);

@@ -81,8 +81,10 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
     if (!matches(route, segments, nullptr)) continue;
     allowed.insert(route.method);
     if (route.method == "GET") allowed.insert("HEAD");
+    if (!out.path_template) out.path_template = &route.path_template;
     if (!out.route && route.method == wanted) {
       out.route = &route;
+      out.path_template = &route.path_template;
       matches(route, segments, &out.params);
     }
   }

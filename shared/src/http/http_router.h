@@ -23,6 +23,9 @@ struct RouteMatch {
   const Route* route = nullptr;     // null: no route for this method
   std::vector<std::string> params;  // the {name} segments, in order
   std::string allow;                // methods the path answers ("GET, HEAD, OPTIONS"); empty: unknown path
+  // The template the path matched, under any method (route's own when there is
+  // one): the metrics label of a 405 or OPTIONS too. Null: unknown path.
+  const std::string* path_template = nullptr;
 };
 
 class Router {

@@ -5,8 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "raw_http.h"
 #include "test_support.h"
@@ -78,6 +81,30 @@ TEST_F(HttpHardeningTest, WrongMethodsOnKnownRoutesAre405WithAllow) {
   EXPECT_EQ(status(with_body.read_response()), 405);
   EXPECT_TRUE(with_body.wait_closed(std::chrono::seconds(3)));
   EXPECT_EQ(status(raw_request(port_, "PUT /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n")), 404);
+}
+
+// A path that matches a route under another method is that route's request:
+// counted under its template (with the 405, or OPTIONS' 204), whether the
+// method reached the routing (PUT) or httplib refused to parse it (QUERY).
+// Only a path no route knows is "unmatched".
+TEST_F(HttpHardeningTest, AWrongMethodIsCountedUnderTheMatchedRoutesTemplate) {
+  start();
+  ASSERT_EQ(status(raw_request(port_, "PUT /v1/items/x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n")), 405);
+  ASSERT_EQ(status(raw_request(port_, "QUERY /v1/items/x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")), 405);
+  ASSERT_EQ(status(raw_request(port_, "OPTIONS /v1/items/x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")), 204);
+  ASSERT_EQ(status(get("/nowhere")), 404);
+  const std::vector<std::string> series = {"method=\"PUT\",route=\"/v1/items/{item_id}\",status=\"405\"",
+                                           "method=\"QUERY\",route=\"/v1/items/{item_id}\",status=\"405\"",
+                                           "method=\"OPTIONS\",route=\"/v1/items/{item_id}\",status=\"204\"",
+                                           "method=\"GET\",route=\"unmatched\",status=\"404\""};
+  // A request is counted once its answer is written: the client may read it first.
+  std::string text;
+  testing::wait_until([&] {
+    text = metrics_.render();
+    return std::all_of(series.begin(), series.end(), [&](const std::string& s) { return text.find(s) != std::string::npos; });
+  });
+  for (const auto& s : series) EXPECT_NE(text.find(s), std::string::npos) << "no series " << s << " in\n" << text;
+  EXPECT_EQ(text.find("route=\"unmatched\",status=\"405\""), std::string::npos) << text;
 }
 
 TEST_F(HttpHardeningTest, UnknownMethodsAre501) {
