@@ -70,8 +70,11 @@ std::string message(char type, const std::string& body) {
   return std::string(1, type) + be32(static_cast<std::int32_t>(body.size() + 4)) + body;
 }
 std::string query(const std::string& sql) { return message('Q', sql + std::string(1, '\0')); }
-std::string parse(const std::string& name, const std::string& sql) {
-  return message('P', name + std::string(1, '\0') + sql + std::string(1, '\0') + be16(0));
+// Parse of `sql` as statement `name`, declaring the parameters' type oids.
+std::string parse(const std::string& name, const std::string& sql, const std::vector<std::int32_t>& param_types = {}) {
+  std::string body = name + std::string(1, '\0') + sql + std::string(1, '\0') + be16(static_cast<std::int16_t>(param_types.size()));
+  for (auto oid : param_types) body += be32(oid);
+  return message('P', body);
 }
 // Bind of the unnamed portal to `statement` with text parameters, then Execute and Sync.
 std::string bind_execute_sync(const std::string& statement, const std::vector<std::string>& params) {
@@ -160,6 +163,24 @@ TEST(PgSession, BindingIsBoundedWhateverTheReferencesMultiply) {
   EXPECT_EQ(count_of(answer, "C54000"), 1u) << "the 1 MB statement is refused at Bind";
   EXPECT_NE(answer.find("parameters bound is longer than 65536 bytes"), std::string::npos);
   EXPECT_NE(answer.find(std::string("\0\0\0\x04" "1024", 8)), std::string::npos) << "the next statement runs";
+}
+
+// A number parameter past the range of its declared type is 22003 at Bind, as
+// in PostgreSQL (not a wider number bound as is, nor 1e999 handed to the engine);
+// the session goes on.
+TEST(PgSession, AParameterOutOfItsTypesRangeIs22003AtBind) {
+  ServedSession s(short_timeouts());
+  s.send(startup_packet());
+  s.send(parse("", "SELECT $1", {23}) + bind_execute_sync("", {"99999999999"}));
+  s.send(parse("", "SELECT $1", {21}) + bind_execute_sync("", {"40000"}));
+  s.send(parse("", "SELECT $1", {20}) + bind_execute_sync("", {"99999999999999999999"}));
+  s.send(parse("", "SELECT $1", {701}) + bind_execute_sync("", {"1e999"}));
+  s.send(parse("", "SELECT $1", {23}) + bind_execute_sync("", {"2147483647"}));
+  std::string answer = s.read_until_closed(10);
+  EXPECT_EQ(count_of(answer, "C22003"), 4u) << "int4, int2, int8 and float8 out of range";
+  EXPECT_NE(answer.find("value \"99999999999\" is out of range for type integer"), std::string::npos);
+  EXPECT_NE(answer.find("\"1e999\" is out of range for type double precision"), std::string::npos);
+  EXPECT_NE(answer.find(be32(10) + "2147483647"), std::string::npos) << "the in-range one runs";
 }
 
 // Prepared statements' text and the pages open cursors keep count toward one bound

@@ -49,6 +49,35 @@ TEST(PgSqlText, TypedParametersAreCheckedNotTrusted) {
   EXPECT_EQ(unsupported.error().message.rfind("unsupported", 0), 0u);
 }
 
+// PostgreSQL reads a number parameter into its declared type: past the type's
+// range it is 22003 with PostgreSQL's message, not a wider number bound as is.
+TEST(PgSqlText, NumbersOutsideTheirDeclaredTypeAreOutOfRange) {
+  auto refused = [](const char* text, std::int32_t type_oid) {
+    auto r = param_literal(Param{text, type_oid, false});
+    return r.ok() ? "bound as " + *r : r.error().message;
+  };
+  EXPECT_EQ(refused("99999999999", 23), "value \"99999999999\" is out of range for type integer");
+  EXPECT_EQ(refused("2147483648", 23), "value \"2147483648\" is out of range for type integer");
+  EXPECT_EQ(refused("-32769", 21), "value \"-32769\" is out of range for type smallint");
+  EXPECT_EQ(refused("9223372036854775808", 20), "value \"9223372036854775808\" is out of range for type bigint");
+  EXPECT_EQ(refused("4294967296", 26), "value \"4294967296\" is out of range for type oid");
+  EXPECT_EQ(refused("1e999", 701), "\"1e999\" is out of range for type double precision");
+  EXPECT_EQ(refused("-1e999", 701), "\"-1e999\" is out of range for type double precision");
+  EXPECT_EQ(refused("1e-999", 701), "\"1e-999\" is out of range for type double precision") << "underflow, as PostgreSQL";
+  EXPECT_EQ(refused("1e39", 700), "\"1e39\" is out of range for type real");
+  EXPECT_EQ(refused("12x", 20), "invalid input syntax for type bigint: \"12x\"");
+  // The edges of each range, and the forms PostgreSQL reads (sign, zeros, spaces).
+  EXPECT_EQ(refused("2147483647", 23), "bound as 2147483647");
+  EXPECT_EQ(refused("-2147483648", 23), "bound as -2147483648");
+  EXPECT_EQ(refused("-32768", 21), "bound as -32768");
+  EXPECT_EQ(refused("-9223372036854775808", 20), "bound as -9223372036854775808");
+  EXPECT_EQ(refused(" +0042 ", 23), "bound as 42");
+  EXPECT_EQ(refused("4294967295", 26), "bound as 4294967295");
+  EXPECT_EQ(refused("1e308", 701), "bound as 1e308");
+  EXPECT_EQ(refused("4.9e-324", 701), "bound as 4.9e-324") << "a subnormal is in range";
+  EXPECT_EQ(refused("0e999", 701), "bound as 0e999");
+}
+
 TEST(PgSqlText, BinaryIntegersAreDecoded) {
   EXPECT_EQ(param_literal(Param{std::string("\0\0\0\0\0\0\1\0", 8), 20, true}).value(), "256");
   EXPECT_EQ(param_literal(Param{std::string("\xff\xfe", 2), 21, true}).value(), "-2");

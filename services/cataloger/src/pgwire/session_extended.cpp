@@ -91,13 +91,7 @@ void Session::bind(const std::string& body) {
     params.push_back(Param{msg->params[i], p.param_types[i], format == 1});
   }
   auto sql = bind_parameters(p.sql, params, shared_.limits.max_message_bytes);
-  if (!sql) {
-    const auto& m = sql.error().message;
-    if (sql.error().code == Errc::too_large) return fail("54000", m);
-    const bool datetime = m.rfind("invalid input syntax for type date", 0) == 0 ||
-                          m.rfind("invalid input syntax for type timestamp", 0) == 0;
-    return fail(m.rfind("unsupported", 0) == 0 ? "0A000" : datetime ? "22007" : "22P02", m);
-  }
+  if (!sql) return fail(bind_error_state(sql.error()), sql.error().message);
   Portal portal;
   portal.sql = std::move(*sql);
   portal.result_formats = std::move(msg->result_formats);

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdint>
 #include <cstring>
+#include <limits>
 
 #include "etl/ascii.h"
 #include "pgwire/patterns.h"
@@ -100,6 +102,58 @@ bool is_decimal(std::string_view v) {
 Error bad_value(std::string_view type, std::string_view value) {
   std::string shown(value.substr(0, 64));
   return make_error(Errc::invalid_argument, "invalid input syntax for type " + std::string(type) + ": \"" + shown + "\"");
+}
+
+// PostgreSQL's words for a number its type cannot hold (22003): `value "x" is
+// out of range for type integer` for integers, `"x" is out of range for type real` for floats.
+constexpr std::string_view kOutOfRange = " is out of range for type ";
+constexpr std::string_view kNumberTypes[] = {"smallint", "integer", "bigint", "oid", "real", "double precision"};
+
+Error out_of_range(std::string_view type, std::string_view value, bool integer) {
+  std::string shown(value.substr(0, 64));
+  return make_error(Errc::invalid_argument,
+                    (integer ? "value \"" : "\"") + shown + "\"" + std::string(kOutOfRange) + std::string(type));
+}
+
+// An integer type and the values PostgreSQL reads into it (an oid also takes
+// an unsigned 32-bit value).
+struct IntegerType {
+  const char* name;
+  std::int64_t min, max;
+};
+
+IntegerType integer_type(std::int32_t type_oid) {
+  switch (type_oid) {
+    case 21: return {"smallint", std::numeric_limits<std::int16_t>::min(), std::numeric_limits<std::int16_t>::max()};
+    case 23: return {"integer", std::numeric_limits<std::int32_t>::min(), std::numeric_limits<std::int32_t>::max()};
+    case 26: return {"oid", std::numeric_limits<std::int32_t>::min(), std::numeric_limits<std::uint32_t>::max()};
+    default: return {"bigint", std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max()};
+  }
+}
+
+// An integer parameter (int2, int4, int8, oid): a sign and digits, within its
+// type's range; bound as the number it is ("+007" is 7).
+Result<std::string> integer_literal(std::int32_t type_oid, std::string_view v, std::string_view text) {
+  const IntegerType type = integer_type(type_oid);
+  if (!is_integer(v)) return bad_value(type.name, text);
+  if (v.front() == '+') v.remove_prefix(1);
+  std::int64_t n = 0;
+  const auto read = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (read.ec != std::errc{} || n < type.min || n > type.max) return out_of_range(type.name, text, true);
+  return std::to_string(n);
+}
+
+// Whether a decimal float4 / float8 parameter is in its type's range, as PostgreSQL
+// reads it: past the largest value ("1e999") or rounding to 0 from non-zero
+// digits ("1e-999") it is not; a subnormal is.
+bool float_in_range(std::int32_t type_oid, std::string_view v) {
+  if (v.front() == '+') v.remove_prefix(1);
+  if (type_oid == 700) {
+    float f = 0;
+    return std::from_chars(v.data(), v.data() + v.size(), f).ec == std::errc{};
+  }
+  double d = 0;
+  return std::from_chars(v.data(), v.data() + v.size(), d).ec == std::errc{};
 }
 
 std::uint64_t big_endian(std::string_view v) {
@@ -248,14 +302,17 @@ Result<std::string> param_literal(const Param& p) {
   std::string_view v = trim(text);
   switch (p.type_oid) {
     case 20: case 21: case 23: case 26:  // int8 int2 int4 oid
-      if (!is_integer(v)) return bad_value("integer", text);
-      return std::string(v);
+      return integer_literal(p.type_oid, v, text);
     case 700: case 701: case 1700: {  // float4 float8 numeric
-      if (is_decimal(v)) return std::string(v);
+      const char* type = p.type_oid == 700 ? "real" : p.type_oid == 701 ? "double precision" : "numeric";
+      if (is_decimal(v)) {
+        if (p.type_oid != 1700 && !float_in_range(p.type_oid, v)) return out_of_range(type, text, false);
+        return std::string(v);
+      }
       std::string l = ascii_lower(v);
       if (l == "nan" || l == "infinity" || l == "-infinity" || l == "inf" || l == "-inf")
         return "CAST(" + quote_literal(l) + " AS DOUBLE)";
-      return bad_value(p.type_oid == 1700 ? "numeric" : "double precision", text);
+      return bad_value(type, text);
     }
     case 16: {  // bool
       std::string l = ascii_lower(v);
@@ -278,6 +335,18 @@ Result<std::string> param_literal(const Param& p) {
                         "unsupported: parameters of type oid " + std::to_string(p.type_oid) +
                             " (declare them as text, numbers, booleans, dates or timestamps)");
   }
+}
+
+std::string bind_error_state(const Error& error) {
+  const std::string& m = error.message;
+  if (error.code == Errc::too_large) return "54000";
+  if (m.rfind("unsupported", 0) == 0) return "0A000";
+  // The value shown comes before kOutOfRange, so only the end tells.
+  for (std::string_view type : kNumberTypes)
+    if (m.ends_with(std::string(kOutOfRange) + std::string(type))) return "22003";
+  if (m.rfind("invalid input syntax for type date", 0) == 0 || m.rfind("invalid input syntax for type timestamp", 0) == 0)
+    return "22007";
+  return "22P02";
 }
 
 Result<std::string> bind_parameters(std::string_view sql, const std::vector<Param>& params, std::size_t max_bytes) {

@@ -36,10 +36,16 @@ struct Param {
 };
 
 // The SQL literal for one parameter: NULL, a checked number, TRUE/FALSE, or a quoted
-// string (with a CAST for dates and timestamps). invalid_argument (22P02) for a value
-// that is not of its declared type; feature_not_supported is reported as invalid_argument
-// with a message starting "unsupported" for types or binary forms we do not bind.
+// string (with a CAST for dates and timestamps). invalid_argument for a value that
+// is not of its declared type, with PostgreSQL's message: a number outside its
+// type's range (int2, int4, int8, oid, float4, float8; "1e999", "1e-999") says
+// `... is out of range for type ...`; types or binary forms we do not bind say
+// "unsupported..." (bind_error_state tells them apart).
 Result<std::string> param_literal(const Param& param);
+
+// The SQLSTATE of a Bind that bind_parameters refused with `error`: 54000 too
+// long, 0A000 unsupported, 22003 out of range, 22007 a bad date or timestamp, else 22P02.
+std::string bind_error_state(const Error& error);
 
 // `sql` with every $n replaced by the literal of params[n-1]. invalid_argument when
 // a $n has no parameter; too_large when the result would be longer than `max_bytes`
