@@ -225,11 +225,12 @@ struct Walker {
     }
     for (const auto& [k, v] : node.items()) {
       if (query && k == "cte_map") continue;  // declare_ctes walked it
+      const json& child = v;                  // (clang 14 cannot capture a structured binding)
       // A CTE_NODE's `query` is the body of its `cte_name` (a MATERIALIZED CTE).
       if (type == "CTE_NODE" && k == "query")
-        ETL_RETURN_IF_ERROR(with_names_before(ascii_lower(text(node, "cte_name")), [&] { return walk(v); }));
+        ETL_RETURN_IF_ERROR(with_names_before(ascii_lower(text(node, "cte_name")), [&] { return walk(child); }));
       else
-        ETL_RETURN_IF_ERROR(walk(v));
+        ETL_RETURN_IF_ERROR(walk(child));
     }
     return {};
   }
