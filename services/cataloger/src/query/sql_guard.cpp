@@ -167,6 +167,10 @@ constexpr std::array kTableListWords = {"from", "join", "pivot", "pivot_wider", 
 
 // Keywords that end a FROM clause at the current bracket depth. ON and USING end
 // it too, except after a JOIN: a comma after the join's condition names a table.
+// Functions whose parentheses hold `FROM` as a word of their own syntax
+// (`extract(year FROM d)`, `trim(BOTH 'x' FROM s)`, `substring(s FROM 2)`):
+// no table follows it there.
+constexpr std::array kFromArgumentFunctions = {"extract", "trim", "substring", "overlay"};
 constexpr std::array kClauseWords = {"select", "where", "group", "having", "order", "limit", "qualify", "window",
                                      "union", "except", "intersect", "values", "offset"};
 
@@ -226,7 +230,7 @@ Status check_statement(std::span<const SqlToken> t) {
   // condition keeps the FROM going), and whether the bracket itself opened in a
   // table's place (`FROM ("a.csv" JOIN t ON ...)`).
   struct Depth {
-    bool in_from = false, joined = false, table_bracket = false;
+    bool in_from = false, joined = false, table_bracket = false, from_arguments = false;
   };
   std::vector<Depth> depth{{}};
   bool prev_in_table_place = false;  // the previous token stood where a table is named
@@ -237,7 +241,8 @@ Status check_statement(std::span<const SqlToken> t) {
     const SqlToken& tok = t[i];
     const SqlToken* prev = i > 0 ? &t[i - 1] : nullptr;
     const SqlToken* next = i + 1 < t.size() ? &t[i + 1] : nullptr;
-    bool table_place = (prev && prev->kind == TokenKind::word && contains(kTableWords, prev->text)) ||
+    const bool from_argument = prev && prev->kind == TokenKind::word && prev->text == "from" && depth.back().from_arguments;
+    bool table_place = (prev && prev->kind == TokenKind::word && contains(kTableWords, prev->text) && !from_argument) ||
                        (is_symbol(prev, ",") && depth.back().in_from) ||
                        (is_symbol(prev, "(") && depth.back().table_bracket) ||
                        // a qualified name's later parts (`main."a.csv"`)
@@ -245,7 +250,11 @@ Status check_statement(std::span<const SqlToken> t) {
     prev_in_table_place = table_place;
     if (tok.kind == TokenKind::symbol) {
       if (tok.text == "(" || tok.text == "[" || tok.text == "{")
-        depth.push_back({.in_from = false, .joined = false, .table_bracket = tok.text == "(" && table_place});
+        depth.push_back({.in_from = false,
+                         .joined = false,
+                         .table_bracket = tok.text == "(" && table_place,
+                         .from_arguments = tok.text == "(" && prev && prev->kind == TokenKind::word &&
+                                           contains(kFromArgumentFunctions, prev->text)});
       if ((tok.text == ")" || tok.text == "]" || tok.text == "}") && depth.size() > 1) depth.pop_back();
       continue;
     }
@@ -256,7 +265,7 @@ Status check_statement(std::span<const SqlToken> t) {
         return refuse(ascii_upper(tok.text) + " is not allowed in a read-only query (quote it as \"" + tok.text +
                       "\" if it is a column name)");
       Depth& d = depth.back();
-      if (contains(kTableListWords, tok.text)) {
+      if (contains(kTableListWords, tok.text) && !(tok.text == "from" && d.from_arguments)) {
         d.in_from = true;
         d.joined = tok.text == "join";
       } else if (tok.text == "on" || tok.text == "using") {
