@@ -31,7 +31,10 @@ TEST_F(Gate, DashboardQueriesPass) {
            "SELECT * FROM spotify.songs_data LIMIT 3", "SELECT * FROM main.albums_data", "FROM songs_data",
            "SELECT i FROM range(10) t(i)", "SELECT * FROM generate_series(1, 3)", "SHOW TABLES", "SHOW ALL TABLES",
            "DESCRIBE songs_data", "SUMMARIZE songs_data", "EXPLAIN SELECT * FROM songs_data",
-           "EXPLAIN ANALYZE SELECT 1", "VALUES (1), (2)", "SELECT 1 -- a comment\n", "SELECT upper('--\r')"})
+           "EXPLAIN ANALYZE SELECT 1", "VALUES (1), (2)", "SELECT 1 -- a comment\n", "SELECT upper('--\r')",
+           "SELECT count(*) FROM albums_data WHERE album_type IS DISTINCT FROM 'single'",
+           "SELECT extract(year FROM '2024-01-01'::DATE), trim(BOTH 'x' FROM 'xax')",
+           "SELECT * FROM (UNPIVOT (SELECT 1 AS a, 2 AS b) ON a, b INTO NAME k VALUE v)"})
     EXPECT_TRUE(check(sql).ok()) << sql << ": " << check(sql).error().message;
 }
 
@@ -207,6 +210,17 @@ TEST_F(Gate, TextThatIsNotUtf8IsRefusedSayingSo) {
 // One call of these runs for a time that grows with the product of its arguments'
 // lengths, and DuckDB checks for an interrupt only between chunks: levenshtein of two
 // 60,000-character strings held a worker for 26 s past a 1 s timeout and a cancel.
+// json_serialize_plan binds and plans the SQL in its string (file reads and all)
+// and shows settings folded into the plan; the walk sees only a string there.
+TEST_F(Gate, FunctionsThatPlanOtherSqlOrReadSystemTablesAreRefused) {
+  EXPECT_NE(refused("SELECT json_serialize_plan('select * from read_text(''/etc/passwd'')')").find("json_serialize_plan"),
+            std::string::npos);
+  EXPECT_NE(refused("SELECT \"json_serialize_plan\"('select 1', optimize := true)").find("json_serialize_plan"),
+            std::string::npos);
+  EXPECT_NE(refused("SELECT format_type(25, -1)").find("format_type"), std::string::npos);
+  EXPECT_NE(refused("SELECT get_block_size('memory')").find("get_block_size"), std::string::npos);
+}
+
 TEST_F(Gate, StringDistancesNoTimeoutCanStopAreRefused) {
   for (const char* name : {"levenshtein", "editdist3", "damerau_levenshtein", "jaro_similarity", "jaro_winkler_similarity"})
     for (const std::string& sql : {"SELECT " + std::string(name) + "('a', 'b')",

@@ -140,6 +140,11 @@ constexpr std::array kForbiddenFunctions = {
     "query_table",    "getenv",            "current_setting",   "which_secret",     "load_extension",
     "from_csv_auto",  "st_read",           "json_execute_serialized_sql", "force_checkpoint", "checkpoint",
     "getvariable",    "enable_profiling",  "disable_profiling", "http_get",         "http_post",
+    // Binds and plans the SQL in its string argument (file reads included) and
+    // shows the optimized plan, settings folded into it: the walk sees a string.
+    "json_serialize_plan", "write_log",
+    // Macros whose bodies read system tables (the walk sees the macro's name only).
+    "format_type",    "get_block_size",
 };
 // Whole families, by prefix or suffix.
 constexpr std::array kForbiddenPrefixes = {"read_", "parquet_", "duckdb_", "pragma_", "iceberg_", "delta_",
@@ -234,15 +239,22 @@ Status check_statement(std::span<const SqlToken> t) {
   };
   std::vector<Depth> depth{{}};
   bool prev_in_table_place = false;  // the previous token stood where a table is named
+  bool unpivoted = false;            // an UNPIVOT came before
   auto is_symbol = [](const SqlToken* x, const char* symbol) {
     return x && x->kind == TokenKind::symbol && x->text == symbol;
+  };
+  // Whether t[j] is a FROM of an expression's own syntax, after which no table
+  // comes: inside `extract(year FROM d)` and the like, or `IS [NOT] DISTINCT FROM x`.
+  auto from_of_an_expression = [&](size_t j) {
+    return t[j].kind == TokenKind::word && t[j].text == "from" &&
+           (depth.back().from_arguments || (j >= 1 && t[j - 1].kind == TokenKind::word && t[j - 1].text == "distinct"));
   };
   for (size_t i = 0; i < t.size(); ++i) {
     const SqlToken& tok = t[i];
     const SqlToken* prev = i > 0 ? &t[i - 1] : nullptr;
     const SqlToken* next = i + 1 < t.size() ? &t[i + 1] : nullptr;
-    const bool from_argument = prev && prev->kind == TokenKind::word && prev->text == "from" && depth.back().from_arguments;
-    bool table_place = (prev && prev->kind == TokenKind::word && contains(kTableWords, prev->text) && !from_argument) ||
+    bool table_place = (prev && prev->kind == TokenKind::word && contains(kTableWords, prev->text) &&
+                        !from_of_an_expression(i - 1)) ||
                        (is_symbol(prev, ",") && depth.back().in_from) ||
                        (is_symbol(prev, "(") && depth.back().table_bracket) ||
                        // a qualified name's later parts (`main."a.csv"`)
@@ -261,11 +273,14 @@ Status check_statement(std::span<const SqlToken> t) {
     bool is_call = next && next->kind == TokenKind::symbol && next->text == "(";
     if (tok.kind == TokenKind::word) {
       if (tok.text == "analyze" && i == 1 && first.text == "explain") continue;
-      if (contains(kForbiddenWords, tok.text) || tok.text == "analyze")
+      // UNPIVOT ... INTO NAME k VALUE v names the new columns.
+      const bool unpivot_into = tok.text == "into" && unpivoted && next && next->kind == TokenKind::word && next->text == "name";
+      if (tok.text == "unpivot" || tok.text == "pivot_longer") unpivoted = true;
+      if ((contains(kForbiddenWords, tok.text) && !unpivot_into) || tok.text == "analyze")
         return refuse(ascii_upper(tok.text) + " is not allowed in a read-only query (quote it as \"" + tok.text +
                       "\" if it is a column name)");
       Depth& d = depth.back();
-      if (contains(kTableListWords, tok.text) && !(tok.text == "from" && d.from_arguments)) {
+      if (contains(kTableListWords, tok.text) && !from_of_an_expression(i)) {
         d.in_from = true;
         d.joined = tok.text == "join";
       } else if (tok.text == "on" || tok.text == "using") {
