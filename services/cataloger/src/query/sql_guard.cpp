@@ -147,8 +147,10 @@ constexpr std::array kForbiddenFunctions = {
     "format_type",    "get_block_size",
 };
 // Whole families, by prefix or suffix.
+// (`__internal_`: the optimizer's own compress/decompress functions, meant for the
+// values it made, not for any integer a client passes.)
 constexpr std::array kForbiddenPrefixes = {"read_", "parquet_", "duckdb_", "pragma_", "iceberg_", "delta_",
-                                           "sqlite_", "postgres_", "mysql_", "ducklake_", "http_", "glob"};
+                                           "sqlite_", "postgres_", "mysql_", "ducklake_", "http_", "glob", "__internal"};
 constexpr std::array kForbiddenSuffixes = {"_scan", "_attach", "_query", "_metadata"};
 
 // String distances and similarities whose time grows with the product of their
