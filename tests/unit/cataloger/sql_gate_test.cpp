@@ -212,6 +212,12 @@ TEST_F(Gate, TextThatIsNotUtf8IsRefusedSayingSo) {
 // 60,000-character strings held a worker for 26 s past a 1 s timeout and a cancel.
 // json_serialize_plan binds and plans the SQL in its string (file reads and all)
 // and shows settings folded into the plan; the walk sees only a string there.
+TEST_F(Gate, APivotWithoutAnInListIsRefusedSayingWhatToWrite) {
+  EXPECT_NE(refused("SELECT * FROM (PIVOT albums_data ON album_type USING count(*))").find("ON col IN ("),
+            std::string::npos);
+  EXPECT_TRUE(check("SELECT * FROM (PIVOT albums_data ON album_type IN ('album', 'single') USING count(*))").ok());
+}
+
 TEST_F(Gate, FunctionsThatPlanOtherSqlOrReadSystemTablesAreRefused) {
   EXPECT_NE(refused("SELECT json_serialize_plan('select * from read_text(''/etc/passwd'')')").find("json_serialize_plan"),
             std::string::npos);

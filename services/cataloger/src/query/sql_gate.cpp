@@ -356,7 +356,16 @@ Status SqlGate::check(const std::string& sql, const std::set<std::string>& table
   std::lock_guard lock(mutex_);
   auto count = conn_->count_statements(sql);
   if (!count) return make_error(Errc::invalid_argument, count.error().message);
-  if (*count != 1) return refuse("only one statement is allowed (DuckDB's parser found " + std::to_string(*count) + ")");
+  if (*count != 1) {
+    // DuckDB turns a PIVOT without an IN list into two statements (one finds the values).
+    const bool pivot = std::any_of(tokens->begin(), tokens->end(), [](const SqlToken& t) {
+      return t.kind == TokenKind::word && (t.text == "pivot" || t.text == "pivot_wider");
+    });
+    return refuse("only one statement is allowed (DuckDB's parser found " + std::to_string(*count) + ")" +
+                  (pivot ? "; a PIVOT without an IN list is two statements to DuckDB: name its values, "
+                           "ON col IN ('a', 'b')"
+                         : ""));
+  }
   std::string_view query = explained_query(sql);
   if (query.empty()) return refuse("EXPLAIN is allowed only of a SELECT or WITH query");
   auto serialized = serialize(std::string(query));
