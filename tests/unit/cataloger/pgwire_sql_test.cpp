@@ -81,7 +81,9 @@ TEST(PgSqlText, NumbersOutsideTheirDeclaredTypeAreOutOfRange) {
 TEST(PgSqlText, BinaryIntegersAreDecoded) {
   EXPECT_EQ(param_literal(Param{std::string("\0\0\0\0\0\0\1\0", 8), 20, true}).value(), "256");
   EXPECT_EQ(param_literal(Param{std::string("\xff\xfe", 2), 21, true}).value(), "-2");
-  EXPECT_FALSE(param_literal(Param{std::string("\0\1", 2), 20, true}).ok()) << "wrong length";
+  auto short_int8 = param_literal(Param{std::string("\0\1", 2), 20, true});
+  ASSERT_FALSE(short_int8.ok()) << "wrong length";
+  EXPECT_EQ(bind_error_state(short_int8.error()), "22P03") << "invalid_binary_representation, as PostgreSQL";
   EXPECT_FALSE(param_literal(Param{"x", 25, true}).ok()) << "binary text is not supported";
 }
 

@@ -13,6 +13,9 @@
 namespace etl::pgwire {
 namespace {
 
+// The start of the message of a binary parameter whose length is not its type's (22P03).
+constexpr std::string_view kWrongBinaryLength = "incorrect binary data format: a binary parameter of the wrong length";
+
 constexpr std::size_t npos = std::string_view::npos;
 
 bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '$'; }
@@ -184,7 +187,7 @@ Result<std::string> binary_to_text(const Param& p) {
       return make_error(Errc::invalid_argument, "unsupported: binary parameters of type oid " + std::to_string(p.type_oid) +
                                                     " (send parameters as text)");
   }
-  return make_error(Errc::invalid_argument, "binary parameter of the wrong length for type oid " + std::to_string(p.type_oid));
+  return make_error(Errc::invalid_argument, std::string(kWrongBinaryLength) + " for type oid " + std::to_string(p.type_oid));
 }
 
 // A date or timestamp parameter as PostgreSQL reads it in ISO form: "2024-01-31",
@@ -346,6 +349,7 @@ std::string bind_error_state(const Error& error) {
     if (m.ends_with(std::string(kOutOfRange) + std::string(type))) return "22003";
   if (m.rfind("invalid input syntax for type date", 0) == 0 || m.rfind("invalid input syntax for type timestamp", 0) == 0)
     return "22007";
+  if (m.rfind(kWrongBinaryLength, 0) == 0) return "22P03";  // invalid_binary_representation, as PostgreSQL
   return "22P02";
 }
 

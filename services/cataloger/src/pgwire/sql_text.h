@@ -44,7 +44,8 @@ struct Param {
 Result<std::string> param_literal(const Param& param);
 
 // The SQLSTATE of a Bind that bind_parameters refused with `error`: 54000 too
-// long, 0A000 unsupported, 22003 out of range, 22007 a bad date or timestamp, else 22P02.
+// long, 0A000 unsupported, 22003 out of range, 22007 a bad date or timestamp, 22P03 a
+// binary value of the wrong length, else 22P02.
 std::string bind_error_state(const Error& error);
 
 // `sql` with every $n replaced by the literal of params[n-1]. invalid_argument when
