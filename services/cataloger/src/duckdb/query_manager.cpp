@@ -345,19 +345,18 @@ void QueryManager::run(Worker& worker, const std::string& id) {
   }
   double elapsed_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
   metrics_.histogram("spotify_etl_cataloger_query_duration_seconds", "Query engine time").observe(elapsed_ms / 1000.0);
-  if (!result) return fail_run(id, std::move(result).error(), elapsed_ms);
-  {
-    // A call DuckDB cannot interrupt (one long scalar function) may end after a
-    // cancel or past the timeout: the query stays cancelled or timed out, as the
-    // client was told, and its rows are dropped.
+  // A call DuckDB cannot interrupt (one long scalar function) may end after a
+  // cancel or past the timeout: the query stays cancelled or timed out, as the
+  // client was told (fail_run says which), and its rows are dropped.
+  bool stopped = false;
+  if (result) {
     std::lock_guard lock(mutex_);
     auto it = records_.find(id);
-    if (it == records_.end()) return;
-    if (it->second->cancel_requested || it->second->timed_out) {
-      result = make_error(Errc::internal, "the query finished after it was stopped");
-    }
+    stopped = it != records_.end() && (it->second->cancel_requested || it->second->timed_out);
   }
-  if (!result) return fail_run(id, std::move(result).error(), elapsed_ms);
+  if (!result || stopped)
+    return fail_run(id, stopped ? make_error(Errc::cancelled, "stopped before it finished") : std::move(result).error(),
+                    elapsed_ms);
 
   StoredResult stored;
   stored.location = store_csv(id, result->csv);

@@ -619,15 +619,9 @@ ChunkConverter::Converted ChunkConverter::convert(duckdb_data_chunk chunk, std::
   for (idx_t row = 0; row < size; ++row) {
     const std::size_t csv_start = csv ? csv->size() : 0;
     std::string json = "[";
-    // Bytes the row would add with `more` bytes of one more cell; checked before each
-    // cell is copied (by its length, where the value knows it) and after it.
-    auto room = [&](std::size_t more) {
-      std::size_t used = held + sizeof(std::string) + json.size() + (csv ? csv->size() - csv_start : 0);
-      return used + more <= budget ? budget - used - more : std::size_t{0};
-    };
-    auto over = [&](std::size_t more) {
-      return held + sizeof(std::string) + json.size() + (csv ? csv->size() - csv_start : 0) + more > budget;
-    };
+    // What this call holds with the row so far; checked against the budget before
+    // each cell is copied (by its length, where the value knows it) and after it.
+    auto used = [&] { return held + sizeof(std::string) + json.size() + (csv ? csv->size() - csv_start : 0); };
     bool fits = true;
     for (idx_t c = 0; c < columns && fits; ++c) {
       if (c) json += ',';
@@ -637,13 +631,13 @@ ChunkConverter::Converted ChunkConverter::convert(duckdb_data_chunk chunk, std::
         json += "null";
         continue;
       }
-      if (over(text_length(r, row))) {
+      if (used() + text_length(r, row) > budget) {
         fits = false;
         break;
       }
       if (is_nested(r.type)) {
         size_t start = json.size();
-        if (!append_json(json, r, row, start + room(0))) {
+        if (!append_json(json, r, row, start + (budget - used()))) {
           fits = false;
           break;
         }
@@ -656,19 +650,19 @@ ChunkConverter::Converted ChunkConverter::convert(duckdb_data_chunk chunk, std::
         else append_json_string(json, text);
         if (csv) append_csv_cell(*csv, text, shape == Shape::null, shape != Shape::raw);
       }
-      fits = !over(0);
+      fits = used() <= budget;
     }
     if (fits) {
       json += ']';
       if (csv) *csv += '\n';
-      fits = !over(0);
+      fits = used() <= budget;
     }
     if (!fits) {
       if (csv) csv->resize(csv_start);
       done.over_budget = true;
       return done;
     }
-    held += sizeof(std::string) + json.size() + (csv ? csv->size() - csv_start : 0);
+    held = used();
     done.bytes += json.size();
     rows.push_back(std::move(json));
   }
