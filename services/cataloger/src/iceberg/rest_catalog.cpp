@@ -98,12 +98,12 @@ bool RestCatalog::known_namespace(std::string_view ns) const {
 }
 
 RestReply RestCatalog::load_namespace(std::string_view ns) const {
-  if (!known_namespace(ns)) return error_reply(RestError::no_such_namespace, "namespace does not exist: " + std::string(ns));
+  if (!known_namespace(ns)) return no_such_namespace(ns);
   return {200, {{"namespace", namespace_json()}, {"properties", json::object()}}};
 }
 
 RestReply RestCatalog::list_tables(std::string_view ns, const PageRequest& page) const {
-  if (!known_namespace(ns)) return error_reply(RestError::no_such_namespace, "namespace does not exist: " + std::string(ns));
+  if (!known_namespace(ns)) return no_such_namespace(ns);
   json identifiers = json::array();
   if (!tables_) return {200, paged("identifiers", identifiers, page)};
   auto names = names_();
@@ -117,7 +117,7 @@ RestReply RestCatalog::list_tables(std::string_view ns, const PageRequest& page)
 }
 
 RestReply RestCatalog::load_table(std::string_view ns, std::string_view table, bool vended) const {
-  if (!known_namespace(ns)) return error_reply(RestError::no_such_namespace, "namespace does not exist: " + std::string(ns));
+  if (!known_namespace(ns)) return no_such_namespace(ns);
   const std::string name(table);
   if (!tables_)
     return error_reply(RestError::no_such_table, "table " + database_ + "." + name + " is not an Iceberg table: " + why_not_);
@@ -143,12 +143,12 @@ RestReply RestCatalog::load_table(std::string_view ns, std::string_view table, b
 }
 
 RestReply RestCatalog::list_none(std::string_view ns, const PageRequest& page) const {
-  if (!known_namespace(ns)) return error_reply(RestError::no_such_namespace, "namespace does not exist: " + std::string(ns));
+  if (!known_namespace(ns)) return no_such_namespace(ns);
   return {200, paged("identifiers", json::array(), page)};
 }
 
 RestReply RestCatalog::load_none(std::string_view ns, RestError error, const char* kind, std::string_view name) const {
-  if (!known_namespace(ns)) return error_reply(RestError::no_such_namespace, "namespace does not exist: " + std::string(ns));
+  if (!known_namespace(ns)) return no_such_namespace(ns);
   return error_reply(error, std::string(kind) + " does not exist: " + database_ + "." + std::string(name) + " (this catalog holds tables only)");
 }
 
@@ -162,6 +162,10 @@ RestReply RestCatalog::load_view(std::string_view ns, std::string_view view) con
 
 RestReply RestCatalog::load_function(std::string_view ns, std::string_view function) const {
   return load_none(ns, RestError::no_such_function, "function", function);
+}
+
+RestReply RestCatalog::no_such_namespace(std::string_view ns) {
+  return error_reply(RestError::no_such_namespace, "namespace does not exist: " + std::string(ns));
 }
 
 RestReply RestCatalog::refuse_write() {

@@ -113,6 +113,8 @@ class RestCatalog final {
 
  private:
   bool known_namespace(std::string_view ns) const;
+  // 404 NoSuchNamespaceException for `ns`.
+  static RestReply no_such_namespace(std::string_view ns);
   // An empty listing (views, functions) of the one namespace.
   RestReply list_none(std::string_view ns, const PageRequest& page) const;
   // `kind` `name` does not exist in the one namespace (it holds none).
