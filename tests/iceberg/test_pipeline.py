@@ -311,6 +311,22 @@ class IcebergRestCatalog(unittest.TestCase):
             http("DELETE", "/iceberg/v1/namespaces/spotify/tables/songs_data")
         self.assertEqual(refused.exception.code, 403)
         self.assertEqual(json.load(refused.exception)["error"]["type"], "ForbiddenException")
+        # The spec's other writes, and views, are not advertised either; a client that
+        # sends them anyway gets the same ErrorModel, not problem+json.
+        with self.assertRaisesRegex(NotImplementedError, "does not support endpoint"):
+            catalog.rename_table("spotify.songs_data", "spotify.renamed")
+        # PyIceberg asks for views without looking at /config: the catalog holds none.
+        self.assertEqual(catalog.list_views("spotify"), [])
+        self.assertFalse(catalog.view_exists("spotify.some_view"))
+        for path, body in (("/iceberg/v1/tables/rename", {"source": {"namespace": ["spotify"], "name": "songs_data"},
+                                                          "destination": {"namespace": ["spotify"], "name": "renamed"}}),
+                           ("/iceberg/v1/namespaces/spotify/properties", {"updates": {"k": "v"}}),
+                           ("/iceberg/v1/transactions/commit", {"table-changes": []})):
+            with self.subTest(path=path):
+                with self.assertRaises(urllib.error.HTTPError) as refused:
+                    http("POST", path, body)
+                self.assertEqual(refused.exception.code, 403)
+                self.assertEqual(json.load(refused.exception)["error"]["type"], "ForbiddenException")
         for table in TABLES:
             with self.subTest(table=table):
                 loaded = catalog.load_table(f"spotify.{table}")
