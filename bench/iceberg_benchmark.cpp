@@ -163,7 +163,8 @@ Run measure(const fs::path& root, const std::string& format, const std::string& 
     t0 = Clock::now();
     query();  // warm the views and the OS cache (and start building the copies)
     if (resident_bytes > 0) {
-      auto& engine = dynamic_cast<etl::cataloger::QueryManager&>(svc->queries()).engine();
+      auto& engine = dynamic_cast<etl::cataloger::DuckDbEngine&>(
+          dynamic_cast<etl::cataloger::QueryManager&>(svc->queries()).engine());
       for (bool serving = false; !serving;) {
         if (ms_since(t0) > 300'000) {
           std::fprintf(stderr, "the tables' copies were not built in 300 s\n");

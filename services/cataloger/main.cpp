@@ -1,8 +1,11 @@
 // The cataloger binary: configuration, then the service, via run_program.
 #include "cataloger_service.h"
+#include "engine_process.h"
 #include "etl/service_main.h"
 
 int main(int argc, char** argv) {
+  // The query engine process (ETL_QUERY_ISOLATION=process) is this program too.
+  if (auto code = etl::cataloger::run_query_engine_host_if_asked(argc, argv)) return *code;
   etl::Program program;
   program.name = "cataloger";
   program.summary = "built-in crawler + catalog and read-only SQL (DuckDB) over the transformed tables";

@@ -6,6 +6,7 @@
 #include "all_in_one.h"
 #include "cli.h"
 #include "demo.h"
+#include "engine_process.h"
 #include "etl/log.h"
 #include "etl/service_main.h"
 #include "migrate.h"
@@ -37,6 +38,8 @@ SPOTIFY_CLIENT_ID / SPOTIFY_CLIENT_SECRET, ETL_RAW_URL, ETL_TRANSFORMED_URL, ...
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The cataloger's query engine process (ETL_QUERY_ISOLATION=process) is this program too.
+  if (auto code = etl::cataloger::run_query_engine_host_if_asked(argc, argv)) return *code;
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::fputs(kHelp, stdout);

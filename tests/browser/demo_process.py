@@ -13,7 +13,7 @@ import urllib.request
 
 
 class Demo:
-    def __init__(self, bin_dir, token="", timeout=180):
+    def __init__(self, bin_dir, token="", timeout=180, extra_env=None):
         self.token = token
         self.dir = tempfile.mkdtemp(prefix="spotify-etl-browser-")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ETL_", "AWS_"))}
@@ -26,6 +26,7 @@ class Demo:
         })
         if token:
             env["ETL_API_TOKEN"] = token
+        env.update(extra_env or {})
         self.log_path = os.path.join(self.dir, "demo.log")
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([os.path.join(os.path.abspath(bin_dir), "spotify-etl"), "demo"], cwd=self.dir, env=env,

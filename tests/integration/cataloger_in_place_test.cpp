@@ -186,7 +186,7 @@ TEST_F(CatalogerInPlace, TablesKeptInMemoryAreLoadedFromTheBucketAndFollowItsCom
   auto svc = start();
   ASSERT_TRUE(svc);
   ASSERT_TRUE(wait_until([&] { return call("GET", svc->base_url() + "/v1/tables").json()["tables"].size() == 2; }, 30s));
-  auto& engine = dynamic_cast<QueryManager&>(svc->queries()).engine();
+  auto& engine = dynamic_cast<DuckDbEngine&>(dynamic_cast<QueryManager&>(svc->queries()).engine());
   const json count = {{"sql", "SELECT count(*), count(DISTINCT song_id) FROM songs_data"}};
   EXPECT_EQ(query(*svc, count)["rows"], json::parse("[[15, 15]]"));  // syncs the views: the copies start
   auto serving = [&](std::size_t files) {
@@ -342,7 +342,7 @@ class EngineInPlace : public ::testing::Test {
   struct Worker {
     std::shared_ptr<SwitchableCredentials> keys;
     std::unique_ptr<DuckDbEngine> engine;
-    std::unique_ptr<DuckDbEngine::Session> session;
+    std::unique_ptr<SqlSession> session;
     Result<ResultSet> run(const std::string& sql) {
       ETL_RETURN_IF_ERROR(engine->refresh_credentials());
       return session->execute(sql, 1 << 20, false);

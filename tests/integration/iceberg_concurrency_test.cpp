@@ -159,7 +159,7 @@ TEST_P(IcebergConcurrencyReads, QueriesDuringCommitsAndAnotherCatalogersCompacti
       if (f.key.find("compacted-") != std::string::npos) compacted.insert(f.key);
   EXPECT_FALSE(compacted.empty()) << "no compacted file reached the serving catalog";
   if (GetParam()) {  // the copy took the last state in place (or was rebuilt to it)
-    auto& engine = dynamic_cast<QueryManager&>(*engine_).engine();
+    auto& engine = dynamic_cast<DuckDbEngine&>(dynamic_cast<QueryManager&>(*engine_).engine());
     ASSERT_TRUE(etl::testing::wait_until([&] {
       auto report = engine.resident_report();
       return report.count("songs_data") && report.at("songs_data").mode == "serving";

@@ -6,6 +6,7 @@
 #include "athena_engine.h"
 #include "duckdb_engine.h"
 #include "engine_limits.h"
+#include "engine_process.h"
 #include "etl/log.h"
 #include "glue_catalog.h"
 #include "glue_iceberg.h"
@@ -157,13 +158,38 @@ Result<std::shared_ptr<QueryEngine>> open_duckdb_engine(const BackendContext& co
   engine_options.resident_bytes = resident_budget(config.query_resident_bytes, memory);
   engine_options.s3_metadata_cache =
       config.query_s3_metadata_cache && config.table_format == "iceberg" && engine_options.files.remote();
+  // In a process of its own when this program can start one (a test binary cannot: in-process).
+  const std::filesystem::path program = query_engine_host_program();
+  const bool isolated = config.query_isolation == "process" && !program.empty();
+  std::uint64_t cap = 0;
+  if (isolated) {
+    auto bound = engine_process_memory(config.query_process_memory, memory);
+    if (!bound) return std::move(bound).error();
+    cap = *bound;
+  }
   log::info("query engine limits", {{"memory_limit_bytes", memory}, {"max_temp_bytes", config.query_max_temp_bytes},
                                     {"resident_bytes", engine_options.resident_bytes},
                                     {"workers", config.query_workers}, {"max_queued", config.query_max_queued},
-                                    {"s3_metadata_cache", engine_options.s3_metadata_cache}});
-  auto engine = DuckDbEngine::open(std::move(engine_options), context.gate_verdicts);
-  if (!engine) return std::move(engine).error();
+                                    {"s3_metadata_cache", engine_options.s3_metadata_cache},
+                                    {"isolation", isolated ? "process" : "none"}, {"process_memory_bytes", cap}});
+  std::unique_ptr<SqlEngine> engine;
+  if (isolated) {
+    EngineProcessOptions process;
+    process.engine = std::move(engine_options);
+    process.memory_cap = cap;
+    process.program = program;
+    process.log_level = config.log_level;
+    process.log_format = config.log_format;
+    auto opened = EngineProcess::open(std::move(process), context.gate_verdicts, context.metrics);
+    if (!opened) return std::move(opened).error();
+    engine = std::move(opened).value();
+  } else {
+    auto opened = DuckDbEngine::open(std::move(engine_options), context.gate_verdicts);
+    if (!opened) return std::move(opened).error();
+    engine = std::move(opened).value();
+  }
   QueryManagerOptions queries = context.queries;
+  queries.kill_grace = config.query_kill_grace;
   queries.workers = static_cast<std::size_t>(config.query_workers);
   queries.max_queued = static_cast<std::size_t>(config.query_max_queued);
   queries.max_timeout = config.query_max_timeout;
@@ -178,8 +204,8 @@ Result<std::shared_ptr<QueryEngine>> open_duckdb_engine(const BackendContext& co
     root_url = context.config.transformed_url;
     while (root_url.size() > 1 && root_url.back() == '/') root_url.pop_back();
   }
-  return std::shared_ptr<QueryEngine>(std::make_shared<QueryManager>(
-      std::move(catalog), std::move(engine).value(), context.store, root_url, queries, context.metrics));
+  return std::shared_ptr<QueryEngine>(std::make_shared<QueryManager>(std::move(catalog), std::move(engine),
+                                                                     context.store, root_url, queries, context.metrics));
 }
 
 Result<std::shared_ptr<QueryEngine>> open_athena_engine(const BackendContext& context, std::shared_ptr<Catalog> catalog) {

@@ -168,6 +168,9 @@ struct Config {
 
   // The DuckDB query endpoint (ETL_QUERY_*; services/cataloger/README.md "Limits").
   std::uint64_t query_memory_limit = 0;                 // ETL_QUERY_MEMORY_LIMIT: bytes (K/M/G); 0 = from the cgroup
+  std::string query_isolation = "process";              // ETL_QUERY_ISOLATION: process (DuckDB in a child) | none
+  std::uint64_t query_process_memory = 0;               // ETL_QUERY_PROCESS_MEMORY: the child's data cap; 0 = from the memory limit
+  std::chrono::milliseconds query_kill_grace{5000};     // ETL_QUERY_KILL_GRACE_MS: interrupted and still running: kill the child
   std::uint64_t query_max_temp_bytes = 4ull << 30;      // ETL_QUERY_MAX_TEMP_BYTES: DuckDB spill cap
   std::uint64_t query_resident_bytes = 256ull << 20;    // ETL_QUERY_RESIDENT_BYTES: in-memory table copies; 0 = off
   bool query_s3_metadata_cache = true;                  // ETL_QUERY_S3_METADATA_CACHE: Iceberg files' HEADs, once

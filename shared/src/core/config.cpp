@@ -496,6 +496,11 @@ Result<Config> load_config(const Environment& env, const ConfigDefaults& default
   read_catalog_cache_settings(r, cfg.catalog_cache);
   // The DuckDB query endpoint.
   r.bytes("ETL_QUERY_MEMORY_LIMIT", cfg.query_memory_limit, std::uint64_t{64} << 20, std::uint64_t{1} << 44);
+  r.choice("ETL_QUERY_ISOLATION", cfg.query_isolation, {"process", "none"});
+  r.bytes("ETL_QUERY_PROCESS_MEMORY", cfg.query_process_memory, std::uint64_t{128} << 20, std::uint64_t{1} << 44);
+  long long kill_grace = cfg.query_kill_grace.count();
+  r.integer("ETL_QUERY_KILL_GRACE_MS", kill_grace, 100LL, 600000LL);
+  cfg.query_kill_grace = std::chrono::milliseconds(kill_grace);
   r.bytes("ETL_QUERY_MAX_TEMP_BYTES", cfg.query_max_temp_bytes, std::uint64_t{0}, std::uint64_t{1} << 46);
   r.bytes("ETL_QUERY_RESIDENT_BYTES", cfg.query_resident_bytes, std::uint64_t{0}, std::uint64_t{1} << 44);
   r.boolean("ETL_QUERY_S3_METADATA_CACHE", cfg.query_s3_metadata_cache);

@@ -82,6 +82,17 @@ TEST(EngineMemory, FromTheCgroupLimitOrTheDefault) {
   EXPECT_EQ(engine_memory_limit(512ull << 20, 2ull << 30), 512ull << 20) << "the variable wins";
 }
 
+TEST(EngineMemory, TheEngineProcessCapIsTheLimitAndHalfAgainOrAsConfigured) {
+  EXPECT_EQ(engine_process_memory(0, 1ull << 30).value(), (3ull << 30) / 2) << "a 2 GiB pod: 1.5 GiB";
+  EXPECT_EQ(engine_process_memory(0, 256ull << 20).value(), 768ull << 20) << "at least 512 MiB of room";
+  EXPECT_EQ(engine_process_memory(640ull << 20, 256ull << 20).value(), 640ull << 20) << "the variable wins";
+  auto tight = engine_process_memory(300ull << 20, 256ull << 20);
+  ASSERT_FALSE(tight);
+  EXPECT_EQ(tight.error().code, Errc::invalid_argument);
+  EXPECT_NE(tight.error().message.find("ETL_QUERY_PROCESS_MEMORY (300 MiB)"), std::string::npos);
+  EXPECT_NE(tight.error().message.find("ETL_QUERY_MEMORY_LIMIT"), std::string::npos);
+}
+
 TEST(EngineMemory, TheTablesCopiesGetAQuarterOfItAndNoneWhenItIsSmall) {
   EXPECT_EQ(resident_budget(256ull << 20, kDefaultEngineMemory), 256ull << 20) << "the default fits a quarter of 2 GiB";
   EXPECT_EQ(resident_budget(256ull << 20, 512ull << 20), 128ull << 20) << "a quarter of a 1 GiB pod's engine";

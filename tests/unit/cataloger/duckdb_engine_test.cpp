@@ -19,7 +19,7 @@ using testing::write_file;
 struct EngineFixture : ::testing::Test {
   Stack s;
   std::unique_ptr<DuckDbEngine> engine;
-  std::unique_ptr<DuckDbEngine::Session> session;
+  std::unique_ptr<SqlSession> session;
 
   void SetUp() override {
     write_file(s.root, "songs_data", "2026-10-31", "run1", "parquet", songs_select(4));

@@ -23,7 +23,7 @@ using testing::write_file;
 struct ResidentFixture : ::testing::Test {
   Stack s;
   std::unique_ptr<DuckDbEngine> engine;
-  std::unique_ptr<DuckDbEngine::Session> session;
+  std::unique_ptr<SqlSession> session;
 
   void open(std::uint64_t budget) {
     DuckDbEngineOptions options{s.root, "spotify", 2, "", {}, 0};

@@ -96,6 +96,18 @@ std::string view_select_sql(const TableInfo& table, const std::vector<PartitionI
   return select + ")";
 }
 
+// The gate parses in a database of its own, which reads no file: it never holds
+// what a renewed database must let go of.
+Result<std::unique_ptr<SqlGate>> open_sql_gate(const std::string& database, VerdictCacheLimits verdicts) {
+  auto parser_db = duck::Database::open(":memory:", {{"threads", "1"}});
+  if (!parser_db) return std::move(parser_db).error();
+  auto parser = (*parser_db)->connect();
+  if (!parser) return std::move(parser).error();
+  for (const char* sql : {"SET enable_external_access = false", "SET lock_configuration = true"})
+    ETL_RETURN_IF_ERROR((*parser)->execute(sql));
+  return std::make_unique<SqlGate>(std::move(parser_db).value(), std::move(parser).value(), database, verdicts);
+}
+
 Result<std::unique_ptr<DuckDbEngine>> DuckDbEngine::open(DuckDbEngineOptions options, VerdictCacheLimits verdicts) {
   std::unique_ptr<DuckDbEngine> engine(new DuckDbEngine());
   engine->options_ = std::move(options);
@@ -105,16 +117,9 @@ Result<std::unique_ptr<DuckDbEngine>> DuckDbEngine::open(DuckDbEngineOptions opt
   ETL_RETURN_IF_ERROR(engine->make_folders());
   engine->readable_.insert(engine->options_.tables.begin(), engine->options_.tables.end());
   ETL_RETURN_IF_ERROR(engine->open_database());
-  // The gate parses in a database of its own, which reads no file: it never holds
-  // what a renewed database must let go of.
-  auto parser_db = duck::Database::open(":memory:", {{"threads", "1"}});
-  if (!parser_db) return std::move(parser_db).error();
-  engine->parser_db_ = std::move(parser_db).value();
-  auto parser = engine->parser_db_->connect();
-  if (!parser) return std::move(parser).error();
-  for (const char* sql : {"SET enable_external_access = false", "SET lock_configuration = true"})
-    ETL_RETURN_IF_ERROR((*parser)->execute(sql));
-  engine->gate_ = std::make_unique<SqlGate>(std::move(parser).value(), engine->options_.database, verdicts);
+  auto gate = open_sql_gate(engine->options_.database, verdicts);
+  if (!gate) return std::move(gate).error();
+  engine->gate_ = std::move(gate).value();
   if (engine->resident_) engine->warmer_ = std::thread([e = engine.get()] { e->warm_loop(); });
   return engine;
 }
@@ -131,7 +136,6 @@ DuckDbEngine::~DuckDbEngine() {
   admin_.reset();
   db_.reset();
   gate_.reset();
-  parser_db_.reset();
   if (!engine_dir_.empty()) {
     std::error_code ec;
     std::filesystem::remove_all(engine_dir_, ec);
@@ -227,11 +231,11 @@ bool DuckDbEngine::renew_database(const char* why) {
   return true;
 }
 
-Result<std::unique_ptr<DuckDbEngine::Session>> DuckDbEngine::session() {
+Result<std::unique_ptr<SqlSession>> DuckDbEngine::session() {
   std::lock_guard lock(mutex_);  // db_ and epoch_ of one database
   auto conn = db_->connect();
   if (!conn) return std::move(conn).error();
-  return std::make_unique<Session>(std::move(conn).value(), db_, epoch_.load());
+  return std::unique_ptr<SqlSession>(std::make_unique<Session>(std::move(conn).value(), db_, epoch_.load()));
 }
 
 bool DuckDbEngine::replaced_in_place(const std::vector<PartitionInfo>& partitions) {
@@ -447,7 +451,8 @@ Status DuckDbEngine::sync_views(Catalog& catalog) {
   return {};
 }
 
-Status DuckDbEngine::pin(Session& session, const PinnedTable& pinned, const TableInfo* current) {
+Status DuckDbEngine::pin(SqlSession& any, const PinnedTable& pinned, const TableInfo* current) {
+  auto& session = static_cast<Session&>(any);  // made by session() of this engine
   std::vector<std::string> paths;
   for (const auto& key : pinned.keys) {
     std::string path = views_root_ + "/" + key;

@@ -32,6 +32,7 @@
 #include "etl/duck_s3.h"
 #include "pinned_table.h"
 #include "resident_tables.h"
+#include "sql_engine.h"
 #include "sql_gate.h"
 
 namespace etl::cataloger {
@@ -62,28 +63,20 @@ struct DuckDbEngineOptions {
   std::uint64_t resident_bytes = 0;
 };
 
-// A whole result: column names and types, one JSON array text per row, and the
-// CSV (header included) when asked for.
-struct ResultSet {
-  std::vector<ColumnInfo> columns;
-  std::vector<std::string> rows;
-  std::string csv;
-  std::size_t bytes = 0;  // of `rows`
-};
-
 // The SELECT a table's view runs, from its catalog entry and files (pure; tested).
 std::string view_select_sql(const TableInfo& table, const std::vector<PartitionInfo>& partitions,
                             const std::string& root);
 
-class DuckDbEngine final {
+// The SQL gate with its own parser database, which reads no file.
+Result<std::unique_ptr<SqlGate>> open_sql_gate(const std::string& database, VerdictCacheLimits verdicts);
+
+class DuckDbEngine final : public SqlEngine {
  public:
   // `verdicts`: how many of the SQL gate's verdicts are remembered (max_entries 0: none).
   static Result<std::unique_ptr<DuckDbEngine>> open(DuckDbEngineOptions options, VerdictCacheLimits verdicts = {});
-  ~DuckDbEngine();
-  DuckDbEngine(const DuckDbEngine&) = delete;
-  DuckDbEngine& operator=(const DuckDbEngine&) = delete;
+  ~DuckDbEngine() override;
 
-  class Session final {
+  class Session final : public SqlSession {
    public:
     explicit Session(std::unique_ptr<duck::Connection> conn, std::shared_ptr<duck::Database> db = nullptr,
                      std::uint64_t epoch = 0)
@@ -93,11 +86,11 @@ class DuckDbEngine final {
     // too_large when the rows pass `max_bytes`.
     // Run again once when DuckDB reports that a file changed under it (an ETag that
     // differs from the one it had): httpfs forgets the stale entry as it reports it.
-    Result<ResultSet> execute(const std::string& sql, std::size_t max_bytes, bool want_csv);
+    Result<ResultSet> execute(const std::string& sql, std::size_t max_bytes, bool want_csv) override;
     // Stops the statement running on this session (from another thread).
-    void interrupt() noexcept { conn_->interrupt(); }
+    void interrupt() noexcept override { conn_->interrupt(); }
     // The database generation it was made on (DuckDbEngine::epoch).
-    std::uint64_t epoch() const noexcept { return epoch_; }
+    std::uint64_t epoch() const noexcept override { return epoch_; }
 
    private:
     friend class DuckDbEngine;  // pin() defines the session's own views
@@ -107,38 +100,40 @@ class DuckDbEngine final {
     std::uint64_t epoch_ = 0;
   };
 
-  Result<std::unique_ptr<Session>> session();
+  Result<std::unique_ptr<SqlSession>> session() override;
   // Moves when the database is renewed: a session of an older epoch reads the old
   // database (its views and caches); make a new one after sync_views.
-  std::uint64_t epoch() const noexcept { return epoch_.load(); }
+  std::uint64_t epoch() const noexcept override { return epoch_.load(); }
   // Over s3://: replaces the database's S3 secret (every session's) when the
   // credentials chain hands out new credentials; cheap when it does not. Before
   // each query: sessions live long, credentials do not.
-  Status refresh_credentials();
+  Status refresh_credentials() override;
   // Time travel: in `session` only, the unqualified table name reads `pinned`'s
   // files (a TEMP view that shadows the shared one; `spotify.<table>` still reads
   // the current data, so callers refuse qualified names). Columns are the
   // snapshot schema's, typed as `current` types them (else as the files do),
   // NULL where no file of the snapshot has them. conflict when a file of the
   // snapshot is no longer readable here (deleted since, or not in the s3:// copy).
-  Status pin(Session& session, const PinnedTable& pinned, const TableInfo* current);
+  Status pin(SqlSession& session, const PinnedTable& pinned, const TableInfo* current) override;
   // The gate every statement passes before it is queued (sql_gate.h).
   // `reads` (optional) gets the tables it names (check_syntax_tree).
-  Status check(const std::string& sql, std::set<std::string>* reads = nullptr);
+  Status check(const std::string& sql, std::set<std::string>* reads = nullptr) override;
   // `message` without the engine's folders (errors go to clients).
-  std::string scrub(std::string message) const;
+  std::string scrub(std::string message) const override;
 
   // Brings the views up to the catalog (cheap when its generation did not move).
   // A view that cannot be built keeps its previous definition and is retried.
-  Status sync_views(Catalog& catalog);
+  Status sync_views(Catalog& catalog) override;
   // The data_version of each table as its view reads it now (lower-cased names).
-  std::map<std::string, std::int64_t> view_versions();
+  std::map<std::string, std::int64_t> view_versions() override;
   // The engine answers (SELECT 1).
-  Status ping();
+  Status ping() override;
   // Each table's in-memory copy (empty without ETL_QUERY_RESIDENT_BYTES), and the
   // bytes they held after the last change (DuckDB's in-memory table bytes).
   std::map<std::string, ResidentTables::TableReport> resident_report();
-  std::uint64_t resident_bytes() const noexcept { return resident_held_.load(); }
+  std::uint64_t resident_bytes() const noexcept override { return resident_held_.load(); }
+  // The engine's own folder (spill files, table links), removed when it closes.
+  const std::filesystem::path& folder() const noexcept { return engine_dir_; }
 
  private:
   DuckDbEngine() = default;
@@ -160,7 +155,6 @@ class DuckDbEngine final {
   std::string qualified(const std::string& table) const;
 
   DuckDbEngineOptions options_;
-  std::unique_ptr<duck::Database> parser_db_;  // the gate's: parses only, never reads a file
   std::shared_ptr<duck::Database> db_;
   std::unique_ptr<duck::Connection> admin_;  // views and ping, under mutex_
   std::mutex mutex_;

@@ -38,4 +38,15 @@ std::uint64_t engine_memory_limit(std::uint64_t configured, std::optional<std::u
   return kDefaultEngineMemory;
 }
 
+Result<std::uint64_t> engine_process_memory(std::uint64_t configured, std::uint64_t engine_memory) {
+  constexpr std::uint64_t kRoom = 128ull << 20;
+  if (configured == 0) return engine_memory + std::max<std::uint64_t>(engine_memory / 2, 512ull << 20);
+  if (configured < engine_memory + kRoom)
+    return make_error(Errc::invalid_argument,
+                      "ETL_QUERY_PROCESS_MEMORY (" + std::to_string(configured >> 20) +
+                          " MiB) must be at least 128 MiB above the query engine's memory limit (" +
+                          std::to_string(engine_memory >> 20) + " MiB, ETL_QUERY_MEMORY_LIMIT)");
+  return configured;
+}
+
 }  // namespace etl::cataloger

@@ -16,7 +16,7 @@
 
 namespace etl::cataloger {
 
-QueryManager::QueryManager(std::shared_ptr<Catalog> catalog, std::unique_ptr<DuckDbEngine> engine,
+QueryManager::QueryManager(std::shared_ptr<Catalog> catalog, std::unique_ptr<SqlEngine> engine,
                            std::shared_ptr<ObjectStore> results_store, std::string results_root_url,
                            QueryManagerOptions options, MetricsRegistry& metrics)
     : catalog_(std::move(catalog)),
@@ -299,6 +299,63 @@ std::string QueryManager::store_csv(const std::string& id, const std::string& cs
   return store_->local_path(*key) ? *key : root_url_ + "/" + *key;
 }
 
+QueryManager::Attempt QueryManager::attempt(Worker& worker, const QueryRequest& request,
+                                            const std::vector<PinnedTable>& pins, const std::set<std::string>& reads) {
+  Attempt a;
+  if (Status s = engine_->sync_views(*catalog_); !s.ok()) log::warn("views not synced", {{"error", s.error().message}});
+  if (!worker.session || worker.session->epoch() != engine_->epoch()) {  // none yet, or of a renewed database
+    auto session = engine_->session();
+    if (!session) {
+      a.result = std::move(session).error();
+      return a;
+    }
+    std::lock_guard wl(worker.mutex);
+    worker.session = std::move(session).value();
+  }
+  if (Status s = engine_->refresh_credentials(); !s.ok())  // the old secret may still hold: the query says if not
+    log::warn("cannot refresh DuckDB's S3 credentials", {{"error", s.error().message}});
+  // Keyed by what the views read, so a view that lags the catalog (it could not
+  // be rebuilt) never stores its result under the newer data version.
+  a.key = cache_key(request, engine_->view_versions(), reads, pins);
+
+  // A pinned query runs on a session of its own, whose views shadow the pinned
+  // tables; it stands in for the worker's session (so cancel reaches it) and is
+  // dropped afterwards with its views.
+  std::unique_ptr<SqlSession> usual;
+  if (!pins.empty()) {
+    auto pinned = engine_->session();
+    if (!pinned) {
+      a.result = std::move(pinned).error();
+      return a;
+    }
+    for (const auto& pin : pins) {
+      auto current = catalog_->get_table(pin.table);
+      if (Status s = engine_->pin(**pinned, pin, current ? &*current : nullptr); !s.ok()) {
+        a.result = std::move(s).error();
+        a.lost = (*pinned)->lost();
+        return a;
+      }
+    }
+    std::lock_guard wl(worker.mutex);
+    usual = std::exchange(worker.session, std::move(pinned).value());
+  }
+  auto started = Clock::now();
+  a.result = worker.session->execute(request.sql, options_.max_result_bytes, true);
+  a.elapsed_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+  a.lost = !a.result && worker.session->lost();
+  if (usual) {
+    std::lock_guard wl(worker.mutex);
+    worker.session = std::move(usual);
+  }
+  return a;
+}
+
+bool QueryManager::stopped(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  auto it = records_.find(id);
+  return it != records_.end() && (it->second->cancel_requested || it->second->timed_out);
+}
+
 void QueryManager::run(Worker& worker, const std::string& id) {
   QueryRequest request;
   std::vector<PinnedTable> pins;
@@ -309,54 +366,29 @@ void QueryManager::run(Worker& worker, const std::string& id) {
     pins = records_.at(id)->pins;
     reads = records_.at(id)->reads;
   }
-  if (Status s = engine_->sync_views(*catalog_); !s.ok()) log::warn("views not synced", {{"error", s.error().message}});
-  if (!worker.session || worker.session->epoch() != engine_->epoch()) {  // none yet, or of a renewed database
-    auto session = engine_->session();
-    if (!session) return fail_run(id, std::move(session).error());
-    std::lock_guard wl(worker.mutex);
-    worker.session = std::move(session).value();
+  Attempt a = attempt(worker, request, pins, reads);
+  // The engine process stopped under it: out of memory or killed, for this query
+  // or another one running there. It runs once more on the restarted engine, so a
+  // query that shared the process with a runaway one is not failed for it; a
+  // query that takes the engine down twice fails.
+  if (a.lost && !stopped(id)) {
+    log::warn("the query engine process stopped under a query; it runs once more",
+              {{"query_id", id}, {"error", a.result.error().message}});
+    metrics_.counter("spotify_etl_cataloger_query_retries_total", "Queries run again after their engine process stopped")
+        .inc();
+    a = attempt(worker, request, pins, reads);
   }
-  if (Status s = engine_->refresh_credentials(); !s.ok())  // the old secret may still hold: the query says if not
-    log::warn("cannot refresh DuckDB's S3 credentials", {{"error", s.error().message}});
-  // Keyed by what the views read, so a view that lags the catalog (it could not
-  // be rebuilt) never stores its result under the newer data version.
-  std::string key = cache_key(request, engine_->view_versions(), reads, pins);
-
-  // A pinned query runs on a session of its own, whose views shadow the pinned
-  // tables; it stands in for the worker's session (so cancel reaches it) and is
-  // dropped afterwards with its views.
-  std::unique_ptr<DuckDbEngine::Session> usual;
-  if (!pins.empty()) {
-    auto pinned = engine_->session();
-    if (!pinned) return fail_run(id, std::move(pinned).error());
-    for (const auto& pin : pins) {
-      auto current = catalog_->get_table(pin.table);
-      if (Status s = engine_->pin(**pinned, pin, current ? &*current : nullptr); !s.ok())
-        return fail_run(id, std::move(s).error());
-    }
-    std::lock_guard wl(worker.mutex);
-    usual = std::exchange(worker.session, std::move(pinned).value());
-  }
-  auto started = Clock::now();
-  auto result = worker.session->execute(request.sql, options_.max_result_bytes, true);
-  if (usual) {
-    std::lock_guard wl(worker.mutex);
-    worker.session = std::move(usual);
-  }
-  double elapsed_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+  const double elapsed_ms = a.elapsed_ms;
   metrics_.histogram("spotify_etl_cataloger_query_duration_seconds", "Query engine time").observe(elapsed_ms / 1000.0);
   // A call DuckDB cannot interrupt (one long scalar function) may end after a
   // cancel or past the timeout: the query stays cancelled or timed out, as the
   // client was told (fail_run says which), and its rows are dropped.
-  bool stopped = false;
-  if (result) {
-    std::lock_guard lock(mutex_);
-    auto it = records_.find(id);
-    stopped = it != records_.end() && (it->second->cancel_requested || it->second->timed_out);
-  }
-  if (!result || stopped)
-    return fail_run(id, stopped ? make_error(Errc::cancelled, "stopped before it finished") : std::move(result).error(),
+  const bool was_stopped = a.result && stopped(id);
+  if (!a.result || was_stopped)
+    return fail_run(id, was_stopped ? make_error(Errc::cancelled, "stopped before it finished") : std::move(a.result).error(),
                     elapsed_ms);
+  auto& result = a.result;
+  const std::string& key = a.key;
 
   StoredResult stored;
   stored.location = store_csv(id, result->csv);
@@ -427,6 +459,19 @@ void QueryManager::interrupt_locked(Record& r) {
   Worker& w = *workers_[static_cast<size_t>(r.worker)];
   std::lock_guard wl(w.mutex);
   if (w.current == r.id && w.session) w.session->interrupt();
+}
+
+void QueryManager::kill_locked(Record& r) {
+  r.killed = true;
+  if (r.worker < 0 || r.worker >= static_cast<int>(workers_.size())) return;
+  Worker& w = *workers_[static_cast<size_t>(r.worker)];
+  std::lock_guard wl(w.mutex);
+  if (w.current != r.id || !w.session || !w.session->kill()) return;
+  log::warn("a query did not stop when interrupted; its engine process was killed (queries running there run again)",
+            {{"query_id", r.id}, {"grace_ms", options_.kill_grace.count()}});
+  metrics_.counter("spotify_etl_cataloger_query_engine_kills_total",
+                   "Engine processes killed because a query did not stop when interrupted")
+      .inc();
 }
 
 }  // namespace etl::cataloger

@@ -20,6 +20,7 @@
 #include <unordered_map>
 
 #include "duckdb_engine.h"
+#include "sql_engine.h"
 #include "etl/catalog.h"
 #include "etl/metrics.h"
 #include "etl/object_store.h"
@@ -38,6 +39,10 @@ struct QueryManagerOptions {
   std::size_t max_result_bytes = 64u << 20;       // a larger result fails (too_large): aggregate or LIMIT
   std::size_t max_queries = 10000;                // query records remembered for GET /v1/query/{id} (finished ones keep no SQL)
   ResultFilesOptions results;                     // the stored CSVs: prefix, bytes and age bounds
+  // ETL_QUERY_KILL_GRACE_MS: a query still running this long after it was
+  // interrupted (timeout or cancel) ends with the engine process it runs in
+  // (SqlSession::kill; nothing happens with an in-process engine).
+  std::chrono::milliseconds kill_grace{5000};
   // Time travel (`as_of`): pins tables to snapshots; unset: the tables have no
   // snapshots (ETL_TABLE_FORMAT=hive) and `as_of` is refused.
   PinResolver pins;
@@ -46,7 +51,7 @@ struct QueryManagerOptions {
 class QueryManager final : public QueryEngine {
  public:
   // `results_root_url` names result locations in a store that is not local ("s3://b/p").
-  QueryManager(std::shared_ptr<Catalog> catalog, std::unique_ptr<DuckDbEngine> engine,
+  QueryManager(std::shared_ptr<Catalog> catalog, std::unique_ptr<SqlEngine> engine,
                std::shared_ptr<ObjectStore> results_store, std::string results_root_url, QueryManagerOptions options,
                MetricsRegistry& metrics);
   ~QueryManager() override;
@@ -68,7 +73,7 @@ class QueryManager final : public QueryEngine {
   Result<QueryStatus> cancel(const std::string& query_id) override;
   Status ping() override;
 
-  DuckDbEngine& engine() { return *engine_; }
+  SqlEngine& engine() { return *engine_; }
   ResultFiles& result_files() { return files_; }
 
  private:
@@ -88,6 +93,19 @@ class QueryManager final : public QueryEngine {
   Result<QueryStatus> cached_locked(const QueryRequest& request, const std::string& key,
                                     const std::vector<PinnedTable>& pins);
   void worker_loop(Worker& worker);
+  // One run of a query on the worker's session (made first when it has none of
+  // the engine's epoch): the result, its cache key, the engine time, and whether
+  // the engine process stopped under it (SqlSession::lost).
+  struct Attempt {
+    Result<ResultSet> result = Error{Errc::internal, "not run"};
+    std::string key;
+    double elapsed_ms = 0;
+    bool lost = false;
+  };
+  Attempt attempt(Worker& worker, const QueryRequest& request, const std::vector<PinnedTable>& pins,
+                  const std::set<std::string>& reads);
+  // Cancel was asked for it, or its timeout passed.
+  bool stopped(const std::string& id);
   void watchdog_loop();
   void run(Worker& worker, const std::string& id);
   // Ends a run that did not succeed: cancelled or timed out when it was stopped
@@ -97,12 +115,14 @@ class QueryManager final : public QueryEngine {
   void finish(Record& record, QueryState state, std::optional<Error> error);
   static void forget_sql(Record& record);
   void interrupt_locked(Record& record);
+  // kill_grace after the first interrupt: ends the engine process the query runs in.
+  void kill_locked(Record& record);
   QueryStatus status_locked(const Record& record) const;
   std::string token(const std::string& id, std::size_t offset) const;
   Record& add_record_locked(const QueryRequest& request, std::vector<PinnedTable> pins = {});
 
   std::shared_ptr<Catalog> catalog_;
-  std::unique_ptr<DuckDbEngine> engine_;
+  std::unique_ptr<SqlEngine> engine_;
   std::shared_ptr<ObjectStore> store_;
   std::string root_url_;
   QueryManagerOptions options_;

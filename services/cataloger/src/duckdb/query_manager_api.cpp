@@ -36,6 +36,9 @@ void QueryManager::watchdog_loop() {
       // statement starts on the connection is not remembered by DuckDB.
       interrupt_locked(*r);
       next = std::min(next, now + std::chrono::milliseconds(20));
+      // One call DuckDB cannot interrupt: past the grace, its engine process goes.
+      if (r->interrupted == Clock::time_point{}) r->interrupted = now;
+      else if (!r->killed && now - r->interrupted >= options_.kill_grace) kill_locked(*r);
     }
     if (now >= next_sweep) {  // stored results past their age, without waiting for a new one
       next_sweep = now + std::chrono::minutes(1);

@@ -29,6 +29,8 @@ struct QueryManager::Record {
   Clock::time_point deadline;
   bool cancel_requested = false;
   bool timed_out = false;
+  Clock::time_point interrupted{};  // when the watchdog first interrupted it (timeout or cancel)
+  bool killed = false;              // its engine process was killed (kill_grace passed)
   int worker = -1;
 };
 
@@ -37,7 +39,7 @@ struct QueryManager::Worker {
   std::thread thread;
   std::mutex mutex;  // guards `current` against interrupting the wrong query
   std::string current;
-  std::unique_ptr<DuckDbEngine::Session> session;
+  std::unique_ptr<SqlSession> session;
 };
 
 }  // namespace etl::cataloger

@@ -42,6 +42,10 @@ class SqlGate final {
   // `conn`: a connection of the engine's database, used only to parse.
   SqlGate(std::unique_ptr<duck::Connection> conn, std::string database, VerdictCacheLimits verdicts = {})
       : conn_(std::move(conn)), database_(std::move(database)), verdicts_(verdicts) {}
+  // The same, owning the database `conn` belongs to.
+  SqlGate(std::unique_ptr<duck::Database> db, std::unique_ptr<duck::Connection> conn, std::string database,
+          VerdictCacheLimits verdicts = {})
+      : db_(std::move(db)), conn_(std::move(conn)), database_(std::move(database)), verdicts_(verdicts) {}
   // OK when `sql` is one read-only statement over `tables`; invalid_argument with the
   // reason. `reads` as check_syntax_tree says.
   Status check(const std::string& sql, const std::set<std::string>& tables, std::set<std::string>* reads = nullptr);
@@ -55,6 +59,7 @@ class SqlGate final {
  private:
   Result<nlohmann::json> serialize(const std::string& sql);
   std::mutex mutex_;
+  std::unique_ptr<duck::Database> db_;  // declared first: closed after conn_
   std::unique_ptr<duck::Connection> conn_;
   std::string database_;
   VerdictCache verdicts_;

@@ -1,0 +1,118 @@
+// ETL_QUERY_ISOLATION=process: the embedded DuckDB runs in a child process of
+// the cataloger (the same program, started with kEngineHostArgument), under a
+// data-size limit of its own (RLIMIT_DATA, ETL_QUERY_PROCESS_MEMORY). DuckDB's
+// memory_limit bounds its buffer manager, not a value one function builds in one
+// call (`repeat`, `range(...)` as a list): in the child such a value fails that
+// query with "Out of Memory" (503) instead of growing the cataloger until the
+// kernel or the container kills it. A query that does not stop when interrupted
+// (one long call DuckDB cannot interrupt) gets the child killed
+// (QueryManagerOptions::kill_grace); a child that dies is started again on the
+// next query, and the queries that were running in it run once more there
+// (QueryManager::run). The gate, query records, results and the catalog stay in
+// the cataloger; the child only runs statements.
+//
+// The child's protocol (engine_wire.h), over two socket pairs made at start:
+// control (one request, one reply: open, catalog/sync, session, ping) and
+// interrupt (8-byte session ids, no reply). Each session is a socket pair of its
+// own, passed to the child over control (SCM_RIGHTS): execute and pin requests.
+// The child dies with the cataloger (PR_SET_PDEATHSIG) and exits when control
+// closes.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "duckdb_engine.h"
+#include "engine_wire.h"
+#include "etl/metrics.h"
+#include "sql_engine.h"
+#include "sql_gate.h"
+
+namespace etl::cataloger {
+
+inline constexpr const char* kEngineHostArgument = "__query-engine-host";
+
+// Called first in main() of a program that runs the cataloger: when argv asks for
+// the query engine process, runs it and returns its exit code; otherwise records
+// that this program can be started as one (query_engine_host_program) and
+// returns nullopt.
+std::optional<int> run_query_engine_host_if_asked(int argc, char** argv);
+// The program to start as the query engine process ("" when main() did not call
+// the above: a test binary; the engine then runs in-process).
+std::filesystem::path query_engine_host_program();
+
+struct EngineProcessOptions {
+  DuckDbEngineOptions engine;       // what the child opens (its files: root() and remote())
+  std::uint64_t memory_cap = 0;     // the child's RLIMIT_DATA in bytes; 0: none
+  std::filesystem::path program;    // started with kEngineHostArgument
+  std::string log_level = "info";   // the child logs as the cataloger does
+  std::string log_format = "json";
+  // The longest a control request (views, ping) may take before the child is
+  // taken for stuck and killed.
+  std::chrono::milliseconds control_timeout{120000};
+};
+
+class EngineProcess final : public SqlEngine {
+ public:
+  // Starts the child (and fails when it cannot open its engine).
+  static Result<std::unique_ptr<EngineProcess>> open(EngineProcessOptions options, VerdictCacheLimits verdicts,
+                                                     MetricsRegistry& metrics);
+  ~EngineProcess() override;
+
+  Result<std::unique_ptr<SqlSession>> session() override;
+  std::uint64_t epoch() const noexcept override;
+  Status refresh_credentials() override { return {}; }  // the child does, before each statement
+  Status pin(SqlSession& session, const PinnedTable& pinned, const TableInfo* current) override;
+  Status check(const std::string& sql, std::set<std::string>* reads = nullptr) override;
+  std::string scrub(std::string message) const override;
+  Status sync_views(Catalog& catalog) override;
+  std::map<std::string, std::int64_t> view_versions() override;
+  Status ping() override;
+  std::uint64_t resident_bytes() const noexcept override { return resident_bytes_.load(); }
+
+  // The child's process id (0 when none runs); for tests and logs.
+  pid_t child_pid() const;
+  // How many children were started.
+  std::uint64_t starts() const noexcept { return starts_.load(); }
+
+  struct Host;  // one child process (engine_process.cpp)
+
+ private:
+  class RemoteSession;
+  EngineProcess(EngineProcessOptions options, MetricsRegistry& metrics)
+      : options_(std::move(options)), metrics_(metrics) {}
+  // The running child, started first when there is none or it died. Under mutex_.
+  Result<std::shared_ptr<Host>> live_host_locked();
+  Result<std::shared_ptr<Host>> live_host();
+  Result<std::unique_ptr<SqlSession>> session_once();
+  Status sync_views_once(Catalog& catalog);
+  Result<std::shared_ptr<Host>> start_host();
+  // One control request and its reply; a failure takes the child for dead.
+  Result<engine_wire::Message> control(Host& host, const engine_wire::Message& request);
+  // The same, passing `fd` (a session's socket) with the request.
+  Result<engine_wire::Message> control_with_fd(Host& host, const engine_wire::Message& request, int fd);
+
+  EngineProcessOptions options_;
+  MetricsRegistry& metrics_;
+  std::unique_ptr<SqlGate> gate_;
+  mutable std::mutex mutex_;    // host_
+  std::shared_ptr<Host> host_;  // the current child (maybe dead, until the next use)
+  std::atomic<std::uint64_t> starts_{0};
+  std::atomic<std::uint64_t> resident_bytes_{0};
+  std::chrono::steady_clock::time_point last_start_{};
+  mutable std::mutex names_mutex_;
+  std::map<std::string, std::int64_t> versions_;  // from the child's last sync reply
+  std::set<std::string> table_names_;             // their names, for the gate
+  std::uint64_t table_names_generation_ = 0;
+};
+
+}  // namespace etl::cataloger

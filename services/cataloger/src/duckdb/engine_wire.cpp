@@ -1,0 +1,284 @@
+#include "engine_wire.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace etl::cataloger::engine_wire {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+void put_u64(std::string& out, std::uint64_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
+void put_u32(std::string& out, std::uint32_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
+
+template <class T>
+bool take(std::string_view& in, T& v) {
+  if (in.size() < sizeof v) return false;
+  std::memcpy(&v, in.data(), sizeof v);
+  in.remove_prefix(sizeof v);
+  return true;
+}
+
+Error broken(const std::string& what) { return make_error(Errc::invalid_argument, "engine message: " + what); }
+
+// Waits until `fd` is readable, or the deadline (none: forever).
+Status wait_readable(int fd, std::optional<Clock::time_point> deadline) {
+  for (;;) {
+    int wait_ms = -1;
+    if (deadline) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now()).count();
+      if (left <= 0) return make_error(Errc::timeout, "the query engine process did not answer in time");
+      wait_ms = static_cast<int>(std::min<long long>(left, 60000));
+    }
+    pollfd p{fd, POLLIN, 0};
+    int n = ::poll(&p, 1, wait_ms);
+    if (n > 0) return {};
+    if (n < 0 && errno != EINTR) return make_error(Errc::unavailable, std::string("poll: ") + std::strerror(errno));
+  }
+}
+
+Status read_exact(int fd, char* data, std::size_t size, std::optional<Clock::time_point> deadline) {
+  while (size > 0) {
+    ETL_RETURN_IF_ERROR(wait_readable(fd, deadline));
+    ssize_t n = ::recv(fd, data, size, 0);
+    if (n == 0) return make_error(Errc::unavailable, "the query engine connection closed");
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      return make_error(Errc::unavailable, std::string("the query engine connection failed: ") + std::strerror(errno));
+    }
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string encode(const Message& message) {
+  const std::string header = message.header.dump();
+  std::size_t total = sizeof(std::uint32_t) + sizeof(std::uint64_t) + header.size();
+  for (const auto& p : message.parts) total += sizeof(std::uint64_t) + p.size();
+  std::string out;
+  out.reserve(sizeof(std::uint64_t) + total);
+  put_u64(out, total);
+  put_u32(out, static_cast<std::uint32_t>(1 + message.parts.size()));
+  put_u64(out, header.size());
+  out += header;
+  for (const auto& p : message.parts) {
+    put_u64(out, p.size());
+    out += p;
+  }
+  return out;
+}
+
+Result<Message> decode(std::string_view frame) {
+  std::uint64_t total = 0;
+  if (!take(frame, total)) return broken("no length");
+  if (total > kMaxFrameBytes) return broken("frame of " + std::to_string(total) + " bytes");
+  if (total != frame.size()) return broken("length " + std::to_string(total) + " for " + std::to_string(frame.size()));
+  std::uint32_t count = 0;
+  if (!take(frame, count) || count == 0) return broken("no header");
+  Message out;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    std::uint64_t size = 0;
+    if (!take(frame, size) || size > frame.size()) return broken("part " + std::to_string(i) + " cut short");
+    std::string_view part = frame.substr(0, size);
+    frame.remove_prefix(size);
+    if (i == 0) {
+      out.header = json::parse(part, nullptr, false);
+      if (!out.header.is_object()) return broken("the header is not a JSON object");
+    } else {
+      out.parts.emplace_back(part);
+    }
+  }
+  if (!frame.empty()) return broken("bytes after the last part");
+  return out;
+}
+
+Status write_message(int fd, const Message& message) {
+  const std::string frame = encode(message);
+  std::size_t sent = 0;
+  while (sent < frame.size()) {
+    ssize_t n = ::send(fd, frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return make_error(Errc::unavailable, std::string("the query engine connection failed: ") + std::strerror(errno));
+    }
+    sent += static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+Result<Message> read_message(int fd, std::optional<std::chrono::milliseconds> timeout) {
+  std::optional<Clock::time_point> deadline;
+  if (timeout) deadline = Clock::now() + *timeout;
+  std::uint64_t total = 0;
+  ETL_RETURN_IF_ERROR(read_exact(fd, reinterpret_cast<char*>(&total), sizeof total, deadline));
+  if (total > kMaxFrameBytes) return broken("frame of " + std::to_string(total) + " bytes");
+  std::string frame(sizeof total + total, '\0');
+  std::memcpy(frame.data(), &total, sizeof total);
+  ETL_RETURN_IF_ERROR(read_exact(fd, frame.data() + sizeof total, total, deadline));
+  return decode(frame);
+}
+
+Status send_fd(int socket, int fd) {
+  char byte = 'S';
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  for (;;) {
+    if (::sendmsg(socket, &msg, MSG_NOSIGNAL) == 1) return {};
+    if (errno != EINTR)
+      return make_error(Errc::unavailable, std::string("cannot pass a connection to the query engine: ") + std::strerror(errno));
+  }
+}
+
+Result<int> receive_fd(int socket, std::chrono::milliseconds timeout) {
+  ETL_RETURN_IF_ERROR(wait_readable(socket, Clock::now() + timeout));
+  char byte = 0;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do n = ::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n != 1) return make_error(Errc::unavailable, "no connection came with the session request");
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
+    return make_error(Errc::unavailable, "no connection came with the session request");
+  int fd = -1;
+  std::memcpy(&fd, CMSG_DATA(c), sizeof(int));
+  return fd;
+}
+
+json to_json(const Error& error) { return {{"code", static_cast<int>(error.code)}, {"message", error.message}}; }
+
+Error error_from_json(const json& j) {
+  int code = j.value("code", static_cast<int>(Errc::internal));
+  if (code < 0 || code > static_cast<int>(Errc::internal)) code = static_cast<int>(Errc::internal);
+  return Error{static_cast<Errc>(code), j.value("message", std::string("the query engine failed"))};
+}
+
+namespace {
+
+json columns_to_json(const std::vector<ColumnInfo>& columns) {
+  json out = json::array();
+  for (const auto& c : columns) out.push_back({c.name, c.type});
+  return out;
+}
+
+std::vector<ColumnInfo> columns_from_json(const json& j) {
+  std::vector<ColumnInfo> out;
+  if (!j.is_array()) return out;
+  for (const auto& c : j)
+    if (c.is_array() && c.size() == 2 && c[0].is_string() && c[1].is_string())
+      out.push_back({c[0].get<std::string>(), c[1].get<std::string>()});
+  return out;
+}
+
+}  // namespace
+
+json table_to_json(const TableInfo& t) {
+  return {{"name", t.name},       {"database", t.database},
+          {"location", t.location}, {"format", t.format},
+          {"columns", columns_to_json(t.columns)}, {"partition_keys", t.partition_keys},
+          {"partitions", t.partitions}, {"version", t.version},
+          {"data_version", t.data_version}, {"updated_at", t.updated_at}};
+}
+
+TableInfo table_from_json(const json& j) {
+  TableInfo t;
+  t.name = j.value("name", "");
+  t.database = j.value("database", "");
+  t.location = j.value("location", "");
+  t.format = j.value("format", "");
+  t.columns = columns_from_json(j.value("columns", json::array()));
+  t.partition_keys = j.value("partition_keys", std::vector<std::string>{});
+  t.partitions = j.value("partitions", std::int64_t{0});
+  t.version = j.value("version", std::int64_t{0});
+  t.data_version = j.value("data_version", std::int64_t{0});
+  t.updated_at = j.value("updated_at", "");
+  return t;
+}
+
+json partition_to_json(const PartitionInfo& p) {
+  json files = json::array();
+  for (const auto& f : p.files)
+    files.push_back({f.key, f.size, f.etag, f.format, columns_to_json(f.columns)});
+  return {{"values", p.values}, {"location", p.location}, {"files", std::move(files)}};
+}
+
+PartitionInfo partition_from_json(const json& j) {
+  PartitionInfo p;
+  p.values = j.value("values", std::vector<std::string>{});
+  p.location = j.value("location", "");
+  for (const auto& f : j.value("files", json::array())) {
+    if (!f.is_array() || f.size() != 5) continue;
+    DataFile d;
+    d.key = f[0].get<std::string>();
+    d.size = f[1].get<std::uint64_t>();
+    d.etag = f[2].get<std::string>();
+    d.format = f[3].get<std::string>();
+    d.columns = columns_from_json(f[4]);
+    p.files.push_back(std::move(d));
+  }
+  return p;
+}
+
+json pinned_to_json(const PinnedTable& p) {
+  return {{"table", p.table}, {"snapshot_id", p.snapshot_id}, {"columns", p.columns}, {"keys", p.keys}};
+}
+
+PinnedTable pinned_from_json(const json& j) {
+  PinnedTable p;
+  p.table = j.value("table", "");
+  p.snapshot_id = j.value("snapshot_id", std::int64_t{0});
+  p.columns = j.value("columns", std::vector<std::string>{});
+  p.keys = j.value("keys", std::vector<std::string>{});
+  return p;
+}
+
+Message result_message(Result<ResultSet> result) {
+  Message m;
+  if (!result) {
+    m.header = {{"ok", false}, {"error", to_json(result.error())}};
+    return m;
+  }
+  m.header = {{"ok", true}, {"columns", columns_to_json(result->columns)}, {"bytes", result->bytes}};
+  m.parts = std::move(result->rows);
+  m.parts.push_back(std::move(result->csv));
+  return m;
+}
+
+Result<ResultSet> result_from_message(Message m) {
+  if (!m.header.value("ok", false)) return error_from_json(m.header.value("error", json::object()));
+  if (m.parts.empty()) return broken("a result without its CSV");
+  ResultSet out;
+  out.columns = columns_from_json(m.header.value("columns", json::array()));
+  out.bytes = m.header.value("bytes", std::size_t{0});
+  out.csv = std::move(m.parts.back());
+  m.parts.pop_back();
+  out.rows = std::move(m.parts);
+  return out;
+}
+
+}  // namespace etl::cataloger::engine_wire

@@ -1,0 +1,223 @@
+// ETL_QUERY_ISOLATION=process (the default) against the real `cataloger` binary:
+// DuckDB runs in a child process under ETL_QUERY_PROCESS_MEMORY, so a value one
+// function builds in one call fails its query instead of growing the cataloger,
+// a query that ignores its interrupt is killed with its process, queries beside
+// it run again, and a child that dies is started again.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "../unit/cataloger/cataloger_fixtures.h"
+#include "child_process.h"
+#include "test_support.h"
+
+namespace etl {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::call;
+using testing::wait_until;
+
+// The children of `parent` (from /proc/<pid>/stat's 4th field).
+std::vector<pid_t> children_of(pid_t parent) {
+  std::vector<pid_t> out;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 2));
+    char state = 0;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == parent && state != 'Z') out.push_back(static_cast<pid_t>(std::stol(name)));
+  }
+  return out;
+}
+
+// A /proc/<pid>/status field in bytes (VmHWM, VmRSS); 0 when unreadable.
+std::uint64_t status_bytes(pid_t pid, const std::string& field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(field + ":", 0) == 0) return std::stoull(line.substr(field.size() + 1)) * 1024;
+  return 0;
+}
+
+double metric(const std::string& base, const std::string& name) {
+  auto text = call("GET", base + "/metrics").body;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
+  return 0;
+}
+
+class QueryIsolation : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir();
+    root_ = dir_->path() / "transformed";
+    std::filesystem::create_directories(root_);
+    namespace f = cataloger::testing;
+    f::write_file(root_, "songs_data", "2026-11-01", "run1", "parquet", f::songs_select(6));
+    base_ = "http://127.0.0.1:" + std::to_string(testing::free_port());
+    process_ = start(base_, "");
+    ASSERT_TRUE(wait_until([] { return call("GET", base_ + "/readyz").status == 200; }, 30s, 50ms)) << process_->log();
+    ASSERT_TRUE(wait_until([] { return call("GET", base_ + "/v1/tables").json()["tables"].size() == 1; }, 30s))
+        << process_->log();
+  }
+  static void TearDownTestSuite() {
+    delete process_;
+    delete dir_;
+  }
+  void TearDown() override { ASSERT_TRUE(process_->running()) << "the cataloger died:\n" << process_->log(); }
+
+  static testing::ChildProcess* start(const std::string& base, const std::string& suffix,
+                                      std::map<std::string, std::string> extra = {}) {
+    std::map<std::string, std::string> env = {{"ETL_CATALOGER_ADDR", base.substr(7)},
+                                              {"ETL_PG_ADDR", "off"},
+                                              {"ETL_BUS", "memory"},
+                                              {"ETL_TRANSFORMED_URL", "file://" + root_.string()},
+                                              {"ETL_QUERY_DATA_DIR", (dir_->path() / ("cataloger" + suffix)).string()},
+                                              {"ETL_QUERY_MEMORY_LIMIT", "256M"},
+                                              {"ETL_QUERY_PROCESS_MEMORY", "640M"},
+                                              {"ETL_QUERY_KILL_GRACE_MS", "300"},
+                                              {"ETL_QUERY_WORKERS", "3"},
+                                              {"ETL_LOG_LEVEL", "info"}};
+    for (auto& [k, v] : extra) env[k] = v;
+    auto* p = new testing::ChildProcess(std::string(ETL_BIN_DIR) + "/cataloger", {}, env,
+                                        (dir_->path() / ("cataloger" + suffix + ".log")).string());
+    EXPECT_TRUE(p->start());
+    return p;
+  }
+  static testing::HttpResult query(const nlohmann::json& body) {
+    return call("POST", base_ + "/v1/query", body.dump());
+  }
+  static std::string detail(const testing::HttpResult& r) { return r.json().value("detail", r.body); }
+  // The query engine process (the cataloger's one child).
+  static pid_t engine_pid() {
+    pid_t found = 0;
+    wait_until([&] {
+      auto kids = children_of(process_->pid());
+      found = kids.size() == 1 ? kids[0] : 0;
+      return found != 0;
+    }, 10s, 20ms);
+    return found;
+  }
+
+  static inline testing::TempDir* dir_ = nullptr;
+  static inline std::filesystem::path root_;
+  static inline std::string base_;
+  static inline testing::ChildProcess* process_ = nullptr;
+};
+
+TEST_F(QueryIsolation, TheEngineRunsInAChildProcessUnderItsCap) {
+  pid_t engine = engine_pid();
+  ASSERT_NE(engine, 0) << "no query engine process";
+  std::ifstream cmdline("/proc/" + std::to_string(engine) + "/cmdline");
+  std::string args((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
+  EXPECT_NE(args.find("__query-engine-host"), std::string::npos);
+  std::ifstream limits("/proc/" + std::to_string(engine) + "/limits");
+  std::string text((std::istreambuf_iterator<char>(limits)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("Max data size             671088640"), std::string::npos) << text;
+  auto r = query({{"sql", "SELECT count(*) AS n FROM songs_data"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["rows"][0][0], 6);
+}
+
+// DuckDB's memory_limit does not bound one function's value: 2 GB here, which
+// in-process would take the cataloger past 2 GB resident.
+TEST_F(QueryIsolation, AValueBuiltInOneCallFailsItsQueryNotTheCataloger) {
+  pid_t engine = engine_pid();
+  for (const char* sql : {"SELECT length(repeat('x', 2000000000)) AS n", "SELECT len(range(1000000000)) AS n"}) {
+    auto r = query({{"sql", sql}});
+    EXPECT_EQ(r.status, 503) << sql << ": " << r.body;
+    EXPECT_NE(detail(r).find("Out of Memory"), std::string::npos) << detail(r);
+  }
+  auto after = query({{"sql", "SELECT count(*) AS n FROM songs_data"}});
+  ASSERT_EQ(after.status, 200) << after.body;
+  EXPECT_EQ(after.json()["rows"][0][0], 6);
+  EXPECT_LT(status_bytes(process_->pid(), "VmHWM"), 512ull << 20) << "the cataloger itself grew";
+  pid_t now = engine_pid();
+  if (now == engine) {  // it may also have died on an allocation it could not recover from, and been started again
+    EXPECT_LT(status_bytes(engine, "VmHWM"), 640ull << 20);
+  }
+}
+
+// One call DuckDB cannot interrupt (strpos of a 3,000-byte needle in 40 MB, ~3.6 s here):
+// past its timeout and the grace, the process goes, and the query fails as timed out.
+TEST_F(QueryIsolation, AQueryThatIgnoresItsInterruptIsKilledWithItsProcess) {
+  pid_t before = engine_pid();
+  const double kills = metric(base_, "spotify_etl_cataloger_query_engine_kills_total");
+  auto r = query({{"sql", "SELECT strpos(repeat('a', 40000000), repeat('a', 3000) || 'b') AS p"}, {"timeout_ms", 100}});
+  EXPECT_EQ(r.status, 504) << r.body;
+  EXPECT_NE(detail(r).find("timeout_ms=100"), std::string::npos) << detail(r);
+  EXPECT_EQ(metric(base_, "spotify_etl_cataloger_query_engine_kills_total"), kills + 1) << process_->log();
+  auto after = query({{"sql", "SELECT count(*) AS n FROM songs_data"}});
+  ASSERT_EQ(after.status, 200) << after.body;
+  pid_t now = engine_pid();
+  EXPECT_NE(now, 0);
+  EXPECT_NE(now, before) << "the engine process was not replaced";
+}
+
+// A query running in the process when another one gets it killed runs again and succeeds.
+TEST_F(QueryIsolation, AQueryBesideAKilledOneRunsAgainAndSucceeds) {
+  const double retries = metric(base_, "spotify_etl_cataloger_query_retries_total");
+  // Interruptible and long enough to still run when the other one is killed (~0.5 s in).
+  const std::int64_t n = 1000000000;
+  auto started = query({{"sql", "SELECT sum(x) AS s FROM range(" + std::to_string(n) + ") t(x)"}, {"async", true}});
+  ASSERT_EQ(started.status, 202) << started.body;
+  const std::string id = started.json()["query_id"];
+  auto state = [&] { return call("GET", base_ + "/v1/query/" + id).json().value("state", ""); };
+  ASSERT_TRUE(wait_until([&] { return state() == "RUNNING"; }, 10s, 5ms));
+  auto culprit = query({{"sql", "SELECT strpos(repeat('a', 40000000), repeat('a', 3000) || 'b') AS p"}, {"timeout_ms", 100}});
+  EXPECT_EQ(culprit.status, 504) << culprit.body;
+  ASSERT_TRUE(wait_until([&] { return state() != "RUNNING" && state() != "QUEUED"; }, 60s, 20ms));
+  auto page = call("GET", base_ + "/v1/query/" + id);
+  ASSERT_EQ(page.json().value("state", ""), "SUCCEEDED") << page.body << process_->log();
+  const nlohmann::json body = page.json();
+  const nlohmann::json value = body["rows"][0][0];  // the sum of 0..n-1 (a HUGEINT)
+  EXPECT_EQ(value.is_string() ? value.get<std::string>() : value.dump(), "499999999500000000");
+  EXPECT_GE(metric(base_, "spotify_etl_cataloger_query_retries_total"), retries + 1) << process_->log();
+}
+
+TEST_F(QueryIsolation, AnEngineProcessThatDiesIsStartedAgain) {
+  pid_t before = engine_pid();
+  ASSERT_NE(before, 0);
+  ::kill(before, SIGKILL);
+  auto r = query({{"sql", "SELECT count(*) AS n FROM songs_data"}});
+  ASSERT_EQ(r.status, 200) << r.body << process_->log();
+  EXPECT_EQ(r.json()["rows"][0][0], 6);
+  pid_t now = engine_pid();
+  EXPECT_NE(now, 0);
+  EXPECT_NE(now, before);
+  EXPECT_EQ(call("GET", base_ + "/readyz").status, 200);
+}
+
+TEST_F(QueryIsolation, TheEngineProcessEndsWithTheCataloger) {
+  const std::string base = "http://127.0.0.1:" + std::to_string(testing::free_port());
+  std::unique_ptr<testing::ChildProcess> own(start(base, "-own"));
+  ASSERT_TRUE(wait_until([&] { return call("GET", base + "/readyz").status == 200; }, 30s, 50ms)) << own->log();
+  auto kids = children_of(own->pid());
+  ASSERT_EQ(kids.size(), 1u);
+  own->kill(SIGKILL);
+  EXPECT_TRUE(wait_until([&] { return ::kill(kids[0], 0) != 0; }, 5s, 20ms)) << "the engine process outlived the cataloger";
+}
+
+TEST_F(QueryIsolation, ACapBelowTheMemoryLimitIsAOneLineConfigError) {
+  const std::string base = "http://127.0.0.1:" + std::to_string(testing::free_port());
+  std::unique_ptr<testing::ChildProcess> own(start(base, "-cap", {{"ETL_QUERY_PROCESS_MEMORY", "300M"}}));
+  auto code = own->wait_exit(30s);
+  ASSERT_TRUE(code.has_value()) << own->log();
+  EXPECT_NE(*code, 0);
+  EXPECT_NE(own->log().find("ETL_QUERY_PROCESS_MEMORY (300 MiB) must be at least 128 MiB above"), std::string::npos)
+      << own->log();
+}
+
+}  // namespace
+}  // namespace etl

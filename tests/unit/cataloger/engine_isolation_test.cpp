@@ -1,0 +1,218 @@
+// The query engine process's pieces that need no process: its messages
+// (engine_wire.h), and what the query manager does when a session's process
+// stops under a query or a query ignores its interrupt (SqlSession::lost, kill).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include "cataloger_fixtures.h"
+#include "engine_wire.h"
+#include "query_manager.h"
+#include "test_support.h"
+
+namespace etl::cataloger {
+namespace {
+
+using namespace std::chrono_literals;
+namespace wire = engine_wire;
+
+TEST(EngineWire, AMessageRoundTripsThroughItsFrame) {
+  wire::Message m{{{"type", "execute"}, {"sql", "SELECT 1"}}, {"[1]", std::string("a\0b", 3), ""}};
+  auto back = wire::decode(wire::encode(m));
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->header, m.header);
+  EXPECT_EQ(back->parts, m.parts);
+}
+
+TEST(EngineWire, BrokenFramesAreRefusedNotRead) {
+  const std::string frame = wire::encode({{{"ok", true}}, {"row"}});
+  EXPECT_FALSE(wire::decode(frame.substr(0, frame.size() - 1))) << "cut short";
+  EXPECT_FALSE(wire::decode(frame + "x")) << "a byte too many";
+  EXPECT_FALSE(wire::decode("")) << "nothing";
+  std::string huge = frame;
+  const std::uint64_t too_large = wire::kMaxFrameBytes + 1;
+  std::memcpy(huge.data(), &too_large, sizeof too_large);
+  EXPECT_FALSE(wire::decode(huge));
+  EXPECT_FALSE(wire::decode(wire::encode({nlohmann::json::array(), {}}))) << "the header must be an object";
+}
+
+TEST(EngineWire, ResultsAndErrorsKeepEveryField) {
+  ResultSet r;
+  r.columns = {{"n", "BIGINT"}, {"name", "VARCHAR"}};
+  r.rows = {"[1,\"a\"]", "[2,null]"};
+  r.csv = "n,name\n1,a\n2,\n";
+  r.bytes = 17;
+  auto back = wire::result_from_message(wire::decode(wire::encode(wire::result_message(r))).value());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->columns, r.columns);
+  EXPECT_EQ(back->rows, r.rows);
+  EXPECT_EQ(back->csv, r.csv);
+  EXPECT_EQ(back->bytes, r.bytes);
+  auto failed = wire::result_from_message(wire::result_message(make_error(Errc::too_large, "too big")));
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, Errc::too_large);
+  EXPECT_EQ(failed.error().message, "too big");
+  EXPECT_EQ(wire::error_from_json({{"code", 999}, {"message", "x"}}).code, Errc::internal) << "an unknown code";
+}
+
+TEST(EngineWire, CatalogValuesKeepEveryField) {
+  TableInfo t{"songs_data", "spotify", "file:///x/songs_data/", "parquet", {{"song_id", "VARCHAR"}}, {"dt"}, 3, 2, 7,
+              "2026-11-21T06:00:00Z"};
+  auto tb = wire::table_from_json(wire::table_to_json(t));
+  EXPECT_EQ(tb.name, t.name);
+  EXPECT_EQ(tb.columns, t.columns);
+  EXPECT_EQ(tb.partitions, 3);
+  EXPECT_EQ(tb.version, 2);
+  EXPECT_EQ(tb.data_version, 7);
+  EXPECT_EQ(tb.updated_at, t.updated_at);
+  PartitionInfo p{{"2026-11-21"}, "file:///x/songs_data/dt=2026-11-21/",
+                  {{"songs_data/dt=2026-11-21/a.parquet", 1234, "\"e\"", "parquet", {{"song_id", "VARCHAR"}}}}};
+  auto pb = wire::partition_from_json(wire::partition_to_json(p));
+  ASSERT_EQ(pb.files.size(), 1u);
+  EXPECT_EQ(pb.values, p.values);
+  EXPECT_EQ(pb.files[0].key, p.files[0].key);
+  EXPECT_EQ(pb.files[0].size, 1234u);
+  EXPECT_EQ(pb.files[0].etag, "\"e\"");
+  EXPECT_EQ(pb.files[0].columns, p.files[0].columns);
+  PinnedTable pin{"songs_data", 42, {"song_id", "name"}, {"songs_data/dt=2026-11-21/a.parquet"}};
+  auto pinb = wire::pinned_from_json(wire::pinned_to_json(pin));
+  EXPECT_EQ(pinb.table, pin.table);
+  EXPECT_EQ(pinb.snapshot_id, 42);
+  EXPECT_EQ(pinb.columns, pin.columns);
+  EXPECT_EQ(pinb.keys, pin.keys);
+}
+
+// An engine whose sessions stand for sessions of a process that can stop: the
+// first `losses` executes fail as lost, and a session marked `stubborn` ignores
+// interrupts until it is killed.
+class FlakyEngine final : public SqlEngine {
+ public:
+  explicit FlakyEngine(std::unique_ptr<DuckDbEngine> real) : real_(std::move(real)) {}
+  std::atomic<int> losses{0};
+  std::atomic<bool> stubborn{false};
+  std::atomic<int> sessions{0};
+  std::atomic<int> kills{0};
+
+  class Session final : public SqlSession {
+   public:
+    Session(FlakyEngine& engine, std::unique_ptr<SqlSession> real) : engine_(engine), real_(std::move(real)) {}
+    Result<ResultSet> execute(const std::string& sql, std::size_t max_bytes, bool want_csv) override {
+      if (engine_.stubborn) {
+        std::unique_lock lock(mutex_);
+        cv_.wait_for(lock, 10s, [&] { return killed_; });
+        lost_ = killed_;
+        return make_error(Errc::unavailable, "the query engine process stopped");
+      }
+      if (engine_.losses.fetch_sub(1) > 0) {
+        lost_ = true;
+        return make_error(Errc::unavailable, "the query engine process stopped");
+      }
+      return real_->execute(sql, max_bytes, want_csv);
+    }
+    void interrupt() noexcept override { real_->interrupt(); }
+    bool kill() noexcept override {
+      ++engine_.kills;
+      std::lock_guard lock(mutex_);
+      killed_ = true;
+      cv_.notify_all();
+      return true;
+    }
+    bool lost() const noexcept override { return lost_; }
+    std::uint64_t epoch() const noexcept override { return lost_ ? ~0ull : real_->epoch(); }
+
+   private:
+    FlakyEngine& engine_;
+    std::unique_ptr<SqlSession> real_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    bool killed_ = false;
+    std::atomic<bool> lost_{false};
+  };
+
+  Result<std::unique_ptr<SqlSession>> session() override {
+    auto s = real_->session();
+    if (!s) return std::move(s).error();
+    ++sessions;
+    return std::unique_ptr<SqlSession>(std::make_unique<Session>(*this, std::move(s).value()));
+  }
+  std::uint64_t epoch() const noexcept override { return real_->epoch(); }
+  Status refresh_credentials() override { return {}; }
+  Status pin(SqlSession&, const PinnedTable&, const TableInfo*) override { return {}; }
+  Status check(const std::string& sql, std::set<std::string>* reads) override { return real_->check(sql, reads); }
+  std::string scrub(std::string message) const override { return message; }
+  Status sync_views(Catalog& catalog) override { return real_->sync_views(catalog); }
+  std::map<std::string, std::int64_t> view_versions() override { return real_->view_versions(); }
+  Status ping() override { return {}; }
+  std::uint64_t resident_bytes() const noexcept override { return 0; }
+
+ private:
+  std::unique_ptr<DuckDbEngine> real_;
+};
+
+struct FlakyStack {
+  testing::Stack base;  // its own manager is not used
+  FlakyEngine* engine = nullptr;
+  std::unique_ptr<QueryManager> queries;
+  explicit FlakyStack(QueryManagerOptions options = {}) {
+    auto flaky = std::make_unique<FlakyEngine>(DuckDbEngine::open({base.root, "spotify", 2, "", {}, 0}).value());
+    engine = flaky.get();
+    queries = std::make_unique<QueryManager>(base.catalog, std::move(flaky), base.store, "file://" + base.root.string(),
+                                             options, base.metrics);
+    queries->start();
+  }
+  ~FlakyStack() { queries->stop(); }
+  QueryStatus run(const std::string& sql, std::chrono::milliseconds timeout = 30s) {
+    QueryRequest r;
+    r.sql = sql;
+    r.timeout = timeout;
+    auto started = queries->start(r);
+    if (!started) throw std::runtime_error(started.error().message);
+    return queries->wait(started->query_id, 30s).value();
+  }
+};
+
+TEST(EngineIsolation, AQueryWhoseProcessStoppedUnderItRunsOnceMoreOnANewSession) {
+  FlakyStack s;
+  s.engine->losses = 1;
+  auto done = s.run("SELECT 42 AS n");
+  ASSERT_EQ(done.state, QueryState::succeeded) << (done.error ? done.error->message : "");
+  EXPECT_EQ(s.queries->page(done.query_id, "").value().rows.front(), "[42]");
+  EXPECT_EQ(s.engine->sessions, 2) << "the lost session is not reused";
+  EXPECT_EQ(s.base.metrics.counter("spotify_etl_cataloger_query_retries_total", "").value(), 1);
+}
+
+TEST(EngineIsolation, AQueryThatLosesItsProcessTwiceFails) {
+  FlakyStack s;
+  s.engine->losses = 2;
+  auto done = s.run("SELECT 42 AS n");
+  ASSERT_EQ(done.state, QueryState::failed);
+  ASSERT_TRUE(done.error);
+  EXPECT_EQ(done.error->code, Errc::unavailable);
+  auto next = s.run("SELECT 43 AS n");
+  EXPECT_EQ(next.state, QueryState::succeeded) << "the next query is not held back";
+}
+
+TEST(EngineIsolation, AQueryThatIgnoresItsInterruptIsKilledAfterTheGraceAndNotRunAgain) {
+  QueryManagerOptions options;
+  options.kill_grace = 200ms;
+  FlakyStack s(options);
+  s.engine->stubborn = true;
+  auto started = std::chrono::steady_clock::now();
+  auto done = s.run("SELECT 1 AS n", 100ms);
+  auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_EQ(done.state, QueryState::failed);
+  ASSERT_TRUE(done.error);
+  EXPECT_EQ(done.error->code, Errc::timeout);
+  EXPECT_EQ(s.engine->kills, 1);
+  EXPECT_LT(took, 8s) << "ended by the kill, not by the stubborn session's own 10 s";
+  EXPECT_EQ(s.base.metrics.counter("spotify_etl_cataloger_query_retries_total", "").value(), 0)
+      << "the query that was stopped is not run again";
+  EXPECT_EQ(s.base.metrics.counter("spotify_etl_cataloger_query_engine_kills_total", "").value(), 1);
+}
+
+}  // namespace
+}  // namespace etl::cataloger
