@@ -124,6 +124,8 @@ class DuckDbEngine final : public SqlEngine {
   // Brings the views up to the catalog (cheap when its generation did not move).
   // A view that cannot be built keeps its previous definition and is retried.
   Status sync_views(Catalog& catalog) override;
+  // The catalog generation every view was last brought up to (sync_views).
+  std::uint64_t synced_generation() const noexcept { return synced_generation_.load(); }
   // The data_version of each table as its view reads it now (lower-cased names).
   std::map<std::string, std::int64_t> view_versions() override;
   // The engine answers (SELECT 1).

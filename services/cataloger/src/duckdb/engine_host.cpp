@@ -223,7 +223,8 @@ int host_main(pid_t parent) {
         json versions = json::object();
         for (const auto& [name, version] : state.engine->view_versions()) versions[name] = version;
         reply = {{"ok", true}, {"epoch", state.engine->epoch()}, {"versions", std::move(versions)},
-                 {"resident_bytes", state.engine->resident_bytes()}};
+                 {"resident_bytes", state.engine->resident_bytes()},
+                 {"current", s.ok() && state.engine->synced_generation() == state.catalog->generation()}};
         if (!s.ok()) reply["error"] = wire::to_json(s.error());
       } else if (type == "session") {
         auto fd = wire::receive_fd(kControlFd, std::chrono::seconds(10));

@@ -52,7 +52,8 @@ struct EngineProcess::Host {
   std::mutex control_mutex;             // one control request at a time
   // What the child's copy of the catalog holds (sync_views), under sync_mutex.
   std::mutex sync_mutex;
-  bool synced = false;
+  bool synced = false;   // the child holds every table's partitions of `generation`
+  bool current = false;  // ... and every view reads them (nothing to retry)
   std::uint64_t generation = 0;
   std::map<std::string, std::int64_t> sent_versions;  // table -> data_version of the partitions it holds
 
@@ -242,7 +243,7 @@ Result<std::shared_ptr<EngineProcess::Host>> EngineProcess::start_host() {
   char* argv[] = {arg0, arg1.data(), parent.data(), nullptr};
   // The allocators give freed memory back to the system, so the cap (which counts
   // mapped memory, not used pages) tracks what the queries hold: glibc with two
-  // arenas and blocks from 128 KiB mapped alone (its default keeps per-thread
+  // arenas and blocks from 1 MiB mapped alone (its default keeps per-thread
   // 64 MiB arenas mapped), DuckDB's jemalloc without retained mappings. Kept as
   // they are when the environment sets them.
   std::vector<std::string> env;
@@ -253,7 +254,7 @@ Result<std::shared_ptr<EngineProcess::Host>> EngineProcess::start_host() {
     jemalloc_set |= v.rfind("DUCKDB_JE_MALLOC_CONF=", 0) == 0;
     env.emplace_back(v);
   }
-  if (!glibc_set) env.emplace_back("GLIBC_TUNABLES=glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=131072");
+  if (!glibc_set) env.emplace_back("GLIBC_TUNABLES=glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=1048576");
   if (!jemalloc_set) env.emplace_back("DUCKDB_JE_MALLOC_CONF=retain:false,dirty_decay_ms:1000,muzzy_decay_ms:0");
   std::vector<char*> envp;
   for (auto& v : env) envp.push_back(v.data());
@@ -385,6 +386,9 @@ Status EngineProcess::sync_views_once(Catalog& catalog) {
   std::shared_ptr<Host> host = std::move(live).value();
   std::lock_guard sync(host->sync_mutex);
   const std::uint64_t generation = catalog.generation();
+  // Nothing moved since the child brought every view up to this generation: no
+  // request (the views, their versions and the epoch move only in a sync).
+  if (host->synced && host->current && host->generation == generation) return {};
   json request = {{"type", "sync"}};
   std::map<std::string, std::int64_t> sending;
   bool complete = true;
@@ -421,6 +425,7 @@ Status EngineProcess::sync_views_once(Catalog& catalog) {
     host->generation = generation;
   }
   host->epoch = reply->header.value("epoch", std::uint64_t{0});
+  host->current = reply->header.value("current", false);
   resident_bytes_.store(reply->header.value("resident_bytes", std::uint64_t{0}));
   std::map<std::string, std::int64_t> versions;
   const json reported = reply->header.value("versions", json::object());
