@@ -370,6 +370,48 @@ class Psycopg(unittest.TestCase):
                             "WHERE a.song_id || b.song_id || c.song_id <> d.song_id || e.song_id")
 
 
+def engine_processes():
+    """The query engine processes of `spotify-etl up` (ETL_QUERY_ISOLATION=process)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                stat = f.read()
+            with open(f"/proc/{name}/cmdline", "rb") as f:
+                cmdline = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()
+        if int(fields[1]) == PROC.pid and fields[0] != "Z" and b"__query-engine-host" in cmdline:
+            found.append(int(name))
+    return found
+
+
+class EngineProcess(unittest.TestCase):
+    def test_an_engine_started_again_by_a_session_outlives_the_session(self):
+        # The engine process is started again by whichever thread needs it next: here a
+        # PostgreSQL session's, which ends with the session. The process must not end with it.
+        before = engine_processes()
+        self.assertEqual(len(before), 1, "one query engine process")
+        os.kill(before[0], signal.SIGKILL)
+        deadline = time.time() + 10
+        while before[0] in engine_processes() and time.time() < deadline:
+            time.sleep(0.02)
+        with psycopg.connect(dsn(), connect_timeout=10, autocommit=True) as conn:
+            with conn.cursor() as cur:
+                cur.execute("SELECT count(*) FROM songs_data")
+                self.assertGreater(cur.fetchone()[0], 0)
+        restarted = engine_processes()
+        self.assertEqual(len(restarted), 1)
+        self.assertNotEqual(restarted, before)
+        time.sleep(1.0)  # the session's thread has ended
+        self.assertEqual(engine_processes(), restarted, "the engine process ended with the session that started it")
+        self.assertGreater(http_query("SELECT count(*) FROM songs_data")["rows"][0][0], 0)
+        self.assertEqual(engine_processes(), restarted)
+
+
 class Fairness(unittest.TestCase):
     def test_pg_clients_are_told_apart_by_address(self):
         """The engine runs at most workers - 1 (4 - 1) queries of one client (peer address)

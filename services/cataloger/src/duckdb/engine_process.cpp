@@ -159,6 +159,37 @@ class EngineProcess::RemoteSession final : public SqlSession {
   std::atomic<bool> lost_{false};
 };
 
+EngineProcess::Spawner::Spawner()
+    : thread_([this] {
+        std::unique_lock lock(mutex_);
+        for (;;) {
+          cv_.wait(lock, [&] { return stopping_ || (task_ && !done_); });
+          if (stopping_) return;
+          (*task_)();
+          done_ = true;
+          cv_.notify_all();
+        }
+      }) {}
+
+EngineProcess::Spawner::~Spawner() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void EngineProcess::Spawner::run(const std::function<void()>& task) {
+  std::lock_guard caller(callers_);  // one task at a time
+  std::unique_lock lock(mutex_);
+  task_ = &task;
+  done_ = false;
+  cv_.notify_all();
+  cv_.wait(lock, [&] { return done_; });
+  task_ = nullptr;
+}
+
 Result<std::unique_ptr<EngineProcess>> EngineProcess::open(EngineProcessOptions options, VerdictCacheLimits verdicts,
                                                            MetricsRegistry& metrics) {
   if (options.program.empty()) return make_error(Errc::internal, "no program to start the query engine process with");
@@ -260,7 +291,8 @@ Result<std::shared_ptr<EngineProcess::Host>> EngineProcess::start_host() {
   for (auto& v : env) envp.push_back(v.data());
   envp.push_back(nullptr);
   pid_t pid = 0;
-  int spawned = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv, envp.data());
+  int spawned = 0;
+  spawner_.run([&] { spawned = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv, envp.data()); });
   posix_spawn_file_actions_destroy(&actions);
   ::close(child_control);
   ::close(child_interrupts);

@@ -22,6 +22,8 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <functional>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -30,6 +32,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "duckdb_engine.h"
 #include "engine_wire.h"
@@ -88,6 +91,26 @@ class EngineProcess final : public SqlEngine {
 
  private:
   class RemoteSession;
+  // The thread every child is started from. A child's PR_SET_PDEATHSIG fires
+  // when the thread that started it ends, not the process: a query worker or a
+  // connection's thread may end while the cataloger goes on.
+  class Spawner {
+   public:
+    Spawner();
+    ~Spawner();
+    // Runs `task` on the spawner's thread and returns when it is done.
+    void run(const std::function<void()>& task);
+
+   private:
+    std::mutex callers_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    const std::function<void()>* task_ = nullptr;
+    bool done_ = false;
+    bool stopping_ = false;
+    std::thread thread_;
+  };
+
   EngineProcess(EngineProcessOptions options, MetricsRegistry& metrics)
       : options_(std::move(options)), metrics_(metrics) {}
   // The running child, started first when there is none or it died. Under mutex_.
@@ -101,6 +124,7 @@ class EngineProcess final : public SqlEngine {
   // The same, passing `fd` (a session's socket) with the request.
   Result<engine_wire::Message> control_with_fd(Host& host, const engine_wire::Message& request, int fd);
 
+  Spawner spawner_;  // first: it ends last, after the child was stopped
   EngineProcessOptions options_;
   MetricsRegistry& metrics_;
   std::unique_ptr<SqlGate> gate_;
