@@ -12,6 +12,7 @@
 #include "cataloger_fixtures.h"
 #include "engine_wire.h"
 #include "query_manager.h"
+#include "snapshot_catalog.h"
 #include "test_support.h"
 
 namespace etl::cataloger {
@@ -84,6 +85,44 @@ TEST(EngineWire, CatalogValuesKeepEveryField) {
   EXPECT_EQ(pinb.snapshot_id, 42);
   EXPECT_EQ(pinb.columns, pin.columns);
   EXPECT_EQ(pinb.keys, pin.keys);
+}
+
+nlohmann::json catalog_message(std::uint64_t generation, const std::vector<std::pair<std::string, std::int64_t>>& tables,
+                                const std::vector<std::string>& with_partitions) {
+  nlohmann::json list = nlohmann::json::array(), partitions = nlohmann::json::object();
+  for (const auto& [name, version] : tables) {
+    TableInfo t;
+    t.name = name;
+    t.data_version = version;
+    list.push_back(wire::table_to_json(t));
+  }
+  for (const auto& name : with_partitions) {
+    PartitionInfo p{{"2026-11-21"}, "file:///x/" + name + "/dt=2026-11-21/", {}};
+    p.files.push_back({name + "/dt=2026-11-21/v" + std::to_string(tables.front().second) + ".parquet", 1, "e", "parquet", {}});
+    partitions[name] = nlohmann::json::array({wire::partition_to_json(p)});
+  }
+  return {{"type", "catalog"}, {"generation", generation}, {"tables", list}, {"partitions", partitions}};
+}
+
+TEST(SnapshotCatalog, KeepsPartitionsNotSentAgainOnlyWhileTheirVersionStands) {
+  SnapshotCatalog c("spotify");
+  c.apply(catalog_message(1, {{"songs_data", 1}, {"albums_data", 1}}, {"songs_data", "albums_data"}));
+  EXPECT_EQ(c.generation(), 1u);
+  ASSERT_EQ(c.list_tables()->size(), 2u);
+  ASSERT_TRUE(c.get_partitions("albums_data"));
+  // songs_data moved and came with its partitions; albums_data did not move and was not sent again.
+  c.apply(catalog_message(2, {{"songs_data", 2}, {"albums_data", 1}}, {"songs_data"}));
+  EXPECT_EQ(c.get_partitions("songs_data")->front().files.front().key, "songs_data/dt=2026-11-21/v2.parquet");
+  EXPECT_TRUE(c.get_partitions("albums_data")) << "kept: its version stands";
+  // albums_data moved but its partitions could not be sent: none, not the old ones under the new version.
+  c.apply(catalog_message(3, {{"songs_data", 2}, {"albums_data", 2}}, {}));
+  EXPECT_FALSE(c.get_partitions("albums_data"));
+  EXPECT_TRUE(c.get_partitions("songs_data"));
+  // A table no longer named is gone.
+  c.apply(catalog_message(4, {{"songs_data", 2}}, {}));
+  EXPECT_FALSE(c.get_table("albums_data"));
+  EXPECT_EQ(c.list_tables()->size(), 1u);
+  EXPECT_FALSE(c.start_crawl({})) << "it does not crawl";
 }
 
 // An engine whose sessions stand for sessions of a process that can stop: the

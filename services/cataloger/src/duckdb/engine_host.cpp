@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "engine_process.h"
+#include "snapshot_catalog.h"
 #include "engine_wire.h"
 #include "etl/config.h"
 #include "etl/log.h"
@@ -31,69 +32,6 @@ std::atomic<bool> g_can_host{false};
 
 constexpr int kControlFd = 3;
 constexpr int kInterruptFd = 4;
-
-// The catalog as the cataloger last sent it: tables, and the partitions of each.
-class SnapshotCatalog final : public Catalog {
- public:
-  explicit SnapshotCatalog(std::string database) : database_(std::move(database)) {}
-
-  // A "catalog" message: every table; partitions for those that changed (the
-  // others keep theirs); tables not named are gone.
-  void apply(const json& message) {
-    std::lock_guard lock(mutex_);
-    std::vector<TableInfo> tables;
-    std::map<std::string, std::vector<PartitionInfo>> partitions;
-    const json sent = message.value("partitions", json::object());
-    for (const auto& t : message.value("tables", json::array())) {
-      TableInfo table = wire::table_from_json(t);
-      if (auto it = sent.find(table.name); it != sent.end()) {
-        auto& list = partitions[table.name];
-        for (const auto& p : *it) list.push_back(wire::partition_from_json(p));
-      } else if (auto kept = partitions_.find(table.name); kept != partitions_.end()) {
-        partitions[table.name] = std::move(kept->second);
-      }
-      tables.push_back(std::move(table));
-    }
-    tables_ = std::move(tables);
-    partitions_ = std::move(partitions);
-    generation_ = message.value("generation", std::uint64_t{0});
-  }
-
-  std::string name() const override { return "local"; }
-  std::string database() const override { return database_; }
-  Result<std::vector<TableInfo>> list_tables() override {
-    std::lock_guard lock(mutex_);
-    return tables_;
-  }
-  Result<TableInfo> get_table(const std::string& name) override {
-    std::lock_guard lock(mutex_);
-    for (const auto& t : tables_)
-      if (t.name == name) return t;
-    return make_error(Errc::not_found, "no table " + name);
-  }
-  Result<std::vector<PartitionInfo>> get_partitions(const std::string& table) override {
-    std::lock_guard lock(mutex_);
-    auto it = partitions_.find(table);
-    if (it == partitions_.end()) return make_error(Errc::not_found, "no partitions of " + table + " were sent");
-    return it->second;
-  }
-  Result<CrawlInfo> start_crawl(const CrawlRequest&) override { return not_here(); }
-  Result<CrawlInfo> get_crawl(const std::string&) override { return not_here(); }
-  Result<CrawlInfo> wait_crawl(const std::string&, std::chrono::milliseconds) override { return not_here(); }
-  std::uint64_t generation() const override {
-    std::lock_guard lock(mutex_);
-    return generation_;
-  }
-  Status ping() override { return {}; }
-
- private:
-  static Error not_here() { return make_error(Errc::invalid_argument, "the query engine process does not crawl"); }
-  mutable std::mutex mutex_;
-  std::string database_;
-  std::vector<TableInfo> tables_;
-  std::map<std::string, std::vector<PartitionInfo>> partitions_;
-  std::uint64_t generation_ = 0;
-};
 
 struct HostState {
   std::unique_ptr<DuckDbEngine> engine;

@@ -298,8 +298,9 @@ Result<std::shared_ptr<EngineProcess::Host>> EngineProcess::start_host() {
   ::close(child_interrupts);
   if (child_control < 0 || child_interrupts < 0 || spawned != 0) {
     if (spawned == 0) ::kill(pid, SIGKILL);
-    return make_error(Errc::unavailable, "cannot start the query engine process (" + program +
-                                             "): " + std::strerror(spawned ? spawned : errno));
+    return make_error(Errc::unavailable, "cannot start the query engine process (" + program + "): " +
+                                             std::strerror(spawned ? spawned : errno) +
+                                             " (ETL_QUERY_ISOLATION=none runs DuckDB in the cataloger)");
   }
   host->pid = pid;
   host->number = ++starts_;
@@ -319,7 +320,9 @@ Result<std::shared_ptr<EngineProcess::Host>> EngineProcess::start_host() {
                {"log_level", options_.log_level},
                {"log_format", options_.log_format}};
   auto reply = control(*host, {open, {}});
-  if (!reply) return make_error(reply.error().code, "the query engine process did not start: " + reply.error().message);
+  if (!reply)
+    return make_error(reply.error().code, "the query engine process did not start: " + reply.error().message +
+                                              " (ETL_QUERY_ISOLATION=none runs DuckDB in the cataloger)");
   host->epoch = reply->header.value("epoch", std::uint64_t{0});
   metrics_.counter("spotify_etl_cataloger_query_engine_starts_total", "Query engine processes started").inc();
   log::info("query engine process started",
