@@ -290,6 +290,13 @@ def check_rows(stack, run_id, run, killed_at):
     time.sleep(3)  # a late duplicate (a redelivered raw object) would show up here
     got, err = counts()
     stack.check(bool(got) and got[0] == items, f"still {got} a few seconds later (want {items}: nothing doubled) {err or ''}")
+    # DuckDB ran in the cataloger's child process (ETL_QUERY_ISOLATION=process), started once:
+    # the read-only, capability-less container lets it start and keeps it up.
+    status, body = ps.http("GET", cat + "/metrics", token=stack.token)
+    starts = [line.split()[1] for line in body.splitlines()
+              if line.startswith("spotify_etl_cataloger_query_engine_starts_total ")]
+    stack.check(status == 200 and starts == ["1"],
+                f"/metrics: spotify_etl_cataloger_query_engine_starts_total = {starts} (want ['1']; HTTP {status})")
 
 
 def main():
