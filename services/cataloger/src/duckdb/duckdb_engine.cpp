@@ -1,10 +1,10 @@
 #include "duckdb_engine.h"
 
-#include <cctype>
 #include <cstdlib>
 #include <set>
 
 #include "crawler.h"
+#include "etl/ascii.h"
 #include "etl/log.h"
 #include "etl/process_folders.h"
 #include "schema_merge.h"
@@ -261,22 +261,19 @@ Status DuckDbEngine::refresh_credentials() {
 }
 
 Status DuckDbEngine::check(const std::string& sql, std::set<std::string>* reads) {
-  std::set<std::string> names;
-  std::uint64_t generation = 0;
-  {
-    std::lock_guard lock(names_mutex_);
-    names = table_names_;
-    generation = table_names_generation_;
-  }
-  return gate_->check(sql, names, generation, reads);
+  return gate_->check_current(sql, reads);
+}
+
+std::string without_folders(std::string message, std::initializer_list<std::string> folders) {
+  for (const auto& dir : folders)
+    for (size_t at = message.find(dir); at != std::string::npos; at = message.find(dir, at))
+      message.replace(at, dir.size(), "");
+  return message;
 }
 
 std::string DuckDbEngine::scrub(std::string message) const {
-  for (const auto& dir : {dir_with_slash(tables_dir_), options_.files.root() + "/", dir_with_slash(engine_dir_)}) {
-    for (size_t at = message.find(dir); at != std::string::npos; at = message.find(dir, at))
-      message.replace(at, dir.size(), "");
-  }
-  return message;
+  return without_folders(std::move(message),
+                         {dir_with_slash(tables_dir_), options_.files.root() + "/", dir_with_slash(engine_dir_)});
 }
 
 // engine_dir_/tables/<table> -> root/<table>: views read through these links, and
@@ -345,12 +342,12 @@ void DuckDbEngine::warm_loop() {
 
 std::map<std::string, std::int64_t> DuckDbEngine::view_versions() {
   std::lock_guard lock(mutex_);
+  return view_versions_locked();
+}
+
+std::map<std::string, std::int64_t> DuckDbEngine::view_versions_locked() const {
   std::map<std::string, std::int64_t> out;
-  for (const auto& [name, version] : applied_) {
-    std::string lower = name;
-    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    out[lower] = version;
-  }
+  for (const auto& [name, version] : applied_) out[ascii_lower(name)] = version;
   return out;
 }
 
@@ -431,17 +428,9 @@ Status DuckDbEngine::sync_views(Catalog& catalog) {
     it = applied_.erase(it);
   }
   {
-    std::set<std::string> lowered;
-    for (const auto& [name, version] : applied_) {
-      std::string lower = name;
-      for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      lowered.insert(lower);
-    }
-    std::lock_guard names_lock(names_mutex_);
-    if (lowered != table_names_) {
-      table_names_ = std::move(lowered);
-      ++table_names_generation_;  // verdicts reached for the old set are not reused
-    }
+    std::set<std::string> names;
+    for (const auto& [name, version] : view_versions_locked()) names.insert(name);
+    gate_->set_tables(std::move(names));
   }
   if (all_applied) synced_generation_.store(generation);
   if (resident_) {

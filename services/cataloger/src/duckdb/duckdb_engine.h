@@ -19,6 +19,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -66,6 +67,10 @@ struct DuckDbEngineOptions {
 // The SELECT a table's view runs, from its catalog entry and files (pure; tested).
 std::string view_select_sql(const TableInfo& table, const std::vector<PartitionInfo>& partitions,
                             const std::string& root);
+
+// `message` without any of `folders` (each ending in '/'): what reaches clients
+// names files relative to them, never a host path.
+std::string without_folders(std::string message, std::initializer_list<std::string> folders);
 
 // The SQL gate with its own parser database, which reads no file.
 Result<std::unique_ptr<SqlGate>> open_sql_gate(const std::string& database, VerdictCacheLimits verdicts);
@@ -155,6 +160,8 @@ class DuckDbEngine final : public SqlEngine {
   // under mutex_, and points a view at its copy once complete.
   void warm_loop();
   std::string qualified(const std::string& table) const;
+  // view_versions() under mutex_.
+  std::map<std::string, std::int64_t> view_versions_locked() const;
 
   DuckDbEngineOptions options_;
   std::shared_ptr<duck::Database> db_;
@@ -175,9 +182,6 @@ class DuckDbEngine final : public SqlEngine {
   bool stopping_ = false;
   std::atomic<std::uint64_t> resident_held_{0};
   std::thread warmer_;
-  std::mutex names_mutex_;
-  std::set<std::string> table_names_;  // lower-cased, for the gate
-  std::uint64_t table_names_generation_ = 0;  // moves whenever table_names_ changes (the gate's verdicts)
 };
 
 }  // namespace etl::cataloger

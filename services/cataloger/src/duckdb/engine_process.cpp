@@ -37,6 +37,15 @@ std::string describe_end(int status) {
   return "ended";
 }
 
+// A child may die between the check that it lives and a request to it (killed,
+// or out of memory): `request` is made once more, on the child started after it.
+template <class Request>
+auto on_a_live_child(Request request) {
+  auto result = request();
+  if (!result.ok() && result.error().code == Errc::unavailable) result = request();
+  return result;
+}
+
 Error errno_error(const char* what) { return make_error(Errc::unavailable, std::string(what) + ": " + std::strerror(errno)); }
 
 }  // namespace
@@ -355,12 +364,8 @@ Result<std::shared_ptr<EngineProcess::Host>> EngineProcess::live_host() {
   return live_host_locked();
 }
 
-// A child may die between the check and the request (killed, or out of memory):
-// each request below is made once more, on the child started after it.
 Result<std::unique_ptr<SqlSession>> EngineProcess::session() {
-  auto made = session_once();
-  if (!made && made.error().code == Errc::unavailable) made = session_once();
-  return made;
+  return on_a_live_child([this] { return session_once(); });
 }
 
 Result<std::unique_ptr<SqlSession>> EngineProcess::session_once() {
@@ -392,27 +397,15 @@ Status EngineProcess::pin(SqlSession& session, const PinnedTable& pinned, const 
 }
 
 Status EngineProcess::check(const std::string& sql, std::set<std::string>* reads) {
-  std::set<std::string> names;
-  std::uint64_t generation = 0;
-  {
-    std::lock_guard lock(names_mutex_);
-    names = table_names_;
-    generation = table_names_generation_;
-  }
-  return gate_->check(sql, names, generation, reads);
+  return gate_->check_current(sql, reads);
 }
 
 std::string EngineProcess::scrub(std::string message) const {
-  const std::string root = options_.engine.files.root() + "/";
-  for (size_t at = message.find(root); at != std::string::npos; at = message.find(root, at))
-    message.replace(at, root.size(), "");
-  return message;
+  return without_folders(std::move(message), {options_.engine.files.root() + "/"});  // the child scrubbed its own
 }
 
 Status EngineProcess::sync_views(Catalog& catalog) {
-  Status synced = sync_views_once(catalog);
-  if (!synced.ok() && synced.error().code == Errc::unavailable) synced = sync_views_once(catalog);
-  return synced;
+  return on_a_live_child([&] { return sync_views_once(catalog); });
 }
 
 Status EngineProcess::sync_views_once(Catalog& catalog) {
@@ -466,34 +459,28 @@ Status EngineProcess::sync_views_once(Catalog& catalog) {
   const json reported = reply->header.value("versions", json::object());
   for (const auto& [name, version] : reported.items())
     if (version.is_number_integer()) versions[name] = version.get<std::int64_t>();
-  std::lock_guard lock(names_mutex_);
   std::set<std::string> names;
   for (const auto& [name, version] : versions) names.insert(name);
-  if (names != table_names_) {
-    table_names_ = std::move(names);
-    ++table_names_generation_;  // verdicts reached for the old set are not reused
-  }
+  gate_->set_tables(std::move(names));
+  std::lock_guard lock(versions_mutex_);
   versions_ = std::move(versions);
   if (reply->header.contains("error")) return wire::error_from_json(reply->header["error"]);
   return {};
 }
 
 std::map<std::string, std::int64_t> EngineProcess::view_versions() {
-  std::lock_guard lock(names_mutex_);
+  std::lock_guard lock(versions_mutex_);
   return versions_;
 }
 
 Status EngineProcess::ping() {
-  auto ping_once = [this]() -> Status {
+  return on_a_live_child([this]() -> Status {
     auto live = live_host();
     if (!live) return std::move(live).error();
     auto reply = control(**live, {{{"type", "ping"}}, {}});
     if (!reply) return std::move(reply).error();
     return {};
-  };
-  Status s = ping_once();
-  if (!s.ok() && s.error().code == Errc::unavailable) s = ping_once();
-  return s;
+  });
 }
 
 }  // namespace etl::cataloger

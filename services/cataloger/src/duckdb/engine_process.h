@@ -133,10 +133,8 @@ class EngineProcess final : public SqlEngine {
   std::atomic<std::uint64_t> starts_{0};
   std::atomic<std::uint64_t> resident_bytes_{0};
   std::chrono::steady_clock::time_point last_start_{};
-  mutable std::mutex names_mutex_;
-  std::map<std::string, std::int64_t> versions_;  // from the child's last sync reply
-  std::set<std::string> table_names_;             // their names, for the gate
-  std::uint64_t table_names_generation_ = 0;
+  std::mutex versions_mutex_;
+  std::map<std::string, std::int64_t> versions_;  // from the child's last sync reply (their names: the gate's tables)
 };
 
 }  // namespace etl::cataloger

@@ -386,4 +386,22 @@ Status SqlGate::check(const std::string& sql, const std::set<std::string>& table
   return verdict;
 }
 
+void SqlGate::set_tables(std::set<std::string> tables) {
+  std::lock_guard lock(tables_mutex_);
+  if (tables == tables_) return;
+  tables_ = std::move(tables);
+  ++tables_generation_;
+}
+
+Status SqlGate::check_current(const std::string& sql, std::set<std::string>* reads) {
+  std::set<std::string> tables;
+  std::uint64_t generation = 0;
+  {
+    std::lock_guard lock(tables_mutex_);
+    tables = tables_;
+    generation = tables_generation_;
+  }
+  return check(sql, tables, generation, reads);
+}
+
 }  // namespace etl::cataloger

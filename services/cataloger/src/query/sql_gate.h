@@ -54,6 +54,12 @@ class SqlGate final {
   // is reused for exactly `sql` until the set changes.
   Status check(const std::string& sql, const std::set<std::string>& tables, std::uint64_t generation,
                std::set<std::string>* reads = nullptr);
+  // The tables statements may name from now on (lower-cased): the engine's
+  // views. A set that differs from the last one moves the generation, so the
+  // verdicts reached under the old set are not reused.
+  void set_tables(std::set<std::string> tables);
+  // check(sql, <the tables set last>, <their generation>, reads).
+  Status check_current(const std::string& sql, std::set<std::string>* reads = nullptr);
   const VerdictCache& verdicts() const { return verdicts_; }
 
  private:
@@ -63,6 +69,9 @@ class SqlGate final {
   std::unique_ptr<duck::Connection> conn_;
   std::string database_;
   VerdictCache verdicts_;
+  std::mutex tables_mutex_;  // not mutex_: a long parse does not hold back set_tables
+  std::set<std::string> tables_;
+  std::uint64_t tables_generation_ = 0;
 };
 
 }  // namespace etl::cataloger
