@@ -61,6 +61,7 @@ struct EngineProcess::Host {
   std::mutex control_mutex;             // one control request at a time
   // What the child's copy of the catalog holds (sync_views), under sync_mutex.
   std::mutex sync_mutex;
+  std::atomic<bool> has_catalog{false};  // a "catalog" message reached it
   bool synced = false;   // the child holds every table's partitions of `generation`
   bool current = false;  // ... and every view reads them (nothing to retry)
   std::uint64_t generation = 0;
@@ -372,6 +373,9 @@ Result<std::unique_ptr<SqlSession>> EngineProcess::session_once() {
   auto live = live_host();
   if (!live) return std::move(live).error();
   std::shared_ptr<Host> host = std::move(live).value();
+  // A child started after the last sync_views (the one before died in between)
+  // has no views yet: it gets them before any statement runs there.
+  if (Catalog* catalog = catalog_.load(); catalog && !host->has_catalog) ETL_RETURN_IF_ERROR(sync_host(*host, *catalog));
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
     return errno_error("cannot make a query engine session");
@@ -409,26 +413,30 @@ Status EngineProcess::sync_views(Catalog& catalog) {
 }
 
 Status EngineProcess::sync_views_once(Catalog& catalog) {
+  catalog_.store(&catalog);
   auto live = live_host();
   if (!live) return std::move(live).error();
-  std::shared_ptr<Host> host = std::move(live).value();
-  std::lock_guard sync(host->sync_mutex);
+  return sync_host(**live, catalog);
+}
+
+Status EngineProcess::sync_host(Host& host, Catalog& catalog) {
+  std::lock_guard sync(host.sync_mutex);
   const std::uint64_t generation = catalog.generation();
   // Nothing moved since the child brought every view up to this generation: no
   // request (the views, their versions and the epoch move only in a sync).
-  if (host->synced && host->current && host->generation == generation) return {};
+  if (host.synced && host.current && host.generation == generation) return {};
   json request = {{"type", "sync"}};
   std::map<std::string, std::int64_t> sending;
   bool complete = true;
-  if (!host->synced || host->generation != generation) {
+  if (!host.synced || host.generation != generation) {
     // The tables, and the partitions of those the child does not hold at their version.
     auto tables = catalog.list_tables();
     if (!tables) return std::move(tables).error();
     json list = json::array(), partitions = json::object();
     for (const auto& t : *tables) {
       list.push_back(wire::table_to_json(t));
-      auto held = host->sent_versions.find(t.name);
-      if (held != host->sent_versions.end() && held->second == t.data_version) {
+      auto held = host.sent_versions.find(t.name);
+      if (held != host.sent_versions.end() && held->second == t.data_version) {
         sending[t.name] = t.data_version;
         continue;
       }
@@ -445,15 +453,16 @@ Status EngineProcess::sync_views_once(Catalog& catalog) {
     request = {{"type", "catalog"}, {"generation", generation}, {"tables", std::move(list)},
                {"partitions", std::move(partitions)}};
   }
-  auto reply = control(*host, {request, {}});
+  auto reply = control(host, {request, {}});
   if (!reply) return std::move(reply).error();
   if (request["type"] == "catalog") {
-    host->sent_versions = std::move(sending);
-    host->synced = complete;
-    host->generation = generation;
+    host.sent_versions = std::move(sending);
+    host.synced = complete;
+    host.generation = generation;
+    host.has_catalog = true;
   }
-  host->epoch = reply->header.value("epoch", std::uint64_t{0});
-  host->current = reply->header.value("current", false);
+  host.epoch = reply->header.value("epoch", std::uint64_t{0});
+  host.current = reply->header.value("current", false);
   resident_bytes_.store(reply->header.value("resident_bytes", std::uint64_t{0}));
   std::map<std::string, std::int64_t> versions;
   const json reported = reply->header.value("versions", json::object());

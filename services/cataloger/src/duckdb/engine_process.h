@@ -118,6 +118,8 @@ class EngineProcess final : public SqlEngine {
   Result<std::shared_ptr<Host>> live_host();
   Result<std::unique_ptr<SqlSession>> session_once();
   Status sync_views_once(Catalog& catalog);
+  // Brings `host`'s views up to `catalog` (one request, none when nothing moved).
+  Status sync_host(Host& host, Catalog& catalog);
   Result<std::shared_ptr<Host>> start_host();
   // One control request and its reply; a failure takes the child for dead.
   Result<engine_wire::Message> control(Host& host, const engine_wire::Message& request);
@@ -133,6 +135,9 @@ class EngineProcess final : public SqlEngine {
   std::atomic<std::uint64_t> starts_{0};
   std::atomic<std::uint64_t> resident_bytes_{0};
   std::chrono::steady_clock::time_point last_start_{};
+  // The catalog sync_views last read: a child started later gets its views from
+  // it before a session (the query manager owns it and outlives this engine).
+  std::atomic<Catalog*> catalog_{nullptr};
   std::mutex versions_mutex_;
   std::map<std::string, std::int64_t> versions_;  // from the child's last sync reply (their names: the gate's tables)
 };
