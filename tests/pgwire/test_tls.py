@@ -81,7 +81,7 @@ class Up:
             "ETL_RAW_URL": "file://./data/demo/raw",
             "ETL_TRANSFORMED_URL": "file://./data/demo/transformed",
             "ETL_PG_READ_TIMEOUT_S": "2",
-            "ETL_LOG_LEVEL": "warn",
+            "ETL_LOG_LEVEL": "info",  # the log is printed when it ended early
         })
         env.update(extra)
         self.log_path = path(f"up-{self.ports['pg']}.log")
@@ -102,6 +102,8 @@ class Up:
         raise RuntimeError("spotify-etl up did not serve the demo data; log: " + open(self.log_path).read()[-3000:])
 
     def stop(self):
+        if self.proc.poll() is not None:  # it ended before the tests were done: say how
+            print(f"\nspotify-etl up ended early with {self.proc.returncode}; log:\n" + open(self.log_path).read()[-3000:])
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:

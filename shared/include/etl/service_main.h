@@ -35,7 +35,8 @@ struct Program {
 // Blocks SIGTERM/SIGINT in this thread (and the threads it starts later) so
 // `wait_for_shutdown_signal` can take them. Call before starting threads.
 void block_shutdown_signals();
-// Waits for SIGTERM or SIGINT; returns its number.
+// Waits for SIGTERM or SIGINT, logs "shutting down" with the signal and the
+// sender's pid; returns its number.
 int wait_for_shutdown_signal();
 // Runs `stop` with a deadline; past it the process exits 0 at once (writes are
 // atomic, so abandoning them corrupts nothing).

@@ -1,5 +1,7 @@
 #include "etl/log.h"
 
+#include "etl/crash_report.h"
+
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -53,6 +55,7 @@ void init(std::string_view service, std::string_view level, std::string_view for
   }
   g_logger->set_level(spdlog::level::from_str(std::string(level)));
   g_logger->flush_on(spdlog::level::info);
+  install_crash_report(service, g_json);
 }
 
 void write(Level level, std::string_view msg, const nlohmann::json& fields) {

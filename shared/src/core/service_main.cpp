@@ -23,9 +23,13 @@ int wait_for_shutdown_signal() {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
-  int sig = 0;
-  while (sigwait(&set, &sig) != 0) {
+  siginfo_t info{};
+  int sig = -1;
+  while ((sig = sigwaitinfo(&set, &info)) < 0) {
   }
+  // Who asked: a shutdown nobody expected is then traced to its sender.
+  log::info("shutting down",
+            {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}, {"sender_pid", static_cast<long>(info.si_pid)}});
   return sig;
 }
 
@@ -92,8 +96,7 @@ int run_program(const Program& program, int argc, char** argv) {
     return 1;
   }
   log::info("started", {{"version", ETL_VERSION}, {"variables_set", config->set_variables}});
-  int sig = wait_for_shutdown_signal();
-  log::info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  (void)wait_for_shutdown_signal();
   stop_with_deadline([&] { (*runnable)->stop(); });
   runnable->reset();
   log::info("stopped");

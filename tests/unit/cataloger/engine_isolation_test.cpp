@@ -41,6 +41,15 @@ TEST(EngineWire, BrokenFramesAreRefusedNotRead) {
   EXPECT_FALSE(wire::decode(wire::encode({nlohmann::json::array(), {}}))) << "the header must be an object";
 }
 
+TEST(EngineWire, AnErrorQuotingBytesThatAreNotUtf8StillTravels) {
+  // DuckDB may quote a file's bytes in a message; the header is JSON, which needs UTF-8.
+  auto frame = wire::encode(wire::result_message(make_error(Errc::invalid_argument, "bad value '\xff\xfe' in a.csv")));
+  auto back = wire::result_from_message(wire::decode(frame).value());
+  ASSERT_FALSE(back);
+  EXPECT_EQ(back.error().code, Errc::invalid_argument);
+  EXPECT_EQ(back.error().message, "bad value '\xEF\xBF\xBD\xEF\xBF\xBD' in a.csv");
+}
+
 TEST(EngineWire, ResultsAndErrorsKeepEveryField) {
   ResultSet r;
   r.columns = {{"n", "BIGINT"}, {"name", "VARCHAR"}};

@@ -67,8 +67,10 @@ struct EngineProcess::Host {
   std::uint64_t generation = 0;
   std::map<std::string, std::int64_t> sent_versions;  // table -> data_version of the partitions it holds
 
+  // pid stays 0 when the spawn failed: then there is nothing to kill or reap, and
+  // kill(0) or waitpid(0) would reach the cataloger's own process group.
   ~Host() {
-    end(std::chrono::milliseconds(0));
+    if (pid > 0) end(std::chrono::milliseconds(0));
     if (control >= 0) ::close(control);
     if (interrupts >= 0) ::close(interrupts);
   }
@@ -76,7 +78,7 @@ struct EngineProcess::Host {
   void kill() noexcept {
     std::lock_guard lock(end_mutex_);
     dead = true;
-    if (!reaped_) ::kill(pid, SIGKILL);
+    if (!reaped_ && pid > 0) ::kill(pid, SIGKILL);
   }
   // Waits up to `grace` for it to exit (after control closed), then kills it;
   // reaps it once and says how it ended.
@@ -84,6 +86,7 @@ struct EngineProcess::Host {
     std::lock_guard lock(end_mutex_);
     dead = true;
     if (reaped_) return how_;
+    if (pid <= 0) return "not started";
     int status = 0;
     auto until = Clock::now() + grace;
     pid_t got = 0;
@@ -101,7 +104,7 @@ struct EngineProcess::Host {
   // Whether it has ended by itself (reaped then); cheap.
   bool ended() {
     std::lock_guard lock(end_mutex_);
-    if (reaped_) return true;
+    if (reaped_ || pid <= 0) return true;
     int status = 0;
     if (::waitpid(pid, &status, WNOHANG) != pid) return false;
     reaped_ = true;
@@ -269,6 +272,12 @@ Result<std::shared_ptr<EngineProcess::Host>> EngineProcess::start_host() {
   int child_interrupts = ::fcntl(interrupts[1], F_DUPFD_CLOEXEC, 100);
   ::close(controls[1]);
   ::close(interrupts[1]);
+  if (child_control < 0 || child_interrupts < 0) {
+    Error e = errno_error("cannot make the query engine's sockets");
+    for (int fd : {child_control, child_interrupts, controls[0], interrupts[0]})
+      if (fd >= 0) ::close(fd);
+    return e;
+  }
   auto host = std::make_shared<Host>();
   host->control = controls[0];
   host->interrupts = interrupts[0];
@@ -306,10 +315,9 @@ Result<std::shared_ptr<EngineProcess::Host>> EngineProcess::start_host() {
   posix_spawn_file_actions_destroy(&actions);
   ::close(child_control);
   ::close(child_interrupts);
-  if (child_control < 0 || child_interrupts < 0 || spawned != 0) {
-    if (spawned == 0) ::kill(pid, SIGKILL);
+  if (spawned != 0) {
     return make_error(Errc::unavailable, "cannot start the query engine process (" + program + "): " +
-                                             std::strerror(spawned ? spawned : errno) +
+                                             std::strerror(spawned) +
                                              " (ETL_QUERY_ISOLATION=none runs DuckDB in the cataloger)");
   }
   host->pid = pid;

@@ -61,7 +61,8 @@ Status read_exact(int fd, char* data, std::size_t size, std::optional<Clock::tim
 }  // namespace
 
 std::string encode(const Message& message) {
-  const std::string header = message.header.dump();
+  // Never throws: a byte that is not UTF-8 (in a message DuckDB quoted from data) becomes U+FFFD.
+  const std::string header = message.header.dump(-1, ' ', false, json::error_handler_t::replace);
   std::size_t total = sizeof(std::uint32_t) + sizeof(std::uint64_t) + header.size();
   for (const auto& p : message.parts) total += sizeof(std::uint64_t) + p.size();
   std::string out;

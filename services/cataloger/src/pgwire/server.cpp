@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <system_error>
 
 #include "etl/log.h"
 
@@ -135,7 +136,14 @@ void Server::accept_loop() {
     std::memcpy(&key, bytes.data(), sizeof key);
     conn.session = std::make_unique<Session>(fd, shared_, pid, key);
     connections_.inc();
-    conn.thread = std::thread([this, c = &conn] { serve(c); });
+    try {
+      conn.thread = std::thread([this, c = &conn] { serve(c); });
+    } catch (const std::system_error& e) {  // no thread to be had (the host's task limit): this client is refused
+      log::warn("PostgreSQL connection refused: cannot start its thread", {{"error", e.what()}});
+      connections_.dec();
+      conns_.pop_back();
+      refuse(fd, "the server cannot take another connection now (no thread to serve it); try again later");
+    }
   }
 }
 
@@ -154,11 +162,14 @@ void Server::serve(Conn* conn) {
   ended.reset();
 }
 
-void Server::refuse(int fd) {
+void Server::refuse(int fd, const std::string& why) {
   refused_.inc();
   Writer w;
-  write_error(w, ErrorFields{"FATAL", "53300", "sorry, too many clients already (ETL_PG_MAX_CONNECTIONS=" +
-                                                  std::to_string(options_.max_connections) + ")", "", ""});
+  write_error(w, ErrorFields{"FATAL", "53300",
+                             !why.empty() ? why
+                                          : "sorry, too many clients already (ETL_PG_MAX_CONNECTIONS=" +
+                                                std::to_string(options_.max_connections) + ")",
+                             "", ""});
   (void)::send(fd, w.buffer().data(), w.buffer().size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   ::shutdown(fd, SHUT_WR);  // the error, then end of stream; the fd stays open until the client reads it
   if (refused_fds_.size() >= kMaxLingering) {

@@ -65,7 +65,8 @@ class Server final {
   void serve(Conn* conn);
   void cancel(std::int32_t pid, std::int32_t key);
   void reap();
-  void refuse(int fd);
+  // Sends the client a FATAL (53300, `why`; by default too many clients) and lets it go.
+  void refuse(int fd, const std::string& why = "");
   void linger_refused(bool all);
 
   ServerOptions options_;
