@@ -50,6 +50,28 @@ TEST(EngineWire, AnErrorQuotingBytesThatAreNotUtf8StillTravels) {
   EXPECT_EQ(back.error().message, "bad value '\xEF\xBF\xBD\xEF\xBF\xBD' in a.csv");
 }
 
+TEST(EngineWire, FieldsOfAnotherTypeReadAsMissingNeverThrow) {
+  // The engine process runs hostile SQL: what it sends is read without trusting it.
+  nlohmann::json h = {{"ok", "yes"}, {"epoch", "3"}, {"id", 7}, {"error", "text"}, {"name", 5},
+                      {"files", {{1, 2, 3, 4, 5}, {"k", 10, "e", "parquet", nlohmann::json::array()}}}};
+  EXPECT_EQ(wire::field(h, "epoch", std::uint64_t{9}), 9u);
+  EXPECT_EQ(wire::field(h, "id", std::uint64_t{0}), 7u);
+  nlohmann::json numbers = {{"float", -1e2}, {"negative", -1}, {"huge", std::uint64_t{1} << 40}};
+  EXPECT_EQ(wire::field(numbers, "float", std::uint64_t{5}), 5u) << "a float is not an integer (found by fuzz_engine_wire)";
+  EXPECT_EQ(wire::field(numbers, "negative", std::uint64_t{5}), 5u);
+  EXPECT_EQ(wire::field(numbers, "negative", std::int64_t{5}), -1);
+  EXPECT_EQ(wire::field(numbers, "huge", std::int32_t{5}), 5) << "out of the type's range";
+  EXPECT_EQ(wire::field(nlohmann::json::array(), "id", std::uint64_t{1}), 1u) << "not an object";
+  EXPECT_EQ(wire::error_from_json(wire::field(h, "error", nlohmann::json::object())).code, Errc::internal);
+  EXPECT_EQ(wire::table_from_json(h).name, "");
+  auto p = wire::partition_from_json(h);
+  ASSERT_EQ(p.files.size(), 1u) << "the file of the wrong shape is skipped";
+  EXPECT_EQ(p.files[0].key, "k");
+  auto r = wire::result_from_message({h, {"csv"}});
+  ASSERT_FALSE(r) << "ok that is not true is not ok";
+  EXPECT_EQ(r.error().code, Errc::internal);
+}
+
 TEST(EngineWire, ResultsAndErrorsKeepEveryField) {
   ResultSet r;
   r.columns = {{"n", "BIGINT"}, {"name", "VARCHAR"}};

@@ -132,7 +132,7 @@ class EngineProcess::RemoteSession final : public SqlSession {
   Result<ResultSet> execute(const std::string& sql, std::size_t max_bytes, bool want_csv) override {
     auto reply = roundtrip({{{"type", "execute"}, {"sql", sql}, {"max_bytes", max_bytes}, {"want_csv", want_csv}}, {}});
     if (!reply) return std::move(reply).error();
-    engine_.resident_bytes_.store(reply->header.value("resident_bytes", std::uint64_t{0}));
+    engine_.resident_bytes_.store(wire::field(reply->header, "resident_bytes", std::uint64_t{0}));
     return wire::result_from_message(std::move(reply).value());
   }
   // The interrupt socket takes 8 bytes at once or not at all; a full socket (the
@@ -341,7 +341,7 @@ Result<std::shared_ptr<EngineProcess::Host>> EngineProcess::start_host() {
   if (!reply)
     return make_error(reply.error().code, "the query engine process did not start: " + reply.error().message +
                                               " (ETL_QUERY_ISOLATION=none runs DuckDB in the cataloger)");
-  host->epoch = reply->header.value("epoch", std::uint64_t{0});
+  host->epoch = wire::field(reply->header, "epoch", std::uint64_t{0});
   metrics_.counter("spotify_etl_cataloger_query_engine_starts_total", "Query engine processes started").inc();
   log::info("query engine process started",
             {{"pid", pid}, {"memory_cap_bytes", options_.memory_cap}, {"number", host->number}});
@@ -364,7 +364,8 @@ Result<wire::Message> EngineProcess::control_with_fd(Host& host, const wire::Mes
     log::error("the query engine process stopped", {{"pid", host.pid}, {"how", how}, {"error", reply.error().message}});
     return make_error(Errc::unavailable, "the query engine process stopped (" + how + "); retry the query");
   }
-  if (!reply->header.value("ok", false)) return wire::error_from_json(reply->header.value("error", json::object()));
+  if (!wire::field(reply->header, "ok", false))
+    return wire::error_from_json(wire::field(reply->header, "error", json::object()));
   return reply;
 }
 
@@ -393,9 +394,9 @@ Result<std::unique_ptr<SqlSession>> EngineProcess::session_once() {
     ::close(pair[0]);
     return std::move(reply).error();
   }
-  std::uint64_t epoch = (host->number << 32) | (reply->header.value("epoch", std::uint64_t{0}) & 0xffffffffu);
+  std::uint64_t epoch = (host->number << 32) | (wire::field(reply->header, "epoch", std::uint64_t{0}) & 0xffffffffu);
   return std::unique_ptr<SqlSession>(
-      std::make_unique<RemoteSession>(*this, host, pair[0], reply->header.value("id", std::uint64_t{0}), epoch));
+      std::make_unique<RemoteSession>(*this, host, pair[0], wire::field(reply->header, "id", std::uint64_t{0}), epoch));
 }
 
 Status EngineProcess::pin(SqlSession& session, const PinnedTable& pinned, const TableInfo* current) {
@@ -404,7 +405,8 @@ Status EngineProcess::pin(SqlSession& session, const PinnedTable& pinned, const 
   if (current) request["current"] = wire::table_to_json(*current);
   auto reply = remote.roundtrip({request, {}});
   if (!reply) return std::move(reply).error();
-  if (!reply->header.value("ok", false)) return wire::error_from_json(reply->header.value("error", json::object()));
+  if (!wire::field(reply->header, "ok", false))
+    return wire::error_from_json(wire::field(reply->header, "error", json::object()));
   return {};
 }
 
@@ -469,11 +471,11 @@ Status EngineProcess::sync_host(Host& host, Catalog& catalog) {
     host.generation = generation;
     host.has_catalog = true;
   }
-  host.epoch = reply->header.value("epoch", std::uint64_t{0});
-  host.current = reply->header.value("current", false);
-  resident_bytes_.store(reply->header.value("resident_bytes", std::uint64_t{0}));
+  host.epoch = wire::field(reply->header, "epoch", std::uint64_t{0});
+  host.current = wire::field(reply->header, "current", false);
+  resident_bytes_.store(wire::field(reply->header, "resident_bytes", std::uint64_t{0}));
   std::map<std::string, std::int64_t> versions;
-  const json reported = reply->header.value("versions", json::object());
+  const json reported = wire::field(reply->header, "versions", json::object());
   for (const auto& [name, version] : reported.items())
     if (version.is_number_integer()) versions[name] = version.get<std::int64_t>();
   std::set<std::string> names;
@@ -481,7 +483,7 @@ Status EngineProcess::sync_host(Host& host, Catalog& catalog) {
   gate_->set_tables(std::move(names));
   std::lock_guard lock(versions_mutex_);
   versions_ = std::move(versions);
-  if (reply->header.contains("error")) return wire::error_from_json(reply->header["error"]);
+  if (reply->header.contains("error")) return wire::error_from_json(reply->header["error"]);  // never throws
   return {};
 }
 

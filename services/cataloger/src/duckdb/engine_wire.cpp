@@ -182,9 +182,9 @@ Result<int> receive_fd(int socket, std::chrono::milliseconds timeout) {
 json to_json(const Error& error) { return {{"code", static_cast<int>(error.code)}, {"message", error.message}}; }
 
 Error error_from_json(const json& j) {
-  int code = j.value("code", static_cast<int>(Errc::internal));
-  if (code < 0 || code > static_cast<int>(Errc::internal)) code = static_cast<int>(Errc::internal);
-  return Error{static_cast<Errc>(code), j.value("message", std::string("the query engine failed"))};
+  std::int64_t code = field(j, "code", static_cast<std::int64_t>(Errc::internal));
+  if (code < 0 || code > static_cast<std::int64_t>(Errc::internal)) code = static_cast<std::int64_t>(Errc::internal);
+  return Error{static_cast<Errc>(code), field(j, "message", std::string("the query engine failed"))};
 }
 
 namespace {
@@ -216,16 +216,16 @@ json table_to_json(const TableInfo& t) {
 
 TableInfo table_from_json(const json& j) {
   TableInfo t;
-  t.name = j.value("name", "");
-  t.database = j.value("database", "");
-  t.location = j.value("location", "");
-  t.format = j.value("format", "");
-  t.columns = columns_from_json(j.value("columns", json::array()));
-  t.partition_keys = j.value("partition_keys", std::vector<std::string>{});
-  t.partitions = j.value("partitions", std::int64_t{0});
-  t.version = j.value("version", std::int64_t{0});
-  t.data_version = j.value("data_version", std::int64_t{0});
-  t.updated_at = j.value("updated_at", "");
+  t.name = field(j, "name", std::string());
+  t.database = field(j, "database", std::string());
+  t.location = field(j, "location", std::string());
+  t.format = field(j, "format", std::string());
+  t.columns = columns_from_json(field(j, "columns", json::array()));
+  t.partition_keys = field(j, "partition_keys", std::vector<std::string>{});
+  t.partitions = field(j, "partitions", std::int64_t{0});
+  t.version = field(j, "version", std::int64_t{0});
+  t.data_version = field(j, "data_version", std::int64_t{0});
+  t.updated_at = field(j, "updated_at", std::string());
   return t;
 }
 
@@ -238,10 +238,11 @@ json partition_to_json(const PartitionInfo& p) {
 
 PartitionInfo partition_from_json(const json& j) {
   PartitionInfo p;
-  p.values = j.value("values", std::vector<std::string>{});
-  p.location = j.value("location", "");
-  for (const auto& f : j.value("files", json::array())) {
-    if (!f.is_array() || f.size() != 5) continue;
+  p.values = field(j, "values", std::vector<std::string>{});
+  p.location = field(j, "location", std::string());
+  for (const auto& f : field(j, "files", json::array())) {
+    if (!f.is_array() || f.size() != 5 || !f[0].is_string() || !f[2].is_string() || !f[3].is_string()) continue;
+    if (!f[1].is_number_unsigned() && !(f[1].is_number_integer() && f[1].get<std::int64_t>() >= 0)) continue;
     DataFile d;
     d.key = f[0].get<std::string>();
     d.size = f[1].get<std::uint64_t>();
@@ -259,10 +260,10 @@ json pinned_to_json(const PinnedTable& p) {
 
 PinnedTable pinned_from_json(const json& j) {
   PinnedTable p;
-  p.table = j.value("table", "");
-  p.snapshot_id = j.value("snapshot_id", std::int64_t{0});
-  p.columns = j.value("columns", std::vector<std::string>{});
-  p.keys = j.value("keys", std::vector<std::string>{});
+  p.table = field(j, "table", std::string());
+  p.snapshot_id = field(j, "snapshot_id", std::int64_t{0});
+  p.columns = field(j, "columns", std::vector<std::string>{});
+  p.keys = field(j, "keys", std::vector<std::string>{});
   return p;
 }
 
@@ -279,11 +280,11 @@ Message result_message(Result<ResultSet> result) {
 }
 
 Result<ResultSet> result_from_message(Message m) {
-  if (!m.header.value("ok", false)) return error_from_json(m.header.value("error", json::object()));
+  if (!field(m.header, "ok", false)) return error_from_json(field(m.header, "error", json::object()));
   if (m.parts.empty()) return broken("a result without its CSV");
   ResultSet out;
-  out.columns = columns_from_json(m.header.value("columns", json::array()));
-  out.bytes = m.header.value("bytes", std::size_t{0});
+  out.columns = columns_from_json(field(m.header, "columns", json::array()));
+  out.bytes = field(m.header, "bytes", std::size_t{0});
   out.csv = std::move(m.parts.back());
   m.parts.pop_back();
   out.rows = std::move(m.parts);

@@ -7,8 +7,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -44,7 +46,55 @@ Result<Message> read_message(int fd, std::optional<std::chrono::milliseconds> ti
 Status send_fd(int socket, int fd);
 Result<int> receive_fd(int socket, std::chrono::milliseconds timeout);
 
-// The values the two ends exchange.
+// A header's field, or `fallback` when it is missing or of another type. What the
+// engine process sends is read as untrusted (it runs hostile SQL): no read throws.
+template <class T>
+T field(const nlohmann::json& j, const char* key, T fallback) noexcept {
+  if (!j.is_object()) return fallback;
+  auto it = j.find(key);
+  if (it == j.end()) return fallback;
+  const nlohmann::json& v = *it;
+  try {
+    if constexpr (std::is_same_v<T, nlohmann::json>) {
+      return v;
+    } else if constexpr (std::is_same_v<T, bool>) {
+      return v.is_boolean() ? v.get<bool>() : fallback;
+    } else if constexpr (std::is_integral_v<T>) {
+      // Integers only, and only those T holds (a float or an out-of-range value
+      // converted to T would be undefined behaviour).
+      if (v.is_number_unsigned()) {
+        auto u = v.get<std::uint64_t>();
+        return u <= static_cast<std::uint64_t>(std::numeric_limits<T>::max()) ? static_cast<T>(u) : fallback;
+      }
+      if (v.is_number_integer()) {
+        auto i = v.get<std::int64_t>();
+        if constexpr (std::is_unsigned_v<T>) {
+          return i >= 0 && static_cast<std::uint64_t>(i) <= std::numeric_limits<T>::max() ? static_cast<T>(i) : fallback;
+        } else {
+          return i >= std::numeric_limits<T>::min() && i <= std::numeric_limits<T>::max() ? static_cast<T>(i) : fallback;
+        }
+      }
+      return fallback;
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      return v.is_string() ? v.get<std::string>() : fallback;
+    } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+      if (!v.is_array()) return fallback;
+      T out;
+      for (const auto& e : v) {
+        if (!e.is_string()) return fallback;
+        out.push_back(e.get<std::string>());
+      }
+      return out;
+    } else {
+      static_assert(sizeof(T) == 0, "field: a type it does not read");
+    }
+  } catch (...) {  // only bad_alloc is left
+    return fallback;
+  }
+}
+
+// The values the two ends exchange; the *_from_json never throw (fields of
+// another type read as missing).
 nlohmann::json to_json(const Error& error);
 Error error_from_json(const nlohmann::json& json);
 nlohmann::json table_to_json(const TableInfo& table);
