@@ -193,6 +193,22 @@ class Psycopg(unittest.TestCase):
             cur.execute("SELECT count(*) FROM songs_data WHERE song_id = %s", ("'; DROP TABLE songs_data; --",))
             self.assertEqual(cur.fetchone()[0], 0)
 
+    def test_pivot_statements_run_as_their_select(self):
+        # A top-level PIVOT (and UNPIVOT) is a query; without its IN list it is two
+        # statements to DuckDB and is refused saying how to write it.
+        sql = "PIVOT albums_data ON album_type IN ('album', 'single') USING count(*) GROUP BY dt ORDER BY dt"
+        want = [tuple(r) for r in http_query(sql)["rows"]]
+        self.assertTrue(want)
+        with self.conn.cursor() as cur:
+            cur.execute(sql)
+            self.assertEqual([d.name for d in cur.description], ["dt", "album", "single"])
+            self.assertEqual(cur.fetchall(), want)
+            cur.execute("UNPIVOT (SELECT 1 AS a, 2 AS b) ON a, b INTO NAME k VALUE v")
+            self.assertEqual(cur.fetchall(), [("a", 1), ("b", 2)])
+        with self.assertRaises(psycopg.errors.InsufficientPrivilege) as e:
+            self.conn.execute("PIVOT albums_data ON album_type USING count(*)")
+        self.assertIn("ON col IN (", str(e.exception))
+
     def test_type_oids_and_python_values(self):
         with self.conn.cursor() as cur:
             cur.execute("SELECT song_name, duration_ms, explicit, artist_ids, extracted_at, dt, popularity "

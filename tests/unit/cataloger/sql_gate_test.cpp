@@ -216,6 +216,20 @@ TEST_F(Gate, APivotWithoutAnInListIsRefusedSayingWhatToWrite) {
   EXPECT_NE(refused("SELECT * FROM (PIVOT albums_data ON album_type USING count(*))").find("ON col IN ("),
             std::string::npos);
   EXPECT_TRUE(check("SELECT * FROM (PIVOT albums_data ON album_type IN ('album', 'single') USING count(*))").ok());
+  EXPECT_NE(refused("PIVOT albums_data ON album_type USING count(*)").find("ON col IN ("), std::string::npos);
+}
+
+TEST_F(Gate, PivotAndUnpivotStatementsPassAsTheQueriesTheyAre) {
+  for (const char* sql : {"PIVOT albums_data ON album_type IN ('album', 'single') USING count(*)",
+                          "PIVOT_WIDER albums_data ON album_type IN ('album') USING count(*) GROUP BY dt",
+                          "UNPIVOT albums_data ON total_tracks, popularity INTO NAME k VALUE v",
+                          "EXPLAIN PIVOT albums_data ON album_type IN ('album') USING count(*)"})
+    EXPECT_TRUE(check(sql).ok()) << sql << ": " << check(sql).error().message;
+  EXPECT_NE(refused("PIVOT \"/tmp/x.csv\" ON a IN ('x') USING count(*)"), "(accepted)");
+  EXPECT_NE(refused("PIVOT albums_data ON album_type IN ('album') USING count(*) GROUP BY "
+                    "(SELECT 1 FROM read_text('/etc/passwd'))"),
+            "(accepted)");
+  EXPECT_NE(refused("PIVOT duckdb_settings ON name IN ('x') USING count(*)"), "(accepted)");
 }
 
 TEST_F(Gate, FunctionsThatPlanOtherSqlOrReadSystemTablesAreRefused) {

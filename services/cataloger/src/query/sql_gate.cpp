@@ -312,7 +312,7 @@ Status check_syntax_tree(const json& serialized, const std::set<std::string>& ta
   if (serialized.value("error", true)) {
     std::string message = serialized.value("error_message", std::string("the statement does not parse"));
     if (message.find("Only SELECT") != std::string::npos)
-      return refuse("only read-only statements are allowed (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN of a query)");
+      return refuse("only read-only statements are allowed (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN of a query, PIVOT)");
     return make_error(Errc::invalid_argument, message);
   }
   auto statements = serialized.find("statements");

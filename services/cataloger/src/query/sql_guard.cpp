@@ -163,7 +163,12 @@ constexpr std::array kQuadraticFunctions = {"levenshtein", "editdist3", "damerau
                                             "jaro_winkler_similarity"};
 
 // The statement kinds a request may start with.
-constexpr std::array kAllowedFirstWords = {"select", "with", "show", "describe", "explain", "from", "values", "summarize"};
+// PIVOT / UNPIVOT (and synonyms) as a statement are a SELECT over a pivoted table.
+constexpr std::array kAllowedFirstWords = {"select", "with",      "show",  "describe",    "explain", "from",
+                                           "values", "summarize", "pivot", "pivot_wider", "unpivot", "pivot_longer"};
+// What EXPLAIN may explain: a query.
+constexpr std::array kQueryFirstWords = {"select", "with",        "from",    "values",
+                                         "pivot",  "pivot_wider", "unpivot", "pivot_longer"};
 
 // Keywords after which a table is named: `FROM t`, `JOIN t`, `FROM ONLY t`,
 // `PIVOT t ON ...` (and its synonyms), `DESCRIBE t`, `TABLE t`.
@@ -219,16 +224,15 @@ Status check_statement(std::span<const SqlToken> t) {
   bool starts_ok = (first.kind == TokenKind::word && contains(kAllowedFirstWords, first.text)) ||
                    (first.kind == TokenKind::symbol && first.text == "(");
   if (!starts_ok)
-    return refuse("only read-only statements are allowed (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN); got '" +
+    return refuse("only read-only statements are allowed (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN, PIVOT); got '" +
                   std::string(first.source) + "'");
   size_t body = 0;  // index of the first token of the explained query
   if (first.kind == TokenKind::word && first.text == "explain") {
     body = 1;
     if (body < t.size() && t[body].kind == TokenKind::word && t[body].text == "analyze") ++body;
-    bool query_follows = body < t.size() && ((t[body].kind == TokenKind::word &&
-                                              (t[body].text == "select" || t[body].text == "with" ||
-                                               t[body].text == "from" || t[body].text == "values")) ||
-                                             (t[body].kind == TokenKind::symbol && t[body].text == "("));
+    bool query_follows =
+        body < t.size() && ((t[body].kind == TokenKind::word && contains(kQueryFirstWords, t[body].text)) ||
+                            (t[body].kind == TokenKind::symbol && t[body].text == "("));
     if (!query_follows) return refuse("EXPLAIN is allowed only of a SELECT or WITH query");
   }
 
