@@ -209,6 +209,14 @@ class Psycopg(unittest.TestCase):
             self.conn.execute("PIVOT albums_data ON album_type USING count(*)")
         self.assertIn("ON col IN (", str(e.exception))
 
+    def test_postgres_functions_that_read_nothing_run(self):
+        rows = self.conn.execute("SELECT pg_typeof(popularity), pg_size_pretty(2048) FROM songs_data LIMIT 1").fetchall()
+        self.assertEqual(len(rows), 1)
+        self.assertIn(rows[0][0], ("integer", "bigint"))
+        self.assertEqual(rows[0][1], "2.0 KiB")
+        with self.assertRaises(psycopg.errors.InsufficientPrivilege):  # its body reads duckdb_views()
+            self.conn.execute("SELECT pg_get_viewdef(1)")
+
     def test_type_oids_and_python_values(self):
         with self.conn.cursor() as cur:
             cur.execute("SELECT song_name, duration_ms, explicit, artist_ids, extracted_at, dt, popularity "

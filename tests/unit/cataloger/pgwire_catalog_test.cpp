@@ -40,6 +40,17 @@ LocalResult ask(const std::string& sql) {
   return o.result;
 }
 
+TEST(PgCatalogRouting, OnlyCatalogRelationsAreAnsweredHere) {
+  for (const char* sql : {"SELECT * FROM pg_catalog.pg_class", "SELECT relname FROM pg_class c",
+                          "SELECT 1 FROM songs_data, pg_namespace", "select * from information_schema.tables",
+                          "SELECT * FROM pg_type\nWHERE oid = 25"})
+    EXPECT_TRUE(reads_catalog(normalize(sql))) << sql;
+  // PostgreSQL's functions of the same prefix, after a select list's comma: the engine's.
+  for (const char* sql : {"SELECT pg_typeof(popularity), pg_size_pretty(2048) FROM songs_data",
+                          "SELECT 1, pg_typeof (1)", "SELECT count(*) FROM songs_data"})
+    EXPECT_FALSE(reads_catalog(normalize(sql))) << sql;
+}
+
 TEST(PgCatalog, PsqlListTablesShowsEveryTable) {
   auto r = ask(R"(SELECT n.nspname as "Schema", c.relname as "Name",
     CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' END as "Type",

@@ -34,7 +34,8 @@ TEST_F(Gate, DashboardQueriesPass) {
            "EXPLAIN ANALYZE SELECT 1", "VALUES (1), (2)", "SELECT 1 -- a comment\n", "SELECT upper('--\r')",
            "SELECT count(*) FROM albums_data WHERE album_type IS DISTINCT FROM 'single'",
            "SELECT extract(year FROM '2024-01-01'::DATE), trim(BOTH 'x' FROM 'xax')",
-           "SELECT * FROM (UNPIVOT (SELECT 1 AS a, 2 AS b) ON a, b INTO NAME k VALUE v)"})
+           "SELECT * FROM (UNPIVOT (SELECT 1 AS a, 2 AS b) ON a, b INTO NAME k VALUE v)",
+           "SELECT pg_typeof(popularity), pg_size_pretty(1024) FROM songs_data"})
     EXPECT_TRUE(check(sql).ok()) << sql << ": " << check(sql).error().message;
 }
 
@@ -239,6 +240,10 @@ TEST_F(Gate, FunctionsThatPlanOtherSqlOrReadSystemTablesAreRefused) {
             std::string::npos);
   EXPECT_NE(refused("SELECT format_type(25, -1)").find("format_type"), std::string::npos);
   EXPECT_NE(refused("SELECT get_block_size('memory')").find("get_block_size"), std::string::npos);
+  // pg_typeof and pg_size_pretty pass; the pg_ macros that read system tables do not.
+  EXPECT_NE(refused("SELECT pg_get_viewdef(1)").find("pg_get_viewdef"), std::string::npos);
+  EXPECT_NE(refused("SELECT pg_get_constraintdef(1)").find("pg_get_constraintdef"), std::string::npos);
+  EXPECT_NE(refused("SELECT * FROM pg_typeof(1)"), "(accepted)") << "not as a table function";
 }
 
 TEST_F(Gate, StringDistancesNoTimeoutCanStopAreRefused) {

@@ -344,7 +344,9 @@ int compare_values(const std::optional<std::string>& a, const std::optional<std:
 }  // namespace
 
 bool reads_catalog(const std::string& n) {
-  static const RE2 rel(R"((from|join|,)\s+(pg_catalog\.)?(pg_[a-z_]+|information_schema\.[a-z_]+)\b)");
+  // A catalog's name as a relation: not followed by `(`, so `SELECT x, pg_typeof(x)`
+  // (a function after a select list's comma) goes to the engine.
+  static const RE2 rel(R"((from|join|,)\s+(pg_catalog\.)?(pg_[a-z_]+|information_schema\.[a-z_]+)\b\s*([^\s(]|$))");
   return n.size() <= 20000 && search(n, rel).has_value();
 }
 

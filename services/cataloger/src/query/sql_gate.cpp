@@ -19,6 +19,9 @@ using nlohmann::json;
 constexpr std::array kAllowedTableFunctions = {"range", "generate_series", "unnest"};
 // Names of DuckDB's and PostgreSQL's system catalogs: never a table or CTE name here.
 constexpr std::array kSystemPrefixes = {"duckdb_", "sqlite_", "pg_", "pragma_", "information_schema"};
+// Functions of those prefixes that read nothing: DuckDB 1.4.4's macros
+// `lower(typeof(expression))` and `format_bytes(bytes)`, which PostgreSQL users write.
+constexpr std::array kPlainSystemFunctions = {"pg_typeof", "pg_size_pretty"};
 // What SHOW TABLES / SHOW ALL TABLES / SHOW DATABASES describe.
 constexpr std::array kShowTargets = {"", "\"tables\"", "__show_tables_expanded", "\"databases\""};
 
@@ -174,7 +177,9 @@ struct Walker {
         std::none_of(kAllowedTableFunctions.begin(), kAllowedTableFunctions.end(), [&](const char* f) { return name == f; }))
       return refuse("table function " + name + "() is not allowed; query the catalog's tables");
     if (std::string why = refused_function(name); !why.empty()) return refuse(why);
-    if (system_name(name))
+    const bool plain = !table_function && std::any_of(kPlainSystemFunctions.begin(), kPlainSystemFunctions.end(),
+                                                      [&](const char* f) { return name == f; });
+    if (system_name(name) && !plain)
       return refuse("function " + name + "() reads files, URLs or settings; query the catalog's tables instead");
     return {};
   }
