@@ -81,7 +81,10 @@ def setUpModule():
 
 
 def tearDownModule():
-    if PROC:
+    if PROC and PROC.poll() is not None:  # it ended before the tests were done: say how
+        print(f"\nspotify-etl up ended early with {PROC.returncode}; log:\n"
+              + open(os.path.join(WORKDIR.name, "up.log")).read()[-3000:])
+    elif PROC:
         PROC.send_signal(signal.SIGTERM)
         try:
             PROC.wait(timeout=30)

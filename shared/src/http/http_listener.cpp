@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <system_error>
 
 #include "etl/log.h"
 
@@ -28,8 +29,24 @@ void ConnectionPool::enqueue(std::function<void()> fn) {
   while (idle_ <= tasks_.size() && threads_.size() >= max_threads_ && !stopping_ && !shutdown_)
     worker_free_.wait_for(lock, std::chrono::milliseconds(100));
   tasks_.push_back(std::move(fn));
-  if (idle_ < tasks_.size() && threads_.size() < max_threads_) threads_.emplace_back([this] { work(); });
-  else task_ready_.notify_one();
+  if (idle_ < tasks_.size() && threads_.size() < max_threads_) {
+    try {
+      threads_.emplace_back([this] { work(); });
+      return;
+    } catch (const std::system_error& e) {
+      // No thread to be had (the host's task limit): a thread of the pool takes the
+      // connection when it is free; with none yet, the accept loop serves it itself.
+      log::warn("cannot start a connection thread", {{"error", e.what()}, {"threads", threads_.size()}});
+      if (threads_.empty()) {
+        auto task = std::move(tasks_.back());
+        tasks_.pop_back();
+        lock.unlock();
+        task();
+        return;
+      }
+    }
+  }
+  task_ready_.notify_one();
 }
 
 void ConnectionPool::work() {
