@@ -207,7 +207,7 @@ TEST(EngineFolders, ATableThatAppearsLaterIsReadable) {
   EXPECT_EQ(r->rows.at(0), "[4]");
 }
 
-// The engine's folder is engine-<pid>-XXXXXX; opening an engine removes the
+// The engine's folder is engine-<pid>.<start time>-XXXXXX; opening an engine removes the
 // folders of processes that are gone (killed with -9, or past their shutdown
 // deadline: spill files left behind), and keeps those of live ones.
 TEST(EngineFolders, FoldersOfDeadProcessesAreRemovedWhenAnEngineOpens) {
@@ -229,7 +229,7 @@ TEST(EngineFolders, FoldersOfDeadProcessesAreRemovedWhenAnEngineOpens) {
   EXPECT_TRUE(std::filesystem::exists(other)) << "not an engine folder of ours";
   std::size_t mine = 0;
   for (const auto& entry : std::filesystem::directory_iterator(data))
-    mine += entry.path().filename().string().rfind("engine-" + std::to_string(::getpid()) + "-", 0) == 0;
+    mine += entry.path().filename().string().rfind("engine-" + std::to_string(::getpid()) + ".", 0) == 0;
   EXPECT_EQ(mine, 1u) << "this engine's own folder, named by its pid";
 }
 
