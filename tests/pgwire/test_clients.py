@@ -123,8 +123,8 @@ def dsn(password=TOKEN):
     return f"host=127.0.0.1 port={PORTS['pg']} user=grafana dbname=spotify password={password} sslmode=prefer"
 
 
-def psql(*args, password=TOKEN):
-    env = dict(os.environ, PGPASSWORD=password, PGCONNECT_TIMEOUT="10")
+def psql(*args, password=TOKEN, **env_extra):
+    env = dict(os.environ, PGPASSWORD=password, PGCONNECT_TIMEOUT="10", **env_extra)
     return subprocess.run(["psql", "-X", "-h", "127.0.0.1", "-p", str(PORTS["pg"]), "-U", "grafana", "-d", "spotify",
                            "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose", *args],
                           env=env, capture_output=True, text=True, timeout=60)
@@ -150,6 +150,21 @@ class Psql(unittest.TestCase):
         want = [[row[0], str(row[1])] for row in http_query(sql)["rows"]]
         self.assertTrue(want, "the demo has songs")
         self.assertEqual(got, want)
+
+    def test_pgoptions_settings_start_the_session(self):
+        r = psql("-A", "-t", "-c", "SHOW statement_timeout", "-c", "SHOW application_name",
+                 PGOPTIONS=r"-c statement_timeout=3s --application-name=nightly\ report")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.split(), ["3s", "nightly", "report"])
+        r = psql("-c", "SELECT 1", PGOPTIONS="-c statement_timeout=soon")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("FATAL", r.stderr)
+        self.assertIn("statement_timeout", r.stderr)
+        with psycopg.connect(dsn() + " options='-c etl.max_age_s=60'", connect_timeout=10) as conn:
+            self.assertEqual(conn.execute("SHOW etl.max_age_s").fetchone()[0], "60")
+            conn.execute("SET etl.max_age_s = 5")
+            conn.execute("RESET etl.max_age_s")
+            self.assertEqual(conn.execute("SHOW etl.max_age_s").fetchone()[0], "60", "RESET returns to PGOPTIONS'")
 
     def test_list_tables(self):
         r = psql("-c", r"\dt")

@@ -476,6 +476,32 @@ TEST(PgCommands, ResetAllGoesBackToTheStartupSettings) {
   EXPECT_EQ(s.settings["application_name"], "psql");
 }
 
+TEST(PgCommands, StartupOptionsAreSettingsAsSetMakesThem) {
+  auto s = session();
+  s.max_statement_timeout_ms = 60000;
+  EXPECT_FALSE(apply_startup_options("-c statement_timeout=5s --etl.max-age-s=30 -capplication_name=my\\ app", s));
+  EXPECT_EQ(s.settings["statement_timeout"], "5s");
+  EXPECT_EQ(s.settings["etl.max_age_s"], "30") << "--name: dashes are underscores";
+  EXPECT_EQ(s.settings["application_name"], "my app") << "a backslash keeps the space";
+  EXPECT_FALSE(apply_startup_options("  ", s)) << "nothing";
+  EXPECT_FALSE(apply_startup_options("-c statement_timeout=0", s));
+  EXPECT_EQ(s.settings["statement_timeout"], "1min") << "no limit is the ceiling, as with SET";
+
+  auto refused = [&](const std::string& options) {
+    auto e = apply_startup_options(options, s);
+    return e ? e->sqlstate + ": " + e->message : std::string("(accepted)");
+  };
+  EXPECT_EQ(refused("-c statement_timeout=soon").substr(0, 5), "22023");
+  EXPECT_EQ(refused("-c TimeZone=Europe/Berlin").substr(0, 5), "22023") << "as SET TimeZone";
+  EXPECT_EQ(refused("-c role=postgres").substr(0, 5), "42501");
+  EXPECT_EQ(refused("-c statement_timeout").substr(0, 5), "42601") << "no value";
+  EXPECT_EQ(refused("-B 100").substr(0, 5), "08P01") << "a server switch";
+  EXPECT_EQ(refused("-c x='; drop").substr(0, 5), "22023") << "a quote";
+  std::string many;
+  for (int i = 0; i < 200; ++i) many += "-c a=1 ";
+  EXPECT_EQ(refused(many).substr(0, 5), "08P01");
+}
+
 TEST(PgCommands, DeallocateAndDiscardNameWhatTheSessionReleases) {
   auto s = session();
   auto one = session_command(normalize("DEALLOCATE _pg3_7"), s);

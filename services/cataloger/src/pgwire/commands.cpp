@@ -2,6 +2,8 @@
 
 #include <cctype>
 #include <charconv>
+#include <utility>
+#include <vector>
 
 #include "etl/ascii.h"
 #include "pgwire/patterns.h"
@@ -201,6 +203,54 @@ std::string format_duration_ms(long long ms) {
   for (auto [unit, size] : {std::pair<const char*, long long>{"d", 86400000}, {"h", 3600000}, {"min", 60000}, {"s", 1000}})
     if (ms % size == 0) return std::to_string(ms / size) + unit;
   return std::to_string(ms) + "ms";
+}
+
+std::optional<SqlError> apply_startup_options(const std::string& options, SessionInfo& s) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  for (std::size_t i = 0; i < options.size(); ++i) {
+    const char c = options[i];
+    if (c == '\\' && i + 1 < options.size()) {
+      word += options[++i];
+      in_word = true;
+    } else if (std::isspace(static_cast<unsigned char>(c))) {
+      if (in_word) words.push_back(std::exchange(word, std::string()));
+      in_word = false;
+    } else {
+      word += c;
+      in_word = true;
+    }
+  }
+  if (in_word) words.push_back(word);
+  constexpr std::size_t kMaxOptions = 64;
+  if (words.size() > 2 * kMaxOptions) return SqlError{"08P01", "too many settings in the startup packet's options"};
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    std::string setting;
+    if (w == "-c" && i + 1 < words.size()) {
+      setting = words[++i];
+    } else if (starts(w, "-c") && w.size() > 2) {
+      setting = w.substr(2);
+    } else if (starts(w, "--") && w.size() > 2) {
+      setting = w.substr(2);  // --statement-timeout=5s: the name's dashes are underscores
+      for (std::size_t k = 0; k < setting.size() && setting[k] != '='; ++k)
+        if (setting[k] == '-') setting[k] = '_';
+    } else {
+      return SqlError{"08P01", "unsupported in the startup packet's options: \"" + w.substr(0, 64) +
+                                   "\" (only -c name=value and --name=value settings)"};
+    }
+    const auto eq = setting.find('=');
+    const std::string name = ascii_lower(setting.substr(0, eq));
+    if (eq == std::string::npos || eq == 0)
+      return SqlError{"42601", "-c " + setting.substr(0, 64) + " requires a value (-c name=value)"};
+    const std::string value = setting.substr(eq + 1);
+    static const RE2 plain_name(R"([a-z_][a-z0-9_.]*)");
+    if (!full_match(name, plain_name) || value.find('\'') != std::string::npos)
+      return SqlError{"22023", "invalid setting in the startup packet's options: " + setting.substr(0, 64)};
+    if (auto o = set("set " + name + " = '" + value + "'", s); o.error) return o.error;
+  }
+  return std::nullopt;
 }
 
 std::optional<LocalOutcome> session_command(const std::string& n, SessionInfo& s) {

@@ -19,6 +19,12 @@ void default_settings(SessionInfo& session);
 inline constexpr const char* kServerVersion = "15.0";
 std::string version_string();
 
+// The start-up packet's `options` (libpq's PGOPTIONS): `-c name=value` and
+// `--name=value`, split as PostgreSQL splits them (whitespace; a backslash keeps
+// the next character), each applied as SET applies it. The first that SET would
+// refuse, or anything else, is the error (the session ends with it, FATAL).
+std::optional<SqlError> apply_startup_options(const std::string& options, SessionInfo& session);
+
 // nullopt: not one of these statements (send it on).
 std::optional<LocalOutcome> session_command(const std::string& normalized, SessionInfo& session);
 

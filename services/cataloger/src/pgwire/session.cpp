@@ -130,6 +130,9 @@ Status Session::startup() {
     default_settings(info_);
     if (auto app = packet->params.find("application_name"); app != packet->params.end())
       info_.settings["application_name"] = app->second.substr(0, 64);
+    // PGOPTIONS: its settings are the session's from the start (RESET returns to them).
+    if (auto options = packet->params.find("options"); options != packet->params.end())
+      if (auto refused = apply_startup_options(options->second, info_)) return fatal(refused->sqlstate, refused->message);
     info_.defaults = info_.settings;
     break;
   }
