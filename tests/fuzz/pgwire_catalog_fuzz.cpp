@@ -1,7 +1,8 @@
 // What the PostgreSQL endpoint answers itself, on arbitrary statement text: cursor
 // statements (cursors.h), SET/SHOW and session functions (commands.h), and the
 // pg_catalog / information_schema emulation (pg_catalog.h, catalog_query.h) with the
-// patterns clients send in it (patterns.h).
+// patterns clients send in it (patterns.h); and the same bytes as a start-up packet's
+// options (apply_startup_options).
 // The same steps, in the same order and with the same 8 KB bound, as Execution::run
 // before it would hand a statement to the engine. An answer or an SQLSTATE, never a
 // crash or a hang (libFuzzer's -timeout); every answered row has one cell per column.
@@ -50,6 +51,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   default_settings(session);
 
   const std::string sql(reinterpret_cast<const char*>(data), size);
+  {  // the same bytes as a start-up packet's options (PGOPTIONS), on a session of their own
+    SessionInfo started = session;
+    (void)apply_startup_options(sql, started);
+    if (started.settings.size() > 256 + session.settings.size()) std::abort();  // bounded as SET bounds them
+  }
   if (auto cursor = parse_cursor_statement(sql)) {  // the session answers these
     if (const auto* c = std::get_if<CursorStatement>(&*cursor))
       if (c->kind == CursorStatement::Kind::declare && (c->query.empty() || c->query.size() >= sql.size())) std::abort();
