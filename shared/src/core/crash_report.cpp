@@ -16,6 +16,8 @@
 
 #include <cxxabi.h>
 
+#include "etl/sanitizers.h"
+
 namespace etl {
 namespace {
 
@@ -25,19 +27,6 @@ std::atomic<bool> g_json{true};
 std::atomic<bool> g_reported{false};  // one report, even when terminate's abort() raises SIGABRT
 
 constexpr int kSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
-
-// A sanitizer's own reports on these signals say more: there only terminate is ours.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
 
 // Appends to a fixed buffer, dropping what does not fit (async-signal-safe).
 struct Line {
@@ -226,7 +215,7 @@ void install_crash_report(std::string_view service, bool json) {
     void* warm[1];
     (void)::backtrace(warm, 1);
     std::set_terminate(on_terminate);
-    if (kSanitized) return true;
+    if (kAddressSanitizer) return true;  // its own reports on these signals say more
     for (int sig : kSignals) {
       struct sigaction action {};
       action.sa_sigaction = on_fatal_signal;

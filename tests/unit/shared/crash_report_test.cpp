@@ -10,20 +10,9 @@
 #include <thread>
 
 #include "etl/log.h"
+#include "etl/sanitizers.h"
 
 namespace {
-
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
 
 class CrashReport : public ::testing::Test {
  protected:
@@ -60,7 +49,7 @@ TEST_F(CrashReport, TerminateWithoutAnExceptionSaysSo) {
 }
 
 TEST_F(CrashReport, FatalSignalIsReportedAndStillEndsTheProcessByIt) {
-  if (kSanitized) GTEST_SKIP() << "the sanitizer reports fatal signals in this build";
+  if (etl::kAddressSanitizer) GTEST_SKIP() << "the sanitizer reports fatal signals in this build";
   EXPECT_EXIT(
       {
         etl::log::init("crashy");

@@ -20,6 +20,7 @@
 #include "engine_wire.h"
 #include "etl/config.h"
 #include "etl/log.h"
+#include "etl/sanitizers.h"
 
 namespace etl::cataloger {
 
@@ -27,20 +28,6 @@ namespace wire = engine_wire;
 using nlohmann::json;
 
 namespace {
-
-// An ASan build maps terabytes of shadow memory, which RLIMIT_DATA counts: such a
-// build (tests only) runs its engine process without the cap.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
 
 std::atomic<bool> g_can_host{false};
 
@@ -147,7 +134,7 @@ int host_main(pid_t parent) {
   auto open = wire::read_message(kControlFd, std::chrono::seconds(60));
   if (!open || open->header.value("type", "") != "open") return 2;
   log::init("cataloger", open->header.value("log_level", "info"), open->header.value("log_format", "json"));
-  if (std::uint64_t cap = open->header.value("memory_cap", std::uint64_t{0}); cap > 0 && !kSanitized) {
+  if (std::uint64_t cap = open->header.value("memory_cap", std::uint64_t{0}); cap > 0 && !kAddressSanitizer) {
     rlimit limit{cap, cap};
     if (::setrlimit(RLIMIT_DATA, &limit) != 0)
       log::warn("cannot set the query engine process's memory cap", {{"error", std::strerror(errno)}});
