@@ -427,11 +427,7 @@ Status DuckDbEngine::sync_views(Catalog& catalog) {
     if (resident_) resident_->forget(*admin_, it->first);
     it = applied_.erase(it);
   }
-  {
-    std::set<std::string> names;
-    for (const auto& [name, version] : view_versions_locked()) names.insert(name);
-    gate_->set_tables(std::move(names));
-  }
+  gate_->set_tables(view_versions_locked());
   if (all_applied) synced_generation_.store(generation);
   if (resident_) {
     resident_held_.store(resident_->bytes(*admin_));

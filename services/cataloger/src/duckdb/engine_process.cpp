@@ -478,9 +478,7 @@ Status EngineProcess::sync_host(Host& host, Catalog& catalog) {
   const json reported = wire::field(reply->header, "versions", json::object());
   for (const auto& [name, version] : reported.items())
     if (version.is_number_integer()) versions[name] = version.get<std::int64_t>();
-  std::set<std::string> names;
-  for (const auto& [name, version] : versions) names.insert(name);
-  gate_->set_tables(std::move(names));
+  gate_->set_tables(versions);
   std::lock_guard lock(versions_mutex_);
   versions_ = std::move(versions);
   if (reply->header.contains("error")) return wire::error_from_json(reply->header["error"]);  // never throws

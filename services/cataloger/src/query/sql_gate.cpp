@@ -391,7 +391,9 @@ Status SqlGate::check(const std::string& sql, const std::set<std::string>& table
   return verdict;
 }
 
-void SqlGate::set_tables(std::set<std::string> tables) {
+void SqlGate::set_tables(const std::map<std::string, std::int64_t>& views) {
+  std::set<std::string> tables;
+  for (const auto& [name, version] : views) tables.insert(name);
   std::lock_guard lock(tables_mutex_);
   if (tables == tables_) return;
   tables_ = std::move(tables);

@@ -13,6 +13,8 @@
 // Verdicts are remembered per exact text and table-set generation (verdict_cache.h).
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -54,10 +56,11 @@ class SqlGate final {
   // is reused for exactly `sql` until the set changes.
   Status check(const std::string& sql, const std::set<std::string>& tables, std::uint64_t generation,
                std::set<std::string>* reads = nullptr);
-  // The tables statements may name from now on (lower-cased): the engine's
-  // views. A set that differs from the last one moves the generation, so the
-  // verdicts reached under the old set are not reused.
-  void set_tables(std::set<std::string> tables);
+  // The tables statements may name from now on: the engine's views, as its
+  // view_versions() names them (lower-cased; the versions are not read). A set
+  // that differs from the last one moves the generation, so the verdicts reached
+  // under the old set are not reused.
+  void set_tables(const std::map<std::string, std::int64_t>& views);
   // check(sql, <the tables set last>, <their generation>, reads).
   Status check_current(const std::string& sql, std::set<std::string>* reads = nullptr);
   const VerdictCache& verdicts() const { return verdicts_; }
