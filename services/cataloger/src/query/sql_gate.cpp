@@ -173,13 +173,10 @@ struct Walker {
 
   Status function(const json& node, bool table_function) {
     std::string name = ascii_lower(text(node, "function_name"));
-    if (table_function &&
-        std::none_of(kAllowedTableFunctions.begin(), kAllowedTableFunctions.end(), [&](const char* f) { return name == f; }))
+    if (table_function && !contains(kAllowedTableFunctions, name))
       return refuse("table function " + name + "() is not allowed; query the catalog's tables");
     if (std::string why = refused_function(name); !why.empty()) return refuse(why);
-    const bool plain = !table_function && std::any_of(kPlainSystemFunctions.begin(), kPlainSystemFunctions.end(),
-                                                      [&](const char* f) { return name == f; });
-    if (system_name(name) && !plain)
+    if (system_name(name) && (table_function || !contains(kPlainSystemFunctions, name)))
       return refuse("function " + name + "() reads files, URLs or settings; query the catalog's tables instead");
     return {};
   }
@@ -224,7 +221,7 @@ struct Walker {
     if (cls == "FUNCTION" || type == "FUNCTION") ETL_RETURN_IF_ERROR(function(node, false));
     if (type == "SHOW_REF") {
       std::string name = text(node, "table_name");
-      if (std::none_of(kShowTargets.begin(), kShowTargets.end(), [&](const char* t) { return name == t; }))
+      if (!contains(kShowTargets, name))
         return refuse("SHOW/DESCRIBE of '" + name + "' is not allowed");
       if (reads) reads->insert(kReadsEverything);
     }

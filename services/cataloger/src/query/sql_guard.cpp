@@ -186,11 +186,6 @@ constexpr std::array kFromArgumentFunctions = {"extract", "trim", "substring", "
 constexpr std::array kClauseWords = {"select", "where", "group", "having", "order", "limit", "qualify", "window",
                                      "union", "except", "intersect", "values", "offset"};
 
-template <size_t N>
-bool contains(const std::array<const char*, N>& list, std::string_view word) {
-  return std::any_of(list.begin(), list.end(), [&](const char* w) { return word == w; });
-}
-
 }  // namespace
 
 bool forbidden_function(std::string_view name) {

@@ -9,6 +9,9 @@
 // configuration), so a gap here is not a hole.
 #pragma once
 
+#include <algorithm>
+#include <array>
+#include <cstddef>
 #include <set>
 #include <string>
 #include <string_view>
@@ -45,6 +48,12 @@ bool quadratic_function(std::string_view name);
 // The reason a call of `name` (lower-case) is refused, or "" when it may be called:
 // forbidden_function or quadratic_function. Shared by the guard and the gate.
 std::string refused_function(std::string_view name);
+
+// Whether `word` is one of `list` (keyword and function-name lists of the guard and the gate).
+template <std::size_t N>
+bool contains(const std::array<const char*, N>& list, std::string_view word) {
+  return std::any_of(list.begin(), list.end(), [&](const char* w) { return word == w; });
+}
 
 // A name that reads as a file path or URL (`/`, `\`, `:`, `.` or `~` in it): never a
 // table or CTE name here, since DuckDB reads an unknown such table name as a file.
