@@ -207,6 +207,24 @@ TEST(EngineFolders, ATableThatAppearsLaterIsReadable) {
   EXPECT_EQ(r->rows.at(0), "[4]");
 }
 
+// The query engine process's engine: no gate of its own (the cataloger's checks
+// every statement first); its views and sessions work as ever.
+TEST(EngineFolders, AnEngineWithoutItsGateRunsStatementsAndChecksNone) {
+  testing::Stack s;
+  write_file(s.root, "songs_data", "2026-10-31", "run1", "parquet", songs_select(3));
+  s.crawl();
+  DuckDbEngineOptions options{s.root, "spotify", 1, "", {}, 0};
+  options.sql_gate = false;
+  auto engine = DuckDbEngine::open(options).value();
+  ASSERT_TRUE(engine->sync_views(*s.catalog).ok());
+  auto r = engine->session().value()->execute("SELECT count(*) FROM songs_data", 1 << 20, false);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->rows.at(0), "[3]");
+  Status checked = engine->check("SELECT count(*) FROM songs_data");
+  ASSERT_FALSE(checked.ok()) << "no gate: nothing passes it";
+  EXPECT_EQ(checked.error().code, Errc::internal);
+}
+
 // The engine's folder is engine-<pid>.<start time>-XXXXXX; opening an engine removes the
 // folders of processes that are gone (killed with -9, or past their shutdown
 // deadline: spill files left behind), and keeps those of live ones.

@@ -117,9 +117,11 @@ Result<std::unique_ptr<DuckDbEngine>> DuckDbEngine::open(DuckDbEngineOptions opt
   ETL_RETURN_IF_ERROR(engine->make_folders());
   engine->readable_.insert(engine->options_.tables.begin(), engine->options_.tables.end());
   ETL_RETURN_IF_ERROR(engine->open_database());
-  auto gate = open_sql_gate(engine->options_.database, verdicts);
-  if (!gate) return std::move(gate).error();
-  engine->gate_ = std::move(gate).value();
+  if (engine->options_.sql_gate) {
+    auto gate = open_sql_gate(engine->options_.database, verdicts);
+    if (!gate) return std::move(gate).error();
+    engine->gate_ = std::move(gate).value();
+  }
   if (engine->resident_) engine->warmer_ = std::thread([e = engine.get()] { e->warm_loop(); });
   return engine;
 }
@@ -261,6 +263,8 @@ Status DuckDbEngine::refresh_credentials() {
 }
 
 Status DuckDbEngine::check(const std::string& sql, std::set<std::string>* reads) {
+  if (!gate_)
+    return make_error(Errc::internal, "this engine has no SQL gate: statements are checked before they reach it");
   return gate_->check_current(sql, reads);
 }
 
@@ -427,7 +431,7 @@ Status DuckDbEngine::sync_views(Catalog& catalog) {
     if (resident_) resident_->forget(*admin_, it->first);
     it = applied_.erase(it);
   }
-  gate_->set_tables(view_versions_locked());
+  if (gate_) gate_->set_tables(view_versions_locked());
   if (all_applied) synced_generation_.store(generation);
   if (resident_) {
     resident_held_.store(resident_->bytes(*admin_));

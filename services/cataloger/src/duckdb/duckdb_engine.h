@@ -44,7 +44,7 @@ struct DuckDbEngineOptions {
   std::string database = "spotify";  // schema the views live in (Config::glue_database)
   int threads = 2;                   // DuckDB worker threads, shared by all connections
   std::string memory_limit;          // DuckDB memory_limit ("512MiB"); "" = DuckDB's default (80% of RAM)
-  // The engine's own folder goes under here (engine-<pid>-XXXXXX: spill files and
+  // The engine's own folder goes under here (engine-<pid>.<start>-XXXXXX: spill files and
   // the links to the table folders, the only files DuckDB may open; those of dead
   // processes are removed when an engine opens); "" = the system temp folder.
   std::filesystem::path data_dir;
@@ -62,6 +62,10 @@ struct DuckDbEngineOptions {
   // Tables kept in memory as compressed copies, up to this many bytes together
   // (resident_tables.h); 0: every query reads the files. ETL_QUERY_RESIDENT_BYTES.
   std::uint64_t resident_bytes = 0;
+  // false: no SQL gate (and no parser database for it) is built, as statements are
+  // checked before they reach this engine: the query engine process's, whose
+  // cataloger runs the gate. check() then refuses every statement.
+  bool sql_gate = true;
 };
 
 // The SELECT a table's view runs, from its catalog entry and files (pure; tested).

@@ -16,8 +16,8 @@
 #include <thread>
 
 #include "engine_process.h"
-#include "snapshot_catalog.h"
 #include "engine_wire.h"
+#include "snapshot_catalog.h"
 #include "etl/config.h"
 #include "etl/log.h"
 #include "etl/sanitizers.h"
@@ -122,7 +122,8 @@ Result<std::unique_ptr<DuckDbEngine>> open_engine(const json& open) {
   options.tables = open.value("tables", std::vector<std::string>{});
   options.s3_metadata_cache = open.value("s3_metadata_cache", false);
   options.resident_bytes = open.value("resident_bytes", std::uint64_t{0});
-  return DuckDbEngine::open(std::move(options), VerdictCacheLimits{0, 0});
+  options.sql_gate = false;  // the cataloger checks every statement before it sends it here
+  return DuckDbEngine::open(std::move(options));
 }
 
 int host_main(pid_t parent) {
