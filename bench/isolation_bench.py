@@ -16,7 +16,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "browser"))
-from demo_process import Demo  # noqa: E402
+from demo_process import Demo, child_processes  # noqa: E402
 
 QUERIES = [
     "SELECT count(*) AS songs FROM songs_data",
@@ -31,22 +31,6 @@ QUERIES = [
 def pct(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
-
-
-def children(pid):
-    out = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2:].split()
-        if int(fields[1]) == pid:
-            out.append(int(name))
-    return out
 
 
 def status_kib(pid, field):
@@ -81,7 +65,7 @@ def run(bin_dir, mode, n):
             started = time.perf_counter()
             query(QUERIES[i % len(QUERIES)])
             took.append((time.perf_counter() - started) * 1000)
-        kids = children(demo.proc.pid)
+        kids = child_processes(demo.proc.pid)
         rss = status_kib(demo.proc.pid, "VmHWM") + sum(status_kib(k, "VmHWM") for k in kids)
         return took, rss, len(kids)
     finally:

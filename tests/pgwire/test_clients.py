@@ -12,6 +12,7 @@ import signal
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -20,6 +21,9 @@ import urllib.request
 
 import psycopg
 import sqlalchemy
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "browser"))
+from demo_process import child_processes  # noqa: E402  (the /proc walk the isolation bench uses too)
 
 TOKEN = "pgwire-test-token"
 PROC = None
@@ -414,21 +418,7 @@ class Psycopg(unittest.TestCase):
 
 def engine_processes():
     """The query engine processes of `spotify-etl up` (ETL_QUERY_ISOLATION=process)."""
-    found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat") as f:
-                stat = f.read()
-            with open(f"/proc/{name}/cmdline", "rb") as f:
-                cmdline = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2:].split()
-        if int(fields[1]) == PROC.pid and fields[0] != "Z" and b"__query-engine-host" in cmdline:
-            found.append(int(name))
-    return found
+    return child_processes(PROC.pid, b"__query-engine-host")
 
 
 class EngineProcess(unittest.TestCase):
