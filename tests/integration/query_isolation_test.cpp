@@ -13,6 +13,7 @@
 
 #include "../unit/cataloger/cataloger_fixtures.h"
 #include "child_process.h"
+#include "engine_process.h"
 #include "test_support.h"
 
 namespace etl {
@@ -200,6 +201,35 @@ TEST_F(QueryIsolation, AnEngineProcessThatDiesIsStartedAgain) {
   EXPECT_EQ(call("GET", base_ + "/readyz").status, 200);
 }
 
+// A child that stops answering (SIGSTOP stands for a deadlock or a stuck
+// kernel call): the query sent next is not held past its timeout plus the grace.
+// Either the view sync at its submission finds the child stuck and it runs on a
+// new one, or it waited on the child from its worker, which gets the child
+// killed and fails it as timed out. Then the next query runs on a new child.
+TEST_F(QueryIsolation, AStoppedEngineProcessHoldsAQueryNoLongerThanItsTimeout) {
+  for (int round = 0; round < 2; ++round) {
+    ASSERT_EQ(call("GET", base_ + "/readyz").status, 200) << process_->log();
+    pid_t stopped = engine_pid();
+    ASSERT_NE(stopped, 0);
+    ASSERT_EQ(::kill(stopped, SIGSTOP), 0);
+    auto started = std::chrono::steady_clock::now();
+    auto r = query({{"sql", "SELECT count(*) AS n FROM songs_data"}, {"timeout_ms", 500}});
+    auto took = std::chrono::steady_clock::now() - started;
+    if (r.status == 200) {
+      EXPECT_EQ(r.json()["rows"][0][0], 6) << r.body;
+    } else {
+      EXPECT_EQ(r.status, 504) << "round " << round << ": " << r.body;
+      EXPECT_NE(detail(r).find("timeout_ms=500"), std::string::npos) << detail(r);
+    }
+    EXPECT_LT(took, 10s) << "round " << round << ": held past the query's timeout plus the 300 ms grace";
+    EXPECT_TRUE(wait_until([&] { return ::kill(stopped, 0) != 0; }, 5s, 20ms)) << "the stopped child was not killed";
+    auto after = query({{"sql", "SELECT count(*) AS n FROM songs_data"}});
+    ASSERT_EQ(after.status, 200) << after.body << process_->log();
+    EXPECT_EQ(after.json()["rows"][0][0], 6);
+    EXPECT_NE(engine_pid(), stopped);
+  }
+}
+
 TEST_F(QueryIsolation, TheEngineProcessEndsWithTheCataloger) {
   const std::string base = "http://127.0.0.1:" + std::to_string(testing::free_port());
   std::unique_ptr<testing::ChildProcess> own(start(base, "-own"));
@@ -218,6 +248,78 @@ TEST_F(QueryIsolation, ACapBelowTheMemoryLimitIsAOneLineConfigError) {
   EXPECT_NE(*code, 0);
   EXPECT_NE(own->log().find("ETL_QUERY_PROCESS_MEMORY (300 MiB) must be at least 128 MiB above"), std::string::npos)
       << own->log();
+}
+
+// EngineProcess itself, started from the cataloger binary with short waits: a
+// child that leaves a view sync, a ping or a new session unanswered (SIGSTOP) is
+// killed when the wait passes, and the request is made again on a new child.
+class EngineProcessStalls : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    namespace f = cataloger::testing;
+    f::write_file(s_.root, "songs_data", "2026-11-01", "run1", "parquet", f::songs_select(6));
+    s_.crawl();
+    cataloger::EngineProcessOptions options;
+    options.engine.files = duck::TableFiles(s_.root);
+    options.engine.threads = 1;
+    options.engine.data_dir = s_.dir.path() / "engine";
+    options.program = std::string(ETL_BIN_DIR) + "/cataloger";
+    options.sync_timeout = 20s;  // far above what the tests wait: a wait not cut short fails them
+    options.reply_timeout = 300ms;
+    auto opened = cataloger::EngineProcess::open(std::move(options), {}, metrics_);
+    ASSERT_TRUE(opened) << opened.error().message;
+    engine_ = std::move(opened).value();
+    ASSERT_TRUE(engine_->sync_views(*s_.catalog).ok());
+  }
+
+  // Stops the child, runs `request`, and checks it came back in time from a new child.
+  template <class Request>
+  void stall_then(Request request) {
+    const pid_t stopped = engine_->child_pid();
+    ASSERT_NE(stopped, 0);
+    const double stuck = stuck_count();
+    ASSERT_EQ(::kill(stopped, SIGSTOP), 0);
+    auto started = std::chrono::steady_clock::now();
+    request();
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 8s);
+    EXPECT_NE(engine_->child_pid(), stopped);
+    EXPECT_NE(engine_->child_pid(), 0);
+    EXPECT_NE(::kill(stopped, 0), 0) << "the stopped child still exists";
+    EXPECT_EQ(stuck_count(), stuck + 1);
+  }
+  double stuck_count() { return metrics_.counter("spotify_etl_cataloger_query_engine_stuck_total", "").value(); }
+  std::string count_songs() {
+    auto session = engine_->session();
+    if (!session) return session.error().message;
+    auto r = (*session)->execute("SELECT count(*) FROM songs_data", 1 << 20, false);
+    return r ? r->rows.at(0) : r.error().message;
+  }
+
+  cataloger::testing::Stack s_;
+  MetricsRegistry metrics_;
+  std::unique_ptr<cataloger::EngineProcess> engine_;
+};
+
+TEST_F(EngineProcessStalls, AViewSyncWaitsNoLongerThanItsCallerDoes) {
+  namespace f = cataloger::testing;
+  f::write_file(s_.root, "songs_data", "2026-11-02", "run1", "parquet", f::songs_select(5, 100));
+  s_.crawl();  // the catalog moved: the sync is a request to the child
+  stall_then([&] {
+    Status synced = engine_->sync_views_within(*s_.catalog, 500ms);
+    EXPECT_TRUE(synced.ok()) << synced.error().message;
+  });
+  EXPECT_EQ(count_songs(), "[11]");
+}
+
+TEST_F(EngineProcessStalls, APingOrANewSessionIsAnsweredByTheNextChild) {
+  stall_then([&] {
+    Status pinged = engine_->ping();
+    EXPECT_TRUE(pinged.ok()) << pinged.error().message;
+  });
+  // The child the ping started gets its views with its first session (a sync);
+  // the session after that is the request the stop catches.
+  EXPECT_EQ(count_songs(), "[6]");
+  stall_then([&] { EXPECT_EQ(count_songs(), "[6]"); });
 }
 
 }  // namespace

@@ -166,11 +166,17 @@ class FlakyEngine final : public SqlEngine {
   std::atomic<bool> stubborn{false};
   std::atomic<int> sessions{0};
   std::atomic<int> kills{0};
+  std::atomic<int> executes{0};
+  // The next session() waits until kill() (or 10 s) and fails, as a request to a
+  // process that stopped answering does.
+  std::atomic<bool> stuck{false};
+  std::atomic<int> engine_kills{0};
 
   class Session final : public SqlSession {
    public:
     Session(FlakyEngine& engine, std::unique_ptr<SqlSession> real) : engine_(engine), real_(std::move(real)) {}
     Result<ResultSet> execute(const std::string& sql, std::size_t max_bytes, bool want_csv) override {
+      ++engine_.executes;
       if (engine_.stubborn) {
         std::unique_lock lock(mutex_);
         cv_.wait_for(lock, 10s, [&] { return killed_; });
@@ -204,6 +210,11 @@ class FlakyEngine final : public SqlEngine {
   };
 
   Result<std::unique_ptr<SqlSession>> session() override {
+    if (stuck.exchange(false)) {
+      std::unique_lock lock(mutex_);
+      cv_.wait_for(lock, 10s, [&] { return killed_; });
+      return make_error(Errc::unavailable, "the query engine process stopped");
+    }
     auto s = real_->session();
     if (!s) return std::move(s).error();
     ++sessions;
@@ -218,9 +229,19 @@ class FlakyEngine final : public SqlEngine {
   std::map<std::string, std::int64_t> view_versions() override { return real_->view_versions(); }
   Status ping() override { return {}; }
   std::uint64_t resident_bytes() const noexcept override { return 0; }
+  bool kill() noexcept override {
+    ++engine_kills;
+    std::lock_guard lock(mutex_);
+    killed_ = true;
+    cv_.notify_all();
+    return true;
+  }
 
  private:
   std::unique_ptr<DuckDbEngine> real_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool killed_ = false;
 };
 
 struct FlakyStack {
@@ -282,6 +303,30 @@ TEST(EngineIsolation, AQueryThatIgnoresItsInterruptIsKilledAfterTheGraceAndNotRu
   EXPECT_EQ(s.base.metrics.counter("spotify_etl_cataloger_query_retries_total", "").value(), 0)
       << "the query that was stopped is not run again";
   EXPECT_EQ(s.base.metrics.counter("spotify_etl_cataloger_query_engine_kills_total", "").value(), 1);
+}
+
+// A query stuck getting a session (its process stopped answering) has no session
+// to kill: past its timeout and the grace the engine is killed, and the query,
+// already failed as timed out, does not run on the session made after.
+TEST(EngineIsolation, AQueryStuckGettingASessionGetsItsEngineKilledAndDoesNotRunAfter) {
+  QueryManagerOptions options;
+  options.kill_grace = 200ms;
+  FlakyStack s(options);
+  s.engine->stuck = true;
+  auto started = std::chrono::steady_clock::now();
+  auto done = s.run("SELECT 1 AS n", 100ms);
+  auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_EQ(done.state, QueryState::failed);
+  ASSERT_TRUE(done.error);
+  EXPECT_EQ(done.error->code, Errc::timeout) << done.error->message;
+  EXPECT_EQ(s.engine->engine_kills, 1);
+  EXPECT_EQ(s.engine->kills, 0) << "no session of its own to kill";
+  EXPECT_LT(took, 8s) << "ended by the kill, not by the stuck request's own 10 s";
+  EXPECT_EQ(s.base.metrics.counter("spotify_etl_cataloger_query_engine_kills_total", "").value(), 1);
+  EXPECT_EQ(s.engine->executes, 0) << "it ran after it had failed";
+  auto next = s.run("SELECT 43 AS n");
+  ASSERT_EQ(next.state, QueryState::succeeded) << (next.error ? next.error->message : "");
+  EXPECT_EQ(s.base.metrics.counter("spotify_etl_cataloger_query_retries_total", "").value(), 0);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string_view>
@@ -322,6 +323,10 @@ Result<std::shared_ptr<EngineProcess::Host>> EngineProcess::start_host() {
   }
   host->pid = pid;
   host->number = ++starts_;
+  {
+    std::lock_guard latest(latest_mutex_);
+    latest_ = host;
+  }
   const DuckDbEngineOptions& e = options_.engine;
   json open = {{"type", "open"},
                {"root", e.files.root()},
@@ -337,7 +342,7 @@ Result<std::shared_ptr<EngineProcess::Host>> EngineProcess::start_host() {
                {"memory_cap", options_.memory_cap},
                {"log_level", options_.log_level},
                {"log_format", options_.log_format}};
-  auto reply = control(*host, {open, {}});
+  auto reply = control(*host, {open, {}}, options_.start_timeout);
   if (!reply)
     return make_error(reply.error().code, "the query engine process did not start: " + reply.error().message +
                                               " (ETL_QUERY_ISOLATION=none runs DuckDB in the cataloger)");
@@ -348,18 +353,24 @@ Result<std::shared_ptr<EngineProcess::Host>> EngineProcess::start_host() {
   return host;
 }
 
-Result<wire::Message> EngineProcess::control(Host& host, const wire::Message& request) {
-  return control_with_fd(host, request, -1);
+Result<wire::Message> EngineProcess::control(Host& host, const wire::Message& request,
+                                             std::chrono::milliseconds timeout) {
+  return control_with_fd(host, request, -1, timeout);
 }
 
-Result<wire::Message> EngineProcess::control_with_fd(Host& host, const wire::Message& request, int fd) {
+Result<wire::Message> EngineProcess::control_with_fd(Host& host, const wire::Message& request, int fd,
+                                                     std::chrono::milliseconds timeout) {
   std::lock_guard lock(host.control_mutex);
   if (host.dead) return make_error(Errc::unavailable, "the query engine process stopped; retry the query");
-  Status s = wire::write_message(host.control, request);
+  Status s = wire::write_message(host.control, request, timeout);
   if (s.ok() && fd >= 0) s = wire::send_fd(host.control, fd);
-  auto reply = s.ok() ? wire::read_message(host.control, options_.control_timeout) : Result<wire::Message>(s.error());
+  auto reply = s.ok() ? wire::read_message(host.control, timeout) : Result<wire::Message>(s.error());
   if (!reply) {
     host.kill();
+    if (reply.error().code == Errc::timeout)
+      metrics_.counter("spotify_etl_cataloger_query_engine_stuck_total",
+                       "Query engine processes killed because they left a request unanswered past its wait")
+          .inc();
     std::string how = host.end(std::chrono::milliseconds(0));
     log::error("the query engine process stopped", {{"pid", host.pid}, {"how", how}, {"error", reply.error().message}});
     return make_error(Errc::unavailable, "the query engine process stopped (" + how + "); retry the query");
@@ -384,11 +395,12 @@ Result<std::unique_ptr<SqlSession>> EngineProcess::session_once() {
   std::shared_ptr<Host> host = std::move(live).value();
   // A child started after the last sync_views (the one before died in between)
   // has no views yet: it gets them before any statement runs there.
-  if (Catalog* catalog = catalog_.load(); catalog && !host->has_catalog) ETL_RETURN_IF_ERROR(sync_host(*host, *catalog));
+  if (Catalog* catalog = catalog_.load(); catalog && !host->has_catalog)
+    ETL_RETURN_IF_ERROR(sync_host(*host, *catalog, options_.sync_timeout));
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
     return errno_error("cannot make a query engine session");
-  auto reply = control_with_fd(*host, {{{"type", "session"}}, {}}, pair[1]);
+  auto reply = control_with_fd(*host, {{{"type", "session"}}, {}}, pair[1], options_.reply_timeout);
   ::close(pair[1]);
   if (!reply) {
     ::close(pair[0]);
@@ -419,17 +431,21 @@ std::string EngineProcess::scrub(std::string message) const {
 }
 
 Status EngineProcess::sync_views(Catalog& catalog) {
-  return on_a_live_child([&] { return sync_views_once(catalog); });
+  return on_a_live_child([&] { return sync_views_once(catalog, options_.sync_timeout); });
 }
 
-Status EngineProcess::sync_views_once(Catalog& catalog) {
+Status EngineProcess::sync_views_within(Catalog& catalog, std::chrono::milliseconds wait) {
+  return on_a_live_child([&] { return sync_views_once(catalog, std::min(wait, options_.sync_timeout)); });
+}
+
+Status EngineProcess::sync_views_once(Catalog& catalog, std::chrono::milliseconds wait) {
   catalog_.store(&catalog);
   auto live = live_host();
   if (!live) return std::move(live).error();
-  return sync_host(**live, catalog);
+  return sync_host(**live, catalog, wait);
 }
 
-Status EngineProcess::sync_host(Host& host, Catalog& catalog) {
+Status EngineProcess::sync_host(Host& host, Catalog& catalog, std::chrono::milliseconds wait) {
   std::lock_guard sync(host.sync_mutex);
   const std::uint64_t generation = catalog.generation();
   // Nothing moved since the child brought every view up to this generation: no
@@ -463,7 +479,7 @@ Status EngineProcess::sync_host(Host& host, Catalog& catalog) {
     request = {{"type", "catalog"}, {"generation", generation}, {"tables", std::move(list)},
                {"partitions", std::move(partitions)}};
   }
-  auto reply = control(host, {request, {}});
+  auto reply = control(host, {request, {}}, wait);
   if (!reply) return std::move(reply).error();
   if (request["type"] == "catalog") {
     host.sent_versions = std::move(sending);
@@ -485,6 +501,17 @@ Status EngineProcess::sync_host(Host& host, Catalog& catalog) {
   return {};
 }
 
+bool EngineProcess::kill() noexcept {
+  std::shared_ptr<Host> host;
+  {
+    std::lock_guard latest(latest_mutex_);
+    host = latest_;
+  }
+  if (!host || host->dead) return false;
+  host->kill();
+  return true;
+}
+
 std::map<std::string, std::int64_t> EngineProcess::view_versions() {
   std::lock_guard lock(versions_mutex_);
   return versions_;
@@ -494,7 +521,7 @@ Status EngineProcess::ping() {
   return on_a_live_child([this]() -> Status {
     auto live = live_host();
     if (!live) return std::move(live).error();
-    auto reply = control(**live, {{{"type", "ping"}}, {}});
+    auto reply = control(**live, {{{"type", "ping"}}, {}}, options_.reply_timeout);
     if (!reply) return std::move(reply).error();
     return {};
   });

@@ -59,9 +59,16 @@ struct EngineProcessOptions {
   std::filesystem::path program;    // started with kEngineHostArgument
   std::string log_level = "info";   // the child logs as the cataloger does
   std::string log_format = "json";
-  // The longest a control request (views, ping) may take before the child is
-  // taken for stuck and killed.
-  std::chrono::milliseconds control_timeout{120000};
+  // The longest a request may wait for the child's reply before the child is
+  // taken for stuck and killed (and started again on the next use): starting it
+  // (its DuckDB and extensions), a view sync (views, and table copies up to
+  // ResidentTables' sync load), and a ping or a new session, which it answers
+  // at once after at most one step of loading a table copy. A query waiting on a
+  // stuck child gets it killed sooner, at its own timeout plus the kill grace
+  // (QueryManager, SqlEngine::kill).
+  std::chrono::milliseconds start_timeout{120000};
+  std::chrono::milliseconds sync_timeout{30000};
+  std::chrono::milliseconds reply_timeout{10000};
 };
 
 class EngineProcess final : public SqlEngine {
@@ -78,9 +85,11 @@ class EngineProcess final : public SqlEngine {
   Status check(const std::string& sql, std::set<std::string>* reads = nullptr) override;
   std::string scrub(std::string message) const override;
   Status sync_views(Catalog& catalog) override;
+  Status sync_views_within(Catalog& catalog, std::chrono::milliseconds wait) override;
   std::map<std::string, std::int64_t> view_versions() override;
   Status ping() override;
   std::uint64_t resident_bytes() const noexcept override { return resident_bytes_.load(); }
+  bool kill() noexcept override;
 
   // The child's process id (0 when none runs); for tests and logs.
   pid_t child_pid() const;
@@ -117,21 +126,28 @@ class EngineProcess final : public SqlEngine {
   Result<std::shared_ptr<Host>> live_host_locked();
   Result<std::shared_ptr<Host>> live_host();
   Result<std::unique_ptr<SqlSession>> session_once();
-  Status sync_views_once(Catalog& catalog);
+  Status sync_views_once(Catalog& catalog, std::chrono::milliseconds wait);
   // Brings `host`'s views up to `catalog` (one request, none when nothing moved).
-  Status sync_host(Host& host, Catalog& catalog);
+  Status sync_host(Host& host, Catalog& catalog, std::chrono::milliseconds wait);
   Result<std::shared_ptr<Host>> start_host();
-  // One control request and its reply; a failure takes the child for dead.
-  Result<engine_wire::Message> control(Host& host, const engine_wire::Message& request);
+  // One control request and its reply within `timeout`; a failure takes the
+  // child for dead (and kills it).
+  Result<engine_wire::Message> control(Host& host, const engine_wire::Message& request,
+                                       std::chrono::milliseconds timeout);
   // The same, passing `fd` (a session's socket) with the request.
-  Result<engine_wire::Message> control_with_fd(Host& host, const engine_wire::Message& request, int fd);
+  Result<engine_wire::Message> control_with_fd(Host& host, const engine_wire::Message& request, int fd,
+                                               std::chrono::milliseconds timeout);
 
   Spawner spawner_;  // first: it ends last, after the child was stopped
   EngineProcessOptions options_;
   MetricsRegistry& metrics_;
   std::unique_ptr<SqlGate> gate_;
-  mutable std::mutex mutex_;    // host_
+  mutable std::mutex mutex_;    // host_, and one start at a time
   std::shared_ptr<Host> host_;  // the current child (maybe dead, until the next use)
+  // The child started last, from its spawn on (host_ only once it answered):
+  // what kill() stops, without waiting for mutex_, which a start holds.
+  std::mutex latest_mutex_;
+  std::shared_ptr<Host> latest_;
   std::atomic<std::uint64_t> starts_{0};
   std::atomic<std::uint64_t> resident_bytes_{0};
   std::chrono::steady_clock::time_point last_start_{};

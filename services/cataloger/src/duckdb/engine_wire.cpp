@@ -27,8 +27,8 @@ bool take(std::string_view& in, T& v) {
 
 Error broken(const std::string& what) { return make_error(Errc::invalid_argument, "engine message: " + what); }
 
-// Waits until `fd` is readable, or the deadline (none: forever).
-Status wait_readable(int fd, std::optional<Clock::time_point> deadline) {
+// Waits until `fd` is readable (or writable: POLLOUT), or the deadline (none: forever).
+Status wait_ready(int fd, std::optional<Clock::time_point> deadline, short events = POLLIN) {
   for (;;) {
     int wait_ms = -1;
     if (deadline) {
@@ -36,7 +36,7 @@ Status wait_readable(int fd, std::optional<Clock::time_point> deadline) {
       if (left <= 0) return make_error(Errc::timeout, "the query engine process did not answer in time");
       wait_ms = static_cast<int>(std::min<long long>(left, 60000));
     }
-    pollfd p{fd, POLLIN, 0};
+    pollfd p{fd, events, 0};
     int n = ::poll(&p, 1, wait_ms);
     if (n > 0) return {};
     if (n < 0 && errno != EINTR) return make_error(Errc::unavailable, std::string("poll: ") + std::strerror(errno));
@@ -45,7 +45,7 @@ Status wait_readable(int fd, std::optional<Clock::time_point> deadline) {
 
 Status read_exact(int fd, char* data, std::size_t size, std::optional<Clock::time_point> deadline) {
   while (size > 0) {
-    ETL_RETURN_IF_ERROR(wait_readable(fd, deadline));
+    ETL_RETURN_IF_ERROR(wait_ready(fd, deadline));
     ssize_t n = ::recv(fd, data, size, 0);
     if (n == 0) return make_error(Errc::unavailable, "the query engine connection closed");
     if (n < 0) {
@@ -102,13 +102,22 @@ Result<Message> decode(std::string_view frame) {
   return out;
 }
 
-Status write_message(int fd, const Message& message) {
+Status write_message(int fd, const Message& message, std::optional<std::chrono::milliseconds> timeout) {
   const std::string frame = encode(message);
+  std::optional<Clock::time_point> deadline;
+  if (timeout) deadline = Clock::now() + *timeout;
+  // With a deadline, never blocked in send: a peer that stopped reading leaves
+  // the socket full, and the wait for room is bounded.
+  const int flags = MSG_NOSIGNAL | (deadline ? MSG_DONTWAIT : 0);
   std::size_t sent = 0;
   while (sent < frame.size()) {
-    ssize_t n = ::send(fd, frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL);
+    ssize_t n = ::send(fd, frame.data() + sent, frame.size() - sent, flags);
     if (n < 0) {
       if (errno == EINTR) continue;
+      if (deadline && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        ETL_RETURN_IF_ERROR(wait_ready(fd, deadline, POLLOUT));
+        continue;
+      }
       return make_error(Errc::unavailable, std::string("the query engine connection failed: ") + std::strerror(errno));
     }
     sent += static_cast<std::size_t>(n);
@@ -164,7 +173,7 @@ Status send_fd(int socket, int fd) {
 }
 
 Result<int> receive_fd(int socket, std::chrono::milliseconds timeout) {
-  ETL_RETURN_IF_ERROR(wait_readable(socket, Clock::now() + timeout));
+  ETL_RETURN_IF_ERROR(wait_ready(socket, Clock::now() + timeout));
   FdMessage m;
   msghdr& msg = m.msg;
   ssize_t n;

@@ -36,8 +36,10 @@ std::string encode(const Message& message);
 // invalid_argument for a frame that is cut short, too large, or whose header is not a JSON object.
 Result<Message> decode(std::string_view frame);
 
-// Writes one message (MSG_NOSIGNAL: a peer gone is an error, not SIGPIPE).
-Status write_message(int fd, const Message& message);
+// Writes one message (MSG_NOSIGNAL: a peer gone is an error, not SIGPIPE);
+// timeout when the peer took in less than all of it within `timeout` (none:
+// waits as long as it takes).
+Status write_message(int fd, const Message& message, std::optional<std::chrono::milliseconds> timeout = std::nullopt);
 // Reads one message; unavailable when the peer closed or the socket failed,
 // timeout when `timeout` passed first (none: waits as long as it takes).
 Result<Message> read_message(int fd, std::optional<std::chrono::milliseconds> timeout = std::nullopt);

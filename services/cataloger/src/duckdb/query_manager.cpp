@@ -207,7 +207,10 @@ Result<QueryStatus> QueryManager::cached_locked(const QueryRequest& request, con
 
 Result<QueryStatus> QueryManager::start(const QueryRequest& request) {
   ETL_RETURN_IF_ERROR(validate(request));
-  if (Status s = engine_->sync_views(*catalog_); !s.ok()) log::warn("views not synced", {{"error", s.error().message}});
+  // Its timeout runs from its record on: a stuck engine holds it here no longer
+  // than the watchdog would let it hold a running query.
+  if (Status s = engine_->sync_views_within(*catalog_, request.timeout + options_.kill_grace); !s.ok())
+    log::warn("views not synced", {{"error", s.error().message}});
   std::set<std::string> reads;
   if (Status s = engine_->check(request.sql, &reads); !s.ok())
     return make_error(s.error().code, engine_->scrub(s.error().message));
@@ -299,9 +302,20 @@ std::string QueryManager::store_csv(const std::string& id, const std::string& cs
   return store_->local_path(*key) ? *key : root_url_ + "/" + *key;
 }
 
-QueryManager::Attempt QueryManager::attempt(Worker& worker, const QueryRequest& request,
+QueryManager::Attempt QueryManager::attempt(Worker& worker, const std::string& id, const QueryRequest& request,
                                             const std::vector<PinnedTable>& pins, const std::set<std::string>& reads) {
   Attempt a;
+  // Until the statement runs, a stuck engine is stopped by the watchdog through
+  // the engine, not the session (kill_locked).
+  struct SettingUp {
+    Worker& worker;
+    explicit SettingUp(Worker& w) : worker(w) { set(true); }
+    ~SettingUp() { set(false); }
+    void set(bool on) {
+      std::lock_guard wl(worker.mutex);
+      worker.setting_up = on;
+    }
+  } setting_up(worker);
   if (Status s = engine_->sync_views(*catalog_); !s.ok()) log::warn("views not synced", {{"error", s.error().message}});
   if (!worker.session || worker.session->epoch() != engine_->epoch()) {  // none yet, or of a renewed database
     auto session = engine_->session();
@@ -339,10 +353,15 @@ QueryManager::Attempt QueryManager::attempt(Worker& worker, const QueryRequest& 
     std::lock_guard wl(worker.mutex);
     usual = std::exchange(worker.session, std::move(pinned).value());
   }
-  auto started = Clock::now();
-  a.result = worker.session->execute(request.sql, options_.max_result_bytes, true);
-  a.elapsed_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
-  a.lost = !a.result && worker.session->lost();
+  setting_up.set(false);
+  if (stopped(id)) {  // cancelled, or past its timeout, while it waited for the engine: it does not run
+    a.result = make_error(Errc::cancelled, "stopped before it ran");
+  } else {
+    auto started = Clock::now();
+    a.result = worker.session->execute(request.sql, options_.max_result_bytes, true);
+    a.elapsed_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+    a.lost = !a.result && worker.session->lost();
+  }
   if (usual) {
     std::lock_guard wl(worker.mutex);
     worker.session = std::move(usual);
@@ -366,7 +385,7 @@ void QueryManager::run(Worker& worker, const std::string& id) {
     pins = records_.at(id)->pins;
     reads = records_.at(id)->reads;
   }
-  Attempt a = attempt(worker, request, pins, reads);
+  Attempt a = attempt(worker, id, request, pins, reads);
   // The engine process stopped under it: out of memory or killed, for this query
   // or another one running there. It runs once more on the restarted engine, so a
   // query that shared the process with a runaway one is not failed for it; a
@@ -376,7 +395,7 @@ void QueryManager::run(Worker& worker, const std::string& id) {
               {{"query_id", id}, {"error", a.result.error().message}});
     metrics_.counter("spotify_etl_cataloger_query_retries_total", "Queries run again after their engine process stopped")
         .inc();
-    a = attempt(worker, request, pins, reads);
+    a = attempt(worker, id, request, pins, reads);
   }
   const double elapsed_ms = a.elapsed_ms;
   metrics_.histogram("spotify_etl_cataloger_query_duration_seconds", "Query engine time").observe(elapsed_ms / 1000.0);
@@ -466,9 +485,17 @@ void QueryManager::kill_locked(Record& r) {
   if (r.worker < 0 || r.worker >= static_cast<int>(workers_.size())) return;
   Worker& w = *workers_[static_cast<size_t>(r.worker)];
   std::lock_guard wl(w.mutex);
-  if (w.current != r.id || !w.session || !w.session->kill()) return;
-  log::warn("a query did not stop when interrupted; its engine process was killed (queries running there run again)",
-            {{"query_id", r.id}, {"grace_ms", options_.kill_grace.count()}});
+  if (w.current != r.id) return;
+  if (w.setting_up) {
+    if (!engine_->kill()) return;
+    log::warn("a query waited on its engine process past its timeout; the process was taken for stuck and killed "
+              "(queries running there run again)",
+              {{"query_id", r.id}, {"grace_ms", options_.kill_grace.count()}});
+  } else {
+    if (!w.session || !w.session->kill()) return;
+    log::warn("a query did not stop when interrupted; its engine process was killed (queries running there run again)",
+              {{"query_id", r.id}, {"grace_ms", options_.kill_grace.count()}});
+  }
   metrics_.counter("spotify_etl_cataloger_query_engine_kills_total",
                    "Engine processes killed because a query did not stop when interrupted")
       .inc();

@@ -93,17 +93,18 @@ class QueryManager final : public QueryEngine {
   Result<QueryStatus> cached_locked(const QueryRequest& request, const std::string& key,
                                     const std::vector<PinnedTable>& pins);
   void worker_loop(Worker& worker);
-  // One run of a query on the worker's session (made first when it has none of
-  // the engine's epoch): the result, its cache key, the engine time, and whether
-  // the engine process stopped under it (SqlSession::lost).
+  // One run of query `id` on the worker's session (made first when it has none of
+  // the engine's epoch; not run when the query was stopped meanwhile): the result,
+  // its cache key, the engine time, and whether the engine process stopped under
+  // it (SqlSession::lost).
   struct Attempt {
     Result<ResultSet> result = Error{Errc::internal, "not run"};
     std::string key;
     double elapsed_ms = 0;
     bool lost = false;
   };
-  Attempt attempt(Worker& worker, const QueryRequest& request, const std::vector<PinnedTable>& pins,
-                  const std::set<std::string>& reads);
+  Attempt attempt(Worker& worker, const std::string& id, const QueryRequest& request,
+                  const std::vector<PinnedTable>& pins, const std::set<std::string>& reads);
   // Cancel was asked for it, or its timeout passed.
   bool stopped(const std::string& id);
   void watchdog_loop();

@@ -40,6 +40,9 @@ struct QueryManager::Worker {
   std::mutex mutex;  // guards `current` against interrupting the wrong query
   std::string current;
   std::unique_ptr<SqlSession> session;
+  // Between a query's start and its execute: syncing views, making a session or
+  // pinning tables, each a request to the engine that `session` cannot stop.
+  bool setting_up = false;
 };
 
 }  // namespace etl::cataloger

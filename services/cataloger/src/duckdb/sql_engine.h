@@ -4,6 +4,7 @@
 // down, or be killed in, without taking the cataloger with it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -71,12 +72,24 @@ class SqlEngine {
   virtual std::string scrub(std::string message) const = 0;
   // Brings the views up to the catalog (cheap when its generation did not move).
   virtual Status sync_views(Catalog& catalog) = 0;
+  // The same, for a caller that waits about `wait` at most (a query being
+  // submitted, before it has a timeout running): an engine process that leaves
+  // the request unanswered that long is taken for stuck, killed and started again.
+  virtual Status sync_views_within(Catalog& catalog, std::chrono::milliseconds wait) {
+    (void)wait;
+    return sync_views(catalog);
+  }
   // The data_version of each table as its view reads it now (lower-cased names).
   virtual std::map<std::string, std::int64_t> view_versions() = 0;
   // The engine answers (SELECT 1).
   virtual Status ping() = 0;
   // Bytes of the tables' in-memory copies (ETL_QUERY_RESIDENT_BYTES).
   virtual std::uint64_t resident_bytes() const noexcept = 0;
+  // Ends the process the engine runs in now, for a query stuck in a request to
+  // it that no session of its own can stop (a view sync, a new session, a pin):
+  // the request fails and the next one starts the process again. false when the
+  // engine is this process, or none runs.
+  virtual bool kill() noexcept { return false; }
 };
 
 }  // namespace etl::cataloger
