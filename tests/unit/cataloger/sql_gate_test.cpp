@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
+#include "allowed_functions.h"
 #include "etl/ascii.h"
 #include "etl/duck.h"
 
@@ -256,6 +259,66 @@ TEST_F(Gate, StringDistancesNoTimeoutCanStopAreRefused) {
           << sql << "\n  gave: " << refused(sql);
   EXPECT_TRUE(check("SELECT jaccard('ab', 'ba'), hamming('ab', 'ba'), mismatches('ab', 'ba')").ok())
       << "linear in their arguments' lengths";
+}
+
+// The allow list (allowed_functions.h): what dashboards write passes, operators
+// and DuckDB's own syntax included; a function not on it is refused, whether it
+// exists or not.
+TEST_F(Gate, OnlyFunctionsOnTheAllowListPass) {
+  for (const char* sql : {
+           "SELECT unnest([1, 2]), unlist([3])", "SELECT [x + 1 FOR x IN [1, 2] IF x > 1]",
+           "SELECT list_transform([1], x -> x + 1), [1, 2][1], [1, 2, 3][1:2]",
+           "SELECT 'a' ILIKE 'A', 'a' NOT LIKE 'b', 'a' SIMILAR TO 'a', 'a' GLOB '*', 'ab' ^@ 'a'",
+           "SELECT 2 ** 3, 7 // 2, 7 % 2, 1 << 2, ~1, 'a' || 'b', now()::DATE, current_date",
+           "SELECT '{\"a\": 1}'::JSON ->> '$.a', struct_pack(a := 1).a, {'a': 1}, MAP {'k': 1}",
+           "SELECT date_trunc('day', now()), extract(epoch FROM now()), now() AT TIME ZONE 'UTC'",
+           "SELECT count(*), count(DISTINCT song_id), string_agg(song_name, ',' ORDER BY song_name), "
+           "quantile_cont(popularity, 0.5), percentile_cont(0.5) WITHIN GROUP (ORDER BY popularity) FROM songs_data",
+           "SELECT formatReadableSize(1024), pg_typeof(1), version(), current_schema()"})
+    EXPECT_TRUE(check(sql).ok()) << sql << ": " << check(sql).error().message;
+  EXPECT_TRUE(check("SELECT sum(popularity) OVER (), row_number() OVER (ORDER BY dt), lag(dt) OVER (), "
+                    "fill(popularity) OVER (ORDER BY dt), list(dt) OVER () FROM songs_data")
+                  .ok());
+  EXPECT_NE(refused("SELECT no_such_function(1)").find("no_such_function() does not exist or is not available"),
+            std::string::npos);
+  EXPECT_NE(refused("SELECT no_such_aggregate(popularity) OVER () FROM songs_data").find("no_such_aggregate()"),
+            std::string::npos)
+      << "an aggregate over a window is a call too";
+  EXPECT_NE(refused("SELECT setseed(0.5)").find("changes the session"), std::string::npos);
+  // A name off the list but refused for a reason of its own says that reason.
+  EXPECT_NE(refused("SELECT json_serialize_plan('SELECT 1')").find("reads files"), std::string::npos);
+}
+
+TEST(AllowedFunctions, TheListIsSortedAndHoldsNoRefusedName) {
+  auto names = allowed_functions();
+  EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
+  EXPECT_EQ(std::adjacent_find(names.begin(), names.end()), names.end()) << "a name twice";
+  for (std::string_view name : names) {
+    EXPECT_FALSE(refused_by_name(name)) << name;
+    EXPECT_EQ(ascii_lower(name), name) << "the gate looks names up lower-cased";
+  }
+}
+
+// Against the DuckDB this build links: a function it has is either allowed or
+// refused by name (a reviewed decision), and an allowed name is one it has. A
+// DuckDB upgrade that adds or drops functions fails here until they are reviewed.
+TEST(AllowedFunctions, EveryFunctionOfThisDuckDbIsReviewed) {
+  auto db = duck::Database::open(":memory:").value();
+  auto conn = db->connect().value();
+  auto listed = conn->query(
+      "SELECT DISTINCT lower(function_name) FROM duckdb_functions() "
+      "WHERE function_type IN ('scalar', 'aggregate', 'macro') ORDER BY 1");
+  ASSERT_TRUE(listed) << listed.error().message;
+  std::set<std::string> duckdb;
+  for (idx_t row = 0; row < listed->row_count(); ++row) duckdb.insert(listed->text(0, row).value_or(""));
+  ASSERT_GT(duckdb.size(), 700u);
+  for (const auto& name : duckdb)
+    EXPECT_TRUE(allowed_function(name) || refused_by_name(name))
+        << name << " is new in this DuckDB: review it, then allow it (allowed_functions.cpp) or refuse it by name";
+  for (std::string_view name : allowed_functions()) {
+    if (name == "unnest" || name == "unlist") continue;  // bound by DuckDB itself, not in duckdb_functions()
+    EXPECT_TRUE(duckdb.count(std::string(name))) << name << " is no longer a function of this DuckDB";
+  }
 }
 
 TEST_F(Gate, OneReadOnlyStatementOnly) {

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "allowed_functions.h"
 #include "etl/ascii.h"
 #include "sql_guard.h"
 
@@ -178,6 +179,8 @@ struct Walker {
     if (std::string why = refused_function(name); !why.empty()) return refuse(why);
     if (system_name(name) && (table_function || !contains(kPlainSystemFunctions, name)))
       return refuse("function " + name + "() reads files, URLs or settings; query the catalog's tables instead");
+    if (!table_function && !allowed_function(name))
+      return refuse("function " + name + "() does not exist or is not available on this endpoint");
     return {};
   }
 
@@ -219,6 +222,9 @@ struct Walker {
       ETL_RETURN_IF_ERROR(function(*f, true));
     }
     if (cls == "FUNCTION" || type == "FUNCTION") ETL_RETURN_IF_ERROR(function(node, false));
+    // `f(x) OVER (...)` of any aggregate; the other window kinds (row_number, lag,
+    // ...) are DuckDB's own, named by their type.
+    if (cls == "WINDOW" && type == "WINDOW_AGGREGATE") ETL_RETURN_IF_ERROR(function(node, false));
     if (type == "SHOW_REF") {
       std::string name = text(node, "table_name");
       if (!contains(kShowTargets, name))
@@ -307,6 +313,11 @@ std::string_view explained_query(std::string_view sql) {
 }
 
 }  // namespace
+
+bool refused_by_name(std::string_view name) {
+  const std::string lower = ascii_lower(name);
+  return !refused_function(lower).empty() || (system_name(lower) && !contains(kPlainSystemFunctions, lower));
+}
 
 Status check_syntax_tree(const json& serialized, const std::set<std::string>& tables, const std::string& database,
                          std::set<std::string>* reads) {

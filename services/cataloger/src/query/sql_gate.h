@@ -7,7 +7,8 @@
 //      file path or URL, no table function but range/generate_series/unnest, no
 //      function that reads files, URLs, settings or the environment, no string
 //      distance a timeout cannot stop (sql_guard.h), no system catalog
-//      (information_schema, pg_catalog, duckdb_*, sqlite_*).
+//      (information_schema, pg_catalog, duckdb_*, sqlite_*), and no function
+//      that is not on the allow list (allowed_functions.h).
 // The engine then prepares that one statement and checks its type (SELECT or
 // EXPLAIN) before it runs it (DuckDbEngine::Session::execute).
 // Verdicts are remembered per exact text and table-set generation (verdict_cache.h).
@@ -19,6 +20,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -38,6 +40,10 @@ namespace etl::cataloger {
 Status check_syntax_tree(const nlohmann::json& serialized, const std::set<std::string>& tables,
                          const std::string& database, std::set<std::string>* reads = nullptr);
 inline constexpr const char* kReadsEverything = "*";
+// A scalar, aggregate or macro the gate refuses for a reason of its own (it reads
+// files, URLs, settings or system catalogs; a string distance no timeout stops),
+// whether or not it is on the allow list (allowed_functions.h), which it must not be.
+bool refused_by_name(std::string_view name);
 
 class SqlGate final {
  public:

@@ -162,6 +162,10 @@ constexpr std::array kForbiddenSuffixes = {"_scan", "_attach", "_query", "_metad
 constexpr std::array kQuadraticFunctions = {"levenshtein", "editdist3", "damerau_levenshtein", "jaro_similarity",
                                             "jaro_winkler_similarity"};
 
+// Functions that change the session, which a worker's later queries (other
+// clients') share: setseed makes their random() and UUIDs predictable.
+constexpr std::array kSessionFunctions = {"setseed"};
+
 // The statement kinds a request may start with.
 // PIVOT / UNPIVOT (and synonyms) as a statement are a SELECT over a pivoted table.
 constexpr std::array kAllowedFirstWords = {"select", "with",      "show",  "describe",    "explain", "from",
@@ -205,6 +209,8 @@ std::string refused_function(std::string_view name) {
   if (quadratic_function(name))
     return call + " is not allowed: its time grows with the product of its arguments' lengths and a running call "
                   "cannot be interrupted";
+  if (contains(kSessionFunctions, name))
+    return call + " is not allowed: it changes the session that later queries, other clients' too, run on";
   return {};
 }
 

@@ -45,8 +45,10 @@ bool forbidden_function(std::string_view name);
 // DuckDB 1.4.4 name). DuckDB checks for an interrupt only between chunks, so neither
 // a timeout nor a cancel stops a running call (two 60,000-character strings: 26 s).
 bool quadratic_function(std::string_view name);
-// The reason a call of `name` (lower-case) is refused, or "" when it may be called:
-// forbidden_function or quadratic_function. Shared by the guard and the gate.
+// The reason a call of `name` (lower-case) is refused, or "" when nothing here
+// refuses it: forbidden_function, quadratic_function, or one that changes the
+// session (setseed). Shared by the guard and the gate (which also refuses any
+// function off its allow list, allowed_functions.h).
 std::string refused_function(std::string_view name);
 
 // Whether `word` is one of `list` (keyword and function-name lists of the guard and the gate).
