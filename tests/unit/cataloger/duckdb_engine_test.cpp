@@ -4,8 +4,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <mutex>
+#include <thread>
 
 #include "cataloger_fixtures.h"
 
@@ -99,6 +103,71 @@ TEST_F(EngineFixture, ViewsFollowTheCatalogWhenNewDataIsCrawled) {
   s.crawl();
   ASSERT_TRUE(engine->sync_views(*s.catalog).ok());
   EXPECT_EQ(run("SELECT count(*) FROM songs_data")->rows.at(0), "[15]");
+}
+
+// The catalog of the fixture, whose list_tables() waits until released: a view
+// sync that reads it holds the engine's lock as long as a slow one would.
+class HeldCatalog final : public Catalog {
+ public:
+  explicit HeldCatalog(Catalog& real) : real_(real) {}
+  std::string name() const override { return real_.name(); }
+  std::string database() const override { return real_.database(); }
+  Result<std::vector<TableInfo>> list_tables() override {
+    std::unique_lock lock(mutex_);
+    reading_ = true;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return released_; });
+    return real_.list_tables();
+  }
+  Result<TableInfo> get_table(const std::string& name) override { return real_.get_table(name); }
+  Result<std::vector<PartitionInfo>> get_partitions(const std::string& table) override {
+    return real_.get_partitions(table);
+  }
+  Result<CrawlInfo> start_crawl(const CrawlRequest& request) override { return real_.start_crawl(request); }
+  Result<CrawlInfo> get_crawl(const std::string& id) override { return real_.get_crawl(id); }
+  Result<CrawlInfo> wait_crawl(const std::string& id, std::chrono::milliseconds wait) override {
+    return real_.wait_crawl(id, wait);
+  }
+  std::uint64_t generation() const override { return real_.generation() + 1000; }  // never the synced one
+  Status ping() override { return real_.ping(); }
+
+  void wait_until_reading() {
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [&] { return reading_; });
+  }
+  void release() {
+    std::lock_guard lock(mutex_);
+    released_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  Catalog& real_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool reading_ = false, released_ = false;
+};
+
+// A view sync may hold the engine for long (a slow catalog, a table copy's load
+// step): a new session and a ping do not wait for it. The query engine process
+// answers both within 10 s or is killed as stuck (EngineProcessOptions).
+TEST_F(EngineFixture, ANewSessionAndAPingDoNotWaitForAViewSync) {
+  HeldCatalog held(*s.catalog);
+  std::thread sync([&] { (void)engine->sync_views(held); });
+  held.wait_until_reading();
+  auto answered = std::async(std::launch::async, [&] {
+    auto fresh = engine->session();
+    if (!fresh) return fresh.error().message;
+    auto rows = (*fresh)->execute("SELECT 42", 1 << 20, false);
+    if (!rows) return rows.error().message;
+    Status pinged = engine->ping();
+    return pinged.ok() ? rows->rows.at(0) : pinged.error().message;
+  });
+  const bool in_time = answered.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  held.release();
+  sync.join();
+  ASSERT_TRUE(in_time) << "a session or a ping waited for the view sync";
+  EXPECT_EQ(answered.get(), "[42]");
 }
 
 TEST(ViewSql, FilesOfOneSchemaNeedNoUnionByNameAndMissingColumnsAreNull) {

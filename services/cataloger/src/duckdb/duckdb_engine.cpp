@@ -221,6 +221,7 @@ std::string DuckDbEngine::table_folder(const std::string& table) const {
 }
 
 bool DuckDbEngine::renew_database(const char* why) {
+  std::lock_guard db_lock(db_mutex_);  // no session or ping between the new epoch and its database
   const std::uint64_t epoch = epoch_.fetch_add(1) + 1;
   if (Status s = open_database(); !s.ok()) {
     epoch_.store(epoch - 1);
@@ -233,11 +234,19 @@ bool DuckDbEngine::renew_database(const char* why) {
   return true;
 }
 
+// Not under mutex_, which a view sync or a table copy's load step may hold for
+// seconds: a new session (and a ping) takes only the database and its epoch.
 Result<std::unique_ptr<SqlSession>> DuckDbEngine::session() {
-  std::lock_guard lock(mutex_);  // db_ and epoch_ of one database
-  auto conn = db_->connect();
+  std::shared_ptr<duck::Database> db;
+  std::uint64_t epoch = 0;
+  {
+    std::lock_guard lock(db_mutex_);  // db_ and epoch_ of one database
+    db = db_;
+    epoch = epoch_.load();
+  }
+  auto conn = db->connect();
   if (!conn) return std::move(conn).error();
-  return std::unique_ptr<SqlSession>(std::make_unique<Session>(std::move(conn).value(), db_, epoch_.load()));
+  return std::unique_ptr<SqlSession>(std::make_unique<Session>(std::move(conn).value(), std::move(db), epoch));
 }
 
 bool DuckDbEngine::replaced_in_place(const std::vector<PartitionInfo>& partitions) {
@@ -293,9 +302,16 @@ Status DuckDbEngine::link_table(const std::string& table) {
   return {};
 }
 
+// On a connection of its own, not admin_ under mutex_ (see session()).
 Status DuckDbEngine::ping() {
-  std::lock_guard lock(mutex_);
-  auto r = admin_->query("SELECT 1");
+  std::shared_ptr<duck::Database> db;
+  {
+    std::lock_guard lock(db_mutex_);
+    db = db_;
+  }
+  auto conn = db->connect();
+  if (!conn) return make_error(Errc::unavailable, "DuckDB does not answer: " + conn.error().message);
+  auto r = (*conn)->query("SELECT 1");
   if (!r) return make_error(Errc::unavailable, "DuckDB does not answer: " + r.error().message);
   return {};
 }

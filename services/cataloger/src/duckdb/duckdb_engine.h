@@ -152,7 +152,8 @@ class DuckDbEngine final : public SqlEngine {
   // A new database (db_, admin_) with the lock-down settings; spill under spill_dir_/<epoch>.
   Status open_database();
   // open_database() again, under a new epoch (sessions of the old one end with
-  // their queries); the views are then built again from the first table. Under mutex_.
+  // their queries); the views are then built again from the first table. Under
+  // mutex_; takes db_mutex_.
   bool renew_database(const char* why);
   // The folder of `table` as allowed_directories names it (with a slash at its end).
   std::string table_folder(const std::string& table) const;
@@ -168,9 +169,12 @@ class DuckDbEngine final : public SqlEngine {
   std::map<std::string, std::int64_t> view_versions_locked() const;
 
   DuckDbEngineOptions options_;
-  std::shared_ptr<duck::Database> db_;
-  std::unique_ptr<duck::Connection> admin_;  // views and ping, under mutex_
+  std::shared_ptr<duck::Database> db_;       // under mutex_ and db_mutex_ to change, either to read
+  std::unique_ptr<duck::Connection> admin_;  // views and table copies, under mutex_
   std::mutex mutex_;
+  // db_ and epoch_ as one pair, held only to read or swap them: new sessions and
+  // pings do not wait for mutex_. Taken after mutex_ (renew_database).
+  std::mutex db_mutex_;
   std::atomic<std::uint64_t> epoch_{0};
   std::map<std::string, std::string> exposed_;  // s3 key -> "size etag" the views named, since db_ opened
   std::atomic<std::uint64_t> synced_generation_{0};
