@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "pgwire/execution.h"
 #include "pgwire/select_list.h"
 #include "pgwire/sql_text.h"
 #include "pgwire/types.h"
@@ -197,6 +198,19 @@ TEST(PgSelectList, ItemsGetPostgresOutputNames) {
   EXPECT_EQ(s->items[4].key, "count");
   EXPECT_TRUE(s->has_from);
   EXPECT_EQ(s->rest, "pg_class c where x");
+}
+
+// What clients branch on: an unknown function is undefined_function (42883),
+// whether the gate's allow list or DuckDB says so, not a missing table.
+TEST(PgErrors, SqlStatesNameWhatWentWrong) {
+  auto state = [](const std::string& message) { return sqlstate_for(make_error(Errc::invalid_argument, message)); };
+  EXPECT_EQ(state("refused: function f() does not exist or is not available on this endpoint"), "42883");
+  EXPECT_EQ(state("Catalog Error: Scalar Function with name f does not exist!"), "42883");
+  EXPECT_EQ(state("Catalog Error: Table with name t does not exist!"), "42P01");
+  EXPECT_EQ(state("refused: function read_csv() reads files, URLs or settings; query the catalog's tables instead"),
+            "42501");
+  EXPECT_EQ(state("refused: unknown table 't' (the tables are: none yet)"), "42P01");
+  EXPECT_EQ(state("Parser Error: syntax error at end of input"), "42601");
 }
 
 }  // namespace

@@ -46,6 +46,8 @@ std::string sqlstate_for(const Error& e) {
     case Errc::invalid_argument:
       if (contains(m, "Parser Error") || contains(m, "syntax error") || contains(m, "unterminated")) return "42601";
       if (contains(m, "unknown table")) return "42P01";  // the gate names the tables there are
+      // undefined_function: off the gate's allow list, or unknown to DuckDB.
+      if (contains(m, "does not exist or is not available") || contains(m, "Function with name")) return "42883";
       if (m.rfind("refused", 0) == 0 || contains(m, "read-only") || contains(m, "not allowed")) return "42501";
       if (contains(m, "Catalog Error")) return "42P01";
       if (contains(m, "Binder Error")) return "42703";
