@@ -264,6 +264,14 @@ struct FlakyStack {
     if (!started) throw std::runtime_error(started.error().message);
     return queries->wait(started->query_id, 30s).value();
   }
+  // run(), and how long it took.
+  QueryStatus run_timed(const std::string& sql, std::chrono::milliseconds timeout,
+                        std::chrono::steady_clock::duration& took) {
+    auto started = std::chrono::steady_clock::now();
+    QueryStatus done = run(sql, timeout);
+    took = std::chrono::steady_clock::now() - started;
+    return done;
+  }
 };
 
 TEST(EngineIsolation, AQueryWhoseProcessStoppedUnderItRunsOnceMoreOnANewSession) {
@@ -292,9 +300,8 @@ TEST(EngineIsolation, AQueryThatIgnoresItsInterruptIsKilledAfterTheGraceAndNotRu
   options.kill_grace = 200ms;
   FlakyStack s(options);
   s.engine->stubborn = true;
-  auto started = std::chrono::steady_clock::now();
-  auto done = s.run("SELECT 1 AS n", 100ms);
-  auto took = std::chrono::steady_clock::now() - started;
+  std::chrono::steady_clock::duration took{};
+  auto done = s.run_timed("SELECT 1 AS n", 100ms, took);
   ASSERT_EQ(done.state, QueryState::failed);
   ASSERT_TRUE(done.error);
   EXPECT_EQ(done.error->code, Errc::timeout);
@@ -313,9 +320,8 @@ TEST(EngineIsolation, AQueryStuckGettingASessionGetsItsEngineKilledAndDoesNotRun
   options.kill_grace = 200ms;
   FlakyStack s(options);
   s.engine->stuck = true;
-  auto started = std::chrono::steady_clock::now();
-  auto done = s.run("SELECT 1 AS n", 100ms);
-  auto took = std::chrono::steady_clock::now() - started;
+  std::chrono::steady_clock::duration took{};
+  auto done = s.run_timed("SELECT 1 AS n", 100ms, took);
   ASSERT_EQ(done.state, QueryState::failed);
   ASSERT_TRUE(done.error);
   EXPECT_EQ(done.error->code, Errc::timeout) << done.error->message;

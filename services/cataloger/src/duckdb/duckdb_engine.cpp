@@ -234,16 +234,17 @@ bool DuckDbEngine::renew_database(const char* why) {
   return true;
 }
 
+std::shared_ptr<duck::Database> DuckDbEngine::current_database(std::uint64_t* epoch) {
+  std::lock_guard lock(db_mutex_);  // db_ and epoch_ of one database
+  if (epoch) *epoch = epoch_.load();
+  return db_;
+}
+
 // Not under mutex_, which a view sync or a table copy's load step may hold for
 // seconds: a new session (and a ping) takes only the database and its epoch.
 Result<std::unique_ptr<SqlSession>> DuckDbEngine::session() {
-  std::shared_ptr<duck::Database> db;
   std::uint64_t epoch = 0;
-  {
-    std::lock_guard lock(db_mutex_);  // db_ and epoch_ of one database
-    db = db_;
-    epoch = epoch_.load();
-  }
+  std::shared_ptr<duck::Database> db = current_database(&epoch);
   auto conn = db->connect();
   if (!conn) return std::move(conn).error();
   return std::unique_ptr<SqlSession>(std::make_unique<Session>(std::move(conn).value(), std::move(db), epoch));
@@ -304,11 +305,7 @@ Status DuckDbEngine::link_table(const std::string& table) {
 
 // On a connection of its own, not admin_ under mutex_ (see session()).
 Status DuckDbEngine::ping() {
-  std::shared_ptr<duck::Database> db;
-  {
-    std::lock_guard lock(db_mutex_);
-    db = db_;
-  }
+  std::shared_ptr<duck::Database> db = current_database();  // outlives the connection, as a session's does
   auto conn = db->connect();
   if (!conn) return make_error(Errc::unavailable, "DuckDB does not answer: " + conn.error().message);
   auto r = (*conn)->query("SELECT 1");

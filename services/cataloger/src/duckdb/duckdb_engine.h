@@ -155,6 +155,8 @@ class DuckDbEngine final : public SqlEngine {
   // their queries); the views are then built again from the first table. Under
   // mutex_; takes db_mutex_.
   bool renew_database(const char* why);
+  // db_ (and, when asked, its epoch) under db_mutex_: never waits for mutex_.
+  std::shared_ptr<duck::Database> current_database(std::uint64_t* epoch = nullptr);
   // The folder of `table` as allowed_directories names it (with a slash at its end).
   std::string table_folder(const std::string& table) const;
   Status link_table(const std::string& table);

@@ -60,15 +60,12 @@ struct EngineProcessOptions {
   std::string log_level = "info";   // the child logs as the cataloger does
   std::string log_format = "json";
   // The longest a request may wait for the child's reply before the child is
-  // taken for stuck and killed (and started again on the next use): starting it
-  // (its DuckDB and extensions), a view sync (views, and table copies up to
-  // ResidentTables' sync load), and a ping or a new session, which it answers
-  // at once after at most one step of loading a table copy. A query waiting on a
-  // stuck child gets it killed sooner, at its own timeout plus the kill grace
-  // (QueryManager, SqlEngine::kill).
-  std::chrono::milliseconds start_timeout{120000};
-  std::chrono::milliseconds sync_timeout{30000};
-  std::chrono::milliseconds reply_timeout{10000};
+  // taken for stuck and killed (and started again on the next use). A query
+  // waiting on a stuck child gets it killed sooner, at its own timeout plus the
+  // kill grace (QueryManager, SqlEngine::kill).
+  std::chrono::milliseconds start_timeout{120000};  // starting it: its DuckDB and extensions
+  std::chrono::milliseconds sync_timeout{30000};    // a view sync: views, and table copies up to the sync load
+  std::chrono::milliseconds reply_timeout{10000};   // a ping or a new session: answered at once, never behind a sync
 };
 
 class EngineProcess final : public SqlEngine {

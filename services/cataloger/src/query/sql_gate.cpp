@@ -56,6 +56,15 @@ bool system_name(const std::string& name) {
                      [&](const char* p) { return name.rfind(p, 0) == 0; });
 }
 
+// Why a call of `name` (lower-case) is refused by its name alone, or "": the
+// guard's reasons (refused_function), or a system catalog's function.
+std::string refused_call(const std::string& name) {
+  if (std::string why = refused_function(name); !why.empty()) return why;
+  if (system_name(name) && !contains(kPlainSystemFunctions, name))
+    return "function " + name + "() reads files, URLs or settings; query the catalog's tables instead";
+  return {};
+}
+
 struct Walker {
   const std::set<std::string>& tables;
   std::string database;
@@ -176,9 +185,7 @@ struct Walker {
     std::string name = ascii_lower(text(node, "function_name"));
     if (table_function && !contains(kAllowedTableFunctions, name))
       return refuse("table function " + name + "() is not allowed; query the catalog's tables");
-    if (std::string why = refused_function(name); !why.empty()) return refuse(why);
-    if (system_name(name) && (table_function || !contains(kPlainSystemFunctions, name)))
-      return refuse("function " + name + "() reads files, URLs or settings; query the catalog's tables instead");
+    if (std::string why = refused_call(name); !why.empty()) return refuse(why);
     if (!table_function && !allowed_function(name))
       return refuse("function " + name + "() does not exist or is not available on this endpoint");
     return {};
@@ -314,10 +321,7 @@ std::string_view explained_query(std::string_view sql) {
 
 }  // namespace
 
-bool refused_by_name(std::string_view name) {
-  const std::string lower = ascii_lower(name);
-  return !refused_function(lower).empty() || (system_name(lower) && !contains(kPlainSystemFunctions, lower));
-}
+bool refused_by_name(std::string_view name) { return !refused_call(ascii_lower(name)).empty(); }
 
 Status check_syntax_tree(const json& serialized, const std::set<std::string>& tables, const std::string& database,
                          std::set<std::string>* reads) {
