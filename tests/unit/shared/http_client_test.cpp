@@ -2,7 +2,8 @@
 // Spotify answer must not hold a shutdown), and a call without one runs to the end;
 // bodies over the limit are refused (at the headers when their length is declared);
 // a time per KiB of a declared body sets the deadline; an invalid Content-Length
-// discards the response.
+// discards the response; calls made at once keep their connections for the next
+// ones.
 #include "etl/http_client.h"
 
 #include <gtest/gtest.h>
@@ -15,9 +16,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <barrier>
 #include <functional>
+#include <mutex>
+#include <set>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 namespace etl {
 namespace {
@@ -282,6 +287,62 @@ TEST(HttpClient, AResponseWithAnInvalidContentLengthIsDiscarded) {
   auto refused = client.send(request);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, Errc::too_large) << refused.error().message;
+}
+
+
+// A store's calls run on as many threads as its service allows at once
+// (ETL_TRANSFORM_CONCURRENCY up to 256), and each call's connection stays with
+// its handle. The pool kept at most 16 idle handles, so past 16 threads every
+// round of calls closed the extra connections and opened new ones: a TCP (and,
+// on S3, a TLS) handshake per request. Now it keeps as many as were ever busy at
+// once, and 32 threads making 10 calls each need about 32 connections.
+TEST(HttpClient, CallsMadeAtOnceKeepTheirConnectionsForTheNextOnes) {
+  constexpr int kThreads = 32, kCalls = 10;
+  std::mutex mutex;
+  std::set<int> ports;  // one per connection the server accepted
+  httplib::Server server;
+  server.new_task_queue = [] { return new httplib::ThreadPool(kThreads + 8); };  // a kept-alive connection holds a thread
+  server.set_keep_alive_max_count(1000);
+  std::atomic<int> listening{-1};
+  server.set_socket_options([&](int fd) { listening = fd; });
+  server.Get("/n", [&](const httplib::Request& req, httplib::Response& res) {
+    {
+      std::lock_guard lock(mutex);
+      ports.insert(req.remote_port);
+    }
+    std::this_thread::sleep_for(20ms);  // the calls overlap
+    res.set_content("ok", "text/plain");
+  });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  ::listen(listening, 128);  // httplib's backlog of 5 would hold most connects for a SYN retry of 1 s
+  std::thread serving([&] { server.listen_after_bind(); });
+  while (!server.is_running()) std::this_thread::sleep_for(1ms);
+
+  std::atomic<int> failures{0};
+  {
+    http::Client client;
+    std::barrier round(kThreads);  // as a batch's step: every call of a round ends before the next round starts
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+      threads.emplace_back([&] {
+        http::ClientRequest request;
+        request.url = "http://127.0.0.1:" + std::to_string(port) + "/n";
+        request.timeout = 10s;
+        for (int i = 0; i < kCalls; ++i) {
+          auto response = client.send(request);
+          if (!response.ok() || response->status != 200) failures.fetch_add(1);
+          round.arrive_and_wait();
+        }
+      });
+    for (auto& t : threads) t.join();
+  }  // the client's connections close: the server's threads are not left waiting on them
+  server.stop();
+  serving.join();
+
+  EXPECT_EQ(failures.load(), 0);
+  std::lock_guard lock(mutex);
+  EXPECT_LE(ports.size(), static_cast<std::size_t>(kThreads + 4)) << "connections for " << kThreads * kCalls << " calls";
 }
 
 }  // namespace
