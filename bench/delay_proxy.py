@@ -17,15 +17,21 @@ The target only ever sees 127.0.0.1; nothing leaves loopback.
 import argparse
 import asyncio
 import collections
+import itertools
 import signal
+import time
 import sys
 
 CHUNK = 256 * 1024
 
 
-async def pump(reader, writer, delay, first_extra=0.0):
+METHODS = (b"GET ", b"PUT ", b"POST ", b"HEAD ", b"DELETE ")
+
+
+async def pump(reader, writer, delay, first_extra=0.0, log=None, conn=0):
     """Copies reader to writer, each chunk `delay` seconds after it was read (the
-    first one `first_extra` more)."""
+    first one `first_extra` more). With `log`, a chunk that starts an HTTP request
+    writes its time, connection and request line there."""
     loop = asyncio.get_running_loop()
     held = collections.deque()
     arrived = asyncio.Event()
@@ -52,6 +58,10 @@ async def pump(reader, writer, delay, first_extra=0.0):
             data = await reader.read(CHUNK)
             if not data:
                 break
+            if log and data.startswith(METHODS):
+                line = data.split(b"\r\n", 1)[0].decode("latin-1")
+                log.write(f"{time.time():.3f} c{conn} {line}\n")
+                log.flush()
             held.append((loop.time() + delay + first_extra, data))
             first_extra = 0.0
             arrived.set()
@@ -67,8 +77,11 @@ async def pump(reader, writer, delay, first_extra=0.0):
         sender.cancel()
 
 
-async def serve(target_host, target_port, delay, port_file):
+async def serve(target_host, target_port, delay, port_file, log):
+    connections = itertools.count(1)
+
     async def on_client(client_reader, client_writer):
+        conn = next(connections)
         try:
             server_reader, server_writer = await asyncio.open_connection(target_host, target_port)
         except OSError:
@@ -76,7 +89,7 @@ async def serve(target_host, target_port, delay, port_file):
             return
         # The kernel completed the client's handshake at once: its first bytes wait
         # the round trip a connect across the link would have taken.
-        await asyncio.gather(pump(client_reader, server_writer, delay, 2 * delay),
+        await asyncio.gather(pump(client_reader, server_writer, delay, 2 * delay, log, conn),
                              pump(server_reader, client_writer, delay))
         for w in (client_writer, server_writer):
             w.close()
@@ -99,11 +112,13 @@ def main():
     parser.add_argument("--target", required=True, help="host:port to forward to (loopback)")
     parser.add_argument("--one-way-ms", type=float, required=True, help="delay of each direction, in ms")
     parser.add_argument("--port-file", help="write the listening port here")
+    parser.add_argument("--log", help="append each request's time, connection and request line here")
     args = parser.parse_args()
     host, _, port = args.target.rpartition(":")
     if host not in ("127.0.0.1", "localhost", "::1", "[::1]"):
         sys.exit("delay_proxy: the target must be on loopback")
-    asyncio.run(serve(host.strip("[]"), int(port), args.one_way_ms / 1000.0, args.port_file))
+    log = open(args.log, "a") if args.log else None
+    asyncio.run(serve(host.strip("[]"), int(port), args.one_way_ms / 1000.0, args.port_file, log))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@
 # niced), starts private test servers (Kafka, MinIO, moto; random ports) with
 # scripts/test-servers.sh, runs the benchmark against them and stops them on exit.
 # ETL_BENCH_S3_RTT_MS=N puts MinIO N ms of round trip away (bench/delay_proxy.py,
-# loopback only): every S3 request of the benchmark and the services goes through it.
+# loopback only): every S3 request of the benchmark and the services goes through it
+# (and, with ETL_BENCH_S3_LOG=file, is logged there: time, connection, request line).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
@@ -36,7 +37,7 @@ set +a
 if [ "${ETL_BENCH_S3_RTT_MS:-0}" != 0 ]; then
   one_way="$(awk -v rtt="$ETL_BENCH_S3_RTT_MS" 'BEGIN { print rtt / 2 }')"
   python3 "$here/delay_proxy.py" --target "${ETL_TEST_S3_ENDPOINT#http://}" --one-way-ms "$one_way" \
-    --port-file "$envfile.proxy-port" >/dev/null &
+    --port-file "$envfile.proxy-port" ${ETL_BENCH_S3_LOG:+--log "$ETL_BENCH_S3_LOG"} >/dev/null &
   proxy_pid=$!
   for _ in $(seq 100); do [ -s "$envfile.proxy-port" ] && break; sleep 0.1; done
   [ -s "$envfile.proxy-port" ] || { echo "the delay proxy did not start" >&2; exit 1; }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <future>
 #include <map>
 #include <set>
 
@@ -168,7 +169,46 @@ Result<bool> IcebergTables::committed(const std::string& table) {
   return *version > 0;
 }
 
+std::optional<CurrentTable> IcebergTables::still_current(const std::string& table) {
+  Swapped kept;
+  {
+    std::lock_guard lock(swapped_mutex_);
+    auto it = swapped_.find(table);
+    if (it == swapped_.end()) return std::nullopt;
+    kept = it->second;
+  }
+  auto next = std::async(std::launch::async, [&] { return store_->head(metadata_key(table, kept.table.version + 1)); });
+  auto self = store_->head(kept.table.metadata_key);
+  auto after = next.get();
+  if (!self || self->etag != kept.etag || after.ok() || after.error().code != Errc::not_found) {
+    std::lock_guard lock(swapped_mutex_);
+    swapped_.erase(table);  // another writer moved it (or the store did not answer): read it again
+    return std::nullopt;
+  }
+  metrics_.counter("spotify_etl_cataloger_iceberg_metadata_reads_saved_total",
+                   "Iceberg metadata this process had committed itself, found still current and not fetched again",
+                   {{"table", table}})
+      .inc();
+  return std::move(kept.table);
+}
+
+void IcebergTables::remember_commit(const std::string& table, CurrentTable current, const std::string& etag,
+                                    const SnapshotWriter& writer) {
+  // What a later read of these files would give: parsed from the very bytes stored.
+  for (const auto& w : writer.written()) {
+    if (w.list) {
+      if (auto list = read_manifest_list(w.bytes)) manifest_cache_.remember(w.key, std::move(list).value());
+    } else if (auto entries = read_manifest(w.bytes)) {
+      manifest_cache_.remember(w.key, static_cast<std::int64_t>(w.bytes.size()), std::move(entries).value());
+    }
+  }
+  std::lock_guard lock(swapped_mutex_);
+  if (etag.empty()) swapped_.erase(table);
+  else swapped_[table] = {std::move(current), etag};
+}
+
 Result<std::optional<CurrentTable>> IcebergTables::current(const std::string& table) {
+  if (auto mine = still_current(table)) return std::optional<CurrentTable>(std::move(mine));
   // The hint, then probe forward: the hint may lag.
   auto hinted = hinted_version(table);
   if (!hinted) return std::move(hinted).error();
@@ -285,10 +325,17 @@ Result<std::vector<ManifestEntry>> IcebergTables::live_files(const json& metadat
   return live_entries(*manifests);
 }
 
+std::mutex& IcebergTables::commit_mutex(const std::string& table) {
+  std::lock_guard lock(commits_mutex_);
+  auto& m = table_commits_[table];
+  if (!m) m = std::make_unique<std::mutex>();
+  return *m;
+}
+
 Result<CommitResult> IcebergTables::commit(const TableState& state, const Replace* replace,
                                            const std::optional<CurrentTable>* known,
                                            const std::set<std::string>& older_generations) {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(commit_mutex(state.name));
   const auto started = std::chrono::steady_clock::now();
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
     std::optional<CurrentTable> loaded;
@@ -395,7 +442,9 @@ Result<CommitResult> IcebergTables::try_commit(const TableState& state, const st
   if (!removed) return std::move(removed).error();
 
   const int version = current ? current->version + 1 : 1;
-  ETL_RETURN_IF_ERROR(swap(state.name, version, metadata.dump(2)));
+  std::string etag;
+  ETL_RETURN_IF_ERROR(swap(state.name, version, metadata.dump(2), etag));
+  remember_commit(state.name, {version, metadata_key(state.name, version), metadata}, etag, writer);
   if (!expired.empty()) remove_expired(metadata, expired);
   for (const auto& url : dropped_metadata)
     if (auto old_key = key_of(url)) (void)store_->remove(*old_key);
@@ -412,9 +461,10 @@ Result<CommitResult> IcebergTables::try_commit(const TableState& state, const st
   return out;
 }
 
-Status IcebergTables::swap(const std::string& table, int version, const std::string& doc) {
+Status IcebergTables::swap(const std::string& table, int version, const std::string& doc, std::string& etag) {
   const std::string key = metadata_key(table, version);
   auto swapped = store_->put_if_absent(key, doc);
+  etag = swapped ? swapped->etag : "";
   if (!swapped) {
     if (swapped.error().code != Errc::conflict) return std::move(swapped).error();
     auto there = store_->get(key, 64ull << 20);  // a retried request of ours that went through?

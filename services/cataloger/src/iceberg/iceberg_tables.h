@@ -210,8 +210,17 @@ class IcebergTables final {
   // `superseded`: files this commit deletes for a newer generation, retired with a replace's.
   Result<int> sweep_retired(nlohmann::json& metadata, std::map<std::string, std::int64_t> retired_at,
                             const Replace* replace, const std::vector<std::string>& superseded, std::int64_t now_ms);
-  // The compare-and-swap: writes metadata version `version` unless another writer did.
-  Status swap(const std::string& table, int version, const std::string& doc);
+  // The compare-and-swap: writes metadata version `version` unless another writer
+  // did. `etag`: the new file's ETag ("" when a retried request of ours had landed).
+  Status swap(const std::string& table, int version, const std::string& doc, std::string& etag);
+  // After this process's commit lands: its metadata (for still_current) and what
+  // it wrote (for the manifest cache).
+  void remember_commit(const std::string& table, CurrentTable current, const std::string& etag,
+                       const SnapshotWriter& writer);
+  // The metadata this process swapped in last, if it is still the table's current
+  // one: its file unchanged (same ETag) and no next version. One round trip (two
+  // HEADs at once) instead of three in a row (the hint, the probe, the fetch).
+  std::optional<CurrentTable> still_current(const std::string& table);
   Status step(std::string_view name);
   // Drops expired snapshots from `metadata`; returns their manifest list URLs.
   std::vector<std::string> expire(nlohmann::json& metadata, std::int64_t now_ms) const;
@@ -228,7 +237,18 @@ class IcebergTables final {
   IcebergTablesOptions options_;
   MetricsRegistry& metrics_;
   std::string base_url_;  // ends with '/'
-  std::mutex mutex_;      // one commit at a time (and the DuckDB connection)
+  // Commits of one table run one at a time (each would otherwise lose the
+  // other's compare-and-swap); commits of different tables run side by side.
+  std::mutex& commit_mutex(const std::string& table);
+  std::mutex commits_mutex_;  // table_commits_
+  std::map<std::string, std::unique_ptr<std::mutex>> table_commits_;
+  std::mutex conn_mutex_;  // conn_: one statement at a time (read_facts)
+  struct Swapped {
+    CurrentTable table;
+    std::string etag;
+  };
+  std::mutex swapped_mutex_;
+  std::map<std::string, Swapped> swapped_;  // by table: the last metadata this process swapped in
   ManifestCache manifest_cache_;
   std::unique_ptr<duck::Database> db_;
   std::unique_ptr<duck::Connection> conn_;

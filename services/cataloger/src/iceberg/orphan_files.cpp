@@ -13,7 +13,7 @@ using nlohmann::json;
 
 Result<OrphanReport> IcebergTables::remove_orphans(const std::string& table,
                                                    std::chrono::system_clock::time_point cutoff) {
-  std::lock_guard lock(mutex_);  // not while this process commits (another's new files are young)
+  std::lock_guard lock(commit_mutex(table));  // not while this process commits to it (another's new files are young)
   // List first, then load: whatever a commit that lands in between names is in the
   // metadata read after, and whatever it wrote after the listing is not listed.
   auto listing = store_->list(table + "/");

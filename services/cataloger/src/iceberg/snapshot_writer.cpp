@@ -126,6 +126,7 @@ Status SnapshotWriter::write_manifest_of(std::vector<ManifestEntry> entries, int
   m.manifest_path = plan_.base_url + key;
   m.manifest_length = static_cast<std::int64_t>(bytes->size());
   manifests_.push_back(std::move(m));
+  written_.push_back({key, std::move(bytes).value(), false});
   return {};
 }
 
@@ -135,6 +136,7 @@ Result<std::string> SnapshotWriter::write_list() {
   const std::string key = plan_.table + "/metadata/snap-" + std::to_string(plan_.snapshot_id) + "-1-" +
                           plan_.commit_uuid + ".avro";
   if (auto put = store_.put(key, *bytes); !put) return std::move(put).error();
+  written_.push_back({key, std::move(bytes).value(), true});
   return plan_.base_url + key;
 }
 

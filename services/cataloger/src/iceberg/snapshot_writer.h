@@ -64,12 +64,22 @@ class SnapshotWriter {
 
   const SnapshotTotals& totals() const { return totals_; }
 
+  // The manifests and the manifest list written so far, as stored (for the
+  // manifest cache once the commit lands: the next commit reads them back).
+  struct Written {
+    std::string key;
+    std::string bytes;
+    bool list = false;
+  };
+  const std::vector<Written>& written() const { return written_; }
+
  private:
   Status write_manifest_of(std::vector<ManifestEntry> entries, int added, int existing, int deleted);
 
   ObjectStore& store_;
   SnapshotPlan plan_;
   std::vector<ManifestFile> manifests_;
+  std::vector<Written> written_;
   SnapshotTotals totals_;
   int manifest_no_ = 0;
 };

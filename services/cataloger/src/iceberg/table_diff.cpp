@@ -11,6 +11,7 @@
 namespace etl::cataloger::iceberg {
 
 Result<IcebergTables::FileFacts> IcebergTables::read_facts(const std::string& key) {
+  std::lock_guard lock(conn_mutex_);  // commits of other tables run at the same time
   ETL_RETURN_IF_ERROR(options_.files.refresh(*conn_));
   const std::string path = duck::quote_literal(options_.files.path(key));
   FileFacts facts;

@@ -123,6 +123,11 @@ class LocalCatalog final : public Catalog {
     bool listed_all = false;
   };
   Result<CrawlScope> scope_of(const CrawlRequest& request);
+  // Every table of `scope`, side by side (crawl_one each); the first error, in
+  // table order, after all of them ran. A maintenance crawl (compaction) and a
+  // crawl over the local copy (ETL_CATALOG_READS=mirror) go one table after
+  // another and stop at the first error.
+  Status crawl_tables(CrawlScope& scope, const CrawlRequest& request, CrawlInfo& info);
   // One table: lists it, reads new files' schemas, commits it as Iceberg (and
   // compacts it on a maintenance crawl), and stores its catalog document.
   Status crawl_one(const std::string& table, std::set<std::string> partitions, CrawlScope& scope,
@@ -166,10 +171,15 @@ class LocalCatalog final : public Catalog {
 
   CrawlJobs jobs_;
 
+  // The three sets below: crawls run one at a time, but the tables of one crawl
+  // side by side (crawl_tables).
+  std::mutex crawl_sets_mutex_;
   std::set<std::string> iceberg_behind_;  // tables whose last Iceberg commit failed (crawls only)
   std::set<std::string> unpublished_;     // tables whose last publish failed (crawls only)
   // Keys this crawl left out until a refold takes them (run() only: one crawl at a time).
   std::set<std::string> crawl_held_;
+  std::mutex reader_mutex_;  // reader_: one schema read at a time (its DuckDB connection)
+  std::mutex refold_mutex_;  // options_.compactor: one refold at a time (its DuckDB connection)
   // Queues crawls by time: a maintenance crawl every `maintenance_interval`, and a
   // crawl of the keys crawls had to hold back (a newer generation of a compacted-
   // away file whose crawl read the table before the compaction landed, or whose

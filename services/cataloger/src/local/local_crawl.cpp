@@ -2,7 +2,9 @@
 // visits, and for each table the listing, the schema read of new files, the
 // Iceberg commit (and compaction on a maintenance crawl), and its catalog document.
 #include <algorithm>
+#include <atomic>
 #include <set>
+#include <thread>
 
 #include "compaction.h"
 #include "etl/log.h"
@@ -29,6 +31,26 @@ std::set<std::string> drop_superseded(std::vector<ObjectInfo>& listing) {
     std::erase_if(listing, [&](const ObjectInfo& o) { return superseded.count(o.key) > 0; });
   return superseded;
 }
+
+// A schema reader shared by the tables of a crawl, which run side by side.
+class LockedReader final : public SchemaReader {
+ public:
+  LockedReader(SchemaReader& reader, std::mutex& mutex) : reader_(reader), mutex_(mutex) {}
+  Result<std::vector<ColumnInfo>> read_schema(const std::string& key, const std::string& format) override {
+    std::lock_guard lock(mutex_);
+    return reader_.read_schema(key, format);
+  }
+
+ private:
+  SchemaReader& reader_;
+  std::mutex& mutex_;
+};
+
+// Tables crawled at once. A table's crawl is a chain of store round trips (its
+// listing, Iceberg metadata, manifests, the new files' footers, the commit's
+// writes, its catalog document): against S3, tens of milliseconds each, and the
+// chains of different tables do not wait for each other.
+constexpr std::size_t kTablesAtOnce = 4;
 }  // namespace
 
 void LocalCatalog::run(CrawlInfo& info, const CrawlRequest& request) {
@@ -36,13 +58,46 @@ void LocalCatalog::run(CrawlInfo& info, const CrawlRequest& request) {
   const auto started = std::chrono::steady_clock::now();
   auto scope = scope_of(request);
   if (!scope) return finish_crawl(info, request, &scope.error(), started);
-  for (const auto& [table, partitions] : scope->partitions) {
-    info.tables.push_back(table);
-    if (Status s = crawl_one(table, partitions, *scope, request, info); !s.ok())
-      return finish_crawl(info, request, &s.error(), started);
-  }
+  if (Status s = crawl_tables(*scope, request, info); !s.ok()) return finish_crawl(info, request, &s.error(), started);
   if (options_.mirror && scope->listed_all) options_.mirror->mark_complete();
   finish_crawl(info, request, nullptr, started);
+}
+
+Status LocalCatalog::crawl_tables(CrawlScope& scope, const CrawlRequest& request, CrawlInfo& info) {
+  std::vector<std::string> tables;
+  for (const auto& [table, partitions] : scope.partitions) {
+    tables.push_back(table);
+    if (scope.listed_all) scope.listings[table];  // made now: the tables' threads only look entries up
+  }
+  if (tables.size() < 2 || request.trigger == "maintenance" || options_.mirror) {
+    for (const auto& table : tables) {
+      info.tables.push_back(table);
+      ETL_RETURN_IF_ERROR(crawl_one(table, scope.partitions.at(table), scope, request, info));
+    }
+    return {};
+  }
+  info.tables = tables;
+  std::vector<CrawlInfo> parts(tables.size());
+  std::vector<Status> results(tables.size());
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i; (i = next.fetch_add(1)) < tables.size();)
+      results[i] = crawl_one(tables[i], scope.partitions.at(tables[i]), scope, request, parts[i]);
+  };
+  {
+    std::vector<std::jthread> helpers;
+    for (std::size_t n = 1; n < std::min(kTablesAtOnce, tables.size()); ++n) helpers.emplace_back(work);
+    work();
+  }  // joined
+  for (auto& part : parts) {
+    info.partitions_added += part.partitions_added;
+    info.partitions_removed += part.partitions_removed;
+    info.files_inspected += part.files_inspected;
+    for (auto& c : part.schema_changes) info.schema_changes.push_back(std::move(c));
+  }
+  for (auto& result : results)
+    if (!result.ok()) return result;
+  return {};
 }
 
 void LocalCatalog::finish_crawl(CrawlInfo& info, const CrawlRequest& request, const Error* error,
@@ -133,13 +188,16 @@ Status LocalCatalog::crawl_one(const std::string& table, std::set<std::string> p
     partitions.clear();
   }
   if (stale) drop_retired(current, view);
-  if (options_.iceberg && options_.compactor && view.current && !view.compacted_live.empty())
+  if (options_.iceberg && options_.compactor && view.current && !view.compacted_live.empty()) {
+    std::lock_guard refolding(refold_mutex_);
     ETL_RETURN_IF_ERROR(refold_rewritten(table, current, view, listing));
+  }
   if (options_.iceberg) ETL_RETURN_IF_ERROR(take_compaction_as_committed(table, partitions, view, listing));
   // The schema reader and the views read the local copy: it must hold the listed
   // versions before the catalog names them.
   if (options_.mirror) ETL_RETURN_IF_ERROR(options_.mirror->mirror(listing));
-  TableCrawl result = crawl_table(current, listing, partitions, *reader_, request.full, now_rfc3339());
+  LockedReader reader(*reader_, reader_mutex_);
+  TableCrawl result = crawl_table(current, listing, partitions, reader, request.full, now_rfc3339());
   if (stale && !result.changed) {  // the retired files left the catalog: its views must change
     result.changed = true;
     result.state.data_version += 1;
@@ -194,11 +252,17 @@ Status LocalCatalog::refold_rewritten(const std::string& table, TableState& curr
                 {"error", done ? done->abandoned : done.error().message}});
     std::set<std::string> held;
     for (const auto& o : rewritten) held.insert(o.key);
-    crawl_held_.insert(held.begin(), held.end());
+    {
+      std::lock_guard lock(crawl_sets_mutex_);
+      crawl_held_.insert(held.begin(), held.end());
+    }
     std::erase_if(listing, [&](const ObjectInfo& o) { return held.count(o.key) > 0; });
     return {};
   }
-  if (options_.publish) unpublished_.insert(table);  // the replace is a commit Glue must hear of
+  if (options_.publish) {
+    std::lock_guard lock(crawl_sets_mutex_);
+    unpublished_.insert(table);  // the replace is a commit Glue must hear of
+  }
   metrics_.counter("spotify_etl_cataloger_iceberg_refolded_files_total",
                    "Rewritten inputs of compacted files whose rows replaced their old ones there", {{"table", table}})
       .inc(static_cast<double>(rewritten.size()));
@@ -248,8 +312,14 @@ Result<std::vector<ObjectInfo>> LocalCatalog::list_table(const std::string& tabl
 Status LocalCatalog::commit_iceberg(const std::string& table, const TableCrawl& result, bool listed_all,
                                     const std::optional<iceberg::CurrentTable>& known,
                                     const std::set<std::string>& older_generations) {
-  if (!result.changed && !listed_all && !iceberg_behind_.count(table)) return {};
+  bool behind = false;
+  {
+    std::lock_guard lock(crawl_sets_mutex_);
+    behind = iceberg_behind_.count(table) > 0;
+  }
+  if (!result.changed && !listed_all && !behind) return {};
   auto committed = options_.iceberg->commit(result.state, nullptr, &known, older_generations);
+  std::lock_guard lock(crawl_sets_mutex_);
   if (!committed) {
     iceberg_behind_.insert(table);
     return Error{committed.error().code, "Iceberg commit of " + table + ": " + committed.error().message};
@@ -270,6 +340,7 @@ void LocalCatalog::compact(const std::string& table, TableCrawl& result) {
   } else if (!compacted->written.empty()) {
     apply_compaction(result.state, *compacted);
     result.changed = true;
+    std::lock_guard lock(crawl_sets_mutex_);
     if (options_.publish) unpublished_.insert(table);
   } else if (!compacted->abandoned.empty()) {
     log::info("compaction abandoned", {{"table", table}, {"reason", compacted->abandoned}});
