@@ -5,10 +5,13 @@
 
 #include <duckdb.h>
 
+#include <condition_variable>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "etl/result.h"
 
@@ -94,6 +97,40 @@ class Database final {
  private:
   explicit Database(duckdb_database db) : db_(db) {}
   duckdb_database db_ = nullptr;
+};
+
+// Connections of one database for callers on several threads: each caller
+// takes one (waiting while all are taken) and gives it back with its lease. A
+// connection runs one statement at a time; different connections run side by side.
+class ConnectionPool final {
+ public:
+  class Lease {
+   public:
+    Lease(ConnectionPool& pool, std::unique_ptr<Connection> conn) : pool_(&pool), conn_(std::move(conn)) {}
+    Lease(Lease&& other) noexcept = default;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease() {
+      if (conn_) pool_->give_back(std::move(conn_));
+    }
+    Connection& operator*() const { return *conn_; }
+    Connection* operator->() const { return conn_.get(); }
+
+   private:
+    ConnectionPool* pool_;
+    std::unique_ptr<Connection> conn_;
+  };
+
+  void add(std::unique_ptr<Connection> conn);
+  Lease take();
+  std::size_t size() const;  // connections added
+
+ private:
+  void give_back(std::unique_ptr<Connection> conn);
+
+  mutable std::mutex mutex_;
+  std::condition_variable returned_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  std::size_t size_ = 0;
 };
 
 // Quotes an SQL string literal ('it''s').

@@ -155,6 +155,36 @@ Result<std::unique_ptr<Connection>> Database::connect() {
   return std::make_unique<Connection>(c);
 }
 
+void ConnectionPool::add(std::unique_ptr<Connection> conn) {
+  {
+    std::lock_guard lock(mutex_);
+    idle_.push_back(std::move(conn));
+    ++size_;
+  }
+  returned_.notify_one();
+}
+
+ConnectionPool::Lease ConnectionPool::take() {
+  std::unique_lock lock(mutex_);
+  returned_.wait(lock, [&] { return !idle_.empty(); });
+  auto conn = std::move(idle_.back());
+  idle_.pop_back();
+  return Lease(*this, std::move(conn));
+}
+
+std::size_t ConnectionPool::size() const {
+  std::lock_guard lock(mutex_);
+  return size_;
+}
+
+void ConnectionPool::give_back(std::unique_ptr<Connection> conn) {
+  {
+    std::lock_guard lock(mutex_);
+    idle_.push_back(std::move(conn));
+  }
+  returned_.notify_one();
+}
+
 std::string quote_literal(std::string_view s) {
   std::string out = "'";
   for (char c : s) {

@@ -114,12 +114,14 @@ Result<std::unique_ptr<IcebergTables>> IcebergTables::open(std::shared_ptr<Objec
   base += '/';
   auto db = duck::Database::open(":memory:", {{"threads", "1"}});
   if (!db) return std::move(db).error();
-  auto conn = (*db)->connect();
-  if (!conn) return std::move(conn).error();
   std::unique_ptr<IcebergTables> tables(new IcebergTables(std::move(store), std::move(options), metrics, base));
   tables->db_ = std::move(db).value();
-  tables->conn_ = std::move(conn).value();
-  ETL_RETURN_IF_ERROR(tables->options_.files.prepare(*tables->conn_));
+  for (int i = 0; i < kFactReaders; ++i) {  // commits of different tables read their new files' footers at once
+    auto conn = tables->db_->connect();
+    if (!conn) return std::move(conn).error();
+    ETL_RETURN_IF_ERROR(tables->options_.files.prepare(**conn));
+    tables->conns_.add(std::move(conn).value());
+  }
   return tables;
 }
 

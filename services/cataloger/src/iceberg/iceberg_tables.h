@@ -242,7 +242,6 @@ class IcebergTables final {
   std::mutex& commit_mutex(const std::string& table);
   std::mutex commits_mutex_;  // table_commits_
   std::map<std::string, std::unique_ptr<std::mutex>> table_commits_;
-  std::mutex conn_mutex_;  // conn_: one statement at a time (read_facts)
   struct Swapped {
     CurrentTable table;
     std::string etag;
@@ -251,7 +250,8 @@ class IcebergTables final {
   std::map<std::string, Swapped> swapped_;  // by table: the last metadata this process swapped in
   ManifestCache manifest_cache_;
   std::unique_ptr<duck::Database> db_;
-  std::unique_ptr<duck::Connection> conn_;
+  static constexpr int kFactReaders = 4;
+  duck::ConnectionPool conns_;  // read_facts: a connection each
 };
 
 }  // namespace etl::cataloger::iceberg

@@ -11,16 +11,16 @@
 namespace etl::cataloger::iceberg {
 
 Result<IcebergTables::FileFacts> IcebergTables::read_facts(const std::string& key) {
-  std::lock_guard lock(conn_mutex_);  // commits of other tables run at the same time
-  ETL_RETURN_IF_ERROR(options_.files.refresh(*conn_));
+  auto conn = conns_.take();  // commits of other tables run at the same time
+  ETL_RETURN_IF_ERROR(options_.files.refresh(*conn));
   const std::string path = duck::quote_literal(options_.files.path(key));
   FileFacts facts;
-  auto rows = conn_->query("SELECT num_rows FROM parquet_file_metadata(" + path + ")");
+  auto rows = conn->query("SELECT num_rows FROM parquet_file_metadata(" + path + ")");
   if (!rows) return std::move(rows).error();
   if (rows->row_count() < 1) return make_error(Errc::internal, "no Parquet metadata in " + key);
   facts.records = std::stoll(rows->text(0, 0).value_or("0"));
   // The schema tree in pre-order: a top-level column, and for a list its element.
-  auto schema = conn_->query("SELECT name, num_children, field_id FROM parquet_schema(" + path + ")");
+  auto schema = conn->query("SELECT name, num_children, field_id FROM parquet_schema(" + path + ")");
   if (!schema) return std::move(schema).error();
   struct Node {
     std::string name;

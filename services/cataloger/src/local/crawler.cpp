@@ -16,34 +16,41 @@ std::string read_function_sql(const std::string& format, const std::vector<std::
   return "read_json(" + list + options + ", format = 'newline_delimited')";
 }
 
-Result<std::unique_ptr<DuckDbSchemaReader>> DuckDbSchemaReader::open(duck::TableFiles files) {
+Result<std::unique_ptr<DuckDbSchemaReader>> DuckDbSchemaReader::open(duck::TableFiles files, std::size_t connections) {
   std::unique_ptr<DuckDbSchemaReader> reader(new DuckDbSchemaReader());
   reader->files_ = std::move(files);
   auto db = duck::Database::open(":memory:", {{"threads", "1"}});
   if (!db) return std::move(db).error();
   reader->db_ = std::move(db).value();
-  auto conn = reader->db_->connect();
-  if (!conn) return std::move(conn).error();
-  reader->conn_ = std::move(conn).value();
-  ETL_RETURN_IF_ERROR(reader->files_.prepare(*reader->conn_));
+  // Every connection gets httpfs and the secret before the settings below lock
+  // the database (they are the database's, not a connection's).
+  std::vector<std::unique_ptr<duck::Connection>> conns;
+  for (std::size_t i = 0; i < std::max<std::size_t>(connections, 1); ++i) {
+    auto conn = reader->db_->connect();
+    if (!conn) return std::move(conn).error();
+    ETL_RETURN_IF_ERROR(reader->files_.prepare(**conn));
+    conns.push_back(std::move(conn).value());
+  }
   const std::string dir = reader->files_.root() + "/";
   for (const std::string& sql : {"SET allowed_directories = [" + duck::quote_literal(dir) + "]",
                                  std::string("SET enable_external_access = false"),
                                  std::string("SET autoinstall_known_extensions = false"),
                                  std::string("SET autoload_known_extensions = false"),
                                  std::string("SET lock_configuration = true")})
-    ETL_RETURN_IF_ERROR(reader->conn_->execute(sql));
+    ETL_RETURN_IF_ERROR(conns.front()->execute(sql));
+  for (auto& conn : conns) reader->conns_.add(std::move(conn));
   return reader;
 }
 
 Result<std::vector<ColumnInfo>> DuckDbSchemaReader::read_schema(const std::string& key, const std::string& format) {
-  ETL_RETURN_IF_ERROR(files_.refresh(*conn_));
+  auto conn = conns_.take();
+  ETL_RETURN_IF_ERROR(files_.refresh(*conn));
   std::string path = files_.path(key);
   std::string source = format == "parquet" ? "read_parquet(" + duck::quote_literal(path) + ", hive_partitioning = false)"
                        : format == "csv"   ? "read_csv(" + duck::quote_literal(path) + ", header = true, hive_partitioning = false)"
                                            : "read_json(" + duck::quote_literal(path) +
                                                ", format = 'newline_delimited', hive_partitioning = false)";
-  auto described = conn_->query("DESCRIBE SELECT * FROM " + source);
+  auto described = conn->query("DESCRIBE SELECT * FROM " + source);
   if (!described) return std::move(described).error();
   std::vector<ColumnInfo> columns;
   std::vector<size_t> maybe_null;  // text-typed columns of CSV / JSON: all NULL says nothing about the type
@@ -57,7 +64,7 @@ Result<std::vector<ColumnInfo>> DuckDbSchemaReader::read_schema(const std::strin
     std::string sql = "SELECT ";
     for (size_t i = 0; i < maybe_null.size(); ++i)
       sql += (i ? ", " : "") + std::string("count(") + duck::quote_identifier(columns[maybe_null[i]].name) + ")";
-    auto counts = conn_->query(sql + " FROM " + source);
+    auto counts = conn->query(sql + " FROM " + source);
     if (!counts) return std::move(counts).error();
     for (size_t i = 0; i < maybe_null.size(); ++i)
       if (counts->text(i, 0).value_or("0") == "0") columns[maybe_null[i]].type = std::string(kUnknownType);

@@ -23,19 +23,23 @@ class SchemaReader {
  public:
   virtual ~SchemaReader() = default;
   virtual Result<std::vector<ColumnInfo>> read_schema(const std::string& key, const std::string& format) = 0;
+  // Whether read_schema may be called from several threads at once.
+  virtual bool concurrent() const { return false; }
 };
 
-// Reads files in place (a local folder, or s3://) with an embedded DuckDB limited to them.
+// Reads files in place (a local folder, or s3://) with an embedded DuckDB limited
+// to them; up to `connections` reads at once (the tables of a crawl run side by side).
 class DuckDbSchemaReader final : public SchemaReader {
  public:
-  static Result<std::unique_ptr<DuckDbSchemaReader>> open(duck::TableFiles files);
+  static Result<std::unique_ptr<DuckDbSchemaReader>> open(duck::TableFiles files, std::size_t connections = 4);
   Result<std::vector<ColumnInfo>> read_schema(const std::string& key, const std::string& format) override;
+  bool concurrent() const override { return true; }
 
  private:
   DuckDbSchemaReader() = default;
   duck::TableFiles files_;
   std::unique_ptr<duck::Database> db_;
-  std::unique_ptr<duck::Connection> conn_;
+  duck::ConnectionPool conns_;
 };
 
 // The DuckDB table function call that reads `paths` of one format (hive partitions

@@ -32,7 +32,8 @@ std::set<std::string> drop_superseded(std::vector<ObjectInfo>& listing) {
   return superseded;
 }
 
-// A schema reader shared by the tables of a crawl, which run side by side.
+// A schema reader that is not concurrent(), shared by the tables of a crawl,
+// which run side by side.
 class LockedReader final : public SchemaReader {
  public:
   LockedReader(SchemaReader& reader, std::mutex& mutex) : reader_(reader), mutex_(mutex) {}
@@ -196,7 +197,8 @@ Status LocalCatalog::crawl_one(const std::string& table, std::set<std::string> p
   // The schema reader and the views read the local copy: it must hold the listed
   // versions before the catalog names them.
   if (options_.mirror) ETL_RETURN_IF_ERROR(options_.mirror->mirror(listing));
-  LockedReader reader(*reader_, reader_mutex_);
+  LockedReader locked(*reader_, reader_mutex_);
+  SchemaReader& reader = reader_->concurrent() ? *reader_ : locked;
   TableCrawl result = crawl_table(current, listing, partitions, reader, request.full, now_rfc3339());
   if (stale && !result.changed) {  // the retired files left the catalog: its views must change
     result.changed = true;
