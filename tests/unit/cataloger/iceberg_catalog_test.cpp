@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -96,6 +99,81 @@ class IcebergCatalogTest : public ::testing::Test {
   std::shared_ptr<iceberg::IcebergTables> tables_;
   MetricsRegistry metrics_;
 };
+
+// Forwards to a store; a partition's listing waits (at most 5 s) until the
+// listings of `tables` different tables are in flight at once.
+class MeetingStore final : public ObjectStore {
+ public:
+  MeetingStore(std::shared_ptr<ObjectStore> inner, std::size_t tables) : inner_(std::move(inner)), tables_(tables) {}
+  bool met() const { return met_.load(); }
+  Result<ObjectInfo> put(const std::string& k, std::string_view d) override { return inner_->put(k, d); }
+  Result<ObjectInfo> put_if_absent(const std::string& k, std::string_view d) override { return inner_->put_if_absent(k, d); }
+  Result<std::string> get(const std::string& k, std::uint64_t max) override { return inner_->get(k, max); }
+  Result<ObjectInfo> head(const std::string& k) override { return inner_->head(k); }
+  Result<std::vector<ObjectInfo>> list(const std::string& p) override {
+    if (p.find("/dt=") != std::string::npos) {
+      const std::string table = p.substr(0, p.find('/'));
+      std::unique_lock lock(mutex_);
+      ++in_flight_[table];
+      arrived_.notify_all();
+      if (arrived_.wait_for(lock, std::chrono::seconds(5), [&] { return in_flight_.size() >= tables_ || met_; }))
+        met_ = true;
+      if (--in_flight_[table] == 0) in_flight_.erase(table);
+    }
+    return inner_->list(p);
+  }
+  Status move(const std::string& from, const std::string& to) override { return inner_->move(from, to); }
+  Status remove(const std::string& k) override { return inner_->remove(k); }
+  Status ping() override { return inner_->ping(); }
+  std::string url() const override { return inner_->url(); }
+  std::string bucket() const override { return inner_->bucket(); }
+  std::string event_key(const std::string& k) const override { return inner_->event_key(k); }
+  std::optional<std::string> relative_key(std::string_view b, std::string_view k) const override {
+    return inner_->relative_key(b, k);
+  }
+  std::optional<std::filesystem::path> local_path(const std::string& k) const override { return inner_->local_path(k); }
+
+ private:
+  std::shared_ptr<ObjectStore> inner_;
+  const std::size_t tables_;
+  std::mutex mutex_;
+  std::condition_variable arrived_;
+  std::map<std::string, int> in_flight_;  // table -> its listings waiting here
+  std::atomic<bool> met_{false};
+};
+
+// Against S3 a table's crawl is a chain of round trips; the tables of one crawl
+// run side by side, so the chains overlap instead of adding up. Each table's
+// listing here waits until all three are in flight: crawled one after another,
+// the first would wait the whole 5 s alone.
+TEST_F(IcebergCatalogTest, TheTablesOfACrawlAreCrawledSideBySide) {
+  std::vector<std::string> keys;
+  for (const char* table : {"albums_data", "artists_data", "songs_data"}) {
+    write_file(root_, table, "2026-02-01", "f0", "parquet", songs_select(5, 0));
+    keys.push_back(std::string(table) + "/dt=2026-02-01/f0.parquet");
+  }
+  auto meeting = std::make_shared<MeetingStore>(store_, 3);
+  iceberg::IcebergTablesOptions options;
+  options.files = root_;
+  auto tables = std::shared_ptr<iceberg::IcebergTables>(iceberg::IcebergTables::open(store_, options, metrics_).value());
+  tables_ = tables;
+  auto opened = LocalCatalog::open(meeting, DuckDbSchemaReader::open(root_).value(),
+                                   {"spotify", "file://" + root_.string(), 100, nullptr, root_, tables, nullptr, {}, {},
+                                    nullptr, "local"},
+                                   metrics_);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  auto catalog = std::move(opened).value();
+  const CrawlInfo info = crawl(*catalog, "events", keys);
+  EXPECT_TRUE(meeting->met()) << "the three tables' listings were never in flight at once";
+  EXPECT_EQ(info.files_inspected, 3);
+  EXPECT_EQ(info.tables.size(), 3u);
+  for (const char* table : {"albums_data", "artists_data", "songs_data"}) {
+    auto current = tables->current(table);
+    ASSERT_TRUE(current.ok() && *current) << table;
+    EXPECT_EQ((*current)->version, 1) << table << ": committed once";
+    EXPECT_EQ(catalog->get_table(table).value().data_version, 1) << table;
+  }
+}
 
 TEST_F(IcebergCatalogTest, ACrawlCommitsWhatTheCatalogNamesAndAMaintenanceCrawlCompactsIt) {
   for (int i = 0; i < 4; ++i) write_file(root_, "songs_data", "2026-02-01", "f" + std::to_string(i), "parquet", songs_select(5, i * 5));
