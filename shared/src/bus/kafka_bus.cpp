@@ -200,14 +200,16 @@ log::Level log_level_for(int syslog_level) noexcept {
 
 void PartitionProgress::delivered(std::int64_t offset) {
   // The group's position was at the first offset delivered: committing it again is pointless.
-  if (next_ < 0) committed_ = offset;
+  if (next_ < 0) committed_ = first_ = offset;
   pending_.insert(offset);
   next_ = std::max(next_, offset + 1);
 }
 
 PartitionProgress::Ack PartitionProgress::acknowledge(std::int64_t offset) {
   Ack ack;
-  if (pending_.erase(offset) == 0) return ack;
+  // Not pending: acknowledged before in this assignment (an ack whose commit
+  // failed is made again, and the commit with it), or not delivered in it.
+  if (pending_.erase(offset) == 0 && (next_ < 0 || offset < first_ || offset >= next_)) return ack;
   ack.known = true;
   std::int64_t position = pending_.empty() ? next_ : *pending_.begin();
   if (position > committed_) ack.commit = position;

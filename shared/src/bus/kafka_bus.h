@@ -103,7 +103,7 @@ log::Level log_level_for(int syslog_level) noexcept;
 class PartitionProgress {
  public:
   struct Ack {
-    bool known = false;                 // delivered in this assignment and not acknowledged before
+    bool known = false;                 // delivered in this assignment (acknowledged before or not)
     std::optional<std::int64_t> commit; // the new position to commit, when it moved
   };
   void delivered(std::int64_t offset);
@@ -114,6 +114,7 @@ class PartitionProgress {
 
  private:
   std::set<std::int64_t> pending_;
+  std::int64_t first_ = -1;  // the first offset delivered in this assignment
   std::int64_t next_ = -1;
   std::int64_t committed_ = -1;
 };

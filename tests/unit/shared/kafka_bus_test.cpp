@@ -161,8 +161,28 @@ TEST(KafkaProgress, AMessageNotDeliveredInThisAssignmentIsNotCommitted) {
   p.delivered(5);
   EXPECT_FALSE(p.acknowledge(4).known);
   EXPECT_TRUE(p.acknowledge(5).known);
-  EXPECT_FALSE(p.acknowledge(5).known) << "a second ack of the same offset commits nothing";
+  EXPECT_FALSE(p.acknowledge(6).known);
   EXPECT_EQ(kafka::PartitionProgress{}.next(), -1);
+}
+
+// An ack whose commit failed (a coordinator still loading after a broker
+// restart) is made again and commits then. It used to be refused as a message of
+// a revoked partition, and the test of a broker's loss then waited for a
+// redelivery that never came.
+TEST(KafkaProgress, AnAckWhoseCommitFailedCommitsWhenMadeAgain) {
+  kafka::PartitionProgress p;
+  p.delivered(5);
+  auto first = p.acknowledge(5);
+  ASSERT_TRUE(first.known && first.commit.has_value());
+  EXPECT_EQ(*first.commit, 6);
+  auto again = p.acknowledge(5);  // the commit of 6 failed: not committed()
+  EXPECT_TRUE(again.known) << "delivered in this assignment";
+  ASSERT_TRUE(again.commit.has_value()) << "the commit is retried";
+  EXPECT_EQ(*again.commit, 6);
+  p.committed(6);
+  auto done = p.acknowledge(5);
+  EXPECT_TRUE(done.known);
+  EXPECT_FALSE(done.commit.has_value()) << "committed: a third ack commits nothing";
 }
 
 TEST(KafkaConfig, TopicPartitionsAndReplicationAreValidated) {
