@@ -11,6 +11,7 @@
 #include "batch_consumer.h"
 #include "batch_runner.h"
 #include "etl/lake.h"
+#include "forwarding_store.h"
 #include "transformer_env.h"
 #include "transformer_metrics.h"
 
@@ -25,34 +26,18 @@ using testenv::read_event;
 using testenv::Side;
 
 // Forwards to a store; moves can be made to fail, and gets can be made to find nothing.
-class Gate final : public ObjectStore {
+class Gate final : public etl::testing::ForwardingStore {
  public:
-  explicit Gate(std::shared_ptr<ObjectStore> inner) : inner_(std::move(inner)) {}
+  using ForwardingStore::ForwardingStore;
   bool fail_moves = false, find_nothing = false;
-  Result<ObjectInfo> put(const std::string& k, std::string_view d) override { return inner_->put(k, d); }
-  Result<ObjectInfo> put_if_absent(const std::string& k, std::string_view d) override { return inner_->put_if_absent(k, d); }
   Result<std::string> get(const std::string& k, std::uint64_t max) override {
     if (find_nothing) return make_error(Errc::not_found, "no object " + k);
     return inner_->get(k, max);
   }
-  Result<ObjectInfo> head(const std::string& k) override { return inner_->head(k); }
-  Result<std::vector<ObjectInfo>> list(const std::string& p) override { return inner_->list(p); }
   Status move(const std::string& from, const std::string& to) override {
     if (fail_moves) return make_error(Errc::unavailable, "moves fail here");
     return inner_->move(from, to);
   }
-  Status remove(const std::string& k) override { return inner_->remove(k); }
-  Status ping() override { return inner_->ping(); }
-  std::string url() const override { return inner_->url(); }
-  std::string bucket() const override { return inner_->bucket(); }
-  std::string event_key(const std::string& k) const override { return inner_->event_key(k); }
-  std::optional<std::string> relative_key(std::string_view b, std::string_view k) const override {
-    return inner_->relative_key(b, k);
-  }
-  std::optional<std::filesystem::path> local_path(const std::string& k) const override { return inner_->local_path(k); }
-
- private:
-  std::shared_ptr<ObjectStore> inner_;
 };
 
 // The partition's new owner: a BatchConsumer of group `group` over the raw topic,

@@ -12,6 +12,7 @@
 
 #include "cataloger_fixtures.h"
 #include "compaction.h"
+#include "forwarding_store.h"
 #include "iceberg_tables.h"
 #include "local_catalog.h"
 #include "table_report.h"
@@ -102,14 +103,10 @@ class IcebergCatalogTest : public ::testing::Test {
 
 // Forwards to a store; a partition's listing waits (at most 5 s) until the
 // listings of `tables` different tables are in flight at once.
-class MeetingStore final : public ObjectStore {
+class MeetingStore final : public etl::testing::ForwardingStore {
  public:
-  MeetingStore(std::shared_ptr<ObjectStore> inner, std::size_t tables) : inner_(std::move(inner)), tables_(tables) {}
+  MeetingStore(std::shared_ptr<ObjectStore> inner, std::size_t tables) : ForwardingStore(std::move(inner)), tables_(tables) {}
   bool met() const { return met_.load(); }
-  Result<ObjectInfo> put(const std::string& k, std::string_view d) override { return inner_->put(k, d); }
-  Result<ObjectInfo> put_if_absent(const std::string& k, std::string_view d) override { return inner_->put_if_absent(k, d); }
-  Result<std::string> get(const std::string& k, std::uint64_t max) override { return inner_->get(k, max); }
-  Result<ObjectInfo> head(const std::string& k) override { return inner_->head(k); }
   Result<std::vector<ObjectInfo>> list(const std::string& p) override {
     if (p.find("/dt=") != std::string::npos) {
       const std::string table = p.substr(0, p.find('/'));
@@ -122,19 +119,8 @@ class MeetingStore final : public ObjectStore {
     }
     return inner_->list(p);
   }
-  Status move(const std::string& from, const std::string& to) override { return inner_->move(from, to); }
-  Status remove(const std::string& k) override { return inner_->remove(k); }
-  Status ping() override { return inner_->ping(); }
-  std::string url() const override { return inner_->url(); }
-  std::string bucket() const override { return inner_->bucket(); }
-  std::string event_key(const std::string& k) const override { return inner_->event_key(k); }
-  std::optional<std::string> relative_key(std::string_view b, std::string_view k) const override {
-    return inner_->relative_key(b, k);
-  }
-  std::optional<std::filesystem::path> local_path(const std::string& k) const override { return inner_->local_path(k); }
 
  private:
-  std::shared_ptr<ObjectStore> inner_;
   const std::size_t tables_;
   std::mutex mutex_;
   std::condition_variable arrived_;

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "etl/object_store.h"
+#include "forwarding_store.h"
 #include "run_store.h"
 #include "test_support.h"
 
@@ -29,9 +30,9 @@ std::shared_ptr<ObjectStore> open(const etl::testing::TempDir& dir) {
 }
 
 // The raw store, with an outage switch: puts fail while `down`.
-class SwitchableStore final : public ObjectStore {
+class SwitchableStore final : public etl::testing::ForwardingStore {
  public:
-  explicit SwitchableStore(std::shared_ptr<ObjectStore> inner) : inner_(std::move(inner)) {}
+  using ForwardingStore::ForwardingStore;
   bool down = false;
   Result<ObjectInfo> put(const std::string& key, std::string_view data) override {
     if (down) return make_error(Errc::unavailable, "store down");
@@ -41,21 +42,6 @@ class SwitchableStore final : public ObjectStore {
     if (down) return make_error(Errc::unavailable, "store down");
     return inner_->put_if_absent(key, data);
   }
-  Result<std::string> get(const std::string& key, std::uint64_t max_bytes) override { return inner_->get(key, max_bytes); }
-  Result<ObjectInfo> head(const std::string& key) override { return inner_->head(key); }
-  Result<std::vector<ObjectInfo>> list(const std::string& prefix) override { return inner_->list(prefix); }
-  Status move(const std::string& from, const std::string& to) override { return inner_->move(from, to); }
-  Status remove(const std::string& key) override { return inner_->remove(key); }
-  Status ping() override { return inner_->ping(); }
-  std::string url() const override { return inner_->url(); }
-  std::string bucket() const override { return inner_->bucket(); }
-  std::string event_key(const std::string& key) const override { return inner_->event_key(key); }
-  std::optional<std::string> relative_key(std::string_view b, std::string_view k) const override {
-    return inner_->relative_key(b, k);
-  }
-
- private:
-  std::shared_ptr<ObjectStore> inner_;
 };
 
 std::shared_ptr<ObjectStore> open(const etl::testing::TempDir& dir);
