@@ -122,15 +122,13 @@ class ConnectionPool final {
 
   void add(std::unique_ptr<Connection> conn);
   Lease take();
-  std::size_t size() const;  // connections added
 
  private:
   void give_back(std::unique_ptr<Connection> conn);
 
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   std::condition_variable returned_;
   std::vector<std::unique_ptr<Connection>> idle_;
-  std::size_t size_ = 0;
 };
 
 // Quotes an SQL string literal ('it''s').

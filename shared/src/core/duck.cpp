@@ -155,14 +155,7 @@ Result<std::unique_ptr<Connection>> Database::connect() {
   return std::make_unique<Connection>(c);
 }
 
-void ConnectionPool::add(std::unique_ptr<Connection> conn) {
-  {
-    std::lock_guard lock(mutex_);
-    idle_.push_back(std::move(conn));
-    ++size_;
-  }
-  returned_.notify_one();
-}
+void ConnectionPool::add(std::unique_ptr<Connection> conn) { give_back(std::move(conn)); }
 
 ConnectionPool::Lease ConnectionPool::take() {
   std::unique_lock lock(mutex_);
@@ -170,11 +163,6 @@ ConnectionPool::Lease ConnectionPool::take() {
   auto conn = std::move(idle_.back());
   idle_.pop_back();
   return Lease(*this, std::move(conn));
-}
-
-std::size_t ConnectionPool::size() const {
-  std::lock_guard lock(mutex_);
-  return size_;
 }
 
 void ConnectionPool::give_back(std::unique_ptr<Connection> conn) {

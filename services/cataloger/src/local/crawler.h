@@ -19,21 +19,26 @@ namespace etl::cataloger {
 
 // Reads the columns of one data file (partition keys excluded; a column holding
 // only NULLs has kUnknownType).
+// Called from several threads at once: the tables of a crawl run side by side.
 class SchemaReader {
  public:
   virtual ~SchemaReader() = default;
   virtual Result<std::vector<ColumnInfo>> read_schema(const std::string& key, const std::string& format) = 0;
-  // Whether read_schema may be called from several threads at once.
-  virtual bool concurrent() const { return false; }
 };
 
+// Tables a crawl visits at once (LocalCatalog::crawl_tables). A table's crawl is
+// a chain of store round trips (its listing, Iceberg metadata, manifests, the new
+// files' footers, the commit's writes, its catalog document): against S3, tens of
+// milliseconds each, and the chains of different tables do not wait for each other.
+inline constexpr std::size_t kCrawlTablesAtOnce = 4;
+
 // Reads files in place (a local folder, or s3://) with an embedded DuckDB limited
-// to them; up to `connections` reads at once (the tables of a crawl run side by side).
+// to them; up to `connections` reads at once.
 class DuckDbSchemaReader final : public SchemaReader {
  public:
-  static Result<std::unique_ptr<DuckDbSchemaReader>> open(duck::TableFiles files, std::size_t connections = 4);
+  static Result<std::unique_ptr<DuckDbSchemaReader>> open(duck::TableFiles files,
+                                                          std::size_t connections = kCrawlTablesAtOnce);
   Result<std::vector<ColumnInfo>> read_schema(const std::string& key, const std::string& format) override;
-  bool concurrent() const override { return true; }
 
  private:
   DuckDbSchemaReader() = default;

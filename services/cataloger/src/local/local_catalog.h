@@ -178,7 +178,6 @@ class LocalCatalog final : public Catalog {
   std::set<std::string> unpublished_;     // tables whose last publish failed (crawls only)
   // Keys this crawl left out until a refold takes them (run() only: one crawl at a time).
   std::set<std::string> crawl_held_;
-  std::mutex reader_mutex_;  // reader_, unless concurrent(): one schema read at a time
   std::mutex refold_mutex_;  // options_.compactor: one refold at a time (its DuckDB connection)
   // Queues crawls by time: a maintenance crawl every `maintenance_interval`, and a
   // crawl of the keys crawls had to hold back (a newer generation of a compacted-

@@ -31,27 +31,6 @@ std::set<std::string> drop_superseded(std::vector<ObjectInfo>& listing) {
     std::erase_if(listing, [&](const ObjectInfo& o) { return superseded.count(o.key) > 0; });
   return superseded;
 }
-
-// A schema reader that is not concurrent(), shared by the tables of a crawl,
-// which run side by side.
-class LockedReader final : public SchemaReader {
- public:
-  LockedReader(SchemaReader& reader, std::mutex& mutex) : reader_(reader), mutex_(mutex) {}
-  Result<std::vector<ColumnInfo>> read_schema(const std::string& key, const std::string& format) override {
-    std::lock_guard lock(mutex_);
-    return reader_.read_schema(key, format);
-  }
-
- private:
-  SchemaReader& reader_;
-  std::mutex& mutex_;
-};
-
-// Tables crawled at once. A table's crawl is a chain of store round trips (its
-// listing, Iceberg metadata, manifests, the new files' footers, the commit's
-// writes, its catalog document): against S3, tens of milliseconds each, and the
-// chains of different tables do not wait for each other.
-constexpr std::size_t kTablesAtOnce = 4;
 }  // namespace
 
 void LocalCatalog::run(CrawlInfo& info, const CrawlRequest& request) {
@@ -87,7 +66,7 @@ Status LocalCatalog::crawl_tables(CrawlScope& scope, const CrawlRequest& request
   };
   {
     std::vector<std::jthread> helpers;
-    for (std::size_t n = 1; n < std::min(kTablesAtOnce, tables.size()); ++n) helpers.emplace_back(work);
+    for (std::size_t n = 1; n < std::min(kCrawlTablesAtOnce, tables.size()); ++n) helpers.emplace_back(work);
     work();
   }  // joined
   for (auto& part : parts) {
@@ -197,9 +176,7 @@ Status LocalCatalog::crawl_one(const std::string& table, std::set<std::string> p
   // The schema reader and the views read the local copy: it must hold the listed
   // versions before the catalog names them.
   if (options_.mirror) ETL_RETURN_IF_ERROR(options_.mirror->mirror(listing));
-  LockedReader locked(*reader_, reader_mutex_);
-  SchemaReader& reader = reader_->concurrent() ? *reader_ : locked;
-  TableCrawl result = crawl_table(current, listing, partitions, reader, request.full, now_rfc3339());
+  TableCrawl result = crawl_table(current, listing, partitions, *reader_, request.full, now_rfc3339());
   if (stale && !result.changed) {  // the retired files left the catalog: its views must change
     result.changed = true;
     result.state.data_version += 1;
