@@ -161,6 +161,122 @@ TEST_F(IcebergCatalogTest, TheTablesOfACrawlAreCrawledSideBySide) {
   }
 }
 
+// Holds each arrival (at most 5 s) until `count` are in flight at once.
+class Meeting {
+ public:
+  explicit Meeting(std::size_t count) : count_(count) {}
+  void arrive() {
+    std::unique_lock lock(mutex_);
+    ++in_flight_;
+    arrived_.notify_all();
+    if (arrived_.wait_for(lock, std::chrono::seconds(5), [&] { return in_flight_ >= count_ || met_; })) met_ = true;
+    --in_flight_;
+  }
+  bool met() {
+    std::lock_guard lock(mutex_);
+    return met_;
+  }
+
+ private:
+  const std::size_t count_;
+  std::mutex mutex_;
+  std::condition_variable arrived_;
+  std::size_t in_flight_ = 0;
+  bool met_ = false;
+};
+
+class MeetingReader final : public SchemaReader {
+ public:
+  MeetingReader(std::unique_ptr<SchemaReader> inner, Meeting& meeting) : inner_(std::move(inner)), meeting_(meeting) {}
+  Result<std::vector<ColumnInfo>> read_schema(const std::string& key, const std::string& format) override {
+    meeting_.arrive();
+    return inner_->read_schema(key, format);
+  }
+
+ private:
+  std::unique_ptr<SchemaReader> inner_;
+  Meeting& meeting_;
+};
+
+// HEADs of data files (an Iceberg commit's check that the store holds the
+// version the catalog saw) and PUTs of Avro files (a commit's manifests and
+// manifest list) meet others of their kind.
+class MeetingCallsStore final : public etl::testing::ForwardingStore {
+ public:
+  MeetingCallsStore(std::shared_ptr<ObjectStore> inner, Meeting* heads, Meeting* avro_puts)
+      : ForwardingStore(std::move(inner)), heads_(heads), avro_puts_(avro_puts) {}
+  Result<ObjectInfo> head(const std::string& key) override {
+    if (heads_ && key.ends_with(".parquet")) heads_->arrive();
+    return inner_->head(key);
+  }
+  Result<ObjectInfo> put(const std::string& key, std::string_view data) override {
+    if (avro_puts_ && key.ends_with(".avro")) avro_puts_->arrive();
+    return inner_->put(key, data);
+  }
+
+ private:
+  Meeting* heads_;
+  Meeting* avro_puts_;
+};
+
+// A crawl that finds many new files of one table (a catch-up after an outage, a
+// backfill) reads their footers a few at once, for the schema and again for the
+// Iceberg commit: against S3 each is a new connection, a HEAD and a GET, which
+// add up file after file otherwise. Each read here waits until kFilesAtOnce are
+// in flight; one after another, each would wait the whole 5 s alone.
+TEST_F(IcebergCatalogTest, TheNewFilesOfATableAreReadAFewAtOnce) {
+  std::vector<std::string> keys;
+  for (std::size_t i = 0; i < kFilesAtOnce; ++i) {
+    write_file(root_, "songs_data", "2026-02-01", "f" + std::to_string(i), "parquet", songs_select(5, static_cast<int>(i) * 5));
+    keys.push_back("songs_data/dt=2026-02-01/f" + std::to_string(i) + ".parquet");
+  }
+  Meeting schemas(kFilesAtOnce), heads(kFilesAtOnce);
+  iceberg::IcebergTablesOptions options;
+  options.files = root_;
+  auto tables = std::shared_ptr<iceberg::IcebergTables>(
+      iceberg::IcebergTables::open(std::make_shared<MeetingCallsStore>(store_, &heads, nullptr), options, metrics_).value());
+  tables_ = tables;
+  auto opened = LocalCatalog::open(store_, std::make_unique<MeetingReader>(DuckDbSchemaReader::open(root_).value(), schemas),
+                                   {"spotify", "file://" + root_.string(), 100, nullptr, root_, tables, nullptr, {}, {},
+                                    nullptr, "local"},
+                                   metrics_);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  auto catalog = std::move(opened).value();
+  const auto started = std::chrono::steady_clock::now();
+  const CrawlInfo info = crawl(*catalog, "events", keys);
+  EXPECT_TRUE(schemas.met()) << "the schema reads were never in flight at once";
+  EXPECT_TRUE(heads.met()) << "the commit's reads of the new files were never in flight at once";
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  EXPECT_EQ(info.files_inspected, static_cast<std::int64_t>(kFilesAtOnce));
+  EXPECT_EQ(catalog_files(*catalog, "2026-02-01").size(), kFilesAtOnce);
+  EXPECT_EQ(snapshot_files(), catalog_files(*catalog, "2026-02-01")) << "every file committed";
+  EXPECT_EQ(rows_of(*catalog), static_cast<std::int64_t>(5 * kFilesAtOnce));
+  EXPECT_EQ(tables->current("songs_data").value()->version, 1) << "committed once";
+}
+
+// Only the metadata, written after them, makes a commit's manifests and manifest
+// list reachable, so they are written side by side: one round trip, not two.
+// Each PUT here waits until the other is in flight.
+TEST_F(IcebergCatalogTest, ACommitWritesItsManifestAndManifestListSideBySide) {
+  write_file(root_, "songs_data", "2026-02-01", "f0", "parquet", songs_select(5, 0));
+  Meeting puts(2);
+  iceberg::IcebergTablesOptions options;
+  options.files = root_;
+  auto tables = std::shared_ptr<iceberg::IcebergTables>(
+      iceberg::IcebergTables::open(std::make_shared<MeetingCallsStore>(store_, nullptr, &puts), options, metrics_).value());
+  tables_ = tables;
+  auto opened = LocalCatalog::open(store_, DuckDbSchemaReader::open(root_).value(),
+                                   {"spotify", "file://" + root_.string(), 100, nullptr, root_, tables, nullptr, {}, {},
+                                    nullptr, "local"},
+                                   metrics_);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  auto catalog = std::move(opened).value();
+  crawl(*catalog, "events", {"songs_data/dt=2026-02-01/f0.parquet"});
+  EXPECT_TRUE(puts.met()) << "the manifest and the manifest list were written one after the other";
+  EXPECT_EQ(snapshot_files(), catalog_files(*catalog, "2026-02-01"));
+  EXPECT_EQ(rows_of(*catalog), 5);
+}
+
 TEST_F(IcebergCatalogTest, ACrawlCommitsWhatTheCatalogNamesAndAMaintenanceCrawlCompactsIt) {
   for (int i = 0; i < 4; ++i) write_file(root_, "songs_data", "2026-02-01", "f" + std::to_string(i), "parquet", songs_select(5, i * 5));
   write_file(root_, "songs_data", "2026-02-02", "other", "parquet", songs_select(3, 100));
@@ -391,7 +507,7 @@ TEST_F(IcebergCatalogTest, ANewerGenerationHeldBackByACompactionRaceIsFoldedInBy
   std::atomic<bool> armed{false};
   iceberg::IcebergTablesOptions options;
   options.after_step = [&](std::string_view step) -> Status {
-    if (step != "manifest" || !armed.exchange(false)) return {};
+    if (step != "manifests" || !armed.exchange(false)) return {};
     auto done = other_compactor->compact(*other, other_state);  // lands before this commit's swap
     if (!done) return std::move(done).error();
     if (done->written.size() != 1) return make_error(Errc::internal, "the other cataloger compacted " + std::to_string(done->written.size()) + " files: " + done->abandoned);
@@ -430,7 +546,7 @@ TEST_F(IcebergCatalogTest, ANewerGenerationHeldBackByACompactionRaceIsFoldedInBy
   catalog->stop();
 }
 
-// A refold that fails (here its commit stops after the manifest, as a crash or a
+// A refold that fails (here its commit stops after the manifests, as a crash or a
 // store error would) holds the rewritten input back; a crawl of its own tries again
 // a second later, without another event.
 TEST_F(IcebergCatalogTest, AFailedRefoldIsTriedAgainByACrawlOfItsOwn) {
@@ -439,7 +555,7 @@ TEST_F(IcebergCatalogTest, AFailedRefoldIsTriedAgainByACrawlOfItsOwn) {
   std::atomic<int> failures{0};
   iceberg::IcebergTablesOptions options;
   options.after_step = [&](std::string_view step) -> Status {
-    if (step != "manifest" || failures.load() == 0) return {};
+    if (step != "manifests" || failures.load() == 0) return {};
     --failures;
     return make_error(Errc::unavailable, "the store went away");
   };

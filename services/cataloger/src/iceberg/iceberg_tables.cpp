@@ -423,10 +423,9 @@ Result<CommitResult> IcebergTables::try_commit(const TableState& state, const st
   const bool merge = static_cast<int>(parent_manifests.size()) + 1 > options_.max_manifests;
   ETL_RETURN_IF_ERROR(writer.carry(parent_manifests, changes->deleted, merge));
   ETL_RETURN_IF_ERROR(writer.add(changes->added));
-  ETL_RETURN_IF_ERROR(step("manifest"));
   auto list_url = writer.write_list();
   if (!list_url) return std::move(list_url).error();
-  ETL_RETURN_IF_ERROR(step("manifest-list"));
+  ETL_RETURN_IF_ERROR(step("manifests"));
 
   const std::string operation = replace                    ? "replace"
                                 : changes->deleted.empty() ? "append"

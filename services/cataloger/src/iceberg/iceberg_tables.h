@@ -61,8 +61,9 @@ struct IcebergTablesOptions {
   int min_snapshots = 10;
   int max_snapshots = 200;
   int expire_batch = 20;
-  // Test hook: called after each step of a commit ("manifest", "manifest-list",
-  // "metadata", "version-hint"); an error stops the commit there, as a crash would.
+  // Test hook: called after each step of a commit ("manifests": the manifests and
+  // their list, "metadata", "version-hint"); an error stops the commit there, as a
+  // crash would.
   std::function<Status(std::string_view step)> after_step;
 };
 

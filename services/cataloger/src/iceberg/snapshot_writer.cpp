@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "at_once.h"
 #include "table_report.h"
 
 namespace etl::cataloger::iceberg {
@@ -122,7 +123,6 @@ Status SnapshotWriter::write_manifest_of(std::vector<ManifestEntry> entries, int
   if (!bytes) return std::move(bytes).error();
   const std::string key =
       plan_.table + "/metadata/" + plan_.commit_uuid + "-m" + std::to_string(manifest_no_++) + ".avro";
-  if (auto put = store_.put(key, *bytes); !put) return std::move(put).error();
   m.manifest_path = plan_.base_url + key;
   m.manifest_length = static_cast<std::int64_t>(bytes->size());
   manifests_.push_back(std::move(m));
@@ -135,8 +135,16 @@ Result<std::string> SnapshotWriter::write_list() {
   if (!bytes) return std::move(bytes).error();
   const std::string key = plan_.table + "/metadata/snap-" + std::to_string(plan_.snapshot_id) + "-1-" +
                           plan_.commit_uuid + ".avro";
-  if (auto put = store_.put(key, *bytes); !put) return std::move(put).error();
   written_.push_back({key, std::move(bytes).value(), true});
+  // The manifests and their list side by side: only the metadata, written after
+  // them, makes any of them reachable.
+  std::vector<Status> puts(written_.size());
+  for_each_at_once(written_.size(), kPutsAtOnce, [&](std::size_t i) {
+    auto put = store_.put(written_[i].key, written_[i].bytes);
+    if (!put) puts[i] = std::move(put).error();
+  });
+  for (auto& put : puts)
+    if (!put.ok()) return std::move(put).error();
   return plan_.base_url + key;
 }
 

@@ -59,12 +59,13 @@ class SnapshotWriter {
   Status carry(const std::vector<ReadManifest>& parent, const std::set<std::string>& deleted, bool merge);
   // The files the snapshot adds, as one manifest (none when `added` is empty).
   Status add(const std::vector<ManifestEntry>& added);
-  // Writes the manifest list; returns its URL. Call after carry and add.
+  // Writes the manifests carry and add made, and their manifest list, a few at
+  // once; returns the list's URL. Call after carry and add.
   Result<std::string> write_list();
 
   const SnapshotTotals& totals() const { return totals_; }
 
-  // The manifests and the manifest list written so far, as stored (for the
+  // The manifests and the manifest list, as stored by write_list (for the
   // manifest cache once the commit lands: the next commit reads them back).
   struct Written {
     std::string key;
@@ -75,6 +76,8 @@ class SnapshotWriter {
 
  private:
   Status write_manifest_of(std::vector<ManifestEntry> entries, int added, int existing, int deleted);
+
+  static constexpr std::size_t kPutsAtOnce = 4;
 
   ObjectStore& store_;
   SnapshotPlan plan_;

@@ -5,6 +5,8 @@
 #include <map>
 #include <set>
 
+#include "at_once.h"
+#include "crawler.h"
 #include "etl/log.h"
 #include "iceberg_tables.h"
 
@@ -177,36 +179,54 @@ Status IcebergTables::find_added(const std::map<std::string, WantedFile>& wanted
                                  const std::map<std::string, const ManifestEntry*>& live_by_path,
                                  const Replace* replace, FileChanges& out) {
   // Added: named by the catalog, not (or in another version) in the snapshot, and
-  // the store holds exactly the version the catalog saw.
+  // the store holds exactly the version the catalog saw. A candidate's HEAD and its
+  // footer read run side by side (a footer read of a file the HEAD then rules out
+  // is wasted, which is rare), and the candidates a few at once (kFilesAtOnce);
+  // the answers are taken in order.
+  struct Candidate {
+    const std::string* url;
+    const WantedFile* w;
+    const ManifestEntry* live;  // the snapshot's version of the path, if any
+    Result<ObjectInfo> head = ObjectInfo{};
+    Result<FileFacts> facts = FileFacts{};
+  };
+  std::vector<Candidate> candidates;
   for (const auto& [url, w] : wanted) {
     auto it = live_by_path.find(url);
     if (it != live_by_path.end() && static_cast<std::uint64_t>(it->second->file_size_in_bytes) == w.size) continue;
-    auto head = store_->head(w.key);
-    if (!head) {
-      if (head.error().code == Errc::not_found) continue;
-      return std::move(head).error();
+    candidates.push_back({&url, &w, it != live_by_path.end() ? it->second : nullptr});
+  }
+  for_each_at_once(2 * candidates.size(), 2 * kFilesAtOnce, [&](std::size_t i) {
+    Candidate& c = candidates[i / 2];
+    if (i % 2 == 0) {
+      c.head = store_->head(c.w->key);
+    } else if (auto known = replace ? replace->records.find(c.w->key) : decltype(replace->records.end()){};
+               replace && known != replace->records.end()) {
+      c.facts->records = known->second;
+    } else {
+      c.facts = read_facts(c.w->key);
     }
-    if (head->size != w.size) continue;  // the catalog's view is stale: the next crawl brings it
-    Result<FileFacts> facts = FileFacts{};
-    if (auto known = replace ? replace->records.find(w.key) : decltype(replace->records.end()){};
-        replace && known != replace->records.end())
-      facts->records = known->second;
-    else
-      facts = read_facts(w.key);
-    if (!facts) {
+  });
+  for (auto& c : candidates) {
+    if (!c.head) {
+      if (c.head.error().code == Errc::not_found) continue;
+      return std::move(c.head).error();
+    }
+    if (c.head->size != c.w->size) continue;  // the catalog's view is stale: the next crawl brings it
+    if (!c.facts) {
       log::warn("cannot read a Parquet file's row count; left out of the Iceberg snapshot until it can be read",
-                {{"key", w.key}, {"error", facts.error().message}});
+                {{"key", c.w->key}, {"error", c.facts.error().message}});
       continue;
     }
-    for (const auto& [name, id] : facts->field_ids) out.file_ids.emplace(name, id);
+    for (const auto& [name, id] : c.facts->field_ids) out.file_ids.emplace(name, id);
     ManifestEntry e;
     e.status = EntryStatus::added;
-    e.file_path = url;
-    e.dt = w.dt;
-    e.record_count = facts->records;
-    e.file_size_in_bytes = static_cast<std::int64_t>(w.size);
+    e.file_path = *c.url;
+    e.dt = c.w->dt;
+    e.record_count = c.facts->records;
+    e.file_size_in_bytes = static_cast<std::int64_t>(c.w->size);
     out.added.push_back(std::move(e));
-    if (it != live_by_path.end()) out.deleted.insert(url);  // replaced in place: the old version goes
+    if (c.live) out.deleted.insert(*c.url);  // replaced in place: the old version goes
   }
   return {};
 }

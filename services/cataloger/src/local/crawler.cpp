@@ -1,5 +1,6 @@
 #include "crawler.h"
 
+#include "at_once.h"
 #include "etl/log.h"
 #include "schema_merge.h"
 
@@ -111,44 +112,58 @@ TableCrawl crawl_table(const TableState& current, const std::vector<ObjectInfo>&
     }
   }
 
-  // New or changed: inspect and merge.
+  // New or changed: inspected a few at once (a footer read is a store round trip
+  // or two each), then merged one by one in the listing's order.
+  struct Inspected {
+    const std::string* dt;
+    const ObjectInfo* obj;
+    std::string format;
+    Result<std::vector<ColumnInfo>> columns = std::vector<ColumnInfo>{};
+  };
+  std::vector<Inspected> inspected;
   for (const auto& [dt, objects] : listed) {
     for (const auto& [key, obj] : objects) {
-      auto dk = DataKey::parse(key);
       auto pit = t.partitions.find(dt);
       if (pit != t.partitions.end()) {
         auto fit = pit->second.files.find(key);
         if (!full && fit != pit->second.files.end() && fit->second.etag == obj->etag && fit->second.size == obj->size)
           continue;
       }
-      ++out.files_inspected;
-      auto columns = reader.read_schema(key, dk->format);
-      if (!columns) {
-        log::warn("cannot read a data file's schema; left out of the catalog until it can be read",
-                  {{"key", key}, {"error", columns.error().message}});
-        out.unreadable.push_back(key);
-        continue;
+      inspected.push_back({&dt, obj, DataKey::parse(key)->format});
+    }
+  }
+  for_each_at_once(inspected.size(), kFilesAtOnce, [&](std::size_t i) {
+    inspected[i].columns = reader.read_schema(inspected[i].obj->key, inspected[i].format);
+  });
+  for (const auto& [dt, obj, format, columns] : inspected) {
+    const std::string& key = obj->key;
+    ++out.files_inspected;
+    if (!columns) {
+      log::warn("cannot read a data file's schema; left out of the catalog until it can be read",
+                {{"key", key}, {"error", columns.error().message}});
+      out.unreadable.push_back(key);
+      continue;
+    }
+    auto pit = t.partitions.find(*dt);
+    if (pit == t.partitions.end()) {
+      pit = t.partitions.emplace(*dt, PartitionState{}).first;
+      ++out.partitions_added;
+    }
+    std::string id = schema_id(*columns);
+    t.schemas.emplace(id, *columns);
+    FileState fs{key, obj->size, obj->etag, format, id};
+    auto& slot = pit->second.files[key];
+    if (slot.etag != fs.etag || slot.size != fs.size || slot.schema_id != fs.schema_id || slot.format != fs.format)
+      data_changed = true;
+    slot = fs;
+    MergeResult merged = merge_columns(t.columns, *columns);
+    if (!merged.changes.empty()) {
+      for (auto& c : merged.changes) {
+        c.table = t.name;
+        out.changes.push_back(c);
       }
-      if (pit == t.partitions.end()) {
-        pit = t.partitions.emplace(dt, PartitionState{}).first;
-        ++out.partitions_added;
-      }
-      std::string id = schema_id(*columns);
-      t.schemas.emplace(id, *columns);
-      FileState fs{key, obj->size, obj->etag, dk->format, id};
-      auto& slot = pit->second.files[key];
-      if (slot.etag != fs.etag || slot.size != fs.size || slot.schema_id != fs.schema_id || slot.format != fs.format)
-        data_changed = true;
-      slot = fs;
-      MergeResult merged = merge_columns(t.columns, *columns);
-      if (!merged.changes.empty()) {
-        for (auto& c : merged.changes) {
-          c.table = t.name;
-          out.changes.push_back(c);
-        }
-        t.columns = std::move(merged.columns);
-        schema_changed = true;
-      }
+      t.columns = std::move(merged.columns);
+      schema_changed = true;
     }
   }
 

@@ -19,7 +19,8 @@ namespace etl::cataloger {
 
 // Reads the columns of one data file (partition keys excluded; a column holding
 // only NULLs has kUnknownType).
-// Called from several threads at once: the tables of a crawl run side by side.
+// Called from several threads at once: the tables of a crawl run side by side,
+// and so do the reads of one table's new files.
 class SchemaReader {
  public:
   virtual ~SchemaReader() = default;
@@ -31,6 +32,11 @@ class SchemaReader {
 // files' footers, the commit's writes, its catalog document): against S3, tens of
 // milliseconds each, and the chains of different tables do not wait for each other.
 inline constexpr std::size_t kCrawlTablesAtOnce = 4;
+// New files of one table whose schemas a crawl reads at once (crawl_table), and
+// whose row counts an Iceberg commit reads at once: each read is a footer's round
+// trips (against S3 a new connection, a HEAD and a GET). A reader's connections
+// bound the reads of every table together.
+inline constexpr std::size_t kFilesAtOnce = 4;
 
 // Reads files in place (a local folder, or s3://) with an embedded DuckDB limited
 // to them; up to `connections` reads at once.

@@ -2,10 +2,9 @@
 // visits, and for each table the listing, the schema read of new files, the
 // Iceberg commit (and compaction on a maintenance crawl), and its catalog document.
 #include <algorithm>
-#include <atomic>
 #include <set>
-#include <thread>
 
+#include "at_once.h"
 #include "compaction.h"
 #include "etl/log.h"
 #include "ids.h"
@@ -59,16 +58,9 @@ Status LocalCatalog::crawl_tables(CrawlScope& scope, const CrawlRequest& request
   info.tables = tables;
   std::vector<CrawlInfo> parts(tables.size());
   std::vector<Status> results(tables.size());
-  std::atomic<std::size_t> next{0};
-  auto work = [&] {
-    for (std::size_t i; (i = next.fetch_add(1)) < tables.size();)
-      results[i] = crawl_one(tables[i], scope.partitions.at(tables[i]), scope, request, parts[i]);
-  };
-  {
-    std::vector<std::jthread> helpers;
-    for (std::size_t n = 1; n < std::min(kCrawlTablesAtOnce, tables.size()); ++n) helpers.emplace_back(work);
-    work();
-  }  // joined
+  for_each_at_once(tables.size(), kCrawlTablesAtOnce, [&](std::size_t i) {
+    results[i] = crawl_one(tables[i], scope.partitions.at(tables[i]), scope, request, parts[i]);
+  });
   for (auto& part : parts) {
     info.partitions_added += part.partitions_added;
     info.partitions_removed += part.partitions_removed;
