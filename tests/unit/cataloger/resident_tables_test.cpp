@@ -7,6 +7,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -25,9 +29,10 @@ struct ResidentFixture : ::testing::Test {
   std::unique_ptr<DuckDbEngine> engine;
   std::unique_ptr<SqlSession> session;
 
-  void open(std::uint64_t budget) {
+  void open(std::uint64_t budget, std::function<void(const std::string&)> before_copy_load = nullptr) {
     DuckDbEngineOptions options{s.root, "spotify", 2, "", {}, 0};
     options.resident_bytes = budget;
+    options.before_copy_load = std::move(before_copy_load);
     engine = DuckDbEngine::open(options).value();
     ASSERT_TRUE(engine->sync_views(*s.catalog).ok());
     session = engine->session().value();
@@ -100,6 +105,42 @@ TEST_F(ResidentFixture, ANewVersionIsTakenInPlaceAddedRewrittenAndRemovedFiles) 
   EXPECT_EQ(one("SELECT count(*), min(dt) FROM songs_data"), R"([7,"2026-11-01"])") << "a removed file's rows go";
   EXPECT_EQ(engine->resident_report().at("songs_data").mode, "serving");
   EXPECT_EQ(engine->resident_report().at("songs_data").files, 2u);
+}
+
+// A view sync whose catalog changed several tables loads their copies' new
+// versions side by side: against S3 each load is a new connection, a HEAD and a
+// GET per file, and one after another they add up while new sessions wait. Each
+// load here waits (at most 5 s) until the other one has begun.
+TEST_F(ResidentFixture, TheCopiesOfSeveralTablesTakeTheirNewVersionsSideBySide) {
+  std::mutex mutex;
+  std::condition_variable arrived;
+  std::set<std::string> loading;
+  bool met = false;
+  open(64u << 20, [&](const std::string& table) {
+    std::unique_lock lock(mutex);
+    loading.insert(table);
+    arrived.notify_all();
+    if (arrived.wait_for(lock, 5s, [&] { return loading.size() >= 2 || met; })) met = true;
+  });
+  ASSERT_TRUE(settle());
+  write_file(s.root, "songs_data", "2026-11-02", "run1", "parquet", songs_select(5, 100));
+  write_file(s.root, "artists_data", "2026-11-02", "run1", "parquet",
+             "SELECT * REPLACE ('a900' AS artist_id) FROM (" + testing::artists_select() + ")");
+  const auto started = std::chrono::steady_clock::now();
+  sync();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_TRUE(met) << "the two tables' copies were loaded one after the other";
+    EXPECT_EQ(loading, (std::set<std::string>{"artists_data", "songs_data"}));
+  }
+  EXPECT_EQ(one("SELECT count(*), count(DISTINCT song_id) FROM songs_data"), "[15,15]");
+  EXPECT_EQ(one("SELECT count(*), count(*) FILTER (WHERE artist_id = 'a900') FROM artists_data"), "[6,3]");
+  for (const auto& [table, files] : std::map<std::string, std::size_t>{{"songs_data", 3}, {"artists_data", 2}}) {
+    EXPECT_EQ(engine->resident_report().at(table).mode, "serving") << table << ": taken in place, not rebuilt";
+    EXPECT_EQ(engine->resident_report().at(table).files, files) << table;
+  }
+  EXPECT_EQ(plan("SELECT count(*) FROM artists_data").find("READ_PARQUET"), std::string::npos);
 }
 
 TEST_F(ResidentFixture, ANewColumnSendsTheViewToTheFilesUntilTheCopyHasIt) {

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "at_once.h"
 #include "crawler.h"
 #include "etl/ascii.h"
 #include "etl/log.h"
@@ -17,6 +18,8 @@ namespace {
 // More schema versions than this in one format: one read with union_by_name
 // instead of one read per schema.
 constexpr size_t kMaxSchemaGroups = 8;
+// Tables whose in-memory copies a view sync loads at once.
+constexpr size_t kSyncLoadsAtOnce = 4;
 
 std::string dir_with_slash(const std::filesystem::path& p) {
   std::string s = std::filesystem::absolute(p).lexically_normal().string();
@@ -378,6 +381,37 @@ Status DuckDbEngine::sync_views(Catalog& catalog) {
   // A copy may load files below, with the database's S3 secret: fresh credentials first.
   if (resident_ && options_.files.remote()) (void)options_.files.refresh(*admin_);
   bool all_applied = true;
+  // The view (and its `main.` twin) of a table whose files the engine can read:
+  // over its files, or left on the copy that took the new version in place.
+  auto expose = [&](const TableInfo& table, const std::vector<PartitionInfo>& partitions,
+                    ResidentTables::Source source) {
+    Status s;
+    if (source == ResidentTables::Source::files) {
+      s = admin_->execute("CREATE OR REPLACE VIEW " + qualified(table.name) + " AS " +
+                          view_select_sql(table, partitions, views_root_));
+      if (s.ok() && resident_) resident_->reading_files(table.name);
+    }
+    if (s.ok() && options_.database != "main")
+      s = admin_->execute("CREATE OR REPLACE VIEW main." + duck::quote_identifier(table.name) + " AS SELECT * FROM " +
+                          qualified(table.name));
+    if (!s.ok()) {
+      log::error("cannot build the view of a table; queries see its previous version",
+                 {{"table", table.name}, {"error", s.error().message}});
+      all_applied = false;
+      return;
+    }
+    applied_[table.name] = table.data_version;
+    log::info("view updated", {{"table", table.name}, {"version", table.version}, {"data_version", table.data_version}});
+  };
+  // Copies that take their table's new version in place load side by side once
+  // every table has been seen (each load is store round trips: on S3 a new
+  // connection, a HEAD and a GET per file).
+  struct InPlace {
+    TableInfo table;
+    std::vector<PartitionInfo> partitions;
+    ResidentTables::Load load;
+  };
+  std::vector<InPlace> in_place;
   std::set<std::string> names;
   for (std::size_t i = 0; i < tables->size(); ++i) {
     const TableInfo& table = (*tables)[i];
@@ -398,6 +432,7 @@ Status DuckDbEngine::sync_views(Catalog& catalog) {
         renew_database(new_table ? "a new table"
                                  : "a data file was replaced in place (until renewed, queries may read it as it was)")) {
       names.clear();
+      in_place.clear();  // the renewed database has no copies
       all_applied = true;
       i = static_cast<std::size_t>(-1);  // from the first table (++i wraps to 0)
       continue;
@@ -407,32 +442,39 @@ Status DuckDbEngine::sync_views(Catalog& catalog) {
       all_applied = false;
       continue;
     }
-    Status s = link_table(table.name);
-    // With in-memory copies, a copy being read takes the new version in place (its
-    // view, over the copy, stays as it is); else the view reads the files while
-    // the warmer brings the copy up to this version.
-    ResidentTables::Source source = ResidentTables::Source::files;
-    if (s.ok() && resident_) {
-      std::vector<DataFile> files;
-      for (const auto& p : *partitions) files.insert(files.end(), p.files.begin(), p.files.end());
-      source = resident_->update(*admin_, table, files, views_root_);
-    }
-    if (s.ok() && source == ResidentTables::Source::files) {
-      s = admin_->execute("CREATE OR REPLACE VIEW " + qualified(table.name) + " AS " +
-                          view_select_sql(table, *partitions, views_root_));
-      if (s.ok() && resident_) resident_->reading_files(table.name);
-    }
-    if (s.ok() && options_.database != "main")
-      s = admin_->execute("CREATE OR REPLACE VIEW main." + duck::quote_identifier(table.name) + " AS SELECT * FROM " +
-                          qualified(table.name));
-    if (!s.ok()) {
+    if (Status s = link_table(table.name); !s.ok()) {
       log::error("cannot build the view of a table; queries see its previous version",
                  {{"table", table.name}, {"error", s.error().message}});
       all_applied = false;
       continue;
     }
-    applied_[table.name] = table.data_version;
-    log::info("view updated", {{"table", table.name}, {"version", table.version}, {"data_version", table.data_version}});
+    // With in-memory copies, a copy being read takes the new version in place (its
+    // view, over the copy, stays as it is); else the view reads the files while
+    // the warmer brings the copy up to this version.
+    ResidentTables::Source source = ResidentTables::Source::files;
+    if (resident_) {
+      std::vector<DataFile> files;
+      for (const auto& p : *partitions) files.insert(files.end(), p.files.begin(), p.files.end());
+      std::optional<ResidentTables::Load> load;
+      source = resident_->begin_update(*admin_, table, files, views_root_, load);
+      if (load) {
+        in_place.push_back({table, std::move(partitions).value(), std::move(*load)});
+        continue;
+      }
+    }
+    expose(table, *partitions, source);
+  }
+  if (!in_place.empty()) {
+    std::vector<Status> ran(in_place.size());
+    std::shared_ptr<duck::Database> db = current_database();
+    for_each_at_once(in_place.size(), kSyncLoadsAtOnce, [&](std::size_t i) {
+      if (options_.before_copy_load) options_.before_copy_load(in_place[i].table.name);
+      auto conn = db->connect();  // the database's settings and S3 secret; a transaction of its own
+      ran[i] = conn ? ResidentTables::run(**conn, in_place[i].load) : Status(std::move(conn).error());
+    });
+    for (std::size_t i = 0; i < in_place.size(); ++i)
+      expose(in_place[i].table, in_place[i].partitions,
+             resident_->finish_update(*admin_, std::move(in_place[i].load), ran[i]));
   }
   for (auto it = applied_.begin(); it != applied_.end();) {
     if (names.count(it->first)) {

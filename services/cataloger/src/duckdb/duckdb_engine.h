@@ -19,6 +19,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <initializer_list>
 #include <map>
 #include <memory>
@@ -66,6 +67,9 @@ struct DuckDbEngineOptions {
   // checked before they reach this engine: the query engine process's, whose
   // cataloger runs the gate. check() then refuses every statement.
   bool sql_gate = true;
+  // Test hook: called on the loading thread before a view sync loads a table's
+  // new version into its in-memory copy (the loads of several tables run at once).
+  std::function<void(const std::string& table)> before_copy_load = nullptr;
 };
 
 // The SELECT a table's view runs, from its catalog entry and files (pure; tested).

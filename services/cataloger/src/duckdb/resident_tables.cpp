@@ -61,6 +61,17 @@ std::uint64_t ResidentTables::bytes(duck::Connection& conn) const {
 
 ResidentTables::Source ResidentTables::update(duck::Connection& conn, const TableInfo& table,
                                               const std::vector<DataFile>& files, const std::string& root) {
+  std::optional<Load> load;
+  const Source source = begin_update(conn, table, files, root, load);
+  if (!load) return source;
+  const Status ran = run(conn, *load);
+  return finish_update(conn, std::move(*load), ran);
+}
+
+ResidentTables::Source ResidentTables::begin_update(duck::Connection& conn, const TableInfo& table,
+                                                    const std::vector<DataFile>& files, const std::string& root,
+                                                    std::optional<Load>& load) {
+  load.reset();
   if (options_.max_bytes == 0) return Source::files;
   Table& t = tables_[table.name];
   if (t.mode == Mode::evicted) return Source::files;
@@ -72,24 +83,41 @@ ResidentTables::Source ResidentTables::update(duck::Connection& conn, const Tabl
   const std::string signature = resident_signature(table);
   if (t.mode == Mode::serving && signature == t.signature) {
     const Change change = change_to(t, files);
+    // Loads begun and not finished count at their estimate: they run side by side.
     if (change.add_bytes <= options_.sync_load_bytes && change.add.size() <= kMaxSyncFiles &&
-        bytes(conn) + kEstimateFactor * change.add_bytes <= options_.max_bytes) {
+        bytes(conn) + reserved_bytes_ + kEstimateFactor * change.add_bytes <= options_.max_bytes) {
       t.info = table;
-      Status s = apply(conn, t, table.name, change.gone, change.add, root);
-      if (s.ok()) {
-        t.wanted = files;
-        if (std::uint64_t held = bytes(conn); held > options_.max_bytes)
-          evict(t, table.name, "the copies hold " + std::to_string(held) + " bytes");
-        else
-          return Source::copy;
-      } else {
-        log::warn("a table's in-memory copy cannot take the catalog's new version; the table is read from its "
-                  "files until the copy has caught up", {{"table", table.name}, {"error", s.error().message}});
-        t.retry_at = std::chrono::steady_clock::now() + options_.retry_after;
-      }
+      load = prepare(t, table.name, change.gone, change.add, root);
+      load->files = files;
+      load->reserved = kEstimateFactor * change.add_bytes;
+      reserved_bytes_ += load->reserved;
+      return Source::copy;
     }
-    if (t.mode == Mode::evicted) return Source::files;
   }
+  return warming(t, table, files, signature);
+}
+
+ResidentTables::Source ResidentTables::finish_update(duck::Connection& conn, Load load, const Status& ran) {
+  reserved_bytes_ -= std::min(reserved_bytes_, load.reserved);
+  Table& t = tables_.at(load.table);
+  if (ran.ok()) {
+    taken(conn, t, load);
+    t.wanted = load.files;
+    if (std::uint64_t held = bytes(conn); held > options_.max_bytes)
+      evict(t, load.table, "the copies hold " + std::to_string(held) + " bytes");
+    else
+      return Source::copy;
+  } else {
+    log::warn("a table's in-memory copy cannot take the catalog's new version; the table is read from its "
+              "files until the copy has caught up", {{"table", load.table}, {"error", ran.error().message}});
+    t.retry_at = std::chrono::steady_clock::now() + options_.retry_after;
+  }
+  if (t.mode == Mode::evicted) return Source::files;
+  return warming(t, t.info, load.files, resident_signature(t.info));
+}
+
+ResidentTables::Source ResidentTables::warming(Table& t, const TableInfo& table, const std::vector<DataFile>& files,
+                                               const std::string& signature) {
   // Built (again) by warm() while the view reads the files: the copy of an older
   // version is brought up to this one; one of other columns is dropped first.
   if (signature != t.signature) {
@@ -162,44 +190,60 @@ void ResidentTables::serving(const std::string& table) {
   }
 }
 
-Status ResidentTables::apply(duck::Connection& conn, Table& t, const std::string& name,
-                             const std::vector<std::string>& gone, const std::vector<DataFile>& add,
-                             const std::string& root) {
-  std::vector<std::string> statements;
-  std::uint64_t gone_bytes = 0;
+ResidentTables::Load ResidentTables::prepare(Table& t, const std::string& name, const std::vector<std::string>& gone,
+                                             const std::vector<DataFile>& add, const std::string& root) {
+  Load load;
+  load.table = name;
+  load.gone = gone;
+  load.add = add;
   if (!gone.empty()) {
     std::string ids;
     for (const auto& key : gone) {
       const Loaded& held = t.loaded.at(key);
       ids += (ids.empty() ? "" : ", ") + std::to_string(held.id);
-      gone_bytes += held.size;
+      load.gone_bytes += held.size;
     }
-    statements.push_back("DELETE FROM " + qualified(name) + " WHERE " + kResidentFileColumn + " IN (" + ids + ")");
+    load.statements.push_back("DELETE FROM " + qualified(name) + " WHERE " + kResidentFileColumn + " IN (" + ids + ")");
   }
-  std::vector<std::int64_t> ids;
   for (const auto& f : add) {
     PartitionInfo one;
     one.files = {f};
-    ids.push_back(t.next_id++);
-    statements.push_back("INSERT INTO " + qualified(name) + " SELECT *, " + std::to_string(ids.back()) + " FROM (" +
-                         view_select_sql(t.info, {one}, root) + ")");
+    load.ids.push_back(t.next_id++);
+    load.statements.push_back("INSERT INTO " + qualified(name) + " SELECT *, " + std::to_string(load.ids.back()) +
+                              " FROM (" + view_select_sql(t.info, {one}, root) + ")");
   }
-  if (statements.empty()) return {};
-  ETL_RETURN_IF_ERROR(in_transaction(conn, statements));
-  for (const auto& key : gone) t.loaded.erase(key);
-  loaded_bytes_ -= std::min(loaded_bytes_, gone_bytes);
-  for (std::size_t i = 0; i < add.size(); ++i) {
-    t.loaded[add[i].key] = Loaded{ids[i], identity(add[i]), add[i].size};
-    loaded_bytes_ += add[i].size;
+  return load;
+}
+
+Status ResidentTables::run(duck::Connection& conn, const Load& load) {
+  if (load.statements.empty()) return {};
+  return in_transaction(conn, load.statements);
+}
+
+void ResidentTables::taken(duck::Connection& conn, Table& t, const Load& load) {
+  if (load.statements.empty()) return;
+  for (const auto& key : load.gone) t.loaded.erase(key);
+  loaded_bytes_ -= std::min(loaded_bytes_, load.gone_bytes);
+  for (std::size_t i = 0; i < load.add.size(); ++i) {
+    t.loaded[load.add[i].key] = Loaded{load.ids[i], identity(load.add[i]), load.add[i].size};
+    loaded_bytes_ += load.add[i].size;
   }
   // Deleted rows keep their blocks until a checkpoint rewrites the row groups.
-  deleted_bytes_ += gone_bytes;
+  deleted_bytes_ += load.gone_bytes;
   if (deleted_bytes_ > 0 && deleted_bytes_ * 8 > loaded_bytes_) {
     if (Status s = conn.execute(std::string("CHECKPOINT ") + kResidentCatalog); !s.ok())
       log::warn("cannot checkpoint the in-memory table copies", {{"error", s.error().message}});
     else
       deleted_bytes_ = 0;
   }
+}
+
+Status ResidentTables::apply(duck::Connection& conn, Table& t, const std::string& name,
+                             const std::vector<std::string>& gone, const std::vector<DataFile>& add,
+                             const std::string& root) {
+  const Load load = prepare(t, name, gone, add, root);
+  ETL_RETURN_IF_ERROR(run(conn, load));
+  taken(conn, t, load);
   return {};
 }
 

@@ -20,7 +20,8 @@
 // cannot be read is retried after a pause.
 //
 // Not thread-safe: the engine calls it under its own mutex, with the connection
-// that also replaces the views (DuckDbEngine::admin_).
+// that also replaces the views (DuckDbEngine::admin_); only run() of loads, on
+// connections of their own, may be called from several threads at once.
 #pragma once
 
 #include <chrono>
@@ -67,6 +68,29 @@ class ResidentTables final {
   // files (Source::files) while warm() builds the copy.
   Source update(duck::Connection& conn, const TableInfo& table, const std::vector<DataFile>& files,
                 const std::string& root);
+
+  // update() in three steps, so that the in-place changes of several tables load
+  // side by side (against S3 each is a new connection, a HEAD and a GET per file):
+  // begin_update() decides as update() does, and for a change taken in place
+  // returns its load in `load` instead of running it (Source::copy, provisional);
+  // run() the loads, each on a connection of its own to the same database, from
+  // any thread; then finish_update() each (in any order), which says what the
+  // view must read. Loads begun and not finished count against the byte budget at
+  // their estimate. Nothing else may touch the copies between begin and finish.
+  struct Load {
+    std::string table;
+    std::vector<std::string> statements;  // one transaction
+    std::vector<std::string> gone;
+    std::vector<DataFile> add;
+    std::vector<std::int64_t> ids;  // the file numbers of `add`
+    std::uint64_t gone_bytes = 0;
+    std::uint64_t reserved = 0;     // its estimate, held against the budget until finished
+    std::vector<DataFile> files;    // the catalog version it brings the copy to
+  };
+  Source begin_update(duck::Connection& conn, const TableInfo& table, const std::vector<DataFile>& files,
+                      const std::string& root, std::optional<Load>& load);
+  static Status run(duck::Connection& conn, const Load& load);
+  Source finish_update(duck::Connection& conn, Load load, const Status& ran);
   // The engine's view of `table` now reads its files (after Source::files): from
   // here on warm() may change the copy, which no view reads.
   void reading_files(const std::string& table);
@@ -90,7 +114,7 @@ class ResidentTables final {
   // The database was renewed: every copy went with it.
   void clear() {
     tables_.clear();
-    deleted_bytes_ = loaded_bytes_ = 0;
+    deleted_bytes_ = loaded_bytes_ = reserved_bytes_ = 0;
   }
 
   struct TableReport {
@@ -125,6 +149,12 @@ class ResidentTables final {
   // Deletes `gone` and inserts `add` in one transaction; the map follows on success.
   Status apply(duck::Connection& conn, Table& t, const std::string& name, const std::vector<std::string>& gone,
                const std::vector<DataFile>& add, const std::string& root);
+  // apply() in parts: the transaction's statements, then (after run() succeeded) the map.
+  Load prepare(Table& t, const std::string& name, const std::vector<std::string>& gone,
+               const std::vector<DataFile>& add, const std::string& root);
+  void taken(duck::Connection& conn, Table& t, const Load& load);
+  // The view reads the files while warm() builds the copy (again) up to `files`.
+  Source warming(Table& t, const TableInfo& table, const std::vector<DataFile>& files, const std::string& signature);
   // The table is read from its files from now on; its copy is dropped once its view does (warm()).
   void evict(Table& t, const std::string& name, const std::string& why);
   // evict(), when the view already reads the files: the copy goes at once.
@@ -144,6 +174,7 @@ class ResidentTables final {
   std::map<std::string, Table> tables_;
   std::uint64_t deleted_bytes_ = 0;  // file bytes of rows deleted since the last CHECKPOINT
   std::uint64_t loaded_bytes_ = 0;   // file bytes the copies hold
+  std::uint64_t reserved_bytes_ = 0; // estimates of loads begun and not finished
 };
 
 // The columns of a table as a copy keys them: names and exposed types (pure; tested).
