@@ -8,6 +8,7 @@
 #include <set>
 
 #include "compaction.h"
+#include "crawler.h"
 #include "etl/log.h"
 #include "ids.h"
 #include "table_metadata.h"
@@ -116,7 +117,7 @@ Result<std::unique_ptr<IcebergTables>> IcebergTables::open(std::shared_ptr<Objec
   if (!db) return std::move(db).error();
   std::unique_ptr<IcebergTables> tables(new IcebergTables(std::move(store), std::move(options), metrics, base));
   tables->db_ = std::move(db).value();
-  for (int i = 0; i < kFactReaders; ++i) {  // commits of different tables read their new files' footers at once
+  for (std::size_t i = 0; i < kFooterReadsAtOnce; ++i) {  // commits of several tables, several files each
     auto conn = tables->db_->connect();
     if (!conn) return std::move(conn).error();
     ETL_RETURN_IF_ERROR(tables->options_.files.prepare(**conn));

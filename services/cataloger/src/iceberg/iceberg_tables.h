@@ -251,7 +251,6 @@ class IcebergTables final {
   std::map<std::string, Swapped> swapped_;  // by table: the last metadata this process swapped in
   ManifestCache manifest_cache_;
   std::unique_ptr<duck::Database> db_;
-  static constexpr int kFactReaders = 4;
   duck::ConnectionPool conns_;  // read_facts: a connection each
 };
 

@@ -34,16 +34,18 @@ class SchemaReader {
 inline constexpr std::size_t kCrawlTablesAtOnce = 4;
 // New files of one table whose schemas a crawl reads at once (crawl_table), and
 // whose row counts an Iceberg commit reads at once: each read is a footer's round
-// trips (against S3 a new connection, a HEAD and a GET). A reader's connections
-// bound the reads of every table together.
+// trips (against S3 a new connection, a HEAD and a GET).
 inline constexpr std::size_t kFilesAtOnce = 4;
+// Footer reads of a crawl at once, every table's together: the DuckDB connections
+// a reader keeps (DuckDbSchemaReader, and IcebergTables for the commits).
+inline constexpr std::size_t kFooterReadsAtOnce = kCrawlTablesAtOnce * kFilesAtOnce;
 
 // Reads files in place (a local folder, or s3://) with an embedded DuckDB limited
 // to them; up to `connections` reads at once.
 class DuckDbSchemaReader final : public SchemaReader {
  public:
   static Result<std::unique_ptr<DuckDbSchemaReader>> open(duck::TableFiles files,
-                                                          std::size_t connections = kCrawlTablesAtOnce);
+                                                          std::size_t connections = kFooterReadsAtOnce);
   Result<std::vector<ColumnInfo>> read_schema(const std::string& key, const std::string& format) override;
 
  private:
