@@ -681,10 +681,12 @@ TEST(IcebergCatalogConcurrency, QueriesDuringCommitsAndCompactionsCountExactlyTh
 // LocalCatalogOptions::publish: here a recording stand-in that can fail.
 TEST_F(IcebergCatalogTest, EachCommitIsPublishedAndAFailedPublishIsRetriedByTheNextCrawl) {
   std::vector<std::pair<std::string, std::string>> published;  // table, metadata location
+  std::mutex mutex;                                             // tables are published side by side
   bool outage = false;
   auto catalog = open_catalog([&](const PublishedTable& t) -> Status {
     if (outage) return Error{Errc::unavailable, "Glue is down"};
     EXPECT_EQ(t.metadata.value("location", ""), "file://" + (root_ / t.table).string()) << "the metadata's own JSON";
+    std::lock_guard lock(mutex);
     published.emplace_back(t.table, t.metadata_location);
     return {};
   });
@@ -735,6 +737,32 @@ TEST_F(IcebergCatalogTest, EachCommitIsPublishedAndAFailedPublishIsRetriedByTheN
   crawl(*catalog, "events", {"songs_data/dt=2026-03-01/a.parquet"});
   ASSERT_EQ(published.size(), 1u);
   EXPECT_EQ(published.back(), std::make_pair(std::string("songs_data"), location("songs_data", 4)));
+}
+
+// Against Glue a table's registration is a GetTable and an UpdateTable: the tables
+// a crawl committed are published side by side. Each publication here waits
+// until the three are in flight.
+TEST_F(IcebergCatalogTest, TheTablesOfACrawlArePublishedSideBySide) {
+  Meeting meeting(3);
+  std::mutex mutex;
+  std::set<std::string> published;
+  auto catalog = open_catalog([&](const PublishedTable& t) -> Status {
+    meeting.arrive();
+    std::lock_guard lock(mutex);
+    published.insert(t.table);
+    return {};
+  });
+  std::vector<std::string> keys;
+  for (const char* table : {"albums_data", "artists_data", "songs_data"}) {
+    write_file(root_, table, "2026-02-01", "f0", "parquet", songs_select(5, 0));
+    keys.push_back(std::string(table) + "/dt=2026-02-01/f0.parquet");
+  }
+  const auto started = std::chrono::steady_clock::now();
+  crawl(*catalog, "events", keys);
+  EXPECT_TRUE(meeting.met()) << "the three tables were published one after another";
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  EXPECT_EQ(published, (std::set<std::string>{"albums_data", "artists_data", "songs_data"}));
+  EXPECT_EQ(metrics_.gauge("spotify_etl_cataloger_tables_unpublished", "").value(), 0.0);
 }
 
 TEST_F(IcebergCatalogTest, AMaintenanceCrawlRemovesOrphanFilesOlderThanTheSafetyAge) {

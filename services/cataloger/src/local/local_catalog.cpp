@@ -4,6 +4,7 @@
 #include <optional>
 #include <set>
 
+#include "at_once.h"
 #include "etl/log.h"
 #include "ids.h"
 
@@ -185,28 +186,25 @@ Result<CrawlInfo> LocalCatalog::wait_crawl(const std::string& crawl_id, std::chr
 
 std::string LocalCatalog::publish() {
   if (!options_.publish || !options_.iceberg) return "";
+  // The tables side by side: against Glue each is a GetTable and an UpdateTable.
+  const std::vector<std::string> tables(unpublished_.begin(), unpublished_.end());
+  std::vector<std::optional<Status>> results(tables.size());  // none: no Iceberg metadata yet
+  for_each_at_once(tables.size(), kCrawlTablesAtOnce, [&](std::size_t i) {
+    auto current = options_.iceberg->current(tables[i]);
+    if (!current) results[i] = Status(std::move(current).error());
+    else if (*current)
+      results[i] = options_.publish(
+          {tables[i], options_.iceberg->url_of((*current)->metadata_key), std::move((*current)->metadata)});
+  });
   std::string errors;
-  for (auto it = unpublished_.begin(); it != unpublished_.end();) {
-    const std::string table = *it;
-    auto current = options_.iceberg->current(table);
-    Status published;
-    if (!current) {
-      published = std::move(current).error();
-    } else if (!*current) {
-      it = unpublished_.erase(it);  // no Iceberg metadata yet: nothing to publish
-      continue;
-    } else {
-      iceberg::CurrentTable& now = **current;
-      published = options_.publish({table, options_.iceberg->url_of(now.metadata_key), std::move(now.metadata)});
-    }
-    if (published.ok()) {
-      it = unpublished_.erase(it);
+  for (std::size_t i = 0; i < tables.size(); ++i) {
+    if (!results[i] || results[i]->ok()) {  // published, or nothing to publish
+      unpublished_.erase(tables[i]);
       continue;
     }
     log::error("cannot publish a table's Iceberg metadata; the next crawl tries again",
-               {{"table", table}, {"error", published.error().message}});
-    errors += (errors.empty() ? "" : "; ") + table + ": " + published.error().message;
-    ++it;
+               {{"table", tables[i]}, {"error", results[i]->error().message}});
+    errors += (errors.empty() ? "" : "; ") + tables[i] + ": " + results[i]->error().message;
   }
   metrics_.gauge("spotify_etl_cataloger_tables_unpublished",
                  "Tables whose current Iceberg metadata the external catalog (Glue) does not know yet")

@@ -62,7 +62,8 @@ struct LocalCatalogOptions {
   // table when it listed everything, and for every table an earlier call failed
   // for, whatever the crawl's scope. A failed
   // call loses nothing (the commit landed): the table stays unpublished and the
-  // crawl ends FAILED with the reason; the next crawl calls again. nullptr: none.
+  // crawl ends FAILED with the reason; the next crawl calls again. Called for up
+  // to kCrawlTablesAtOnce tables at once, from several threads. nullptr: none.
   std::function<Status(const PublishedTable&)> publish;
   // What name() reports: "local", or "glue" when `publish` registers the tables in
   // the Glue Data Catalog (ETL_CATALOG=glue with ETL_TABLE_FORMAT=iceberg).
@@ -155,7 +156,7 @@ class LocalCatalog final : public Catalog {
   void held_gauge();  // under timer_mutex_
   Status save_table(const std::string& table, TableCrawl& result, CrawlInfo& info);
   std::string catalog_key(const std::string& table) const;
-  // Calls options_.publish for each unpublished table; "" or why some failed.
+  // Calls options_.publish for each unpublished table, a few at once; "" or why some failed.
   std::string publish();
   // The catalog's side of a compaction: the retired files out, the new ones in.
   void apply_compaction(TableState& state, const iceberg::CompactionResult& done);
