@@ -305,6 +305,9 @@ std::string QueryManager::store_csv(const std::string& id, const std::string& cs
 QueryManager::Attempt QueryManager::attempt(Worker& worker, const std::string& id, const QueryRequest& request,
                                             const std::vector<PinnedTable>& pins, const std::set<std::string>& reads) {
   Attempt a;
+  // Its time: from leaving the queue (state running) until its statement ended,
+  // setting up included, so a query stopped before its statement ran took some.
+  const auto began = Clock::now();
   // Until the statement runs, a stuck engine is stopped by the watchdog through
   // the engine, not the session (kill_locked).
   struct SettingUp {
@@ -357,11 +360,10 @@ QueryManager::Attempt QueryManager::attempt(Worker& worker, const std::string& i
   if (stopped(id)) {  // cancelled, or past its timeout, while it waited for the engine: it does not run
     a.result = make_error(Errc::cancelled, "stopped before it ran");
   } else {
-    auto started = Clock::now();
     a.result = worker.session->execute(request.sql, options_.max_result_bytes, true);
-    a.elapsed_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
     a.lost = !a.result && worker.session->lost();
   }
+  a.elapsed_ms = std::chrono::duration<double, std::milli>(Clock::now() - began).count();
   if (usual) {
     std::lock_guard wl(worker.mutex);
     worker.session = std::move(usual);
