@@ -30,9 +30,14 @@ inline void write_file(const std::filesystem::path& root, const std::string& tab
   std::filesystem::create_directories(dir);
   std::string ext = format == "jsonl" ? "jsonl" : format;
   std::string options = format == "parquet" ? "(FORMAT parquet)" : format == "csv" ? "(FORMAT csv, HEADER)" : "(FORMAT json)";
-  auto path = (dir / (stem + "." + ext)).string();
-  auto s = conn->execute("COPY (" + select + ") TO " + duck::quote_literal(path) + " " + options);
+  // Written beside it under a name no crawl takes for a data file, then renamed
+  // over it, as the stores write: a reader (the engine's warmer, a crawl) sees the
+  // old file or the new one, never a part.
+  const auto path = dir / (stem + "." + ext);
+  const auto partial = dir / ("." + stem + "." + ext + ".partial");
+  auto s = conn->execute("COPY (" + select + ") TO " + duck::quote_literal(partial.string()) + " " + options);
   if (!s.ok()) throw std::runtime_error("fixture COPY failed: " + s.error().message);
+  std::filesystem::rename(partial, path);
 }
 
 // Writes `<table>/dt=<dt>/<stem>.parquet` from a SELECT into `store` (an s3:// one:
