@@ -3,6 +3,7 @@
 // cataloger (also one that did not compact) stops naming the replaced files.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <map>
@@ -728,8 +729,10 @@ TEST_F(IcebergCatalogTest, EachCommitIsPublishedAndAFailedPublishIsRetriedByTheN
   published.clear();
   crawl(*catalog, "maintenance");
   ASSERT_FALSE(published.empty());
-  EXPECT_EQ(published.back(), std::make_pair(std::string("songs_data"), location("songs_data", 3)))
-      << "the replace snapshot's metadata (both small files of 2026-03-01 packed)";
+  EXPECT_NE(std::find(published.begin(), published.end(), std::make_pair(std::string("songs_data"), location("songs_data", 3))),
+            published.end())
+      << "the replace snapshot's metadata (both small files of 2026-03-01 packed); the tables are published side by "
+         "side, in no set order";
 
   // So is folding a rewritten input into its compacted file.
   published.clear();
