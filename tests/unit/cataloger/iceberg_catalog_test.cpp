@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 #include "cataloger_fixtures.h"
@@ -766,6 +767,32 @@ TEST_F(IcebergCatalogTest, TheTablesOfACrawlArePublishedSideBySide) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
   EXPECT_EQ(published, (std::set<std::string>{"albums_data", "artists_data", "songs_data"}));
   EXPECT_EQ(metrics_.gauge("spotify_etl_cataloger_tables_unpublished", "").value(), 0.0);
+}
+
+// A publication that throws (a Glue answer of a shape nobody foresaw) on one of
+// the threads the tables are published on fails the crawl with the reason, as it
+// did when they were published one after another; the cataloger goes on.
+TEST_F(IcebergCatalogTest, APublicationThatThrowsFailsTheCrawlNotTheProcess) {
+  std::atomic<bool> odd{true};
+  auto catalog = open_catalog([&](const PublishedTable& t) -> Status {
+    if (odd && t.table == "artists_data") throw std::runtime_error("type must be string");
+    return {};
+  });
+  std::vector<std::string> keys;
+  for (const char* table : {"albums_data", "artists_data", "songs_data"}) {
+    write_file(root_, table, "2026-02-01", "f0", "parquet", songs_select(5, 0));
+    keys.push_back(std::string(table) + "/dt=2026-02-01/f0.parquet");
+  }
+  CrawlRequest request;
+  request.trigger = "events";
+  request.changed_keys = keys;
+  auto failed = catalog->crawl(request);
+  ASSERT_TRUE(failed.ok()) << failed.error().message;
+  EXPECT_EQ(failed->state, CrawlState::failed);
+  EXPECT_NE(failed->error.find("type must be string"), std::string::npos) << failed->error;
+  EXPECT_EQ(tables_->current("artists_data").value()->version, 1) << "the commit landed all the same";
+  odd = false;
+  crawl(*catalog);  // the next crawl goes on as usual
 }
 
 TEST_F(IcebergCatalogTest, AMaintenanceCrawlRemovesOrphanFilesOlderThanTheSafetyAge) {
