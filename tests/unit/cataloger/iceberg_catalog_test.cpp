@@ -51,6 +51,24 @@ class IcebergCatalogTest : public ::testing::Test {
     return std::shared_ptr<LocalCatalog>(std::move(catalog).value());
   }
 
+  // A catalog without compaction or publishing whose crawls list through `listing`,
+  // read schemas with `reader` (the usual one when null) and commit through
+  // `commits`: test stores and readers that hold calls until others are in flight.
+  std::shared_ptr<LocalCatalog> open_wrapped_catalog(std::shared_ptr<ObjectStore> listing,
+                                                     std::shared_ptr<ObjectStore> commits,
+                                                     std::unique_ptr<SchemaReader> reader = nullptr) {
+    iceberg::IcebergTablesOptions options;
+    options.files = root_;
+    tables_ = std::shared_ptr<iceberg::IcebergTables>(iceberg::IcebergTables::open(std::move(commits), options, metrics_).value());
+    if (!reader) reader = DuckDbSchemaReader::open(root_).value();
+    auto catalog = LocalCatalog::open(std::move(listing), std::move(reader),
+                                      {"spotify", "file://" + root_.string(), 100, nullptr, root_, tables_, nullptr, {},
+                                       {}, nullptr, "local"},
+                                      metrics_);
+    EXPECT_TRUE(catalog.ok()) << catalog.error().message;
+    return std::shared_ptr<LocalCatalog>(std::move(catalog).value());
+  }
+
   static std::set<std::string> catalog_files(LocalCatalog& catalog, const std::string& dt) {
     std::set<std::string> out;
     const auto values1 = catalog.get_partitions("songs_data").value();
@@ -141,22 +159,13 @@ TEST_F(IcebergCatalogTest, TheTablesOfACrawlAreCrawledSideBySide) {
     keys.push_back(std::string(table) + "/dt=2026-02-01/f0.parquet");
   }
   auto meeting = std::make_shared<MeetingStore>(store_, 3);
-  iceberg::IcebergTablesOptions options;
-  options.files = root_;
-  auto tables = std::shared_ptr<iceberg::IcebergTables>(iceberg::IcebergTables::open(store_, options, metrics_).value());
-  tables_ = tables;
-  auto opened = LocalCatalog::open(meeting, DuckDbSchemaReader::open(root_).value(),
-                                   {"spotify", "file://" + root_.string(), 100, nullptr, root_, tables, nullptr, {}, {},
-                                    nullptr, "local"},
-                                   metrics_);
-  ASSERT_TRUE(opened.ok()) << opened.error().message;
-  auto catalog = std::move(opened).value();
+  auto catalog = open_wrapped_catalog(meeting, store_);
   const CrawlInfo info = crawl(*catalog, "events", keys);
   EXPECT_TRUE(meeting->met()) << "the three tables' listings were never in flight at once";
   EXPECT_EQ(info.files_inspected, 3);
   EXPECT_EQ(info.tables.size(), 3u);
   for (const char* table : {"albums_data", "artists_data", "songs_data"}) {
-    auto current = tables->current(table);
+    auto current = tables_->current(table);
     ASSERT_TRUE(current.ok() && *current) << table;
     EXPECT_EQ((*current)->version, 1) << table << ": committed once";
     EXPECT_EQ(catalog->get_table(table).value().data_version, 1) << table;
@@ -233,17 +242,8 @@ TEST_F(IcebergCatalogTest, TheNewFilesOfATableAreReadAFewAtOnce) {
     keys.push_back("songs_data/dt=2026-02-01/f" + std::to_string(i) + ".parquet");
   }
   Meeting schemas(kFilesAtOnce), heads(kFilesAtOnce);
-  iceberg::IcebergTablesOptions options;
-  options.files = root_;
-  auto tables = std::shared_ptr<iceberg::IcebergTables>(
-      iceberg::IcebergTables::open(std::make_shared<MeetingCallsStore>(store_, &heads, nullptr), options, metrics_).value());
-  tables_ = tables;
-  auto opened = LocalCatalog::open(store_, std::make_unique<MeetingReader>(DuckDbSchemaReader::open(root_).value(), schemas),
-                                   {"spotify", "file://" + root_.string(), 100, nullptr, root_, tables, nullptr, {}, {},
-                                    nullptr, "local"},
-                                   metrics_);
-  ASSERT_TRUE(opened.ok()) << opened.error().message;
-  auto catalog = std::move(opened).value();
+  auto catalog = open_wrapped_catalog(store_, std::make_shared<MeetingCallsStore>(store_, &heads, nullptr),
+                                      std::make_unique<MeetingReader>(DuckDbSchemaReader::open(root_).value(), schemas));
   const auto started = std::chrono::steady_clock::now();
   const CrawlInfo info = crawl(*catalog, "events", keys);
   EXPECT_TRUE(schemas.met()) << "the schema reads were never in flight at once";
@@ -253,7 +253,7 @@ TEST_F(IcebergCatalogTest, TheNewFilesOfATableAreReadAFewAtOnce) {
   EXPECT_EQ(catalog_files(*catalog, "2026-02-01").size(), kFilesAtOnce);
   EXPECT_EQ(snapshot_files(), catalog_files(*catalog, "2026-02-01")) << "every file committed";
   EXPECT_EQ(rows_of(*catalog), static_cast<std::int64_t>(5 * kFilesAtOnce));
-  EXPECT_EQ(tables->current("songs_data").value()->version, 1) << "committed once";
+  EXPECT_EQ(tables_->current("songs_data").value()->version, 1) << "committed once";
 }
 
 // Only the metadata, written after them, makes a commit's manifests and manifest
@@ -262,17 +262,7 @@ TEST_F(IcebergCatalogTest, TheNewFilesOfATableAreReadAFewAtOnce) {
 TEST_F(IcebergCatalogTest, ACommitWritesItsManifestAndManifestListSideBySide) {
   write_file(root_, "songs_data", "2026-02-01", "f0", "parquet", songs_select(5, 0));
   Meeting puts(2);
-  iceberg::IcebergTablesOptions options;
-  options.files = root_;
-  auto tables = std::shared_ptr<iceberg::IcebergTables>(
-      iceberg::IcebergTables::open(std::make_shared<MeetingCallsStore>(store_, nullptr, &puts), options, metrics_).value());
-  tables_ = tables;
-  auto opened = LocalCatalog::open(store_, DuckDbSchemaReader::open(root_).value(),
-                                   {"spotify", "file://" + root_.string(), 100, nullptr, root_, tables, nullptr, {}, {},
-                                    nullptr, "local"},
-                                   metrics_);
-  ASSERT_TRUE(opened.ok()) << opened.error().message;
-  auto catalog = std::move(opened).value();
+  auto catalog = open_wrapped_catalog(store_, std::make_shared<MeetingCallsStore>(store_, nullptr, &puts));
   crawl(*catalog, "events", {"songs_data/dt=2026-02-01/f0.parquet"});
   EXPECT_TRUE(puts.met()) << "the manifest and the manifest list were written one after the other";
   EXPECT_EQ(snapshot_files(), catalog_files(*catalog, "2026-02-01"));
