@@ -1,5 +1,7 @@
 #include "crawler.h"
 
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 #include "cataloger_fixtures.h"
@@ -227,6 +229,54 @@ TEST(Crawler, AsyncCrawlReportsItsStateAndChanges) {
   EXPECT_FALSE(done.finished_at.empty());
   EXPECT_EQ(s.catalog->get_crawl("nope").error().code, Errc::not_found);
   s.catalog->stop();
+}
+
+// A Parquet file's footer gives the crawl its columns and the Iceberg commit its
+// row count and field ids in one read; the crawl hands the facts on with the
+// ETag of the version it listed. CSV and JSON files have no such facts.
+TEST(Crawler, AParquetFooterGivesTheColumnsAndTheFactsOfTheCommitInOneRead) {
+  etl::testing::TempDir dir;
+  const std::filesystem::path root = dir.path();
+  const std::string key = "songs/dt=2026-11-21/a.parquet";
+  std::filesystem::create_directories((root / key).parent_path());
+  auto db = duck::Database::open(":memory:").value();
+  auto conn = db->connect().value();
+  ASSERT_TRUE(conn->execute("COPY (SELECT 's' || i AS song_id, i::BIGINT AS n, ['a'] AS tags, {'x': i} AS s FROM range(7) t(i)) TO " +
+                            duck::quote_literal((root / key).string()) +
+                            " (FORMAT parquet, FIELD_IDS {song_id: 1, n: 2, tags: {__duckdb_field_id: 3, element: 4}, s: 5})")
+                  .ok());
+  write_file(root, "songs", "2026-11-21", "b", "csv", "SELECT 1 AS n");
+  auto reader = DuckDbSchemaReader::open(root).value();
+
+  auto read = reader->read_schema(key, "parquet");
+  ASSERT_TRUE(read.ok()) << read.error().message;
+  EXPECT_EQ(read->columns, (std::vector<ColumnInfo>{{"song_id", "VARCHAR"}, {"n", "BIGINT"}, {"tags", "VARCHAR[]"},
+                                                    {"s", "STRUCT(x BIGINT)"}}));
+  ASSERT_TRUE(read->facts.has_value());
+  EXPECT_EQ(read->facts->records, 7);
+  EXPECT_EQ(read->facts->field_ids,
+            (std::map<std::string, int>{{"song_id", 1}, {"n", 2}, {"tags", 3}, {"tags.element", 4}, {"s", 5}}));
+  auto csv = reader->read_schema("songs/dt=2026-11-21/b.csv", "csv");
+  ASSERT_TRUE(csv.ok()) << csv.error().message;
+  EXPECT_FALSE(csv->facts.has_value());
+
+  auto store = open_object_store("file://" + root.string(), {}).value();
+  auto listing = store->list("songs/").value();
+  ASSERT_EQ(listing.size(), 2u);
+  TableState empty;
+  empty.name = "songs";
+  TableCrawl crawl = crawl_table(empty, listing, {}, *reader, false, "2026-11-21T00:00:00Z");
+  EXPECT_EQ(crawl.files_inspected, 2);
+  ASSERT_EQ(crawl.facts.size(), 1u) << "only the Parquet file has facts";
+  EXPECT_EQ(crawl.facts.at(key).etag, store->head(key)->etag);
+  EXPECT_EQ(crawl.facts.at(key).facts.records, 7);
+  EXPECT_EQ(crawl.facts.at(key).facts.field_ids.at("tags.element"), 4);
+  EXPECT_FALSE(crawl.facts.at(key).etag.empty());
+
+  // A file that is not Parquet is a one-line error, not a crash.
+  std::ofstream(root / "songs/dt=2026-11-21/c.parquet") << "not parquet";
+  auto bad = reader->read_schema("songs/dt=2026-11-21/c.parquet", "parquet");
+  EXPECT_FALSE(bad.ok());
 }
 
 TEST(TableKeys, ParseTheTransformedLayout) {

@@ -199,7 +199,7 @@ class Meeting {
 class MeetingReader final : public SchemaReader {
  public:
   MeetingReader(std::unique_ptr<SchemaReader> inner, Meeting& meeting) : inner_(std::move(inner)), meeting_(meeting) {}
-  Result<std::vector<ColumnInfo>> read_schema(const std::string& key, const std::string& format) override {
+  Result<FileSchema> read_schema(const std::string& key, const std::string& format) override {
     meeting_.arrive();
     return inner_->read_schema(key, format);
   }

@@ -156,6 +156,26 @@ TEST_P(IcebergTablesTest, FirstCommitCreatesAV2TableWithEveryFileOnce) {
   EXPECT_EQ((*current_snapshot(md))["summary"]["operation"], "append");
 }
 
+// A commit takes the row count and field ids the crawl read of a file when the
+// store still holds the version read (the HEAD's ETag), and opens the file only
+// otherwise: the counts below are the crawl's where it takes them, the footer's
+// where it reads.
+TEST_P(IcebergTablesTest, ACommitTakesTheFactsTheCrawlReadOfTheVersionTheStoreHolds) {
+  auto t = tables();
+  FileState a = add_file("2026-01-01", "a", 3), b = add_file("2026-01-01", "b", 4);
+  for (FileState* f : {&a, &b}) {
+    auto head = store_->head(f->key);
+    ASSERT_TRUE(head.ok()) << head.error().message;
+    f->etag = head->etag;
+  }
+  FactsByKey read;
+  read[a.key] = {a.etag, ParquetFacts{30, {{"song_id", 1}, {"n", 2}, {"tags", 3}, {"tags.element", 4}}}};
+  read[b.key] = {"\"a version gone since\"", ParquetFacts{40, {{"song_id", 1}}}};
+  auto r = t->commit(state_of({a, b}), nullptr, nullptr, {}, read);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(live(*t), (std::map<std::string, std::int64_t>{{a.key, 30}, {b.key, 4}}));
+}
+
 TEST_P(IcebergTablesTest, RecommittingTheSameStateIsANoOp) {
   auto t = tables();
   auto state = state_of({add_file("2026-01-01", "a", 3)});

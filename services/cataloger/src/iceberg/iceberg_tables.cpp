@@ -337,7 +337,7 @@ std::mutex& IcebergTables::commit_mutex(const std::string& table) {
 
 Result<CommitResult> IcebergTables::commit(const TableState& state, const Replace* replace,
                                            const std::optional<CurrentTable>* known,
-                                           const std::set<std::string>& older_generations) {
+                                           const std::set<std::string>& older_generations, const FactsByKey& facts) {
   std::lock_guard lock(commit_mutex(state.name));
   const auto started = std::chrono::steady_clock::now();
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
@@ -349,7 +349,7 @@ Result<CommitResult> IcebergTables::commit(const TableState& state, const Replac
       loaded = std::move(current).value();
       parent = &loaded;
     }
-    auto result = try_commit(state, *parent, replace, older_generations);
+    auto result = try_commit(state, *parent, replace, older_generations, facts);
     if (result) {
       result->attempts = attempt;
       if (result->committed) {
@@ -375,7 +375,8 @@ Result<CommitResult> IcebergTables::commit(const TableState& state, const Replac
 }
 
 Result<CommitResult> IcebergTables::try_commit(const TableState& state, const std::optional<CurrentTable>& current,
-                                               const Replace* replace, const std::set<std::string>& older_generations) {
+                                               const Replace* replace, const std::set<std::string>& older_generations,
+                                               const FactsByKey& facts) {
   CommitResult out;
   json metadata = current ? current->metadata : json();
   std::map<std::string, std::int64_t> retired_at;  // key -> when a replace retired it (ms)
@@ -386,7 +387,7 @@ Result<CommitResult> IcebergTables::try_commit(const TableState& state, const st
     if (!read) return std::move(read).error();
     parent_manifests = std::move(read).value();
   }
-  auto changes = diff_files(state, live_entries(parent_manifests), retired_at, replace, older_generations);
+  auto changes = diff_files(state, live_entries(parent_manifests), retired_at, replace, older_generations, facts);
   if (!changes) return std::move(changes).error();
   out.held = changes->held;
   if (!changes->abandoned.empty()) {

@@ -42,6 +42,7 @@
 #include "etl/object_store.h"
 #include "manifest_cache.h"
 #include "manifest_files.h"
+#include "parquet_footer.h"
 #include "snapshot_writer.h"
 #include "table_state.h"
 
@@ -130,9 +131,11 @@ class IcebergTables final {
   // `older_generations`: stored files the crawl left out for a newer generation
   // (etl/lake.h "Generations"); those no snapshot names are retired by a commit
   // that keeps their newer generation, so the sweep deletes them in time.
+  // `facts`: what the crawl read of the files it inspected (TableCrawl::facts);
+  // a file the store still holds in the version read is not opened again.
   Result<CommitResult> commit(const TableState& state, const Replace* replace = nullptr,
                               const std::optional<CurrentTable>* known = nullptr,
-                              const std::set<std::string>& older_generations = {});
+                              const std::set<std::string>& older_generations = {}, const FactsByKey& facts = {});
 
   // What a crawl takes from the table's current metadata (one load): the retired
   // files, and the compaction outputs the current snapshot holds (keys). A crawl
@@ -173,18 +176,14 @@ class IcebergTables final {
  private:
   IcebergTables(std::shared_ptr<ObjectStore> store, IcebergTablesOptions options, MetricsRegistry& metrics,
                 std::string base_url);
-  struct FileFacts {
-    std::int64_t records = 0;
-    std::map<std::string, int> field_ids;  // "<column>" and "<column>.element" -> Parquet field id
-  };
-  Result<FileFacts> read_facts(const std::string& key);
+  Result<ParquetFacts> read_facts(const std::string& key);
   Result<int> hinted_version(const std::string& table);
   // The current snapshot's manifests with their entries (none without a snapshot).
   Result<std::vector<ReadManifest>> read_snapshot(const nlohmann::json& metadata);
 
   // What a commit changes in the table's files, decided before anything is written.
   struct WantedFile {  // a Parquet file the catalog names
-    std::string key, dt;
+    std::string key, dt, etag;
     std::uint64_t size = 0;
   };
   struct FileChanges {
@@ -197,15 +196,16 @@ class IcebergTables final {
   };
   Result<FileChanges> diff_files(const TableState& state, const std::vector<ManifestEntry>& live,
                                  const std::map<std::string, std::int64_t>& retired_at, const Replace* replace,
-                                 const std::set<std::string>& older_generations);
+                                 const std::set<std::string>& older_generations, const FactsByKey& facts);
   void supersede(const std::vector<ManifestEntry>& live, const std::map<std::string, std::int64_t>& retired_at,
                  const std::set<std::string>& older_generations, FileChanges& out) const;
   Status find_added(const std::map<std::string, WantedFile>& wanted,
                     const std::map<std::string, const ManifestEntry*>& live_by_path, const Replace* replace,
-                    FileChanges& out);
+                    const FactsByKey& facts, FileChanges& out);
 
   Result<CommitResult> try_commit(const TableState& state, const std::optional<CurrentTable>& current,
-                                  const Replace* replace, const std::set<std::string>& older_generations);
+                                  const Replace* replace, const std::set<std::string>& older_generations,
+                                  const FactsByKey& facts);
   // Updates the retired-files property; deletes the retired files no kept snapshot
   // can name any more. Returns how many were deleted.
   // `superseded`: files this commit deletes for a newer generation, retired with a replace's.

@@ -1,7 +1,6 @@
 // IcebergTables' diff of a table's files (iceberg_tables.h): which Parquet files a
 // commit adds, which it deletes, and what each added file holds (row count, field ids).
 #include <algorithm>
-#include <functional>
 #include <map>
 #include <set>
 
@@ -12,44 +11,22 @@
 
 namespace etl::cataloger::iceberg {
 
-Result<IcebergTables::FileFacts> IcebergTables::read_facts(const std::string& key) {
+Result<ParquetFacts> IcebergTables::read_facts(const std::string& key) {
   auto conn = conns_.take();  // commits of other tables run at the same time
   ETL_RETURN_IF_ERROR(options_.files.refresh(*conn));
-  const std::string path = duck::quote_literal(options_.files.path(key));
-  FileFacts facts;
-  // One statement: its two reads of the footer share one open of the file (on S3
-  // a new connection, a HEAD and a GET); two statements would open it twice.
-  // The schema tree in pre-order: a top-level column, and for a list its element.
-  auto schema = conn->query("SELECT name, num_children, field_id, (SELECT num_rows FROM parquet_file_metadata(" + path +
-                            ")) FROM parquet_schema(" + path + ")");
-  if (!schema) return std::move(schema).error();
-  if (schema->row_count() < 1) return make_error(Errc::internal, "no Parquet metadata in " + key);
-  facts.records = std::stoll(schema->text(3, 0).value_or("0"));
-  struct Node {
-    std::string name;
-    int children = 0;
-    int id = 0;
-  };
-  std::vector<Node> nodes;
-  for (idx_t r = 0; r < schema->row_count(); ++r)
-    nodes.push_back({schema->text(0, r).value_or(""), std::stoi(schema->text(1, r).value_or("0")),
-                     std::stoi(schema->text(2, r).value_or("0"))});
-  std::size_t i = 1;  // nodes[0] is the root
-  std::function<void(const std::string&, int)> walk = [&](const std::string& top, int depth) {
-    const Node n = nodes[i++];
-    if (depth == 0 && n.id > 0) facts.field_ids[n.name] = n.id;
-    if (depth > 0 && n.name == "element" && n.id > 0) facts.field_ids[top + ".element"] = n.id;
-    for (int c = 0; c < n.children && i < nodes.size(); ++c) walk(depth == 0 ? n.name : top, depth + 1);
-  };
-  while (i < nodes.size()) walk("", 0);
-  return facts;
+  auto rows = conn->query(parquet_footer_sql(options_.files.path(key), false));
+  if (!rows) return std::move(rows).error();
+  auto footer = parse_parquet_footer(*rows);
+  if (!footer) return Error{footer.error().code, footer.error().message + " in " + key};
+  return std::move(footer->facts);
 }
 
 Result<IcebergTables::FileChanges> IcebergTables::diff_files(const TableState& state,
                                                              const std::vector<ManifestEntry>& live,
                                                              const std::map<std::string, std::int64_t>& retired_at,
                                                              const Replace* replace,
-                                                             const std::set<std::string>& older_generations) {
+                                                             const std::set<std::string>& older_generations,
+                                                             const FactsByKey& facts) {
   FileChanges out;
   // What the catalog names: the table's Parquet files by URL.
   const std::set<std::string> consumed = replace ? std::set<std::string>(replace->consumed.begin(), replace->consumed.end())
@@ -58,7 +35,7 @@ Result<IcebergTables::FileChanges> IcebergTables::diff_files(const TableState& s
   for (const auto& [dt, partition] : state.partitions)
     for (const auto& [key, file] : partition.files)
       if (file.format == "parquet" && !retired_at.count(key) && !consumed.count(key))
-        wanted[url_of(key)] = {key, dt, file.size};
+        wanted[url_of(key)] = {key, dt, file.etag, file.size};
   std::map<std::string, const ManifestEntry*> live_by_path;
   for (const auto& e : live) live_by_path[e.file_path] = &e;
   for (const auto& key : consumed)
@@ -78,7 +55,7 @@ Result<IcebergTables::FileChanges> IcebergTables::diff_files(const TableState& s
       replaced.insert(url);
     }
   }
-  ETL_RETURN_IF_ERROR(find_added(wanted, live_by_path, replace, out));
+  ETL_RETURN_IF_ERROR(find_added(wanted, live_by_path, replace, facts, out));
   if (replace) {
     std::set<std::string> added_keys;
     for (const auto& e : out.added) added_keys.insert(*key_of(e.file_path));
@@ -178,24 +155,28 @@ void IcebergTables::supersede(const std::vector<ManifestEntry>& live,
 
 Status IcebergTables::find_added(const std::map<std::string, WantedFile>& wanted,
                                  const std::map<std::string, const ManifestEntry*>& live_by_path,
-                                 const Replace* replace, FileChanges& out) {
+                                 const Replace* replace, const FactsByKey& facts, FileChanges& out) {
   // Added: named by the catalog, not (or in another version) in the snapshot, and
   // the store holds exactly the version the catalog saw. A candidate's HEAD and its
   // footer read run side by side (a footer read of a file the HEAD then rules out
   // is wasted, which is rare), and the candidates a few at once (kFilesAtOnce);
-  // the answers are taken in order.
+  // the answers are taken in order. A footer the crawl read (`facts`) is not read
+  // again when the HEAD finds the version it read.
   struct Candidate {
     const std::string* url;
     const WantedFile* w;
     const ManifestEntry* live;  // the snapshot's version of the path, if any
+    const ReadFacts* crawled;   // what the crawl read of it, if anything
     Result<ObjectInfo> head = ObjectInfo{};
-    Result<FileFacts> facts = FileFacts{};
+    Result<ParquetFacts> facts = ParquetFacts{};
   };
   std::vector<Candidate> candidates;
   for (const auto& [url, w] : wanted) {
     auto it = live_by_path.find(url);
     if (it != live_by_path.end() && static_cast<std::uint64_t>(it->second->file_size_in_bytes) == w.size) continue;
-    candidates.push_back({&url, &w, it != live_by_path.end() ? it->second : nullptr});
+    auto read = facts.find(w.key);
+    candidates.push_back({&url, &w, it != live_by_path.end() ? it->second : nullptr,
+                          read != facts.end() && !read->second.etag.empty() ? &read->second : nullptr});
   }
   for_each_at_once(2 * candidates.size(), 2 * kFilesAtOnce, [&](std::size_t i) {
     Candidate& c = candidates[i / 2];
@@ -204,6 +185,8 @@ Status IcebergTables::find_added(const std::map<std::string, WantedFile>& wanted
     } else if (auto known = replace ? replace->records.find(c.w->key) : decltype(replace->records.end()){};
                replace && known != replace->records.end()) {
       c.facts->records = known->second;
+    } else if (c.crawled) {
+      c.facts = c.crawled->facts;  // checked against the HEAD below
     } else {
       c.facts = read_facts(c.w->key);
     }
@@ -214,6 +197,7 @@ Status IcebergTables::find_added(const std::map<std::string, WantedFile>& wanted
       return std::move(c.head).error();
     }
     if (c.head->size != c.w->size) continue;  // the catalog's view is stale: the next crawl brings it
+    if (c.crawled && c.head->etag != c.crawled->etag) c.facts = read_facts(c.w->key);  // not the version read
     if (!c.facts) {
       log::warn("cannot read a Parquet file's row count; left out of the Iceberg snapshot until it can be read",
                 {{"key", c.w->key}, {"error", c.facts.error().message}});

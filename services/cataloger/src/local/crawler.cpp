@@ -43,22 +43,32 @@ Result<std::unique_ptr<DuckDbSchemaReader>> DuckDbSchemaReader::open(duck::Table
   return reader;
 }
 
-Result<std::vector<ColumnInfo>> DuckDbSchemaReader::read_schema(const std::string& key, const std::string& format) {
+Result<FileSchema> DuckDbSchemaReader::read_schema(const std::string& key, const std::string& format) {
   auto conn = conns_.take();
   ETL_RETURN_IF_ERROR(files_.refresh(*conn));
   std::string path = files_.path(key);
-  std::string source = format == "parquet" ? "read_parquet(" + duck::quote_literal(path) + ", hive_partitioning = false)"
-                       : format == "csv"   ? "read_csv(" + duck::quote_literal(path) + ", header = true, hive_partitioning = false)"
-                                           : "read_json(" + duck::quote_literal(path) +
-                                               ", format = 'newline_delimited', hive_partitioning = false)";
+  FileSchema out;
+  if (format == "parquet") {
+    auto rows = conn->query(parquet_footer_sql(path, true));
+    if (!rows) return std::move(rows).error();
+    auto footer = parse_parquet_footer(*rows);
+    if (!footer) return Error{footer.error().code, footer.error().message + " in " + key};
+    for (auto& c : footer->columns)
+      if (c.name != "dt") out.columns.push_back(std::move(c));
+    out.facts = std::move(footer->facts);
+    return out;
+  }
+  std::string source = format == "csv" ? "read_csv(" + duck::quote_literal(path) + ", header = true, hive_partitioning = false)"
+                                       : "read_json(" + duck::quote_literal(path) +
+                                             ", format = 'newline_delimited', hive_partitioning = false)";
   auto described = conn->query("DESCRIBE SELECT * FROM " + source);
   if (!described) return std::move(described).error();
-  std::vector<ColumnInfo> columns;
-  std::vector<size_t> maybe_null;  // text-typed columns of CSV / JSON: all NULL says nothing about the type
+  std::vector<ColumnInfo>& columns = out.columns;
+  std::vector<size_t> maybe_null;  // text-typed columns: all NULL says nothing about the type
   for (idx_t row = 0; row < described->row_count(); ++row) {
     ColumnInfo c{described->text(0, row).value_or(""), described->text(1, row).value_or("VARCHAR")};
     if (c.name == "dt") continue;
-    if (format != "parquet" && (c.type == "VARCHAR" || c.type == "JSON")) maybe_null.push_back(columns.size());
+    if (c.type == "VARCHAR" || c.type == "JSON") maybe_null.push_back(columns.size());
     columns.push_back(std::move(c));
   }
   if (!maybe_null.empty()) {
@@ -70,7 +80,7 @@ Result<std::vector<ColumnInfo>> DuckDbSchemaReader::read_schema(const std::strin
     for (size_t i = 0; i < maybe_null.size(); ++i)
       if (counts->text(i, 0).value_or("0") == "0") columns[maybe_null[i]].type = std::string(kUnknownType);
   }
-  return columns;
+  return out;
 }
 
 TableCrawl crawl_table(const TableState& current, const std::vector<ObjectInfo>& listing,
@@ -118,7 +128,7 @@ TableCrawl crawl_table(const TableState& current, const std::vector<ObjectInfo>&
     const std::string* dt;
     const ObjectInfo* obj;
     std::string format;
-    Result<std::vector<ColumnInfo>> columns = std::vector<ColumnInfo>{};
+    Result<FileSchema> read = FileSchema{};
   };
   std::vector<Inspected> inspected;
   for (const auto& [dt, objects] : listed) {
@@ -133,30 +143,32 @@ TableCrawl crawl_table(const TableState& current, const std::vector<ObjectInfo>&
     }
   }
   for_each_at_once(inspected.size(), kFilesAtOnce, [&](std::size_t i) {
-    inspected[i].columns = reader.read_schema(inspected[i].obj->key, inspected[i].format);
+    inspected[i].read = reader.read_schema(inspected[i].obj->key, inspected[i].format);
   });
-  for (const auto& [dt, obj, format, columns] : inspected) {
+  for (auto& [dt, obj, format, read] : inspected) {
     const std::string& key = obj->key;
     ++out.files_inspected;
-    if (!columns) {
+    if (!read) {
       log::warn("cannot read a data file's schema; left out of the catalog until it can be read",
-                {{"key", key}, {"error", columns.error().message}});
+                {{"key", key}, {"error", read.error().message}});
       out.unreadable.push_back(key);
       continue;
     }
+    const std::vector<ColumnInfo>& columns = read->columns;
+    if (read->facts) out.facts[key] = {obj->etag, std::move(*read->facts)};
     auto pit = t.partitions.find(*dt);
     if (pit == t.partitions.end()) {
       pit = t.partitions.emplace(*dt, PartitionState{}).first;
       ++out.partitions_added;
     }
-    std::string id = schema_id(*columns);
-    t.schemas.emplace(id, *columns);
+    std::string id = schema_id(columns);
+    t.schemas.emplace(id, columns);
     FileState fs{key, obj->size, obj->etag, format, id};
     auto& slot = pit->second.files[key];
     if (slot.etag != fs.etag || slot.size != fs.size || slot.schema_id != fs.schema_id || slot.format != fs.format)
       data_changed = true;
     slot = fs;
-    MergeResult merged = merge_columns(t.columns, *columns);
+    MergeResult merged = merge_columns(t.columns, columns);
     if (!merged.changes.empty()) {
       for (auto& c : merged.changes) {
         c.table = t.name;

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -13,9 +14,17 @@
 #include "etl/duck.h"
 #include "etl/duck_s3.h"
 #include "etl/object_store.h"
+#include "parquet_footer.h"
 #include "table_state.h"
 
 namespace etl::cataloger {
+
+struct FileSchema {
+  std::vector<ColumnInfo> columns;
+  // A Parquet file's row count and field ids, when the reader read them with the
+  // columns (one footer read for the crawl and the Iceberg commit that follows).
+  std::optional<ParquetFacts> facts;
+};
 
 // Reads the columns of one data file (partition keys excluded; a column holding
 // only NULLs has kUnknownType).
@@ -24,7 +33,7 @@ namespace etl::cataloger {
 class SchemaReader {
  public:
   virtual ~SchemaReader() = default;
-  virtual Result<std::vector<ColumnInfo>> read_schema(const std::string& key, const std::string& format) = 0;
+  virtual Result<FileSchema> read_schema(const std::string& key, const std::string& format) = 0;
 };
 
 // Tables a crawl visits at once (LocalCatalog::crawl_tables). A table's crawl is
@@ -46,7 +55,8 @@ class DuckDbSchemaReader final : public SchemaReader {
  public:
   static Result<std::unique_ptr<DuckDbSchemaReader>> open(duck::TableFiles files,
                                                           std::size_t connections = kFooterReadsAtOnce);
-  Result<std::vector<ColumnInfo>> read_schema(const std::string& key, const std::string& format) override;
+  // Parquet: the columns and the facts, from one open of the file.
+  Result<FileSchema> read_schema(const std::string& key, const std::string& format) override;
 
  private:
   DuckDbSchemaReader() = default;
@@ -67,6 +77,7 @@ struct TableCrawl {
   std::int64_t files_inspected = 0;
   std::vector<SchemaChange> changes;
   std::vector<std::string> unreadable;  // files that could not be inspected (left out, retried next crawl)
+  FactsByKey facts;  // of the Parquet files inspected, when the reader read them: for the Iceberg commit
 };
 
 // One table's crawl. `listing` holds the objects under the table folder, or only

@@ -221,14 +221,14 @@ void LocalCatalog::apply_compaction(TableState& state, const iceberg::Compaction
         log::error("cannot copy a compacted file; the next crawl brings it", {{"key", object.key}, {"error", s.error().message}});
         continue;
       }
-    auto columns = reader_->read_schema(object.key, "parquet");
-    if (!columns) {
+    auto read = reader_->read_schema(object.key, "parquet");
+    if (!read) {
       log::error("cannot read a compacted file's schema; the next crawl brings it",
-                 {{"key", object.key}, {"error", columns.error().message}});
+                 {{"key", object.key}, {"error", read.error().message}});
       continue;
     }
-    const std::string id = schema_id(*columns);
-    state.schemas.emplace(id, *columns);
+    const std::string id = schema_id(read->columns);
+    state.schemas.emplace(id, read->columns);
     state.partitions[dt].files[object.key] = FileState{object.key, object.size, object.etag, "parquet", id};
   }
   state.data_version += 1;

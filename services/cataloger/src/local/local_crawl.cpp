@@ -289,7 +289,7 @@ Status LocalCatalog::commit_iceberg(const std::string& table, const TableCrawl& 
     behind = iceberg_behind_.count(table) > 0;
   }
   if (!result.changed && !listed_all && !behind) return {};
-  auto committed = options_.iceberg->commit(result.state, nullptr, &known, older_generations);
+  auto committed = options_.iceberg->commit(result.state, nullptr, &known, older_generations, result.facts);
   std::lock_guard lock(crawl_sets_mutex_);
   if (!committed) {
     iceberg_behind_.insert(table);
