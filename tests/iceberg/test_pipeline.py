@@ -584,6 +584,27 @@ class VendedCredentialsOnMinio(unittest.TestCase):
             with vended.open_input_stream(f"{base}/{key_of('albums_data')}") as f:
                 f.read()
 
+        # Where clients that refresh take new keys: the load names the credentials
+        # route relative to the catalog's URL (Iceberg Java resolves it so), and its
+        # keys read the same table and nothing else.
+        self.assertEqual(config["client.refresh-credentials-enabled"], "true")
+        refresh = f"{c.url}/iceberg/" + config["client.refresh-credentials-endpoint"].lstrip("/")
+        req = urllib.request.Request(refresh, headers={"Authorization": f"Bearer {TOKEN}"})
+        with urllib.request.urlopen(req, timeout=60) as r:
+            renewed = json.load(r)["storage-credentials"]
+        self.assertEqual(len(renewed), 1)
+        self.assertEqual(renewed[0]["prefix"], f"s3://{self.bucket}/{self.prefix}/transformed/songs_data/")
+        keys = renewed[0]["config"]
+        self.assertGreater(int(keys["s3.session-token-expires-at-ms"]), time.time() * 1000, "not expired")
+        again = pafs.S3FileSystem(endpoint_override=endpoint.netloc, scheme=endpoint.scheme,
+                                  access_key=keys["s3.access-key-id"], secret_key=keys["s3.secret-access-key"],
+                                  session_token=keys["s3.session-token"], region=keys["s3.region"])
+        with again.open_input_stream(f"{base}/{song_key}") as f:
+            self.assertGreater(len(f.read()), 0, "the renewed keys read the table's file")
+        with self.assertRaises(OSError, msg="and not another table's"):
+            with again.open_input_stream(f"{base}/{key_of('albums_data')}") as f:
+                f.read()
+
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()

@@ -200,6 +200,57 @@ TEST_F(IcebergRestTest, VendedCredentialsOnlyWhenAskedForAndA503WhenNoneCanBeHad
   expect_error(c.load_table("spotify", "nope", true), 404, "NoSuchTableException", "nope");
 }
 
+// The spec's loadCredentials: a table's current credentials, so that a client
+// whose vended keys near their expiry takes new ones; a vended load names the
+// route (relative to the catalog's URL) for clients that refresh.
+TEST_F(IcebergRestTest, TheCredentialsRouteHandsOutFreshCredentialsAndVendedLoadsNameIt) {
+  Config config;
+  config.transformed_url = "s3://lake/warehouse";
+  config.iceberg_vended_role_arn = "arn:aws:iam::000000000000:role/readers";
+  int exchanges = 0;
+  bool refuse = false;
+  // Already expired: every vend exchanges again, so each answer carries new keys.
+  auto vendor = std::shared_ptr<CredentialVendor>(CredentialVendor::open(config, [&](const aws::AssumeRoleOptions&) {
+                                                    if (refuse)
+                                                      return Result<aws::ExpiringCredentials>(
+                                                          make_error(Errc::unavailable, "STS is down"));
+                                                    ++exchanges;
+                                                    return Result<aws::ExpiringCredentials>(aws::ExpiringCredentials{
+                                                        {"AK" + std::to_string(exchanges), "SK", "TOKEN"},
+                                                        std::chrono::system_clock::now() - std::chrono::seconds(1)});
+                                                  }).value());
+  RestCatalog c("spotify", tables_,
+                []() -> Result<std::vector<std::string>> { return std::vector<std::string>{"albums_data", "songs_data"}; }, "",
+                vendor);
+  auto loaded = c.load_table("spotify", "songs_data", true);
+  ASSERT_EQ(loaded.status, 200) << loaded.body.dump();
+  EXPECT_EQ(loaded.body["config"]["s3.access-key-id"], "AK1");
+  EXPECT_EQ(loaded.body["config"]["client.refresh-credentials-endpoint"], "v1/namespaces/spotify/tables/songs_data/credentials");
+  EXPECT_EQ(loaded.body["config"]["client.refresh-credentials-enabled"], "true");
+  EXPECT_FALSE(c.load_table("spotify", "songs_data").body["config"].contains("client.refresh-credentials-endpoint"))
+      << "only a load that asked for credentials names where to renew them";
+
+  auto renewed = c.load_credentials("spotify", "songs_data");
+  ASSERT_EQ(renewed.status, 200) << renewed.body.dump();
+  ASSERT_EQ(renewed.body["storage-credentials"].size(), 1u);
+  EXPECT_EQ(renewed.body["storage-credentials"][0]["prefix"], "s3://lake/warehouse/songs_data/");
+  EXPECT_EQ(renewed.body["storage-credentials"][0]["config"]["s3.access-key-id"], "AK2");
+  EXPECT_FALSE(renewed.body.contains("metadata")) << "credentials only";
+  const json endpoints = c.config().body["endpoints"];
+  EXPECT_NE(std::find(endpoints.begin(), endpoints.end(), "GET /v1/{prefix}/namespaces/{namespace}/tables/{table}/credentials"),
+            endpoints.end());
+
+  expect_error(c.load_credentials("spotify", "nope"), 404, "NoSuchTableException", "nope");
+  expect_error(c.load_credentials("spotify", "albums_data"), 404, "NoSuchTableException", "no Iceberg metadata yet");
+  expect_error(c.load_credentials("elsewhere", "songs_data"), 404, "NoSuchNamespaceException", "elsewhere");
+  refuse = true;
+  expect_error(c.load_credentials("spotify", "songs_data"), 503, "ServiceUnavailableException", "STS is down");
+  // Without vending, clients read with keys of their own: nothing to hand out.
+  auto none = catalog(tables_).load_credentials("spotify", "songs_data");
+  ASSERT_EQ(none.status, 200);
+  EXPECT_EQ(none.body, json::parse(R"({"storage-credentials":[]})"));
+}
+
 TEST_F(IcebergRestTest, UnderHiveEveryTableIsNoSuchTableNamingTheSetting) {
   auto c = catalog(nullptr);
   EXPECT_EQ(c.list_tables("spotify").body, json::parse(R"({"identifiers":[]})"));
@@ -264,6 +315,10 @@ TEST_F(IcebergRestHttpTest, RoutesAnswerIcebergShapesAndHeadAnswers204) {
   EXPECT_EQ(send("HEAD", "/iceberg/v1/namespaces/spotify").status, 204);
   EXPECT_EQ(send("HEAD", "/iceberg/v1/namespaces/spotify/tables/songs_data").status, 204);
   EXPECT_EQ(send("HEAD", "/iceberg/v1/namespaces/spotify/tables/nope").status, 404);
+  auto credentials = send("GET", "/iceberg/v1/namespaces/spotify/tables/songs_data/credentials");
+  ASSERT_EQ(credentials.status, 200) << credentials.body;
+  EXPECT_EQ(json::parse(credentials.body)["storage-credentials"], json::array());
+  EXPECT_EQ(send("GET", "/iceberg/v1/namespaces/spotify/tables/songs_data/credentials", false).status, 401);
   auto missing = send("GET", "/iceberg/v1/namespaces/nowhere");
   EXPECT_EQ(missing.status, 404);
   EXPECT_EQ(missing.header("content-type"), "application/json");

@@ -51,6 +51,9 @@ void install_iceberg_routes(http::Server& server, const iceberg::RestCatalog& ca
   });
   server.post(kTable, refuse);
   server.del(kTable, refuse);
+  server.get(std::string(kTable) + "/credentials", [&catalog](const http::Request& req) {
+    return reply(catalog.load_credentials(req.params.at(0), req.params.at(1)), req);
+  });
   // Scan reports: accepted and dropped.
   server.post(std::string(kTable) + "/metrics", [](const http::Request& req) {
     auto body = http::parse_json_object(req);

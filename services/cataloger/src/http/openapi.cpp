@@ -111,6 +111,14 @@ void add_iceberg_paths(nlohmann::json& doc) {
                                       {"503", {{"description", "the store could not be read"}}}}}};
   one_table["post"] = refused("Iceberg REST: commit to a table (refused)", true);
   one_table["delete"] = refused("Iceberg REST: drop a table (refused)", false);
+  paths["/iceberg/v1/namespaces/{namespace}/tables/{table}/credentials"]["get"] = {
+      {"summary", "Iceberg REST: a table's current vended credentials (loadCredentials; an empty list without vending)"},
+      {"parameters", json::array({ns, table})},
+      {"responses", {{"200", ok("LoadCredentialsResponse", {{"type", "object"},
+                                                            {"required", {"storage-credentials"}},
+                                                            {"properties", {{"storage-credentials", {{"type", "array"}, {"items", object}}}}}})},
+                     {"404", not_found("NoSuchNamespaceException or NoSuchTableException")},
+                     {"503", error("the store could not be read, or STS gave no credentials")}}}};
   paths["/iceberg/v1/namespaces/{namespace}/tables/{table}/metrics"]["post"] = {
       {"summary", "Iceberg REST: a client's scan report (accepted and dropped)"},
       {"parameters", json::array({ns, table})},

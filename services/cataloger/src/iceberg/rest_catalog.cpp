@@ -85,7 +85,8 @@ RestReply RestCatalog::config() const {
                                       "GET /v1/{prefix}/namespaces/{namespace}/tables",
                                       "GET /v1/{prefix}/namespaces/{namespace}/tables/{table}",
                                       "HEAD /v1/{prefix}/namespaces/{namespace}/tables/{table}",
-                                      "POST /v1/{prefix}/namespaces/{namespace}/tables/{table}/metrics"});
+                                      "POST /v1/{prefix}/namespaces/{namespace}/tables/{table}/metrics",
+                                      "GET /v1/{prefix}/namespaces/{namespace}/tables/{table}/credentials"});
   return {200, {{"defaults", json::object()}, {"overrides", json::object()}, {"endpoints", endpoints}}};
 }
 
@@ -116,9 +117,8 @@ RestReply RestCatalog::list_tables(std::string_view ns, const PageRequest& page)
   return {200, paged("identifiers", identifiers, page)};
 }
 
-RestReply RestCatalog::load_table(std::string_view ns, std::string_view table, bool vended) const {
+std::optional<RestReply> RestCatalog::refuse_table(std::string_view ns, const std::string& name) const {
   if (!known_namespace(ns)) return no_such_namespace(ns);
-  const std::string name(table);
   if (!tables_)
     return error_reply(RestError::no_such_table, "table " + database_ + "." + name + " is not an Iceberg table: " + why_not_);
   // Only the catalog's names reach the store: a path parameter never names a key.
@@ -126,11 +126,20 @@ RestReply RestCatalog::load_table(std::string_view ns, std::string_view table, b
   if (!names) return error_reply(RestError::unavailable, names.error().message);
   if (std::find(names->begin(), names->end(), name) == names->end())
     return error_reply(RestError::no_such_table, "table does not exist: " + database_ + "." + name);
+  return std::nullopt;
+}
+
+RestReply RestCatalog::not_committed(const std::string& name) const {
+  return error_reply(RestError::no_such_table,
+                     "table " + database_ + "." + name + " has no Iceberg metadata yet (no crawl has committed it)");
+}
+
+RestReply RestCatalog::load_table(std::string_view ns, std::string_view table, bool vended) const {
+  const std::string name(table);
+  if (auto refused = refuse_table(ns, name)) return std::move(*refused);
   auto current = tables_->current(name);
   if (!current) return error_reply(RestError::unavailable, current.error().message);
-  if (!*current)
-    return error_reply(RestError::no_such_table,
-                       "table " + database_ + "." + name + " has no Iceberg metadata yet (no crawl has committed it)");
+  if (!*current) return not_committed(name);
   json out = {{"metadata-location", tables_->url_of((*current)->metadata_key)},
               {"metadata", (*current)->metadata},
               {"config", json::object()}};
@@ -138,8 +147,23 @@ RestReply RestCatalog::load_table(std::string_view ns, std::string_view table, b
     auto granted = vendor_->vend(name);
     if (!granted) return error_reply(RestError::unavailable, granted.error().message);
     out.update(*granted);
+    out["config"]["client.refresh-credentials-endpoint"] =
+        "v1/namespaces/" + std::string(ns) + "/tables/" + name + "/credentials";
+    out["config"]["client.refresh-credentials-enabled"] = "true";
   }
   return {200, std::move(out)};
+}
+
+RestReply RestCatalog::load_credentials(std::string_view ns, std::string_view table) const {
+  const std::string name(table);
+  if (auto refused = refuse_table(ns, name)) return std::move(*refused);
+  auto committed = tables_->committed(name);  // the metadata itself is not needed here
+  if (!committed) return error_reply(RestError::unavailable, committed.error().message);
+  if (!*committed) return not_committed(name);
+  if (!vendor_) return {200, {{"storage-credentials", json::array()}}};
+  auto granted = vendor_->vend(name);
+  if (!granted) return error_reply(RestError::unavailable, granted.error().message);
+  return {200, {{"storage-credentials", (*granted)["storage-credentials"]}}};
 }
 
 RestReply RestCatalog::list_none(std::string_view ns, const PageRequest& page) const {

@@ -92,7 +92,15 @@ class RestCatalog final {
   // 404 NoSuchTableException for an unknown table, one not committed yet, or any without `tables`.
   // `vended`: the client asked for credentials (X-Iceberg-Access-Delegation: vended-credentials);
   // with a vendor, "config" and "storage-credentials" carry them (503 when none can be had).
+  // With a vendor, vended credentials come with "client.refresh-credentials-endpoint"
+  // (the route below, relative to the catalog's URL, as Iceberg's Java clients resolve
+  // it) so that clients that refresh take new ones before these expire.
   RestReply load_table(std::string_view ns, std::string_view table, bool vended = false) const;
+  // GET /v1/namespaces/{namespace}/tables/{table}/credentials (the spec's
+  // loadCredentials): {"storage-credentials": [...]}, the vendor's current
+  // credentials for the table, as load_table hands them out; an empty list
+  // without a vendor (clients read with keys of their own). 404 as load_table.
+  RestReply load_credentials(std::string_view ns, std::string_view table) const;
   // GET /v1/namespaces/{namespace}/views and .../functions: the catalog holds
   // none, so an empty listing (404 NoSuchNamespaceException for another namespace).
   RestReply list_views(std::string_view ns, const PageRequest& page = {}) const;
@@ -120,6 +128,11 @@ class RestCatalog final {
   // `kind` `name` does not exist in the one namespace (it holds none).
   RestReply load_none(std::string_view ns, RestError error, const char* kind, std::string_view name) const;
   nlohmann::json namespace_json() const { return nlohmann::json::array({database_}); }
+  // The 404 (or 503) for a table this catalog cannot name: another namespace, no
+  // Iceberg tables, or a name the catalog does not hold; nullopt for one it holds.
+  std::optional<RestReply> refuse_table(std::string_view ns, const std::string& name) const;
+  // 404 NoSuchTableException for a table no crawl has committed yet.
+  RestReply not_committed(const std::string& name) const;
 
   std::string database_;
   std::shared_ptr<IcebergTables> tables_;
