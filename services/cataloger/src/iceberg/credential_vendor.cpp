@@ -1,5 +1,6 @@
 #include "credential_vendor.h"
 
+#include <algorithm>
 #include <cctype>
 #include <string_view>
 
@@ -88,8 +89,13 @@ Result<json> CredentialVendor::vend(const std::string& table) {
     options.policy = read_policy(bucket_, table_prefix);
     auto got = exchange_(options);
     if (!got) return make_error(got.error().code, "cannot vend credentials for " + table + ": " + got.error().message);
+    // Handed out while a third of their life is left, and never with less than
+    // kMinLeftToHandOut: Iceberg Java clients renew 5 minutes before expiry,
+    // and keys with less left would send them straight back for new ones.
     const auto lifetime = got->expiration - now;
-    it = cache_.insert_or_assign(table, Cached{*got, now + lifetime * 2 / 3}).first;
+    const auto keep_left = std::max<std::chrono::system_clock::duration>(lifetime / 3, kMinLeftToHandOut);
+    const auto reuse = std::max<std::chrono::system_clock::duration>(lifetime - keep_left, {});
+    it = cache_.insert_or_assign(table, Cached{*got, now + reuse}).first;
   }
   const json config = client_config(it->second.credentials, region_, endpoint_);
   return json{{"config", config},

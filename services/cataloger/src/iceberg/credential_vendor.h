@@ -7,7 +7,8 @@
 // and ListBucket of that prefix only: never a write, never another table.
 //
 // Each table's credentials are reused until two thirds of their lifetime has
-// passed, so a flood of loads costs at most one STS call per table and period.
+// passed, and only while kMinLeftToHandOut is left, so a flood of loads costs at
+// most one STS call per table and period.
 #pragma once
 
 #include <chrono>
@@ -24,6 +25,10 @@
 #include "etl/result.h"
 
 namespace etl::cataloger::iceberg {
+
+// The least life credentials are handed out with (clients that refresh renew
+// theirs a few minutes before expiry: Iceberg Java 5 minutes).
+inline constexpr std::chrono::minutes kMinLeftToHandOut{10};
 
 // The session policy: read `bucket`/`table_prefix` (which ends with '/').
 std::string read_policy(const std::string& bucket, const std::string& table_prefix);
