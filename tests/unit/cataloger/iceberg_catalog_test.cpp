@@ -17,6 +17,7 @@
 #include "forwarding_store.h"
 #include "iceberg_tables.h"
 #include "local_catalog.h"
+#include "meeting.h"
 #include "table_report.h"
 #include "time_travel.h"
 
@@ -24,6 +25,7 @@ namespace etl::cataloger {
 namespace {
 
 namespace fs = std::filesystem;
+using etl::testing::Meeting;
 using testing::songs_select;
 using testing::write_file;
 
@@ -171,30 +173,6 @@ TEST_F(IcebergCatalogTest, TheTablesOfACrawlAreCrawledSideBySide) {
     EXPECT_EQ(catalog->get_table(table).value().data_version, 1) << table;
   }
 }
-
-// Holds each arrival (at most 5 s) until `count` are in flight at once.
-class Meeting {
- public:
-  explicit Meeting(std::size_t count) : count_(count) {}
-  void arrive() {
-    std::unique_lock lock(mutex_);
-    ++in_flight_;
-    arrived_.notify_all();
-    if (arrived_.wait_for(lock, std::chrono::seconds(5), [&] { return in_flight_ >= count_ || met_; })) met_ = true;
-    --in_flight_;
-  }
-  bool met() {
-    std::lock_guard lock(mutex_);
-    return met_;
-  }
-
- private:
-  const std::size_t count_;
-  std::mutex mutex_;
-  std::condition_variable arrived_;
-  std::size_t in_flight_ = 0;
-  bool met_ = false;
-};
 
 class MeetingReader final : public SchemaReader {
  public:

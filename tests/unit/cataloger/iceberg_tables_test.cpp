@@ -19,6 +19,8 @@
 
 #include "../shared/s3_test_env.h"
 #include "etl/duck.h"
+#include "forwarding_store.h"
+#include "meeting.h"
 #include "table_metadata.h"
 #include "test_support.h"
 
@@ -174,6 +176,56 @@ TEST_P(IcebergTablesTest, ACommitTakesTheFactsTheCrawlReadOfTheVersionTheStoreHo
   auto r = t->commit(state_of({a, b}), nullptr, nullptr, {}, read);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(live(*t), (std::map<std::string, std::int64_t>{{a.key, 30}, {b.key, 4}}));
+}
+
+// Once a commit has landed, the version hint and the deletes of what the new
+// metadata no longer names (here the metadata file the log let go) are written
+// side by side: each waits here until the other is in flight.
+TEST_P(IcebergTablesTest, AfterTheSwapTheHintAndTheDeletesGoSideBySide) {
+  class TidyStore final : public etl::testing::ForwardingStore {
+   public:
+    TidyStore(std::shared_ptr<ObjectStore> inner, etl::testing::Meeting& meeting)
+        : ForwardingStore(std::move(inner)), meeting_(meeting) {}
+    Result<ObjectInfo> put(const std::string& key, std::string_view data) override {
+      if (armed && key.ends_with("version-hint.text")) meeting_.arrive();
+      return inner_->put(key, data);
+    }
+    Status remove(const std::string& key) override {
+      if (armed && key.ends_with(".metadata.json")) meeting_.arrive();
+      return inner_->remove(key);
+    }
+    Status remove_all(const std::vector<std::string>& keys) override {
+      if (armed && std::any_of(keys.begin(), keys.end(), [](const std::string& k) { return k.ends_with(".metadata.json"); }))
+        meeting_.arrive();
+      return inner_->remove_all(keys);
+    }
+    std::atomic<bool> armed{false};
+
+   private:
+    etl::testing::Meeting& meeting_;
+  };
+  etl::testing::Meeting tidy(2);
+  auto watched = std::make_shared<TidyStore>(store_, tidy);
+  IcebergTablesOptions options;
+  options.files = local_;
+  options.metadata_log_max = 1;  // the third commit lets v1.metadata.json go
+  auto t = std::move(IcebergTables::open(watched, options, metrics_).value());
+  std::vector<FileState> files;
+  for (const char* stem : {"a", "b"}) {
+    files.push_back(add_file("2026-01-01", stem, 3));
+    ASSERT_TRUE(t->commit(state_of(files)).ok());
+  }
+  watched->armed = true;
+  files.push_back(add_file("2026-01-01", "c", 3));
+  const auto started = std::chrono::steady_clock::now();
+  auto r = t->commit(state_of(files));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->version, 3);
+  EXPECT_TRUE(tidy.met()) << "the hint and the delete went one after the other";
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  EXPECT_EQ(store_->head("songs/metadata/v1.metadata.json").error().code, Errc::not_found);
+  EXPECT_EQ(store_->get("songs/metadata/version-hint.text", 64).value(), "3");
+  EXPECT_EQ(live(*t).size(), 3u);
 }
 
 TEST_P(IcebergTablesTest, RecommittingTheSameStateIsANoOp) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "at_once.h"
 #include "compaction.h"
 #include "crawler.h"
 #include "etl/log.h"
@@ -448,9 +449,18 @@ Result<CommitResult> IcebergTables::try_commit(const TableState& state, const st
   std::string etag;
   ETL_RETURN_IF_ERROR(swap(state.name, version, metadata.dump(2), etag));
   remember_commit(state.name, {version, metadata_key(state.name, version), metadata}, etag, writer);
-  if (!expired.empty()) remove_expired(metadata, expired);
+  // Landed. Then, side by side (none waits for another): the version hint, the
+  // expired snapshots' files, and the metadata files past the log, which the new
+  // metadata no longer names. Once a table's log is full, every commit drops one.
+  std::vector<std::string> dropped_keys;
   for (const auto& url : dropped_metadata)
-    if (auto old_key = key_of(url)) (void)store_->remove(*old_key);
+    if (auto old_key = key_of(url)) dropped_keys.push_back(*old_key);
+  for_each_at_once(3, 3, [&](std::size_t i) {
+    if (i == 0) (void)store_->put(metadata_prefix(state.name) + "version-hint.text", std::to_string(version));
+    if (i == 1 && !expired.empty()) remove_expired(metadata, expired);
+    if (i == 2 && !dropped_keys.empty()) (void)store_->remove_all(dropped_keys);
+  });
+  ETL_RETURN_IF_ERROR(step("version-hint"));
 
   out.committed = true;
   out.snapshot_id = plan.snapshot_id;
@@ -473,9 +483,7 @@ Status IcebergTables::swap(const std::string& table, int version, const std::str
     auto there = store_->get(key, 64ull << 20);  // a retried request of ours that went through?
     if (!there || *there != doc) return make_error(Errc::conflict, "another writer committed " + key);
   }
-  ETL_RETURN_IF_ERROR(step("metadata"));
-  (void)store_->put(metadata_prefix(table) + "version-hint.text", std::to_string(version));
-  return step("version-hint");
+  return step("metadata");
 }
 
 }  // namespace etl::cataloger::iceberg
