@@ -143,7 +143,8 @@ void RunExecutor::execute(const Queued& queued, std::stop_token service_stop) {
   std::stop_callback forward(service_stop, [&state] { state.calls.request_stop(); });
 
   auto started = std::chrono::steady_clock::now();
-  (void)runs_.update(state.run_id, [&](RunRecord& r) {
+  // Started: written behind (a crash before the end marks the run interrupted anyway).
+  (void)runs_.note(state.run_id, [&](RunRecord& r) {
     r.status = RunStatus::running;
     r.started_at = now_rfc3339();
   });
@@ -233,7 +234,7 @@ void RunExecutor::fetch_and_land(RunState& state, std::size_t index) {
   };
 
   if (state.calls.stop_requested()) return fail(state.stop_reason());
-  set([](SourceRecord& s) { s.status = SourceStatus::running; });
+  (void)runs_.note(state.run_id, [&](RunRecord& r) { r.sources[index].status = SourceStatus::running; });
 
   const auto extracted_at = std::chrono::system_clock::now();
   FetchOptions options;

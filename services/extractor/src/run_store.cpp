@@ -1,13 +1,47 @@
 #include "run_store.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "etl/log.h"
 
 namespace etl::extractor {
 
 RunStore::RunStore(std::shared_ptr<ObjectStore> store, std::size_t keep_in_memory)
-    : store_(std::move(store)), keep_(std::max<std::size_t>(keep_in_memory, 1)) {}
+    : store_(std::move(store)),
+      keep_(std::max<std::size_t>(keep_in_memory, 1)),
+      writer_([this](std::stop_token stop) { write_behind(stop); }) {}
+
+RunStore::~RunStore() {
+  writer_.request_stop();
+  writer_.join();
+  (void)flush();
+}
+
+void RunStore::write_behind(std::stop_token stop) {
+  using namespace std::chrono_literals;
+  while (!stop.stop_requested()) {
+    bool failed_before = false;
+    {
+      std::lock_guard write_lock(write_mutex_);
+      failed_before = !unsaved_.empty();
+    }
+    {
+      std::unique_lock lock(mutex_);
+      // Woken by a note; while a write has failed, every few seconds anyway.
+      if (failed_before) wake_.wait_for(lock, stop, 3s, [&] { return !noted_.empty(); });
+      else wake_.wait(lock, stop, [&] { return !noted_.empty(); });
+      if (stop.stop_requested()) return;
+    }
+    std::lock_guard write_lock(write_mutex_);
+    {
+      std::lock_guard lock(mutex_);
+      unsaved_.insert(noted_.begin(), noted_.end());
+      noted_.clear();
+    }
+    (void)flush_locked();
+  }
+}
 
 Status RunStore::write(const RunRecord& run) {
   auto put = store_->put(key_of(run.run_id), to_json(run).dump());
@@ -23,7 +57,9 @@ void RunStore::trim_locked() {
     // Never drop a run still in progress (it is updated in place) or one whose
     // latest state is not written yet (flush writes it from here).
     auto it = std::find_if(runs_.begin(), runs_.end(),
-                           [&](const auto& kv) { return is_final(kv.second.status) && !unsaved_.count(kv.first); });
+                           [&](const auto& kv) {
+                             return is_final(kv.second.status) && !unsaved_.count(kv.first) && !noted_.count(kv.first);
+                           });
     if (it == runs_.end()) break;
     runs_.erase(it);
   }
@@ -63,6 +99,7 @@ Result<int> RunStore::load(const std::string& now_rfc3339) {
     runs_[run->run_id] = std::move(run).value();
     ++loaded;
   }
+  std::lock_guard write_lock(write_mutex_);
   std::lock_guard lock(mutex_);
   trim_locked();
   return loaded;
@@ -83,6 +120,11 @@ Status RunStore::add(const RunRecord& run) {
 
 Status RunStore::flush() {
   std::lock_guard write_lock(write_mutex_);
+  {
+    std::lock_guard lock(mutex_);
+    unsaved_.insert(noted_.begin(), noted_.end());
+    noted_.clear();
+  }
   return flush_locked();
 }
 
@@ -103,7 +145,6 @@ Status RunStore::flush_locked() {
       ++it;
       continue;
     }
-    log::info("run record written after the store came back", {{"run_id", snapshot->run_id}});
     it = unsaved_.erase(it);
   }
   return first;
@@ -118,6 +159,7 @@ Result<RunRecord> RunStore::update(const std::string& run_id, const std::functio
     if (it == runs_.end()) return make_error(Errc::not_found, "no run " + run_id);
     change(it->second);
     snapshot = it->second;
+    noted_.erase(run_id);  // this write takes the noted changes too
   }
   // A failed write is logged and retried later (flush); the run goes on and
   // memory stays the truth for the API.
@@ -127,6 +169,20 @@ Result<RunRecord> RunStore::update(const std::string& run_id, const std::functio
   } else {
     unsaved_.insert(run_id);
   }
+  return snapshot;
+}
+
+Result<RunRecord> RunStore::note(const std::string& run_id, const std::function<void(RunRecord&)>& change) {
+  RunRecord snapshot;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = runs_.find(run_id);
+    if (it == runs_.end()) return make_error(Errc::not_found, "no run " + run_id);
+    change(it->second);
+    snapshot = it->second;
+    noted_.insert(run_id);
+  }
+  wake_.notify_one();
   return snapshot;
 }
 

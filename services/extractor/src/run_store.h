@@ -1,7 +1,9 @@
 // Run records in memory and as `runs/<run_id>.json` in the raw store, so they
-// survive a restart. Every change is written through (atomic put), in order.
+// survive a restart. Every change is written (atomic put), in order: through,
+// or for the steps a crash may lose, by a writer thread right after (`note`).
 #pragma once
 
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
@@ -9,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "etl/object_store.h"
@@ -22,6 +25,8 @@ class RunStore final {
  public:
   // Keeps up to `keep_in_memory` records in memory; older ones are read from the store on demand.
   explicit RunStore(std::shared_ptr<ObjectStore> store, std::size_t keep_in_memory = 1000);
+  // Stops the writer after one last attempt at what is not written yet.
+  ~RunStore();
   RunStore(const RunStore&) = delete;
   RunStore& operator=(const RunStore&) = delete;
 
@@ -34,9 +39,17 @@ class RunStore final {
   Status add(const RunRecord& run);
   // Applies `change` to the record and writes the result. not_found when unknown.
   Result<RunRecord> update(const std::string& run_id, const std::function<void(RunRecord&)>& change);
+  // Applies `change` and returns without waiting for the store: the writer thread
+  // writes the record's latest state next (changes made meanwhile go in the same
+  // write). For steps a crash may lose (a run or a source started), so that the
+  // work they announce does not wait a store round trip. Writes stay in order: a
+  // later update's write never goes under a note's.
+  Result<RunRecord> note(const std::string& run_id, const std::function<void(RunRecord&)>& change);
 
-  // Writes again the records whose last write failed (the store was down); the
-  // first error when some still fail. Also done after every successful write.
+  // Writes the records whose latest state is not in the store (noted, or whose
+  // last write failed while the store was down); the first error when some still
+  // fail. Also done after every successful write, and by the writer thread every
+  // few seconds while some are left.
   Status flush();
 
   // not_found when unknown (also looks in the store for records no longer in memory).
@@ -49,6 +62,7 @@ class RunStore final {
   Status write(const RunRecord& run);
   Status flush_locked();  // under write_mutex_
   void trim_locked();
+  void write_behind(std::stop_token stop);
 
   std::shared_ptr<ObjectStore> store_;
   std::size_t keep_;
@@ -56,6 +70,9 @@ class RunStore final {
   mutable std::mutex mutex_;  // guards runs_
   std::map<std::string, RunRecord> runs_;  // run ids sort by creation time
   std::set<std::string> unsaved_;          // under write_mutex_: runs whose latest state is not in the store
+  std::set<std::string> noted_;            // under mutex_: changed by note, for the writer
+  std::condition_variable_any wake_;       // with mutex_: noted_ has runs
+  std::jthread writer_;                    // last: it runs on the members above
 };
 
 }  // namespace etl::extractor

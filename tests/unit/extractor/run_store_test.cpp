@@ -1,6 +1,11 @@
 // Run records persisted in the raw store survive a restart.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include "etl/object_store.h"
 #include "forwarding_store.h"
 #include "run_store.h"
@@ -33,7 +38,7 @@ std::shared_ptr<ObjectStore> open(const etl::testing::TempDir& dir) {
 class SwitchableStore final : public etl::testing::ForwardingStore {
  public:
   using ForwardingStore::ForwardingStore;
-  bool down = false;
+  std::atomic<bool> down = false;
   Result<ObjectInfo> put(const std::string& key, std::string_view data) override {
     if (down) return make_error(Errc::unavailable, "store down");
     return inner_->put(key, data);
@@ -63,6 +68,94 @@ TEST(RunStore, AStateTheStoreMissedIsWrittenOnceItIsBack) {
   ASSERT_TRUE(reopened.load("2026-11-21T07:00:00Z").ok());
   EXPECT_EQ(reopened.get("r1")->status, RunStatus::succeeded) << "not 'interrupted by restart'";
   EXPECT_TRUE(runs.flush().ok());
+}
+
+// The raw store with a gate: puts wait while it is closed.
+class GatedStore final : public etl::testing::ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  Result<ObjectInfo> put(const std::string& key, std::string_view data) override {
+    {
+      std::unique_lock lock(mutex_);
+      ++waiting_;
+      changed_.notify_all();
+      changed_.wait(lock, [&] { return open_; });
+      --waiting_;
+    }
+    return inner_->put(key, data);
+  }
+  void close() {
+    std::lock_guard lock(mutex_);
+    open_ = false;
+  }
+  void open() {
+    std::lock_guard lock(mutex_);
+    open_ = true;
+    changed_.notify_all();
+  }
+  bool wait_for_put() {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, std::chrono::seconds(5), [&] { return waiting_ > 0; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool open_ = true;
+  int waiting_ = 0;
+};
+
+Result<RunRecord> stored(const etl::testing::TempDir& dir, const std::string& id) {
+  RunStore reopened(open(dir));
+  if (auto loaded = reopened.load("2026-11-21T07:00:00Z"); !loaded) return std::move(loaded).error();
+  return reopened.get(id);
+}
+
+// A note (a run or a source started) returns while its write is still on the
+// way, and a later update's write lands after it, never under it.
+TEST(RunStore, ANoteDoesNotWaitForTheStoreAndALaterUpdateLandsAfterIt) {
+  etl::testing::TempDir dir;
+  auto store = std::make_shared<GatedStore>(open(dir));
+  RunStore runs(store);
+  ASSERT_TRUE(runs.add(run("r1", RunStatus::queued)).ok());
+  store->close();
+  const auto noted_at = std::chrono::steady_clock::now();
+  auto noted = runs.note("r1", [](RunRecord& r) { r.status = RunStatus::running; });
+  ASSERT_TRUE(noted.ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - noted_at, std::chrono::seconds(1)) << "the note waited for the store";
+  EXPECT_EQ(runs.get("r1")->status, RunStatus::running) << "memory has it at once";
+  ASSERT_TRUE(store->wait_for_put()) << "the writer never wrote the note";
+  std::thread finish([&] { (void)runs.update("r1", [](RunRecord& r) { r.status = RunStatus::succeeded; }); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  store->open();
+  finish.join();
+  EXPECT_EQ(stored(dir, "r1")->status, RunStatus::succeeded) << "the note's write went under the update's";
+  EXPECT_EQ(runs.note("nope", [](RunRecord&) {}).error().code, Errc::not_found);
+}
+
+// A noted state the store refused is written again by the writer on its own,
+// once the store is back, with no other write to carry it.
+TEST(RunStore, ANotedStateTheStoreRefusedIsWrittenOnceItIsBack) {
+  etl::testing::TempDir dir;
+  auto store = std::make_shared<SwitchableStore>(open(dir));
+  RunStore runs(store);
+  ASSERT_TRUE(runs.add(run("r1", RunStatus::queued)).ok());
+  store->down = true;
+  ASSERT_TRUE(runs.note("r1", [](RunRecord& r) { r.status = RunStatus::running; }).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto before = store->get("runs/r1.json", 1 << 20);
+  ASSERT_TRUE(before.ok());
+  EXPECT_NE(before->find("\"status\":\"queued\""), std::string::npos) << "the store was down: " << *before;
+  store->down = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto raw = store->get("runs/r1.json", 1 << 20);
+    if (raw && raw->find("\"status\":\"running\"") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  auto raw = store->get("runs/r1.json", 1 << 20);
+  ASSERT_TRUE(raw.ok());
+  EXPECT_NE(raw->find("\"status\":\"running\""), std::string::npos) << *raw;
 }
 
 TEST(RunStore, RecordsAreWrittenThroughAndReloaded) {
