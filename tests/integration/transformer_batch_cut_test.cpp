@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "batch_consumer.h"
+#include "forwarding_store.h"
 #include "transformer_env.h"
 
 namespace etl::transformer {
@@ -103,6 +104,93 @@ TEST(TransformerBatchCut, APartitionWaitingBehindAnothersBacklogIsNotCutAsQuiet)
   EXPECT_EQ(cuts, (std::vector<std::string>{"0:0-3", "1:0-3"})) << "one full batch per partition, cut on its events";
   EXPECT_EQ(env.sql_value("SELECT count(*) FROM read_parquet('{root}/songs_data/*/*.parquet')"), "80");
   EXPECT_TRUE(env.raw->list("to_be_processed/").value().empty());
+}
+
+// Hands out one message, noting when, then finds nothing; notes when it is acked.
+class OneMessageConsumer final : public Consumer {
+ public:
+  using Clock = std::chrono::steady_clock;
+  explicit OneMessageConsumer(Message m) : message_(std::move(m)) {}
+  Result<std::optional<Message>> poll(std::chrono::milliseconds timeout) override {
+    if (handed_) {
+      std::this_thread::sleep_for(timeout);
+      return std::optional<Message>{};
+    }
+    handed_ = true;
+    delivered = Clock::now();
+    return std::optional<Message>{message_};
+  }
+  Status ack(const Message&) override {
+    acked = Clock::now().time_since_epoch().count();
+    return {};
+  }
+  void close() override {}
+  Clock::time_point delivered;  // written and read on the consumer's thread, read after stop
+  std::atomic<Clock::rep> acked{0};
+
+ private:
+  Message message_;
+  bool handed_ = false;
+};
+
+class OneMessageBus final : public EventBus {
+ public:
+  explicit OneMessageBus(Message m) : message_(std::move(m)) {}
+  Status publish(const std::string&, const std::string&, const std::string&, const MessageHeaders&) override {
+    return make_error(Errc::internal, "nothing here is dead-lettered");
+  }
+  Result<std::unique_ptr<Consumer>> subscribe(const std::vector<std::string>&, const std::string&) override {
+    auto c = std::make_unique<OneMessageConsumer>(message_);
+    consumer = c.get();
+    return std::unique_ptr<Consumer>(std::move(c));
+  }
+  Status ping() override { return {}; }
+  std::string name() const override { return "one message"; }
+  OneMessageConsumer* consumer = nullptr;
+
+ private:
+  Message message_;
+};
+
+// The transformed store whose lookups of open batch manifests take `delay` (S3 far away).
+class SlowLookupStore final : public etl::testing::ForwardingStore {
+ public:
+  SlowLookupStore(std::shared_ptr<ObjectStore> inner, std::chrono::milliseconds delay)
+      : ForwardingStore(std::move(inner)), delay_(delay) {}
+  Result<std::string> get(const std::string& key, std::uint64_t max) override {
+    if (key.starts_with("_transformer/open/")) std::this_thread::sleep_for(delay_);
+    return inner_->get(key, max);
+  }
+
+ private:
+  std::chrono::milliseconds delay_;
+};
+
+// A batch's linger counts from its first event's arrival, not from the end of the
+// lookup of a manifest at its offset: with a 2 s lookup and a 1.5 s linger, the
+// batch is cut once the lookup is back (about 2 s after the event), not 1.5 s later.
+TEST(TransformerBatchCut, TheLingerCountsFromTheEventNotFromTheManifestLookup) {
+  Env env;
+  const std::string key = env.land(raw_name(0), raw_playlist(0));
+  auto bus = std::make_shared<OneMessageBus>(
+      Message{env.config.topic_raw, 0, 0, env.raw->event_key(key), env.created_event(key), {}});
+  SlowLookupStore manifests(env.transformed, 2000ms);
+  Side side(env.raw, env.transformed, env);
+  BatchConsumerOptions options;
+  options.topics = {env.config.topic_raw};
+  options.group = "linger-test";
+  options.linger = 1500ms;
+  BatchConsumer consumer(bus, options, [&](Message m) { return read_event(*env.raw, std::move(m)); }, *side.runner,
+                         manifests, side.registry);
+  ASSERT_TRUE(consumer.start().ok());
+  ASSERT_TRUE(etl::testing::wait_until([&] { return bus->consumer && bus->consumer->acked.load() != 0; }, 30s));
+  consumer.stop();
+  const auto acked = OneMessageConsumer::Clock::time_point(OneMessageConsumer::Clock::duration(bus->consumer->acked.load()));
+  const auto took = acked - bus->consumer->delivered;
+  EXPECT_GE(took, 2000ms) << "the lookup was not waited for";
+  EXPECT_LT(took, 3200ms) << "the linger started after the lookup: "
+                          << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+  EXPECT_EQ(env.sql_value("SELECT count(*) FROM read_parquet('{root}/songs_data/*/*.parquet')"), "10");
 }
 
 }  // namespace

@@ -128,12 +128,12 @@ static bool manifest_matches(const Batch& batch, bool complete) {
   return true;
 }
 
-BatchConsumer::Open BatchConsumer::open_batch(const Message& first) {
+BatchConsumer::Open BatchConsumer::open_batch(const Message& first, Clock::time_point arrived) {
   Open o;
   o.batch.topic = label(first.topic);
   o.batch.partition = first.partition;
   o.batch.first = o.batch.last = first.offset;
-  o.opened = o.last_added = Clock::now();
+  o.opened = o.last_added = arrived;
   // A batch cut before a crash (or by the partition's previous owner) may start here:
   // cut it the same way. Looked up at every opening, even right after a batch this
   // consumer cut itself: the partition may have moved away and back in between
@@ -162,13 +162,16 @@ BatchConsumer::Open BatchConsumer::open_batch(const Message& first) {
 }
 
 void BatchConsumer::add(Message message) {
+  // The linger counts from here: the event came now, however long the lookup of a
+  // manifest at a new batch's offset takes (a store round trip).
+  const auto arrived = Clock::now();
   const TopicPartition tp{label(message.topic), message.partition};
   auto it = open_.find(tp);
   if (it != open_.end() && it->second.forced && message.offset > it->second.batch.manifest->last) {
     close(tp, "gap");  // a gap in the offsets: the replayed batch ends before this one
     it = open_.end();
   }
-  if (it == open_.end()) it = open_.emplace(tp, open_batch(message)).first;
+  if (it == open_.end()) it = open_.emplace(tp, open_batch(message, arrived)).first;
   BatchEvent event = read_(std::move(message));
   Open& o = it->second;
   o.batch.last = event.message.offset;
@@ -179,7 +182,7 @@ void BatchConsumer::add(Message message) {
     bytes_in_flight_ += event.bytes;
   }
   o.batch.events.push_back(std::move(event));
-  o.last_added = Clock::now();
+  o.last_added = arrived;
   if (o.forced && !manifest_matches(o.batch, false)) unforce(o);
   if (o.forced) {
     if (o.batch.last >= o.batch.manifest->last) close(tp, "manifest");

@@ -103,7 +103,8 @@ class BatchConsumer final {
   void poll_loop();
   void worker();
   void add(Message message);
-  Open open_batch(const Message& first);
+  // `arrived`: when its first event came (the linger and the age count from then).
+  Open open_batch(const Message& first, std::chrono::steady_clock::time_point arrived);
   void close_due();
   void close_for_room();
   void close(const TopicPartition& tp, const char* why);
