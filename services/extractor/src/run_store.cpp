@@ -28,10 +28,11 @@ void RunStore::write_behind(std::stop_token stop) {
     }
     {
       std::unique_lock lock(mutex_);
-      // Woken by a note; while a write has failed, every few seconds anyway.
-      if (failed_before) wake_.wait_for(lock, stop, 3s, [&] { return !noted_.empty(); });
-      else wake_.wait(lock, stop, [&] { return !noted_.empty(); });
+      // Woken by a note or a refused write; while a write has failed, every few seconds anyway.
+      if (failed_before) wake_.wait_for(lock, stop, 3s, [&] { return !noted_.empty() || refused_; });
+      else wake_.wait(lock, stop, [&] { return !noted_.empty() || refused_; });
       if (stop.stop_requested()) return;
+      refused_ = false;
     }
     std::lock_guard write_lock(write_mutex_);
     {
@@ -168,6 +169,11 @@ Result<RunRecord> RunStore::update(const std::string& run_id, const std::functio
     (void)flush_locked();
   } else {
     unsaved_.insert(run_id);
+    {
+      std::lock_guard lock(mutex_);
+      refused_ = true;  // the writer tries again every few seconds from now on
+    }
+    wake_.notify_one();
   }
   return snapshot;
 }

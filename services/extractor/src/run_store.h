@@ -71,6 +71,7 @@ class RunStore final {
   std::map<std::string, RunRecord> runs_;  // run ids sort by creation time
   std::set<std::string> unsaved_;          // under write_mutex_: runs whose latest state is not in the store
   std::set<std::string> noted_;            // under mutex_: changed by note, for the writer
+  bool refused_ = false;                   // under mutex_: update's write failed (the writer retries)
   std::condition_variable_any wake_;       // with mutex_: noted_ has runs
   std::jthread writer_;                    // last: it runs on the members above
 };
