@@ -34,13 +34,7 @@ void RunStore::write_behind(std::stop_token stop) {
       if (stop.stop_requested()) return;
       refused_ = false;
     }
-    std::lock_guard write_lock(write_mutex_);
-    {
-      std::lock_guard lock(mutex_);
-      unsaved_.insert(noted_.begin(), noted_.end());
-      noted_.clear();
-    }
-    (void)flush_locked();
+    (void)flush();
   }
 }
 
@@ -151,20 +145,24 @@ Status RunStore::flush_locked() {
   return first;
 }
 
+Result<RunRecord> RunStore::apply(const std::string& run_id, const std::function<void(RunRecord&)>& change,
+                                  bool noted) {
+  std::lock_guard lock(mutex_);
+  auto it = runs_.find(run_id);
+  if (it == runs_.end()) return make_error(Errc::not_found, "no run " + run_id);
+  change(it->second);
+  if (noted) noted_.insert(run_id);
+  else noted_.erase(run_id);  // the caller's write takes the noted changes too
+  return it->second;
+}
+
 Result<RunRecord> RunStore::update(const std::string& run_id, const std::function<void(RunRecord&)>& change) {
   std::lock_guard write_lock(write_mutex_);
-  RunRecord snapshot;
-  {
-    std::lock_guard lock(mutex_);
-    auto it = runs_.find(run_id);
-    if (it == runs_.end()) return make_error(Errc::not_found, "no run " + run_id);
-    change(it->second);
-    snapshot = it->second;
-    noted_.erase(run_id);  // this write takes the noted changes too
-  }
+  auto changed = apply(run_id, change, false);
+  if (!changed) return changed;
   // A failed write is logged and retried later (flush); the run goes on and
   // memory stays the truth for the API.
-  if (write(snapshot).ok()) {
+  if (write(*changed).ok()) {
     unsaved_.erase(run_id);
     (void)flush_locked();
   } else {
@@ -175,21 +173,13 @@ Result<RunRecord> RunStore::update(const std::string& run_id, const std::functio
     }
     wake_.notify_one();
   }
-  return snapshot;
+  return changed;
 }
 
 Result<RunRecord> RunStore::note(const std::string& run_id, const std::function<void(RunRecord&)>& change) {
-  RunRecord snapshot;
-  {
-    std::lock_guard lock(mutex_);
-    auto it = runs_.find(run_id);
-    if (it == runs_.end()) return make_error(Errc::not_found, "no run " + run_id);
-    change(it->second);
-    snapshot = it->second;
-    noted_.insert(run_id);
-  }
-  wake_.notify_one();
-  return snapshot;
+  auto changed = apply(run_id, change, true);
+  if (changed) wake_.notify_one();
+  return changed;
 }
 
 Result<RunRecord> RunStore::get(const std::string& run_id) const {

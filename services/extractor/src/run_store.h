@@ -60,6 +60,10 @@ class RunStore final {
  private:
   static std::string key_of(const std::string& run_id) { return kRunsPrefix + run_id + ".json"; }
   Status write(const RunRecord& run);
+  // Applies `change` to the record under mutex_; the record after it. `noted`: the
+  // writer thread writes it (note), else the caller does (update), and that write
+  // takes the record's earlier notes too.
+  Result<RunRecord> apply(const std::string& run_id, const std::function<void(RunRecord&)>& change, bool noted);
   Status flush_locked();  // under write_mutex_
   void trim_locked();
   void write_behind(std::stop_token stop);

@@ -141,6 +141,17 @@ TEST(RunStore, ANoteDoesNotWaitForTheStoreAndALaterUpdateLandsAfterIt) {
   EXPECT_EQ(runs.note("nope", [](RunRecord&) {}).error().code, Errc::not_found);
 }
 
+// The down `store` keeps run `id` at `before` for a while; once it is back, the
+// run store's writer alone brings it to `after` (within 10 s).
+void expect_written_once_back(SwitchableStore& store, const std::string& id, const std::string& before,
+                              const std::string& after) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(stored_status(store, id), before) << "the store was down";
+  store.down = false;
+  EXPECT_TRUE(etl::testing::wait_until([&] { return stored_status(store, id) == after; }, std::chrono::seconds(10)))
+      << stored_status(store, id);
+}
+
 // A noted state the store refused is written again by the writer on its own,
 // once the store is back, with no other write to carry it.
 TEST(RunStore, ANotedStateTheStoreRefusedIsWrittenOnceItIsBack) {
@@ -150,11 +161,7 @@ TEST(RunStore, ANotedStateTheStoreRefusedIsWrittenOnceItIsBack) {
   ASSERT_TRUE(runs.add(run("r1", RunStatus::queued)).ok());
   store->down = true;
   ASSERT_TRUE(runs.note("r1", [](RunRecord& r) { r.status = RunStatus::running; }).ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  EXPECT_EQ(stored_status(*store, "r1"), "queued") << "the store was down";
-  store->down = false;
-  EXPECT_TRUE(etl::testing::wait_until([&] { return stored_status(*store, "r1") == "running"; }, std::chrono::seconds(10)))
-      << stored_status(*store, "r1");
+  expect_written_once_back(*store, "r1", "queued", "running");
 }
 
 // A run's final state the store refused is written by the writer on its own
@@ -170,11 +177,7 @@ TEST(RunStore, ARefusedUpdateIsWrittenOnceTheStoreIsBackWithNoOtherWrite) {
   ASSERT_TRUE(etl::testing::wait_until([&] { return stored_status(*store, "r1") == "running"; }, std::chrono::seconds(10)));
   store->down = true;
   ASSERT_TRUE(runs.update("r1", [](RunRecord& r) { r.status = RunStatus::succeeded; }).ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  EXPECT_EQ(stored_status(*store, "r1"), "running") << "the store was down";
-  store->down = false;
-  EXPECT_TRUE(etl::testing::wait_until([&] { return stored_status(*store, "r1") == "succeeded"; }, std::chrono::seconds(10)))
-      << stored_status(*store, "r1");
+  expect_written_once_back(*store, "r1", "running", "succeeded");
 }
 
 TEST(RunStore, RecordsAreWrittenThroughAndReloaded) {
