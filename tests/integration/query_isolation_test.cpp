@@ -161,6 +161,9 @@ TEST_F(QueryIsolation, AQueryThatIgnoresItsInterruptIsKilledWithItsProcess) {
   EXPECT_EQ(metric(base_, "spotify_etl_cataloger_query_engine_kills_total"), kills + 1) << process_->log();
   auto after = query({{"sql", "SELECT count(*) AS n FROM songs_data"}});
   ASSERT_EQ(after.status, 200) << after.body;
+  EXPECT_NE(process_->log().find("killed by the cataloger (SIGKILL): a query did not stop within ETL_QUERY_KILL_GRACE_MS"),
+            std::string::npos)
+      << process_->log();
   pid_t now = engine_pid();
   EXPECT_NE(now, 0);
   EXPECT_NE(now, before) << "the engine process was not replaced";
@@ -228,6 +231,27 @@ TEST_F(QueryIsolation, AStoppedEngineProcessHoldsAQueryNoLongerThanItsTimeout) {
     EXPECT_EQ(after.json()["rows"][0][0], 6);
     EXPECT_NE(engine_pid(), stopped);
   }
+}
+
+// ETL_QUERY_PROCESS_REPLY_TIMEOUT_MS: a stopped child leaves /readyz's ping
+// unanswered; past the set wait (not the 10 s default) it is killed, the ping
+// is answered by a new child, and the log names the setting that decided.
+TEST_F(QueryIsolation, TheReplyWaitIsASettingTheLogNamesWhenItKillsTheChild) {
+  const std::string base = "http://127.0.0.1:" + std::to_string(testing::free_port());
+  std::unique_ptr<testing::ChildProcess> own(start(base, "-reply", {{"ETL_QUERY_PROCESS_REPLY_TIMEOUT_MS", "400"}}));
+  ASSERT_TRUE(wait_until([&] { return call("GET", base + "/readyz").status == 200; }, 30s, 50ms)) << own->log();
+  auto kids = children_of(own->pid());
+  ASSERT_EQ(kids.size(), 1u);
+  ASSERT_EQ(::kill(kids[0], SIGSTOP), 0);
+  auto started = std::chrono::steady_clock::now();
+  auto ready = call("GET", base + "/readyz");
+  auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(ready.status, 200) << ready.body << own->log();
+  EXPECT_LT(took, 6s) << "the ping waited for the default, not the setting";
+  EXPECT_TRUE(wait_until([&] { return ::kill(kids[0], 0) != 0; }, 5s, 20ms)) << "the stopped child was not killed";
+  EXPECT_NE(own->log().find("no reply to 'ping' within 400 ms (ETL_QUERY_PROCESS_REPLY_TIMEOUT_MS)"), std::string::npos)
+      << own->log();
+  EXPECT_NE(own->log().find("killed by the cataloger (SIGKILL): taken for stuck"), std::string::npos) << own->log();
 }
 
 TEST_F(QueryIsolation, TheEngineProcessEndsWithTheCataloger) {

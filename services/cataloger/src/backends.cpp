@@ -180,6 +180,9 @@ Result<std::shared_ptr<QueryEngine>> open_duckdb_engine(const BackendContext& co
     process.program = program;
     process.log_level = config.log_level;
     process.log_format = config.log_format;
+    process.start_timeout = config.query_process_start_timeout;
+    process.sync_timeout = config.query_process_sync_timeout;
+    process.reply_timeout = config.query_process_reply_timeout;
     auto opened = EngineProcess::open(std::move(process), context.gate_verdicts, context.metrics);
     if (!opened) return std::move(opened).error();
     engine = std::move(opened).value();

@@ -171,6 +171,11 @@ struct Config {
   std::string query_isolation = "process";              // ETL_QUERY_ISOLATION: process (DuckDB in a child) | none
   std::uint64_t query_process_memory = 0;               // ETL_QUERY_PROCESS_MEMORY: the child's data cap; 0 = from the memory limit
   std::chrono::milliseconds query_kill_grace{5000};     // ETL_QUERY_KILL_GRACE_MS: interrupted and still running: kill the child
+  // With process isolation, how long the child may leave a request unanswered
+  // before it is taken for stuck, killed and started again:
+  std::chrono::milliseconds query_process_start_timeout{120000};  // ETL_QUERY_PROCESS_START_TIMEOUT_MS: its start
+  std::chrono::milliseconds query_process_sync_timeout{30000};    // ETL_QUERY_PROCESS_SYNC_TIMEOUT_MS: a view sync
+  std::chrono::milliseconds query_process_reply_timeout{10000};   // ETL_QUERY_PROCESS_REPLY_TIMEOUT_MS: a ping, a session
   std::uint64_t query_max_temp_bytes = 4ull << 30;      // ETL_QUERY_MAX_TEMP_BYTES: DuckDB spill cap
   std::uint64_t query_resident_bytes = 256ull << 20;    // ETL_QUERY_RESIDENT_BYTES: in-memory table copies; 0 = off
   bool query_s3_metadata_cache = true;                  // ETL_QUERY_S3_METADATA_CACHE: Iceberg files' HEADs, once

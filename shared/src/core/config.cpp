@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <limits>
+#include <tuple>
 
 #include "etl/schedule.h"
 
@@ -501,6 +502,13 @@ Result<Config> load_config(const Environment& env, const ConfigDefaults& default
   long long kill_grace = cfg.query_kill_grace.count();
   r.integer("ETL_QUERY_KILL_GRACE_MS", kill_grace, 100LL, 600000LL);
   cfg.query_kill_grace = std::chrono::milliseconds(kill_grace);
+  for (auto [name, wait, lowest] : {std::tuple{"ETL_QUERY_PROCESS_START_TIMEOUT_MS", &cfg.query_process_start_timeout, 1000LL},
+                                     std::tuple{"ETL_QUERY_PROCESS_SYNC_TIMEOUT_MS", &cfg.query_process_sync_timeout, 1000LL},
+                                     std::tuple{"ETL_QUERY_PROCESS_REPLY_TIMEOUT_MS", &cfg.query_process_reply_timeout, 100LL}}) {
+    long long ms = wait->count();
+    r.integer(name, ms, lowest, 3600000LL);
+    *wait = std::chrono::milliseconds(ms);
+  }
   r.bytes("ETL_QUERY_MAX_TEMP_BYTES", cfg.query_max_temp_bytes, std::uint64_t{0}, std::uint64_t{1} << 46);
   r.bytes("ETL_QUERY_RESIDENT_BYTES", cfg.query_resident_bytes, std::uint64_t{0}, std::uint64_t{1} << 44);
   r.boolean("ETL_QUERY_S3_METADATA_CACHE", cfg.query_s3_metadata_cache);

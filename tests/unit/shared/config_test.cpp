@@ -250,6 +250,32 @@ TEST(QueryConfig, LimitsParseWithSizeSuffixesAndBadValuesNameTheVariable) {
   EXPECT_EQ(parse_byte_size("7").value(), 7u);
 }
 
+// How long the query engine process may leave a request unanswered before it is
+// taken for stuck: settings, since a view sync over many tables on a slow store
+// may need longer than the default, and a fast liveness check less.
+TEST(QueryConfig, TheEngineProcessWaitsAreSettingsWithinBounds) {
+  auto defaults = load_config({}).value();
+  EXPECT_EQ(defaults.query_process_start_timeout.count(), 120000);
+  EXPECT_EQ(defaults.query_process_sync_timeout.count(), 30000);
+  EXPECT_EQ(defaults.query_process_reply_timeout.count(), 10000);
+  auto cfg = load_config({{"ETL_QUERY_PROCESS_START_TIMEOUT_MS", "300000"},
+                          {"ETL_QUERY_PROCESS_SYNC_TIMEOUT_MS", "600000"},
+                          {"ETL_QUERY_PROCESS_REPLY_TIMEOUT_MS", "2500"}});
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  EXPECT_EQ(cfg->query_process_start_timeout.count(), 300000);
+  EXPECT_EQ(cfg->query_process_sync_timeout.count(), 600000);
+  EXPECT_EQ(cfg->query_process_reply_timeout.count(), 2500);
+  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"ETL_QUERY_PROCESS_START_TIMEOUT_MS", "999"},
+           {"ETL_QUERY_PROCESS_SYNC_TIMEOUT_MS", "3600001"},
+           {"ETL_QUERY_PROCESS_REPLY_TIMEOUT_MS", "99"},
+           {"ETL_QUERY_PROCESS_REPLY_TIMEOUT_MS", "10s"}}) {
+    auto bad = load_config({{name, value}});
+    ASSERT_FALSE(bad.ok()) << name << "=" << value;
+    EXPECT_EQ(bad.error().message.rfind(name, 0), 0u) << bad.error().message;
+  }
+}
+
 }  // namespace
 }  // namespace etl
 

@@ -26,11 +26,13 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::string describe_end(int status) {
+// `killed_for`: why the cataloger sent SIGKILL itself (nullptr: it did not).
+std::string describe_end(int status, const char* killed_for) {
   if (WIFSIGNALED(status)) {
     int sig = WTERMSIG(status);
+    if (sig == SIGKILL && killed_for) return std::string("killed by the cataloger (SIGKILL): ") + killed_for;
     std::string out = "killed by signal " + std::to_string(sig);
-    if (sig == SIGKILL) out += ", SIGKILL: a query that did not stop, or the kernel's or the container's memory limit";
+    if (sig == SIGKILL) out += ", SIGKILL: the kernel's or the container's memory limit, or another process";
     else if (sig == SIGABRT) out += ", SIGABRT: an allocation past ETL_QUERY_PROCESS_MEMORY it could not recover from";
     return out;
   }
@@ -75,11 +77,20 @@ struct EngineProcess::Host {
     if (control >= 0) ::close(control);
     if (interrupts >= 0) ::close(interrupts);
   }
-  // Stops it at once (SIGKILL); its sessions' requests fail.
-  void kill() noexcept {
+  // Stops it at once (SIGKILL); its sessions' requests fail. `why` (a literal)
+  // is how its end is told, unless it had already ended by itself.
+  void kill(const char* why = nullptr) noexcept {
     std::lock_guard lock(end_mutex_);
     dead = true;
-    if (!reaped_ && pid > 0) ::kill(pid, SIGKILL);
+    if (reaped_ || pid <= 0) return;
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) {  // it ended first: that is its story
+      reaped_ = true;
+      how_ = describe_end(status, nullptr);
+      return;
+    }
+    ::kill(pid, SIGKILL);
+    if (!killed_for_) killed_for_ = why;
   }
   // Waits up to `grace` for it to exit (after control closed), then kills it;
   // reaps it once and says how it ended.
@@ -99,7 +110,7 @@ struct EngineProcess::Host {
       }
     }
     reaped_ = true;
-    how_ = got == pid ? describe_end(status) : "ended";
+    how_ = got == pid ? describe_end(status, killed_for_) : "ended";
     return how_;
   }
   // Whether it has ended by itself (reaped then); cheap.
@@ -110,7 +121,7 @@ struct EngineProcess::Host {
     if (::waitpid(pid, &status, WNOHANG) != pid) return false;
     reaped_ = true;
     dead = true;
-    how_ = describe_end(status);
+    how_ = describe_end(status, killed_for_);
     return true;
   }
   void close_control() {
@@ -122,6 +133,7 @@ struct EngineProcess::Host {
   std::mutex end_mutex_;
   bool reaped_ = false;
   std::string how_;
+  const char* killed_for_ = nullptr;
 };
 
 class EngineProcess::RemoteSession final : public SqlSession {
@@ -142,7 +154,7 @@ class EngineProcess::RemoteSession final : public SqlSession {
     (void)::send(host_->interrupts, &id_, sizeof id_, MSG_NOSIGNAL | MSG_DONTWAIT);
   }
   bool kill() noexcept override {
-    host_->kill();
+    host_->kill("a query did not stop within ETL_QUERY_KILL_GRACE_MS of its interrupt");
     return true;
   }
   bool lost() const noexcept override { return lost_.load(); }
@@ -342,7 +354,7 @@ Result<std::shared_ptr<EngineProcess::Host>> EngineProcess::start_host() {
                {"memory_cap", options_.memory_cap},
                {"log_level", options_.log_level},
                {"log_format", options_.log_format}};
-  auto reply = control(*host, {open, {}}, options_.start_timeout);
+  auto reply = control(*host, {open, {}}, {options_.start_timeout, "ETL_QUERY_PROCESS_START_TIMEOUT_MS"});
   if (!reply)
     return make_error(reply.error().code, "the query engine process did not start: " + reply.error().message +
                                               " (ETL_QUERY_ISOLATION=none runs DuckDB in the cataloger)");
@@ -353,26 +365,30 @@ Result<std::shared_ptr<EngineProcess::Host>> EngineProcess::start_host() {
   return host;
 }
 
-Result<wire::Message> EngineProcess::control(Host& host, const wire::Message& request,
-                                             std::chrono::milliseconds timeout) {
-  return control_with_fd(host, request, -1, timeout);
+Result<wire::Message> EngineProcess::control(Host& host, const wire::Message& request, EngineWait wait) {
+  return control_with_fd(host, request, -1, wait);
 }
 
 Result<wire::Message> EngineProcess::control_with_fd(Host& host, const wire::Message& request, int fd,
-                                                     std::chrono::milliseconds timeout) {
+                                                     EngineWait wait) {
   std::lock_guard lock(host.control_mutex);
   if (host.dead) return make_error(Errc::unavailable, "the query engine process stopped; retry the query");
-  Status s = wire::write_message(host.control, request, timeout);
+  Status s = wire::write_message(host.control, request, wait.time);
   if (s.ok() && fd >= 0) s = wire::send_fd(host.control, fd);
-  auto reply = s.ok() ? wire::read_message(host.control, timeout) : Result<wire::Message>(s.error());
+  auto reply = s.ok() ? wire::read_message(host.control, wait.time) : Result<wire::Message>(s.error());
   if (!reply) {
-    host.kill();
-    if (reply.error().code == Errc::timeout)
+    host.kill(reply.error().code == Errc::timeout ? "taken for stuck: it left a request unanswered past its wait"
+                                                  : nullptr);
+    std::string error = reply.error().message;
+    if (reply.error().code == Errc::timeout) {
       metrics_.counter("spotify_etl_cataloger_query_engine_stuck_total",
                        "Query engine processes killed because they left a request unanswered past its wait")
           .inc();
+      error += ": no reply to '" + wire::field(request.header, "type", std::string("?")) + "' within " +
+               std::to_string(wait.time.count()) + " ms (" + wait.set_by + ")";
+    }
     std::string how = host.end(std::chrono::milliseconds(0));
-    log::error("the query engine process stopped", {{"pid", host.pid}, {"how", how}, {"error", reply.error().message}});
+    log::error("the query engine process stopped", {{"pid", host.pid}, {"how", how}, {"error", error}});
     return make_error(Errc::unavailable, "the query engine process stopped (" + how + "); retry the query");
   }
   if (!wire::field(reply->header, "ok", false))
@@ -396,11 +412,11 @@ Result<std::unique_ptr<SqlSession>> EngineProcess::session_once() {
   // A child started after the last sync_views (the one before died in between)
   // has no views yet: it gets them before any statement runs there.
   if (Catalog* catalog = catalog_.load(); catalog && !host->has_catalog)
-    ETL_RETURN_IF_ERROR(sync_host(*host, *catalog, options_.sync_timeout));
+    ETL_RETURN_IF_ERROR(sync_host(*host, *catalog, sync_wait()));
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
     return errno_error("cannot make a query engine session");
-  auto reply = control_with_fd(*host, {{{"type", "session"}}, {}}, pair[1], options_.reply_timeout);
+  auto reply = control_with_fd(*host, {{{"type", "session"}}, {}}, pair[1], reply_wait());
   ::close(pair[1]);
   if (!reply) {
     ::close(pair[0]);
@@ -431,21 +447,22 @@ std::string EngineProcess::scrub(std::string message) const {
 }
 
 Status EngineProcess::sync_views(Catalog& catalog) {
-  return on_a_live_child([&] { return sync_views_once(catalog, options_.sync_timeout); });
+  return on_a_live_child([&] { return sync_views_once(catalog, sync_wait()); });
 }
 
 Status EngineProcess::sync_views_within(Catalog& catalog, std::chrono::milliseconds wait) {
-  return on_a_live_child([&] { return sync_views_once(catalog, std::min(wait, options_.sync_timeout)); });
+  const EngineWait waiting = wait < options_.sync_timeout ? EngineWait{wait, "the caller's deadline"} : sync_wait();
+  return on_a_live_child([&] { return sync_views_once(catalog, waiting); });
 }
 
-Status EngineProcess::sync_views_once(Catalog& catalog, std::chrono::milliseconds wait) {
+Status EngineProcess::sync_views_once(Catalog& catalog, EngineWait wait) {
   catalog_.store(&catalog);
   auto live = live_host();
   if (!live) return std::move(live).error();
   return sync_host(**live, catalog, wait);
 }
 
-Status EngineProcess::sync_host(Host& host, Catalog& catalog, std::chrono::milliseconds wait) {
+Status EngineProcess::sync_host(Host& host, Catalog& catalog, EngineWait wait) {
   std::lock_guard sync(host.sync_mutex);
   const std::uint64_t generation = catalog.generation();
   // Nothing moved since the child brought every view up to this generation: no
@@ -508,7 +525,7 @@ bool EngineProcess::kill() noexcept {
     host = latest_;
   }
   if (!host || host->dead) return false;
-  host->kill();
+  host->kill("a query waited on it past its timeout and ETL_QUERY_KILL_GRACE_MS");
   return true;
 }
 
@@ -521,7 +538,7 @@ Status EngineProcess::ping() {
   return on_a_live_child([this]() -> Status {
     auto live = live_host();
     if (!live) return std::move(live).error();
-    auto reply = control(**live, {{{"type", "ping"}}, {}}, options_.reply_timeout);
+    auto reply = control(**live, {{{"type", "ping"}}, {}}, reply_wait());
     if (!reply) return std::move(reply).error();
     return {};
   });

@@ -62,10 +62,17 @@ struct EngineProcessOptions {
   // The longest a request may wait for the child's reply before the child is
   // taken for stuck and killed (and started again on the next use). A query
   // waiting on a stuck child gets it killed sooner, at its own timeout plus the
-  // kill grace (QueryManager, SqlEngine::kill).
+  // kill grace (QueryManager, SqlEngine::kill). ETL_QUERY_PROCESS_*_TIMEOUT_MS.
   std::chrono::milliseconds start_timeout{120000};  // starting it: its DuckDB and extensions
   std::chrono::milliseconds sync_timeout{30000};    // a view sync: views, and table copies up to the sync load
   std::chrono::milliseconds reply_timeout{10000};   // a ping or a new session: answered at once, never behind a sync
+};
+
+// How long one control request waits for the child's reply, and what sets that
+// wait (named in the log when the child is killed for passing it).
+struct EngineWait {
+  std::chrono::milliseconds time;
+  const char* set_by;  // a setting, or the caller's own deadline
 };
 
 class EngineProcess final : public SqlEngine {
@@ -123,17 +130,18 @@ class EngineProcess final : public SqlEngine {
   Result<std::shared_ptr<Host>> live_host_locked();
   Result<std::shared_ptr<Host>> live_host();
   Result<std::unique_ptr<SqlSession>> session_once();
-  Status sync_views_once(Catalog& catalog, std::chrono::milliseconds wait);
+  Status sync_views_once(Catalog& catalog, EngineWait wait);
   // Brings `host`'s views up to `catalog` (one request, none when nothing moved).
-  Status sync_host(Host& host, Catalog& catalog, std::chrono::milliseconds wait);
+  Status sync_host(Host& host, Catalog& catalog, EngineWait wait);
+  EngineWait sync_wait() const { return {options_.sync_timeout, "ETL_QUERY_PROCESS_SYNC_TIMEOUT_MS"}; }
+  EngineWait reply_wait() const { return {options_.reply_timeout, "ETL_QUERY_PROCESS_REPLY_TIMEOUT_MS"}; }
   Result<std::shared_ptr<Host>> start_host();
   // One control request and its reply within `timeout`; a failure takes the
   // child for dead (and kills it).
-  Result<engine_wire::Message> control(Host& host, const engine_wire::Message& request,
-                                       std::chrono::milliseconds timeout);
+  Result<engine_wire::Message> control(Host& host, const engine_wire::Message& request, EngineWait wait);
   // The same, passing `fd` (a session's socket) with the request.
   Result<engine_wire::Message> control_with_fd(Host& host, const engine_wire::Message& request, int fd,
-                                               std::chrono::milliseconds timeout);
+                                               EngineWait wait);
 
   Spawner spawner_;  // first: it ends last, after the child was stopped
   EngineProcessOptions options_;
