@@ -171,7 +171,10 @@ Result<std::shared_ptr<QueryEngine>> open_duckdb_engine(const BackendContext& co
                                     {"resident_bytes", engine_options.resident_bytes},
                                     {"workers", config.query_workers}, {"max_queued", config.query_max_queued},
                                     {"s3_metadata_cache", engine_options.s3_metadata_cache},
-                                    {"isolation", isolated ? "process" : "none"}, {"process_memory_bytes", cap}});
+                                    {"isolation", isolated ? "process" : "none"}, {"process_memory_bytes", cap},
+                                    {"process_waits_ms", {{"start", config.query_process_start_timeout.count()},
+                                                          {"sync", config.query_process_sync_timeout.count()},
+                                                          {"reply", config.query_process_reply_timeout.count()}}}});
   std::unique_ptr<SqlEngine> engine;
   if (isolated) {
     EngineProcessOptions process;
