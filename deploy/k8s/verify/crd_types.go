@@ -10,13 +10,14 @@ import (
 // pulled in (KEDA's module drags in most of the cloud SDKs), so these mirror
 // the fields of their published API types that an operator would set: KEDA
 // v2 keda.sh/v1alpha1 ScaledObject and Prometheus Operator
-// monitoring.coreos.com/v1 ServiceMonitor. Strict decoding into them rejects
+// monitoring.coreos.com/v1 ServiceMonitor and PrometheusRule. Strict decoding into them rejects
 // misspelt or misplaced fields; a real field not mirrored here must be added
 // before it can be used.
 // CRDTypes maps the custom resources this module knows to their Go mirrors.
 var CRDTypes = map[schema.GroupVersionKind]func() any{
 	{Group: "keda.sh", Version: "v1alpha1", Kind: "ScaledObject"}:           func() any { return &ScaledObject{} },
 	{Group: "monitoring.coreos.com", Version: "v1", Kind: "ServiceMonitor"}: func() any { return &ServiceMonitor{} },
+	{Group: "monitoring.coreos.com", Version: "v1", Kind: "PrometheusRule"}: func() any { return &PrometheusRule{} },
 }
 
 type ScaledObject struct {
@@ -124,4 +125,34 @@ type Endpoint struct {
 	ScrapeTimeout   string              `json:"scrapeTimeout,omitempty"`
 	HonorLabels     bool                `json:"honorLabels,omitempty"`
 	HonorTimestamps *bool               `json:"honorTimestamps,omitempty"`
+}
+
+type PrometheusRule struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+	Spec              PrometheusRuleSpec `json:"spec"`
+}
+
+type PrometheusRuleSpec struct {
+	Groups []RuleGroup `json:"groups,omitempty"`
+}
+
+// RuleGroup and Rule keep Prometheus's own rule-file field names (snake_case).
+type RuleGroup struct {
+	Name        string            `json:"name"`
+	Interval    string            `json:"interval,omitempty"`
+	QueryOffset string            `json:"query_offset,omitempty"`
+	Limit       *int              `json:"limit,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Rules       []Rule            `json:"rules"`
+}
+
+type Rule struct {
+	Record        string            `json:"record,omitempty"`
+	Alert         string            `json:"alert,omitempty"`
+	Expr          string            `json:"expr"`
+	For           string            `json:"for,omitempty"`
+	KeepFiringFor string            `json:"keep_firing_for,omitempty"`
+	Labels        map[string]string `json:"labels,omitempty"`
+	Annotations   map[string]string `json:"annotations,omitempty"`
 }

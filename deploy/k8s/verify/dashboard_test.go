@@ -41,19 +41,7 @@ func TestDashboardChartsOnlyMetricsTheServicesExport(t *testing.T) {
 		t.Fatalf("dashboard has no uid or no panels")
 	}
 
-	var sources strings.Builder
-	for _, pattern := range []string{"shared/src/*.cpp", "shared/src/*/*.cpp", "services/*/src/*.cpp", "services/*/src/*/*.cpp", "services/*/*.cpp"} {
-		files, _ := filepath.Glob(filepath.Join(repo, pattern))
-		for _, f := range files {
-			b, err := os.ReadFile(f)
-			if err == nil {
-				sources.Write(b)
-			}
-		}
-	}
-	if sources.Len() == 0 {
-		t.Skip("no C++ sources next to this module")
-	}
+	sources := cppSources(t)
 	metric := regexp.MustCompile(`spotify_etl_[a-z0-9_]+`)
 	ids := map[int]bool{}
 	used := map[string][]string{}
@@ -81,7 +69,7 @@ func TestDashboardChartsOnlyMetricsTheServicesExport(t *testing.T) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		if !strings.Contains(sources.String(), `"`+n+`"`) {
+		if !strings.Contains(sources, `"`+n+`"`) {
 			t.Errorf("metric %s (panels %q) is exported by no service", n, used[n])
 		}
 	}
@@ -95,4 +83,28 @@ func TestDashboardChartsOnlyMetricsTheServicesExport(t *testing.T) {
 	if !strings.Contains(string(data), "kafka_consumergroup_lag") {
 		t.Errorf("the dashboard does not chart the consumer lag (kafka_consumergroup_lag)")
 	}
+}
+
+// cppSources is the text of the services' C++ sources, where every metric they
+// export is registered by name as a string literal.
+func cppSources(t *testing.T) string {
+	t.Helper()
+	repo, err := filepath.Abs(filepath.Join("..", "..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sources strings.Builder
+	for _, pattern := range []string{"shared/src/*.cpp", "shared/src/*/*.cpp", "services/*/src/*.cpp", "services/*/src/*/*.cpp", "services/*/*.cpp"} {
+		files, _ := filepath.Glob(filepath.Join(repo, pattern))
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err == nil {
+				sources.Write(b)
+			}
+		}
+	}
+	if sources.Len() == 0 {
+		t.Skip("no C++ sources next to this module")
+	}
+	return sources.String()
 }

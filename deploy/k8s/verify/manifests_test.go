@@ -26,6 +26,7 @@ const componentHost = "overlays/local"
 var componentChecks = map[string]func(t *testing.T, objs *Objects){
 	"components/keda-transformer-lag":      checkKEDAComponent,
 	"components/prometheus-servicemonitor": checkServiceMonitorComponent,
+	"components/prometheus-rules":          checkPrometheusRulesComponent,
 }
 
 func TestEveryKustomizationRendersAndDecodesStrictly(t *testing.T) {
