@@ -84,9 +84,9 @@ struct EngineProcess::Host {
     dead = true;
     if (reaped_ || pid <= 0) return;
     int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid) {  // it ended first: that is its story
+    if (::waitpid(pid, &status, WNOHANG) == pid) {  // it ended: by itself, or by an earlier kill of ours
       reaped_ = true;
-      how_ = describe_end(status, nullptr);
+      how_ = describe_end(status, killed_for_);
       return;
     }
     ::kill(pid, SIGKILL);
