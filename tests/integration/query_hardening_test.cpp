@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <memory>
 #include <regex>
 #include <set>
 #include <thread>
@@ -12,6 +13,7 @@
 #include "../unit/cataloger/cataloger_fixtures.h"
 #include "child_process.h"
 #include "etl/http_client.h"
+#include "raw_http.h"
 #include "test_support.h"
 
 namespace etl {
@@ -145,6 +147,37 @@ TEST_F(QueryHardening, TimeoutIsCappedQueueIsBoundedAndCancelIsImmediate) {
     EXPECT_TRUE(wait_until([&] { return call("GET", base_ + "/v1/query/" + id).json()["state"] == "CANCELLED"; }, 5s)) << id;
   EXPECT_LT(std::chrono::steady_clock::now() - before, 5s) << "cancel interrupts the engine at once";
   EXPECT_EQ(query({{"sql", "SELECT 7 AS x"}}).json()["rows"][0][0], 7) << "the workers are free again";
+}
+
+// A blocking query nobody waits for any more is cancelled at once: both
+// workers held by queries of 60 s whose clients left are free for the next one.
+TEST_F(QueryHardening, ABlockingQueryWhoseClientClosesItsConnectionIsCancelled) {
+  const auto cancelled_so_far = [] {
+    std::smatch m;
+    const std::string metrics = call("GET", base_ + "/metrics").body;
+    static const std::regex line(R"re(spotify_etl_cataloger_queries_total\{state="CANCELLED"\} (\d+))re");
+    return std::regex_search(metrics, m, line) ? std::stoi(m[1]) : 0;
+  };
+  const int before = cancelled_so_far();
+  const int port = std::stoi(base_.substr(base_.rfind(':') + 1));
+  std::vector<std::unique_ptr<testing::RawConnection>> clients;
+  for (int i = 0; i < 2; ++i) {
+    const std::string body =
+        nlohmann::json({{"sql", "SELECT count(*) AS n FROM range(1000000000000) t(i) WHERE i % 7 = 4 AND " +
+                                    std::to_string(i) + " = " + std::to_string(i)},
+                        {"timeout_ms", 60000}})
+            .dump();
+    clients.push_back(std::make_unique<testing::RawConnection>(port));
+    ASSERT_TRUE(clients.back()->send("POST /v1/query HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                                     "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body));
+  }
+  EXPECT_TRUE(clients[0]->read_response(1500ms).empty()) << "the query runs, the client waits";
+  clients.clear();  // both clients go away (their FIN)
+  const auto gone = std::chrono::steady_clock::now();
+  auto next = query({{"sql", "SELECT 7 AS x"}});
+  EXPECT_EQ(next.status, 200) << next.body;
+  EXPECT_LT(std::chrono::steady_clock::now() - gone, 10s) << "the workers were freed, not held to the 60 s timeout";
+  EXPECT_TRUE(wait_until([&] { return cancelled_so_far() == before + 2; }, 5s)) << cancelled_so_far() - before;
 }
 
 // Item 5: stored result CSVs stay within ETL_QUERY_RESULTS_MAX_BYTES (in 4 KiB blocks), oldest evicted first.

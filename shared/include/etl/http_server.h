@@ -34,6 +34,7 @@ struct Request {
   std::multimap<std::string, std::string> headers; // as received (httplib compares names case-insensitively)
   std::string body;
   std::string remote_addr;                         // the peer's IP address (fair sharing between clients)
+  int connection = -1;                             // the connection's socket while the request is answered; -1: none
 
   std::optional<std::string> query_param(const std::string& name) const;
   std::string header(const std::string& name) const;  // "" when absent; case-insensitive
@@ -41,6 +42,12 @@ struct Request {
   // its most specific matching range (type/subtype, type/*, */*), 1 when
   // there is no Accept header, 0 when nothing matches or q=0.
   double quality(std::string_view media_type) const;
+  // Whether the client has closed its end of the connection (its FIN, or a
+  // reset, has arrived), for a handler that waits: nobody will read the answer.
+  // HTTP clients do not half-close in practice, so, as nginx (499) and Go's
+  // net/http (the request's context) do, a FIN is taken as the client gone.
+  // Does not read or wait. False for a Request not taken from a connection.
+  bool client_gone() const;
 };
 
 struct Response {

@@ -47,6 +47,7 @@ Request convert(const httplib::Request& req, std::vector<std::string> params, st
   for (const auto& [k, v] : req.headers) r.headers.emplace(k, v);
   r.body = std::move(body);
   r.remote_addr = req.remote_addr;
+  r.connection = Listener::connection();
   return r;
 }
 

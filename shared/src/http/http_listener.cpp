@@ -250,6 +250,8 @@ httplib::Stream& Listener::stream() { return *current_stream; }
 
 bool Listener::head_too_large() { return current_stream && current_stream->head_too_large(); }
 
+int Listener::connection() { return current_stream ? current_stream->socket() : -1; }
+
 bool Listener::process_and_close_socket(socket_t sock) {
   using std::chrono::seconds, std::chrono::microseconds;
   ConnectionStream stream(sock, seconds(read_timeout_sec_) + microseconds(read_timeout_usec_),

@@ -119,6 +119,8 @@ class Listener final : public httplib::Server {
   static httplib::Stream& stream();
   // Whether this thread's request was cut at a bound of ConnectionStream's.
   static bool head_too_large();
+  // The socket of the connection this thread answers; -1 outside one.
+  static int connection();
 
  private:
   bool process_and_close_socket(socket_t sock) override;

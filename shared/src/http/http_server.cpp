@@ -9,6 +9,7 @@
 
 #include "etl/ascii.h"
 #include "etl/log.h"
+#include "etl/peer.h"
 #include "http_framing.h"
 #include "http_impl.h"
 
@@ -19,6 +20,8 @@ std::optional<std::string> Request::query_param(const std::string& name) const {
   if (it == query.end()) return std::nullopt;
   return it->second;
 }
+
+bool Request::client_gone() const { return connection >= 0 && peer_closed(connection); }
 
 std::string Request::header(const std::string& name) const {
   for (const auto& [k, v] : headers) {

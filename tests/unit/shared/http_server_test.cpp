@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <memory>
+
+#include "raw_http.h"
 #include "test_support.h"
 
 #include <arpa/inet.h>
@@ -17,7 +21,7 @@ using etl::testing::call;
 
 class HttpServerTest : public ::testing::Test {
  protected:
-  void start(const std::string& token = {}) {
+  void start(const std::string& token = {}, const std::function<void(http::Server&)>& more_routes = {}) {
     http::ServerOptions o;
     o.service = "test";
     o.address = {"127.0.0.1", 0};
@@ -34,6 +38,7 @@ class HttpServerTest : public ::testing::Test {
       return http::json_response(200, {{"id", req.params[0]}});
     });
     server_->get("/v1/boom", [](const http::Request&) -> http::Response { throw std::runtime_error("bug"); });
+    if (more_routes) more_routes(*server_);
     server_->add_readiness_check("store", [this] { return ready_ ? Status{} : make_error(Errc::unavailable, "store down"); });
     ASSERT_TRUE(server_->start().ok());
     base_ = server_->base_url();
@@ -147,6 +152,33 @@ TEST_F(HttpServerTest, APostWithoutContentLengthHasAnEmptyBodyAndAnswersAtOnce) 
   ASSERT_GT(n, 0) << "no answer within 5 s: the server waited for a body that never comes";
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
   EXPECT_EQ(std::string(buf).rfind("HTTP/1.1 200", 0), 0u) << buf;
+}
+
+// What a handler that waits sees of its client: there while connected, gone
+// once the client has closed its end (before it read the answer).
+TEST_F(HttpServerTest, AHandlerSeesWhetherItsClientHasGone) {
+  struct Seen {
+    std::atomic<int> there{-1}, gone{-1};
+  };
+  auto seen = std::make_shared<Seen>();  // the handler's, should it outlive a failed test
+  start({}, [seen](http::Server& server) {
+    server.get("/v1/wait", [seen](const http::Request& req) {
+      seen->there = req.client_gone() ? 0 : 1;
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      while (!req.client_gone() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      seen->gone = req.client_gone() ? 1 : 0;
+      return http::json_response(200, {{"ok", true}});
+    });
+  });
+  testing::RawConnection client(server_->port());
+  ASSERT_TRUE(client.connected() && client.send("GET /v1/wait HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  ASSERT_TRUE(testing::wait_until([&] { return seen->there != -1; }, std::chrono::seconds(5)));
+  EXPECT_EQ(seen->there, 1) << "connected: not gone";
+  client.close();
+  ASSERT_TRUE(testing::wait_until([&] { return seen->gone != -1; }, std::chrono::seconds(10)));
+  EXPECT_EQ(seen->gone, 1) << "closed: gone, well before the handler's 5 s";
+  EXPECT_FALSE(http::Request{}.client_gone()) << "a Request not from a connection";
 }
 
 TEST_F(HttpServerTest, StartFailsCleanlyWhenThePortIsTaken) {

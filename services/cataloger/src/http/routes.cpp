@@ -1,8 +1,10 @@
 #include "routes.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "etl/dates.h"
+#include "etl/log.h"
 #include "value_json.h"
 
 namespace etl::cataloger {
@@ -28,6 +30,27 @@ http::Response failed_query(const QueryStatus& s) {
   if (s.state == QueryState::running || s.state == QueryState::queued) e = make_error(Errc::timeout, "the query did not stop in time");
   e.message += " (query_id " + s.query_id + ")";
   return http::error_response(e);
+}
+
+// How often a blocking POST /v1/query looks whether its client is still there.
+constexpr std::chrono::milliseconds kClientCheck{250};
+
+// A blocking POST /v1/query's wait, in slices: a query whose client has closed
+// its connection is cancelled then, so its worker is free at once rather than
+// at its timeout (the PostgreSQL endpoint does the same for its clients).
+Result<QueryStatus> wait_while_client_stays(QueryEngine& engine, const http::Request& req, const std::string& id,
+                                            std::chrono::milliseconds max_wait) {
+  const auto deadline = std::chrono::steady_clock::now() + max_wait;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto status = engine.wait(id, std::clamp(left, std::chrono::milliseconds(0), kClientCheck));
+    if (!status || is_terminal(status->state) || left <= kClientCheck) return status;
+    if (req.client_gone()) {
+      log::info("query cancelled: its client closed the connection", {{"query_id", id}, {"remote", req.remote_addr}});
+      (void)engine.cancel(id);
+      return make_error(Errc::cancelled, "the client closed its connection before the answer; query " + id + " was cancelled");
+    }
+  }
 }
 
 // A full run queue is the client's cue to come back: 429 with Retry-After.
@@ -224,7 +247,7 @@ void install_routes(http::Server& server, Catalog& catalog, QueryEngine& engine)
       response.headers.emplace_back("Location", "/v1/query/" + started->query_id);
       return response;
     }
-    auto done = engine.wait(started->query_id, submission->request.timeout + kStopGrace);
+    auto done = wait_while_client_stays(engine, req, started->query_id, submission->request.timeout + kStopGrace);
     if (!done) return http::error_response(done.error());
     if (done->state != QueryState::succeeded) return failed_query(*done);
     auto page = engine.page(done->query_id, "");

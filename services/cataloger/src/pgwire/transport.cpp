@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstdint>
 
+#include "etl/peer.h"
+
 namespace etl::pgwire {
 namespace {
 
@@ -156,9 +158,6 @@ void Transport::close_tls() noexcept {
   ERR_clear_error();
 }
 
-bool Transport::peer_closed() const noexcept {
-  pollfd p{fd_, POLLRDHUP, 0};
-  return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
-}
+bool Transport::peer_closed() const noexcept { return etl::peer_closed(fd_); }
 
 }  // namespace etl::pgwire
