@@ -344,8 +344,8 @@ void ConnectionWatchdog::scan() {
   }
   for (const auto& [fd, peer] : expired) {
     if (peer_of(fd) != peer) continue;  // closed and reused meanwhile
+    closed_.inc();  // before the client can see the close: a scrape right after it counts it
     ::shutdown(fd, SHUT_RDWR);
-    closed_.inc();
     log::debug("closed a connection that did not send its request in time", {{"remote", peer}});
   }
 }
