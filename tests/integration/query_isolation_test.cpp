@@ -23,23 +23,39 @@ using namespace std::chrono_literals;
 using testing::call;
 using testing::wait_until;
 
-// The children of `parent` (from /proc/<pid>/stat's 4th field).
+// A process's state and parent, from /proc/<pid>/stat's 3rd and 4th fields;
+// state 0 when there is no such process.
+struct ProcStat {
+  char state = 0;
+  pid_t ppid = 0;
+};
+ProcStat proc_stat(const std::string& pid) {
+  std::ifstream in("/proc/" + pid + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ProcStat out;
+  auto close = stat.rfind(')');
+  if (close == std::string::npos) return out;
+  std::istringstream rest(stat.substr(close + 2));
+  rest >> out.state >> out.ppid;
+  return out;
+}
+
+// The children of `parent` that have not ended (zombies left out).
 std::vector<pid_t> children_of(pid_t parent) {
   std::vector<pid_t> out;
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
     const std::string name = entry.path().filename();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(entry.path() / "stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto close = stat.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(stat.substr(close + 2));
-    char state = 0;
-    pid_t ppid = 0;
-    rest >> state >> ppid;
-    if (ppid == parent && state != 'Z') out.push_back(static_cast<pid_t>(std::stol(name)));
+    const ProcStat stat = proc_stat(name);
+    if (stat.ppid == parent && stat.state != 0 && stat.state != 'Z') out.push_back(static_cast<pid_t>(std::stol(name)));
   }
   return out;
+}
+
+// SIGSTOP, which takes effect asynchronously: true once `pid` is seen stopped.
+bool stop_process(pid_t pid) {
+  return ::kill(pid, SIGSTOP) == 0 &&
+         wait_until([&] { return proc_stat(std::to_string(pid)).state == 'T'; }, 5s, 5ms);
 }
 
 // A /proc/<pid>/status field in bytes (VmHWM, VmRSS); 0 when unreadable.
@@ -216,7 +232,8 @@ TEST_F(QueryIsolation, AStoppedEngineProcessHoldsAQueryNoLongerThanItsTimeout) {
     ASSERT_EQ(call("GET", base_ + "/readyz").status, 200) << process_->log();
     pid_t stopped = engine_pid();
     ASSERT_NE(stopped, 0);
-    ASSERT_EQ(::kill(stopped, SIGSTOP), 0);
+    ASSERT_TRUE(stop_process(stopped)) << "round " << round << ": child " << stopped << " is not stopped but '"
+                                       << proc_stat(std::to_string(stopped)).state << "'";
     auto started = std::chrono::steady_clock::now();
     auto r = query({{"sql", "SELECT count(*) AS n FROM songs_data"}, {"timeout_ms", 500}});
     auto took = std::chrono::steady_clock::now() - started;
@@ -244,7 +261,7 @@ TEST_F(QueryIsolation, TheReplyWaitIsASettingTheLogNamesWhenItKillsTheChild) {
   ASSERT_TRUE(wait_until([&] { return call("GET", base + "/readyz").status == 200; }, 30s, 50ms)) << own->log();
   auto kids = children_of(own->pid());
   ASSERT_EQ(kids.size(), 1u);
-  ASSERT_EQ(::kill(kids[0], SIGSTOP), 0);
+  ASSERT_TRUE(stop_process(kids[0]));
   auto started = std::chrono::steady_clock::now();
   auto ready = call("GET", base + "/readyz");
   auto took = std::chrono::steady_clock::now() - started;
@@ -304,7 +321,7 @@ class EngineProcessStalls : public ::testing::Test {
     const pid_t stopped = engine_->child_pid();
     ASSERT_NE(stopped, 0);
     const double stuck = stuck_count();
-    ASSERT_EQ(::kill(stopped, SIGSTOP), 0);
+    ASSERT_TRUE(stop_process(stopped));
     auto started = std::chrono::steady_clock::now();
     request();
     EXPECT_LT(std::chrono::steady_clock::now() - started, 8s);
