@@ -10,6 +10,15 @@
 namespace etl {
 namespace {
 
+// Each setting's value is refused alone, with a one-line error that starts with its name.
+void expect_each_refused_by_name(const std::vector<std::pair<std::string, std::string>>& settings) {
+  for (const auto& [name, value] : settings) {
+    auto bad = load_config({{name, value}});
+    ASSERT_FALSE(bad.ok()) << name << "=" << value;
+    EXPECT_EQ(bad.error().message.rfind(name, 0), 0u) << bad.error().message;
+  }
+}
+
 TEST(Config, DefaultsMatchTheContract) {
   auto cfg = load_config({});
   ASSERT_TRUE(cfg.ok()) << cfg.error().message;
@@ -236,16 +245,12 @@ TEST(QueryConfig, LimitsParseWithSizeSuffixesAndBadValuesNameTheVariable) {
   EXPECT_EQ(defaults.query_memory_limit, 0u) << "0 = from the cgroup";
   EXPECT_EQ(defaults.query_max_timeout.count(), 300000);
   EXPECT_EQ(defaults.query_resident_bytes, 256ull << 20);
-  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{{"ETL_QUERY_MEMORY_LIMIT", "lots"},
-                                                                      {"ETL_QUERY_RESIDENT_BYTES", "-1"},
-                                                                      {"ETL_QUERY_MEMORY_LIMIT", "1K"},
-                                                                      {"ETL_QUERY_MAX_TIMEOUT_MS", "7200000"},
-                                                                      {"ETL_QUERY_MAX_QUEUED", "0"},
-                                                                      {"ETL_QUERY_S3_METADATA_CACHE", "yes"}}) {
-    auto bad = load_config({{name, value}});
-    ASSERT_FALSE(bad.ok()) << name << "=" << value;
-    EXPECT_EQ(bad.error().message.rfind(name, 0), 0u) << bad.error().message;
-  }
+  expect_each_refused_by_name({{"ETL_QUERY_MEMORY_LIMIT", "lots"},
+                               {"ETL_QUERY_RESIDENT_BYTES", "-1"},
+                               {"ETL_QUERY_MEMORY_LIMIT", "1K"},
+                               {"ETL_QUERY_MAX_TIMEOUT_MS", "7200000"},
+                               {"ETL_QUERY_MAX_QUEUED", "0"},
+                               {"ETL_QUERY_S3_METADATA_CACHE", "yes"}});
   EXPECT_FALSE(parse_byte_size("99999999999T"));
   EXPECT_EQ(parse_byte_size("7").value(), 7u);
 }
@@ -265,15 +270,10 @@ TEST(QueryConfig, TheEngineProcessWaitsAreSettingsWithinBounds) {
   EXPECT_EQ(cfg->query_process_start_timeout.count(), 300000);
   EXPECT_EQ(cfg->query_process_sync_timeout.count(), 600000);
   EXPECT_EQ(cfg->query_process_reply_timeout.count(), 2500);
-  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
-           {"ETL_QUERY_PROCESS_START_TIMEOUT_MS", "999"},
-           {"ETL_QUERY_PROCESS_SYNC_TIMEOUT_MS", "3600001"},
-           {"ETL_QUERY_PROCESS_REPLY_TIMEOUT_MS", "99"},
-           {"ETL_QUERY_PROCESS_REPLY_TIMEOUT_MS", "10s"}}) {
-    auto bad = load_config({{name, value}});
-    ASSERT_FALSE(bad.ok()) << name << "=" << value;
-    EXPECT_EQ(bad.error().message.rfind(name, 0), 0u) << bad.error().message;
-  }
+  expect_each_refused_by_name({{"ETL_QUERY_PROCESS_START_TIMEOUT_MS", "999"},
+                               {"ETL_QUERY_PROCESS_SYNC_TIMEOUT_MS", "3600001"},
+                               {"ETL_QUERY_PROCESS_REPLY_TIMEOUT_MS", "99"},
+                               {"ETL_QUERY_PROCESS_REPLY_TIMEOUT_MS", "10s"}});
 }
 
 }  // namespace
