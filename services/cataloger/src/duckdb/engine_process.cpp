@@ -82,13 +82,7 @@ struct EngineProcess::Host {
   void kill(const char* why = nullptr) noexcept {
     std::lock_guard lock(end_mutex_);
     dead = true;
-    if (reaped_ || pid <= 0) return;
-    int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid) {  // it ended: by itself, or by an earlier kill of ours
-      reaped_ = true;
-      how_ = describe_end(status, killed_for_);
-      return;
-    }
+    if (reaped_ || pid <= 0 || reap_if_ended()) return;  // ended: by itself, or by an earlier kill of ours
     ::kill(pid, SIGKILL);
     if (!killed_for_) killed_for_ = why;
   }
@@ -117,11 +111,8 @@ struct EngineProcess::Host {
   bool ended() {
     std::lock_guard lock(end_mutex_);
     if (reaped_ || pid <= 0) return true;
-    int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) != pid) return false;
-    reaped_ = true;
+    if (!reap_if_ended()) return false;
     dead = true;
-    how_ = describe_end(status, killed_for_);
     return true;
   }
   void close_control() {
@@ -130,6 +121,14 @@ struct EngineProcess::Host {
   }
 
  private:
+  // With end_mutex_ held: reaps it if it has ended (no wait), and tells how.
+  bool reap_if_ended() {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) != pid) return false;
+    reaped_ = true;
+    how_ = describe_end(status, killed_for_);
+    return true;
+  }
   std::mutex end_mutex_;
   bool reaped_ = false;
   std::string how_;
