@@ -251,6 +251,81 @@ class DashboardWithoutToken(BrowserCase):
         page.wait_for_function("() => document.getElementById('console-error').textContent.includes('no_such_table')")
         self.shot(page, "console-error.png")
 
+    # Interruptible, and minutes long here: it only ends early when it is cancelled
+    # (or at the console's default timeout, 30 s, far past what the tests wait).
+    LONG_SQL = "SELECT sum(x) AS s FROM range(1000000000000) t(x)"
+
+    def cancelled_queries(self):
+        status, _, body = self.demo.request("GET", "/metrics", accept="text/plain")
+        self.assertEqual(status, 200)
+        found = re.search(r'^spotify_etl_cataloger_queries_total\{state="CANCELLED"\} (\S+)$', body.decode(), re.M)
+        return float(found.group(1)) if found else 0.0
+
+    def start_long_query(self, page):
+        """Runs LONG_SQL from the console; returns once the cataloger has had it a while."""
+        page.fill("#sql", self.LONG_SQL)
+        with page.expect_request(lambda r: r.method == "POST" and "/v1/query" in r.url and
+                                 self.LONG_SQL in (r.post_data or "")):
+            page.click("#run")
+        time.sleep(1.0)  # on the cataloger's side: received, started, past its first check of the client
+        self.assertEqual(page.locator("#console-grid").get_attribute("data-state"), "loading")
+
+    def assert_cancelled_since(self, before, why):
+        deadline = time.monotonic() + 5  # the route checks every 250 ms; the query itself would run for 30 s
+        while time.monotonic() < deadline and self.cancelled_queries() < before + 1:
+            time.sleep(0.05)
+        self.assertEqual(self.cancelled_queries(), before + 1, why)
+
+    def test_stop_cancels_the_running_query_on_the_cataloger(self):
+        page, rec, _ = self.open_dashboard()
+        self.assertTrue(page.locator("#stop").is_disabled())
+        before = self.cancelled_queries()
+        self.start_long_query(page)
+        self.assertTrue(page.locator("#stop").is_enabled())
+        page.click("#stop")
+        page.wait_for_selector("#console-grid[data-state='stopped']", state="attached", timeout=10000)
+        self.assertIn("stopped", page.locator("#console-meta").inner_text())
+        self.assertFalse(page.locator("#console-error").is_visible())
+        self.assertTrue(page.locator("#stop").is_disabled())
+        self.assert_cancelled_since(before, "Stop closed the request, but the cataloger did not cancel its query")
+        self.shot(page, "console-stopped.png")
+        self.assertEqual(rec.errors, [])
+
+    def test_a_new_run_replaces_the_one_still_running(self):
+        page, _, _ = self.open_dashboard()
+        before = self.cancelled_queries()
+        self.start_long_query(page)
+        page.fill("#sql", "SELECT 42 AS answer")
+        page.click("#run")
+        page.wait_for_selector("#console-grid[data-state='ok']", state="attached", timeout=30000)
+        self.assertEqual(page.locator("#console-grid tbody td").all_inner_texts(), ["42"])
+        self.assert_cancelled_since(before, "the replaced run's query was left running")
+        self.assertTrue(page.locator("#stop").is_disabled())
+        self.assertEqual(page.locator("#console-grid").get_attribute("data-state"), "ok")  # not undone by the old run
+
+    def test_closing_the_tab_cancels_its_running_query(self):
+        page, _, _ = self.open_dashboard()
+        before = self.cancelled_queries()
+        self.start_long_query(page)
+        page.close()
+        self.assert_cancelled_since(before, "the tab closed, but the cataloger did not cancel its query")
+
+    def test_a_new_period_aborts_the_panel_queries_of_the_one_before(self):
+        page, _, _ = self.open_dashboard()
+        views = self.demo.get_json("/ui/views.json")["views"]
+        failed = []
+        page.on("requestfailed", lambda r: failed.append((r.method, r.post_data or "", r.failure)))
+        # Two loads in one task: the first one's panel queries are out when the second starts.
+        page.evaluate("""() => { const p = document.getElementById('period');
+                                 for (const v of ['7', '90']) { p.value = v; p.dispatchEvent(new Event('change')); } }""")
+        page.wait_for_selector("body[data-loaded]", state="attached", timeout=90000)
+        queries = [f for f in failed if f[0] == "POST"]
+        self.assertEqual(len(queries), len(views), failed)  # one per saved view, the runs view's among them
+        self.assertTrue(all("ERR_ABORTED" in (f[2] or "") for f in queries), queries)
+        states = page.locator("article.panel").evaluate_all("ps => ps.map(p => p.dataset.state)")
+        self.assertEqual(set(states), {"ok"})
+        self.assertIn("90 days", page.locator("#period option:checked").inner_text())
+
     def test_the_table_browser_shows_columns_and_partitions(self):
         page, _, _ = self.open_dashboard()
         page.click("button[data-table='songs_data']")

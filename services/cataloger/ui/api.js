@@ -32,11 +32,13 @@ async function problem(res) {
 }
 
 // cache: 'no-store' for the API; the dashboard's own versioned files may use the HTTP cache.
-export async function call(method, url, { body, accept = 'application/json', cache = 'no-store' } = {}) {
+// signal: an AbortSignal. Aborting a blocking query's request closes its connection,
+// and the cataloger cancels the query then (so it no longer holds a query worker).
+export async function call(method, url, { body, accept = 'application/json', cache = 'no-store', signal } = {}) {
   const headers = { Accept: accept };
   const t = token();
   if (t) headers.Authorization = `Bearer ${t}`;
-  const init = { method, headers, credentials: 'omit', cache };
+  const init = { method, headers, credentials: 'omit', cache, signal };
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -47,16 +49,16 @@ export async function call(method, url, { body, accept = 'application/json', cac
   return res;
 }
 
-export async function getJson(url, { cache } = {}) {
-  return (await call('GET', url, { cache })).json();
+export async function getJson(url, { cache, signal } = {}) {
+  return (await call('GET', url, { cache, signal })).json();
 }
 
 // One page of a query: {columns, rows, next_token, stats, query_id}. maxAgeS lets the
 // engine answer from a cached result up to that old (never older than the data).
-export async function query(sql, { maxRows = 1000, maxAgeS } = {}) {
+export async function query(sql, { maxRows = 1000, maxAgeS, signal } = {}) {
   const body = { sql, max_rows: maxRows };
   if (maxAgeS !== undefined) body.max_age_s = maxAgeS;
-  return (await call('POST', '../v1/query', { body })).json();
+  return (await call('POST', '../v1/query', { body, signal })).json();
 }
 
 // The whole result as CSV, following X-Next-Token (at most maxPages pages).

@@ -8,6 +8,7 @@ import { renderTables } from './tables.js';
 const $ = (id) => document.getElementById(id);
 let views = null;
 let generation = 0;
+let panelQueries = null;  // AbortController of the latest load's panel queries
 
 function setStatus(text, isError = false) {
   $('status').textContent = text;
@@ -48,6 +49,11 @@ async function loadViews() {
 
 async function load() {
   const mine = ++generation;
+  // The panels of an earlier load are replaced: their queries still out are
+  // aborted, and the cataloger cancels them instead of running them for nobody.
+  if (panelQueries) panelQueries.abort();
+  panelQueries = new AbortController();
+  const { signal } = panelQueries;
   const started = performance.now();
   const period = $('period').value;
   delete document.body.dataset.loaded;
@@ -64,7 +70,7 @@ async function load() {
   try {
     views = views || await loadViews();
     if (mine !== generation) return;
-    jobs = views.map((view) => renderView($(`${view.panel}-panels`), view, period, openInConsole));
+    jobs = views.map((view) => renderView($(`${view.panel}-panels`), view, period, openInConsole, signal));
     jobs.forEach((j) => j.catch(() => {}));  // settled below
     tables = await tablesJob;
   } catch (e) {

@@ -1,9 +1,11 @@
 // The SQL console: run a query, show the first page in a grid, chart it, download it as CSV.
+// Stop (or a new Run) aborts the query's request; the cataloger then cancels the query.
 import { query, queryCsv } from './api.js';
 import { drawChart, fillTable, seriesOf } from './charts.js';
 
 const $ = (id) => document.getElementById(id);
 let lastPage = null;
+let running = null;  // AbortController of the query in flight
 
 function setError(message) {
   $('console-error').hidden = !message;
@@ -25,20 +27,36 @@ function drawQuickChart() {
 
 export async function runConsole(onAuth) {
   const sql = $('sql').value;
+  if (running) running.abort('superseded');  // its answer would be for SQL no longer shown
+  const mine = new AbortController();
+  running = mine;
+  $('stop').disabled = false;
   setError('');
   $('console-meta').textContent = 'running…';
   $('console-grid').dataset.state = 'loading';
   try {
-    lastPage = await query(sql);
+    lastPage = await query(sql, { signal: mine.signal });
   } catch (e) {
+    // Aborted, the request rejects with the reason given to abort().
+    if (mine.signal.aborted && mine.signal.reason === 'superseded') return;  // the newer run owns the console
     lastPage = null;
-    $('console-meta').textContent = '';
-    $('console-grid').dataset.state = 'error';
     $('console-grid').replaceChildren();
-    setError(e.message);
     drawQuickChart();
-    onAuth(e);
+    if (mine.signal.aborted) {
+      $('console-meta').textContent = 'stopped (the query was cancelled)';
+      $('console-grid').dataset.state = 'stopped';
+    } else {
+      $('console-meta').textContent = '';
+      $('console-grid').dataset.state = 'error';
+      setError(e.message);
+      onAuth(e);
+    }
     return;
+  } finally {
+    if (running === mine) {
+      running = null;
+      $('stop').disabled = true;
+    }
   }
   const s = lastPage.stats || {};
   $('console-meta').textContent = `${lastPage.rows.length} rows${lastPage.next_token ? ' (first page; the CSV has all)' : ''}` +
@@ -46,6 +64,10 @@ export async function runConsole(onAuth) {
   fillTable($('console-grid'), lastPage.columns, lastPage.rows);
   $('console-grid').dataset.state = 'ok';
   drawQuickChart();
+}
+
+export function stopConsole() {
+  if (running) running.abort('stopped');
 }
 
 export async function downloadCsv(onAuth) {
@@ -68,6 +90,7 @@ export async function downloadCsv(onAuth) {
 
 export function installConsole(onAuth) {
   $('run').addEventListener('click', () => runConsole(onAuth));
+  $('stop').addEventListener('click', stopConsole);
   $('csv').addEventListener('click', () => downloadCsv(onAuth));
   $('chart-kind').addEventListener('change', drawQuickChart);
   $('sql').addEventListener('keydown', (e) => {

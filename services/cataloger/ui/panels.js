@@ -25,9 +25,9 @@ export function runRows(runs, page) {
   ]);
 }
 
-async function fetchRuns(sql) {
-  const [runs, page] = await Promise.all([getJson(`../v1/pipeline/runs?limit=${RUNS_SHOWN}`),
-                                          query(sql, { maxAgeS: PANEL_MAX_AGE_S })]);
+async function fetchRuns(sql, signal) {
+  const [runs, page] = await Promise.all([getJson(`../v1/pipeline/runs?limit=${RUNS_SHOWN}`, { signal }),
+                                          query(sql, { maxAgeS: PANEL_MAX_AGE_S, signal })]);
   return { runs: runs.runs, page };
 }
 
@@ -100,7 +100,8 @@ function showError(panel, body, error) {
 }
 
 // Renders one view; returns the promise of its query (rejected on 401 so the caller asks for a token).
-export async function renderView(container, view, period, openInConsole) {
+// signal aborts the query (a newer load replaced this panel).
+export async function renderView(container, view, period, openInConsole, signal) {
   const sql = viewSql(view, period);
   const wide = view.chart === 'table' || view.chart === 'runs';
   const { panel, body, open } = panelShell(container, view.id, view.title, view.description, wide);
@@ -109,8 +110,8 @@ export async function renderView(container, view, period, openInConsole) {
   let page;
   let runs;
   try {
-    if (view.chart === 'runs') ({ runs, page } = await fetchRuns(sql));
-    else page = await query(sql, { maxAgeS: PANEL_MAX_AGE_S });
+    if (view.chart === 'runs') ({ runs, page } = await fetchRuns(sql, signal));
+    else page = await query(sql, { maxAgeS: PANEL_MAX_AGE_S, signal });
   } catch (e) {
     showError(panel, body, e);
     throw e;
