@@ -1,5 +1,6 @@
 // The request path: every request is routed, checked and answered in
-// httplib's pre-routing hook, before httplib reads any body; only a POST that
+// httplib's pre-routing hook (for one with Expect: 100-continue, before the 100),
+// before httplib reads any body; only a POST that
 // passed every check has its body read, up to the limit (httplib's content
 // reader, or framing::read_chunked for a chunked one). A request whose length
 // is unclear (http_framing.h) is refused first. Answers that leave a body
@@ -27,6 +28,7 @@ struct RequestState {
   bool close_after = false;  // a body was left unread
   const httplib::Request* request = nullptr;
   std::string accept_encoding;  // the client's, hidden from httplib until the body is known
+  bool let_through = false;     // pre_routing passed it already, for its Expect: 100-continue
 };
 thread_local RequestState current;
 
@@ -96,6 +98,10 @@ Response Server::Impl::run(const Route& route, Request request) {
 }
 
 httplib::Server::HandlerResponse Server::Impl::pre_routing(const httplib::Request& req, httplib::Response& res) {
+  if (current.let_through && current.request == &req) {  // checked before its 100 (Continue): the body comes next
+    current.let_through = false;
+    return httplib::Server::HandlerResponse::Unhandled;
+  }
   current = RequestState{std::chrono::steady_clock::now(), &kUnmatched, {}, req.remote_addr + ":" + std::to_string(req.remote_port),
                          false, &req, req.get_header_value("Accept-Encoding")};
   const bool body = has_body(req);
@@ -302,6 +308,15 @@ void Server::Impl::install() {
   const auto max = static_cast<std::size_t>(options.http.max_connections);
   server.new_task_queue = [this, max] { return new ConnectionPool(max, stopping, *connections); };
   server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) { return pre_routing(req, res); });
+  // Expect: 100-continue (curl sends it with bodies over 1 MiB): the client waits
+  // to send its body until it hears 100. A request its head already refuses (too
+  // large, no token, no such endpoint, not JSON) gets its answer instead, so the
+  // body is never sent (RFC 9110 10.1.1); httplib asks this before pre-routing.
+  server.set_expect_100_continue_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (pre_routing(req, res) == httplib::Server::HandlerResponse::Handled) return res.status;
+    current.let_through = true;
+    return 100;
+  });
   server.Post(".*", [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
     read_body(req, res, reader);
   });

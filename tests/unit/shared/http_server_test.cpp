@@ -181,6 +181,45 @@ TEST_F(HttpServerTest, AHandlerSeesWhetherItsClientHasGone) {
   EXPECT_FALSE(http::Request{}.client_gone()) << "a Request not from a connection";
 }
 
+// Expect: 100-continue: a request refused on its head gets its answer in place of
+// the 100, and the connection ends, so its body is never sent; one that passes
+// gets the 100, then its answer once the body came, and its connection goes on.
+TEST_F(HttpServerTest, ExpectContinueIsAnsweredWithTheRefusalBeforeTheBodyIsSent) {
+  start("t0ken");
+  const std::string expect = "Host: 127.0.0.1\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n";
+  const std::string token = "Authorization: Bearer t0ken\r\n";
+  const struct {
+    std::string head;
+    int status;
+  } refused[] = {
+      {"POST /v1/echo HTTP/1.1\r\n" + expect + token + "Content-Length: 4096\r\n\r\n", 413},
+      {"POST /v1/echo HTTP/1.1\r\n" + expect + "Content-Length: 7\r\n\r\n", 401},
+      {"POST /v1/nothing HTTP/1.1\r\n" + expect + token + "Content-Length: 7\r\n\r\n", 404},
+      {"POST /v1/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nExpect: 100-continue\r\n" + token +
+           "Content-Length: 7\r\n\r\n",
+       415},
+  };
+  for (const auto& c : refused) {
+    testing::RawConnection client(server_->port());
+    ASSERT_TRUE(client.connected() && client.send(c.head));
+    auto r = client.read_response();
+    EXPECT_EQ(testing::RawConnection::status_of(r), c.status) << c.head << "\n->\n" << r;
+    EXPECT_EQ(testing::RawConnection::header_of(r, "Connection"), "close") << r;
+    EXPECT_TRUE(client.wait_closed(std::chrono::seconds(5))) << "the unsent body must not be awaited";
+  }
+
+  testing::RawConnection client(server_->port());
+  ASSERT_TRUE(client.connected() && client.send("POST /v1/echo HTTP/1.1\r\n" + expect + token + "Content-Length: 7\r\n\r\n"));
+  EXPECT_EQ(client.read_response(), "HTTP/1.1 100 Continue\r\n\r\n");
+  ASSERT_TRUE(client.send("{\"a\":1}"));
+  auto echoed = client.read_response();
+  ASSERT_EQ(testing::RawConnection::status_of(echoed), 200) << echoed;
+  EXPECT_EQ(echoed.substr(echoed.find("\r\n\r\n") + 4), "{\"a\":1}");
+  ASSERT_TRUE(client.send("GET /v1/items/known HTTP/1.1\r\nHost: 127.0.0.1\r\n" + token + "\r\n"));
+  auto next = client.read_response();
+  EXPECT_EQ(testing::RawConnection::status_of(next), 200) << "the connection goes on after it: " << next;
+}
+
 TEST_F(HttpServerTest, StartFailsCleanlyWhenThePortIsTaken) {
   start();
   http::ServerOptions o;
