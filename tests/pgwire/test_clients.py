@@ -206,6 +206,19 @@ class Psycopg(unittest.TestCase):
     def tearDown(self):
         self.conn.close()
 
+    def test_libpq_asking_for_a_newer_protocol_is_negotiated_down_to_3_0(self):
+        # libpq 18 (psycopg's wheel) asks for 3.2 with max_protocol_version=latest;
+        # the server's NegotiateProtocolVersion must name 3.0 as a whole version.
+        self.assertGreaterEqual(psycopg.pq.version(), 180000, "this test needs libpq 18 or later")
+        for extra in (" max_protocol_version=latest", " min_protocol_version=3.0 max_protocol_version=3.2"):
+            with self.subTest(extra=extra), psycopg.connect(dsn() + extra, connect_timeout=10, autocommit=True) as conn:
+                self.assertEqual(conn.info.pgconn.protocol_version, 3)
+                self.assertEqual(conn.execute("SELECT count(*) FROM songs_data").fetchone()[0],
+                                 http_query("SELECT count(*) FROM songs_data")["rows"][0][0])
+        with self.assertRaises(psycopg.OperationalError) as e:  # a client that needs 3.2 is told the server's version
+            psycopg.connect(dsn() + " min_protocol_version=3.2", connect_timeout=10)
+        self.assertIn("3.0", str(e.exception))
+
     def test_parameters_are_bound_as_literals(self):
         sql = "SELECT count(*) FROM songs_data WHERE popularity >= {} AND song_name <> {}"
         want = http_query(sql.format(10, "'x'' OR ''1''=''1'"))["rows"][0][0]

@@ -21,8 +21,8 @@ std::string be32(std::int32_t v) {
   return out;
 }
 
-std::string startup_packet() {
-  std::string body = be32(196608) + std::string("user\0bi\0database\0spotify\0\0", 26);
+std::string startup_packet(std::int32_t version = 196608, const std::string& more_params = "") {
+  std::string body = be32(version) + std::string("user\0bi\0database\0spotify\0", 25) + more_params + std::string(1, '\0');
   return be32(static_cast<std::int32_t>(body.size() + 4)) + body;
 }
 
@@ -94,6 +94,31 @@ SessionLimits short_timeouts() {
   limits.read_timeout = std::chrono::seconds(1);
   limits.idle_timeout = std::chrono::seconds(1);
   return limits;
+}
+
+// NegotiateProtocolVersion ('v'), first and as PostgreSQL sends it: for a newer
+// minor version or unknown _pq_ options, naming the whole version the connection
+// speaks (3.0; libpq 18 takes a bare 0 for pre-3.0 and fails) and those options.
+TEST(PgSession, ANewerMinorVersionOrUnknownOptionIsNegotiatedTo30) {
+  const std::string v30 = be32(196608);
+  const struct {
+    std::int32_t version;
+    std::string params;
+    std::string negotiation;  // "" when none is due
+  } cases[] = {
+      {196610, "", message('v', v30 + be32(0))},                                             // 3.2, libpq 18's latest
+      {196608, std::string("_pq_.x\0y\0", 9), message('v', v30 + be32(1) + "_pq_.x" + '\0')},  // an option at 3.0
+      {196610, std::string("_pq_.a\0b\0", 9), message('v', v30 + be32(1) + "_pq_.a" + '\0')},
+      {196608, "", ""},
+  };
+  for (const auto& c : cases) {
+    ServedSession session(short_timeouts());
+    session.send(startup_packet(c.version, c.params));
+    session.close_write();
+    const std::string got = session.read_until_closed(5);
+    const std::string want = c.negotiation + message('R', be32(0));  // then AuthenticationOk
+    EXPECT_EQ(got.substr(0, want.size()), want) << "version " << c.version;
+  }
 }
 
 TEST(PgSession, AHalfSentMessageEndsWithTheReadTimeoutNotTheIdleOne) {

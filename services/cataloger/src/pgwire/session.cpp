@@ -109,12 +109,16 @@ Status Session::startup() {
     if ((packet->version >> 16) != 3)
       return fatal("0A000", "unsupported frontend protocol " + std::to_string(packet->version >> 16) + "." +
                                 std::to_string(packet->version & 0xffff) + ": server supports 3.0");
-    if ((packet->version & 0xffff) != 0) {
-      std::vector<std::string> unknown;
-      for (const auto& [k, v] : packet->params)
-        if (k.rfind("_pq_.", 0) == 0) unknown.push_back(k);
+    // NegotiateProtocolVersion, as PostgreSQL sends it: for a newer minor version
+    // (libpq 18 asks for 3.2 with max_protocol_version=latest) or protocol options
+    // (_pq_.*) this server does not know. Its version is the whole number the
+    // connection will speak, 3.0, not the minor alone: libpq refuses 0 as pre-3.0.
+    std::vector<std::string> unknown;
+    for (const auto& [k, v] : packet->params)
+      if (k.rfind("_pq_.", 0) == 0) unknown.push_back(k);
+    if ((packet->version & 0xffff) != 0 || !unknown.empty()) {
       out_.begin('v');
-      out_.i32(0);
+      out_.i32(kProtocolV3);
       out_.i32(static_cast<std::int32_t>(unknown.size()));
       for (const auto& k : unknown) out_.cstring(k);
       out_.end();
