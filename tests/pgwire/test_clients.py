@@ -219,6 +219,12 @@ class Psycopg(unittest.TestCase):
             psycopg.connect(dsn() + " min_protocol_version=3.2", connect_timeout=10)
         self.assertIn("3.0", str(e.exception))
 
+    def test_direct_tls_to_an_endpoint_without_a_certificate_fails_at_once(self):
+        started = time.monotonic()
+        with self.assertRaises(psycopg.OperationalError):
+            psycopg.connect(dsn() + " sslmode=require sslnegotiation=direct", connect_timeout=10)
+        self.assertLess(time.monotonic() - started, 5, "closed at once, not at the start-up's read timeout")
+
     def test_parameters_are_bound_as_literals(self):
         sql = "SELECT count(*) FROM songs_data WHERE popularity >= {} AND song_name <> {}"
         want = http_query(sql.format(10, "'x'' OR ''1''=''1'"))["rows"][0][0]

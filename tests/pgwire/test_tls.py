@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import tempfile
@@ -185,6 +186,32 @@ class OptionalTls(unittest.TestCase):
                 self.assertTrue(conn.pgconn.ssl_in_use, mode)
                 self.assertEqual(conn.execute(SQL).fetchall(), want, mode)
 
+    def test_psycopg_direct_tls_without_an_ssl_request(self):
+        # libpq 17+'s sslnegotiation=direct: a ClientHello as the first bytes (ALPN "postgresql").
+        want = [tuple([a, int(n)]) for a, n in self.up.want()]
+        for mode in ("require", "verify-full"):
+            with psycopg.connect(self.up.dsn(mode, sslnegotiation="direct", sslrootcert=path("cert.pem")),
+                                 connect_timeout=10) as conn:
+                self.assertTrue(conn.pgconn.ssl_in_use, mode)
+                self.assertEqual(conn.execute(SQL).fetchall(), want, mode)
+
+    def test_direct_tls_needs_alpn_postgresql(self):
+        startup = b"user\0grafana\0database\0spotify\0\0"
+        startup = struct.pack("!ii", 8 + len(startup), 196608) + startup
+        for alpn, first in ((None, b"E"), (["postgresql"], b"R")):
+            ctx = ssl.create_default_context(cafile=path("cert.pem"))
+            if alpn:
+                ctx.set_alpn_protocols(alpn)
+            with ctx.wrap_socket(socket.create_connection(("127.0.0.1", self.up.ports["pg"]), timeout=10),
+                                 server_hostname="127.0.0.1") as s:
+                s.sendall(startup)
+                answer = s.recv(4096)
+                self.assertEqual(answer[:1], first, answer)
+                if first == b"E":  # FATAL, then closed
+                    self.assertIn(b"without ALPN", answer)
+                else:  # SCRAM asked for: the start-up goes on as over an SSLRequest
+                    self.assertIn(b"SCRAM-SHA-256", answer)
+
     def test_verify_ca_refuses_a_certificate_it_does_not_trust(self):
         with self.assertRaises(psycopg.OperationalError):
             psycopg.connect(self.up.dsn("verify-ca", sslrootcert=path("other-cert.pem")), connect_timeout=10)
@@ -237,6 +264,8 @@ class RequiredTls(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(psql_rows(r), self.up.want())
         with psycopg.connect(self.up.dsn("prefer"), connect_timeout=10) as conn:  # prefer tries TLS first
+            self.assertTrue(conn.pgconn.ssl_in_use)
+        with psycopg.connect(self.up.dsn("require", sslnegotiation="direct"), connect_timeout=10) as conn:
             self.assertTrue(conn.pgconn.ssl_in_use)
 
 

@@ -75,6 +75,27 @@ TEST_F(PgTransport, TlsRoundTripWithAnOpenSslClient) {
   t.close_tls();
 }
 
+// What a connection starts with is seen, not taken: the byte is still there to read.
+TEST_F(PgTransport, PeekByteLeavesTheByteAndWaitsAtMostUntilTheDeadline) {
+  SocketPair sp;
+  Transport t(sp.server, std::chrono::seconds(5));
+  auto started = Clock::now();
+  auto none = t.peek_byte(started + std::chrono::milliseconds(200));
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().code, Errc::timeout);
+  EXPECT_LT(Clock::now() - started, std::chrono::seconds(3));
+  ASSERT_EQ(::send(sp.client, "\x16x", 2, 0), 2);
+  auto first = t.peek_byte(Clock::now() + std::chrono::seconds(1));
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(*first, 0x16);
+  char buf[2];
+  ASSERT_TRUE(t.read_exact(buf, 2, Clock::now() + std::chrono::seconds(1)).ok());
+  EXPECT_EQ(std::string(buf, 2), "\x16x");
+  ::close(sp.client);
+  sp.client = -1;
+  EXPECT_EQ(t.peek_byte(Clock::now() + std::chrono::seconds(1)).error().code, Errc::unavailable);
+}
+
 TEST_F(PgTransport, StalledHandshakeEndsAtTheDeadline) {
   SocketPair sp;
   Transport t(sp.server, std::chrono::seconds(5));

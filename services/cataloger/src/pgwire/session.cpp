@@ -84,6 +84,7 @@ Status Session::fatal(const std::string& sqlstate, const std::string& message) {
 
 Status Session::startup() {
   auto deadline = std::chrono::steady_clock::now() + shared_.limits.read_timeout;
+  ETL_RETURN_IF_ERROR(direct_tls(deadline));
   for (int negotiations = 0;; ++negotiations) {
     char len_bytes[4];
     ETL_RETURN_IF_ERROR(io_.read_exact(len_bytes, 4, deadline));
@@ -165,6 +166,30 @@ Status Session::negotiate_encryption(bool ssl, std::chrono::steady_clock::time_p
     log::debug("PostgreSQL TLS handshake failed", {{"error", s.error().message}});
     return s;
   }
+  if (shared_.tls_sessions) shared_.tls_sessions->inc();
+  return {};
+}
+
+// sslnegotiation=direct (libpq 17+): the connection starts with a TLS handshake
+// record (0x16, a ClientHello) instead of an SSLRequest, saving a round trip. No
+// plaintext start-up begins so (its length would be over 350 MiB). As PostgreSQL:
+// served only once ALPN "postgresql" is agreed, so that no other protocol's TLS
+// client is taken for a PostgreSQL one; closed without a word (a TLS client
+// could not read one) when this endpoint has no certificate.
+Status Session::direct_tls(std::chrono::steady_clock::time_point deadline) {
+  auto first = io_.peek_byte(deadline);
+  if (!first) return std::move(first).error();
+  if (*first != 0x16) return {};
+  if (!shared_.tls) {
+    log::debug("PostgreSQL direct TLS connection refused: no certificate (ETL_PG_TLS_CERT)");
+    return make_error(Errc::unavailable, "direct TLS without a certificate");
+  }
+  if (Status s = io_.start_tls(shared_.tls, deadline); !s.ok()) {
+    log::debug("PostgreSQL TLS handshake failed", {{"error", s.error().message}});
+    return s;
+  }
+  if (io_.alpn() != "postgresql")
+    return fatal("08P01", "received direct TLS connection request without ALPN protocol negotiation extension (postgresql)");
   if (shared_.tls_sessions) shared_.tls_sessions->inc();
   return {};
 }

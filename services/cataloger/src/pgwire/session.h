@@ -79,6 +79,7 @@ class Session final {
 
   Status startup();
   Status negotiate_encryption(bool ssl, std::chrono::steady_clock::time_point deadline);
+  Status direct_tls(std::chrono::steady_clock::time_point deadline);
   Status authenticate(const std::string& user);
   Status serve();
   Result<std::pair<char, std::string>> read_message(std::chrono::seconds first_byte_timeout);

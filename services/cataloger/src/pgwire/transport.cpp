@@ -93,6 +93,26 @@ Status Transport::read_exact(char* out, std::size_t n, Deadline deadline) {
   return {};
 }
 
+Result<unsigned char> Transport::peek_byte(Deadline deadline) {
+  if (ssl_) return make_error(Errc::invalid_argument, "peek_byte reads the plain socket only");
+  while (true) {
+    ETL_RETURN_IF_ERROR(wait(POLLIN, deadline));
+    unsigned char byte = 0;
+    ssize_t k = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (k < 0 && would_block(errno)) continue;
+    if (k <= 0) return make_error(Errc::unavailable, "the client closed the connection");
+    return byte;
+  }
+}
+
+std::string Transport::alpn() const {
+  if (!ssl_) return {};
+  const unsigned char* name = nullptr;
+  unsigned int length = 0;
+  SSL_get0_alpn_selected(ssl_, &name, &length);
+  return name ? std::string(reinterpret_cast<const char*>(name), length) : std::string();
+}
+
 Status Transport::write_all(const std::string& data) {
   std::size_t sent = 0;
   while (sent < data.size()) {

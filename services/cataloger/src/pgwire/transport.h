@@ -26,6 +26,9 @@ class Transport final {
   // Reads exactly n bytes, waiting at most until `deadline`. timeout when it passes,
   // unavailable when the peer closed, the socket failed or TLS failed.
   Status read_exact(char* out, std::size_t n, Deadline deadline);
+  // The next byte on the plain socket, left there to be read (MSG_PEEK), waiting at
+  // most until `deadline`: what a connection starts with, before any TLS.
+  Result<unsigned char> peek_byte(Deadline deadline);
   // Writes everything.
   Status write_all(const std::string& data);
   // The server side of a TLS handshake on the socket, done by `deadline` (timeout
@@ -35,6 +38,8 @@ class Transport final {
   // Sends TLS close_notify, best effort, without waiting.
   void close_tls() noexcept;
   bool tls() const noexcept { return ssl_ != nullptr; }
+  // The protocol ALPN agreed on in the handshake ("" without TLS or ALPN).
+  std::string alpn() const;
   // Whether the peer has closed its side of the connection (its FIN arrived), looked
   // at without reading or waiting. PostgreSQL clients never half-close: one that did
   // has gone away (as PostgreSQL's client_connection_check_interval reads it).
