@@ -125,9 +125,9 @@ class Up:
         return (f"host=127.0.0.1 port={self.ports['pg']} user=grafana dbname=spotify password={TOKEN} "
                 f"sslmode={sslmode}{extra}")
 
-    def psql(self, sslmode, sql):
+    def psql(self, sslmode, sql, **more):
         env = dict(base_env(), PGCONNECT_TIMEOUT="10")
-        return subprocess.run(["psql", "-X", "-A", "-t", "-F", "|", "-v", "ON_ERROR_STOP=1", "-d", self.dsn(sslmode),
+        return subprocess.run(["psql", "-X", "-A", "-t", "-F", "|", "-v", "ON_ERROR_STOP=1", "-d", self.dsn(sslmode, **more),
                                "-c", sql], env=env, capture_output=True, text=True, timeout=60)
 
     def want(self):
@@ -211,6 +211,39 @@ class OptionalTls(unittest.TestCase):
                     self.assertIn(b"without ALPN", answer)
                 else:  # SCRAM asked for: the start-up goes on as over an SSLRequest
                     self.assertIn(b"SCRAM-SHA-256", answer)
+
+    def test_channel_binding_can_be_required(self):
+        # SCRAM-SHA-256-PLUS over TLS: libpq's channel_binding=require fails unless the
+        # server authenticated with it (tls-server-end-point), so success is the check.
+        want = [tuple([a, int(n)]) for a, n in self.up.want()]
+        for negotiation in ("postgres", "direct"):
+            with psycopg.connect(self.up.dsn("require", channel_binding="require", sslnegotiation=negotiation),
+                                 connect_timeout=10) as conn:
+                self.assertTrue(conn.pgconn.ssl_in_use)
+                self.assertEqual(conn.execute(SQL).fetchall(), want, negotiation)
+        r = self.up.psql("require", SQL, channel_binding="require")  # Debian's libpq 15
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(psql_rows(r), self.up.want())
+        r = self.up.psql("require", SQL, password="wrong-token", channel_binding="require")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("password authentication failed", r.stderr)
+        with self.assertRaises(psycopg.OperationalError) as e:  # no TLS, nothing to bind to: libpq refuses
+            psycopg.connect(self.up.dsn("disable", channel_binding="require"), connect_timeout=10)
+        self.assertIn("channel binding", str(e.exception))
+
+    def test_pgx_over_tls_binds_the_channel_too(self):
+        # pgx v5 (Grafana's driver) picks SCRAM-SHA-256-PLUS when offered over TLS.
+        driver = os.environ.get("ETL_GRAFANA_DRIVER", "")
+        if not driver or not os.access(driver, os.X_OK):
+            self.skipTest("the pgx driver program was not built (no Go toolchain)")
+        want = [[a, int(n)] for a, n in self.up.want()]
+        for extra in ("", " channel_binding=require"):
+            r = subprocess.run([driver], input=json.dumps({"dsn": self.up.dsn("require") + extra, "queries": [SQL]}),
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            out = json.loads(r.stdout)
+            for mode in ("simple", "extended"):
+                self.assertEqual(out[mode][0].get("rows"), want, f"{extra} {mode}: {out[mode][0]}")
 
     def test_verify_ca_refuses_a_certificate_it_does_not_trust(self):
         with self.assertRaises(psycopg.OperationalError):

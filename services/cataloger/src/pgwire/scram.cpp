@@ -4,6 +4,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <openssl/x509.h>
 
 #include <cstdlib>
 #include <optional>
@@ -131,13 +132,43 @@ ScramSecret make_scram_secret(std::string_view password, std::string salt, int i
   return s;
 }
 
+std::string tls_server_end_point_hash(X509* certificate) {
+  int digest_nid = NID_undef;
+  if (!certificate || X509_get_signature_info(certificate, &digest_nid, nullptr, nullptr, nullptr) != 1) return {};
+  const EVP_MD* md = digest_nid == NID_md5 || digest_nid == NID_sha1 ? EVP_sha256() : EVP_get_digestbynid(digest_nid);
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (!md || X509_digest(certificate, md, out, &length) != 1) return {};
+  return std::string(reinterpret_cast<char*>(out), length);
+}
+
 Result<std::string> ScramExchange::client_first(std::string_view message) {
-  // gs2-header "n,," / "y,," (an authzid "a=" is not supported), then client-first-bare "n=<user>,r=<nonce>".
-  if (message.size() < 3 || (message[0] != 'n' && message[0] != 'y') || message[1] != ',' || message[2] != ',')
-    return message.rfind("p=", 0) == 0 ? make_error(Errc::invalid_argument, "SCRAM channel binding is not supported")
-                                       : malformed("client-first-message");
-  gs2_header_ = std::string(message.substr(0, 3));
-  client_first_bare_ = std::string(message.substr(3));
+  // gs2-header "n,," / "y,," / "p=tls-server-end-point,," (an authzid "a=" is not
+  // supported), then client-first-bare "n=<user>,r=<nonce>". The header must agree
+  // with the mechanism, as PostgreSQL checks it.
+  auto negotiation = [](const std::string& why) {
+    return make_error(Errc::invalid_argument, "SCRAM channel binding negotiation error: " + why);
+  };
+  std::size_t header = 0;
+  if (message.size() >= 3 && (message[0] == 'n' || message[0] == 'y') && message[1] == ',' && message[2] == ',') {
+    if (plus_) return negotiation("the client chose SCRAM-SHA-256-PLUS but sent no channel binding data");
+    if (message[0] == 'y' && !binding_.empty())
+      return negotiation("the client supports channel binding and thinks the server does not, but it does");
+    header = 3;
+  } else if (message.rfind("p=", 0) == 0) {
+    const auto comma = message.find(',');
+    if (comma == std::string_view::npos || comma + 1 >= message.size() || message[comma + 1] != ',')
+      return malformed("client-first-message");
+    if (binding_.empty()) return negotiation("the client requires channel binding, which needs TLS");
+    if (!plus_) return negotiation("the client chose SCRAM-SHA-256 but sent channel binding data");
+    if (message.substr(2, comma - 2) != "tls-server-end-point")
+      return negotiation("unsupported channel binding type " + std::string(message.substr(2, comma - 2)));
+    header = comma + 2;
+  } else {
+    return malformed("client-first-message");
+  }
+  gs2_header_ = std::string(message.substr(0, header));
+  client_first_bare_ = std::string(message.substr(header));
   auto parts = split(client_first_bare_, ',');
   if (parts.size() < 2 || !attribute(parts[0], 'n')) return malformed("client-first-message");
   auto client_nonce = attribute(parts[1], 'r');
@@ -157,7 +188,8 @@ Result<std::string> ScramExchange::client_final(std::string_view message) {
   auto binding = attribute(parts[0], 'c');
   auto nonce = attribute(parts[1], 'r');
   if (!binding || !nonce) return malformed("client-final-message");
-  if (*binding != base64_encode(gs2_header_)) return malformed("channel binding");
+  const std::string expected = gs2_header_[0] == 'p' ? gs2_header_ + binding_ : gs2_header_;
+  if (*binding != base64_encode(expected)) return malformed("channel binding");
   if (*nonce != nonce_) return malformed("nonce");
   auto proof = base64_decode(message.substr(proof_at + 3));
   if (!proof || proof->size() != secret_.stored_key.size()) return malformed("proof");

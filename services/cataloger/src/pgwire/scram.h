@@ -1,7 +1,11 @@
 // SCRAM-SHA-256 (RFC 5802, RFC 7677), server side, as PostgreSQL uses it: the
 // password is the API token, the user name in the SCRAM messages is ignored (the
-// startup packet carries it), no channel binding (the client sends "n,," or "y,,").
-// Pure: the caller supplies the salt, the iteration count and the server nonce.
+// startup packet carries it). Over TLS also SCRAM-SHA-256-PLUS, with channel
+// binding type tls-server-end-point (RFC 5929): the proof then covers a hash of
+// the certificate the client's TLS saw, so a man in the middle with a certificate
+// of its own cannot relay the exchange (libpq's channel_binding=require).
+// Pure: the caller supplies the salt, the iteration count, the server nonce and
+// the binding data.
 #pragma once
 
 #include <optional>
@@ -9,6 +13,8 @@
 #include <string_view>
 
 #include "etl/result.h"
+
+typedef struct x509_st X509;
 
 namespace etl::pgwire {
 
@@ -24,19 +30,31 @@ struct ScramSecret {
 };
 ScramSecret make_scram_secret(std::string_view password, std::string salt, int iterations);
 
+// RFC 5929's tls-server-end-point data of a certificate: its DER hashed with the
+// hash of its signature algorithm (SHA-256 for MD5 and SHA-1); "" when that
+// algorithm names no hash (Ed25519), so no channel binding is offered.
+std::string tls_server_end_point_hash(X509* certificate);
+
 // One authentication exchange. client_first -> server-first-message; client_final ->
 // server-final-message ("v=...") when the proof is right, unauthorized when it is not,
 // invalid_argument for a malformed message.
 class ScramExchange final {
  public:
-  ScramExchange(const ScramSecret& secret, std::string server_nonce)
-      : secret_(secret), server_nonce_(std::move(server_nonce)) {}
+  // `tls_server_end_point`: the hash of this server's certificate on the client's
+  // connection (tls_server_end_point_hash), "" when the connection has none (no TLS);
+  // `plus`: the client chose SCRAM-SHA-256-PLUS. A client that says "y" (it could
+  // bind but thinks the server cannot) where the server can is refused: a downgrade.
+  ScramExchange(const ScramSecret& secret, std::string server_nonce, std::string tls_server_end_point = {},
+                bool plus = false)
+      : secret_(secret), server_nonce_(std::move(server_nonce)), binding_(std::move(tls_server_end_point)), plus_(plus) {}
   Result<std::string> client_first(std::string_view message);
   Result<std::string> client_final(std::string_view message);
 
  private:
   const ScramSecret& secret_;
   std::string server_nonce_;
+  std::string binding_;  // tls-server-end-point data, "" without TLS
+  bool plus_ = false;
   std::string gs2_header_, client_first_bare_, server_first_, nonce_;
 };
 

@@ -199,7 +199,10 @@ Status Session::authenticate(const std::string& user) {
     write_auth(out_, kAuthOk);
     return {};
   }
-  write_auth(out_, kAuthSasl, std::string("SCRAM-SHA-256\0\0", 15));
+  // Over TLS, SCRAM-SHA-256-PLUS first (channel binding), as PostgreSQL offers them.
+  const std::string binding = io_.tls_server_end_point();
+  write_auth(out_, kAuthSasl, binding.empty() ? std::string("SCRAM-SHA-256\0\0", 15)
+                                              : std::string("SCRAM-SHA-256-PLUS\0SCRAM-SHA-256\0\0", 34));
   ETL_RETURN_IF_ERROR(flush());
   auto bad_password = [&] { return fatal("28P01", "password authentication failed for user \"" + user + "\""); };
   auto first = read_message(shared_.limits.read_timeout);
@@ -207,8 +210,11 @@ Status Session::authenticate(const std::string& user) {
   if (first->first != 'p') return fatal("08P01", "expected a SASLInitialResponse");
   auto initial = decode_sasl_initial(first->second);
   if (!initial) return fatal("08P01", initial.error().message);
-  if (initial->mechanism != "SCRAM-SHA-256") return fatal("28000", "only SCRAM-SHA-256 authentication is supported");
-  ScramExchange exchange(*shared_.secret, base64_encode(random_bytes(18)));
+  const bool plus = initial->mechanism == "SCRAM-SHA-256-PLUS" && !binding.empty();
+  if (initial->mechanism != "SCRAM-SHA-256" && !plus)
+    return fatal("28000", binding.empty() ? "only SCRAM-SHA-256 authentication is supported"
+                                          : "only SCRAM-SHA-256-PLUS and SCRAM-SHA-256 authentication are supported");
+  ScramExchange exchange(*shared_.secret, base64_encode(random_bytes(18)), binding, plus);
   auto server_first = exchange.client_first(initial->data);
   if (!server_first) return fatal("08P01", server_first.error().message);
   write_auth(out_, kAuthSaslContinue, *server_first);

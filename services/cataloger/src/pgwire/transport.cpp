@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "etl/peer.h"
+#include "pgwire/scram.h"
 
 namespace etl::pgwire {
 namespace {
@@ -111,6 +112,10 @@ std::string Transport::alpn() const {
   unsigned int length = 0;
   SSL_get0_alpn_selected(ssl_, &name, &length);
   return name ? std::string(reinterpret_cast<const char*>(name), length) : std::string();
+}
+
+std::string Transport::tls_server_end_point() const {
+  return ssl_ ? tls_server_end_point_hash(SSL_get_certificate(ssl_)) : std::string();
 }
 
 Status Transport::write_all(const std::string& data) {

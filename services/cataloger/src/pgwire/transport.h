@@ -40,6 +40,9 @@ class Transport final {
   bool tls() const noexcept { return ssl_ != nullptr; }
   // The protocol ALPN agreed on in the handshake ("" without TLS or ALPN).
   std::string alpn() const;
+  // SCRAM-SHA-256-PLUS's binding data: tls_server_end_point_hash of the certificate
+  // this connection presented ("" without TLS, or for a certificate it cannot use).
+  std::string tls_server_end_point() const;
   // Whether the peer has closed its side of the connection (its FIN arrived), looked
   // at without reading or waiting. PostgreSQL clients never half-close: one that did
   // has gone away (as PostgreSQL's client_connection_check_interval reads it).
