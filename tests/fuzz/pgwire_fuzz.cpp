@@ -52,10 +52,13 @@ void bind_round_trip(std::string_view body) {
 
 void scram(std::string_view in) {
   static const ScramSecret secret = make_scram_secret("pencil", "salt", 1);
-  ScramExchange exchange(secret, "nonce");
   auto newline = in.find('\n');
-  (void)exchange.client_first(in.substr(0, newline));
-  if (newline != std::string_view::npos) (void)exchange.client_final(in.substr(newline + 1));
+  // Without TLS, and over TLS as SCRAM-SHA-256 and as SCRAM-SHA-256-PLUS (channel binding).
+  for (int mode = 0; mode < 3; ++mode) {
+    ScramExchange exchange(secret, "nonce", mode == 0 ? "" : std::string(32, 'h'), mode == 2);
+    (void)exchange.client_first(in.substr(0, newline));
+    if (newline != std::string_view::npos) (void)exchange.client_final(in.substr(newline + 1));
+  }
 }
 
 void message(char type, std::string_view body) {
