@@ -6,6 +6,8 @@ cancel, binary results), SQLAlchemy's inspector and pgx v5 (Grafana's driver), a
 offline demo sample. Each answer is compared with POST /v1/query on the same data.
 Run by tests/pgwire/run.sh (ctest: pgwire_clients)."""
 
+import csv
+import io
 import json
 import os
 import signal
@@ -170,6 +172,21 @@ class Psql(unittest.TestCase):
             conn.execute("RESET etl.max_age_s")
             self.assertEqual(conn.execute("SHOW etl.max_age_s").fetchone()[0], "60", "RESET returns to PGOPTIONS'")
 
+    def test_backslash_copy_writes_a_csv_file_of_the_query(self):
+        # psql's \copy sends COPY ... TO STDOUT and writes the file on the client's side.
+        sql = "SELECT song_id, song_name, popularity, duration_ms FROM songs_data ORDER BY song_id"
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "songs.csv")
+            r = psql("-c", f"\\copy ({sql}) TO '{path}' CSV HEADER")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(path, newline="", encoding="utf-8") as f:
+                rows = list(csv.reader(f))
+        want = http_query(sql)
+        self.assertEqual(r.stdout.strip(), f"COPY {len(want['rows'])}")
+        self.assertEqual(rows[0], [c["name"] for c in want["columns"]])
+        self.assertEqual(rows[1:], [["" if v is None else str(v) for v in row] for row in want["rows"]])
+        self.assertTrue(any("\n" in row[1] for row in rows[1:]), "the demo has a song name with a line break (quoted)")
+
     def test_list_tables(self):
         r = psql("-c", r"\dt")
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -224,6 +241,34 @@ class Psycopg(unittest.TestCase):
         with self.assertRaises(psycopg.OperationalError):
             psycopg.connect(dsn() + " sslmode=require sslnegotiation=direct", connect_timeout=10)
         self.assertLess(time.monotonic() - started, 5, "closed at once, not at the start-up's read timeout")
+
+    def test_copy_to_stdout_gives_the_rows_of_the_query(self):
+        # psycopg's cursor.copy(): text format read back with the column types, so
+        # PostgreSQL's escaping (tabs, line breaks, backslashes, arrays) must hold.
+        sql = "SELECT song_id, song_name, popularity, artist_ids, explicit, extracted_at FROM songs_data ORDER BY song_id"
+        with self.conn.cursor() as cur:
+            cur.execute(sql)
+            want, types = cur.fetchall(), [d.type_code for d in cur.description]
+            with cur.copy(f"COPY ({sql}) TO STDOUT") as copy:
+                copy.set_types(types)
+                rows = list(copy.rows())
+            self.assertEqual(rows, want)
+            self.assertEqual(cur.rowcount, len(want))
+            cur.execute("SELECT * FROM albums_data LIMIT 0")
+            names = [d.name for d in cur.description]
+            with cur.copy("COPY albums_data TO STDOUT (FORMAT csv, HEADER)") as copy:
+                data = b"".join(bytes(chunk) for chunk in copy).decode()
+        lines = list(csv.reader(io.StringIO(data)))
+        self.assertEqual(lines[0], names)
+        self.assertEqual(len(lines) - 1, http_query("SELECT count(*) FROM albums_data")["rows"][0][0])
+        for statement, error in (("COPY songs_data FROM STDIN", psycopg.errors.InsufficientPrivilege),
+                                 ("COPY songs_data TO '/tmp/songs.csv'", psycopg.errors.InsufficientPrivilege),
+                                 ("COPY (SELECT 1) TO STDOUT (FORMAT binary)", psycopg.errors.FeatureNotSupported),
+                                 ("COPY (DELETE FROM songs_data) TO STDOUT", psycopg.errors.InsufficientPrivilege)):
+            with self.subTest(statement=statement), self.assertRaises(error), self.conn.cursor() as cur:
+                with cur.copy(statement) as copy:
+                    list(copy)
+        self.assertEqual(self.conn.execute("SELECT 1").fetchone()[0], 1, "the session goes on")
 
     def test_parameters_are_bound_as_literals(self):
         sql = "SELECT count(*) FROM songs_data WHERE popularity >= {} AND song_name <> {}"

@@ -232,6 +232,26 @@ TEST(PgSession, StatementsAndCursorsHoldAtMostTheConnectionsBound) {
   EXPECT_NE(answer.find(std::string("FETCH 2\0", 8)), std::string::npos);
 }
 
+// COPY ... TO STDOUT in a simple query among other statements: CopyOutResponse,
+// one CopyData per line, CopyDone, "COPY n", and the next statement runs; a refused
+// COPY in a transaction block fails the block as any error does.
+TEST(PgSession, CopyToStdoutStreamsItsLinesAndTheQueryGoesOn) {
+  ServedSession s(short_timeouts());
+  s.send(startup_packet());
+  s.send(query("COPY (SELECT x AS n, 'a,b' AS s FROM range(3) t(x) ORDER BY x) TO STDOUT (FORMAT csv, HEADER); SELECT 7"));
+  s.send(query("BEGIN; COPY songs_data FROM STDIN"));
+  s.send(query("SELECT 8"));
+  s.close_write();
+  const std::string answer = s.read_until_closed(20);
+  const std::string copy = message('H', std::string(1, '\0') + be16(2) + be16(0) + be16(0)) + message('d', "n,s\n") +
+                           message('d', "0,\"a,b\"\n") + message('d', "1,\"a,b\"\n") + message('d', "2,\"a,b\"\n") +
+                           message('c', "") + message('C', std::string("COPY 3\0", 7));
+  EXPECT_NE(answer.find(copy), std::string::npos) << "the COPY's messages, in order";
+  EXPECT_LT(answer.find(copy), answer.find(std::string("SELECT 1\0", 9))) << "then the SELECT 7 of the same query";
+  EXPECT_NE(answer.find("C42501"), std::string::npos) << "COPY FROM refused";
+  EXPECT_NE(answer.find("C25P02"), std::string::npos) << "the block failed: SELECT 8 is refused until ROLLBACK";
+}
+
 // A client that goes away while its query runs (its FIN arrives) has the query
 // cancelled: the engine's worker is free at once, not at the statement timeout.
 TEST(PgSession, AQueryWhoseClientLeftIsCancelled) {

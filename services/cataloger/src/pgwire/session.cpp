@@ -6,6 +6,7 @@
 
 #include "etl/log.h"
 #include "pgwire/commands.h"
+#include "pgwire/copy_out.h"
 #include "pgwire/cursors.h"
 #include "pgwire/sql_text.h"
 
@@ -386,6 +387,8 @@ bool Session::run_statement(const std::string& sql, bool simple) {
     return false;
   }
   if (tx_ == 'E' && n.rfind("rollback to", 0) == 0) tx_ = 'T';
+  if (simple && n.rfind("copy", 0) == 0)
+    if (auto copy = parse_copy(sql)) return run_copy(*copy);
   Execution e = Execution::run(ctx_, sql);
   std::optional<SqlError> err = e.error();
   if (!err) err = release(e.release());
@@ -402,6 +405,54 @@ bool Session::run_statement(const std::string& sql, bool simple) {
     return false;
   }
   apply_tx(tx_ == 'E' ? TxEffect::rollback : e.tx());
+  count(true);
+  return true;
+}
+
+// COPY ... TO STDOUT (copy_out.h): CopyOutResponse, a CopyData per line (the
+// header first), CopyDone and "COPY <rows>". Rows are taken a batch at a time and
+// flushed as the buffer grows, so a large result streams in bounded memory. An
+// error after the start ends the COPY with its ErrorResponse, as in PostgreSQL.
+bool Session::run_copy(const CopyStatement& statement) {
+  constexpr long long kBatchRows = 1000;
+  constexpr std::size_t kFlushBytes = 256 * 1024;
+  auto fail = [this](const std::string& sqlstate, const std::string& message) {
+    error(sqlstate, message);
+    count(false);
+    return false;
+  };
+  if (statement.error) return fail(statement.error->sqlstate, statement.error->message);
+  const CopyFormat& format = statement.copy->format;
+  Execution e = Execution::run(ctx_, statement.copy->query);
+  if (const auto& err = e.error()) return fail(err->sqlstate, err->message);
+  if (!e.returns_rows()) return fail("0A000", "COPY needs a statement that returns rows");
+  auto batch = e.take_rows(ctx_, kBatchRows);
+  if (!batch) return fail(sqlstate_for(batch.error()), batch.error().message);
+  out_.begin('H');
+  out_.byte(0);  // the text format (CSV is one too), and so every column
+  out_.i16(static_cast<std::int16_t>(batch->columns.size()));
+  for (std::size_t c = 0; c < batch->columns.size(); ++c) out_.i16(0);
+  out_.end();
+  auto line = [this](const std::string& text) {
+    out_.begin('d');
+    out_.raw(text);
+    out_.end();
+  };
+  if (format.header) {
+    std::vector<std::string> names;
+    for (const auto& column : batch->columns) names.push_back(column.name);
+    line(copy_header(names, format));
+  }
+  std::uint64_t rows = 0;
+  while (!batch->rows.empty()) {
+    for (const auto& row : batch->rows) line(copy_row(row, format));
+    rows += batch->rows.size();
+    if (out_.buffer().size() >= kFlushBytes && !flush().ok()) return false;  // the client is gone
+    batch = e.take_rows(ctx_, kBatchRows);
+    if (!batch) return fail(sqlstate_for(batch.error()), batch.error().message);
+  }
+  write_empty_message(out_, 'c');
+  write_command_complete(out_, "COPY " + std::to_string(rows));
   count(true);
   return true;
 }

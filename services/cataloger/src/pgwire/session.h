@@ -24,6 +24,8 @@
 
 namespace etl::pgwire {
 
+struct CopyStatement;  // copy_out.h
+
 struct SessionLimits {
   std::size_t max_message_bytes = 1u << 20;        // a larger message ends the connection (54000)
   std::chrono::seconds read_timeout{30};           // start-up, authentication, and the rest of a started message
@@ -89,6 +91,7 @@ class Session final {
 
   Status simple_query(const std::string& body);
   bool run_statement(const std::string& sql, bool simple);  // false on error
+  bool run_copy(const CopyStatement& statement);     // COPY ... TO STDOUT; false on error
   Status handle_extended(char type, const std::string& body);
   void parse(const std::string& body);
   void bind(const std::string& body);
