@@ -1,6 +1,6 @@
-// The PostgreSQL endpoint's pure decoders (pgwire/wire.h, scram.h, sql_text.h) on
+// The PostgreSQL endpoint's pure decoders (pgwire/wire.h, scram.h, sql_text.h, copy_out.h) on
 // arbitrary bytes: the startup packet, every frontend message body the session
-// decodes, SCRAM messages, statement splitting and parameter binding. An error or
+// decodes, SCRAM messages, statement splitting, COPY statements and parameter binding. An error or
 // a value, never a crash; a decoded Parse or Bind encodes back to what decodes equal.
 // The first byte chooses the decoder; mode 0 reads the rest as a stream of framed
 // messages (type byte, big-endian length) as Session::read_message does.
@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "pgwire/copy_out.h"
 #include "pgwire/scram.h"
 #include "pgwire/sql_text.h"
 #include "pgwire/wire.h"
@@ -101,7 +102,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 3: bind_round_trip(in); break;
     case 4: message(static_cast<char>(data[0] >> 3 & 1 ? 'D' : 'E'), in); message('C', in); break;
     case 5: scram(in); (void)decode_sasl_initial(in); break;
-    case 6: (void)split_statements(in); (void)normalize(in); (void)parameter_count(in); break;
+    case 6:
+      (void)split_statements(in);
+      (void)normalize(in);
+      (void)parameter_count(in);
+      if (auto copy = parse_copy(in); copy && copy->copy) {  // COPY ... TO STDOUT: its options, then a row in them
+        (void)copy_row({std::string(in), std::nullopt, std::string()}, copy->copy->format);
+        (void)copy_header({std::string(in)}, copy->copy->format);
+      }
+      break;
     case 7: (void)bind_parameters(in, {Param{std::string(in.substr(0, 8)), 0, false}, Param{std::nullopt, 20, false},
                                        Param{std::string(in.substr(0, 4)), 23, true}});
       break;
