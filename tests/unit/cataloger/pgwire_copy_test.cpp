@@ -22,6 +22,8 @@ TEST(PgCopy, TheQueryOrTableItRuns) {
   EXPECT_EQ(parsed("COPY spotify.\"songs_data\" (song_id, \"song_name\") TO STDOUT").query,
             "SELECT song_id, \"song_name\" FROM spotify.\"songs_data\"");
   EXPECT_EQ(parsed("COPY ( WITH x AS (SELECT 1) SELECT * FROM x ) TO STDOUT").query, "WITH x AS (SELECT 1) SELECT * FROM x");
+  EXPECT_EQ(parsed("COPY ((SELECT 1) UNION (SELECT 2)) TO STDOUT").query, "(SELECT 1) UNION (SELECT 2)");
+  EXPECT_EQ(parsed("COPY (VALUES (1), (2)) TO STDOUT").query, "VALUES (1), (2)");
   EXPECT_FALSE(parse_copy("SELECT 1").has_value());
   EXPECT_FALSE(parse_copy("COPYRIGHT").has_value());
 }
@@ -74,6 +76,8 @@ TEST(PgCopy, WhatIsRefusedAndWhy) {
       {"COPY t TO STDOUT (NULL E'\\r')", "22023"},
       {"COPY t TO STDOUT (HEADER maybe)", "22023"},
       {"COPY () TO STDOUT", "42601"},
+      {"COPY (SET statement_timeout = 5) TO STDOUT", "42601"},  // never carried out
+      {"COPY (SHOW ALL) TO STDOUT", "42601"},
       {"COPY t (a,) TO STDOUT", "42601"},
       {"COPY t (a b) TO STDOUT", "42601"},
       {"COPY t STDOUT", "42601"},

@@ -248,6 +248,12 @@ std::optional<CopyStatement> parse_copy(std::string_view sql) {
       if (symbol(t, close, ")") && --depth == 0) break;
     }
     if (close >= t.size() || close == i + 1) return fail(syntax("COPY ( query ) needs a query in its parentheses"));
+    // A query, as PostgreSQL's grammar has it there: never a command such as SET,
+    // which the session would carry out before finding it returns no rows.
+    if (!word(t, i + 1, "select") && !word(t, i + 1, "with") && !word(t, i + 1, "values") && !word(t, i + 1, "table") &&
+        !symbol(t, i + 1, "("))
+      return fail(syntax("COPY ( query ) takes a SELECT, WITH, VALUES or TABLE query, not " +
+                         std::string(t[i + 1].source)));
     query = source_between(sql, t, i + 1, close - 1);
     i = close + 1;
   } else if (name(t, i)) {  // COPY [schema.]table [( columns )] TO ...
