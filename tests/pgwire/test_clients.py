@@ -264,7 +264,9 @@ class Psycopg(unittest.TestCase):
         for statement, error in (("COPY songs_data FROM STDIN", psycopg.errors.InsufficientPrivilege),
                                  ("COPY songs_data TO '/tmp/songs.csv'", psycopg.errors.InsufficientPrivilege),
                                  ("COPY (SELECT 1) TO STDOUT (FORMAT binary)", psycopg.errors.FeatureNotSupported),
-                                 ("COPY (DELETE FROM songs_data) TO STDOUT", psycopg.errors.InsufficientPrivilege)):
+                                 ("COPY (DELETE FROM songs_data) TO STDOUT", psycopg.errors.SyntaxError),
+                                 ("COPY (WITH gone AS (DELETE FROM songs_data RETURNING *) SELECT * FROM gone) TO STDOUT",
+                                  psycopg.errors.InsufficientPrivilege)):  # the gate's, as for any query
             with self.subTest(statement=statement), self.assertRaises(error), self.conn.cursor() as cur:
                 with cur.copy(statement) as copy:
                     list(copy)
