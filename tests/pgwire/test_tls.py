@@ -245,6 +245,26 @@ class OptionalTls(unittest.TestCase):
             for mode in ("simple", "extended"):
                 self.assertEqual(out[mode][0].get("rows"), want, f"{extra} {mode}: {out[mode][0]}")
 
+    def test_pgjdbc_over_tls_with_channel_binding_direct_tls_and_copy(self):
+        # pgjdbc (Metabase's and DBeaver's driver): SCRAM-SHA-256-PLUS when required, direct TLS, CopyManager.
+        jar = os.environ.get("ETL_PGJDBC_JAR", "")
+        if not jar or not os.path.isfile(jar):
+            self.skipTest("pgjdbc was not fetched (no java or mvn; tests/pgwire/fetch-pgjdbc.sh)")
+        modes = ["sslmode=require", "sslmode=require&channelBinding=require", "sslmode=require&sslNegotiation=direct",
+                 "sslmode=disable&channelBinding=require"]
+        program = os.path.join(os.path.dirname(os.path.abspath(__file__)), "jdbc", "PgJdbcCheck.java")
+        r = subprocess.run(["java", "-cp", jar, program, str(self.up.ports["pg"]), TOKEN, *modes],
+                           capture_output=True, text=True, timeout=180)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.strip().splitlines()
+        self.assertEqual(len(lines), len(modes), r.stdout + r.stderr)
+        count = self.up.http_query("SELECT count(*) FROM songs_data")["rows"][0][0]
+        ids = [row[0] for row in self.up.http_query("SELECT song_id FROM songs_data ORDER BY 1 LIMIT 3")["rows"]]
+        want = f"OK {count} 3 " + "|".join(["song_id", *ids]) + "|"
+        for mode, line in zip(modes[:3], lines[:3]):
+            self.assertEqual(line, want, mode)
+        self.assertTrue(lines[3].startswith("FAIL") and "SSL" in lines[3], lines[3])  # nothing to bind to: pgjdbc refuses
+
     def test_verify_ca_refuses_a_certificate_it_does_not_trust(self):
         with self.assertRaises(psycopg.OperationalError):
             psycopg.connect(self.up.dsn("verify-ca", sslrootcert=path("other-cert.pem")), connect_timeout=10)
