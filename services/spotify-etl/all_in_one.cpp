@@ -54,5 +54,6 @@ void AllInOne::stop() {
 std::string AllInOne::extractor_url() const { return extractor_->base_url(); }
 std::string AllInOne::transformer_url() const { return transformer_->base_url(); }
 std::string AllInOne::cataloger_url() const { return cataloger_->base_url(); }
+int AllInOne::pg_port() const { return cataloger_->pg_port(); }
 
 }  // namespace etl::app

@@ -26,6 +26,7 @@ class AllInOne final : public Runnable {
   std::string extractor_url() const;
   std::string transformer_url() const;
   std::string cataloger_url() const;
+  int pg_port() const;  // the cataloger's PostgreSQL endpoint; 0 when ETL_PG_ADDR=off
 
  private:
   AllInOne() = default;

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 import time
 import unittest
@@ -325,6 +326,20 @@ class DashboardWithoutToken(BrowserCase):
         states = page.locator("article.panel").evaluate_all("ps => ps.map(p => p.dataset.state)")
         self.assertEqual(set(states), {"ok"})
         self.assertIn("90 days", page.locator("#period option:checked").inner_text())
+
+    def test_the_demos_psql_line_connects(self):
+        # What `spotify-etl demo` prints under "Explore" for psql, run as printed (the
+        # demo listens on a free port: the line must name that port, not 5432).
+        line = next((l.strip() for l in self.demo.output if l.strip().startswith("psql ")), None)
+        self.assertIsNotNone(line, "\n".join(self.demo.output))
+        conninfo = re.fullmatch(r'psql\s+psql "(host=127\.0\.0\.1 port=\d+ dbname=spotify user=demo)"', line)
+        self.assertIsNotNone(conninfo, line)
+        if not shutil.which("psql"):
+            self.skipTest("no psql here (tests/pgwire installs it)")
+        r = subprocess.run(["psql", "-X", "-A", "-t", "-d", conninfo.group(1), "-c", "SELECT count(*) FROM songs_data"],
+                           capture_output=True, text=True, timeout=60, env=dict(os.environ, PGCONNECT_TIMEOUT="10"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(int(r.stdout.strip()), self.demo.query("SELECT count(*) FROM songs_data")["rows"][0][0])
 
     def test_the_table_browser_shows_columns_and_partitions(self):
         page, _, _ = self.open_dashboard()
