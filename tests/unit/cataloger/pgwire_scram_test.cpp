@@ -163,6 +163,41 @@ TEST(PgScram, TlsServerEndPointIsTheCertificatesSha256ForAnEcdsaSha256Certificat
   EXPECT_EQ(tls_server_end_point_hash(nullptr), "");
 }
 
+// RFC 5929 4.1's hash choice: the signature's own hash, SHA-256 in place of MD5 and
+// SHA-1, and none (so no channel binding is offered) for a signature without one.
+TEST(PgScram, TlsServerEndPointHashFollowsTheSignaturesHash) {
+  auto self_signed = [](EVP_PKEY* key, const EVP_MD* md) {
+    std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), &X509_free);
+    X509_set_version(cert.get(), 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 7);
+    X509_gmtime_adj(X509_getm_notBefore(cert.get()), -60);
+    X509_gmtime_adj(X509_getm_notAfter(cert.get()), 86400);
+    X509_NAME_add_entry_by_txt(X509_get_subject_name(cert.get()), "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>("hash-test"), -1, -1, 0);
+    X509_set_issuer_name(cert.get(), X509_get_subject_name(cert.get()));
+    X509_set_pubkey(cert.get(), key);
+    EXPECT_GT(X509_sign(cert.get(), key, md), 0);
+    return cert;
+  };
+  auto digest_of = [](X509* cert, const EVP_MD* md) {
+    unsigned char out[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    X509_digest(cert, md, out, &length);
+    return std::string(reinterpret_cast<char*>(out), length);
+  };
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> ec(EVP_EC_gen("P-256"), &EVP_PKEY_free);
+  ASSERT_TRUE(ec);
+  auto sha384 = self_signed(ec.get(), EVP_sha384());
+  EXPECT_EQ(tls_server_end_point_hash(sha384.get()), digest_of(sha384.get(), EVP_sha384()));
+  EXPECT_EQ(tls_server_end_point_hash(sha384.get()).size(), 48u);
+  auto sha1 = self_signed(ec.get(), EVP_sha1());
+  EXPECT_EQ(tls_server_end_point_hash(sha1.get()), digest_of(sha1.get(), EVP_sha256())) << "SHA-1 is replaced by SHA-256";
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> ed(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"), &EVP_PKEY_free);
+  ASSERT_TRUE(ed);
+  auto eddsa = self_signed(ed.get(), nullptr);
+  EXPECT_EQ(tls_server_end_point_hash(eddsa.get()), "") << "Ed25519 names no hash: no channel binding";
+}
+
 TEST(PgScram, Base64RoundTripsAndRejectsJunk) {
   for (const std::string& s : std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)})
     EXPECT_EQ(base64_decode(base64_encode(s)).value_or("<bad>"), s);
