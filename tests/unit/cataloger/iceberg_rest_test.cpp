@@ -315,6 +315,11 @@ TEST_F(IcebergRestHttpTest, RoutesAnswerIcebergShapesAndHeadAnswers204) {
   EXPECT_EQ(send("HEAD", "/iceberg/v1/namespaces/spotify").status, 204);
   EXPECT_EQ(send("HEAD", "/iceberg/v1/namespaces/spotify/tables/songs_data").status, 204);
   EXPECT_EQ(send("HEAD", "/iceberg/v1/namespaces/spotify/tables/nope").status, 404);
+  for (const char* mode : {"all", "refs"})
+    EXPECT_EQ(send("GET", std::string("/iceberg/v1/namespaces/spotify/tables/songs_data?snapshots=") + mode).status, 200) << mode;
+  auto mode = send("GET", "/iceberg/v1/namespaces/spotify/tables/songs_data?snapshots=weird");
+  EXPECT_EQ(mode.status, 400) << mode.body;
+  EXPECT_EQ(json::parse(mode.body)["error"]["type"], "BadRequestException");
   auto credentials = send("GET", "/iceberg/v1/namespaces/spotify/tables/songs_data/credentials");
   ASSERT_EQ(credentials.status, 200) << credentials.body;
   EXPECT_EQ(json::parse(credentials.body)["storage-credentials"], json::array());

@@ -44,6 +44,12 @@ void install_iceberg_routes(http::Server& server, const iceberg::RestCatalog& ca
   });
   server.post("/iceberg/v1/namespaces/{namespace}/tables", refuse);
   server.get(kTable, [&catalog](const http::Request& req) {
+    // The spec's snapshot modes: `all` (the default) and `refs`, which may be answered
+    // with all of them (a client loads the rest lazily); anything else is 400, as in Iceberg's own server.
+    if (auto mode = req.query_param("snapshots"); mode && *mode != "all" && *mode != "refs")
+      return reply(iceberg::error_reply(iceberg::RestError::bad_request,
+                                        "snapshots must be all or refs, not '" + mode->substr(0, 64) + "'"),
+                   req);
     // Credentials only for a GET that asks for them (HEAD only asks whether the table exists).
     const bool vended = req.method == "GET" &&
                         req.header("X-Iceberg-Access-Delegation").find("vended-credentials") != std::string::npos;

@@ -101,9 +101,13 @@ void add_iceberg_paths(nlohmann::json& doc) {
   auto& one_table = paths["/iceberg/v1/namespaces/{namespace}/tables/{table}"];
   one_table["parameters"] = json::array({ns, table});
   one_table["get"] = {{"summary", "Iceberg REST: load a table (its current metadata)"},
+                      {"parameters", json::array({{{"name", "snapshots"}, {"in", "query"}, {"required", false},
+                                                   {"description", "all (the default) or refs; both are answered with every kept snapshot"},
+                                                   {"schema", {{"type", "string"}, {"enum", {"all", "refs"}}}}}})},
                       {"responses", {{"200", ok("LoadTableResult", {{"type", "object"},
                                                                     {"required", {"metadata"}},
                                                                     {"properties", {{"metadata-location", {{"type", "string"}}}, {"metadata", object}, {"config", object}}}})},
+                                     {"400", error("BadRequestException: snapshots is neither all nor refs")},
                                      {"404", not_found("NoSuchNamespaceException or NoSuchTableException (also for every table under ETL_TABLE_FORMAT=hive)")},
                                      {"503", error("the store could not be read")}}}};
   one_table["head"] = {{"summary", "Iceberg REST: whether a table exists"},
