@@ -10,10 +10,15 @@
 #include "etl/http_client.h"
 
 namespace etl::app {
+
+std::string reachable_host(const HostPort& addr) {
+  return addr.host == "0.0.0.0" || addr.host == "::" ? "127.0.0.1" : addr.host;
+}
+
 namespace {
 
 std::string base_url(const HostPort& addr) {
-  std::string host = addr.host == "0.0.0.0" || addr.host == "::" ? "127.0.0.1" : addr.host;
+  std::string host = reachable_host(addr);
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
   return "http://" + host + ":" + std::to_string(addr.port);
 }

@@ -11,6 +11,10 @@
 
 namespace etl::app {
 
+// The host a client on this machine calls for a listener at `addr`: 127.0.0.1 for
+// the wildcard hosts 0.0.0.0 and ::, else the host itself.
+std::string reachable_host(const HostPort& addr);
+
 // Runs one CLI command; returns the process exit code.
 int run_cli_command(const std::string& command, const std::vector<std::string>& args, const Config& config);
 

@@ -150,12 +150,9 @@ void print_urls(const Config& config, const AllInOne& app, double seconds) {
             << (config.api_token.empty() ? "" : " -H \"Authorization: Bearer $ETL_API_TOKEN\"")
             << " -d '{\"sql\":\"SELECT * FROM songs_data LIMIT 5\"}'\n"
             << "  CLI          build/bin/spotify-etl query \"SELECT song_name, popularity FROM songs_data ORDER BY popularity DESC NULLS LAST LIMIT 10\"\n";
-  if (const int pg = app.pg_port(); pg > 0) {  // BI tools' way in (README.md, "Connecting BI tools")
-    const std::string& host = config.pg_addr.host;
+  if (const int pg = app.pg_port(); pg > 0)  // BI tools' way in (README.md, "Connecting BI tools")
     std::cout << "  psql         " << (config.api_token.empty() ? "" : "PGPASSWORD=\"$ETL_API_TOKEN\" ") << "psql \"host="
-              << (host.empty() || host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host) << " port=" << pg
-              << " dbname=spotify user=demo\"\n";
-  }
+              << reachable_host(config.pg_addr) << " port=" << pg << " dbname=spotify user=demo\"\n";
   std::cout << "  files        " << config.transformed_url << "\n";
   std::cout.flush();
 }

@@ -161,8 +161,8 @@ Result<std::string> ScramExchange::client_first(std::string_view message) {
       return malformed("client-first-message");
     if (binding_.empty()) return negotiation("the client requires channel binding, which needs TLS");
     if (!plus_) return negotiation("the client chose SCRAM-SHA-256 but sent channel binding data");
-    if (message.substr(2, comma - 2) != "tls-server-end-point")
-      return negotiation("unsupported channel binding type " + std::string(message.substr(2, comma - 2)));
+    if (const auto type = message.substr(2, comma - 2); type != "tls-server-end-point")
+      return negotiation("unsupported channel binding type " + std::string(type));
     header = comma + 2;
   } else {
     return malformed("client-first-message");

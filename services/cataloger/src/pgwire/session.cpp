@@ -378,6 +378,12 @@ void Session::apply_tx(TxEffect effect) {
   }
 }
 
+bool Session::statement_failed(const std::string& sqlstate, const std::string& message) {
+  error(sqlstate, message);
+  count(false);
+  return false;
+}
+
 // Runs one statement of a simple query, all rows at once; false when it failed.
 bool Session::run_statement(const std::string& sql, bool simple) {
   std::string n = normalize(sql);
@@ -392,18 +398,10 @@ bool Session::run_statement(const std::string& sql, bool simple) {
   Execution e = Execution::run(ctx_, sql);
   std::optional<SqlError> err = e.error();
   if (!err) err = release(e.release());
-  if (err) {
-    error(err->sqlstate, err->message);
-    count(false);
-    return false;
-  }
+  if (err) return statement_failed(err->sqlstate, err->message);
   if (simple && e.returns_rows()) e.describe(out_);
   auto done = e.write_rows(ctx_, out_, 0, [this] { return flush(); });
-  if (!done) {
-    error(sqlstate_for(done.error()), done.error().message);
-    count(false);
-    return false;
-  }
+  if (!done) return statement_failed(sqlstate_for(done.error()), done.error().message);
   apply_tx(tx_ == 'E' ? TxEffect::rollback : e.tx());
   count(true);
   return true;
@@ -416,18 +414,13 @@ bool Session::run_statement(const std::string& sql, bool simple) {
 bool Session::run_copy(const CopyStatement& statement) {
   constexpr long long kBatchRows = 1000;
   constexpr std::size_t kFlushBytes = 256 * 1024;
-  auto fail = [this](const std::string& sqlstate, const std::string& message) {
-    error(sqlstate, message);
-    count(false);
-    return false;
-  };
-  if (statement.error) return fail(statement.error->sqlstate, statement.error->message);
+  if (statement.error) return statement_failed(statement.error->sqlstate, statement.error->message);
   const CopyFormat& format = statement.copy->format;
   Execution e = Execution::run(ctx_, statement.copy->query);
-  if (const auto& err = e.error()) return fail(err->sqlstate, err->message);
-  if (!e.returns_rows()) return fail("0A000", "COPY needs a statement that returns rows");
+  if (const auto& err = e.error()) return statement_failed(err->sqlstate, err->message);
+  if (!e.returns_rows()) return statement_failed("0A000", "COPY needs a statement that returns rows");
   auto batch = e.take_rows(ctx_, kBatchRows);
-  if (!batch) return fail(sqlstate_for(batch.error()), batch.error().message);
+  if (!batch) return statement_failed(sqlstate_for(batch.error()), batch.error().message);
   out_.begin('H');
   out_.byte(0);  // the text format (CSV is one too), and so every column
   out_.i16(static_cast<std::int16_t>(batch->columns.size()));
@@ -449,7 +442,7 @@ bool Session::run_copy(const CopyStatement& statement) {
     rows += batch->rows.size();
     if (out_.buffer().size() >= kFlushBytes && !flush().ok()) return false;  // the client is gone
     batch = e.take_rows(ctx_, kBatchRows);
-    if (!batch) return fail(sqlstate_for(batch.error()), batch.error().message);
+    if (!batch) return statement_failed(sqlstate_for(batch.error()), batch.error().message);
   }
   write_empty_message(out_, 'c');
   write_command_complete(out_, "COPY " + std::to_string(rows));

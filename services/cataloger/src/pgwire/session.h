@@ -110,6 +110,8 @@ class Session final {
   // The bytes of result pages the open portals and cursors hold.
   std::size_t held_by_portals() const;
   void count(bool ok);
+  // A simple-query statement that failed: its ErrorResponse, counted; returns false.
+  bool statement_failed(const std::string& sqlstate, const std::string& message);
 
   Transport io_;
   SessionShared& shared_;
