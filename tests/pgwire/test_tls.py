@@ -286,6 +286,17 @@ class OptionalTls(unittest.TestCase):
             s.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")  # a ClientHello that stops early
             self.assertTrue(closed_within(s, 10))
 
+    def test_a_direct_tls_client_that_stalls_or_sends_garbage_is_dropped(self):
+        # No SSLRequest: the first byte says TLS (0x16), then the same bounds as after an SSLRequest.
+        for sent, within in ((b"\x16", 10),  # a record header's first byte, then nothing
+                             (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 10),  # a ClientHello that stops early
+                             (b"\x16" + b"GET / HTTP/1.0\r\n\r\n" * 10, 10)):  # not TLS after all
+            with self.subTest(sent=sent[:12]), socket.create_connection(("127.0.0.1", self.up.ports["pg"]), timeout=10) as s:
+                s.sendall(sent)
+                self.assertTrue(closed_within(s, within), "a stalled or broken direct TLS start must not hold a thread")
+        with psycopg.connect(self.up.dsn("require", sslnegotiation="direct"), connect_timeout=10) as conn:  # still served
+            self.assertEqual(conn.execute("SELECT 1").fetchone()[0], 1)
+
     def test_garbage_instead_of_a_client_hello_closes(self):
         s, answer = raw_ssl_request(self.up.ports["pg"])
         with s:
