@@ -201,6 +201,15 @@ TEST_F(ResidentFixture, EveryQueryReadsOneVersionWhileTheCopyChanges) {
       }
     });
   for (int i = 0; i < 16; ++i) {
+    // Day 0 has 5 rows, then 5 + the last odd step's number; the other days 5 each.
+    const int last_rewrite = i % 2 ? i : i - 1;
+    const int rows = (last_rewrite > 0 ? 5 + last_rewrite : 5) + 5 * (i / 2);
+    {
+      // The next version's count is known before it can be seen: before its file is
+      // written, since a rewrite in place is read through the current view at once.
+      std::lock_guard lock(history_mutex);
+      history.push_back("[" + std::to_string(10 + rows) + "," + std::to_string(10 + rows) + "]");
+    }
     // Even steps add a day; odd ones rewrite the first added day in place with more rows.
     if (i % 2 == 0) {
       write_file(s.root, "songs_data", "2026-12-1" + std::to_string(i / 2), "run1",
@@ -208,13 +217,6 @@ TEST_F(ResidentFixture, EveryQueryReadsOneVersionWhileTheCopyChanges) {
     } else {
       std::this_thread::sleep_for(20ms);  // a new modification time: a new ETag
       write_file(s.root, "songs_data", "2026-12-10", "run1", "parquet", songs_select(5 + i, 5000 + 100 * i));
-    }
-    // Day 0 has 5 rows, then 5 + the last odd step's number; the other days 5 each.
-    const int last_rewrite = i % 2 ? i : i - 1;
-    const int rows = (last_rewrite > 0 ? 5 + last_rewrite : 5) + 5 * (i / 2);
-    {
-      std::lock_guard lock(history_mutex);  // the next version's count is known before it can be seen
-      history.push_back("[" + std::to_string(10 + rows) + "," + std::to_string(10 + rows) + "]");
     }
     s.crawl();
     if (!engine->sync_views(*s.catalog).ok()) {  // no ASSERT while the readers run
