@@ -1,15 +1,21 @@
 // The PostgreSQL endpoint's pure decoders (pgwire/wire.h, scram.h, sql_text.h, copy_out.h) on
 // arbitrary bytes: the startup packet, every frontend message body the session
-// decodes, SCRAM messages, statement splitting, COPY statements and parameter binding. An error or
+// decodes, SCRAM messages, statement splitting, COPY statements, parameter type inference, and
+// parameter binding (text and binary forms of every bound type, arrays included). An error or
 // a value, never a crash; a decoded Parse or Bind encodes back to what decodes equal.
 // The first byte chooses the decoder; mode 0 reads the rest as a stream of framed
 // messages (type byte, big-endian length) as Session::read_message does.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
+#include "pgwire/binary_values.h"
 #include "pgwire/copy_out.h"
+#include "pgwire/param_types.h"
 #include "pgwire/scram.h"
 #include "pgwire/sql_text.h"
 #include "pgwire/wire.h"
@@ -105,15 +111,29 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 6:
       (void)split_statements(in);
       (void)normalize(in);
-      (void)parameter_count(in);
+      if (int n = parameter_count(in); n > 0 && n <= 64)  // column names as a catalog would type them
+        (void)infer_param_types(normalize(in), std::vector<std::int32_t>(static_cast<std::size_t>(n), 0),
+                                [](const std::string& name) -> std::optional<std::string> {
+                                  if (name.empty()) return std::nullopt;
+                                  return name[0] < 'm' ? std::optional<std::string>("INTEGER") : std::optional<std::string>("VARCHAR[]");
+                                });
       if (auto copy = parse_copy(in); copy && copy->copy) {  // COPY ... TO STDOUT: its options, then a row in them
         (void)copy_row({std::string(in), std::nullopt, std::string()}, copy->copy->format);
         (void)copy_header({std::string(in)}, copy->copy->format);
       }
       break;
-    case 7: (void)bind_parameters(in, {Param{std::string(in.substr(0, 8)), 0, false}, Param{std::nullopt, 20, false},
-                                       Param{std::string(in.substr(0, 4)), 23, true}});
+    case 7: {
+      // A parameter of a bound type, chosen by the first byte, from the rest as binary and as text.
+      static constexpr std::int32_t kTypes[] = {0, 16, 20, 21, 23, 25, 26, 114, 700, 701, 1082, 1114, 1184, 1700, 3802,
+                                                1000, 1005, 1007, 1009, 1015, 1016, 1021, 1022, 1115, 1182, 1185, 1231};
+      const std::int32_t type = kTypes[(data[0] >> 3) % (sizeof kTypes / sizeof kTypes[0])];
+      (void)text_of_binary(type, in);
+      (void)bind_parameters("select $1, $2, $3", {Param{std::string(in), type, true}, Param{std::string(in), type, false},
+                                                  Param{std::nullopt, 20, false}});
+      (void)bind_parameters(in, {Param{std::string(in.substr(0, 8)), 0, false}, Param{std::nullopt, 20, false},
+                                 Param{std::string(in.substr(0, 4)), 23, true}});
       break;
+    }
   }
   return 0;
 }

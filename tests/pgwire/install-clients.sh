@@ -2,17 +2,20 @@
 # Installs the real PostgreSQL clients the pgwire tests drive, cached and idempotent:
 #   - psql from Debian (postgresql-client) when missing
 #   - the openssl CLI from Debian (makes the TLS tests' self-signed certificates) when missing
-#   - psycopg 3 (with its binary libpq) and SQLAlchemy from PyPI in a venv
+#   - psycopg 3 (with its binary libpq), SQLAlchemy, psycopg2 (Superset's, Airflow's and
+#     dbt's driver) and asyncpg from PyPI in a venv
 #     -> ${ETL_CACHE_DIR:-~/.cache/spotify-etl}/venv-pgwire
 # Once cached it does no network access. Prints the venv's python on stdout.
 set -euo pipefail
 
 PSYCOPG_VERSION="${ETL_TEST_PSYCOPG_VERSION:-3.3.9}"
 SQLALCHEMY_VERSION="${ETL_TEST_SQLALCHEMY_VERSION:-2.1.9}"
+PSYCOPG2_VERSION="${ETL_TEST_PSYCOPG2_VERSION:-2.9.13}"
+ASYNCPG_VERSION="${ETL_TEST_ASYNCPG_VERSION:-0.32.0}"
 CACHE_DIR="${ETL_CACHE_DIR:-$HOME/.cache/spotify-etl}"
 venv="$CACHE_DIR/venv-pgwire"
 stamp="$venv/.spotify-etl-stamp"
-want="psycopg[binary]==$PSYCOPG_VERSION SQLAlchemy==$SQLALCHEMY_VERSION"
+want="psycopg[binary]==$PSYCOPG_VERSION SQLAlchemy==$SQLALCHEMY_VERSION psycopg2-binary==$PSYCOPG2_VERSION asyncpg==$ASYNCPG_VERSION"
 
 log() { printf 'pgwire install-clients: %s\n' "$*" >&2; }
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -37,7 +40,7 @@ if ! command -v openssl >/dev/null 2>&1; then
 fi
 
 if ! { [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$venv/bin/python" ] \
-       && "$venv/bin/python" -c 'import psycopg, sqlalchemy' 2>/dev/null; }; then
+       && "$venv/bin/python" -c 'import psycopg, sqlalchemy, psycopg2, asyncpg' 2>/dev/null; }; then
   py="$(command -v python3 || true)"
   if [ -z "$py" ] || ! "$py" -c 'import venv, ensurepip' 2>/dev/null; then
     apt_install python3 python3-venv
@@ -52,7 +55,7 @@ if ! { [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$venv/bin/pyt
     log "ERROR: pip could not install $want"
     exit 1
   fi
-  "$venv/bin/python" -c 'import psycopg, sqlalchemy'
+  "$venv/bin/python" -c 'import psycopg, sqlalchemy, psycopg2, asyncpg'
   printf '%s\n' "$want" >"$stamp"
 fi
 printf '%s\n' "$venv/bin/python"

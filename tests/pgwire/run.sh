@@ -8,6 +8,7 @@ bin_dir="${1:?usage: run.sh <build/bin>}"
 python="$(bash "$here/install-clients.sh")"
 export ETL_GRAFANA_DRIVER="$(bash "$here/build-grafana-driver.sh")"
 export ETL_PGJDBC_JAR="$(bash "$here/fetch-pgjdbc.sh")"
+export ETL_NODE_PGWIRE_DIR="$(bash "$here/install-node-clients.sh")"
 export ETL_BIN_DIR="$bin_dir"
 cd "$here"
 exec "$python" -m unittest -v test_clients test_tls

@@ -2,7 +2,8 @@
 # for this module.
 """The cataloger's PostgreSQL endpoint driven by real clients nobody here wrote:
 psql (Debian postgresql-client), psycopg 3 (extended protocol, parameters,
-cancel, binary results), SQLAlchemy's inspector and pgx v5 (Grafana's driver), against `spotify-etl up` serving the
+cancel, binary results), SQLAlchemy's inspector, pgx v5 (Grafana's driver), psycopg2,
+asyncpg, node-postgres and postgres.js, against `spotify-etl up` serving the
 offline demo sample. Each answer is compared with POST /v1/query on the same data.
 Run by tests/pgwire/run.sh (ctest: pgwire_clients)."""
 
@@ -21,7 +22,14 @@ import time
 import unittest
 import urllib.request
 
+import asyncio
+import datetime
+import decimal
+
+import asyncpg
 import psycopg
+import psycopg2
+import psycopg2.extras
 import sqlalchemy
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "browser"))
@@ -559,6 +567,181 @@ class Fairness(unittest.TestCase):
             for c in busy:
                 c.close()
         self.assertEqual(len(outcomes), 3)
+
+
+def http_value(sql):
+    rows = http_query(sql)["rows"]
+    return rows[0][0]
+
+
+class Asyncpg(unittest.TestCase):
+    """asyncpg: every statement prepared and described first, every argument encoded in
+    binary by the type the Describe reported, pooled connections reset on release."""
+
+    def run_async(self, coroutine):
+        return asyncio.run(asyncio.wait_for(coroutine, 60))
+
+    async def connect(self):
+        return await asyncpg.connect(host="127.0.0.1", port=PORTS["pg"], user="grafana", database="spotify",
+                                     password=TOKEN, ssl=False)
+
+    def test_arguments_are_encoded_by_the_types_their_places_give(self):
+        async def go():
+            conn = await self.connect()
+            try:
+                return [
+                    await conn.fetchval("SELECT count(*) FROM songs_data WHERE popularity > $1", 50),
+                    await conn.fetchval("SELECT count(*) FROM songs_data WHERE popularity BETWEEN $1 AND $2", 10, 60),
+                    await conn.fetchval("SELECT count(*) FROM songs_data WHERE explicit = $1 AND popularity IN ($2, $3)",
+                                        False, 96, 97),
+                    await conn.fetchval("SELECT count(*) FROM songs_data WHERE added_at >= $1",
+                                        datetime.datetime(2025, 6, 1)),
+                    await conn.fetchval("SELECT count(*) FROM albums_data WHERE release_date < $1", datetime.date(2020, 1, 1)),
+                    await conn.fetchval("SELECT count(*) FROM songs_data WHERE song_name LIKE $1", "Open%"),
+                    [r["song_id"] for r in await conn.fetch(
+                        "SELECT song_id FROM songs_data ORDER BY song_id LIMIT $1 OFFSET $2", 3, 1)],
+                ]
+            finally:
+                await conn.close()
+        got = self.run_async(go())
+        want = [
+            http_value("SELECT count(*) FROM songs_data WHERE popularity > 50"),
+            http_value("SELECT count(*) FROM songs_data WHERE popularity BETWEEN 10 AND 60"),
+            http_value("SELECT count(*) FROM songs_data WHERE explicit = false AND popularity IN (96, 97)"),
+            http_value("SELECT count(*) FROM songs_data WHERE added_at >= TIMESTAMP '2025-06-01'"),
+            http_value("SELECT count(*) FROM albums_data WHERE release_date < DATE '2020-01-01'"),
+            http_value("SELECT count(*) FROM songs_data WHERE song_name LIKE 'Open%'"),
+            [r[0] for r in http_query("SELECT song_id FROM songs_data ORDER BY song_id LIMIT 3 OFFSET 1")["rows"]],
+        ]
+        self.assertEqual(got, want)
+        self.assertGreater(want[0], 0)
+        self.assertNotEqual(want[0], want[1], "the checks must tell the parameters apart")
+
+    def test_casts_lists_and_values_in_the_select_list(self):
+        async def go():
+            conn = await self.connect()
+            try:
+                ids = [r["song_id"] for r in await conn.fetch("SELECT song_id FROM songs_data ORDER BY song_id LIMIT 3")]
+                return [
+                    len(ids),
+                    await conn.fetchval("SELECT count(DISTINCT song_id) FROM songs_data WHERE song_id = ANY($1)", ids),
+                    await conn.fetchval("SELECT $1::int + 1", 41),
+                    await conn.fetchval("SELECT $1::numeric * 2", decimal.Decimal("-12.345")),
+                    await conn.fetchval("SELECT $1::float8 + $2::real", 1.5, 0.25),
+                    await conn.fetchval("SELECT $1::timestamptz",
+                                        datetime.datetime(2025, 1, 2, 3, 4, 5, 123456, tzinfo=datetime.timezone.utc)),
+                    await conn.fetchval("SELECT $1::text[]", ["a", None, 'q"\\']),
+                    dict(await conn.fetchrow("SELECT $1 AS label, $2::bigint AS n", "it's", 7)),
+                ]
+            finally:
+                await conn.close()
+        got = self.run_async(go())
+        self.assertEqual(got[1], got[0])
+        self.assertEqual(got[2:], [42, decimal.Decimal("-24.690"), 1.75,
+                                   datetime.datetime(2025, 1, 2, 3, 4, 5, 123456, tzinfo=datetime.timezone.utc),
+                                   ["a", None, 'q"\\'], {"label": "it's", "n": 7}])
+
+    def test_a_pool_resets_the_connections_it_takes_back(self):
+        # On release asyncpg runs SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL.
+        async def go():
+            pool = await asyncpg.create_pool(host="127.0.0.1", port=PORTS["pg"], user="grafana", database="spotify",
+                                             password=TOKEN, ssl=False, min_size=1, max_size=2)
+            try:
+                return await asyncio.gather(*[pool.fetchval("SELECT count(*) FROM artists_data WHERE artist_name <> $1", "x")
+                                              for _ in range(6)])
+            finally:
+                await pool.close()
+        self.assertEqual(self.run_async(go()), [http_value("SELECT count(*) FROM artists_data WHERE artist_name <> 'x'")] * 6)
+
+    def test_refused_and_bad_arguments_are_sqlstates(self):
+        async def go():
+            conn = await self.connect()
+            try:
+                states = []
+                for sql, args in [("DROP TABLE songs_data", ()), ("SELECT $1::int8[]", ([1, 2],))]:
+                    try:
+                        await conn.fetch(sql, *args)
+                        states.append("ok")
+                    except asyncpg.PostgresError as e:
+                        states.append(e.sqlstate)
+                states.append(await conn.fetchval("SELECT 1"))
+                return states
+            finally:
+                await conn.close()
+        # int8[] needs asyncpg's type introspection (a pg_type query this endpoint does not answer): refused, not wrong.
+        self.assertEqual(self.run_async(go()), ["42501", "42501", 1])
+
+
+class Psycopg2(unittest.TestCase):
+    """psycopg2 (Superset's, Airflow's and dbt's driver): parameters interpolated by the
+    client, a transaction opened on the first statement, named cursors as DECLARE/FETCH."""
+
+    def setUp(self):
+        self.conn = psycopg2.connect(dsn(), connect_timeout=10)
+
+    def tearDown(self):
+        self.conn.close()
+
+    def test_queries_with_client_side_parameters_match_http(self):
+        cur = self.conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor)
+        cur.execute("SELECT count(*) AS n FROM songs_data WHERE popularity > %s AND song_name <> %s", (50, "it's"))
+        self.assertEqual(cur.fetchone()["n"], http_value("SELECT count(*) FROM songs_data WHERE popularity > 50"))
+        cur.execute("SELECT song_id FROM songs_data WHERE song_id = ANY(%s) ORDER BY 1", (["x", "y"],))
+        self.assertEqual(cur.fetchall(), [])
+        self.conn.rollback()
+        self.conn.set_session(readonly=True, autocommit=False)
+        cur.execute("SELECT 1 AS one")
+        self.assertEqual(cur.fetchone(), {"one": 1})
+        self.conn.commit()
+
+    def test_a_named_cursor_streams_the_whole_query(self):
+        cur = self.conn.cursor(name="songs")
+        cur.itersize = 7
+        cur.execute("SELECT song_id FROM songs_data ORDER BY song_id")
+        got = [r[0] for r in cur]
+        cur.close()
+        self.conn.commit()
+        self.assertEqual(got, [r[0] for r in http_query("SELECT song_id FROM songs_data ORDER BY song_id")["rows"]])
+        self.assertGreater(len(got), 7)
+
+    def test_a_refused_statement_is_an_error_and_the_connection_goes_on(self):
+        cur = self.conn.cursor()
+        with self.assertRaises(psycopg2.errors.InsufficientPrivilege):
+            cur.execute("DELETE FROM songs_data")
+        self.conn.rollback()
+        cur.execute("SELECT count(*) FROM artists_data")
+        self.assertEqual(cur.fetchone()[0], http_value("SELECT count(*) FROM artists_data"))
+
+
+class NodeDrivers(unittest.TestCase):
+    """node-postgres and postgres.js (tests/pgwire/node/check.cjs), from the npm registry
+    by install-node-clients.sh."""
+
+    def test_parameters_prepared_statements_and_described_types(self):
+        modules = os.environ.get("ETL_NODE_PGWIRE_DIR", "")
+        if not modules or not os.path.isdir(os.path.join(modules, "node_modules")):
+            self.skipTest("the Node.js drivers were not installed (no node or npm)")
+        ids = [r[0] for r in http_query("SELECT song_id FROM songs_data ORDER BY song_id LIMIT 4")["rows"]]
+        config = {"host": "127.0.0.1", "port": PORTS["pg"], "user": "grafana", "password": TOKEN,
+                  "database": "spotify", "ids": ids}
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node", "check.cjs")
+        r = subprocess.run(["node", script], input=json.dumps(config), capture_output=True, text=True, timeout=120,
+                           env=dict(os.environ, NODE_PATH=os.path.join(modules, "node_modules")))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = json.loads(r.stdout)
+        ordered = "SELECT song_id FROM songs_data WHERE popularity >= {} ORDER BY song_id LIMIT {}"
+        self.assertEqual(got, {
+            "pg_typed": http_value("SELECT count(*) FROM songs_data WHERE popularity > 50 AND added_at >= TIMESTAMP '2025-01-01'"),
+            "pg_named": [[r[0] for r in http_query(ordered.format(90, 3))["rows"]],
+                         [r[0] for r in http_query(ordered.format(0, 2))["rows"]]],
+            "pg_bad_number": "22P02",
+            "pjs_bare": {"s": "a", "x": 42},
+            "pjs_typed": http_value("SELECT count(*) FROM songs_data WHERE popularity > 50 AND explicit = false"),
+            "pjs_any": http_value("SELECT count(*) FROM songs_data WHERE song_id IN ({})".format(
+                ", ".join("'" + i + "'" for i in ids))),
+            "pjs_date": http_value("SELECT count(*) FROM albums_data WHERE release_date < DATE '2020-01-01'"),
+        })
+        self.assertGreater(got["pjs_any"], 0)
 
 
 class SqlAlchemyInspector(unittest.TestCase):

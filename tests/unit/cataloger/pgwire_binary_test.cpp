@@ -146,6 +146,81 @@ TEST(PgBinary, TextTypesAreTheirBytesAndOtherTypesAreRefused) {
   EXPECT_EQ(binary_value(oid::int8, "x").error().code, Errc::bad_data);
 }
 
+// --- binary parameters: the *_recv side ---
+
+std::string bytes(std::initializer_list<int> v) {
+  std::string out;
+  for (int b : v) out += static_cast<char>(b);
+  return out;
+}
+
+std::string recv(std::int32_t type, const std::string& b) {
+  auto r = text_of_binary(type, b);
+  return r ? *r : "error: " + r.error().message;
+}
+
+TEST(PgBinaryParams, EachTypeReadsBackToTheTextItWasSentFrom) {
+  // The send forms above are checked byte by byte against PostgreSQL's; reading them
+  // back must give the same value.
+  const std::pair<std::int32_t, const char*> values[] = {
+      {oid::boolean, "true"}, {oid::boolean, "false"}, {oid::int2, "-32768"}, {oid::int4, "2147483647"},
+      {oid::int8, "-9223372036854775808"}, {oid::oid, "4294967295"}, {oid::float8, "0.1"}, {oid::float8, "-1e+300"},
+      {oid::float4, "1.5"}, {oid::numeric, "123.45"}, {oid::numeric, "-12345678"}, {oid::numeric, "0.0001"},
+      {oid::numeric, "10000"}, {oid::numeric, "0.00"}, {oid::numeric, "NaN"}, {oid::numeric, "-12.3450"},
+      {oid::date, "2024-02-29"}, {oid::date, "0044-03-15 BC"}, {oid::date, "infinity"}, {oid::date, "-infinity"},
+      {oid::timestamp, "2025-01-02 03:04:05.123456"}, {oid::timestamp, "1999-12-31 23:59:59"},
+      {oid::timestamp, "0001-01-01 00:00:00 BC"}, {oid::timestamptz, "2025-01-02 03:04:05.5+00"},
+      {oid::timestamptz, "infinity"}, {oid::text, "héllo"}, {oid::json, "{\"a\":1}"}};
+  for (const auto& [type, text] : values) {
+    auto sent = binary_value(type, text);
+    ASSERT_TRUE(sent.ok()) << type << " " << text;
+    EXPECT_EQ(recv(type, *sent), text) << "type oid " << type;
+  }
+  EXPECT_EQ(recv(oid::int8_array, *binary_value(oid::int8_array, "{\"7\",NULL}")), "{\"7\",NULL}");
+  EXPECT_EQ(recv(oid::text_array, *binary_value(oid::text_array, "{}")), "{}");
+}
+
+TEST(PgBinaryParams, OtherSendersFormsAreReadToo) {
+  // numeric 1.5 sent with a trailing zero group and a scale of 3 (allowed): "1.500".
+  EXPECT_EQ(recv(oid::numeric, bytes({0, 2, 0, 0, 0, 0, 0, 3, 0, 1, 0x13, 0x88})), "1.500");
+  EXPECT_EQ(recv(oid::numeric, bytes({0, 0, 0, 0, 0xd0, 0, 0, 0})), "Infinity");
+  EXPECT_EQ(recv(oid::numeric, bytes({0, 0, 0, 0, 0xf0, 0, 0, 0})), "-Infinity");
+  EXPECT_EQ(recv(oid::numeric, bytes({0, 0, 0, 0, 0x40, 0, 0, 1})), "0.0") << "no negative zero";
+  // jsonb: a version byte, then the text.
+  EXPECT_EQ(recv(oid::jsonb, bytes({1, '[', ']'})), "[]");
+  // Unspecified (0): text, as it was described.
+  EXPECT_EQ(recv(0, "a\nb"), "a\nb");
+  // The lower bound of an array is the client's business; elements are read in order.
+  EXPECT_EQ(recv(oid::bool_array, bytes({0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 1, 0, 0, 0, 5, 0, 0, 0, 1, 1})), "{\"true\"}");
+}
+
+TEST(PgBinaryParams, MalformedBytesAre22P03NotACrashOrAnAllocation) {
+  auto malformed = [](std::int32_t type, const std::string& b) {
+    auto r = text_of_binary(type, b);
+    return !r && r.error().message.rfind(std::string(kMalformedBinary), 0) == 0;
+  };
+  EXPECT_TRUE(malformed(oid::int4, bytes({0, 0, 1})));
+  EXPECT_TRUE(malformed(oid::float4, bytes({0, 0, 0, 0, 0})));
+  EXPECT_TRUE(malformed(oid::date, ""));
+  EXPECT_TRUE(malformed(oid::timestamp, bytes({0, 0, 0, 0})));
+  EXPECT_TRUE(malformed(oid::jsonb, bytes({2, '{', '}'})));
+  EXPECT_TRUE(malformed(oid::numeric, bytes({0, 1, 0, 0, 0, 0, 0, 0})));              // one digit promised, none sent
+  EXPECT_TRUE(malformed(oid::numeric, bytes({0, 1, 0, 0, 0, 0, 0, 0, 0x27, 0x10})));  // a digit of 10000
+  EXPECT_TRUE(malformed(oid::numeric, bytes({0, 0, 0, 0, 0x12, 0x34, 0, 0})));        // no such sign
+  // An array that claims 2^31-1 elements in 20 bytes is refused before anything is reserved.
+  EXPECT_TRUE(malformed(oid::int8_array, bytes({0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 20, 0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 1})));
+  // Element type other than the array's, element length past the end, bytes left over.
+  EXPECT_TRUE(malformed(oid::int8_array, bytes({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 23})));
+  EXPECT_TRUE(malformed(oid::int4_array, bytes({0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 23, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 9, 1})));
+  EXPECT_TRUE(malformed(oid::int4_array, bytes({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 23, 7})));
+  auto nested = text_of_binary(oid::int4_array, bytes({0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 23}));
+  ASSERT_FALSE(nested.ok());
+  EXPECT_EQ(nested.error().message.rfind("unsupported", 0), 0u) << nested.error().message;
+  auto uuid = text_of_binary(oid::uuid, std::string(16, '\0'));
+  ASSERT_FALSE(uuid.ok());
+  EXPECT_EQ(uuid.error().message.rfind("unsupported", 0), 0u);
+}
+
 TEST(PgBinary, ColumnFormatsFollowTheBindRules) {
   EXPECT_EQ(*column_formats({}, 3), (std::vector<std::int16_t>{0, 0, 0}));
   EXPECT_EQ(*column_formats({1}, 3), (std::vector<std::int16_t>{1, 1, 1}));

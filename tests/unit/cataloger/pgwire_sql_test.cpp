@@ -45,7 +45,7 @@ TEST(PgSqlText, TypedParametersAreCheckedNotTrusted) {
   EXPECT_FALSE(param_literal(Param{"1; drop table x", 20, false}).ok());
   EXPECT_FALSE(param_literal(Param{"1e", 701, false}).ok());
   EXPECT_FALSE(param_literal(Param{"maybe", 16, false}).ok());
-  auto unsupported = param_literal(Param{"{1}", 1007, false});
+  auto unsupported = param_literal(Param{"1 day", 1186, false});
   ASSERT_FALSE(unsupported.ok());
   EXPECT_EQ(unsupported.error().message.rfind("unsupported", 0), 0u);
 }
@@ -85,7 +85,40 @@ TEST(PgSqlText, BinaryIntegersAreDecoded) {
   auto short_int8 = param_literal(Param{std::string("\0\1", 2), 20, true});
   ASSERT_FALSE(short_int8.ok()) << "wrong length";
   EXPECT_EQ(bind_error_state(short_int8.error()), "22P03") << "invalid_binary_representation, as PostgreSQL";
-  EXPECT_FALSE(param_literal(Param{"x", 25, true}).ok()) << "binary text is not supported";
+  // Text is its bytes in binary too; asyncpg sends every parameter binary, an
+  // unspecified one (0) as the text it was described as.
+  EXPECT_EQ(param_literal(Param{"it's", 25, true}).value(), "'it''s'");
+  EXPECT_EQ(param_literal(Param{"x", 0, true}).value(), "'x'");
+  EXPECT_EQ(bind_error_state(param_literal(Param{"x", 2950, true}).error()), "0A000") << "uuid: not bound here";
+}
+
+TEST(PgSqlText, ArrayParametersBecomeTypedListsElementByElement) {
+  EXPECT_EQ(param_literal(Param{"{1,2,NULL}", 1016, false}).value(), "CAST([1, 2, NULL] AS BIGINT[])");
+  EXPECT_EQ(param_literal(Param{"{\"it's\",\"NULL\",b}", 1009, false}).value(), "CAST(['it''s', 'NULL', 'b'] AS VARCHAR[])")
+      << "a quoted NULL is the string; quotes are doubled, not escaped";
+  EXPECT_EQ(param_literal(Param{"{}", 1007, false}).value(), "CAST([] AS INTEGER[])");
+  EXPECT_EQ(param_literal(Param{"{2024-01-31}", 1182, false}).value(), "CAST([CAST('2024-01-31' AS DATE)] AS DATE[])");
+  EXPECT_EQ(param_literal(Param{"{1.50,2}", 1231, false}).value(), "[1.50, 2]") << "numeric keeps each element's precision";
+  // Each element is checked as a parameter of the element type.
+  auto bad_element = param_literal(Param{"{1,x}", 1016, false});
+  ASSERT_FALSE(bad_element.ok());
+  EXPECT_EQ(bind_error_state(bad_element.error()), "22P02");
+  auto too_big = param_literal(Param{"{99999}", 1005, false});
+  ASSERT_FALSE(too_big.ok());
+  EXPECT_EQ(bind_error_state(too_big.error()), "22003");
+  for (const char* malformed : {"{{1},{2}}", "1,2", "{1,2", "{\"a}"}) {
+    auto r = param_literal(Param{malformed, 1016, false});
+    ASSERT_FALSE(r.ok()) << malformed;
+    EXPECT_EQ(bind_error_state(r.error()), "22P02") << malformed;
+    EXPECT_NE(r.error().message.find("malformed array literal"), std::string::npos) << r.error().message;
+  }
+  // Binary arrays are read into the same literal: int4[] {5, NULL}.
+  const std::string int4_array("\0\0\0\1" "\0\0\0\1" "\0\0\0\x17" "\0\0\0\2" "\0\0\0\1" "\0\0\0\4" "\0\0\0\5" "\xff\xff\xff\xff", 32);
+  EXPECT_EQ(param_literal(Param{int4_array, 1007, true}).value(), "CAST([5, NULL] AS INTEGER[])");
+  EXPECT_TRUE(bindable_type(1016));
+  EXPECT_TRUE(bindable_type(0));
+  EXPECT_FALSE(bindable_type(2950));
+  EXPECT_FALSE(bindable_type(1186)) << "interval parameters are not bound";
 }
 
 TEST(PgSqlText, MissingParameterIsAnError) {

@@ -5,6 +5,7 @@
 #include <limits>
 #include <optional>
 
+#include "etl/dates.h"
 #include "pgwire/types.h"
 
 namespace etl::pgwire {
@@ -256,53 +257,8 @@ std::optional<std::string> numeric_binary(std::string_view s) {
   return out;
 }
 
-// The elements of a one-dimensional array literal ({"a",NULL,b}); nullopt for
-// anything else (nested arrays included).
-std::optional<std::vector<std::optional<std::string>>> array_items(std::string_view s) {
-  if (s.size() < 2 || s.front() != '{' || s.back() != '}') return std::nullopt;
-  s = s.substr(1, s.size() - 2);
-  std::vector<std::optional<std::string>> items;
-  if (s.empty()) return items;
-  std::size_t i = 0;
-  while (true) {
-    std::string item;
-    bool quoted = false;
-    if (i < s.size() && s[i] == '"') {
-      quoted = true;
-      for (++i; i < s.size() && s[i] != '"'; ++i) {
-        if (s[i] == '\\' && i + 1 < s.size()) ++i;
-        item += s[i];
-      }
-      if (i == s.size()) return std::nullopt;
-      ++i;
-    } else {
-      while (i < s.size() && s[i] != ',') {
-        if (s[i] == '{' || s[i] == '}' || s[i] == '"') return std::nullopt;
-        item += s[i++];
-      }
-    }
-    if (!quoted && item == "NULL") items.emplace_back(std::nullopt);
-    else items.emplace_back(std::move(item));
-    if (i == s.size()) return items;
-    if (s[i] != ',') return std::nullopt;
-    ++i;
-  }
-}
-
-std::int32_t element_oid(std::int32_t array_oid) {
-  switch (array_oid) {
-    case oid::bool_array: return oid::boolean;
-    case oid::int2_array: return oid::int2;
-    case oid::int4_array: return oid::int4;
-    case oid::int8_array: return oid::int8;
-    case oid::float8_array: return oid::float8;
-    case oid::text_array: return oid::text;
-    default: return 0;
-  }
-}
-
 Result<std::string> array_binary(std::int32_t array_oid, std::string_view text) {
-  const std::int32_t elem = element_oid(array_oid);
+  const std::int32_t elem = array_element_oid(array_oid);
   auto items = array_items(text);
   if (!items) return bad(array_oid, text);
   std::string body;
@@ -327,6 +283,136 @@ Result<std::string> array_binary(std::int32_t array_oid, std::string_view text) 
     put_be(out, 1, 4);  // lower bound
   }
   return out + body;
+}
+
+
+// --- the receive side: binary parameters -> text ---
+
+std::uint64_t read_be(std::string_view v) {
+  std::uint64_t out = 0;
+  for (unsigned char c : v) out = (out << 8) | c;
+  return out;
+}
+
+Error malformed(std::int32_t type_oid, const std::string& why) {
+  return make_error(Errc::invalid_argument, std::string(kMalformedBinary) + ": " + why + " for type oid " + std::to_string(type_oid));
+}
+
+Error wrong_length(std::int32_t type_oid) { return malformed(type_oid, "a binary parameter of the wrong length"); }
+
+std::string two(int v) { return std::string(1, static_cast<char>('0' + v / 10)) + static_cast<char>('0' + v % 10); }
+
+// Days since 1970-01-01 -> "YYYY-MM-DD", with " BC" for years before 1 (as PostgreSQL prints them).
+std::string date_text(std::int64_t days) {
+  int y = 0, m = 0, d = 0;
+  civil_from_days(days, y, m, d);
+  const bool bc = y <= 0;
+  std::string year = std::to_string(bc ? 1 - static_cast<std::int64_t>(y) : y);
+  if (year.size() < 4) year.insert(0, 4 - year.size(), '0');
+  return year + "-" + two(m) + "-" + two(d) + (bc ? " BC" : "");
+}
+
+std::string pg_date_text(std::int32_t pg_days) {
+  if (pg_days == std::numeric_limits<std::int32_t>::max()) return "infinity";
+  if (pg_days == std::numeric_limits<std::int32_t>::min()) return "-infinity";
+  return date_text(std::int64_t{pg_days} + kPgEpochDays);
+}
+
+// Microseconds since 2000-01-01 -> "YYYY-MM-DD HH:MM:SS[.ffffff][+00][ BC]".
+std::string pg_timestamp_text(std::int64_t micros, bool zone) {
+  if (micros == std::numeric_limits<std::int64_t>::max()) return "infinity";
+  if (micros == std::numeric_limits<std::int64_t>::min()) return "-infinity";
+  constexpr std::int64_t kDay = 86'400'000'000;
+  std::int64_t days = micros / kDay, rest = micros % kDay;
+  if (rest < 0) rest += kDay, --days;
+  std::string date = date_text(days + kPgEpochDays);
+  std::string bc;
+  if (date.ends_with(" BC")) bc = " BC", date.resize(date.size() - 3);
+  const std::int64_t secs = rest / 1'000'000, frac = rest % 1'000'000;
+  std::string out = date + " " + two(static_cast<int>(secs / 3600)) + ":" + two(static_cast<int>(secs / 60 % 60)) + ":" +
+                    two(static_cast<int>(secs % 60));
+  if (frac) {
+    std::string f = std::to_string(frac);
+    f.insert(0, 6 - f.size(), '0');
+    while (f.back() == '0') f.pop_back();
+    out += "." + f;
+  }
+  return out + (zone ? "+00" : "") + bc;
+}
+
+// numeric_recv: ndigits, weight, sign, dscale, then base-10000 digits -> "-123.4500", "NaN", "Infinity".
+Result<std::string> numeric_text(std::string_view v) {
+  constexpr std::int32_t type = oid::numeric;
+  if (v.size() < 8) return wrong_length(type);
+  const auto ndigits = static_cast<std::int16_t>(read_be(v.substr(0, 2)));
+  const auto weight = static_cast<std::int16_t>(read_be(v.substr(2, 2)));
+  const auto sign = static_cast<std::uint16_t>(read_be(v.substr(4, 2)));
+  const auto dscale = static_cast<std::int16_t>(read_be(v.substr(6, 2)));
+  if (ndigits < 0 || v.size() != 8 + 2 * static_cast<std::size_t>(ndigits)) return wrong_length(type);
+  if (sign == 0xC000) return std::string("NaN");
+  if (sign == 0xD000) return std::string("Infinity");
+  if (sign == 0xF000) return std::string("-Infinity");
+  if ((sign != 0 && sign != 0x4000) || dscale < 0 || dscale > 16383) return malformed(type, "invalid sign or scale in numeric value");
+  std::vector<int> digits;
+  for (int i = 0; i < ndigits; ++i) {
+    const auto d = static_cast<int>(read_be(v.substr(8 + 2 * static_cast<std::size_t>(i), 2)));
+    if (d > 9999) return malformed(type, "invalid digit in numeric value");
+    digits.push_back(d);
+  }
+  auto group = [&](int w) { const int i = weight - w; return i >= 0 && i < ndigits ? digits[static_cast<std::size_t>(i)] : 0; };
+  std::string out;
+  if (weight < 0) out = "0";
+  for (int w = weight; w >= 0; --w) {
+    std::string g = std::to_string(group(w));
+    if (!out.empty()) g.insert(0, 4 - g.size(), '0');
+    out += g;
+  }
+  if (dscale > 0) {
+    std::string frac;
+    for (int w = -1; static_cast<int>(frac.size()) < dscale; --w) {
+      std::string g = std::to_string(group(w));
+      frac += std::string(4 - g.size(), '0') + g;
+    }
+    out += "." + frac.substr(0, static_cast<std::size_t>(dscale));
+  }
+  const bool zero = out.find_first_not_of("0.") == std::string::npos;
+  return (sign == 0x4000 && !zero ? "-" : "") + out;
+}
+
+// array_recv of a one-dimensional array (or an empty one) -> its array literal.
+Result<std::string> array_text(std::int32_t type_oid, std::string_view v) {
+  const std::int32_t elem = array_element_oid(type_oid);
+  if (v.size() < 12) return wrong_length(type_oid);
+  const auto ndim = static_cast<std::int32_t>(read_be(v.substr(0, 4)));
+  const auto flags = static_cast<std::int32_t>(read_be(v.substr(4, 4)));
+  const auto elem_type = static_cast<std::int32_t>(read_be(v.substr(8, 4)));
+  if (ndim > 1) return make_error(Errc::invalid_argument, "unsupported: multi-dimensional array parameters");
+  if (ndim < 0 || (flags != 0 && flags != 1)) return malformed(type_oid, "invalid array header");
+  if (elem_type != elem) return malformed(type_oid, "wrong element type " + std::to_string(elem_type));
+  std::vector<std::optional<std::string>> items;
+  std::size_t at = 12;
+  if (ndim == 1) {
+    if (v.size() < 20) return wrong_length(type_oid);
+    const auto count = static_cast<std::int32_t>(read_be(v.substr(12, 4)));
+    at = 20;  // the lower bound is the client's business: elements are read in order
+    if (count < 0 || static_cast<std::size_t>(count) > (v.size() - at) / 4) return malformed(type_oid, "invalid array dimension");
+    for (std::int32_t i = 0; i < count; ++i) {
+      if (v.size() - at < 4) return wrong_length(type_oid);
+      const auto len = static_cast<std::int32_t>(read_be(v.substr(at, 4)));
+      at += 4;
+      if (len == -1) {
+        items.emplace_back(std::nullopt);
+        continue;
+      }
+      if (len < 0 || static_cast<std::size_t>(len) > v.size() - at) return wrong_length(type_oid);
+      auto item = text_of_binary(elem, v.substr(at, static_cast<std::size_t>(len)));
+      if (!item) return std::move(item).error();
+      items.emplace_back(std::move(*item));
+      at += static_cast<std::size_t>(len);
+    }
+  }
+  if (at != v.size()) return wrong_length(type_oid);
+  return array_literal(items);
 }
 
 }  // namespace
@@ -399,6 +485,63 @@ Result<std::string> binary_value(std::int32_t type_oid, std::string_view text) {
       return make_error(Errc::invalid_argument,
                         "unsupported: binary results of type oid " + std::to_string(type_oid) + " (request text results)");
   }
+}
+
+Result<std::string> text_of_binary(std::int32_t type_oid, std::string_view v) {
+  auto fixed = [&](std::size_t size) { return v.size() == size; };
+  switch (type_oid) {
+    case 0: case oid::text: case oid::varchar: case oid::name: case oid::json:
+    case 18: case 705: case 1042:  // char, unknown, bpchar
+      return std::string(v);
+    case oid::jsonb:
+      if (v.empty() || v[0] != 1) return malformed(type_oid, "unsupported jsonb version number");
+      return std::string(v.substr(1));
+    case oid::boolean:
+      if (!fixed(1)) break;
+      return std::string(v[0] ? "true" : "false");
+    case oid::int2:
+      if (!fixed(2)) break;
+      return std::to_string(static_cast<std::int16_t>(read_be(v)));
+    case oid::int4:
+      if (!fixed(4)) break;
+      return std::to_string(static_cast<std::int32_t>(read_be(v)));
+    case oid::oid:
+      if (!fixed(4)) break;
+      return std::to_string(static_cast<std::uint32_t>(read_be(v)));
+    case oid::int8:
+      if (!fixed(8)) break;
+      return std::to_string(static_cast<std::int64_t>(read_be(v)));
+    case oid::float4: {
+      if (!fixed(4)) break;
+      const auto bits = static_cast<std::uint32_t>(read_be(v));
+      float f;
+      std::memcpy(&f, &bits, sizeof f);
+      char buf[32];
+      return std::string(buf, std::to_chars(buf, buf + sizeof buf, f).ptr);
+    }
+    case oid::float8: {
+      if (!fixed(8)) break;
+      const std::uint64_t bits = read_be(v);
+      double d;
+      std::memcpy(&d, &bits, sizeof d);
+      char buf[32];
+      return std::string(buf, std::to_chars(buf, buf + sizeof buf, d).ptr);
+    }
+    case oid::numeric:
+      return numeric_text(v);
+    case oid::date:
+      if (!fixed(4)) break;
+      return pg_date_text(static_cast<std::int32_t>(read_be(v)));
+    case oid::timestamp:
+    case oid::timestamptz:
+      if (!fixed(8)) break;
+      return pg_timestamp_text(static_cast<std::int64_t>(read_be(v)), type_oid == oid::timestamptz);
+    default:
+      if (array_element_oid(type_oid) != 0) return array_text(type_oid, v);
+      return make_error(Errc::invalid_argument, "unsupported: binary parameters of type oid " + std::to_string(type_oid) +
+                                                    " (send parameters as text)");
+  }
+  return wrong_length(type_oid);
 }
 
 bool has_binary_form(std::int32_t type_oid) {

@@ -28,6 +28,18 @@ bool has_binary_form(std::int32_t type_oid);
 // is not a value of the type.
 Result<std::string> binary_value(std::int32_t type_oid, std::string_view text);
 
+// PostgreSQL's words for a binary parameter that is not a value of its type (22P03).
+inline constexpr std::string_view kMalformedBinary = "incorrect binary data format";
+
+// A binary parameter (Bind format code 1, PostgreSQL's *_recv forms) -> the text form
+// of the same value, which the binding then checks as it checks text parameters:
+// text, varchar, name, json and unspecified (0) as their bytes; jsonb after its version
+// byte; bool, integers, floats, numeric, date, timestamp[tz]; one-dimensional arrays of
+// those (array_element_oid) as array literals. invalid_argument starting "unsupported"
+// for other types and multi-dimensional arrays; starting kMalformedBinary for bytes of
+// the wrong length or shape.
+Result<std::string> text_of_binary(std::int32_t type_oid, std::string_view bytes);
+
 // The result format of each of `columns` columns from a Bind's format codes: none
 // means all text, one applies to all, otherwise one per column. invalid_argument
 // for a code other than 0 (text) or 1 (binary) or a count that fits neither.

@@ -288,6 +288,9 @@ std::optional<Cell> session_value(const SelectItem& item, const SessionInfo& s) 
   if (k == "current_schemas") return Cell{"{" + s.schema + "}", oid::text_array};
   if (k == "inet_server_addr" || k == "inet_client_addr") return Cell{std::nullopt, oid::text};
   if (k == "pg_is_in_recovery") return Cell{std::string("f"), oid::boolean};
+  // asyncpg's pool runs it (with CLOSE ALL, UNLISTEN *, RESET ALL) on every connection it
+  // takes back. No session holds advisory locks here, so there is nothing to release.
+  if (k == "pg_advisory_unlock_all") return Cell{std::string(), oid::void_type};
   if (k == "current_setting") {
     static const RE2 arg(R"(current_setting\s*\(\s*'([^']*)')");
     auto m = search(item.expr, arg);

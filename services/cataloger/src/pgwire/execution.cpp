@@ -157,7 +157,27 @@ Execution Execution::run(ExecContext& ctx, const std::string& sql) {
   return e;
 }
 
-void Execution::describe(Writer& w) const {
+std::optional<Execution> Execution::described(ExecContext& ctx, const std::string& sql) {
+  if (ctx.engine.name() != "duckdb") return std::nullopt;
+  const std::string n = normalize(sql);
+  if (!n.starts_with("select ") && !n.starts_with("with ")) return std::nullopt;
+  if (n.size() <= kMaxLocalStatementBytes)  // what run() answers here
+    if (auto select = parse_select(n); select && (session_select(*select, ctx.session) || reads_catalog(n))) return std::nullopt;
+  Execution d = run(ctx, "DESCRIBE " + sql);
+  if (d.error()) return std::nullopt;
+  auto rows = d.take_rows(ctx, 4096);
+  if (!rows || rows->columns.size() < 2 || rows->columns[0].name != "column_name" || rows->columns[1].name != "column_type")
+    return std::nullopt;
+  Execution e;
+  e.local_.result.returns_rows = true;
+  for (const auto& row : rows->rows) {
+    if (row.size() < 2 || !row[0] || !row[1]) return std::nullopt;
+    e.local_.result.columns.push_back({*row[0], pg_type(*row[1]).oid});
+  }
+  return e;
+}
+
+void Execution::describe(Writer& w, const std::vector<std::int32_t>& retype) const {
   if (!returns_rows()) {
     write_empty_message(w, 'n');
     return;
@@ -178,6 +198,18 @@ void Execution::describe(Writer& w) const {
       sizes.push_back(t.size);
     }
   }
+  if (retype.size() == oids.size())
+    for (std::size_t i = 0; i < oids.size(); ++i)
+      if (retype[i] != 0) {
+        oids[i] = retype[i];
+        switch (retype[i]) {  // typlen
+          case oid::boolean: sizes[i] = 1; break;
+          case oid::int2: sizes[i] = 2; break;
+          case oid::int4: case oid::float4: case oid::date: sizes[i] = 4; break;
+          case oid::int8: case oid::float8: case oid::timestamp: case oid::timestamptz: sizes[i] = 8; break;
+          default: sizes[i] = -1;
+        }
+      }
   write_description(w, names, oids, sizes, formats_);
 }
 

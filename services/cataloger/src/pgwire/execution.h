@@ -43,6 +43,14 @@ class Execution final {
   // Runs `sql` (one statement, parameters already bound) to its first page.
   static Execution run(ExecContext& ctx, const std::string& sql);
 
+  // The columns `sql` (one SELECT or WITH query, parameters bound) would return, from the
+  // engine's DESCRIBE of it, which binds the query without running it; nullopt when that
+  // cannot say: an engine other than DuckDB, a statement answered here, or DESCRIBE failing.
+  // What a Describe of a prepared statement reports: running the statement with NULL
+  // parameters instead costs a run, and DuckDB folds an expression of a NULL to a NULL
+  // of no type ($1::numeric * 2 would be described as an integer).
+  static std::optional<Execution> described(ExecContext& ctx, const std::string& sql);
+
   const std::optional<SqlError>& error() const noexcept { return error_; }
   TxEffect tx() const noexcept { return local_.tx; }
   const Release& release() const noexcept { return local_.release; }
@@ -52,7 +60,9 @@ class Execution final {
   // columns or a column asked for in binary has no binary form here.
   std::optional<SqlError> set_formats(const std::vector<std::int16_t>& requested);
   // RowDescription (with the formats set), or NoData for a statement without rows.
-  void describe(Writer& w) const;
+  // `retype`, when it has one entry per column, replaces the type of each column whose
+  // entry is not 0.
+  void describe(Writer& w, const std::vector<std::int32_t>& retype = {}) const;
   // Up to `max_rows` DataRows (0: all), then CommandComplete when the result is
   // exhausted; returns whether it is. `flush` is called when the buffer grows large.
   // An error on a later page is returned (the caller reports it).

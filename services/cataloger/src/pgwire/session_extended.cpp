@@ -1,17 +1,82 @@
 // The extended query protocol: Parse / Bind / Describe / Execute / Close / Flush / Sync.
-// Parameters arrive as text (or the binary form of a few fixed-size types) and are
-// bound as quoted literals before the statement reaches the engine's gate.
+// Parameters arrive as text or binary, typed as the client declared them or as
+// param_types.h infers unspecified ones, and are bound as checked literals before the
+// statement reaches the engine's gate.
+#include <map>
+#include <memory>
+
+#include "pgwire/param_types.h"
+#include "pgwire/select_list.h"
 #include "pgwire/session.h"
 #include "pgwire/sql_text.h"
+#include "pgwire/types.h"
 
 namespace etl::pgwire {
 namespace {
+
+// Column name -> engine type over the catalog's tables, read once, when first asked;
+// a name whose tables disagree on its PostgreSQL type has none.
+ColumnTypeLookup catalog_column_types(Catalog& catalog) {
+  auto types = std::make_shared<std::optional<std::map<std::string, std::string>>>();
+  return [&catalog, types](const std::string& name) -> std::optional<std::string> {
+    if (!*types) {
+      std::map<std::string, std::string> by_name;
+      auto add = [&](const std::string& column, const std::string& type) {
+        auto [it, fresh] = by_name.emplace(column, type);
+        if (!fresh && !it->second.empty() && pg_type(it->second).oid != pg_type(type).oid) it->second.clear();
+      };
+      if (auto tables = catalog.list_tables())
+        for (const auto& t : *tables) {
+          for (const auto& c : t.columns) add(c.name, c.type);
+          for (const auto& k : t.partition_keys) add(k, "VARCHAR");
+        }
+      *types = std::move(by_name);
+    }
+    auto it = (*types)->find(name);
+    if (it == (*types)->end() || it->second.empty()) return std::nullopt;
+    return it->second;
+  };
+}
+
+// Per result column: the type of a select-list item that is a bare parameter
+// (`SELECT $1 AS label`), which a Describe run with NULL parameters cannot know from
+// the engine (a NULL has no type there); 0 for every other column, or none at all
+// when the select list cannot be read item by item.
+std::vector<std::int32_t> bare_parameter_columns(const std::string& sql, const std::vector<std::int32_t>& param_types) {
+  auto select = parse_select(normalize(sql));
+  if (!select) return {};
+  std::vector<std::int32_t> out;
+  for (const auto& item : select->items) {
+    if (item.star) return {};
+    std::int32_t type = 0;
+    if (item.expr.size() > 1 && item.expr[0] == '$' &&
+        item.expr.find_first_not_of("0123456789", 1) == std::string::npos && item.expr.size() < 7) {
+      const auto n = static_cast<std::size_t>(std::stoi(item.expr.substr(1)));
+      if (n >= 1 && n <= param_types.size()) type = param_types[n - 1] == 0 ? oid::text : param_types[n - 1];
+    }
+    out.push_back(type);
+  }
+  return out;
+}
 
 bool describes_rows(const std::string& sql) {
   std::string n = normalize(sql);
   for (const char* p : {"select", "with", "values", "show", "explain", "table", "("})
     if (n.rfind(p, 0) == 0) return true;
   return false;
+}
+
+// A value of the parameter's type to bind in a statement the engine only describes.
+std::string sample_value(std::int32_t type_oid) {
+  switch (type_oid) {
+    case oid::boolean: return "false";
+    case oid::int2: case oid::int4: case oid::int8: case oid::oid: case oid::float4: case oid::float8: return "0";
+    case oid::numeric: return "0.0";
+    case oid::date: return "2000-01-01";
+    case oid::timestamp: case oid::timestamptz: return "2000-01-01 00:00:00";
+    case oid::json: case oid::jsonb: return "{}";
+    default: return array_element_oid(type_oid) != 0 ? "{}" : "";
+  }
 }
 
 }  // namespace
@@ -61,6 +126,7 @@ void Session::parse(const std::string& body) {
   int used = parameter_count(p.sql);
   if (used > 65535) return fail("54000", "too many parameters");
   if (static_cast<int>(p.param_types.size()) < used) p.param_types.resize(static_cast<std::size_t>(used), 0);
+  p.param_types = infer_param_types(normalize(p.sql), std::move(p.param_types), catalog_column_types(shared_.catalog));
   statements_[msg->name] = std::move(p);
   write_empty_message(out_, '1');
 }
@@ -150,13 +216,21 @@ void Session::describe(const std::string& body) {
       write_empty_message(out_, 'n');
       return;
     }
-    // The columns are known once the statement runs: run it with NULL parameters.
+    // The engine describes the statement bound with a value of each parameter's type;
+    // where it cannot, the statement runs with NULL parameters and its columns are read.
+    std::vector<Param> samples;
+    for (auto t : st->second.param_types) samples.push_back(Param{sample_value(t), t, false});
+    if (auto bound = bind_parameters(st->second.sql, samples, shared_.limits.max_message_bytes))
+      if (auto described = Execution::described(ctx_, *bound)) {
+        described->describe(out_);
+        return;
+      }
     std::vector<Param> nulls(st->second.param_types.size());
     auto sql = bind_parameters(st->second.sql, nulls, shared_.limits.max_message_bytes);
     Portal probe;
     probe.sql = sql ? *sql : st->second.sql;
     if (!start_portal(probe)) return;
-    probe.execution->describe(out_);
+    probe.execution->describe(out_, bare_parameter_columns(st->second.sql, st->second.param_types));
     return;
   }
   auto it = portals_.find(msg->name);

@@ -8,20 +8,19 @@
 #include <limits>
 
 #include "etl/ascii.h"
+#include "pgwire/binary_values.h"
 #include "pgwire/patterns.h"
+#include "pgwire/types.h"
 
 namespace etl::pgwire {
 namespace {
-
-// The start of the message of a binary parameter whose length is not its type's (22P03).
-constexpr std::string_view kWrongBinaryLength = "incorrect binary data format: a binary parameter of the wrong length";
 
 constexpr std::size_t npos = std::string_view::npos;
 
 bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '$'; }
 
-// If a quoted string, identifier, dollar quote or comment starts at `i`, the index just
-// past its end (npos when unterminated); `i` itself when nothing special starts there.
+}  // namespace
+
 std::size_t skip_special(std::string_view s, std::size_t i) {
   char c = s[i];
   if (c == '-' && i + 1 < s.size() && s[i + 1] == '-') {
@@ -66,6 +65,8 @@ std::size_t skip_special(std::string_view s, std::size_t i) {
   }
   return i;
 }
+
+namespace {
 
 Error unterminated() {
   return make_error(Errc::invalid_argument, "unterminated quoted string, identifier, dollar quote or comment");
@@ -159,37 +160,6 @@ bool float_in_range(std::int32_t type_oid, std::string_view v) {
   return std::from_chars(v.data(), v.data() + v.size(), d).ec == std::errc{};
 }
 
-std::uint64_t big_endian(std::string_view v) {
-  std::uint64_t out = 0;
-  for (unsigned char c : v) out = (out << 8) | c;
-  return out;
-}
-
-// Binary parameters: the fixed-size types only, turned into their text form.
-Result<std::string> binary_to_text(const Param& p) {
-  const std::string& v = *p.value;
-  switch (p.type_oid) {
-    case 16: if (v.size() == 1) return std::string(v[0] ? "true" : "false"); break;
-    case 21: if (v.size() == 2) return std::to_string(static_cast<std::int16_t>(big_endian(v))); break;
-    case 23: if (v.size() == 4) return std::to_string(static_cast<std::int32_t>(big_endian(v))); break;
-    case 20: if (v.size() == 8) return std::to_string(static_cast<std::int64_t>(big_endian(v))); break;
-    case 701:
-      if (v.size() == 8) {
-        std::uint64_t bits = big_endian(v);
-        double d;
-        std::memcpy(&d, &bits, sizeof d);
-        char buf[32];
-        auto r = std::to_chars(buf, buf + sizeof buf, d);
-        return std::string(buf, r.ptr);
-      }
-      break;
-    default:
-      return make_error(Errc::invalid_argument, "unsupported: binary parameters of type oid " + std::to_string(p.type_oid) +
-                                                    " (send parameters as text)");
-  }
-  return make_error(Errc::invalid_argument, std::string(kWrongBinaryLength) + " for type oid " + std::to_string(p.type_oid));
-}
-
 // A date or timestamp parameter as PostgreSQL reads it in ISO form: "2024-01-31",
 // "2024-01-31 10:00[:00[.5]]" with "T" or a space, a zone ("Z", "+01", "-05:30", "UTC")
 // for timestamptz (ignored for timestamp), " BC" at the end; or infinity, -infinity, epoch. The text for DuckDB's
@@ -210,6 +180,27 @@ std::optional<std::string> datetime_text(std::string_view v, bool time_allowed, 
   if (m->matched(4) && m->str(4) == " bc") out += " (BC)";
   return out;
 }
+
+
+// The engine's name for the element type of an array parameter ("" for numeric: the
+// list literal keeps each element's own precision).
+const char* engine_element_type(std::int32_t element_oid) {
+  switch (element_oid) {
+    case 16: return "BOOLEAN";
+    case 21: return "SMALLINT";
+    case 23: return "INTEGER";
+    case 20: return "BIGINT";
+    case 700: return "REAL";
+    case 701: return "DOUBLE";
+    case 1082: return "DATE";
+    case 1114: return "TIMESTAMP";
+    case 1184: return "TIMESTAMPTZ";
+    case 1700: return "";
+    default: return "VARCHAR";
+  }
+}
+
+Result<std::string> array_param_literal(std::int32_t type_oid, std::string_view v, std::string_view text);
 
 }  // namespace
 
@@ -295,7 +286,7 @@ Result<std::string> param_literal(const Param& p) {
   if (!p.value) return std::string("NULL");
   std::string text;
   if (p.binary) {
-    auto t = binary_to_text(p);
+    auto t = text_of_binary(p.type_oid, *p.value);
     if (!t) return std::move(t).error();
     text = std::move(*t);
   } else {
@@ -334,9 +325,43 @@ Result<std::string> param_literal(const Param& p) {
     case 0: case 25: case 1043: case 1042: case 18: case 19: case 705: case 114: case 3802:
       return quote_literal(text);  // unknown, text, varchar, bpchar, char, name, unknown, json, jsonb
     default:
+      if (array_element_oid(p.type_oid) != 0) return array_param_literal(p.type_oid, v, text);
       return make_error(Errc::invalid_argument,
                         "unsupported: parameters of type oid " + std::to_string(p.type_oid) +
                             " (declare them as text, numbers, booleans, dates or timestamps)");
+  }
+}
+
+namespace {
+
+// A one-dimensional array parameter ({1,2,NULL}, as text or made from its binary form)
+// -> the engine's list literal, each element checked as a parameter of its type:
+// CAST([1, 2, NULL] AS INTEGER[]).
+Result<std::string> array_param_literal(std::int32_t type_oid, std::string_view v, std::string_view text) {
+  const std::int32_t element = array_element_oid(type_oid);
+  auto items = array_items(v);
+  if (!items)  // PostgreSQL's words (22P02); nested arrays are refused alike
+    return make_error(Errc::invalid_argument, "malformed array literal: \"" + std::string(text.substr(0, 64)) + "\"");
+  std::string list = "[";
+  for (std::size_t i = 0; i < items->size(); ++i) {
+    auto literal = param_literal(Param{(*items)[i], element, false});
+    if (!literal) return std::move(literal).error();
+    list += (i ? ", " : "") + *literal;
+  }
+  list += "]";
+  const std::string type = engine_element_type(element);
+  return type.empty() ? list : "CAST(" + list + " AS " + type + "[])";
+}
+
+}  // namespace
+
+bool bindable_type(std::int32_t type_oid) {
+  switch (type_oid) {
+    case 0: case 16: case 18: case 19: case 20: case 21: case 23: case 25: case 26: case 114: case 700: case 701:
+    case 705: case 1042: case 1043: case 1082: case 1114: case 1184: case 1700: case 3802:
+      return true;
+    default:
+      return array_element_oid(type_oid) != 0;
   }
 }
 
@@ -349,7 +374,7 @@ std::string bind_error_state(const Error& error) {
     if (m.ends_with(std::string(kOutOfRange) + std::string(type))) return "22003";
   if (m.rfind("invalid input syntax for type date", 0) == 0 || m.rfind("invalid input syntax for type timestamp", 0) == 0)
     return "22007";
-  if (m.rfind(kWrongBinaryLength, 0) == 0) return "22P03";  // invalid_binary_representation, as PostgreSQL
+  if (m.rfind(kMalformedBinary, 0) == 0) return "22P03";  // invalid_binary_representation, as PostgreSQL
   return "22P02";
 }
 

@@ -28,15 +28,23 @@ std::string normalize(std::string_view sql);
 // The highest $n the statement uses (0: none).
 int parameter_count(std::string_view sql);
 
-// A parameter as the client sent it: text, or the binary form of a few fixed-size types.
+// If a quoted string, quoted identifier, dollar quote or comment starts at `i`, the
+// index just past its end (npos when unterminated); `i` itself when none does.
+std::size_t skip_special(std::string_view sql, std::size_t i);
+
+// A parameter as the client sent it: text, or binary (text_of_binary says which types).
 struct Param {
   std::optional<std::string> value;  // nullopt = NULL
-  std::int32_t type_oid = 0;         // declared in Parse (0: unspecified)
+  std::int32_t type_oid = 0;         // declared in Parse, or inferred there (0: unspecified, bound as text)
   bool binary = false;
 };
 
-// The SQL literal for one parameter: NULL, a checked number, TRUE/FALSE, or a quoted
-// string (with a CAST for dates and timestamps). invalid_argument for a value that
+// Whether param_literal binds values of the type (unspecified 0 included, as text).
+bool bindable_type(std::int32_t type_oid);
+
+// The SQL literal for one parameter: NULL, a checked number, TRUE/FALSE, a quoted
+// string (with a CAST for dates and timestamps), or a list for a one-dimensional
+// array (CAST([1, 2] AS INTEGER[])). invalid_argument for a value that
 // is not of its declared type, with PostgreSQL's message: a number outside its
 // type's range (int2, int4, int8, oid, float4, float8; "1e999", "1e-999") says
 // `... is out of range for type ...`; types or binary forms we do not bind say
@@ -45,7 +53,7 @@ Result<std::string> param_literal(const Param& param);
 
 // The SQLSTATE of a Bind that bind_parameters refused with `error`: 54000 too
 // long, 0A000 unsupported, 22003 out of range, 22007 a bad date or timestamp, 22P03 a
-// binary value of the wrong length, else 22P02.
+// binary value of the wrong length or shape, else 22P02.
 std::string bind_error_state(const Error& error);
 
 // `sql` with every $n replaced by the literal of params[n-1]. invalid_argument when

@@ -198,6 +198,58 @@ std::string pg_interval_text(const IntervalParts& p) {
   return out;
 }
 
+// The elements of a one-dimensional array literal ({"a",NULL,b}); nullopt for
+// anything else (nested arrays included).
+std::optional<std::vector<std::optional<std::string>>> array_items(std::string_view s) {
+  if (s.size() < 2 || s.front() != '{' || s.back() != '}') return std::nullopt;
+  s = s.substr(1, s.size() - 2);
+  std::vector<std::optional<std::string>> items;
+  if (s.empty()) return items;
+  std::size_t i = 0;
+  while (true) {
+    std::string item;
+    bool quoted = false;
+    if (i < s.size() && s[i] == '"') {
+      quoted = true;
+      for (++i; i < s.size() && s[i] != '"'; ++i) {
+        if (s[i] == '\\' && i + 1 < s.size()) ++i;
+        item += s[i];
+      }
+      if (i == s.size()) return std::nullopt;
+      ++i;
+    } else {
+      while (i < s.size() && s[i] != ',') {
+        if (s[i] == '{' || s[i] == '}' || s[i] == '"') return std::nullopt;
+        item += s[i++];
+      }
+    }
+    if (!quoted && item == "NULL") items.emplace_back(std::nullopt);
+    else items.emplace_back(std::move(item));
+    if (i == s.size()) return items;
+    if (s[i] != ',') return std::nullopt;
+    ++i;
+  }
+}
+
+
+std::int32_t array_element_oid(std::int32_t array_oid) {
+  switch (array_oid) {
+    case oid::bool_array: return oid::boolean;
+    case oid::int2_array: return oid::int2;
+    case oid::int4_array: return oid::int4;
+    case oid::int8_array: return oid::int8;
+    case oid::float4_array: return oid::float4;
+    case oid::float8_array: return oid::float8;
+    case oid::numeric_array: return oid::numeric;
+    case oid::text_array: return oid::text;
+    case oid::varchar_array: return oid::varchar;
+    case oid::date_array: return oid::date;
+    case oid::timestamp_array: return oid::timestamp;
+    case oid::timestamptz_array: return oid::timestamptz;
+    default: return 0;
+  }
+}
+
 std::string array_literal(const std::vector<std::optional<std::string>>& items) {
   std::string out = "{";
   for (std::size_t i = 0; i < items.size(); ++i) {

@@ -17,7 +17,9 @@ inline constexpr std::int32_t boolean = 16, bytea = 17, name = 19, int8 = 20, in
                               oid = 26, json = 114, float4 = 700, float8 = 701, bool_array = 1000,
                               int2_array = 1005, int4_array = 1007, text_array = 1009, int8_array = 1016,
                               float8_array = 1022, varchar = 1043, date = 1082, time = 1083, timestamp = 1114,
-                              timestamptz = 1184, interval = 1186, numeric = 1700, uuid = 2950;
+                              timestamptz = 1184, interval = 1186, numeric = 1700, uuid = 2950, jsonb = 3802,
+                              float4_array = 1021, numeric_array = 1231, varchar_array = 1015, date_array = 1182,
+                              timestamp_array = 1115, timestamptz_array = 1185, void_type = 2278;
 }
 
 struct PgType {
@@ -49,5 +51,13 @@ std::string pg_interval_text(const IntervalParts& parts);
 
 // An array literal element list -> {"a","b",NULL} (for text[] and the other array types).
 std::string array_literal(const std::vector<std::optional<std::string>>& items);
+
+// The elements of a one-dimensional array literal ({"a",NULL,b}, as array_literal
+// writes it or a client sends it); nullopt for anything else (nested arrays included).
+std::optional<std::vector<std::optional<std::string>>> array_items(std::string_view s);
+
+// The element type of the one-dimensional array types this endpoint reads and writes
+// (bool, int2, int4, int8, float4, float8, numeric, text, varchar, date, timestamp[tz]); 0 for others.
+std::int32_t array_element_oid(std::int32_t array_oid);
 
 }  // namespace etl::pgwire
