@@ -632,6 +632,8 @@ class Asyncpg(unittest.TestCase):
                                         datetime.datetime(2025, 1, 2, 3, 4, 5, 123456, tzinfo=datetime.timezone.utc)),
                     await conn.fetchval("SELECT $1::text[]", ["a", None, 'q"\\']),
                     dict(await conn.fetchrow("SELECT $1 AS label, $2::bigint AS n", "it's", 7)),
+                    list((await conn.fetchrow("WITH s AS (SELECT * FROM songs_data) SELECT count(*), max(popularity) "
+                                              "FROM s WHERE popularity > $1", 0)).keys()),
                 ]
             finally:
                 await conn.close()
@@ -639,7 +641,7 @@ class Asyncpg(unittest.TestCase):
         self.assertEqual(got[1], got[0])
         self.assertEqual(got[2:], [42, decimal.Decimal("-24.690"), 1.75,
                                    datetime.datetime(2025, 1, 2, 3, 4, 5, 123456, tzinfo=datetime.timezone.utc),
-                                   ["a", None, 'q"\\'], {"label": "it's", "n": 7}])
+                                   ["a", None, 'q"\\'], {"label": "it's", "n": 7}, ["count", "max"]])
 
     def test_a_pool_resets_the_connections_it_takes_back(self):
         # On release asyncpg runs SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL.
@@ -693,6 +695,17 @@ class Psycopg2(unittest.TestCase):
         cur.execute("SELECT 1 AS one")
         self.assertEqual(cur.fetchone(), {"one": 1})
         self.conn.commit()
+
+    def test_columns_are_named_as_postgresql_names_them(self):
+        # DuckDB (and so POST /v1/query) says count_star() and (popularity + 1); PostgreSQL's clients expect its names.
+        sql = ("SELECT count(*), max(popularity), popularity + 1, CASE WHEN max(popularity) > 50 THEN 1 END, "
+               "song_name AS Title FROM songs_data GROUP BY popularity, song_name ORDER BY 1 DESC, 5, 2 LIMIT 1")
+        cur = self.conn.cursor()
+        cur.execute(sql)
+        self.assertEqual([d.name for d in cur.description], ["count", "max", "?column?", "case", "title"])
+        self.assertEqual(list(cur.fetchone()), http_query(sql)["rows"][0])
+        self.assertEqual(http_query(sql)["columns"][0]["name"], "count_star()")
+        self.conn.rollback()
 
     def test_a_named_cursor_streams_the_whole_query(self):
         cur = self.conn.cursor(name="songs")

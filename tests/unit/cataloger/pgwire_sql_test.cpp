@@ -235,6 +235,44 @@ TEST(PgSelectList, ItemsGetPostgresOutputNames) {
 
 // What clients branch on: an unknown function is undefined_function (42883),
 // whether the gate's allow list or DuckDB says so, not a missing table.
+TEST(PgSelectList, EngineColumnsGetTheNamesPostgresGives) {
+  auto names = [](const std::string& sql, std::vector<std::string> engine) {
+    return postgres_column_names(normalize(sql), std::move(engine));
+  };
+  using N = std::vector<std::string>;
+  // DuckDB's names on the right, PostgreSQL's expected.
+  EXPECT_EQ(names("SELECT count(*), sum(popularity), max(s.added_at)::date FROM songs_data s",
+                  {"count_star()", "sum(popularity)", "CAST(max(s.added_at) AS DATE)"}),
+            (N{"count", "sum", "max"}));
+  EXPECT_EQ(names("select 1, 'x', null, true, popularity + 1, -popularity, song_name || 'a', song_name is null from t",
+                  {"1", "'x'", "NULL", "true", "(popularity + 1)", "-(popularity)", "(song_name || 'a')", "(song_name IS NULL)"}),
+            (N{"?column?", "?column?", "?column?", "bool", "?column?", "?column?", "?column?", "?column?"}));
+  EXPECT_EQ(names("SELECT CASE WHEN a THEN 1 END, ARRAY[1, 2], popularity::text, row_number() OVER (ORDER BY x) FROM t",
+                  {"CASE  WHEN (a) THEN (1) ELSE NULL END", "main.list_value(1, 2)", "CAST(popularity AS VARCHAR)",
+                   "row_number() OVER (ORDER BY x)"}),
+            (N{"case", "array", "popularity", "row_number"}));
+  EXPECT_EQ(names("SELECT Song_Name, s.\"Mixed Case\", count(*) AS N, x AS \"Quoted\" FROM t s",
+                  {"Song_Name", "Mixed Case", "N", "Quoted"}),
+            (N{"song_name", "Mixed Case", "n", "Quoted"}))
+      << "unquoted names fold to lower case, quoted ones keep theirs";
+  EXPECT_EQ(names("WITH x AS (SELECT count(*) AS c FROM t), y (a) AS (SELECT 1) SELECT count(*), max(c) FROM x, y",
+                  {"count_star()", "max(c)"}),
+            (N{"count", "max"}))
+      << "the main SELECT of a WITH query";
+  // Not sure: the engine's name stays.
+  EXPECT_EQ(names("SELECT (SELECT max(x) FROM u), CAST(x AS int), 1::int, date '2024-01-01' FROM t",
+                  {"(SELECT max(x) FROM u)", "CAST(x AS INTEGER)", "CAST(1 AS INTEGER)", "'2024-01-01'::DATE"}),
+            (N{"(SELECT max(x) FROM u)", "CAST(x AS INTEGER)", "CAST(1 AS INTEGER)", "'2024-01-01'::DATE"}));
+  // Cannot be read item by item: every name stays.
+  for (const auto& [sql, engine] : std::vector<std::pair<std::string, N>>{
+           {"SELECT *, count(*) FROM t", {"a", "b", "count_star()"}},
+           {"SELECT count(*) FROM t", {"a", "b"}},
+           {"SELECT DISTINCT ON (a) a, count(*) FROM t", {"a", "count_star()"}},
+           {"SELECT count(*) AS n FROM t", {"something_else"}},
+           {"WITH x AS (SELECT 1) VALUES (1)", {"col0"}}})
+    EXPECT_EQ(names(sql, engine), engine) << sql;
+}
+
 TEST(PgErrors, SqlStatesNameWhatWentWrong) {
   auto state = [](const std::string& message) { return sqlstate_for(make_error(Errc::invalid_argument, message)); };
   EXPECT_EQ(state("refused: function f() does not exist or is not available on this endpoint"), "42883");

@@ -152,6 +152,8 @@ Execution Execution::run(ExecContext& ctx, const std::string& sql) {
     e.names_.push_back(c.name);
     e.types_.push_back(pg_type(c.type));
   }
+  // PostgreSQL's names (count, not count_star()); read like the local answers, so not for a longer statement.
+  if (n.size() <= kMaxLocalStatementBytes) e.names_ = postgres_column_names(n, std::move(e.names_));
   e.page_ = std::move(page->rows);
   e.next_token_ = page->next_token;
   return e;
@@ -174,6 +176,10 @@ std::optional<Execution> Execution::described(ExecContext& ctx, const std::strin
     if (row.size() < 2 || !row[0] || !row[1]) return std::nullopt;
     e.local_.result.columns.push_back({*row[0], pg_type(*row[1]).oid});
   }
+  std::vector<std::string> names;
+  for (const auto& c : e.local_.result.columns) names.push_back(c.name);
+  if (n.size() <= kMaxLocalStatementBytes) names = postgres_column_names(n, std::move(names));
+  for (std::size_t i = 0; i < names.size(); ++i) e.local_.result.columns[i].name = std::move(names[i]);
   return e;
 }
 

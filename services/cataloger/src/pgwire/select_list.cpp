@@ -1,5 +1,6 @@
 #include "pgwire/select_list.h"
 
+#include <algorithm>
 #include <cctype>
 
 namespace etl::pgwire {
@@ -155,6 +156,89 @@ std::optional<SelectParts> parse_select(const std::string& normalized) {
     parts.items.push_back(parse_item(text));
   }
   return parts;
+}
+
+namespace {
+
+bool same_name(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// a, t.a, "A", "t"."A b": a column reference and nothing else.
+bool column_reference(const std::string& e) {
+  if (e.empty() || std::isdigit(static_cast<unsigned char>(e[0]))) return false;
+  bool quoted = false;
+  for (char c : e) {
+    if (c == '"') quoted = !quoted;
+    else if (!quoted && !ident_char(c) && c != '.') return false;
+  }
+  return !quoted;
+}
+
+// The name PostgreSQL gives an unaliased item, or "" when it is not sure here.
+std::string postgres_name(const SelectItem& item) {
+  const std::string& e = item.expr;
+  if (item.literal) return e == "true" || e == "false" ? "bool" : "?column?";
+  if (e.rfind("case ", 0) == 0) return "case";
+  if (e.rfind("array[", 0) == 0 || e.rfind("array(", 0) == 0) return "array";
+  if (e.rfind("(select ", 0) == 0 || e.rfind("(with ", 0) == 0 || e.rfind("cast(", 0) == 0 || e.rfind("cast (", 0) == 0)
+    return "";
+  if (column_reference(e)) {  // its last part, unquoted ("t"."A b" -> A b)
+    std::size_t dot = std::string::npos;
+    bool quoted = false;
+    for (std::size_t i = 0; i < e.size(); ++i) {
+      if (e[i] == '"') quoted = !quoted;
+      else if (e[i] == '.' && !quoted) dot = i;
+    }
+    return unquote(dot == std::string::npos ? e : e.substr(dot + 1));
+  }
+  if (!item.key.empty()) {  // a function call, or a column or call with a cast
+    if (std::isdigit(static_cast<unsigned char>(item.key[0]))) return "";  // 1::int is named after the type
+    if (e.find('(') == std::string::npos && e.find("::") != std::string::npos && !column_reference(e.substr(0, e.find("::"))))
+      return "";
+    return item.key;
+  }
+  // No name of its own: an operator expression (a + 1, -x, a || b, x is null) is ?column?;
+  // a typed literal (date '2024-01-01') or anything else unread keeps the engine's.
+  static constexpr std::string_view kOperators = "+-*/%<>=|!~^&";
+  bool op = false;
+  scan(e, [&](std::size_t i, int depth) {
+    if (depth == 0 && kOperators.find(e[i]) != std::string_view::npos) op = true;
+    return true;
+  });
+  if (op || find_keyword(e, "is") != std::string::npos || find_keyword(e, "not") != std::string::npos ||
+      find_keyword(e, "and") != std::string::npos || find_keyword(e, "or") != std::string::npos)
+    return "?column?";
+  return "";
+}
+
+}  // namespace
+
+std::vector<std::string> postgres_column_names(const std::string& normalized, std::vector<std::string> engine) {
+  // WITH ...: the main SELECT is the first at the top level (the CTEs' are in parentheses).
+  std::size_t main = 0;
+  if (normalized.rfind("with ", 0) == 0) {
+    main = find_keyword(normalized, "select");
+    if (main == std::string::npos) return engine;
+  }
+  auto select = parse_select(normalized.substr(main));
+  if (!select || select->items.size() != engine.size()) return engine;
+  for (const auto& item : select->items)
+    if (item.star || item.expr.rfind("on ", 0) == 0) return engine;
+  std::vector<std::string> names = engine;
+  for (std::size_t i = 0; i < engine.size(); ++i) {
+    const SelectItem& item = select->items[i];
+    if (!item.alias.empty()) {
+      if (!same_name(item.name, engine[i])) return engine;  // the items and columns do not line up
+      names[i] = item.name;
+      continue;
+    }
+    std::string name = postgres_name(item);
+    if (!name.empty()) names[i] = std::move(name);
+  }
+  return names;
 }
 
 }  // namespace etl::pgwire

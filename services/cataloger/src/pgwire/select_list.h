@@ -30,6 +30,16 @@ struct SelectParts {
 // nullopt when the statement is not a plain SELECT we can read.
 std::optional<SelectParts> parse_select(const std::string& normalized);
 
+// The names PostgreSQL gives the columns of the query `normalized`, in place of the
+// engine's (`engine` has one per column): an unaliased function call is named after
+// the function (count(*) -> count, not DuckDB's count_star()), a CASE `case`, a
+// constant or an operator expression `?column?`, `x::type` after x, an unquoted alias
+// or column lower-cased. A column whose name is not sure here (a subquery, CAST(),
+// a typed literal) keeps the engine's; so do all of them when the select list cannot
+// be read item by item (a star, DISTINCT ON, a count that differs, an alias the
+// engine did not use).
+std::vector<std::string> postgres_column_names(const std::string& normalized, std::vector<std::string> engine);
+
 // `s` without the spaces around it (normalized SQL has no other whitespace).
 std::string trim(std::string s);
 
