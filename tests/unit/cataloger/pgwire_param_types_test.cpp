@@ -97,6 +97,25 @@ TEST(PgParamTypes, HostileTextEndsCleanly) {
   EXPECT_EQ(infer("select $1::"), V{0});
   EXPECT_EQ(infer("select cast($1 as"), V{0});
   EXPECT_EQ(infer("select 1 where x in (,,,$1"), V{0});
+  // The most parameters a statement may have, in one IN list and in casts whose type
+  // modifier never closes: each is read once (a list scanned again for every member,
+  // or a modifier read to the end of the text, would be quadratic in a 1 MB Parse).
+  std::string list = "select 1 from t where popularity in (";
+  std::string casts = "select ";
+  for (int i = 1; i <= 65535; ++i) {
+    list += (i > 1 ? ", $" : "$") + std::to_string(i);
+    casts += "$" + std::to_string(i) + "::numeric(";
+  }
+  list += ")";
+  const auto in_list = infer(list);
+  ASSERT_EQ(in_list.size(), 65535u);
+  EXPECT_EQ(in_list.front(), oid::int4);
+  EXPECT_EQ(in_list.back(), oid::int4);
+  const auto unclosed = infer(casts);
+  ASSERT_EQ(unclosed.size(), 65535u);
+  EXPECT_EQ(unclosed.front(), 0) << "a type modifier that does not close is no type";
+  EXPECT_EQ(infer("select $1::numeric(10, 2)"), V{oid::numeric});
+  EXPECT_EQ(infer("select 1 from t where popularity in ($1, lower($2))"), (V{0, 0})) << "not a list of values";
   EXPECT_EQ(type_oid_of_name("pg_catalog.float8[]"), oid::float8_array);
   EXPECT_EQ(type_oid_of_name("[]"), 0);
 }

@@ -167,19 +167,17 @@ std::optional<Execution> Execution::described(ExecContext& ctx, const std::strin
     if (auto select = parse_select(n); select && (session_select(*select, ctx.session) || reads_catalog(n))) return std::nullopt;
   Execution d = run(ctx, "DESCRIBE " + sql);
   if (d.error()) return std::nullopt;
-  auto rows = d.take_rows(ctx, 4096);
+  auto rows = d.take_rows(ctx, -1);  // one row per column
   if (!rows || rows->columns.size() < 2 || rows->columns[0].name != "column_name" || rows->columns[1].name != "column_type")
     return std::nullopt;
-  Execution e;
-  e.local_.result.returns_rows = true;
+  Execution e;  // as an engine execution with no rows: its columns' types and sizes as a run's would be
+  e.is_local_ = false;
   for (const auto& row : rows->rows) {
     if (row.size() < 2 || !row[0] || !row[1]) return std::nullopt;
-    e.local_.result.columns.push_back({*row[0], pg_type(*row[1]).oid});
+    e.names_.push_back(*row[0]);
+    e.types_.push_back(pg_type(*row[1]));
   }
-  std::vector<std::string> names;
-  for (const auto& c : e.local_.result.columns) names.push_back(c.name);
-  if (n.size() <= kMaxLocalStatementBytes) names = postgres_column_names(n, std::move(names));
-  for (std::size_t i = 0; i < names.size(); ++i) e.local_.result.columns[i].name = std::move(names[i]);
+  if (n.size() <= kMaxLocalStatementBytes) e.names_ = postgres_column_names(n, std::move(e.names_));
   return e;
 }
 

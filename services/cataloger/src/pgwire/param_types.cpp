@@ -109,7 +109,25 @@ std::int32_t array_of(std::int32_t element) {
 
 class Inference {
  public:
-  Inference(const std::vector<Token>& tokens, const ColumnTypeLookup& lookup) : t_(tokens), lookup_(lookup) {}
+  // One pass over the tokens: for each token, the parenthesis it is in; for each
+  // parenthesis, whether it holds only a list of values (parameters, literals, commas).
+  // So reading every parameter of a statement is linear, however many there are.
+  Inference(const std::vector<Token>& tokens, const ColumnTypeLookup& lookup)
+      : t_(tokens), lookup_(lookup), enclosing_(tokens.size(), npos), value_list_(tokens.size(), false) {
+    std::vector<std::size_t> open;
+    for (std::size_t i = 0; i < t_.size(); ++i) {
+      if (!open.empty()) enclosing_[i] = open.back();
+      const Token::Kind k = t_[i].kind;
+      if (!open.empty() && k != Token::comma && k != Token::param && k != Token::other && k != Token::close)
+        value_list_[open.back()] = false;
+      if (k == Token::open) {
+        open.push_back(i);
+        value_list_[i] = true;
+      } else if (k == Token::close && !open.empty()) {
+        open.pop_back();
+      }
+    }
+  }
 
   // The type a parameter at token `p` is read as; 0 when not sure.
   std::int32_t at(std::size_t p) const {
@@ -132,11 +150,8 @@ class Inference {
     if (word(p - 1, "between")) return operand_before(not_before(p - 2));
     if (word(p - 1, "and") && word(p - 3, "between")) return operand_before(not_before(p - 4));
     // col [not] in ($a, 'x', $b)
-    if (kind(p - 1, Token::open) || kind(p - 1, Token::comma)) {
-      std::size_t k = p - 1;
-      while (k != npos && k < t_.size() && (kind(k, Token::comma) || kind(k, Token::param) || kind(k, Token::other))) --k;
-      if (kind(k, Token::open) && word(k - 1, "in")) return operand_before(not_before(k - 2));
-    }
+    if (const std::size_t k = enclosing_[p]; k != npos && value_list_[k] && word(k - 1, "in"))
+      return operand_before(not_before(k - 2));
     return 0;
   }
 
@@ -171,8 +186,10 @@ class Inference {
     else if ((name == "timestamp" || name == "time") && (word(next, "with") || word(next, "without")) && word(next + 1, "time") &&
              word(next + 2, "zone"))
       name += " " + t_[next].text + " time zone", next += 3;
-    if (kind(next, Token::open)) {  // a type modifier: (10,2)
-      while (next < t_.size() && !kind(next, Token::close)) ++next;
+    if (kind(next, Token::open)) {  // a type modifier: (10,2), a few tokens at most
+      const std::size_t end = next + 6;
+      while (next < end && next < t_.size() && !kind(next, Token::close)) ++next;
+      if (!kind(next, Token::close)) return 0;
       ++next;
     }
     if (kind(next, Token::lbracket) && kind(next + 1, Token::rbracket)) name += "[]";
@@ -210,6 +227,8 @@ class Inference {
 
   const std::vector<Token>& t_;
   const ColumnTypeLookup& lookup_;
+  std::vector<std::size_t> enclosing_;  // per token: the index of the open parenthesis it is in (npos: none)
+  std::vector<bool> value_list_;        // per open parenthesis: holds only values and commas
 };
 
 }  // namespace

@@ -43,7 +43,9 @@ ColumnTypeLookup catalog_column_types(Catalog& catalog) {
 // the engine (a NULL has no type there); 0 for every other column, or none at all
 // when the select list cannot be read item by item.
 std::vector<std::int32_t> bare_parameter_columns(const std::string& sql, const std::vector<std::int32_t>& param_types) {
-  auto select = parse_select(normalize(sql));
+  const std::string n = normalize(sql);
+  if (n.size() > 8 * 1024) return {};  // the select-list reading is for statements of a few KB (execution.cpp)
+  auto select = parse_select(n);
   if (!select) return {};
   std::vector<std::int32_t> out;
   for (const auto& item : select->items) {
