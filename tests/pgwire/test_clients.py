@@ -289,6 +289,19 @@ class Psycopg(unittest.TestCase):
             cur.execute("SELECT count(*) FROM songs_data WHERE song_id = %s", ("'; DROP TABLE songs_data; --",))
             self.assertEqual(cur.fetchone()[0], 0)
 
+    def test_list_parameters_bind_as_arrays_in_text_and_binary(self):
+        # psycopg sends a list as a typed array (text[], int2[] ...), in binary for a binary cursor.
+        ids = [r[0] for r in http_query("SELECT song_id FROM songs_data ORDER BY 1 LIMIT 3")["rows"]]
+        want = [http_value("SELECT count(*) FROM songs_data WHERE song_id IN ({})".format(", ".join(f"'{i}'" for i in ids))),
+                http_value("SELECT count(*) FROM songs_data WHERE popularity IN (96, 97)"), [1.5, None]]
+        for binary in (False, True):
+            with self.conn.cursor(binary=binary) as cur:
+                got = [cur.execute("SELECT count(*) FROM songs_data WHERE song_id = ANY(%s)", (ids,)).fetchone()[0],
+                       cur.execute("SELECT count(*) FROM songs_data WHERE popularity = ANY(%s)", ([96, 97, 70000],)).fetchone()[0],
+                       cur.execute("SELECT %s::float8[]", ([1.5, None],)).fetchone()[0]]
+                self.assertEqual(got, want, f"binary={binary}")
+        self.assertEqual(want[0], 3)
+
     def test_pivot_statements_run_as_their_select(self):
         # A top-level PIVOT (and UNPIVOT) is a query; without its IN list it is two
         # statements to DuckDB and is refused saying how to write it.
