@@ -954,8 +954,11 @@ class GrafanaDriver(unittest.TestCase):
         cls.dsn = (f"host=127.0.0.1 port={PORTS['pg']} user={setting('user')} dbname={setting('database')} "
                    f"sslmode={setting('sslmode')} password={TOKEN}")
 
-    def run_driver(self, queries):
-        r = subprocess.run([self.driver], input=json.dumps({"dsn": self.dsn, "queries": queries}),
+    def run_driver(self, queries, args=None):
+        request = {"dsn": self.dsn, "queries": queries}
+        if args is not None:
+            request["args"] = args
+        r = subprocess.run([self.driver], input=json.dumps(request),
                            capture_output=True, text=True, timeout=120)
         self.assertEqual(r.returncode, 0, r.stderr)
         return json.loads(r.stdout)
@@ -998,6 +1001,28 @@ class GrafanaDriver(unittest.TestCase):
         self.assertEqual(row["texts"], ["a", None, 'b"c'])
         self.assertIsNone(row["nothing"])
 
+
+    def test_go_services_pass_typed_arguments(self):
+        # A Go service's pgx call: Go ints, floats, bools, times and []string for $1, $2 ...
+        # In the extended mode pgx encodes each by the type the Describe reported.
+        ids = [r[0] for r in http_query("SELECT song_id FROM songs_data ORDER BY 1 LIMIT 3")["rows"]]
+        cases = [
+            ("SELECT count(*) AS n FROM songs_data WHERE popularity > $1 AND explicit = $2", [50, False],
+             "SELECT count(*) AS n FROM songs_data WHERE popularity > 50 AND explicit = false"),
+            ("SELECT count(*) AS n FROM songs_data WHERE added_at >= $1", [{"time": "2025-06-01T00:00:00Z"}],
+             "SELECT count(*) AS n FROM songs_data WHERE added_at >= TIMESTAMP '2025-06-01'"),
+            ("SELECT song_id FROM songs_data ORDER BY song_id LIMIT $1", [2],
+             "SELECT song_id FROM songs_data ORDER BY song_id LIMIT 2"),
+            ("SELECT $1::float8 * 2 AS x", [1.25], "SELECT 2.5::float8 AS x"),
+            ("SELECT count(*) AS n FROM songs_data WHERE song_id = ANY($1)", [ids],
+             "SELECT count(*) AS n FROM songs_data WHERE song_id IN ({})".format(", ".join(f"'{i}'" for i in ids))),
+        ]
+        out = self.run_driver([c[0] for c in cases], [c[1] for c in cases])
+        for i, (sql, _, http_sql) in enumerate(cases):
+            self.assertEqual(out["extended"][i].get("rows"), http_query(http_sql)["rows"], sql)
+            if "ANY" not in sql:  # pgx's simple mode writes a []string as '{...}', which DuckDB does not take as a list
+                self.assertEqual(out["simple"][i].get("rows"), http_query(http_sql)["rows"], sql)
+        self.assertEqual(out["extended"][4]["rows"], [[3]])
 
 class HostileClients(unittest.TestCase):
     def connect(self):

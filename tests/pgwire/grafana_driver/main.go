@@ -6,7 +6,10 @@
 // decodes them, by the type OIDs the server sends, so a wrong OID or a value that
 // does not parse as its type fails here the way it would fail in a Grafana panel.
 //
-// Reads {"dsn": "...", "queries": ["...", ...]} on stdin; writes
+// Reads {"dsn": "...", "queries": ["...", ...], "args": [[...], ...]} on stdin ("args",
+// optional, one list per query: what a Go service passes with $1, $2 ...; JSON numbers
+// become int64 when whole, float64 otherwise, {"time": RFC 3339} a time.Time, and a
+// list of strings a []string); writes
 // {"simple": [result, ...], "extended": [...]} on stdout, where a result is
 // {"columns": [{"name", "oid"}], "rows": [[value, ...]]} or {"error": "..."}.
 // Times are written in RFC 3339 (UTC), numerics as JSON numbers.
@@ -27,6 +30,35 @@ import (
 type request struct {
 	DSN     string   `json:"dsn"`
 	Queries []string `json:"queries"`
+	Args    [][]any  `json:"args"`
+}
+
+// argument turns a decoded JSON value into what a Go program would pass to pgx.
+func argument(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		f, _ := x.Float64()
+		return f
+	case map[string]any:
+		if t, ok := x["time"].(string); ok {
+			if parsed, err := time.Parse(time.RFC3339Nano, t); err == nil {
+				return parsed
+			}
+		}
+		return x
+	case []any:
+		out := make([]string, 0, len(x))
+		for _, item := range x {
+			s, _ := item.(string)
+			out = append(out, s)
+		}
+		return out
+	default:
+		return v
+	}
 }
 
 type column struct {
@@ -59,8 +91,12 @@ func value(v any) any {
 	}
 }
 
-func run(ctx context.Context, conn *pgx.Conn, sql string) result {
-	rows, err := conn.Query(ctx, sql)
+func run(ctx context.Context, conn *pgx.Conn, sql string, args []any) result {
+	converted := make([]any, 0, len(args))
+	for _, a := range args {
+		converted = append(converted, argument(a))
+	}
+	rows, err := conn.Query(ctx, sql, converted...)
 	if err != nil {
 		return result{Error: err.Error()}
 	}
@@ -100,15 +136,21 @@ func runAll(req request, mode pgx.QueryExecMode) ([]result, error) {
 	}
 	defer conn.Close(context.Background())
 	var out []result
-	for _, q := range req.Queries {
-		out = append(out, run(ctx, conn, q))
+	for i, q := range req.Queries {
+		var args []any
+		if i < len(req.Args) {
+			args = req.Args[i]
+		}
+		out = append(out, run(ctx, conn, q, args))
 	}
 	return out, nil
 }
 
 func main() {
 	var req request
-	if err := json.NewDecoder(os.Stdin).Decode(&req); err != nil {
+	decoder := json.NewDecoder(os.Stdin)
+	decoder.UseNumber()
+	if err := decoder.Decode(&req); err != nil {
 		fmt.Fprintln(os.Stderr, "grafana-driver: the request on stdin is not JSON:", err)
 		os.Exit(2)
 	}
