@@ -673,7 +673,8 @@ class Asyncpg(unittest.TestCase):
             conn = await self.connect()
             try:
                 states = []
-                for sql, args in [("DROP TABLE songs_data", ()), ("SELECT $1::int8[]", ([1, 2],))]:
+                for sql, args in [("DROP TABLE songs_data", ()), ("SELECT count(*) FROM read_csv($1)", ("/etc/passwd",)),
+                                  ("SELECT current_setting('no_such_setting')", ())]:
                     try:
                         await conn.fetch(sql, *args)
                         states.append("ok")
@@ -683,8 +684,28 @@ class Asyncpg(unittest.TestCase):
                 return states
             finally:
                 await conn.close()
-        # int8[] needs asyncpg's type introspection (a pg_type query this endpoint does not answer): refused, not wrong.
-        self.assertEqual(self.run_async(go()), ["42501", "42501", 1])
+        self.assertEqual(self.run_async(go()), ["42501", "42501", "42704", 1])
+
+    def test_arrays_of_types_asyncpg_looks_up_decode(self):
+        # int8[], int4[], bool[] and float8[] have no codec of asyncpg's own: it looks them up
+        # with its introspection query (over pg_type), which the endpoint answers.
+        async def go():
+            conn = await self.connect()
+            try:
+                return [
+                    await conn.fetchval("SELECT array_agg(popularity ORDER BY popularity) FILTER (WHERE popularity > 95) "
+                                        "FROM songs_data"),
+                    tuple(await conn.fetchrow("SELECT [1, 2]::bigint[], [true, NULL]::boolean[], [1.5]::double[], "
+                                              "$1::int8[]", [7, 8])),
+                    await conn.fetchval("SELECT current_setting('jit', true)"),
+                ]
+            finally:
+                await conn.close()
+        got = self.run_async(go())
+        want_popularity = http_value("SELECT array_agg(popularity ORDER BY popularity) FILTER (WHERE popularity > 95) "
+                                     "FROM songs_data")
+        self.assertEqual(got, [want_popularity, ([1, 2], [True, None], [1.5], [7, 8]), None])
+        self.assertGreater(len(want_popularity), 1)
 
 
 class Psycopg2(unittest.TestCase):

@@ -424,6 +424,9 @@ Result<std::string> binary_value(std::int32_t type_oid, std::string_view text) {
     case oid::name:
     case oid::json:
       return std::string(text);
+    case oid::char_type:  // "char": its one byte
+      if (text.size() == 1) return std::string(text);
+      return bad(type_oid, text);
     case oid::boolean:
       if (text == "t" || text == "true") return std::string(1, '\1');
       if (text == "f" || text == "false") return std::string(1, '\0');
@@ -480,6 +483,7 @@ Result<std::string> binary_value(std::int32_t type_oid, std::string_view text) {
     case oid::int8_array:
     case oid::float8_array:
     case oid::text_array:
+    case oid::oid_array:
       return array_binary(type_oid, text);
     default:
       return make_error(Errc::invalid_argument,
@@ -550,7 +554,7 @@ bool has_binary_form(std::int32_t type_oid) {
     case oid::int4: case oid::oid: case oid::int8: case oid::float4: case oid::float8: case oid::date:
     case oid::timestamp: case oid::timestamptz: case oid::time: case oid::interval: case oid::uuid:
     case oid::numeric: case oid::bool_array: case oid::int2_array: case oid::int4_array: case oid::int8_array:
-    case oid::float8_array: case oid::text_array:
+    case oid::float8_array: case oid::text_array: case oid::char_type: case oid::oid_array:
       return true;
     default:
       return false;

@@ -310,6 +310,14 @@ std::optional<LocalOutcome> session_select(const SelectParts& select, const Sess
   bool any_function = false;
   for (const auto& item : select.items) {
     std::optional<Cell> cell = item.literal;
+    if (!cell && item.key == "current_setting") {  // a setting this endpoint does not have: as PostgreSQL says
+      static const RE2 call(R"(^(?:pg_catalog\.)?current_setting\s*\(\s*'([^']*)'\s*(,\s*(true|false)\s*)?\)$)");
+      if (auto m = full_match(item.expr, call); m && !s.settings.count(ascii_lower(m->str(1)))) {
+        if (m->str(3) != "true") return local_error("42704", "unrecognized configuration parameter \"" + m->str(1) + "\"");
+        cell = Cell{std::nullopt, oid::text};  // missing_ok: NULL
+        any_function = true;
+      }
+    }
     if (!cell) {
       cell = session_value(item, s);
       if (!cell) return std::nullopt;  // something else: the engine answers

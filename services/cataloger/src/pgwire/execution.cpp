@@ -5,6 +5,7 @@
 #include "pgwire/binary_values.h"
 #include "pgwire/catalog_query.h"
 #include "pgwire/commands.h"
+#include "pgwire/driver_queries.h"
 #include "pgwire/pg_catalog.h"
 #include "pgwire/select_list.h"
 #include "pgwire/sql_text.h"
@@ -89,6 +90,7 @@ Execution Execution::run(ExecContext& ctx, const std::string& sql) {
   // what is not a query over the tables (SET, system catalogs).
   const bool short_enough = n.size() <= kMaxLocalStatementBytes;
   if (auto o = short_enough ? session_command(n, ctx.session) : std::nullopt) return local(std::move(*o));
+  if (auto o = short_enough ? driver_type_query(n) : std::nullopt) return local(std::move(*o));
   if (auto select = short_enough ? parse_select(n) : std::nullopt) {
     if (auto o = session_select(*select, ctx.session)) return local(std::move(*o));
     if (reads_catalog(n)) {

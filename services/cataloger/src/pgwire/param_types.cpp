@@ -102,7 +102,7 @@ std::vector<Token> tokenize(std::string_view n) {
 std::int32_t array_of(std::int32_t element) {
   for (std::int32_t a : {oid::bool_array, oid::int2_array, oid::int4_array, oid::int8_array, oid::float4_array,
                          oid::float8_array, oid::numeric_array, oid::text_array, oid::varchar_array, oid::date_array,
-                         oid::timestamp_array, oid::timestamptz_array})
+                         oid::timestamp_array, oid::timestamptz_array, oid::oid_array})
     if (array_element_oid(a) == element) return a;
   return 0;
 }
@@ -247,7 +247,7 @@ std::int32_t type_oid_of_name(std::string_view name) {
       {"double precision", oid::float8}, {"double", oid::float8}, {"float8", oid::float8}, {"float", oid::float8},
       {"numeric", oid::numeric}, {"decimal", oid::numeric}, {"bool", oid::boolean}, {"boolean", oid::boolean},
       {"text", oid::text}, {"string", oid::text}, {"varchar", oid::varchar}, {"character varying", oid::varchar},
-      {"name", oid::name}, {"date", oid::date}, {"timestamp", oid::timestamp}, {"timestamp without time zone", oid::timestamp},
+      {"name", oid::name}, {"oid", oid::oid}, {"date", oid::date}, {"timestamp", oid::timestamp}, {"timestamp without time zone", oid::timestamp},
       {"timestamptz", oid::timestamptz}, {"timestamp with time zone", oid::timestamptz}, {"json", oid::json},
       {"jsonb", oid::jsonb}};
   for (const auto& n : kNames)

@@ -189,7 +189,7 @@ const char* engine_element_type(std::int32_t element_oid) {
     case 16: return "BOOLEAN";
     case 21: return "SMALLINT";
     case 23: return "INTEGER";
-    case 20: return "BIGINT";
+    case 20: case 26: return "BIGINT";  // int8, oid
     case 700: return "REAL";
     case 701: return "DOUBLE";
     case 1082: return "DATE";

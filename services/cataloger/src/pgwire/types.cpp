@@ -246,6 +246,7 @@ std::int32_t array_element_oid(std::int32_t array_oid) {
     case oid::date_array: return oid::date;
     case oid::timestamp_array: return oid::timestamp;
     case oid::timestamptz_array: return oid::timestamptz;
+    case oid::oid_array: return oid::oid;
     default: return 0;
   }
 }

@@ -19,7 +19,8 @@ inline constexpr std::int32_t boolean = 16, bytea = 17, name = 19, int8 = 20, in
                               float8_array = 1022, varchar = 1043, date = 1082, time = 1083, timestamp = 1114,
                               timestamptz = 1184, interval = 1186, numeric = 1700, uuid = 2950, jsonb = 3802,
                               float4_array = 1021, numeric_array = 1231, varchar_array = 1015, date_array = 1182,
-                              timestamp_array = 1115, timestamptz_array = 1185, void_type = 2278;
+                              timestamp_array = 1115, timestamptz_array = 1185, void_type = 2278,
+                              oid_array = 1028, char_type = 18;
 }
 
 struct PgType {
@@ -57,7 +58,7 @@ std::string array_literal(const std::vector<std::optional<std::string>>& items);
 std::optional<std::vector<std::optional<std::string>>> array_items(std::string_view s);
 
 // The element type of the one-dimensional array types this endpoint reads and writes
-// (bool, int2, int4, int8, float4, float8, numeric, text, varchar, date, timestamp[tz]); 0 for others.
+// (bool, int2, int4, int8, oid, float4, float8, numeric, text, varchar, date, timestamp[tz]); 0 for others.
 std::int32_t array_element_oid(std::int32_t array_oid);
 
 }  // namespace etl::pgwire

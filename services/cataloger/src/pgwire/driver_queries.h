@@ -1,0 +1,21 @@
+// Queries a driver sends about types, which neither the engine nor the catalog
+// emulation (pg_catalog.h) can answer, answered here from the types this endpoint
+// sends. asyncpg's type introspection: for a result or parameter type it has no
+// codec of its own for (int8[], int4[], float8[], bool[] ...: `array_agg(popularity)`),
+// asyncpg runs a recursive query over pg_type, pg_namespace, pg_range and pg_attribute
+// (introspection.py, INTRO_LOOKUP_TYPES_13) with the type OIDs as $1::oid[], and builds
+// its codecs from the rows: each type with its element type, deepest first.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "pgwire/local_result.h"
+
+namespace etl::pgwire {
+
+// The answer to `normalized` (sql_text.h normalize(), parameters bound) when it is a
+// driver's type query known here; nullopt for any other statement.
+std::optional<LocalOutcome> driver_type_query(const std::string& normalized);
+
+}  // namespace etl::pgwire
