@@ -1,7 +1,8 @@
 // The PostgreSQL endpoint's pure decoders (pgwire/wire.h, scram.h, sql_text.h, copy_out.h) on
 // arbitrary bytes: the startup packet, every frontend message body the session
-// decodes, SCRAM messages, statement splitting, COPY statements, result column names, parameter type inference, and
-// parameter binding (text and binary forms of every bound type, arrays included). An error or
+// decodes, SCRAM messages, statement splitting, COPY statements, result column names, drivers'
+// type queries, parameter type inference, and parameter binding (text and binary forms of
+// every bound type, arrays included). An error or
 // a value, never a crash; a decoded Parse or Bind encodes back to what decodes equal.
 // The first byte chooses the decoder; mode 0 reads the rest as a stream of framed
 // messages (type byte, big-endian length) as Session::read_message does.
@@ -15,6 +16,7 @@
 
 #include "pgwire/binary_values.h"
 #include "pgwire/copy_out.h"
+#include "pgwire/driver_queries.h"
 #include "pgwire/param_types.h"
 #include "pgwire/scram.h"
 #include "pgwire/select_list.h"
@@ -112,8 +114,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 6:
       (void)split_statements(in);
       (void)normalize(in);
-      if (in.size() <= 8192)  // as Execution reads it: statements up to 8 KB
+      if (in.size() <= 8192) {  // as Execution reads it: statements up to 8 KB
         (void)postgres_column_names(normalize(in), {"a", "count_star()", "c"});
+        (void)driver_type_query(normalize(in));
+      }
       if (int n = parameter_count(in); n > 0 && n <= 64)  // column names as a catalog would type them
         (void)infer_param_types(normalize(in), std::vector<std::int32_t>(static_cast<std::size_t>(n), 0),
                                 [](const std::string& name) -> std::optional<std::string> {
