@@ -821,6 +821,31 @@ class SqlAlchemyInspector(unittest.TestCase):
         finally:
             engine.dispose()
 
+    def test_superset_table_metadata_with_both_drivers(self):
+        # What Superset's SQL Lab shows for a table: schemas, tables, columns, keys, indexes.
+        # postgresql:// is SQLAlchemy's psycopg2 dialect (Superset's default), which on connect
+        # looks up hstore's oid over pg_type; get_schema_names filters with NOT LIKE ... ESCAPE.
+        for driver in ("psycopg2", "psycopg"):
+            with self.subTest(driver=driver):
+                engine = sqlalchemy.create_engine(
+                    f"postgresql+{driver}://grafana:{TOKEN}@127.0.0.1:{PORTS['pg']}/spotify")
+                try:
+                    inspector = sqlalchemy.inspect(engine)
+                    self.assertEqual(inspector.get_schema_names(), ["spotify"])
+                    self.assertEqual(sorted(inspector.get_table_names()), ["albums_data", "artists_data", "songs_data"])
+                    self.assertEqual(inspector.get_view_names(), [])
+                    self.assertEqual(len(inspector.get_columns("albums_data")), len(http_table("albums_data")["columns"]) + 1)
+                    self.assertEqual(inspector.get_pk_constraint("songs_data")["constrained_columns"], [])
+                    self.assertEqual(inspector.get_foreign_keys("songs_data"), [])
+                    self.assertEqual(inspector.get_indexes("songs_data"), [])
+                    self.assertEqual(inspector.get_unique_constraints("songs_data"), [])
+                    self.assertEqual(inspector.get_check_constraints("songs_data"), [])
+                    self.assertEqual(inspector.get_table_comment("songs_data"), {"text": None})
+                    with self.assertRaises(sqlalchemy.exc.NoSuchTableError):
+                        inspector.get_foreign_keys("no_such_table")
+                finally:
+                    engine.dispose()
+
 
 def raw_startup(sock):
     body = struct.pack("!i", 196608) + b"user\0x\0database\0spotify\0\0"

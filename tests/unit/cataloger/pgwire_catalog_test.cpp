@@ -395,6 +395,52 @@ TEST(PgCatalog, PsqlDescribeAnswersTheTableFacts) {
   EXPECT_EQ(facts.result.rows[0][14].value_or("NULL"), "heap");
 }
 
+// SQLAlchemy's psycopg2 dialect (Superset's default) on connect, and the inspector calls
+// behind Superset's table metadata, as SQLAlchemy 2.1 sends them (parameters inlined).
+TEST(PgCatalog, SupersetsPsycopg2ConnectAndTableMetadataAreAnswered) {
+  // psycopg2's hstore lookup: no such type here, so no rows (a built-in type's rows are not emulated).
+  auto hstore = answer("SELECT t.oid, typarray FROM pg_type t JOIN pg_namespace ns ON typnamespace = ns.oid "
+                       "WHERE typname = 'hstore';");
+  ASSERT_FALSE(hstore.error.has_value()) << hstore.error->message;
+  EXPECT_TRUE(hstore.result.rows.empty());
+  EXPECT_EQ(hstore.result.columns.size(), 2u);
+  EXPECT_TRUE(answer("SELECT t.oid FROM pg_type t WHERE typname = 'int4'").error.has_value());
+  // get_schema_names: NOT LIKE with a concatenated pattern and its own escape character.
+  const std::string schemas = "SELECT pg_catalog.pg_namespace.nspname FROM pg_catalog.pg_namespace WHERE "
+                              "(pg_catalog.pg_namespace.nspname NOT LIKE 'pg/_' || '%' ESCAPE '/') ORDER BY 1";
+  EXPECT_EQ(first_column(answer(schemas)), std::vector<std::string>{"spotify"});
+  EXPECT_EQ(first_column(answer("SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'spo' || '%'")),
+            std::vector<std::string>{});
+  EXPECT_EQ(first_column(answer("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'spot!%' ESCAPE '!'")),
+            std::vector<std::string>{}) << "an escaped % is a percent sign";
+  // get_foreign_keys: pg_namespace joined twice, once as nsp_ref (no row: no foreign key) and
+  // once by its own name, which is the one the WHERE means; the CASE over the missing
+  // constraint is NULL. One row per table, with no constraint.
+  auto fks = answer(
+      "SELECT pg_catalog.pg_class.relname, pg_catalog.pg_constraint.conname, CASE WHEN (pg_catalog.pg_constraint.oid IS "
+      "NOT NULL) THEN pg_catalog.pg_get_constraintdef(pg_catalog.pg_constraint.oid, true) END AS anon_1, nsp_ref.nspname "
+      "FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_constraint ON pg_catalog.pg_class.oid = "
+      "pg_catalog.pg_constraint.conrelid AND pg_catalog.pg_constraint.contype = 'f' LEFT OUTER JOIN pg_catalog.pg_class AS "
+      "cls_ref ON cls_ref.oid = pg_catalog.pg_constraint.confrelid LEFT OUTER JOIN pg_catalog.pg_namespace AS nsp_ref ON "
+      "cls_ref.relnamespace = nsp_ref.oid JOIN pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = "
+      "pg_catalog.pg_class.relnamespace WHERE pg_catalog.pg_namespace.nspname != 'pg_catalog' AND "
+      "pg_catalog.pg_class.relname IN ('songs_data') ORDER BY pg_catalog.pg_class.relname");
+  ASSERT_FALSE(fks.error.has_value()) << fks.error->message;
+  ASSERT_EQ(fks.result.rows.size(), 1u);
+  EXPECT_EQ(fks.result.rows[0],
+            (std::vector<std::optional<std::string>>{"songs_data", std::nullopt, std::nullopt, std::nullopt}));
+  // get_indexes: btree's oid, then the non-default operator classes (none in use here).
+  auto btree = answer("SELECT pg_catalog.pg_am.oid, pg_catalog.pg_am.amname FROM pg_catalog.pg_am WHERE "
+                      "pg_catalog.pg_am.amname = 'btree'");
+  ASSERT_FALSE(btree.error.has_value()) << btree.error->message;
+  EXPECT_EQ(btree.result.rows, (std::vector<std::vector<std::optional<std::string>>>{{"403", "btree"}}));
+  EXPECT_EQ(first_column(answer("SELECT oid FROM pg_am ORDER BY 1")).size(), 7u);
+  auto opclasses = answer("SELECT pg_catalog.pg_opclass.oid, pg_catalog.pg_opclass.opcname FROM pg_catalog.pg_opclass "
+                          "WHERE NOT pg_catalog.pg_opclass.opcdefault");
+  ASSERT_FALSE(opclasses.error.has_value()) << opclasses.error->message;
+  EXPECT_TRUE(opclasses.result.rows.empty());
+}
+
 TEST(PgCatalog, WhereLimitOrderAndDistinctAreApplied) {
   EXPECT_TRUE(answer("SELECT relname FROM pg_catalog.pg_class WHERE false").result.rows.empty());
   EXPECT_EQ(answer("SELECT relname FROM pg_catalog.pg_class LIMIT 1").result.rows.size(), 1u);

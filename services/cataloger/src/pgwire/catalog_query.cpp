@@ -62,14 +62,15 @@ bool is_row_catalog(const std::string& r) {
 }
 
 bool is_empty_catalog(const std::string& r) {
-  // Nothing of these exists for the catalog's tables: no indexes, constraints, defaults,
+  // Nothing of these exists for the catalog's tables: no indexes (so no operator class
+  // in use: SQLAlchemy's get_indexes asks for the non-default ones), constraints, defaults,
   // comments, policies, inheritance, triggers, rules, statistics objects, publications,
   // sequences, views or foreign tables.
   static const std::vector<std::string> empty = {
       "pg_index", "pg_constraint", "pg_attrdef", "pg_description", "pg_policy", "pg_inherits", "pg_trigger",
       "pg_rewrite", "pg_statistic_ext", "pg_publication", "pg_publication_rel", "pg_publication_namespace",
       "pg_sequence", "pg_views", "pg_matviews", "pg_foreign_table", "pg_partitioned_table", "pg_collation",
-      "pg_indexes", "pg_sequences", "information_schema.views", "information_schema.table_constraints",
+      "pg_indexes", "pg_sequences", "pg_opclass", "information_schema.views", "information_schema.table_constraints",
       "information_schema.key_column_usage", "information_schema.referential_constraints",
       "information_schema.constraint_column_usage", "information_schema.sequences"};
   return std::find(empty.begin(), empty.end(), without_schema(r)) != empty.end();
@@ -267,6 +268,54 @@ std::optional<std::optional<std::string>> constant(const std::string& input) {
   return std::optional<std::string>(v);
 }
 
+namespace {
+
+// 'a' || 'b' || NULL: constants joined (NULL when one is NULL); a single constant as constant().
+std::optional<std::optional<std::string>> concatenated_constant(const std::string& text) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  bool quoted = false;
+  int depth = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\'') quoted = !quoted;
+    else if (!quoted && text[i] == '(') ++depth;
+    else if (!quoted && text[i] == ')') --depth;
+    else if (!quoted && depth == 0 && text.compare(i, 2, "||") == 0) {
+      parts.push_back(text.substr(start, i - start));
+      start = i + 2;
+      ++i;
+    }
+  }
+  parts.push_back(text.substr(start));
+  std::optional<std::string> joined = std::string();
+  for (const auto& part : parts) {
+    auto value = constant(part);
+    if (!value) return std::nullopt;
+    if (!*value) joined.reset();
+    else if (joined) *joined += **value;
+  }
+  return joined;
+}
+
+// A LIKE pattern with escape character `escape` -> the same pattern with backslash escapes.
+std::string with_backslash_escapes(const std::string& pattern, char escape) {
+  if (escape == '\\') return pattern;
+  std::string out;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == escape && i + 1 < pattern.size()) {
+      out += '\\';
+      out += pattern[++i];
+    } else if (pattern[i] == '\\') {
+      out += "\\\\";  // a plain backslash, escaped
+    } else {
+      out += pattern[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<Condition> Condition::parse(const std::string& input) {
   Condition c;
   std::string t = strip_parens(input);
@@ -351,8 +400,17 @@ Result<Condition> Condition::parse(const std::string& input) {
       }
       return c;
     }
-    if (auto value = constant(right)) {
+    // LIKE ... ESCAPE 'c' (SQLAlchemy's NOT LIKE 'pg/_' || '%' ESCAPE '/'): the pattern in the
+    // default backslash form.
+    std::optional<char> escape;
+    static const RE2 escape_clause(R"((.*\S)\s+escape\s+'([^'])')");
+    if (std::optional<Match> e; c.op_.find("like") != std::string::npos && (e = full_match(right, escape_clause))) {
+      escape = e->str(2)[0];
+      right = trim(e->str(1));
+    }
+    if (auto value = concatenated_constant(right)) {
       c.kind_ = Kind::compare;
+      if (escape && *value) *value = with_backslash_escapes(**value, *escape);
       c.values_ = {*value};
       const bool matching = c.op_.find('~') != std::string::npos || c.op_.find("like") != std::string::npos;
       if (matching && *value) {

@@ -114,7 +114,16 @@ std::vector<std::string> star_columns(Rows rows, const std::string& first) {
   return {};
 }
 
-Dict am_dict() { return {{"oid", number(2, oid::oid)}, {"amname", text("heap")}, {"amtype", text("t")}}; }
+Dict am_dict(std::int64_t am_oid = 2, const char* name = "heap", const char* type = "t") {
+  return {{"oid", number(am_oid, oid::oid)}, {"amname", text(name)}, {"amtype", text(type)}};
+}
+
+// pg_am's rows, PostgreSQL's built-in access methods (SQLAlchemy's get_indexes looks up
+// btree's oid first; then finds no index of it here).
+std::vector<Dict> am_dicts() {
+  return {am_dict(), am_dict(403, "btree", "i"), am_dict(405, "hash", "i"), am_dict(783, "gist", "i"),
+          am_dict(2742, "gin", "i"), am_dict(4000, "spgist", "i"), am_dict(3580, "brin", "i")};
+}
 
 enum class Family { table, column, schema, database, am, empty };
 
@@ -155,7 +164,9 @@ struct Query {
   std::optional<Cell> column(const ColumnRef& ref, const RowDicts& row) const {
     for (std::size_t i = 0; i < from.size(); ++i) {
       const auto& r = from[i];
-      if (!ref.qualifier.empty() && ref.qualifier != r.alias && ref.qualifier != r.relation) continue;
+      // A qualifier names the alias; the relation's own name only when it has no other
+      // (SQLAlchemy joins pg_namespace twice: as nsp_ref, and as pg_catalog.pg_namespace).
+      if (!ref.qualifier.empty() && ref.qualifier != r.alias) continue;
       const Family f = family(r.relation);
       if (null_side[i] || f == Family::empty) {
         if (!ref.qualifier.empty()) return null();
@@ -263,6 +274,14 @@ Result<Cell> item_value(const SelectItem& item, const Query& q, const RowDicts& 
   if (auto ref = column_ref(expr)) {
     if (auto v = q.column(*ref, row)) return *v;
     return make_error(Errc::invalid_argument, "the column " + expr);
+  }
+  // `case when (c.x is not null) then f(c.x) end` over a column that is NULL here (a LEFT JOIN
+  // with a catalog without rows: SQLAlchemy's foreign keys and check constraints) is NULL.
+  static const RE2 when_not_null(R"(^case when \(?([a-z_][a-z0-9_.]*) is not null\)? then .* end$)");
+  if (auto m = full_match(expr, when_not_null)) {
+    if (auto ref = column_ref(m->str(1)))
+      if (auto v = q.column(*ref, row); v && !v->value) return null();
+    return make_error(Errc::invalid_argument, "the expression " + expr);
   }
   if (auto c = simple_case(expr, q, row)) {
     if (*c) return **c;
@@ -376,15 +395,22 @@ LocalOutcome catalog_select(const SelectParts& select, const std::vector<TableIn
   for (std::size_t i = 0; i < q.from.size(); ++i) {
     const auto& r = q.from[i];
     if (r.relation == "pg_type") {
-      // psycopg's (and SQLAlchemy's) type lookup by name: types of extensions (hstore ...) are not here.
-      static const RE2 by_name(R"(([a-z_]+\.)?oid = (pg_catalog\.)?to_regtype\( *'([a-z0-9_]+)' *\))");
+      // Type lookups by name: types of extensions (hstore ...) are not here. psycopg's (and
+      // SQLAlchemy's) `oid = to_regtype('x')`; psycopg2's hstore lookup (SQLAlchemy's psycopg2
+      // dialect, Superset's default, runs it on connect) `typname = 'hstore'`, joined with pg_namespace.
+      static const RE2 by_name(
+          R"(([a-z_]+\.)?oid = (pg_catalog\.)?to_regtype\( *'([a-z0-9_]+)' *\)|([a-z_]+\.)?typname = '([a-z0-9_]+)')");
       static const std::vector<std::string> builtin = {"bool", "boolean", "int2", "int4", "int8", "smallint", "integer", "bigint",
                                                        "float4", "float8", "real", "text", "varchar", "name", "oid", "json",
                                                        "jsonb", "date", "time", "timestamp", "timestamptz", "interval",
                                                        "numeric", "uuid", "bytea", "char", "bpchar", "record"};
       std::optional<Match> m;
-      if (q.from.size() == 1 && (m = full_match(clauses.where, by_name)) &&
-          std::find(builtin.begin(), builtin.end(), m->str(3)) == builtin.end()) {
+      const bool alone = q.from.size() == 1 || (q.from.size() == 2 && (q.from[0].relation == "pg_namespace" ||
+                                                                      q.from[1].relation == "pg_namespace"));
+      std::string name;
+      if (alone && (m = full_match(clauses.where, by_name))) name = m->matched(3) ? m->str(3) : m->str(5);
+      if (!name.empty() && (m->matched(5) || q.from.size() == 1) &&
+          std::find(builtin.begin(), builtin.end(), name) == builtin.end()) {
         empty = true;
         continue;
       }
@@ -419,7 +445,8 @@ LocalOutcome catalog_select(const SelectParts& select, const std::vector<TableIn
     }
     if (seen[static_cast<std::size_t>(f)]++ > 0) return refuse("the same catalog twice in FROM (" + r.relation + ")");
     if (f == Family::column || (f == Family::table && rows_family != Family::column) ||
-        (f == Family::schema && rows_family == Family::empty) || (f == Family::database && rows_family == Family::empty))
+        (f == Family::schema && rows_family == Family::empty) || (f == Family::database && rows_family == Family::empty) ||
+        (f == Family::am && rows_family == Family::empty))
       rows_family = f;
   }
   if (!empty && rows_family == Family::empty) return refuse("FROM " + clauses.from);
@@ -477,6 +504,7 @@ LocalOutcome catalog_select(const SelectParts& select, const std::vector<TableIn
   std::vector<Dict> table_dicts, column_dicts;
   std::vector<std::pair<std::size_t, std::size_t>> pairs;  // (table, column) indexes; column npos for none
   Dict schema = schema_dict(s), database = database_dict(s), am = am_dict();
+  const std::vector<Dict> access_methods = am_dicts();
   for (const auto& t : tables) table_dicts.push_back(table_dict(t, s));
   for (std::size_t ti = 0; ti < tables.size(); ++ti) {
     const auto& t = tables[ti];
@@ -504,6 +532,12 @@ LocalOutcome catalog_select(const SelectParts& select, const std::vector<TableIn
     for (const auto& d : table_dicts) {
       RowDicts r = base();
       r.table = &d;
+      rows.push_back(r);
+    }
+  } else if (rows_family == Family::am) {
+    for (const auto& d : access_methods) {
+      RowDicts r = base();
+      r.am = &d;
       rows.push_back(r);
     }
   } else {
