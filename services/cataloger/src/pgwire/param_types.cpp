@@ -1,9 +1,10 @@
 #include "pgwire/param_types.h"
 
-#include <cctype>
+#include <charconv>
 
 #include "pgwire/sql_text.h"
 #include "pgwire/types.h"
+#include "query/sql_guard.h"
 
 namespace etl::pgwire {
 namespace {
@@ -14,87 +15,47 @@ struct Token {
   int number = 0;    // a param: its n
 };
 
-bool word_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0 || c == '_'; }
-bool word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '$'; }
-
-// The tokens of normalized SQL; a qualified name (a.b, "A".b) is one word token.
-// Stops at an unterminated quote (the statement fails later, in the engine).
-std::vector<Token> tokenize(std::string_view n) {
+// The statement's tokens from the engine gate's tokenizer (sql_guard.h), with what this
+// reading needs joined: `$n` as one parameter, an operator's characters as one operator
+// (`<=`, `::`), a qualified name as one word (its last part). None for a statement that
+// does not tokenize (an unterminated quote): it fails in the engine anyway.
+std::vector<Token> tokenize(std::string_view sql) {
+  using cataloger::TokenKind;
   std::vector<Token> out;
-  bool after_dot = false;  // the next word continues a qualified name
-  auto add_word = [&](std::string text) {
-    if (after_dot && !out.empty() && out.back().kind == Token::word) out.back().text = std::move(text);
-    else out.push_back({Token::word, std::move(text), 0});
-    after_dot = false;
+  auto raw = cataloger::tokenize_sql(sql);
+  if (!raw) return out;
+  const auto& t = *raw;
+  auto symbol = [&](std::size_t i, std::string_view s) { return i < t.size() && t[i].kind == TokenKind::symbol && t[i].text == s; };
+  auto name = [&](std::size_t i) {
+    return i < t.size() && (t[i].kind == TokenKind::word || t[i].kind == TokenKind::quoted_identifier);
   };
-  for (std::size_t i = 0; i < n.size();) {
-    const char c = n[i];
-    if (c == ' ') {
-      ++i;
+  auto touching = [&](std::size_t i) {  // token i ends where token i + 1 starts
+    return i + 1 < t.size() && t[i].source.data() + t[i].source.size() == t[i + 1].source.data();
+  };
+  static constexpr std::string_view kOpChars = "+-*/<>=~!@#%^&|:";
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (name(i)) {
+      out.push_back({Token::word, t[i].text, 0});
+      while (symbol(i + 1, ".") && name(i + 2)) out.back().text = t[i += 2].text;
       continue;
     }
-    if (const std::size_t end = skip_special(n, i); end != i) {
-      if (end == std::string_view::npos) break;
-      if (c == '"') {
-        std::string name;
-        for (std::size_t j = i + 1; j + 1 < end; ++j) {
-          name += n[j];
-          if (n[j] == '"') ++j;  // "" inside a quoted name is one quote
-        }
-        add_word(std::move(name));
-      } else {
-        out.push_back({Token::other, "literal", 0});
-        after_dot = false;
-      }
-      i = end;
-      continue;
-    }
-    if (c == '$' && i + 1 < n.size() && std::isdigit(static_cast<unsigned char>(n[i + 1]))) {
-      std::size_t j = i + 1;
+    if (symbol(i, "$") && touching(i) && t[i + 1].kind == TokenKind::number) {
       int number = 0;
-      while (j < n.size() && std::isdigit(static_cast<unsigned char>(n[j])) && number < 100000) number = number * 10 + (n[j++] - '0');
+      const std::string& digits = t[++i].text;
+      if (std::from_chars(digits.data(), digits.data() + digits.size(), number).ptr != digits.data() + digits.size()) number = 0;
       out.push_back({Token::param, "", number});
-      after_dot = false;
-      i = j;
       continue;
     }
-    if (word_start(c)) {
-      std::size_t j = i;
-      while (j < n.size() && word_char(n[j])) ++j;
-      add_word(std::string(n.substr(i, j - i)));
-      i = j;
+    if (t[i].kind == TokenKind::symbol && kOpChars.find(t[i].text) != std::string_view::npos) {
+      std::string op = t[i].text;
+      while (touching(i) && t[i + 1].kind == TokenKind::symbol && kOpChars.find(t[i + 1].text) != std::string_view::npos)
+        op += t[++i].text;
+      out.push_back({Token::op, std::move(op), 0});
       continue;
     }
-    if (c == '.' && !out.empty() && out.back().kind == Token::word && i + 1 < n.size() && (word_start(n[i + 1]) || n[i + 1] == '"')) {
-      after_dot = true;
-      ++i;
-      continue;
-    }
-    after_dot = false;
-    if (std::isdigit(static_cast<unsigned char>(c)) || c == '.') {
-      std::size_t j = i;
-      while (j < n.size() && (std::isalnum(static_cast<unsigned char>(n[j])) || n[j] == '.')) ++j;
-      out.push_back({Token::other, "number", 0});
-      i = j;
-      continue;
-    }
-    if (c == ':' && i + 1 < n.size() && n[i + 1] == ':') {
-      out.push_back({Token::op, "::", 0});
-      i += 2;
-      continue;
-    }
-    static constexpr std::string_view kOpChars = "+-*/<>=~!@#%^&|";
-    if (kOpChars.find(c) != std::string_view::npos) {
-      std::size_t j = i;
-      while (j < n.size() && kOpChars.find(n[j]) != std::string_view::npos) ++j;
-      out.push_back({Token::op, std::string(n.substr(i, j - i)), 0});
-      i = j;
-      continue;
-    }
-    const Token::Kind kind = c == '(' ? Token::open : c == ')' ? Token::close : c == ',' ? Token::comma
-                           : c == '[' ? Token::lbracket : c == ']' ? Token::rbracket : Token::other;
-    out.push_back({kind, std::string(1, c), 0});
-    ++i;
+    const Token::Kind kind = symbol(i, "(") ? Token::open : symbol(i, ")") ? Token::close : symbol(i, ",") ? Token::comma
+                           : symbol(i, "[") ? Token::lbracket : symbol(i, "]") ? Token::rbracket : Token::other;
+    out.push_back({kind, "", 0});
   }
   return out;
 }
@@ -255,12 +216,12 @@ std::int32_t type_oid_of_name(std::string_view name) {
   return 0;
 }
 
-std::vector<std::int32_t> infer_param_types(std::string_view normalized, std::vector<std::int32_t> types,
+std::vector<std::int32_t> infer_param_types(std::string_view sql, std::vector<std::int32_t> types,
                                             const ColumnTypeLookup& column_type) {
   bool any_unspecified = false;
   for (auto t : types) any_unspecified = any_unspecified || t == 0;
   if (!any_unspecified) return types;
-  const std::vector<Token> tokens = tokenize(normalized);
+  const std::vector<Token> tokens = tokenize(sql);
   std::vector<std::size_t> params;
   for (std::size_t i = 0; i < tokens.size(); ++i)
     if (tokens[i].kind == Token::param) params.push_back(i);

@@ -28,8 +28,8 @@ namespace etl::pgwire {
 using ColumnTypeLookup = std::function<std::optional<std::string>(const std::string& column)>;
 
 // `types` (one per parameter, 0 where unspecified) with the unspecified ones inferred
-// from `normalized` (sql_text.h's normalize()) where they can be.
-std::vector<std::int32_t> infer_param_types(std::string_view normalized, std::vector<std::int32_t> types,
+// from the statement `sql` where they can be.
+std::vector<std::int32_t> infer_param_types(std::string_view sql, std::vector<std::int32_t> types,
                                             const ColumnTypeLookup& column_type);
 
 // The OID of a type as SQL names it (normalized: "int", "double precision",

@@ -128,7 +128,7 @@ void Session::parse(const std::string& body) {
   int used = parameter_count(p.sql);
   if (used > 65535) return fail("54000", "too many parameters");
   if (static_cast<int>(p.param_types.size()) < used) p.param_types.resize(static_cast<std::size_t>(used), 0);
-  p.param_types = infer_param_types(normalize(p.sql), std::move(p.param_types), catalog_column_types(shared_.catalog));
+  p.param_types = infer_param_types(p.sql, std::move(p.param_types), catalog_column_types(shared_.catalog));
   statements_[msg->name] = std::move(p);
   write_empty_message(out_, '1');
 }
