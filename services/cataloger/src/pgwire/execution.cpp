@@ -183,7 +183,7 @@ std::optional<Execution> Execution::described(ExecContext& ctx, const std::strin
   return e;
 }
 
-void Execution::describe(Writer& w, const std::vector<std::int32_t>& retype) const {
+void Execution::describe(Writer& w) const {
   if (!returns_rows()) {
     write_empty_message(w, 'n');
     return;
@@ -204,18 +204,6 @@ void Execution::describe(Writer& w, const std::vector<std::int32_t>& retype) con
       sizes.push_back(t.size);
     }
   }
-  if (retype.size() == oids.size())
-    for (std::size_t i = 0; i < oids.size(); ++i)
-      if (retype[i] != 0) {
-        oids[i] = retype[i];
-        switch (retype[i]) {  // typlen
-          case oid::boolean: sizes[i] = 1; break;
-          case oid::int2: sizes[i] = 2; break;
-          case oid::int4: case oid::float4: case oid::date: sizes[i] = 4; break;
-          case oid::int8: case oid::float8: case oid::timestamp: case oid::timestamptz: sizes[i] = 8; break;
-          default: sizes[i] = -1;
-        }
-      }
   write_description(w, names, oids, sizes, formats_);
 }
 

@@ -60,9 +60,7 @@ class Execution final {
   // columns or a column asked for in binary has no binary form here.
   std::optional<SqlError> set_formats(const std::vector<std::int16_t>& requested);
   // RowDescription (with the formats set), or NoData for a statement without rows.
-  // `retype`, when it has one entry per column, replaces the type of each column whose
-  // entry is not 0.
-  void describe(Writer& w, const std::vector<std::int32_t>& retype = {}) const;
+  void describe(Writer& w) const;
   // Up to `max_rows` DataRows (0: all), then CommandComplete when the result is
   // exhausted; returns whether it is. `flush` is called when the buffer grows large.
   // An error on a later page is returned (the caller reports it).

@@ -1,7 +1,8 @@
 #include "pgwire/select_list.h"
 
-#include <algorithm>
 #include <cctype>
+
+#include "etl/ascii.h"
 
 namespace etl::pgwire {
 namespace {
@@ -160,12 +161,6 @@ std::optional<SelectParts> parse_select(const std::string& normalized) {
 
 namespace {
 
-bool same_name(const std::string& a, const std::string& b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 // a, t.a, "A", "t"."A b": a column reference and nothing else.
 bool column_reference(const std::string& e) {
   if (e.empty() || std::isdigit(static_cast<unsigned char>(e[0]))) return false;
@@ -231,7 +226,7 @@ std::vector<std::string> postgres_column_names(const std::string& normalized, st
   for (std::size_t i = 0; i < engine.size(); ++i) {
     const SelectItem& item = select->items[i];
     if (!item.alias.empty()) {
-      if (!same_name(item.name, engine[i])) return engine;  // the items and columns do not line up
+      if (ascii_lower(item.name) != ascii_lower(engine[i])) return engine;  // the items and columns do not line up
       names[i] = item.name;
       continue;
     }

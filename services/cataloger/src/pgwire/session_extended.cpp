@@ -6,7 +6,6 @@
 #include <memory>
 
 #include "pgwire/param_types.h"
-#include "pgwire/select_list.h"
 #include "pgwire/session.h"
 #include "pgwire/sql_text.h"
 #include "pgwire/types.h"
@@ -36,29 +35,6 @@ ColumnTypeLookup catalog_column_types(Catalog& catalog) {
     if (it == (*types)->end() || it->second.empty()) return std::nullopt;
     return it->second;
   };
-}
-
-// Per result column: the type of a select-list item that is a bare parameter
-// (`SELECT $1 AS label`), which a Describe run with NULL parameters cannot know from
-// the engine (a NULL has no type there); 0 for every other column, or none at all
-// when the select list cannot be read item by item.
-std::vector<std::int32_t> bare_parameter_columns(const std::string& sql, const std::vector<std::int32_t>& param_types) {
-  const std::string n = normalize(sql);
-  if (n.size() > 8 * 1024) return {};  // the select-list reading is for statements of a few KB (execution.cpp)
-  auto select = parse_select(n);
-  if (!select) return {};
-  std::vector<std::int32_t> out;
-  for (const auto& item : select->items) {
-    if (item.star) return {};
-    std::int32_t type = 0;
-    if (item.expr.size() > 1 && item.expr[0] == '$' &&
-        item.expr.find_first_not_of("0123456789", 1) == std::string::npos && item.expr.size() < 7) {
-      const auto n = static_cast<std::size_t>(std::stoi(item.expr.substr(1)));
-      if (n >= 1 && n <= param_types.size()) type = param_types[n - 1] == 0 ? oid::text : param_types[n - 1];
-    }
-    out.push_back(type);
-  }
-  return out;
 }
 
 bool describes_rows(const std::string& sql) {
@@ -219,7 +195,8 @@ void Session::describe(const std::string& body) {
       return;
     }
     // The engine describes the statement bound with a value of each parameter's type;
-    // where it cannot, the statement runs with NULL parameters and its columns are read.
+    // where it cannot (Athena; a statement DESCRIBE refuses), the statement runs with
+    // NULL parameters and its columns are read.
     std::vector<Param> samples;
     for (auto t : st->second.param_types) samples.push_back(Param{sample_value(t), t, false});
     if (auto bound = bind_parameters(st->second.sql, samples, shared_.limits.max_message_bytes))
@@ -232,7 +209,7 @@ void Session::describe(const std::string& body) {
     Portal probe;
     probe.sql = sql ? *sql : st->second.sql;
     if (!start_portal(probe)) return;
-    probe.execution->describe(out_, bare_parameter_columns(st->second.sql, st->second.param_types));
+    probe.execution->describe(out_);
     return;
   }
   auto it = portals_.find(msg->name);
