@@ -123,6 +123,13 @@ def http_table(name):
         return json.load(r)
 
 
+def http_query_tables():
+    req = urllib.request.Request(f"http://127.0.0.1:{PORTS['cataloger']}/v1/tables",
+                                 headers={"Authorization": f"Bearer {TOKEN}"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.load(r)["tables"]
+
+
 def open_pg_connections():
     req = urllib.request.Request(f"http://127.0.0.1:{PORTS['cataloger']}/metrics",
                                  headers={"Authorization": f"Bearer {TOKEN}"})
@@ -845,6 +852,84 @@ class SqlAlchemyInspector(unittest.TestCase):
                         inspector.get_foreign_keys("no_such_table")
                 finally:
                     engine.dispose()
+
+
+class PgJdbcMetadata(unittest.TestCase):
+    """pgjdbc's DatabaseMetaData, which JDBC tools browse a database with (DBeaver,
+    DataGrip, Metabase's JDBC sync): jdbc/PgJdbcMetadata.java prints each method's rows."""
+
+    @classmethod
+    def setUpClass(cls):
+        jar = os.environ.get("ETL_PGJDBC_JAR", "")
+        if not jar or not os.path.isfile(jar):
+            raise unittest.SkipTest("pgjdbc was not fetched (no java or mvn; tests/pgwire/fetch-pgjdbc.sh)")
+        program = os.path.join(os.path.dirname(os.path.abspath(__file__)), "jdbc", "PgJdbcMetadata.java")
+        r = subprocess.run(["java", "-cp", jar, program, str(PORTS["pg"]), TOKEN],
+                           capture_output=True, text=True, timeout=180)
+        if r.returncode != 0:
+            raise AssertionError("PgJdbcMetadata.java failed: " + r.stdout[-2000:] + r.stderr[-3000:])
+        cls.output = r.stdout
+        cls.rows, cls.counts, cls.failures = {}, {}, {}
+        for line in r.stdout.splitlines():
+            fields = line.split("\t")
+            if fields[0] == "END":
+                cls.counts[fields[1]] = int(fields[2])
+            elif fields[0] == "FAIL":
+                cls.failures[fields[1]] = fields[2]
+            else:
+                cls.rows.setdefault(fields[0], []).append(fields[1:])
+
+    def method(self, name):
+        self.assertNotIn(name, self.failures, f"{name}: {self.failures.get(name)}")
+        self.assertIn(name, self.counts, self.output)
+        rows = self.rows.get(name, [])
+        self.assertEqual(len(rows), self.counts[name])
+        return rows
+
+    def test_every_method_a_browser_calls_answers(self):
+        self.assertEqual(self.failures, {}, self.output)
+
+    def test_schemas_and_tables_are_the_lakes(self):
+        schema, max_name, user = self.rows["schema"][0]
+        self.assertEqual((schema, max_name, user), ("spotify", "63", "metabase"))
+        self.assertEqual(self.method("getCatalogs"), [["spotify"]])
+        self.assertEqual(self.method("getSchemas"), [["pg_catalog", "spotify"], ["spotify", "spotify"]])
+        self.assertEqual(self.method("getSchemasLike"), [["spotify"]])
+        names = sorted(t["name"] for t in http_query_tables())
+        self.assertEqual(self.method("getTables"), [["spotify", n, "TABLE", "null"] for n in names])
+        self.assertEqual(self.method("getTablesAll"), [["spotify", n, "TABLE"] for n in names])
+        self.assertEqual(self.method("getTablesViews"), [])
+        self.assertEqual(self.method("getTablesPattern"), [["songs_data"]])
+
+    def test_columns_have_the_tables_types_in_order(self):
+        jdbc_types = {"VARCHAR": ("text", "12"), "BIGINT": ("int8", "-5"), "INTEGER": ("int4", "4"),
+                      "BOOLEAN": ("bool", "-7"), "DATE": ("date", "91"), "TIMESTAMP": ("timestamp", "93"),
+                      "DOUBLE": ("float8", "8"), "VARCHAR[]": ("_text", "2003")}
+        want = []
+        for name in sorted(t["name"] for t in http_query_tables()):
+            table = http_table(name)
+            columns = [(c["name"], c["type"]) for c in table["columns"]] + [(k, "VARCHAR") for k in table["partition_keys"]]
+            for i, (column, engine_type) in enumerate(columns, start=1):
+                want.append([name, column, *jdbc_types[engine_type], str(i), "YES", "NO"])
+        self.assertEqual(self.method("getColumns"), want)
+        popularity = [c["name"] for c in http_table("songs_data")["columns"]].index("popularity") + 1
+        self.assertEqual(self.method("getColumnsPattern"), [["popularity", str(popularity)]])
+
+    def test_no_keys_indexes_or_functions_and_only_select_is_granted(self):
+        for name in ("getPrimaryKeys", "getImportedKeys", "getExportedKeys", "getIndexInfo", "getFunctions",
+                     "getProcedures", "getUDTs"):
+            self.assertEqual(self.method(name), [], name)
+        # The endpoint is read-only: the user may SELECT, and nothing else (a NULL ACL would
+        # have told pgjdbc the owner may also INSERT, UPDATE, DELETE ...).
+        self.assertEqual(self.method("getTablePrivileges"), [["metabase", "SELECT"]])
+        self.assertEqual(self.method("getColumnPrivileges"), [["SELECT"]])
+
+    def test_type_info_lists_the_types_the_endpoint_sends(self):
+        types = {row[0]: row[1] for row in self.method("getTypeInfo")}
+        for name, sql_type in (("bool", "-7"), ("int8", "-5"), ("int4", "4"), ("text", "12"), ("float8", "8"),
+                               ("date", "91"), ("timestamp", "93"), ("_text", "2003")):
+            self.assertEqual(types.get(name), sql_type, name)
+        self.assertEqual(self.method("getClientInfoProperties"), [["ApplicationName"]])
 
 
 def raw_startup(sock):

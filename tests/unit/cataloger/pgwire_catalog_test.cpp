@@ -398,19 +398,19 @@ TEST(PgCatalog, PsqlDescribeAnswersTheTableFacts) {
 // SQLAlchemy's psycopg2 dialect (Superset's default) on connect, and the inspector calls
 // behind Superset's table metadata, as SQLAlchemy 2.1 sends them (parameters inlined).
 TEST(PgCatalog, SupersetsPsycopg2ConnectAndTableMetadataAreAnswered) {
-  // psycopg2's hstore lookup: no such type here, so no rows (a built-in type's rows are not emulated).
+  // psycopg2's hstore lookup: no such type here, so no rows (pg_type has the built-in types this endpoint sends).
   auto hstore = answer("SELECT t.oid, typarray FROM pg_type t JOIN pg_namespace ns ON typnamespace = ns.oid "
                        "WHERE typname = 'hstore';");
   ASSERT_FALSE(hstore.error.has_value()) << hstore.error->message;
   EXPECT_TRUE(hstore.result.rows.empty());
   EXPECT_EQ(hstore.result.columns.size(), 2u);
-  EXPECT_TRUE(answer("SELECT t.oid FROM pg_type t WHERE typname = 'int4'").error.has_value());
+  EXPECT_EQ(first_column(answer("SELECT t.oid FROM pg_type t WHERE typname = 'int4'")), std::vector<std::string>{"23"});
   // get_schema_names: NOT LIKE with a concatenated pattern and its own escape character.
   const std::string schemas = "SELECT pg_catalog.pg_namespace.nspname FROM pg_catalog.pg_namespace WHERE "
                               "(pg_catalog.pg_namespace.nspname NOT LIKE 'pg/_' || '%' ESCAPE '/') ORDER BY 1";
   EXPECT_EQ(first_column(answer(schemas)), std::vector<std::string>{"spotify"});
   EXPECT_EQ(first_column(answer("SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'spo' || '%'")),
-            std::vector<std::string>{});
+            std::vector<std::string>{"pg_catalog"});
   EXPECT_EQ(first_column(answer("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'spot!%' ESCAPE '!'")),
             std::vector<std::string>{}) << "an escaped % is a percent sign";
   // get_foreign_keys: pg_namespace joined twice, once as nsp_ref (no row: no foreign key) and
@@ -466,7 +466,8 @@ TEST(PgCatalog, WhatTheEmulationCannotApplyIsRefusedNotIgnored) {
   for (const char* sql : {
            "SELECT 1+1 AS two FROM pg_catalog.pg_class",
            "SELECT upper(relname) FROM pg_catalog.pg_class",
-           "SELECT relname FROM pg_catalog.pg_class WHERE relname = 'x' OR true",
+           "SELECT relname FROM pg_catalog.pg_class WHERE relname = 'x' OR length(relname) > 3",
+           "SELECT relname FROM pg_catalog.pg_class WHERE NOT (relname = 'songs_data' OR upper(relname) = 'X')",
            "SELECT relname FROM pg_catalog.pg_class WHERE length(relname) > 3",
            "SELECT relkind, count(*) FROM pg_catalog.pg_class GROUP BY relkind",
            "SELECT relname FROM pg_catalog.pg_class UNION SELECT 'x'",
@@ -476,8 +477,10 @@ TEST(PgCatalog, WhatTheEmulationCannotApplyIsRefusedNotIgnored) {
            "SELECT c.relname, a.attname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_attribute a ON a.attrelid=c.oid, "
            "read_text('/etc/passwd')",
            "SELECT relname FROM pg_catalog.pg_class WHERE relname IN (SELECT song_name FROM songs_data)",
-           "SELECT typname FROM pg_catalog.pg_type WHERE oid = 25",
-           "SELECT proname FROM pg_catalog.pg_proc",
+           "SELECT typname FROM pg_catalog.pg_type WHERE oid = 25 AND typrelid = (SELECT 0)",
+           "SELECT relname FROM pg_catalog.pg_class, generate_series(1, 3) g",
+           "SELECT setting FROM pg_catalog.pg_settings s, pg_catalog.pg_class c",
+           "SELECT t.typname FROM pg_catalog.pg_type t JOIN pg_catalog.pg_class c ON c.oid = t.typrelid",
            "SELECT c.relname FROM pg_catalog.pg_class c, pg_catalog.pg_tables t",
            "SELECT c.relname, a.attname FROM pg_catalog.pg_class c, pg_catalog.pg_attribute a",
        }) {

@@ -6,6 +6,7 @@
 
 #include "pgwire/patterns.h"
 #include "pgwire/select_list.h"
+#include "pgwire/sql_text.h"
 
 namespace etl::pgwire {
 namespace {
@@ -56,7 +57,8 @@ const std::vector<std::string> kClauseWords = {"where", "group", "having", "orde
 
 bool is_row_catalog(const std::string& r) {
   static const std::vector<std::string> rows = {"pg_class", "pg_tables", "pg_attribute", "pg_namespace", "pg_am",
-                                                "pg_database", "information_schema.tables", "information_schema.columns",
+                                                "pg_database", "pg_type", "pg_settings", "pg_roles",
+                                                "information_schema.tables", "information_schema.columns",
                                                 "information_schema.schemata"};
   return std::find(rows.begin(), rows.end(), without_schema(r)) != rows.end();
 }
@@ -65,12 +67,12 @@ bool is_empty_catalog(const std::string& r) {
   // Nothing of these exists for the catalog's tables: no indexes (so no operator class
   // in use: SQLAlchemy's get_indexes asks for the non-default ones), constraints, defaults,
   // comments, policies, inheritance, triggers, rules, statistics objects, publications,
-  // sequences, views or foreign tables.
+  // sequences, views, foreign tables or functions of the database's own.
   static const std::vector<std::string> empty = {
       "pg_index", "pg_constraint", "pg_attrdef", "pg_description", "pg_policy", "pg_inherits", "pg_trigger",
       "pg_rewrite", "pg_statistic_ext", "pg_publication", "pg_publication_rel", "pg_publication_namespace",
       "pg_sequence", "pg_views", "pg_matviews", "pg_foreign_table", "pg_partitioned_table", "pg_collation",
-      "pg_indexes", "pg_sequences", "pg_opclass", "information_schema.views", "information_schema.table_constraints",
+      "pg_indexes", "pg_sequences", "pg_opclass", "pg_proc", "information_schema.views", "information_schema.table_constraints",
       "information_schema.key_column_usage", "information_schema.referential_constraints",
       "information_schema.constraint_column_usage", "information_schema.sequences"};
   return std::find(empty.begin(), empty.end(), without_schema(r)) != empty.end();
@@ -87,16 +89,15 @@ std::optional<SqlError> unsupported_relation(const std::string& n) {
       if (std::find(harmless.begin(), harmless.end(), without_schema(name)) != harmless.end()) return std::nullopt;
       return SqlError{"0A000", "unsupported in a query over the emulated pg_catalog / information_schema: the table function " + name + "()"};
     }
-    // pg_type and pg_roles only in subqueries of psql's \d (collations, policies): see catalog_select.
-    if (is_row_catalog(name) || is_empty_catalog(name) || without_schema(name) == "pg_type" ||
-        without_schema(name) == "pg_roles")
-      return std::nullopt;
+    if (is_row_catalog(name) || is_empty_catalog(name)) return std::nullopt;
     if (name.rfind("pg_", 0) == 0 || name.find("pg_catalog.") == 0 || name.find("information_schema.") == 0)
       return SqlError{"0A000", "the catalog " + name + " is not emulated by this endpoint"};
     return SqlError{"0A000", "a query over the emulated pg_catalog / information_schema cannot also read " + name +
                                  ": query the catalogs and the tables separately"};
   };
-  // Every FROM list (at any depth) up to its end, and every JOIN.
+  // Every FROM list (at any depth) up to its end, and every JOIN; not the FROM of
+  // substring(x FROM 1 FOR 6), trim(BOTH '"' FROM x) and their kin.
+  std::vector<bool> in_call;  // per open parenthesis: of such a function
   for (std::size_t i = 0; i < n.size(); ++i) {
     char c = n[i];
     if (c == '\'' || c == '"') {
@@ -105,8 +106,21 @@ std::optional<SqlError> unsupported_relation(const std::string& n) {
       i = close;
       continue;
     }
+    if (c == '(') {
+      std::size_t start = i;
+      while (start > 0 && n[start - 1] == ' ') --start;
+      std::size_t word = start;
+      while (word > 0 && ident_char(n[word - 1])) --word;
+      static const std::vector<std::string> with_from = {"substring", "trim", "extract", "overlay", "position"};
+      in_call.push_back(std::find(with_from.begin(), with_from.end(), n.substr(word, start - word)) != with_from.end());
+      continue;
+    }
+    if (c == ')') {
+      if (!in_call.empty()) in_call.pop_back();
+      continue;
+    }
     const bool boundary = i == 0 || !ident_char(n[i - 1]);
-    if (!boundary) continue;
+    if (!boundary || (!in_call.empty() && in_call.back())) continue;
     if (n.compare(i, 5, "join ") == 0) {
       if (auto e = check(n.substr(i + 5))) return e;
       continue;
@@ -186,14 +200,31 @@ Result<std::vector<FromRelation>> from_relations(const std::string& from) {
         if (close == piece.size()) return unsupported("FROM " + piece);
         r.subquery = trim(piece.substr(1, close - 1));
         tail = trim(piece.substr(close + 1));
+      } else if (!name.empty() && next_char == '(') {  // generate_series(1, 32) [AS] pos(n)
+        std::size_t close = std::string::npos;
+        int depth = 0;
+        for (std::size_t i = name.size(); i < piece.size(); ++i) {
+          if (piece[i] == '\'') i = std::min(piece.find('\'', i + 1), piece.size() - 1);
+          else if (piece[i] == '(') ++depth;
+          else if (piece[i] == ')' && --depth == 0) {
+            close = i;
+            break;
+          }
+        }
+        if (close == std::string::npos) return unsupported("FROM " + piece);
+        r.function = without_schema(name);
+        tail = trim(piece.substr(close + 1));
+        if (tail.rfind("as ", 0) == 0) tail = trim(tail.substr(3));
+        static const RE2 column_names(R"(([a-z_][a-z0-9_]*)\s*\([a-z0-9_, ]*\))");
+        if (auto m = full_match(tail, column_names)) tail = m->str(1);
       } else {
-        if (name.empty() || next_char == '(') return unsupported("a function in FROM");
+        if (name.empty()) return unsupported("a function in FROM");
         r.relation = without_schema(name);
         tail = trim(piece.substr(name.size()));
       }
       if (tail.rfind("as ", 0) == 0) tail = trim(tail.substr(3));
       if (tail.find(' ') != std::string::npos || tail.find('(') != std::string::npos) return unsupported("FROM " + piece);
-      r.alias = tail.empty() ? r.relation : tail;
+      r.alias = tail.empty() ? (r.function.empty() ? r.relation : r.function) : tail;
       if (!r.subquery.empty() && tail.empty()) return unsupported("a subquery in FROM without an alias");
       out.push_back(std::move(r));
       left = next_left;
@@ -254,6 +285,23 @@ std::optional<std::optional<std::string>> constant(const std::string& input) {
   while (auto m = search(t, cast)) t = trim(t.substr(0, m->position()));
   t = strip_parens(t);
   if (t == "null") return std::optional<std::string>();
+  static const RE2 replace_call(R"((?:pg_catalog\.)?replace\s*\((.*)\))");
+  if (auto m = full_match(t, replace_call)) {  // replace('pg_catalog', 'pg_temp_', 'pg_toast_temp_')
+    auto args = split_top_level(m->str(1), ',');
+    if (args.size() != 3) return std::nullopt;
+    std::optional<std::string> v[3];
+    for (int i = 0; i < 3; ++i) {
+      auto a = constant(args[static_cast<std::size_t>(i)]);
+      if (!a) return std::nullopt;
+      if (!*a) return std::optional<std::string>();  // NULL in, NULL out
+      v[i] = **a;
+    }
+    std::string out = *v[0];
+    if (!v[1]->empty())
+      for (std::size_t at = 0; (at = out.find(*v[1], at)) != std::string::npos; at += v[2]->size())
+        out.replace(at, v[1]->size(), *v[2]);
+    return std::optional<std::string>(out);
+  }
   static const RE2 number(R"([-+]?\d+(\.\d+)?)");
   if (full_match(t, number)) return std::optional<std::string>(t);
   if (t.size() < 2 || t.front() != '\'' || t.back() != '\'') return std::nullopt;
@@ -316,9 +364,52 @@ std::string with_backslash_escapes(const std::string& pattern, char escape) {
 
 }  // namespace
 
+namespace {
+
+// `text` split at the keyword `word` outside quotes and parentheses.
+std::vector<std::string> split_keyword(const std::string& text, const std::string& word) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (auto pos = find_keyword(text, word); pos != std::string::npos; pos = find_keyword(text, word, start)) {
+    out.push_back(text.substr(start, pos - start));
+    start = pos + word.size();
+  }
+  out.push_back(text.substr(start));
+  return out;
+}
+
+}  // namespace
+
 Result<Condition> Condition::parse(const std::string& input) {
   Condition c;
   std::string t = strip_parens(input);
+  // OR binds loosest, then AND, then NOT. A part of an OR that is not read here is
+  // refused only if a row needs it (an earlier part was not true).
+  if (auto ors = split_keyword(t, "or"); ors.size() > 1) {
+    c.kind_ = Kind::any_of;
+    for (const auto& part : ors) {
+      auto p = parse(part);
+      if (p) {
+        c.parts_.push_back(std::move(*p));
+      } else {
+        Condition u;
+        u.kind_ = Kind::unread;
+        u.unread_ = p.error().message;
+        c.parts_.push_back(std::move(u));
+      }
+    }
+    return c;
+  }
+  if (auto ands = split_keyword(t, "and"); ands.size() > 1) {
+    // BETWEEN a AND b is split here too, and its halves are refused.
+    c.kind_ = Kind::all_of;
+    for (const auto& part : ands) {
+      auto p = parse(part);
+      if (!p) return p;
+      c.parts_.push_back(std::move(*p));
+    }
+    return c;
+  }
   if (t.rfind("not ", 0) == 0) {
     auto inner = parse(t.substr(4));
     if (!inner) return inner;
@@ -390,6 +481,11 @@ Result<Condition> Condition::parse(const std::string& input) {
     if (!ref) return unsupported(t);
     c.left_ = *ref;
     c.op_ = trim(op) == "operator(pg_catalog.~)" ? "~" : trim(op);
+    if ((right == "true" || right == "false") && (c.op_ == "=" || c.op_ == "<>" || c.op_ == "!=")) {
+      c.kind_ = Kind::boolean;  // datallowconn = true (pgjdbc's catalog list)
+      c.negate_ = (right == "false") != (c.op_ != "=");
+      return c;
+    }
     static const RE2 any(R"(any\s*\(\s*array\s*\[(.*)\]\s*\))");
     if (std::optional<Match> a; c.op_ == "=" && (a = full_match(right, any))) {
       c.kind_ = Kind::in_list;
@@ -454,6 +550,28 @@ int compare(const std::string& a, const std::string& b) {
 }  // namespace
 
 Result<bool> Condition::holds(const ColumnLookup& lookup) const {
+  auto v = value(lookup);
+  if (!v) return std::move(v).error();
+  return v->value_or(false);  // NULL, and NOT NULL, are not true
+}
+
+Result<std::optional<bool>> Condition::value(const ColumnLookup& lookup) const {
+  auto negated = [this](std::optional<bool> v) -> std::optional<bool> {
+    if (!v) return std::nullopt;  // NOT NULL is NULL
+    return *v != negate_;
+  };
+  if (kind_ == Kind::unread) return unsupported(unread_);
+  if (kind_ == Kind::any_of || kind_ == Kind::all_of) {
+    const bool any = kind_ == Kind::any_of;
+    bool saw_null = false;
+    for (const auto& part : parts_) {  // in order, stopping at the first that decides
+      auto v = part.value(lookup);
+      if (!v) return v;
+      if (!*v) saw_null = true;
+      else if (**v == any) return negated(any);
+    }
+    return negated(saw_null ? std::nullopt : std::optional<bool>(!any));
+  }
   std::optional<std::string> a, b;  // the values of the columns compared (nullopt: NULL)
   for (const ColumnRef* r : {&left_, &right_}) {
     if (kind_ == Kind::constant || kind_ == Kind::visible || (r == &right_ && kind_ != Kind::join)) continue;
@@ -482,6 +600,9 @@ Result<bool> Condition::holds(const ColumnLookup& lookup) const {
     case Kind::join:
       if (a && b) result = equal(*a, *b);
       break;
+    case Kind::any_of:
+    case Kind::all_of:
+    case Kind::unread: break;  // answered above
     case Kind::compare: {
       const auto& k = values_[0];
       if (!a || !k) break;
@@ -499,25 +620,34 @@ Result<bool> Condition::holds(const ColumnLookup& lookup) const {
       break;
     }
   }
-  if (!result) return false;  // NULL, and NOT NULL, are not true
-  return *result != negate_;
+  return negated(result);
 }
 
 Result<std::vector<Condition>> conditions(const std::string& where) {
   std::vector<Condition> out;
   if (trim(where).empty()) return out;
   std::string rest = strip_parens(where);
-  if (find_keyword(rest, "or") != std::string::npos) return unsupported("OR in WHERE");
-  while (true) {
-    auto pos = find_keyword(rest, "and");
-    // BETWEEN a AND b is not split here: it is refused as a whole.
-    auto c = Condition::parse(rest.substr(0, pos));
+  // The top-level ANDs one by one (an OR at the top is one condition).
+  auto parts = find_keyword(rest, "or") == std::string::npos ? split_keyword(rest, "and") : std::vector<std::string>{rest};
+  for (const auto& part : parts) {
+    auto c = Condition::parse(part);
     if (!c) return std::move(c).error();
     out.push_back(std::move(c).value());
-    if (pos == std::string::npos) break;
-    rest = rest.substr(pos + 3);
   }
   return out;
+}
+
+std::string fold_session_constants(std::string text, const std::string& schema) {
+  static const RE2 first_schema(R"(\(?(?:pg_catalog\.)?current_schemas\s*\(\s*(true|false)\s*\)\)?\s*\[\s*1\s*\])");
+  std::string out;
+  std::size_t from = 0;
+  for (auto m = match_at(text, first_schema, 0, RE2::UNANCHORED); m;
+       m = match_at(text, first_schema, from, RE2::UNANCHORED)) {
+    out += text.substr(from, m->position() - from);
+    out += m->str(1) == "true" ? std::string("'pg_catalog'") : quote_literal(schema);
+    from = m->position() + m->length();
+  }
+  return out + text.substr(from);
 }
 
 }  // namespace etl::pgwire

@@ -5,8 +5,10 @@
 // filter or clause answers with wrong rows. The forms understood are those BI tools
 // send (psql's \d family, SQLAlchemy's inspector, psycopg's type lookups, Grafana's
 // and Metabase's schema browsers): column-to-constant comparisons (=, <>, <, ~, !~,
-// LIKE, IN, = ANY (ARRAY[...]), IS NULL), boolean columns, pg_table_is_visible(),
-// join conditions (column = column), ANDs of those.
+// LIKE, IN, = ANY (ARRAY[...]), IS NULL, = true), boolean columns, pg_table_is_visible(),
+// join conditions (column = column), and ANDs, ORs and NOTs of those. A part of an OR
+// in another form is refused only when a row needs it: `typrelid = 0 OR (SELECT ...)`
+// is true without reading the subquery (pgjdbc's type list).
 #pragma once
 
 #include <functional>
@@ -38,6 +40,7 @@ struct FromRelation {
   std::string alias;     // the alias, or the relation's own name without pg_catalog.
   std::string relation;  // "pg_class", "information_schema.columns"; "" for a subquery
   std::string subquery;  // "SELECT ..." of (SELECT ...) AS alias
+  std::string function;  // "generate_series" of generate_series(1, 32) AS pos(n)
   bool left = false;     // LEFT [OUTER] JOIN
   std::string on;        // the join condition ("" for none)
 };
@@ -59,22 +62,26 @@ struct ColumnRef {
 };
 std::optional<ColumnRef> column_ref(const std::string& text);
 
-// A constant: 'text' (casts such as ::varchar dropped), a number, NULL (nullopt inside).
+// A constant: 'text' (casts such as ::varchar dropped), a number, NULL (nullopt inside),
+// replace() of constants.
 std::optional<std::optional<std::string>> constant(const std::string& text);
 
 // The value of a column in the row being tested; nullopt: a column the emulation does not know.
 using ColumnLookup = std::function<std::optional<Cell>(const ColumnRef&)>;
 
-// One ANDed part of a WHERE clause.
+// A condition of a WHERE clause or a join (or a boolean select-list item).
 class Condition {
  public:
   // invalid_argument naming the part when it has another form.
   static Result<Condition> parse(const std::string& text);
-  // true / false for the row, or invalid_argument for a column the emulation does not know.
+  // true / false for the row (NULL is not true), or invalid_argument for a column the
+  // emulation does not know, or a part of an OR it could not read that the row needs.
   Result<bool> holds(const ColumnLookup& lookup) const;
+  // true / false / NULL (nullopt), as SQL's three-valued logic has it.
+  Result<std::optional<bool>> value(const ColumnLookup& lookup) const;
 
  private:
-  enum class Kind { constant, visible, boolean, is_null, compare, in_list, join };
+  enum class Kind { constant, visible, boolean, is_null, compare, in_list, join, any_of, all_of, unread };
   Kind kind_ = Kind::constant;
   bool negate_ = false;
   bool value_ = true;  // Kind::constant
@@ -82,7 +89,13 @@ class Condition {
   std::string op_;
   std::vector<std::optional<std::string>> values_;
   std::optional<ValuePattern> pattern_;  // ~, LIKE and their kin: compiled once for every row
+  std::vector<Condition> parts_;         // any_of (OR), all_of (AND)
+  std::string unread_;                   // Kind::unread: why the part was not read
 };
+// `(pg_catalog.current_schemas(true))[1]` (pgjdbc's schema list) as the constant it is
+// here: 'pg_catalog' (PostgreSQL puts the implicit schemas first), `schema` without them.
+std::string fold_session_constants(std::string text, const std::string& schema);
+
 // The ANDed parts of a WHERE clause ("" for none).
 Result<std::vector<Condition>> conditions(const std::string& where);
 

@@ -1,6 +1,7 @@
 #include "pgwire/pg_catalog.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <functional>
 #include <map>
@@ -9,6 +10,7 @@
 
 #include "pgwire/catalog_query.h"
 #include "pgwire/commands.h"
+#include "pgwire/driver_queries.h"
 #include "pgwire/patterns.h"
 
 namespace etl::pgwire {
@@ -25,6 +27,19 @@ Cell boolean(bool v) { return {std::string(v ? "t" : "f"), oid::boolean}; }
 Cell number(std::int64_t v, std::int32_t type = oid::int4) { return {std::to_string(v), type}; }
 Cell null() { return {std::nullopt, oid::text}; }
 
+// A table's privileges: the session's user may read it (SELECT, `r`) and nothing else; an
+// aclitem[] in its text form (a NULL relacl would mean the owner's defaults: every privilege).
+Cell read_only_acl(const std::string& user) {
+  static const RE2 plain(R"([a-z_][a-z0-9_]*)");
+  std::string name = user;
+  if (!full_match(user, plain)) {
+    name = "\"";
+    for (char c : user) name += c == '"' ? std::string("\"\"") : std::string(1, c);
+    name += "\"";
+  }
+  return {array_literal({name + "=r/" + name}), oid::text_array};
+}
+
 Dict table_dict(const TableInfo& t, const SessionInfo& s) {
   auto toid = std::to_string(table_oid(t.name));
   Dict d = {{"oid", {toid, oid::oid}}, {"relname", text(t.name)}, {"tablename", text(t.name)}, {"table_name", text(t.name)},
@@ -37,7 +52,7 @@ Dict table_dict(const TableInfo& t, const SessionInfo& s) {
             {"relnatts", number(static_cast<std::int64_t>(t.columns.size() + t.partition_keys.size()), oid::int2)},
             {"reloftype", number(0, oid::oid)}, {"table_catalog", text(s.database)}, {"table_type", text("BASE TABLE")},
             {"type", text("table")}, {"is_insertable_into", text("NO")}, {"tablespace", null()},
-            {"reltoastrelid", number(0, oid::oid)}, {"reloptions", null()}, {"relacl", null()}};
+            {"reltoastrelid", number(0, oid::oid)}, {"reloptions", null()}, {"relacl", read_only_acl(s.user)}};
   for (const char* b : {"relhasindex", "relhasrules", "relhastriggers", "relrowsecurity", "relforcerowsecurity",
                         "relhasoids", "relispartition", "hasindexes", "hasrules", "hastriggers", "rowsecurity",
                         "relhassubclass", "relisshared"})
@@ -79,14 +94,52 @@ Dict column_dict(const TableInfo& t, const ColumnInfo& c, int attnum, const Sess
             {"attrelid", number(table_oid(t.name), oid::oid)}, {"attlen", number(pt.size, oid::int2)},
             {"is_identity", text("NO")}, {"is_generated", text("NEVER")}, {"is_updatable", text("NO")},
             {"attstorage", text(pt.size == -1 ? "x" : "p")}, {"attcompression", text("")},
-            {"attstattarget", number(-1)}, {"column_default", null()}};
+            {"attstattarget", number(-1)}, {"column_default", null()}, {"attacl", read_only_acl(s.user)}};
   return d;
 }
 
-Dict schema_dict(const SessionInfo& s) {
-  return {{"oid", number(kNamespaceOid, oid::oid)}, {"nspname", text(s.schema)}, {"schema_name", text(s.schema)},
+Dict schema_dict(const SessionInfo& s, std::int32_t ns_oid = kNamespaceOid, std::string name = "") {
+  if (name.empty()) name = s.schema;
+  return {{"oid", number(ns_oid, oid::oid)}, {"nspname", text(name)}, {"schema_name", text(name)},
           {"nspowner", number(10, oid::oid)}, {"catalog_name", text(s.database)}, {"schema_owner", text(s.user)},
           {"pg_get_userbyid", text(s.user)}, {"nspacl", null()}};
+}
+
+constexpr std::int32_t kPgCatalogOid = 11;
+
+// pg_type's rows: the types this endpoint sends (driver_queries.h), all in pg_catalog.
+Dict type_dict(const PgTypeRow& t) {
+  std::int32_t array = 0;
+  for (const auto& a : type_rows())
+    if (a.elem == t.oid) array = a.oid;
+  return {{"oid", number(t.oid, oid::oid)}, {"typname", text(t.name)}, {"typnamespace", number(kPgCatalogOid, oid::oid)},
+          {"typowner", number(10, oid::oid)}, {"typlen", number(t.len, oid::int2)},
+          {"typbyval", boolean(t.len > 0 && t.len <= 8)}, {"typtype", text("b")},
+          {"typcategory", text(std::string(1, t.category))}, {"typispreferred", boolean(false)},
+          {"typisdefined", boolean(true)}, {"typdelim", text(",")}, {"typrelid", number(0, oid::oid)},
+          {"typelem", number(t.elem, oid::oid)}, {"typarray", number(array, oid::oid)},
+          {"typnotnull", boolean(false)}, {"typbasetype", number(0, oid::oid)}, {"typtypmod", number(-1)},
+          {"typndims", number(0)}, {"typcollation", number(t.category == 'S' ? 100 : 0, oid::oid)},
+          {"typdefault", null()}, {"typacl", null()}, {"typalign", text(t.len == 8 ? "d" : t.len == 2 ? "s" : t.len == 1 ? "c" : "i")},
+          {"typstorage", text(t.len == -1 ? "x" : "p")}};
+}
+
+// pg_settings' rows: the session's settings.
+Dict setting_dict(const std::string& name, const std::string& value) {
+  return {{"name", text(name)}, {"setting", text(value)}, {"unit", null()}, {"category", text("")},
+          {"short_desc", text("")}, {"extra_desc", null()}, {"context", text("user")}, {"vartype", text("string")},
+          {"source", text("default")}, {"min_val", null()}, {"max_val", null()}, {"enumvals", null()},
+          {"boot_val", text(value)}, {"reset_val", text(value)}, {"sourcefile", null()}, {"sourceline", null()},
+          {"pending_restart", boolean(false)}};
+}
+
+// pg_roles' one row: the session's user, who owns everything here and may only read it.
+Dict role_dict(const SessionInfo& s) {
+  Dict d = {{"oid", number(10, oid::oid)}, {"rolname", text(s.user)}, {"rolconnlimit", number(-1)},
+            {"rolpassword", text("********")}, {"rolvaliduntil", null()}, {"rolconfig", null()}};
+  for (const char* b : {"rolsuper", "rolcreaterole", "rolcreatedb", "rolreplication", "rolbypassrls"}) d[b] = boolean(false);
+  for (const char* b : {"rolinherit", "rolcanlogin"}) d[b] = boolean(true);
+  return d;
 }
 
 Dict database_dict(const SessionInfo& s) {
@@ -125,7 +178,8 @@ std::vector<Dict> am_dicts() {
           am_dict(2742, "gin", "i"), am_dict(4000, "spgist", "i"), am_dict(3580, "brin", "i")};
 }
 
-enum class Family { table, column, schema, database, am, empty };
+enum class Family { table, column, schema, database, am, type, setting, role, derived, empty };
+constexpr std::size_t kFamilies = 10;
 
 Family family(const std::string& relation) {
   if (relation == "pg_class" || relation == "pg_tables" || relation == "information_schema.tables") return Family::table;
@@ -133,8 +187,13 @@ Family family(const std::string& relation) {
   if (relation == "pg_namespace" || relation == "information_schema.schemata") return Family::schema;
   if (relation == "pg_database") return Family::database;
   if (relation == "pg_am") return Family::am;
+  if (relation == "pg_type") return Family::type;
+  if (relation == "pg_settings") return Family::setting;
+  if (relation == "pg_roles") return Family::role;
   return Family::empty;
 }
+
+Family family(const FromRelation& r) { return r.subquery.empty() ? family(r.relation) : Family::derived; }
 
 // One answer row: the dicts of the relations it joins (null: that relation has no row).
 struct RowDicts {
@@ -143,6 +202,10 @@ struct RowDicts {
   const Dict* schema = nullptr;
   const Dict* database = nullptr;
   const Dict* am = nullptr;
+  const Dict* type = nullptr;
+  const Dict* setting = nullptr;
+  const Dict* role = nullptr;
+  const Dict* derived = nullptr;  // a row of a subquery in FROM
   const Dict* of(Family f) const {
     switch (f) {
       case Family::table: return table;
@@ -150,6 +213,10 @@ struct RowDicts {
       case Family::schema: return schema;
       case Family::database: return database;
       case Family::am: return am;
+      case Family::type: return type;
+      case Family::setting: return setting;
+      case Family::role: return role;
+      case Family::derived: return derived;
       case Family::empty: return nullptr;
     }
     return nullptr;
@@ -167,7 +234,7 @@ struct Query {
       // A qualifier names the alias; the relation's own name only when it has no other
       // (SQLAlchemy joins pg_namespace twice: as nsp_ref, and as pg_catalog.pg_namespace).
       if (!ref.qualifier.empty() && ref.qualifier != r.alias) continue;
-      const Family f = family(r.relation);
+      const Family f = family(r);
       if (null_side[i] || f == Family::empty) {
         if (!ref.qualifier.empty()) return null();
         continue;
@@ -183,42 +250,114 @@ struct Query {
 
 // A function of the select list the row answers: format_type(), pg_get_userbyid() ...
 std::optional<Cell> row_function(const std::string& key, const RowDicts& row) {
-  for (const Dict* d : {row.column, row.table, row.schema, row.database, row.am})
+  for (const Dict* d : {row.derived, row.column, row.table, row.type, row.setting, row.schema, row.database, row.role, row.am})
     if (d)
       if (auto it = d->find(key); it != d->end()) return it->second;
   return std::nullopt;
 }
 
-// `case <column> when 'a' then 'x' ... [else 'y'] end`, evaluated; nullopt for another form.
-std::optional<std::optional<Cell>> simple_case(const std::string& expr, const Query& q, const RowDicts& row) {
-  static const RE2 head(R"(^case ([a-z_][a-z0-9_.]*) when )");
-  auto m = search(expr, head);
-  if (!m || !expr.ends_with(" end")) return std::nullopt;
-  auto ref = column_ref(m->str(1));
-  if (!ref) return std::nullopt;
-  auto v = q.column(*ref, row);
-  if (!v) return std::optional<Cell>();
-  std::string body = expr.substr(m->length() - 5, expr.size() - m->length() + 5 - 4);
-  static const RE2 arm(R"(^\s*when ('(?:[^']|'')*') then ('(?:[^']|'')*'|null))");
-  static const RE2 otherwise(R"(^\s*else ('(?:[^']|'')*'|null)\s*$)");
-  std::optional<std::string> result;
-  bool found = false;
-  while (!body.empty() && body.find_first_not_of(' ') != std::string::npos) {
-    if (auto a = search(body, arm)) {
-      auto when = constant(a->str(1)), then = constant(a->str(2));
-      if (!when || !then) return std::optional<Cell>();
-      if (!found && v->value && *when == v->value) result = *then, found = true;
-      body = body.substr(a->length());
-    } else if (auto e_arm = search(body, otherwise)) {
-      auto e = constant(e_arm->str(1));
-      if (!e) return std::optional<Cell>();
-      if (!found) result = *e;
-      body.clear();
-    } else {
-      return std::optional<Cell>();
+bool word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '$' || c == '.'; }
+
+// The top-level WHEN, THEN and ELSE of a CASE's body (after `case`, before its `end`):
+// (position, keyword), outside quotes, parentheses and nested CASEs.
+std::vector<std::pair<std::size_t, std::string>> case_keywords(const std::string& body) {
+  std::vector<std::pair<std::size_t, std::string>> out;
+  int depth = 0, cases = 0;
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    const char c = body[i];
+    if (c == '\'' || c == '"') {
+      auto close = body.find(c, i + 1);
+      if (close == std::string::npos) break;
+      i = close;
+      continue;
+    }
+    if (c == '(') ++depth;
+    if (c == ')') --depth;
+    if (depth != 0 || (i > 0 && word_char(body[i - 1])) || !std::isalpha(static_cast<unsigned char>(c))) continue;
+    std::size_t end = i;
+    while (end < body.size() && word_char(body[end])) ++end;
+    const std::string word = body.substr(i, end - i);
+    if (word == "case") ++cases;
+    else if (word == "end") --cases;
+    else if (cases == 0 && (word == "when" || word == "then" || word == "else")) out.emplace_back(i, word);
+    i = end - 1;
+  }
+  return out;
+}
+
+Cell literal_cell(const std::optional<std::string>& v) {
+  static const RE2 integer(R"([-+]?\d+)");
+  return Cell{v, v && full_match(*v, integer) ? oid::int4 : oid::text};
+}
+
+// The value of an expression inside a select-list item: a constant, a column, a CASE
+// (simple or searched, nested) or a condition (a boolean). Only the arms a row takes
+// are read, so an arm of another form fails only the rows that reach it.
+Result<Cell> expression_value(const std::string& input, const Query& q, const RowDicts& row, int depth = 0) {
+  const std::string x = trim(input);
+  if (depth > 16) return make_error(Errc::invalid_argument, "an expression nested this deep");
+  if (auto k = constant(x)) return literal_cell(*k);
+  if (auto ref = column_ref(x)) {
+    if (auto v = q.column(*ref, row)) return *v;
+    return make_error(Errc::invalid_argument, "the column " + x);
+  }
+  if (x.rfind("case ", 0) == 0 && x.ends_with(" end")) {
+    const std::string body = x.substr(5, x.size() - 9);
+    auto words = case_keywords(body);
+    auto piece = [&](std::size_t k) {  // the text after keyword k, up to the next
+      std::size_t from = words[k].first + words[k].second.size();
+      std::size_t to = k + 1 < words.size() ? words[k + 1].first : body.size();
+      return body.substr(from, to - from);
+    };
+    if (words.empty() || words[0].second != "when") return make_error(Errc::invalid_argument, "the expression " + x);
+    std::optional<Cell> operand;
+    if (!trim(body.substr(0, words[0].first)).empty()) {
+      auto v = expression_value(body.substr(0, words[0].first), q, row, depth + 1);
+      if (!v) return v;
+      operand = *v;
+    }
+    for (std::size_t k = 0; k < words.size(); ++k) {
+      if (words[k].second == "else") {
+        if (k + 1 != words.size()) break;
+        return expression_value(piece(k), q, row, depth + 1);
+      }
+      if (words[k].second != "when" || k + 1 >= words.size() || words[k + 1].second != "then")
+        return make_error(Errc::invalid_argument, "the expression " + x);
+      auto when = expression_value(piece(k), q, row, depth + 1);
+      if (!when) return when;
+      bool taken = false;
+      if (operand) {
+        auto a = operand->value, b = when->value;
+        if (a && b && (operand->type_oid == oid::boolean || when->type_oid == oid::boolean)) {
+          taken = (*a == "t") == (*b == "t");
+        } else {
+          taken = a && b && *a == *b;
+        }
+      } else {
+        taken = when->value && *when->value == "t" && when->type_oid == oid::boolean;
+      }
+      if (taken) return expression_value(piece(k + 1), q, row, depth + 1);
+      ++k;  // past its THEN
+    }
+    return null();  // no arm taken, no ELSE
+  }
+  static const RE2 nullif(R"((?:pg_catalog\.)?nullif\((.*)\))");
+  if (auto m = full_match(x, nullif)) {
+    auto args = split_top_level(m->str(1), ',');
+    if (args.size() == 2) {
+      auto a = expression_value(args[0], q, row, depth + 1), b = expression_value(args[1], q, row, depth + 1);
+      if (!a) return a;
+      if (!b) return b;
+      if (a->value && b->value && *a->value == *b->value) return Cell{std::nullopt, a->type_oid};
+      return *a;
     }
   }
-  return std::optional<Cell>(Cell{result, oid::text});
+  auto condition = Condition::parse(x);
+  if (!condition) return make_error(Errc::invalid_argument, "the expression " + x);
+  auto v = condition->value([&](const ColumnRef& ref) { return q.column(ref, row); });
+  if (!v) return std::move(v).error();
+  if (!*v) return Cell{std::nullopt, oid::boolean};
+  return boolean(**v);
 }
 
 // Select-list expressions of BI tools whose value is the same for every table and column
@@ -283,17 +422,16 @@ Result<Cell> item_value(const SelectItem& item, const Query& q, const RowDicts& 
       if (auto v = q.column(*ref, row); v && !v->value) return null();
     return make_error(Errc::invalid_argument, "the expression " + expr);
   }
-  if (auto c = simple_case(expr, q, row)) {
-    if (*c) return **c;
-    return make_error(Errc::invalid_argument, expr);
-  }
   if (auto c = known_expression(expr)) return *c;
+  if (expr.rfind("case ", 0) == 0) return expression_value(expr, q, row);
   if (empty_subquery(expr)) return null();
   static const RE2 call(R"((pg_catalog\.)?[a-z_]+\(.*\))");
   if (full_match(expr, call)) {
     if (auto v = session_value(item, s)) return *v;
     if (auto v = row_function(item.key, row)) return *v;
   }
+  // nullif(a.attidentity, ''), a.attnotnull OR (t.typtype = 'd' AND t.typnotnull) (pgjdbc's columns)
+  if (auto v = expression_value(expr, q, row)) return *v;
   return make_error(Errc::invalid_argument, "the expression " + expr);
 }
 
@@ -390,38 +528,51 @@ LocalOutcome catalog_select(const SelectParts& select, const std::vector<TableIn
 
   // Which rows: an inner join with a catalog that has no rows here has none.
   Family rows_family = Family::empty;
-  std::vector<std::size_t> seen(6, 0);
+  std::vector<std::size_t> seen(kFamilies, 0);
   bool empty = false;
+  std::vector<Dict> derived_dicts;  // the rows of a subquery in FROM, by its column names
+  std::vector<std::string> derived_columns;
+  std::string unread;  // a relation not read here: refused unless an inner join leaves no rows anyway
   for (std::size_t i = 0; i < q.from.size(); ++i) {
     const auto& r = q.from[i];
+    if (!r.function.empty()) {  // generate_series(1, 32) pos(n) (pgjdbc's foreign keys)
+      if (unread.empty()) unread = "the function " + r.function + "() in FROM";
+      q.null_side[i] = true;
+      continue;
+    }
     if (r.relation == "pg_type") {
-      // Type lookups by name: types of extensions (hstore ...) are not here. psycopg's (and
-      // SQLAlchemy's) `oid = to_regtype('x')`; psycopg2's hstore lookup (SQLAlchemy's psycopg2
-      // dialect, Superset's default, runs it on connect) `typname = 'hstore'`, joined with pg_namespace.
-      static const RE2 by_name(
-          R"(([a-z_]+\.)?oid = (pg_catalog\.)?to_regtype\( *'([a-z0-9_]+)' *\)|([a-z_]+\.)?typname = '([a-z0-9_]+)')");
-      static const std::vector<std::string> builtin = {"bool", "boolean", "int2", "int4", "int8", "smallint", "integer", "bigint",
-                                                       "float4", "float8", "real", "text", "varchar", "name", "oid", "json",
-                                                       "jsonb", "date", "time", "timestamp", "timestamptz", "interval",
-                                                       "numeric", "uuid", "bytea", "char", "bpchar", "record"};
-      std::optional<Match> m;
-      const bool alone = q.from.size() == 1 || (q.from.size() == 2 && (q.from[0].relation == "pg_namespace" ||
-                                                                      q.from[1].relation == "pg_namespace"));
-      std::string name;
-      if (alone && (m = full_match(clauses.where, by_name))) name = m->matched(3) ? m->str(3) : m->str(5);
-      if (!name.empty() && (m->matched(5) || q.from.size() == 1) &&
-          std::find(builtin.begin(), builtin.end(), name) == builtin.end()) {
+      // psycopg's (and SQLAlchemy's) `oid = to_regtype('x')`: types of extensions (hstore ...) are not here.
+      static const RE2 by_regtype(R"(([a-z_]+\.)?oid = (pg_catalog\.)?to_regtype\( *'([a-z0-9_]+)' *\))");
+      if (auto m = full_match(clauses.where, by_regtype)) {
+        static const std::vector<std::string> builtin = {"bool", "boolean", "int2", "int4", "int8", "smallint", "integer",
+                                                         "bigint", "float4", "float8", "real", "text", "varchar", "name",
+                                                         "oid", "json", "jsonb", "date", "time", "timestamp", "timestamptz",
+                                                         "interval", "numeric", "uuid", "bytea", "char", "bpchar", "record"};
+        if (q.from.size() != 1 || std::find(builtin.begin(), builtin.end(), m->str(3)) != builtin.end())
+          return refuse("pg_type by to_regtype() of a built-in type");
         empty = true;
         continue;
       }
-      return refuse("pg_type (only lookups of extension types by name are answered, and those types are not here)");
     }
-    if (!r.subquery.empty()) {  // (SELECT ...) AS x: answered here too; only one without rows is joined
+    if (!r.subquery.empty()) {  // (SELECT ...) AS x: answered here too
       auto sub = parse_select(r.subquery);
       if (!sub) return refuse("FROM (" + r.subquery + ")");
       auto answer = catalog_select(*sub, tables, s);
       if (answer.error) return answer;
-      if (!answer.result.rows.empty()) return refuse("a subquery in FROM (" + r.alias + ") with rows");
+      if (!answer.result.rows.empty()) {
+        // Rows: read as a relation of their own when it is the only one (pgjdbc's getColumns
+        // filters its columns' names outside a subquery that numbers them).
+        if (q.from.size() != 1) return refuse("a subquery in FROM (" + r.alias + ") with rows, joined");
+        for (const auto& c : answer.result.columns) derived_columns.push_back(c.name);
+        for (const auto& values : answer.result.rows) {
+          Dict d;
+          for (std::size_t c = 0; c < values.size() && c < derived_columns.size(); ++c)
+            d[derived_columns[c]] = Cell{values[c], answer.result.columns[c].type_oid};
+          derived_dicts.push_back(std::move(d));
+        }
+        rows_family = Family::derived;
+        continue;
+      }
       if (!r.left || i == 0) empty = true;
       q.null_side[i] = true;
       continue;
@@ -437,18 +588,35 @@ LocalOutcome catalog_select(const SelectParts& select, const std::vector<TableIn
     // reltoastrelid (psql's \d: no table has a TOAST table here).
     bool matches_nothing = r.on.find("reltoastrelid") != std::string::npos;
     for (std::size_t j = 0; j < i && r.left; ++j)
-      if (q.null_side[j] || family(q.from[j].relation) == Family::empty)
+      if (q.null_side[j] || family(q.from[j]) == Family::empty)
         matches_nothing = matches_nothing || r.on.find(q.from[j].alias + ".") != std::string::npos;
     if (r.left && matches_nothing) {
       q.null_side[i] = true;
       continue;
     }
-    if (seen[static_cast<std::size_t>(f)]++ > 0) return refuse("the same catalog twice in FROM (" + r.relation + ")");
-    if (f == Family::column || (f == Family::table && rows_family != Family::column) ||
-        (f == Family::schema && rows_family == Family::empty) || (f == Family::database && rows_family == Family::empty) ||
-        (f == Family::am && rows_family == Family::empty))
-      rows_family = f;
+    if (seen[static_cast<std::size_t>(f)]++ > 0 && unread.empty()) unread = "the same catalog twice in FROM (" + r.relation + ")";
   }
+  if (!empty && !unread.empty()) return refuse(unread);
+  // The relation whose rows the answer has; the others join them: a column's table, type
+  // and schema; a table's schema; a type's schema (pg_catalog); the one database and role.
+  auto has = [&](Family f) { return seen[static_cast<std::size_t>(f)] > 0; };
+  if (rows_family != Family::derived) {
+    for (Family f : {Family::column, Family::table, Family::type, Family::setting, Family::am, Family::schema,
+                     Family::database, Family::role})
+      if (has(f)) {
+        rows_family = f;
+        break;
+      }
+  }
+  const std::string joins = clauses.where + " " + clauses.from;
+  if (has(Family::type) && rows_family != Family::type &&
+      (rows_family != Family::column || joins.find("atttypid") == std::string::npos))
+    return refuse("pg_type joined other than by a column's atttypid");
+  if (has(Family::setting) && rows_family != Family::setting) return refuse("pg_settings joined with other catalogs");
+  if (has(Family::setting) && q.from.size() > 1) return refuse("pg_settings joined with other catalogs");
+  if (has(Family::schema) && rows_family != Family::schema && joins.find("namespace") == std::string::npos &&
+      std::any_of(q.from.begin(), q.from.end(), [](const FromRelation& r) { return r.relation == "pg_namespace"; }))
+    return refuse("pg_namespace joined without a condition on a namespace");
   if (!empty && rows_family == Family::empty) return refuse("FROM " + clauses.from);
 
   std::vector<SelectItem> items;
@@ -459,7 +627,17 @@ LocalOutcome catalog_select(const SelectParts& select, const std::vector<TableIn
     }
     Rows kind = rows_family == Family::column ? Rows::columns : rows_family == Family::table ? Rows::tables
               : rows_family == Family::schema ? Rows::schemas : rows_family == Family::database ? Rows::databases : Rows::none;
-    for (const auto& name : star_columns(kind, q.from[0].relation)) {
+    std::vector<std::string> names = star_columns(kind, q.from[0].relation);
+    if (rows_family == Family::derived) names = derived_columns;
+    if (rows_family == Family::type) names = {"oid", "typname", "typnamespace", "typowner", "typlen", "typbyval", "typtype",
+                                              "typcategory", "typdelim", "typrelid", "typelem", "typarray", "typnotnull",
+                                              "typbasetype", "typtypmod"};
+    if (rows_family == Family::setting) names = {"name", "setting", "unit", "category", "short_desc", "context", "vartype",
+                                                 "source", "boot_val", "reset_val"};
+    if (rows_family == Family::role) names = {"rolname", "rolsuper", "rolinherit", "rolcreaterole", "rolcreatedb",
+                                              "rolcanlogin", "rolreplication", "rolconnlimit", "oid"};
+    if (rows_family == Family::am) names = {"oid", "amname", "amtype"};
+    for (const auto& name : names) {
       SelectItem expanded;
       expanded.expr = expanded.key = expanded.name = name;
       items.push_back(expanded);
@@ -503,8 +681,22 @@ LocalOutcome catalog_select(const SelectParts& select, const std::vector<TableIn
   // The rows of the model, then the query's conditions on them.
   std::vector<Dict> table_dicts, column_dicts;
   std::vector<std::pair<std::size_t, std::size_t>> pairs;  // (table, column) indexes; column npos for none
-  Dict schema = schema_dict(s), database = database_dict(s), am = am_dict();
+  Dict schema = schema_dict(s), database = database_dict(s), am = am_dict(), role = role_dict(s);
+  const Dict pg_catalog_schema = schema_dict(s, kPgCatalogOid, "pg_catalog");
   const std::vector<Dict> access_methods = am_dicts();
+  std::vector<Dict> type_dicts, setting_dicts;
+  if (has(Family::type))
+    for (const auto& t : type_rows()) type_dicts.push_back(type_dict(t));
+  if (has(Family::setting)) {
+    std::map<std::string, std::string> settings = {{"max_index_keys", "32"}, {"max_identifier_length", "63"},
+                                                   {"block_size", "8192"}, {"server_version_num", "150000"}};
+    for (const auto& [k, v] : s.settings) settings[k] = v;
+    for (const auto& [k, v] : settings) setting_dicts.push_back(setting_dict(k, v));
+  }
+  // pg_namespace's rows: our schema, and pg_catalog, where pg_type's rows are (no tables of
+  // its are listed). Not information_schema: its views are answered, but listed as a schema
+  // it would be one more to browse in every tool, with nothing in it.
+  const std::vector<Dict> schemas = {pg_catalog_schema, schema};
   for (const auto& t : tables) table_dicts.push_back(table_dict(t, s));
   for (std::size_t ti = 0; ti < tables.size(); ++ti) {
     const auto& t = tables[ti];
@@ -519,13 +711,45 @@ LocalOutcome catalog_select(const SelectParts& select, const std::vector<TableIn
     r.schema = &schema;
     r.database = &database;
     r.am = &am;
+    r.role = &role;
     return r;
   };
-  if (rows_family == Family::column) {
+  if (rows_family == Family::derived) {
+    for (const auto& d : derived_dicts) {
+      RowDicts r = base();
+      r.derived = &d;
+      rows.push_back(r);
+    }
+  } else if (rows_family == Family::column) {
     for (auto [ti, ci] : pairs) {
       RowDicts r = base();
       r.table = seen[static_cast<std::size_t>(Family::table)] ? &table_dicts[ti] : nullptr;
       r.column = &column_dicts[ci];
+      if (has(Family::type)) {  // joined ON (a.atttypid = t.oid): every column's type is in pg_type
+        const auto type_oid = column_dicts[ci].at("atttypid").value;
+        for (const auto& t : type_dicts)
+          if (t.at("oid").value == type_oid) r.type = &t;
+        if (!r.type) return refuse("a column of a type not in pg_type here (" + type_oid.value_or("") + ")");
+      }
+      rows.push_back(r);
+    }
+  } else if (rows_family == Family::type) {
+    for (const auto& d : type_dicts) {
+      RowDicts r = base();
+      r.type = &d;
+      r.schema = &pg_catalog_schema;
+      rows.push_back(r);
+    }
+  } else if (rows_family == Family::setting) {
+    for (const auto& d : setting_dicts) {
+      RowDicts r = base();
+      r.setting = &d;
+      rows.push_back(r);
+    }
+  } else if (rows_family == Family::schema) {
+    for (const auto& d : schemas) {
+      RowDicts r = base();
+      r.schema = &d;
       rows.push_back(r);
     }
   } else if (rows_family == Family::table) {
@@ -551,13 +775,13 @@ LocalOutcome catalog_select(const SelectParts& select, const std::vector<TableIn
       q.from[0].relation == "information_schema.columns")
     return refuse("information_schema.columns joined with a table catalog");
 
-  auto where = conditions(clauses.where);
+  auto where = conditions(fold_session_constants(clauses.where, s.schema));
   if (!where) return refuse(where.error().message);
   std::vector<Condition> all = std::move(*where);
   std::vector<Condition> left_on;  // LEFT JOIN conditions of catalogs with rows: must hold for every row
   for (std::size_t i = 1; i < q.from.size(); ++i) {
-    if (q.null_side[i] || family(q.from[i].relation) == Family::empty || q.from[i].on.empty()) continue;
-    auto on = conditions(q.from[i].on);
+    if (q.null_side[i] || family(q.from[i]) == Family::empty || q.from[i].on.empty()) continue;
+    auto on = conditions(fold_session_constants(q.from[i].on, s.schema));
     if (!on) return refuse(on.error().message);
     for (auto& c : *on) (q.from[i].left ? left_on : all).push_back(std::move(c));
   }
@@ -593,9 +817,41 @@ LocalOutcome catalog_select(const SelectParts& select, const std::vector<TableIn
   };
   std::vector<Out> out;
   std::vector<std::int32_t> types(items.size(), oid::text);
-  for (const auto& row : kept) {
+  // row_number() OVER (PARTITION BY a OVER b) (pgjdbc's attnum): numbered over the rows kept.
+  std::vector<std::vector<std::string>> numbers(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    static const RE2 row_number(R"(row_number\(\) over \(partition by ([a-z_.]+) order by ([a-z_.]+)\))");
+    auto m = full_match(items[i].expr, row_number);
+    if (!m) continue;
+    auto by = column_ref(m->str(1)), order = column_ref(m->str(2));
+    if (!by || !order) return refuse("the expression " + items[i].expr);
+    std::vector<std::pair<std::optional<std::string>, std::optional<std::string>>> keys;
+    for (const auto& row : kept) {
+      auto a = q.column(*by, row), b = q.column(*order, row);
+      if (!a || !b) return refuse("the expression " + items[i].expr);
+      keys.emplace_back(a->value, b->value);
+    }
+    std::vector<std::size_t> order_of(kept.size());
+    for (std::size_t k = 0; k < order_of.size(); ++k) order_of[k] = k;
+    std::stable_sort(order_of.begin(), order_of.end(), [&](std::size_t x, std::size_t y) {
+      int c = compare_values(keys[x].first, keys[y].first, false);
+      return c != 0 ? c < 0 : compare_values(keys[x].second, keys[y].second, false) < 0;
+    });
+    numbers[i].resize(kept.size());
+    for (std::size_t k = 0, n = 0; k < order_of.size(); ++k) {
+      n = k > 0 && keys[order_of[k]].first == keys[order_of[k - 1]].first ? n + 1 : 1;
+      numbers[i][order_of[k]] = std::to_string(n);
+    }
+    types[i] = oid::int8;
+  }
+  for (std::size_t k = 0; k < kept.size(); ++k) {
+    const auto& row = kept[k];
     Out r;
     for (std::size_t i = 0; i < items.size(); ++i) {
+      if (!numbers[i].empty()) {
+        r.values.push_back(numbers[i][k]);
+        continue;
+      }
       auto cell = item_value(items[i], q, row, s);
       if (!cell) return refuse(cell.error().message);
       types[i] = cell->value ? cell->type_oid : types[i];
@@ -613,7 +869,7 @@ LocalOutcome catalog_select(const SelectParts& select, const std::vector<TableIn
     out.push_back(std::move(r));
   }
   for (std::size_t i = 0; i < items.size(); ++i) {
-    if (out.empty()) {
+    if (out.empty() && numbers[i].empty()) {
       RowDicts r = base();
       if (auto cell = item_value(items[i], q, r, s)) types[i] = cell->type_oid;
     }
