@@ -1,5 +1,6 @@
 // What the PostgreSQL endpoint answers itself, on arbitrary statement text: cursor
-// statements (cursors.h), SET/SHOW and session functions (commands.h), and the
+// statements (cursors.h), SET/SHOW and session functions (commands.h), drivers' type
+// queries (driver_queries.h), and the
 // pg_catalog / information_schema emulation (pg_catalog.h, catalog_query.h) with the
 // patterns clients send in it (patterns.h); and the same bytes as a start-up packet's
 // options (apply_startup_options).
@@ -15,6 +16,7 @@
 #include "pgwire/catalog_query.h"
 #include "pgwire/commands.h"
 #include "pgwire/cursors.h"
+#include "pgwire/driver_queries.h"
 #include "pgwire/pg_catalog.h"
 #include "pgwire/sql_text.h"
 
@@ -63,6 +65,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const std::string n = normalize(sql);
   if (auto o = session_command(n, session)) {
+    check_shape(*o);
+    return 0;
+  }
+  if (auto o = driver_type_query(n)) {  // asyncpg's and pgjdbc's type queries
     check_shape(*o);
     return 0;
   }

@@ -81,5 +81,18 @@ TEST(PgDriverQueries, AnUnknownSettingIs42704UnlessMissingIsOk) {
   EXPECT_EQ(known->result.rows[0][0], "UTC");
 }
 
+TEST(PgDriverQueries, CurrentSchemasListsTheImplicitOnesWhenAsked) {
+  SessionInfo session;
+  session.schema = "spotify";
+  default_settings(session);
+  auto run = [&](const std::string& sql) { return session_select(*parse_select(normalize(sql)), session); };
+  auto with = run("SELECT current_schemas(true)");
+  ASSERT_TRUE(with.has_value());
+  EXPECT_EQ(with->result.rows[0][0], "{pg_catalog,spotify}");
+  auto without = run("SELECT pg_catalog.current_schemas( false )");
+  ASSERT_TRUE(without.has_value());
+  EXPECT_EQ(without->result.rows[0][0], "{spotify}");
+}
+
 }  // namespace
 }  // namespace etl::pgwire

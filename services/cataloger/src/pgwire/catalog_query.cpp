@@ -380,7 +380,8 @@ std::vector<std::string> split_keyword(const std::string& text, const std::strin
 
 }  // namespace
 
-Result<Condition> Condition::parse(const std::string& input) {
+Result<Condition> Condition::parse(const std::string& input, int depth) {
+  if (depth > kMaxDepth) return unsupported("a condition nested this deep");
   Condition c;
   std::string t = strip_parens(input);
   // OR binds loosest, then AND, then NOT. A part of an OR that is not read here is
@@ -388,7 +389,7 @@ Result<Condition> Condition::parse(const std::string& input) {
   if (auto ors = split_keyword(t, "or"); ors.size() > 1) {
     c.kind_ = Kind::any_of;
     for (const auto& part : ors) {
-      auto p = parse(part);
+      auto p = parse(part, depth + 1);
       if (p) {
         c.parts_.push_back(std::move(*p));
       } else {
@@ -404,14 +405,14 @@ Result<Condition> Condition::parse(const std::string& input) {
     // BETWEEN a AND b is split here too, and its halves are refused.
     c.kind_ = Kind::all_of;
     for (const auto& part : ands) {
-      auto p = parse(part);
+      auto p = parse(part, depth + 1);
       if (!p) return p;
       c.parts_.push_back(std::move(*p));
     }
     return c;
   }
   if (t.rfind("not ", 0) == 0) {
-    auto inner = parse(t.substr(4));
+    auto inner = parse(t.substr(4), depth + 1);
     if (!inner) return inner;
     inner->negate_ = !inner->negate_;
     return inner;

@@ -72,8 +72,10 @@ using ColumnLookup = std::function<std::optional<Cell>(const ColumnRef&)>;
 // A condition of a WHERE clause or a join (or a boolean select-list item).
 class Condition {
  public:
-  // invalid_argument naming the part when it has another form.
-  static Result<Condition> parse(const std::string& text);
+  // invalid_argument naming the part when it has another form, or nested deeper than
+  // kMaxDepth ORs, ANDs and NOTs.
+  static Result<Condition> parse(const std::string& text, int depth = 0);
+  static constexpr int kMaxDepth = 64;
   // true / false for the row (NULL is not true), or invalid_argument for a column the
   // emulation does not know, or a part of an OR it could not read that the row needs.
   Result<bool> holds(const ColumnLookup& lookup) const;

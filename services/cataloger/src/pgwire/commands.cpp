@@ -87,7 +87,7 @@ LocalOutcome set(const std::string& stmt, SessionInfo& s) {
   if (starts(rest, "transaction") || starts(rest, "session characteristics")) {
     if (rest.find("read write") != std::string::npos)
       return local_error("25006", "cannot set a read-write transaction: the endpoint is read-only");
-    return LocalOutcome{command("SET"), std::nullopt, TxEffect::none};
+    return LocalOutcome{command("SET"), std::nullopt, TxEffect::none, {}};
   }
   std::string name, value;
   if (starts(rest, "time zone ")) name = "timezone", value = rest.substr(10);
@@ -127,11 +127,11 @@ LocalOutcome set(const std::string& stmt, SessionInfo& s) {
   if (ascii_lower(value) == "default") reset(name, s);
   else s.settings[name] = value;
   if (s.settings.size() > 256) s.settings.erase(name);  // bounded per connection
-  return LocalOutcome{command("SET"), std::nullopt, TxEffect::none};
+  return LocalOutcome{command("SET"), std::nullopt, TxEffect::none, {}};
 }
 
 std::optional<LocalOutcome> tx_command(const std::string& n) {
-  auto tx = [](const char* tag, TxEffect effect) { return LocalOutcome{command(tag), std::nullopt, effect}; };
+  auto tx = [](const char* tag, TxEffect effect) { return LocalOutcome{command(tag), std::nullopt, effect, {}}; };
   if (n == "begin" || starts(n, "begin ") || starts(n, "start transaction")) {
     if (n.find("read write") != std::string::npos) return local_error("25006", "the endpoint is read-only");
     return tx("BEGIN", TxEffect::begin);
@@ -271,7 +271,7 @@ std::optional<LocalOutcome> session_command(const std::string& n, SessionInfo& s
   // Nothing of these exists here: no plans cached across statements, sequences or temporary tables.
   if (n == "discard plans" || n == "discard sequences" || n == "discard temp" || n == "discard temporary")
     return LocalOutcome{command("DISCARD " + ascii_upper(n.substr(8))), std::nullopt, TxEffect::none, {}};
-  if (starts(n, "unlisten ")) return LocalOutcome{command("UNLISTEN"), std::nullopt, TxEffect::none};
+  if (starts(n, "unlisten ")) return LocalOutcome{command("UNLISTEN"), std::nullopt, TxEffect::none, {}};
   if (starts(n, "listen ") || starts(n, "notify "))
     return local_error("0A000", "LISTEN/NOTIFY are not supported by this endpoint");
   return std::nullopt;
@@ -285,7 +285,10 @@ std::optional<Cell> session_value(const SelectItem& item, const SessionInfo& s) 
   if (k == "current_database" || k == "current_catalog") return text(s.database);
   if (k == "current_user" || k == "session_user" || k == "user" || k == "current_role") return text(s.user);
   if (k == "pg_backend_pid") return Cell{std::to_string(s.pid), oid::int4};
-  if (k == "current_schemas") return Cell{"{" + s.schema + "}", oid::text_array};
+  if (k == "current_schemas") {  // with the implicit schemas (true): pg_catalog first, as PostgreSQL has it
+    static const RE2 implicit(R"(current_schemas\s*\(\s*true\s*\))");
+    return Cell{search(item.expr, implicit) ? "{pg_catalog," + s.schema + "}" : "{" + s.schema + "}", oid::text_array};
+  }
   if (k == "inet_server_addr" || k == "inet_client_addr") return Cell{std::nullopt, oid::text};
   if (k == "pg_is_in_recovery") return Cell{std::string("f"), oid::boolean};
   // asyncpg's pool runs it (with CLOSE ALL, UNLISTEN *, RESET ALL) on every connection it

@@ -37,7 +37,7 @@ Cell read_only_acl(const std::string& user) {
     for (char c : user) name += c == '"' ? std::string("\"\"") : std::string(1, c);
     name += "\"";
   }
-  return {array_literal({name + "=r/" + name}), oid::text_array};
+  return {full_match(user, plain) ? "{" + name + "=r/" + name + "}" : array_literal({name + "=r/" + name}), oid::text_array};
 }
 
 Dict table_dict(const TableInfo& t, const SessionInfo& s) {
@@ -520,6 +520,11 @@ LocalOutcome catalog_select(const SelectParts& select, const std::vector<TableIn
                                     : "unsupported in a query over the emulated pg_catalog / information_schema: " +
                                           what.substr(0, 200));
   };
+  // Each subquery in FROM or UNION branch is answered by a call of this one: bounded here.
+  std::size_t subqueries = 0;
+  for (const char* word : {"(select ", " union "})
+    for (auto at = select.rest.find(word); at != std::string::npos; at = select.rest.find(word, at + 1)) ++subqueries;
+  if (subqueries > 32) return refuse("more than 32 subqueries and UNIONs");
   Clauses clauses = split_clauses(select.rest);
   auto from = from_relations(clauses.from);
   if (!from) return refuse(from.error().message);
@@ -608,13 +613,15 @@ LocalOutcome catalog_select(const SelectParts& select, const std::vector<TableIn
         break;
       }
   }
-  const std::string joins = clauses.where + " " + clauses.from;
+  std::string joins = clauses.where;  // the conditions, where the joins are
+  for (const auto& r : q.from) joins += " " + r.on;
   if (has(Family::type) && rows_family != Family::type &&
       (rows_family != Family::column || joins.find("atttypid") == std::string::npos))
     return refuse("pg_type joined other than by a column's atttypid");
   if (has(Family::setting) && rows_family != Family::setting) return refuse("pg_settings joined with other catalogs");
   if (has(Family::setting) && q.from.size() > 1) return refuse("pg_settings joined with other catalogs");
-  if (has(Family::schema) && rows_family != Family::schema && joins.find("namespace") == std::string::npos &&
+  if (has(Family::schema) && rows_family != Family::schema && joins.find("relnamespace") == std::string::npos &&
+      joins.find("typnamespace") == std::string::npos &&
       std::any_of(q.from.begin(), q.from.end(), [](const FromRelation& r) { return r.relation == "pg_namespace"; }))
     return refuse("pg_namespace joined without a condition on a namespace");
   if (!empty && rows_family == Family::empty) return refuse("FROM " + clauses.from);
