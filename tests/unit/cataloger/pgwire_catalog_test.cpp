@@ -383,6 +383,44 @@ TEST(PgCatalog, EveryCapturedClientQueryIsAnswered) {
   }
 }
 
+// psql 15's \du, \dT, \dp, \dn+, \dx and \dD, as psql sends them.
+const char* const kPsql_du = R"sql(SELECT r.rolname, r.rolsuper, r.rolinherit,   r.rolcreaterole, r.rolcreatedb, r.rolcanlogin,   r.rolconnlimit, r.rolvaliduntil,   ARRAY(SELECT b.rolname         FROM pg_catalog.pg_auth_members m         JOIN pg_catalog.pg_roles b ON (m.roleid = b.oid)         WHERE m.member = r.oid) as memberof , r.rolreplication , r.rolbypassrls FROM pg_catalog.pg_roles r WHERE r.rolname !~ '^pg_' ORDER BY 1;)sql";
+const char* const kPsql_dT = R"sql(SELECT n.nspname as "Schema",   pg_catalog.format_type(t.oid, NULL) AS "Name",   pg_catalog.obj_description(t.oid, 'pg_type') as "Description" FROM pg_catalog.pg_type t      LEFT JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace WHERE (t.typrelid = 0 OR (SELECT c.relkind = 'c' FROM pg_catalog.pg_class c WHERE c.oid = t.typrelid))   AND NOT EXISTS(SELECT 1 FROM pg_catalog.pg_type el WHERE el.oid = t.typelem AND el.typarray = t.oid)       AND n.nspname <> 'pg_catalog'       AND n.nspname <> 'information_schema'   AND pg_catalog.pg_type_is_visible(t.oid) ORDER BY 1, 2;)sql";
+const char* const kPsql_dp = R"sql(SELECT n.nspname as "Schema",   c.relname as "Name",   CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned table' END as "Type",   pg_catalog.array_to_string(c.relacl, E'\n') AS "Access privileges",   pg_catalog.array_to_string(ARRAY(     SELECT attname || E':\n  ' || pg_catalog.array_to_string(attacl, E'\n  ')     FROM pg_catalog.pg_attribute a     WHERE attrelid = c.oid AND NOT attisdropped AND attacl IS NOT NULL   ), E'\n') AS "Column privileges",   pg_catalog.array_to_string(ARRAY(     SELECT polname     || CASE WHEN NOT polpermissive THEN        E' (RESTRICTIVE)'        ELSE '' END     || CASE WHEN polcmd != '*' THEN            E' (' || polcmd::pg_catalog.text || E'):'        ELSE E':'        END     || CASE WHEN polqual IS NOT NULL THEN            E'\n  (u): ' || pg_catalog.pg_get_expr(polqual, polrelid)        ELSE E''        END     || CASE WHEN polwithcheck IS NOT NULL THEN            E'\n  (c): ' || pg_catalog.pg_get_expr(polwithcheck, polrelid)        ELSE E''        END    || CASE WHEN polroles <> '{0}' THEN            E'\n  to: ' || pg_catalog.array_to_string(                ARRAY(                    SELECT rolname                    FROM pg_catalog.pg_roles                    WHERE oid = ANY (polroles)                    ORDER BY 1                ), E', ')        ELSE E''        END     FROM pg_catalog.pg_policy pol     WHERE polrelid = c.oid), E'\n')     AS "Policies" FROM pg_catalog.pg_class c      LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r','v','m','S','f','p')   AND n.nspname !~ '^pg_' AND pg_catalog.pg_table_is_visible(c.oid) ORDER BY 1, 2;)sql";
+const char* const kPsql_dn = R"sql(SELECT n.nspname AS "Name",   pg_catalog.pg_get_userbyid(n.nspowner) AS "Owner",   pg_catalog.array_to_string(n.nspacl, E'\n') AS "Access privileges",   pg_catalog.obj_description(n.oid, 'pg_namespace') AS "Description" FROM pg_catalog.pg_namespace n WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' ORDER BY 1;)sql";
+const char* const kPsql_dx = R"sql(SELECT e.extname AS "Name", e.extversion AS "Version", n.nspname AS "Schema", c.description AS "Description" FROM pg_catalog.pg_extension e LEFT JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace LEFT JOIN pg_catalog.pg_description c ON c.objoid = e.oid AND c.classoid = 'pg_catalog.pg_extension'::pg_catalog.regclass ORDER BY 1;)sql";
+const char* const kPsql_dD = R"sql(SELECT n.nspname as "Schema",        t.typname as "Name",        pg_catalog.format_type(t.typbasetype, t.typtypmod) as "Type",        (SELECT c.collname FROM pg_catalog.pg_collation c, pg_catalog.pg_type bt         WHERE c.oid = t.typcollation AND bt.oid = t.typbasetype AND t.typcollation <> bt.typcollation) as "Collation",        CASE WHEN t.typnotnull THEN 'not null' END as "Nullable",        t.typdefault as "Default",        pg_catalog.array_to_string(ARRAY(          SELECT pg_catalog.pg_get_constraintdef(r.oid, true) FROM pg_catalog.pg_constraint r WHERE t.oid = r.contypid        ), ' ') as "Check" FROM pg_catalog.pg_type t      LEFT JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace WHERE t.typtype = 'd'       AND n.nspname <> 'pg_catalog'       AND n.nspname <> 'information_schema'   AND pg_catalog.pg_type_is_visible(t.oid) ORDER BY 1, 2;)sql";
+
+TEST(PgCatalog, PsqlRolesTypesPrivilegesAndExtensionsAreAnswered) {
+  auto rows = [](const LocalOutcome& o) {
+    std::vector<std::vector<std::string>> out;
+    EXPECT_FALSE(o.error.has_value()) << o.error->message;
+    for (const auto& r : o.result.rows) {
+      out.emplace_back();
+      for (const auto& v : r) out.back().push_back(v.value_or("NULL"));
+    }
+    return out;
+  };
+  using Rows = std::vector<std::vector<std::string>>;
+  // \du: the one role, the session's user, a member of nothing (pg_auth_members has no rows).
+  EXPECT_EQ(rows(answer(kPsql_du)), (Rows{{"bi", "f", "t", "f", "f", "t", "-1", "NULL", "{}", "f", "f"}}));
+  // \dT and \dD: the types are all pg_catalog's, so none is listed; \dT's NOT EXISTS over
+  // pg_type is not read here, and need not be: `nspname <> 'pg_catalog'` is false first.
+  EXPECT_EQ(rows(answer(kPsql_dT)), Rows{});
+  EXPECT_EQ(rows(answer(kPsql_dD)), Rows{});
+  EXPECT_EQ(rows(answer(kPsql_dx)), Rows{});
+  // \dp: SELECT for the user, and no column privileges or policies.
+  EXPECT_EQ(rows(answer(kPsql_dp)), (Rows{{"spotify", "albums_data", "table", "bi=r/bi", "", ""},
+                                          {"spotify", "songs_data", "table", "bi=r/bi", "", ""}}));
+  EXPECT_EQ(rows(answer(kPsql_dn)), (Rows{{"spotify", "bi", "NULL", "NULL"}}));
+  // The same NOT EXISTS, needed: refused, not skipped.
+  std::string needed = kPsql_dT;
+  needed.replace(needed.find("AND n.nspname <> 'pg_catalog'"), 29, "");
+  auto refused = answer(needed);
+  ASSERT_TRUE(refused.error.has_value());
+  EXPECT_EQ(refused.error->sqlstate, "0A000");
+}
+
 TEST(PgCatalog, PsqlDescribeAnswersTheTableFacts) {
   const std::string oid = std::to_string(table_oid("songs_data"));
   std::string sql = kClientQueries[2].sql;  // \d's second query: relkind, options, access method

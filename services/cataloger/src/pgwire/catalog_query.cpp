@@ -67,12 +67,14 @@ bool is_empty_catalog(const std::string& r) {
   // Nothing of these exists for the catalog's tables: no indexes (so no operator class
   // in use: SQLAlchemy's get_indexes asks for the non-default ones), constraints, defaults,
   // comments, policies, inheritance, triggers, rules, statistics objects, publications,
-  // sequences, views, foreign tables or functions of the database's own.
+  // sequences, views, foreign tables, functions of the database's own, role memberships
+  // or extensions.
   static const std::vector<std::string> empty = {
       "pg_index", "pg_constraint", "pg_attrdef", "pg_description", "pg_policy", "pg_inherits", "pg_trigger",
       "pg_rewrite", "pg_statistic_ext", "pg_publication", "pg_publication_rel", "pg_publication_namespace",
       "pg_sequence", "pg_views", "pg_matviews", "pg_foreign_table", "pg_partitioned_table", "pg_collation",
-      "pg_indexes", "pg_sequences", "pg_opclass", "pg_proc", "information_schema.views", "information_schema.table_constraints",
+      "pg_indexes", "pg_sequences", "pg_opclass", "pg_proc", "pg_auth_members", "pg_extension",
+      "information_schema.views", "information_schema.table_constraints",
       "information_schema.key_column_usage", "information_schema.referential_constraints",
       "information_schema.constraint_column_usage", "information_schema.sequences"};
   return std::find(empty.begin(), empty.end(), without_schema(r)) != empty.end();
@@ -304,6 +306,22 @@ std::optional<std::optional<std::string>> constant(const std::string& input) {
   }
   static const RE2 number(R"([-+]?\d+(\.\d+)?)");
   if (full_match(t, number)) return std::optional<std::string>(t);
+  if (t.size() >= 3 && t[0] == 'e' && t[1] == '\'' && t.back() == '\'') {  // E'\n' (psql's separators)
+    std::string v;
+    for (std::size_t i = 2; i + 1 < t.size(); ++i) {
+      char c = t[i];
+      if (c == '\'') {
+        if (t[i + 1] != '\'' || i + 2 >= t.size()) return std::nullopt;
+        ++i;
+      } else if (c == '\\') {
+        if (i + 2 >= t.size()) return std::nullopt;
+        c = t[++i];
+        c = c == 'n' ? '\n' : c == 't' ? '\t' : c == 'r' ? '\r' : c == 'b' ? '\b' : c == 'f' ? '\f' : c;
+      }
+      v += c;
+    }
+    return std::optional<std::string>(v);
+  }
   if (t.size() < 2 || t.front() != '\'' || t.back() != '\'') return std::nullopt;
   std::string v;
   for (std::size_t i = 1; i + 1 < t.size(); ++i) {
@@ -366,6 +384,8 @@ std::string with_backslash_escapes(const std::string& pattern, char escape) {
 
 namespace {
 
+constexpr const char* kTooDeep = "a condition nested this deep";
+
 // `text` split at the keyword `word` outside quotes and parentheses.
 std::vector<std::string> split_keyword(const std::string& text, const std::string& word) {
   std::vector<std::string> out;
@@ -380,8 +400,15 @@ std::vector<std::string> split_keyword(const std::string& text, const std::strin
 
 }  // namespace
 
+Condition Condition::unread_part(std::string why) {
+  Condition u;
+  u.kind_ = Kind::unread;
+  u.unread_ = std::move(why);
+  return u;
+}
+
 Result<Condition> Condition::parse(const std::string& input, int depth) {
-  if (depth > kMaxDepth) return unsupported("a condition nested this deep");
+  if (depth > kMaxDepth) return unsupported(kTooDeep);
   Condition c;
   std::string t = strip_parens(input);
   // OR binds loosest, then AND, then NOT. A part of an OR that is not read here is
@@ -390,25 +417,21 @@ Result<Condition> Condition::parse(const std::string& input, int depth) {
     c.kind_ = Kind::any_of;
     for (const auto& part : ors) {
       auto p = parse(part, depth + 1);
-      if (p) {
-        c.parts_.push_back(std::move(*p));
-      } else {
-        Condition u;
-        u.kind_ = Kind::unread;
-        u.unread_ = p.error().message;
-        c.parts_.push_back(std::move(u));
-      }
+      if (!p && p.error().message.ends_with(kTooDeep)) return p;  // refused as a whole, not part by part
+      c.parts_.push_back(p ? std::move(*p) : unread_part(p.error().message));
     }
+    std::stable_partition(c.parts_.begin(), c.parts_.end(), [](const Condition& x) { return !x.unread(); });
     return c;
   }
   if (auto ands = split_keyword(t, "and"); ands.size() > 1) {
-    // BETWEEN a AND b is split here too, and its halves are refused.
+    // BETWEEN a AND b is split here too, and its halves are not read.
     c.kind_ = Kind::all_of;
     for (const auto& part : ands) {
       auto p = parse(part, depth + 1);
-      if (!p) return p;
-      c.parts_.push_back(std::move(*p));
+      if (!p && p.error().message.ends_with(kTooDeep)) return p;  // refused as a whole, not part by part
+      c.parts_.push_back(p ? std::move(*p) : unread_part(p.error().message));
     }
+    std::stable_partition(c.parts_.begin(), c.parts_.end(), [](const Condition& x) { return !x.unread(); });
     return c;
   }
   if (t.rfind("not ", 0) == 0) {
@@ -421,9 +444,9 @@ Result<Condition> Condition::parse(const std::string& input, int depth) {
     c.value_ = t == "true";
     return c;
   }
-  static const RE2 visible(R"((pg_catalog\.)?pg_table_is_visible\s*\(\s*[a-z_.]+\s*\))");
+  static const RE2 visible(R"((pg_catalog\.)?pg_(table|type)_is_visible\s*\(\s*[a-z_.]+\s*\))");
   if (full_match(t, visible)) {
-    c.kind_ = Kind::visible;  // every table of ours is in the schema on the search path
+    c.kind_ = Kind::visible;  // every table of ours is in the schema on the search path, every type in pg_catalog
     return c;
   }
   if (auto ref = column_ref(t)) {
@@ -627,14 +650,10 @@ Result<std::optional<bool>> Condition::value(const ColumnLookup& lookup) const {
 Result<std::vector<Condition>> conditions(const std::string& where) {
   std::vector<Condition> out;
   if (trim(where).empty()) return out;
-  std::string rest = strip_parens(where);
-  // The top-level ANDs one by one (an OR at the top is one condition).
-  auto parts = find_keyword(rest, "or") == std::string::npos ? split_keyword(rest, "and") : std::vector<std::string>{rest};
-  for (const auto& part : parts) {
-    auto c = Condition::parse(part);
-    if (!c) return std::move(c).error();
-    out.push_back(std::move(c).value());
-  }
+  auto c = Condition::parse(where);
+  if (!c) return std::move(c).error();
+  if (c->kind_ == Condition::Kind::all_of) return std::move(c->parts_);  // the top-level ANDs one by one
+  out.push_back(std::move(*c));
   return out;
 }
 

@@ -6,9 +6,11 @@
 // send (psql's \d family, SQLAlchemy's inspector, psycopg's type lookups, Grafana's
 // and Metabase's schema browsers): column-to-constant comparisons (=, <>, <, ~, !~,
 // LIKE, IN, = ANY (ARRAY[...]), IS NULL, = true), boolean columns, pg_table_is_visible(),
-// join conditions (column = column), and ANDs, ORs and NOTs of those. A part of an OR
-// in another form is refused only when a row needs it: `typrelid = 0 OR (SELECT ...)`
-// is true without reading the subquery (pgjdbc's type list).
+// join conditions (column = column), and ANDs, ORs and NOTs of those. A part of an AND
+// or OR in another form is refused only when a row needs it: `typrelid = 0 OR (SELECT
+// ...)` is true without reading the subquery (pgjdbc's type list), and `NOT EXISTS (...)
+// AND nspname <> 'pg_catalog'` false without it for pg_catalog's types (psql's \dT), as
+// the parts of an AND are read in an order of the emulation's choosing, as PostgreSQL's are.
 #pragma once
 
 #include <functional>
@@ -81,6 +83,8 @@ class Condition {
   Result<bool> holds(const ColumnLookup& lookup) const;
   // true / false / NULL (nullopt), as SQL's three-valued logic has it.
   Result<std::optional<bool>> value(const ColumnLookup& lookup) const;
+  // A part of an AND or OR in a form not read here, kept to be refused if a row needs it.
+  bool unread() const { return kind_ == Kind::unread; }
 
  private:
   enum class Kind { constant, visible, boolean, is_null, compare, in_list, join, any_of, all_of, unread };
@@ -91,14 +95,16 @@ class Condition {
   std::string op_;
   std::vector<std::optional<std::string>> values_;
   std::optional<ValuePattern> pattern_;  // ~, LIKE and their kin: compiled once for every row
-  std::vector<Condition> parts_;         // any_of (OR), all_of (AND)
+  std::vector<Condition> parts_;         // any_of (OR), all_of (AND): those read here first
+  static Condition unread_part(std::string why);
+  friend Result<std::vector<Condition>> conditions(const std::string& where);
   std::string unread_;                   // Kind::unread: why the part was not read
 };
 // `(pg_catalog.current_schemas(true))[1]` (pgjdbc's schema list) as the constant it is
 // here: 'pg_catalog' (PostgreSQL puts the implicit schemas first), `schema` without them.
 std::string fold_session_constants(std::string text, const std::string& schema);
 
-// The ANDed parts of a WHERE clause ("" for none).
+// The ANDed parts of a WHERE clause ("" for none); those not read here (unread()) last.
 Result<std::vector<Condition>> conditions(const std::string& where);
 
 }  // namespace etl::pgwire

@@ -31,13 +31,11 @@ Cell null() { return {std::nullopt, oid::text}; }
 // aclitem[] in its text form (a NULL relacl would mean the owner's defaults: every privilege).
 Cell read_only_acl(const std::string& user) {
   static const RE2 plain(R"([a-z_][a-z0-9_]*)");
-  std::string name = user;
-  if (!full_match(user, plain)) {
-    name = "\"";
-    for (char c : user) name += c == '"' ? std::string("\"\"") : std::string(1, c);
-    name += "\"";
-  }
-  return {full_match(user, plain) ? "{" + name + "=r/" + name + "}" : array_literal({name + "=r/" + name}), oid::text_array};
+  if (full_match(user, plain)) return {"{" + user + "=r/" + user + "}", oid::text_array};
+  std::string quoted = "\"";  // the aclitem quotes the name as an identifier, the array the item
+  for (char c : user) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  quoted += '"';
+  return {array_literal({quoted + "=r/" + quoted}), oid::text_array};
 }
 
 Dict table_dict(const TableInfo& t, const SessionInfo& s) {
@@ -94,7 +92,7 @@ Dict column_dict(const TableInfo& t, const ColumnInfo& c, int attnum, const Sess
             {"attrelid", number(table_oid(t.name), oid::oid)}, {"attlen", number(pt.size, oid::int2)},
             {"is_identity", text("NO")}, {"is_generated", text("NEVER")}, {"is_updatable", text("NO")},
             {"attstorage", text(pt.size == -1 ? "x" : "p")}, {"attcompression", text("")},
-            {"attstattarget", number(-1)}, {"column_default", null()}, {"attacl", read_only_acl(s.user)}};
+            {"attstattarget", number(-1)}, {"column_default", null()}, {"attacl", null()}};
   return d;
 }
 
@@ -256,6 +254,8 @@ std::optional<Cell> row_function(const std::string& key, const RowDicts& row) {
   return std::nullopt;
 }
 
+bool empty_subquery(const std::string& expr);
+
 bool word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '$' || c == '.'; }
 
 // The top-level WHEN, THEN and ELSE of a CASE's body (after `case`, before its `end`):
@@ -341,6 +341,28 @@ Result<Cell> expression_value(const std::string& input, const Query& q, const Ro
     }
     return null();  // no arm taken, no ELSE
   }
+  static const RE2 array_to_string(R"((?:pg_catalog\.)?array_to_string\((.*)\))");
+  if (auto m = full_match(x, array_to_string)) {  // psql's \dp and \dn+: an ACL's items, one per line
+    auto args = split_top_level(m->str(1), ',');
+    if (args.size() == 2) {
+      auto separator = constant(args[1]);
+      std::string array_expr = trim(args[0]);
+      if (!separator || !*separator) return make_error(Errc::invalid_argument, "the expression " + x);
+      if (empty_subquery(array_expr)) return text("");
+      auto a = expression_value(array_expr, q, row, depth + 1);
+      if (!a) return a;
+      if (!a->value) return null();
+      auto items = array_items(*a->value);
+      if (!items) return make_error(Errc::invalid_argument, "the expression " + x);
+      std::string joined;
+      for (const auto& item : *items) {
+        if (!item) continue;  // NULL elements are left out
+        if (!joined.empty()) joined += **separator;
+        joined += *item;
+      }
+      return text(joined);
+    }
+  }
   static const RE2 nullif(R"((?:pg_catalog\.)?nullif\((.*)\))");
   if (auto m = full_match(x, nullif)) {
     auto args = split_top_level(m->str(1), ',');
@@ -372,6 +394,9 @@ std::optional<Cell> known_expression(const std::string& expr) {
       {R"(^case when a\.attstattarget ?= ?-1 then null else a\.attstattarget end$)", std::nullopt},
       {R"(^pg_catalog\.array_to_string\(c\.reloptions \|\| array\(select 'toast\.' \|\| x from pg_catalog\.unnest\(tc\.reloptions\) x\), ', '\)$)", ""},
       {R"(^pg_catalog\.array_to_string\(d\.datacl, e'\\n'\)$)", std::nullopt},
+      // \dp's column privileges: of the columns with an attacl, and no column has one (no
+      // column-level grants: the table's SELECT covers its columns).
+      {R"(^pg_catalog\.array_to_string\(array\( ?select attname \|\| .* from pg_catalog\.pg_attribute a where attrelid = c\.oid and not attisdropped and attacl is not null ?\), e'\\n'\)$)", ""},
       {R"(^case when pg_catalog\.pg_attribute\.atthasdef then \(select .* end$)", std::nullopt},
       {R"(^case when \(pg_catalog\.pg_attribute\.attidentity != .* end$)", std::nullopt},
       {R"(^case when \(pg_catalog\.pg_attribute\.attcollation != .* end$)", std::nullopt},
@@ -384,18 +409,24 @@ std::optional<Cell> known_expression(const std::string& expr) {
   return std::nullopt;
 }
 
-// A scalar subquery that reads only catalogs without rows here: NULL.
+// A scalar subquery (or ARRAY(subquery)) with no rows: one that joins (not LEFT JOINs) a
+// catalog without rows here, and reads nothing but catalogs. Its value is NULL (an empty
+// array), unless it counts.
 bool empty_subquery(const std::string& expr) {
-  if (expr.rfind("(select ", 0) != 0 || expr.back() != ')') return false;
-  static const RE2 rel(R"((from|join|,)\s+((pg_catalog\.)?pg_[a-z_]+|information_schema\.[a-z_]+))");
-  bool any = false;
-  for (auto m = search(expr, rel); m; m = match_at(expr, rel, m->position() + m->length(), RE2::UNANCHORED)) {
+  std::string e = expr;
+  if (e.rfind("array(", 0) == 0) e = e.substr(5);
+  if (e.rfind("( ", 0) == 0) e = "(" + trim(e.substr(1));
+  if (e.rfind("(select ", 0) != 0 || e.back() != ')' || find_keyword(e.substr(1, e.size() - 2), "union") != std::string::npos)
+    return false;
+  static const RE2 rel(R"((left (?:outer )?join|from|join|,)\s+((pg_catalog\.)?pg_[a-z_]+|information_schema\.[a-z_]+))");
+  bool empty = false;
+  for (auto m = search(e, rel); m; m = match_at(e, rel, m->position() + m->length(), RE2::UNANCHORED)) {
     std::string r = m->str(2);
     if (r.rfind("pg_catalog.", 0) == 0) r = r.substr(11);
-    if (!is_empty_catalog(r) && r != "pg_type") return false;
-    any = true;
+    if (!is_empty_catalog(r) && !is_row_catalog(r)) return false;
+    if (is_empty_catalog(r) && m->str(1).rfind("left", 0) != 0) empty = true;
   }
-  return any && expr.find(" count(") == std::string::npos && expr.find("(count(") == std::string::npos;
+  return empty && e.find(" count(") == std::string::npos && e.find("(count(") == std::string::npos;
 }
 
 Result<Cell> item_value(const SelectItem& item, const Query& q, const RowDicts& row, const SessionInfo& s) {
@@ -424,7 +455,7 @@ Result<Cell> item_value(const SelectItem& item, const Query& q, const RowDicts& 
   }
   if (auto c = known_expression(expr)) return *c;
   if (expr.rfind("case ", 0) == 0) return expression_value(expr, q, row);
-  if (empty_subquery(expr)) return null();
+  if (empty_subquery(expr)) return expr.rfind("array(", 0) == 0 ? Cell{std::string("{}"), oid::text_array} : null();
   static const RE2 call(R"((pg_catalog\.)?[a-z_]+\(.*\))");
   if (full_match(expr, call)) {
     if (auto v = session_value(item, s)) return *v;
@@ -792,6 +823,7 @@ LocalOutcome catalog_select(const SelectParts& select, const std::vector<TableIn
     if (!on) return refuse(on.error().message);
     for (auto& c : *on) (q.from[i].left ? left_on : all).push_back(std::move(c));
   }
+  std::stable_partition(all.begin(), all.end(), [](const Condition& c) { return !c.unread(); });
   std::vector<RowDicts> kept;
   for (const auto& row : rows) {
     auto lookup = [&](const ColumnRef& ref) { return q.column(ref, row); };
@@ -801,10 +833,11 @@ LocalOutcome catalog_select(const SelectParts& select, const std::vector<TableIn
       if (!h) return refuse(h.error().message);
       if (!*h) return refuse("a LEFT JOIN whose condition does not match every row (" + q.from.back().on + ")");
     }
-    for (const auto& c : all) {
+    for (const auto& c : all) {  // those not read here last, and only while the row is kept
       auto h = c.holds(lookup);
       if (!h) return refuse(h.error().message);
-      keep = keep && *h;
+      keep = *h;
+      if (!keep) break;
     }
     if (keep) kept.push_back(row);
   }
