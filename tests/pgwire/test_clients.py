@@ -937,6 +937,11 @@ class PgJdbcMetadata(unittest.TestCase):
         # the owner's defaults for a column, here as against PostgreSQL itself.
         self.assertIn(["SELECT"], self.method("getColumnPrivileges"))
 
+    def test_metabases_sync_forms_list_the_tables_it_may_read(self):
+        names = sorted(t["name"] for t in http_query_tables())
+        self.assertEqual(self.method("metabaseTables"), [["spotify", n, "TABLE", "null"] for n in names])
+        self.assertEqual(self.method("metabasePrivileges"), [["spotify", n, "t", "f"] for n in names])
+
     def test_type_info_lists_the_types_the_endpoint_sends(self):
         types = {row[0]: row[1] for row in self.method("getTypeInfo")}
         for name, sql_type in (("bool", "-7"), ("int8", "-5"), ("int4", "4"), ("text", "12"), ("float8", "8"),

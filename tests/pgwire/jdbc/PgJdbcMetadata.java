@@ -60,6 +60,25 @@ public class PgJdbcMetadata {
       rows("getProcedures", m, x -> x.getProcedures(null, schema, "%"), "PROCEDURE_NAME");
       rows("getUDTs", m, x -> x.getUDTs(null, schema, "%", null), "TYPE_NAME");
       rows("getClientInfoProperties", m, x -> x.getClientInfoProperties(), "NAME");
+      // The forms of Metabase's own sync queries (over pgjdbc, as Metabase sends them):
+      // every identifier quoted, and a WITH over a UNION with privilege functions.
+      rows("metabaseTables", m, x -> x.getConnection().createStatement().executeQuery(
+          "SELECT \"n\".\"nspname\" AS \"schema\", \"c\".\"relname\" AS \"name\", CASE \"c\".\"relkind\" WHEN 'r' THEN 'TABLE' "
+          + "WHEN 'v' THEN 'VIEW' ELSE NULL END AS \"type\", \"stat\".\"n_live_tup\" AS \"estimated_row_count\" "
+          + "FROM \"pg_catalog\".\"pg_class\" AS \"c\" INNER JOIN \"pg_catalog\".\"pg_namespace\" AS \"n\" "
+          + "ON \"c\".\"relnamespace\" = \"n\".\"oid\" LEFT JOIN \"pg_stat_user_tables\" AS \"stat\" "
+          + "ON (\"c\".\"relname\" = \"stat\".\"relname\") WHERE (\"n\".\"nspname\" !~ '^pg_') "
+          + "AND c.relkind IN ('r', 'p', 'v', 'f', 'm') ORDER BY \"type\" ASC, \"schema\" ASC, \"name\" ASC"),
+          "schema", "name", "type", "estimated_row_count");
+      rows("metabasePrivileges", m, x -> x.getConnection().prepareStatement(
+          "WITH readable AS (SELECT t.schemaname AS schema, t.objectname AS table, "
+          + "pg_catalog.has_any_column_privilege(current_user, t.schemaname || '.' || t.objectname, 'select') AS select, "
+          + "pg_catalog.has_table_privilege(current_user, t.schemaname || '.' || t.objectname, 'delete') AS delete "
+          + "FROM (SELECT schemaname, tablename AS objectname FROM pg_catalog.pg_tables UNION "
+          + "SELECT schemaname, viewname AS objectname FROM pg_catalog.pg_views) t "
+          + "WHERE t.schemaname !~ '^pg_' AND pg_catalog.has_schema_privilege(current_user, t.schemaname, 'usage')) "
+          + "SELECT r.* FROM readable r ORDER BY 2").executeQuery(),
+          "schema", "table", "select", "delete");
     }
   }
 }

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 
+#include "etl/ascii.h"
 #include "pgwire/patterns.h"
 #include "pgwire/select_list.h"
 #include "pgwire/sql_text.h"
@@ -68,12 +69,12 @@ bool is_empty_catalog(const std::string& r) {
   // in use: SQLAlchemy's get_indexes asks for the non-default ones), constraints, defaults,
   // comments, policies, inheritance, triggers, rules, statistics objects, publications,
   // sequences, views, foreign tables, functions of the database's own, role memberships
-  // or extensions.
+  // or extensions; nor statistics of the tables (pg_stat_user_tables: their row counts unknown).
   static const std::vector<std::string> empty = {
       "pg_index", "pg_constraint", "pg_attrdef", "pg_description", "pg_policy", "pg_inherits", "pg_trigger",
       "pg_rewrite", "pg_statistic_ext", "pg_publication", "pg_publication_rel", "pg_publication_namespace",
       "pg_sequence", "pg_views", "pg_matviews", "pg_foreign_table", "pg_partitioned_table", "pg_collation",
-      "pg_indexes", "pg_sequences", "pg_opclass", "pg_proc", "pg_auth_members", "pg_extension",
+      "pg_indexes", "pg_sequences", "pg_opclass", "pg_proc", "pg_auth_members", "pg_extension", "pg_stat_user_tables",
       "information_schema.views", "information_schema.table_constraints",
       "information_schema.key_column_usage", "information_schema.referential_constraints",
       "information_schema.constraint_column_usage", "information_schema.sequences"};
@@ -154,6 +155,115 @@ std::optional<SqlError> unsupported_relation(const std::string& n) {
     }
   }
   return std::nullopt;
+}
+
+namespace {
+
+// "pg_class" -> pg_class: a quoted identifier that reads the same unquoted (lower case).
+std::string unquote_identifiers(const std::string& n) {
+  std::string out;
+  out.reserve(n.size());
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    const char c = n[i];
+    if (c == '\'') {  // a string literal, as it is
+      auto close = n.find('\'', i + 1);
+      while (close != std::string::npos && close + 1 < n.size() && n[close + 1] == '\'') close = n.find('\'', close + 2);
+      if (close == std::string::npos) return n;
+      out.append(n, i, close - i + 1);
+      i = close;
+      continue;
+    }
+    if (c != '"') {
+      out += c;
+      continue;
+    }
+    auto close = n.find('"', i + 1);
+    if (close == std::string::npos) return n;
+    const std::string name = n.substr(i + 1, close - i - 1);
+    const bool plain = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0])) &&
+                       std::all_of(name.begin(), name.end(), [](char x) {
+                         return (x >= 'a' && x <= 'z') || (x >= '0' && x <= '9') || x == '_';
+                       });
+    out += plain ? name : n.substr(i, close - i + 1);
+    i = close;
+  }
+  return out;
+}
+
+// The position of the parenthesis closing the one at `open`, outside quotes; npos for none.
+std::size_t closing(const std::string& s, std::size_t open) {
+  int depth = 0;
+  for (std::size_t i = open; i < s.size(); ++i) {
+    if (s[i] == '\'' || s[i] == '"') {
+      auto close = s.find(s[i], i + 1);
+      if (close == std::string::npos) return std::string::npos;
+      i = close;
+    } else if (s[i] == '(') {
+      ++depth;
+    } else if (s[i] == ')' && --depth == 0) {
+      return i;
+    }
+  }
+  return std::string::npos;
+}
+
+// WITH a AS (...), b AS (...) SELECT ... FROM a x: each query in place of its name after
+// FROM or JOIN. nullopt when it is not that form (RECURSIVE, a column list, MATERIALIZED).
+std::optional<std::string> inline_ctes(std::string n) {
+  std::vector<std::pair<std::string, std::string>> ctes;
+  std::size_t at = 5;  // after "with "
+  static const RE2 head(R"(([a-z_][a-z0-9_]*) as \()");
+  while (true) {
+    auto m = match_at(n, head, at, RE2::ANCHOR_START);
+    if (!m || m->position() != at) return std::nullopt;
+    const std::size_t open = at + m->length() - 1, close = closing(n, open);
+    if (close == std::string::npos) return std::nullopt;
+    ctes.emplace_back(m->str(1), trim(n.substr(open + 1, close - open - 1)));
+    at = close + 1;
+    if (n.compare(at, 2, ", ") == 0) {
+      at += 2;
+      continue;
+    }
+    if (n.compare(at, 1, " ") == 0) ++at;
+    break;
+  }
+  std::string main = n.substr(at);
+  if (main.rfind("select ", 0) != 0 || ctes.size() > 8) return std::nullopt;
+  static const std::vector<std::string> not_alias = {"where", "join", "left", "inner", "cross", "right", "full", "on",
+                                                     "group", "order", "limit", "offset", "union", "natural", "as"};
+  // The last first: a query may read the ones before it, whose names are then replaced too.
+  for (auto cte = ctes.rbegin(); cte != ctes.rend(); ++cte) {
+    const auto& [name, body] = *cte;
+    std::string out;
+    std::size_t from = 0;
+    for (std::size_t i = 0; i < main.size(); ++i) {
+      const bool starts = (main.compare(i, 5, "from ") == 0 || main.compare(i, 5, "join ") == 0) &&
+                          (i == 0 || !ident_char(main[i - 1]));
+      if (!starts || main.compare(i + 5, name.size(), name) != 0) continue;
+      const std::size_t end = i + 5 + name.size();
+      if (end < main.size() && ident_char(main[end])) continue;
+      // Its alias, if one follows; else the name itself.
+      std::size_t word = end;
+      while (word < main.size() && main[word] == ' ') ++word;
+      std::size_t word_end = word;
+      while (word_end < main.size() && ident_char(main[word_end])) ++word_end;
+      const std::string next = main.substr(word, word_end - word);
+      const bool aliased = !next.empty() && std::find(not_alias.begin(), not_alias.end(), next) == not_alias.end();
+      out += main.substr(from, i + 5 - from) + "(" + body + ")" + (aliased ? "" : " " + name);
+      from = end;
+    }
+    main = out + main.substr(from);
+  }
+  return main;
+}
+
+}  // namespace
+
+std::string catalog_text(const std::string& normalized) {
+  std::string c = normalized.find('"') == std::string::npos ? normalized : unquote_identifiers(normalized);
+  if (c.rfind("with ", 0) == 0 && c.rfind("with recursive ", 0) != 0)
+    if (auto inlined = inline_ctes(c)) c = std::move(*inlined);
+  return c;
 }
 
 Result<std::vector<FromRelation>> from_relations(const std::string& from) {
@@ -442,6 +552,18 @@ Result<Condition> Condition::parse(const std::string& input, int depth) {
   }
   if (t == "true" || t == "false") {
     c.value_ = t == "true";
+    return c;
+  }
+  // has_table_privilege(), has_schema_privilege() ... (Metabase's sync): the session's user
+  // may read every table (SELECT), use the schema and connect; nothing else.
+  static const RE2 privilege(
+      R"((?:pg_catalog\.)?has_(?:table|any_column|column|schema|database)_privilege\s*\((?:.*,)?\s*'([A-Za-z_, ]+)'\s*\))");
+  if (auto m = full_match(t, privilege)) {
+    c.value_ = true;
+    for (const auto& p : split_top_level(m->str(1), ',')) {
+      const std::string what = ascii_lower(trim(p));
+      c.value_ = c.value_ && (what == "select" || what == "usage" || what == "connect");
+    }
     return c;
   }
   static const RE2 visible(R"((pg_catalog\.)?pg_(table|type)_is_visible\s*\(\s*[a-z_.]+\s*\))");

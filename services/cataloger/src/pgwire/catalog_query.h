@@ -31,6 +31,11 @@ namespace etl::pgwire {
 bool is_row_catalog(const std::string& relation);    // pg_class, pg_attribute, pg_namespace ...
 bool is_empty_catalog(const std::string& relation);  // pg_index, pg_constraint, pg_description ...
 
+// `normalized` as the emulation reads it: quoted identifiers that need no quotes without
+// them ("pg_catalog"."pg_class" AS "c": Metabase's sync), and a WITH of non-recursive
+// queries inlined as subqueries in FROM. The statement as it is when it has neither.
+std::string catalog_text(const std::string& normalized);
+
 // The 0A000 error for the first relation (at any depth: FROM and JOIN lists, subqueries)
 // the emulation cannot answer over: a table of ours (songs_data), a table function
 // (read_text(...)), a catalog it does not emulate (pg_proc). nullopt when there is none.

@@ -91,10 +91,11 @@ Execution Execution::run(ExecContext& ctx, const std::string& sql) {
   const bool short_enough = n.size() <= kMaxLocalStatementBytes;
   if (auto o = short_enough ? session_command(n, ctx.session) : std::nullopt) return local(std::move(*o));
   if (auto o = short_enough ? driver_type_query(n) : std::nullopt) return local(std::move(*o));
-  if (auto select = short_enough ? parse_select(n) : std::nullopt) {
+  if (auto select = short_enough ? parse_select(n) : std::nullopt)
     if (auto o = session_select(*select, ctx.session)) return local(std::move(*o));
-    if (reads_catalog(n)) {
-      if (auto refused = unsupported_relation(n)) return local(local_error(refused->sqlstate, refused->message));
+  if (const std::string c = short_enough ? catalog_text(n) : std::string(); reads_catalog(c)) {
+    if (auto select = parse_select(c)) {
+      if (auto refused = unsupported_relation(c)) return local(local_error(refused->sqlstate, refused->message));
       auto tables = ctx.catalog.list_tables();
       if (!tables) return local(local_error(sqlstate_for(tables.error()), tables.error().message));
       return local(catalog_select(*select, *tables, ctx.session));
@@ -165,8 +166,11 @@ std::optional<Execution> Execution::described(ExecContext& ctx, const std::strin
   if (ctx.engine.name() != "duckdb") return std::nullopt;
   const std::string n = normalize(sql);
   if (!n.starts_with("select ") && !n.starts_with("with ")) return std::nullopt;
-  if (n.size() <= kMaxLocalStatementBytes)  // what run() answers here
-    if (auto select = parse_select(n); select && (session_select(*select, ctx.session) || reads_catalog(n))) return std::nullopt;
+  if (n.size() <= kMaxLocalStatementBytes) {  // what run() answers here
+    if (auto select = parse_select(n); select && session_select(*select, ctx.session)) return std::nullopt;
+    if (driver_type_query(n)) return std::nullopt;
+    if (const std::string c = catalog_text(n); reads_catalog(c) && parse_select(c)) return std::nullopt;
+  }
   Execution d = run(ctx, "DESCRIBE " + sql);
   if (d.error()) return std::nullopt;
   auto rows = d.take_rows(ctx, -1);  // one row per column

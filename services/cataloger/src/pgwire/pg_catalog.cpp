@@ -441,6 +441,11 @@ Result<Cell> item_value(const SelectItem& item, const Query& q, const RowDicts& 
       break;
     expr = expr.substr(0, m->position());
   }
+  // A bare name, also one column_ref() takes for a keyword: a subquery's column named
+  // `select` (Metabase's table privileges), expanded from `t.*`.
+  static const RE2 plain_name(R"([a-z_][a-z0-9_$]*)");
+  if (full_match(expr, plain_name))
+    if (auto v = q.column(ColumnRef{"", expr}, row)) return *v;
   if (auto ref = column_ref(expr)) {
     if (auto v = q.column(*ref, row)) return *v;
     return make_error(Errc::invalid_argument, "the column " + expr);
@@ -556,6 +561,35 @@ LocalOutcome catalog_select(const SelectParts& select, const std::vector<TableIn
   for (const char* word : {"(select ", " union "})
     for (auto at = select.rest.find(word); at != std::string::npos; at = select.rest.find(word, at + 1)) ++subqueries;
   if (subqueries > 32) return refuse("more than 32 subqueries and UNIONs");
+  // UNION [ALL]: each branch answered here; the rows of both (distinct for UNION). An ORDER
+  // BY or LIMIT after the last branch is the whole UNION's: refused when there are rows.
+  if (auto u = find_keyword(select.rest, "union"); u != std::string::npos) {
+    SelectParts first = select;
+    first.rest = trim(select.rest.substr(0, u));
+    std::string next = trim(select.rest.substr(u + 5));
+    const bool all = next.rfind("all ", 0) == 0;
+    if (all) next = trim(next.substr(4));
+    auto branch = parse_select(next);
+    if (!branch) return refuse("UNION " + next);
+    auto a = catalog_select(first, tables, s);
+    if (a.error) return a;
+    auto b = catalog_select(*branch, tables, s);
+    if (b.error) return b;
+    if (a.result.columns.size() != b.result.columns.size()) return refuse("UNION of branches with different columns");
+    if (a.result.rows.empty() && b.result.rows.empty()) return a;
+    if (find_keyword(next, "union") == std::string::npos) {
+      Clauses last = split_clauses(branch->rest);
+      if (!last.order_by.empty() || last.limit || last.offset) return refuse("ORDER BY, LIMIT or OFFSET after a UNION");
+    }
+    LocalOutcome o = a.result.rows.empty() ? b : a;
+    o.result.rows.clear();
+    std::set<std::vector<std::optional<std::string>>> seen_rows;
+    for (auto* part : {&a, &b})
+      for (auto& row : part->result.rows)
+        if (all || seen_rows.insert(row).second) o.result.rows.push_back(std::move(row));
+    o.result.tag = "SELECT " + std::to_string(o.result.rows.size());
+    return o;
+  }
   Clauses clauses = split_clauses(select.rest);
   auto from = from_relations(clauses.from);
   if (!from) return refuse(from.error().message);
@@ -698,17 +732,6 @@ LocalOutcome catalog_select(const SelectParts& select, const std::vector<TableIn
       std::vector<std::optional<std::string>> row;
       for (auto& item : items) row.push_back(item.key == "count" ? std::optional<std::string>("0") : std::nullopt);
       o.result.rows.push_back(std::move(row));
-    }
-    // UNION: every other branch must have no rows either (INTERSECT and EXCEPT of nothing are nothing).
-    if (auto u = find_keyword(select.rest, "union"); u != std::string::npos) {
-      std::string next = select.rest.substr(u + 5);
-      while (!next.empty() && next.front() == ' ') next.erase(next.begin());
-      if (next.rfind("all ", 0) == 0) next = next.substr(4);
-      auto branch = parse_select(next);
-      if (!branch) return refuse("UNION " + next);
-      auto answer = catalog_select(*branch, tables, s);
-      if (answer.error) return answer;
-      if (!answer.result.rows.empty()) return refuse("UNION with rows");
     }
     o.result.tag = "SELECT " + std::to_string(o.result.rows.size());
     return o;

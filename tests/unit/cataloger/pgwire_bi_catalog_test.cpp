@@ -1,7 +1,9 @@
-// pgjdbc's DatabaseMetaData queries (pgjdbc 42.7.14, PgDatabaseMetaData and TypeInfoCache,
-// captured from the wire) answered by the catalog emulation (pg_catalog.h) and the driver
-// queries (driver_queries.h) over two tables: what DBeaver, DataGrip and Metabase's JDBC
-// sync browse a database with. tests/pgwire/test_clients.py PgJdbcMetadata runs pgjdbc itself.
+// BI tools' catalog queries answered by the catalog emulation (pg_catalog.h) and the
+// driver queries (driver_queries.h) over two tables: pgjdbc's DatabaseMetaData (pgjdbc
+// 42.7.14, PgDatabaseMetaData and TypeInfoCache, captured from the wire), what DBeaver,
+// DataGrip and Metabase's JDBC sync browse a database with; and the forms of Metabase's
+// own sync queries (quoted identifiers, a WITH, UNIONs, privilege functions).
+// tests/pgwire/test_clients.py PgJdbcMetadata runs pgjdbc itself.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -43,6 +45,7 @@ LocalOutcome answer(const std::string& sql, const std::vector<std::string>& para
   EXPECT_TRUE(text.ok()) << sql;
   std::string n = normalize(text.value());
   if (auto o = driver_type_query(n)) return *o;
+  n = catalog_text(n);
   EXPECT_TRUE(reads_catalog(n)) << sql;
   if (auto refused = unsupported_relation(n)) return local_error(refused->sqlstate, refused->message);
   auto select = parse_select(n);
@@ -272,6 +275,65 @@ TEST(PgJdbcCatalog, DeepNestingIsBoundedNotRecursedWithoutEnd) {
   std::string few = "pg_class";
   for (int i = 0; i < 3; ++i) few = "(SELECT relname FROM " + few + ") s" + std::to_string(i);
   EXPECT_EQ(answer("SELECT relname FROM " + few + " ORDER BY 1").result.rows, (Rows{{"albums_data"}, {"songs_data"}}));
+}
+
+// The forms of Metabase's sync (as of 0.55), in queries of our own: its table list
+// quotes every identifier and LEFT JOINs pg_stat_user_tables; its table privileges are a
+// WITH over a UNION of pg_tables, pg_views and pg_matviews, with has_*_privilege().
+TEST(PgBiCatalog, QuotedIdentifiersAreReadAsTheNamesTheyQuote) {
+  auto t = answer(R"sql(SELECT "n"."nspname" AS "schema", "c"."relname" AS "name",
+      CASE "c"."relkind" WHEN 'r' THEN 'TABLE' WHEN 'v' THEN 'VIEW' ELSE NULL END AS "type",
+      "d"."description" AS "description", "stat"."n_live_tup" AS "estimated_row_count"
+    FROM "pg_catalog"."pg_class" AS "c" INNER JOIN "pg_catalog"."pg_namespace" AS "n" ON "c"."relnamespace" = "n"."oid"
+    LEFT JOIN "pg_catalog"."pg_description" AS "d" ON ("c"."oid" = "d"."objoid") AND ("d"."objsubid" = '0')
+    LEFT JOIN "pg_stat_user_tables" AS "stat" ON ("c"."relname" = "stat"."relname")
+    WHERE ("n"."nspname" !~ '^pg_') AND c.relkind IN ('r', 'v') AND ("n"."nspname" IN ('spotify'))
+    ORDER BY "type" ASC, "name" DESC)sql");
+  ASSERT_FALSE(t.error) << t.error->message;
+  EXPECT_EQ(t.result.rows, (Rows{{"spotify", "songs_data", "TABLE", std::nullopt, std::nullopt},
+                                 {"spotify", "albums_data", "TABLE", std::nullopt, std::nullopt}}));
+  EXPECT_EQ(t.result.columns[2].name, "type");
+  // A quoted name that is not the same unquoted stays quoted, and a string stays as it is.
+  EXPECT_EQ(catalog_text(normalize(R"(SELECT "RelName", 'a"b"c' FROM "pg_class")")),
+            R"(select "RelName", 'a"b"c' from pg_class)");
+  EXPECT_TRUE(answer(R"(SELECT "RelName" FROM "pg_class")").error.has_value()) << "no column RelName";
+}
+
+TEST(PgBiCatalog, WithQueriesAreReadAsSubqueriesAndUnionsJoinTheirRows) {
+  auto privileges = answer(R"sql(WITH readable AS (
+      SELECT NULL AS role, t.schemaname AS schema, t.objectname AS table,
+        has_any_column_privilege(current_user, '"' || t.schemaname || '"."' || t.objectname || '"', 'select') AS select,
+        pg_catalog.has_table_privilege(current_user, t.objectname, 'UPDATE') AS update
+      FROM (SELECT schemaname, tablename AS objectname FROM pg_catalog.pg_tables
+            UNION SELECT schemaname, viewname AS objectname FROM pg_catalog.pg_views) t
+      WHERE t.schemaname !~ '^pg_' AND pg_catalog.has_schema_privilege(current_user, t.schemaname, 'usage'))
+    SELECT r.* FROM readable r)sql");
+  ASSERT_FALSE(privileges.error) << privileges.error->message;
+  EXPECT_EQ(privileges.result.rows, (Rows{{std::nullopt, "spotify", "albums_data", "t", "f"},
+                                          {std::nullopt, "spotify", "songs_data", "t", "f"}}));
+  ASSERT_EQ(privileges.result.columns.size(), 5u);
+  EXPECT_EQ(privileges.result.columns[3].name, "select");
+  // Two queries, the second reading the first; the name without an alias.
+  auto chained = answer("WITH a AS (SELECT relname FROM pg_class), b AS (SELECT relname FROM a WHERE relname LIKE 's%') "
+                        "SELECT relname FROM b");
+  ASSERT_FALSE(chained.error) << chained.error->message;
+  EXPECT_EQ(chained.result.rows, (Rows{{"songs_data"}}));
+  // UNION is distinct, UNION ALL not; an ORDER BY after the last branch is the UNION's: refused.
+  EXPECT_EQ(answer("SELECT relkind FROM pg_class UNION SELECT relkind FROM pg_class").result.rows, (Rows{{"r"}}));
+  EXPECT_EQ(answer("SELECT relkind FROM pg_class UNION ALL SELECT 'x' FROM pg_index").result.rows, (Rows{{"r"}, {"r"}}));
+  EXPECT_EQ(answer("SELECT relname FROM pg_class UNION ALL SELECT nspname FROM pg_namespace").result.rows.size(), 4u);
+  for (const char* sql : {"SELECT relname FROM pg_class UNION SELECT nspname FROM pg_namespace ORDER BY 1",
+                          "SELECT relname FROM pg_class UNION SELECT relname, relkind FROM pg_class",
+                          "WITH a AS (SELECT relname FROM pg_class) SELECT a.relname FROM a JOIN songs_data s ON true"}) {
+    auto o = answer(sql);
+    ASSERT_TRUE(o.error.has_value()) << sql << " was answered with " << o.result.rows.size() << " rows";
+    EXPECT_EQ(o.error->sqlstate, "0A000") << sql;
+  }
+  // Not inlined (the engine gets these as they are, and its gate refuses catalogs).
+  for (const char* sql : {"WITH RECURSIVE a AS (SELECT relname FROM pg_class) SELECT relname FROM a",
+                          "WITH a (x) AS (SELECT relname FROM pg_class) SELECT x FROM a",
+                          "WITH a AS MATERIALIZED (SELECT relname FROM pg_class) SELECT relname FROM a"})
+    EXPECT_EQ(catalog_text(normalize(sql)), normalize(sql));
 }
 
 }  // namespace
