@@ -13,45 +13,12 @@
 #include "pgwire/driver_queries.h"
 #include "pgwire/pg_catalog.h"
 #include "pgwire/sql_text.h"
+#include "pgwire_catalog_fixture.h"
 
 namespace etl::pgwire {
 namespace {
 
-std::vector<TableInfo> tables() {
-  TableInfo albums;
-  albums.name = "albums_data";
-  albums.columns = {{"album_id", "VARCHAR"}, {"total_tracks", "BIGINT"}};
-  TableInfo songs;
-  songs.name = "songs_data";
-  songs.columns = {{"song_id", "VARCHAR"}, {"popularity", "BIGINT"}, {"artists", "VARCHAR[]"}};
-  songs.partition_keys = {"dt"};
-  return {albums, songs};
-}
-
-SessionInfo session() {
-  SessionInfo s;
-  s.user = "bi";
-  s.database = "spotify";
-  s.schema = "spotify";
-  default_settings(s);
-  return s;
-}
-
-// As Execution::run answers a catalog query: parameters bound, relations checked, answered.
-LocalOutcome answer(const std::string& sql, const std::vector<std::string>& params = {}) {
-  std::vector<Param> bound;
-  for (const auto& p : params) bound.push_back(Param{p, 0, false});
-  auto text = bind_parameters(sql, bound);
-  EXPECT_TRUE(text.ok()) << sql;
-  std::string n = normalize(text.value());
-  if (auto o = driver_type_query(n)) return *o;
-  n = catalog_text(n);
-  EXPECT_TRUE(reads_catalog(n)) << sql;
-  if (auto refused = unsupported_relation(n)) return local_error(refused->sqlstate, refused->message);
-  auto select = parse_select(n);
-  if (!select) return local_error("42601", "not a SELECT");
-  return catalog_select(*select, tables(), session());
-}
+using catalog_fixture::answer;
 
 using Rows = std::vector<std::vector<std::optional<std::string>>>;
 

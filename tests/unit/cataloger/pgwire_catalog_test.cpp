@@ -7,28 +7,14 @@
 #include "pgwire/commands.h"
 #include "pgwire/pg_catalog.h"
 #include "pgwire/sql_text.h"
+#include "pgwire_catalog_fixture.h"
 
 namespace etl::pgwire {
 namespace {
 
-std::vector<TableInfo> tables() {
-  TableInfo albums;
-  albums.name = "albums_data";
-  albums.columns = {{"album_id", "VARCHAR"}, {"total_tracks", "BIGINT"}};
-  TableInfo songs;
-  songs.name = "songs_data";
-  songs.columns = {{"song_id", "VARCHAR"}, {"popularity", "BIGINT"}, {"artists", "VARCHAR[]"}};
-  return {albums, songs};
-}
-
-SessionInfo session() {
-  SessionInfo s;
-  s.user = "bi";
-  s.database = "spotify";
-  s.schema = "spotify";
-  default_settings(s);
-  return s;
-}
+using catalog_fixture::answer;
+using catalog_fixture::session;
+using catalog_fixture::tables;
 
 LocalResult ask(const std::string& sql) {
   std::string n = normalize(sql);
@@ -352,20 +338,6 @@ FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_constraint ON pg_catalog.
 WHERE pg_catalog.pg_class.relkind = ANY (ARRAY[$4::VARCHAR, $5::VARCHAR, $6::VARCHAR, $7::VARCHAR, $8::VARCHAR]) AND pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND pg_catalog.pg_namespace.nspname != $9::VARCHAR AND pg_catalog.pg_class.relname IN ($10::VARCHAR) ORDER BY pg_catalog.pg_class.relname, pg_catalog.pg_constraint.conname)sql",
      {"true", "f", "pg_catalog.pg_constraint", "r", "p", "f", "v", "m", "pg_catalog", "songs_data"}},
 };
-
-// A catalog query as Execution::run answers it: relations checked, then answered here.
-LocalOutcome answer(const std::string& sql, const std::vector<std::string>& params = {}) {
-  std::vector<Param> bound;
-  for (const auto& p : params) bound.push_back(Param{p == "OID" ? std::to_string(table_oid("songs_data")) : p, 0, false});
-  auto text = bind_parameters(sql, bound);
-  EXPECT_TRUE(text.ok()) << sql;
-  std::string n = normalize(text.value());
-  EXPECT_TRUE(reads_catalog(n)) << sql;
-  if (auto refused = unsupported_relation(n)) return local_error(refused->sqlstate, refused->message);
-  auto select = parse_select(n);
-  if (!select) return local_error("42601", "not a SELECT");
-  return catalog_select(*select, tables(), session());
-}
 
 std::vector<std::string> first_column(const LocalOutcome& o) {
   std::vector<std::string> out;

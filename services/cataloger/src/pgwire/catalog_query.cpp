@@ -521,23 +521,14 @@ Result<Condition> Condition::parse(const std::string& input, int depth) {
   if (depth > kMaxDepth) return unsupported(kTooDeep);
   Condition c;
   std::string t = strip_parens(input);
-  // OR binds loosest, then AND, then NOT. A part of an OR that is not read here is
-  // refused only if a row needs it (an earlier part was not true).
-  if (auto ors = split_keyword(t, "or"); ors.size() > 1) {
-    c.kind_ = Kind::any_of;
-    for (const auto& part : ors) {
-      auto p = parse(part, depth + 1);
-      if (!p && p.error().message.ends_with(kTooDeep)) return p;  // refused as a whole, not part by part
-      c.parts_.push_back(p ? std::move(*p) : unread_part(p.error().message));
-    }
-    std::stable_partition(c.parts_.begin(), c.parts_.end(), [](const Condition& x) { return !x.unread(); });
-    return c;
-  }
-  if (auto ands = split_keyword(t, "and"); ands.size() > 1) {
-    // BETWEEN a AND b is split here too, and its halves are not read.
-    c.kind_ = Kind::all_of;
-    for (const auto& part : ands) {
-      auto p = parse(part, depth + 1);
+  // OR binds loosest, then AND, then NOT. A part of either that is not read here is
+  // refused only if a row needs it (BETWEEN a AND b is split, and its halves not read).
+  for (auto [word, kind] : {std::pair{"or", Kind::any_of}, std::pair{"and", Kind::all_of}}) {
+    auto pieces = split_keyword(t, word);
+    if (pieces.size() < 2) continue;
+    c.kind_ = kind;
+    for (const auto& piece : pieces) {
+      auto p = parse(piece, depth + 1);
       if (!p && p.error().message.ends_with(kTooDeep)) return p;  // refused as a whole, not part by part
       c.parts_.push_back(p ? std::move(*p) : unread_part(p.error().message));
     }

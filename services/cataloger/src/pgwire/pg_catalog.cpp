@@ -775,13 +775,16 @@ LocalOutcome catalog_select(const SelectParts& select, const std::vector<TableIn
     r.role = &role;
     return r;
   };
-  if (rows_family == Family::derived) {
-    for (const auto& d : derived_dicts) {
+  // One row per dict of the relation the rows are of, in `slot` (a type's schema is pg_catalog).
+  auto each = [&](const std::vector<Dict>& dicts, const Dict* RowDicts::*slot) {
+    for (const auto& d : dicts) {
       RowDicts r = base();
-      r.derived = &d;
+      r.*slot = &d;
+      if (slot == &RowDicts::type) r.schema = &pg_catalog_schema;
       rows.push_back(r);
     }
-  } else if (rows_family == Family::column) {
+  };
+  if (rows_family == Family::column) {
     for (auto [ti, ci] : pairs) {
       RowDicts r = base();
       r.table = seen[static_cast<std::size_t>(Family::table)] ? &table_dicts[ti] : nullptr;
@@ -794,37 +797,18 @@ LocalOutcome catalog_select(const SelectParts& select, const std::vector<TableIn
       }
       rows.push_back(r);
     }
+  } else if (rows_family == Family::derived) {
+    each(derived_dicts, &RowDicts::derived);
   } else if (rows_family == Family::type) {
-    for (const auto& d : type_dicts) {
-      RowDicts r = base();
-      r.type = &d;
-      r.schema = &pg_catalog_schema;
-      rows.push_back(r);
-    }
+    each(type_dicts, &RowDicts::type);
   } else if (rows_family == Family::setting) {
-    for (const auto& d : setting_dicts) {
-      RowDicts r = base();
-      r.setting = &d;
-      rows.push_back(r);
-    }
+    each(setting_dicts, &RowDicts::setting);
   } else if (rows_family == Family::schema) {
-    for (const auto& d : schemas) {
-      RowDicts r = base();
-      r.schema = &d;
-      rows.push_back(r);
-    }
+    each(schemas, &RowDicts::schema);
   } else if (rows_family == Family::table) {
-    for (const auto& d : table_dicts) {
-      RowDicts r = base();
-      r.table = &d;
-      rows.push_back(r);
-    }
+    each(table_dicts, &RowDicts::table);
   } else if (rows_family == Family::am) {
-    for (const auto& d : access_methods) {
-      RowDicts r = base();
-      r.am = &d;
-      rows.push_back(r);
-    }
+    each(access_methods, &RowDicts::am);
   } else {
     rows.push_back(base());
   }
