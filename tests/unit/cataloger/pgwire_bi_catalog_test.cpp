@@ -264,6 +264,8 @@ TEST(PgBiCatalog, QuotedIdentifiersAreReadAsTheNamesTheyQuote) {
   EXPECT_EQ(catalog_text(normalize(R"(SELECT "RelName", 'a"b"c' FROM "pg_class")")),
             R"(select "RelName", 'a"b"c' from pg_class)");
   EXPECT_TRUE(answer(R"(SELECT "RelName" FROM "pg_class")").error.has_value()) << "no column RelName";
+  // Nor one the emulation reads the statement by: a column named "from" is not the keyword.
+  EXPECT_EQ(catalog_text(normalize(R"(SELECT "from", "x" FROM "pg_class")")), R"(select "from", x from pg_class)");
 }
 
 TEST(PgBiCatalog, WithQueriesAreReadAsSubqueriesAndUnionsJoinTheirRows) {
@@ -280,6 +282,9 @@ TEST(PgBiCatalog, WithQueriesAreReadAsSubqueriesAndUnionsJoinTheirRows) {
                                           {std::nullopt, "spotify", "songs_data", "t", "f"}}));
   ASSERT_EQ(privileges.result.columns.size(), 5u);
   EXPECT_EQ(privileges.result.columns[3].name, "select");
+  // A string that reads like a FROM stays as it is.
+  EXPECT_EQ(answer("WITH a AS (SELECT relname FROM pg_class) SELECT 'from a' AS s FROM a LIMIT 1").result.rows,
+            (Rows{{"from a"}}));
   // Two queries, the second reading the first; the name without an alias.
   auto chained = answer("WITH a AS (SELECT relname FROM pg_class), b AS (SELECT relname FROM a WHERE relname LIKE 's%') "
                         "SELECT relname FROM b");

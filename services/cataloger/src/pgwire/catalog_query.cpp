@@ -180,10 +180,17 @@ std::string unquote_identifiers(const std::string& n) {
     auto close = n.find('"', i + 1);
     if (close == std::string::npos) return n;
     const std::string name = n.substr(i + 1, close - i - 1);
+    // Not a keyword the emulation reads the text by ("from", "order" ...): those stay quoted.
+    static const std::vector<std::string> keywords = {
+        "select", "from", "where", "group", "having", "order", "by", "limit", "offset", "union", "intersect",
+        "except", "join", "left", "right", "inner", "outer", "full", "cross", "natural", "on", "using", "as",
+        "and", "or", "not", "case", "when", "then", "else", "end", "in", "is", "null", "true", "false",
+        "distinct", "with", "all", "any", "between", "like", "ilike", "escape", "window", "fetch", "for"};
     const bool plain = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0])) &&
                        std::all_of(name.begin(), name.end(), [](char x) {
                          return (x >= 'a' && x <= 'z') || (x >= '0' && x <= '9') || x == '_';
-                       });
+                       }) &&
+                       std::find(keywords.begin(), keywords.end(), name) == keywords.end();
     out += plain ? name : n.substr(i, close - i + 1);
     i = close;
   }
@@ -237,6 +244,12 @@ std::optional<std::string> inline_ctes(std::string n) {
     std::string out;
     std::size_t from = 0;
     for (std::size_t i = 0; i < main.size(); ++i) {
+      if (main[i] == '\'' || main[i] == '"') {  // not in a string or a quoted name
+        auto close = main.find(main[i], i + 1);
+        if (close == std::string::npos) return std::nullopt;
+        i = close;
+        continue;
+      }
       const bool starts = (main.compare(i, 5, "from ") == 0 || main.compare(i, 5, "join ") == 0) &&
                           (i == 0 || !ident_char(main[i - 1]));
       if (!starts || main.compare(i + 5, name.size(), name) != 0) continue;
