@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "pgwire/binary_values.h"
+#include "pgwire/catalog_query.h"
 #include "pgwire/copy_out.h"
 #include "pgwire/driver_queries.h"
 #include "pgwire/param_types.h"
@@ -114,9 +115,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 6:
       (void)split_statements(in);
       (void)normalize(in);
+      (void)any_array_literals_as_lists(in);  // every statement the engine gets
       if (in.size() <= 8192) {  // as Execution reads it: statements up to 8 KB
         (void)postgres_column_names(normalize(in), {"a", "count_star()", "c"});
         (void)driver_type_query(normalize(in));
+        (void)catalog_text(normalize(in));
       }
       if (int n = parameter_count(in); n > 0 && n <= 64)  // column names as a catalog would type them
         (void)infer_param_types(normalize(in), std::vector<std::int32_t>(static_cast<std::size_t>(n), 0),

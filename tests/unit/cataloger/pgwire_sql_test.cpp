@@ -121,6 +121,20 @@ TEST(PgSqlText, ArrayParametersBecomeTypedListsElementByElement) {
   EXPECT_FALSE(bindable_type(1186)) << "interval parameters are not bound";
 }
 
+TEST(PgSqlText, ArrayLiteralsInAnyBecomeTheEnginesLists) {
+  // psql users and pgx's simple protocol: ANY over PostgreSQL's array literal.
+  EXPECT_EQ(any_array_literals_as_lists("SELECT 1 FROM t WHERE id = ANY('{\"a\",b,NULL}')"),
+            "SELECT 1 FROM t WHERE id = ANY(CAST(['a', 'b', NULL] AS VARCHAR[]))");
+  EXPECT_EQ(any_array_literals_as_lists("SELECT 1 WHERE x = any ( '{1,2}'::int[] ) AND y = ANY('{it''s}'::TEXT [])"),
+            "SELECT 1 WHERE x = any ( CAST([1, 2] AS INTEGER[]) ) AND y = ANY(CAST(['it''s'] AS VARCHAR[]))");
+  // Left as they are: not that form, in a string or comment, nested, of a type not bound, unterminated.
+  for (const char* sql : {"SELECT 1 WHERE x = ANY(ARRAY[1, 2])", "SELECT 'x = ANY(''{a}'')'", "SELECT 1 -- ANY('{a}')",
+                          "SELECT 1 WHERE x = ANY('{{1},{2}}')", "SELECT 1 WHERE x = ANY('{1}'::interval[])",
+                          "SELECT 1 WHERE x = ANY('{1,x}'::int[])", "SELECT 1 WHERE x = ANY('{a}'", "SELECT company",
+                          "SELECT 1 WHERE x = ANY(SELECT '{a}')", "SELECT 1 WHERE x = ANY('{a}' || 'b')", "ANY"})
+    EXPECT_EQ(any_array_literals_as_lists(sql), sql) << sql;
+}
+
 TEST(PgSqlText, MissingParameterIsAnError) {
   EXPECT_FALSE(bind_parameters("select $2", {Param{"a", 0, false}}).ok());
   EXPECT_EQ(bind_parameters("select -$1", {Param{"-5", 20, false}}).value(), "select - -5 ");

@@ -1,5 +1,7 @@
 #include "pgwire/sql_text.h"
 
+#include "pgwire/param_types.h"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -9,6 +11,7 @@
 
 #include "etl/ascii.h"
 #include "pgwire/binary_values.h"
+#include "pgwire/param_types.h"
 #include "pgwire/patterns.h"
 #include "pgwire/types.h"
 
@@ -354,6 +357,74 @@ Result<std::string> array_param_literal(std::int32_t type_oid, std::string_view 
 }
 
 }  // namespace
+
+std::string any_array_literals_as_lists(std::string_view sql) {
+  std::string out;
+  std::size_t copied = 0;
+  auto skip_spaces = [&](std::size_t i) {
+    while (i < sql.size() && std::isspace(static_cast<unsigned char>(sql[i]))) ++i;
+    return i;
+  };
+  for (std::size_t i = 0; i < sql.size();) {
+    auto end = skip_special(sql, i);
+    if (end == npos) return std::string(sql);
+    if (end != i) {
+      i = end;
+      continue;
+    }
+    const bool any = i + 3 <= sql.size() && ascii_lower(sql.substr(i, 3)) == "any" && (i == 0 || !ident_char(sql[i - 1])) &&
+                     (i + 3 == sql.size() || !ident_char(sql[i + 3]));
+    if (!any) {
+      ++i;
+      continue;
+    }
+    // ANY ( '{...}' [::type[]] )
+    std::size_t at = skip_spaces(i + 3);
+    if (at >= sql.size() || sql[at] != '(') {
+      i += 3;
+      continue;
+    }
+    const std::size_t literal = skip_spaces(at + 1);
+    const std::size_t literal_end = literal < sql.size() && sql[literal] == '\'' ? skip_special(sql, literal) : literal;
+    if (literal_end == literal || literal_end == npos || sql.substr(literal, 2) != "'{") {
+      i += 3;
+      continue;
+    }
+    std::string value;  // the literal's text, '' undoubled
+    for (std::size_t k = literal + 1; k + 1 < literal_end; ++k) {
+      value += sql[k];
+      if (sql[k] == '\'' ) ++k;
+    }
+    std::size_t close = skip_spaces(literal_end);
+    std::int32_t type = oid::text_array;
+    if (sql.substr(close, 2) == "::") {
+      std::size_t name_end = close + 2;
+      while (name_end < sql.size() && sql[name_end] != ')') ++name_end;
+      std::string name = ascii_lower(trim(sql.substr(close + 2, name_end - close - 2)));
+      if (auto bracket = name.find('['); bracket != std::string::npos)  // text [] -> text[]
+        name = std::string(trim(name.substr(0, bracket))) + name.substr(bracket);
+      type = type_oid_of_name(name);
+      close = name_end;
+      while (close > literal_end && std::isspace(static_cast<unsigned char>(sql[close - 1]))) --close;  // keep the spaces
+    }
+    if (skip_spaces(close) >= sql.size() || sql[skip_spaces(close)] != ')' || array_element_oid(type) == 0) {
+      i += 3;
+      continue;
+    }
+    auto list = array_param_literal(type, value, value);
+    if (!list) {  // not an array the engine's list can hold: the engine says what is wrong
+      i += 3;
+      continue;
+    }
+    out.append(sql.substr(copied, literal - copied));
+    out += *list;
+    copied = close;
+    i = close;
+  }
+  if (copied == 0) return std::string(sql);
+  out.append(sql.substr(copied));
+  return out;
+}
 
 bool bindable_type(std::int32_t type_oid) {
   switch (type_oid) {

@@ -62,6 +62,12 @@ std::string bind_error_state(const Error& error);
 Result<std::string> bind_parameters(std::string_view sql, const std::vector<Param>& params,
                                     std::size_t max_bytes = std::numeric_limits<std::size_t>::max());
 
+// `sql` for the engine with PostgreSQL's array literals in `= ANY ('{a,b}')` (and
+// `ANY ('{1,2}'::int[])`) as the engine's lists (CAST(['a', 'b'] AS VARCHAR[])), which the
+// engine takes there and PostgreSQL users and pgx's simple protocol write. Anything
+// else, and a literal that is not a one-dimensional array, is left as it is.
+std::string any_array_literals_as_lists(std::string_view sql);
+
 // 'it''s' — the standard-conforming quoted literal (backslashes are not escapes).
 std::string quote_literal(std::string_view text);
 
