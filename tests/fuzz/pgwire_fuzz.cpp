@@ -134,8 +134,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       break;
     case 7: {
       // A parameter of a bound type, chosen by the first byte, from the rest as binary and as text.
-      static constexpr std::int32_t kTypes[] = {0, 16, 20, 21, 23, 25, 26, 114, 700, 701, 1082, 1114, 1184, 1700, 3802,
-                                                1000, 1005, 1007, 1009, 1015, 1016, 1021, 1022, 1115, 1182, 1185, 1231};
+      static constexpr std::int32_t kTypes[] = {0, 16, 20, 21, 23, 25, 26, 114, 700, 701, 1082, 1114, 1184, 1186,
+                                                1700, 2950, 3802, 1000, 1005, 1007, 1009, 1015, 1016, 1021, 1022,
+                                                1115, 1182, 1185, 1231};
       const std::int32_t type = kTypes[(data[0] >> 3) % (sizeof kTypes / sizeof kTypes[0])];
       (void)text_of_binary(type, in);
       (void)bind_parameters("select $1, $2, $3", {Param{std::string(in), type, true}, Param{std::string(in), type, false},

@@ -21,6 +21,7 @@ import threading
 import time
 import unittest
 import urllib.request
+import uuid
 
 import asyncio
 import datetime
@@ -673,6 +674,30 @@ class Asyncpg(unittest.TestCase):
         self.assertEqual(got[2:], [42, decimal.Decimal("-24.690"), 1.75,
                                    datetime.datetime(2025, 1, 2, 3, 4, 5, 123456, tzinfo=datetime.timezone.utc),
                                    ["a", None, 'q"\\'], {"label": "it's", "n": 7}, ["count", "max"]])
+
+    def test_intervals_and_uuids_are_bound(self):
+        # A service's "the last N days" (a timedelta), and a uuid.UUID: asyncpg sends both in binary.
+        async def go():
+            conn = await self.connect()
+            try:
+                return [
+                    await conn.fetchval("SELECT count(*) FROM songs_data WHERE added_at >= TIMESTAMP '2025-07-01' - $1::interval",
+                                        datetime.timedelta(days=30)),
+                    await conn.fetchval("SELECT $1::interval", datetime.timedelta(days=-2, seconds=5, microseconds=7)),
+                    await conn.fetchval("SELECT $1::uuid", uuid.UUID("00112233-4455-6677-8899-aabbccddeeff")),
+                ]
+            finally:
+                await conn.close()
+        got = self.run_async(go())
+        want = http_value("SELECT count(*) FROM songs_data WHERE added_at >= TIMESTAMP '2025-06-01'")
+        self.assertEqual(got, [want, datetime.timedelta(days=-2, seconds=5, microseconds=7),
+                               uuid.UUID("00112233-4455-6677-8899-aabbccddeeff")])
+        self.assertNotEqual(want, http_value("SELECT count(*) FROM songs_data"), "the interval must matter")
+        # psycopg 3 sends a timedelta as text.
+        with psycopg.connect(dsn(), connect_timeout=10) as conn:
+            n = conn.execute("SELECT count(*) FROM songs_data WHERE added_at >= TIMESTAMP '2025-07-01' - %s::interval",
+                             [datetime.timedelta(days=30)]).fetchone()[0]
+        self.assertEqual(n, want)
 
     def test_a_pool_resets_the_connections_it_takes_back(self):
         # On release asyncpg runs SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL.

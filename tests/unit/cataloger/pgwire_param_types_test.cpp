@@ -38,7 +38,8 @@ TEST(PgParamTypes, CastsNameTheType) {
             (V{oid::timestamptz, oid::date, oid::timestamp}));
   EXPECT_EQ(infer("select $1::bigint[], $2::varchar, $3::character varying(20), $4::jsonb"),
             (V{oid::int8_array, oid::varchar, oid::varchar, oid::jsonb}));
-  EXPECT_EQ(infer("select $1::interval, $2::uuid, $3::hugeint"), (V{0, 0, 0})) << "types not bound here stay unspecified";
+  EXPECT_EQ(infer("select $1::interval, $2::uuid, $3::hugeint, $4::bytea"), (V{oid::interval, oid::uuid, 0, 0}))
+      << "types not bound here stay unspecified";
 }
 
 TEST(PgParamTypes, ComparisonsWithAColumnTakeItsType) {
@@ -72,7 +73,7 @@ TEST(PgParamTypes, WhatCannotBeReadSurelyStaysUnspecified) {
   EXPECT_EQ(infer("select 1 from t where lower(song_name) = $1"), V{0}) << "a function's type is not known here";
   EXPECT_EQ(infer("select 1 from t where popularity + $1 > 3"), V{0});
   EXPECT_EQ(infer("select 1 from t where unknown_column = $1"), V{0});
-  EXPECT_EQ(infer("select 1 from t where span = $1"), V{0}) << "interval parameters are not bound here";
+  EXPECT_EQ(infer("select 1 from t where span = $1"), V{oid::interval}) << "an interval column's type";
   EXPECT_EQ(infer("select 1 from t where shape = $1"), V{oid::json}) << "a struct is json here, bound as its text";
   EXPECT_EQ(infer("select 1 from t where popularity = $1 and song_name = $1"), V{0}) << "read as two types: not sure";
   EXPECT_EQ(infer("select 1 from t where popularity = $1 or popularity < $1"), V{oid::int4}) << "twice the same type";

@@ -45,7 +45,7 @@ TEST(PgSqlText, TypedParametersAreCheckedNotTrusted) {
   EXPECT_FALSE(param_literal(Param{"1; drop table x", 20, false}).ok());
   EXPECT_FALSE(param_literal(Param{"1e", 701, false}).ok());
   EXPECT_FALSE(param_literal(Param{"maybe", 16, false}).ok());
-  auto unsupported = param_literal(Param{"1 day", 1186, false});
+  auto unsupported = param_literal(Param{"\\x00", 17, false});  // bytea
   ASSERT_FALSE(unsupported.ok());
   EXPECT_EQ(unsupported.error().message.rfind("unsupported", 0), 0u);
 }
@@ -89,7 +89,8 @@ TEST(PgSqlText, BinaryIntegersAreDecoded) {
   // unspecified one (0) as the text it was described as.
   EXPECT_EQ(param_literal(Param{"it's", 25, true}).value(), "'it''s'");
   EXPECT_EQ(param_literal(Param{"x", 0, true}).value(), "'x'");
-  EXPECT_EQ(bind_error_state(param_literal(Param{"x", 2950, true}).error()), "0A000") << "uuid: not bound here";
+  EXPECT_EQ(bind_error_state(param_literal(Param{"x", 2950, true}).error()), "22P03") << "a uuid is 16 bytes";
+  EXPECT_EQ(bind_error_state(param_literal(Param{"x", 600, true}).error()), "0A000") << "point: not bound here";
 }
 
 TEST(PgSqlText, ArrayParametersBecomeTypedListsElementByElement) {
@@ -117,8 +118,33 @@ TEST(PgSqlText, ArrayParametersBecomeTypedListsElementByElement) {
   EXPECT_EQ(param_literal(Param{int4_array, 1007, true}).value(), "CAST([5, NULL] AS INTEGER[])");
   EXPECT_TRUE(bindable_type(1016));
   EXPECT_TRUE(bindable_type(0));
-  EXPECT_FALSE(bindable_type(2950));
-  EXPECT_FALSE(bindable_type(1186)) << "interval parameters are not bound";
+  EXPECT_FALSE(bindable_type(600)) << "point parameters are not bound";
+  EXPECT_FALSE(bindable_type(17)) << "nor bytea";
+}
+
+TEST(PgSqlText, IntervalAndUuidParametersInTextAndBinary) {
+  // asyncpg and psycopg send a timedelta, pgx a time.Duration; a uuid.UUID alike.
+  EXPECT_EQ(param_literal(Param{"7 days 0.000000 seconds", 1186, false}).value(), "CAST('7 days 0.000000 seconds' AS INTERVAL)");
+  EXPECT_EQ(param_literal(Param{"P-1DT2H", 1186, false}).value(), "CAST('0 months -1 days 7200000000 microseconds' AS INTERVAL)")
+      << "ISO 8601, as PostgreSQL takes it";
+  // Binary: microseconds, days, months, each kept.
+  const std::string binary("\0\0\0\0\0\x0f\x42\x40" "\0\0\0\x03" "\xff\xff\xff\xfe", 16);
+  EXPECT_EQ(param_literal(Param{binary, 1186, true}).value(), "CAST('-2 months 3 days 1000000 microseconds' AS INTERVAL)");
+  for (const char* bad : {"1 day'; DROP TABLE t; --", "", "P1.5D", std::string(200, '1').c_str()}) {
+    auto r = param_literal(Param{std::string(bad), 1186, false});
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(bind_error_state(r.error()), "22P02") << bad;
+  }
+  EXPECT_EQ(param_literal(Param{"{00112233-4455-6677-8899-AABBCCDDEEFF}", 2950, false}).value(),
+            "CAST('{00112233-4455-6677-8899-AABBCCDDEEFF}' AS UUID)");
+  const std::string uuid("\x00\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb\xcc\xdd\xee\xff", 16);
+  EXPECT_EQ(param_literal(Param{uuid, 2950, true}).value(), "CAST('00112233-4455-6677-8899-aabbccddeeff' AS UUID)");
+  for (const char* bad : {"0011", "{00112233-4455-6677-8899-aabbccddeeff", "00112233-4455-6677-8899-aabbccddeefg", "x'"}) {
+    auto r = param_literal(Param{std::string(bad), 2950, false});
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(bind_error_state(r.error()), "22P02") << bad;
+    EXPECT_NE(r.error().message.find("invalid input syntax for type uuid"), std::string::npos) << r.error().message;
+  }
 }
 
 TEST(PgSqlText, ArrayLiteralsInAnyBecomeTheEnginesLists) {

@@ -540,6 +540,25 @@ Result<std::string> text_of_binary(std::int32_t type_oid, std::string_view v) {
     case oid::timestamptz:
       if (!fixed(8)) break;
       return pg_timestamp_text(static_cast<std::int64_t>(read_be(v)), type_oid == oid::timestamptz);
+    case oid::interval: {  // microseconds (int8), days (int4), months (int4): each part as PostgreSQL keeps it
+      if (!fixed(16)) break;
+      const auto micros = static_cast<std::int64_t>(read_be(v.substr(0, 8)));
+      const auto days = static_cast<std::int32_t>(read_be(v.substr(8, 4)));
+      const auto months = static_cast<std::int32_t>(read_be(v.substr(12, 4)));
+      return std::to_string(months) + " months " + std::to_string(days) + " days " + std::to_string(micros) + " microseconds";
+    }
+    case oid::uuid: {
+      if (!fixed(16)) break;
+      static constexpr char kHex[] = "0123456789abcdef";
+      std::string out;
+      for (std::size_t i = 0; i < 16; ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+        const auto byte = static_cast<unsigned char>(v[i]);
+        out += kHex[byte >> 4];
+        out += kHex[byte & 15];
+      }
+      return out;
+    }
     default:
       if (array_element_oid(type_oid) != 0) return array_text(type_oid, v);
       return make_error(Errc::invalid_argument, "unsupported: binary parameters of type oid " + std::to_string(type_oid) +

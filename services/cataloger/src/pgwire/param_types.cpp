@@ -210,7 +210,7 @@ std::int32_t type_oid_of_name(std::string_view name) {
       {"text", oid::text}, {"string", oid::text}, {"varchar", oid::varchar}, {"character varying", oid::varchar},
       {"name", oid::name}, {"oid", oid::oid}, {"date", oid::date}, {"timestamp", oid::timestamp}, {"timestamp without time zone", oid::timestamp},
       {"timestamptz", oid::timestamptz}, {"timestamp with time zone", oid::timestamptz}, {"json", oid::json},
-      {"jsonb", oid::jsonb}};
+      {"jsonb", oid::jsonb}, {"interval", oid::interval}, {"uuid", oid::uuid}};
   for (const auto& n : kNames)
     if (n.name == name) return array ? array_of(n.type) : n.type;
   return 0;

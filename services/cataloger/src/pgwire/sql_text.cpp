@@ -327,11 +327,27 @@ Result<std::string> param_literal(const Param& p) {
     }
     case 0: case 25: case 1043: case 1042: case 18: case 19: case 705: case 114: case 3802:
       return quote_literal(text);  // unknown, text, varchar, bpchar, char, name, unknown, json, jsonb
+    case 1186: {  // interval: words, numbers and signs only; the engine reads PostgreSQL's forms ("1 day 02:00:00")
+      static const RE2 interval(R"([0-9A-Za-z .:+-]{1,128})");
+      if (!full_match(v, interval)) return bad_value("interval", text);
+      if (v.front() == 'P' || v.front() == 'p') {  // ISO 8601 (P1DT2H), which PostgreSQL takes and the engine not
+        auto parts = parse_iso_interval(v);
+        if (!parts) return bad_value("interval", text);
+        return "CAST('" + std::to_string(parts->months) + " months " + std::to_string(parts->days) + " days " +
+               std::to_string(parts->micros) + " microseconds' AS INTERVAL)";
+      }
+      return "CAST(" + quote_literal(v) + " AS INTERVAL)";
+    }
+    case 2950: {  // uuid, as PostgreSQL takes it: 32 hex digits, hyphens between groups, in braces or not
+      static const RE2 uuid(R"(\{?[0-9A-Fa-f]{4}(-?[0-9A-Fa-f]{4}){7}\}?)");
+      if (!full_match(v, uuid) || (v.front() == '{') != (v.back() == '}')) return bad_value("uuid", text);
+      return "CAST(" + quote_literal(v) + " AS UUID)";
+    }
     default:
       if (array_element_oid(p.type_oid) != 0) return array_param_literal(p.type_oid, v, text);
       return make_error(Errc::invalid_argument,
                         "unsupported: parameters of type oid " + std::to_string(p.type_oid) +
-                            " (declare them as text, numbers, booleans, dates or timestamps)");
+                            " (declare them as text, numbers, booleans, dates, timestamps, intervals or uuids)");
   }
 }
 
@@ -429,7 +445,7 @@ std::string any_array_literals_as_lists(std::string_view sql) {
 bool bindable_type(std::int32_t type_oid) {
   switch (type_oid) {
     case 0: case 16: case 18: case 19: case 20: case 21: case 23: case 25: case 26: case 114: case 700: case 701:
-    case 705: case 1042: case 1043: case 1082: case 1114: case 1184: case 1700: case 3802:
+    case 705: case 1042: case 1043: case 1082: case 1114: case 1184: case 1186: case 1700: case 2950: case 3802:
       return true;
     default:
       return array_element_oid(type_oid) != 0;
