@@ -409,13 +409,13 @@ std::string any_array_literals_as_lists(std::string_view sql) {
     std::string value;  // the literal's text, '' undoubled
     for (std::size_t k = literal + 1; k + 1 < literal_end; ++k) {
       value += sql[k];
-      if (sql[k] == '\'' ) ++k;
+      if (sql[k] == '\'') ++k;
     }
     std::size_t close = skip_spaces(literal_end);
     std::int32_t type = oid::text_array;
     if (sql.substr(close, 2) == "::") {
-      std::size_t name_end = close + 2;
-      while (name_end < sql.size() && sql[name_end] != ')') ++name_end;
+      std::size_t name_end = close + 2;  // a type's name: 64 characters at most, so every ANY is read once
+      while (name_end < sql.size() && name_end < close + 66 && sql[name_end] != ')') ++name_end;
       std::string name = ascii_lower(trim(sql.substr(close + 2, name_end - close - 2)));
       if (auto bracket = name.find('['); bracket != std::string::npos)  // text [] -> text[]
         name = std::string(trim(name.substr(0, bracket))) + name.substr(bracket);
