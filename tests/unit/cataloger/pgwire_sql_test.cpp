@@ -130,8 +130,9 @@ TEST(PgSqlText, IntervalAndUuidParametersInTextAndBinary) {
   // Binary: microseconds, days, months, each kept.
   const std::string binary("\0\0\0\0\0\x0f\x42\x40" "\0\0\0\x03" "\xff\xff\xff\xfe", 16);
   EXPECT_EQ(param_literal(Param{binary, 1186, true}).value(), "CAST('-2 months 3 days 1000000 microseconds' AS INTERVAL)");
-  for (const char* bad : {"1 day'; DROP TABLE t; --", "", "P1.5D", std::string(200, '1').c_str()}) {
-    auto r = param_literal(Param{std::string(bad), 1186, false});
+  for (const std::string& bad : {std::string("1 day'; DROP TABLE t; --"), std::string(), std::string("P1.5D"),
+                                 std::string(200, '1')}) {
+    auto r = param_literal(Param{bad, 1186, false});
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(bind_error_state(r.error()), "22P02") << bad;
   }
