@@ -229,6 +229,11 @@ class Psql(unittest.TestCase):
         self.assertEqual(lines[1:1 + len(tables)], [f"spotify|{t}|table|grafana=r/grafana||" for t in tables])
         self.assertEqual(lines[1 + len(tables):], ["spotify|grafana||"])  # \dT, \df, \dx list nothing
 
+    def test_dconfig_lists_what_the_session_set(self):
+        r = psql("-A", "-t", "-F", "|", "-c", r"\dconfig", "-c", "SET statement_timeout = '5s'", "-c", r"\dconfig")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip().splitlines(), ["SET", "statement_timeout|5s"])
+
     def test_wrong_password_is_28P01(self):
         r = psql("-c", "SELECT 1", password="wrong")
         self.assertNotEqual(r.returncode, 0)

@@ -393,6 +393,30 @@ TEST(PgCatalog, PsqlRolesTypesPrivilegesAndExtensionsAreAnswered) {
   EXPECT_EQ(refused.error->sqlstate, "0A000");
 }
 
+// psql 15's \dconfig: the settings not at their defaults.
+TEST(PgCatalog, PsqlDconfigListsTheSettingsTheSessionChanged) {
+  const std::string dconfig = normalize(
+      "SELECT s.name AS \"Parameter\", pg_catalog.current_setting(s.name) AS \"Value\" FROM pg_catalog.pg_settings s "
+      "WHERE s.source <> 'default' AND       s.setting IS DISTINCT FROM s.boot_val ORDER BY 1;");
+  ASSERT_FALSE(unsupported_relation(dconfig)) << "IS DISTINCT FROM is not a FROM";
+  SessionInfo s = session();
+  auto run = [&] { return catalog_select(*parse_select(dconfig), tables(), s); };
+  auto none = run();
+  ASSERT_FALSE(none.error) << none.error->message;
+  EXPECT_TRUE(none.result.rows.empty());
+  s.settings["statement_timeout"] = "5s";
+  auto changed = run();
+  ASSERT_FALSE(changed.error) << changed.error->message;
+  ASSERT_EQ(changed.result.rows.size(), 1u);
+  EXPECT_EQ(changed.result.rows[0][0], "statement_timeout");
+  EXPECT_EQ(changed.result.rows[0][1], "5s");
+  // IS [NOT] DISTINCT FROM: NULL is a value there.
+  EXPECT_EQ(first_column(answer("SELECT relname FROM pg_class WHERE relname IS DISTINCT FROM 'songs_data'")),
+            std::vector<std::string>{"albums_data"});
+  EXPECT_TRUE(answer("SELECT relname FROM pg_class WHERE reloptions IS DISTINCT FROM NULL").result.rows.empty());
+  EXPECT_EQ(answer("SELECT relname FROM pg_class WHERE reloptions IS NOT DISTINCT FROM NULL").result.rows.size(), 2u);
+}
+
 TEST(PgCatalog, PsqlDescribeAnswersTheTableFacts) {
   const std::string oid = std::to_string(table_oid("songs_data"));
   std::string sql = kClientQueries[2].sql;  // \d's second query: relkind, options, access method

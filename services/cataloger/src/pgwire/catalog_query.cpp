@@ -129,6 +129,7 @@ std::optional<SqlError> unsupported_relation(const std::string& n) {
       continue;
     }
     if (n.compare(i, 5, "from ") != 0) continue;
+    if (i >= 9 && n.compare(i - 9, 9, "distinct ") == 0) continue;  // a IS DISTINCT FROM b
     // The list: to the end of its parentheses or the next clause, split at its commas.
     int depth = 0;
     std::size_t start = i + 5;
@@ -580,6 +581,24 @@ Result<Condition> Condition::parse(const std::string& input, int depth) {
     c.left_ = *ref;
     return c;
   }
+  // a IS [NOT] DISTINCT FROM b: equality in which NULL is a value (psql's \dconfig)
+  static const RE2 distinct(R"((.+?)\s+is\s+(not\s+)?distinct\s+from\s+(.+))");
+  if (auto m = full_match(t, distinct)) {
+    auto left = column_ref(trim(m->str(1)));
+    if (!left) return unsupported(t);
+    c.kind_ = Kind::distinct;
+    c.left_ = *left;
+    c.negate_ = m->matched(2);
+    const std::string right = trim(m->str(3));
+    if (auto other = column_ref(right)) {
+      c.right_ = *other;
+      return c;
+    }
+    auto value = constant(right);
+    if (!value) return unsupported(t);
+    c.values_ = {*value};
+    return c;
+  }
   static const RE2 is_null(R"((.+?)\s+is\s+(not\s+)?null)");
   if (auto m = full_match(t, is_null)) {
     auto ref = column_ref(trim(m->str(1)));
@@ -723,8 +742,9 @@ Result<std::optional<bool>> Condition::value(const ColumnLookup& lookup) const {
     return negated(saw_null ? std::nullopt : std::optional<bool>(!any));
   }
   std::optional<std::string> a, b;  // the values of the columns compared (nullopt: NULL)
+  const bool two_columns = kind_ == Kind::join || (kind_ == Kind::distinct && values_.empty());
   for (const ColumnRef* r : {&left_, &right_}) {
-    if (kind_ == Kind::constant || kind_ == Kind::visible || (r == &right_ && kind_ != Kind::join)) continue;
+    if (kind_ == Kind::constant || kind_ == Kind::visible || (r == &right_ && !two_columns)) continue;
     auto cell = lookup(*r);
     if (!cell) return unsupported("the column " + (r->qualifier.empty() ? "" : r->qualifier + ".") + r->column);
     (r == &left_ ? a : b) = cell->value;
@@ -750,6 +770,11 @@ Result<std::optional<bool>> Condition::value(const ColumnLookup& lookup) const {
     case Kind::join:
       if (a && b) result = equal(*a, *b);
       break;
+    case Kind::distinct: {  // never NULL
+      const std::optional<std::string>& other = values_.empty() ? b : values_[0];
+      result = a.has_value() != other.has_value() || (a && !equal(*a, *other));
+      break;
+    }
     case Kind::any_of:
     case Kind::all_of:
     case Kind::unread: break;  // answered above

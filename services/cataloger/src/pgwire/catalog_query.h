@@ -5,7 +5,7 @@
 // filter or clause answers with wrong rows. The forms understood are those BI tools
 // send (psql's \d family, SQLAlchemy's inspector, psycopg's type lookups, Grafana's
 // and Metabase's schema browsers): column-to-constant comparisons (=, <>, <, ~, !~,
-// LIKE, IN, = ANY (ARRAY[...]), IS NULL, = true), boolean columns, pg_table_is_visible(),
+// LIKE, IN, = ANY (ARRAY[...]), IS NULL, IS DISTINCT FROM, = true), boolean columns, pg_table_is_visible(),
 // join conditions (column = column), and ANDs, ORs and NOTs of those. A part of an AND
 // or OR in another form is refused only when a row needs it: `typrelid = 0 OR (SELECT
 // ...)` is true without reading the subquery (pgjdbc's type list), and `NOT EXISTS (...)
@@ -92,7 +92,7 @@ class Condition {
   bool unread() const { return kind_ == Kind::unread; }
 
  private:
-  enum class Kind { constant, visible, boolean, is_null, compare, in_list, join, any_of, all_of, unread };
+  enum class Kind { constant, visible, boolean, is_null, compare, in_list, join, distinct, any_of, all_of, unread };
   Kind kind_ = Kind::constant;
   bool negate_ = false;
   bool value_ = true;  // Kind::constant

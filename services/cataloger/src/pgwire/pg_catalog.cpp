@@ -122,13 +122,14 @@ Dict type_dict(const PgTypeRow& t) {
           {"typstorage", text(t.len == -1 ? "x" : "p")}};
 }
 
-// pg_settings' rows: the session's settings.
-Dict setting_dict(const std::string& name, const std::string& value) {
-  return {{"name", text(name)}, {"setting", text(value)}, {"unit", null()}, {"category", text("")},
-          {"short_desc", text("")}, {"extra_desc", null()}, {"context", text("user")}, {"vartype", text("string")},
-          {"source", text("default")}, {"min_val", null()}, {"max_val", null()}, {"enumvals", null()},
-          {"boot_val", text(value)}, {"reset_val", text(value)}, {"sourcefile", null()}, {"sourceline", null()},
-          {"pending_restart", boolean(false)}};
+// pg_settings' rows: the session's settings; one SET in the session (or its start-up
+// options) changed is of source `session`, with its start-up value as boot_val.
+Dict setting_dict(const std::string& name, const std::string& value, const std::string& boot) {
+  return {{"name", text(name)}, {"setting", text(value)}, {"current_setting", text(value)}, {"unit", null()},
+          {"category", text("")}, {"short_desc", text("")}, {"extra_desc", null()}, {"context", text("user")},
+          {"vartype", text("string")}, {"source", text(value == boot ? "default" : "session")}, {"min_val", null()},
+          {"max_val", null()}, {"enumvals", null()}, {"boot_val", text(boot)}, {"reset_val", text(boot)},
+          {"sourcefile", null()}, {"sourceline", null()}, {"pending_restart", boolean(false)}};
 }
 
 // pg_roles' one row: the session's user, who owns everything here and may only read it.
@@ -751,8 +752,10 @@ LocalOutcome catalog_select(const SelectParts& select, const std::vector<TableIn
   if (has(Family::setting)) {
     std::map<std::string, std::string> settings = {{"max_index_keys", "32"}, {"max_identifier_length", "63"},
                                                    {"block_size", "8192"}, {"server_version_num", "150000"}};
+    std::map<std::string, std::string> boot = settings;
     for (const auto& [k, v] : s.settings) settings[k] = v;
-    for (const auto& [k, v] : settings) setting_dicts.push_back(setting_dict(k, v));
+    for (const auto& [k, v] : s.defaults) boot[k] = v;
+    for (const auto& [k, v] : settings) setting_dicts.push_back(setting_dict(k, v, boot.count(k) ? boot[k] : v));
   }
   // pg_namespace's rows: our schema, and pg_catalog, where pg_type's rows are (no tables of
   // its are listed). Not information_schema: its views are answered, but listed as a schema
