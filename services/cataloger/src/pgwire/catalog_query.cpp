@@ -167,11 +167,10 @@ std::string unquote_identifiers(const std::string& n) {
   for (std::size_t i = 0; i < n.size(); ++i) {
     const char c = n[i];
     if (c == '\'') {  // a string literal, as it is
-      auto close = n.find('\'', i + 1);
-      while (close != std::string::npos && close + 1 < n.size() && n[close + 1] == '\'') close = n.find('\'', close + 2);
-      if (close == std::string::npos) return n;
-      out.append(n, i, close - i + 1);
-      i = close;
+      const auto end = skip_special(n, i);
+      if (end == std::string::npos) return n;
+      out.append(n, i, end - i);
+      i = end - 1;
       continue;
     }
     if (c != '"') {
@@ -198,14 +197,14 @@ std::string unquote_identifiers(const std::string& n) {
   return out;
 }
 
-// The position of the parenthesis closing the one at `open`, outside quotes; npos for none.
+// The position of the parenthesis closing the first one at or after `open`, outside
+// quotes; npos for none.
 std::size_t closing(const std::string& s, std::size_t open) {
   int depth = 0;
   for (std::size_t i = open; i < s.size(); ++i) {
-    if (s[i] == '\'' || s[i] == '"') {
-      auto close = s.find(s[i], i + 1);
-      if (close == std::string::npos) return std::string::npos;
-      i = close;
+    if (const auto end = skip_special(s, i); end != i) {
+      if (end == std::string::npos) return std::string::npos;
+      i = end - 1;
     } else if (s[i] == '(') {
       ++depth;
     } else if (s[i] == ')' && --depth == 0) {
@@ -245,10 +244,9 @@ std::optional<std::string> inline_ctes(std::string n) {
     std::string out;
     std::size_t from = 0;
     for (std::size_t i = 0; i < main.size(); ++i) {
-      if (main[i] == '\'' || main[i] == '"') {  // not in a string or a quoted name
-        auto close = main.find(main[i], i + 1);
-        if (close == std::string::npos) return std::nullopt;
-        i = close;
+      if (const auto end = skip_special(main, i); end != i) {  // not in a string or a quoted name
+        if (end == std::string::npos) return std::nullopt;
+        i = end - 1;
         continue;
       }
       const bool starts = (main.compare(i, 5, "from ") == 0 || main.compare(i, 5, "join ") == 0) &&
@@ -313,30 +311,12 @@ Result<std::vector<FromRelation>> from_relations(const std::string& from) {
       std::string name = first_token(piece, &next_char);
       std::string tail;
       if (name.empty() && next_char == '(') {  // (SELECT ...) [AS] alias
-        std::size_t close = piece.size();
-        int depth = 0;
-        for (std::size_t i = 0; i < piece.size(); ++i) {
-          if (piece[i] == '\'') i = std::min(piece.find('\'', i + 1), piece.size() - 1);
-          else if (piece[i] == '(') ++depth;
-          else if (piece[i] == ')' && --depth == 0) {
-            close = i;
-            break;
-          }
-        }
-        if (close == piece.size()) return unsupported("FROM " + piece);
+        const std::size_t close = closing(piece, 0);
+        if (close == std::string::npos) return unsupported("FROM " + piece);
         r.subquery = trim(piece.substr(1, close - 1));
         tail = trim(piece.substr(close + 1));
       } else if (!name.empty() && next_char == '(') {  // generate_series(1, 32) [AS] pos(n)
-        std::size_t close = std::string::npos;
-        int depth = 0;
-        for (std::size_t i = name.size(); i < piece.size(); ++i) {
-          if (piece[i] == '\'') i = std::min(piece.find('\'', i + 1), piece.size() - 1);
-          else if (piece[i] == '(') ++depth;
-          else if (piece[i] == ')' && --depth == 0) {
-            close = i;
-            break;
-          }
-        }
+        const std::size_t close = closing(piece, name.size());
         if (close == std::string::npos) return unsupported("FROM " + piece);
         r.function = without_schema(name);
         tail = trim(piece.substr(close + 1));
@@ -430,30 +410,22 @@ std::optional<std::optional<std::string>> constant(const std::string& input) {
   }
   static const RE2 number(R"([-+]?\d+(\.\d+)?)");
   if (full_match(t, number)) return std::optional<std::string>(t);
-  if (t.size() >= 3 && t[0] == 'e' && t[1] == '\'' && t.back() == '\'') {  // E'\n' (psql's separators)
-    std::string v;
-    for (std::size_t i = 2; i + 1 < t.size(); ++i) {
-      char c = t[i];
-      if (c == '\'') {
-        if (t[i + 1] != '\'' || i + 2 >= t.size()) return std::nullopt;
-        ++i;
-      } else if (c == '\\') {
-        if (i + 2 >= t.size()) return std::nullopt;
-        c = t[++i];
-        c = c == 'n' ? '\n' : c == 't' ? '\t' : c == 'r' ? '\r' : c == 'b' ? '\b' : c == 'f' ? '\f' : c;
-      }
-      v += c;
-    }
-    return std::optional<std::string>(v);
-  }
-  if (t.size() < 2 || t.front() != '\'' || t.back() != '\'') return std::nullopt;
+  // 'text', or E'text' with backslash escapes (psql's E'\n' separators)
+  const bool escapes = t.size() >= 3 && t[0] == 'e';
+  const std::size_t first = escapes ? 2 : 1;
+  if (t.size() < first + 1 || t[first - 1] != '\'' || t.back() != '\'') return std::nullopt;
   std::string v;
-  for (std::size_t i = 1; i + 1 < t.size(); ++i) {
-    if (t[i] == '\'') {
+  for (std::size_t i = first; i + 1 < t.size(); ++i) {
+    char c = t[i];
+    if (c == '\'') {
       if (t[i + 1] != '\'' || i + 2 >= t.size()) return std::nullopt;
       ++i;
+    } else if (escapes && c == '\\') {
+      if (i + 2 >= t.size()) return std::nullopt;
+      c = t[++i];
+      c = c == 'n' ? '\n' : c == 't' ? '\t' : c == 'r' ? '\r' : c == 'b' ? '\b' : c == 'f' ? '\f' : c;
     }
-    v += t[i];
+    v += c;
   }
   return std::optional<std::string>(v);
 }
@@ -503,10 +475,6 @@ std::string with_backslash_escapes(const std::string& pattern, char escape) {
   }
   return out;
 }
-
-}  // namespace
-
-namespace {
 
 constexpr const char* kTooDeep = "a condition nested this deep";
 
@@ -581,15 +549,16 @@ Result<Condition> Condition::parse(const std::string& input, int depth) {
     c.left_ = *ref;
     return c;
   }
-  // a IS [NOT] DISTINCT FROM b: equality in which NULL is a value (psql's \dconfig)
-  static const RE2 distinct(R"((.+?)\s+is\s+(not\s+)?distinct\s+from\s+(.+))");
+  // a IS [NOT] DISTINCT FROM b: equality in which NULL is a value (psql's \dconfig); and
+  // a IS [NOT] NULL, which is a IS [NOT] DISTINCT FROM NULL negated.
+  static const RE2 distinct(R"((.+?)\s+is\s+(not\s+)?(?:distinct\s+from\s+(.+)|(null)))");
   if (auto m = full_match(t, distinct)) {
     auto left = column_ref(trim(m->str(1)));
     if (!left) return unsupported(t);
     c.kind_ = Kind::distinct;
     c.left_ = *left;
-    c.negate_ = m->matched(2);
-    const std::string right = trim(m->str(3));
+    c.negate_ = m->matched(2) != m->matched(4);
+    const std::string right = m->matched(4) ? "null" : trim(m->str(3));
     if (auto other = column_ref(right)) {
       c.right_ = *other;
       return c;
@@ -597,15 +566,6 @@ Result<Condition> Condition::parse(const std::string& input, int depth) {
     auto value = constant(right);
     if (!value) return unsupported(t);
     c.values_ = {*value};
-    return c;
-  }
-  static const RE2 is_null(R"((.+?)\s+is\s+(not\s+)?null)");
-  if (auto m = full_match(t, is_null)) {
-    auto ref = column_ref(trim(m->str(1)));
-    if (!ref) return unsupported(t);
-    c.kind_ = Kind::is_null;
-    c.left_ = *ref;
-    c.negate_ = m->matched(2);
     return c;
   }
   // column [NOT] IN (constants)
@@ -756,7 +716,6 @@ Result<std::optional<bool>> Condition::value(const ColumnLookup& lookup) const {
     case Kind::boolean:
       if (a) result = *a == "t" || *a == "true";
       break;
-    case Kind::is_null: result = !a.has_value(); break;
     case Kind::in_list: {
       if (!a) break;
       bool any_null = false;

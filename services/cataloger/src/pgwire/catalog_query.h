@@ -92,7 +92,7 @@ class Condition {
   bool unread() const { return kind_ == Kind::unread; }
 
  private:
-  enum class Kind { constant, visible, boolean, is_null, compare, in_list, join, distinct, any_of, all_of, unread };
+  enum class Kind { constant, visible, boolean, compare, in_list, join, distinct, any_of, all_of, unread };
   Kind kind_ = Kind::constant;
   bool negate_ = false;
   bool value_ = true;  // Kind::constant

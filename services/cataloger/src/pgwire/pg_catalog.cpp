@@ -12,11 +12,10 @@
 #include "pgwire/commands.h"
 #include "pgwire/driver_queries.h"
 #include "pgwire/patterns.h"
+#include "pgwire/sql_text.h"
 
 namespace etl::pgwire {
 namespace {
-
-enum class Rows { none, tables, columns, schemas, databases };
 
 constexpr std::int32_t kNamespaceOid = 2200;
 
@@ -148,23 +147,6 @@ Dict database_dict(const SessionInfo& s) {
           {"datctype", text("C")}, {"daticulocale", null()}, {"datlocprovider", text("c")}, {"datacl", null()}};
 }
 
-// Star expansions, one list per kind of row.
-std::vector<std::string> star_columns(Rows rows, const std::string& first) {
-  switch (rows) {
-    case Rows::tables:
-      if (first == "pg_tables") return {"schemaname", "tablename", "tableowner", "tablespace", "hasindexes", "hasrules", "hastriggers", "rowsecurity"};
-      if (first == "pg_class") return {"oid", "relname", "relnamespace", "relkind", "relowner", "relnatts"};
-      return {"table_catalog", "table_schema", "table_name", "table_type"};
-    case Rows::columns:
-      if (first == "pg_attribute") return {"attrelid", "attname", "atttypid", "attnum", "attnotnull"};
-      return {"table_catalog", "table_schema", "table_name", "column_name", "ordinal_position", "is_nullable", "data_type", "udt_name"};
-    case Rows::schemas: return first == "pg_namespace" ? std::vector<std::string>{"oid", "nspname", "nspowner"}
-                                                       : std::vector<std::string>{"catalog_name", "schema_name", "schema_owner"};
-    case Rows::databases: return {"oid", "datname", "encoding"};
-    case Rows::none: return {};
-  }
-  return {};
-}
 
 Dict am_dict(std::int64_t am_oid = 2, const char* name = "heap", const char* type = "t") {
   return {{"oid", number(am_oid, oid::oid)}, {"amname", text(name)}, {"amtype", text(type)}};
@@ -193,6 +175,32 @@ Family family(const std::string& relation) {
 }
 
 Family family(const FromRelation& r) { return r.subquery.empty() ? family(r.relation) : Family::derived; }
+
+// Star expansions, one list per kind of row (a subquery's are its own columns).
+std::vector<std::string> star_columns(Family rows, const std::string& first) {
+  switch (rows) {
+    case Family::table:
+      if (first == "pg_tables") return {"schemaname", "tablename", "tableowner", "tablespace", "hasindexes", "hasrules", "hastriggers", "rowsecurity"};
+      if (first == "pg_class") return {"oid", "relname", "relnamespace", "relkind", "relowner", "relnatts"};
+      return {"table_catalog", "table_schema", "table_name", "table_type"};
+    case Family::column:
+      if (first == "pg_attribute") return {"attrelid", "attname", "atttypid", "attnum", "attnotnull"};
+      return {"table_catalog", "table_schema", "table_name", "column_name", "ordinal_position", "is_nullable", "data_type", "udt_name"};
+    case Family::schema: return first == "pg_namespace" ? std::vector<std::string>{"oid", "nspname", "nspowner"}
+                                                        : std::vector<std::string>{"catalog_name", "schema_name", "schema_owner"};
+    case Family::database: return {"oid", "datname", "encoding"};
+    case Family::type: return {"oid", "typname", "typnamespace", "typowner", "typlen", "typbyval", "typtype", "typcategory",
+                               "typdelim", "typrelid", "typelem", "typarray", "typnotnull", "typbasetype", "typtypmod"};
+    case Family::setting: return {"name", "setting", "unit", "category", "short_desc", "context", "vartype", "source",
+                                  "boot_val", "reset_val"};
+    case Family::role: return {"rolname", "rolsuper", "rolinherit", "rolcreaterole", "rolcreatedb", "rolcanlogin",
+                               "rolreplication", "rolconnlimit", "oid"};
+    case Family::am: return {"oid", "amname", "amtype"};
+    case Family::derived:
+    case Family::empty: return {};
+  }
+  return {};
+}
 
 // One answer row: the dicts of the relations it joins (null: that relation has no row).
 struct RowDicts {
@@ -266,10 +274,9 @@ std::vector<std::pair<std::size_t, std::string>> case_keywords(const std::string
   int depth = 0, cases = 0;
   for (std::size_t i = 0; i < body.size(); ++i) {
     const char c = body[i];
-    if (c == '\'' || c == '"') {
-      auto close = body.find(c, i + 1);
-      if (close == std::string::npos) break;
-      i = close;
+    if (const auto end = skip_special(body, i); end != i) {  // a string or a quoted name
+      if (end == std::string::npos) break;
+      i = end - 1;
       continue;
     }
     if (c == '(') ++depth;
@@ -451,15 +458,9 @@ Result<Cell> item_value(const SelectItem& item, const Query& q, const RowDicts& 
     if (auto v = q.column(*ref, row)) return *v;
     return make_error(Errc::invalid_argument, "the column " + expr);
   }
-  // `case when (c.x is not null) then f(c.x) end` over a column that is NULL here (a LEFT JOIN
-  // with a catalog without rows: SQLAlchemy's foreign keys and check constraints) is NULL.
-  static const RE2 when_not_null(R"(^case when \(?([a-z_][a-z0-9_.]*) is not null\)? then .* end$)");
-  if (auto m = full_match(expr, when_not_null)) {
-    if (auto ref = column_ref(m->str(1)))
-      if (auto v = q.column(*ref, row); v && !v->value) return null();
-    return make_error(Errc::invalid_argument, "the expression " + expr);
-  }
   if (auto c = known_expression(expr)) return *c;
+  // A CASE reads only the arm a row takes: `case when (c.x is not null) then f(c.x) end`
+  // over a column NULL here (SQLAlchemy's foreign keys and check constraints) is NULL.
   if (expr.rfind("case ", 0) == 0) return expression_value(expr, q, row);
   if (empty_subquery(expr)) return expr.rfind("array(", 0) == 0 ? Cell{std::string("{}"), oid::text_array} : null();
   static const RE2 call(R"((pg_catalog\.)?[a-z_]+\(.*\))");
@@ -684,7 +685,6 @@ LocalOutcome catalog_select(const SelectParts& select, const std::vector<TableIn
   if (has(Family::type) && rows_family != Family::type &&
       (rows_family != Family::column || joins.find("atttypid") == std::string::npos))
     return refuse("pg_type joined other than by a column's atttypid");
-  if (has(Family::setting) && rows_family != Family::setting) return refuse("pg_settings joined with other catalogs");
   if (has(Family::setting) && q.from.size() > 1) return refuse("pg_settings joined with other catalogs");
   if (has(Family::schema) && rows_family != Family::schema && joins.find("relnamespace") == std::string::npos &&
       joins.find("typnamespace") == std::string::npos &&
@@ -698,18 +698,8 @@ LocalOutcome catalog_select(const SelectParts& select, const std::vector<TableIn
       items.push_back(item);
       continue;
     }
-    Rows kind = rows_family == Family::column ? Rows::columns : rows_family == Family::table ? Rows::tables
-              : rows_family == Family::schema ? Rows::schemas : rows_family == Family::database ? Rows::databases : Rows::none;
-    std::vector<std::string> names = star_columns(kind, q.from[0].relation);
-    if (rows_family == Family::derived) names = derived_columns;
-    if (rows_family == Family::type) names = {"oid", "typname", "typnamespace", "typowner", "typlen", "typbyval", "typtype",
-                                              "typcategory", "typdelim", "typrelid", "typelem", "typarray", "typnotnull",
-                                              "typbasetype", "typtypmod"};
-    if (rows_family == Family::setting) names = {"name", "setting", "unit", "category", "short_desc", "context", "vartype",
-                                                 "source", "boot_val", "reset_val"};
-    if (rows_family == Family::role) names = {"rolname", "rolsuper", "rolinherit", "rolcreaterole", "rolcreatedb",
-                                              "rolcanlogin", "rolreplication", "rolconnlimit", "oid"};
-    if (rows_family == Family::am) names = {"oid", "amname", "amtype"};
+    const std::vector<std::string> names =
+        rows_family == Family::derived ? derived_columns : star_columns(rows_family, q.from[0].relation);
     for (const auto& name : names) {
       SelectItem expanded;
       expanded.expr = expanded.key = expanded.name = name;
@@ -790,7 +780,7 @@ LocalOutcome catalog_select(const SelectParts& select, const std::vector<TableIn
   if (rows_family == Family::column) {
     for (auto [ti, ci] : pairs) {
       RowDicts r = base();
-      r.table = seen[static_cast<std::size_t>(Family::table)] ? &table_dicts[ti] : nullptr;
+      r.table = has(Family::table) ? &table_dicts[ti] : nullptr;
       r.column = &column_dicts[ci];
       if (has(Family::type)) {  // joined ON (a.atttypid = t.oid): every column's type is in pg_type
         const auto type_oid = column_dicts[ci].at("atttypid").value;
@@ -815,12 +805,10 @@ LocalOutcome catalog_select(const SelectParts& select, const std::vector<TableIn
   } else {
     rows.push_back(base());
   }
-  if (rows_family == Family::column && seen[static_cast<std::size_t>(Family::table)] &&
-      clauses.where.find("attrelid") == std::string::npos && clauses.from.find("attrelid") == std::string::npos &&
+  if (rows_family == Family::column && has(Family::table) && joins.find("attrelid") == std::string::npos &&
       q.from[0].relation != "information_schema.columns")
     return refuse("pg_attribute with pg_class but no join condition on attrelid");
-  if (rows_family == Family::column && seen[static_cast<std::size_t>(Family::table)] &&
-      q.from[0].relation == "information_schema.columns")
+  if (rows_family == Family::column && has(Family::table) && q.from[0].relation == "information_schema.columns")
     return refuse("information_schema.columns joined with a table catalog");
 
   auto where = conditions(fold_session_constants(clauses.where, s.schema));
@@ -867,7 +855,7 @@ LocalOutcome catalog_select(const SelectParts& select, const std::vector<TableIn
   };
   std::vector<Out> out;
   std::vector<std::int32_t> types(items.size(), oid::text);
-  // row_number() OVER (PARTITION BY a OVER b) (pgjdbc's attnum): numbered over the rows kept.
+  // row_number() OVER (PARTITION BY a ORDER BY b) (pgjdbc's attnum): numbered over the rows kept.
   std::vector<std::vector<std::string>> numbers(items.size());
   for (std::size_t i = 0; i < items.size(); ++i) {
     static const RE2 row_number(R"(row_number\(\) over \(partition by ([a-z_.]+) order by ([a-z_.]+)\))");

@@ -1,7 +1,5 @@
 #include "pgwire/sql_text.h"
 
-#include "pgwire/param_types.h"
-
 #include <algorithm>
 #include <cctype>
 #include <charconv>
