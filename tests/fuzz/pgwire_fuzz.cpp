@@ -115,7 +115,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 6:
       (void)split_statements(in);
       (void)normalize(in);
-      (void)any_array_literals_as_lists(in);  // every statement the engine gets
+      (void)unconstrained_numerics_as_engine_types(any_array_literals_as_lists(in));  // every statement the engine gets
       if (in.size() <= 8192) {  // as Execution reads it: statements up to 8 KB
         (void)postgres_column_names(normalize(in), {"a", "count_star()", "c"});
         (void)driver_type_query(normalize(in));

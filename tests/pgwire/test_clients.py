@@ -350,6 +350,20 @@ class Psycopg(unittest.TestCase):
         with self.assertRaises(psycopg.errors.InsufficientPrivilege):  # its body reads duckdb_views()
             self.conn.execute("SELECT pg_get_viewdef(1)")
 
+    def test_numeric_without_precision_keeps_its_digits(self):
+        # DuckDB's own NUMERIC is DECIMAL(18,3): round(1.23456::numeric, 4) was 1.235.
+        avg = http_value("SELECT round(avg(popularity), 2) FROM songs_data")
+        count = http_value("SELECT count(*) / 8 FROM songs_data")
+        for binary in (False, True):
+            with self.subTest(binary=binary), self.conn.cursor(binary=binary) as cur:
+                row = cur.execute("SELECT round(1.23456::numeric, 4), '0012.340'::numeric, CAST(%s AS numeric), "
+                                  "round(avg(popularity)::numeric, 2), count(*)::numeric / 8, 2.5::numeric(10,2) "
+                                  "FROM songs_data", (decimal.Decimal("1.23456"),)).fetchone()
+                self.assertEqual(row[:3], (decimal.Decimal("1.2346"), decimal.Decimal("12.340"), decimal.Decimal("1.23456")))
+                self.assertEqual((float(row[3]), float(row[4])), (avg, count))
+                self.assertNotEqual(avg, round(avg, 1), "two decimals must matter")
+                self.assertEqual(row[5], decimal.Decimal("2.50"))
+
     def test_type_oids_and_python_values(self):
         with self.conn.cursor() as cur:
             cur.execute("SELECT song_name, duration_ms, explicit, artist_ids, extracted_at, dt, popularity "

@@ -167,6 +167,39 @@ TEST(PgSqlText, ArrayLiteralsInAnyBecomeTheEnginesLists) {
   EXPECT_EQ(any_array_literals_as_lists(many), many);
 }
 
+TEST(PgSqlText, NumericWithoutPrecisionKeepsTheValue) {
+  // The engine's bare NUMERIC is DECIMAL(18,3): round(1.23456::numeric, 4) would be 1.235.
+  auto engine = [](const char* sql) { return unconstrained_numerics_as_engine_types(sql); };
+  // Literals keep their digits, as PostgreSQL's numeric does.
+  EXPECT_EQ(engine("SELECT round(1.23456::numeric, 4)"), "SELECT round(1.23456::DECIMAL(6,5), 4)");
+  EXPECT_EQ(engine("SELECT '0012.340'::NUMERIC, -7::numeric, .5::decimal"),
+            "SELECT '0012.340'::DECIMAL(5,3), -7::DECIMAL(1,0), .5::DECIMAL(2,1)");
+  EXPECT_EQ(engine("SELECT CAST('1.5' AS numeric), cast( -2.25 as pg_catalog.numeric ), TRY_CAST(1 AS decimal)"),
+            "SELECT CAST('1.5' AS DECIMAL(2,1)), cast( -2.25 as DECIMAL(3,2) ), TRY_CAST(1 AS DECIMAL(1,0))");
+  // Anything else is DOUBLE: columns, expressions, exponents, 39 digits, NaN, arrays.
+  EXPECT_EQ(engine("SELECT round(avg(popularity)::numeric, 2), count(*)::numeric / 3 FROM t"),
+            "SELECT round(avg(popularity)::DOUBLE, 2), count(*)::DOUBLE / 3 FROM t");
+  EXPECT_EQ(engine("SELECT x::pg_catalog.numeric, 1e5::numeric, 'NaN'::numeric, '{1.5}'::numeric[], \"x\"::numeric"),
+            "SELECT x::DOUBLE, 1e5::DOUBLE, 'NaN'::DOUBLE, '{1.5}'::DOUBLE[], \"x\"::DOUBLE");
+  EXPECT_EQ(engine("SELECT 123456789012345678901234567890123456789::numeric, 1e-7::numeric, 2.5E+3::numeric"),
+            "SELECT 123456789012345678901234567890123456789::DOUBLE, 1e-7::DOUBLE, 2.5E+3::DOUBLE");
+  EXPECT_EQ(engine("SELECT CAST(CAST(x AS numeric) AS text), CAST(a + 1 AS decimal) /* c */ AS numeric FROM t"),
+            "SELECT CAST(CAST(x AS DOUBLE) AS text), CAST(a + 1 AS DOUBLE) /* c */ AS numeric FROM t");
+  EXPECT_EQ(engine("SELECT 1.5 :: /* c */ numeric"), "SELECT 1.5 :: /* c */ DECIMAL(2,1)");
+  // Left as they are: with a precision, a name, in a string or comment, quoted, an alias, unterminated.
+  for (const char* sql : {"SELECT x::numeric(10,2), y::decimal (5)", "SELECT numeric FROM t", "SELECT 'x::numeric'",
+                          "SELECT 1 -- ::numeric", "SELECT x::\"numeric\"", "SELECT x AS numeric FROM t",
+                          "SELECT CAST((SELECT a AS numeric FROM t) AS int)", "SELECT x::numeric_x", "SELECT 'a",
+                          "SELECT x::int AS decimal", "numeric", "::"})
+    EXPECT_EQ(engine(sql), sql) << sql;
+  // 1 MB of open CASTs: read once, the deepest ones not tracked (its time is not asserted).
+  std::string many;
+  while (many.size() < (1u << 20)) many += "CAST(1 AS numeric ";
+  const std::string rewritten = engine(many.c_str());
+  EXPECT_NE(rewritten, many);
+  EXPECT_EQ(rewritten.find("DECIMAL(1,0)"), std::string("CAST(1 AS ").size());
+}
+
 TEST(PgSqlText, MissingParameterIsAnError) {
   EXPECT_FALSE(bind_parameters("select $2", {Param{"a", 0, false}}).ok());
   EXPECT_EQ(bind_parameters("select -$1", {Param{"-5", 20, false}}).value(), "select - -5 ");

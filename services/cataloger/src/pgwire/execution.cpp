@@ -108,7 +108,7 @@ Execution Execution::run(ExecContext& ctx, const std::string& sql) {
     return e;
   };
   QueryRequest request;
-  request.sql = any_array_literals_as_lists(sql);
+  request.sql = unconstrained_numerics_as_engine_types(any_array_literals_as_lists(sql));
   request.max_rows = kMaxPageRows;
   request.client = ctx.client;
   request.timeout = statement_timeout(ctx);

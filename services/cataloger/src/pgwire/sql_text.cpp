@@ -440,6 +440,148 @@ std::string any_array_literals_as_lists(std::string_view sql) {
   return out;
 }
 
+namespace {
+
+// The engine's type for PostgreSQL's numeric of a literal's text: DECIMAL(w,s) of
+// its digits ("-012.340" -> DECIMAL(5,3)), or DOUBLE when it is not a plain decimal
+// or has more digits than the engine's 38.
+std::string numeric_type_of_literal(std::string_view v) {
+  v = trim(v);
+  if (!v.empty() && (v[0] == '+' || v[0] == '-')) v.remove_prefix(1);
+  const std::size_t dot = v.find('.');
+  std::string_view whole = v.substr(0, dot), fraction = dot == npos ? std::string_view() : v.substr(dot + 1);
+  auto digits = [](std::string_view d) {
+    return std::all_of(d.begin(), d.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
+  };
+  if ((whole.empty() && fraction.empty()) || !digits(whole) || !digits(fraction)) return "DOUBLE";
+  while (whole.size() > 1 && whole.front() == '0') whole.remove_prefix(1);
+  const std::size_t width = std::max<std::size_t>(whole.size(), 1) + fraction.size();
+  if (width > 38) return "DOUBLE";
+  return "DECIMAL(" + std::to_string(width) + "," + std::to_string(fraction.size()) + ")";
+}
+
+// A literal's text when `operand` is exactly one number or one quoted string ('' undoubled); nullopt otherwise.
+std::optional<std::string> literal_text(std::string_view operand) {
+  operand = trim(operand);
+  if (operand.empty()) return std::nullopt;
+  if (operand.front() == '\'') {
+    if (skip_special(operand, 0) != operand.size()) return std::nullopt;
+    std::string text;
+    for (std::size_t k = 1; k + 1 < operand.size(); ++k) {
+      text += operand[k];
+      if (operand[k] == '\'') ++k;
+    }
+    return text;
+  }
+  std::string_view number = operand;
+  if (number.front() == '+' || number.front() == '-') number.remove_prefix(1);
+  if (number.empty() || !std::all_of(number.begin(), number.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c)) != 0 || c == '.';
+      }))
+    return std::nullopt;
+  return std::string(operand);
+}
+
+}  // namespace
+
+std::string unconstrained_numerics_as_engine_types(std::string_view sql) {
+  std::string out;
+  std::size_t copied = 0;
+  // Open CAST( parentheses, innermost last: their depth and where the operand starts.
+  // Bounded: past 64 open casts the deeper ones are not read (their numerics stay).
+  struct OpenCast {
+    int depth;
+    std::size_t operand;
+  };
+  std::vector<OpenCast> casts;
+  int depth = 0;
+  bool cast_next = false;                  // the last word was CAST or TRY_CAST
+  std::optional<std::string> type_of;      // a type name may come next; the operand's literal text ("" if none)
+  std::size_t type_start = npos;           // where that type's name starts (pg_catalog. included)
+  std::size_t last_start = npos, last_end = npos;  // the last token: a number or a quoted string is an operand
+  for (std::size_t i = 0; i < sql.size();) {
+    const char c = sql[i];
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      ++i;
+      continue;
+    }
+    const std::size_t end = skip_special(sql, i);
+    if (end == npos) return std::string(sql);
+    if (end != i) {
+      if (c != '-' && c != '/') {  // comments are spaces; strings and quoted names are tokens
+        type_of.reset(), cast_next = false;
+        last_start = i, last_end = end;
+      }
+      i = end;
+      continue;
+    }
+    if (std::isdigit(static_cast<unsigned char>(c)) || (c == '.' && i + 1 < sql.size() && std::isdigit(static_cast<unsigned char>(sql[i + 1])))) {
+      std::size_t j = i;
+      while (j < sql.size() && (std::isdigit(static_cast<unsigned char>(sql[j])) || sql[j] == '.')) ++j;
+      if (j + 2 < sql.size() && (sql[j] == 'e' || sql[j] == 'E') && (sql[j + 1] == '-' || sql[j + 1] == '+') &&
+          std::isdigit(static_cast<unsigned char>(sql[j + 2])))
+        j += 2;  // 1e-7 is one literal
+      while (j < sql.size() && ident_char(sql[j])) ++j;  // 1e5, 1e-7, 1x: not a plain decimal, so DOUBLE
+      type_of.reset(), cast_next = false;
+      last_start = i, last_end = j;
+      i = j;
+      continue;
+    }
+    if (ident_char(c)) {
+      std::size_t j = i;
+      while (j < sql.size() && ident_char(sql[j])) ++j;
+      const std::string word = ascii_lower(sql.substr(i, j - i));
+      last_start = i, last_end = j;
+      if (type_of && word == "pg_catalog" && j < sql.size() && sql[j] == '.') {
+        if (type_start == npos) type_start = i;
+        i = j + 1;
+        continue;
+      }
+      if (type_of && (word == "numeric" || word == "decimal")) {
+        std::size_t after = j;
+        while (after < sql.size() && std::isspace(static_cast<unsigned char>(sql[after]))) ++after;
+        if (after >= sql.size() || sql[after] != '(') {  // no precision
+          const std::size_t from = type_start == npos ? i : type_start;
+          out.append(sql.substr(copied, from - copied));
+          out += numeric_type_of_literal(*type_of);
+          copied = j;
+        }
+      }
+      const bool as_of_cast = word == "as" && !casts.empty() && casts.back().depth == depth;
+      type_of.reset(), type_start = npos;
+      if (as_of_cast) {
+        const std::string_view operand = sql.substr(casts.back().operand, i - casts.back().operand);
+        type_of = literal_text(operand).value_or("");
+      }
+      cast_next = word == "cast" || word == "try_cast";
+      i = j;
+      continue;
+    }
+    if (c == ':' && i + 1 < sql.size() && sql[i + 1] == ':') {
+      const bool literal = last_end != npos && (std::isdigit(static_cast<unsigned char>(sql[last_start])) ||
+                                                sql[last_start] == '.' || sql[last_start] == '\'');
+      type_of = literal ? literal_text(sql.substr(last_start, last_end - last_start)).value_or("") : "";
+      type_start = npos, cast_next = false;
+      last_start = last_end = npos;
+      i += 2;
+      continue;
+    }
+    if (c == '(') {
+      ++depth;
+      if (cast_next && casts.size() < 64) casts.push_back({depth, i + 1});
+    } else if (c == ')') {
+      if (!casts.empty() && casts.back().depth == depth) casts.pop_back();
+      --depth;
+    }
+    type_of.reset(), type_start = npos, cast_next = false;
+    last_start = last_end = npos;
+    ++i;
+  }
+  if (copied == 0) return std::string(sql);
+  out.append(sql.substr(copied));
+  return out;
+}
+
 bool bindable_type(std::int32_t type_oid) {
   switch (type_oid) {
     case 0: case 16: case 18: case 19: case 20: case 21: case 23: case 25: case 26: case 114: case 700: case 701:

@@ -68,6 +68,17 @@ Result<std::string> bind_parameters(std::string_view sql, const std::vector<Para
 // else, and a literal that is not a one-dimensional array, is left as it is.
 std::string any_array_literals_as_lists(std::string_view sql);
 
+// `sql` for the engine with PostgreSQL's numeric without a precision (`x::numeric`,
+// `CAST(x AS decimal)`, `numeric[]`) as a type that keeps the value: the engine's
+// own NUMERIC is DECIMAL(18,3) and would round `round(x::numeric, 4)` to 3 digits.
+// A literal operand keeps its digits exactly (`'12.340'::numeric` -> DECIMAL(5,3),
+// as PostgreSQL keeps them); anything else (a column, an expression, an array, a
+// literal of more than 38 digits or with an exponent) becomes DOUBLE, which is
+// what `round(avg(x)::numeric, 2)` and `count(*)::numeric / n` need. A numeric with
+// a precision (`numeric(10,2)`), and the word elsewhere (`AS numeric` naming a
+// column), are left as they are.
+std::string unconstrained_numerics_as_engine_types(std::string_view sql);
+
 // 'it''s' — the standard-conforming quoted literal (backslashes are not escapes).
 std::string quote_literal(std::string_view text);
 
