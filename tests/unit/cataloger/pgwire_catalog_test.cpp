@@ -399,6 +399,13 @@ TEST(PgCatalog, PsqlDconfigListsTheSettingsTheSessionChanged) {
       "SELECT s.name AS \"Parameter\", pg_catalog.current_setting(s.name) AS \"Value\" FROM pg_catalog.pg_settings s "
       "WHERE s.source <> 'default' AND       s.setting IS DISTINCT FROM s.boot_val ORDER BY 1;");
   ASSERT_FALSE(unsupported_relation(dconfig)) << "IS DISTINCT FROM is not a FROM";
+  // Quotes are skipped as the lexer skips them: an escaped or doubled quote does not end a string
+  // (a literal's text is kept as written, so these are lower-case to read like clauses).
+  for (const char* quoted : {"SELECT relname FROM pg_class WHERE relname = E'x\\' join songs_data on true'",
+                             "SELECT relname FROM pg_class, pg_namespace WHERE relname = E'x\\', songs_data'",
+                             "SELECT relname FROM pg_class WHERE relname = 'x'' FROM songs_data'"})
+    EXPECT_FALSE(unsupported_relation(normalize(quoted))) << quoted;
+  EXPECT_TRUE(unsupported_relation(normalize("SELECT relname FROM pg_class WHERE relname = 'x' OR 1 IN (SELECT 1 FROM songs_data)")));
   SessionInfo s = session();
   auto run = [&] { return catalog_select(*parse_select(dconfig), tables(), s); };
   auto none = run();

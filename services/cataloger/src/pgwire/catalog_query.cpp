@@ -104,9 +104,9 @@ std::optional<SqlError> unsupported_relation(const std::string& n) {
   for (std::size_t i = 0; i < n.size(); ++i) {
     char c = n[i];
     if (c == '\'' || c == '"') {
-      auto close = n.find(c, i + 1);
-      if (close == std::string::npos) break;
-      i = close;
+      const std::size_t end = skip_special(n, i);
+      if (end == std::string::npos) break;
+      i = end - 1;
       continue;
     }
     if (c == '(') {
@@ -137,9 +137,9 @@ std::optional<SqlError> unsupported_relation(const std::string& n) {
       const bool end = j == n.size();
       char d = end ? '\0' : n[j];
       if (d == '\'' || d == '"') {
-        auto close = n.find(d, j + 1);
+        const std::size_t close = skip_special(n, j);
         if (close == std::string::npos) break;
-        j = close;
+        j = close - 1;
         continue;
       }
       if (d == '(') ++depth;
