@@ -651,6 +651,8 @@ class Asyncpg(unittest.TestCase):
                     await conn.fetchval("SELECT count(*) FROM songs_data WHERE song_name LIKE $1", "Open%"),
                     [r["song_id"] for r in await conn.fetch(
                         "SELECT song_id FROM songs_data ORDER BY song_id LIMIT $1 OFFSET $2", 3, 1)],
+                    await conn.fetchval("SELECT count(*) FROM songs_data WHERE popularity * $1 > 100", 2),
+                    float(await conn.fetchval("SELECT count(*)::numeric / $1 FROM songs_data", 8)),
                 ]
             finally:
                 await conn.close()
@@ -663,6 +665,8 @@ class Asyncpg(unittest.TestCase):
             http_value("SELECT count(*) FROM albums_data WHERE release_date < DATE '2020-01-01'"),
             http_value("SELECT count(*) FROM songs_data WHERE song_name LIKE 'Open%'"),
             [r[0] for r in http_query("SELECT song_id FROM songs_data ORDER BY song_id LIMIT 3 OFFSET 1")["rows"]],
+            http_value("SELECT count(*) FROM songs_data WHERE popularity * 2 > 100"),
+            http_value("SELECT count(*) / 8 FROM songs_data"),
         ]
         self.assertEqual(got, want)
         self.assertGreater(want[0], 0)

@@ -54,6 +54,16 @@ TEST(PgParamTypes, ComparisonsWithAColumnTakeItsType) {
   EXPECT_EQ(infer("select 1 from t where popularity::text = $1 and $2 = duration_ms::int"), (V{oid::text, oid::int4}));
 }
 
+TEST(PgParamTypes, ArithmeticWithANumberTakesItsType) {
+  EXPECT_EQ(infer("select popularity / $1, $2 * duration_ms, count(*)::numeric / $3, share % $4 from t"),
+            (V{oid::int4, oid::int8, oid::numeric, oid::numeric}));
+  EXPECT_EQ(infer("select 1 from t where duration_ms > $1 * 1000"), V{oid::int8}) << "the comparison decides first";
+  EXPECT_EQ(infer("select 1 from t where popularity * $1 > 100"), V{oid::int4}) << "a comparison with a number says nothing";
+  // Not numbers, or not an operand: left unspecified.
+  EXPECT_EQ(infer("select added_at - $1, release_date + $2, song_name || $3, 5 - $4, (popularity) + $5 from t"),
+            (V{0, 0, 0, 0, 0}));
+}
+
 TEST(PgParamTypes, ListsRangesAndAnyTakeTheColumnsType) {
   EXPECT_EQ(infer("select 1 from t where popularity in ($1, 5, $2)"), (V{oid::int4, oid::int4}));
   EXPECT_EQ(infer("select 1 from t where song_id not in ($1)"), V{oid::text});
@@ -71,7 +81,7 @@ TEST(PgParamTypes, LimitAndOffsetAreBigint) {
 TEST(PgParamTypes, WhatCannotBeReadSurelyStaysUnspecified) {
   EXPECT_EQ(infer("select $1"), V{0});
   EXPECT_EQ(infer("select 1 from t where lower(song_name) = $1"), V{0}) << "a function's type is not known here";
-  EXPECT_EQ(infer("select 1 from t where popularity + $1 > 3"), V{0});
+  EXPECT_EQ(infer("select 1 from t where added_at + $1 > now()"), V{0}) << "an interval or a number: not sure";
   EXPECT_EQ(infer("select 1 from t where unknown_column = $1"), V{0});
   EXPECT_EQ(infer("select 1 from t where span = $1"), V{oid::interval}) << "an interval column's type";
   EXPECT_EQ(infer("select 1 from t where shape = $1"), V{oid::json}) << "a struct is json here, bound as its text";

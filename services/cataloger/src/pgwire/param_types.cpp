@@ -101,12 +101,18 @@ class Inference {
     if (comparison(p + 1)) {
       if ((word(p + 2, "any") || word(p + 2, "some") || word(p + 2, "all")) && kind(p + 3, Token::open) && kind(p + 5, Token::close))
         return array_element_oid(operand_after(p + 4));
-      return operand_after(p + 2);
+      if (const std::int32_t t = operand_after(p + 2)) return t;
     }
     // col <op> any($n)
     if (kind(p - 1, Token::open) && kind(p + 1, Token::close) && (word(p - 2, "any") || word(p - 2, "some") || word(p - 2, "all")) &&
         comparison(p - 3))
       return array_of(operand_before(p - 4));
+    // col <+ - * / %> $n, $n <+ - * / %> col: PostgreSQL reads the unknown side as the other's
+    // type. Numbers only: with a date or timestamp the other side may be an interval or a number.
+    if (arithmetic(p - 1))
+      if (const std::int32_t t = operand_before(p - 2); is_number(t)) return t;
+    if (arithmetic(p + 1))
+      if (const std::int32_t t = operand_after(p + 2); is_number(t)) return t;
     // col [not] between $a and $b
     if (word(p - 1, "between")) return operand_before(not_before(p - 2));
     if (word(p - 1, "and") && word(p - 3, "between")) return operand_before(not_before(p - 4));
@@ -126,6 +132,15 @@ class Inference {
     if (!kind(i, Token::op)) return false;
     const std::string& o = t_[i].text;
     return o == "=" || o == "<>" || o == "!=" || o == "<" || o == "<=" || o == ">" || o == ">=";
+  }
+  bool arithmetic(std::size_t i) const {
+    if (!kind(i, Token::op)) return false;
+    const std::string& o = t_[i].text;
+    return o == "+" || o == "-" || o == "*" || o == "/" || o == "%";
+  }
+  static bool is_number(std::int32_t type) {
+    return type == oid::int2 || type == oid::int4 || type == oid::int8 || type == oid::float4 || type == oid::float8 ||
+           type == oid::numeric;
   }
   // The index of the token before an optional NOT at `i`.
   std::size_t not_before(std::size_t i) const { return word(i, "not") ? i - 1 : i; }
