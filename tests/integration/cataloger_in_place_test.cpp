@@ -331,7 +331,7 @@ class EngineInPlace : public ::testing::Test {
   Result<ResultSet> run(DuckDbEngine& engine, const std::string& sql) {
     auto session = engine.session();
     if (!session) return std::move(session).error();
-    return (*session)->execute(sql, 1 << 20, false);
+    return (*session)->execute(sql, 1 << 20, false, Dialect::duckdb);
   }
 
   std::string path(const std::string& key) const { return "'" + url_ + "/" + key + "'"; }
@@ -345,7 +345,7 @@ class EngineInPlace : public ::testing::Test {
     std::unique_ptr<SqlSession> session;
     Result<ResultSet> run(const std::string& sql) {
       ETL_RETURN_IF_ERROR(engine->refresh_credentials());
-      return session->execute(sql, 1 << 20, false);
+      return session->execute(sql, 1 << 20, false, Dialect::duckdb);
     }
   };
   // nullopt (and a failure) when the engine or its session cannot be had.

@@ -334,7 +334,7 @@ class EngineProcessStalls : public ::testing::Test {
   std::string count_songs() {
     auto session = engine_->session();
     if (!session) return session.error().message;
-    auto r = (*session)->execute("SELECT count(*) FROM songs_data", 1 << 20, false);
+    auto r = (*session)->execute("SELECT count(*) FROM songs_data", 1 << 20, false, Dialect::duckdb);
     return r ? r->rows.at(0) : r.error().message;
   }
 

@@ -364,6 +364,20 @@ class Psycopg(unittest.TestCase):
                 self.assertNotEqual(avg, round(avg, 1), "two decimals must matter")
                 self.assertEqual(row[5], decimal.Decimal("2.50"))
 
+    def test_integer_division_truncates_as_in_postgresql(self):
+        # DuckDB's own `/` keeps the fraction (7 / 2 = 3.5, as POST /v1/query answers);
+        # PostgreSQL's histogram idiom `popularity / 10 * 10` needs it truncated.
+        want = [tuple(r) for r in http_query("SELECT popularity // 10 * 10 AS bucket, count(*) FROM songs_data "
+                                             "WHERE popularity IS NOT NULL GROUP BY 1 ORDER BY 1")["rows"]]
+        self.assertGreater(len(want), 2)
+        self.assertEqual(http_value("SELECT 7 / 2"), 3.5)
+        for binary in (False, True):
+            with self.subTest(binary=binary), self.conn.cursor(binary=binary) as cur:
+                self.assertEqual(cur.execute("SELECT 7 / 2, -7 / 2, 7.0 / 2, 7 / %s", (2,)).fetchone(), (3, -3, 3.5, 3))
+                got = cur.execute("SELECT popularity / 10 * 10 AS bucket, count(*) FROM songs_data "
+                                  "WHERE popularity IS NOT NULL GROUP BY 1 ORDER BY 1").fetchall()
+                self.assertEqual(got, want)
+
     def test_type_oids_and_python_values(self):
         with self.conn.cursor() as cur:
             cur.execute("SELECT song_name, duration_ms, explicit, artist_ids, extracted_at, dt, popularity "

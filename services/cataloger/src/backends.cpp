@@ -156,6 +156,7 @@ Result<std::shared_ptr<QueryEngine>> open_duckdb_engine(const BackendContext& co
   engine_options.data_dir = config.query_data_dir;
   engine_options.max_temp_bytes = config.query_max_temp_bytes;
   engine_options.resident_bytes = resident_budget(config.query_resident_bytes, memory);
+  engine_options.postgres_connections = config.query_workers + 1;  // a session each, and one to spare
   engine_options.s3_metadata_cache =
       config.query_s3_metadata_cache && config.table_format == "iceberg" && engine_options.files.remote();
   // In a process of its own when this program can start one (a test binary cannot: in-process).

@@ -122,6 +122,8 @@ class ConnectionPool final {
 
   void add(std::unique_ptr<Connection> conn);
   Lease take();
+  // A connection when one is idle, without waiting.
+  std::optional<Lease> try_take();
 
  private:
   void give_back(std::unique_ptr<Connection> conn);

@@ -44,6 +44,12 @@ struct AsOf {
   std::optional<std::int64_t> timestamp_ms;  // ms since the epoch
 };
 
+// Which rules a statement follows where DuckDB's SQL and PostgreSQL's differ: DuckDB's
+// (POST /v1/query), or PostgreSQL's (the PostgreSQL endpoint), where `/` of two
+// integers truncates (7 / 2 is 3, not 3.5). Athena reads both alike (Trino's `/`
+// of integers already truncates).
+enum class Dialect { duckdb, postgres };
+
 struct QueryRequest {
   std::string sql;                              // one read-only statement
   std::size_t max_rows = kMaxPageRows;          // page size, 1..1000
@@ -54,6 +60,7 @@ struct QueryRequest {
   std::string client;
   // Tables read as of a snapshot (lower-case names); the others are read as they are now.
   std::map<std::string, AsOf> as_of;
+  Dialect dialect = Dialect::duckdb;
 };
 
 struct QueryStats {

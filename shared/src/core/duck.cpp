@@ -165,6 +165,14 @@ ConnectionPool::Lease ConnectionPool::take() {
   return Lease(*this, std::move(conn));
 }
 
+std::optional<ConnectionPool::Lease> ConnectionPool::try_take() {
+  std::lock_guard lock(mutex_);
+  if (idle_.empty()) return std::nullopt;
+  auto conn = std::move(idle_.back());
+  idle_.pop_back();
+  return Lease(*this, std::move(conn));
+}
+
 void ConnectionPool::give_back(std::unique_ptr<Connection> conn) {
   {
     std::lock_guard lock(mutex_);

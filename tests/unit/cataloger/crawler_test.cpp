@@ -148,7 +148,7 @@ TEST(Crawler, NewColumnInNewPartitionBumpsVersionAndOldPartitionsQueryAsNull) {
   auto engine = DuckDbEngine::open({s.root, "spotify", 1, "", {}, 0}).value();
   ASSERT_TRUE(engine->sync_views(*s.catalog).ok());
   auto session = engine->session().value();
-  auto rows = session->execute("SELECT dt, genre FROM songs_data ORDER BY dt, song_id", 1 << 20, false).value().rows;
+  auto rows = session->execute("SELECT dt, genre FROM songs_data ORDER BY dt, song_id", 1 << 20, false, Dialect::duckdb).value().rows;
   ASSERT_EQ(rows.size(), 4u);
   EXPECT_EQ(rows[0], R"(["2026-11-01",null])");
   EXPECT_EQ(rows[3], R"(["2026-11-02","pop"])");

@@ -35,7 +35,7 @@ struct EngineFixture : ::testing::Test {
     ASSERT_TRUE(engine->sync_views(*s.catalog).ok());
     session = engine->session().value();
   }
-  Result<ResultSet> run(const std::string& sql) { return session->execute(sql, 64u << 20, true); }
+  Result<ResultSet> run(const std::string& sql) { return session->execute(sql, 64u << 20, true, Dialect::duckdb); }
 };
 
 TEST_F(EngineFixture, ReadingFilesOutsideTheStoreFailsAtTheEngineEvenWithoutTheGuard) {
@@ -59,6 +59,41 @@ TEST_F(EngineFixture, SettingsWritesAndExtensionsAreRefusedAtTheEngine) {
   EXPECT_FALSE(std::filesystem::exists(s.root / "x.csv"));
   EXPECT_FALSE(std::filesystem::exists(s.root / "y.csv"));
   EXPECT_TRUE(run("SELECT count(*) FROM songs_data").ok()) << "views still read the store after all that";
+}
+
+TEST_F(EngineFixture, PostgresDialectTruncatesIntegerDivisionAndStaysLocked) {
+  const std::string sql = "SELECT 7 / 2 AS a, -7 / 2 AS b, 7.0 / 2 AS c, count(*) / 4 AS d FROM songs_data";
+  auto postgres = session->execute(sql, 64u << 20, true, Dialect::postgres);
+  ASSERT_TRUE(postgres.ok()) << postgres.error().message;
+  ASSERT_EQ(postgres->rows.size(), 1u);
+  EXPECT_EQ(postgres->rows[0], "[3,-3,3.5,2]");  // 10 songs: 10 / 4 is 2
+  auto duckdb = run(sql);
+  ASSERT_TRUE(duckdb.ok()) << duckdb.error().message;
+  EXPECT_EQ(duckdb->rows[0], "[3.5,-3.5,3.5,2.5]") << "the same session keeps DuckDB's rules for DuckDB's dialect";
+  // Its connection is locked like the others.
+  for (const char* set : {"SET integer_division = false", "SET enable_external_access = true", "RESET lock_configuration"})
+    EXPECT_FALSE(session->execute(set, 1 << 20, false, Dialect::postgres).ok()) << set;
+  EXPECT_EQ(session->execute(sql, 64u << 20, true, Dialect::postgres)->rows[0], "[3,-3,3.5,2]");
+}
+
+TEST(EngineDialects, PostgresConnectionsAreBoundedAndGivenBack) {
+  testing::Stack s;
+  testing::write_file(s.root, "songs_data", "2026-10-31", "run1", "parquet", testing::songs_select(4));
+  s.crawl();
+  DuckDbEngineOptions options{s.root, "spotify", 1, "", {}, 0};
+  options.postgres_connections = 1;
+  auto engine = DuckDbEngine::open(options).value();
+  ASSERT_TRUE(engine->sync_views(*s.catalog).ok());
+  auto first = engine->session().value();
+  auto second = engine->session().value();
+  EXPECT_TRUE(second->execute("SELECT 1 / 2", 1 << 20, false, Dialect::duckdb).ok()) << "DuckDB's need none";
+  ASSERT_EQ(first->execute("SELECT 5 / 2", 1 << 20, false, Dialect::postgres)->rows[0], "[2]");
+  auto busy = second->execute("SELECT 5 / 2", 1 << 20, false, Dialect::postgres);
+  ASSERT_FALSE(busy.ok());
+  EXPECT_EQ(busy.error().code, Errc::unavailable);
+  EXPECT_EQ(first->execute("SELECT 9 / 2", 1 << 20, false, Dialect::postgres)->rows[0], "[4]") << "kept by its session";
+  first.reset();  // gives it back
+  EXPECT_EQ(second->execute("SELECT 5 / 2", 1 << 20, false, Dialect::postgres)->rows[0], "[2]");
 }
 
 TEST_F(EngineFixture, ViewsReadTheStoreWithDtAsVarcharAndTheSchemaAlias) {
@@ -158,7 +193,7 @@ TEST_F(EngineFixture, ANewSessionAndAPingDoNotWaitForAViewSync) {
   auto answered = std::async(std::launch::async, [&] {
     auto fresh = engine->session();
     if (!fresh) return fresh.error().message;
-    auto rows = (*fresh)->execute("SELECT 42", 1 << 20, false);
+    auto rows = (*fresh)->execute("SELECT 42", 1 << 20, false, Dialect::duckdb);
     if (!rows) return rows.error().message;
     Status pinged = engine->ping();
     return pinged.ok() ? rows->rows.at(0) : pinged.error().message;
@@ -200,10 +235,10 @@ TEST(EngineFormats, CsvAndJsonLinesTablesQueryLikeParquetOnes) {
   auto engine = DuckDbEngine::open({s.root, "spotify", 1, "", {}, 0}).value();
   ASSERT_TRUE(engine->sync_views(*s.catalog).ok());
   auto session = engine->session().value();
-  auto albums = session->execute("SELECT album_id, release_date, total_tracks, dt FROM albums_data ORDER BY album_id", 1 << 20, false);
+  auto albums = session->execute("SELECT album_id, release_date, total_tracks, dt FROM albums_data ORDER BY album_id", 1 << 20, false, Dialect::duckdb);
   ASSERT_TRUE(albums.ok()) << albums.error().message;
   EXPECT_EQ(albums->rows.at(0), R"(["al0","1999-01-01",0,"2026-11-01"])");
-  auto songs = session->execute("SELECT artist_ids, extracted_at FROM songs_data ORDER BY song_id LIMIT 1", 1 << 20, false);
+  auto songs = session->execute("SELECT artist_ids, extracted_at FROM songs_data ORDER BY song_id LIMIT 1", 1 << 20, false, Dialect::duckdb);
   ASSERT_TRUE(songs.ok()) << songs.error().message;
   EXPECT_EQ(songs->rows.at(0), R"([["a0","x"],"2026-11-21T06:00:00Z"])");
 }
@@ -217,7 +252,7 @@ TEST(EngineFormats, MixedFormatsInOneTableAreUnionedByName) {
   auto engine = DuckDbEngine::open({s.root, "spotify", 1, "", {}, 0}).value();
   ASSERT_TRUE(engine->sync_views(*s.catalog).ok());
   auto session = engine->session().value();
-  auto r = session->execute("SELECT dt, count(*) FROM songs_data GROUP BY dt ORDER BY dt", 1 << 20, false);
+  auto r = session->execute("SELECT dt, count(*) FROM songs_data GROUP BY dt ORDER BY dt", 1 << 20, false, Dialect::duckdb);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->rows, (std::vector<std::string>{R"(["2026-11-01",2])", R"(["2026-11-02",3])"}));
 }
@@ -248,12 +283,12 @@ TEST(EngineFolders, DotDotAfterATableLinkDoesNotLeaveTheTable) {
   std::filesystem::path mine;
   for (const auto& entry : std::filesystem::directory_iterator(data)) mine = entry.path();
   const std::string link = (mine / "tables" / "songs_data").string();
-  auto songs = session->execute("SELECT count(*) FROM read_parquet('" + link + "/**/*.parquet')", 1 << 20, false);
+  auto songs = session->execute("SELECT count(*) FROM read_parquet('" + link + "/**/*.parquet')", 1 << 20, false, Dialect::duckdb);
   ASSERT_TRUE(songs.ok()) << songs.error().message;
   EXPECT_EQ(songs->rows.at(0), "[4]") << "the table's own files are readable through its link";
   for (const std::string& path : {link + "/../_query_results/secret.csv", link + "/dt=2026-10-31/../../_query_results/*.csv",
                                   (mine / "tables" / "_query_results" / "secret.csv").string()}) {
-    auto r = session->execute("SELECT * FROM read_csv('" + path + "')", 1 << 20, false);
+    auto r = session->execute("SELECT * FROM read_csv('" + path + "')", 1 << 20, false, Dialect::duckdb);
     EXPECT_FALSE(r.ok() && !r->rows.empty()) << "read " << path;
   }
 }
@@ -271,7 +306,7 @@ TEST(EngineFolders, ATableThatAppearsLaterIsReadable) {
   s.crawl();
   ASSERT_TRUE(engine->sync_views(*s.catalog).ok());
   EXPECT_EQ(engine->epoch(), epoch + 1) << "renewed for the new table's folder";
-  auto r = engine->session().value()->execute("SELECT count(*) FROM songs_data", 1 << 20, false);
+  auto r = engine->session().value()->execute("SELECT count(*) FROM songs_data", 1 << 20, false, Dialect::duckdb);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->rows.at(0), "[4]");
 }
@@ -286,7 +321,7 @@ TEST(EngineFolders, AnEngineWithoutItsGateRunsStatementsAndChecksNone) {
   options.sql_gate = false;
   auto engine = DuckDbEngine::open(options).value();
   ASSERT_TRUE(engine->sync_views(*s.catalog).ok());
-  auto r = engine->session().value()->execute("SELECT count(*) FROM songs_data", 1 << 20, false);
+  auto r = engine->session().value()->execute("SELECT count(*) FROM songs_data", 1 << 20, false, Dialect::duckdb);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->rows.at(0), "[3]");
   Status checked = engine->check("SELECT count(*) FROM songs_data");

@@ -175,7 +175,7 @@ class FlakyEngine final : public SqlEngine {
   class Session final : public SqlSession {
    public:
     Session(FlakyEngine& engine, std::unique_ptr<SqlSession> real) : engine_(engine), real_(std::move(real)) {}
-    Result<ResultSet> execute(const std::string& sql, std::size_t max_bytes, bool want_csv) override {
+    Result<ResultSet> execute(const std::string& sql, std::size_t max_bytes, bool want_csv, Dialect dialect) override {
       ++engine_.executes;
       if (engine_.stubborn) {
         std::unique_lock lock(mutex_);
@@ -187,7 +187,7 @@ class FlakyEngine final : public SqlEngine {
         lost_ = true;
         return make_error(Errc::unavailable, "the query engine process stopped");
       }
-      return real_->execute(sql, max_bytes, want_csv);
+      return real_->execute(sql, max_bytes, want_csv, dialect);
     }
     void interrupt() noexcept override { real_->interrupt(); }
     bool kill() noexcept override {

@@ -123,6 +123,30 @@ TEST(QueryManager, CachedResultIsReusedWithinMaxAge) {
   EXPECT_FALSE(no_reuse.stats.cached) << "without max_age_s the query runs";
 }
 
+TEST(QueryManager, EachDialectRunsUnderItsRulesAndKeepsItsOwnCachedResults) {
+  Stack s;
+  write_file(s.root, "songs_data", "2026-11-01", "run1", "parquet", songs_select(5));
+  s.crawl();
+  auto duckdb = req("SELECT count(*) / 2 FROM songs_data");
+  duckdb.max_age = 60s;
+  auto postgres = duckdb;
+  postgres.dialect = Dialect::postgres;
+  auto first = run_to_end(*s.queries, duckdb);
+  ASSERT_EQ(first.state, QueryState::succeeded);
+  EXPECT_EQ(s.queries->page(first.query_id, "")->rows.at(0), "[2.5]");
+  auto second = run_to_end(*s.queries, postgres);
+  ASSERT_EQ(second.state, QueryState::succeeded);
+  EXPECT_FALSE(second.stats.cached) << "DuckDB's result is not PostgreSQL's";
+  EXPECT_EQ(s.queries->page(second.query_id, "")->rows.at(0), "[2]");
+  auto again = run_to_end(*s.queries, postgres);
+  EXPECT_TRUE(again.stats.cached);
+  EXPECT_EQ(s.queries->page(again.query_id, "")->rows.at(0), "[2]");
+  postgres.as_of["songs_data"] = AsOf{1, std::nullopt};
+  auto pinned = s.queries->start(postgres);
+  ASSERT_FALSE(pinned.ok());
+  EXPECT_EQ(pinned.error().code, Errc::invalid_argument);
+}
+
 TEST(QueryManager, CacheIsInvalidatedWhenTheTableVersionChanges) {
   Stack s;
   write_file(s.root, "songs_data", "2026-11-01", "run1", "parquet", songs_select(5));

@@ -44,7 +44,7 @@ struct ResidentFixture : ::testing::Test {
     s.crawl();
   }
   std::string one(const std::string& sql) {
-    auto r = session->execute(sql, 64u << 20, true);
+    auto r = session->execute(sql, 64u << 20, true, Dialect::duckdb);
     if (!r) return "error: " + r.error().message;
     return r->rows.empty() ? "" : r->rows.at(0);
   }
@@ -60,7 +60,7 @@ struct ResidentFixture : ::testing::Test {
     return false;
   }
   std::string plan(const std::string& sql) {
-    auto r = session->execute("EXPLAIN " + sql, 64u << 20, true);
+    auto r = session->execute("EXPLAIN " + sql, 64u << 20, true, Dialect::duckdb);
     return r ? r->csv : r.error().message;
   }
   void sync() {
@@ -77,7 +77,7 @@ TEST_F(ResidentFixture, TablesAreReadFromTheirFilesUntilTheCopyIsCompleteThenFro
   EXPECT_EQ(one("SELECT typeof(dt), typeof(artist_ids) FROM songs_data LIMIT 1"), R"(["VARCHAR","VARCHAR[]"])");
   EXPECT_EQ(plan("SELECT count(*) FROM songs_data").find("READ_PARQUET"), std::string::npos)
       << "the view still reads the files: " << plan("SELECT count(*) FROM songs_data");
-  auto columns = session->execute("SELECT * FROM songs_data LIMIT 1", 1u << 20, false);
+  auto columns = session->execute("SELECT * FROM songs_data LIMIT 1", 1u << 20, false, Dialect::duckdb);
   ASSERT_TRUE(columns.ok());
   for (const auto& c : columns->columns) EXPECT_NE(c.name, kResidentFileColumn) << "the file numbers are hidden";
   EXPECT_GT(engine->resident_bytes(), 0u);
@@ -190,7 +190,7 @@ TEST_F(ResidentFixture, EveryQueryReadsOneVersionWhileTheCopyChanges) {
       auto own = engine->session().value();
       while (!stop) {
         const int first = synced.load();
-        auto result = own->execute("SELECT count(*), count(DISTINCT song_id) FROM songs_data", 1u << 20, false);
+        auto result = own->execute("SELECT count(*), count(DISTINCT song_id) FROM songs_data", 1u << 20, false, Dialect::duckdb);
         const int last = synced.load() + 1;  // the next may be visible before sync_views returns
         std::string got = result ? result->rows.at(0) : "error: " + result.error().message;
         ++reads;

@@ -12,7 +12,7 @@ ResultSet run(const std::string& sql) {
   static testing::Stack s;
   static auto engine = DuckDbEngine::open({s.root, "spotify", 1, "", {}, 0}).value();
   auto session = engine->session().value();
-  auto r = session->execute(sql, 1 << 20, true);
+  auto r = session->execute(sql, 1 << 20, true, Dialect::duckdb);
   if (!r) throw std::runtime_error(r.error().message);
   return std::move(r).value();
 }

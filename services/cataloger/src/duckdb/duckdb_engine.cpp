@@ -203,14 +203,26 @@ Status DuckDbEngine::open_database() {
       "SET enable_external_access = false",
       "SET autoinstall_known_extensions = false",
       "SET autoload_known_extensions = false",
-      "SET lock_configuration = true",
   };
   for (const auto& sql : settings) {
     if (sql.empty()) continue;
     if (Status s = admin->execute(sql); !s.ok())
       return make_error(Errc::internal, "cannot lock down DuckDB (" + sql + "): " + s.error().message);
   }
+  // Dialect::postgres's connections: their session setting is made now, as the lock
+  // below refuses every SET after it.
+  auto postgres = std::make_shared<duck::ConnectionPool>();
+  for (int i = 0; i < options_.postgres_connections; ++i) {
+    auto conn = opened->connect();
+    if (!conn) return std::move(conn).error();
+    if (Status s = (*conn)->execute("SET integer_division = true"); !s.ok())
+      return make_error(Errc::internal, "cannot set DuckDB's integer_division: " + s.error().message);
+    postgres->add(std::move(conn).value());
+  }
+  if (Status s = admin->execute("SET lock_configuration = true"); !s.ok())
+    return make_error(Errc::internal, "cannot lock down DuckDB (SET lock_configuration = true): " + s.error().message);
   admin_ = std::move(admin);  // the old admin connection closes before its database may
+  postgres_pool_ = std::move(postgres);  // the old pool's connections close before their database may
   db_ = std::move(opened);
   return {};
 }
@@ -237,9 +249,11 @@ bool DuckDbEngine::renew_database(const char* why) {
   return true;
 }
 
-std::shared_ptr<duck::Database> DuckDbEngine::current_database(std::uint64_t* epoch) {
-  std::lock_guard lock(db_mutex_);  // db_ and epoch_ of one database
+std::shared_ptr<duck::Database> DuckDbEngine::current_database(std::uint64_t* epoch,
+                                                               std::shared_ptr<duck::ConnectionPool>* postgres) {
+  std::lock_guard lock(db_mutex_);  // db_, epoch_ and the pool of one database
   if (epoch) *epoch = epoch_.load();
+  if (postgres) *postgres = postgres_pool_;
   return db_;
 }
 
@@ -247,10 +261,12 @@ std::shared_ptr<duck::Database> DuckDbEngine::current_database(std::uint64_t* ep
 // seconds: a new session (and a ping) takes only the database and its epoch.
 Result<std::unique_ptr<SqlSession>> DuckDbEngine::session() {
   std::uint64_t epoch = 0;
-  std::shared_ptr<duck::Database> db = current_database(&epoch);
+  std::shared_ptr<duck::ConnectionPool> postgres;
+  std::shared_ptr<duck::Database> db = current_database(&epoch, &postgres);
   auto conn = db->connect();
   if (!conn) return std::move(conn).error();
-  return std::unique_ptr<SqlSession>(std::make_unique<Session>(std::move(conn).value(), std::move(db), epoch));
+  return std::unique_ptr<SqlSession>(
+      std::make_unique<Session>(std::move(conn).value(), std::move(db), epoch, std::move(postgres)));
 }
 
 bool DuckDbEngine::replaced_in_place(const std::vector<PartitionInfo>& partitions) {
@@ -532,15 +548,35 @@ Status DuckDbEngine::pin(SqlSession& any, const PinnedTable& pinned, const Table
   return session.conn_->execute("CREATE OR REPLACE TEMP VIEW " + duck::quote_identifier(pinned.table) + " AS " + select);
 }
 
-Result<ResultSet> DuckDbEngine::Session::execute(const std::string& sql, std::size_t max_bytes, bool want_csv) {
-  auto result = execute_once(sql, max_bytes, want_csv);
+Result<ResultSet> DuckDbEngine::Session::execute(const std::string& sql, std::size_t max_bytes, bool want_csv,
+                                                 Dialect dialect) {
+  auto conn = connection(dialect);
+  if (!conn) return std::move(conn).error();
+  auto result = execute_once(**conn, sql, max_bytes, want_csv);
   if (!result && result.error().message.find("the remote file has changed") != std::string::npos)
-    result = execute_once(sql, max_bytes, want_csv);
+    result = execute_once(**conn, sql, max_bytes, want_csv);
   return result;
 }
 
-Result<ResultSet> DuckDbEngine::Session::execute_once(const std::string& sql, std::size_t max_bytes, bool want_csv) {
-  auto prepared = conn_->prepare_single(sql);
+Result<duck::Connection*> DuckDbEngine::Session::connection(Dialect dialect) {
+  if (dialect == Dialect::duckdb) return conn_.get();
+  std::lock_guard lock(postgres_mutex_);
+  if (!postgres_ && postgres_pool_)
+    if (auto lease = postgres_pool_->try_take()) postgres_.emplace(std::move(*lease));
+  if (!postgres_)
+    return make_error(Errc::unavailable, "every connection of the query engine for PostgreSQL's rules is in use; retry");
+  return &**postgres_;
+}
+
+void DuckDbEngine::Session::interrupt() noexcept {
+  conn_->interrupt();
+  std::lock_guard lock(postgres_mutex_);
+  if (postgres_) (*postgres_)->interrupt();
+}
+
+Result<ResultSet> DuckDbEngine::Session::execute_once(duck::Connection& conn, const std::string& sql,
+                                                      std::size_t max_bytes, bool want_csv) {
+  auto prepared = conn.prepare_single(sql);
   if (!prepared) return make_error(prepared.error().code, prepared.error().code == Errc::invalid_argument &&
                                                               prepared.error().message.rfind("exactly one", 0) == 0
                                                           ? "refused by the engine: " + prepared.error().message
@@ -588,7 +624,7 @@ Result<ResultSet> DuckDbEngine::Session::execute_once(const std::string& sql, st
     out.bytes += converted.bytes;
     duckdb_destroy_data_chunk(&chunk);
     if (converted.over_budget) {
-      conn_->interrupt();
+      conn.interrupt();
       return make_error(Errc::too_large, "the result is larger than " + std::to_string(max_bytes >> 20) +
                                              " MiB; aggregate or add a LIMIT");
     }

@@ -60,6 +60,11 @@ struct DuckDbEngineOptions {
   // when the catalog names it with another size or ETag (the database is then
   // renewed); until then it reads as it was. ETL_QUERY_S3_METADATA_CACHE.
   bool s3_metadata_cache = false;
+  // Connections made for Dialect::postgres (`SET integer_division`, which the locked
+  // configuration refuses later): at most this many sessions run PostgreSQL-dialect
+  // statements at once, each keeping one from its first such statement on. The
+  // query workers' count is enough (pinned sessions never take one).
+  int postgres_connections = 4;
   // Tables kept in memory as compressed copies, up to this many bytes together
   // (resident_tables.h); 0: every query reads the files. ETL_QUERY_RESIDENT_BYTES.
   std::uint64_t resident_bytes = 0;
@@ -92,24 +97,30 @@ class DuckDbEngine final : public SqlEngine {
   class Session final : public SqlSession {
    public:
     explicit Session(std::unique_ptr<duck::Connection> conn, std::shared_ptr<duck::Database> db = nullptr,
-                     std::uint64_t epoch = 0)
-        : db_(std::move(db)), conn_(std::move(conn)), epoch_(epoch) {}
+                     std::uint64_t epoch = 0, std::shared_ptr<duck::ConnectionPool> postgres = nullptr)
+        : db_(std::move(db)), conn_(std::move(conn)), postgres_pool_(std::move(postgres)), epoch_(epoch) {}
     // Runs one read-only statement: DuckDB's parser extracts it (exactly one), it is
     // prepared and its type checked (SELECT or EXPLAIN of a query) before it runs.
     // too_large when the rows pass `max_bytes`.
     // Run again once when DuckDB reports that a file changed under it (an ETag that
     // differs from the one it had): httpfs forgets the stale entry as it reports it.
-    Result<ResultSet> execute(const std::string& sql, std::size_t max_bytes, bool want_csv) override;
+    // Dialect::postgres runs on a connection of the database's postgres pool, kept
+    // from then on (unavailable when none is free); it has no pinned views.
+    Result<ResultSet> execute(const std::string& sql, std::size_t max_bytes, bool want_csv, Dialect dialect) override;
     // Stops the statement running on this session (from another thread).
-    void interrupt() noexcept override { conn_->interrupt(); }
+    void interrupt() noexcept override;
     // The database generation it was made on (DuckDbEngine::epoch).
     std::uint64_t epoch() const noexcept override { return epoch_; }
 
    private:
     friend class DuckDbEngine;  // pin() defines the session's own views
-    Result<ResultSet> execute_once(const std::string& sql, std::size_t max_bytes, bool want_csv);
+    Result<ResultSet> execute_once(duck::Connection& conn, const std::string& sql, std::size_t max_bytes, bool want_csv);
+    Result<duck::Connection*> connection(Dialect dialect);
     std::shared_ptr<duck::Database> db_;  // kept open while this session lives (declared first: closed last)
     std::unique_ptr<duck::Connection> conn_;
+    std::shared_ptr<duck::ConnectionPool> postgres_pool_;  // outlives the lease below
+    std::mutex postgres_mutex_;                            // the lease, for interrupt() on another thread
+    std::optional<duck::ConnectionPool::Lease> postgres_;
     std::uint64_t epoch_ = 0;
   };
 
@@ -159,8 +170,9 @@ class DuckDbEngine final : public SqlEngine {
   // their queries); the views are then built again from the first table. Under
   // mutex_; takes db_mutex_.
   bool renew_database(const char* why);
-  // db_ (and, when asked, its epoch) under db_mutex_: never waits for mutex_.
-  std::shared_ptr<duck::Database> current_database(std::uint64_t* epoch = nullptr);
+  // db_ (and, when asked, its epoch and postgres pool) under db_mutex_: never waits for mutex_.
+  std::shared_ptr<duck::Database> current_database(std::uint64_t* epoch = nullptr,
+                                                   std::shared_ptr<duck::ConnectionPool>* postgres = nullptr);
   // The folder of `table` as allowed_directories names it (with a slash at its end).
   std::string table_folder(const std::string& table) const;
   Status link_table(const std::string& table);
@@ -176,6 +188,7 @@ class DuckDbEngine final : public SqlEngine {
 
   DuckDbEngineOptions options_;
   std::shared_ptr<duck::Database> db_;       // under mutex_ and db_mutex_ to change, either to read
+  std::shared_ptr<duck::ConnectionPool> postgres_pool_;  // db_'s Dialect::postgres connections; with db_
   std::unique_ptr<duck::Connection> admin_;  // views and table copies, under mutex_
   std::mutex mutex_;
   // db_ and epoch_ as one pair, held only to read or swap them: new sessions and

@@ -60,9 +60,10 @@ void serve_session(HostState& state, int fd, std::uint64_t id, std::unique_ptr<S
       if (type == "execute") {
         if (Status s = state.engine->refresh_credentials(); !s.ok())
           log::warn("cannot refresh DuckDB's S3 credentials", {{"error", s.error().message}});
-        auto result = session->execute(request->header.value("sql", ""),
-                                       request->header.value("max_bytes", std::size_t{0}),
-                                       request->header.value("want_csv", false));
+        auto result = session->execute(
+            request->header.value("sql", ""), request->header.value("max_bytes", std::size_t{0}),
+            request->header.value("want_csv", false),
+            request->header.value("dialect", "duckdb") == "postgres" ? Dialect::postgres : Dialect::duckdb);
         if (!result) result = Error{result.error().code, state.engine->scrub(result.error().message)};
         reply = wire::result_message(std::move(result));
         reply.header["resident_bytes"] = state.engine->resident_bytes();
@@ -122,6 +123,7 @@ Result<std::unique_ptr<DuckDbEngine>> open_engine(const json& open) {
   options.tables = open.value("tables", std::vector<std::string>{});
   options.s3_metadata_cache = open.value("s3_metadata_cache", false);
   options.resident_bytes = open.value("resident_bytes", std::uint64_t{0});
+  options.postgres_connections = open.value("postgres_connections", 4);
   options.sql_gate = false;  // the cataloger checks every statement before it sends it here
   return DuckDbEngine::open(std::move(options));
 }

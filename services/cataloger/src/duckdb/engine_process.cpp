@@ -141,8 +141,13 @@ class EngineProcess::RemoteSession final : public SqlSession {
       : engine_(engine), host_(std::move(host)), fd_(fd), id_(id), epoch_(epoch) {}
   ~RemoteSession() override { ::close(fd_); }
 
-  Result<ResultSet> execute(const std::string& sql, std::size_t max_bytes, bool want_csv) override {
-    auto reply = roundtrip({{{"type", "execute"}, {"sql", sql}, {"max_bytes", max_bytes}, {"want_csv", want_csv}}, {}});
+  Result<ResultSet> execute(const std::string& sql, std::size_t max_bytes, bool want_csv, Dialect dialect) override {
+    auto reply = roundtrip({{{"type", "execute"},
+                             {"sql", sql},
+                             {"max_bytes", max_bytes},
+                             {"want_csv", want_csv},
+                             {"dialect", dialect == Dialect::postgres ? "postgres" : "duckdb"}},
+                            {}});
     if (!reply) return std::move(reply).error();
     engine_.resident_bytes_.store(wire::field(reply->header, "resident_bytes", std::uint64_t{0}));
     return wire::result_from_message(std::move(reply).value());
@@ -350,6 +355,7 @@ Result<std::shared_ptr<EngineProcess::Host>> EngineProcess::start_host() {
                {"tables", e.tables},
                {"s3_metadata_cache", e.s3_metadata_cache},
                {"resident_bytes", e.resident_bytes},
+               {"postgres_connections", e.postgres_connections},
                {"memory_cap", options_.memory_cap},
                {"log_level", options_.log_level},
                {"log_format", options_.log_format}};

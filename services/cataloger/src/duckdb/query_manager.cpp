@@ -101,7 +101,7 @@ std::string QueryManager::cache_key(const QueryRequest& request, const std::set<
 // result or a record must not keep a copy of it. "" (OpenSSL failed): not reusable.
 std::string QueryManager::cache_key(const QueryRequest& request, const std::map<std::string, std::int64_t>& versions,
                                     const std::set<std::string>& reads, const std::vector<PinnedTable>& pins) {
-  std::string tail = '\x1f' + std::to_string(request.max_rows) + '\x1f';
+  std::string tail = '\x1f' + std::to_string(request.max_rows) + (request.dialect == Dialect::postgres ? "p" : "d") + '\x1f';
   const bool everything = reads.count(kReadsEverything) > 0;
   for (const auto& [name, version] : versions)
     if (everything || reads.count(name)) tail += name + '@' + std::to_string(version) + ';';
@@ -154,6 +154,8 @@ Status QueryManager::validate(const QueryRequest& request) const {
   if (request.timeout > options_.max_timeout)
     return make_error(Errc::invalid_argument, "timeout_ms must be at most " + std::to_string(options_.max_timeout.count()) +
                                                   " (ETL_QUERY_MAX_TIMEOUT_MS)");
+  if (request.dialect == Dialect::postgres && !request.as_of.empty())  // a pinned session's views are DuckDB's only
+    return make_error(Errc::invalid_argument, "as_of is not read under PostgreSQL's rules");
   return {};
 }
 
@@ -360,7 +362,7 @@ QueryManager::Attempt QueryManager::attempt(Worker& worker, const std::string& i
   if (stopped(id)) {  // cancelled, or past its timeout, while it waited for the engine: it does not run
     a.result = make_error(Errc::cancelled, "stopped before it ran");
   } else {
-    a.result = worker.session->execute(request.sql, options_.max_result_bytes, true);
+    a.result = worker.session->execute(request.sql, options_.max_result_bytes, true, request.dialect);
     a.lost = !a.result && worker.session->lost();
   }
   a.elapsed_ms = std::chrono::duration<double, std::milli>(Clock::now() - began).count();

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "etl/catalog.h"
+#include "etl/query_engine.h"
 #include "etl/result.h"
 #include "pinned_table.h"
 
@@ -36,8 +37,8 @@ class SqlSession {
   SqlSession& operator=(const SqlSession&) = delete;
 
   // Runs one read-only statement (DuckDbEngine::Session::execute says how it is
-  // checked); too_large when the rows pass `max_bytes`.
-  virtual Result<ResultSet> execute(const std::string& sql, std::size_t max_bytes, bool want_csv) = 0;
+  // checked) under `dialect`'s rules; too_large when the rows pass `max_bytes`.
+  virtual Result<ResultSet> execute(const std::string& sql, std::size_t max_bytes, bool want_csv, Dialect dialect) = 0;
   // Stops the statement running on this session (from another thread).
   virtual void interrupt() noexcept = 0;
   // When an interrupt did not stop the statement (one long call DuckDB cannot

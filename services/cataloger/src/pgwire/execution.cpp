@@ -111,6 +111,7 @@ Execution Execution::run(ExecContext& ctx, const std::string& sql) {
   request.sql = unconstrained_numerics_as_engine_types(any_array_literals_as_lists(sql));
   request.max_rows = kMaxPageRows;
   request.client = ctx.client;
+  request.dialect = Dialect::postgres;  // 7 / 2 is 3, as in PostgreSQL
   request.timeout = statement_timeout(ctx);
   // Like POST /v1/query's max_age_s: reuse a cached result up to this old (never older than the data).
   if (auto age = ctx.session.settings.find("etl.max_age_s"); age != ctx.session.settings.end()) {
