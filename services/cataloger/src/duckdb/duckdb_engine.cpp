@@ -139,6 +139,7 @@ DuckDbEngine::~DuckDbEngine() {
     warmer_.join();
   }
   admin_.reset();
+  postgres_pool_.reset();  // its connections close before their database
   db_.reset();
   gate_.reset();
   if (!engine_dir_.empty()) {
