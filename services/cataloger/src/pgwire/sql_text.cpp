@@ -12,6 +12,7 @@
 #include "pgwire/param_types.h"
 #include "pgwire/patterns.h"
 #include "pgwire/types.h"
+#include "query/sql_guard.h"
 
 namespace etl::pgwire {
 namespace {
@@ -460,34 +461,33 @@ std::string numeric_type_of_literal(std::string_view v) {
   return "DECIMAL(" + std::to_string(width) + "," + std::to_string(fraction.size()) + ")";
 }
 
-// A literal's text when `operand` is exactly one number or one quoted string ('' undoubled); nullopt otherwise.
-std::optional<std::string> literal_text(std::string_view operand) {
-  operand = trim(operand);
-  if (operand.empty()) return std::nullopt;
-  if (operand.front() == '\'') {
-    if (skip_special(operand, 0) != operand.size()) return std::nullopt;
-    std::string text;
-    for (std::size_t k = 1; k + 1 < operand.size(); ++k) {
-      text += operand[k];
-      if (operand[k] == '\'') ++k;
-    }
-    return text;
-  }
-  std::string_view number = operand;
-  if (number.front() == '+' || number.front() == '-') number.remove_prefix(1);
-  if (number.empty() || !std::all_of(number.begin(), number.end(), [](char c) {
-        return std::isdigit(static_cast<unsigned char>(c)) != 0 || c == '.';
-      }))
-    return std::nullopt;
-  return std::string(operand);
-}
-
 }  // namespace
 
 std::string unconstrained_numerics_as_engine_types(std::string_view sql) {
-  std::string out;
-  std::size_t copied = 0;
-  // Open CAST( parentheses, innermost last: their depth and where the operand starts.
+  // Most statements name neither type: one scan, and no tokens.
+  auto names = [&](std::string_view type) {
+    return std::search(sql.begin(), sql.end(), type.begin(), type.end(), [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) == b;
+           }) != sql.end();
+  };
+  if (!names("numeric") && !names("decimal")) return std::string(sql);
+  // The engine gate's tokens: strings (their content), numbers, words (lower-cased), symbols; no comments.
+  using cataloger::TokenKind;
+  auto tokens = cataloger::tokenize_sql(sql);
+  if (!tokens) return std::string(sql);  // unterminated: the engine says what is wrong
+  const std::vector<cataloger::SqlToken>& t = *tokens;
+  auto is = [&](std::size_t k, TokenKind kind) { return k < t.size() && t[k].kind == kind; };
+  auto symbol = [&](std::size_t k, char c) { return is(k, TokenKind::symbol) && t[k].text[0] == c; };
+  auto word = [&](std::size_t k, std::string_view w) { return is(k, TokenKind::word) && t[k].text == w; };
+  auto at = [&](std::size_t k) { return static_cast<std::size_t>(t[k].source.data() - sql.data()); };
+  // A literal's text when tokens [from, to) are one number or string, or a sign and a number; "" otherwise.
+  auto literal = [&](std::size_t from, std::size_t to) -> std::string {
+    if (to == from + 1 && (is(from, TokenKind::number) || is(from, TokenKind::string))) return t[from].text;
+    if (to == from + 2 && (symbol(from, '-') || symbol(from, '+')) && is(from + 1, TokenKind::number))
+      return t[from].text + t[from + 1].text;
+    return "";
+  };
+  // Open CAST( parentheses, innermost last: their depth and their operand's first token.
   // Bounded: past 64 open casts the deeper ones are not read (their numerics stay).
   struct OpenCast {
     int depth;
@@ -495,87 +495,30 @@ std::string unconstrained_numerics_as_engine_types(std::string_view sql) {
   };
   std::vector<OpenCast> casts;
   int depth = 0;
-  bool cast_next = false;                  // the last word was CAST or TRY_CAST
-  std::optional<std::string> type_of;      // a type name may come next; the operand's literal text ("" if none)
-  std::size_t type_start = npos;           // where that type's name starts (pg_catalog. included)
-  std::size_t last_start = npos, last_end = npos;  // the last token: a number or a quoted string is an operand
-  for (std::size_t i = 0; i < sql.size();) {
-    const char c = sql[i];
-    if (std::isspace(static_cast<unsigned char>(c))) {
-      ++i;
-      continue;
-    }
-    const std::size_t end = skip_special(sql, i);
-    if (end == npos) return std::string(sql);
-    if (end != i) {
-      if (c != '-' && c != '/') {  // comments are spaces; strings and quoted names are tokens
-        type_of.reset(), cast_next = false;
-        last_start = i, last_end = end;
-      }
-      i = end;
-      continue;
-    }
-    if (std::isdigit(static_cast<unsigned char>(c)) || (c == '.' && i + 1 < sql.size() && std::isdigit(static_cast<unsigned char>(sql[i + 1])))) {
-      std::size_t j = i;
-      while (j < sql.size() && (std::isdigit(static_cast<unsigned char>(sql[j])) || sql[j] == '.')) ++j;
-      if (j + 2 < sql.size() && (sql[j] == 'e' || sql[j] == 'E') && (sql[j + 1] == '-' || sql[j + 1] == '+') &&
-          std::isdigit(static_cast<unsigned char>(sql[j + 2])))
-        j += 2;  // 1e-7 is one literal
-      while (j < sql.size() && ident_char(sql[j])) ++j;  // 1e5, 1e-7, 1x: not a plain decimal, so DOUBLE
-      type_of.reset(), cast_next = false;
-      last_start = i, last_end = j;
-      i = j;
-      continue;
-    }
-    if (ident_char(c)) {
-      std::size_t j = i;
-      while (j < sql.size() && ident_char(sql[j])) ++j;
-      const std::string word = ascii_lower(sql.substr(i, j - i));
-      last_start = i, last_end = j;
-      if (type_of && word == "pg_catalog" && j < sql.size() && sql[j] == '.') {
-        if (type_start == npos) type_start = i;
-        i = j + 1;
-        continue;
-      }
-      if (type_of && (word == "numeric" || word == "decimal")) {
-        std::size_t after = j;
-        while (after < sql.size() && std::isspace(static_cast<unsigned char>(sql[after]))) ++after;
-        if (after >= sql.size() || sql[after] != '(') {  // no precision
-          const std::size_t from = type_start == npos ? i : type_start;
-          out.append(sql.substr(copied, from - copied));
-          out += numeric_type_of_literal(*type_of);
-          copied = j;
-        }
-      }
-      const bool as_of_cast = word == "as" && !casts.empty() && casts.back().depth == depth;
-      type_of.reset(), type_start = npos;
-      if (as_of_cast) {
-        const std::string_view operand = sql.substr(casts.back().operand, i - casts.back().operand);
-        type_of = literal_text(operand).value_or("");
-      }
-      cast_next = word == "cast" || word == "try_cast";
-      i = j;
-      continue;
-    }
-    if (c == ':' && i + 1 < sql.size() && sql[i + 1] == ':') {
-      const bool literal = last_end != npos && (std::isdigit(static_cast<unsigned char>(sql[last_start])) ||
-                                                sql[last_start] == '.' || sql[last_start] == '\'');
-      type_of = literal ? literal_text(sql.substr(last_start, last_end - last_start)).value_or("") : "";
-      type_start = npos, cast_next = false;
-      last_start = last_end = npos;
-      i += 2;
-      continue;
-    }
-    if (c == '(') {
+  std::string out;
+  std::size_t copied = 0;
+  for (std::size_t k = 0; k < t.size(); ++k) {
+    if (symbol(k, '(')) {
       ++depth;
-      if (cast_next && casts.size() < 64) casts.push_back({depth, i + 1});
-    } else if (c == ')') {
+      if (k > 0 && (word(k - 1, "cast") || word(k - 1, "try_cast")) && casts.size() < 64) casts.push_back({depth, k + 1});
+      continue;
+    }
+    if (symbol(k, ')')) {
       if (!casts.empty() && casts.back().depth == depth) casts.pop_back();
       --depth;
+      continue;
     }
-    type_of.reset(), type_start = npos, cast_next = false;
-    last_start = last_end = npos;
-    ++i;
+    if (!(word(k, "numeric") || word(k, "decimal")) || symbol(k + 1, '(')) continue;  // no type, or a precision
+    const std::size_t name = k >= 2 && symbol(k - 1, '.') && word(k - 2, "pg_catalog") ? k - 2 : k;
+    std::optional<std::string> value;  // the operand's literal text ("" for none): the word is a cast's type
+    if (name >= 2 && symbol(name - 1, ':') && symbol(name - 2, ':') && at(name - 1) == at(name - 2) + 1)
+      value = name >= 3 ? literal(name - 3, name - 2) : "";
+    else if (name >= 1 && word(name - 1, "as") && !casts.empty() && casts.back().depth == depth)
+      value = literal(casts.back().operand, name - 1);
+    if (!value) continue;
+    out.append(sql.substr(copied, at(name) - copied));
+    out += numeric_type_of_literal(*value);
+    copied = at(k) + t[k].source.size();
   }
   if (copied == 0) return std::string(sql);
   out.append(sql.substr(copied));
