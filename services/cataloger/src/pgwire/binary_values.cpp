@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "etl/dates.h"
+#include "etl/sigv4.h"  // hex_encode
 #include "pgwire/types.h"
 
 namespace etl::pgwire {
@@ -549,15 +550,8 @@ Result<std::string> text_of_binary(std::int32_t type_oid, std::string_view v) {
     }
     case oid::uuid: {
       if (!fixed(16)) break;
-      static constexpr char kHex[] = "0123456789abcdef";
-      std::string out;
-      for (std::size_t i = 0; i < 16; ++i) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-        const auto byte = static_cast<unsigned char>(v[i]);
-        out += kHex[byte >> 4];
-        out += kHex[byte & 15];
-      }
-      return out;
+      return hex_encode(v.substr(0, 4)) + '-' + hex_encode(v.substr(4, 2)) + '-' + hex_encode(v.substr(6, 2)) + '-' +
+             hex_encode(v.substr(8, 2)) + '-' + hex_encode(v.substr(10, 6));
     }
     default:
       if (array_element_oid(type_oid) != 0) return array_text(type_oid, v);
