@@ -205,11 +205,13 @@ Status DuckDbEngine::open_database() {
       "SET autoinstall_known_extensions = false",
       "SET autoload_known_extensions = false",
   };
-  for (const auto& sql : settings) {
-    if (sql.empty()) continue;
+  auto lock_down = [&](const std::string& sql) -> Status {
     if (Status s = admin->execute(sql); !s.ok())
       return make_error(Errc::internal, "cannot lock down DuckDB (" + sql + "): " + s.error().message);
-  }
+    return {};
+  };
+  for (const auto& sql : settings)
+    if (!sql.empty()) ETL_RETURN_IF_ERROR(lock_down(sql));
   // Dialect::postgres's connections: their session setting is made now, as the lock
   // below refuses every SET after it.
   auto postgres = std::make_shared<duck::ConnectionPool>();
@@ -220,8 +222,7 @@ Status DuckDbEngine::open_database() {
       return make_error(Errc::internal, "cannot set DuckDB's integer_division: " + s.error().message);
     postgres->add(std::move(conn).value());
   }
-  if (Status s = admin->execute("SET lock_configuration = true"); !s.ok())
-    return make_error(Errc::internal, "cannot lock down DuckDB (SET lock_configuration = true): " + s.error().message);
+  ETL_RETURN_IF_ERROR(lock_down("SET lock_configuration = true"));
   admin_ = std::move(admin);  // the old admin connection closes before its database may
   postgres_pool_ = std::move(postgres);  // the old pool's connections close before their database may
   db_ = std::move(opened);
