@@ -4,6 +4,7 @@ errors under its CSP, every panel equal to /v1/query for the same SQL, the SQL
 console (grid, chart, CSV download), the token prompt. Screenshots go to
 $ETL_BROWSER_ARTIFACTS."""
 import json
+import math
 import os
 import re
 import shutil
@@ -46,6 +47,15 @@ def cell_text(v):
     return js_string(v)
 
 
+def chart_number(v):
+    """A cell as charts.js plots it: a gap (None) for NULL, "NaN" and the infinities."""
+    try:
+        n = float(v)
+    except (TypeError, ValueError):
+        return None
+    return n if math.isfinite(n) else None
+
+
 def expected_series(page, view):
     """What charts.js seriesOf() must have drawn for this result."""
     names = [c["name"] for c in page["columns"]]
@@ -55,7 +65,7 @@ def expected_series(page, view):
     else:
         yis = [i for i, c in enumerate(page["columns"]) if i != xi and NUMERIC.match(c["type"])]
     labels = [js_string(r[xi]) for r in page["rows"]]
-    series = [{"label": names[i], "data": [None if r[i] is None else float(r[i]) for r in page["rows"]]} for i in yis]
+    series = [{"label": names[i], "data": [chart_number(r[i]) for r in page["rows"]]} for i in yis]
     return labels, series
 
 

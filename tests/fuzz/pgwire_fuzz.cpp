@@ -22,6 +22,7 @@
 #include "pgwire/scram.h"
 #include "pgwire/select_list.h"
 #include "pgwire/sql_text.h"
+#include "pgwire/types.h"
 #include "pgwire/wire.h"
 
 namespace {
@@ -127,6 +128,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                   if (name.empty()) return std::nullopt;
                                   return name[0] < 'm' ? std::optional<std::string>("INTEGER") : std::optional<std::string>("VARCHAR[]");
                                 });
+      {  // an engine row, and an array literal: what array_literal writes, array_items reads back the same
+        static const std::vector<PgType> kRow = {pg_type("INTEGER[]"), pg_type("VARCHAR[]"), pg_type("TIMESTAMP[]"),
+                                                 pg_type("DECIMAL(38,2)[]"), pg_type("STRUCT(a INTEGER)")};
+        (void)row_values(in, kRow);
+        (void)row_values(in, {pg_type("DOUBLE")});
+        if (auto items = array_items(in); items && array_items(array_literal(*items)) != items) std::abort();
+      }
       if (auto copy = parse_copy(in); copy && copy->copy) {  // COPY ... TO STDOUT: its options, then a row in them
         (void)copy_row({std::string(in), std::nullopt, std::string()}, copy->copy->format);
         (void)copy_header({std::string(in)}, copy->copy->format);

@@ -262,6 +262,11 @@ TEST(CatalogerService, TablesAndQueriesAnswerOverHttp) {
   ASSERT_EQ(csv.status, 200);
   EXPECT_NE(csv.content_type.find("text/csv"), std::string::npos);
   EXPECT_EQ(csv.body, "song_id,artist_ids\ns0,\"[\"\"a0\"\",\"\"x\"\"]\"\n");
+  // JSON has no NaN: a DOUBLE's NaN and infinities are strings there (never null, SQL's NULL),
+  // and a CSV page has them as words, the formula guard's apostrophe only on text.
+  const std::string floats = "SELECT 'nan'::DOUBLE AS a, '-inf'::DOUBLE AS b, 'inf'::FLOAT AS c, NULL::DOUBLE AS d, '-inf' AS e";
+  EXPECT_EQ(s.query({{"sql", floats}}).json()["rows"][0], nlohmann::json::parse(R"(["NaN","-Infinity","Infinity",null,"-inf"])"));
+  EXPECT_EQ(s.query({{"sql", floats}}, {}, "text/csv").body, "a,b,c,d,e\nNaN,-Infinity,Infinity,,'-inf\n");
 }
 
 TEST(CatalogerService, PagingWithNextTokenOverHttp) {

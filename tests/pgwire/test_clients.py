@@ -378,6 +378,42 @@ class Psycopg(unittest.TestCase):
                                   "WHERE popularity IS NOT NULL GROUP BY 1 ORDER BY 1").fetchall()
                 self.assertEqual(got, want)
 
+    def test_lists_are_arrays_of_their_element_type(self):
+        # psycopg picks each array's loader by its oid, and reads text arrays by PostgreSQL's
+        # quoting: an unquoted NULL is None, a quoted "NULL" the text.
+        sql = ("SELECT [DATE '2024-02-29', NULL] AS dates, [TIMESTAMP '2024-01-01 10:11:12.5'] AS stamps, "
+               "[TIMESTAMPTZ '2024-01-01 10:11:12+00'] AS zoned, [12.50, 0.001]::DECIMAL(10,3)[] AS decimals, "
+               "[1.5]::REAL[] AS reals, [1, NULL]::SMALLINT[] AS smalls, ['a b', '', 'NULL', NULL, 'x,{y}'] AS texts, "
+               "[INTERVAL 1 day] AS intervals")
+        want = [[datetime.date(2024, 2, 29), None], [datetime.datetime(2024, 1, 1, 10, 11, 12, 500000)],
+                [datetime.datetime(2024, 1, 1, 10, 11, 12, tzinfo=datetime.timezone.utc)],
+                [decimal.Decimal("12.500"), decimal.Decimal("0.001")], [1.5], [1, None], ["a b", "", "NULL", None, "x,{y}"],
+                ["1 day"]]
+        for binary in (False, True):
+            with self.subTest(binary=binary), self.conn.cursor(binary=binary) as cur:
+                row = list(cur.execute(sql).fetchone())
+                self.assertEqual([d.type_code for d in cur.description], [1182, 1115, 1185, 1231, 1021, 1005, 1009, 1009])
+                self.assertEqual(row, want)
+                self.assertEqual(str(row[3][0]), "12.500", "a decimal's digits")
+        # The texts as psql would print them: quoted only where PostgreSQL quotes.
+        raw = self.conn.pgconn.exec_(b"SELECT [1, NULL]::INTEGER[], ['a b', 'c', 'NULL', ''], [true]")
+        self.assertEqual([raw.get_value(0, c) for c in range(3)], [b"{1,NULL}", b'{"a b",c,"NULL",""}', b"{t}"])
+
+    def test_nan_and_infinity_are_floats_not_null(self):
+        # JSON has no NaN: the engine's rows carry it as a string (HTTP shows "NaN"), and
+        # PostgreSQL clients get the float, not a NULL.
+        self.assertEqual(http_query("SELECT 'NaN'::DOUBLE, '-inf'::DOUBLE, NULL::DOUBLE")["rows"][0],
+                         ["NaN", "-Infinity", None])
+        for binary in (False, True):
+            with self.subTest(binary=binary), self.conn.cursor(binary=binary) as cur:
+                nan, minus_inf, real_inf, listed, nothing = cur.execute(
+                    "SELECT 'NaN'::DOUBLE, '-inf'::DOUBLE, 'inf'::REAL, [1.5, 'NaN'::DOUBLE, NULL], NULL::DOUBLE").fetchone()
+                self.assertTrue(nan != nan, "NaN")
+                self.assertEqual((minus_inf, real_inf), (float("-inf"), float("inf")))
+                self.assertEqual((listed[0], listed[2]), (1.5, None))
+                self.assertTrue(listed[1] != listed[1], "NaN in a list")
+                self.assertIsNone(nothing)
+
     def test_type_oids_and_python_values(self):
         with self.conn.cursor() as cur:
             cur.execute("SELECT song_name, duration_ms, explicit, artist_ids, extracted_at, dt, popularity "

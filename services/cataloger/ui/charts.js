@@ -7,6 +7,13 @@ export function isNumericType(type) {
   return NUMERIC.test(String(type || '').trim());
 }
 
+// A cell as a chart's number: null (a gap) for NULL and for what has no place on an
+// axis, such as a DOUBLE's "NaN" and "Infinity" (strings in the page: JSON has no such numbers).
+function chartNumber(v) {
+  const n = v === null ? NaN : Number(v);
+  return Number.isFinite(n) ? n : null;
+}
+
 // {labels, series:[{name, values}]} from a page, by the view's x and y columns
 // (x: the named or first column; y: the named or every other numeric column).
 export function seriesOf(page, x = '', y = []) {
@@ -19,7 +26,7 @@ export function seriesOf(page, x = '', y = []) {
   if (!yis.length && names.length > 1) yis = [xi === 0 ? 1 : 0];
   return {
     labels: page.rows.map((r) => (r[xi] === null ? '(null)' : String(r[xi]))),
-    series: yis.map((i) => ({ name: names[i], values: page.rows.map((r) => (r[i] === null ? null : Number(r[i]))) })),
+    series: yis.map((i) => ({ name: names[i], values: page.rows.map((r) => chartNumber(r[i])) })),
   };
 }
 

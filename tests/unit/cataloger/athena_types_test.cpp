@@ -37,13 +37,14 @@ TEST(AthenaTypes, DecimalsAreExactNumbers) {
   EXPECT_EQ(athena_sql_type({"c", "decimal(18, 3)", 0, 0}), "DECIMAL(18,3)");
 }
 
+// JSON has no NaN: Athena's words stay strings, not null, which is SQL's NULL.
 TEST(AthenaTypes, NullsNaNAndMalformedNumbersAreSafe) {
   EXPECT_EQ(value(std::nullopt, "varchar"), "null");
   EXPECT_EQ(value(std::nullopt, "bigint"), "null");
   EXPECT_EQ(value(std::nullopt, "array"), "null");
-  EXPECT_EQ(value("NaN", "double"), "null");
-  EXPECT_EQ(value("Infinity", "double"), "null");
-  EXPECT_EQ(value("-Infinity", "double"), "null");
+  EXPECT_EQ(value("NaN", "double"), R"("NaN")");
+  EXPECT_EQ(value("Infinity", "double"), R"("Infinity")");
+  EXPECT_EQ(value("-Infinity", "real"), R"("-Infinity")");
   EXPECT_EQ(value("12abc", "bigint"), R"("12abc")") << "text that is not a number must not be spliced into JSON";
   EXPECT_EQ(value("", "varchar"), R"("")") << "an empty string is not NULL";
 }

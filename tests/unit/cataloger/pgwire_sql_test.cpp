@@ -235,7 +235,7 @@ TEST(PgTypes, JsonRowsBecomePostgresText) {
   EXPECT_EQ((*row)[4].value(), "2026-11-01 10:00:00+00");
   EXPECT_EQ((*row)[5].value(), R"({"x,y",NULL,"b\"c"})");
   EXPECT_EQ((*row)[6].value(), "170141183460469231731687303715884105727");
-  EXPECT_EQ((*row)[7].value(), R"({"a":1})");
+  EXPECT_EQ((*row)[7].value(), R"({"a": 1})") << "json as the engine wrote it, a struct's fields in their order";
   EXPECT_FALSE((*row)[8].has_value());
   EXPECT_FALSE(row_values("[1,2]", types).ok()) << "too few values";
   EXPECT_FALSE(row_values("[\"a\"", {pg_type("VARCHAR")}).ok()) << "truncated";
@@ -268,6 +268,59 @@ TEST(PgTypes, NonFiniteFloatsAreSpelledAsPostgresDoes) {
   EXPECT_EQ((*row)[1].value(), "Infinity");
   EXPECT_EQ((*row)[2].value(), "-Infinity");
   EXPECT_EQ((*row)[3].value(), "1.5");
+}
+
+TEST(PgTypes, NonFiniteFloatsAreStringsFromTheEngineAndPostgresWordsOnTheWire) {
+  // What the DuckDB engine writes for them (ValueJson.NonFiniteFloatsAreStringsNotNull).
+  std::vector<PgType> types = {pg_type("DOUBLE"), pg_type("FLOAT"), pg_type("DOUBLE[]")};
+  auto row = row_values(R"(["NaN", "-Infinity", [1.5, "Infinity", null, "NaN"]])", types);
+  ASSERT_TRUE(row.ok()) << row.error().message;
+  EXPECT_EQ((*row)[0].value(), "NaN");
+  EXPECT_EQ((*row)[1].value(), "-Infinity");
+  EXPECT_EQ((*row)[2].value(), "{1.5,Infinity,NULL,NaN}");
+}
+
+// Each list's items are written as values of its element type, as PostgreSQL's array_out
+// writes them: quoted only when they must be, and with the same text as a column of that type.
+TEST(PgTypes, ListsAreArraysOfTheirElementTypeWithEachItemAsItsTypePrintsIt) {
+  const std::pair<const char*, std::int32_t> arrays[] = {
+      {"INTEGER[]", oid::int4_array}, {"BIGINT[]", oid::int8_array}, {"SMALLINT[]", oid::int2_array},
+      {"BOOLEAN[]", oid::bool_array}, {"DOUBLE[]", oid::float8_array}, {"FLOAT[]", oid::float4_array},
+      {"DECIMAL(18,3)[]", oid::numeric_array}, {"HUGEINT[]", oid::numeric_array}, {"DATE[]", oid::date_array},
+      {"TIMESTAMP[]", oid::timestamp_array}, {"TIMESTAMP WITH TIME ZONE[]", oid::timestamptz_array},
+      {"VARCHAR[]", oid::text_array}, {"INTERVAL[]", oid::text_array}, {"UUID[]", oid::text_array},
+      {"INTEGER[3]", oid::int4_array}, {"STRUCT(a INTEGER)[]", oid::json}, {"MAP(VARCHAR, INTEGER)[]", oid::json}};
+  for (const auto& [engine, expected] : arrays) EXPECT_EQ(pg_type(engine).oid, expected) << engine;
+  EXPECT_EQ(pg_type("DECIMAL(18,3)[]").name, "numeric[]");
+  EXPECT_EQ(pg_type("INTERVAL[]").element, oid::interval);
+
+  std::vector<PgType> types = {pg_type("INTEGER[]"), pg_type("DECIMAL(38,2)[]"), pg_type("TIMESTAMP[]"),
+                               pg_type("TIMESTAMP WITH TIME ZONE[]"), pg_type("DATE[]"), pg_type("INTERVAL[]"),
+                               pg_type("BOOLEAN[]"), pg_type("VARCHAR[]"), pg_type("UUID[]")};
+  auto row = row_values(R"([[1, null, -3], [12.50, 123456789012345678901234567890123456.78], )"
+                        R"(["2024-01-02T03:04:05.5Z", "infinity"], ["2024-01-02T03:04:05Z"], ["-43-03-15", "2024-02-29"], )"
+                        R"(["P1DT2H", "PT0S"], [true, false, null], ["a", "", "NULL", "null", "b c", "{x}", "q\"", "x,y", "é"], )"
+                        R"(["123e4567-e89b-12d3-a456-426614174000"]])",
+                        types);
+  ASSERT_TRUE(row.ok()) << row.error().message;
+  EXPECT_EQ((*row)[0].value(), "{1,NULL,-3}");
+  EXPECT_EQ((*row)[1].value(), "{12.50,123456789012345678901234567890123456.78}") << "every digit kept";
+  EXPECT_EQ((*row)[2].value(), R"({"2024-01-02 03:04:05.5",infinity})");
+  EXPECT_EQ((*row)[3].value(), R"({"2024-01-02 03:04:05+00"})");
+  EXPECT_EQ((*row)[4].value(), "{\"0044-03-15 BC\",2024-02-29}");
+  EXPECT_EQ((*row)[5].value(), R"({"1 day 02:00:00",00:00:00})");
+  EXPECT_EQ((*row)[6].value(), "{t,f,NULL}");
+  EXPECT_EQ((*row)[7].value(), R"({a,"","NULL","null","b c","{x}","q\"","x,y",é})");
+  EXPECT_EQ((*row)[8].value(), "{123e4567-e89b-12d3-a456-426614174000}");
+  // What array_items reads back is what was written.
+  auto items = array_items((*row)[7].value());
+  ASSERT_TRUE(items.has_value());
+  ASSERT_EQ(items->size(), 9u);
+  EXPECT_EQ((*items)[1].value(), "");
+  EXPECT_EQ((*items)[2].value(), "NULL") << "the text NULL, not a null";
+  EXPECT_EQ((*items)[6].value(), "q\"");
+  EXPECT_FALSE(row_values(R"([[[1]]])", {pg_type("INTEGER[]")}).ok()) << "a list of lists is no integer[]";
+  EXPECT_FALSE(row_values(R"([["x]])", {pg_type("VARCHAR[]")}).ok()) << "truncated";
 }
 
 TEST(PgTypes, NestedListsAreJsonNotTextArraysOfStrings) {

@@ -50,14 +50,11 @@ bool is_json_number(std::string_view s) {
   return i == s.size();
 }
 
-// Athena (Java) writes "1.0E-5", "NaN", "Infinity"; JSON has no NaN.
+// Athena (Java) writes "1.0E-5", "NaN", "Infinity"; JSON has no NaN, so those stay
+// strings, as the DuckDB engine writes them.
 void append_floating(std::string& out, std::string_view text) {
   if (is_json_number(text)) {
     out += text;
-    return;
-  }
-  if (text == "NaN" || text == "Infinity" || text == "-Infinity") {
-    out += "null";
     return;
   }
   append_json_string(out, text);

@@ -201,7 +201,9 @@ std::string format_interval(duckdb_interval iv) {
   return out;
 }
 
-enum class Shape { null, raw, text };
+// raw: a JSON number or boolean as is; text: a JSON string; word: a JSON string in
+// JSON, but in CSV as is, like a number (a float's NaN, Infinity, -Infinity).
+enum class Shape { null, raw, text, word };
 
 // The text of a non-nested value: raw (JSON number or boolean as is) or text.
 Shape scalar(const Reader& r, idx_t row, std::string& out) {
@@ -228,7 +230,10 @@ Shape scalar(const Reader& r, idx_t row, std::string& out) {
     case DUCKDB_TYPE_FLOAT:
     case DUCKDB_TYPE_DOUBLE: {
       double v = r.type == DUCKDB_TYPE_FLOAT ? static_cast<double>(r.at<float>(row)) : r.at<double>(row);
-      if (!std::isfinite(v)) return Shape::null;
+      if (!std::isfinite(v)) {  // JSON has no such numbers: PostgreSQL's and Trino's words, as strings
+        out += std::isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
+        return Shape::word;
+      }
       if (r.type == DUCKDB_TYPE_FLOAT) append_number(out, r.at<float>(row));
       else append_number(out, v);
       return Shape::raw;
@@ -402,7 +407,8 @@ bool append_json(std::string& out, const Reader& r, idx_t row, std::size_t limit
       switch (scalar(r, row, text)) {
         case Shape::null: out += "null"; break;
         case Shape::raw: out += text; break;
-        case Shape::text: append_json_string(out, text); break;
+        case Shape::text:
+        case Shape::word: append_json_string(out, text); break;
       }
       return out.size() <= limit;
     }
@@ -648,7 +654,7 @@ ChunkConverter::Converted ChunkConverter::convert(duckdb_data_chunk chunk, std::
         if (shape == Shape::null) json += "null";
         else if (shape == Shape::raw) json += text;
         else append_json_string(json, text);
-        if (csv) append_csv_cell(*csv, text, shape == Shape::null, shape != Shape::raw);
+        if (csv) append_csv_cell(*csv, text, shape == Shape::null, shape == Shape::text);
       }
       fits = used() <= budget;
     }

@@ -1,8 +1,9 @@
 // DuckDB result values as the API shows them (docs/contract.md §7.4): JSON
 // strings, numbers (BIGINT as an exact number), true/false, null, lists as
 // arrays, structs and maps as objects, DATE as YYYY-MM-DD, TIMESTAMP as RFC 3339
-// UTC ("2026-11-21T06:00:00Z"). CSV cells carry the same text: strings as they
-// are, NULL as an empty cell, lists and structs as their JSON.
+// UTC ("2026-11-21T06:00:00Z"), a float's NaN and infinities as the strings "NaN",
+// "Infinity", "-Infinity". CSV cells carry the same text: strings as they are,
+// NULL as an empty cell, lists and structs as their JSON.
 #pragma once
 
 #include <duckdb.h>

@@ -193,6 +193,10 @@ std::string page_json(const QueryPage& page) {
   return out;
 }
 
+namespace {
+bool is_floating(std::string_view type) { return type == "DOUBLE" || type == "FLOAT" || type == "REAL"; }
+}  // namespace
+
 Result<std::string> page_csv(const QueryPage& page) {
   std::string out;
   for (size_t c = 0; c < page.columns.size(); ++c) {
@@ -210,8 +214,12 @@ Result<std::string> page_csv(const QueryPage& page) {
       if (c) out += ',';
       std::string_view v = (*cells)[c];
       if (v == "null") append_csv_cell(out, "", true);
-      else if (v.front() == '"') append_csv_cell(out, json::parse(v).get_ref<const std::string&>(), false, true);
-      else append_csv_cell(out, v, false);  // numbers exactly as written; true/false; lists and structs as JSON
+      else if (v.front() == '"') {
+        const auto text = json::parse(v).get<std::string>();
+        // A float's "-Infinity" is a number's word, not text a spreadsheet could run.
+        const bool word = text == "NaN" || text == "Infinity" || text == "-Infinity";
+        append_csv_cell(out, text, false, !(word && c < page.columns.size() && is_floating(page.columns[c].type)));
+      } else append_csv_cell(out, v, false);  // numbers exactly as written; true/false; lists and structs as JSON
     }
     out += '\n';
   }

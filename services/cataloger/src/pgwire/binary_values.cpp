@@ -1,6 +1,7 @@
 #include "pgwire/binary_values.h"
 
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <optional>
@@ -416,6 +417,9 @@ Result<std::string> array_text(std::int32_t type_oid, std::string_view v) {
   return array_literal(items);
 }
 
+// PostgreSQL's text for a float that is not finite.
+std::string float_word(double d) { return std::isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity"; }
+
 }  // namespace
 
 Result<std::string> binary_value(std::int32_t type_oid, std::string_view text) {
@@ -482,8 +486,13 @@ Result<std::string> binary_value(std::int32_t type_oid, std::string_view text) {
     case oid::int2_array:
     case oid::int4_array:
     case oid::int8_array:
+    case oid::float4_array:
     case oid::float8_array:
+    case oid::numeric_array:
     case oid::text_array:
+    case oid::date_array:
+    case oid::timestamp_array:
+    case oid::timestamptz_array:
     case oid::oid_array:
       return array_binary(type_oid, text);
     default:
@@ -521,6 +530,7 @@ Result<std::string> text_of_binary(std::int32_t type_oid, std::string_view v) {
       const auto bits = static_cast<std::uint32_t>(read_be(v));
       float f;
       std::memcpy(&f, &bits, sizeof f);
+      if (!std::isfinite(f)) return float_word(f);
       char buf[32];
       return std::string(buf, std::to_chars(buf, buf + sizeof buf, f).ptr);
     }
@@ -529,6 +539,7 @@ Result<std::string> text_of_binary(std::int32_t type_oid, std::string_view v) {
       const std::uint64_t bits = read_be(v);
       double d;
       std::memcpy(&d, &bits, sizeof d);
+      if (!std::isfinite(d)) return float_word(d);
       char buf[32];
       return std::string(buf, std::to_chars(buf, buf + sizeof buf, d).ptr);
     }
@@ -567,7 +578,9 @@ bool has_binary_form(std::int32_t type_oid) {
     case oid::int4: case oid::oid: case oid::int8: case oid::float4: case oid::float8: case oid::date:
     case oid::timestamp: case oid::timestamptz: case oid::time: case oid::interval: case oid::uuid:
     case oid::numeric: case oid::bool_array: case oid::int2_array: case oid::int4_array: case oid::int8_array:
-    case oid::float8_array: case oid::text_array: case oid::char_type: case oid::oid_array:
+    case oid::float4_array: case oid::float8_array: case oid::numeric_array: case oid::text_array:
+    case oid::date_array: case oid::timestamp_array: case oid::timestamptz_array: case oid::char_type:
+    case oid::oid_array:
       return true;
     default:
       return false;

@@ -63,6 +63,8 @@ std::string information_schema_type(const PgType& t) {
 }
 
 std::string udt_name(const PgType& t) {
+  if (t.name.ends_with("[]") && array_element_oid(t.oid) != 0)  // _int4, _numeric ...
+    return "_" + udt_name(PgType{array_element_oid(t.oid), -1, t.name.substr(0, t.name.size() - 2)});
   switch (t.oid) {
     case oid::int8: return "int8";
     case oid::int4: return "int4";
@@ -71,8 +73,6 @@ std::string udt_name(const PgType& t) {
     case oid::float4: return "float4";
     case oid::boolean: return "bool";
     case oid::timestamptz: return "timestamptz";
-    case oid::text_array: return "_text";
-    case oid::int8_array: return "_int8";
     default: return t.name.substr(0, t.name.find(' '));
   }
 }

@@ -55,32 +55,44 @@ std::string pg_float(const std::string& text) {
   return text;
 }
 
-std::string element_text(const nlohmann::json& v) {
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_boolean()) return v.get<bool>() ? "t" : "f";
-  return v.dump();
+// A JSON string's content -> the text of a PostgreSQL value of type `type_oid`.
+std::string string_text(std::string s, std::int32_t type_oid) {
+  if (type_oid == oid::timestamp || type_oid == oid::timestamptz) return pg_timestamp(std::move(s), type_oid == oid::timestamptz);
+  if (type_oid == oid::date) return pg_date(s);
+  if (type_oid == oid::float8 || type_oid == oid::float4) return pg_float(s);
+  if (type_oid == oid::interval)
+    if (auto parts = parse_iso_interval(s)) return pg_interval_text(*parts);
+  return s;
 }
 
-// A JSON value -> the text of a PostgreSQL value of type `t` (not NULL).
-std::string value_text(const nlohmann::json& v, const PgType& t) {
-  if (t.oid == oid::json && !v.is_string()) return v.dump();  // lists of lists or structs, maps
-  if (v.is_array()) {
-    std::vector<std::optional<std::string>> items;
-    for (const auto& item : v) items.push_back(item.is_null() ? std::nullopt : std::optional(element_text(item)));
-    return array_literal(items);
+// One scalar of a row or a list, as row_cells gives its JSON text (not null) -> the
+// text of a PostgreSQL value of type `type_oid`; numbers keep their digits.
+std::optional<std::string> scalar_text(std::string_view token, std::int32_t type_oid) {
+  if (token == "true" || token == "false") return std::string(token == "true" ? "t" : "f");
+  if (token.front() != '"') return std::string(token);
+  auto v = nlohmann::json::parse(token, nullptr, false);
+  if (!v.is_string()) return std::nullopt;
+  return string_text(v.get<std::string>(), type_oid);
+}
+
+// A list's JSON text -> PostgreSQL's array literal of its items as `element` values;
+// nullopt when the text is no list of scalars.
+std::optional<std::string> list_text(std::string_view token, std::int32_t element) {
+  auto cells = cataloger::row_cells(token);
+  if (!cells) return std::nullopt;
+  std::vector<std::optional<std::string>> items;
+  items.reserve(cells->size());
+  for (std::string_view cell : *cells) {
+    if (cell == "null") {
+      items.emplace_back(std::nullopt);
+      continue;
+    }
+    if (cell.front() == '[' || cell.front() == '{') return std::nullopt;
+    auto text = scalar_text(cell, element);
+    if (!text) return std::nullopt;
+    items.emplace_back(std::move(*text));
   }
-  if (v.is_object()) return v.dump();
-  if (v.is_boolean()) return v.get<bool>() ? "t" : "f";
-  if (v.is_string()) {
-    auto s = v.get<std::string>();
-    if (t.oid == oid::timestamp || t.oid == oid::timestamptz) return pg_timestamp(std::move(s), t.oid == oid::timestamptz);
-    if (t.oid == oid::date) return pg_date(s);
-    if (t.oid == oid::float8 || t.oid == oid::float4) return pg_float(s);
-    if (t.oid == oid::interval)
-      if (auto parts = parse_iso_interval(s)) return pg_interval_text(*parts);
-    return s;
-  }
-  return v.dump();
+  return array_literal(items);
 }
 
 }  // namespace
@@ -93,12 +105,21 @@ PgType pg_type(std::string_view engine_type) {
                                 t.find_first_not_of("0123456789", open + 1) == t.size() - 1) {
     std::string inner = t.substr(0, open);
     if (inner.back() == ']') return {oid::json, -1, "json"};
-    if (inner == "BIGINT") return {oid::int8_array, -1, "bigint[]"};
-    if (inner == "INTEGER") return {oid::int4_array, -1, "integer[]"};
-    if (inner == "DOUBLE") return {oid::float8_array, -1, "double precision[]"};
-    if (inner == "BOOLEAN") return {oid::bool_array, -1, "boolean[]"};
-    if (inner.find('(') == std::string::npos) return {oid::text_array, -1, "text[]"};
-    return {oid::json, -1, "json"};  // lists of structs
+    const PgType item = pg_type(inner);
+    switch (item.oid) {
+      case oid::boolean: return {oid::bool_array, -1, "boolean[]", item.oid};
+      case oid::int2: return {oid::int2_array, -1, "smallint[]", item.oid};
+      case oid::int4: return {oid::int4_array, -1, "integer[]", item.oid};
+      case oid::int8: return {oid::int8_array, -1, "bigint[]", item.oid};
+      case oid::float4: return {oid::float4_array, -1, "real[]", item.oid};
+      case oid::float8: return {oid::float8_array, -1, "double precision[]", item.oid};
+      case oid::numeric: return {oid::numeric_array, -1, "numeric[]", item.oid};
+      case oid::date: return {oid::date_array, -1, "date[]", item.oid};
+      case oid::timestamp: return {oid::timestamp_array, -1, "timestamp without time zone[]", item.oid};
+      case oid::timestamptz: return {oid::timestamptz_array, -1, "timestamp with time zone[]", item.oid};
+      case oid::json: return {oid::json, -1, "json"};  // lists of structs and maps
+      default: return {oid::text_array, -1, "text[]", item.oid};  // text; intervals, UUIDs, times as their text
+    }
   }
   if (t == "VARCHAR" || t == "TEXT" || t == "STRING" || t == "ENUM" || starts_with(t, "VARCHAR(")) return {oid::text, -1, "text"};
   if (t == "BIGINT" || t == "INT8" || t == "LONG") return {oid::int8, 8, "bigint"};
@@ -259,8 +280,15 @@ std::string array_literal(const std::vector<std::optional<std::string>>& items) 
       out += "NULL";
       continue;
     }
+    const std::string& item = *items[i];
+    const bool quoted = item.empty() || ascii_lower(item) == "null" ||
+                        item.find_first_of("\"\\{},\t\n\v\f\r ") != std::string::npos;
+    if (!quoted) {
+      out += item;
+      continue;
+    }
     out += '"';
-    for (char c : *items[i]) {
+    for (char c : item) {
       if (c == '"' || c == '\\') out += '\\';
       out += c;
     }
@@ -277,22 +305,30 @@ Error bad_row() { return make_error(Errc::internal, "the engine returned a row t
 }  // namespace
 
 Result<std::vector<std::optional<std::string>>> row_values(std::string_view json_row, const std::vector<PgType>& types) {
-  // Scalars are taken as their text (HUGEINT and DECIMAL digits stay exact); strings,
-  // lists and objects go through the JSON parser.
+  // Numbers are taken as their text, in lists too (HUGEINT and DECIMAL digits stay
+  // exact); strings go through the JSON parser, and so do json values.
   auto cells = cataloger::row_cells(json_row);
   if (!cells || cells->size() != types.size()) return bad_row();
   std::vector<std::optional<std::string>> out;
   out.reserve(types.size());
   for (std::size_t i = 0; i < cells->size(); ++i) {
     std::string_view token = (*cells)[i];
-    const char c = token.front();
-    if (token == "null") out.emplace_back(std::nullopt);
-    else if (token == "true" || token == "false") out.emplace_back(token == "true" ? "t" : "f");
-    else if (c == '"' || c == '[' || c == '{') {
-      auto v = nlohmann::json::parse(token, nullptr, false);
-      if (v.is_discarded()) return bad_row();
-      out.emplace_back(value_text(v, types[i]));
-    } else out.emplace_back(std::string(token));
+    const PgType& type = types[i];
+    const std::int32_t element = type.element != 0 ? type.element : array_element_oid(type.oid);
+    std::optional<std::string> text;
+    if (token == "null") {
+      out.emplace_back(std::nullopt);
+      continue;
+    }
+    if (token.front() == '[' && element != 0) {
+      text = list_text(token, element);
+    } else if (token.front() == '[' || token.front() == '{') {  // json: lists of lists or structs, maps
+      if (nlohmann::json::accept(token)) text = std::string(token);  // a struct's fields stay in their order
+    } else {
+      text = scalar_text(token, type.oid);
+    }
+    if (!text) return bad_row();
+    out.emplace_back(std::move(text));
   }
   return out;
 }

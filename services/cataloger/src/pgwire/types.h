@@ -27,6 +27,9 @@ struct PgType {
   std::int32_t oid = oid::text;
   std::int16_t size = -1;   // typlen: -1 variable
   std::string name;         // what format_type() prints: "text", "bigint", "text[]" ...
+  // An array's element type, which its items are written as: the element of `oid`,
+  // or a type without an array type here (interval, uuid, time) in a text[].
+  std::int32_t element = 0;
 };
 
 // The PostgreSQL type for an engine type name; anything unknown (STRUCT, MAP, ...) is json or text.
@@ -34,8 +37,9 @@ PgType pg_type(std::string_view engine_type);
 
 // Splits one JSON array row ("[\"x\",1,null,[\"a\"]]") into PostgreSQL text values, one per
 // column, converted for the column's type: booleans t/f, timestamps "YYYY-MM-DD HH:MM:SS[.ffffff]"
-// (+00 for timestamptz), intervals as PostgreSQL prints them, lists as array literals
-// {"a","b"}, objects as JSON text.
+// (+00 for timestamptz), intervals as PostgreSQL prints them, floats' "NaN" and "Infinity",
+// lists as array literals ({1,2}, {"a b",NULL}) of items converted alike, with the
+// exact digits of numbers, objects as JSON text.
 // invalid_argument when the row is not a JSON array of `types.size()` values.
 Result<std::vector<std::optional<std::string>>> row_values(std::string_view json_row, const std::vector<PgType>& types);
 
@@ -50,7 +54,9 @@ std::optional<IntervalParts> parse_iso_interval(std::string_view text);
 // "-1 days +00:00:01", "00:00:00" for zero.
 std::string pg_interval_text(const IntervalParts& parts);
 
-// An array literal element list -> {"a","b",NULL} (for text[] and the other array types).
+// An array literal element list -> {a,"b c",NULL}, each item quoted as PostgreSQL's
+// array_out does: when it is empty, is NULL in any case, or holds a quote, a backslash,
+// a brace, a comma or white space.
 std::string array_literal(const std::vector<std::optional<std::string>>& items);
 
 // The elements of a one-dimensional array literal ({"a",NULL,b}, as array_literal
