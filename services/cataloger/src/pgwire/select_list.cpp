@@ -189,14 +189,8 @@ std::string postgres_name(const SelectItem& item) {
     }
     return unquote(dot == std::string::npos ? e : e.substr(dot + 1));
   }
-  if (!item.key.empty()) {  // a function call, or a column or call with a cast
-    if (std::isdigit(static_cast<unsigned char>(item.key[0]))) return "";  // 1::int is named after the type
-    if (e.find('(') == std::string::npos && e.find("::") != std::string::npos && !column_reference(e.substr(0, e.find("::"))))
-      return "";
-    return item.key;
-  }
-  // No name of its own: an operator expression (a + 1, -x, a || b, x is null) is ?column?;
-  // a typed literal (date '2024-01-01') or anything else unread keeps the engine's.
+  // An operator at the top (a + 1, -x, a || b, x is null, now() - interval '1 day',
+  // f(x) > 0) makes the item an operator expression: ?column?, whatever it calls.
   static constexpr std::string_view kOperators = "+-*/%<>=|!~^&";
   bool op = false;
   scan(e, [&](std::size_t i, int depth) {
@@ -204,8 +198,19 @@ std::string postgres_name(const SelectItem& item) {
     return true;
   });
   if (op || find_keyword(e, "is") != std::string::npos || find_keyword(e, "not") != std::string::npos ||
-      find_keyword(e, "and") != std::string::npos || find_keyword(e, "or") != std::string::npos)
+      find_keyword(e, "and") != std::string::npos || find_keyword(e, "or") != std::string::npos ||
+      find_keyword(e, "between") != std::string::npos || find_keyword(e, "in") != std::string::npos ||
+      find_keyword(e, "like") != std::string::npos || find_keyword(e, "ilike") != std::string::npos)
     return "?column?";
+  // x AT TIME ZONE z is PostgreSQL's timezone(z, x).
+  if (auto at = find_keyword(e, "at"); at != std::string::npos && e.compare(at, 13, "at time zone ") == 0) return "timezone";
+  if (!item.key.empty()) {  // a function call, or a column or call with a cast
+    if (std::isdigit(static_cast<unsigned char>(item.key[0]))) return "";  // 1::int is named after the type
+    if (e.find('(') == std::string::npos && e.find("::") != std::string::npos && !column_reference(e.substr(0, e.find("::"))))
+      return "";
+    return item.key;
+  }
+  // A typed literal (date '2024-01-01') or anything else unread keeps the engine's.
   return "";
 }
 
