@@ -364,6 +364,26 @@ class Psycopg(unittest.TestCase):
                 self.assertNotEqual(avg, round(avg, 1), "two decimals must matter")
                 self.assertEqual(row[5], decimal.Decimal("2.50"))
 
+    def test_to_char_labels_dates_as_postgresql_does(self):
+        # The engine has strftime, not to_char: a literal pattern is read into strftime.
+        want = [tuple(r) for r in http_query("SELECT strftime(added_at, '%Y-%m') AS m, count(*) FROM songs_data "
+                                             "WHERE added_at IS NOT NULL GROUP BY 1 ORDER BY 1")["rows"]]
+        self.assertGreater(len(want), 1)
+        for binary in (False, True):
+            with self.subTest(binary=binary), self.conn.cursor(binary=binary) as cur:
+                got = cur.execute("SELECT to_char(added_at, 'YYYY-MM') AS m, count(*) FROM songs_data "
+                                  "WHERE added_at IS NOT NULL GROUP BY 1 ORDER BY 1").fetchall()
+                self.assertEqual(got, want)
+                self.assertEqual(cur.description[0].name, "m")
+                row = cur.execute("SELECT to_char(TIMESTAMP '2024-03-05 14:07:09', 'FMDay, FMDD Mon YYYY HH12:MI AM'), "
+                                  "to_char(DATE '2024-03-05', %s), to_char(NULL::date, 'Month')", ("\"Q\"Q YYYY",)).fetchone()
+                self.assertEqual(row, ("Tuesday, 5 Mar 2024 02:07 PM", "Q1 2024", None))
+        # A pattern PostgreSQL reads and this endpoint does not is an error naming it, not other text.
+        with self.assertRaises(psycopg.errors.FeatureNotSupported) as refused:
+            self.conn.execute("SELECT to_char(added_at, 'YYYY-MM-DDth') FROM songs_data")
+        self.assertIn('"th"', str(refused.exception))
+        self.conn.rollback()
+
     def test_integer_division_truncates_as_in_postgresql(self):
         # DuckDB's own `/` keeps the fraction (7 / 2 = 3.5, as POST /v1/query answers);
         # PostgreSQL's histogram idiom `popularity / 10 * 10` needs it truncated.

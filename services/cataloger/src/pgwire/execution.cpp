@@ -9,6 +9,7 @@
 #include "pgwire/pg_catalog.h"
 #include "pgwire/select_list.h"
 #include "pgwire/sql_text.h"
+#include "pgwire/to_char.h"
 
 namespace etl::pgwire {
 namespace {
@@ -45,6 +46,7 @@ std::string sqlstate_for(const Error& e) {
   const std::string& m = e.message;
   switch (e.code) {
     case Errc::invalid_argument:
+      if (m.rfind("unsupported: ", 0) == 0) return "0A000";  // feature_not_supported (a to_char pattern)
       if (contains(m, "Parser Error") || contains(m, "syntax error") || contains(m, "unterminated")) return "42601";
       if (contains(m, "unknown table")) return "42P01";  // the gate names the tables there are
       // undefined_function: off the gate's allow list, or unknown to DuckDB.
@@ -107,8 +109,10 @@ Execution Execution::run(ExecContext& ctx, const std::string& sql) {
     e.error_ = SqlError{sqlstate_for(err), err.message};
     return e;
   };
+  auto with_strftime = to_char_as_strftime(sql);  // to_char(ts, 'YYYY-MM'): the engine has strftime
+  if (!with_strftime) return fail(with_strftime.error());
   QueryRequest request;
-  request.sql = unconstrained_numerics_as_engine_types(any_array_literals_as_lists(sql));
+  request.sql = unconstrained_numerics_as_engine_types(any_array_literals_as_lists(*with_strftime));
   request.max_rows = kMaxPageRows;
   request.client = ctx.client;
   request.dialect = Dialect::postgres;  // 7 / 2 is 3, as in PostgreSQL
