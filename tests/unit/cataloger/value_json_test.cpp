@@ -41,7 +41,7 @@ TEST(ValueJson, NonFiniteFloatsAreStringsNotNull) {
   auto r = run("SELECT 'nan'::DOUBLE, 'inf'::DOUBLE, '-inf'::FLOAT, ['-inf'::DOUBLE, 1.5, NULL], {'x': 'nan'::DOUBLE}, "
                "NULL::DOUBLE, '-x' AS t");
   EXPECT_EQ(r.rows.at(0), R"(["NaN","Infinity","-Infinity",["-Infinity",1.5,null],{"x":"NaN"},null,"-x"])");
-  EXPECT_EQ(r.csv.substr(r.csv.find('\n') + 1), "NaN,Infinity,-Infinity,\"[\"\"-Infinity\"\",1.5,null]\",{\"\"x\"\":\"\"NaN\"\"},,'-x\n");
+  EXPECT_EQ(r.csv.substr(r.csv.find('\n') + 1), "NaN,Infinity,-Infinity,\"[\"\"-Infinity\"\",1.5,null]\",\"{\"\"x\"\":\"\"NaN\"\"}\",,'-x\n");
 }
 
 TEST(ValueJson, ListsStructsAndMapsAreJsonArraysAndObjects) {
