@@ -363,6 +363,10 @@ class Psycopg(unittest.TestCase):
                 self.assertEqual((float(row[3]), float(row[4])), (avg, count))
                 self.assertNotEqual(avg, round(avg, 1), "two decimals must matter")
                 self.assertEqual(row[5], decimal.Decimal("2.50"))
+                # PostgreSQL's float is float8 (the engine's FLOAT is float4: 1.2345678806304932).
+                self.assertEqual(cur.execute("SELECT 1.23456789::float, CAST(1 AS float) / 3").fetchone(),
+                                 (1.23456789, 1 / 3))
+                self.assertEqual([d.type_code for d in cur.description], [701, 701])
 
     def test_to_char_labels_dates_as_postgresql_does(self):
         # The engine has strftime, not to_char: a literal pattern is read into strftime.

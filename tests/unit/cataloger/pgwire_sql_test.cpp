@@ -167,7 +167,7 @@ TEST(PgSqlText, ArrayLiteralsInAnyBecomeTheEnginesLists) {
   EXPECT_EQ(any_array_literals_as_lists(many), many);
 }
 
-TEST(PgSqlText, NumericWithoutPrecisionKeepsTheValue) {
+TEST(PgSqlText, NumericAndFloatWithoutPrecisionKeepTheValue) {
   // The engine's bare NUMERIC is DECIMAL(18,3): round(1.23456::numeric, 4) would be 1.235.
   auto engine = [](const char* sql) { return unconstrained_numerics_as_engine_types(sql); };
   // Literals keep their digits, as PostgreSQL's numeric does.
@@ -191,6 +191,11 @@ TEST(PgSqlText, NumericWithoutPrecisionKeepsTheValue) {
                           "SELECT 1 -- ::numeric", "SELECT x::\"numeric\"", "SELECT x AS numeric FROM t",
                           "SELECT CAST((SELECT a AS numeric FROM t) AS int)", "SELECT x::numeric_x", "SELECT 'a",
                           "SELECT x::int AS decimal", "numeric", "::"})
+    EXPECT_EQ(engine(sql), sql) << sql;
+  // PostgreSQL's float is double precision; the engine's FLOAT is single (1.2345678806304932).
+  EXPECT_EQ(engine("SELECT count(*)::float / 3, CAST(x AS FLOAT), 1.23456789::float, '{1}'::float[], x::float(53) FROM t"),
+            "SELECT count(*)::DOUBLE / 3, CAST(x AS DOUBLE), 1.23456789::DOUBLE, '{1}'::DOUBLE[], x::float(53) FROM t");
+  for (const char* sql : {"SELECT x::float4, y::float8, z::float(10)", "SELECT float FROM t", "SELECT x AS float FROM t"})
     EXPECT_EQ(engine(sql), sql) << sql;
   // 1 MB of open CASTs: read once, the deepest ones not tracked (its time is not asserted).
   std::string many;

@@ -470,7 +470,7 @@ std::string unconstrained_numerics_as_engine_types(std::string_view sql) {
              return std::tolower(static_cast<unsigned char>(a)) == b;
            }) != sql.end();
   };
-  if (!names("numeric") && !names("decimal")) return std::string(sql);
+  if (!names("numeric") && !names("decimal") && !names("float")) return std::string(sql);
   // The engine gate's tokens: strings (their content), numbers, words (lower-cased), symbols; no comments.
   using cataloger::TokenKind;
   auto tokens = cataloger::tokenize_sql(sql);
@@ -508,7 +508,8 @@ std::string unconstrained_numerics_as_engine_types(std::string_view sql) {
       --depth;
       continue;
     }
-    if (!(word(k, "numeric") || word(k, "decimal")) || symbol(k + 1, '(')) continue;  // no type, or a precision
+    const bool is_float = word(k, "float");
+    if (!(word(k, "numeric") || word(k, "decimal") || is_float) || symbol(k + 1, '(')) continue;  // no type, or a precision
     const std::size_t name = k >= 2 && symbol(k - 1, '.') && word(k - 2, "pg_catalog") ? k - 2 : k;
     std::optional<std::string> value;  // the operand's literal text ("" for none): the word is a cast's type
     if (name >= 2 && symbol(name - 1, ':') && symbol(name - 2, ':') && at(name - 1) == at(name - 2) + 1)
@@ -517,7 +518,7 @@ std::string unconstrained_numerics_as_engine_types(std::string_view sql) {
       value = literal(casts.back().operand, name - 1);
     if (!value) continue;
     out.append(sql.substr(copied, at(name) - copied));
-    out += numeric_type_of_literal(*value);
+    out += is_float ? "DOUBLE" : numeric_type_of_literal(*value);  // PostgreSQL's float is float8; the engine's, float4
     copied = at(k) + t[k].source.size();
   }
   if (copied == 0) return std::string(sql);

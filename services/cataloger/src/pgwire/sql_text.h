@@ -76,7 +76,9 @@ std::string any_array_literals_as_lists(std::string_view sql);
 // literal of more than 38 digits or with an exponent) becomes DOUBLE, which is
 // what `round(avg(x)::numeric, 2)` and `count(*)::numeric / n` need. A numeric with
 // a precision (`numeric(10,2)`), and the word elsewhere (`AS numeric` naming a
-// column), are left as they are.
+// column), are left as they are. PostgreSQL's `float` without a precision is
+// double precision, and the engine's FLOAT is single: `x::float` and
+// `CAST(x AS float)` become DOUBLE (`float(p)` means the same in both, and stays).
 std::string unconstrained_numerics_as_engine_types(std::string_view sql);
 
 // 'it''s' — the standard-conforming quoted literal (backslashes are not escapes).
