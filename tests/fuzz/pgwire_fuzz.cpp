@@ -19,6 +19,7 @@
 #include "pgwire/copy_out.h"
 #include "pgwire/driver_queries.h"
 #include "pgwire/param_types.h"
+#include "pgwire/pattern_ops.h"
 #include "pgwire/scram.h"
 #include "pgwire/select_list.h"
 #include "pgwire/sql_text.h"
@@ -119,6 +120,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       (void)normalize(in);
       (void)unconstrained_numerics_as_engine_types(any_array_literals_as_lists(in));  // every statement the engine gets
       (void)to_char_as_strftime(in);
+      (void)postgres_pattern_operators(in);
       (void)to_char_expression("x", in);  // the whole input as a pattern
       if (in.size() <= 8192) {  // as Execution reads it: statements up to 8 KB
         (void)postgres_column_names(normalize(in), {"a", "count_star()", "c"});

@@ -388,6 +388,24 @@ class Psycopg(unittest.TestCase):
         self.assertIn('"th"', str(refused.exception))
         self.conn.rollback()
 
+    def test_regular_expressions_and_like_escapes_match_as_in_postgresql(self):
+        # The engine's own ~ matches the whole text; PostgreSQL's finds the pattern anywhere.
+        want = http_value("SELECT count(*) FROM songs_data WHERE regexp_matches(song_name, 'o', 'i')")
+        whole = http_value("SELECT count(*) FROM songs_data WHERE song_name ~ 'o'")
+        self.assertGreater(want, whole)
+        for binary in (False, True):
+            with self.subTest(binary=binary), self.conn.cursor(binary=binary) as cur:
+                got = cur.execute("SELECT count(*) FILTER (WHERE song_name ~* 'O'), count(*) FILTER (WHERE song_name !~* %s) "
+                                  "FROM songs_data WHERE song_name IS NOT NULL", ("o",)).fetchone()
+                total = http_value("SELECT count(*) FROM songs_data WHERE song_name IS NOT NULL")
+                self.assertEqual(got, (want, total - want))
+                self.assertEqual(cur.execute("SELECT 'a_b' LIKE 'a\\_b', 'axb' LIKE 'a\\_b', '50%%' LIKE %s",
+                                             ("%\\%",)).fetchone(), (True, False, True))
+        with self.assertRaises(psycopg.errors.FeatureNotSupported) as refused:
+            self.conn.execute("SELECT count(*) FROM songs_data WHERE song_name ~ artist_id")
+        self.assertIn("regexp_matches", str(refused.exception))
+        self.conn.rollback()
+
     def test_integer_division_truncates_as_in_postgresql(self):
         # DuckDB's own `/` keeps the fraction (7 / 2 = 3.5, as POST /v1/query answers);
         # PostgreSQL's histogram idiom `popularity / 10 * 10` needs it truncated.

@@ -6,6 +6,7 @@
 #include "pgwire/catalog_query.h"
 #include "pgwire/commands.h"
 #include "pgwire/driver_queries.h"
+#include "pgwire/pattern_ops.h"
 #include "pgwire/pg_catalog.h"
 #include "pgwire/select_list.h"
 #include "pgwire/sql_text.h"
@@ -109,10 +110,14 @@ Execution Execution::run(ExecContext& ctx, const std::string& sql) {
     e.error_ = SqlError{sqlstate_for(err), err.message};
     return e;
   };
-  auto with_strftime = to_char_as_strftime(sql);  // to_char(ts, 'YYYY-MM'): the engine has strftime
+  // PostgreSQL's forms the engine reads otherwise, or not at all: to_char(ts, 'YYYY-MM') as strftime,
+  // `x ~ 'p'` found anywhere (the engine's ~ matches whole), LIKE's backslash escapes.
+  auto with_strftime = to_char_as_strftime(sql);
   if (!with_strftime) return fail(with_strftime.error());
+  auto with_patterns = postgres_pattern_operators(*with_strftime);
+  if (!with_patterns) return fail(with_patterns.error());
   QueryRequest request;
-  request.sql = unconstrained_numerics_as_engine_types(any_array_literals_as_lists(*with_strftime));
+  request.sql = unconstrained_numerics_as_engine_types(any_array_literals_as_lists(*with_patterns));
   request.max_rows = kMaxPageRows;
   request.client = ctx.client;
   request.dialect = Dialect::postgres;  // 7 / 2 is 3, as in PostgreSQL
