@@ -22,6 +22,7 @@
 #include "pgwire/pattern_ops.h"
 #include "pgwire/scram.h"
 #include "pgwire/select_list.h"
+#include "pgwire/set_returning.h"
 #include "pgwire/sql_text.h"
 #include "pgwire/to_char.h"
 #include "pgwire/types.h"
@@ -121,6 +122,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       (void)unconstrained_numerics_as_engine_types(any_array_literals_as_lists(in));  // every statement the engine gets
       (void)to_char_as_strftime(in);
       (void)postgres_pattern_operators(in);
+      (void)set_returning_items_as_rows(in);
       (void)to_char_expression("x", in);  // the whole input as a pattern
       if (in.size() <= 8192) {  // as Execution reads it: statements up to 8 KB
         (void)postgres_column_names(normalize(in), {"a", "count_star()", "c"});

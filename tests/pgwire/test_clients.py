@@ -406,6 +406,23 @@ class Psycopg(unittest.TestCase):
         self.assertIn("regexp_matches", str(refused.exception))
         self.conn.rollback()
 
+    def test_generate_series_in_a_select_list_gives_rows(self):
+        # A dashboard's calendar: a row per day, LEFT JOINed to the data so empty days show.
+        # The engine's own generate_series() there is one row holding a list.
+        want = [tuple(r) for r in http_query(
+            "SELECT d::DATE, count(s.song_id) FROM generate_series(TIMESTAMP '2025-06-01', TIMESTAMP '2025-06-30', "
+            "INTERVAL 1 DAY) t(d) LEFT JOIN songs_data s ON s.added_at::DATE = d::DATE GROUP BY 1 ORDER BY 1")["rows"]]
+        self.assertEqual(len(want), 30)
+        calendar = ("WITH days AS (SELECT generate_series(TIMESTAMP '2025-06-01', TIMESTAMP '2025-06-30', "
+                    "INTERVAL '1 day') AS day) SELECT day::date, count(s.song_id) FROM days "
+                    "LEFT JOIN songs_data s ON s.added_at::date = day::date GROUP BY 1 ORDER BY 1")
+        for binary in (False, True):
+            with self.subTest(binary=binary), self.conn.cursor(binary=binary) as cur:
+                self.assertEqual(cur.execute("SELECT generate_series(1, 3) AS n").fetchall(), [(1,), (2,), (3,)])
+                self.assertEqual(cur.description[0].name, "n")
+                got = cur.execute(calendar).fetchall()
+                self.assertEqual([(d.isoformat(), n) for d, n in got], want)
+
     def test_integer_division_truncates_as_in_postgresql(self):
         # DuckDB's own `/` keeps the fraction (7 / 2 = 3.5, as POST /v1/query answers);
         # PostgreSQL's histogram idiom `popularity / 10 * 10` needs it truncated.

@@ -9,6 +9,7 @@
 #include "pgwire/pattern_ops.h"
 #include "pgwire/pg_catalog.h"
 #include "pgwire/select_list.h"
+#include "pgwire/set_returning.h"
 #include "pgwire/sql_text.h"
 #include "pgwire/to_char.h"
 
@@ -111,13 +112,15 @@ Execution Execution::run(ExecContext& ctx, const std::string& sql) {
     return e;
   };
   // PostgreSQL's forms the engine reads otherwise, or not at all: to_char(ts, 'YYYY-MM') as strftime,
-  // `x ~ 'p'` found anywhere (the engine's ~ matches whole), LIKE's backslash escapes.
+  // `x ~ 'p'` found anywhere (the engine's ~ matches whole), LIKE's backslash escapes, generate_series()
+  // items as rows (the engine's is a list).
   auto with_strftime = to_char_as_strftime(sql);
   if (!with_strftime) return fail(with_strftime.error());
   auto with_patterns = postgres_pattern_operators(*with_strftime);
   if (!with_patterns) return fail(with_patterns.error());
   QueryRequest request;
-  request.sql = unconstrained_numerics_as_engine_types(any_array_literals_as_lists(*with_patterns));
+  request.sql =
+      unconstrained_numerics_as_engine_types(any_array_literals_as_lists(set_returning_items_as_rows(*with_patterns)));
   request.max_rows = kMaxPageRows;
   request.client = ctx.client;
   request.dialect = Dialect::postgres;  // 7 / 2 is 3, as in PostgreSQL
