@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 
 #include "pgwire/sql_text.h"
 #include "query/sql_guard.h"
@@ -32,18 +31,12 @@ bool ends_operand(const SqlToken& t) {
   return false;
 }
 
-bool contains_word_ci(std::string_view s, std::string_view lower_word) {
-  return std::search(s.begin(), s.end(), lower_word.begin(), lower_word.end(), [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a)) == b;
-         }) != s.end();
-}
-
 }  // namespace
 
 Result<std::string> postgres_pattern_operators(std::string_view sql) {
   // Most statements have neither: one scan each, and no tokens.
   const bool tilde = sql.find('~') != std::string_view::npos;
-  const bool like_escape = sql.find('\\') != std::string_view::npos && contains_word_ci(sql, "like");
+  const bool like_escape = sql.find('\\') != std::string_view::npos && mentions(sql, "like");
   if (!tilde && !like_escape) return std::string(sql);
   auto tokens = cataloger::tokenize_sql(sql);
   if (!tokens) return std::string(sql);  // unterminated: the engine says what is wrong

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <vector>
 
+#include "pgwire/sql_text.h"
 #include "query/sql_guard.h"
 
 namespace etl::pgwire {
@@ -32,10 +32,7 @@ bool continues_expression(std::string_view w) {
 
 std::string set_returning_items_as_rows(std::string_view sql) {
   const std::string_view name = "generate_series";
-  if (std::search(sql.begin(), sql.end(), name.begin(), name.end(), [](char a, char b) {
-        return std::tolower(static_cast<unsigned char>(a)) == b;
-      }) == sql.end())
-    return std::string(sql);
+  if (!mentions(sql, name)) return std::string(sql);
   auto tokens = cataloger::tokenize_sql(sql);
   if (!tokens) return std::string(sql);  // unterminated: the engine says what is wrong
   const std::vector<SqlToken>& t = *tokens;

@@ -68,16 +68,22 @@ std::size_t skip_special(std::string_view s, std::size_t i) {
   return i;
 }
 
+std::string_view trim_space(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+bool mentions(std::string_view sql, std::string_view lower) {
+  return std::search(sql.begin(), sql.end(), lower.begin(), lower.end(), [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) == b;
+         }) != sql.end();
+}
+
 namespace {
 
 Error unterminated() {
   return make_error(Errc::invalid_argument, "unterminated quoted string, identifier, dollar quote or comment");
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
 }
 
 bool is_integer(std::string_view v) {
@@ -169,7 +175,7 @@ bool float_in_range(std::int32_t type_oid, std::string_view v) {
 // included: DuckDB would cut "2024-01-31junk" to the date).
 std::optional<std::string> datetime_text(std::string_view v, bool time_allowed, bool zone_allowed) {
   if (v.size() > 64) return std::nullopt;  // no ISO form is longer; keeps the regex's work bounded
-  std::string l = ascii_lower(trim(v));
+  std::string l = ascii_lower(trim_space(v));
   if (l == "infinity" || l == "-infinity" || l == "+infinity") return l == "+infinity" ? "infinity" : l;
   if (l == "epoch") return std::string(time_allowed ? "1970-01-01 00:00:00" : "1970-01-01");
   static const RE2 form(
@@ -227,13 +233,13 @@ Result<std::vector<std::string>> split_statements(std::string_view sql) {
       continue;
     }
     if (sql[i] == ';') {
-      auto stmt = trim(sql.substr(start, i - start));
+      auto stmt = trim_space(sql.substr(start, i - start));
       if (!stmt.empty()) out.emplace_back(stmt);
       start = i + 1;
     }
     ++i;
   }
-  auto stmt = trim(sql.substr(start));
+  auto stmt = trim_space(sql.substr(start));
   if (!stmt.empty()) out.emplace_back(stmt);
   return out;
 }
@@ -295,7 +301,7 @@ Result<std::string> param_literal(const Param& p) {
     text = *p.value;
   }
   if (text.find('\0') != std::string::npos) return bad_value("text", "<contains a NUL byte>");
-  std::string_view v = trim(text);
+  std::string_view v = trim_space(text);
   switch (p.type_oid) {
     case 20: case 21: case 23: case 26:  // int8 int2 int4 oid
       return integer_literal(p.type_oid, v, text);
@@ -415,9 +421,9 @@ std::string any_array_literals_as_lists(std::string_view sql) {
     if (sql.substr(close, 2) == "::") {
       std::size_t name_end = close + 2;  // a type's name: 64 characters at most, so every ANY is read once
       while (name_end < sql.size() && name_end < close + 66 && sql[name_end] != ')') ++name_end;
-      std::string name = ascii_lower(trim(sql.substr(close + 2, name_end - close - 2)));
+      std::string name = ascii_lower(trim_space(sql.substr(close + 2, name_end - close - 2)));
       if (auto bracket = name.find('['); bracket != std::string::npos)  // text [] -> text[]
-        name = std::string(trim(name.substr(0, bracket))) + name.substr(bracket);
+        name = std::string(trim_space(name.substr(0, bracket))) + name.substr(bracket);
       type = type_oid_of_name(name);
       close = name_end;
       while (close > literal_end && std::isspace(static_cast<unsigned char>(sql[close - 1]))) --close;  // keep the spaces
@@ -447,7 +453,7 @@ namespace {
 // its digits ("-012.340" -> DECIMAL(5,3)), or DOUBLE when it is not a plain decimal
 // or has more digits than the engine's 38.
 std::string numeric_type_of_literal(std::string_view v) {
-  v = trim(v);
+  v = trim_space(v);
   if (!v.empty() && (v[0] == '+' || v[0] == '-')) v.remove_prefix(1);
   const std::size_t dot = v.find('.');
   std::string_view whole = v.substr(0, dot), fraction = dot == npos ? std::string_view() : v.substr(dot + 1);
@@ -464,13 +470,8 @@ std::string numeric_type_of_literal(std::string_view v) {
 }  // namespace
 
 std::string unconstrained_numerics_as_engine_types(std::string_view sql) {
-  // Most statements name neither type: one scan, and no tokens.
-  auto names = [&](std::string_view type) {
-    return std::search(sql.begin(), sql.end(), type.begin(), type.end(), [](char a, char b) {
-             return std::tolower(static_cast<unsigned char>(a)) == b;
-           }) != sql.end();
-  };
-  if (!names("numeric") && !names("decimal") && !names("float")) return std::string(sql);
+  // Most statements name none of these types: a scan each, and no tokens.
+  if (!mentions(sql, "numeric") && !mentions(sql, "decimal") && !mentions(sql, "float")) return std::string(sql);
   // The engine gate's tokens: strings (their content), numbers, words (lower-cased), symbols; no comments.
   using cataloger::TokenKind;
   auto tokens = cataloger::tokenize_sql(sql);

@@ -84,4 +84,11 @@ std::string unconstrained_numerics_as_engine_types(std::string_view sql);
 // 'it''s' — the standard-conforming quoted literal (backslashes are not escapes).
 std::string quote_literal(std::string_view text);
 
+// Whether `sql` holds `lower` (written in lower case) in any case: the one scan a
+// rewrite makes before it tokenizes a statement that may concern it.
+bool mentions(std::string_view sql, std::string_view lower);
+
+// `s` without the white space around it.
+std::string_view trim_space(std::string_view s);
+
 }  // namespace etl::pgwire

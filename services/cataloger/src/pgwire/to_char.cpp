@@ -74,12 +74,6 @@ class Parts {
   std::size_t computed_ = 0;
 };
 
-std::string_view trim_view(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  return s;
-}
-
 bool upper_or_lower(std::string_view s, std::size_t i, std::string_view upper) {
   if (s.size() - i < upper.size()) return false;
   std::string lower(upper);
@@ -200,10 +194,7 @@ Result<std::string> to_char_expression(std::string_view value, std::string_view 
 
 Result<std::string> to_char_as_strftime(std::string_view sql) {
   const std::string_view word = "to_char";
-  if (std::search(sql.begin(), sql.end(), word.begin(), word.end(), [](char a, char b) {
-        return std::tolower(static_cast<unsigned char>(a)) == b;
-      }) == sql.end())
-    return std::string(sql);
+  if (!mentions(sql, word)) return std::string(sql);
   using cataloger::TokenKind;
   auto tokens = cataloger::tokenize_sql(sql);
   if (!tokens) return std::string(sql);  // unterminated: the engine says what is wrong
@@ -242,7 +233,7 @@ Result<std::string> to_char_as_strftime(std::string_view sql) {
       continue;
     if (calls_before[call.comma] - calls_before[k + 1] > 0) continue;  // its value holds another to_char
     const std::size_t from = k >= 2 && symbol(k - 1, '.') && is_word(k - 2, "pg_catalog") ? k - 2 : k;
-    const std::string_view value = trim_view(sql.substr(at(k + 2), at(call.comma) - at(k + 2)));
+    const std::string_view value = trim_space(sql.substr(at(k + 2), at(call.comma) - at(k + 2)));
     auto expression = to_char_expression(value, t[call.comma + 1].text);
     if (!expression) return std::move(expression).error();
     out.append(sql.substr(copied, at(from) - copied));
