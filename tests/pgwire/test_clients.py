@@ -414,8 +414,8 @@ class Psycopg(unittest.TestCase):
             "INTERVAL 1 DAY) t(d) LEFT JOIN songs_data s ON s.added_at::DATE = d::DATE GROUP BY 1 ORDER BY 1")["rows"]]
         self.assertEqual(len(want), 30)
         calendar = ("WITH days AS (SELECT generate_series(TIMESTAMP '2025-06-01', TIMESTAMP '2025-06-30', "
-                    "INTERVAL '1 day') AS day) SELECT day::date, count(s.song_id) FROM days "
-                    "LEFT JOIN songs_data s ON s.added_at::date = day::date GROUP BY 1 ORDER BY 1")
+                    "INTERVAL '1 day')::date AS day) SELECT day, count(s.song_id) FROM days "
+                    "LEFT JOIN songs_data s ON s.added_at::date = day GROUP BY 1 ORDER BY 1")
         for binary in (False, True):
             with self.subTest(binary=binary), self.conn.cursor(binary=binary) as cur:
                 self.assertEqual(cur.execute("SELECT generate_series(1, 3) AS n").fetchall(), [(1,), (2,), (3,)])

@@ -21,13 +21,6 @@ bool clause_word(std::string_view w) {
   return std::find(kClauses.begin(), kClauses.end(), w) != kClauses.end();
 }
 
-// Words after an item's closing parenthesis that make the call part of a larger expression.
-bool continues_expression(std::string_view w) {
-  static constexpr std::array<std::string_view, 14> kOperators = {
-      "is", "and", "or", "not", "in", "between", "like", "ilike", "similar", "collate", "at", "isnull", "notnull", "over"};
-  return std::find(kOperators.begin(), kOperators.end(), w) != kOperators.end();
-}
-
 }  // namespace
 
 std::string set_returning_items_as_rows(std::string_view sql) {
@@ -68,15 +61,9 @@ std::string set_returning_items_as_rows(std::string_view sql) {
       in_select_list.back() = w == "select";
       continue;
     }
-    if (w != name || !in_select_list.back() || !symbol(k + 1, '(') || close[k + 1] == npos) continue;
-    // A whole item: after SELECT [DISTINCT|ALL] or a comma, and before a comma, an alias or the item's end.
-    const std::string_view before = k > 0 ? word(k - 1) : std::string_view();
-    if (!(before == "select" || before == "distinct" || before == "all" || symbol(k - 1, ','))) continue;
-    const std::size_t end = close[k + 1], next = end + 1;
-    const bool item_ends = next >= t.size() || symbol(next, ',') || symbol(next, ')') || symbol(next, ';') ||
-                           t[next].kind == TokenKind::quoted_identifier ||
-                           (t[next].kind == TokenKind::word && !continues_expression(t[next].text));
-    if (item_ends) wrap.emplace_back(k, end);
+    // A call at the select list's own depth (an item, or an operand of one: `generate_series(1, 3) * 2`,
+    // `generate_series(...)::date`); one in a function's arguments is deeper, and left.
+    if (w == name && in_select_list.back() && symbol(k + 1, '(') && close[k + 1] != npos) wrap.emplace_back(k, close[k + 1]);
   }
   if (wrap.empty()) return std::string(sql);
   std::string out;
