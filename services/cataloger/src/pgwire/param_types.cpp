@@ -60,14 +60,6 @@ std::vector<Token> tokenize(std::string_view sql) {
   return out;
 }
 
-std::int32_t array_of(std::int32_t element) {
-  for (std::int32_t a : {oid::bool_array, oid::int2_array, oid::int4_array, oid::int8_array, oid::float4_array,
-                         oid::float8_array, oid::numeric_array, oid::text_array, oid::varchar_array, oid::date_array,
-                         oid::timestamp_array, oid::timestamptz_array, oid::oid_array})
-    if (array_element_oid(a) == element) return a;
-  return 0;
-}
-
 class Inference {
  public:
   // One pass over the tokens: for each token, the parenthesis it is in; for each
@@ -106,7 +98,7 @@ class Inference {
     // col <op> any($n)
     if (kind(p - 1, Token::open) && kind(p + 1, Token::close) && (word(p - 2, "any") || word(p - 2, "some") || word(p - 2, "all")) &&
         comparison(p - 3))
-      return array_of(operand_before(p - 4));
+      return array_oid_of(operand_before(p - 4));
     // col <+ - * / %> $n, $n <+ - * / %> col: PostgreSQL reads the unknown side as the other's
     // type. Numbers only: with a date or timestamp the other side may be an interval or a number.
     if (arithmetic(p - 1))
@@ -227,7 +219,7 @@ std::int32_t type_oid_of_name(std::string_view name) {
       {"timestamptz", oid::timestamptz}, {"timestamp with time zone", oid::timestamptz}, {"json", oid::json},
       {"jsonb", oid::jsonb}, {"interval", oid::interval}, {"uuid", oid::uuid}};
   for (const auto& n : kNames)
-    if (n.name == name) return array ? array_of(n.type) : n.type;
+    if (n.name == name) return array ? array_oid_of(n.type) : n.type;
   return 0;
 }
 

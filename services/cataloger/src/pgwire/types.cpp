@@ -106,20 +106,9 @@ PgType pg_type(std::string_view engine_type) {
     std::string inner = t.substr(0, open);
     if (inner.back() == ']') return {oid::json, -1, "json"};
     const PgType item = pg_type(inner);
-    switch (item.oid) {
-      case oid::boolean: return {oid::bool_array, -1, "boolean[]", item.oid};
-      case oid::int2: return {oid::int2_array, -1, "smallint[]", item.oid};
-      case oid::int4: return {oid::int4_array, -1, "integer[]", item.oid};
-      case oid::int8: return {oid::int8_array, -1, "bigint[]", item.oid};
-      case oid::float4: return {oid::float4_array, -1, "real[]", item.oid};
-      case oid::float8: return {oid::float8_array, -1, "double precision[]", item.oid};
-      case oid::numeric: return {oid::numeric_array, -1, "numeric[]", item.oid};
-      case oid::date: return {oid::date_array, -1, "date[]", item.oid};
-      case oid::timestamp: return {oid::timestamp_array, -1, "timestamp without time zone[]", item.oid};
-      case oid::timestamptz: return {oid::timestamptz_array, -1, "timestamp with time zone[]", item.oid};
-      case oid::json: return {oid::json, -1, "json"};  // lists of structs and maps
-      default: return {oid::text_array, -1, "text[]", item.oid};  // text; intervals, UUIDs, times as their text
-    }
+    if (item.oid == oid::json) return {oid::json, -1, "json"};  // lists of structs and maps
+    if (const std::int32_t array = array_oid_of(item.oid); array != 0) return {array, -1, item.name + "[]", item.oid};
+    return {oid::text_array, -1, "text[]", item.oid};  // intervals, UUIDs, times as their text
   }
   if (t == "VARCHAR" || t == "TEXT" || t == "STRING" || t == "ENUM" || starts_with(t, "VARCHAR(")) return {oid::text, -1, "text"};
   if (t == "BIGINT" || t == "INT8" || t == "LONG") return {oid::int8, 8, "bigint"};
@@ -270,6 +259,14 @@ std::int32_t array_element_oid(std::int32_t array_oid) {
     case oid::oid_array: return oid::oid;
     default: return 0;
   }
+}
+
+std::int32_t array_oid_of(std::int32_t element_oid) {
+  for (std::int32_t a : {oid::bool_array, oid::int2_array, oid::int4_array, oid::int8_array, oid::float4_array,
+                         oid::float8_array, oid::numeric_array, oid::text_array, oid::varchar_array, oid::date_array,
+                         oid::timestamp_array, oid::timestamptz_array, oid::oid_array})
+    if (array_element_oid(a) == element_oid) return a;
+  return 0;
 }
 
 std::string array_literal(const std::vector<std::optional<std::string>>& items) {

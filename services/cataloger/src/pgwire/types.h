@@ -66,5 +66,7 @@ std::optional<std::vector<std::optional<std::string>>> array_items(std::string_v
 // The element type of the one-dimensional array types this endpoint reads and writes
 // (bool, int2, int4, int8, oid, float4, float8, numeric, text, varchar, date, timestamp[tz]); 0 for others.
 std::int32_t array_element_oid(std::int32_t array_oid);
+// Its inverse: the array type of those elements; 0 for others.
+std::int32_t array_oid_of(std::int32_t element_oid);
 
 }  // namespace etl::pgwire
