@@ -47,9 +47,9 @@ std::vector<Token> tokenize(std::string_view sql) {
       continue;
     }
     if (t[i].kind == TokenKind::symbol && kOpChars.find(t[i].text) != std::string_view::npos) {
-      std::string op = t[i].text;
-      while (touching(i) && t[i + 1].kind == TokenKind::symbol && kOpChars.find(t[i + 1].text) != std::string_view::npos)
-        op += t[++i].text;
+      std::string op;
+      for (const std::size_t end = operator_end(t, i, kOpChars); i < end; ++i) op += t[i].text;
+      --i;
       out.push_back({Token::op, std::move(op), 0});
       continue;
     }

@@ -13,7 +13,7 @@ using cataloger::SqlToken;
 using cataloger::TokenKind;
 
 // The characters PostgreSQL's lexer joins into one operator.
-bool operator_char(char c) { return std::string_view("+-*/<>=~!@#%^&|`?").find(c) != std::string_view::npos; }
+constexpr std::string_view kOperatorChars = "+-*/<>=~!@#%^&|`?";
 
 // Whether `t` can end the left operand of a binary operator (so a `~` after it is not
 // the prefix bitwise NOT): a name, a literal, a closing bracket, a word that is no keyword.
@@ -63,11 +63,9 @@ Result<std::string> postgres_pattern_operators(std::string_view sql) {
       ++k;
       continue;
     }
-    if (!is(k, TokenKind::symbol) || !operator_char(t[k].text[0])) continue;
+    if (!is(k, TokenKind::symbol) || kOperatorChars.find(t[k].text) == std::string_view::npos) continue;
     // One operator: the symbols written together (`!~*` is three tokens here).
-    const std::size_t first = k;
-    std::size_t j = k + 1;
-    while (is(j, TokenKind::symbol) && operator_char(t[j].text[0]) && at(j) == end_of(j - 1)) ++j;
+    const std::size_t first = k, j = operator_end(t, k, kOperatorChars);
     std::string op;
     for (std::size_t i = first; i < j; ++i) op += t[i].text;
     k = j - 1;

@@ -74,6 +74,14 @@ std::string_view trim_space(std::string_view s) {
   return s;
 }
 
+std::size_t operator_end(const std::vector<cataloger::SqlToken>& t, std::size_t i, std::string_view chars) {
+  std::size_t j = i + 1;
+  while (j < t.size() && t[j].kind == cataloger::TokenKind::symbol && chars.find(t[j].text) != std::string_view::npos &&
+         t[j].source.data() == t[j - 1].source.data() + t[j - 1].source.size())
+    ++j;
+  return j;
+}
+
 bool mentions(std::string_view sql, std::string_view lower) {
   return std::search(sql.begin(), sql.end(), lower.begin(), lower.end(), [](char a, char b) {
            return std::tolower(static_cast<unsigned char>(a)) == b;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "etl/result.h"
+#include "query/sql_guard.h"
 
 namespace etl::pgwire {
 
@@ -90,5 +91,10 @@ bool mentions(std::string_view sql, std::string_view lower);
 
 // `s` without the white space around it.
 std::string_view trim_space(std::string_view s);
+
+// The end of the operator whose first symbol token is t[i] (t from cataloger::tokenize_sql,
+// which gives each symbol alone): the symbols among `chars` written together after it
+// (`!~*` is three tokens, one operator). i + 1 when t[i + 1] is apart or not among them.
+std::size_t operator_end(const std::vector<cataloger::SqlToken>& t, std::size_t i, std::string_view chars);
 
 }  // namespace etl::pgwire
