@@ -231,7 +231,7 @@ Shape scalar(const Reader& r, idx_t row, std::string& out) {
     case DUCKDB_TYPE_DOUBLE: {
       double v = r.type == DUCKDB_TYPE_FLOAT ? static_cast<double>(r.at<float>(row)) : r.at<double>(row);
       if (!std::isfinite(v)) {  // JSON has no such numbers: PostgreSQL's and Trino's words, as strings
-        out += std::isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
+        out += non_finite_word(v);
         return Shape::word;
       }
       if (r.type == DUCKDB_TYPE_FLOAT) append_number(out, r.at<float>(row));
@@ -584,6 +584,10 @@ void append_csv_cell(std::string& out, std::string_view text, bool is_null, bool
   }
   out += '"';
 }
+
+const char* non_finite_word(double v) { return std::isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity"; }
+
+bool is_non_finite_word(std::string_view text) { return text == "NaN" || text == "Infinity" || text == "-Infinity"; }
 
 std::string format_date(std::int32_t days) {
   int y, m, d;

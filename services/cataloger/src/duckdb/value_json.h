@@ -38,6 +38,12 @@ std::optional<std::vector<std::string_view>> row_cells(std::string_view row);
 // is written with a leading apostrophe so spreadsheets do not run it as a formula.
 void append_csv_cell(std::string& out, std::string_view text, bool is_null, bool is_text = false);
 
+// A float JSON cannot carry as a number, as result rows spell it: "NaN", "Infinity"
+// or "-Infinity" (PostgreSQL's and Trino's words; `v` not finite).
+const char* non_finite_word(double v);
+// Whether `text` is one of those words.
+bool is_non_finite_word(std::string_view text);
+
 // "2026-11-21" from days since 1970-01-01.
 std::string format_date(std::int32_t days);
 // "2026-11-21T06:00:00Z" (fraction only when not zero) from microseconds since the epoch, UTC.

@@ -217,8 +217,8 @@ Result<std::string> page_csv(const QueryPage& page) {
       else if (v.front() == '"') {
         const auto text = json::parse(v).get<std::string>();
         // A float's "-Infinity" is a number's word, not text a spreadsheet could run.
-        const bool word = text == "NaN" || text == "Infinity" || text == "-Infinity";
-        append_csv_cell(out, text, false, !(word && c < page.columns.size() && is_floating(page.columns[c].type)));
+        const bool word = is_non_finite_word(text) && c < page.columns.size() && is_floating(page.columns[c].type);
+        append_csv_cell(out, text, false, !word);
       } else append_csv_cell(out, v, false);  // numbers exactly as written; true/false; lists and structs as JSON
     }
     out += '\n';

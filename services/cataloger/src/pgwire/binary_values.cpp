@@ -9,6 +9,7 @@
 #include "etl/dates.h"
 #include "etl/sigv4.h"  // hex_encode
 #include "pgwire/types.h"
+#include "value_json.h"  // non_finite_word
 
 namespace etl::pgwire {
 namespace {
@@ -417,9 +418,6 @@ Result<std::string> array_text(std::int32_t type_oid, std::string_view v) {
   return array_literal(items);
 }
 
-// PostgreSQL's text for a float that is not finite.
-std::string float_word(double d) { return std::isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity"; }
-
 }  // namespace
 
 Result<std::string> binary_value(std::int32_t type_oid, std::string_view text) {
@@ -530,7 +528,7 @@ Result<std::string> text_of_binary(std::int32_t type_oid, std::string_view v) {
       const auto bits = static_cast<std::uint32_t>(read_be(v));
       float f;
       std::memcpy(&f, &bits, sizeof f);
-      if (!std::isfinite(f)) return float_word(f);
+      if (!std::isfinite(f)) return std::string(cataloger::non_finite_word(f));
       char buf[32];
       return std::string(buf, std::to_chars(buf, buf + sizeof buf, f).ptr);
     }
@@ -539,7 +537,7 @@ Result<std::string> text_of_binary(std::int32_t type_oid, std::string_view v) {
       const std::uint64_t bits = read_be(v);
       double d;
       std::memcpy(&d, &bits, sizeof d);
-      if (!std::isfinite(d)) return float_word(d);
+      if (!std::isfinite(d)) return std::string(cataloger::non_finite_word(d));
       char buf[32];
       return std::string(buf, std::to_chars(buf, buf + sizeof buf, d).ptr);
     }
