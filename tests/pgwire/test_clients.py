@@ -437,6 +437,24 @@ class Psycopg(unittest.TestCase):
                                   "WHERE popularity IS NOT NULL GROUP BY 1 ORDER BY 1").fetchall()
                 self.assertEqual(got, want)
 
+    def test_nulls_sort_as_in_postgresql(self):
+        # PostgreSQL's NULL is larger than any value: last ascending, first descending.
+        # DuckDB puts it last both ways (as POST /v1/query answers), so a top-N with
+        # ORDER BY x DESC would have dropped the NULLs PostgreSQL shows first.
+        values = "(VALUES (1), (NULL), (2)) t(x)"
+        self.assertEqual(http_query(f"SELECT x FROM {values} ORDER BY x DESC")["rows"], [[2], [1], [None]])
+        for binary in (False, True):
+            with self.subTest(binary=binary), self.conn.cursor(binary=binary) as cur:
+                column = lambda sql: [r[0] for r in cur.execute(sql).fetchall()]
+                self.assertEqual(column(f"SELECT x FROM {values} ORDER BY x DESC"), [None, 2, 1])
+                self.assertEqual(column(f"SELECT x FROM {values} ORDER BY x"), [1, 2, None])
+                self.assertEqual(column(f"SELECT x FROM {values} ORDER BY x DESC NULLS LAST"), [2, 1, None])
+                self.assertEqual(column(f"SELECT x FROM {values} ORDER BY x NULLS FIRST"), [None, 1, 2])
+                self.assertEqual(column(f"SELECT row_number() OVER (ORDER BY x DESC) FROM {values} ORDER BY x"),
+                                 [3, 2, 1])
+                self.assertEqual(column(f"SELECT array_agg(x ORDER BY x DESC) FROM {values}"), [[None, 2, 1]])
+                self.assertEqual(column(f"SELECT x FROM {values} ORDER BY x DESC LIMIT 1"), [None])
+
     def test_lists_are_arrays_of_their_element_type(self):
         # psycopg picks each array's loader by its oid, and reads text arrays by PostgreSQL's
         # quoting: an unquoted NULL is None, a quoted "NULL" the text.

@@ -76,6 +76,24 @@ TEST_F(EngineFixture, PostgresDialectTruncatesIntegerDivisionAndStaysLocked) {
   EXPECT_EQ(session->execute(sql, 64u << 20, true, Dialect::postgres)->rows[0], "[3,-3,3.5,2]");
 }
 
+TEST_F(EngineFixture, PostgresDialectSortsNullsAsPostgresqlDoes) {
+  // PostgreSQL's NULL is larger than any value; DuckDB's sorts last both ways.
+  const std::string sql =
+      "SELECT list(x ORDER BY x DESC), list(x ORDER BY x), list(x ORDER BY x DESC NULLS LAST) "
+      "FROM (VALUES (1), (NULL), (2)) t(x)";
+  auto postgres = session->execute(sql, 64u << 20, true, Dialect::postgres);
+  ASSERT_TRUE(postgres.ok()) << postgres.error().message;
+  EXPECT_EQ(postgres->rows.at(0), "[[null,2,1],[1,2,null],[2,1,null]]");
+  auto duckdb = run(sql);
+  ASSERT_TRUE(duckdb.ok()) << duckdb.error().message;
+  EXPECT_EQ(duckdb->rows.at(0), "[[2,1,null],[1,2,null],[2,1,null]]") << "DuckDB's dialect keeps DuckDB's order";
+  auto ordered = session->execute("SELECT x FROM (VALUES (1), (NULL), (2)) t(x) ORDER BY x DESC LIMIT 1", 1 << 20,
+                                  true, Dialect::postgres);
+  ASSERT_TRUE(ordered.ok()) << ordered.error().message;
+  EXPECT_EQ(ordered->rows.at(0), "[null]");
+  EXPECT_FALSE(session->execute("SET default_null_order = 'nulls_last'", 1 << 20, false, Dialect::postgres).ok());
+}
+
 TEST(EngineDialects, PostgresConnectionsAreBoundedAndGivenBack) {
   testing::Stack s;
   testing::write_file(s.root, "songs_data", "2026-10-31", "run1", "parquet", testing::songs_select(4));

@@ -218,8 +218,15 @@ Status DuckDbEngine::open_database() {
   for (int i = 0; i < options_.postgres_connections; ++i) {
     auto conn = opened->connect();
     if (!conn) return std::move(conn).error();
-    if (Status s = (*conn)->execute("SET integer_division = true"); !s.ok())
-      return make_error(Errc::internal, "cannot set DuckDB's integer_division: " + s.error().message);
+    // PostgreSQL's `/` of integers truncates, and its NULLs sort as larger than any
+    // value: last in ascending order, first in descending (DuckDB's default is last
+    // in both). SESSION: default_null_order is otherwise the whole database's, and
+    // POST /v1/query keeps DuckDB's order.
+    for (const char* sql : {"SET integer_division = true",
+                            "SET SESSION default_null_order = 'nulls_last_on_asc_first_on_desc'"})
+      if (Status s = (*conn)->execute(sql); !s.ok())
+        return make_error(Errc::internal, std::string("cannot prepare a PostgreSQL connection (") + sql +
+                                              "): " + s.error().message);
     postgres->add(std::move(conn).value());
   }
   ETL_RETURN_IF_ERROR(lock_down("SET lock_configuration = true"));
