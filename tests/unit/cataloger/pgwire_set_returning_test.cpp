@@ -47,6 +47,10 @@ TEST(PgSetReturning, GenerateSeriesItemsAreRowsAsInPostgres) {
   EXPECT_EQ(engine_rows("SELECT * FROM generate_series(1, 3) t(n) WHERE n IN (SELECT generate_series(2, 5))"),
             (Rows{"2", "3"}))
       << "FROM's table function is left as it is";
+  EXPECT_EQ(engine_rows("SELECT generate_series(1, (SELECT generate_series(2, 2)))"), (Rows{"1", "2"}))
+      << "a call in a subquery in another's arguments is wrapped too";
+  EXPECT_EQ(set_returning_items_as_rows("SELECT generate_series(1, (SELECT generate_series(2, 2)))"),
+            "SELECT unnest(generate_series(1, (SELECT unnest(generate_series(2, 2)))))");
 }
 
 TEST(PgSetReturning, OtherTextIsLeftAsWritten) {

@@ -339,6 +339,34 @@ TEST(PgTypes, NestedListsAreJsonNotTextArraysOfStrings) {
   EXPECT_EQ((*row)[1].value(), R"([["a"],null])");
 }
 
+TEST(PgSqlText, TokensAnswerByIndexAndSpliceKeepsTheRest) {
+  const std::string sql = "SELECT  Foo(x) -- c\n FROM t";
+  auto tokens = Tokens::of(sql);
+  ASSERT_TRUE(tokens.has_value());
+  const Tokens& t = *tokens;
+  ASSERT_EQ(t.size(), 7u);
+  EXPECT_TRUE(t.word(1, "foo")) << "words are lower-cased";
+  EXPECT_EQ(t.word_at(2), "") << "a symbol is no word";
+  EXPECT_TRUE(t.symbol(2, '('));
+  EXPECT_EQ(sql.substr(t.at(1), t.end(1) - t.at(1)), "Foo") << "offsets are the statement's, as written";
+  EXPECT_EQ(t.at(5), sql.find("FROM")) << "the comment is skipped, not counted";
+  EXPECT_FALSE(t.symbol(7, ')'));
+  EXPECT_FALSE(t.word(100, "t"));
+  EXPECT_EQ(t.word_at(7), "") << "past the end is no token";
+  EXPECT_FALSE(Tokens::of("SELECT 'open").has_value());
+
+  EXPECT_EQ(std::move(Splice(sql)).text(), sql) << "no span replaced: the statement itself";
+  Splice s(sql);
+  s.replace(t.at(1), t.at(1), "unnest(");
+  s.replace(t.end(4), t.end(4), ")");
+  s.replace(t.at(6), t.end(6), "songs");
+  EXPECT_EQ(s.copied(), sql.size());
+  EXPECT_EQ(std::move(s).text(), "SELECT  unnest(Foo(x)) -- c\n FROM songs");
+  Splice at_start("abc");
+  at_start.replace(0, 0, "");
+  EXPECT_EQ(std::move(at_start).text(), "abc") << "an empty insertion at the start changes nothing";
+}
+
 TEST(PgSqlText, DateAndTimestampParametersAreCheckedNotCut) {
   EXPECT_EQ(param_literal(Param{"2024-01-31", 1082, false}).value(), "CAST('2024-01-31' AS DATE)");
   EXPECT_EQ(param_literal(Param{"0044-03-15 BC", 1082, false}).value(), "CAST('0044-03-15 (BC)' AS DATE)");

@@ -82,6 +82,12 @@ std::size_t operator_end(const std::vector<cataloger::SqlToken>& t, std::size_t 
   return j;
 }
 
+std::optional<Tokens> Tokens::of(std::string_view sql) {
+  auto tokens = cataloger::tokenize_sql(sql);
+  if (!tokens) return std::nullopt;
+  return Tokens(sql, std::move(tokens).value());
+}
+
 bool mentions(std::string_view sql, std::string_view lower) {
   return std::search(sql.begin(), sql.end(), lower.begin(), lower.end(), [](char a, char b) {
            return std::tolower(static_cast<unsigned char>(a)) == b;
@@ -482,17 +488,13 @@ std::string unconstrained_numerics_as_engine_types(std::string_view sql) {
   if (!mentions(sql, "numeric") && !mentions(sql, "decimal") && !mentions(sql, "float")) return std::string(sql);
   // The engine gate's tokens: strings (their content), numbers, words (lower-cased), symbols; no comments.
   using cataloger::TokenKind;
-  auto tokens = cataloger::tokenize_sql(sql);
+  const auto tokens = Tokens::of(sql);
   if (!tokens) return std::string(sql);  // unterminated: the engine says what is wrong
-  const std::vector<cataloger::SqlToken>& t = *tokens;
-  auto is = [&](std::size_t k, TokenKind kind) { return k < t.size() && t[k].kind == kind; };
-  auto symbol = [&](std::size_t k, char c) { return is(k, TokenKind::symbol) && t[k].text[0] == c; };
-  auto word = [&](std::size_t k, std::string_view w) { return is(k, TokenKind::word) && t[k].text == w; };
-  auto at = [&](std::size_t k) { return static_cast<std::size_t>(t[k].source.data() - sql.data()); };
+  const Tokens& t = *tokens;
   // A literal's text when tokens [from, to) are one number or string, or a sign and a number; "" otherwise.
   auto literal = [&](std::size_t from, std::size_t to) -> std::string {
-    if (to == from + 1 && (is(from, TokenKind::number) || is(from, TokenKind::string))) return t[from].text;
-    if (to == from + 2 && (symbol(from, '-') || symbol(from, '+')) && is(from + 1, TokenKind::number))
+    if (to == from + 1 && (t.is(from, TokenKind::number) || t.is(from, TokenKind::string))) return t[from].text;
+    if (to == from + 2 && (t.symbol(from, '-') || t.symbol(from, '+')) && t.is(from + 1, TokenKind::number))
       return t[from].text + t[from + 1].text;
     return "";
   };
@@ -504,35 +506,31 @@ std::string unconstrained_numerics_as_engine_types(std::string_view sql) {
   };
   std::vector<OpenCast> casts;
   int depth = 0;
-  std::string out;
-  std::size_t copied = 0;
+  Splice out(sql);
   for (std::size_t k = 0; k < t.size(); ++k) {
-    if (symbol(k, '(')) {
+    if (t.symbol(k, '(')) {
       ++depth;
-      if (k > 0 && (word(k - 1, "cast") || word(k - 1, "try_cast")) && casts.size() < 64) casts.push_back({depth, k + 1});
+      if (k > 0 && (t.word(k - 1, "cast") || t.word(k - 1, "try_cast")) && casts.size() < 64) casts.push_back({depth, k + 1});
       continue;
     }
-    if (symbol(k, ')')) {
+    if (t.symbol(k, ')')) {
       if (!casts.empty() && casts.back().depth == depth) casts.pop_back();
       --depth;
       continue;
     }
-    const bool is_float = word(k, "float");
-    if (!(word(k, "numeric") || word(k, "decimal") || is_float) || symbol(k + 1, '(')) continue;  // no type, or a precision
-    const std::size_t name = k >= 2 && symbol(k - 1, '.') && word(k - 2, "pg_catalog") ? k - 2 : k;
+    const bool is_float = t.word(k, "float");
+    if (!(t.word(k, "numeric") || t.word(k, "decimal") || is_float) || t.symbol(k + 1, '(')) continue;  // no type, or a precision
+    const std::size_t name = k >= 2 && t.symbol(k - 1, '.') && t.word(k - 2, "pg_catalog") ? k - 2 : k;
     std::optional<std::string> value;  // the operand's literal text ("" for none): the word is a cast's type
-    if (name >= 2 && symbol(name - 1, ':') && symbol(name - 2, ':') && at(name - 1) == at(name - 2) + 1)
+    if (name >= 2 && t.symbol(name - 1, ':') && t.symbol(name - 2, ':') && t.at(name - 1) == t.at(name - 2) + 1)
       value = name >= 3 ? literal(name - 3, name - 2) : "";
-    else if (name >= 1 && word(name - 1, "as") && !casts.empty() && casts.back().depth == depth)
+    else if (name >= 1 && t.word(name - 1, "as") && !casts.empty() && casts.back().depth == depth)
       value = literal(casts.back().operand, name - 1);
     if (!value) continue;
-    out.append(sql.substr(copied, at(name) - copied));
-    out += is_float ? "DOUBLE" : numeric_type_of_literal(*value);  // PostgreSQL's float is float8; the engine's, float4
-    copied = at(k) + t[k].source.size();
+    // PostgreSQL's float is float8; the engine's FLOAT is float4.
+    out.replace(t.at(name), t.end(k), is_float ? "DOUBLE" : numeric_type_of_literal(*value));
   }
-  if (copied == 0) return std::string(sql);
-  out.append(sql.substr(copied));
-  return out;
+  return std::move(out).text();
 }
 
 bool bindable_type(std::int32_t type_oid) {

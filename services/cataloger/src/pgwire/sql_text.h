@@ -97,4 +97,61 @@ std::string_view trim_space(std::string_view s);
 // (`!~*` is three tokens, one operator). i + 1 when t[i + 1] is apart or not among them.
 std::size_t operator_end(const std::vector<cataloger::SqlToken>& t, std::size_t i, std::string_view chars);
 
+// A statement's tokens (cataloger::tokenize_sql: words lower-cased, each symbol alone,
+// no comments) and what the rewrites ask of the k-th. An index past the end is no
+// token, so a rewrite may look ahead without checking the size first.
+class Tokens {
+ public:
+  // nullopt for a statement that does not tokenize (an unterminated quote): a rewrite
+  // leaves it as it is, and the engine says what is wrong.
+  static std::optional<Tokens> of(std::string_view sql);
+
+  std::size_t size() const { return tokens_.size(); }
+  const cataloger::SqlToken& operator[](std::size_t k) const { return tokens_[k]; }
+  const std::vector<cataloger::SqlToken>& all() const { return tokens_; }
+
+  bool is(std::size_t k, cataloger::TokenKind kind) const { return k < tokens_.size() && tokens_[k].kind == kind; }
+  bool symbol(std::size_t k, char c) const { return is(k, cataloger::TokenKind::symbol) && tokens_[k].text[0] == c; }
+  bool word(std::size_t k, std::string_view w) const { return is(k, cataloger::TokenKind::word) && tokens_[k].text == w; }
+  // The k-th token's word, "" when it is not a word.
+  std::string_view word_at(std::size_t k) const {
+    return is(k, cataloger::TokenKind::word) ? std::string_view(tokens_[k].text) : std::string_view();
+  }
+  // Where the k-th token starts in the statement, and just past its end.
+  std::size_t at(std::size_t k) const { return static_cast<std::size_t>(tokens_[k].source.data() - sql_.data()); }
+  std::size_t end(std::size_t k) const { return at(k) + tokens_[k].source.size(); }
+
+ private:
+  Tokens(std::string_view sql, std::vector<cataloger::SqlToken> tokens) : sql_(sql), tokens_(std::move(tokens)) {}
+  std::string_view sql_;
+  std::vector<cataloger::SqlToken> tokens_;
+};
+
+// A statement rewritten by spans, each later than the one before: text() is the
+// statement with every replace() made, and the statement itself when none was.
+class Splice {
+ public:
+  explicit Splice(std::string_view sql) : sql_(sql) {}
+  // The statement's [from, to) (to >= from >= copied()) becomes `with`; from == to inserts.
+  void replace(std::size_t from, std::size_t to, std::string_view with) {
+    out_.append(sql_.substr(copied_, from - copied_));
+    out_ += with;
+    copied_ = to;
+    changed_ = true;
+  }
+  // How much of the statement has been taken: a span before it can no longer change.
+  std::size_t copied() const { return copied_; }
+  std::string text() && {
+    if (!changed_) return std::string(sql_);
+    out_.append(sql_.substr(copied_));
+    return std::move(out_);
+  }
+
+ private:
+  std::string_view sql_;
+  std::string out_;
+  std::size_t copied_ = 0;
+  bool changed_ = false;
+};
+
 }  // namespace etl::pgwire

@@ -195,13 +195,9 @@ Result<std::string> to_char_expression(std::string_view value, std::string_view 
 Result<std::string> to_char_as_strftime(std::string_view sql) {
   const std::string_view word = "to_char";
   if (!mentions(sql, word)) return std::string(sql);
-  using cataloger::TokenKind;
-  auto tokens = cataloger::tokenize_sql(sql);
+  const auto tokens = Tokens::of(sql);
   if (!tokens) return std::string(sql);  // unterminated: the engine says what is wrong
-  const std::vector<cataloger::SqlToken>& t = *tokens;
-  auto symbol = [&](std::size_t k, char c) { return k < t.size() && t[k].kind == TokenKind::symbol && t[k].text[0] == c; };
-  auto is_word = [&](std::size_t k, std::string_view w) { return k < t.size() && t[k].kind == TokenKind::word && t[k].text == w; };
-  auto at = [&](std::size_t k) { return static_cast<std::size_t>(t[k].source.data() - sql.data()); };
+  const Tokens& t = *tokens;
   // One pass: each '(' gets its ')' and its first top-level comma and count of them; and a
   // running count of to_char words, so a call's value is checked for another in O(1).
   constexpr std::size_t npos = std::string::npos;
@@ -211,38 +207,33 @@ Result<std::string> to_char_as_strftime(std::string_view sql) {
   std::vector<Paren> parens(t.size());
   std::vector<std::size_t> open, calls_before(t.size() + 1, 0);
   for (std::size_t k = 0; k < t.size(); ++k) {
-    calls_before[k + 1] = calls_before[k] + (is_word(k, word) ? 1 : 0);
-    if (symbol(k, '(')) {
+    calls_before[k + 1] = calls_before[k] + (t.word(k, word) ? 1 : 0);
+    if (t.symbol(k, '(')) {
       open.push_back(k);
-    } else if (symbol(k, ')') && !open.empty()) {
+    } else if (t.symbol(k, ')') && !open.empty()) {
       parens[open.back()].close = k;
       open.pop_back();
-    } else if (symbol(k, ',') && !open.empty()) {
+    } else if (t.symbol(k, ',') && !open.empty()) {
       Paren& p = parens[open.back()];
       if (p.commas++ == 0) p.comma = k;
     }
   }
-  std::string out;
-  std::size_t copied = 0;
+  Splice out(sql);
   for (std::size_t k = 0; k + 1 < t.size(); ++k) {
-    if (!is_word(k, word) || !symbol(k + 1, '(') || at(k) < copied) continue;
+    if (!t.word(k, word) || !t.symbol(k + 1, '(') || t.at(k) < out.copied()) continue;
     const Paren& call = parens[k + 1];
     // to_char(<value>, '<pattern>'): two arguments, the second one string literal.
     if (call.close == npos || call.commas != 1 || call.comma == k + 2 || call.close != call.comma + 2 ||
-        t[call.comma + 1].kind != TokenKind::string)
+        !t.is(call.comma + 1, cataloger::TokenKind::string))
       continue;
     if (calls_before[call.comma] - calls_before[k + 1] > 0) continue;  // its value holds another to_char
-    const std::size_t from = k >= 2 && symbol(k - 1, '.') && is_word(k - 2, "pg_catalog") ? k - 2 : k;
-    const std::string_view value = trim_space(sql.substr(at(k + 2), at(call.comma) - at(k + 2)));
+    const std::size_t from = k >= 2 && t.symbol(k - 1, '.') && t.word(k - 2, "pg_catalog") ? k - 2 : k;
+    const std::string_view value = trim_space(sql.substr(t.at(k + 2), t.at(call.comma) - t.at(k + 2)));
     auto expression = to_char_expression(value, t[call.comma + 1].text);
     if (!expression) return std::move(expression).error();
-    out.append(sql.substr(copied, at(from) - copied));
-    out += *expression;
-    copied = at(call.close) + 1;
+    out.replace(t.at(from), t.end(call.close), *expression);
   }
-  if (copied == 0) return std::string(sql);
-  out.append(sql.substr(copied));
-  return out;
+  return std::move(out).text();
 }
 
 }  // namespace etl::pgwire
