@@ -18,6 +18,7 @@
 #include "pgwire/catalog_query.h"
 #include "pgwire/copy_out.h"
 #include "pgwire/driver_queries.h"
+#include "pgwire/format.h"
 #include "pgwire/param_types.h"
 #include "pgwire/pattern_ops.h"
 #include "pgwire/scram.h"
@@ -123,6 +124,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       (void)to_char_as_strftime(in);
       (void)postgres_pattern_operators(in);
       (void)set_returning_items_as_rows(in);
+      (void)postgres_format_calls(in);
       (void)to_char_expression("x", in);  // the whole input as a pattern
       if (in.size() <= 8192) {  // as Execution reads it: statements up to 8 KB
         (void)postgres_column_names(normalize(in), {"a", "count_star()", "c"});

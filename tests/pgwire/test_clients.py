@@ -388,6 +388,32 @@ class Psycopg(unittest.TestCase):
         self.assertIn('"th"', str(refused.exception))
         self.conn.rollback()
 
+    def test_format_builds_labels_as_in_postgresql(self):
+        # The engine's format() takes {} (format('%s', 1) is '%s' there); PostgreSQL's takes %s.
+        want = [tuple(r) for r in http_query(
+            "SELECT concat(artist_name, ' (', count(*), ')') AS label FROM artists_data "
+            "GROUP BY artist_name ORDER BY 1 LIMIT 5")["rows"]]
+        self.assertGreater(len(want), 1)
+        self.assertEqual(http_value("SELECT format('%s', 1)"), "%s")
+        for binary in (False, True):
+            with self.subTest(binary=binary), self.conn.cursor(binary=binary) as cur:
+                got = cur.execute("SELECT format('%s (%s)', artist_name, count(*)) AS label FROM artists_data "
+                                  "GROUP BY artist_name ORDER BY 1 LIMIT 5").fetchall()
+                self.assertEqual(got, want)
+                self.assertEqual(cur.description[0].name, "label")
+                row = cur.execute("SELECT format('%2$s, %1$s: 100%%', 'first', 'last'), format('[%s]', NULL)").fetchone()
+                self.assertEqual(row, ("last, first: 100%", "[]"))
+                # A bound pattern is a literal by the time it is read (psycopg's own placeholder is %s too).
+                self.assertEqual(cur.execute("SELECT format(%s, 7)", ("n=%s",)).fetchone(), ("n=7",))
+        # What PostgreSQL refuses is refused with its SQLSTATE; what it reads and this does not, with 0A000.
+        with self.assertRaises(psycopg.errors.InvalidParameterValue) as refused:
+            self.conn.execute("SELECT format('%s %s', 1)")
+        self.assertIn("too few arguments for format()", str(refused.exception))
+        self.conn.rollback()
+        with self.assertRaises(psycopg.errors.FeatureNotSupported):
+            self.conn.execute("SELECT format('%I', 'songs_data')")
+        self.conn.rollback()
+
     def test_regular_expressions_and_like_escapes_match_as_in_postgresql(self):
         # The engine's own ~ matches the whole text; PostgreSQL's finds the pattern anywhere.
         want = http_value("SELECT count(*) FROM songs_data WHERE regexp_matches(song_name, 'o', 'i')")
@@ -401,6 +427,12 @@ class Psycopg(unittest.TestCase):
                 self.assertEqual(got, (want, total - want))
                 self.assertEqual(cur.execute("SELECT 'a_b' LIKE 'a\\_b', 'axb' LIKE 'a\\_b', '50%%' LIKE %s",
                                              ("%\\%",)).fetchone(), (True, False, True))
+                # SIMILAR TO's % and _ are SQL's wildcards; the engine's SIMILAR TO reads a regular expression.
+                similar = cur.execute("SELECT count(*) FROM songs_data WHERE song_name SIMILAR TO '%(o|O)%'").fetchone()[0]
+                self.assertEqual(similar, want)
+                self.assertEqual(cur.execute("SELECT 'a.c' SIMILAR TO 'a.c', 'abc' SIMILAR TO 'a.c', 'abc' SIMILAR TO 'a_c'")
+                                 .fetchone(), (True, False, True))
+        self.assertEqual(http_value("SELECT 'abc' SIMILAR TO 'a.c'"), True)
         with self.assertRaises(psycopg.errors.FeatureNotSupported) as refused:
             self.conn.execute("SELECT count(*) FROM songs_data WHERE song_name ~ artist_id")
         self.assertIn("regexp_matches", str(refused.exception))

@@ -65,6 +65,51 @@ TEST(PgPatternOps, LikeReadsBackslashEscapesAsPostgresDoes) {
             "SELECT count(*) FROM t WHERE a LIKE 'x\\_%' ESCAPE '\\' GROUP BY 1");
 }
 
+// Each expected answer is PostgreSQL's; the engine's own SIMILAR TO reads a regular
+// expression, so 'abc' SIMILAR TO 'a%' was false there and 'abc' SIMILAR TO 'a.c' true.
+TEST(PgPatternOps, SimilarToReadsSqlPatternsAsPostgresDoes) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"SELECT 'abc' SIMILAR TO 'abc'", "true"},
+      {"SELECT 'abc' SIMILAR TO 'a'", "false"},
+      {"SELECT 'abc' SIMILAR TO 'a%'", "true"},
+      {"SELECT 'abc' SIMILAR TO '%(b|d)%'", "true"},
+      {"SELECT 'abc' SIMILAR TO '(b|c)%'", "false"},
+      {"SELECT 'abc' SIMILAR TO 'a_c'", "true"},
+      {"SELECT 'abc' SIMILAR TO 'a.c'", "false"},
+      {"SELECT 'a.c' SIMILAR TO 'a.c'", "true"},
+      {"SELECT 'abc-123' SIMILAR TO '[a-z]+-[0-9]{3}'", "true"},
+      {"SELECT 'AbC' SIMILAR TO 'abc'", "false"},
+      {"SELECT '50%' SIMILAR TO '50\\%'", "true"},
+      {"SELECT '500' SIMILAR TO '50\\%'", "false"},
+      {"SELECT 'axb' SIMILAR TO 'a\\_b'", "false"},
+      {"SELECT ('a' || chr(10) || 'b') SIMILAR TO 'a_b'", "true"},
+      {"SELECT 'x' NOT SIMILAR TO '%y%'", "true"},
+      {"SELECT '^abc' SIMILAR TO '^abc'", "true"},
+      {"SELECT 'abc' SIMILAR TO '^abc'", "false"},
+      {"SELECT ']' SIMILAR TO '[]]'", "true"},
+      {"SELECT 'b' SIMILAR TO '[^]a]'", "true"},
+      {"SELECT ']' SIMILAR TO '[^]a]'", "false"},
+      {"SELECT '%' SIMILAR TO '[%_]'", "true"},
+      {"SELECT 'a' SIMILAR TO '[%_]'", "false"},
+      {"SELECT 'ab' SIMILAR TO 'a|ab'", "true"},
+      {"SELECT 'a' SIMILAR TO 'a\\'", "true"},
+      {"SELECT '' SIMILAR TO ''", "true"},
+      {"SELECT 'x9' SIMILAR TO '[[:alpha:]][[:digit:]]'", "true"},
+      {"SELECT NULL SIMILAR TO 'a'", ""},
+  };
+  for (const auto& [sql, want] : cases) EXPECT_EQ(engine(sql).value_or(""), want) << sql << " -> " << rewrite(sql);
+  EXPECT_EQ(rewrite("SELECT * FROM t WHERE name SIMILAR TO '%(Love|Heart)%' AND x NOT SIMILAR TO 'a.b'"),
+            "SELECT * FROM t WHERE name SIMILAR TO '(?s)(?:.*(?:Love|Heart).*)' AND x NOT SIMILAR TO '(?s)(?:a\\.b)'");
+  for (const std::string sql : {"SELECT a SIMILAR TO b FROM t", "SELECT a SIMILAR TO 'x' ESCAPE '#' FROM t",
+                                "SELECT a SIMILAR TO 'x' || y FROM t", "SELECT a SIMILAR TO 'x'::text FROM t",
+                                "SELECT a SIMILAR TO '\\\"x\\\"' FROM t"}) {
+    auto r = postgres_pattern_operators(sql);
+    ASSERT_FALSE(r.ok()) << sql;
+    EXPECT_EQ(r.error().message.rfind("unsupported: ", 0), 0u) << r.error().message;
+  }
+  EXPECT_EQ(rewrite("SELECT a SIMILAR TO NULL, similar FROM t"), "SELECT a SIMILAR TO NULL, similar FROM t");
+}
+
 TEST(PgPatternOps, OtherTextIsLeftAndAPatternNotALiteralIsRefused) {
   for (const std::string sql : {"SELECT 1", "SELECT ~5, ~ x FROM t", "SELECT 'a ~ b', \"x~\" FROM t -- a ~ b",
                                 "SELECT a ~~ 'x%', a !~~ 'y', a ~~~ 'z*' FROM t", "SELECT a LIKE 'x%' FROM t",

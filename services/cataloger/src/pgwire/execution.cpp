@@ -6,6 +6,7 @@
 #include "pgwire/catalog_query.h"
 #include "pgwire/commands.h"
 #include "pgwire/driver_queries.h"
+#include "pgwire/format.h"
 #include "pgwire/pattern_ops.h"
 #include "pgwire/pg_catalog.h"
 #include "pgwire/select_list.h"
@@ -49,6 +50,9 @@ std::string sqlstate_for(const Error& e) {
   switch (e.code) {
     case Errc::invalid_argument:
       if (m.rfind("unsupported: ", 0) == 0) return "0A000";  // feature_not_supported (a to_char pattern)
+      if (contains(m, "format() type specifier") || contains(m, "arguments for format()") ||
+          contains(m, "format specifies argument"))
+        return "22023";  // invalid_parameter_value, as PostgreSQL's format() says
       if (contains(m, "Parser Error") || contains(m, "syntax error") || contains(m, "unterminated")) return "42601";
       if (contains(m, "unknown table")) return "42P01";  // the gate names the tables there are
       // undefined_function: off the gate's allow list, or unknown to DuckDB.
@@ -112,15 +116,17 @@ Execution Execution::run(ExecContext& ctx, const std::string& sql) {
     return e;
   };
   // PostgreSQL's forms the engine reads otherwise, or not at all: to_char(ts, 'YYYY-MM') as strftime,
-  // `x ~ 'p'` found anywhere (the engine's ~ matches whole), LIKE's backslash escapes, generate_series()
-  // items as rows (the engine's is a list).
+  // `x ~ 'p'` found anywhere (the engine's ~ matches whole), LIKE's backslash escapes, format('%s', x)
+  // (the engine's takes {}), generate_series() items as rows (the engine's is a list).
   auto with_strftime = to_char_as_strftime(sql);
   if (!with_strftime) return fail(with_strftime.error());
   auto with_patterns = postgres_pattern_operators(*with_strftime);
   if (!with_patterns) return fail(with_patterns.error());
+  auto with_format = postgres_format_calls(*with_patterns);  // the engine's format() takes {}, not %s
+  if (!with_format) return fail(with_format.error());
   QueryRequest request;
   request.sql =
-      unconstrained_numerics_as_engine_types(any_array_literals_as_lists(set_returning_items_as_rows(*with_patterns)));
+      unconstrained_numerics_as_engine_types(any_array_literals_as_lists(set_returning_items_as_rows(*with_format)));
   request.max_rows = kMaxPageRows;
   request.client = ctx.client;
   request.dialect = Dialect::postgres;  // 7 / 2 is 3, as in PostgreSQL

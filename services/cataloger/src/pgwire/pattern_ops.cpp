@@ -31,13 +31,65 @@ bool ends_operand(const SqlToken& t) {
   return false;
 }
 
+// Whether a string literal at t[k - 1] is all its clause reads: nothing after it that
+// would make the pattern longer ('x' || y, 'x'::text) or add to the clause (ESCAPE).
+bool literal_ends_clause(const Tokens& t, std::size_t k) {
+  const std::string_view word = t.word_at(k);
+  return k >= t.size() || t.symbol(k, ')') || t.symbol(k, ',') || t.symbol(k, ';') ||
+         (!word.empty() && word != "escape" && word != "collate" && word != "is" && word != "isnull" &&
+          word != "notnull");
+}
+
 }  // namespace
+
+Result<std::string> similar_to_as_regex(std::string_view pattern) {
+  std::string out = "(?s)(?:";  // PostgreSQL's `.` (from `_`) matches a newline too
+  int bracket_depth = 0;          // inside a character class: its text is the regular expression's
+  int class_position = 0;         // 1 right after '[', 2 after '[^': a ']' there is a member
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '\\') {  // the escape character: the next one stands for itself
+      if (++i == pattern.size()) break;  // an escape at the end escapes nothing, as in PostgreSQL
+      if (pattern[i] == '"')
+        return make_error(Errc::invalid_argument, "unsupported: \\\" in a SIMILAR TO pattern (it is SUBSTRING's)");
+      out += '\\';
+      out += pattern[i];
+      class_position = 3;
+      continue;
+    }
+    if (bracket_depth > 0) {
+      out += c;
+      if (c == ']' && class_position > 2) {
+        --bracket_depth;
+      } else if (c == '[') {
+        ++bracket_depth;  // a collating element or class name, [:alpha:]
+        class_position = 3;
+      } else if (c == '^') {
+        ++class_position;
+      } else {
+        class_position = 3;
+      }
+      continue;
+    }
+    switch (c) {
+      case '[': out += c; bracket_depth = 1; class_position = 1; break;
+      case '%': out += ".*"; break;
+      case '_': out += '.'; break;
+      case '(': out += "(?:"; break;
+      case '.': case '^': case '$': out += '\\'; out += c; break;
+      default: out += c;
+    }
+  }
+  out += ')';
+  return out;
+}
 
 Result<std::string> postgres_pattern_operators(std::string_view sql) {
   // Most statements have neither: one scan each, and no tokens.
   const bool tilde = sql.find('~') != std::string_view::npos;
   const bool like_escape = sql.find('\\') != std::string_view::npos && mentions(sql, "like");
-  if (!tilde && !like_escape) return std::string(sql);
+  const bool similar = mentions(sql, "similar");
+  if (!tilde && !like_escape && !similar) return std::string(sql);
   const auto tokens = Tokens::of(sql);
   if (!tokens) return std::string(sql);  // unterminated: the engine says what is wrong
   const Tokens& t = *tokens;
@@ -47,14 +99,23 @@ Result<std::string> postgres_pattern_operators(std::string_view sql) {
       // LIKE '<literal with a backslash>' and nothing that would make the ESCAPE clause
       // read more than it ('x' || y, 'x'::text, 'x' ESCAPE ..., 'x' IS TRUE).
       if (!t.is(k + 1, TokenKind::string) || t[k + 1].text.find('\\') == std::string::npos) continue;
-      const std::size_t next = k + 2;
-      const std::string_view word = t.word_at(next);
-      const bool ends = next >= t.size() || t.symbol(next, ')') || t.symbol(next, ',') || t.symbol(next, ';') ||
-                        (!word.empty() && word != "escape" && word != "collate" && word != "is" && word != "isnull" &&
-                         word != "notnull");
-      if (!ends) continue;
+      if (!literal_ends_clause(t, k + 2)) continue;
       out.replace(t.end(k + 1), t.end(k + 1), " ESCAPE '\\'");
       ++k;
+      continue;
+    }
+    if (t.word(k, "similar") && t.word(k + 1, "to")) {
+      // The engine's SIMILAR TO takes a regular expression: '%' and '_' would be text there.
+      const std::size_t literal = k + 2;
+      if (t.word(literal, "null")) continue;  // NULL either way
+      if (!t.is(literal, TokenKind::string) || !literal_ends_clause(t, literal + 1))
+        return make_error(Errc::invalid_argument,
+                          "unsupported: SIMILAR TO with a pattern that is not a string literal, or with ESCAPE "
+                          "(the engine's SIMILAR TO reads a regular expression): write regexp_full_match(text, pattern)");
+      auto regex = similar_to_as_regex(t[literal].text);
+      if (!regex) return std::move(regex).error();
+      out.replace(t.at(literal), t.end(literal), quote_literal(*regex));
+      k = literal;
       continue;
     }
     if (!t.is(k, TokenKind::symbol) || kOperatorChars.find(t[k].text) == std::string_view::npos) continue;
