@@ -419,13 +419,14 @@ TEST(PgSelectList, EngineColumnsGetTheNamesPostgresGives) {
   // An operator at the top names the item ?column?, though it calls a function; AT TIME ZONE is timezone().
   EXPECT_EQ(names("SELECT now()::date - interval '7 days', extract(epoch from now())::bigint > 0, count(*) * 100, "
                   "max(x) between 1 and 2, lower(a) like 'x%', f(a) in (1, 2), ts at time zone 'UTC', "
-                  "date_trunc('day', ts) at time zone 'UTC', coalesce(a, 0), sum(x) filter (where x > 0) FROM t",
+                  "date_trunc('day', ts) at time zone 'UTC', coalesce(a, 0), sum(x) filter (where x > 0), "
+                  "lower(a) similar to 'x%' FROM t",
                   {"(CAST(now() AS DATE) - to_days(7))", "(CAST(extract(epoch FROM now()) AS BIGINT) > 0)",
                    "(count_star() * 100)", "(max(x) BETWEEN 1 AND 2)", "(lower(a) ~~ 'x%')", "(f(a) IN (1, 2))",
                    "main.timezone('UTC', ts)", "main.timezone('UTC', date_trunc('day', ts))", "COALESCE(a, 0)",
-                   "sum(x) FILTER (WHERE (x > 0))"}),
+                   "sum(x) FILTER (WHERE (x > 0))", "regexp_full_match(lower(a), '(?s)(?:x.*)')"}),
             (N{"?column?", "?column?", "?column?", "?column?", "?column?", "?column?", "timezone", "timezone", "coalesce",
-               "sum"}));
+               "sum", "?column?"}));
   EXPECT_EQ(names("SELECT Song_Name, s.\"Mixed Case\", count(*) AS N, x AS \"Quoted\" FROM t s",
                   {"Song_Name", "Mixed Case", "N", "Quoted"}),
             (N{"song_name", "Mixed Case", "n", "Quoted"}))

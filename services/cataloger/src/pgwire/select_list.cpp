@@ -200,7 +200,8 @@ std::string postgres_name(const SelectItem& item) {
   if (op || find_keyword(e, "is") != std::string::npos || find_keyword(e, "not") != std::string::npos ||
       find_keyword(e, "and") != std::string::npos || find_keyword(e, "or") != std::string::npos ||
       find_keyword(e, "between") != std::string::npos || find_keyword(e, "in") != std::string::npos ||
-      find_keyword(e, "like") != std::string::npos || find_keyword(e, "ilike") != std::string::npos)
+      find_keyword(e, "like") != std::string::npos || find_keyword(e, "ilike") != std::string::npos ||
+      find_keyword(e, "similar") != std::string::npos)
     return "?column?";
   // x AT TIME ZONE z is PostgreSQL's timezone(z, x).
   if (auto at = find_keyword(e, "at"); at != std::string::npos && e.compare(at, 13, "at time zone ") == 0) return "timezone";
