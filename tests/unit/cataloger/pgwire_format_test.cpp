@@ -43,6 +43,8 @@ TEST(PgFormat, PercentPatternsReadAsInPostgres) {
   EXPECT_EQ(engine_value("SELECT format('%s;%s', 'a,b', ')')"), "a,b;)") << "commas and parentheses in strings";
   EXPECT_EQ(engine_value("SELECT format('{}%s', 'x')"), "{}x") << "braces are text, as in PostgreSQL";
   EXPECT_EQ(engine_value("SELECT format('%s', x) FROM (VALUES (7)) t(x)"), "7");
+  EXPECT_EQ(engine_value("SELECT format('%s|%s', 'a' -- the first\n, 'b' /* the second */ -- end\n)"), "a|b")
+      << "a comment after an argument stays out of the rewritten call";
   EXPECT_EQ(postgres_format_calls("SELECT format('%s: %s', name, 1 + 2) AS label").value(),
             "SELECT concat(CAST((name) AS VARCHAR), ': ', CAST((1 + 2) AS VARCHAR)) AS label");
 }

@@ -90,6 +90,8 @@ TEST(PgToChar, CallsWithALiteralPatternAreRewrittenAndOthersLeft) {
                                 "SELECT to_char FROM t", "SELECT to_char(x, 'YYYY"})
     EXPECT_EQ(rewrite(sql), sql);
   EXPECT_EQ(rewrite("SELECT to_char(to_char(x, 'YYYY'), 'MM')"), "SELECT to_char(strftime((x), '%Y'), 'MM')");
+  EXPECT_EQ(rewrite("SELECT to_char(x -- the value\n, 'YYYY') FROM t"), "SELECT strftime((x), '%Y') FROM t")
+      << "a comment after the value stays out of the rewritten call";
   auto refused = to_char_as_strftime("SELECT to_char(x, 'YYYY-MM'), to_char(x, 'DDth') FROM t");
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.error().message.find("\"th\""), std::string::npos) << refused.error().message;

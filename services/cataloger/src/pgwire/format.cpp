@@ -106,11 +106,12 @@ Result<std::string> rewrite(std::string_view sql, int depth) {
     if (depth >= kMaxDepth)
       return make_error(Errc::invalid_argument,
                         "unsupported: format() calls nested more than " + std::to_string(kMaxDepth) + " deep");
+    // Each argument from its first token to the end of its last: a comment after it (`-- x`
+    // before the comma) would otherwise swallow what follows it in the rewritten call.
     std::vector<std::string_view> arguments;
     for (std::size_t i = 0; i < separators.size(); ++i) {
-      const std::size_t from = t.end(separators[i]);
-      const std::size_t to = i + 1 < separators.size() ? t.at(separators[i + 1]) : t.at(end);
-      arguments.push_back(trim_space(sql.substr(from, to - from)));
+      const std::size_t first = separators[i] + 1, after = i + 1 < separators.size() ? separators[i + 1] : end;
+      arguments.push_back(first == after ? std::string_view() : sql.substr(t.at(first), t.end(after - 1) - t.at(first)));
     }
     auto pieces = read_pattern(t[paren + 1].text, arguments.size());
     if (!pieces) return std::move(pieces).error();

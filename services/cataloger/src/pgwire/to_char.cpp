@@ -228,7 +228,8 @@ Result<std::string> to_char_as_strftime(std::string_view sql) {
       continue;
     if (calls_before[call.comma] - calls_before[k + 1] > 0) continue;  // its value holds another to_char
     const std::size_t from = k >= 2 && t.symbol(k - 1, '.') && t.word(k - 2, "pg_catalog") ? k - 2 : k;
-    const std::string_view value = trim_space(sql.substr(t.at(k + 2), t.at(call.comma) - t.at(k + 2)));
+    // From the value's first token to the end of its last (not to the comma: a `-- x` there would swallow the rest).
+    const std::string_view value = sql.substr(t.at(k + 2), t.end(call.comma - 1) - t.at(k + 2));
     auto expression = to_char_expression(value, t[call.comma + 1].text);
     if (!expression) return std::move(expression).error();
     out.replace(t.at(from), t.end(call.close), *expression);
