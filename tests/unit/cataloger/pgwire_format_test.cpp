@@ -71,6 +71,13 @@ TEST(PgFormat, OtherTextIsLeftAsWritten) {
   std::string nested = "'x'";
   for (int i = 0; i < 17; ++i) nested = "format('%s', " + nested + ")";
   EXPECT_EQ(refusal("SELECT " + nested).rfind("unsupported: format() calls nested more than 16", 0), 0u);
+  // 16 deep around a long argument: the statement is read once, and each call adds a few bytes.
+  std::string deep = "'" + std::string(200000, 'x') + "' || " + std::string(50000, '(') + "'y'" + std::string(50000, ')');
+  for (int i = 0; i < 16; ++i) deep = "format('%s', " + deep + ")";
+  auto rewritten = postgres_format_calls("SELECT " + deep);
+  ASSERT_TRUE(rewritten.ok()) << rewritten.error().message;
+  EXPECT_LT(rewritten->size(), deep.size() + 16 * 32);
+  EXPECT_EQ(rewritten->find("format("), std::string::npos);
   std::string many = "SELECT ";
   for (int i = 0; i < 20000; ++i) many += "format('%s', a), ";
   EXPECT_TRUE(postgres_format_calls(many + "1").ok());

@@ -102,6 +102,14 @@ TEST(PgToChar, CallsWithALiteralPatternAreRewrittenAndOthersLeft) {
   std::string calls = "SELECT ";
   for (int i = 0; i < 10000; ++i) calls += "to_char(x, 'YYYY'),";
   EXPECT_EQ(rewrite(calls + "1").find("to_char"), std::string::npos);
+  // A long value repeated for each computed part: bounded growth, not 16 copies of a megabyte.
+  const std::string long_value = "(" + std::string(100000, '(') + "x" + std::string(100000, ')') + ")";
+  std::string repeated = "SELECT ";
+  for (int i = 0; i < 4; ++i) repeated += "to_char(" + long_value + ", 'Q D ID Q D ID'), ";
+  auto grown = to_char_as_strftime(repeated + "1");
+  ASSERT_FALSE(grown.ok());
+  EXPECT_EQ(grown.error().code, Errc::too_large) << grown.error().message;
+  EXPECT_TRUE(to_char_as_strftime("SELECT to_char(" + long_value + ", 'Q')").ok()) << "one copy more is fine";
 }
 
 }  // namespace

@@ -74,66 +74,88 @@ Result<std::vector<Piece>> read_pattern(std::string_view pattern, std::size_t ar
   return pieces;
 }
 
-Result<std::string> rewrite(std::string_view sql, int depth) {
-  if (!mentions(sql, kName)) return std::string(sql);
-  const auto tokens = Tokens::of(sql);
-  if (!tokens) return std::string(sql);  // unterminated: the engine says what is wrong
-  const Tokens& t = *tokens;
-  // One pass: each '(' gets its ')'; one after the word format gets its top-level commas too.
-  constexpr std::size_t npos = std::string::npos;
-  std::vector<std::size_t> close(t.size(), npos), open;
-  std::vector<std::vector<std::size_t>> commas(t.size());
-  for (std::size_t k = 0; k < t.size(); ++k) {
-    if (t.symbol(k, '(')) {
-      open.push_back(k);
-    } else if (t.symbol(k, ')') && !open.empty()) {
-      close[open.back()] = k;
-      open.pop_back();
-    } else if (t.symbol(k, ',') && !open.empty() && open.back() > 0 && t.word(open.back() - 1, kName)) {
-      commas[open.back()].push_back(k);
-    }
-  }
-  Splice out(sql);
-  for (std::size_t k = 0; k + 1 < t.size(); ++k) {
-    if (!t.word(k, kName) || !t.symbol(k + 1, '(') || close[k + 1] == npos || t.at(k) < out.copied()) continue;
-    const std::size_t paren = k + 1, end = close[paren];
-    const std::vector<std::size_t>& separators = commas[paren];
-    // The pattern: one string literal with a %, the first argument.
-    const std::size_t pattern_end = separators.empty() ? end : separators.front();
-    if (pattern_end != paren + 2 || !t.is(paren + 1, TokenKind::string) ||
-        t[paren + 1].text.find('%') == std::string::npos)
-      continue;
-    if (depth >= kMaxDepth)
-      return make_error(Errc::invalid_argument,
-                        "unsupported: format() calls nested more than " + std::to_string(kMaxDepth) + " deep");
-    // Each argument from its first token to the end of its last: a comment after it (`-- x`
-    // before the comma) would otherwise swallow what follows it in the rewritten call.
-    std::vector<std::string_view> arguments;
-    for (std::size_t i = 0; i < separators.size(); ++i) {
-      const std::size_t first = separators[i] + 1, after = i + 1 < separators.size() ? separators[i + 1] : end;
-      arguments.push_back(first == after ? std::string_view() : sql.substr(t.at(first), t.end(after - 1) - t.at(first)));
-    }
-    auto pieces = read_pattern(t[paren + 1].text, arguments.size());
-    if (!pieces) return std::move(pieces).error();
-    std::string expression;
-    for (const Piece& piece : *pieces) {
-      if (!expression.empty()) expression += ", ";
-      if (!piece.is_argument) {
-        expression += quote_literal(piece.text);
-        continue;
+// The statement's format() calls, read once: each '(' gets its ')', and one after the
+// word format its top-level commas. emit() then writes a span of the statement with
+// the calls in it rewritten, each argument's span by emit() in turn: every token is
+// read once at each level that holds it, and no text is tokenized twice.
+class FormatCalls {
+ public:
+  FormatCalls(std::string_view sql, const Tokens& t) : sql_(sql), t_(t), close_(t.size(), npos), commas_(t.size()) {
+    std::vector<std::size_t> open;
+    for (std::size_t k = 0; k < t.size(); ++k) {
+      if (t.symbol(k, '(')) {
+        open.push_back(k);
+      } else if (t.symbol(k, ')') && !open.empty()) {
+        close_[open.back()] = k;
+        open.pop_back();
+      } else if (t.symbol(k, ',') && !open.empty() && open.back() > 0 && t.word(open.back() - 1, kName)) {
+        commas_[open.back()].push_back(k);
       }
-      auto argument = rewrite(arguments[piece.argument], depth + 1);  // format() calls inside it
-      if (!argument) return std::move(argument).error();
-      expression += "CAST((" + *argument + ") AS VARCHAR)";
     }
-    const std::size_t from = k >= 2 && t.symbol(k - 1, '.') && t.word(k - 2, "pg_catalog") ? k - 2 : k;
-    out.replace(t.at(from), t.end(end), expression.empty() ? "''" : "concat(" + expression + ")");
   }
-  return std::move(out).text();
-}
+
+  // The statement's bytes [from, to), whose tokens are [first, after), with each call rewritten.
+  Result<std::string> emit(std::size_t first, std::size_t after, std::size_t from, std::size_t to, int depth) const {
+    std::string out;
+    std::size_t copied = from;
+    for (std::size_t k = first; k + 1 < after; ++k) {
+      if (!t_.word(k, kName) || !t_.symbol(k + 1, '(') || close_[k + 1] == npos) continue;
+      const std::size_t paren = k + 1, end = close_[paren];
+      const std::vector<std::size_t>& separators = commas_[paren];
+      // The pattern: one string literal with a %, the first argument.
+      const std::size_t pattern_end = separators.empty() ? end : separators.front();
+      if (pattern_end != paren + 2 || !t_.is(paren + 1, TokenKind::string) ||
+          t_[paren + 1].text.find('%') == std::string::npos)
+        continue;
+      if (depth >= kMaxDepth)
+        return make_error(Errc::invalid_argument,
+                          "unsupported: format() calls nested more than " + std::to_string(kMaxDepth) + " deep");
+      auto pieces = read_pattern(t_[paren + 1].text, separators.size());
+      if (!pieces) return std::move(pieces).error();
+      std::string expression;
+      for (const Piece& piece : *pieces) {
+        if (!expression.empty()) expression += ", ";
+        if (!piece.is_argument) {
+          expression += quote_literal(piece.text);
+          continue;
+        }
+        // The argument from its first token to the end of its last: a comment after it
+        // (`-- x` before the comma) would otherwise swallow what follows it.
+        const std::size_t arg_first = separators[piece.argument] + 1;
+        const std::size_t arg_after = piece.argument + 1 < separators.size() ? separators[piece.argument + 1] : end;
+        std::string argument;
+        if (arg_first < arg_after) {
+          auto inner = emit(arg_first, arg_after, t_.at(arg_first), t_.end(arg_after - 1), depth + 1);
+          if (!inner) return std::move(inner).error();
+          argument = std::move(inner).value();
+        }
+        expression += "CAST((" + argument + ") AS VARCHAR)";
+      }
+      const std::size_t name = k >= first + 2 && t_.symbol(k - 1, '.') && t_.word(k - 2, "pg_catalog") ? k - 2 : k;
+      out.append(sql_.substr(copied, t_.at(name) - copied));
+      out += expression.empty() ? "''" : "concat(" + expression + ")";
+      copied = t_.end(end);
+      k = end;
+    }
+    out.append(sql_.substr(copied, to - copied));
+    return out;
+  }
+
+ private:
+  static constexpr std::size_t npos = std::string::npos;
+  std::string_view sql_;
+  const Tokens& t_;
+  std::vector<std::size_t> close_;
+  std::vector<std::vector<std::size_t>> commas_;
+};
 
 }  // namespace
 
-Result<std::string> postgres_format_calls(std::string_view sql) { return rewrite(sql, 0); }
+Result<std::string> postgres_format_calls(std::string_view sql) {
+  if (!mentions(sql, kName)) return std::string(sql);
+  const auto tokens = Tokens::of(sql);
+  if (!tokens) return std::string(sql);  // unterminated: the engine says what is wrong
+  return FormatCalls(sql, *tokens).emit(0, tokens->size(), 0, sql.size(), 0);
+}
 
 }  // namespace etl::pgwire

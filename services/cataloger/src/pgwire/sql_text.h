@@ -141,6 +141,8 @@ class Splice {
   }
   // How much of the statement has been taken: a span before it can no longer change.
   std::size_t copied() const { return copied_; }
+  // How long the text is so far (the statement up to copied(), as rewritten).
+  std::size_t written() const { return out_.size(); }
   std::string text() && {
     if (!changed_) return std::string(sql_);
     out_.append(sql_.substr(copied_));

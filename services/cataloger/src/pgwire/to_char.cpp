@@ -12,6 +12,9 @@ namespace {
 
 // Each computed part repeats the value's text once; a pattern of Q Q Q ... is bounded here.
 constexpr std::size_t kMaxComputedParts = 16;
+// How much longer the rewritten statement may be than the one sent: a value is repeated
+// once per computed part, and the rewrites after this one tokenize what it writes.
+constexpr std::size_t kMaxGrowth = 1 << 20;
 
 Error unsupported(std::string_view what) {
   return make_error(Errc::invalid_argument,
@@ -232,6 +235,10 @@ Result<std::string> to_char_as_strftime(std::string_view sql) {
     const std::string_view value = sql.substr(t.at(k + 2), t.end(call.comma - 1) - t.at(k + 2));
     auto expression = to_char_expression(value, t[call.comma + 1].text);
     if (!expression) return std::move(expression).error();
+    if (out.written() + (t.at(from) - out.copied()) + expression->size() > sql.size() + kMaxGrowth)
+      return make_error(Errc::too_large, "the statement with its to_char() calls read is more than " +
+                                             std::to_string(kMaxGrowth >> 20) +
+                                             " MiB longer than the one sent: repeat a shorter value");
     out.replace(t.at(from), t.end(call.close), *expression);
   }
   return std::move(out).text();

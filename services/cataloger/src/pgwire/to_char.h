@@ -24,7 +24,8 @@ Result<std::string> to_char_expression(std::string_view value, std::string_view 
 // `sql` with each to_char(<value>, '<string literal>') (also pg_catalog.to_char)
 // rewritten by to_char_expression; calls whose pattern is not a literal, or whose
 // value holds another to_char, are left as they are (the engine has no to_char:
-// the gate refuses them by name). The error of the first pattern not read.
+// the gate refuses them by name). The error of the first pattern not read; too_large
+// when the statement would grow by more than 1 MiB (a long value repeated per part).
 Result<std::string> to_char_as_strftime(std::string_view sql);
 
 }  // namespace etl::pgwire
