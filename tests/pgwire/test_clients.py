@@ -432,6 +432,14 @@ class Psycopg(unittest.TestCase):
                 self.assertEqual(similar, want)
                 self.assertEqual(cur.execute("SELECT 'a.c' SIMILAR TO 'a.c', 'abc' SIMILAR TO 'a.c', 'abc' SIMILAR TO 'a_c'")
                                  .fetchone(), (True, False, True))
+                # substring(x FROM 'pattern') is a regular expression (the engine's read it as a position).
+                self.assertEqual(cur.execute("SELECT substring('Song (2019 Remaster)' FROM '\\((\\d{4})'), "
+                                             "substring('abc' FROM '[0-9]+'), substring('hello' FROM 2 FOR 3)").fetchone(),
+                                 ("2019", None, "ell"))
+                first_words = cur.execute("SELECT count(substring(song_name FROM '^[A-Za-z]+')) FROM songs_data").fetchone()[0]
+                self.assertGreater(first_words, 0)
+                self.assertEqual(first_words, http_value(
+                    "SELECT count(*) FROM songs_data WHERE regexp_matches(song_name, '^[A-Za-z]+')"))
         self.assertEqual(http_value("SELECT 'abc' SIMILAR TO 'a.c'"), True)
         with self.assertRaises(psycopg.errors.FeatureNotSupported) as refused:
             self.conn.execute("SELECT count(*) FROM songs_data WHERE song_name ~ artist_id")

@@ -110,6 +110,45 @@ TEST(PgPatternOps, SimilarToReadsSqlPatternsAsPostgresDoes) {
   EXPECT_EQ(rewrite("SELECT a SIMILAR TO NULL, similar FROM t"), "SELECT a SIMILAR TO NULL, similar FROM t");
 }
 
+// Each expected answer is PostgreSQL's; the engine's own substring() read the pattern as a
+// position and failed ("Could not convert string '[0-9]+' to INT64").
+TEST(PgPatternOps, SubstringWithAPatternIsARegularExpressionAsInPostgres) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"SELECT substring('abc123def' FROM '[0-9]+')", "123"},
+      {"SELECT substring('abc123def', '[0-9]+')", "123"},
+      {"SELECT substring('abc' FROM '[0-9]+')", "NULL"},  // no match
+      {"SELECT substring('abc' FROM 'x*')", ""},  // an empty match is empty text, not NULL
+      {"SELECT substring('Song (2019 Remaster)' FROM '\\((\\d{4})')", "2019"},  // the first capturing group
+      {"SELECT substring('ab' FROM '(?:a)(b)')", "b"},
+      {"SELECT substring('ab' FROM '(?:a)b')", "ab"},  // no capturing group: the whole match
+      {"SELECT substring('a' || chr(10) || 'b' FROM 'a.b') = 'a' || chr(10) || 'b'", "true"},
+      {"SELECT pg_catalog.substring('x1y22' FROM '[0-9]{2}')", "22"},
+      {"SELECT substring(substring('abc123' FROM '[a-z]+[0-9]') FROM '[0-9]')", "1"},
+      {"SELECT substring('hello' FROM 2 FOR 3)", "ell"},  // positions stay the engine's
+      {"SELECT substring('hello' FROM 2)", "ello"},
+      {"SELECT substring(NULL FROM 'a')", "NULL"},
+      {"SELECT substring('xabcx' FROM 'abc') ~ 'b'", "true"},  // the operators after it are read too
+  };
+  for (const auto& [sql, want] : cases) EXPECT_EQ(engine(sql).value_or("NULL"), want) << sql << " -> " << rewrite(sql);
+  EXPECT_EQ(rewrite("SELECT substring(name FROM '(\\d+)') FROM t"),
+            "SELECT regexp_extract_all(name, '(?s)(\\d+)', 1)[1] FROM t");
+  EXPECT_EQ(rewrite("SELECT substring((SELECT a FROM t) FROM 'x') FROM u"),
+            "SELECT regexp_extract_all((SELECT a FROM t), '(?s)x', 0)[1] FROM u");
+  for (const std::string sql : {"SELECT substring(x FROM 2 FOR 3) FROM t", "SELECT substring(x, 1, 2) FROM t",
+                                "SELECT substring(x FROM p) FROM t", "SELECT substring FROM t", "SELECT 'substring(x from ''a'')'"})
+    EXPECT_EQ(rewrite(sql), sql) << sql;
+  auto refused = postgres_pattern_operators("SELECT substring(x FROM 'a#\"b#\"c' FOR '#') FROM t");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().message.rfind("unsupported: ", 0), 0u) << refused.error().message;
+  // Hostile text: one pass (not timed here; the fuzz target reads this too).
+  std::string many = "SELECT ";
+  for (int i = 0; i < 20000; ++i) many += "substring(x FROM 'a'), ";
+  EXPECT_EQ(rewrite(many + "1").find("substring"), std::string::npos);
+  std::string nested = "x";
+  for (int i = 0; i < 5000; ++i) nested = "substring(" + nested + " FROM 'a')";
+  EXPECT_EQ(rewrite("SELECT " + nested).find("substring"), std::string::npos);
+}
+
 TEST(PgPatternOps, OtherTextIsLeftAndAPatternNotALiteralIsRefused) {
   for (const std::string sql : {"SELECT 1", "SELECT ~5, ~ x FROM t", "SELECT 'a ~ b', \"x~\" FROM t -- a ~ b",
                                 "SELECT a ~~ 'x%', a !~~ 'y', a ~~~ 'z*' FROM t", "SELECT a LIKE 'x%' FROM t",

@@ -40,6 +40,74 @@ bool literal_ends_clause(const Tokens& t, std::size_t k) {
           word != "notnull");
 }
 
+// Whether a regular expression has a capturing group: a '(' that is not escaped, not in a
+// bracket expression, and not `(?` (except RE2's named `(?P<`).
+bool has_capturing_group(std::string_view re) {
+  bool in_class = false;
+  for (std::size_t i = 0; i < re.size(); ++i) {
+    if (re[i] == '\\') {
+      ++i;
+    } else if (in_class) {
+      if (re[i] == ']') in_class = false;
+    } else if (re[i] == '[') {
+      in_class = true;
+      if (i + 1 < re.size() && re[i + 1] == '^') ++i;
+      if (i + 1 < re.size() && re[i + 1] == ']') ++i;  // a leading ']' is a member
+    } else if (re[i] == '(' && (i + 1 >= re.size() || re[i + 1] != '?' || re.substr(i + 1, 3) == "?P<")) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// PostgreSQL's substring(<text> FROM '<pattern>') and substring(<text>, '<pattern>'): a
+// regular expression, where the engine's substring reads the literal as a position.
+struct RegexSubstring {
+  std::size_t name = 0;     // the word substring (or pg_catalog before it)
+  std::size_t from = 0;     // its FROM or comma
+  std::size_t close = 0;    // its ')'
+};
+
+// The calls of `t` with a literal pattern, in order; an error for the SQL-regex form
+// (FROM '<pattern>' FOR '<escape>'), which the engine cannot read.
+Result<std::vector<RegexSubstring>> regex_substrings(const Tokens& t) {
+  constexpr std::size_t npos = std::string::npos;
+  struct Open {
+    std::size_t paren, separator = npos, separators = 0;
+    bool call;
+  };
+  std::vector<Open> open;
+  std::vector<RegexSubstring> calls;
+  for (std::size_t k = 0; k < t.size(); ++k) {
+    if (t.symbol(k, '(')) {
+      open.push_back({k, npos, 0, k > 0 && t.word(k - 1, "substring")});
+      continue;
+    }
+    if (open.empty() || !open.back().call) {
+      if (t.symbol(k, ')') && !open.empty()) open.pop_back();
+      continue;
+    }
+    Open& o = open.back();
+    if (t.word(k, "from") || t.word(k, "for") || t.symbol(k, ',')) {
+      if (o.separators++ == 0) o.separator = k;
+    } else if (t.symbol(k, ')')) {
+      // One separator, then one string literal, then ')'.
+      if (o.separators == 1 && o.separator + 2 == k && t.is(k - 1, TokenKind::string) && o.separator > o.paren + 1) {
+        const std::size_t name = o.paren >= 3 && t.symbol(o.paren - 2, '.') && t.word(o.paren - 3, "pg_catalog")
+                                     ? o.paren - 3 : o.paren - 1;
+        calls.push_back({name, o.separator, k});
+      } else if (o.separators == 2 && t.word(o.separator, "from") && t.is(o.separator + 1, TokenKind::string) &&
+                 t.word(o.separator + 2, "for") && t.is(o.separator + 3, TokenKind::string)) {
+        return make_error(Errc::invalid_argument,
+                          "unsupported: substring(text FROM pattern FOR escape), SQL's regular expressions; write "
+                          "regexp_extract(text, pattern)");
+      }
+      open.pop_back();
+    }
+  }
+  return calls;
+}
+
 }  // namespace
 
 Result<std::string> similar_to_as_regex(std::string_view pattern) {
@@ -89,12 +157,46 @@ Result<std::string> postgres_pattern_operators(std::string_view sql) {
   const bool tilde = sql.find('~') != std::string_view::npos;
   const bool like_escape = sql.find('\\') != std::string_view::npos && mentions(sql, "like");
   const bool similar = mentions(sql, "similar");
-  if (!tilde && !like_escape && !similar) return std::string(sql);
+  const bool substring = mentions(sql, "substring");
+  if (!tilde && !like_escape && !similar && !substring) return std::string(sql);
   const auto tokens = Tokens::of(sql);
   if (!tokens) return std::string(sql);  // unterminated: the engine says what is wrong
   const Tokens& t = *tokens;
+  // substring(<text> FROM '<pattern>') reaches the engine as regexp_extract_all(<text>, '<pattern>', g)[1]:
+  // the first match (of the first capturing group if there is one), NULL when none, as in PostgreSQL.
+  // Its name and its tail are replaced; the text between stays where it is, read by this same loop.
+  constexpr std::size_t npos = std::string::npos;
+  std::vector<RegexSubstring> substrings;
+  std::vector<std::size_t> call_named_at, call_from_at;  // by token: the call whose name or FROM it is
+  if (substring) {
+    auto found = regex_substrings(t);
+    if (!found) return std::move(found).error();
+    substrings = std::move(found).value();
+    if (!substrings.empty()) {
+      call_named_at.assign(t.size(), npos);
+      call_from_at.assign(t.size(), npos);
+      for (std::size_t i = 0; i < substrings.size(); ++i) {
+        call_named_at[substrings[i].name] = i;
+        call_from_at[substrings[i].from] = i;
+      }
+    }
+  }
   Splice out(sql);
   for (std::size_t k = 0; k < t.size(); ++k) {
+    if (!substrings.empty() && call_named_at[k] != npos) {
+      const std::size_t last = t.word(k, "pg_catalog") ? k + 2 : k;  // pg_catalog . substring
+      out.replace(t.at(k), t.end(last), "regexp_extract_all");
+      k = last;
+      continue;
+    }
+    if (!substrings.empty() && call_from_at[k] != npos) {
+      const RegexSubstring& call = substrings[call_from_at[k]];
+      const std::string& pattern = t[k + 1].text;
+      out.replace(t.end(k - 1), t.end(call.close),  // from the value's end: `x FROM 'p')` -> `x, 'p', 0)[1]`
+                  ", " + quote_literal("(?s)" + pattern) + (has_capturing_group(pattern) ? ", 1)[1]" : ", 0)[1]"));
+      k = call.close;
+      continue;
+    }
     if (t.word(k, "like") || t.word(k, "ilike")) {
       // LIKE '<literal with a backslash>' and nothing that would make the ESCAPE clause
       // read more than it ('x' || y, 'x'::text, 'x' ESCAPE ..., 'x' IS TRUE).

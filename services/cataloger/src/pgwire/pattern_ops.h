@@ -22,6 +22,11 @@ namespace etl::pgwire {
 // - `x SIMILAR TO 'p'` (NOT SIMILAR TO): the literal is read as PostgreSQL reads it
 //   (similar_to_as_regex). A pattern that is not a literal, or an ESCAPE clause, is
 //   invalid_argument starting "unsupported: " (regexp_full_match(x, p) is the engine's form).
+// - `substring(x FROM 'p')` and `substring(x, 'p')` with a literal pattern (a regular
+//   expression in PostgreSQL; the engine reads the literal as a position and fails):
+//   `regexp_extract_all(x, '(?s)p', g)[1]`, the first match, or its first capturing group
+//   when the pattern has one (g = 1), NULL when nothing matches. The SQL-regex form
+//   `FROM 'p' FOR 'escape'` is invalid_argument starting "unsupported: ".
 // Text in strings, quoted names and comments is left; so is anything the tokenizer
 // cannot read (the engine says what is wrong).
 Result<std::string> postgres_pattern_operators(std::string_view sql);
