@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "etl/duck.h"
+
 #include "pgwire/execution.h"
 #include "pgwire/select_list.h"
 #include "pgwire/sql_text.h"
@@ -176,9 +178,15 @@ TEST(PgSqlText, NumericAndFloatWithoutPrecisionKeepTheValue) {
             "SELECT '0012.340'::DECIMAL(5,3), -7::DECIMAL(1,0), .5::DECIMAL(2,1)");
   EXPECT_EQ(engine("SELECT CAST('1.5' AS numeric), cast( -2.25 as pg_catalog.numeric ), TRY_CAST(1 AS decimal)"),
             "SELECT CAST('1.5' AS DECIMAL(2,1)), cast( -2.25 as DECIMAL(3,2) ), TRY_CAST(1 AS DECIMAL(1,0))");
-  // Anything else is DOUBLE: columns, expressions, exponents, 39 digits, NaN, arrays.
-  EXPECT_EQ(engine("SELECT round(avg(popularity)::numeric, 2), count(*)::numeric / 3 FROM t"),
-            "SELECT round(avg(popularity)::DOUBLE, 2), count(*)::DOUBLE / 3 FROM t");
+  // Anything else is DOUBLE: columns, expressions, exponents, 39 digits, NaN, arrays; round()'s
+  // first argument to at most 10 digits is DECIMAL(38,10) (PgSqlText.RoundOfANumericCast...).
+  EXPECT_EQ(engine("SELECT round(avg(popularity)::numeric, 12), count(*)::numeric / 3 FROM t"),
+            "SELECT round(avg(popularity)::DOUBLE, 12), count(*)::DOUBLE / 3 FROM t");
+  EXPECT_EQ(engine("SELECT round(avg(popularity)::numeric, 2), ROUND(CAST(sum(x) AS numeric), 0), round(x::numeric) FROM t"),
+            "SELECT round(avg(popularity)::DECIMAL(38,10), 2), ROUND(CAST(sum(x) AS DECIMAL(38,10)), 0), "
+            "round(x::DOUBLE) FROM t");
+  EXPECT_EQ(engine("SELECT round(x::numeric / 3, 2), round(2, x::numeric), f(x::numeric, 2) FROM t"),
+            "SELECT round(x::DOUBLE / 3, 2), round(2, x::DOUBLE), f(x::DOUBLE, 2) FROM t");
   EXPECT_EQ(engine("SELECT x::pg_catalog.numeric, 1e5::numeric, 'NaN'::numeric, '{1.5}'::numeric[], \"x\"::numeric"),
             "SELECT x::DOUBLE, 1e5::DOUBLE, 'NaN'::DOUBLE, '{1.5}'::DOUBLE[], \"x\"::DOUBLE");
   EXPECT_EQ(engine("SELECT 123456789012345678901234567890123456789::numeric, 1e-7::numeric, 2.5E+3::numeric"),
@@ -203,6 +211,26 @@ TEST(PgSqlText, NumericAndFloatWithoutPrecisionKeepTheValue) {
   const std::string rewritten = engine(many.c_str());
   EXPECT_NE(rewritten, many);
   EXPECT_EQ(rewritten.find("DECIMAL(1,0)"), std::string("CAST(1 AS ").size());
+}
+
+// Each expected answer is PostgreSQL's, whose avg() of integers is an exact numeric.
+TEST(PgSqlText, RoundOfANumericCastRoundsTheDecimalValue) {
+  static auto db = duck::Database::open(":memory:", {}).value();
+  static auto conn = db->connect().value();
+  auto value = [](const std::string& sql) {
+    auto r = conn->query("SELECT coalesce(CAST(v AS VARCHAR), 'NULL') || ' ' || typeof(v) FROM (" +
+                         unconstrained_numerics_as_engine_types(sql) + ") s(v)");
+    if (!r) throw std::runtime_error(r.error().message);
+    return r->text(0, 0).value_or("");
+  };
+  // 57 / 200 is 0.285, a double just below it: rounded as a DOUBLE it was 0.28.
+  const std::string avg = "(SELECT avg(x) FROM (SELECT CASE WHEN i < 57 THEN 1 ELSE 0 END FROM range(200) r(i)) t(x))";
+  EXPECT_EQ(value("SELECT round(" + avg + "::numeric, 2)"), "0.29 DECIMAL(38,2)");
+  EXPECT_EQ(value("SELECT round(CAST(" + avg + " AS numeric), 2)"), "0.29 DECIMAL(38,2)");
+  EXPECT_EQ(value("SELECT round((201 / 200.0)::double::numeric, 2)"), "1.01 DECIMAL(38,2)");
+  EXPECT_EQ(value("SELECT round((2 / 3.0)::double::numeric, 3)"), "0.667 DECIMAL(38,3)");
+  EXPECT_EQ(value("SELECT round((-0.285)::double::numeric, 2)"), "-0.29 DECIMAL(38,2)");  // away from zero
+  EXPECT_EQ(value("SELECT round(NULL::double::numeric, 2)").rfind("NULL ", 0), 0u);
 }
 
 TEST(PgSqlText, MissingParameterIsAnError) {

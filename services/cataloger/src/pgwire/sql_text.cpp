@@ -506,29 +506,57 @@ std::string unconstrained_numerics_as_engine_types(std::string_view sql) {
   };
   std::vector<OpenCast> casts;
   int depth = 0;
+  // Open parentheses, innermost last: whether each is round()'s, and whether a comma of its own
+  // has passed (its first argument ended).
+  struct OpenParen {
+    bool round = false, past_first = false;
+  };
+  std::vector<OpenParen> parens;
+  // Whether tokens from `k` are `, <n>)` with n an integer of at most 10, closing a round( whose
+  // first argument is still open at `at_depth` (0: the innermost parenthesis, 1: the one around it).
+  auto ends_round_to_digits = [&](std::size_t k, std::size_t at_depth) {
+    if (parens.size() <= at_depth) return false;
+    const OpenParen& p = parens[parens.size() - 1 - at_depth];
+    if (!p.round || p.past_first || !t.symbol(k, ',') || !t.is(k + 1, TokenKind::number) || !t.symbol(k + 2, ')'))
+      return false;
+    const std::string& n = t[k + 1].text;
+    return n.size() <= 2 && std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; }) && std::stoi(n) <= 10;
+  };
   Splice out(sql);
   for (std::size_t k = 0; k < t.size(); ++k) {
     if (t.symbol(k, '(')) {
       ++depth;
       if (k > 0 && (t.word(k - 1, "cast") || t.word(k - 1, "try_cast")) && casts.size() < 64) casts.push_back({depth, k + 1});
+      parens.push_back({k > 0 && t.word(k - 1, "round"), false});
       continue;
     }
     if (t.symbol(k, ')')) {
       if (!casts.empty() && casts.back().depth == depth) casts.pop_back();
       --depth;
+      if (!parens.empty()) parens.pop_back();
       continue;
     }
+    if (t.symbol(k, ',') && !parens.empty()) parens.back().past_first = true;
     const bool is_float = t.word(k, "float");
     if (!(t.word(k, "numeric") || t.word(k, "decimal") || is_float) || t.symbol(k + 1, '(')) continue;  // no type, or a precision
     const std::size_t name = k >= 2 && t.symbol(k - 1, '.') && t.word(k - 2, "pg_catalog") ? k - 2 : k;
     std::optional<std::string> value;  // the operand's literal text ("" for none): the word is a cast's type
-    if (name >= 2 && t.symbol(name - 1, ':') && t.symbol(name - 2, ':') && t.at(name - 1) == t.at(name - 2) + 1)
+    bool rounded = false;              // the cast is round()'s first argument, rounded to at most 10 digits
+    if (name >= 2 && t.symbol(name - 1, ':') && t.symbol(name - 2, ':') && t.at(name - 1) == t.at(name - 2) + 1) {
       value = name >= 3 ? literal(name - 3, name - 2) : "";
-    else if (name >= 1 && t.word(name - 1, "as") && !casts.empty() && casts.back().depth == depth)
+      rounded = ends_round_to_digits(k + 1, 0);
+    } else if (name >= 1 && t.word(name - 1, "as") && !casts.empty() && casts.back().depth == depth) {
       value = literal(casts.back().operand, name - 1);
+      rounded = t.symbol(k + 1, ')') && ends_round_to_digits(k + 2, 1);
+    }
     if (!value) continue;
+    std::string type = numeric_type_of_literal(*value);
+    // round(avg(x)::numeric, 2): a DOUBLE rounds its binary value (0.285 is 0.28499... and gave
+    // 0.28); PostgreSQL's numeric rounds the decimal one (0.29). Ten decimals first take the
+    // binary noise away, and the result is numeric with the digits asked for, as there.
+    if (value->empty() && rounded) type = "DECIMAL(38,10)";
     // PostgreSQL's float is float8; the engine's FLOAT is float4.
-    out.replace(t.at(name), t.end(k), is_float ? "DOUBLE" : numeric_type_of_literal(*value));
+    out.replace(t.at(name), t.end(k), is_float ? "DOUBLE" : type);
   }
   return std::move(out).text();
 }

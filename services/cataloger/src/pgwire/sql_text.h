@@ -75,7 +75,9 @@ std::string any_array_literals_as_lists(std::string_view sql);
 // A literal operand keeps its digits exactly (`'12.340'::numeric` -> DECIMAL(5,3),
 // as PostgreSQL keeps them); anything else (a column, an expression, an array, a
 // literal of more than 38 digits or with an exponent) becomes DOUBLE, which is
-// what `round(avg(x)::numeric, 2)` and `count(*)::numeric / n` need. A numeric with
+// what `count(*)::numeric / n` needs; as round()'s first argument rounded to at most 10
+// digits (`round(avg(x)::numeric, 2)`) it is DECIMAL(38,10), so the decimal value is
+// rounded as PostgreSQL rounds it (a DOUBLE 0.285 is 0.28499... and gave 0.28). A numeric with
 // a precision (`numeric(10,2)`), and the word elsewhere (`AS numeric` naming a
 // column), are left as they are. PostgreSQL's `float` without a precision is
 // double precision, and the engine's FLOAT is single: `x::float` and
