@@ -366,9 +366,10 @@ class Psycopg(unittest.TestCase):
                 # 57 / 200 is 0.285 (a double just below it rounded to 0.28).
                 self.assertEqual(cur.description[3].type_code, 1700)
                 self.assertEqual(row[3].as_tuple().exponent, -2)
-                tie = cur.execute("SELECT round(avg(x)::numeric, 2) FROM (SELECT CASE WHEN i < 57 THEN 1 ELSE 0 END "
-                                  "FROM range(200) r(i)) t(x)").fetchone()[0]
-                self.assertEqual(tie, decimal.Decimal("0.29"))
+                tie = cur.execute("SELECT round(avg(x)::numeric, 2), round(avg(x), 2) FROM (SELECT CASE WHEN i < 57 "
+                                  "THEN 1 ELSE 0 END FROM range(200) r(i)) t(x)").fetchone()
+                self.assertEqual(tie, (decimal.Decimal("0.29"), decimal.Decimal("0.29")))
+                self.assertEqual([d.type_code for d in cur.description], [1700, 1700])
                 self.assertEqual(row[5], decimal.Decimal("2.50"))
                 # PostgreSQL's float is float8 (the engine's FLOAT is float4: 1.2345678806304932).
                 self.assertEqual(cur.execute("SELECT 1.23456789::float, CAST(1 AS float) / 3").fetchone(),

@@ -233,6 +233,36 @@ TEST(PgSqlText, RoundOfANumericCastRoundsTheDecimalValue) {
   EXPECT_EQ(value("SELECT round(NULL::double::numeric, 2)").rfind("NULL ", 0), 0u);
 }
 
+// PostgreSQL's avg() of integers is an exact numeric, and round(numeric, n) rounds it half
+// away from zero; the engine's avg() is a DOUBLE.
+TEST(PgSqlText, RoundOfAnAverageRoundsTheDecimalValue) {
+  static auto db = duck::Database::open(":memory:", {}).value();
+  static auto conn = db->connect().value();
+  auto value = [](const std::string& sql) {
+    auto r = conn->query("SELECT coalesce(CAST(v AS VARCHAR), 'NULL') || ' ' || typeof(v) FROM (" +
+                         rounded_aggregates_as_numeric(sql) + ") s(v)");
+    if (!r) throw std::runtime_error(r.error().message + " in " + rounded_aggregates_as_numeric(sql));
+    return r->text(0, 0).value_or("");
+  };
+  const std::string rows = " FROM (SELECT CASE WHEN i < 57 THEN 1 ELSE 0 END, i FROM range(200) r(i)) t(x, i)";
+  EXPECT_EQ(value("SELECT round(avg(x), 2)" + rows), "0.29 DECIMAL(38,2)") << "0.285 as a DOUBLE gave 0.28";
+  EXPECT_EQ(value("SELECT ROUND(AVG(x), 0)" + rows), "0 DECIMAL(38,0)");
+  EXPECT_EQ(value("SELECT round(avg(i), 1)" + rows), "99.5 DECIMAL(38,1)");
+  EXPECT_EQ(value("SELECT round(stddev_pop(x), 4)" + rows), "0.4514 DECIMAL(38,4)");
+  EXPECT_EQ(value("SELECT round(avg(x), 2)" + rows + " WHERE false").rfind("NULL ", 0), 0u);
+  EXPECT_EQ(rounded_aggregates_as_numeric("SELECT round(avg(popularity), 2), round(avg(round(avg(x), 1)), 3) FROM t"),
+            "SELECT round(CAST(avg(popularity) AS DECIMAL(38,10)), 2), "
+            "round(CAST(avg(round(CAST(avg(x) AS DECIMAL(38,10)), 1)) AS DECIMAL(38,10)), 3) FROM t");
+  for (const char* sql : {"SELECT round(avg(x), 12) FROM t", "SELECT round(avg(x) FILTER (WHERE y), 2) FROM t",
+                          "SELECT round(avg(x) * 100, 1) FROM t", "SELECT round(avg(x), n) FROM t",
+                          "SELECT round(sum(x), 2) FROM t", "SELECT round(avg(x)) FROM t", "SELECT 'round(avg(x), 2)'",
+                          "SELECT round(avg(x), 2", "SELECT round"})
+    EXPECT_EQ(rounded_aggregates_as_numeric(sql), sql) << sql;
+  std::string many = "SELECT ";
+  for (int i = 0; i < 20000; ++i) many += "round(avg(x), 2), ";
+  EXPECT_EQ(rounded_aggregates_as_numeric(many + "1").size(), many.size() + 1 + 20000 * 24);
+}
+
 TEST(PgSqlText, MissingParameterIsAnError) {
   EXPECT_FALSE(bind_parameters("select $2", {Param{"a", 0, false}}).ok());
   EXPECT_EQ(bind_parameters("select -$1", {Param{"-5", 20, false}}).value(), "select - -5 ");

@@ -125,8 +125,8 @@ Execution Execution::run(ExecContext& ctx, const std::string& sql) {
   auto with_format = postgres_format_calls(*with_patterns);  // the engine's format() takes {}, not %s
   if (!with_format) return fail(with_format.error());
   QueryRequest request;
-  request.sql =
-      unconstrained_numerics_as_engine_types(any_array_literals_as_lists(set_returning_items_as_rows(*with_format)));
+  request.sql = rounded_aggregates_as_numeric(
+      unconstrained_numerics_as_engine_types(any_array_literals_as_lists(set_returning_items_as_rows(*with_format))));
   request.max_rows = kMaxPageRows;
   request.client = ctx.client;
   request.dialect = Dialect::postgres;  // 7 / 2 is 3, as in PostgreSQL

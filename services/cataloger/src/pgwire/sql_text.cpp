@@ -1,6 +1,7 @@
 #include "pgwire/sql_text.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <cstdint>
@@ -558,6 +559,45 @@ std::string unconstrained_numerics_as_engine_types(std::string_view sql) {
     // PostgreSQL's float is float8; the engine's FLOAT is float4.
     out.replace(t.at(name), t.end(k), is_float ? "DOUBLE" : type);
   }
+  return std::move(out).text();
+}
+
+std::string rounded_aggregates_as_numeric(std::string_view sql) {
+  if (!mentions(sql, "round")) return std::string(sql);
+  const auto tokens = Tokens::of(sql);
+  if (!tokens) return std::string(sql);  // unterminated: the engine says what is wrong
+  const Tokens& t = *tokens;
+  std::vector<std::size_t> close(t.size(), npos), open;
+  for (std::size_t k = 0; k < t.size(); ++k) {
+    if (t.symbol(k, '(')) {
+      open.push_back(k);
+    } else if (t.symbol(k, ')') && !open.empty()) {
+      close[open.back()] = k;
+      open.pop_back();
+    }
+  }
+  static constexpr std::array<std::string_view, 7> kAggregates = {
+      "avg", "stddev", "stddev_samp", "stddev_pop", "variance", "var_samp", "var_pop"};
+  // "CAST(" before each such aggregate and " AS DECIMAL(38,10))" after it: insertions, in order.
+  std::vector<std::pair<std::size_t, std::string_view>> inserts;
+  for (std::size_t k = 0; k + 3 < t.size(); ++k) {
+    if (!t.word(k, "round") || !t.symbol(k + 1, '(')) continue;
+    const std::size_t aggregate = k + 2;
+    const std::string_view name = t.word_at(aggregate);
+    if (std::find(kAggregates.begin(), kAggregates.end(), name) == kAggregates.end() || !t.symbol(aggregate + 1, '(') ||
+        close[aggregate + 1] == npos)
+      continue;
+    const std::size_t end = close[aggregate + 1];
+    if (!t.symbol(end + 1, ',') || !t.is(end + 2, cataloger::TokenKind::number) || !t.symbol(end + 3, ')')) continue;
+    const std::string& n = t[end + 2].text;
+    if (n.size() > 2 || !std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; }) || std::stoi(n) > 10)
+      continue;
+    inserts.emplace_back(t.at(aggregate), "CAST(");
+    inserts.emplace_back(t.end(end), " AS DECIMAL(38,10))");
+  }
+  std::sort(inserts.begin(), inserts.end());  // nested ones: in the order of the text
+  Splice out(sql);
+  for (const auto& [where, what] : inserts) out.replace(where, where, what);
   return std::move(out).text();
 }
 

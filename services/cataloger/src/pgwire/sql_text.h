@@ -84,6 +84,15 @@ std::string any_array_literals_as_lists(std::string_view sql);
 // `CAST(x AS float)` become DOUBLE (`float(p)` means the same in both, and stays).
 std::string unconstrained_numerics_as_engine_types(std::string_view sql);
 
+// `sql` for the engine with round(<aggregate>(...), n) as PostgreSQL computes it when the
+// aggregate is avg, stddev, stddev_samp, stddev_pop, variance, var_samp or var_pop (numeric
+// there for the integers the lake holds, DOUBLE in the engine) and n an integer literal of
+// at most 10: the aggregate is cast to DECIMAL(38,10) first, so its decimal value is rounded
+// (a DOUBLE 0.285 is 0.28499... and gave 0.28; PostgreSQL's is 0.29) and the result is
+// numeric with n digits. Anything else (FILTER or OVER after the call, another expression
+// around it, a precision not a literal) is left as it is.
+std::string rounded_aggregates_as_numeric(std::string_view sql);
+
 // 'it''s' — the standard-conforming quoted literal (backslashes are not escapes).
 std::string quote_literal(std::string_view text);
 
