@@ -125,7 +125,7 @@ Execution Execution::run(ExecContext& ctx, const std::string& sql) {
   auto with_format = postgres_format_calls(*with_patterns);  // the engine's format() takes {}, not %s
   if (!with_format) return fail(with_format.error());
   QueryRequest request;
-  request.sql = rounded_aggregates_as_numeric(
+  request.sql = round_arguments_as_numeric(
       unconstrained_numerics_as_engine_types(any_array_literals_as_lists(set_returning_items_as_rows(*with_format))));
   request.max_rows = kMaxPageRows;
   request.client = ctx.client;

@@ -507,95 +507,70 @@ std::string unconstrained_numerics_as_engine_types(std::string_view sql) {
   };
   std::vector<OpenCast> casts;
   int depth = 0;
-  // Open parentheses, innermost last: whether each is round()'s, and whether a comma of its own
-  // has passed (its first argument ended).
-  struct OpenParen {
-    bool round = false, past_first = false;
-  };
-  std::vector<OpenParen> parens;
-  // Whether tokens from `k` are `, <n>)` with n an integer of at most 10, closing a round( whose
-  // first argument is still open at `at_depth` (0: the innermost parenthesis, 1: the one around it).
-  auto ends_round_to_digits = [&](std::size_t k, std::size_t at_depth) {
-    if (parens.size() <= at_depth) return false;
-    const OpenParen& p = parens[parens.size() - 1 - at_depth];
-    if (!p.round || p.past_first || !t.symbol(k, ',') || !t.is(k + 1, TokenKind::number) || !t.symbol(k + 2, ')'))
-      return false;
-    const std::string& n = t[k + 1].text;
-    return n.size() <= 2 && std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; }) && std::stoi(n) <= 10;
-  };
   Splice out(sql);
   for (std::size_t k = 0; k < t.size(); ++k) {
     if (t.symbol(k, '(')) {
       ++depth;
       if (k > 0 && (t.word(k - 1, "cast") || t.word(k - 1, "try_cast")) && casts.size() < 64) casts.push_back({depth, k + 1});
-      parens.push_back({k > 0 && t.word(k - 1, "round"), false});
       continue;
     }
     if (t.symbol(k, ')')) {
       if (!casts.empty() && casts.back().depth == depth) casts.pop_back();
       --depth;
-      if (!parens.empty()) parens.pop_back();
       continue;
     }
-    if (t.symbol(k, ',') && !parens.empty()) parens.back().past_first = true;
     const bool is_float = t.word(k, "float");
     if (!(t.word(k, "numeric") || t.word(k, "decimal") || is_float) || t.symbol(k + 1, '(')) continue;  // no type, or a precision
     const std::size_t name = k >= 2 && t.symbol(k - 1, '.') && t.word(k - 2, "pg_catalog") ? k - 2 : k;
     std::optional<std::string> value;  // the operand's literal text ("" for none): the word is a cast's type
-    bool rounded = false;              // the cast is round()'s first argument, rounded to at most 10 digits
-    if (name >= 2 && t.symbol(name - 1, ':') && t.symbol(name - 2, ':') && t.at(name - 1) == t.at(name - 2) + 1) {
+    if (name >= 2 && t.symbol(name - 1, ':') && t.symbol(name - 2, ':') && t.at(name - 1) == t.at(name - 2) + 1)
       value = name >= 3 ? literal(name - 3, name - 2) : "";
-      rounded = ends_round_to_digits(k + 1, 0);
-    } else if (name >= 1 && t.word(name - 1, "as") && !casts.empty() && casts.back().depth == depth) {
+    else if (name >= 1 && t.word(name - 1, "as") && !casts.empty() && casts.back().depth == depth)
       value = literal(casts.back().operand, name - 1);
-      rounded = t.symbol(k + 1, ')') && ends_round_to_digits(k + 2, 1);
-    }
     if (!value) continue;
-    std::string type = numeric_type_of_literal(*value);
-    // round(avg(x)::numeric, 2): a DOUBLE rounds its binary value (0.285 is 0.28499... and gave
-    // 0.28); PostgreSQL's numeric rounds the decimal one (0.29). Ten decimals first take the
-    // binary noise away, and the result is numeric with the digits asked for, as there.
-    if (value->empty() && rounded) type = "DECIMAL(38,10)";
     // PostgreSQL's float is float8; the engine's FLOAT is float4.
-    out.replace(t.at(name), t.end(k), is_float ? "DOUBLE" : type);
+    out.replace(t.at(name), t.end(k), is_float ? "DOUBLE" : numeric_type_of_literal(*value));
   }
   return std::move(out).text();
 }
 
-std::string rounded_aggregates_as_numeric(std::string_view sql) {
+std::string round_arguments_as_numeric(std::string_view sql) {
   if (!mentions(sql, "round")) return std::string(sql);
   const auto tokens = Tokens::of(sql);
   if (!tokens) return std::string(sql);  // unterminated: the engine says what is wrong
   const Tokens& t = *tokens;
-  std::vector<std::size_t> close(t.size(), npos), open;
+  // One pass: each '(' after the word round gets its ')' and its first comma of its own.
+  struct Paren {
+    std::size_t close = npos, comma = npos;
+  };
+  std::vector<Paren> parens(t.size());
+  std::vector<std::size_t> open;
   for (std::size_t k = 0; k < t.size(); ++k) {
     if (t.symbol(k, '(')) {
       open.push_back(k);
     } else if (t.symbol(k, ')') && !open.empty()) {
-      close[open.back()] = k;
+      parens[open.back()].close = k;
       open.pop_back();
+    } else if (t.symbol(k, ',') && !open.empty() && parens[open.back()].comma == npos) {
+      parens[open.back()].comma = k;
     }
   }
-  static constexpr std::array<std::string_view, 7> kAggregates = {
-      "avg", "stddev", "stddev_samp", "stddev_pop", "variance", "var_samp", "var_pop"};
-  // "CAST(" before each such aggregate and " AS DECIMAL(38,10))" after it: insertions, in order.
+  // "CAST((" before each first argument and ") AS DECIMAL(38,10))" after it: insertions, in order.
   std::vector<std::pair<std::size_t, std::string_view>> inserts;
-  for (std::size_t k = 0; k + 3 < t.size(); ++k) {
+  for (std::size_t k = 0; k + 1 < t.size(); ++k) {
     if (!t.word(k, "round") || !t.symbol(k + 1, '(')) continue;
-    const std::size_t aggregate = k + 2;
-    const std::string_view name = t.word_at(aggregate);
-    if (std::find(kAggregates.begin(), kAggregates.end(), name) == kAggregates.end() || !t.symbol(aggregate + 1, '(') ||
-        close[aggregate + 1] == npos)
+    const Paren& call = parens[k + 1];
+    // round(<value>, <n>): n an integer literal of at most 10, nothing else after it.
+    if (call.close == npos || call.comma == npos || call.comma == k + 2 || call.close != call.comma + 2 ||
+        !t.is(call.comma + 1, cataloger::TokenKind::number))
       continue;
-    const std::size_t end = close[aggregate + 1];
-    if (!t.symbol(end + 1, ',') || !t.is(end + 2, cataloger::TokenKind::number) || !t.symbol(end + 3, ')')) continue;
-    const std::string& n = t[end + 2].text;
+    const std::string& n = t[call.comma + 1].text;
     if (n.size() > 2 || !std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; }) || std::stoi(n) > 10)
       continue;
-    inserts.emplace_back(t.at(aggregate), "CAST(");
-    inserts.emplace_back(t.end(end), " AS DECIMAL(38,10))");
+    inserts.emplace_back(t.at(k + 2), "CAST((");
+    inserts.emplace_back(t.end(call.comma - 1), ") AS DECIMAL(38,10))");
   }
-  std::sort(inserts.begin(), inserts.end());  // nested ones: in the order of the text
+  std::sort(inserts.begin(), inserts.end());  // nested calls: in the order of the text
   Splice out(sql);
   for (const auto& [where, what] : inserts) out.replace(where, where, what);
   return std::move(out).text();

@@ -75,23 +75,23 @@ std::string any_array_literals_as_lists(std::string_view sql);
 // A literal operand keeps its digits exactly (`'12.340'::numeric` -> DECIMAL(5,3),
 // as PostgreSQL keeps them); anything else (a column, an expression, an array, a
 // literal of more than 38 digits or with an exponent) becomes DOUBLE, which is
-// what `count(*)::numeric / n` needs; as round()'s first argument rounded to at most 10
-// digits (`round(avg(x)::numeric, 2)`) it is DECIMAL(38,10), so the decimal value is
-// rounded as PostgreSQL rounds it (a DOUBLE 0.285 is 0.28499... and gave 0.28). A numeric with
+// what `round(avg(x)::numeric, 2)` (with round_arguments_as_numeric) and `count(*)::numeric / n`
+// need. A numeric with
 // a precision (`numeric(10,2)`), and the word elsewhere (`AS numeric` naming a
 // column), are left as they are. PostgreSQL's `float` without a precision is
 // double precision, and the engine's FLOAT is single: `x::float` and
 // `CAST(x AS float)` become DOUBLE (`float(p)` means the same in both, and stays).
 std::string unconstrained_numerics_as_engine_types(std::string_view sql);
 
-// `sql` for the engine with round(<aggregate>(...), n) as PostgreSQL computes it when the
-// aggregate is avg, stddev, stddev_samp, stddev_pop, variance, var_samp or var_pop (numeric
-// there for the integers the lake holds, DOUBLE in the engine) and n an integer literal of
-// at most 10: the aggregate is cast to DECIMAL(38,10) first, so its decimal value is rounded
-// (a DOUBLE 0.285 is 0.28499... and gave 0.28; PostgreSQL's is 0.29) and the result is
-// numeric with n digits. Anything else (FILTER or OVER after the call, another expression
-// around it, a precision not a literal) is left as it is.
-std::string rounded_aggregates_as_numeric(std::string_view sql);
+// `sql` for the engine with round(<value>, n), n an integer literal of at most 10, as
+// PostgreSQL computes it: its two-argument round() is numeric's only, so the value is
+// cast to DECIMAL(38,10) first and its decimal value rounded, half away from zero. The
+// engine rounded a DOUBLE's binary value: avg() of integers is numeric in PostgreSQL
+// and a DOUBLE here, and round(avg(x), 2) of 0.285 (0.28499...) gave 0.28 where
+// PostgreSQL's is 0.29. The result is numeric with n digits, as there. A value of
+// 10^28 or more is an error (PostgreSQL's numeric has no such bound); other forms
+// (one argument, n not a literal or above 10) are left as they are.
+std::string round_arguments_as_numeric(std::string_view sql);
 
 // 'it''s' — the standard-conforming quoted literal (backslashes are not escapes).
 std::string quote_literal(std::string_view text);
