@@ -101,10 +101,19 @@ def base_runs(image):
         skip("podman cannot start a container here: " + (p.stderr.strip().splitlines() or ["?"])[-1])
 
 
+_PORTS_GIVEN = set()
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port free now, never one given before: the kernel may hand the same
+    free port to two binds in a row, and two listeners of one process then collide."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _PORTS_GIVEN:
+            _PORTS_GIVEN.add(port)
+            return port
 
 
 def http(method, url, body=None, token=None, timeout=10):

@@ -14,10 +14,19 @@ from urllib.parse import urlparse
 TABLES = ("albums_data", "artists_data", "songs_data")
 
 
+_PORTS_GIVEN = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port free now, never one given before: the kernel may hand the same
+    free port to two binds in a row, and two listeners of one process then collide."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _PORTS_GIVEN:
+            _PORTS_GIVEN.add(port)
+            return port
 
 
 def run_demo(bin_dir, workdir, timeout=300):

@@ -24,10 +24,19 @@ BINARY = None
 SQL = "SELECT artist_id, count(*) AS n FROM songs_data GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5"
 
 
+_PORTS_GIVEN = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port free now, never one given before: the kernel may hand the same
+    free port to two binds in a row, and two listeners of one process then collide."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _PORTS_GIVEN:
+            _PORTS_GIVEN.add(port)
+            return port
 
 
 def openssl(*args):
@@ -104,7 +113,8 @@ class Up:
 
     def stop(self):
         if self.proc.poll() is not None:  # it ended before the tests were done: say how
-            print(f"\nspotify-etl up ended early with {self.proc.returncode}; log:\n" + open(self.log_path).read()[-3000:])
+            with open(self.log_path) as log:
+                print(f"\nspotify-etl up ended early with {self.proc.returncode}; log:\n" + log.read()[-3000:])
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
