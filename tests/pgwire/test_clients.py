@@ -837,6 +837,9 @@ class Asyncpg(unittest.TestCase):
                         "SELECT song_id FROM songs_data ORDER BY song_id LIMIT $1 OFFSET $2", 3, 1)],
                     await conn.fetchval("SELECT count(*) FROM songs_data WHERE popularity * $1 > 100", 2),
                     float(await conn.fetchval("SELECT count(*)::numeric / $1 FROM songs_data", 8)),
+                    # Described with a sample 0 for $1 and run with 2 and -1: numeric all three times.
+                    await conn.fetchval("SELECT round(avg(popularity), $1::int) FROM songs_data", 2),
+                    await conn.fetchval("SELECT round(sum(popularity)::numeric, $1::int) FROM songs_data", -1),
                 ]
             finally:
                 await conn.close()
@@ -851,6 +854,8 @@ class Asyncpg(unittest.TestCase):
             [r[0] for r in http_query("SELECT song_id FROM songs_data ORDER BY song_id LIMIT 3 OFFSET 1")["rows"]],
             http_value("SELECT count(*) FROM songs_data WHERE popularity * 2 > 100"),
             http_value("SELECT count(*) / 8 FROM songs_data"),
+            decimal.Decimal(str(http_value("SELECT round(avg(popularity)::DECIMAL(38,10), 2) FROM songs_data"))),
+            decimal.Decimal(str(http_value("SELECT round(sum(popularity)::DECIMAL(38,10), -1) FROM songs_data"))),
         ]
         self.assertEqual(got, want)
         self.assertGreater(want[0], 0)

@@ -234,13 +234,20 @@ TEST(PgSqlText, RoundRoundsTheDecimalValueAsPostgresDoes) {
   EXPECT_EQ(value("SELECT round((-0.285)::double, 2)"), "-0.29 DECIMAL(38,2)") << "away from zero";
   EXPECT_EQ(value("SELECT round(1.23456::numeric, 4)"), "1.2346 DECIMAL(38,4)");
   EXPECT_EQ(value("SELECT round('2.5', 0)"), "3 DECIMAL(38,0)");
+  EXPECT_EQ(value("SELECT round(-155, -1)"), "-160 DECIMAL(38,0)");
+  EXPECT_EQ(value("SELECT round(1 / 3.0, 12)"), "0.333333333333 DECIMAL(38,12)");
+  EXPECT_EQ(value("SELECT round(avg(x), + 2)" + rows), "0.29 DECIMAL(38,2)");
+  EXPECT_EQ(value("SELECT round(avg(x),  2 ::int)" + rows), "0.29 DECIMAL(38,2)") << "a bound $1::int";
+  EXPECT_EQ(value("SELECT round(avg(x) * 100, -1::int2)" + rows), "30 DECIMAL(38,0)");
   EXPECT_EQ(value("SELECT round(avg(x), 2)" + rows + " WHERE false").rfind("NULL ", 0), 0u);
   EXPECT_EQ(round_arguments_as_numeric("SELECT round(avg(popularity), 2), round(f(a, b) + round(avg(x), 1), 3) FROM t"),
             "SELECT round(CAST((avg(popularity)) AS DECIMAL(38,10)), 2), "
             "round(CAST((f(a, b) + round(CAST((avg(x)) AS DECIMAL(38,10)), 1)) AS DECIMAL(38,10)), 3) FROM t");
   EXPECT_EQ(round_arguments_as_numeric("SELECT round(x -- c\n, 2)"), "SELECT round(CAST((x) AS DECIMAL(38,10)) -- c\n, 2)");
-  for (const char* sql : {"SELECT round(avg(x), 12) FROM t", "SELECT round(avg(x), n) FROM t", "SELECT round(avg(x)) FROM t",
-                          "SELECT round(x, 2, 3) FROM t", "SELECT round(, 2)", "SELECT round(x, -1) FROM t",
+  for (const char* sql : {"SELECT round(avg(x), 31) FROM t", "SELECT round(avg(x), n) FROM t", "SELECT round(avg(x)) FROM t",
+                          "SELECT round(x, 2, 3) FROM t", "SELECT round(, 2)", "SELECT round(x, 100) FROM t",
+                          "SELECT round(x, - - 1) FROM t", "SELECT round(x, 1.5) FROM t", "SELECT round(x, 2::text) FROM t",
+                          "SELECT round(x, 2::bigint) FROM t",
                           "SELECT 'round(avg(x), 2)'", "SELECT round(avg(x), 2", "SELECT round"})
     EXPECT_EQ(round_arguments_as_numeric(sql), sql) << sql;
   // Hostile text: one pass (not timed here; the fuzz target reads this too).
