@@ -560,8 +560,8 @@ std::string round_arguments_as_numeric(std::string_view sql) {
   for (std::size_t k = 0; k + 1 < t.size(); ++k) {
     if (!t.word(k, "round") || !t.symbol(k + 1, '(')) continue;
     const Paren& call = parens[k + 1];
-    // round(<value>, <n>): n an integer literal from -99 to 30 (a sign and a number: two tokens), or
-    // one cast to an integer type (`$1::int` bound), nothing after it.
+    // round(<value>, <n>): n an integer literal (a sign and a number: two tokens), or one cast to
+    // an integer type (`$1::int` bound), nothing after it.
     if (call.close == npos || call.comma == npos || call.comma == k + 2) continue;
     const bool sign = t.symbol(call.comma + 1, '-') || t.symbol(call.comma + 1, '+');
     const std::size_t digits_at = call.comma + 1 + (sign ? 1 : 0);
@@ -571,15 +571,15 @@ std::string round_arguments_as_numeric(std::string_view sql) {
                       std::find(kIntegerTypes.begin(), kIntegerTypes.end(), t.word_at(digits_at + 3)) != kIntegerTypes.end();
     if (call.close != digits_at + (cast ? 4 : 1) || !t.is(digits_at, cataloger::TokenKind::number)) continue;
     const std::string& digits = t[digits_at].text;
-    if (digits.size() > 2 || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    if (digits.size() > 9 || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
       continue;
     const int n = t.symbol(call.comma + 1, '-') ? -std::stoi(digits) : std::stoi(digits);
-    if (n > 30) continue;
-    // Ten decimals take a DOUBLE's binary noise away; more when more are asked for. The
+    // Ten decimals take a DOUBLE's binary noise away; more when more are asked for, up to 15
+    // (the engine's cast of a DOUBLE to more decimals makes up the digits past its 17th). The
     // sample parameters a Describe binds (0) and the values an Execute binds take the
     // same path, so the two agree on the column's type.
     inserts.emplace_back(t.at(k + 2), "CAST((");
-    inserts.emplace_back(t.end(call.comma - 1), ") AS DECIMAL(38," + std::to_string(std::max(n, 10)) + "))");
+    inserts.emplace_back(t.end(call.comma - 1), ") AS DECIMAL(38," + std::to_string(std::clamp(n, 10, 15)) + "))");
   }
   std::sort(inserts.begin(), inserts.end());  // nested calls: in the order of the text
   Splice out(sql);

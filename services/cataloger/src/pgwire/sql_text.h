@@ -83,14 +83,15 @@ std::string any_array_literals_as_lists(std::string_view sql);
 // `CAST(x AS float)` become DOUBLE (`float(p)` means the same in both, and stays).
 std::string unconstrained_numerics_as_engine_types(std::string_view sql);
 
-// `sql` for the engine with round(<value>, n), n an integer literal from -99 to 30, as
-// PostgreSQL computes it: its two-argument round() is numeric's only, so the value is
-// cast to DECIMAL(38,max(n,10)) first and its decimal value rounded, half away from
-// zero. The engine rounded a DOUBLE's binary value: avg() of integers is numeric in
+// `sql` for the engine with round(<value>, n), n an integer literal (or one cast to int),
+// as PostgreSQL computes it: its two-argument round() is numeric's only, so the value is
+// cast to DECIMAL(38,s), s = n within [10, 15], first and its decimal value rounded, half
+// away from zero. The engine rounded a DOUBLE's binary value: avg() of integers is numeric in
 // PostgreSQL and a DOUBLE here, and round(avg(x), 2) of 0.285 (0.28499...) gave 0.28
-// where PostgreSQL's is 0.29. The result is numeric with max(n,0) digits, as there. A
-// value of 10^28 or more (fewer for n above 10) is an error (PostgreSQL's numeric has
-// no such bound); other forms (one argument, n not a literal) are left as they are.
+// where PostgreSQL's is 0.29. The result is numeric, as there (with at most 15 decimals).
+// A value of 10^28 or more (10^(38-s) for s above 10) is an error (PostgreSQL's numeric has no such bound); other
+// forms (one argument, n not an integer literal) are left as they are. Every integer n
+// takes this path, so a Describe's sample 0 and an Execute's value agree on the type.
 std::string round_arguments_as_numeric(std::string_view sql);
 
 // 'it''s' — the standard-conforming quoted literal (backslashes are not escapes).
