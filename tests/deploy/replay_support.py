@@ -6,9 +6,10 @@ import base64
 import json
 import os
 import re
-import socket
 import subprocess
 import tempfile
+
+from podman_support import free_port  # one record of the ports given, shared with podman_support
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OVERLAY = os.path.join(REPO, "deploy", "k8s", "overlays", "local")
@@ -21,21 +22,6 @@ SERVICES = ("extractor", "transformer", "cataloger")
 # (overlays/local generates spotify-etl-api-<hash>), the test uses whatever the
 # containers get from it, like any client holding the Secret.
 OPERATOR_API_TOKEN = "replay-test-token"
-
-
-_PORTS_GIVEN = set()
-
-
-def free_port():
-    """A loopback port free now, never one given before: the kernel may hand the same
-    free port to two binds in a row, and two listeners of one process then collide."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port not in _PORTS_GIVEN:
-            _PORTS_GIVEN.add(port)
-            return port
 
 
 

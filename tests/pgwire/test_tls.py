@@ -18,25 +18,12 @@ import urllib.request
 
 import psycopg
 
+from test_clients import free_port  # one record of the ports given, shared with test_clients
+
 TOKEN = "pgwire-tls-token"
 WORKDIR = None
 BINARY = None
 SQL = "SELECT artist_id, count(*) AS n FROM songs_data GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5"
-
-
-_PORTS_GIVEN = set()
-
-
-def free_port():
-    """A loopback port free now, never one given before: the kernel may hand the same
-    free port to two binds in a row, and two listeners of one process then collide."""
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port not in _PORTS_GIVEN:
-            _PORTS_GIVEN.add(port)
-            return port
 
 
 def openssl(*args):
