@@ -419,6 +419,21 @@ TEST(PgSqlText, TokensAnswerByIndexAndSpliceKeepsTheRest) {
   s.replace(t.at(6), t.end(6), "songs");
   EXPECT_EQ(s.copied(), sql.size());
   EXPECT_EQ(std::move(s).text(), "SELECT  unnest(Foo(x)) -- c\n FROM songs");
+  // f(a, g(b, c), (d, e)) x(: each '(' its ')' and its own commas, the unclosed one none.
+  auto calls = Tokens::of("f(a, g(b, c), (d, e)) x(").value();
+  const std::vector<Parenthesis> parens = parentheses(calls);
+  EXPECT_EQ(parens[1].close, 16u);
+  EXPECT_EQ(parens[1].commas, 2u);
+  EXPECT_EQ(parens[1].comma, 3u);
+  EXPECT_EQ(parens[5].close, 9u);
+  EXPECT_EQ(parens[5].commas, 1u);
+  ASSERT_EQ(parens.size(), 19u);
+  EXPECT_EQ(parens[18].close, std::string::npos);
+  EXPECT_EQ(parens[0].close, std::string::npos) << "a word holds an empty entry";
+  EXPECT_EQ(own_commas(calls, parens, 1), (std::vector<std::size_t>{3, 10}));
+  EXPECT_EQ(own_commas(calls, parens, 11), (std::vector<std::size_t>{13}));
+  EXPECT_EQ(parens[11].close, 15u);
+  EXPECT_TRUE(own_commas(calls, parens, 18).empty());
   Splice at_start("abc");
   at_start.replace(0, 0, "");
   EXPECT_EQ(std::move(at_start).text(), "abc") << "an empty insertion at the start changes nothing";

@@ -74,39 +74,27 @@ Result<std::vector<Piece>> read_pattern(std::string_view pattern, std::size_t ar
   return pieces;
 }
 
-// The statement's format() calls, read once: each '(' gets its ')', and one after the
-// word format its top-level commas. emit() then writes a span of the statement with
-// the calls in it rewritten, each argument's span by emit() in turn: every token is
-// read once at each level that holds it, and no text is tokenized twice.
+// The statement's format() calls, read once: each '(' gets its ')' (parentheses()), and a
+// call its arguments' commas. emit() then writes a span of the statement with the calls in
+// it rewritten, each argument's span by emit() in turn: every token is read once at each
+// level that holds it, and no text is tokenized twice.
 class FormatCalls {
  public:
-  FormatCalls(std::string_view sql, const Tokens& t) : sql_(sql), t_(t), close_(t.size(), npos), commas_(t.size()) {
-    std::vector<std::size_t> open;
-    for (std::size_t k = 0; k < t.size(); ++k) {
-      if (t.symbol(k, '(')) {
-        open.push_back(k);
-      } else if (t.symbol(k, ')') && !open.empty()) {
-        close_[open.back()] = k;
-        open.pop_back();
-      } else if (t.symbol(k, ',') && !open.empty() && open.back() > 0 && t.word(open.back() - 1, kName)) {
-        commas_[open.back()].push_back(k);
-      }
-    }
-  }
+  FormatCalls(std::string_view sql, const Tokens& t) : sql_(sql), t_(t), parens_(parentheses(t)) {}
 
   // The statement's bytes [from, to), whose tokens are [first, after), with each call rewritten.
   Result<std::string> emit(std::size_t first, std::size_t after, std::size_t from, std::size_t to, int depth) const {
     std::string out;
     std::size_t copied = from;
     for (std::size_t k = first; k + 1 < after; ++k) {
-      if (!t_.word(k, kName) || !t_.symbol(k + 1, '(') || close_[k + 1] == npos) continue;
-      const std::size_t paren = k + 1, end = close_[paren];
-      const std::vector<std::size_t>& separators = commas_[paren];
+      if (!t_.word(k, kName) || !t_.symbol(k + 1, '(') || parens_[k + 1].close == npos) continue;
+      const std::size_t paren = k + 1, end = parens_[paren].close;
       // The pattern: one string literal with a %, the first argument.
-      const std::size_t pattern_end = separators.empty() ? end : separators.front();
+      const std::size_t pattern_end = parens_[paren].commas == 0 ? end : parens_[paren].comma;
       if (pattern_end != paren + 2 || !t_.is(paren + 1, TokenKind::string) ||
           t_[paren + 1].text.find('%') == std::string::npos)
         continue;
+      const std::vector<std::size_t> separators = own_commas(t_, parens_, paren);
       if (depth >= kMaxDepth)
         return make_error(Errc::invalid_argument,
                           "unsupported: format() calls nested more than " + std::to_string(kMaxDepth) + " deep");
@@ -145,8 +133,7 @@ class FormatCalls {
   static constexpr std::size_t npos = std::string::npos;
   std::string_view sql_;
   const Tokens& t_;
-  std::vector<std::size_t> close_;
-  std::vector<std::vector<std::size_t>> commas_;
+  std::vector<Parenthesis> parens_;
 };
 
 }  // namespace

@@ -72,37 +72,26 @@ struct RegexSubstring {
 // (FROM '<pattern>' FOR '<escape>'), which the engine cannot read.
 Result<std::vector<RegexSubstring>> regex_substrings(const Tokens& t) {
   constexpr std::size_t npos = std::string::npos;
-  struct Open {
-    std::size_t paren, separator = npos, separators = 0;
-    bool call;
-  };
-  std::vector<Open> open;
+  const std::vector<Parenthesis> parens = parentheses(t);
   std::vector<RegexSubstring> calls;
-  for (std::size_t k = 0; k < t.size(); ++k) {
-    if (t.symbol(k, '(')) {
-      open.push_back({k, npos, 0, k > 0 && t.word(k - 1, "substring")});
-      continue;
+  for (std::size_t k = 0; k + 1 < t.size(); ++k) {
+    if (!t.word(k, "substring") || !t.symbol(k + 1, '(') || parens[k + 1].close == npos) continue;
+    const std::size_t paren = k + 1, close = parens[paren].close;
+    // Its own separators (FROM, FOR or a comma; not those of a parenthesis inside it).
+    std::size_t separator = npos, separators = 0;
+    for (std::size_t j = paren + 1; j < close; ++j) {
+      if (t.symbol(j, '(') && parens[j].close != npos) j = parens[j].close;
+      else if ((t.word(j, "from") || t.word(j, "for") || t.symbol(j, ',')) && separators++ == 0) separator = j;
     }
-    if (open.empty() || !open.back().call) {
-      if (t.symbol(k, ')') && !open.empty()) open.pop_back();
-      continue;
-    }
-    Open& o = open.back();
-    if (t.word(k, "from") || t.word(k, "for") || t.symbol(k, ',')) {
-      if (o.separators++ == 0) o.separator = k;
-    } else if (t.symbol(k, ')')) {
-      // One separator, then one string literal, then ')'.
-      if (o.separators == 1 && o.separator + 2 == k && t.is(k - 1, TokenKind::string) && o.separator > o.paren + 1) {
-        const std::size_t name = o.paren >= 3 && t.symbol(o.paren - 2, '.') && t.word(o.paren - 3, "pg_catalog")
-                                     ? o.paren - 3 : o.paren - 1;
-        calls.push_back({name, o.separator, k});
-      } else if (o.separators == 2 && t.word(o.separator, "from") && t.is(o.separator + 1, TokenKind::string) &&
-                 t.word(o.separator + 2, "for") && t.is(o.separator + 3, TokenKind::string)) {
-        return make_error(Errc::invalid_argument,
-                          "unsupported: substring(text FROM pattern FOR escape), SQL's regular expressions; write "
-                          "regexp_extract(text, pattern)");
-      }
-      open.pop_back();
+    // One separator after a value, then one string literal, then ')'.
+    if (separators == 1 && separator + 2 == close && t.is(close - 1, TokenKind::string) && separator > paren + 1) {
+      const std::size_t name = k >= 2 && t.symbol(k - 1, '.') && t.word(k - 2, "pg_catalog") ? k - 2 : k;
+      calls.push_back({name, separator, close});
+    } else if (separators == 2 && t.word(separator, "from") && t.is(separator + 1, TokenKind::string) &&
+               t.word(separator + 2, "for") && t.is(separator + 3, TokenKind::string)) {
+      return make_error(Errc::invalid_argument,
+                        "unsupported: substring(text FROM pattern FOR escape), SQL's regular expressions; write "
+                        "regexp_extract(text, pattern)");
     }
   }
   return calls;

@@ -29,16 +29,8 @@ std::string set_returning_items_as_rows(std::string_view sql) {
   const auto tokens = Tokens::of(sql);
   if (!tokens) return std::string(sql);  // unterminated: the engine says what is wrong
   const Tokens& t = *tokens;
-  // One pass: each '(' gets its ')', and each depth the clause it is in.
   constexpr std::size_t npos = std::string::npos;
-  std::vector<std::size_t> close(t.size(), npos), open;
-  for (std::size_t k = 0; k < t.size(); ++k) {
-    if (t.symbol(k, '(')) open.push_back(k);
-    else if (t.symbol(k, ')') && !open.empty()) {
-      close[open.back()] = k;
-      open.pop_back();
-    }
-  }
+  const std::vector<Parenthesis> parens = parentheses(t);
   std::vector<bool> in_select_list = {false};  // per open parenthesis, innermost last
   std::vector<std::pair<std::size_t, std::size_t>> wrap;  // [call, its ')'] to wrap in unnest()
   for (std::size_t k = 0; k < t.size(); ++k) {
@@ -58,7 +50,8 @@ std::string set_returning_items_as_rows(std::string_view sql) {
     }
     // A call at the select list's own depth (an item, or an operand of one: `generate_series(1, 3) * 2`,
     // `generate_series(...)::date`); one in a function's arguments is deeper, and left.
-    if (w == name && in_select_list.back() && t.symbol(k + 1, '(') && close[k + 1] != npos) wrap.emplace_back(k, close[k + 1]);
+    if (w == name && in_select_list.back() && t.symbol(k + 1, '(') && parens[k + 1].close != npos)
+      wrap.emplace_back(k, parens[k + 1].close);
   }
   // Each call gets "unnest(" before it and ")" after it: insertions, so a call inside
   // another's arguments (in a subquery there) is wrapped too.

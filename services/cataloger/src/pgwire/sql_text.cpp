@@ -89,6 +89,34 @@ std::optional<Tokens> Tokens::of(std::string_view sql) {
   return Tokens(sql, std::move(tokens).value());
 }
 
+std::vector<Parenthesis> parentheses(const Tokens& t) {
+  std::vector<Parenthesis> parens(t.size());
+  std::vector<std::size_t> open;
+  for (std::size_t k = 0; k < t.size(); ++k) {
+    if (t.symbol(k, '(')) {
+      open.push_back(k);
+    } else if (t.symbol(k, ')') && !open.empty()) {
+      parens[open.back()].close = k;
+      open.pop_back();
+    } else if (t.symbol(k, ',') && !open.empty()) {
+      Parenthesis& p = parens[open.back()];
+      if (p.commas++ == 0) p.comma = k;
+    }
+  }
+  return parens;
+}
+
+std::vector<std::size_t> own_commas(const Tokens& t, const std::vector<Parenthesis>& parens, std::size_t open) {
+  std::vector<std::size_t> commas;
+  if (parens[open].commas == 0) return commas;
+  commas.reserve(parens[open].commas);
+  for (std::size_t k = parens[open].comma; k < parens[open].close; ++k) {
+    if (t.symbol(k, '(') && parens[k].close != npos) k = parens[k].close;  // a parenthesis inside it
+    else if (t.symbol(k, ',')) commas.push_back(k);
+  }
+  return commas;
+}
+
 bool mentions(std::string_view sql, std::string_view lower) {
   return std::search(sql.begin(), sql.end(), lower.begin(), lower.end(), [](char a, char b) {
            return std::tolower(static_cast<unsigned char>(a)) == b;
@@ -539,27 +567,12 @@ std::string round_arguments_as_numeric(std::string_view sql) {
   const auto tokens = Tokens::of(sql);
   if (!tokens) return std::string(sql);  // unterminated: the engine says what is wrong
   const Tokens& t = *tokens;
-  // One pass: each '(' after the word round gets its ')' and its first comma of its own.
-  struct Paren {
-    std::size_t close = npos, comma = npos;
-  };
-  std::vector<Paren> parens(t.size());
-  std::vector<std::size_t> open;
-  for (std::size_t k = 0; k < t.size(); ++k) {
-    if (t.symbol(k, '(')) {
-      open.push_back(k);
-    } else if (t.symbol(k, ')') && !open.empty()) {
-      parens[open.back()].close = k;
-      open.pop_back();
-    } else if (t.symbol(k, ',') && !open.empty() && parens[open.back()].comma == npos) {
-      parens[open.back()].comma = k;
-    }
-  }
+  const std::vector<Parenthesis> parens = parentheses(t);
   // "CAST((" before each first argument and ") AS DECIMAL(38,s))" after it: insertions, in order.
   std::vector<std::pair<std::size_t, std::string>> inserts;
   for (std::size_t k = 0; k + 1 < t.size(); ++k) {
     if (!t.word(k, "round") || !t.symbol(k + 1, '(')) continue;
-    const Paren& call = parens[k + 1];
+    const Parenthesis& call = parens[k + 1];
     // round(<value>, <n>): n an integer literal (a sign and a number: two tokens), or one cast to
     // an integer type (`$1::int` bound), nothing after it.
     if (call.close == npos || call.comma == npos || call.comma == k + 2) continue;

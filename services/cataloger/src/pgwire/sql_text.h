@@ -139,6 +139,19 @@ class Tokens {
   std::vector<cataloger::SqlToken> tokens_;
 };
 
+// Each '(' of a statement's tokens, at its index (other indexes hold an empty entry): its
+// ')' (npos when it is not closed), its first comma of its own (not in a parenthesis inside
+// it; npos for none) and how many it has. One pass, for the rewrites that read a call's
+// arguments.
+struct Parenthesis {
+  std::size_t close = std::string::npos, comma = std::string::npos, commas = 0;
+};
+std::vector<Parenthesis> parentheses(const Tokens& t);
+
+// The commas of its own of the parenthesis at `open`, in order: its arguments' separators.
+// Walks its tokens, jumping over the parentheses inside it.
+std::vector<std::size_t> own_commas(const Tokens& t, const std::vector<Parenthesis>& parens, std::size_t open);
+
 // A statement rewritten by spans, each later than the one before: text() is the
 // statement with every replace() made, and the statement itself when none was.
 class Splice {

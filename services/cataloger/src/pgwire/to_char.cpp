@@ -201,30 +201,15 @@ Result<std::string> to_char_as_strftime(std::string_view sql) {
   const auto tokens = Tokens::of(sql);
   if (!tokens) return std::string(sql);  // unterminated: the engine says what is wrong
   const Tokens& t = *tokens;
-  // One pass: each '(' gets its ')' and its first top-level comma and count of them; and a
-  // running count of to_char words, so a call's value is checked for another in O(1).
   constexpr std::size_t npos = std::string::npos;
-  struct Paren {
-    std::size_t close = npos, comma = npos, commas = 0;
-  };
-  std::vector<Paren> parens(t.size());
-  std::vector<std::size_t> open, calls_before(t.size() + 1, 0);
-  for (std::size_t k = 0; k < t.size(); ++k) {
-    calls_before[k + 1] = calls_before[k] + (t.word(k, word) ? 1 : 0);
-    if (t.symbol(k, '(')) {
-      open.push_back(k);
-    } else if (t.symbol(k, ')') && !open.empty()) {
-      parens[open.back()].close = k;
-      open.pop_back();
-    } else if (t.symbol(k, ',') && !open.empty()) {
-      Paren& p = parens[open.back()];
-      if (p.commas++ == 0) p.comma = k;
-    }
-  }
+  const std::vector<Parenthesis> parens = parentheses(t);
+  // A running count of to_char words, so a call's value is checked for another in O(1).
+  std::vector<std::size_t> calls_before(t.size() + 1, 0);
+  for (std::size_t k = 0; k < t.size(); ++k) calls_before[k + 1] = calls_before[k] + (t.word(k, word) ? 1 : 0);
   Splice out(sql);
   for (std::size_t k = 0; k + 1 < t.size(); ++k) {
     if (!t.word(k, word) || !t.symbol(k + 1, '(') || t.at(k) < out.copied()) continue;
-    const Paren& call = parens[k + 1];
+    const Parenthesis& call = parens[k + 1];
     // to_char(<value>, '<pattern>'): two arguments, the second one string literal.
     if (call.close == npos || call.commas != 1 || call.comma == k + 2 || call.close != call.comma + 2 ||
         !t.is(call.comma + 1, cataloger::TokenKind::string))
