@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "etl/object_store.h"
+#include "child_process.h"
 #include "fake_spotify.h"
 #include "test_support.h"
 
@@ -131,22 +132,9 @@ TEST(ExtractorProcess, BadConfigurationExitsNonZeroWithOneLineNamingTheVariable)
   EXPECT_NE(schedule_without_sources.err().find("ETL_SOURCES"), std::string::npos) << schedule_without_sources.err();
 }
 
-// A port nobody listens on now (the kernel's pick, released).
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 TEST(ExtractorProcess, AddrFlagSetsTheListenAddressAndSpotifyEtlUpRefusesIt) {
   TempDir dir;
-  const int port = free_port();
+  const int port = etl::testing::free_port();
   Child served({"--addr", "127.0.0.1:" + std::to_string(port)}, {{"ETL_BUS", "memory"}, {"ETL_RAW_URL", dir.url("raw")}},
                dir.path());
   EXPECT_EQ(served.port(), port) << served.err();
