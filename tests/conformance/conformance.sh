@@ -28,8 +28,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { "$venv_bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-port="$(free_port)"
+port="$("$venv_bin/python" "$here/../support/ports.py")"  # reserved until the service binds it
 token=""
 [ "$auth" = "auth" ] && token="conformance-$RANDOM$RANDOM"
 upper="$(tr '[:lower:]' '[:upper:]' <<<"$service")"

@@ -107,7 +107,7 @@ def service_env(run_id):
 
 def run_service(f, image, svc, run_id):
     name = f"etl-image-{run_id}-{svc}"
-    port = ps.free_port()
+    port = ps.free_port(reserve=False)
     env = service_env(run_id)
     env[SERVICES[svc]] = f"127.0.0.1:{port}"
     argv = ["run", "-d", "--name", name, "--network", "host",

@@ -11,6 +11,9 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from ports import free_port  # noqa: E402,F401
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 LOCAL_IMAGES = os.path.join(REPO, "deploy", "scripts", "local-images.sh")
 SKIP = 77
@@ -99,21 +102,6 @@ def base_runs(image):
                        capture_output=True, text=True, timeout=120)
     if p.returncode != 0:
         skip("podman cannot start a container here: " + (p.stderr.strip().splitlines() or ["?"])[-1])
-
-
-_PORTS_GIVEN = set()
-
-
-def free_port():
-    """A loopback port free now, never one given before: the kernel may hand the same
-    free port to two binds in a row, and two listeners of one process then collide."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port not in _PORTS_GIVEN:
-            _PORTS_GIVEN.add(port)
-            return port
 
 
 def http(method, url, body=None, token=None, timeout=10):

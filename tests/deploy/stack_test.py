@@ -80,7 +80,7 @@ class Stack:
         self.images = images
         self.bin_dir = bin_dir
         self.tmp = tempfile.mkdtemp(prefix="spotify-etl-stack-")
-        self.ports = {svc: ps.free_port() for svc in SERVICES}
+        self.ports = {svc: ps.free_port(reserve=False) for svc in SERVICES}
         self.played = []      # yaml files, for teardown
         self.secrets = []
         self.token = None     # the API token the services got (up())

@@ -5,28 +5,16 @@ the test MinIO (scripts/test-servers.sh's ETL_TEST_S3_*), served by a `cataloger
 import json
 import os
 import signal
-import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from urllib.parse import urlparse
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from ports import free_port  # noqa: E402,F401
+
 TABLES = ("albums_data", "artists_data", "songs_data")
-
-
-_PORTS_GIVEN = set()
-
-
-def free_port():
-    """A loopback port free now, never one given before: the kernel may hand the same
-    free port to two binds in a row, and two listeners of one process then collide."""
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port not in _PORTS_GIVEN:
-            _PORTS_GIVEN.add(port)
-            return port
 
 
 def run_demo(bin_dir, workdir, timeout=300):

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "child_process.h"
@@ -214,6 +215,48 @@ TEST(ListenerHardening, MetricsAreInPrometheusConventions) {
   EXPECT_NE(r.body.find("route=\"/v1/query/{query_id}\""), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("le=\"0.0025\""), std::string::npos);
   EXPECT_EQ(r.body.find("le=\"0.0025000000000000001\""), std::string::npos);
+}
+
+// The ports these tests start services on (free_port) are reserved: no bind(0) of
+// another process gets one while a service is starting, yet a listener that binds it
+// with SO_REUSEADDR, as every service does, has it at once.
+TEST(ListenerHardening, TestPortsAreReservedUntilTheServiceBindsThem) {
+  std::vector<int> reserved;
+  for (int i = 0; i < 20; ++i) reserved.push_back(etl::testing::free_port());
+  std::set<int> distinct(reserved.begin(), reserved.end());
+  EXPECT_EQ(distinct.size(), reserved.size());
+  auto bind_to = [](int port, bool reuse) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int yes = 1;
+    if (reuse) ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    socklen_t len = sizeof addr;
+    int got = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+                      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0
+                  ? ntohs(addr.sin_port)
+                  : -1;
+    return std::pair{fd, got};
+  };
+  int handed_again = 0;
+  for (int i = 0; i < 20000; ++i) {  // the kernel's bind(0), as another test's would be
+    auto [fd, got] = bind_to(0, false);
+    handed_again += distinct.count(got) ? 1 : 0;
+    ::close(fd);
+  }
+  EXPECT_EQ(handed_again, 0);
+  auto [plain, plain_port] = bind_to(reserved[0], false);
+  EXPECT_EQ(plain_port, -1) << "a bind without SO_REUSEADDR should be refused while reserved";
+  ::close(plain);
+  auto [server, server_port] = bind_to(reserved[0], true);
+  EXPECT_EQ(server_port, reserved[0]);
+  EXPECT_EQ(::listen(server, 8), 0);
+  ::close(server);
+
+  Service cataloger("cataloger", {});  // a service on one of them
+  EXPECT_TRUE(cataloger.up());
 }
 
 }  // namespace

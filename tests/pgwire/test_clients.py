@@ -35,26 +35,13 @@ import sqlalchemy
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "browser"))
 from demo_process import child_processes  # noqa: E402  (the /proc walk the isolation bench uses too)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from ports import free_port  # noqa: E402,F401  (reserved loopback ports, also for test_tls)
 
 TOKEN = "pgwire-test-token"
 PROC = None
 PORTS = {}
 WORKDIR = None
-
-
-_PORTS_GIVEN = set()
-
-
-def free_port():
-    """A loopback port free now, never one given before: the kernel may hand the same
-    free port to two binds in a row, and two listeners of one process then collide."""
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port not in _PORTS_GIVEN:
-            _PORTS_GIVEN.add(port)
-            return port
 
 
 def setUpModule():

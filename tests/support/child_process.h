@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -25,26 +27,51 @@ extern char** environ;
 
 namespace etl::testing {
 
-// A loopback port nobody listens on right now (bind to 0, read it, close), never one
-// this process was given before: the kernel may hand one free port to two binds in a
-// row, and two listeners of one test then collide ("cannot listen on ...").
+// The reservation behind free_port(): the port, or 0 if a step failed.
+inline int reserve_loopback_port() {
+  const int yes = 1;
+  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int port = 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (listener >= 0 && client >= 0 &&
+      ::setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes) == 0 &&
+      ::setsockopt(listener, SOL_SOCKET, SO_REUSEPORT, &yes, sizeof yes) == 0 &&
+      ::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 && ::listen(listener, 1) == 0 &&
+      ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) == 0 &&
+      ::connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    if (int accepted = ::accept(listener, nullptr, nullptr); accepted >= 0) {
+      ::close(accepted);  // first: this side, bound to the port, is the one left in TIME_WAIT
+      port = ntohs(addr.sin_port);
+    }
+  }
+  if (client >= 0) ::close(client);
+  if (listener >= 0) ::close(listener);
+  return port;
+}
+
+// A loopback port for a server this test starts, reserved against everyone else
+// for the minute it takes to start it. A port that was only bound and closed is
+// free for any process: another test running beside this one could be handed it
+// by bind(0), or take it as the source port of a connection, before our server
+// binds it ("cannot listen on ..."). So this one also connects to itself and
+// closes the accepted side first: the kernel keeps that side in TIME_WAIT for
+// 60 s, gives the port to no bind(0) and no connect() meanwhile, and lets a
+// server that binds it with SO_REUSEADDR or SO_REUSEPORT (ours, httplib's, the
+// JVM's, Go's) have it at once. This process also never hands a port out twice.
 inline int free_port() {
   static std::mutex mutex;
   static std::set<int> given;
   std::lock_guard lock(mutex);
-  for (;;) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    const int port = ntohs(addr.sin_port);
-    ::close(fd);
-    if (given.insert(port).second) return port;
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const int port = reserve_loopback_port();
+    if (port > 0 && given.insert(port).second) return port;
   }
+  std::fprintf(stderr, "free_port: cannot reserve a loopback port\n");
+  std::abort();
 }
 
 class ChildProcess {
