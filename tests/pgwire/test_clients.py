@@ -321,6 +321,11 @@ class Psycopg(unittest.TestCase):
                        cur.execute("SELECT %s::float8[]", ([1.5, None],)).fetchone()[0]]
                 self.assertEqual(got, want, f"binary={binary}")
         self.assertEqual(want[0], 3)
+        # An array literal written in the statement (psql, pgx's simple protocol) takes the
+        # column's type, as in PostgreSQL: integers here, with white space after the commas.
+        written = "SELECT count(*) FROM songs_data WHERE popularity = ANY('{96, 97, 70000}')"
+        self.assertEqual(self.conn.execute(written).fetchone()[0], want[1])
+        self.assertEqual(self.conn.execute("SELECT count(*) FROM songs_data WHERE popularity = ANY('{}')").fetchone()[0], 0)
 
     def test_pivot_statements_run_as_their_select(self):
         # A top-level PIVOT (and UNPIVOT) is a query; without its IN list it is two

@@ -152,8 +152,13 @@ TEST(PgSqlText, IntervalAndUuidParametersInTextAndBinary) {
 
 TEST(PgSqlText, ArrayLiteralsInAnyBecomeTheEnginesLists) {
   // psql users and pgx's simple protocol: ANY over PostgreSQL's array literal.
+  // An untyped array after `=` takes the other side's type in PostgreSQL: IN's items do in the engine.
   EXPECT_EQ(any_array_literals_as_lists("SELECT 1 FROM t WHERE id = ANY('{\"a\",b,NULL}')"),
-            "SELECT 1 FROM t WHERE id = ANY(CAST(['a', 'b', NULL] AS VARCHAR[]))");
+            "SELECT 1 FROM t WHERE id IN ('a', 'b', NULL)");
+  EXPECT_EQ(any_array_literals_as_lists("SELECT 1 FROM t WHERE n=any ( '{1, 2}' ) AND m = ANY('{}')"),
+            "SELECT 1 FROM t WHERE n IN ('1', '2') AND m = ANY([])");
+  EXPECT_EQ(any_array_literals_as_lists("SELECT 1 WHERE x <> ANY('{a}') OR x >= ANY('{b}')"),
+            "SELECT 1 WHERE x <> ANY(CAST(['a'] AS VARCHAR[])) OR x >= ANY(CAST(['b'] AS VARCHAR[]))");
   EXPECT_EQ(any_array_literals_as_lists("SELECT 1 WHERE x = any ( '{1,2}'::int[] ) AND y = ANY('{it''s}'::TEXT [])"),
             "SELECT 1 WHERE x = any ( CAST([1, 2] AS INTEGER[]) ) AND y = ANY(CAST(['it''s'] AS VARCHAR[]))");
   // Left as they are: not that form, in a string or comment, nested, of a type not bound, unterminated.
@@ -381,6 +386,15 @@ TEST(PgTypes, ListsAreArraysOfTheirElementTypeWithEachItemAsItsTypePrintsIt) {
   EXPECT_EQ((*items)[1].value(), "");
   EXPECT_EQ((*items)[2].value(), "NULL") << "the text NULL, not a null";
   EXPECT_EQ((*items)[6].value(), "q\"");
+  // What a client writes is read as PostgreSQL's array_in reads it.
+  using Items = std::vector<std::optional<std::string>>;
+  EXPECT_EQ(array_items("{ 1 , 2 }"), (Items{"1", "2"})) << "white space around an element is not part of it";
+  EXPECT_EQ(array_items("{a b, \"c \" }"), (Items{"a b", "c "}));
+  EXPECT_EQ(array_items("{null,Null,\"NULL\",N\\ULL}"), (Items{std::nullopt, std::nullopt, "NULL", "NULL"}));
+  EXPECT_EQ(array_items("{a\\,b,c\\ }"), (Items{"a,b", "c "})) << "an escaped character is kept, space too";
+  EXPECT_EQ(array_items("{ }"), Items{});
+  for (const char* malformed : {"{a,,b}", "{a,}", "{,}", "{\"a\" b}", "{\"a}", "{{1}}", "1,2", "{a\"}"})
+    EXPECT_FALSE(array_items(malformed).has_value()) << malformed;
   EXPECT_FALSE(row_values(R"([[[1]]])", {pg_type("INTEGER[]")}).ok()) << "a list of lists is no integer[]";
   EXPECT_FALSE(row_values(R"([["x]])", {pg_type("VARCHAR[]")}).ok()) << "truncated";
 }

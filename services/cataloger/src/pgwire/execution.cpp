@@ -78,6 +78,25 @@ std::string sqlstate_for(const Error& e) {
   return "XX000";
 }
 
+// PostgreSQL's forms DuckDB reads otherwise, or not at all, as DuckDB's: to_char(ts, 'YYYY-MM')
+// as strftime, `x ~ 'p'` found anywhere (DuckDB's ~ matches whole), LIKE's backslash escapes,
+// SIMILAR TO, substring(x FROM 'p'), format('%s', x) (DuckDB's takes {}), generate_series() items
+// as rows (DuckDB's is a list), '{1,2}' arrays, unconstrained numerics, round(x, n) of the
+// decimal value. Only for DuckDB: another engine (Athena) gets a statement as written, in its own
+// SQL, which these would turn into DuckDB's.
+namespace {
+Result<std::string> as_duckdb_sql(const std::string& sql) {
+  auto with_strftime = to_char_as_strftime(sql);
+  if (!with_strftime) return std::move(with_strftime).error();
+  auto with_patterns = postgres_pattern_operators(*with_strftime);
+  if (!with_patterns) return std::move(with_patterns).error();
+  auto with_format = postgres_format_calls(*with_patterns);
+  if (!with_format) return std::move(with_format).error();
+  return round_arguments_as_numeric(
+      unconstrained_numerics_as_engine_types(any_array_literals_as_lists(set_returning_items_as_rows(*with_format))));
+}
+}  // namespace
+
 // The longest statement answered here rather than by the engine (see run()).
 constexpr std::size_t kMaxLocalStatementBytes = 8 * 1024;
 
@@ -115,18 +134,10 @@ Execution Execution::run(ExecContext& ctx, const std::string& sql) {
     e.error_ = SqlError{sqlstate_for(err), err.message};
     return e;
   };
-  // PostgreSQL's forms the engine reads otherwise, or not at all: to_char(ts, 'YYYY-MM') as strftime,
-  // `x ~ 'p'` found anywhere (the engine's ~ matches whole), LIKE's backslash escapes, format('%s', x)
-  // (the engine's takes {}), generate_series() items as rows (the engine's is a list).
-  auto with_strftime = to_char_as_strftime(sql);
-  if (!with_strftime) return fail(with_strftime.error());
-  auto with_patterns = postgres_pattern_operators(*with_strftime);
-  if (!with_patterns) return fail(with_patterns.error());
-  auto with_format = postgres_format_calls(*with_patterns);  // the engine's format() takes {}, not %s
-  if (!with_format) return fail(with_format.error());
+  auto engine_sql = ctx.engine.name() == "duckdb" ? as_duckdb_sql(sql) : Result<std::string>(sql);
+  if (!engine_sql) return fail(engine_sql.error());
   QueryRequest request;
-  request.sql = round_arguments_as_numeric(
-      unconstrained_numerics_as_engine_types(any_array_literals_as_lists(set_returning_items_as_rows(*with_format))));
+  request.sql = std::move(engine_sql).value();
   request.max_rows = kMaxPageRows;
   request.client = ctx.client;
   request.dialect = Dialect::postgres;  // 7 / 2 is 3, as in PostgreSQL

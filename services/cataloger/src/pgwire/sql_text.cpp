@@ -461,7 +461,8 @@ std::string any_array_literals_as_lists(std::string_view sql) {
     }
     std::size_t close = skip_spaces(literal_end);
     std::int32_t type = oid::text_array;
-    if (sql.substr(close, 2) == "::") {
+    const bool typed = sql.substr(close, 2) == "::";
+    if (typed) {
       std::size_t name_end = close + 2;  // a type's name: 64 characters at most, so every ANY is read once
       while (name_end < sql.size() && name_end < close + 66 && sql[name_end] != ')') ++name_end;
       std::string name = ascii_lower(trim_space(sql.substr(close + 2, name_end - close - 2)));
@@ -473,6 +474,29 @@ std::string any_array_literals_as_lists(std::string_view sql) {
     }
     if (skip_spaces(close) >= sql.size() || sql[skip_spaces(close)] != ')' || array_element_oid(type) == 0) {
       i += 3;
+      continue;
+    }
+    // `x = ANY('{1,2}')` with no type: PostgreSQL gives the array x's type. The engine types a
+    // list at once (['1', '2'] is VARCHAR[], which an integer x cannot be compared with), but
+    // reads the items of `x IN ('1', '2')` as x's type, so that is the form it gets ('{}' is []).
+    std::size_t eq = i;
+    while (eq > copied && std::isspace(static_cast<unsigned char>(sql[eq - 1]))) --eq;
+    const bool untyped_equals = !typed && eq > copied && sql[eq - 1] == '=' &&
+                                (eq - 1 == copied || std::string_view("<>!=").find(sql[eq - 2]) == npos);
+    if (auto items = untyped_equals ? array_items(value) : std::nullopt; items && items->empty()) {
+      out.append(sql.substr(copied, literal - copied));
+      out += "[]";
+      copied = close;
+      i = close;
+      continue;
+    } else if (items) {
+      std::string in = eq - 1 > copied && std::isspace(static_cast<unsigned char>(sql[eq - 2])) ? "IN (" : " IN (";
+      for (std::size_t k = 0; k < items->size(); ++k)
+        in += (k ? ", " : "") + ((*items)[k] ? quote_literal(*(*items)[k]) : std::string("NULL"));
+      out.append(sql.substr(copied, eq - 1 - copied));
+      out += in + ")";
+      copied = skip_spaces(close) + 1;
+      i = copied;
       continue;
     }
     auto list = array_param_literal(type, value, value);

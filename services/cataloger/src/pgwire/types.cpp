@@ -209,16 +209,21 @@ std::string pg_interval_text(const IntervalParts& p) {
 }
 
 // The elements of a one-dimensional array literal ({"a",NULL,b}); nullopt for
-// anything else (nested arrays included).
+// anything else (nested arrays included). As PostgreSQL's array_in reads one: white
+// space around an element is not part of it, a backslash takes the next character as
+// it is, NULL unquoted in any case is NULL, and an empty unquoted element is malformed.
 std::optional<std::vector<std::optional<std::string>>> array_items(std::string_view s) {
+  auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
   if (s.size() < 2 || s.front() != '{' || s.back() != '}') return std::nullopt;
   s = s.substr(1, s.size() - 2);
   std::vector<std::optional<std::string>> items;
-  if (s.empty()) return items;
   std::size_t i = 0;
+  while (i < s.size() && space(s[i])) ++i;
+  if (i == s.size()) return items;
   while (true) {
+    while (i < s.size() && space(s[i])) ++i;
     std::string item;
-    bool quoted = false;
+    bool quoted = false;  // or escaped: "NULL" and N\ULL are text
     if (i < s.size() && s[i] == '"') {
       quoted = true;
       for (++i; i < s.size() && s[i] != '"'; ++i) {
@@ -227,14 +232,29 @@ std::optional<std::vector<std::optional<std::string>>> array_items(std::string_v
       }
       if (i == s.size()) return std::nullopt;
       ++i;
+      while (i < s.size() && space(s[i])) ++i;
     } else {
+      std::size_t kept = 0;  // item's length up to its last escaped or non-space character
       while (i < s.size() && s[i] != ',') {
         if (s[i] == '{' || s[i] == '}' || s[i] == '"') return std::nullopt;
-        item += s[i++];
+        if (s[i] == '\\' && i + 1 < s.size()) {
+          item += s[i + 1];
+          i += 2;
+          kept = item.size();
+          quoted = true;
+          continue;
+        }
+        item += s[i];
+        if (!space(s[i++])) kept = item.size();
       }
+      item.resize(kept);
+      if (item.empty()) return std::nullopt;
     }
-    if (!quoted && item == "NULL") items.emplace_back(std::nullopt);
-    else items.emplace_back(std::move(item));
+    if (!quoted && item.size() == 4 && (item[0] | 0x20) == 'n' && (item[1] | 0x20) == 'u' && (item[2] | 0x20) == 'l' &&
+        (item[3] | 0x20) == 'l')
+      items.emplace_back(std::nullopt);
+    else
+      items.emplace_back(std::move(item));
     if (i == s.size()) return items;
     if (s[i] != ',') return std::nullopt;
     ++i;
