@@ -1,7 +1,9 @@
 // Execution::run over the fixture's real engine stack: which SQL reaches the engine.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cataloger_fixtures.h"
@@ -90,6 +92,43 @@ TEST(PgExecution, PostgresFormsAreTranslatedForDuckDbAndReachAnotherEngineAsWrit
   ExecContext on_athena = context(athena, *stack.catalog, session);
   (void)Execution::run(on_athena, refused);
   EXPECT_EQ(athena.started, std::vector<std::string>{refused});
+}
+
+// PostgreSQL's answers for its array literals in ANY and ALL, through DuckDB: an untyped one
+// takes the other side's type.
+TEST(PgExecution, ArrayLiteralsInAnyAndAllAnswerAsInPostgres) {
+  cataloger::testing::Stack stack;
+  SessionInfo session;
+  default_settings(session);
+  const std::vector<std::pair<std::string, std::optional<std::string>>> cases = {
+      {"SELECT 2 = ANY('{1, 2}')", "t"},
+      {"SELECT x = ANY('{1,2}') FROM (VALUES (3::bigint)) t(x)", "f"},
+      {"SELECT 'b' = SOME('{a, b}')", "t"},
+      {"SELECT 'a b' = ANY('{a b,c}')", "t"},
+      {"SELECT DATE '2026-01-02' = ANY('{2026-01-02, 2026-01-03}')", "t"},
+      {"SELECT 1.5::double = ANY('{1.5}')", "t"},
+      {"SELECT 3 = ANY('{1,NULL}')", std::nullopt},
+      {"SELECT 3 <> ALL('{1,2}')", "t"},
+      {"SELECT 2 != ALL('{1,2}')", "f"},
+      {"SELECT 3 <> ALL('{1,NULL}')", std::nullopt},
+      {"SELECT 1 = ANY('{}')", "f"},
+      {"SELECT 1 <> ALL('{}')", "t"},
+      {"SELECT 2 = ANY('{1,2}'::int[])", "t"},
+  };
+  RecordingEngine duckdb(*stack.queries, "duckdb");
+  ExecContext ctx = context(duckdb, *stack.catalog, session);
+  for (const auto& [sql, want] : cases) {
+    auto ran = Execution::run(ctx, sql);
+    ASSERT_FALSE(ran.error()) << sql << ": " << ran.error()->message;
+    auto rows = ran.take_rows(ctx, -1);
+    ASSERT_TRUE(rows.ok()) << sql;
+    ASSERT_EQ(rows->rows.size(), 1u) << sql;
+    EXPECT_EQ(rows->rows[0].at(0), want) << sql << " ran as " << duckdb.started.back();
+  }
+  // As in PostgreSQL, an item that is not of the other side's type is an error (22P02).
+  auto bad = Execution::run(ctx, "SELECT 1 = ANY('{x}')");
+  ASSERT_TRUE(bad.error());
+  EXPECT_EQ(bad.error()->sqlstate, "22P02") << bad.error()->message;
 }
 
 }  // namespace

@@ -157,8 +157,12 @@ TEST(PgSqlText, ArrayLiteralsInAnyBecomeTheEnginesLists) {
             "SELECT 1 FROM t WHERE id IN ('a', 'b', NULL)");
   EXPECT_EQ(any_array_literals_as_lists("SELECT 1 FROM t WHERE n=any ( '{1, 2}' ) AND m = ANY('{}')"),
             "SELECT 1 FROM t WHERE n IN ('1', '2') AND m = ANY([])");
-  EXPECT_EQ(any_array_literals_as_lists("SELECT 1 WHERE x <> ANY('{a}') OR x >= ANY('{b}')"),
-            "SELECT 1 WHERE x <> ANY(CAST(['a'] AS VARCHAR[])) OR x >= ANY(CAST(['b'] AS VARCHAR[]))");
+  EXPECT_EQ(any_array_literals_as_lists("SELECT 1 WHERE x <> ANY('{a}') OR x >= ANY('{b}') OR x = ALL('{c}')"),
+            "SELECT 1 WHERE x <> ANY(CAST(['a'] AS VARCHAR[])) OR x >= ANY(CAST(['b'] AS VARCHAR[])) OR "
+            "x = ALL(CAST(['c'] AS VARCHAR[]))");
+  EXPECT_EQ(any_array_literals_as_lists("SELECT 1 WHERE x = SOME('{1}') AND x <> ALL ('{2,NULL}') AND y!=all('{}')"),
+            "SELECT 1 WHERE x IN ('1') AND x NOT IN ('2', NULL) AND y!=all([])");
+  EXPECT_EQ(any_array_literals_as_lists("SELECT 1 UNION ALL (SELECT '{a}')"), "SELECT 1 UNION ALL (SELECT '{a}')");
   EXPECT_EQ(any_array_literals_as_lists("SELECT 1 WHERE x = any ( '{1,2}'::int[] ) AND y = ANY('{it''s}'::TEXT [])"),
             "SELECT 1 WHERE x = any ( CAST([1, 2] AS INTEGER[]) ) AND y = ANY(CAST(['it''s'] AS VARCHAR[]))");
   // Left as they are: not that form, in a string or comment, nested, of a type not bound, unterminated.

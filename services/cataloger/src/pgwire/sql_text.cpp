@@ -436,22 +436,26 @@ std::string any_array_literals_as_lists(std::string_view sql) {
       i = end;
       continue;
     }
-    const bool any = i + 3 <= sql.size() && ascii_lower(sql.substr(i, 3)) == "any" && (i == 0 || !ident_char(sql[i - 1])) &&
-                     (i + 3 == sql.size() || !ident_char(sql[i + 3]));
-    if (!any) {
+    std::size_t word = 0;  // ANY, SOME or ALL ( '{...}' [::type[]] )
+    if (i == 0 || !ident_char(sql[i - 1]))
+      for (std::string_view w : {"any", "some", "all"})
+        if (i + w.size() <= sql.size() && ascii_lower(sql.substr(i, w.size())) == w &&
+            (i + w.size() == sql.size() || !ident_char(sql[i + w.size()])))
+          word = w.size();
+    if (word == 0) {
       ++i;
       continue;
     }
-    // ANY ( '{...}' [::type[]] )
-    std::size_t at = skip_spaces(i + 3);
+    const bool all = ascii_lower(sql.substr(i, word)) == "all";
+    std::size_t at = skip_spaces(i + word);
     if (at >= sql.size() || sql[at] != '(') {
-      i += 3;
+      i += word;
       continue;
     }
     const std::size_t literal = skip_spaces(at + 1);
     const std::size_t literal_end = literal < sql.size() && sql[literal] == '\'' ? skip_special(sql, literal) : literal;
     if (literal_end == literal || literal_end == npos || sql.substr(literal, 2) != "'{") {
-      i += 3;
+      i += word;
       continue;
     }
     std::string value;  // the literal's text, '' undoubled
@@ -473,35 +477,39 @@ std::string any_array_literals_as_lists(std::string_view sql) {
       while (close > literal_end && std::isspace(static_cast<unsigned char>(sql[close - 1]))) --close;  // keep the spaces
     }
     if (skip_spaces(close) >= sql.size() || sql[skip_spaces(close)] != ')' || array_element_oid(type) == 0) {
-      i += 3;
+      i += word;
       continue;
     }
     // `x = ANY('{1,2}')` with no type: PostgreSQL gives the array x's type. The engine types a
     // list at once (['1', '2'] is VARCHAR[], which an integer x cannot be compared with), but
-    // reads the items of `x IN ('1', '2')` as x's type, so that is the form it gets ('{}' is []).
-    std::size_t eq = i;
-    while (eq > copied && std::isspace(static_cast<unsigned char>(sql[eq - 1]))) --eq;
-    const bool untyped_equals = !typed && eq > copied && sql[eq - 1] == '=' &&
-                                (eq - 1 == copied || std::string_view("<>!=").find(sql[eq - 2]) == npos);
-    if (auto items = untyped_equals ? array_items(value) : std::nullopt; items && items->empty()) {
+    // reads the items of `x IN ('1', '2')` as x's type, so that is the form it gets, and
+    // `x <> ALL('{1,2}')` is `x NOT IN ('1', '2')` ('{}' is [], of no type).
+    std::size_t op_end = i;
+    while (op_end > copied && std::isspace(static_cast<unsigned char>(sql[op_end - 1]))) --op_end;
+    std::size_t op = op_end;
+    while (op > copied && std::string_view("<>=!").find(sql[op - 1]) != npos) --op;
+    const std::string_view op_text = sql.substr(op, op_end - op);
+    const bool in = !typed && ((!all && op_text == "=") || (all && (op_text == "<>" || op_text == "!=")));
+    if (auto items = in ? array_items(value) : std::nullopt; items && items->empty()) {
       out.append(sql.substr(copied, literal - copied));
       out += "[]";
       copied = close;
       i = close;
       continue;
     } else if (items) {
-      std::string in = eq - 1 > copied && std::isspace(static_cast<unsigned char>(sql[eq - 2])) ? "IN (" : " IN (";
+      const bool spaced = op > copied && std::isspace(static_cast<unsigned char>(sql[op - 1]));
+      std::string list = std::string(spaced ? "" : " ") + (all ? "NOT IN (" : "IN (");
       for (std::size_t k = 0; k < items->size(); ++k)
-        in += (k ? ", " : "") + ((*items)[k] ? quote_literal(*(*items)[k]) : std::string("NULL"));
-      out.append(sql.substr(copied, eq - 1 - copied));
-      out += in + ")";
+        list += (k ? ", " : "") + ((*items)[k] ? quote_literal(*(*items)[k]) : std::string("NULL"));
+      out.append(sql.substr(copied, op - copied));
+      out += list + ")";
       copied = skip_spaces(close) + 1;
       i = copied;
       continue;
     }
     auto list = array_param_literal(type, value, value);
     if (!list) {  // not an array the engine's list can hold: the engine says what is wrong
-      i += 3;
+      i += word;
       continue;
     }
     out.append(sql.substr(copied, literal - copied));

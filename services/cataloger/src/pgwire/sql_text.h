@@ -63,10 +63,13 @@ std::string bind_error_state(const Error& error);
 Result<std::string> bind_parameters(std::string_view sql, const std::vector<Param>& params,
                                     std::size_t max_bytes = std::numeric_limits<std::size_t>::max());
 
-// `sql` for the engine with PostgreSQL's array literals in `= ANY ('{a,b}')` (and
-// `ANY ('{1,2}'::int[])`) as the engine's lists (CAST(['a', 'b'] AS VARCHAR[])), which the
-// engine takes there and PostgreSQL users and pgx's simple protocol write. Anything
-// else, and a literal that is not a one-dimensional array, is left as it is.
+// `sql` for the engine with PostgreSQL's array literals in ANY, SOME and ALL, which
+// PostgreSQL users and pgx's simple protocol write: with no type, `x = ANY ('{1,2}')` as
+// `x IN ('1', '2')` and `x <> ALL ('{1,2}')` as `x NOT IN ('1', '2')`, whose items the
+// engine reads as x's type, as PostgreSQL types the array; otherwise as the engine's
+// list (`ANY ('{1,2}'::int[])` as CAST([1, 2] AS INTEGER[]); an untyped one is
+// VARCHAR[]). Anything else, and a literal that is not a one-dimensional array, is left
+// as it is.
 std::string any_array_literals_as_lists(std::string_view sql);
 
 // `sql` for the engine with PostgreSQL's numeric without a precision (`x::numeric`,
