@@ -581,7 +581,9 @@ class Psycopg(unittest.TestCase):
             for sql, state in [("SELECT (1", "42601"), ("DELETE FROM songs_data", "42501"),
                                ("SELECT * FROM no_such_table", "42P01"),
                                ("SELECT no_such_function(1)", "42883"),  # off the gate's allow list
-                               ("SELECT setseed(0.5)", "42501")]:
+                               ("SELECT setseed(0.5)", "42501"),
+                               ("SELECT 2147483647 + 1", "22003"),  # integer out of range, as in PostgreSQL
+                               ("SELECT popularity FROM songs_data GROUP BY song_id", "42803")]:
                 with self.assertRaises(psycopg.Error) as e:
                     cur.execute(sql)
                 self.assertEqual(e.exception.sqlstate, state, f"{sql}: {e.exception}")

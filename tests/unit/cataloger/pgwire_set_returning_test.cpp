@@ -53,10 +53,30 @@ TEST(PgSetReturning, GenerateSeriesItemsAreRowsAsInPostgres) {
             "SELECT unnest(generate_series(1, (SELECT unnest(generate_series(2, 2)))))");
 }
 
+// PostgreSQL names the one column of a function in FROM by the function's alias: `d` is the
+// value. In the engine it is the row, a struct (`d::date` failed: STRUCT -> DATE).
+TEST(PgSetReturning, AFunctionsAliasInFromNamesItsColumnAsInPostgres) {
+  EXPECT_EQ(engine_rows("SELECT d::date FROM generate_series(DATE '2026-01-30', DATE '2026-02-01', INTERVAL '1 day') d"),
+            (Rows{"2026-01-30", "2026-01-31", "2026-02-01"}))
+      << "the calendar a dashboard joins its data to";
+  EXPECT_EQ(engine_rows("SELECT x.n, d FROM (VALUES (2)) x(n) LEFT JOIN generate_series(1, 3) AS d ON d = x.n"),
+            (Rows{"2|2"}));
+  EXPECT_EQ(engine_rows("SELECT u * 10 FROM unnest([1, 2]) u ORDER BY 1"), (Rows{"10", "20"}));
+  EXPECT_EQ(engine_rows("SELECT \"Day\" FROM (SELECT 1), generate_series(1, 2) \"Day\""), (Rows{"1", "2"}));
+  EXPECT_EQ(engine_rows("SELECT n, m FROM generate_series(1, 2) n, LATERAL generate_series(n, 2) m ORDER BY 1, 2"),
+            (Rows{"1|1", "1|2", "2|2"}));
+  EXPECT_EQ(engine_rows("SELECT count(*) FROM (SELECT d FROM generate_series(1, 4) d WHERE d > 2)"), (Rows{"2"}));
+  EXPECT_EQ(set_returning_items_as_rows("SELECT d FROM generate_series(1, 3) AS d, unnest([1]) u JOIN t ON true"),
+            "SELECT d FROM generate_series(1, 3) AS d(d), unnest([1]) u(u) JOIN t ON true");
+}
+
 TEST(PgSetReturning, OtherTextIsLeftAsWritten) {
   for (const std::string sql :
        {"SELECT 1", "SELECT * FROM generate_series(1, 3)", "SELECT len(generate_series(1, 3))",
-        "SELECT 'generate_series(1, 3)'", "SELECT a FROM t, generate_series(1, 3) g",
+        "SELECT 'generate_series(1, 3)'", "SELECT a FROM t, generate_series(1, 3) g(n)",
+        "SELECT * FROM generate_series(1, 3) WITH ORDINALITY AS t(x, n)",
+        "SELECT * FROM generate_series(1, 3) WHERE true", "SELECT * FROM generate_series(1, 3) JOIN t ON true",
+        "SELECT unnest([1]) u FROM t",
         "SELECT a IS DISTINCT FROM b FROM t", "SELECT generate_series", "SELECT generate_series(1, 'x"})
     EXPECT_EQ(set_returning_items_as_rows(sql), sql) << sql;
   EXPECT_EQ(set_returning_items_as_rows("select a is distinct from b, Generate_Series(1, 2) g from t"),

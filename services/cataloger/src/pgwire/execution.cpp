@@ -58,9 +58,18 @@ std::string sqlstate_for(const Error& e) {
       // undefined_function: off the gate's allow list, or unknown to DuckDB.
       if (contains(m, "does not exist or is not available") || contains(m, "Function with name")) return "42883";
       if (m.rfind("refused", 0) == 0 || contains(m, "read-only") || contains(m, "not allowed")) return "42501";
+      if (contains(m, "Catalog Error: Type with name")) return "42704";  // undefined_object: `::jsonb`
       if (contains(m, "Catalog Error")) return "42P01";
+      // PostgreSQL's "function f(bytea, unknown) does not exist" and "operator does not exist".
+      if (contains(m, "No function matches") || contains(m, "Cannot compare values")) return "42883";
+      if (contains(m, "Ambiguous reference")) return "42702";                    // ambiguous_column
+      if (contains(m, "must appear in the GROUP BY clause")) return "42803";     // grouping_error
       if (contains(m, "Binder Error")) return "42703";
+      // numeric_value_out_of_range: `2147483647 + 1`, `'99999999999'::int` ("integer out of range").
+      if (contains(m, "Out of Range Error") || (contains(m, "Conversion Error") && contains(m, "out of range")))
+        return "22003";
       if (contains(m, "Conversion Error") || contains(m, "Invalid Input")) return "22P02";
+      if (contains(m, "Not implemented Error")) return "0A000";  // `BETWEEN SYMMETRIC`
       return "42000";
     case Errc::unauthorized: return "28000";
     case Errc::forbidden: return "42501";
