@@ -471,6 +471,12 @@ class Psycopg(unittest.TestCase):
                 self.assertEqual(cur.description[0].name, "n")
                 got = cur.execute(calendar).fetchall()
                 self.assertEqual([(d.isoformat(), n) for d, n in got], want)
+                # The same calendar as PostgreSQL users write it, the function in FROM: its alias
+                # names its column there (DuckDB's `d` would be the row, a struct).
+                in_from = ("SELECT d::date, count(s.song_id) FROM generate_series(TIMESTAMP '2025-06-01', "
+                           "TIMESTAMP '2025-06-30', INTERVAL '1 day') d LEFT JOIN songs_data s "
+                           "ON s.added_at::date = d::date GROUP BY 1 ORDER BY 1")
+                self.assertEqual([(d.isoformat(), n) for d, n in cur.execute(in_from).fetchall()], want)
 
     def test_integer_division_truncates_as_in_postgresql(self):
         # DuckDB's own `/` keeps the fraction (7 / 2 = 3.5, as POST /v1/query answers);
