@@ -1,5 +1,6 @@
 #include "pgwire/select_list.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "etl/ascii.h"
@@ -138,14 +139,16 @@ std::optional<SelectParts> parse_select(const std::string& normalized) {
   }
   std::string list = body;
   auto from = find_keyword(body, "from");
-  // a top-level clause that ends the select list when there is no FROM
-  for (const char* kw : {"where", "order", "limit", "union", "group"}) {
-    if (from != std::string::npos) break;
-    if (auto pos = find_keyword(body, kw); pos != std::string::npos) {
-      list = body.substr(0, pos);
-      parts.rest = trim(body.substr(pos));
-      break;
-    }
+  while (from != std::string::npos && from >= 9 && body.compare(from - 9, 9, "distinct ") == 0 &&
+         (from == 9 || !ident_char(body[from - 10])))  // IS DISTINCT FROM
+    from = find_keyword(body, "from", from + 4);
+  // the first top-level clause that ends the select list when there is no FROM
+  std::size_t end = std::string::npos;
+  for (const char* kw : {"where", "order", "limit", "offset", "union", "except", "intersect", "group", "having", "window"})
+    if (from == std::string::npos) end = std::min(end, find_keyword(body, kw));
+  if (end != std::string::npos) {
+    list = body.substr(0, end);
+    parts.rest = trim(body.substr(end));
   }
   if (from != std::string::npos) {
     list = body.substr(0, from);
@@ -172,14 +175,190 @@ bool column_reference(const std::string& e) {
   return !quoted;
 }
 
-// The name PostgreSQL gives an unaliased item, or "" when it is not sure here.
-std::string postgres_name(const SelectItem& item) {
-  const std::string& e = item.expr;
-  if (item.literal) return e == "true" || e == "false" ? "bool" : "?column?";
-  if (e.rfind("case ", 0) == 0) return "case";
-  if (e.rfind("array[", 0) == 0 || e.rfind("array(", 0) == 0) return "array";
-  if (e.rfind("(select ", 0) == 0 || e.rfind("(with ", 0) == 0 || e.rfind("cast(", 0) == 0 || e.rfind("cast (", 0) == 0)
-    return "";
+// PostgreSQL's name of a type as a cast names a column (its FigureColname takes the
+// type's last name, and the grammar's names for SQL's types are the internal ones):
+// int -> int4, double precision -> float8, timestamp with time zone -> timestamptz.
+std::string type_column_name(std::string t) {
+  t = trim(t);
+  if (auto mod = t.find_first_of("(["); mod != std::string::npos) {  // numeric(10,2), int[]: the type's name
+    std::string tail = t.substr(mod);
+    t = trim(t.substr(0, mod));
+    if (auto close = tail.find(')'); tail[0] == '(' && close != std::string::npos) t += tail.substr(close + 1);  // timestamp(3) with time zone
+    t = trim(t);
+    while (!t.empty() && (t.back() == ']' || t.back() == '[')) t.pop_back();
+    t = trim(t);
+  }
+  static const std::pair<std::string_view, std::string_view> kNames[] = {
+      {"int", "int4"}, {"integer", "int4"}, {"bigint", "int8"}, {"smallint", "int2"}, {"real", "float4"},
+      {"float", "float8"}, {"double precision", "float8"}, {"boolean", "bool"}, {"decimal", "numeric"},
+      {"dec", "numeric"}, {"character varying", "varchar"}, {"char varying", "varchar"}, {"character", "bpchar"},
+      {"char", "bpchar"}, {"timestamp without time zone", "timestamp"}, {"timestamp with time zone", "timestamptz"},
+      {"time without time zone", "time"}, {"time with time zone", "timetz"}};
+  for (const auto& [written, name] : kNames)
+    if (t == written) return std::string(name);
+  auto dot = t.rfind('.');
+  return unquote(dot == std::string::npos ? t : t.substr(dot + 1));
+}
+
+// The index of the ')' closing the '(' at `open` (outside quotes), npos when none.
+std::size_t closing(const std::string& e, std::size_t open) {
+  std::size_t found = std::string::npos;
+  const std::string tail = e.substr(open);
+  scan(tail, [&](std::size_t i, int depth) {
+    if (depth == 0 && tail[i] == ')') {
+      found = open + i;
+      return false;
+    }
+    return true;
+  });
+  return found;
+}
+
+// Where the last "::" at the top of `e` is, npos when none.
+std::size_t last_top_level_cast(const std::string& e) {
+  std::size_t cast = std::string::npos;
+  scan(e, [&](std::size_t i, int depth) {
+    if (depth == 0 && e.compare(i, 2, "::") == 0) cast = i;
+    return true;
+  });
+  return cast;
+}
+
+// A name as PostgreSQL's FigureColname gives one: `strength` 2 for a column, a function
+// or a construct named as one (coalesce, exists), 1 for a type's name (a cast of a
+// constant) or a construct's (case, array, row), 0 for none (?column?). `known` is false
+// when the item is of a shape not read here: its column keeps the engine's name.
+struct Figured {
+  std::string name;
+  int strength = 0;
+  bool known = true;
+};
+
+std::string postgres_item_name(const std::string& expr, const std::string& alias, int nesting);
+
+Figured figure(std::string e, int nesting) {
+  e = trim(e);
+  if (e.empty() || nesting > 32) return {"", 0, false};
+  // (x) as x; a scalar subquery by its own column's name.
+  if (e.front() == '(' && closing(e, 0) == e.size() - 1) {
+    std::string inner = trim(e.substr(1, e.size() - 2));
+    if (inner.rfind("select ", 0) == 0) {
+      auto select = parse_select(inner);
+      if (!select || select->items.empty() || select->items[0].star) return {"", 0, false};
+      const SelectItem& first = select->items[0];
+      std::string name = postgres_item_name(first.expr, first.alias.empty() ? "" : first.name, nesting + 1);
+      return name.empty() ? Figured{"", 0, false} : Figured{name, 2};
+    }
+    if (inner.rfind("with ", 0) == 0 || inner.rfind("values ", 0) == 0) return {"", 0, false};
+    if (split_top_level(inner, ',').size() > 1) return {"row", 1};  // (1, 2) is ROW(1, 2)
+    return figure(inner, nesting + 1);
+  }
+  // One CASE expression (its END the item's last word): named after its ELSE (not one of a
+  // CASE nested in it) when that has a strong name, else `case`.
+  if (e.rfind("case ", 0) == 0 && e.ends_with(" end")) {
+    std::size_t level = 0, default_at = std::string::npos, first_end = std::string::npos;
+    scan(e, [&](std::size_t i, int depth) {
+      if (depth != 0 || (i > 0 && ident_char(e[i - 1]))) return true;
+      auto word = [&](std::string_view w) {
+        return e.compare(i, w.size(), w) == 0 && (i + w.size() == e.size() || !ident_char(e[i + w.size()]));
+      };
+      if (word("case")) ++level;
+      else if (word("end") && --level == 0 && first_end == std::string::npos) first_end = i;
+      else if (word("else") && level == 1) default_at = i + 4;
+      return true;
+    });
+    if (first_end == e.size() - 3) {
+      if (default_at != std::string::npos) {
+        Figured d = figure(e.substr(default_at, e.size() - 4 - default_at), nesting + 1);
+        if (d.known && d.strength == 2) return d;
+      }
+      return {"case", 1};
+    }
+  }
+  // An operator or a predicate at the top: ?column?, whatever it reads (a + 1, -x, a || b,
+  // x is null, now() - interval '1 day', f(x) > 0); x AT TIME ZONE z is timezone(z, x).
+  static constexpr std::string_view kOperators = "+-*/%<>=|!~^&#@";
+  bool op = false;
+  scan(e, [&](std::size_t i, int depth) {
+    const bool exponent = (e[i] == '-' || e[i] == '+') && i >= 2 && e[i - 1] == 'e' &&
+                          std::isdigit(static_cast<unsigned char>(e[i - 2]));  // 1.5e-5
+    if (depth == 0 && kOperators.find(e[i]) != std::string_view::npos && !exponent) op = true;
+    return !op;
+  });
+  if (op) return {};
+  for (const char* word : {"is", "isnull", "notnull", "not", "and", "or", "between", "in", "like", "ilike", "similar",
+                           "overlaps"})
+    if (find_keyword(e, word) != std::string::npos) return {};
+  if (auto at = find_keyword(e, "at"); at != std::string::npos && e.compare(at, 13, "at time zone ") == 0)
+    return {"timezone", 2};
+  if (auto collate = find_keyword(e, "collate"); collate != std::string::npos && collate > 0)
+    return figure(e.substr(0, collate), nesting + 1);
+  // x::type: x's name, or the type's for a constant or an operator expression.
+  if (auto cast = last_top_level_cast(e); cast != std::string::npos) {
+    Figured inner = figure(e.substr(0, cast), nesting + 1);
+    if (!inner.known) return inner;
+    return inner.strength == 2 ? inner : Figured{type_column_name(e.substr(cast + 2)), 1};
+  }
+  if (e == "null") return {};
+  if (e.size() >= 2 && e.front() == '$' && e.back() == '$') return {};  // a dollar-quoted string
+  if (e == "true" || e == "false") return {"bool", 1};  // PostgreSQL's grammar casts them to bool
+  if (e.front() == '\'' || std::isdigit(static_cast<unsigned char>(e.front())) || e.front() == '.' ||
+      e.rfind("e'", 0) == 0 || e.front() == '$')
+    return literal(e) || e.back() == '\'' || e.find_first_not_of("0123456789.e+-") == std::string::npos
+               ? Figured{}
+               : Figured{"", 0, false};
+  // A typed literal: date '2024-01-01', interval '1 day', timestamp with time zone '...'.
+  if (e.back() == '\'') {
+    auto quote = e.find('\'');
+    std::string type = trim(e.substr(0, quote));
+    bool words = !type.empty();
+    for (char c : type) words = words && (std::islower(static_cast<unsigned char>(c)) || c == ' ' || c == '_');
+    if (words && e.find('\'', quote + 1) != std::string::npos) return {type_column_name(type), 1};
+    return {"", 0, false};
+  }
+  if (e.rfind("cast(", 0) == 0 || e.rfind("cast (", 0) == 0) {
+    auto open = e.find('(');
+    if (closing(e, open) != e.size() - 1) return {"", 0, false};
+    std::string inside = e.substr(open + 1, e.size() - open - 2);
+    std::size_t as = std::string::npos;
+    for (auto pos = find_keyword(inside, "as"); pos != std::string::npos; pos = find_keyword(inside, "as", pos + 2)) as = pos;
+    if (as == std::string::npos) return {"", 0, false};
+    Figured inner = figure(inside.substr(0, as), nesting + 1);
+    if (!inner.known) return inner;
+    return inner.strength == 2 ? inner : Figured{type_column_name(inside.substr(as + 2)), 1};
+  }
+  if (e.rfind("array[", 0) == 0 || e.rfind("array [", 0) == 0) return {"array", 1};
+  if (e.rfind("array(", 0) == 0 || e.rfind("array (", 0) == 0) return {"array", 2};
+  if (e.rfind("exists(", 0) == 0 || e.rfind("exists (", 0) == 0) return {"exists", 2};
+  if (e.rfind("row(", 0) == 0 || e.rfind("row (", 0) == 0) return {"row", 1};
+  // x[1]: x's name.
+  if (e.back() == ']') {
+    std::size_t open = std::string::npos;
+    scan(e, [&](std::size_t i, int depth) {
+      if (depth == 1 && e[i] == '[') open = i;
+      return true;
+    });
+    return open == std::string::npos || open == 0 ? Figured{"", 0, false} : figure(e.substr(0, open), nesting + 1);
+  }
+  // A function call, with FILTER, OVER or WITHIN GROUP after it: the function's last name.
+  if (auto open = e.find('('); open != std::string::npos && open > 0) {
+    std::string head = trim(e.substr(0, open));
+    for (char c : head)
+      if (!ident_char(c) && c != '.' && c != '"') return {"", 0, false};
+    std::size_t close = closing(e, open);
+    if (close == std::string::npos) return {"", 0, false};
+    std::string tail = trim(e.substr(close + 1));
+    const bool known_tail = tail.empty() || tail.rfind("filter", 0) == 0 || tail.rfind("over", 0) == 0 ||
+                            tail.rfind("within group", 0) == 0;
+    if (!known_tail) return {"", 0, false};
+    auto dot = head.rfind('.');
+    std::string name = unquote(dot == std::string::npos ? head : head.substr(dot + 1));
+    if (name == "trim") {  // trim(leading ...) is PostgreSQL's ltrim, trim(trailing ...) rtrim, else btrim
+      std::string args = trim(e.substr(open + 1));
+      name = args.rfind("leading", 0) == 0 ? "ltrim" : args.rfind("trailing", 0) == 0 ? "rtrim" : "btrim";
+    }
+    return {name, 2};
+  }
   if (column_reference(e)) {  // its last part, unquoted ("t"."A b" -> A b)
     std::size_t dot = std::string::npos;
     bool quoted = false;
@@ -187,32 +366,18 @@ std::string postgres_name(const SelectItem& item) {
       if (e[i] == '"') quoted = !quoted;
       else if (e[i] == '.' && !quoted) dot = i;
     }
-    return unquote(dot == std::string::npos ? e : e.substr(dot + 1));
+    return {unquote(dot == std::string::npos ? e : e.substr(dot + 1)), 2};
   }
-  // An operator at the top (a + 1, -x, a || b, x is null, now() - interval '1 day',
-  // f(x) > 0) makes the item an operator expression: ?column?, whatever it calls.
-  static constexpr std::string_view kOperators = "+-*/%<>=|!~^&";
-  bool op = false;
-  scan(e, [&](std::size_t i, int depth) {
-    if (depth == 0 && kOperators.find(e[i]) != std::string_view::npos) op = true;
-    return true;
-  });
-  if (op || find_keyword(e, "is") != std::string::npos || find_keyword(e, "not") != std::string::npos ||
-      find_keyword(e, "and") != std::string::npos || find_keyword(e, "or") != std::string::npos ||
-      find_keyword(e, "between") != std::string::npos || find_keyword(e, "in") != std::string::npos ||
-      find_keyword(e, "like") != std::string::npos || find_keyword(e, "ilike") != std::string::npos ||
-      find_keyword(e, "similar") != std::string::npos)
-    return "?column?";
-  // x AT TIME ZONE z is PostgreSQL's timezone(z, x).
-  if (auto at = find_keyword(e, "at"); at != std::string::npos && e.compare(at, 13, "at time zone ") == 0) return "timezone";
-  if (!item.key.empty()) {  // a function call, or a column or call with a cast
-    if (std::isdigit(static_cast<unsigned char>(item.key[0]))) return "";  // 1::int is named after the type
-    if (e.find('(') == std::string::npos && e.find("::") != std::string::npos && !column_reference(e.substr(0, e.find("::"))))
-      return "";
-    return item.key;
-  }
-  // A typed literal (date '2024-01-01') or anything else unread keeps the engine's.
-  return "";
+  return {"", 0, false};
+}
+
+// The name PostgreSQL gives an item (`alias` its alias as written, "" for none), or "" when
+// it is not sure here.
+std::string postgres_item_name(const std::string& expr, const std::string& alias, int nesting) {
+  if (!alias.empty()) return alias;
+  Figured f = figure(expr, nesting);
+  if (!f.known) return "";
+  return f.strength == 0 ? "?column?" : f.name;
 }
 
 }  // namespace
@@ -236,7 +401,7 @@ std::vector<std::string> postgres_column_names(const std::string& normalized, st
       names[i] = item.name;
       continue;
     }
-    std::string name = postgres_name(item);
+    std::string name = postgres_item_name(item.expr, "", 0);
     if (!name.empty()) names[i] = std::move(name);
   }
   return names;
