@@ -994,6 +994,12 @@ class Psycopg2(unittest.TestCase):
         self.assertEqual([d.name for d in cur.description], ["count", "max", "?column?", "case", "title"])
         self.assertEqual(list(cur.fetchone()), http_query(sql)["rows"][0])
         self.assertEqual(http_query(sql)["columns"][0]["name"], "count_star()")
+        # Casts, typed literals, scalar subqueries and a CASE's ELSE, by PostgreSQL's rules (DuckDB
+        # says CAST(popularity AS DOUBLE), CAST(1 AS INTEGER), (SELECT max(popularity) FROM ...)).
+        cur.execute("SELECT CAST(popularity AS float), 1::int, date '2024-01-01', (SELECT max(popularity) FROM songs_data), "
+                    "CASE WHEN popularity > 50 THEN 0 ELSE popularity END, count(*)::float FROM songs_data "
+                    "GROUP BY popularity LIMIT 1")
+        self.assertEqual([d.name for d in cur.description], ["popularity", "int4", "date", "max", "popularity", "count"])
         self.conn.rollback()
 
     def test_a_named_cursor_streams_the_whole_query(self):
