@@ -543,6 +543,8 @@ TEST(PgCommands, SetShowAndTransactionsAreAnsweredLocally) {
   EXPECT_EQ(show->result.rows[0][0].value(), "metabase");
   EXPECT_EQ(session_command("show transaction isolation level", s)->result.columns[0].name, "transaction_isolation");
   EXPECT_EQ(session_command("show no_such_thing", s)->error->sqlstate, "42704");
+  EXPECT_EQ(session_command("show time zone", s)->result.columns[0].name, "TimeZone") << "PostgreSQL's own case";
+  EXPECT_EQ(session_command("show datestyle", s)->result.columns[0].name, "DateStyle");
   EXPECT_EQ(session_command("set role postgres", s)->error->sqlstate, "42501");
   EXPECT_EQ(session_command("set session authorization postgres", s)->error->sqlstate, "42501");
   EXPECT_EQ(session_command("set client_encoding = 'latin1'", s)->error->sqlstate, "22023");

@@ -27,19 +27,28 @@ std::string setting_key(std::string name) {
   return name;
 }
 
+// A setting's name as PostgreSQL writes it in SHOW's column and SHOW ALL's rows: its
+// own case for the few that have one (the keys here are lower case).
+std::string canonical_name(const std::string& key) {
+  if (key == "timezone") return "TimeZone";
+  if (key == "datestyle") return "DateStyle";
+  if (key == "intervalstyle") return "IntervalStyle";
+  return key;
+}
+
 LocalOutcome show(const std::string& name_text, const SessionInfo& s) {
   LocalOutcome o;
   o.result.returns_rows = true;
   if (name_text == "all") {
     o.result.columns = {{"name"}, {"setting"}, {"description"}};
-    for (const auto& [k, v] : s.settings) o.result.rows.push_back({k, v, std::string()});
+    for (const auto& [k, v] : s.settings) o.result.rows.push_back({canonical_name(k), v, std::string()});
     o.result.tag = "SHOW";
     return o;
   }
   std::string key = setting_key(name_text);
   auto it = s.settings.find(key);
   if (it == s.settings.end()) return local_error("42704", "unrecognized configuration parameter \"" + key + "\"");
-  o.result.columns = {{key}};
+  o.result.columns = {{canonical_name(key)}};
   o.result.rows.push_back({it->second});
   o.result.tag = "SHOW";
   return o;
