@@ -326,6 +326,13 @@ class Psycopg(unittest.TestCase):
         written = "SELECT count(*) FROM songs_data WHERE popularity = ANY('{96, 97, 70000}')"
         self.assertEqual(self.conn.execute(written).fetchone()[0], want[1])
         self.assertEqual(self.conn.execute("SELECT count(*) FROM songs_data WHERE popularity = ANY('{}')").fetchone()[0], 0)
+        # A list column against an array literal: PostgreSQL's containment, DuckDB's list_has_all.
+        artist = http_value("SELECT artist_ids[1] FROM songs_data ORDER BY song_id LIMIT 1")
+        contains = http_value(f"SELECT count(*) FROM songs_data WHERE list_has_all(artist_ids, ['{artist}'])")
+        self.assertGreater(contains, 0)
+        self.assertEqual(self.conn.execute(f"SELECT count(*) FROM songs_data WHERE artist_ids @> '{{{artist}}}'").fetchone()[0],
+                         contains)
+        self.assertEqual(self.conn.execute(f"SELECT '{{{artist}}}'::text[]").fetchone()[0], [artist])
 
     def test_pivot_statements_run_as_their_select(self):
         # A top-level PIVOT (and UNPIVOT) is a query; without its IN list it is two

@@ -94,8 +94,8 @@ TEST(PgExecution, PostgresFormsAreTranslatedForDuckDbAndReachAnotherEngineAsWrit
   EXPECT_EQ(athena.started, std::vector<std::string>{refused});
 }
 
-// PostgreSQL's answers for its array literals in ANY and ALL, through DuckDB: an untyped one
-// takes the other side's type.
+// PostgreSQL's answers for its array literals in ANY and ALL (an untyped one takes the other
+// side's type), in casts and with the array operators, through DuckDB.
 TEST(PgExecution, ArrayLiteralsInAnyAndAllAnswerAsInPostgres) {
   cataloger::testing::Stack stack;
   SessionInfo session;
@@ -114,6 +114,12 @@ TEST(PgExecution, ArrayLiteralsInAnyAndAllAnswerAsInPostgres) {
       {"SELECT 1 = ANY('{}')", "f"},
       {"SELECT 1 <> ALL('{}')", "t"},
       {"SELECT 2 = ANY('{1,2}'::int[])", "t"},
+      {"SELECT '{1, 2}'::int[]", "{1,2}"},
+      {"SELECT array_length('{1,2,3}'::int[], 1)", "3"},
+      {"SELECT CAST('{a,\"b c\"}' AS text[])", "{a,\"b c\"}"},
+      {"SELECT x @> '{a}' FROM (VALUES (['a', 'b'])) t(x)", "t"},
+      {"SELECT '{c}' <@ x FROM (VALUES (['a', 'b'])) t(x)", "f"},
+      {"SELECT x && '{b,z}' FROM (VALUES (['a', 'b'])) t(x)", "t"},
   };
   RecordingEngine duckdb(*stack.queries, "duckdb");
   ExecContext ctx = context(duckdb, *stack.catalog, session);

@@ -422,7 +422,10 @@ Result<std::string> array_param_literal(std::int32_t type_oid, std::string_view 
 
 }  // namespace
 
-std::string any_array_literals_as_lists(std::string_view sql) {
+namespace {
+
+// ANY, SOME and ALL over an array literal (any_array_literals_as_lists, sql_text.h).
+std::string any_all_array_literals(std::string_view sql) {
   std::string out;
   std::size_t copied = 0;
   auto skip_spaces = [&](std::size_t i) {
@@ -521,6 +524,51 @@ std::string any_array_literals_as_lists(std::string_view sql) {
   out.append(sql.substr(copied));
   return out;
 }
+
+// The other places of PostgreSQL's array literal, once ANY's and ALL's are read: a literal
+// cast to an array type (`'{1,2}'::int[]`, `CAST('{a}' AS text[])`) and an operand of the
+// array operators `@>` `<@` `&&` (`artist_ids @> '{x}'`, whose type PostgreSQL takes from
+// the other side: the lake's lists are VARCHAR[]) become the engine's list, which reads
+// only its own text ('[1, 2]') as a list.
+std::string cast_array_literals(std::string_view sql) {
+  if (sql.find("'{") == std::string_view::npos) return std::string(sql);
+  const auto tokens = Tokens::of(sql);
+  if (!tokens) return std::string(sql);
+  const Tokens& t = *tokens;
+  auto array_operator = [&](std::size_t k) {  // the symbols of @> <@ && starting at k
+    if (k + 1 >= t.size() || !t.is(k, cataloger::TokenKind::symbol) || operator_end(t.all(), k, "@<>&") != k + 2)
+      return false;
+    const std::string op = t[k].text + t[k + 1].text;
+    return op == "@>" || op == "<@" || op == "&&";
+  };
+  Splice out(sql);
+  for (std::size_t k = 0; k < t.size(); ++k) {
+    if (!t.is(k, cataloger::TokenKind::string) || t[k].source.empty() || t[k].source.front() != '\'' ||
+        !t[k].text.starts_with("{"))
+      continue;
+    std::int32_t type = 0;
+    std::size_t name = k + 1;  // `'{...}'::type[]`, or CAST('{...}' AS type[])
+    if (t.symbol(k + 1, ':') && t.symbol(k + 2, ':')) name = k + 3;
+    else if (t.word(k + 1, "as") && k >= 2 && t.symbol(k - 1, '(') && t.word(k - 2, "cast")) name = k + 2;
+    if (name != k + 1) {
+      std::string written;
+      std::size_t j = name;
+      for (; t.is(j, cataloger::TokenKind::word) && j < name + 4; ++j) written += (written.empty() ? "" : " ") + t[j].text;
+      if (t.symbol(j, '[') && t.symbol(j + 1, ']')) type = type_oid_of_name(written + "[]");
+    } else if ((k >= 2 && array_operator(k - 2)) || array_operator(k + 1)) {
+      type = oid::text_array;
+    }
+    if (type == 0 || array_element_oid(type) == 0) continue;
+    auto list = array_param_literal(type, t[k].text, t[k].text);
+    if (!list) continue;  // not an array the engine's list can hold: the engine says what is wrong
+    out.replace(t.at(k), t.end(k), *list);
+  }
+  return std::move(out).text();
+}
+
+}  // namespace
+
+std::string any_array_literals_as_lists(std::string_view sql) { return cast_array_literals(any_all_array_literals(sql)); }
 
 namespace {
 

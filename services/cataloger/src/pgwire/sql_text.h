@@ -68,8 +68,10 @@ Result<std::string> bind_parameters(std::string_view sql, const std::vector<Para
 // `x IN ('1', '2')` and `x <> ALL ('{1,2}')` as `x NOT IN ('1', '2')`, whose items the
 // engine reads as x's type, as PostgreSQL types the array; otherwise as the engine's
 // list (`ANY ('{1,2}'::int[])` as CAST([1, 2] AS INTEGER[]); an untyped one is
-// VARCHAR[]). Anything else, and a literal that is not a one-dimensional array, is left
-// as it is.
+// VARCHAR[]). Elsewhere, a literal cast to an array type (`'{1,2}'::int[]`, CAST('{a}'
+// AS text[])) and an operand of `@>`, `<@` or `&&` (VARCHAR[] when untyped, as the lake's
+// lists are) become the engine's lists too. Anything else, and a literal that is not a
+// one-dimensional array, is left as it is.
 std::string any_array_literals_as_lists(std::string_view sql);
 
 // `sql` for the engine with PostgreSQL's numeric without a precision (`x::numeric`,
