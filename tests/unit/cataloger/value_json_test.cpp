@@ -49,6 +49,9 @@ TEST(ValueJson, ListsStructsAndMapsAreJsonArraysAndObjects) {
   EXPECT_EQ(r.rows.at(0), R"([["a",null,"c"],[[1,2],[]],{"k":1,"s":"x"},{"m":2},[],null])");
   EXPECT_EQ(r.columns.at(0).type, "VARCHAR[]");
   EXPECT_EQ(r.columns.at(2).type, "STRUCT(k INTEGER, s VARCHAR)");
+  // A row's fields have no names: an array, not an object whose fields share the key "".
+  auto rows = run("SELECT (1, 'a'), row(2, NULL), [(3, 4)]");
+  EXPECT_EQ(rows.rows.at(0), R"([[1,"a"],[2,null],[[3,4]]])");
 }
 
 TEST(ValueJson, StringsAreEscapedAndUtf8Kept) {

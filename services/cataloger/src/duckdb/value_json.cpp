@@ -6,6 +6,7 @@
 
 #include "etl/dates.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -391,14 +392,19 @@ bool append_json(std::string& out, const Reader& r, idx_t row, std::size_t limit
       return out.size() <= limit;
     }
     case DUCKDB_TYPE_STRUCT: {
-      out += '{';
+      // An unnamed struct (a row: `(1, 'a')`, `row(1, 'a')`) names every field "": as an
+      // object its fields would share one key, and a reader would keep only the last.
+      const bool unnamed = std::all_of(r.names.begin(), r.names.end(), [](const std::string& n) { return n.empty(); });
+      out += unnamed ? '[' : '{';
       for (size_t i = 0; i < r.children.size(); ++i) {
         if (i) out += ',';
-        append_json_string(out, r.names[i]);
-        out += ':';
+        if (!unnamed) {
+          append_json_string(out, r.names[i]);
+          out += ':';
+        }
         if (!append_json(out, r.children[i], row, limit)) return false;
       }
-      out += '}';
+      out += unnamed ? ']' : '}';
       return out.size() <= limit;
     }
     default: {
