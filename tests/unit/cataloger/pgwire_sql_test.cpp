@@ -577,29 +577,29 @@ TEST(PgSelectList, EngineColumnsGetTheNamesPostgresGives) {
 }
 
 TEST(PgErrors, SqlStatesNameWhatWentWrong) {
-  auto state = [](const std::string& message) { return sqlstate_for(make_error(Errc::invalid_argument, message)); };
-  EXPECT_EQ(state("refused: function f() does not exist or is not available on this endpoint"), "42883");
-  EXPECT_EQ(state("Catalog Error: Scalar Function with name f does not exist!"), "42883");
-  EXPECT_EQ(state("Catalog Error: Table with name t does not exist!"), "42P01");
-  EXPECT_EQ(state("refused: function read_csv() reads files, URLs or settings; query the catalog's tables instead"),
-            "42501");
-  EXPECT_EQ(state("refused: unknown table 't' (the tables are: none yet)"), "42P01");
-  EXPECT_EQ(state("Parser Error: syntax error at end of input"), "42601");
-  // DuckDB's words for what PostgreSQL gives these states.
-  EXPECT_EQ(state("Out of Range Error: Overflow in addition of INT32 (2147483647 + 1)!"), "22003");
-  EXPECT_EQ(state("Conversion Error: Type INT64 with value 2147483648 can't be cast because the value is out of range "
-                  "for the destination type INT32"),
-            "22003");
-  EXPECT_EQ(state("Conversion Error: Could not convert string 'x' to INT32"), "22P02");
-  EXPECT_EQ(state("Catalog Error: Type with name jsonb does not exist!"), "42704");
-  EXPECT_EQ(state("Binder Error: No function matches the given name and argument types 'encode(BLOB, STRING_LITERAL)'."),
-            "42883");
-  EXPECT_EQ(state("Binder Error: Cannot compare values of type INTEGER and VARCHAR in IN/ANY/ALL clause"), "42883");
-  EXPECT_EQ(state("Binder Error: Ambiguous reference to column name \"d\" (use: \"x.d\" or \"d.d\")"), "42702");
-  EXPECT_EQ(state("Binder Error: column \"x\" must appear in the GROUP BY clause or must be part of an aggregate"),
-            "42803");
-  EXPECT_EQ(state("Binder Error: Referenced column \"x\" not found in FROM clause!"), "42703");
-  EXPECT_EQ(state("Not implemented Error: Expression type T_List (223)"), "0A000");
+  // The gate's words, and DuckDB's for what PostgreSQL gives these states.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"refused: function f() does not exist or is not available on this endpoint", "42883"},
+      {"Catalog Error: Scalar Function with name f does not exist!", "42883"},
+      {"Catalog Error: Table with name t does not exist!", "42P01"},
+      {"refused: function read_csv() reads files, URLs or settings; query the catalog's tables instead", "42501"},
+      {"refused: unknown table 't' (the tables are: none yet)", "42P01"},
+      {"Parser Error: syntax error at end of input", "42601"},
+      {"Out of Range Error: Overflow in addition of INT32 (2147483647 + 1)!", "22003"},
+      {"Conversion Error: Type INT64 with value 2147483648 can't be cast because the value is out of range for the "
+       "destination type INT32",
+       "22003"},
+      {"Conversion Error: Could not convert string 'x' to INT32", "22P02"},
+      {"Catalog Error: Type with name jsonb does not exist!", "42704"},
+      {"Binder Error: No function matches the given name and argument types 'encode(BLOB, STRING_LITERAL)'.", "42883"},
+      {"Binder Error: Cannot compare values of type INTEGER and VARCHAR in IN/ANY/ALL clause", "42883"},
+      {"Binder Error: Ambiguous reference to column name \"d\" (use: \"x.d\" or \"d.d\")", "42702"},
+      {"Binder Error: column \"x\" must appear in the GROUP BY clause or must be part of an aggregate", "42803"},
+      {"Binder Error: Referenced column \"x\" not found in FROM clause!", "42703"},
+      {"Not implemented Error: Expression type T_List (223)", "0A000"},
+  };
+  for (const auto& [message, state] : cases)
+    EXPECT_EQ(sqlstate_for(make_error(Errc::invalid_argument, message)), state) << message;
 }
 
 }  // namespace
