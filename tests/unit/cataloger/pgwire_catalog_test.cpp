@@ -89,6 +89,26 @@ TEST(PgCatalog, InformationSchemaFiltersByTableAndSchema) {
   EXPECT_EQ(count.rows[0][0].value(), "2");
 }
 
+// What SQL tools read of a column beyond its type (DBeaver's and Superset's inspectors), as
+// PostgreSQL answers for these types.
+TEST(PgCatalog, InformationSchemaColumnsHaveTheirTypesFacets) {
+  auto r = ask("SELECT column_name, numeric_precision, numeric_precision_radix, numeric_scale, datetime_precision, "
+               "character_maximum_length, character_octet_length, udt_schema, dtd_identifier, is_self_referencing "
+               "FROM information_schema.columns WHERE table_name = 'songs_data' ORDER BY ordinal_position");
+  ASSERT_EQ(r.rows.size(), 4u);
+  auto row = [&](std::size_t i) {
+    std::vector<std::string> out;
+    for (const auto& cell : r.rows[i]) out.push_back(cell.value_or("NULL"));
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(row(0), (V{"song_id", "NULL", "NULL", "NULL", "NULL", "NULL", "1073741824", "pg_catalog", "1", "NO"}));
+  EXPECT_EQ(row(1), (V{"popularity", "64", "2", "0", "NULL", "NULL", "NULL", "pg_catalog", "2", "NO"}));
+  EXPECT_EQ(row(2), (V{"artists", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "pg_catalog", "3", "NO"}));
+  EXPECT_EQ(row(3), (V{"dt", "NULL", "NULL", "NULL", "NULL", "NULL", "1073741824", "pg_catalog", "4", "NO"}))
+      << "the partition column";
+}
+
 TEST(PgCatalog, SqlAlchemyTableNamesRespectRelkind) {
   auto tables = ask("SELECT pg_catalog.pg_class.relname FROM pg_catalog.pg_class JOIN pg_catalog.pg_namespace ON "
                     "pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace WHERE pg_catalog.pg_class.relkind = "
@@ -343,6 +363,22 @@ std::vector<std::string> first_column(const LocalOutcome& o) {
   std::vector<std::string> out;
   for (const auto& row : o.result.rows) out.push_back(row[0].value_or("NULL"));
   return out;
+}
+
+// A relation named by a cast to regclass is its OID, as PostgreSQL reads the name: after its
+// schema, unquoted, else in lower case ('SONGS_DATA' is songs_data); a type's name as regtype.
+TEST(PgCatalog, RegclassAndRegtypeNamesAreTheirOids) {
+  using V = std::vector<std::string>;
+  for (const char* name : {"'songs_data'", "'spotify.songs_data'", "'\"songs_data\"'", "'SONGS_DATA'",
+                           "'\"spotify\".\"songs_data\"'"})
+    EXPECT_EQ(first_column(answer(std::string("SELECT attname FROM pg_attribute WHERE attrelid = ") + name +
+                                  "::regclass AND attnum > 0 ORDER BY attnum")),
+              (V{"song_id", "popularity", "artists", "dt"}))
+        << name;
+  EXPECT_TRUE(first_column(answer("SELECT attname FROM pg_attribute WHERE attrelid = 'no_such_table'::regclass")).empty());
+  EXPECT_EQ(first_column(answer("SELECT typname FROM pg_type WHERE oid = 'int4'::regtype")), V{"int4"});
+  EXPECT_EQ(first_column(answer("SELECT relname FROM pg_class WHERE oid = 'albums_data'::pg_catalog.regclass")),
+            V{"albums_data"});
 }
 
 TEST(PgCatalog, EveryCapturedClientQueryIsAnswered) {

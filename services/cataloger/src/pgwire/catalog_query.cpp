@@ -5,7 +5,9 @@
 #include <charconv>
 
 #include "etl/ascii.h"
+#include "pgwire/param_types.h"
 #include "pgwire/patterns.h"
+#include "pgwire/pg_catalog.h"
 #include "pgwire/select_list.h"
 #include "pgwire/sql_text.h"
 
@@ -387,9 +389,34 @@ std::optional<ColumnRef> column_ref(const std::string& text) {
 
 std::optional<std::optional<std::string>> constant(const std::string& input) {
   std::string t = trim(input);
-  static const RE2 cast(R"(\s*::\s*[a-z_][a-z0-9_.]*(\[\])?$)");
-  while (auto m = search(t, cast)) t = trim(t.substr(0, m->position()));
+  static const RE2 cast(R"(\s*::\s*([a-z_][a-z0-9_.]*)(\[\])?$)");
+  std::string reg;  // a cast to regclass or regtype: a name read as its OID
+  while (auto m = search(t, cast)) {
+    std::string type = m->str(1);
+    if (type.rfind("pg_catalog.", 0) == 0) type = type.substr(11);
+    if (type == "regclass" || type == "regtype") reg = type;
+    t = trim(t.substr(0, m->position()));
+  }
   t = strip_parens(t);
+  if (!reg.empty()) {  // 'songs_data'::regclass, 'spotify.songs_data'::regclass, 'int4'::regtype
+    auto name = constant(t);
+    if (!name || !*name || (*name)->empty() || std::all_of((*name)->begin(), (*name)->end(), [](char c) {
+          return std::isdigit(static_cast<unsigned char>(c)) != 0;
+        }))
+      return name;  // NULL, or an OID already
+    if (reg == "regtype") {
+      const std::int32_t type = type_oid_of_name(ascii_lower(**name));
+      return type == 0 ? std::nullopt : std::optional<std::optional<std::string>>(std::to_string(type));
+    }
+    // The relation's name as PostgreSQL reads it: after its schema, unquoted, else lower-cased.
+    std::string relation = **name;
+    if (auto dot = relation.rfind('.'); dot != std::string::npos && relation.back() != '"') relation = relation.substr(dot + 1);
+    else if (auto quoted_dot = relation.rfind("\"."); quoted_dot != std::string::npos) relation = relation.substr(quoted_dot + 2);
+    relation = relation.size() >= 2 && relation.front() == '"' && relation.back() == '"'
+                   ? relation.substr(1, relation.size() - 2)
+                   : ascii_lower(relation);
+    return std::optional<std::string>(std::to_string(table_oid(relation)));
+  }
   if (t == "null") return std::optional<std::string>();
   static const RE2 replace_call(R"((?:pg_catalog\.)?replace\s*\((.*)\))");
   if (auto m = full_match(t, replace_call)) {  // replace('pg_catalog', 'pg_temp_', 'pg_toast_temp_')

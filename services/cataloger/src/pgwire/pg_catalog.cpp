@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <optional>
@@ -77,6 +78,41 @@ std::string udt_name(const PgType& t) {
   }
 }
 
+// information_schema.columns' numeric and datetime facets, as PostgreSQL gives them for the
+// type (`DECIMAL(18,3)`, the engine's, has its precision and scale; numeric without them none).
+void add_type_facets(Dict& d, const PgType& pt, const std::string& engine_type) {
+  std::optional<int> precision, radix, scale, datetime, octets;
+  switch (pt.oid) {
+    case oid::int2: precision = 16, radix = 2, scale = 0; break;
+    case oid::int4: precision = 32, radix = 2, scale = 0; break;
+    case oid::int8: precision = 64, radix = 2, scale = 0; break;
+    case oid::float4: precision = 24, radix = 2; break;
+    case oid::float8: precision = 53, radix = 2; break;
+    case oid::numeric: {
+      radix = 10;
+      int p = 0, q = 0;
+      if (std::sscanf(engine_type.c_str(), "DECIMAL(%d,%d)", &p, &q) == 2) precision = p, scale = q;
+      break;
+    }
+    case oid::date: datetime = 0; break;
+    case oid::timestamp: case oid::timestamptz: case oid::time: case oid::interval: datetime = 6; break;
+    case oid::text: case oid::varchar: octets = 1073741824; break;
+    default: break;
+  }
+  auto maybe = [](std::optional<int> v) { return v ? number(*v) : null(); };
+  d["numeric_precision"] = maybe(precision);
+  d["numeric_precision_radix"] = maybe(radix);
+  d["numeric_scale"] = maybe(scale);
+  d["datetime_precision"] = maybe(datetime);
+  d["character_octet_length"] = maybe(octets);
+  for (const char* none : {"character_maximum_length", "interval_type", "interval_precision", "character_set_catalog",
+                           "character_set_schema", "character_set_name", "collation_catalog", "collation_schema",
+                           "collation_name", "domain_catalog", "domain_schema", "domain_name", "scope_catalog",
+                           "scope_schema", "scope_name", "maximum_cardinality", "identity_generation", "identity_start",
+                           "identity_increment", "identity_maximum", "identity_minimum", "generation_expression"})
+    d[none] = null();
+}
+
 Dict column_dict(const TableInfo& t, const ColumnInfo& c, int attnum, const SessionInfo& s) {
   PgType pt = pg_type(c.type);
   Dict d = {{"attname", text(c.name)}, {"column_name", text(c.name)}, {"name", text(c.name)},
@@ -91,7 +127,11 @@ Dict column_dict(const TableInfo& t, const ColumnInfo& c, int attnum, const Sess
             {"attrelid", number(table_oid(t.name), oid::oid)}, {"attlen", number(pt.size, oid::int2)},
             {"is_identity", text("NO")}, {"is_generated", text("NEVER")}, {"is_updatable", text("NO")},
             {"attstorage", text(pt.size == -1 ? "x" : "p")}, {"attcompression", text("")},
-            {"attstattarget", number(-1)}, {"column_default", null()}, {"attacl", null()}};
+            {"attstattarget", number(-1)}, {"column_default", null()}, {"attacl", null()},
+            {"udt_catalog", text(s.database)}, {"udt_schema", text("pg_catalog")},
+            {"dtd_identifier", text(std::to_string(attnum))}, {"is_self_referencing", text("NO")},
+            {"identity_cycle", text("NO")}};
+  add_type_facets(d, pt, c.type);
   return d;
 }
 
