@@ -1060,6 +1060,22 @@ class NodeDrivers(unittest.TestCase):
 
 
 class SqlAlchemyInspector(unittest.TestCase):
+    def test_catalog_reads_as_in_postgresql(self):
+        # What SQL tools' own inspectors ask beyond SQLAlchemy's: information_schema.columns'
+        # facets, and a table named by a cast to regclass (which matched nothing before).
+        want = [c["name"] for c in http_table("songs_data")["columns"]] + ["dt"]
+        with psycopg.connect(dsn(), connect_timeout=10, autocommit=True) as conn:
+            facets = {r[0]: r[1:] for r in conn.execute(
+                "SELECT column_name, data_type, numeric_precision, numeric_scale, datetime_precision "
+                "FROM information_schema.columns WHERE table_name = 'songs_data' ORDER BY ordinal_position")}
+            self.assertEqual(list(facets), want)
+            self.assertEqual(facets["popularity"], ("integer", 32, 0, None))
+            self.assertEqual(facets["duration_ms"], ("bigint", 64, 0, None))
+            self.assertEqual(facets["added_at"], ("timestamp without time zone", None, None, 6))
+            names = [r[0] for r in conn.execute("SELECT attname FROM pg_attribute WHERE attrelid = "
+                                                "'spotify.songs_data'::regclass AND attnum > 0 ORDER BY attnum")]
+            self.assertEqual(names, want)
+
     def test_lists_tables_and_columns(self):
         engine = sqlalchemy.create_engine(
             f"postgresql+psycopg://grafana:{TOKEN}@127.0.0.1:{PORTS['pg']}/spotify")
