@@ -16,6 +16,7 @@
 
 #include "pgwire/binary_values.h"
 #include "pgwire/catalog_query.h"
+#include "pgwire/commands.h"
 #include "pgwire/copy_out.h"
 #include "pgwire/driver_queries.h"
 #include "pgwire/format.h"
@@ -126,6 +127,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       (void)set_returning_items_as_rows(in);
       (void)postgres_format_calls(in);
       (void)to_char_expression("x", in);  // the whole input as a pattern
+      {
+        static const SessionInfo session = [] {
+          SessionInfo s;
+          default_settings(s);
+          return s;
+        }();
+        (void)session_values_inlined(in, session);
+      }
       if (in.size() <= 8192) {  // as Execution reads it: statements up to 8 KB
         (void)postgres_column_names(normalize(in), {"a", "count_star()", "c"});
         (void)driver_type_query(normalize(in));

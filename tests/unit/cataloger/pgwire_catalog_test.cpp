@@ -701,6 +701,36 @@ TEST(PgCommands, SessionFunctionsWithoutFrom) {
   EXPECT_EQ(both->result.rows[0][1].value(), "spotify");
   EXPECT_FALSE(session_select(*parse_select("select 1"), s).has_value()) << "plain SELECT 1 goes to the engine";
   EXPECT_FALSE(session_select(*parse_select("select version(), x"), s).has_value());
+  // More than the call (Grafana's version probe): the engine evaluates it over the inlined value.
+  EXPECT_FALSE(session_select(*parse_select(normalize("SELECT current_setting('server_version_num')::int/100 as version")), s)
+                   .has_value());
+  EXPECT_FALSE(session_select(*parse_select(normalize("SELECT version() LIKE 'PostgreSQL%'")), s).has_value());
+}
+
+// What reaches the engine: the session's values as literals, where the engine's functions
+// would answer for DuckDB (version() is v1.4.4 there) or not at all (current_setting).
+TEST(PgCommands, SessionValuesAreInlinedForTheEngine) {
+  auto s = session();
+  s.pid = 4242;
+  auto inlined = [&](const std::string& sql) {
+    auto r = session_values_inlined(sql, s);
+    return r.ok() ? *r : "error: " + r.error().message;
+  };
+  EXPECT_EQ(inlined("SELECT current_setting('server_version_num')::int/100 as version"),
+            "SELECT '150000'::int/100 as version");
+  EXPECT_EQ(inlined("SELECT version() LIKE 'PostgreSQL%', pg_catalog.version ( )"),
+            "SELECT " + quote_literal(version_string()) + " LIKE 'PostgreSQL%', " + quote_literal(version_string()));
+  EXPECT_EQ(inlined("SELECT x FROM t WHERE owner IN (current_user, session_user, USER) AND db = current_database() "
+                    "AND sch = current_schema AND sch2 = current_schema() AND pg_backend_pid() > 0"),
+            "SELECT x FROM t WHERE owner IN ('bi', 'bi', 'bi') AND db = 'spotify' AND sch = 'spotify' AND "
+            "sch2 = 'spotify' AND 4242 > 0");
+  EXPECT_EQ(inlined("SELECT current_setting('no_such', true), current_setting('TimeZone', false)"),
+            "SELECT CAST(NULL AS VARCHAR), 'UTC'");
+  EXPECT_EQ(inlined("SELECT current_setting('no_such')"), "error: unrecognized configuration parameter \"no_such\"");
+  // Left: a column of a table, a string, a comment, another function, a setting not named by a literal.
+  for (const std::string sql : {"SELECT t.user, t.version() FROM t", "SELECT 'version()' -- current_user",
+                                "SELECT my_version(), versions(), current_setting(name) FROM t", "SELECT 1"})
+    EXPECT_EQ(inlined(sql), sql) << sql;
 }
 
 }  // namespace

@@ -137,5 +137,30 @@ TEST(PgExecution, ArrayLiteralsInAnyAndAllAnswerAsInPostgres) {
   EXPECT_EQ(bad.error()->sqlstate, "22P02") << bad.error()->message;
 }
 
+// Expressions over session functions, evaluated by DuckDB over the session's values.
+TEST(PgExecution, SessionFunctionsInExpressionsAnswerAsInPostgres) {
+  cataloger::testing::Stack stack;
+  SessionInfo session;
+  default_settings(session);
+  session.database = "spotify";
+  RecordingEngine duckdb(*stack.queries, "duckdb");
+  ExecContext ctx = context(duckdb, *stack.catalog, session);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"SELECT current_setting('server_version_num')::int/100 as version", "1500"},  // Grafana's version probe
+      {"SELECT version() LIKE 'PostgreSQL%'", "t"},
+      {"SELECT current_database() = 'spotify'", "t"},
+  };
+  for (const auto& [sql, want] : cases) {
+    auto ran = Execution::run(ctx, sql);
+    ASSERT_FALSE(ran.error()) << sql << ": " << ran.error()->message;
+    auto rows = ran.take_rows(ctx, -1);
+    ASSERT_TRUE(rows.ok()) << sql;
+    EXPECT_EQ(rows->rows.at(0).at(0), want) << sql << " ran as " << duckdb.started.back();
+  }
+  auto unknown = Execution::run(ctx, "SELECT current_setting('no_such') || 'x'");
+  ASSERT_TRUE(unknown.error());
+  EXPECT_EQ(unknown.error()->sqlstate, "42704");
+}
+
 }  // namespace
 }  // namespace etl::pgwire

@@ -7,6 +7,7 @@
 
 #include "etl/ascii.h"
 #include "pgwire/patterns.h"
+#include "pgwire/sql_text.h"
 
 namespace etl::pgwire {
 namespace {
@@ -314,8 +315,30 @@ std::optional<Cell> session_value(const SelectItem& item, const SessionInfo& s) 
   return std::nullopt;
 }
 
+// Whether an item is a session function's call and nothing more (`current_setting('x')`,
+// not `current_setting('x')::int / 100`, which the engine evaluates over the inlined value).
+bool only_a_call(const std::string& expr) {
+  static const RE2 word(R"((?:pg_catalog\.)?[a-z_]+)");
+  if (full_match(expr, word)) return true;
+  auto open = expr.find('(');
+  if (open == std::string::npos || expr.back() != ')' || !full_match(trim(expr.substr(0, open)), word)) return false;
+  int depth = 0;
+  for (std::size_t i = open; i < expr.size(); ++i) {
+    if (expr[i] == '\'') {
+      i = expr.find('\'', i + 1);
+      if (i == std::string::npos) return false;
+      continue;
+    }
+    if (expr[i] == '(') ++depth;
+    if (expr[i] == ')' && --depth == 0) return i == expr.size() - 1;
+  }
+  return false;
+}
+
 std::optional<LocalOutcome> session_select(const SelectParts& select, const SessionInfo& s) {
   if (select.has_from || select.items.empty()) return std::nullopt;
+  for (const auto& item : select.items)
+    if (!item.literal && !only_a_call(item.expr)) return std::nullopt;
   LocalOutcome o;
   o.result.returns_rows = true;
   std::vector<std::optional<std::string>> row;
@@ -342,6 +365,61 @@ std::optional<LocalOutcome> session_select(const SelectParts& select, const Sess
   o.result.rows.push_back(std::move(row));
   o.result.tag = "SELECT 1";
   return o;
+}
+
+Result<std::string> session_values_inlined(std::string_view sql, const SessionInfo& s) {
+  bool any = false;
+  for (std::string_view name : {"version", "current_", "session_user", "user", "pg_backend_pid", "inet_server_addr",
+                                "inet_client_addr", "pg_is_in_recovery"})
+    any = any || mentions(sql, name);
+  if (!any) return std::string(sql);
+  const auto tokens = Tokens::of(sql);
+  if (!tokens) return std::string(sql);
+  const Tokens& t = *tokens;
+  const std::vector<Parenthesis> parens = parentheses(t);
+  Splice out(sql);
+  for (std::size_t k = 0; k < t.size(); ++k) {
+    const std::string_view w = t.word_at(k);
+    if (w.empty() || t.symbol(k + 1, '.')) continue;
+    // pg_catalog.version(): the qualifier goes with the call; another qualifier is a column's table.
+    const bool qualified = k >= 2 && t.symbol(k - 1, '.');
+    if (qualified && !t.word(k - 2, "pg_catalog")) continue;
+    const std::size_t from = qualified ? k - 2 : k;
+    const bool call = t.symbol(k + 1, '(') && parens[k + 1].close != std::string::npos;
+    const bool no_arguments = call && parens[k + 1].close == k + 2;
+    std::optional<std::string> literal;
+    std::size_t to = k;  // the last token replaced
+    if (!call && (w == "current_user" || w == "session_user" || w == "user" || w == "current_role")) {
+      literal = quote_literal(s.user);
+    } else if (!call && (w == "current_catalog")) {
+      literal = quote_literal(s.database);
+    } else if (!call && w == "current_schema") {
+      literal = quote_literal(s.schema);
+    } else if (no_arguments) {
+      to = k + 2;
+      if (w == "version") literal = quote_literal(version_string());
+      else if (w == "current_database") literal = quote_literal(s.database);
+      else if (w == "current_schema") literal = quote_literal(s.schema);
+      else if (w == "pg_backend_pid") literal = std::to_string(s.pid);
+      else if (w == "pg_is_in_recovery") literal = "false";
+      else if (w == "inet_server_addr" || w == "inet_client_addr") literal = "NULL";
+    } else if (call && w == "current_setting" && t.is(k + 2, cataloger::TokenKind::string)) {
+      // current_setting('name') or current_setting('name', missing_ok)
+      const std::size_t close = parens[k + 1].close;
+      const bool one = close == k + 3;
+      const bool two = close == k + 5 && t.symbol(k + 3, ',') && (t.word(k + 4, "true") || t.word(k + 4, "false"));
+      if (!one && !two) continue;
+      const std::string name = ascii_lower(t[k + 2].text);
+      if (auto it = s.settings.find(name); it != s.settings.end()) literal = quote_literal(it->second);
+      else if (two && t.word(k + 4, "true")) literal = "CAST(NULL AS VARCHAR)";
+      else return make_error(Errc::invalid_argument, "unrecognized configuration parameter \"" + name + "\"");
+      to = close;
+    }
+    if (!literal) continue;
+    out.replace(t.at(from), t.end(to), *literal);
+    k = to;
+  }
+  return std::move(out).text();
 }
 
 }  // namespace etl::pgwire

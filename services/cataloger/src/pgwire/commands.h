@@ -7,6 +7,9 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
+
+#include "etl/result.h"
 
 #include "pgwire/local_result.h"
 #include "pgwire/select_list.h"
@@ -33,6 +36,15 @@ std::optional<LocalOutcome> session_select(const SelectParts& select, const Sess
 
 // The value of a session function or setting-like name ("version", "current_schema" ...); nullopt if unknown.
 std::optional<Cell> session_value(const SelectItem& item, const SessionInfo& session);
+
+// `sql` with each session function and value the engine does not have, or has as its own
+// (version(), current_database(), current_schema, current_user, user, current_setting('x'),
+// pg_backend_pid() ...), written as the literal of this session's value, so an expression
+// over one (`current_setting('server_version_num')::int / 100`, `version() LIKE 'P%'`,
+// `owner = current_user`) is evaluated as PostgreSQL would. invalid_argument for
+// current_setting() of a setting the session does not have (without missing_ok), as
+// PostgreSQL says.
+Result<std::string> session_values_inlined(std::string_view sql, const SessionInfo& session);
 
 // statement_timeout in ms from a setting value ("5000", "5s", "1min"); nullopt if it is not one.
 std::optional<long long> parse_duration_ms(const std::string& value);

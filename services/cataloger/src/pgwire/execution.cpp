@@ -58,7 +58,8 @@ std::string sqlstate_for(const Error& e) {
       // undefined_function: off the gate's allow list, or unknown to DuckDB.
       if (contains(m, "does not exist or is not available") || contains(m, "Function with name")) return "42883";
       if (m.rfind("refused", 0) == 0 || contains(m, "read-only") || contains(m, "not allowed")) return "42501";
-      if (contains(m, "Catalog Error: Type with name")) return "42704";  // undefined_object: `::jsonb`
+      if (contains(m, "Catalog Error: Type with name") || contains(m, "unrecognized configuration parameter"))
+        return "42704";  // undefined_object: `::jsonb`, current_setting('no_such')
       if (contains(m, "Catalog Error")) return "42P01";
       // PostgreSQL's "function f(bytea, unknown) does not exist" and "operator does not exist".
       if (contains(m, "No function matches") || contains(m, "Cannot compare values")) return "42883";
@@ -143,7 +144,11 @@ Execution Execution::run(ExecContext& ctx, const std::string& sql) {
     e.error_ = SqlError{sqlstate_for(err), err.message};
     return e;
   };
-  auto engine_sql = ctx.engine.name() == "duckdb" ? as_duckdb_sql(sql) : Result<std::string>(sql);
+  // The session's values in place of the functions that read them (the engine's version()
+  // and current_database() are its own), then PostgreSQL's forms in DuckDB's for DuckDB.
+  auto inlined = session_values_inlined(sql, ctx.session);
+  if (!inlined) return fail(inlined.error());
+  auto engine_sql = ctx.engine.name() == "duckdb" ? as_duckdb_sql(*inlined) : std::move(inlined);
   if (!engine_sql) return fail(engine_sql.error());
   QueryRequest request;
   request.sql = std::move(engine_sql).value();
