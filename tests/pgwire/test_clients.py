@@ -1405,6 +1405,45 @@ class GrafanaDriver(unittest.TestCase):
                 if simple["columns"][0]["name"] == "time":
                     self.assertEqual(simple["columns"][0]["oid"], 1114)
 
+    def test_query_builder_finds_the_version_tables_and_columns(self):
+        # What Grafana's query builder sends before a query is written (its postgresMetaQuery.ts):
+        # the version probe, the table list and a table's columns, both over the search_path.
+        search_path = (
+            "quote_ident(table_schema) IN ( SELECT CASE WHEN trim(s[i]) = '\"$user\"' THEN user ELSE trim(s[i]) END "
+            "FROM generate_series( array_lower(string_to_array(current_setting('search_path'),','),1), "
+            "array_upper(string_to_array(current_setting('search_path'),','),1) ) as i, "
+            "string_to_array(current_setting('search_path'),',') s )")
+        tables = (f"SELECT CASE WHEN {search_path} THEN quote_ident(table_name) "
+                  "ELSE quote_ident(table_schema) || '.' || quote_ident(table_name) END AS \"table\" "
+                  "FROM information_schema.tables WHERE quote_ident(table_schema) NOT IN ('information_schema', "
+                  "'pg_catalog', '_timescaledb_cache') "
+                  f"ORDER BY CASE WHEN {search_path} THEN 0 ELSE 1 END, 1")
+
+        def columns(table):
+            literal = "'" + table.replace("'", "''") + "'"
+            return ("SELECT quote_ident(column_name) AS \"column\", data_type AS \"type\" FROM information_schema.columns "
+                    f"WHERE CASE WHEN array_length(parse_ident({literal}),1) = 2 "
+                    f"THEN quote_ident(table_schema) = (parse_ident({literal}))[1] "
+                    f"AND quote_ident(table_name) = (parse_ident({literal}))[2] "
+                    f"ELSE quote_ident(table_name) = {literal} AND {search_path} END")
+
+        queries = ["SELECT current_setting('server_version_num')::int/100 as version", tables,
+                   columns("songs_data"), columns("spotify.albums_data"), columns("no_such_table")]
+        out = self.run_driver(queries)
+        song_columns = [c["name"] for c in http_table("songs_data")["columns"]] + ["dt"]
+        for mode in ("simple", "extended"):
+            with self.subTest(mode=mode):
+                version, listed, songs, albums, none = out[mode]
+                self.assertEqual(version["rows"], [[1500]])
+                self.assertEqual(listed["rows"], [["albums_data"], ["artists_data"], ["songs_data"]])
+                # PostgreSQL quotes a keyword it reserves: "position".
+                self.assertEqual([r[0] for r in songs["rows"]],
+                                 ['"position"' if c == "position" else c for c in song_columns])
+                self.assertIn(["duration_ms", "bigint"], songs["rows"])
+                self.assertEqual(len(albums["rows"]), len(http_table("albums_data")["columns"]) + 1)
+                self.assertNotIn("error", none)
+                self.assertFalse(none.get("rows"))
+
     def test_every_type_decodes_the_same_from_binary_and_text(self):
         out = self.run_driver([EVERY_TYPE_SQL])
         simple, extended = out["simple"][0], out["extended"][0]

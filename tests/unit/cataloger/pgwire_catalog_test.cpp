@@ -381,6 +381,93 @@ TEST(PgCatalog, RegclassAndRegtypeNamesAreTheirOids) {
             V{"albums_data"});
 }
 
+TEST(PgCatalog, QuoteIdentQuotesWhatPostgresQuotes) {
+  EXPECT_EQ(quote_ident("songs_data"), "songs_data");
+  EXPECT_EQ(quote_ident("explicit"), "explicit") << "an unreserved keyword";
+  EXPECT_EQ(quote_ident("position"), "\"position\"");
+  EXPECT_EQ(quote_ident("user"), "\"user\"");
+  EXPECT_EQ(quote_ident("Ab"), "\"Ab\"");
+  EXPECT_EQ(quote_ident("a b"), "\"a b\"");
+  EXPECT_EQ(quote_ident("1a"), "\"1a\"");
+  EXPECT_EQ(quote_ident("a\"b"), "\"a\"\"b\"");
+  EXPECT_EQ(quote_ident(""), "\"\"");
+}
+
+// The catalog's tables, listed on request (and counted).
+class ListedCatalog final : public Catalog {
+ public:
+  std::string name() const override { return "local"; }
+  std::string database() const override { return "spotify"; }
+  Result<std::vector<TableInfo>> list_tables() override {
+    ++lists;
+    return tables();
+  }
+  Result<TableInfo> get_table(const std::string&) override { return make_error(Errc::not_found, "no"); }
+  Result<std::vector<PartitionInfo>> get_partitions(const std::string&) override { return std::vector<PartitionInfo>{}; }
+  Result<CrawlInfo> start_crawl(const CrawlRequest&) override { return make_error(Errc::internal, "no"); }
+  Result<CrawlInfo> get_crawl(const std::string&) override { return make_error(Errc::internal, "no"); }
+  Result<CrawlInfo> wait_crawl(const std::string&, std::chrono::milliseconds) override {
+    return make_error(Errc::internal, "no");
+  }
+  std::uint64_t generation() const override { return 1; }
+  Status ping() override { return {}; }
+  int lists = 0;
+};
+
+// Grafana's query builder (postgresMetaQuery.ts): the table list, and a table's columns by
+// its name or schema.name, over the search_path.
+TEST(PgCatalog, GrafanasQueryBuilderFindsTablesAndColumns) {
+  const std::string search_path =
+      "quote_ident(table_schema) IN (\n SELECT\n CASE WHEN trim(s[i]) = '\"$user\"' THEN user ELSE trim(s[i]) END\n FROM\n"
+      " generate_series(\n array_lower(string_to_array(current_setting('search_path'),','),1),\n"
+      " array_upper(string_to_array(current_setting('search_path'),','),1)\n ) as i,\n"
+      " string_to_array(current_setting('search_path'),',') s\n )";
+  const std::string show_tables =
+      "SELECT CASE WHEN " + search_path +
+      " THEN quote_ident(table_name) ELSE quote_ident(table_schema) || '.' || quote_ident(table_name) END AS \"table\""
+      " FROM information_schema.tables WHERE quote_ident(table_schema) NOT IN ('information_schema', 'pg_catalog')"
+      " ORDER BY CASE WHEN " + search_path + " THEN 0 ELSE 1 END, 1";
+  auto get_schema = [&](const std::string& literal) {
+    return "SELECT quote_ident(column_name) AS \"column\", data_type AS \"type\" FROM information_schema.columns WHERE"
+           " CASE WHEN array_length(parse_ident(" + literal + "),1) = 2 THEN quote_ident(table_schema) = (parse_ident(" +
+           literal + "))[1] AND quote_ident(table_name) = (parse_ident(" + literal + "))[2] ELSE quote_ident(table_name) = " +
+           literal + " AND " + search_path + " END";
+  };
+  ListedCatalog catalog;
+  auto s = session();
+  auto rows = [&](const std::string& sql) {
+    auto o = grafana_metadata_query(catalog_text(normalize(sql)), catalog, s);
+    std::vector<std::string> out;
+    if (!o) return std::vector<std::string>{"not answered"};
+    if (o->error) return std::vector<std::string>{"error " + o->error->sqlstate};
+    for (const auto& r : o->result.rows) {
+      std::string line;
+      for (const auto& cell : r) line += (line.empty() ? "" : "|") + cell.value_or("NULL");
+      out.push_back(line);
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(rows(show_tables), (V{"albums_data", "songs_data"}));
+  EXPECT_EQ(rows(get_schema("'songs_data'")), (V{"song_id|text", "popularity|bigint", "artists|ARRAY", "dt|text"}));
+  EXPECT_EQ(rows(get_schema("'Spotify.SONGS_DATA'")), rows(get_schema("'songs_data'"))) << "parse_ident folds case";
+  EXPECT_EQ(rows(get_schema("'\"spotify\".\"songs_data\"'")), rows(get_schema("'songs_data'")));
+  EXPECT_EQ(rows(get_schema("'other.songs_data'")), V{});
+  EXPECT_EQ(rows(get_schema("'no_such'")), V{});
+  EXPECT_EQ(rows(get_schema("'it''s'")), V{});
+  s.settings["search_path"] = "public";
+  EXPECT_EQ(rows(show_tables), (V{"spotify.albums_data", "spotify.songs_data"})) << "off the search path: qualified";
+  EXPECT_EQ(rows(get_schema("'songs_data'")), V{});
+  EXPECT_EQ(rows(get_schema("'spotify.songs_data'")).size(), 4u);
+  // Anything else is not this: the catalog is not even listed.
+  const int lists = catalog.lists;
+  EXPECT_EQ(rows("SELECT table_name FROM information_schema.tables"), V{"not answered"});
+  EXPECT_EQ(rows(get_schema("'a'").replace(get_schema("'a'").find("parse_ident('a'))[2]"), 21, "parse_ident('b'))[2]")),
+            V{"not answered"})
+      << "one table named four times";
+  EXPECT_EQ(catalog.lists, lists);
+}
+
 TEST(PgCatalog, EveryCapturedClientQueryIsAnswered) {
   for (const auto& q : kClientQueries) {
     std::string sql = q.sql;

@@ -132,6 +132,7 @@ Execution Execution::run(ExecContext& ctx, const std::string& sql) {
     if (auto o = session_select(*select, ctx.session)) return local(std::move(*o));
   if (const std::string c = short_enough ? catalog_text(n) : std::string(); reads_catalog(c)) {
     if (auto select = parse_select(c)) {
+      if (auto o = grafana_metadata_query(c, ctx.catalog, ctx.session)) return local(std::move(*o));
       if (auto refused = unsupported_relation(c)) return local(local_error(refused->sqlstate, refused->message));
       auto tables = ctx.catalog.list_tables();
       if (!tables) return local(local_error(sqlstate_for(tables.error()), tables.error().message));

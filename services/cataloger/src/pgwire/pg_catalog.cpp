@@ -591,6 +591,149 @@ std::int32_t table_oid(const std::string& name) {
   return static_cast<std::int32_t>(16384 + h % 1000000000u);
 }
 
+std::string quote_ident(const std::string& name) {
+  // PostgreSQL 15's keywords that are not unreserved (pg_get_keywords() where catcode <> 'U').
+  static const std::set<std::string, std::less<>> kKeywords = {
+      "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "authorization", "between",
+      "bigint", "binary", "bit", "boolean", "both", "case", "cast", "char", "character", "check", "coalesce",
+      "collate", "collation", "column", "concurrently", "constraint", "create", "cross", "current_catalog",
+      "current_date", "current_role", "current_schema", "current_time", "current_timestamp", "current_user", "dec",
+      "decimal", "default", "deferrable", "desc", "distinct", "do", "else", "end", "except", "exists", "extract",
+      "false", "fetch", "float", "for", "foreign", "freeze", "from", "full", "grant", "greatest", "group",
+      "grouping", "having", "ilike", "in", "initially", "inner", "inout", "int", "integer", "intersect",
+      "interval", "into", "is", "isnull", "join", "lateral", "leading", "least", "left", "like", "limit",
+      "localtime", "localtimestamp", "national", "natural", "nchar", "none", "normalize", "not", "notnull", "null",
+      "nullif", "numeric", "offset", "on", "only", "or", "order", "out", "outer", "overlaps", "overlay", "placing",
+      "position", "precision", "primary", "real", "references", "returning", "right", "row", "select",
+      "session_user", "setof", "similar", "smallint", "some", "substring", "symmetric", "table", "tablesample",
+      "then", "time", "timestamp", "to", "trailing", "treat", "trim", "true", "union", "unique", "user", "using",
+      "values", "varchar", "variadic", "verbose", "when", "where", "window", "with", "xmlattributes", "xmlconcat",
+      "xmlelement", "xmlexists", "xmlforest", "xmlnamespaces", "xmlparse", "xmlpi", "xmlroot", "xmlserialize",
+      "xmltable"};
+  bool plain = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0])) && !kKeywords.count(name);
+  for (char c : name) plain = plain && (std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_');
+  if (plain) return name;
+  std::string quoted = "\"";
+  for (char c : name) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+namespace {
+
+// `sql` without its white space outside quotes: Grafana's queries as one string to match,
+// however they were indented (catalog_text() has unquoted "table" and "column" in them).
+std::string squeezed(const std::string& sql) {
+  std::string out;
+  char quote = 0;
+  for (char c : sql) {
+    if (quote) {
+      if (c == quote) quote = 0;
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+    } else if (std::isspace(static_cast<unsigned char>(c))) {
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+// PostgreSQL's parse_ident(): a dotted name's parts, each unquoted or lower-cased; nullopt
+// for text that is no such name.
+std::optional<std::vector<std::string>> parse_ident(const std::string& text) {
+  std::vector<std::string> parts;
+  std::size_t i = 0;
+  while (true) {
+    std::string part;
+    if (i < text.size() && text[i] == '"') {
+      for (++i; i < text.size(); ++i) {
+        if (text[i] == '"' && i + 1 < text.size() && text[i + 1] == '"') part += text[++i];
+        else if (text[i] == '"') break;
+        else part += text[i];
+      }
+      if (i++ >= text.size() || part.empty()) return std::nullopt;
+    } else {
+      while (i < text.size() && text[i] != '.') {
+        const unsigned char c = static_cast<unsigned char>(text[i++]);
+        if (!std::isalnum(c) && c != '_' && c != '$' && c < 0x80) return std::nullopt;
+        part += static_cast<char>(std::tolower(c));
+      }
+      if (part.empty()) return std::nullopt;
+    }
+    parts.push_back(part);
+    if (i == text.size()) return parts;
+    if (text[i++] != '.') return std::nullopt;
+  }
+}
+
+}  // namespace
+
+std::optional<LocalOutcome> grafana_metadata_query(const std::string& normalized, Catalog& catalog,
+                                                   const SessionInfo& s) {
+  if (normalized.find("string_to_array(current_setting('search_path')") == std::string::npos) return std::nullopt;
+  const std::string q = squeezed(normalized);
+  // quote_ident(table_schema) IN (the search_path's schemas, "$user" as the user)
+  static const std::string in_path =
+      R"(quote_ident\(table_schema\)in\(selectcasewhentrim\(s\[i\]\)='"\$user"'thenuserelsetrim\(s\[i\]\)endfrom)"
+      R"(generate_series\(array_lower\(string_to_array\(current_setting\('search_path'\),','\),1\),)"
+      R"(array_upper\(string_to_array\(current_setting\('search_path'\),','\),1\)\)asi,)"
+      R"(string_to_array\(current_setting\('search_path'\),','\)s\))";
+  static const RE2 show_tables(
+      R"(selectcasewhen)" + in_path +
+      R"(thenquote_ident\(table_name\)elsequote_ident\(table_schema\)\|\|'\.'\|\|quote_ident\(table_name\)endas"?table"?)"
+      R"(frominformation_schema\.tableswherequote_ident\(table_schema\)notin\(('(?:[^']|'')*',?)+\))"
+      R"(orderbycasewhen)" + in_path + R"(then0else1end,1;?)");
+  static const RE2 get_schema(
+      R"(selectquote_ident\(column_name\)as"?column"?,data_typeas"?type"?frominformation_schema\.columnswhere)"
+      R"(casewhenarray_length\(parse_ident\('((?:[^']|'')*)'\),1\)=2)"
+      R"(thenquote_ident\(table_schema\)=\(parse_ident\('((?:[^']|'')*)'\)\)\[1\])"
+      R"(andquote_ident\(table_name\)=\(parse_ident\('((?:[^']|'')*)'\)\)\[2\])"
+      R"(elsequote_ident\(table_name\)='((?:[^']|'')*)'and)" + in_path + R"(end;?)");
+  // The search path as the subquery reads it: its entries trimmed, "$user" the user.
+  std::vector<std::string> path;
+  if (auto it = s.settings.find("search_path"); it != s.settings.end())
+    for (auto& entry : split_top_level(it->second, ',')) {
+      std::string e = trim(entry);
+      path.push_back(e == "\"$user\"" ? s.user : e);
+    }
+  const bool schema_in_path = std::find(path.begin(), path.end(), quote_ident(s.schema)) != path.end();
+  std::string a, b, c, d;  // getSchema's table literal, four times
+  const bool tables_query = RE2::FullMatch(q, show_tables);
+  if (!tables_query && (!RE2::FullMatch(q, get_schema, &a, &b, &c, &d) || a != b || a != c || a != d)) return std::nullopt;
+  auto listed = catalog.list_tables();
+  if (!listed) return local_error(listed.error().code == Errc::unavailable ? "53400" : "XX000", listed.error().message);
+  const std::vector<TableInfo>& tables = *listed;
+  LocalOutcome o;
+  o.result.returns_rows = true;
+  if (tables_query) {
+    o.result.columns = {{"table", oid::text}};
+    std::vector<std::string> names;
+    for (const auto& t : tables)
+      names.push_back(schema_in_path ? quote_ident(t.name) : quote_ident(s.schema) + "." + quote_ident(t.name));
+    std::sort(names.begin(), names.end());
+    for (auto& n : names) o.result.rows.push_back({std::move(n)});
+  } else {
+    std::string table;  // the literal's text
+    for (std::size_t i = 0; i < a.size(); ++i) table += a[i], i += a[i] == '\'' ? 1 : 0;
+    o.result.columns = {{"column", oid::text}, {"type", oid::text}};
+    auto parts = parse_ident(table);
+    const TableInfo* found = nullptr;
+    for (const auto& t : tables) {
+      const bool match = parts && parts->size() == 2 ? quote_ident(s.schema) == (*parts)[0] && quote_ident(t.name) == (*parts)[1]
+                                                     : quote_ident(t.name) == table && schema_in_path;
+      if (match) found = &t;
+    }
+    if (found) {
+      for (const auto& c : found->columns)
+        o.result.rows.push_back({quote_ident(c.name), information_schema_type(pg_type(c.type))});
+      for (const auto& k : found->partition_keys)
+        o.result.rows.push_back({quote_ident(k), information_schema_type(pg_type("VARCHAR"))});
+    }
+  }
+  o.result.tag = "SELECT " + std::to_string(o.result.rows.size());
+  return o;
+}
+
 LocalOutcome catalog_select(const SelectParts& select, const std::vector<TableInfo>& tables, const SessionInfo& s) {
   auto refuse = [](const std::string& what) {
     return local_error("0A000", what.rfind("unsupported", 0) == 0

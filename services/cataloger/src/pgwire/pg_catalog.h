@@ -19,6 +19,7 @@
 //  - anything else is refused (0A000) rather than answered with wrong rows.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,18 @@ bool reads_catalog(const std::string& normalized);
 
 // The OID a table is reported under (stable across restarts: derived from its name).
 std::int32_t table_oid(const std::string& name);
+
+// PostgreSQL's quote_ident(): `name` as SQL must write it, in double quotes unless it is
+// lower case letters, digits and _ (not first a digit) and no keyword PostgreSQL reserves.
+std::string quote_ident(const std::string& name);
+
+// Grafana's query builder's table list and a table's columns (its postgresMetaQuery.ts:
+// showTables(), getSchema(table)), answered from `tables` as PostgreSQL would. Their
+// search_path subquery (`generate_series(...) AS i, string_to_array(...) s`) is more than
+// the emulation runs, and without them the builder offers no table and no column.
+// nullopt for any other statement; the catalog's tables are listed only for one of these.
+std::optional<LocalOutcome> grafana_metadata_query(const std::string& normalized, Catalog& catalog,
+                                                   const SessionInfo& session);
 
 // The answer to a catalog SELECT over `tables` (columns include the partition keys).
 LocalOutcome catalog_select(const SelectParts& select, const std::vector<TableInfo>& tables, const SessionInfo& session);
