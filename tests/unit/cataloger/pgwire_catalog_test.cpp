@@ -814,6 +814,19 @@ TEST(PgCommands, SessionValuesAreInlinedForTheEngine) {
   EXPECT_EQ(inlined("SELECT current_setting('no_such', true), current_setting('TimeZone', false)"),
             "SELECT CAST(NULL AS VARCHAR), 'UTC'");
   EXPECT_EQ(inlined("SELECT current_setting('no_such')"), "error: unrecognized configuration parameter \"no_such\"");
+  // A long value named many times: the statement grows by 1 MiB at most (54000 beyond).
+  s.settings["application_name"] = std::string(4096, 'a');
+  auto named = [](int times) {
+    std::string sql = "SELECT 1";
+    for (int i = 0; i < times; ++i) sql += ", current_setting('application_name')";
+    return sql;
+  };
+  auto grown = session_values_inlined(named(300), s);
+  ASSERT_FALSE(grown.ok());
+  EXPECT_EQ(grown.error().code, Errc::too_large);
+  auto within = session_values_inlined(named(200), s);  // 0.8 MiB more
+  ASSERT_TRUE(within.ok());
+  EXPECT_GT(within->size(), 200u * 4096);
   // Left: a column of a table, a string, a comment, another function, a setting not named by a literal.
   for (const std::string sql : {"SELECT t.user, t.version() FROM t", "SELECT 'version()' -- current_user",
                                 "SELECT my_version(), versions(), current_setting(name) FROM t", "SELECT 1"})

@@ -416,6 +416,11 @@ Result<std::string> session_values_inlined(std::string_view sql, const SessionIn
       to = close;
     }
     if (!literal) continue;
+    // A setting's value or the user's name may be long: a statement that names them many
+    // times grows by at most 1 MiB, as to_char's rewrite does.
+    if (out.written() + (t.at(from) - out.copied()) + literal->size() > sql.size() + (std::size_t{1} << 20))
+      return make_error(Errc::too_large, "the statement with the session's values in place of its functions is more "
+                                         "than 1 MiB longer than the one sent");
     out.replace(t.at(from), t.end(to), *literal);
     k = to;
   }

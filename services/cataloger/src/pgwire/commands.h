@@ -43,7 +43,8 @@ std::optional<Cell> session_value(const SelectItem& item, const SessionInfo& ses
 // over one (`current_setting('server_version_num')::int / 100`, `version() LIKE 'P%'`,
 // `owner = current_user`) is evaluated as PostgreSQL would. invalid_argument for
 // current_setting() of a setting the session does not have (without missing_ok), as
-// PostgreSQL says.
+// PostgreSQL says; too_large when the values would make the statement more than 1 MiB
+// longer (a long setting named many times).
 Result<std::string> session_values_inlined(std::string_view sql, const SessionInfo& session);
 
 // statement_timeout in ms from a setting value ("5000", "5s", "1min"); nullopt if it is not one.
