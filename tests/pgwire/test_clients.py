@@ -478,6 +478,16 @@ class Psycopg(unittest.TestCase):
                 self.assertEqual(cur.description[0].name, "n")
                 got = cur.execute(calendar).fetchall()
                 self.assertEqual([(d.isoformat(), n) for d, n in got], want)
+                # date_trunc() of a timestamp is a timestamp, as in PostgreSQL (DuckDB's is a date
+                # for a week): the weekly buckets are datetimes, at midnight.
+                weeks = cur.execute("SELECT date_trunc('week', added_at) AS week, count(*) FROM songs_data "
+                                    "WHERE added_at IS NOT NULL GROUP BY 1 ORDER BY 1").fetchall()
+                self.assertTrue(weeks)
+                self.assertEqual(cur.description[0].type_code, 1114)
+                for week, _ in weeks:
+                    self.assertIsInstance(week, datetime.datetime)
+                    self.assertEqual((week.weekday(), week.hour, week.minute), (0, 0, 0))
+                self.assertEqual(sum(n for _, n in weeks), http_value("SELECT count(added_at) FROM songs_data"))
                 # The same calendar as PostgreSQL users write it, the function in FROM: its alias
                 # names its column there (DuckDB's `d` would be the row, a struct).
                 in_from = ("SELECT d::date, count(s.song_id) FROM generate_series(TIMESTAMP '2025-06-01', "

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <optional>
+#include <tuple>
 #include <string>
 #include <utility>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "cataloger_fixtures.h"
 #include "pgwire/commands.h"
 #include "pgwire/execution.h"
+#include "pgwire/sql_text.h"
 
 namespace etl::pgwire {
 namespace {
@@ -135,6 +137,38 @@ TEST(PgExecution, ArrayLiteralsInAnyAndAllAnswerAsInPostgres) {
   auto bad = Execution::run(ctx, "SELECT 1 = ANY('{x}')");
   ASSERT_TRUE(bad.error());
   EXPECT_EQ(bad.error()->sqlstate, "22P02") << bad.error()->message;
+}
+
+// date_trunc() gives what PostgreSQL's gives: a timestamp of a timestamp (DuckDB: a DATE for a
+// day or longer), a timestamptz of one, an interval of one; of a date, a timestamp (PostgreSQL:
+// timestamptz, the same instant in UTC).
+TEST(PgExecution, DateTruncKeepsTimestampsAsInPostgres) {
+  cataloger::testing::Stack stack;
+  SessionInfo session;
+  default_settings(session);
+  RecordingEngine duckdb(*stack.queries, "duckdb");
+  ExecContext ctx = context(duckdb, *stack.catalog, session);
+  const std::vector<std::tuple<std::string, std::string, std::int32_t>> cases = {
+      {"SELECT date_trunc('week', TIMESTAMP '2026-03-15 10:00')", "2026-03-09 00:00:00", oid::timestamp},
+      {"SELECT date_trunc('month', DATE '2026-01-15')", "2026-01-01 00:00:00", oid::timestamp},
+      {"SELECT date_trunc('hour', TIMESTAMP '2026-03-15 10:45')", "2026-03-15 10:00:00", oid::timestamp},
+      {"SELECT date_trunc('day', TIMESTAMPTZ '2026-03-15 10:45:00+00')", "2026-03-15 00:00:00+00", oid::timestamptz},
+      {"SELECT date_trunc('hour', INTERVAL '90 minutes')", "01:00:00", oid::interval},
+      {"SELECT date_trunc('year', date_trunc('month', DATE '2026-05-15'))", "2026-01-01 00:00:00", oid::timestamp},
+      {"SELECT count(*) FROM (VALUES (DATE '2026-01-15')) t(d) WHERE date_trunc('month', d) = '2026-01-01'", "1",
+       oid::int8},
+  };
+  for (const auto& [sql, want, type] : cases) {
+    auto ran = Execution::run(ctx, sql);
+    ASSERT_FALSE(ran.error()) << sql << ": " << ran.error()->message;
+    auto rows = ran.take_rows(ctx, -1);
+    ASSERT_TRUE(rows.ok()) << sql;
+    EXPECT_EQ(rows->rows.at(0).at(0), want) << sql << " ran as " << duckdb.started.back();
+    EXPECT_EQ(rows->columns.at(0).type_oid, type) << sql;
+  }
+  EXPECT_EQ(date_trunc_as_timestamps("SELECT x.date_trunc(1), 'date_trunc(a)', date_trunc"),
+            "SELECT x.date_trunc(1), 'date_trunc(a)', date_trunc")
+      << "another schema's function, a string, no call";
 }
 
 // Expressions over session functions, evaluated by DuckDB over the session's values.

@@ -92,7 +92,7 @@ std::string sqlstate_for(const Error& e) {
 // as strftime, `x ~ 'p'` found anywhere (DuckDB's ~ matches whole), LIKE's backslash escapes,
 // SIMILAR TO, substring(x FROM 'p'), format('%s', x) (DuckDB's takes {}), generate_series() items
 // as rows (DuckDB's is a list), '{1,2}' arrays, unconstrained numerics, round(x, n) of the
-// decimal value. Only for DuckDB: another engine (Athena) gets a statement as written, in its own
+// decimal value, date_trunc() of a date as a timestamp. Only for DuckDB: another engine (Athena) gets a statement as written, in its own
 // SQL, which these would turn into DuckDB's.
 namespace {
 Result<std::string> as_duckdb_sql(const std::string& sql) {
@@ -102,8 +102,8 @@ Result<std::string> as_duckdb_sql(const std::string& sql) {
   if (!with_patterns) return std::move(with_patterns).error();
   auto with_format = postgres_format_calls(*with_patterns);
   if (!with_format) return std::move(with_format).error();
-  return round_arguments_as_numeric(
-      unconstrained_numerics_as_engine_types(any_array_literals_as_lists(set_returning_items_as_rows(*with_format))));
+  return date_trunc_as_timestamps(round_arguments_as_numeric(
+      unconstrained_numerics_as_engine_types(any_array_literals_as_lists(set_returning_items_as_rows(*with_format)))));
 }
 }  // namespace
 

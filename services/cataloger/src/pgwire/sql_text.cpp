@@ -747,4 +747,26 @@ Result<std::string> bind_parameters(std::string_view sql, const std::vector<Para
   return out;
 }
 
+std::string date_trunc_as_timestamps(std::string_view sql) {
+  if (!mentions(sql, "date_trunc")) return std::string(sql);
+  const auto tokens = Tokens::of(sql);
+  if (!tokens) return std::string(sql);
+  const Tokens& t = *tokens;
+  const std::vector<Parenthesis> parens = parentheses(t);
+  std::vector<std::pair<std::size_t, std::string_view>> inserts;  // where, what
+  for (std::size_t k = 0; k + 1 < t.size(); ++k) {
+    if (!t.word(k, "date_trunc") || !t.symbol(k + 1, '(') || parens[k + 1].close == std::string::npos) continue;
+    if (k >= 1 && t.symbol(k - 1, '.') && !(k >= 2 && t.word(k - 2, "pg_catalog"))) continue;  // another schema's
+    const std::size_t from = k >= 2 && t.symbol(k - 1, '.') ? k - 2 : k;
+    inserts.emplace_back(t.at(from), "(");
+    inserts.emplace_back(t.end(parens[k + 1].close), " + INTERVAL 0 DAY)");
+  }
+  // By place; two at one place (a call's tail right before the next call's name) keep the
+  // order they were found in, the tail first.
+  std::stable_sort(inserts.begin(), inserts.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  Splice out(sql);
+  for (const auto& [where, what] : inserts) out.replace(where, where, what);
+  return std::move(out).text();
+}
+
 }  // namespace etl::pgwire

@@ -99,6 +99,13 @@ std::string unconstrained_numerics_as_engine_types(std::string_view sql);
 // takes this path, so a Describe's sample 0 and an Execute's value agree on the type.
 std::string round_arguments_as_numeric(std::string_view sql);
 
+// `sql` for the engine with each date_trunc(...) as `(date_trunc(...) + INTERVAL 0 DAY)`:
+// PostgreSQL's date_trunc() of a timestamp is a timestamp (of a date, a timestamptz), the
+// engine's a DATE for a day or longer (`date_trunc('week', ts)`: 2026-03-09, not
+// 2026-03-09 00:00:00), which pandas reads as dates, not datetimes. Adding no time keeps a
+// timestamp, timestamptz or interval as it is and makes a DATE a timestamp.
+std::string date_trunc_as_timestamps(std::string_view sql);
+
 // 'it''s' — the standard-conforming quoted literal (backslashes are not escapes).
 std::string quote_literal(std::string_view text);
 
