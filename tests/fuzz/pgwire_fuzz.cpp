@@ -126,6 +126,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       (void)to_char_as_strftime(in);
       (void)postgres_pattern_operators(in);
       (void)set_returning_items_as_rows(in);
+      (void)postgres_functions_as_duckdb(in);
       (void)postgres_format_calls(in);
       (void)to_char_expression("x", in);  // the whole input as a pattern
       {

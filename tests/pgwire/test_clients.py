@@ -495,6 +495,28 @@ class Psycopg(unittest.TestCase):
                            "ON s.added_at::date = d::date GROUP BY 1 ORDER BY 1")
                 self.assertEqual([(d.isoformat(), n) for d, n in cur.execute(in_from).fetchall()], want)
 
+    def test_postgres_functions_of_other_names_run(self):
+        # PostgreSQL 14's date_bin(), json_agg() and every() are the engine's time_bucket(),
+        # list() and bool_and() under other names: a 15-minute histogram, a list per album.
+        want_bins = {b: n for b, n in http_query(
+            "SELECT time_bucket(INTERVAL 15 MINUTE, added_at, TIMESTAMP '2000-01-01')::VARCHAR, count(*) "
+            "FROM songs_data WHERE added_at IS NOT NULL GROUP BY 1")["rows"]}
+        self.assertTrue(want_bins)
+        want_albums = {a: n for a, n in http_query(
+            "SELECT album_id, list(song_name ORDER BY song_name) FROM songs_data GROUP BY 1")["rows"]}
+        for binary in (False, True):
+            with self.subTest(binary=binary), self.conn.cursor(binary=binary) as cur:
+                bins = cur.execute("SELECT date_bin('15 minutes', added_at, '2000-01-01') AS bin, count(*) "
+                                   "FROM songs_data WHERE added_at IS NOT NULL GROUP BY 1").fetchall()
+                self.assertEqual(cur.description[0].type_code, 1114)
+                self.assertEqual({b.isoformat(sep=" "): n for b, n in bins}, want_bins)
+                albums = cur.execute("SELECT album_id, json_agg(song_name ORDER BY song_name) FROM songs_data "
+                                     "GROUP BY 1").fetchall()
+                self.assertEqual(cur.description[1].name, "json_agg")
+                self.assertEqual(dict(albums), want_albums)  # psycopg reads json as Python lists
+                every, = cur.execute("SELECT every(popularity >= 0) FROM songs_data").fetchone()
+                self.assertIs(every, http_value("SELECT bool_and(popularity >= 0) FROM songs_data"))
+
     def test_integer_division_truncates_as_in_postgresql(self):
         # DuckDB's own `/` keeps the fraction (7 / 2 = 3.5, as POST /v1/query answers);
         # PostgreSQL's histogram idiom `popularity / 10 * 10` needs it truncated.

@@ -102,8 +102,9 @@ Result<std::string> as_duckdb_sql(const std::string& sql) {
   if (!with_patterns) return std::move(with_patterns).error();
   auto with_format = postgres_format_calls(*with_patterns);
   if (!with_format) return std::move(with_format).error();
-  return date_trunc_as_timestamps(round_arguments_as_numeric(
-      unconstrained_numerics_as_engine_types(any_array_literals_as_lists(set_returning_items_as_rows(*with_format)))));
+  std::string sql_out = postgres_functions_as_duckdb(*with_format);
+  sql_out = any_array_literals_as_lists(set_returning_items_as_rows(sql_out));
+  return date_trunc_as_timestamps(round_arguments_as_numeric(unconstrained_numerics_as_engine_types(sql_out)));
 }
 }  // namespace
 

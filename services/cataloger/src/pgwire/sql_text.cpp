@@ -594,7 +594,8 @@ std::string numeric_type_of_literal(std::string_view v) {
 
 std::string unconstrained_numerics_as_engine_types(std::string_view sql) {
   // Most statements name none of these types: a scan each, and no tokens.
-  if (!mentions(sql, "numeric") && !mentions(sql, "decimal") && !mentions(sql, "float")) return std::string(sql);
+  if (!mentions(sql, "numeric") && !mentions(sql, "decimal") && !mentions(sql, "float") && !mentions(sql, "jsonb"))
+    return std::string(sql);
   // The engine gate's tokens: strings (their content), numbers, words (lower-cased), symbols; no comments.
   using cataloger::TokenKind;
   const auto tokens = Tokens::of(sql);
@@ -627,8 +628,9 @@ std::string unconstrained_numerics_as_engine_types(std::string_view sql) {
       --depth;
       continue;
     }
-    const bool is_float = t.word(k, "float");
-    if (!(t.word(k, "numeric") || t.word(k, "decimal") || is_float) || t.symbol(k + 1, '(')) continue;  // no type, or a precision
+    const bool is_float = t.word(k, "float"), is_jsonb = t.word(k, "jsonb");
+    if (!(t.word(k, "numeric") || t.word(k, "decimal") || is_float || is_jsonb) || t.symbol(k + 1, '('))
+      continue;  // no type, or a precision
     const std::size_t name = k >= 2 && t.symbol(k - 1, '.') && t.word(k - 2, "pg_catalog") ? k - 2 : k;
     std::optional<std::string> value;  // the operand's literal text ("" for none): the word is a cast's type
     if (name >= 2 && t.symbol(name - 1, ':') && t.symbol(name - 2, ':') && t.at(name - 1) == t.at(name - 2) + 1)
@@ -636,8 +638,8 @@ std::string unconstrained_numerics_as_engine_types(std::string_view sql) {
     else if (name >= 1 && t.word(name - 1, "as") && !casts.empty() && casts.back().depth == depth)
       value = literal(casts.back().operand, name - 1);
     if (!value) continue;
-    // PostgreSQL's float is float8; the engine's FLOAT is float4.
-    out.replace(t.at(name), t.end(k), is_float ? "DOUBLE" : numeric_type_of_literal(*value));
+    // PostgreSQL's float is float8; the engine's FLOAT is float4. Its jsonb is the engine's JSON.
+    out.replace(t.at(name), t.end(k), is_float ? "DOUBLE" : is_jsonb ? "JSON" : numeric_type_of_literal(*value));
   }
   return std::move(out).text();
 }
@@ -766,6 +768,124 @@ std::string date_trunc_as_timestamps(std::string_view sql) {
   std::stable_sort(inserts.begin(), inserts.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   Splice out(sql);
   for (const auto& [where, what] : inserts) out.replace(where, where, what);
+  return std::move(out).text();
+}
+
+
+std::string postgres_functions_as_duckdb(std::string_view sql) {
+  static constexpr std::array<std::string_view, 26> kNames = {
+      "every",     "date_bin",        "regexp_like",         "regexp_count",          "json_build_object",
+      "jsonb_build_object", "json_agg", "jsonb_agg",         "div",                   "lpad",
+      "rpad",      "clock_timestamp", "statement_timestamp", "transaction_timestamp", "btrim",
+      "jsonb_array_length", "json_extract_path", "jsonb_extract_path", "json_extract_path_text",
+      "jsonb_extract_path_text", "json_build_array", "jsonb_build_array", "json_object_agg", "jsonb_object_agg",
+      "to_jsonb",  "array_to_json"};
+  if (std::none_of(kNames.begin(), kNames.end(), [&](std::string_view n) { return mentions(sql, n); }))
+    return std::string(sql);
+  const auto tokens = Tokens::of(sql);
+  if (!tokens) return std::string(sql);
+  const Tokens& t = *tokens;
+  const std::vector<Parenthesis> parens = parentheses(t);
+  // At one place, what follows a token's end goes before what precedes the next token
+  // (`lpad(x, regexp_count(s, p))`: the inner call's `)`, then the outer one's `, ' '`).
+  struct Edit {
+    std::size_t from, to;
+    int side;  // 0: after the token before, 1: before the token after (or a replacement)
+    std::string with;
+  };
+  std::vector<Edit> edits;
+  auto after = [&](std::size_t token, std::string what) {
+    edits.push_back({t.end(token), t.end(token), 0, std::move(what)});
+  };
+  auto before = [&](std::size_t token, std::string what) {
+    edits.push_back({t.at(token), t.at(token), 1, std::move(what)});
+  };
+  for (std::size_t k = 0; k + 1 < t.size(); ++k) {
+    const std::string_view name = t.word_at(k);
+    if (name.empty() || !t.symbol(k + 1, '(')) continue;
+    if (std::find(kNames.begin(), kNames.end(), name) == kNames.end()) continue;
+    const Parenthesis& p = parens[k + 1];
+    if (p.close == npos) continue;
+    if (k >= 1 && t.symbol(k - 1, '.') && !(k >= 2 && t.word(k - 2, "pg_catalog"))) continue;  // another schema's
+    const std::size_t from = k >= 2 && t.symbol(k - 1, '.') ? t.at(k - 2) : t.at(k);
+    auto rename = [&](std::string with) { edits.push_back({from, t.end(k), 1, std::move(with)}); };
+    if (name == "every") {
+      rename("bool_and");
+    } else if (name == "btrim") {  // btrim(s[, characters])
+      rename("trim");
+    } else if (name == "jsonb_array_length") {  // jsonb is json here; an integer, as in PostgreSQL
+      rename("CAST(json_array_length");
+      after(p.close, " AS INTEGER)");
+    } else if (name.ends_with("_extract_path") || name.ends_with("_extract_path_text")) {
+      // json_extract_path(j, 'a', 'b') takes keys as arguments, the engine's a path: as
+      // ((j) -> ('a') -> ('b')), the last ->> for _text. Only quoted keys that are no
+      // number: PostgreSQL reads '1' as a position in an array, the engine's -> as a key.
+      if (p.commas == 0) continue;
+      const std::vector<std::size_t> commas = own_commas(t, parens, k + 1);
+      bool keys = true;
+      for (std::size_t i = 0; i < commas.size() && keys; ++i) {
+        const std::size_t key = commas[i] + 1, next = i + 1 < commas.size() ? commas[i + 1] : p.close;
+        keys = next == key + 1 && t.is(key, cataloger::TokenKind::string) &&
+               !std::all_of(t[key].text.begin(), t[key].text.end(), [](char d) { return d >= '0' && d <= '9'; });
+      }
+      if (!keys) {
+        if (name.starts_with("jsonb_")) rename("json" + std::string(name.substr(5)));
+        continue;
+      }
+      edits.push_back({from, t.end(k + 1), 1, "(("});
+      for (std::size_t c : commas)
+        edits.push_back({t.at(c), t.end(c), 1, c == commas.back() && name.ends_with("_text") ? ") ->> (" : ") -> ("});
+      before(p.close, ")");
+    } else if (name == "regexp_like") {
+      rename("regexp_matches");
+    } else if (name == "json_build_object" || name == "jsonb_build_object") {
+      rename("json_object");
+    } else if (name == "json_build_array" || name == "jsonb_build_array") {
+      rename("json_array");
+    } else if (name == "json_object_agg" || name == "jsonb_object_agg") {
+      rename("json_group_object");
+    } else if (name == "to_jsonb" || name == "array_to_json") {
+      if (p.commas == 0) rename("to_json");
+    } else if (name.ends_with("_timestamp")) {  // the statement's time, as now() is
+      if (p.close == k + 2) rename("now");
+    } else if (name == "json_agg" || name == "jsonb_agg") {
+      // to_json(list(x ORDER BY y) FILTER (...) OVER (...)): the aggregate keeps its tail.
+      std::size_t end = p.close;
+      if (t.word(end + 1, "filter") && t.symbol(end + 2, '(')) end = parens[end + 2].close;
+      if (end != npos && t.word(end + 1, "over")) {
+        if (t.symbol(end + 2, '(')) end = parens[end + 2].close;
+        else if (t.is(end + 2, cataloger::TokenKind::word)) end += 2;  // a named window
+      }
+      if (end == npos) continue;
+      rename("to_json(list");
+      after(end, ")");
+    } else if (p.commas == 1 && name == "regexp_count") {  // regexp_count(s, p), an integer
+      rename("CAST(len(regexp_extract_all");
+      after(p.close, ") AS INTEGER)");
+    } else if (p.commas == 1 && name == "div") {  // div(a, b): a / b truncated
+      edits.push_back({from, t.end(k + 1), 1, "trunc(("});
+      edits.push_back({t.at(p.comma), t.end(p.comma), 1, ") / ("});
+      before(p.close, ")");
+    } else if (p.commas == 1 && (name == "lpad" || name == "rpad")) {  // padded with spaces
+      before(p.close, ", ' '");
+    } else if (p.commas == 2 && name == "date_bin") {
+      // date_bin(stride, source, origin) is time_bucket's; a quoted stride or origin is
+      // an interval and a timestamp, as PostgreSQL types them.
+      rename("time_bucket");
+      after(k + 1, "CAST((");
+      before(p.comma, ") AS INTERVAL)");
+      const std::vector<std::size_t> commas = own_commas(t, parens, k + 1);
+      if (commas.size() == 2 && commas[1] + 2 == p.close && t.is(commas[1] + 1, cataloger::TokenKind::string)) {
+        before(commas[1] + 1, "CAST(");
+        after(commas[1] + 1, " AS TIMESTAMP)");
+      }
+    }
+  }
+  std::stable_sort(edits.begin(), edits.end(),
+                   [](const Edit& a, const Edit& b) { return a.from != b.from ? a.from < b.from : a.side < b.side; });
+  Splice out(sql);
+  for (const Edit& e : edits)
+    if (e.from >= out.copied()) out.replace(e.from, e.to, e.with);  // spans never overlap; never a step back
   return std::move(out).text();
 }
 

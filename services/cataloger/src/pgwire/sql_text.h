@@ -86,6 +86,7 @@ std::string any_array_literals_as_lists(std::string_view sql);
 // column), are left as they are. PostgreSQL's `float` without a precision is
 // double precision, and the engine's FLOAT is single: `x::float` and
 // `CAST(x AS float)` become DOUBLE (`float(p)` means the same in both, and stays).
+// PostgreSQL's jsonb in a cast is the engine's JSON (which has no jsonb).
 std::string unconstrained_numerics_as_engine_types(std::string_view sql);
 
 // `sql` for the engine with round(<value>, n), n an integer literal (or one cast to int),
@@ -105,6 +106,21 @@ std::string round_arguments_as_numeric(std::string_view sql);
 // 2026-03-09 00:00:00), which pandas reads as dates, not datetimes. Adding no time keeps a
 // timestamp, timestamptz or interval as it is and makes a DATE a timestamp.
 std::string date_trunc_as_timestamps(std::string_view sql);
+
+// `sql` for the engine with PostgreSQL's functions that the engine has under another name
+// or form: every() as bool_and(), date_bin(stride, source, origin) as time_bucket() (a quoted
+// stride an interval, a quoted origin a timestamp), regexp_like() as regexp_matches(),
+// regexp_count(s, p) as the length of regexp_extract_all(s, p), json_build_object()/jsonb_build_object()
+// as json_object(), json[b]_build_array() as json_array(), json[b]_object_agg() as
+// json_group_object(), to_jsonb(x)/array_to_json(x) as to_json(x),
+// json_agg(x ...)/jsonb_agg() as to_json(list(x ...)) with its FILTER and
+// OVER, div(a, b) as trunc((a) / (b)), lpad/rpad(s, n) padded with spaces, btrim() as trim(),
+// json[b]_extract_path[_text](j, 'k1', 'k2') as ((j) -> ('k1') ->> ('k2')) when every key is
+// a quoted non-number (else jsonb_ as json_), jsonb_array_length() as json_array_length() (an int),
+// and clock_timestamp()/statement_timestamp()/transaction_timestamp() as now(). Another
+// schema's function and other argument counts are left as they are; each call grows by a
+// constant.
+std::string postgres_functions_as_duckdb(std::string_view sql);
 
 // 'it''s' — the standard-conforming quoted literal (backslashes are not escapes).
 std::string quote_literal(std::string_view text);
