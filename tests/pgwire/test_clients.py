@@ -516,6 +516,12 @@ class Psycopg(unittest.TestCase):
                 self.assertEqual(dict(albums), want_albums)  # psycopg reads json as Python lists
                 every, = cur.execute("SELECT every(popularity >= 0) FROM songs_data").fetchone()
                 self.assertIs(every, http_value("SELECT bool_and(popularity >= 0) FROM songs_data"))
+                # The other artists of each song, counted; source types as labels.
+                others = cur.execute("SELECT sum(cardinality(array_remove(artist_ids, artist_id))), "
+                                     "string_agg(DISTINCT initcap(source_type), ',') FROM songs_data").fetchone()
+                self.assertEqual(list(others), http_query(
+                    "SELECT sum(len(list_filter(artist_ids, lambda a: a IS DISTINCT FROM artist_id))), "
+                    "string_agg(DISTINCT upper(source_type[1]) || source_type[2:], ',') FROM songs_data")["rows"][0])
 
     def test_integer_division_truncates_as_in_postgresql(self):
         # DuckDB's own `/` keeps the fraction (7 / 2 = 3.5, as POST /v1/query answers);

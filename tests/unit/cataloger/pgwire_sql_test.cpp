@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "etl/duck.h"
 
 #include "pgwire/execution.h"
@@ -467,6 +469,24 @@ TEST(PgSqlText, TokensAnswerByIndexAndSpliceKeepsTheRest) {
   EXPECT_EQ(own_commas(calls, parens, 11), (std::vector<std::size_t>{13}));
   EXPECT_EQ(parens[11].close, 15u);
   EXPECT_TRUE(own_commas(calls, parens, 18).empty());
+  // f(ARRAY[1, 2], x[1:2], y): a bracket's commas are its own, and it is jumped over.
+  auto lists = Tokens::of("f(ARRAY[1, 2], x[1:2], y)").value();
+  const std::vector<Parenthesis> in_lists = parentheses(lists);
+  EXPECT_EQ(in_lists[1].commas, 2u);
+  EXPECT_EQ(in_lists[3].close, 7u);
+  EXPECT_EQ(in_lists[3].commas, 1u);
+  EXPECT_EQ(own_commas(lists, in_lists, 1), (std::vector<std::size_t>{8, 15}));
+  // Mismatched: a bracket left open ends with its parenthesis, a stray ']' or ')' closes nothing.
+  auto mismatched = Tokens::of("f(a[1, b) ] )").value();
+  const std::vector<Parenthesis> bad = parentheses(mismatched);
+  EXPECT_EQ(bad[1].close, 7u);
+  EXPECT_EQ(bad[3].close, std::string::npos);
+  // Hostile: 200,000 open brackets, then as many ')' with no '(' to close: one pass, not quadratic.
+  const std::string hostile = std::string(200000, '[') + std::string(200000, ')');
+  auto many = Tokens::of(hostile).value();
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(parentheses(many)[0].close, std::string::npos);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
   Splice at_start("abc");
   at_start.replace(0, 0, "");
   EXPECT_EQ(std::move(at_start).text(), "abc") << "an empty insertion at the start changes nothing";

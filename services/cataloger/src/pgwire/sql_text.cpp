@@ -91,13 +91,29 @@ std::optional<Tokens> Tokens::of(std::string_view sql) {
 
 std::vector<Parenthesis> parentheses(const Tokens& t) {
   std::vector<Parenthesis> parens(t.size());
-  std::vector<std::size_t> open;
-  for (std::size_t k = 0; k < t.size(); ++k) {
-    if (t.symbol(k, '(')) {
-      open.push_back(k);
-    } else if (t.symbol(k, ')') && !open.empty()) {
-      parens[open.back()].close = k;
+  std::vector<std::size_t> open;  // '(' and '[' not closed yet, innermost last
+  std::size_t open_brackets = 0;
+  auto close = [&](char opening, std::size_t k) {
+    // A bracket left open inside a parenthesis ends with it (and the other way round). Each
+    // opening is passed over once at most: linear.
+    const std::size_t of_kind = opening == '[' ? open_brackets : open.size() - open_brackets;
+    if (of_kind == 0) return;
+    while (!t.symbol(open.back(), opening)) {
+      if (t.symbol(open.back(), '[')) --open_brackets;
       open.pop_back();
+    }
+    parens[open.back()].close = k;
+    if (opening == '[') --open_brackets;
+    open.pop_back();
+  };
+  for (std::size_t k = 0; k < t.size(); ++k) {
+    if (t.symbol(k, '(') || t.symbol(k, '[')) {
+      if (t.symbol(k, '[')) ++open_brackets;
+      open.push_back(k);
+    } else if (t.symbol(k, ')')) {
+      close('(', k);
+    } else if (t.symbol(k, ']')) {
+      close('[', k);
     } else if (t.symbol(k, ',') && !open.empty()) {
       Parenthesis& p = parens[open.back()];
       if (p.commas++ == 0) p.comma = k;
@@ -111,7 +127,7 @@ std::vector<std::size_t> own_commas(const Tokens& t, const std::vector<Parenthes
   if (parens[open].commas == 0) return commas;
   commas.reserve(parens[open].commas);
   for (std::size_t k = parens[open].comma; k < parens[open].close; ++k) {
-    if (t.symbol(k, '(') && parens[k].close != npos) k = parens[k].close;  // a parenthesis inside it
+    if ((t.symbol(k, '(') || t.symbol(k, '[')) && parens[k].close != npos) k = parens[k].close;  // one inside it
     else if (t.symbol(k, ',')) commas.push_back(k);
   }
   return commas;
@@ -773,13 +789,14 @@ std::string date_trunc_as_timestamps(std::string_view sql) {
 
 
 std::string postgres_functions_as_duckdb(std::string_view sql) {
-  static constexpr std::array<std::string_view, 26> kNames = {
+  static constexpr std::array<std::string_view, 30> kNames = {
       "every",     "date_bin",        "regexp_like",         "regexp_count",          "json_build_object",
       "jsonb_build_object", "json_agg", "jsonb_agg",         "div",                   "lpad",
       "rpad",      "clock_timestamp", "statement_timestamp", "transaction_timestamp", "btrim",
       "jsonb_array_length", "json_extract_path", "jsonb_extract_path", "json_extract_path_text",
       "jsonb_extract_path_text", "json_build_array", "jsonb_build_array", "json_object_agg", "jsonb_object_agg",
-      "to_jsonb",  "array_to_json"};
+      "to_jsonb",  "array_to_json",   "cardinality",         "string_to_table",       "array_remove",
+      "initcap"};
   if (std::none_of(kNames.begin(), kNames.end(), [&](std::string_view n) { return mentions(sql, n); }))
     return std::string(sql);
   const auto tokens = Tokens::of(sql);
@@ -862,6 +879,22 @@ std::string postgres_functions_as_duckdb(std::string_view sql) {
     } else if (p.commas == 1 && name == "regexp_count") {  // regexp_count(s, p), an integer
       rename("CAST(len(regexp_extract_all");
       after(p.close, ") AS INTEGER)");
+    } else if (p.commas == 0 && name == "cardinality") {  // of an array: its items, an integer
+      rename("CAST(len");
+      after(p.close, " AS INTEGER)");
+    } else if (p.commas == 1 && name == "string_to_table") {  // a row per part
+      rename("unnest(string_split");
+      after(p.close, ")");
+    } else if (p.commas == 1 && name == "array_remove") {  // the items other than x (NULL too)
+      rename("list_filter");
+      edits.push_back({t.at(p.comma), t.end(p.comma), 1, ", lambda __pg_item: __pg_item IS DISTINCT FROM ("});
+      before(p.close, ")");
+    } else if (p.commas == 0 && name == "initcap") {
+      // Each run of letters and digits with its first upper-case and the rest lower-case;
+      // `^$` keeps '' as '' (no runs would join to NULL).
+      rename("array_to_string(list_transform(regexp_extract_all");
+      before(p.close, R"(, '[\pL\pN]+|[^\pL\pN]+|^$')");
+      after(p.close, ", lambda __pg_word: upper(__pg_word[1]) || lower(__pg_word[2:])), '')");
     } else if (p.commas == 1 && name == "div") {  // div(a, b): a / b truncated
       edits.push_back({from, t.end(k + 1), 1, "trunc(("});
       edits.push_back({t.at(p.comma), t.end(p.comma), 1, ") / ("});

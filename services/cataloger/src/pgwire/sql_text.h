@@ -117,6 +117,9 @@ std::string date_trunc_as_timestamps(std::string_view sql);
 // OVER, div(a, b) as trunc((a) / (b)), lpad/rpad(s, n) padded with spaces, btrim() as trim(),
 // json[b]_extract_path[_text](j, 'k1', 'k2') as ((j) -> ('k1') ->> ('k2')) when every key is
 // a quoted non-number (else jsonb_ as json_), jsonb_array_length() as json_array_length() (an int),
+// cardinality(a) as len(a) (an int), array_remove(a, x) as list_filter() of the items distinct
+// from x, string_to_table(s, d) as unnest(string_split(s, d)), initcap(s) by runs of letters
+// and digits,
 // and clock_timestamp()/statement_timestamp()/transaction_timestamp() as now(). Another
 // schema's function and other argument counts are left as they are; each call grows by a
 // constant.
@@ -167,17 +170,17 @@ class Tokens {
   std::vector<cataloger::SqlToken> tokens_;
 };
 
-// Each '(' of a statement's tokens, at its index (other indexes hold an empty entry): its
-// ')' (npos when it is not closed), its first comma of its own (not in a parenthesis inside
-// it; npos for none) and how many it has. One pass, for the rewrites that read a call's
-// arguments.
+// Each '(' and '[' of a statement's tokens, at its index (other indexes hold an empty entry):
+// its ')' or ']' (npos when it is not closed), its first comma of its own (not in a
+// parenthesis or bracket inside it, as in `f(ARRAY[1, 2], x)`; npos for none) and how many it
+// has. One pass, for the rewrites that read a call's arguments.
 struct Parenthesis {
   std::size_t close = std::string::npos, comma = std::string::npos, commas = 0;
 };
 std::vector<Parenthesis> parentheses(const Tokens& t);
 
 // The commas of its own of the parenthesis at `open`, in order: its arguments' separators.
-// Walks its tokens, jumping over the parentheses inside it.
+// Walks its tokens, jumping over the parentheses and brackets inside it.
 std::vector<std::size_t> own_commas(const Tokens& t, const std::vector<Parenthesis>& parens, std::size_t open);
 
 // A statement rewritten by spans, each later than the one before: text() is the
