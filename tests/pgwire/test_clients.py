@@ -516,6 +516,13 @@ class Psycopg(unittest.TestCase):
                 self.assertEqual(dict(albums), want_albums)  # psycopg reads json as Python lists
                 every, = cur.execute("SELECT every(popularity >= 0) FROM songs_data").fetchone()
                 self.assertIs(every, http_value("SELECT bool_and(popularity >= 0) FROM songs_data"))
+                # A histogram of popularity in ten buckets (100 is the 11th, as in PostgreSQL).
+                buckets = cur.execute("SELECT width_bucket(popularity, 0, 100, 10) AS b, count(*) FROM songs_data "
+                                      "WHERE popularity IS NOT NULL GROUP BY 1").fetchall()
+                self.assertEqual(dict(buckets), {b: n for b, n in http_query(
+                    "SELECT CASE WHEN popularity >= 100 THEN 11 ELSE popularity // 10 + 1 END, count(*) "
+                    "FROM songs_data WHERE popularity IS NOT NULL GROUP BY 1")["rows"]})
+                self.assertGreater(len(buckets), 3)
                 # The other artists of each song, counted; source types as labels.
                 others = cur.execute("SELECT sum(cardinality(array_remove(artist_ids, artist_id))), "
                                      "string_agg(DISTINCT initcap(source_type), ',') FROM songs_data").fetchone()

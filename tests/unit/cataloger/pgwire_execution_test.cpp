@@ -221,6 +221,12 @@ TEST(PgExecution, PostgresFunctionsOfOtherNamesAnswerAsInPostgres) {
       {"SELECT cardinality(ARRAY['a', 'b']) || ' ' || cardinality(CAST('{}' AS INTEGER[]))", "2 0", oid::text},
       {"SELECT string_agg(part, '/') FROM (SELECT string_to_table('a,b,,c', ',') AS part) s", "a/b//c", oid::text},
       {"SELECT count(*) FROM string_to_table('a,b,,c', ',') AS t(part)", "4", oid::int8},
+      {"SELECT width_bucket(5.35, 0.024, 10.06, 5) || ' ' || width_bucket(-1, 0, 10, 5) || ' ' || "
+       "width_bucket(10, 0, 10, 5) || ' ' || width_bucket(9.99, 0, 10, 5) || ' ' || width_bucket(7, 10, 0, 5) || ' ' || "
+       "width_bucket(11, 10, 0, 5) || ' ' || width_bucket(0, 10, 0, 5) || ' ' || (width_bucket(NULL, 0, 10, 5) IS NULL) "
+       "|| ' ' || (width_bucket(1, NULL, 5, 0) IS NULL)",
+       "3 0 6 5 2 0 6 true true", oid::text},
+      {"SELECT width_bucket(popularity, 0, 100, 10) FROM (VALUES (95)) t(popularity)", "10", oid::int4},
       {"SELECT btrim('xax', 'x') || btrim('  a ') || '|'", "aa|", oid::text},
       {R"(SELECT json_extract_path_text('{"a":{"b":"x"}}', 'a', 'b'))", "x", oid::text},
       {R"(SELECT jsonb_extract_path('{"a":{"b":1}}', 'a', 'b'))", "1", oid::json},
@@ -244,6 +250,13 @@ TEST(PgExecution, PostgresFunctionsOfOtherNamesAnswerAsInPostgres) {
     else
       EXPECT_EQ(got, want) << sql << " ran as " << duckdb.started.back();
     EXPECT_EQ(rows->columns.at(0).type_oid, type) << sql;
+  }
+  for (const auto& [sql, message] : std::vector<std::pair<std::string, std::string>>{
+           {"SELECT width_bucket(1, 0, 10, 0)", "count must be greater than zero"},
+           {"SELECT width_bucket(1, 5, 5, 2)", "lower bound cannot equal upper bound"}}) {
+    auto refused = Execution::run(ctx, sql);
+    ASSERT_TRUE(refused.error()) << sql;
+    EXPECT_NE(refused.error()->message.find(message), std::string::npos) << refused.error()->message;
   }
   auto empty = Execution::run(ctx, "SELECT json_agg(i) FROM (VALUES (1)) t(i) WHERE false");
   ASSERT_FALSE(empty.error());

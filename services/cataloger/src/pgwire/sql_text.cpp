@@ -788,15 +788,28 @@ std::string date_trunc_as_timestamps(std::string_view sql) {
 }
 
 
+// PostgreSQL's width_bucket() over __pg_v = [x, low, high, count] (DOUBLEs): NULL when one is
+// NULL, its two errors, 0 below the range, count + 1 above it, else the bucket (the last when
+// the quotient rounds to count), for a rising or a falling range.
+constexpr const char* kWidthBucket =
+    "CASE WHEN __pg_v[1] IS NULL OR __pg_v[2] IS NULL OR __pg_v[3] IS NULL OR __pg_v[4] IS NULL THEN NULL "
+    "WHEN __pg_v[4] <= 0 THEN error('count must be greater than zero') "
+    "WHEN __pg_v[2] = __pg_v[3] THEN error('lower bound cannot equal upper bound') "
+    "WHEN __pg_v[2] < __pg_v[3] THEN CASE WHEN __pg_v[1] < __pg_v[2] THEN 0 WHEN __pg_v[1] >= __pg_v[3] "
+    "THEN __pg_v[4] + 1 ELSE least(floor(__pg_v[4] * (__pg_v[1] - __pg_v[2]) / (__pg_v[3] - __pg_v[2])), "
+    "__pg_v[4] - 1) + 1 END "
+    "ELSE CASE WHEN __pg_v[1] > __pg_v[2] THEN 0 WHEN __pg_v[1] <= __pg_v[3] THEN __pg_v[4] + 1 "
+    "ELSE least(floor(__pg_v[4] * (__pg_v[2] - __pg_v[1]) / (__pg_v[2] - __pg_v[3])), __pg_v[4] - 1) + 1 END END";
+
 std::string postgres_functions_as_duckdb(std::string_view sql) {
-  static constexpr std::array<std::string_view, 30> kNames = {
+  static constexpr std::array<std::string_view, 31> kNames = {
       "every",     "date_bin",        "regexp_like",         "regexp_count",          "json_build_object",
       "jsonb_build_object", "json_agg", "jsonb_agg",         "div",                   "lpad",
       "rpad",      "clock_timestamp", "statement_timestamp", "transaction_timestamp", "btrim",
       "jsonb_array_length", "json_extract_path", "jsonb_extract_path", "json_extract_path_text",
       "jsonb_extract_path_text", "json_build_array", "jsonb_build_array", "json_object_agg", "jsonb_object_agg",
       "to_jsonb",  "array_to_json",   "cardinality",         "string_to_table",       "array_remove",
-      "initcap"};
+      "initcap",   "width_bucket"};
   if (std::none_of(kNames.begin(), kNames.end(), [&](std::string_view n) { return mentions(sql, n); }))
     return std::string(sql);
   const auto tokens = Tokens::of(sql);
@@ -895,6 +908,14 @@ std::string postgres_functions_as_duckdb(std::string_view sql) {
       rename("array_to_string(list_transform(regexp_extract_all");
       before(p.close, R"(, '[\pL\pN]+|[^\pL\pN]+|^$')");
       after(p.close, ", lambda __pg_word: upper(__pg_word[1]) || lower(__pg_word[2:])), '')");
+    } else if (p.commas == 3 && name == "width_bucket") {
+      // width_bucket(x, low, high, count): its four values bound once, as a list a lambda
+      // reads (each is read up to four times), and PostgreSQL's rules and errors.
+      const std::vector<std::size_t> commas = own_commas(t, parens, k + 1);
+      edits.push_back({from, t.end(k + 1), 1, "CAST(list_transform([[CAST(("});
+      for (std::size_t c : commas) edits.push_back({t.at(c), t.end(c), 1, ") AS DOUBLE), CAST(("});
+      edits.push_back({t.at(p.close), t.end(p.close), 1, std::string(") AS DOUBLE)]], lambda __pg_v: ") +
+                       kWidthBucket + ")[1] AS INTEGER)"});
     } else if (p.commas == 1 && name == "div") {  // div(a, b): a / b truncated
       edits.push_back({from, t.end(k + 1), 1, "trunc(("});
       edits.push_back({t.at(p.comma), t.end(p.comma), 1, ") / ("});

@@ -119,7 +119,7 @@ std::string date_trunc_as_timestamps(std::string_view sql);
 // a quoted non-number (else jsonb_ as json_), jsonb_array_length() as json_array_length() (an int),
 // cardinality(a) as len(a) (an int), array_remove(a, x) as list_filter() of the items distinct
 // from x, string_to_table(s, d) as unnest(string_split(s, d)), initcap(s) by runs of letters
-// and digits,
+// and digits, width_bucket(x, low, high, count) by PostgreSQL's rules over its values as doubles,
 // and clock_timestamp()/statement_timestamp()/transaction_timestamp() as now(). Another
 // schema's function and other argument counts are left as they are; each call grows by a
 // constant.
