@@ -1,6 +1,7 @@
 // Execution::run over the fixture's real engine stack: which SQL reaches the engine.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <optional>
 #include <tuple>
 #include <string>
@@ -288,6 +289,44 @@ TEST(PgExecution, PostgresFunctionsOfOtherNamesAnswerAsInPostgres) {
   nested += "1";
   for (int i = 0; i < 5000; ++i) nested += "),2)";
   EXPECT_LT(postgres_functions_as_duckdb(nested).size(), 3 * nested.size());
+}
+
+// DBeaver's and pgAdmin's catalog reads with a condition over the session's values: the
+// emulation reads them with the values written in (it refused the functions with 0A000).
+TEST(PgExecution, CatalogConditionsOverSessionValuesAnswerAsInPostgres) {
+  cataloger::testing::Stack stack;
+  SessionInfo session;
+  default_settings(session);
+  session.user = "grafana";
+  session.database = "spotify";
+  RecordingEngine duckdb(*stack.queries, "duckdb");
+  ExecContext ctx = context(duckdb, *stack.catalog, session);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"SELECT rolname, rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user", "grafana"},
+      {"SELECT oid, rolname FROM pg_roles WHERE rolname = CURRENT_USER", "grafana"},
+      {"SELECT db.datname FROM pg_catalog.pg_database db WHERE datname=current_database()", "spotify"},
+      {"SELECT datname FROM pg_database WHERE datname = current_catalog", "spotify"},
+  };
+  for (const auto& [sql, want] : cases) {
+    auto ran = Execution::run(ctx, sql);
+    ASSERT_FALSE(ran.error()) << sql << ": " << ran.error()->message;
+    EXPECT_TRUE(duckdb.started.empty()) << sql << ": answered by the catalog emulation";
+    auto rows = ran.take_rows(ctx, -1);
+    ASSERT_TRUE(rows.ok()) << sql;
+    ASSERT_EQ(rows->rows.size(), 1u) << sql;
+    EXPECT_NE(std::find(rows->rows[0].begin(), rows->rows[0].end(), std::optional<std::string>(want)),
+              rows->rows[0].end())
+        << sql;
+  }
+  auto none = Execution::run(ctx, "SELECT rolname FROM pg_roles WHERE rolname = current_user AND rolname <> 'grafana'");
+  ASSERT_FALSE(none.error()) << none.error()->message;
+  EXPECT_TRUE(none.take_rows(ctx, -1)->rows.empty());
+  auto named = Execution::run(ctx, "SELECT current_user AS me, rolname FROM pg_roles WHERE rolname = current_user");
+  ASSERT_FALSE(named.error()) << named.error()->message;
+  auto page = named.take_rows(ctx, -1);
+  ASSERT_EQ(page->rows.size(), 1u);
+  EXPECT_EQ(page->columns.at(0).name, "me");
+  EXPECT_EQ(page->rows[0][0], "grafana");
 }
 
 // Expressions over session functions, evaluated by DuckDB over the session's values.

@@ -137,7 +137,16 @@ Execution Execution::run(ExecContext& ctx, const std::string& sql) {
       if (auto refused = unsupported_relation(c)) return local(local_error(refused->sqlstate, refused->message));
       auto tables = ctx.catalog.list_tables();
       if (!tables) return local(local_error(sqlstate_for(tables.error()), tables.error().message));
-      return local(catalog_select(*select, *tables, ctx.session));
+      LocalOutcome outcome = catalog_select(*select, *tables, ctx.session);
+      // A condition over the session's values (DBeaver's `rolname = current_user`, `datname =
+      // current_database()`) is read once more with them written in as literals; a statement
+      // the emulation reads as it is keeps its own forms (and its columns' names).
+      if (outcome.error && outcome.error->sqlstate == "0A000")
+        if (auto inlined = session_values_inlined(c, ctx.session); inlined && *inlined != c)
+          if (auto again = parse_select(normalize(*inlined)))
+            if (LocalOutcome second = catalog_select(*again, *tables, ctx.session); !second.error)
+              return local(std::move(second));
+      return local(std::move(outcome));
     }
   }
 
