@@ -49,8 +49,9 @@ std::string first_token(const std::string& text, char* next) {
 }
 
 Error unsupported(const std::string& what) {
-  return make_error(Errc::invalid_argument,
-                    "unsupported in a query over the emulated pg_catalog / information_schema: " + what.substr(0, 200));
+  constexpr std::string_view kPrefix = "unsupported in a query over the emulated pg_catalog / information_schema: ";
+  if (what.starts_with(kPrefix)) return make_error(Errc::invalid_argument, what);  // said once, not once per level
+  return make_error(Errc::invalid_argument, std::string(kPrefix) + what.substr(0, 200));
 }
 
 const std::vector<std::string> kClauseWords = {"where", "group", "having", "order", "limit", "offset", "union",
