@@ -654,6 +654,18 @@ TEST(PgCatalog, WhatTheEmulationCannotApplyIsRefusedNotIgnored) {
   }
   auto o = answer("SELECT * FROM pg_catalog.pg_class, songs_data LIMIT 1");
   EXPECT_NE(o.error->message.find("songs_data"), std::string::npos) << o.error->message;
+  // DBeaver's table list with a subquery for its schema (it binds the OID as $1): refused, said once.
+  auto nested = answer(
+      "SELECT c.oid,c.relname,t.relname as tabrelname,rt.relnamespace as refnamespace,d.description, case when "
+      "c.relkind='p' then true else false end as is_partitioned FROM pg_catalog.pg_class c LEFT OUTER JOIN "
+      "pg_catalog.pg_class t ON t.oid=c.reltoastrelid LEFT OUTER JOIN pg_catalog.pg_class rt ON rt.oid=c.reloftype "
+      "LEFT OUTER JOIN pg_catalog.pg_description d ON d.objoid=c.oid AND d.objsubid=0 AND "
+      "d.classoid='pg_class'::regclass WHERE c.relnamespace=(select oid from pg_namespace where nspname='spotify') "
+      "AND c.relkind not in ('i','I','c')");
+  ASSERT_TRUE(nested.error.has_value());
+  EXPECT_EQ(nested.error->sqlstate, "0A000");
+  EXPECT_EQ(nested.error->message.find("unsupported in a query over the emulated", 1), std::string::npos)
+      << "said once: " << nested.error->message;
 }
 
 TEST(PgCommands, SetShowAndTransactionsAreAnsweredLocally) {
