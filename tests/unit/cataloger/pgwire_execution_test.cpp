@@ -228,6 +228,11 @@ TEST(PgExecution, PostgresFunctionsOfOtherNamesAnswerAsInPostgres) {
        "|| ' ' || (width_bucket(1, NULL, 5, 0) IS NULL)",
        "3 0 6 5 2 0 6 true true", oid::text},
       {"SELECT width_bucket(popularity, 0, 100, 10) FROM (VALUES (95)) t(popularity)", "10", oid::int4},
+      {"SELECT to_hex(255) || ' ' || to_hex(4096::bigint)", "ff 1000", oid::text},
+      {"SELECT array_upper(ARRAY[1,2], 1) || ' ' || array_lower(ARRAY[1,2], 1) || ' ' || "
+       "(array_upper('{}'::int[], 1) IS NULL) || ' ' || (array_lower('{}'::int[], 1) IS NULL)",
+       "2 1 true true", oid::text},
+      {"SELECT array_upper(ARRAY['a', 'b', 'c'], 1)", "3", oid::int4},
       {"SELECT btrim('xax', 'x') || btrim('  a ') || '|'", "aa|", oid::text},
       {R"(SELECT json_extract_path_text('{"a":{"b":"x"}}', 'a', 'b'))", "x", oid::text},
       {R"(SELECT jsonb_extract_path('{"a":{"b":1}}', 'a', 'b'))", "1", oid::json},

@@ -802,14 +802,14 @@ constexpr const char* kWidthBucket =
     "ELSE least(floor(__pg_v[4] * (__pg_v[2] - __pg_v[1]) / (__pg_v[2] - __pg_v[3])), __pg_v[4] - 1) + 1 END END";
 
 std::string postgres_functions_as_duckdb(std::string_view sql) {
-  static constexpr std::array<std::string_view, 31> kNames = {
+  static constexpr std::array<std::string_view, 34> kNames = {
       "every",     "date_bin",        "regexp_like",         "regexp_count",          "json_build_object",
       "jsonb_build_object", "json_agg", "jsonb_agg",         "div",                   "lpad",
       "rpad",      "clock_timestamp", "statement_timestamp", "transaction_timestamp", "btrim",
       "jsonb_array_length", "json_extract_path", "jsonb_extract_path", "json_extract_path_text",
       "jsonb_extract_path_text", "json_build_array", "jsonb_build_array", "json_object_agg", "jsonb_object_agg",
       "to_jsonb",  "array_to_json",   "cardinality",         "string_to_table",       "array_remove",
-      "initcap",   "width_bucket"};
+      "initcap",   "width_bucket",    "to_hex",              "array_upper",           "array_lower"};
   if (std::none_of(kNames.begin(), kNames.end(), [&](std::string_view n) { return mentions(sql, n); }))
     return std::string(sql);
   const auto tokens = Tokens::of(sql);
@@ -916,6 +916,15 @@ std::string postgres_functions_as_duckdb(std::string_view sql) {
       for (std::size_t c : commas) edits.push_back({t.at(c), t.end(c), 1, ") AS DOUBLE), CAST(("});
       edits.push_back({t.at(p.close), t.end(p.close), 1, std::string(") AS DOUBLE)]], lambda __pg_v: ") +
                        kWidthBucket + ")[1] AS INTEGER)"});
+    } else if (p.commas == 0 && name == "to_hex") {  // in lower case, as PostgreSQL writes it
+      rename("lower(to_hex");
+      after(p.close, ")");
+    } else if (p.commas == 1 && (name == "array_upper" || name == "array_lower") && p.comma + 2 == p.close &&
+               t.is(p.comma + 1, cataloger::TokenKind::number) && t[p.comma + 1].text == "1") {
+      // Of the first dimension: the last and first positions, NULL for an empty array.
+      const bool upper = name == "array_upper";
+      rename(upper ? "CAST(nullif(len" : "CAST(CASE WHEN len");
+      edits.push_back({t.at(p.comma), t.end(p.close), 1, upper ? "), 0) AS INTEGER)" : ") > 0 THEN 1 END AS INTEGER)"});
     } else if (p.commas == 1 && name == "div") {  // div(a, b): a / b truncated
       edits.push_back({from, t.end(k + 1), 1, "trunc(("});
       edits.push_back({t.at(p.comma), t.end(p.comma), 1, ") / ("});
