@@ -233,6 +233,10 @@ TEST(PgExecution, PostgresFunctionsOfOtherNamesAnswerAsInPostgres) {
        "(array_upper('{}'::int[], 1) IS NULL) || ' ' || (array_lower('{}'::int[], 1) IS NULL)",
        "2 1 true true", oid::text},
       {"SELECT array_upper(ARRAY['a', 'b', 'c'], 1)", "3", oid::int4},
+      {"SELECT substr('abc', 0) || '|' || substr('abc', -1) || '|' || substr('abc', 0, 2) || '|' || "
+       "substr('abc', -5, 7) || '|' || substring('abc', -1, 3) || '|' || substr('abc', -1, 1) || '|' || "
+       "substr('abcdef', 2, 3) || '|' || substring('abc' FROM 2) || '|' || substr('abc', x) FROM (VALUES (-2)) t(x)",
+       "abc|abc|a|a|a||bcd|bc|abc", oid::text},
       {"SELECT btrim('xax', 'x') || btrim('  a ') || '|'", "aa|", oid::text},
       {R"(SELECT json_extract_path_text('{"a":{"b":"x"}}', 'a', 'b'))", "x", oid::text},
       {R"(SELECT jsonb_extract_path('{"a":{"b":1}}', 'a', 'b'))", "1", oid::json},

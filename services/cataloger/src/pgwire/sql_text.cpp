@@ -802,14 +802,15 @@ constexpr const char* kWidthBucket =
     "ELSE least(floor(__pg_v[4] * (__pg_v[2] - __pg_v[1]) / (__pg_v[2] - __pg_v[3])), __pg_v[4] - 1) + 1 END END";
 
 std::string postgres_functions_as_duckdb(std::string_view sql) {
-  static constexpr std::array<std::string_view, 34> kNames = {
+  static constexpr std::array<std::string_view, 36> kNames = {
       "every",     "date_bin",        "regexp_like",         "regexp_count",          "json_build_object",
       "jsonb_build_object", "json_agg", "jsonb_agg",         "div",                   "lpad",
       "rpad",      "clock_timestamp", "statement_timestamp", "transaction_timestamp", "btrim",
       "jsonb_array_length", "json_extract_path", "jsonb_extract_path", "json_extract_path_text",
       "jsonb_extract_path_text", "json_build_array", "jsonb_build_array", "json_object_agg", "jsonb_object_agg",
       "to_jsonb",  "array_to_json",   "cardinality",         "string_to_table",       "array_remove",
-      "initcap",   "width_bucket",    "to_hex",              "array_upper",           "array_lower"};
+      "initcap",   "width_bucket",    "to_hex",              "array_upper",           "array_lower",
+      "substr",    "substring"};
   if (std::none_of(kNames.begin(), kNames.end(), [&](std::string_view n) { return mentions(sql, n); }))
     return std::string(sql);
   const auto tokens = Tokens::of(sql);
@@ -925,6 +926,26 @@ std::string postgres_functions_as_duckdb(std::string_view sql) {
       const bool upper = name == "array_upper";
       rename(upper ? "CAST(nullif(len" : "CAST(CASE WHEN len");
       edits.push_back({t.at(p.comma), t.end(p.close), 1, upper ? "), 0) AS INTEGER)" : ") > 0 THEN 1 END AS INTEGER)"});
+    } else if ((p.commas == 1 || p.commas == 2) && (name == "substr" || name == "substring")) {
+      // A start before the first character counts from it in PostgreSQL ('abc' from -1 for 3 is
+      // 'a'), from the end in the engine ('c'): without a length, greatest(start, 1); with one,
+      // a literal start s < 1 is 1 and the length shortened by 1 - s. Another start is left.
+      const std::vector<std::size_t> commas = own_commas(t, parens, k + 1);
+      const std::size_t start = commas[0] + 1, start_end = commas.size() == 2 ? commas[1] : p.close;
+      if (start == start_end) continue;
+      if (commas.size() == 1) {
+        before(start, "greatest((");
+        before(start_end, "), 1)");
+        continue;
+      }
+      if (!(start_end == start + 2 && t.symbol(start, '-') && t.is(start + 1, cataloger::TokenKind::number)))
+        continue;
+      const std::string& digits = t[start + 1].text;
+      if (digits.size() > 9 || !std::all_of(digits.begin(), digits.end(), [](char d) { return d >= '0' && d <= '9'; }))
+        continue;
+      edits.push_back({t.at(start), t.end(start + 1), 1, "1"});
+      after(commas[1], " greatest((");
+      before(p.close, ") - " + std::to_string(std::stoll(digits) + 1) + ", 0)");
     } else if (p.commas == 1 && name == "div") {  // div(a, b): a / b truncated
       edits.push_back({from, t.end(k + 1), 1, "trunc(("});
       edits.push_back({t.at(p.comma), t.end(p.comma), 1, ") / ("});

@@ -121,6 +121,8 @@ std::string date_trunc_as_timestamps(std::string_view sql);
 // from x, string_to_table(s, d) as unnest(string_split(s, d)), initcap(s) by runs of letters
 // and digits, width_bucket(x, low, high, count) by PostgreSQL's rules over its values as doubles,
 // to_hex() in lower case, array_upper(a, 1)/array_lower(a, 1) of a list (NULL when empty),
+// substr/substring(s, start[, n]) with a start before the first character counted from it (the
+// engine counts a negative start from the end): greatest(start, 1) without n, a literal start,
 // and clock_timestamp()/statement_timestamp()/transaction_timestamp() as now(). Another
 // schema's function and other argument counts are left as they are; each call grows by a
 // constant.
