@@ -47,6 +47,8 @@ TEST(PgFormat, PercentPatternsReadAsInPostgres) {
       << "a comment after an argument stays out of the rewritten call";
   EXPECT_EQ(postgres_format_calls("SELECT format('%s: %s', name, 1 + 2) AS label").value(),
             "SELECT concat(CAST((name) AS VARCHAR), ': ', CAST((1 + 2) AS VARCHAR)) AS label");
+  EXPECT_EQ(engine_value("SELECT format('%s: %s', ARRAY[1, 2][2], 'x')"), "2: x")
+      << "a bracket's commas are not the call's (they split ARRAY[1 from 2] into two arguments)";
 }
 
 TEST(PgFormat, WhatPostgresRefusesIsRefusedInItsWords) {
