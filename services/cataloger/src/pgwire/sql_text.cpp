@@ -811,8 +811,20 @@ std::string postgres_functions_as_duckdb(std::string_view sql) {
       "to_jsonb",  "array_to_json",   "cardinality",         "string_to_table",       "array_remove",
       "initcap",   "width_bucket",    "to_hex",              "array_upper",           "array_lower",
       "substr",    "substring"};
-  if (std::none_of(kNames.begin(), kNames.end(), [&](std::string_view n) { return mentions(sql, n); }))
-    return std::string(sql);
+  // One pass over the statement's words (a scan per name was 36 scans: 0.1 s for 1 MiB).
+  auto named = [&] {
+    std::string word;
+    for (std::size_t i = 0; i <= sql.size(); ++i) {
+      if (i < sql.size() && ident_char(sql[i])) {
+        if (word.size() < 32) word += static_cast<char>(std::tolower(static_cast<unsigned char>(sql[i])));
+        continue;
+      }
+      if (!word.empty() && std::find(kNames.begin(), kNames.end(), word) != kNames.end()) return true;
+      word.clear();
+    }
+    return false;
+  };
+  if (!named()) return std::string(sql);
   const auto tokens = Tokens::of(sql);
   if (!tokens) return std::string(sql);
   const Tokens& t = *tokens;
