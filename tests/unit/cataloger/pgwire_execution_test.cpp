@@ -237,6 +237,12 @@ TEST(PgExecution, PostgresFunctionsOfOtherNamesAnswerAsInPostgres) {
        "substr('abc', -5, 7) || '|' || substring('abc', -1, 3) || '|' || substr('abc', -1, 1) || '|' || "
        "substr('abcdef', 2, 3) || '|' || substring('abc' FROM 2) || '|' || substr('abc', x) FROM (VALUES (-2)) t(x)",
        "abc|abc|a|a|a||bcd|bc|abc", oid::text},
+      {"SELECT to_date('2024-1-5', 'YYYY-MM-DD')", "2024-01-05", oid::date},
+      {"SELECT to_date('15 JAN 2024', 'DD Mon YYYY')", "2024-01-15", oid::date},
+      {"SELECT to_timestamp('2024-01-15 10:00', 'YYYY-MM-DD HH24:MI')", "2024-01-15 10:00:00+00", oid::timestamptz},
+      {"SELECT to_timestamp('2024-01-15 03:04:05 PM', 'YYYY-MM-DD HH12:MI:SS AM')", "2024-01-15 15:04:05+00",
+       oid::timestamptz},
+      {"SELECT to_timestamp(0)", "1970-01-01 00:00:00+00", oid::timestamptz},
       {"SELECT btrim('xax', 'x') || btrim('  a ') || '|'", "aa|", oid::text},
       {R"(SELECT json_extract_path_text('{"a":{"b":"x"}}', 'a', 'b'))", "x", oid::text},
       {R"(SELECT jsonb_extract_path('{"a":{"b":1}}', 'a', 'b'))", "1", oid::json},
@@ -279,6 +285,9 @@ TEST(PgExecution, PostgresFunctionsOfOtherNamesAnswerAsInPostgres) {
   EXPECT_EQ(postgres_functions_as_duckdb("SELECT jsonb_extract_path(j, 'a', '1'), json_extract_path_text(j, k)"),
             "SELECT json_extract_path(j, 'a', '1'), json_extract_path_text(j, k)")
       << "'1' may be a position in an array: the engine's own function (which refuses more than one key)";
+  EXPECT_EQ(postgres_functions_as_duckdb("SELECT to_date(x, 'Q YYYY'), to_date(x, p), to_date(x, 'Month')"),
+            "SELECT to_date(x, 'Q YYYY'), to_date(x, p), to_date(x, 'Month')")
+      << "a pattern to_char writes with more than one strftime, or none: left (the engine has no to_date)";
   for (const std::string sql : {"SELECT x.every(1), 'json_agg(a)', div, lpad(a, 1, 2), div(1), date_bin(a, b)",
                                 "SELECT \"every\"(x), clock_timestamp(1)"})
     EXPECT_EQ(postgres_functions_as_duckdb(sql), sql);

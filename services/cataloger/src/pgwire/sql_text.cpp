@@ -12,6 +12,7 @@
 #include "pgwire/binary_values.h"
 #include "pgwire/param_types.h"
 #include "pgwire/patterns.h"
+#include "pgwire/to_char.h"
 #include "pgwire/types.h"
 #include "query/sql_guard.h"
 
@@ -796,6 +797,20 @@ std::string date_trunc_as_timestamps(std::string_view sql) {
 }
 
 
+namespace {
+
+// The strftime format (quoted) to_char writes a pattern with, when it is one strftime call;
+// nullopt when to_char would join other parts to it or refuses the pattern.
+std::optional<std::string> strftime_format(std::string_view pattern) {
+  constexpr std::string_view kValue = "\x01";
+  auto expression = to_char_expression(kValue, pattern);
+  if (!expression) return std::nullopt;
+  const std::string prefix = "strftime((" + std::string(kValue) + "), ";
+  const std::string& e = *expression;
+  if (!e.starts_with(prefix) || !e.ends_with("')") || e.find("strftime(", 1) != std::string::npos) return std::nullopt;
+  return e.substr(prefix.size(), e.size() - prefix.size() - 1);
+}
+
 // PostgreSQL's width_bucket() over __pg_v = [x, low, high, count] (DOUBLEs): NULL when one is
 // NULL, its two errors, 0 below the range, count + 1 above it, else the bucket (the last when
 // the quotient rounds to count), for a rising or a falling range.
@@ -809,8 +824,10 @@ constexpr const char* kWidthBucket =
     "ELSE CASE WHEN __pg_v[1] > __pg_v[2] THEN 0 WHEN __pg_v[1] <= __pg_v[3] THEN __pg_v[4] + 1 "
     "ELSE least(floor(__pg_v[4] * (__pg_v[2] - __pg_v[1]) / (__pg_v[2] - __pg_v[3])), __pg_v[4] - 1) + 1 END END";
 
+}  // namespace
+
 std::string postgres_functions_as_duckdb(std::string_view sql) {
-  static constexpr std::array<std::string_view, 36> kNames = {
+  static constexpr std::array<std::string_view, 38> kNames = {
       "every",     "date_bin",        "regexp_like",         "regexp_count",          "json_build_object",
       "jsonb_build_object", "json_agg", "jsonb_agg",         "div",                   "lpad",
       "rpad",      "clock_timestamp", "statement_timestamp", "transaction_timestamp", "btrim",
@@ -818,7 +835,7 @@ std::string postgres_functions_as_duckdb(std::string_view sql) {
       "jsonb_extract_path_text", "json_build_array", "jsonb_build_array", "json_object_agg", "jsonb_object_agg",
       "to_jsonb",  "array_to_json",   "cardinality",         "string_to_table",       "array_remove",
       "initcap",   "width_bucket",    "to_hex",              "array_upper",           "array_lower",
-      "substr",    "substring"};
+      "substr",    "substring",       "to_date",             "to_timestamp"};
   // One pass over the statement's words (a scan per name was 36 scans: 0.1 s for 1 MiB).
   auto named = [&] {
     std::string word;
@@ -897,7 +914,8 @@ std::string postgres_functions_as_duckdb(std::string_view sql) {
       rename("json_group_object");
     } else if (name == "to_jsonb" || name == "array_to_json") {
       if (p.commas == 0) rename("to_json");
-    } else if (name.ends_with("_timestamp")) {  // the statement's time, as now() is
+    } else if (name == "clock_timestamp" || name == "statement_timestamp" || name == "transaction_timestamp") {
+      // the statement's time, as now() is
       if (p.close == k + 2) rename("now");
     } else if (name == "json_agg" || name == "jsonb_agg") {
       // to_json(list(x ORDER BY y) FILTER (...) OVER (...)): the aggregate keeps its tail.
@@ -966,6 +984,15 @@ std::string postgres_functions_as_duckdb(std::string_view sql) {
       edits.push_back({t.at(start), t.end(start + 1), 1, "1"});
       after(commas[1], " greatest((");
       before(p.close, ") - " + std::to_string(std::stoll(digits) + 1) + ", 0)");
+    } else if (p.commas == 1 && (name == "to_date" || name == "to_timestamp") && p.comma + 2 == p.close &&
+               t.is(p.comma + 1, cataloger::TokenKind::string)) {
+      // to_date(text, 'YYYY-MM-DD') parses by the pattern to_char would write with: strptime
+      // with the same codes, when to_char's is one strftime (not a padded name, Q, D ...).
+      if (auto format = strftime_format(t[p.comma + 1].text)) {
+        rename("CAST(strptime");
+        edits.push_back({t.at(p.comma + 1), t.end(p.comma + 1), 1, *format});
+        after(p.close, name == "to_date" ? " AS DATE)" : " AS TIMESTAMPTZ)");
+      }
     } else if (p.commas == 1 && name == "div") {  // div(a, b): a / b truncated
       edits.push_back({from, t.end(k + 1), 1, "trunc(("});
       edits.push_back({t.at(p.comma), t.end(p.comma), 1, ") / ("});

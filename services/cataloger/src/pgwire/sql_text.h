@@ -123,6 +123,8 @@ std::string date_trunc_as_timestamps(std::string_view sql);
 // to_hex() in lower case, array_upper(a, 1)/array_lower(a, 1) of a list (NULL when empty),
 // substr/substring(s, start[, n]) with a start before the first character counted from it (the
 // engine counts a negative start from the end): greatest(start, 1) without n, a literal start,
+// to_date/to_timestamp(s, '<pattern>') as strptime() with to_char's codes when they are one
+// strftime,
 // and clock_timestamp()/statement_timestamp()/transaction_timestamp() as now(). Another
 // schema's function and other argument counts are left as they are; each call grows by a
 // constant.
