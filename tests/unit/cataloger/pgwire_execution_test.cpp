@@ -243,6 +243,13 @@ TEST(PgExecution, PostgresFunctionsOfOtherNamesAnswerAsInPostgres) {
       {"SELECT to_timestamp('2024-01-15 03:04:05 PM', 'YYYY-MM-DD HH12:MI:SS AM')", "2024-01-15 15:04:05+00",
        oid::timestamptz},
       {"SELECT to_timestamp(0)", "1970-01-01 00:00:00+00", oid::timestamptz},
+      {R"(SELECT json_typeof('{}') || json_typeof('[]') || json_typeof('"x"') || json_typeof('1') || )"
+       R"(json_typeof('-1') || json_typeof('1.5') || json_typeof('true') || json_typeof('null') || )"
+       R"(jsonb_typeof('{"a": 1}'::jsonb -> 'a') || (json_typeof(NULL) IS NULL))",
+       "objectarraystringnumbernumbernumberbooleannullnumbertrue", oid::text},
+      {"SELECT num_nulls(1, NULL, NULL) || ' ' || num_nonnulls(1, NULL, 'a') || ' ' || num_nulls(NULL)", "2 2 1",
+       oid::text},
+      {"SELECT num_nonnulls(x, y) FROM (VALUES (1, NULL)) t(x, y)", "1", oid::int4},
       {"SELECT btrim('xax', 'x') || btrim('  a ') || '|'", "aa|", oid::text},
       {R"(SELECT json_extract_path_text('{"a":{"b":"x"}}', 'a', 'b'))", "x", oid::text},
       {R"(SELECT jsonb_extract_path('{"a":{"b":1}}', 'a', 'b'))", "1", oid::json},

@@ -124,7 +124,7 @@ std::string date_trunc_as_timestamps(std::string_view sql);
 // substr/substring(s, start[, n]) with a start before the first character counted from it (the
 // engine counts a negative start from the end): greatest(start, 1) without n, a literal start,
 // to_date/to_timestamp(s, '<pattern>') as strptime() with to_char's codes when they are one
-// strftime,
+// strftime, json[b]_typeof() in PostgreSQL's words, num_nulls()/num_nonnulls() as sums,
 // and clock_timestamp()/statement_timestamp()/transaction_timestamp() as now(). Another
 // schema's function and other argument counts are left as they are; each call grows by a
 // constant.
