@@ -121,12 +121,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 6:
       (void)split_statements(in);
       (void)normalize(in);
-      (void)date_trunc_as_timestamps(
-          round_arguments_as_numeric(unconstrained_numerics_as_engine_types(any_array_literals_as_lists(in))));
+      (void)round_arguments_as_numeric(
+          unconstrained_numerics_as_engine_types(any_array_literals_as_lists(postgres_functions_as_duckdb(in))));
       (void)to_char_as_strftime(in);
       (void)postgres_pattern_operators(in);
       (void)set_returning_items_as_rows(in);
-      (void)postgres_functions_as_duckdb(in);
       (void)postgres_format_calls(in);
       (void)to_char_expression("x", in);  // the whole input as a pattern
       {

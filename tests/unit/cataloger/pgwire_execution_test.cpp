@@ -169,7 +169,7 @@ TEST(PgExecution, DateTruncKeepsTimestampsAsInPostgres) {
     EXPECT_EQ(rows->rows.at(0).at(0), want) << sql << " ran as " << duckdb.started.back();
     EXPECT_EQ(rows->columns.at(0).type_oid, type) << sql;
   }
-  EXPECT_EQ(date_trunc_as_timestamps("SELECT x.date_trunc(1), 'date_trunc(a)', date_trunc"),
+  EXPECT_EQ(postgres_functions_as_duckdb("SELECT x.date_trunc(1), 'date_trunc(a)', date_trunc"),
             "SELECT x.date_trunc(1), 'date_trunc(a)', date_trunc")
       << "another schema's function, a string, no call";
 }

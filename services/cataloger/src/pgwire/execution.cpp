@@ -90,10 +90,11 @@ std::string sqlstate_for(const Error& e) {
 
 // PostgreSQL's forms DuckDB reads otherwise, or not at all, as DuckDB's: to_char(ts, 'YYYY-MM')
 // as strftime, `x ~ 'p'` found anywhere (DuckDB's ~ matches whole), LIKE's backslash escapes,
-// SIMILAR TO, substring(x FROM 'p'), format('%s', x) (DuckDB's takes {}), generate_series() items
-// as rows (DuckDB's is a list), '{1,2}' arrays, unconstrained numerics, round(x, n) of the
-// decimal value, date_trunc() of a date as a timestamp. Only for DuckDB: another engine (Athena) gets a statement as written, in its own
-// SQL, which these would turn into DuckDB's.
+// SIMILAR TO, substring(x FROM 'p'), format('%s', x) (DuckDB's takes {}), functions DuckDB has
+// under other names or forms (date_bin, json_agg, date_trunc of a date as a timestamp ...),
+// generate_series() items as rows (DuckDB's is a list), '{1,2}' arrays, unconstrained numerics,
+// round(x, n) of the decimal value. Only for DuckDB: another engine (Athena) gets a statement as
+// written, in its own SQL, which these would turn into DuckDB's.
 namespace {
 Result<std::string> as_duckdb_sql(const std::string& sql) {
   auto with_strftime = to_char_as_strftime(sql);
@@ -104,7 +105,7 @@ Result<std::string> as_duckdb_sql(const std::string& sql) {
   if (!with_format) return std::move(with_format).error();
   std::string sql_out = postgres_functions_as_duckdb(*with_format);
   sql_out = any_array_literals_as_lists(set_returning_items_as_rows(sql_out));
-  return date_trunc_as_timestamps(round_arguments_as_numeric(unconstrained_numerics_as_engine_types(sql_out)));
+  return round_arguments_as_numeric(unconstrained_numerics_as_engine_types(sql_out));
 }
 }  // namespace
 

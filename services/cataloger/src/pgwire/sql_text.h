@@ -100,34 +100,33 @@ std::string unconstrained_numerics_as_engine_types(std::string_view sql);
 // takes this path, so a Describe's sample 0 and an Execute's value agree on the type.
 std::string round_arguments_as_numeric(std::string_view sql);
 
-// `sql` for the engine with each date_trunc(...) as `(date_trunc(...) + INTERVAL 0 DAY)`:
-// PostgreSQL's date_trunc() of a timestamp is a timestamp (of a date, a timestamptz), the
-// engine's a DATE for a day or longer (`date_trunc('week', ts)`: 2026-03-09, not
-// 2026-03-09 00:00:00), which pandas reads as dates, not datetimes. Adding no time keeps a
-// timestamp, timestamptz or interval as it is and makes a DATE a timestamp.
-std::string date_trunc_as_timestamps(std::string_view sql);
-
 // `sql` for the engine with PostgreSQL's functions that the engine has under another name
-// or form: every() as bool_and(), date_bin(stride, source, origin) as time_bucket() (a quoted
-// stride an interval, a quoted origin a timestamp), regexp_like() as regexp_matches(),
-// regexp_count(s, p) as the length of regexp_extract_all(s, p), json_build_object()/jsonb_build_object()
-// as json_object(), json[b]_build_array() as json_array(), json[b]_object_agg() as
-// json_group_object(), to_jsonb(x)/array_to_json(x) as to_json(x),
-// json_agg(x ...)/jsonb_agg() as to_json(list(x ...)) with its FILTER and
-// OVER, div(a, b) as trunc((a) / (b)), lpad/rpad(s, n) padded with spaces, btrim() as trim(),
-// json[b]_extract_path[_text](j, 'k1', 'k2') as ((j) -> ('k1') ->> ('k2')) when every key is
-// a quoted non-number (else jsonb_ as json_), jsonb_array_length() as json_array_length() (an int),
-// cardinality(a) as len(a) (an int), array_remove(a, x) as list_filter() of the items distinct
-// from x, string_to_table(s, d) as unnest(string_split(s, d)), initcap(s) by runs of letters
-// and digits, width_bucket(x, low, high, count) by PostgreSQL's rules over its values as doubles,
-// to_hex() in lower case, array_upper(a, 1)/array_lower(a, 1) of a list (NULL when empty),
-// substr/substring(s, start[, n]) with a start before the first character counted from it (the
-// engine counts a negative start from the end): greatest(start, 1) without n, a literal start,
-// to_date/to_timestamp(s, '<pattern>') as strptime() with to_char's codes when they are one
-// strftime, json[b]_typeof() in PostgreSQL's words, num_nulls()/num_nonnulls() as sums,
-// and clock_timestamp()/statement_timestamp()/transaction_timestamp() as now(). Another
-// schema's function and other argument counts are left as they are; each call grows by a
-// constant.
+// or form, or reads otherwise:
+// - date_trunc(...) as `(date_trunc(...) + INTERVAL 0 DAY)`: PostgreSQL's of a timestamp is a
+//   timestamp (of a date, a timestamptz), the engine's a DATE for a day or longer
+//   (`date_trunc('week', ts)`: 2026-03-09, not 2026-03-09 00:00:00), which pandas reads as
+//   dates; adding no time keeps a timestamp, timestamptz or interval and makes a DATE a timestamp;
+// - every() as bool_and(), regexp_like() as regexp_matches(), btrim() as trim(),
+//   json[b]_build_object() as json_object(), json[b]_build_array() as json_array(),
+//   json[b]_object_agg() as json_group_object(), to_jsonb(x)/array_to_json(x) as to_json(x),
+//   clock_timestamp()/statement_timestamp()/transaction_timestamp() as now();
+// - date_bin(stride, source, origin) as time_bucket() (a quoted stride an interval, a quoted
+//   origin a timestamp); json_agg(x ...)/jsonb_agg() as to_json(list(x ...)) with its FILTER
+//   and OVER; regexp_count(s, p), jsonb_array_length() and cardinality(a) as integer lengths;
+//   div(a, b) as trunc((a) / (b)); lpad/rpad(s, n) padded with spaces;
+//   json[b]_extract_path[_text](j, 'k1', 'k2') as ((j) -> ('k1') ->> ('k2')) when every key is
+//   a quoted non-number (else jsonb_ as json_); array_remove(a, x) as list_filter() of the
+//   items distinct from x; string_to_table(s, d) as unnest(string_split(s, d)); initcap(s) by
+//   runs of letters and digits; width_bucket(x, low, high, count) by PostgreSQL's rules over
+//   its values as doubles; to_hex() in lower case; array_upper(a, 1)/array_lower(a, 1) of a
+//   list (NULL when empty); json[b]_typeof() in PostgreSQL's words; num_nulls()/num_nonnulls()
+//   as sums; to_date/to_timestamp(s, '<pattern>') as strptime() with to_char's codes when they
+//   are one strftime;
+// - substr/substring(s, start[, n]) with a start before the first character counted from it
+//   (the engine counts a negative start from the end): greatest(start, 1) without n; with n, a
+//   literal start as 1 and n shortened (a computed start is left).
+// Another schema's function and other argument counts are left as they are; each call grows
+// by a constant.
 std::string postgres_functions_as_duckdb(std::string_view sql);
 
 // 'it''s' — the standard-conforming quoted literal (backslashes are not escapes).

@@ -250,8 +250,7 @@ std::optional<std::vector<std::optional<std::string>>> array_items(std::string_v
       item.resize(kept);
       if (item.empty()) return std::nullopt;
     }
-    if (!quoted && item.size() == 4 && (item[0] | 0x20) == 'n' && (item[1] | 0x20) == 'u' && (item[2] | 0x20) == 'l' &&
-        (item[3] | 0x20) == 'l')
+    if (!quoted && item.size() == 4 && ascii_lower(item) == "null")
       items.emplace_back(std::nullopt);
     else
       items.emplace_back(std::move(item));
