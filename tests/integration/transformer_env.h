@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <set>
 #include <string>
 
 #include "../unit/transformer/fixtures.h"
@@ -151,6 +152,19 @@ struct Env {
     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
     if (!r.ok() || r->row_count() == 0) return "";
     return r->text(0, 0).value_or("NULL");
+  }
+
+  // One SQL value over the newest generation of each songs_data file (what the
+  // catalog takes): `select` is the query without its FROM.
+  std::string newest_rows(const std::string& select) {
+    const std::vector<std::string> keys = table_keys();
+    const std::set<std::string> superseded = superseded_keys(keys);
+    const std::string root = (dir.path() / "transformed").string();
+    std::string list;
+    for (const auto& k : keys)
+      if (k.starts_with("songs_data/") && !superseded.count(k))
+        list += (list.empty() ? "" : ", ") + duck::quote_literal(root + "/" + k);
+    return sql_value(select + " FROM read_parquet([" + list + "])");
   }
 
   std::string url(const std::string& path) const { return svc->base_url() + path; }

@@ -13,6 +13,7 @@ namespace etl::transformer {
 namespace {
 
 using namespace std::chrono_literals;
+using etl::testing::call;
 using testenv::Env;
 using testenv::raw_name;
 using testenv::raw_playlist;
@@ -125,6 +126,57 @@ TEST(TransformerEvents, SameEventTwiceGivesTheSameFilesAndRows) {
   EXPECT_EQ(env.sql_value("SELECT count(*) FROM read_parquet('{root}/songs_data/*/*.parquet')"), "10");
   EXPECT_TRUE(env.exists_raw("processed/" + raw_name(2)));
   EXPECT_EQ(env.bus->messages(env.config.topic_dlq).size(), 0u);
+}
+
+// A raw object copied back into to_be_processed/ after its rows were written (the
+// classic way to trigger an S3 pipeline again) is redone where its rows are: its
+// batch's files, or its own file for an object transformed alone, as a newer
+// generation with Iceberg tables. Its rows are never added a second time, and new
+// contents replace the old rows.
+TEST(TransformerEvents, AnObjectPutBackIsRedoneWhereItsRowsAreNeverAddedTwice) {
+  Env env;
+  ASSERT_EQ(env.config.table_format, "iceberg");
+  env.start_idle();
+  std::vector<std::string> keys;
+  for (int i = 0; i < 3; ++i) keys.push_back(env.land(raw_name(i), raw_playlist(i)));
+  for (const auto& key : keys) env.publish_created(key);
+  ASSERT_TRUE(env.wait_consumed(3));
+  auto lone = call("POST", env.url("/v1/transform"), json{{"key", env.land(raw_name(7), raw_playlist(7))}}.dump());
+  ASSERT_EQ(lone.status, 200) << lone.body;
+  ASSERT_EQ(env.newest_rows("SELECT count(*)"), "40");
+  const auto before = env.table_keys();
+  std::map<std::string, std::string> bytes;
+  for (const auto& f : before) bytes[f] = env.transformed_bytes(f);
+
+  // The same bytes back, by event: batched and lone alike.
+  for (int i : {1, 7}) env.publish_created(env.land(raw_name(i), raw_playlist(i)));
+  ASSERT_TRUE(env.wait_consumed(5));
+  EXPECT_EQ(env.newest_rows("SELECT count(*)"), "40") << "rows added twice";
+  EXPECT_EQ(env.newest_rows("SELECT count(DISTINCT song_id)"), "40");
+  for (int i : {1, 7}) {
+    EXPECT_FALSE(env.exists_raw("to_be_processed/" + raw_name(i)));
+    EXPECT_TRUE(env.exists_raw("processed/" + raw_name(i)));
+  }
+  for (const auto& [f, b] : bytes) EXPECT_EQ(env.transformed_bytes(f), b) << f << " was written over";
+  std::set<std::string> logical;
+  for (const auto& k : env.table_keys()) logical.insert(file_generation(k).logical);
+  EXPECT_EQ(logical, std::set<std::string>(before.begin(), before.end())) << "a redo writes generations of the same files";
+
+  // New contents under the name of a batched object: they replace its rows.
+  env.publish_created(env.land(raw_name(1), raw_playlist(9, 1, 3)));
+  ASSERT_TRUE(env.wait_consumed(6));
+  EXPECT_EQ(env.newest_rows("SELECT count(*)"), "33");
+  EXPECT_EQ(env.newest_rows("SELECT count(*) FILTER (WHERE song_name LIKE 'Song 9/%')"), "3");
+  EXPECT_EQ(env.newest_rows("SELECT count(*) FILTER (WHERE song_name LIKE 'Song 1/%')"), "0");
+  EXPECT_EQ(env.bus->messages(env.config.topic_dlq).size(), 0u);
+
+  // By HTTP, an object transformed alone and put back gets a newer generation of its
+  // own file; the committed one is not written over.
+  auto again = call("POST", env.url("/v1/transform"), json{{"key", env.land(raw_name(7), raw_playlist(7))}}.dump());
+  ASSERT_EQ(again.status, 200) << again.body;
+  for (const auto& o : again.json()["outputs"]) EXPECT_GT(file_generation(o.get<std::string>()).generation, 0) << o;
+  EXPECT_EQ(env.newest_rows("SELECT count(*)"), "33");
+  for (const auto& [f, b] : bytes) EXPECT_EQ(env.transformed_bytes(f), b) << f << " was written over";
 }
 
 TEST(TransformerEvents, ABatchLeftOpenByACrashIsFinishedFirstUnderItsOwnNames) {

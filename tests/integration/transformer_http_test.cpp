@@ -153,18 +153,6 @@ TEST(TransformerHttp, RedoingBatchedObjectsRewritesTheirBatchFiles) {
   EXPECT_EQ(env.sql_value("SELECT count(DISTINCT song_id) FROM read_parquet('{root}/songs_data/*/*.parquet')"), "40");
 }
 
-// The rows of the newest generation of each table file (what the catalog takes).
-std::string newest_rows(Env& env, const std::string& select) {
-  const std::vector<std::string> keys = env.table_keys();
-  const std::set<std::string> superseded = superseded_keys(keys);
-  const std::string root = (env.dir.path() / "transformed").string();
-  std::string list;
-  for (const auto& k : keys)
-    if (k.starts_with("songs_data/") && !superseded.count(k))
-      list += (list.empty() ? "" : ", ") + duck::quote_literal(root + "/" + k);
-  return env.sql_value(select + " FROM read_parquet([" + list + "])");
-}
-
 // With Iceberg tables (the default) a redo never writes over a file a snapshot may
 // name: each file of the batch (or of a lone object) gets a newer generation,
 // the old ones stay as they were, and the newest generations hold every row once.
@@ -208,8 +196,8 @@ TEST(TransformerHttp, WithIcebergTablesARedoWritesANewGenerationAndLeavesTheOldF
   ASSERT_NO_FATAL_FAILURE(reprocess_processed(env, job));
   EXPECT_EQ(job["state"], "succeeded") << job.dump(2);
   EXPECT_EQ(job["rows"]["songs_data"], 50) << job.dump(2);
-  EXPECT_EQ(newest_rows(env, "SELECT count(*)"), "50");
-  EXPECT_EQ(newest_rows(env, "SELECT count(DISTINCT song_id)"), "50");
+  EXPECT_EQ(env.newest_rows("SELECT count(*)"), "50");
+  EXPECT_EQ(env.newest_rows("SELECT count(DISTINCT song_id)"), "50");
   std::int64_t newest = 0;
   for (const auto& k : env.table_keys()) newest = std::max(newest, file_generation(k).generation);
   EXPECT_GT(newest, first) << "the backfill wrote a newer generation again";

@@ -373,6 +373,11 @@ BatchOutcome BatchConsumer::left_out(const BatchManifest& theirs, const Batch& c
         continue;
       }
       if (!*pending) continue;
+      auto processed = runner_.processed(rest);
+      if (processed && *processed) {
+        out.redos.emplace_back(e, rest);
+        continue;
+      }
       out.poison.emplace_back(e, make_error(Errc::bad_data, "raw object " + rest + " was left out of the batch the "
                                                             "partition's previous owner cut (it could not read it)"));
       break;
@@ -389,10 +394,13 @@ void BatchConsumer::finish(Batch& batch, const BatchOutcome& outcome) {
   // A batch replayed as a manifest cut it (before a crash, or by the partition's
   // previous owner) ran only the manifest's members: what the cut left out unread
   // is a dead letter here.
+  std::vector<std::pair<std::size_t, std::string>> redos = outcome.redos;
   if (batch.manifest) {
     const BatchOutcome unread = left_out(*batch.manifest, batch);
     for (const auto& [e, error] : unread.poison) poison.emplace(e, error);
+    redos.insert(redos.end(), unread.redos.begin(), unread.redos.end());
   }
+  if (!redo(batch, redos, poison)) return;  // stopping: nothing acknowledged, all delivered again
   for (const auto& [e, error] : poison)
     if (!dead_letter(batch.events[e].message, error)) return;  // stopping: nothing acknowledged, all delivered again
   // Last to first: the position moves (one commit) only when the first is acknowledged.
@@ -402,6 +410,35 @@ void BatchConsumer::finish(Batch& batch, const BatchOutcome& outcome) {
     consumed_.inc();
     ++handled_;
   }
+}
+
+bool BatchConsumer::redo(const Batch& batch, const std::vector<std::pair<std::size_t, std::string>>& redos,
+                         std::map<std::size_t, Error>& poison) {
+  for (const auto& [e, rest] : redos) {
+    if (poison.count(e)) continue;
+    const std::string key = std::string(kPendingPrefix) + rest;
+    if (!options_.redo) {
+      log::warn("a raw object put back into to_be_processed/ is left there (no redo here)", {{"key", key}});
+      continue;
+    }
+    for (int attempt = 0;; ++attempt) {
+      if (stopping_) return false;
+      Status done = options_.redo(key);
+      if (done.ok()) break;
+      if (!is_transient_error(done.error().code)) {
+        poison.emplace(e, done.error());
+        break;
+      }
+      retried_.inc();
+      log::warn("redo of a raw object put back failed; will retry",
+                {{"consumer", options_.name}, {"topic", batch.topic}, {"partition", batch.partition},
+                 {"key", key}, {"error", done.error().message}});
+      auto backoff = std::min<std::chrono::milliseconds>(options_.initial_backoff * (1 << std::min(attempt, 10)),
+                                                         options_.max_backoff);
+      if (!wait(backoff)) return false;
+    }
+  }
+  return true;
 }
 
 bool BatchConsumer::dead_letter(const Message& msg, const Error& error) {

@@ -75,6 +75,11 @@ struct BatchConsumerOptions {
   int max_attempts = 3;                      // of a poison object, before the DLQ
   std::chrono::milliseconds initial_backoff{200};
   std::chrono::milliseconds max_backoff{10000};
+  // Transforms a raw object again where its rows are (`to_be_processed/<rest>`, put
+  // back after processed/<rest> was written: the service's redo of the batch or run
+  // that wrote it). Called after the object's batch, before its event is acknowledged.
+  // Unset: such an object is only acknowledged.
+  std::function<Status(const std::string& raw_key)> redo;
 };
 
 class BatchConsumer final {
@@ -117,8 +122,12 @@ class BatchConsumer final {
   void finish(Batch& batch, const BatchOutcome& outcome);
   // The events of `covered` whose objects the cut `theirs` left out while they are
   // still in to_be_processed/ (unreadable for its cutter), as poison: finish() adds
-  // them for every batch run as a manifest cut it (a replay or a takeover).
+  // them for every batch run as a manifest cut it (a replay or a takeover). Those
+  // also in processed/ were left out to be redone: redos.
   BatchOutcome left_out(const BatchManifest& theirs, const Batch& covered);
+  // options_.redo of each, retried while the failure is transient; false when stopping.
+  bool redo(const Batch& batch, const std::vector<std::pair<std::size_t, std::string>>& redos,
+            std::map<std::size_t, Error>& poison);
   bool dead_letter(const Message& message, const Error& error);
   bool wait(std::chrono::milliseconds d);
 

@@ -56,7 +56,9 @@ struct BatchRunner::Member {
   std::size_t event = 0;  // index in Batch::events
   std::int64_t offset = 0;
   std::string rest;
-  enum class State { pending, ok, skipped, already_done, missing, poison, transient } state = State::pending;
+  // redo: in to_be_processed/ and in processed/ too (put back to be transformed again):
+  // left out of the batch and redone on its own after it (BatchOutcome::redos).
+  enum class State { pending, ok, skipped, already_done, missing, poison, transient, redo } state = State::pending;
   bool from_pending = true;  // read from to_be_processed/ (so it is moved), else from processed/
   std::optional<TransformOutput> out;
   std::uint64_t bytes_in = 0;
@@ -122,6 +124,16 @@ BatchRunner::Fetched BatchRunner::fetch(const Member& m, bool replaying) {
       pipeline_.metrics().record_error(f.error.code);
       on_error_(from, f.error);
       continue;
+    }
+    if (!replaying && from == pending) {
+      // Put back into to_be_processed/ after its rows were written (a copy back, the
+      // classic way to trigger an S3 pipeline again): its rows are in the files of the
+      // batch or run that moved it, so it is redone there, not added to this batch (a poison
+      // one is found above, like any other, and its old rows stay).
+      auto twin = raw.head(processed);
+      if (twin) return Fetched::with(Member::State::redo);
+      if (twin.error().code != Errc::not_found && is_transient_error(twin.error().code))
+        return Fetched::with(Member::State::transient, keyed(processed, std::move(twin).error()));
     }
     Fetched ok = Fetched::with(Member::State::ok);
     ok.from_pending = from == pending;
@@ -233,6 +245,7 @@ Result<BatchOutcome> BatchRunner::run(Batch& batch) {
     if (m.state == Member::State::already_done) ++outcome.already_done;
     if (m.state == Member::State::missing) ++outcome.missing;
     if (m.state == Member::State::poison) outcome.poison.emplace_back(m.event, m.error);
+    if (m.state == Member::State::redo) outcome.redos.emplace_back(m.event, m.rest);
     if (replaying && m.state == Member::State::missing)
       log::warn("a raw object of a replayed batch is gone: its rows are missing from the rewritten files",
                 {{"raw", m.rest}, {"manifest", manifest_key(kOpenManifests, batch.topic, batch.partition, batch.first)}});
@@ -353,6 +366,13 @@ Result<BatchOutcome> BatchRunner::redo(const BatchManifest& manifest) {
 
 Result<bool> BatchRunner::pending(const std::string& rest) {
   auto head = pipeline_.raw().head(std::string(kPendingPrefix) + rest);
+  if (head) return true;
+  if (head.error().code == Errc::not_found) return false;
+  return std::move(head).error();
+}
+
+Result<bool> BatchRunner::processed(const std::string& rest) {
+  auto head = pipeline_.raw().head(std::string(kProcessedPrefix) + rest);
   if (head) return true;
   if (head.error().code == Errc::not_found) return false;
   return std::move(head).error();

@@ -57,6 +57,10 @@ struct BatchOutcome {
   std::uint64_t objects = 0;        // transformed
   std::uint64_t already_done = 0;   // found in processed/ already (a repeated event)
   std::uint64_t missing = 0;        // in neither folder
+  // event index -> raw object (below to_be_processed/) found in processed/ too: put
+  // back to be transformed again, so left out and redone where its rows are (the
+  // caller's redo, before it acknowledges the event)
+  std::vector<std::pair<std::size_t, std::string>> redos;
   std::uint64_t albums_rows = 0, artists_rows = 0, songs_rows = 0;
   std::uint64_t bytes_in = 0, bytes_out = 0;
   SkipCounts skipped;
@@ -80,6 +84,8 @@ class BatchRunner final {
 
   // Whether the raw object `rest` (a key below to_be_processed/) is still there.
   Result<bool> pending(const std::string& rest);
+  // Whether processed/`rest` exists.
+  Result<bool> processed(const std::string& rest);
 
  private:
   struct Member;

@@ -75,6 +75,13 @@ Result<TransformResult> Pipeline::run_locked(const RawObjectKey& key, RunOptions
     }
   }
   if (!raw) return with_key(from, std::move(raw).error());
+  // Put back into to_be_processed/ after processed/ got it: a redo of the same name.
+  bool redo = in_place;
+  if (!in_place) {
+    auto twin = raw_->head(key.processed().str());
+    if (!twin && twin.error().code != Errc::not_found) return with_key(key.processed().str(), std::move(twin).error());
+    redo = twin.ok();
+  }
 
   RawObjectMeta meta{from, std::nullopt};
   if (!parse_raw_object_name(from).extracted_at) {
@@ -86,8 +93,8 @@ Result<TransformResult> Pipeline::run_locked(const RawObjectKey& key, RunOptions
   raw = std::string();  // a large raw object should not sit in memory while we write
   if (!out) return with_key(from, std::move(out).error());
 
-  // Transformed before (a processed/ object): with Iceberg tables, as a new generation.
-  const std::vector<std::string> keys = output_keys(key, out->dt, in_place ? redo_generation() : 0);
+  // Transformed before: with Iceberg tables, as a new generation.
+  const std::vector<std::string> keys = output_keys(key, out->dt, redo ? redo_generation() : 0);
   const Table* tables[] = {&out->albums, &out->artists, &out->songs};
   std::vector<ObjectInfo> infos;
   {

@@ -72,6 +72,11 @@ Result<std::unique_ptr<TransformerService>> TransformerService::create(const Con
   loop.linger = std::chrono::milliseconds(config.transform_linger_ms);
   loop.window = config.transform_window;
   loop.window_bytes = config.transform_window_bytes;
+  loop.redo = [self](const std::string& key) -> Status {
+    auto done = self->redo_object(key, "event", RunOptions{});
+    if (!done) return std::move(done).error();
+    return {};
+  };
   // The in-process bus starts again at offset 0 with every process: its batches are named apart.
   if (auto* memory = dynamic_cast<MemoryBus*>(svc->bus_.get())) loop.scope = memory->incarnation();
   svc->pool_ = std::make_unique<TaskPool>(config.transform_concurrency);
