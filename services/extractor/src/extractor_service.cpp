@@ -29,6 +29,12 @@ Result<std::unique_ptr<ExtractorService>> ExtractorService::create(const Config&
                         "(e.g. ETL_SOURCES=playlist:<id>,search:<query>)");
     schedule = std::move(parsed).value();
   }
+  if (!config.sources.empty()) {
+    // The rules of a POST /v1/runs body: a list a scheduled run would refuse stops the start.
+    RunRequest configured{config.sources, "", "schedule"};
+    if (Status valid = validate_run_request(configured); !valid.ok())
+      return make_error(Errc::invalid_argument, "ETL_SOURCES: " + valid.error().message);
+  }
 
   auto raw = open_object_store(config.raw_url, config.aws);
   if (!raw) return std::move(raw).error();

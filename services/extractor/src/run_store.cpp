@@ -39,7 +39,7 @@ void RunStore::write_behind(std::stop_token stop) {
 }
 
 Status RunStore::write(const RunRecord& run) {
-  auto put = store_->put(key_of(run.run_id), to_json(run).dump());
+  auto put = store_->put(key_of(run.run_id), to_json(run).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   if (!put) {
     log::error("cannot persist run record", {{"run_id", run.run_id}, {"error", put.error().message}});
     return std::move(put).error();

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <condition_variable>
 
+#include "etl/json_text.h"
 #include "http_spotify_api.h"
 
 namespace etl::spotify {
@@ -93,7 +94,8 @@ std::string error_message(std::string_view body) {
     }
   }
   if (body.empty()) return "(empty body)";
-  std::string excerpt(body.substr(0, 200));
+  // An HTML or text page: its start, whole characters only (it goes into run records and logs).
+  std::string excerpt = utf8_excerpt(body, 200);
   for (char& c : excerpt)
     if (c == '\n' || c == '\r') c = ' ';
   return body.size() > 200 ? excerpt + "..." : excerpt;

@@ -71,6 +71,27 @@ TEST(RunStore, AStateTheStoreMissedIsWrittenOnceItIsBack) {
   EXPECT_TRUE(runs.flush().ok());
 }
 
+// Text from outside (an error page's bytes, a query) that is not UTF-8 cannot stop a
+// record from being written: nlohmann's dump() throws on it, which killed the run's
+// thread and the process.
+TEST(RunStore, ARecordWithBytesThatAreNotUtf8IsWritten) {
+  etl::testing::TempDir dir;
+  RunStore runs(open(dir));
+  RunRecord r = run("r1", RunStatus::running);
+  ASSERT_TRUE(runs.add(r).ok());
+  auto updated = runs.update("r1", [](RunRecord& x) {
+    x.status = RunStatus::failed;
+    x.error = "Spotify said: caf\xe9 \xc3";
+  });
+  ASSERT_TRUE(updated.ok());
+  ASSERT_TRUE(runs.flush().ok());
+  RunStore reopened(open(dir));
+  ASSERT_TRUE(reopened.load("2026-11-21T07:00:00Z").ok());
+  ASSERT_TRUE(reopened.get("r1").ok());
+  EXPECT_EQ(reopened.get("r1")->status, RunStatus::failed);
+  EXPECT_EQ(reopened.get("r1")->error, "Spotify said: caf\xef\xbf\xbd \xef\xbf\xbd");
+}
+
 // The raw store with a gate: puts wait while it is closed.
 class GatedStore final : public etl::testing::ForwardingStore {
  public:

@@ -1,6 +1,8 @@
 // The Spotify client's pure policies: backoff, Retry-After, 429 decisions, token refresh time.
 #include <gtest/gtest.h>
 
+#include "etl/json_text.h"
+
 #include "http_spotify_api.h"
 #include "fakes.h"
 
@@ -83,6 +85,11 @@ TEST(SpotifyErrors, MessageComesFromSpotifysErrorObject) {
   EXPECT_EQ(error_message(""), "(empty body)");
   EXPECT_EQ(error_message("<html>bad gateway</html>"), "<html>bad gateway</html>");
   EXPECT_EQ(error_message(std::string(500, 'x')).size(), 203u) << "long bodies are cut to an excerpt";
+  // A page's text goes into run records, which are JSON: never a character cut in two,
+  // never a byte that is not UTF-8 (a Latin-1 error page).
+  const std::string page = "<html><body><h1>502 Bad Gateway</h1><p>" + std::string(160, 'x') + "\xc3\xbc</p></body></html>";
+  EXPECT_TRUE(is_utf8(error_message(page))) << error_message(page);
+  EXPECT_EQ(error_message("QUOTA caf\xe9"), "QUOTA caf\xef\xbf\xbd");
 }
 
 TEST(SpotifyToken, RefreshesAMarginBeforeExpiryButNotBeforeHalfTheLifetime) {

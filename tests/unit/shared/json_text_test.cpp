@@ -31,5 +31,30 @@ TEST(JsonText, EveryByteStringRoundTripsThroughAJsonParser) {
   EXPECT_EQ(parsed.get<std::string>(), all);
 }
 
+TEST(JsonText, Utf8IsCheckedByRfc3629) {
+  EXPECT_TRUE(is_utf8("Beyoncé — 東京 😀"));
+  EXPECT_TRUE(is_utf8(""));
+  EXPECT_FALSE(is_utf8("caf\xe9"));                  // Latin-1
+  EXPECT_FALSE(is_utf8("\xc0\xaf"));                 // overlong '/'
+  EXPECT_FALSE(is_utf8("\xe0\x80\xaf"));             // overlong, three bytes
+  EXPECT_FALSE(is_utf8("\xed\xa0\x80"));             // a surrogate
+  EXPECT_FALSE(is_utf8("\xf4\x90\x80\x80"));         // past U+10FFFF
+  EXPECT_FALSE(is_utf8("\xe6\x9d"));                 // cut short
+  EXPECT_FALSE(is_utf8("\x80"));                     // a lone continuation byte
+  EXPECT_TRUE(is_utf8("\xf4\x8f\xbf\xbf"));          // U+10FFFF itself
+}
+
+TEST(JsonText, AnExcerptKeepsWholeCharactersAndReplacesForeignBytes) {
+  EXPECT_EQ(utf8_excerpt("ab東京", 4), "ab") << "東 is three bytes: cut before it, not inside";
+  EXPECT_EQ(utf8_excerpt("ab東京", 5), "ab東");
+  EXPECT_EQ(utf8_excerpt("ab東京", 100), "ab東京");
+  EXPECT_EQ(utf8_excerpt("caf\xe9!", 100), "caf\xef\xbf\xbd!");
+  const std::string page = "<p>" + std::string(196, 'x') + "\xc3\xbc</p>";  // ü across byte 200
+  const std::string cut = utf8_excerpt(page, 200);
+  EXPECT_EQ(cut.size(), 199u);
+  EXPECT_TRUE(is_utf8(cut));
+  EXPECT_NO_THROW((void)nlohmann::json(utf8_excerpt("\xff\xfe latin-1 \xe9", 50)).dump());
+}
+
 }  // namespace
 }  // namespace etl
