@@ -54,10 +54,18 @@ int fail(const Error& e) {
   return 1;
 }
 
-std::string format_option(std::vector<std::string>& args) {
+// A command line we cannot run (exit 2, as for the services' arguments).
+int usage(const std::string& message) {
+  std::fprintf(stderr, "spotify-etl: %s (see --help)\n", message.c_str());
+  return 2;
+}
+
+// Takes `--format F` / `--format=F` out of `args`: table (the default on a terminal), csv or json.
+Result<std::string> format_option(std::vector<std::string>& args) {
   std::string format = isatty(STDOUT_FILENO) ? "table" : "csv";
   for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--format" && i + 1 < args.size()) {
+    if (args[i] == "--format") {
+      if (i + 1 == args.size()) return make_error(Errc::invalid_argument, "--format needs table, csv or json");
       format = args[i + 1];
       args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 2);
       break;
@@ -68,6 +76,8 @@ std::string format_option(std::vector<std::string>& args) {
       break;
     }
   }
+  if (format != "table" && format != "csv" && format != "json")
+    return make_error(Errc::invalid_argument, "--format '" + format + "' is not table, csv or json");
   return format;
 }
 
@@ -107,12 +117,12 @@ int cmd_run(Api& api, std::vector<std::string> args) {
       body["market"] = args[++i];
     } else if (args[i] == "--source" && i + 1 < args.size()) {
       auto spec = parse_source_spec(args[++i]);
-      if (!spec) return fail(spec.error());
+      if (!spec) return usage("--source: " + spec.error().message);
       nlohmann::json s = {{"type", std::string(to_string(spec->type))}};
       s[spec->type == SourceType::search ? "query" : "id"] = spec->id;
       body["sources"].push_back(s);
     } else {
-      return fail(make_error(Errc::invalid_argument, "run: unknown argument '" + args[i] + "' (--source TYPE:ID, --market CC, --wait)"));
+      return usage("run: unknown argument '" + args[i] + "' (--source TYPE:ID, --market CC, --wait)");
     }
   }
   auto base = base_url(api.config.extractor_addr);
@@ -137,6 +147,8 @@ int cmd_run(Api& api, std::vector<std::string> args) {
 
 int cmd_runs(Api& api, std::vector<std::string> args) {
   auto format = format_option(args);
+  if (!format) return usage("runs: " + format.error().message);
+  if (!args.empty()) return usage("runs: unknown argument '" + args[0] + "' (--format table|csv|json)");
   auto runs = api.call("GET", base_url(api.config.extractor_addr) + "/v1/runs?limit=20");
   if (!runs) return fail(runs.error());
   std::vector<std::vector<std::string>> rows;
@@ -147,12 +159,14 @@ int cmd_runs(Api& api, std::vector<std::string> args) {
                     cell_text(r.value("started_at", nlohmann::json())), cell_text(r.value("finished_at", nlohmann::json())),
                     std::to_string(r.value("sources", nlohmann::json::array()).size()), std::to_string(items)});
   }
-  print_rows(format, {"run_id", "status", "started_at", "finished_at", "sources", "items"}, rows, *runs);
+  print_rows(*format, {"run_id", "status", "started_at", "finished_at", "sources", "items"}, rows, *runs);
   return 0;
 }
 
 int cmd_tables(Api& api, std::vector<std::string> args) {
   auto format = format_option(args);
+  if (!format) return usage("tables: " + format.error().message);
+  if (!args.empty()) return usage("tables: unknown argument '" + args[0] + "' (--format table|csv|json)");
   auto tables = api.call("GET", base_url(api.config.cataloger_addr) + "/v1/tables");
   if (!tables) return fail(tables.error());
   std::vector<std::vector<std::string>> rows;
@@ -167,7 +181,7 @@ int cmd_tables(Api& api, std::vector<std::string> args) {
                     of_ice("snapshot_count"), of_ice("files"), of_ice("bytes"), of_ice("last_compaction"),
                     cell_text(t.value("location", nlohmann::json()))});
   }
-  print_rows(format,
+  print_rows(*format,
              {"name", "table_format", "format", "columns", "partitions", "snapshot_id", "snapshots", "files", "bytes",
               "last_compaction", "location"},
              rows, *tables);
@@ -176,7 +190,8 @@ int cmd_tables(Api& api, std::vector<std::string> args) {
 
 int cmd_query(Api& api, std::vector<std::string> args) {
   auto format = format_option(args);
-  if (args.size() != 1) return fail(make_error(Errc::invalid_argument, "query takes one SQL argument: spotify-etl query \"SELECT ...\""));
+  if (!format) return usage("query: " + format.error().message);
+  if (args.size() != 1) return usage("query takes one SQL argument: spotify-etl query \"SELECT ...\"");
   auto base = base_url(api.config.cataloger_addr);
   auto page = api.call("POST", base + "/v1/query", {{"sql", args[0]}});
   if (!page) return fail(page.error());
@@ -198,7 +213,7 @@ int cmd_query(Api& api, std::vector<std::string> args) {
     if (!page) return fail(page.error());
   }
   nlohmann::json raw = {{"columns", (*page)["columns"]}, {"rows", all_rows}};
-  print_rows(format, header, rows, raw);
+  print_rows(*format, header, rows, raw);
   return 0;
 }
 
@@ -261,7 +276,7 @@ int run_cli_command(const std::string& command, const std::vector<std::string>& 
   if (command == "runs") return cmd_runs(api, args);
   if (command == "tables") return cmd_tables(api, args);
   if (command == "query") return cmd_query(api, args);
-  return fail(make_error(Errc::invalid_argument, "unknown command '" + command + "' (see --help)"));
+  return usage("unknown command '" + command + "'");
 }
 
 }  // namespace etl::app

@@ -184,7 +184,7 @@ int run_demo(Config config, const DemoOptions& options) {
   auto app = AllInOne::create(config);
   if (!app) {
     std::fprintf(stderr, "spotify-etl demo: %s\n", app.error().message.c_str());
-    return 1;
+    return app.error().code == Errc::invalid_argument ? 2 : 1;  // as `up` (docs/contract.md §2.1)
   }
   if (Status s = (*app)->start(); !s.ok()) {
     std::fprintf(stderr, "spotify-etl demo: %s (is `spotify-etl up` already running? set ETL_*_ADDR)\n",

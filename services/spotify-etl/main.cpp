@@ -84,9 +84,9 @@ int main(int argc, char** argv) {
         return 2;
       }
     }
-    options.user_set_raw = env.count("ETL_RAW_URL") > 0;
-    options.user_set_transformed = env.count("ETL_TRANSFORMED_URL") > 0;
-    etl::log::init("spotify-etl", env.count("ETL_LOG_LEVEL") ? config->log_level : "warn", config->log_format);
+    options.user_set_raw = etl::env_value(env, "ETL_RAW_URL").has_value();
+    options.user_set_transformed = etl::env_value(env, "ETL_TRANSFORMED_URL").has_value();
+    etl::log::init("spotify-etl", etl::env_value(env, "ETL_LOG_LEVEL") ? config->log_level : "warn", config->log_format);
     return etl::app::run_demo(*config, options);
   }
   if (command == "migrate") {
@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "spotify-etl migrate: unknown argument '%s'\n", args[0].c_str());
       return 2;
     }
-    etl::log::init("spotify-etl", env.count("ETL_LOG_LEVEL") ? config->log_level : "warn", config->log_format);
+    etl::log::init("spotify-etl", etl::env_value(env, "ETL_LOG_LEVEL") ? config->log_level : "warn", config->log_format);
     return etl::app::run_migrate(*config);
   }
   return etl::app::run_cli_command(command, args, *config);

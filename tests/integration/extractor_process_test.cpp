@@ -118,7 +118,12 @@ TEST(ExtractorProcess, BadConfigurationExitsNonZeroWithOneLineNamingTheVariable)
   TempDir dir;
   const std::vector<std::pair<std::string, std::string>> bad = {
       {"ETL_SCHEDULE", "61 * * * *"}, {"ETL_SOURCES", "playlist:bad"}, {"ETL_EXTRACTOR_ADDR", "localhost:http"},
-      {"ETL_SPOTIFY_RATE", "fast"}};
+      {"ETL_SPOTIFY_RATE", "fast"},
+      // What only a run would have refused, or a crash at its record: one line at start instead.
+      {"ETL_SOURCES", "playlist:37i9dQZF1DXcBWIGoYBM5M, playlist:37i9dQZF1DXcBWIGoYBM5M"},
+      {"ETL_SOURCES", "search:caf\xe9 del mar"},
+      {"ETL_EXTRACTOR_ADDR", "a b:8081"}, {"ETL_EXTRACTOR_ADDR", "[]:8081"},
+      {"ETL_LOG_FORMAT", "json\nINJECTED line"}};
   for (const auto& [name, value] : bad) {
     Child child({}, {{name, value}, {"ETL_BUS", "memory"}, {"ETL_RAW_URL", dir.url("raw")}}, dir.path());
     EXPECT_NE(child.wait_exit(), 0) << name << "=" << value << " must be refused";
@@ -145,6 +150,9 @@ TEST(ExtractorProcess, AddrFlagSetsTheListenAddressAndSpotifyEtlUpRefusesIt) {
   Child dangling({"--addr"}, {}, dir.path());
   EXPECT_EQ(dangling.wait_exit(), 2);
   EXPECT_EQ(dangling.err(), "extractor: --addr needs HOST:PORT\n");
+  Child empty({"--addr", ""}, {}, dir.path());
+  EXPECT_EQ(empty.wait_exit(), 2) << "an empty address is not the default one";
+  EXPECT_EQ(empty.err(), "extractor: --addr needs HOST:PORT\n");
 
   // Three listeners: one address would be a lie; the message names the variables.
   // (The bad schedule makes a build that took the flag stop at once, on that.)
@@ -154,6 +162,29 @@ TEST(ExtractorProcess, AddrFlagSetsTheListenAddressAndSpotifyEtlUpRefusesIt) {
   const std::string err = up.err();
   EXPECT_NE(err.find("ETL_CATALOGER_ADDR"), std::string::npos) << err;
   EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+}
+
+// The CLI's command lines it cannot run exit 2 with one line, before any request
+// (nothing listens at the addresses given); an unreachable service is exit 1.
+TEST(ExtractorProcess, SpotifyEtlCliRefusesBadCommandLinesWithExitTwo) {
+  TempDir dir;
+  const std::string cli = std::string(ETL_BIN_DIR) + "/spotify-etl";
+  const std::map<std::string, std::string> env = {{"ETL_EXTRACTOR_ADDR", "127.0.0.1:1"}, {"ETL_CATALOGER_ADDR", "127.0.0.1:1"}};
+  const std::vector<std::vector<std::string>> bad = {
+      {"bogus-command"}, {"runs", "--format", "xml"}, {"runs", "--format"}, {"runs", "extra"}, {"tables", "--bogus"},
+      {"query"}, {"query", "SELECT 1", "SELECT 2"}, {"query", "--format=yaml", "SELECT 1"},
+      {"run", "--source", "playlist:abc"}, {"run", "--bogus"}};
+  for (const auto& args : bad) {
+    Child child(args, env, dir.path(), cli);
+    std::string line;
+    for (const auto& a : args) line += a + " ";
+    EXPECT_EQ(child.wait_exit(), 2) << line;
+    const std::string err = child.err();
+    EXPECT_EQ(err.rfind("spotify-etl: ", 0), 0u) << line << ": " << err;
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << line << ": " << err;
+  }
+  Child unreachable({"runs", "--format", "json"}, env, dir.path(), cli);
+  EXPECT_EQ(unreachable.wait_exit(), 1) << unreachable.err();
 }
 
 TEST(ExtractorProcess, SigkillMidRunLosesNoLandedObjectAndLeavesNothingPartial) {

@@ -10,6 +10,7 @@
 #include <limits>
 #include <tuple>
 
+#include "etl/json_text.h"
 #include "etl/schedule.h"
 
 extern char** environ;
@@ -39,6 +40,7 @@ Status validate_source(const SourceSpec& s) {
         std::count_if(s.id.begin(), s.id.end(), [](unsigned char c) { return (c & 0xC0) != 0x80; });
     if (characters < 1 || characters > 200)
       return make_error(Errc::invalid_argument, "search query must be 1 to 200 characters");
+    if (!is_utf8(s.id)) return make_error(Errc::invalid_argument, "search query must be UTF-8 text");
     return {};
   }
   if (!is_spotify_id(s.id))
@@ -72,8 +74,17 @@ Result<HostPort> parse_host_port(std::string_view text) {
     return make_error(Errc::invalid_argument, "expected host:port or :port");
   HostPort hp;
   if (colon > 0) hp.host = std::string(text.substr(0, colon));
-  if (hp.host.size() > 2 && hp.host.front() == '[' && hp.host.back() == ']')
+  if (hp.host.size() > 2 && hp.host.front() == '[' && hp.host.back() == ']') {
     hp.host = hp.host.substr(1, hp.host.size() - 2);
+    for (char c : hp.host)
+      if (!std::isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.')
+        return make_error(Errc::invalid_argument, "'" + hp.host + "' is not an IPv6 address");
+  } else {
+    // An IPv4 address or a host name (letters, digits, '.', '-'); a bare IPv6 address needs brackets.
+    for (char c : hp.host)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-')
+        return make_error(Errc::invalid_argument, "'" + hp.host + "' is not a host name or address (an IPv6 address goes in brackets: [::1]:8083)");
+  }
   auto port_text = text.substr(colon + 1);
   auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), hp.port);
   if (ec != std::errc{} || p != port_text.data() + port_text.size() || hp.port < 0 || hp.port > 65535)
@@ -112,8 +123,27 @@ class Reader {
     return value;
   }
 
+  // One line, whatever the value it quotes holds: control characters are written as escapes.
   void fail(const std::string& name, const std::string& why) {
-    if (!error_) error_ = make_error(Errc::invalid_argument, name + ": " + why);
+    if (error_) return;
+    std::string line = name + ": ";
+    for (unsigned char c : why) {
+      if (c >= 0x20 && c != 0x7f) {
+        line += static_cast<char>(c);
+        continue;
+      }
+      static constexpr char hex[] = "0123456789abcdef";
+      switch (c) {
+        case '\n': line += "\\n"; break;
+        case '\r': line += "\\r"; break;
+        case '\t': line += "\\t"; break;
+        default:
+          line += "\\x";
+          line += hex[c >> 4];
+          line += hex[c & 15];
+      }
+    }
+    error_ = make_error(Errc::invalid_argument, std::move(line));
   }
 
   void string(const std::string& name, std::string& out) {
@@ -207,6 +237,11 @@ class Reader {
 
   void fail(const Error& e) {
     if (!error_) error_ = e;
+    if (error_->message.find_first_of("\n\r") != std::string::npos) {
+      std::string line;
+      for (char c : error_->message) line += c == '\n' ? "\\n" : c == '\r' ? "\\r" : std::string(1, c);
+      error_->message = std::move(line);
+    }
   }
 
   std::optional<Error> error() const { return error_; }

@@ -62,7 +62,7 @@ int run_program(const Program& program, int argc, char** argv) {
       std::fprintf(stderr, "%s: --addr is not an option here: %s\n", program.name.c_str(), program.addr_refused.c_str());
       return 2;
     }
-    if (arg == "--addr" && i + 1 == argc) {
+    if (arg == "--addr" && (i + 1 == argc || argv[i + 1][0] == '\0')) {
       std::fprintf(stderr, "%s: --addr needs HOST:PORT\n", program.name.c_str());
       return 2;
     }
@@ -93,7 +93,7 @@ int run_program(const Program& program, int argc, char** argv) {
   }
   if (Status s = (*runnable)->start(); !s.ok()) {
     std::fprintf(stderr, "%s: %s\n", program.name.c_str(), s.error().message.c_str());
-    return 1;
+    return s.error().code == Errc::invalid_argument ? 2 : 1;  // e.g. refusing to listen open; a taken port is 1
   }
   log::info("started", {{"version", ETL_VERSION}, {"variables_set", config->set_variables}});
   (void)wait_for_shutdown_signal();
