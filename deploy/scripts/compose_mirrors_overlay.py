@@ -2,13 +2,28 @@
 """compose.yaml must mirror deploy/k8s/overlays/local: same images for Kafka,
 MinIO and mc, the same Kafka and MinIO settings, the same setup script, and
 each service's environment equal to what the overlay gives its container
-(ConfigMap, literal env, the development MinIO keys).
+(ConfigMap, literal env, the development MinIO keys and API token); each
+container port published on 127.0.0.1; the cataloger's working directory big
+enough for its spill cap.
 
     compose_mirrors_overlay.py <docker compose config --format json> <render-json of overlays/local>
 """
 import base64
 import json
+import re
 import sys
+
+# deploy/Dockerfile's WORKDIR, where ETL_QUERY_DATA_DIR (./data/cataloger) lies.
+WORKDIR = "/var/lib/spotify-etl"
+
+
+def size_bytes(v):
+    """A size as the services read it (docs/contract.md section 3: K/M/G/T,
+    powers of 1024, `KiB`/`MB` also read), or a tmpfs `size=` (k/m/g)."""
+    m = re.fullmatch(r"(\d+)\s*([kKmMgGtT]?)(i?[bB])?", v.strip())
+    if not m:
+        raise SystemExit(f"not a size: {v!r}")
+    return int(m.group(1)) << {"": 0, "k": 10, "m": 20, "g": 30, "t": 40}[m.group(2).lower()]
 
 
 def main(compose_path, overlay_path):
@@ -33,6 +48,14 @@ def main(compose_path, overlay_path):
 
     def literal_env(c):
         return {e["name"]: e.get("value", "") for e in c.get("env", []) if "valueFrom" not in e}
+
+    def same_token(who, c, got):
+        """The overlay generates the API token's Secret: compose's default is its value."""
+        for e in c.get("env", []):
+            ref = e.get("valueFrom", {}).get("secretKeyRef")
+            if e["name"] == "ETL_API_TOKEN" and ref:
+                token = base64.b64decode(find("Secret", ref["name"])["data"][ref["key"]]).decode()
+                same(f"{who} ETL_API_TOKEN (Secret {ref['name']})", got.get("ETL_API_TOKEN"), token)
 
     for name, kind in (("kafka", "StatefulSet"), ("minio", "StatefulSet"), ("minio-setup", "Job")):
         c = container(find(kind, name))
@@ -61,10 +84,35 @@ def main(compose_path, overlay_path):
         for k, v in want.items():
             same(f"{svc} {k}", got.get(k, ""), v)
         same(f"{svc} command", compose[svc].get("command"), c.get("command"))
+        same_token(svc, c, got)
+        published = sorted(p["target"] for p in compose[svc].get("ports", []) if p.get("host_ip") == "127.0.0.1")
+        same(f"{svc} ports published on 127.0.0.1", published, sorted(p["containerPort"] for p in c.get("ports", [])))
+        for p in compose[svc].get("ports", []):
+            if p.get("host_ip") != "127.0.0.1":
+                problems.append(f"{svc}: port {p.get('target')} is published on {p.get('host_ip') or 'every address'}, not 127.0.0.1")
+    # DuckDB's spill files go to the working directory (ETL_QUERY_DATA_DIR), and a
+    # renewed query database may spill next to the old one: twice the cap must fit.
+    env = compose["cataloger"].get("environment", {})
+    data_dir = env.get("ETL_QUERY_DATA_DIR") or "./data/cataloger"
+    if not data_dir.startswith("/"):
+        data_dir = WORKDIR + "/" + data_dir.removeprefix("./")
+    cap = size_bytes(env.get("ETL_QUERY_MAX_TEMP_BYTES") or "4G")
+    mounts = {}
+    for t in compose["cataloger"].get("tmpfs", []):
+        path, _, options = t.partition(":")
+        opts = dict(o.partition("=")[::2] for o in options.split(",") if o)
+        mounts[path.rstrip("/")] = opts.get("size")
+    holder = max((m for m in mounts if data_dir == m or data_dir.startswith(m + "/")), key=len, default=None)
+    if holder is None or mounts[holder] is None:
+        problems.append(f"cataloger: ETL_QUERY_DATA_DIR={data_dir} is not on a tmpfs with a size")
+    elif 2 * cap >= size_bytes(mounts[holder]):
+        problems.append(f"cataloger: twice ETL_QUERY_MAX_TEMP_BYTES ({2 * cap} bytes) does not fit "
+                        f"in the tmpfs {holder} (size={mounts[holder]})")
     trigger = container(find("CronJob", "spotify-etl-daily-run") | {"spec": find("CronJob", "spotify-etl-daily-run")["spec"]["jobTemplate"]["spec"]})
     same("trigger command", compose["trigger"].get("command"), trigger.get("command"))
     same("trigger ETL_EXTRACTOR_ADDR", compose["trigger"]["environment"].get("ETL_EXTRACTOR_ADDR"),
          literal_env(trigger).get("ETL_EXTRACTOR_ADDR"))
+    same_token("trigger", trigger, compose["trigger"]["environment"])
 
     for p in problems:
         print("compose/overlay drift: " + p, file=sys.stderr)

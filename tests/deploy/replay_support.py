@@ -178,6 +178,10 @@ class Replay:
             svc = name[len("ETL_"):-len("_ADDR")].lower()
             if m and svc in self.ports:
                 value = f"127.0.0.1:{self.ports[svc]}"
+            elif m:
+                # Another listener (the cataloger's PostgreSQL endpoint): any free loopback port,
+                # never the host's own 5432.
+                value = "127.0.0.1:0"
         if value != original and name not in self.credentials:
             self.note(f"{name}: {original} -> {value}")
         elif name in self.credentials and value != original:

@@ -198,12 +198,26 @@ TEST(ListenerHardening, RefusesToListenOnTheNetworkWithoutATokenUnlessToldToRunO
   Service refused("cataloger", {{"ADDR_HOST", "0.0.0.0"}});
   auto code = refused.child().wait_exit(std::chrono::seconds(20));
   ASSERT_TRUE(code.has_value());
-  EXPECT_NE(*code, 0);
+  EXPECT_EQ(*code, 2) << "refusing to listen open is an invalid argument";
   const std::string log = refused.child().log();
   EXPECT_NE(log.find("ETL_ALLOW_OPEN"), std::string::npos) << log;
   EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 1) << "one line: " << log;
   Service open("cataloger", {{"ADDR_HOST", "0.0.0.0"}, {"ETL_ALLOW_OPEN", "true"}});
   EXPECT_TRUE(open.up()) << open.child().log();
+
+  // The PostgreSQL endpoint alike: without a token it trusts every client.
+  const std::string pg_addr = "0.0.0.0:" + std::to_string(etl::testing::free_port());
+  Service pg_refused("cataloger", {{"ETL_PG_ADDR", pg_addr}});
+  code = pg_refused.child().wait_exit(std::chrono::seconds(20));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 2);
+  const std::string pg_log = pg_refused.child().log();
+  EXPECT_NE(pg_log.find("PostgreSQL clients on " + pg_addr), std::string::npos) << pg_log;
+  EXPECT_NE(pg_log.find("ETL_ALLOW_OPEN"), std::string::npos) << pg_log;
+  EXPECT_EQ(std::count(pg_log.begin(), pg_log.end(), '\n'), 1) << "one line: " << pg_log;
+  Service pg_token("cataloger", {{"ETL_PG_ADDR", "0.0.0.0:" + std::to_string(etl::testing::free_port())},
+                                 {"ETL_API_TOKEN", "t0k"}});
+  EXPECT_TRUE(pg_token.up()) << pg_token.child().log();
 }
 
 TEST(ListenerHardening, MetricsAreInPrometheusConventions) {

@@ -19,8 +19,19 @@ import (
 // which is also where /healthz, /readyz and /metrics are served.
 var servicePorts = map[string]int32{"extractor": 8081, "transformer": 8082, "cataloger": 8083}
 
-// binDir is where deploy/Dockerfile installs the binaries.
-const binDir = "/opt/spotify-etl/bin"
+// pgPort is docs/contract.md §8: the cataloger's PostgreSQL endpoint
+// (ETL_PG_ADDR), container and Service port named pgPortName.
+const (
+	pgPort     int32 = 5432
+	pgPortName       = "postgres"
+)
+
+// binDir is where deploy/Dockerfile installs the binaries; imageWorkDir is its
+// WORKDIR, against which relative paths (ETL_QUERY_DATA_DIR) resolve.
+const (
+	binDir       = "/opt/spotify-etl/bin"
+	imageWorkDir = "/var/lib/spotify-etl"
+)
 
 // checkCommon holds for every rendering that contains the base.
 func checkCommon(t *testing.T, objs *Objects, overlay bool) {
@@ -136,7 +147,70 @@ func checkServiceDeployment(t *testing.T, objs *Objects, d *appsv1.Deployment, p
 		t.Errorf("%s: %d PodDisruptionBudgets select its pods, want 1", where, pdbs)
 	}
 	checkNetworkPolicies(t, objs, where, d.Spec.Template.Labels, port)
+	if d.Name == "cataloger" {
+		checkPostgresEndpoint(t, objs, where, d, c, port)
+		checkQuerySpill(t, objs, where, spec, c)
+	}
 	return &c
+}
+
+// checkPostgresEndpoint: the cataloger's PostgreSQL endpoint (Grafana's data
+// panels, BI tools) is reachable where its HTTP port is: ETL_PG_ADDR on every
+// interface at the container port, the Service, and NetworkPolicies admitting
+// it from every source that reaches the HTTP port.
+func checkPostgresEndpoint(t *testing.T, objs *Objects, where string, d *appsv1.Deployment, c corev1.Container, httpPort int32) {
+	if got, ok := containerPort(c, intstr.FromString(pgPortName)); !ok || got != pgPort {
+		t.Errorf("%s: no container port %q = %d (the PostgreSQL endpoint, CONTRACT.md section 8)", where, pgPortName, pgPort)
+	}
+	if v, ok := envValue(c, "ETL_PG_ADDR"); !ok {
+		t.Errorf("%s: ETL_PG_ADDR is not set: the PostgreSQL endpoint would listen on 127.0.0.1:%d, out of reach", where, pgPort)
+	} else if h, p, err := splitHostPort(v); err != nil || p != pgPort {
+		t.Errorf("%s: ETL_PG_ADDR=%q does not listen on the container port %d", where, v, pgPort)
+	} else if h == "127.0.0.1" || h == "localhost" || h == "" || h == "[::1]" {
+		t.Errorf("%s: ETL_PG_ADDR=%q listens on loopback only: the Service cannot reach it", where, v)
+	}
+	if svc, ok := Named[*corev1.Service](objs, d.Name); ok {
+		okPort := false
+		for _, sp := range svc.Spec.Ports {
+			if p, ok := containerPort(c, sp.TargetPort); ok && sp.Port == pgPort && p == pgPort {
+				okPort = true
+			}
+		}
+		if !okPort {
+			t.Errorf("Service %s: no port %d whose targetPort is the container's port %d (PostgreSQL)", svc.Name, pgPort, pgPort)
+		}
+	}
+	// Every source admitted to the HTTP port is admitted to the PostgreSQL port.
+	sources := func(port int32) map[string]bool {
+		out := map[string]bool{}
+		for _, np := range Of[*networkingv1.NetworkPolicy](objs) {
+			if !selects(t, &np.Spec.PodSelector, d.Spec.Template.Labels) {
+				continue
+			}
+			for _, rule := range np.Spec.Ingress {
+				admits := len(rule.Ports) == 0
+				for _, p := range rule.Ports {
+					admits = admits || (p.Port != nil && p.Port.Type == intstr.Int && p.Port.IntVal == port)
+				}
+				if !admits {
+					continue
+				}
+				if len(rule.From) == 0 {
+					out["any source"] = true
+				}
+				for _, peer := range rule.From {
+					out[describePeer(peer)] = true
+				}
+			}
+		}
+		return out
+	}
+	pg := sources(pgPort)
+	for src := range sources(httpPort) {
+		if !pg[src] && !pg["any source"] {
+			t.Errorf("%s: NetworkPolicies admit %s to port %d but not to the PostgreSQL port %d", where, src, httpPort, pgPort)
+		}
+	}
 }
 
 func splitHostPort(v string) (string, int32, error) {
@@ -286,7 +360,10 @@ func checkTableCache(t *testing.T, where string, spec corev1.PodSpec, c corev1.C
 		t.Errorf("%s: ETL_CATALOG_CACHE_DIR is set without ETL_CATALOG_CACHE_MAX_BYTES (the default 20G may pass the volume)", where)
 		return
 	}
-	bytes, err := parseCacheBytes(max)
+	bytes, err := parseSize(max)
+	if err == nil && bytes == 0 {
+		err = fmt.Errorf("at least 1M")
+	}
 	if err != nil {
 		t.Errorf("%s: ETL_CATALOG_CACHE_MAX_BYTES=%q: %v", where, max, err)
 		return
@@ -302,30 +379,144 @@ func checkTableCache(t *testing.T, where string, spec corev1.PodSpec, c corev1.C
 	}
 }
 
-// parseCacheBytes reads a size as the cataloger does: digits with an optional
-// K/M/G/T suffix, powers of 1024.
-func parseCacheBytes(v string) (int64, error) {
-	unit := int64(1)
-	if n := len(v); n > 0 {
-		switch strings.ToUpper(v[n-1:]) {
-		case "K":
-			unit = 1 << 10
-		case "M":
-			unit = 1 << 20
-		case "G":
-			unit = 1 << 30
-		case "T":
-			unit = 1 << 40
+// describePeer names a NetworkPolicy source in words (and as a map key).
+func describePeer(p networkingv1.NetworkPolicyPeer) string {
+	selector := func(what string, sel *metav1.LabelSelector) string {
+		if len(sel.MatchLabels) == 0 && len(sel.MatchExpressions) == 0 {
+			return "every " + what
 		}
-		if unit != 1 {
-			v = v[:n-1]
+		return what + "s " + metav1.FormatLabelSelector(sel)
+	}
+	switch {
+	case p.IPBlock != nil:
+		return fmt.Sprintf("ipBlock %s except %v", p.IPBlock.CIDR, p.IPBlock.Except)
+	case p.NamespaceSelector != nil && p.PodSelector != nil:
+		return selector("pod", p.PodSelector) + " in " + selector("namespace", p.NamespaceSelector)
+	case p.NamespaceSelector != nil:
+		return selector("namespace", p.NamespaceSelector)
+	case p.PodSelector != nil:
+		return selector("pod", p.PodSelector) + " of this namespace"
+	}
+	return "an empty peer"
+}
+
+// checkQuerySpill: DuckDB's spill files (ETL_QUERY_MAX_TEMP_BYTES, default 4G)
+// go to ETL_QUERY_DATA_DIR (default ./data/cataloger, under the working
+// directory), which must be on a volume, and twice the cap (a renewed query
+// database may spill next to the old one, each with its own cap), plus the
+// table cache when ETL_CATALOG_READS=mirror keeps it on the same volume, must
+// stay below that volume's sizeLimit: or the kubelet evicts the pod before
+// DuckDB fails the query that spills too much.
+func checkQuerySpill(t *testing.T, objs *Objects, where string, spec corev1.PodSpec, c corev1.Container) {
+	setting := func(name, def string) string {
+		if v := effectiveEnv(objs, c, name); v != "" {
+			return v
+		}
+		return def
+	}
+	workDir := c.WorkingDir
+	if workDir == "" {
+		workDir = imageWorkDir
+	}
+	resolve := func(dir string) string {
+		if path.IsAbs(dir) {
+			return path.Clean(dir)
+		}
+		return path.Join(workDir, dir)
+	}
+	// The volume a folder is on: the mount with the longest path that holds it.
+	volumeOf := func(dir string) *corev1.VolumeMount {
+		var found *corev1.VolumeMount
+		for i, m := range c.VolumeMounts {
+			mp := path.Clean(m.MountPath)
+			if (dir == mp || strings.HasPrefix(dir, strings.TrimSuffix(mp, "/")+"/")) && (found == nil || len(mp) > len(path.Clean(found.MountPath))) {
+				found = &c.VolumeMounts[i]
+			}
+		}
+		return found
+	}
+	dataDir := resolve(setting("ETL_QUERY_DATA_DIR", "./data/cataloger"))
+	mount := volumeOf(dataDir)
+	if mount == nil {
+		t.Errorf("%s: ETL_QUERY_DATA_DIR=%s (DuckDB's spill files) is not on a mounted volume (the root filesystem is read-only)", where, dataDir)
+		return
+	}
+	capSetting := setting("ETL_QUERY_MAX_TEMP_BYTES", "4G")
+	spill, err := parseSize(capSetting)
+	if err != nil {
+		t.Errorf("%s: ETL_QUERY_MAX_TEMP_BYTES=%q: %v", where, capSetting, err)
+		return
+	}
+	if spill == 0 {
+		t.Errorf("%s: ETL_QUERY_MAX_TEMP_BYTES=0 leaves DuckDB's own cap (90%% of the free disk), not the volume's", where)
+		return
+	}
+	need, what := 2*spill, fmt.Sprintf("twice ETL_QUERY_MAX_TEMP_BYTES=%s", capSetting)
+	if strings.EqualFold(setting("ETL_CATALOG_READS", "in_place"), "mirror") {
+		cacheDir := resolve(setting("ETL_CATALOG_CACHE_DIR", "./data/cataloger-cache"))
+		if m := volumeOf(cacheDir); m != nil && m.Name == mount.Name {
+			cacheSetting := setting("ETL_CATALOG_CACHE_MAX_BYTES", "20G")
+			if cache, err := parseSize(cacheSetting); err == nil {
+				need += cache
+				what += fmt.Sprintf(" plus ETL_CATALOG_CACHE_MAX_BYTES=%s (the table cache, on the same volume)", cacheSetting)
+			}
 		}
 	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n <= 0 {
+	for _, v := range spec.Volumes {
+		if v.Name != mount.Name || v.EmptyDir == nil || v.EmptyDir.SizeLimit == nil {
+			continue
+		}
+		if limit := v.EmptyDir.SizeLimit.Value(); need >= limit {
+			t.Errorf("%s: %s (%d bytes) is not below the sizeLimit of volume %s (%d bytes), which holds ETL_QUERY_DATA_DIR=%s",
+				where, what, need, v.Name, limit, dataDir)
+		}
+	}
+}
+
+// effectiveEnv is the value a container sees for a variable: its literal env
+// entry, else the last envFrom ConfigMap in the rendering that has the key; ""
+// when neither sets it (the services read an empty variable as unset).
+func effectiveEnv(objs *Objects, c corev1.Container, name string) string {
+	for _, e := range c.Env {
+		if e.Name == name && e.ValueFrom == nil {
+			return e.Value
+		}
+	}
+	value := ""
+	for _, ef := range c.EnvFrom {
+		if ef.ConfigMapRef == nil {
+			continue
+		}
+		if cm, ok := Named[*corev1.ConfigMap](objs, ef.ConfigMapRef.Name); ok {
+			if v, ok := cm.Data[strings.TrimPrefix(name, ef.Prefix)]; ok && strings.HasPrefix(name, ef.Prefix) {
+				value = v
+			}
+		}
+	}
+	return value
+}
+
+// parseSize reads a size as the services do (parse_byte_size in
+// shared/src/core/config.cpp): digits with an optional K/M/G/T suffix, powers
+// of 1024, a trailing B or iB allowed (KiB, MB).
+func parseSize(v string) (int64, error) {
+	i := 0
+	for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+		i++
+	}
+	suffix := strings.ToUpper(v[i:])
+	if len(suffix) > 1 {
+		suffix = strings.TrimSuffix(suffix, "B")
+	}
+	if len(suffix) > 1 {
+		suffix = strings.TrimSuffix(suffix, "I")
+	}
+	shift, ok := map[string]uint{"": 0, "B": 0, "K": 10, "M": 20, "G": 30, "T": 40}[suffix]
+	n, err := strconv.ParseInt(v[:i], 10, 64)
+	if !ok || err != nil || n > (1<<62)>>shift {
 		return 0, fmt.Errorf("not a size (digits with an optional K/M/G/T suffix)")
 	}
-	return n * unit, nil
+	return n << shift, nil
 }
 
 func checkServiceAccount(t *testing.T, objs *Objects, where string, spec corev1.PodSpec) {

@@ -168,6 +168,9 @@ func TestDockerfileParsesLintsAndFitsTheManifests(t *testing.T) {
 			t.Errorf("runtime stage: port %d (%s) is not EXPOSEd", port, name)
 		}
 	}
+	if workdir != imageWorkDir {
+		t.Errorf("runtime stage: WORKDIR %q, the manifest checks resolve relative paths against %q (imageWorkDir)", workdir, imageWorkDir)
+	}
 	if env["TMPDIR"] != "/tmp" || env["HOME"] != workdir {
 		t.Errorf("runtime stage: TMPDIR=%q HOME=%q, want /tmp and the working directory %q", env["TMPDIR"], env["HOME"], workdir)
 	}

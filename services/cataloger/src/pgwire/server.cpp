@@ -12,6 +12,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "etl/http_server.h"
 #include "etl/log.h"
 
 namespace etl::pgwire {
@@ -36,6 +37,7 @@ std::optional<ServerOptions> server_options(const Config& config) {
   o.tls_cert = config.pg_tls_cert;
   o.tls_key = config.pg_tls_key;
   o.tls_required = config.pg_tls_required;
+  o.allow_open = config.http.allow_open;
   return o;
 }
 
@@ -60,6 +62,13 @@ Server::~Server() { stop(); }
 
 Status Server::start() {
   if (listen_fd_ >= 0) return {};
+  // The HTTP listeners' rule (an open endpoint on the network is a choice made explicitly):
+  // without a token every client is trusted, and SQL is what they would send.
+  if (options_.password.empty() && !http::is_loopback_host(options_.address.host) && !options_.allow_open)
+    return make_error(Errc::invalid_argument,
+                      "refusing to listen for PostgreSQL clients on " + options_.address.str() +
+                          " without ETL_API_TOKEN (it is the password): anyone who can reach it could query the "
+                          "tables; set ETL_API_TOKEN, listen on 127.0.0.1, or set ETL_ALLOW_OPEN=true to run open on purpose");
   if (options_.tls_required && options_.tls_cert.empty())
     return make_error(Errc::invalid_argument, "ETL_PG_TLS_REQUIRED: needs ETL_PG_TLS_CERT and ETL_PG_TLS_KEY");
   if (!options_.tls_cert.empty() && !tls_) {

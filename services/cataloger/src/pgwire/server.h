@@ -32,6 +32,7 @@ struct ServerOptions {
   int scram_iterations = 4096;
   std::string tls_cert, tls_key;        // ETL_PG_TLS_CERT / ETL_PG_TLS_KEY; empty: no TLS (SSLRequest gets 'N')
   bool tls_required = false;            // ETL_PG_TLS_REQUIRED: plaintext start-ups get FATAL 28000
+  bool allow_open = false;              // ETL_ALLOW_OPEN: trust authentication on a non-loopback address
 };
 
 // The endpoint's options from the configuration (ETL_PG_ADDR, ETL_API_TOKEN and the
