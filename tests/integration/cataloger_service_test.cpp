@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <fstream>
 #include <thread>
 
 #include "../unit/cataloger/cataloger_fixtures.h"
@@ -219,15 +220,26 @@ TEST(CatalogerService, AsOfReadsATableAsOfAKeptSnapshot) {
     EXPECT_EQ(refused.status, 400) << as_of.dump() << " " << refused.body;
     EXPECT_NE(refused.body.find(why), std::string::npos) << refused.body;
   }
-  auto qualified = count({{"songs_data", first_id}}, "SELECT count(*) FROM spotify.songs_data");
-  EXPECT_EQ(qualified.status, 400) << qualified.body;
-  EXPECT_NE(qualified.body.find("unqualified"), std::string::npos) << qualified.body;
+  // Qualified, the name would read today's rows under a pin that says otherwise; in any
+  // case and quoting DuckDB takes for the same table.
+  for (const char* sql : {"SELECT count(*) FROM spotify.songs_data", "SELECT count(*) FROM spotify.SONGS_DATA",
+                          "SELECT count(*) FROM spotify.\"SONGS_DATA\"", "SELECT count(*) FROM \"spotify\".\"Songs_Data\""}) {
+    auto qualified = count({{"songs_data", first_id}}, sql);
+    EXPECT_EQ(qualified.status, 400) << sql << ": " << qualified.body;
+    EXPECT_NE(qualified.body.find("unqualified"), std::string::npos) << qualified.body;
+  }
 
   // A data file of the first snapshot deleted from the store since: 409, saying which.
   std::filesystem::remove(s.root / "songs_data" / "dt=2026-11-01" / "run1.parquet");
   auto gone = count({{"songs_data", first_id}});
   EXPECT_EQ(gone.status, 409) << gone.body;
   EXPECT_NE(gone.body.find("run1.parquet"), std::string::npos) << gone.body;
+
+  // Metadata that cannot be read is the store's state, as GET /v1/tables/{name} says: 503, not 500.
+  for (const auto& f : std::filesystem::directory_iterator(s.root / "songs_data" / "metadata"))
+    if (f.path().string().ends_with(".metadata.json")) std::ofstream(f.path(), std::ios::trunc) << "{\"broken\":";
+  auto unreadable = count({{"songs_data", first_id}});
+  EXPECT_EQ(unreadable.status, 503) << unreadable.body;
 }
 
 TEST(CatalogerService, AsOfNeedsIcebergTables) {

@@ -261,6 +261,22 @@ TEST(EngineFormats, CsvAndJsonLinesTablesQueryLikeParquetOnes) {
   EXPECT_EQ(songs->rows.at(0), R"([["a0","x"],"2026-11-21T06:00:00Z"])");
 }
 
+// Our CSV writes NULL as an empty field and an empty string as "" (contract §4.5): read
+// back, they stay apart (DuckDB's read_csv takes "" for NULL unless told otherwise).
+TEST(EngineFormats, CsvTablesKeepEmptyStringsApartFromNulls) {
+  testing::Stack s;
+  write_file(s.root, "artists_data", "2026-11-01", "run1", "csv",
+             "SELECT * FROM (VALUES ('ar0', '', 'x'), ('ar1', NULL, '')) t(artist_id, artist_name, run_id)");
+  s.crawl();
+  auto engine = DuckDbEngine::open({s.root, "spotify", 1, "", {}, 0}).value();
+  ASSERT_TRUE(engine->sync_views(*s.catalog).ok());
+  auto session = engine->session().value();
+  auto r = session->execute("SELECT artist_id, artist_name, run_id FROM artists_data ORDER BY artist_id", 1 << 20, false,
+                            Dialect::duckdb);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->rows, (std::vector<std::string>{R"(["ar0","","x"])", R"(["ar1",null,""])"}));
+}
+
 TEST(EngineFormats, MixedFormatsInOneTableAreUnionedByName) {
   testing::Stack s;
   write_file(s.root, "songs_data", "2026-11-01", "run1", "parquet", songs_select(2));

@@ -10,6 +10,7 @@
 
 #include <openssl/evp.h>
 
+#include "etl/ascii.h"
 #include "etl/log.h"
 #include "ids.h"
 #include "sql_guard.h"
@@ -170,16 +171,22 @@ Result<std::vector<PinnedTable>> QueryManager::resolve_pins(const QueryRequest& 
     if (!catalog_->get_table(table))
       return make_error(Errc::invalid_argument, "as_of names " + table + ", which is not a table of the catalog");
     // The pin shadows the unqualified name only: `<schema>.<table>` would read today's rows.
+    // DuckDB matches names without regard to case, quoted ones too: `spotify."SONGS_DATA"`.
     for (std::size_t i = 2; i < tokens->size(); ++i) {
       const auto& t = (*tokens)[i];
-      if ((t.kind == TokenKind::word || t.kind == TokenKind::quoted_identifier) && t.text == table &&
+      if ((t.kind == TokenKind::word || t.kind == TokenKind::quoted_identifier) && ascii_lower(t.text) == ascii_lower(table) &&
           (*tokens)[i - 1].kind == TokenKind::symbol && (*tokens)[i - 1].text == ".")
         return make_error(Errc::invalid_argument, "with as_of, name " + table + " unqualified (not " +
                                                       std::string((*tokens)[i - 2].source) + "." + table + ")");
     }
     auto pin = options_.pins(table, as_of);
-    if (!pin) return make_error(pin.error().code == Errc::not_found ? Errc::invalid_argument : pin.error().code,
-                                "as_of: " + pin.error().message);
+    if (!pin) {
+      Errc code = pin.error().code;
+      if (code == Errc::not_found) code = Errc::invalid_argument;  // no such snapshot: the request's fault
+      // Metadata that cannot be read or parsed is the store's state, as GET /v1/tables/{name} answers it: 503.
+      if (code == Errc::internal || code == Errc::bad_data) code = Errc::unavailable;
+      return make_error(code, "as_of: " + pin.error().message);
+    }
     pins.push_back(std::move(pin).value());
   }
   return pins;

@@ -13,7 +13,8 @@ std::string read_function_sql(const std::string& format, const std::vector<std::
   std::string options = ", hive_partitioning = true, hive_types = {'dt': 'VARCHAR'}";
   if (union_by_name) options += ", union_by_name = true";
   if (format == "parquet") return "read_parquet(" + list + options + ")";
-  if (format == "csv") return "read_csv(" + list + options + ", header = true)";
+  // Our CSV writes NULL as an empty field and an empty string as "" (docs/contract.md §4.5).
+  if (format == "csv") return "read_csv(" + list + options + ", header = true, allow_quoted_nulls = false)";
   return "read_json(" + list + options + ", format = 'newline_delimited')";
 }
 
@@ -58,7 +59,7 @@ Result<FileSchema> DuckDbSchemaReader::read_schema(const std::string& key, const
     out.facts = std::move(footer->facts);
     return out;
   }
-  std::string source = format == "csv" ? "read_csv(" + duck::quote_literal(path) + ", header = true, hive_partitioning = false)"
+  std::string source = format == "csv" ? "read_csv(" + duck::quote_literal(path) + ", header = true, hive_partitioning = false, allow_quoted_nulls = false)"
                                        : "read_json(" + duck::quote_literal(path) +
                                              ", format = 'newline_delimited', hive_partitioning = false)";
   auto described = conn->query("DESCRIBE SELECT * FROM " + source);
