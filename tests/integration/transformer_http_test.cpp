@@ -34,6 +34,32 @@ TEST(TransformerHttp, TransformMovesAPendingObjectAndReportsRowsAndSkips) {
   EXPECT_TRUE(env.exists_raw("processed/" + raw_name(1)));
 }
 
+// Raw objects under any name the transformer accepts land in files the cataloger
+// takes (not hidden, no glob character), and two of them never share a file: the
+// same file name in two folders, a topic that starts with '_'.
+TEST(TransformerHttp, EveryRawNameLandsInAVisibleFileOfItsOwn) {
+  Env env;
+  env.config.topic_raw = "_spotify.raw";
+  env.start_idle();
+  const std::vector<std::string> names = {"_under.json", ".dot.json", "br[1].json", "star*.json",
+                                          "a/x.json",    "b/x.json",  "x.json"};
+  std::set<std::string> outputs;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    auto r = call("POST", env.url("/v1/transform"),
+                  json{{"key", env.land(names[i], raw_playlist(static_cast<int>(i) + 1))}}.dump());
+    ASSERT_EQ(r.status, 200) << names[i] << ": " << r.body;
+    for (const auto& o : r.json()["outputs"]) EXPECT_TRUE(outputs.insert(o.get<std::string>()).second) << o;
+  }
+  env.publish_created(env.land(raw_name(9), raw_playlist(9)));  // a batch, named after the topic
+  ASSERT_TRUE(env.wait_consumed(1));
+  std::string visible;
+  for (const auto& k : env.table_keys()) {
+    EXPECT_TRUE(DataKey::parse(k).has_value()) << k << " is not a data file for the cataloger";
+    if (k.starts_with("songs_data/")) visible += (visible.empty() ? "" : ", ") + duck::quote_literal((env.dir.path() / "transformed" / k).string());
+  }
+  EXPECT_EQ(env.sql_value("SELECT count(DISTINCT song_id) FROM read_parquet([" + visible + "])"), "80");
+}
+
 TEST(TransformerHttp, TransformOfAProcessedKeyReTransformsInPlace) {
   Env env;
   env.config.table_format = "hive";  // Iceberg tables: a new generation (WithIcebergTables... below)

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "etl/lake.h"
+
 namespace etl::transformer {
 namespace {
 
@@ -32,7 +34,8 @@ std::string batch_file_stem(const BatchManifest& m) {
   for (const auto& member : m.members) f.add(member.rest);
   char hash[20];
   std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(f.h));
-  return m.topic + "-" + std::to_string(m.partition) + "-" + std::to_string(m.first) + "-" + hash;
+  // A topic may start with '.' or '_' (Kafka allows it), which the cataloger takes for a hidden file.
+  return visible_stem(m.topic + "-" + std::to_string(m.partition) + "-" + std::to_string(m.first) + "-" + hash);
 }
 
 std::string done_manifest_key(const BatchManifest& m) {

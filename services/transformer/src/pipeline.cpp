@@ -29,7 +29,7 @@ Pipeline::Pipeline(std::shared_ptr<ObjectStore> raw, std::shared_ptr<ObjectStore
 
 std::vector<std::string> Pipeline::output_keys(const RawObjectKey& key, const std::string& dt,
                                                std::int64_t generation) const {
-  std::string stem = plain_stem(parse_raw_object_name(key.name).stem);
+  std::string stem = raw_data_stem(key.name);
   if (generation) stem = generation_stem(stem, generation);
   std::vector<std::string> keys;
   for (const TableSchema* s : {&albums_schema(), &artists_schema(), &songs_schema()})

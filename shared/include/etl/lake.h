@@ -113,6 +113,16 @@ std::string generation_stem(std::string_view stem, std::int64_t generation);
 // A stem of the transformer's own (from a raw object's name) that would read as
 // a generation gets "_" appended, so that no plain name is mistaken for one.
 std::string plain_stem(std::string_view stem);
+// A data file stem the cataloger takes (DataKey::parse): one starting with '.' or
+// '_' (hidden, skipped), or holding a glob character `*?[]{}\`, or '/', gets those
+// characters as '-', an 'x' before it, and "-<8 hex of the stem>" after, so two
+// stems stay two names. Others are returned as they are.
+std::string visible_stem(std::string_view stem);
+// The stem of the data files of a raw object transformed alone, from its name below
+// to_be_processed/ (or processed/): the file name without its last extension, made
+// visible and plain; in a sub-folder, "-<8 hex of the whole name>" is added, since
+// two folders may hold the same file name.
+std::string raw_data_stem(std::string_view raw_name);
 // Logical key -> the newest generation `keys` hold of it.
 std::map<std::string, std::int64_t> newest_generations(const std::vector<std::string>& keys);
 // Of `keys`, those another key of the list supersedes (same logical key, newer generation).

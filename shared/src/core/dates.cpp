@@ -108,6 +108,10 @@ std::optional<std::int64_t> parse_timestamp(std::string_view s) noexcept {
   }
   if (pos != s.size()) return std::nullopt;
   const std::int64_t seconds = static_cast<std::int64_t>(*days) * 86'400 + h * 3600 + mi * 60 + se - offset_s;
+  // In UTC too a year of four digits (an offset can carry 9999-12-31T23:30-05:00 into year 10000,
+  // whose dt= folder no reader would take for a date).
+  constexpr std::int64_t kFirstDay = -719'162, kPastLastDay = 2'932'897;  // 0001-01-01, 10000-01-01
+  if (seconds < kFirstDay * 86'400 || seconds >= kPastLastDay * 86'400) return std::nullopt;
   return seconds * kMicrosPerSecond + micros;
 }
 

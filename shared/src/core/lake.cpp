@@ -202,6 +202,32 @@ std::string plain_stem(std::string_view stem) {
   return out;
 }
 
+namespace {
+// 8 hex digits of FNV-1a: names, not security.
+std::string name_hash(std::string_view s) {
+  std::uint32_t h = 2166136261u;
+  for (unsigned char c : s) h = (h ^ c) * 16777619u;
+  char out[9];
+  std::snprintf(out, sizeof out, "%08x", h);
+  return out;
+}
+}  // namespace
+
+std::string visible_stem(std::string_view stem) {
+  constexpr std::string_view kRefused = "*?[]{}\\/";
+  const bool hidden = stem.empty() || stem.front() == '.' || stem.front() == '_';
+  if (!hidden && stem.find_first_of(kRefused) == std::string_view::npos) return std::string(stem);
+  std::string out = "x";
+  for (char c : stem) out += kRefused.find(c) == std::string_view::npos ? c : '-';
+  return out + "-" + name_hash(stem);
+}
+
+std::string raw_data_stem(std::string_view raw_name) {
+  std::string stem = visible_stem(parse_raw_object_name(raw_name).stem);
+  if (raw_name.find('/') != std::string_view::npos) stem += "-" + name_hash(raw_name);
+  return plain_stem(stem);
+}
+
 std::map<std::string, std::int64_t> newest_generations(const std::vector<std::string>& keys) {
   std::map<std::string, std::int64_t> out;
   for (const auto& key : keys) {

@@ -45,6 +45,14 @@ TEST(Timestamp, FractionsAndOffsetsAreNormalisedToUtcMicroseconds) {
   EXPECT_EQ(format_date(date_of(*parse_timestamp("1969-12-31T23:59:59.5Z"))), "1969-12-31");
 }
 
+// Only times of years 1-9999 in UTC: an offset must not carry one out of them.
+TEST(Timestamp, AnOffsetCannotCarryATimeOutOfFourDigitYears) {
+  EXPECT_FALSE(parse_timestamp("9999-12-31T23:30:00-05:00").has_value());
+  EXPECT_FALSE(parse_timestamp("0001-01-01T00:30:00+05:00").has_value());
+  EXPECT_EQ(format_timestamp(*parse_timestamp("9999-12-31T23:59:59.999999Z")), "9999-12-31T23:59:59.999999Z");
+  EXPECT_EQ(format_timestamp(*parse_timestamp("0001-01-01T05:00:00+05:00")), "0001-01-01T00:00:00Z");
+}
+
 TEST(Timestamp, MalformedTextIsRejected) {
   for (const char* bad : {"", "2026-11-21", "2026-11-21T06:00", "2026-13-21T06:00:00Z", "2026-11-21T25:00:00Z",
                           "2026-11-21T06:00:00Zjunk", "2026-11-21T06:00:00.Z", "2026-11-21T06:00:00+2", "now"})

@@ -136,6 +136,28 @@ TEST(FileGeneration, APlainNameNeverReadsAsAGeneration) {
   EXPECT_EQ(file_generation(DataKey::make("t", "1", odd, "parquet")).generation, 0);
 }
 
+// Every name a raw object may have gives data keys the cataloger takes, and two
+// raw names never give one data key (the rows of one would be lost under the other's).
+TEST(DataKey, EveryRawNameGivesAVisibleDataKeyOfItsOwn) {
+  EXPECT_EQ(raw_data_stem("spotify_raw_20261121T060000Z_playlist_x_r1.json"), "spotify_raw_20261121T060000Z_playlist_x_r1")
+      << "the extractor's names keep their stem";
+  EXPECT_EQ(raw_data_stem("sp ace.json"), "sp ace");
+  const std::vector<std::string> names = {"_under.json", ".dot.json", "br[1].json", "star*.json", "q?.json",
+                                          "c{u}rly.json", "back\\slash.json", "a/x.json", "b/x.json", "x.json",
+                                          "_a.json", "-a.json", ".json", "a/b/c.json", "a_b/c.json"};
+  std::set<std::string> stems;
+  for (const auto& name : names) {
+    const std::string stem = raw_data_stem(name);
+    EXPECT_TRUE(stems.insert(stem).second) << name << " gives " << stem << " as another name does";
+    const std::string key = DataKey::make("songs_data", "2026-11-21", stem, "parquet");
+    EXPECT_TRUE(DataKey::parse(key).has_value()) << name << " -> " << key << " is not taken as a data file";
+    EXPECT_EQ(file_generation(key).generation, 0) << key;
+  }
+  EXPECT_EQ(visible_stem("spotify.raw.events-0-12-0123456789abcdef"), "spotify.raw.events-0-12-0123456789abcdef");
+  const std::string topic = visible_stem("_spotify.raw-0-12-0123456789abcdef");
+  EXPECT_TRUE(DataKey::parse(DataKey::make("songs_data", "2026-11-21", topic, "parquet")).has_value()) << topic;
+}
+
 TEST(FileGeneration, TheNewestGenerationSupersedesTheOthersOfItsFileOnly) {
   const std::vector<std::string> keys{"t/dt=1/a.parquet", "t/dt=1/a.r1795240800123.parquet",
                                       "t/dt=1/a.r1795240800999.parquet", "t/dt=1/b.parquet",
