@@ -250,6 +250,18 @@ class DashboardWithoutToken(BrowserCase):
         self.assertEqual(csv_requests[0].headers.get("content-type"), "application/json")
         self.assertEqual(rec.errors, [])
 
+    def test_a_csv_download_past_its_page_cap_says_it_is_not_whole(self):
+        page, rec, _ = self.open_dashboard()
+        got = page.evaluate("""async () => {
+            const { queryCsv } = await import('./api.js');
+            const few = await queryCsv('SELECT i FROM range(2500) t(i)', 2);
+            const all = await queryCsv('SELECT i FROM range(2500) t(i)');
+            return [few.complete, few.csv.split('\\n').length, all.complete, all.csv.split('\\n').length];
+        }""")
+        # A header line, the rows, and the empty string after the last line end.
+        self.assertEqual(got, [False, 2002, True, 2502])
+        self.assertEqual(rec.errors, [])
+
     def test_a_bad_query_shows_the_engines_reason(self):
         page, rec, _ = self.open_dashboard()
         page.fill("#sql", "DELETE FROM songs_data")

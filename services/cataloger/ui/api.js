@@ -61,8 +61,9 @@ export async function query(sql, { maxRows = 1000, maxAgeS, signal } = {}) {
   return (await call('POST', '../v1/query', { body, signal })).json();
 }
 
-// The whole result as CSV, following X-Next-Token (at most maxPages pages).
-export async function queryCsv(sql, maxPages = 100) {
+// The result as CSV, following X-Next-Token for at most maxPages pages (of 1,000
+// rows): {csv, complete}; complete is false when pages were left (the caller says so).
+export async function queryCsv(sql, maxPages = 1000) {
   let res = await call('POST', '../v1/query', { body: { sql }, accept: 'text/csv' });
   let csv = await res.text();
   const id = res.headers.get('X-Query-Id');
@@ -74,5 +75,5 @@ export async function queryCsv(sql, maxPages = 100) {
     csv += text.slice(text.indexOf('\n') + 1);  // later pages repeat the header line
     next = res.headers.get('X-Next-Token');
   }
-  return csv;
+  return { csv, complete: !next };
 }

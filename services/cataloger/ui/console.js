@@ -73,7 +73,9 @@ export function stopConsole() {
 export async function downloadCsv(onAuth) {
   setError('');
   try {
-    const csv = await queryCsv($('sql').value);
+    const { csv, complete } = await queryCsv($('sql').value);
+    // A file that looks whole but is not would be worse than none: say where it stops.
+    if (!complete) setError('The CSV holds the first 1,000,000 rows only: add LIMIT/OFFSET, or read the whole result at the query\'s result_location.');
     const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
     const a = document.createElement('a');
     a.href = url;

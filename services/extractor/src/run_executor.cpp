@@ -259,8 +259,7 @@ void RunExecutor::fetch_and_land(RunState& state, std::size_t index) {
   const std::string body = build_envelope(EnvelopeInput{state.run_id, spec, extracted_at, spotify_->base_url(),
                                                         fetched->endpoint, &fetched->pages});
   LandingOptions landing;
-  landing.topic = config_.topic_raw;
-  landing.region = config_.aws.region;
+  landing.topic = config_.topic_raw;  // awsRegion stays us-east-1, whatever AWS_REGION says (docs/contract.md §6.2)
   // Once fetched, a source lands even during shutdown: one atomic put, whole or nothing.
   auto landed = land_raw_object(*raw_, *bus_, landing, key, body, state.service_stop);
   if (!landed) return fail("cannot write the raw object " + key + ": " + landed.error().message);

@@ -72,6 +72,7 @@ class ExtractorServiceTest : public ::testing::Test {
 TEST_F(ExtractorServiceTest, AllSourcesLandingMeansSucceededWithOneEventPerObject) {
   api_->set_body(items_url(kA), kPage);
   api_->set_body(items_url(kB), kPage);
+  config_.aws.region = "eu-north-1";  // events say us-east-1 all the same (contract §6.2)
   auto svc = start();
   auto run = finish(*svc, request({{SourceType::playlist, kA}, {SourceType::playlist, kB}}));
   EXPECT_EQ(run.status, RunStatus::succeeded) << run.error;
@@ -88,6 +89,7 @@ TEST_F(ExtractorServiceTest, AllSourcesLandingMeansSucceededWithOneEventPerObjec
     ASSERT_TRUE(parsed.ok() && parsed->size() == 1) << events[i].value;
     EXPECT_EQ((*parsed)[0].key, s.object_key);
     EXPECT_EQ((*parsed)[0].bucket, "raw");
+    EXPECT_NE(events[i].value.find(R"("awsRegion":"us-east-1")"), std::string::npos) << events[i].value;
     EXPECT_EQ(events[i].key, s.object_key) << "the message key is the object key";
   }
 }
