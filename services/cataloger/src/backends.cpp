@@ -54,7 +54,7 @@ Result<std::shared_ptr<Catalog>> open_local_catalog(const BackendContext& contex
     options.files = files;
     options.snapshot_retention = config.iceberg_snapshot_retention;
     options.min_snapshots = config.iceberg_min_snapshots;
-    options.max_snapshots = std::max(config.iceberg_max_snapshots, config.iceberg_min_snapshots);
+    options.max_snapshots = config.iceberg_max_snapshots;  // load_config refuses one below the minimum
     options.manifest_cache_bytes = static_cast<std::size_t>(config.iceberg_manifest_cache_bytes);
     auto opened = iceberg::IcebergTables::open(context.store, std::move(options), context.metrics);
     if (!opened) return std::move(opened).error();

@@ -192,10 +192,20 @@ class Reader {
   void number(const std::string& name, double& out, double min, double max) {
     auto v = get(name);
     if (!v) return;
+    // Decimal digits with an optional fraction (strtod alone also takes " 5", "0x10", "1e2", "inf").
+    const bool decimal = !v->empty() && std::all_of(v->begin(), v->end(), [](unsigned char c) {
+      return std::isdigit(c) || c == '.';
+    }) && std::count(v->begin(), v->end(), '.') <= 1 && std::isdigit(static_cast<unsigned char>(v->front()));
     char* end = nullptr;
-    double parsed = std::strtod(v->c_str(), &end);
-    if (end != v->c_str() + v->size() || !(parsed >= min && parsed <= max)) {
-      fail(name, "'" + *v + "' is not a number from " + std::to_string(min) + " to " + std::to_string(max));
+    double parsed = decimal ? std::strtod(v->c_str(), &end) : 0;
+    if (!decimal || end != v->c_str() + v->size() || !(parsed >= min && parsed <= max)) {
+      auto text = [](double d) {
+        std::string t = std::to_string(d);
+        while (t.back() == '0') t.pop_back();
+        if (t.back() == '.') t.pop_back();
+        return t;
+      };
+      fail(name, "'" + *v + "' is not a decimal number from " + text(min) + " to " + text(max));
       return;
     }
     out = parsed;
@@ -231,6 +241,10 @@ class Reader {
     if (!v) return;
     if (v->rfind("http://", 0) != 0 && v->rfind("https://", 0) != 0)
       return fail(name, "'" + *v + "' is not an http:// or https:// URL");
+    const std::string_view rest = std::string_view(*v).substr(v->find("//") + 2);
+    const std::string_view host = rest.substr(0, rest.find_first_of("/?#"));
+    if (host.empty() || host.front() == ':' || host.find_first_of(" \t") != std::string_view::npos)
+      return fail(name, "'" + *v + "' names no host (http://host[:port][/path])");
     while (v->size() > 8 && v->back() == '/') v->pop_back();
     out = *v;
   }
@@ -496,6 +510,9 @@ Result<Config> load_config(const Environment& env, const ConfigDefaults& default
   cfg.iceberg_snapshot_retention = std::chrono::seconds(retention);
   r.integer("ETL_ICEBERG_MIN_SNAPSHOTS", cfg.iceberg_min_snapshots, 1, 100000);
   r.integer("ETL_ICEBERG_MAX_SNAPSHOTS", cfg.iceberg_max_snapshots, 1, 100000);
+  if (cfg.iceberg_max_snapshots < cfg.iceberg_min_snapshots)
+    r.fail("ETL_ICEBERG_MAX_SNAPSHOTS", std::to_string(cfg.iceberg_max_snapshots) + " is below ETL_ICEBERG_MIN_SNAPSHOTS (" +
+                                            std::to_string(cfg.iceberg_min_snapshots) + "), the snapshots never expired");
   long long maintenance = cfg.iceberg_maintenance_interval.count();
   r.integer("ETL_ICEBERG_MAINTENANCE_INTERVAL_S", maintenance, 0LL, 7LL * 86400);
   cfg.iceberg_maintenance_interval = std::chrono::seconds(maintenance);

@@ -117,7 +117,22 @@ INSTANTIATE_TEST_SUITE_P(
                       BadValue{"ETL_BUS", "rabbitmq"}, BadValue{"ETL_CATALOG", "hive"},
                       BadValue{"ETL_QUERY_ENGINE", "trino"}, BadValue{"ETL_ATHENA_OUTPUT", "/tmp/results"},
                       BadValue{"ETL_LOG_LEVEL", "verbose"}, BadValue{"ETL_LOG_FORMAT", "xml"},
-                      BadValue{"ETL_SEARCH_MAX_RESULTS", "0"}, BadValue{"ETL_MAX_RAW_OBJECT_BYTES", "lots"}));
+                      BadValue{"ETL_SEARCH_MAX_RESULTS", "0"}, BadValue{"ETL_MAX_RAW_OBJECT_BYTES", "lots"},
+                      BadValue{"SPOTIFY_API_URL", "http://"}, BadValue{"AWS_ENDPOINT_URL", "https:///x"},
+                      BadValue{"SPOTIFY_ACCOUNTS_URL", "http://:443"}, BadValue{"ETL_SPOTIFY_RATE", "0x10"},
+                      BadValue{"ETL_SPOTIFY_RATE", " 5"}, BadValue{"ETL_SPOTIFY_RATE", "1e2"},
+                      BadValue{"ETL_SPOTIFY_RATE", "inf"}, BadValue{"ETL_BUS", "memory\nINJECTED line"},
+                      BadValue{"ETL_SOURCES", "search:caf\xe9"}, BadValue{"ETL_EXTRACTOR_ADDR", "a b:8081"}));
+
+TEST(Config, SnapshotBoundsThatContradictEachOtherAreRefused) {
+  auto cfg = load_config({{"ETL_ICEBERG_MIN_SNAPSHOTS", "500"}, {"ETL_ICEBERG_MAX_SNAPSHOTS", "5"}});
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_EQ(cfg.error().message.rfind("ETL_ICEBERG_MAX_SNAPSHOTS: 5 is below ETL_ICEBERG_MIN_SNAPSHOTS (500)", 0), 0u)
+      << cfg.error().message;
+  auto rate = load_config({{"ETL_SPOTIFY_RATE", "2.5"}});
+  ASSERT_TRUE(rate.ok()) << rate.error().message;
+  EXPECT_EQ(rate->spotify_rate_per_s, 2.5);
+}
 
 TEST(Config, TableFormatDefaultsToIcebergLocallyAndToGluesCrawlerRouteWithGlue) {
   auto local = load_config({});
