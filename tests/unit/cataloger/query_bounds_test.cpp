@@ -191,6 +191,20 @@ TEST(PageCsv, DecimalsAndHugeintsKeepTheirExactDigits) {
   EXPECT_EQ(*csv, s.store->get(done.result_location).value()) << "the page says what the stored CSV says";
 }
 
+// A page's CSV guards text only, as the stored CSV does: a date or a timestamp that
+// starts with '-' (BC, -infinity) is a value, not a formula.
+TEST(PageCsv, DatesAndTimesAreNotGuardedLikeText) {
+  Stack s;
+  auto done = run_to_end(*s.queries, req("SELECT '-infinity'::DATE AS d, DATE '0044-03-15 (BC)' AS bc, "
+                                         "'-infinity'::TIMESTAMPTZ AS t, '-x' AS s"));
+  ASSERT_EQ(done.state, QueryState::succeeded) << (done.error ? done.error->message : "");
+  auto page = s.queries->page(done.query_id, "").value();
+  auto csv = page_csv(page);
+  ASSERT_TRUE(csv.ok()) << csv.error().message;
+  EXPECT_EQ(*csv, "d,bc,t,s\n-infinity,-0043-03-15,-infinity,'-x\n");
+  EXPECT_EQ(*csv, s.store->get(done.result_location).value()) << "the page says what the stored CSV says";
+}
+
 TEST(PageCsv, ARowThatIsNotAJsonArrayIsAnErrorNotADroppedRow) {
   QueryPage page;
   page.query_id = "q1";

@@ -93,6 +93,17 @@ TEST(Formatting, DatesAndTimestampsAcrossTheEpoch) {
   EXPECT_EQ(format_date(20413), "2025-11-21");
   EXPECT_EQ(format_timestamp_micros(0), "1970-01-01T00:00:00Z");
   EXPECT_EQ(format_timestamp_micros(-1), "1969-12-31T23:59:59.999999Z");
+  EXPECT_EQ(format_date(-735'160), "-0043-03-15") << "44 BC, ISO 8601's expanded year";
+  EXPECT_EQ(format_date(2'932'897), "+10000-01-01");
+}
+
+// Values of these types are JSON strings, yet no text a spreadsheet could run: the CSV
+// leaves them as they are (a '-' starts a BC date or -infinity); nanoseconds before 1970
+// round down as the seconds do.
+TEST(CsvOutput, DatesAndTimesAreNotGuardedAsFormulasAndNanosecondsFloor) {
+  auto r = run("SELECT '-infinity'::DATE AS d, '-infinity'::TIMESTAMP AS t, DATE '0044-03-15 (BC)' AS bc, "
+               "'1969-12-31 23:59:59.9999995'::TIMESTAMP_NS AS ns, '-1'::VARCHAR AS s");
+  EXPECT_EQ(r.csv, "d,t,bc,ns,s\n-infinity,-infinity,-0043-03-15,1969-12-31T23:59:59.999999Z,'-1\n");
 }
 
 // The first chunk DuckDB hands over for `sql`, converted under `budget` bytes.

@@ -204,6 +204,8 @@ std::string format_interval(duckdb_interval iv) {
 
 // raw: a JSON number or boolean as is; text: a JSON string; word: a JSON string in
 // JSON, but in CSV as is, like a number (a float's NaN, Infinity, -Infinity).
+// word: written as a JSON string but not text a user typed (a date, a time, NaN): CSV
+// leaves it as it is, where text starting with '-' or '=' gets a guarding apostrophe.
 enum class Shape { null, raw, text, word };
 
 // The text of a non-nested value: raw (JSON number or boolean as is) or text.
@@ -280,7 +282,7 @@ Shape scalar(const Reader& r, idx_t row, std::string& out) {
       if (d == std::numeric_limits<std::int32_t>::max()) out += "infinity";
       else if (d == -std::numeric_limits<std::int32_t>::max()) out += "-infinity";
       else out += format_date(d);
-      return Shape::text;
+      return Shape::word;
     }
     case DUCKDB_TYPE_TIMESTAMP:
     case DUCKDB_TYPE_TIMESTAMP_TZ:
@@ -290,20 +292,20 @@ Shape scalar(const Reader& r, idx_t row, std::string& out) {
       std::int64_t v = r.at<std::int64_t>(row);
       if (v == std::numeric_limits<std::int64_t>::max()) {
         out += "infinity";
-        return Shape::text;
+        return Shape::word;
       }
       if (v == -std::numeric_limits<std::int64_t>::max()) {
         out += "-infinity";
-        return Shape::text;
+        return Shape::word;
       }
       if (r.type == DUCKDB_TYPE_TIMESTAMP_S) v *= 1000000;
       else if (r.type == DUCKDB_TYPE_TIMESTAMP_MS) v *= 1000;
-      else if (r.type == DUCKDB_TYPE_TIMESTAMP_NS) v /= 1000;
+      else if (r.type == DUCKDB_TYPE_TIMESTAMP_NS) v = v / 1000 - (v % 1000 < 0);  // floor: before 1970 too
       out += format_timestamp_micros(v);
-      return Shape::text;
+      return Shape::word;
     }
-    case DUCKDB_TYPE_TIME: append_time_of_day(out, r.at<std::int64_t>(row)); return Shape::text;
-    case DUCKDB_TYPE_TIME_NS: append_time_of_day(out, r.at<std::int64_t>(row) / 1000); return Shape::text;
+    case DUCKDB_TYPE_TIME: append_time_of_day(out, r.at<std::int64_t>(row)); return Shape::word;
+    case DUCKDB_TYPE_TIME_NS: append_time_of_day(out, r.at<std::int64_t>(row) / 1000); return Shape::word;
     case DUCKDB_TYPE_TIME_TZ: {
       auto t = duckdb_from_time_tz(r.at<duckdb_time_tz>(row));
       std::int64_t micros = ((t.time.hour * 60LL + t.time.min) * 60 + t.time.sec) * 1000000LL + t.time.micros;
@@ -314,9 +316,9 @@ Shape scalar(const Reader& r, idx_t row, std::string& out) {
       append_two(out, off / 3600);
       out += ':';
       append_two(out, off / 60 % 60);
-      return Shape::text;
+      return Shape::word;
     }
-    case DUCKDB_TYPE_INTERVAL: out += format_interval(r.at<duckdb_interval>(row)); return Shape::text;
+    case DUCKDB_TYPE_INTERVAL: out += format_interval(r.at<duckdb_interval>(row)); return Shape::word;
     case DUCKDB_TYPE_UUID: {
       auto h = r.at<duckdb_hugeint>(row);
       std::uint64_t upper = static_cast<std::uint64_t>(h.upper) ^ (std::uint64_t{1} << 63);
@@ -567,6 +569,10 @@ std::string type_name(duckdb_logical_type type) {
       return out + ")";
     }
     case DUCKDB_TYPE_SQLNULL: return "NULL";
+    // Types without a JSON form: named, so the 400 that refuses them says which (cast it).
+    case DUCKDB_TYPE_BIT: return "BIT";
+    case DUCKDB_TYPE_BIGNUM: return "BIGNUM";
+    case DUCKDB_TYPE_UNION: return "UNION";
     default: return "UNKNOWN";
   }
 }
@@ -599,8 +605,9 @@ std::string format_date(std::int32_t days) {
   int y, m, d;
   civil_from_days(days, y, m, d);
   char buf[80];
+  // ISO 8601's expanded years outside 0000-9999 (astronomical numbering: 44 BC is -0043).
   if (y >= 0 && y <= 9999) std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
-  else std::snprintf(buf, sizeof buf, "%d-%02d-%02d", y, m, d);
+  else std::snprintf(buf, sizeof buf, "%+05d-%02d-%02d", y, m, d);
   return buf;
 }
 

@@ -195,6 +195,10 @@ std::string page_json(const QueryPage& page) {
 
 namespace {
 bool is_floating(std::string_view type) { return type == "DOUBLE" || type == "FLOAT" || type == "REAL"; }
+// Dates, times and intervals are written as strings, but as no spreadsheet formula ("-infinity", a BC date).
+bool is_temporal(std::string_view type) {
+  return type.starts_with("DATE") || type.starts_with("TIME") || type.starts_with("INTERVAL");
+}
 }  // namespace
 
 Result<std::string> page_csv(const QueryPage& page) {
@@ -217,7 +221,8 @@ Result<std::string> page_csv(const QueryPage& page) {
       else if (v.front() == '"') {
         const auto text = json::parse(v).get<std::string>();
         // A float's "-Infinity" is a number's word, not text a spreadsheet could run.
-        const bool word = is_non_finite_word(text) && c < page.columns.size() && is_floating(page.columns[c].type);
+        const bool word = c < page.columns.size() && ((is_non_finite_word(text) && is_floating(page.columns[c].type)) ||
+                                                      is_temporal(page.columns[c].type));
         append_csv_cell(out, text, false, !word);
       } else append_csv_cell(out, v, false);  // numbers exactly as written; true/false; lists and structs as JSON
     }
