@@ -273,5 +273,59 @@ TEST(ListenerHardening, TestPortsAreReservedUntilTheServiceBindsThem) {
   EXPECT_TRUE(cataloger.up());
 }
 
+// Request heads through the real cataloger, as an audit sent them with raw
+// sockets. httplib 0.11 dropped an empty Content-Length and kept
+// `Content-Length : 41` under another name (either way the body was read as
+// the next request), percent-decoded every value (the token t0k%41n matched
+// only as t0k%2541n), refused a header field over 8 KiB with a bare 400,
+// answered a bodiless GET with Expect: 100-continue without a length (the next
+// response ran on after its body), and said keep-alive to HTTP/1.0 requests
+// whose connection it then closed.
+TEST(ListenerHardening, RequestHeadsAreReadStrictlyAndAsSent) {
+  Service cataloger("cataloger", {{"ETL_API_TOKEN", "t0k%41n"}});
+  ASSERT_TRUE(cataloger.up()) << cataloger.child().log();
+  const std::string host = "Host: 127.0.0.1\r\n", auth = "Authorization: Bearer t0k%41n\r\n";
+  const std::string query = "POST /v1/query HTTP/1.1\r\n" + host + auth + "Content-Type: application/json\r\n";
+  const std::string next = "GET /healthz HTTP/1.1\r\n" + host + "\r\n";
+  for (const std::string& head : {query + "Content-Length:\r\n", query + "Content-Length : 41\r\n",
+                                  query + "Transfer-Encoding : chunked\r\n", query + "Content-Length: %31%38\r\n"}) {
+    RawConnection c(cataloger.port());
+    ASSERT_TRUE(c.send(head + "\r\n" + next));
+    auto r = c.read_response();
+    EXPECT_EQ(status(r), 400) << head << "\n" << r;
+    EXPECT_EQ(RawConnection::header_of(r, "Connection"), "close") << head << "\n" << r;
+    EXPECT_EQ(c.read_response(std::chrono::milliseconds(500)), "") << "what followed was read as a request: " << head;
+  }
+
+  auto tables = [&](const std::string& authorization) {
+    return status(raw_request(cataloger.port(), "GET /v1/tables HTTP/1.1\r\n" + host + authorization + "\r\n"));
+  };
+  EXPECT_EQ(tables(auth), 200);
+  EXPECT_EQ(tables("Authorization: Bearer t0k%2541n\r\n"), 401);
+
+  auto long_field = raw_request(cataloger.port(), "GET /healthz HTTP/1.1\r\n" + host + "X-Long: " + std::string(9000, 'a') + "\r\n\r\n");
+  EXPECT_EQ(status(long_field), 431) << long_field;
+  EXPECT_NE(long_field.find("8192 bytes"), std::string::npos) << long_field;
+
+  RawConnection expecting(cataloger.port());
+  ASSERT_TRUE(expecting.send("GET /iceberg/v1/namespaces HTTP/1.1\r\n" + host + auth + "Expect: 100-continue\r\n\r\n" +
+                             "GET /healthz HTTP/1.1\r\n" + host + "Connection: close\r\n\r\n"));
+  std::string both;  // both answers, until the server closes
+  for (std::string r; !(r = expecting.read_response()).empty();) both += r;
+  const std::string interim = "HTTP/1.1 100 Continue\r\n\r\n";
+  if (both.rfind(interim, 0) == 0) both.erase(0, interim.size());  // allowed before the answer
+  EXPECT_EQ(status(both), 200) << both;
+  const std::string length = RawConnection::header_of(both, "Content-Length");
+  ASSERT_FALSE(length.empty()) << both;
+  const std::string second = both.substr(std::min(both.size(), both.find("\r\n\r\n") + 4 + std::stoul(length)));
+  EXPECT_EQ(status(second), 200) << "the answer before ran on into this one: " << both;
+  EXPECT_NE(second.find("\"status\":\"ok\""), std::string::npos) << both;
+
+  auto http10 = raw_request(cataloger.port(), "GET /healthz HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(status(http10), 200) << http10;
+  EXPECT_EQ(RawConnection::header_of(http10, "Connection"), "close") << http10;
+  EXPECT_EQ(RawConnection::header_of(http10, "Keep-Alive"), "") << http10;
+}
+
 }  // namespace
 }  // namespace etl

@@ -31,7 +31,7 @@ struct Request {
   std::string path;
   std::vector<std::string> params;                 // regex capture groups of the route, in order
   std::multimap<std::string, std::string> query;   // decoded query parameters
-  std::multimap<std::string, std::string> headers; // as received (httplib compares names case-insensitively)
+  std::multimap<std::string, std::string> headers; // as sent: values not decoded, without the whitespace around them
   std::string body;
   std::string remote_addr;                         // the peer's IP address (fair sharing between clients)
   int connection = -1;                             // the connection's socket while the request is answered; -1: none

@@ -1,6 +1,6 @@
 // The request path: every request is routed, checked and answered in
-// httplib's pre-routing hook (for one with Expect: 100-continue, before the 100),
-// before httplib reads any body; only a POST that
+// httplib's pre-routing hook (one with Expect: 100-continue is checked before
+// the 100 and answered after it), before httplib reads any body; only a POST that
 // passed every check has its body read, up to the limit (httplib's content
 // reader, or framing::read_chunked for a chunked one). A request whose length
 // is unclear (http_framing.h) is refused first. Answers that leave a body
@@ -28,7 +28,7 @@ struct RequestState {
   bool close_after = false;  // a body was left unread
   const httplib::Request* request = nullptr;
   std::string accept_encoding;  // the client's, hidden from httplib until the body is known
-  bool let_through = false;     // pre_routing passed it already, for its Expect: 100-continue
+  bool let_through = false;     // pre_routing checked it already, before its 100 (Continue)
 };
 thread_local RequestState current;
 
@@ -97,10 +97,13 @@ Response Server::Impl::run(const Route& route, Request request) {
   }
 }
 
-httplib::Server::HandlerResponse Server::Impl::pre_routing(const httplib::Request& req, httplib::Response& res) {
-  if (current.let_through && current.request == &req) {  // checked before its 100 (Continue): the body comes next
+httplib::Server::HandlerResponse Server::Impl::pre_routing(const httplib::Request& req, httplib::Response& res,
+                                                           bool before_continue) {
+  if (current.let_through && current.request == &req) {  // checked before its 100 (Continue)
     current.let_through = false;
-    return httplib::Server::HandlerResponse::Unhandled;
+    const RouteMatch& m = current.match;
+    if (m.route->method != "POST") return answer(res, run(*m.route, convert(req, m.params, {})));
+    return httplib::Server::HandlerResponse::Unhandled;  // its body comes next
   }
   current = RequestState{std::chrono::steady_clock::now(), &kUnmatched, {}, req.remote_addr + ":" + std::to_string(req.remote_port),
                          false, &req, req.get_header_value("Accept-Encoding")};
@@ -147,7 +150,13 @@ httplib::Server::HandlerResponse Server::Impl::pre_routing(const httplib::Reques
     r.headers.emplace_back("Allow", m.allow);
     return answer(res, std::move(r));
   }
-  if (m.route->method != "POST") return answer(res, run(*m.route, convert(req, m.params, {})));
+  if (m.route->method != "POST") {
+    // Before a 100 (Continue), httplib writes what the check answers without
+    // its Content-Length (only refusals get one): a handler runs after the 100,
+    // on the routing path every other answer takes.
+    if (before_continue) return httplib::Server::HandlerResponse::Unhandled;
+    return answer(res, run(*m.route, convert(req, m.params, {})));
+  }
 
   const std::string& encoding = req.get_header_value("Content-Encoding");
   if (body && !encoding.empty() && encoding != "identity")
@@ -222,12 +231,27 @@ void write_then_close(Response r, httplib::Response& out) {
 
 void Server::Impl::refused_by_httplib(const httplib::Request& req, httplib::Response& res) {
   // httplib saw the head end early (400) or its request line as too long (414):
-  // it was cut at a bound (ConnectionStream), and what the client still sends is no request.
-  if (Listener::head_too_large()) {
-    return write_then_close(problem_response(431, "Request Header Fields Too Large",
-                                             "a request's line and header fields may have at most " +
-                                                 std::to_string(ConnectionStream::kMaxRequestHead) + " bytes and " +
-                                                 std::to_string(ConnectionStream::kMaxHeaderFields) + " fields"),
+  // it was cut at a bound or a malformed line (ConnectionStream), and what the
+  // client still sends is no request.
+  switch (Listener::head_error()) {
+    case ConnectionStream::HeadError::none: break;
+    case ConnectionStream::HeadError::too_large:
+      return write_then_close(problem_response(431, "Request Header Fields Too Large",
+                                               "a request's line and header fields may have at most " +
+                                                   std::to_string(ConnectionStream::kMaxRequestHead) + " bytes and " +
+                                                   std::to_string(ConnectionStream::kMaxHeaderFields) + " fields"),
+                              res);
+    case ConnectionStream::HeadError::field_too_long:
+      return write_then_close(problem_response(431, "Request Header Fields Too Large",
+                                               "a header field line may have at most " +
+                                                   std::to_string(ConnectionStream::kMaxFieldLine) + " bytes with its CRLF"),
+                              res);
+    case ConnectionStream::HeadError::malformed:
+      return write_then_close(problem_response(400, "", std::string("malformed request head: ") + Listener::head_problem()), res);
+  }
+  if (res.status == 414) {  // httplib's bound, compiled into its library (ConnectionStream::kMaxRequestLine)
+    return write_then_close(problem_response(414, "", "the request line may have at most " +
+                                                          std::to_string(ConnectionStream::kMaxRequestLine) + " bytes with its CRLF"),
                             res);
   }
   if (!res.body.empty()) return;  // a handler already wrote a problem
@@ -254,8 +278,10 @@ void Server::Impl::refused_by_httplib(const httplib::Request& req, httplib::Resp
 // Called by httplib just before it writes a response's head, after it added
 // its own Connection or Keep-Alive: a response that ends its connection says
 // Connection: close once and nothing about keep-alive, and its connection ends.
+// httplib says Keep-Alive also when it ends the connection after the request
+// (HTTP/1.0): Listener knows.
 void Server::Impl::finish_headers(httplib::Response& res) {
-  bool close = current.close_after;
+  bool close = current.close_after || Listener::closes_after_response();
   for (auto [it, end] = res.headers.equal_range("Connection"); it != end; ++it) close = close || ascii_lower(it->second) == "close";
   if (close) {
     res.headers.erase("Connection");
@@ -313,7 +339,7 @@ void Server::Impl::install() {
   // large, no token, no such endpoint, not JSON) gets its answer instead, so the
   // body is never sent (RFC 9110 10.1.1); httplib asks this before pre-routing.
   server.set_expect_100_continue_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (pre_routing(req, res) == httplib::Server::HandlerResponse::Handled) return res.status;
+    if (pre_routing(req, res, /*before_continue=*/true) == httplib::Server::HandlerResponse::Handled) return res.status;
     current.let_through = true;
     return 100;
   });

@@ -38,7 +38,10 @@ struct Server::Impl {
   void add_route(const std::string& method, const std::string& path, Handler handler);
 
  private:
-  httplib::Server::HandlerResponse pre_routing(const httplib::Request& req, httplib::Response& res);
+  // `before_continue`: asked by the Expect: 100-continue handler, before the
+  // 100; a request that passes its checks is answered after it.
+  httplib::Server::HandlerResponse pre_routing(const httplib::Request& req, httplib::Response& res,
+                                               bool before_continue = false);
   void read_body(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader);
   Response run(const Route& route, Request request);
   void log_request(const httplib::Request& req, const httplib::Response& res);

@@ -13,7 +13,9 @@
 #include <cstring>
 #include <system_error>
 
+#include "etl/ascii.h"
 #include "etl/log.h"
+#include "http_framing.h"
 
 namespace etl::http {
 
@@ -155,10 +157,9 @@ bool ConnectionStream::is_readable() const { return begin_ < end_ || wait(POLLIN
 bool ConnectionStream::is_writable() const { return wait(POLLOUT, write_timeout_); }
 
 ssize_t ConnectionStream::read(char* ptr, size_t size) {
-  if (head_too_large_ || (in_head_ && head_bytes_ == kMaxRequestHead)) {  // no wait for bytes that would be refused
-    head_too_large_ = true;
-    return 0;
-  }
+  if (head_error_ == HeadError::none && in_head_ && head_bytes_ == kMaxRequestHead)  // no wait for bytes that would be refused
+    head_error_ = HeadError::too_large;
+  if (head_error_ != HeadError::none) return 0;
   if (begin_ == end_) {
     if (!wait(POLLIN, read_timeout_)) return -1;
     ssize_t n;
@@ -175,39 +176,132 @@ ssize_t ConnectionStream::read(char* ptr, size_t size) {
 }
 
 void ConnectionStream::begin_request() {
-  in_head_ = request_line_ = true;
-  head_too_large_ = line_is_cr_ = false;
-  head_bytes_ = line_bytes_ = fields_ = 0;
+  in_head_ = request_line_ = in_name_ = true;
+  after_cr_ = false;
+  head_error_ = HeadError::none;
+  head_problem_ = nullptr;
+  head_bytes_ = line_bytes_ = line_start_ = name_size_ = 0;
+  drop_fields();
 }
+
+void ConnectionStream::drop_fields() {
+  fields_.clear();
+  // A large head's copy is not kept while the connection waits for its next request.
+  if (field_bytes_.capacity() > 8 * 1024) std::string().swap(field_bytes_);
+  field_bytes_.clear();
+}
+
+void ConnectionStream::refuse(HeadError error, const char* problem) {
+  head_error_ = error;
+  head_problem_ = problem;
+}
+
+namespace {
+
+// RFC 9110 5.6.2: a field name is a token.
+bool is_tchar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+bool is_blank(char c) { return c == ' ' || c == '\t'; }
+
+}  // namespace
 
 std::size_t ConnectionStream::count_head(const char* p, std::size_t n) {
   if (!in_head_) return n;
   std::size_t i = 0;
   for (; i < n; ++i) {
-    if (p[i] != '\n') {
-      if (head_bytes_ == kMaxRequestHead) break;
+    const char c = p[i];
+    if (head_bytes_ == kMaxRequestHead) {
+      refuse(HeadError::too_large);
+      break;
+    }
+    if (c == '\n') {
+      // httplib skips a line that ends in a bare LF; what reads the request in
+      // front of this server may take it for a field, or for the end of the head.
+      if (!after_cr_) {
+        refuse(HeadError::malformed, "a line of the request head ends in LF without CR (RFC 9112 2.2)");
+        break;
+      }
+      const bool blank = !request_line_ && line_bytes_ == 1;
+      if (!request_line_ && !blank) {
+        if (in_name_) {
+          refuse(HeadError::malformed, "a header field line has no colon (RFC 9112 5)");
+          break;
+        }
+        // Without its LF a line is not stored: the 101st field never reaches httplib.
+        if (fields_.size() == kMaxHeaderFields) {
+          refuse(HeadError::too_large);
+          break;
+        }
+        // The value without the whitespace around it (RFC 9112 5.1); the CR was not kept.
+        std::size_t value = line_start_ + name_size_, value_end = field_bytes_.size();
+        while (value < value_end && is_blank(field_bytes_[value])) ++value;
+        while (value_end > value && is_blank(field_bytes_[value_end - 1])) --value_end;
+        field_bytes_.resize(value_end);
+        fields_.push_back({line_start_, name_size_, value, value_end - value});
+      }
       ++head_bytes_;
-      line_is_cr_ = line_bytes_ == 0 && p[i] == '\r';
-      ++line_bytes_;
+      request_line_ = after_cr_ = false;
+      in_name_ = true;
+      line_bytes_ = 0;
+      line_start_ = field_bytes_.size();
+      if (blank) {
+        in_head_ = false;
+        return n;  // what follows is the body (or the next request, counted on its own)
+      }
       continue;
     }
-    // httplib's read_headers: the head ends at a line of exactly CRLF; a line
-    // ending in a bare LF is skipped, not an end (but counted here).
-    const bool blank = !request_line_ && line_bytes_ == 1 && line_is_cr_;
-    const bool field = !request_line_ && !blank;
-    // Without its LF a line is not stored: the 101st field never reaches httplib.
-    if (head_bytes_ == kMaxRequestHead || (field && fields_ == kMaxHeaderFields)) break;
-    ++head_bytes_;
-    fields_ += field ? 1 : 0;
-    request_line_ = line_is_cr_ = false;
-    line_bytes_ = 0;
-    if (blank) {
-      in_head_ = false;
-      return n;  // what follows is the body (or the next request, counted on its own)
+    if (after_cr_) {  // RFC 9112 2.2: a bare CR is invalid
+      refuse(HeadError::malformed, "a CR in the request head is not followed by LF (RFC 9112 2.2)");
+      break;
     }
+    if (c == '\r') {
+      after_cr_ = true;
+    } else if (!request_line_) {
+      // The field line with its CRLF would pass httplib's bound (it then
+      // refused the request with a bare 400, after reading the whole line).
+      if (line_bytes_ + 1 + 2 > kMaxFieldLine) {
+        refuse(HeadError::field_too_long);
+        break;
+      }
+      if (in_name_) {
+        const char* problem = nullptr;
+        if (c == ':' && line_bytes_ == 0) problem = "a header field line has no name (RFC 9112 5)";
+        else if (is_blank(c) && line_bytes_ == 0)
+          problem = "a header field line starts with whitespace (obsolete line folding, RFC 9112 5.2)";
+        else if (is_blank(c)) problem = "whitespace between a header field's name and its colon (RFC 9112 5.1)";
+        else if (c != ':' && !is_tchar(c)) problem = "a header field name is not a token (RFC 9110 5.1)";
+        if (problem) {
+          refuse(HeadError::malformed, problem);
+          break;
+        }
+        if (c == ':') {
+          in_name_ = false;
+          name_size_ = line_bytes_;
+        } else {
+          field_bytes_.push_back(c);
+        }
+      } else {
+        if (c == '\0') {  // RFC 9110 5.5: refused or replaced (a bare CR or LF is refused above)
+          refuse(HeadError::malformed, "a header field value has a NUL (RFC 9110 5.5)");
+          break;
+        }
+        field_bytes_.push_back(c);
+      }
+    }
+    ++head_bytes_;
+    ++line_bytes_;
   }
-  head_too_large_ = i < n;  // stopped at byte i: it would pass a bound
-  return i;
+  return i;  // stopped at byte i (head_error_ says why), or took all
+}
+
+httplib::Headers ConnectionStream::take_fields() {
+  httplib::Headers out;
+  for (const Field& f : fields_) out.emplace(field_bytes_.substr(f.name, f.name_size), field_bytes_.substr(f.value, f.value_size));
+  drop_fields();
+  return out;
 }
 
 ssize_t ConnectionStream::write(const char* ptr, size_t size) {
@@ -248,7 +342,13 @@ void Listener::close_after_response() { close_requested = true; }
 
 httplib::Stream& Listener::stream() { return *current_stream; }
 
-bool Listener::head_too_large() { return current_stream && current_stream->head_too_large(); }
+ConnectionStream::HeadError Listener::head_error() {
+  return current_stream ? current_stream->head_error() : ConnectionStream::HeadError::none;
+}
+
+const char* Listener::head_problem() { return current_stream ? current_stream->head_problem() : nullptr; }
+
+bool Listener::closes_after_response() { return close_requested; }
 
 int Listener::connection() { return current_stream ? current_stream->socket() : -1; }
 
@@ -258,15 +358,30 @@ bool Listener::process_and_close_socket(socket_t sock) {
                           seconds(write_timeout_sec_) + microseconds(write_timeout_usec_));
   const auto stopping = [this] { return svr_sock_ == INVALID_SOCKET; };
   current_stream = &stream;
-  bool ok = false;
+  bool ok = false, closed = false;
+  // Called by httplib once a request's head is read, before anything reads its fields.
+  const auto setup = [&stream, &closed](httplib::Request& req) {
+    req.headers = stream.take_fields();
+    // As httplib's process_request sets them.
+    req.set_header("REMOTE_ADDR", req.remote_addr);
+    req.set_header("REMOTE_PORT", std::to_string(req.remote_port));
+    req.set_header("LOCAL_ADDR", req.local_addr);
+    req.set_header("LOCAL_PORT", std::to_string(req.local_port));
+    // httplib ends the connection after an HTTP/1.0 request and after
+    // `Connection: close` as written; connection options are case-insensitive
+    // and a list (RFC 9110 7.6.1). The response says so (close_requested).
+    std::vector<std::string_view> connection;
+    for (auto [it, end] = req.headers.equal_range("Connection"); it != end; ++it) connection.emplace_back(it->second);
+    for (std::string_view option : framing::list_elements(connection)) closed = closed || ascii_lower(option) == "close";
+    if (closed) close_requested = true;
+  };
   // As httplib's own loop: at most keep_alive_max_count_ requests, the last
   // answered with Connection: close.
   for (std::size_t left = keep_alive_max_count_; left > 0 && !stopping(); --left) {
     if (!stream.wait_request(seconds(keep_alive_timeout_sec_), stopping)) break;
-    close_requested = false;
-    bool closed = false;
+    close_requested = closed = false;
     stream.begin_request();
-    ok = process_request(stream, left == 1, closed, nullptr);
+    ok = process_request(stream, left == 1, closed, setup);
     if (!ok || closed || close_requested) break;
   }
   close_requested = false;

@@ -34,6 +34,11 @@ class HttpHardeningTest : public ::testing::Test {
     server_ = std::make_unique<http::Server>(o, metrics_);
     server_->post("/v1/echo", [](const http::Request& req) { return http::json_response(200, {{"bytes", req.body.size()}}); });
     server_->get("/v1/items/{item_id}", [](const http::Request& req) { return http::json_response(200, {{"id", req.params[0]}}); });
+    server_->get("/v1/headers", [](const http::Request& req) {
+      return http::json_response(200, {{"if_none_match", req.header("If-None-Match")},
+                                       {"delegation", req.header("X-Iceberg-Access-Delegation")},
+                                       {"csv", req.quality("text/csv")}});
+    });
     server_->get("/v1/slow", [this](const http::Request&) {
       ++in_slow_;
       while (!release_) std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -179,6 +184,31 @@ TEST_F(HttpHardeningTest, BearerSchemeInAnyCase) {
   auto wrong = get("/v1/items/x", "Authorization: Bearer t0ken2\r\n");
   EXPECT_EQ(status(wrong), 401);
   EXPECT_EQ(RawConnection::header_of(wrong, "WWW-Authenticate"), "Bearer");
+}
+
+// httplib 0.11 percent-decodes every header field value: with the token
+// t0k%41n, `Bearer t0k%41n` was refused and `Bearer t0k%2541n` let in; a Host
+// of %6cocalhost passed the DNS-rebinding check as localhost, and a body sent
+// as application%2Fjson was taken for JSON. Every value is taken as sent,
+// also by handlers.
+TEST_F(HttpHardeningTest, HeaderValuesAreTakenAsSentNotPercentDecoded) {
+  start("t0k%41n");
+  EXPECT_EQ(status(get("/v1/items/x", "Authorization: Bearer t0k%41n\r\n")), 200);
+  EXPECT_EQ(status(get("/v1/items/x", "Authorization: Bearer t0k%2541n\r\n")), 401);
+  EXPECT_EQ(status(get("/v1/items/x", "Authorization: Bearer t0kAn\r\n")), 401);
+  const std::string auth = "Authorization: Bearer t0k%41n\r\n";
+  auto rebound = raw_request(port_, "GET /v1/items/x HTTP/1.1\r\nHost: %6cocalhost\r\n" + auth + "Connection: close\r\n\r\n");
+  EXPECT_EQ(status(rebound), 403) << rebound;
+  auto encoded_type = raw_request(port_, "POST /v1/echo HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth +
+                                             "Content-Type: application%2Fjson\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+  EXPECT_EQ(status(encoded_type), 415) << encoded_type;
+  auto seen = get("/v1/headers", auth + "If-None-Match: \"a%20b\"\r\nX-Iceberg-Access-Delegation: vended%2Dcredentials\r\n" +
+                                     "Accept: text%2Fcsv\r\n");
+  ASSERT_EQ(status(seen), 200) << seen;
+  auto body = nlohmann::json::parse(seen.substr(seen.find("\r\n\r\n") + 4));
+  EXPECT_EQ(body["if_none_match"], "\"a%20b\"");
+  EXPECT_EQ(body["delegation"], "vended%2Dcredentials");
+  EXPECT_EQ(body["csv"], 0.0);
 }
 
 // With a token, a /v1/ request without it is 401 whatever it asks for: unknown
