@@ -12,8 +12,8 @@
 # and fails the run: add it to the corpus and a unit test when it is fixed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-targets=(sql_gate engine_wire s3_event s3_xml response_headers pgwire pgwire_catalog raw_transform envelope requests iceberg_manifest spotify_responses)
-smoke_targets=(sql_gate engine_wire s3_event s3_xml response_headers pgwire pgwire_catalog raw_transform envelope requests iceberg_manifest spotify_responses)
+targets=(sql_gate engine_wire s3_event s3_xml response_headers request_head pgwire pgwire_catalog raw_transform envelope requests iceberg_manifest spotify_responses)
+smoke_targets=(sql_gate engine_wire s3_event s3_xml response_headers request_head pgwire pgwire_catalog raw_transform envelope requests iceberg_manifest spotify_responses)
 seconds="${ETL_FUZZ_SECONDS:-300}"
 seed=()
 if [ "${1:-}" = "--smoke" ]; then
