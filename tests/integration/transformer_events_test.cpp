@@ -174,7 +174,8 @@ TEST(TransformerEvents, AnObjectPutBackIsRedoneWhereItsRowsAreNeverAddedTwice) {
   // own file; the committed one is not written over.
   auto again = call("POST", env.url("/v1/transform"), json{{"key", env.land(raw_name(7), raw_playlist(7))}}.dump());
   ASSERT_EQ(again.status, 200) << again.body;
-  for (const auto& o : again.json()["outputs"]) EXPECT_GT(file_generation(o.get<std::string>()).generation, 0) << o;
+  const json written = again.json();  // held: a range-for over a temporary's member reads freed memory
+  for (const auto& o : written["outputs"]) EXPECT_GT(file_generation(o.get<std::string>()).generation, 0) << o;
   EXPECT_EQ(env.newest_rows("SELECT count(*)"), "33");
   for (const auto& [f, b] : bytes) EXPECT_EQ(env.transformed_bytes(f), b) << f << " was written over";
 }

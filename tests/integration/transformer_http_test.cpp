@@ -48,7 +48,8 @@ TEST(TransformerHttp, EveryRawNameLandsInAVisibleFileOfItsOwn) {
     auto r = call("POST", env.url("/v1/transform"),
                   json{{"key", env.land(names[i], raw_playlist(static_cast<int>(i) + 1))}}.dump());
     ASSERT_EQ(r.status, 200) << names[i] << ": " << r.body;
-    for (const auto& o : r.json()["outputs"]) EXPECT_TRUE(outputs.insert(o.get<std::string>()).second) << o;
+    const json written = r.json();  // held: a range-for over a temporary's member reads freed memory
+    for (const auto& o : written["outputs"]) EXPECT_TRUE(outputs.insert(o.get<std::string>()).second) << o;
   }
   env.publish_created(env.land(raw_name(9), raw_playlist(9)));  // a batch, named after the topic
   ASSERT_TRUE(env.wait_consumed(1));
