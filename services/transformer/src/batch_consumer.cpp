@@ -324,9 +324,8 @@ std::optional<BatchOutcome> BatchConsumer::run_until_done(Batch& batch) {
     log::warn("batch failed; will retry", {{"consumer", options_.name}, {"topic", batch.topic},
                                            {"partition", batch.partition}, {"first", batch.first},
                                            {"error", outcome.error().message}});
-    auto backoff = std::min<std::chrono::milliseconds>(options_.initial_backoff * (1 << std::min(attempt, 10)),
-                                                       options_.max_backoff);
-    if (!wait(backoff)) break;  // shutting down: left unacknowledged
+    if (!wait(capped_backoff(attempt, options_.initial_backoff, options_.max_backoff)))
+      break;  // shutting down: left unacknowledged
   }
   return std::nullopt;
 }
@@ -433,9 +432,7 @@ bool BatchConsumer::redo(const Batch& batch, const std::vector<std::pair<std::si
       log::warn("redo of a raw object put back failed; will retry",
                 {{"consumer", options_.name}, {"topic", batch.topic}, {"partition", batch.partition},
                  {"key", key}, {"error", done.error().message}});
-      auto backoff = std::min<std::chrono::milliseconds>(options_.initial_backoff * (1 << std::min(attempt, 10)),
-                                                         options_.max_backoff);
-      if (!wait(backoff)) return false;
+      if (!wait(capped_backoff(attempt, options_.initial_backoff, options_.max_backoff))) return false;
     }
   }
   return true;

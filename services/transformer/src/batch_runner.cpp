@@ -364,18 +364,15 @@ Result<BatchOutcome> BatchRunner::redo(const BatchManifest& manifest) {
   return run(batch);
 }
 
-Result<bool> BatchRunner::pending(const std::string& rest) {
-  auto head = pipeline_.raw().head(std::string(kPendingPrefix) + rest);
+Result<bool> BatchRunner::exists(const std::string& key) {
+  auto head = pipeline_.raw().head(key);
   if (head) return true;
   if (head.error().code == Errc::not_found) return false;
   return std::move(head).error();
 }
 
-Result<bool> BatchRunner::processed(const std::string& rest) {
-  auto head = pipeline_.raw().head(std::string(kProcessedPrefix) + rest);
-  if (head) return true;
-  if (head.error().code == Errc::not_found) return false;
-  return std::move(head).error();
-}
+Result<bool> BatchRunner::pending(const std::string& rest) { return exists(std::string(kPendingPrefix) + rest); }
+
+Result<bool> BatchRunner::processed(const std::string& rest) { return exists(std::string(kProcessedPrefix) + rest); }
 
 }  // namespace etl::transformer

@@ -98,6 +98,7 @@ class BatchRunner final {
   Fetched fetch(const Member& member, bool replaying);
   std::vector<Planned> plan(const BatchManifest& manifest, std::vector<Member>& members, std::int64_t generation);
   Error failed_at(const std::string& key, Error error);
+  Result<bool> exists(const std::string& raw_key);
   Status pin(Batch& batch, const BatchManifest& manifest);
 
   Pipeline& pipeline_;

@@ -73,4 +73,8 @@ class ConsumerLoop final {
 // Is `code` a failure worth waiting out (a dependency down) rather than data to set aside?
 bool is_transient_error(Errc code) noexcept;
 
+// The wait before retry `attempt` (0, 1, ...): `initial` doubling, at most `max`.
+std::chrono::milliseconds capped_backoff(int attempt, std::chrono::milliseconds initial,
+                                         std::chrono::milliseconds max) noexcept;
+
 }  // namespace etl

@@ -10,6 +10,11 @@ bool is_transient_error(Errc code) noexcept {
   return code == Errc::unavailable || code == Errc::timeout || code == Errc::rate_limited;
 }
 
+std::chrono::milliseconds capped_backoff(int attempt, std::chrono::milliseconds initial,
+                                         std::chrono::milliseconds max) noexcept {
+  return std::min<std::chrono::milliseconds>(initial * (1 << std::min(attempt, 10)), max);
+}
+
 ConsumerLoop::ConsumerLoop(std::shared_ptr<EventBus> bus, ConsumerLoopOptions options, MessageHandler handler,
                            MetricsRegistry& metrics)
     : bus_(std::move(bus)), options_(std::move(options)), handler_(std::move(handler)), metrics_(metrics) {}
@@ -63,10 +68,7 @@ void ConsumerLoop::run() {
   auto& consumed = metrics_.counter("spotify_etl_events_consumed_total", "Events handled and acknowledged", labels);
   auto& retried = metrics_.counter("spotify_etl_event_retries_total", "Event handling attempts that failed and were retried", labels);
   auto& dead = metrics_.counter("spotify_etl_events_dead_lettered_total", "Events sent to the dead-letter topic", labels);
-  auto backoff_for = [this](int attempt) {
-    auto d = options_.initial_backoff * (1 << std::min(attempt, 10));
-    return std::min<std::chrono::milliseconds>(d, options_.max_backoff);
-  };
+  auto backoff_for = [this](int attempt) { return capped_backoff(attempt, options_.initial_backoff, options_.max_backoff); };
 
   while (!stopping_) {
     auto polled = consumer_->poll(options_.poll_timeout);

@@ -110,6 +110,29 @@ std::optional<std::string> env_value(const Environment& env, const std::string& 
 
 namespace {
 
+// A configuration error is one line, whatever the value it quotes holds: control
+// characters are written as escapes.
+std::string one_line(std::string_view text) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string line;
+  for (unsigned char c : text) {
+    if (c >= 0x20 && c != 0x7f) {
+      line += static_cast<char>(c);
+      continue;
+    }
+    switch (c) {
+      case '\n': line += "\\n"; break;
+      case '\r': line += "\\r"; break;
+      case '\t': line += "\\t"; break;
+      default:
+        line += "\\x";
+        line += hex[c >> 4];
+        line += hex[c & 15];
+    }
+  }
+  return line;
+}
+
 // Collects the first error with the variable's name in front.
 class Reader {
  public:
@@ -123,27 +146,8 @@ class Reader {
     return value;
   }
 
-  // One line, whatever the value it quotes holds: control characters are written as escapes.
   void fail(const std::string& name, const std::string& why) {
-    if (error_) return;
-    std::string line = name + ": ";
-    for (unsigned char c : why) {
-      if (c >= 0x20 && c != 0x7f) {
-        line += static_cast<char>(c);
-        continue;
-      }
-      static constexpr char hex[] = "0123456789abcdef";
-      switch (c) {
-        case '\n': line += "\\n"; break;
-        case '\r': line += "\\r"; break;
-        case '\t': line += "\\t"; break;
-        default:
-          line += "\\x";
-          line += hex[c >> 4];
-          line += hex[c & 15];
-      }
-    }
-    error_ = make_error(Errc::invalid_argument, std::move(line));
+    if (!error_) error_ = make_error(Errc::invalid_argument, one_line(name + ": " + why));
   }
 
   void string(const std::string& name, std::string& out) {
@@ -250,12 +254,9 @@ class Reader {
   }
 
   void fail(const Error& e) {
-    if (!error_) error_ = e;
-    if (error_->message.find_first_of("\n\r") != std::string::npos) {
-      std::string line;
-      for (char c : error_->message) line += c == '\n' ? "\\n" : c == '\r' ? "\\r" : std::string(1, c);
-      error_->message = std::move(line);
-    }
+    if (error_) return;
+    error_ = e;
+    error_->message = one_line(e.message);
   }
 
   std::optional<Error> error() const { return error_; }
