@@ -103,6 +103,26 @@ TEST(CatalogerService, TransformedEventsTriggerOneDebouncedCrawlPerTable) {
   EXPECT_EQ(songs["database"], "spotify");
 }
 
+// A removed data file (a hive redo's, announced by the transformer, or a bucket
+// notification's) triggers a crawl of its partition as a new one does.
+TEST(CatalogerService, ARemovedDataFileLeavesTheTableWithItsEvent) {
+  Service s({}, true, "hive");
+  s.seed();
+  auto count = [&] { return s.query({{"sql", "SELECT count(*) AS n FROM songs_data"}}).json()["rows"][0][0]; };
+  ASSERT_EQ(count(), 10);
+  const std::string key = "songs_data/dt=2026-11-02/run1.parquet";
+  std::filesystem::remove(s.root / key);
+  ObjectCreated removed;
+  removed.bucket = s.root.filename().string();
+  removed.key = key;
+  removed.event_name = "ObjectRemoved:Delete";
+  ASSERT_TRUE(s.bus->publish(s.config.topic_transformed, key, build_s3_event(removed)).ok());
+  ASSERT_TRUE(wait_until([&] { return call("GET", s.url("/v1/tables/songs_data")).json()["partitions"] == 1; }))
+      << call("GET", s.url("/v1/tables/songs_data")).body;
+  EXPECT_EQ(count(), 6);
+  EXPECT_TRUE(s.bus->messages(s.config.topic_dlq).empty());
+}
+
 TEST(CatalogerService, EventsForOtherBucketsAndOwnFoldersAreIgnored) {
   Service s({}, false);
   ObjectCreated other;

@@ -180,6 +180,60 @@ TEST(TransformerHttp, RedoingBatchedObjectsRewritesTheirBatchFiles) {
   EXPECT_EQ(env.sql_value("SELECT count(DISTINCT song_id) FROM read_parquet('{root}/songs_data/*/*.parquet')"), "40");
 }
 
+// The keys of the ObjectRemoved events on the transformed topic.
+std::set<std::string> announced_removals(Env& env) {
+  std::set<std::string> keys;
+  for (const auto& m : env.bus->messages(env.config.topic_transformed)) {
+    auto events = parse_s3_events(m.value, S3EventKinds::created_and_removed);
+    EXPECT_TRUE(events.ok());
+    if (events.ok())
+      for (const auto& e : *events)
+        if (e.event_name == "ObjectRemoved:Delete") keys.insert(e.key);
+  }
+  return keys;
+}
+
+// A redo over hive tables writes its files over in place. What it wrote before and
+// does not write now is removed, and announced as removed, or it would be read
+// beside the new files: the old format's files after ETL_OUTPUT_FORMAT changed (a
+// batch's and a lone object's), a table the redo leaves empty (CSV writes no empty file).
+TEST(TransformerHttp, AHiveRedoLeavesNoFileItDidNotWriteAgain) {
+  Env env;
+  env.config.table_format = "hive";
+  env.start_idle();
+  for (int i = 0; i < 4; ++i) env.publish_created(env.land(raw_name(i), raw_playlist(i)));
+  ASSERT_TRUE(env.wait_consumed(4));
+  auto lone = call("POST", env.url("/v1/transform"), json{{"key", env.land(raw_name(7), raw_playlist(7))}}.dump());
+  ASSERT_EQ(lone.status, 200) << lone.body;
+  const auto parquet = env.table_keys();
+  ASSERT_EQ(env.sql_value("SELECT count(*) FROM read_parquet('{root}/songs_data/*/*.parquet')"), "50");
+
+  env.svc->stop();
+  env.svc.reset();
+  env.config.output_format = OutputFormat::csv;
+  env.start_idle();
+  json job;
+  ASSERT_NO_FATAL_FAILURE(reprocess_processed(env, job));
+  EXPECT_EQ(job["state"], "succeeded") << job.dump(2);
+  const auto csv = env.table_keys();
+  EXPECT_EQ(csv.size(), parquet.size());
+  for (const auto& k : csv) EXPECT_TRUE(k.ends_with(".csv")) << k << " is left from before the format changed";
+  EXPECT_EQ(env.sql_value("SELECT count(*) FROM read_csv('{root}/songs_data/*/*.csv')"), "50");
+  EXPECT_EQ(env.sql_value("SELECT count(DISTINCT song_id) FROM read_csv('{root}/songs_data/*/*.csv')"), "50");
+  EXPECT_EQ(announced_removals(env), std::set<std::string>(parquet.begin(), parquet.end()));
+
+  // The lone object put back with a page of nothing but a null item: no table has a row now.
+  env.raw->put("to_be_processed/" + raw_name(7), raw_playlist(7, 1, 0)).value();
+  auto emptied = call("POST", env.url("/v1/transform"), json{{"key", "to_be_processed/" + raw_name(7)}}.dump());
+  ASSERT_EQ(emptied.status, 200) << emptied.body;
+  EXPECT_TRUE(emptied.json()["outputs"].empty()) << emptied.body;
+  const std::string stem = raw_data_stem(raw_name(7));
+  for (const auto& k : env.table_keys()) EXPECT_EQ(k.find(stem), std::string::npos) << k << " holds its old rows";
+  EXPECT_EQ(env.sql_value("SELECT count(*) FROM read_csv('{root}/songs_data/*/*.csv')"), "40");
+  for (const char* table : {"albums_data", "artists_data", "songs_data"})
+    EXPECT_EQ(announced_removals(env).count(std::string(table) + "/dt=2026-11-21/" + stem + ".csv"), 1u) << table;
+}
+
 // With Iceberg tables (the default) a redo never writes over a file a snapshot may
 // name: each file of the batch (or of a lone object) gets a newer generation,
 // the old ones stay as they were, and the newest generations hold every row once.

@@ -114,7 +114,8 @@ CatalogerService::~CatalogerService() { stop(); }
 // Acknowledged once the keys are handed to the debouncer: the catalog is derived
 // from the files, and the start-up crawl picks up anything a crash lost.
 Status CatalogerService::on_event(const Message& message) {
-  auto events = parse_s3_events(message.value);
+  // A removed data file (a hive redo's, or anyone's) changes its partition as a new one does.
+  auto events = parse_s3_events(message.value, S3EventKinds::created_and_removed);
   if (!events) return std::move(events).error();
   std::vector<std::string> keys;
   for (const auto& e : *events) {

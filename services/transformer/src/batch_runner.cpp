@@ -279,6 +279,20 @@ Result<BatchOutcome> BatchRunner::run(Batch& batch) {
   for (std::size_t i = 0; i < planned.size(); ++i)
     if (failed[i]) return failed_at(planned[i].key, *failed[i]);
   const double write_ms = ms_since(write_started);
+  std::vector<std::string> keys;
+  for (const auto& p : planned) keys.push_back(p.key);
+  // A redo over hive tables writes in place: what it wrote before and not now goes
+  // (the days its first run wrote too, from the manifest: a member may have changed).
+  std::vector<std::string> removed;
+  if (batch.finished) {
+    std::set<std::string> days;
+    for (const auto& k : keys) days.insert(DataKey::parse(k)->dt);
+    for (const auto& k : manifest.files)
+      if (auto data = DataKey::parse(k)) days.insert(data->dt);
+    auto stale = pipeline_.remove_stale(batch_file_stem(manifest), days, keys);
+    if (!stale) return failed_at(done_manifest_key(manifest), std::move(stale).error());
+    removed = std::move(stale).value();
+  }
   // The moves together: on S3 one copy each, then one DeleteObjects for them all.
   const auto move_started = Clock::now();
   std::vector<std::pair<std::string, std::string>> moves;
@@ -290,11 +304,9 @@ Result<BatchOutcome> BatchRunner::run(Batch& batch) {
   for (std::size_t i = 0; i < moves.size(); ++i)
     if (!moved[i].ok()) return failed_at(moves[i].first, keyed(moves[i].first, std::move(moved[i]).error()));
   const double move_ms = ms_since(move_started);
-  std::vector<std::string> keys;
-  for (const auto& p : planned) keys.push_back(p.key);
-  if (!keys.empty())
-    if (Status announced = pipeline_.announce(keys, infos); !announced.ok())
-      return failed_at(keys.front(), std::move(announced).error());
+  if (!keys.empty() || !removed.empty())
+    if (Status announced = pipeline_.announce(keys, infos, removed); !announced.ok())
+      return failed_at(keys.empty() ? removed.front() : keys.front(), std::move(announced).error());
   if (!manifest.members.empty() && !batch.finished) {
     const std::string open_key = manifest_key(kOpenManifests, batch.topic, batch.partition, batch.first);
     if (Status done = pipeline_.transformed().move(open_key, done_manifest_key(manifest)); !done.ok())

@@ -111,12 +111,19 @@ Result<TransformResult> Pipeline::run_locked(const RawObjectKey& key, RunOptions
     }
   }
 
+  std::vector<std::string> removed;
+  if (redo) {
+    auto stale = remove_stale(raw_data_stem(key.name), {out->dt}, result.outputs);
+    if (!stale) return with_key(from, std::move(stale).error());
+    removed = std::move(stale).value();
+  }
+
   if (!in_place) {
     if (Status s = raw_->move(from, key.processed().str()); !s.ok()) return with_key(from, std::move(s).error());
     result.moved = true;
   }
   result.raw_key = in_place ? from : key.processed().str();
-  if (Status s = announce(result.outputs, infos); !s.ok()) return with_key(from, std::move(s).error());
+  if (Status s = announce(result.outputs, infos, removed); !s.ok()) return with_key(from, std::move(s).error());
 
   result.dt = out->dt;
   result.albums_rows = out->albums.rows();
@@ -132,24 +139,55 @@ Result<TransformResult> Pipeline::run_locked(const RawObjectKey& key, RunOptions
   return result;
 }
 
+Result<std::vector<std::string>> Pipeline::remove_stale(const std::string& stem, const std::set<std::string>& days,
+                                                       const std::vector<std::string>& written) {
+  std::vector<std::string> stale;
+  if (options_.new_generation_on_redo) return stale;
+  const std::set<std::string> kept(written.begin(), written.end());
+  for (const auto& dt : days)
+    for (const TableSchema* s : {&albums_schema(), &artists_schema(), &songs_schema()}) {
+      // "<stem>." begins another stem's names too ("x" and "x.y"): only the stem's own are taken.
+      const std::string prefix = DataKey::make(s->name, dt, stem, "");
+      auto listed = transformed_->list(prefix);
+      if (!listed) return std::move(listed).error();
+      for (const auto& o : *listed) {
+        if (kept.count(o.key)) continue;
+        const std::string logical = file_generation(o.key).logical;
+        for (OutputFormat f : {OutputFormat::parquet, OutputFormat::csv, OutputFormat::jsonl})
+          if (logical == prefix + file_extension(f)) stale.push_back(o.key);
+      }
+    }
+  if (stale.empty()) return stale;
+  if (Status s = transformed_->remove_all(stale); !s.ok()) return std::move(s).error();
+  log::info("a redo removed its files of before that it did not write again",
+            {{"stem", stem}, {"removed", stale.size()}, {"first", stale.front()}});
+  return stale;
+}
+
 // The outputs' events go out together: one wait for the brokers' acknowledgements
 // instead of one per table. A failure retries the object, so an event already
 // on the bus is announced again (at least once; the cataloger is idempotent).
-Status Pipeline::announce(const std::vector<std::string>& outputs, const std::vector<ObjectInfo>& infos) {
+Status Pipeline::announce(const std::vector<std::string>& outputs, const std::vector<ObjectInfo>& infos,
+                          const std::vector<std::string>& removed) {
   std::vector<OutgoingMessage> events;
-  events.reserve(outputs.size());
-  for (std::size_t i = 0; i < outputs.size(); ++i) {
+  events.reserve(outputs.size() + removed.size());
+  for (std::size_t i = 0; i < outputs.size() + removed.size(); ++i) {
+    const bool created = i < outputs.size();
     ObjectCreated e;
     e.bucket = transformed_->bucket();
-    e.key = transformed_->event_key(outputs[i]);
-    e.size = infos[i].size;
-    e.etag = infos[i].etag;
+    e.key = transformed_->event_key(created ? outputs[i] : removed[i - outputs.size()]);
+    if (created) {
+      e.size = infos[i].size;
+      e.etag = infos[i].etag;
+    } else {
+      e.event_name = "ObjectRemoved:Delete";
+    }
     e.sequencer = next_sequencer();
     events.push_back({e.key, build_s3_event(e), {}});
   }
   if (Status s = bus_->publish_batch(options_.topic_transformed, events); !s.ok()) {
     Error e = std::move(s).error();
-    e.message = "announcing " + std::to_string(outputs.size()) + " outputs: " + e.message;
+    e.message = "announcing " + std::to_string(events.size()) + " outputs: " + e.message;
     return e;
   }
   return {};

@@ -79,8 +79,19 @@ class Pipeline final {
   // A TableWriter (and its DuckDB database) for a while; as many exist as were ever used at once.
   class WriterLease;
 
-  // Publishes one ObjectCreated per output, together (one wait for the bus).
-  Status announce(const std::vector<std::string>& outputs, const std::vector<ObjectInfo>& infos);
+  // Hive tables, whose redos write over their files in place: removes the files of
+  // `stem` in `days` other than `written`, which would be read beside the new ones:
+  // another format's (ETL_OUTPUT_FORMAT changed since), a table's the redo leaves
+  // empty (CSV and JSON lines write no empty file), generations an Iceberg
+  // configuration wrote before. Returns the keys removed. With Iceberg tables it
+  // does nothing: a redo writes a newer generation and committed files stay.
+  Result<std::vector<std::string>> remove_stale(const std::string& stem, const std::set<std::string>& days,
+                                               const std::vector<std::string>& written);
+
+  // Publishes one ObjectCreated per output, and one ObjectRemoved:Delete per key in
+  // `removed`, together (one wait for the bus).
+  Status announce(const std::vector<std::string>& outputs, const std::vector<ObjectInfo>& infos,
+                  const std::vector<std::string>& removed = {});
 
   ObjectStore& raw() { return *raw_; }
   ObjectStore& transformed() { return *transformed_; }

@@ -31,10 +31,16 @@ std::string build_s3_event(const ObjectCreated& event);
 inline constexpr std::size_t kMaxS3EventRecords = 100;
 inline constexpr std::size_t kMaxS3EventBytes = 1u << 20;
 
-// Every ObjectCreated record of a document. Accepts `ObjectCreated:*` (AWS) and
-// `s3:ObjectCreated:*` (MinIO) and decodes keys. Other records (removals, tests
-// events such as s3:TestEvent) are skipped; malformed JSON is bad_data.
-Result<std::vector<ObjectCreated>> parse_s3_events(std::string_view document);
+// Which records parse_s3_events returns.
+enum class S3EventKinds { created, created_and_removed };
+
+// Every ObjectCreated record of a document (and ObjectRemoved record with
+// `created_and_removed`: its event_name tells them apart, its size and eTag are
+// empty). Accepts `ObjectCreated:*` (AWS) and `s3:ObjectCreated:*` (MinIO), and
+// the same of `ObjectRemoved:`, and decodes keys. Other records (test events such
+// as s3:TestEvent) are skipped; malformed JSON is bad_data.
+Result<std::vector<ObjectCreated>> parse_s3_events(std::string_view document,
+                                                   S3EventKinds kinds = S3EventKinds::created);
 
 // The `sequencer` of the events this process publishes: S3-style fixed-width
 // upper-case hex (nanoseconds since the epoch), strictly increasing in the

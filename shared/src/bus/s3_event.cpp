@@ -66,6 +66,11 @@ std::string build_s3_event(const ObjectCreated& e) {
         {"configurationId", "spotify-etl"},
         {"bucket", {{"name", e.bucket}, {"ownerIdentity", {{"principalId", "spotify-etl"}}}, {"arn", "arn:aws:s3:::" + e.bucket}}},
         {"object", {{"key", s3_event_encode_key(e.key)}, {"size", e.size}, {"eTag", e.etag}, {"sequencer", e.sequencer}}}}}};
+  // A removal names no size or eTag (AWS's records of deletions have neither).
+  if (e.event_name.starts_with("ObjectRemoved:")) {
+    record["s3"]["object"].erase("size");
+    record["s3"]["object"].erase("eTag");
+  }
   return nlohmann::json{{"Records", nlohmann::json::array({record})}}.dump();
 }
 
@@ -81,7 +86,7 @@ std::string text_field(const nlohmann::json& object, const char* name, const cha
 
 }  // namespace
 
-Result<std::vector<ObjectCreated>> parse_s3_events(std::string_view document) {
+Result<std::vector<ObjectCreated>> parse_s3_events(std::string_view document, S3EventKinds kinds) {
   if (document.size() > kMaxS3EventBytes)
     return make_error(Errc::bad_data, "event document is larger than " + std::to_string(kMaxS3EventBytes) + " bytes");
   auto doc = nlohmann::json::parse(document, nullptr, /*allow_exceptions=*/false);
@@ -102,7 +107,9 @@ Result<std::vector<ObjectCreated>> parse_s3_events(std::string_view document) {
     if (!r.is_object()) return make_error(Errc::bad_data, "event record is not an object");
     std::string name = text_field(r, "eventName");
     if (name.rfind("s3:", 0) == 0) name = name.substr(3);
-    if (name.rfind("ObjectCreated:", 0) != 0) continue;
+    const bool wanted = name.starts_with("ObjectCreated:") ||
+                        (kinds == S3EventKinds::created_and_removed && name.starts_with("ObjectRemoved:"));
+    if (!wanted) continue;
     const auto s3 = r.find("s3");
     if (s3 == r.end() || !s3->is_object()) return make_error(Errc::bad_data, "event record has no s3 object");
     const auto bucket = s3->find("bucket");

@@ -63,6 +63,33 @@ TEST(S3Event, SkipsRemovalsAndTestEvents) {
   EXPECT_TRUE(test_event->empty());
 }
 
+// The cataloger asks for removals too (a removed data file changes its partition),
+// in AWS's shape and MinIO's; a removal built here names no size or eTag.
+TEST(S3Event, RemovalsAreReadWhenAskedForAndBuiltWithoutSizeOrETag) {
+  ObjectCreated removed;
+  removed.bucket = "transformed";
+  removed.key = "songs_data/dt=2026-11-21/a b.csv";
+  removed.event_name = "ObjectRemoved:Delete";
+  const nlohmann::json built = nlohmann::json::parse(build_s3_event(removed));
+  EXPECT_FALSE(built["Records"][0]["s3"]["object"].contains("size")) << built;
+  EXPECT_FALSE(built["Records"][0]["s3"]["object"].contains("eTag")) << built;
+  EXPECT_TRUE(parse_s3_events(built.dump()).value().empty()) << "not asked for: skipped";
+
+  const std::string minio =
+      R"({"Records":[{"eventName":"s3:ObjectRemoved:Delete","s3":{"bucket":{"name":"transformed"},"object":{"key":"x%2Fy.csv"}}},)"
+      R"({"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"transformed"},"object":{"key":"z.csv","size":3}}}]})";
+  for (const auto& [doc, key] : {std::pair{built.dump(), std::string("songs_data/dt=2026-11-21/a b.csv")},
+                                 std::pair{minio, std::string("x/y.csv")}}) {
+    auto parsed = parse_s3_events(doc, S3EventKinds::created_and_removed);
+    ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+    ASSERT_FALSE(parsed->empty());
+    EXPECT_EQ((*parsed)[0].key, key);
+    EXPECT_TRUE((*parsed)[0].event_name.ends_with("ObjectRemoved:Delete")) << (*parsed)[0].event_name;
+  }
+  EXPECT_EQ(parse_s3_events(minio, S3EventKinds::created_and_removed).value().size(), 2u);
+  EXPECT_EQ(parse_s3_events(minio).value().size(), 1u);
+}
+
 TEST(S3Event, MalformedDocumentsAreBadDataNotCrashes) {
   for (const char* doc : {"", "not json", "[]", R"({"Records":{}})", R"({"Records":[1]})",
                           R"({"Records":[{"eventName":"ObjectCreated:Put"}]})",
