@@ -367,6 +367,10 @@ bool Listener::process_and_close_socket(socket_t sock) {
     req.set_header("REMOTE_PORT", std::to_string(req.remote_port));
     req.set_header("LOCAL_ADDR", req.local_addr);
     req.set_header("LOCAL_PORT", std::to_string(req.local_port));
+    // "A server that receives a 100-continue expectation in an HTTP/1.0 request
+    // MUST ignore that expectation" (RFC 9110 10.1.1): no 100 (a status HTTP/1.0 lacks);
+    // the body follows the head unasked.
+    if (req.version == "HTTP/1.0") req.headers.erase("Expect");
     // httplib ends the connection after an HTTP/1.0 request and after
     // `Connection: close` as written; connection options are case-insensitive
     // and a list (RFC 9110 7.6.1). The response says so (close_requested).

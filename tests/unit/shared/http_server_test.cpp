@@ -218,6 +218,14 @@ TEST_F(HttpServerTest, ExpectContinueIsAnsweredWithTheRefusalBeforeTheBodyIsSent
   ASSERT_TRUE(client.send("GET /v1/items/known HTTP/1.1\r\nHost: 127.0.0.1\r\n" + token + "\r\n"));
   auto next = client.read_response();
   EXPECT_EQ(testing::RawConnection::status_of(next), 200) << "the connection goes on after it: " << next;
+
+  // HTTP/1.0 has no 100 status: the expectation is ignored (RFC 9110 10.1.1) and the
+  // body, sent with the head, is read and answered.
+  testing::RawConnection old(server_->port());
+  ASSERT_TRUE(old.connected() && old.send("POST /v1/echo HTTP/1.0\r\n" + expect + token + "Content-Length: 7\r\n\r\n{\"a\":1}"));
+  auto answered = old.read_response();
+  ASSERT_EQ(testing::RawConnection::status_of(answered), 200) << answered;
+  EXPECT_EQ(answered.substr(answered.find("\r\n\r\n") + 4), "{\"a\":1}");
 }
 
 TEST_F(HttpServerTest, StartFailsCleanlyWhenThePortIsTaken) {
