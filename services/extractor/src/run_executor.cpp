@@ -78,7 +78,12 @@ Result<RunRecord> RunExecutor::submit(RunRequest request) {
   if (request.market.empty()) request.market = config_.spotify_market;
   ETL_RETURN_IF_ERROR(validate_run_request(request));
 
-  auto now = std::chrono::system_clock::now();
+  auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  {
+    std::lock_guard lock(mutex_);
+    now = std::max(now, last_created_ + std::chrono::milliseconds(1));
+    last_created_ = now;
+  }
   RunRecord run;
   run.run_id = make_run_id(now);
   run.trigger = request.trigger;

@@ -4,6 +4,7 @@
 // the RunStore as it happens.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -69,6 +70,9 @@ class RunExecutor final {
   std::mutex mutex_;
   std::condition_variable_any cv_;
   std::deque<Queued> queue_;
+  // The creation time of the last run id: each run's is at least a millisecond
+  // later, so ids (which sort by time) list in the order the runs were submitted.
+  std::chrono::sys_time<std::chrono::milliseconds> last_created_{};
   bool stopping_ = false;
   std::jthread worker_;
 };

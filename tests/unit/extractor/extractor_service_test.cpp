@@ -2,6 +2,7 @@
 // statuses, the quota stop, events, shutdown. (Real HTTP: tests/integration.)
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <condition_variable>
 
 #include "envelope.h"
@@ -180,6 +181,24 @@ TEST_F(ExtractorServiceTest, RunsWithoutSourcesUseEtlSourcesOrAreRefused) {
   auto run = finish(*svc, RunRequest{});
   EXPECT_EQ(run.status, RunStatus::succeeded) << run.sources[0].error;
   EXPECT_EQ(run.market, "SE");
+}
+
+// Run ids sort by their creation time: runs submitted within one millisecond still
+// list (newest first) in the order they were submitted, not by their random suffix.
+TEST_F(ExtractorServiceTest, RunsSubmittedInOneMillisecondListInSubmissionOrder) {
+  api_->set_body(items_url(kA), kPage);
+  auto svc = start();
+  std::vector<std::string> submitted;
+  for (int i = 0; i < 30; ++i) {
+    auto run = svc->submit_run(request({{SourceType::playlist, kA}}));
+    ASSERT_TRUE(run.ok()) << run.error().message;
+    submitted.push_back(run->run_id);
+  }
+  std::vector<std::string> listed;
+  for (const auto& r : svc->list_runs(100)) listed.push_back(r.run_id);
+  std::reverse(listed.begin(), listed.end());
+  EXPECT_EQ(listed, submitted);
+  EXPECT_TRUE(std::is_sorted(submitted.begin(), submitted.end()));
 }
 
 TEST_F(ExtractorServiceTest, ShutdownDuringARunRecordsItInterruptedAndLandsNothingPartial) {
