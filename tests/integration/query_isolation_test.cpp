@@ -149,6 +149,37 @@ TEST_F(QueryIsolation, TheEngineRunsInAChildProcessUnderItsCap) {
 
 // DuckDB's memory_limit does not bound one function's value: 2 GB here, which
 // in-process would take the cataloger past 2 GB resident.
+// The cataloger's own memory follows what it keeps: after bursts of large results
+// (the result cache keeps 256 MiB at most), the pages its heap freed go back to the
+// system, so idle it holds about the kept results, not twice them (glibc's arenas
+// had kept the freed pages: bench/README, "The cataloger's memory after large results").
+TEST_F(QueryIsolation, AfterBurstsOfLargeResultsTheCatalogerGivesBackWhatItFreed) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer's allocator keeps freed memory in its quarantine: nothing to measure";
+#endif
+  const std::uint64_t start = status_bytes(process_->pid(), "VmRSS");
+  for (int round = 0; round < 16; ++round) {
+    std::vector<std::thread> clients;
+    for (int k = 0; k < 3; ++k)
+      clients.emplace_back([round, k] {
+        const std::string rows = std::to_string(60000 + 3 * round + k);  // each its own result
+        auto r = query({{"sql", "SELECT repeat('x', 200) || i AS s, i AS n FROM range(" + rows + ") t(i)"},
+                        {"max_rows", 10}});
+        EXPECT_EQ(r.status, 200) << r.body.substr(0, 300);
+      });
+    for (auto& c : clients) c.join();
+  }
+  const double kept = metric(base_, "spotify_etl_cataloger_query_results_bytes");
+  EXPECT_GT(kept, 128.0 * (1 << 20)) << "the bursts filled the result cache";
+  std::uint64_t idle = 0;
+  const bool settled = wait_until([&] {
+    idle = status_bytes(process_->pid(), "VmRSS");
+    return static_cast<double>(idle) < static_cast<double>(start) + 1.5 * kept;
+  }, 10s, 200ms);
+  EXPECT_TRUE(settled) << "idle: " << (idle >> 20) << " MiB resident, " << (start >> 20) << " MiB before the bursts, "
+                       << static_cast<std::uint64_t>(kept) / (1 << 20) << " MiB of results kept";
+}
+
 TEST_F(QueryIsolation, AValueBuiltInOneCallFailsItsQueryNotTheCataloger) {
   pid_t engine = engine_pid();
   for (const char* sql : {"SELECT length(repeat('x', 2000000000)) AS n", "SELECT len(range(1000000000)) AS n"}) {

@@ -478,6 +478,7 @@ void QueryManager::finish(Record& r, QueryState state, std::optional<Error> erro
   forget_sql(r);
   r.completed_at = now_rfc3339();
   active_.erase(r.id);
+  if (!trim_due_) trim_due_ = Clock::now() + std::chrono::seconds(1);
   metrics_.counter("spotify_etl_cataloger_queries_total", "Queries by final state", {{"state", to_string(state)}}).inc();
   if (r.error && state == QueryState::failed && r.error->code != Errc::invalid_argument)
     log::warn("query failed", {{"query_id", r.id}, {"error", r.error->message}});

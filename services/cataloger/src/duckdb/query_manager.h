@@ -10,11 +10,13 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -145,6 +147,9 @@ class QueryManager final : public QueryEngine {
   std::size_t per_client_running() const noexcept { return options_.workers > 1 ? options_.workers - 1 : 1; }
   std::set<std::string> active_;  // queued or running
   ResultCache cache_;
+  // When the watchdog next hands the heap's free pages back (a second after a query
+  // ended, so its reply has gone out too); unset: no query ended since the last time.
+  std::optional<std::chrono::steady_clock::time_point> trim_due_;
   bool stopping_ = false;
 
   std::mutex versions_mutex_;
