@@ -50,6 +50,25 @@ TEST(ResultCache, AnEntryCountsItsKeyLocationAndBookkeepingAgainstTheBudget) {
   EXPECT_TRUE(cache.find(std::string(1024, static_cast<char>('a' + 999 % 26)) + "999"));
 }
 
+// A kept result's rows are one text and their ends: each row reads back as it came
+// (empty ones too), and what it counts is what it holds.
+TEST(ResultCache, AKeptResultsRowsReadBackAsTheyCameFromOneBuffer) {
+  std::vector<std::string> rows = {"[1,\"a\"]", "", "[3,\"" + std::string(100, 'c') + "\"]", "[4,null]"};
+  const std::vector<std::string> expected = rows;
+  StoredResult r;
+  r.set_rows(std::move(rows));
+  ASSERT_EQ(r.row_count(), expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) EXPECT_EQ(r.row(i), expected[i]) << i;
+  std::size_t text = 0;
+  for (const auto& e : expected) text += e.size();
+  EXPECT_EQ(r.row_text.size(), text);
+  EXPECT_EQ(r.bytes, r.row_text.capacity() + r.row_ends.capacity() * sizeof(std::size_t));
+  EXPECT_GE(ResultCache::charge(r), r.bytes + sizeof(StoredResult));
+  StoredResult none;
+  none.set_rows({});
+  EXPECT_EQ(none.row_count(), 0u);
+}
+
 TEST(ResultFiles, EachFileCountsAtLeastOneAllocationUnitSoTheCountIsBounded) {
   etl::testing::TempDir dir;
   std::shared_ptr<ObjectStore> store(open_object_store("file://" + dir.path().string(), {}).value());

@@ -205,7 +205,7 @@ Result<QueryStatus> QueryManager::cached_locked(const QueryRequest& request, con
   forget_sql(r);
   r.state = QueryState::succeeded;
   r.stats.elapsed_ms = hit->elapsed_ms;
-  r.stats.rows = hit->rows.size();
+  r.stats.rows = hit->row_count();
   r.stats.cached = true;
   r.completed_at = r.submitted_at;
   r.result_location = hit->location;
@@ -423,8 +423,7 @@ void QueryManager::run(Worker& worker, const std::string& id) {
   StoredResult stored;
   stored.location = store_csv(id, result->csv);
   stored.columns = std::move(result->columns);
-  stored.rows = std::move(result->rows);
-  stored.bytes = result->bytes + stored.rows.size() * sizeof(std::string);
+  stored.set_rows(std::move(result->rows));
   stored.key = key;
   stored.created = Clock::now();
   stored.elapsed_ms = elapsed_ms;
@@ -441,7 +440,7 @@ void QueryManager::run(Worker& worker, const std::string& id) {
   r.result = kept;
   r.result_location = kept->location;
   r.stats.elapsed_ms = elapsed_ms;
-  r.stats.rows = kept->rows.size();
+  r.stats.rows = kept->row_count();
   r.stats.cached = false;
   finish(r, QueryState::succeeded, std::nullopt);
 }

@@ -150,7 +150,7 @@ Result<QueryPage> QueryManager::page(const std::string& query_id, const std::str
       if (!std::isdigit(static_cast<unsigned char>(next_token[i]))) ok = false;
       else parsed = parsed * 10 + static_cast<std::size_t>(next_token[i] - '0');
     }
-    if (!ok || token(query_id, parsed) != next_token || parsed == 0 || parsed >= result->rows.size())
+    if (!ok || token(query_id, parsed) != next_token || parsed == 0 || parsed >= result->row_count())
       return make_error(Errc::invalid_argument, "next_token is not one this query handed out");
     offset = parsed;
   }
@@ -158,10 +158,10 @@ Result<QueryPage> QueryManager::page(const std::string& query_id, const std::str
   page.query_id = query_id;
   page.engine = "duckdb";
   page.columns = result->columns;
-  std::size_t end = std::min(result->rows.size(), offset + page_rows);
-  page.rows.assign(result->rows.begin() + static_cast<std::ptrdiff_t>(offset),
-                   result->rows.begin() + static_cast<std::ptrdiff_t>(end));
-  if (end < result->rows.size()) page.next_token = token(query_id, end);
+  std::size_t end = std::min(result->row_count(), offset + page_rows);
+  page.rows.reserve(end - offset);
+  for (std::size_t i = offset; i < end; ++i) page.rows.emplace_back(result->row(i));
+  if (end < result->row_count()) page.next_token = token(query_id, end);
   page.stats = stats;
   page.result_location = location;
   return page;

@@ -8,6 +8,22 @@ constexpr std::size_t kEntryOverhead = 256;
 
 }  // namespace
 
+void StoredResult::set_rows(std::vector<std::string>&& rows) {
+  std::size_t total = 0;
+  for (const auto& r : rows) total += r.size();
+  row_text.clear();
+  row_text.reserve(total);
+  row_ends.clear();
+  row_ends.reserve(rows.size());
+  for (auto& r : rows) {
+    row_text += r;
+    row_ends.push_back(row_text.size());
+    std::string().swap(r);
+  }
+  rows = {};
+  bytes = row_text.capacity() + row_ends.capacity() * sizeof(std::size_t);
+}
+
 std::size_t ResultCache::charge(const StoredResult& result) noexcept {
   std::size_t n = sizeof(StoredResult) + kEntryOverhead + result.bytes + result.key.size() + result.location.size();
   for (const auto& c : result.columns) n += sizeof(ColumnInfo) + c.name.size() + c.type.size();

@@ -9,6 +9,7 @@
 #include <list>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -18,8 +19,20 @@ namespace etl::cataloger {
 
 struct StoredResult {
   std::vector<ColumnInfo> columns;
-  std::vector<std::string> rows;
-  std::size_t bytes = 0;  // of the rows (their text and their strings)
+  // The rows' texts end to end and where each ends: a kept result is two blocks of
+  // memory, not a heap string per row (whose chunks, once the result was dropped,
+  // stayed in the allocator's arenas, and whose headers the budget did not count).
+  std::string row_text;
+  std::vector<std::size_t> row_ends;
+  std::size_t bytes = 0;  // of the rows (row_text's and row_ends' capacities)
+
+  // Takes `rows` in, freeing each as it goes.
+  void set_rows(std::vector<std::string>&& rows);
+  std::size_t row_count() const noexcept { return row_ends.size(); }
+  std::string_view row(std::size_t i) const noexcept {
+    const std::size_t begin = i == 0 ? 0 : row_ends[i - 1];
+    return std::string_view(row_text).substr(begin, row_ends[i] - begin);
+  }
   std::string location;
   std::string key;  // the cache key: a digest of the exact SQL, page size, table versions; "" never matches
   std::chrono::steady_clock::time_point created;
