@@ -15,7 +15,9 @@ int main(int argc, char** argv) {
       "ETL_TOPIC_TRANSFORMED, ETL_TOPIC_DLQ, ETL_LOG_LEVEL, ETL_LOG_FORMAT.\n"
       "API: POST /v1/crawl, GET /v1/crawls/{id}, GET /v1/tables[/{name}], POST /v1/query,\n"
       "GET|DELETE /v1/query/{id}; /healthz /readyz /metrics /openapi.json.\n"
-      "PostgreSQL wire protocol on ETL_PG_ADDR (default 127.0.0.1:5432, off to disable; password = ETL_API_TOKEN).";
+      "PostgreSQL wire protocol on ETL_PG_ADDR (default 127.0.0.1:5432, off to disable; password = ETL_API_TOKEN).\n"
+      "Every variable (the query engine's, Iceberg's, Glue's and Athena's too), with its default and range:\n"
+      "docs/contract.md §3; see also services/cataloger/README.md.";
   program.make = [](const etl::Config& config) -> etl::Result<std::unique_ptr<etl::Runnable>> {
     auto service = etl::cataloger::CatalogerService::create(config);
     if (!service) return std::move(service).error();

@@ -15,7 +15,9 @@ int main(int argc, char** argv) {
       "ETL_TRANSFORMED_URL, ETL_OUTPUT_FORMAT, ETL_MAX_RAW_OBJECT_BYTES, ETL_BUS (memory|kafka),\n"
       "ETL_KAFKA_BOOTSTRAP_SERVERS, ETL_KAFKA_*, ETL_TOPIC_RAW, ETL_TOPIC_TRANSFORMED, ETL_TOPIC_DLQ,\n"
       "AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL(_S3),\n"
-      "ETL_LOG_LEVEL, ETL_LOG_FORMAT.\n\n"
+      "ETL_LOG_LEVEL, ETL_LOG_FORMAT; the window and batches: ETL_TRANSFORM_WINDOW(_BYTES),\n"
+      "ETL_TRANSFORM_BATCH_*, ETL_TRANSFORM_CONCURRENCY; the tables: ETL_TABLE_FORMAT.\n"
+      "Every variable, with its default and range: docs/contract.md §3.\n\n"
       "HTTP: POST /v1/transform, POST /v1/reprocess, GET /v1/jobs/{id}, GET /v1/status,\n"
       "/healthz, /readyz, /metrics, /openapi.json.";
   program.make = [](const etl::Config& config) -> etl::Result<std::unique_ptr<etl::Runnable>> {
