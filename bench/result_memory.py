@@ -11,12 +11,19 @@ spotify_etl_cataloger_query_results_bytes): idle RSS above the start / kept is t
 ratio (1.0: it holds what it keeps and nothing more). Loopback only; bounded by
 --rounds and a 120 s timeout per query.
 
-Usage: python3 bench/result_memory.py --bin build/bin/cataloger [--rounds 20] [--clients 4]"""
+With --latency-seconds N it then sends small queries one after another on one
+keep-alive connection for N seconds, while another client ends a large result
+every half second (so the heap is handed back once a second), and reports
+their latency: what the trimming costs the queries beside it.
+
+Usage: python3 bench/result_memory.py --bin build/bin/cataloger [--rounds 20] [--clients 4] [--latency-seconds 20]"""
 import argparse
+import http.client
 import json
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import tempfile
 import threading
@@ -44,6 +51,7 @@ def main():
     ap.add_argument("--bin", required=True, help="the cataloger binary")
     ap.add_argument("--rounds", type=int, default=20)
     ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--latency-seconds", type=float, default=0)
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="result-memory-")
@@ -93,6 +101,33 @@ def main():
               f"{len(failures)} failed{': ' + failures[0] if failures else ''}")
         print(f"cataloger RSS: start {start:.0f} MiB, peak {peak:.0f} MiB, idle {idle:.0f} MiB; results kept {kept:.0f} MiB")
         print(f"idle above start / kept: {(idle - start) / kept:.2f} x   peak above start / kept: {(peak - start) / kept:.2f} x")
+        if args.latency_seconds > 0:
+            stop = threading.Event()
+
+            def large_results():
+                i = 0
+                while not stop.is_set():
+                    query(70000 + i)
+                    i += 1
+                    stop.wait(0.5)
+
+            background = threading.Thread(target=large_results)
+            background.start()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=130)
+            latencies = []
+            end = time.monotonic() + args.latency_seconds
+            while time.monotonic() < end:
+                body = json.dumps({"sql": f"SELECT {len(latencies)} + 1 AS x", "max_rows": 10})
+                t = time.perf_counter()
+                conn.request("POST", "/v1/query", body, {"Content-Type": "application/json"})
+                conn.getresponse().read()
+                latencies.append((time.perf_counter() - t) * 1000)
+            stop.set()
+            background.join()
+            latencies.sort()
+            at = lambda q: latencies[min(len(latencies) - 1, int(len(latencies) * q))]  # noqa: E731
+            print(f"{len(latencies)} small queries beside large results: median {statistics.median(latencies):.2f} ms, "
+                  f"p99 {at(0.99):.2f} ms, p99.9 {at(0.999):.2f} ms, max {latencies[-1]:.1f} ms")
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
