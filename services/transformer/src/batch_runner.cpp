@@ -13,8 +13,6 @@
 namespace etl::transformer {
 namespace {
 
-const TableSchema* const kSchemas[] = {&albums_schema(), &artists_schema(), &songs_schema()};
-
 Error keyed(const std::string& key, Error e) {
   e.message = key + ": " + e.message;
   return e;
@@ -156,11 +154,13 @@ std::vector<BatchRunner::Planned> BatchRunner::plan(const BatchManifest& manifes
       generation ? generation_stem(batch_file_stem(manifest), generation) : batch_file_stem(manifest);
   std::vector<Planned> planned;
   for (const auto& dt : days) {
-    for (const TableSchema* schema : kSchemas) {
+    for (const TableSchema* schema : table_schemas()) {
       Planned p{DataKey::make(schema->name, dt, stem, file_extension(format)), Table(*schema)};
       for (const auto& m : members) {
         if (!m.out || m.out->dt != dt) continue;
-        p.table.append(schema == kSchemas[0] ? m.out->albums : schema == kSchemas[1] ? m.out->artists : m.out->songs);
+        p.table.append(schema == &albums_schema()    ? m.out->albums
+                       : schema == &artists_schema() ? m.out->artists
+                                                     : m.out->songs);
       }
       if (p.table.rows() == 0 && !writes_empty_tables(format)) continue;
       planned.push_back(std::move(p));

@@ -32,7 +32,7 @@ std::vector<std::string> Pipeline::output_keys(const RawObjectKey& key, const st
   std::string stem = raw_data_stem(key.name);
   if (generation) stem = generation_stem(stem, generation);
   std::vector<std::string> keys;
-  for (const TableSchema* s : {&albums_schema(), &artists_schema(), &songs_schema()})
+  for (const TableSchema* s : table_schemas())
     keys.push_back(DataKey::make(s->name, dt, stem, file_extension(options_.format)));
   return keys;
 }
@@ -145,7 +145,7 @@ Result<std::vector<std::string>> Pipeline::remove_stale(const std::string& stem,
   if (options_.new_generation_on_redo) return stale;
   const std::set<std::string> kept(written.begin(), written.end());
   for (const auto& dt : days)
-    for (const TableSchema* s : {&albums_schema(), &artists_schema(), &songs_schema()}) {
+    for (const TableSchema* s : table_schemas()) {
       // "<stem>." begins another stem's names too ("x" and "x.y"): only the stem's own are taken.
       const std::string prefix = DataKey::make(s->name, dt, stem, "");
       auto listed = transformed_->list(prefix);

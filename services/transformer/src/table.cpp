@@ -81,6 +81,11 @@ const TableSchema& albums_schema() noexcept { return kAlbumsSchema; }
 const TableSchema& artists_schema() noexcept { return kArtistsSchema; }
 const TableSchema& songs_schema() noexcept { return kSongsSchema; }
 
+std::span<const TableSchema* const> table_schemas() noexcept {
+  static const TableSchema* const kAll[] = {&kAlbumsSchema, &kArtistsSchema, &kSongsSchema};
+  return kAll;
+}
+
 void Column::push_null() {
   valid_.push_back(0);
   switch (type_) {

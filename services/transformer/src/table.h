@@ -41,6 +41,8 @@ struct TableSchema {
 const TableSchema& albums_schema() noexcept;
 const TableSchema& artists_schema() noexcept;
 const TableSchema& songs_schema() noexcept;
+// The three, in that order (a transform's albums, artists, songs).
+std::span<const TableSchema* const> table_schemas() noexcept;
 
 // Column positions, in schema order.
 enum AlbumCol : int { al_album_id, al_album_name, al_album_type, al_release_date, al_release_date_precision,
