@@ -62,8 +62,8 @@ TEST(ResultCache, AKeptResultsRowsReadBackAsTheyCameFromOneBuffer) {
   std::size_t text = 0;
   for (const auto& e : expected) text += e.size();
   EXPECT_EQ(r.row_text.size(), text);
-  EXPECT_EQ(r.bytes, r.row_text.capacity() + r.row_ends.capacity() * sizeof(std::size_t));
-  EXPECT_GE(ResultCache::charge(r), r.bytes + sizeof(StoredResult));
+  EXPECT_EQ(r.row_bytes(), r.row_text.capacity() + r.row_ends.capacity() * sizeof(std::size_t));
+  EXPECT_GE(ResultCache::charge(r), r.row_bytes() + sizeof(StoredResult));
   StoredResult none;
   none.set_rows({});
   EXPECT_EQ(none.row_count(), 0u);

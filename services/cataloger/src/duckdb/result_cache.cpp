@@ -21,11 +21,10 @@ void StoredResult::set_rows(std::vector<std::string>&& rows) {
     std::string().swap(r);
   }
   rows = {};
-  bytes = row_text.capacity() + row_ends.capacity() * sizeof(std::size_t);
 }
 
 std::size_t ResultCache::charge(const StoredResult& result) noexcept {
-  std::size_t n = sizeof(StoredResult) + kEntryOverhead + result.bytes + result.key.size() + result.location.size();
+  std::size_t n = sizeof(StoredResult) + kEntryOverhead + result.row_bytes() + result.key.size() + result.location.size();
   for (const auto& c : result.columns) n += sizeof(ColumnInfo) + c.name.size() + c.type.size();
   return n;
 }

@@ -24,11 +24,12 @@ struct StoredResult {
   // stayed in the allocator's arenas, and whose headers the budget did not count).
   std::string row_text;
   std::vector<std::size_t> row_ends;
-  std::size_t bytes = 0;  // of the rows (row_text's and row_ends' capacities)
 
   // Takes `rows` in, freeing each as it goes.
   void set_rows(std::vector<std::string>&& rows);
   std::size_t row_count() const noexcept { return row_ends.size(); }
+  // What the rows hold: the two blocks' capacities.
+  std::size_t row_bytes() const noexcept { return row_text.capacity() + row_ends.capacity() * sizeof(std::size_t); }
   std::string_view row(std::size_t i) const noexcept {
     const std::size_t begin = i == 0 ? 0 : row_ends[i - 1];
     return std::string_view(row_text).substr(begin, row_ends[i] - begin);

@@ -202,10 +202,9 @@ std::string format_interval(duckdb_interval iv) {
   return out;
 }
 
-// raw: a JSON number or boolean as is; text: a JSON string; word: a JSON string in
-// JSON, but in CSV as is, like a number (a float's NaN, Infinity, -Infinity).
-// word: written as a JSON string but not text a user typed (a date, a time, NaN): CSV
-// leaves it as it is, where text starting with '-' or '=' gets a guarding apostrophe.
+// raw: a JSON number or boolean as is; text: a JSON string; word: a JSON string that
+// is no text a user typed (a float's NaN or -Infinity, a date, a time, an interval):
+// CSV writes it as it is, where text starting with '-' or '=' gets a guarding apostrophe.
 enum class Shape { null, raw, text, word };
 
 // The text of a non-nested value: raw (JSON number or boolean as is) or text.
