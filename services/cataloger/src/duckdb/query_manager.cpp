@@ -40,6 +40,7 @@ void QueryManager::start() {
   if (!workers_.empty()) return;
   files_.load();
   stopping_ = false;
+  watchdog_stopping_ = false;
   for (std::size_t i = 0; i < std::max<std::size_t>(1, options_.workers); ++i) {
     auto w = std::make_unique<Worker>();
     w->index = static_cast<int>(i);
@@ -70,6 +71,11 @@ void QueryManager::stop() {
   watch_cv_.notify_all();
   for (auto& w : workers_)
     if (w->thread.joinable()) w->thread.join();
+  {
+    std::lock_guard lock(mutex_);
+    watchdog_stopping_ = true;
+  }
+  watch_cv_.notify_all();
   if (watchdog_.joinable()) watchdog_.join();
   std::lock_guard lock(mutex_);
   workers_.clear();

@@ -151,6 +151,10 @@ class QueryManager final : public QueryEngine {
   // ended, so its reply has gone out too); unset: no query ended since the last time.
   std::optional<std::chrono::steady_clock::time_point> trim_due_;
   bool stopping_ = false;
+  // The watchdog outlives stopping_ until the workers have ended: it interrupts
+  // their queries again until they stop (an interrupt that lands just before a
+  // statement starts is lost) and kills one that ignores them past the grace.
+  bool watchdog_stopping_ = false;
 
   std::mutex versions_mutex_;
   std::uint64_t versions_generation_ = 0;

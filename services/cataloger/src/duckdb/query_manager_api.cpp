@@ -28,7 +28,7 @@ void release_free_heap() {
 void QueryManager::watchdog_loop() {
   std::unique_lock lock(mutex_);
   auto next_sweep = Clock::now() + std::chrono::minutes(1);
-  while (!stopping_) {
+  while (!watchdog_stopping_) {
     auto now = Clock::now();
     auto next = now + std::chrono::seconds(1);
     std::vector<Record*> due;
