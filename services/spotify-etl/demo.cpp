@@ -60,13 +60,20 @@ std::vector<std::string> header_of(const nlohmann::json& page) {
   return header;
 }
 
-// POSTs the demo run and waits until it ends; the run's final document, or why not.
+// The offline sample's sources: two playlists, an album and a search. They are
+// also the extractor's ETL_SOURCES in the demo, so `spotify-etl run` (no
+// --source) and a schedule run them again; the sample server knows no others.
+std::vector<SourceSpec> demo_sources() {
+  return {{SourceType::playlist, fakespotify::kDemoPlaylistId},
+          {SourceType::playlist, fakespotify::kEdgeCasePlaylistId},
+          {SourceType::album, fakespotify::kDemoAlbumId},
+          {SourceType::search, fakespotify::kDemoSearchQuery}};
+}
+
+// POSTs the demo run (the extractor's default sources) and waits until it ends;
+// the run's final document, or why not.
 Result<nlohmann::json> run_and_wait(Api& api, const std::string& extractor) {
-  nlohmann::json request = {{"sources",
-                             {{{"type", "playlist"}, {"id", fakespotify::kDemoPlaylistId}},
-                              {{"type", "playlist"}, {"id", fakespotify::kEdgeCasePlaylistId}},
-                              {{"type", "album"}, {"id", fakespotify::kDemoAlbumId}},
-                              {{"type", "search"}, {"query", fakespotify::kDemoSearchQuery}}}}};
+  const nlohmann::json request = nlohmann::json::object();
   auto run = api.call("POST", extractor + "/v1/runs", request);
   if (!run) return std::move(run).error();
   nlohmann::json final_run = *run;
@@ -149,6 +156,7 @@ void print_urls(const Config& config, const AllInOne& app, double seconds) {
             << "  query        curl -s " << cataloger << "/v1/query -H 'Content-Type: application/json'"
             << (config.api_token.empty() ? "" : " -H \"Authorization: Bearer $ETL_API_TOKEN\"")
             << " -d '{\"sql\":\"SELECT * FROM songs_data LIMIT 5\"}'\n"
+            << "  run again    build/bin/spotify-etl run --wait\n"
             << "  CLI          build/bin/spotify-etl query \"SELECT song_name, popularity FROM songs_data ORDER BY popularity DESC NULLS LAST LIMIT 10\"\n";
   if (const int pg = app.pg_port(); pg > 0)  // BI tools' way in (README.md, "Connecting BI tools")
     std::cout << "  psql         " << (config.api_token.empty() ? "" : "PGPASSWORD=\"$ETL_API_TOKEN\" ") << "psql \"host="
@@ -171,6 +179,7 @@ int run_demo(Config config, const DemoOptions& options) {
   config.spotify_accounts_url = spotify.accounts_url();
   config.spotify_client_id = fakespotify::FakeSpotifyOptions{}.client_id;
   config.spotify_client_secret = fakespotify::FakeSpotifyOptions{}.client_secret;
+  config.sources = demo_sources();
   // The demo keeps its data apart from `up`'s and starts from a clean slate each time.
   if (!options.user_set_raw) {
     std::filesystem::remove_all("data/demo/raw");

@@ -1,6 +1,6 @@
 // The real `extractor` binary as a child process: --help/--version, --addr (and
-// `spotify-etl up` refusing it), bad configuration refused with one line, and SIGKILL in the middle of a run
-// loses no landed object and leaves nothing partial visible.
+// `spotify-etl up` refusing it), bad configuration refused with one line, `spotify-etl run` after the demo,
+// and SIGKILL in the middle of a run loses no landed object and leaves nothing partial visible.
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -185,6 +185,53 @@ TEST(ExtractorProcess, SpotifyEtlCliRefusesBadCommandLinesWithExitTwo) {
   }
   Child unreachable({"runs", "--format", "json"}, env, dir.path(), cli);
   EXPECT_EQ(unreachable.wait_exit(), 1) << unreachable.err();
+}
+
+// After `spotify-etl demo`, the "run again" line of its report (`spotify-etl run
+// --wait`, no --source) runs the sample's sources again: they are the demo's
+// ETL_SOURCES, so the run is not refused for having none.
+TEST(ExtractorProcess, SpotifyEtlRunAfterTheDemoRunsTheSampleAgain) {
+  TempDir dir;
+  const std::string cli = std::string(ETL_BIN_DIR) + "/spotify-etl";
+  const std::string extractor = "127.0.0.1:" + std::to_string(etl::testing::free_port());
+  const std::string cataloger = "127.0.0.1:" + std::to_string(etl::testing::free_port());
+  const std::map<std::string, std::string> env = {
+      {"ETL_EXTRACTOR_ADDR", extractor},
+      {"ETL_TRANSFORMER_ADDR", "127.0.0.1:" + std::to_string(etl::testing::free_port())},
+      {"ETL_CATALOGER_ADDR", cataloger},
+      {"ETL_PG_ADDR", "127.0.0.1:0"},
+      {"ETL_RAW_URL", dir.url("raw")},
+      {"ETL_TRANSFORMED_URL", dir.url("transformed")}};
+  Child demo({"demo"}, env, dir.path(), cli);
+  ASSERT_TRUE(wait_until([&] { return demo.out().find("Serving until Ctrl-C.") != std::string::npos; }, 90s))
+      << demo.out() << demo.err();
+  EXPECT_NE(demo.out().find("  run again    build/bin/spotify-etl run --wait\n"), std::string::npos) << demo.out();
+
+  Child again({"run", "--wait"}, env, dir.path(), cli);
+  ASSERT_EQ(again.wait_exit(), 0) << again.out() << again.err();
+  auto runs = call("GET", "http://" + extractor + "/v1/runs").json()["runs"];
+  ASSERT_EQ(runs.size(), 2u) << runs.dump(2);
+  auto sources_of = [](const json& run) {
+    std::vector<std::string> out;
+    for (const auto& s : run["sources"])
+      out.push_back(s["type"].get<std::string>() + ":" + s.value("id", "") + "/" + s["status"].get<std::string>() + "/" +
+                    std::to_string(s["items"].get<int>()));
+    return out;
+  };
+  EXPECT_EQ(sources_of(runs[0]), sources_of(runs[1])) << runs.dump(2);
+  EXPECT_EQ(runs[0]["status"], "succeeded");
+
+  // Each run's rows reach the tables: the same count for both.
+  const std::string sql = R"({"sql":"SELECT run_id, count(*) FROM songs_data GROUP BY run_id ORDER BY run_id"})";
+  json rows;
+  EXPECT_TRUE(wait_until([&] {
+    auto q = call("POST", "http://" + cataloger + "/v1/query", sql);
+    if (q.status != 200) return false;
+    rows = q.json()["rows"];
+    return rows.size() == 2 && rows[0][1] == rows[1][1];
+  }, 30s)) << rows.dump();
+  demo.kill(SIGTERM);
+  EXPECT_EQ(demo.wait_exit(), 0) << demo.err();
 }
 
 TEST(ExtractorProcess, SigkillMidRunLosesNoLandedObjectAndLeavesNothingPartial) {
