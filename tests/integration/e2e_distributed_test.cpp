@@ -5,7 +5,9 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "distributed_pipeline.h"
 #include "etl/config.h"
@@ -153,6 +155,82 @@ TEST_F(DistributedEndToEnd, APoisonEventLandsOnTheDlqAndThePartitionKeepsMoving)
   long long expected = static_cast<long long>(spotify_.catalogue().album(fs::kDemoAlbumId).track_ids.size());
   EXPECT_TRUE(testing::wait_until([&] { return p.count(sql) == expected; }, 90s, 200ms))
       << "the queue stopped behind the poison event\n" << p.logs();
+}
+
+// Hive tables, Parquet files; then a transformer that writes CSV and a backfill
+// (POST /v1/reprocess processed/). The redo removes each Parquet file it replaced
+// and announces the removal over Kafka, so the table ends CSV only with every row
+// once, not "mixed" with every row twice.
+TEST_F(DistributedEndToEnd, AFormatChangeAndABackfillLeaveEveryRowOnceOverKafka) {
+  etl::testing::PipelineOptions options;
+  options.env = {{"ETL_TABLE_FORMAT", "hive"}};
+  Pipeline p(dir_, spotify_, etl::testing::TestServers::from_environment(), options);
+  ASSERT_TRUE(p.start()) << p.logs();
+  nlohmann::json body = {{"sources",
+                          {{{"type", "playlist"}, {"id", fs::kDemoPlaylistId}},
+                           {{"type", "album"}, {"id", fs::kDemoAlbumId}}}}};
+  auto started = call("POST", p.url("extractor") + "/v1/runs", body.dump());
+  ASSERT_EQ(started.status, 202) << started.body;
+  const auto& cat = spotify_.catalogue();
+  long long expected = static_cast<long long>(cat.album(fs::kDemoAlbumId).track_ids.size());
+  for (const auto& item : cat.playlist(fs::kDemoPlaylistId).items) expected += item.kind == fs::ItemKind::track;
+  const std::string count = "SELECT count(*) FROM songs_data";
+  const std::string distinct = "SELECT count(DISTINCT (source_id, position)) FROM songs_data";
+  ASSERT_TRUE(testing::wait_until([&] { return p.count(count) == expected; }, 90s, 200ms))
+      << "rows never reached " << expected << " (last " << p.count(count) << ")\n" << p.logs();
+  auto format = [&] { return call("GET", p.url("cataloger") + "/v1/tables/songs_data").json().value("format", ""); };
+  ASSERT_EQ(format(), "parquet");
+  std::set<std::string> parquet;  // the data files, as keys of the transformed store
+  for (const auto& f : std::filesystem::recursive_directory_iterator(p.transformed_dir()))
+    if (f.path().extension() == ".parquet") parquet.insert(std::filesystem::relative(f.path(), p.transformed_dir()).string());
+  ASSERT_FALSE(parquet.empty());
+
+  p.process("transformer").kill(SIGTERM);
+  ASSERT_TRUE(p.process("transformer").wait_exit(10s).has_value());
+  auto env = p.env();
+  env["ETL_OUTPUT_FORMAT"] = "csv";
+  const std::string addr = "127.0.0.1:" + std::to_string(testing::free_port());
+  env["ETL_TRANSFORMER_ADDR"] = addr;
+  testing::ChildProcess csv_transformer(std::string(ETL_BIN_DIR) + "/transformer", {}, env,
+                                        (dir_.path() / "transformer-csv.log").string());
+  ASSERT_TRUE(csv_transformer.start());
+  ASSERT_TRUE(testing::wait_until([&] { return call("GET", "http://" + addr + "/readyz").status == 200; }, 60s, 100ms))
+      << csv_transformer.log();
+  auto job = call("POST", "http://" + addr + "/v1/reprocess", R"({"prefix":"processed/"})");
+  ASSERT_EQ(job.status, 202) << job.body;
+  nlohmann::json state;
+  ASSERT_TRUE(testing::wait_until([&] {
+    state = call("GET", "http://" + addr + "/v1/jobs/" + job.json()["job_id"].get<std::string>()).json();
+    const std::string s = state.value("state", "");
+    return s != "queued" && s != "running";
+  }, 90s, 200ms)) << state.dump(2);
+  EXPECT_EQ(state["state"], "succeeded") << state.dump(2);
+  EXPECT_EQ(state["objects"]["done"], 2) << state.dump(2);
+
+  // Each Parquet file's removal went out on the transformed topic, in S3's shape.
+  Config cfg = kafka_config(p);
+  auto bus = open_event_bus(cfg, "e2e-test");
+  ASSERT_TRUE(bus.ok()) << bus.error().message;
+  auto transformed = (*bus)->subscribe({cfg.topic_transformed}, "e2e-removals-reader");
+  ASSERT_TRUE(transformed.ok());
+  std::set<std::string> removed;
+  EXPECT_TRUE(testing::wait_until([&] {
+    auto m = (*transformed)->poll(200ms);
+    if (!m.ok() || !m->has_value()) return removed == parquet;
+    auto events = parse_s3_events((*m)->value, S3EventKinds::created_and_removed);
+    if (events.ok())
+      for (const auto& e : *events)
+        if (e.event_name.starts_with("ObjectRemoved:")) removed.insert(e.key);
+    return removed == parquet;
+  }, 60s, 10ms)) << removed.size() << " of " << parquet.size() << " removals announced";
+
+  EXPECT_TRUE(testing::wait_until([&] { return format() == "csv"; }, 60s, 200ms))
+      << "the table is " << format() << ": the Parquet files' removals never reached the catalog\n"
+      << p.logs() << csv_transformer.log();
+  EXPECT_EQ(p.count(count), expected);
+  EXPECT_EQ(p.count(distinct), expected);
+  csv_transformer.kill(SIGTERM);
+  EXPECT_TRUE(csv_transformer.wait_exit(10s).has_value());
 }
 
 TEST_F(DistributedEndToEnd, MinioBucketNotificationsDriveTheTransformer) {
