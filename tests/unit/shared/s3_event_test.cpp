@@ -91,13 +91,26 @@ TEST(S3Event, RemovalsAreReadWhenAskedForAndBuiltWithoutSizeOrETag) {
 }
 
 TEST(S3Event, MalformedDocumentsAreBadDataNotCrashes) {
-  for (const char* doc : {"", "not json", "[]", R"({"Records":{}})", R"({"Records":[1]})",
-                          R"({"Records":[{"eventName":"ObjectCreated:Put"}]})",
-                          R"({"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":1},"object":{"key":"k"}}}]})",
-                          R"({"nothing":true})"}) {
-    auto parsed = parse_s3_events(doc);
-    ASSERT_FALSE(parsed.ok()) << "accepted: " << doc;
-    EXPECT_EQ(parsed.error().code, Errc::bad_data) << doc;
+  for (S3EventKinds kinds : {S3EventKinds::created, S3EventKinds::created_and_removed}) {
+    for (const char* doc : {"", "not json", "[]", R"({"Records":{}})", R"({"Records":[1]})",
+                            R"({"Records":[{"eventName":"ObjectCreated:Put"}]})",
+                            R"({"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":1},"object":{"key":"k"}}}]})",
+                            R"({"nothing":true})"}) {
+      auto parsed = parse_s3_events(doc, kinds);
+      ASSERT_FALSE(parsed.ok()) << "accepted: " << doc;
+      EXPECT_EQ(parsed.error().code, Errc::bad_data) << doc;
+    }
+  }
+  // A broken removal record is bad data where removals are read, and skipped
+  // (as any other record) where they are not.
+  for (const char* doc : {R"({"Records":[{"eventName":"ObjectRemoved:Delete"}]})",
+                          R"({"Records":[{"eventName":"s3:ObjectRemoved:Delete","s3":{"bucket":{"name":"b"},"object":{"key":7}}}]})"}) {
+    auto read = parse_s3_events(doc, S3EventKinds::created_and_removed);
+    ASSERT_FALSE(read.ok()) << "accepted: " << doc;
+    EXPECT_EQ(read.error().code, Errc::bad_data) << doc;
+    auto skipped = parse_s3_events(doc, S3EventKinds::created);
+    ASSERT_TRUE(skipped.ok()) << doc << ": " << skipped.error().message;
+    EXPECT_TRUE(skipped->empty()) << doc;
   }
 }
 
