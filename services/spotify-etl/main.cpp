@@ -86,7 +86,10 @@ int main(int argc, char** argv) {
     }
     options.user_set_raw = etl::env_value(env, "ETL_RAW_URL").has_value();
     options.user_set_transformed = etl::env_value(env, "ETL_TRANSFORMED_URL").has_value();
-    etl::log::init("spotify-etl", etl::env_value(env, "ETL_LOG_LEVEL") ? config->log_level : "warn", config->log_format);
+    // The level goes into the config, not only this logger: the query engine's
+    // process takes it from there.
+    if (!etl::env_value(env, "ETL_LOG_LEVEL")) config->log_level = "warn";
+    etl::log::init("spotify-etl", config->log_level, config->log_format);
     return etl::app::run_demo(*config, options);
   }
   if (command == "migrate") {
@@ -94,7 +97,8 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "spotify-etl migrate: unknown argument '%s'\n", args[0].c_str());
       return 2;
     }
-    etl::log::init("spotify-etl", etl::env_value(env, "ETL_LOG_LEVEL") ? config->log_level : "warn", config->log_format);
+    if (!etl::env_value(env, "ETL_LOG_LEVEL")) config->log_level = "warn";
+    etl::log::init("spotify-etl", config->log_level, config->log_format);
     return etl::app::run_migrate(*config);
   }
   return etl::app::run_cli_command(command, args, *config);
