@@ -1052,6 +1052,10 @@ class Psycopg2(unittest.TestCase):
                     "CASE WHEN popularity > 50 THEN 0 ELSE popularity END, count(*)::float FROM songs_data "
                     "GROUP BY popularity LIMIT 1")
         self.assertEqual([d.name for d in cur.description], ["popularity", "int4", "date", "max", "popularity", "count"])
+        # Aliases without AS, after a cast too (they were taken for part of the type: "extract", "int y").
+        cur.execute("SELECT extract(year from added_at)::int yr, popularity::bigint Pop, 1::int y, count(*) n "
+                    "FROM songs_data GROUP BY 1, 2 LIMIT 1")
+        self.assertEqual([d.name for d in cur.description], ["yr", "pop", "y", "n"])
         self.conn.rollback()
 
     def test_a_named_cursor_streams_the_whole_query(self):

@@ -591,6 +591,14 @@ TEST(PgSelectList, EngineColumnsGetTheNamesPostgresGives) {
       << "the select list ends at the first clause";
   // Not sure: the engine's name stays.
   EXPECT_EQ(names("SELECT (WITH a AS (SELECT 1) SELECT * FROM a), f(x) y FROM t", {"e0", "e1"}), (N{"e0", "e1"}));
+  // An alias without AS, where the engine names the column after it too: after a
+  // cast it is not part of the type (`x::int y` used to be named x, `1::int y` "int y").
+  EXPECT_EQ(names("SELECT extract(year from added_at)::int y, popularity::bigint P, 1::int y2, count(*) n, "
+                  "f(x) \"Top Songs\", s.song_name name_, x::double precision, x::timestamp with time zone, "
+                  "song_name is null, CASE WHEN a THEN 1 END FROM t s",
+                  {"y", "P", "y2", "n", "Top Songs", "name_", "CAST(x AS DOUBLE)", "CAST(x AS TIMESTAMP WITH TIME ZONE)",
+                   "(song_name IS NULL)", "CASE  WHEN (a) THEN (1) ELSE NULL END"}),
+            (N{"y", "p", "y2", "n", "Top Songs", "name_", "x", "x", "?column?", "case"}));
   // Cannot be read item by item: every name stays.
   for (const auto& [sql, engine] : std::vector<std::pair<std::string, N>>{
            {"SELECT *, count(*) FROM t", {"a", "b", "count_star()"}},

@@ -371,6 +371,26 @@ Figured figure(std::string e, int nesting) {
   return {"", 0, false};
 }
 
+// The alias of an item written without AS (`count(*) n`, `x::int y`, `a "Top"`),
+// folded as PostgreSQL folds it: the last word at the top level, after a space;
+// "" when the item does not end so. Whether it is an alias, and not the end of
+// the expression (`x::double precision`, `x is null`), only the engine's name of
+// the column can tell (postgres_column_names).
+std::string trailing_word(const std::string& expr) {
+  std::size_t space = std::string::npos;
+  scan(expr, [&](std::size_t i, int depth) {
+    if (depth == 0 && expr[i] == ' ') space = i;
+    return true;
+  });
+  if (space == std::string::npos) return "";
+  const std::string word = expr.substr(space + 1);
+  if (word.size() > 2 && word.front() == '"' && word.back() == '"') return unquote(word);
+  if (word.empty() || std::isdigit(static_cast<unsigned char>(word.front())) != 0 || word.front() == '$') return "";
+  for (char c : word)
+    if (!ident_char(c)) return "";
+  return ascii_lower(word);
+}
+
 // The name PostgreSQL gives an item (`alias` its alias as written, "" for none), or "" when
 // it is not sure here.
 std::string postgres_item_name(const std::string& expr, const std::string& alias, int nesting) {
@@ -399,6 +419,10 @@ std::vector<std::string> postgres_column_names(const std::string& normalized, st
     if (!item.alias.empty()) {
       if (ascii_lower(item.name) != ascii_lower(engine[i])) return engine;  // the items and columns do not line up
       names[i] = item.name;
+      continue;
+    }
+    if (std::string word = trailing_word(item.expr); !word.empty() && ascii_lower(word) == ascii_lower(engine[i])) {
+      names[i] = std::move(word);  // the engine read it as the alias too
       continue;
     }
     std::string name = postgres_item_name(item.expr, "", 0);
