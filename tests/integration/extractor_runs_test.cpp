@@ -172,13 +172,21 @@ TEST(ExtractorRuns, ATokenEndpointOutageIsRetried) {
 TEST(ExtractorRuns, AnUnknownPlaylistGivesPartialWithSpotifysMessage) {
   Env env;
   env.start();
-  auto run = env.run({{SourceType::playlist, fake::kDemoPlaylistId}, {SourceType::playlist, fake::kTop50GlobalPlaylistId}});
+  auto run = env.run({{SourceType::playlist, fake::kDemoPlaylistId},
+                      {SourceType::playlist, fake::kTop50GlobalPlaylistId},
+                      {SourceType::playlist, "0000000000000000000000"}});
   EXPECT_EQ(run.status, RunStatus::partial);
   EXPECT_EQ(run.sources[0].status, SourceStatus::succeeded);
-  EXPECT_EQ(run.sources[1].status, SourceStatus::failed);
-  EXPECT_NE(run.sources[1].error.find("Resource not found"), std::string::npos)
-      << "the source's error must carry Spotify's message: " << run.sources[1].error;
-  EXPECT_TRUE(run.sources[1].object_key.empty());
+  for (std::size_t i : {1u, 2u}) {
+    EXPECT_EQ(run.sources[i].status, SourceStatus::failed);
+    EXPECT_NE(run.sources[i].error.find("Resource not found"), std::string::npos)
+        << "the source's error must carry Spotify's message: " << run.sources[i].error;
+    EXPECT_TRUE(run.sources[i].object_key.empty());
+  }
+  // Spotify's editorial Top 50 says why it is missing; a playlist that does not exist does not.
+  EXPECT_NE(run.sources[1].error.find("Spotify-owned editorial or algorithmic playlist"), std::string::npos)
+      << run.sources[1].error;
+  EXPECT_EQ(run.sources[2].error.find("editorial"), std::string::npos) << run.sources[2].error;
   EXPECT_EQ(env.bus->messages(env.config.topic_raw).size(), 1u);
 }
 

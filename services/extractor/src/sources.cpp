@@ -61,6 +61,17 @@ Status collect(SpotifyApi& api, FetchedSource& out, SpotifyResponse first, std::
   return {};
 }
 
+// Spotify's own editorial and algorithmic playlists (ids beginning 37i9dQZ: the
+// Top 50 charts the original Lambda tutorials read, Today's Top Hits, Discover
+// Weekly) answer 404 to apps created since 27 November 2024 without extended
+// access. Spotify's message ("Resource not found") does not say so; this does.
+Error explain_missing_playlist(Error e, const std::string& id) {
+  if (id.starts_with("37i9dQZ"))
+    e.message += " (a Spotify-owned editorial or algorithmic playlist: Spotify answers 404 for these to apps created "
+                 "since 2024-11-27 without extended access; use a playlist a user made)";
+  return e;
+}
+
 Result<FetchedSource> fetch_playlist(SpotifyApi& api, const std::string& id, const FetchOptions& options,
                                      std::stop_token stop) {
   FetchedSource out;
@@ -69,7 +80,8 @@ Result<FetchedSource> fetch_playlist(SpotifyApi& api, const std::string& id, con
   if (!first && is_missing(first.error())) {
     // An API without the 2026 /items endpoint (or an app still on the classic one): try /tracks.
     auto classic = api.get("/playlists/" + id + "/tracks", with_market({{"limit", "100"}}, options), stop);
-    if (!classic) return is_missing(classic.error()) ? std::move(first).error() : std::move(classic).error();
+    if (!classic)
+      return is_missing(classic.error()) ? explain_missing_playlist(std::move(first).error(), id) : std::move(classic).error();
     out.endpoint = "/playlists/{id}/tracks";
     first = std::move(classic);
   }
