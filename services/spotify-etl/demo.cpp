@@ -141,8 +141,21 @@ bool print_results(Api& api, const std::string& cataloger, const nlohmann::json&
   return ok;
 }
 
-// Where to go next: the dashboard, the APIs, the CLI and the files.
-void print_urls(const Config& config, const AllInOne& app, double seconds) {
+// `word` as one shell word: as it is when it needs no quotes, else in single quotes.
+std::string shell_word(const std::string& word) {
+  if (!word.empty() && word.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._-+=:,@%") ==
+                           std::string::npos)
+    return word;
+  std::string out = "'";
+  for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// Where to go next: the dashboard, the APIs, the CLI and the files. The CLI lines
+// call the program as the user did (`build/bin/spotify-etl`, or `spotify-etl`
+// where it is on the PATH, as in the container image).
+void print_urls(const Config& config, const AllInOne& app, double seconds, const std::string& program) {
+  const std::string cli = shell_word(program);
   const std::string cataloger = app.cataloger_url();
   char took[64];
   std::snprintf(took, sizeof took, "%.2f", seconds);
@@ -156,8 +169,8 @@ void print_urls(const Config& config, const AllInOne& app, double seconds) {
             << "  query        curl -s " << cataloger << "/v1/query -H 'Content-Type: application/json'"
             << (config.api_token.empty() ? "" : " -H \"Authorization: Bearer $ETL_API_TOKEN\"")
             << " -d '{\"sql\":\"SELECT * FROM songs_data LIMIT 5\"}'\n"
-            << "  run again    build/bin/spotify-etl run --wait\n"
-            << "  CLI          build/bin/spotify-etl query \"SELECT song_name, popularity FROM songs_data ORDER BY popularity DESC NULLS LAST LIMIT 10\"\n";
+            << "  run again    " << cli << " run --wait\n"
+            << "  CLI          " << cli << " query \"SELECT song_name, popularity FROM songs_data ORDER BY popularity DESC NULLS LAST LIMIT 10\"\n";
   if (const int pg = app.pg_port(); pg > 0)  // BI tools' way in (README.md, "Connecting BI tools")
     std::cout << "  psql         " << (config.api_token.empty() ? "" : "PGPASSWORD=\"$ETL_API_TOKEN\" ") << "psql \"host="
               << reachable_host(config.pg_addr) << " port=" << pg << " dbname=spotify user=demo\"\n";
@@ -213,7 +226,7 @@ int run_demo(Config config, const DemoOptions& options) {
     wait_for_rows(api, (*app)->cataloger_url(), final_run->value("run_id", ""));
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at).count();
     if (!print_results(api, (*app)->cataloger_url(), *final_run)) rc = 1;
-    print_urls(config, **app, seconds);
+    print_urls(config, **app, seconds, options.program);
   }
 
   if (rc == 0 && !options.once) {

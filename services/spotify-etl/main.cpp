@@ -77,6 +77,7 @@ int main(int argc, char** argv) {
   }
   if (command == "demo") {
     etl::app::DemoOptions options;
+    options.program = argv[0];
     for (const auto& a : args) {
       if (a == "--once") options.once = true;
       else {

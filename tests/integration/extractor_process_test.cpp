@@ -207,7 +207,9 @@ TEST(ExtractorProcess, TheDemoRunsItsSampleAgainOnRequestAndLogsOnlyWarnings) {
   Child demo({"demo"}, env, dir.path(), cli);
   ASSERT_TRUE(wait_until([&] { return demo.out().find("Serving until Ctrl-C.") != std::string::npos; }, 90s))
       << demo.out() << demo.err();
-  EXPECT_NE(demo.out().find("  run again    build/bin/spotify-etl run --wait\n"), std::string::npos) << demo.out();
+  // The report's command lines call the program as it was called (here by its full path).
+  EXPECT_NE(demo.out().find("  run again    " + cli + " run --wait\n"), std::string::npos) << demo.out();
+  EXPECT_NE(demo.out().find("  CLI          " + cli + " query "), std::string::npos) << demo.out();
 
   Child again({"run", "--wait"}, env, dir.path(), cli);
   ASSERT_EQ(again.wait_exit(), 0) << again.out() << again.err();
