@@ -151,16 +151,13 @@ std::string shell_word(const std::string& word) {
   return out + "'";
 }
 
-// Where to go next: the dashboard, the APIs, the CLI and the files. The CLI lines
-// call the program as the user did (`build/bin/spotify-etl`, or `spotify-etl`
-// where it is on the PATH, as in the container image).
-void print_urls(const Config& config, const AllInOne& app, double seconds, const std::string& program) {
+// Where to go next while the demo serves: the dashboard, the APIs, the CLI and
+// the files. The CLI lines call the program as the user did (`build/bin/spotify-etl`,
+// or `spotify-etl` where it is on the PATH, as in the container image).
+void print_urls(const Config& config, const AllInOne& app, const std::string& program) {
   const std::string cli = shell_word(program);
   const std::string cataloger = app.cataloger_url();
-  char took[64];
-  std::snprintf(took, sizeof took, "%.2f", seconds);
-  std::cout << "From POST /v1/runs to rows answering in /v1/query: " << took << " s\n\n"
-            << "Dashboard:\n  " << cataloger << "/ui/"
+  std::cout << "Dashboard:\n  " << cataloger << "/ui/"
             << (config.api_token.empty() ? "" : "   (asks for the API token, ETL_API_TOKEN)") << "\n\n"
             << "Explore:\n"
             << "  extractor    " << app.extractor_url() << "/v1/runs\n"
@@ -175,6 +172,17 @@ void print_urls(const Config& config, const AllInOne& app, double seconds, const
     std::cout << "  psql         " << (config.api_token.empty() ? "" : "PGPASSWORD=\"$ETL_API_TOKEN\" ") << "psql \"host="
               << reachable_host(config.pg_addr) << " port=" << pg << " dbname=spotify user=demo\"\n";
   std::cout << "  files        " << config.transformed_url << "\n";
+  std::cout.flush();
+}
+
+// With --once the services stop after the report, so no URL of theirs would
+// answer: the report ends with the tables' folder and the command that serves
+// them (the next `demo` clears its folders).
+void print_serve_again(const Config& config, const std::string& program) {
+  std::cout << "Tables:\n  " << config.transformed_url << "\n\n"
+            << "The services have stopped (--once). To query these tables (dashboard, HTTP, psql):\n"
+            << "  ETL_RAW_URL=" << shell_word(config.raw_url) << " ETL_TRANSFORMED_URL=" << shell_word(config.transformed_url)
+            << " " << shell_word(program) << " up\n";
   std::cout.flush();
 }
 
@@ -226,7 +234,11 @@ int run_demo(Config config, const DemoOptions& options) {
     wait_for_rows(api, (*app)->cataloger_url(), final_run->value("run_id", ""));
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at).count();
     if (!print_results(api, (*app)->cataloger_url(), *final_run)) rc = 1;
-    print_urls(config, **app, seconds, options.program);
+    char took[64];
+    std::snprintf(took, sizeof took, "%.2f", seconds);
+    std::cout << "From POST /v1/runs to rows answering in /v1/query: " << took << " s\n\n";
+    if (options.once) print_serve_again(config, options.program);
+    else print_urls(config, **app, options.program);
   }
 
   if (rc == 0 && !options.once) {

@@ -241,6 +241,43 @@ TEST(ExtractorProcess, TheDemoRunsItsSampleAgainOnRequestAndLogsOnlyWarnings) {
     EXPECT_EQ(log.find(level), std::string::npos) << log;
 }
 
+// `spotify-etl demo --once` stops its services after the report, so the report
+// names no URL of theirs; it ends with the command that serves the tables it
+// left, and that command, run as printed, answers for them.
+TEST(ExtractorProcess, TheDemoOnceEndsWithTheCommandThatServesItsTables) {
+  TempDir dir;
+  const std::string cli = std::string(ETL_BIN_DIR) + "/spotify-etl";
+  const std::string cataloger = "127.0.0.1:" + std::to_string(etl::testing::free_port());
+  std::map<std::string, std::string> env = {
+      {"ETL_EXTRACTOR_ADDR", "127.0.0.1:" + std::to_string(etl::testing::free_port())},
+      {"ETL_TRANSFORMER_ADDR", "127.0.0.1:" + std::to_string(etl::testing::free_port())},
+      {"ETL_CATALOGER_ADDR", cataloger},
+      {"ETL_PG_ADDR", "off"},
+      {"ETL_RAW_URL", dir.url("raw")},
+      {"ETL_TRANSFORMED_URL", dir.url("transformed")}};
+  Child once({"demo", "--once"}, env, dir.path(), cli);
+  ASSERT_EQ(once.wait_exit(), 0) << once.out() << once.err();
+  const std::string out = once.out();
+  EXPECT_EQ(out.find("/ui/"), std::string::npos) << "a stopped dashboard: " << out;
+  EXPECT_EQ(out.find("Serving"), std::string::npos) << out;
+  const std::string serve = "ETL_RAW_URL=" + dir.url("raw") + " ETL_TRANSFORMED_URL=" + dir.url("transformed") + " " + cli + " up";
+  ASSERT_NE(out.find("\n  " + serve + "\n"), std::string::npos) << out;
+  std::smatch counted;  // "songs_data    324" in the report's rows per table
+  ASSERT_TRUE(std::regex_search(out, counted, std::regex(R"(\nsongs_data +(\d+)\n)"))) << out;
+  const auto songs = [&] {
+    auto q = call("POST", "http://" + cataloger + "/v1/query", R"({"sql":"SELECT count(*) FROM songs_data"})");
+    return q.status == 200 ? q.json()["rows"][0][0].get<long long>() : -1;
+  };
+
+  env.erase("ETL_RAW_URL");  // the printed line gives them
+  env.erase("ETL_TRANSFORMED_URL");
+  Child up({"-c", "exec env " + serve}, env, dir.path(), "/bin/sh");  // the line as printed, its assignments by env
+  EXPECT_TRUE(wait_until([&] { return songs() > 0; }, 30s)) << up.err();
+  EXPECT_EQ(songs(), std::stoll(counted[1])) << "the demo's songs_data, as its report counted them: " << out;
+  up.kill(SIGTERM);
+  EXPECT_EQ(up.wait_exit(), 0) << up.err();
+}
+
 TEST(ExtractorProcess, SigkillMidRunLosesNoLandedObjectAndLeavesNothingPartial) {
   TempDir dir;
   fake::FakeSpotifyServer spotify;
