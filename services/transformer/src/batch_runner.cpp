@@ -154,14 +154,11 @@ std::vector<BatchRunner::Planned> BatchRunner::plan(const BatchManifest& manifes
       generation ? generation_stem(batch_file_stem(manifest), generation) : batch_file_stem(manifest);
   std::vector<Planned> planned;
   for (const auto& dt : days) {
-    for (const TableSchema* schema : table_schemas()) {
-      Planned p{DataKey::make(schema->name, dt, stem, file_extension(format)), Table(*schema)};
-      for (const auto& m : members) {
-        if (!m.out || m.out->dt != dt) continue;
-        p.table.append(schema == &albums_schema()    ? m.out->albums
-                       : schema == &artists_schema() ? m.out->artists
-                                                     : m.out->songs);
-      }
+    for (std::size_t t = 0; t < table_schemas().size(); ++t) {
+      const TableSchema& schema = *table_schemas()[t];
+      Planned p{DataKey::make(schema.name, dt, stem, file_extension(format)), Table(schema)};
+      for (const auto& m : members)
+        if (m.out && m.out->dt == dt) p.table.append(*m.out->tables()[t]);
       if (p.table.rows() == 0 && !writes_empty_tables(format)) continue;
       planned.push_back(std::move(p));
     }

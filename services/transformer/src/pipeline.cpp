@@ -95,11 +95,11 @@ Result<TransformResult> Pipeline::run_locked(const RawObjectKey& key, RunOptions
 
   // Transformed before: with Iceberg tables, as a new generation.
   const std::vector<std::string> keys = output_keys(key, out->dt, redo ? redo_generation() : 0);
-  const Table* tables[] = {&out->albums, &out->artists, &out->songs};
+  const auto tables = out->tables();
   std::vector<ObjectInfo> infos;
   {
     WriterLease writer(*this);
-    for (std::size_t i = 0; i < 3; ++i) {
+    for (std::size_t i = 0; i < tables.size(); ++i) {
       if (tables[i]->rows() == 0 && !writes_empty_tables(options_.format)) continue;
       auto bytes = writer->write(*tables[i], options_.format);
       if (!bytes) return with_key(keys[i], std::move(bytes).error());

@@ -11,6 +11,7 @@
 // A bad *item* is not an error: it is counted in `skipped` (never a crash).
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -52,6 +53,9 @@ struct TransformOutput {
   Table albums{albums_schema()};
   Table artists{artists_schema()};
   Table songs{songs_schema()};
+
+  // The three tables, in table_schemas() order.
+  std::array<const Table*, 3> tables() const noexcept { return {&albums, &artists, &songs}; }
 };
 
 // Parses a copy of `raw_bytes` (simdjson needs padding after the input).
