@@ -23,7 +23,10 @@ transformer works through its raw objects its container is killed (SIGKILL),
 then started again (podman 4.3 without systemd applies no restart policy, so
 the test does what a kubelet would: `podman start`); the run
 succeeds and /v1/query on the cataloger answers exactly one songs_data row
-per extracted track of the run: nothing lost, nothing doubled.
+per extracted track of the run: nothing lost, nothing doubled. psql, through
+the cataloger's published PostgreSQL port (the container listens on
+0.0.0.0:5432, as the base sets ETL_PG_ADDR), counts the same rows with the
+token as password, and is refused with another.
 
 Skips (77) only when podman cannot run here, or fake-spotify is not built.
 
@@ -49,6 +52,7 @@ REPO = ps.REPO
 OVERLAY = os.path.join(REPO, "deploy", "k8s", "overlays", "local")
 VERIFY_MODULE = os.path.join(REPO, "deploy", "k8s", "verify")
 SERVICES = {"extractor": 8081, "transformer": 8082, "cataloger": 8083}
+PG_PORT = 5432  # the cataloger's PostgreSQL endpoint (ETL_PG_ADDR=0.0.0.0:5432 in the base)
 OPERATOR_TOKEN = "stack-test-token"  # when the overlay does not generate the token Secret
 # The demo playlist, the 3-page playlist and two albums: four raw objects, 418 tracks.
 SOURCES = ["playlist:7kwYwFTY6UeVCDzqOAzRKN", "playlist:4vMNBsf0D57iQ6s0QVHvHk",
@@ -81,6 +85,7 @@ class Stack:
         self.bin_dir = bin_dir
         self.tmp = tempfile.mkdtemp(prefix="spotify-etl-stack-")
         self.ports = {svc: ps.free_port(reserve=False) for svc in SERVICES}
+        self.pg_port = ps.free_port(reserve=False)
         self.played = []      # yaml files, for teardown
         self.secrets = []
         self.token = None     # the API token the services got (up())
@@ -153,6 +158,7 @@ class Stack:
                                                              "type": "File"}}]}}
         self.play("fake-spotify", ["fake-spotify"], [fake])
         host_ports = {(svc, port): self.ports[svc] for svc, port in SERVICES.items()}
+        host_ports[("cataloger", PG_PORT)] = self.pg_port
         env = {"extractor": {"SPOTIFY_API_URL": "http://fake-spotify:8090/v1",
                              "SPOTIFY_ACCOUNTS_URL": "http://fake-spotify:8090"}}
         config = {cfg_name: {"ETL_SOURCES": ",".join(SOURCES)}}
@@ -297,6 +303,34 @@ def check_rows(stack, run_id, run, killed_at):
               if line.startswith("spotify_etl_cataloger_query_engine_starts_total ")]
     stack.check(status == 200 and starts == ["1"],
                 f"/metrics: spotify_etl_cataloger_query_engine_starts_total = {starts} (want ['1']; HTTP {status})")
+    check_postgres(stack, run_id, items)
+
+
+def check_postgres(stack, run_id, items):
+    """The PostgreSQL endpoint, as Grafana's data source reaches it through the cataloger's
+    Service: the container listens on 0.0.0.0:5432 (the base's ETL_PG_ADDR), published here on
+    127.0.0.1; psql with the Secret's token as password counts the run's rows, and another
+    password is refused."""
+    psql = shutil.which("psql")
+    if not psql:
+        log("psql is not installed (tests/pgwire/install-clients.sh installs it): PostgreSQL endpoint not checked")
+        return
+    conninfo = f"host=127.0.0.1 port={stack.pg_port} dbname=spotify user=grafana connect_timeout=10"
+
+    def run(password, sql):
+        env = dict(os.environ, PGPASSWORD=password, PGAPPNAME="stack_test")
+        env.pop("PGSERVICE", None)
+        return subprocess.run([psql, "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", conninfo, "-c", sql],
+                              env=env, capture_output=True, text=True, timeout=60)
+
+    p = run(stack.token, f"SELECT count(*) FROM songs_data WHERE run_id = '{run_id}'")
+    stack.check(p.returncode == 0 and p.stdout.strip() == str(items),
+                f"psql on 127.0.0.1:{stack.pg_port} (the container's 0.0.0.0:{PG_PORT}): songs_data rows of run "
+                f"{run_id} = {p.stdout.strip() or '-'} (want {items}) {p.stderr.strip()[:300]}")
+    p = run(stack.token + "x", "SELECT 1")
+    stack.check(p.returncode != 0 and "password" in p.stderr,
+                f"psql with another password than the Secret's token is refused (exit {p.returncode}: "
+                f"{p.stderr.strip()[:200]})")
 
 
 def main():

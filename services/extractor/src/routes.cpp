@@ -84,7 +84,7 @@ nlohmann::json extractor_openapi() {
       {"required", {"type", "id"}},
       {"properties",
        {{"type", {{"type", "string"}, {"enum", {"playlist", "album", "artist-albums"}}}},
-        {"id", {{"type", "string"}, {"pattern", "^[A-Za-z0-9]{22}$"}, {"example", "37i9dQZF1DXcBWIGoYBM5M"}, {"description", "22-character base62 Spotify id"}}}}}};
+        {"id", {{"type", "string"}, {"pattern", "^[A-Za-z0-9]{22}$"}, {"example", "7kwYwFTY6UeVCDzqOAzRKN"}, {"description", "22-character base62 Spotify id"}}}}}};
   const nlohmann::json query_text = {{"type", "string"}, {"minLength", 1}, {"maxLength", 200}};
   const nlohmann::json search_source = {{"type", "object"},
                                         {"required", {"type", "query"}},

@@ -91,7 +91,7 @@ json transformer_openapi() {
   const json key_schema = {{"type", "string"},
                            {"maxLength", 1024},
                            {"pattern", "^(to_be_processed|processed)/" + segment + "(/" + segment + ")*$"},
-                           {"example", "to_be_processed/spotify_raw_20261121T060000Z_playlist_37i9dQZF1DXcBWIGoYBM5M_r1.json"}};
+                           {"example", "to_be_processed/spotify_raw_20261121T060000Z_playlist_7kwYwFTY6UeVCDzqOAzRKN_r1.json"}};
   const json prefix_schema = {{"type", "string"},
                               {"pattern", "^(to_be_processed|processed)(/(" + segment + "?/)*" + segment + "?)?$"},
                               {"default", "processed/"}};
