@@ -9,6 +9,7 @@
 
 #include <httplib.h>
 
+#include "etl/config.h"
 #include "fake_spotify.h"
 #include "spotify_api.h"
 #include "token_auth.h"
@@ -92,7 +93,8 @@ struct FakeSpotifyServer::Impl {
     return r;
   }
 
-  // Every API request: latency, then a queued fault, then the bearer token.
+  // Every API request: latency, then a queued fault, then the bearer token, then
+  // the market (Spotify's 400 for a code that is not a country's).
   Reply guarded(const httplib::Request& req, const std::function<Reply(const detail::Params&)>& endpoint) {
     std::chrono::milliseconds d;
     {
@@ -102,6 +104,8 @@ struct FakeSpotifyServer::Impl {
     if (d.count() > 0) std::this_thread::sleep_for(d);
     if (auto f = take(faults)) return fault_reply(*f);
     if (auto denied = tokens.check_bearer(req.get_header_value("Authorization"))) return *denied;
+    if (auto market = req.params.find("market"); market != req.params.end() && !is_country_code(market->second))
+      return detail::error_reply(400, "Invalid market code");
     return endpoint(req.params);
   }
 

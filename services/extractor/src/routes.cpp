@@ -106,7 +106,7 @@ nlohmann::json extractor_openapi() {
                   {"maxItems", static_cast<int>(kMaxSourcesPerRun)},
                   {"description", "each source once (two sources landing under one object key are refused)"},
                   {"items", {{"anyOf", {id_source, search_source, search_by_id}}}}}},
-                {"market", {{"type", nlohmann::json::array({"string", "null"})}, {"pattern", "^([A-Za-z]{2})?$"}, {"description", "ISO 3166-1 alpha-2, any case; empty: SPOTIFY_MARKET"}, {"example", "US"}}}}}}}}}}}}},
+                {"market", {{"type", nlohmann::json::array({"string", "null"})}, {"pattern", "^([A-Za-z]{2})?$"}, {"description", "an assigned ISO 3166-1 alpha-2 country code (or XK, Kosovo), any case; empty: SPOTIFY_MARKET"}, {"example", "US"}}}}}}}}}}}}},
       {"responses",
        {{"202", json_body("Accepted; Location names the run",
                           {{"type", "object"},

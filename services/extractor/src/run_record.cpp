@@ -25,10 +25,6 @@ bool optional_string(const nlohmann::json& j, const char* name, std::string& out
   return true;
 }
 
-bool is_country_code(const std::string& s) {
-  return s.size() == 2 && std::isupper(static_cast<unsigned char>(s[0])) && std::isupper(static_cast<unsigned char>(s[1]));
-}
-
 }  // namespace
 
 const char* to_string(RunStatus s) noexcept { return kRunStatus[static_cast<int>(s)]; }
@@ -144,7 +140,7 @@ Status validate_run_request(const RunRequest& request) {
     return make_error(Errc::invalid_argument, "a run takes at most " + std::to_string(kMaxSourcesPerRun) + " sources, got " +
                                                   std::to_string(request.sources.size()));
   if (!request.market.empty() && !is_country_code(request.market))
-    return make_error(Errc::invalid_argument, "market '" + request.market + "' is not an ISO 3166-1 alpha-2 code like US");
+    return make_error(Errc::invalid_argument, "market '" + request.market + "' is not an ISO 3166-1 alpha-2 country code like US");
   if (request.trigger != "api" && request.trigger != "schedule")
     return make_error(Errc::invalid_argument, "trigger must be api or schedule");
   std::map<std::string, std::string> seen;  // type/key id -> as given

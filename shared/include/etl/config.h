@@ -36,6 +36,10 @@ struct SourceSpec {
 Result<SourceSpec> parse_source_spec(std::string_view text);
 // True for a 22-character base62 Spotify id.
 bool is_spotify_id(std::string_view id) noexcept;
+// True for a market Spotify's `market` parameter takes: an ISO 3166-1 alpha-2
+// country code, upper case, officially assigned (US, SE, ...), or XK (Kosovo,
+// which Spotify serves). Spotify answers 400 "Invalid market code" for others.
+bool is_country_code(std::string_view code) noexcept;
 // Validates a source (id base62, or a query non-empty and at most 200 chars).
 Status validate_source(const SourceSpec& source);
 // parse_source_type with an invalid_argument that lists the accepted types.

@@ -33,6 +33,23 @@ bool is_spotify_id(std::string_view id) noexcept {
          std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isalnum(c) != 0; });
 }
 
+bool is_country_code(std::string_view code) noexcept {
+  // ISO 3166-1 alpha-2, the 249 officially assigned codes, and XK.
+  static constexpr std::string_view kCodes =
+      "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW "
+      "BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI "
+      "FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN "
+      "IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME "
+      "MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF "
+      "PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV "
+      "SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XK "
+      "YE YT ZA ZM ZW";
+  if (code.size() != 2 || code[0] < 'A' || code[0] > 'Z' || code[1] < 'A' || code[1] > 'Z') return false;
+  for (std::size_t i = 0; i + 2 <= kCodes.size(); i += 3)
+    if (kCodes.substr(i, 2) == code) return true;
+  return false;
+}
+
 Status validate_source(const SourceSpec& s) {
   if (s.type == SourceType::search) {
     // Characters, not bytes: UTF-8 continuation bytes (10xxxxxx) do not start one.
@@ -267,11 +284,6 @@ class Reader {
   std::optional<Error> error_;
 };
 
-bool is_country_code(const std::string& s) {
-  return s.size() == 2 && std::isupper(static_cast<unsigned char>(s[0])) &&
-         std::isupper(static_cast<unsigned char>(s[1]));
-}
-
 // STS's RoleSessionName: [\w+=,.@-]{2,64}.
 bool is_role_session_name(const std::string& s) {
   return s.size() >= 2 && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](unsigned char c) {
@@ -411,7 +423,7 @@ Result<Config> load_config(const Environment& env, const ConfigDefaults& default
   r.http_url("SPOTIFY_API_URL", cfg.spotify_api_url);
   r.http_url("SPOTIFY_ACCOUNTS_URL", cfg.spotify_accounts_url);
   if (auto market = r.get("SPOTIFY_MARKET")) {
-    if (!is_country_code(*market)) r.fail("SPOTIFY_MARKET", "'" + *market + "' is not an ISO 3166-1 alpha-2 code like US");
+    if (!is_country_code(*market)) r.fail("SPOTIFY_MARKET", "'" + *market + "' is not an ISO 3166-1 alpha-2 country code like US");
     cfg.spotify_market = *market;
   }
   if (auto sources = r.get("ETL_SOURCES")) {

@@ -99,6 +99,13 @@ TEST(RunRequestValidation, RefusesDuplicatesBadMarketsAndTooManySources) {
   market.sources = {{SourceType::playlist, kId}};
   market.market = "USA";
   EXPECT_FALSE(validate_run_request(market).ok());
+  market.market = "UK";
+  auto uk = validate_run_request(market);
+  ASSERT_FALSE(uk.ok()) << "UK is no ISO 3166-1 code (GB is): Spotify would fail every source with 400";
+  EXPECT_NE(uk.error().message.find("'UK' is not an ISO 3166-1 alpha-2 country code"), std::string::npos)
+      << uk.error().message;
+  market.market = "GB";
+  EXPECT_TRUE(validate_run_request(market).ok());
 
   RunRequest many;
   for (std::size_t i = 0; i <= kMaxSourcesPerRun; ++i) many.sources.push_back({SourceType::search, "q" + std::to_string(i)});

@@ -104,6 +104,17 @@ TEST_F(FakeSpotify, LimitAboveTheEndpointMaximumIs400) {
   get_json("/v1/search?q=love&type=track&limit=10", 200);
 }
 
+// Spotify answers 400 for a market that is not a country's code (UK is GB's
+// common name, not its code), on every endpoint that takes one.
+TEST_F(FakeSpotify, AMarketThatIsNoCountryCodeIs400) {
+  const json invalid_market = {{"error", {{"status", 400}, {"message", "Invalid market code"}}}};
+  EXPECT_EQ(get_json(playlist_path(kDemoPlaylistId, "/items?market=UK"), 400), invalid_market);
+  EXPECT_EQ(get_json(playlist_path(kDemoPlaylistId, "/tracks?market=XX"), 400), invalid_market);
+  EXPECT_EQ(get_json(std::string("/v1/albums/") + kBigAlbumId + "?market=se", 400), invalid_market);
+  get_json(playlist_path(kDemoPlaylistId, "/items?market=GB"), 200);
+  get_json(std::string("/v1/albums/") + kBigAlbumId + "?market=XK", 200);
+}
+
 TEST_F(FakeSpotify, BigAlbumPagesItsTracks) {
   const json album = get_json(std::string("/v1/albums/") + kBigAlbumId);
   EXPECT_EQ(album["total_tracks"], 56);

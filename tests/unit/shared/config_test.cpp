@@ -109,7 +109,7 @@ TEST_P(ConfigRejects, WithOneLineNamingTheVariable) {
 INSTANTIATE_TEST_SUITE_P(
     BadValues, ConfigRejects,
     ::testing::Values(BadValue{"ETL_EXTRACTOR_ADDR", "localhost"}, BadValue{"ETL_CATALOGER_ADDR", ":99999"},
-                      BadValue{"SPOTIFY_API_URL", "ftp://x"}, BadValue{"SPOTIFY_MARKET", "usa"},
+                      BadValue{"SPOTIFY_API_URL", "ftp://x"}, BadValue{"SPOTIFY_MARKET", "usa"}, BadValue{"SPOTIFY_MARKET", "UK"},
                       BadValue{"ETL_SOURCES", "playlist:tooshort"}, BadValue{"ETL_SOURCES", "podcast:37i9dQZF1DXcBWIGoYBM5M"},
                       BadValue{"ETL_SOURCES", "37i9dQZF1DXcBWIGoYBM5M"}, BadValue{"ETL_SCHEDULE", "61 * * * *"},
                       BadValue{"ETL_SCHEDULE", "@every 0s"}, BadValue{"ETL_RAW_URL", "/data/raw"},
@@ -214,6 +214,15 @@ TEST(SpotifyId, AcceptsOnlyBase62Of22Characters) {
   EXPECT_FALSE(is_spotify_id("37i9dQZF1DXcBWIGoYBM5-"));
   EXPECT_FALSE(is_spotify_id("../../../../etc/passwd1"));
   EXPECT_FALSE(is_spotify_id(""));
+}
+
+TEST(CountryCode, AcceptsTheAssignedIso3166CodesAndKosovo) {
+  for (const char* code : {"US", "GB", "SE", "DE", "JP", "BR", "AD", "ZW", "XK", "PR"})
+    EXPECT_TRUE(is_country_code(code)) << code;
+  // Two capitals are not enough: UK and EU are reserved, not assigned; XX, QQ
+  // and AA are user-assigned; Spotify answers "Invalid market code" for them.
+  for (const char* code : {"UK", "EU", "XX", "QQ", "AA", "ZZ", "us", "Us", "USA", "U", "", "U1", "from_token"})
+    EXPECT_FALSE(is_country_code(code)) << code;
 }
 
 TEST(HostPort, ParsesHostAndPortForms) {
