@@ -50,12 +50,12 @@ def main(compose_path, overlay_path):
         return {e["name"]: e.get("value", "") for e in c.get("env", []) if "valueFrom" not in e}
 
     def same_token(who, c, got):
-        """The overlay generates the API token's Secret: compose's default is its value."""
+        """The overlay generates the API tokens' Secret: compose's defaults are its values."""
         for e in c.get("env", []):
             ref = e.get("valueFrom", {}).get("secretKeyRef")
-            if e["name"] == "ETL_API_TOKEN" and ref:
+            if e["name"] in ("ETL_API_TOKEN", "ETL_READ_TOKEN") and ref:
                 token = base64.b64decode(find("Secret", ref["name"])["data"][ref["key"]]).decode()
-                same(f"{who} ETL_API_TOKEN (Secret {ref['name']})", got.get("ETL_API_TOKEN"), token)
+                same(f"{who} {e['name']} (Secret {ref['name']})", got.get(e["name"]), token)
 
     for name, kind in (("kafka", "StatefulSet"), ("minio", "StatefulSet"), ("minio-setup", "Job")):
         c = container(find(kind, name))

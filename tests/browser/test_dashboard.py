@@ -26,6 +26,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 CSP = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
 NUMERIC = re.compile(r"^(TINYINT|SMALLINT|INTEGER|INT|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|REAL|DOUBLE|DECIMAL.*)$", re.I)
 TOKEN = "browser-test-token"
+READ_TOKEN = "browser-test-read-only-token"
 
 
 def js_string(v):
@@ -89,11 +90,12 @@ class Recorder:
 
 class BrowserCase(unittest.TestCase):
     token = ""
+    extra_env = {}
 
     @classmethod
     def setUpClass(cls):
         os.makedirs(ARTIFACTS, exist_ok=True)
-        cls.demo = Demo(BIN_DIR, token=cls.token)
+        cls.demo = Demo(BIN_DIR, token=cls.token, extra_env=cls.extra_env)
         try:
             cls.pw = sync_playwright().start()
             cls.ctx, cls.profile = launch(cls.pw)
@@ -388,7 +390,7 @@ class DashboardWithoutToken(BrowserCase):
             provisioning = f.read()
         self.assertEqual(variable["query"], "grafana-postgresql-datasource")
         for line in (f"uid: {variable['current']['value']}", "type: grafana-postgresql-datasource",
-                     "database: spotify", "password: ${ETL_API_TOKEN}"):
+                     "database: spotify", "password: ${ETL_READ_TOKEN}"):
             self.assertIn(line, provisioning)
         for p in sql_panels:
             for target in p["targets"]:
@@ -402,6 +404,23 @@ class DashboardWithoutToken(BrowserCase):
 
 class DashboardWithToken(BrowserCase):
     token = TOKEN
+    extra_env = {"ETL_READ_TOKEN": READ_TOKEN}
+
+    def test_the_read_only_token_opens_every_panel(self):
+        # What a team's shared screen should hold: the token that may not trigger or reprocess.
+        page, rec, _ = self.open_dashboard(wait_loaded=False)
+        page.wait_for_selector("body[data-auth='required']", state="attached", timeout=60000)
+        self.assertIn("ETL_READ_TOKEN", page.locator("#auth-message").inner_text())
+        page.fill("#auth-token", READ_TOKEN)
+        page.click("#auth-form button[type=submit]")
+        page.wait_for_selector("body[data-loaded]", state="attached", timeout=90000)
+        states = page.locator("article.panel").evaluate_all("ps => ps.map(p => p.dataset.state)")
+        self.assertTrue(states)
+        self.assertEqual(set(states), {"ok"})
+        # The browser's own lines for the first, tokenless 401s only: no 403 from any panel.
+        self.assertEqual([e for e in rec.errors if "401" not in e], [])
+        status, _, body = self.demo.request("POST", "/v1/crawl", {}, token=READ_TOKEN)
+        self.assertEqual(status, 403, body)
 
     def test_asks_for_the_token_rejects_a_wrong_one_and_keeps_the_right_one(self):
         page, rec, _ = self.open_dashboard(wait_loaded=False)

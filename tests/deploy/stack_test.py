@@ -26,7 +26,8 @@ succeeds and /v1/query on the cataloger answers exactly one songs_data row
 per extracted track of the run: nothing lost, nothing doubled. psql, through
 the cataloger's published PostgreSQL port (the container listens on
 0.0.0.0:5432, as the base sets ETL_PG_ADDR), counts the same rows with the
-token as password, and is refused with another.
+token as password, and with the read-only token of the overlay's Secret
+(ETL_READ_TOKEN, which may not POST /v1/runs: 403), and is refused with another.
 
 Skips (77) only when podman cannot run here, or fake-spotify is not built.
 
@@ -89,6 +90,7 @@ class Stack:
         self.played = []      # yaml files, for teardown
         self.secrets = []
         self.token = None     # the API token the services got (up())
+        self.read_token = None  # ETL_READ_TOKEN, when the overlay's Secret has one (up())
         self.failed = []
         self.passed = 0
 
@@ -137,6 +139,9 @@ class Stack:
             self.token = OPERATOR_TOKEN
             operator.setdefault(ref[0], {})[ref[1]] = OPERATOR_TOKEN
         log(f"API token: Secret {ref[0]}/{ref[1]} ({'rendered' if ref[0] not in operator else 'made by the test'})")
+        read_ref = self.kube.secret_key_ref("Deployment", "cataloger", "ETL_READ_TOKEN")
+        self.read_token = read_ref and self.kube.secret_value(*read_ref)
+        log(f"read-only token: {'Secret ' + '/'.join(read_ref) if self.read_token else 'none rendered'}")
         secrets = self.kube.secrets(operator)
         for name, data in secrets.items():
             path = os.path.join(self.tmp, f"secret-{name}.json")
@@ -327,6 +332,14 @@ def check_postgres(stack, run_id, items):
     stack.check(p.returncode == 0 and p.stdout.strip() == str(items),
                 f"psql on 127.0.0.1:{stack.pg_port} (the container's 0.0.0.0:{PG_PORT}): songs_data rows of run "
                 f"{run_id} = {p.stdout.strip() or '-'} (want {items}) {p.stderr.strip()[:300]}")
+    if stack.read_token:
+        # The read-only token, what Grafana's data source holds: it queries, and may not trigger a run.
+        p = run(stack.read_token, f"SELECT count(*) FROM songs_data WHERE run_id = '{run_id}'")
+        stack.check(p.returncode == 0 and p.stdout.strip() == str(items),
+                    f"psql with the Secret's read-only token (ETL_READ_TOKEN): {p.stdout.strip() or '-'} rows "
+                    f"(want {items}) {p.stderr.strip()[:300]}")
+        status, body = ps.http("POST", stack.url("extractor") + "/v1/runs", {}, token=stack.read_token)
+        stack.check(status == 403, f"POST /v1/runs with the read-only token -> {status} (want 403) {body[:200]}")
     p = run(stack.token + "x", "SELECT 1")
     stack.check(p.returncode != 0 and "password" in p.stderr,
                 f"psql with another password than the Secret's token is refused (exit {p.returncode}: "

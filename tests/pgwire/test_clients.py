@@ -39,6 +39,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from ports import free_port  # noqa: E402,F401  (reserved loopback ports, also for test_tls)
 
 TOKEN = "pgwire-test-token"
+READ_TOKEN = "pgwire-read-only-token"  # ETL_READ_TOKEN: dashboards' password
 PROC = None
 PORTS = {}
 WORKDIR = None
@@ -58,6 +59,7 @@ def setUpModule():
         "ETL_CATALOGER_ADDR": f"127.0.0.1:{PORTS['cataloger']}",
     })
     env.pop("ETL_API_TOKEN", None)
+    env.pop("ETL_READ_TOKEN", None)
     binary = os.path.join(os.environ["ETL_BIN_DIR"], "spotify-etl")
     demo = subprocess.run([binary, "demo", "--once"], cwd=WORKDIR.name, env=dict(env, ETL_PG_ADDR="off"),
                           capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
@@ -66,6 +68,7 @@ def setUpModule():
     env.update({
         "ETL_PG_ADDR": f"127.0.0.1:{PORTS['pg']}",
         "ETL_API_TOKEN": TOKEN,
+        "ETL_READ_TOKEN": READ_TOKEN,
         "ETL_RAW_URL": "file://./data/demo/raw",
         "ETL_TRANSFORMED_URL": "file://./data/demo/transformed",
         "ETL_PG_MAX_CONNECTIONS": "6",
@@ -237,6 +240,41 @@ class Psql(unittest.TestCase):
         with self.assertRaises(psycopg.OperationalError) as e:
             psycopg.connect(dsn("wrong"), connect_timeout=10)
         self.assertIn("password authentication failed", str(e.exception))
+
+    def test_the_read_only_token_is_a_password_and_may_only_read_over_http(self):
+        # ETL_READ_TOKEN, what a Grafana data source holds: psql queries with it ...
+        r = psql("-A", "-t", "-c", "SELECT count(*) FROM songs_data", password=READ_TOKEN)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(int(r.stdout.strip()), http_query("SELECT count(*) FROM songs_data")["rows"][0][0])
+
+        # ... and over HTTP it reads on each service, but triggers, reprocesses and crawls nothing.
+        def call(service, method, path, body=None, token=READ_TOKEN):
+            req = urllib.request.Request(f"http://127.0.0.1:{PORTS[service]}{path}", method=method,
+                                         data=None if body is None else json.dumps(body).encode(),
+                                         headers={"Authorization": f"Bearer {token}",
+                                                  "Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(req, timeout=30) as resp:
+                    return resp.status, resp.read().decode()
+            except urllib.error.HTTPError as e:
+                return e.code, e.read().decode()
+
+        for service, method, path, body in [
+                ("cataloger", "POST", "/v1/query", {"sql": "SELECT 1"}),
+                ("cataloger", "GET", "/v1/tables/songs_data", None),
+                ("cataloger", "GET", "/iceberg/v1/namespaces/spotify/tables/songs_data", None),
+                ("extractor", "GET", "/v1/runs", None),
+                ("transformer", "GET", "/v1/status", None)]:
+            status, text = call(service, method, path, body)
+            self.assertEqual(status, 200, f"{method} {path}: {text[:300]}")
+        for service, method, path, body in [
+                ("extractor", "POST", "/v1/runs", {}),
+                ("transformer", "POST", "/v1/reprocess", {"prefix": "processed/"}),
+                ("cataloger", "POST", "/v1/crawl", {})]:
+            status, text = call(service, method, path, body)
+            self.assertEqual(status, 403, f"{method} {path}: {text[:300]}")
+            self.assertIn("ETL_READ_TOKEN", json.loads(text)["detail"])
+        self.assertEqual(call("extractor", "GET", "/v1/runs", token=READ_TOKEN + "x")[0], 401)
 
     def test_refused_statement_is_42501(self):
         r = psql("-c", "DROP TABLE songs_data")

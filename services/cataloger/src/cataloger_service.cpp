@@ -57,6 +57,7 @@ Result<std::unique_ptr<CatalogerService>> CatalogerService::create(const Config&
   server_options.service = "cataloger";
   server_options.address = config.cataloger_addr;
   server_options.api_token = config.api_token;
+  server_options.read_token = config.read_token;
   server_options.auth_prefixes = {"/v1/", "/iceberg/"};
   server_options.max_body_bytes = config.max_request_body_bytes;
   server_options.http = config.http;

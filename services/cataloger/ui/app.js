@@ -29,8 +29,8 @@ function askToken(message) {
 function onAuth(error) {
   if (!(error instanceof AuthError)) return false;
   askToken(token()
-    ? `The token was not accepted (${error.message}). Check it against the cataloger's ETL_API_TOKEN and enter it again.`
-    : 'This cataloger needs its API token (ETL_API_TOKEN).');
+    ? `The token was not accepted (${error.message}). Check it against the cataloger's ETL_READ_TOKEN or ETL_API_TOKEN and enter it again.`
+    : 'This cataloger needs its API token (ETL_API_TOKEN), or its read-only token (ETL_READ_TOKEN), which is all this page needs.');
   return true;
 }
 

@@ -70,6 +70,7 @@ Result<std::unique_ptr<ExtractorService>> ExtractorService::create(const Config&
   options.service = "extractor";
   options.address = config.extractor_addr;
   options.api_token = config.api_token;
+  options.read_token = config.read_token;
   options.max_body_bytes = config.max_request_body_bytes;
   options.http = config.http;
   svc->server_ = std::make_unique<http::Server>(options, svc->metrics_);

@@ -92,6 +92,7 @@ Result<std::unique_ptr<TransformerService>> TransformerService::create(const Con
   server.service = "transformer";
   server.address = config.transformer_addr;
   server.api_token = config.api_token;
+  server.read_token = config.read_token;
   server.max_body_bytes = config.max_request_body_bytes;
   svc->server_ = std::make_unique<http::Server>(server, svc->metrics_);
   svc->add_routes();

@@ -98,6 +98,7 @@ struct Config {
   HostPort transformer_addr{"127.0.0.1", 8082};  // ETL_TRANSFORMER_ADDR
   HostPort cataloger_addr{"127.0.0.1", 8083};    // ETL_CATALOGER_ADDR
   std::string api_token;                         // ETL_API_TOKEN: bearer token for /v1 (secret)
+  std::string read_token;                        // ETL_READ_TOKEN: a second token that may only read (secret)
   HostPort pg_addr{"127.0.0.1", 5432};           // ETL_PG_ADDR: the cataloger's PostgreSQL endpoint ("off": none)
   bool pg_enabled = true;                        // false with ETL_PG_ADDR=off
   bool pg_addr_set = false;                      // ETL_PG_ADDR given: failing to listen there stops the start-up

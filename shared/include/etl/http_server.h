@@ -67,12 +67,18 @@ Response error_response(const Error& error);
 Result<nlohmann::json> parse_json_object(const Request& req);
 
 using Handler = std::function<Response(const Request&)>;
+
+// What a route does, for ETL_READ_TOKEN: a read-only token may call `read`
+// routes (every GET, and the POST/DELETE routes registered as reads, such as
+// running a query), never `write` ones (403).
+enum class Access { read, write };
 using ReadinessCheck = std::function<Status()>;
 
 struct ServerOptions {
   std::string service;                           // "extractor", written into logs and metrics
   HostPort address{"127.0.0.1", 0};              // port 0 picks a free one
   std::string api_token;                         // empty: no auth on /v1
+  std::string read_token;                        // a second token for Access::read routes only; needs api_token
   std::vector<std::string> auth_prefixes{"/v1/"}; // the paths the token guards (probes and /openapi.json stay open)
   std::uint64_t max_body_bytes = 1u << 20;       // larger request bodies get 413
   HttpSettings http;                             // open listening, connections, deadlines, Host names
@@ -92,9 +98,9 @@ class Server final {
   // matches one non-empty path segment and lands in Request::params, in order.
   // The template is also the `route` label of the request metrics. POST routes
   // take JSON bodies (application/json, else 415).
-  void get(const std::string& path, Handler handler);
-  void post(const std::string& path, Handler handler);
-  void del(const std::string& path, Handler handler);
+  void get(const std::string& path, Handler handler);  // Access::read
+  void post(const std::string& path, Handler handler, Access access = Access::write);
+  void del(const std::string& path, Handler handler, Access access = Access::write);
   // The templates registered so far with their methods ("GET /v1/runs/{run_id}").
   std::vector<std::string> routes() const;
 
@@ -102,7 +108,7 @@ class Server final {
   // The service's document; the server adds the built-in paths and states the
   // security it really enforces (bearer only when a token is configured).
   void set_openapi(nlohmann::json document);
-  const nlohmann::json& openapi() const;
+  nlohmann::json openapi() const;  // as served
 
   // Binds and starts serving on a background thread. Fails when the address is taken.
   Status start();
@@ -123,5 +129,7 @@ nlohmann::json openapi_document(std::string_view service, std::string_view descr
 // no security at all. Every operation also lists 405/413/415 where they apply.
 void finish_openapi(nlohmann::json& document, bool token_required,
                     const std::vector<std::string>& auth_prefixes = {"/v1/"});
+// Lists 403 on the operations a read-only token may not call ("POST /v1/runs").
+void mark_read_only_refusals(nlohmann::json& document, const std::vector<std::string>& write_routes);
 
 }  // namespace etl::http

@@ -416,6 +416,11 @@ Result<Config> load_config(const Environment& env, const ConfigDefaults& default
   r.integer("ETL_PG_STATEMENT_TIMEOUT_MS", cfg.pg_statement_timeout_ms, 1, 3600000);
   read_pg_tls_settings(r, cfg);
   r.string("ETL_API_TOKEN", cfg.api_token);
+  r.string("ETL_READ_TOKEN", cfg.read_token);
+  if (!cfg.read_token.empty() && cfg.api_token.empty())
+    r.fail("ETL_READ_TOKEN", "set ETL_API_TOKEN too: a read-only token without it would leave every endpoint open");
+  else if (!cfg.read_token.empty() && cfg.read_token == cfg.api_token)
+    r.fail("ETL_READ_TOKEN", "must differ from ETL_API_TOKEN");
   read_http_settings(r, cfg.http);
 
   r.string("SPOTIFY_CLIENT_ID", cfg.spotify_client_id);

@@ -83,8 +83,15 @@ httplib::Server::HandlerResponse answer(httplib::Response& res, Response r) {
 
 }  // namespace
 
-void Server::Impl::add_route(const std::string& method, const std::string& path, Handler handler) {
-  if (Status s = router.add(method, path, std::move(handler)); !s.ok()) throw std::invalid_argument(s.error().message);
+nlohmann::json Server::Impl::document() const {
+  if (options.read_token.empty()) return openapi;
+  nlohmann::json out = openapi;
+  mark_read_only_refusals(out, router.writes());
+  return out;
+}
+
+void Server::Impl::add_route(const std::string& method, const std::string& path, Handler handler, Access access) {
+  if (Status s = router.add(method, path, std::move(handler), access); !s.ok()) throw std::invalid_argument(s.error().message);
 }
 
 Response Server::Impl::run(const Route& route, Request request) {
@@ -135,10 +142,17 @@ httplib::Server::HandlerResponse Server::Impl::pre_routing(const httplib::Reques
   // which endpoints or methods exist there.
   const bool guarded = std::any_of(o.auth_prefixes.begin(), o.auth_prefixes.end(),
                                    [&req](const std::string& p) { return req.path.rfind(p, 0) == 0; });
-  if (!o.api_token.empty() && guarded && !policy::bearer_matches(req.get_header_value("Authorization"), o.api_token)) {
-    Response r = problem_response(401, "", "missing or wrong bearer token");
-    r.headers.emplace_back("WWW-Authenticate", "Bearer");
-    return answer(res, std::move(r));
+  bool read_only = false;  // the caller holds ETL_READ_TOKEN, not ETL_API_TOKEN
+  if (!o.api_token.empty() && guarded) {
+    const std::string& authorization = req.get_header_value("Authorization");
+    if (!policy::bearer_matches(authorization, o.api_token)) {
+      read_only = !o.read_token.empty() && policy::bearer_matches(authorization, o.read_token);
+      if (!read_only) {
+        Response r = problem_response(401, "", "missing or wrong bearer token");
+        r.headers.emplace_back("WWW-Authenticate", "Bearer");
+        return answer(res, std::move(r));
+      }
+    }
   }
   current.match = router.match(req.method, req.path);
   const RouteMatch& m = current.match;
@@ -149,6 +163,10 @@ httplib::Server::HandlerResponse Server::Impl::pre_routing(const httplib::Reques
                                          : problem_response(405, "", req.method + " is not allowed on " + req.path + " (allowed: " + m.allow + ")");
     r.headers.emplace_back("Allow", m.allow);
     return answer(res, std::move(r));
+  }
+  if (read_only && m.route->access == Access::write) {
+    return answer(res, problem_response(403, "", "the read-only token (ETL_READ_TOKEN) may not call " + req.method + " " +
+                                                     m.route->path_template + "; it needs ETL_API_TOKEN"));
   }
   if (m.route->method != "POST") {
     // Before a 100 (Continue), httplib writes what the check answers without
@@ -358,7 +376,7 @@ void Server::Impl::install() {
   add_route("GET", "/metrics", [this](const Request&) {
     return Response{200, "text/plain; version=0.0.4; charset=utf-8", metrics.render(), {}};
   });
-  add_route("GET", "/openapi.json", [this](const Request&) { return json_response(200, openapi); });
+  add_route("GET", "/openapi.json", [this](const Request&) { return json_response(200, document()); });
 }
 
 }  // namespace etl::http

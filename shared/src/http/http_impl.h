@@ -35,7 +35,9 @@ struct Server::Impl {
   Impl(ServerOptions o, MetricsRegistry& m) : options(std::move(o)), metrics(m) {}
 
   void install();  // httplib hooks and the built-in routes
-  void add_route(const std::string& method, const std::string& path, Handler handler);
+  void add_route(const std::string& method, const std::string& path, Handler handler, Access access = Access::read);
+  // The OpenAPI document as served: with a read-only token, 403 on the writes.
+  nlohmann::json document() const;
 
  private:
   // `before_continue`: asked by the Expect: 100-continue handler, before the

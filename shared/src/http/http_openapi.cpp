@@ -4,6 +4,7 @@
 #include "etl/http_server.h"
 
 #include <algorithm>
+#include <cctype>
 
 namespace etl::http {
 namespace {
@@ -100,6 +101,20 @@ void finish_openapi(nlohmann::json& doc, bool token_required, const std::vector<
         if (path_params && !responses.contains("404")) responses["404"] = problem("Not found");
       }
     }
+  }
+}
+
+void mark_read_only_refusals(nlohmann::json& doc, const std::vector<std::string>& write_routes) {
+  auto& paths = doc["paths"];
+  for (const auto& route : write_routes) {
+    const auto space = route.find(' ');
+    std::string method = route.substr(0, space);
+    std::transform(method.begin(), method.end(), method.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const std::string path = route.substr(space + 1);
+    if (!paths.contains(path) || !paths[path].contains(method)) continue;
+    auto& op = paths[path][method];
+    if (op.is_object() && op.contains("responses") && op.contains("security"))
+      op["responses"]["403"] = problem("The read-only token (ETL_READ_TOKEN) may not call this: it needs ETL_API_TOKEN");
   }
 }
 

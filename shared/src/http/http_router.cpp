@@ -54,8 +54,8 @@ bool matches(const Route& route, const std::vector<std::string_view>& segments, 
 
 }  // namespace
 
-Status Router::add(std::string method, const std::string& path_template, Handler handler) {
-  Route route{std::move(method), path_template, {}, std::move(handler)};
+Status Router::add(std::string method, const std::string& path_template, Handler handler, Access access) {
+  Route route{std::move(method), path_template, {}, std::move(handler), access};
   for (auto s : path_segments(path_template)) {
     bool literal = !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
       return std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~';
@@ -97,6 +97,13 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
 std::vector<std::string> Router::list() const {
   std::vector<std::string> out;
   for (const auto& r : routes_) out.push_back(r.method + " " + r.path_template);
+  return out;
+}
+
+std::vector<std::string> Router::writes() const {
+  std::vector<std::string> out;
+  for (const auto& r : routes_)
+    if (r.access == Access::write) out.push_back(r.method + " " + r.path_template);
   return out;
 }
 

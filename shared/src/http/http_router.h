@@ -17,6 +17,7 @@ struct Route {
   std::string path_template;  // the OpenAPI path, also the metrics label
   std::vector<std::string> segments;  // "{name}" marks a parameter
   Handler handler;
+  Access access = Access::read;
 };
 
 struct RouteMatch {
@@ -31,10 +32,11 @@ struct RouteMatch {
 class Router {
  public:
   // Fails (invalid_argument) on a template that is not /literal/{name}/... .
-  Status add(std::string method, const std::string& path_template, Handler handler);
+  Status add(std::string method, const std::string& path_template, Handler handler, Access access = Access::read);
   // HEAD matches GET routes.
   RouteMatch match(std::string_view method, std::string_view path) const;
   std::vector<std::string> list() const;  // "GET /v1/runs/{run_id}"
+  std::vector<std::string> writes() const;  // list() of the Access::write routes
 
  private:
   std::vector<Route> routes_;

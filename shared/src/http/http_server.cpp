@@ -158,8 +158,12 @@ Server::Server(ServerOptions options, MetricsRegistry& metrics) : impl_(std::mak
 Server::~Server() { stop(); }
 
 void Server::get(const std::string& path, Handler handler) { impl_->add_route("GET", path, std::move(handler)); }
-void Server::post(const std::string& path, Handler handler) { impl_->add_route("POST", path, std::move(handler)); }
-void Server::del(const std::string& path, Handler handler) { impl_->add_route("DELETE", path, std::move(handler)); }
+void Server::post(const std::string& path, Handler handler, Access access) {
+  impl_->add_route("POST", path, std::move(handler), access);
+}
+void Server::del(const std::string& path, Handler handler, Access access) {
+  impl_->add_route("DELETE", path, std::move(handler), access);
+}
 std::vector<std::string> Server::routes() const { return impl_->router.list(); }
 
 void Server::add_readiness_check(std::string name, ReadinessCheck check) {
@@ -172,13 +176,15 @@ void Server::set_openapi(nlohmann::json document) {
   impl_->openapi = std::move(document);
 }
 
-const nlohmann::json& Server::openapi() const { return impl_->openapi; }
+nlohmann::json Server::openapi() const { return impl_->document(); }
 
 namespace {
 
 // The same rule as load_config's, where the address is known: an open API on
 // the network is a choice an operator makes explicitly.
 Status check_open_listening(const ServerOptions& o) {
+  if (!o.read_token.empty() && o.api_token.empty())
+    return make_error(Errc::invalid_argument, "a read-only token (ETL_READ_TOKEN) needs ETL_API_TOKEN: without it every endpoint is open");
   if (!o.api_token.empty() || is_loopback_host(o.address.host) || o.http.allow_open) return {};
   return make_error(Errc::invalid_argument,
                     "refusing to listen on " + o.address.str() +

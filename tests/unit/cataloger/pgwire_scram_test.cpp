@@ -47,6 +47,26 @@ TEST(PgScram, WrongPasswordIsUnauthorized) {
   EXPECT_EQ(final_msg.error().code, Errc::unauthorized);
 }
 
+// The read-only token is a second password with the same salt: either proves,
+// and the server's signature is the one of the password the client used.
+TEST(PgScram, ASecondPasswordWithTheSameSaltAuthenticatesToo) {
+  const auto pencil = rfc_secret("pencil"), other = rfc_secret("crayon");
+  for (const bool pencil_first : {true, false}) {
+    ScramExchange exchange(pencil_first ? pencil : other, "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0", {}, false,
+                           pencil_first ? &other : &pencil);
+    ASSERT_TRUE(exchange.client_first(kClientFirst).ok());
+    auto final_msg = exchange.client_final(kClientFinal);
+    ASSERT_TRUE(final_msg.ok()) << final_msg.error().message;
+    EXPECT_EQ(*final_msg, kServerFinal) << (pencil_first ? "first" : "second");
+  }
+  const auto wrong = rfc_secret("not-pencil");
+  ScramExchange neither(other, "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0", {}, false, &wrong);
+  ASSERT_TRUE(neither.client_first(kClientFirst).ok());
+  auto refused = neither.client_final(kClientFinal);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, Errc::unauthorized);
+}
+
 TEST(PgScram, MalformedMessagesAreRefusedNotCrashed) {
   auto secret = rfc_secret("pencil");
   for (const char* bad : {"", "x", "n,,", "n,,r=abc", "p=tls-server-end-point,,n=,r=abc", "n,,n=user,r=",

@@ -198,6 +198,19 @@ TEST(Config, TokenFileWithoutARoleIsRefusedUnlessStaticKeysAreSet) {
   EXPECT_TRUE(load_config({{"AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/x"}}).ok());
 }
 
+TEST(Config, AReadOnlyTokenNeedsAnApiTokenOfItsOwn) {
+  auto fine = load_config({{"ETL_API_TOKEN", "admin"}, {"ETL_READ_TOKEN", "dashboards"}});
+  ASSERT_TRUE(fine.ok()) << fine.error().message;
+  EXPECT_EQ(fine->read_token, "dashboards");
+  auto alone = load_config({{"ETL_READ_TOKEN", "dashboards"}});
+  ASSERT_FALSE(alone.ok()) << "without ETL_API_TOKEN every endpoint would be open";
+  EXPECT_TRUE(alone.error().message.starts_with("ETL_READ_TOKEN: set ETL_API_TOKEN too")) << alone.error().message;
+  auto same = load_config({{"ETL_API_TOKEN", "one"}, {"ETL_READ_TOKEN", "one"}});
+  ASSERT_FALSE(same.ok());
+  EXPECT_TRUE(same.error().message.starts_with("ETL_READ_TOKEN: must differ")) << same.error().message;
+  EXPECT_EQ(same.error().message.find("one"), std::string::npos) << "a secret is never quoted";
+}
+
 TEST(Config, RoleSessionNameMustBeOneStsAccepts) {
   for (const char* bad : {"x", "has space", "slash/name", "0123456789012345678901234567890123456789012345678901234567890123X"}) {
     auto cfg = load_config({{"AWS_ROLE_SESSION_NAME", bad}});

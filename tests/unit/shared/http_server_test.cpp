@@ -26,6 +26,7 @@ class HttpServerTest : public ::testing::Test {
     o.service = "test";
     o.address = {"127.0.0.1", 0};
     o.api_token = token;
+    o.read_token = read_token_;
     o.max_body_bytes = 1024;
     server_ = std::make_unique<http::Server>(o, metrics_);
     server_->post("/v1/echo", [](const http::Request& req) {
@@ -50,6 +51,7 @@ class HttpServerTest : public ::testing::Test {
   std::unique_ptr<http::Server> server_;
   std::string base_;
   std::atomic<bool> ready_{true};
+  std::string read_token_;  // set before start()
 };
 
 TEST_F(HttpServerTest, ErrorsAreProblemJsonWithTheMappedStatus) {
@@ -111,6 +113,57 @@ TEST_F(HttpServerTest, TokenGuardsV1ButNotProbesOrMetrics) {
   EXPECT_EQ(call("GET", base_ + "/openapi.json").status, 200);
   auto unauthorized = call("GET", base_ + "/v1/items/known", "", "wrong");
   EXPECT_EQ(unauthorized.body.find("t0ken"), std::string::npos) << "the token must never be echoed";
+}
+
+// ETL_READ_TOKEN: GETs and the routes registered as reads; a write is 403 (after
+// 404/405, which the token may learn), before its body is read.
+TEST_F(HttpServerTest, TheReadOnlyTokenCallsReadRoutesAndWritesGet403) {
+  read_token_ = "r3ad";
+  start("t0ken", [](http::Server& s) {
+    s.post("/v1/search", [](const http::Request&) { return http::json_response(200, {{"found", 0}}); }, http::Access::read);
+    s.del("/v1/items/{item_id}", [](const http::Request&) { return http::json_response(200, {{"deleted", true}}); });
+    nlohmann::json doc = http::openapi_document("test", "");
+    for (const char* path : {"/v1/echo", "/v1/search"})
+      doc["paths"][path]["post"] = {{"responses", {{"200", {{"description", "ok"}}}}}};
+    s.set_openapi(doc);
+  });
+  EXPECT_EQ(call("GET", base_ + "/v1/items/known", "", "r3ad").status, 200);
+  EXPECT_EQ(call("POST", base_ + "/v1/search", "{}", "r3ad").status, 200);
+  auto refused = call("POST", base_ + "/v1/echo", R"({"a":1})", "r3ad");
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(refused.body.find("ETL_READ_TOKEN"), std::string::npos) << refused.body;
+  EXPECT_NE(refused.body.find("POST /v1/echo"), std::string::npos) << refused.body;
+  EXPECT_EQ(refused.body.find("r3ad"), std::string::npos) << "the token must never be echoed";
+  EXPECT_EQ(call("DELETE", base_ + "/v1/items/known", "", "r3ad").status, 403);
+  EXPECT_EQ(call("POST", base_ + "/v1/nothing", "{}", "r3ad").status, 404);
+  EXPECT_EQ(call("GET", base_ + "/v1/echo", "", "r3ad").status, 405);
+  // The API token calls everything; any other token nothing.
+  EXPECT_EQ(call("POST", base_ + "/v1/echo", R"({"a":1})", "t0ken").status, 200);
+  EXPECT_EQ(call("DELETE", base_ + "/v1/items/known", "", "t0ken").status, 200);
+  EXPECT_EQ(call("GET", base_ + "/v1/items/known", "", "r3ad2").status, 401);
+  EXPECT_EQ(call("GET", base_ + "/v1/items/known", "", "r3a").status, 401);
+  // Refused before the body: the connection closes without waiting for it.
+  testing::RawConnection client(server_->port());
+  ASSERT_TRUE(client.connected() &&
+              client.send("POST /v1/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                          "Expect: 100-continue\r\nAuthorization: Bearer r3ad\r\nContent-Length: 7\r\n\r\n"));
+  auto r = client.read_response();
+  EXPECT_EQ(testing::RawConnection::status_of(r), 403) << r;
+  EXPECT_TRUE(client.wait_closed(std::chrono::seconds(5))) << "the unsent body must not be awaited";
+  // The document says which operations the read-only token may not call.
+  auto doc = nlohmann::json::parse(call("GET", base_ + "/openapi.json").body);
+  EXPECT_TRUE(doc["paths"]["/v1/echo"]["post"]["responses"].contains("403")) << doc["paths"].dump();
+  EXPECT_FALSE(doc["paths"]["/v1/search"]["post"]["responses"].contains("403")) << doc["paths"].dump();
+}
+
+TEST_F(HttpServerTest, AReadOnlyTokenWithoutTheApiTokenIsRefusedAtStart) {
+  http::ServerOptions o;
+  o.address = {"127.0.0.1", 0};
+  o.read_token = "r3ad";
+  http::Server server(o, metrics_);
+  auto started = server.start();
+  ASSERT_FALSE(started.ok()) << "every endpoint would be open to anyone";
+  EXPECT_NE(started.error().message.find("ETL_API_TOKEN"), std::string::npos) << started.error().message;
 }
 
 TEST_F(HttpServerTest, ReadinessReflectsDependencyChecks) {

@@ -265,7 +265,7 @@ void install_routes(http::Server& server, Catalog& catalog, QueryEngine& engine)
     if (done->state != QueryState::succeeded) return failed_query(*done);
     auto page = engine.page(done->query_id, "");
     return page ? page_response(*page, req) : http::error_response(page.error());
-  });
+  }, http::Access::read);
   server.get("/v1/query/{query_id}", [&engine](const http::Request& req) {
     const std::string& id = req.params.at(0);
     auto token = req.query_param("next_token");
@@ -286,7 +286,7 @@ void install_routes(http::Server& server, Catalog& catalog, QueryEngine& engine)
     if (!cancelled) return http::error_response(cancelled.error());
     auto settled = engine.wait(cancelled->query_id, std::chrono::seconds(2));
     return http::json_response(200, status_json(settled ? *settled : *cancelled));
-  });
+  }, http::Access::read);
 }
 
 }  // namespace etl::cataloger

@@ -1,6 +1,6 @@
 // SCRAM-SHA-256 (RFC 5802, RFC 7677), server side, as PostgreSQL uses it: the
-// password is the API token, the user name in the SCRAM messages is ignored (the
-// startup packet carries it). Over TLS also SCRAM-SHA-256-PLUS, with channel
+// password is the API token (or the read-only token), the user name in the SCRAM
+// messages is ignored (the startup packet carries it). Over TLS also SCRAM-SHA-256-PLUS, with channel
 // binding type tls-server-end-point (RFC 5929): the proof then covers a hash of
 // the certificate the client's TLS saw, so a man in the middle with a certificate
 // of its own cannot relay the exchange (libpq's channel_binding=require).
@@ -44,14 +44,21 @@ class ScramExchange final {
   // connection (tls_server_end_point_hash), "" when the connection has none (no TLS);
   // `plus`: the client chose SCRAM-SHA-256-PLUS. A client that says "y" (it could
   // bind but thinks the server cannot) where the server can is refused: a downgrade.
+  // `other`: a second password that also passes (the read-only token), made with
+  // the same salt and iteration count as `secret` (the client sees one of each).
   ScramExchange(const ScramSecret& secret, std::string server_nonce, std::string tls_server_end_point = {},
-                bool plus = false)
-      : secret_(secret), server_nonce_(std::move(server_nonce)), binding_(std::move(tls_server_end_point)), plus_(plus) {}
+                bool plus = false, const ScramSecret* other = nullptr)
+      : secret_(secret),
+        other_(other),
+        server_nonce_(std::move(server_nonce)),
+        binding_(std::move(tls_server_end_point)),
+        plus_(plus) {}
   Result<std::string> client_first(std::string_view message);
   Result<std::string> client_final(std::string_view message);
 
  private:
   const ScramSecret& secret_;
+  const ScramSecret* other_ = nullptr;
   std::string server_nonce_;
   std::string binding_;  // tls-server-end-point data, "" without TLS
   bool plus_ = false;

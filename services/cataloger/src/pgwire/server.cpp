@@ -29,6 +29,7 @@ std::optional<ServerOptions> server_options(const Config& config) {
   o.address = config.pg_addr;
   o.required = config.pg_addr_set;
   o.password = config.api_token;
+  o.read_password = config.read_token;
   o.max_connections = config.pg_max_connections;
   o.limits.max_message_bytes = static_cast<std::size_t>(config.pg_max_message_bytes);
   o.limits.idle_timeout = std::chrono::seconds(config.pg_idle_timeout_s);
@@ -43,12 +44,15 @@ std::optional<ServerOptions> server_options(const Config& config) {
 
 Server::Server(ServerOptions options, QueryEngine& engine, Catalog& catalog, MetricsRegistry& metrics)
     : options_(std::move(options)),
-      shared_{engine, catalog, options_.limits, std::nullopt, nullptr, nullptr, nullptr, nullptr, false, nullptr},
+      shared_{engine, catalog, options_.limits, std::nullopt, std::nullopt, nullptr, nullptr, nullptr, nullptr, false, nullptr},
       connections_(metrics.gauge("spotify_etl_cataloger_pg_connections", "Open PostgreSQL endpoint connections")),
       refused_(metrics.counter("spotify_etl_cataloger_pg_refused_connections_total",
                                "PostgreSQL connections refused over ETL_PG_MAX_CONNECTIONS")) {
-  if (!options_.password.empty())
+  if (!options_.password.empty()) {
     shared_.secret = make_scram_secret(options_.password, random_bytes(16), options_.scram_iterations);
+    if (!options_.read_password.empty())
+      shared_.read_secret = make_scram_secret(options_.read_password, shared_.secret->salt, options_.scram_iterations);
+  }
   shared_.cancel = [this](std::int32_t pid, std::int32_t key) { cancel(pid, key); };
   shared_.statements_ok = &metrics.counter("spotify_etl_cataloger_pg_statements_total",
                                            "Statements run through the PostgreSQL endpoint", {{"result", "ok"}});

@@ -27,6 +27,7 @@ struct ServerOptions {
   HostPort address{"127.0.0.1", 5432};  // port 0 picks a free one
   bool required = true;                 // false: failing to listen is a warning, not a start-up error
   std::string password;                 // the API token; empty: trust authentication
+  std::string read_password;            // ETL_READ_TOKEN, accepted too (the endpoint only reads); needs password
   int max_connections = 64;             // ETL_PG_MAX_CONNECTIONS
   SessionLimits limits;                 // ETL_PG_MAX_MESSAGE_BYTES, ETL_PG_READ_TIMEOUT_S, ETL_PG_IDLE_TIMEOUT_S, ETL_PG_STATEMENT_TIMEOUT_MS
   int scram_iterations = 4096;

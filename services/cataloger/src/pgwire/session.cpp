@@ -215,7 +215,8 @@ Status Session::authenticate(const std::string& user) {
   if (initial->mechanism != "SCRAM-SHA-256" && !plus)
     return fatal("28000", binding.empty() ? "only SCRAM-SHA-256 authentication is supported"
                                           : "only SCRAM-SHA-256-PLUS and SCRAM-SHA-256 authentication are supported");
-  ScramExchange exchange(*shared_.secret, base64_encode(random_bytes(18)), binding, plus);
+  ScramExchange exchange(*shared_.secret, base64_encode(random_bytes(18)), binding, plus,
+                         shared_.read_secret ? &*shared_.read_secret : nullptr);
   auto server_first = exchange.client_first(initial->data);
   if (!server_first) return fatal("08P01", server_first.error().message);
   write_auth(out_, kAuthSaslContinue, *server_first);

@@ -43,6 +43,7 @@ struct SessionShared {
   Catalog& catalog;
   SessionLimits limits;
   std::optional<ScramSecret> secret;  // nullopt: trust (no API token configured)
+  std::optional<ScramSecret> read_secret;  // the read-only token's, same salt: accepted too
   // A CancelRequest arrived on another connection: (pid, key) -> cancel that session's query.
   std::function<void(std::int32_t, std::int32_t)> cancel;
   Counter* statements_ok = nullptr;
