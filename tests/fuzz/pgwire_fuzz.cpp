@@ -69,10 +69,13 @@ void bind_round_trip(std::string_view body) {
 
 void scram(std::string_view in) {
   static const ScramSecret secret = make_scram_secret("pencil", "salt", 1);
+  static const ScramSecret read_only = make_scram_secret("crayon", "salt", 1);  // ETL_READ_TOKEN's
   auto newline = in.find('\n');
-  // Without TLS, and over TLS as SCRAM-SHA-256 and as SCRAM-SHA-256-PLUS (channel binding).
-  for (int mode = 0; mode < 3; ++mode) {
-    ScramExchange exchange(secret, "nonce", mode == 0 ? "" : std::string(32, 'h'), mode == 2);
+  // Without TLS, and over TLS as SCRAM-SHA-256 and as SCRAM-SHA-256-PLUS (channel
+  // binding); the last with a second password, as with a read-only token.
+  for (int mode = 0; mode < 4; ++mode) {
+    ScramExchange exchange(secret, "nonce", mode == 0 ? "" : std::string(32, 'h'), mode >= 2,
+                           mode == 3 ? &read_only : nullptr);
     (void)exchange.client_first(in.substr(0, newline));
     if (newline != std::string_view::npos) (void)exchange.client_final(in.substr(newline + 1));
   }

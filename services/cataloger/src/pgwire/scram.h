@@ -1,9 +1,10 @@
 // SCRAM-SHA-256 (RFC 5802, RFC 7677), server side, as PostgreSQL uses it: the
-// password is the API token (or the read-only token), the user name in the SCRAM
-// messages is ignored (the startup packet carries it). Over TLS also SCRAM-SHA-256-PLUS, with channel
-// binding type tls-server-end-point (RFC 5929): the proof then covers a hash of
-// the certificate the client's TLS saw, so a man in the middle with a certificate
-// of its own cannot relay the exchange (libpq's channel_binding=require).
+// password is the API token (or the read-only token), the user name in the
+// SCRAM messages is ignored (the startup packet carries it). Over TLS also
+// SCRAM-SHA-256-PLUS, with channel binding type tls-server-end-point (RFC 5929):
+// the proof then covers a hash of the certificate the client's TLS saw, so a
+// man in the middle with a certificate of its own cannot relay the exchange
+// (libpq's channel_binding=require).
 // Pure: the caller supplies the salt, the iteration count, the server nonce and
 // the binding data.
 #pragma once
