@@ -23,7 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (body) {
     (void)etl::cataloger::parse_query_request(*body);
     (void)etl::cataloger::parse_crawl_request(*body);
-    (void)ex::parse_run_request(*body);
+    // A run request that parses is validated as the route does (sources, duplicates, market).
+    if (auto run = ex::parse_run_request(*body); run) (void)ex::validate_run_request(*run);
     (void)etl::transformer::parse_transform_request(*body);
     (void)etl::transformer::parse_reprocess_request(*body);
   }

@@ -129,7 +129,5 @@ nlohmann::json openapi_document(std::string_view service, std::string_view descr
 // no security at all. Every operation also lists 405/413/415 where they apply.
 void finish_openapi(nlohmann::json& document, bool token_required,
                     const std::vector<std::string>& auth_prefixes = {"/v1/"});
-// Lists 403 on the operations a read-only token may not call ("POST /v1/runs").
-void mark_read_only_refusals(nlohmann::json& document, const std::vector<std::string>& write_routes);
 
 }  // namespace etl::http

@@ -86,7 +86,7 @@ httplib::Server::HandlerResponse answer(httplib::Response& res, Response r) {
 nlohmann::json Server::Impl::document() const {
   if (options.read_token.empty()) return openapi;
   nlohmann::json out = openapi;
-  mark_read_only_refusals(out, router.writes());
+  mark_read_only_refusals(out, router);
   return out;
 }
 

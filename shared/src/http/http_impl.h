@@ -53,6 +53,9 @@ struct Server::Impl {
 };
 
 void write_response(const Response& in, httplib::Response& out);
+// Lists 403 on the operations a read-only token may not call: the router's
+// Access::write routes (http_openapi.cpp).
+void mark_read_only_refusals(nlohmann::json& document, const Router& router);
 const char* reason_phrase(int status);
 
 }  // namespace etl::http

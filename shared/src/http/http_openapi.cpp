@@ -2,6 +2,7 @@
 // each document the server itself decides: which security is real, and the
 // responses the HTTP base gives on every operation.
 #include "etl/http_server.h"
+#include "http_impl.h"
 
 #include <algorithm>
 #include <cctype>
@@ -104,13 +105,13 @@ void finish_openapi(nlohmann::json& doc, bool token_required, const std::vector<
   }
 }
 
-void mark_read_only_refusals(nlohmann::json& doc, const std::vector<std::string>& write_routes) {
+void mark_read_only_refusals(nlohmann::json& doc, const Router& router) {
   auto& paths = doc["paths"];
-  for (const auto& route : write_routes) {
-    const auto space = route.find(' ');
-    std::string method = route.substr(0, space);
+  for (const auto& route : router.routes()) {
+    if (route.access != Access::write) continue;
+    std::string method = route.method;
     std::transform(method.begin(), method.end(), method.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    const std::string path = route.substr(space + 1);
+    const std::string& path = route.path_template;
     if (!paths.contains(path) || !paths[path].contains(method)) continue;
     auto& op = paths[path][method];
     if (op.is_object() && op.contains("responses") && op.contains("security"))

@@ -100,11 +100,4 @@ std::vector<std::string> Router::list() const {
   return out;
 }
 
-std::vector<std::string> Router::writes() const {
-  std::vector<std::string> out;
-  for (const auto& r : routes_)
-    if (r.access == Access::write) out.push_back(r.method + " " + r.path_template);
-  return out;
-}
-
 }  // namespace etl::http

@@ -36,7 +36,7 @@ class Router {
   // HEAD matches GET routes.
   RouteMatch match(std::string_view method, std::string_view path) const;
   std::vector<std::string> list() const;  // "GET /v1/runs/{run_id}"
-  std::vector<std::string> writes() const;  // list() of the Access::write routes
+  const std::vector<Route>& routes() const { return routes_; }
 
  private:
   std::vector<Route> routes_;

@@ -29,7 +29,7 @@ std::string startup_packet(std::int32_t version = 196608, const std::string& mor
 // A session on its own thread (trust authentication: no token), the test as its client.
 class ServedSession {
  public:
-  explicit ServedSession(SessionLimits limits) : shared_{*stack_.queries, *stack_.catalog, limits, std::nullopt, std::nullopt, {}, nullptr, nullptr, nullptr, false, nullptr} {
+  explicit ServedSession(SessionLimits limits) : shared_{.engine = *stack_.queries, .catalog = *stack_.catalog, .limits = limits} {
     int fds[2];
     EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
     ::fcntl(fds[0], F_SETFL, ::fcntl(fds[0], F_GETFL) | O_NONBLOCK);

@@ -44,7 +44,7 @@ std::optional<ServerOptions> server_options(const Config& config) {
 
 Server::Server(ServerOptions options, QueryEngine& engine, Catalog& catalog, MetricsRegistry& metrics)
     : options_(std::move(options)),
-      shared_{engine, catalog, options_.limits, std::nullopt, std::nullopt, nullptr, nullptr, nullptr, nullptr, false, nullptr},
+      shared_{.engine = engine, .catalog = catalog, .limits = options_.limits},
       connections_(metrics.gauge("spotify_etl_cataloger_pg_connections", "Open PostgreSQL endpoint connections")),
       refused_(metrics.counter("spotify_etl_cataloger_pg_refused_connections_total",
                                "PostgreSQL connections refused over ETL_PG_MAX_CONNECTIONS")) {

@@ -42,10 +42,10 @@ struct SessionShared {
   QueryEngine& engine;
   Catalog& catalog;
   SessionLimits limits;
-  std::optional<ScramSecret> secret;  // nullopt: trust (no API token configured)
-  std::optional<ScramSecret> read_secret;  // the read-only token's, same salt: accepted too
+  std::optional<ScramSecret> secret{};  // nullopt: trust (no API token configured)
+  std::optional<ScramSecret> read_secret{};  // the read-only token's, same salt: accepted too
   // A CancelRequest arrived on another connection: (pid, key) -> cancel that session's query.
-  std::function<void(std::int32_t, std::int32_t)> cancel;
+  std::function<void(std::int32_t, std::int32_t)> cancel{};
   Counter* statements_ok = nullptr;
   Counter* statements_failed = nullptr;
   SSL_CTX* tls = nullptr;     // ETL_PG_TLS_CERT/KEY loaded: SSLRequest gets 'S' and a handshake
