@@ -12,7 +12,10 @@
 //      The -quota passes hold each transformer process to --transformer-cpus cores
 //      (a cgroup CFS quota, as a Kubernetes CPU limit; left out, with a note, where
 //      no cgroup is writable) and compare 2 processes with 1, beside the most the
-//      keys' split over the partitions allowed. Each pass's clock starts after a
+//      keys' split over the partitions allowed; embedded-quota holds the embedded
+//      pass (this process, for its measured part) to the same share, so Kafka +
+//      MinIO with one process is also compared with embedded at equal CPU, with
+//      MinIO and Kafka on the rest of the machine, as on cores of their own. Each pass's clock starts after a
 //      sync() and quiet servers (MinIO, Kafka); what the passes wrote is deleted at the end.
 //  (b) freshness: `POST /v1/runs` of a 100-track playlist (local fake Spotify)
 //      -> 100 rows answering `/v1/query`, alternately on the embedded services
@@ -25,7 +28,7 @@
 //   distributed_benchmark [--objects 60] [--pages 1] [--per-page 100] [--warmup 12] [--rounds 5]
 //                         [--runs 15] [--transformed-url URL] [--only throughput|freshness]
 //                         [--work-dir DIR] [--bin-dir DIR] [--transformer-cpus 0.05]
-//                         [--passes minio,kafka,kafka-minio,kafka-minio-2,kafka-minio-quota,kafka-minio-quota-2]
+//                         [--passes minio,kafka,kafka-minio,kafka-minio-2,kafka-minio-quota,kafka-minio-quota-2,embedded-quota]
 // --transformed-url: the transformed store of the distributed freshness pipeline,
 // shared by its transformer and cataloger (default: a prefix of the test bucket in
 // MinIO, as deployed, the cataloger querying its local copy; file:///dir for a
@@ -93,7 +96,7 @@ struct Options {
   int rounds = 5;
   std::string transformed_url;  // freshness, distributed
   std::string only;
-  std::string passes = "minio,kafka,kafka-minio,kafka-minio-2,kafka-minio-quota,kafka-minio-quota-2";
+  std::string passes = "minio,kafka,kafka-minio,kafka-minio-2,kafka-minio-quota,kafka-minio-quota-2,embedded-quota";
   // The CPU share of each transformer process in the -quota passes: small enough that
   // Kafka and MinIO on the same 2 cores keep CPU to spare for two of them (bench/README, run Q).
   double transformer_cpus = 0.05;
@@ -457,9 +460,29 @@ class CpuQuota {
 
   // Moves the process, with every thread it has, into the group.
   bool add(int pid) const { return write(dir_ / "cgroup.procs", std::to_string(pid)); }
+  // Moves this process back into the cgroup (of the cpu controller) it started in.
+  static bool leave() {
+    static const fs::path home = start_group();
+    return !home.empty() && write(home / "cgroup.procs", std::to_string(::getpid()));
+  }
 
  private:
   explicit CpuQuota(fs::path dir) : dir_(std::move(dir)) {}
+  // /proc/self/cgroup: "0::/path" (v2) or "N:cpu,cpuacct:/path" (v1).
+  static fs::path start_group() {
+    std::error_code ec;
+    const bool v2 = fs::exists("/sys/fs/cgroup/cgroup.controllers", ec);
+    std::ifstream in("/proc/self/cgroup");
+    for (std::string line; std::getline(in, line);) {
+      const auto a = line.find(':'), b = line.find(':', a + 1);
+      if (a == std::string::npos || b == std::string::npos) continue;
+      const std::string controllers = "," + line.substr(a + 1, b - a - 1) + ",";
+      const std::string path = line.substr(b + 1);
+      if (v2 && line.starts_with("0::")) return fs::path("/sys/fs/cgroup" + path);
+      if (!v2 && controllers.find(",cpu,") != std::string::npos) return fs::path("/sys/fs/cgroup/cpu" + path);
+    }
+    return {};
+  }
   static bool write(const fs::path& file, const std::string& value) {
     std::ofstream out(file);
     out << value;
@@ -630,7 +653,11 @@ std::optional<Pass> run_pass(const Options& o, const Servers& s, const Workload&
   std::vector<Service> procs;
   std::unique_ptr<etl::transformer::TransformerService> inproc;
   std::vector<std::string> urls;
+  // An in-process pass held to a share: this process, for the measured part only.
+  std::unique_ptr<CpuQuota> held;
+  bool inside = false;
   auto fail = [&](const char* what) -> std::optional<Pass> {
+    if (inside) CpuQuota::leave();
     std::fprintf(stderr, "%s: %s\n", v.name.c_str(), what);
     print_logs(procs);
     stop_all(procs);
@@ -652,6 +679,10 @@ std::optional<Pass> run_pass(const Options& o, const Servers& s, const Workload&
     }
     if (!wait_until([&] { return all_ready(procs); }, 60s, 100ms)) return fail("transformers not ready");
   } else {
+    if (v.cpus > 0) {
+      std::string error;
+      if (!(held = CpuQuota::create(v.cpus, &error))) return fail(("cannot make a cgroup for the CPU share: " + error).c_str());
+    }
     auto created = etl::transformer::TransformerService::create(cfg, bus);
     if (!created || !(*created)->start().ok()) return fail("cannot start the in-process transformer");
     inproc = std::move(created).value();
@@ -729,6 +760,10 @@ std::optional<Pass> run_pass(const Options& o, const Servers& s, const Workload&
   settle(s);
   std::vector<std::string> before;
   for (const auto& url : urls) before.push_back(get_text(url + "/metrics"));
+  if (held) {
+    if (!held->add(::getpid())) return fail("cannot move this process into its cgroup");
+    inside = true;
+  }
   const double consumed0 = consumed_now();
   const Cpu cpu0 = cpu_now(s);
   const auto t0 = Clock::now();
@@ -742,8 +777,11 @@ std::optional<Pass> run_pass(const Options& o, const Servers& s, const Workload&
   // without one of this pass, its time would be measured from nothing.
   if (!wait_until([&] { return watcher->last() >= t0; }, 30s))
     return fail("the watcher saw no announcement of this pass");
+  const Cpu used = cpu_now(s) - cpu0;
+  if (inside && !CpuQuota::leave()) return fail("cannot move this process back out of its cgroup");
+  inside = false;
   Pass pass;
-  pass.cpu = cpu_now(s) - cpu0;
+  pass.cpu = used;
   pass.variant = v;
   pass.wall = seconds(watcher->last() - t0);
   const auto files = watcher->keys("songs_data/", t0);
@@ -852,6 +890,9 @@ int throughput(const Options& o, const Servers& s) {
   std::snprintf(share, sizeof share, "%.2f", o.transformer_cpus);
   variants.push_back({"kafka-minio-quota", std::string("Kafka + MinIO, 1 process, ") + share + " CPU", true, true, 1, o.transformer_cpus});
   variants.push_back({"kafka-minio-quota-2", std::string("Kafka + MinIO, 2 processes, ") + share + " CPU each", true, true, 2, o.transformer_cpus});
+  // The embedded pipeline at the same share: Kafka + MinIO at equal CPU for the pipeline,
+  // MinIO and Kafka on the rest of the machine (as on cores of their own, in a deployment).
+  variants.push_back({"embedded-quota", std::string("embedded, ") + share + " CPU", false, false, 0, o.transformer_cpus});
   const std::string wanted = "," + o.passes + ",";
   std::erase_if(variants, [&](const Variant& v) {
     return v.id != "embedded" && wanted.find("," + v.id + ",") == std::string::npos;
@@ -943,6 +984,19 @@ int throughput(const Options& o, const Servers& s) {
                 " share used %.0f %% (1 process), %.0f %% (2); the split allowed at most %s x\n",
                 o.transformer_cpus, percentile(two_one, 0.5), list(two_one).c_str(), used(*one), used(*two),
                 list(bound).c_str());
+  }
+  if (auto one = index_of("kafka-minio-quota"), emb = index_of("embedded-quota"); one && emb) {
+    const auto same_share = ratios(*one, *emb);
+    // Share used: the transformer process's CPU; on the embedded side this process's,
+    // which holds the pipeline (and the benchmark's own publishing and polling).
+    auto used = [&](std::size_t i, bool self) {
+      std::vector<double> v;
+      for (const auto& p : passes[i]) v.push_back(100.0 * (self ? p.cpu.self : p.cpu.transformers) / p.wall / p.variant.cpus);
+      return percentile(v, 0.5);
+    };
+    std::printf("    Kafka + MinIO, 1 process / embedded, each held to %.2f CPU (MinIO and Kafka on the rest of the machine):"
+                " %.2f x (median; rounds: %s); share used %.0f %% (Kafka + MinIO), %.0f %% (embedded)\n",
+                o.transformer_cpus, percentile(same_share, 0.5), list(same_share).c_str(), used(*one, false), used(*emb, true));
   }
   std::printf("    one Kafka publish (acks=all, linger.ms=5), one at a time: median %.1f ms (the transformer announces its 3"
               " outputs together: one such wait per object)\n\n", publish_latency_ms(s));
