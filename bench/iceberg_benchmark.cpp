@@ -17,6 +17,9 @@
 //     year, last 30 days) once the copies serve, how long the copies took to
 //     build, and the same landed and reprocessed files taken into them.
 // Not a timed test: it prints figures and ratios.
+//
+//   build/bin/iceberg_benchmark [--days 365] [--files-per-day 4] [--songs 5000] [--artists 2000]
+// (the suite's short form, ctest bench_iceberg_benchmark, runs a few days of it)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -111,7 +114,7 @@ const char* kLast30Days =
     "ON a.artist_id = s.artist_id AND a.dt = s.dt WHERE s.dt >= '2026-12-02' "
     "GROUP BY a.artist_name ORDER BY songs DESC, a.artist_name LIMIT 10";
 
-Run measure(const fs::path& root, const std::string& format, const std::string& sql,
+Run measure(const fs::path& root, int days, const std::string& format, const std::string& sql,
             std::uint64_t manifest_cache_bytes = etl::Config{}.iceberg_manifest_cache_bytes,
             std::uint64_t resident_bytes = 0) {
   Run run;
@@ -223,7 +226,7 @@ Run measure(const fs::path& root, const std::string& format, const std::string& 
     std::vector<double> rewrites;
     for (int d = 0; d < 30; ++d) {
       const std::string stem = format == "iceberg" ? etl::generation_stem("batch-1", 1795240800000 + d) : "batch-1";
-      rewrites.push_back(land("songs_data/dt=" + day(*conn, d * 12) + "/" + stem + ".parquet",
+      rewrites.push_back(land("songs_data/dt=" + day(*conn, d * 12 % days) + "/" + stem + ".parquet",
                               songs(20'000'000 + d * 10'000, 1250, 2000)));
     }
     run.rewrite = stats(rewrites);
@@ -240,11 +243,19 @@ void ratio_row(const char* label, double reference, double measured, int decimal
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  int days = 365, files_per_day = 4, songs_per_day = 5000, artists = 2000;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string a = argv[i];
+    if (a == "--days") days = std::max(1, std::stoi(argv[i + 1]));
+    else if (a == "--files-per-day") files_per_day = std::max(1, std::stoi(argv[i + 1]));
+    else if (a == "--songs") songs_per_day = std::max(1, std::stoi(argv[i + 1]));
+    else if (a == "--artists") artists = std::max(1, std::stoi(argv[i + 1]));
+    else return std::fprintf(stderr, "unknown option %s\n", a.c_str()), 2;
+  }
   etl::log::init("iceberg_benchmark", "warn", "text");
   std::string tmpl = (fs::temp_directory_path() / "spotify-etl-iceberg-bench-XXXXXX").string();
   fs::path dir = ::mkdtemp(tmpl.data());
-  const int days = 365, files_per_day = 4, songs_per_day = 5000, artists = 2000;
   auto t0 = Clock::now();
   generate(dir / "hive", days, files_per_day, songs_per_day, artists);
   fs::copy(dir / "hive", dir / "iceberg", fs::copy_options::recursive);
@@ -256,13 +267,13 @@ int main() {
   const std::string year =
       "SELECT a.artist_name, count(*) AS songs FROM songs_data s JOIN artists_data a "
       "ON a.artist_id = s.artist_id AND a.dt = s.dt GROUP BY a.artist_name ORDER BY songs DESC, a.artist_name LIMIT 10";
-  Run hive = measure(dir / "hive", "hive", year);
-  Run ice = measure(dir / "iceberg", "iceberg", year);
+  Run hive = measure(dir / "hive", days, "hive", year);
+  Run ice = measure(dir / "iceberg", days, "iceberg", year);
   // The same Iceberg run with ETL_ICEBERG_MANIFEST_CACHE_BYTES=0: every commit
   // fetches and decodes the current snapshot's manifests again.
-  Run uncached = measure(dir / "iceberg-uncached", "iceberg", "", 0);
+  Run uncached = measure(dir / "iceberg-uncached", days, "iceberg", "", 0);
   // The Iceberg run with the tables kept in memory (ETL_QUERY_RESIDENT_BYTES's default).
-  Run resident = measure(dir / "iceberg-resident", "iceberg", year, etl::Config{}.iceberg_manifest_cache_bytes,
+  Run resident = measure(dir / "iceberg-resident", days, "iceberg", year, etl::Config{}.iceberg_manifest_cache_bytes,
                          etl::Config{}.query_resident_bytes);
 
   std::printf("\n%-44s %12s %12s %8s\n", "", "hive (ref)", "iceberg", "ratio");

@@ -3,12 +3,16 @@
 // cataloger's real HTTP API. The reference in the same run: the same query
 // in-process (engine only, no HTTP), and the cached path next to the uncached one.
 // Not a timed test: it prints figures (goals: < 100 ms uncached, < 1 ms cached).
+//
+//   build/bin/query_benchmark [--days 365] [--songs 5000] [--artists 2000]
+// (the suite's short form, ctest bench_query_benchmark, runs a few days of it)
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -39,12 +43,19 @@ Stats stats(std::vector<double> v) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  int days = 365, songs = 5000, artists = 2000;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string a = argv[i];
+    if (a == "--days") days = std::max(1, std::stoi(argv[i + 1]));
+    else if (a == "--songs") songs = std::max(1, std::stoi(argv[i + 1]));
+    else if (a == "--artists") artists = std::max(1, std::stoi(argv[i + 1]));
+    else return std::fprintf(stderr, "unknown option %s\n", a.c_str()), 2;
+  }
   etl::log::init("query_benchmark", "warn", "text");
   std::string tmpl = (std::filesystem::temp_directory_path() / "spotify-etl-bench-XXXXXX").string();
   std::filesystem::path dir = ::mkdtemp(tmpl.data());
   std::filesystem::path root = dir / "transformed";
-  const int days = 365, songs = 5000, artists = 2000;
 
   auto t0 = Clock::now();
   etl::bench::generate_year(root, days, songs, artists);
