@@ -82,6 +82,10 @@ struct Sink {
 };
 
 constexpr std::uint64_t kMaxReserve = 64ull << 20;  // a declared length reserves at most this up front
+// Spare capacity past a declared body: a parser that reads past the end (simdjson
+// reads up to 64 bytes beyond, transform_raw_in_place) uses the body where it is
+// instead of copying it into a larger buffer.
+constexpr std::uint64_t kBodySlack = 64;
 
 size_t on_body(char* data, size_t size, size_t n, void* user) {
   auto* sink = static_cast<Sink*>(user);
@@ -94,7 +98,7 @@ size_t on_body(char* data, size_t size, size_t n, void* user) {
   // One allocation for the whole body instead of a doubling per 16 KiB chunk
   // (a compressed body's declared length is not the decoded one: left to grow).
   if (body.empty() && sink->declared && sink->response->header("content-encoding").empty())
-    body.reserve(static_cast<std::size_t>(std::min(*sink->declared, kMaxReserve)));
+    body.reserve(static_cast<std::size_t>(std::min(*sink->declared, kMaxReserve) + kBodySlack));
   body.append(data, bytes);
   return bytes;
 }

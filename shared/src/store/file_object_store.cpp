@@ -152,7 +152,11 @@ Result<std::string> FileObjectStore::get(const std::string& key, std::uint64_t m
                                            std::to_string(max_bytes));
   std::ifstream in(path, std::ios::binary);
   if (!in) return make_error(Errc::not_found, "no object " + key);
-  std::string out(size, '\0');
+  // 64 bytes of spare capacity: a parser that reads past the end (simdjson's
+  // padding, transform_raw_in_place) uses the bytes where they are, without a copy.
+  std::string out;
+  out.reserve(static_cast<size_t>(size) + 64);
+  out.resize(static_cast<size_t>(size));
   in.read(out.data(), static_cast<std::streamsize>(size));
   out.resize(static_cast<size_t>(in.gcount()));
   return out;
