@@ -26,7 +26,7 @@ struct Server::Impl {
   std::atomic<bool> stopping{false};
   std::mutex checks_mutex;
   std::vector<std::pair<std::string, ReadinessCheck>> checks;
-  nlohmann::json openapi;
+  nlohmann::json openapi;  // as served: start() adds the read-only token's 403s
   Histogram* latency = nullptr;
   Gauge* connections = nullptr;
   Counter* timed_out = nullptr;
@@ -36,8 +36,6 @@ struct Server::Impl {
 
   void install();  // httplib hooks and the built-in routes
   void add_route(const std::string& method, const std::string& path, Handler handler, Access access = Access::read);
-  // The OpenAPI document as served: with a read-only token, 403 on the writes.
-  nlohmann::json document() const;
 
  private:
   // `before_continue`: asked by the Expect: 100-continue handler, before the

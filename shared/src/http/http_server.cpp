@@ -176,7 +176,7 @@ void Server::set_openapi(nlohmann::json document) {
   impl_->openapi = std::move(document);
 }
 
-nlohmann::json Server::openapi() const { return impl_->document(); }
+nlohmann::json Server::openapi() const { return impl_->openapi; }
 
 namespace {
 
@@ -209,6 +209,9 @@ Status Server::start() {
   // more. listen() again on the bound socket only raises the backlog.
   if (int fd = impl_->listen_fd.load(); fd >= 0) ::listen(fd, 1024);
   impl_->bound_port = port;
+  // Every route is registered by now: the document served lists the 403s once,
+  // not on each request.
+  if (!impl_->options.read_token.empty()) mark_read_only_refusals(impl_->openapi, impl_->router);
   impl_->watchdog->start(port);
   impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
   // httplib's stop() is a no-op until the listen loop runs: a stop() right after
