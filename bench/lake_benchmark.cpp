@@ -8,7 +8,8 @@
 // many times the engine's memory. Printed per mode: the start-up crawl (with the
 // Iceberg commit of every file), the dashboard's top-10 queries (30 days, whole
 // year) median / p95 in-process, the process's peak RSS, and the bytes on local
-// disk (engine folder + table copy) afterwards.
+// disk (engine folder + table copy) afterwards; then each mode against file:// as
+// ratios (crawl, both medians, peak RSS).
 //
 // Needs the test servers' MinIO (ETL_TEST_S3_*: scripts/test-servers.sh) and
 // scripts/setup.sh's httpfs. Not a test: it prints figures.
@@ -23,6 +24,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -110,6 +112,7 @@ int run_mode(const std::string& mode, const std::string& url, const etl::AwsConf
   const double crawl_ms = ms_since(t0);
   std::printf("%-9s start-up crawl, %lld new files (committed): %.1f s\n", mode.c_str(),
               static_cast<long long>(done.files_inspected), crawl_ms / 1000);
+  std::vector<double> medians;
   for (const auto& [name, sql] : {std::pair{"30 days", kTop10Month}, std::pair{"whole year", kTop10Year}}) {
     std::vector<double> v;
     for (int i = 0; i <= args.rounds; ++i) {  // the first warms the views
@@ -127,7 +130,10 @@ int run_mode(const std::string& mode, const std::string& url, const etl::AwsConf
     std::sort(v.begin(), v.end());
     std::printf("%-9s top-10 %-10s median %8.1f ms  p95 %8.1f ms\n", mode.c_str(), name, v[v.size() / 2],
                 v[std::min(v.size() - 1, v.size() * 95 / 100)]);
+    medians.push_back(v[v.size() / 2]);
   }
+  // For the parent's ratios: this process's figures outlive it in the work folder.
+  std::ofstream(work / ("figures-" + mode)) << crawl_ms << ' ' << medians[0] << ' ' << medians[1] << '\n';
   std::printf("%-9s local disk after the queries: %.1f MB (engine folder + table copy)\n", mode.c_str(),
               static_cast<double>(bytes_under(work / ("cache-" + mode)) + bytes_under(work / ("engine-" + mode))) / 1e6);
   svc->stop();
@@ -188,10 +194,29 @@ int main(int argc, char** argv) {
 
   const std::vector<std::pair<std::string, std::string>> modes = {
       {"in_place", url}, {"no_mdc", url}, {"mirror", url}, {"file", "file://" + local.string()}};
+  struct Figures {
+    double crawl_ms = 0, month_ms = 0, year_ms = 0, rss = 0;
+  };
+  std::map<std::string, Figures> figures;
   for (const auto& [mode, where] : modes) {
     std::uint64_t rss = in_child([&] { return run_mode(mode, where, server->aws, work, args); });
-    if (!rss) std::printf("%-9s FAILED\n", mode.c_str());
-    else std::printf("%-9s peak RSS %.1f MB\n\n", mode.c_str(), static_cast<double>(rss) / 1e6);
+    Figures f;
+    if (!rss || !(std::ifstream(work / ("figures-" + mode)) >> f.crawl_ms >> f.month_ms >> f.year_ms)) {
+      std::printf("%-9s FAILED\n", mode.c_str());
+      continue;
+    }
+    f.rss = static_cast<double>(rss);
+    figures[mode] = f;
+    std::printf("%-9s peak RSS %.1f MB\n\n", mode.c_str(), f.rss / 1e6);
+  }
+  int failed = static_cast<int>(modes.size() - figures.size());
+  if (auto ref = figures.find("file"); ref != figures.end()) {
+    const Figures& r = ref->second;
+    for (const auto& [mode, f] : figures) {
+      if (mode == "file") continue;
+      std::printf("%-9s / file: start-up crawl %.2f x, top-10 30 days median %.2f x, whole year median %.2f x, peak RSS %.2f x\n",
+                  mode.c_str(), f.crawl_ms / r.crawl_ms, f.month_ms / r.month_ms, f.year_ms / r.year_ms, f.rss / r.rss);
+    }
   }
   auto store = etl::open_object_store(url, server->aws).value();
   if (auto listed = store->list("")) {
@@ -199,5 +224,5 @@ int main(int argc, char** argv) {
   }
   std::error_code ec;
   fs::remove_all(work, ec);
-  return 0;
+  return failed ? 1 : 0;
 }

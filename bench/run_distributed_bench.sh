@@ -8,6 +8,9 @@
 # ETL_BENCH_S3_RTT_MS=N puts MinIO N ms of round trip away (bench/delay_proxy.py,
 # loopback only): every S3 request of the benchmark and the services goes through it
 # (and, with ETL_BENCH_S3_LOG=file, is logged there: time, connection, request line).
+# ETL_BENCH_SERVER_CPUS=0 ETL_BENCH_PIPELINE_CPUS=1 (taskset lists) pins the test servers
+# to the first list and the benchmark, with every service process it starts, to the
+# second: Kafka and MinIO then never run on the pipeline's cores (run AD).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
@@ -28,7 +31,12 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-bash "$root/scripts/test-servers.sh" start "$envfile" >&2
+pin() { # cpu-list command...: the command (and what it starts) on those CPUs only
+  local cpus="$1"
+  shift
+  if [ -n "$cpus" ]; then taskset -c "$cpus" "$@"; else "$@"; fi
+}
+pin "${ETL_BENCH_SERVER_CPUS:-}" bash "$root/scripts/test-servers.sh" start "$envfile" >&2
 set -a
 # shellcheck disable=SC1090
 . "$envfile"
@@ -46,4 +54,7 @@ if [ "${ETL_BENCH_S3_RTT_MS:-0}" != 0 ]; then
 fi
 
 echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores" >&2
-"$build/bin/distributed_benchmark" --bin-dir "$build/bin" "$@"
+if [ -n "${ETL_BENCH_SERVER_CPUS:-}${ETL_BENCH_PIPELINE_CPUS:-}" ]; then
+  echo "pinned: test servers on CPUs ${ETL_BENCH_SERVER_CPUS:-any}, the benchmark and its services on ${ETL_BENCH_PIPELINE_CPUS:-any}" >&2
+fi
+pin "${ETL_BENCH_PIPELINE_CPUS:-}" "$build/bin/distributed_benchmark" --bin-dir "$build/bin" "$@"
