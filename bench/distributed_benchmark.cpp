@@ -439,6 +439,7 @@ class CpuQuota {
     constexpr long period = 100000;  // us
     const long quota = std::max(1000L, std::lround(cpus * period));
     const std::string name = "spotify-etl-bench-" + unique_suffix();
+    (void)home();  // read before this process first moves into a group: it is where leave() returns
     std::error_code ec;
     const bool v2 = fs::exists("/sys/fs/cgroup/cgroup.controllers", ec);
     const fs::path dir = v2 ? fs::path("/sys/fs/cgroup") / name : fs::path("/sys/fs/cgroup/cpu") / name;
@@ -460,16 +461,21 @@ class CpuQuota {
 
   // Moves the process, with every thread it has, into the group.
   bool add(int pid) const { return write(dir_ / "cgroup.procs", std::to_string(pid)); }
-  // Moves this process back into the cgroup (of the cpu controller) it started in.
+  // Moves this process back into the cgroup (of the cpu controller) it started in,
+  // and checks that it is there.
   static bool leave() {
-    static const fs::path home = start_group();
-    return !home.empty() && write(home / "cgroup.procs", std::to_string(::getpid()));
+    return !home().empty() && write(home() / "cgroup.procs", std::to_string(::getpid())) && current_group() == home();
   }
 
  private:
   explicit CpuQuota(fs::path dir) : dir_(std::move(dir)) {}
-  // /proc/self/cgroup: "0::/path" (v2) or "N:cpu,cpuacct:/path" (v1).
-  static fs::path start_group() {
+  static const fs::path& home() {
+    static const fs::path group = current_group();
+    return group;
+  }
+  // This process's group now, from /proc/self/cgroup: "0::/path" (v2) or
+  // "N:cpu,cpuacct:/path" (v1).
+  static fs::path current_group() {
     std::error_code ec;
     const bool v2 = fs::exists("/sys/fs/cgroup/cgroup.controllers", ec);
     std::ifstream in("/proc/self/cgroup");
