@@ -1,6 +1,8 @@
 #include "etl/sigv4.h"
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -76,35 +78,98 @@ std::string hex_encode(std::string_view bytes) {
 }
 
 namespace {
-std::string digest_hex(std::string_view data, const EVP_MD* md, const char* name) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
+// OpenSSL 3 looks an algorithm up again on every call that names it (EVP_sha256()
+// in EVP_Digest, EVP_Q_mac); every S3 request signs with several HMACs and hashes,
+// so the algorithms are fetched once and reused. Null when the provider lacks one
+// (MD5 under FIPS): the call using it then fails as before.
+const EVP_MD* sha256_md() {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+const EVP_MD* md5_md() {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "MD5", nullptr);
+  return md;
+}
+
+std::string digest(std::string_view data, const EVP_MD* md, const char* name) {
+  unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  if (EVP_Digest(data.data(), data.size(), digest, &length, md, nullptr) != 1)
+  if (md == nullptr || EVP_Digest(data.data(), data.size(), out, &length, md, nullptr) != 1)
     throw std::runtime_error(std::string("OpenSSL ") + name + " failed");
-  return hex_encode(std::string_view(reinterpret_cast<const char*>(digest), length));
+  return std::string(reinterpret_cast<const char*>(out), length);
+}
+
+// One HMAC-SHA256 context per thread, its digest set once; each call gives it the key.
+class HmacContext {
+ public:
+  HmacContext() {
+    static EVP_MAC* const hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    if (hmac == nullptr || (ctx_ = EVP_MAC_CTX_new(hmac)) == nullptr) return;
+    char sha256[] = "SHA256";
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, sha256, 0), OSSL_PARAM_construct_end()};
+    if (EVP_MAC_CTX_set_params(ctx_, params) != 1) {
+      EVP_MAC_CTX_free(ctx_);
+      ctx_ = nullptr;
+    }
+  }
+  ~HmacContext() { EVP_MAC_CTX_free(ctx_); }
+  HmacContext(const HmacContext&) = delete;
+  HmacContext& operator=(const HmacContext&) = delete;
+
+  std::string mac(std::string_view key, std::string_view data) {
+    // A null key would mean "the previous call's key" to EVP_MAC_init: an empty one
+    // still points somewhere.
+    static const unsigned char kNoKey[1] = {0};
+    const auto* k = key.empty() ? kNoKey : reinterpret_cast<const unsigned char*>(key.data());
+    unsigned char out[EVP_MAX_MD_SIZE];
+    std::size_t length = 0;
+    if (ctx_ == nullptr || EVP_MAC_init(ctx_, k, key.size(), nullptr) != 1 ||
+        EVP_MAC_update(ctx_, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
+        EVP_MAC_final(ctx_, out, &length, sizeof out) != 1)
+      throw std::runtime_error("OpenSSL HMAC-SHA256 failed");
+    return std::string(reinterpret_cast<const char*>(out), length);
+  }
+
+ private:
+  EVP_MAC_CTX* ctx_ = nullptr;
+};
+
+// The signing key changes with the credentials, the day, the region and the service:
+// each thread keeps the last one, which every request of a day with the same
+// credentials reuses (four HMACs less per request).
+const std::string& cached_signing_key(std::string_view secret, std::string_view date, std::string_view region,
+                                      std::string_view service) {
+  struct Entry {
+    std::string secret, date, region, service, key;
+  };
+  thread_local Entry last;
+  if (last.key.empty() || last.secret != secret || last.date != date || last.region != region ||
+      last.service != service) {
+    std::string key = sigv4_signing_key(secret, date, region, service);
+    last = {std::string(secret), std::string(date), std::string(region), std::string(service), std::move(key)};
+  }
+  return last.key;
 }
 }  // namespace
 
-std::string sha256_hex(std::string_view data) { return digest_hex(data, EVP_sha256(), "SHA-256"); }
-std::string md5_hex(std::string_view data) { return digest_hex(data, EVP_md5(), "MD5"); }
+std::string sha256_hex(std::string_view data) {
+  // Every request without a body (GET, HEAD, DELETE) signs this one.
+  static const std::string kEmpty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+  if (data.empty()) return kEmpty;
+  return hex_encode(digest(data, sha256_md(), "SHA-256"));
+}
+std::string md5_hex(std::string_view data) { return hex_encode(digest(data, md5_md(), "MD5")); }
 
 std::string md5_base64(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_md5(), nullptr) != 1)
-    throw std::runtime_error("OpenSSL MD5 failed");
+  const std::string md5 = digest(data, md5_md(), "MD5");
   unsigned char encoded[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
-  const int n = EVP_EncodeBlock(encoded, digest, static_cast<int>(length));
+  const int n = EVP_EncodeBlock(encoded, reinterpret_cast<const unsigned char*>(md5.data()), static_cast<int>(md5.size()));
   return std::string(reinterpret_cast<const char*>(encoded), static_cast<std::size_t>(n));
 }
 
 std::string hmac_sha256(std::string_view key, std::string_view data) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  std::size_t length = 0;
-  if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(),
-                reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, sizeof mac, &length) == nullptr)
-    throw std::runtime_error("OpenSSL HMAC-SHA256 failed");
-  return std::string(reinterpret_cast<const char*>(mac), length);
+  thread_local HmacContext context;
+  return context.mac(key, data);
 }
 
 std::string uri_encode(std::string_view s, bool encode_slash) {
@@ -203,7 +268,7 @@ Sigv4Steps sigv4_steps(const SigningRequest& request, const AwsCredentials& cred
                             canonical.signed_names + "\n" + request.payload_sha256;
   steps.string_to_sign = std::string(kAlgorithm) + "\n" + steps.amz_date + "\n" + steps.credential_scope + "\n" +
                          sha256_hex(steps.canonical_request);
-  const std::string key = sigv4_signing_key(credentials.secret_access_key, date, region, service);
+  const std::string& key = cached_signing_key(credentials.secret_access_key, date, region, service);
   steps.signing_key_hex = hex_encode(key);
   steps.signature = hex_encode(hmac_sha256(key, steps.string_to_sign));
 

@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <initializer_list>
+#include <thread>
+#include <vector>
 
 namespace etl {
 namespace {
@@ -406,6 +409,55 @@ TEST(Sha256, MatchesPublishedDigests) {
 TEST(HmacSha256, MatchesRfc4231TestCase2) {
   EXPECT_EQ(hex_encode(hmac_sha256("Jefe", "what do ya want for nothing?")),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+// Each thread reuses one HMAC context; EVP_MAC_init reads a null key as "keep the
+// previous key", so an empty key must still reach it as a key of its own.
+TEST(HmacSha256, AnEmptyKeyIsNotThePreviousCallsKey) {
+  const std::string empty = "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad";  // HMAC("", "")
+  const std::string jefe = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+  EXPECT_EQ(hex_encode(hmac_sha256("", "")), empty);
+  EXPECT_EQ(hex_encode(hmac_sha256("Jefe", "what do ya want for nothing?")), jefe);
+  EXPECT_EQ(hex_encode(hmac_sha256(std::string_view(), "")), empty);
+  EXPECT_EQ(hex_encode(hmac_sha256("Jefe", "what do ya want for nothing?")), jefe);
+}
+
+TEST(HmacSha256, ThreadsSignAtOnceWithTheirOwnContexts) {
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      const std::string key = "key-" + std::to_string(t);
+      const std::string expected = hex_encode(hmac_sha256(key, "data"));
+      for (int i = 0; i < 2000; ++i)
+        if (hex_encode(hmac_sha256(key, "data")) != expected || hex_encode(hmac_sha256("Jefe", "what do ya want for nothing?")) !=
+                                                                    "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+          ++wrong;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_NE(hex_encode(hmac_sha256("key-0", "data")), hex_encode(hmac_sha256("key-1", "data")));
+}
+
+// A thread keeps the last signing key it derived: a change of secret, day, region or
+// service (and back) must derive the right one again.
+TEST(Sigv4, TheKeptSigningKeyFollowsTheSecretDayRegionAndService) {
+  struct Case {
+    std::string secret, region, service;
+    sys_seconds at;
+  };
+  const sys_seconds day1 = sys_days{2015y / 8 / 30} + 12h, day2 = sys_days{2015y / 8 / 31} + 1s;
+  const std::vector<Case> cases = {
+      {"secret-a", "us-east-1", "s3", day1}, {"secret-a", "us-east-1", "s3", day1}, {"secret-b", "us-east-1", "s3", day1},
+      {"secret-a", "us-east-1", "s3", day2}, {"secret-a", "eu-west-1", "s3", day2}, {"secret-a", "eu-west-1", "iam", day2},
+      {"secret-a", "us-east-1", "s3", day1}};
+  for (const auto& c : cases) {
+    SigningRequest request{"GET", "examplebucket.s3.amazonaws.com", "/test.txt", {}, {}, kEmptySha};
+    const auto steps = sigv4_steps(request, {"AKIDEXAMPLE", c.secret, ""}, c.region, c.service, c.at, true);
+    const std::string key = sigv4_signing_key(c.secret, steps.amz_date.substr(0, 8), c.region, c.service);
+    EXPECT_EQ(steps.signing_key_hex, hex_encode(key)) << c.secret << " " << steps.amz_date << " " << c.region << " " << c.service;
+    EXPECT_EQ(steps.signature, hex_encode(hmac_sha256(key, steps.string_to_sign)));
+  }
 }
 
 // RFC 1321's test suite: what S3 puts in a single-part ETag.
