@@ -75,6 +75,7 @@
 #include "etl/s3_event.h"
 #include "extractor_service.h"
 #include "fake_spotify.h"
+#include "percentile.h"
 #include "spotify_raw_generator.h"
 #include "table_writer.h"
 #include "transform.h"
@@ -125,10 +126,7 @@ std::string env_or(const char* name, std::string fallback = {}) {
 double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-double percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5)];
-}
+using etl::bench::percentile;
 
 std::string unique_suffix() {
   static std::mt19937_64 rng{std::random_device{}()};

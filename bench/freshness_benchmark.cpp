@@ -21,6 +21,7 @@
 #include "etl/memory_bus.h"
 #include "extractor_service.h"
 #include "fake_spotify.h"
+#include "percentile.h"
 #include "transformer_service.h"
 
 namespace {
@@ -29,10 +30,7 @@ using Clock = std::chrono::steady_clock;
 
 double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
-double percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5)];
-}
+using etl::bench::percentile;
 
 nlohmann::json post(etl::http::Client& client, const std::string& url, const nlohmann::json& body) {
   etl::http::ClientRequest req{"POST", url, {{"Content-Type", "application/json"}}, body.dump()};

@@ -22,6 +22,7 @@
 #include "../tests/unit/shared/s3_test_env.h"
 #include "etl/object_store.h"
 #include "etl/sigv4.h"
+#include "percentile.h"
 
 namespace {
 
@@ -35,11 +36,6 @@ double cpu_seconds() {
 std::size_t append(char* data, std::size_t size, std::size_t n, void* out) {
   static_cast<std::string*>(out)->append(data, size * n);
   return size * n;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 struct Args {
@@ -135,7 +131,7 @@ int main(int argc, char** argv) {
     curl_slist_free_all(headers);
     (void)store->remove(key);
     if (failed) break;
-    const double a = median(ours), b = median(reference);
+    const double a = etl::bench::percentile(ours, 0.5), b = etl::bench::percentile(reference, 0.5);
     std::printf("GET %8zu B: ours %7.1f us, bare libcurl %7.1f us: ours / bare libcurl %.2f x (ours %+.1f us)\n", size, a,
                 b, a / b, a - b);
   }
